@@ -1,0 +1,1 @@
+"""The ``diklat`` command line. Each area registers its commands from its own module."""

@@ -1,0 +1,203 @@
+"""Documents (naskah dinas), the outgoing-letter register, approvals, deliveries, archive.
+
+A document is identified by its natural key (kegiatan, jenis, kunci, versi): ``kunci`` tells
+apart the documents of one type in one training (e.g. one surat panggilan per participant,
+empty for a single letter); a revision makes a new ``versi``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from diklat.models.base import Base, Timestamps, utcnow
+
+STATUS_NASKAH = (
+    "draf",
+    "paraf",  # initials being collected
+    "ditandatangani",
+    "terdaftar",  # numbered in the register
+    "dikirim",
+    "diarsipkan",
+    "dikembalikan",  # returned for revision
+    "dibatalkan",
+)
+
+
+class Naskah(Timestamps, Base):
+    __tablename__ = "naskah"
+    __table_args__ = (UniqueConstraint("kegiatan_id", "jenis", "kunci", "versi"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kegiatan_id: Mapped[int | None] = mapped_column(ForeignKey("kegiatan.id"), index=True)
+    jenis: Mapped[str] = mapped_column(String(60))  # document type (template name)
+    kunci: Mapped[str] = mapped_column(String(100), default="")
+    versi: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="draf")
+    hal: Mapped[str | None] = mapped_column(String(300))
+    sifat: Mapped[str] = mapped_column(String(20), default="Biasa")
+    klasifikasi: Mapped[str | None] = mapped_column(String(30))
+    tujuan: Mapped[str | None] = mapped_column(String(300))  # addressee
+    file_docx: Mapped[str | None] = mapped_column(String(500))
+    file_pdf: Mapped[str | None] = mapped_column(String(500))
+    sha256: Mapped[str | None] = mapped_column(String(64))  # of the exact version decided on
+    nomor: Mapped[str | None] = mapped_column(String(120), unique=True)
+    tanggal: Mapped[dt.date | None] = mapped_column(Date)  # letter date once registered
+    penandatangan_nip: Mapped[str | None] = mapped_column(String(18))
+    data_json: Mapped[str | None] = mapped_column(Text)  # the render context (no personal data)
+
+    persetujuan: Mapped[list[Persetujuan]] = relationship(back_populates="naskah")
+
+    def __repr__(self) -> str:
+        return f"Naskah({self.id}, {self.jenis!r}, v{self.versi}, {self.status!r})"
+
+
+class RegisterCounter(Base):
+    """The last sequence number given per unit per year (agenda surat keluar)."""
+
+    __tablename__ = "register_counter"
+    __table_args__ = (UniqueConstraint("unit", "tahun"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit: Mapped[str] = mapped_column(String(50))
+    tahun: Mapped[int] = mapped_column(Integer)
+    last_urut: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RegisterEntry(Base):
+    """One number in the outgoing-letter register. Never deleted; voiding keeps it."""
+
+    __tablename__ = "register_entry"
+    __table_args__ = (UniqueConstraint("unit", "tahun", "urut"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit: Mapped[str] = mapped_column(String(50))
+    tahun: Mapped[int] = mapped_column(Integer)
+    urut: Mapped[int] = mapped_column(Integer)
+    klasifikasi: Mapped[str] = mapped_column(String(30))
+    nomor: Mapped[str] = mapped_column(String(120), unique=True)
+    naskah_id: Mapped[int | None] = mapped_column(ForeignKey("naskah.id"), unique=True)
+    tanggal: Mapped[dt.date] = mapped_column(Date)
+    hal: Mapped[str | None] = mapped_column(String(300))
+    tujuan: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(10), default="aktif")  # aktif / batal
+    alasan_batal: Mapped[str | None] = mapped_column(Text)
+    dibatalkan_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Pejabat(Timestamps, Base):
+    """An approver: who may initial (paraf) or sign, in which role."""
+
+    __tablename__ = "pejabat"
+    __table_args__ = (UniqueConstraint("nip", "peran"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18))
+    nama: Mapped[str] = mapped_column(String(200))  # with titles, as printed
+    peran: Mapped[str] = mapped_column(String(60))  # kabid_psda, sekretaris, kepala, sekda ...
+    jabatan: Mapped[str] = mapped_column(String(300))  # printed in the signature block
+    pangkat: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    plt: Mapped[bool] = mapped_column(Boolean, default=False)  # acting (Plt.)
+    aktif: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Persetujuan(Base):
+    """A decision (paraf or signature) on one exact version of a document."""
+
+    __tablename__ = "persetujuan"
+    __table_args__ = (UniqueConstraint("naskah_id", "urutan", "naskah_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    naskah_id: Mapped[int] = mapped_column(ForeignKey("naskah.id"), index=True)
+    urutan: Mapped[int] = mapped_column(Integer)  # position in the chain
+    jenis: Mapped[str] = mapped_column(String(20))  # paraf / tanda_tangan
+    peran: Mapped[str] = mapped_column(String(60))
+    pejabat_id: Mapped[int | None] = mapped_column(ForeignKey("pejabat.id"))
+    nip: Mapped[str] = mapped_column(String(18))
+    nama: Mapped[str] = mapped_column(String(200))
+    keputusan: Mapped[str] = mapped_column(String(20))  # setuju / dikembalikan
+    catatan: Mapped[str | None] = mapped_column(Text)
+    naskah_sha256: Mapped[str] = mapped_column(String(64))
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    naskah: Mapped[Naskah] = relationship(back_populates="persetujuan")
+
+
+class AuditPersetujuan(Base):
+    """Every approval attempt, accepted or refused (wrong code, wrong role, replay ...)."""
+
+    __tablename__ = "audit_persetujuan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    naskah_id: Mapped[int | None] = mapped_column(ForeignKey("naskah.id"), index=True)
+    nip: Mapped[str | None] = mapped_column(String(18))
+    peran: Mapped[str | None] = mapped_column(String(60))
+    hasil: Mapped[str] = mapped_column(String(20))  # diterima / ditolak
+    alasan: Mapped[str | None] = mapped_column(Text)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KodeVerifikasi(Base):
+    """A one-time code sent to an approver; stored only as a hash."""
+
+    __tablename__ = "kode_verifikasi"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pejabat_id: Mapped[int] = mapped_column(ForeignKey("pejabat.id"))
+    naskah_id: Mapped[int] = mapped_column(ForeignKey("naskah.id"))
+    kode_hash: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Distribusi(Timestamps, Base):
+    """One delivery of one document version to one recipient (idempotent by that pair)."""
+
+    __tablename__ = "distribusi"
+    __table_args__ = (UniqueConstraint("naskah_id", "penerima"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    naskah_id: Mapped[int] = mapped_column(ForeignKey("naskah.id"), index=True)
+    penerima: Mapped[str] = mapped_column(String(200))  # recipient address or key
+    peran_penerima: Mapped[str | None] = mapped_column(String(40))  # opd / peserta / narasumber
+    saluran: Mapped[str] = mapped_column(String(20), default="outbox")  # outbox / smtp
+    status: Mapped[str] = mapped_column(String(20), default="antri")  # antri / terkirim / gagal
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Arsip(Base):
+    """An archived file: content-addressed, never overwritten."""
+
+    __tablename__ = "arsip"
+    __table_args__ = (UniqueConstraint("naskah_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    naskah_id: Mapped[int | None] = mapped_column(ForeignKey("naskah.id"), index=True)
+    kegiatan_id: Mapped[int | None] = mapped_column(ForeignKey("kegiatan.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    path: Mapped[str] = mapped_column(String(500))
+    nama_file: Mapped[str] = mapped_column(String(300))
+    ukuran: Mapped[int] = mapped_column(Integer)
+    klasifikasi: Mapped[str | None] = mapped_column(String(30))
+    retensi_tahun: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

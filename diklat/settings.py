@@ -1,0 +1,199 @@
+"""One settings object for the whole product.
+
+Read from environment variables prefixed ``DIKLAT_`` (nested groups with ``__``, e.g.
+``DIKLAT_INSTANSI__KOTA``) and from a ``.env`` file in the working directory. With nothing
+configured, everything runs on embedded defaults: SQLite under ``./var/``, the bundled
+SIMPEG/SIASN simulator on loopback, a file outbox instead of SMTP.
+
+Secrets are ``SecretStr`` so that printing the settings (``diklat config``) masks them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Port the simulator listens on by default; the connector URLs below point at it.
+SIMULATOR_PORT = 8765
+
+
+class Instansi(BaseModel):
+    """The agency's identity, printed in every letterhead (kop surat)."""
+
+    pemerintah: str = "PEMERINTAH KABUPATEN KUTAI KARTANEGARA"
+    nama: str = "BADAN KEPEGAWAIAN DAN PENGEMBANGAN SUMBER DAYA MANUSIA"
+    singkatan: str = "BKPSDM"
+    alamat: str = "Jalan Wolter Monginsidi, Gedung Kembar Lt. 3, Timbau, Tenggarong"
+    kode_pos: str = "75511"
+    telepon: str = "(0541) 6666379"
+    email: str = "bkpsdm@kukarkab.go.id"
+    website: str = "https://bkpsdm.kukarkab.go.id"
+    kota: str = "Tenggarong"  # place printed before the letter date
+    kode_unit: str = "BKPSDM"  # the unit part of a letter number
+    instansi_siasn_id: str = "A5EB03E23C7CF6A0E040640A040252AD"
+
+
+#: Default classification codes per document type (Permendagri 83/2022, see DOMAIN.md).
+DEFAULT_KLASIFIKASI: dict[str, str] = {
+    "surat_permohonan_narasumber": "800.2.4.1",
+    "surat_pemberitahuan": "800.2.4.1",
+    "sk_panitia": "800.2.4.2",
+    "surat_panggilan": "800.2.4.2",
+    "undangan_pembukaan": "800.2.4.2",
+    "surat_tugas": "800.1.4.1",
+    "sertifikat": "800.2.4.2",
+    "laporan_kegiatan": "800.2.4.7",
+    "tanda_terima": "800.2.4.2",
+    "daftar_hadir": "800.2.4.2",
+}
+
+
+class Naskah(BaseModel):
+    """Letters: numbering and typesetting."""
+
+    nomor_format: str = "{klasifikasi}/{urut:03d}/{unit}/{tahun}"
+    klasifikasi: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_KLASIFIKASI))
+    kertas: Literal["A4", "F4"] = "A4"
+    font: str = "Arial"
+    font_size_pt: float = 12
+    pdf: bool = True  # convert to PDF when LibreOffice is available
+
+
+class Simpeg(BaseModel):
+    url: str = f"http://127.0.0.1:{SIMULATOR_PORT}/simpeg/api/v1"
+    api_key: SecretStr = SecretStr("simulator-key")
+    page_size: int = 1000
+
+
+class Siasn(BaseModel):
+    url: str = f"http://127.0.0.1:{SIMULATOR_PORT}"  # gateway (often the agency's own proxy)
+    base_path: str = "/apisiasn/1.0"
+    token_path: str = "/oauth2/token"
+    sso_url: str = f"http://127.0.0.1:{SIMULATOR_PORT}"
+    sso_realm: str = "public-siasn"
+    sso_client_id: str = "simpeg-client"
+    consumer_key: SecretStr = SecretStr("simulator")
+    consumer_secret: SecretStr = SecretStr("simulator-secret")
+    username: str = "199001012015011001"  # the operator's NIP for the SSO password grant
+    password: SecretStr = SecretStr("simulator-password")
+    sso_token: SecretStr | None = None  # a token pasted by hand instead of the password grant
+    concurrency: int = 4
+
+
+class Http(BaseModel):
+    connect_timeout: float = 3.05
+    read_timeout: float = 30.0
+    max_retries: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+
+
+class Smtp(BaseModel):
+    host: str | None = None  # None: mail goes to the file outbox
+    port: int = 587
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = True
+    sender: str = "BKPSDM <bkpsdm@kukarkab.go.id>"
+
+
+class Approval(BaseModel):
+    otp_lifetime_minutes: int = 15
+    otp_max_attempts: int = 5
+    reminder_before_deadline_hours: float = 2.0
+
+
+class Sync(BaseModel):
+    cron: str = "0 1 * * *"  # nightly, in Settings.timezone
+    batch_size: int = 2000
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DIKLAT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    var_dir: Path = Path("var")
+    database_url: str = ""  # derived from var_dir when empty
+    timezone: str = "Asia/Makassar"
+
+    # Working time (civil-service office hours).
+    jam_masuk: dt.time = dt.time(8, 0)
+    jam_pulang: dt.time = dt.time(16, 0)
+    hari_kerja: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])  # Mon..Fri
+    libur_tambahan: list[dt.date] = Field(default_factory=list)  # cuti bersama, local leave days
+    holiday_subdiv: str | None = None
+
+    instansi: Instansi = Field(default_factory=Instansi)
+    naskah: Naskah = Field(default_factory=Naskah)
+    simpeg: Simpeg = Field(default_factory=Simpeg)
+    siasn: Siasn = Field(default_factory=Siasn)
+    http: Http = Field(default_factory=Http)
+    smtp: Smtp = Field(default_factory=Smtp)
+    approval: Approval = Field(default_factory=Approval)
+    sync: Sync = Field(default_factory=Sync)
+
+    output_dir: Path | None = None
+    outbox_dir: Path | None = None
+    archive_dir: Path | None = None
+    import_dir: Path | None = None
+    templates_dir: Path = Path(__file__).resolve().parent.parent / "templates"
+
+    @field_validator("hari_kerja")
+    @classmethod
+    def _weekdays(cls, v: list[int]) -> list[int]:
+        if not v or any(d < 0 or d > 6 for d in v):
+            raise ValueError("hari_kerja: weekday numbers 0 (Monday) .. 6 (Sunday)")
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.var_dir / 'diklat.db').as_posix()}"
+        self.output_dir = self.output_dir or self.var_dir / "output"
+        self.outbox_dir = self.outbox_dir or self.var_dir / "outbox"
+        self.archive_dir = self.archive_dir or self.var_dir / "arsip"
+        self.import_dir = self.import_dir or self.var_dir / "import"
+        if self.jam_pulang <= self.jam_masuk:
+            raise ValueError("jam_pulang must be after jam_masuk")
+        return self
+
+    def klasifikasi_for(self, jenis: str) -> str:
+        try:
+            return self.naskah.klasifikasi[jenis]
+        except KeyError:
+            raise KeyError(f"no classification code for document type {jenis!r}; "
+                           f"set DIKLAT_NASKAH__KLASIFIKASI") from None
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data, secrets masked (also inside URLs)."""
+        data = self.model_dump(mode="json")
+        data["database_url"] = mask_url(self.database_url)
+        return data
+
+
+def mask_url(url: str) -> str:
+    """Hide a password inside a URL (``postgresql://u:secret@h/db`` -> ``u:***@h``)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()

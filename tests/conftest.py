@@ -1,0 +1,102 @@
+"""Shared fixtures: databases (SQLite always; PostgreSQL when reachable), isolated settings.
+
+PostgreSQL comes from ``DIKLAT_TEST_POSTGRES_URL`` (``.ci/run`` sets it). Each test that
+uses it gets its own schema, so test runs in parallel never see each other's rows. Where no
+server is reachable the PostgreSQL variants skip with the reason; with
+``DIKLAT_REQUIRE_POSTGRES=1`` (CI) they fail instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from diklat.db import make_engine, migrate
+from diklat.settings import reset_settings_cache
+
+PG_URL = os.environ.get("DIKLAT_TEST_POSTGRES_URL", "")
+REQUIRE_PG = os.environ.get("DIKLAT_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own var dir and a settings cache that sees its env changes."""
+    monkeypatch.setenv("DIKLAT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("DIKLAT_DATABASE_URL", raising=False)
+    reset_settings_cache()
+    yield
+    reset_settings_cache()
+
+
+def _pg_reachable() -> str | None:
+    if not PG_URL:
+        return "DIKLAT_TEST_POSTGRES_URL is not set"
+    try:
+        eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with eng.connect() as c:
+            c.execute(text("select 1"))
+        eng.dispose()
+    except Exception as e:  # pragma: no cover - depends on the machine
+        return f"PostgreSQL at {PG_URL} not reachable: {e.__class__.__name__}"
+    return None
+
+
+_PG_PROBLEM = _pg_reachable()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    if _PG_PROBLEM:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL required (DIKLAT_REQUIRE_POSTGRES=1): {_PG_PROBLEM}")
+        pytest.skip(_PG_PROBLEM)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as c:
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as c:
+        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Both databases: the test runs once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated engine on each database."""
+    migrate(db_url)
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    migrate(sqlite_url)
+    eng = make_engine(sqlite_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
