@@ -1,0 +1,493 @@
+"""The one write path for personnel data, shared by the SIMPEG/SIASN sync and the import of
+SIASN's export file.
+
+Records arrive as *canonical employee dicts* (keys in :data:`FIELDS`, plus ``unit_nama`` and an
+optional ``_baris`` line number). :class:`PersonnelWriter` validates each one (NIP rules,
+dates, unit present), quarantines the bad ones with their reason, skips unchanged rows by a
+content hash, and writes the rest with one cached ``INSERT ... ON CONFLICT DO UPDATE``
+statement executed with many parameter sets (never a multi-row ``VALUES`` per page, never a
+row at a time through the ORM). Runs are recorded in ``sync_run``.
+
+No Prefect here: flows and the CLI call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from diklat.models import Karantina, Pegawai, SyncRun, SyncSeen, UnitKerja
+from diklat.models.base import utcnow
+from diklat.rules import nip as nip_rules
+from diklat.rules.tanggal import parse_dmy
+
+#: Canonical employee fields, in hash order. ``unit_kode`` is stored as ``unit_id``.
+FIELDS: tuple[str, ...] = (
+    "nip",
+    "nip_lama",
+    "pns_orang_id",
+    "nama",
+    "gelar_depan",
+    "gelar_belakang",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "jenis_pegawai",
+    "unit_kode",
+    "jabatan",
+    "jenis_jabatan",
+    "eselon",
+    "golongan",
+    "pangkat",
+    "pendidikan_tingkat",
+    "pendidikan",
+    "status",
+    "tmt_cpns",
+    "tmt_pensiun",
+    "email",
+    "nomor_hp",
+)
+DATE_FIELDS = frozenset({"tanggal_lahir", "tmt_cpns", "tmt_pensiun"})
+#: Never stored, never put in a quarantine payload.
+PRIVATE_FIELDS = frozenset({"nik", "npwp_nomor", "npwp", "bpjs", "alamat", "nomor_hp", "noHp",
+                            "email", "email_gov"})
+UNIT_FIELDS: tuple[str, ...] = ("nama", "singkatan", "induk_kode", "email", "alamat")
+
+def _t(model: Any) -> Table:
+    """The Core table of a model (typed for mypy)."""
+    table: Table = model.__table__
+    return table
+
+
+_SEX = {"L": "L", "M": "L", "1": "L", "P": "P", "F": "P", "W": "P", "2": "P"}
+_EMPTY = {"", "null", "NULL", "None", "-"}
+
+
+class RecordError(ValueError):
+    """A record that cannot be stored; the message is the quarantine reason."""
+
+
+@dataclass
+class Totals:
+    seen: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    deactivated: int = 0
+
+    def add(self, other: Totals) -> None:
+        for k in ("seen", "inserted", "updated", "unchanged", "quarantined", "deactivated"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in
+                ("seen", "inserted", "updated", "unchanged", "quarantined", "deactivated")}
+
+
+@dataclass
+class Rejected:
+    """A record refused with its reason (kept in ``karantina``)."""
+
+    alasan: str
+    kunci: str | None = None
+    baris: int | None = None
+    payload: dict[str, Any] | None = field(default=None)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, float):
+        raise RecordError("nilai angka pecahan tidak boleh untuk kolom teks")
+    s = str(v).strip()
+    if s.startswith("'"):
+        s = s[1:].strip()
+    return None if s in _EMPTY else s
+
+
+def _date(name: str, v: Any) -> dt.date | None:
+    if v is None or isinstance(v, dt.datetime):
+        return v.date() if isinstance(v, dt.datetime) else None
+    if isinstance(v, dt.date):
+        return v
+    s = _text(v)
+    if s is None:
+        return None
+    try:
+        if len(s) >= 10 and s[4] == "-":
+            return dt.date.fromisoformat(s[:10])
+        return parse_dmy(s)
+    except ValueError:
+        raise RecordError(f"{name}: tanggal {s!r} tidak dikenali") from None
+
+
+def clean_record(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[str, Any]:
+    """A canonical, validated record, or :class:`RecordError` with the reason."""
+    today = today or dt.date.today()
+    info = nip_rules.parse(_text(raw.get("nip")) or "", today)
+    if not info.valid:
+        raise RecordError(f"NIP tidak valid: {info.reason}")
+    rec: dict[str, Any] = {}
+    for name in FIELDS:
+        v = raw.get(name)
+        rec[name] = _date(name, v) if name in DATE_FIELDS else _text(v)
+    rec["nip"] = info.nip
+    if not rec["nama"]:
+        raise RecordError("nama kosong")
+    if not rec["unit_kode"]:
+        raise RecordError("unit kerja kosong")
+    sex = rec["jenis_kelamin"]
+    rec["jenis_kelamin"] = _SEX.get(sex.upper()) if sex else info.jenis_kelamin
+    if sex and rec["jenis_kelamin"] is None:
+        raise RecordError(f"jenis kelamin {sex!r} tidak dikenali")
+    jp = (rec["jenis_pegawai"] or "").upper()
+    rec["jenis_pegawai"] = "PPPK" if "PPPK" in jp else ("PNS" if "PNS" in jp else info.jenis)
+    lahir = rec["tanggal_lahir"]
+    if lahir is not None and lahir > today:
+        raise RecordError(f"tanggal lahir {lahir.isoformat()} di masa depan")
+    if lahir is None:
+        rec["tanggal_lahir"] = info.tanggal_lahir
+    if rec["tmt_cpns"] is not None and rec["tmt_cpns"] > today:
+        raise RecordError(f"TMT CPNS {rec['tmt_cpns'].isoformat()} di masa depan")
+    return rec
+
+
+def content_hash(rec: Mapping[str, Any]) -> str:
+    parts = []
+    for name in FIELDS:
+        v = rec.get(name)
+        parts.append("" if v is None else (v.isoformat() if isinstance(v, dt.date) else str(v)))
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def safe_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A record for the quarantine table: personal fields removed, values as text."""
+    out: dict[str, Any] = {}
+    for k, v in raw.items():
+        if k in PRIVATE_FIELDS or k.startswith("_"):
+            continue
+        out[k] = v.isoformat() if isinstance(v, dt.date) else v
+    return out
+
+
+# --------------------------------------------------------------------------- sync runs
+
+
+def start_run(
+    engine: Engine,
+    sumber: str,
+    mode: str,
+    *,
+    file_name: str | None = None,
+    file_sha256: str | None = None,
+    since: dt.datetime | None = None,
+    resumed_from_id: int | None = None,
+    flow_run_id: str | None = None,
+) -> int:
+    with engine.begin() as conn:
+        run_id = conn.execute(
+            _t(SyncRun).insert().values(
+                sumber=sumber, mode=mode, status="running", started_at=utcnow(),
+                file_name=file_name, file_sha256=file_sha256, since=since,
+                resumed_from_id=resumed_from_id, flow_run_id=flow_run_id,
+                seen=0, inserted=0, updated=0, unchanged=0, deactivated=0, quarantined=0,
+            )
+        ).inserted_primary_key
+        assert run_id is not None
+        return int(run_id[0])
+
+
+def _close_run(engine: Engine, run_id: int, status: str, totals: Totals | None,
+               error: str | None, high_watermark: dt.datetime | None) -> None:
+    now = utcnow()
+    with engine.begin() as conn:
+        started = conn.execute(select(SyncRun.started_at).where(SyncRun.id == run_id)).scalar_one()
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=dt.UTC)
+        values: dict[str, Any] = {"status": status, "finished_at": now, "error": error,
+                                  "seconds": (now - started).total_seconds()}
+        if totals is not None:
+            values.update(totals.as_dict())
+        if high_watermark is not None:
+            values["high_watermark"] = high_watermark
+        conn.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
+        if status == "success":
+            conn.execute(_t(SyncSeen).delete().where(SyncSeen.sync_run_id == run_id))
+
+
+def finish_run(engine: Engine, run_id: int, totals: Totals, *,
+               high_watermark: dt.datetime | None = None) -> dict[str, object]:
+    """Mark a run successful; returns its counts (what ``--json`` prints)."""
+    _close_run(engine, run_id, "success", totals, None, high_watermark)
+    return run_counts(engine, run_id)
+
+
+def fail_run(engine: Engine, run_id: int, message: str, totals: Totals | None = None) -> None:
+    _close_run(engine, run_id, "failed", totals, message[:4000], None)
+
+
+def run_counts(engine: Engine, run_id: int) -> dict[str, object]:
+    with engine.connect() as conn:
+        row = conn.execute(select(SyncRun).where(SyncRun.id == run_id)).one()
+    run = SyncRun(**{c.key: getattr(row, c.key) for c in _t(SyncRun).columns})
+    return run.counts()
+
+
+# --------------------------------------------------------------------------- the writer
+
+
+class PersonnelWriter:
+    """Validated, set-based writes of employees (and their units) for one sync run.
+
+    Pass an ``Engine`` to commit each :meth:`write` on its own (a sync commits page by page,
+    with its checkpoint), or an open ``Connection`` whose transaction the caller owns (an
+    import that must leave the database untouched if it fails).
+    """
+
+    def __init__(
+        self,
+        bind: Engine | Connection,
+        run_id: int | None,
+        *,
+        sumber: str,
+        track_seen: bool = False,
+        today: dt.date | None = None,
+    ) -> None:
+        self.bind = bind
+        self.run_id = run_id
+        self.sumber = sumber
+        self.track_seen = track_seen
+        self.today = today or dt.date.today()
+        self.totals = Totals()
+        self._seen: set[str] = set()
+        self._units: dict[str, tuple[int, tuple[Any, ...]]] = {}
+        self._units_named_this_run: set[str] = set()
+        self._dialect = bind.dialect.name
+        self._upsert = self._build_upsert()
+        with self._conn() as conn:
+            self._load_units(conn)
+
+    # -- plumbing
+    @contextmanager
+    def _conn(self) -> Iterator[Connection]:
+        if isinstance(self.bind, Connection):
+            yield self.bind
+        else:
+            with self.bind.begin() as conn:
+                yield conn
+
+    def _insert(self, table: Any) -> Any:
+        mod = postgresql if self._dialect == "postgresql" else sqlite
+        return mod.insert(table)
+
+    def _build_upsert(self) -> Any:
+        t = _t(Pegawai)
+        cols = [c for c in FIELDS if c != "unit_kode"] + [
+            "unit_id", "aktif", "sumber", "content_hash", "last_sync_id", "created_at",
+            "updated_at"]
+        self._cols = cols
+        ins = self._insert(t).values({c: bindparam(c) for c in cols})
+        set_ = {c: ins.excluded[c] for c in cols if c not in ("nip", "created_at")}
+        return ins.on_conflict_do_update(index_elements=[t.c.nip], set_=set_)
+
+    def _load_units(self, conn: Connection) -> None:
+        t = _t(UnitKerja)
+        for row in conn.execute(select(t.c.id, t.c.kode, *[t.c[f] for f in UNIT_FIELDS])):
+            self._units[row.kode] = (row.id, tuple(row[2:]))
+
+    # -- units
+    def upsert_units(self, units: Iterable[Mapping[str, Any]]) -> int:
+        """Create or update units (kode, nama, singkatan, induk_kode, email, alamat).
+        Only changed units are written; returns how many were."""
+        rows = []
+        for u in units:
+            kode = _text(u.get("kode"))
+            nama = _text(u.get("nama"))
+            if not kode or not nama:
+                continue
+            vals = tuple(_text(u.get(f)) for f in UNIT_FIELDS)
+            known = self._units.get(kode)
+            if known is None or known[1] != vals:
+                rows.append({"kode": kode, **dict(zip(UNIT_FIELDS, vals, strict=True))})
+        if rows:
+            with self._conn() as conn:
+                self._write_units(conn, rows)
+        return len(rows)
+
+    def _write_units(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        t = _t(UnitKerja)
+        now = utcnow()
+        params = [{**r, "sumber": self.sumber, "aktif": True, "created_at": now,
+                   "updated_at": now} for r in rows]
+        cols = ["kode", *UNIT_FIELDS, "sumber", "aktif", "created_at", "updated_at"]
+        ins = self._insert(t).values({c: bindparam(c) for c in cols})
+        ins = ins.on_conflict_do_update(
+            index_elements=[t.c.kode],
+            set_={c: ins.excluded[c] for c in (*UNIT_FIELDS, "aktif", "updated_at")},
+        )
+        conn.execute(ins, params)
+        kodes = [r["kode"] for r in rows]
+        for row in conn.execute(
+            select(t.c.id, t.c.kode, *[t.c[f] for f in UNIT_FIELDS]).where(t.c.kode.in_(kodes))
+        ):
+            self._units[row.kode] = (row.id, tuple(row[2:]))
+
+    # -- employees
+    def write(
+        self, records: Iterable[Mapping[str, Any]], *, checkpoint: Mapping[str, Any] | None = None,
+        rejected: Iterable[Rejected] = (),
+    ) -> Totals:
+        """Validate and store one batch (one transaction with an Engine). ``rejected`` adds
+        records a reader already refused (e.g. a truncated line) to the quarantine."""
+        batch = Totals()
+        good: dict[str, dict[str, Any]] = {}
+        bad: list[Rejected] = list(rejected)
+        batch.seen = len(bad)
+        seen_now: list[str] = []
+        inline_units: dict[str, str] = {}
+        for raw in records:
+            batch.seen += 1
+            baris = raw.get("_baris")
+            try:
+                rec = clean_record(raw, self.today)
+            except RecordError as e:
+                kunci = _text(raw.get("nip"))
+                bad.append(Rejected(str(e), kunci, baris, safe_payload(raw)))
+                # A valid NIP with other bad data still counts as present in the source.
+                info = nip_rules.parse(kunci or "", self.today)
+                if info.valid and info.nip not in self._seen:
+                    self._seen.add(info.nip)
+                    seen_now.append(info.nip)
+                continue
+            n = rec["nip"]
+            if n in self._seen:
+                bad.append(Rejected("NIP ganda: sudah ada pada rekaman sebelumnya dalam sumber "
+                                    "yang sama", n, baris, safe_payload(raw)))
+                continue
+            self._seen.add(n)
+            seen_now.append(n)
+            unit_nama = _text(raw.get("unit_nama"))
+            kode = rec["unit_kode"]
+            if unit_nama and (kode not in self._units or (
+                    kode not in self._units_named_this_run and self._units[kode][1][0] != unit_nama)):
+                inline_units[kode] = unit_nama
+            elif kode not in self._units and kode not in inline_units:
+                bad.append(Rejected(f"unit kerja {kode!r} tidak dikenal", n, baris,
+                                    safe_payload(raw)))
+                continue
+            good[n] = rec
+
+        with self._conn() as conn:
+            if inline_units:
+                rows = []
+                for kode, nama in inline_units.items():
+                    old = self._units.get(kode)
+                    vals = list(old[1]) if old else [None] * len(UNIT_FIELDS)
+                    vals[0] = nama
+                    rows.append({"kode": kode, **dict(zip(UNIT_FIELDS, vals, strict=True))})
+                    self._units_named_this_run.add(kode)
+                self._write_units(conn, rows)
+            existing: dict[str, tuple[str, bool]] = {}
+            nips = list(good)
+            t = _t(Pegawai)
+            for i in range(0, len(nips), 5000):
+                chunk = nips[i:i + 5000]
+                for row in conn.execute(
+                    select(t.c.nip, t.c.content_hash, t.c.aktif).where(t.c.nip.in_(chunk))
+                ):
+                    existing[row.nip] = (row.content_hash, row.aktif)
+            now = utcnow()
+            params = []
+            for n, rec in good.items():
+                h = content_hash(rec)
+                prev = existing.get(n)
+                if prev is not None and prev[0] == h and prev[1]:
+                    batch.unchanged += 1
+                    continue
+                if prev is None:
+                    batch.inserted += 1
+                else:
+                    batch.updated += 1
+                p = {c: rec[c] for c in FIELDS if c != "unit_kode"}
+                p.update(unit_id=self._units[rec["unit_kode"]][0], aktif=True, sumber=self.sumber,
+                         content_hash=h, last_sync_id=self.run_id, created_at=now, updated_at=now)
+                params.append(p)
+            if params:
+                conn.execute(self._upsert, params)
+            if bad:
+                batch.quarantined += len(bad)
+                conn.execute(_t(Karantina).insert(), [
+                    {"sync_run_id": self.run_id, "sumber": self.sumber, "kunci": r.kunci,
+                     "baris": r.baris, "alasan": r.alasan,
+                     "payload": json.dumps(r.payload, ensure_ascii=False, default=str)
+                     if r.payload is not None else None, "created_at": now}
+                    for r in bad
+                ])
+            if self.track_seen and seen_now and self.run_id is not None:
+                conn.execute(_t(SyncSeen).insert(),
+                             [{"sync_run_id": self.run_id, "nip": n} for n in seen_now])
+            self.totals.add(batch)
+            if self.run_id is not None:
+                values: dict[str, Any] = self.totals.as_dict()
+                if checkpoint is not None:
+                    values["checkpoint"] = json.dumps(dict(checkpoint), default=str)
+                conn.execute(update(SyncRun).where(SyncRun.id == self.run_id).values(**values))
+        return batch
+
+    def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
+        if self.run_id is None:
+            return
+        with self._conn() as conn:
+            conn.execute(update(SyncRun).where(SyncRun.id == self.run_id).values(
+                checkpoint=json.dumps(dict(checkpoint), default=str)))
+
+    def carry_over_seen(self, from_run_id: int) -> int:
+        """On resume: take over the NIPs an interrupted full run had already seen."""
+        t = _t(SyncSeen)
+        with self._conn() as conn:
+            nips = [r[0] for r in conn.execute(select(t.c.nip).where(t.c.sync_run_id == from_run_id))]
+            new = [n for n in nips if n not in self._seen]
+            self._seen.update(new)
+            if self.track_seen and new and self.run_id is not None:
+                conn.execute(t.insert(), [{"sync_run_id": self.run_id, "nip": n} for n in new])
+        return len(new)
+
+    def deactivate_missing(self) -> int:
+        """Full runs: mark active employees the run did not see as inactive (never delete)."""
+        if not self.track_seen or self.run_id is None:
+            raise RuntimeError("deactivate_missing needs a full run (track_seen=True)")
+        if not self._seen:
+            raise RuntimeError("sumber tidak berisi satu pegawai pun: penonaktifan massal ditolak")
+        p, s = _t(Pegawai), _t(SyncSeen)
+        with self._conn() as conn:
+            res = conn.execute(
+                update(p)
+                .where(p.c.aktif.is_(True))
+                .where(~exists().where(and_(s.c.sync_run_id == self.run_id, s.c.nip == p.c.nip)))
+                .values(aktif=False, updated_at=utcnow(), last_sync_id=self.run_id)
+            )
+            n = int(res.rowcount or 0)
+            self.totals.deactivated += n
+            conn.execute(update(SyncRun).where(SyncRun.id == self.run_id)
+                         .values(deactivated=self.totals.deactivated))
+        return n
+
+
+def count_active(bind: Engine | Connection) -> int:
+    stmt = select(func.count()).select_from(Pegawai).where(Pegawai.aktif.is_(True))
+    if isinstance(bind, Connection):
+        return int(bind.execute(stmt).scalar_one())
+    with bind.connect() as conn:
+        return int(conn.execute(stmt).scalar_one())
