@@ -91,6 +91,7 @@ class Http(BaseModel):
     max_retries: int = 5
     backoff_base: float = 0.5
     backoff_max: float = 30.0
+    retry_budget_seconds: float = 120.0  # most time one call may spend retrying
 
 
 class Smtp(BaseModel):
