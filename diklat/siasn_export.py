@@ -1,0 +1,406 @@
+"""Reader and mapper for SIASN's "Export Data ASN" file (the CSV agencies download from SIASN).
+
+:func:`inspect_export` looks at the whole file once before anything is written: it refuses an
+empty file, a file that is not text (zip/xlsx, PDF, images, anything with NUL bytes or that is
+not UTF-8), and a header that lacks one of the 65 standard columns (the missing names are
+listed). It also computes the file's SHA-256, detects the delimiter (comma, semicolon, pipe or
+tab) from the header line, and notes unknown extra columns (they are ignored).
+
+:func:`read_batches` then streams the rows with the ``csv`` module (memory stays flat: one
+batch at a time) and maps each row by header name to a *canonical employee dict* for
+:class:`diklat.personnel.PersonnelWriter`. Every cell stays text (NIPs and ids never pass
+through a number); a leading apostrophe and the text ``null`` are cleaned away; ``dd-mm-yyyy``
+dates become ``datetime.date``; ``M``/``F`` become ``L``/``P``. A row that cannot be mapped (a
+truncated last line, too many fields) becomes a :class:`diklat.personnel.Rejected` with its
+line number and reason. The personal columns the product has no use for (``nik``,
+``npwp_nomor``, ``bpjs``, ``alamat``) are never read into a record.
+
+No Prefect and no database here: ``flows/import_siasn_export.py`` and the CLI drive it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from diklat.personnel import Rejected
+from diklat.rules.tanggal import parse_dmy
+
+#: The 65 standard columns of the export, in the order SIASN writes them.
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "pns_id", "nip_baru", "nip_lama", "nama", "gelar_depan", "gelar_belakang",
+    "tempat_lahir_id", "tempat_lahir_nama", "tanggal_lahir", "jenis_kelamin", "agama_id",
+    "agama_nama", "jenis_kawin_id", "jenis_kawin_nama", "nik", "nomor_hp", "email", "email_gov",
+    "alamat", "npwp_nomor", "bpjs", "jenis_pegawai_id", "jenis_pegawai_nama",
+    "kedudukan_hukum_id", "kedudukan_hukum_nama", "status_cpns_pns", "kartu_asn_virtual",
+    "nomor_sk_cpns", "tanggal_sk_cpns", "tmt_cpns", "nomor_sk_pns", "tanggal_sk_pns", "tmt_pns",
+    "gol_awal_id", "gol_awal_nama", "gol_akhir_id", "gol_akhir_nama", "tmt_golongan", "mk_tahun",
+    "mk_bulan", "jenis_jabatan_id", "jenis_jabatan_nama", "jabatan_id", "jabatan_nama",
+    "tmt_jabatan", "tingkat_pendidikan_id", "tingkat_pendidikan_nama", "pendidikan_id",
+    "pendidikan_nama", "tahun_lulus", "kpkn_id", "kpkn_nama", "lokasi_kerja_id",
+    "lokasi_kerja_nama", "unor_id", "unor_nama", "instansi_induk_id", "instansi_induk_nama",
+    "instansi_kerja_id", "instansi_kerja_nama", "satuan_kerja_induk_id",
+    "satuan_kerja_induk_nama", "satuan_kerja_kerja_id", "satuan_kerja_kerja_nama", "is_valid_nik",
+)
+#: Newer exports add these after the standard ones.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("nama_sekolah", "flag_ikd")
+KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
+#: Personal data the product does not store: never copied into a record or a payload.
+PERSONAL_COLUMNS = frozenset({"nik", "npwp_nomor", "bpjs", "alamat"})
+DELIMITERS: tuple[str, ...] = (",", ";", "|", "\t")
+DELIMITER_NAMES = {",": "koma", ";": "titik koma", "|": "pipa", "\t": "tab"}
+
+#: canonical field <- export column. ``email`` falls back to ``email_gov`` when empty.
+COLUMN_MAP: tuple[tuple[str, str], ...] = (
+    ("nip", "nip_baru"),
+    ("nip_lama", "nip_lama"),
+    ("pns_orang_id", "pns_id"),
+    ("nama", "nama"),
+    ("gelar_depan", "gelar_depan"),
+    ("gelar_belakang", "gelar_belakang"),
+    ("jenis_kelamin", "jenis_kelamin"),
+    ("tempat_lahir", "tempat_lahir_nama"),
+    ("tanggal_lahir", "tanggal_lahir"),
+    ("jenis_pegawai", "jenis_pegawai_nama"),
+    ("unit_kode", "unor_id"),
+    ("unit_nama", "unor_nama"),
+    ("jabatan", "jabatan_nama"),
+    ("jenis_jabatan", "jenis_jabatan_nama"),
+    ("golongan", "gol_akhir_nama"),
+    ("pendidikan_tingkat", "tingkat_pendidikan_nama"),
+    ("pendidikan", "pendidikan_nama"),
+    ("status", "kedudukan_hukum_nama"),
+    ("tmt_cpns", "tmt_cpns"),
+    ("email", "email"),
+    ("nomor_hp", "nomor_hp"),
+)
+DATE_FIELDS = frozenset({"tanggal_lahir", "tmt_cpns"})
+#: Identifier-like fields: a leading apostrophe is always the spreadsheet guard, never data.
+ID_FIELDS = frozenset({"nip", "nip_lama", "pns_orang_id", "unit_kode", "nomor_hp",
+                       "tanggal_lahir", "tmt_cpns", "golongan"})
+#: Fields left out of a quarantine payload (contact data: stored, never logged or copied).
+_NOT_IN_PAYLOAD = frozenset({"email", "nomor_hp"})
+
+#: Pangkat (rank) by PNS golongan; the export carries only the golongan.
+PANGKAT: dict[str, str] = {
+    "I/a": "Juru Muda", "I/b": "Juru Muda Tingkat I", "I/c": "Juru", "I/d": "Juru Tingkat I",
+    "II/a": "Pengatur Muda", "II/b": "Pengatur Muda Tingkat I", "II/c": "Pengatur",
+    "II/d": "Pengatur Tingkat I", "III/a": "Penata Muda", "III/b": "Penata Muda Tingkat I",
+    "III/c": "Penata", "III/d": "Penata Tingkat I", "IV/a": "Pembina",
+    "IV/b": "Pembina Tingkat I", "IV/c": "Pembina Utama Muda", "IV/d": "Pembina Utama Madya",
+    "IV/e": "Pembina Utama",
+}
+_SEX = {"M": "L", "F": "P", "L": "L", "P": "P", "LAKI-LAKI": "L", "PEREMPUAN": "P",
+        "PRIA": "L", "WANITA": "P"}
+_NUMERIC_LOOKING = re.compile(r"^[0-9+][0-9 ./\-]*$")
+_EMPTY = {"", "null", "NULL", "Null"}
+
+#: Signatures of common non-text files, for a clear refusal message.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "arsip ZIP atau buku kerja Excel (.xlsx)"),
+    (b"\xd0\xcf\x11\xe0", "buku kerja Excel lama (.xls)"),
+    (b"%PDF", "PDF"),
+    (b"\x89PNG", "gambar PNG"),
+    (b"\xff\xd8\xff", "gambar JPEG"),
+    (b"GIF8", "gambar GIF"),
+    (b"\x1f\x8b", "arsip gzip"),
+    (b"Rar!", "arsip RAR"),
+    (b"7z\xbc\xaf", "arsip 7z"),
+)
+_READ_BLOCK = 1 << 20
+
+
+class ExportRefused(ValueError):
+    """The file cannot be imported at all; nothing was written. The message says why."""
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """What :func:`inspect_export` learnt about a file (no personal data in here)."""
+
+    path: Path
+    size: int
+    sha256: str
+    encoding: str  # codec used to read it ("utf-8-sig" handles a byte-order mark)
+    bom: bool
+    delimiter: str
+    columns: tuple[str, ...]  # normalised header names, in file order
+    unknown_columns: tuple[str, ...]  # ignored
+    optional_present: tuple[str, ...]
+    lines: int  # physical lines in the file (for a progress estimate)
+    index: dict[str, int] = field(repr=False, default_factory=dict)
+
+    @property
+    def delimiter_name(self) -> str:
+        return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+
+    def notices(self) -> list[str]:
+        """Things the operator should know that do not stop the import."""
+        out = []
+        if self.unknown_columns:
+            out.append("kolom tidak dikenal diabaikan / unknown columns ignored: "
+                       + ", ".join(self.unknown_columns))
+        return out
+
+
+@dataclass
+class Batch:
+    """One chunk of the file: mapped records, rows refused while parsing, and progress."""
+
+    records: list[dict[str, Any]]
+    rejected: list[Rejected]
+    rows: int  # data rows read in this batch (records + rejected)
+    last_line: int
+
+
+# --------------------------------------------------------------------------- inspection
+
+
+def _normalise_header(name: str) -> str:
+    return name.replace("\ufeff", "").strip().strip("'\"").strip().lower()
+
+
+def _split_header(line: str, delimiter: str) -> list[str]:
+    return [_normalise_header(c) for c in next(csv.reader([line], delimiter=delimiter))]
+
+
+def _detect_delimiter(header_line: str) -> str:
+    """The candidate that splits the header into the most known SIASN column names."""
+    best, best_score = "", (0, 0)
+    for d in DELIMITERS:
+        cols = _split_header(header_line, d)
+        score = (sum(1 for c in cols if c in KNOWN_COLUMNS), len(cols))
+        if score > best_score:
+            best, best_score = d, score
+    if best_score[0] == 0:
+        raise ExportRefused(
+            "baris pertama bukan header ekspor SIASN (tidak ada kolom seperti nip_baru, nama, "
+            "unor_id dengan pemisah koma, titik koma, pipa atau tab) / the first line is not a "
+            "SIASN export header")
+    return best
+
+
+def inspect_export(path: str | Path) -> ExportFile:
+    """Check a file before anything is written; :class:`ExportRefused` if it cannot be used."""
+    p = Path(path)
+    if not p.exists():
+        raise ExportRefused(f"file tidak ditemukan / file not found: {p}")
+    if not p.is_file():
+        raise ExportRefused(f"bukan file biasa / not a regular file: {p}")
+    size = p.stat().st_size
+    if size == 0:
+        raise ExportRefused(f"file kosong / the file is empty: {p.name}")
+
+    sha = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    lines = 0
+    offset = 0
+    with p.open("rb") as f:
+        head = f.read(_READ_BLOCK)
+        for magic, what in _MAGIC:
+            if head.startswith(magic):
+                raise ExportRefused(
+                    f"{p.name} bukan file teks CSV melainkan {what}; unduh ulang 'Export Data "
+                    "ASN' sebagai CSV / not a text CSV file")
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ExportRefused(
+                f"{p.name} berpengodean UTF-16; simpan ulang sebagai 'CSV UTF-8' / the file is "
+                "UTF-16, save it again as CSV UTF-8")
+        block = head
+        while block:
+            sha.update(block)
+            nul = block.find(b"\x00")
+            if nul >= 0:
+                raise ExportRefused(
+                    f"{p.name} bukan file teks (berisi byte NUL pada byte {offset + nul}) / "
+                    "not a text file (binary content)")
+            try:
+                decoder.decode(block, final=False)
+            except UnicodeDecodeError as e:
+                at = offset + e.start
+                line_no = lines + 1 + block.count(b"\n", 0, e.start)
+                raise ExportRefused(
+                    f"{p.name} bukan teks UTF-8 (byte {at}, baris {line_no}); simpan ulang "
+                    "sebagai 'CSV UTF-8' / the file is not UTF-8 text") from None
+            lines += block.count(b"\n")
+            offset += len(block)
+            block = f.read(_READ_BLOCK)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise ExportRefused(f"{p.name} terpotong di tengah karakter UTF-8 / the file ends "
+                                "inside a UTF-8 character") from None
+        if not head.endswith(b"\n"):
+            lines += 1  # a last line without a line end
+
+    bom = head.startswith(codecs.BOM_UTF8)
+    encoding = "utf-8-sig"
+    header_line = ""
+    has_data = False
+    with p.open(encoding=encoding, newline="") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            if header_line:
+                has_data = True
+                break
+            header_line = line.rstrip("\r\n")
+    if not header_line:
+        raise ExportRefused(f"file kosong (hanya baris kosong) / the file is empty: {p.name}")
+    delimiter = _detect_delimiter(header_line)
+    columns = tuple(_split_header(header_line, delimiter))
+
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ExportRefused(
+            f"kolom wajib tidak ada / required columns missing ({len(missing)}): "
+            + ", ".join(missing))
+    dupes = sorted({c for c in columns if c in KNOWN_COLUMNS and columns.count(c) > 1})
+    if dupes:
+        raise ExportRefused("kolom ganda / duplicate columns: " + ", ".join(dupes))
+    if not has_data:
+        raise ExportRefused(f"file hanya berisi header, tanpa data pegawai / the file has a "
+                            f"header but no rows: {p.name}")
+    index = {c: i for i, c in enumerate(columns) if c in KNOWN_COLUMNS}
+    unknown = tuple(c or f"(kolom {i + 1} tanpa nama)" for i, c in enumerate(columns)
+                    if c not in KNOWN_COLUMNS)
+    return ExportFile(
+        path=p, size=size, sha256=sha.hexdigest(), encoding=encoding, bom=bom,
+        delimiter=delimiter, columns=columns, unknown_columns=unknown,
+        optional_present=tuple(c for c in OPTIONAL_COLUMNS if c in index), lines=lines,
+        index=index,
+    )
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def clean_cell(value: str, identifier: bool = False) -> str | None:
+    """Strip blanks; ``null`` is empty; drop the spreadsheet's leading apostrophe from a
+    numeric-looking cell (from any identifier cell)."""
+    s = value.strip()
+    if s in _EMPTY:
+        return None
+    if s.startswith("'"):
+        rest = s[1:].strip()
+        if identifier or _NUMERIC_LOOKING.match(rest):
+            s = rest
+            if s in _EMPTY:
+                return None
+    return s
+
+
+def normalise_jenis_pegawai(value: str | None) -> str | None:
+    """``PNS``/``PPPK`` from SIASN's names (``PNS Daerah ...``, ``PPPK``, ``Pegawai Pemerintah
+    dengan Perjanjian Kerja``); ``None`` when unknown (the writer then takes it from the NIP)."""
+    if not value:
+        return None
+    v = value.upper()
+    if "PPPK" in v or "PERJANJIAN" in v:
+        return "PPPK"
+    if "PNS" in v or "NEGERI SIPIL" in v:
+        return "PNS"
+    return None
+
+
+def map_row(values: list[str], index: dict[str, int], baris: int) -> dict[str, Any]:
+    """One data row (already split into cells) -> canonical employee dict with ``_baris``.
+
+    Unparseable values are passed on as text so the writer quarantines them with its usual
+    reason (the same rules as the sync)."""
+    rec: dict[str, Any] = {"_baris": baris}
+    for target, column in COLUMN_MAP:
+        rec[target] = clean_cell(values[index[column]], target in ID_FIELDS)
+    if rec["email"] is None:
+        rec["email"] = clean_cell(values[index["email_gov"]])
+    sex = rec["jenis_kelamin"]
+    if sex is not None:
+        rec["jenis_kelamin"] = _SEX.get(sex.upper(), sex)
+    for name in DATE_FIELDS:
+        v = rec[name]
+        if v is not None:
+            # Unparseable: left as text, the writer refuses it naming the field.
+            with contextlib.suppress(ValueError):
+                rec[name] = parse_dmy(v)
+    rec["jenis_pegawai"] = normalise_jenis_pegawai(rec["jenis_pegawai"])
+    gol = rec["golongan"]
+    rec["pangkat"] = PANGKAT.get(gol) if gol else None
+    return rec
+
+
+def _payload(values: list[str], index: dict[str, int]) -> dict[str, Any]:
+    """What is left of a broken row for the quarantine: mapped fields only, no personal data."""
+    out: dict[str, Any] = {}
+    for target, column in COLUMN_MAP:
+        i = index[column]
+        if target in _NOT_IN_PAYLOAD or i >= len(values):
+            continue
+        out[target] = clean_cell(values[i], target in ID_FIELDS)
+    return out
+
+
+def _kunci(values: list[str], index: dict[str, int]) -> str | None:
+    i = index["nip_baru"]
+    return clean_cell(values[i], True) if i < len(values) else None
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def read_batches(info: ExportFile, batch_size: int = 5000) -> Iterator[Batch]:
+    """Stream the data rows as batches of canonical records (and parse-level rejections)."""
+    ncols = len(info.columns)
+    index = info.index
+    records: list[dict[str, Any]] = []
+    rejected: list[Rejected] = []
+    rows = 0
+    with info.path.open(encoding=info.encoding, newline="") as f:
+        reader = csv.reader(f, delimiter=info.delimiter, quotechar='"', doublequote=True)
+        header_seen = False
+        prev_line = 0
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:
+                start = prev_line + 1
+                prev_line = reader.line_num
+                rejected.append(Rejected(f"baris tidak dapat dibaca sebagai CSV: {e}", None,
+                                         start, None))
+                rows += 1
+                continue
+            start = prev_line + 1
+            prev_line = reader.line_num
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue  # blank line
+            if not header_seen:
+                header_seen = True
+                continue
+            rows += 1
+            n = len(values)
+            if n != ncols:
+                if n == ncols + 1 and not values[-1].strip():
+                    values = values[:-1]  # a trailing delimiter on the line
+                else:
+                    kind = ("terpotong / truncated" if n < ncols
+                            else "kolom berlebih / too many fields (pemisah di dalam nilai "
+                                 "tanpa tanda kutip?)")
+                    rejected.append(Rejected(
+                        f"baris {kind}: {n} kolom, seharusnya {ncols}",
+                        _kunci(values, index), start, _payload(values, index)))
+                    values = []
+            if values:
+                records.append(map_row(values, index, start))
+            if rows % batch_size == 0:
+                yield Batch(records, rejected, len(records) + len(rejected), prev_line)
+                records, rejected = [], []
+    if records or rejected:
+        yield Batch(records, rejected, len(records) + len(rejected), prev_line)
