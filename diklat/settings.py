@@ -112,6 +112,8 @@ class Approval(BaseModel):
 class Sync(BaseModel):
     cron: str = "0 1 * * *"  # nightly, in Settings.timezone
     batch_size: int = 2000
+    task_retries: int = 1  # the flow retries a failed sync task once (it resumes)
+    task_retry_delay_seconds: float = 60.0
 
 
 class Settings(BaseSettings):

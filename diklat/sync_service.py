@@ -1,0 +1,355 @@
+"""The personnel sync without orchestration: SIMPEG -> validated upsert, and SIASN refresh.
+
+``sync_simpeg`` pulls units and pages of employees from SIMPEG (everything, or what changed
+since the last successful run's high watermark), writes each page through the shared
+:class:`~diklat.personnel.PersonnelWriter` (one transaction per page, checkpoint included),
+deactivates employees a full run did not see, and records the run. A run that dies leaves its
+checkpoint; the next run of the same kind continues after the last written NIP and takes
+over the NIPs the dead run had seen, so a resumed full run deactivates exactly the employees
+absent from the whole source.
+
+``refresh_from_siasn`` fetches data-utama for a list of NIPs with bounded concurrency (one
+shared token manager), merges it into what we hold, and writes it through the same writer.
+
+No Prefect here: the flow ``flows.sync_pegawai`` and the CLI call these functions. Progress is
+reported to listeners (``add_progress_listener``) so a CLI can draw a bar while the flow runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from connectors.http import ConnectorError
+from connectors.siasn import SiasnClient
+from connectors.simpeg import Rejected as SourceRejected
+from connectors.simpeg import SimpegClient
+from diklat.models import Pegawai, SyncRun, UnitKerja
+from diklat.personnel import (
+    FIELDS,
+    PersonnelWriter,
+    Rejected,
+    fail_run,
+    finish_run,
+    run_counts,
+    start_run,
+)
+
+log = logging.getLogger("diklat.sync")
+
+SUMBER_SIMPEG = "simpeg"
+SUMBER_SIASN = "siasn"
+
+
+class SyncFailed(RuntimeError):
+    """A sync run that ended in failure; the run row holds the same message."""
+
+    def __init__(self, message: str, run_id: int | None, counts: dict[str, object] | None):
+        super().__init__(message)
+        self.run_id = run_id
+        self.counts = counts
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@dataclass
+class Progress:
+    """What a progress listener receives after every page (or batch of NIPs)."""
+
+    run_id: int
+    phase: str  # "units" / "pegawai" / "deactivate" / "siasn" / "done"
+    done: int
+    total: int | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+ProgressListener = Callable[[Progress], None]
+_listeners: list[ProgressListener] = []
+_listeners_lock = threading.Lock()
+
+
+def add_progress_listener(fn: ProgressListener) -> None:
+    with _listeners_lock:
+        _listeners.append(fn)
+
+
+def remove_progress_listener(fn: ProgressListener) -> None:
+    with _listeners_lock:
+        if fn in _listeners:
+            _listeners.remove(fn)
+
+
+def _notify(p: Progress, extra: ProgressListener | None) -> None:
+    with _listeners_lock:
+        targets = list(_listeners)
+    if extra is not None:
+        targets.append(extra)
+    for fn in targets:
+        try:
+            fn(p)
+        except Exception:  # a broken progress bar must not break a sync
+            log.debug("progress listener failed", exc_info=True)
+
+
+# --------------------------------------------------------------------------- run lookup
+
+
+@dataclass
+class Plan:
+    """What a SIMPEG run will do: mode, since, and the interrupted run it continues."""
+
+    mode: str  # "full" / "incremental"
+    since: dt.datetime | None
+    resume_from: int | None = None
+    after: str | None = None
+    high_watermark: dt.datetime | None = None
+    carried: dict[str, int] = field(default_factory=dict)
+
+
+def _aware(d: dt.datetime | None) -> dt.datetime | None:
+    if d is not None and d.tzinfo is None:
+        return d.replace(tzinfo=dt.UTC)
+    return d
+
+
+def plan_simpeg(engine: Engine, full: bool) -> Plan:
+    """Decide full/incremental and whether to continue an interrupted run.
+
+    - The newest SIMPEG run that failed with a checkpoint (and no success after it) is
+      continued when it is a full run (whatever was asked: its deactivation is still owed)
+      or when it is incremental and no full run was asked for.
+    - Otherwise incremental runs start at the newest successful run's high watermark; with
+      no successful run yet, the run is full.
+    """
+    with engine.connect() as conn:
+        last = conn.execute(
+            select(SyncRun).where(SyncRun.sumber == SUMBER_SIMPEG,
+                                  SyncRun.mode.in_(("full", "incremental")),
+                                  SyncRun.status.in_(("success", "failed")))
+            .order_by(SyncRun.id.desc()).limit(1)
+        ).first()
+        ok = conn.execute(
+            select(SyncRun.high_watermark, SyncRun.started_at)
+            .where(SyncRun.sumber == SUMBER_SIMPEG, SyncRun.status == "success",
+                   SyncRun.mode.in_(("full", "incremental")))
+            .order_by(SyncRun.id.desc()).limit(1)
+        ).first()
+    if last is not None and last.status == "failed" and last.checkpoint:
+        try:
+            cp = json.loads(last.checkpoint)
+        except ValueError:
+            cp = {}
+        if cp.get("after") and (last.mode == "full" or not full):
+            hw = cp.get("high_watermark")
+            return Plan(
+                mode=last.mode,
+                since=_aware(last.since),
+                resume_from=last.id,
+                after=str(cp["after"]),
+                high_watermark=_aware(dt.datetime.fromisoformat(hw)) if hw else None,
+                carried={k: int(getattr(last, k) or 0) for k in
+                         ("seen", "inserted", "updated", "unchanged", "quarantined")},
+            )
+    if full or ok is None:
+        return Plan(mode="full", since=None)
+    since = _aware(ok.high_watermark) or _aware(ok.started_at)
+    return Plan(mode="incremental", since=since)
+
+
+# --------------------------------------------------------------------------- SIMPEG sync
+
+
+def _to_rejected(items: Iterable[SourceRejected]) -> list[Rejected]:
+    return [Rejected(alasan=r.alasan, kunci=r.kunci, payload=r.payload) for r in items]
+
+
+def sync_simpeg(
+    engine: Engine,
+    *,
+    full: bool = False,
+    client: SimpegClient | None = None,
+    progress: ProgressListener | None = None,
+    flow_run_id: str | None = None,
+    page_size: int | None = None,
+) -> dict[str, object]:
+    """One SIMPEG sync run; returns the run's counts. Raises :class:`SyncFailed` (the run is
+    then marked failed with the message, and its checkpoint lets the next run continue)."""
+    plan = plan_simpeg(engine, full)
+    run_id = start_run(engine, SUMBER_SIMPEG, plan.mode, since=plan.since,
+                       resumed_from_id=plan.resume_from, flow_run_id=flow_run_id)
+    own_client = client is None
+    simpeg = client or SimpegClient.from_settings()
+    writer: PersonnelWriter | None = None
+    t0 = time.monotonic()
+    try:
+        writer = PersonnelWriter(engine, run_id, sumber=SUMBER_SIMPEG,
+                                 track_seen=plan.mode == "full")
+        if plan.resume_from is not None:
+            carried = writer.carry_over_seen(plan.resume_from)
+            for k, v in plan.carried.items():
+                setattr(writer.totals, k, getattr(writer.totals, k) + v)
+            log.info("run %s continues run %s after NIP %s (%d NIPs carried over)",
+                     run_id, plan.resume_from, plan.after, carried)
+        _notify(Progress(run_id, "units", 0, None), progress)
+        writer.upsert_units(simpeg.units())
+        high = plan.high_watermark
+        done = 0
+        after = plan.after
+        for page in simpeg.iter_pegawai(updated_since=plan.since, after=after,
+                                        limit=page_size):
+            if page.max_updated_at is not None and (high is None or page.max_updated_at > high):
+                high = page.max_updated_at
+            after = page.next or page.last_nip or after
+            checkpoint = {"after": after, "mode": plan.mode,
+                          "high_watermark": high.isoformat() if high else None}
+            writer.write(page.records, rejected=_to_rejected(page.rejected),
+                         checkpoint=checkpoint)
+            done += page.raw_count
+            _notify(Progress(run_id, "pegawai", done, page.total, writer.totals.as_dict()),
+                    progress)
+        if plan.mode == "full":
+            _notify(Progress(run_id, "deactivate", done, done, writer.totals.as_dict()), progress)
+            if writer.totals.seen == 0:
+                raise SyncFailed("SIMPEG mengembalikan daftar pegawai kosong: penonaktifan "
+                                 "massal ditolak, data lama dipertahankan", run_id, None)
+            writer.deactivate_missing()
+        counts = finish_run(engine, run_id, writer.totals,
+                            high_watermark=high or plan.since)
+        _notify(Progress(run_id, "done", done, done, writer.totals.as_dict()), progress)
+        log.info("simpeg sync run %s %s in %.2fs: %s", run_id, plan.mode,
+                 time.monotonic() - t0, {k: counts[k] for k in
+                                         ("inserted", "updated", "unchanged", "deactivated",
+                                          "quarantined")})
+        return counts
+    except BaseException as e:
+        message = _failure_message(e)
+        fail_run(engine, run_id, message, writer.totals if writer else None)
+        log.error("simpeg sync run %s failed: %s", run_id, message)
+        if isinstance(e, Exception):
+            raise SyncFailed(message, run_id, run_counts(engine, run_id)) from e
+        raise
+    finally:
+        if own_client:
+            simpeg.close()
+
+
+def _failure_message(e: BaseException) -> str:
+    if isinstance(e, SyncFailed):
+        return str(e)
+    if isinstance(e, ConnectorError):
+        return (f"SIMPEG/SIASN tidak dapat dihubungi atau menjawab salah setelah percobaan "
+                f"ulang ({e.__class__.__name__}: {e}); data yang sudah tersimpan tetap utuh, "
+                f"jalankan lagi untuk melanjutkan dari checkpoint")
+    if isinstance(e, KeyboardInterrupt):
+        return "dihentikan (interrupt); jalankan lagi untuk melanjutkan dari checkpoint"
+    return f"{e.__class__.__name__}: {e}"
+
+
+# --------------------------------------------------------------------------- SIASN refresh
+
+
+def _current_records(engine: Engine, nips: list[str]) -> dict[str, dict[str, Any]]:
+    """What we hold for these NIPs, as canonical records (the base a SIASN answer updates)."""
+    p, u = Pegawai.__table__, UnitKerja.__table__
+    cols = [p.c[f] for f in FIELDS if f != "unit_kode"]
+    out: dict[str, dict[str, Any]] = {}
+    with engine.connect() as conn:
+        for i in range(0, len(nips), 500):
+            stmt = (select(*cols, u.c.kode.label("unit_kode"), u.c.nama.label("unit_nama"))
+                    .select_from(p.outerjoin(u, p.c.unit_id == u.c.id))
+                    .where(p.c.nip.in_(nips[i:i + 500])))
+            for row in conn.execute(stmt):
+                out[row.nip] = dict(row._mapping)
+    return out
+
+
+def merge_siasn(current: Mapping[str, Any] | None, fresh: Mapping[str, Any]) -> dict[str, Any]:
+    """SIASN's values over ours; fields SIASN did not send (or sent empty) keep ours."""
+    rec = dict(current or {})
+    for k, v in fresh.items():
+        if v is not None or k not in rec:
+            rec[k] = v
+    return rec
+
+
+def refresh_from_siasn(
+    engine: Engine,
+    nips: list[str],
+    *,
+    client: SiasnClient | None = None,
+    concurrency: int | None = None,
+    progress: ProgressListener | None = None,
+    flow_run_id: str | None = None,
+    batch_size: int = 200,
+) -> dict[str, object]:
+    """Fetch data-utama for ``nips`` (bounded concurrency) and write them. NIPs SIASN does
+    not know, or whose answer cannot be read, are quarantined with the reason. NIPs that
+    could not be fetched at all (after retries) fail the run, after the others are stored."""
+    from diklat.settings import get_settings
+
+    wanted = list(dict.fromkeys(n.strip() for n in nips if n and n.strip()))
+    run_id = start_run(engine, SUMBER_SIASN, "nips", flow_run_id=flow_run_id)
+    own_client = client is None
+    siasn = client or SiasnClient.from_settings()
+    workers = max(1, concurrency or get_settings().siasn.concurrency)
+    writer: PersonnelWriter | None = None
+    failures: list[str] = []
+    try:
+        writer = PersonnelWriter(engine, run_id, sumber=SUMBER_SIASN)
+        done = 0
+
+        def fetch(nip: str) -> tuple[str, dict[str, Any] | None, str | None]:
+            try:
+                rec = siasn.data_utama(nip)
+            except ConnectorError as e:
+                return nip, None, f"{e.__class__.__name__}: {e}"
+            return nip, rec, None
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="siasn") as pool:
+            for i in range(0, len(wanted), batch_size):
+                chunk = wanted[i:i + batch_size]
+                current = _current_records(engine, chunk)
+                records: list[dict[str, Any]] = []
+                rejected: list[Rejected] = []
+                for nip, rec, err in pool.map(fetch, chunk):
+                    if err is not None:
+                        if err.startswith("BadPayload"):
+                            rejected.append(Rejected(alasan=f"jawaban SIASN tidak terbaca: {err}",
+                                                     kunci=nip))
+                        else:
+                            failures.append(f"{nip}: {err}")
+                    elif rec is None:
+                        rejected.append(Rejected(alasan="NIP tidak ditemukan di SIASN",
+                                                 kunci=nip))
+                    else:
+                        records.append(merge_siasn(current.get(rec.get("nip") or nip), rec))
+                writer.write(records, rejected=rejected)
+                done += len(chunk)
+                _notify(Progress(run_id, "siasn", done, len(wanted), writer.totals.as_dict()),
+                        progress)
+        if failures:
+            raise SyncFailed(f"{len(failures)} NIP gagal diambil dari SIASN (yang lain "
+                             f"tersimpan); contoh: {failures[0]}", run_id, None)
+        counts = finish_run(engine, run_id, writer.totals)
+        _notify(Progress(run_id, "done", done, done, writer.totals.as_dict()), progress)
+        return counts
+    except BaseException as e:
+        message = _failure_message(e)
+        fail_run(engine, run_id, message, writer.totals if writer else None)
+        log.error("siasn refresh run %s failed: %s", run_id, message)
+        if isinstance(e, Exception):
+            raise SyncFailed(message, run_id, run_counts(engine, run_id)) from e
+        raise
+    finally:
+        if own_client:
+            siasn.close()
