@@ -15,7 +15,10 @@ truncated last line, too many fields) becomes a :class:`diklat.personnel.Rejecte
 line number and reason. The personal columns the product has no use for (``nik``,
 ``npwp_nomor``, ``bpjs``, ``alamat``) are never read into a record.
 
-No Prefect and no database here: ``flows/import_siasn_export.py`` and the CLI drive it.
+:func:`import_export` runs a whole import: a ``sync_run`` record, then every batch through
+one :class:`diklat.personnel.PersonnelWriter` inside ONE transaction (a failure leaves the
+database as it was), ``--full`` deactivation, and the counts. No Prefect here:
+``flows/import_siasn_export.py``, the CLI and the benchmark call it.
 """
 
 from __future__ import annotations
@@ -25,12 +28,17 @@ import contextlib
 import csv
 import hashlib
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from diklat.personnel import Rejected
+from sqlalchemy import Connection, Engine, select
+
+from diklat.models import Pegawai
+from diklat.personnel import PersonnelWriter, Rejected, fail_run, finish_run, start_run
+from diklat.rules import nip as nip_rules
 from diklat.rules.tanggal import parse_dmy
 
 #: The 65 standard columns of the export, in the order SIASN writes them.
@@ -97,6 +105,8 @@ PANGKAT: dict[str, str] = {
     "IV/b": "Pembina Tingkat I", "IV/c": "Pembina Utama Muda", "IV/d": "Pembina Utama Madya",
     "IV/e": "Pembina Utama",
 }
+#: jenis_jabatan_id -> the name the SIASN connector gives the same id (the paths must agree).
+JENIS_JABATAN = {"1": "Struktural", "2": "Fungsional", "3": "Rangkap", "4": "Pelaksana"}
 _SEX = {"M": "L", "F": "P", "L": "L", "P": "P", "LAKI-LAKI": "L", "PEREMPUAN": "P",
         "PRIA": "L", "WANITA": "P"}
 _NUMERIC_LOOKING = re.compile(r"^[0-9+][0-9 ./\-]*$")
@@ -330,6 +340,9 @@ def map_row(values: list[str], index: dict[str, int], baris: int) -> dict[str, A
             with contextlib.suppress(ValueError):
                 rec[name] = parse_dmy(v)
     rec["jenis_pegawai"] = normalise_jenis_pegawai(rec["jenis_pegawai"])
+    jj = JENIS_JABATAN.get(clean_cell(values[index["jenis_jabatan_id"]], True) or "")
+    if jj is not None:
+        rec["jenis_jabatan"] = jj
     gol = rec["golongan"]
     rec["pangkat"] = PANGKAT.get(gol) if gol else None
     return rec
@@ -404,3 +417,137 @@ def read_batches(info: ExportFile, batch_size: int = 5000) -> Iterator[Batch]:
                 records, rejected = [], []
     if records or rejected:
         yield Batch(records, rejected, len(records) + len(rejected), prev_line)
+
+
+# --------------------------------------------------------------------------- the import
+
+
+#: Canonical fields the export does not carry: a stored value (from SIMPEG or a SIASN refresh)
+#: is kept rather than erased by an import.
+NOT_IN_EXPORT: tuple[str, ...] = ("eselon", "tmt_pensiun")
+SUMBER = "siasn-export"
+
+
+class ImportFailed(RuntimeError):
+    """The import started but could not finish; the database is as it was before it."""
+
+    def __init__(self, message: str, sync_run_id: int) -> None:
+        super().__init__(message)
+        self.sync_run_id = sync_run_id
+
+
+@dataclass
+class ImportResult:
+    """Counts of one import (no personal data: safe for logs, artifacts and ``--json``)."""
+
+    sync_run_id: int
+    file_name: str
+    file_sha256: str
+    mode: str
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    deactivated: int
+    quarantined: int
+    seconds: float
+    status: str
+    delimiter: str
+    notices: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+            "deactivated": self.deactivated, "quarantined": self.quarantined,
+            "seconds": round(self.seconds, 3), "status": self.status,
+            "sync_run_id": self.sync_run_id, "file_name": self.file_name,
+            "file_sha256": self.file_sha256, "mode": self.mode, "rows": self.rows,
+            "delimiter": self.delimiter_name, "notices": self.notices,
+        }
+
+    @property
+    def delimiter_name(self) -> str:
+        return DELIMITER_NAMES.get(self.delimiter, self.delimiter)
+
+
+def _keep_fields_not_in_export(conn: Connection, records: list[dict[str, Any]]) -> None:
+    """Fill the fields the export lacks with the stored values, so that an import neither
+    erases them nor counts an otherwise identical employee as changed."""
+    by_nip: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        try:
+            n = nip_rules.normalize(r.get("nip"))
+        except TypeError:
+            continue
+        if n:
+            by_nip.setdefault(n, []).append(r)
+    if not by_nip:
+        return
+    t = Pegawai.__table__
+    cols = [t.c[f] for f in NOT_IN_EXPORT]
+    nips = list(by_nip)
+    for i in range(0, len(nips), 5000):
+        for row in conn.execute(select(t.c.nip, *cols).where(t.c.nip.in_(nips[i:i + 5000]))):
+            for r in by_nip[row.nip]:
+                for f in NOT_IN_EXPORT:
+                    r.setdefault(f, getattr(row, f))
+
+
+def _safe_error(e: BaseException) -> str:
+    """An error message for the run record: the driver's own first line, never SQLAlchemy's
+    rendering of the statement parameters (which would contain e-mail and phone numbers)."""
+    orig = getattr(e, "orig", None)
+    text = str(orig if orig is not None else e).strip().splitlines()
+    return f"{type(orig if orig is not None else e).__name__}: {text[0] if text else ''}"[:500]
+
+
+def import_export(
+    engine: Engine,
+    path: str | Path | ExportFile,
+    *,
+    full: bool = False,
+    batch_size: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+    flow_run_id: str | None = None,
+) -> ImportResult:
+    """Import one export file in ONE database transaction.
+
+    Refused files (:class:`ExportRefused`) write nothing, not even a run record. Once the file
+    is accepted a ``sync_run`` row is committed first (status ``running``); every batch is then
+    written through one :class:`PersonnelWriter` on one open connection, and committed
+    together at the end, so a failure part-way (:class:`ImportFailed`) rolls everything back
+    and only the run's ``failed`` status and message remain. ``full`` marks employees absent
+    from the file inactive. ``progress(rows_done, rows_estimated)`` is called per batch.
+    """
+    info = path if isinstance(path, ExportFile) else inspect_export(path)
+    mode = "file-full" if full else "file"
+    started = time.perf_counter()
+    run_id = start_run(engine, SUMBER, mode, file_name=info.path.name[:300],
+                       file_sha256=info.sha256, flow_run_id=flow_run_id)
+    estimate = max(info.lines - 1, 0)
+    rows = 0
+    try:
+        with engine.begin() as conn:
+            writer = PersonnelWriter(conn, run_id, sumber=SUMBER, track_seen=full)
+            for batch in read_batches(info, batch_size):
+                _keep_fields_not_in_export(conn, batch.records)
+                writer.write(batch.records, rejected=batch.rejected)
+                rows += batch.rows
+                if progress is not None:
+                    progress(rows, max(estimate, rows))
+            if full:
+                writer.deactivate_missing()
+    except Exception as e:
+        message = f"impor dibatalkan, basis data tidak berubah / import rolled back: " \
+                  f"{_safe_error(e)}"
+        fail_run(engine, run_id, message)
+        raise ImportFailed(message, run_id) from e
+    counts = finish_run(engine, run_id, writer.totals)
+    return ImportResult(
+        sync_run_id=run_id, file_name=info.path.name, file_sha256=info.sha256, mode=mode,
+        rows=rows, inserted=writer.totals.inserted, updated=writer.totals.updated,
+        unchanged=writer.totals.unchanged, deactivated=writer.totals.deactivated,
+        quarantined=writer.totals.quarantined,
+        seconds=time.perf_counter() - started,
+        status=str(counts["status"]), delimiter=info.delimiter, notices=info.notices(),
+    )
