@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers around plain functions in ``diklat`` and ``connectors``."""
