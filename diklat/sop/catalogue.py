@@ -252,8 +252,10 @@ def _from_validation_error(path: Path, raw: Any, err: ValidationError) -> Catalo
             return CatalogueError(path, None, field, f"{step_label}: {first['msg']}")
         loc = loc[2:]
     field = ".".join(str(p) for p in loc) or None
+    value = first.get("input")
+    got = f" (nilai: {value!r})" if isinstance(value, str | int | float | bool) else ""
     more = f" (dan {err.error_count() - 1} galat lain)" if err.error_count() > 1 else ""
-    return CatalogueError(path, step, field, f"{first['msg']}{more}")
+    return CatalogueError(path, step, field, f"{first['msg']}{got}{more}")
 
 
 def _check_sop(path: Path, sop: Sop) -> None:
