@@ -428,6 +428,19 @@ NOT_IN_EXPORT: tuple[str, ...] = ("eselon", "tmt_pensiun")
 SUMBER = "siasn-export"
 
 
+def resolve_import_path(path: str | Path) -> Path:
+    """An absolute path stays; a relative one is taken inside ``settings.import_dir`` (the
+    agency's import folder, where an operator places the file before running the flow)."""
+    from diklat.settings import get_settings
+
+    p = Path(path).expanduser()
+    if p.is_absolute():
+        return p
+    base = get_settings().import_dir
+    assert base is not None  # filled in by the settings validator
+    return Path(base).resolve() / p
+
+
 class ImportFailed(RuntimeError):
     """The import started but could not finish; the database is as it was before it."""
 
@@ -501,13 +514,28 @@ def _safe_error(e: BaseException) -> str:
     return f"{type(orig if orig is not None else e).__name__}: {text[0] if text else ''}"[:500]
 
 
+ProgressListener = Callable[[int, int], None]
+_listeners: list[ProgressListener] = []
+
+
+def add_progress_listener(fn: ProgressListener) -> None:
+    """Receive ``(rows_done, rows_estimated)`` from every import in this process (the CLI's
+    progress bar: a flow parameter cannot carry a callback)."""
+    _listeners.append(fn)
+
+
+def remove_progress_listener(fn: ProgressListener) -> None:
+    if fn in _listeners:
+        _listeners.remove(fn)
+
+
 def import_export(
     engine: Engine,
     path: str | Path | ExportFile,
     *,
     full: bool = False,
     batch_size: int = 5000,
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressListener | None = None,
     flow_run_id: str | None = None,
 ) -> ImportResult:
     """Import one export file in ONE database transaction.
@@ -533,8 +561,8 @@ def import_export(
                 _keep_fields_not_in_export(conn, batch.records)
                 writer.write(batch.records, rejected=batch.rejected)
                 rows += batch.rows
-                if progress is not None:
-                    progress(rows, max(estimate, rows))
+                for fn in (*_listeners, *([progress] if progress is not None else [])):
+                    fn(rows, max(estimate, rows))
             if full:
                 writer.deactivate_missing()
     except Exception as e:
