@@ -92,7 +92,8 @@ def test_specific_steps() -> None:
     s4 = pk.step(4)
     assert s4.approval is not None and s4.approval.kind == "paraf_berjenjang"
     assert s4.approval.roles == ["kabid_psda", "sekretaris", "kepala"]
-    assert pk.step(5).approval is not None and pk.step(5).approval.kind == "tanda_tangan"
+    s5 = pk.step(5).approval
+    assert s5 is not None and s5.kind == "tanda_tangan" and s5.roles == ["kepala"]
     # register steps: every "SOP Surat Keluar" row is one
     for s in pk.steps:
         if "SOP Surat Keluar" in s.keterangan:

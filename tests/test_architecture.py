@@ -1,0 +1,41 @@
+"""The import rules of docs/architecture.md: the domain and the connectors never import Prefect
+(nor the tasks, flows or CLI built on top of them)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = {
+    "diklat": {"prefect", "tasks", "flows", "cli", "bench"},
+    "connectors": {"prefect", "tasks", "flows", "cli", "bench", "simulator"},
+}
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_layer_imports(package: str) -> None:
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"no modules under {package}/"
+    offenders = {
+        str(f.relative_to(ROOT)): sorted(imported_roots(f) & FORBIDDEN[package]) for f in files
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_checker_sees_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "m.py"
+    sample.write_text("import prefect.tasks\ndef f():\n    from flows import x\n", encoding="utf-8")
+    assert imported_roots(sample) == {"prefect", "flows"}
