@@ -7,7 +7,9 @@ The exit status is non-zero when the run failed; the message says why and what t
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -53,6 +55,9 @@ def sync_command(
                                           "(boleh berulang)"),
 ) -> None:
     """Sinkronkan data pegawai dari SIMPEG (atau perbarui NIP tertentu dari SIASN)."""
+    home = os.environ.get("PREFECT_HOME")
+    if home:  # Prefect cannot create a nested home itself (fresh ./var)
+        Path(home).mkdir(parents=True, exist_ok=True)
     from diklat import sync_service
     from flows.sync_pegawai import sync_pegawai
 

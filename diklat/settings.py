@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     approval: Approval = Field(default_factory=Approval)
     sync: Sync = Field(default_factory=Sync)
 
+    # Shortcuts (DIKLAT_SIMPEG_URL / DIKLAT_SIASN_URL) overriding simpeg.url and siasn.url
+    # (and siasn.sso_url while it is the simulator default): point both clients at a server.
+    simpeg_url: str | None = None
+    siasn_url: str | None = None
+
     output_dir: Path | None = None
     outbox_dir: Path | None = None
     archive_dir: Path | None = None
@@ -165,6 +170,12 @@ class Settings(BaseSettings):
         self.outbox_dir = self.outbox_dir or self.var_dir / "outbox"
         self.archive_dir = self.archive_dir or self.var_dir / "arsip"
         self.import_dir = self.import_dir or self.var_dir / "import"
+        if self.simpeg_url:
+            self.simpeg.url = self.simpeg_url
+        if self.siasn_url:
+            if self.siasn.sso_url == Siasn().sso_url:
+                self.siasn.sso_url = self.siasn_url
+            self.siasn.url = self.siasn_url
         if self.jam_pulang <= self.jam_masuk:
             raise ValueError("jam_pulang must be after jam_masuk")
         return self
