@@ -1,0 +1,378 @@
+"""DOCX -> PDF through LibreOffice in headless mode, one LibreOffice start per batch.
+
+Starting ``soffice`` costs about a second and a half, and LibreOffice converts one large
+document much faster than many small ones (500 pages in one file: ~2 s; 100 one-page files
+in one call: ~8 s). So a batch is converted like this:
+
+1. documents made from the same template (all zip members but ``word/document.xml``
+   byte-identical, as the fast render path produces them) are **merged** into one DOCX:
+   each document's body becomes its own section (new page, page numbers restart at 1) and
+   gets a hidden bookmark ``DIKLATDOC<n>`` at its first paragraph;
+2. all merged files (and any document that could not be merged) go to **one** ``soffice``
+   call, with a private profile directory (``-env:UserInstallation``) so parallel runs do
+   not collide, exporting bookmarks as PDF named destinations;
+3. each merged PDF is **split** again with pypdf: the named destination of document *n*
+   gives its first page, so every document gets exactly its own pages. If a destination
+   is missing the affected documents are converted one by one instead (correct, slower).
+
+Where LibreOffice is absent, :func:`convert_batch` returns ``None`` after a clear warning
+(the caller keeps the DOCX files); :class:`PdfConverter` raises
+:class:`LibreOfficeUnavailable`. ``DIKLAT_SOFFICE`` points at a specific binary.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from lxml import etree
+
+log = logging.getLogger(__name__)
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_W = f"{{{W}}}"
+MARK = "DIKLATDOC"
+DOCUMENT_XML = "word/document.xml"
+# Parts that may differ between documents of one template without stopping a merge.
+_IGNORED_FOR_MERGE = {DOCUMENT_XML, "docProps/core.xml", "docProps/app.xml"}
+
+_PDF_FILTER = "pdf:writer_pdf_Export:" + json.dumps(
+    {"ExportBookmarksToPDFDestination": {"type": "boolean", "value": "true"}}
+)
+
+
+class LibreOfficeUnavailable(RuntimeError):
+    """No usable ``soffice`` on this machine."""
+
+
+class ConversionError(RuntimeError):
+    """LibreOffice ran but did not produce the expected PDF."""
+
+
+def find_soffice() -> str | None:
+    """Path of the LibreOffice binary: ``$DIKLAT_SOFFICE`` or ``soffice``/``libreoffice``
+    on the PATH; ``None`` when there is none."""
+    env = os.environ.get("DIKLAT_SOFFICE")
+    if env is not None:
+        return env if env and os.access(env, os.X_OK) and Path(env).is_file() else None
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def available() -> bool:
+    return find_soffice() is not None
+
+
+@dataclass
+class BatchStats:
+    documents: int = 0
+    merged_files: int = 0
+    soffice_calls: int = 0
+    fallback_documents: int = 0
+    seconds: float = 0.0
+
+
+class PdfConverter:
+    """Converts batches of DOCX files with one private LibreOffice profile.
+
+    Use as a context manager; the profile directory is removed on exit."""
+
+    def __init__(self, soffice: str | None = None, *, chunk_size: int = 250,
+                 timeout_base: float = 120.0, timeout_per_doc: float = 1.0,
+                 work_dir: Path | None = None) -> None:
+        binary = soffice or find_soffice()
+        if not binary:
+            raise LibreOfficeUnavailable(
+                "LibreOffice (soffice) tidak ditemukan; pasang libreoffice-writer-nogui "
+                "atau atur DIKLAT_SOFFICE")
+        self.soffice = binary
+        self.chunk_size = chunk_size
+        self.timeout_base = timeout_base
+        self.timeout_per_doc = timeout_per_doc
+        self._own_tmp = work_dir is None
+        self.tmp = Path(work_dir or tempfile.mkdtemp(prefix="diklat-pdf-"))
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.profile = self.tmp / "lo-profile"
+        self.stats = BatchStats()
+        self._seq = 0
+
+    def __enter__(self) -> PdfConverter:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._own_tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ------------------------------------------------------------------ public
+
+    def convert(self, docx_paths: Sequence[Path], out_dir: Path) -> list[Path]:
+        """One PDF per DOCX (same stem) in ``out_dir``, in input order."""
+        t0 = time.perf_counter()
+        paths = [Path(p) for p in docx_paths]
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        stems = [p.stem for p in paths]
+        if len(set(stems)) != len(stems):
+            raise ValueError("nama berkas DOCX dalam satu batch harus unik")
+        targets = [out / f"{s}.pdf" for s in stems]
+        if not paths:
+            return []
+        self._seq += 1
+        job = self.tmp / f"job{self._seq}"
+        job.mkdir()
+        try:
+            groups = self._groups(paths)
+            inputs: list[Path] = []
+            merged: list[tuple[Path, list[int]]] = []  # merged file, indexes of its documents
+            singles: list[tuple[Path, int]] = []
+            for idxs in groups:
+                if len(idxs) == 1:
+                    link = job / f"s{idxs[0]:06d}.docx"
+                    shutil.copyfile(paths[idxs[0]], link)
+                    singles.append((link, idxs[0]))
+                    inputs.append(link)
+                    continue
+                for k in range(0, len(idxs), self.chunk_size):
+                    chunk = idxs[k:k + self.chunk_size]
+                    m = job / f"m{chunk[0]:06d}.docx"
+                    merge_docx([paths[i] for i in chunk], m)
+                    merged.append((m, chunk))
+                    inputs.append(m)
+            self._run(inputs, job)
+            retry: list[int] = []
+            for m, chunk in merged:
+                pdf = m.with_suffix(".pdf")
+                if not pdf.is_file():
+                    raise ConversionError(f"LibreOffice tidak menghasilkan {pdf.name}")
+                ok = split_pdf(pdf, [targets[i] for i in chunk])
+                if not ok:
+                    log.warning("penanda halaman tidak lengkap di %s; dikonversi satu per satu",
+                                pdf.name)
+                    retry.extend(chunk)
+                else:
+                    self.stats.merged_files += 1
+            for link, i in singles:
+                pdf = link.with_suffix(".pdf")
+                if not pdf.is_file():
+                    raise ConversionError(f"LibreOffice gagal mengonversi {paths[i].name}")
+                shutil.move(str(pdf), targets[i])
+            if retry:
+                self.stats.fallback_documents += len(retry)
+                rjob = job / "retry"
+                rjob.mkdir()
+                links = []
+                for i in retry:
+                    link = rjob / f"r{i:06d}.docx"
+                    shutil.copyfile(paths[i], link)
+                    links.append(link)
+                self._run(links, rjob)
+                for link, i in zip(links, retry, strict=True):
+                    pdf = link.with_suffix(".pdf")
+                    if not pdf.is_file():
+                        raise ConversionError(f"LibreOffice gagal mengonversi {paths[i].name}")
+                    shutil.move(str(pdf), targets[i])
+        finally:
+            shutil.rmtree(job, ignore_errors=True)
+        self.stats.documents += len(paths)
+        self.stats.seconds += time.perf_counter() - t0
+        return targets
+
+    # ------------------------------------------------------------------ internals
+
+    def _groups(self, paths: list[Path]) -> list[list[int]]:
+        """Indexes of documents that share everything but their body (mergeable)."""
+        by_sig: dict[str, list[int]] = {}
+        for i, p in enumerate(paths):
+            by_sig.setdefault(_package_signature(p), []).append(i)
+        return list(by_sig.values())
+
+    def _run(self, inputs: list[Path], outdir: Path) -> None:
+        if not inputs:
+            return
+        cmd = [self.soffice, f"-env:UserInstallation={self.profile.resolve().as_uri()}",
+               "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+               "--convert-to", _PDF_FILTER, "--outdir", str(outdir), *map(str, inputs)]
+        timeout = self.timeout_base + self.timeout_per_doc * len(inputs)
+        env = dict(os.environ, SAL_USE_VCLPLUGIN="svp", HOME=str(self.tmp))
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                                  env=env, check=False)
+        except subprocess.TimeoutExpired as e:
+            raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} detik") from e
+        self.stats.soffice_calls += 1
+        if proc.returncode != 0:
+            raise ConversionError(f"soffice keluar dengan kode {proc.returncode}: "
+                                  f"{(proc.stderr or proc.stdout)[-500:]}")
+
+
+def _package_signature(path: Path) -> str:
+    h = hashlib.sha256()
+    with zipfile.ZipFile(path) as z:
+        infos = sorted(z.infolist(), key=lambda i: i.filename)
+        if DOCUMENT_XML not in {i.filename for i in infos}:
+            return f"unique:{path}"
+        for i in infos:
+            if i.filename in _IGNORED_FOR_MERGE:
+                continue
+            # name, CRC and size from the central directory: no need to inflate anything
+            h.update(f"{i.filename}\0{i.CRC:08x}\0{i.file_size}\n".encode())
+    return h.hexdigest()
+
+
+def merge_docx(paths: Sequence[Path], target: Path) -> Path:
+    """Concatenate documents of one template: each body its own section, bookmarked."""
+    with zipfile.ZipFile(paths[0]) as z0:
+        infos = z0.infolist()
+        base = {i.filename: z0.read(i.filename) for i in infos}
+    root = etree.fromstring(base[DOCUMENT_XML])
+    body = root.find(f"{_W}body")
+    if body is None:
+        raise ValueError(f"{paths[0]} has no document body")
+    for child in list(body):
+        body.remove(child)
+    final_sect = None
+    for n, p in enumerate(paths):
+        with zipfile.ZipFile(p) as z:
+            doc = etree.fromstring(z.read(DOCUMENT_XML))
+        b = doc.find(f"{_W}body")
+        if b is None:
+            raise ValueError(f"{p} has no document body")
+        children = list(b)
+        sect = children[-1] if children and children[-1].tag == f"{_W}sectPr" else None
+        content = children[:-1] if sect is not None else children
+        if sect is None:
+            sect = etree.Element(f"{_W}sectPr")
+        _restart_page_numbers(content, sect)
+        first_p = next((el for c in content for el in c.iter(f"{_W}p")), None)
+        if first_p is None:
+            first_p = etree.Element(f"{_W}p")
+            content.insert(0, first_p)
+        _bookmark(first_p, n)
+        last = n == len(paths) - 1
+        if not last:
+            holder = content[-1] if content and content[-1].tag == f"{_W}p" else None
+            if holder is None:
+                holder = etree.Element(f"{_W}p")
+                content.append(holder)
+            ppr = holder.find(f"{_W}pPr")
+            if ppr is None:
+                ppr = etree.Element(f"{_W}pPr")
+                holder.insert(0, ppr)
+            old = ppr.find(f"{_W}sectPr")
+            if old is not None:
+                ppr.remove(old)
+            ppr.append(copy.deepcopy(sect))
+        else:
+            final_sect = sect
+        for c in content:
+            body.append(c)
+    if final_sect is not None:
+        body.append(final_sect)
+    base[DOCUMENT_XML] = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                        standalone=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for info in infos:
+            zout.writestr(info.filename, base[info.filename])
+    return target
+
+
+def _restart_page_numbers(content: list[etree._Element], final: etree._Element) -> None:
+    """Page numbers of every document start at 1 (its first section restarts them)."""
+    first = next((s for c in content for s in c.iter(f"{_W}sectPr")), final)
+    pg = first.find(f"{_W}pgNumType")
+    if pg is None:
+        pg = etree.SubElement(first, f"{_W}pgNumType")
+        # schema order: pgNumType comes after pgMar/pgSz/paperSrc/pgBorders/lnNumType
+        anchor = None
+        for tag in ("lnNumType", "pgBorders", "paperSrc", "pgMar", "pgSz"):
+            anchor = first.find(f"{_W}{tag}")
+            if anchor is not None:
+                break
+        first.remove(pg)
+        if anchor is not None:
+            anchor.addnext(pg)
+        else:
+            first.insert(0, pg)
+    pg.set(f"{_W}start", "1")
+
+
+def _bookmark(p: etree._Element, n: int) -> None:
+    start = etree.Element(f"{_W}bookmarkStart")
+    start.set(f"{_W}id", str(900000 + n))
+    start.set(f"{_W}name", f"{MARK}{n:06d}")
+    end = etree.Element(f"{_W}bookmarkEnd")
+    end.set(f"{_W}id", str(900000 + n))
+    ppr = p.find(f"{_W}pPr")
+    pos = 1 if ppr is not None else 0
+    p.insert(pos, end)
+    p.insert(pos, start)
+
+
+def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
+    """Split a merged PDF by its ``DIKLATDOC<n>`` destinations into ``targets``.
+    False (nothing written) when the destinations do not account for every document."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(str(pdf))
+    starts: dict[int, int] = {}
+    for name, dest in reader.named_destinations.items():
+        key = str(name).lstrip("/")
+        if key.startswith(MARK):
+            try:
+                page = reader.get_destination_page_number(dest)
+                if page is not None:
+                    starts[int(key[len(MARK):])] = page
+            except (ValueError, TypeError):
+                continue
+    order = [starts.get(n) for n in range(len(targets))]
+    if any(s is None for s in order):
+        return False
+    first = [s for s in order if s is not None]
+    if first[0] != 0 or any(b <= a for a, b in zip(first, first[1:], strict=False)):
+        return False
+    bounds = [*first, len(reader.pages)]
+    for n, target in enumerate(targets):
+        w = PdfWriter()
+        for k in range(bounds[n], bounds[n + 1]):
+            w.add_page(reader.pages[k])
+        tmp = Path(str(target) + ".tmp")
+        with open(tmp, "wb") as fh:
+            w.write(fh)
+        tmp.replace(target)
+    return True
+
+
+def page_count(pdf: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(str(pdf)).pages)
+
+
+def convert_batch(docx_paths: Sequence[Path], out_dir: Path) -> list[Path] | None:
+    """Convert a batch; ``None`` (and a warning) when LibreOffice is not installed."""
+    try:
+        conv = PdfConverter()
+    except LibreOfficeUnavailable as e:
+        log.warning("%s: hanya DOCX yang dihasilkan", e)
+        return None
+    with conv:
+        return conv.convert(docx_paths, out_dir)

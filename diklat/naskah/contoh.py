@@ -1,0 +1,199 @@
+"""Example contexts for every document type: a realistic training of BKPSDM Kutai Kartanegara.
+
+Used by the tests (expected-text files), the benchmark, ``diklat naskah render --contoh``
+and as documentation of what each template expects. All people are invented; NIPs are
+well-formed but belong to nobody.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from diklat.naskah.konteks import (
+    diktum,
+    kegiatan_ringkas,
+    orang,
+    penandatangan,
+    surat,
+)
+from diklat.rules.tanggal import hari_tanggal, tanggal_indonesia
+from diklat.settings import Settings, get_settings
+
+TANGGAL = dt.date(2026, 11, 2)
+MULAI = dt.date(2026, 11, 23)
+SELESAI = dt.date(2026, 11, 25)
+NAMA_KEGIATAN = "Pelatihan Penyusunan Analisis Jabatan dan Analisis Beban Kerja"
+
+KEPALA = penandatangan("Dr. H. SUTRISNO, S.Sos., M.Si.", "197209131998031001",
+                       "Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+                       pangkat="Pembina Utama Muda", golongan="IV/c")
+KABID_AN = penandatangan("RINA WULANDARI, S.E., M.M.", "198005122005022003",
+                         "Kepala Bidang Pengembangan Sumber Daya Aparatur",
+                         pangkat="Pembina", golongan="IV/a",
+                         an="Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia")
+
+PESERTA_DATA: list[dict[str, Any]] = [
+    {"nip": "199003152015031002", "nama": "ANDI PRATAMA", "gelar_belakang": "S.Kom.",
+     "pangkat": "Penata Muda Tk. I", "golongan": "III/b", "jabatan": "Analis Kepegawaian Ahli Pertama",
+     "unit_nama": "Dinas Pendidikan dan Kebudayaan"},
+    {"nip": "198807222010012001", "nama": "SITI NURHALIZA", "gelar_belakang": "S.H.",
+     "pangkat": "Penata", "golongan": "III/c", "jabatan": "Analis Sumber Daya Manusia Aparatur",
+     "unit_nama": "Dinas Pendidikan dan Kebudayaan"},
+    {"nip": "199511032019031004", "nama": "MUHAMMAD RIZKY", "gelar_depan": "",
+     "gelar_belakang": "A.Md.", "pangkat": "Pengatur", "golongan": "II/c",
+     "jabatan": "Pengelola Data Kepegawaian", "unit_nama": "Dinas Pendidikan dan Kebudayaan"},
+]
+
+
+def peserta_list() -> list[dict[str, str]]:
+    return [orang(p) for p in PESERTA_DATA]
+
+
+def _kegiatan() -> dict[str, str]:
+    return kegiatan_ringkas(NAMA_KEGIATAN, MULAI, SELESAI, tempat="Aula BKPSDM, Tenggarong",
+                            jp=24, waktu="08.00 WITA s.d. selesai")
+
+
+def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = None,
+           **override: Any) -> dict[str, Any]:
+    """The example context of ``jenis``; ``nomor`` defaults to a fixed registered number."""
+    s = settings or get_settings()
+    kls = s.klasifikasi_for(jenis)
+    nomor = nomor or f"{kls}/034/{s.instansi.kode_unit}/{TANGGAL.year}"
+    keg = _kegiatan()
+    tembusan = ["Bupati Kutai Kartanegara (sebagai laporan)", "Sekretaris Daerah Kabupaten Kutai Kartanegara"]
+    base: dict[str, Any] = {"nomor": nomor, "tanggal": TANGGAL, "settings": s}
+    ctx: dict[str, Any]
+    if jenis == "surat_permohonan_narasumber":
+        ctx = surat(jenis, **base, hal="Permohonan Narasumber",
+                    tujuan="Kepala Badan Pengembangan Sumber Daya Manusia Provinsi Kalimantan Timur",
+                    tujuan_tempat="Samarinda", ttd=KEPALA, tembusan=tembusan[1:],
+                    kegiatan=keg,
+                    narasumber={"sapaan": "Bapak", "nama": "Drs. BAMBANG SUKMA, M.AP.",
+                                "jabatan": "Widyaiswara Ahli Utama"},
+                    materi="Analisis Jabatan dan Analisis Beban Kerja",
+                    jadwal={"hari_tanggal": hari_tanggal(MULAI), "waktu": "08.00 s.d. 12.00 WITA",
+                            "tempat": "Aula BKPSDM, Tenggarong"},
+                    batas_konfirmasi=tanggal_indonesia(dt.date(2026, 11, 16)))
+    elif jenis == "surat_pemberitahuan":
+        ctx = surat(jenis, **base, hal=f"Pemberitahuan Calon Peserta {NAMA_KEGIATAN}",
+                    lampiran="1 (satu) lembar",
+                    tujuan="Kepala Dinas Pendidikan dan Kebudayaan Kabupaten Kutai Kartanegara",
+                    tujuan_tempat="Tenggarong", ttd=KABID_AN, tembusan=tembusan[1:],
+                    kegiatan=keg, opd={"nama": "Dinas Pendidikan dan Kebudayaan"},
+                    peserta=peserta_list(), jumlah_peserta=str(len(PESERTA_DATA)),
+                    batas_konfirmasi=tanggal_indonesia(dt.date(2026, 11, 16)))
+    elif jenis == "sk_panitia":
+        ctx = surat(jenis, **base, hal="Pembentukan Panitia", ttd=KEPALA,
+                    tembusan=tembusan,
+                    penetap=f"Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia "
+                            f"{s.instansi.pemerintah.removeprefix('PEMERINTAH ').title()}",
+                    tentang=f"Pembentukan Panitia Pelaksana {NAMA_KEGIATAN} Tahun Anggaran 2026",
+                    kegiatan=keg,
+                    menimbang=[
+                        f"bahwa dalam rangka meningkatkan kompetensi Aparatur Sipil Negara dalam "
+                        f"penyusunan analisis jabatan dan analisis beban kerja, perlu "
+                        f"menyelenggarakan {NAMA_KEGIATAN};",
+                        "bahwa untuk kelancaran pelaksanaan kegiatan sebagaimana dimaksud pada "
+                        "huruf a, perlu membentuk panitia pelaksana;",
+                        "bahwa berdasarkan pertimbangan sebagaimana dimaksud dalam huruf a dan "
+                        "huruf b, perlu menetapkan Keputusan Kepala Badan tentang Pembentukan "
+                        "Panitia Pelaksana;",
+                    ],
+                    mengingat=[
+                        "Undang-Undang Nomor 20 Tahun 2023 tentang Aparatur Sipil Negara;",
+                        "Peraturan Pemerintah Nomor 11 Tahun 2017 tentang Manajemen Pegawai "
+                        "Negeri Sipil sebagaimana telah diubah dengan Peraturan Pemerintah Nomor "
+                        "17 Tahun 2020;",
+                        "Peraturan Lembaga Administrasi Negara Nomor 10 Tahun 2018 tentang "
+                        "Pengembangan Kompetensi Pegawai Negeri Sipil;",
+                    ],
+                    diktum=diktum([
+                        f"Membentuk Panitia Pelaksana {NAMA_KEGIATAN} dengan susunan "
+                        f"sebagaimana tercantum dalam Lampiran yang merupakan bagian tidak "
+                        f"terpisahkan dari Keputusan ini.",
+                        "Panitia sebagaimana dimaksud dalam Diktum KESATU bertugas menyiapkan, "
+                        "melaksanakan, dan melaporkan pelaksanaan kegiatan.",
+                        "Segala biaya yang timbul akibat ditetapkannya Keputusan ini dibebankan "
+                        "pada Dokumen Pelaksanaan Anggaran Badan Kepegawaian dan Pengembangan "
+                        "Sumber Daya Manusia Tahun Anggaran 2026.",
+                        "Keputusan ini mulai berlaku pada tanggal ditetapkan.",
+                    ]),
+                    panitia=[
+                        orang({"nama": "RINA WULANDARI", "gelar_belakang": "S.E., M.M.",
+                               "nip": "198005122005022003",
+                               "jabatan": "Kepala Bidang Pengembangan Sumber Daya Aparatur"},
+                              kedudukan="Penanggung Jawab"),
+                        orang({"nama": "YUSUF HABIBI", "gelar_belakang": "S.Sos.",
+                               "nip": "198501012010011005", "jabatan": "Analis SDM Aparatur Ahli Muda"},
+                              kedudukan="Ketua"),
+                        orang({"nama": "DEWI ANGGRAINI", "gelar_belakang": "S.Pd.",
+                               "nip": "199204302019022002", "jabatan": "Pengelola Diklat"},
+                              kedudukan="Sekretaris"),
+                    ])
+    elif jenis == "surat_panggilan":
+        p = peserta_list()[0]
+        ctx = surat(jenis, **base, hal=f"Panggilan Peserta {NAMA_KEGIATAN}",
+                    tujuan=f"Saudara {p['nama']}", tujuan_tempat=p["unit"], ttd=KABID_AN,
+                    tembusan=[f"Kepala {p['unit']}"], kegiatan=keg, peserta=p,
+                    dasar="Keputusan Kepala Badan Kepegawaian dan Pengembangan Sumber Daya "
+                          "Manusia tentang Penetapan Peserta Pelatihan",
+                    pakaian="Pakaian Dinas Harian (PDH)")
+    elif jenis == "undangan_pembukaan":
+        ctx = surat(jenis, **base, hal=f"Undangan Pembukaan {NAMA_KEGIATAN}",
+                    tujuan="Bapak/Ibu Kepala Perangkat Daerah\n(daftar terlampir)",
+                    tujuan_tempat="Tenggarong", ttd=KEPALA, kegiatan=keg,
+                    acara={"hari_tanggal": hari_tanggal(MULAI), "pukul": "08.00 WITA",
+                           "tempat": "Aula BKPSDM, Tenggarong",
+                           "acara": f"Pembukaan {NAMA_KEGIATAN}"})
+    elif jenis == "surat_tugas":
+        ctx = surat(jenis, **base, hal="Surat Tugas", ttd=KEPALA, tembusan=tembusan[1:],
+                    dasar=["Surat Lembaga Administrasi Negara Nomor 800/123/LAN/2026 tentang "
+                           "Pemanggilan Peserta Pelatihan Teknis;",
+                           "Dokumen Pelaksanaan Anggaran BKPSDM Tahun Anggaran 2026."],
+                    pegawai=peserta_list()[:2],
+                    untuk=[f"Mengikuti {NAMA_KEGIATAN} di Samarinda pada tanggal "
+                           f"{keg['tanggal']};",
+                           "Melaporkan hasil pelaksanaan tugas kepada Kepala Badan paling lambat "
+                           "7 (tujuh) hari setelah kegiatan selesai."])
+    elif jenis == "sertifikat":
+        ctx = surat(jenis, **base, hal="Sertifikat", ttd=KEPALA, kegiatan=keg,
+                    peserta=peserta_list()[0], predikat="Sangat Baik")
+    elif jenis == "laporan_kegiatan":
+        ctx = surat(jenis, **base, hal=f"Laporan Hasil {NAMA_KEGIATAN}",
+                    tujuan="Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+                    ttd=penandatangan("RINA WULANDARI, S.E., M.M.", "198005122005022003",
+                                      "Kepala Bidang Pengembangan Sumber Daya Aparatur",
+                                      pangkat="Pembina", golongan="IV/a"),
+                    tembusan=[], kegiatan=keg,
+                    dasar=["Dokumen Pelaksanaan Anggaran BKPSDM Tahun Anggaran 2026;",
+                           "Keputusan Kepala BKPSDM tentang Pembentukan Panitia Pelaksana."],
+                    tujuan_kegiatan="Meningkatkan kompetensi pengelola kepegawaian dalam "
+                                    "menyusun analisis jabatan dan analisis beban kerja.",
+                    rekap={"dipanggil": "30", "hadir": "28", "lulus": "28"},
+                    narasumber=[{"nama": "Drs. BAMBANG SUKMA, M.AP.",
+                                 "jabatan": "Widyaiswara Ahli Utama",
+                                 "materi": "Analisis Jabatan"}],
+                    hasil=["Peserta mampu menyusun peta jabatan unit kerja masing-masing.",
+                           "Tersusun draf analisis beban kerja 12 perangkat daerah."],
+                    saran="Pelatihan lanjutan perlu dijadwalkan bagi perangkat daerah yang "
+                          "belum terwakili.")
+    elif jenis == "tanda_terima":
+        ctx = surat(jenis, **base, hal="Tanda Terima",
+                    penyerah=orang({"nama": "DEWI ANGGRAINI", "gelar_belakang": "S.Pd.",
+                                    "nip": "199204302019022002", "jabatan": "Pengelola Diklat"}),
+                    penerima=peserta_list()[0],
+                    barang=[{"uraian": "Tas dan alat tulis peserta", "jumlah": "1",
+                             "satuan": "paket", "keterangan": "baik"},
+                            {"uraian": "Modul pelatihan", "jumlah": "1", "satuan": "buku",
+                             "keterangan": "baik"}],
+                    keperluan=f"peserta {NAMA_KEGIATAN}")
+    elif jenis == "daftar_hadir":
+        ctx = surat(jenis, **base, hal="Daftar Hadir", ttd=KABID_AN | {"an": ""},
+                    kegiatan=keg, hari_tanggal=hari_tanggal(MULAI), sesi="Hari pertama",
+                    peserta=peserta_list())
+    else:
+        raise KeyError(f"tidak ada contoh untuk jenis {jenis!r}")
+    ctx.update(override)
+    return ctx

@@ -1,0 +1,244 @@
+"""Building render contexts: the standard parts of every document from settings and data.
+
+Every template expects the same common parts (see ``docs/naskah.md``):
+
+* ``kop``: letterhead from ``settings.instansi`` (:func:`kop`);
+* ``nomor``, ``tanggal`` (Indonesian date), ``sifat``, ``lampiran``, ``hal``, ``tujuan``,
+  ``tujuan_tempat``: the letter's heading (:func:`surat`);
+* ``ttd``: the signature block (:func:`penandatangan`), with ``a.n.``/``Plt.``;
+* ``tembusan``: list of copy recipients (may be empty).
+
+Person entries (:func:`orang`) carry only what a letter prints: name with titles, the
+formatted NIP, rank, position, unit. NIK, phone numbers and e-mail addresses never enter a
+context (contexts are stored with the document and may be shown in the orchestrator).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from diklat.rules.nip import format_nip
+from diklat.rules.tanggal import BULAN, hari_tanggal, rentang_tanggal, tanggal_indonesia
+from diklat.settings import Settings, get_settings
+
+SIFAT = ("Biasa", "Terbatas", "Rahasia", "Sangat Rahasia")
+DIKTUM = ("KESATU", "KEDUA", "KETIGA", "KEEMPAT", "KELIMA", "KEENAM", "KETUJUH",
+          "KEDELAPAN", "KESEMBILAN", "KESEPULUH")
+#: Keys a person entry may carry; anything else (nik, nomor_hp, email ...) is dropped.
+ORANG_KEYS = ("nama", "nip", "pangkat", "golongan", "jabatan", "unit", "kedudukan", "materi")
+
+
+def kop(settings: Settings | None = None) -> dict[str, str]:
+    """The letterhead and agency names, from ``settings.instansi``."""
+    i = (settings or get_settings()).instansi
+    pemerintah = i.pemerintah.strip()
+    daerah = pemerintah.removeprefix("PEMERINTAH ").strip()
+    alamat = i.alamat + (f" Kode Pos {i.kode_pos}" if i.kode_pos else "")
+    return {
+        "pemerintah": pemerintah.upper(),
+        "nama": i.nama.upper(),
+        "singkatan": i.singkatan,
+        "alamat": alamat,
+        "telepon": i.telepon,
+        "email": i.email,
+        "website": i.website,
+        "kota": i.kota,
+        "daerah": _judul(daerah),
+        # "Badan Kepegawaian ... Kabupaten Kutai Kartanegara", for running text
+        "nama_lengkap": f"{_judul(i.nama)} {_judul(daerah)}",
+    }
+
+
+_KECIL = {"dan", "di", "ke", "dari", "pada", "yang", "untuk", "atau", "dengan"}
+_SINGKATAN = {"ASN", "BKN", "BKPSDM", "DPA", "OPD", "PNS", "PPPK", "RI", "SDM", "UPT", "UPTD"}
+
+
+def _judul(text: str) -> str:
+    """Title case the Indonesian way (conjunctions stay lower case, acronyms stay)."""
+    words = []
+    for k, w in enumerate(text.split()):
+        lw = w.lower()
+        if k and lw in _KECIL:
+            words.append(lw)
+        elif w.upper() in _SINGKATAN:
+            words.append(w.upper())
+        else:
+            words.append(w[:1].upper() + w[1:].lower())
+    return " ".join(words)
+
+
+def nama_lengkap(nama: str, gelar_depan: str | None = None,
+                 gelar_belakang: str | None = None) -> str:
+    """``Dr. H. Sutrisno, S.Sos., M.Si.``: titles around the name as printed in letters."""
+    nama = " ".join(nama.split())
+    out = f"{gelar_depan.strip()} {nama}" if gelar_depan and gelar_depan.strip() else nama
+    if gelar_belakang and gelar_belakang.strip():
+        out = f"{out}, {gelar_belakang.strip()}"
+    return out
+
+
+def pangkat_golongan(pangkat: str | None, golongan: str | None) -> str:
+    """``Penata Muda (III/a)``; either part alone; empty when both are missing."""
+    if pangkat and golongan:
+        return f"{pangkat} ({golongan})"
+    return pangkat or golongan or ""
+
+
+def orang(data: Mapping[str, Any] | Any, **extra: Any) -> dict[str, str]:
+    """A person as a letter prints them, from a canonical employee dict, a ``Pegawai`` row
+    or a ``Pejabat`` row. Only the keys in :data:`ORANG_KEYS` survive."""
+
+    def get(key: str) -> Any:
+        if isinstance(data, Mapping):
+            return data.get(key)
+        return getattr(data, key, None)
+
+    nama = get("nama") or ""
+    if get("gelar_depan") or get("gelar_belakang"):
+        nama = nama_lengkap(nama, get("gelar_depan"), get("gelar_belakang"))
+    nip = get("nip") or ""
+    out = {
+        "nama": str(nama),
+        "nip": format_nip(str(nip)) if nip else "-",
+        "pangkat": pangkat_golongan(get("pangkat"), get("golongan")) or "-",
+        "golongan": str(get("golongan") or "-"),
+        "jabatan": str(get("jabatan") or "-"),
+        "unit": str(get("unit_nama") or get("unit") or "-"),
+    }
+    for k, v in extra.items():
+        if k in ORANG_KEYS:
+            out[k] = "" if v is None else str(v)
+    return out
+
+
+def penandatangan(
+    nama: str,
+    nip: str,
+    jabatan: str,
+    *,
+    pangkat: str | None = None,
+    golongan: str | None = None,
+    plt: bool = False,
+    an: str | None = None,
+) -> dict[str, str]:
+    """The signature block.
+
+    ``jabatan`` is the signer's own position (``Sekretaris``); ``an`` the office signed on
+    behalf of (``Kepala Badan ...``), printed as ``a.n. Kepala Badan ...,`` above it;
+    ``plt`` prefixes the position with ``Plt.`` (acting). ``sebutan`` names the office the
+    letter comes from (for attachment headings)."""
+    jab = f"Plt. {jabatan}" if plt else jabatan
+    return {
+        "an": f"a.n. {an}" if an else "",
+        "jabatan": jab,
+        "nama": nama,
+        "pangkat": pangkat_golongan(pangkat, golongan),
+        "nip": format_nip(nip),
+        "sebutan": an or jabatan,
+    }
+
+
+def penandatangan_pejabat(pejabat: Any, *, an: str | None = None) -> dict[str, str]:
+    """The signature block of a ``Pejabat`` row (``nama`` already with titles)."""
+    return penandatangan(pejabat.nama, pejabat.nip, pejabat.jabatan, pangkat=pejabat.pangkat,
+                         plt=bool(pejabat.plt), an=an)
+
+
+def tanggal_draf(d: dt.date | None) -> str:
+    """Draft date line before registration: ``November 2026`` with room for the day."""
+    d = d or dt.date.today()
+    return f"      {BULAN[d.month - 1]} {d.year}"
+
+
+def nomor_draf(jenis: str, tahun: int | None = None, settings: Settings | None = None) -> str:
+    """A number with the sequence left blank, for drafts: ``800.2.4.2/      /BKPSDM/2026``."""
+    s = settings or get_settings()
+    fields = {
+        "klasifikasi": s.klasifikasi_for(jenis),
+        "unit": s.instansi.kode_unit,
+        "tahun": tahun or dt.date.today().year,
+        "bulan": "   ",
+        "bulan_romawi": "   ",
+    }
+
+    class _Blank:
+        def __format__(self, spec: str) -> str:
+            return "      "
+
+    return s.naskah.nomor_format.format(urut=_Blank(), **fields)
+
+
+def surat(
+    jenis: str,
+    *,
+    hal: str = "",
+    tujuan: str = "",
+    tujuan_tempat: str = "Tempat",
+    nomor: str | None = None,
+    tanggal: dt.date | None = None,
+    sifat: str = "Biasa",
+    lampiran: str = "-",
+    ttd: Mapping[str, str] | None = None,
+    tembusan: Sequence[str] = (),
+    settings: Settings | None = None,
+    **isi: Any,
+) -> dict[str, Any]:
+    """The common heading of a document plus its own fields (``**isi``).
+
+    Without ``nomor``/``tanggal`` (a draft, not yet registered) the number has a blank
+    sequence and the date a blank day."""
+    s = settings or get_settings()
+    if sifat not in SIFAT:
+        raise ValueError(f"sifat harus salah satu dari {', '.join(SIFAT)}: {sifat!r}")
+    ctx: dict[str, Any] = {
+        "jenis": jenis,
+        "kop": kop(s),
+        "nomor": nomor or nomor_draf(jenis, tanggal.year if tanggal else None, s),
+        "tanggal": tanggal_indonesia(tanggal) if nomor and tanggal else tanggal_draf(tanggal),
+        "sifat": sifat,
+        "lampiran": lampiran,
+        "hal": hal,
+        "tujuan": tujuan,
+        "tujuan_tempat": tujuan_tempat,
+        "tembusan": list(tembusan),
+    }
+    if ttd is not None:
+        ctx["ttd"] = dict(ttd)
+    ctx.update(isi)
+    return ctx
+
+
+def kegiatan_ringkas(
+    nama: str,
+    mulai: dt.date,
+    selesai: dt.date | None = None,
+    *,
+    tempat: str = "",
+    jp: int | None = None,
+    waktu: str = "",
+) -> dict[str, str]:
+    """A training as letters print it (``tanggal`` as a range, ``hari_tanggal``)."""
+    selesai = selesai or mulai
+    return {
+        "nama": nama,
+        "tanggal": rentang_tanggal(mulai, selesai),
+        "hari_tanggal": hari_tanggal(mulai) if mulai == selesai
+        else f"{hari_tanggal(mulai).split(',')[0]} s.d. {hari_tanggal(selesai).split(',')[0]}, "
+             f"{rentang_tanggal(mulai, selesai)}",
+        "tempat": tempat,
+        "jp": "" if jp is None else str(jp),
+        "waktu": waktu,
+    }
+
+
+def diktum(items: Sequence[str]) -> list[dict[str, str]]:
+    """Decree articles labelled ``KESATU``, ``KEDUA`` ..."""
+    if len(items) > len(DIKTUM):
+        raise ValueError(f"paling banyak {len(DIKTUM)} diktum")
+    return [{"label": DIKTUM[i], "isi": t} for i, t in enumerate(items)]
+
+
+def tanggal_surat(d: dt.date) -> str:
+    return tanggal_indonesia(d)
