@@ -55,6 +55,8 @@ def test_input_forms_accepted(raw: object) -> None:
         ("203001011998031001", "tanggal lahir"),  # born in the future
         ("200012312024201001", "PPPK"),  # PPPK digit 14 must be 1-9
         ("200012312099211001", "masa depan"),
+        ("200012310000211001", "tahun mulai"),  # PPPK start year 0000 (once an AssertionError)
+        ("197209130000031001", "TMT CPNS"),
     ],
 )
 def test_rejections_give_reason(raw: str, reason: str) -> None:
@@ -127,3 +129,12 @@ def test_sex_digit_corruption_rejected(generated: tuple[str, dt.date, str], bad:
 @given(generated=any_nip)
 def test_float_round_trip_always_refused(generated: tuple[str, dt.date, str]) -> None:
     assert not parse(float(generated[0])).valid
+
+
+@settings(max_examples=300)
+@given(raw=st.one_of(st.text(max_size=30), st.text(alphabet="0123456789 .", min_size=18, max_size=22)))
+def test_parse_never_raises(raw: str) -> None:
+    info = parse(raw)
+    assert info.valid == (info.reason is None)
+    if info.valid:
+        assert len(info.nip) == 18 and info.nip.isdigit()

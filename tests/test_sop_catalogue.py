@@ -104,6 +104,12 @@ def test_specific_steps() -> None:
     assert pp.step(15).approval.kind_when == {"kewenangan_sekda": "paraf"}  # type: ignore[union-attr]
     assert pp.step(16).kondisi == "kewenangan_sekda"
     assert pp.step(16).approval.roles == ["sekda"]  # type: ignore[union-attr]
+    s15 = pp.step(15).approval
+    assert s15 is not None
+    assert s15.kind_for() == "tanda_tangan" and s15.kind_for({"kewenangan_sekda"}) == "paraf"
+    assert 16 not in [s.no for s in pp.steps_for()]
+    assert 16 in [s.no for s in pp.steps_for({"kewenangan_sekda"})]
+    assert len(pk.steps_for()) == 45
     assert pp.step(15).waktu_min == Durasi(1, "hari") and pp.step(15).waktu_max == Durasi(2, "hari")
     assert pp.step(21).waktu_min is None
     # documents produced are among the shared document types

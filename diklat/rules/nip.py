@@ -100,6 +100,8 @@ def parse(raw: object, today: dt.date | None = None) -> NipInfo:
             return bad("PPPK: digit ke-14 harus 1-9")
         start = _date(int(nip[8:12]), 1, 1)
         month_note = ""
+        if start is None:  # year 0000
+            return bad(f"PPPK: tahun mulai {nip[8:12]} bukan tahun yang ada")
     else:
         jenis = "PNS"
         start = _date(int(nip[8:12]), int(nip[12:14]) or 0, 1) if nip[12:14] != "00" else None

@@ -17,6 +17,7 @@ Steps missing from the source are there too, marked ``reconstructed: true`` with
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -100,6 +101,13 @@ class Approval(_Strict):
     #: head initials instead of signing when the signing authority is the Sekda.
     kind_when: dict[str, ApprovalKind] = Field(default_factory=dict)
 
+    def kind_for(self, kondisi: Collection[str] = ()) -> ApprovalKind:
+        """The kind of this decision for a training where the conditions ``kondisi`` hold."""
+        for cond, kind in self.kind_when.items():
+            if cond in kondisi:
+                return kind
+        return self.kind
+
 
 class Step(_Strict):
     no: int = Field(ge=1)
@@ -129,6 +137,10 @@ class Step(_Strict):
         except WaktuError as e:
             raise ValueError(str(e)) from None
         return v
+
+    def applies(self, kondisi: Collection[str] = ()) -> bool:
+        """Whether this step runs for a training where the conditions ``kondisi`` hold."""
+        return self.kondisi is None or self.kondisi in kondisi
 
     @property
     def waktu_min(self) -> Durasi | None:
@@ -177,6 +189,10 @@ class Sop(_Strict):
             if s.no == no:
                 return s
         raise KeyError(f"SOP {self.code} has no step {no}")
+
+    def steps_for(self, kondisi: Collection[str] = ()) -> list[Step]:
+        """The steps a training runs through, given the conditions that hold for it."""
+        return [s for s in self.steps if s.applies(kondisi)]
 
     @property
     def reconstructed_count(self) -> int:
