@@ -133,6 +133,27 @@ def _date(name: str, v: Any) -> dt.date | None:
         raise RecordError(f"{name}: tanggal {s!r} tidak dikenali") from None
 
 
+# Added by the export-import helper (issue 9): one name per jenis jabatan, whichever source.
+#: SIMPEG and the export file say "Fungsional Tertentu"; SIASN data-utama has only the id
+#: (2) or a short name; older files say "Fungsional Umum" for what is now "Pelaksana".
+JENIS_JABATAN: dict[str, str] = {
+    "1": "Struktural", "struktural": "Struktural", "jabatan struktural": "Struktural",
+    "2": "Fungsional Tertentu", "fungsional": "Fungsional Tertentu",
+    "fungsional tertentu": "Fungsional Tertentu", "jabatan fungsional tertentu":
+    "Fungsional Tertentu", "jft": "Fungsional Tertentu",
+    "3": "Rangkap", "rangkap": "Rangkap",
+    "4": "Pelaksana", "pelaksana": "Pelaksana", "fungsional umum": "Pelaksana",
+    "jabatan fungsional umum": "Pelaksana", "jfu": "Pelaksana",
+}
+
+
+def normalise_jenis_jabatan(value: str | None) -> str | None:
+    """The canonical name of a jenis jabatan (id or any known spelling); unknown text stays."""
+    if value is None:
+        return None
+    return JENIS_JABATAN.get(value.strip().lower(), value)
+
+
 def clean_record(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[str, Any]:
     """A canonical, validated record, or :class:`RecordError` with the reason."""
     today = today or dt.date.today()
@@ -154,6 +175,7 @@ def clean_record(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[s
         raise RecordError(f"jenis kelamin {sex!r} tidak dikenali")
     jp = (rec["jenis_pegawai"] or "").upper()
     rec["jenis_pegawai"] = "PPPK" if "PPPK" in jp else ("PNS" if "PNS" in jp else info.jenis)
+    rec["jenis_jabatan"] = normalise_jenis_jabatan(rec["jenis_jabatan"])
     lahir = rec["tanggal_lahir"]
     if lahir is not None and lahir > today:
         raise RecordError(f"tanggal lahir {lahir.isoformat()} di masa depan")

@@ -37,7 +37,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from diklat.models import Pegawai
-from diklat.personnel import PersonnelWriter, Rejected, fail_run, finish_run, start_run
+from diklat.personnel import (
+    PersonnelWriter,
+    Rejected,
+    fail_run,
+    finish_run,
+    normalise_jenis_jabatan,
+    start_run,
+)
 from diklat.rules import nip as nip_rules
 from diklat.rules.tanggal import parse_dmy
 
@@ -105,8 +112,6 @@ PANGKAT: dict[str, str] = {
     "IV/b": "Pembina Tingkat I", "IV/c": "Pembina Utama Muda", "IV/d": "Pembina Utama Madya",
     "IV/e": "Pembina Utama",
 }
-#: jenis_jabatan_id -> the name the SIASN connector gives the same id (the paths must agree).
-JENIS_JABATAN = {"1": "Struktural", "2": "Fungsional", "3": "Rangkap", "4": "Pelaksana"}
 _SEX = {"M": "L", "F": "P", "L": "L", "P": "P", "LAKI-LAKI": "L", "PEREMPUAN": "P",
         "PRIA": "L", "WANITA": "P"}
 _NUMERIC_LOOKING = re.compile(r"^[0-9+][0-9 ./\-]*$")
@@ -340,9 +345,9 @@ def map_row(values: list[str], index: dict[str, int], baris: int) -> dict[str, A
             with contextlib.suppress(ValueError):
                 rec[name] = parse_dmy(v)
     rec["jenis_pegawai"] = normalise_jenis_pegawai(rec["jenis_pegawai"])
-    jj = JENIS_JABATAN.get(clean_cell(values[index["jenis_jabatan_id"]], True) or "")
-    if jj is not None:
-        rec["jenis_jabatan"] = jj
+    if rec["jenis_jabatan"] is None:  # the name is what the file is about; else the id
+        rec["jenis_jabatan"] = clean_cell(values[index["jenis_jabatan_id"]], True)
+    rec["jenis_jabatan"] = normalise_jenis_jabatan(rec["jenis_jabatan"])
     gol = rec["golongan"]
     rec["pangkat"] = PANGKAT.get(gol) if gol else None
     return rec

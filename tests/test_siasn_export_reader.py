@@ -284,3 +284,12 @@ def test_streaming_in_batches(tmp_path: Path) -> None:
     assert info.lines == 26
     sizes = [b.rows for b in read_batches(info, batch_size=10)]
     assert sizes == [10, 10, 5]
+
+
+def test_jenis_jabatan_one_name_for_every_source(tmp_path: Path) -> None:
+    rows = [base_row(NIPS[0], jenis_jabatan_nama="null", jenis_jabatan_id="2"),
+            base_row(NIPS[1], jenis_jabatan_nama="Fungsional Umum", jenis_jabatan_id="4"),
+            base_row(NIPS[2], jenis_jabatan_nama="Struktural", jenis_jabatan_id="1")]
+    recs, _ = read_all(write_export(tmp_path / "j.csv", rows))
+    assert [r["jenis_jabatan"] for r in recs] == ["Fungsional Tertentu", "Pelaksana",
+                                                  "Struktural"]
