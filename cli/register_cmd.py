@@ -1,9 +1,178 @@
-"""CLI commands of one area (filled in by its issue)."""
+"""CLI: ``diklat register ...`` (the outgoing-letter register) and ``diklat naskah ...``
+(templates and rendering)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from pathlib import Path
+
 import typer
+
+from cli import common
+
+register_app = typer.Typer(help="Register surat keluar (agenda): daftar, ekspor, batalkan.",
+                           no_args_is_help=True)
+naskah_app = typer.Typer(help="Templat naskah dinas: buat templat, render DOCX/PDF.",
+                         no_args_is_help=True)
+
+
+def _year(year: int | None) -> int:
+    from diklat.register import today
+
+    return year or today().year
+
+
+@register_app.command("list")
+def register_list(
+    year: int = typer.Option(None, "--year", "-y", help="tahun (bawaan: tahun ini)"),
+    unit: str = typer.Option(None, "--unit", help="kode unit"),
+    as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)"),
+) -> None:
+    """Tampilkan register surat keluar satu tahun."""
+    from diklat.db import session_scope
+    from diklat.register import entries, entry_dict
+
+    tahun = _year(year)
+    try:
+        with session_scope() as s:
+            rows = [entry_dict(e) for e in entries(s, tahun, unit)]
+    except Exception as e:  # no schema yet, unreachable database
+        raise common.fail(f"register tidak dapat dibaca: {e.__class__.__name__}: {e}") from e
+    if as_json:
+        common.print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Register surat keluar {tahun}")
+    table.add_column("Urut", justify="right")
+    table.add_column("Nomor", no_wrap=True)
+    table.add_column("Tanggal", no_wrap=True)
+    table.add_column("Hal", overflow="fold")
+    table.add_column("Status")
+    table.add_column("Naskah", justify="right")
+    for r in rows:
+        status = r["status"] if r["status"] == "aktif" else f"[red]batal[/]: {r['alasan_batal']}"
+        table.add_row(str(r["urut"]), r["nomor"], r["tanggal"] or "", r["hal"] or "", status,
+                      str(r["naskah_id"] or ""))
+    common.console.print(table)
+    common.console.print(f"{len(rows)} nomor")
+
+
+@register_app.command("export")
+def register_export(
+    out: Path = typer.Option(..., "--out", "-o", help="berkas .xlsx"),
+    year: int = typer.Option(None, "--year", "-y"),
+    unit: str = typer.Option(None, "--unit"),
+) -> None:
+    """Ekspor register ke Excel (judul kolom berbahasa Indonesia)."""
+    from diklat.db import session_scope
+    from diklat.register import export_excel
+
+    tahun = _year(year)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with session_scope() as s:
+        n = export_excel(s, out, tahun, unit)
+    common.console.print(f"{n} baris register {tahun} ditulis ke {out}")
+
+
+@register_app.command("void")
+def register_void(
+    nomor: str = typer.Argument(..., help="nomor surat"),
+    alasan: str = typer.Option(..., "--alasan", help="alasan pembatalan"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Batalkan nomor: entri tetap ada, bertanda batal dengan alasannya."""
+    from diklat.db import session_scope
+    from diklat.register import RegisterError, entry_dict, void
+
+    try:
+        with session_scope() as s:
+            row = entry_dict(void(s, nomor, alasan))
+    except RegisterError as e:
+        raise common.fail(str(e)) from e
+    if as_json:
+        common.print_json(row)
+    else:
+        common.console.print(f"Nomor {row['nomor']} dibatalkan: {row['alasan_batal']}")
+
+
+@register_app.command("add")
+def register_add(
+    naskah_id: int = typer.Argument(..., help="id naskah yang sudah ditandatangani"),
+    tanggal: str = typer.Option(None, "--tanggal", help="YYYY-MM-DD (bawaan: hari ini)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Daftarkan naskah yang sudah ditandatangani (idempoten: nomor yang ada dikembalikan)."""
+    from diklat.db import session_scope
+    from diklat.register import RegisterError, entry_dict, register_naskah
+
+    tgl = dt.date.fromisoformat(tanggal) if tanggal else None
+    try:
+        with session_scope() as s:
+            row = entry_dict(register_naskah(s, naskah_id, tgl))
+    except RegisterError as e:
+        raise common.fail(str(e)) from e
+    if as_json:
+        common.print_json(row)
+    else:
+        common.console.print(f"Naskah {naskah_id}: nomor {row['nomor']} ({row['tanggal']})")
+
+
+@naskah_app.command("templates")
+def naskah_templates(
+    out: Path = typer.Option(None, "--out", help="folder (bawaan: templates_dir)"),
+    force: bool = typer.Option(False, "--force", help="timpa templat yang ada"),
+) -> None:
+    """Buat templat Word bawaan (tidak menimpa templat yang sudah diubah kecuali --force)."""
+    from diklat.naskah.build_templates import build_all
+    from diklat.settings import get_settings
+
+    written = build_all(out or get_settings().templates_dir, force=force)
+    for p in written:
+        common.console.print(str(p))
+    common.console.print(f"{len(written)} templat ditulis")
+
+
+@naskah_app.command("render")
+def naskah_render(
+    jenis: str = typer.Argument(..., help="jenis naskah, mis. surat_panggilan"),
+    out: Path = typer.Option(Path("var/output/naskah"), "--out", "-o", help="folder keluaran"),
+    context: Path = typer.Option(None, "--context", "-c",
+                                 help="berkas JSON: satu konteks (objek) atau daftar konteks"),
+    contoh: bool = typer.Option(False, "--contoh", help="pakai konteks contoh"),
+    pdf: bool = typer.Option(False, "--pdf", help="juga PDF (LibreOffice)"),
+) -> None:
+    """Render naskah dari templat ke DOCX (dan PDF)."""
+    from diklat.naskah import NaskahError, render_batch
+
+    if contoh:
+        from diklat.naskah.contoh import contoh as contoh_ctx
+
+        contexts = [contoh_ctx(jenis)]
+    elif context:
+        data = json.loads(context.read_text(encoding="utf-8"))
+        contexts = data if isinstance(data, list) else [data]
+    else:
+        raise common.fail("beri --context FILE.json atau --contoh")
+    try:
+        paths = render_batch(jenis, contexts, out)
+    except (NaskahError, KeyError) as e:
+        raise common.fail(str(e)) from e
+    for p in paths:
+        common.console.print(str(p))
+    if pdf:
+        from connectors.pdf import convert_batch
+
+        pdfs = convert_batch(paths, out)
+        if pdfs is None:
+            common.err_console.print("[yellow]LibreOffice tidak ada: hanya DOCX.[/]")
+        else:
+            for p in pdfs:
+                common.console.print(str(p))
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
+    app.add_typer(register_app, name="register")
+    app.add_typer(naskah_app, name="naskah")

@@ -713,8 +713,9 @@ def build(jenis: str, settings: Settings | None = None) -> DocumentObject:
     _split_newlines(doc)
     doc.core_properties.title = jenis.replace("_", " ").title()
     doc.core_properties.author = s.instansi.singkatan
-    doc.core_properties.comments = ("Templat diklat-flows. Tag Jinja ({{ ... }}, {%p ... %}, "
-                                    "{%tr ... %}) jangan diubah; teks lain boleh.")
+    # (no Jinja braces here: docxtpl renders the core properties as templates too)
+    doc.core_properties.comments = ("Templat diklat-flows. Tag Jinja di antara kurung kurawal "
+                                    "jangan diubah; teks lain boleh diubah.")
     return doc
 
 

@@ -1,0 +1,246 @@
+"""The outgoing-letter register (agenda surat keluar): numbers for signed letters.
+
+Rules (SOP Surat Keluar, DOMAIN.md "Letters"):
+
+* a number is given when a **signed** letter is registered, never when it is drafted:
+  :func:`register_naskah` accepts a ``Naskah`` in status ``ditandatangani`` and moves it to
+  ``terdaftar`` (setting ``nomor`` and ``tanggal``). This is the function the approval flow
+  calls right after the signature;
+* the sequence runs per unit per year (``register_counter`` row per ``(unit, tahun)``),
+  starts at 1 each year and has no gaps: the counter is incremented in the same transaction
+  that writes the entry, so a rolled-back registration gives its number back before anyone
+  else can see it, and a committed one is never given again;
+* registering the same document again returns its existing entry (idempotent; a flow
+  resumed after a crash calls it again safely);
+* :func:`void` keeps the entry, marked ``batal`` with the reason, and the document goes to
+  ``dibatalkan``; the number is never reused. A corrected letter is a new document version
+  and gets a new number.
+
+Concurrency: the document row is locked first (PostgreSQL ``SELECT ... FOR UPDATE``;
+SQLite takes its single write lock with a first write, which also makes the transaction
+see the latest committed state), then the counter is advanced with one
+``INSERT ... ON CONFLICT (unit, tahun) DO UPDATE SET last_urut = last_urut + 1 RETURNING``
+whose row lock serialises concurrent registrations until commit.
+
+The number format is ``settings.naskah.nomor_format`` (default
+``{klasifikasi}/{urut:03d}/{unit}/{tahun}``); fields: ``klasifikasi``, ``urut``, ``unit``,
+``tahun``, ``bulan`` (1-12) and ``bulan_romawi`` (I-XII).
+
+Functions take a ``Session`` and never commit: the caller owns the transaction
+(``with session_scope() as s: register_naskah(s, id)``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from diklat.models import Naskah, RegisterEntry
+from diklat.models.base import utcnow
+from diklat.settings import Settings, get_settings
+
+#: Document states from which a letter may be registered (it has been signed).
+REGISTRABLE = ("ditandatangani",)
+#: States of a document that already went through the register.
+REGISTERED = ("terdaftar", "dikirim", "diarsipkan")
+ROMAWI = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+
+
+class RegisterError(Exception):
+    """A registration or voiding that the rules do not allow."""
+
+
+def today(settings: Settings | None = None) -> dt.date:
+    """The agency's calendar date (its time zone, not the server's)."""
+    s = settings or get_settings()
+    return dt.datetime.now(ZoneInfo(s.timezone)).date()
+
+
+def format_nomor(klasifikasi: str, urut: int, unit: str, tanggal: dt.date,
+                 settings: Settings | None = None) -> str:
+    s = settings or get_settings()
+    try:
+        return s.naskah.nomor_format.format(
+            klasifikasi=klasifikasi, urut=urut, unit=unit, tahun=tanggal.year,
+            bulan=tanggal.month, bulan_romawi=ROMAWI[tanggal.month - 1])
+    except (KeyError, IndexError, ValueError) as e:
+        raise RegisterError(f"format nomor tidak valid ({s.naskah.nomor_format!r}): {e}") from e
+
+
+def _next_urut(session: Session, unit: str, tahun: int) -> int:
+    """Advance the counter of (unit, tahun) and return the new value (row stays locked
+    until the transaction ends)."""
+    row = session.execute(
+        text(
+            "INSERT INTO register_counter (unit, tahun, last_urut) VALUES (:unit, :tahun, 1) "
+            "ON CONFLICT (unit, tahun) DO UPDATE SET last_urut = register_counter.last_urut + 1 "
+            "RETURNING last_urut"
+        ),
+        {"unit": unit, "tahun": tahun},
+    ).one()
+    return int(row[0])
+
+
+def _lock_naskah(session: Session, naskah_id: int) -> Naskah | None:
+    """Lock the document row for this transaction and return it fresh from the database."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        # The first write takes SQLite's database-wide write lock (waiting up to
+        # busy_timeout) before anything is read, so what follows reads committed state
+        # and no one else can register in between.
+        session.execute(text("UPDATE naskah SET status = status WHERE id = :id"),
+                        {"id": naskah_id})
+        return session.get(Naskah, naskah_id, populate_existing=True)
+    return session.execute(
+        select(Naskah).where(Naskah.id == naskah_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def register_naskah(
+    session: Session,
+    naskah_id: int,
+    tanggal: dt.date | None = None,
+    *,
+    unit: str | None = None,
+    settings: Settings | None = None,
+) -> RegisterEntry:
+    """Give a signed document its number (or return the number it already has).
+
+    ``tanggal`` is the letter date (default: today in the agency's time zone); its year
+    picks the sequence. ``unit`` defaults to ``settings.instansi.kode_unit``."""
+    s = settings or get_settings()
+    naskah = _lock_naskah(session, naskah_id)
+    if naskah is None:
+        raise RegisterError(f"naskah {naskah_id} tidak ada")
+    existing = session.execute(
+        select(RegisterEntry).where(RegisterEntry.naskah_id == naskah_id)
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.status == "batal":
+            raise RegisterError(
+                f"nomor {existing.nomor} untuk naskah {naskah_id} sudah dibatalkan; "
+                f"buat versi baru untuk nomor baru")
+        return existing
+    if naskah.status not in REGISTRABLE:
+        raise RegisterError(
+            f"naskah {naskah_id} berstatus {naskah.status!r}: hanya naskah yang sudah "
+            f"ditandatangani yang diberi nomor")
+    tgl = tanggal or today(s)
+    kode_unit = unit or s.instansi.kode_unit
+    klasifikasi = naskah.klasifikasi or s.klasifikasi_for(naskah.jenis)
+    urut = _next_urut(session, kode_unit, tgl.year)
+    nomor = format_nomor(klasifikasi, urut, kode_unit, tgl, s)
+    entry = RegisterEntry(
+        unit=kode_unit, tahun=tgl.year, urut=urut, klasifikasi=klasifikasi, nomor=nomor,
+        naskah_id=naskah_id, tanggal=tgl, hal=naskah.hal, tujuan=naskah.tujuan,
+        status="aktif",
+    )
+    session.add(entry)
+    naskah.nomor = nomor
+    naskah.tanggal = tgl
+    naskah.klasifikasi = klasifikasi
+    naskah.status = "terdaftar"
+    session.flush()
+    return entry
+
+
+def find_entry(session: Session, entry: int | str) -> RegisterEntry | None:
+    """An entry by id (int) or by number (str)."""
+    if isinstance(entry, int):
+        return session.get(RegisterEntry, entry)
+    return session.execute(
+        select(RegisterEntry).where(RegisterEntry.nomor == entry)
+    ).scalar_one_or_none()
+
+
+def void(session: Session, entry: int | str, alasan: str) -> RegisterEntry:
+    """Void a number: the entry stays, marked ``batal`` with the reason; the document goes
+    to ``dibatalkan``. Voiding an already voided entry returns it unchanged."""
+    if not alasan or not alasan.strip():
+        raise RegisterError("alasan pembatalan wajib diisi")
+    e = find_entry(session, entry)
+    if e is None:
+        raise RegisterError(f"nomor {entry!r} tidak ada dalam register")
+    if e.status == "batal":
+        return e
+    e.status = "batal"
+    e.alasan_batal = alasan.strip()
+    e.dibatalkan_at = utcnow()
+    if e.naskah_id is not None:
+        naskah = session.get(Naskah, e.naskah_id)
+        if naskah is not None:
+            naskah.status = "dibatalkan"
+    session.flush()
+    return e
+
+
+def entries(session: Session, tahun: int | None = None, unit: str | None = None
+            ) -> Sequence[RegisterEntry]:
+    """The register in number order (per unit, then sequence)."""
+    q = select(RegisterEntry)
+    if tahun is not None:
+        q = q.where(RegisterEntry.tahun == tahun)
+    if unit is not None:
+        q = q.where(RegisterEntry.unit == unit)
+    return session.execute(
+        q.order_by(RegisterEntry.tahun, RegisterEntry.unit, RegisterEntry.urut)
+    ).scalars().all()
+
+
+def entry_dict(e: RegisterEntry) -> dict[str, Any]:
+    """An entry as plain data (the ``register list --json`` shape)."""
+    return {
+        "nomor": e.nomor,
+        "urut": e.urut,
+        "klasifikasi": e.klasifikasi,
+        "unit": e.unit,
+        "tahun": e.tahun,
+        "status": e.status,
+        "naskah_id": e.naskah_id,
+        "tanggal": e.tanggal.isoformat() if e.tanggal else None,
+        "hal": e.hal,
+        "tujuan": e.tujuan,
+        "alasan_batal": e.alasan_batal,
+    }
+
+
+#: Column headings of the Excel export, in order.
+KOLOM_EKSPOR = {
+    "urut": "No. Urut",
+    "nomor": "Nomor Surat",
+    "tanggal": "Tanggal",
+    "klasifikasi": "Kode Klasifikasi",
+    "unit": "Unit",
+    "hal": "Hal",
+    "tujuan": "Tujuan",
+    "status": "Status",
+    "alasan_batal": "Alasan Pembatalan",
+    "naskah_id": "ID Naskah",
+}
+
+
+def export_excel(session: Session, path: Any, tahun: int | None = None,  # noqa: ANN401
+                 unit: str | None = None) -> int:
+    """Write the register to an Excel file (Indonesian headings); returns the row count."""
+    import pandas as pd
+
+    rows = [entry_dict(e) for e in entries(session, tahun, unit)]
+    df = pd.DataFrame(rows, columns=list(KOLOM_EKSPOR)).rename(columns=KOLOM_EKSPOR)
+    if len(df):
+        df["Tanggal"] = pd.to_datetime(df["Tanggal"]).dt.date
+        df["Status"] = df["Status"].map({"aktif": "Aktif", "batal": "Batal"})
+    sheet = f"Register {tahun}" if tahun else "Register"
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        df.to_excel(xw, index=False, sheet_name=sheet)
+        ws = xw.sheets[sheet]
+        for col, width in zip("ABCDEFGHIJ", (9, 30, 12, 16, 10, 50, 40, 9, 30, 10),
+                              strict=True):
+            ws.column_dimensions[col].width = width
+        ws.freeze_panes = "A2"
+    return len(df)
