@@ -94,7 +94,7 @@ class PdfConverter:
 
     def __init__(self, soffice: str | None = None, *, chunk_size: int = 250,
                  timeout_base: float = 120.0, timeout_per_doc: float = 1.0,
-                 work_dir: Path | None = None) -> None:
+                 work_dir: Path | None = None, merge: bool = True) -> None:
         binary = soffice or find_soffice()
         if not binary:
             raise LibreOfficeUnavailable(
@@ -102,6 +102,7 @@ class PdfConverter:
                 "atau atur DIKLAT_SOFFICE")
         self.soffice = binary
         self.chunk_size = chunk_size
+        self.merge = merge  # False: every document converted on its own (still one call)
         self.timeout_base = timeout_base
         self.timeout_per_doc = timeout_per_doc
         self._own_tmp = work_dir is None
@@ -200,6 +201,8 @@ class PdfConverter:
 
     def _groups(self, paths: list[Path]) -> list[list[int]]:
         """Indexes of documents that share everything but their body (mergeable)."""
+        if not self.merge:
+            return [[i] for i in range(len(paths))]
         by_sig: dict[str, list[int]] = {}
         for i, p in enumerate(paths):
             by_sig.setdefault(_package_signature(p), []).append(i)

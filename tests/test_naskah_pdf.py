@@ -1,0 +1,115 @@
+"""PDF through LibreOffice: merged batch conversion gives one PDF per document with the same
+pages as converting each document alone; no LibreOffice means DOCX only, no crash.
+
+Without ``soffice`` the conversion tests skip, unless ``DIKLAT_REQUIRE_LIBREOFFICE=1`` (CI),
+where they fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from connectors import pdf as pdfconn
+from diklat.naskah import render_batch
+from diklat.naskah.contoh import contoh, peserta_list
+
+REQUIRE = os.environ.get("DIKLAT_REQUIRE_LIBREOFFICE") == "1"
+
+
+@pytest.fixture
+def soffice() -> str:
+    path = pdfconn.find_soffice()
+    if path is None:
+        if REQUIRE:
+            pytest.fail("LibreOffice required (DIKLAT_REQUIRE_LIBREOFFICE=1) but soffice not found")
+        pytest.skip("LibreOffice (soffice) not installed")
+    return path
+
+
+def _batch(tmp: Path) -> list[Path]:
+    ps = peserta_list()
+    paths = render_batch("surat_panggilan", [
+        contoh("surat_panggilan", nomor=f"800.2.4.2/{i:03d}/BKPSDM/2026", peserta=ps[i % 3])
+        for i in range(1, 6)], tmp / "docx")
+    # long multi-page documents of one template, to prove the split follows real page counts
+    many = [dict(ps[0], nama=f"PESERTA {i}") for i in range(60)]
+    paths += render_batch("surat_pemberitahuan", [
+        contoh("surat_pemberitahuan", nomor="800.2.4.1/101/BKPSDM/2026", peserta=many),
+        contoh("surat_pemberitahuan", nomor="800.2.4.1/102/BKPSDM/2026"),
+        contoh("surat_pemberitahuan", nomor="800.2.4.1/103/BKPSDM/2026", peserta=many[:30]),
+    ], tmp / "docx", names=["pb1", "pb2", "pb3"])
+    paths += render_batch("sk_panitia", [contoh("sk_panitia")], tmp / "docx", names=["sk"])
+    paths += render_batch("sertifikat", [contoh("sertifikat", nomor="STTP/1"),
+                                         contoh("sertifikat", nomor="STTP/2")],
+                          tmp / "docx", names=["sert1", "sert2"])
+    return paths
+
+
+def test_merged_batch_matches_single_conversion(soffice: str, tmp_path: Path) -> None:
+    docs = _batch(tmp_path)
+    with pdfconn.PdfConverter(soffice) as conv:
+        merged = conv.convert(docs, tmp_path / "merged")
+        assert conv.stats.soffice_calls == 1  # one LibreOffice start for the whole batch
+        # the built templates share every part but the body, so even different document
+        # types merge into one file (each document its own section)
+        assert conv.stats.merged_files == 1
+        assert conv.stats.fallback_documents == 0
+    with pdfconn.PdfConverter(soffice, merge=False) as conv:
+        single = conv.convert(docs, tmp_path / "single")
+    assert [p.name for p in merged] == [d.stem + ".pdf" for d in docs]
+    pages_m = [len(PdfReader(str(p)).pages) for p in merged]
+    pages_s = [len(PdfReader(str(p)).pages) for p in single]
+    assert pages_m == pages_s
+    assert pages_m[5] > pages_m[6] >= 2  # pb1 (60 names) longer than pb2 (3 names)
+    assert pages_m[8] >= 2 and pages_m[-1] == 1
+    for pdf, nomor in [(merged[i], f"800.2.4.2/00{i + 1}/BKPSDM/2026") for i in range(5)] + [
+            (merged[5], "800.2.4.1/101/BKPSDM/2026"), (merged[7], "800.2.4.1/103/BKPSDM/2026"),
+            (merged[-1], "STTP/2")]:
+        reader = PdfReader(str(pdf))
+        first = reader.pages[0].extract_text()
+        assert nomor in first, pdf.name
+        assert "PEMERINTAH KABUPATEN KUTAI KARTANEGARA" in first
+        # the last page belongs to the same document: it ends with the signature
+        assert "NIP." in reader.pages[-1].extract_text()
+    # landscape certificate stays landscape after the split
+    box = PdfReader(str(merged[-1])).pages[0].mediabox
+    assert float(box.width) > float(box.height)
+
+
+def test_missing_marker_falls_back_to_single_conversion(soffice: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = _batch(tmp_path)[:3]
+    monkeypatch.setattr(pdfconn, "split_pdf", lambda pdf, targets: False)
+    with pdfconn.PdfConverter(soffice) as conv:
+        out = conv.convert(docs, tmp_path / "pdf")
+        assert conv.stats.fallback_documents == 3 and conv.stats.soffice_calls == 2
+    assert all(len(PdfReader(str(p)).pages) == 1 for p in out)
+
+
+def test_merge_docx_structure(tmp_path: Path) -> None:
+    docs = _batch(tmp_path)[:3]
+    target = pdfconn.merge_docx(docs, tmp_path / "m.docx")
+    with zipfile.ZipFile(target) as z:
+        xml = z.read("word/document.xml").decode()
+    assert xml.count("<w:bookmarkStart") == 3
+    assert xml.count("<w:sectPr") == 3  # one section per document
+    assert xml.count('w:start="1"') == 3  # page numbers restart per document
+
+
+def test_no_libreoffice_means_docx_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("DIKLAT_SOFFICE", str(tmp_path / "no-soffice"))
+    assert pdfconn.find_soffice() is None
+    docs = _batch(tmp_path)[:1]
+    with caplog.at_level(logging.WARNING):
+        assert pdfconn.convert_batch(docs, tmp_path / "pdf") is None
+    assert "LibreOffice" in caplog.text and "hanya DOCX" in caplog.text
+    with pytest.raises(pdfconn.LibreOfficeUnavailable):
+        pdfconn.PdfConverter()
+    assert docs[0].is_file()
