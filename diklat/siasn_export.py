@@ -24,8 +24,8 @@ database as it was), ``--full`` deactivation, and the counts. No Prefect here:
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
+import datetime as dt
 import hashlib
 import re
 import time
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, or_, select
 
 from diklat.models import Pegawai
 from diklat.personnel import (
@@ -325,14 +325,42 @@ def normalise_jenis_pegawai(value: str | None) -> str | None:
     return None
 
 
-def map_row(values: list[str], index: dict[str, int], baris: int) -> dict[str, Any]:
+Plan = tuple[tuple[str, int, bool], ...]
+
+
+def mapping_plan(index: dict[str, int]) -> Plan:
+    """(canonical field, cell position, is identifier) for every mapped column of a file."""
+    return tuple((target, index[column], target in ID_FIELDS) for target, column in COLUMN_MAP)
+
+
+def _date(v: str) -> dt.date | str:
+    if len(v) == 10 and v[2] == "-" and v[5] == "-" and v[:2].isdigit():
+        try:
+            return dt.date(int(v[6:]), int(v[3:5]), int(v[:2]))
+        except ValueError:
+            return v
+    try:
+        return parse_dmy(v) or v
+    except ValueError:
+        return v  # unparseable: left as text, the writer refuses it naming the field
+
+
+def map_row(values: list[str], index: dict[str, int], baris: int,
+            plan: Plan | None = None) -> dict[str, Any]:
     """One data row (already split into cells) -> canonical employee dict with ``_baris``.
 
     Unparseable values are passed on as text so the writer quarantines them with its usual
-    reason (the same rules as the sync)."""
+    reason (the same rules as the sync). ``plan`` (from :func:`mapping_plan`) saves work when
+    many rows of one file are mapped."""
     rec: dict[str, Any] = {"_baris": baris}
-    for target, column in COLUMN_MAP:
-        rec[target] = clean_cell(values[index[column]], target in ID_FIELDS)
+    for target, i, ident in plan or mapping_plan(index):
+        v = values[i].strip()
+        if v in _EMPTY:
+            rec[target] = None
+        elif v[0] == "'":
+            rec[target] = clean_cell(v, ident)
+        else:
+            rec[target] = v
     if rec["email"] is None:
         rec["email"] = clean_cell(values[index["email_gov"]])
     sex = rec["jenis_kelamin"]
@@ -341,9 +369,7 @@ def map_row(values: list[str], index: dict[str, int], baris: int) -> dict[str, A
     for name in DATE_FIELDS:
         v = rec[name]
         if v is not None:
-            # Unparseable: left as text, the writer refuses it naming the field.
-            with contextlib.suppress(ValueError):
-                rec[name] = parse_dmy(v)
+            rec[name] = _date(v)
     rec["jenis_pegawai"] = normalise_jenis_pegawai(rec["jenis_pegawai"])
     if rec["jenis_jabatan"] is None:  # the name is what the file is about; else the id
         rec["jenis_jabatan"] = clean_cell(values[index["jenis_jabatan_id"]], True)
@@ -379,6 +405,7 @@ def read_batches(info: ExportFile, batch_size: int = 5000) -> Iterator[Batch]:
     records: list[dict[str, Any]] = []
     rejected: list[Rejected] = []
     rows = 0
+    plan = mapping_plan(index)
     with info.path.open(encoding=info.encoding, newline="") as f:
         reader = csv.reader(f, delimiter=info.delimiter, quotechar='"', doublequote=True)
         header_seen = False
@@ -416,7 +443,7 @@ def read_batches(info: ExportFile, batch_size: int = 5000) -> Iterator[Batch]:
                         _kunci(values, index), start, _payload(values, index)))
                     values = []
             if values:
-                records.append(map_row(values, index, start))
+                records.append(map_row(values, index, start, plan))
             if rows % batch_size == 0:
                 yield Batch(records, rejected, len(records) + len(rejected), prev_line)
                 records, rejected = [], []
@@ -488,27 +515,33 @@ class ImportResult:
         return DELIMITER_NAMES.get(self.delimiter, self.delimiter)
 
 
-def _keep_fields_not_in_export(conn: Connection, records: list[dict[str, Any]]) -> None:
-    """Fill the fields the export lacks with the stored values, so that an import neither
-    erases them nor counts an otherwise identical employee as changed."""
-    by_nip: dict[str, list[dict[str, Any]]] = {}
-    for r in records:
-        try:
-            n = nip_rules.normalize(r.get("nip"))
-        except TypeError:
-            continue
-        if n:
-            by_nip.setdefault(n, []).append(r)
-    if not by_nip:
-        return
+def stored_fields_not_in_export(conn: Connection) -> dict[str, tuple[Any, ...]]:
+    """NIP -> stored values of :data:`NOT_IN_EXPORT`, for employees that have any (one query;
+    empty for a database filled only from export files)."""
     t = Pegawai.__table__
     cols = [t.c[f] for f in NOT_IN_EXPORT]
-    nips = list(by_nip)
-    for i in range(0, len(nips), 5000):
-        for row in conn.execute(select(t.c.nip, *cols).where(t.c.nip.in_(nips[i:i + 5000]))):
-            for r in by_nip[row.nip]:
-                for f in NOT_IN_EXPORT:
-                    r.setdefault(f, getattr(row, f))
+    stmt = select(t.c.nip, *cols).where(or_(*[c.is_not(None) for c in cols]))
+    return {row[0]: tuple(row[1:]) for row in conn.execute(stmt)}
+
+
+def keep_fields_not_in_export(records: list[dict[str, Any]],
+                              stored: dict[str, tuple[Any, ...]]) -> None:
+    """Fill the fields the export lacks with the stored values, so that an import neither
+    erases them (e.g. ``tmt_pensiun`` from SIMPEG) nor counts an otherwise identical
+    employee as changed."""
+    if not stored:
+        return
+    for r in records:
+        n = r.get("nip") or ""
+        if len(n) != 18 or not n.isdigit():
+            try:
+                n = nip_rules.normalize(n)
+            except TypeError:
+                continue
+        values = stored.get(n)
+        if values is not None:
+            for f, v in zip(NOT_IN_EXPORT, values, strict=True):
+                r.setdefault(f, v)
 
 
 def _safe_error(e: BaseException) -> str:
@@ -562,8 +595,9 @@ def import_export(
     try:
         with engine.begin() as conn:
             writer = PersonnelWriter(conn, run_id, sumber=SUMBER, track_seen=full)
+            stored = stored_fields_not_in_export(conn)
             for batch in read_batches(info, batch_size):
-                _keep_fields_not_in_export(conn, batch.records)
+                keep_fields_not_in_export(batch.records, stored)
                 writer.write(batch.records, rejected=batch.rejected)
                 rows += batch.rows
                 for fn in (*_listeners, *([progress] if progress is not None else [])):
