@@ -17,6 +17,94 @@ import typer
 from cli import common
 
 
+class TemporaryPrefectServer:
+    """A temporary Prefect API server for one CLI run, started *before* Prefect is imported.
+
+    Prefect starts the same server by itself when no ``PREFECT_API_URL`` is set, but only when
+    the flow is called, and only after importing its whole server package into this process
+    too (seconds of CPU on a small machine). Starting the identical subprocess here lets it
+    boot while this process imports Prefect, and keeps the server package out of this
+    process. The flow still runs as a normal Prefect flow against a real Prefect API.
+    """
+
+    def __init__(self) -> None:
+        import socket
+        import subprocess
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        env = {
+            **os.environ,
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
+             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error",
+             "--lifespan", "on"],
+            env=env, stdout=subprocess.DEVNULL,
+        )
+        os.environ["PREFECT_API_URL"] = self.api_url
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server Prefect sementara berhenti (kode {self.proc.returncode})")
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server Prefect sementara tidak siap dalam batas waktu")
+
+    def stop(self) -> None:
+        import subprocess
+
+        _drain_prefect_workers()
+        if os.environ.get("PREFECT_API_URL") == self.api_url:
+            del os.environ["PREFECT_API_URL"]
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _drain_prefect_workers(timeout: float = 10.0) -> None:
+    """Let Prefect send its queued logs and events before the server goes away (otherwise
+    its exit handlers retry against a closed port for a long time)."""
+    if "prefect" not in sys.modules:
+        return
+    try:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=timeout)
+        EventsWorker.drain_all(timeout=timeout)
+    except Exception:  # best effort: never turn a finished sync into a failure
+        pass
+
+
+def start_prefect_server_if_needed() -> TemporaryPrefectServer | None:
+    """Start a temporary Prefect server unless ``PREFECT_API_URL`` names one (or
+    ``DIKLAT_PREFECT_BUILTIN_EPHEMERAL=1`` asks for Prefect's own lazy start)."""
+    if os.environ.get("PREFECT_API_URL") or os.environ.get("DIKLAT_PREFECT_BUILTIN_EPHEMERAL"):
+        return None
+    return TemporaryPrefectServer()
+
+
 def _progress_listener(enabled: bool) -> tuple[Any, Any]:
     """A rich progress bar on stderr, fed by the sync service's progress events."""
     if not enabled:
@@ -58,6 +146,16 @@ def sync_command(
     home = os.environ.get("PREFECT_HOME")
     if home:  # Prefect cannot create a nested home itself (fresh ./var)
         Path(home).mkdir(parents=True, exist_ok=True)
+    server = start_prefect_server_if_needed()  # boots while we import Prefect below
+    try:
+        _run(full, as_json, nip, server)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run(full: bool, as_json: bool, nip: list[str] | None,
+         server: TemporaryPrefectServer | None) -> None:
     from diklat import sync_service
     from flows.sync_pegawai import sync_pegawai
 
@@ -69,6 +167,8 @@ def sync_command(
     counts: dict[str, object] | None = None
     error: str | None = None
     try:
+        if server is not None:
+            server.wait_ready()
         counts = sync_pegawai(full=full, nips=list(nip) if nip else None)
     except sync_service.SyncFailed as e:
         counts, error = e.counts, str(e)
