@@ -215,7 +215,7 @@ class PdfConverter:
                "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
                "--convert-to", _PDF_FILTER, "--outdir", str(outdir), *map(str, inputs)]
         timeout = self.timeout_base + self.timeout_per_doc * len(inputs)
-        env = dict(os.environ, SAL_USE_VCLPLUGIN="svp", HOME=str(self.tmp))
+        env = dict(os.environ, SAL_USE_VCLPLUGIN="svp")
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                                   env=env, check=False)

@@ -78,7 +78,7 @@ def test_letters_have_the_official_parts(jenis: str) -> None:
     assert "Tenggarong, 2 November 2026" in lines
     for label, value in (("Nomor", ctx["nomor"]), ("Sifat", "Biasa"),
                          ("Lampiran", ctx["lampiran"]), ("Hal", ctx["hal"])):
-        assert f"{label} | : | {value}" in lines
+        assert f"{label}\t:\t{value}" in lines
     assert f"Yth. {ctx['tujuan'].splitlines()[0]}" in text
     ttd = ctx["ttd"]
     assert f"{ttd['jabatan']}," in lines and ttd["nama"] in lines and f"NIP. {ttd['nip']}" in lines
@@ -107,7 +107,7 @@ def test_output_is_a_valid_docx() -> None:
             if n.endswith(".xml") or n.endswith(".rels"):
                 etree.fromstring(z.read(n))  # well-formed
     doc = Document(io.BytesIO(data))
-    assert len(doc.tables) >= 3
+    assert len(doc.tables) >= 1  # the attachment list
     assert doc.sections[0].page_height is not None
 
 

@@ -220,17 +220,26 @@ def loop_table(
     return t
 
 
+def label_value(where: Container, label: str, value: str, *, indent_cm: float = 0.0,
+                label_cm: float = 2.4, after: float = 0) -> Paragraph:
+    """``Label<tab>:<tab>value`` with a hanging indent, so a long value wraps under itself
+    (the way these blocks are typed in Word; cheaper to lay out than a table)."""
+    p = para(where, f"{label}\t:\t{value}", after=after)
+    pf = p.paragraph_format
+    colon = Cm(indent_cm + label_cm)
+    value_at = Cm(indent_cm + label_cm + 0.5)
+    pf.left_indent = value_at
+    pf.first_line_indent = Cm(indent_cm) - value_at
+    pf.tab_stops.add_tab_stop(colon)
+    pf.tab_stops.add_tab_stop(value_at)
+    return p
+
+
 def detail_table(where: Container, rows: Sequence[tuple[str, str]], *, indent_cm: float = 1.0,
-                 label_cm: float = 3.5, total_cm: float = 16.0) -> Table:
-    """``label : value`` rows, e.g. ``Hari/Tanggal : Senin, 23 November 2026``."""
-    widths = [indent_cm, label_cm, 0.5, total_cm - indent_cm - label_cm - 0.5]
-    lead: list[str] = [""]
-    if not indent_cm:  # a zero-width column confuses LibreOffice: leave it out
-        widths, lead = widths[1:], []
-    t = table(where, len(rows), widths)
-    for i, (label, value) in enumerate(rows):
-        fill_row(t, i, [*lead, label, ":", value])
-    return t
+                 label_cm: float = 3.5) -> None:
+    """``label : value`` lines, e.g. ``Hari/Tanggal : Senin, 23 November 2026``."""
+    for label, value in rows:
+        label_value(where, label, value, indent_cm=indent_cm, label_cm=label_cm)
 
 
 # --------------------------------------------------------------------------- common parts
@@ -288,12 +297,9 @@ def tempat_tanggal(doc: DocumentObject, *, before: float = 0) -> None:
 
 def kepala_surat(doc: DocumentObject) -> None:
     """Nomor / Sifat / Lampiran / Hal, then the addressee (``Yth.``)."""
-    t = table(doc, 4, [2.4, 0.5, 13.6])
-    for i, (label, value) in enumerate(
-        (("Nomor", "{{ nomor }}"), ("Sifat", "{{ sifat }}"), ("Lampiran", "{{ lampiran }}"),
-         ("Hal", "{{ hal }}"))
-    ):
-        fill_row(t, i, [label, ":", value])
+    for label, value in (("Nomor", "{{ nomor }}"), ("Sifat", "{{ sifat }}"),
+                         ("Lampiran", "{{ lampiran }}"), ("Hal", "{{ hal }}")):
+        label_value(doc, label, value)
     para(doc, "")
     para(doc, "Yth. {{ tujuan }}")
     para(doc, "di")
@@ -310,22 +316,24 @@ def penutup(doc: DocumentObject, text: str) -> None:
     isi(doc, text)
 
 
-def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6) -> None:
+def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
+                 indent: Any = TTD_INDENT) -> None:
     """Signature block: optional ``a.n.`` line, jabatan (``Plt.`` included), space, name,
     rank, NIP. Every line is centred in the right-hand column."""
     v = prefix
+    TTD = indent  # noqa: N806
     tag(doc, f"{{%p if {v}.an %}}")
-    para(doc, f"{{{{ {v}.an }}}},", align="center", indent=TTD_INDENT, before=before)
+    para(doc, f"{{{{ {v}.an }}}},", align="center", indent=TTD, before=before)
     tag(doc, "{%p endif %}")
-    para(doc, f"{{{{ {v}.jabatan }}}},", align="center", indent=TTD_INDENT)
+    para(doc, f"{{{{ {v}.jabatan }}}},", align="center", indent=TTD)
     for _ in range(3):
-        para(doc, "", indent=TTD_INDENT)
+        para(doc, "", indent=TTD)
     para(doc, f"{{{{ {v}.nama }}}}", bold=True, underline=True, align="center",
-         indent=TTD_INDENT)
+         indent=TTD)
     tag(doc, f"{{%p if {v}.pangkat %}}")
-    para(doc, f"{{{{ {v}.pangkat }}}}", align="center", indent=TTD_INDENT)
+    para(doc, f"{{{{ {v}.pangkat }}}}", align="center", indent=TTD)
     tag(doc, "{%p endif %}")
-    para(doc, f"NIP. {{{{ {v}.nip }}}}", align="center", indent=TTD_INDENT)
+    para(doc, f"NIP. {{{{ {v}.nip }}}}", align="center", indent=TTD)
 
 
 def tembusan(doc: DocumentObject) -> None:
@@ -561,20 +569,8 @@ def sertifikat(doc: DocumentObject) -> None:
                   "{{ kegiatan.jp }} jam pelajaran (JP) dengan predikat {{ predikat }}.",
              align="center", indent=Cm(2.0))
     p.paragraph_format.right_indent = Cm(2.0)
-    t = table(doc, 1, [13.0, 11.7])
-    c = t.rows[0].cells[1]
-    para(c, "{{ kop.kota }}, {{ tanggal }}", align="center", before=16, reuse_first=True)
-    para(c, "{%p if ttd.an %}")
-    para(c, "{{ ttd.an }},", align="center")
-    para(c, "{%p endif %}")
-    para(c, "{{ ttd.jabatan }},", align="center")
-    for _ in range(3):
-        para(c, "")
-    para(c, "{{ ttd.nama }}", bold=True, underline=True, align="center")
-    para(c, "{%p if ttd.pangkat %}")
-    para(c, "{{ ttd.pangkat }}", align="center")
-    para(c, "{%p endif %}")
-    para(c, "NIP. {{ ttd.nip }}", align="center")
+    para(doc, "{{ kop.kota }}, {{ tanggal }}", align="center", indent=Cm(13.0), before=16)
+    tanda_tangan(doc, before=0, indent=Cm(13.0))
 
 
 def laporan_kegiatan(doc: DocumentObject) -> None:

@@ -18,12 +18,13 @@ def docx_text(source: Path | bytes) -> str:
 
     def para_text(p) -> str:  # type: ignore[no-untyped-def]
         out = []
-        for el in p.iter(qn("w:t"), qn("w:br"), qn("w:tab")):
+        # only run content: <w:tab> also names the tab stops inside <w:pPr>
+        for el in (c for r in p.iter(qn("w:r")) for c in r):
             if el.tag == qn("w:t"):
                 out.append(el.text or "")
             elif el.tag == qn("w:tab"):
                 out.append("\t")
-            elif el.get(qn("w:type")) != "page":
+            elif el.tag == qn("w:br") and el.get(qn("w:type")) != "page":
                 out.append("\n")
         return "".join(out).rstrip()
 
