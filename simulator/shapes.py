@@ -278,6 +278,10 @@ def rw_diklat(rec: dict[str, Any]) -> list[dict[str, Any]]:
 # --- export file --------------------------------------------------------------------------------
 
 _APOSTROPHE_MIN_LEN = 8  # long digit strings get an apostrophe, like SIASN's export does
+#: Columns whose values can be long digit strings (the others never are).
+_NUMERIC_COLUMNS = frozenset(EXPORT_COLUMNS.index(c) for c in (
+    "nip_baru", "nip_lama", "nik", "nomor_hp", "npwp_nomor", "bpjs", "unor_id",
+    "satuan_kerja_induk_id", "satuan_kerja_kerja_id"))
 
 
 def export_row(rec: dict[str, Any], extra: Extra, new_columns: bool = False) -> list[str]:
@@ -333,10 +337,11 @@ def export_row(rec: dict[str, Any], extra: Extra, new_columns: bool = False) -> 
         sekolah = unit.nama if unit is not None and unit.profile == "sekolah" else None
         row += [sekolah, "1" if rng.random() < 0.4 else "0"]
     out: list[str] = []
-    for cell in row:
+    salt = int(rec["pns_orang_id"][-2], 16)
+    for k, cell in enumerate(row):
         if cell is None or cell == "":
-            out.append("null" if nt or rng.random() < 0.3 else "")
-        elif len(cell) >= _APOSTROPHE_MIN_LEN and cell.isdigit():
+            out.append("null" if nt or (k + salt) % 3 == 0 else "")
+        elif k in _NUMERIC_COLUMNS and cell.isdigit() and len(cell) >= _APOSTROPHE_MIN_LEN:
             out.append("'" + cell)
         else:
             out.append(cell)
