@@ -640,3 +640,22 @@ def test_fifty_thousand_is_fast_enough() -> None:
     paging = time.perf_counter() - t0
     assert n == 50_000
     assert gen < 8 and paging < 1.5, (gen, paging)
+
+
+def test_simulator_process_is_controlled_over_http() -> None:
+    """The child-process variant (for benchmarks) has the same control methods."""
+    from simulator.server import SimulatorProcess
+
+    with SimulatorProcess(n_pegawai=40, seed=2, faults={"fail_share": 1.0}) as proc:
+        r = requests.get(proc.simpeg_url + "/unit", headers=KEY, timeout=5)
+        assert r.status_code in (500, 502, 503)
+        proc.clear_faults()
+        since = proc.dataset_info()["max_updated_at"]
+        changed = proc.mutate(0.1, seed=1)
+        rows = requests.get(proc.simpeg_url + "/pegawai", headers=KEY, timeout=5,
+                            params={"updated_since": since}).json()
+        assert sorted(x["nip"] for x in rows["data"]) == sorted(m["nip"] for m in changed)
+        assert proc.stats()["faults"]["fail"] == 1
+        rss = proc.rss_mb()
+        assert rss is not None and rss < 300
+    assert not proc.running
