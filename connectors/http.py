@@ -307,8 +307,9 @@ class HttpClient:
             except ConnectorError as e:
                 if not self._should_retry(e, idempotent) or attempt >= policy.max_retries:
                     self.stats.failure()
-                    log.warning("%s %s %s failed after %d attempt(s): %s", self.name, method,
-                                _path(url), attempt + 1, e.__class__.__name__)
+                    log.log(logging.WARNING if e.retriable else logging.DEBUG,
+                            "%s %s %s failed after %d attempt(s): %s", self.name, method,
+                            _path(url), attempt + 1, e.__class__.__name__)
                     raise
                 wait = policy.backoff(attempt, self._rng)
                 if isinstance(e, RateLimited) and e.retry_after is not None:

@@ -28,6 +28,8 @@ from connectors.http import AuthError, BadPayload, ClientError, HttpClient, NotF
 #: Seconds before expiry at which a token is renewed anyway.
 EXPIRY_MARGIN = 30.0
 DEFAULT_LIFETIME = 3600.0
+#: Fresh-token retries of one call after a 401.
+AUTH_RETRIES = 2
 
 #: data-utama key -> canonical key (text values).
 DATA_UTAMA_MAP: dict[str, str] = {
@@ -45,7 +47,7 @@ DATA_UTAMA_MAP: dict[str, str] = {
     "golRuangAkhir": "golongan",
     "pangkatAkhir": "pangkat",
     "pendidikanTerakhirNama": "pendidikan",
-    "tingkatPendidikanNama": "pendidikan_tingkat",
+    "tkPendidikanTerakhir": "pendidikan_tingkat",
     "kedudukanPnsNama": "status",
     "jenisPegawaiNama": "jenis_pegawai",
     "email": "email",
@@ -102,7 +104,9 @@ def map_data_utama(data: Mapping[str, Any]) -> dict[str, Any]:
         if sex is not None and str(sex).upper() not in SEX:
             raise ValueError(f"jenisKelamin {sex!r} tidak dikenali")
         rec["jenis_kelamin"] = SEX[str(sex).upper()] if sex is not None else None
-    if "jenisJabatanId" in data:
+    if _blank(data.get("jenisJabatan")) is not None:
+        rec["jenis_jabatan"] = str(_blank(data["jenisJabatan"]))
+    elif "jenisJabatanId" in data:
         jj = _blank(data["jenisJabatanId"])
         rec["jenis_jabatan"] = JENIS_JABATAN.get(str(jj), str(jj)) if jj is not None else None
     rec.pop("nik", None)
@@ -114,8 +118,11 @@ class _Token:
     value: str
     expires_at: float  # time.monotonic()
 
+    lifetime: float = DEFAULT_LIFETIME
+
     def fresh(self, now: float) -> bool:
-        return now < self.expires_at - EXPIRY_MARGIN
+        # Renew a little early: 30 s, or a tenth of a short lifetime.
+        return now < self.expires_at - min(EXPIRY_MARGIN, self.lifetime / 10)
 
 
 class TokenManager:
@@ -204,7 +211,7 @@ def _token_from(doc: Any, what: str) -> _Token:
         life = float(doc.get("expires_in") or DEFAULT_LIFETIME)
     except (TypeError, ValueError):
         life = DEFAULT_LIFETIME
-    return _Token(doc["access_token"], time.monotonic() + life)
+    return _Token(doc["access_token"], time.monotonic() + life, life)
 
 
 class SiasnRefused(ClientError):
@@ -256,15 +263,19 @@ class SiasnClient:
     # -- plumbing
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
-        """One API call with both tokens; on a 401 drop both, fetch again, retry once."""
+        """One API call with both tokens; on a 401 drop both, fetch again and retry.
+
+        One retry per expiry; with several threads a retry can meet a second expiry caused
+        elsewhere, hence at most :data:`AUTH_RETRIES`. Wrong credentials cannot loop: the
+        token endpoints refuse them first (:class:`AuthError` from the token fetch)."""
         url = f"{self.base_path}/{path.lstrip('/')}"
         extra = kw.pop("headers", None) or {}
-        for attempt in (0, 1):
+        for attempt in range(AUTH_RETRIES + 1):
             headers, gen = self.tokens.headers()
             try:
                 return self.http.request(method, url, headers={**extra, **headers}, **kw)[1]
             except AuthError as e:
-                if attempt == 1 or e.status != 401:
+                if attempt == AUTH_RETRIES or e.status != 401:
                     raise
                 self.tokens.invalidate(gen)
         raise AssertionError("unreachable")  # pragma: no cover
