@@ -51,8 +51,17 @@ def simulator(
               "truncate_share": truncate_share, "seed": fault_seed}
     if sum(v for k, v in faults.items() if k.endswith("_share")) > 1:
         raise common.fail("jumlah porsi gangguan melebihi 1")
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:  # fail fast, before generating the data
+            probe.bind((host, port))
+        except OSError as e:
+            raise common.fail(f"tidak bisa memakai {host}:{port}: {e.strerror}") from e
     base = f"http://{host}:{port}"
     c = common.err_console
+    c.soft_wrap = True  # URLs stay on one line (copy-paste)
     c.print(f"[bold]Simulator SIMPEG/SIASN[/]: {pegawai} pegawai, seed {seed}, "
             f"rekaman rusak {bad_share:.1%}, gangguan 5xx {fail_share:.1%}")
     c.print(f"  SIMPEG : {base}/simpeg/api/v1   (header X-API-Key: simulator-key)")
