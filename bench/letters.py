@@ -9,7 +9,8 @@ Prints one JSON object per scenario (``scenario``, ``seconds``, ``documents``,
   the file and rendered for every document, same Jinja environment; ``docx`` carries
   ``ratio`` = naive seconds per document / fast seconds per document;
 * ``pdf``: LibreOffice conversion of all ``n`` fast-path documents (``--pdf-n`` to limit):
-  merge, one ``soffice`` call, split into one PDF per letter (the time includes all three);
+  merge, one ``soffice`` call (``--pdf-workers K``: K side by side), split into one PDF per
+  letter (the time includes all three and LibreOffice's start);
   ``soffice_peak_rss_mb`` is the LibreOffice process's peak. Skipped with a ``skipped``
   reason when LibreOffice is absent.
 
@@ -103,6 +104,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--jenis", default="surat_panggilan",
                     help="document type (surat_panggilan or sertifikat)")
     ap.add_argument("--pdf-n", type=int, default=None, help="documents converted (default: n)")
+    ap.add_argument("--pdf-workers", type=int, default=1,
+                    help="LibreOffice processes side by side (default 1)")
     ap.add_argument("--no-pdf", action="store_true")
     ap.add_argument("--out", type=Path, default=None, help="keep the files here")
     a = ap.parse_args(argv)
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
 
             subset = paths[: a.pdf_n or a.n]
             try:
-                with PdfConverter() as conv:
+                with PdfConverter(workers=a.pdf_workers) as conv:
                     t0 = time.perf_counter()
                     conv.convert(subset, work / "pdf")
                     pdf_s = time.perf_counter() - t0
@@ -137,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
                        "peak_rss_mb": _rss_mb(),
                        "soffice_peak_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN),
                        "soffice_calls": stats.soffice_calls,
+                       "workers": a.pdf_workers,
                        "merged_files": stats.merged_files,
                        "strategy": "merge per template (<=250 docs/file), one soffice call, "
                                    "split by bookmarks"})

@@ -30,9 +30,11 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -94,7 +96,7 @@ class PdfConverter:
 
     def __init__(self, soffice: str | None = None, *, chunk_size: int = 250,
                  timeout_base: float = 120.0, timeout_per_doc: float = 1.0,
-                 work_dir: Path | None = None, merge: bool = True) -> None:
+                 work_dir: Path | None = None, merge: bool = True, workers: int = 1) -> None:
         binary = soffice or find_soffice()
         if not binary:
             raise LibreOfficeUnavailable(
@@ -103,6 +105,11 @@ class PdfConverter:
         self.soffice = binary
         self.chunk_size = chunk_size
         self.merge = merge  # False: every document converted on its own (still one call)
+        # >1: that many LibreOffice processes side by side, each with its own profile.
+        # On the 2-core development machine under load this was slower (LibreOffice is
+        # already busy on both cores), hence the default of one.
+        self.workers = max(1, workers)
+        self._stats_lock = threading.Lock()
         self.timeout_base = timeout_base
         self.timeout_per_doc = timeout_per_doc
         self._own_tmp = work_dir is None
@@ -152,8 +159,7 @@ class PdfConverter:
                     singles.append((link, idxs[0]))
                     inputs.append(link)
                     continue
-                for k in range(0, len(idxs), self.chunk_size):
-                    chunk = idxs[k:k + self.chunk_size]
+                for chunk in self._chunks(idxs):
                     m = job / f"m{chunk[0]:06d}.docx"
                     merge_docx([paths[i] for i in chunk], m)
                     merged.append((m, chunk))
@@ -208,10 +214,31 @@ class PdfConverter:
             by_sig.setdefault(_package_signature(p), []).append(i)
         return list(by_sig.values())
 
+    def _chunks(self, idxs: list[int]) -> list[list[int]]:
+        """Even chunks of at most ``chunk_size``; at least one per worker when there are
+        enough documents, so parallel LibreOffice processes get similar work."""
+        n = -(-len(idxs) // self.chunk_size)
+        if self.workers > 1 and len(idxs) >= 2 * self.workers:
+            n = -(-max(n, self.workers) // self.workers) * self.workers
+        size = -(-len(idxs) // n)
+        return [idxs[k:k + size] for k in range(0, len(idxs), size)]
+
     def _run(self, inputs: list[Path], outdir: Path) -> None:
         if not inputs:
             return
-        cmd = [self.soffice, f"-env:UserInstallation={self.profile.resolve().as_uri()}",
+        k = min(self.workers, len(inputs))
+        if k == 1:
+            self._run_one(inputs, outdir, self.profile)
+            return
+        parts = [inputs[i::k] for i in range(k)]
+        with ThreadPoolExecutor(k) as pool:
+            futures = [pool.submit(self._run_one, part, outdir, self.tmp / f"lo-profile-{i}")
+                       for i, part in enumerate(parts)]
+            for f in futures:
+                f.result()
+
+    def _run_one(self, inputs: list[Path], outdir: Path, profile: Path) -> None:
+        cmd = [self.soffice, f"-env:UserInstallation={profile.resolve().as_uri()}",
                "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
                "--convert-to", _PDF_FILTER, "--outdir", str(outdir), *map(str, inputs)]
         timeout = self.timeout_base + self.timeout_per_doc * len(inputs)
@@ -221,7 +248,8 @@ class PdfConverter:
                                   env=env, check=False)
         except subprocess.TimeoutExpired as e:
             raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} detik") from e
-        self.stats.soffice_calls += 1
+        with self._stats_lock:
+            self.stats.soffice_calls += 1
         if proc.returncode != 0:
             raise ConversionError(f"soffice keluar dengan kode {proc.returncode}: "
                                   f"{(proc.stderr or proc.stdout)[-500:]}")
