@@ -32,6 +32,8 @@ def simulator(
     slow_seconds: float = typer.Option(5.0, "--slow-seconds", help="lama jawaban lambat (detik)"),
     drop_share: float = typer.Option(0.0, "--drop-share", min=0.0, max=1.0,
                                      help="porsi koneksi diputus tanpa jawaban"),
+    cut_share: float = typer.Option(0.0, "--cut-share", min=0.0, max=1.0,
+                                    help="porsi jawaban diputus di tengah isi"),
     truncate_share: float = typer.Option(0.0, "--truncate-share", min=0.0, max=1.0,
                                          help="porsi JSON terpotong"),
     fault_seed: int = typer.Option(0, "--fault-seed", help="benih gangguan"),
@@ -48,6 +50,7 @@ def simulator(
     port = SIMULATOR_PORT if port is None else port
     faults = {"fail_share": fail_share, "rate_limit_share": rate_limit_share,
               "slow_share": slow_share, "slow_seconds": slow_seconds, "drop_share": drop_share,
+              "cut_share": cut_share,
               "truncate_share": truncate_share, "seed": fault_seed}
     if sum(v for k, v in faults.items() if k.endswith("_share")) > 1:
         raise common.fail("jumlah porsi gangguan melebihi 1")

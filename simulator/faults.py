@@ -26,7 +26,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-FAULT_KINDS = ("fail", "rate_limit", "slow", "drop", "truncate", "expire", "down")
+FAULT_KINDS = ("fail", "rate_limit", "slow", "drop", "cut", "truncate", "expire", "down")
 
 
 @dataclass
@@ -41,6 +41,7 @@ class FaultConfig:
     slow_share: float = 0.0  # sleep ``slow_seconds`` before answering (past the read timeout)
     slow_seconds: float = 5.0
     drop_share: float = 0.0  # close the connection without an answer
+    cut_share: float = 0.0  # send the headers and half the body, then close the connection
     truncate_share: float = 0.0  # 200 with the JSON body cut in half
     expire_share: float = 0.0  # SIASN only: expire all tokens now and answer 401
     #: after this many further faultable requests pass, every one answers 503 ("server down")
@@ -55,11 +56,9 @@ class FaultConfig:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         for k, v in changes.items():
             setattr(self, k, v)
-        total = (self.fail_share + self.rate_limit_share + self.slow_share + self.drop_share
-                 + self.truncate_share + self.expire_share)
-        if total > 1.0 + 1e-9 or min(self.fail_share, self.rate_limit_share, self.slow_share,
-                                     self.drop_share, self.truncate_share,
-                                     self.expire_share) < 0:
+        shares = (self.fail_share, self.rate_limit_share, self.slow_share, self.drop_share,
+                  self.cut_share, self.truncate_share, self.expire_share)
+        if sum(shares) > 1.0 + 1e-9 or min(shares) < 0:
             raise ValueError("fault shares must be >= 0 and add up to at most 1")
 
     def as_dict(self) -> dict[str, Any]:
@@ -110,7 +109,8 @@ class FaultInjector:
             kind: str | None = None
             for name, share in (("fail", c.fail_share), ("rate_limit", c.rate_limit_share),
                                 ("slow", c.slow_share), ("drop", c.drop_share),
-                                ("truncate", c.truncate_share), ("expire", c.expire_share)):
+                                ("cut", c.cut_share), ("truncate", c.truncate_share),
+                                ("expire", c.expire_share)):
                 if u < share:
                     kind = name
                     break
@@ -233,8 +233,8 @@ class FaultMiddleware:
                 inj.faults["slow"] += 1  # the late answer itself is counted by its status
             await asyncio.sleep(inj.config.slow_seconds)
 
-        if fault == "truncate":
-            await self._truncated(scope, receive, send, area)
+        if fault in ("truncate", "cut"):
+            await self._truncated(scope, receive, send, area, cut=fault == "cut")
             return
 
         async def counting_send(message: Message) -> None:
@@ -244,7 +244,11 @@ class FaultMiddleware:
 
         await self.app(scope, receive, counting_send)
 
-    async def _truncated(self, scope: Scope, receive: Receive, send: Send, area: str) -> None:
+    async def _truncated(self, scope: Scope, receive: Receive, send: Send, area: str,
+                         cut: bool = False) -> None:
+        """Half the body: as a complete short answer (``truncate``: bad JSON), or under the
+        full Content-Length followed by a closed connection (``cut``: the client's read of the
+        body fails, ``ChunkedEncodingError`` in ``requests``)."""
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -259,12 +263,23 @@ class FaultMiddleware:
         assert start is not None
         body = b"".join(chunks)
         status = start["status"]
+        half = body[: len(body) // 2]
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        cycle = getattr(send, "__self__", None)
+        transport = getattr(cycle, "transport", None)
+        if cut and len(body) > 1 and transport is not None:
+            self.injector.count(area, "cut", "cut")
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": half, "more_body": True})
+            transport.close()
+            cycle.disconnected = True  # type: ignore[union-attr]
+            return
         if status == 200 and len(body) > 1:
-            body = body[: len(body) // 2]
+            body = half
             self.injector.count(area, 200, "truncate")
         else:
             self.injector.count(area, status)
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -142,8 +142,9 @@ class SimulatorServer(_Addresses):
     # -- run-time control (direct calls; the same as the /_control endpoints)
     def set_faults(self, reset: bool = False, **changes: Any) -> FaultConfig:
         """Change fault settings (``fail_share=0.2``, ``rate_limit_share``, ``slow_share``,
-        ``slow_seconds``, ``drop_share``, ``truncate_share``, ``expire_share``, ``fail_after``,
-        ``retry_after``, ``fail_statuses``, ``seed``, ``targets``); ``reset`` starts from none."""
+        ``slow_seconds``, ``drop_share``, ``cut_share``, ``truncate_share``, ``expire_share``,
+        ``fail_after``, ``retry_after``, ``fail_statuses``, ``seed``, ``targets``); ``reset``
+        starts from no faults."""
         return self.state.faults.configure(changes, reset=reset)
 
     def clear_faults(self) -> FaultConfig:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from simulator import refdata as R
-from simulator.data import REF_DATE, Extra
+from simulator.data import REF_DATE, Extra, struktural_slots
 
 JENIS_JABATAN_ID: dict[str, str] = {"Struktural": "1", "Fungsional Tertentu": "2",
                                     "Pelaksana": "4"}
@@ -99,15 +99,11 @@ def units_simpeg() -> list[dict[str, Any]]:
 def ref_unor() -> list[dict[str, Any]]:
     out = []
     for u in R.UNITS:
-        slots_head = u.kepala
-        eselon = {"Sekretaris Daerah": "21", "Camat": "31", "Lurah": "41", "Kepala UPTD": "41",
-                  "Kepala Sekolah": None}.get(u.kepala, "22")
+        slots = struktural_slots(u)
+        head, eselon = slots[0] if slots else (f"{u.kepala} {u.nama}", None)
         out.append({
             "Id": u.kode, "InstansiId": R.INSTANSI_ID, "DiatasanId": u.induk_kode,
-            "EselonId": eselon, "NamaUnor": u.nama,
-            "NamaJabatan": slots_head if slots_head.startswith(("Sekretaris", "Inspektur"))
-            else f"{slots_head} {u.nama}" if slots_head.startswith("Kepala") else
-            f"{slots_head} {u.nama.split(' ', 1)[-1]}",
+            "EselonId": R.ESELON_ID.get(eselon or ""), "NamaUnor": u.nama, "NamaJabatan": head,
             "CepatKode": u.singkatan, "IndukUnorId": R.unit_induk(u).kode,
             "PemimpinPnsId": None, "JenisUnorId": "1" if u.induk_kode is None else "2",
         })
@@ -231,7 +227,7 @@ def rw_kursus(rec: dict[str, Any]) -> list[dict[str, Any]]:
     catalogue = [k for k in R.KURSUS if k[4] is None or k[4] == prof]
     start_year = max(int(rec["tmt_cpns"][:4]), 2018)
     items = []
-    for j, (nama, jdid, sert, (lo, hi), _p) in enumerate(rng.sample(catalogue, n)):
+    for nama, jdid, sert, (lo, hi), _p in rng.sample(catalogue, n):
         year = rng.randint(start_year, REF_DATE.year)
         start = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(330))
         jp = rng.randint(lo, hi)
@@ -249,7 +245,7 @@ def rw_kursus(rec: dict[str, Any]) -> list[dict[str, Any]]:
             "jenisKursusSertifikat": sert,
             "institusiPenyelenggara": institusi,
             "jumlahJam": jp,
-            "noSertipikat": f"{800 + j}.2.4.2/{rng.randint(1, 999):03d}/"
+            "noSertipikat": f"800.2.4.2/{rng.randint(1, 999):03d}/"
                             f"{'BKPSDM' if 'BKPSDM' in institusi else 'SERT'}/{year}",
             "tahunKursus": year,
             "tanggalKursus": start.strftime("%d-%m-%Y"),

@@ -398,7 +398,9 @@ def outcome(fn: Any) -> str:
         r = fn()
     except requests.exceptions.ReadTimeout:
         return "timeout"
-    except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError):
+    except requests.exceptions.ChunkedEncodingError:
+        return "cut"
+    except requests.exceptions.ConnectionError:
         return "connection"
     try:
         r.json()
@@ -416,7 +418,7 @@ def test_each_fault_class_reaches_a_requests_client(fresh: SimulatorServer) -> N
         return requests.get(url, params={"limit": 20}, headers=KEY, timeout=(2, 0.4))
 
     expected = {"fail_share": {"500", "502", "503"}, "rate_limit_share": {"429"},
-                "slow_share": {"timeout"}, "drop_share": {"connection"},
+                "slow_share": {"timeout"}, "drop_share": {"connection"}, "cut_share": {"cut"},
                 "truncate_share": {"200-badjson"}}
     for setting, classes in expected.items():
         fresh.set_faults(reset=True, **{setting: 1.0, "slow_seconds": 0.8})
