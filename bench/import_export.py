@@ -13,13 +13,16 @@ import's own counts. ``peak_rss_mb`` is the peak resident memory of the import p
 
 Prefect: the import runs as a flow, which needs a Prefect API. With ``PREFECT_API_URL`` set the
 bench uses that server; otherwise it starts its own ``prefect server start`` once (outside the
-timed part), as an agency's deployment has one running. ``--ephemeral`` instead lets every
-import start Prefect's temporary server itself (several seconds per process on this machine).
+timed part), as an agency's installation has one running for its UI and schedules.
+``--ephemeral`` instead measures the CLI with no Prefect API configured: each process then
+boots a temporary Prefect server itself (like ``diklat sync``), which alone takes several
+seconds on a 2-core machine. The mode is in each line (``prefect_api``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -91,10 +94,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=10)
 
 
@@ -109,17 +110,16 @@ def generate(out: Path, pegawai: int, seed: int, env: dict[str, str]) -> None:
 def timed_run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int, str,
                                                                       str]:
     """Run ``cmd``; wall seconds, peak RSS (MB) of that process, exit status, stdout, stderr."""
-    out = tempfile.TemporaryFile()
-    err = tempfile.TemporaryFile()
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    out.seek(0)
-    err.seek(0)
-    return (seconds, usage.ru_maxrss / 1024.0, proc.returncode,
-            out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # rusage of exactly this process
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return (seconds, usage.ru_maxrss / 1024.0, proc.returncode,
+                out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
 
 
 def main(argv: list[str]) -> None:
@@ -129,7 +129,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--file", type=Path, default=None,
                     help="import this export file instead of generating one")
     ap.add_argument("--ephemeral", action="store_true",
-                    help="no bench Prefect server: each import starts Prefect's temporary one")
+                    help="no Prefect API: each CLI process boots a temporary Prefect server")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args, _unknown = ap.parse_known_args(argv)  # the sync suite shares argv with bench.sync
 

@@ -84,34 +84,16 @@ def siasn_export_command(
     home = os.environ.get("PREFECT_HOME")
     if home:  # Prefect cannot create it when var/ itself does not exist yet
         Path(home).mkdir(parents=True, exist_ok=True)
-    from flows.import_siasn_export import import_siasn_export
+    # Same as ``diklat sync``: without PREFECT_API_URL a temporary Prefect server boots in a
+    # subprocess while this process imports Prefect (only after the file was accepted).
+    from cli.sync import start_prefect_server_if_needed
 
-    bar, listener = _progress(sys.stderr.isatty() or not as_json)
-    if listener is not None:
-        siasn_export.add_progress_listener(listener)
-        bar.start()
-    counts: dict[str, Any] | None = None
+    server = start_prefect_server_if_needed()
     try:
-        counts = import_siasn_export(path=str(path), full=full)
-    except siasn_export.ExportRefused as e:  # changed between the check and the run
-        raise _refused(str(e), as_json) from None
-    except Exception as e:  # ImportFailed, database or Prefect trouble: a message, no traceback
-        message = str(e) if isinstance(e, siasn_export.ImportFailed) else \
-            f"{e.__class__.__name__}: {e}"
-        if as_json:
-            out: dict[str, Any] = {"inserted": 0, "updated": 0, "unchanged": 0,
-                                   "deactivated": 0, "quarantined": 0, "seconds": 0.0,
-                                   "status": "failed", "error": message,
-                                   "file_sha256": info.sha256}
-            if isinstance(e, siasn_export.ImportFailed):
-                out["sync_run_id"] = e.sync_run_id
-            common.print_json(out)
-        raise common.fail(f"impor gagal, basis data tidak berubah / import failed, database "
-                          f"unchanged: {message}", EXIT_FAILED) from None
+        counts = _run(path, full, as_json, info.sha256, server)
     finally:
-        if listener is not None:
-            bar.stop()
-            siasn_export.remove_progress_listener(listener)
+        if server is not None:
+            server.stop()
     if as_json:
         common.print_json(counts)
         return
@@ -123,6 +105,39 @@ def siasn_export_command(
     if counts["quarantined"]:
         common.console.print(f"[yellow]{counts['quarantined']} baris dikarantina[/]: lihat tabel "
                              f"karantina, sync_run_id={counts['sync_run_id']}")
+
+
+def _run(path: Path, full: bool, as_json: bool, sha256: str, server: Any) -> dict[str, Any]:
+    from diklat import siasn_export
+    from flows.import_siasn_export import import_siasn_export
+
+    bar, listener = _progress(sys.stderr.isatty() or not as_json)
+    if listener is not None:
+        siasn_export.add_progress_listener(listener)
+        bar.start()
+    try:
+        if server is not None:
+            server.wait_ready()
+        counts: dict[str, Any] = import_siasn_export(path=str(path), full=full)
+    except siasn_export.ExportRefused as e:  # changed between the check and the run
+        raise _refused(str(e), as_json) from None
+    except Exception as e:  # ImportFailed, database or Prefect trouble: a message, no traceback
+        message = str(e) if isinstance(e, siasn_export.ImportFailed) else \
+            f"{e.__class__.__name__}: {e}"
+        if as_json:
+            out: dict[str, Any] = {"inserted": 0, "updated": 0, "unchanged": 0,
+                                   "deactivated": 0, "quarantined": 0, "seconds": 0.0,
+                                   "status": "failed", "error": message, "file_sha256": sha256}
+            if isinstance(e, siasn_export.ImportFailed):
+                out["sync_run_id"] = e.sync_run_id
+            common.print_json(out)
+        raise common.fail(f"impor gagal, basis data tidak berubah / import failed, database "
+                          f"unchanged: {message}", EXIT_FAILED) from None
+    finally:
+        if listener is not None:
+            bar.stop()
+            siasn_export.remove_progress_listener(listener)
+    return counts
 
 
 def register(app: typer.Typer) -> None:
