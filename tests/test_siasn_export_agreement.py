@@ -126,3 +126,50 @@ def test_real_refresh_then_same_import_writes_nothing(engine: Engine, tmp_path: 
     assert (again.inserted, again.updated) == (0, 0)
     assert again.unchanged == len(after_refresh)
     assert stored(engine) == after_refresh  # tmt_pensiun and eselon kept, nothing rewritten
+
+
+def table_content(engine: Engine) -> list[tuple[Any, ...]]:
+    p, u = Pegawai.__table__, UnitKerja.__table__
+    stmt = (select(p.c.nip, p.c.content_hash, p.c.aktif, u.c.kode, u.c.nama)
+            .select_from(p.join(u, p.c.unit_id == u.c.id)).order_by(p.c.nip))
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(stmt)]
+
+
+def test_every_export_dialect_gives_the_same_table(sqlite_url: str, tmp_path: Path) -> None:
+    from diklat.db import make_engine, migrate
+
+    results = []
+    dialects: list[dict[str, Any]] = [
+        {"delimiter": ","}, {"delimiter": ";", "bom": True, "crlf": True},
+        {"delimiter": "|", "new_columns": True}, {"delimiter": "\t", "bom": True},
+    ]
+    for i, opts in enumerate(dialects):
+        url = sqlite_url.replace("test.db", f"d{i}.db")
+        migrate(url)
+        eng = make_engine(url)
+        path = tmp_path / f"e{i}.csv"
+        write_export(path, n_pegawai=150, seed=3, bad_share=0.05, **opts)
+        res = import_export(eng, path)
+        results.append(((res.inserted, res.quarantined), table_content(eng)))
+        eng.dispose()
+    assert all(r == results[0] for r in results[1:])
+    assert results[0][0][0] > 120 and results[0][0][1] > 0
+
+
+def test_bad_records_quarantined_with_line_and_reason(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    write_export(path, n_pegawai=200, seed=5, bad_share=0.1)
+    res = import_export(engine, path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    with engine.connect() as c:
+        kar = list(c.execute(select(Karantina.__table__).order_by(Karantina.baris)))
+    assert len(kar) == res.quarantined > 5
+    reasons = " | ".join(k.alasan for k in kar)
+    for expected in ("NIP tidak valid", "NIP ganda", "unit kerja kosong", "di masa depan"):
+        assert expected in reasons
+    for k in kar:
+        assert k.baris is not None and k.kunci and k.kunci in lines[k.baris - 1]
+        for private in ("nik", "npwp_nomor", "bpjs", "alamat", "nomor_hp", "email"):
+            assert f'"{private}"' not in (k.payload or "")
+    assert res.inserted + res.quarantined == 200
