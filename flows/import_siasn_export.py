@@ -44,3 +44,24 @@ def import_siasn_export(path: str, full: bool = False) -> dict[str, Any]:
         raise
     publish_import_artifact_task(counts)
     return counts
+
+
+DEPLOYMENT_NAME = "manual"
+
+
+def deployment() -> Any:
+    """A deployment without a schedule, so an operator can start the import from the Prefect
+    UI ("Run" -> file name inside the import folder, optionally ``full``)."""
+    return import_siasn_export.to_deployment(
+        name=DEPLOYMENT_NAME,
+        description="Impor file 'Export Data ASN' SIASN dari folder impor (nama file relatif "
+                    "terhadap settings.import_dir)",
+        tags=["import", "pegawai", "siasn"],
+    )
+
+
+def serve() -> None:  # pragma: no cover - blocks forever
+    """Serve the manual deployment from this process."""
+    from prefect import serve as prefect_serve
+
+    prefect_serve(deployment())

@@ -138,3 +138,14 @@ def test_cli_refuses_with_exit_2(tmp_path: Path, case: str) -> None:
     assert "ditolak" in res.stderr
     db = tmp_path / "var" / "diklat.db"
     assert not db.exists() or counts_in(f"sqlite:///{db}") == (0, 0, 0)
+
+
+def test_deployment_for_the_ui_has_typed_parameters() -> None:
+    from flows.import_siasn_export import deployment
+
+    d = deployment()
+    props = d._parameter_openapi_schema.properties
+    assert props["path"]["type"] == "string" and "default" not in props["path"]
+    assert props["full"] == {"default": False, "position": 1, "title": "full",
+                             "type": "boolean"}
+    assert d.schedules in (None, [])  # run by hand from the UI, never on a schedule
