@@ -29,12 +29,15 @@ EXIT_FAILED = 1
 def _locate(file: str) -> Path:
     """FILE as given (relative to the current directory) or, failing that, inside the import
     folder (``settings.import_dir``), like the flow run from the UI."""
-    from diklat.siasn_export import resolve_import_path
+    from diklat.siasn_export import ExportRefused, resolve_import_path
 
     p = Path(file).expanduser()
     if p.exists() or p.is_absolute():
         return p.resolve()
-    in_import_dir = resolve_import_path(file)
+    try:
+        in_import_dir = resolve_import_path(file)
+    except ExportRefused:  # would leave the import folder: report it as not found here
+        return p.resolve()
     return in_import_dir if in_import_dir.exists() else p.resolve()
 
 

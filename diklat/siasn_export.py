@@ -470,7 +470,12 @@ def resolve_import_path(path: str | Path) -> Path:
         return p
     base = get_settings().import_dir
     assert base is not None  # filled in by the settings validator
-    return Path(base).resolve() / p
+    base = Path(base).resolve()
+    resolved = (base / p).resolve()
+    if not resolved.is_relative_to(base):
+        raise ExportRefused(f"{path} berada di luar folder impor {base} / outside the import "
+                            "folder")
+    return resolved
 
 
 class ImportFailed(RuntimeError):
@@ -608,7 +613,9 @@ def import_export(
         message = f"impor dibatalkan, basis data tidak berubah / import rolled back: " \
                   f"{_safe_error(e)}"
         fail_run(engine, run_id, message)
-        raise ImportFailed(message, run_id) from e
+        # Not chained: SQLAlchemy's rendering of the original error lists the statement's
+        # parameters (e-mail addresses, phone numbers), and Prefect logs tracebacks.
+        raise ImportFailed(message, run_id) from None
     counts = finish_run(engine, run_id, writer.totals)
     return ImportResult(
         sync_run_id=run_id, file_name=info.path.name, file_sha256=info.sha256, mode=mode,

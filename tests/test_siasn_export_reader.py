@@ -293,3 +293,14 @@ def test_jenis_jabatan_one_name_for_every_source(tmp_path: Path) -> None:
     recs, _ = read_all(write_export(tmp_path / "j.csv", rows))
     assert [r["jenis_jabatan"] for r in recs] == ["Fungsional Tertentu", "Pelaksana",
                                                   "Struktural"]
+
+
+def test_relative_paths_stay_inside_the_import_folder(tmp_path: Path) -> None:
+    from diklat.settings import get_settings
+    from diklat.siasn_export import resolve_import_path
+
+    base = Path(str(get_settings().import_dir)).resolve()
+    assert resolve_import_path("2026/export.csv") == base / "2026" / "export.csv"
+    assert resolve_import_path(tmp_path / "x.csv") == tmp_path / "x.csv"  # absolute: as given
+    with pytest.raises(ExportRefused, match="luar folder impor"):
+        resolve_import_path("../../etc/passwd")
