@@ -20,8 +20,9 @@ ARTIFACT_KEYS = ("sync_run_id", "sumber", "mode", "status", "inserted", "updated
 
 def _engine() -> Any:
     from diklat.db import get_engine
+    from diklat.settings import get_settings
 
-    return get_engine()
+    return get_engine(get_settings().database_url)  # keyed by URL (settings may change)
 
 
 def _flow_run_id() -> str | None:

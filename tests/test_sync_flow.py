@@ -1,0 +1,127 @@
+"""The sync as a Prefect flow (real Prefect test server) and as ``diklat sync``: counts,
+artifact without personal data, failure exit, the nightly deployment's schedule, and one run
+of the whole CLI process against the simulator (its own temporary Prefect server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from diklat.db import make_engine
+from diklat.models import Pegawai, SyncRun
+from diklat.settings import get_settings, reset_settings_cache
+from simulator.server import SimulatorServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def prefect_server() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorServer]:
+    with SimulatorServer(n_pegawai=200, seed=5, bad_share=0.03) as s:
+        for k, v in s.env().items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.setenv("DIKLAT_HTTP__BACKOFF_BASE", "0.005")
+        monkeypatch.setenv("DIKLAT_HTTP__BACKOFF_MAX", "0.02")
+        monkeypatch.setenv("DIKLAT_HTTP__MAX_RETRIES", "2")
+        monkeypatch.setenv("DIKLAT_HTTP__RETRY_BUDGET_SECONDS", "5")
+        monkeypatch.setenv("DIKLAT_SYNC__TASK_RETRIES", "0")
+        reset_settings_cache()
+        yield s
+
+
+def test_flow_syncs_and_publishes_counts_artifact(prefect_server: None,
+                                                  sim: SimulatorServer) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.sync_pegawai import sync_pegawai
+
+    counts = sync_pegawai(full=True)
+    assert counts["status"] == "success" and counts["inserted"] == 200 - len(
+        sim.dataset.bad_records())
+    engine = make_engine(get_settings().database_url)
+    with engine.connect() as c:
+        run = c.execute(select(SyncRun)).one()
+        assert run.flow_run_id  # the sync run knows its Prefect flow run
+        assert c.execute(select(func.count()).select_from(Pegawai)).scalar_one() == counts[
+            "inserted"]
+    with get_client(sync_client=True) as client:
+        arts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["sync-pegawai-simpeg"])))
+    assert arts, "no table artifact"
+    table = arts[0].data if isinstance(arts[0].data, str) else json.dumps(arts[0].data)
+    assert f'"inserted": {counts["inserted"]}' in table.replace("'", '"') or str(
+        counts["inserted"]) in table
+    first = sim.dataset.record(0)
+    assert first["nama"] not in table and first["nip"] not in table  # counts only
+
+    # Refresh two NIPs from SIASN through the same flow.
+    nips = [r["nip"] for _, r, _ in sim.dataset.iter_records()][:2]
+    counts = sync_pegawai(nips=nips)
+    assert counts["mode"] == "nips" and counts["unchanged"] == 2
+    engine.dispose()
+
+
+def test_cli_json_and_failure_exit(prefect_server: None, sim: SimulatorServer,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli.main import app
+
+    monkeypatch.setenv("DIKLAT_PREFECT_BUILTIN_EPHEMERAL", "1")  # use the test server
+    runner = CliRunner()
+    res = runner.invoke(app, ["sync", "--full", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    for key in ("inserted", "updated", "unchanged", "deactivated", "quarantined", "seconds",
+                "status", "sync_run_id"):
+        assert key in out
+    assert out["status"] == "success" and out["inserted"] > 0
+
+    sim.stop()
+    res = runner.invoke(app, ["sync", "--json"])
+    assert res.exit_code != 0
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["status"] == "failed" and "tidak dapat dihubungi" in out["error"]
+    assert "sinkronisasi gagal" in res.stderr
+
+
+def test_deployment_carries_cron_and_timezone() -> None:
+    from flows.sync_pegawai import DEPLOYMENT_NAME, deployment
+
+    d = deployment()
+    assert d.name == DEPLOYMENT_NAME == "nightly"
+    (sched,) = d.schedules
+    assert sched.schedule.cron == "0 1 * * *"
+    assert sched.schedule.timezone == "Asia/Makassar"
+
+
+@pytest.mark.slow
+def test_whole_cli_process_against_simulator(tmp_path: Path) -> None:
+    """``diklat sync --full --json`` as a separate process with its own temporary Prefect
+    server: the last stdout line is the counts object."""
+    with SimulatorServer(n_pegawai=500, seed=9, bad_share=0.02) as s:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DIKLAT_"))}
+        env.update(s.env())
+        env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
+        proc = subprocess.run([sys.executable, "-m", "cli.main", "sync", "--full", "--json"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        assert out["status"] == "success"
+        assert out["inserted"] + out["quarantined"] == 500
+        assert out["quarantined"] == len(s.dataset.bad_records())
