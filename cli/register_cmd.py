@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from cli import common
 
@@ -15,6 +16,13 @@ register_app = typer.Typer(help="Register surat keluar (agenda): daftar, ekspor,
                            no_args_is_help=True)
 naskah_app = typer.Typer(help="Templat naskah dinas: buat templat, render DOCX/PDF.",
                          no_args_is_help=True)
+
+
+def _db_fail(e: Exception) -> typer.Exit:
+    """A short message for a database that is missing, unreachable or not migrated."""
+    first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+    return common.fail(f"basis data tidak dapat dipakai ({first}); sudah menjalankan "
+                       f"`diklat init`?")
 
 
 def _year(year: int | None) -> int:
@@ -37,8 +45,8 @@ def register_list(
     try:
         with session_scope() as s:
             rows = [entry_dict(e) for e in entries(s, tahun, unit)]
-    except Exception as e:  # no schema yet, unreachable database
-        raise common.fail(f"register tidak dapat dibaca: {e.__class__.__name__}: {e}") from e
+    except SQLAlchemyError as e:  # no schema yet, unreachable database
+        raise _db_fail(e) from e
     if as_json:
         common.print_json(rows)
         return
@@ -71,8 +79,11 @@ def register_export(
 
     tahun = _year(year)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with session_scope() as s:
-        n = export_excel(s, out, tahun, unit)
+    try:
+        with session_scope() as s:
+            n = export_excel(s, out, tahun, unit)
+    except SQLAlchemyError as e:
+        raise _db_fail(e) from e
     common.console.print(f"{n} baris register {tahun} ditulis ke {out}")
 
 
@@ -91,6 +102,8 @@ def register_void(
             row = entry_dict(void(s, nomor, alasan))
     except RegisterError as e:
         raise common.fail(str(e)) from e
+    except SQLAlchemyError as e:
+        raise _db_fail(e) from e
     if as_json:
         common.print_json(row)
     else:
@@ -113,6 +126,8 @@ def register_add(
             row = entry_dict(register_naskah(s, naskah_id, tgl))
     except RegisterError as e:
         raise common.fail(str(e)) from e
+    except SQLAlchemyError as e:
+        raise _db_fail(e) from e
     if as_json:
         common.print_json(row)
     else:

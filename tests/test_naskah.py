@@ -185,6 +185,10 @@ def test_page_size_and_font_from_settings(monkeypatch: pytest.MonkeyPatch) -> No
     sec = cert.sections[0]
     assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (330, 215)  # landscape
     assert letter.styles["Normal"].font.name == "Bookman Old Style"
+    monkeypatch.setenv("DIKLAT_NASKAH__FONT_SIZE_PT", "11.5")
+    reset_settings_cache()
+    small = Document(io.BytesIO(load_template("surat_panggilan").render(contoh("surat_panggilan"))))
+    assert small.styles["Normal"].font.size.pt == 11.5
     # the docxtpl path sees the same page settings
     slow = Document(io.BytesIO(load_template("sertifikat").render_docxtpl(contoh("sertifikat"))))
     assert round(slow.sections[0].page_width.mm) == 330

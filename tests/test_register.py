@@ -235,6 +235,8 @@ def test_cli_list_export_void(sqlite_url: str, tmp_path: Path,
     from cli.main import app
 
     monkeypatch.setenv("DIKLAT_DATABASE_URL", sqlite_url)
+    # importing cli.main sets PREFECT_HOME when unset; keep that inside this test
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
     reset_settings_cache()
     migrate(sqlite_url)
     eng = make_engine(sqlite_url)

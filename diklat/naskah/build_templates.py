@@ -269,6 +269,9 @@ def setup(doc: DocumentObject, s: Settings, *, landscape: bool = False) -> None:
         rpr.insert(0, fonts)
     for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
         fonts.set(qn(attr), s.naskah.font)
+    lang = OxmlElement("w:lang")  # Indonesian spelling and hyphenation
+    lang.set(qn("w:val"), "id-ID")
+    rpr.append(lang)
     pf = normal.paragraph_format
     pf.space_before = Pt(0)
     pf.space_after = Pt(0)

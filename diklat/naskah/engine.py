@@ -19,8 +19,10 @@ reproduce (column loops ``{%tc %}``, which need docxtpl's table fixing) fall bac
 for that template, so the result is always right.
 
 Paper size and font come from ``settings.naskah`` and are applied when a template is loaded
-(``apply_page_settings``): the page size in every ``<w:pgSz>`` (orientation kept) and the
-font in the document defaults and the Normal style. Wording and layout are the template's.
+(``apply_page_settings``): the page size in every ``<w:pgSz>`` (orientation kept), the
+font in the document defaults and the Normal style, and the Normal style's size
+(``font_size_pt``; runs with their own size, like the letterhead, keep it). Wording and
+layout are the template's.
 """
 
 from __future__ import annotations
@@ -157,14 +159,21 @@ def apply_page_settings(part: str, xml: str, settings: Settings) -> str:
         font = settings.naskah.font.replace("&", "&amp;").replace('"', "&quot;")
 
         def fonts(m: re.Match[str]) -> str:
-            return re.sub(r'(w:(?:ascii|hAnsi|cs|eastAsia)=)"[^"]*"', rf'\1"{font}"', m.group(0))
+            # explicit names only: theme font attributes would win over them in Word
+            return (f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" '
+                    f'w:cs="{font}"/>')
 
         # the document defaults and the Normal style carry the body font
         xml = re.sub(r"<w:docDefaults>.*?</w:docDefaults>",
                      lambda m: re.sub(r"<w:rFonts[^>]*/>", fonts, m.group(0)), xml,
                      count=1, flags=re.S)
-        xml = re.sub(r'<w:style [^>]*w:styleId="Normal".*?</w:style>',
-                     lambda m: re.sub(r"<w:rFonts[^>]*/>", fonts, m.group(0)), xml,
+        half_points = str(round(settings.naskah.font_size_pt * 2))
+
+        def normal(m: re.Match[str]) -> str:
+            style = re.sub(r"<w:rFonts[^>]*/>", fonts, m.group(0))
+            return re.sub(r'(<w:sz(?:Cs)? w:val=)"\d+"', rf'\1"{half_points}"', style)
+
+        xml = re.sub(r'<w:style [^>]*w:styleId="Normal".*?</w:style>', normal, xml,
                      count=1, flags=re.S)
     return xml
 
@@ -360,7 +369,7 @@ def _dos_datetime(t: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- cache and API
 
-_cache: dict[tuple[str, float, str, str], CompiledTemplate] = {}
+_cache: dict[tuple[str, float, str, str, float], CompiledTemplate] = {}
 _cache_lock = threading.Lock()
 
 
@@ -380,7 +389,8 @@ def load_template(jenis: str | Path, settings: Settings | None = None) -> Compil
         raise TemplateNotFoundError(
             f"templat {path.stem!r} tidak ditemukan di {path.parent} "
             f"(buat dengan: python -m diklat.naskah.build_templates)")
-    key = (str(path.resolve()), path.stat().st_mtime, s.naskah.kertas, s.naskah.font)
+    key = (str(path.resolve()), path.stat().st_mtime, s.naskah.kertas, s.naskah.font,
+           s.naskah.font_size_pt)
     with _cache_lock:
         tpl = _cache.get(key)
     if tpl is None:

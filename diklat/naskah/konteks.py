@@ -1,6 +1,6 @@
 """Building render contexts: the standard parts of every document from settings and data.
 
-Every template expects the same common parts (see ``docs/naskah.md``):
+Every template expects the same common parts (see ``templates/README.md``):
 
 * ``kop``: letterhead from ``settings.instansi`` (:func:`kop`);
 * ``nomor``, ``tanggal`` (Indonesian date), ``sifat``, ``lampiran``, ``hal``, ``tujuan``,
