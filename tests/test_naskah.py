@@ -252,3 +252,19 @@ def test_context_builders_keep_personal_data_out() -> None:
     assert draft["nomor"].startswith("800.2.4.2/      /") and draft["tanggal"].startswith("      ")
     with pytest.raises(ValueError):
         k.surat("surat_panggilan", sifat="Bebas")
+
+
+def test_headers_and_footers_are_rendered_too(tmp_path: Path) -> None:
+    d = Document()
+    d.sections[0].header.paragraphs[0].text = "Kepala: {{ nomor }}"
+    d.sections[0].footer.paragraphs[0].text = "Kaki: {{ hal }}"
+    d.add_paragraph("Isi {{ hal }}")
+    path = tmp_path / "hf.docx"
+    d.save(str(path))
+    tpl = load_template(path)
+    ctx = {"nomor": "800/1 & <2>", "hal": "Uji"}
+    for data in (tpl.render(ctx), tpl.render_docxtpl(ctx)):
+        doc = Document(io.BytesIO(data))
+        assert doc.sections[0].header.paragraphs[0].text == "Kepala: 800/1 & <2>"
+        assert doc.sections[0].footer.paragraphs[0].text == "Kaki: Uji"
+        assert docx_text(data) == "Isi Uji\n"
