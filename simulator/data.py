@@ -691,7 +691,9 @@ class Dataset:
         with self._lock:
             self._mutations += 1
             rng = random.Random(f"{self.seed}:remove:{self._mutations if seed is None else seed}")
-            cands = [i for i in self._order if i not in self.bad]
+            # keep the originals of duplicated NIPs, so the bad duplicate stays the second one
+            shared = {self._nips[i] for i, k in self.bad.items() if k == "duplicate_nip"}
+            cands = [i for i in self._order if i not in self.bad and self._nips[i] not in shared]
             if not cands or share <= 0:
                 return []
             k = min(len(cands), max(1, round(len(cands) * share)))
