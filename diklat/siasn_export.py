@@ -114,6 +114,8 @@ PANGKAT: dict[str, str] = {
 }
 _SEX = {"M": "L", "F": "P", "L": "L", "P": "P", "LAKI-LAKI": "L", "PEREMPUAN": "P",
         "PRIA": "L", "WANITA": "P"}
+#: A NIP that went through a float: ``1.97805E+17``, ``1,97805E+17``, ``197805022005021000.0``.
+_FLOAT_MANGLED = re.compile(r"^\d+([.,]\d*)?[eE]\+?\d+$|^\d+\.0+$")
 _NUMERIC_LOOKING = re.compile(r"^[0-9+][0-9 ./\-]*$")
 _EMPTY = {"", "null", "NULL", "Null"}
 
@@ -443,7 +445,16 @@ def read_batches(info: ExportFile, batch_size: int = 5000) -> Iterator[Batch]:
                         _kunci(values, index), start, _payload(values, index)))
                     values = []
             if values:
-                records.append(map_row(values, index, start, plan))
+                rec = map_row(values, index, start, plan)
+                if rec["nip"] is not None and _FLOAT_MANGLED.match(rec["nip"]):
+                    rejected.append(Rejected(
+                        f"NIP {rec['nip']!r} sudah dirusak spreadsheet menjadi angka (digit "
+                        "hilang); unduh ulang dari SIASN dan jangan simpan lewat Excel / NIP "
+                        "mangled into a number by a spreadsheet", rec["nip"], start,
+                        {k: v for k, v in rec.items() if k not in _NOT_IN_PAYLOAD
+                         and not k.startswith("_")}))
+                else:
+                    records.append(rec)
             if rows % batch_size == 0:
                 yield Batch(records, rejected, len(records) + len(rejected), prev_line)
                 records, rejected = [], []

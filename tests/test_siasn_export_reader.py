@@ -304,3 +304,13 @@ def test_relative_paths_stay_inside_the_import_folder(tmp_path: Path) -> None:
     assert resolve_import_path(tmp_path / "x.csv") == tmp_path / "x.csv"  # absolute: as given
     with pytest.raises(ExportRefused, match="luar folder impor"):
         resolve_import_path("../../etc/passwd")
+
+
+def test_nip_mangled_by_a_spreadsheet_gets_a_clear_reason(tmp_path: Path) -> None:
+    rows = [base_row(NIPS[0], nip_baru="1.97805E+17"), base_row(NIPS[1], nip_baru="1,97805E+17"),
+            base_row(NIPS[2], nip_baru="197805022005021000.0"), base_row(NIPS[3])]
+    recs, rej = read_all(write_export(tmp_path / "xl.csv", rows, delimiter=";"))
+    assert [r["nip"] for r in recs] == [NIPS[3]]
+    assert [r.baris for r in rej] == [2, 3, 4]
+    assert all("dirusak spreadsheet" in r.alasan for r in rej)
+    assert all(r.payload is not None and "nomor_hp" not in r.payload for r in rej)
