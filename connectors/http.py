@@ -275,7 +275,7 @@ class HttpClient:
         if not expect_json:
             return resp, None
         try:
-            data = resp.json()
+            data = _loads(resp.content)
         except (ValueError, requests.exceptions.ChunkedEncodingError) as e:
             raise BadPayload(f"invalid JSON ({len(resp.content)} bytes)", status=status,
                              body=_safe_text(resp), url=_path(url)) from e
@@ -350,6 +350,17 @@ class HttpClient:
 
     def post_json(self, path: str, **kw: Any) -> Any:
         return self.request("POST", path, **kw)[1]
+
+
+try:  # orjson parses a 1,000-employee page about three times faster than json
+    import orjson
+
+    def _loads(body: bytes) -> Any:
+        return orjson.loads(body)
+except ImportError:  # pragma: no cover - orjson comes with the simulator's dependencies
+
+    def _loads(body: bytes) -> Any:
+        return json.loads(body)
 
 
 def _path(url: str) -> str:

@@ -30,7 +30,7 @@ from connectors.http import (
     scrub,
 )
 from connectors.siasn import map_data_utama, parse_dmy
-from connectors.simpeg import parse_employee, parse_page
+from connectors.simpeg import CANONICAL_KEYS, parse_employee, parse_page
 
 # --------------------------------------------------------------------------- pure functions
 
@@ -73,11 +73,14 @@ def test_simpeg_parse_drops_nik_and_reports_rejects() -> None:
                                     "nik": "6402011234567890", "unit_kode": "U1",
                                     "email": "", "updated_at": "2026-01-02T03:04:05Z"})
     assert rej is None and rec is not None
-    assert "nik" not in rec and rec["nama"] == "Budi" and rec["email"] is None
+    assert "nik" not in rec and rec["nama"] == " Budi "  # trimmed by the write path
+    assert set(rec) == set(CANONICAL_KEYS)
     assert upd == dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     rec, rej, _ = parse_employee({"nip": None, "nama": "X", "nik": "6402011234567890"})
     assert rec is None and rej is not None and "NIP" in rej.alasan
     assert "nik" not in rej.payload
+    _, rej, _ = parse_employee({"nip": "197805022005021003", "nama": "A", "jabatan": {"x": 1}})
+    assert rej is not None and "jabatan" in rej.alasan
     _, rej, _ = parse_employee(["not", "a", "dict"])
     assert rej is not None and "not an object" in rej.alasan
     page = parse_page({"data": [{"nip": "1", "nama": "A", "updated_at": "2026-01-01T00:00:00+08:00"},
