@@ -164,7 +164,7 @@ class PdfConverter:
                     merge_docx([paths[i] for i in chunk], m)
                     merged.append((m, chunk))
                     inputs.append(m)
-            self._run(inputs, job)
+            self._run(inputs, job, len(paths))
             retry: list[int] = []
             for m, chunk in merged:
                 pdf = m.with_suffix(".pdf")
@@ -191,7 +191,7 @@ class PdfConverter:
                     link = rjob / f"r{i:06d}.docx"
                     shutil.copyfile(paths[i], link)
                     links.append(link)
-                self._run(links, rjob)
+                self._run(links, rjob, len(links))
                 for link, i in zip(links, retry, strict=True):
                     pdf = link.with_suffix(".pdf")
                     if not pdf.is_file():
@@ -223,25 +223,26 @@ class PdfConverter:
         size = -(-len(idxs) // n)
         return [idxs[k:k + size] for k in range(0, len(idxs), size)]
 
-    def _run(self, inputs: list[Path], outdir: Path) -> None:
+    def _run(self, inputs: list[Path], outdir: Path, documents: int) -> None:
         if not inputs:
             return
+        timeout = self.timeout_base + self.timeout_per_doc * documents
         k = min(self.workers, len(inputs))
         if k == 1:
-            self._run_one(inputs, outdir, self.profile)
+            self._run_one(inputs, outdir, self.profile, timeout)
             return
         parts = [inputs[i::k] for i in range(k)]
         with ThreadPoolExecutor(k) as pool:
-            futures = [pool.submit(self._run_one, part, outdir, self.tmp / f"lo-profile-{i}")
-                       for i, part in enumerate(parts)]
+            futures = [pool.submit(self._run_one, part, outdir, self.tmp / f"lo-profile-{i}",
+                                   timeout) for i, part in enumerate(parts)]
             for f in futures:
                 f.result()
 
-    def _run_one(self, inputs: list[Path], outdir: Path, profile: Path) -> None:
+    def _run_one(self, inputs: list[Path], outdir: Path, profile: Path,
+                 timeout: float) -> None:
         cmd = [self.soffice, f"-env:UserInstallation={profile.resolve().as_uri()}",
                "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
                "--convert-to", _PDF_FILTER, "--outdir", str(outdir), *map(str, inputs)]
-        timeout = self.timeout_base + self.timeout_per_doc * len(inputs)
         env = dict(os.environ, SAL_USE_VCLPLUGIN="svp")
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
