@@ -1,0 +1,257 @@
+"""Benchmark of the nightly SIMPEG sync (part of ``python -m bench sync``).
+
+Starts the simulator itself (``--pegawai`` employees, loopback) and times whole
+``diklat sync ... --json`` processes (subprocesses, Prefect included) into a fresh SQLite
+database:
+
+- ``full``: the first full sync (every employee inserted);
+- ``nochange``: a second full sync with nothing changed (must write no employee row);
+- ``incremental1pct``: ``diklat sync`` after 1% of the employees changed (writes only those);
+- ``naive_full``: the same employees fetched the same way but written the naive way (one ORM
+  ``query`` by NIP per employee, set attributes, ``add``, ``commit`` per employee), in this
+  process, without Prefect. ``full`` carries it as ``baseline_seconds`` and ``ratio``.
+
+One JSON object per scenario on stdout with ``scenario, seconds, rows, peak_rss_mb`` (the sync
+process itself, from ``/proc/<pid>/status`` ``VmHWM``), ``peak_rss_tree_mb`` (``wait4``: the
+process and the children it reaped, e.g. a temporary Prefect server), the run's counts and
+``sync_seconds`` (the run's own duration, without process start and Prefect).
+
+Prefect: by default every ``diklat sync`` process runs with no ``PREFECT_API_URL``, exactly as
+typed by hand, and so starts its own temporary Prefect server (``prefect_api: temporary``);
+Prefect's own database in the bench's ``PREFECT_HOME`` is created once beforehand, outside the
+timed part. ``--prefect-server`` starts one ``prefect server start`` beforehand instead (as an
+installation with the Prefect UI and schedules has), and a ``PREFECT_API_URL`` in the
+environment is used as is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bin(name: str) -> str:
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} not found next to {sys.executable} nor on PATH")
+    return found
+
+
+def _hwm_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def timed_run(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``cmd`` to its end: wall seconds, peak RSS of the process (polled ``VmHWM``) and of
+    its reaped tree (``wait4``), exit status, the last stdout line as JSON, stderr tail."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=err)
+        peak = [0.0]
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.is_set():
+                v = _hwm_mb(proc.pid)
+                if v is not None:
+                    peak[0] = max(peak[0], v)
+                done.wait(0.02)
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        done.set()
+        poller.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    try:
+        counts = json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        counts = {"status": "failed", "error": stderr[-1500:]}
+    return {"seconds": seconds, "peak_rss_mb": peak[0] or None,
+            "peak_rss_tree_mb": usage.ru_maxrss / 1024.0, "exit": proc.returncode,
+            "counts": counts, "stderr": stderr}
+
+
+def naive_full(database_url: str, simpeg_url: str, api_key: str) -> tuple[float, int]:
+    """The naive way: one ORM query per employee by NIP, set attributes, add, commit per row.
+    Same source (HTTP pages from the simulator), same NIP check; returns (seconds, rows)."""
+    from sqlalchemy.orm import Session
+
+    from connectors.http import HttpClient
+    from connectors.simpeg import SimpegClient
+    from diklat.db import make_engine, migrate
+    from diklat.models import Pegawai, UnitKerja
+    from diklat.rules import nip as nip_rules
+
+    migrate(database_url)
+    engine = make_engine(database_url)
+    client = SimpegClient(HttpClient(simpeg_url, headers={"X-API-Key": api_key}))
+    dates = ("tanggal_lahir", "tmt_cpns", "tmt_pensiun")
+    fields = ("nip_lama", "pns_orang_id", "nama", "gelar_depan", "gelar_belakang",
+              "jenis_kelamin", "tempat_lahir", "jenis_pegawai", "jabatan", "jenis_jabatan",
+              "eselon", "golongan", "pangkat", "pendidikan_tingkat", "pendidikan", "status",
+              "email", "nomor_hp")
+    rows = 0
+    start = time.perf_counter()
+    with Session(engine) as s:
+        unit_ids: dict[str, int] = {}
+        for u in client.units():
+            unit = s.query(UnitKerja).filter_by(kode=u["kode"]).one_or_none()
+            if unit is None:
+                unit = UnitKerja(kode=u["kode"])
+                s.add(unit)
+            for k in ("nama", "singkatan", "induk_kode", "email", "alamat"):
+                setattr(unit, k, u[k])
+            s.commit()
+            unit_ids[unit.kode] = unit.id
+        for page in client.iter_pegawai(prefetch=False):
+            for rec in page.records:
+                info = nip_rules.parse(rec["nip"])
+                if not info.valid or rec.get("unit_kode") not in unit_ids:
+                    continue
+                p = s.query(Pegawai).filter_by(nip=info.nip).one_or_none()
+                if p is None:
+                    p = Pegawai(nip=info.nip)
+                    s.add(p)
+                for k in fields:
+                    setattr(p, k, rec.get(k))
+                for k in dates:
+                    v = rec.get(k)
+                    setattr(p, k, dt.date.fromisoformat(v) if v else None)
+                p.unit_id = unit_ids[rec["unit_kode"]]
+                p.aktif = True
+                s.commit()
+                rows += 1
+    seconds = time.perf_counter() - start
+    client.close()
+    engine.dispose()
+    return seconds, rows
+
+
+def _warm_prefect_home(env: dict[str, str]) -> None:
+    """Create Prefect's own database once (its first start migrates it: not what we time)."""
+    code = ("from cli.sync import TemporaryPrefectServer as T\n"
+            "s = T()\ns.wait_ready(300)\ns.stop()\n")
+    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True,
+                   capture_output=True, timeout=400)
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench sync (sync)")
+    ap.add_argument("--pegawai", type=int, default=50000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--prefect-server", action="store_true",
+                    help="start one Prefect server beforehand instead of a temporary one "
+                         "per process")
+    ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    args, _unknown = ap.parse_known_args(argv)  # the suite shares argv with other modules
+
+    from simulator.server import SimulatorServer
+
+    work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIKLAT_")}
+    env["DIKLAT_VAR_DIR"] = str(work / "var")
+    env["PREFECT_HOME"] = str(work / "prefect")
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    server = None
+    sim = SimulatorServer(n_pegawai=args.pegawai, seed=args.seed).start()
+    try:
+        env.update(sim.env())
+        mode = "temporary"
+        if os.environ.get("PREFECT_API_URL"):
+            mode = "external"
+        elif args.prefect_server:
+            from bench.import_export import start_prefect_server
+
+            server, env["PREFECT_API_URL"] = start_prefect_server(work, env)
+            mode = "bench-server"
+        else:
+            _warm_prefect_home(env)
+        subprocess.run([_bin("diklat"), "init"], env=env, cwd=ROOT, check=True,
+                       capture_output=True)
+
+        naive_seconds = None
+        naive_rows = 0
+        if not args.skip_naive:
+            naive_seconds, naive_rows = naive_full(f"sqlite:///{work / 'naive.db'}",
+                                                   sim.simpeg_url, sim.api_key)
+        naive_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+        lines: list[dict[str, Any]] = []
+        for scenario, cmd_args in (("full", ["--full"]), ("nochange", ["--full"]),
+                                   ("incremental1pct", [])):
+            if scenario == "incremental1pct":
+                sim.mutate(0.01)
+            r = timed_run([_bin("diklat"), "sync", *cmd_args, "--json"], env)
+            c = r["counts"]
+            line: dict[str, Any] = {
+                "scenario": scenario, "seconds": round(r["seconds"], 3),
+                "rows": sum(int(c.get(k) or 0) for k in ("inserted", "updated", "unchanged",
+                                                         "quarantined")),
+                "written": sum(int(c.get(k) or 0) for k in ("inserted", "updated",
+                                                            "deactivated")),
+                "peak_rss_mb": round(r["peak_rss_mb"], 1) if r["peak_rss_mb"] else None,
+                "peak_rss_tree_mb": round(r["peak_rss_tree_mb"], 1),
+                "sync_seconds": c.get("seconds"), "prefect_api": mode, "exit": r["exit"],
+            }
+            for k in ("inserted", "updated", "unchanged", "deactivated", "quarantined",
+                      "status"):
+                line[k] = c.get(k)
+            if r["exit"] != 0:
+                line["error"] = c.get("error") or r["stderr"][-1500:]
+            if scenario == "full" and naive_seconds is not None:
+                line["baseline_seconds"] = round(naive_seconds, 3)
+                line["ratio"] = round(naive_seconds / r["seconds"], 2)
+                if c.get("seconds"):
+                    line["ratio_sync_only"] = round(naive_seconds / float(c["seconds"]), 2)
+            lines.append(line)
+        if naive_seconds is not None:
+            lines.append({"scenario": "naive_full", "seconds": round(naive_seconds, 3),
+                          "rows": naive_rows, "peak_rss_mb": round(naive_rss, 1),
+                          "note": "per-row ORM query+add+commit, in the bench process (RSS "
+                                  "includes the simulator's data), no Prefect"})
+        for line in lines:
+            print(json.dumps(line), flush=True)
+    finally:
+        sim.stop()
+        if server is not None:
+            from bench.import_export import stop
+
+            stop(server)
+        if args.keep:
+            print(f"work directory kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
