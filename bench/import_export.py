@@ -7,16 +7,17 @@ Generates an "Export Data ASN" file of ``--pegawai`` employees with the simulato
 - ``import50k``: the first import (every row inserted);
 - ``import50k_again``: the same file again (must write no row: inserted = updated = 0).
 
-One JSON object per scenario on stdout: ``scenario, seconds, rows, peak_rss_mb`` plus the
-import's own counts. ``peak_rss_mb`` is the peak resident memory of the import process
-(``wait4`` rusage of that child).
+One JSON object per scenario on stdout: ``scenario, seconds, rows, peak_rss_mb`` (the import
+process itself, ``VmHWM``), ``peak_rss_tree_mb`` (``wait4``: with its reaped children, e.g. a
+temporary Prefect server), ``written`` and the import's own counts and ``import_seconds``
+(the import alone, without process start and Prefect).
 
-Prefect: the import runs as a flow, which needs a Prefect API. With ``PREFECT_API_URL`` set the
-bench uses that server; otherwise it starts its own ``prefect server start`` once (outside the
-timed part), as an agency's installation has one running for its UI and schedules.
-``--ephemeral`` instead measures the CLI with no Prefect API configured: each process then
-boots a temporary Prefect server itself (like ``diklat sync``), which alone takes several
-seconds on a 2-core machine. The mode is in each line (``prefect_api``).
+Prefect, as in ``bench.sync``: by default each ``diklat import`` process runs with no
+``PREFECT_API_URL``, exactly as typed by hand, and so boots its own temporary Prefect server
+(``prefect_api: temporary``; Prefect's own database is created once beforehand, untimed).
+``--prefect-server`` starts one ``prefect server start`` beforehand instead (an installation
+with the Prefect UI and schedules has one); a ``PREFECT_API_URL`` in the environment is used as
+is. The product database is a fresh SQLite file whose schema ``diklat init`` creates first.
 """
 
 from __future__ import annotations
@@ -107,31 +108,21 @@ def generate(out: Path, pegawai: int, seed: int, env: dict[str, str]) -> None:
         raise SystemExit(f"export-csv failed ({res.returncode}): {res.stderr[-2000:]}")
 
 
-def timed_run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int, str,
-                                                                      str]:
-    """Run ``cmd``; wall seconds, peak RSS (MB) of that process, exit status, stdout, stderr."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)  # rusage of exactly this process
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return (seconds, usage.ru_maxrss / 1024.0, proc.returncode,
-                out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
-
-
 def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench sync (import_export)")
     ap.add_argument("--pegawai", type=int, default=50000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--file", type=Path, default=None,
                     help="import this export file instead of generating one")
-    ap.add_argument("--ephemeral", action="store_true",
-                    help="no Prefect API: each CLI process boots a temporary Prefect server")
+    ap.add_argument("--prefect-server", action="store_true",
+                    help="start one Prefect server beforehand instead of a temporary one "
+                         "per process")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args, _unknown = ap.parse_known_args(argv)  # the sync suite shares argv with bench.sync
+
+    # The same measurement as bench.sync: VmHWM of the import process itself (polled) and
+    # wait4 of its reaped tree (which includes a temporary Prefect server).
+    from bench.sync import _warm_prefect_home, timed_run
 
     work = Path(tempfile.mkdtemp(prefix="bench-import-"))
     env = _base_env(work)
@@ -142,33 +133,33 @@ def main(argv: list[str]) -> None:
         else:
             export = work / "export_data_asn.csv"
             generate(export, args.pegawai, args.seed, env)
-        mode = "external"
-        if "PREFECT_API_URL" in os.environ:
-            env["PREFECT_API_URL"] = os.environ["PREFECT_API_URL"]
-        elif args.ephemeral:
-            mode = "ephemeral"
-        else:
+        mode = "temporary"
+        if os.environ.get("PREFECT_API_URL"):
+            mode = "external"
+        elif args.prefect_server:
             server, env["PREFECT_API_URL"] = start_prefect_server(work, env)
             mode = "bench-server"
+        else:
+            _warm_prefect_home(env)  # Prefect's own first-start migration is not what we time
+        # A fresh, empty product database with its schema (as bench.sync does).
+        subprocess.run([_bin("diklat"), "init"], env=env, check=True, capture_output=True)
         cmd = [_bin("diklat"), "import", "siasn-export", str(export), "--json"]
         for scenario in ("import50k", "import50k_again"):
-            seconds, rss, code, out, err = timed_run(cmd, env, work)
-            line: dict[str, Any] = {"scenario": scenario, "seconds": round(seconds, 3),
-                                    "rows": None, "peak_rss_mb": round(rss, 1),
-                                    "prefect_api": mode, "exit": code}
-            try:
-                counts = json.loads(out.strip().splitlines()[-1])
-            except (ValueError, IndexError):
-                counts = {"status": "failed", "error": err[-1000:]}
-            line["rows"] = counts.get("rows")
+            r = timed_run(cmd, env)
+            c = r["counts"]
+            line: dict[str, Any] = {
+                "scenario": scenario, "seconds": round(r["seconds"], 3), "rows": c.get("rows"),
+                "written": sum(int(c.get(k) or 0) for k in ("inserted", "updated",
+                                                            "deactivated")),
+                "peak_rss_mb": round(r["peak_rss_mb"], 1) if r["peak_rss_mb"] else None,
+                "peak_rss_tree_mb": round(r["peak_rss_tree_mb"], 1),
+                "import_seconds": c.get("seconds"), "prefect_api": mode, "exit": r["exit"],
+            }
             for k in ("inserted", "updated", "unchanged", "deactivated", "quarantined",
                       "status"):
-                line[k] = counts.get(k)
-            line["import_seconds"] = counts.get("seconds")
-            line["written"] = sum(int(counts.get(k) or 0) for k in ("inserted", "updated",
-                                                                    "deactivated"))
-            if code != 0:
-                line["error"] = counts.get("error") or err[-1000:]
+                line[k] = c.get(k)
+            if r["exit"] != 0:
+                line["error"] = c.get("error") or r["stderr"][-1500:]
             print(json.dumps(line), flush=True)
     finally:
         if server is not None:
