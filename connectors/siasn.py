@@ -275,7 +275,12 @@ class SiasnClient:
             try:
                 return self.http.request(method, url, headers={**extra, **headers}, **kw)[1]
             except AuthError as e:
-                if attempt == AUTH_RETRIES or e.status != 401:
+                if e.status != 401:
+                    raise
+                if attempt == AUTH_RETRIES:
+                    if self.tokens.pasted_sso:
+                        raise AuthError("SIASN menolak token SSO yang ditempel (kedaluwarsa?): "
+                                        f"{e.message}", status=401, url=e.url) from e
                     raise
                 self.tokens.invalidate(gen)
         raise AssertionError("unreachable")  # pragma: no cover
