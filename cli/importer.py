@@ -115,12 +115,12 @@ def _run(path: Path, full: bool, as_json: bool, sha256: str, server: Any) -> dic
     from flows.import_siasn_export import import_siasn_export
 
     bar, listener = _progress(sys.stderr.isatty() or not as_json)
-    if listener is not None:
-        siasn_export.add_progress_listener(listener)
-        bar.start()
     try:
         if server is not None:
             server.wait_ready()
+        if listener is not None:  # after the Prefect server is up: the bar times the import
+            siasn_export.add_progress_listener(listener)
+            bar.start()
         counts: dict[str, Any] = import_siasn_export(path=str(path), full=full)
     except siasn_export.ExportRefused as e:  # changed between the check and the run
         raise _refused(str(e), as_json) from None
