@@ -97,10 +97,30 @@ def _drain_prefect_workers(timeout: float = 10.0) -> None:
         pass
 
 
+def configured_api_url() -> str | None:
+    """``PREFECT_API_URL`` from the environment or from the active Prefect profile
+    (``$PREFECT_PROFILES_PATH`` or ``$PREFECT_HOME/profiles.toml``), read without importing
+    Prefect."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    import tomllib
+
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or doc.get("active") or "ephemeral"
+    profile = (doc.get("profiles") or {}).get(active) or {}
+    url = profile.get("PREFECT_API_URL")
+    return str(url) if url else None
+
+
 def start_prefect_server_if_needed() -> TemporaryPrefectServer | None:
-    """Start a temporary Prefect server unless ``PREFECT_API_URL`` names one (or
-    ``DIKLAT_PREFECT_BUILTIN_EPHEMERAL=1`` asks for Prefect's own lazy start)."""
-    if os.environ.get("PREFECT_API_URL") or os.environ.get("DIKLAT_PREFECT_BUILTIN_EPHEMERAL"):
+    """Start a temporary Prefect server unless a Prefect API is configured (environment or
+    profile), or ``DIKLAT_PREFECT_BUILTIN_EPHEMERAL=1`` asks for Prefect's own lazy start."""
+    if configured_api_url() or os.environ.get("DIKLAT_PREFECT_BUILTIN_EPHEMERAL"):
         return None
     return TemporaryPrefectServer()
 

@@ -125,3 +125,22 @@ def test_whole_cli_process_against_simulator(tmp_path: Path) -> None:
         assert out["status"] == "success"
         assert out["inserted"] + out["quarantined"] == 500
         assert out["quarantined"] == len(s.dataset.bad_records())
+
+
+def test_cli_uses_a_configured_prefect_api(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Prefect API in the environment or the active profile is used; only without one does
+    ``diklat sync`` start its own temporary server."""
+    from cli.sync import configured_api_url, start_prefect_server_if_needed
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILES_PATH", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILE", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    assert configured_api_url() is None
+    (tmp_path / "profiles.toml").write_text(
+        'active = "kantor"\n[profiles.kantor]\nPREFECT_API_URL = "http://10.0.0.5:4200/api"\n')
+    assert configured_api_url() == "http://10.0.0.5:4200/api"
+    assert start_prefect_server_if_needed() is None
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    assert configured_api_url() == "http://127.0.0.1:4200/api"
