@@ -132,6 +132,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf", "arsip 7z"),
 )
 _READ_BLOCK = 1 << 20
+_MAX_HEADER = 1 << 16  # the real header is about 1,200 characters
 
 
 class ExportRefused(ValueError):
@@ -185,7 +186,10 @@ def _normalise_header(name: str) -> str:
 
 
 def _split_header(line: str, delimiter: str) -> list[str]:
-    return [_normalise_header(c) for c in next(csv.reader([line], delimiter=delimiter))]
+    try:
+        return [_normalise_header(c) for c in next(csv.reader([line], delimiter=delimiter))]
+    except csv.Error as e:
+        raise ExportRefused(f"header tidak terbaca sebagai CSV / unreadable header: {e}") from None
 
 
 def _detect_delimiter(header_line: str) -> str:
@@ -262,12 +266,19 @@ def inspect_export(path: str | Path) -> ExportFile:
     header_line = ""
     has_data = False
     with p.open(encoding=encoding, newline="") as f:
-        for line in f:
+        while True:
+            line = f.readline(_MAX_HEADER)
+            if not line:
+                break
             if not line.strip():
                 continue
             if header_line:
                 has_data = True
                 break
+            if len(line) >= _MAX_HEADER and not line.endswith("\n"):
+                raise ExportRefused(
+                    f"baris pertama {p.name} lebih dari {_MAX_HEADER} karakter: bukan header "
+                    "ekspor SIASN / the first line is too long for a SIASN export header")
             header_line = line.rstrip("\r\n")
     if not header_line:
         raise ExportRefused(f"file kosong (hanya baris kosong) / the file is empty: {p.name}")

@@ -314,3 +314,10 @@ def test_nip_mangled_by_a_spreadsheet_gets_a_clear_reason(tmp_path: Path) -> Non
     assert [r.baris for r in rej] == [2, 3, 4]
     assert all("dirusak spreadsheet" in r.alasan for r in rej)
     assert all(r.payload is not None and "nomor_hp" not in r.payload for r in rej)
+
+
+def test_one_endless_line_is_refused_without_reading_it_whole(tmp_path: Path) -> None:
+    path = tmp_path / "satu_baris.csv"
+    path.write_text("nip_baru," + "x" * 300_000, encoding="utf-8")
+    with pytest.raises(ExportRefused, match="terlalu panjang|too long"):
+        inspect_export(path)
