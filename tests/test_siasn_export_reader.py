@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diklat.siasn_export import (
     OPTIONAL_COLUMNS,
@@ -65,7 +67,7 @@ def base_row(nip: str, **kw: str) -> dict[str, str]:
 
 
 def _quote(cell: str, delimiter: str) -> str:
-    if delimiter in cell or '"' in cell or "\n" in cell:
+    if delimiter in cell or '"' in cell or "\n" in cell or "\r" in cell:
         return '"' + cell.replace('"', '""') + '"'
     return cell
 
@@ -321,3 +323,32 @@ def test_one_endless_line_is_refused_without_reading_it_whole(tmp_path: Path) ->
     path.write_text("nip_baru," + "x" * 300_000, encoding="utf-8")
     with pytest.raises(ExportRefused, match="terlalu panjang|too long"):
         inspect_export(path)
+
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(nama=_TEXT, jabatan=_TEXT, delimiter=st.sampled_from([",", ";", "|", "\t"]),
+       bom=st.booleans(), crlf=st.booleans())
+def test_any_text_survives_the_file(nama: str, jabatan: str, delimiter: str, bom: bool,
+                                    crlf: bool) -> None:
+    """Whatever a name or position contains (delimiters, quotes, line breaks, non-Latin
+    letters), quoted the way CSV quotes it, it comes back as the same text. (A bare CR in an
+    UNquoted field is a line end for every CSV reader; writers quote it, as this one does.)"""
+    import tempfile
+
+    row = base_row(NIPS[0], nama=nama, jabatan_nama=jabatan)
+    with tempfile.TemporaryDirectory() as d:
+        path = write_export(Path(d) / "p.csv", [row], delimiter=delimiter, bom=bom,
+                            newline="\r\n" if crlf else "\n")
+        recs, rej = read_all(path)
+    assert rej == [] and len(recs) == 1
+
+    def expect(v: str) -> str | None:
+        return clean_cell(v)
+
+    assert recs[0]["nama"] == expect(nama)
+    assert recs[0]["jabatan"] == expect(jabatan)
+    assert recs[0]["nip"] == NIPS[0]
