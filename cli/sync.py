@@ -166,6 +166,14 @@ def sync_command(
     home = os.environ.get("PREFECT_HOME")
     if home:  # Prefect cannot create a nested home itself (fresh ./var)
         Path(home).mkdir(parents=True, exist_ok=True)
+    import signal
+
+    def _terminate(signum: int, frame: object) -> None:
+        # A stop request (service manager, Prefect cancel) ends the run like Ctrl-C: the run is
+        # marked failed with its checkpoint and the next run continues it.
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, _terminate)
     server = start_prefect_server_if_needed()  # boots while we import Prefect below
     try:
         _run(full, as_json, nip, server)

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from connectors.http import ConnectorError
 from connectors.siasn import SiasnClient
@@ -122,6 +122,24 @@ def _aware(d: dt.datetime | None) -> dt.datetime | None:
     return d
 
 
+#: A run still "running" after this long died without saying so (killed process, power cut).
+STALE_AFTER = dt.timedelta(hours=6)
+
+
+def _abandon_stale_runs(engine: Engine) -> None:
+    """Mark long-dead "running" SIMPEG runs failed, so the next run continues them."""
+    cutoff = dt.datetime.now(dt.UTC) - STALE_AFTER
+    with engine.begin() as conn:
+        rows = conn.execute(select(SyncRun.id, SyncRun.started_at).where(
+            SyncRun.sumber == SUMBER_SIMPEG, SyncRun.status == "running")).all()
+        stale = [r.id for r in rows if (_aware(r.started_at) or cutoff) < cutoff]
+        if stale:
+            conn.execute(update(SyncRun).where(SyncRun.id.in_(stale)).values(
+                status="failed", error="berhenti tanpa selesai (proses mati); dilanjutkan oleh "
+                                       "run berikutnya dari checkpoint"))
+            log.warning("sync runs %s were left running; marked failed", stale)
+
+
 def plan_simpeg(engine: Engine, full: bool) -> Plan:
     """Decide full/incremental and whether to continue an interrupted run.
 
@@ -131,6 +149,7 @@ def plan_simpeg(engine: Engine, full: bool) -> Plan:
     - Otherwise incremental runs start at the newest successful run's high watermark; with
       no successful run yet, the run is full.
     """
+    _abandon_stale_runs(engine)
     with engine.connect() as conn:
         last = conn.execute(
             select(SyncRun).where(SyncRun.sumber == SUMBER_SIMPEG,
@@ -250,7 +269,7 @@ def _failure_message(e: BaseException) -> str:
         return (f"SIMPEG/SIASN tidak dapat dihubungi atau menjawab salah setelah percobaan "
                 f"ulang ({e.__class__.__name__}: {e}); data yang sudah tersimpan tetap utuh, "
                 f"jalankan lagi untuk melanjutkan dari checkpoint")
-    if isinstance(e, KeyboardInterrupt):
+    if isinstance(e, (KeyboardInterrupt, SystemExit)):
         return "dihentikan (interrupt); jalankan lagi untuk melanjutkan dari checkpoint"
     return f"{e.__class__.__name__}: {e}"
 

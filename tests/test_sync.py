@@ -266,3 +266,26 @@ def test_siasn_token_refresh_is_shared_across_threads(sim: SimulatorServer) -> N
     assert all(g is not None and g["nip"] == n for g, n in zip(got, nips, strict=True))
     assert client.tokens.fetches == 4  # one refresh of both tokens, not one per thread
     assert "nik" not in (got[0] or {})
+
+
+def test_run_left_running_by_a_dead_process_is_continued(
+        sqlite_engine: Engine, sim: SimulatorServer) -> None:
+    policy = RetryPolicy(max_retries=0, backoff_base=0.001, backoff_max=0.001, budget_seconds=1)
+    sim.set_faults(fail_after=3)
+    with pytest.raises(sync_service.SyncFailed) as ei:
+        sync_service.sync_simpeg(sqlite_engine, full=True, client=simpeg_client(sim, policy))
+    dead = ei.value.run_id
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    with sqlite_engine.begin() as c:  # as if the process had been killed mid-run, long ago
+        c.execute(update(SyncRun).where(SyncRun.id == dead).values(
+            status="running", error=None,
+            started_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=7)))
+    sim.clear_faults()
+    counts = sync_service.sync_simpeg(sqlite_engine, full=True, client=simpeg_client(sim))
+    assert run_row(sqlite_engine, int(counts["sync_run_id"])).resumed_from_id == dead  # type: ignore[call-overload]
+    old = run_row(sqlite_engine, dead or 0)
+    assert old.status == "failed" and "proses mati" in old.error
+    assert active_nips(sqlite_engine) == expected_good(sim)
