@@ -55,7 +55,7 @@ DATA_UTAMA_MAP: dict[str, str] = {
 }
 DATE_MAP: dict[str, str] = {"tglLahir": "tanggal_lahir", "tmtCpns": "tmt_cpns",
                             "tmtPensiun": "tmt_pensiun"}
-JENIS_JABATAN = {"1": "Struktural", "2": "Fungsional", "3": "Rangkap", "4": "Pelaksana"}
+JENIS_JABATAN = {"1": "Struktural", "2": "Fungsional Tertentu", "3": "Rangkap", "4": "Pelaksana"}
 SEX = {"M": "L", "F": "P", "L": "L", "P": "P"}
 
 

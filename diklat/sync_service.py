@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from connectors.http import ConnectorError
+from connectors.http import BadPayload, ConnectorError
 from connectors.siasn import SiasnClient
 from connectors.simpeg import Rejected as SourceRejected
 from connectors.simpeg import SimpegClient
@@ -43,6 +43,7 @@ from diklat.personnel import (
     run_counts,
     start_run,
 )
+from diklat.rules import nip as nip_rules
 
 log = logging.getLogger("diklat.sync")
 
@@ -326,12 +327,27 @@ def refresh_from_siasn(
     try:
         writer = PersonnelWriter(engine, run_id, sumber=SUMBER_SIASN)
         done = 0
+        # Circuit breaker: after this many failures in a row SIASN is down (or refuses our
+        # credentials); the remaining NIPs are not tried, so the run fails in seconds.
+        breaker_limit = max(8, 2 * workers)
+        breaker = {"in_a_row": 0, "open": False}
+        breaker_lock = threading.Lock()
 
         def fetch(nip: str) -> tuple[str, dict[str, Any] | None, str | None]:
+            if breaker["open"]:
+                return nip, None, "dilewati: SIASN gagal berturut-turut"
+            if not nip_rules.parse(nip).valid:
+                return nip, None, "invalid"
             try:
                 rec = siasn.data_utama(nip)
             except ConnectorError as e:
+                with breaker_lock:
+                    if not isinstance(e, BadPayload):
+                        breaker["in_a_row"] += 1
+                        breaker["open"] = breaker["in_a_row"] >= breaker_limit
                 return nip, None, f"{e.__class__.__name__}: {e}"
+            with breaker_lock:
+                breaker["in_a_row"] = 0
             return nip, rec, None
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="siasn") as pool:
@@ -341,7 +357,10 @@ def refresh_from_siasn(
                 records: list[dict[str, Any]] = []
                 rejected: list[Rejected] = []
                 for nip, rec, err in pool.map(fetch, chunk):
-                    if err is not None:
+                    if err == "invalid":
+                        rejected.append(Rejected(
+                            alasan=f"NIP tidak valid: {nip_rules.parse(nip).reason}", kunci=nip))
+                    elif err is not None:
                         if err.startswith("BadPayload"):
                             rejected.append(Rejected(alasan=f"jawaban SIASN tidak terbaca: {err}",
                                                      kunci=nip))
@@ -357,8 +376,9 @@ def refresh_from_siasn(
                 _notify(Progress(run_id, "siasn", done, len(wanted), writer.totals.as_dict()),
                         progress)
         if failures:
+            first_real = next((f for f in failures if "dilewati" not in f), failures[0])
             raise SyncFailed(f"{len(failures)} NIP gagal diambil dari SIASN (yang lain "
-                             f"tersimpan); contoh: {failures[0]}", run_id, None)
+                             f"tersimpan); contoh: {first_real}", run_id, None)
         counts = finish_run(engine, run_id, writer.totals)
         _notify(Progress(run_id, "done", done, done, writer.totals.as_dict()), progress)
         return counts

@@ -289,3 +289,24 @@ def test_run_left_running_by_a_dead_process_is_continued(
     old = run_row(sqlite_engine, dead or 0)
     assert old.status == "failed" and "proses mati" in old.error
     assert active_nips(sqlite_engine) == expected_good(sim)
+
+
+def test_siasn_refresh_quarantines_invalid_nips_and_stops_early_when_siasn_is_down(
+        sqlite_engine: Engine, sim: SimulatorServer) -> None:
+    import time
+
+    nips = sorted(expected_good(sim))[:80]
+    counts = sync_service.refresh_from_siasn(sqlite_engine, [nips[0], "12345"],
+                                             client=siasn_client(sim))
+    reasons = [a for _, a, _ in quarantine(sqlite_engine, int(counts["sync_run_id"]))]  # type: ignore[call-overload]
+    assert counts["inserted"] == 1 and len(reasons) == 1 and reasons[0].startswith(
+        "NIP tidak valid")
+    slow = RetryPolicy(max_retries=2, backoff_base=0.1, backoff_max=0.2, budget_seconds=5)
+    client = siasn_client(sim, slow)
+    sim.stop()
+    t0 = time.monotonic()
+    with pytest.raises(sync_service.SyncFailed, match="80 NIP gagal") as ei:
+        sync_service.refresh_from_siasn(sqlite_engine, nips, client=client, concurrency=4)
+    assert time.monotonic() - t0 < 10  # the breaker skipped most NIPs instead of retrying each
+    assert "TransportError" in str(ei.value)
+    assert client.http.stats.requests < 80
