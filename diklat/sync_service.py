@@ -263,11 +263,11 @@ def sync_simpeg(
             simpeg.close()
 
 
-def _failure_message(e: BaseException) -> str:
+def _failure_message(e: BaseException, system: str = "SIMPEG") -> str:
     if isinstance(e, SyncFailed):
         return str(e)
     if isinstance(e, ConnectorError):
-        return (f"SIMPEG/SIASN tidak dapat dihubungi atau menjawab salah setelah percobaan "
+        return (f"{system} tidak dapat dihubungi atau menjawab salah setelah percobaan "
                 f"ulang ({e.__class__.__name__}: {e}); data yang sudah tersimpan tetap utuh, "
                 f"jalankan lagi untuk melanjutkan dari checkpoint")
     if isinstance(e, (KeyboardInterrupt, SystemExit)):
@@ -383,7 +383,7 @@ def refresh_from_siasn(
         _notify(Progress(run_id, "done", done, done, writer.totals.as_dict()), progress)
         return counts
     except BaseException as e:
-        message = _failure_message(e)
+        message = _failure_message(e, "SIASN")
         fail_run(engine, run_id, message, writer.totals if writer else None)
         log.error("siasn refresh run %s failed: %s", run_id, message)
         if isinstance(e, Exception):

@@ -15,15 +15,25 @@ from diklat.settings import get_settings
 from tasks.sync import publish_counts_task, refresh_siasn_task, sync_simpeg_task
 
 DEPLOYMENT_NAME = "nightly"
+_schema_ready: set[str] = set()
+
+
+def ensure_schema() -> None:
+    """Migrate the product database once per process (the CLI does it while the Prefect
+    server boots; the flow then finds it done)."""
+    from diklat.db import migrate
+
+    url = get_settings().database_url
+    if url not in _schema_ready:
+        migrate(url)
+        _schema_ready.add(url)
 
 
 @flow(name="sync-pegawai", log_prints=False)
 def sync_pegawai(full: bool = False, nips: list[str] | None = None) -> dict[str, object]:
     """Sync employees from SIMPEG (full or since the last successful run), or, with ``nips``,
     refresh those employees from SIASN data-utama. Returns the sync run's counts."""
-    from diklat.db import migrate
-
-    migrate()
+    ensure_schema()
     settings = get_settings()
     try:
         if nips:
