@@ -179,17 +179,19 @@ class SimpegClient:
         if not prefetch:
             yield from pages
             return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="simpeg-prefetch") as pool:
-            pending = pool.submit(next, pages, None)
-            try:
-                while True:
-                    page = pending.result()
-                    if page is None:
-                        return
-                    pending = pool.submit(next, pages, None)
-                    yield page
-            finally:
-                pending.cancel()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="simpeg-prefetch")
+        pending = pool.submit(next, pages, None)
+        try:
+            while True:
+                page = pending.result()
+                if page is None:
+                    return
+                pending = pool.submit(next, pages, None)
+                yield page
+        finally:
+            # A caller that stops early (an error while writing) does not wait for the
+            # fetch in flight; its result is dropped.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _pages(
         self,
