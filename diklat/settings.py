@@ -62,6 +62,11 @@ class Naskah(BaseModel):
     font: str = "Arial"
     font_size_pt: float = 12
     pdf: bool = True  # convert to PDF when LibreOffice is available
+    # Documents that are not letters get no number (an attendance sheet).
+    tanpa_nomor: list[str] = Field(default_factory=lambda: ["daftar_hadir"])
+    # Types numbered in a sequence of their own: jenis -> unit part of the number
+    # ("{kode_unit}" is replaced by instansi.kode_unit), e.g. certificates (STTP).
+    seri: dict[str, str] = Field(default_factory=lambda: {"sertifikat": "{kode_unit}-STTP"})
 
 
 class Simpeg(BaseModel):
@@ -186,6 +191,10 @@ class Settings(BaseSettings):
         except KeyError:
             raise KeyError(f"no classification code for document type {jenis!r}; "
                            f"set DIKLAT_NASKAH__KLASIFIKASI") from None
+
+    def unit_nomor(self, jenis: str) -> str:
+        """The unit part of a document type's number: its own series or the agency's."""
+        return self.naskah.seri.get(jenis, "{kode_unit}").format(kode_unit=self.instansi.kode_unit)
 
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain data, secrets masked (also inside URLs)."""
