@@ -173,7 +173,10 @@ def sync_command(
         # marked failed with its checkpoint and the next run continues it.
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (an embedding program): leave signals alone
+        previous = None
     server = start_prefect_server_if_needed()  # boots while we import Prefect below
     code = 0
     try:
@@ -181,9 +184,14 @@ def sync_command(
     except typer.Exit as e:
         code = e.exit_code
         raise
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): the run is marked failed
+        code = 130
+        raise
     finally:
         if server is not None:
             server.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         _fast_exit(code)
 
 

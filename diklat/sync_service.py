@@ -270,8 +270,9 @@ def _failure_message(e: BaseException, system: str = "SIMPEG") -> str:
         return (f"{system} tidak dapat dihubungi atau menjawab salah setelah percobaan "
                 f"ulang ({e.__class__.__name__}: {e}); data yang sudah tersimpan tetap utuh, "
                 f"jalankan lagi untuk melanjutkan dari checkpoint")
-    if isinstance(e, (KeyboardInterrupt, SystemExit)):
-        return "dihentikan (interrupt); jalankan lagi untuk melanjutkan dari checkpoint"
+    if not isinstance(e, Exception):  # Ctrl-C, SIGTERM (also Prefect's TerminationSignal)
+        return (f"dihentikan ({e.__class__.__name__}); jalankan lagi untuk melanjutkan dari "
+                "checkpoint")
     return f"{e.__class__.__name__}: {e}"
 
 

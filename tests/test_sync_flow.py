@@ -144,3 +144,60 @@ def test_cli_uses_a_configured_prefect_api(tmp_path: Path,
     assert start_prefect_server_if_needed() is None
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
     assert configured_api_url() == "http://127.0.0.1:4200/api"
+
+
+@pytest.mark.slow
+def test_sigterm_mid_sync_marks_run_failed_and_next_run_resumes(tmp_path: Path) -> None:
+    """A stopped ``diklat sync`` process leaves a failed run with its checkpoint; the next
+    run continues after it and the result equals an uninterrupted sync."""
+    import signal
+    import time
+
+    from connectors.http import HttpClient
+    from connectors.simpeg import SimpegClient
+    from diklat import sync_service
+
+    with SimulatorServer(n_pegawai=600, seed=4) as s:
+        s.set_faults(slow_share=1.0, slow_seconds=0.25)  # every page takes a while
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DIKLAT_"))}
+        env.update(s.env())
+        env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
+        env["DIKLAT_SIMPEG__PAGE_SIZE"] = "25"
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "sync", "--full", "--json"],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        db = tmp_path / "var" / "diklat.db"
+        engine = make_engine(f"sqlite:///{db}")
+        deadline = time.monotonic() + 120
+        checkpoint = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            if db.exists():
+                try:
+                    with engine.connect() as c:
+                        checkpoint = c.execute(select(SyncRun.checkpoint)).scalar()
+                except Exception:
+                    checkpoint = None
+            if checkpoint:
+                break
+            time.sleep(0.1)
+        assert checkpoint, "the sync never wrote a checkpoint"
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+        assert proc.returncode != 0
+        with engine.connect() as c:
+            run = c.execute(select(SyncRun)).one()
+            landed = c.execute(select(func.count()).select_from(Pegawai)).scalar_one()
+        assert run.status == "failed" and "dihentikan" in run.error and run.checkpoint
+        assert 0 < landed < 600
+
+        s.clear_faults()
+        http = HttpClient(s.simpeg_url, headers={"X-API-Key": s.api_key})
+        counts = sync_service.sync_simpeg(engine, full=True, client=SimpegClient(http, 25))
+        with engine.connect() as c:
+            resumed = c.execute(select(SyncRun).where(
+                SyncRun.id == counts["sync_run_id"])).one()
+            total = c.execute(select(func.count()).select_from(Pegawai).where(
+                Pegawai.aktif.is_(True))).scalar_one()
+        assert resumed.resumed_from_id == run.id
+        assert total == 600 and counts["inserted"] == 600 and counts["deactivated"] == 0
+        engine.dispose()
