@@ -18,11 +18,17 @@ app = typer.Typer(
 )
 
 
-def _prefect_home_default() -> None:
-    """Keep Prefect's own state (its SQLite database, profiles) inside ./var by default."""
+@app.callback()
+def _main() -> None:
+    """Keep Prefect's own state (its SQLite database, profiles) inside ./var by default.
+
+    Done when a command runs (not at import), and the folder is made here because Prefect
+    cannot create it inside a ``var/`` that does not exist yet."""
     from diklat.settings import get_settings
 
-    os.environ.setdefault("PREFECT_HOME", str(Path(get_settings().var_dir).resolve() / "prefect"))
+    home = os.environ.setdefault(
+        "PREFECT_HOME", str(Path(get_settings().var_dir).resolve() / "prefect"))
+    Path(home).mkdir(parents=True, exist_ok=True)
 
 
 @app.command()
@@ -95,7 +101,6 @@ def _register_areas() -> None:
         module.register(app)
 
 
-_prefect_home_default()
 _register_areas()
 
 if __name__ == "__main__":
