@@ -24,7 +24,7 @@ import typer
 from cli import common
 
 KODE_DEMO = "PK-{tahun}-001"
-PEJABAT_DEMO = [  # invented officials (NIPs well-formed, belonging to nobody)
+PEJABAT_DEMO: list[dict[str, Any]] = [  # invented officials (NIPs well-formed, belonging to nobody)
     {"nip": "197209131998031001", "nama": "Dr. H. SUTRISNO, S.Sos., M.Si.", "peran": "kepala",
      "jabatan": "Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
      "pangkat": "Pembina Utama Muda (IV/c)"},
@@ -60,7 +60,7 @@ def demo_command(
     home = os.environ.get("PREFECT_HOME")
     if home:
         Path(home).mkdir(parents=True, exist_ok=True)
-    from cli.sync import start_prefect_server_if_needed
+    from cli.prefect_server import start_prefect_server_if_needed
 
     server = start_prefect_server_if_needed()
     try:

@@ -89,7 +89,7 @@ def siasn_export_command(
         Path(home).mkdir(parents=True, exist_ok=True)
     # Same as ``diklat sync``: without PREFECT_API_URL a temporary Prefect server boots in a
     # subprocess while this process imports Prefect (only after the file was accepted).
-    from cli.sync import start_prefect_server_if_needed
+    from cli.prefect_server import start_prefect_server_if_needed
 
     server = start_prefect_server_if_needed()
     try:

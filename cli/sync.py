@@ -15,114 +15,12 @@ from typing import Any
 import typer
 
 from cli import common
-
-
-class TemporaryPrefectServer:
-    """A temporary Prefect API server for one CLI run, started *before* Prefect is imported.
-
-    Prefect starts the same server by itself when no ``PREFECT_API_URL`` is set, but only when
-    the flow is called, and only after importing its whole server package into this process
-    too (seconds of CPU on a small machine). Starting the identical subprocess here lets it
-    boot while this process imports Prefect, and keeps the server package out of this
-    process. The flow still runs as a normal Prefect flow against a real Prefect API.
-    """
-
-    def __init__(self) -> None:
-        import socket
-        import subprocess
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.api_url = f"http://127.0.0.1:{self.port}/api"
-        env = {
-            **os.environ,
-            "PREFECT_UI_ENABLED": "0",
-            "PREFECT__SERVER_EPHEMERAL": "1",
-            "PREFECT__SERVER_FINAL": "1",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error",
-             "--lifespan", "on"],
-            env=env, stdout=subprocess.DEVNULL,
-        )
-        os.environ["PREFECT_API_URL"] = self.api_url
-
-    def wait_ready(self, timeout: float = 120.0) -> None:
-        import time
-        import urllib.request
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server Prefect sementara berhenti (kode {self.proc.returncode})")
-            try:
-                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("server Prefect sementara tidak siap dalam batas waktu")
-
-    def stop(self) -> None:
-        import subprocess
-
-        _drain_prefect_workers()
-        if os.environ.get("PREFECT_API_URL") == self.api_url:
-            del os.environ["PREFECT_API_URL"]
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def _drain_prefect_workers(timeout: float = 10.0) -> None:
-    """Let Prefect send its queued logs and events before the server goes away (otherwise
-    its exit handlers retry against a closed port for a long time)."""
-    if "prefect" not in sys.modules:
-        return
-    try:
-        from prefect.events.worker import EventsWorker
-        from prefect.logging.handlers import APILogWorker
-
-        APILogWorker.drain_all(timeout=timeout)
-        EventsWorker.drain_all(timeout=timeout)
-    except Exception:  # best effort: never turn a finished sync into a failure
-        pass
-
-
-def configured_api_url() -> str | None:
-    """``PREFECT_API_URL`` from the environment or from the active Prefect profile
-    (``$PREFECT_PROFILES_PATH`` or ``$PREFECT_HOME/profiles.toml``), read without importing
-    Prefect."""
-    if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
-    import tomllib
-
-    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
-    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
-    try:
-        doc = tomllib.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    active = os.environ.get("PREFECT_PROFILE") or doc.get("active") or "ephemeral"
-    profile = (doc.get("profiles") or {}).get(active) or {}
-    url = profile.get("PREFECT_API_URL")
-    return str(url) if url else None
-
-
-def start_prefect_server_if_needed() -> TemporaryPrefectServer | None:
-    """Start a temporary Prefect server unless a Prefect API is configured (environment or
-    profile), or ``DIKLAT_PREFECT_BUILTIN_EPHEMERAL=1`` asks for Prefect's own lazy start."""
-    if configured_api_url() or os.environ.get("DIKLAT_PREFECT_BUILTIN_EPHEMERAL"):
-        return None
-    return TemporaryPrefectServer()
+from cli.prefect_server import (  # noqa: F401  (re-exported for older imports)
+    TemporaryPrefectServer,
+    _drain_prefect_workers,
+    configured_api_url,
+    start_prefect_server_if_needed,
+)
 
 
 def _progress_listener(enabled: bool) -> tuple[Any, Any]:

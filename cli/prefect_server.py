@@ -1,0 +1,257 @@
+"""Which Prefect API a CLI run talks to, and the local Prefect server (``diklat server``).
+
+Order: ``PREFECT_API_URL`` in the environment or the active Prefect profile; else the local
+server that ``diklat server start`` keeps running (its UI at the printed address, run history
+in ``var/prefect``); else a temporary server for this one command (what Prefect itself
+would do, started early so it boots while this process imports Prefect).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import typer
+
+from cli import common
+
+DEFAULT_PORT = 4200
+
+
+class TemporaryPrefectServer:
+    """A temporary Prefect API server for one CLI run, started *before* Prefect is imported.
+
+    Prefect starts the same server by itself when no ``PREFECT_API_URL`` is set, but only when
+    the flow is called, and only after importing its whole server package into this process
+    too (seconds of CPU on a small machine). Starting the identical subprocess here lets it
+    boot while this process imports Prefect, and keeps the server package out of this
+    process. The flow still runs as a normal Prefect flow against a real Prefect API.
+    """
+
+    def __init__(self) -> None:
+        import socket
+        import subprocess
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        env = {
+            **os.environ,
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
+             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error",
+             "--lifespan", "on"],
+            env=env, stdout=subprocess.DEVNULL,
+        )
+        os.environ["PREFECT_API_URL"] = self.api_url
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server Prefect sementara berhenti (kode {self.proc.returncode})")
+            try:
+                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("server Prefect sementara tidak siap dalam batas waktu")
+
+    def stop(self) -> None:
+        import subprocess
+
+        _drain_prefect_workers()
+        if os.environ.get("PREFECT_API_URL") == self.api_url:
+            del os.environ["PREFECT_API_URL"]
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _drain_prefect_workers(timeout: float = 10.0) -> None:
+    """Let Prefect send its queued logs and events before the server goes away (otherwise
+    its exit handlers retry against a closed port for a long time)."""
+    if "prefect" not in sys.modules:
+        return
+    try:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=timeout)
+        EventsWorker.drain_all(timeout=timeout)
+    except Exception:  # best effort: never turn a finished sync into a failure
+        pass
+
+
+def configured_api_url() -> str | None:
+    """``PREFECT_API_URL`` from the environment or from the active Prefect profile
+    (``$PREFECT_PROFILES_PATH`` or ``$PREFECT_HOME/profiles.toml``), read without importing
+    Prefect."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    import tomllib
+
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or doc.get("active") or "ephemeral"
+    profile = (doc.get("profiles") or {}).get(active) or {}
+    url = profile.get("PREFECT_API_URL")
+    return str(url) if url else None
+
+
+def start_prefect_server_if_needed() -> TemporaryPrefectServer | None:
+    """Start a temporary Prefect server unless a Prefect API is configured (environment or
+    profile) or the local server (``diklat server start``) runs, or
+    ``DIKLAT_PREFECT_BUILTIN_EPHEMERAL=1`` asks for Prefect's own lazy start."""
+    if configured_api_url() or os.environ.get("DIKLAT_PREFECT_BUILTIN_EPHEMERAL"):
+        return None
+    if use_local_server_if_running():
+        return None
+    return TemporaryPrefectServer()
+
+
+# --------------------------------------------------------------------------- local server
+
+
+def _home() -> Path:
+    from diklat.settings import get_settings
+
+    return Path(os.environ.get("PREFECT_HOME")
+                or Path(get_settings().var_dir).resolve() / "prefect")
+
+
+def _state_file() -> Path:
+    return _home() / "diklat-server.json"
+
+
+def _healthy(api_url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+def local_server_url() -> str | None:
+    """The API URL of the local server started by ``diklat server start``, if it answers."""
+    try:
+        state = json.loads(_state_file().read_text())
+    except (OSError, ValueError):
+        return None
+    url = str(state.get("api_url") or "")
+    return url if url and _healthy(url) else None
+
+
+def use_local_server_if_running() -> bool:
+    """Point this process at the running local server (no temporary server needed)."""
+    if configured_api_url():
+        return False
+    url = local_server_url()
+    if url:
+        os.environ["PREFECT_API_URL"] = url
+        return True
+    return False
+
+
+server_app = typer.Typer(help="Server Prefect lokal (UI dan riwayat run) di var/prefect.",
+                         no_args_is_help=True)
+
+
+@server_app.command("start")
+def server_start(port: int = typer.Option(DEFAULT_PORT, "--port"),
+                 timeout: float = typer.Option(180.0, "--timeout")) -> None:
+    """Jalankan server Prefect lokal di latar belakang (127.0.0.1)."""
+    url = local_server_url()
+    if url:
+        common.console.print(f"Server Prefect sudah berjalan: {url.removesuffix('/api')}")
+        return
+    home = _home()
+    home.mkdir(parents=True, exist_ok=True)
+    api_url = f"http://127.0.0.1:{port}/api"
+    if _healthy(api_url):
+        raise common.fail(f"port {port} sudah dipakai program lain; pilih --port lain")
+    log = (home / "server.log").open("ab")
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise common.fail(f"server Prefect berhenti (kode {proc.returncode}); lihat "
+                              f"{home / 'server.log'}")
+        if _healthy(api_url):
+            _state_file().write_text(json.dumps({"pid": proc.pid, "api_url": api_url}))
+            common.console.print(f"Server Prefect berjalan: http://127.0.0.1:{port} "
+                                 f"(pid {proc.pid}); perintah diklat memakainya otomatis")
+            return
+        time.sleep(0.2)
+    proc.terminate()
+    raise common.fail(f"server Prefect tidak siap dalam {timeout:.0f} s; lihat "
+                      f"{home / 'server.log'}")
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Hentikan server Prefect lokal."""
+    import signal
+
+    try:
+        state = json.loads(_state_file().read_text())
+    except (OSError, ValueError):
+        common.console.print("Server Prefect lokal tidak berjalan.")
+        return
+    pid = int(state.get("pid") or 0)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    _state_file().unlink(missing_ok=True)
+    common.console.print("Server Prefect lokal dihentikan.")
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Apakah server Prefect lokal berjalan?"""
+    url = local_server_url()
+    if url:
+        common.console.print(f"berjalan: {url.removesuffix('/api')}")
+    else:
+        common.console.print("tidak berjalan (perintah diklat memakai server sementara)")
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(server_app, name="server")
