@@ -12,12 +12,11 @@ process itself, ``VmHWM``), ``peak_rss_tree_mb`` (``wait4``: with its reaped chi
 temporary Prefect server), ``written`` and the import's own counts and ``import_seconds``
 (the import alone, without process start and Prefect).
 
-Prefect, as in ``bench.sync``: by default each ``diklat import`` process runs with no
-``PREFECT_API_URL``, exactly as typed by hand, and so boots its own temporary Prefect server
-(``prefect_api: temporary``; Prefect's own database is created once beforehand, untimed).
-``--prefect-server`` starts one ``prefect server start`` beforehand instead (an installation
-with the Prefect UI and schedules has one); a ``PREFECT_API_URL`` in the environment is used as
-is. The product database is a fresh SQLite file whose schema ``diklat init`` creates first.
+Prefect, as in ``bench.sync``: by default one ``prefect server start`` runs beforehand,
+untimed, as after ``diklat server start`` (``prefect_api: bench-server``);
+``--temporary-prefect`` makes each ``diklat import`` process boot its own temporary server
+(``prefect_api: temporary``; Prefect's own database is created once beforehand, untimed). A
+``PREFECT_API_URL`` in the environment is used as is. The product database is a fresh SQLite file whose schema ``diklat init`` creates first.
 """
 
 from __future__ import annotations
@@ -114,9 +113,9 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--file", type=Path, default=None,
                     help="import this export file instead of generating one")
-    ap.add_argument("--prefect-server", action="store_true",
-                    help="start one Prefect server beforehand instead of a temporary one "
-                         "per process")
+    ap.add_argument("--temporary-prefect", action="store_true",
+                    help="no Prefect server running: every process starts a temporary one "
+                         "(default: one local server, as after `diklat server start`)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args, _unknown = ap.parse_known_args(argv)  # the sync suite shares argv with bench.sync
 
@@ -136,7 +135,7 @@ def main(argv: list[str]) -> None:
         mode = "temporary"
         if os.environ.get("PREFECT_API_URL"):
             mode = "external"
-        elif args.prefect_server:
+        elif not args.temporary_prefect:
             server, env["PREFECT_API_URL"] = start_prefect_server(work, env)
             mode = "bench-server"
         else:
