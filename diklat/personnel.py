@@ -311,6 +311,8 @@ class PersonnelWriter:
         self._units: dict[str, tuple[int, tuple[Any, ...]]] = {}
         self._units_named_this_run: set[str] = set()
         self._dialect = bind.dialect.name
+        #: Columns that may hold dates, datetimes or booleans (converted for SQLite).
+        self._typed_columns = frozenset({*DATE_FIELDS, "aktif", "created_at", "updated_at"})
         self._upsert = self._build_upsert()
         self._insert_seen = self._compile(
             _t(SyncSeen).insert().values(sync_run_id=bindparam("sync_run_id"),
@@ -355,17 +357,35 @@ class PersonnelWriter:
         ``YYYY-MM-DD HH:MM:SS.ffffff`` datetimes, 0/1 booleans)."""
         sql, order = stmt
         if self._dialect == "sqlite":
-            def conv(v: Any) -> Any:
-                if isinstance(v, dt.datetime):
-                    return v.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f") \
-                        if v.tzinfo else v.strftime("%Y-%m-%d %H:%M:%S.%f")
-                if isinstance(v, dt.date):
-                    return v.isoformat()
-                if isinstance(v, bool):
-                    return int(v)
-                return v
             assert order is not None
-            conn.exec_driver_sql(sql, [tuple([conv(r[k]) for k in order]) for r in rows])
+            memo: dict[Any, Any] = {}
+
+            def conv(v: Any) -> Any:
+                if v is None or v.__class__ is str or v.__class__ is int:
+                    return v
+                out = memo.get(v)
+                if out is None:
+                    if isinstance(v, dt.datetime):
+                        out = (v.astimezone(dt.UTC) if v.tzinfo else v).strftime(
+                            "%Y-%m-%d %H:%M:%S.%f")
+                    elif isinstance(v, dt.date):
+                        out = v.isoformat()
+                    elif isinstance(v, bool):
+                        out = int(v)
+                    else:
+                        out = v
+                    memo[v] = out
+                return out
+
+            # Only the columns that can hold dates, datetimes or booleans are touched.
+            special = [i for i, k in enumerate(order) if k in self._typed_columns]
+            out_rows = []
+            for r in rows:
+                vals = [r[k] for k in order]
+                for i in special:
+                    vals[i] = conv(vals[i])
+                out_rows.append(tuple(vals))
+            conn.exec_driver_sql(sql, out_rows)
         elif order is not None:
             conn.exec_driver_sql(sql, [tuple([r[k] for k in order]) for r in rows])
         else:

@@ -72,7 +72,7 @@ class Naskah(BaseModel):
 class Simpeg(BaseModel):
     url: str = f"http://127.0.0.1:{SIMULATOR_PORT}/simpeg/api/v1"
     api_key: SecretStr = SecretStr("simulator-key")
-    page_size: int = 1000
+    page_size: int = 2000
 
 
 class Siasn(BaseModel):
