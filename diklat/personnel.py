@@ -155,6 +155,17 @@ def normalise_jenis_jabatan(value: str | None) -> str | None:
 
 
 _TEXT_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if f not in DATE_FIELDS)
+
+
+def _max_lengths() -> dict[str, int]:
+    cols = {c.name: c for c in _t(Pegawai).columns}
+    cols["unit_kode"] = _t(UnitKerja).c.kode
+    out = {}
+    for name in _TEXT_FIELDS:
+        length = getattr(cols[name].type, "length", None)
+        if length:
+            out[name] = int(length)
+    return out
 _DATE_FIELDS_ORDERED: tuple[str, ...] = tuple(f for f in FIELDS if f in DATE_FIELDS)
 
 
@@ -198,7 +209,14 @@ def clean_record(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[s
         rec["tanggal_lahir"] = info.tanggal_lahir
     if rec["tmt_cpns"] is not None and rec["tmt_cpns"] > today:
         raise RecordError(f"TMT CPNS {rec['tmt_cpns'].isoformat()} di masa depan")
+    for name, limit in _MAX_LENGTHS.items():  # PostgreSQL would refuse the whole batch
+        v = rec[name]
+        if v is not None and len(v) > limit:
+            raise RecordError(f"{name} terlalu panjang ({len(v)} karakter, paling banyak {limit})")
     return rec
+
+
+_MAX_LENGTHS = _max_lengths()
 
 
 def content_hash(rec: Mapping[str, Any]) -> str:
@@ -445,6 +463,11 @@ class PersonnelWriter:
         bad: list[Rejected] = list(rejected)
         batch.seen = len(bad)
         seen_now: list[str] = []
+        for r in bad:  # a refused row with a valid NIP still shows the person is in the source
+            info = nip_rules.parse(r.kunci or "", self.today)
+            if info.valid and info.nip not in self._seen:
+                self._seen.add(info.nip)
+                seen_now.append(info.nip)
         inline_units: dict[str, str] = {}
         for raw in records:
             batch.seen += 1

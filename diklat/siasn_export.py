@@ -631,10 +631,12 @@ def import_export(
                     fn(rows, max(estimate, rows))
             if full:
                 writer.deactivate_missing()
-    except Exception as e:
+    except BaseException as e:  # also Ctrl-C / SIGTERM: the run must not stay "running"
         message = f"impor dibatalkan, basis data tidak berubah / import rolled back: " \
                   f"{_safe_error(e)}"
         fail_run(engine, run_id, message)
+        if not isinstance(e, Exception):
+            raise
         # Not chained: SQLAlchemy's rendering of the original error lists the statement's
         # parameters (e-mail addresses, phone numbers), and Prefect logs tracebacks.
         raise ImportFailed(message, run_id) from None

@@ -216,6 +216,11 @@ def sync_simpeg(
                                  track_seen=plan.mode == "full")
         if plan.resume_from is not None:
             carried = writer.carry_over_seen(plan.resume_from)
+            # Keep the resume point on this run at once: if it fails before its first page,
+            # the run after it still continues from here (and still owes the deactivation).
+            writer.save_checkpoint({"after": plan.after, "mode": plan.mode,
+                                    "high_watermark": plan.high_watermark.isoformat()
+                                    if plan.high_watermark else None})
             for k, v in plan.carried.items():
                 setattr(writer.totals, k, getattr(writer.totals, k) + v)
             log.info("run %s continues run %s after NIP %s (%d NIPs carried over)",
@@ -273,7 +278,11 @@ def _failure_message(e: BaseException, system: str = "SIMPEG") -> str:
     if not isinstance(e, Exception):  # Ctrl-C, SIGTERM (also Prefect's TerminationSignal)
         return (f"dihentikan ({e.__class__.__name__}); jalankan lagi untuk melanjutkan dari "
                 "checkpoint")
-    return f"{e.__class__.__name__}: {e}"
+    # The driver's own first line, never SQLAlchemy's rendering of statement parameters
+    # (which would list e-mail addresses and phone numbers).
+    orig = getattr(e, "orig", None)
+    lines = str(orig if orig is not None else e).strip().splitlines()
+    return f"{type(orig if orig is not None else e).__name__}: {lines[0] if lines else ''}"[:500]
 
 
 # --------------------------------------------------------------------------- SIASN refresh

@@ -140,3 +140,38 @@ def test_refuses_mass_deactivation_of_empty_source(engine: Engine) -> None:
     w = PersonnelWriter(engine, run, sumber="simpeg", track_seen=True)
     with pytest.raises(RuntimeError, match="penonaktifan massal"):
         w.deactivate_missing()
+
+
+def test_overlong_value_is_quarantined_not_fatal(engine: Engine) -> None:
+    """PostgreSQL refuses a value longer than its column: that record is quarantined with
+    the column named, and the rest of the batch lands on both databases."""
+    w = PersonnelWriter(engine, None, sumber="simpeg")
+    w.upsert_units(UNITS)
+    t = w.write([rec(GOOD[0], nomor_hp="0812 3456 7890, 0813 1111 2222, 0811 0000 9999"),
+                 rec(GOOD[1])])
+    assert (t.inserted, t.quarantined) == (1, 1)
+    with engine.connect() as c:
+        alasan = c.execute(select(Karantina.alasan)).scalar_one()
+    assert "nomor_hp terlalu panjang" in alasan
+
+
+def test_reader_rejects_with_valid_nip_are_not_deactivated(engine: Engine) -> None:
+    run = start_run(engine, "siasn-export", "file-full")
+    w = PersonnelWriter(engine, run, sumber="siasn-export", track_seen=True)
+    w.upsert_units(UNITS)
+    w.write([rec(n) for n in GOOD])
+    finish_run(engine, run, w.totals)
+    run2 = start_run(engine, "siasn-export", "file-full")
+    w2 = PersonnelWriter(engine, run2, sumber="siasn-export", track_seen=True)
+    w2.write([rec(GOOD[0]), rec(GOOD[1])],
+             rejected=[Rejected("baris terpotong", GOOD[2], 4)])
+    assert w2.deactivate_missing() == 0  # GOOD[2] is in the file, only its line was bad
+
+
+def test_timestamps_keep_their_instant_on_both_databases(engine: Engine) -> None:
+    wita = dt.timezone(dt.timedelta(hours=8))
+    since = dt.datetime(2026, 11, 20, 10, 0, tzinfo=wita)
+    run = start_run(engine, "simpeg", "incremental", since=since)
+    with engine.connect() as c:
+        stored = c.execute(select(SyncRun.since).where(SyncRun.id == run)).scalar_one()
+    assert stored == since and stored.utcoffset() is not None

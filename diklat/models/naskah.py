@@ -12,7 +12,6 @@ import datetime as dt
 from sqlalchemy import (
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from diklat.models.base import Base, Timestamps, utcnow
+from diklat.models.base import Base, Timestamps, UTCDateTime, utcnow
 
 STATUS_NASKAH = (
     "draf",
@@ -93,8 +92,8 @@ class RegisterEntry(Base):
     tujuan: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(10), default="aktif")  # aktif / batal
     alasan_batal: Mapped[str | None] = mapped_column(Text)
-    dibatalkan_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    dibatalkan_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Pejabat(Timestamps, Base):
@@ -132,7 +131,7 @@ class Persetujuan(Base):
     catatan: Mapped[str | None] = mapped_column(Text)
     naskah_sha256: Mapped[str] = mapped_column(String(64))
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     naskah: Mapped[Naskah] = relationship(back_populates="persetujuan")
 
@@ -149,7 +148,7 @@ class AuditPersetujuan(Base):
     hasil: Mapped[str] = mapped_column(String(20))  # diterima / ditolak
     alasan: Mapped[str | None] = mapped_column(Text)
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class KodeVerifikasi(Base):
@@ -161,10 +160,10 @@ class KodeVerifikasi(Base):
     pejabat_id: Mapped[int] = mapped_column(ForeignKey("pejabat.id"))
     naskah_id: Mapped[int] = mapped_column(ForeignKey("naskah.id"))
     kode_hash: Mapped[str] = mapped_column(String(128))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Distribusi(Timestamps, Base):
@@ -182,7 +181,7 @@ class Distribusi(Timestamps, Base):
     message_id: Mapped[str | None] = mapped_column(String(300))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Arsip(Base):
@@ -200,4 +199,4 @@ class Arsip(Base):
     ukuran: Mapped[int] = mapped_column(Integer)
     klasifikasi: Mapped[str | None] = mapped_column(String(30))
     retensi_tahun: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

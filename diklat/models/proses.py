@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from diklat.models.base import Base, utcnow
+from diklat.models.base import Base, UTCDateTime, utcnow
 
 
 class SopStepLog(Base):
@@ -20,12 +20,12 @@ class SopStepLog(Base):
     sop_code: Mapped[str] = mapped_column(String(60))
     step_no: Mapped[int] = mapped_column(Integer)
     kegiatan_text: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     actor: Mapped[str | None] = mapped_column(String(200))
     waktu_min_s: Mapped[int | None] = mapped_column(Integer)  # standard time, seconds of work
     waktu_max_s: Mapped[int | None] = mapped_column(Integer)
-    deadline: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(String(30))  # selesai / dikembalikan / gagal
     note: Mapped[str | None] = mapped_column(Text)
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
@@ -40,12 +40,12 @@ class SyncRun(Base):
     sumber: Mapped[str] = mapped_column(String(30))  # simpeg / siasn / siasn-export
     mode: Mapped[str] = mapped_column(String(20))  # full / incremental / nips / file
     status: Mapped[str] = mapped_column(String(20), default="running")  # running/success/failed
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     seconds: Mapped[float | None] = mapped_column(Float)
-    since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     checkpoint: Mapped[str | None] = mapped_column(Text)  # JSON: where to resume
-    high_watermark: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    high_watermark: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     file_name: Mapped[str | None] = mapped_column(String(300))
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     seen: Mapped[int] = mapped_column(Integer, default=0)
@@ -99,4 +99,4 @@ class Karantina(Base):
     baris: Mapped[int | None] = mapped_column(Integer)  # line number in an imported file
     alasan: Mapped[str] = mapped_column(Text)
     payload: Mapped[str | None] = mapped_column(Text)  # JSON, personal fields removed
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
