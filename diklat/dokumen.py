@@ -141,7 +141,8 @@ def terbitkan(engine: Engine, kode: str, out_dir: Path, *, pdf: bool = True,
                 continue
             register_naskah(s, n.id, tanggal, unit=settings.unit_nomor(n.jenis))
             numbered += 1
-    finals: list[Path] = []
+    finals: list[Path] = []  # final DOCX files that still need their PDF
+    rendered = 0
     with session_scope(engine) as s:
         k = _kegiatan(s, kode)
         specs = {(x.jenis, x.kunci): x for x in specs_for(k, peserta_frame(engine, k.id))}
@@ -151,6 +152,8 @@ def terbitkan(engine: Engine, kode: str, out_dir: Path, *, pdf: bool = True,
         for n in s.execute(select(Naskah).where(Naskah.kegiatan_id == k.id, final_ready)
                            .order_by(Naskah.jenis, Naskah.kunci)).scalars():
             if n.file_docx and "/final/" in n.file_docx and Path(n.file_docx).exists():
+                if pdf and not (n.file_pdf and Path(n.file_pdf).exists()):
+                    finals.append(Path(n.file_docx))  # a run that stopped before its PDFs
                 continue
             spec = specs.get((n.jenis, n.kunci))
             if spec is None:
@@ -163,6 +166,7 @@ def terbitkan(engine: Engine, kode: str, out_dir: Path, *, pdf: bool = True,
             for (n, ctx), p in zip(items, paths, strict=True):
                 catat_berkas(n, docx=p, context=ctx)
                 finals.append(p)
+                rendered += 1
     pdfs = 0
     if pdf and finals:
         from connectors.pdf import convert_batch
@@ -175,7 +179,7 @@ def terbitkan(engine: Engine, kode: str, out_dir: Path, *, pdf: bool = True,
                         Naskah.file_docx.in_([str(p) for p in finals]))).scalars():
                     catat_berkas(n, pdf=by_docx[Path(n.file_docx or "")])
                     pdfs += 1
-    return {"diberi_nomor": numbered, "final": len(finals), "pdf": pdfs}
+    return {"diberi_nomor": numbered, "final": rendered, "pdf": pdfs}
 
 
 def _kegiatan(s: Session, kode: str) -> Kegiatan:

@@ -169,9 +169,18 @@ def _max_lengths() -> dict[str, int]:
 _DATE_FIELDS_ORDERED: tuple[str, ...] = tuple(f for f in FIELDS if f in DATE_FIELDS)
 
 
+def agency_today() -> dt.date:
+    """Today in the agency's time zone (a date "in the future" is judged there)."""
+    from zoneinfo import ZoneInfo
+
+    from diklat.settings import get_settings
+
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
 def clean_record(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[str, Any]:
     """A canonical, validated record, or :class:`RecordError` with the reason."""
-    today = today or dt.date.today()
+    today = today or agency_today()
     info = nip_rules.parse(_text(raw.get("nip")) or "", today)
     if not info.valid:
         raise RecordError(f"NIP tidak valid: {info.reason}")
@@ -323,7 +332,7 @@ class PersonnelWriter:
         self.run_id = run_id
         self.sumber = sumber
         self.track_seen = track_seen
-        self.today = today or dt.date.today()
+        self.today = today or agency_today()
         self.totals = Totals()
         self._seen: set[str] = set()
         self._units: dict[str, tuple[int, tuple[Any, ...]]] = {}

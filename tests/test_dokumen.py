@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,24 @@ def test_drafts_numbers_and_finals_are_made_once(data: Engine, tmp_path: Path) -
         text = docx_text(Path(panggilan.file_docx or ""))
     assert panggilan.nomor in text
     assert "Kepala Badan" in text and "RINA WULANDARI" in text and "0812000" not in text
+
+
+def test_pdfs_missing_after_a_stop_are_made_by_the_next_run(data: Engine, tmp_path: Path) -> None:
+    from connectors import pdf as pdf_connector
+
+    if not pdf_connector.available():
+        if os.environ.get("DIKLAT_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail("LibreOffice required (DIKLAT_REQUIRE_LIBREOFFICE=1)")
+        pytest.skip("LibreOffice (soffice) not installed")
+    engine = data
+    dokumen.siapkan_draf(engine, "PK-T-1", ["surat_panggilan"], tmp_path)
+    with session_scope(engine) as s:
+        for n in s.execute(select(Naskah)).scalars():
+            dokumen.tandai_ditandatangani(s, n, nip="197209131998031001", alasan="uji")
+    # A run that rendered the finals but stopped before converting them (pdf=False here).
+    assert dokumen.terbitkan(engine, "PK-T-1", tmp_path, pdf=False)["final"] == 3
+    out = dokumen.terbitkan(engine, "PK-T-1", tmp_path, pdf=True)
+    assert out == {"diberi_nomor": 0, "final": 0, "pdf": 3}
+    with session_scope(engine) as s:
+        pdfs = [n.file_pdf for n in s.execute(select(Naskah)).scalars()]
+    assert all(p and Path(p).read_bytes().startswith(b"%PDF") for p in pdfs)

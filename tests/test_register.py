@@ -158,8 +158,10 @@ def test_concurrent_processes_postgres(pg_url: str) -> None:
     migrate(pg_url)
     engine = make_engine(pg_url)
     ids = make_naskah(engine, 800)
-    engine.dispose()  # no pooled connection may cross the fork
-    ctx = multiprocessing.get_context("fork")
+    engine.dispose()
+    # spawn, not fork: the session may already run threads (Prefect harness, servers), and a
+    # forked child can inherit a lock held by one of them.
+    ctx = multiprocessing.get_context("spawn")
     q: multiprocessing.Queue = ctx.Queue()
     procs = [ctx.Process(target=_register_all, args=(pg_url, ids[k::8], q)) for k in range(8)]
     for p in procs:
