@@ -178,7 +178,7 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args, _unknown = ap.parse_known_args(argv)  # the suite shares argv with other modules
 
-    from simulator.server import SimulatorServer
+    from simulator.server import SimulatorProcess
 
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIKLAT_")}
@@ -186,7 +186,8 @@ def main(argv: list[str]) -> None:
     env["PREFECT_HOME"] = str(work / "prefect")
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     server = None
-    sim = SimulatorServer(n_pegawai=args.pegawai, seed=args.seed).start()
+    # A child process: an in-thread server would share the GIL with the naive baseline.
+    sim = SimulatorProcess(n_pegawai=args.pegawai, seed=args.seed).start()
     try:
         env.update(sim.env())
         mode = "temporary"
