@@ -214,7 +214,10 @@ def server_start(port: int = typer.Option(DEFAULT_PORT, "--port"),
                                  f"(pid {proc.pid}); perintah diklat memakainya otomatis")
             return
         time.sleep(0.2)
-    proc.terminate()
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)  # the server's own workers too
     raise common.fail(f"server Prefect tidak siap dalam {timeout:.0f} s; lihat "
                       f"{home / 'server.log'}")
 

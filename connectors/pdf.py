@@ -23,12 +23,14 @@ Where LibreOffice is absent, :func:`convert_batch` returns ``None`` after a clea
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -245,16 +247,22 @@ class PdfConverter:
                "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
                "--convert-to", _PDF_FILTER, "--outdir", str(outdir), *map(str, inputs)]
         env = dict(os.environ, SAL_USE_VCLPLUGIN="svp")
+        # Its own process group: on a timeout the whole group goes (soffice is a wrapper
+        # around soffice.bin, which would otherwise be left running).
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env, start_new_session=True)
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                  env=env, check=False)
+            out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as e:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} detik") from e
         with self._stats_lock:
             self.stats.soffice_calls += 1
         if proc.returncode != 0:
             raise ConversionError(f"soffice keluar dengan kode {proc.returncode}: "
-                                  f"{(proc.stderr or proc.stdout)[-500:]}")
+                                  f"{(err or out)[-500:]}")
 
 
 def _package_signature(path: Path) -> str:
