@@ -36,17 +36,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _bin(name: str) -> str:
-    candidate = Path(sys.executable).parent / name
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        raise SystemExit(f"{name} not found next to {sys.executable} nor on PATH")
-    return found
+from bench.sync import _bin  # bench.sync imports this module only inside functions
 
 
 def _free_port() -> int:
