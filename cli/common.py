@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -10,6 +11,8 @@ import typer
 from rich.console import Console
 
 console = Console()
+if not console.is_terminal and "COLUMNS" not in os.environ:
+    console = Console(width=120)  # logs and pipes: tables readable, not squeezed to 80
 err_console = Console(stderr=True)
 
 

@@ -183,8 +183,8 @@ def _letters(engine: Any, jumlah: int, pdf: bool) -> None:
         first, last = entries[0], entries[-1]
         common.console.print(f"Agenda surat keluar {today.year}: {len(entries)} nomor, "
                              f"{first['nomor']} ... {last['nomor']}\n  -> {xlsx}")
-    common.console.print(f"Berkas: {out}  |  Riwayat run Prefect: var/prefect "
-                         f"(lihat dengan `prefect server start`)")
+    common.console.print(f"Berkas: {out}  |  Riwayat run Prefect: var/prefect (UI: "
+                         f"`diklat server start`, lalu http://127.0.0.1:4200)")
     common.console.print(f"[green]Selesai[/] {dt.datetime.now():%H:%M:%S}")
 
 
