@@ -119,6 +119,11 @@ class Sync(BaseModel):
     batch_size: int = 2000
     task_retries: int = 1  # the flow retries a failed sync task once (it resumes)
     task_retry_delay_seconds: float = 60.0
+    # An incremental run asks SIMPEG for changes since the previous run's start minus this
+    # overlap (or its newest change, if earlier): changes made while a run was reading, or in
+    # the same second as its last record, or under a slightly different server clock, are
+    # fetched again (the content hash makes the overlap cost no writes).
+    overlap_seconds: int = 300
 
 
 class Settings(BaseSettings):

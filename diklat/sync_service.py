@@ -44,6 +44,7 @@ from diklat.personnel import (
     start_run,
 )
 from diklat.rules import nip as nip_rules
+from diklat.settings import get_settings
 
 log = logging.getLogger("diklat.sync")
 
@@ -115,6 +116,7 @@ class Plan:
     after: str | None = None
     high_watermark: dt.datetime | None = None
     carried: dict[str, int] = field(default_factory=dict)
+    chain_started: dt.datetime | None = None  # start of the first attempt of a resumed run
 
 
 def _aware(d: dt.datetime | None) -> dt.datetime | None:
@@ -171,6 +173,7 @@ def plan_simpeg(engine: Engine, full: bool) -> Plan:
             cp = {}
         if cp.get("after") and (last.mode == "full" or not full):
             hw = cp.get("high_watermark")
+            cs = cp.get("chain_started")
             return Plan(
                 mode=last.mode,
                 since=_aware(last.since),
@@ -179,6 +182,8 @@ def plan_simpeg(engine: Engine, full: bool) -> Plan:
                 high_watermark=_aware(dt.datetime.fromisoformat(hw)) if hw else None,
                 carried={k: int(getattr(last, k) or 0) for k in
                          ("seen", "inserted", "updated", "unchanged", "quarantined")},
+                chain_started=_aware(dt.datetime.fromisoformat(cs)) if cs
+                else _aware(last.started_at),
             )
     if full or ok is None:
         return Plan(mode="full", since=None)
@@ -187,6 +192,15 @@ def plan_simpeg(engine: Engine, full: bool) -> Plan:
 
 
 # --------------------------------------------------------------------------- SIMPEG sync
+
+
+def _next_since(newest: dt.datetime | None, started: dt.datetime) -> dt.datetime | None:
+    """Where the next incremental run starts: the newest change seen, but never later than
+    this run's start minus the overlap (see ``settings.sync.overlap_seconds``)."""
+    if newest is None:
+        return None
+    cap = started - dt.timedelta(seconds=get_settings().sync.overlap_seconds)
+    return min(_aware(newest) or newest, cap)
 
 
 def _to_rejected(items: Iterable[SourceRejected]) -> list[Rejected]:
@@ -210,6 +224,7 @@ def sync_simpeg(
     own_client = client is None
     simpeg = client or SimpegClient.from_settings()
     writer: PersonnelWriter | None = None
+    chain_started = plan.chain_started or dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
     try:
         writer = PersonnelWriter(engine, run_id, sumber=SUMBER_SIMPEG,
@@ -220,7 +235,8 @@ def sync_simpeg(
             # the run after it still continues from here (and still owes the deactivation).
             writer.save_checkpoint({"after": plan.after, "mode": plan.mode,
                                     "high_watermark": plan.high_watermark.isoformat()
-                                    if plan.high_watermark else None})
+                                    if plan.high_watermark else None,
+                                    "chain_started": chain_started.isoformat()})
             for k, v in plan.carried.items():
                 setattr(writer.totals, k, getattr(writer.totals, k) + v)
             log.info("run %s continues run %s after NIP %s (%d NIPs carried over)",
@@ -236,7 +252,8 @@ def sync_simpeg(
                 high = page.max_updated_at
             after = page.next or page.last_nip or after
             checkpoint = {"after": after, "mode": plan.mode,
-                          "high_watermark": high.isoformat() if high else None}
+                          "high_watermark": high.isoformat() if high else None,
+                          "chain_started": chain_started.isoformat()}
             writer.write(page.records, rejected=_to_rejected(page.rejected),
                          checkpoint=checkpoint)
             done += page.raw_count
@@ -249,7 +266,7 @@ def sync_simpeg(
                                  "massal ditolak, data lama dipertahankan", run_id, None)
             writer.deactivate_missing()
         counts = finish_run(engine, run_id, writer.totals,
-                            high_watermark=high or plan.since)
+                            high_watermark=_next_since(high or plan.since, chain_started))
         _notify(Progress(run_id, "done", done, done, writer.totals.as_dict()), progress)
         log.info("simpeg sync run %s %s in %.2fs: %s", run_id, plan.mode,
                  time.monotonic() - t0, {k: counts[k] for k in

@@ -5,6 +5,7 @@ token expiry in the middle of a batch."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -310,3 +311,18 @@ def test_siasn_refresh_quarantines_invalid_nips_and_stops_early_when_siasn_is_do
     assert time.monotonic() - t0 < 10  # the breaker skipped most NIPs instead of retrying each
     assert "TransportError" in str(ei.value)
     assert client.http.stats.requests < 80
+
+
+def test_next_since_overlaps_the_run_so_changes_during_it_are_fetched_again() -> None:
+    """A change made while a run reads (on a page it already passed), or stamped by a SIMPEG
+    clock a little behind ours, must be fetched by the next incremental run."""
+    from diklat.sync_service import _next_since
+
+    start = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
+    old = start - dt.timedelta(days=3)
+    assert _next_since(old, start) == old  # nothing recent: the newest change seen
+    during = start + dt.timedelta(minutes=2)  # seen on a later page of the same run
+    nxt = _next_since(during, start)
+    assert nxt is not None and nxt < start  # overlap: the run's own time is read again
+    assert nxt == start - dt.timedelta(seconds=300)
+    assert _next_since(None, start) is None
