@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -87,6 +89,21 @@ def register_export(
     common.console.print(f"{n} baris register {tahun} ditulis ke {out}")
 
 
+def _change_entry(change: Callable[[Any], Any]) -> dict[str, Any]:
+    """Run one register change in its own transaction; rule and database errors become a
+    message and a non-zero exit."""
+    from diklat.db import session_scope
+    from diklat.register import RegisterError, entry_dict
+
+    try:
+        with session_scope() as s:
+            return entry_dict(change(s))
+    except RegisterError as e:
+        raise common.fail(str(e)) from e
+    except SQLAlchemyError as e:
+        raise _db_fail(e) from e
+
+
 @register_app.command("void")
 def register_void(
     nomor: str = typer.Argument(..., help="nomor surat"),
@@ -94,16 +111,9 @@ def register_void(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Batalkan nomor: entri tetap ada, bertanda batal dengan alasannya."""
-    from diklat.db import session_scope
-    from diklat.register import RegisterError, entry_dict, void
+    from diklat.register import void
 
-    try:
-        with session_scope() as s:
-            row = entry_dict(void(s, nomor, alasan))
-    except RegisterError as e:
-        raise common.fail(str(e)) from e
-    except SQLAlchemyError as e:
-        raise _db_fail(e) from e
+    row = _change_entry(lambda s: void(s, nomor, alasan))
     if as_json:
         common.print_json(row)
     else:
@@ -117,17 +127,10 @@ def register_add(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Daftarkan naskah yang sudah ditandatangani (idempoten: nomor yang ada dikembalikan)."""
-    from diklat.db import session_scope
-    from diklat.register import RegisterError, entry_dict, register_naskah
+    from diklat.register import register_naskah
 
     tgl = dt.date.fromisoformat(tanggal) if tanggal else None
-    try:
-        with session_scope() as s:
-            row = entry_dict(register_naskah(s, naskah_id, tgl))
-    except RegisterError as e:
-        raise common.fail(str(e)) from e
-    except SQLAlchemyError as e:
-        raise _db_fail(e) from e
+    row = _change_entry(lambda s: register_naskah(s, naskah_id, tgl))
     if as_json:
         common.print_json(row)
     else:

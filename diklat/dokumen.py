@@ -182,6 +182,23 @@ def terbitkan(engine: Engine, kode: str, out_dir: Path, *, pdf: bool = True,
     return {"diberi_nomor": numbered, "final": rendered, "pdf": pdfs}
 
 
+def tanda_tangan_demo(engine: Engine, kode: str) -> int:
+    """Demo only: every draft of a training signed by the active head (``kepala``), audited
+    as a demo stand-in for the paraf chain and signature. Returns how many were signed now."""
+    from diklat.persiapan import pejabat
+
+    n = 0
+    with session_scope(engine) as s:
+        k = _kegiatan(s, kode)
+        kepala = pejabat(s, "kepala")
+        for naskah in s.execute(select(Naskah).where(Naskah.kegiatan_id == k.id,
+                                                     Naskah.status == "draf")).scalars():
+            n += tandai_ditandatangani(
+                s, naskah, nip=kepala.nip,
+                alasan="demo: ditandatangani otomatis; alur paraf dan tanda tangan menyusul")
+    return n
+
+
 def _kegiatan(s: Session, kode: str) -> Kegiatan:
     k = s.execute(select(Kegiatan).where(Kegiatan.kode == kode)).scalar_one_or_none()
     if k is None:

@@ -26,22 +26,7 @@ def siapkan_draf_task(kode: str, jenis: list[str]) -> dict[str, int]:
 @task(name="tanda-tangan-demo")
 def tanda_tangan_demo_task(kode: str) -> int:
     """Demo only: stands in for the paraf chain and signature (a later issue)."""
-    from sqlalchemy import select
-
-    from diklat.db import session_scope
-    from diklat.models import Kegiatan, Naskah
-    from diklat.persiapan import pejabat
-
-    n = 0
-    with session_scope() as s:
-        k = s.execute(select(Kegiatan).where(Kegiatan.kode == kode)).scalar_one()
-        kepala = pejabat(s, "kepala")
-        for naskah in s.execute(select(Naskah).where(Naskah.kegiatan_id == k.id,
-                                                     Naskah.status == "draf")).scalars():
-            n += dokumen.tandai_ditandatangani(
-                s, naskah, nip=kepala.nip,
-                alasan="demo: ditandatangani otomatis; alur paraf dan tanda tangan menyusul")
-    return n
+    return dokumen.tanda_tangan_demo(get_engine(), kode)
 
 
 @task(name="terbitkan-naskah", retries=1, retry_delay_seconds=2)

@@ -115,6 +115,9 @@ def test_specific_steps() -> None:
     # documents produced are among the shared document types
     produced = {s.naskah for sop in (pk, pp) for s in sop.steps if s.naskah}
     assert produced <= set(JENIS_NASKAH)
+    from diklat.settings import DEFAULT_KLASIFIKASI
+
+    assert tuple(DEFAULT_KLASIFIKASI) == JENIS_NASKAH  # one list of document types
     assert {"surat_permohonan_narasumber", "sk_panitia", "surat_panggilan", "undangan_pembukaan",
             "sertifikat", "laporan_kegiatan"} <= produced
     assert "surat_tugas" in {s.naskah for s in pp.steps}

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-#: In the order the SOPs produce them.
-JENIS: tuple[str, ...] = (
-    "surat_permohonan_narasumber",
-    "surat_pemberitahuan",
-    "sk_panitia",
-    "surat_panggilan",
-    "undangan_pembukaan",
-    "surat_tugas",
-    "sertifikat",
-    "laporan_kegiatan",
-    "tanda_terima",
-    "daftar_hadir",
-)
+from diklat.settings import DEFAULT_KLASIFIKASI
+
+#: In the order the SOPs produce them: the keys of the default classification codes.
+JENIS: tuple[str, ...] = tuple(DEFAULT_KLASIFIKASI)

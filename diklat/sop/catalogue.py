@@ -20,7 +20,7 @@ import re
 from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -29,19 +29,6 @@ from diklat.rules.durasi import Durasi, WaktuError, parse_waktu
 
 CATALOGUE_DIR = Path(__file__).resolve().parent
 
-#: Document types, shared with the letters work (templates, register classification codes).
-JENIS_NASKAH = (
-    "surat_permohonan_narasumber",
-    "surat_pemberitahuan",
-    "sk_panitia",
-    "surat_panggilan",
-    "undangan_pembukaan",
-    "surat_tugas",
-    "sertifikat",
-    "laporan_kegiatan",
-    "tanda_terima",
-    "daftar_hadir",
-)
 JenisNaskah = Literal[
     "surat_permohonan_narasumber",
     "surat_pemberitahuan",
@@ -54,6 +41,9 @@ JenisNaskah = Literal[
     "tanda_terima",
     "daftar_hadir",
 ]
+#: Document types, shared with the letters work (templates, register classification codes);
+#: a test keeps them equal to ``settings.DEFAULT_KLASIFIKASI``.
+JENIS_NASKAH: tuple[str, ...] = get_args(JenisNaskah)
 #: paraf: one initial; paraf_berjenjang: initials in the order of ``roles`` (paraf koordinasi);
 #: tanda_tangan: the signature; disposisi: a superior's instruction on an incoming letter.
 ApprovalKind = Literal["paraf", "paraf_berjenjang", "tanda_tangan", "disposisi"]
