@@ -34,9 +34,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
 
-from bench.sync import _bin  # bench.sync imports this module only inside functions
+from bench.sync import _bin, scenario_line  # bench.sync imports this module only inside functions
 
 
 def _free_port() -> int:
@@ -136,19 +135,7 @@ def main(argv: list[str]) -> None:
         for scenario in ("import50k", "import50k_again"):
             r = timed_run(cmd, env)
             c = r["counts"]
-            line: dict[str, Any] = {
-                "scenario": scenario, "seconds": round(r["seconds"], 3), "rows": c.get("rows"),
-                "written": sum(int(c.get(k) or 0) for k in ("inserted", "updated",
-                                                            "deactivated")),
-                "peak_rss_mb": round(r["peak_rss_mb"], 1) if r["peak_rss_mb"] else None,
-                "peak_rss_tree_mb": round(r["peak_rss_tree_mb"], 1),
-                "import_seconds": c.get("seconds"), "prefect_api": mode, "exit": r["exit"],
-            }
-            for k in ("inserted", "updated", "unchanged", "deactivated", "quarantined",
-                      "status"):
-                line[k] = c.get(k)
-            if r["exit"] != 0:
-                line["error"] = c.get("error") or r["stderr"][-1500:]
+            line = scenario_line(scenario, r, mode, c.get("rows"), "import_seconds")
             print(json.dumps(line), flush=True)
     finally:
         if server is not None:

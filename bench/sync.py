@@ -103,6 +103,24 @@ def timed_run(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
             "counts": counts, "stderr": stderr}
 
 
+def scenario_line(scenario: str, r: dict[str, Any], mode: str, rows: Any,
+                  seconds_key: str) -> dict[str, Any]:
+    """One benchmark JSON line from a ``timed_run`` of a ``diklat ... --json`` command."""
+    c = r["counts"]
+    line: dict[str, Any] = {
+        "scenario": scenario, "seconds": round(r["seconds"], 3), "rows": rows,
+        "written": sum(int(c.get(k) or 0) for k in ("inserted", "updated", "deactivated")),
+        "peak_rss_mb": round(r["peak_rss_mb"], 1) if r["peak_rss_mb"] else None,
+        "peak_rss_tree_mb": round(r["peak_rss_tree_mb"], 1),
+        seconds_key: c.get("seconds"), "prefect_api": mode, "exit": r["exit"],
+    }
+    for k in ("inserted", "updated", "unchanged", "deactivated", "quarantined", "status"):
+        line[k] = c.get(k)
+    if r["exit"] != 0:
+        line["error"] = c.get("error") or r["stderr"][-1500:]
+    return line
+
+
 def naive_full(database_url: str, simpeg_url: str, api_key: str) -> tuple[float, int]:
     """The naive way: one ORM query per employee by NIP, set attributes, add, commit per row.
     Same source (HTTP pages from the simulator), same NIP check; returns (seconds, rows)."""
@@ -217,21 +235,9 @@ def main(argv: list[str]) -> None:
                 sim.mutate(0.01)
             r = timed_run([_bin("diklat"), "sync", *cmd_args, "--json"], env)
             c = r["counts"]
-            line: dict[str, Any] = {
-                "scenario": scenario, "seconds": round(r["seconds"], 3),
-                "rows": sum(int(c.get(k) or 0) for k in ("inserted", "updated", "unchanged",
-                                                         "quarantined")),
-                "written": sum(int(c.get(k) or 0) for k in ("inserted", "updated",
-                                                            "deactivated")),
-                "peak_rss_mb": round(r["peak_rss_mb"], 1) if r["peak_rss_mb"] else None,
-                "peak_rss_tree_mb": round(r["peak_rss_tree_mb"], 1),
-                "sync_seconds": c.get("seconds"), "prefect_api": mode, "exit": r["exit"],
-            }
-            for k in ("inserted", "updated", "unchanged", "deactivated", "quarantined",
-                      "status"):
-                line[k] = c.get(k)
-            if r["exit"] != 0:
-                line["error"] = c.get("error") or r["stderr"][-1500:]
+            rows = sum(int(c.get(k) or 0) for k in ("inserted", "updated", "unchanged",
+                                                    "quarantined"))
+            line = scenario_line(scenario, r, mode, rows, "sync_seconds")
             if scenario == "full" and naive_seconds is not None:
                 line["baseline_seconds"] = round(naive_seconds, 3)
                 if c.get("seconds"):
