@@ -143,7 +143,7 @@ def naskah_templates(
     force: bool = typer.Option(False, "--force", help="timpa templat yang ada"),
 ) -> None:
     """Buat templat Word bawaan (tidak menimpa templat yang sudah diubah kecuali --force)."""
-    from diklat.naskah.build_templates import build_all
+    from tools.build_templates import build_all
     from diklat.settings import get_settings
 
     written = build_all(out or get_settings().templates_dir, force=force)

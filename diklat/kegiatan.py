@@ -1,33 +1,249 @@
-"""Trainings (kegiatan) and their participants: idempotent creation and participant lists.
+"""Trainings (kegiatan) as first-class records: the typed model an operator fills in (CLI,
+later the SOP flows' Prefect parameter form), creating and reading trainings, participants.
 
-Plain functions taking a ``Session`` (or an ``Engine`` for read-only pandas frames), so a flow
-resumed from the top calls them again and gets what is already there.
+:class:`DataKegiatan` is the one definition of a training's fields; :func:`periksa` turns raw
+input into it or refuses with :class:`KegiatanDitolak` naming the field; :func:`simpan_kegiatan`
+stores it idempotently (the same data again returns the same training; other data under an
+existing code is refused). Plain functions taking a ``Session`` (or an ``Engine`` for read-only
+pandas frames). No Prefect here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from diklat.models import Kegiatan, Pegawai, Peserta, UnitKerja
+from diklat.models import Kegiatan, Pegawai, Peserta, RiwayatDiklat, UnitKerja
 from diklat.models.base import utcnow
 
+#: SIASN's jenisDiklatId (DOMAIN.md): the training type written back to SIASN.
+JENIS_DIKLAT: dict[str, str] = {
+    "1": "Diklat Struktural", "2": "Diklat Fungsional", "3": "Diklat Teknis", "4": "Workshop",
+    "5": "Pelatihan Manajerial", "6": "Pelatihan Sosial Kultural", "7": "Sosialisasi",
+    "8": "Bimbingan Teknis", "9": "Seminar", "10": "Magang", "11": "Kursus", "12": "Penataran",
+    "13": "Pelatihan Klasikal Lainnya", "14": "Coaching", "15": "Mentoring", "16": "E-Learning",
+    "17": "Pelatihan Jarak Jauh", "18": "Detasering", "19": "Outbond", "20": "Benchmarking",
+    "21": "Pertukaran PNS dengan swasta", "22": "Belajar Mandiri",
+    "23": "Community of Practices", "24": "Bimbingan di Tempat Kerja",
+}
+#: Every civil servant's yearly right to competency development, in lesson hours.
+JP_TAHUNAN = 20
 
-def ensure_kegiatan(session: Session, kode: str, **fields: Any) -> Kegiatan:
-    """The training with this ``kode``; created with ``fields`` the first time. Later calls
-    return it unchanged (a resumed flow must not overwrite what an operator edited)."""
+
+class KegiatanDitolak(ValueError):
+    """Input for a training that cannot be accepted; ``field`` names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class KegiatanTidakAda(LookupError):
+    def __init__(self, kode: str) -> None:
+        self.kode = kode
+        super().__init__(f"kegiatan {kode!r} tidak ada; lihat `diklat kegiatan list`")
+
+
+class Kriteria(BaseModel):
+    """Who may be a candidate (empty lists: no restriction)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: list[str] = Field(default_factory=list, title="Unit kerja",
+                            description="kode unit kerja (OPD) asal calon peserta")
+    golongan: list[str] = Field(default_factory=list, title="Golongan",
+                                description="golongan atau awalannya, mis. III atau III/a")
+    jabatan: list[str] = Field(default_factory=list, title="Jabatan",
+                               description="kata dalam nama jabatan, mis. Analis")
+    kurang_20_jp: bool = Field(False, title="Kurang dari 20 JP tahun ini",
+                               description="hanya pegawai yang belum mencapai 20 JP tahun ini")
+
+
+class DataKegiatan(BaseModel):
+    """A training as an operator describes it (also the SOP flows' parameter form)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kode: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$", title="Kode kegiatan",
+                      description="kunci kegiatan, mis. PK-2026-003 (huruf, angka, . _ -)")
+    sop: str = Field(title="SOP", description="kode SOP: peningkatan-kapasitas atau "
+                                               "pengiriman-peserta")
+    nama: str = Field(min_length=3, max_length=300, title="Nama pelatihan")
+    jenis_diklat_id: str | None = Field(None, title="Jenis diklat (SIASN)",
+                                        description="jenisDiklatId SIASN 1-24, mis. 3 = "
+                                                    "Diklat Teknis")
+    mulai: dt.date = Field(title="Tanggal mulai")
+    selesai: dt.date = Field(title="Tanggal selesai")
+    tempat: str | None = Field(None, max_length=300, title="Tempat")
+    jp: int | None = Field(None, ge=1, le=1000, title="Jumlah JP",
+                           description="jam pelajaran (1 JP = 45 menit)")
+    kuota: int | None = Field(None, ge=1, le=10000, title="Kuota peserta")
+    penyelenggara: str | None = Field(None, max_length=300, title="Penyelenggara",
+                                      description="lembaga penyelenggara (SOP 002) atau "
+                                                  "kosong bila BKPSDM sendiri")
+    lembaga_narasumber: str | None = Field(None, max_length=300, title="Lembaga narasumber",
+                                           description="lembaga pelatihan yang dimohon "
+                                                       "narasumber (SOP 000)")
+    materi: list[str] = Field(default_factory=list, title="Materi")
+    kriteria: Kriteria = Field(default_factory=Kriteria, title="Kriteria calon peserta")
+    kondisi: list[str] = Field(default_factory=list, title="Kondisi",
+                               description="mis. kewenangan_sekda (surat tugas ditandatangani "
+                                           "Sekretaris Daerah)")
+
+    @field_validator("sop")
+    @classmethod
+    def _sop(cls, v: str) -> str:
+        from diklat.sop.catalogue import UnknownSop, get_sop
+
+        try:
+            get_sop(v)
+        except UnknownSop as e:
+            raise ValueError(str(e)) from None
+        return v
+
+    @field_validator("jenis_diklat_id")
+    @classmethod
+    def _jenis(cls, v: str | None) -> str | None:
+        if v is not None and v not in JENIS_DIKLAT:
+            raise ValueError("jenisDiklatId SIASN harus 1 sampai 24")
+        return v
+
+    @model_validator(mode="after")
+    def _rules(self) -> DataKegiatan:
+        if self.selesai < self.mulai:
+            raise KegiatanDitolak("selesai", f"tanggal selesai {self.selesai} sebelum tanggal "
+                                             f"mulai {self.mulai}")
+        from diklat.sop.catalogue import get_sop
+
+        known = get_sop(self.sop).kondisi
+        for k in self.kondisi:
+            if k not in known:
+                raise KegiatanDitolak("kondisi", f"{k!r} tidak dikenal SOP {self.sop} (yang "
+                                                 f"ada: {', '.join(known) or 'tidak ada'})")
+        return self
+
+
+_PESAN = {
+    "missing": "wajib diisi",
+    "string_pattern_mismatch": "format tidak valid",
+    "string_too_short": "terlalu pendek",
+    "string_too_long": "terlalu panjang",
+    "greater_than_equal": "harus paling sedikit {ge}",
+    "less_than_equal": "harus paling banyak {le}",
+    "int_parsing": "harus bilangan bulat",
+    "int_from_float": "harus bilangan bulat",
+    "date_parsing": "tanggal tidak valid (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "tanggal tidak valid (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "tanggal tidak valid (YYYY-MM-DD)",
+    "extra_forbidden": "isian tidak dikenal",
+    "bool_parsing": "harus ya/tidak",
+}
+
+
+def periksa(raw: dict[str, Any] | DataKegiatan) -> DataKegiatan:
+    """Validate raw input; :class:`KegiatanDitolak` names the first bad field."""
+    if isinstance(raw, DataKegiatan):
+        return raw
+    try:
+        return DataKegiatan.model_validate(raw)
+    except KegiatanDitolak:
+        raise
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "kegiatan"
+        ctx = first.get("ctx") or {}
+        inner = ctx.get("error")
+        if isinstance(inner, KegiatanDitolak):
+            raise inner from None
+        template = _PESAN.get(first["type"])
+        if template:
+            message = template.format(**{k: v for k, v in ctx.items() if k in ("ge", "le")})
+        else:
+            message = str(inner) if inner else first["msg"]
+        value = first.get("input")
+        if isinstance(value, str | int | float) and first["type"] != "missing":
+            message += f" (nilai: {value!r})"
+        raise KegiatanDitolak(field, message) from None
+
+
+def _row_values(d: DataKegiatan) -> dict[str, Any]:
+    return {
+        "sop": d.sop, "nama": d.nama, "jenis_diklat_id": d.jenis_diklat_id,
+        "tanggal_mulai": d.mulai, "tanggal_selesai": d.selesai, "tempat": d.tempat,
+        "jumlah_jp": d.jp, "kuota": d.kuota, "penyelenggara": d.penyelenggara,
+        "kondisi_json": json.dumps(sorted(set(d.kondisi))),
+        "kriteria_json": json.dumps({
+            **d.kriteria.model_dump(),
+            "lembaga_narasumber": d.lembaga_narasumber, "materi": d.materi,
+        }, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def data_kegiatan(k: Kegiatan) -> DataKegiatan:
+    """The typed model of a stored training."""
+    extra = k.kriteria
+    return DataKegiatan(
+        kode=k.kode, sop=k.sop, nama=k.nama, jenis_diklat_id=k.jenis_diklat_id,
+        mulai=k.tanggal_mulai or dt.date.today(), selesai=k.tanggal_selesai or
+        k.tanggal_mulai or dt.date.today(), tempat=k.tempat, jp=k.jumlah_jp, kuota=k.kuota,
+        penyelenggara=k.penyelenggara, lembaga_narasumber=extra.get("lembaga_narasumber"),
+        materi=list(extra.get("materi") or []),
+        kriteria=Kriteria(**{f: extra[f] for f in Kriteria.model_fields if f in extra}),
+        kondisi=k.kondisi)
+
+
+def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan) -> Kegiatan:
+    """Create a training (idempotent): the same data under an existing code returns it;
+    different data is refused (field ``kode``). Unknown unit codes are refused."""
+    d = periksa(raw)
+    if d.kriteria.unit:
+        known = set(session.execute(select(UnitKerja.kode).where(
+            UnitKerja.kode.in_(d.kriteria.unit))).scalars())
+        unknown = [u for u in d.kriteria.unit if u not in known]
+        if unknown:
+            raise KegiatanDitolak("kriteria.unit", "unit kerja tidak dikenal: "
+                                  + ", ".join(unknown))
+    values = _row_values(d)
+    k = session.execute(select(Kegiatan).where(Kegiatan.kode == d.kode)).scalar_one_or_none()
+    if k is not None:
+        if data_kegiatan(k) != d:
+            raise KegiatanDitolak("kode", f"{d.kode} sudah dipakai kegiatan lain dengan data "
+                                          "berbeda")
+        return k
+    k = Kegiatan(kode=d.kode, status="direncanakan", **values)
+    session.add(k)
+    session.flush()
+    return k
+
+
+def kegiatan_by_kode(session: Session, kode: str) -> Kegiatan:
     k = session.execute(select(Kegiatan).where(Kegiatan.kode == kode)).scalar_one_or_none()
     if k is None:
-        if "sop_code" not in fields or "nama" not in fields:
-            raise ValueError("kegiatan baru membutuhkan sop_code dan nama")
-        k = Kegiatan(kode=kode, **fields)
-        session.add(k)
-        session.flush()
+        raise KegiatanTidakAda(kode)
     return k
+
+
+def daftar_kegiatan(session: Session) -> list[Kegiatan]:
+    return list(session.execute(select(Kegiatan).order_by(Kegiatan.tanggal_mulai.desc(),
+                                                          Kegiatan.kode)).scalars())
+
+
+def kegiatan_dict(k: Kegiatan) -> dict[str, Any]:
+    d = data_kegiatan(k)
+    out: dict[str, Any] = d.model_dump(mode="json")
+    out.update({"id": k.id, "status": k.status})
+    return out
+
+
+# --------------------------------------------------------------------------- participants
 
 
 def pegawai_frame(engine: Engine, *, aktif: bool = True) -> pd.DataFrame:
@@ -45,27 +261,61 @@ def pegawai_frame(engine: Engine, *, aktif: bool = True) -> pd.DataFrame:
         return pd.read_sql(stmt, conn, dtype={"nip": "string"})
 
 
+def jp_tahun(engine: Engine, tahun: int) -> pd.Series:
+    """Lesson hours per employee (``pegawai_id``) in a year, from the training history."""
+    stmt = (select(RiwayatDiklat.pegawai_id, func.sum(RiwayatDiklat.jumlah_jp).label("jp"))
+            .where(RiwayatDiklat.tahun == tahun).group_by(RiwayatDiklat.pegawai_id))
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    return df.set_index("pegawai_id")["jp"] if len(df) else pd.Series(dtype="int64")
+
+
 def daftar_calon(
     engine: Engine,
     jumlah: int,
     *,
     unit_kodes: Sequence[str] | None = None,
     golongan_awalan: Sequence[str] | None = None,
+    jabatan_kata: Sequence[str] | None = None,
+    kurang_20_jp_tahun: int | None = None,
     per_unit: int | None = None,
 ) -> pd.DataFrame:
-    """A candidate list: active employees (status Aktif), optionally from some units and
-    ranks, spread over the units (round-robin by NIP order) up to ``jumlah``."""
+    """A candidate list: active employees (status Aktif), optionally from some units, ranks
+    and positions, below 20 JP in a year, spread over the units (round-robin by NIP order) up
+    to ``jumlah``."""
     df = pegawai_frame(engine)
     df = df[df["status"].fillna("Aktif").str.startswith("Aktif")]
     if unit_kodes:
         df = df[df["unit_kode"].isin(list(unit_kodes))]
     if golongan_awalan:
         df = df[df["golongan"].fillna("").str.startswith(tuple(golongan_awalan))]
+    if jabatan_kata:
+        pattern = "|".join(pd.Series(list(jabatan_kata)).str.lower().map(_escape))
+        df = df[df["jabatan"].fillna("").str.lower().str.contains(pattern, regex=True)]
+    if kurang_20_jp_tahun is not None:
+        jp = jp_tahun(engine, kurang_20_jp_tahun)
+        df = df[df["id"].map(jp).fillna(0) < JP_TAHUNAN]
     df = df.assign(_rank=df.groupby("unit_kode").cumcount())
     if per_unit is not None:
         df = df[df["_rank"] < per_unit]
     df = df.sort_values(["_rank", "unit_kode", "nip"]).head(jumlah)
     return df.drop(columns="_rank").sort_values(["unit_nama", "nama"]).reset_index(drop=True)
+
+
+def _escape(s: str) -> str:
+    import re
+
+    return re.escape(s)
+
+
+def calon_menurut_kriteria(engine: Engine, k: Kegiatan, *, per_unit: int | None = None,
+                           ) -> pd.DataFrame:
+    """The candidate list of a training from its own criteria and quota."""
+    c = data_kegiatan(k).kriteria
+    return daftar_calon(engine, k.kuota or 30, unit_kodes=c.unit or None,
+                        golongan_awalan=c.golongan or None, jabatan_kata=c.jabatan or None,
+                        kurang_20_jp_tahun=(k.tanggal_mulai or dt.date.today()).year
+                        if c.kurang_20_jp else None, per_unit=per_unit)
 
 
 def tetapkan_peserta(session: Session, kegiatan: Kegiatan, pegawai_ids: Iterable[int],
@@ -86,14 +336,48 @@ def tetapkan_peserta(session: Session, kegiatan: Kegiatan, pegawai_ids: Iterable
     return sorted(existing.values(), key=lambda p: p.nomor_urut or 0)
 
 
+#: LAN's qualifications for a final score (lower bound, exclusive -> predikat).
+PREDIKAT: tuple[tuple[float, str], ...] = (
+    (90.0, "Sangat Memuaskan"), (80.0, "Memuaskan"), (70.0, "Cukup Memuaskan"),
+    (60.0, "Kurang Memuaskan"), (-1.0, "Tidak Memuaskan"),
+)
+NILAI_LULUS = 60.0
+
+
+def predikat(nilai: float) -> str:
+    for bound, label in PREDIKAT:
+        if nilai > bound:
+            return label
+    return PREDIKAT[-1][1]
+
+
+def tetapkan_hasil(session: Session, kegiatan: Kegiatan, nilai: dict[int, float]) -> int:
+    """Record participants' final scores (``peserta.id -> 0..100``): predikat, and status
+    ``lulus`` or ``tidak_lulus``. Returns how many changed."""
+    changed = 0
+    for p in session.execute(select(Peserta).where(Peserta.kegiatan_id == kegiatan.id,
+                                                   Peserta.id.in_(list(nilai)))).scalars():
+        v = float(nilai[p.id])
+        if not 0 <= v <= 100:
+            raise KegiatanDitolak("nilai", f"peserta nomor {p.nomor_urut}: nilai {v} di luar "
+                                           "0-100")
+        status = "lulus" if v > NILAI_LULUS else "tidak_lulus"
+        if (p.nilai, p.predikat, p.status) != (v, predikat(v), status):
+            p.nilai, p.predikat, p.status, p.status_at = v, predikat(v), status, utcnow()
+            changed += 1
+    session.flush()
+    return changed
+
+
 def peserta_frame(engine: Engine, kegiatan_id: int) -> pd.DataFrame:
     """The participant list of one training, in participant order, with unit e-mail."""
     p, pg, u = Peserta, Pegawai, UnitKerja
     stmt = (
-        select(p.id.label("peserta_id"), p.nomor_urut, p.status, p.nomor_sertifikat,
-               pg.id.label("pegawai_id"), pg.nip, pg.nama, pg.gelar_depan, pg.gelar_belakang,
-               pg.jabatan, pg.golongan, pg.pangkat, u.kode.label("unit_kode"),
-               u.nama.label("unit_nama"), u.email.label("unit_email"))
+        select(p.id.label("peserta_id"), p.nomor_urut, p.status, p.nilai, p.predikat,
+               p.nomor_sertifikat, pg.id.label("pegawai_id"), pg.nip, pg.nama,
+               pg.gelar_depan, pg.gelar_belakang, pg.jabatan, pg.golongan, pg.pangkat,
+               u.kode.label("unit_kode"), u.nama.label("unit_nama"),
+               u.email.label("unit_email"))
         .join(pg, p.pegawai_id == pg.id)
         .join(u, pg.unit_id == u.id, isouter=True)
         .where(p.kegiatan_id == kegiatan_id)
@@ -101,3 +385,10 @@ def peserta_frame(engine: Engine, kegiatan_id: int) -> pd.DataFrame:
     )
     with engine.connect() as conn:
         return pd.read_sql(stmt, conn, dtype={"nip": "string"})
+
+
+def jumlah_peserta(session: Session, kegiatan_id: int) -> dict[str, int]:
+    """Participant counts by status."""
+    rows = session.execute(select(Peserta.status, func.count()).where(
+        Peserta.kegiatan_id == kegiatan_id).group_by(Peserta.status)).all()
+    return {str(s): int(n) for s, n in rows}

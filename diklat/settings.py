@@ -36,6 +36,8 @@ class Instansi(BaseModel):
     kota: str = "Tenggarong"  # place printed before the letter date
     kode_unit: str = "BKPSDM"  # the unit part of a letter number
     instansi_siasn_id: str = "A5EB03E23C7CF6A0E040640A040252AD"
+    #: The regional emblem in the letterhead (a PNG file); empty: the neutral placeholder.
+    lambang: Path | None = None
 
 
 #: Default classification codes per document type (Permendagri 83/2022, see DOMAIN.md).
@@ -53,6 +55,10 @@ DEFAULT_KLASIFIKASI: dict[str, str] = {
 }
 
 
+#: Document types that are decrees (keputusan): numbered in the register of keputusan.
+JENIS_KEPUTUSAN: tuple[str, ...] = ("sk_panitia",)
+
+
 class Naskah(BaseModel):
     """Letters: numbering and typesetting."""
 
@@ -62,11 +68,14 @@ class Naskah(BaseModel):
     font: str = "Arial"
     font_size_pt: float = 12
     pdf: bool = True  # convert to PDF when LibreOffice is available
-    # Documents that are not letters get no number (an attendance sheet).
-    tanpa_nomor: list[str] = Field(default_factory=lambda: ["daftar_hadir"])
+    # Documents that are not letters get no number (an attendance sheet, a receipt).
+    tanpa_nomor: list[str] = Field(default_factory=lambda: ["daftar_hadir", "tanda_terima"])
     # Types numbered in a sequence of their own: jenis -> unit part of the number
     # ("{kode_unit}" is replaced by instansi.kode_unit), e.g. certificates (STTP).
     seri: dict[str, str] = Field(default_factory=lambda: {"sertifikat": "{kode_unit}-STTP"})
+    # Decrees (keputusan, e.g. the committee SK) in the register of keputusan, a series of
+    # their own; empty: numbered in the letters' series.
+    seri_keputusan: str | None = "KEP/{kode_unit}"
 
 
 class Simpeg(BaseModel):
@@ -198,8 +207,12 @@ class Settings(BaseSettings):
                            f"set DIKLAT_NASKAH__KLASIFIKASI") from None
 
     def unit_nomor(self, jenis: str) -> str:
-        """The unit part of a document type's number: its own series or the agency's."""
-        return self.naskah.seri.get(jenis, "{kode_unit}").format(kode_unit=self.instansi.kode_unit)
+        """The unit part of a document type's number: its own series (``seri``), the
+        register of keputusan for decrees (``seri_keputusan``), or the agency's letters."""
+        pattern = self.naskah.seri.get(jenis)
+        if pattern is None and jenis in JENIS_KEPUTUSAN and self.naskah.seri_keputusan:
+            pattern = self.naskah.seri_keputusan
+        return (pattern or "{kode_unit}").format(kode_unit=self.instansi.kode_unit)
 
     def masked(self) -> dict[str, Any]:
         """The effective settings as plain data, secrets masked (also inside URLs)."""

@@ -1,33 +1,46 @@
 """Typed SQLAlchemy models, one module per aggregate. Import everything from here."""
 
 from diklat.models.base import Base
-from diklat.models.kegiatan import STATUS_PESERTA, Kegiatan, Peserta
+from diklat.models.kegiatan import (
+    STATUS_KEGIATAN,
+    STATUS_LANGKAH,
+    STATUS_PESERTA,
+    Kegiatan,
+    Peserta,
+    SopStepLog,
+)
 from diklat.models.naskah import (
-    STATUS_NASKAH,
+    PERAN_BERKAS,
     Arsip,
     AuditPersetujuan,
+    Bundel,
     Distribusi,
     KodeVerifikasi,
     Naskah,
+    NaskahBerkas,
     Pejabat,
     Persetujuan,
     RegisterCounter,
     RegisterEntry,
 )
 from diklat.models.pegawai import Pegawai, RiwayatDiklat, UnitKerja
-from diklat.models.proses import Karantina, SopStepLog, SyncRun, SyncSeen
+from diklat.models.proses import Karantina, SyncRun, SyncSeen
 
 __all__ = [
-    "STATUS_NASKAH",
+    "PERAN_BERKAS",
+    "STATUS_KEGIATAN",
+    "STATUS_LANGKAH",
     "STATUS_PESERTA",
     "Arsip",
     "AuditPersetujuan",
     "Base",
+    "Bundel",
     "Distribusi",
     "Karantina",
     "Kegiatan",
     "KodeVerifikasi",
     "Naskah",
+    "NaskahBerkas",
     "Pegawai",
     "Pejabat",
     "Persetujuan",

@@ -1,13 +1,23 @@
-"""Trainings (kegiatan) and their participants (peserta)."""
+"""Trainings (kegiatan), their participants (peserta) and the SOP ledger (sop_step_log)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from diklat.models.base import Base, Timestamps
+from diklat.models.base import Base, Timestamps, UTCDateTime, utcnow
 
 #: A participant's path through a training.
 STATUS_PESERTA = (
@@ -22,6 +32,14 @@ STATUS_PESERTA = (
     "batal",
 )
 
+#: A training's own status (what `diklat kegiatan show` prints first).
+STATUS_KEGIATAN = (
+    "direncanakan",  # created, no step started
+    "berjalan",  # at least one SOP step started
+    "selesai",  # the last step of its path finished
+    "dibatalkan",
+)
+
 
 class Kegiatan(Timestamps, Base):
     """One training run under one SOP. ``kode`` is the natural key operators type."""
@@ -30,7 +48,7 @@ class Kegiatan(Timestamps, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kode: Mapped[str] = mapped_column(String(60), unique=True)
-    sop_code: Mapped[str] = mapped_column(String(60))  # peningkatan-kapasitas / pengiriman-peserta
+    sop: Mapped[str] = mapped_column(String(60))  # Sop.code: peningkatan-kapasitas, ...
     nama: Mapped[str] = mapped_column(String(300))
     jenis_diklat_id: Mapped[str | None] = mapped_column(String(4))  # SIASN jenisDiklatId
     penyelenggara: Mapped[str | None] = mapped_column(String(300))
@@ -40,11 +58,23 @@ class Kegiatan(Timestamps, Base):
     jumlah_jp: Mapped[int | None] = mapped_column(Integer)
     kuota: Mapped[int | None] = mapped_column(Integer)
     dpa_ref: Mapped[str | None] = mapped_column(String(120))  # budget line it is planned from
+    #: JSON list of condition codes (``Sop.kondisi`` keys) that hold for this training.
+    kondisi_json: Mapped[str] = mapped_column(Text, default="[]")
+    #: JSON object of candidate criteria (``diklat.kegiatan.Kriteria``).
+    kriteria_json: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(30), default="direncanakan")
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     catatan: Mapped[str | None] = mapped_column(Text)
 
     peserta: Mapped[list[Peserta]] = relationship(back_populates="kegiatan")
+
+    @property
+    def kondisi(self) -> list[str]:
+        return list(json.loads(self.kondisi_json or "[]"))
+
+    @property
+    def kriteria(self) -> dict[str, Any]:
+        return dict(json.loads(self.kriteria_json)) if self.kriteria_json else {}
 
     def __repr__(self) -> str:
         return f"Kegiatan({self.kode!r})"
@@ -59,9 +89,44 @@ class Peserta(Timestamps, Base):
     pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="calon")
     nomor_urut: Mapped[int | None] = mapped_column(Integer)
+    nilai: Mapped[float | None] = mapped_column(Float)  # final score (0-100) when assessed
+    predikat: Mapped[str | None] = mapped_column(String(40))  # printed on the certificate
     nomor_sertifikat: Mapped[str | None] = mapped_column(String(120))
     siasn_riwayat_id: Mapped[str | None] = mapped_column(String(64))  # after write-back
     status_at: Mapped[dt.datetime | None] = mapped_column()
     catatan: Mapped[str | None] = mapped_column(Text)
 
     kegiatan: Mapped[Kegiatan] = relationship(back_populates="peserta")
+
+
+#: States of one SOP step in one round (``diklat.ledger`` owns the transitions).
+STATUS_LANGKAH = (
+    "berjalan",  # started, work in progress
+    "menunggu",  # waiting for a person (paraf, signature, an operator's input)
+    "selesai",
+    "dikembalikan",  # closed by a revision: the next round of the step repeats it
+    "gagal",
+)
+
+
+class SopStepLog(Base):
+    """The SOP ledger: one step of one training in one round (``putaran``), with its actual
+    start and end against the standard time and the deadline in working time."""
+
+    __tablename__ = "sop_step_log"
+    __table_args__ = (UniqueConstraint("kegiatan_id", "step_no", "putaran"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kegiatan_id: Mapped[int] = mapped_column(
+        ForeignKey("kegiatan.id", ondelete="CASCADE"), index=True)
+    step_no: Mapped[int] = mapped_column(Integer)
+    putaran: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="berjalan")
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    actor: Mapped[str | None] = mapped_column(String(200))  # role code or who did it
+    waktu_min_s: Mapped[int | None] = mapped_column(Integer)  # standard time, working seconds
+    waktu_max_s: Mapped[int | None] = mapped_column(Integer)
+    deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(Text)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))

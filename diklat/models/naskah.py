@@ -1,8 +1,11 @@
 """Documents (naskah dinas), the outgoing-letter register, approvals, deliveries, archive.
 
-A document is identified by its natural key (kegiatan, jenis, kunci, versi): ``kunci`` tells
-apart the documents of one type in one training (e.g. one surat panggilan per participant,
-empty for a single letter); a revision makes a new ``versi``.
+A document version is identified by its natural key (kegiatan, jenis, kunci, versi): ``kunci``
+tells apart the documents of one type in one training (``opd:<unit>`` for a notice per agency,
+``peserta:<nip>`` for a summons per participant, empty for a single letter); the documents of
+one type in one training form a bundle (``Bundel``) decided on together; a revision makes the
+next ``versi`` of the bundle and its members. Statuses and their transitions are in
+:mod:`diklat.naskah.status`.
 """
 
 from __future__ import annotations
@@ -22,44 +25,90 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diklat.models.base import Base, Timestamps, UTCDateTime, utcnow
 
-STATUS_NASKAH = (
-    "draf",
-    "paraf",  # initials being collected
-    "ditandatangani",
-    "terdaftar",  # numbered in the register
-    "dikirim",
-    "diarsipkan",
-    "dikembalikan",  # returned for revision
-    "dibatalkan",
-)
+class Bundel(Timestamps, Base):
+    """The documents of one type in one training, decided on together: the 60 summonses of a
+    training are signed once, against the manifest hash over their members' hashes. A bundle
+    of one member is a single letter. A revision makes the next ``versi`` of the bundle (and of
+    every member); earlier versions stay as they were."""
+
+    __tablename__ = "bundel"
+    __table_args__ = (UniqueConstraint("kegiatan_id", "jenis", "versi"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kegiatan_id: Mapped[int] = mapped_column(ForeignKey("kegiatan.id"), index=True)
+    jenis: Mapped[str] = mapped_column(String(60))
+    versi: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="draf")  # diklat.naskah.status
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    jumlah: Mapped[int] = mapped_column(Integer, default=0)
+    #: The approval chain fixed when the version was drafted (JSON list of levels:
+    #: ``urutan``, ``kind``, ``peran``, ``langkah``), from the SOP catalogue.
+    rantai_json: Mapped[str | None] = mapped_column(Text)
+    penandatangan_id: Mapped[int | None] = mapped_column(ForeignKey("pejabat.id"))
+    catatan: Mapped[str | None] = mapped_column(Text)  # the revision note this version answers
+    alasan: Mapped[str | None] = mapped_column(Text)  # why it was returned / refused / voided
+
+    naskah: Mapped[list[Naskah]] = relationship(back_populates="bundel",
+                                                order_by="Naskah.kunci")
+
+    def __repr__(self) -> str:
+        return f"Bundel({self.id}, {self.jenis!r}, v{self.versi}, {self.status!r})"
 
 
 class Naskah(Timestamps, Base):
+    """One version of one document. Immutable once drafted: its render context is stored
+    (``konteks_json``, hashed) and its final is rendered from that context plus number and
+    date, never from live rows; its files are ``NaskahBerkas`` rows."""
+
     __tablename__ = "naskah"
     __table_args__ = (UniqueConstraint("kegiatan_id", "jenis", "kunci", "versi"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kegiatan_id: Mapped[int | None] = mapped_column(ForeignKey("kegiatan.id"), index=True)
+    bundel_id: Mapped[int | None] = mapped_column(ForeignKey("bundel.id"), index=True)
     jenis: Mapped[str] = mapped_column(String(60))  # document type (template name)
-    kunci: Mapped[str] = mapped_column(String(100), default="")
+    kunci: Mapped[str] = mapped_column(String(100), default="")  # member key in its bundle
     versi: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(20), default="draf")
+    status: Mapped[str] = mapped_column(String(20), default="draf")  # diklat.naskah.status
     hal: Mapped[str | None] = mapped_column(String(300))
     sifat: Mapped[str] = mapped_column(String(20), default="Biasa")
     klasifikasi: Mapped[str | None] = mapped_column(String(30))
     tujuan: Mapped[str | None] = mapped_column(String(300))  # addressee
-    file_docx: Mapped[str | None] = mapped_column(String(500))
-    file_pdf: Mapped[str | None] = mapped_column(String(500))
-    sha256: Mapped[str | None] = mapped_column(String(64))  # of the exact version decided on
+    konteks_json: Mapped[str | None] = mapped_column(Text)  # the render context, as drafted
+    konteks_sha256: Mapped[str | None] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64))  # of the draft DOCX decided on
     nomor: Mapped[str | None] = mapped_column(String(120), unique=True)
     tanggal: Mapped[dt.date | None] = mapped_column(Date)  # letter date once registered
+    penandatangan_id: Mapped[int | None] = mapped_column(ForeignKey("pejabat.id"))
     penandatangan_nip: Mapped[str | None] = mapped_column(String(18))
-    data_json: Mapped[str | None] = mapped_column(Text)  # the render context (no personal data)
 
-    persetujuan: Mapped[list[Persetujuan]] = relationship(back_populates="naskah")
+    bundel: Mapped[Bundel | None] = relationship(back_populates="naskah")
+    berkas: Mapped[list[NaskahBerkas]] = relationship(back_populates="naskah")
 
     def __repr__(self) -> str:
         return f"Naskah({self.id}, {self.jenis!r}, v{self.versi}, {self.status!r})"
+
+
+#: The files of one version, by role. Each is written once and never overwritten.
+PERAN_BERKAS = ("draf_docx", "draf_pdf", "final_docx", "final_pdf", "ttd_pdf")
+
+
+class NaskahBerkas(Base):
+    """One file of one document version (draft DOCX, draft PDF, final DOCX, final PDF, the
+    signed PDF), with its SHA-256."""
+
+    __tablename__ = "naskah_berkas"
+    __table_args__ = (UniqueConstraint("naskah_id", "peran"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    naskah_id: Mapped[int] = mapped_column(ForeignKey("naskah.id"), index=True)
+    peran: Mapped[str] = mapped_column(String(20))
+    path: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    ukuran: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    naskah: Mapped[Naskah] = relationship(back_populates="berkas")
 
 
 class RegisterCounter(Base):
@@ -109,31 +158,35 @@ class Pejabat(Timestamps, Base):
     jabatan: Mapped[str] = mapped_column(String(300))  # printed in the signature block
     pangkat: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
-    plt: Mapped[bool] = mapped_column(Boolean, default=False)  # acting (Plt.)
+    #: definitif; plt (acting, the post is vacant); plh (standing in, the holder is away).
+    kedudukan: Mapped[str] = mapped_column(String(10), default="definitif")
+    #: Signs on behalf of (``a.n.``) this office, e.g. "Kepala Badan Kepegawaian ...".
+    an_jabatan: Mapped[str | None] = mapped_column(String(300))
     aktif: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __repr__(self) -> str:
+        return f"Pejabat({self.id}, {self.peran!r}, {self.nama!r})"
 
 
 class Persetujuan(Base):
-    """A decision (paraf or signature) on one exact version of a document."""
+    """A decision (paraf or signature) on one exact version of a bundle (its manifest hash)."""
 
     __tablename__ = "persetujuan"
-    __table_args__ = (UniqueConstraint("naskah_id", "urutan", "naskah_sha256"),)
+    __table_args__ = (UniqueConstraint("bundel_id", "urutan", "naskah_sha256"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    naskah_id: Mapped[int] = mapped_column(ForeignKey("naskah.id"), index=True)
+    bundel_id: Mapped[int] = mapped_column(ForeignKey("bundel.id"), index=True)
     urutan: Mapped[int] = mapped_column(Integer)  # position in the chain
-    jenis: Mapped[str] = mapped_column(String(20))  # paraf / tanda_tangan
+    kind: Mapped[str] = mapped_column(String(20))  # Approval.kind: paraf / tanda_tangan
     peran: Mapped[str] = mapped_column(String(60))
     pejabat_id: Mapped[int | None] = mapped_column(ForeignKey("pejabat.id"))
     nip: Mapped[str] = mapped_column(String(18))
     nama: Mapped[str] = mapped_column(String(200))
     keputusan: Mapped[str] = mapped_column(String(20))  # setuju / dikembalikan
     catatan: Mapped[str | None] = mapped_column(Text)
-    naskah_sha256: Mapped[str] = mapped_column(String(64))
+    naskah_sha256: Mapped[str] = mapped_column(String(64))  # the manifest hash decided on
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    naskah: Mapped[Naskah] = relationship(back_populates="persetujuan")
 
 
 class AuditPersetujuan(Base):
@@ -142,6 +195,7 @@ class AuditPersetujuan(Base):
     __tablename__ = "audit_persetujuan"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    bundel_id: Mapped[int | None] = mapped_column(ForeignKey("bundel.id"), index=True)
     naskah_id: Mapped[int | None] = mapped_column(ForeignKey("naskah.id"), index=True)
     nip: Mapped[str | None] = mapped_column(String(18))
     peran: Mapped[str | None] = mapped_column(String(60))

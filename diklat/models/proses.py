@@ -1,4 +1,5 @@
-"""Our own run history: SOP step log, sync/import runs and quarantined records."""
+"""Our own run history: sync/import runs and quarantined records (the SOP ledger is
+``diklat.models.kegiatan.SopStepLog``)."""
 
 from __future__ import annotations
 
@@ -8,27 +9,6 @@ from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from diklat.models.base import Base, UTCDateTime, utcnow
-
-
-class SopStepLog(Base):
-    """One SOP step for one training: when it started and ended, who did it, against its norm."""
-
-    __tablename__ = "sop_step_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kegiatan_id: Mapped[int | None] = mapped_column(ForeignKey("kegiatan.id"), index=True)
-    sop_code: Mapped[str] = mapped_column(String(60))
-    step_no: Mapped[int] = mapped_column(Integer)
-    kegiatan_text: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    actor: Mapped[str | None] = mapped_column(String(200))
-    waktu_min_s: Mapped[int | None] = mapped_column(Integer)  # standard time, seconds of work
-    waktu_max_s: Mapped[int | None] = mapped_column(Integer)
-    deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    outcome: Mapped[str | None] = mapped_column(String(30))  # selesai / dikembalikan / gagal
-    note: Mapped[str | None] = mapped_column(Text)
-    flow_run_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class SyncRun(Base):

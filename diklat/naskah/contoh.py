@@ -12,6 +12,7 @@ from typing import Any
 
 from diklat.naskah.konteks import (
     diktum,
+    jumlah_orang,
     kegiatan_ringkas,
     orang,
     penandatangan,
@@ -70,9 +71,7 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                     tujuan="Kepala Badan Pengembangan Sumber Daya Manusia Provinsi Kalimantan Timur",
                     tujuan_tempat="Samarinda", ttd=KEPALA, tembusan=tembusan[1:],
                     kegiatan=keg,
-                    narasumber={"sapaan": "Bapak", "nama": "Drs. BAMBANG SUKMA, M.AP.",
-                                "jabatan": "Widyaiswara Ahli Utama"},
-                    materi="Analisis Jabatan dan Analisis Beban Kerja",
+                    materi=["Analisis Jabatan", "Analisis Beban Kerja"],
                     jadwal={"hari_tanggal": hari_tanggal(MULAI), "waktu": "08.00 s.d. 12.00 WITA",
                             "tempat": "Aula BKPSDM, Tenggarong"},
                     batas_konfirmasi=tanggal_indonesia(dt.date(2026, 11, 16)))
@@ -82,7 +81,8 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                     tujuan="Kepala Dinas Pendidikan dan Kebudayaan Kabupaten Kutai Kartanegara",
                     tujuan_tempat="Tenggarong", ttd=KABID_AN, tembusan=tembusan[1:],
                     kegiatan=keg, opd={"nama": "Dinas Pendidikan dan Kebudayaan"},
-                    peserta=peserta_list(), jumlah_peserta=str(len(PESERTA_DATA)),
+                    peserta=peserta_list(), jumlah_peserta=jumlah_orang(len(PESERTA_DATA)),
+                    persyaratan=[],
                     batas_konfirmasi=tanggal_indonesia(dt.date(2026, 11, 16)))
     elif jenis == "sk_panitia":
         ctx = surat(jenis, **base, hal="Pembentukan Panitia", ttd=KEPALA,
@@ -138,12 +138,16 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                     tujuan=f"Saudara {p['nama']}", tujuan_tempat=p["unit"], ttd=KABID_AN,
                     tembusan=[f"Kepala {p['unit']}"], kegiatan=keg, peserta=p,
                     dasar="Keputusan Kepala Badan Kepegawaian dan Pengembangan Sumber Daya "
-                          "Manusia tentang Penetapan Peserta Pelatihan",
+                          "Manusia Nomor 800.2.4.2/012/KEP/BKPSDM/2026 tanggal 9 November 2026 "
+                          "tentang Pembentukan Panitia Pelaksana Pelatihan",
                     pakaian="Pakaian Dinas Harian (PDH)")
     elif jenis == "undangan_pembukaan":
         ctx = surat(jenis, **base, hal=f"Undangan Pembukaan {NAMA_KEGIATAN}",
-                    tujuan="Bapak/Ibu Kepala Perangkat Daerah\n(daftar terlampir)",
+                    tujuan="Bapak/Ibu Pejabat (daftar terlampir)", lampiran="1 (satu) lembar",
                     tujuan_tempat="Tenggarong", ttd=KEPALA, kegiatan=keg,
+                    undangan=["Sekretaris Daerah Kabupaten Kutai Kartanegara",
+                              "Kepala Dinas Pendidikan dan Kebudayaan Kabupaten Kutai "
+                              "Kartanegara", "Inspektur Kabupaten Kutai Kartanegara"],
                     acara={"hari_tanggal": hari_tanggal(MULAI), "pukul": "08.00 WITA",
                            "tempat": "Aula BKPSDM, Tenggarong",
                            "acara": f"Pembukaan {NAMA_KEGIATAN}"})
@@ -159,19 +163,17 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                            "7 (tujuh) hari setelah kegiatan selesai."])
     elif jenis == "sertifikat":
         ctx = surat(jenis, **base, hal="Sertifikat", ttd=KEPALA, kegiatan=keg,
-                    peserta=peserta_list()[0], predikat="Sangat Baik")
+                    peserta=peserta_list()[0], predikat="Sangat Memuaskan")
     elif jenis == "laporan_kegiatan":
         ctx = surat(jenis, **base, hal=f"Laporan Hasil {NAMA_KEGIATAN}",
-                    tujuan="Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
-                    ttd=penandatangan("RINA WULANDARI, S.E., M.M.", "198005122005022003",
-                                      "Kepala Bidang Pengembangan Sumber Daya Aparatur",
-                                      pangkat="Pembina", golongan="IV/a"),
+                    tujuan="Bupati Kutai Kartanegara", ttd=KEPALA,
                     tembusan=[], kegiatan=keg,
                     dasar=["Dokumen Pelaksanaan Anggaran BKPSDM Tahun Anggaran 2026;",
                            "Keputusan Kepala BKPSDM tentang Pembentukan Panitia Pelaksana."],
                     tujuan_kegiatan="Meningkatkan kompetensi pengelola kepegawaian dalam "
                                     "menyusun analisis jabatan dan analisis beban kerja.",
-                    rekap={"dipanggil": "30", "hadir": "28", "lulus": "28"},
+                    rekap={"dipanggil": jumlah_orang(30), "hadir": jumlah_orang(28),
+                           "lulus": jumlah_orang(28)},
                     narasumber=[{"nama": "Drs. BAMBANG SUKMA, M.AP.",
                                  "jabatan": "Widyaiswara Ahli Utama",
                                  "materi": "Analisis Jabatan"}],
@@ -180,7 +182,7 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                     saran="Pelatihan lanjutan perlu dijadwalkan bagi perangkat daerah yang "
                           "belum terwakili.")
     elif jenis == "tanda_terima":
-        ctx = surat(jenis, **base, hal="Tanda Terima",
+        ctx = surat(jenis, **base, hal="Tanda Terima", ttd=None,
                     penyerah=orang({"nama": "DEWI ANGGRAINI", "gelar_belakang": "S.Pd.",
                                     "nip": "199204302019022002", "jabatan": "Pengelola Diklat"}),
                     penerima=peserta_list()[0],
@@ -190,10 +192,12 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                              "keterangan": "baik"}],
                     keperluan=f"peserta {NAMA_KEGIATAN}")
     elif jenis == "daftar_hadir":
-        ctx = surat(jenis, **base, hal="Daftar Hadir", ttd=KABID_AN | {"an": ""},
+        ctx = surat(jenis, **base, hal="Daftar Hadir", ttd=None,
                     kegiatan=keg, hari_tanggal=hari_tanggal(MULAI), sesi="Hari pertama",
                     peserta=peserta_list())
     else:
         raise KeyError(f"tidak ada contoh untuk jenis {jenis!r}")
+    if jenis in s.naskah.tanpa_nomor:
+        ctx["nomor"] = ""  # not a letter: no number, also in a draft
     ctx.update(override)
     return ctx

@@ -41,6 +41,7 @@ from typing import Any
 import jinja2
 from jinja2 import StrictUndefined
 
+from diklat.naskah.lambang import LAMBANG_PLACEHOLDER, lambang_bytes
 from diklat.settings import Settings, get_settings
 
 PAPER_TWIPS: dict[str, tuple[int, int]] = {
@@ -259,6 +260,7 @@ class CompiledTemplate:
         self._parts: dict[str, _Part] = {}  # templated members, compiled
         self._sources: dict[str, str] = {}  # their preprocessed Jinja source
         unrendered: list[_Member] = []  # the template with page settings, for docxtpl
+        lambang = lambang_bytes(self.settings.instansi.lambang)
         self.fast = True
         with zipfile.ZipFile(io.BytesIO(source)) as z:
             for info in z.infolist():
@@ -273,6 +275,8 @@ class CompiledTemplate:
                     patched = apply_page_settings(n, text, self.settings)
                     if patched != text:
                         text, data = patched, patched.encode("utf-8")
+                if n.startswith("word/media/") and data == LAMBANG_PLACEHOLDER and lambang:
+                    data = lambang  # the configured regional emblem
                 member = _member(n, data, *stamp)
                 unrendered.append(member)
                 if text is None or not _TAG_RE.search(text):
@@ -369,7 +373,7 @@ def _dos_datetime(t: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- cache and API
 
-_cache: dict[tuple[str, float, str, str, float], CompiledTemplate] = {}
+_cache: dict[tuple[Any, ...], CompiledTemplate] = {}
 _cache_lock = threading.Lock()
 
 
@@ -388,9 +392,11 @@ def load_template(jenis: str | Path, settings: Settings | None = None) -> Compil
     if not path.is_file():
         raise TemplateNotFoundError(
             f"templat {path.stem!r} tidak ditemukan di {path.parent} "
-            f"(buat dengan: python -m diklat.naskah.build_templates)")
+            f"(buat dengan: python -m tools.build_templates)")
+    lambang = s.instansi.lambang
+    lambang_mtime = Path(lambang).stat().st_mtime if lambang and Path(lambang).exists() else 0
     key = (str(path.resolve()), path.stat().st_mtime, s.naskah.kertas, s.naskah.font,
-           s.naskah.font_size_pt)
+           s.naskah.font_size_pt, str(lambang or ""), lambang_mtime)
     with _cache_lock:
         tpl = _cache.get(key)
     if tpl is None:

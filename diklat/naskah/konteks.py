@@ -121,15 +121,19 @@ def penandatangan(
     pangkat: str | None = None,
     golongan: str | None = None,
     plt: bool = False,
+    acting: str | None = None,
     an: str | None = None,
 ) -> dict[str, str]:
     """The signature block.
 
     ``jabatan`` is the signer's own position (``Sekretaris``); ``an`` the office signed on
     behalf of (``Kepala Badan ...``), printed as ``a.n. Kepala Badan ...,`` above it;
-    ``plt`` prefixes the position with ``Plt.`` (acting). ``sebutan`` names the office the
-    letter comes from (for attachment headings)."""
-    jab = f"Plt. {jabatan}" if plt else jabatan
+    ``acting`` (``plt`` or ``plh``; ``plt=True`` is the same as ``acting="plt"``) prefixes the
+    position with ``Plt.``/``Plh.``. ``sebutan`` names the office the letter comes from (for
+    attachment headings)."""
+    acting = acting or ("plt" if plt else None)
+    prefix = {"plt": "Plt. ", "plh": "Plh. "}.get(acting or "", "")
+    jab = f"{prefix}{jabatan}"
     return {
         "an": f"a.n. {an}" if an else "",
         "jabatan": jab,
@@ -138,12 +142,6 @@ def penandatangan(
         "nip": format_nip(nip),
         "sebutan": an or jabatan,
     }
-
-
-def penandatangan_pejabat(pejabat: Any, *, an: str | None = None) -> dict[str, str]:
-    """The signature block of a ``Pejabat`` row (``nama`` already with titles)."""
-    return penandatangan(pejabat.nama, pejabat.nip, pejabat.jabatan, pangkat=pejabat.pangkat,
-                         plt=bool(pejabat.plt), an=an)
 
 
 def tanggal_draf(d: dt.date | None) -> str:
@@ -204,8 +202,7 @@ def surat(
         "tujuan_tempat": tujuan_tempat,
         "tembusan": list(tembusan),
     }
-    if ttd is not None:
-        ctx["ttd"] = dict(ttd)
+    ctx["ttd"] = dict(ttd) if ttd is not None else None
     ctx.update(isi)
     return ctx
 
@@ -242,3 +239,58 @@ def diktum(items: Sequence[str]) -> list[dict[str, str]]:
 
 def tanggal_surat(d: dt.date) -> str:
     return tanggal_indonesia(d)
+
+
+_SATUAN = ("", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan",
+           "sepuluh", "sebelas")
+
+
+def terbilang(n: int) -> str:
+    """A whole number in Indonesian words: ``terbilang(125)`` -> ``seratus dua puluh lima``."""
+    if n < 0:
+        return "minus " + terbilang(-n)
+    if n == 0:
+        return "nol"
+    if n < 12:
+        return _SATUAN[n]
+    if n < 20:
+        return f"{_SATUAN[n - 10]} belas"
+    if n < 100:
+        return f"{_SATUAN[n // 10]} puluh {terbilang(n % 10) if n % 10 else ''}".strip()
+    if n < 200:
+        return f"seratus {terbilang(n - 100) if n > 100 else ''}".strip()
+    if n < 1000:
+        return f"{_SATUAN[n // 100]} ratus {terbilang(n % 100) if n % 100 else ''}".strip()
+    if n < 2000:
+        return f"seribu {terbilang(n - 1000) if n > 1000 else ''}".strip()
+    for size, word in ((10**12, "triliun"), (10**9, "miliar"), (10**6, "juta"), (1000, "ribu")):
+        if n >= size:
+            head, rest = divmod(n, size)
+            return f"{terbilang(head)} {word} {terbilang(rest) if rest else ''}".strip()
+    raise AssertionError("unreachable")
+
+
+def jumlah_orang(n: int, satuan: str = "orang") -> str:
+    """A count as agencies write it: ``3 (tiga) orang``."""
+    return f"{n} ({terbilang(n)}) {satuan}"
+
+
+def sebutan_kepala(unit_nama: str) -> str:
+    """How the head of a unit is addressed, from the unit's name: ``Sekretaris Daerah``,
+    ``Sekretaris DPRD``, ``Inspektur``, ``Direktur RSUD ...``, ``Camat ...``, ``Lurah ...``,
+    ``Kepala Dinas ...``/``Kepala Badan ...`` (and ``Kepala <unit>`` otherwise)."""
+    nama = " ".join(unit_nama.split())
+    low = nama.lower()
+    if low.startswith("sekretariat daerah"):
+        return "Sekretaris Daerah"
+    if low.startswith(("sekretariat dprd", "sekretariat dewan")):
+        return "Sekretaris DPRD"
+    if low.startswith("inspektorat"):
+        return "Inspektur"
+    if low.startswith(("rsud", "rumah sakit")):
+        return f"Direktur {nama}"
+    if low.startswith("kecamatan "):
+        return f"Camat {nama[len('kecamatan '):]}"
+    if low.startswith("kelurahan "):
+        return f"Lurah {nama[len('kelurahan '):]}"
+    return f"Kepala {nama}"

@@ -142,6 +142,43 @@ class Step(_Strict):
         return parse_waktu(self.waktu)[1]
 
 
+class Tingkat(_Strict):
+    """One level of a document's approval chain: who decides, how, at which SOP step."""
+
+    urutan: int  # 1, 2, ... in the order they decide
+    kind: Literal["paraf", "tanda_tangan"]
+    peran: str  # role code (Pejabat.peran)
+    langkah: int  # the SOP step where this level decides
+    return_to: int | None = None  # the step a revision goes back to
+
+
+class RencanaNaskah(_Strict):
+    """What the catalogue says about one document type for one training: the steps that
+    draft it, its approval chain (paraf levels, then the signature), and the steps that
+    register, send and archive it."""
+
+    jenis: str
+    langkah_draf: list[int]
+    tingkat: list[Tingkat] = Field(default_factory=list)
+    langkah_agenda: int | None = None
+    langkah_distribusi: list[int] = Field(default_factory=list)
+    langkah_arsip: list[int] = Field(default_factory=list)
+
+    @property
+    def penandatangan(self) -> str | None:
+        """The role that signs (the last ``tanda_tangan`` level), None when nobody signs."""
+        ttd = [t for t in self.tingkat if t.kind == "tanda_tangan"]
+        return ttd[-1].peran if ttd else None
+
+    @property
+    def paraf(self) -> list[Tingkat]:
+        return [t for t in self.tingkat if t.kind == "paraf"]
+
+    @property
+    def langkah_pertama(self) -> int:
+        return min(self.langkah_draf or [t.langkah for t in self.tingkat])
+
+
 class Pengesah(_Strict):
     jabatan: str
     nama: str
@@ -183,6 +220,52 @@ class Sop(_Strict):
     def steps_for(self, kondisi: Collection[str] = ()) -> list[Step]:
         """The steps a training runs through, given the conditions that hold for it."""
         return [s for s in self.steps if s.applies(kondisi)]
+
+    def rencana_naskah(self, kondisi: Collection[str] = ()) -> list[RencanaNaskah]:
+        """Every document type the training's path produces, in the order the SOP first
+        touches it, with its chain. A paraf level immediately followed by the signature of
+        the same role is dropped (the head does not initial what he signs next: "Kabid PSDA
+        -> Sekretaris -> Kepala BKPSDM signs")."""
+        plans: dict[str, dict[str, Any]] = {}
+        for step in self.steps_for(kondisi):
+            if step.naskah is None:
+                continue
+            p = plans.setdefault(step.naskah, {"jenis": step.naskah, "langkah_draf": [],
+                                               "levels": [], "langkah_agenda": None,
+                                               "langkah_distribusi": [], "langkah_arsip": [],
+                                               "first": step.no})
+            if step.approval is not None and step.approval.kind != "disposisi":
+                kind = step.approval.kind_for(kondisi)
+                level_kind = "tanda_tangan" if kind == "tanda_tangan" else "paraf"
+                for role in step.approval.roles:
+                    p["levels"].append((level_kind, role, step.no, step.approval.return_to))
+            elif not (step.agenda or step.distribusi or step.arsip) and not p["levels"]:
+                p["langkah_draf"].append(step.no)
+            if step.agenda:
+                p["langkah_agenda"] = step.no
+            if step.distribusi:
+                p["langkah_distribusi"].append(step.no)
+            if step.arsip:
+                p["langkah_arsip"].append(step.no)
+        out = []
+        for p in plans.values():
+            first = p.pop("first")
+            if not p["langkah_draf"]:  # the step that decides on it also makes it
+                p["langkah_draf"] = [first]
+            levels = p.pop("levels")
+            kept = [lv for i, lv in enumerate(levels)
+                    if not (lv[0] == "paraf" and i + 1 < len(levels)
+                            and levels[i + 1][0] == "tanda_tangan" and levels[i + 1][1] == lv[1])]
+            p["tingkat"] = [Tingkat(urutan=i + 1, kind=k, peran=r, langkah=no, return_to=back)
+                            for i, (k, r, no, back) in enumerate(kept)]
+            out.append(RencanaNaskah(**p))
+        return sorted(out, key=lambda r: r.langkah_pertama)
+
+    def rencana(self, jenis: str, kondisi: Collection[str] = ()) -> RencanaNaskah:
+        for r in self.rencana_naskah(kondisi):
+            if r.jenis == jenis:
+                return r
+        raise KeyError(f"SOP {self.code} tidak menghasilkan naskah {jenis!r}")
 
     @property
     def reconstructed_count(self) -> int:

@@ -4,7 +4,7 @@ The templates are ordinary Word files: staff may open them, change the wording, 
 the letterhead arrangement and save them again; the engine only needs the Jinja tags
 (``{{ nomor }}``, ``{%p if tembusan %}``, ``{%tr for p in peserta %}`` ...) to stay intact.
 This script is how the first versions are made; run it again only to start over
-(``python -m diklat.naskah.build_templates [--out DIR] [--force]``; it refuses to overwrite
+(``python -m tools.build_templates [--out DIR] [--force]``; it refuses to overwrite
 an existing template unless ``--force``).
 
 What comes from where:
@@ -21,6 +21,7 @@ What comes from where:
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,11 +34,12 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from diklat.naskah.jenis import JENIS
+from diklat.naskah.lambang import LAMBANG_PLACEHOLDER
 from diklat.settings import Settings, get_settings
 
 PAPER_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "F4": (215.0, 330.0)}
@@ -66,6 +68,7 @@ def para(
     before: float = 0,
     after: float = 0,
     keep_next: bool = False,
+    keep_lines: bool = False,
     reuse_first: bool = False,
 ) -> Paragraph:
     """Add a paragraph; ``text`` is plain text or a list of ``(text, run-format)`` runs."""
@@ -85,6 +88,8 @@ def para(
         sz = fmt.get("size", size)
         if sz:
             r.font.size = Pt(sz)
+        if fmt.get("color"):
+            r.font.color.rgb = RGBColor.from_string(fmt["color"])
     pf = p.paragraph_format
     if align:
         pf.alignment = {
@@ -103,6 +108,8 @@ def para(
     pf.space_after = Pt(after)
     if keep_next:
         pf.keep_with_next = True
+    if keep_lines:
+        pf.keep_together = True
     return p
 
 
@@ -145,9 +152,17 @@ def table(
     for row in t.rows:
         for i, w in enumerate(widths_cm):
             row.cells[i].width = Cm(w)
+        no_split(row._tr)
     for i, w in enumerate(widths_cm):
         t.columns[i].width = Cm(w)
     return t
+
+
+def no_split(tr: Any) -> None:
+    """A table row is never split across two pages."""
+    trpr = tr.get_or_add_trPr()
+    if trpr.find(qn("w:cantSplit")) is None:
+        trpr.insert(0, OxmlElement("w:cantSplit"))
 
 
 def _no_borders(t: Table) -> None:
@@ -278,24 +293,57 @@ def setup(doc: DocumentObject, s: Settings, *, landscape: bool = False) -> None:
     pf.line_spacing = 1.0
     tg = doc.styles["Table Grid"]
     tg.font.name = s.naskah.font
+    page_numbers(sec)
+
+
+def page_numbers(sec: Any) -> None:
+    """``- 2 -`` centred at the top of every page but the first (Tata Naskah Dinas: a
+    one-page letter carries no page number; the merged PDF batches keep this per document)."""
+    sec.different_first_page_header_footer = True
+    p = sec.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run("- ")
+    fld = OxmlElement("w:fldSimple")
+    fld.set(qn("w:instr"), "PAGE")
+    r = OxmlElement("w:r")
+    t = OxmlElement("w:t")
+    t.text = "2"
+    r.append(t)
+    fld.append(r)
+    p._p.append(fld)
+    p.add_run(" -")
+    sec.first_page_header.paragraphs[0].text = ""
 
 
 def kop(doc: DocumentObject, *, compact: bool = False) -> None:
-    """Letterhead: government, agency, address, contacts, rule line."""
-    para(doc, "{{ kop.pemerintah }}", bold=True, size=14, align="center")
-    if compact:
-        p = para(doc, "{{ kop.nama }}", bold=True, size=13, align="center")
+    """Letterhead: the regional emblem (lambang) on the left, government, agency, address,
+    contacts, rule line. The emblem is a neutral placeholder here; the engine swaps in the
+    image set in ``DIKLAT_INSTANSI__LAMBANG`` when it loads the template."""
+    if compact:  # certificates: emblem centred above the names
+        p = para(doc, "", align="center")
+        p.add_run().add_picture(io.BytesIO(LAMBANG_PLACEHOLDER), width=Cm(1.5))
+        para(doc, "{{ kop.pemerintah }}", bold=True, size=14, align="center")
+        para(doc, "{{ kop.nama }}", bold=True, size=13, align="center")
         return
-    para(doc, "{{ kop.nama }}", bold=True, size=13, align="center")
-    para(doc, "{{ kop.alamat }}", size=10, align="center")
-    p = para(doc, "Telepon {{ kop.telepon }}, Pos-el {{ kop.email }}, Laman {{ kop.website }}",
-             size=10, align="center", after=2)
+    t = table(doc, 1, [2.6, 13.9])
+    c0, c1 = t.rows[0].cells
+    c0.vertical_alignment = 1  # centre
+    p0 = c0.paragraphs[0]
+    p0.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p0.add_run().add_picture(io.BytesIO(LAMBANG_PLACEHOLDER), width=Cm(1.9))
+    cell_text(c1, "{{ kop.pemerintah }}", bold=True, size=14, align="center")
+    para(c1, "{{ kop.nama }}", bold=True, size=13, align="center")
+    para(c1, "{{ kop.alamat }}", size=10, align="center")
+    para(c1, "Telepon {{ kop.telepon }}, Pos-el {{ kop.email }}, Laman {{ kop.website }}",
+         size=10, align="center")
+    p = para(doc, "", size=2, after=2)
     bottom_rule(p)
     para(doc, "", size=8)
 
 
-def tempat_tanggal(doc: DocumentObject, *, before: float = 0) -> None:
-    para(doc, "{{ kop.kota }}, {{ tanggal }}", indent=TTD_INDENT, before=before)
+def tempat_tanggal(doc: DocumentObject, *, before: float = 0, keep_next: bool = False) -> None:
+    para(doc, "{{ kop.kota }}, {{ tanggal }}", indent=TTD_INDENT, before=before,
+         keep_next=keep_next)
 
 
 def kepala_surat(doc: DocumentObject) -> None:
@@ -316,32 +364,47 @@ def isi(doc: DocumentObject, text: str | Sequence[Run], *, after: float = 6) -> 
 
 
 def penutup(doc: DocumentObject, text: str) -> None:
-    isi(doc, text)
+    """The closing paragraph: kept on the page of the signature block below it."""
+    isi(doc, text).paragraph_format.keep_with_next = True
+
+
+#: The marker the signature step looks for in the PDF to place the electronic-signature
+#: visual (QR and "Ditandatangani secara elektronik oleh ..."); printed white and tiny.
+TTE_ANCHOR = "#TTE#"
+#: Height of the signature space (the stamp is drawn in it, above the name).
+TTD_SPACE_PT = 64
 
 
 def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
-                 indent: Any = TTD_INDENT) -> None:
-    """Signature block: optional ``a.n.`` line, jabatan (``Plt.`` included), space, name,
-    rank, NIP. Every line is centred in the right-hand column."""
+                 indent: Any = TTD_INDENT, anchor: bool = True) -> None:
+    """Signature block: optional ``a.n.`` line, jabatan (``Plt.``/``Plh.`` included), the
+    signature space (with the electronic-signature anchor), name, rank, NIP, centred in the
+    right-hand column. Every line keeps with the next, so the block is never split and never
+    stands alone on a page (the paragraph before it keeps with it too)."""
     v = prefix
     TTD = indent  # noqa: N806
+    tag(doc, f"{{%p if {v} %}}")
     tag(doc, f"{{%p if {v}.an %}}")
-    para(doc, f"{{{{ {v}.an }}}},", align="center", indent=TTD, before=before)
+    para(doc, f"{{{{ {v}.an }}}},", align="center", indent=TTD, before=before, keep_next=True)
     tag(doc, "{%p endif %}")
-    para(doc, f"{{{{ {v}.jabatan }}}},", align="center", indent=TTD)
-    for _ in range(3):
-        para(doc, "", indent=TTD)
+    para(doc, f"{{{{ {v}.jabatan }}}},", align="center", indent=TTD, keep_next=True)
+    # Only the main signature carries the anchor; an attachment's block repeats the name.
+    space = para(doc, [(TTE_ANCHOR, {"size": 1, "color": "FFFFFF"})] if anchor else "",
+                 indent=TTD, keep_next=True)
+    space.paragraph_format.line_spacing = Pt(TTD_SPACE_PT)
+    space.paragraph_format.line_spacing_rule = 4  # exactly
     para(doc, f"{{{{ {v}.nama }}}}", bold=True, underline=True, align="center",
-         indent=TTD)
+         indent=TTD, keep_next=True)
     tag(doc, f"{{%p if {v}.pangkat %}}")
-    para(doc, f"{{{{ {v}.pangkat }}}}", align="center", indent=TTD)
+    para(doc, f"{{{{ {v}.pangkat }}}}", align="center", indent=TTD, keep_next=True)
     tag(doc, "{%p endif %}")
     para(doc, f"NIP. {{{{ {v}.nip }}}}", align="center", indent=TTD)
+    tag(doc, "{%p endif %}")
 
 
 def tembusan(doc: DocumentObject) -> None:
     tag(doc, "{%p if tembusan %}")
-    para(doc, "Tembusan:", size=11, before=12)
+    para(doc, "Tembusan:", size=11, before=12, keep_next=True)
     tag(doc, "{%p for t in tembusan %}")
     para(doc, "{{ loop.index }}. {{ t }}", size=11, indent=Cm(0.5), hanging=Cm(0.5))
     tag(doc, "{%p endfor %}")
@@ -391,18 +454,21 @@ def surat_permohonan_narasumber(doc: DocumentObject) -> None:
     para(doc, "")
     kepala_surat(doc)
     isi(doc, "Dalam rangka pelaksanaan {{ kegiatan.nama }} yang diselenggarakan oleh "
-             "{{ kop.nama_lengkap }}, dengan hormat kami mohon kesediaan "
-             "{{ narasumber.sapaan }} {{ narasumber.nama }} ({{ narasumber.jabatan }}) untuk "
-             "menjadi narasumber dengan materi \u201c{{ materi }}\u201d, yang akan "
-             "dilaksanakan pada:")
+             "{{ kop.nama_lengkap }}, dengan hormat kami mohon kesediaan {{ tujuan }} untuk "
+             "menugaskan narasumber yang akan menyampaikan materi:", after=2)
+    tag(doc, "{%p for m in materi %}")
+    para(doc, "{{ loop.index }}. {{ m }}", indent=Cm(1.85), hanging=Cm(0.6))
+    tag(doc, "{%p endfor %}")
+    para(doc, "pada kegiatan yang akan dilaksanakan pada:", align="justify", before=4, after=2)
     detail_table(doc, [("Hari/Tanggal", "{{ jadwal.hari_tanggal }}"),
                        ("Waktu", "{{ jadwal.waktu }}"),
                        ("Tempat", "{{ jadwal.tempat }}")])
     para(doc, "")
-    isi(doc, "Konfirmasi kesediaan dan bahan paparan kami mohon dapat disampaikan kepada "
-             "panitia paling lambat {{ batas_konfirmasi }} melalui pos-el {{ kop.email }}.")
+    isi(doc, "Nama narasumber, konfirmasi kesediaan dan bahan paparan kami mohon dapat "
+             "disampaikan kepada panitia paling lambat {{ batas_konfirmasi }} melalui pos-el "
+             "{{ kop.email }}.")
     penutup(doc, "Demikian permohonan ini kami sampaikan. Atas perhatian dan kerja sama "
-                 "{{ narasumber.sapaan }}, kami ucapkan terima kasih.")
+                 "Bapak/Ibu, kami ucapkan terima kasih.")
     tanda_tangan(doc)
     tembusan(doc)
 
@@ -418,15 +484,26 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
                        ("Tempat", "{{ kegiatan.tempat }}"),
                        ("Jumlah JP", "{{ kegiatan.jp }} JP")])
     para(doc, "")
+    tag(doc, "{%p if peserta %}")
     isi(doc, "Sehubungan dengan hal tersebut, kami beritahukan bahwa {{ jumlah_peserta }} "
-             "orang pegawai di lingkungan {{ opd.nama }} sebagaimana tercantum dalam lampiran "
+             "pegawai di lingkungan {{ opd.nama }} sebagaimana tercantum dalam lampiran "
              "surat ini ditetapkan sebagai calon peserta. Kami mohon bantuan Saudara untuk "
              "menugaskan pegawai dimaksud dan menyampaikan konfirmasi kehadiran paling lambat "
              "{{ batas_konfirmasi }}.")
+    tag(doc, "{%p else %}")
+    isi(doc, "Sehubungan dengan hal tersebut, kami mohon Saudara mengusulkan pegawai di "
+             "lingkungan {{ opd.nama }} yang memenuhi persyaratan berikut sebagai calon "
+             "peserta, paling lambat {{ batas_konfirmasi }}:", after=2)
+    tag(doc, "{%p for r in persyaratan %}")
+    para(doc, "{{ loop.index }}. {{ r }}", indent=Cm(1.85), hanging=Cm(0.6))
+    tag(doc, "{%p endfor %}")
+    para(doc, "", size=6)
+    tag(doc, "{%p endif %}")
     penutup(doc, "Demikian disampaikan, atas perhatian dan kerja samanya diucapkan "
                  "terima kasih.")
     tanda_tangan(doc)
     tembusan(doc)
+    tag(doc, "{%p if peserta %}")
     page_break(doc)
     lampiran_kepala(doc, "Lampiran Surat {{ ttd.sebutan }}")
     judul(doc, "DAFTAR CALON PESERTA")
@@ -436,7 +513,8 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
                ["{{ loop.index }}", "{{ p.nama }}", "{{ p.nip }}", "{{ p.golongan }}",
                 "{{ p.jabatan }}"],
                align=["center", None, None, "center", None], size=11)
-    tanda_tangan(doc, before=18)
+    tanda_tangan(doc, before=18, anchor=False)
+    tag(doc, "{%p endif %}")
 
 
 def sk_panitia(doc: DocumentObject) -> None:
@@ -480,7 +558,7 @@ def sk_panitia(doc: DocumentObject) -> None:
                ["{{ loop.index }}", "{{ p.nama }}\nNIP. {{ p.nip }}", "{{ p.jabatan }}",
                 "{{ p.kedudukan }}"],
                align=["center", None, None, None], size=11)
-    tanda_tangan(doc, before=18)
+    tanda_tangan(doc, before=18, anchor=False)
 
 
 def surat_panggilan(doc: DocumentObject) -> None:
@@ -526,6 +604,14 @@ def undangan_pembukaan(doc: DocumentObject) -> None:
                  "kehadirannya diucapkan terima kasih.")
     tanda_tangan(doc)
     tembusan(doc)
+    tag(doc, "{%p if undangan %}")
+    page_break(doc)
+    lampiran_kepala(doc, "Lampiran Undangan {{ ttd.sebutan }}")
+    judul(doc, "DAFTAR UNDANGAN")
+    judul(doc, "PEMBUKAAN {{ kegiatan.nama|upper }}", after=8)
+    loop_table(doc, [1.2, 15.3], ["No.", "Pejabat yang Diundang"], "for u in undangan",
+               ["{{ loop.index }}", "{{ u }}"], align=["center", None], size=11)
+    tag(doc, "{%p endif %}")
 
 
 def surat_tugas(doc: DocumentObject) -> None:
@@ -543,6 +629,7 @@ def surat_tugas(doc: DocumentObject) -> None:
     fill_row(t, 4, ["", "", "", "Jabatan", ": {{ p.jabatan }}"])
     # the endfor row goes after the four rows of one person
     end = t.add_row()
+    no_split(end._tr)
     cell_text(end.cells[0], "{%tr endfor %}")
     para(doc, "", size=6)
     numbered_rows(doc, "Untuk", "for u in untuk", "{{ u }}")
@@ -557,22 +644,22 @@ def surat_tugas(doc: DocumentObject) -> None:
 
 def sertifikat(doc: DocumentObject) -> None:
     kop(doc, compact=True)
-    para(doc, "", size=14)
-    judul(doc, "SERTIFIKAT", size=36, before=6)
-    judul(doc, "SURAT TANDA TAMAT PELATIHAN (STTP)", size=14, before=2)
-    judul(doc, "Nomor: {{ nomor }}", size=12, before=4, after=14)
-    para(doc, "diberikan kepada:", align="center", after=8)
+    judul(doc, "SERTIFIKAT", size=30, before=4)
+    judul(doc, "SURAT TANDA TAMAT PELATIHAN (STTP)", size=14)
+    judul(doc, "Nomor: {{ nomor }}", size=12, before=2, after=8)
+    para(doc, "diberikan kepada:", align="center", after=4)
     judul(doc, "{{ peserta.nama }}", size=22)
     para(doc, "NIP. {{ peserta.nip }}", align="center", before=2)
-    para(doc, "{{ peserta.jabatan }} pada {{ peserta.unit }}", align="center", after=14)
-    para(doc, "telah mengikuti", align="center", after=4)
-    judul(doc, "{{ kegiatan.nama }}", size=16, after=6)
+    para(doc, "{{ peserta.jabatan }} pada {{ peserta.unit }}", align="center", after=8)
+    para(doc, "telah mengikuti", align="center", after=2)
+    judul(doc, "{{ kegiatan.nama }}", size=16, after=4)
     p = para(doc, "yang diselenggarakan oleh {{ kop.nama_lengkap }} pada tanggal "
                   "{{ kegiatan.tanggal }} di {{ kegiatan.tempat }} dengan jumlah "
                   "{{ kegiatan.jp }} jam pelajaran (JP) dengan predikat {{ predikat }}.",
              align="center", indent=Cm(2.0))
     p.paragraph_format.right_indent = Cm(2.0)
-    para(doc, "{{ kop.kota }}, {{ tanggal }}", align="center", indent=Cm(13.0), before=16)
+    para(doc, "{{ kop.kota }}, {{ tanggal }}", align="center", indent=Cm(13.0), before=8,
+         keep_next=True)
     tanda_tangan(doc, before=0, indent=Cm(13.0))
 
 
@@ -599,9 +686,8 @@ def laporan_kegiatan(doc: DocumentObject) -> None:
                        ("Tempat", "{{ kegiatan.tempat }}"),
                        ("Jumlah JP", "{{ kegiatan.jp }} JP")], indent_cm=0.5)
     bagian("D", "Peserta")
-    para(doc, "Peserta yang dipanggil {{ rekap.dipanggil }} orang, hadir {{ rekap.hadir }} "
-              "orang, dinyatakan lulus {{ rekap.lulus }} orang.", align="justify",
-         indent=Cm(0.5))
+    para(doc, "Peserta yang dipanggil {{ rekap.dipanggil }}, hadir {{ rekap.hadir }}, "
+              "dinyatakan lulus {{ rekap.lulus }}.", align="justify", indent=Cm(0.5))
     bagian("E", "Narasumber")
     tag(doc, "{%p for n in narasumber %}")
     para(doc, "{{ loop.index }}. {{ n.nama }} ({{ n.jabatan }}): {{ n.materi }}",
@@ -623,9 +709,11 @@ def laporan_kegiatan(doc: DocumentObject) -> None:
 
 def tanda_terima(doc: DocumentObject) -> None:
     kop(doc)
-    judul(doc, "TANDA TERIMA", underline=True, size=13)
+    judul(doc, "TANDA TERIMA", underline=True, size=13, after=12)
+    tag(doc, "{%p if nomor %}")
     judul(doc, "Nomor: {{ nomor }}", after=12)
-    isi(doc, "Telah terima dari {{ penyerah.nama }} ({{ penyerah.jabatan }}) berupa:",
+    tag(doc, "{%p endif %}")
+    isi(doc, "Telah diterima dari {{ penyerah.nama }} ({{ penyerah.jabatan }}) berupa:",
         after=6)
     loop_table(doc, [1.2, 7.8, 2.0, 2.5, 3.0], ["No.", "Uraian", "Jumlah", "Satuan",
                                                "Keterangan"],
@@ -664,8 +752,6 @@ def daftar_hadir(doc: DocumentObject) -> None:
                ["{{ loop.index }}", "{{ p.nama }}\nNIP. {{ p.nip }}",
                 "{{ p.jabatan }}\n{{ p.unit }}", "{{ loop.index }}. ..............."],
                align=["center", None, None, None], size=11, row_height_cm=1.4)
-    tempat_tanggal(doc, before=12)
-    tanda_tangan(doc)
 
 
 BUILDERS: dict[str, Callable[[DocumentObject], None]] = {
