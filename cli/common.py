@@ -22,5 +22,5 @@ def print_json(data: Any) -> None:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]Galat:[/] {message}")
+    err_console.print(f"[bold red]Galat:[/] {message}", soft_wrap=True)
     return typer.Exit(code)

@@ -128,8 +128,15 @@ def _letters(engine: Any, jumlah: int, pdf: bool) -> None:
     from connectors import pdf as pdf_connector
     from diklat import register
     from diklat.db import session_scope
-    from diklat.kegiatan import daftar_calon, ensure_kegiatan, peserta_frame, tetapkan_peserta
-    from diklat.persiapan import ensure_pejabat
+    from diklat.kegiatan import (
+        calon_menurut_kriteria,
+        peserta_frame,
+        simpan_kegiatan,
+        tetapkan_hasil,
+        tetapkan_peserta,
+    )
+    from diklat.models import Peserta
+    from diklat.pejabat import ensure_pejabat
     from diklat.rules.kalender import kalender
     from diklat.settings import get_settings
     from flows.naskah_kegiatan import naskah_kegiatan
@@ -142,16 +149,24 @@ def _letters(engine: Any, jumlah: int, pdf: bool) -> None:
     with session_scope(engine) as s:
         for p in PEJABAT_DEMO:
             ensure_pejabat(s, **p)
-        k = ensure_kegiatan(
-            s, kode, sop_code="peningkatan-kapasitas",
-            nama="Pelatihan Penyusunan Analisis Jabatan dan Analisis Beban Kerja",
-            jenis_diklat_id="3", penyelenggara=settings.instansi.singkatan,
-            tempat=f"Aula {settings.instansi.singkatan}, {settings.instansi.kota}",
-            tanggal_mulai=mulai, tanggal_selesai=selesai, jumlah_jp=24, kuota=jumlah)
+        k = simpan_kegiatan(s, {
+            "kode": kode, "sop": "peningkatan-kapasitas",
+            "nama": "Pelatihan Penyusunan Analisis Jabatan dan Analisis Beban Kerja",
+            "jenis_diklat_id": "3", "mulai": mulai, "selesai": selesai,
+            "tempat": f"Aula {settings.instansi.singkatan}, {settings.instansi.kota}",
+            "jp": 24, "kuota": jumlah,
+            "lembaga_narasumber": "Badan Pengembangan Sumber Daya Manusia Provinsi "
+                                  "Kalimantan Timur",
+            "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
+            "kriteria": {"golongan": ["III"]}})
         kegiatan_id = k.id
         if not k.peserta:
-            calon = daftar_calon(engine, jumlah, golongan_awalan=["III"], per_unit=2)
-            tetapkan_peserta(s, k, [int(x) for x in calon["id"]])
+            calon = calon_menurut_kriteria(engine, k, per_unit=2)
+            tetapkan_peserta(s, k, [int(x) for x in calon["id"]], status="terdaftar")
+        # The demo's training has taken place: everyone attended and was assessed.
+        nilai = {p.id: 70.0 + (p.id * 7) % 30 for p in s.query(Peserta).filter_by(
+            kegiatan_id=kegiatan_id)}
+        tetapkan_hasil(s, k, nilai)
     out = Path(settings.output_dir or "var/output") / kode
     out.mkdir(parents=True, exist_ok=True)
     df = peserta_frame(engine, kegiatan_id)
@@ -170,21 +185,20 @@ def _letters(engine: Any, jumlah: int, pdf: bool) -> None:
         entries = [register.entry_dict(e) for e in register.entries(s, today.year)]
         xlsx = out / f"agenda-surat-keluar-{today.year}.xlsx"
         register.export_excel(s, xlsx, today.year)
-    table = Table("Naskah", "Jumlah", title=f"Naskah kegiatan {kode} ({secs:.1f} s)")
-    for j, n in hasil["draf"].items():
-        table.add_row(f"draf {j} (baru)", str(n))
-    table.add_row("ditandatangani (demo, menggantikan alur paraf)",
-                  str(hasil["ditandatangani_demo"]))
-    table.add_row("diberi nomor di agenda", str(hasil["diberi_nomor"]))
-    table.add_row("final DOCX dibuat", str(hasil["final"]))
-    table.add_row("PDF", str(hasil["pdf"]))
+    table = Table("Naskah", "Versi", "Jumlah", "Status", "Nomor baru", "PDF",
+                  title=f"Naskah kegiatan {kode} ({secs:.1f} s; disetujui oleh pengganti demo "
+                        f"menurut rantai katalog SOP)")
+    for h in hasil["bundel"]:
+        table.add_row(h["jenis"], str(h["versi"]), str(h["jumlah"]), h["status"],
+                      str(h["diberi_nomor"]), str(h["pdf"]))
     common.console.print(table)
     if entries:
         first, last = entries[0], entries[-1]
         common.console.print(f"Agenda surat keluar {today.year}: {len(entries)} nomor, "
                              f"{first['nomor']} ... {last['nomor']}\n  -> {xlsx}")
-    common.console.print(f"Berkas: {out}  |  Riwayat run Prefect: var/prefect (UI: "
-                         f"`diklat server start`, lalu http://127.0.0.1:4200)")
+    common.console.print(f"Berkas: {out}  |  Posisi kegiatan: `diklat kegiatan show {kode}`  |  "
+                         f"Riwayat run Prefect: var/prefect (UI: `diklat server start`, lalu "
+                         f"http://127.0.0.1:4200)")
     common.console.print(f"[green]Selesai[/] {dt.datetime.now():%H:%M:%S}")
 
 

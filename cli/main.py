@@ -95,10 +95,20 @@ def nip_check(nip: str, as_json: bool = typer.Option(False, "--json")) -> None:
 
 def _register_areas() -> None:
     # Each area owns one module with a ``register(app)`` function.
-    from cli import demo, importer, prefect_server, register_cmd, simulator_cmd, sop, sync
+    from cli import (
+        demo,
+        importer,
+        kegiatan,
+        prefect_server,
+        register_cmd,
+        simulator_cmd,
+        sop,
+        sync,
+    )
 
     for module in (sop, sync, simulator_cmd, importer, register_cmd, prefect_server, demo):
         module.register(app)
+    kegiatan.add_commands(app)
 
 
 _register_areas()

@@ -143,8 +143,8 @@ def naskah_templates(
     force: bool = typer.Option(False, "--force", help="timpa templat yang ada"),
 ) -> None:
     """Buat templat Word bawaan (tidak menimpa templat yang sudah diubah kecuali --force)."""
-    from tools.build_templates import build_all
     from diklat.settings import get_settings
+    from tools.build_templates import build_all
 
     written = build_all(out or get_settings().templates_dir, force=force)
     for p in written:

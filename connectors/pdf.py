@@ -83,6 +83,34 @@ def available() -> bool:
     return find_soffice() is not None
 
 
+#: Fonts with the same metrics as the Office fonts (Debian fonts-liberation2,
+#: fonts-crosextra-carlito/caladea): a document set in the original keeps its line breaks.
+METRIC_COMPATIBLE = {
+    "arial": "liberation sans", "helvetica": "liberation sans",
+    "times new roman": "liberation serif", "courier new": "liberation mono",
+    "calibri": "carlito", "cambria": "caladea",
+}
+
+
+def font_substitute(family: str) -> str | None:
+    """The font LibreOffice will use instead of ``family`` when ``family`` is not installed
+    (fontconfig's best match), ``None`` when it is installed, when the substitute has the same
+    metrics (Arial -> Liberation Sans) or when fontconfig is absent."""
+    fc = shutil.which("fc-match")
+    if fc is None:
+        return None
+    try:
+        out = subprocess.run([fc, "-f", "%{family}", family], capture_output=True, text=True,
+                             timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    names = [n.strip() for n in out.split(",") if n.strip()]
+    wanted = family.strip().lower()
+    if not names or any(n.lower() in (wanted, METRIC_COMPATIBLE.get(wanted)) for n in names):
+        return None
+    return names[0]
+
+
 @dataclass
 class BatchStats:
     documents: int = 0

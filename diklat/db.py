@@ -80,9 +80,21 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     url = url or get_settings().database_url
     engine = get_engine(url)
     cfg = alembic_config(url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # SQLite rebuilds a table to alter it (batch mode): with foreign keys enforced the
+            # DROP of a referenced table fails. The pragma only acts outside a transaction.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 def current_revision(url: str | None = None) -> str | None:

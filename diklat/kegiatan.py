@@ -63,7 +63,7 @@ class Kriteria(BaseModel):
                                 description="golongan atau awalannya, mis. III atau III/a")
     jabatan: list[str] = Field(default_factory=list, title="Jabatan",
                                description="kata dalam nama jabatan, mis. Analis")
-    kurang_20_jp: bool = Field(False, title="Kurang dari 20 JP tahun ini",
+    kurang_20_jp: bool = Field(default=False, title="Kurang dari 20 JP tahun ini",
                                description="hanya pegawai yang belum mencapai 20 JP tahun ini")
 
 

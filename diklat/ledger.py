@@ -217,9 +217,19 @@ def _maybe_finished(session: Session, kegiatan: Kegiatan) -> None:
 def laporan_langkah(session: Session, kegiatan: Kegiatan,
                     now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Every step of the training's path with its state (``belum`` when not started):
-    ``no, kegiatan, putaran, status, mulai, selesai, tenggat, terlambat``."""
+    ``no, kegiatan, putaran, status, mulai, selesai, tenggat, terlambat`` (instants in the
+    agency's time zone)."""
+    from zoneinfo import ZoneInfo
+
+    from diklat.settings import get_settings
+
+    tz = ZoneInfo(get_settings().timezone)
     state = keadaan(session, kegiatan.id)
     now = now or utcnow()
+
+    def local(d: dt.datetime | None) -> str | None:
+        return d.astimezone(tz).isoformat(timespec="seconds") if d else None
+
     out = []
     for step in get_sop(kegiatan.sop).steps_for(kegiatan.kondisi):
         lg = state.get(step.no)
@@ -228,9 +238,9 @@ def laporan_langkah(session: Session, kegiatan: Kegiatan,
             "kegiatan": step.kegiatan,
             "putaran": lg.putaran if lg else None,
             "status": lg.status if lg else BELUM,
-            "mulai": lg.mulai.isoformat() if lg else None,
-            "selesai": lg.selesai.isoformat() if lg and lg.selesai else None,
-            "tenggat": lg.tenggat.isoformat() if lg and lg.tenggat else None,
+            "mulai": local(lg.mulai) if lg else None,
+            "selesai": local(lg.selesai) if lg else None,
+            "tenggat": local(lg.tenggat) if lg else None,
             "terlambat": lg.terlambat(now) if lg else False,
             "waktu": step.waktu,
         })

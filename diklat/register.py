@@ -4,8 +4,14 @@ Rules (SOP Surat Keluar, DOMAIN.md "Letters"):
 
 * a number is given when a **signed** letter is registered, never when it is drafted:
   :func:`register_naskah` accepts a ``Naskah`` in status ``ditandatangani`` and moves it to
-  ``terdaftar`` (setting ``nomor`` and ``tanggal``). This is the function the approval flow
-  calls right after the signature;
+  ``terdaftar`` (setting ``nomor`` and ``tanggal``); :func:`register_bundel` numbers every
+  member of a bundle (the 60 summonses of a training) in one transaction with one counter
+  update, so a bundle's numbers are consecutive and registering it costs one round trip of
+  locks, not sixty;
+* each document type has its series (``settings.unit_nomor``): the agency's letters, the
+  register of keputusan for decrees (on by default), certificates (STTP);
+* the date runs forward: a letter date before the last active number of its series, or in a
+  year whose register is closed, is refused;
 * the sequence runs per unit per year (``register_counter`` row per ``(unit, tahun)``),
   starts at 1 each year and has no gaps: the counter is incremented in the same transaction
   that writes the entry, so a rolled-back registration gives its number back before anyone
@@ -37,17 +43,18 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from diklat.models import Naskah, RegisterEntry
 from diklat.models.base import utcnow
+from diklat.naskah import status
 from diklat.settings import Settings, get_settings
 
 #: Document states from which a letter may be registered (it has been signed).
-REGISTRABLE = ("ditandatangani",)
+REGISTRABLE = (status.DITANDATANGANI,)
 #: States of a document that already went through the register.
-REGISTERED = ("terdaftar", "dikirim", "diarsipkan")
+REGISTERED = (status.TERDAFTAR, status.DIKIRIM, status.DIARSIPKAN)
 ROMAWI = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
 
 
@@ -72,18 +79,49 @@ def format_nomor(klasifikasi: str, urut: int, unit: str, tanggal: dt.date,
         raise RegisterError(f"format nomor tidak valid ({s.naskah.nomor_format!r}): {e}") from e
 
 
-def _next_urut(session: Session, unit: str, tahun: int) -> int:
-    """Advance the counter of (unit, tahun) and return the new value (row stays locked
-    until the transaction ends)."""
+def _next_urut(session: Session, unit: str, tahun: int, n: int = 1) -> int:
+    """Advance the counter of (unit, tahun) by ``n`` and return the new last value (the row
+    stays locked until the transaction ends); the numbers given are ``last-n+1 .. last``."""
     row = session.execute(
         text(
-            "INSERT INTO register_counter (unit, tahun, last_urut) VALUES (:unit, :tahun, 1) "
-            "ON CONFLICT (unit, tahun) DO UPDATE SET last_urut = register_counter.last_urut + 1 "
+            "INSERT INTO register_counter (unit, tahun, last_urut) VALUES (:unit, :tahun, :n) "
+            "ON CONFLICT (unit, tahun) DO UPDATE SET last_urut = register_counter.last_urut + :n "
             "RETURNING last_urut"
         ),
-        {"unit": unit, "tahun": tahun},
+        {"unit": unit, "tahun": tahun, "n": n},
     ).one()
     return int(row[0])
+
+
+def parse_tanggal(value: str | dt.date | None) -> dt.date | None:
+    """A letter date from ``YYYY-MM-DD`` (or ``DD-MM-YYYY``); :class:`RegisterError` with one
+    line when it cannot be read."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    text_ = value.strip()
+    for fmt in ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text_, fmt).date()
+        except ValueError:
+            continue
+    raise RegisterError(f"tanggal {value!r} tidak dapat dibaca; tulis YYYY-MM-DD, "
+                        f"mis. {today().isoformat()}")
+
+
+def _check_tanggal(session: Session, unit: str, tgl: dt.date, s: Settings) -> None:
+    """A letter date may not lie in a closed year, nor before the last active number of its
+    series (the register runs forward in time)."""
+    this_year = today(s).year
+    if tgl.year < this_year:
+        raise RegisterError(f"tanggal surat {tgl.isoformat()} berada di tahun {tgl.year} yang "
+                            f"registernya sudah ditutup (tahun berjalan {this_year})")
+    last = session.execute(
+        select(func.max(RegisterEntry.tanggal)).where(
+            RegisterEntry.unit == unit, RegisterEntry.tahun == tgl.year,
+            RegisterEntry.status == "aktif")).scalar_one_or_none()
+    if last is not None and tgl < last:
+        raise RegisterError(f"tanggal surat {tgl.isoformat()} lebih awal dari nomor aktif "
+                            f"terakhir seri {unit}/{tgl.year} ({last.isoformat()})")
 
 
 def _lock_naskah(session: Session, naskah_id: int) -> Naskah | None:
@@ -105,7 +143,7 @@ def _lock_naskah(session: Session, naskah_id: int) -> Naskah | None:
 def register_naskah(
     session: Session,
     naskah_id: int,
-    tanggal: dt.date | None = None,
+    tanggal: dt.date | str | None = None,
     *,
     unit: str | None = None,
     settings: Settings | None = None,
@@ -113,7 +151,8 @@ def register_naskah(
     """Give a signed document its number (or return the number it already has).
 
     ``tanggal`` is the letter date (default: today in the agency's time zone); its year
-    picks the sequence. ``unit`` defaults to ``settings.instansi.kode_unit``."""
+    picks the sequence. ``unit`` defaults to the document type's series
+    (``settings.unit_nomor``)."""
     s = settings or get_settings()
     naskah = _lock_naskah(session, naskah_id)
     if naskah is None:
@@ -131,10 +170,11 @@ def register_naskah(
         raise RegisterError(
             f"naskah {naskah_id} berstatus {naskah.status!r}: hanya naskah yang sudah "
             f"ditandatangani yang diberi nomor")
-    tgl = tanggal or today(s)
-    kode_unit = unit or s.instansi.kode_unit
+    tgl = parse_tanggal(tanggal) or today(s)
+    kode_unit = unit or s.unit_nomor(naskah.jenis)
     klasifikasi = naskah.klasifikasi or s.klasifikasi_for(naskah.jenis)
     urut = _next_urut(session, kode_unit, tgl.year)
+    _check_tanggal(session, kode_unit, tgl, s)
     nomor = format_nomor(klasifikasi, urut, kode_unit, tgl, s)
     entry = RegisterEntry(
         unit=kode_unit, tahun=tgl.year, urut=urut, klasifikasi=klasifikasi, nomor=nomor,
@@ -145,9 +185,74 @@ def register_naskah(
     naskah.nomor = nomor
     naskah.tanggal = tgl
     naskah.klasifikasi = klasifikasi
-    naskah.status = "terdaftar"
+    status.pindah(naskah, status.TERDAFTAR)
     session.flush()
     return entry
+
+
+def register_bundel(
+    session: Session,
+    naskah_ids: Sequence[int],
+    tanggal: dt.date | str | None = None,
+    *,
+    unit: str | None = None,
+    settings: Settings | None = None,
+) -> list[RegisterEntry]:
+    """Number every member of a bundle in ONE transaction: one counter update for all of
+    them (consecutive numbers in the order given), one lock, one date check. Members that
+    already have a number keep it (a resumed run numbers only the rest). All members must be
+    of one document type and signed."""
+    s = settings or get_settings()
+    if not naskah_ids:
+        return []
+    ids = list(dict.fromkeys(naskah_ids))
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        session.execute(text("UPDATE naskah SET status = status WHERE id = :id"), {"id": ids[0]})
+        rows = {n.id: n for n in session.execute(
+            select(Naskah).where(Naskah.id.in_(ids))
+            .execution_options(populate_existing=True)).scalars()}
+    else:
+        rows = {n.id: n for n in session.execute(
+            select(Naskah).where(Naskah.id.in_(ids)).order_by(Naskah.id).with_for_update()
+            .execution_options(populate_existing=True)).scalars()}
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        raise RegisterError(f"naskah {missing[0]} tidak ada")
+    jenis = {n.jenis for n in rows.values()}
+    if len(jenis) != 1:
+        raise RegisterError("satu bundel harus satu jenis naskah")
+    existing = {e.naskah_id: e for e in session.execute(
+        select(RegisterEntry).where(RegisterEntry.naskah_id.in_(ids))).scalars()}
+    voided = [e for e in existing.values() if e.status == "batal"]
+    if voided:
+        raise RegisterError(f"nomor {voided[0].nomor} sudah dibatalkan; buat versi baru untuk "
+                            "nomor baru")
+    todo = [rows[i] for i in ids if i not in existing]
+    for n in todo:
+        if n.status not in REGISTRABLE:
+            raise RegisterError(f"naskah {n.id} berstatus {n.status!r}: hanya naskah yang sudah "
+                                "ditandatangani yang diberi nomor")
+    out = dict(existing)
+    if todo:
+        j = next(iter(jenis))
+        tgl = parse_tanggal(tanggal) or today(s)
+        kode_unit = unit or s.unit_nomor(j)
+        last = _next_urut(session, kode_unit, tgl.year, len(todo))
+        _check_tanggal(session, kode_unit, tgl, s)
+        for k, n in enumerate(todo):
+            urut = last - len(todo) + 1 + k
+            klasifikasi = n.klasifikasi or s.klasifikasi_for(n.jenis)
+            nomor = format_nomor(klasifikasi, urut, kode_unit, tgl, s)
+            e = RegisterEntry(unit=kode_unit, tahun=tgl.year, urut=urut, klasifikasi=klasifikasi,
+                              nomor=nomor, naskah_id=n.id, tanggal=tgl, hal=n.hal,
+                              tujuan=n.tujuan, status="aktif")
+            session.add(e)
+            n.nomor, n.tanggal, n.klasifikasi = nomor, tgl, klasifikasi
+            status.pindah(n, status.TERDAFTAR)
+            out[n.id] = e
+        session.flush()
+    return [out[i] for i in ids]
 
 
 def find_entry(session: Session, entry: int | str) -> RegisterEntry | None:
@@ -175,7 +280,7 @@ def void(session: Session, entry: int | str, alasan: str) -> RegisterEntry:
     if e.naskah_id is not None:
         naskah = session.get(Naskah, e.naskah_id)
         if naskah is not None:
-            naskah.status = "dibatalkan"
+            status.pindah(naskah, status.DIBATALKAN)
     session.flush()
     return e
 

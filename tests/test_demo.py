@@ -32,15 +32,19 @@ def test_demo_runs_end_to_end_and_again_without_duplicates(tmp_path: Path) -> No
     year = str(today().year)
     register = _run(["register", "list", "--year", year, "--json"], tmp_path)
     entries = json.loads(register.stdout)
-    # 6 summonses + 6 certificates + one notice per unit; attendance sheet unnumbered
-    assert len(entries) >= 13
+    # request for speakers, SK, invitation, report + a notice per unit + 6 summonses + 6
+    # certificates; attendance sheets and receipts carry no number
+    assert len(entries) >= 4 + 1 + 6 + 6
     assert len({e["nomor"] for e in entries}) == len(entries)
     out = next((tmp_path / "var" / "output").iterdir())
     assert (out / "daftar-peserta.xlsx").exists()
-    finals = list((out / "final").rglob("*.docx"))
-    assert len(finals) == len(entries) + 1
+    finals = list(out.glob("*/v1/final/*.docx"))
+    shown = json.loads(_run(["kegiatan", "show", out.name, "--json"], tmp_path).stdout)
+    assert len(finals) == len(shown["naskah"]) == len(entries) + 6 + 3  # + receipts, days
+    assert {n["nomor"] for n in shown["naskah"] if n["nomor"]} == {e["nomor"] for e in entries}
+    assert shown["status"] == "berjalan" and shown["peserta"] == {"lulus": 6}
     if pdf_connector.available():
-        assert len(list((out / "pdf").glob("*.pdf"))) == len(finals)
+        assert len(list(out.glob("*/v1/pdf/*.pdf"))) == len(finals)
 
     second = _run(["demo", "--pegawai", "300", "--peserta", "6"], tmp_path)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]

@@ -14,3 +14,32 @@ def test_migrations_match_models(engine: Engine) -> None:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
+
+
+def test_upgrade_keeps_ground_floor_data(db_url: str) -> None:
+    """A database of the ground floor (revision 0001) with a training, an acting head and a
+    rendered letter upgrades without losing them."""
+    from sqlalchemy import text
+
+    from diklat.db import get_engine, migrate
+
+    migrate(db_url, "0001")
+    eng = get_engine(db_url)
+    with eng.begin() as c:
+        c.execute(text("INSERT INTO kegiatan (kode, sop_code, nama, status) VALUES "
+                       "('K1', 'peningkatan-kapasitas', 'Lama', 'direncanakan')"))
+        c.execute(text("INSERT INTO pejabat (nip, nama, peran, jabatan, plt, aktif) VALUES "
+                       "('197209131998031001', 'A', 'kepala', 'Kepala', true, true)"))
+        c.execute(text("INSERT INTO naskah (kegiatan_id, jenis, kunci, versi, status, sifat, "
+                       "file_docx, file_pdf, sha256, data_json) SELECT id, 'surat_tugas', '', 1, "
+                       "'terdaftar', 'Biasa', 'out/K1/final/x.docx', 'out/K1/pdf/x.pdf', "
+                       "'ab', '{}' FROM kegiatan"))
+    migrate(db_url)
+    with eng.connect() as c:
+        assert c.execute(text("SELECT sop, kondisi_json FROM kegiatan")).one() == (
+            "peningkatan-kapasitas", "[]")
+        assert c.execute(text("SELECT kedudukan FROM pejabat")).scalar_one() == "plt"
+        assert c.execute(text("SELECT konteks_json FROM naskah")).scalar_one() == "{}"
+        files = c.execute(text("SELECT peran, path FROM naskah_berkas ORDER BY peran")).all()
+    assert [tuple(f) for f in files] == [("final_docx", "out/K1/final/x.docx"),
+                                         ("final_pdf", "out/K1/pdf/x.pdf")]

@@ -16,11 +16,13 @@ from diklat.models import (
     Arsip,
     AuditPersetujuan,
     Base,
+    Bundel,
     Distribusi,
     Karantina,
     Kegiatan,
     KodeVerifikasi,
     Naskah,
+    NaskahBerkas,
     Pegawai,
     Pejabat,
     Persetujuan,
@@ -59,7 +61,7 @@ def test_full_training_round_trip(engine: Engine) -> None:
     with Session(engine) as s, s.begin():
         unit = UnitKerja(kode="U1", nama="Dinas Pendidikan", email="disdik@example.go.id")
         peg = _pegawai(unit)
-        keg = Kegiatan(kode="PK-2026-01", sop_code="peningkatan-kapasitas",
+        keg = Kegiatan(kode="PK-2026-01", sop="peningkatan-kapasitas",
                        nama="Pelatihan Penulisan Naskah Dinas", tanggal_mulai=dt.date(2026, 11, 23),
                        tanggal_selesai=dt.date(2026, 11, 25), jumlah_jp=24)
         s.add_all([unit, peg, keg])
@@ -67,17 +69,24 @@ def test_full_training_round_trip(engine: Engine) -> None:
         s.add(RiwayatDiklat(pegawai=peg, kunci="siasn-1", nama_kursus="Bimtek SIASN", jumlah_jp=8,
                             tahun=2026))
         s.add(Peserta(kegiatan=keg, pegawai_id=peg.id, status="terdaftar"))
-        nas = Naskah(kegiatan_id=keg.id, jenis="surat_panggilan", kunci=peg.nip, versi=1,
-                     status="ditandatangani", sha256="a" * 64, klasifikasi="800.2.4.2")
+        bun = Bundel(kegiatan_id=keg.id, jenis="surat_panggilan", versi=1,
+                     status="ditandatangani", manifest_sha256="c" * 64, jumlah=1)
+        s.add(bun)
+        s.flush()
+        nas = Naskah(kegiatan_id=keg.id, bundel_id=bun.id, jenis="surat_panggilan",
+                     kunci=peg.nip, versi=1, status="ditandatangani", sha256="a" * 64,
+                     klasifikasi="800.2.4.2", konteks_json="{}")
         s.add(nas)
         s.flush()
+        s.add(NaskahBerkas(naskah_id=nas.id, peran="draf_docx", path="x.docx", sha256="a" * 64,
+                           ukuran=10))
         pej = Pejabat(nip="197805022005021003", nama="ARIANTO, S.Sos., M.Si", peran="kepala",
                       jabatan="Kepala BKPSDM")
         s.add(pej)
         s.flush()
-        s.add(Persetujuan(naskah_id=nas.id, urutan=1, jenis="tanda_tangan", peran="kepala",
+        s.add(Persetujuan(bundel_id=bun.id, urutan=1, kind="tanda_tangan", peran="kepala",
                           pejabat_id=pej.id, nip=pej.nip, nama=pej.nama, keputusan="setuju",
-                          naskah_sha256=nas.sha256 or ""))
+                          naskah_sha256=bun.manifest_sha256 or ""))
         s.add(AuditPersetujuan(naskah_id=nas.id, nip=pej.nip, peran="kepala", hasil="diterima"))
         s.add(KodeVerifikasi(pejabat_id=pej.id, naskah_id=nas.id, kode_hash="h" * 64,
                              expires_at=dt.datetime(2026, 11, 23, 9, tzinfo=UTC)))
@@ -88,8 +97,8 @@ def test_full_training_round_trip(engine: Engine) -> None:
         s.add(Distribusi(naskah_id=nas.id, penerima="disdik@example.go.id", peran_penerima="opd"))
         s.add(Arsip(naskah_id=nas.id, kegiatan_id=keg.id, sha256="b" * 64, path="ab/cd",
                     nama_file="surat.pdf", ukuran=1234, klasifikasi="800.2.4.2", retensi_tahun=5))
-        s.add(SopStepLog(kegiatan_id=keg.id, sop_code="peningkatan-kapasitas", step_no=20,
-                         actor="kepala", waktu_min_s=600, waktu_max_s=600, outcome="selesai",
+        s.add(SopStepLog(kegiatan_id=keg.id, step_no=20, putaran=1, status="selesai",
+                         actor="kepala", waktu_min_s=600, waktu_max_s=600,
                          finished_at=dt.datetime(2026, 11, 23, 2, tzinfo=UTC)))
         run = SyncRun(sumber="simpeg", mode="full", checkpoint=json.dumps({"after": "X"}))
         s.add(run)
@@ -106,7 +115,9 @@ def test_full_training_round_trip(engine: Engine) -> None:
         keg = s.scalars(select(Kegiatan)).one()
         assert [p.status for p in keg.peserta] == ["terdaftar"]
         nas = s.scalars(select(Naskah)).one()
-        assert [p.keputusan for p in nas.persetujuan] == ["setuju"]
+        assert nas.bundel is not None and [n.id for n in nas.bundel.naskah] == [nas.id]
+        assert [b.peran for b in nas.berkas] == ["draf_docx"]
+        assert s.scalars(select(Persetujuan.keputusan)).all() == ["setuju"]
         entry = s.scalars(select(RegisterEntry)).one()
         assert entry.naskah_id == nas.id and entry.status == "aktif"
         assert s.scalar(select(func.count()).select_from(Distribusi)) == 1
@@ -134,7 +145,7 @@ def test_duplicate_nip_rejected(engine: Engine) -> None:
 
 def test_duplicate_naskah_version_rejected(engine: Engine) -> None:
     with Session(engine) as s, s.begin():
-        keg = Kegiatan(kode="K1", sop_code="pengiriman-peserta", nama="Diklat")
+        keg = Kegiatan(kode="K1", sop="pengiriman-peserta", nama="Diklat")
         s.add(keg)
         s.flush()
         s.add(Naskah(kegiatan_id=keg.id, jenis="surat_tugas", kunci="", versi=1))

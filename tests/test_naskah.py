@@ -59,11 +59,14 @@ def test_rendered_text_matches_expected(jenis: str) -> None:
     assert text == path.read_text(encoding="utf-8")
     # the parts an official document must show (so an expected file cannot be empty)
     kls = get_settings().klasifikasi_for(jenis)
-    if jenis != "daftar_hadir":  # an attendance sheet carries no number
+    if jenis not in get_settings().naskah.tanpa_nomor:  # attendance sheet, receipt: no number
         assert f"{kls}/034/BKPSDM/2026" in text
+    else:
+        assert "/034/" not in text and "Nomor" not in text
     assert "PEMERINTAH KABUPATEN KUTAI KARTANEGARA" in text
     assert re.search(r"NIP\. \d{8} \d{6} \d \d{3}", text)
-    assert "2 November 2026" in text
+    # the letter's date; an attendance sheet is dated by its day (hari, tanggal)
+    assert ("Senin, 23 November 2026" if jenis == "daftar_hadir" else "2 November 2026") in text
 
 
 LETTERS = ("surat_permohonan_narasumber", "surat_pemberitahuan", "surat_panggilan",
@@ -126,8 +129,8 @@ def test_hostile_values_render_literally() -> None:
 
 
 def test_line_breaks_in_values() -> None:
-    ctx = contoh("undangan_pembukaan")
-    assert "\n" in ctx["tujuan"]
+    ctx = contoh("undangan_pembukaan", tujuan="Bapak/Ibu Kepala Perangkat Daerah\n(daftar "
+                                             "terlampir)")
     text = docx_text(load_template("undangan_pembukaan").render(ctx))
     assert "Yth. Bapak/Ibu Kepala Perangkat Daerah\n(daftar terlampir)" in text
     data = load_template("undangan_pembukaan").render(ctx)

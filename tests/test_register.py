@@ -20,6 +20,16 @@ from diklat.settings import reset_settings_cache
 D = dt.date(2026, 11, 23)
 
 
+@pytest.fixture(autouse=True)
+def _agency_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The register's "today" (closed years, default dates) is fixed for these tests."""
+    import diklat.register
+
+    real = diklat.register.today
+    monkeypatch.setattr(diklat.register, "today", lambda settings=None: D)
+    assert real is not None
+
+
 def make_naskah(engine: Engine, n: int, *, jenis: str = "surat_panggilan",
                 status: str = "ditandatangani") -> list[int]:
     with session_scope(engine) as s:
@@ -38,12 +48,14 @@ def reg(engine: Engine, naskah_id: int, tanggal: dt.date = D) -> RegisterEntry:
 def test_number_format_and_sequence(engine: Engine) -> None:
     ids = make_naskah(engine, 3)
     sk = make_naskah(engine, 1, jenis="sk_panitia")[0]
-    nomor = [reg(engine, i).nomor for i in ids] + [reg(engine, sk).nomor]
+    tugas = make_naskah(engine, 1, jenis="surat_tugas")[0]
+    nomor = [reg(engine, i).nomor for i in ids] + [reg(engine, sk).nomor, reg(engine, tugas).nomor]
     assert nomor == [
         "800.2.4.2/001/BKPSDM/2026",
         "800.2.4.2/002/BKPSDM/2026",
         "800.2.4.2/003/BKPSDM/2026",
-        "800.2.4.2/004/BKPSDM/2026",  # one sequence per unit, whatever the classification
+        "800.2.4.2/001/KEP/BKPSDM/2026",  # decrees: the register of keputusan
+        "800.1.4.1/004/BKPSDM/2026",  # one sequence per unit, whatever the classification
     ]
     with session_scope(engine) as s:
         n = s.get(Naskah, ids[0])
@@ -245,7 +257,7 @@ def test_cli_list_export_void(sqlite_url: str, tmp_path: Path,
     ids = make_naskah(eng, 3)
     for i in ids:
         reg(eng, i)
-    reg(eng, make_naskah(eng, 1, jenis="sk_panitia")[0], dt.date(2025, 6, 1))
+    reg(eng, make_naskah(eng, 1, jenis="surat_tugas")[0], dt.date(2027, 1, 4))
     eng.dispose()
     runner = CliRunner()
 
@@ -278,3 +290,56 @@ def test_cli_list_export_void(sqlite_url: str, tmp_path: Path,
     assert values[0][:3] == ("No. Urut", "Nomor Surat", "Tanggal")
     assert [v[1] for v in values[1:]] == [x["nomor"] for x in rows]
     assert values[2][7] == "Batal" and values[2][8] == "salah ketik hal"
+
+
+def test_keputusan_in_the_letters_series_when_configured(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIKLAT_NASKAH__SERI_KEPUTUSAN", "")
+    reset_settings_cache()
+    a = make_naskah(engine, 1)[0]
+    sk = make_naskah(engine, 1, jenis="sk_panitia")[0]
+    assert [reg(engine, a).nomor, reg(engine, sk).nomor] == [
+        "800.2.4.2/001/BKPSDM/2026", "800.2.4.2/002/BKPSDM/2026"]
+
+
+def test_dates_run_forward_and_closed_years_are_refused(engine: Engine) -> None:
+    ids = make_naskah(engine, 5)
+    reg(engine, ids[0], dt.date(2026, 11, 20))
+    with pytest.raises(RegisterError, match="lebih awal dari nomor aktif terakhir"):
+        reg(engine, ids[1], dt.date(2026, 11, 19))
+    with pytest.raises(RegisterError, match="sudah ditutup"):
+        reg(engine, ids[1], dt.date(2025, 12, 30))
+    with pytest.raises(RegisterError, match="tidak dapat dibaca; tulis YYYY-MM-DD"), \
+            session_scope(engine) as s:
+        register_naskah(s, ids[1], "31/31/2026")
+    # a refusal gave nothing away: the next number is 2
+    assert reg(engine, ids[1], dt.date(2026, 11, 20)).urut == 2
+    # a voided number does not hold the date back
+    e = reg(engine, ids[2], dt.date(2026, 11, 25))
+    with session_scope(engine) as s:
+        void(s, e.nomor, "salah tanggal")
+    assert reg(engine, ids[3], dt.date(2026, 11, 21)).urut == 4
+
+
+def test_bundle_numbered_in_one_transaction(engine: Engine) -> None:
+    from diklat.register import register_bundel
+
+    single = make_naskah(engine, 1)[0]
+    reg(engine, single)
+    ids = make_naskah(engine, 5)
+    with session_scope(engine) as s:
+        first = register_bundel(s, ids[:2], D)  # a run that stopped after two members
+    with session_scope(engine) as s:
+        out = register_bundel(s, ids, D)
+    assert [e.urut for e in out] == [2, 3, 4, 5, 6]
+    assert [e.nomor for e in out[:2]] == [e.nomor for e in first]
+    with session_scope(engine) as s:
+        assert s.scalar(select(RegisterCounter.last_urut)) == 6
+        assert {n.status for n in s.execute(select(Naskah).where(Naskah.id.in_(ids)))
+                .scalars()} == {"terdaftar"}
+    draft = make_naskah(engine, 1, status="draf")[0]
+    more = make_naskah(engine, 1)[0]
+    with pytest.raises(RegisterError, match="ditandatangani"), session_scope(engine) as s:
+        register_bundel(s, [more, draft], D)
+    with session_scope(engine) as s:  # refused as a whole: nothing given
+        assert s.scalar(select(RegisterCounter.last_urut)) == 6

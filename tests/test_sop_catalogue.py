@@ -249,3 +249,31 @@ def test_unknown_code() -> None:
         get_sop("tidak-ada")
     with pytest.raises(KeyError):
         get_sop("tidak-ada")
+
+
+def test_document_plans_follow_the_catalogue() -> None:
+    from diklat.sop.catalogue import get_sop
+
+    sop000 = get_sop("peningkatan-kapasitas")
+    plans = {p.jenis: p for p in sop000.rencana_naskah()}
+    assert list(plans) == ["surat_permohonan_narasumber", "surat_pemberitahuan", "sk_panitia",
+                           "surat_panggilan", "daftar_hadir", "tanda_terima",
+                           "undangan_pembukaan", "sertifikat", "laporan_kegiatan"]
+    p = plans["surat_panggilan"]
+    # Kabid PSDA -> Sekretaris -> Kepala BKPSDM signs (the head does not initial first)
+    assert [(t.kind, t.peran, t.langkah) for t in p.tingkat] == [
+        ("paraf", "kabid_psda", 19), ("paraf", "sekretaris", 19), ("tanda_tangan", "kepala", 20)]
+    assert (p.langkah_draf, p.langkah_agenda, p.langkah_distribusi) == ([17, 18], 21, [21])
+    assert p.penandatangan == "kepala" and p.tingkat[0].return_to == 18
+    assert plans["daftar_hadir"].penandatangan is None
+    assert plans["sertifikat"].penandatangan == "kepala"
+
+    sop002 = get_sop("pengiriman-peserta")
+    tugas = sop002.rencana("surat_tugas")
+    assert [(t.kind, t.peran) for t in tugas.tingkat] == [
+        ("paraf", "analis_sdm"), ("paraf", "kabid_psda"), ("tanda_tangan", "kepala")]
+    sekda = sop002.rencana("surat_tugas", ["kewenangan_sekda"])
+    assert [(t.kind, t.peran, t.langkah) for t in sekda.tingkat] == [
+        ("paraf", "analis_sdm", 13), ("paraf", "kabid_psda", 14), ("paraf", "kepala", 15),
+        ("tanda_tangan", "sekda", 16)]
+    assert sekda.penandatangan == "sekda" and sekda.langkah_agenda == 18

@@ -30,7 +30,7 @@ from typing import Any
 from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -327,7 +327,7 @@ def kop(doc: DocumentObject, *, compact: bool = False) -> None:
         return
     t = table(doc, 1, [2.6, 13.9])
     c0, c1 = t.rows[0].cells
-    c0.vertical_alignment = 1  # centre
+    c0.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     p0 = c0.paragraphs[0]
     p0.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p0.add_run().add_picture(io.BytesIO(LAMBANG_PLACEHOLDER), width=Cm(1.9))
@@ -351,11 +351,11 @@ def kepala_surat(doc: DocumentObject) -> None:
     for label, value in (("Nomor", "{{ nomor }}"), ("Sifat", "{{ sifat }}"),
                          ("Lampiran", "{{ lampiran }}"), ("Hal", "{{ hal }}")):
         label_value(doc, label, value)
-    para(doc, "")
+    para(doc, "", size=7)
     para(doc, "Yth. {{ tujuan }}")
     para(doc, "di")
     para(doc, "{{ tujuan_tempat }}", indent=Cm(1.0))
-    para(doc, "")
+    para(doc, "", size=7)
 
 
 def isi(doc: DocumentObject, text: str | Sequence[Run], *, after: float = 6) -> Paragraph:
@@ -425,7 +425,7 @@ def lampiran_kepala(doc: DocumentObject, label: str) -> None:
     fill_row(t, 1, ["", "Nomor", ":", "{{ nomor }}"])
     fill_row(t, 2, ["", "Tanggal", ":", "{{ tanggal }}"])
     fill_row(t, 3, ["", "Hal", ":", "{{ hal }}"])
-    para(doc, "")
+    para(doc, "", size=7)
 
 
 def numbered_rows(where: Container, label: str, loop: str, item: str, *,
@@ -451,7 +451,7 @@ def numbered_rows(where: Container, label: str, loop: str, item: str, *,
 def surat_permohonan_narasumber(doc: DocumentObject) -> None:
     kop(doc)
     tempat_tanggal(doc)
-    para(doc, "")
+    para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Dalam rangka pelaksanaan {{ kegiatan.nama }} yang diselenggarakan oleh "
              "{{ kop.nama_lengkap }}, dengan hormat kami mohon kesediaan {{ tujuan }} untuk "
@@ -463,7 +463,7 @@ def surat_permohonan_narasumber(doc: DocumentObject) -> None:
     detail_table(doc, [("Hari/Tanggal", "{{ jadwal.hari_tanggal }}"),
                        ("Waktu", "{{ jadwal.waktu }}"),
                        ("Tempat", "{{ jadwal.tempat }}")])
-    para(doc, "")
+    para(doc, "", size=7)
     isi(doc, "Nama narasumber, konfirmasi kesediaan dan bahan paparan kami mohon dapat "
              "disampaikan kepada panitia paling lambat {{ batas_konfirmasi }} melalui pos-el "
              "{{ kop.email }}.")
@@ -476,14 +476,14 @@ def surat_permohonan_narasumber(doc: DocumentObject) -> None:
 def surat_pemberitahuan(doc: DocumentObject) -> None:
     kop(doc)
     tempat_tanggal(doc)
-    para(doc, "")
+    para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Dalam rangka peningkatan kapasitas dan kinerja Aparatur Sipil Negara, "
              "{{ kop.nama_lengkap }} akan menyelenggarakan {{ kegiatan.nama }} pada:")
     detail_table(doc, [("Hari/Tanggal", "{{ kegiatan.hari_tanggal }}"),
                        ("Tempat", "{{ kegiatan.tempat }}"),
                        ("Jumlah JP", "{{ kegiatan.jp }} JP")])
-    para(doc, "")
+    para(doc, "", size=7)
     tag(doc, "{%p if peserta %}")
     isi(doc, "Sehubungan dengan hal tersebut, kami beritahukan bahwa {{ jumlah_peserta }} "
              "pegawai di lingkungan {{ opd.nama }} sebagaimana tercantum dalam lampiran "
@@ -536,7 +536,7 @@ def sk_panitia(doc: DocumentObject) -> None:
     cell_text(t2.rows[0].cells[0], "{%tr for d in diktum %}")
     fill_row(t2, 1, ["{{ d.label }}", ":", "{{ d.isi }}"], align=[None, None, "justify"])
     cell_text(t2.rows[2].cells[0], "{%tr endfor %}")
-    para(doc, "")
+    para(doc, "", size=7)
     t3 = table(doc, 2, [8.5, 3.5, 0.4, 4.1])
     fill_row(t3, 0, ["", "Ditetapkan di", ":", "{{ kop.kota }}"])
     fill_row(t3, 1, ["", "pada tanggal", ":", "{{ tanggal }}"])
@@ -550,7 +550,7 @@ def sk_panitia(doc: DocumentObject) -> None:
     fill_row(t4, 1, ["", "NOMOR", ":", "{{ nomor }}"])
     fill_row(t4, 2, ["", "TANGGAL", ":", "{{ tanggal }}"])
     fill_row(t4, 3, ["", "TENTANG", ":", "{{ tentang|upper }}"])
-    para(doc, "")
+    para(doc, "", size=7)
     judul(doc, "SUSUNAN PANITIA")
     judul(doc, "{{ kegiatan.nama|upper }}", after=8)
     loop_table(doc, [1.2, 6.0, 5.0, 4.3], ["No.", "Nama / NIP", "Jabatan", "Kedudukan dalam Panitia"],
@@ -564,7 +564,7 @@ def sk_panitia(doc: DocumentObject) -> None:
 def surat_panggilan(doc: DocumentObject) -> None:
     kop(doc)
     tempat_tanggal(doc)
-    para(doc, "")
+    para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Berdasarkan {{ dasar }}, dengan ini kami memanggil Saudara:")
     detail_table(doc, [("Nama", "{{ peserta.nama }}"),
@@ -572,13 +572,13 @@ def surat_panggilan(doc: DocumentObject) -> None:
                        ("Pangkat/Gol.", "{{ peserta.pangkat }}"),
                        ("Jabatan", "{{ peserta.jabatan }}"),
                        ("Unit Kerja", "{{ peserta.unit }}")])
-    para(doc, "")
+    para(doc, "", size=7)
     para(doc, "untuk mengikuti {{ kegiatan.nama }} sebagai peserta, yang akan dilaksanakan "
               "pada:", align="justify", after=6)
     detail_table(doc, [("Hari/Tanggal", "{{ kegiatan.hari_tanggal }}"),
                        ("Waktu", "{{ kegiatan.waktu }}"),
                        ("Tempat", "{{ kegiatan.tempat }}")])
-    para(doc, "")
+    para(doc, "", size=7)
     isi(doc, "Peserta diharapkan hadir 30 (tiga puluh) menit sebelum acara dimulai, "
              "mengenakan {{ pakaian }}, dan membawa surat tugas dari pimpinan unit kerja.")
     penutup(doc, "Demikian disampaikan untuk dilaksanakan dengan penuh tanggung jawab.")
@@ -589,7 +589,7 @@ def surat_panggilan(doc: DocumentObject) -> None:
 def undangan_pembukaan(doc: DocumentObject) -> None:
     kop(doc)
     tempat_tanggal(doc)
-    para(doc, "")
+    para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Dengan hormat, dalam rangka pembukaan {{ kegiatan.nama }} yang "
              "diselenggarakan oleh {{ kop.nama_lengkap }}, kami mengharapkan kehadiran "
@@ -598,7 +598,7 @@ def undangan_pembukaan(doc: DocumentObject) -> None:
                        ("Pukul", "{{ acara.pukul }}"),
                        ("Tempat", "{{ acara.tempat }}"),
                        ("Acara", "{{ acara.acara }}")])
-    para(doc, "")
+    para(doc, "", size=7)
     penutup(doc, "Mengingat pentingnya acara tersebut, kami mengharapkan kehadiran Bapak/Ibu "
                  "tepat pada waktunya. Demikian undangan ini disampaikan, atas perhatian dan "
                  "kehadirannya diucapkan terima kasih.")
@@ -633,7 +633,7 @@ def surat_tugas(doc: DocumentObject) -> None:
     cell_text(end.cells[0], "{%tr endfor %}")
     para(doc, "", size=6)
     numbered_rows(doc, "Untuk", "for u in untuk", "{{ u }}")
-    para(doc, "")
+    para(doc, "", size=7)
     isi(doc, "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung jawab.")
     t3 = table(doc, 2, [8.5, 3.5, 0.4, 4.1])
     fill_row(t3, 0, ["", "Dikeluarkan di", ":", "{{ kop.kota }}"])
@@ -670,7 +670,7 @@ def laporan_kegiatan(doc: DocumentObject) -> None:
     judul(doc, "NOMOR {{ nomor }}", after=12)
     t0 = table(doc, 1, [3.0, 0.5, 13.0])
     fill_row(t0, 0, ["Kepada Yth.", ":", "{{ tujuan }}"])
-    para(doc, "")
+    para(doc, "", size=7)
 
     def bagian(huruf: str, judul_bagian: str) -> None:
         para(doc, f"{huruf}. {judul_bagian}", bold=True, before=6, keep_next=True)
@@ -721,7 +721,7 @@ def tanda_terima(doc: DocumentObject) -> None:
                ["{{ loop.index }}", "{{ b.uraian }}", "{{ b.jumlah }}", "{{ b.satuan }}",
                 "{{ b.keterangan }}"],
                align=["center", None, "center", "center", None])
-    para(doc, "")
+    para(doc, "", size=7)
     isi(doc, "untuk keperluan {{ keperluan }}.")
     tempat_tanggal(doc, before=6)
     t = table(doc, 8, [8.25, 8.25])
@@ -745,7 +745,7 @@ def daftar_hadir(doc: DocumentObject) -> None:
     detail_table(doc, [("Hari/Tanggal", "{{ hari_tanggal }}"),
                        ("Tempat", "{{ kegiatan.tempat }}"),
                        ("Sesi", "{{ sesi }}")], indent_cm=0.0)
-    para(doc, "")
+    para(doc, "", size=7)
     loop_table(doc, [1.2, 6.0, 5.3, 4.0], ["No.", "Nama / NIP", "Jabatan / Unit Kerja",
                                           "Tanda Tangan"],
                "for p in peserta",

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from diklat.models.base import Base, Timestamps, UTCDateTime, utcnow
 
+
 class Bundel(Timestamps, Base):
     """The documents of one type in one training, decided on together: the 60 summonses of a
     training are signed once, against the manifest hash over their members' hashes. A bundle
