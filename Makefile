@@ -29,6 +29,7 @@ typecheck: setup
 bench: setup
 	$(BIN)/python -m bench sync
 	$(BIN)/python -m bench letters
+	$(BIN)/python -m bench register
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
