@@ -46,7 +46,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal, Protocol, runtime_checkable
 
 log = logging.getLogger("diklat.connectors.mail")
@@ -398,8 +397,7 @@ class SmtpTransport:
     def __enter__(self) -> SmtpTransport:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None = None,
-                 exc: BaseException | None = None, tb: TracebackType | None = None) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
