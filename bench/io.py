@@ -94,7 +94,7 @@ def main(argv: list[str]) -> None:
         k = Kegiatan(kode="BENCH-IO", sop_code="peningkatan-kapasitas", nama="Benchmark")
         s.add(k)
         s.flush()
-        naskah = []
+        naskah: list[int] = []
         for kunci in ("smtp", "outbox"):
             n = Naskah(kegiatan_id=k.id, jenis="surat_panggilan", kunci=kunci, versi=1,
                        status="terdaftar", nomor=f"800.2.4.2/{len(naskah) + 1:03d}/BKPSDM/2026",
