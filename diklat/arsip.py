@@ -36,7 +36,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, insert, literal, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.archive import ContentStore, Verdict
@@ -146,6 +145,16 @@ def _index_nips(session: Session, arsip_id: int, nips: list[str]) -> None:
         session.execute(insert(ARSIP_NIP), [{"arsip_id": arsip_id, "nip": n} for n in new])
 
 
+def _insert_ignore(session: Session, values: dict[str, Any]) -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if session.get_bind().dialect.name == "postgresql":
+        stmt: Any = postgresql.insert(ARSIP).on_conflict_do_nothing()
+    else:
+        stmt = sqlite.insert(ARSIP).on_conflict_do_nothing()
+    return stmt.values(**values).returning(A.id)
+
+
 def arsipkan(
     session: Session,
     path: Path | str,
@@ -205,14 +214,14 @@ def arsipkan(
         naskah_id=naskah_id, kegiatan_id=kegiatan_id, sha256=stored.sha256, path=stored.key,
         nama_file=(nama_file or file.name)[:300], ukuran=stored.size, klasifikasi=klasifikasi,
         retensi_tahun=retensi, jenis=jenis, nomor=nomor, tanggal=tanggal)
-    try:
-        with session.begin_nested():  # a concurrent archiving of the same file may win
-            new_id = session.execute(insert(ARSIP).values(**values).returning(A.id)
-                                     ).scalar_one()
-    except IntegrityError:
+    # A concurrent archiving of the same file may win: ON CONFLICT DO NOTHING (no target, so
+    # both unique rules count) and read the winner. Not a SAVEPOINT: on SQLite's driver a
+    # savepoint outside an explicit BEGIN commits on release, behind the caller's back.
+    new_id = session.execute(_insert_ignore(session, values)).scalar_one_or_none()
+    if new_id is None:
         found = _existing(session, naskah_id, kegiatan_id, stored.sha256)
-        if found is None:
-            raise
+        if found is None:  # pragma: no cover - a conflict on something else
+            raise ArsipError(f"arsip {stored.sha256[:12]}… tidak dapat dicatat")
         _index_nips(session, found.id, nips)
         return _entri(found)
     _index_nips(session, new_id, nips)

@@ -178,6 +178,10 @@ class HasilKirim:
     error: str | None = None
     baru: bool = False
 
+    def __repr__(self) -> str:  # no recipient key (it may hold a NIP) or name: logs
+        return (f"HasilKirim(distribusi_id={self.distribusi_id}, naskah_id={self.naskah_id}, "
+                f"status={self.status!r}, attempts={self.attempts}, baru={self.baru})")
+
     def as_dict(self) -> dict[str, Any]:
         return {"distribusi_id": self.distribusi_id, "naskah_id": self.naskah_id,
                 "penerima": self.penerima, "nama": self.nama, "status": self.status,

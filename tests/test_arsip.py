@@ -202,3 +202,50 @@ def test_refusals(engine: Engine, tmp_path: Path) -> None:
         with pytest.raises(ArsipError, match="jenis dokumen"):
             arsipkan(s, tmp_path / "a.pdf", kegiatan_id=ids["kegiatan"], store=store)
     assert count(engine) == 0
+
+
+def test_the_caller_owns_the_transaction(engine: Engine, tmp_path: Path) -> None:
+    ids = setup_docs(engine, tmp_path)
+    store = archive_store()
+    with Session(engine) as s:
+        s.begin()
+        e = arsipkan(s, tmp_path / "a.pdf", naskah_id=ids["a"], nip_terkait=[NIP_A],
+                     store=store)
+        r = arsipkan(s, tmp_path / "b.pdf", kegiatan_id=ids["kegiatan"],
+                     jenis="laporan_kegiatan", store=store)
+        assert e.baru and r.baru
+        s.rollback()
+    assert count(engine) == 0 and count(engine, ARSIP_NIP) == 0
+    assert store.exists(e.sha256)  # the stored file stays, unreferenced and harmless
+
+
+def test_two_sessions_archiving_the_same_file_make_one_entry(pg_url: str, tmp_path: Path
+                                                             ) -> None:
+    import threading
+
+    from diklat.db import make_engine, migrate
+
+    migrate(pg_url)
+    engine = make_engine(pg_url)
+    ids = setup_docs(engine, tmp_path)
+    store = archive_store()
+    got: list[object] = []
+    with Session(engine) as s1:
+        s1.begin()
+        first = arsipkan(s1, tmp_path / "a.pdf", naskah_id=ids["a"], store=store)
+
+        def second() -> None:
+            with Session(engine) as s2, s2.begin():  # waits for s1's row, then finds it
+                got.append(arsipkan(s2, tmp_path / "a.pdf", naskah_id=ids["a"],
+                                    nip_terkait=[NIP_A], store=store))
+
+        t = threading.Thread(target=second)
+        t.start()
+        t.join(timeout=0.5)
+        assert t.is_alive()  # blocked on the unique index until s1 decides
+        s1.commit()
+        t.join(timeout=30)
+    (e,) = got
+    assert isinstance(e, type(first)) and e.id == first.id and not e.baru
+    assert count(engine) == 1 and count(engine, ARSIP_NIP) == 1
+    engine.dispose()
