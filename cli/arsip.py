@@ -208,6 +208,29 @@ def distribusi_konfirmasi(
     _operator_command(konfirmasi, distribusi_id, alasan, oleh, as_json, "dikonfirmasi")
 
 
+@distribusi_app.command("rekonsiliasi")
+def distribusi_rekonsiliasi(
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Selesaikan klaim `mengirim` yang kedaluwarsa (proses terhenti): outbox -> terkirim
+    atau tertunda, SMTP -> perlu_cek."""
+    from diklat.clients_io import mail_transport
+    from diklat.db import get_engine
+    from diklat.distribusi import rekonsiliasi
+
+    def work(s: Any) -> list[dict[str, Any]]:
+        with mail_transport() as t:
+            return [h.as_dict() for h in rekonsiliasi(get_engine(), t)]
+
+    rows = _run(work)
+    if as_json:
+        common.print_json(rows)
+        return
+    for r in rows:
+        common.console.print(f"distribusi {r['distribusi_id']}: {r['status']}")
+    common.console.print(f"{len(rows)} klaim kedaluwarsa diselesaikan")
+
+
 @distribusi_app.command("jejak")
 def distribusi_jejak(
     distribusi_id: int = typer.Argument(..., metavar="ID", help="id pengiriman"),

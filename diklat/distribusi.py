@@ -17,7 +17,9 @@ Rules (issue 16, "Distribution"):
   backoff and full jitter within ``RetryPolicy`` (attempts and seconds); every attempt is
   counted in the row, every transition written to ``distribusi_jejak``;
 * a recipient without a valid e-mail address is recorded as ``manual`` (to be delivered by
-  hand, with a receipt) and returned in the result: never an exception;
+  hand, with a receipt) and returned in the result: never an exception. ``manual`` stays
+  ``manual`` even once an address appears (the letter may have been handed over already)
+  until an operator releases it;
 * a row found in ``mengirim`` is never resent blindly. While its claim is younger than the
   lease it belongs to a run that is still sending, and is left alone. Older, it is
   **reconciled**: the outbox can tell (the ``.eml`` named after the Message-ID exists ->
@@ -321,12 +323,12 @@ def distribusikan(
         if p.kunci in seen:
             continue
         seen.add(p.kunci)
-        if hasil.terhenti:
+        if not valid_address(p.email):
+            hasil.items.append(_catat_manual(engine, dok, p))
+            continue
+        if hasil.terhenti:  # not claimed: the next run sends them
             hasil.items.append(HasilKirim(None, naskah_id, p.kunci, p.nama, "tertunda",
                                           error=hasil.terhenti))
-            continue
-        if not valid_address(p.email):
-            hasil.items.append(_catat_manual(engine, dok, p, transport.name))
             continue
         item, klaim = _klaim(engine, dok, p, transport, sender, lease)
         if klaim is None:
@@ -404,7 +406,7 @@ def _hasil(row: Any, nama: str | None = None, baru: bool = False) -> HasilKirim:
                       row.status, row.message_id, row.attempts, row.error, baru)
 
 
-def _catat_manual(engine: Engine, dok: _Dokumen, p: Penerima, saluran: str) -> HasilKirim:
+def _catat_manual(engine: Engine, dok: _Dokumen, p: Penerima) -> HasilKirim:
     reason = "alamat e-mail tidak ada" if not p.email else "alamat e-mail tidak valid"
     with engine.begin() as conn:
         new_id = _insert_ignore(conn, dict(
@@ -459,25 +461,12 @@ def _klaim(engine: Engine, dok: _Dokumen, p: Penerima, transport: Transport, sen
         if klaim_at is not None and (now - klaim_at).total_seconds() < lease:
             return _hasil(row, p.nama), None  # another run is sending it right now
         # A claim whose run died (or hangs): reconcile, never resend blindly.
-        delivered = transport.was_delivered(row.message_id) if row.message_id else False
-        guard = and_(D.id == row.id, D.status == "mengirim", D.klaim_token == row.klaim_token)
-        if delivered is True:
-            ok = conn.execute(update(DISTRIBUSI).where(guard).values(
-                status="terkirim", sent_at=now, error=None)).rowcount
-            if ok:
-                _jejak(conn, row.id, "rekonsiliasi", "mengirim", "terkirim", row.attempts,
-                       f"{transport.name}: pesan {row.message_id} sudah ada")
-            return _hasil(_row(conn, dok.naskah_id, p.kunci), p.nama, baru=bool(ok)), None
-        if delivered is None:
-            reason = ("hasil pengiriman tidak diketahui: proses terhenti setelah klaim; "
-                      "periksa log server surel lalu lepas atau konfirmasi")
-            ok = conn.execute(update(DISTRIBUSI).where(guard).values(
-                status="perlu_cek", error=reason)).rowcount
-            if ok:
-                _jejak(conn, row.id, "rekonsiliasi", "mengirim", "perlu_cek", row.attempts,
-                       reason)
-            return _hasil(_row(conn, dok.naskah_id, p.kunci), p.nama, baru=bool(ok)), None
+        outcome = _rekonsiliasi_baris(conn, row, transport, now)
+        if outcome != "belum":
+            return _hasil(_row(conn, dok.naskah_id, p.kunci), p.nama,
+                          baru=outcome is not None), None
         # Surely not delivered (no outbox file): claim it again, same Message-ID.
+        guard = and_(D.id == row.id, D.status == "mengirim", D.klaim_token == row.klaim_token)
         got = conn.execute(update(DISTRIBUSI).where(guard).values(
             attempts=D.attempts + 1, **common).returning(D.id, D.message_id, D.attempts)
         ).first()
@@ -486,6 +475,74 @@ def _klaim(engine: Engine, dok: _Dokumen, p: Penerima, transport: Transport, sen
         _jejak(conn, got.id, "klaim_ulang", "mengirim", "mengirim", got.attempts,
                f"{transport.name}: klaim lama kedaluwarsa, pesan belum ada")
         return None, _Klaim(got.id, token, got.message_id, got.attempts)
+
+
+def _rekonsiliasi_baris(conn: Connection, row: Any, transport: Transport,
+                        now: dt.datetime) -> str | None:
+    """Settle a stale ``mengirim`` row from what the transport can tell: ``terkirim`` (the
+    message is there), ``perlu_cek`` (cannot tell), or ``belum`` (surely not sent; the row is
+    left for the caller). None when another run changed the row first."""
+    if row.saluran != transport.name:  # claimed through another transport: cannot tell
+        delivered: bool | None = None
+    else:
+        delivered = transport.was_delivered(row.message_id) if row.message_id else False
+    if delivered is False:
+        return "belum"
+    guard = and_(D.id == row.id, D.status == "mengirim", D.klaim_token == row.klaim_token)
+    if delivered:
+        ok = conn.execute(update(DISTRIBUSI).where(guard).values(
+            status="terkirim", sent_at=now, error=None)).rowcount
+        if ok:
+            _jejak(conn, row.id, "rekonsiliasi", "mengirim", "terkirim", row.attempts,
+                   f"{transport.name}: pesan {row.message_id} sudah ada")
+        return "terkirim" if ok else None
+    reason = ("hasil pengiriman tidak diketahui: proses terhenti setelah klaim; "
+              "periksa log server surel lalu lepas atau konfirmasi")
+    ok = conn.execute(update(DISTRIBUSI).where(guard).values(
+        status="perlu_cek", error=reason)).rowcount
+    if ok:
+        _jejak(conn, row.id, "rekonsiliasi", "mengirim", "perlu_cek", row.attempts, reason)
+    return "perlu_cek" if ok else None
+
+
+def rekonsiliasi(engine: Engine, transport: Transport, *, lease_seconds: float | None = None,
+                 settings: Settings | None = None) -> list[HasilKirim]:
+    """Settle every stale ``mengirim`` claim (older than the lease), whoever made it: the
+    outbox's ``.eml`` present -> ``terkirim``, absent -> ``tertunda`` (the next run sends it);
+    SMTP -> ``perlu_cek``. For a run that will not come back to those recipients (or before
+    ``diklat distribusi list``); the distribution step does the same for its own recipients."""
+    s = settings or get_settings()
+    if lease_seconds is None:
+        from diklat.clients_io import mail_retry
+
+        lease_seconds = lease_bawaan(mail_retry(s), s.smtp.timeout)
+    now = utcnow()
+    cutoff = now - dt.timedelta(seconds=lease_seconds)
+    out: list[HasilKirim] = []
+    with engine.connect() as conn:
+        stale = conn.execute(select(DISTRIBUSI.c.id).where(
+            D.status == "mengirim", D.klaim_at <= cutoff).order_by(D.id)).scalars().all()
+    for rid in stale:
+        with engine.begin() as conn:
+            row = conn.execute(select(DISTRIBUSI).where(D.id == rid)).one()
+            if row.status != "mengirim" or row.klaim_at is None or row.klaim_at > cutoff:
+                continue
+            outcome = _rekonsiliasi_baris(conn, row, transport, now)
+            if outcome == "belum":
+                reason = "klaim kedaluwarsa; pesan belum terkirim, dikirim pada run berikut"
+                ok = conn.execute(update(DISTRIBUSI).where(
+                    D.id == rid, D.status == "mengirim", D.klaim_token == row.klaim_token
+                ).values(status="tertunda", error=reason)).rowcount
+                if ok:
+                    _jejak(conn, rid, "rekonsiliasi", "mengirim", "tertunda", row.attempts,
+                           reason)
+                outcome = "tertunda" if ok else None
+            if outcome is not None:
+                out.append(_hasil(conn.execute(select(DISTRIBUSI).where(D.id == rid)).one(),
+                                  baru=True))
+    if out:
+        log.info("reconciled %d stale deliveries", len(out))
+    return out
 
 
 def _selesai(engine: Engine, klaim: _Klaim, status: str, *, attempts: int,

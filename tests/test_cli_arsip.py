@@ -124,6 +124,8 @@ def test_distribusi_list_lepas_konfirmasi(app: typer.Typer, db: Engine, tmp_path
     res = distribusikan(db, ids[1], people[:1], transport=Lost(tmp_path / "x"))
     (lost,) = res.perlu_cek
 
+    code, out, _ = invoke(app, "distribusi", "rekonsiliasi", "--json")
+    assert code == 0 and json.loads(out) == []  # nothing stale
     code, out, _ = invoke(app, "distribusi", "list", "--json")
     rows = json.loads(out)
     assert code == 0 and sorted(r["status"] for r in rows) == ["manual", "perlu_cek",

@@ -440,3 +440,26 @@ def test_recipients_from_the_data() -> None:
     assert sapaan_pimpinan("Inspektorat Daerah") == "Inspektur Daerah"
     assert sapaan_pimpinan("RSUD A.M. Parikesit") == "Direktur RSUD A.M. Parikesit"
     assert sapaan_pimpinan("Kelurahan Timbau") == "Lurah Timbau"
+
+
+def test_rekonsiliasi_settles_stale_claims_of_any_run(engine: Engine, tmp_path: Path,
+                                                      smtp: MailServer) -> None:
+    from diklat.distribusi import rekonsiliasi
+
+    nid = make_naskah(engine, tmp_path)
+    outbox = mail_transport()
+    people = recipients(3)
+    with pytest.raises(Crash):  # claimed, never written
+        distribusikan(engine, nid, people[:1], transport=CrashingTransport(outbox), retry=FAST)
+    with pytest.raises(Crash):  # written, never settled
+        distribusikan(engine, nid, people[1:2], transport=CrashingTransport(outbox, after=True),
+                      retry=FAST)
+    with smtp_transport(smtp) as t, pytest.raises(Crash):  # SMTP: cannot tell
+        distribusikan(engine, nid, people[2:], transport=CrashingTransport(t), retry=FAST)
+    assert rekonsiliasi(engine, outbox) == []  # still within the lease: left alone
+    done = rekonsiliasi(engine, outbox, lease_seconds=0)
+    # the SMTP claim cannot be judged by the outbox (it went another way): perlu_cek
+    assert [h.status for h in done] == ["tertunda", "terkirim", "perlu_cek"]
+    assert rekonsiliasi(engine, outbox, lease_seconds=0) == []
+    res = distribusikan(engine, nid, people[:1], transport=outbox, retry=FAST)
+    assert res.items[0].status == "terkirim" and len(outbox_files()) == 2
