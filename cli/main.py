@@ -96,6 +96,7 @@ def nip_check(nip: str, as_json: bool = typer.Option(False, "--json")) -> None:
 def _register_areas() -> None:
     # Each area owns one module with a ``register(app)`` function.
     from cli import (
+        arsip,
         demo,
         importer,
         kegiatan,
@@ -109,6 +110,7 @@ def _register_areas() -> None:
     for module in (sop, sync, simulator_cmd, importer, register_cmd, prefect_server, demo):
         module.register(app)
     kegiatan.add_commands(app)
+    arsip.add_commands(app)
 
 
 _register_areas()

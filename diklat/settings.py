@@ -115,6 +115,40 @@ class Smtp(BaseModel):
     password: SecretStr | None = None
     starttls: bool = True
     sender: str = "BKPSDM <bkpsdm@kukarkab.go.id>"
+    # starttls (587), ssl (465) or none; when unset, follows ``starttls`` above.
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    timeout: float = 30.0  # seconds per SMTP command
+    # Retry budget per message for transient failures (4xx, refused/reset, timeout):
+    # exponential backoff with full jitter; what outlives it waits for the next run.
+    max_retries: int = 4
+    backoff_base: float = 2.0
+    backoff_max: float = 60.0
+    retry_budget_seconds: float = 120.0
+
+    @model_validator(mode="after")
+    def _security(self) -> Smtp:
+        if "security" not in self.model_fields_set and not self.starttls:
+            self.security = "none"
+        if "port" not in self.model_fields_set and self.security == "ssl":
+            self.port = 465
+        return self
+
+
+#: Retention in years per classification code (the agency's Jadwal Retensi Arsip; active +
+#: inactive period). Defaults for the training codes of DOMAIN.md; set the agency's own.
+DEFAULT_RETENSI: dict[str, int] = {
+    "800.2.4.1": 5,  # training planning (participants, trainers, schedule; proposals)
+    "800.2.4.2": 5,  # running a training (summons, certificates, attendance)
+    "800.2.4.7": 5,  # post-training monitoring and evaluation
+    "800.1.4.1": 10,  # proposals for study or training assignments (personnel file)
+}
+
+
+class Arsip(BaseModel):
+    """The archive: where files are stored and how long each classification is kept."""
+
+    url: str = ""  # an fsspec URL or a folder; empty: the ``arsip`` folder in var_dir
+    retensi: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_RETENSI))
 
 
 class Approval(BaseModel):
@@ -160,6 +194,7 @@ class Settings(BaseSettings):
     siasn: Siasn = Field(default_factory=Siasn)
     http: Http = Field(default_factory=Http)
     smtp: Smtp = Field(default_factory=Smtp)
+    arsip: Arsip = Field(default_factory=Arsip)
     approval: Approval = Field(default_factory=Approval)
     sync: Sync = Field(default_factory=Sync)
 

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate. Import everything from here."""
 
 from diklat.models.base import Base
+from diklat.models.io import STATUS_DISTRIBUSI, ArsipNip, DistribusiJejak
 from diklat.models.kegiatan import (
     STATUS_KEGIATAN,
     STATUS_LANGKAH,
@@ -28,14 +29,17 @@ from diklat.models.proses import Karantina, SyncRun, SyncSeen
 
 __all__ = [
     "PERAN_BERKAS",
+    "STATUS_DISTRIBUSI",
     "STATUS_KEGIATAN",
     "STATUS_LANGKAH",
     "STATUS_PESERTA",
     "Arsip",
+    "ArsipNip",
     "AuditPersetujuan",
     "Base",
     "Bundel",
     "Distribusi",
+    "DistribusiJejak",
     "Karantina",
     "Kegiatan",
     "KodeVerifikasi",

@@ -229,7 +229,14 @@ class Distribusi(Timestamps, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     naskah_id: Mapped[int] = mapped_column(ForeignKey("naskah.id"), index=True)
-    penerima: Mapped[str] = mapped_column(String(200))  # recipient address or key
+    kegiatan_id: Mapped[int | None] = mapped_column(ForeignKey("kegiatan.id"), index=True)
+    penerima: Mapped[str] = mapped_column(String(200))  # recipient key (pegawai:<nip> ...)
+    alamat: Mapped[str | None] = mapped_column(String(200))  # e-mail used: never logged
+    nama_penerima: Mapped[str | None] = mapped_column(String(300))
+    subjek: Mapped[str | None] = mapped_column(String(300))
+    #: A fresh token per claim: a settle only lands if the claim is still the one it made.
+    klaim_token: Mapped[str | None] = mapped_column(String(32))
+    klaim_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     peran_penerima: Mapped[str | None] = mapped_column(String(40))  # opd / peserta / narasumber
     saluran: Mapped[str] = mapped_column(String(20), default="outbox")  # outbox / smtp
     status: Mapped[str] = mapped_column(String(20), default="antri")  # antri / terkirim / gagal
@@ -251,6 +258,9 @@ class Arsip(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     path: Mapped[str] = mapped_column(String(500))
     nama_file: Mapped[str] = mapped_column(String(300))
+    jenis: Mapped[str | None] = mapped_column(String(60))
+    nomor: Mapped[str | None] = mapped_column(String(120), index=True)
+    tanggal: Mapped[dt.date | None] = mapped_column(Date)
     ukuran: Mapped[int] = mapped_column(Integer)
     klasifikasi: Mapped[str | None] = mapped_column(String(30))
     retensi_tahun: Mapped[int | None] = mapped_column(Integer)
