@@ -152,9 +152,25 @@ class Arsip(BaseModel):
 
 
 class Approval(BaseModel):
-    otp_lifetime_minutes: int = 15
-    otp_max_attempts: int = 5
+    """Paraf and signature waits: one-time codes, deadlines, escalation."""
+
+    otp_lifetime_minutes: int = 480  # a code is good for one working day's morning
+    otp_max_attempts: int = 5  # wrong attempts before a level is locked
     reminder_before_deadline_hours: float = 2.0
+    #: After how many times the standard time the hard limit is reached, and what then:
+    #: "ingatkan" (remind again), "eskalasi" (escalate again), "hentikan" (stop the path).
+    batas_keras_kali: float = 3.0
+    batas_keras: Literal["ingatkan", "eskalasi", "hentikan"] = "eskalasi"
+    #: Who is told when a level is locked or late: role -> the role above it.
+    atasan: dict[str, str] = Field(default_factory=lambda: {
+        "pengolah_data": "analis_sdm", "analis_sdm": "kabid_psda", "kabid_psda": "sekretaris",
+        "sekretaris": "kepala", "kepala": "sekda"})
+    #: Base URL of the Prefect UI in the e-mails (empty: from PREFECT_API_URL, else the local
+    #: server's address).
+    ui_url: str | None = None
+    #: Key that one-time codes are hashed with (empty: a random key kept in var/rahasia).
+    kode_secret: SecretStr | None = None
+    poll_seconds: int = 10  # how often a paused (not deployed) run checks for its answer
 
 
 class Sync(BaseModel):

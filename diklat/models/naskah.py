@@ -48,6 +48,8 @@ class Bundel(Timestamps, Base):
     penandatangan_id: Mapped[int | None] = mapped_column(ForeignKey("pejabat.id"))
     catatan: Mapped[str | None] = mapped_column(Text)  # the revision note this version answers
     alasan: Mapped[str | None] = mapped_column(Text)  # why it was returned / refused / voided
+    #: NIP of the person who drafted it (may not initial or sign his own draft).
+    dibuat_oleh: Mapped[str | None] = mapped_column(String(18))
 
     naskah: Mapped[list[Naskah]] = relationship(back_populates="bundel",
                                                 order_by="Naskah.kunci")
@@ -82,6 +84,8 @@ class Naskah(Timestamps, Base):
     tanggal: Mapped[dt.date | None] = mapped_column(Date)  # letter date once registered
     penandatangan_id: Mapped[int | None] = mapped_column(ForeignKey("pejabat.id"))
     penandatangan_nip: Mapped[str | None] = mapped_column(String(18))
+    #: Random, unguessable: the QR on the signed letter points to /v/<token>.
+    token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     bundel: Mapped[Bundel | None] = relationship(back_populates="naskah")
     berkas: Mapped[list[NaskahBerkas]] = relationship(back_populates="naskah")
@@ -163,6 +167,8 @@ class Pejabat(Timestamps, Base):
     kedudukan: Mapped[str] = mapped_column(String(10), default="definitif")
     #: Signs on behalf of (``a.n.``) this office, e.g. "Kepala Badan Kepegawaian ...".
     an_jabatan: Mapped[str | None] = mapped_column(String(300))
+    #: Needed only by BSrE's esign-client to find the certificate; never logged or shown.
+    nik: Mapped[str | None] = mapped_column(String(16))
     aktif: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __repr__(self) -> str:
@@ -197,13 +203,54 @@ class AuditPersetujuan(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bundel_id: Mapped[int | None] = mapped_column(ForeignKey("bundel.id"), index=True)
+    permintaan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("permintaan_persetujuan.id"), index=True)
     naskah_id: Mapped[int | None] = mapped_column(ForeignKey("naskah.id"), index=True)
     nip: Mapped[str | None] = mapped_column(String(18))
+    nama: Mapped[str | None] = mapped_column(String(200))
+    keputusan: Mapped[str | None] = mapped_column(String(20))  # what was asked for
+    catatan: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))  # the manifest decided on
     peran: Mapped[str | None] = mapped_column(String(60))
     hasil: Mapped[str] = mapped_column(String(20))  # diterima / ditolak
     alasan: Mapped[str | None] = mapped_column(Text)
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Permintaan(Base):
+    """One level of one bundle version's approval chain waiting for (or given) a decision: who
+    is asked, since when, until when (the step's standard time in working time), and how it
+    ended. Decisions and refused attempts are in ``persetujuan`` / ``audit_persetujuan``."""
+
+    __tablename__ = "permintaan_persetujuan"
+    __table_args__ = (UniqueConstraint("bundel_id", "urutan"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bundel_id: Mapped[int] = mapped_column(ForeignKey("bundel.id"), index=True)
+    kegiatan_id: Mapped[int] = mapped_column(ForeignKey("kegiatan.id"), index=True)
+    urutan: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # paraf / tanda_tangan
+    peran: Mapped[str] = mapped_column(String(60))
+    langkah: Mapped[int] = mapped_column(Integer)  # the SOP step it belongs to
+    putaran: Mapped[int] = mapped_column(Integer, default=1)
+    pejabat_id: Mapped[int | None] = mapped_column(ForeignKey("pejabat.id"))
+    #: menunggu / diputuskan / terkunci (too many wrong codes) / dibatalkan
+    status: Mapped[str] = mapped_column(String(20), default="menunggu", index=True)
+    keputusan: Mapped[str | None] = mapped_column(String(20))
+    catatan: Mapped[str | None] = mapped_column(Text)
+    sejak: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    tenggat: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    diputuskan_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    salah: Mapped[int] = mapped_column(Integer, default=0)  # wrong or refused attempts
+    pengingat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    eskalasi_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Random: the signing page's link for this level (BSrE passphrase entry).
+    token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    def __repr__(self) -> str:
+        return f"Permintaan({self.id}, bundel {self.bundel_id}, {self.urutan}, {self.status!r})"
 
 
 class KodeVerifikasi(Base):
@@ -213,7 +260,9 @@ class KodeVerifikasi(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pejabat_id: Mapped[int] = mapped_column(ForeignKey("pejabat.id"))
-    naskah_id: Mapped[int] = mapped_column(ForeignKey("naskah.id"))
+    permintaan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("permintaan_persetujuan.id"), index=True)
+    naskah_id: Mapped[int | None] = mapped_column(ForeignKey("naskah.id"))
     kode_hash: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)

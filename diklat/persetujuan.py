@@ -1,0 +1,581 @@
+"""Paraf and signature: the places where a training waits for an official, and the checks an
+answer must pass.
+
+A bundle version's chain (fixed at drafting, from the SOP catalogue: ordered paraf levels, then
+the signature) is worked through level by level. For each level:
+
+* :func:`buka` opens a **request** (``permintaan_persetujuan``, unique per bundle and level):
+  who is asked (the holder of the role; for the signature the official printed in the letter),
+  since when, and the deadline (the step's standard time in working time, from the ledger);
+* :func:`kirim_kode` e-mails that official a **one-time code** with the link to the waiting
+  run (once per request; a new one only when the last one expired). The code is stored only as
+  a keyed hash, is single-use and expires (``settings.approval.otp_lifetime_minutes``); after
+  the decision it is worthless, so nothing secret stays in what the orchestrator stores;
+* :func:`putuskan` takes an answer (decision, NIP, code, note) and either accepts it or refuses
+  it with the reason. Refused: a wrong, expired or already used code, a NIP that does not hold
+  the level's role (for the signature: is not the official printed in the letter), the
+  drafter deciding on his own draft, a revision or refusal without a note, an answer to a
+  request already decided or locked. Every answer, accepted or refused, is audited (level,
+  role, NIP, name, decision, note, time, the manifest hash decided on, the flow run). After
+  ``otp_max_attempts`` refused answers the request is **locked** and the official's superior
+  (``settings.approval.atasan``) is told. A refused answer never fails the run: the caller waits
+  again.
+
+An accepted ``setuju`` moves the bundle up (``paraf``, then ``ditandatangani`` at the signature)
+and finishes the level's SOP step in the ledger once every level of that step has decided;
+``revisi`` returns the version for correction (the next draft is the next version, and the
+steps from the catalogue's ``return_to`` open their next round); ``tolak`` ends the document's
+path with the reason.
+
+Functions take a ``Session`` and never commit: the caller owns the transaction (a refused
+answer must be committed too, so that it counts). No Prefect here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from diklat import ledger
+from diklat.models import (
+    AuditPersetujuan,
+    Bundel,
+    Kegiatan,
+    KodeVerifikasi,
+    Pejabat,
+    Permintaan,
+    Persetujuan,
+)
+from diklat.models.base import utcnow
+from diklat.naskah import status
+from diklat.naskah import versi as naskah_versi
+from diklat.pejabat import PejabatTidakAda, pemegang
+from diklat.rules import nip as nip_rules
+from diklat.settings import Settings, get_settings
+
+log = logging.getLogger("diklat.persetujuan")
+
+KEPUTUSAN = ("setuju", "revisi", "tolak")
+MENUNGGU, DIPUTUSKAN, TERKUNCI, DIBATALKAN = "menunggu", "diputuskan", "terkunci", "dibatalkan"
+LABEL_KIND = {"paraf": "paraf", "tanda_tangan": "tanda tangan"}
+
+
+class PersetujuanError(ValueError):
+    """A request that cannot be opened or answered at all (not a refused answer)."""
+
+
+@dataclass
+class Hasil:
+    """The outcome of one answer. ``diterima`` False: refused with ``alasan`` (the run waits
+    again). ``selesai`` True when the bundle's chain has ended (signed, returned, refused)."""
+
+    diterima: bool
+    alasan: str | None
+    permintaan_id: int
+    keputusan: str | None = None
+    selesai: bool = False
+    terkunci: bool = False
+
+
+# --------------------------------------------------------------------------- the code
+
+
+def _secret(settings: Settings) -> bytes:
+    if settings.approval.kode_secret is not None:
+        return settings.approval.kode_secret.get_secret_value().encode()
+    path = Path(settings.var_dir) / "rahasia" / "kode.key"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = secrets.token_bytes(32)
+        try:
+            with open(path, "xb", opener=lambda p, f: __import__("os").open(p, f, 0o600)) as fh:
+                fh.write(key)
+        except FileExistsError:  # another process made it first
+            return path.read_bytes()
+        return key
+
+
+def hash_kode(kode: str, permintaan_id: int, settings: Settings | None = None) -> str:
+    """A keyed hash of a code, bound to its request (a code is worthless for another one)."""
+    s = settings or get_settings()
+    msg = f"{permintaan_id}:{kode.strip()}".encode()
+    return hmac.new(_secret(s), msg, hashlib.sha256).hexdigest()
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def rantai(b: Bundel) -> list[dict[str, Any]]:
+    """The bundle version's chain as fixed at drafting."""
+    return list(json.loads(b.rantai_json or "[]"))
+
+
+def tingkat_berikut(session: Session, b: Bundel) -> dict[str, Any] | None:
+    """The first level of the chain without an accepted decision on this manifest; ``None``
+    when every level has decided (or the version's path ended)."""
+    if b.status in status.BERAKHIR or b.status in status.DIPUTUSKAN:
+        return None
+    done = set(session.execute(select(Persetujuan.urutan).where(
+        Persetujuan.bundel_id == b.id, Persetujuan.keputusan == "setuju",
+        Persetujuan.naskah_sha256 == b.manifest_sha256)).scalars())
+    for level in rantai(b):
+        if level["urutan"] not in done:
+            return level
+    return None
+
+
+def _asked(session: Session, b: Bundel, level: dict[str, Any]) -> Pejabat:
+    if level["kind"] == "tanda_tangan":
+        if b.penandatangan_id is None:
+            raise PersetujuanError(f"bundel {b.jenis} v{b.versi} tidak punya penandatangan")
+        p = session.get(Pejabat, b.penandatangan_id)
+        assert p is not None
+        return p
+    return pemegang(session, level["peran"])
+
+
+def buka(session: Session, b: Bundel, level: dict[str, Any], *, flow_run_id: str | None = None,
+         now: dt.datetime | None = None) -> Permintaan:
+    """The request of one level of a bundle version (opened the first time: the official
+    asked, the deadline from the ledger's step). Idempotent."""
+    p = session.execute(select(Permintaan).where(
+        Permintaan.bundel_id == b.id, Permintaan.urutan == level["urutan"])).scalar_one_or_none()
+    if p is not None:
+        if flow_run_id and p.status == MENUNGGU and p.flow_run_id != flow_run_id:
+            p.flow_run_id = flow_run_id  # a new run of the same training took over the wait
+        return p
+    k = session.get(Kegiatan, b.kegiatan_id)
+    assert k is not None
+    moment = now or utcnow()
+    row = ledger.tunggu(session, k, level["langkah"], actor=level["peran"],
+                        flow_run_id=flow_run_id, now=moment)
+    p = Permintaan(bundel_id=b.id, kegiatan_id=b.kegiatan_id, urutan=level["urutan"],
+                   kind=level["kind"], peran=level["peran"], langkah=level["langkah"],
+                   putaran=row.putaran, pejabat_id=_asked(session, b, level).id,
+                   status=MENUNGGU, sejak=moment, tenggat=row.deadline,
+                   flow_run_id=flow_run_id, token=secrets.token_urlsafe(24), salah=0)
+    session.add(p)
+    session.flush()
+    return p
+
+
+def jumlah_jawaban(session: Session, permintaan_id: int) -> int:
+    """How many answers were processed for a request (the suffix of the next wait's key, so
+    a run restarted from the top waits under the same key until an answer is processed)."""
+    return int(session.scalar(select(func.count()).select_from(AuditPersetujuan).where(
+        AuditPersetujuan.permintaan_id == permintaan_id)) or 0)
+
+
+# --------------------------------------------------------------------------- codes by e-mail
+
+
+@dataclass
+class Surat:
+    """An e-mail to an official (the caller's transport sends it)."""
+
+    kepada: str
+    nama: str
+    subjek: str
+    isi: str
+
+
+def _code_valid(session: Session, p: Permintaan, now: dt.datetime) -> KodeVerifikasi | None:
+    return session.execute(select(KodeVerifikasi).where(
+        KodeVerifikasi.permintaan_id == p.id, KodeVerifikasi.used_at.is_(None),
+        KodeVerifikasi.expires_at > now).order_by(KodeVerifikasi.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def ringkasan(session: Session, b: Bundel) -> dict[str, Any]:
+    """What is decided on, without personal data: type, Hal, addressee (or a count), version,
+    number of letters, manifest hash, where the draft files are."""
+    k = session.get(Kegiatan, b.kegiatan_id)
+    members = list(b.naskah)
+    first = members[0] if members else None
+    draf = [f for n in members[:1] for f in n.berkas if f.peran in ("draf_pdf", "draf_docx")]
+    folder = str(Path(draf[0].path).parent) if draf else "-"
+    tujuan = (first.tujuan or "-") if len(members) == 1 else f"{len(members)} naskah"
+    return {"kegiatan": k.kode if k else "", "nama_kegiatan": k.nama if k else "",
+            "jenis": b.jenis, "versi": b.versi, "jumlah": len(members),
+            "hal": first.hal if first else "", "tujuan": tujuan,
+            "manifest": b.manifest_sha256 or "", "berkas": folder, "catatan_revisi": b.catatan}
+
+
+def surat_kode(session: Session, p: Permintaan, kode: str, *, ui_url: str,
+               settings: Settings) -> Surat:
+    b = session.get(Bundel, p.bundel_id)
+    pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
+    assert b is not None and pej is not None
+    r = ringkasan(session, b)
+    apa = LABEL_KIND.get(p.kind, p.kind)
+    tenggat = p.tenggat.astimezone(_tz(settings)).strftime("%d-%m-%Y %H:%M") if p.tenggat else "-"
+    isi = "\n".join([
+        f"Yth. {pej.nama},",
+        "",
+        f"Mohon {apa} atas {r['jenis'].replace('_', ' ')} kegiatan {r['kegiatan']} "
+        f"({r['nama_kegiatan']}).",
+        f"Hal: {r['hal']}",
+        f"Tujuan: {r['tujuan']}",
+        f"Versi: {r['versi']}, {r['jumlah']} naskah, hash {r['manifest'][:12]}",
+        f"Konsep: {r['berkas']}",
+        *([f"Catatan revisi sebelumnya: {r['catatan_revisi']}"] if r["catatan_revisi"] else []),
+        f"Tenggat: {tenggat}",
+        "",
+        f"Berikan keputusan (setuju / revisi / tolak) di: {ui_url}",
+        f"atau dengan perintah: diklat approve {p.id} --nip <NIP Anda> --kode <kode> "
+        "--keputusan setuju",
+        "",
+        f"Kode: {kode}",
+        "",
+        f"Kode hanya berlaku sekali dan sampai {settings.approval.otp_lifetime_minutes} menit "
+        "sejak surel ini. Jangan teruskan surel ini.",
+    ])
+    return Surat(kepada=pej.email or "", nama=pej.nama,
+                 subjek=f"[diklat] Mohon {apa}: {r['hal']} ({r['kegiatan']})", isi=isi)
+
+
+def _tz(settings: Settings) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(settings.timezone)
+
+
+def kirim_kode(session: Session, p: Permintaan, kirim: Callable[[Surat], None], *,
+               ui_url: str, paksa: bool = False, now: dt.datetime | None = None,
+               settings: Settings | None = None) -> bool:
+    """E-mail the asked official a one-time code for this request, unless a valid one was
+    already sent (``paksa``: a new one anyway). Returns whether a code went out now. The code
+    itself is never stored or returned: only its keyed hash is kept."""
+    s = settings or get_settings()
+    moment = now or utcnow()
+    if p.status != MENUNGGU:
+        return False
+    if not paksa and _code_valid(session, p, moment) is not None:
+        return False
+    pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
+    if pej is None or not pej.email:
+        raise PersetujuanError(f"pejabat peran {p.peran} tidak punya alamat pos-el untuk kode "
+                               f"verifikasi; isi dengan `diklat pejabat tambah ... --email`")
+    kode = _new_code()
+    session.add(KodeVerifikasi(
+        pejabat_id=pej.id, permintaan_id=p.id, kode_hash=hash_kode(kode, p.id, s),
+        expires_at=moment + dt.timedelta(minutes=s.approval.otp_lifetime_minutes),
+        attempts=0, created_at=moment))
+    session.flush()
+    kirim(surat_kode(session, p, kode, ui_url=ui_url, settings=s))
+    log.info("kode verifikasi permintaan %s dikirim", p.id)
+    return True
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def _audit(session: Session, p: Permintaan, b: Bundel, *, nip: str | None, nama: str | None,
+           keputusan: str | None, catatan: str | None, hasil: str, alasan: str | None,
+           flow_run_id: str | None, now: dt.datetime) -> None:
+    session.add(AuditPersetujuan(
+        bundel_id=b.id, permintaan_id=p.id, nip=nip, nama=nama, peran=p.peran,
+        keputusan=keputusan, catatan=catatan, sha256=b.manifest_sha256, hasil=hasil,
+        alasan=alasan, flow_run_id=flow_run_id, at=now))
+
+
+def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keputusan: str,
+             catatan: str | None = None, flow_run_id: str | None = None,
+             now: dt.datetime | None = None, kirim: Callable[[Surat], None] | None = None,
+             settings: Settings | None = None) -> Hasil:
+    """Check and apply one answer. A refused answer is audited, counted, and returned with its
+    reason (never raised: the run keeps waiting). See the module docstring for the rules."""
+    s = settings or get_settings()
+    moment = now or utcnow()
+    p = session.get(Permintaan, permintaan_id, with_for_update=True)
+    if p is None:
+        raise PersetujuanError(f"permintaan {permintaan_id} tidak ada")
+    b = session.get(Bundel, p.bundel_id)
+    assert b is not None
+    catatan = (catatan or "").strip() or None
+    info = nip_rules.parse(nip or "")
+    nip_n = info.nip if info.valid else (nip or "").strip()[:18]
+    pej = session.execute(select(Pejabat).where(
+        Pejabat.nip == nip_n, Pejabat.peran == p.peran, Pejabat.aktif.is_(True))
+    ).scalar_one_or_none()
+
+    def refuse(alasan: str) -> Hasil:
+        p.salah += 1
+        _audit(session, p, b, nip=nip_n or None, nama=pej.nama if pej else None,
+               keputusan=keputusan, catatan=catatan, hasil="ditolak", alasan=alasan,
+               flow_run_id=flow_run_id, now=moment)
+        locked = False
+        if p.status == MENUNGGU and p.salah >= s.approval.otp_max_attempts:
+            p.status = TERKUNCI
+            locked = True
+            _beri_tahu_atasan(session, p, b, kirim, "dikunci setelah "
+                              f"{p.salah} jawaban ditolak", s)
+            alasan = f"{alasan}; permintaan dikunci, atasan diberi tahu"
+        session.flush()
+        log.warning("jawaban atas permintaan %s ditolak: %s", p.id, alasan)
+        return Hasil(False, alasan, p.id, keputusan, terkunci=locked)
+
+    if p.status == DIPUTUSKAN:
+        if keputusan == p.keputusan and pej is not None and pej.id == p.pejabat_id:
+            return Hasil(True, None, p.id, p.keputusan, selesai=_ended(b))  # a replayed resume
+        return refuse("permintaan sudah diputuskan")
+    if p.status != MENUNGGU:
+        return refuse(f"permintaan {p.status}; hubungi operator")
+    if keputusan not in KEPUTUSAN:
+        return refuse(f"keputusan harus salah satu dari {', '.join(KEPUTUSAN)}")
+    if not info.valid:
+        return refuse("NIP tidak valid")
+    if pej is None:
+        return refuse(f"NIP ini tidak memegang peran {p.peran} yang diminta")
+    if p.pejabat_id is not None and p.kind == "tanda_tangan" and pej.id != p.pejabat_id:
+        return refuse("hanya pejabat yang tercetak pada naskah yang dapat menandatangani")
+    if b.dibuat_oleh and b.dibuat_oleh == pej.nip:
+        return refuse("pembuat konsep tidak dapat memaraf atau menandatangani konsepnya sendiri")
+    code = session.execute(select(KodeVerifikasi).where(
+        KodeVerifikasi.permintaan_id == p.id,
+        KodeVerifikasi.kode_hash == hash_kode(kode or "", p.id, s))).scalar_one_or_none()
+    if code is None:
+        return refuse("kode verifikasi salah")
+    if code.used_at is not None:
+        return refuse("kode verifikasi sudah pernah dipakai")
+    if code.expires_at <= moment:
+        if kirim is not None:
+            kirim_kode(session, p, kirim, ui_url=_ui_url(p, s), paksa=True, now=moment,
+                       settings=s)
+            return refuse("kode verifikasi kedaluwarsa; kode baru sudah dikirim")
+        return refuse("kode verifikasi kedaluwarsa")
+    if keputusan in ("revisi", "tolak") and not catatan:
+        return refuse(f"keputusan {keputusan} wajib disertai catatan")
+    if b.status in status.BERAKHIR or b.status in status.DIPUTUSKAN:
+        return refuse(f"naskah sudah {status.LABEL.get(b.status, b.status)}")
+
+    # Accepted.
+    code.used_at = moment
+    code.attempts += 1
+    p.status, p.keputusan, p.catatan, p.diputuskan_at = DIPUTUSKAN, keputusan, catatan, moment
+    p.flow_run_id = flow_run_id or p.flow_run_id
+    session.add(Persetujuan(
+        bundel_id=b.id, urutan=p.urutan, kind=p.kind, peran=p.peran, pejabat_id=pej.id,
+        nip=pej.nip, nama=pej.nama, keputusan=keputusan, catatan=catatan,
+        naskah_sha256=b.manifest_sha256 or "", flow_run_id=flow_run_id, decided_at=moment))
+    _audit(session, p, b, nip=pej.nip, nama=pej.nama, keputusan=keputusan, catatan=catatan,
+           hasil="diterima", alasan=None, flow_run_id=flow_run_id, now=moment)
+    k = session.get(Kegiatan, b.kegiatan_id)
+    assert k is not None
+    if keputusan == "setuju":
+        if p.kind == "tanda_tangan":
+            naskah_versi.tandai_ditandatangani(session, b, pej, sha=b.manifest_sha256,
+                                               flow_run_id=flow_run_id)
+        else:
+            naskah_versi.ajukan(session, b)
+        same_step = [lv for lv in rantai(b) if lv["langkah"] == p.langkah]
+        decided = set(session.execute(select(Persetujuan.urutan).where(
+            Persetujuan.bundel_id == b.id, Persetujuan.keputusan == "setuju")).scalars())
+        decided.add(p.urutan)
+        if all(lv["urutan"] in decided for lv in same_step):
+            ledger.selesai(session, k, p.langkah, actor=p.peran, now=moment,
+                           flow_run_id=flow_run_id)
+    elif keputusan == "revisi":
+        naskah_versi.kembalikan(session, b, catatan or "")
+        back = next((lv.get("return_to") for lv in rantai(b)
+                     if lv["urutan"] == p.urutan), None) or p.langkah
+        ledger.kembalikan(session, k, dari=p.langkah, ke=min(back, p.langkah),
+                          note=catatan or "", now=moment)
+        _batalkan_sisa(session, b)
+    else:
+        naskah_versi.tolak(session, b, catatan or "")
+        ledger.gagal(session, k, p.langkah, f"ditolak: {catatan}", now=moment)
+        _batalkan_sisa(session, b)
+    session.flush()
+    log.info("permintaan %s: %s diterima", p.id, keputusan)
+    return Hasil(True, None, p.id, keputusan, selesai=_ended(b))
+
+
+def _ended(b: Bundel) -> bool:
+    return b.status in status.BERAKHIR or b.status in status.DIPUTUSKAN
+
+
+def _batalkan_sisa(session: Session, b: Bundel) -> None:
+    """Requests of a version that was returned or refused stop waiting."""
+    for q in session.execute(select(Permintaan).where(
+            Permintaan.bundel_id == b.id, Permintaan.status == MENUNGGU)).scalars():
+        q.status = DIBATALKAN
+
+
+def _ui_url(p: Permintaan, settings: Settings) -> str:
+    return tautan_run(p.flow_run_id, settings)
+
+
+def tautan_run(flow_run_id: str | None, settings: Settings | None = None) -> str:
+    """The Prefect UI page of a flow run (where the resume form is)."""
+    import os
+
+    s = settings or get_settings()
+    base = s.approval.ui_url or (os.environ.get("PREFECT_API_URL", "").removesuffix("/api")
+                                 or "http://127.0.0.1:4200")
+    return f"{base.rstrip('/')}/runs/flow-run/{flow_run_id}" if flow_run_id else base
+
+
+def _beri_tahu_atasan(session: Session, p: Permintaan, b: Bundel,
+                      kirim: Callable[[Surat], None] | None, sebab: str,
+                      settings: Settings) -> bool:
+    """Tell the superior of the asked role (``settings.approval.atasan``) about a request."""
+    if kirim is None:
+        return False
+    peran = settings.approval.atasan.get(p.peran)
+    if not peran:
+        return False
+    try:
+        atasan = pemegang(session, peran)
+    except PejabatTidakAda:
+        return False
+    if not atasan.email:
+        return False
+    r = ringkasan(session, b)
+    kirim(Surat(kepada=atasan.email, nama=atasan.nama,
+                subjek=f"[diklat] Perlu perhatian: {LABEL_KIND.get(p.kind, p.kind)} "
+                       f"{r['hal']} ({r['kegiatan']})",
+                isi="\n".join([
+                    f"Yth. {atasan.nama},", "",
+                    f"Permintaan {LABEL_KIND.get(p.kind, p.kind)} kepada peran {p.peran} atas "
+                    f"{r['jenis'].replace('_', ' ')} kegiatan {r['kegiatan']} {sebab}.",
+                    f"Hal: {r['hal']}", f"Lihat: {_ui_url(p, settings)}",
+                    f"Perintah: diklat approvals list; diklat kegiatan show {r['kegiatan']}"])))
+    return True
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+@dataclass
+class HasilPantau:
+    diingatkan: list[int] = field(default_factory=list)
+    dieskalasi: list[int] = field(default_factory=list)
+    dihentikan: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"diingatkan": len(self.diingatkan), "dieskalasi": len(self.dieskalasi),
+                "dihentikan": len(self.dihentikan)}
+
+
+def pantau_tenggat(session: Session, kirim: Callable[[Surat], None], *,
+                   now: dt.datetime | None = None,
+                   settings: Settings | None = None) -> HasilPantau:
+    """For every waiting request: a reminder to the official once its deadline passed; the
+    superior told at twice the standard time; at the hard limit what the settings say
+    (remind again, escalate again, or stop the document's path). Our own deadlines from the
+    ledger, not the orchestrator's pause timeout. Idempotent per stage."""
+    s = settings or get_settings()
+    moment = now or utcnow()
+    out = HasilPantau()
+    rows = session.execute(select(Permintaan).where(
+        Permintaan.status == MENUNGGU, Permintaan.tenggat.is_not(None),
+        Permintaan.tenggat < moment)).scalars().all()
+    for p in rows:
+        b = session.get(Bundel, p.bundel_id)
+        assert b is not None and p.tenggat is not None
+        standard = p.tenggat - p.sejak
+        if p.pengingat_at is None:
+            pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
+            if pej is not None and pej.email:
+                r = ringkasan(session, b)
+                kirim(Surat(kepada=pej.email, nama=pej.nama,
+                            subjek=f"[diklat] Pengingat: {r['hal']} ({r['kegiatan']})",
+                            isi=f"Yth. {pej.nama},\n\nPermintaan "
+                                f"{LABEL_KIND.get(p.kind, p.kind)} atas {r['hal']} telah "
+                                f"melewati tenggat. Kode verifikasi pada surel sebelumnya "
+                                f"masih dapat dipakai bila belum kedaluwarsa.\n\n"
+                                f"{_ui_url(p, s)}"))
+            p.pengingat_at = moment
+            out.diingatkan.append(p.id)
+        if p.eskalasi_at is None and moment >= p.sejak + 2 * standard:
+            _beri_tahu_atasan(session, p, b, kirim, "melewati dua kali waktu baku", s)
+            p.eskalasi_at = moment
+            out.dieskalasi.append(p.id)
+        hard = p.sejak + standard * s.approval.batas_keras_kali
+        if moment >= hard and s.approval.batas_keras == "hentikan":
+            naskah_versi.tolak(session, b, "dihentikan: melewati batas waktu keras")
+            k = session.get(Kegiatan, b.kegiatan_id)
+            assert k is not None
+            ledger.gagal(session, k, p.langkah, "melewati batas waktu keras", now=moment)
+            _batalkan_sisa(session, b)
+            out.dihentikan.append(p.id)
+        elif moment >= hard and p.eskalasi_at is not None and p.eskalasi_at < hard:
+            if s.approval.batas_keras == "eskalasi":
+                _beri_tahu_atasan(session, p, b, kirim, "melewati batas waktu keras", s)
+            p.eskalasi_at = moment  # once past the hard limit
+            out.dieskalasi.append(p.id)
+    session.flush()
+    return out
+
+
+# --------------------------------------------------------------------------- listings
+
+
+def daftar_menunggu(session: Session, now: dt.datetime | None = None,
+                    settings: Settings | None = None) -> list[dict[str, Any]]:
+    """What waits (``diklat approvals list``): one row per open request."""
+    s = settings or get_settings()
+    moment = now or utcnow()
+    tz = _tz(s)
+    out = []
+    rows = session.execute(select(Permintaan).where(
+        Permintaan.status.in_([MENUNGGU, TERKUNCI])).order_by(Permintaan.sejak)).scalars()
+    for p in rows:
+        b = session.get(Bundel, p.bundel_id)
+        k = session.get(Kegiatan, p.kegiatan_id)
+        pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
+        assert b is not None and k is not None
+        out.append({
+            "id": p.id, "kegiatan": k.kode, "naskah": f"{b.jenis} v{b.versi}",
+            "bundel_id": b.id, "jumlah": b.jumlah, "level": p.urutan, "kind": p.kind,
+            "peran": p.peran, "nip": pej.nip if pej else None, "nama": pej.nama if pej else None,
+            "status": p.status,
+            "sejak": p.sejak.astimezone(tz).isoformat(timespec="seconds"),
+            "tenggat": p.tenggat.astimezone(tz).isoformat(timespec="seconds")
+            if p.tenggat else None,
+            "terlambat": bool(p.tenggat and moment > p.tenggat),
+            "flow_run_id": p.flow_run_id,
+        })
+    return out
+
+
+def riwayat(session: Session, kegiatan_id: int, settings: Settings | None = None,
+            ) -> list[dict[str, Any]]:
+    """Every answer on a training's documents, accepted or refused, in time order."""
+    tz = _tz(settings or get_settings())
+    rows = session.execute(
+        select(AuditPersetujuan, Bundel, Permintaan)
+        .join(Bundel, AuditPersetujuan.bundel_id == Bundel.id)
+        .join(Permintaan, AuditPersetujuan.permintaan_id == Permintaan.id, isouter=True)
+        .where(Bundel.kegiatan_id == kegiatan_id).order_by(AuditPersetujuan.at,
+                                                            AuditPersetujuan.id)).all()
+    return [{
+        "waktu": a.at.astimezone(tz).isoformat(timespec="seconds"),
+        "naskah": f"{b.jenis} v{b.versi}", "level": p.urutan if p else None,
+        "peran": a.peran, "nip": a.nip, "nama": a.nama, "keputusan": a.keputusan,
+        "hasil": a.hasil, "alasan": a.alasan, "catatan": a.catatan,
+        "sha256": a.sha256, "flow_run_id": a.flow_run_id,
+    } for a, b, p in rows]
+
+
+def permintaan_untuk(session: Session, bundel_ids: Sequence[int]) -> list[Permintaan]:
+    return list(session.execute(select(Permintaan).where(
+        Permintaan.bundel_id.in_(list(bundel_ids)))).scalars())
