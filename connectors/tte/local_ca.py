@@ -307,7 +307,7 @@ def init_ca(folder: Path | str, org_name: str, *, ca_passphrase: str | None = No
             root_key_loaded = load_private_key(root_dir / "key.pem", ca_passphrase)
             _mkdir_private(tsa_dir)
             tsa_key = _new_key(min(key_size, 3072))
-            tsa = _build_leaf(_name(f"{org} Time Stamping Authority (lokal)", org,
+            tsa = _build_leaf(_name(f"{org} TSA (lokal)", org,
                                     unit="Tanda Tangan Elektronik Lokal"),
                               tsa_key.public_key(), root, root_key_loaded, 365 * tsa_years,
                               tsa=True)

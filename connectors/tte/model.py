@@ -95,6 +95,9 @@ class Appearance:
     footer: str = ""
     placement: Placement = field(default_factory=Placement)
     visible: bool = True
+    #: A PNG of the handwritten signature, for an esign-client that draws the visible signature
+    #: itself (``BsreSigner(appearance_mode="esign")``); our own stamp does not use it.
+    specimen_png: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,10 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)
 def local_timestamper(tsa_cert: Path, tsa_key: Path, root_cert: Path,
                       passphrase: str | None = None) -> timestamps.TimeStamper:
     """pyHanko's own TSA signing with the local CA's time-stamping key, in process."""
-    from connectors.tte.local_ca import load_private_key
-    from pyhanko.keys import load_private_key_from_pemder_data
     from cryptography.hazmat.primitives import serialization
+    from pyhanko.keys import load_private_key_from_pemder_data
+
+    from connectors.tte.local_ca import load_private_key
 
     key = load_private_key(tsa_key, passphrase)
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
@@ -70,20 +71,19 @@ def sign_pdf(pdf_bytes: bytes, signer: PyHankoSigner, appearance: Appearance | N
     ``appearance.footer`` (if any) is printed at the bottom of that page."""
     writer = open_incremental(pdf_bytes)
     certify = lock and not _has_signatures(writer)
+    field_lock = lock and not certify  # a later final signature locks through its field
+    style: TteStampStyle | None = None
+    on_page, rect = 0, None
     if appearance is not None and appearance.visible:
         box = place_box(pdf_bytes, appearance.placement)
-        spec = fields.SigFieldSpec(
-            field_name, on_page=box.page_index, box=(box.x1, box.y1, box.x2, box.y2),
-            **({"field_mdp_spec": FieldMDPSpec(FieldMDPAction.ALL),
-                "doc_mdp_update_value": MDPPerm.NO_CHANGES} if lock and not certify else {}))
+        # pyHanko types the box as ints but writes any number; keep the sub-point position
+        on_page, rect = box.page_index, (box.x1, box.y1, box.x2, box.y2)
         add_footer(writer, box.page_index, appearance.footer)
         style = TteStampStyle(identity=identity, appearance=appearance)
-    else:
-        spec = fields.SigFieldSpec(
-            field_name,
-            **({"field_mdp_spec": FieldMDPSpec(FieldMDPAction.ALL),
-                "doc_mdp_update_value": MDPPerm.NO_CHANGES} if lock and not certify else {}))
-        style = None
+    spec = fields.SigFieldSpec(
+        field_name, on_page=on_page, box=rect,  # type: ignore[arg-type]
+        field_mdp_spec=FieldMDPSpec(FieldMDPAction.ALL) if field_lock else None,
+        doc_mdp_update_value=MDPPerm.NO_CHANGES if field_lock else None)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name, md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES, reason=reason or None,
