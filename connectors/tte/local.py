@@ -52,7 +52,7 @@ class LocalSigner:
     def __repr__(self) -> str:
         return f"LocalSigner(ca_dir={str(self.ca_dir)!r})"
 
-    def _tsa(self) -> timestamps.TimeStamper | None:
+    def timestamper(self) -> timestamps.TimeStamper | None:
         if not self._timestamp:
             return None
         if self._timestamper is None:
@@ -62,7 +62,8 @@ class LocalSigner:
                 self._tsa_passphrase)
         return self._timestamper
 
-    def _pyhanko_signer(self, key_id: str, passphrase: str | None) -> signers.SimpleSigner:
+    def open_key(self, key_id: str, passphrase: str | None) -> signers.SimpleSigner:
+        """The official's key and certificate as a pyHanko signer, for this call only."""
         if not key_id:
             raise SignerNotRegistered("penandatangan tidak memiliki key_id untuk CA lokal")
         try:
@@ -111,8 +112,8 @@ class LocalSigner:
         for _pdf, r in items:
             self._check_honest(r)
         t_key = time.perf_counter()
-        signer = self._pyhanko_signer(next(iter(key_ids)), passphrase)
-        tsa = self._tsa()
+        signer = self.open_key(next(iter(key_ids)), passphrase)
+        tsa = self.timestamper()
         cn = signer.subject_name or ""
         log.debug("tte local: key opened in %.3fs", time.perf_counter() - t_key)
         results: list[SignResult] = []

@@ -64,22 +64,22 @@ class SignerIdentity:
 class Placement:
     """Where the stamp box goes.
 
-    The box (``width`` x ``height`` points) is put at the first occurrence of ``marker`` in the
-    PDF text: centred on it horizontally (``align="center"``) or starting at it
-    (``align="left"``), its top edge ``top_offset`` points above the marker's baseline (plus
-    ``dx``/``dy``). Without a marker the box goes to ``fallback_box`` (x1, y1, x2, y2 in points
+    The box (``width`` x ``height`` points; 220 x 56 is 7.8 x 2 cm) is put at the first
+    occurrence of ``marker`` in the PDF text: centred on it horizontally (``align="center"``)
+    or starting at it (``align="left"``), its top edge ``top_offset`` points above the marker's
+    baseline (plus ``dx``/``dy``). The template keeps that much room below the marker. Without a marker the box goes to ``fallback_box`` (x1, y1, x2, y2 in points
     from the lower-left corner) on ``fallback_page`` (-1: the last page), or, when
     ``require_anchor``, signing is refused (:class:`AnchorNotFound`)."""
 
     marker: str = MARKER
-    width: float = 230.0
-    height: float = 72.0
+    width: float = 220.0
+    height: float = 56.0
     align: Literal["center", "left"] = "center"
-    top_offset: float = 10.0
+    top_offset: float = 2.0
     dx: float = 0.0
     dy: float = 0.0
     fallback_page: int = -1
-    fallback_box: tuple[float, float, float, float] = (330.0, 90.0, 560.0, 162.0)
+    fallback_box: tuple[float, float, float, float] = (320.0, 90.0, 540.0, 146.0)
     require_anchor: bool = False
 
 
