@@ -393,6 +393,7 @@ def issue_signer(folder: Path | str, key_id: str, common_name: str, title: str, 
                 shutil.move(str(d / f), str(old / f))
         root = _load_cert(info.root_cert)
         root_key = load_private_key(_root_dir(folder) / "key.pem", ca_passphrase)
+        _mkdir_private(d.parent)
         _mkdir_private(d)
         key = _new_key(key_size)
         cert = _build_leaf(_name(cn, info.org_name, title=title or None, serial=nip or None),
