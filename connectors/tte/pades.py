@@ -29,9 +29,6 @@ from connectors.tte.stamp import TteStampStyle, add_footer, open_incremental, pl
 
 log = logging.getLogger("diklat.connectors.tte")
 
-# fontTools (through pyHanko) and pyHanko chatter at INFO/WARNING about things we do not use
-logging.getLogger("fontTools").setLevel(logging.ERROR)
-
 
 def local_timestamper(tsa_cert: Path, tsa_key: Path, root_cert: Path,
                       passphrase: str | None = None) -> timestamps.TimeStamper:

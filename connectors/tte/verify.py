@@ -6,7 +6,8 @@ files or bytes; a bundle may hold a root and its intermediates, e.g. the Indones
 of BSrE; self-signed certificates are anchors, the others intermediates) and sums up in one
 :class:`VerifyResult`:
 
-* ``intact``: every signature's digest matches the bytes it covers (one changed byte breaks it);
+* ``intact``: every signature's digest matches the bytes it covers and the signature value's
+  zero padding is untouched (so one changed byte anywhere breaks it);
 * ``trusted``: every signer chains to a trust root;
 * ``timestamped``: the last signature carries a valid time stamp (PAdES B-T);
 * ``modified_after_signing``: something other than validation data (DSS / document time stamps)
@@ -100,6 +101,68 @@ def _fmt(d: dt.datetime | None) -> str:
     return d.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _der_padding_clean(contents: bytes) -> bool:
+    """The signature value (/Contents) is excluded from what it signs; a PDF signer pads it with
+    zeros after the CMS blob. Anything but zeros there is a change nobody signed: report it."""
+    if len(contents) < 2 or contents[0] != 0x30:
+        return False
+    first = contents[1]
+    if first < 0x80:
+        total = 2 + first
+    else:
+        n = first & 0x7F
+        if n == 0 or n > 4 or len(contents) < 2 + n:
+            return False
+        total = 2 + n + int.from_bytes(contents[2:2 + n], "big")
+    return total <= len(contents) and not any(contents[total:])
+
+
+def _embedded_certs_sound(signed_data: Any, extra: Sequence[Any], strict: bool) -> bool:
+    """Every certificate carried in the signature (and in its time-stamp token) verifies against
+    its issuer where that issuer is at hand. The certificate set is not covered by the signature
+    itself, so without this check a changed byte inside a carried certificate would go unseen."""
+    from cryptography import x509 as cx509
+
+    def carried(sd: Any) -> list[Any]:
+        # the algorithm set is unsigned too: it must say exactly what the signer infos use
+        declared = {a.dump() for a in sd["digest_algorithms"]}
+        used = {si["digest_algorithm"].dump() for si in sd["signer_infos"]}
+        if declared != used:
+            raise ValueError("digest algorithm set differs from the signer infos")
+        out = [c.chosen for c in (sd["certificates"] or []) if c.name == "certificate"]
+        for si in sd["signer_infos"]:
+            for attr in si["unsigned_attrs"] or []:
+                if attr["type"].native[:1].isdigit():  # an attribute nobody knows: changed
+                    raise ValueError("unknown unsigned attribute")
+                if attr["type"].native == "signature_time_stamp_token":
+                    for token in attr["values"]:
+                        out += carried(token["content"])
+        return out
+
+    try:
+        certs = [cx509.load_der_x509_certificate(c.dump()) for c in carried(signed_data)]
+        pool = certs + [cx509.load_der_x509_certificate(c.dump()) for c in extra]
+        for cert in certs:
+            issuers = [i for i in pool if i.subject == cert.issuer]
+            if not issuers:
+                if strict:  # with trust roots given, every carried certificate has its issuer
+                    return False
+                continue
+            if not any(_issued_by(cert, i) for i in issuers):
+                return False
+    except Exception:  # a certificate that no longer parses was changed
+        return False
+    return True
+
+
+def _issued_by(cert: Any, issuer: Any) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
+        return True
+    except Exception:  # InvalidSignature, or a key/algorithm mismatch
+        return False
+
+
 def _result(pdf: bytes, sha: str, reason: str) -> VerifyResult:
     return VerifyResult(valid=False, intact=False, trusted=False, timestamped=False, signer=None,
                         signed_at=None, modified_after_signing=False, modification_level=None,
@@ -141,14 +204,21 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[Path | str | bytes] = (),
                                        modification_level=None, docmdp_ok=False,
                                        certification=False))
             continue
+        padded_ok = _der_padding_clean(bytes(sig.sig_object.raw_get("/Contents"))) and \
+            _embedded_certs_sound(sig.signed_data, roots + others, strict=bool(roots))
         ts = st.timestamp_validity
         stamped = ts is not None and ts.intact and ts.valid
+        # a time-stamp token that is there but broken is a change, not a missing time stamp
+        ts_intact = ts is None or bool(ts.intact and ts.valid)
+        ts_trusted = ts is None or bool(ts.trusted)
         signed_at = ts.timestamp if stamped and ts is not None else st.signer_reported_dt
         level = st.modification_level
         infos.append(SignatureInfo(
             field=str(sig.field_name), signer=_cn(st.signing_cert), signed_at=signed_at,
-            timestamped=bool(stamped), intact=bool(st.intact), valid=bool(st.valid),
-            trusted=bool(st.trusted), coverage=st.coverage.name.lower() if st.coverage else "",
+            timestamped=bool(stamped), intact=bool(st.intact) and padded_ok and ts_intact,
+            valid=bool(st.valid),
+            trusted=bool(st.trusted) and ts_trusted,
+            coverage=st.coverage.name.lower() if st.coverage else "",
             modification_level=level.name.lower() if level is not None else None,
             docmdp_ok=st.docmdp_ok,
             certification=sig.sig_object_type == "/DocTimeStamp" or bool(
