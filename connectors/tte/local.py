@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder_data
 from pyhanko.sign import signers, timestamps
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -32,7 +33,7 @@ from connectors.tte.model import (
     WrongPassphrase,
     mentions_bsre,
 )
-from connectors.tte.pades import local_timestamper, sign_pdf
+from connectors.tte.pades import CachedKeySigner, local_timestamper, sign_pdf
 
 log = logging.getLogger("diklat.connectors.tte")
 
@@ -81,9 +82,11 @@ class LocalSigner:
             raise WrongPassphrase("Passphrase anda salah") from None
         der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-        del key
+        if not isinstance(key, RSAPrivateKey):
+            raise CertificateProblem(f"kunci {key_id} bukan RSA")
         root = load_cert_from_pemder(str(local_ca.root_cert_path(self.ca_dir)))
-        return signers.SimpleSigner(
+        return CachedKeySigner(
+            crypto_key=key,
             signing_cert=load_cert_from_pemder(str(cert.cert_path)),
             signing_key=load_private_key_from_pemder_data(der, None),
             cert_registry=SimpleCertificateStore.from_certs([root]))

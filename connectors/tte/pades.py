@@ -14,13 +14,18 @@ certificate (no network).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from pathlib import Path
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm
+from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.signers.pdf_cms import Signer as PyHankoSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -28,6 +33,48 @@ from connectors.tte.model import Appearance, InvalidPdf, SignerIdentity
 from connectors.tte.stamp import TteStampStyle, add_footer, open_incremental, place_box
 
 log = logging.getLogger("diklat.connectors.tte")
+
+
+class CachedKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner re-parses the private key on every signature (about 0.1 s for
+    RSA, mostly key validation); this one keeps the parsed key for the signer's lifetime (one
+    call or one batch). Other mechanisms than RSA PKCS#1 v1.5 go the library's way."""
+
+    def __init__(self, *args: Any, crypto_key: RSAPrivateKey, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._crypto_key = crypto_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mech = self.get_signature_mechanism_for_digest(digest_algorithm)
+        if mech.signature_algo != "rsassa_pkcs1v15":
+            return super().sign_raw(data, digest_algorithm)
+        return self._crypto_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(
+            digest_algorithm))
+
+
+class _LocalTimeStamper(timestamps.DummyTimeStamper):
+    """pyHanko's in-process TSA with the parsed key kept (same reason as CachedKeySigner)."""
+
+    def __init__(self, *args: Any, crypto_key: RSAPrivateKey, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._crypto_key = crypto_key
+
+    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: Any
+                       ) -> tuple[bytes, Any]:
+        from asn1crypto import cms, core
+        from pyhanko.sign import general
+
+        digest = hashlib.new(md_algorithm.replace("_", ""), tst_info_data).digest()
+        attrs = cms.CMSAttributes([
+            general.simple_cms_attribute("content_type", "tst_info"),
+            general.simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+            general.simple_cms_attribute("signing_certificate",
+                                         general.as_signing_certificate(self.tsa_cert)),
+            general.simple_cms_attribute("message_digest", digest),
+        ])
+        signature = self._crypto_key.sign(attrs.dump(), PKCS1v15(),
+                                          get_pyca_cryptography_hash(md_algorithm.upper()))
+        return signature, attrs
 
 
 def local_timestamper(tsa_cert: Path, tsa_key: Path, root_cert: Path,
@@ -39,9 +86,12 @@ def local_timestamper(tsa_cert: Path, tsa_key: Path, root_cert: Path,
     from connectors.tte.local_ca import load_private_key
 
     key = load_private_key(tsa_key, passphrase)
+    if not isinstance(key, RSAPrivateKey):
+        raise TypeError("the local TSA key must be RSA")
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    return timestamps.DummyTimeStamper(
+    return _LocalTimeStamper(
+        crypto_key=key,
         tsa_cert=load_cert_from_pemder(str(tsa_cert)),
         tsa_key=load_private_key_from_pemder_data(der, None),
         certs_to_embed=SimpleCertificateStore.from_certs([load_cert_from_pemder(str(root_cert))]),
