@@ -119,10 +119,11 @@ class BsreSigner:
     def _send(self, method: str, path: str, *, secrets: tuple[str, ...] = (),
               reference: str = "", timeout: tuple[float, float] | None = None,
               **kw: Any) -> requests.Response:
-        """One attempt. Raises :class:`TteUnavailable` (not sent), :class:`_Unknown` (sent, no
+        """One attempt. Raises :class:`TteUnavailable` (not sent), :class:`OutcomeUnknown` (sent, no
         answer) or a typed error for an error answer; returns 2xx answers."""
         url = f"{self.base_url}{path}"
-        self.calls[path.split("/{", 1)[0]] = self.calls.get(path, 0) + 1
+        key = "/api/sign/download" if path.startswith("/api/sign/download/") else path
+        self.calls[key] = self.calls.get(key, 0) + 1
         t0 = time.monotonic()
         try:
             resp = self.session.request(method, url, auth=self._auth,
@@ -134,16 +135,16 @@ class BsreSigner:
         except requests.ReadTimeout:
             log.warning("tte bsre %s %s: no answer within %.0fs (%s)", method, path,
                         (timeout or self.timeout)[1], reference)
-            raise _Unknown("esign-client tidak menjawab dalam batas waktu") from None
+            raise OutcomeUnknown("esign-client tidak menjawab dalam batas waktu") from None
         except requests.ConnectionError as e:
             if _never_sent(e):
                 log.warning("tte bsre %s %s: connection refused (%s)", method, path, reference)
                 raise TteUnavailable("esign-client tidak dapat dihubungi") from None
             log.warning("tte bsre %s %s: connection lost (%s)", method, path, reference)
-            raise _Unknown("koneksi ke esign-client terputus sebelum ada jawaban") from None
+            raise OutcomeUnknown("koneksi ke esign-client terputus sebelum ada jawaban") from None
         except requests.RequestException as e:
             log.warning("tte bsre %s %s: %s (%s)", method, path, e.__class__.__name__, reference)
-            raise _Unknown(f"permintaan gagal: {e.__class__.__name__}") from None
+            raise OutcomeUnknown(f"permintaan gagal: {e.__class__.__name__}") from None
         log.info("tte bsre %s %s -> %s in %.2fs (%s)", method, path, resp.status_code,
                  time.monotonic() - t0, reference)
         if resp.status_code >= 400 or _json_error(resp):
@@ -179,7 +180,7 @@ class BsreSigner:
             else:
                 signed, doc_id = self._sign_v2(pdf, request, nik, passphrase, tampilan, box,
                                                secrets), None
-        except _Unknown as e:
+        except OutcomeUnknown as e:
             return SignResult(outcome=Outcome.UNKNOWN, backend="bsre",
                               document_id=e.document_id,
                               detail=f"hasil tidak diketahui: {e}; jangan ulangi sebelum "
@@ -209,12 +210,13 @@ class BsreSigner:
         if resp.content.lstrip()[:5].startswith(b"%PDF"):
             return resp.content, doc_id
         body = _json(resp)
-        doc_id = str(body.get("id_dokumen") or "") or doc_id if isinstance(body, dict) else None
+        if isinstance(body, dict) and body.get("id_dokumen"):
+            doc_id = str(body["id_dokumen"])
         if not doc_id:
-            raise _Unknown("jawaban esign-client bukan PDF dan tanpa id_dokumen")
+            raise OutcomeUnknown("jawaban esign-client bukan PDF dan tanpa id_dokumen")
         try:
             return self.download(doc_id, reference=request.reference), doc_id
-        except _Unknown as e:
+        except OutcomeUnknown as e:
             e.document_id = doc_id
             raise
 
@@ -235,16 +237,16 @@ class BsreSigner:
         data = _json(resp)
         files = data.get("file") if isinstance(data, dict) else None
         if not files or not isinstance(files, list):
-            raise _Unknown("jawaban esign-client v2 tanpa berkas")
+            raise OutcomeUnknown("jawaban esign-client v2 tanpa berkas")
         try:
             return base64.b64decode(files[0], validate=True)
         except (ValueError, TypeError):
-            raise _Unknown("berkas dari esign-client v2 bukan base64 yang sah") from None
+            raise OutcomeUnknown("berkas dari esign-client v2 bukan base64 yang sah") from None
 
     def download(self, document_id: str, *, reference: str = "") -> bytes:
-        """Fetch a signed document by ``id_dokumen`` (v1). Works **once**; a second call is
-        :class:`DocumentGone`. A timeout raises the internal unknown marker to ``sign`` or,
-        called directly, :class:`TteServerError`-free :class:`TteUnavailable`/unknown."""
+        """Fetch a signed document by ``id_dokumen`` (v1). Works **once** (never retried); a
+        second call is :class:`DocumentGone`. Use :meth:`reconcile` rather than calling this
+        after an unknown outcome: it turns a timeout into a result instead of an exception."""
         if not document_id or "/" in document_id:
             raise TteRequestError("id_dokumen tidak sah")
         try:
@@ -254,7 +256,7 @@ class BsreSigner:
             raise DocumentGone("dokumen tidak tersedia lagi di esign-client (sudah diunduh "
                                "atau tidak dikenal)", status=404) from None
         if not resp.content.lstrip()[:5].startswith(b"%PDF"):
-            raise _Unknown("unduhan dari esign-client bukan PDF")
+            raise OutcomeUnknown("unduhan dari esign-client bukan PDF")
         return resp.content
 
     def reconcile(self, document_id: str | None) -> SignResult:
@@ -274,7 +276,7 @@ class BsreSigner:
             return SignResult(outcome=Outcome.UNKNOWN, backend="bsre", document_id=document_id,
                               detail="dokumen sudah tidak tersedia; minta penandatangan "
                                      "menandatangani ulang", seconds=time.perf_counter() - t0)
-        except _Unknown as e:
+        except OutcomeUnknown as e:
             return SignResult(outcome=Outcome.UNKNOWN, backend="bsre", document_id=document_id,
                               detail=f"hasil tidak diketahui: {e}",
                               seconds=time.perf_counter() - t0)
@@ -291,7 +293,7 @@ class BsreSigner:
             else:
                 resp = self._send("POST", "/api/v2/verify/pdf",
                                   json={"file": base64.b64encode(pdf).decode()})
-        except _Unknown as e:
+        except OutcomeUnknown as e:
             raise TteServerError(f"verifikasi tidak selesai: {e}") from None
         data = _json(resp)
         if not isinstance(data, dict):
@@ -309,8 +311,9 @@ class BsreSigner:
 # --------------------------------------------------------------------------- helpers
 
 
-class _Unknown(Exception):
-    """Internal: the request went out and no usable answer came back."""
+class OutcomeUnknown(TteError):
+    """The request went out and no usable answer came back (raised by :meth:`BsreSigner.download`
+    called directly; :meth:`BsreSigner.sign` turns it into ``SignResult(outcome=UNKNOWN)``)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
