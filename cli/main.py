@@ -105,12 +105,14 @@ def _register_areas() -> None:
         simulator_cmd,
         sop,
         sync,
+        tte,
     )
 
     for module in (sop, sync, simulator_cmd, importer, register_cmd, prefect_server, demo):
         module.register(app)
     kegiatan.add_commands(app)
     arsip.add_commands(app)
+    tte.add_commands(app)
 
 
 _register_areas()

@@ -211,7 +211,8 @@ def ringkasan(session: Session, b: Bundel) -> dict[str, Any]:
     first = members[0] if members else None
     draf = [f for n in members[:1] for f in n.berkas if f.peran in ("draf_pdf", "draf_docx")]
     folder = str(Path(draf[0].path).parent) if draf else "-"
-    tujuan = (first.tujuan or "-") if len(members) == 1 else f"{len(members)} naskah"
+    tujuan = (first.tujuan or "-") if first is not None and len(members) == 1 \
+        else f"{len(members)} naskah"
     return {"kegiatan": k.kode if k else "", "nama_kegiatan": k.nama if k else "",
             "jenis": b.jenis, "versi": b.versi, "jumlah": len(members),
             "hal": first.hal if first else "", "tujuan": tujuan,

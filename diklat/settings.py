@@ -173,6 +173,20 @@ class Approval(BaseModel):
     poll_seconds: int = 10  # how often a paused (not deployed) run checks for its answer
 
 
+class Tte(BaseModel):
+    """Electronic signatures: the local CA (default) or the agency's BSrE esign-client."""
+
+    mode: Literal["local", "bsre"] = "local"
+    ca_dir: Path | None = None  # the local CA's folder; var_dir/tte when unset
+    bsre_url: str = "http://127.0.0.1:8080"
+    bsre_api: Literal["v1", "v2"] = "v1"
+    bsre_username: str = "esign"
+    bsre_password: SecretStr = SecretStr("")
+    timeout: float = 60.0  # seconds to wait for a sign call's answer (never retried)
+    trust_roots: list[Path] = Field(default_factory=list)  # PEM files; the local root when empty
+    verify_base_url: str = "http://127.0.0.1:8000/verifikasi"  # the QR points at <this>/<token>
+
+
 class Sync(BaseModel):
     cron: str = "0 1 * * *"  # nightly, in Settings.timezone
     batch_size: int = 2000
@@ -213,6 +227,7 @@ class Settings(BaseSettings):
     arsip: Arsip = Field(default_factory=Arsip)
     approval: Approval = Field(default_factory=Approval)
     sync: Sync = Field(default_factory=Sync)
+    tte: Tte = Field(default_factory=Tte)
 
     # Shortcuts (DIKLAT_SIMPEG_URL / DIKLAT_SIASN_URL) overriding simpeg.url and siasn.url
     # (and siasn.sso_url while it is the simulator default): point both clients at a server.
@@ -240,6 +255,7 @@ class Settings(BaseSettings):
         self.outbox_dir = self.outbox_dir or self.var_dir / "outbox"
         self.archive_dir = self.archive_dir or self.var_dir / "arsip"
         self.import_dir = self.import_dir or self.var_dir / "import"
+        self.tte.ca_dir = self.tte.ca_dir or self.var_dir / "tte"
         if self.simpeg_url:
             self.simpeg.url = self.simpeg_url
         if self.siasn_url:

@@ -7,7 +7,8 @@ It never imports Prefect, and the product (``diklat/``, ``connectors/``) never i
 
 Modules: ``refdata`` (units, ranks, positions, names), ``data`` (generator and store),
 ``shapes`` (SIASN/export shapes of one employee), ``faults`` (fault middleware), ``app``
-(the FastAPI app), ``server`` (running it), ``export_csv`` ("Export Data ASN" writer).
+(the FastAPI app), ``server`` (running it), ``export_csv`` ("Export Data ASN" writer),
+``bsre`` (a BSrE esign-client stand-in that signs for real: :class:`simulator.bsre.BsreServer`).
 
 HTTP surface (all JSON):
 

@@ -67,8 +67,8 @@ def test_rows_never_split_and_signature_lines_keep_together() -> None:
     # every paragraph of the signature block but the NIP keeps with the next one
     start = xml.rfind("<w:p>", 0, xml.index("a.n. Kepala Badan"))
     block = xml[start:xml.index("NIP. 19800512")]
-    # a.n., jabatan, signature space, name, rank keep with the next; the NIP ends the block
-    assert (block.count("<w:p>"), block.count("<w:keepNext/>")) == (6, 5)
+    # a.n., jabatan, anchor, signature space, name, rank keep with the next; the NIP ends it
+    assert (block.count("<w:p>"), block.count("<w:keepNext/>")) == (7, 6)
 
 
 def _document_xml(docx: bytes) -> str:

@@ -372,7 +372,7 @@ def penutup(doc: DocumentObject, text: str) -> None:
 #: visual (QR and "Ditandatangani secara elektronik oleh ..."); printed white and tiny.
 TTE_ANCHOR = "#TTE#"
 #: Height of the signature space (the stamp is drawn in it, above the name).
-TTD_SPACE_PT = 64
+TTD_SPACE_PT = 60
 
 
 def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
@@ -388,9 +388,14 @@ def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
     para(doc, f"{{{{ {v}.an }}}},", align="center", indent=TTD, before=before, keep_next=True)
     tag(doc, "{%p endif %}")
     para(doc, f"{{{{ {v}.jabatan }}}},", align="center", indent=TTD, keep_next=True)
-    # Only the main signature carries the anchor; an attachment's block repeats the name.
-    space = para(doc, [(TTE_ANCHOR, {"size": 1, "color": "FFFFFF"})] if anchor else "",
-                 indent=TTD, keep_next=True)
+    # The anchor (tiny, white) sits right under the position; the electronic-signature box is
+    # drawn from there down into the empty space above the name. Only the main signature
+    # carries it: an attachment's block repeats the name without a second stamp.
+    mark = para(doc, [(TTE_ANCHOR, {"size": 1, "color": "FFFFFF"})] if anchor else "",
+                indent=TTD, align="center", keep_next=True)
+    mark.paragraph_format.line_spacing = Pt(2)
+    mark.paragraph_format.line_spacing_rule = 4  # exactly
+    space = para(doc, "", indent=TTD, keep_next=True)
     space.paragraph_format.line_spacing = Pt(TTD_SPACE_PT)
     space.paragraph_format.line_spacing_rule = 4  # exactly
     para(doc, f"{{{{ {v}.nama }}}}", bold=True, underline=True, align="center",

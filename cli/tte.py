@@ -1,0 +1,96 @@
+"""``diklat tte``: the local certificate authority and the verification of signed PDFs.
+
+``diklat tte init [--folder var/tte] [--org NAME]`` creates the local CA (root + time-stamping
+certificate; idempotent). ``diklat tte verify FILE [--json] [--trust PEM ...]`` validates a PDF's
+signatures against the trust roots (``DIKLAT_TTE__TRUST_ROOTS``, else the local root) and exits
+0 only when the file is validly signed and unchanged since signing, 1 otherwise, 2 when the file
+cannot be read. The lead registers these commands with :func:`add_commands`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+
+from cli import common
+
+tte_app = typer.Typer(help="Tanda tangan elektronik (TTE): CA lokal dan verifikasi PDF.",
+                      no_args_is_help=True)
+
+
+def _settings_helper() -> tuple[Path, list[Path], str]:
+    """(CA folder, trust roots, organisation name) from the settings."""
+    from diklat.clients_tte import ca_dir, trust_roots
+    from diklat.settings import get_settings
+
+    s = get_settings()
+    region = s.instansi.pemerintah.removeprefix("PEMERINTAH ").title()
+    return ca_dir(s), trust_roots(s), f"{s.instansi.singkatan} {region}"
+
+
+@tte_app.command("init")
+def tte_init(
+    folder: Path = typer.Option(None, "--folder", help="folder CA (bawaan: var/tte)"),
+    org: str = typer.Option(None, "--org", help="nama organisasi pada sertifikat"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+) -> None:
+    """Buat CA lokal (root dan sertifikat cap waktu); aman dijalankan berulang."""
+    from connectors.tte.local_ca import CaError, init_ca
+
+    default_dir, _roots, default_org = _settings_helper()
+    try:
+        info = init_ca(folder or default_dir, org or default_org)
+    except CaError as e:
+        raise common.fail(str(e)) from e
+    data = {"folder": str(info.folder), "created": info.created, "org_name": info.org_name,
+            "root_cert": str(info.root_cert), "root_sha256": info.root_sha256}
+    if as_json:
+        common.print_json(data)
+        return
+    what = "dibuat" if info.created else "sudah ada"
+    common.console.print(f"CA lokal {what}: {info.folder} ({info.org_name})\n"
+                         f"Root: {info.root_cert}\nSHA-256: {info.root_sha256}")
+
+
+@tte_app.command("verify")
+def tte_verify(
+    file: Path = typer.Argument(..., help="PDF yang diperiksa"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    trust: list[Path] = typer.Option(None, "--trust", help="berkas PEM akar tepercaya (ulang)"),
+) -> None:
+    """Periksa tanda tangan elektronik sebuah PDF; keluar 0 hanya bila sah dan utuh."""
+    from connectors.tte.verify import verify_pdf
+
+    # pyHanko reports validation details (with tracebacks) as warnings: the result says it all
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        pdf = file.read_bytes()
+    except OSError as e:
+        raise common.fail(f"berkas tidak dapat dibaca: {e.strerror}", code=2) from e
+    _dir, roots, _org = _settings_helper()
+    roots = list(trust or roots)
+    missing = [str(r) for r in roots if not Path(r).is_file()]
+    if missing:
+        raise common.fail(f"akar tepercaya tidak ada: {', '.join(missing)} "
+                          f"(jalankan `diklat tte init` atau atur DIKLAT_TTE__TRUST_ROOTS)", code=2)
+    r = verify_pdf(pdf, roots)
+    data = {"valid": r.valid, "intact": r.intact, "signer": r.signer,
+            "signed_at": r.signed_at.isoformat() if r.signed_at else None,
+            "trusted": r.trusted, "timestamped": r.timestamped,
+            "modified_after_signing": r.modified_after_signing, "reason": r.reason,
+            "sha256": r.sha256}
+    if as_json:
+        common.print_json(data)
+    else:
+        mark = "[green]SAH[/]" if r.valid else "[red]TIDAK SAH[/]"
+        common.console.print(f"{mark} {file.name}: {r.reason}")
+        for k in ("intact", "trusted", "timestamped", "signer", "signed_at"):
+            common.console.print(f"  {k}: {data[k]}")
+    raise typer.Exit(0 if r.valid else 1)
+
+
+def add_commands(app: typer.Typer) -> None:
+    app.add_typer(tte_app, name="tte")

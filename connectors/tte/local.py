@@ -1,0 +1,142 @@
+"""The ``local`` signer: PAdES B-T with the project's own CA (:mod:`connectors.tte.local_ca`).
+
+The official's key is read from ``<ca_dir>/signers/<key_id>/key.pem`` for one call (or one batch)
+and dropped afterwards; when the key file is encrypted, the passphrase given to that call opens
+it. Letters signed this way are honest about it: a footer or label that claims BSrE
+certification is refused (:class:`~connectors.tte.model.TteRequestError`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder_data
+from pyhanko.sign import signers, timestamps
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from connectors.tte import local_ca
+from connectors.tte.model import (
+    CertificateProblem,
+    Outcome,
+    SignerNotRegistered,
+    SignRequest,
+    SignResult,
+    TteRequestError,
+    WrongPassphrase,
+    mentions_bsre,
+)
+from connectors.tte.pades import CachedKeySigner, local_timestamper, sign_pdf
+
+log = logging.getLogger("diklat.connectors.tte")
+
+
+class LocalSigner:
+    """Signs with the local CA under ``ca_dir``. ``timestamp=False`` gives PAdES B-B (tests)."""
+
+    backend: Literal["local", "bsre"] = "local"
+
+    def __init__(self, ca_dir: Path | str, *, tsa_passphrase: str | None = None,
+                 timestamp: bool = True) -> None:
+        self.ca_dir = Path(ca_dir)
+        self._tsa_passphrase = tsa_passphrase
+        self._timestamp = timestamp
+        self._timestamper: timestamps.TimeStamper | None = None
+
+    def __repr__(self) -> str:
+        return f"LocalSigner(ca_dir={str(self.ca_dir)!r})"
+
+    def timestamper(self) -> timestamps.TimeStamper | None:
+        if not self._timestamp:
+            return None
+        if self._timestamper is None:
+            info = local_ca.load_ca(self.ca_dir)
+            self._timestamper = local_timestamper(
+                info.tsa_cert, self.ca_dir / "tsa" / "key.pem", info.root_cert,
+                self._tsa_passphrase)
+        return self._timestamper
+
+    def open_key(self, key_id: str, passphrase: str | None) -> signers.SimpleSigner:
+        """The official's key and certificate as a pyHanko signer, for this call only."""
+        if not key_id:
+            raise SignerNotRegistered("penandatangan tidak memiliki key_id untuk CA lokal")
+        try:
+            cert = local_ca.load_signer(self.ca_dir, key_id)
+        except local_ca.CaError as e:
+            raise SignerNotRegistered(f"penandatangan {key_id} belum memiliki sertifikat "
+                                      f"di CA lokal") from e
+        now = dt.datetime.now(dt.UTC)
+        if not cert.not_before <= now <= cert.not_after:
+            raise CertificateProblem(f"sertifikat {key_id} tidak berlaku "
+                                     f"({cert.not_before:%Y-%m-%d} s.d. {cert.not_after:%Y-%m-%d})")
+        try:
+            key = local_ca.load_private_key(cert.key_path, passphrase if cert.encrypted else None)
+        except local_ca.KeyLocked:
+            raise WrongPassphrase("Passphrase anda salah") from None
+        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        if not isinstance(key, RSAPrivateKey):
+            raise CertificateProblem(f"kunci {key_id} bukan RSA")
+        root = load_cert_from_pemder(str(local_ca.root_cert_path(self.ca_dir)))
+        return CachedKeySigner(
+            crypto_key=key,
+            signing_cert=load_cert_from_pemder(str(cert.cert_path)),
+            signing_key=load_private_key_from_pemder_data(der, None),
+            cert_registry=SimpleCertificateStore.from_certs([root]))
+
+    @staticmethod
+    def _check_honest(request: SignRequest) -> None:
+        a = request.appearance
+        if mentions_bsre(a.footer) or mentions_bsre(a.label):
+            raise TteRequestError("naskah yang ditandatangani dengan CA lokal tidak boleh "
+                                  "memuat kalimat sertifikasi BSrE")
+
+    def sign(self, pdf: bytes, *, request: SignRequest,
+             passphrase: str | None = None) -> SignResult:
+        """Sign one PDF. Refusals raise (:class:`SignerNotRegistered`, :class:`WrongPassphrase`,
+        :class:`CertificateProblem`, :class:`TteRequestError`, :class:`InvalidPdf`)."""
+        return self.sign_batch([(pdf, request)], passphrase=passphrase)[0]
+
+    def sign_batch(self, items: Sequence[tuple[bytes, SignRequest]], *,
+                   passphrase: str | None = None) -> list[SignResult]:
+        """Sign several letters of one signer with one opening of the key (a bundle)."""
+        if not items:
+            return []
+        key_ids = {r.signer.key_id for _pdf, r in items}
+        if len(key_ids) != 1:
+            raise TteRequestError("satu batch hanya untuk satu penandatangan")
+        for _pdf, r in items:
+            self._check_honest(r)
+        t_key = time.perf_counter()
+        signer = self.open_key(next(iter(key_ids)), passphrase)
+        tsa = self.timestamper()
+        cn = signer.subject_name or ""
+        log.debug("tte local: key opened in %.3fs", time.perf_counter() - t_key)
+        results: list[SignResult] = []
+        for pdf, request in items:
+            t0 = time.perf_counter()
+            out = sign_pdf(pdf, signer, request.appearance, identity=request.signer,
+                           timestamper=tsa, reason=request.reason, location=request.location,
+                           field_name=request.field_name, lock=request.lock)
+            seconds = time.perf_counter() - t0
+            log.info("tte local: signed %s in %.2fs", request.reference or "naskah", seconds)
+            results.append(SignResult(
+                outcome=Outcome.SIGNED, pdf=out, sha256=hashlib.sha256(out).hexdigest(),
+                signer_name=_common_name(cn), signed_at=dt.datetime.now(dt.UTC),
+                backend="local", detail="ditandatangani dengan CA lokal", seconds=seconds))
+        return results
+
+
+def _common_name(subject: str) -> str:
+    """pyHanko's ``subject_name`` is 'Common Name: X, ...'-like; keep the CN only."""
+    for part in subject.split(","):
+        if part.strip().lower().startswith("common name:"):
+            return part.split(":", 1)[1].strip()
+    return subject

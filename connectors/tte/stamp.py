@@ -1,0 +1,373 @@
+"""The visible part of an electronic signature: finding the anchor, placing the box, drawing it.
+
+* :func:`find_anchor` finds the marker text (``#TTE#``, tiny and white in the templates' signature
+  block) with pypdf's text extraction and a visitor, and gives its page and position;
+  :func:`place_box` turns a :class:`~connectors.tte.model.Placement` into a rectangle (on the
+  anchor, else the configured fallback on the last page), clamped to the page.
+* :class:`TteStampStyle` / :class:`TteStamp` draw the box with pyHanko's stamp API: a white
+  background (it hides the marker), a QR code to the verification URL, and the lines
+  "Ditandatangani secara elektronik oleh:", position, name (bold), rank and ``NIP. 19780502
+  200502 1 003``, the font size shrunk until everything fits. The same stamp is the appearance of
+  a visible signature field (local signer) or is drawn into the page content before an
+  invisible signature (BSrE signer, :func:`stamp_pdf`), so both look the same.
+* :func:`add_footer` prints the optional footer line at the bottom of the stamped page (the BSrE
+  sentence, for BSrE-signed letters only).
+
+Fonts are the PDF standard Helvetica and Helvetica-Bold (WinAnsi; characters outside it print as
+``?``), measured with their standard metrics, so nothing needs a font file or a font shaper.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.content import ResourceType
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.writer import BasePdfFileWriter, init_xobject_dictionary
+from pyhanko.stamp import BaseStamp, BaseStampStyle
+
+from connectors.tte.model import (
+    AnchorNotFound,
+    Appearance,
+    InvalidPdf,
+    Placement,
+    SignerIdentity,
+)
+
+log = logging.getLogger("diklat.connectors.tte")
+
+# Standard widths (1/1000 em) of Helvetica and Helvetica-Bold for ASCII 32..126.
+_HELV = [278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556,
+         556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667,
+         667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722,
+         667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500,
+         556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278,
+         556, 500, 722, 500, 500, 500, 334, 260, 334, 584]
+_HELV_BOLD = [278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278,
+              556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611,
+              975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778,
+              667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556,
+              333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611,
+              611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584]
+_FONTS = {"/TteF1": ("Helvetica", _HELV), "/TteF2": ("Helvetica-Bold", _HELV_BOLD),
+          "/TteF3": ("Helvetica-Oblique", _HELV)}
+MAX_FONT = 8.0
+MIN_FONT = 4.5
+
+
+def text_width(text: str, size: float, font: str = "/TteF1") -> float:
+    widths = _FONTS[font][1]
+    total = 0
+    for ch in text:
+        o = ord(ch)
+        total += widths[o - 32] if 32 <= o <= 126 else 556
+    return total * size / 1000.0
+
+
+def wrap(text: str, size: float, width: float, font: str = "/TteF1") -> list[str]:
+    """Greedy word wrap; a single word longer than the line is cut by characters."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if text_width(candidate, size, font) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while text_width(word, size, font) > width and len(word) > 1:
+            cut = len(word)
+            while cut > 1 and text_width(word[:cut], size, font) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines or [""]
+
+
+def _pdf_text(text: str) -> bytes:
+    raw = text.encode("cp1252", errors="replace")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def _font_dict(base: str) -> generic.DictionaryObject:
+    return generic.DictionaryObject({
+        pdf_name("/Type"): pdf_name("/Font"), pdf_name("/Subtype"): pdf_name("/Type1"),
+        pdf_name("/BaseFont"): pdf_name("/" + base),
+        pdf_name("/Encoding"): pdf_name("/WinAnsiEncoding"),
+    })
+
+
+# --------------------------------------------------------------------------- anchor
+
+
+class Anchor(NamedTuple):
+    page_index: int
+    x: float
+    y: float
+
+
+def _reader(pdf: bytes) -> Any:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if not pdf.lstrip()[:5].startswith(b"%PDF"):
+        raise InvalidPdf("berkas bukan PDF")
+    try:
+        return PdfReader(io.BytesIO(pdf))
+    except (PdfReadError, ValueError, KeyError) as e:
+        raise InvalidPdf(f"PDF tidak dapat dibaca: {e.__class__.__name__}") from None
+
+
+def find_anchors(pdf: bytes, marker: str = "#TTE#") -> list[Anchor]:
+    """Every occurrence of ``marker`` in the PDF's text, in page order: the page index and the
+    position (points from the lower-left corner) where the marker's text starts."""
+    reader = _reader(pdf)
+    found: list[Anchor] = []
+    for index, page in enumerate(reader.pages):
+        chunks: list[tuple[str, float, float]] = []
+
+        def visit(text: str, cm: list[float], tm: list[float], _font: Any, _size: Any,
+                  chunks: list[tuple[str, float, float]] = chunks) -> None:
+            if not text:
+                return
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            chunks.append((text, x, y))
+
+        try:
+            page.extract_text(visitor_text=visit)
+        except Exception as e:  # a page pypdf cannot read stops the search on that page only
+            log.debug("anchor search: page %d unreadable (%s)", index, e.__class__.__name__)
+            continue
+        joined = ""
+        starts: list[int] = []
+        for text, _x, _y in chunks:
+            starts.append(len(joined))
+            joined += text
+        pos = joined.find(marker)
+        while pos >= 0:
+            k = max(i for i, s in enumerate(starts) if s <= pos)
+            _t, x, y = chunks[k]
+            found.append(Anchor(index, round(x, 2), round(y, 2)))
+            pos = joined.find(marker, pos + len(marker))
+    return found
+
+
+def find_anchor(pdf: bytes, marker: str = "#TTE#", *, last: bool = False) -> Anchor | None:
+    """The first (or ``last``) occurrence of ``marker``: ``(page_index, x, y)``; None if absent."""
+    anchors = find_anchors(pdf, marker)
+    if not anchors:
+        return None
+    return anchors[-1] if last else anchors[0]
+
+
+class Box(NamedTuple):
+    page_index: int
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    anchored: bool
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+
+def place_box(pdf: bytes, placement: Placement) -> Box:
+    """The stamp's rectangle for ``placement`` (anchor, else fallback), inside the page."""
+    reader = _reader(pdf)
+    n = len(reader.pages)
+    anchor = find_anchor(pdf, placement.marker) if placement.marker else None
+    if anchor is None:
+        if placement.require_anchor:
+            raise AnchorNotFound(f"penanda {placement.marker!r} tidak ditemukan di PDF")
+        page = placement.fallback_page if placement.fallback_page >= 0 else n + placement.fallback_page
+        page = min(max(page, 0), n - 1)
+        x1, y1, x2, y2 = placement.fallback_box
+        anchored = False
+    else:
+        page = anchor.page_index
+        w, h = placement.width, placement.height
+        x1 = anchor.x - w / 2 if placement.align == "center" else anchor.x
+        top = anchor.y + placement.top_offset
+        x1, y1 = x1 + placement.dx, top - h + placement.dy
+        x2, y2 = x1 + w, y1 + h
+        anchored = True
+    box = reader.pages[page].mediabox
+    left, bottom = float(box.left), float(box.bottom)
+    right, top_ = float(box.right), float(box.top)
+    w, h = x2 - x1, y2 - y1
+    x1 = min(max(x1, left), right - w)
+    y1 = min(max(y1, bottom), top_ - h)
+    return Box(page, round(x1, 2), round(y1, 2), round(x1 + w, 2), round(y1 + h, 2), anchored)
+
+
+# --------------------------------------------------------------------------- the stamp
+
+
+@dataclass(frozen=True)
+class TteStampStyle(BaseStampStyle):
+    """pyHanko stamp style drawing our box (no pyHanko border: we draw our own)."""
+
+    border_width: int = 0
+    identity: SignerIdentity | None = None
+    appearance: Appearance | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def create_stamp(self, writer: BasePdfFileWriter, box: BoxConstraints,
+                     text_params: dict[str, Any]) -> TteStamp:
+        return TteStamp(writer, self, box)
+
+
+def stamp_lines(identity: SignerIdentity, appearance: Appearance) -> list[tuple[str, str]]:
+    """The stamp's text as (font, line) before wrapping; empty parts are left out."""
+    lines = [("/TteF1", f"{appearance.label} oleh:" if appearance.label else "")]
+    if identity.jabatan:
+        lines.append(("/TteF1", identity.jabatan.rstrip(",") + ","))
+    lines.append(("/TteF2", identity.nama))
+    if identity.pangkat:
+        lines.append(("/TteF1", identity.pangkat))
+    if identity.nip:
+        lines.append(("/TteF1", f"NIP. {identity.nip_formatted}"))
+    return [(f, t) for f, t in lines if t]
+
+
+def layout_text(lines: list[tuple[str, str]], width: float, height: float
+                ) -> tuple[float, list[tuple[str, str]]]:
+    """The largest font size (MAX_FONT down to MIN_FONT) at which the wrapped lines fit."""
+    size = MAX_FONT
+    while True:
+        wrapped = [(f, part) for f, t in lines for part in wrap(t, size, width, f)]
+        if len(wrapped) * size * 1.2 <= height or size <= MIN_FONT:
+            return size, wrapped
+        size = round(size - 0.25, 2)
+
+
+def _qr_xobject(writer: BasePdfFileWriter, url: str) -> tuple[generic.IndirectObject, int]:
+    import qrcode
+    from pyhanko.pdf_utils.qr import PdfStreamQRImage
+
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=2)
+    qr.add_data(url)
+    qr.make(fit=True)
+    img = qr.make_image(image_factory=PdfStreamQRImage)
+    size = (qr.modules_count + 2 * qr.border) * qr.box_size
+    # white quiet zone under the modules, so the code reads on any background
+    stream = b"q 1 g 0 0 %d %d re f Q\n" % (size, size) + img.render_command_stream()
+    xobj = init_xobject_dictionary(stream, size, size)
+    xobj.compress()
+    return writer.add_object(xobj), size
+
+
+class TteStamp(BaseStamp):
+    """The box itself. Its ``box`` must have width and height (the signature field's size)."""
+
+    style: TteStampStyle
+
+    def _render_inner_content(self) -> list[bytes]:
+        style = self.style
+        identity, appearance = style.identity, style.appearance
+        if identity is None or appearance is None:
+            raise ValueError("TteStampStyle needs identity and appearance")
+        w, h = float(self.box.width), float(self.box.height)
+        pad = 3.0
+        for name, (base, _w) in _FONTS.items():
+            self.set_resource(ResourceType.FONT, pdf_name(name), _font_dict(base))
+        cmds = [b"q 1 g 0 0 %g %g re f Q" % (w, h),  # opaque white: hides the marker
+                b"q 0.35 G 0.6 w 0.3 0.3 %g %g re S Q" % (w - 0.6, h - 0.6)]
+        qr_size = min(h - 2 * pad, w * 0.4)
+        text_x = pad
+        if appearance.verify_url:
+            ref, natural = _qr_xobject(self._ensure_writer, appearance.verify_url)
+            self.set_resource(ResourceType.XOBJECT, pdf_name("/TteQR"), ref)
+            s = qr_size / natural
+            cmds.append(b"q %g 0 0 %g %g %g cm /TteQR Do Q" % (s, s, pad, (h - qr_size) / 2))
+            text_x = pad + qr_size + 4
+        text_w = w - text_x - pad
+        size, wrapped = layout_text(stamp_lines(identity, appearance), text_w, h - 2 * pad)
+        leading = size * 1.2
+        block = leading * len(wrapped)
+        y = (h + block) / 2 - size  # first baseline: the block centred vertically
+        cmds.append(b"q 0 g BT")
+        for font, line in wrapped:
+            cmds.append(b"%s %g Tf 1 0 0 1 %g %g Tm %s Tj" % (
+                font.encode(), size, text_x, y, _pdf_text(line)))
+            y -= leading
+        cmds.append(b"ET Q")
+        return cmds
+
+
+def add_footer(writer: BasePdfFileWriter, page_index: int, text: str, *,
+               size: float = 7.0, margin: float = 40.0, baseline: float = 18.0) -> None:
+    """Print ``text`` (wrapped, centred, oblique) at the bottom of one page of ``writer``."""
+    if not text.strip():
+        return
+    # the page's width from its MediaBox (inherited boxes are rare in letters; A4 otherwise)
+    try:
+        page_obj = writer.find_page_for_modification(page_index)[0].get_object()
+        mb = [float(v) for v in page_obj.get("/MediaBox", [0, 0, 595.28, 841.89])]
+    except Exception:  # pragma: no cover - exotic page trees
+        mb = [0.0, 0.0, 595.28, 841.89]
+    width = mb[2] - mb[0] - 2 * margin
+    lines = wrap(text, size, width, "/TteF3")
+    y = mb[1] + baseline + (len(lines) - 1) * size * 1.2
+    parts = [b"q 0.2 g BT"]
+    for line in lines:
+        x = mb[0] + margin + (width - text_width(line, size, "/TteF3")) / 2
+        parts.append(b"/TteF3 %g Tf 1 0 0 1 %g %g Tm %s Tj" % (size, x, y, _pdf_text(line)))
+        y -= size * 1.2
+    parts.append(b"ET Q")
+    resources = generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject(
+        {pdf_name("/TteF3"): _font_dict("Helvetica-Oblique")})})
+    _wrap_page_content(writer, page_index)
+    writer.add_stream_to_page(
+        page_index, writer.add_object(generic.StreamObject(stream_data=b"\n".join(parts))),
+        resources)
+
+
+def _wrap_page_content(writer: BasePdfFileWriter, page_index: int) -> None:
+    """Enclose the existing content in q/Q so that its graphics state does not leak into ours."""
+    writer.add_stream_to_page(page_index, writer.add_object(
+        generic.StreamObject(stream_data=b"q")), prepend=True)
+    writer.add_stream_to_page(page_index, writer.add_object(
+        generic.StreamObject(stream_data=b"Q")))
+
+
+def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:
+    """An incremental writer on ``pdf`` (:class:`InvalidPdf` when pyHanko cannot read it)."""
+    from pyhanko.pdf_utils.misc import PdfError
+
+    if not pdf.lstrip()[:5].startswith(b"%PDF"):
+        raise InvalidPdf("berkas bukan PDF")
+    try:
+        return IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    except (PdfError, ValueError, KeyError, IndexError) as e:
+        raise InvalidPdf(f"PDF tidak dapat dibaca: {e.__class__.__name__}") from None
+
+
+def stamp_pdf(pdf: bytes, identity: SignerIdentity, appearance: Appearance) -> tuple[bytes, Box]:
+    """Draw the stamp (and footer) into the page content as an incremental update, for a signer
+    that signs invisibly (BSrE). Returns the new PDF and where the box went."""
+    box = place_box(pdf, appearance.placement)
+    writer = open_incremental(pdf)
+    style = TteStampStyle(identity=identity, appearance=appearance)
+    stamp = TteStamp(writer, style, BoxConstraints(width=box.width, height=box.height))
+    stamp.apply(box.page_index, box.x1, box.y1)  # type: ignore[arg-type]
+    add_footer(writer, box.page_index, appearance.footer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue(), box
