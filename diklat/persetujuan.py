@@ -300,7 +300,7 @@ def _audit(session: Session, p: Permintaan, b: Bundel, *, nip: str | None, nama:
 def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keputusan: str,
              catatan: str | None = None, flow_run_id: str | None = None,
              now: dt.datetime | None = None, kirim: Callable[[Surat], None] | None = None,
-             settings: Settings | None = None) -> Hasil:
+             ui_base: str | None = None, settings: Settings | None = None) -> Hasil:
     """Check and apply one answer. A refused answer is audited, counted, and returned with its
     reason (never raised: the run keeps waiting). See the module docstring for the rules."""
     s = settings or get_settings()
@@ -358,8 +358,8 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
         return refuse("kode verifikasi sudah pernah dipakai")
     if code.expires_at <= moment:
         if kirim is not None:
-            kirim_kode(session, p, kirim, ui_url=_ui_url(p, s), paksa=True, now=moment,
-                       settings=s)
+            kirim_kode(session, p, kirim, ui_url=tautan_run(p.flow_run_id, s, ui_base),
+                       paksa=True, now=moment, settings=s)
             return refuse("kode verifikasi kedaluwarsa; kode baru sudah dikirim")
         return refuse("kode verifikasi kedaluwarsa")
     if keputusan in ("revisi", "tolak") and not catatan:
@@ -424,13 +424,15 @@ def _ui_url(p: Permintaan, settings: Settings) -> str:
     return tautan_run(p.flow_run_id, settings)
 
 
-def tautan_run(flow_run_id: str | None, settings: Settings | None = None) -> str:
-    """The Prefect UI page of a flow run (where the resume form is)."""
+def tautan_run(flow_run_id: str | None, settings: Settings | None = None,
+               base: str | None = None) -> str:
+    """The Prefect UI page of a flow run (where the resume form is): the configured UI
+    address, else ``base`` (the orchestrator's own, passed by the caller), else the API's."""
     import os
 
     s = settings or get_settings()
-    base = s.approval.ui_url or (os.environ.get("PREFECT_API_URL", "").removesuffix("/api")
-                                 or "http://127.0.0.1:4200")
+    base = s.approval.ui_url or base or (
+        os.environ.get("PREFECT_API_URL", "").removesuffix("/api") or "http://127.0.0.1:4200")
     return f"{base.rstrip('/')}/runs/flow-run/{flow_run_id}" if flow_run_id else base
 
 

@@ -171,6 +171,9 @@ class Approval(BaseModel):
     #: Key that one-time codes are hashed with (empty: a random key kept in var/rahasia).
     kode_secret: SecretStr | None = None
     poll_seconds: int = 10  # how often a paused (not deployed) run checks for its answer
+    #: NIP of the operator who drafts letters (Pokja / Pengelola): he may not initial or
+    #: sign his own drafts. Empty: not checked.
+    pembuat_nip: str | None = None
 
 
 class Tte(BaseModel):
@@ -184,7 +187,7 @@ class Tte(BaseModel):
     bsre_password: SecretStr = SecretStr("")
     timeout: float = 60.0  # seconds to wait for a sign call's answer (never retried)
     trust_roots: list[Path] = Field(default_factory=list)  # PEM files; the local root when empty
-    verify_base_url: str = "http://127.0.0.1:8000/verifikasi"  # the QR points at <this>/<token>
+    verify_base_url: str = "http://127.0.0.1:8000"  # `diklat web`; the QR points at <this>/v/<token>
 
 
 class Sync(BaseModel):

@@ -3,8 +3,9 @@
 For every document type the training's SOP path produces (from the catalogue), in the order
 the SOP first touches it: draft the bundle, have it decided on, number it, render its finals
 and PDFs. What the database says is done is skipped, so the flow can run again at any time.
-Until the approval issue lands, ``tanda_tangan_demo=True`` stands in for the paraf chain and the
-signature (each decision audited as a demo, by the officials the catalogue names); without it
+With ``persetujuan=True`` every bundle waits for its officials in the Prefect UI (the paraf
+chain, then the signature, a real PAdES signature); ``tanda_tangan_demo=True`` stands in for them
+instead (each decision audited as a demo, by the officials the catalogue names); with neither,
 only drafts are made.
 """
 
@@ -14,19 +15,29 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from flows.langkah import langkah_naskah
 from tasks.naskah import bundel_task, jenis_kegiatan_task, publish_naskah_task
 
 
 @flow(name="naskah-kegiatan", flow_run_name="naskah-{kode}", log_prints=False)
 def naskah_kegiatan(kode: str, jenis: list[str] | None = None, tanda_tangan_demo: bool = False,
-                    pdf: bool = True) -> dict[str, Any]:
-    """Letters of training ``kode`` (default: every type its SOP path produces)."""
+                    pdf: bool = True, persetujuan: bool = False) -> dict[str, Any]:
+    """Letters of training ``kode`` (default: every type its SOP path produces). With
+    ``persetujuan`` each bundle waits for its officials (paraf chain, then the signature with
+    a real electronic signature); with ``tanda_tangan_demo`` a demo stand-in decides."""
     logger = get_run_logger()
     urutan = jenis_kegiatan_task(kode)
     pilih = [j for j in urutan if not jenis or j in jenis]
     hasil = []
     for j in pilih:
-        h = bundel_task(kode, j, tanda_tangan_demo, pdf)
+        if persetujuan:
+            st = langkah_naskah(kode, j, pdf=pdf)
+            h = {"jenis": j, "versi": st["versi"], "jumlah": st["jumlah"],
+                 "status": st["status"], "diberi_nomor": st.get("diberi_nomor", 0),
+                 "dibuat": st.get("ditandatangani", st.get("dibuat", 0)),
+                 "pdf": st.get("pdf", 0), "manifest": ""}
+        else:
+            h = bundel_task(kode, j, tanda_tangan_demo, pdf)
         logger.info("%s: %s", j, h)
         hasil.append(h)
     publish_naskah_task(kode, hasil)

@@ -176,7 +176,8 @@ def _new_bundle(session: Session, engine: Engine, k: Kegiatan, jenis: str, versi
     rantai = [t.model_dump() for t in plan.tingkat]
     b = Bundel(kegiatan_id=k.id, jenis=jenis, versi=versi, status=status.DRAF,
                jumlah=len(items), rantai_json=json.dumps(rantai),
-               penandatangan_id=signer.id if signer else None, catatan=catatan)
+               penandatangan_id=signer.id if signer else None, catatan=catatan,
+               dibuat_oleh=settings.approval.pembuat_nip or None)
     try:
         with session.begin_nested():
             session.add(b)

@@ -1,0 +1,201 @@
+"""The signature of a bundle as one idempotent unit: number, final, PDF, stamp, PAdES.
+
+After the signer's ``setuju`` (:mod:`diklat.persetujuan`), :func:`tanda_tangani` does, for the
+bundle version decided on and only for what is not done yet:
+
+1. registers the numbers (once, one transaction for the whole bundle; types without a number
+   get their date);
+2. renders each final from the version's stored context plus number and date, and converts the
+   new finals to PDF in one LibreOffice batch (:func:`diklat.naskah.versi.terbitkan`);
+3. gives each letter a random verification token, then stamps the visible signature (name,
+   position, rank, NIP, "Ditandatangani secara elektronik", a QR to ``<verify_base_url>/v/<token>``)
+   and signs it as PAdES through the configured signer (the local CA by default, or BSrE's
+   esign-client). Number, date and QR are in the PDF before it is signed, so the signature
+   covers them. Each signed PDF is the version's ``ttd_pdf`` file.
+
+A letter signed by the local CA says so honestly (its footer never carries the BSrE sentence).
+The passphrase, when the signer needs one, is only an argument of the one call that uses it:
+never stored, logged or retried. A BSrE call whose answer never came leaves the letter
+``unknown``: it is reported, not signed again, until reconciled. No Prefect here.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from connectors.tte.model import (
+    BSRE_FOOTER,
+    Appearance,
+    Outcome,
+    SignerIdentity,
+    SignRequest,
+)
+from diklat.db import session_scope
+from diklat.models import Bundel, Naskah, NaskahBerkas, Pejabat
+from diklat.naskah import status
+from diklat.naskah import versi as naskah_versi
+from diklat.settings import Settings, get_settings
+
+log = logging.getLogger("diklat.tanda_tangan")
+
+
+class TandaTanganError(RuntimeError):
+    """The bundle cannot be signed (not decided on, no PDF converter, signer refused)."""
+
+
+@dataclass
+class HasilTandaTangan:
+    bundel_id: int
+    ditandatangani: int = 0  # letters signed now
+    sudah: int = 0  # letters already signed before
+    diberi_nomor: int = 0
+    belum_pasti: list[int] = field(default_factory=list)  # naskah ids with an unknown outcome
+    detik: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"bundel_id": self.bundel_id, "ditandatangani": self.ditandatangani,
+                "sudah": self.sudah, "diberi_nomor": self.diberi_nomor,
+                "belum_pasti": len(self.belum_pasti), "detik": round(self.detik, 2)}
+
+
+def verify_url(token: str, settings: Settings | None = None) -> str:
+    s = settings or get_settings()
+    return f"{s.tte.verify_base_url.rstrip('/')}/v/{token}"
+
+
+def siapkan_penandatangan(pejabat: Pejabat, settings: Settings | None = None) -> None:
+    """Local CA only: the CA and the official's certificate exist (made once, idempotent)."""
+    s = settings or get_settings()
+    if s.tte.mode != "local":
+        return
+    from connectors.tte.local_ca import init_ca, issue_signer
+    from diklat.clients_tte import ca_dir
+
+    folder = ca_dir(s)
+    init_ca(folder, f"{s.instansi.singkatan} {s.instansi.pemerintah.title()}")
+    issue_signer(folder, pejabat.nip, pejabat.nama, pejabat.jabatan, pejabat.nip)
+
+
+def identitas(pejabat: Pejabat, jabatan_cetak: str | None = None) -> SignerIdentity:
+    return SignerIdentity(nama=pejabat.nama, jabatan=jabatan_cetak or pejabat.jabatan,
+                          pangkat=pejabat.pangkat or "", nip=pejabat.nip, key_id=pejabat.nip,
+                          nik=pejabat.nik or "")
+
+
+def footer(settings: Settings) -> str:
+    """BSrE's sentence only on BSrE-signed letters; an honest line on the local CA's."""
+    if settings.tte.mode == "bsre":
+        return BSRE_FOOTER
+    return (f"Ditandatangani secara elektronik dengan sertifikat internal "
+            f"{settings.instansi.singkatan}; keaslian dapat diperiksa melalui kode QR.")
+
+
+def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
+                  passphrase: str | None = None, settings: Settings | None = None,
+                  signer: Any = None) -> HasilTandaTangan:
+    """Number, issue, stamp and sign a signed-off bundle (see the module docstring)."""
+    import time
+
+    from diklat.clients_tte import signer_from_settings
+
+    s = settings or get_settings()
+    t0 = time.perf_counter()
+    out = HasilTandaTangan(bundel_id)
+    with session_scope(engine) as ses:
+        b = ses.get(Bundel, bundel_id)
+        if b is None:
+            raise TandaTanganError(f"bundel {bundel_id} tidak ada")
+        if b.status not in (status.DITANDATANGANI, status.TERDAFTAR, status.DIKIRIM,
+                            status.DIARSIPKAN):
+            raise TandaTanganError(f"bundel {b.jenis} v{b.versi} berstatus {b.status}: belum "
+                                   "disetujui penandatangan")
+        if b.status == status.DITANDATANGANI:
+            out.diberi_nomor = naskah_versi.beri_nomor(ses, b, settings=s)
+        pej = ses.get(Pejabat, b.penandatangan_id) if b.penandatangan_id else None
+        if pej is None:
+            raise TandaTanganError(f"bundel {b.jenis} tidak punya penandatangan")
+        for n in b.naskah:
+            if n.token is None:
+                n.token = secrets.token_urlsafe(24)
+        jabatan = _printed_position(b)
+        ident = identitas(pej, jabatan)
+        jenis, versi = b.jenis, b.versi
+    hasil = naskah_versi.terbitkan(engine, kode, bundel_id, out_dir, pdf=True, settings=s)
+    del hasil
+    with session_scope(engine) as ses:
+        b = ses.get(Bundel, bundel_id)
+        assert b is not None
+        rows = {(f.naskah_id, f.peran): f for f in ses.execute(select(NaskahBerkas).where(
+            NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
+            NaskahBerkas.peran.in_(["final_pdf", "ttd_pdf"]))).scalars()}
+        todo: list[tuple[Naskah, Path]] = []
+        for n in b.naskah:
+            if (n.id, "ttd_pdf") in rows:
+                out.sudah += 1
+            elif (n.id, "final_pdf") in rows:
+                todo.append((n, Path(rows[(n.id, "final_pdf")].path)))
+            else:
+                raise TandaTanganError("PDF final tidak dapat dibuat (LibreOffice tidak ada?): "
+                                       "naskah tidak dapat ditandatangani")
+        items = [(p.read_bytes(), SignRequest(
+            signer=ident,
+            appearance=Appearance(verify_url=verify_url(n.token or "", s), footer=footer(s)),
+            reason=f"Penandatanganan {jenis.replace('_', ' ')}",
+            location=s.instansi.kota, reference=n.nomor or f"{jenis}-{n.kunci}-v{versi}"))
+            for n, p in todo]
+    if not items:
+        out.detik = time.perf_counter() - t0
+        return out
+    siapkan_penandatangan(_pejabat(engine, bundel_id), s)
+    sig = signer or signer_from_settings(s)
+    if hasattr(sig, "sign_batch"):
+        results = sig.sign_batch(items, passphrase=passphrase)
+    else:
+        results = [sig.sign(pdf, request=req, passphrase=passphrase) for pdf, req in items]
+    folder = out_dir / "".join(c if c.isalnum() or c in "-_." else "_" for c in kode) / jenis \
+        / f"v{versi}" / "ttd"
+    folder.mkdir(parents=True, exist_ok=True)
+    with session_scope(engine) as ses:
+        for (n, _p), r in zip(todo, results, strict=True):
+            if r.outcome != Outcome.SIGNED or r.pdf is None:
+                out.belum_pasti.append(n.id)
+                continue
+            target = folder / f"{naskah_versi._stem(n.kunci)}.pdf"
+            tmp = target.with_suffix(".pdf.tmp")
+            tmp.write_bytes(r.pdf)
+            tmp.replace(target)
+            row = ses.get(Naskah, n.id)
+            assert row is not None
+            naskah_versi.catat_berkas(ses, row, "ttd_pdf", target)
+            out.ditandatangani += 1
+    out.detik = time.perf_counter() - t0
+    log.info("bundel %s: %d naskah ditandatangani, %d belum pasti", bundel_id,
+             out.ditandatangani, len(out.belum_pasti))
+    return out
+
+
+def _pejabat(engine: Engine, bundel_id: int) -> Pejabat:
+    with session_scope(engine) as ses:
+        b = ses.get(Bundel, bundel_id)
+        assert b is not None and b.penandatangan_id is not None
+        p = ses.get(Pejabat, b.penandatangan_id)
+        assert p is not None
+        ses.expunge(p)
+        return p
+
+
+def _printed_position(b: Bundel) -> str | None:
+    """The position as printed in the letter's signature block (``Plt.``/``a.n.`` included)."""
+    import json
+
+    for n in b.naskah:
+        ttd = json.loads(n.konteks_json or "{}").get("ttd") or {}
+        if ttd.get("jabatan"):
+            return " ".join(x for x in (ttd.get("an", ""), ttd["jabatan"]) if x)
+    return None

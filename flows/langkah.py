@@ -1,0 +1,114 @@
+"""Flow-level building blocks of the SOP flows: the wait for an official and a whole letter
+step in one call.
+
+Not a flow itself: the functions here run inside a flow (a Prefect wait must happen in the
+flow's own body, never in a task) and call thin tasks for everything that touches the
+database or the outside world.
+
+* :func:`tunggu_keputusan` makes one level of a bundle's chain wait for its official: it opens
+  the request (once), e-mails the code (once), then **suspends** the run when it belongs to a
+  deployment (the process exits; on resume the flow restarts from the top and comes back here)
+  or **pauses** it in-process otherwise. The wait key is explicit and stable
+  (``p<request>-j<answers so far>``): a run restarted from the top waits under the same key until
+  an answer was processed, so the stored answer is found again instead of a new wait. A refused
+  answer is audited and the run waits again under the next key; it never fails the run.
+* :func:`langkah_naskah` is one letter step of an SOP: draft (or the next version after a
+  revision) -> each paraf level -> the signature -> number, final, stamp, PAdES. It decides
+  from the database what is already done, so calling it again after a resume costs one query.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from uuid import UUID
+
+from prefect import get_run_logger
+from prefect.input import RunInput
+from pydantic import Field
+
+from tasks import persetujuan as t
+
+#: A wait never times out in Prefect: our deadlines come from the SOP ledger (the pause-expiry
+#: service of the server would look at only 200 paused runs per pass anyway).
+PAUSE_TIMEOUT = 60 * 60 * 24 * 60
+
+
+class KeputusanForm(RunInput):
+    """The resume form officials fill in (Prefect UI, or `diklat approve`)."""
+
+    keputusan: Literal["setuju", "revisi", "tolak"] = Field(
+        title="Keputusan", description="setuju; revisi (kembalikan untuk diperbaiki); tolak")
+    nip: str = Field(title="NIP Anda", description="NIP pejabat yang diminta, 18 digit",
+                     max_length=30)
+    kode: str = Field(title="Kode verifikasi", description="6 digit dari surel; sekali pakai",
+                      max_length=12)
+    catatan: str = Field(default="", title="Catatan",
+                         description="wajib untuk revisi dan tolak", max_length=2000)
+
+
+def _deployed() -> bool:
+    from prefect.runtime import deployment
+
+    return bool(deployment.id)
+
+
+def _flow_run_id() -> str | None:
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id) if flow_run.id else None
+
+
+def tunggu_keputusan(kode: str, bundel_id: int, urutan: int) -> dict[str, Any]:
+    """Wait until one level of a bundle's chain is decided; returns the accepted decision
+    (``keputusan``, ``permintaan_id``, ``selesai``)."""
+    from prefect.flow_runs import pause_flow_run, suspend_flow_run
+
+    logger = get_run_logger()
+    while True:
+        req = t.buka_permintaan_task(kode, bundel_id, urutan, _flow_run_id())
+        if req["status"] == "diputuskan":
+            return {"keputusan": req["keputusan"], "permintaan_id": req["id"],
+                    "selesai": req["selesai"]}
+        form = KeputusanForm.with_initial_data(description=req["deskripsi"])
+        key = f"p{req['id']}-j{req['jawaban']}"
+        logger.info("menunggu %s level %s (permintaan %s)", req["kind"], urutan, req["id"])
+        if _deployed():
+            answer = suspend_flow_run(wait_for_input=form, key=key, timeout=None)
+        else:
+            answer = pause_flow_run(wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT,
+                                    poll_interval=req["poll_seconds"])
+        hasil = t.putuskan_task(req["id"], answer.nip, answer.kode, answer.keputusan,
+                                answer.catatan, _flow_run_id())
+        if hasil["diterima"]:
+            logger.info("permintaan %s: %s", req["id"], hasil["keputusan"])
+            return {"keputusan": hasil["keputusan"], "permintaan_id": req["id"],
+                    "selesai": hasil["selesai"]}
+        logger.warning("jawaban atas permintaan %s ditolak: %s; menunggu lagi", req["id"],
+                       hasil["alasan"])
+
+
+def langkah_naskah(kode: str, jenis: str, *, pdf: bool = True) -> dict[str, Any]:
+    """One letter step: the current version drafted, its chain decided level by level, then
+    (when signed) numbered, issued, stamped and signed. A revision drafts the next version
+    and starts the chain again; a refusal ends the step. Returns the bundle's state."""
+    logger = get_run_logger()
+    while True:
+        state = t.keadaan_bundel_task(kode, jenis, pdf)
+        if state["status"] == "ditolak":
+            logger.warning("%s ditolak: %s", jenis, state["alasan"])
+            return state
+        if state["selesai"]:
+            return state
+        level = state["tingkat"]
+        if level is None:  # nobody signs (attendance sheet, receipt) or everyone decided
+            return t.terbitkan_bundel_task(kode, state["bundel_id"], pdf)
+        tunggu_keputusan(kode, state["bundel_id"], level["urutan"])
+        # loop: the next level, the signature, or the next version after a revision
+
+
+def resume_dengan_keputusan(flow_run_id: str, answer: dict[str, Any]) -> None:
+    """Resume a waiting run with an answer already checked elsewhere (terminal, signing
+    page): the run checks it again and finds the decision taken."""
+    from prefect.flow_runs import resume_flow_run
+
+    resume_flow_run(UUID(flow_run_id), run_input=answer)

@@ -1,0 +1,32 @@
+"""Flow: the deadline monitor (hourly). For every paraf or signature that waits past its
+deadline (the step's standard time in working time, from the SOP ledger): a reminder to the
+official; at twice the standard time the superior is told; at the hard limit what
+``DIKLAT_APPROVAL__BATAS_KERAS`` says (remind, escalate or stop the document's path)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from tasks.persetujuan import pantau_tenggat_task
+
+DEPLOYMENT_NAME = "per-jam"
+
+
+@flow(name="pantau-tenggat", flow_run_name="pantau-tenggat", log_prints=False)
+def pantau_tenggat() -> dict[str, int]:
+    hasil = pantau_tenggat_task()
+    get_run_logger().info("tenggat: %s", hasil)
+    return hasil
+
+
+def deployment() -> Any:
+    from prefect.schedules import Cron
+
+    from diklat.settings import get_settings
+
+    return pantau_tenggat.to_deployment(
+        name=DEPLOYMENT_NAME, schedules=[Cron("0 * * * *", timezone=get_settings().timezone)],
+        description="Pengingat dan eskalasi paraf/tanda tangan yang melewati tenggat",
+        tags=["persetujuan", "tenggat"])

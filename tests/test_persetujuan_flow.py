@@ -1,0 +1,214 @@
+"""Paraf and signature through a real Prefect server: the flow waits in the UI's resume form,
+officials answer with the one-time code from their e-mail; refusals keep it waiting and are
+audited; a revision makes version 2 and restarts the chain; the signature is a PAdES signature
+that validates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from diklat.db import get_engine, migrate, session_scope
+from diklat.kegiatan import simpan_kegiatan, tetapkan_peserta
+from diklat.models import (
+    AuditPersetujuan,
+    Bundel,
+    Naskah,
+    NaskahBerkas,
+    Pegawai,
+    Permintaan,
+    RegisterEntry,
+)
+from diklat.pejabat import simpan_pejabat
+from diklat.personnel import PersonnelWriter
+from diklat.register import today
+from diklat.settings import get_settings, reset_settings_cache
+
+KODE = "PK-TTE-1"
+PEJABAT = {
+    "kabid_psda": ("198005122005022003", "RINA WULANDARI, S.E.", "kabid@bkpsdm.example.go.id"),
+    "sekretaris": ("197706142003121004", "AHMAD FAUZI, S.H.", "sekre@bkpsdm.example.go.id"),
+    "kepala": ("197209131998031001", "Dr. SUTRISNO, M.Si.", "kepala@bkpsdm.example.go.id"),
+}
+
+
+@pytest.fixture(scope="module")
+def prefect_api() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: None) -> Engine:
+    from connectors import pdf as pdfconn
+
+    if not pdfconn.available():
+        pytest.skip("LibreOffice needed to sign PDFs")
+    monkeypatch.setenv("DIKLAT_APPROVAL__POLL_SECONDS", "1")
+    reset_settings_cache()
+    migrate()
+    engine = get_engine()
+    w = PersonnelWriter(engine, None, sumber="simpeg")
+    w.upsert_units([{"kode": "U1", "nama": "Dinas Pendidikan"}])
+    w.write([{"nip": "198501012010012001", "nama": "Siti", "unit_kode": "U1",
+              "golongan": "III/a", "jabatan": "Analis"}])
+    mulai = today() + dt.timedelta(days=21)
+    with session_scope(engine) as s:
+        for peran, (nip, nama, mail) in PEJABAT.items():
+            simpan_pejabat(s, nip=nip, nama=nama, peran=peran, jabatan=f"Jabatan {peran}",
+                           email=mail)
+        k = simpan_kegiatan(s, {
+            "kode": KODE, "sop": "peningkatan-kapasitas", "nama": "Pelatihan TTE",
+            "mulai": mulai, "selesai": mulai + dt.timedelta(days=1), "tempat": "Aula",
+            "jp": 16, "lembaga_narasumber": "BPSDM Provinsi", "materi": ["TTE"]})
+        tetapkan_peserta(s, k, s.execute(select(Pegawai.id)).scalars().all())
+    return engine
+
+
+def _codes(to: str) -> list[str]:
+    """Every code e-mailed to ``to`` (the outbox's .eml files, oldest first)."""
+    out = []
+    folder = Path(get_settings().outbox_dir or "")
+    for f in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        msg = email.message_from_bytes(f.read_bytes())
+        if msg["To"] != to:
+            continue
+        body = msg.get_payload(decode=True)
+        assert isinstance(body, bytes)
+        m = re.search(r"^Kode: (\d{6})\r?$", body.decode(), flags=re.M)
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+def _waiting(engine: Engine, peran: str, timeout: float = 90) -> Permintaan:
+    """The open request of a role once its run is paused in Prefect."""
+    from prefect.client.orchestration import get_client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope(engine) as s:
+            p = s.execute(select(Permintaan).where(Permintaan.peran == peran,
+                                                   Permintaan.status == "menunggu")
+                          .order_by(Permintaan.id.desc())).scalars().first()
+            if p is not None and p.flow_run_id:
+                with get_client(sync_client=True) as c:
+                    fr = c.read_flow_run(p.flow_run_id)
+                if fr.state is not None and fr.state.is_paused():
+                    s.expunge(p)
+                    return p
+        time.sleep(0.5)
+    raise AssertionError(f"no paused request for {peran}")
+
+
+def _audits(engine: Engine) -> int:
+    with session_scope(engine) as s:
+        return int(s.scalar(select(func.count()).select_from(AuditPersetujuan)) or 0)
+
+
+def _answer(engine: Engine, p: Permintaan, answer: dict[str, Any]) -> None:
+    from flows.langkah import resume_dengan_keputusan
+
+    before = _audits(engine)
+    resume_dengan_keputusan(str(p.flow_run_id), answer)
+    deadline = time.monotonic() + 60
+    while _audits(engine) == before:
+        assert time.monotonic() < deadline, "the answer was never processed"
+        time.sleep(0.3)
+
+
+@pytest.mark.slow
+def test_chain_refusals_revision_and_signature(world: Engine) -> None:
+    from prefect.client.orchestration import get_client
+
+    from connectors.tte.verify import verify_pdf
+    from diklat.clients_tte import trust_roots
+    from flows.naskah_kegiatan import naskah_kegiatan
+
+    engine = world
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["out"] = naskah_kegiatan(kode=KODE, jenis=["surat_permohonan_narasumber"],
+                                            persetujuan=True)
+        except BaseException as e:  # noqa: BLE001 - reported by the assertion below
+            result["error"] = e
+
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    kabid_nip, _, kabid_mail = PEJABAT["kabid_psda"]
+    p = _waiting(engine, "kabid_psda")
+    with get_client(sync_client=True) as c:  # the form shows what is decided on
+        fr = c.read_flow_run(p.flow_run_id)
+    assert fr.state is not None and fr.state.is_paused()
+    code = _codes(kabid_mail)[-1]
+
+    # refused answers: wrong code, a NIP without the role; the run keeps waiting
+    _answer(engine, p, {"keputusan": "setuju", "nip": kabid_nip, "kode": "000000",
+                        "catatan": ""})
+    p = _waiting(engine, "kabid_psda")
+    _answer(engine, p, {"keputusan": "setuju", "nip": PEJABAT["kepala"][0], "kode": code,
+                        "catatan": ""})
+    p = _waiting(engine, "kabid_psda")
+    _answer(engine, p, {"keputusan": "setuju", "nip": kabid_nip, "kode": code, "catatan": ""})
+
+    # the secretary asks for a revision: version 2 is drafted, the chain starts again
+    sek = _waiting(engine, "sekretaris")
+    _answer(engine, sek, {"keputusan": "revisi", "nip": PEJABAT["sekretaris"][0],
+                          "kode": _codes(PEJABAT["sekretaris"][2])[-1],
+                          "catatan": "tambahkan materi etika"})
+    p2 = _waiting(engine, "kabid_psda")
+    assert p2.id != p.id
+    _answer(engine, p2, {"keputusan": "setuju", "nip": kabid_nip, "kode": code,
+                         "catatan": ""})  # a spent code of version 1: refused
+    p2 = _waiting(engine, "kabid_psda")
+    _answer(engine, p2, {"keputusan": "setuju", "nip": kabid_nip,
+                         "kode": _codes(kabid_mail)[-1], "catatan": ""})
+    sek2 = _waiting(engine, "sekretaris")
+    _answer(engine, sek2, {"keputusan": "setuju", "nip": PEJABAT["sekretaris"][0],
+                           "kode": _codes(PEJABAT["sekretaris"][2])[-1], "catatan": ""})
+    kep = _waiting(engine, "kepala")
+    _answer(engine, kep, {"keputusan": "setuju", "nip": PEJABAT["kepala"][0],
+                          "kode": _codes(PEJABAT["kepala"][2])[-1], "catatan": ""})
+    th.join(timeout=180)
+    assert not th.is_alive() and "error" not in result, result.get("error")
+
+    with session_scope(engine) as s:
+        bundles = s.execute(select(Bundel).order_by(Bundel.versi)).scalars().all()
+        assert [(b.versi, b.status) for b in bundles] == [(1, "dikembalikan"),
+                                                         (2, "terdaftar")]
+        assert bundles[1].catatan == "tambahkan materi etika"
+        refused = s.execute(select(AuditPersetujuan.alasan).where(
+            AuditPersetujuan.hasil == "ditolak").order_by(AuditPersetujuan.id)).scalars().all()
+        assert refused == ["kode verifikasi salah",
+                           "NIP ini tidak memegang peran kabid_psda yang diminta",
+                           "kode verifikasi salah"]
+        entries = s.execute(select(RegisterEntry)).scalars().all()
+        n2 = s.execute(select(Naskah).where(Naskah.bundel_id == bundles[1].id)).scalar_one()
+        assert [e.naskah_id for e in entries] == [n2.id]  # only the signed version numbered
+        ttd = s.execute(select(NaskahBerkas).where(NaskahBerkas.naskah_id == n2.id,
+                                                   NaskahBerkas.peran == "ttd_pdf")
+                        ).scalar_one()
+        from diklat import ledger
+        from diklat.kegiatan import kegiatan_by_kode
+
+        state = ledger.keadaan(s, kegiatan_by_kode(s, KODE).id)
+    assert state[3].putaran == 2 and state[4].putaran == 2 and state[5].status == "selesai"
+    res = verify_pdf(Path(ttd.path).read_bytes(), trust_roots())
+    assert res.valid and res.intact and res.trusted and res.timestamped, res.reason
+    assert res.signer and "SUTRISNO" in res.signer
+    # every code went to the official of its level; each worked once
+    assert len(_codes(kabid_mail)) == 2 and len(_codes(PEJABAT["kepala"][2])) == 1
+
