@@ -100,6 +100,7 @@ def _register_areas() -> None:
         demo,
         importer,
         kegiatan,
+        persetujuan,
         prefect_server,
         register_cmd,
         simulator_cmd,
@@ -113,6 +114,7 @@ def _register_areas() -> None:
     kegiatan.add_commands(app)
     arsip.add_commands(app)
     tte.add_commands(app)
+    persetujuan.add_commands(app)
 
 
 _register_areas()

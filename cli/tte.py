@@ -81,7 +81,7 @@ def tte_verify(
             "signed_at": r.signed_at.isoformat() if r.signed_at else None,
             "trusted": r.trusted, "timestamped": r.timestamped,
             "modified_after_signing": r.modified_after_signing, "reason": r.reason,
-            "sha256": r.sha256}
+            "sha256": r.sha256, "nomor": _nomor(r.sha256)}
     if as_json:
         common.print_json(data)
     else:
@@ -90,6 +90,25 @@ def tte_verify(
         for k in ("intact", "trusted", "timestamped", "signer", "signed_at"):
             common.console.print(f"  {k}: {data[k]}")
     raise typer.Exit(0 if r.valid else 1)
+
+
+def _nomor(sha256: str | None) -> str | None:
+    """The register number of the letter whose signed PDF has this hash (one of ours)."""
+    if not sha256:
+        return None
+    try:
+        from sqlalchemy import select
+
+        from diklat.db import session_scope
+        from diklat.models import Naskah, NaskahBerkas
+
+        with session_scope() as s:
+            row = s.execute(select(Naskah.nomor).join(
+                NaskahBerkas, NaskahBerkas.naskah_id == Naskah.id).where(
+                NaskahBerkas.sha256 == sha256, NaskahBerkas.peran == "ttd_pdf")).first()
+        return str(row[0]) if row and row[0] else None
+    except Exception:  # no database here: the signature alone still answers
+        return None
 
 
 def add_commands(app: typer.Typer) -> None:

@@ -239,7 +239,10 @@ def surat_kode(session: Session, p: Permintaan, kode: str, *, ui_url: str,
         *([f"Catatan revisi sebelumnya: {r['catatan_revisi']}"] if r["catatan_revisi"] else []),
         f"Tenggat: {tenggat}",
         "",
-        f"Berikan keputusan (setuju / revisi / tolak) di: {ui_url}",
+        *([f"Untuk menandatangani dengan sertifikat BSrE (passphrase Anda), buka: "
+           f"{halaman_ttd(p, settings)}", "Revisi atau tolak dapat diberikan di: " + ui_url]
+          if p.kind == "tanda_tangan" and settings.tte.mode == "bsre" else
+          [f"Berikan keputusan (setuju / revisi / tolak) di: {ui_url}"]),
         f"atau dengan perintah: diklat approve {p.id} --nip <NIP Anda> --kode <kode> "
         "--keputusan setuju",
         "",
@@ -300,7 +303,8 @@ def _audit(session: Session, p: Permintaan, b: Bundel, *, nip: str | None, nama:
 def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keputusan: str,
              catatan: str | None = None, flow_run_id: str | None = None,
              now: dt.datetime | None = None, kirim: Callable[[Surat], None] | None = None,
-             ui_base: str | None = None, settings: Settings | None = None) -> Hasil:
+             ui_base: str | None = None, lewat_halaman: bool = False,
+             settings: Settings | None = None) -> Hasil:
     """Check and apply one answer. A refused answer is audited, counted, and returned with its
     reason (never raised: the run keeps waiting). See the module docstring for the rules."""
     s = settings or get_settings()
@@ -334,9 +338,17 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
         return Hasil(False, alasan, p.id, keputusan, terkunci=locked)
 
     if p.status == DIPUTUSKAN:
-        if keputusan == p.keputusan and pej is not None and pej.id == p.pejabat_id:
-            return Hasil(True, None, p.id, p.keputusan, selesai=_ended(b))  # a replayed resume
-        return refuse("permintaan sudah diputuskan")
+        # The very answer that decided, arriving a second time (given in the terminal, then
+        # handed to the waiting run): the decision stands, nothing more to record.
+        used = session.execute(select(KodeVerifikasi.id).where(
+            KodeVerifikasi.permintaan_id == p.id, KodeVerifikasi.used_at.is_not(None),
+            KodeVerifikasi.kode_hash == hash_kode(kode or "", p.id, s))).first()
+        decider = session.execute(select(Persetujuan.nip).where(
+            Persetujuan.bundel_id == b.id, Persetujuan.urutan == p.urutan,
+            Persetujuan.naskah_sha256 == b.manifest_sha256)).scalar_one_or_none()
+        if used is not None and keputusan == p.keputusan and decider == nip_n:
+            return Hasil(True, None, p.id, p.keputusan, selesai=_ended(b))
+        return refuse("permintaan sudah diputuskan; kode sudah dipakai")
     if p.status != MENUNGGU:
         return refuse(f"permintaan {p.status}; hubungi operator")
     if keputusan not in KEPUTUSAN:
@@ -364,6 +376,11 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
         return refuse("kode verifikasi kedaluwarsa")
     if keputusan in ("revisi", "tolak") and not catatan:
         return refuse(f"keputusan {keputusan} wajib disertai catatan")
+    if (keputusan == "setuju" and p.kind == "tanda_tangan" and s.tte.mode == "bsre"
+            and not lewat_halaman):
+        # a BSrE signature needs the signer's passphrase, typed only on the signing page
+        return refuse(f"tanda tangan BSrE hanya melalui halaman tanda tangan: "
+                      f"{halaman_ttd(p, s)}")
     if b.status in status.BERAKHIR or b.status in status.DIPUTUSKAN:
         return refuse(f"naskah sudah {status.LABEL.get(b.status, b.status)}")
 
@@ -418,6 +435,12 @@ def _batalkan_sisa(session: Session, b: Bundel) -> None:
     for q in session.execute(select(Permintaan).where(
             Permintaan.bundel_id == b.id, Permintaan.status == MENUNGGU)).scalars():
         q.status = DIBATALKAN
+
+
+def halaman_ttd(p: Permintaan, settings: Settings | None = None) -> str:
+    """The signing page of a signature request (``diklat web``)."""
+    s = settings or get_settings()
+    return f"{s.tte.verify_base_url.rstrip('/')}/ttd/{p.token}"
 
 
 def _ui_url(p: Permintaan, settings: Settings) -> str:

@@ -212,3 +212,67 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
     # every code went to the official of its level; each worked once
     assert len(_codes(kabid_mail)) == 2 and len(_codes(PEJABAT["kepala"][2])) == 1
 
+
+
+@pytest.mark.slow
+def test_deployed_run_suspends_and_resumes_from_the_top(world: Engine, tmp_path: Path) -> None:
+    """A served deployment suspends at each wait (its process exits) and starts again from
+    the top on resume: no second document, number or e-mail."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL
+
+    engine = world
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    root = Path(__file__).resolve().parent.parent
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from flows.naskah_kegiatan import naskah_kegiatan; "
+         "naskah_kegiatan.serve(name='uji', limit=2)"],
+        cwd=root, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                fr = run_deployment("naskah-kegiatan/uji", parameters={
+                    "kode": KODE, "jenis": ["surat_permohonan_narasumber"],
+                    "persetujuan": True}, timeout=0)
+                break
+            except Exception:  # the served deployment is not registered yet
+                assert time.monotonic() < deadline, "deployment never appeared"
+                time.sleep(1)
+        for peran in ("kabid_psda", "sekretaris", "kepala"):
+            p = _waiting(engine, peran, timeout=150)
+            assert p.flow_run_id == str(fr.id)
+            with get_client(sync_client=True) as c:
+                st = c.read_flow_run(fr.id).state
+            assert st is not None and st.name == "Suspended"
+            nip, _, mail = PEJABAT[peran]
+            _answer(engine, p, {"keputusan": "setuju", "nip": nip, "kode": _codes(mail)[-1],
+                                "catatan": ""})
+        deadline = time.monotonic() + 180
+        while True:
+            with get_client(sync_client=True) as c:
+                st = c.read_flow_run(fr.id).state
+            if st is not None and st.is_final():
+                break
+            assert time.monotonic() < deadline, "the run never finished"
+            time.sleep(1)
+        assert st.is_completed(), st
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Bundel)) == 1
+        assert s.scalar(select(func.count()).select_from(Naskah)) == 1
+        assert s.scalar(select(func.count()).select_from(RegisterEntry)) == 1
+        assert s.scalar(select(func.count()).select_from(NaskahBerkas).where(
+            NaskahBerkas.peran == "ttd_pdf")) == 1
+    # one code per level, never re-sent by the restarts
+    assert [len(_codes(PEJABAT[r][2])) for r in ("kabid_psda", "sekretaris", "kepala")] == [
+        1, 1, 1]

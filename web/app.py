@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI, File, Form, HTTPException, UploadFile
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger("diklat.web")
 
@@ -121,7 +122,8 @@ def create_app() -> FastAPI:
         data = await berkas.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
             return _page("Terlalu besar", "<p class='bad'>Berkas terlalu besar.</p>", 413)
-        verdict, detail = periksa(data, d)
+        # pyHanko's validation runs its own event loop: keep it off the server's loop
+        verdict, detail = await run_in_threadpool(periksa, data, d)
         klass = "ok" if verdict == "valid" else "bad"
         text = {"valid": "SAH: ini naskah tersebut, tidak diubah, tanda tangan elektronik sah",
                 "modified": "DIUBAH: berkas ini bukan salinan utuh naskah yang ditandatangani",
@@ -228,7 +230,7 @@ def tandatangani_dari_halaman(token: str, *, nip: str, kode: str,
         if p is None:
             raise HTTPException(status_code=404)
         hasil = putuskan(ses, p.id, nip=nip, kode=kode, keputusan="setuju",
-                         flow_run_id=p.flow_run_id, settings=s)
+                         flow_run_id=p.flow_run_id, lewat_halaman=True, settings=s)
         b = ses.get(Bundel, p.bundel_id)
         assert b is not None
         k = ses.get(Kegiatan, b.kegiatan_id)
@@ -255,10 +257,12 @@ def _resume(flow_run_id: str | None, permintaan_id: int, nip: str, kode: str) ->
     if not flow_run_id:
         return
     try:
-        from flows.langkah import resume_dengan_keputusan
+        from uuid import UUID
 
-        resume_dengan_keputusan(flow_run_id, {"keputusan": "setuju", "nip": nip, "kode": kode,
-                                              "catatan": ""})
+        from prefect.flow_runs import resume_flow_run
+
+        resume_flow_run(UUID(flow_run_id), run_input={"keputusan": "setuju", "nip": nip,
+                                                      "kode": kode, "catatan": ""})
     except Exception as e:  # the run may not be waiting (already resumed, finished)
         log.info("run %s tidak dilanjutkan dari halaman tanda tangan: %s", flow_run_id,
                  type(e).__name__)
