@@ -39,6 +39,16 @@ def _issued(ses: Any, b: Bundel, pdf: bool) -> bool:
     return bool(ids) and all(want <= have[i] for i in ids)
 
 
+def _tandai_terbit(ses: Any, k: Any, b: Bundel, plan: Any, pdf: bool) -> None:
+    """The ledger steps an issued bundle completes: the register, copies, hand-over."""
+    if plan.langkah_agenda is not None and b.status in (status.TERDAFTAR, status.DIKIRIM,
+                                                        status.DIARSIPKAN):
+        ledger.selesai(ses, k, plan.langkah_agenda, note="dicatat di agenda surat keluar")
+    if _issued(ses, b, pdf):
+        for no in plan.langkah_lain:  # copies made, handed over: the issued files exist
+            ledger.selesai(ses, k, no, note=f"{b.jenis} v{b.versi} terbit")
+
+
 def siapkan(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool = True,
             settings: Settings | None = None) -> dict[str, Any]:
     s = settings or get_settings()
@@ -51,6 +61,8 @@ def siapkan(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool =
         for no in plan.langkah_draf:
             ledger.selesai(ses, k, no, note=f"konsep {jenis} v{b.versi}")
         level = tingkat_berikut(ses, b)
+        if level is None and b.status not in status.BERAKHIR:
+            _tandai_terbit(ses, k, b, plan, pdf)  # a run that stopped right after issuing
         return {"bundel_id": b.id, "jenis": jenis, "versi": b.versi, "status": b.status,
                 "jumlah": b.jumlah, "alasan": b.alasan, "tingkat": level,
                 "selesai": b.status not in status.BERAKHIR and level is None
@@ -82,10 +94,152 @@ def selesaikan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf:
         b = ses.get(Bundel, bundel_id)
         assert b is not None
         plan = naskah_versi.rencana(k, b.jenis)
-        if plan.langkah_agenda is not None and b.status in (status.TERDAFTAR, status.DIKIRIM,
-                                                            status.DIARSIPKAN):
-            ledger.selesai(ses, k, plan.langkah_agenda, note="dicatat di agenda surat keluar")
+        _tandai_terbit(ses, k, b, plan, pdf)
         out.update({"bundel_id": b.id, "jenis": b.jenis, "versi": b.versi,
                     "status": b.status, "jumlah": b.jumlah, "selesai": _issued(ses, b, pdf),
                     "tingkat": None, "alasan": b.alasan})
     return out
+
+
+# --------------------------------------------------------------------------- send and archive
+
+
+def penerima_naskah(session: Any, n: Any, kegiatan: Any) -> list[Any]:
+    """The recipients the SOP step names for one issued document: the agency of a notice, the
+    participant of a summons or a certificate, the organiser, the sending agencies and the
+    participants of an assignment letter, the invited officials of an invitation, the
+    institution asked for speakers. A recipient without a valid address is still listed: the
+    distribution records it for delivery by hand."""
+    from diklat.distribusi import Penerima
+    from diklat.kegiatan import data_kegiatan
+    from diklat.models import Pegawai, Peserta, UnitKerja
+    from diklat.naskah.isi import unit_sendiri
+
+    def pegawai(nip: str) -> Pegawai | None:
+        return session.execute(select(Pegawai).where(Pegawai.nip == nip)).scalar_one_or_none()
+
+    def unit(kode: str) -> UnitKerja | None:
+        return session.execute(select(UnitKerja).where(UnitKerja.kode == kode)
+                               ).scalar_one_or_none()
+
+    def peserta_units() -> tuple[list[Pegawai], list[UnitKerja]]:
+        rows = session.execute(select(Pegawai).join(Peserta, Peserta.pegawai_id == Pegawai.id)
+                               .where(Peserta.kegiatan_id == kegiatan.id,
+                                      Peserta.status.not_in(["batal", "ditolak"]))
+                               .order_by(Peserta.nomor_urut)).scalars().all()
+        own = unit_sendiri(session, get_settings())
+        units = {p.unit.kode: p.unit for p in rows if p.unit is not None
+                 and p.unit.kode not in own}
+        return list(rows), [units[k] for k in sorted(units)]
+
+    out: list[Any] = []
+    kunci = n.kunci or ""
+    if kunci.startswith("opd:"):
+        u = unit(kunci[4:])
+        if u is not None:
+            out.append(Penerima.dari_unit(u))
+    elif kunci.startswith("peserta:"):
+        p = pegawai(kunci[8:])
+        if p is not None:
+            out.append(Penerima.dari_pegawai(p))
+    elif n.jenis == "surat_tugas":
+        people, units = peserta_units()
+        d = data_kegiatan(kegiatan)
+        if d.penyelenggara:
+            out.append(Penerima(f"penyelenggara:{d.penyelenggara[:80]}", d.penyelenggara, None,
+                                "penyelenggara"))
+        out += [Penerima.dari_unit(u) for u in units]
+        out += [Penerima.dari_pegawai(p) for p in people]
+    elif n.jenis == "undangan_pembukaan":
+        _people, units = peserta_units()
+        setda = session.execute(select(UnitKerja).where(
+            UnitKerja.nama.ilike("sekretariat daerah%"))).scalars().first()
+        invited = ([setda] if setda is not None else []) + [u for u in units if u is not setda]
+        out += [Penerima.dari_unit(u, peran="pejabat") for u in invited]
+    elif n.jenis == "surat_permohonan_narasumber":
+        d = data_kegiatan(kegiatan)
+        if d.lembaga_narasumber:
+            out.append(Penerima(f"lembaga:{d.lembaga_narasumber[:80]}",
+                                f"Kepala {d.lembaga_narasumber}", None, "narasumber"))
+    return out
+
+
+def kirim(engine: Engine, kode: str, bundel_id: int, *, transport: Any = None,
+          settings: Settings | None = None) -> dict[str, Any]:
+    """Send every issued member of a bundle to its recipients (at most once per member and
+    recipient); a member whose deliveries are all settled (sent, or listed for hand delivery)
+    becomes ``dikirim``. One failing recipient never stops the others. Returns counts."""
+    from collections import Counter
+
+    from diklat.clients_io import mail_transport
+    from diklat.distribusi import distribusikan
+    from diklat.models import Naskah
+
+    s = settings or get_settings()
+    with session_scope(engine) as ses:
+        k = kegiatan_by_kode(ses, kode)
+        b = ses.get(Bundel, bundel_id)
+        assert b is not None
+        plan = [(n.id, penerima_naskah(ses, n, k)) for n in b.naskah
+                if n.status in (status.TERDAFTAR, status.FINAL, status.DITANDATANGANI)]
+    counts: Counter[str] = Counter()
+    own = transport is None
+    t = transport or mail_transport(s)
+    try:
+        settled: list[int] = []
+        for naskah_id, people in plan:
+            if not people:
+                continue
+            res = distribusikan(engine, naskah_id, people, transport=t, settings=s)
+            counts.update(res.counts())
+            if all(i.status in ("terkirim", "manual") for i in res.items):
+                settled.append(naskah_id)
+    finally:
+        if own:
+            t.close()
+    with session_scope(engine) as ses:
+        for nid in settled:
+            n = ses.get(Naskah, nid)
+            if n is not None and n.status != status.DIKIRIM:
+                status.pindah(n, status.DIKIRIM)
+        b = ses.get(Bundel, bundel_id)
+        assert b is not None
+        if b.naskah and all(n.status in (status.DIKIRIM, status.DIARSIPKAN) for n in b.naskah) \
+                and b.status not in (status.DIKIRIM, status.DIARSIPKAN):
+            status.pindah(b, status.DIKIRIM, "bundel")
+    return {k: v for k, v in counts.items() if v}
+
+
+def arsipkan(engine: Engine, kode: str, bundel_id: int, *,
+             settings: Settings | None = None) -> int:
+    """Archive every issued member of a bundle (its signed PDF, or its final PDF/DOCX when
+    nobody signs), content-addressed, with the participants it concerns; members become
+    ``diarsipkan``. Idempotent; returns how many entries were made now."""
+    from diklat.arsip import arsipkan as arsip_simpan
+    from diklat.models import Naskah
+
+    s = settings or get_settings()
+    made = 0
+    with session_scope(engine) as ses:
+        b = ses.get(Bundel, bundel_id)
+        assert b is not None
+        for n in b.naskah:
+            if n.status not in (status.TERDAFTAR, status.FINAL, status.DIKIRIM,
+                                status.DITANDATANGANI, status.DIARSIPKAN):
+                continue
+            files = {f.peran: f.path for f in n.berkas}
+            path = next((files[r] for r in ("ttd_pdf", "final_pdf", "final_docx")
+                         if r in files), None)
+            if path is None:
+                continue
+            nips = [n.kunci[8:]] if (n.kunci or "").startswith("peserta:") else []
+            e = arsip_simpan(ses, path, naskah_id=n.id, nip_terkait=nips, settings=s)
+            made += 1 if e.baru else 0
+            row = ses.get(Naskah, n.id)
+            assert row is not None
+            if row.status != status.DIARSIPKAN:
+                status.pindah(row, status.DIARSIPKAN)
+        if b.naskah and all(n.status == status.DIARSIPKAN for n in b.naskah) \
+                and b.status != status.DIARSIPKAN:
+            status.pindah(b, status.DIARSIPKAN, "bundel")
+    return made

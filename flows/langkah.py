@@ -112,3 +112,115 @@ def resume_dengan_keputusan(flow_run_id: str, answer: dict[str, Any]) -> None:
     from prefect.flow_runs import resume_flow_run
 
     resume_flow_run(UUID(flow_run_id), run_input=answer)
+
+
+# --------------------------------------------------------------------------- operator inputs
+
+
+class SelesaiForm(RunInput):
+    """A step done by people outside the system: when, and a note."""
+
+    selesai: bool = Field(default=True, title="Sudah dilaksanakan")
+    waktu: str = Field(default="", title="Waktu pelaksanaan",
+                       description="YYYY-MM-DD HH:MM waktu setempat; kosong: sekarang")
+    catatan: str = Field(default="", title="Catatan", max_length=2000)
+
+
+class BalasanForm(SelesaiForm):
+    ditarik: list[int] = Field(default_factory=list, title="Calon yang ditarik instansi",
+                               description="nomor urut peserta (lihat daftar di atas)")
+
+
+class KehadiranForm(SelesaiForm):
+    tidak_hadir: list[int] = Field(default_factory=list, title="Tidak hadir / batal",
+                                   description="nomor urut peserta")
+
+
+class KitForm(SelesaiForm):
+    penerima: list[int] = Field(default_factory=list, title="Penerima Training Kit",
+                                description="nomor urut peserta yang menerima")
+
+
+class HasilForm(SelesaiForm):
+    tidak_lulus: list[int] = Field(default_factory=list, title="Tidak lulus",
+                                   description="nomor urut peserta yang tidak lulus")
+    nilai_lulus: float = Field(default=80.0, ge=60, le=100, title="Nilai peserta lulus",
+                               description="untuk peserta yang belum bernilai")
+    nomor_sertifikat: dict[int, str] = Field(
+        default_factory=dict, title="Nomor sertifikat dari penyelenggara",
+        description="nomor urut -> nomor sertifikat (diklat di luar instansi)")
+
+
+FORMS: dict[str, type[SelesaiForm]] = {
+    "selesai": SelesaiForm, "balasan": BalasanForm, "kehadiran": KehadiranForm,
+    "pendaftaran": KehadiranForm, "kit": KitForm, "hasil": HasilForm,
+}
+
+
+def tunggu_operator(kode: str, no: int, jalur: Jalur) -> dict[str, Any]:
+    """Wait for an operator to report an outside step (a form with done, when, note and what
+    the step needs, as the catalogue's ``masukan`` says); a refused input is counted and
+    waited for again."""
+    from prefect.flow_runs import pause_flow_run, suspend_flow_run
+
+    from tasks import kegiatan as tk
+
+    logger = get_run_logger()
+    jenis = jalur.sop.step(no).masukan or "selesai"
+    form_cls = FORMS[jenis]
+    while True:
+        info = tk.buka_operator_task(kode, no)
+        if info["status"] == "selesai":
+            return {"no": no, "diterima": True}
+        form = form_cls.with_initial_data(description=info["deskripsi"])
+        key = f"l{no}-r{info['putaran']}-j{info['ditolak']}"
+        logger.info("menunggu operator: langkah %s", no)
+        if _deployed():
+            answer = suspend_flow_run(wait_for_input=form, key=key, timeout=None)
+        else:
+            from diklat.settings import get_settings
+
+            answer = pause_flow_run(wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT,
+                                    poll_interval=get_settings().approval.poll_seconds)
+        isian = answer.model_dump(exclude={"metadata"})
+        if not isian.get("selesai", True):
+            continue  # "not yet": wait again under the same key after the next resume
+        res = tk.masukan_operator_task(kode, no, jenis, isian)
+        if res["diterima"]:
+            return {"no": no, **res}
+        logger.warning("masukan langkah %s ditolak: %s; menunggu lagi", no, res["alasan"])
+
+
+def surat(kode: str, jenis: str, jalur: Jalur, *, pdf: bool = True) -> dict[str, Any]:
+    """One letter step of the SOP table, in one call: draft -> paraf chain -> signature ->
+    number -> send -> archive. Skipped without any task call when the ledger read at the
+    start says every step of it is done."""
+    from tasks import kegiatan as tk
+
+    plan = jalur.rencana[jenis]
+    if all(not jalur.perlu(no) for no in plan.semua_langkah):
+        return {"jenis": jenis, "dilewati": True}
+    st = langkah_naskah(kode, jenis, pdf=pdf)
+    if st["status"] == "ditolak":
+        return st
+    if plan.langkah_distribusi:
+        st["kirim"] = tk.kirim_task(kode, st["bundel_id"], plan.langkah_distribusi)
+    st["arsip"] = tk.arsip_task(kode, st["bundel_id"], plan.langkah_arsip)
+    return st
+
+
+class Jalur:
+    """A training's path through its SOP as the flow sees it at (re)start: the catalogue's
+    steps and document plans for its conditions, and the ledger's state read in one query."""
+
+    def __init__(self, sop_code: str, kondisi: list[str], state: dict[int, str]) -> None:
+        from diklat.sop.catalogue import get_sop
+
+        self.sop = get_sop(sop_code)
+        self.kondisi = kondisi
+        self.state = state
+        self.rencana = {p.jenis: p for p in self.sop.rencana_naskah(kondisi)}
+
+    def perlu(self, no: int) -> bool:
+        """Whether step ``no`` is on the path and not done yet."""
+        return self.sop.step(no).applies(self.kondisi) and self.state.get(no) != "selesai"

@@ -93,6 +93,8 @@ class Peserta(Timestamps, Base):
     predikat: Mapped[str | None] = mapped_column(String(40))  # printed on the certificate
     nomor_sertifikat: Mapped[str | None] = mapped_column(String(120))
     siasn_riwayat_id: Mapped[str | None] = mapped_column(String(64))  # after write-back
+    siasn_dok_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # certificate up
+    siasn_catatan: Mapped[str | None] = mapped_column(Text)  # why the write-back is pending
     status_at: Mapped[dt.datetime | None] = mapped_column()
     catatan: Mapped[str | None] = mapped_column(Text)
 
@@ -130,3 +132,5 @@ class SopStepLog(Base):
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(Text)
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    #: Operator inputs refused for this round (the suffix of the next wait's key).
+    ditolak: Mapped[int] = mapped_column(Integer, default=0)

@@ -115,6 +115,11 @@ class Step(_Strict):
     distribusi: bool = False  # sends a document out
     arsip: bool = False  # archives documents
     kondisi: str | None = None  # the step runs only when this condition (Sop.kondisi) holds
+    #: A step done by people outside the system: the flow waits for an operator's report
+    #: of this kind (selesai: done/when/note; balasan: candidates withdrawn by their agency;
+    #: kehadiran / pendaftaran: who will come / who came; kit: who received a training kit;
+    #: hasil: who did not pass).
+    masukan: Literal["selesai", "balasan", "kehadiran", "pendaftaran", "kit", "hasil"] | None = None
     reconstructed: bool = False
     reconstructed_reason: str | None = None
     catatan: str | None = None  # how the catalogue reads an unclear row (not from the SOP)
@@ -163,6 +168,15 @@ class RencanaNaskah(_Strict):
     langkah_agenda: int | None = None
     langkah_distribusi: list[int] = Field(default_factory=list)
     langkah_arsip: list[int] = Field(default_factory=list)
+    #: Other steps on the issued document (copies made, handed over to the head of division).
+    langkah_lain: list[int] = Field(default_factory=list)
+
+    @property
+    def semua_langkah(self) -> list[int]:
+        """Every SOP step this document passes."""
+        return sorted({*self.langkah_draf, *(t.langkah for t in self.tingkat),
+                       *([self.langkah_agenda] if self.langkah_agenda else []),
+                       *self.langkah_distribusi, *self.langkah_arsip, *self.langkah_lain})
 
     @property
     def penandatangan(self) -> str | None:
@@ -233,14 +247,14 @@ class Sop(_Strict):
             p = plans.setdefault(step.naskah, {"jenis": step.naskah, "langkah_draf": [],
                                                "levels": [], "langkah_agenda": None,
                                                "langkah_distribusi": [], "langkah_arsip": [],
-                                               "first": step.no})
+                                               "langkah_lain": [], "first": step.no})
             if step.approval is not None and step.approval.kind != "disposisi":
                 kind = step.approval.kind_for(kondisi)
                 level_kind = "tanda_tangan" if kind == "tanda_tangan" else "paraf"
                 for role in step.approval.roles:
                     p["levels"].append((level_kind, role, step.no, step.approval.return_to))
-            elif not (step.agenda or step.distribusi or step.arsip) and not p["levels"]:
-                p["langkah_draf"].append(step.no)
+            elif not (step.agenda or step.distribusi or step.arsip):
+                (p["langkah_lain"] if p["levels"] else p["langkah_draf"]).append(step.no)
             if step.agenda:
                 p["langkah_agenda"] = step.no
             if step.distribusi:
@@ -293,6 +307,7 @@ class Sop(_Strict):
             "distribusi": step.distribusi,
             "arsip": step.arsip,
             "kondisi": step.kondisi,
+            "masukan": step.masukan,
             "reconstructed": step.reconstructed,
             "reconstructed_reason": step.reconstructed_reason,
             "catatan": step.catatan,

@@ -1,0 +1,176 @@
+"""Both SOPs end to end through a real Prefect server, on employees synced from the bundled
+simulator, answered by scripted officials (codes from the outbox, one refused code, one
+revision) and operators: every step of the path in the ledger, letters numbered once, signed,
+sent and archived, course records written back to SIASN; a second start continues instead of
+duplicating."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from diklat.db import get_engine, migrate, session_scope
+from diklat.kegiatan import DataKegiatan
+from diklat.models import (
+    Arsip,
+    AuditPersetujuan,
+    Bundel,
+    Distribusi,
+    Naskah,
+    NaskahBerkas,
+    Peserta,
+    RegisterEntry,
+    SopStepLog,
+    UnitKerja,
+)
+from diklat.pejabat import simpan_pejabat
+from diklat.register import today
+from diklat.settings import get_settings, reset_settings_cache
+from simulator.server import SimulatorServer
+
+OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "197706142003121004",
+             "kepala": "197209131998031001", "analis_sdm": "199001012015031001",
+             "sekda": "196801011990031001"}
+
+
+@pytest.fixture(scope="module")
+def prefect_api() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+          prefect_api: None) -> Iterator[tuple[Engine, SimulatorServer]]:
+    from connectors import pdf as pdfconn
+    from diklat import sync_service
+
+    if not pdfconn.available():
+        pytest.skip("LibreOffice needed to sign PDFs")
+    with SimulatorServer(n_pegawai=120, seed=5) as sim:
+        for k, v in sim.env().items():
+            monkeypatch.setenv(k, v)
+        monkeypatch.setenv("DIKLAT_APPROVAL__POLL_SECONDS", "1")
+        reset_settings_cache()
+        migrate()
+        engine = get_engine()
+        sync_service.sync_simpeg(engine, full=True)
+        with session_scope(engine) as s:
+            for peran, nip in OFFICIALS.items():
+                simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
+                               jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+        yield engine, sim
+
+
+def _run(fn: Any, data: DataKegiatan, engine: Engine, **kw: Any) -> tuple[dict[str, Any], Any]:
+    from simulator.petugas import Petugas, Skenario
+
+    petugas = Petugas(engine, Path(get_settings().outbox_dir or ""), kw.pop("skenario",
+                                                                            Skenario()))
+    stop = threading.Event()
+    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True)
+    th.start()
+    try:
+        out = fn(kegiatan=data)
+    finally:
+        stop.set()
+        th.join(timeout=10)
+    return out, petugas
+
+
+def _count(s: Any, model: Any, *where: Any) -> int:
+    return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+@pytest.mark.slow
+def test_sop_000_end_to_end(world: tuple[Engine, SimulatorServer]) -> None:
+    from flows.peningkatan_kapasitas import peningkatan_kapasitas
+
+    engine, _sim = world
+    with session_scope(engine) as s:
+        units = s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().all()[:4]
+    mulai = today() + dt.timedelta(days=14)
+    data = DataKegiatan(kode="PK-E2E-1", sop="peningkatan-kapasitas", nama="Pelatihan E2E",
+                        jenis_diklat_id="3", mulai=mulai, selesai=mulai + dt.timedelta(days=2),
+                        tempat="Aula", jp=24, kuota=6, lembaga_narasumber="BPSDM Provinsi",
+                        materi=["Anjab"], kriteria={"unit": units})  # type: ignore[arg-type]
+    out, petugas = _run(peningkatan_kapasitas, data, engine)
+    assert out["kegiatan"] == "PK-E2E-1"
+    assert petugas.catatan.ditolak == 1 and petugas.catatan.revisi == 1
+    with session_scope(engine) as s:
+        from diklat import ledger
+        from diklat.kegiatan import kegiatan_by_kode
+        from diklat.sop.catalogue import get_sop
+
+        k = kegiatan_by_kode(s, "PK-E2E-1")
+        state = ledger.keadaan(s, k.id)
+        path = [st.no for st in get_sop(k.sop).steps_for(k.kondisi)]
+        assert {no: state[no].status for no in path if no in state} == dict.fromkeys(
+            path, "selesai")
+        assert k.status == "selesai"
+        # the notice was revised once: its steps 8-9 ran a second round
+        assert state[9].putaran == 2
+        n_peserta = _count(s, Peserta, Peserta.kegiatan_id == k.id)
+        assert n_peserta == 6
+        entries = s.execute(select(RegisterEntry.naskah_id)).scalars().all()
+        assert len(entries) == len(set(entries))
+        issued = _count(s, NaskahBerkas, NaskahBerkas.peran == "ttd_pdf")
+        assert issued == len(entries)  # every numbered letter is signed
+        refused = s.execute(select(AuditPersetujuan.alasan).where(
+            AuditPersetujuan.hasil == "ditolak")).scalars().all()
+        assert refused == ["kode verifikasi salah"]
+        sent = _count(s, Distribusi, Distribusi.status == "terkirim")
+        assert sent >= n_peserta * 2  # summonses and certificates at least
+        assert _count(s, Arsip) >= issued
+        lulus = s.execute(select(Peserta).where(Peserta.kegiatan_id == k.id)).scalars().all()
+        assert all(p.status == "lulus" and p.siasn_riwayat_id and p.siasn_dok_at
+                   for p in lulus)
+        steps_before = _count(s, SopStepLog)
+        bundles = _count(s, Bundel)
+    assert out["siasn"]["disimpan"] == n_peserta
+
+    # Started again: continues (nothing is left), no duplicate anything.
+    again, _ = _run(peningkatan_kapasitas, data, engine)
+    assert again["kegiatan"] == "PK-E2E-1"
+    with session_scope(engine) as s:
+        assert _count(s, SopStepLog) == steps_before and _count(s, Bundel) == bundles
+        assert len(s.execute(select(RegisterEntry)).scalars().all()) == len(entries)
+
+
+@pytest.mark.slow
+def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
+    from flows.pengiriman_peserta import pengiriman_peserta
+    from simulator.petugas import Skenario
+
+    engine, _sim = world
+    with session_scope(engine) as s:
+        unit = s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().first()
+    mulai = today() + dt.timedelta(days=21)
+    data = DataKegiatan(kode="PD-E2E-1", sop="pengiriman-peserta",
+                        nama="Diklat Teknis Arsiparis", jenis_diklat_id="3", mulai=mulai,
+                        selesai=mulai + dt.timedelta(days=4), tempat="Semarang", jp=40,
+                        kuota=1, penyelenggara="BPSDMD Provinsi Jawa Tengah",
+                        kriteria={"unit": [unit]}, kondisi=["kewenangan_sekda"])  # type: ignore[arg-type]
+    out, petugas = _run(pengiriman_peserta, data, engine,
+                        skenario=Skenario(kode_salah_oleh=None, revisi=None))
+    assert out["kegiatan"] == "PD-E2E-1"
+    with session_scope(engine) as s:
+        tugas = s.execute(select(Naskah).where(Naskah.jenis == "surat_tugas")).scalar_one()
+        signer = s.execute(select(AuditPersetujuan.nip).where(
+            AuditPersetujuan.peran == "penandatangan",
+            AuditPersetujuan.bundel_id == tugas.bundel_id)).scalars().all()
+        assert tugas.nomor and signer == [OFFICIALS["sekda"]]
+        assert petugas.catatan.per_peran.get("sekda") == 1
+        # the head signed the notices and initialled the assignment letter
+        assert petugas.catatan.per_peran.get("kepala") == 2
+        p = s.execute(select(Peserta).where(Peserta.kegiatan_id == tugas.kegiatan_id)
+                      ).scalar_one()
+        assert p.status == "lulus" and p.siasn_riwayat_id
