@@ -1,20 +1,29 @@
 """``diklat demo``: the main job end to end on the embedded defaults (what ``make demo`` runs).
 
-What exists today, in the order an agency meets it: start the bundled SIMPEG/SIASN
-simulator; bootstrap employees from SIASN's export file (and import it again: nothing
-written); a full SIMPEG sync; 1 % of employees change, an incremental sync picks up exactly
-those; a SIASN refresh of a few NIPs; a training with a participant list (pandas); its
-letters as drafts, "signed" by a demo stand-in (the approval issue replaces it), numbered in
-the outgoing-letter register, rendered final, converted to PDF; the register and the
-participant list exported to Excel. Every step is a Prefect flow run (a temporary local
-Prefect server keeps the run history in ``var/prefect``), and the whole demo can be run
-again: what is done is skipped, nothing is numbered twice.
+A fresh database (in ``<var>/demo``), the bundled SIMPEG/SIASN simulator, the employees
+bootstrapped from SIASN's export file and synced from SIMPEG, then **both SOPs end to end**:
+
+* SOP 000 *Peningkatan Kapasitas Kinerja ASN* for about 60 participants from 8 agencies:
+  request for speakers, notices to each agency, the committee decree, summonses, attendance
+  sheets, training-kit receipts, the opening invitation, certificates, the activity report,
+  the SIASN write-back;
+* SOP 002 *Pengiriman Peserta Diklat Teknis dan Fungsional* for one participant, where the
+  Sekretaris Daerah signs the assignment letter (``kewenangan_sekda``).
+
+Every step is a Prefect flow run (a temporary local Prefect server, or the one ``diklat server
+start`` keeps running). The officials and operators are **scripted** (``simulator.petugas``) but
+answer through the real path: each official reads his one-time code from the e-mail in the file
+outbox and resumes the waiting run through the Prefect API; one answer carries a wrong code
+(refused, audited, the run waits again) and one asks for a revision (version 2, the chain
+starts again). Letters are signed for real (PAdES, the project's local CA), sent to the outbox,
+archived. The last line of output is one JSON object with the counts.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
+import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,15 +32,22 @@ import typer
 
 from cli import common
 
-KODE_DEMO = "PK-{tahun}-001"
 PEJABAT_DEMO: list[dict[str, Any]] = [  # invented officials (NIPs well-formed, belonging to nobody)
     {"nip": "197209131998031001", "nama": "Dr. H. SUTRISNO, S.Sos., M.Si.", "peran": "kepala",
      "jabatan": "Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
-     "pangkat": "Pembina Utama Muda (IV/c)"},
+     "pangkat": "Pembina Utama Muda (IV/c)", "email": "kepala.bkpsdm@demo.go.id"},
     {"nip": "198005122005022003", "nama": "RINA WULANDARI, S.E., M.M.", "peran": "kabid_psda",
-     "jabatan": "Kepala Bidang Pengembangan Sumber Daya Aparatur", "pangkat": "Pembina (IV/a)"},
+     "jabatan": "Kepala Bidang Pengembangan Sumber Daya Aparatur", "pangkat": "Pembina (IV/a)",
+     "email": "kabid.psda@demo.go.id"},
     {"nip": "197706142003121004", "nama": "AHMAD FAUZI, S.H., M.H.", "peran": "sekretaris",
-     "jabatan": "Sekretaris", "pangkat": "Pembina Tingkat I (IV/b)"},
+     "jabatan": "Sekretaris Badan", "pangkat": "Pembina Tingkat I (IV/b)",
+     "email": "sekretaris.bkpsdm@demo.go.id"},
+    {"nip": "199001012015031001", "nama": "NUR HASANAH, S.Psi.", "peran": "analis_sdm",
+     "jabatan": "Analis SDM Aparatur Ahli Muda", "pangkat": "Penata (III/c)",
+     "email": "analis.sdm@demo.go.id"},
+    {"nip": "196801011990031001", "nama": "Drs. H. MUHAMMAD YUSUF, M.Si.", "peran": "sekda",
+     "jabatan": "Sekretaris Daerah", "pangkat": "Pembina Utama Madya (IV/d)",
+     "email": "sekda@demo.go.id"},
 ]
 
 
@@ -42,166 +58,219 @@ def _row(table: Any, langkah: str, counts: dict[str, Any], t0: float) -> None:
 
 
 def demo_command(
-    pegawai: int = typer.Option(2000, "--pegawai", help="jumlah pegawai simulator"),
-    seed: int = typer.Option(7, "--seed"),
-    bad_share: float = typer.Option(0.01, "--bad-share", help="bagian rekaman rusak"),
-    peserta: int = typer.Option(24, "--peserta", help="jumlah peserta pelatihan demo"),
-    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="ubah naskah final ke PDF"),
+    pegawai: int = typer.Option(2000, "--pegawai", help="jumlah pegawai simulator (orang)"),
+    seed: int = typer.Option(7, "--seed", help="benih data simulator"),
+    bad_share: float = typer.Option(0.01, "--bad-share", help="bagian rekaman rusak (0-1)"),
+    peserta: int = typer.Option(60, "--peserta", help="peserta pelatihan SOP 000 (orang)"),
+    opd: int = typer.Option(8, "--opd", help="instansi asal peserta SOP 000"),
 ) -> None:
     """Jalankan pekerjaan utama dari awal sampai akhir dengan pengaturan bawaan."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the tables below summarise
+    from diklat.settings import get_settings, reset_settings_cache
+
+    t_start = time.perf_counter()
+    root = Path(get_settings().var_dir)
+    demo_var = (root / "demo").resolve()
+    if demo_var.exists():
+        shutil.rmtree(demo_var)  # a fresh database and fresh outputs, every time
+    demo_var.mkdir(parents=True)
+    os.environ["DIKLAT_VAR_DIR"] = str(demo_var)
+    os.environ.setdefault("DIKLAT_APPROVAL__POLL_SECONDS", "1")
+    reset_settings_cache()
+    from cli.prefect_server import start_prefect_server_if_needed
+
+    server = start_prefect_server_if_needed()  # boots while the database is made
     from diklat.db import get_engine, migrate
-    from diklat.settings import get_settings, mask_url
+    from diklat.settings import mask_url
 
     settings = get_settings()
     migrate()
     common.console.rule("[bold]diklat-flows demo")
-    common.console.print(f"Basis data: {mask_url(settings.database_url)}")
-    home = os.environ.get("PREFECT_HOME")
-    if home:
-        Path(home).mkdir(parents=True, exist_ok=True)
-    from cli.prefect_server import start_prefect_server_if_needed
-
-    server = start_prefect_server_if_needed()
+    common.console.print(f"Basis data baru: {mask_url(settings.database_url)}")
     try:
-        _personnel(server, pegawai, seed, bad_share)
-        _letters(get_engine(), peserta, pdf)
+        sim = _personnel(server, pegawai, seed, bad_share)
+        try:
+            out = _trainings(get_engine(), peserta, opd)
+        finally:
+            sim.stop()
     except Exception as e:  # a readable message; the flow runs keep the details
         raise common.fail(f"demo berhenti: {e.__class__.__name__}: {e}") from e
     finally:
         if server is not None:
             server.stop()
+    out["detik"] = round(time.perf_counter() - t_start, 1)
+    common.console.print(f"[green]Selesai[/] dalam {out['detik']} s")
+    common.print_json(out)
 
 
-def _personnel(server: Any, pegawai: int, seed: int, bad_share: float) -> None:
+def _personnel(server: Any, pegawai: int, seed: int, bad_share: float) -> Any:
     from rich.table import Table
 
     from diklat.settings import get_settings, reset_settings_cache
     from simulator.server import SimulatorProcess
 
     sim = SimulatorProcess(n_pegawai=pegawai, seed=seed, bad_share=bad_share)
+    sim.start()
+    os.environ.update(sim.env())
+    reset_settings_cache()
+    settings = get_settings()
+    common.console.print(f"Simulator SIMPEG/SIASN: {sim.url} ({pegawai} pegawai, "
+                         f"{bad_share:.0%} rekaman rusak)")
+    if server is not None:
+        server.wait_ready()
+    from flows.import_siasn_export import import_siasn_export
+    from flows.sync_pegawai import sync_pegawai
+    from simulator.export_csv import write_export
+
+    table = Table("Langkah", "baru", "berubah", "tetap", "nonaktif", "karantina", "status",
+                  "detik", title="Data pegawai")
+    import_dir = Path(settings.import_dir or "var/import").resolve()
+    import_dir.mkdir(parents=True, exist_ok=True)
+    export = import_dir / f"export-data-asn-seed{seed}-{pegawai}.csv"
+    write_export(export, n_pegawai=pegawai, seed=seed, bad_share=bad_share)
+    t0 = time.perf_counter()
+    _row(table, "Impor Export Data ASN", import_siasn_export(path=export.name), t0)
+    t0 = time.perf_counter()
+    _row(table, "Sinkron penuh SIMPEG", sync_pegawai(full=True), t0)
+    table.caption = "Karantina = rekaman rusak simulator, dengan alasannya (diklat karantina)."
+    common.console.print(table)
+    return sim
+
+
+def _units(engine: Any, n: int) -> list[str]:
+    """The ``n`` agencies with the most active employees in group III (not the BKPSDM)."""
+    from diklat.db import session_scope
+    from diklat.kegiatan import pegawai_frame
+    from diklat.naskah.isi import unit_sendiri
+    from diklat.settings import get_settings
+
+    df = pegawai_frame(engine)
+    with session_scope(engine) as s:
+        own = unit_sendiri(s, get_settings())
+    df = df[df["golongan"].fillna("").str.startswith("III") & ~df["unit_kode"].isin(own)]
+    return list(df["unit_kode"].value_counts().head(n).index)
+
+
+def _run_with_officials(flow_fn: Any, data: Any, engine: Any, skenario: Any) -> tuple[Any, Any]:
+    from diklat.settings import get_settings
+    from simulator.petugas import Petugas
+
+    petugas = Petugas(engine, Path(get_settings().outbox_dir or "var/outbox"), skenario)
+    stop = threading.Event()
+    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True,
+                          name="petugas-demo")
+    th.start()
     try:
-        sim.start()
-        os.environ.update(sim.env())
-        reset_settings_cache()
-        settings = get_settings()
-        common.console.print(f"Simulator SIMPEG/SIASN: {sim.url} ({pegawai} pegawai, "
-                             f"{bad_share:.0%} rekaman rusak)")
-        if server is not None:
-            server.wait_ready()
-            common.console.print(f"Prefect API sementara: {server.api_url}")
-
-        from flows.import_siasn_export import import_siasn_export
-        from flows.sync_pegawai import sync_pegawai
-        from simulator.export_csv import write_export
-
-        table = Table("Langkah", "baru", "berubah", "tetap", "nonaktif", "karantina", "status",
-                      "detik", title="Data pegawai")
-        import_dir = Path(settings.import_dir or "var/import").resolve()
-        import_dir.mkdir(parents=True, exist_ok=True)
-        export = import_dir / f"export-data-asn-seed{seed}-{pegawai}.csv"
-        if not export.exists():
-            write_export(export, n_pegawai=pegawai, seed=seed, bad_share=bad_share)
-        t0 = time.perf_counter()
-        _row(table, "Impor Export Data ASN (awal)", import_siasn_export(path=str(export)), t0)
-        t0 = time.perf_counter()
-        _row(table, "Impor file sama lagi", import_siasn_export(path=str(export)), t0)
-        t0 = time.perf_counter()
-        _row(table, "Sinkron penuh SIMPEG", sync_pegawai(full=True), t0)
-        changed = sim.mutate(0.01, seed=seed)
-        t0 = time.perf_counter()
-        _row(table, f"Sinkron inkremental ({len(changed)} diubah)", sync_pegawai(full=False), t0)
-        t0 = time.perf_counter()
-        nips = [c["nip"] for c in changed[:5]]
-        _row(table, f"{len(nips)} NIP dari SIASN", sync_pegawai(nips=nips), t0)
-        table.caption = ("File export SIASN tidak memuat eselon dan TMT pensiun: sinkron penuh "
-                         "pertama melengkapinya. Karantina = rekaman rusak simulator, dengan "
-                         "alasannya di tabel karantina.")
-        common.console.print(table)
+        return flow_fn(kegiatan=data), petugas
     finally:
-        sim.stop()
+        stop.set()
+        th.join(timeout=10)
 
 
-def _letters(engine: Any, jumlah: int, pdf: bool) -> None:
+def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
     from rich.table import Table
+    from sqlalchemy import func, select
 
-    from connectors import pdf as pdf_connector
     from diklat import register
     from diklat.db import session_scope
-    from diklat.kegiatan import (
-        calon_menurut_kriteria,
-        peserta_frame,
-        simpan_kegiatan,
-        tetapkan_hasil,
-        tetapkan_peserta,
+    from diklat.kegiatan import DataKegiatan, peserta_frame
+    from diklat.models import (
+        Arsip,
+        Distribusi,
+        Kegiatan,
+        Naskah,
+        Persetujuan,
+        RegisterEntry,
+        UnitKerja,
     )
-    from diklat.models import Peserta
     from diklat.pejabat import ensure_pejabat
     from diklat.rules.kalender import kalender
     from diklat.settings import get_settings
-    from flows.naskah_kegiatan import naskah_kegiatan
+    from flows.pengiriman_peserta import pengiriman_peserta
+    from flows.peningkatan_kapasitas import peningkatan_kapasitas
+    from simulator.petugas import Skenario
 
     settings = get_settings()
     today = register.today(settings)
-    mulai = kalender(settings).tambah_hari_kerja(today, 10)
-    selesai = kalender(settings).tambah_hari_kerja(mulai, 2)
-    kode = KODE_DEMO.format(tahun=today.year)
+    cal = kalender(settings)
     with session_scope(engine) as s:
         for p in PEJABAT_DEMO:
             ensure_pejabat(s, **p)
-        k = simpan_kegiatan(s, {
-            "kode": kode, "sop": "peningkatan-kapasitas",
-            "nama": "Pelatihan Penyusunan Analisis Jabatan dan Analisis Beban Kerja",
-            "jenis_diklat_id": "3", "mulai": mulai, "selesai": selesai,
-            "tempat": f"Aula {settings.instansi.singkatan}, {settings.instansi.kota}",
-            "jp": 24, "kuota": jumlah,
-            "lembaga_narasumber": "Badan Pengembangan Sumber Daya Manusia Provinsi "
-                                  "Kalimantan Timur",
-            "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
-            "kriteria": {"golongan": ["III"]}})
-        kegiatan_id = k.id
-        if not k.peserta:
-            calon = calon_menurut_kriteria(engine, k, per_unit=2)
-            tetapkan_peserta(s, k, [int(x) for x in calon["id"]], status="terdaftar")
-        # The demo's training has taken place: everyone attended and was assessed.
-        nilai = {p.id: 70.0 + (p.id * 7) % 30 for p in s.query(Peserta).filter_by(
-            kegiatan_id=kegiatan_id)}
-        tetapkan_hasil(s, k, nilai)
-    out = Path(settings.output_dir or "var/output") / kode
-    out.mkdir(parents=True, exist_ok=True)
-    df = peserta_frame(engine, kegiatan_id)
-    df.drop(columns=["unit_email"]).to_excel(out / "daftar-peserta.xlsx", index=False)
-    common.console.print(f"Kegiatan {kode}: {len(df)} peserta dari {df['unit_kode'].nunique()} "
-                         f"OPD -> {out / 'daftar-peserta.xlsx'}")
-    if pdf and not pdf_connector.available():
-        common.console.print("[yellow]Catatan:[/] LibreOffice (soffice) tidak ditemukan: naskah "
-                             "hanya dibuat dalam DOCX. Pasang paket Debian "
-                             "libreoffice-writer-nogui untuk PDF.")
-        pdf = False
+        for u in s.execute(select(UnitKerja).where(UnitKerja.email.is_(None))).scalars():
+            u.email = f"{(u.singkatan or u.kode).lower()}@demo.go.id"
+    units = _units(engine, n_opd)
+    # SOP 002 first: its letters are dated today; SOP 000's activity report carries a date
+    # after the training, and the register's dates only run forward.
+    mulai2 = cal.tambah_hari_kerja(today, 15)
+    pd_ = DataKegiatan(
+        kode=f"PD-{today.year}-001", sop="pengiriman-peserta",
+        nama="Pelatihan Teknis Pengelolaan Arsip Dinamis", jenis_diklat_id="3", mulai=mulai2,
+        selesai=cal.tambah_hari_kerja(mulai2, 4), tempat="Samarinda", jp=40, kuota=1,
+        penyelenggara="Badan Pengembangan Sumber Daya Manusia Provinsi Kalimantan Timur",
+        kriteria={"unit": units[:1]}, kondisi=["kewenangan_sekda"])  # type: ignore[arg-type]
+    common.console.print(f"SOP 002 {pd_.kode}: 1 peserta, surat tugas ditandatangani "
+                         "Sekretaris Daerah ...")
     t0 = time.perf_counter()
-    hasil = naskah_kegiatan(kode=kode, tanda_tangan_demo=True, pdf=pdf)
-    secs = time.perf_counter() - t0
+    out_pd, petugas_pd = _run_with_officials(pengiriman_peserta, pd_, engine,
+                                             Skenario(kode_salah_oleh=None, revisi=None))
+    t_pd = time.perf_counter() - t0
+
+    mulai = cal.tambah_hari_kerja(today, 10)
+    pk = DataKegiatan(
+        kode=f"PK-{today.year}-001", sop="peningkatan-kapasitas",
+        nama="Pelatihan Penyusunan Analisis Jabatan dan Analisis Beban Kerja",
+        jenis_diklat_id="3", mulai=mulai, selesai=cal.tambah_hari_kerja(mulai, 2),
+        tempat=f"Aula {settings.instansi.singkatan}, {settings.instansi.kota}", jp=24,
+        kuota=jumlah, lembaga_narasumber="Badan Pengembangan Sumber Daya Manusia Provinsi "
+                                         "Kalimantan Timur",
+        materi=["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
+        kriteria={"unit": units, "golongan": ["III"]})  # type: ignore[arg-type]
+    common.console.print(f"SOP 000 {pk.kode}: {jumlah} calon dari {len(units)} OPD; pejabat "
+                         "(skrip) menjawab dengan kode dari pos-el ...")
+    t0 = time.perf_counter()
+    out_pk, petugas_pk = _run_with_officials(peningkatan_kapasitas, pk, engine, Skenario())
+    t_pk = time.perf_counter() - t0
+    out_dir = Path(settings.output_dir or "var/output")
     with session_scope(engine) as s:
-        entries = [register.entry_dict(e) for e in register.entries(s, today.year)]
-        xlsx = out / f"agenda-surat-keluar-{today.year}.xlsx"
+        xlsx = out_dir / f"agenda-surat-keluar-{today.year}.xlsx"
         register.export_excel(s, xlsx, today.year)
-    table = Table("Naskah", "Versi", "Jumlah", "Status", "Nomor baru", "PDF",
-                  title=f"Naskah kegiatan {kode} ({secs:.1f} s; disetujui oleh pengganti demo "
-                        f"menurut rantai katalog SOP)")
-    for h in hasil["bundel"]:
-        table.add_row(h["jenis"], str(h["versi"]), str(h["jumlah"]), h["status"],
-                      str(h["diberi_nomor"]), str(h["pdf"]))
-    common.console.print(table)
-    if entries:
-        first, last = entries[0], entries[-1]
-        common.console.print(f"Agenda surat keluar {today.year}: {len(entries)} nomor, "
-                             f"{first['nomor']} ... {last['nomor']}\n  -> {xlsx}")
-    common.console.print(f"Berkas: {out}  |  Posisi kegiatan: `diklat kegiatan show {kode}`  |  "
-                         f"Riwayat run Prefect: var/prefect (UI: `diklat server start`, lalu "
-                         f"http://127.0.0.1:4200)")
-    common.console.print(f"[green]Selesai[/] {dt.datetime.now():%H:%M:%S}")
+        counts = {
+            "kegiatan": [pk.kode, pd_.kode],
+            "peserta": int(s.scalar(select(func.count()).select_from(Kegiatan).join(
+                Kegiatan.peserta)) or 0),
+            "naskah": int(s.scalar(select(func.count()).select_from(Naskah)) or 0),
+            "nomor": int(s.scalar(select(func.count()).select_from(RegisterEntry)) or 0),
+            "email": int(s.scalar(select(func.count()).select_from(Distribusi).where(
+                Distribusi.status == "terkirim")) or 0),
+            "arsip": int(s.scalar(select(func.count()).select_from(Arsip)) or 0),
+            "keputusan": int(s.scalar(select(func.count()).select_from(Persetujuan)) or 0),
+        }
+        kid = s.execute(select(Kegiatan.id).where(Kegiatan.kode == pk.kode)).scalar_one()
+    df = peserta_frame(engine, kid)
+    df.drop(columns=["unit_email"]).to_excel(out_dir / pk.kode / "daftar-peserta.xlsx",
+                                              index=False)
+    t = Table("Kegiatan", "Detik", "Keputusan", "Ditolak", "Revisi", "Masukan operator",
+              title="SOP dijalankan sampai selesai")
+    for kode, secs, p in ((pk.kode, t_pk, petugas_pk), (pd_.kode, t_pd, petugas_pd)):
+        c = p.catatan
+        t.add_row(kode, f"{secs:.1f}", str(c.keputusan + c.revisi), str(c.ditolak),
+                  str(c.revisi), str(c.masukan))
+    common.console.print(t)
+    common.console.print(
+        f"Naskah: {counts['naskah']} versi, {counts['nomor']} nomor, {counts['email']} surel, "
+        f"{counts['arsip']} arsip\n"
+        f"  surat dan sertifikat (DOCX, PDF, PDF bertanda tangan): {out_dir}\n"
+        f"  laporan dan agenda surat keluar: {xlsx}\n"
+        f"  kotak keluar surel (.eml): {settings.outbox_dir}\n"
+        f"  arsip: {settings.archive_dir}\n"
+        f"  posisi kegiatan: DIKLAT_VAR_DIR={settings.var_dir} diklat kegiatan show {pk.kode}\n"
+        f"  UI Prefect: http://127.0.0.1:4200 (jalankan `make up` atau `diklat server start`)")
+    del out_pk, out_pd
+    return counts
 
 
 def register(app: typer.Typer) -> None:
     """Add ``diklat demo`` to the main app."""
     app.command("demo")(demo_command)
+
+
+__all__ = ["PEJABAT_DEMO", "demo_command"]

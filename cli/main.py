@@ -107,6 +107,7 @@ def _register_areas() -> None:
         sop,
         sync,
         tte,
+        up,
     )
 
     for module in (sop, sync, simulator_cmd, importer, register_cmd, prefect_server, demo):
@@ -115,6 +116,7 @@ def _register_areas() -> None:
     arsip.add_commands(app)
     tte.add_commands(app)
     persetujuan.add_commands(app)
+    up.add_commands(app)
 
 
 _register_areas()

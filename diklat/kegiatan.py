@@ -77,19 +77,19 @@ class DataKegiatan(BaseModel):
     sop: str = Field(title="SOP", description="kode SOP: peningkatan-kapasitas atau "
                                                "pengiriman-peserta")
     nama: str = Field(min_length=3, max_length=300, title="Nama pelatihan")
-    jenis_diklat_id: str | None = Field(None, title="Jenis diklat (SIASN)",
+    jenis_diklat_id: str | None = Field(default=None, title="Jenis diklat (SIASN)",
                                         description="jenisDiklatId SIASN 1-24, mis. 3 = "
                                                     "Diklat Teknis")
     mulai: dt.date = Field(title="Tanggal mulai")
     selesai: dt.date = Field(title="Tanggal selesai")
-    tempat: str | None = Field(None, max_length=300, title="Tempat")
-    jp: int | None = Field(None, ge=1, le=1000, title="Jumlah JP",
+    tempat: str | None = Field(default=None, max_length=300, title="Tempat")
+    jp: int | None = Field(default=None, ge=1, le=1000, title="Jumlah JP",
                            description="jam pelajaran (1 JP = 45 menit)")
-    kuota: int | None = Field(None, ge=1, le=10000, title="Kuota peserta")
-    penyelenggara: str | None = Field(None, max_length=300, title="Penyelenggara",
+    kuota: int | None = Field(default=None, ge=1, le=10000, title="Kuota peserta")
+    penyelenggara: str | None = Field(default=None, max_length=300, title="Penyelenggara",
                                       description="lembaga penyelenggara (SOP 002) atau "
                                                   "kosong bila BKPSDM sendiri")
-    lembaga_narasumber: str | None = Field(None, max_length=300, title="Lembaga narasumber",
+    lembaga_narasumber: str | None = Field(default=None, max_length=300, title="Lembaga narasumber",
                                            description="lembaga pelatihan yang dimohon "
                                                        "narasumber (SOP 000)")
     materi: list[str] = Field(default_factory=list, title="Materi")

@@ -73,7 +73,7 @@ def selesai(session: Session, k: Kegiatan, no: int, *, waktu: dt.datetime | None
 
 
 def rencanakan_calon(engine: Engine, session: Session, k: Kegiatan,
-                     per_unit: int | None = 3) -> dict[str, int]:
+                     per_unit: int | None = None) -> dict[str, int]:
     """The candidate list from the training's criteria and quota (once: a training that has
     participants keeps them)."""
     if not _peserta(session, k):

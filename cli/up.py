@@ -1,0 +1,143 @@
+"""``diklat up`` (what ``make up`` runs): everything operators and officials need, in the
+foreground, on the embedded defaults.
+
+1. the Prefect server and UI (``http://127.0.0.1:4200``, history in ``var/prefect``), behind
+   basic authentication when ``PREFECT_SERVER_API_AUTH_STRING`` is set (the clients started
+   here get it as ``PREFECT_API_AUTH_STRING``);
+2. the bundled SIMPEG/SIASN simulator, unless a real SIMPEG is configured;
+3. ``diklat web``: the verification page behind the QR and the BSrE signing page;
+4. the process that serves every deployment (``python -m flows.deployments``): the two SOPs,
+   the nightly sync, the export import, the deadline monitor, the letters and the write-back.
+
+Ctrl-C (or SIGTERM) stops all of it, children first, each in its own process group so nothing
+is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import typer
+
+from cli import common
+
+
+def _healthy(url: str, auth: str | None) -> bool:
+    req = urllib.request.Request(f"{url}/health")
+    if auth:
+        import base64
+
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=1) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fh = log.open("ab")
+    return subprocess.Popen(args, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+    for _name, p in reversed(procs):
+        if p.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for _name, p in reversed(procs):
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def up_command(
+    port: int = typer.Option(4200, "--port", help="port server dan UI Prefect"),
+    web_port: int = typer.Option(8000, "--web-port", help="port halaman verifikasi"),
+    simulator: bool = typer.Option(True, "--simulator/--tanpa-simulator",
+                                   help="jalankan simulator SIMPEG/SIASN bawaan"),
+    sim_port: int = typer.Option(8765, "--sim-port", help="port simulator"),
+    pegawai: int = typer.Option(2000, "--pegawai", help="jumlah pegawai simulator"),
+) -> None:
+    """Jalankan server Prefect + UI, simulator, halaman verifikasi dan semua deployment."""
+    from diklat.db import migrate
+    from diklat.settings import get_settings
+
+    s = get_settings()
+    var = Path(s.var_dir).resolve()
+    home = Path(os.environ.get("PREFECT_HOME") or var / "prefect")
+    home.mkdir(parents=True, exist_ok=True)
+    logs = var / "log"
+    api = f"http://127.0.0.1:{port}/api"
+    auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
+    if _healthy(api, auth):
+        raise common.fail(f"port {port} sudah dipakai (server Prefect lain berjalan?); "
+                          f"hentikan dulu atau pakai --port lain")
+    migrate()
+    base = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    base.pop("PREFECT_API_URL", None)
+    client_env = {**base, "PREFECT_API_URL": api,
+                  "DIKLAT_TTE__VERIFY_BASE_URL": os.environ.get(
+                      "DIKLAT_TTE__VERIFY_BASE_URL", f"http://127.0.0.1:{web_port}")}
+    if auth:
+        client_env["PREFECT_API_AUTH_STRING"] = auth
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+    stopping = {"now": False}
+
+    def _signal(signum: int, frame: object) -> None:
+        stopping["now"] = True
+
+    old = signal.signal(signal.SIGTERM, _signal)
+    try:
+        common.console.print("Memulai server Prefect ...")
+        procs.append(("prefect", _spawn([sys.executable, "-m", "prefect", "server", "start",
+                                         "--host", "127.0.0.1", "--port", str(port)],
+                                        base, logs / "prefect-server.log")))
+        deadline = time.monotonic() + 180
+        while not _healthy(api, auth):
+            if procs[0][1].poll() is not None or time.monotonic() > deadline:
+                raise common.fail(f"server Prefect tidak siap; lihat {logs / 'prefect-server.log'}")
+            time.sleep(0.3)
+        if simulator and s.simpeg.url.startswith("http://127.0.0.1"):
+            procs.append(("simulator", _spawn(
+                [sys.executable, "-m", "cli.main", "simulator", "--port", str(sim_port),
+                 "--pegawai", str(pegawai)], client_env, logs / "simulator.log")))
+        procs.append(("web", _spawn([sys.executable, "-m", "cli.main", "web", "--port",
+                                     str(web_port)], client_env, logs / "web.log")))
+        procs.append(("deployments", _spawn([sys.executable, "-m", "flows.deployments"],
+                                            client_env, logs / "deployments.log")))
+        common.console.print(
+            f"[green]Siap.[/] UI Prefect: http://127.0.0.1:{port}  |  halaman verifikasi: "
+            f"http://127.0.0.1:{web_port}  |  log: {logs}\n"
+            "Deployment: sop-peningkatan-kapasitas/operator, sop-pengiriman-peserta/operator, "
+            "sync-pegawai/nightly, import-siasn-export/manual, pantau-tenggat/per-jam, "
+            "naskah-kegiatan/manual, pemutakhiran-siasn/manual. Ctrl-C untuk berhenti.")
+        while not stopping["now"]:
+            for name, p in procs:
+                if p.poll() is not None:
+                    raise common.fail(f"{name} berhenti (kode {p.returncode}); lihat {logs}")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        common.err_console.print("Menghentikan ...")
+        _stop(procs)
+        signal.signal(signal.SIGTERM, old)
+    common.console.print("Berhenti.")
+
+
+def add_commands(app: typer.Typer) -> None:
+    app.command("up")(up_command)
