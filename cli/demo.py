@@ -188,6 +188,6 @@ def _letters(engine: Any, jumlah: int, pdf: bool) -> None:
     common.console.print(f"[green]Selesai[/] {dt.datetime.now():%H:%M:%S}")
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     """Add ``diklat demo`` to the main app."""
     app.command("demo")(demo_command)

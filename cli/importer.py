@@ -143,6 +143,6 @@ def _run(path: Path, full: bool, as_json: bool, sha256: str, server: Any) -> dic
     return counts
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     """Add ``diklat import ...`` to the main app."""
     app.add_typer(import_app, name="import")

@@ -94,11 +94,11 @@ def nip_check(nip: str, as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 def _register_areas() -> None:
-    # Each area owns one module with a ``register(app)`` function.
+    # Each area owns one module with an ``add_commands(app)`` function.
     from cli import demo, importer, prefect_server, register_cmd, simulator_cmd, sop, sync
 
     for module in (sop, sync, simulator_cmd, importer, register_cmd, prefect_server, demo):
-        module.register(app)
+        module.add_commands(app)
 
 
 _register_areas()

@@ -256,5 +256,5 @@ def server_status() -> None:
         raise typer.Exit(1)
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     app.add_typer(server_app, name="server")

@@ -190,7 +190,7 @@ def naskah_render(
                 common.console.print(str(p))
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
     app.add_typer(register_app, name="register")
     app.add_typer(naskah_app, name="naskah")

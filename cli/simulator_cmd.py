@@ -113,6 +113,6 @@ def export_csv(
                              f"({summary['bytes']} bita, {summary['seconds']:.2f} s)")
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
     app.add_typer(simulator_app, name="simulator")

@@ -100,6 +100,6 @@ def sop_show(
                              f"(tidak ada/tidak terbaca di sumber); alasan: --json")
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
     app.add_typer(sop_app, name="sop")

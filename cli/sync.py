@@ -150,6 +150,6 @@ def _run(full: bool, as_json: bool, nip: list[str] | None,
         raise common.fail(f"sinkronisasi gagal: {error or counts}")
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     """Add ``diklat sync`` to the main app."""
     app.command("sync")(sync_command)

@@ -24,41 +24,21 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from connectors.records import (
+    DATE_FIELDS,
+    FIELDS,
+    PERSONAL_FIELDS,
+    SEX_CODES,
+    normalise_jenis_jabatan,
+    public_payload,
+)
 from diklat.models import Karantina, Pegawai, SyncRun, SyncSeen, UnitKerja
 from diklat.models.base import utcnow
 from diklat.rules import nip as nip_rules
 from diklat.rules.tanggal import parse_dmy
 
-#: Canonical employee fields, in hash order. ``unit_kode`` is stored as ``unit_id``.
-FIELDS: tuple[str, ...] = (
-    "nip",
-    "nip_lama",
-    "pns_orang_id",
-    "nama",
-    "gelar_depan",
-    "gelar_belakang",
-    "jenis_kelamin",
-    "tempat_lahir",
-    "tanggal_lahir",
-    "jenis_pegawai",
-    "unit_kode",
-    "jabatan",
-    "jenis_jabatan",
-    "eselon",
-    "golongan",
-    "pangkat",
-    "pendidikan_tingkat",
-    "pendidikan",
-    "status",
-    "tmt_cpns",
-    "tmt_pensiun",
-    "email",
-    "nomor_hp",
-)
-DATE_FIELDS = frozenset({"tanggal_lahir", "tmt_cpns", "tmt_pensiun"})
-#: Never stored, never put in a quarantine payload.
-PRIVATE_FIELDS = frozenset({"nik", "npwp_nomor", "npwp", "bpjs", "alamat", "nomor_hp", "noHp",
-                            "email", "email_gov"})
+#: Never stored, never put in a quarantine payload (contact data is stored, never copied).
+PRIVATE_FIELDS = PERSONAL_FIELDS
 UNIT_FIELDS: tuple[str, ...] = ("nama", "singkatan", "induk_kode", "email", "alamat")
 
 def _t(model: Any) -> Table:
@@ -67,7 +47,6 @@ def _t(model: Any) -> Table:
     return table
 
 
-_SEX = {"L": "L", "M": "L", "1": "L", "P": "P", "F": "P", "W": "P", "2": "P"}
 _EMPTY = {"", "null", "NULL", "None", "-"}
 
 
@@ -133,27 +112,6 @@ def _date(name: str, v: Any) -> dt.date | None:
         raise RecordError(f"{name}: tanggal {s!r} tidak dikenali") from None
 
 
-# Added by the export-import helper (issue 9): one name per jenis jabatan, whichever source.
-#: SIMPEG and the export file say "Fungsional Tertentu"; SIASN data-utama has only the id
-#: (2) or a short name; older files say "Fungsional Umum" for what is now "Pelaksana".
-JENIS_JABATAN: dict[str, str] = {
-    "1": "Struktural", "struktural": "Struktural", "jabatan struktural": "Struktural",
-    "2": "Fungsional Tertentu", "fungsional": "Fungsional Tertentu",
-    "fungsional tertentu": "Fungsional Tertentu", "jabatan fungsional tertentu":
-    "Fungsional Tertentu", "jft": "Fungsional Tertentu",
-    "3": "Rangkap", "rangkap": "Rangkap",
-    "4": "Pelaksana", "pelaksana": "Pelaksana", "fungsional umum": "Pelaksana",
-    "jabatan fungsional umum": "Pelaksana", "jfu": "Pelaksana",
-}
-
-
-def normalise_jenis_jabatan(value: str | None) -> str | None:
-    """The canonical name of a jenis jabatan (id or any known spelling); unknown text stays."""
-    if value is None:
-        return None
-    return JENIS_JABATAN.get(value.strip().lower(), value)
-
-
 _TEXT_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if f not in DATE_FIELDS)
 
 
@@ -205,7 +163,7 @@ def clean_record(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[s
     if not rec["unit_kode"]:
         raise RecordError("unit kerja kosong")
     sex = rec["jenis_kelamin"]
-    rec["jenis_kelamin"] = _SEX.get(sex.upper()) if sex else info.jenis_kelamin
+    rec["jenis_kelamin"] = SEX_CODES.get(sex.upper()) if sex else info.jenis_kelamin
     if sex and rec["jenis_kelamin"] is None:
         raise RecordError(f"jenis kelamin {sex!r} tidak dikenali")
     jp = (rec["jenis_pegawai"] or "").upper()
@@ -237,12 +195,8 @@ def content_hash(rec: Mapping[str, Any]) -> str:
 
 def safe_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A record for the quarantine table: personal fields removed, values as text."""
-    out: dict[str, Any] = {}
-    for k, v in raw.items():
-        if k in PRIVATE_FIELDS or k.startswith("_"):
-            continue
-        out[k] = v.isoformat() if isinstance(v, dt.date) else v
-    return out
+    return {k: v.isoformat() if isinstance(v, dt.date) else v
+            for k, v in public_payload(raw).items()}
 
 
 # --------------------------------------------------------------------------- sync runs

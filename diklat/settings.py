@@ -97,6 +97,9 @@ class Http(BaseModel):
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     retry_budget_seconds: float = 120.0  # most time one call may spend retrying
+    # ... when the server refuses the connection or cannot be reached (it is down: fail
+    # fast, the next run continues from its checkpoint)
+    unreachable_budget_seconds: float = 8.0
 
 
 class Smtp(BaseModel):

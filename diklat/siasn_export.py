@@ -36,13 +36,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, or_, select
 
+from connectors.records import CONTACT_FIELDS, NOT_STORED_FIELDS, SEX_CODES, normalise_jenis_jabatan
+from connectors.records import DATE_FIELDS as RECORD_DATE_FIELDS
 from diklat.models import Pegawai
 from diklat.personnel import (
     PersonnelWriter,
     Rejected,
     fail_run,
     finish_run,
-    normalise_jenis_jabatan,
     start_run,
 )
 from diklat.rules import nip as nip_rules
@@ -68,7 +69,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 OPTIONAL_COLUMNS: tuple[str, ...] = ("nama_sekolah", "flag_ikd")
 KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
 #: Personal data the product does not store: never copied into a record or a payload.
-PERSONAL_COLUMNS = frozenset({"nik", "npwp_nomor", "bpjs", "alamat"})
+PERSONAL_COLUMNS = NOT_STORED_FIELDS & KNOWN_COLUMNS
 DELIMITERS: tuple[str, ...] = (",", ";", "|", "\t")
 DELIMITER_NAMES = {",": "koma", ";": "titik koma", "|": "pipa", "\t": "tab"}
 
@@ -96,12 +97,13 @@ COLUMN_MAP: tuple[tuple[str, str], ...] = (
     ("email", "email"),
     ("nomor_hp", "nomor_hp"),
 )
-DATE_FIELDS = frozenset({"tanggal_lahir", "tmt_cpns"})
+#: Date columns of the export (``dd-mm-yyyy``); the export has no ``tmt_pensiun``.
+DATE_FIELDS = RECORD_DATE_FIELDS & {target for target, _ in COLUMN_MAP}
 #: Identifier-like fields: a leading apostrophe is always the spreadsheet guard, never data.
 ID_FIELDS = frozenset({"nip", "nip_lama", "pns_orang_id", "unit_kode", "nomor_hp",
                        "tanggal_lahir", "tmt_cpns", "golongan"})
 #: Fields left out of a quarantine payload (contact data: stored, never logged or copied).
-_NOT_IN_PAYLOAD = frozenset({"email", "nomor_hp"})
+_NOT_IN_PAYLOAD = CONTACT_FIELDS
 
 #: Pangkat (rank) by PNS golongan; the export carries only the golongan.
 PANGKAT: dict[str, str] = {
@@ -112,8 +114,6 @@ PANGKAT: dict[str, str] = {
     "IV/b": "Pembina Tingkat I", "IV/c": "Pembina Utama Muda", "IV/d": "Pembina Utama Madya",
     "IV/e": "Pembina Utama",
 }
-_SEX = {"M": "L", "F": "P", "L": "L", "P": "P", "LAKI-LAKI": "L", "PEREMPUAN": "P",
-        "PRIA": "L", "WANITA": "P"}
 #: A NIP that went through a float: ``1.97805E+17``, ``1,97805E+17``, ``197805022005021000.0``.
 _FLOAT_MANGLED = re.compile(r"^\d+([.,]\d*)?[eE]\+?\d+$|^\d+\.0+$")
 _NUMERIC_LOOKING = re.compile(r"^[0-9+][0-9 ./\-]*$")
@@ -378,7 +378,7 @@ def map_row(values: list[str], index: dict[str, int], baris: int,
         rec["email"] = clean_cell(values[index["email_gov"]])
     sex = rec["jenis_kelamin"]
     if sex is not None:
-        rec["jenis_kelamin"] = _SEX.get(sex.upper(), sex)
+        rec["jenis_kelamin"] = SEX_CODES.get(sex.upper(), sex)
     for name in DATE_FIELDS:
         v = rec[name]
         if v is not None:

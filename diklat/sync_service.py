@@ -33,6 +33,7 @@ from connectors.http import BadPayload, ConnectorError
 from connectors.siasn import SiasnClient
 from connectors.simpeg import Rejected as SourceRejected
 from connectors.simpeg import SimpegClient
+from diklat.clients import siasn_client, simpeg_client
 from diklat.models import Pegawai, SyncRun, UnitKerja
 from diklat.personnel import (
     FIELDS,
@@ -222,7 +223,7 @@ def sync_simpeg(
     run_id = start_run(engine, SUMBER_SIMPEG, plan.mode, since=plan.since,
                        resumed_from_id=plan.resume_from, flow_run_id=flow_run_id)
     own_client = client is None
-    simpeg = client or SimpegClient.from_settings()
+    simpeg = client or simpeg_client()
     writer: PersonnelWriter | None = None
     chain_started = plan.chain_started or dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
@@ -347,7 +348,7 @@ def refresh_from_siasn(
     wanted = list(dict.fromkeys(n.strip() for n in nips if n and n.strip()))
     run_id = start_run(engine, SUMBER_SIASN, "nips", flow_run_id=flow_run_id)
     own_client = client is None
-    siasn = client or SiasnClient.from_settings()
+    siasn = client or siasn_client()
     workers = max(1, concurrency or get_settings().siasn.concurrency)
     writer: PersonnelWriter | None = None
     failures: list[str] = []

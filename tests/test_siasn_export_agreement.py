@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 
 from connectors.siasn import SiasnClient
 from diklat import sync_service
+from diklat.clients import siasn_client
 from diklat.models import Karantina, Pegawai, UnitKerja
 from diklat.personnel import FIELDS, clean_record
 from diklat.settings import reset_settings_cache
@@ -42,7 +43,7 @@ def siasn(sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sia
     for k, v in sim.env().items():
         monkeypatch.setenv(k, v)
     reset_settings_cache()
-    client = SiasnClient.from_settings()
+    client = siasn_client()
     yield client
     client.close()
 
