@@ -49,7 +49,10 @@ def demo_command(
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="ubah naskah final ke PDF"),
 ) -> None:
     """Jalankan pekerjaan utama dari awal sampai akhir dengan pengaturan bawaan."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the tables below summarise
+    # The tables below summarise; the runs' INFO logs go to the Prefect UI, not the console.
+    from cli.flowrun import quiet_prefect_console
+
+    quiet_prefect_console("WARNING")
     from diklat.db import get_engine, migrate
     from diklat.settings import get_settings, mask_url
 
@@ -91,6 +94,8 @@ def _personnel(server: Any, pegawai: int, seed: int, bad_share: float) -> None:
             server.wait_ready()
             common.console.print(f"Prefect API sementara: {server.api_url}")
 
+        from diklat.db import get_engine
+        from diklat.sync_service import save_request
         from flows.import_siasn_export import import_siasn_export
         from flows.sync_pegawai import sync_pegawai
         from simulator.export_csv import write_export
@@ -103,9 +108,10 @@ def _personnel(server: Any, pegawai: int, seed: int, bad_share: float) -> None:
         if not export.exists():
             write_export(export, n_pegawai=pegawai, seed=seed, bad_share=bad_share)
         t0 = time.perf_counter()
-        _row(table, "Impor Export Data ASN (awal)", import_siasn_export(path=str(export)), t0)
+        # The flow takes a name inside the import folder, never a path.
+        _row(table, "Impor Export Data ASN (awal)", import_siasn_export(path=export.name), t0)
         t0 = time.perf_counter()
-        _row(table, "Impor file sama lagi", import_siasn_export(path=str(export)), t0)
+        _row(table, "Impor file sama lagi", import_siasn_export(path=export.name), t0)
         t0 = time.perf_counter()
         _row(table, "Sinkron penuh SIMPEG", sync_pegawai(full=True), t0)
         changed = sim.mutate(0.01, seed=seed)
@@ -113,7 +119,8 @@ def _personnel(server: Any, pegawai: int, seed: int, bad_share: float) -> None:
         _row(table, f"Sinkron inkremental ({len(changed)} diubah)", sync_pegawai(full=False), t0)
         t0 = time.perf_counter()
         nips = [c["nip"] for c in changed[:5]]
-        _row(table, f"{len(nips)} NIP dari SIASN", sync_pegawai(nips=nips), t0)
+        permintaan = save_request(get_engine(), nips)  # the flow gets an id, never NIPs
+        _row(table, f"{len(nips)} NIP dari SIASN", sync_pegawai(permintaan=permintaan), t0)
         table.caption = ("File export SIASN tidak memuat eselon dan TMT pensiun: sinkron penuh "
                          "pertama melengkapinya. Karantina = rekaman rusak simulator, dengan "
                          "alasannya di tabel karantina.")
@@ -155,7 +162,7 @@ def _letters(engine: Any, jumlah: int, pdf: bool) -> None:
     out = Path(settings.output_dir or "var/output") / kode
     out.mkdir(parents=True, exist_ok=True)
     df = peserta_frame(engine, kegiatan_id)
-    df.drop(columns=["unit_email"]).to_excel(out / "daftar-peserta.xlsx", index=False)
+    daftar_peserta_excel(out / "daftar-peserta.xlsx", df)
     common.console.print(f"Kegiatan {kode}: {len(df)} peserta dari {df['unit_kode'].nunique()} "
                          f"OPD -> {out / 'daftar-peserta.xlsx'}")
     if pdf and not pdf_connector.available():
@@ -186,6 +193,32 @@ def _letters(engine: Any, jumlah: int, pdf: bool) -> None:
     common.console.print(f"Berkas: {out}  |  Riwayat run Prefect: var/prefect (UI: "
                          f"`diklat server start`, lalu http://127.0.0.1:4200)")
     common.console.print(f"[green]Selesai[/] {dt.datetime.now():%H:%M:%S}")
+
+
+def daftar_peserta_excel(path: Path, df: Any) -> int:
+    """The participant list as the project writes every Excel file (``diklat.excel``):
+    Indonesian headings, no internal ids, NIP as text, text never a formula."""
+    from diklat.excel import Kolom, tulis
+
+    kolom = (Kolom("No", "nomor_urut", 5, "angka"), Kolom("NIP", "nip", 21),
+             Kolom("Nama", "nama_lengkap", 36), Kolom("Jabatan", "jabatan", 40),
+             Kolom("Golongan", "golongan", 10), Kolom("Pangkat", "pangkat", 24),
+             Kolom("Unit kerja", "unit_nama", 45), Kolom("Status", "status", 13),
+             Kolom("Nomor sertifikat", "nomor_sertifikat", 28))
+
+    def rows() -> Any:
+        for r in df.to_dict("records"):
+            r = {k: (None if v is None or v != v else v) for k, v in r.items()}  # NaN -> None
+            nama = r.get("nama") or ""
+            if r.get("gelar_depan"):
+                nama = f"{r['gelar_depan']} {nama}"
+            if r.get("gelar_belakang"):
+                nama = f"{nama}, {r['gelar_belakang']}"
+            r["nama_lengkap"] = nama
+            r["nomor_urut"] = int(r["nomor_urut"]) if r.get("nomor_urut") is not None else None
+            yield r
+
+    return tulis(path, "Peserta", kolom, rows())
 
 
 def add_commands(app: typer.Typer) -> None:

@@ -14,10 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cli import common
 
-register_app = typer.Typer(help="Register surat keluar (agenda): daftar, ekspor, batalkan.",
-                           no_args_is_help=True)
-naskah_app = typer.Typer(help="Templat naskah dinas: buat templat, render DOCX/PDF.",
-                         no_args_is_help=True)
+register_app = common.new_app(
+    help="Register surat keluar (agenda): daftar, ekspor, batalkan.")
+naskah_app = common.new_app(help="Templat naskah dinas: buat templat, render DOCX/PDF.")
 
 
 def _db_fail(e: Exception) -> typer.Exit:

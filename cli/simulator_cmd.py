@@ -9,9 +9,9 @@ import typer
 
 from cli import common
 
-simulator_app = typer.Typer(
+simulator_app = common.new_app(
     help="Simulator SIMPEG/SIASN lokal (data sintetis, injeksi gangguan) untuk demo dan uji.",
-    invoke_without_command=True,
+    invoke_without_command=True, no_args_is_help=False,
 )
 
 

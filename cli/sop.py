@@ -7,8 +7,7 @@ from rich.console import Console
 
 from cli import common
 
-sop_app = typer.Typer(help="Katalog SOP pelatihan (langkah, pelaksana, waktu baku).",
-                      no_args_is_help=True)
+sop_app = common.new_app(help="Katalog SOP pelatihan (langkah, pelaksana, waktu baku).")
 
 
 def _console() -> Console:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from diklat.settings import get_settings
@@ -20,12 +20,52 @@ from diklat.settings import get_settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite":
+#: Database back ends the product supports (and ships a driver for).
+SUPPORTED = ("sqlite", "postgresql")
+
+
+class DatabaseUnusable(RuntimeError):
+    """The configured database cannot be used; the message says why and what to do."""
+
+
+def check_url(url: str) -> URL:
+    """The parsed URL, or :class:`DatabaseUnusable` for an unsupported or malformed URL and
+    for a SQLite file in a folder that does not exist (only the product's own ``var``
+    folder is created: a typo elsewhere must not silently make a new empty database)."""
+    from diklat.settings import mask_url
+
+    try:
+        u = make_url(url)
+    except Exception:
+        raise DatabaseUnusable(f"URL basis data tidak terbaca: {mask_url(url)!r}; contoh "
+                               "sqlite:///var/diklat.db atau postgresql+psycopg://user@host/db"
+                               ) from None
+    backend = u.get_backend_name()
+    if backend not in SUPPORTED:
+        raise DatabaseUnusable(
+            f"basis data {backend!r} tidak didukung ({mask_url(url)}); pakai SQLite "
+            "(sqlite:///var/diklat.db) atau PostgreSQL (postgresql+psycopg://...)")
+    if backend == "postgresql" and u.drivername not in ("postgresql", "postgresql+psycopg"):
+        raise DatabaseUnusable(
+            f"driver {u.drivername!r} tidak terpasang; pakai postgresql+psycopg://...")
+    if backend == "sqlite":
         db = u.database
-        if db and db != ":memory:":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        if db and db != ":memory:" and not db.startswith("file:"):
+            folder = Path(db).expanduser().resolve().parent
+            if not folder.is_dir():
+                var = Path(get_settings().var_dir).resolve()
+                if folder == var or folder.is_relative_to(var):
+                    folder.mkdir(parents=True, exist_ok=True)
+                else:
+                    raise DatabaseUnusable(
+                        f"folder basis data SQLite {folder} tidak ada; buat foldernya atau "
+                        "perbaiki DIKLAT_DATABASE_URL")
+    return u
+
+
+def make_engine(url: str) -> Engine:
+    u = check_url(url)
+    if u.get_backend_name() == "sqlite":
         # hide_parameters: error messages never list the values written (e-mail, phone).
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
@@ -74,15 +114,29 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
 
 
 def migrate(url: str | None = None, revision: str = "head") -> None:
-    """Create or upgrade the schema to ``revision`` (idempotent)."""
+    """Create or upgrade the schema to ``revision`` (idempotent). Two processes migrating a
+    fresh database at once: the one that loses the race finds the schema made."""
     from alembic import command
 
     url = url or get_settings().database_url
     engine = get_engine(url)
     cfg = alembic_config(url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # one migrating process at a time
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7204711)")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except Exception:
+        if revision == "head" and current_revision(url) == head_revision():
+            return
+        raise
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def current_revision(url: str | None = None) -> str | None:

@@ -32,6 +32,7 @@ from connectors.records import (
     normalise_jenis_jabatan,
     public_payload,
 )
+from diklat import runs
 from diklat.models import Karantina, Pegawai, SyncRun, SyncSeen, UnitKerja
 from diklat.models.base import utcnow
 from diklat.rules import nip as nip_rules
@@ -199,60 +200,39 @@ def safe_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
             for k, v in public_payload(raw).items()}
 
 
-# --------------------------------------------------------------------------- sync runs
+# --------------------------------------------------------------------------- runs
+
+#: The one lock every writer of the employee tables holds (sync, SIASN refresh, import):
+#: two of them at once against one database are refused (see :mod:`diklat.runs`).
+LOCK = "pegawai"
+
+_SUMBER_LABEL = {"simpeg": "sinkronisasi SIMPEG", "siasn": "pembaruan dari SIASN",
+                 "siasn-export": "impor Export Data ASN"}
+MODE_LABEL = {"full": "penuh", "incremental": "inkremental", "nips": "per NIP",
+              "file": "berkas", "file-full": "berkas, penuh"}
 
 
-def start_run(
-    engine: Engine,
-    sumber: str,
-    mode: str,
-    *,
-    file_name: str | None = None,
-    file_sha256: str | None = None,
-    since: dt.datetime | None = None,
-    resumed_from_id: int | None = None,
-    flow_run_id: str | None = None,
-) -> int:
-    with engine.begin() as conn:
-        run_id = conn.execute(
-            _t(SyncRun).insert().values(
-                sumber=sumber, mode=mode, status="running", started_at=utcnow(),
-                file_name=file_name, file_sha256=file_sha256, since=since,
-                resumed_from_id=resumed_from_id, flow_run_id=flow_run_id,
-                seen=0, inserted=0, updated=0, unchanged=0, deactivated=0, quarantined=0,
-            )
-        ).inserted_primary_key
-        assert run_id is not None
-        return int(run_id[0])
+def describe_run(row: Any) -> str:
+    """How an operator calls a run: ``sinkronisasi SIMPEG penuh``, ``impor ... a.csv``."""
+    what = f"{_SUMBER_LABEL.get(row.sumber, row.sumber)} {MODE_LABEL.get(row.mode, row.mode)}"
+    return f"{what} {row.file_name}" if row.file_name else what
 
 
-def _close_run(engine: Engine, run_id: int, status: str, totals: Totals | None,
-               error: str | None, high_watermark: dt.datetime | None) -> None:
-    now = utcnow()
-    with engine.begin() as conn:
-        started = conn.execute(select(SyncRun.started_at).where(SyncRun.id == run_id)).scalar_one()
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=dt.UTC)
-        values: dict[str, Any] = {"status": status, "finished_at": now, "error": error,
-                                  "seconds": (now - started).total_seconds()}
-        if totals is not None:
-            values.update(totals.as_dict())
-        if high_watermark is not None:
-            values["high_watermark"] = high_watermark
-        conn.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
-        if status == "success":
-            conn.execute(_t(SyncSeen).delete().where(SyncSeen.sync_run_id == run_id))
+def start_run(engine: Engine, sumber: str, mode: str, *, lock: str | None = LOCK,
+              flow_run_id: str | None = None, **values: Any) -> runs.Run:
+    """A ``sync_run`` row for one sync or import, holding :data:`LOCK` (``RunBusy`` when
+    another one runs); ``values``: ``since``, ``file_name``, ``resumed_from_id``..."""
+    return runs.start(engine, {"sumber": sumber, "mode": mode, **values}, lock=lock,
+                      describe=describe_run, flow_run_id=flow_run_id)
 
 
-def finish_run(engine: Engine, run_id: int, totals: Totals, *,
-               high_watermark: dt.datetime | None = None) -> dict[str, object]:
-    """Mark a run successful; returns its counts (what ``--json`` prints)."""
-    _close_run(engine, run_id, "success", totals, None, high_watermark)
-    return run_counts(engine, run_id)
-
-
-def fail_run(engine: Engine, run_id: int, message: str, totals: Totals | None = None) -> None:
-    _close_run(engine, run_id, "failed", totals, message[:4000], None)
+def finish_run(run: runs.Run, totals: Totals, **values: Any) -> dict[str, object]:
+    """Mark a run successful with its counts; its ``sync_seen`` rows are no longer needed.
+    Returns the counts (what ``--json`` prints)."""
+    run.finish(**totals.as_dict(), **values)
+    with run.engine.begin() as conn:
+        conn.execute(_t(SyncSeen).delete().where(SyncSeen.sync_run_id == run.id))
+    return run_counts(run.engine, run.id)
 
 
 def run_counts(engine: Engine, run_id: int) -> dict[str, object]:
@@ -260,6 +240,34 @@ def run_counts(engine: Engine, run_id: int) -> dict[str, object]:
         row = conn.execute(select(SyncRun).where(SyncRun.id == run_id)).one()
     run = SyncRun(**{c.key: getattr(row, c.key) for c in _t(SyncRun).columns})
     return run.counts()
+
+
+def take_over_seen(conn: Connection, from_run_id: int, to_run_id: int) -> None:
+    """On resume: the NIPs the interrupted run saw become the new run's (moved, not
+    copied), and what no run needs any more (rows of other closed runs) is removed."""
+    s = _t(SyncSeen)
+    conn.execute(update(s).where(s.c.sync_run_id == from_run_id).values(sync_run_id=to_run_id))
+    drop_stale_seen(conn, keep=to_run_id)
+
+
+def drop_stale_seen(conn: Connection, keep: int | None = None) -> None:
+    """Remove ``sync_seen`` rows of runs that are not running (a finished run needs none; a
+    failed one only until the next run takes them over or starts afresh)."""
+    s, r = _t(SyncSeen), _t(SyncRun)
+    stale = select(r.c.id).where(r.c.status != runs.RUNNING)
+    if keep is not None:
+        stale = stale.where(r.c.id != keep)
+    conn.execute(s.delete().where(s.c.sync_run_id.in_(stale)))
+
+
+# --------------------------------------------------------------------------- quarantine
+
+
+def karantina_sidik(sumber: str, kunci: str | None, baris: int | None, alasan: str) -> str:
+    """One quarantine row per record and reason: the record is its key (the NIP as
+    received) or, without one, its line number."""
+    where = kunci if kunci else f"baris:{baris if baris is not None else ''}"
+    return hashlib.sha1(f"{sumber}\x1f{where}\x1f{alasan}".encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- the writer
@@ -298,8 +306,10 @@ class PersonnelWriter:
         self._insert_seen = self._compile(
             _t(SyncSeen).insert().values(sync_run_id=bindparam("sync_run_id"),
                                          nip=bindparam("nip")))
+        self._open_karantina: set[str] = set()
         with self._conn() as conn:
             self._load_units(conn)
+            self._load_open_karantina(conn)
 
     # -- plumbing
     @contextmanager
@@ -420,7 +430,9 @@ class PersonnelWriter:
         rejected: Iterable[Rejected] = (),
     ) -> Totals:
         """Validate and store one batch (one transaction with an Engine). ``rejected`` adds
-        records a reader already refused (e.g. a truncated line) to the quarantine."""
+        records a reader already refused (e.g. a truncated line) to the quarantine. Raises
+        :class:`diklat.runs.RunStopped` before writing when a stop was requested."""
+        runs.check_stop()
         batch = Totals()
         good: dict[str, dict[str, Any]] = {}
         bad: list[Rejected] = list(rejected)
@@ -501,43 +513,83 @@ class PersonnelWriter:
                 params.append(p)
             if params:
                 self._executemany(conn, self._upsert, params)
+            if self._open_karantina and good:
+                self._resolve(conn, [n for n in good if n in self._open_karantina], now)
             if bad:
                 batch.quarantined += len(bad)
-                conn.execute(_t(Karantina).insert(), [
-                    {"sync_run_id": self.run_id, "sumber": self.sumber, "kunci": r.kunci,
-                     "baris": r.baris, "alasan": r.alasan,
-                     "payload": json.dumps(r.payload, ensure_ascii=False, default=str)
-                     if r.payload is not None else None, "created_at": now}
-                    for r in bad
-                ])
+                self._quarantine(conn, bad, now)
             if self.track_seen and seen_now and self.run_id is not None:
                 self._executemany(conn, self._insert_seen,
                                   [{"sync_run_id": self.run_id, "nip": n} for n in seen_now])
             self.totals.add(batch)
             if self.run_id is not None:
-                values: dict[str, Any] = self.totals.as_dict()
-                if checkpoint is not None:
-                    values["checkpoint"] = json.dumps(dict(checkpoint), default=str)
-                conn.execute(update(SyncRun).where(SyncRun.id == self.run_id).values(**values))
+                runs.save_progress(conn, self.run_id, checkpoint, self.totals.as_dict())
         return batch
 
     def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
         if self.run_id is None:
             return
         with self._conn() as conn:
-            conn.execute(update(SyncRun).where(SyncRun.id == self.run_id).values(
-                checkpoint=json.dumps(dict(checkpoint), default=str)))
+            runs.save_progress(conn, self.run_id, checkpoint)
 
     def carry_over_seen(self, from_run_id: int) -> int:
-        """On resume: take over the NIPs an interrupted full run had already seen."""
+        """On resume: take over the NIPs an interrupted full run had already seen (its
+        ``sync_seen`` rows move to this run; rows no run needs are removed)."""
         t = _t(SyncSeen)
         with self._conn() as conn:
-            nips = [r[0] for r in conn.execute(select(t.c.nip).where(t.c.sync_run_id == from_run_id))]
+            if self.track_seen and self.run_id is not None:
+                take_over_seen(conn, from_run_id, self.run_id)
+                source = self.run_id
+            else:
+                source = from_run_id
+            nips = [r[0] for r in conn.execute(select(t.c.nip).where(t.c.sync_run_id == source))]
             new = [n for n in nips if n not in self._seen]
             self._seen.update(new)
-            if self.track_seen and new and self.run_id is not None:
-                conn.execute(t.insert(), [{"sync_run_id": self.run_id, "nip": n} for n in new])
         return len(new)
+
+    # -- quarantine
+    def _load_open_karantina(self, conn: Connection) -> None:
+        k = _t(Karantina)
+        self._open_karantina = set(conn.execute(
+            select(k.c.kunci).distinct().where(k.c.sumber == self.sumber,
+                                               k.c.selesai_pada.is_(None),
+                                               k.c.kunci.is_not(None))).scalars())
+
+    def _resolve(self, conn: Connection, nips: list[str], now: dt.datetime) -> None:
+        """The source delivered these records clean: their open quarantine rows resolve."""
+        if not nips:
+            return
+        k = _t(Karantina)
+        for i in range(0, len(nips), 500):
+            conn.execute(update(k).where(k.c.sumber == self.sumber,
+                                         k.c.kunci.in_(nips[i:i + 500]),
+                                         k.c.selesai_pada.is_(None)).values(selesai_pada=now))
+        self._open_karantina.difference_update(nips)
+
+    def _quarantine(self, conn: Connection, bad: list[Rejected], now: dt.datetime) -> None:
+        """One row per record and reason: first seen, last seen, how many times; a record
+        quarantined again is reopened."""
+        rows: dict[str, dict[str, Any]] = {}
+        for r in bad:
+            sidik = karantina_sidik(self.sumber, r.kunci, r.baris, r.alasan)
+            row = rows.get(sidik)
+            if row is not None:
+                row["kali"] += 1
+                continue
+            rows[sidik] = {
+                "sidik": sidik, "sync_run_id": self.run_id, "sumber": self.sumber,
+                "kunci": r.kunci, "baris": r.baris, "alasan": r.alasan,
+                "payload": json.dumps(r.payload, ensure_ascii=False, default=str)
+                if r.payload is not None else None,
+                "created_at": now, "terakhir": now, "kali": 1, "selesai_pada": None}
+        k = _t(Karantina)
+        ins = self._insert(k)
+        stmt = ins.on_conflict_do_update(index_elements=[k.c.sidik], set_={
+            "sync_run_id": ins.excluded.sync_run_id, "baris": ins.excluded.baris,
+            "payload": ins.excluded.payload, "terakhir": ins.excluded.terakhir,
+            "kali": k.c.kali + ins.excluded.kali, "selesai_pada": None})
+        conn.execute(stmt, list(rows.values()))
+        self._open_karantina.update(r["kunci"] for r in rows.values() if r["kunci"])
 
     def deactivate_missing(self) -> int:
         """Full runs: mark active employees the run did not see as inactive (never delete)."""
@@ -555,8 +607,7 @@ class PersonnelWriter:
             )
             n = int(res.rowcount or 0)
             self.totals.deactivated += n
-            conn.execute(update(SyncRun).where(SyncRun.id == self.run_id)
-                         .values(deactivated=self.totals.deactivated))
+            runs.save_progress(conn, self.run_id, None, {"deactivated": self.totals.deactivated})
         return n
 
 

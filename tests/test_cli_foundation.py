@@ -28,10 +28,11 @@ def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subpro
 
 
 def test_help_everywhere(tmp_path: Path) -> None:
-    for args in (["--help"], ["sop", "--help"], ["sop", "show", "--help"], ["nip", "--help"]):
+    for args in (["--help"], ["sop", "--help"], ["sop", "show", "--help"], ["nip", "--help"],
+                 ["-h"], ["sync", "-h"], ["import", "siasn-export", "-h"]):
         res = run(tmp_path, *args)
         assert res.returncode == 0, res.stderr
-        assert "Usage" in res.stdout
+        assert "Pemakaian" in res.stdout and "Show this message" not in res.stdout
 
 
 def test_init_twice_on_sqlite(tmp_path: Path) -> None:

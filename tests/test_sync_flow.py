@@ -65,16 +65,27 @@ def test_flow_syncs_and_publishes_counts_artifact(prefect_server: None,
         arts = client.read_artifacts(artifact_filter=ArtifactFilter(
             key=ArtifactFilterKey(any_=["sync-pegawai-simpeg"])))
     assert arts, "no table artifact"
-    table = arts[0].data if isinstance(arts[0].data, str) else json.dumps(arts[0].data)
-    assert f'"inserted": {counts["inserted"]}' in table.replace("'", '"') or str(
-        counts["inserted"]) in table
+    data = arts[0].data
+    rows = json.loads(data) if isinstance(data, str) else data
+    assert list(rows[0])[:5] == ["baru", "berubah", "tetap", "dinonaktifkan", "dikarantina"]
+    assert rows[0]["baru"] == counts["inserted"] and rows[0]["status"] == "berhasil"
+    table = json.dumps(rows)
     first = sim.dataset.record(0)
     assert first["nama"] not in table and first["nip"] not in table  # counts only
 
-    # Refresh two NIPs from SIASN through the same flow.
+    # Refresh two NIPs from SIASN through the same flow: the flow gets a request id.
+    from diklat.sync_service import save_request
+
     nips = [r["nip"] for _, r, _ in sim.dataset.iter_records()][:2]
-    counts = sync_pegawai(nips=nips)
+    counts = sync_pegawai(permintaan=save_request(engine, nips))
     assert counts["mode"] == "nips" and counts["unchanged"] == 2
+    with get_client(sync_client=True) as client:
+        runs_ = client.read_flow_runs()
+    names = {r.name for r in runs_}
+    assert any(n.startswith("sinkron-penuh-") for n in names), names
+    assert any(n.startswith("sinkron-siasn-permintaan-") for n in names), names
+    for r in runs_:  # no NIP in any parameter or run name
+        assert not any(n in json.dumps(r.parameters) + r.name for n in nips)
     engine.dispose()
 
 
@@ -147,9 +158,9 @@ def test_cli_uses_a_configured_prefect_api(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_sigterm_mid_sync_marks_run_failed_and_next_run_resumes(tmp_path: Path) -> None:
-    """A stopped ``diklat sync`` process leaves a failed run with its checkpoint; the next
-    run continues after it and the result equals an uninterrupted sync."""
+def test_sigterm_mid_sync_marks_run_interrupted_and_next_run_resumes(tmp_path: Path) -> None:
+    """A stopped ``diklat sync`` process leaves an interrupted run with its checkpoint; the
+    next run continues after it and the result equals an uninterrupted sync."""
     import signal
     import time
 
@@ -187,7 +198,7 @@ def test_sigterm_mid_sync_marks_run_failed_and_next_run_resumes(tmp_path: Path) 
         with engine.connect() as c:
             run = c.execute(select(SyncRun)).one()
             landed = c.execute(select(func.count()).select_from(Pegawai)).scalar_one()
-        assert run.status == "failed" and "dihentikan" in run.error and run.checkpoint
+        assert run.status == "interrupted" and "dihentikan" in run.error and run.checkpoint
         assert 0 < landed < 600
 
         s.clear_faults()

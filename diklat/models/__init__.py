@@ -15,10 +15,18 @@ from diklat.models.naskah import (
     RegisterEntry,
 )
 from diklat.models.pegawai import Pegawai, RiwayatDiklat, UnitKerja
-from diklat.models.proses import Karantina, SopStepLog, SyncRun, SyncSeen
+from diklat.models.proses import (
+    RUN_STATUSES,
+    Karantina,
+    SopStepLog,
+    SyncRequest,
+    SyncRun,
+    SyncSeen,
+)
 
 __all__ = [
     "STATUS_NASKAH",
+    "RUN_STATUSES",
     "STATUS_PESERTA",
     "Arsip",
     "AuditPersetujuan",
@@ -36,6 +44,7 @@ __all__ = [
     "RegisterEntry",
     "RiwayatDiklat",
     "SopStepLog",
+    "SyncRequest",
     "SyncRun",
     "SyncSeen",
     "UnitKerja",
