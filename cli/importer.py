@@ -153,10 +153,9 @@ def siasn_export_command(
 def _run(fc: FlowCommand, path: Path, full: bool, paksa: bool, as_json: bool,
          sha256: str) -> dict[str, Any]:
     from diklat import runs, siasn_export
-    from diklat.db import get_engine
+    from diklat.db import ensure_schema, get_engine
     from diklat.personnel import LOCK, describe_run
     from flows.import_siasn_export import import_siasn_export
-    from flows.sync_pegawai import ensure_schema
 
     ensure_schema()  # while the Prefect server boots
     holder = runs.lock_holder(get_engine(), LOCK, describe_run)

@@ -32,8 +32,7 @@ def karantina_list(
 ) -> None:
     """Daftar karantina: satu baris per rekaman dan alasan, terbaru dulu."""
     from diklat import operasi
-    from diklat.db import get_engine
-    from flows.sync_pegawai import ensure_schema
+    from diklat.db import ensure_schema, get_engine
 
     if out is not None and out.suffix.lower() != ".xlsx":
         raise common.refuse(f"--out harus berkas .xlsx, bukan {out.name!r}")
@@ -46,19 +45,19 @@ def karantina_list(
     if as_json:
         common.print_json(rows)
         return
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="Karantina")
-    for col, kw in (("Sumber", {}), ("NIP / kunci", {"no_wrap": True}),
-                    ("Alasan", {"overflow": "fold"}), ("Baris", {"justify": "right"}),
-                    ("Pertama", {}), ("Terakhir", {}), ("Kali", {"justify": "right"}),
-                    ("Status", {})):
-        table.add_column(col, **kw)  # type: ignore[arg-type]
+    table = Table(title="Karantina", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("Sumber", "NIP / kunci", "Baris", "Pertama", "Terakhir", "Kali", "Status"):
+        table.add_column(col, no_wrap=True,
+                         justify="right" if col in ("Baris", "Kali") else "left")
+    table.add_column("Alasan", overflow="fold", ratio=1, min_width=20)
     for r in rows:
-        table.add_row(r["sumber"], r["kunci"] or "-", r["alasan"],
-                      str(r["baris"] or ""), (r["pertama"] or "")[:16].replace("T", " "),
+        table.add_row(r["sumber"], r["kunci"] or "-", str(r["baris"] or ""),
+                      (r["pertama"] or "")[:16].replace("T", " "),
                       (r["terakhir"] or "")[:16].replace("T", " "), str(r["kali"]),
-                      "selesai" if r["selesai"] else "terbuka")
+                      "selesai" if r["selesai"] else "terbuka", r["alasan"])
     common.console.print(table)
     terbuka_n = sum(1 for r in rows if not r["selesai"])
     common.console.print(f"{len(rows)} rekaman, {terbuka_n} belum selesai")

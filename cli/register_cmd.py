@@ -32,11 +32,54 @@ def _year(year: int | None) -> int:
     return year or today().year
 
 
+def _tanggal(tanggal: str | None) -> dt.date | None:
+    """``--tanggal`` as a date; exit 2 with one line when it is not ``YYYY-MM-DD``."""
+    if tanggal is None:
+        return None
+    try:
+        return dt.date.fromisoformat(tanggal.strip())
+    except ValueError:
+        raise common.refuse(f"--tanggal {tanggal!r} bukan tanggal YYYY-MM-DD yang valid "
+                            "(contoh 2026-11-23)") from None
+
+
+def _jenis_valid(jenis: str) -> str:
+    """A known document type, or exit 2 listing the valid ones."""
+    from diklat.settings import get_settings
+
+    known = list(get_settings().naskah.klasifikasi)
+    if jenis not in known:
+        raise common.refuse(f"jenis naskah {jenis!r} tidak dikenal; pilih salah satu: "
+                            + ", ".join(known))
+    return jenis
+
+
+def _contexts(path: Path) -> list[Any]:
+    """The contexts in a ``--context`` JSON file (an object or a list of objects); exit 2
+    with one line for a missing, unreadable or malformed file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise common.refuse(f"--context: berkas {path} tidak ada") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise common.refuse(f"--context: berkas {path} tidak terbaca ({e})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise common.refuse(f"--context: {path.name} bukan JSON yang valid ({e})") from None
+    items = data if isinstance(data, list) else [data]
+    if not items or not all(isinstance(x, dict) for x in items):
+        raise common.refuse(f"--context: {path.name} harus berisi satu objek JSON atau daftar "
+                            "objek")
+    return items
+
+
 @register_app.command("list")
 def register_list(
-    year: int = typer.Option(None, "--year", "-y", help="tahun (bawaan: tahun ini)"),
-    unit: str = typer.Option(None, "--unit", help="kode unit"),
-    as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)"),
+    year: int = typer.Option(None, "--tahun", "--year", "-y", metavar="TAHUN",
+                             help="tahun (bawaan: tahun ini; --year: nama lama)"),
+    unit: str = typer.Option(None, "--unit", metavar="KODE", help="kode unit"),
+    as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON (daftar)"),
 ) -> None:
     """Tampilkan register surat keluar satu tahun."""
     from diklat.db import session_scope
@@ -70,9 +113,10 @@ def register_list(
 
 @register_app.command("export")
 def register_export(
-    out: Path = typer.Option(..., "--out", "-o", help="berkas .xlsx"),
-    year: int = typer.Option(None, "--year", "-y"),
-    unit: str = typer.Option(None, "--unit"),
+    out: Path = typer.Option(..., "--out", "-o", metavar="BERKAS.xlsx", help="berkas .xlsx"),
+    year: int = typer.Option(None, "--tahun", "--year", "-y", metavar="TAHUN",
+                             help="tahun (bawaan: tahun ini; --year: nama lama)"),
+    unit: str = typer.Option(None, "--unit", metavar="KODE", help="kode unit"),
 ) -> None:
     """Ekspor register ke Excel (judul kolom berbahasa Indonesia)."""
     from diklat.db import session_scope
@@ -105,9 +149,9 @@ def _change_entry(change: Callable[[Any], Any]) -> dict[str, Any]:
 
 @register_app.command("void")
 def register_void(
-    nomor: str = typer.Argument(..., help="nomor surat"),
-    alasan: str = typer.Option(..., "--alasan", help="alasan pembatalan"),
-    as_json: bool = typer.Option(False, "--json"),
+    nomor: str = typer.Argument(..., metavar="NOMOR", help="nomor surat"),
+    alasan: str = typer.Option(..., "--alasan", metavar="TEKS", help="alasan pembatalan"),
+    as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON"),
 ) -> None:
     """Batalkan nomor: entri tetap ada, bertanda batal dengan alasannya."""
     from diklat.register import void
@@ -121,14 +165,16 @@ def register_void(
 
 @register_app.command("add")
 def register_add(
-    naskah_id: int = typer.Argument(..., help="id naskah yang sudah ditandatangani"),
-    tanggal: str = typer.Option(None, "--tanggal", help="YYYY-MM-DD (bawaan: hari ini)"),
-    as_json: bool = typer.Option(False, "--json"),
+    naskah_id: int = typer.Argument(..., metavar="ID_NASKAH",
+                                    help="id naskah yang sudah ditandatangani"),
+    tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
+                                help="tanggal surat (bawaan: hari ini)"),
+    as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON"),
 ) -> None:
     """Daftarkan naskah yang sudah ditandatangani (idempoten: nomor yang ada dikembalikan)."""
     from diklat.register import register_naskah
 
-    tgl = dt.date.fromisoformat(tanggal) if tanggal else None
+    tgl = _tanggal(tanggal)
     row = _change_entry(lambda s: register_naskah(s, naskah_id, tgl))
     if as_json:
         common.print_json(row)
@@ -138,7 +184,8 @@ def register_add(
 
 @naskah_app.command("templates")
 def naskah_templates(
-    out: Path = typer.Option(None, "--out", help="folder (bawaan: templates_dir)"),
+    out: Path = typer.Option(None, "--out", metavar="FOLDER",
+                             help="folder (bawaan: templates_dir)"),
     force: bool = typer.Option(False, "--force", help="timpa templat yang ada"),
 ) -> None:
     """Buat templat Word bawaan (tidak menimpa templat yang sudah diubah kecuali --force)."""
@@ -153,9 +200,10 @@ def naskah_templates(
 
 @naskah_app.command("render")
 def naskah_render(
-    jenis: str = typer.Argument(..., help="jenis naskah, mis. surat_panggilan"),
-    out: Path = typer.Option(Path("var/output/naskah"), "--out", "-o", help="folder keluaran"),
-    context: Path = typer.Option(None, "--context", "-c",
+    jenis: str = typer.Argument(..., metavar="JENIS", help="jenis naskah, mis. surat_panggilan"),
+    out: Path = typer.Option(Path("var/output/naskah"), "--out", "-o", metavar="FOLDER",
+                             help="folder keluaran (bawaan: var/output/naskah)"),
+    context: Path = typer.Option(None, "--context", "-c", metavar="BERKAS.json",
                                  help="berkas JSON: satu konteks (objek) atau daftar konteks"),
     contoh: bool = typer.Option(False, "--contoh", help="pakai konteks contoh"),
     pdf: bool = typer.Option(False, "--pdf", help="juga PDF (LibreOffice)"),
@@ -163,15 +211,15 @@ def naskah_render(
     """Render naskah dari templat ke DOCX (dan PDF)."""
     from diklat.naskah import NaskahError, render_batch
 
+    _jenis_valid(jenis)
     if contoh:
         from diklat.naskah.contoh import contoh as contoh_ctx
 
         contexts = [contoh_ctx(jenis)]
     elif context:
-        data = json.loads(context.read_text(encoding="utf-8"))
-        contexts = data if isinstance(data, list) else [data]
+        contexts = _contexts(context)
     else:
-        raise common.fail("beri --context FILE.json atau --contoh")
+        raise common.refuse("beri --context BERKAS.json atau --contoh")
     try:
         paths = render_batch(jenis, contexts, out)
     except (NaskahError, KeyError) as e:

@@ -15,32 +15,30 @@ def riwayat_command(
 ) -> None:
     """Riwayat run sinkronisasi dan impor, terbaru dulu."""
     from diklat import operasi
-    from diklat.db import get_engine
-    from flows.sync_pegawai import ensure_schema
+    from diklat.db import ensure_schema, get_engine
 
     ensure_schema()
     rows = operasi.riwayat(get_engine(), jumlah)
     if as_json:
         common.print_json(rows)
         return
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="Riwayat run")
-    for col, kw in (("Run", {"justify": "right"}), ("Jenis", {}), ("Mulai", {"no_wrap": True}),
-                    ("Detik", {"justify": "right"}), ("Status", {}),
-                    ("Baru", {"justify": "right"}), ("Berubah", {"justify": "right"}),
-                    ("Tetap", {"justify": "right"}), ("Nonaktif", {"justify": "right"}),
-                    ("Karantina", {"justify": "right"}), ("Lanjutan", {"justify": "right"}),
-                    ("Catatan", {"overflow": "fold"})):
-        table.add_column(col, **kw)  # type: ignore[arg-type]
+    table = Table(title="Riwayat run", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("Run", "Jenis", "Mulai", "Detik", "Status", "Baru", "Ubah", "Tetap",
+                "Nonaktif", "Karantina", "Dari"):
+        table.add_column(col, no_wrap=True,
+                         justify="left" if col in ("Jenis", "Mulai", "Status") else "right")
+    table.add_column("Catatan", overflow="fold", ratio=1, min_width=12)
     for r in rows:
-        mulai = (r["mulai"] or "")[:19].replace("T", " ")
-        table.add_row(str(r["id"]), f"{r['jenis']} {r['mode']}", mulai,
+        mulai = (r["mulai"] or "")[:16].replace("T", " ")
+        table.add_row(f"#{r['id']}", f"{r['jenis']} {r['mode']}", mulai,
                       "" if r["detik"] is None else f"{r['detik']:.1f}", r["status"],
                       str(r["inserted"]), str(r["updated"]), str(r["unchanged"]),
                       str(r["deactivated"]), str(r["quarantined"]),
                       f"#{r['lanjutan_dari']}" if r["lanjutan_dari"] else "",
-                      r["berkas"] or (r["pesan"] or "")[:120])
+                      r["berkas"] or (r["pesan"] or "")[:160])
     common.console.print(table)
 
 

@@ -11,10 +11,8 @@ sop_app = common.new_app(help="Katalog SOP pelatihan (langkah, pelaksana, waktu 
 
 
 def _console() -> Console:
-    """The shared console, or a wide one when output is piped (rich would assume 80 columns)."""
-    if common.console.is_terminal:
-        return common.console
-    return Console(width=200)
+    """The shared console: the terminal's width, or 120 columns when output is piped."""
+    return common.console
 
 
 @sop_app.command("list")

@@ -82,9 +82,9 @@ def sync_command(
 
 def _run(fc: FlowCommand, full: bool, as_json: bool, nips: list[str]) -> None:
     from diklat import runs, sync_service
-    from diklat.db import get_engine
+    from diklat.db import ensure_schema, get_engine
     from diklat.personnel import LOCK, MODE_LABEL, describe_run
-    from flows.sync_pegawai import ensure_schema, sync_pegawai
+    from flows.sync_pegawai import sync_pegawai
 
     ensure_schema()  # while the Prefect server boots
     engine = get_engine()

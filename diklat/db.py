@@ -133,6 +133,18 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
         raise
 
 
+_schema_ready: set[str] = set()
+
+
+def ensure_schema(url: str | None = None) -> None:
+    """Migrate the product database once per process (a command does it before its flow
+    starts; the flow then finds it done)."""
+    url = url or get_settings().database_url
+    if url not in _schema_ready:
+        migrate(url)
+        _schema_ready.add(url)
+
+
 def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,14 +87,32 @@ class Rejected:
 # --------------------------------------------------------------------------- validation
 
 
+#: A value a spreadsheet would turn into a number: digits, optionally a leading ``+``, with
+#: spaces, dots, slashes or dashes (NIPs, phone numbers, ``dd-mm-yyyy`` dates).
+NUMERIC_LOOKING = re.compile(r"^[0-9+][0-9 ./\-]*$")
+#: An identifier (a SIASN GUID, a unit code): letters and digits, never a formula.
+ID_LOOKING = re.compile(r"^[0-9A-Za-z][0-9A-Za-z ./_\-]*$")
+
+
+def strip_text_marker(value: str, identifier: bool = False) -> str:
+    """Drop the leading apostrophe a spreadsheet export puts before a numeric-looking value
+    (``'197805022005021003``) or, in an identifier field, before an identifier. Anywhere
+    else it is data (``'Ain``) or protection (``'=1+1`` stays as it is: removing it would
+    turn text into a formula in the next spreadsheet)."""
+    if value[:1] != "'":
+        return value
+    rest = value[1:].strip()
+    if NUMERIC_LOOKING.match(rest) or (identifier and ID_LOOKING.match(rest)):
+        return rest
+    return value
+
+
 def _text(v: Any) -> str | None:
     if v is None:
         return None
     if isinstance(v, float):
         raise RecordError("nilai angka pecahan tidak boleh untuk kolom teks")
-    s = str(v).strip()
-    if s.startswith("'"):
-        s = s[1:].strip()
+    s = strip_text_marker(str(v).strip())
     return None if s in _EMPTY else s
 
 
@@ -150,7 +169,7 @@ def clean_record(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[s
         if v.__class__ is str:
             t = v.strip()
             if t[:1] == "'":
-                t = t[1:].strip()
+                t = strip_text_marker(t)
             rec[name] = None if t in _EMPTY else t
         elif v is None:
             rec[name] = None

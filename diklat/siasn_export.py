@@ -40,7 +40,13 @@ from connectors.records import CONTACT_FIELDS, NOT_STORED_FIELDS, SEX_CODES, nor
 from connectors.records import DATE_FIELDS as RECORD_DATE_FIELDS
 from diklat import runs
 from diklat.models import Pegawai
-from diklat.personnel import PersonnelWriter, Rejected, finish_run, start_run
+from diklat.personnel import (
+    PersonnelWriter,
+    Rejected,
+    finish_run,
+    start_run,
+    strip_text_marker,
+)
 from diklat.rules import nip as nip_rules
 from diklat.rules.tanggal import parse_dmy
 
@@ -111,7 +117,6 @@ PANGKAT: dict[str, str] = {
 }
 #: A NIP that went through a float: ``1.97805E+17``, ``1,97805E+17``, ``197805022005021000.0``.
 _FLOAT_MANGLED = re.compile(r"^\d+([.,]\d*)?[eE]\+?\d+$|^\d+\.0+$")
-_NUMERIC_LOOKING = re.compile(r"^[0-9+][0-9 ./\-]*$")
 _EMPTY = {"", "null", "NULL", "Null"}
 
 #: Signatures of common non-text files, for a clear refusal message.
@@ -306,17 +311,16 @@ def inspect_export(path: str | Path) -> ExportFile:
 
 
 def clean_cell(value: str, identifier: bool = False) -> str | None:
-    """Strip blanks; ``null`` is empty; drop the spreadsheet's leading apostrophe from a
-    numeric-looking cell (from any identifier cell)."""
+    """Strip blanks; ``null`` is empty; drop the export's leading apostrophe where it is the
+    text marker: on a numeric-looking cell, or an identifier cell holding an identifier
+    (:func:`diklat.personnel.strip_text_marker`). ``'=1+1`` keeps its apostrophe."""
     s = value.strip()
     if s in _EMPTY:
         return None
     if s.startswith("'"):
-        rest = s[1:].strip()
-        if identifier or _NUMERIC_LOOKING.match(rest):
-            s = rest
-            if s in _EMPTY:
-                return None
+        s = strip_text_marker(s, identifier)
+        if s in _EMPTY:
+            return None
     return s
 
 

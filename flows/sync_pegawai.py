@@ -15,23 +15,12 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from diklat import sync_service
+from diklat.db import ensure_schema
 from diklat.settings import get_settings
 from tasks.runs import agency_date, cancel_on_interrupt
 from tasks.sync import publish_counts_task, refresh_siasn_task, sync_simpeg_task
 
 DEPLOYMENT_NAME = "nightly"
-_schema_ready: set[str] = set()
-
-
-def ensure_schema() -> None:
-    """Migrate the product database once per process (the CLI does it while the Prefect
-    server boots; the flow then finds it done)."""
-    from diklat.db import migrate
-
-    url = get_settings().database_url
-    if url not in _schema_ready:
-        migrate(url)
-        _schema_ready.add(url)
 
 
 def run_name() -> str:

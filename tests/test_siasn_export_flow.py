@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,16 +22,6 @@ if not DIKLAT.exists():  # pragma: no cover - tests run from another interpreter
     DIKLAT = ROOT / ".venv" / "bin" / "diklat"
 JSON_KEYS = {"inserted", "updated", "unchanged", "deactivated", "quarantined", "seconds",
              "status", "sync_run_id", "file_sha256"}
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[str]:
-    """One real Prefect test server for this module's flow runs; its URL for subprocesses."""
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness():
-        yield str(PREFECT_API_URL.value())
 
 
 def counts_in(db_url: str) -> tuple[int, int, int]:

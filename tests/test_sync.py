@@ -277,11 +277,10 @@ def test_run_left_running_by_a_dead_process_is_continued(
         sync_service.sync_simpeg(sqlite_engine, full=True, client=simpeg_client(sim, policy))
     dead = ei.value.run_id
     import datetime as dt
-
-    from sqlalchemy import update
-
     import subprocess
     import sys
+
+    from sqlalchemy import update
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)

@@ -23,12 +23,10 @@ from simulator.server import SimulatorServer
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def prefect_server() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+@pytest.fixture
+def prefect_server(prefect_api: str) -> Iterator[None]:
+    """The session's Prefect test server (tests/conftest.py)."""
+    yield
 
 
 @pytest.fixture
