@@ -84,9 +84,10 @@ def test_quarantine_is_one_row_per_record_and_reason_and_resolves(
 
 
 def test_sync_quarantine_not_inflated_by_repeated_runs(engine: Engine) -> None:
+    from test_sync import simpeg_client
+
     from diklat import sync_service
     from simulator.server import SimulatorServer
-    from test_sync import simpeg_client
 
     with SimulatorServer(n_pegawai=120, seed=3, bad_share=0.1) as sim:
         bad = sim.dataset.bad_records()
