@@ -41,7 +41,11 @@ class FlowCommand:
 
     # -- context
     def __enter__(self) -> FlowCommand:
+        from diklat import runs
+
+        runs.clear_stop()  # a new command (in-process callers run several)
         quiet_prefect_console()
+        prefect_client_defaults()
         home = os.environ.get("PREFECT_HOME")
         if home:  # Prefect cannot create a nested home itself (fresh ./var)
             Path(home).mkdir(parents=True, exist_ok=True)
@@ -103,12 +107,25 @@ class FlowCommand:
 
 
 def quiet_prefect_console(level: str = "CRITICAL") -> None:
-    """The command prints its own lines; Prefect's console handler (and every library
-    logger that reaches it) stays quiet, while the runs' logs still go to the Prefect API at
-    INFO and show in the UI. Effective when set before Prefect configures its logging
+    """The command prints its own lines; Prefect's console handlers (and every library
+    logger that reaches them) stay quiet, while the runs' logs still go to the Prefect API
+    at INFO and show in the UI. Effective when set before Prefect configures its logging
     (``DIKLAT_DEBUG=1``: left as it is)."""
-    if not os.environ.get("DIKLAT_DEBUG"):
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", level)
+    if os.environ.get("DIKLAT_DEBUG"):
+        return
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", level)
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_DEBUG_LEVEL", "CRITICAL")
+    import logging
+
+    logging.raiseExceptions = False  # no "--- Error logging to API ---" on stderr
+
+
+def prefect_client_defaults() -> None:
+    """A Prefect API that went away costs seconds, not minutes: each call is retried once
+    (after about 2 s) instead of five times (about a minute per call). An explicit setting
+    wins."""
+    os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "1")
+    os.environ.setdefault("PREFECT_API_REQUEST_TIMEOUT", "30")
 
 
 def is_cli_process() -> bool:

@@ -117,6 +117,9 @@ def _drain_prefect_workers(timeout: float = 10.0) -> None:
     its exit handlers retry against a closed port for a long time)."""
     if "prefect" not in sys.modules:
         return
+    api = os.environ.get("PREFECT_API_URL")
+    if api and not _healthy(api):  # gone: nothing can be sent, do not wait for it
+        return
     try:
         from prefect.events.worker import EventsWorker
         from prefect.logging.handlers import APILogWorker

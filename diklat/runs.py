@@ -359,6 +359,9 @@ class Run:
         self._close(FAILED, message, values, timeout=None)
 
     def interrupted(self, message: str = INTERRUPTED_MESSAGE, **values: Any) -> None:
+        """Closed by an interrupt: whatever else runs in this process is asked to stop too
+        (until :func:`clear_stop`)."""
+        request_stop("interrupted")
         self._close(INTERRUPTED, message, values, timeout=CLOSE_TIMEOUT)
 
     def close_on_error(self, e: BaseException, message: str | None = None,

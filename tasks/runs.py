@@ -79,7 +79,10 @@ def close_flow_runs(closed: Iterable[runs.ClosedRun]) -> None:
 def cancel_on_interrupt(flow: Any, flow_run: Any, state: Any) -> None:
     """``on_crashed`` hook: a run stopped by Ctrl-C or SIGTERM ends Cancelled with the
     message an operator needs, not Crashed."""
-    if not runs.stop_requested():
+    from prefect.exceptions import TerminationSignal
+
+    cause = getattr(state, "data", None)  # the exception, attached for local use
+    if not (runs.stop_requested() or isinstance(cause, (KeyboardInterrupt, TerminationSignal))):
         return
     from prefect.client.orchestration import get_client
     from prefect.states import Cancelled
