@@ -161,7 +161,7 @@ def _run(fc: FlowCommand, path: Path, full: bool, paksa: bool, as_json: bool,
     holder = runs.lock_holder(get_engine(), LOCK, describe_run)
     if holder is not None:
         raise common.fail(str(holder))
-    bar, listener = _progress(sys.stderr.isatty() or not as_json)
+    bar, listener = _progress(sys.stderr.isatty())  # a terminal only
     started = runs.utcnow()
     try:
         with name_in_import_dir(path) as name:

@@ -92,7 +92,7 @@ def _run(fc: FlowCommand, full: bool, as_json: bool, nips: list[str]) -> None:
     if holder is not None:
         raise common.fail(str(holder))
     permintaan = sync_service.save_request(engine, nips) if nips else None
-    show_bar = sys.stderr.isatty() or not as_json
+    show_bar = sys.stderr.isatty()  # a terminal only: logs and pipes get the result line
     bar, listener = _progress_listener(show_bar)
     counts: dict[str, Any] | None = None
     error: str | None = None

@@ -445,11 +445,19 @@ def _holder(engine: Engine, spec: RunTable, lock: str,
 
 def lock_holder(engine: Engine, lock: str, describe: Callable[[Any], str] | None = None,
                 spec: RunTable = SYNC_RUNS) -> RunBusy | None:
-    """The refusal a start would give now (dead holders closed first), or None when the
-    lock is free: lets a command refuse before it sets anything else in motion."""
-    close_dead_runs(engine, spec)
-    holder = _holder(engine, spec, lock, describe)
-    return RunBusy(lock, holder) if holder is not None else None
+    """The refusal a start would give now, or None when the lock is free or held by a dead
+    run (which the start will close): lets a command refuse before it sets anything else in
+    motion. Closes nothing itself."""
+    t = spec.table
+    with engine.connect() as conn:
+        rows = conn.execute(select(t).where(spec.c("lock") == lock,
+                                            spec.c("status") == RUNNING)).all()
+    for row in rows:
+        if owner_alive(spec, row):
+            return RunBusy(lock, RunningRun(
+                int(row.id), getattr(row, spec.started_at), getattr(row, spec.host),
+                getattr(row, spec.pid), describe(row) if describe else ""))
+    return None
 
 
 def own_latest(engine: Engine, since: dt.datetime, spec: RunTable = SYNC_RUNS) -> Any | None:

@@ -255,7 +255,7 @@ def test_second_sync_or_import_is_refused_at_once_naming_the_running_one(
 
     env = env_for(tmp_path, sim, db_url=db_url, api=prefect_api)
     assert run(env, "init").returncode == 0
-    sim.set_faults(slow_share=1.0, slow_seconds=0.2)
+    sim.set_faults(slow_share=1.0, slow_seconds=1.5)  # runs for a minute
     first = start(env, "sync", "--full", "--json")
     (running,) = wait_for(lambda: query(db_url, "SELECT id FROM sync_run "
                                                 "WHERE status = 'running'"), first)
