@@ -37,13 +37,16 @@ PEJABAT_DEMO: list[dict[str, Any]] = [  # invented officials (NIPs well-formed, 
 
 def _row(table: Any, langkah: str, counts: dict[str, Any], t0: float) -> None:
     keys = ("inserted", "updated", "unchanged", "deactivated", "quarantined")
-    table.add_row(langkah, *(str(counts.get(k, "")) for k in keys), str(counts.get("status")),
-                  f"{time.perf_counter() - t0:.1f}")
+    from diklat.runs import STATUS_LABEL
+
+    status = str(counts.get("status"))
+    table.add_row(langkah, *(str(counts.get(k, "")) for k in keys),
+                  STATUS_LABEL.get(status, status), f"{time.perf_counter() - t0:.1f}")
 
 
 def demo_command(
     pegawai: int = typer.Option(2000, "--pegawai", help="jumlah pegawai simulator"),
-    seed: int = typer.Option(7, "--seed"),
+    seed: int = typer.Option(7, "--seed", help="benih data simulator"),
     bad_share: float = typer.Option(0.01, "--bad-share", help="bagian rekaman rusak"),
     peserta: int = typer.Option(24, "--peserta", help="jumlah peserta pelatihan demo"),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="ubah naskah final ke PDF"),

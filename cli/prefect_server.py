@@ -208,8 +208,11 @@ server_app = common.new_app(help="Server Prefect lokal (UI dan riwayat run) di v
 
 
 @server_app.command("start")
-def server_start(port: int = typer.Option(DEFAULT_PORT, "--port"),
-                 timeout: float = typer.Option(180.0, "--timeout")) -> None:
+def server_start(port: int = typer.Option(DEFAULT_PORT, "--port", metavar="PORT",
+                                          help="port TCP UI dan API"),
+                 timeout: float = typer.Option(180.0, "--timeout", metavar="DETIK",
+                                               help="batas waktu menunggu server siap, detik")
+                 ) -> None:
     """Jalankan server Prefect lokal di latar belakang (127.0.0.1)."""
     url = local_server_url()
     if url:

@@ -36,6 +36,7 @@ from connectors.records import (
 from diklat import runs
 from diklat.models import Karantina, Pegawai, SyncRun, SyncSeen, UnitKerja
 from diklat.models.base import utcnow
+from diklat.models.proses import karantina_sidik
 from diklat.rules import nip as nip_rules
 from diklat.rules.tanggal import parse_dmy
 
@@ -280,13 +281,6 @@ def drop_stale_seen(conn: Connection, keep: int | None = None) -> None:
 
 
 # --------------------------------------------------------------------------- quarantine
-
-
-def karantina_sidik(sumber: str, kunci: str | None, baris: int | None, alasan: str) -> str:
-    """One quarantine row per record and reason: the record is its key (the NIP as
-    received) or, without one, its line number."""
-    where = kunci if kunci else f"baris:{baris if baris is not None else ''}"
-    return hashlib.sha1(f"{sumber}\x1f{where}\x1f{alasan}".encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- the writer

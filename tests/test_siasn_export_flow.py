@@ -49,8 +49,16 @@ def test_flow_with_relative_path_in_import_dir(prefect_api: str, tmp_path: Path)
     assert set(counts) >= JSON_KEYS
     db = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
     assert counts_in(db) == (4, 1, 1)
-    with get_client(sync_client=True) as client:
-        arts = [a for a in client.read_artifacts() if a.key == "import-siasn-export"]
+    eng = create_engine(db)
+    with eng.connect() as c:
+        flow_run_id = c.execute(select(SyncRun.flow_run_id)).scalar_one()
+    eng.dispose()
+    with get_client(sync_client=True) as client:  # the session's server: this run's only
+        arts = [a for a in client.read_artifacts() if a.key == "import-siasn-export"
+                and str(a.flow_run_id) == flow_run_id]
+        run = client.read_flow_run(flow_run_id)
+    assert run.name == "impor-export-export_asn.csv" and run.parameters["path"] == (
+        "export_asn.csv")
     assert arts, "a table artifact with the counts is published"
     table = arts[-1].data
     table = json.loads(table) if isinstance(table, str) else table
@@ -64,11 +72,16 @@ def test_flow_with_relative_path_in_import_dir(prefect_api: str, tmp_path: Path)
 def test_flow_refuses_file_and_writes_nothing(prefect_api: str, tmp_path: Path) -> None:
     from flows.import_siasn_export import import_siasn_export
 
-    path = tmp_path / "bad.csv"
+    (tmp_path / "var" / "import").mkdir(parents=True)
+    path = tmp_path / "var" / "import" / "bad.csv"
     write_export(path, [base_row(NIPS[0])], columns=[c for c in REQUIRED_COLUMNS
                                                      if c != "nip_baru"])
     with pytest.raises(ExportRefused, match="nip_baru"):
-        import_siasn_export(path=str(path))
+        import_siasn_export(path="bad.csv")
+    for outside in (str(path), str(tmp_path / "tidak-ada.csv"), "/etc/shadow", "~/x.csv",
+                    "../import/../../bad.csv"):  # the flow takes names inside the folder only
+        with pytest.raises(ExportRefused, match="bukan nama berkas di dalam folder"):
+            import_siasn_export(path=outside)
     assert not (tmp_path / "var" / "diklat.db").exists() or counts_in(
         f"sqlite:///{tmp_path / 'var' / 'diklat.db'}") == (0, 0, 0)
 

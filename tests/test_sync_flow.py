@@ -59,9 +59,10 @@ def test_flow_syncs_and_publishes_counts_artifact(prefect_server: None,
         assert run.flow_run_id  # the sync run knows its Prefect flow run
         assert c.execute(select(func.count()).select_from(Pegawai)).scalar_one() == counts[
             "inserted"]
-    with get_client(sync_client=True) as client:
-        arts = client.read_artifacts(artifact_filter=ArtifactFilter(
+    with get_client(sync_client=True) as client:  # the session's server: this run's only
+        arts = [a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
             key=ArtifactFilterKey(any_=["sync-pegawai-simpeg"])))
+            if str(a.flow_run_id) == run.flow_run_id]
     assert arts, "no table artifact"
     data = arts[0].data
     rows = json.loads(data) if isinstance(data, str) else data
@@ -78,7 +79,7 @@ def test_flow_syncs_and_publishes_counts_artifact(prefect_server: None,
     counts = sync_pegawai(permintaan=save_request(engine, nips))
     assert counts["mode"] == "nips" and counts["unchanged"] == 2
     with get_client(sync_client=True) as client:
-        runs_ = client.read_flow_runs()
+        runs_ = [r for r in client.read_flow_runs() if r.name.startswith("sinkron-")]
     names = {r.name for r in runs_}
     assert any(n.startswith("sinkron-penuh-") for n in names), names
     assert any(n.startswith("sinkron-siasn-permintaan-") for n in names), names
@@ -210,3 +211,34 @@ def test_sigterm_mid_sync_marks_run_interrupted_and_next_run_resumes(tmp_path: P
         assert resumed.resumed_from_id == run.id
         assert total == 600 and counts["inserted"] == 600 and counts["deactivated"] == 0
         engine.dispose()
+
+
+def test_cli_run_shows_its_info_logs_in_prefect_and_nothing_personal(
+        prefect_api: str, sim: SimulatorServer, tmp_path: Path) -> None:
+    """A run started by ``diklat sync`` has a readable name and its INFO logs in the UI,
+    while the command's own stderr stays free of Prefect's console logs."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DIKLAT_"))}
+    env.update(sim.env())
+    env.update(DIKLAT_VAR_DIR=str(tmp_path / "var"), PREFECT_API_URL=prefect_api)
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "sync", "--full", "--json"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "INFO" not in proc.stderr and "Flow run" not in proc.stderr
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'diklat.db'}")
+    with engine.connect() as c:
+        flow_run_id = c.execute(select(SyncRun.flow_run_id)).scalar_one()
+    engine.dispose()
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(flow_run_id)
+        logs = client.read_logs(log_filter=LogFilter(
+            flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+    assert run.name.startswith("sinkron-penuh-") and run.parameters == {"full": True,
+                                                                         "permintaan": None}
+    info = [x.message for x in logs if x.level == 20]
+    assert any("sinkronisasi selesai" in m for m in info), info
+    text_all = " ".join(x.message for x in logs)
+    first = sim.dataset.record(0)
+    assert first["nip"] not in text_all and first["nama"] not in text_all

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from typing import Any
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -111,6 +113,18 @@ class SyncSeen(Base):
     nip: Mapped[str] = mapped_column(String(18), primary_key=True)
 
 
+def karantina_sidik(sumber: str, kunci: str | None, baris: int | None, alasan: str) -> str:
+    """One quarantine row per record and reason: the record is its key (the NIP as
+    received) or, without one, its line number."""
+    where = kunci if kunci else f"baris:{baris if baris is not None else ''}"
+    return hashlib.sha1(f"{sumber}\x1f{where}\x1f{alasan}".encode()).hexdigest()
+
+
+def _sidik_default(context: Any) -> str:
+    p = context.get_current_parameters()
+    return karantina_sidik(p["sumber"], p.get("kunci"), p.get("baris"), p["alasan"])
+
+
 class Karantina(Base):
     """A record refused on the way in, with its reason. Nothing is silently dropped.
 
@@ -131,7 +145,7 @@ class Karantina(Base):
     alasan: Mapped[str] = mapped_column(Text)
     payload: Mapped[str | None] = mapped_column(Text)  # JSON, personal fields removed
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    sidik: Mapped[str] = mapped_column(String(40), unique=True)
+    sidik: Mapped[str] = mapped_column(String(40), unique=True, default=_sidik_default)
     terakhir: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     kali: Mapped[int] = mapped_column(Integer, default=1)
     selesai_pada: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
