@@ -59,6 +59,15 @@ class FlowCommand:
         self.server = start_prefect_server_if_needed()
         return self
 
+    def run(self, flow: Any, **parameters: Any) -> Any:
+        """Run ``flow`` once. Without Prefect's flow-run heartbeat: its thread sleeps in
+        one-second steps and the run's end waits for it (up to a second of a five-second
+        command); a run that dies is closed by the next run (:mod:`diklat.runs`)."""
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            return flow(**parameters)
+
     def ready(self) -> None:
         """Wait for the temporary Prefect server, if this command started one."""
         if self.server is not None:

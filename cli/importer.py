@@ -169,7 +169,8 @@ def _run(fc: FlowCommand, path: Path, full: bool, paksa: bool, as_json: bool,
             if listener is not None:  # after the Prefect server is up: the bar times the import
                 siasn_export.add_progress_listener(listener)
                 bar.start()
-            counts: dict[str, Any] = import_siasn_export(path=name, full=full, paksa=paksa)
+            counts: dict[str, Any] = fc.run(import_siasn_export, path=name, full=full,
+                                            paksa=paksa)
     except siasn_export.ExportRefused as e:  # changed since the check, or too old for --full
         raise _refused(str(e), as_json) from None
     except runs.RunBusy as e:

@@ -10,13 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from cli import common
 
 register_app = common.new_app(
     help="Register surat keluar (agenda): daftar, ekspor, batalkan.")
 naskah_app = common.new_app(help="Templat naskah dinas: buat templat, render DOCX/PDF.")
+
+
+def _db_errors() -> type[Exception]:
+    """SQLAlchemy's base error, imported when a command touches the database (``diklat -h``
+    and the other areas do not pay for SQLAlchemy)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return SQLAlchemyError
 
 
 def _db_fail(e: Exception) -> typer.Exit:
@@ -89,7 +96,7 @@ def register_list(
     try:
         with session_scope() as s:
             rows = [entry_dict(e) for e in entries(s, tahun, unit)]
-    except SQLAlchemyError as e:  # no schema yet, unreachable database
+    except _db_errors() as e:  # no schema yet, unreachable database
         raise _db_fail(e) from e
     if as_json:
         common.print_json(rows)
@@ -127,7 +134,7 @@ def register_export(
     try:
         with session_scope() as s:
             n = export_excel(s, out, tahun, unit)
-    except SQLAlchemyError as e:
+    except _db_errors() as e:
         raise _db_fail(e) from e
     common.console.print(f"{n} baris register {tahun} ditulis ke {out}")
 
@@ -143,7 +150,7 @@ def _change_entry(change: Callable[[Any], Any]) -> dict[str, Any]:
             return entry_dict(change(s))
     except RegisterError as e:
         raise common.fail(str(e)) from e
-    except SQLAlchemyError as e:
+    except _db_errors() as e:
         raise _db_fail(e) from e
 
 

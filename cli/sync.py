@@ -103,7 +103,7 @@ def _run(fc: FlowCommand, full: bool, as_json: bool, nips: list[str]) -> None:
         if listener is not None:
             sync_service.add_progress_listener(listener)
             bar.start()
-        counts = sync_pegawai(full=full, permintaan=permintaan)
+        counts = fc.run(sync_pegawai, full=full, permintaan=permintaan)
     except sync_service.SyncFailed as e:
         counts, error, failed_nips = e.counts, str(e), e.nips
     except runs.RunBusy as e:

@@ -138,11 +138,45 @@ _schema_ready: set[str] = set()
 
 def ensure_schema(url: str | None = None) -> None:
     """Migrate the product database once per process (a command does it before its flow
-    starts; the flow then finds it done)."""
+    starts; the flow then finds it done). A database already at the newest revision is
+    recognised with one query, without loading Alembic (a fifth of a second per command)."""
     url = url or get_settings().database_url
-    if url not in _schema_ready:
+    if url in _schema_ready:
+        return
+    if current_versions(url) != [newest_revision()]:
         migrate(url)
-        _schema_ready.add(url)
+    _schema_ready.add(url)
+
+
+def current_versions(url: str) -> list[str]:
+    """The revisions recorded in the database (empty for a new or unreadable one)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with get_engine(url).connect() as conn:
+            return [str(v) for v in conn.exec_driver_sql(
+                "SELECT version_num FROM alembic_version").scalars()]
+    except SQLAlchemyError:
+        return []
+
+
+def newest_revision() -> str | None:
+    """The head of ``migrations/versions`` read from the files' ``revision`` and
+    ``down_revision`` lines (no Alembic import): the revision nobody revises."""
+    import re
+
+    revs: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\b[^=]*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+        down = re.search(r"^down_revision\b[^=]*=\s*(.+)$", text, re.M)
+        if rev:
+            revs.add(rev.group(1))
+        if down:
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    heads = revs - parents
+    return heads.pop() if len(heads) == 1 else None
 
 
 def head_revision() -> str | None:

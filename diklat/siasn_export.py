@@ -659,7 +659,7 @@ def import_export(
     rows = 0
     try:
         with engine.begin() as conn:
-            writer = PersonnelWriter(conn, run.id, sumber=SUMBER, track_seen=full)
+            writer = PersonnelWriter(conn, run.id, sumber=SUMBER, track_seen=full, preload=True)
             stored = stored_fields_not_in_export(conn)
             for batch in read_batches(info, batch_size):
                 keep_fields_not_in_export(batch.records, stored)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -174,3 +175,36 @@ def test_timestamps_keep_their_instant_on_both_databases(engine: Engine) -> None
     with engine.connect() as c:
         stored = c.execute(select(SyncRun.since).where(SyncRun.id == run.id)).scalar_one()
     assert stored == since and stored.utcoffset() is not None
+
+
+def test_identical_source_records_skip_validation(engine: Engine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record sent exactly as when its row was stored is unchanged without being validated
+    again; a record spelled differently with the same content is unchanged too and its new
+    spelling remembered, without touching ``updated_at``."""
+    import diklat.personnel as personnel
+
+    w = PersonnelWriter(engine, None, sumber="simpeg")
+    w.upsert_units(UNITS)
+    assert w.write([rec(n) for n in GOOD]).inserted == 3
+    calls: list[str] = []
+    real = personnel.clean_record
+
+    def counting(raw: Any, today: Any = None) -> dict[str, Any]:
+        calls.append(str(raw.get("nip")))
+        return real(raw, today)
+
+    monkeypatch.setattr(personnel, "clean_record", counting)
+    with engine.connect() as c:
+        before = {r.nip: r.updated_at for r in c.execute(select(Pegawai.nip, Pegawai.updated_at))}
+    w2 = PersonnelWriter(engine, None, sumber="simpeg")
+    t = w2.write([rec(GOOD[0]), rec(GOOD[1], nama=" Siti Aminah "), rec(GOOD[2], golongan="IV/a")])
+    assert (t.unchanged, t.updated) == (2, 1)
+    assert calls == [GOOD[1], GOOD[2]]  # GOOD[0] identical: not validated again
+    calls.clear()
+    t = PersonnelWriter(engine, None, sumber="simpeg").write(
+        [rec(GOOD[0]), rec(GOOD[1], nama=" Siti Aminah "), rec(GOOD[2], golongan="IV/a")])
+    assert (t.unchanged, t.updated, calls) == (3, 0, [])
+    with engine.connect() as c:
+        after = {r.nip: r.updated_at for r in c.execute(select(Pegawai.nip, Pegawai.updated_at))}
+    assert after[GOOD[1]] == before[GOOD[1]] and after[GOOD[2]] != before[GOOD[2]]

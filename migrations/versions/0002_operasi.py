@@ -11,6 +11,8 @@ Revises: 0001
   ``kali`` (how many times) and ``selesai_pada`` (resolved). Existing duplicate rows are
   merged: the newest row stays, first seen = the oldest ``created_at``.
 - ``sync_request``: the NIPs of a ``diklat sync --nip`` run (the flow receives the id).
+- ``pegawai.sumber_hash``: the hash of a record as its source last sent it (an identical
+  record is unchanged without being validated again).
 """
 from __future__ import annotations
 
@@ -81,6 +83,9 @@ def upgrade() -> None:
         batch_op.alter_column("kali", existing_type=sa.Integer(), nullable=False)
         batch_op.create_unique_constraint(batch_op.f("uq_karantina_sidik"), ["sidik"])
 
+    with op.batch_alter_table("pegawai", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("sumber_hash", sa.String(length=32), nullable=True))
+
     op.create_table(
         "sync_request",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -93,6 +98,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("sync_request")
+    with op.batch_alter_table("pegawai", schema=None) as batch_op:
+        batch_op.drop_column("sumber_hash")
     with op.batch_alter_table("karantina", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_karantina_sidik"), type_="unique")
         batch_op.drop_column("selesai_pada")
