@@ -302,3 +302,27 @@ def test_lock_taken_by_exactly_one_of_many_starts(db_url: str) -> None:
     assert len(won) == 1 and len(busy) == 7
     assert all(f"run #{won[0]}" in b for b in busy)
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_prefect_server_gone_mid_run_the_sync_reports_what_it_did(
+        tmp_path: Path, sim: SimulatorServer) -> None:
+    """The command's temporary Prefect server dies while the sync writes: the sync finishes,
+    and the command reports its counts (exit 0, one notice), in seconds, not minutes."""
+    db = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
+    env = env_for(tmp_path, sim)
+    sim.set_faults(slow_share=1.0, slow_seconds=0.1)
+    proc = start(env, "sync", "--full", "--json")
+    server = wait_for(lambda: children(proc.pid), proc)
+    wait_for(lambda: query(db, "SELECT id FROM sync_run WHERE checkpoint IS NOT NULL"), proc)
+    for pid in server:
+        os.kill(pid, signal.SIGKILL)
+    t0 = time.monotonic()
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    counts = json.loads(out.strip().splitlines()[-1])
+    assert counts["status"] == "success" and counts["inserted"] == N - len(
+        sim.dataset.bad_records())
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1 and "Prefect API tidak menjawab" in lines[0], err
+    assert time.monotonic() - t0 < 45

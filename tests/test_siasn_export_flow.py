@@ -108,6 +108,19 @@ def test_cli_imports_twice_and_full(prefect_api: str, tmp_path: Path, db_url: st
     assert set(first) >= JSON_KEYS
     assert (first["inserted"], first["quarantined"], first["status"]) == (4, 1, "success")
     assert "081234567890" not in res.stdout + res.stderr  # contact data never printed
+    from prefect.client.orchestration import get_client
+
+    eng = create_engine(db_url)
+    with eng.connect() as c:
+        flow_run_id = c.execute(select(SyncRun.flow_run_id).where(
+            SyncRun.id == first["sync_run_id"])).scalar_one()
+    eng.dispose()
+    with get_client(sync_client=True) as client:
+        params = client.read_flow_run(flow_run_id).parameters
+    # A file outside the import folder reaches the flow as a name in it, never a path.
+    assert not params["path"].startswith(("/", "~")) and str(tmp_path) not in params["path"]
+    assert params["path"].endswith("/a.csv")
+    assert not list((tmp_path / "var" / "import").glob(".cli-*"))  # the link is gone
 
     again = run_cli(tmp_path, "a.csv", "--json", api=prefect_api, env=env)
     second = json.loads(again.stdout.strip().splitlines()[-1])
