@@ -201,6 +201,8 @@ def _letters(engine: Any, jumlah: int, pdf: bool) -> None:
 def daftar_peserta_excel(path: Path, df: Any) -> int:
     """The participant list as the project writes every Excel file (``diklat.excel``):
     Indonesian headings, no internal ids, NIP as text, text never a formula."""
+    import pandas as pd
+
     from diklat.excel import Kolom, tulis
 
     kolom = (Kolom("No", "nomor_urut", 5, "angka"), Kolom("NIP", "nip", 21),
@@ -211,7 +213,7 @@ def daftar_peserta_excel(path: Path, df: Any) -> int:
 
     def rows() -> Any:
         for r in df.to_dict("records"):
-            r = {k: (None if v is None or v != v else v) for k, v in r.items()}  # NaN -> None
+            r = {k: (None if pd.isna(v) else v) for k, v in r.items()}  # NaN, NA -> empty
             nama = r.get("nama") or ""
             if r.get("gelar_depan"):
                 nama = f"{r['gelar_depan']} {nama}"
