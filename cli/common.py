@@ -72,9 +72,19 @@ def refuse(message: str) -> typer.Exit:
     return fail(message, EXIT_REFUSED)
 
 
+_said: list[str] = []
+
+
+def say_interrupted() -> None:
+    """The one line of an interrupted command, once per process."""
+    if not _said:
+        _said.append(INTERRUPTED_LINE)
+        error_line(INTERRUPTED_LINE, "Dihentikan")
+
+
 def interrupted() -> typer.Exit:
     """Ctrl-C or SIGTERM: the one line, exit 130."""
-    error_line(INTERRUPTED_LINE, "Dihentikan")
+    say_interrupted()
     return typer.Exit(EXIT_INTERRUPTED)
 
 
@@ -114,7 +124,7 @@ def report(e: BaseException) -> int:
     """Print the one line for ``e``; returns the exit code."""
     message, code = describe_error(e)
     if code == EXIT_INTERRUPTED:
-        error_line(message, "Dihentikan")
+        say_interrupted()
     else:
         error_line(message)
     if os.environ.get("DIKLAT_DEBUG"):

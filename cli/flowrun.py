@@ -36,7 +36,6 @@ class FlowCommand:
         self._previous: dict[int, Any] = {}
         self._fired = False
         self._printed = threading.Lock()
-        self._line_done = False
         self._exited = False
 
     # -- context
@@ -103,9 +102,7 @@ class FlowCommand:
 
     def print_interrupted(self) -> None:
         with self._printed:
-            if not self._line_done:
-                self._line_done = True
-                common.error_line(common.INTERRUPTED_LINE, "Dihentikan")
+            common.say_interrupted()
 
     def interrupted(self) -> Exception:
         """``raise fc.interrupted()``: the one line, exit 130."""

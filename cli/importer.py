@@ -72,7 +72,8 @@ def name_in_import_dir(path: Path) -> Iterator[str]:
     if real.is_relative_to(base) and real != base:
         yield real.relative_to(base).as_posix()
         return
-    stage = base / f".cli-{uuid.uuid4().hex[:12]}"
+    _remove_stale_stages(base)
+    stage = base / f".cli-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     stage.mkdir(parents=True)
     target = stage / path.name
     try:
@@ -83,6 +84,19 @@ def name_in_import_dir(path: Path) -> Iterator[str]:
         yield target.relative_to(base).as_posix()
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _remove_stale_stages(base: Path) -> None:
+    """Links left by an import whose process was killed (kill -9): removed."""
+    from diklat.runs import pid_alive
+
+    for stage in base.glob(".cli-*"):
+        try:
+            pid = int(stage.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not pid_alive(pid):
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _progress(enabled: bool) -> tuple[Any, Any]:

@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from cli.flowrun import fast_exit
 
+    _stop_on_sigterm()
     bahasa.pasang()
     command = typer.main.get_command(app)
     try:
@@ -184,15 +185,29 @@ def main(argv: list[str] | None = None) -> None:
         common.error_line(e.format_message())
         code = e.exit_code
     except typer.Abort:
-        common.error_line(common.INTERRUPTED_LINE, "Dihentikan")
         code = common.EXIT_INTERRUPTED
     except BaseException as e:  # the one place that turns errors into lines
         if isinstance(e, SystemExit):
             raise
         code = common.report(e)
+    if code == common.EXIT_INTERRUPTED:  # Typer turns an early Ctrl-C into exit 130
+        common.say_interrupted()
     sys.stdout.flush()
     fast_exit(code)
     sys.exit(code)
+
+
+def _stop_on_sigterm() -> None:
+    """Until a command installs its own handling (:mod:`cli.flowrun`), SIGTERM ends the
+    command like Ctrl-C: one line, exit 130, never a silent kill."""
+    import contextlib
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

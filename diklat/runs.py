@@ -218,6 +218,11 @@ def pid_token(pid: int) -> str | None:
     return f"{_BOOT}/{ticks}"[:80] if ticks is not None else None
 
 
+def pid_alive(pid: int) -> bool:
+    """Does process ``pid`` exist on this host?"""
+    return _pid_exists(pid)
+
+
 def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)

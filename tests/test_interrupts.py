@@ -326,3 +326,53 @@ def test_prefect_server_gone_mid_run_the_sync_reports_what_it_did(
     lines = [x for x in err.splitlines() if x.strip()]
     assert len(lines) == 1 and "Prefect API tidak menjawab" in lines[0], err
     assert time.monotonic() - t0 < 45
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [0.4, 1.2, 2.5])
+def test_ctrl_c_at_any_early_moment_stops_the_command(
+        tmp_path: Path, sim: SimulatorServer, prefect_api: str, after: float) -> None:
+    """Ctrl-C while the command starts (imports, schema, Prefect) is never swallowed: the
+    command stops within 5 s with one line and no sync runs to its end."""
+    db = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
+    env = env_for(tmp_path, sim, api=prefect_api)
+    sim.set_faults(slow_share=1.0, slow_seconds=0.2)
+    proc = start(env, "sync", "--full", "--json")
+    time.sleep(after)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 5
+    assert proc.returncode == 130, (out, err)
+    assert [x for x in err.splitlines() if x.strip()] == [f"Dihentikan: {LINE}"]
+    assert query(db, "SELECT count(*) FROM sync_run WHERE status <> 'interrupted'") in (
+        [], [(0,)])  # nothing ran to its end, nothing left running
+    assert not query(db, "SELECT count(*) FROM pegawai") or query(
+        db, "SELECT count(*) FROM pegawai")[0][0] < N
+
+
+@pytest.mark.slow
+def test_kill_9_of_an_import_is_closed_by_the_next_one(tmp_path: Path,
+                                                        prefect_api: str) -> None:
+    from simulator.export_csv import write_export
+
+    big = tmp_path / "besar.csv"
+    write_export(big, n_pegawai=20000, seed=2)
+    db = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DIKLAT_"))}
+    env.update(DIKLAT_VAR_DIR=str(tmp_path / "var"), PREFECT_API_URL=prefect_api)
+    assert run(env, "init").returncode == 0
+    proc = start(env, "import", "siasn-export", str(big), "--json")
+    (dead,) = wait_for(lambda: query(db, "SELECT id, flow_run_id FROM sync_run "
+                                         "WHERE status = 'running'"), proc)
+    time.sleep(0.3)
+    proc.kill()
+    proc.wait(timeout=10)
+    again = run(env, "import", "siasn-export", str(big), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout.strip().splitlines()[-1])["inserted"] == 20000
+    (old,) = query(db, f"SELECT status FROM sync_run WHERE id = {dead.id}")
+    assert old.status == "interrupted"
+    assert flow_run_state(prefect_api, dead.flow_run_id) == "CRASHED"
+    assert query(db, "SELECT count(*) FROM sync_run WHERE status = 'running'")[0][0] == 0
+    assert not list((tmp_path / "var" / "import").glob(".cli-*"))  # the killed one's link too
