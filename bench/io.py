@@ -78,7 +78,7 @@ def main(argv: list[str]) -> None:
 
     from connectors.mail import OutboxTransport, SmtpTransport
     from diklat.arsip import arsipkan, verify_all
-    from diklat.clients_io import archive_store
+    from diklat.clients import archive_store
     from diklat.db import make_engine, migrate
     from diklat.distribusi import Penerima, distribusikan
     from diklat.models import Kegiatan, Naskah, NaskahBerkas

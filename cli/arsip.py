@@ -12,10 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cli import common
 
-archive_app = typer.Typer(help="Arsip digital: periksa keutuhan berkas, cari arsip.",
+archive_app = common.new_app(help="Arsip digital: periksa keutuhan berkas, cari arsip.",
                           no_args_is_help=True)
-distribusi_app = typer.Typer(
-    help="Distribusi naskah (surel): daftar pengiriman, lepas atau konfirmasi yang perlu dicek.",
+distribusi_app = common.new_app(help="Distribusi naskah (surel): daftar pengiriman, lepas atau konfirmasi yang perlu dicek.",
     no_args_is_help=True)
 
 T = TypeVar("T")
@@ -57,7 +56,7 @@ def archive_verify(
 ) -> None:
     """Hitung ulang SHA-256 setiap berkas arsip; keluar 1 bila ada yang hilang atau berubah."""
     from diklat.arsip import verify_all
-    from diklat.clients_io import archive_store
+    from diklat.clients import archive_store
 
     def work(s: Any) -> dict[str, Any]:
         return verify_all(s, archive_store())
@@ -214,7 +213,7 @@ def distribusi_rekonsiliasi(
 ) -> None:
     """Selesaikan klaim `mengirim` yang kedaluwarsa (proses terhenti): outbox -> terkirim
     atau tertunda, SMTP -> perlu_cek."""
-    from diklat.clients_io import mail_transport
+    from diklat.clients import mail_transport
     from diklat.db import get_engine
     from diklat.distribusi import rekonsiliasi
 

@@ -1,4 +1,10 @@
-"""Shared helpers for CLI commands: JSON output, tables, error exits."""
+"""Shared helpers for CLI commands: JSON output, tables, one-line errors and exit codes.
+
+Exit codes: 0 done; 1 failed (the message says why and what to do); 2 input refused
+(nothing was done); 130 interrupted (Ctrl-C, SIGTERM: the next run continues).
+Every error is ONE line on stderr, in Indonesian, never a traceback
+(``DIKLAT_DEBUG=1`` adds the traceback for a developer).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,24 @@ from typing import Any
 
 import typer
 from rich.console import Console
+
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
+EXIT_INTERRUPTED = 130
+#: What an interrupted command prints (and the run row says).
+INTERRUPTED_LINE = "dihentikan; jalankan lagi untuk melanjutkan"
+
+#: ``-h`` as well as ``--help`` everywhere.
+CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
+
+def new_app(**kwargs: Any) -> typer.Typer:
+    """A sub-app in the house style: Indonesian help without rich boxes (flags shown as
+    flags, no type column), ``-h``, no completion commands."""
+    kwargs.setdefault("no_args_is_help", True)
+    return typer.Typer(rich_markup_mode=None, context_settings=CONTEXT, add_completion=False,
+                       **kwargs)
+
 
 console = Console()
 if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -21,6 +45,90 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]Galat:[/] {message}", soft_wrap=True)
+def error_line(message: str, prefix: str = "Galat") -> None:
+    """One line on stderr (newlines in ``message`` folded), never wrapped or marked up."""
+    text = " ".join(str(message).split())
+    if err_console.is_terminal:
+        err_console.print(f"[bold red]{prefix}:[/] ", end="", soft_wrap=True)
+        err_console.print(text, markup=False, highlight=False, soft_wrap=True)
+    else:
+        sys.stderr.write(f"{prefix}: {text}\n")
+    sys.stderr.flush()
+
+
+def notice(message: str) -> None:
+    """A remark that does not stop the command (one line on stderr)."""
+    error_line(message, "Catatan")
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    """Print ``message`` as the one error line; ``raise common.fail(...)`` exits ``code``."""
+    error_line(message)
     return typer.Exit(code)
+
+
+def refuse(message: str) -> typer.Exit:
+    """Refused input (exit 2): nothing was done."""
+    return fail(message, EXIT_REFUSED)
+
+
+_said: list[str] = []
+
+
+def say_interrupted() -> None:
+    """The one line of an interrupted command, once per process."""
+    if not _said:
+        _said.append(INTERRUPTED_LINE)
+        error_line(INTERRUPTED_LINE, "Dihentikan")
+
+
+def interrupted() -> typer.Exit:
+    """Ctrl-C or SIGTERM: the one line, exit 130."""
+    say_interrupted()
+    return typer.Exit(EXIT_INTERRUPTED)
+
+
+def describe_error(e: BaseException) -> tuple[str, int]:
+    """The one line and exit code for an error that reached the top of a command."""
+    from diklat import runs
+    from diklat.db import DatabaseUnusable
+
+    if isinstance(e, DatabaseUnusable):
+        return str(e), EXIT_FAILED
+    if isinstance(e, runs.RunBusy):
+        return str(e), EXIT_FAILED
+    if runs.is_interrupt(e):
+        return INTERRUPTED_LINE, EXIT_INTERRUPTED
+    try:
+        from pydantic import ValidationError
+    except ImportError:  # pragma: no cover
+        ValidationError = ()  # type: ignore[assignment,misc]
+    if isinstance(e, ValidationError):
+        errors = e.errors()
+        where = ".".join(str(x) for x in errors[0]["loc"]) if errors else ""
+        msg = errors[0]["msg"] if errors else str(e)
+        return (f"pengaturan tidak valid ({where}: {msg}); periksa variabel DIKLAT_* dan "
+                "berkas .env", EXIT_REFUSED)
+    sqlalchemy = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy is not None and isinstance(e, sqlalchemy.SQLAlchemyError):
+        return (f"basis data tidak dapat dipakai ({runs.safe_error(e)}); periksa "
+                "DIKLAT_DATABASE_URL dan jalankan `diklat init`", EXIT_FAILED)
+    if isinstance(e, OSError):
+        where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+        return f"{e.strerror or e}{where}", EXIT_FAILED
+    return (f"galat tak terduga: {runs.safe_error(e)} (DIKLAT_DEBUG=1 untuk detail)",
+            EXIT_FAILED)
+
+
+def report(e: BaseException) -> int:
+    """Print the one line for ``e``; returns the exit code."""
+    message, code = describe_error(e)
+    if code == EXIT_INTERRUPTED:
+        say_interrupted()
+    else:
+        error_line(message)
+    if os.environ.get("DIKLAT_DEBUG"):
+        import traceback
+
+        traceback.print_exception(e)
+    return code

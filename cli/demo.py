@@ -245,9 +245,7 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
             "keputusan": int(s.scalar(select(func.count()).select_from(Persetujuan)) or 0),
         }
         kid = s.execute(select(Kegiatan.id).where(Kegiatan.kode == pk.kode)).scalar_one()
-    df = peserta_frame(engine, kid)
-    df.drop(columns=["unit_email"]).to_excel(out_dir / pk.kode / "daftar-peserta.xlsx",
-                                              index=False)
+    daftar_peserta_excel(out_dir / pk.kode / "daftar-peserta.xlsx", peserta_frame(engine, kid))
     t = Table("Kegiatan", "Detik", "Keputusan", "Ditolak", "Revisi", "Masukan operator",
               title="SOP dijalankan sampai selesai")
     for kode, secs, p in ((pk.kode, t_pk, petugas_pk), (pd_.kode, t_pd, petugas_pd)):
@@ -268,7 +266,36 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
     return counts
 
 
-def register(app: typer.Typer) -> None:
+def daftar_peserta_excel(path: Path, df: Any) -> int:
+    """The participant list as the project writes every Excel file (``diklat.excel``):
+    Indonesian headings, no internal ids, NIP as text, text never a formula."""
+    import pandas as pd
+
+    from diklat.excel import Kolom, tulis
+
+    kolom = (Kolom("No", "nomor_urut", 5, "angka"), Kolom("NIP", "nip", 21),
+             Kolom("Nama", "nama_lengkap", 36), Kolom("Jabatan", "jabatan", 40),
+             Kolom("Golongan", "golongan", 10), Kolom("Pangkat", "pangkat", 24),
+             Kolom("Unit kerja", "unit_nama", 45), Kolom("Status", "status", 13),
+             Kolom("Nilai", "nilai", 8, "angka"), Kolom("Predikat", "predikat", 18),
+             Kolom("Nomor sertifikat", "nomor_sertifikat", 28))
+
+    def rows() -> Any:
+        for r in df.to_dict("records"):
+            r = {k: (None if pd.isna(v) else v) for k, v in r.items()}  # NaN, NA -> empty
+            nama = r.get("nama") or ""
+            if r.get("gelar_depan"):
+                nama = f"{r['gelar_depan']} {nama}"
+            if r.get("gelar_belakang"):
+                nama = f"{nama}, {r['gelar_belakang']}"
+            r["nama_lengkap"] = nama
+            r["nomor_urut"] = int(r["nomor_urut"]) if r.get("nomor_urut") is not None else None
+            yield r
+
+    return tulis(path, "Peserta", kolom, rows())
+
+
+def add_commands(app: typer.Typer) -> None:
     """Add ``diklat demo`` to the main app."""
     app.command("demo")(demo_command)
 

@@ -9,12 +9,8 @@ import typer
 
 from cli import common
 
-kegiatan_app = typer.Typer(help="Kegiatan pelatihan: buat, daftar, posisi, calon peserta.",
-                           no_args_is_help=True, context_settings={"help_option_names":
-                                                                   ["-h", "--help"]})
-pejabat_app = typer.Typer(help="Pejabat yang memaraf dan menandatangani naskah.",
-                          no_args_is_help=True, context_settings={"help_option_names":
-                                                                  ["-h", "--help"]})
+kegiatan_app = common.new_app(help="Kegiatan pelatihan: buat, daftar, posisi, calon peserta.")
+pejabat_app = common.new_app(help="Pejabat yang memaraf dan menandatangani naskah.")
 
 EXIT_REFUSED = 2
 

@@ -10,9 +10,7 @@ import typer
 
 from cli import common
 
-approvals_app = typer.Typer(help="Permintaan paraf dan tanda tangan yang menunggu.",
-                            no_args_is_help=True,
-                            context_settings={"help_option_names": ["-h", "--help"]})
+approvals_app = common.new_app(help="Permintaan paraf dan tanda tangan yang menunggu.")
 
 EXIT_REFUSED = 1
 

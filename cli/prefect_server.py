@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -36,7 +37,6 @@ class TemporaryPrefectServer:
 
     def __init__(self) -> None:
         import socket
-        import subprocess
 
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -49,11 +49,16 @@ class TemporaryPrefectServer:
             "PREFECT__SERVER_FINAL": "1",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         }
+        # Its own session: the terminal's Ctrl-C reaches this command, which still needs
+        # the server to record the interrupt. It dies with this process whatever happens
+        # (kill -9 included): the kernel kills it when its parent dies (PR_SET_PDEATHSIG),
+        # and a watcher thread in the child does the same where that is not available.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
-             "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error",
-             "--lifespan", "on"],
-            env=env, stdout=subprocess.DEVNULL,
+            [sys.executable, "-m", "cli.prefect_child", str(os.getpid()), "--factory",
+             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port",
+             str(self.port), "--log-level", "error", "--lifespan", "on"],
+            env=env, stdout=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         os.environ["PREFECT_API_URL"] = self.api_url
 
@@ -75,24 +80,45 @@ class TemporaryPrefectServer:
         raise RuntimeError("server Prefect sementara tidak siap dalam batas waktu")
 
     def stop(self) -> None:
-        import subprocess
-
         _drain_prefect_workers()
         if os.environ.get("PREFECT_API_URL") == self.api_url:
             del os.environ["PREFECT_API_URL"]
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self._signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                self.kill()
+
+    def kill(self) -> None:
+        """End the server and anything it started at once (an interrupted command)."""
+        self._signal(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=2)
+
+    def _signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, sig)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """In the child, before exec: ask the kernel for SIGKILL when the parent dies (Linux)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux: the watcher thread in cli.prefect_child does it
+        pass
 
 
 def _drain_prefect_workers(timeout: float = 10.0) -> None:
     """Let Prefect send its queued logs and events before the server goes away (otherwise
     its exit handlers retry against a closed port for a long time)."""
     if "prefect" not in sys.modules:
+        return
+    api = os.environ.get("PREFECT_API_URL")
+    if api and not _healthy(api):  # gone: nothing can be sent, do not wait for it
         return
     try:
         from prefect.events.worker import EventsWorker
@@ -178,13 +204,15 @@ def use_local_server_if_running() -> bool:
     return False
 
 
-server_app = typer.Typer(help="Server Prefect lokal (UI dan riwayat run) di var/prefect.",
-                         no_args_is_help=True)
+server_app = common.new_app(help="Server Prefect lokal (UI dan riwayat run) di var/prefect.")
 
 
 @server_app.command("start")
-def server_start(port: int = typer.Option(DEFAULT_PORT, "--port"),
-                 timeout: float = typer.Option(180.0, "--timeout")) -> None:
+def server_start(port: int = typer.Option(DEFAULT_PORT, "--port", metavar="PORT",
+                                          help="port TCP UI dan API"),
+                 timeout: float = typer.Option(180.0, "--timeout", metavar="DETIK",
+                                               help="batas waktu menunggu server siap, detik")
+                 ) -> None:
     """Jalankan server Prefect lokal di latar belakang (127.0.0.1)."""
     url = local_server_url()
     if url:
@@ -214,8 +242,6 @@ def server_start(port: int = typer.Option(DEFAULT_PORT, "--port"),
                                  f"(pid {proc.pid}); perintah diklat memakainya otomatis")
             return
         time.sleep(0.2)
-    import signal
-
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)  # the server's own workers too
     raise common.fail(f"server Prefect tidak siap dalam {timeout:.0f} s; lihat "
@@ -225,8 +251,6 @@ def server_start(port: int = typer.Option(DEFAULT_PORT, "--port"),
 @server_app.command("stop")
 def server_stop() -> None:
     """Hentikan server Prefect lokal."""
-    import signal
-
     try:
         state = json.loads(_state_file().read_text())
     except (OSError, ValueError):
@@ -256,5 +280,5 @@ def server_status() -> None:
         raise typer.Exit(1)
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     app.add_typer(server_app, name="server")

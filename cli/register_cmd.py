@@ -10,14 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from cli import common
 
-register_app = typer.Typer(help="Register surat keluar (agenda): daftar, ekspor, batalkan.",
-                           no_args_is_help=True)
-naskah_app = typer.Typer(help="Templat naskah dinas: buat templat, render DOCX/PDF.",
-                         no_args_is_help=True)
+register_app = common.new_app(
+    help="Register surat keluar (agenda): daftar, ekspor, batalkan.")
+naskah_app = common.new_app(help="Templat naskah dinas: buat templat, render DOCX/PDF.")
+
+
+def _db_errors() -> type[Exception]:
+    """SQLAlchemy's base error, imported when a command touches the database (``diklat -h``
+    and the other areas do not pay for SQLAlchemy)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return SQLAlchemyError
 
 
 def _db_fail(e: Exception) -> typer.Exit:
@@ -33,11 +39,54 @@ def _year(year: int | None) -> int:
     return year or today().year
 
 
+def _tanggal(tanggal: str | None) -> dt.date | None:
+    """``--tanggal`` as a date; exit 2 with one line when it is not ``YYYY-MM-DD``."""
+    if tanggal is None:
+        return None
+    try:
+        return dt.date.fromisoformat(tanggal.strip())
+    except ValueError:
+        raise common.refuse(f"--tanggal {tanggal!r} bukan tanggal YYYY-MM-DD yang valid "
+                            "(contoh 2026-11-23)") from None
+
+
+def _jenis_valid(jenis: str) -> str:
+    """A known document type, or exit 2 listing the valid ones."""
+    from diklat.settings import get_settings
+
+    known = list(get_settings().naskah.klasifikasi)
+    if jenis not in known:
+        raise common.refuse(f"jenis naskah {jenis!r} tidak dikenal; pilih salah satu: "
+                            + ", ".join(known))
+    return jenis
+
+
+def _contexts(path: Path) -> list[Any]:
+    """The contexts in a ``--context`` JSON file (an object or a list of objects); exit 2
+    with one line for a missing, unreadable or malformed file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise common.refuse(f"--context: berkas {path} tidak ada") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise common.refuse(f"--context: berkas {path} tidak terbaca ({e})") from None
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise common.refuse(f"--context: {path.name} bukan JSON yang valid ({e})") from None
+    items = data if isinstance(data, list) else [data]
+    if not items or not all(isinstance(x, dict) for x in items):
+        raise common.refuse(f"--context: {path.name} harus berisi satu objek JSON atau daftar "
+                            "objek")
+    return items
+
+
 @register_app.command("list")
 def register_list(
-    year: int = typer.Option(None, "--year", "-y", help="tahun (bawaan: tahun ini)"),
-    unit: str = typer.Option(None, "--unit", help="kode unit"),
-    as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)"),
+    year: int = typer.Option(None, "--tahun", "--year", "-y", metavar="TAHUN",
+                             help="tahun (bawaan: tahun ini; --year: nama lama)"),
+    unit: str = typer.Option(None, "--unit", metavar="KODE", help="kode unit"),
+    as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON (daftar)"),
 ) -> None:
     """Tampilkan register surat keluar satu tahun."""
     from diklat.db import session_scope
@@ -47,7 +96,7 @@ def register_list(
     try:
         with session_scope() as s:
             rows = [entry_dict(e) for e in entries(s, tahun, unit)]
-    except SQLAlchemyError as e:  # no schema yet, unreachable database
+    except _db_errors() as e:  # no schema yet, unreachable database
         raise _db_fail(e) from e
     if as_json:
         common.print_json(rows)
@@ -71,9 +120,10 @@ def register_list(
 
 @register_app.command("export")
 def register_export(
-    out: Path = typer.Option(..., "--out", "-o", help="berkas .xlsx"),
-    year: int = typer.Option(None, "--year", "-y"),
-    unit: str = typer.Option(None, "--unit"),
+    out: Path = typer.Option(..., "--out", "-o", metavar="BERKAS.xlsx", help="berkas .xlsx"),
+    year: int = typer.Option(None, "--tahun", "--year", "-y", metavar="TAHUN",
+                             help="tahun (bawaan: tahun ini; --year: nama lama)"),
+    unit: str = typer.Option(None, "--unit", metavar="KODE", help="kode unit"),
 ) -> None:
     """Ekspor register ke Excel (judul kolom berbahasa Indonesia)."""
     from diklat.db import session_scope
@@ -84,7 +134,7 @@ def register_export(
     try:
         with session_scope() as s:
             n = export_excel(s, out, tahun, unit)
-    except SQLAlchemyError as e:
+    except _db_errors() as e:
         raise _db_fail(e) from e
     common.console.print(f"{n} baris register {tahun} ditulis ke {out}")
 
@@ -100,15 +150,15 @@ def _change_entry(change: Callable[[Any], Any]) -> dict[str, Any]:
             return entry_dict(change(s))
     except RegisterError as e:
         raise common.fail(str(e)) from e
-    except SQLAlchemyError as e:
+    except _db_errors() as e:
         raise _db_fail(e) from e
 
 
 @register_app.command("void")
 def register_void(
-    nomor: str = typer.Argument(..., help="nomor surat"),
-    alasan: str = typer.Option(..., "--alasan", help="alasan pembatalan"),
-    as_json: bool = typer.Option(False, "--json"),
+    nomor: str = typer.Argument(..., metavar="NOMOR", help="nomor surat"),
+    alasan: str = typer.Option(..., "--alasan", metavar="TEKS", help="alasan pembatalan"),
+    as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON"),
 ) -> None:
     """Batalkan nomor: entri tetap ada, bertanda batal dengan alasannya."""
     from diklat.register import void
@@ -122,14 +172,16 @@ def register_void(
 
 @register_app.command("add")
 def register_add(
-    naskah_id: int = typer.Argument(..., help="id naskah yang sudah ditandatangani"),
-    tanggal: str = typer.Option(None, "--tanggal", help="YYYY-MM-DD (bawaan: hari ini)"),
-    as_json: bool = typer.Option(False, "--json"),
+    naskah_id: int = typer.Argument(..., metavar="ID_NASKAH",
+                                    help="id naskah yang sudah ditandatangani"),
+    tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
+                                help="tanggal surat (bawaan: hari ini)"),
+    as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON"),
 ) -> None:
     """Daftarkan naskah yang sudah ditandatangani (idempoten: nomor yang ada dikembalikan)."""
     from diklat.register import register_naskah
 
-    tgl = dt.date.fromisoformat(tanggal) if tanggal else None
+    tgl = _tanggal(tanggal)
     row = _change_entry(lambda s: register_naskah(s, naskah_id, tgl))
     if as_json:
         common.print_json(row)
@@ -139,7 +191,8 @@ def register_add(
 
 @naskah_app.command("templates")
 def naskah_templates(
-    out: Path = typer.Option(None, "--out", help="folder (bawaan: templates_dir)"),
+    out: Path = typer.Option(None, "--out", metavar="FOLDER",
+                             help="folder (bawaan: templates_dir)"),
     force: bool = typer.Option(False, "--force", help="timpa templat yang ada"),
 ) -> None:
     """Buat templat Word bawaan (tidak menimpa templat yang sudah diubah kecuali --force)."""
@@ -154,9 +207,10 @@ def naskah_templates(
 
 @naskah_app.command("render")
 def naskah_render(
-    jenis: str = typer.Argument(..., help="jenis naskah, mis. surat_panggilan"),
-    out: Path = typer.Option(Path("var/output/naskah"), "--out", "-o", help="folder keluaran"),
-    context: Path = typer.Option(None, "--context", "-c",
+    jenis: str = typer.Argument(..., metavar="JENIS", help="jenis naskah, mis. surat_panggilan"),
+    out: Path = typer.Option(Path("var/output/naskah"), "--out", "-o", metavar="FOLDER",
+                             help="folder keluaran (bawaan: var/output/naskah)"),
+    context: Path = typer.Option(None, "--context", "-c", metavar="BERKAS.json",
                                  help="berkas JSON: satu konteks (objek) atau daftar konteks"),
     contoh: bool = typer.Option(False, "--contoh", help="pakai konteks contoh"),
     pdf: bool = typer.Option(False, "--pdf", help="juga PDF (LibreOffice)"),
@@ -164,15 +218,15 @@ def naskah_render(
     """Render naskah dari templat ke DOCX (dan PDF)."""
     from diklat.naskah import NaskahError, render_batch
 
+    _jenis_valid(jenis)
     if contoh:
         from diklat.naskah.contoh import contoh as contoh_ctx
 
         contexts = [contoh_ctx(jenis)]
     elif context:
-        data = json.loads(context.read_text(encoding="utf-8"))
-        contexts = data if isinstance(data, list) else [data]
+        contexts = _contexts(context)
     else:
-        raise common.fail("beri --context FILE.json atau --contoh")
+        raise common.refuse("beri --context BERKAS.json atau --contoh")
     try:
         paths = render_batch(jenis, contexts, out)
     except (NaskahError, KeyError) as e:
@@ -190,7 +244,7 @@ def naskah_render(
                 common.console.print(str(p))
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
     app.add_typer(register_app, name="register")
     app.add_typer(naskah_app, name="naskah")

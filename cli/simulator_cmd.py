@@ -9,9 +9,9 @@ import typer
 
 from cli import common
 
-simulator_app = typer.Typer(
+simulator_app = common.new_app(
     help="Simulator SIMPEG/SIASN lokal (data sintetis, injeksi gangguan) untuk demo dan uji.",
-    invoke_without_command=True,
+    invoke_without_command=True, no_args_is_help=False,
 )
 
 
@@ -113,6 +113,6 @@ def export_csv(
                              f"({summary['bytes']} bita, {summary['seconds']:.2f} s)")
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
     app.add_typer(simulator_app, name="simulator")

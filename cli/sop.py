@@ -7,15 +7,12 @@ from rich.console import Console
 
 from cli import common
 
-sop_app = typer.Typer(help="Katalog SOP pelatihan (langkah, pelaksana, waktu baku).",
-                      no_args_is_help=True)
+sop_app = common.new_app(help="Katalog SOP pelatihan (langkah, pelaksana, waktu baku).")
 
 
 def _console() -> Console:
-    """The shared console, or a wide one when output is piped (rich would assume 80 columns)."""
-    if common.console.is_terminal:
-        return common.console
-    return Console(width=200)
+    """The shared console: the terminal's width, or 120 columns when output is piped."""
+    return common.console
 
 
 @sop_app.command("list")
@@ -100,6 +97,6 @@ def sop_show(
                              f"(tidak ada/tidak terbaca di sumber); alasan: --json")
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
     app.add_typer(sop_app, name="sop")

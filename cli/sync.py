@@ -2,19 +2,22 @@
 
 ``--json`` prints the sync run's counts as one JSON object on the last line of stdout
 (``inserted, updated, unchanged, deactivated, quarantined, seconds, status, sync_run_id``).
-The exit status is non-zero when the run failed; the message says why and what to do.
+Exit status: 0 done, 1 the run failed (the message says why and what to do), 2 input
+refused (an invalid NIP), 130 interrupted (the next run continues from the checkpoint).
+
+``--nip`` NIPs are checked with the rules of ``diklat nip check`` and stored as a request in
+the database; the flow receives the request's id, never a NIP.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import typer
 
 from cli import common
+from cli.flowrun import FlowCommand
 from cli.prefect_server import (  # noqa: F401  (re-exported for older imports)
     TemporaryPrefectServer,
     _drain_prefect_workers,
@@ -55,80 +58,68 @@ def _progress_listener(enabled: bool) -> tuple[Any, Any]:
 
 
 def sync_command(
-    full: bool = typer.Option(False, "--full", help="ambil semua pegawai (bukan hanya yang berubah)"),
+    full: bool = typer.Option(False, "--full",
+                              help="ambil semua pegawai (bukan hanya yang berubah) dan "
+                                   "nonaktifkan yang tidak ada lagi di SIMPEG"),
     as_json: bool = typer.Option(False, "--json", help="cetak hitungan sebagai satu objek JSON"),
-    nip: list[str] | None = typer.Option(None, "--nip", help="perbarui NIP ini dari SIASN "
-                                          "(boleh berulang)"),
+    nip: list[str] | None = typer.Option(None, "--nip", metavar="NIP",
+                                         help="perbarui NIP ini dari SIASN (boleh berulang)"),
 ) -> None:
     """Sinkronkan data pegawai dari SIMPEG (atau perbarui NIP tertentu dari SIASN)."""
-    home = os.environ.get("PREFECT_HOME")
-    if home:  # Prefect cannot create a nested home itself (fresh ./var)
-        Path(home).mkdir(parents=True, exist_ok=True)
-    import signal
+    nips = [n for n in (nip or []) if n.strip()]
+    if nip is not None and not nips:
+        raise common.refuse("--nip kosong: beri NIP 18 digit")
+    if nips:
+        from diklat.sync_service import invalid_nips
 
-    def _terminate(signum: int, frame: object) -> None:
-        # A stop request (service manager, Prefect cancel) ends the run like Ctrl-C: the run is
-        # marked failed with its checkpoint and the next run continues it.
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    try:
-        previous = signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:  # not the main thread (an embedding program): leave signals alone
-        previous = None
-    server = start_prefect_server_if_needed()  # boots while we import Prefect below
-    code = 0
-    try:
-        _run(full, as_json, nip, server)
-    except typer.Exit as e:
-        code = e.exit_code
-        raise
-    except BaseException:  # interrupted (Ctrl-C, SIGTERM): the run is marked failed
-        code = 130
-        raise
-    finally:
-        if server is not None:
-            server.stop()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-        _fast_exit(code)
+        bad = invalid_nips(nips)
+        if bad:
+            raise common.refuse("NIP tidak valid, tidak ada yang dijalankan: " + "; ".join(
+                f"{n} ({reason})" for n, reason in bad))
+    with FlowCommand() as fc:
+        _run(fc, full, as_json, nips)
 
 
-def _fast_exit(code: int) -> None:
-    """As the ``diklat`` process itself, leave without the interpreter's teardown of Prefect's
-    modules and threads (about half a second): everything is committed, drained and flushed
-    by now. Never inside another program (tests call the command in-process)."""
-    if Path(sys.argv[0]).name not in ("diklat", "main.py") or os.environ.get(
-            "DIKLAT_NO_FAST_EXIT"):
-        return
-    import logging
+def _run(fc: FlowCommand, full: bool, as_json: bool, nips: list[str]) -> None:
+    from diklat import runs, sync_service
+    from diklat.db import ensure_schema, get_engine
+    from diklat.personnel import LOCK, MODE_LABEL, describe_run
+    from flows.sync_pegawai import sync_pegawai
 
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def _run(full: bool, as_json: bool, nip: list[str] | None,
-         server: TemporaryPrefectServer | None) -> None:
-    from diklat import sync_service
-    from flows.sync_pegawai import ensure_schema, sync_pegawai
-
-    show_bar = sys.stderr.isatty() or not as_json
+    ensure_schema()  # while the Prefect server boots
+    engine = get_engine()
+    holder = runs.lock_holder(engine, LOCK, describe_run)
+    if holder is not None:
+        raise common.fail(str(holder))
+    permintaan = sync_service.save_request(engine, nips) if nips else None
+    show_bar = sys.stderr.isatty()  # a terminal only: logs and pipes get the result line
     bar, listener = _progress_listener(show_bar)
-    if listener is not None:
-        sync_service.add_progress_listener(listener)
-        bar.start()
-    counts: dict[str, object] | None = None
+    counts: dict[str, Any] | None = None
     error: str | None = None
+    failed_nips: tuple[str, ...] = ()
+    started = runs.utcnow()
     try:
-        ensure_schema()  # while the Prefect server boots
-        if server is not None:
-            server.wait_ready()
-        counts = sync_pegawai(full=full, nips=list(nip) if nip else None)
+        fc.ready()
+        if listener is not None:
+            sync_service.add_progress_listener(listener)
+            bar.start()
+        counts = fc.run(sync_pegawai, full=full, permintaan=permintaan)
     except sync_service.SyncFailed as e:
-        counts, error = e.counts, str(e)
-    except Exception as e:  # Prefect or database trouble: say what, not a traceback
-        error = f"{e.__class__.__name__}: {e}"
+        counts, error, failed_nips = e.counts, str(e), e.nips
+    except runs.RunBusy as e:
+        raise common.fail(str(e)) from None
+    except BaseException as e:
+        if runs.is_interrupt(e):
+            raise fc.interrupted() from None
+        # Prefect trouble (its server went away...): the database says what the run did.
+        mine = runs.own_latest(engine, since=started)
+        if mine is None or mine.status != runs.SUCCESS:
+            raise
+        from diklat.personnel import run_counts
+
+        counts = run_counts(engine, mine.id)
+        common.notice(f"Prefect API tidak menjawab ({runs.safe_error(e)}); run #{mine.id} "
+                      "selesai di basis data, riwayat run Prefect-nya mungkin tidak lengkap")
     finally:
         if listener is not None:
             bar.stop()
@@ -140,16 +131,19 @@ def _run(full: bool, as_json: bool, nip: list[str] | None,
             out["error"] = error
         common.print_json(out)
     elif counts:
+        status = str(counts.get("status"))
+        mode = str(counts.get("mode"))
         common.console.print(
-            f"Sinkronisasi {counts.get('mode')} ({counts.get('status')}): "
-            f"{counts.get('inserted')} baru, {counts.get('updated')} berubah, "
+            f"Sinkronisasi {MODE_LABEL.get(mode, mode)} ({runs.STATUS_LABEL.get(status, status)}"
+            f"): {counts.get('inserted')} baru, {counts.get('updated')} berubah, "
             f"{counts.get('unchanged')} tetap, {counts.get('deactivated')} dinonaktifkan, "
-            f"{counts.get('quarantined')} dikarantina, {counts.get('seconds')} s "
+            f"{counts.get('quarantined')} dikarantina, {counts.get('seconds')} detik "
             f"(run #{counts.get('sync_run_id')})")
-    if error or (counts and counts.get("status") != "success"):
-        raise common.fail(f"sinkronisasi gagal: {error or counts}")
+    if error or (counts and counts.get("status") != runs.SUCCESS):
+        which = f"; NIP yang gagal: {', '.join(failed_nips)}" if failed_nips else ""
+        raise common.fail(f"sinkronisasi gagal: {error or counts}{which}")
 
 
-def register(app: typer.Typer) -> None:
+def add_commands(app: typer.Typer) -> None:
     """Add ``diklat sync`` to the main app."""
     app.command("sync")(sync_command)

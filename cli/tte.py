@@ -16,13 +16,13 @@ import typer
 
 from cli import common
 
-tte_app = typer.Typer(help="Tanda tangan elektronik (TTE): CA lokal dan verifikasi PDF.",
+tte_app = common.new_app(help="Tanda tangan elektronik (TTE): CA lokal dan verifikasi PDF.",
                       no_args_is_help=True)
 
 
 def _settings_helper() -> tuple[Path, list[Path], str]:
     """(CA folder, trust roots, organisation name) from the settings."""
-    from diklat.clients_tte import ca_dir, trust_roots
+    from diklat.clients import ca_dir, trust_roots
     from diklat.settings import get_settings
 
     s = get_settings()

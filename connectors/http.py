@@ -106,6 +106,13 @@ class TransportError(ConnectorError):
     retriable = True
 
 
+class Unreachable(TransportError):
+    """The connection was refused or the host could not be reached: the request never
+    arrived, so even a POST may be sent again. Retried within
+    :attr:`RetryPolicy.unreachable_budget_seconds` only (a server that is down stays down
+    for a while; the next run continues from its checkpoint)."""
+
+
 class BadPayload(ConnectorError):
     """An answer that is not what the API promises (JSON that does not parse, wrong shape)."""
 
@@ -128,6 +135,13 @@ class RetryPolicy:
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     budget_seconds: float = 120.0
+    unreachable_budget_seconds: float = 8.0
+
+    def budget_for(self, e: ConnectorError) -> float:
+        """Seconds one call may spend retrying after ``e``."""
+        if isinstance(e, Unreachable):
+            return min(self.budget_seconds, self.unreachable_budget_seconds)
+        return self.budget_seconds
 
     def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
         """Full jitter: uniform in [0, min(max, base * 2**attempt)] (attempt counts from 0)."""
@@ -219,21 +233,6 @@ class HttpClient:
         if headers:
             self.session.headers.update(headers)
 
-    @classmethod
-    def from_settings(cls, base_url: str, *, name: str, pool_size: int = 16,
-                      headers: Mapping[str, str] | None = None) -> HttpClient:
-        from diklat.settings import get_settings
-
-        h = get_settings().http
-        policy = RetryPolicy(
-            max_retries=h.max_retries,
-            backoff_base=h.backoff_base,
-            backoff_max=h.backoff_max,
-            budget_seconds=getattr(h, "retry_budget_seconds", 120.0),
-        )
-        return cls(base_url, connect_timeout=h.connect_timeout, read_timeout=h.read_timeout,
-                   retry=policy, pool_size=pool_size, headers=headers, name=name)
-
     def close(self) -> None:
         self.session.close()
 
@@ -256,9 +255,17 @@ class HttpClient:
         self.stats.request()
         try:
             resp = self.session.request(method, url, timeout=self.timeout, **kw)
+        except requests.ConnectTimeout as e:  # never connected: the request did not arrive
+            raise Unreachable(f"connect timeout: {e.__class__.__name__}", url=_path(url)) from e
         except requests.Timeout as e:
             raise TransportError(f"timeout: {e.__class__.__name__}", url=_path(url)) from e
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
+        except requests.ConnectionError as e:
+            if _refused(e):
+                raise Unreachable(f"connection refused: {e.__class__.__name__}",
+                                  url=_path(url)) from e
+            raise TransportError(f"connection failed: {e.__class__.__name__}",
+                                 url=_path(url)) from e
+        except requests.exceptions.ChunkedEncodingError as e:
             raise TransportError(f"connection failed: {e.__class__.__name__}",
                                  url=_path(url)) from e
         except requests.RequestException as e:
@@ -315,11 +322,11 @@ class HttpClient:
                 if isinstance(e, RateLimited) and e.retry_after is not None:
                     wait = e.retry_after + self._rng.uniform(0.0, policy.backoff_base)
                 elapsed = time.monotonic() - start
-                if elapsed + wait > policy.budget_seconds:
+                budget = policy.budget_for(e)
+                if elapsed + wait > budget:
                     self.stats.failure()
                     log.warning("%s %s %s: retry budget of %.1fs exhausted (%s)", self.name,
-                                method, _path(url), policy.budget_seconds,
-                                e.__class__.__name__)
+                                method, _path(url), budget, e.__class__.__name__)
                     raise
                 self.stats.retry(e.__class__.__name__)
                 log.info("%s %s %s: %s (status %s), retry %d in %.2fs", self.name, method,
@@ -337,13 +344,8 @@ class HttpClient:
             return False
         if idempotent:
             return True
-        if isinstance(e, RateLimited):
-            return True
         # A refused connection never reached the server; a dropped one might have.
-        cause = e.__cause__
-        return isinstance(cause, requests.exceptions.ConnectionError) and not isinstance(
-            cause, (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError)
-        ) and any(w in repr(cause) for w in ("NewConnectionError", "refused"))
+        return isinstance(e, (RateLimited, Unreachable))
 
     def get_json(self, path: str, **kw: Any) -> Any:
         return self.request("GET", path, **kw)[1]
@@ -361,6 +363,28 @@ except ImportError:  # pragma: no cover - orjson comes with the simulator's depe
 
     def _loads(body: bytes) -> Any:
         return json.loads(body)
+
+
+def _refused(e: requests.ConnectionError) -> bool:
+    """True when the connection was never made (refused, no route, unknown host), as
+    opposed to one dropped after the request may have arrived. urllib3 reports these as a
+    ``NewConnectionError`` (or a name-resolution failure) somewhere in the cause chain."""
+    import urllib3.exceptions as u3
+
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [e]
+    while stack:
+        x = stack.pop()
+        if x is None or id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, (u3.NewConnectionError, ConnectionRefusedError)):
+            return True
+        if isinstance(x, u3.MaxRetryError):
+            stack.append(x.reason)
+        stack.extend([x.__cause__, x.__context__, *[a for a in getattr(x, "args", ())
+                                                    if isinstance(a, BaseException)]])
+    return False
 
 
 def _path(url: str) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.http import AuthError, BadPayload, ClientError, HttpClient, NotFound
+from connectors.records import normalise_jenis_jabatan, normalise_sex
 
 #: Seconds before expiry at which a token is renewed anyway.
 EXPIRY_MARGIN = 30.0
@@ -55,8 +56,6 @@ DATA_UTAMA_MAP: dict[str, str] = {
 }
 DATE_MAP: dict[str, str] = {"tglLahir": "tanggal_lahir", "tmtCpns": "tmt_cpns",
                             "tmtPensiun": "tmt_pensiun"}
-JENIS_JABATAN = {"1": "Struktural", "2": "Fungsional Tertentu", "3": "Rangkap", "4": "Pelaksana"}
-SEX = {"M": "L", "F": "P", "L": "L", "P": "P"}
 
 
 def _blank(v: Any) -> Any:
@@ -101,14 +100,15 @@ def map_data_utama(data: Mapping[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{src}: {e}") from None
     if "jenisKelamin" in data:
         sex = _blank(data["jenisKelamin"])
-        if sex is not None and str(sex).upper() not in SEX:
+        code = normalise_sex(str(sex)) if sex is not None else None
+        if sex is not None and code is None:
             raise ValueError(f"jenisKelamin {sex!r} tidak dikenali")
-        rec["jenis_kelamin"] = SEX[str(sex).upper()] if sex is not None else None
+        rec["jenis_kelamin"] = code
     if _blank(data.get("jenisJabatan")) is not None:
         rec["jenis_jabatan"] = str(_blank(data["jenisJabatan"]))
     elif "jenisJabatanId" in data:
         jj = _blank(data["jenisJabatanId"])
-        rec["jenis_jabatan"] = JENIS_JABATAN.get(str(jj), str(jj)) if jj is not None else None
+        rec["jenis_jabatan"] = normalise_jenis_jabatan(str(jj)) if jj is not None else None
     rec.pop("nik", None)
     return rec
 
@@ -227,29 +227,6 @@ class SiasnClient:
         self.tokens = tokens
         self.base_path = "/" + base_path.strip("/")
         self.instansi_id = instansi_id
-
-    @classmethod
-    def from_settings(cls, pool_size: int | None = None) -> SiasnClient:
-        from diklat.settings import get_settings
-
-        st = get_settings()
-        s = st.siasn
-        http = HttpClient.from_settings(s.url, name="siasn",
-                                        pool_size=max(4, pool_size or s.concurrency * 2))
-        sso_url = (f"{s.sso_url.rstrip('/')}/auth/realms/{s.sso_realm}"
-                   "/protocol/openid-connect/token")
-        tokens = TokenManager(
-            http,
-            token_url=http.url(s.token_path),
-            consumer_key=s.consumer_key.get_secret_value(),
-            consumer_secret=s.consumer_secret.get_secret_value(),
-            sso_token_url=sso_url,
-            sso_client_id=s.sso_client_id,
-            username=s.username,
-            password=s.password.get_secret_value() if s.password else None,
-            sso_token=s.sso_token.get_secret_value() if s.sso_token else None,
-        )
-        return cls(http, tokens, s.base_path, st.instansi.instansi_siasn_id)
 
     def close(self) -> None:
         self.http.close()

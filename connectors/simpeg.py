@@ -20,18 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.http import BadPayload, HttpClient, NotFound
+from connectors.records import RECORD_KEYS, public_payload
 
 #: Keys copied from a SIMPEG employee into the canonical record (``nik`` is not among them).
-CANONICAL_KEYS: tuple[str, ...] = (
-    "nip", "nip_lama", "pns_orang_id", "nama", "gelar_depan", "gelar_belakang",
-    "jenis_kelamin", "tempat_lahir", "tanggal_lahir", "jenis_pegawai", "unit_kode",
-    "unit_nama", "jabatan", "jenis_jabatan", "eselon", "golongan", "pangkat",
-    "pendidikan_tingkat", "pendidikan", "status", "tmt_cpns", "tmt_pensiun", "email",
-    "nomor_hp",
-)
-
-#: Fields that are personal data: kept out of rejected-item payloads and logs.
-PERSONAL_KEYS = frozenset({"nik", "nomor_hp", "email", "noHp", "npwp", "alamat"})
+CANONICAL_KEYS: tuple[str, ...] = RECORD_KEYS
 
 UNIT_KEYS = ("kode", "nama", "singkatan", "induk_kode", "email", "alamat")
 
@@ -57,11 +49,6 @@ class Page:
     raw_count: int = 0
     last_nip: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-def public_payload(raw: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a source record without personal fields (safe for quarantine and logs)."""
-    return {k: v for k, v in raw.items() if k not in PERSONAL_KEYS}
 
 
 def parse_iso_datetime(value: Any) -> dt.datetime | None:
@@ -143,15 +130,6 @@ class SimpegClient:
     def __init__(self, http: HttpClient, page_size: int = 1000) -> None:
         self.http = http
         self.page_size = page_size
-
-    @classmethod
-    def from_settings(cls) -> SimpegClient:
-        from diklat.settings import get_settings
-
-        s = get_settings().simpeg
-        http = HttpClient.from_settings(
-            s.url, name="simpeg", headers={"X-API-Key": s.api_key.get_secret_value()})
-        return cls(http, page_size=s.page_size)
 
     def close(self) -> None:
         self.http.close()

@@ -202,7 +202,7 @@ def arsipkan(
     tanggal = tanggal or dt.datetime.now(ZoneInfo(s.timezone)).date()
 
     if store is None:
-        from diklat.clients_io import archive_store
+        from diklat.clients import archive_store
 
         store = archive_store(s)
     stored = store.store(file)
@@ -292,7 +292,7 @@ def verify_all(session: Session, store: ContentStore | None = None) -> dict[str,
     ``altered`` split them; ``items`` lists the entries that are missing or altered. A file
     shared by several entries is hashed once."""
     if store is None:
-        from diklat.clients_io import archive_store
+        from diklat.clients import archive_store
 
         store = archive_store()
     verdicts: dict[str, Verdict] = {}

@@ -312,7 +312,7 @@ def distribusikan(
     nothing can be sent (no document, no PDF, transport misconfigured)."""
     s = settings or get_settings()
     if retry is None:
-        from diklat.clients_io import mail_retry
+        from diklat.clients import mail_retry
 
         retry = mail_retry(s)
     lease = lease_seconds if lease_seconds is not None else lease_bawaan(retry, s.smtp.timeout)
@@ -518,7 +518,7 @@ def rekonsiliasi(engine: Engine, transport: Transport, *, lease_seconds: float |
     ``diklat distribusi list``); the distribution step does the same for its own recipients."""
     s = settings or get_settings()
     if lease_seconds is None:
-        from diklat.clients_io import mail_retry
+        from diklat.clients import mail_retry
 
         lease_seconds = lease_bawaan(mail_retry(s), s.smtp.timeout)
     now = utcnow()

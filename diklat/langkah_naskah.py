@@ -171,7 +171,7 @@ def kirim(engine: Engine, kode: str, bundel_id: int, *, transport: Any = None,
     becomes ``dikirim``. One failing recipient never stops the others. Returns counts."""
     from collections import Counter
 
-    from diklat.clients_io import mail_transport
+    from diklat.clients import mail_transport
     from diklat.distribusi import distribusikan
     from diklat.models import Naskah
 

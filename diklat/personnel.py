@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,41 +25,24 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from connectors.records import (
+    DATE_FIELDS,
+    FIELDS,
+    PERSONAL_FIELDS,
+    RECORD_KEYS,
+    SEX_CODES,
+    normalise_jenis_jabatan,
+    public_payload,
+)
+from diklat import runs
 from diklat.models import Karantina, Pegawai, SyncRun, SyncSeen, UnitKerja
 from diklat.models.base import utcnow
+from diklat.models.proses import karantina_sidik
 from diklat.rules import nip as nip_rules
 from diklat.rules.tanggal import parse_dmy
 
-#: Canonical employee fields, in hash order. ``unit_kode`` is stored as ``unit_id``.
-FIELDS: tuple[str, ...] = (
-    "nip",
-    "nip_lama",
-    "pns_orang_id",
-    "nama",
-    "gelar_depan",
-    "gelar_belakang",
-    "jenis_kelamin",
-    "tempat_lahir",
-    "tanggal_lahir",
-    "jenis_pegawai",
-    "unit_kode",
-    "jabatan",
-    "jenis_jabatan",
-    "eselon",
-    "golongan",
-    "pangkat",
-    "pendidikan_tingkat",
-    "pendidikan",
-    "status",
-    "tmt_cpns",
-    "tmt_pensiun",
-    "email",
-    "nomor_hp",
-)
-DATE_FIELDS = frozenset({"tanggal_lahir", "tmt_cpns", "tmt_pensiun"})
-#: Never stored, never put in a quarantine payload.
-PRIVATE_FIELDS = frozenset({"nik", "npwp_nomor", "npwp", "bpjs", "alamat", "nomor_hp", "noHp",
-                            "email", "email_gov"})
+#: Never stored, never put in a quarantine payload (contact data is stored, never copied).
+PRIVATE_FIELDS = PERSONAL_FIELDS
 UNIT_FIELDS: tuple[str, ...] = ("nama", "singkatan", "induk_kode", "email", "alamat")
 
 def _t(model: Any) -> Table:
@@ -67,7 +51,6 @@ def _t(model: Any) -> Table:
     return table
 
 
-_SEX = {"L": "L", "M": "L", "1": "L", "P": "P", "F": "P", "W": "P", "2": "P"}
 _EMPTY = {"", "null", "NULL", "None", "-"}
 
 
@@ -106,14 +89,34 @@ class Rejected:
 # --------------------------------------------------------------------------- validation
 
 
+#: A value a spreadsheet would turn into a number: digits, optionally a leading ``+``, with
+#: spaces, dots, slashes or dashes (NIPs, phone numbers, ``dd-mm-yyyy`` dates).
+NUMERIC_LOOKING = re.compile(r"^[0-9+][0-9 ./\-]*$")
+#: An identifier (a SIASN GUID, a unit code): letters and digits, never a formula.
+ID_LOOKING = re.compile(r"^[0-9A-Za-z][0-9A-Za-z ./_\-]*$")
+
+
+def strip_text_marker(value: str, identifier: bool = False) -> str:
+    """Drop the leading apostrophe a spreadsheet export puts before a numeric-looking value
+    (``'197805022005021003``) or, in an identifier field, before an identifier. Anywhere
+    else it is data (``'Ain``) or protection (``'=1+1`` stays as it is: removing it would
+    turn text into a formula in the next spreadsheet)."""
+    if value[:1] != "'":
+        return value
+    rest = value[1:].strip()
+    if NUMERIC_LOOKING.match(rest) or (identifier and ID_LOOKING.match(rest)):
+        return rest
+    return value
+
+
 def _text(v: Any) -> str | None:
     if v is None:
         return None
     if isinstance(v, float):
         raise RecordError("nilai angka pecahan tidak boleh untuk kolom teks")
     s = str(v).strip()
-    if s.startswith("'"):
-        s = s[1:].strip()
+    if s[:1] == "'":
+        s = strip_text_marker(s)
     return None if s in _EMPTY else s
 
 
@@ -131,27 +134,6 @@ def _date(name: str, v: Any) -> dt.date | None:
         return parse_dmy(s)
     except ValueError:
         raise RecordError(f"{name}: tanggal {s!r} tidak dikenali") from None
-
-
-# Added by the export-import helper (issue 9): one name per jenis jabatan, whichever source.
-#: SIMPEG and the export file say "Fungsional Tertentu"; SIASN data-utama has only the id
-#: (2) or a short name; older files say "Fungsional Umum" for what is now "Pelaksana".
-JENIS_JABATAN: dict[str, str] = {
-    "1": "Struktural", "struktural": "Struktural", "jabatan struktural": "Struktural",
-    "2": "Fungsional Tertentu", "fungsional": "Fungsional Tertentu",
-    "fungsional tertentu": "Fungsional Tertentu", "jabatan fungsional tertentu":
-    "Fungsional Tertentu", "jft": "Fungsional Tertentu",
-    "3": "Rangkap", "rangkap": "Rangkap",
-    "4": "Pelaksana", "pelaksana": "Pelaksana", "fungsional umum": "Pelaksana",
-    "jabatan fungsional umum": "Pelaksana", "jfu": "Pelaksana",
-}
-
-
-def normalise_jenis_jabatan(value: str | None) -> str | None:
-    """The canonical name of a jenis jabatan (id or any known spelling); unknown text stays."""
-    if value is None:
-        return None
-    return JENIS_JABATAN.get(value.strip().lower(), value)
 
 
 _TEXT_FIELDS: tuple[str, ...] = tuple(f for f in FIELDS if f not in DATE_FIELDS)
@@ -191,7 +173,7 @@ def clean_record(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[s
         if v.__class__ is str:
             t = v.strip()
             if t[:1] == "'":
-                t = t[1:].strip()
+                t = strip_text_marker(t)
             rec[name] = None if t in _EMPTY else t
         elif v is None:
             rec[name] = None
@@ -205,7 +187,7 @@ def clean_record(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[s
     if not rec["unit_kode"]:
         raise RecordError("unit kerja kosong")
     sex = rec["jenis_kelamin"]
-    rec["jenis_kelamin"] = _SEX.get(sex.upper()) if sex else info.jenis_kelamin
+    rec["jenis_kelamin"] = SEX_CODES.get(sex.upper()) if sex else info.jenis_kelamin
     if sex and rec["jenis_kelamin"] is None:
         raise RecordError(f"jenis kelamin {sex!r} tidak dikenali")
     jp = (rec["jenis_pegawai"] or "").upper()
@@ -235,70 +217,52 @@ def content_hash(rec: Mapping[str, Any]) -> str:
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
+def source_hash(raw: Mapping[str, Any]) -> str:
+    """Hash of a record exactly as the source sent it (its :data:`RECORD_KEYS` values):
+    equal hashes mean equal input, so an equal stored row needs no new validation."""
+    values = tuple([raw.get(name) for name in RECORD_KEYS])
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
+
+
 def safe_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A record for the quarantine table: personal fields removed, values as text."""
-    out: dict[str, Any] = {}
-    for k, v in raw.items():
-        if k in PRIVATE_FIELDS or k.startswith("_"):
-            continue
-        out[k] = v.isoformat() if isinstance(v, dt.date) else v
-    return out
+    return {k: v.isoformat() if isinstance(v, dt.date) else v
+            for k, v in public_payload(raw).items()}
 
 
-# --------------------------------------------------------------------------- sync runs
+# --------------------------------------------------------------------------- runs
+
+#: The one lock every writer of the employee tables holds (sync, SIASN refresh, import):
+#: two of them at once against one database are refused (see :mod:`diklat.runs`).
+LOCK = "pegawai"
+
+_SUMBER_LABEL = {"simpeg": "sinkronisasi SIMPEG", "siasn": "pembaruan dari SIASN",
+                 "siasn-export": "impor Export Data ASN"}
+MODE_LABEL = {"full": "penuh", "incremental": "inkremental", "nips": "per NIP",
+              "file": "berkas", "file-full": "berkas, penuh"}
 
 
-def start_run(
-    engine: Engine,
-    sumber: str,
-    mode: str,
-    *,
-    file_name: str | None = None,
-    file_sha256: str | None = None,
-    since: dt.datetime | None = None,
-    resumed_from_id: int | None = None,
-    flow_run_id: str | None = None,
-) -> int:
-    with engine.begin() as conn:
-        run_id = conn.execute(
-            _t(SyncRun).insert().values(
-                sumber=sumber, mode=mode, status="running", started_at=utcnow(),
-                file_name=file_name, file_sha256=file_sha256, since=since,
-                resumed_from_id=resumed_from_id, flow_run_id=flow_run_id,
-                seen=0, inserted=0, updated=0, unchanged=0, deactivated=0, quarantined=0,
-            )
-        ).inserted_primary_key
-        assert run_id is not None
-        return int(run_id[0])
+def describe_run(row: Any) -> str:
+    """How an operator calls a run: ``sinkronisasi SIMPEG penuh``, ``impor ... a.csv``."""
+    what = f"{_SUMBER_LABEL.get(row.sumber, row.sumber)} {MODE_LABEL.get(row.mode, row.mode)}"
+    return f"{what} {row.file_name}" if row.file_name else what
 
 
-def _close_run(engine: Engine, run_id: int, status: str, totals: Totals | None,
-               error: str | None, high_watermark: dt.datetime | None) -> None:
-    now = utcnow()
-    with engine.begin() as conn:
-        started = conn.execute(select(SyncRun.started_at).where(SyncRun.id == run_id)).scalar_one()
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=dt.UTC)
-        values: dict[str, Any] = {"status": status, "finished_at": now, "error": error,
-                                  "seconds": (now - started).total_seconds()}
-        if totals is not None:
-            values.update(totals.as_dict())
-        if high_watermark is not None:
-            values["high_watermark"] = high_watermark
-        conn.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
-        if status == "success":
-            conn.execute(_t(SyncSeen).delete().where(SyncSeen.sync_run_id == run_id))
+def start_run(engine: Engine, sumber: str, mode: str, *, lock: str | None = LOCK,
+              flow_run_id: str | None = None, **values: Any) -> runs.Run:
+    """A ``sync_run`` row for one sync or import, holding :data:`LOCK` (``RunBusy`` when
+    another one runs); ``values``: ``since``, ``file_name``, ``resumed_from_id``..."""
+    return runs.start(engine, {"sumber": sumber, "mode": mode, **values}, lock=lock,
+                      describe=describe_run, flow_run_id=flow_run_id)
 
 
-def finish_run(engine: Engine, run_id: int, totals: Totals, *,
-               high_watermark: dt.datetime | None = None) -> dict[str, object]:
-    """Mark a run successful; returns its counts (what ``--json`` prints)."""
-    _close_run(engine, run_id, "success", totals, None, high_watermark)
-    return run_counts(engine, run_id)
-
-
-def fail_run(engine: Engine, run_id: int, message: str, totals: Totals | None = None) -> None:
-    _close_run(engine, run_id, "failed", totals, message[:4000], None)
+def finish_run(run: runs.Run, totals: Totals, **values: Any) -> dict[str, object]:
+    """Mark a run successful with its counts; its ``sync_seen`` rows are no longer needed.
+    Returns the counts (what ``--json`` prints)."""
+    run.finish(**totals.as_dict(), **values)
+    with run.engine.begin() as conn:
+        conn.execute(_t(SyncSeen).delete().where(SyncSeen.sync_run_id == run.id))
+    return run_counts(run.engine, run.id)
 
 
 def run_counts(engine: Engine, run_id: int) -> dict[str, object]:
@@ -306,6 +270,27 @@ def run_counts(engine: Engine, run_id: int) -> dict[str, object]:
         row = conn.execute(select(SyncRun).where(SyncRun.id == run_id)).one()
     run = SyncRun(**{c.key: getattr(row, c.key) for c in _t(SyncRun).columns})
     return run.counts()
+
+
+def take_over_seen(conn: Connection, from_run_id: int, to_run_id: int) -> None:
+    """On resume: the NIPs the interrupted run saw become the new run's (moved, not
+    copied), and what no run needs any more (rows of other closed runs) is removed."""
+    s = _t(SyncSeen)
+    conn.execute(update(s).where(s.c.sync_run_id == from_run_id).values(sync_run_id=to_run_id))
+    drop_stale_seen(conn, keep=to_run_id)
+
+
+def drop_stale_seen(conn: Connection, keep: int | None = None) -> None:
+    """Remove ``sync_seen`` rows of runs that are not running (a finished run needs none; a
+    failed one only until the next run takes them over or starts afresh)."""
+    s, r = _t(SyncSeen), _t(SyncRun)
+    stale = select(r.c.id).where(r.c.status != runs.RUNNING)
+    if keep is not None:
+        stale = stale.where(r.c.id != keep)
+    conn.execute(s.delete().where(s.c.sync_run_id.in_(stale)))
+
+
+# --------------------------------------------------------------------------- quarantine
 
 
 # --------------------------------------------------------------------------- the writer
@@ -327,6 +312,7 @@ class PersonnelWriter:
         sumber: str,
         track_seen: bool = False,
         today: dt.date | None = None,
+        preload: bool | None = None,
     ) -> None:
         self.bind = bind
         self.run_id = run_id
@@ -341,11 +327,21 @@ class PersonnelWriter:
         #: Columns that may hold dates, datetimes or booleans (converted for SQLite).
         self._typed_columns = frozenset({*DATE_FIELDS, "aktif", "created_at", "updated_at"})
         self._upsert = self._build_upsert()
+        pt = _t(Pegawai)
+        self._set_source_hash = self._compile(
+            update(pt).where(pt.c.nip == bindparam("b_nip"))  # not a change: keep updated_at
+            .values(sumber_hash=bindparam("b_sumber_hash"), updated_at=pt.c.updated_at))
         self._insert_seen = self._compile(
             _t(SyncSeen).insert().values(sync_run_id=bindparam("sync_run_id"),
                                          nip=bindparam("nip")))
+        self._open_karantina: set[str] = set()
+        #: Stored NIP -> (content hash, active, source hash), read once for a run that sees
+        #: the whole source (default: full runs) instead of once per batch.
+        self._known: dict[str, tuple[str, bool, str | None]] | None = None
+        self._preload = track_seen if preload is None else preload
         with self._conn() as conn:
             self._load_units(conn)
+            self._load_open_karantina(conn)
 
     # -- plumbing
     @contextmanager
@@ -363,8 +359,8 @@ class PersonnelWriter:
     def _build_upsert(self) -> tuple[str, tuple[str, ...] | None]:
         t = _t(Pegawai)
         cols = [c for c in FIELDS if c != "unit_kode"] + [
-            "unit_id", "aktif", "sumber", "content_hash", "last_sync_id", "created_at",
-            "updated_at"]
+            "unit_id", "aktif", "sumber", "content_hash", "sumber_hash", "last_sync_id",
+            "created_at", "updated_at"]
         ins = self._insert(t).values({c: bindparam(c) for c in cols})
         set_ = {c: ins.excluded[c] for c in cols if c not in ("nip", "created_at")}
         return self._compile(ins.on_conflict_do_update(index_elements=[t.c.nip], set_=set_))
@@ -466,9 +462,18 @@ class PersonnelWriter:
         rejected: Iterable[Rejected] = (),
     ) -> Totals:
         """Validate and store one batch (one transaction with an Engine). ``rejected`` adds
-        records a reader already refused (e.g. a truncated line) to the quarantine."""
+        records a reader already refused (e.g. a truncated line) to the quarantine. Raises
+        :class:`diklat.runs.RunStopped` before writing when a stop was requested.
+
+        A record exactly as the source sent it when its stored row was written (same
+        :func:`source_hash`, row active) is unchanged without being validated again: the
+        validation of identical input gives the identical row. Most of a nightly run."""
+        runs.check_stop()
         batch = Totals()
+        raws = records if isinstance(records, list) else list(records)
         good: dict[str, dict[str, Any]] = {}
+        good_hash: dict[str, str] = {}
+        clean_arrivals: list[str] = []
         bad: list[Rejected] = list(rejected)
         batch.seen = len(bad)
         seen_now: list[str] = []
@@ -478,39 +483,53 @@ class PersonnelWriter:
                 self._seen.add(info.nip)
                 seen_now.append(info.nip)
         inline_units: dict[str, str] = {}
-        for raw in records:
-            batch.seen += 1
-            baris = raw.get("_baris")
-            try:
-                rec = clean_record(raw, self.today)
-            except RecordError as e:
-                kunci = _text(raw.get("nip"))
-                bad.append(Rejected(str(e), kunci, baris, safe_payload(raw)))
-                # A valid NIP with other bad data still counts as present in the source.
-                info = nip_rules.parse(kunci or "", self.today)
-                if info.valid and info.nip not in self._seen:
-                    self._seen.add(info.nip)
-                    seen_now.append(info.nip)
-                continue
-            n = rec["nip"]
-            if n in self._seen:
-                bad.append(Rejected("NIP ganda: sudah ada pada rekaman sebelumnya dalam sumber "
-                                    "yang sama", n, baris, safe_payload(raw)))
-                continue
-            self._seen.add(n)
-            seen_now.append(n)
-            unit_nama = _text(raw.get("unit_nama"))
-            kode = rec["unit_kode"]
-            if unit_nama and (kode not in self._units or (
-                    kode not in self._units_named_this_run and self._units[kode][1][0] != unit_nama)):
-                inline_units[kode] = unit_nama
-            elif kode not in self._units and kode not in inline_units:
-                bad.append(Rejected(f"unit kerja {kode!r} tidak dikenal", n, baris,
-                                    safe_payload(raw)))
-                continue
-            good[n] = rec
-
         with self._conn() as conn:
+            existing = self._existing(conn, [
+                n for r in raws if (n := r.get("nip")).__class__ is str and len(n) == 18])
+            for raw in raws:
+                batch.seen += 1
+                rh = source_hash(raw)
+                key = raw.get("nip")
+                prev = existing.get(key) if isinstance(key, str) else None
+                if (prev is not None and isinstance(key, str) and prev[2] == rh and prev[1]
+                        and key not in self._seen and self._unit_unchanged(raw)):
+                    self._seen.add(key)
+                    seen_now.append(key)
+                    clean_arrivals.append(key)
+                    batch.unchanged += 1
+                    continue
+                baris = raw.get("_baris")
+                try:
+                    rec = clean_record(raw, self.today)
+                except RecordError as e:
+                    kunci = _text(raw.get("nip"))
+                    bad.append(Rejected(str(e), kunci, baris, safe_payload(raw)))
+                    # A valid NIP with other bad data still counts as present in the source.
+                    info = nip_rules.parse(kunci or "", self.today)
+                    if info.valid and info.nip not in self._seen:
+                        self._seen.add(info.nip)
+                        seen_now.append(info.nip)
+                    continue
+                n = rec["nip"]
+                if n in self._seen:
+                    bad.append(Rejected("NIP ganda: sudah ada pada rekaman sebelumnya dalam "
+                                        "sumber yang sama", n, baris, safe_payload(raw)))
+                    continue
+                self._seen.add(n)
+                seen_now.append(n)
+                unit_nama = _text(raw.get("unit_nama"))
+                kode = rec["unit_kode"]
+                if unit_nama and (kode not in self._units or (
+                        kode not in self._units_named_this_run
+                        and self._units[kode][1][0] != unit_nama)):
+                    inline_units[kode] = unit_nama
+                elif kode not in self._units and kode not in inline_units:
+                    bad.append(Rejected(f"unit kerja {kode!r} tidak dikenal", n, baris,
+                                        safe_payload(raw)))
+                    continue
+                good[n] = rec
+                good_hash[n] = rh
+
             if inline_units:
                 rows = []
                 for kode, nama in inline_units.items():
@@ -520,22 +539,18 @@ class PersonnelWriter:
                     rows.append({"kode": kode, **dict(zip(UNIT_FIELDS, vals, strict=True))})
                     self._units_named_this_run.add(kode)
                 self._write_units(conn, rows)
-            existing: dict[str, tuple[str, bool]] = {}
-            nips = list(good)
-            t = _t(Pegawai)
-            for i in range(0, len(nips), 5000):
-                chunk = nips[i:i + 5000]
-                for row in conn.execute(
-                    select(t.c.nip, t.c.content_hash, t.c.aktif).where(t.c.nip.in_(chunk))
-                ):
-                    existing[row.nip] = (row.content_hash, row.aktif)
+            existing.update(self._existing(conn, [n for n in good if n not in existing]))
             now = utcnow()
             params = []
+            rehash = []
             for n, rec in good.items():
                 h = content_hash(rec)
                 prev = existing.get(n)
+                clean_arrivals.append(n)
                 if prev is not None and prev[0] == h and prev[1]:
                     batch.unchanged += 1
+                    if prev[2] != good_hash[n]:  # same row, sent differently: remember how
+                        rehash.append({"b_nip": n, "b_sumber_hash": good_hash[n]})
                     continue
                 if prev is None:
                     batch.inserted += 1
@@ -543,47 +558,118 @@ class PersonnelWriter:
                     batch.updated += 1
                 p = {c: rec[c] for c in FIELDS if c != "unit_kode"}
                 p.update(unit_id=self._units[rec["unit_kode"]][0], aktif=True, sumber=self.sumber,
-                         content_hash=h, last_sync_id=self.run_id, created_at=now, updated_at=now)
+                         content_hash=h, sumber_hash=good_hash[n], last_sync_id=self.run_id,
+                         created_at=now, updated_at=now)
                 params.append(p)
             if params:
                 self._executemany(conn, self._upsert, params)
+            if rehash:
+                self._executemany(conn, self._set_source_hash, rehash)
+            if self._open_karantina and clean_arrivals:
+                self._resolve(conn, [n for n in clean_arrivals if n in self._open_karantina], now)
             if bad:
                 batch.quarantined += len(bad)
-                conn.execute(_t(Karantina).insert(), [
-                    {"sync_run_id": self.run_id, "sumber": self.sumber, "kunci": r.kunci,
-                     "baris": r.baris, "alasan": r.alasan,
-                     "payload": json.dumps(r.payload, ensure_ascii=False, default=str)
-                     if r.payload is not None else None, "created_at": now}
-                    for r in bad
-                ])
+                self._quarantine(conn, bad, now)
             if self.track_seen and seen_now and self.run_id is not None:
                 self._executemany(conn, self._insert_seen,
                                   [{"sync_run_id": self.run_id, "nip": n} for n in seen_now])
             self.totals.add(batch)
             if self.run_id is not None:
-                values: dict[str, Any] = self.totals.as_dict()
-                if checkpoint is not None:
-                    values["checkpoint"] = json.dumps(dict(checkpoint), default=str)
-                conn.execute(update(SyncRun).where(SyncRun.id == self.run_id).values(**values))
+                runs.save_progress(conn, self.run_id, checkpoint, self.totals.as_dict())
         return batch
+
+    def _existing(self, conn: Connection, nips: list[str]
+                  ) -> dict[str, tuple[str, bool, str | None]]:
+        """NIP -> (content hash, active, source hash) of the stored rows among ``nips``."""
+        if self._preload:
+            if self._known is None:  # one plain read of the table beats 25 IN-lists
+                self._known = {r[0]: (r[1], bool(r[2]), r[3]) for r in conn.exec_driver_sql(
+                    "SELECT nip, content_hash, aktif, sumber_hash FROM pegawai")}
+            known = self._known
+            return {n: known[n] for n in nips if n in known}
+        t = _t(Pegawai)
+        out: dict[str, tuple[str, bool, str | None]] = {}
+        for i in range(0, len(nips), 5000):
+            chunk = nips[i:i + 5000]
+            for row in conn.execute(select(t.c.nip, t.c.content_hash, t.c.aktif,
+                                           t.c.sumber_hash).where(t.c.nip.in_(chunk))):
+                out[row.nip] = (row.content_hash, bool(row.aktif), row.sumber_hash)
+        return out
+
+    def _unit_unchanged(self, raw: Mapping[str, Any]) -> bool:
+        """The record's unit is known and its name (if the record names it) is the one
+        stored, or was set by this run: nothing about the unit to write."""
+        kode = raw.get("unit_kode")
+        known = self._units.get(kode) if kode.__class__ is str else None
+        if known is None:
+            return False
+        nama = raw.get("unit_nama")
+        return (not nama or kode in self._units_named_this_run or known[1][0] == nama)
 
     def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
         if self.run_id is None:
             return
         with self._conn() as conn:
-            conn.execute(update(SyncRun).where(SyncRun.id == self.run_id).values(
-                checkpoint=json.dumps(dict(checkpoint), default=str)))
+            runs.save_progress(conn, self.run_id, checkpoint)
 
     def carry_over_seen(self, from_run_id: int) -> int:
-        """On resume: take over the NIPs an interrupted full run had already seen."""
+        """On resume: take over the NIPs an interrupted full run had already seen (its
+        ``sync_seen`` rows move to this run; rows no run needs are removed)."""
         t = _t(SyncSeen)
         with self._conn() as conn:
-            nips = [r[0] for r in conn.execute(select(t.c.nip).where(t.c.sync_run_id == from_run_id))]
+            if self.track_seen and self.run_id is not None:
+                take_over_seen(conn, from_run_id, self.run_id)
+                source = self.run_id
+            else:
+                source = from_run_id
+            nips = [r[0] for r in conn.execute(select(t.c.nip).where(t.c.sync_run_id == source))]
             new = [n for n in nips if n not in self._seen]
             self._seen.update(new)
-            if self.track_seen and new and self.run_id is not None:
-                conn.execute(t.insert(), [{"sync_run_id": self.run_id, "nip": n} for n in new])
         return len(new)
+
+    # -- quarantine
+    def _load_open_karantina(self, conn: Connection) -> None:
+        k = _t(Karantina)
+        self._open_karantina = set(conn.execute(
+            select(k.c.kunci).distinct().where(k.c.sumber == self.sumber,
+                                               k.c.selesai_pada.is_(None),
+                                               k.c.kunci.is_not(None))).scalars())
+
+    def _resolve(self, conn: Connection, nips: list[str], now: dt.datetime) -> None:
+        """The source delivered these records clean: their open quarantine rows resolve."""
+        if not nips:
+            return
+        k = _t(Karantina)
+        for i in range(0, len(nips), 500):
+            conn.execute(update(k).where(k.c.sumber == self.sumber,
+                                         k.c.kunci.in_(nips[i:i + 500]),
+                                         k.c.selesai_pada.is_(None)).values(selesai_pada=now))
+        self._open_karantina.difference_update(nips)
+
+    def _quarantine(self, conn: Connection, bad: list[Rejected], now: dt.datetime) -> None:
+        """One row per record and reason: first seen, last seen, how many times; a record
+        quarantined again is reopened."""
+        rows: dict[str, dict[str, Any]] = {}
+        for r in bad:
+            sidik = karantina_sidik(self.sumber, r.kunci, r.baris, r.alasan)
+            row = rows.get(sidik)
+            if row is not None:
+                row["kali"] += 1
+                continue
+            rows[sidik] = {
+                "sidik": sidik, "sync_run_id": self.run_id, "sumber": self.sumber,
+                "kunci": r.kunci, "baris": r.baris, "alasan": r.alasan,
+                "payload": json.dumps(r.payload, ensure_ascii=False, default=str)
+                if r.payload is not None else None,
+                "created_at": now, "terakhir": now, "kali": 1, "selesai_pada": None}
+        k = _t(Karantina)
+        ins = self._insert(k)
+        stmt = ins.on_conflict_do_update(index_elements=[k.c.sidik], set_={
+            "sync_run_id": ins.excluded.sync_run_id, "baris": ins.excluded.baris,
+            "payload": ins.excluded.payload, "terakhir": ins.excluded.terakhir,
+            "kali": k.c.kali + ins.excluded.kali, "selesai_pada": None})
+        conn.execute(stmt, list(rows.values()))
+        self._open_karantina.update(r["kunci"] for r in rows.values() if r["kunci"])
 
     def deactivate_missing(self) -> int:
         """Full runs: mark active employees the run did not see as inactive (never delete)."""
@@ -601,8 +687,7 @@ class PersonnelWriter:
             )
             n = int(res.rowcount or 0)
             self.totals.deactivated += n
-            conn.execute(update(SyncRun).where(SyncRun.id == self.run_id)
-                         .values(deactivated=self.totals.deactivated))
+            runs.save_progress(conn, self.run_id, None, {"deactivated": self.totals.deactivated})
         return n
 
 

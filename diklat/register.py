@@ -332,20 +332,20 @@ KOLOM_EKSPOR = {
 
 def export_excel(session: Session, path: Any, tahun: int | None = None,  # noqa: ANN401
                  unit: str | None = None) -> int:
-    """Write the register to an Excel file (Indonesian headings); returns the row count."""
-    import pandas as pd
+    """Write the register to an Excel file (Indonesian headings, the project's one writer:
+    text never becomes a formula); returns the row count."""
+    from diklat.excel import Kolom, tulis
 
-    rows = [entry_dict(e) for e in entries(session, tahun, unit)]
-    df = pd.DataFrame(rows, columns=list(KOLOM_EKSPOR)).rename(columns=KOLOM_EKSPOR)
-    if len(df):
-        df["Tanggal"] = pd.to_datetime(df["Tanggal"]).dt.date
-        df["Status"] = df["Status"].map({"aktif": "Aktif", "batal": "Batal"})
-    sheet = f"Register {tahun}" if tahun else "Register"
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        df.to_excel(xw, index=False, sheet_name=sheet)
-        ws = xw.sheets[sheet]
-        for col, width in zip("ABCDEFGHIJ", (9, 30, 12, 16, 10, 50, 40, 9, 30, 10),
-                              strict=True):
-            ws.column_dimensions[col].width = width
-        ws.freeze_panes = "A2"
-    return len(df)
+    rows = []
+    for e in entries(session, tahun, unit):
+        d = entry_dict(e)
+        d["tanggal"] = dt.date.fromisoformat(d["tanggal"]) if d.get("tanggal") else None
+        d["status"] = {"aktif": "Aktif", "batal": "Batal"}.get(d["status"], d["status"])
+        rows.append(d)
+    widths = (9, 30, 12, 16, 10, 50, 40, 9, 30, 10)
+    kolom = [Kolom(judul, kunci, lebar,
+                   "angka" if kunci in ("urut", "tahun") else
+                   "tanggal" if kunci == "tanggal" else "teks")
+             for (kunci, judul), lebar in zip(KOLOM_EKSPOR.items(), widths, strict=True)
+             if kunci != "naskah_id"]  # an internal id means nothing to a reader
+    return tulis(path, f"Register {tahun}" if tahun else "Register", kolom, rows)

@@ -106,6 +106,9 @@ class Http(BaseModel):
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     retry_budget_seconds: float = 120.0  # most time one call may spend retrying
+    # ... when the server refuses the connection or cannot be reached (it is down: fail
+    # fast, the next run continues from its checkpoint)
+    unreachable_budget_seconds: float = 8.0
 
 
 class Smtp(BaseModel):
@@ -193,8 +196,6 @@ class Tte(BaseModel):
 class Sync(BaseModel):
     cron: str = "0 1 * * *"  # nightly, in Settings.timezone
     batch_size: int = 2000
-    task_retries: int = 1  # the flow retries a failed sync task once (it resumes)
-    task_retry_delay_seconds: float = 60.0
     # An incremental run asks SIMPEG for changes since the previous run's start minus this
     # overlap (or its newest change, if earlier): changes made while a run was reading, or in
     # the same second as its last record, or under a slightly different server clock, are
@@ -285,20 +286,55 @@ class Settings(BaseSettings):
         return (pattern or "{kode_unit}").format(kode_unit=self.instansi.kode_unit)
 
     def masked(self) -> dict[str, Any]:
-        """The effective settings as plain data, secrets masked (also inside URLs)."""
-        data = self.model_dump(mode="json")
-        data["database_url"] = mask_url(self.database_url)
-        return data
+        """The effective settings as plain data, secrets masked: ``SecretStr`` fields, and
+        credentials inside any URL (``user:pass@``, ``?password=``, ``?token=`` ...)."""
+        return _mask_urls(self.model_dump(mode="json"))
+
+
+#: Query parameters of a URL whose values are secrets.
+_SECRET_PARAMS = ("password", "passwd", "pass", "pwd", "secret", "token", "key", "apikey",
+                  "api_key", "access_token", "auth", "passphrase", "sslpassword", "credential")
+
+
+def _mask_urls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_urls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_urls(v) for v in value]
+    if isinstance(value, str) and "://" in value:
+        return mask_url(value)
+    return value
 
 
 def mask_url(url: str) -> str:
-    """Hide a password inside a URL (``postgresql://u:secret@h/db`` -> ``u:***@h``)."""
-    from sqlalchemy.engine import make_url
+    """Hide credentials inside a URL: the password of ``scheme://user:secret@host`` and the
+    values of secret-looking query parameters (``?password=...``, ``&token=...``)."""
+    import re
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"//[^/@]*@", "//***@", url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{userinfo}@{host}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(_secret_param(k) for k, _ in pairs):
+            query = urlencode([(k, "***" if _secret_param(k) else v) for k, v in pairs],
+                              safe="*:/")
+    if netloc == parts.netloc and query == parts.query:
+        return url  # nothing secret (and "sqlite:///..." keeps its slashes)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _secret_param(name: str) -> bool:
+    n = name.lower()
+    return any(n == p or n.endswith(("_" + p, "-" + p)) for p in _SECRET_PARAMS)
 
 
 @lru_cache(maxsize=1)

@@ -34,16 +34,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
+from connectors.records import CONTACT_FIELDS, NOT_STORED_FIELDS, SEX_CODES, normalise_jenis_jabatan
+from connectors.records import DATE_FIELDS as RECORD_DATE_FIELDS
+from diklat import runs
 from diklat.models import Pegawai
 from diklat.personnel import (
     PersonnelWriter,
     Rejected,
-    fail_run,
     finish_run,
-    normalise_jenis_jabatan,
     start_run,
+    strip_text_marker,
 )
 from diklat.rules import nip as nip_rules
 from diklat.rules.tanggal import parse_dmy
@@ -68,7 +70,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 OPTIONAL_COLUMNS: tuple[str, ...] = ("nama_sekolah", "flag_ikd")
 KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
 #: Personal data the product does not store: never copied into a record or a payload.
-PERSONAL_COLUMNS = frozenset({"nik", "npwp_nomor", "bpjs", "alamat"})
+PERSONAL_COLUMNS = NOT_STORED_FIELDS & KNOWN_COLUMNS
 DELIMITERS: tuple[str, ...] = (",", ";", "|", "\t")
 DELIMITER_NAMES = {",": "koma", ";": "titik koma", "|": "pipa", "\t": "tab"}
 
@@ -96,12 +98,13 @@ COLUMN_MAP: tuple[tuple[str, str], ...] = (
     ("email", "email"),
     ("nomor_hp", "nomor_hp"),
 )
-DATE_FIELDS = frozenset({"tanggal_lahir", "tmt_cpns"})
+#: Date columns of the export (``dd-mm-yyyy``); the export has no ``tmt_pensiun``.
+DATE_FIELDS = RECORD_DATE_FIELDS & {target for target, _ in COLUMN_MAP}
 #: Identifier-like fields: a leading apostrophe is always the spreadsheet guard, never data.
 ID_FIELDS = frozenset({"nip", "nip_lama", "pns_orang_id", "unit_kode", "nomor_hp",
                        "tanggal_lahir", "tmt_cpns", "golongan"})
 #: Fields left out of a quarantine payload (contact data: stored, never logged or copied).
-_NOT_IN_PAYLOAD = frozenset({"email", "nomor_hp"})
+_NOT_IN_PAYLOAD = CONTACT_FIELDS
 
 #: Pangkat (rank) by PNS golongan; the export carries only the golongan.
 PANGKAT: dict[str, str] = {
@@ -112,11 +115,8 @@ PANGKAT: dict[str, str] = {
     "IV/b": "Pembina Tingkat I", "IV/c": "Pembina Utama Muda", "IV/d": "Pembina Utama Madya",
     "IV/e": "Pembina Utama",
 }
-_SEX = {"M": "L", "F": "P", "L": "L", "P": "P", "LAKI-LAKI": "L", "PEREMPUAN": "P",
-        "PRIA": "L", "WANITA": "P"}
 #: A NIP that went through a float: ``1.97805E+17``, ``1,97805E+17``, ``197805022005021000.0``.
 _FLOAT_MANGLED = re.compile(r"^\d+([.,]\d*)?[eE]\+?\d+$|^\d+\.0+$")
-_NUMERIC_LOOKING = re.compile(r"^[0-9+][0-9 ./\-]*$")
 _EMPTY = {"", "null", "NULL", "Null"}
 
 #: Signatures of common non-text files, for a clear refusal message.
@@ -311,17 +311,16 @@ def inspect_export(path: str | Path) -> ExportFile:
 
 
 def clean_cell(value: str, identifier: bool = False) -> str | None:
-    """Strip blanks; ``null`` is empty; drop the spreadsheet's leading apostrophe from a
-    numeric-looking cell (from any identifier cell)."""
+    """Strip blanks; ``null`` is empty; drop the export's leading apostrophe where it is the
+    text marker: on a numeric-looking cell, or an identifier cell holding an identifier
+    (:func:`diklat.personnel.strip_text_marker`). ``'=1+1`` keeps its apostrophe."""
     s = value.strip()
     if s in _EMPTY:
         return None
     if s.startswith("'"):
-        rest = s[1:].strip()
-        if identifier or _NUMERIC_LOOKING.match(rest):
-            s = rest
-            if s in _EMPTY:
-                return None
+        s = strip_text_marker(s, identifier)
+        if s in _EMPTY:
+            return None
     return s
 
 
@@ -378,7 +377,7 @@ def map_row(values: list[str], index: dict[str, int], baris: int,
         rec["email"] = clean_cell(values[index["email_gov"]])
     sex = rec["jenis_kelamin"]
     if sex is not None:
-        rec["jenis_kelamin"] = _SEX.get(sex.upper(), sex)
+        rec["jenis_kelamin"] = SEX_CODES.get(sex.upper(), sex)
     for name in DATE_FIELDS:
         v = rec[name]
         if v is not None:
@@ -483,21 +482,62 @@ SUMBER = "siasn-export"
 
 
 def resolve_import_path(path: str | Path) -> Path:
-    """An absolute path stays; a relative one is taken inside ``settings.import_dir`` (the
-    agency's import folder, where an operator places the file before running the flow)."""
+    """The file named ``path`` inside ``settings.import_dir`` (the agency's import folder,
+    where an operator places the file before running the flow). Absolute paths, ``~`` and
+    names that lead out of the folder are refused with the same message whether or not such
+    a file exists (:class:`ExportRefused`)."""
+    from diklat.berkas import OutsideFolder, confine
     from diklat.settings import get_settings
 
-    p = Path(path).expanduser()
-    if p.is_absolute():
-        return p
     base = get_settings().import_dir
     assert base is not None  # filled in by the settings validator
-    base = Path(base).resolve()
-    resolved = (base / p).resolve()
-    if not resolved.is_relative_to(base):
-        raise ExportRefused(f"{path} berada di luar folder impor {base} / outside the import "
-                            "folder")
-    return resolved
+    try:
+        return confine(str(path), Path(base))
+    except OutsideFolder as e:
+        raise ExportRefused(str(e)) from None
+
+
+def file_time(info: ExportFile) -> dt.datetime:
+    """When the file's data were taken: its modification time (a download sets it)."""
+    return dt.datetime.fromtimestamp(info.path.stat().st_mtime, dt.UTC)
+
+
+def newest_data(engine: Engine) -> tuple[dt.datetime, str] | None:
+    """The newest instant that stored employee data reflect (a successful sync's start, an
+    imported file's time), and what it was."""
+    from diklat.models import SyncRun
+    from diklat.personnel import describe_run
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(SyncRun).where(SyncRun.status == "success",
+                                  or_(SyncRun.data_per.is_not(None), SyncRun.sumber != SUMBER))
+            .order_by(func.coalesce(SyncRun.data_per, SyncRun.started_at).desc()).limit(1)
+        ).first()
+    if row is None:
+        return None
+    when = row.data_per or row.started_at
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when, f"run #{row.id} ({describe_run(row)})"
+
+
+def check_freshness(engine: Engine, info: ExportFile, full: bool, paksa: bool) -> list[str]:
+    """Notices about a file older than the data already stored: importing it writes older
+    values over newer ones. A full import (which also deactivates) from such a file is
+    refused unless ``paksa``."""
+    newest = newest_data(engine)
+    taken = file_time(info)
+    if newest is None or taken >= newest[0]:
+        return []
+    lokal = "%Y-%m-%d %H:%M"
+    text = (f"berkas {info.path.name} ({taken.astimezone():{lokal}}) lebih lama dari data "
+            f"yang sudah tersimpan ({newest[0].astimezone():{lokal}}, {newest[1]}): nilai "
+            "yang lebih baru akan ditimpa nilai lama")
+    if full and not paksa:
+        raise ExportRefused(f"{text}; impor --full dari berkas lama ditolak (tambahkan "
+                            "--paksa bila memang dimaksud)")
+    return [text]
 
 
 class ImportFailed(RuntimeError):
@@ -571,14 +611,6 @@ def keep_fields_not_in_export(records: list[dict[str, Any]],
                 r.setdefault(f, v)
 
 
-def _safe_error(e: BaseException) -> str:
-    """An error message for the run record: the driver's own first line, never SQLAlchemy's
-    rendering of the statement parameters (which would contain e-mail and phone numbers)."""
-    orig = getattr(e, "orig", None)
-    text = str(orig if orig is not None else e).strip().splitlines()
-    return f"{type(orig if orig is not None else e).__name__}: {text[0] if text else ''}"[:500]
-
-
 ProgressListener = Callable[[int, int], None]
 _listeners: list[ProgressListener] = []
 
@@ -599,29 +631,35 @@ def import_export(
     path: str | Path | ExportFile,
     *,
     full: bool = False,
+    paksa: bool = False,
     batch_size: int = 5000,
     progress: ProgressListener | None = None,
     flow_run_id: str | None = None,
 ) -> ImportResult:
     """Import one export file in ONE database transaction.
 
-    Refused files (:class:`ExportRefused`) write nothing, not even a run record. Once the file
-    is accepted a ``sync_run`` row is committed first (status ``running``); every batch is then
-    written through one :class:`PersonnelWriter` on one open connection, and committed
-    together at the end, so a failure part-way (:class:`ImportFailed`) rolls everything back
-    and only the run's ``failed`` status and message remain. ``full`` marks employees absent
-    from the file inactive. ``progress(rows_done, rows_estimated)`` is called per batch.
+    Refused files (:class:`ExportRefused`) write nothing, not even a run record; so is a full
+    import from a file older than the stored data unless ``paksa`` (:func:`check_freshness`;
+    without ``full`` it is a notice). Once the file is accepted a ``sync_run`` row is
+    committed first (status ``running``, holding the personnel lock: ``RunBusy`` when a sync
+    or another import runs); every batch is then written through one
+    :class:`PersonnelWriter` on one open connection, and committed together at the end, so
+    a failure part-way (:class:`ImportFailed`) rolls everything back and only the run's
+    ``failed`` status and message remain; an interrupt leaves it ``interrupted``. ``full``
+    marks employees absent from the file inactive. ``progress(rows_done, rows_estimated)``
+    is called per batch.
     """
     info = path if isinstance(path, ExportFile) else inspect_export(path)
+    notices = [*info.notices(), *check_freshness(engine, info, full, paksa)]
     mode = "file-full" if full else "file"
     started = time.perf_counter()
-    run_id = start_run(engine, SUMBER, mode, file_name=info.path.name[:300],
-                       file_sha256=info.sha256, flow_run_id=flow_run_id)
+    run = start_run(engine, SUMBER, mode, file_name=info.path.name[:300],
+                    file_sha256=info.sha256, data_per=file_time(info), flow_run_id=flow_run_id)
     estimate = max(info.lines - 1, 0)
     rows = 0
     try:
         with engine.begin() as conn:
-            writer = PersonnelWriter(conn, run_id, sumber=SUMBER, track_seen=full)
+            writer = PersonnelWriter(conn, run.id, sumber=SUMBER, track_seen=full, preload=True)
             stored = stored_fields_not_in_export(conn)
             for batch in read_batches(info, batch_size):
                 keep_fields_not_in_export(batch.records, stored)
@@ -632,20 +670,21 @@ def import_export(
             if full:
                 writer.deactivate_missing()
     except BaseException as e:  # also Ctrl-C / SIGTERM: the run must not stay "running"
-        message = f"impor dibatalkan, basis data tidak berubah / import rolled back: " \
-                  f"{_safe_error(e)}"
-        fail_run(engine, run_id, message)
-        if not isinstance(e, Exception):
+        if runs.is_interrupt(e):
+            run.interrupted(f"{runs.INTERRUPTED_MESSAGE}; impor dibatalkan, basis data tidak "
+                            "berubah")
             raise
+        message = f"impor dibatalkan, basis data tidak berubah: {runs.safe_error(e)}"
+        run.fail(message)
         # Not chained: SQLAlchemy's rendering of the original error lists the statement's
         # parameters (e-mail addresses, phone numbers), and Prefect logs tracebacks.
-        raise ImportFailed(message, run_id) from None
-    counts = finish_run(engine, run_id, writer.totals)
+        raise ImportFailed(message, run.id) from None
+    counts = finish_run(run, writer.totals)
     return ImportResult(
-        sync_run_id=run_id, file_name=info.path.name, file_sha256=info.sha256, mode=mode,
+        sync_run_id=run.id, file_name=info.path.name, file_sha256=info.sha256, mode=mode,
         rows=rows, inserted=writer.totals.inserted, updated=writer.totals.updated,
         unchanged=writer.totals.unchanged, deactivated=writer.totals.deactivated,
         quarantined=writer.totals.quarantined,
         seconds=time.perf_counter() - started,
-        status=str(counts["status"]), delimiter=info.delimiter, notices=info.notices(),
+        status=str(counts["status"]), delimiter=info.delimiter, notices=notices,
     )

@@ -27,18 +27,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, insert, select
 
 from connectors.http import BadPayload, ConnectorError
+from connectors.records import FIELDS
 from connectors.siasn import SiasnClient
 from connectors.simpeg import Rejected as SourceRejected
 from connectors.simpeg import SimpegClient
-from diklat.models import Pegawai, SyncRun, UnitKerja
+from diklat import runs
+from diklat.clients import siasn_client, simpeg_client
+from diklat.models import Pegawai, SyncRequest, SyncRun, UnitKerja
 from diklat.personnel import (
-    FIELDS,
     PersonnelWriter,
     Rejected,
-    fail_run,
+    Totals,
     finish_run,
     run_counts,
     start_run,
@@ -53,12 +55,21 @@ SUMBER_SIASN = "siasn"
 
 
 class SyncFailed(RuntimeError):
-    """A sync run that ended in failure; the run row holds the same message."""
+    """A sync run that ended in failure; the run row holds the same message. ``nips``: the
+    NIPs that could not be fetched (for the CLI to print; never in the message, which
+    reaches Prefect)."""
 
-    def __init__(self, message: str, run_id: int | None, counts: dict[str, object] | None):
+    def __init__(self, message: str, run_id: int | None, counts: dict[str, object] | None,
+                 nips: tuple[str, ...] = ()):
         super().__init__(message)
         self.run_id = run_id
         self.counts = counts
+        self.nips = nips
+
+
+class EmptySource(RuntimeError):
+    """SIMPEG answered a full run with no employee at all (never a reason to deactivate
+    everyone)."""
 
 
 # --------------------------------------------------------------------------- progress
@@ -125,52 +136,27 @@ def _aware(d: dt.datetime | None) -> dt.datetime | None:
     return d
 
 
-#: A run still "running" after this long died without saying so (killed process, power cut).
-STALE_AFTER = dt.timedelta(hours=6)
-
-
-def _abandon_stale_runs(engine: Engine) -> None:
-    """Mark long-dead "running" SIMPEG runs failed, so the next run continues them."""
-    cutoff = dt.datetime.now(dt.UTC) - STALE_AFTER
-    with engine.begin() as conn:
-        rows = conn.execute(select(SyncRun.id, SyncRun.started_at).where(
-            SyncRun.sumber == SUMBER_SIMPEG, SyncRun.status == "running")).all()
-        stale = [r.id for r in rows if (_aware(r.started_at) or cutoff) < cutoff]
-        if stale:
-            conn.execute(update(SyncRun).where(SyncRun.id.in_(stale)).values(
-                status="failed", error="berhenti tanpa selesai (proses mati); dilanjutkan oleh "
-                                       "run berikutnya dari checkpoint"))
-            log.warning("sync runs %s were left running; marked failed", stale)
-
-
 def plan_simpeg(engine: Engine, full: bool) -> Plan:
     """Decide full/incremental and whether to continue an interrupted run.
 
-    - The newest SIMPEG run that failed with a checkpoint (and no success after it) is
-      continued when it is a full run (whatever was asked: its deactivation is still owed)
-      or when it is incremental and no full run was asked for.
+    - The newest SIMPEG run that failed or was interrupted with a checkpoint (and no success
+      after it) is continued when it is a full run (whatever was asked: its deactivation is
+      still owed) or when it is incremental and no full run was asked for. Runs whose
+      process died are closed as interrupted first (:func:`diklat.runs.close_dead_runs`).
     - Otherwise incremental runs start at the newest successful run's high watermark; with
       no successful run yet, the run is full.
     """
-    _abandon_stale_runs(engine)
+    runs.close_dead_runs(engine)
+    kinds = (SyncRun.sumber == SUMBER_SIMPEG) & SyncRun.mode.in_(("full", "incremental"))
+    last = runs.resume_point(engine, kinds)
     with engine.connect() as conn:
-        last = conn.execute(
-            select(SyncRun).where(SyncRun.sumber == SUMBER_SIMPEG,
-                                  SyncRun.mode.in_(("full", "incremental")),
-                                  SyncRun.status.in_(("success", "failed")))
-            .order_by(SyncRun.id.desc()).limit(1)
-        ).first()
         ok = conn.execute(
             select(SyncRun.high_watermark, SyncRun.started_at)
-            .where(SyncRun.sumber == SUMBER_SIMPEG, SyncRun.status == "success",
-                   SyncRun.mode.in_(("full", "incremental")))
+            .where(kinds, SyncRun.status == runs.SUCCESS)
             .order_by(SyncRun.id.desc()).limit(1)
         ).first()
-    if last is not None and last.status == "failed" and last.checkpoint:
-        try:
-            cp = json.loads(last.checkpoint)
-        except ValueError:
-            cp = {}
+    if last is not None:
+        cp = runs.checkpoint_of(last)
         if cp.get("after") and (last.mode == "full" or not full):
             hw = cp.get("high_watermark")
             cs = cp.get("chain_started")
@@ -216,18 +202,25 @@ def sync_simpeg(
     flow_run_id: str | None = None,
     page_size: int | None = None,
 ) -> dict[str, object]:
-    """One SIMPEG sync run; returns the run's counts. Raises :class:`SyncFailed` (the run is
-    then marked failed with the message, and its checkpoint lets the next run continue)."""
-    plan = plan_simpeg(engine, full)
-    run_id = start_run(engine, SUMBER_SIMPEG, plan.mode, since=plan.since,
-                       resumed_from_id=plan.resume_from, flow_run_id=flow_run_id)
+    """One SIMPEG sync run; returns the run's counts.
+
+    Raises :class:`diklat.runs.RunBusy` (nothing started) when another sync or import runs
+    against this database, :class:`SyncFailed` when the run failed (marked failed with the
+    message; its checkpoint lets the next run continue), and lets an interrupt through
+    (Ctrl-C, SIGTERM, :class:`diklat.runs.RunStopped`) after marking the run interrupted."""
+    run = start_run(engine, SUMBER_SIMPEG, "full" if full else "incremental",
+                    flow_run_id=flow_run_id)
     own_client = client is None
-    simpeg = client or SimpegClient.from_settings()
+    simpeg: SimpegClient | None = client
     writer: PersonnelWriter | None = None
-    chain_started = plan.chain_started or dt.datetime.now(dt.UTC)
     t0 = time.monotonic()
     try:
-        writer = PersonnelWriter(engine, run_id, sumber=SUMBER_SIMPEG,
+        plan = plan_simpeg(engine, full)
+        chain_started = plan.chain_started or dt.datetime.now(dt.UTC)
+        run.update(mode=plan.mode, since=plan.since, resumed_from_id=plan.resume_from,
+                   data_per=chain_started)
+        simpeg = simpeg or simpeg_client()
+        writer = PersonnelWriter(engine, run.id, sumber=SUMBER_SIMPEG,
                                  track_seen=plan.mode == "full")
         if plan.resume_from is not None:
             carried = writer.carry_over_seen(plan.resume_from)
@@ -239,9 +232,10 @@ def sync_simpeg(
                                     "chain_started": chain_started.isoformat()})
             for k, v in plan.carried.items():
                 setattr(writer.totals, k, getattr(writer.totals, k) + v)
-            log.info("run %s continues run %s after NIP %s (%d NIPs carried over)",
-                     run_id, plan.resume_from, plan.after, carried)
-        _notify(Progress(run_id, "units", 0, None), progress)
+            log.info("run %s continues run %s (%d NIPs carried over)", run.id,
+                     plan.resume_from, carried)
+        _notify(Progress(run.id, "units", 0, None), progress)
+        runs.check_stop()
         writer.upsert_units(simpeg.units())
         high = plan.high_watermark
         done = 0
@@ -257,49 +251,55 @@ def sync_simpeg(
             writer.write(page.records, rejected=_to_rejected(page.rejected),
                          checkpoint=checkpoint)
             done += page.raw_count
-            _notify(Progress(run_id, "pegawai", done, page.total, writer.totals.as_dict()),
+            _notify(Progress(run.id, "pegawai", done, page.total, writer.totals.as_dict()),
                     progress)
         if plan.mode == "full":
-            _notify(Progress(run_id, "deactivate", done, done, writer.totals.as_dict()), progress)
+            _notify(Progress(run.id, "deactivate", done, done, writer.totals.as_dict()),
+                    progress)
             if writer.totals.seen == 0:
-                raise SyncFailed("SIMPEG mengembalikan daftar pegawai kosong: penonaktifan "
-                                 "massal ditolak, data lama dipertahankan", run_id, None)
+                raise EmptySource("SIMPEG mengembalikan daftar pegawai kosong: penonaktifan "
+                                  "massal ditolak, data lama dipertahankan")
             writer.deactivate_missing()
-        counts = finish_run(engine, run_id, writer.totals,
+        counts = finish_run(run, writer.totals,
                             high_watermark=_next_since(high or plan.since, chain_started))
-        _notify(Progress(run_id, "done", done, done, writer.totals.as_dict()), progress)
-        log.info("simpeg sync run %s %s in %.2fs: %s", run_id, plan.mode,
+        _notify(Progress(run.id, "done", done, done, writer.totals.as_dict()), progress)
+        log.info("simpeg sync run %s %s in %.2fs: %s", run.id, plan.mode,
                  time.monotonic() - t0, {k: counts[k] for k in
                                          ("inserted", "updated", "unchanged", "deactivated",
                                           "quarantined")})
         return counts
     except BaseException as e:
-        message = _failure_message(e)
-        fail_run(engine, run_id, message, writer.totals if writer else None)
-        log.error("simpeg sync run %s failed: %s", run_id, message)
-        if isinstance(e, Exception):
-            raise SyncFailed(message, run_id, run_counts(engine, run_id)) from e
-        raise
+        raise _closed(run, e, writer.totals if writer else None, "SIMPEG") from e
     finally:
-        if own_client:
+        if own_client and simpeg is not None:
             simpeg.close()
 
 
+def _closed(run: runs.Run, e: BaseException, totals: Totals | None, system: str,
+            nips: tuple[str, ...] = ()) -> BaseException:
+    """Close ``run`` after ``e``; what to raise: the interrupt itself, or a
+    :class:`SyncFailed` with the message stored on the run."""
+    message = _failure_message(e, system)
+    run.close_on_error(e, message, **(totals.as_dict() if totals else {}))
+    if runs.is_interrupt(e):
+        log.warning("%s run %s interrupted", system, run.id)
+        return e
+    log.error("%s run %s failed: %s", system, run.id, message)
+    return SyncFailed(message, run.id, run_counts(run.engine, run.id), nips)
+
+
 def _failure_message(e: BaseException, system: str = "SIMPEG") -> str:
-    if isinstance(e, SyncFailed):
+    if isinstance(e, (SyncFailed, EmptySource)):
         return str(e)
     if isinstance(e, ConnectorError):
         return (f"{system} tidak dapat dihubungi atau menjawab salah setelah percobaan "
                 f"ulang ({e.__class__.__name__}: {e}); data yang sudah tersimpan tetap utuh, "
                 f"jalankan lagi untuk melanjutkan dari checkpoint")
-    if not isinstance(e, Exception):  # Ctrl-C, SIGTERM (also Prefect's TerminationSignal)
-        return (f"dihentikan ({e.__class__.__name__}); jalankan lagi untuk melanjutkan dari "
-                "checkpoint")
+    if runs.is_interrupt(e):  # Ctrl-C, SIGTERM (also Prefect's TerminationSignal), a stop
+        return runs.INTERRUPTED_MESSAGE
     # The driver's own first line, never SQLAlchemy's rendering of statement parameters
     # (which would list e-mail addresses and phone numbers).
-    orig = getattr(e, "orig", None)
-    lines = str(orig if orig is not None else e).strip().splitlines()
-    return f"{type(orig if orig is not None else e).__name__}: {lines[0] if lines else ''}"[:500]
+    return runs.safe_error(e)
 
 
 # --------------------------------------------------------------------------- SIASN refresh
@@ -329,6 +329,72 @@ def merge_siasn(current: Mapping[str, Any] | None, fresh: Mapping[str, Any]) -> 
     return rec
 
 
+class CircuitBreaker:
+    """After ``limit`` failures in a row SIASN is down (or refuses our credentials): the
+    remaining NIPs are not tried, so the run fails in seconds instead of retrying each."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._in_a_row = 0
+        self._lock = threading.Lock()
+
+    @property
+    def open(self) -> bool:
+        return self._in_a_row >= self.limit
+
+    def success(self) -> None:
+        with self._lock:
+            self._in_a_row = 0
+
+    def failure(self) -> None:
+        with self._lock:
+            self._in_a_row += 1
+
+
+class Skipped(Exception):
+    """A NIP not tried because the circuit breaker was open."""
+
+
+@dataclass
+class Fetched:
+    """What one NIP's fetch gave: a record, nothing (unknown to SIASN), or an error."""
+
+    nip: str
+    record: dict[str, Any] | None = None
+    error: Exception | None = None
+
+
+def _fetch(siasn: SiasnClient, breaker: CircuitBreaker, nip: str) -> Fetched:
+    if breaker.open:
+        return Fetched(nip, error=Skipped("SIASN gagal berturut-turut"))
+    try:
+        rec = siasn.data_utama(nip)
+    except BadPayload as e:  # SIASN answers, but this record cannot be read
+        breaker.success()
+        return Fetched(nip, error=e)
+    except ConnectorError as e:
+        breaker.failure()
+        return Fetched(nip, error=e)
+    breaker.success()
+    return Fetched(nip, record=rec)
+
+
+def _nip_key(raw: str) -> str:
+    """The normalised NIP when valid (``NIP. 1972 ...`` -> 18 digits), else as given."""
+    info = nip_rules.parse(raw)
+    return info.nip if info.valid else raw.strip()
+
+
+def invalid_nips(nips: Iterable[str]) -> list[tuple[str, str]]:
+    """(NIP, reason) for each NIP that the NIP rules refuse (as ``diklat nip check``)."""
+    out = []
+    for n in nips:
+        info = nip_rules.parse(n)
+        if not info.valid:
+            out.append((n, info.reason or "tidak valid"))
+    return out
+
+
 def refresh_from_siasn(
     engine: Engine,
     nips: list[str],
@@ -340,82 +406,87 @@ def refresh_from_siasn(
     batch_size: int = 200,
 ) -> dict[str, object]:
     """Fetch data-utama for ``nips`` (bounded concurrency) and write them. NIPs SIASN does
-    not know, or whose answer cannot be read, are quarantined with the reason. NIPs that
-    could not be fetched at all (after retries) fail the run, after the others are stored."""
-    from diklat.settings import get_settings
-
-    wanted = list(dict.fromkeys(n.strip() for n in nips if n and n.strip()))
-    run_id = start_run(engine, SUMBER_SIASN, "nips", flow_run_id=flow_run_id)
+    not know, or whose answer cannot be read, are quarantined with the reason (invalid
+    NIPs too, when a caller did not refuse them first). NIPs that could not be fetched at
+    all (after retries) fail the run, after the others are stored; :class:`SyncFailed`
+    then carries them in ``nips`` and says only how many in its message."""
+    wanted = list(dict.fromkeys(_nip_key(n) for n in nips if n and n.strip()))
+    run = start_run(engine, SUMBER_SIASN, "nips", flow_run_id=flow_run_id)
     own_client = client is None
-    siasn = client or SiasnClient.from_settings()
+    siasn: SiasnClient | None = client
     workers = max(1, concurrency or get_settings().siasn.concurrency)
     writer: PersonnelWriter | None = None
-    failures: list[str] = []
+    failed: list[Fetched] = []
     try:
-        writer = PersonnelWriter(engine, run_id, sumber=SUMBER_SIASN)
+        siasn = siasn or siasn_client()
+        writer = PersonnelWriter(engine, run.id, sumber=SUMBER_SIASN)
         done = 0
-        # Circuit breaker: after this many failures in a row SIASN is down (or refuses our
-        # credentials); the remaining NIPs are not tried, so the run fails in seconds.
-        breaker_limit = max(8, 2 * workers)
-        breaker = {"in_a_row": 0, "open": False}
-        breaker_lock = threading.Lock()
-
-        def fetch(nip: str) -> tuple[str, dict[str, Any] | None, str | None]:
-            if breaker["open"]:
-                return nip, None, "dilewati: SIASN gagal berturut-turut"
-            if not nip_rules.parse(nip).valid:
-                return nip, None, "invalid"
-            try:
-                rec = siasn.data_utama(nip)
-            except ConnectorError as e:
-                with breaker_lock:
-                    if not isinstance(e, BadPayload):
-                        breaker["in_a_row"] += 1
-                        breaker["open"] = breaker["in_a_row"] >= breaker_limit
-                return nip, None, f"{e.__class__.__name__}: {e}"
-            with breaker_lock:
-                breaker["in_a_row"] = 0
-            return nip, rec, None
-
+        breaker = CircuitBreaker(max(8, 2 * workers))
+        bad_nips = dict(invalid_nips(wanted))
+        api = siasn
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="siasn") as pool:
             for i in range(0, len(wanted), batch_size):
                 chunk = wanted[i:i + batch_size]
                 current = _current_records(engine, chunk)
                 records: list[dict[str, Any]] = []
-                rejected: list[Rejected] = []
-                for nip, rec, err in pool.map(fetch, chunk):
-                    if err == "invalid":
+                rejected = [Rejected(alasan=f"NIP tidak valid: {bad_nips[n]}", kunci=n)
+                            for n in chunk if n in bad_nips]
+                valid = [n for n in chunk if n not in bad_nips]
+                for got in pool.map(lambda n: _fetch(api, breaker, n), valid):
+                    if isinstance(got.error, BadPayload):
                         rejected.append(Rejected(
-                            alasan=f"NIP tidak valid: {nip_rules.parse(nip).reason}", kunci=nip))
-                    elif err is not None:
-                        if err.startswith("BadPayload"):
-                            rejected.append(Rejected(alasan=f"jawaban SIASN tidak terbaca: {err}",
-                                                     kunci=nip))
-                        else:
-                            failures.append(f"{nip}: {err}")
-                    elif rec is None:
+                            alasan=f"jawaban SIASN tidak terbaca: {got.error}", kunci=got.nip))
+                    elif got.error is not None:
+                        failed.append(got)
+                    elif got.record is None:
                         rejected.append(Rejected(alasan="NIP tidak ditemukan di SIASN",
-                                                 kunci=nip))
+                                                 kunci=got.nip))
                     else:
-                        records.append(merge_siasn(current.get(rec.get("nip") or nip), rec))
+                        records.append(merge_siasn(current.get(got.record.get("nip")
+                                                               or got.nip), got.record))
                 writer.write(records, rejected=rejected)
                 done += len(chunk)
-                _notify(Progress(run_id, "siasn", done, len(wanted), writer.totals.as_dict()),
+                _notify(Progress(run.id, "siasn", done, len(wanted), writer.totals.as_dict()),
                         progress)
-        if failures:
-            first_real = next((f for f in failures if "dilewati" not in f), failures[0])
-            raise SyncFailed(f"{len(failures)} NIP gagal diambil dari SIASN (yang lain "
-                             f"tersimpan); contoh: {first_real}", run_id, None)
-        counts = finish_run(engine, run_id, writer.totals)
-        _notify(Progress(run_id, "done", done, done, writer.totals.as_dict()), progress)
+        if failed:
+            real = next((f.error for f in failed if not isinstance(f.error, Skipped)),
+                        failed[0].error)
+            raise SyncFailed(f"{len(failed)} NIP gagal diambil dari SIASN (yang lain "
+                             f"tersimpan): {type(real).__name__}: {real}", run.id, None)
+        counts = finish_run(run, writer.totals)
+        _notify(Progress(run.id, "done", done, done, writer.totals.as_dict()), progress)
         return counts
     except BaseException as e:
-        message = _failure_message(e, "SIASN")
-        fail_run(engine, run_id, message, writer.totals if writer else None)
-        log.error("siasn refresh run %s failed: %s", run_id, message)
-        if isinstance(e, Exception):
-            raise SyncFailed(message, run_id, run_counts(engine, run_id)) from e
-        raise
+        raise _closed(run, e, writer.totals if writer else None, "SIASN",
+                      tuple(f.nip for f in failed)) from e
     finally:
-        if own_client:
+        if own_client and siasn is not None:
             siasn.close()
+
+
+# --------------------------------------------------------------------------- NIP requests
+
+
+def save_request(engine: Engine, nips: Iterable[str]) -> int:
+    """Store the NIPs of a refresh; the flow gets the returned id as its parameter."""
+    wanted = list(dict.fromkeys(n.strip() for n in nips if n and n.strip()))
+    with engine.begin() as conn:
+        rid = conn.execute(insert(SyncRequest).values(
+            nips=json.dumps(wanted), jumlah=len(wanted), created_at=dt.datetime.now(dt.UTC))
+        ).inserted_primary_key
+    assert rid is not None
+    return int(rid[0])
+
+
+def load_request(engine: Engine, request_id: int) -> list[str]:
+    with engine.connect() as conn:
+        raw = conn.execute(select(SyncRequest.nips).where(SyncRequest.id == request_id)
+                           ).scalar_one_or_none()
+    if raw is None:
+        raise SyncFailed(f"permintaan sinkronisasi #{request_id} tidak ada", None, None)
+    return [str(n) for n in json.loads(raw)]
+
+
+def drop_request(engine: Engine, request_id: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(SyncRequest).where(SyncRequest.id == request_id))

@@ -75,7 +75,7 @@ def siapkan_penandatangan(pejabat: Pejabat, settings: Settings | None = None) ->
     if s.tte.mode != "local":
         return
     from connectors.tte.local_ca import init_ca, issue_signer
-    from diklat.clients_tte import ca_dir
+    from diklat.clients import ca_dir
 
     folder = ca_dir(s)
     init_ca(folder, f"{s.instansi.singkatan} {s.instansi.pemerintah.title()}")
@@ -102,7 +102,7 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
     """Number, issue, stamp and sign a signed-off bundle (see the module docstring)."""
     import time
 
-    from diklat.clients_tte import signer_from_settings
+    from diklat.clients import signer_from_settings
 
     s = settings or get_settings()
     t0 = time.perf_counter()

@@ -2,6 +2,10 @@
 
 Run by hand with ``diklat sync [--full] [--nip NIP ...]``; deployed with a cron schedule at
 01:00 in the configured time zone (:func:`deployment`, served by :func:`serve`).
+
+Parameters never carry a NIP (a NIP encodes birth date and sex, and Prefect keeps
+parameters in clear): ``diklat sync --nip`` stores the NIPs as a request in the database and
+passes its id (``permintaan``).
 """
 
 from __future__ import annotations
@@ -11,38 +15,35 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from diklat import sync_service
+from diklat.db import ensure_schema
 from diklat.settings import get_settings
+from tasks.runs import agency_date, cancel_on_interrupt
 from tasks.sync import publish_counts_task, refresh_siasn_task, sync_simpeg_task
 
 DEPLOYMENT_NAME = "nightly"
-_schema_ready: set[str] = set()
 
 
-def ensure_schema() -> None:
-    """Migrate the product database once per process (the CLI does it while the Prefect
-    server boots; the flow then finds it done)."""
-    from diklat.db import migrate
+def run_name() -> str:
+    """``sinkron-penuh-2026-12-01``, ``sinkron-inkremental-...``, ``sinkron-siasn-...``."""
+    from prefect.runtime import flow_run
 
-    url = get_settings().database_url
-    if url not in _schema_ready:
-        migrate(url)
-        _schema_ready.add(url)
+    params = flow_run.parameters
+    if params.get("permintaan"):
+        kind = f"siasn-permintaan-{params['permintaan']}"
+    else:
+        kind = "penuh" if params.get("full") else "inkremental"
+    return f"sinkron-{kind}-{agency_date()}"
 
 
-@flow(name="sync-pegawai", log_prints=False)
-def sync_pegawai(full: bool = False, nips: list[str] | None = None) -> dict[str, object]:
-    """Sync employees from SIMPEG (full or since the last successful run), or, with ``nips``,
-    refresh those employees from SIASN data-utama. Returns the sync run's counts."""
+@flow(name="sync-pegawai", flow_run_name=run_name, log_prints=False,
+      on_crashed=[cancel_on_interrupt])
+def sync_pegawai(full: bool = False, permintaan: int | None = None) -> dict[str, object]:
+    """Sync employees from SIMPEG (full or since the last successful run), or, with
+    ``permintaan`` (the id of stored NIPs, see ``diklat sync --nip``), refresh those
+    employees from SIASN data-utama. Returns the sync run's counts."""
     ensure_schema()
-    settings = get_settings()
     try:
-        if nips:
-            counts = refresh_siasn_task(list(nips))
-        else:
-            counts = sync_simpeg_task.with_options(
-                retries=settings.sync.task_retries,
-                retry_delay_seconds=settings.sync.task_retry_delay_seconds,
-            )(full)
+        counts = refresh_siasn_task(permintaan) if permintaan else sync_simpeg_task(full)
     except sync_service.SyncFailed as e:
         if e.counts:
             publish_counts_task(e.counts)

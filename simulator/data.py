@@ -32,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from connectors.records import RECORD_KEYS
 from simulator import refdata as R
 
 #: The time zone of Kutai Kartanegara (WITA); ``updated_at`` is written with this offset.
@@ -45,13 +46,9 @@ UPDATED_UNTIL = int(dt.datetime(2025, 12, 31, 23, 59, 59, tzinfo=WITA).timestamp
 BAD_KINDS: tuple[str, ...] = ("invalid_nip", "missing_unit", "duplicate_nip", "future_date")
 _INVALID_NIP_DETAILS = ("length", "date", "sex_digit")
 
-#: Keys of a SIMPEG employee object, in the order they are serialised.
-SIMPEG_FIELDS: tuple[str, ...] = (
-    "nip", "nip_lama", "nama", "gelar_depan", "gelar_belakang", "jenis_kelamin", "tempat_lahir",
-    "tanggal_lahir", "jenis_pegawai", "unit_kode", "unit_nama", "jabatan", "jenis_jabatan",
-    "eselon", "golongan", "pangkat", "pendidikan_tingkat", "pendidikan", "status", "tmt_cpns",
-    "tmt_pensiun", "email", "nomor_hp", "nik", "pns_orang_id", "updated_at",
-)
+#: Keys of a SIMPEG employee object: the canonical record, the NIK (SIMPEG sends it; the
+#: product drops it on arrival) and the last-modified instant.
+SIMPEG_FIELDS: tuple[str, ...] = (*RECORD_KEYS, "nik", "updated_at")
 
 
 @dataclass(frozen=True)

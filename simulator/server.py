@@ -126,7 +126,10 @@ class SimulatorServer(_Addresses):
         if thread.is_alive():
             server.force_exit = True
             thread.join(timeout)
-        self._sock.close()
+        if not thread.is_alive():
+            self._sock.close()
+        # else: never close a socket its server still polls: the next server's listening
+        # socket would get the same descriptor and this server would answer on it.
         self._server = self._thread = None
 
     @property

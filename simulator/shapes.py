@@ -15,13 +15,12 @@ import random
 from functools import lru_cache
 from typing import Any
 
+from connectors.records import JENIS_JABATAN_ID, SEX_TO_SIASN
 from simulator import refdata as R
 from simulator.data import REF_DATE, Extra, struktural_slots
 
-JENIS_JABATAN_ID: dict[str, str] = {"Struktural": "1", "Fungsional Tertentu": "2",
-                                    "Pelaksana": "4"}
 JENIS_PEGAWAI_ID: dict[str, str] = {"PNS": "4", "PPPK": "71"}
-SEX_SIASN: dict[str, str] = {"L": "M", "P": "F"}
+SEX_SIASN = SEX_TO_SIASN
 
 EXPORT_COLUMNS: tuple[str, ...] = (
     "pns_id", "nip_baru", "nip_lama", "nama", "gelar_depan", "gelar_belakang",

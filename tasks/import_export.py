@@ -5,21 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from diklat import siasn_export
-
-#: Columns of the counts table artifact (counts and file identity only, no personal data).
-ARTIFACT_KEYS = ("sync_run_id", "file_name", "file_sha256", "mode", "status", "rows", "inserted",
-                 "updated", "unchanged", "deactivated", "quarantined", "seconds")
-
-
-def _flow_run_id() -> str | None:
-    from prefect.runtime import flow_run
-
-    rid = flow_run.id
-    return str(rid) if rid else None
+from diklat import runs, siasn_export
+from tasks.runs import close_flow_runs, counts_row, flow_run_id, publish_counts
 
 
 class _BatchLogger:
@@ -36,12 +25,13 @@ class _BatchLogger:
             self.logger.info("impor: %d/%d baris", done, total)
 
 
-@task(name="inspect-siasn-export", cache_policy=NO_CACHE)
+@task(name="periksa-berkas", task_run_name="periksa-berkas-{path}", cache_policy=NO_CACHE)
 def inspect_export_task(path: str) -> dict[str, Any]:
-    """Check the file before anything is written (refusal raises ``ExportRefused``)."""
-    info = siasn_export.inspect_export(path)
+    """Check the file before anything is written (refusal raises ``ExportRefused``);
+    ``path`` is a name inside the import folder."""
+    info = siasn_export.inspect_export(siasn_export.resolve_import_path(path))
     logger = get_run_logger()
-    logger.info("file %s: %d byte, pemisah %s, SHA-256 %s", info.path.name, info.size,
+    logger.info("berkas %s: %d bita, pemisah %s, SHA-256 %s", info.path.name, info.size,
                 info.delimiter_name, info.sha256)
     for notice in info.notices():
         logger.warning(notice)
@@ -49,26 +39,38 @@ def inspect_export_task(path: str) -> dict[str, Any]:
             "delimiter": info.delimiter_name, "notices": info.notices()}
 
 
-@task(name="import-siasn-export", cache_policy=NO_CACHE, retries=0)
-def import_export_task(path: str, full: bool) -> dict[str, Any]:
+@task(name="impor-export", task_run_name="impor-export-{path}", cache_policy=NO_CACHE,
+      retries=0)
+def import_export_task(path: str, full: bool, paksa: bool = False) -> dict[str, Any]:
     """The whole import in one database transaction; returns the counts."""
     from diklat.db import get_engine
 
-    res = siasn_export.import_export(get_engine(), path, full=full, progress=_BatchLogger(),
-                                     flow_run_id=_flow_run_id())
-    get_run_logger().info(
+    engine = get_engine()
+    closed = runs.close_dead_runs(engine)
+    if closed:
+        close_flow_runs(closed)
+    res = siasn_export.import_export(engine, siasn_export.resolve_import_path(path), full=full,
+                                     paksa=paksa, progress=_BatchLogger(),
+                                     flow_run_id=flow_run_id())
+    logger = get_run_logger()
+    for notice in res.notices:
+        logger.warning(notice)
+    logger.info(
         "impor selesai (run #%s): %d baru, %d berubah, %d tetap, %d dinonaktifkan, "
-        "%d dikarantina, %.1f s", res.sync_run_id, res.inserted, res.updated, res.unchanged,
-        res.deactivated, res.quarantined, res.seconds)
+        "%d dikarantina, %.1f detik", res.sync_run_id, res.inserted, res.updated,
+        res.unchanged, res.deactivated, res.quarantined, res.seconds)
     return res.as_json()
 
 
-@task(name="publish-import-artifact", cache_policy=NO_CACHE)
+@task(name="terbitkan-hitungan-impor", cache_policy=NO_CACHE)
 def publish_import_artifact_task(counts: dict[str, Any]) -> None:
-    """A table artifact with the import's counts (no names, no NIPs, no contact data)."""
-    row = {k: counts.get(k) for k in ARTIFACT_KEYS}
+    """A table artifact with the import's counts first (no names, no NIPs, no contact
+    data); the file's identity after them (its hash shortened; the run row has it whole)."""
+    sha = str(counts.get("file_sha256") or "")
+    row = counts_row(counts, [("baris", counts.get("rows")), ("berkas", counts.get("file_name")),
+                              ("sha256", sha[:12])])
     notices = counts.get("notices") or []
-    description = f"Impor Export Data ASN ({row['mode']}): {row['status']}"
+    description = f"Impor Export Data ASN ({row['jenis']}): {row['status']}"
     if notices:
         description += "\n\n" + "\n".join(f"- {n}" for n in notices)
-    create_table_artifact(table=[row], key="import-siasn-export", description=description)
+    publish_counts("import-siasn-export", [row], description)

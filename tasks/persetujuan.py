@@ -26,7 +26,7 @@ def kirim_surel(surat: Any) -> None:
     from zoneinfo import ZoneInfo
 
     from connectors.mail import build_message
-    from diklat.clients_io import mail_transport
+    from diklat.clients import mail_transport
 
     s = get_settings()
     msg, _mid = build_message(sender=s.smtp.sender, recipients=[surat.kepada],

@@ -1,7 +1,8 @@
 """Tasks of the personnel sync: each one calls a plain function of ``diklat.sync_service``.
 
-The SIMPEG sync task may be retried by the flow: a retry is a new sync run that continues
-from the failed one's checkpoint, so nothing is fetched or written twice.
+Retries are decided in one layer, the connectors' (time-bounded, per call): a task is not
+retried by Prefect on top of them. A failed run is continued from its checkpoint by the
+next run, whoever starts it.
 """
 
 from __future__ import annotations
@@ -9,13 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
-from diklat import sync_service
-
-#: Columns of the counts table artifact (no personal data: counts only).
-ARTIFACT_KEYS = ("sync_run_id", "sumber", "mode", "status", "inserted", "updated", "unchanged",
-                 "deactivated", "quarantined", "seconds")
+from diklat import runs, sync_service
+from tasks.runs import close_flow_runs, counts_row, flow_run_id, publish_counts
 
 
 def _engine() -> Any:
@@ -25,15 +23,11 @@ def _engine() -> Any:
     return get_engine(get_settings().database_url)  # keyed by URL (settings may change)
 
 
-def _flow_run_id() -> str | None:
-    from prefect.runtime import flow_run
-
-    rid = flow_run.id
-    return str(rid) if rid else None
-
-
 class _PageLogger:
-    """Logs progress to the run log every ``every`` pages (and phase changes)."""
+    """Logs progress to the run log every ``every`` pages (and phase changes); counts only."""
+
+    PHASES = {"units": "unit kerja", "pegawai": "pegawai", "deactivate": "penonaktifan",
+              "siasn": "SIASN", "done": "selesai"}
 
     def __init__(self, every: int = 10) -> None:
         self.logger = get_run_logger()
@@ -44,38 +38,68 @@ class _PageLogger:
     def __call__(self, p: sync_service.Progress) -> None:
         if p.phase != self.phase:
             self.phase = p.phase
-            self.logger.info("sync run %s: %s", p.run_id, p.phase)
+            self.logger.info("run #%s: %s", p.run_id, self.PHASES.get(p.phase, p.phase))
         if p.phase in ("pegawai", "siasn"):
             self.pages += 1
             if self.pages % self.every == 0:
-                self.logger.info("sync run %s: %d/%s records, %s", p.run_id, p.done,
-                                 p.total if p.total is not None else "?", p.counts)
+                c = p.counts
+                self.logger.info("run #%s: %d/%s rekaman, %s baru, %s berubah, %s tetap, "
+                                 "%s dikarantina", p.run_id, p.done,
+                                 p.total if p.total is not None else "?", c.get("inserted"),
+                                 c.get("updated"), c.get("unchanged"), c.get("quarantined"))
 
 
-@task(name="sync-simpeg", task_run_name="sync-simpeg-{full}")
+def _summary(counts: dict[str, object]) -> str:
+    return (f"run #{counts.get('sync_run_id')}: {counts.get('inserted')} baru, "
+            f"{counts.get('updated')} berubah, {counts.get('unchanged')} tetap, "
+            f"{counts.get('deactivated')} dinonaktifkan, {counts.get('quarantined')} "
+            f"dikarantina, {counts.get('seconds')} detik")
+
+
+def _sync_task_name() -> str:
+    from prefect.runtime import task_run
+
+    return "sinkron-simpeg-" + ("penuh" if task_run.parameters.get("full") else "inkremental")
+
+
+def _close_dead_runs() -> None:
+    """Runs left running by a killed process: closed here (and their Prefect flow runs)."""
+    closed = runs.close_dead_runs(_engine())
+    if closed:
+        get_run_logger().warning("%d run lama yang prosesnya sudah mati ditutup sebagai "
+                                 "dihentikan: %s", len(closed), [c.id for c in closed])
+        close_flow_runs(closed)
+
+
+@task(name="sinkron-simpeg", task_run_name=_sync_task_name, retries=0, cache_policy=NO_CACHE)
 def sync_simpeg_task(full: bool = False) -> dict[str, object]:
     """Pull SIMPEG into the database (full or incremental; resumes an interrupted run)."""
+    _close_dead_runs()
     counts = sync_service.sync_simpeg(_engine(), full=full, progress=_PageLogger(),
-                                      flow_run_id=_flow_run_id())
-    get_run_logger().info("sync selesai: %s", counts)
+                                      flow_run_id=flow_run_id())
+    get_run_logger().info("sinkronisasi selesai, %s", _summary(counts))
     return counts
 
 
-@task(name="refresh-siasn", retries=0)
-def refresh_siasn_task(nips: list[str]) -> dict[str, object]:
-    """Refresh the given NIPs from SIASN data-utama (bounded concurrency)."""
-    counts = sync_service.refresh_from_siasn(_engine(), nips, progress=_PageLogger(every=1),
-                                             flow_run_id=_flow_run_id())
-    get_run_logger().info("refresh SIASN selesai: %s", counts)
+@task(name="perbarui-dari-siasn", task_run_name="perbarui-dari-siasn-permintaan-{permintaan}",
+      retries=0, cache_policy=NO_CACHE)
+def refresh_siasn_task(permintaan: int) -> dict[str, object]:
+    """Refresh the NIPs of request ``permintaan`` from SIASN data-utama (bounded
+    concurrency); the NIPs come from the database, never from a parameter."""
+    _close_dead_runs()
+    engine = _engine()
+    nips = sync_service.load_request(engine, permintaan)
+    get_run_logger().info("%d NIP diminta dari SIASN", len(nips))
+    counts = sync_service.refresh_from_siasn(engine, nips, progress=_PageLogger(every=1),
+                                             flow_run_id=flow_run_id())
+    sync_service.drop_request(engine, permintaan)
+    get_run_logger().info("pembaruan SIASN selesai, %s", _summary(counts))
     return counts
 
 
-@task(name="publish-sync-artifact")
+@task(name="terbitkan-hitungan-sinkron", cache_policy=NO_CACHE)
 def publish_counts_task(counts: dict[str, object]) -> None:
-    """A table artifact with the run's counts (no names, no NIPs)."""
-    row = {k: counts.get(k) for k in ARTIFACT_KEYS}
-    create_table_artifact(
-        table=[row],
-        key=f"sync-pegawai-{counts.get('sumber', 'simpeg')}",
-        description=f"Sinkronisasi pegawai ({row['mode']}): {row['status']}",
-    )
+    """A table artifact with the run's counts first (no names, no NIPs)."""
+    row = counts_row(counts, [("sumber", counts.get("sumber"))])
+    publish_counts(f"sync-pegawai-{counts.get('sumber', 'simpeg')}", [row],
+                   f"Sinkronisasi pegawai ({row['jenis']}): {row['status']}")

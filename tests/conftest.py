@@ -26,12 +26,17 @@ REQUIRE_PG = os.environ.get("DIKLAT_REQUIRE_POSTGRES") == "1"
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test gets its own var dir and a settings cache that sees its env changes."""
+    """Every test gets its own var dir and a settings cache that sees its env changes (and
+    no stop request left by an interrupted run of an earlier test)."""
+    from diklat import runs
+
     monkeypatch.setenv("DIKLAT_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("DIKLAT_DATABASE_URL", raising=False)
     reset_settings_cache()
+    runs.clear_stop()
     yield
     reset_settings_cache()
+    runs.clear_stop()
 
 
 def _pg_reachable() -> str | None:
@@ -100,3 +105,13 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """One real Prefect test server for the session's flow runs; its URL for subprocesses."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield str(PREFECT_API_URL.value())

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from connectors.archive import ContentStore
 from diklat.arsip import ArsipError, arsipkan, find, nip_terkait, verify_all
-from diklat.clients_io import archive_store
+from diklat.clients import archive_store
 from diklat.models import Kegiatan, Naskah
 from diklat.models.io import ARSIP, ARSIP_NIP
 from diklat.settings import get_settings

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cli.arsip import add_commands
 from connectors.mail import OutboxTransport
 from diklat.arsip import arsipkan
-from diklat.clients_io import archive_store, mail_transport
+from diklat.clients import archive_store, mail_transport
 from diklat.db import get_engine, migrate
 from diklat.distribusi import Penerima, distribusikan
 from diklat.models import Kegiatan, Naskah, NaskahBerkas

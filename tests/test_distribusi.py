@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from connectors.http import RetryPolicy
 from connectors.mail import OutboxTransport, SendResult, SmtpTransport, Transport
-from diklat.clients_io import mail_transport
+from diklat.clients import mail_transport
 from diklat.db import make_engine, migrate
 from diklat.distribusi import (
     DistribusiError,

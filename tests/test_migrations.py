@@ -43,3 +43,19 @@ def test_upgrade_keeps_ground_floor_data(db_url: str) -> None:
         files = c.execute(text("SELECT peran, path FROM naskah_berkas ORDER BY peran")).all()
     assert [tuple(f) for f in files] == [("final_docx", "out/K1/final/x.docx"),
                                          ("final_pdf", "out/K1/pdf/x.pdf")]
+def test_fast_head_check_agrees_with_alembic(sqlite_url: str) -> None:
+    """``ensure_schema`` recognises an up-to-date database without Alembic: its reading of
+    the migration files must give Alembic's head, and an old database is still migrated."""
+    from sqlalchemy import create_engine, text
+
+    from diklat.db import current_versions, ensure_schema, head_revision, migrate, newest_revision
+
+    assert newest_revision() == head_revision() is not None
+    migrate(sqlite_url, "0001")
+    assert current_versions(sqlite_url) == ["0001"]
+    ensure_schema(sqlite_url)
+    assert current_versions(sqlite_url) == [head_revision()]
+    eng = create_engine(sqlite_url)
+    with eng.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM sync_request")).scalar_one() == 0
+    eng.dispose()

@@ -133,7 +133,7 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
     from prefect.client.orchestration import get_client
 
     from connectors.tte.verify import verify_pdf
-    from diklat.clients_tte import trust_roots
+    from diklat.clients import trust_roots
     from flows.naskah_kegiatan import naskah_kegiatan
 
     engine = world

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,7 +15,6 @@ from diklat.personnel import (
     RecordError,
     Rejected,
     clean_record,
-    fail_run,
     finish_run,
     start_run,
 )
@@ -61,7 +61,7 @@ def test_clean_record_rules() -> None:
 
 def test_write_quarantine_hash_skip_and_deactivate(engine: Engine) -> None:
     run = start_run(engine, "simpeg", "full")
-    w = PersonnelWriter(engine, run, sumber="simpeg", track_seen=True)
+    w = PersonnelWriter(engine, run.id, sumber="simpeg", track_seen=True)
     assert w.upsert_units(UNITS) == 2
     assert w.upsert_units(UNITS) == 0  # unchanged units are not rewritten
     batch = [rec(n) for n in GOOD] + [
@@ -73,7 +73,7 @@ def test_write_quarantine_hash_skip_and_deactivate(engine: Engine) -> None:
     t = w.write(batch, checkpoint={"after": GOOD[-1]},
                 rejected=[Rejected("baris terpotong", None, 99)])
     assert (t.inserted, t.updated, t.unchanged, t.quarantined) == (4, 0, 0, 4)
-    finish_run(engine, run, w.totals)
+    finish_run(run, w.totals)
     rows = pegawai_rows(engine)
     assert set(rows) == {*GOOD, "199204042017051004"}
     with engine.connect() as c:
@@ -90,7 +90,7 @@ def test_write_quarantine_hash_skip_and_deactivate(engine: Engine) -> None:
     # Same data again: nothing written; one change: one update; absent ones deactivated.
     before = pegawai_rows(engine)
     run2 = start_run(engine, "simpeg", "full")
-    w2 = PersonnelWriter(engine, run2, sumber="simpeg", track_seen=True)
+    w2 = PersonnelWriter(engine, run2.id, sumber="simpeg", track_seen=True)
     t2 = w2.write([rec(GOOD[0]), rec(GOOD[1], golongan="III/b"),
                    rec("199204042017051004", unit_kode="U7", unit_nama="Kecamatan Baru")])
     assert (t2.inserted, t2.updated, t2.unchanged) == (0, 1, 2)
@@ -108,11 +108,11 @@ def test_write_quarantine_hash_skip_and_deactivate(engine: Engine) -> None:
 def test_one_transaction_with_connection_rolls_back(engine: Engine) -> None:
     run = start_run(engine, "siasn-export", "file")
     with pytest.raises(RuntimeError), engine.begin() as conn:
-        w = PersonnelWriter(conn, run, sumber="siasn-export")
+        w = PersonnelWriter(conn, run.id, sumber="siasn-export")
         w.upsert_units(UNITS)
         w.write([rec(n) for n in GOOD])
         raise RuntimeError("simulated failure in the middle of an import")
-    fail_run(engine, run, "simulated")
+    run.fail("simulated")
     assert pegawai_rows(engine) == {}
     with engine.connect() as c:
         r = c.execute(select(SyncRun.__table__)).one()
@@ -121,15 +121,15 @@ def test_one_transaction_with_connection_rolls_back(engine: Engine) -> None:
 
 def test_resume_carries_seen_over(engine: Engine) -> None:
     r1 = start_run(engine, "simpeg", "full")
-    w1 = PersonnelWriter(engine, r1, sumber="simpeg", track_seen=True)
+    w1 = PersonnelWriter(engine, r1.id, sumber="simpeg", track_seen=True)
     w1.upsert_units(UNITS)
     w1.write([rec(GOOD[0])], checkpoint={"after": GOOD[0]})
-    fail_run(engine, r1, "server down")
+    r1.fail("server down")
     with engine.connect() as c:
         assert json.loads(c.execute(select(SyncRun.checkpoint)).scalar_one()) == {"after": GOOD[0]}
-    r2 = start_run(engine, "simpeg", "full", resumed_from_id=r1)
-    w2 = PersonnelWriter(engine, r2, sumber="simpeg", track_seen=True)
-    assert w2.carry_over_seen(r1) == 1
+    r2 = start_run(engine, "simpeg", "full", resumed_from_id=r1.id)
+    w2 = PersonnelWriter(engine, r2.id, sumber="simpeg", track_seen=True)
+    assert w2.carry_over_seen(r1.id) == 1
     w2.write([rec(GOOD[1])])
     assert w2.deactivate_missing() == 0  # GOOD[0] was seen before the interruption
     assert all(v[3] for v in pegawai_rows(engine).values())
@@ -137,7 +137,7 @@ def test_resume_carries_seen_over(engine: Engine) -> None:
 
 def test_refuses_mass_deactivation_of_empty_source(engine: Engine) -> None:
     run = start_run(engine, "simpeg", "full")
-    w = PersonnelWriter(engine, run, sumber="simpeg", track_seen=True)
+    w = PersonnelWriter(engine, run.id, sumber="simpeg", track_seen=True)
     with pytest.raises(RuntimeError, match="penonaktifan massal"):
         w.deactivate_missing()
 
@@ -157,12 +157,12 @@ def test_overlong_value_is_quarantined_not_fatal(engine: Engine) -> None:
 
 def test_reader_rejects_with_valid_nip_are_not_deactivated(engine: Engine) -> None:
     run = start_run(engine, "siasn-export", "file-full")
-    w = PersonnelWriter(engine, run, sumber="siasn-export", track_seen=True)
+    w = PersonnelWriter(engine, run.id, sumber="siasn-export", track_seen=True)
     w.upsert_units(UNITS)
     w.write([rec(n) for n in GOOD])
-    finish_run(engine, run, w.totals)
+    finish_run(run, w.totals)
     run2 = start_run(engine, "siasn-export", "file-full")
-    w2 = PersonnelWriter(engine, run2, sumber="siasn-export", track_seen=True)
+    w2 = PersonnelWriter(engine, run2.id, sumber="siasn-export", track_seen=True)
     w2.write([rec(GOOD[0]), rec(GOOD[1])],
              rejected=[Rejected("baris terpotong", GOOD[2], 4)])
     assert w2.deactivate_missing() == 0  # GOOD[2] is in the file, only its line was bad
@@ -173,5 +173,38 @@ def test_timestamps_keep_their_instant_on_both_databases(engine: Engine) -> None
     since = dt.datetime(2026, 11, 20, 10, 0, tzinfo=wita)
     run = start_run(engine, "simpeg", "incremental", since=since)
     with engine.connect() as c:
-        stored = c.execute(select(SyncRun.since).where(SyncRun.id == run)).scalar_one()
+        stored = c.execute(select(SyncRun.since).where(SyncRun.id == run.id)).scalar_one()
     assert stored == since and stored.utcoffset() is not None
+
+
+def test_identical_source_records_skip_validation(engine: Engine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record sent exactly as when its row was stored is unchanged without being validated
+    again; a record spelled differently with the same content is unchanged too and its new
+    spelling remembered, without touching ``updated_at``."""
+    import diklat.personnel as personnel
+
+    w = PersonnelWriter(engine, None, sumber="simpeg")
+    w.upsert_units(UNITS)
+    assert w.write([rec(n) for n in GOOD]).inserted == 3
+    calls: list[str] = []
+    real = personnel.clean_record
+
+    def counting(raw: Any, today: Any = None) -> dict[str, Any]:
+        calls.append(str(raw.get("nip")))
+        return real(raw, today)
+
+    monkeypatch.setattr(personnel, "clean_record", counting)
+    with engine.connect() as c:
+        before = {r.nip: r.updated_at for r in c.execute(select(Pegawai.nip, Pegawai.updated_at))}
+    w2 = PersonnelWriter(engine, None, sumber="simpeg")
+    t = w2.write([rec(GOOD[0]), rec(GOOD[1], nama=" Siti Aminah "), rec(GOOD[2], golongan="IV/a")])
+    assert (t.unchanged, t.updated) == (2, 1)
+    assert calls == [GOOD[1], GOOD[2]]  # GOOD[0] identical: not validated again
+    calls.clear()
+    t = PersonnelWriter(engine, None, sumber="simpeg").write(
+        [rec(GOOD[0]), rec(GOOD[1], nama=" Siti Aminah "), rec(GOOD[2], golongan="IV/a")])
+    assert (t.unchanged, t.updated, calls) == (3, 0, [])
+    with engine.connect() as c:
+        after = {r.nip: r.updated_at for r in c.execute(select(Pegawai.nip, Pegawai.updated_at))}
+    assert after[GOOD[1]] == before[GOOD[1]] and after[GOOD[2]] != before[GOOD[2]]

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,16 +22,6 @@ if not DIKLAT.exists():  # pragma: no cover - tests run from another interpreter
     DIKLAT = ROOT / ".venv" / "bin" / "diklat"
 JSON_KEYS = {"inserted", "updated", "unchanged", "deactivated", "quarantined", "seconds",
              "status", "sync_run_id", "file_sha256"}
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[str]:
-    """One real Prefect test server for this module's flow runs; its URL for subprocesses."""
-    from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness():
-        yield str(PREFECT_API_URL.value())
 
 
 def counts_in(db_url: str) -> tuple[int, int, int]:
@@ -60,12 +49,21 @@ def test_flow_with_relative_path_in_import_dir(prefect_api: str, tmp_path: Path)
     assert set(counts) >= JSON_KEYS
     db = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
     assert counts_in(db) == (4, 1, 1)
-    with get_client(sync_client=True) as client:
-        arts = [a for a in client.read_artifacts() if a.key == "import-siasn-export"]
+    eng = create_engine(db)
+    with eng.connect() as c:
+        flow_run_id = c.execute(select(SyncRun.flow_run_id)).scalar_one()
+    eng.dispose()
+    with get_client(sync_client=True) as client:  # the session's server: this run's only
+        arts = [a for a in client.read_artifacts() if a.key == "import-siasn-export"
+                and str(a.flow_run_id) == flow_run_id]
+        run = client.read_flow_run(flow_run_id)
+    assert run.name == "impor-export-export_asn.csv" and run.parameters["path"] == (
+        "export_asn.csv")
     assert arts, "a table artifact with the counts is published"
     table = arts[-1].data
     table = json.loads(table) if isinstance(table, str) else table
-    assert table[0]["inserted"] == 4 and table[0]["sync_run_id"] == counts["sync_run_id"]
+    assert list(table[0])[:5] == ["baru", "berubah", "tetap", "dinonaktifkan", "dikarantina"]
+    assert table[0]["baru"] == 4 and table[0]["run"] == counts["sync_run_id"]
     data = json.dumps([a.data for a in arts]) + json.dumps([a.description for a in arts])
     for secret in ("Siti", "081234567890", NIPS[0], "siti@"):
         assert secret not in data  # counts only, no personal data
@@ -74,11 +72,16 @@ def test_flow_with_relative_path_in_import_dir(prefect_api: str, tmp_path: Path)
 def test_flow_refuses_file_and_writes_nothing(prefect_api: str, tmp_path: Path) -> None:
     from flows.import_siasn_export import import_siasn_export
 
-    path = tmp_path / "bad.csv"
+    (tmp_path / "var" / "import").mkdir(parents=True)
+    path = tmp_path / "var" / "import" / "bad.csv"
     write_export(path, [base_row(NIPS[0])], columns=[c for c in REQUIRED_COLUMNS
                                                      if c != "nip_baru"])
     with pytest.raises(ExportRefused, match="nip_baru"):
-        import_siasn_export(path=str(path))
+        import_siasn_export(path="bad.csv")
+    for outside in (str(path), str(tmp_path / "tidak-ada.csv"), "/etc/shadow", "~/x.csv",
+                    "../import/../../bad.csv"):  # the flow takes names inside the folder only
+        with pytest.raises(ExportRefused, match="bukan nama berkas di dalam folder"):
+            import_siasn_export(path=outside)
     assert not (tmp_path / "var" / "diklat.db").exists() or counts_in(
         f"sqlite:///{tmp_path / 'var' / 'diklat.db'}") == (0, 0, 0)
 
@@ -105,6 +108,19 @@ def test_cli_imports_twice_and_full(prefect_api: str, tmp_path: Path, db_url: st
     assert set(first) >= JSON_KEYS
     assert (first["inserted"], first["quarantined"], first["status"]) == (4, 1, "success")
     assert "081234567890" not in res.stdout + res.stderr  # contact data never printed
+    from prefect.client.orchestration import get_client
+
+    eng = create_engine(db_url)
+    with eng.connect() as c:
+        flow_run_id = c.execute(select(SyncRun.flow_run_id).where(
+            SyncRun.id == first["sync_run_id"])).scalar_one()
+    eng.dispose()
+    with get_client(sync_client=True) as client:
+        params = client.read_flow_run(flow_run_id).parameters
+    # A file outside the import folder reaches the flow as a name in it, never a path.
+    assert not params["path"].startswith(("/", "~")) and str(tmp_path) not in params["path"]
+    assert params["path"].endswith("/a.csv")
+    assert not list((tmp_path / "var" / "import").glob(".cli-*"))  # the link is gone
 
     again = run_cli(tmp_path, "a.csv", "--json", api=prefect_api, env=env)
     second = json.loads(again.stdout.strip().splitlines()[-1])

@@ -297,15 +297,27 @@ def test_jenis_jabatan_one_name_for_every_source(tmp_path: Path) -> None:
                                                   "Struktural"]
 
 
-def test_relative_paths_stay_inside_the_import_folder(tmp_path: Path) -> None:
+def test_file_parameter_is_a_name_inside_the_import_folder(tmp_path: Path) -> None:
+    """What the flow (UI, API) accepts: names inside the import folder only. Absolute paths,
+    ``~``, climbing out and links leading out are refused with the same message whether
+    the file exists or not."""
     from diklat.settings import get_settings
     from diklat.siasn_export import resolve_import_path
 
-    base = Path(str(get_settings().import_dir)).resolve()
-    assert resolve_import_path("2026/export.csv") == base / "2026" / "export.csv"
-    assert resolve_import_path(tmp_path / "x.csv") == tmp_path / "x.csv"  # absolute: as given
-    with pytest.raises(ExportRefused, match="luar folder impor"):
-        resolve_import_path("../../etc/passwd")
+    base = Path(str(get_settings().import_dir))
+    base.mkdir(parents=True)
+    assert resolve_import_path("2026/export.csv") == base.resolve() / "2026" / "export.csv"
+    outside = tmp_path / "rahasia.csv"
+    outside.write_text("x")
+    (base / "tautan.csv").symlink_to(outside)
+    messages = set()
+    for bad in (str(outside), str(tmp_path / "tidak-ada.csv"), "/etc/shadow", "/etc/tidak-ada",
+                "~/x.csv", "~root/.bashrc", "../rahasia.csv", "../../etc/passwd",
+                "a/../../rahasia.csv", "tautan.csv", "", "."):
+        with pytest.raises(ExportRefused, match="bukan nama berkas di dalam folder") as ei:
+            resolve_import_path(bad)
+        messages.add(str(ei.value).replace(repr(bad), "X"))
+    assert len(messages) == 1  # a refusal never tells whether a file exists
 
 
 def test_nip_mangled_by_a_spreadsheet_gets_a_clear_reason(tmp_path: Path) -> None:

@@ -277,19 +277,25 @@ def test_run_left_running_by_a_dead_process_is_continued(
         sync_service.sync_simpeg(sqlite_engine, full=True, client=simpeg_client(sim, policy))
     dead = ei.value.run_id
     import datetime as dt
+    import subprocess
+    import sys
 
     from sqlalchemy import update
 
-    with sqlite_engine.begin() as c:  # as if the process had been killed mid-run, long ago
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    with sqlite_engine.begin() as c:  # as if its process had been killed a second ago
         c.execute(update(SyncRun).where(SyncRun.id == dead).values(
-            status="running", error=None,
-            started_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=7)))
+            status="running", error=None, pid=int(gone.stdout), pid_token=None,
+            started_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
     sim.clear_faults()
     counts = sync_service.sync_simpeg(sqlite_engine, full=True, client=simpeg_client(sim))
     assert run_row(sqlite_engine, int(counts["sync_run_id"])).resumed_from_id == dead  # type: ignore[call-overload]
     old = run_row(sqlite_engine, dead or 0)
-    assert old.status == "failed" and "proses mati" in old.error
+    assert old.status == "interrupted" and "proses berhenti" in old.error
     assert active_nips(sqlite_engine) == expected_good(sim)
+    with sqlite_engine.connect() as c:  # what the finished chain no longer needs is gone
+        assert c.execute(text("SELECT count(*) FROM sync_seen")).scalar_one() == 0
 
 
 def test_siasn_refresh_quarantines_invalid_nips_and_stops_early_when_siasn_is_down(
@@ -309,7 +315,9 @@ def test_siasn_refresh_quarantines_invalid_nips_and_stops_early_when_siasn_is_do
     with pytest.raises(sync_service.SyncFailed, match="80 NIP gagal") as ei:
         sync_service.refresh_from_siasn(sqlite_engine, nips, client=client, concurrency=4)
     assert time.monotonic() - t0 < 10  # the breaker skipped most NIPs instead of retrying each
-    assert "TransportError" in str(ei.value)
+    assert "Unreachable" in str(ei.value)  # the typed error: the server refused connections
+    assert sorted(ei.value.nips) == nips  # the CLI prints which ...
+    assert not any(n in str(ei.value) for n in nips)  # ... Prefect is told how many
     assert client.http.stats.requests < 80
 
 

@@ -23,12 +23,10 @@ from simulator.server import SimulatorServer
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def prefect_server() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+@pytest.fixture
+def prefect_server(prefect_api: str) -> Iterator[None]:
+    """The session's Prefect test server (tests/conftest.py)."""
+    yield
 
 
 @pytest.fixture
@@ -61,20 +59,32 @@ def test_flow_syncs_and_publishes_counts_artifact(prefect_server: None,
         assert run.flow_run_id  # the sync run knows its Prefect flow run
         assert c.execute(select(func.count()).select_from(Pegawai)).scalar_one() == counts[
             "inserted"]
-    with get_client(sync_client=True) as client:
-        arts = client.read_artifacts(artifact_filter=ArtifactFilter(
+    with get_client(sync_client=True) as client:  # the session's server: this run's only
+        arts = [a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
             key=ArtifactFilterKey(any_=["sync-pegawai-simpeg"])))
+            if str(a.flow_run_id) == run.flow_run_id]
     assert arts, "no table artifact"
-    table = arts[0].data if isinstance(arts[0].data, str) else json.dumps(arts[0].data)
-    assert f'"inserted": {counts["inserted"]}' in table.replace("'", '"') or str(
-        counts["inserted"]) in table
+    data = arts[0].data
+    rows = json.loads(data) if isinstance(data, str) else data
+    assert list(rows[0])[:5] == ["baru", "berubah", "tetap", "dinonaktifkan", "dikarantina"]
+    assert rows[0]["baru"] == counts["inserted"] and rows[0]["status"] == "berhasil"
+    table = json.dumps(rows)
     first = sim.dataset.record(0)
     assert first["nama"] not in table and first["nip"] not in table  # counts only
 
-    # Refresh two NIPs from SIASN through the same flow.
+    # Refresh two NIPs from SIASN through the same flow: the flow gets a request id.
+    from diklat.sync_service import save_request
+
     nips = [r["nip"] for _, r, _ in sim.dataset.iter_records()][:2]
-    counts = sync_pegawai(nips=nips)
+    counts = sync_pegawai(permintaan=save_request(engine, nips))
     assert counts["mode"] == "nips" and counts["unchanged"] == 2
+    with get_client(sync_client=True) as client:
+        runs_ = [r for r in client.read_flow_runs() if r.name.startswith("sinkron-")]
+    names = {r.name for r in runs_}
+    assert any(n.startswith("sinkron-penuh-") for n in names), names
+    assert any(n.startswith("sinkron-siasn-permintaan-") for n in names), names
+    for r in runs_:  # no NIP in any parameter or run name
+        assert not any(n in json.dumps(r.parameters) + r.name for n in nips)
     engine.dispose()
 
 
@@ -147,9 +157,9 @@ def test_cli_uses_a_configured_prefect_api(tmp_path: Path,
 
 
 @pytest.mark.slow
-def test_sigterm_mid_sync_marks_run_failed_and_next_run_resumes(tmp_path: Path) -> None:
-    """A stopped ``diklat sync`` process leaves a failed run with its checkpoint; the next
-    run continues after it and the result equals an uninterrupted sync."""
+def test_sigterm_mid_sync_marks_run_interrupted_and_next_run_resumes(tmp_path: Path) -> None:
+    """A stopped ``diklat sync`` process leaves an interrupted run with its checkpoint; the
+    next run continues after it and the result equals an uninterrupted sync."""
     import signal
     import time
 
@@ -187,7 +197,7 @@ def test_sigterm_mid_sync_marks_run_failed_and_next_run_resumes(tmp_path: Path) 
         with engine.connect() as c:
             run = c.execute(select(SyncRun)).one()
             landed = c.execute(select(func.count()).select_from(Pegawai)).scalar_one()
-        assert run.status == "failed" and "dihentikan" in run.error and run.checkpoint
+        assert run.status == "interrupted" and "dihentikan" in run.error and run.checkpoint
         assert 0 < landed < 600
 
         s.clear_faults()
@@ -201,3 +211,34 @@ def test_sigterm_mid_sync_marks_run_failed_and_next_run_resumes(tmp_path: Path) 
         assert resumed.resumed_from_id == run.id
         assert total == 600 and counts["inserted"] == 600 and counts["deactivated"] == 0
         engine.dispose()
+
+
+def test_cli_run_shows_its_info_logs_in_prefect_and_nothing_personal(
+        prefect_api: str, sim: SimulatorServer, tmp_path: Path) -> None:
+    """A run started by ``diklat sync`` has a readable name and its INFO logs in the UI,
+    while the command's own stderr stays free of Prefect's console logs."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DIKLAT_"))}
+    env.update(sim.env())
+    env.update(DIKLAT_VAR_DIR=str(tmp_path / "var"), PREFECT_API_URL=prefect_api)
+    proc = subprocess.run([sys.executable, "-m", "cli.main", "sync", "--full", "--json"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "INFO" not in proc.stderr and "Flow run" not in proc.stderr
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'diklat.db'}")
+    with engine.connect() as c:
+        flow_run_id = c.execute(select(SyncRun.flow_run_id)).scalar_one()
+    engine.dispose()
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(flow_run_id)
+        logs = client.read_logs(log_filter=LogFilter(
+            flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+    assert run.name.startswith("sinkron-penuh-") and run.parameters == {"full": True,
+                                                                         "permintaan": None}
+    info = [x.message for x in logs if x.level == 20]
+    assert any("sinkronisasi selesai" in m for m in info), info
+    text_all = " ".join(x.message for x in logs)
+    first = sim.dataset.record(0)
+    assert first["nip"] not in text_all and first["nama"] not in text_all

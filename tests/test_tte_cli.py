@@ -14,7 +14,7 @@ from cli.tte import add_commands
 from connectors.tte.local import LocalSigner
 from connectors.tte.local_ca import issue_signer
 from connectors.tte.model import Appearance, SignerIdentity, SignRequest
-from diklat.clients_tte import signer_from_settings
+from diklat.clients import signer_from_settings
 from diklat.settings import get_settings, reset_settings_cache
 from tests.tte_support import simple_pdf
 

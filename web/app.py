@@ -166,7 +166,7 @@ def create_app() -> FastAPI:
 def periksa(data: bytes, d: dict[str, Any]) -> tuple[str, str]:
     """``valid`` / ``modified`` / ``other`` for an uploaded PDF against one letter."""
     from connectors.tte.verify import verify_pdf
-    from diklat.clients_tte import trust_roots
+    from diklat.clients import trust_roots
 
     sha = hashlib.sha256(data).hexdigest()
     if sha == d["sha256"]:

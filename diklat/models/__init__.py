@@ -26,10 +26,11 @@ from diklat.models.naskah import (
     RegisterEntry,
 )
 from diklat.models.pegawai import Pegawai, RiwayatDiklat, UnitKerja
-from diklat.models.proses import Karantina, SyncRun, SyncSeen
+from diklat.models.proses import RUN_STATUSES, Karantina, SyncRequest, SyncRun, SyncSeen
 
 __all__ = [
     "PERAN_BERKAS",
+    "RUN_STATUSES",
     "STATUS_DISTRIBUSI",
     "STATUS_KEGIATAN",
     "STATUS_LANGKAH",
@@ -55,6 +56,7 @@ __all__ = [
     "RegisterEntry",
     "RiwayatDiklat",
     "SopStepLog",
+    "SyncRequest",
     "SyncRun",
     "SyncSeen",
     "UnitKerja",

@@ -68,6 +68,9 @@ class Pegawai(Timestamps, Base):
     aktif: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     sumber: Mapped[str] = mapped_column(String(20), default="simpeg")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
+    #: Hash of the record as its source last sent it (``diklat.personnel.source_hash``): an
+    #: identical record is recognised unchanged without validating it again.
+    sumber_hash: Mapped[str | None] = mapped_column(String(32))
     last_sync_id: Mapped[int | None] = mapped_column(Integer)
 
     unit: Mapped[UnitKerja | None] = relationship(back_populates="pegawai")

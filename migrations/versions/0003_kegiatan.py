@@ -4,7 +4,7 @@ render context and their files, officials acting as Plt./Plh. or signing a.n., d
 bundles, participants' results.
 
 Revision ID: 0003_kegiatan
-Revises: 0001
+Revises: 0002_operasi
 Create Date: 2026-12-01 20:40:09.372522
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003_kegiatan'
-down_revision: str | None = '0001'
+down_revision: str | None = '0002_operasi'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

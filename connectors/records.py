@@ -1,0 +1,100 @@
+"""The canonical employee record: the one shape every source is mapped into.
+
+SIMPEG pages, SIASN ``data-utama`` answers and rows of SIASN's "Export Data ASN" file all
+become plain dicts with the keys in :data:`FIELDS` (plus ``unit_nama``), which the shared
+write path (``diklat/personnel.py``) validates and stores. The field list, the personal
+fields, the sex codes and the position kinds are defined here once and imported by the
+connectors, the domain and the simulator. It lives under ``connectors/`` because the
+connectors produce this shape and never import the domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: Canonical employee fields, in content-hash order. ``unit_kode`` is stored as ``unit_id``.
+FIELDS: tuple[str, ...] = (
+    "nip",
+    "nip_lama",
+    "pns_orang_id",
+    "nama",
+    "gelar_depan",
+    "gelar_belakang",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "jenis_pegawai",
+    "unit_kode",
+    "jabatan",
+    "jenis_jabatan",
+    "eselon",
+    "golongan",
+    "pangkat",
+    "pendidikan_tingkat",
+    "pendidikan",
+    "status",
+    "tmt_cpns",
+    "tmt_pensiun",
+    "email",
+    "nomor_hp",
+)
+#: What a source may send besides :data:`FIELDS`: the unit's name (creates or renames it).
+RECORD_KEYS: tuple[str, ...] = (*FIELDS, "unit_nama")
+#: Fields holding a ``datetime.date``.
+DATE_FIELDS: frozenset[str] = frozenset({"tanggal_lahir", "tmt_cpns", "tmt_pensiun"})
+
+#: Personal data the product has no use for: never read into a record, never stored.
+NOT_STORED_FIELDS: frozenset[str] = frozenset({"nik", "npwp", "npwp_nomor", "bpjs", "alamat"})
+#: Contact data: stored (distribution needs it), never in a log, payload, artifact or message.
+CONTACT_FIELDS: frozenset[str] = frozenset({"email", "email_gov", "nomor_hp", "noHp"})
+#: Everything that must never leave the database: kept out of quarantine payloads and logs.
+PERSONAL_FIELDS: frozenset[str] = NOT_STORED_FIELDS | CONTACT_FIELDS
+
+#: Sex as the sources write it -> the canonical ``L`` (laki-laki) / ``P`` (perempuan).
+#: SIASN writes ``M``/``F``, regional SIMPEGs ``L``/``P``, the NIP's sex digit is 1/2.
+SEX_CODES: dict[str, str] = {
+    "L": "L", "M": "L", "1": "L", "LAKI-LAKI": "L", "PRIA": "L",
+    "P": "P", "F": "P", "W": "P", "2": "P", "PEREMPUAN": "P", "WANITA": "P",
+}
+#: Canonical sex -> SIASN's code.
+SEX_TO_SIASN: dict[str, str] = {"L": "M", "P": "F"}
+
+#: Position kinds (jenis jabatan) by their SIASN id (``jenisJabatanId``).
+JENIS_JABATAN_BY_ID: dict[str, str] = {
+    "1": "Struktural", "2": "Fungsional Tertentu", "3": "Rangkap", "4": "Pelaksana",
+}
+#: Canonical name -> SIASN id.
+JENIS_JABATAN_ID: dict[str, str] = {v: k for k, v in JENIS_JABATAN_BY_ID.items()}
+#: Every known spelling (lower case) -> the canonical name. SIMPEG and the export file say
+#: "Fungsional Tertentu"; SIASN data-utama has only the id (2) or a short name; older files
+#: say "Fungsional Umum" for what is now "Pelaksana".
+JENIS_JABATAN: dict[str, str] = {
+    **JENIS_JABATAN_BY_ID,
+    "struktural": "Struktural", "jabatan struktural": "Struktural",
+    "fungsional": "Fungsional Tertentu", "fungsional tertentu": "Fungsional Tertentu",
+    "jabatan fungsional tertentu": "Fungsional Tertentu", "jft": "Fungsional Tertentu",
+    "rangkap": "Rangkap",
+    "pelaksana": "Pelaksana", "fungsional umum": "Pelaksana",
+    "jabatan fungsional umum": "Pelaksana", "jfu": "Pelaksana",
+}
+
+
+def normalise_sex(value: str | None) -> str | None:
+    """``L``/``P`` for any known spelling; None for an empty or unknown value."""
+    if value is None:
+        return None
+    return SEX_CODES.get(value.strip().upper())
+
+
+def normalise_jenis_jabatan(value: str | None) -> str | None:
+    """The canonical name of a jenis jabatan (id or any known spelling); unknown text stays."""
+    if value is None:
+        return None
+    return JENIS_JABATAN.get(value.strip().lower(), value)
+
+
+def public_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a source record without personal fields or private (``_``) keys, for a
+    quarantine row."""
+    return {k: v for k, v in raw.items() if k not in PERSONAL_FIELDS and not k.startswith("_")}

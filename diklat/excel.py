@@ -1,0 +1,138 @@
+"""The one Excel writer of the project: every ``.xlsx`` it writes looks alike and is safe.
+
+- Indonesian column headings, bold on a grey band, frozen (they stay while scrolling), an
+  auto-filter, fixed column widths; no internal ids (the caller chooses the columns).
+- **Text is text.** A text cell is stored as a string, never as a formula, whatever it
+  begins with (``=``, ``+``, ``-``, ``@``, a tab, a carriage return): openpyxl would turn a
+  string beginning with ``=`` into a live formula (``=HYPERLINK(...)``, a DDE payload
+  ``=cmd|' /C calc'!A0``); here the cell type is forced to string, the column is formatted
+  as text (``@``) and such a cell also carries Excel's quote prefix, so it stays text even
+  when someone edits it. NIPs and other digit strings are text columns: they never become
+  numbers (a float loses the last digits of an 18-digit NIP).
+- Numbers and dates are typed only where the column says so (:attr:`Kolom.jenis`).
+
+No Prefect, no pandas: ``tulis(path, "Peserta", KOLOM, rows)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+#: First characters that make a spreadsheet read a typed value as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
+
+Jenis = Literal["teks", "angka", "tanggal", "waktu"]
+
+
+@dataclass(frozen=True)
+class Kolom:
+    """One column: heading, key in the row mapping, width (characters), kind of value."""
+
+    judul: str
+    kunci: str
+    lebar: float = 15
+    jenis: Jenis = "teks"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "ya" if value else "tidak"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _ILLEGAL.sub("", str(value))
+
+
+def _local(value: dt.datetime, tz: Any) -> dt.datetime:
+    """A naive wall time for Excel (it has no time zones): the agency's for aware values."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(tz).replace(tzinfo=None)
+
+
+def tulis(path: str | Path, lembar: str, kolom: Sequence[Kolom],
+          baris: Iterable[Mapping[str, Any]], *, judul_lembar: str | None = None,
+          zona: Any = None) -> int:
+    """Write ``baris`` (one mapping per row, keys of :attr:`Kolom.kunci`) to ``path`` as one
+    sheet named ``lembar``; returns the number of data rows. The file is written to a
+    temporary name and renamed, so a reader never sees half a workbook. ``zona``: the time
+    zone of datetime cells (default: the agency's)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    if zona is None:
+        from zoneinfo import ZoneInfo
+
+        from diklat.settings import get_settings
+
+        zona = ZoneInfo(get_settings().timezone)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = _sheet_name(lembar)
+    bold, band = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
+    for c, k in enumerate(kolom, start=1):
+        cell = ws.cell(row=1, column=c)
+        _set_text(cell, k.judul)
+        cell.font, cell.fill = bold, band
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(c)].width = k.lebar
+    n = 0
+    for n, row in enumerate(baris, start=1):
+        r = n + 1
+        for c, k in enumerate(kolom, start=1):
+            value = row.get(k.kunci)
+            cell = ws.cell(row=r, column=c)
+            if value is None or value == "":
+                continue
+            if k.jenis == "angka" and isinstance(value, (int, float)) and not isinstance(
+                    value, bool):
+                cell.value = value
+            elif k.jenis == "waktu" and isinstance(value, dt.datetime):
+                cell.value = _local(value, zona)
+                cell.number_format = "DD-MM-YYYY HH:MM"
+            elif k.jenis in ("tanggal", "waktu") and isinstance(value, dt.date):
+                cell.value = value if not isinstance(value, dt.datetime) else value.date()
+                cell.number_format = "DD-MM-YYYY"
+            else:
+                _set_text(cell, _text(value))
+    ws.freeze_panes = "A2"
+    if kolom:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(kolom))}{n + 1}"
+    if judul_lembar:
+        wb.properties.title = judul_lembar
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=target.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return n
+
+
+def _set_text(cell: Any, text: str) -> None:
+    """A string cell, never a formula (see the module docstring)."""
+    cell.value = text
+    cell.data_type = "s"
+    cell.number_format = "@"
+    if text.startswith(FORMULA_START):
+        cell.quotePrefix = True
+
+
+def _sheet_name(name: str) -> str:
+    """Excel allows 31 characters and no ``[]:*?/\\`` in a sheet name."""
+    return re.sub(r"[\[\]:*?/\\]", "-", name)[:31] or "Lembar1"
