@@ -1,4 +1,4 @@
-"""``python -m bench {sync,letters,register} [options]``: one JSON object per scenario on stdout."""
+"""``python -m bench {sync,letters,register,training} [options]``: one JSON object per scenario on stdout."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ SUITES: dict[str, list[str]] = {
     "sync": ["bench.sync", "bench.import_export"],
     "letters": ["bench.letters"],
     "register": ["bench.register"],
+    "training": ["bench.training"],
 }
 
 

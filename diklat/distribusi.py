@@ -140,28 +140,12 @@ class Penerima:
         return cls(f"pejabat:{p.id}", p.nama, (p.email or "").strip() or None, peran)
 
 
-#: Heads of units by their own titles (DOMAIN.md "Letters"): (name prefix, title, whether
-#: the title goes before the unit's whole name); every other unit is led by a Kepala.
-_PIMPINAN = (
-    ("sekretariat daerah", "Sekretaris Daerah", False),
-    ("sekretariat dprd", "Sekretaris DPRD", False),
-    ("inspektorat", "Inspektur", False),
-    ("kecamatan", "Camat", False),
-    ("kelurahan", "Lurah", False),
-    ("rsud", "Direktur", True),
-    ("rumah sakit", "Direktur", True),
-)
-
-
 def sapaan_pimpinan(nama_unit: str) -> str:
     """``Dinas Pendidikan`` -> ``Kepala Dinas Pendidikan``; ``Kecamatan Loa Kulu`` ->
-    ``Camat Loa Kulu``; ``RSUD A.M. Parikesit`` -> ``Direktur RSUD A.M. Parikesit``."""
-    nama = " ".join(nama_unit.split())
-    for prefix, title, whole in _PIMPINAN:
-        if nama.lower().startswith(prefix):
-            rest = nama if whole else nama[len(prefix):].strip()
-            return f"{title} {rest}".strip()
-    return f"Kepala {nama}"
+    ``Camat Loa Kulu`` (the one rule of the letters: :func:`konteks.sebutan_kepala`)."""
+    from diklat.naskah.konteks import sebutan_kepala
+
+    return sebutan_kepala(nama_unit)
 
 
 # --------------------------------------------------------------------------- results

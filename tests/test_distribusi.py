@@ -439,7 +439,7 @@ def test_recipients_from_the_data() -> None:
     assert (u.kunci, u.nama, u.email) == ("unit:1.02", "Camat Loa Kulu", None)
     assert sapaan_pimpinan("Dinas Pendidikan") == "Kepala Dinas Pendidikan"
     assert sapaan_pimpinan("Sekretariat Daerah") == "Sekretaris Daerah"
-    assert sapaan_pimpinan("Inspektorat Daerah") == "Inspektur Daerah"
+    assert sapaan_pimpinan("Inspektorat Daerah") == "Inspektur"
     assert sapaan_pimpinan("RSUD A.M. Parikesit") == "Direktur RSUD A.M. Parikesit"
     assert sapaan_pimpinan("Kelurahan Timbau") == "Lurah Timbau"
 

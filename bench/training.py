@@ -1,0 +1,175 @@
+"""Training benchmark: ``python -m bench training [--peserta 500] [--opd 20]``.
+
+One SOP 000 training (*Peningkatan Kapasitas Kinerja ASN*) from planning to the SIASN
+write-back for ``peserta`` participants from ``opd`` agencies, on a fresh SQLite database, the
+bundled simulator, a temporary Prefect server, with scripted officials and operators answering
+every wait at once (``simulator.petugas``: codes read from the outbox, the run resumed through
+the Prefect API). Prints one JSON line:
+
+* ``seconds``: the whole training (the flow run, waits included);
+* ``own_seconds``: time inside the project's own code (the bodies of the tasks: rendering,
+  PDF, signing, register, e-mail, archive, SIASN, database);
+* ``prefect_share``: the rest as a share of ``seconds``: Prefect's machinery (flow and task
+  orchestration, pausing and resuming, the pause's polling of the API), plus the scripted
+  officials' own polling.
+
+The naive baselines of the parts are the other suites: ``letters`` (docxtpl per letter against
+the compiled template; one LibreOffice call per letter against merged batches) and ``register``
+(one transaction per number against a bundle in one transaction).
+
+Setup (the employees' sync, the officials) is done before the clock starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _emit(row: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(row) + "\n")
+    sys.stdout.flush()
+
+
+class _Timer:
+    """Wraps every task's function with a clock (the time inside our own code)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def wrap(self, module: Any) -> None:
+        from prefect import Task
+
+        for name in dir(module):
+            t = getattr(module, name)
+            if isinstance(t, Task) and not getattr(t.fn, "_timed", False):
+                t.fn = self._timed(t.fn)
+
+    def _timed(self, fn: Any) -> Any:
+        import functools
+
+        @functools.wraps(fn)
+        def inner(*a: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                with self._lock:
+                    self.seconds += time.perf_counter() - t0
+                    self.calls += 1
+
+        inner._timed = True  # type: ignore[attr-defined]
+        return inner
+
+
+def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="bench-training-"))
+    os.environ["DIKLAT_VAR_DIR"] = str(work / "var")
+    os.environ["DIKLAT_APPROVAL__POLL_SECONDS"] = "1"
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from cli.prefect_server import start_prefect_server_if_needed
+
+    server = start_prefect_server_if_needed()
+    from diklat.settings import get_settings, reset_settings_cache
+    from simulator.server import SimulatorProcess
+
+    reset_settings_cache()
+    sim = SimulatorProcess(n_pegawai=pegawai, seed=3, bad_share=0.0)
+    sim.start()
+    os.environ.update(sim.env())
+    reset_settings_cache()
+    try:
+        from sqlalchemy import select
+
+        from cli.demo import PEJABAT_DEMO, _units
+        from diklat import sync_service
+        from diklat.db import get_engine, migrate, session_scope
+        from diklat.kegiatan import DataKegiatan
+        from diklat.models import UnitKerja
+        from diklat.pejabat import ensure_pejabat
+        from diklat.register import today
+        from diklat.rules.kalender import kalender
+
+        migrate()
+        engine = get_engine()
+        sync_service.sync_simpeg(engine, full=True)
+        with session_scope(engine) as s:
+            for p in PEJABAT_DEMO:
+                ensure_pejabat(s, **p)
+            for u in s.execute(select(UnitKerja).where(UnitKerja.email.is_(None))).scalars():
+                u.email = f"{(u.singkatan or u.kode).lower()}@bench.go.id"
+        if server is not None:
+            server.wait_ready()
+        units = _units(engine, opd)
+        cal = kalender()
+        mulai = cal.tambah_hari_kerja(today(), 10)
+        data = DataKegiatan(
+            kode="BENCH-PK-1", sop="peningkatan-kapasitas", nama="Pelatihan Benchmark",
+            jenis_diklat_id="3", mulai=mulai, selesai=cal.tambah_hari_kerja(mulai, 2),
+            tempat="Aula", jp=24, kuota=peserta, lembaga_narasumber="BPSDM Provinsi",
+            materi=["Anjab", "ABK"], kriteria={"unit": units})  # type: ignore[arg-type]
+        import tasks.kegiatan
+        import tasks.naskah
+        import tasks.persetujuan
+        import tasks.siasn
+        from flows.peningkatan_kapasitas import peningkatan_kapasitas
+        from simulator.petugas import Petugas, Skenario
+
+        timer = _Timer()
+        for m in (tasks.kegiatan, tasks.naskah, tasks.persetujuan, tasks.siasn):
+            timer.wrap(m)
+        petugas = Petugas(engine, Path(get_settings().outbox_dir or ""),
+                          Skenario(kode_salah_oleh=None, revisi=None))
+        stop = threading.Event()
+        th = threading.Thread(target=petugas.jalan, args=(stop, 0.2), daemon=True)
+        th.start()
+        t0 = time.perf_counter()
+        try:
+            out = peningkatan_kapasitas(kegiatan=data)
+        finally:
+            stop.set()
+            th.join(timeout=10)
+        seconds = time.perf_counter() - t0
+        with session_scope(engine) as s:
+            from sqlalchemy import func
+
+            from diklat.models import Distribusi, NaskahBerkas, Peserta, RegisterEntry
+
+            n = {"peserta": int(s.scalar(select(func.count()).select_from(Peserta)) or 0),
+                 "nomor": int(s.scalar(select(func.count()).select_from(RegisterEntry)) or 0),
+                 "ditandatangani": int(s.scalar(select(func.count()).select_from(
+                     NaskahBerkas).where(NaskahBerkas.peran == "ttd_pdf")) or 0),
+                 "email": int(s.scalar(select(func.count()).select_from(Distribusi).where(
+                     Distribusi.status == "terkirim")) or 0)}
+        del out
+        return {"scenario": "training", **n, "opd": len(units),
+                "waits": petugas.catatan.keputusan + petugas.catatan.masukan,
+                "seconds": round(seconds, 1), "own_seconds": round(timer.seconds, 1),
+                "task_calls": timer.calls,
+                "prefect_share": round(max(0.0, seconds - timer.seconds) / seconds, 3)}
+    finally:
+        sim.stop()
+        if server is not None:
+            server.stop()
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench training")
+    ap.add_argument("--peserta", type=int, default=500)
+    ap.add_argument("--opd", type=int, default=20)
+    ap.add_argument("--pegawai", type=int, default=4000)
+    a = ap.parse_args(argv)
+    _emit(run(a.peserta, a.opd, a.pegawai))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
