@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from cli import common
 
@@ -30,6 +29,8 @@ def _operator() -> str:
 def _run(work: Callable[[Any], T]) -> T:
     """Run ``work(session)`` in one transaction; rule, store and database errors become one
     line and a non-zero exit (2), never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from diklat.arsip import ArsipError
     from diklat.db import session_scope
     from diklat.distribusi import DistribusiError

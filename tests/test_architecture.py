@@ -42,3 +42,16 @@ def test_checker_sees_imports(tmp_path: Path) -> None:
     sample = tmp_path / "m.py"
     sample.write_text("import prefect.tasks\ndef f():\n    from flows import x\n", encoding="utf-8")
     assert imported_roots(sample) == {"prefect", "flows"}
+
+
+def test_the_command_line_starts_light() -> None:
+    """Importing the CLI loads no database layer, orchestrator or PDF signer: quick commands
+    and an early Ctrl-C stay cheap (each command imports what it needs)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, cli.main; heavy = [m for m in ('sqlalchemy', 'prefect', 'pyhanko', "
+            "'pandas', 'docx') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout.strip()
+    assert out == ""
