@@ -44,6 +44,7 @@ class _Timer:
     def __init__(self) -> None:
         self.seconds = 0.0
         self.calls = 0
+        self.per_task: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def wrap(self, module: Any) -> None:
@@ -52,9 +53,9 @@ class _Timer:
         for name in dir(module):
             t = getattr(module, name)
             if isinstance(t, Task) and not getattr(t.fn, "_timed", False):
-                t.fn = self._timed(t.fn)
+                t.fn = self._timed(t.fn, t.name)
 
-    def _timed(self, fn: Any) -> Any:
+    def _timed(self, fn: Any, name: str) -> Any:
         import functools
 
         @functools.wraps(fn)
@@ -64,8 +65,10 @@ class _Timer:
                 return fn(*a, **kw)
             finally:
                 with self._lock:
-                    self.seconds += time.perf_counter() - t0
+                    spent = time.perf_counter() - t0
+                    self.seconds += spent
                     self.calls += 1
+                    self.per_task[name] = self.per_task.get(name, 0.0) + spent
 
         inner._timed = True  # type: ignore[attr-defined]
         return inner
@@ -74,7 +77,7 @@ class _Timer:
 def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-training-"))
     os.environ["DIKLAT_VAR_DIR"] = str(work / "var")
-    os.environ["DIKLAT_APPROVAL__POLL_SECONDS"] = "1"
+    os.environ["DIKLAT_APPROVAL__POLL_SECONDS"] = "0.25"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from cli.prefect_server import start_prefect_server_if_needed
 
@@ -155,7 +158,9 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
                 "waits": petugas.catatan.keputusan + petugas.catatan.masukan,
                 "seconds": round(seconds, 1), "own_seconds": round(timer.seconds, 1),
                 "task_calls": timer.calls,
-                "prefect_share": round(max(0.0, seconds - timer.seconds) / seconds, 3)}
+                "prefect_share": round(max(0.0, seconds - timer.seconds) / seconds, 3),
+                "own_by_task": {k: round(v, 1) for k, v in sorted(
+                    timer.per_task.items(), key=lambda kv: -kv[1])}}
     finally:
         sim.stop()
         if server is not None:

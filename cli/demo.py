@@ -74,7 +74,7 @@ def demo_command(
         shutil.rmtree(demo_var)  # a fresh database and fresh outputs, every time
     demo_var.mkdir(parents=True)
     os.environ["DIKLAT_VAR_DIR"] = str(demo_var)
-    os.environ.setdefault("DIKLAT_APPROVAL__POLL_SECONDS", "1")
+    os.environ.setdefault("DIKLAT_APPROVAL__POLL_SECONDS", "0.25")
     reset_settings_cache()
     from cli.prefect_server import start_prefect_server_if_needed
 

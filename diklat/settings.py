@@ -173,7 +173,7 @@ class Approval(BaseModel):
     ui_url: str | None = None
     #: Key that one-time codes are hashed with (empty: a random key kept in var/rahasia).
     kode_secret: SecretStr | None = None
-    poll_seconds: int = 10  # how often a paused (not deployed) run checks for its answer
+    poll_seconds: float = 10  # how often a paused (not deployed) run checks for its answer
     #: NIP of the operator who drafts letters (Pokja / Pengelola): he may not initial or
     #: sign his own drafts. Empty: not checked.
     pembuat_nip: str | None = None

@@ -154,10 +154,7 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
         return out
     siapkan_penandatangan(_pejabat(engine, bundel_id), s)
     sig = signer or signer_from_settings(s)
-    if hasattr(sig, "sign_batch"):
-        results = sig.sign_batch(items, passphrase=passphrase)
-    else:
-        results = [sig.sign(pdf, request=req, passphrase=passphrase) for pdf, req in items]
+    results = _sign_all(sig, items, passphrase)
     folder = out_dir / "".join(c if c.isalnum() or c in "-_." else "_" for c in kode) / jenis \
         / f"v{versi}" / "ttd"
     folder.mkdir(parents=True, exist_ok=True)
@@ -178,6 +175,42 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
     log.info("bundel %s: %d naskah ditandatangani, %d belum pasti", bundel_id,
              out.ditandatangani, len(out.belum_pasti))
     return out
+
+
+#: A bundle at least this large is signed by several processes (the local CA only: BSrE's
+#: esign-client signs one call at a time, and a passphrase never leaves this process).
+PARALEL_MULAI = 40
+
+
+def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
+              passphrase: str | None) -> list[Any]:
+    """Sign every letter of a bundle: in one batch (the key opened once), split over the
+    machine's cores for a large bundle under the local CA."""
+    import os
+
+    from connectors.tte.local import LocalSigner
+
+    workers = min(os.cpu_count() or 1, 4)
+    if (isinstance(sig, LocalSigner) and passphrase is None and workers > 1
+            and len(items) >= PARALEL_MULAI):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = -(-len(items) // workers)
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=len(chunks), mp_context=ctx) as pool:
+            parts = list(pool.map(_sign_chunk, [sig.ca_dir] * len(chunks), chunks))
+        return [r for part in parts for r in part]
+    if hasattr(sig, "sign_batch"):
+        return list(sig.sign_batch(items, passphrase=passphrase))
+    return [sig.sign(pdf, request=req, passphrase=passphrase) for pdf, req in items]
+
+
+def _sign_chunk(ca_dir: Path, items: list[tuple[bytes, SignRequest]]) -> list[Any]:
+    from connectors.tte.local import LocalSigner
+
+    return list(LocalSigner(ca_dir).sign_batch(items))
 
 
 def _pejabat(engine: Engine, bundel_id: int) -> Pejabat:

@@ -58,11 +58,21 @@ def _flow_run_id() -> str | None:
     return str(flow_run.id) if flow_run.id else None
 
 
+def _tunggu(form: Any, key: str, poll_seconds: float) -> Any:
+    """Suspend a deployed run (its process exits; the run restarts from the top on resume),
+    pause one that runs in this process; under an explicit key either way."""
+    from prefect.flow_runs import pause_flow_run, suspend_flow_run
+
+    if _deployed():
+        return suspend_flow_run(wait_for_input=form, key=key, timeout=None)
+    # Prefect annotates poll_interval as int; it is passed to time.sleep, which takes floats.
+    return pause_flow_run(wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT,
+                          poll_interval=poll_seconds)  # type: ignore[call-overload]
+
+
 def tunggu_keputusan(kode: str, bundel_id: int, urutan: int) -> dict[str, Any]:
     """Wait until one level of a bundle's chain is decided; returns the accepted decision
     (``keputusan``, ``permintaan_id``, ``selesai``)."""
-    from prefect.flow_runs import pause_flow_run, suspend_flow_run
-
     logger = get_run_logger()
     while True:
         req = t.buka_permintaan_task(kode, bundel_id, urutan, _flow_run_id())
@@ -72,11 +82,7 @@ def tunggu_keputusan(kode: str, bundel_id: int, urutan: int) -> dict[str, Any]:
         form = KeputusanForm.with_initial_data(description=req["deskripsi"])
         key = f"p{req['id']}-j{req['jawaban']}"
         logger.info("menunggu %s level %s (permintaan %s)", req["kind"], urutan, req["id"])
-        if _deployed():
-            answer = suspend_flow_run(wait_for_input=form, key=key, timeout=None)
-        else:
-            answer = pause_flow_run(wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT,
-                                    poll_interval=req["poll_seconds"])
+        answer = _tunggu(form, key, req["poll_seconds"])
         hasil = t.putuskan_task(req["id"], answer.nip, answer.kode, answer.keputusan,
                                 answer.catatan, _flow_run_id())
         if hasil["diterima"]:
@@ -161,8 +167,6 @@ def tunggu_operator(kode: str, no: int, jalur: Jalur) -> dict[str, Any]:
     """Wait for an operator to report an outside step (a form with done, when, note and what
     the step needs, as the catalogue's ``masukan`` says); a refused input is counted and
     waited for again."""
-    from prefect.flow_runs import pause_flow_run, suspend_flow_run
-
     from tasks import kegiatan as tk
 
     logger = get_run_logger()
@@ -175,13 +179,9 @@ def tunggu_operator(kode: str, no: int, jalur: Jalur) -> dict[str, Any]:
         form = form_cls.with_initial_data(description=info["deskripsi"])
         key = f"l{no}-r{info['putaran']}-j{info['ditolak']}"
         logger.info("menunggu operator: langkah %s", no)
-        if _deployed():
-            answer = suspend_flow_run(wait_for_input=form, key=key, timeout=None)
-        else:
-            from diklat.settings import get_settings
+        from diklat.settings import get_settings
 
-            answer = pause_flow_run(wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT,
-                                    poll_interval=get_settings().approval.poll_seconds)
+        answer = _tunggu(form, key, get_settings().approval.poll_seconds)
         isian = answer.model_dump(exclude={"metadata"})
         if not isian.get("selesai", True):
             continue  # "not yet": wait again under the same key after the next resume

@@ -54,6 +54,10 @@ from diklat.sop.catalogue import RencanaNaskah, get_sop
 
 log = logging.getLogger("diklat.naskah")
 
+#: Draft PDFs for the approvers: all members up to this size, else the first PRATINJAU.
+PRATINJAU_PENUH = 20
+PRATINJAU = 3
+
 
 class VersiError(ValueError):
     """A request the life of a version does not allow (with the reason)."""
@@ -247,7 +251,11 @@ def _render_drafts(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, 
         if b.manifest_sha256 is None:
             b.manifest_sha256 = manifest_hash((n.kunci, n.sha256 or "") for n in members)
         if pdf:
-            pdfs = _convert(ses, members, "draf_docx", "draf_pdf",
+            # What the approvers read: every draft of a small bundle; of a large one (the
+            # summonses of 500 participants, one template, one text but the names) the first
+            # PRATINJAU; all drafts stay as DOCX and the decision covers every member's hash.
+            preview = members if len(members) <= PRATINJAU_PENUH else members[:PRATINJAU]
+            pdfs = _convert(ses, preview, "draf_docx", "draf_pdf",
                             _folder(out_dir, kode, b, "draf-pdf"))
         return HasilBundel(b.id, b.jenis, b.versi, b.status, b.jumlah, b.manifest_sha256,
                            dibuat=made, pdf=pdfs)
