@@ -421,17 +421,30 @@ def start(engine: Engine, values: Mapping[str, Any], *, lock: str | None = None,
     row = {**values, spec.status: RUNNING, spec.started_at: now, spec.lock: lock,
            spec.host: HOST, spec.pid: pid, spec.pid_token: pid_token(pid),
            spec.heartbeat_at: now, spec.flow_run_id: flow_run_id}
+    key: tuple[str, int] | None = None
     try:
         with engine.begin() as conn:
             run_id = conn.execute(t.insert().values(**row)).inserted_primary_key
+            assert run_id is not None
+            # Known as live *before* the commit makes the row visible: another thread of
+            # this process starting a run must never take it for a dead one.
+            key = (t.name, int(run_id[0]))
+            with _live_lock:
+                _live.add(key)
     except IntegrityError:
+        if key is not None:
+            with _live_lock:
+                _live.discard(key)
         if lock is None:
             raise
         raise RunBusy(lock, _holder(engine, spec, lock, describe)) from None
-    assert run_id is not None
-    run = Run(engine, int(run_id[0]), spec, closed)
-    with _live_lock:
-        _live.add((t.name, run.id))
+    except BaseException:
+        if key is not None:
+            with _live_lock:
+                _live.discard(key)
+        raise
+    assert key is not None
+    run = Run(engine, key[1], spec, closed)
     run._start_heartbeat()
     return run
 
