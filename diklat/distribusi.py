@@ -51,8 +51,11 @@ Personal data: addresses and NIPs live in the table only; logs carry ids and cou
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
+import os
 import random
+import socket
 import time
 import uuid
 from collections import Counter
@@ -79,6 +82,7 @@ from connectors.mail import (
     new_message_id,
     valid_address,
 )
+from diklat import runs
 from diklat.models import Naskah, Pegawai, Pejabat, UnitKerja
 from diklat.models.base import utcnow
 from diklat.models.io import DISTRIBUSI, DISTRIBUSI_JEJAK, STATUS_DISTRIBUSI
@@ -420,7 +424,7 @@ def _klaim(engine: Engine, dok: _Dokumen, p: Penerima, transport: Transport, sen
     """Claim the delivery in its own committed transaction. Returns (None, claim) when this
     call may send, or (its current state, None) when it must not."""
     now = utcnow()
-    token = uuid.uuid4().hex
+    token = _token()
     common = dict(kegiatan_id=dok.kegiatan_id, alamat=p.email, nama_penerima=p.nama,
                   peran_penerima=p.peran, saluran=transport.name, subjek=dok.subjek,
                   klaim_token=token, klaim_at=now)
@@ -447,7 +451,8 @@ def _klaim(engine: Engine, dok: _Dokumen, p: Penerima, transport: Transport, sen
         if row.status != "mengirim":
             return _hasil(row, p.nama), None
         klaim_at = row.klaim_at
-        if klaim_at is not None and (now - klaim_at).total_seconds() < lease:
+        if (klaim_at is not None and (now - klaim_at).total_seconds() < lease
+                and not _pemilik_mati(row.klaim_token)):
             return _hasil(row, p.nama), None  # another run is sending it right now
         # A claim whose run died (or hangs): reconcile, never resend blindly.
         outcome = _rekonsiliasi_baris(conn, row, transport, now)
@@ -464,6 +469,34 @@ def _klaim(engine: Engine, dok: _Dokumen, p: Penerima, transport: Transport, sen
         _jejak(conn, got.id, "klaim_ulang", "mengirim", "mengirim", got.attempts,
                f"{transport.name}: klaim lama kedaluwarsa, pesan belum ada")
         return None, _Klaim(got.id, token, got.message_id, got.attempts)
+
+
+def _token() -> str:
+    """A claim token that also names its owner: this host (a hash), the process id and its
+    start, then randomness (32 characters). A claim whose owner process is gone from this
+    host is reconciled at once instead of after the lease (a killed run restarted)."""
+    pid = os.getpid()
+    start = hashlib.sha256((runs.pid_token(pid) or "").encode()).hexdigest()[:6]
+    return f"{_HOST6}{pid & 0xFFFFFFFF:08x}{start}{uuid.uuid4().hex[:12]}"
+
+
+_HOST6 = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def _pemilik_mati(token: str | None) -> bool:
+    """Is the process that made this claim gone (only decidable on this host)?"""
+    if not token or len(token) != 32 or token[:6] != _HOST6:
+        return False
+    try:
+        pid = int(token[6:14], 16)
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    if not runs.pid_alive(pid):
+        return True
+    now = runs.pid_token(pid)
+    return now is not None and hashlib.sha256(now.encode()).hexdigest()[:6] != token[14:20]
 
 
 def _rekonsiliasi_baris(conn: Connection, row: Any, transport: Transport,

@@ -67,7 +67,7 @@ def import_siasn_export(path: str, full: bool = False, paksa: bool = False) -> d
 DEPLOYMENT_NAME = "manual"
 
 
-def deployment() -> Any:
+def deployment(**kw: Any) -> Any:
     """A deployment without a schedule, so an operator can start the import from the Prefect
     UI ("Run" -> file name inside the import folder, optionally ``full``)."""
     return import_siasn_export.to_deployment(
@@ -75,6 +75,7 @@ def deployment() -> Any:
         description="Impor berkas 'Export Data ASN' SIASN dari folder impor (nama berkas di "
                     "dalam settings.import_dir; jalur lain ditolak)",
         tags=["import", "pegawai", "siasn"],
+        **kw,
     )
 
 

@@ -21,7 +21,7 @@ def pantau_tenggat() -> dict[str, int]:
     return hasil
 
 
-def deployment() -> Any:
+def deployment(**kw: Any) -> Any:
     from prefect.schedules import Cron
 
     from diklat.settings import get_settings
@@ -29,4 +29,4 @@ def deployment() -> Any:
     return pantau_tenggat.to_deployment(
         name=DEPLOYMENT_NAME, schedules=[Cron("0 * * * *", timezone=get_settings().timezone)],
         description="Pengingat dan eskalasi paraf/tanda tangan yang melewati tenggat",
-        tags=["persetujuan", "tenggat"])
+        tags=["persetujuan", "tenggat"], **kw)

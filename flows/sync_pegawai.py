@@ -53,7 +53,7 @@ def sync_pegawai(full: bool = False, permintaan: int | None = None) -> dict[str,
     return counts
 
 
-def deployment() -> Any:
+def deployment(**kw: Any) -> Any:
     """The nightly deployment: cron from settings (01:00) in the configured time zone."""
     from prefect.schedules import Cron
 
@@ -63,6 +63,7 @@ def deployment() -> Any:
         schedules=[Cron(s.sync.cron, timezone=s.timezone)],
         description="Sinkronisasi pegawai dari SIMPEG setiap malam",
         tags=["sync", "pegawai"],
+        **kw,
     )
 
 

@@ -236,6 +236,44 @@ def test_process_killed_after_claim_then_rerun_delivers_once(
     assert res.counts()["terkirim"] == 1 and len(outbox_files()) == 1
 
 
+def _write_then_die(url: str, naskah_id: int, var_dir: str) -> None:
+    """In a child process: claim, write the message to the outbox, die before settling."""
+    os.environ["DIKLAT_VAR_DIR"] = var_dir
+
+    class WritesThenDies(OutboxTransport):
+        def send(self, msg: EmailMessage) -> SendResult:
+            super().send(msg)
+            os._exit(4)
+
+    engine = make_engine(url)
+    distribusikan(engine, naskah_id, recipients(1),
+                  transport=WritesThenDies(Path(var_dir) / "outbox"), retry=FAST)
+
+
+def test_claim_of_a_dead_process_is_reconciled_at_once_not_after_the_lease(
+        engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """A run killed after writing and restarted at once (the lease is minutes long): the
+    claim's owner is gone from this host, so the claim is settled from the outbox now,
+    instead of being reported as 'being sent by another run'."""
+    nid = make_naskah(engine, tmp_path)
+    ctx = multiprocessing.get_context("spawn")
+    p = ctx.Process(target=_write_then_die, args=(db_url, nid, str(get_settings().var_dir)))
+    p.start()
+    p.join(timeout=120)
+    assert p.exitcode == 4
+    assert rows(engine)[0].status == "mengirim" and len(outbox_files()) == 1
+    res = distribusikan(engine, nid, recipients(1), transport=mail_transport(), retry=FAST)
+    assert res.items[0].status == "terkirim"
+    assert len(outbox_files()) == 1 and rows(engine)[0].attempts == 1
+    # a live claimant (this process) is still respected within the lease
+    second = recipients(2)[1:]
+    with pytest.raises(Crash):
+        distribusikan(engine, nid, second,
+                      transport=CrashingTransport(mail_transport(), after=False), retry=FAST)
+    again = distribusikan(engine, nid, second, transport=mail_transport(), retry=FAST)
+    assert again.items[0].status == "mengirim" and len(outbox_files()) == 1
+
+
 # --------------------------------------------------------------------------- SMTP
 
 
