@@ -146,6 +146,7 @@ def _add_areas() -> None:
         importer,
         karantina,
         kegiatan,
+        laporan,
         persetujuan,
         prefect_server,
         register_cmd,
@@ -158,7 +159,7 @@ def _add_areas() -> None:
     )
 
     for module in (sop, sync, simulator_cmd, importer, karantina, riwayat, register_cmd,
-                   kegiatan, persetujuan, tte, arsip, prefect_server, up, demo):
+                   kegiatan, laporan, persetujuan, tte, arsip, prefect_server, up, demo):
         module.add_commands(app)
 
 

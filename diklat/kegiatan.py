@@ -299,11 +299,11 @@ def jp_rincian(engine: Engine, tahun: int) -> pd.DataFrame:
         q = pd.read_sql(ikut, conn)
     q["sumber"] = "kegiatan"
     kolom = ["pegawai_id", "sumber", "nama_kursus", "jp", "tanggal_selesai"]
+    ours = pd.concat([h[h["kegiatan_id"].notna()], q])  # every participation of ours
     if len(q):
         punya = set(zip(h["pegawai_id"], h["kegiatan_id"], strict=True))
         q = q[[(pg, kg) not in punya for pg, kg in
                zip(q["pegawai_id"], q["kegiatan_id"], strict=True)]]
-    ours = pd.concat([h[h["kegiatan_id"].notna()], q])
     if len(h) and len(ours):
         ids = {(pg, str(x)) for pg, x in zip(ours["pegawai_id"], ours["siasn_id"], strict=True)
                if pd.notna(x) and str(x)}
@@ -443,8 +443,8 @@ def peserta_frame(engine: Engine, kegiatan_id: int) -> pd.DataFrame:
     """The participant list of one training, in participant order, with unit e-mail."""
     p, pg, u = Peserta, Pegawai, UnitKerja
     stmt = (
-        select(p.id.label("peserta_id"), p.nomor_urut, p.status, p.nilai, p.predikat,
-               p.nomor_sertifikat, pg.id.label("pegawai_id"), pg.nip, pg.nama,
+        select(p.id.label("peserta_id"), p.nomor_urut, p.status, p.catatan, p.nilai,
+               p.predikat, p.nomor_sertifikat, pg.id.label("pegawai_id"), pg.nip, pg.nama,
                pg.gelar_depan, pg.gelar_belakang, pg.jabatan, pg.golongan, pg.pangkat,
                u.kode.label("unit_kode"), u.nama.label("unit_nama"),
                u.email.label("unit_email"))
