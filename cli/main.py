@@ -153,13 +153,15 @@ def _add_areas() -> None:
         riwayat,
         simulator_cmd,
         sop,
+        srikandi,
         sync,
         tte,
         up,
     )
 
     for module in (sop, sync, simulator_cmd, importer, karantina, riwayat, register_cmd,
-                   kegiatan, laporan, persetujuan, tte, arsip, prefect_server, up, demo):
+                   kegiatan, laporan, srikandi, persetujuan, tte, arsip, prefect_server, up,
+                   demo):
         module.add_commands(app)
 
 
