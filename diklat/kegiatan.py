@@ -320,6 +320,9 @@ def jp_rincian(engine: Engine, tahun: int) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out["jp"] = out["jp"].fillna(0).astype("int64")
     out["pegawai_id"] = out["pegawai_id"].astype("int64")
+    # SQLite hands a computed date back as text: one type for every row
+    out["tanggal_selesai"] = [None if pd.isna(d) else pd.Timestamp(d).date()
+                              for d in out["tanggal_selesai"]]
     return out
 
 

@@ -186,6 +186,7 @@ def test_jp_one_rule_for_report_and_candidates(engine: Engine, tmp_path: Path) -
     assert sorted((r[0], r[4], r[5]) for r in detail) == sorted([
         (NIP[1], "SIASN", 8), (NIP[1], "kegiatan", 24), (NIP[2], "SIASN", 12),
         (NIP[4], "kegiatan", 24)])
+    assert {r[6] for r in detail} == {dt.datetime(2026, 2, 2), dt.datetime(2026, 3, 6), None}
     assert laporan_jp(engine, 2025, tmp_path / "jp25.xlsx")["kurang_20_jp"] == 3
 
 
