@@ -267,32 +267,12 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
 
 
 def daftar_peserta_excel(path: Path, df: Any) -> int:
-    """The participant list as the project writes every Excel file (``diklat.excel``):
-    Indonesian headings, no internal ids, NIP as text, text never a formula."""
-    import pandas as pd
+    """The participant list as ``diklat laporan peserta`` writes its first sheet (the one
+    Excel writer: Indonesian headings, no internal ids, NIP as text, text never a formula)."""
+    from diklat.excel import tulis
+    from diklat.laporan import KOLOM_PESERTA, baris_peserta
 
-    from diklat.excel import Kolom, tulis
-
-    kolom = (Kolom("No", "nomor_urut", 5, "angka"), Kolom("NIP", "nip", 21),
-             Kolom("Nama", "nama_lengkap", 36), Kolom("Jabatan", "jabatan", 40),
-             Kolom("Golongan", "golongan", 10), Kolom("Pangkat", "pangkat", 24),
-             Kolom("Unit kerja", "unit_nama", 45), Kolom("Status", "status", 13),
-             Kolom("Nilai", "nilai", 8, "angka"), Kolom("Predikat", "predikat", 18),
-             Kolom("Nomor sertifikat", "nomor_sertifikat", 28))
-
-    def rows() -> Any:
-        for r in df.to_dict("records"):
-            r = {k: (None if pd.isna(v) else v) for k, v in r.items()}  # NaN, NA -> empty
-            nama = r.get("nama") or ""
-            if r.get("gelar_depan"):
-                nama = f"{r['gelar_depan']} {nama}"
-            if r.get("gelar_belakang"):
-                nama = f"{nama}, {r['gelar_belakang']}"
-            r["nama_lengkap"] = nama
-            r["nomor_urut"] = int(r["nomor_urut"]) if r.get("nomor_urut") is not None else None
-            yield r
-
-    return tulis(path, "Peserta", kolom, rows())
+    return tulis(path, "Peserta", KOLOM_PESERTA, baris_peserta(df))
 
 
 def add_commands(app: typer.Typer) -> None:

@@ -146,19 +146,22 @@ def _add_areas() -> None:
         importer,
         karantina,
         kegiatan,
+        laporan,
         persetujuan,
         prefect_server,
         register_cmd,
         riwayat,
         simulator_cmd,
         sop,
+        srikandi,
         sync,
         tte,
         up,
     )
 
     for module in (sop, sync, simulator_cmd, importer, karantina, riwayat, register_cmd,
-                   kegiatan, persetujuan, tte, arsip, prefect_server, up, demo):
+                   kegiatan, laporan, srikandi, persetujuan, tte, arsip, prefect_server, up,
+                   demo):
         module.add_commands(app)
 
 

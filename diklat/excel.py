@@ -11,7 +11,8 @@
   numbers (a float loses the last digits of an 18-digit NIP).
 - Numbers and dates are typed only where the column says so (:attr:`Kolom.jenis`).
 
-No Prefect, no pandas: ``tulis(path, "Peserta", KOLOM, rows)``.
+No Prefect, no pandas: ``tulis(path, "Peserta", KOLOM, rows)``; several sheets with
+``tulis_buku(path, [Lembar(...), ...])``, a row filled red where ``Lembar.sorot`` says so.
 """
 
 from __future__ import annotations
@@ -59,6 +60,22 @@ def _local(value: dt.datetime, tz: Any) -> dt.datetime:
     return value.astimezone(tz).replace(tzinfo=None)
 
 
+@dataclass(frozen=True)
+class Lembar:
+    """One sheet of a workbook: name, columns, rows. ``sorot``: the key of a row value that,
+    when true, fills the whole row (a late step, someone below 20 JP); the key itself need
+    not be a column."""
+
+    nama: str
+    kolom: Sequence[Kolom]
+    baris: Iterable[Mapping[str, Any]]
+    sorot: str | None = None
+
+
+#: The fill of a highlighted row (Excel's own "bad" red).
+SOROT = "FFC7CE"
+
+
 def tulis(path: str | Path, lembar: str, kolom: Sequence[Kolom],
           baris: Iterable[Mapping[str, Any]], *, judul_lembar: str | None = None,
           zona: Any = None) -> int:
@@ -66,9 +83,15 @@ def tulis(path: str | Path, lembar: str, kolom: Sequence[Kolom],
     sheet named ``lembar``; returns the number of data rows. The file is written to a
     temporary name and renamed, so a reader never sees half a workbook. ``zona``: the time
     zone of datetime cells (default: the agency's)."""
+    return tulis_buku(path, [Lembar(lembar, kolom, baris)], judul_lembar=judul_lembar,
+                      zona=zona)[0]
+
+
+def tulis_buku(path: str | Path, lembar: Sequence[Lembar], *, judul_lembar: str | None = None,
+               zona: Any = None) -> list[int]:
+    """Write several sheets to one workbook (same rules as :func:`tulis`); returns the number
+    of data rows of each sheet."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
 
     if zona is None:
         from zoneinfo import ZoneInfo
@@ -76,11 +99,44 @@ def tulis(path: str | Path, lembar: str, kolom: Sequence[Kolom],
         from diklat.settings import get_settings
 
         zona = ZoneInfo(get_settings().timezone)
+    if not lembar:
+        raise ValueError("buku kerja tanpa lembar")
     wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = _sheet_name(lembar)
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    used: set[str] = set()
+    counts = []
+    for sheet in lembar:
+        name = _sheet_name(sheet.nama)
+        base, k = name, 2
+        while name.lower() in used:  # Excel refuses two sheets of one name
+            suffix = f" ({k})"
+            name, k = base[:31 - len(suffix)] + suffix, k + 1
+        used.add(name.lower())
+        counts.append(_isi_lembar(wb.create_sheet(name), sheet, zona))
+    if judul_lembar:
+        wb.properties.title = judul_lembar
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=target.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return counts
+
+
+def _isi_lembar(ws: Any, sheet: Lembar, zona: Any) -> int:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    kolom = sheet.kolom
     bold, band = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
+    merah = PatternFill("solid", fgColor=SOROT)
     for c, k in enumerate(kolom, start=1):
         cell = ws.cell(row=1, column=c)
         _set_text(cell, k.judul)
@@ -88,11 +144,14 @@ def tulis(path: str | Path, lembar: str, kolom: Sequence[Kolom],
         cell.alignment = Alignment(vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(c)].width = k.lebar
     n = 0
-    for n, row in enumerate(baris, start=1):
+    for n, row in enumerate(sheet.baris, start=1):
         r = n + 1
+        sorot = bool(sheet.sorot and row.get(sheet.sorot))
         for c, k in enumerate(kolom, start=1):
             value = row.get(k.kunci)
             cell = ws.cell(row=r, column=c)
+            if sorot:
+                cell.fill = merah
             if value is None or value == "":
                 continue
             if k.jenis == "angka" and isinstance(value, (int, float)) and not isinstance(
@@ -109,18 +168,6 @@ def tulis(path: str | Path, lembar: str, kolom: Sequence[Kolom],
     ws.freeze_panes = "A2"
     if kolom:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(kolom))}{n + 1}"
-    if judul_lembar:
-        wb.properties.title = judul_lembar
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return n
 
 

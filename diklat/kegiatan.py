@@ -261,13 +261,86 @@ def pegawai_frame(engine: Engine, *, aktif: bool = True) -> pd.DataFrame:
         return pd.read_sql(stmt, conn, dtype={"nip": "string"})
 
 
-def jp_tahun(engine: Engine, tahun: int) -> pd.Series:
-    """Lesson hours per employee (``pegawai_id``) in a year, from the training history."""
-    stmt = (select(RiwayatDiklat.pegawai_id, func.sum(RiwayatDiklat.jumlah_jp).label("jp"))
-            .where(RiwayatDiklat.tahun == tahun).group_by(RiwayatDiklat.pegawai_id))
+#: Participant statuses that count as a completed training (the STTP is given).
+SELESAI_PESERTA = ("lulus",)
+
+
+def _tahun(tahun: int) -> tuple[dt.date, dt.date]:
+    return dt.date(tahun, 1, 1), dt.date(tahun, 12, 31)
+
+
+def jp_rincian(engine: Engine, tahun: int) -> pd.DataFrame:
+    """Every training that counts towards an employee's lesson hours in ``tahun``, one row
+    each: ``pegawai_id, sumber, nama_kursus, jp, tanggal_selesai``. THE source of the 20 JP
+    count (the candidate criterion and the JP report both sum it, see :func:`dengan_jp`):
+
+    * the training history (``riwayat_diklat``: SIASN ``rw-kursus`` items and our own
+      write-back rows) of that year;
+    * participants who passed one of our trainings ending that year (``lulus``), also before
+      the SIASN write-back made a history row of it.
+
+    A training is counted once: a participation already in the history (same employee and
+    training), and a SIASN item that is our own write-back (its record id or certificate
+    number), are dropped."""
+    a, b = _tahun(tahun)
+    r, p, k = RiwayatDiklat, Peserta, Kegiatan
+    riwayat = (select(r.pegawai_id, r.kegiatan_id, r.siasn_id, r.nomor_sertifikat,
+                      r.nama_kursus, r.jumlah_jp.label("jp"), r.sumber,
+                      r.tanggal_selesai)
+               .where(r.tahun == tahun))
+    akhir = func.coalesce(k.tanggal_selesai, k.tanggal_mulai)
+    ikut = (select(p.pegawai_id, p.kegiatan_id, p.siasn_riwayat_id.label("siasn_id"),
+                   p.nomor_sertifikat, k.nama.label("nama_kursus"),
+                   func.coalesce(k.jumlah_jp, 0).label("jp"), akhir.label("tanggal_selesai"))
+            .join(k, p.kegiatan_id == k.id)
+            .where(p.status.in_(SELESAI_PESERTA), akhir >= a, akhir <= b))
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    return df.set_index("pegawai_id")["jp"] if len(df) else pd.Series(dtype="int64")
+        h = pd.read_sql(riwayat, conn)
+        q = pd.read_sql(ikut, conn)
+    q["sumber"] = "kegiatan"
+    kolom = ["pegawai_id", "sumber", "nama_kursus", "jp", "tanggal_selesai"]
+    ours = pd.concat([h[h["kegiatan_id"].notna()], q])  # every participation of ours
+    if len(q):
+        punya = set(zip(h["pegawai_id"], h["kegiatan_id"], strict=True))
+        q = q[[(pg, kg) not in punya for pg, kg in
+               zip(q["pegawai_id"], q["kegiatan_id"], strict=True)]]
+    if len(h) and len(ours):
+        ids = {(pg, str(x)) for pg, x in zip(ours["pegawai_id"], ours["siasn_id"], strict=True)
+               if pd.notna(x) and str(x)}
+        certs = {(pg, str(x)) for pg, x in zip(ours["pegawai_id"], ours["nomor_sertifikat"],
+                                              strict=True) if pd.notna(x) and str(x)}
+        mirror = [pd.isna(kg) and ((pg, str(sid)) in ids or (pg, str(no)) in certs)
+                  for pg, kg, sid, no in zip(h["pegawai_id"], h["kegiatan_id"], h["siasn_id"],
+                                             h["nomor_sertifikat"], strict=True)]
+        h = h[[not m for m in mirror]]
+    frames = [f[kolom] for f in (h, q) if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("pegawai_id", "jp")
+                                          else "object") for c in kolom})
+    out = pd.concat(frames, ignore_index=True)
+    out["jp"] = out["jp"].fillna(0).astype("int64")
+    out["pegawai_id"] = out["pegawai_id"].astype("int64")
+    # SQLite hands a computed date back as text: one type for every row
+    out["tanggal_selesai"] = [None if pd.isna(d) else pd.Timestamp(d).date()
+                              for d in out["tanggal_selesai"]]
+    return out
+
+
+def jp_tahun(engine: Engine, tahun: int) -> pd.Series:
+    """Lesson hours per employee (``pegawai_id``) in a year (:func:`jp_rincian` summed)."""
+    df = jp_rincian(engine, tahun)
+    if not len(df):
+        return pd.Series(dtype="int64")
+    return df.groupby("pegawai_id")["jp"].sum()
+
+
+def dengan_jp(engine: Engine, df: pd.DataFrame, tahun: int) -> pd.DataFrame:
+    """``df`` (employees, column ``id``) with ``jp`` (lesson hours in ``tahun``) and
+    ``kurang_20_jp`` (below the yearly right of :data:`JP_TAHUNAN`): the one rule behind the
+    candidate criterion "below 20 JP this year" and the JP report."""
+    jp = jp_tahun(engine, tahun)
+    out = df.assign(jp=df["id"].map(jp).fillna(0).astype("int64"))
+    return out.assign(kurang_20_jp=out["jp"] < JP_TAHUNAN)
 
 
 def daftar_calon(
@@ -293,8 +366,8 @@ def daftar_calon(
         pattern = "|".join(pd.Series(list(jabatan_kata)).str.lower().map(_escape))
         df = df[df["jabatan"].fillna("").str.lower().str.contains(pattern, regex=True)]
     if kurang_20_jp_tahun is not None:
-        jp = jp_tahun(engine, kurang_20_jp_tahun)
-        df = df[df["id"].map(jp).fillna(0) < JP_TAHUNAN]
+        df = dengan_jp(engine, df, kurang_20_jp_tahun)
+        df = df[df["kurang_20_jp"]].drop(columns=["jp", "kurang_20_jp"])
     df = df.assign(_rank=df.groupby("unit_kode").cumcount())
     if per_unit is not None:
         df = df[df["_rank"] < per_unit]
@@ -373,8 +446,8 @@ def peserta_frame(engine: Engine, kegiatan_id: int) -> pd.DataFrame:
     """The participant list of one training, in participant order, with unit e-mail."""
     p, pg, u = Peserta, Pegawai, UnitKerja
     stmt = (
-        select(p.id.label("peserta_id"), p.nomor_urut, p.status, p.nilai, p.predikat,
-               p.nomor_sertifikat, pg.id.label("pegawai_id"), pg.nip, pg.nama,
+        select(p.id.label("peserta_id"), p.nomor_urut, p.status, p.catatan, p.nilai,
+               p.predikat, p.nomor_sertifikat, pg.id.label("pegawai_id"), pg.nip, pg.nama,
                pg.gelar_depan, pg.gelar_belakang, pg.jabatan, pg.golongan, pg.pangkat,
                u.kode.label("unit_kode"), u.nama.label("unit_nama"),
                u.email.label("unit_email"))

@@ -7,7 +7,8 @@
 * ``import-siasn-export/manual``: a file name inside the import folder;
 * ``pantau-tenggat/per-jam``: reminders and escalation of late paraf and signatures;
 * ``naskah-kegiatan/manual``, ``pemutakhiran-siasn/manual``: a training's letters, its SIASN
-  write-back on their own.
+  write-back on their own;
+* ``laporan-kepatuhan/manual``: a training's SOP compliance report (Excel, chart, archive).
 
 ``python -m flows.deployments`` serves them all from one process (Prefect's ``serve``): each run
 starts in a subprocess of its own; a suspended run is started again from the top on resume.
@@ -19,7 +20,7 @@ from typing import Any
 
 
 def deployments() -> list[Any]:
-    from flows import import_siasn_export, pantau_tenggat, sync_pegawai
+    from flows import import_siasn_export, laporan, pantau_tenggat, sync_pegawai
     from flows.naskah_kegiatan import naskah_kegiatan
     from flows.pemutakhiran_siasn import pemutakhiran_siasn
     from flows.pengiriman_peserta import pengiriman_peserta
@@ -41,6 +42,7 @@ def deployments() -> list[Any]:
                                       description="Naskah satu kegiatan"),
         pemutakhiran_siasn.to_deployment(name="manual", tags=["siasn"],
                                          description="Pemutakhiran riwayat kursus di SIASN"),
+        laporan.deployment(),
     ]
 
 

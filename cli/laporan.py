@@ -1,0 +1,120 @@
+"""``diklat laporan kepatuhan|jp|peserta``: the reports of :mod:`diklat.laporan` as Excel files
+(and a PNG chart beside the compliance report)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+
+from cli import common
+
+laporan_app = common.new_app(help="Laporan: kepatuhan SOP, capaian 20 JP, peserta per kegiatan.")
+
+T = TypeVar("T")
+
+OUT_HELP = "berkas Excel yang ditulis, mis. laporan.xlsx"
+
+
+def _out(out: Path) -> Path:
+    if out.suffix.lower() != ".xlsx":
+        raise common.refuse(f"--out harus berkas .xlsx (diberikan: {out.name})")
+    if out.exists() and out.is_dir():
+        raise common.refuse(f"--out {out} adalah folder; beri nama berkas .xlsx")
+    return out.resolve()
+
+
+def _run(work: Callable[[Any, Any], T]) -> T:
+    """``work(engine, session)`` in one transaction; an unknown training is one line (exit
+    1), like ``diklat kegiatan show``."""
+    from diklat.db import get_engine, session_scope
+    from diklat.kegiatan import KegiatanTidakAda
+
+    try:
+        with session_scope() as s:
+            return work(get_engine(), s)
+    except KegiatanTidakAda as e:
+        raise common.fail(str(e)) from None
+
+
+@laporan_app.command("kepatuhan")
+def kepatuhan(
+    kode: str = typer.Argument(..., metavar="KODE", help="kode kegiatan"),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    grafik: bool = typer.Option(True, "--grafik/--tanpa-grafik",
+                                help="tulis juga grafik PNG di samping berkas Excel"),
+    as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
+) -> None:
+    """Kepatuhan SOP satu kegiatan: waktu kerja aktual tiap langkah terhadap waktu baku
+    (yang terlambat ditandai merah), dan per SOP: median dan persentase tepat waktu."""
+    from diklat.laporan import kepatuhan as ukur
+    from diklat.laporan import tulis_kepatuhan
+
+    target = _out(out)
+
+    def work(engine: Any, s: Any) -> tuple[dict[str, Any], dict[str, Path]]:
+        hasil = ukur(s, kode)
+        return hasil.ringkasan, tulis_kepatuhan(hasil, target, grafik=grafik)
+
+    ringkasan, files = _run(work)
+    if as_json:
+        common.print_json({**ringkasan, **{k: str(v) for k, v in files.items()}})
+        return
+    persen = ringkasan["persen_tepat_waktu"]
+    common.console.print(
+        f"Kepatuhan {kode}: {ringkasan['selesai']} dari {ringkasan['langkah']} langkah selesai, "
+        f"{ringkasan['terlambat']} terlambat, "
+        f"{'-' if persen is None else f'{persen}%'} tepat waktu; "
+        + ", ".join(str(p) for p in files.values()), markup=False, highlight=False)
+
+
+@laporan_app.command("jp")
+def jp(
+    tahun: int = typer.Option(None, "--tahun", help="tahun (bawaan: tahun berjalan)"),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
+) -> None:
+    """Capaian 20 JP per pegawai dalam setahun, per unit kerja, dan daftar yang kurang dari
+    20 JP (calon peserta pelatihan berikutnya)."""
+    from diklat.laporan import laporan_jp
+    from diklat.register import today
+
+    year = tahun if tahun is not None else today().year
+    if not 2000 <= year <= dt.date.today().year + 1:
+        raise common.refuse(f"--tahun {year} di luar rentang 2000..{dt.date.today().year + 1}")
+    target = _out(out)
+    hasil = _run(lambda engine, s: laporan_jp(engine, year, target))
+    if as_json:
+        common.print_json({**hasil, "xlsx": str(target)})
+        return
+    common.console.print(
+        f"Capaian JP {year}: {hasil['pegawai']} pegawai, {hasil['kurang_20_jp']} kurang dari "
+        f"20 JP, {hasil['unit']} unit kerja; {target}", markup=False, highlight=False)
+
+
+@laporan_app.command("peserta")
+def peserta(
+    kode: str = typer.Argument(..., metavar="KODE", help="kode kegiatan"),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
+) -> None:
+    """Daftar calon dan peserta satu kegiatan (satu lembar per unit kerja), rekap kehadiran
+    dan data laporan hasil kegiatan."""
+    from diklat.laporan import laporan_peserta
+
+    target = _out(out)
+    hasil = _run(lambda engine, s: laporan_peserta(engine, s, kode, target))
+    if as_json:
+        common.print_json({**hasil, "xlsx": str(target)})
+        return
+    common.console.print(
+        f"Peserta {kode}: {hasil['peserta']} orang dari {hasil['unit']} unit kerja, "
+        f"{hasil['hadir']} hadir, {hasil['lulus']} lulus; {target}",
+        markup=False, highlight=False)
+
+
+def add_commands(app: typer.Typer) -> None:
+    app.add_typer(laporan_app, name="laporan")

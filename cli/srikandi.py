@@ -1,0 +1,64 @@
+"""``diklat srikandi paket``: hand-over packages for registering a training's signed letters by
+hand in SRIKANDI (:mod:`diklat.srikandi`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from cli import common
+
+srikandi_app = common.new_app(help="SRIKANDI: paket serah naskah untuk didaftarkan manual oleh "
+                                   "petugas arsip.")
+
+
+@srikandi_app.command("paket")
+def paket(
+    kode: str = typer.Argument(..., metavar="KODE", help="kode kegiatan"),
+    out: Path = typer.Option(..., "--out", help="folder tujuan paket"),
+    tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
+                                help="hanya naskah bertanggal ini (bawaan: semua)"),
+    as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
+) -> None:
+    """Tulis, untuk tiap naskah kegiatan yang sudah bernomor dan ditandatangani, folder berisi
+    PDF bertanda tangan serta CSV dan JSON isian pendaftaran SRIKANDI, dan daftar harian."""
+    from diklat.db import session_scope
+    from diklat.kegiatan import KegiatanTidakAda
+    from diklat.register import RegisterError, parse_tanggal
+    from diklat.srikandi import SrikandiError
+    from diklat.srikandi import paket as buat_paket
+
+    try:
+        tgl = parse_tanggal(tanggal)
+    except RegisterError as e:
+        raise common.refuse(f"--tanggal: {e}") from None
+    if out.exists() and not out.is_dir():
+        raise common.refuse(f"--out {out} bukan folder")
+    try:
+        with session_scope() as s:
+            hasil = buat_paket(s, kode, out.resolve(), tanggal=tgl)
+    except KegiatanTidakAda as e:
+        raise common.fail(str(e)) from None
+    except SrikandiError as e:
+        raise common.fail(str(e)) from None
+    data: dict[str, Any] = hasil.as_dict()
+    if as_json:
+        common.print_json(data)
+    else:
+        common.console.print(
+            f"SRIKANDI {kode}: {len(hasil.surat)} paket naskah di {hasil.folder}; daftar harian: "
+            + (", ".join(p.name for p in hasil.daftar_harian) or "-"),
+            markup=False, highlight=False)
+    if hasil.tanpa_ttd:
+        common.notice(f"{hasil.tanpa_ttd} naskah bernomor belum punya PDF bertanda tangan "
+                      "(tidak dipaketkan)")
+    if hasil.berubah:
+        raise common.fail(f"PDF bertanda tangan berubah sejak ditandatangani, tidak "
+                          f"dipaketkan: {', '.join(hasil.berubah)}; periksa dengan "
+                          "`diklat archive verify`")
+
+
+def add_commands(app: typer.Typer) -> None:
+    app.add_typer(srikandi_app, name="srikandi")

@@ -1,0 +1,196 @@
+"""SRIKANDI hand-over packages (both databases): for every registered, signed letter of a
+training a folder with the signed PDF and exactly the registration's fields in CSV and JSON
+(SHA-256 of the PDF, pages counted in it), a bundle's list, the daily list; voided, unsigned
+and altered letters are not handed over; the CLI's exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from openpyxl import load_workbook
+from pypdf import PdfWriter
+from sqlalchemy import Engine
+
+from diklat import register
+from diklat.db import session_scope
+from diklat.kegiatan import simpan_kegiatan
+from diklat.models import Bundel, Naskah
+from diklat.naskah.versi import catat_berkas
+from diklat.pejabat import simpan_pejabat
+from diklat.srikandi import FIELDS, paket
+
+KEPALA = "197209131998031001"
+DIKLAT = str(Path(sys.executable).parent / "diklat")
+
+
+def make_pdf(path: Path, pages: int) -> Path:
+    w = PdfWriter()
+    for _ in range(pages):
+        w.add_blank_page(width=595, height=842)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        w.write(f)
+    return path
+
+
+def build(engine: Engine, folder: Path) -> dict[str, int]:
+    """Two summonses in one bundle (2 and 3 pages), an assignment letter (Terbatas, a.n.),
+    a voided letter and a registered letter without its signed PDF, all dated today."""
+    ttd = {"an": "", "jabatan": "Kepala Badan Kepegawaian dan Pengembangan SDM",
+           "nama": "Dr. H. Sunggono, S.Sos., M.Si.", "nip": "19720913 199803 1 001",
+           "pangkat": "Pembina Utama Muda (IV/c)"}
+    with session_scope(engine) as s:
+        k = simpan_kegiatan(s, {"kode": "PK-2026-009", "sop": "peningkatan-kapasitas",
+                                "nama": "Pelatihan Analisis Jabatan", "mulai": "2026-12-14",
+                                "selesai": "2026-12-16"})
+        pej = simpan_pejabat(s, nip=KEPALA, nama="Dr. H. Sunggono, S.Sos., M.Si.",
+                             peran="kepala", jabatan="Kepala Badan")
+        b = Bundel(kegiatan_id=k.id, jenis="surat_panggilan", versi=1, status="ditandatangani",
+                   jumlah=2, penandatangan_id=pej.id)
+        s.add(b)
+        s.flush()
+        ids: dict[str, int] = {}
+
+        def naskah(key: str, jenis: str, **kw: object) -> Naskah:
+            konteks = {"ttd": kw.pop("ttd", ttd), "lampiran": kw.pop("lampiran", "-")}
+            n = Naskah(kegiatan_id=k.id, jenis=jenis, versi=1, status="ditandatangani",
+                       penandatangan_id=pej.id, penandatangan_nip=KEPALA,
+                       konteks_json=json.dumps(konteks), **kw)  # type: ignore[arg-type]
+            s.add(n)
+            s.flush()
+            ids[key] = n.id
+            return n
+
+        naskah("p1", "surat_panggilan", bundel_id=b.id, kunci="peserta:1",
+               hal="Panggilan Peserta Pelatihan", tujuan="Sdr. Siti Aminah",
+               lampiran="1 (satu) lembar")
+        naskah("p2", "surat_panggilan", bundel_id=b.id, kunci="peserta:2",
+               hal="Panggilan Peserta Pelatihan", tujuan="Sdr. Budi")
+        naskah("st", "surat_tugas", hal="Surat Tugas", tujuan="Kepala Dinas Pendidikan",
+               sifat="Terbatas", ttd={**ttd, "an": "a.n. Bupati Kutai Kartanegara",
+                                      "jabatan": "Sekretaris Daerah"})
+        naskah("batal", "surat_pemberitahuan", hal="Pemberitahuan", tujuan="OPD")
+        naskah("tanpa", "undangan_pembukaan", hal="Undangan", tujuan="Bupati")
+        register.register_bundel(s, [ids["p1"], ids["p2"]])
+        for key in ("st", "batal", "tanpa"):
+            register.register_naskah(s, ids[key])
+        for key, pages in (("p1", 2), ("p2", 3), ("st", 1), ("batal", 1)):
+            n = s.get(Naskah, ids[key])
+            assert n is not None
+            catat_berkas(s, n, "ttd_pdf", make_pdf(folder / "ttd" / f"{key}.pdf", pages))
+        entry = s.get(Naskah, ids["batal"])
+        assert entry is not None and entry.nomor
+        register.void(s, entry.nomor, "salah alamat")
+    return ids
+
+
+def test_packages_hold_the_signed_pdf_and_exactly_the_registration_fields(
+        engine: Engine, tmp_path: Path) -> None:
+    ids = build(engine, tmp_path)
+    out = tmp_path / "paket"
+    with session_scope(engine) as s:
+        hasil = paket(s, "PK-2026-009", out)
+        nomor = {k: s.get(Naskah, i).nomor for k, i in ids.items()}  # type: ignore[union-attr]
+    assert len(hasil.surat) == 3 and hasil.tanpa_ttd == 1 and hasil.berubah == []
+    today = register.today()
+    base = out / "PK-2026-009"
+    folders = sorted(p.name for p in base.iterdir() if p.is_dir())
+    assert folders == sorted(str(nomor[k]).replace("/", "-") for k in ("p1", "p2", "st"))
+    for key, pages in (("p1", 2), ("p2", 3), ("st", 1)):
+        folder = base / str(nomor[key]).replace("/", "-")
+        pdf = folder / f"{folder.name}.pdf"
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            [pdf.name, "srikandi.csv", "srikandi.json"])
+        assert pdf.read_bytes() == (tmp_path / "ttd" / f"{key}.pdf").read_bytes()
+        data = json.loads((folder / "srikandi.json").read_text(encoding="utf-8"))
+        assert tuple(data) == FIELDS
+        with (folder / "srikandi.csv").open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == 1 and tuple(rows[0]) == FIELDS
+        assert rows[0] == {k: str(v) for k, v in data.items()}  # CSV and JSON agree
+        assert data["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+        assert data["jumlah_halaman"] == pages and data["berkas"] == pdf.name
+        assert data["nomor"] == nomor[key] and data["tanggal"] == today.isoformat()
+        assert data["penandatangan_nip"] == KEPALA
+    p1 = json.loads((base / str(nomor["p1"]).replace("/", "-") / "srikandi.json").read_text())
+    assert (p1["klasifikasi"], p1["hal"], p1["sifat"], p1["tujuan"]) == (
+        "800.2.4.2", "Panggilan Peserta Pelatihan", "Biasa", "Sdr. Siti Aminah")
+    assert p1["jumlah_lampiran"] == 1 and p1["nomor"].startswith("800.2.4.2/")
+    assert p1["penandatangan_jabatan"] == "Kepala Badan Kepegawaian dan Pengembangan SDM"
+    st = json.loads((base / str(nomor["st"]).replace("/", "-") / "srikandi.json").read_text())
+    assert st["sifat"] == "Terbatas" and st["jumlah_lampiran"] == 0
+    assert st["penandatangan_jabatan"] == "a.n. Bupati Kutai Kartanegara Sekretaris Daerah"
+    assert st["klasifikasi"] == "800.1.4.1"
+    bundle = json.loads((base / "bundel-surat_panggilan-v1.json").read_text())
+    assert [r["nomor"] for r in bundle] == [nomor["p1"], nomor["p2"]]
+    # the daily list: CSV and Excel, NIP as text, empty columns for the officer
+    name = f"daftar-harian-{today.isoformat()}-PK-2026-009"
+    assert hasil.daftar_harian == [out / f"{name}.csv", out / f"{name}.xlsx"]
+    with (out / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        daily = list(csv.DictReader(f))
+    assert [r["nomor"] for r in daily] == [nomor["p1"], nomor["p2"], nomor["st"]]
+    assert daily[0]["kegiatan"] == "PK-2026-009" and daily[0]["didaftarkan"] == ""
+    ws = load_workbook(out / f"{name}.xlsx").active
+    assert ws is not None
+    head = [c.value for c in ws[1]]
+    nip_col = head.index("NIP penandatangan")
+    assert [r[nip_col].value for r in ws.iter_rows(min_row=2)] == [KEPALA] * 3
+    assert all(r[nip_col].data_type == "s" for r in ws.iter_rows(min_row=2))
+    # again: the same files with the same content
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.suffix in (".pdf", ".json", ".csv")}
+    with session_scope(engine) as s:
+        paket(s, "PK-2026-009", out)
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_date_filter_and_an_altered_pdf(engine: Engine, tmp_path: Path) -> None:
+    ids = build(engine, tmp_path)
+    with session_scope(engine) as s:
+        other = paket(s, "PK-2026-009", tmp_path / "kosong",
+                      tanggal=register.today() - dt.timedelta(days=400))
+        assert other.surat == [] and other.daftar_harian == []
+        n = s.get(Naskah, ids["p2"])
+        assert n is not None
+    (tmp_path / "ttd" / "p2.pdf").write_bytes(b"%PDF-1.7 diganti")
+    with session_scope(engine) as s:
+        hasil = paket(s, "PK-2026-009", tmp_path / "paket", tanggal=register.today())
+    assert len(hasil.surat) == 2 and hasil.berubah == [n.nomor]
+    assert not (tmp_path / "paket" / "PK-2026-009" / str(n.nomor).replace("/", "-")).exists()
+
+
+def _cli(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
+    env.update({"DIKLAT_VAR_DIR": str(tmp_path / "var"), "DIKLAT_DATABASE_URL": url})
+    return subprocess.run([DIKLAT, "srikandi", "paket", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _one_line(res: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in res.stderr + res.stdout, res.stderr
+    lines = [x for x in res.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, res.stderr
+    return lines[0]
+
+
+def test_cli_exit_codes_and_one_line_errors(sqlite_engine: Engine, sqlite_url: str,
+                                            tmp_path: Path) -> None:
+    build(sqlite_engine, tmp_path)
+    res = _cli(tmp_path, sqlite_url, "PK-2026-009", "--out", "paket", "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["surat"] == 3
+    assert "1 naskah bernomor belum punya PDF" in _one_line(res)  # a remark, not an error
+    res = _cli(tmp_path, sqlite_url, "TIDAK-ADA", "--out", "paket")
+    assert res.returncode == 1 and "TIDAK-ADA" in _one_line(res)
+    res = _cli(tmp_path, sqlite_url, "PK-2026-009", "--out", "paket", "--tanggal", "besok")
+    assert res.returncode == 2 and "--tanggal" in _one_line(res)
+    (tmp_path / "ttd" / "p1.pdf").write_bytes(b"%PDF-1.7 diganti")
+    res = _cli(tmp_path, sqlite_url, "PK-2026-009", "--out", "paket2")
+    assert res.returncode == 1
+    assert "berubah" in res.stderr and "Traceback" not in res.stderr
