@@ -150,6 +150,7 @@ def _add_areas() -> None:
         prefect_server,
         register_cmd,
         riwayat,
+        siasn,
         simulator_cmd,
         sop,
         sync,
@@ -158,7 +159,7 @@ def _add_areas() -> None:
     )
 
     for module in (sop, sync, simulator_cmd, importer, karantina, riwayat, register_cmd,
-                   kegiatan, persetujuan, tte, arsip, prefect_server, up, demo):
+                   kegiatan, persetujuan, tte, arsip, prefect_server, up, demo, siasn):
         module.add_commands(app)
 
 
