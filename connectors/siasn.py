@@ -396,7 +396,7 @@ def _not_found_or_misconfigured(e: NotFound) -> ConnectorError:
     return SiasnMisconfigured(
         "SIASN menjawab 404 di luar jawaban 'Data tidak ditemukan': alamat atau base path API "
         "SIASN salah (periksa DIKLAT_SIASN__URL dan DIKLAT_SIASN__BASE_PATH)",
-        status=404, body=e.body, url=e.url)
+        status=404, body=e.body)  # no URL: the path would carry a NIP
 
 
 def _envelope(doc: Any) -> Any:
