@@ -99,6 +99,15 @@ def describe_error(e: BaseException) -> tuple[str, int]:
         return str(e), EXIT_FAILED
     if runs.is_interrupt(e):
         return INTERRUPTED_LINE, EXIT_INTERRUPTED
+    from diklat.settings import KonfigurasiSalah
+
+    if isinstance(e, KonfigurasiSalah):
+        return str(e), EXIT_REFUSED
+    connectors = sys.modules.get("connectors.http")
+    if connectors is not None and isinstance(e, connectors.ConnectorError):
+        # the message, never the URL (a SIASN path carries a NIP)
+        return f"sistem luar menolak atau tidak menjawab ({type(e).__name__}): {e.message}", (
+            EXIT_FAILED)
     try:
         from pydantic import ValidationError
     except ImportError:  # pragma: no cover

@@ -151,6 +151,7 @@ def _add_areas() -> None:
         prefect_server,
         register_cmd,
         riwayat,
+        siasn,
         simulator_cmd,
         sop,
         srikandi,
@@ -161,7 +162,7 @@ def _add_areas() -> None:
 
     for module in (sop, sync, simulator_cmd, importer, karantina, riwayat, register_cmd,
                    kegiatan, laporan, srikandi, persetujuan, tte, arsip, prefect_server, up,
-                   demo):
+                   demo, siasn):
         module.add_commands(app)
 
 

@@ -10,7 +10,13 @@ and a 401 seen by many threads at once leads to one refresh.
 
 ``data-utama`` answers become canonical employee dicts (BKN field names mapped, ``dd-mm-yyyy``
 dates parsed, the text ``null`` read as empty, ``M``/``F`` as ``L``/``P``); the NIK is
-dropped on arrival.
+dropped on arrival. The unit comes as ``unor_id`` (a SIASN GUID) and ``unor_nama``, never as
+``unit_kode``: SIASN's ids are not the region's unit codes.
+
+Only SIASN's own not-found answer (HTTP 404 ``{"code": 0, "data": "Data tidak ditemukan"}``)
+means "no such NIP"; any other 404 is :class:`SiasnMisconfigured` (wrong URL or base path).
+``upload-dok-rw`` counts as done only with ``code`` 1 (:class:`SiasnRefused` otherwise, even
+at HTTP 200).
 """
 
 from __future__ import annotations
@@ -23,7 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectors.http import AuthError, BadPayload, ClientError, HttpClient, NotFound
+from connectors.http import (
+    AuthError,
+    BadPayload,
+    ClientError,
+    ConnectorError,
+    HttpClient,
+    NotFound,
+)
 from connectors.records import normalise_jenis_jabatan, normalise_sex
 
 #: Seconds before expiry at which a token is renewed anyway.
@@ -41,8 +54,12 @@ DATA_UTAMA_MAP: dict[str, str] = {
     "gelarDepan": "gelar_depan",
     "gelarBelakang": "gelar_belakang",
     "tempatLahir": "tempat_lahir",
-    "unorId": "unit_kode",
-    "unorNama": "unit_nama",
+    # SIASN's unit ids are GUIDs, never the region's unit codes: they arrive under their own
+    # keys and the caller maps them (``diklat.unor``) onto ``unit_kode``.
+    "unorId": "unor_id",
+    "unorNama": "unor_nama",
+    "unorIndukId": "unor_induk_id",
+    "unorIndukNama": "unor_induk_nama",
     "jabatanNama": "jabatan",
     "eselon": "eselon",
     "golRuangAkhir": "golongan",
@@ -215,7 +232,21 @@ def _token_from(doc: Any, what: str) -> _Token:
 
 
 class SiasnRefused(ClientError):
-    """SIASN answered but refused the write (``success: false`` with a message)."""
+    """SIASN answered but refused the write (``success: false``, or ``code`` other than 1,
+    with a message), whatever the HTTP status."""
+
+
+class SiasnMisconfigured(ClientError):
+    """A 404 that is not SIASN's own not-found answer: the base URL or base path is wrong (or
+    a proxy in between does not route the call). Every NIP would "not be found", so this stops
+    a run instead of quarantining employees."""
+
+
+#: SIASN's own not-found answer: ``{"code": 0, "data": "Data tidak ditemukan"}``.
+def is_siasn_not_found(doc: Any) -> bool:
+    return (isinstance(doc, dict) and str(doc.get("code")) == "0"
+            and isinstance(doc.get("data"), str)
+            and doc["data"].strip().lower() == "data tidak ditemukan")
 
 
 class SiasnClient:
@@ -251,6 +282,8 @@ class SiasnClient:
             headers, gen = self.tokens.headers()
             try:
                 return self.http.request(method, url, headers={**extra, **headers}, **kw)[1]
+            except NotFound as e:
+                raise _not_found_or_misconfigured(e) from e
             except AuthError as e:
                 if e.status != 401:
                     raise
@@ -339,9 +372,31 @@ class SiasnClient:
         doc = self.call("POST", "upload-dok-rw",
                         data={"id_riwayat": id_riwayat, "id_ref_dokumen": str(id_ref_dokumen)},
                         files={"file": (filename, content, content_type)})
-        if isinstance(doc, dict) and doc.get("success") is False:
-            raise SiasnRefused(str(doc.get("message") or "unggah ditolak SIASN"), status=200)
-        return doc if isinstance(doc, dict) else {"data": doc}
+        # Public clients count only ``code`` 1 as uploaded: a refusal may come as HTTP 200
+        # with ``code`` 0 (or without any ``code``).
+        if not isinstance(doc, dict) or str(doc.get("code")) != "1":
+            message = doc.get("message") or doc.get("data") if isinstance(doc, dict) else None
+            raise SiasnRefused(str(message or "unggah ditolak SIASN (tanpa code 1)")[:300],
+                               status=200)
+        return doc
+
+
+def _not_found_or_misconfigured(e: NotFound) -> ConnectorError:
+    """A 404 is "no such NIP" only when it is SIASN's own answer; anything else (a proxy's
+    HTML page, an API gateway's "no matching resource") means the URL or base path is
+    wrong."""
+    import json
+
+    try:
+        doc = json.loads(e.body or "")
+    except ValueError:
+        doc = None
+    if is_siasn_not_found(doc):
+        return NotFound("Data tidak ditemukan", status=404, url=e.url)
+    return SiasnMisconfigured(
+        "SIASN menjawab 404 di luar jawaban 'Data tidak ditemukan': alamat atau base path API "
+        "SIASN salah (periksa DIKLAT_SIASN__URL dan DIKLAT_SIASN__BASE_PATH)",
+        status=404, body=e.body)  # no URL: the path would carry a NIP
 
 
 def _envelope(doc: Any) -> Any:

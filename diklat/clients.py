@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.http import HttpClient, RetryPolicy
 from connectors.siasn import SiasnClient, TokenManager
 from connectors.simpeg import SimpegClient
-from diklat.settings import Settings, get_settings
+from diklat.settings import KonfigurasiSalah, Settings, Siasn, get_settings
 
 if TYPE_CHECKING:  # imported where used: a sync never loads the mail, archive or PDF signer
     from connectors.archive import ContentStore
@@ -55,18 +55,54 @@ def simpeg_client(settings: Settings | None = None) -> SimpegClient:
     return SimpegClient(http, page_size=s.page_size)
 
 
+def _loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (where the bundled simulator listens)."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.")
+
+
+def siasn_token_url(s: Siasn) -> str:
+    """The gateway token's URL: ``token_url``, else ``url`` + ``token_path``."""
+    return s.token_url or f"{s.url.rstrip('/')}/{s.token_path.lstrip('/')}"
+
+
+def check_siasn(s: Siasn) -> None:
+    """Refuse a configuration that points the API at a real SIASN (or a proxy) while the
+    token or SSO URL still points at the simulator on this machine: the operator's password
+    and the consumer secret would go to the wrong place, and nothing would work. Raises
+    :class:`KonfigurasiSalah` with one line for the operator."""
+    if _loopback(s.url):
+        return  # the simulator (tests, the demo)
+    stale = []
+    if _loopback(siasn_token_url(s)):
+        stale.append("DIKLAT_SIASN__TOKEN_URL")
+    if s.sso_token is None and _loopback(s.sso_url):
+        stale.append("DIKLAT_SIASN__SSO_URL")
+    if stale:
+        raise KonfigurasiSalah(
+            f"DIKLAT_SIASN__URL menunjuk SIASN sungguhan tetapi {' dan '.join(stale)} masih ke "
+            "simulator di mesin ini; isi alamat token gateway dan SSO BKN (lihat docs/siasn.md) "
+            "sebelum menjalankan apa pun ke SIASN")
+
+
 def siasn_client(settings: Settings | None = None, pool_size: int | None = None) -> SiasnClient:
     """BKN's SIASN (``settings.siasn``) with both token kinds; ``pool_size`` defaults to twice
-    the configured concurrency."""
+    the configured concurrency. Refuses a half-real configuration (:func:`check_siasn`)."""
     st = settings or get_settings()
     s = st.siasn
+    check_siasn(s)
     http = HttpClient(s.url, name="siasn", pool_size=max(4, pool_size or s.concurrency * 2),
                       **http_options(st))
     sso_url = (f"{s.sso_url.rstrip('/')}/auth/realms/{s.sso_realm}"
                "/protocol/openid-connect/token")
     tokens = TokenManager(
         http,
-        token_url=http.url(s.token_path),
+        token_url=siasn_token_url(s),
         consumer_key=s.consumer_key.get_secret_value(),
         consumer_secret=s.consumer_secret.get_secret_value(),
         sso_token_url=sso_url,

@@ -84,9 +84,20 @@ class Simpeg(BaseModel):
     page_size: int = 2000
 
 
+class KonfigurasiSalah(ValueError):
+    """A configuration that must not start (the message is the one line for the operator)."""
+
+
 class Siasn(BaseModel):
+    """BKN's SIASN: three URLs (docs/siasn.md). Real service: ``url`` the API gateway
+    (``https://apimws.bkn.go.id:8243``, or the agency's whitelisted proxy), ``token_url`` the
+    gateway token (``https://apimws.bkn.go.id/oauth2/token``: same host, no port 8243),
+    ``sso_url`` the SSO host of realm ``public-siasn`` (another host)."""
+
     url: str = f"http://127.0.0.1:{SIMULATOR_PORT}"  # gateway (often the agency's own proxy)
     base_path: str = "/apisiasn/1.0"
+    #: Full URL of the gateway token; empty = ``url`` + ``token_path`` (the simulator).
+    token_url: str = ""
     token_path: str = "/oauth2/token"
     sso_url: str = f"http://127.0.0.1:{SIMULATOR_PORT}"
     sso_realm: str = "public-siasn"

@@ -31,10 +31,10 @@ from sqlalchemy import Engine, delete, insert, select
 
 from connectors.http import BadPayload, ConnectorError
 from connectors.records import FIELDS
-from connectors.siasn import SiasnClient
+from connectors.siasn import SiasnClient, SiasnMisconfigured
 from connectors.simpeg import Rejected as SourceRejected
 from connectors.simpeg import SimpegClient
-from diklat import runs
+from diklat import runs, unor
 from diklat.clients import siasn_client, simpeg_client
 from diklat.models import Pegawai, SyncRequest, SyncRun, UnitKerja
 from diklat.personnel import (
@@ -291,6 +291,8 @@ def _closed(run: runs.Run, e: BaseException, totals: Totals | None, system: str,
 def _failure_message(e: BaseException, system: str = "SIMPEG") -> str:
     if isinstance(e, (SyncFailed, EmptySource)):
         return str(e)
+    if isinstance(e, SiasnMisconfigured):  # its URL would name a NIP: the message only
+        return e.message
     if isinstance(e, ConnectorError):
         return (f"{system} tidak dapat dihubungi atau menjawab salah setelah percobaan "
                 f"ulang ({e.__class__.__name__}: {e}); data yang sudah tersimpan tetap utuh, "
@@ -342,6 +344,11 @@ class CircuitBreaker:
     def open(self) -> bool:
         return self._in_a_row >= self.limit
 
+    def trip(self) -> None:
+        """Open now: trying the other NIPs cannot help (a misconfiguration)."""
+        with self._lock:
+            self._in_a_row = self.limit
+
     def success(self) -> None:
         with self._lock:
             self._in_a_row = 0
@@ -369,6 +376,9 @@ def _fetch(siasn: SiasnClient, breaker: CircuitBreaker, nip: str) -> Fetched:
         return Fetched(nip, error=Skipped("SIASN gagal berturut-turut"))
     try:
         rec = siasn.data_utama(nip)
+    except SiasnMisconfigured:
+        breaker.trip()
+        raise
     except BadPayload as e:  # SIASN answers, but this record cannot be read
         breaker.success()
         return Fetched(nip, error=e)
@@ -393,6 +403,53 @@ def invalid_nips(nips: Iterable[str]) -> list[tuple[str, str]]:
         if not info.valid:
             out.append((n, info.reason or "tidak valid"))
     return out
+
+
+class UnitMapper:
+    """SIASN's ``unor_id`` (a GUID) -> our unit code, through ``diklat.unor``. Unknown GUIDs
+    make it fetch ref-unor once per run and match again; what stays unmatched is listed.
+    Used from the refresh's main thread only."""
+
+    def __init__(self, engine: Engine, siasn: Any) -> None:
+        self.engine = engine
+        self.siasn = siasn
+        self.map = unor.peta(engine)
+        self.refreshed = False
+        self.unmatched: dict[str, str] = {}  # GUID -> SIASN's name
+        with engine.connect() as c:
+            #: No unit of our own at all (SIASN is the only source): SIASN's GUIDs become
+            #: our unit codes, there is nothing to duplicate.
+            self.siasn_only = c.execute(select(UnitKerja.id).limit(1)).first() is None
+
+    def apply(self, fresh: dict[str, Any], current: Mapping[str, Any] | None
+              ) -> Rejected | None:
+        """Replace SIASN's unit keys in ``fresh`` by our ``unit_kode``; an unmatched unit
+        keeps the employee where we have them (or refuses a new employee, with the reason)."""
+        gid = fresh.pop("unor_id", None)
+        nama = fresh.pop("unor_nama", None)
+        for k in ("unor_induk_id", "unor_induk_nama"):
+            fresh.pop(k, None)
+        fresh.pop("unit_kode", None)  # never a SIASN id as our code
+        fresh.pop("unit_nama", None)  # our unit's name is ours (SIMPEG's or the operator's)
+        if not gid:
+            return None
+        if self.siasn_only:
+            fresh["unit_kode"], fresh["unit_nama"] = gid, nama
+            return None
+        kode = self.map.get(gid)
+        if kode is None and not self.refreshed:
+            self.refreshed = True
+            unor.petakan(self.engine, self.siasn.ref_unor())
+            self.map = unor.peta(self.engine)
+            kode = self.map.get(gid)
+        if kode is not None:
+            fresh["unit_kode"] = kode
+            return None
+        self.unmatched[gid] = str(nama or "")
+        if current is None or not current.get("unit_kode"):
+            return Rejected(alasan=f"unit SIASN {nama or gid} belum dipetakan ke unit kerja; "
+                                   "petakan dengan `diklat siasn unor`", kunci=fresh.get("nip"))
+        return None
 
 
 def refresh_from_siasn(
@@ -424,6 +481,7 @@ def refresh_from_siasn(
         breaker = CircuitBreaker(max(8, 2 * workers))
         bad_nips = dict(invalid_nips(wanted))
         api = siasn
+        units = UnitMapper(engine, siasn)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="siasn") as pool:
             for i in range(0, len(wanted), batch_size):
                 chunk = wanted[i:i + batch_size]
@@ -442,8 +500,12 @@ def refresh_from_siasn(
                         rejected.append(Rejected(alasan="NIP tidak ditemukan di SIASN",
                                                  kunci=got.nip))
                     else:
-                        records.append(merge_siasn(current.get(got.record.get("nip")
-                                                               or got.nip), got.record))
+                        mine = current.get(got.record.get("nip") or got.nip)
+                        refused = units.apply(got.record, mine)
+                        if refused is not None:
+                            rejected.append(refused)
+                        else:
+                            records.append(merge_siasn(mine, got.record))
                 writer.write(records, rejected=rejected)
                 done += len(chunk)
                 _notify(Progress(run.id, "siasn", done, len(wanted), writer.totals.as_dict()),
@@ -455,6 +517,9 @@ def refresh_from_siasn(
                              f"tersimpan): {type(real).__name__}: {real}", run.id, None)
         counts = finish_run(run, writer.totals)
         _notify(Progress(run.id, "done", done, done, writer.totals.as_dict()), progress)
+        if units.unmatched:  # the operator maps them (``diklat siasn unor``)
+            counts["unor_belum_dipetakan"] = sorted(units.unmatched.values())
+            log.warning("SIASN refresh: %d unit SIASN belum dipetakan", len(units.unmatched))
         return counts
     except BaseException as e:
         raise _closed(run, e, writer.totals if writer else None, "SIASN",

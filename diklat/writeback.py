@@ -1,18 +1,27 @@
 """The SIASN write-back: after a training closes, each participant who passed gets a course
 record in SIASN (``kursus/save``), then its certificate (``upload-dok-rw``, 881 for a kursus).
 
-Exactly once per participant:
+Exactly once per participant, whatever fails and however often the run is repeated:
 
 * the record id SIASN returns is stored first thing, in its own transaction (``peserta.
-  siasn_riwayat_id``), so a crash after that never saves a second record;
-* a save whose answer never came (timeout, dropped connection after the request left) may have
-  been stored by SIASN: before saving again, the participant's ``rw-kursus`` is read and a
-  record with our certificate number is adopted instead;
-* the certificate upload is recorded (``siasn_dok_at``) once SIASN accepted it.
+  siasn_riwayat_id``, state ``tersimpan``), so a crash after that never saves a second record;
+* before any save the participant's ``rw-kursus`` is read and a record with our certificate
+  number is adopted instead (a save whose answer never came, or a crash between SIASN's answer
+  and our commit); a save that failed in a way that may have reached SIASN (no answer, a 5xx,
+  an unreadable answer) is looked up again at once the same way;
+* the certificate counts as uploaded only when SIASN answers ``code`` 1 (a refusal at HTTP 200
+  is a failure), then ``siasn_dok_at`` and state ``selesai``.
 
-A failure for one participant is recorded (``siasn_catatan``) and the others go on; a NIP SIASN
-does not know is reported, not retried. Our own training history gets the course too
-(``riwayat_diklat``, the 20 JP count). No Prefect here.
+A participant's failure is recorded (state ``gagal``, ``siasn_percobaan`` + 1, the reason in
+``siasn_catatan``) and the others go on; the failed ones are tried once more at the end of the
+run and, if they still fail, listed for the operator (the next run tries them again). When
+several in a row fail because SIASN does not answer, the rest are not tried (listed the same
+way). A NIP SIASN does not know is reported (state ``tidak_dikenal``) and not tried again until
+the operator clears it (:func:`ulangi`). A configuration error (wrong base path, credentials
+refused) stops the run with one line: it is nobody's individual failure.
+
+Our own training history gets the course too (``riwayat_diklat``, the 20 JP count). No Prefect
+here; results name participants by their number, never by NIP.
 """
 
 from __future__ import annotations
@@ -24,15 +33,32 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from connectors.http import ConnectorError, NotFound, TransportError
+from connectors.http import (
+    AuthError,
+    BadPayload,
+    ConnectorError,
+    NotFound,
+    ServerError,
+    TransportError,
+)
+from connectors.siasn import SiasnMisconfigured, SiasnRefused
 from diklat.db import session_scope
 from diklat.kegiatan import kegiatan_by_kode
-from diklat.models import Naskah, NaskahBerkas, Pegawai, Peserta, RiwayatDiklat
+from diklat.models import Kegiatan, Naskah, NaskahBerkas, Pegawai, Peserta, RiwayatDiklat
 from diklat.models.base import utcnow
 from diklat.rules.tanggal import format_dmy
 from diklat.settings import Settings, get_settings
 
 log = logging.getLogger("diklat.writeback")
+
+#: Failures in a row (SIASN not answering) after which the remaining participants wait for
+#: the next run instead of each spending the whole retry budget.
+BERTURUT_MAKS = 3
+SELESAI = ("selesai", "tanpa_berkas")
+
+
+class WritebackBerhenti(RuntimeError):
+    """The write-back cannot go on for anybody (configuration, credentials): one line."""
 
 
 @dataclass
@@ -40,17 +66,112 @@ class HasilWriteback:
     disimpan: int = 0  # course records saved now
     diunggah: int = 0  # certificates uploaded now
     sudah: int = 0  # participants already complete
-    tidak_dikenal: int = 0  # NIP unknown to SIASN
-    gagal: int = 0
-    dicocokkan: int = 0  # an unanswered save found again in rw-kursus
+    dicocokkan: int = 0  # a record of ours found in rw-kursus and adopted (no second save)
+    tidak_dikenal: list[int] = field(default_factory=list)  # participant numbers
+    gagal: list[int] = field(default_factory=list)  # still failing after the retry
     catatan: list[str] = field(default_factory=list)  # by participant number, no NIP
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "catatan"} | {
-            "pending": len(self.catatan)}
+        return {"disimpan": self.disimpan, "diunggah": self.diunggah, "sudah": self.sudah,
+                "dicocokkan": self.dicocokkan, "tidak_dikenal": len(self.tidak_dikenal),
+                "gagal": len(self.gagal), "peserta_gagal": list(self.gagal),
+                "peserta_tidak_dikenal": list(self.tidak_dikenal),
+                "pending": len(self.catatan), "catatan": list(self.catatan)}
 
 
-def _body(k: Any, p: Peserta, pg: Pegawai, nomor: str, s: Settings) -> dict[str, Any]:
+@dataclass
+class _Peserta:
+    pid: int
+    urut: int | None
+    nip: str
+
+
+def tulis_kursus(engine: Engine, kode: str, client: Any, *,
+                 settings: Settings | None = None) -> HasilWriteback:
+    """Write every passed participant's course record and certificate to SIASN (see above).
+    Raises :class:`WritebackBerhenti` when SIASN cannot be used at all."""
+    s = settings or get_settings()
+    out = HasilWriteback()
+    with session_scope(engine) as ses:
+        k = kegiatan_by_kode(ses, kode)
+        rows = ses.execute(select(Peserta, Pegawai).join(Pegawai, Peserta.pegawai_id == Pegawai.id)
+                           .where(Peserta.kegiatan_id == k.id, Peserta.status == "lulus")
+                           .order_by(Peserta.nomor_urut, Peserta.id)).all()
+        todo = [_Peserta(p.id, p.nomor_urut, pg.nip) for p, pg in rows]
+        kid = k.id
+    failed: list[tuple[_Peserta, str]] = []
+    in_a_row = 0
+    for putaran in (1, 2):  # the failed ones once more at the end
+        queue = todo if putaran == 1 else [p for p, _ in failed]
+        failed = []
+        for ps in queue:
+            if in_a_row >= BERTURUT_MAKS:
+                failed.append((ps, "SIASN tidak menjawab; dicoba lagi pada jalankan berikutnya"))
+                continue
+            try:
+                _satu(engine, kid, ps, client, out, s)
+                in_a_row = 0
+            except (SiasnMisconfigured, AuthError) as e:
+                raise WritebackBerhenti(_berhenti(e)) from None
+            except ConnectorError as e:
+                reason = _alasan(e)
+                in_a_row = in_a_row + 1 if e.retriable else 0
+                failed.append((ps, reason))
+                _gagal(engine, ps.pid, reason)
+                log.warning("write-back peserta nomor %s gagal (putaran %d): %s", ps.urut,
+                            putaran, type(e).__name__)
+        if not failed:
+            break
+        in_a_row = 0
+    for ps, reason in failed:
+        out.gagal.append(ps.urut or 0)
+        out.catatan.append(f"peserta nomor {ps.urut}: {reason}")
+    return out
+
+
+def ulangi(engine: Engine, kode: str, nomor_urut: int) -> None:
+    """The operator fixed a participant SIASN did not know (or wants another attempt): the
+    next run tries them again."""
+    with session_scope(engine) as ses:
+        k = kegiatan_by_kode(ses, kode)
+        p = ses.execute(select(Peserta).where(Peserta.kegiatan_id == k.id,
+                                              Peserta.nomor_urut == nomor_urut)).scalar_one()
+        if p.siasn_status in ("tidak_dikenal", "gagal"):
+            p.siasn_status = "tersimpan" if p.siasn_riwayat_id else None
+            p.siasn_catatan = None
+
+
+def _berhenti(e: ConnectorError) -> str:
+    if isinstance(e, SiasnMisconfigured):
+        return e.message
+    return (f"SIASN menolak kredensial ({e.message}); periksa DIKLAT_SIASN__CONSUMER_KEY/SECRET, "
+            "USERNAME/PASSWORD atau SSO_TOKEN")
+
+
+def _alasan(e: ConnectorError) -> str:
+    """The operator's note for one failure: the kind and SIASN's message, never a URL."""
+    if isinstance(e, SiasnRefused):
+        return f"ditolak SIASN: {e.message}"[:300]
+    return f"{type(e).__name__}: {e.message}"[:300]
+
+
+def _gagal(engine: Engine, pid: int, note: str) -> None:
+    with session_scope(engine) as ses:
+        p = ses.get(Peserta, pid)
+        if p is not None:
+            p.siasn_status, p.siasn_catatan = "gagal", note
+            p.siasn_percobaan = (p.siasn_percobaan or 0) + 1
+
+
+def _set(engine: Engine, pid: int, **values: Any) -> None:
+    with session_scope(engine) as ses:
+        p = ses.get(Peserta, pid)
+        assert p is not None
+        for k, v in values.items():
+            setattr(p, k, v)
+
+
+def _body(k: Kegiatan, pg: Pegawai, nomor: str, s: Settings) -> dict[str, Any]:
     mulai, selesai = k.tanggal_mulai, k.tanggal_selesai or k.tanggal_mulai
     return {
         "id": "", "instansiId": s.instansi.instansi_siasn_id, "pnsOrangId": pg.pns_orang_id,
@@ -62,36 +183,6 @@ def _body(k: Any, p: Peserta, pg: Pegawai, nomor: str, s: Settings) -> dict[str,
         "tanggalKursus": format_dmy(mulai), "tanggalSelesaiKursus": format_dmy(selesai),
         "lokasiId": "",
     }
-
-
-def tulis_kursus(engine: Engine, kode: str, client: Any, *,
-                 settings: Settings | None = None) -> HasilWriteback:
-    """Write every passed participant's course record and certificate to SIASN (see above)."""
-    s = settings or get_settings()
-    out = HasilWriteback()
-    with session_scope(engine) as ses:
-        k = kegiatan_by_kode(ses, kode)
-        rows = ses.execute(select(Peserta, Pegawai).join(Pegawai, Peserta.pegawai_id == Pegawai.id)
-                           .where(Peserta.kegiatan_id == k.id, Peserta.status == "lulus")
-                           .order_by(Peserta.nomor_urut)).all()
-        todo = [(p.id, p.nomor_urut, pg.nip) for p, pg in rows]
-        kid = k.id
-    for pid, urut, nip in todo:
-        try:
-            _satu(engine, kid, pid, nip, client, out, s)
-        except ConnectorError as e:
-            out.gagal += 1
-            out.catatan.append(f"peserta nomor {urut}: {type(e).__name__}")
-            _catat(engine, pid, f"{type(e).__name__}: {str(e)[:300]}")
-            log.warning("write-back peserta %s gagal: %s", pid, type(e).__name__)
-    return out
-
-
-def _catat(engine: Engine, pid: int, note: str | None) -> None:
-    with session_scope(engine) as ses:
-        p = ses.get(Peserta, pid)
-        if p is not None:
-            p.siasn_catatan = note
 
 
 def _sertifikat(ses: Any, kid: int, nip: str) -> tuple[str | None, Path | None]:
@@ -107,75 +198,75 @@ def _sertifikat(ses: Any, kid: int, nip: str) -> tuple[str | None, Path | None]:
     return n.nomor, Path(f) if f else None
 
 
-def _satu(engine: Engine, kid: int, pid: int, nip: str, client: Any, out: HasilWriteback,
+def _satu(engine: Engine, kid: int, ps: _Peserta, client: Any, out: HasilWriteback,
           s: Settings) -> None:
-    from diklat.models import Kegiatan
-
     with session_scope(engine) as ses:
-        p = ses.get(Peserta, pid)
+        p = ses.get(Peserta, ps.pid)
         k = ses.get(Kegiatan, kid)
-        pg = ses.execute(select(Pegawai).where(Pegawai.nip == nip)).scalar_one()
+        pg = ses.execute(select(Pegawai).where(Pegawai.nip == ps.nip)).scalar_one()
         assert p is not None and k is not None
-        if p.siasn_riwayat_id and (p.siasn_dok_at or p.siasn_catatan):
+        if p.siasn_status in SELESAI:
             out.sudah += 1
             return
-        nomor, pdf = _sertifikat(ses, kid, nip)
+        if p.siasn_status == "tidak_dikenal":
+            out.tidak_dikenal.append(ps.urut or 0)
+            out.catatan.append(f"peserta nomor {ps.urut}: NIP tidak dikenal SIASN")
+            return
+        nomor, pdf = _sertifikat(ses, kid, ps.nip)
         nomor = nomor or p.nomor_sertifikat  # a certificate of an outside organiser
         if nomor is None:
-            out.catatan.append(f"peserta nomor {p.nomor_urut}: sertifikat belum bernomor")
+            out.catatan.append(f"peserta nomor {ps.urut}: sertifikat belum bernomor")
             return
         riwayat_id, orang = p.siasn_riwayat_id, pg.pns_orang_id
-        body = _body(k, p, pg, nomor, s)
-        urut = p.nomor_urut
-        riwayat_key = f"kegiatan:{kid}"
-        if ses.execute(select(RiwayatDiklat.id).where(RiwayatDiklat.pegawai_id == pg.id,
-                                                      RiwayatDiklat.kunci == riwayat_key)
-                       ).first() is None:
-            ses.add(RiwayatDiklat(pegawai_id=pg.id, kunci=riwayat_key, kegiatan_id=kid,
-                                  nama_kursus=k.nama, jenis_diklat_id=k.jenis_diklat_id,
-                                  institusi=k.penyelenggara, jumlah_jp=int(k.jumlah_jp or 0),
-                                  tahun=(k.tanggal_selesai or k.tanggal_mulai or
-                                         utcnow().date()).year,
-                                  tanggal_mulai=k.tanggal_mulai,
-                                  tanggal_selesai=k.tanggal_selesai, nomor_sertifikat=nomor,
-                                  sumber="diklat"))
-    if not orang:
-        data = client.data_utama(nip)
-        if data is None:
-            out.tidak_dikenal += 1
-            out.catatan.append(f"peserta nomor {urut}: NIP tidak dikenal SIASN")
-            _catat(engine, pid, "NIP tidak dikenal SIASN")
-            return
-        orang = data.get("pns_orang_id")
-        body["pnsOrangId"] = orang
+        body = _body(k, pg, nomor, s)
+        _riwayat_sendiri(ses, k, pg, nomor)
     if not riwayat_id:
-        riwayat_id = _cari(client, nip, nomor)
+        if not orang:
+            data = client.data_utama(ps.nip)
+            if data is None:
+                _set(engine, ps.pid, siasn_status="tidak_dikenal",
+                     siasn_catatan="NIP tidak dikenal SIASN")
+                out.tidak_dikenal.append(ps.urut or 0)
+                out.catatan.append(f"peserta nomor {ps.urut}: NIP tidak dikenal SIASN")
+                return
+            body["pnsOrangId"] = data.get("pns_orang_id")
+        riwayat_id = _cari(client, ps.nip, nomor)  # ours already there (an unanswered save)
         if riwayat_id:
             out.dicocokkan += 1
         else:
             try:
                 riwayat_id = client.save_kursus(body)
-            except TransportError:
-                # the request may have arrived: look again before any second save
-                riwayat_id = _cari(client, nip, nomor)
+            except (TransportError, ServerError, BadPayload):
+                # the save may have reached SIASN: look again before anything else
+                riwayat_id = _cari(client, ps.nip, nomor)
                 if not riwayat_id:
                     raise
                 out.dicocokkan += 1
             else:
                 out.disimpan += 1
-        with session_scope(engine) as ses:  # stored first thing, on its own
-            p = ses.get(Peserta, pid)
-            assert p is not None
-            p.siasn_riwayat_id = riwayat_id
+        # stored first thing, on its own
+        _set(engine, ps.pid, siasn_riwayat_id=riwayat_id, siasn_status="tersimpan")
     if pdf is not None and pdf.is_file():
         client.upload_dok_rw(riwayat_id, pdf, id_ref_dokumen="881")
-        with session_scope(engine) as ses:
-            p = ses.get(Peserta, pid)
-            assert p is not None
-            p.siasn_dok_at, p.siasn_catatan = utcnow(), None
+        _set(engine, ps.pid, siasn_dok_at=utcnow(), siasn_status="selesai", siasn_catatan=None)
         out.diunggah += 1
     else:
-        _catat(engine, pid, "sertifikat dari penyelenggara: unggah berkasnya di SIASN")
+        _set(engine, ps.pid, siasn_status="tanpa_berkas",
+             siasn_catatan="sertifikat dari penyelenggara: unggah berkasnya di SIASN")
+
+
+def _riwayat_sendiri(ses: Any, k: Kegiatan, pg: Pegawai, nomor: str) -> None:
+    """The course in our own training history (the 20 JP count), once."""
+    kunci = f"kegiatan:{k.id}"
+    if ses.execute(select(RiwayatDiklat.id).where(RiwayatDiklat.pegawai_id == pg.id,
+                                                  RiwayatDiklat.kunci == kunci)).first():
+        return
+    ses.add(RiwayatDiklat(pegawai_id=pg.id, kunci=kunci, kegiatan_id=k.id, nama_kursus=k.nama,
+                          jenis_diklat_id=k.jenis_diklat_id, institusi=k.penyelenggara,
+                          jumlah_jp=int(k.jumlah_jp or 0),
+                          tahun=(k.tanggal_selesai or k.tanggal_mulai or utcnow().date()).year,
+                          tanggal_mulai=k.tanggal_mulai, tanggal_selesai=k.tanggal_selesai,
+                          nomor_sertifikat=nomor, sumber="diklat"))
 
 
 def _cari(client: Any, nip: str, nomor: str) -> str | None:

@@ -141,7 +141,7 @@ class SimulatorState:
     def kursus_items(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
         items = [self.kursus.overrides.get(it["id"], it) for it in shapes.rw_kursus(rec)]
         for it in self.kursus.saved.get(rec["pns_orang_id"], []):
-            items.append({**it, "nipBaru": rec["nip"]})
+            items.append({**it, "nipBaru": rec["nip"], "nipLama": rec["nip_lama"]})
         return items
 
 
@@ -372,7 +372,7 @@ def create_app(state: SimulatorState) -> ASGIApp:
             return denied
         ctype = request.headers.get("content-type", "")
         if not ctype.lower().startswith("multipart/form-data"):
-            return _refuse("Content-Type harus multipart/form-data")
+            return _upload_refuse("Content-Type harus multipart/form-data")
         parts = _multipart(ctype, await request.body())
         return _upload(state, parts)
 
@@ -431,12 +431,13 @@ def _save_kursus(state: SimulatorState, body: dict[str, Any]) -> Response:
     item = {
         "id": "", "idPns": person["pns_orang_id"], "nipBaru": person["nip"],
         "namaKursus": str(body["namaKursus"]), "jenisDiklatId": jdid,
-        "jenisKursusId": str(body.get("jenisKursus") or body.get("jenisKursusId") or ""),
+        "jenisKursusId": str(body.get("jenisKursus") or body.get("jenisKursusId")
+                             or shapes.jenis_kursus_id(jdid)),
         "jenisKursusNama": R.JENIS_DIKLAT[jdid], "jenisKursusSertifikat": sert,
         "institusiPenyelenggara": str(body["institusiPenyelenggara"]),
         "jumlahJam": jp, "noSertipikat": str(body["nomorSertipikat"]), "tahunKursus": tahun,
         "tanggalKursus": body["tanggalKursus"], "tanggalSelesaiKursus": body["tanggalSelesaiKursus"],
-        "lokasiId": body.get("lokasiId"), "path": body.get("path") or {},
+        "lokasiId": body.get("lokasiId"), "path": _path_dict(body.get("path")),
     }
     store = state.kursus
     existing_id = str(body.get("id") or "")
@@ -445,7 +446,7 @@ def _save_kursus(state: SimulatorState, body: dict[str, Any]) -> Response:
         for k, it in enumerate(saved):
             if it["id"] == existing_id:
                 item["id"] = existing_id
-                item["path"] = body.get("path") or it.get("path") or {}
+                item["path"] = _path_dict(body.get("path")) or it.get("path") or {}
                 saved[k] = item
                 break
         else:
@@ -461,20 +462,39 @@ def _save_kursus(state: SimulatorState, body: dict[str, Any]) -> Response:
     return _resp({"success": True, "message": "success", "mapData": {"rwKursusId": item["id"]}})
 
 
+def _path_dict(value: Any) -> dict[str, Any]:
+    """``path`` of a saved riwayat as SIASN keeps it: ``{"881": {dok_id, ...}}``. BKN's
+    template sends a list of documents (``[{"dok_id": .., "dok_nama": .., "dok_uri": ..,
+    "object": .., "slug": "881"}]``) or an empty list; both become the dict."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items() if isinstance(v, dict)}
+    out: dict[str, Any] = {}
+    if isinstance(value, list):
+        for doc in value:
+            if isinstance(doc, dict) and doc.get("slug"):
+                out[str(doc["slug"])] = doc
+    return out
+
+
+def _upload_refuse(message: str) -> Response:
+    """``upload-dok-rw`` refuses as the real service does: HTTP 200 with ``code`` 0."""
+    return _resp({"code": 0, "message": message, "data": None})
+
+
 def _upload(state: SimulatorState, parts: dict[str, tuple[str | None, bytes]]) -> Response:
     if "file" not in parts or not parts["file"][1]:
-        return _refuse("File wajib diunggah")
+        return _upload_refuse("File wajib diunggah")
     id_riwayat = parts.get("id_riwayat", (None, b""))[1].decode(errors="replace").strip()
     ref = parts.get("id_ref_dokumen", (None, b""))[1].decode(errors="replace").strip()
     if ref not in ("881", "874"):
-        return _refuse("id_ref_dokumen harus 881 (kursus) atau 874 (diklat)")
+        return _upload_refuse("id_ref_dokumen harus 881 (kursus) atau 874 (diklat)")
     if not id_riwayat:
-        return _refuse("id_riwayat wajib diisi")
+        return _upload_refuse("id_riwayat wajib diisi")
     filename, content = parts["file"]
     if not content.startswith(b"%PDF"):
-        return _refuse("File harus berformat PDF")
+        return _upload_refuse("File harus berformat PDF")
     if len(content) > 10 * 1024 * 1024:
-        return _refuse("Ukuran file maksimal 10 MB")
+        return _upload_refuse("Ukuran file maksimal 10 MB")
     target: dict[str, Any] | None = None
     store = state.kursus
     for items in store.saved.values():
@@ -484,14 +504,16 @@ def _upload(state: SimulatorState, parts: dict[str, tuple[str | None, bytes]]) -
     if target is None:
         target = store.overrides.get(id_riwayat)
     if target is None:
-        return _refuse("Riwayat dengan id_riwayat tersebut tidak ditemukan")
+        return _upload_refuse("Riwayat dengan id_riwayat tersebut tidak ditemukan")
     dok_id = hashlib.sha1(content).hexdigest()[:24]
     nama = filename or f"{id_riwayat}.pdf"
     uri = f"peremajaan/usulan/{ref}/{id_riwayat}/{dok_id}.pdf"
     store.documents[uri] = (nama, content)
     data = {"dok_id": dok_id, "dok_nama": nama, "dok_uri": uri, "object": uri, "slug": ref}
-    target.setdefault("path", {})[ref] = data
-    return _resp({"success": True, "message": "success", "data": data})
+    if not isinstance(target.get("path"), dict):
+        target["path"] = _path_dict(target.get("path"))
+    target["path"][ref] = data
+    return _resp({"code": 1, "message": "success", "data": data})
 
 
 def _control_routes(app: FastAPI, state: SimulatorState) -> None:

@@ -1,6 +1,9 @@
 """Fault injection for the simulator: an ASGI middleware that, for a seeded share of requests to
 the data endpoints, answers 500/502/503, 429 with ``Retry-After``, answers too slowly, drops the
-connection without an answer, cuts the JSON body in half, or expires every token and answers 401.
+connection without an answer, cuts the JSON body in half, expires every token and answers 401,
+or refuses a SIASN write at HTTP 200. ``paths`` narrows the faults to some endpoints and
+``max_faults`` bounds how many are injected (one lost answer of ``kursus/save``: ``cut`` on
+that path, once; the request itself was processed).
 
 The draw is one ``random()`` per faultable request from an RNG seeded with ``FaultConfig.seed``,
 so a given sequence of requests meets the same faults every run. Control endpoints
@@ -26,7 +29,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-FAULT_KINDS = ("fail", "rate_limit", "slow", "drop", "cut", "truncate", "expire", "down")
+FAULT_KINDS = ("fail", "rate_limit", "slow", "drop", "cut", "truncate", "expire", "refuse",
+               "down")
 
 
 @dataclass
@@ -44,6 +48,13 @@ class FaultConfig:
     cut_share: float = 0.0  # send the headers and half the body, then close the connection
     truncate_share: float = 0.0  # 200 with the JSON body cut in half
     expire_share: float = 0.0  # SIASN only: expire all tokens now and answer 401
+    #: SIASN writes only: HTTP 200 with a refusal in the endpoint's envelope (``code`` 0 for
+    #: ``upload-dok-rw``, ``success: false`` for ``kursus/save``), as the real service does
+    refuse_share: float = 0.0
+    #: Only requests whose path contains one of these are faulted (empty: every path)
+    paths: list[str] = field(default_factory=list)
+    #: Stop injecting after this many faults (None: no limit), e.g. one lost answer
+    max_faults: int | None = None
     #: after this many further faultable requests pass, every one answers 503 ("server down")
     fail_after: int | None = None
     seed: int = 0
@@ -57,7 +68,7 @@ class FaultConfig:
         for k, v in changes.items():
             setattr(self, k, v)
         shares = (self.fail_share, self.rate_limit_share, self.slow_share, self.drop_share,
-                  self.cut_share, self.truncate_share, self.expire_share)
+                  self.cut_share, self.truncate_share, self.expire_share, self.refuse_share)
         if sum(shares) > 1.0 + 1e-9 or min(shares) < 0:
             raise ValueError("fault shares must be >= 0 and add up to at most 1")
 
@@ -85,6 +96,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._rng = random.Random(self.config.seed)
         self._passed = 0
+        self._injected = 0
         self.by_area: dict[str, Counter[str]] = {}
         self.faults: Counter[str] = Counter()
 
@@ -95,13 +107,18 @@ class FaultInjector:
             self.config = new
             self._rng = random.Random(new.seed)
             self._passed = 0
+            self._injected = 0
             return new
 
-    def decide(self, area: str) -> str | None:
-        """The fault for one request in ``area``, or None."""
+    def decide(self, area: str, path: str = "") -> str | None:
+        """The fault for one request in ``area`` to ``path``, or None."""
         with self._lock:
             c = self.config
             if area not in c.targets:
+                return None
+            if c.paths and not any(p in path for p in c.paths):
+                return None
+            if c.max_faults is not None and self._injected >= c.max_faults:
                 return None
             if c.fail_after is not None and self._passed >= c.fail_after:
                 return "down"
@@ -110,15 +127,17 @@ class FaultInjector:
             for name, share in (("fail", c.fail_share), ("rate_limit", c.rate_limit_share),
                                 ("slow", c.slow_share), ("drop", c.drop_share),
                                 ("cut", c.cut_share), ("truncate", c.truncate_share),
-                                ("expire", c.expire_share)):
+                                ("expire", c.expire_share), ("refuse", c.refuse_share)):
                 if u < share:
                     kind = name
                     break
                 u -= share
-            if kind == "expire" and area != "siasn":
+            if kind in ("expire", "refuse") and area != "siasn":
                 kind = None
             if kind is None:
                 self._passed += 1
+            else:
+                self._injected += 1
             return kind
 
     def pick_status(self) -> int:
@@ -184,7 +203,7 @@ class FaultMiddleware:
             return
         area = area_of(scope["path"])
         inj = self.injector
-        fault = None if area == "control" else inj.decide(area)
+        fault = None if area == "control" else inj.decide(area, scope["path"])
         siasn = area == "siasn"
 
         if fault in ("fail", "down"):
@@ -213,6 +232,14 @@ class FaultMiddleware:
             inj.count(area, 401, fault)
             await _reply(send, 401, _json({"code": 0, "message": "invalid or expired jwt"}),
                          b"application/json")
+            return
+        if fault == "refuse":
+            inj.count(area, 200, fault)
+            body = (_json({"success": False, "message": "Gagal menyimpan data, silakan coba lagi"})
+                    if scope["path"].endswith("/kursus/save")
+                    else _json({"code": 0, "message": "Gagal mengunggah dokumen ke penyimpanan",
+                                "data": None}))
+            await _reply(send, 200, body, b"application/json")
             return
         if fault == "drop":
             inj.count(area, "dropped", fault)

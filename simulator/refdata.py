@@ -431,6 +431,10 @@ KEDUDUKAN: dict[str, str] = {
 AGAMA: dict[int, str] = {1: "Islam", 2: "Kristen", 3: "Katholik", 4: "Hindu", 5: "Budha",
                          6: "Konghucu"}
 KAWIN: dict[int, str] = {1: "Belum Kawin", 2: "Menikah", 3: "Cerai Hidup", 4: "Cerai Mati"}
+#: The generator's marital status -> SIASN's ``jenisKawinId`` and its name (BKN's reference:
+#: 1 Menikah, 2 Cerai, 3 Janda/Duda, 4 Belum Kawin).
+KAWIN_SIASN: dict[int, tuple[str, str]] = {1: ("4", "Belum Kawin"), 2: ("1", "Menikah"),
+                                           3: ("2", "Cerai"), 4: ("3", "Janda/Duda")}
 
 # --- names ------------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 ``rw-kursus``/``rw-diklat`` and ``ref-unor``, and a row of SIASN's "Export Data ASN" file.
 
 Every shape is derived from the same SIMPEG record, so the fields the systems share agree:
-``unorId``/``unor_id`` = SIMPEG ``unit_kode``, ``unorNama``/``unor_nama`` = ``unit_nama``, the same
+``unorId`` is the GUID SIASN gives the SIMPEG unit (:func:`unor_id`; the export file's
+``unor_id`` still carries the SIMPEG code), ``unorNama``/``unor_nama`` = ``unit_nama``, the same
 name, titles, dates (``dd-mm-yyyy`` on the SIASN side), sex (``M``/``F`` for ``L``/``P``), rank,
 education, position and status texts.
 """
@@ -61,6 +62,12 @@ def ref_id(kind: str, name: str) -> str:
     return hashlib.md5(f"{kind}:{name}".encode()).hexdigest().upper()
 
 
+def jenis_kursus_id(jenis_diklat_id: str) -> str:
+    """``jenisKursusId`` of a riwayat: a GUID of SIASN's course-type reference (here derived
+    from the training type), never a small number."""
+    return ref_id("jenis_kursus", "kursus" if jenis_diklat_id in ("2", "3") else "non-kursus")
+
+
 def _rng(rec: dict[str, Any], salt: str) -> random.Random:
     return random.Random(f"{rec['pns_orang_id']}:{salt}")
 
@@ -95,17 +102,36 @@ def units_simpeg() -> list[dict[str, Any]]:
              "email": u.email, "alamat": u.alamat} for u in R.UNITS]
 
 
+def unor_id(kode: str) -> str:
+    """SIASN's GUID of the unit the region's SIMPEG calls ``kode`` (SIASN never uses the
+    region's own codes as ids)."""
+    return ref_id("unor", kode)
+
+
+#: A unit SIASN still lists but the region's SIMPEG no longer has (merged away): a mapping
+#: from ref-unor must list it as unmatched rather than guess.
+ORPHAN_UNOR = {"Id": ref_id("unor", "orphan"), "NamaUnor": "UPT Pengelolaan Aset Daerah (lama)"}
+
+
 def ref_unor() -> list[dict[str, Any]]:
+    """``GET /referensi/ref-unor``: GUID ids; ``CepatKode`` carries the region's code for the
+    sub-districts only (as agencies fill it in part), the other units are matched by name."""
     out = []
     for u in R.UNITS:
         slots = struktural_slots(u)
         head, eselon = slots[0] if slots else (f"{u.kepala} {u.nama}", None)
         out.append({
-            "Id": u.kode, "InstansiId": R.INSTANSI_ID, "DiatasanId": u.induk_kode,
+            "Id": unor_id(u.kode), "InstansiId": R.INSTANSI_ID,
+            "DiatasanId": unor_id(u.induk_kode) if u.induk_kode else None,
             "EselonId": R.ESELON_ID.get(eselon or ""), "NamaUnor": u.nama, "NamaJabatan": head,
-            "CepatKode": u.singkatan, "IndukUnorId": R.unit_induk(u).kode,
+            "CepatKode": u.kode if u.profile == "wilayah" else None,
+            "IndukUnorId": unor_id(R.unit_induk(u).kode),
             "PemimpinPnsId": None, "JenisUnorId": "1" if u.induk_kode is None else "2",
         })
+    out.append({"Id": ORPHAN_UNOR["Id"], "InstansiId": R.INSTANSI_ID, "DiatasanId": None,
+                "EselonId": None, "NamaUnor": ORPHAN_UNOR["NamaUnor"], "NamaJabatan": None,
+                "CepatKode": None, "IndukUnorId": ORPHAN_UNOR["Id"], "PemimpinPnsId": None,
+                "JenisUnorId": "2"})
     return out
 
 
@@ -139,16 +165,16 @@ def data_utama(rec: dict[str, Any], extra: Extra) -> dict[str, Any]:
         "jenisKelamin": SEX_SIASN.get(rec["jenis_kelamin"], rec["jenis_kelamin"]),
         "agamaId": str(extra.agama_id),
         "agama": R.AGAMA[extra.agama_id],
-        "jenisKawinId": str(extra.kawin_id),
-        "statusPerkawinan": R.KAWIN[extra.kawin_id],
+        "jenisKawinId": R.KAWIN_SIASN[extra.kawin_id][0],
+        "statusPerkawinan": R.KAWIN_SIASN[extra.kawin_id][1],
         "nik": rec["nik"],
         "email": v(rec["email"]),
         "emailGov": empty,
         "noHp": v(rec["nomor_hp"]),
         "noTelp": empty,
-        "unorId": v(rec["unit_kode"]),
+        "unorId": unor_id(rec["unit_kode"]) if rec["unit_kode"] else empty,
         "unorNama": v(rec["unit_nama"]),
-        "unorIndukId": induk.kode if induk else empty,
+        "unorIndukId": unor_id(induk.kode) if induk else empty,
         "unorIndukNama": induk.nama if induk else empty,
         "instansiIndukId": R.INSTANSI_ID,
         "instansiIndukNama": R.INSTANSI_NAMA,
@@ -188,7 +214,7 @@ def data_utama(rec: dict[str, Any], extra: Extra) -> dict[str, Any]:
         "kelas_jabatan": str(kelas),
         "karis_karsu": empty if d["pppk"] else f"KRS-{rec['nip'][-6:]}",
         "kode_jenjang_jabatan": empty,
-        "isValidNik": True,
+        "validNik": True,
     }
 
 
@@ -237,9 +263,10 @@ def rw_kursus(rec: dict[str, Any]) -> list[dict[str, Any]]:
             "id": f"{rng.getrandbits(128):032x}",
             "idPns": rec["pns_orang_id"],
             "nipBaru": rec["nip"],
+            "nipLama": rec["nip_lama"],
             "namaKursus": nama,
             "jenisDiklatId": jdid,
-            "jenisKursusId": "1" if jdid in ("2", "3") else "2",
+            "jenisKursusId": jenis_kursus_id(jdid),
             "jenisKursusNama": R.JENIS_DIKLAT[jdid],
             "jenisKursusSertifikat": sert,
             "institusiPenyelenggara": institusi,
@@ -261,10 +288,13 @@ def rw_diklat(rec: dict[str, Any]) -> list[dict[str, Any]]:
     rng = _rng(rec, "diklat")
     ls_id, ls_nama = R.DIKLAT_STRUKTURAL[rec["eselon"].split(".")[0]]
     year = rng.randint(max(int(rec["tmt_cpns"][:4]) + 5, 2010), REF_DATE.year)
+    month = rng.randint(3, 11)
+    end_day = 28  # the certificate is dated at the end of the (weeks-long) programme
     return [{
         "id": f"{rng.getrandbits(128):032x}", "idPns": rec["pns_orang_id"],
-        "nipBaru": rec["nip"], "latihanStrukturalId": ls_id, "latihanStrukturalNama": ls_nama,
-        "nomor": f"{rng.randint(1000, 9999)}/PKP/{year}", "tanggal": f"15-{rng.randint(3, 11):02d}-{year}",
+        "nipBaru": rec["nip"], "nipLama": rec["nip_lama"], "latihanStrukturalId": ls_id,
+        "latihanStrukturalNama": ls_nama, "nomor": f"{rng.randint(1000, 9999)}/PKP/{year}",
+        "tanggal": f"15-{month:02d}-{year}", "tanggalSelesai": f"{end_day:02d}-{month:02d}-{year}",
         "tahun": year, "institusiPenyelenggara": "BPSDM Provinsi Kalimantan Timur",
         "jumlahJam": 286 if ls_id == "2" else 333, "path": {},
     }]
@@ -307,8 +337,8 @@ def export_row(rec: dict[str, Any], extra: Extra, new_columns: bool = False) -> 
         rec["pns_orang_id"], rec["nip"], rec["nip_lama"], rec["nama"], rec["gelar_depan"],
         rec["gelar_belakang"], ref_id("lokasi", rec["tempat_lahir"])[:8], rec["tempat_lahir"],
         dmy(rec["tanggal_lahir"]), SEX_SIASN.get(rec["jenis_kelamin"], rec["jenis_kelamin"]),
-        str(extra.agama_id), R.AGAMA[extra.agama_id], str(extra.kawin_id),
-        R.KAWIN[extra.kawin_id], rec["nik"], rec["nomor_hp"], rec["email"],
+        str(extra.agama_id), R.AGAMA[extra.agama_id], *R.KAWIN_SIASN[extra.kawin_id],
+        rec["nik"], rec["nomor_hp"], rec["email"],
         None, alamat, npwp if rng.random() < 0.8 else None, bpjs,
         JENIS_PEGAWAI_ID[rec["jenis_pegawai"]], rec["jenis_pegawai"], status_kode, rec["status"],
         "P" if not pppk else "PPPK", ref_id("kartu", rec["nip"])[:16] if rng.random() < 0.6 else None,

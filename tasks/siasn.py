@@ -17,6 +17,15 @@ def _client() -> Any:
     return siasn_client()
 
 
+def _misconfigured(e: BaseException) -> bool:
+    """A configuration SIASN cannot work with (wrong base path, half-real URLs), as opposed
+    to SIASN being down for a while."""
+    from connectors.siasn import SiasnMisconfigured
+    from diklat.settings import KonfigurasiSalah
+
+    return isinstance(e, KonfigurasiSalah) or isinstance(e.__cause__, SiasnMisconfigured)
+
+
 @task(name="verifikasi-siasn", task_run_name="verifikasi-siasn-{kode}", cache_policy=NO_CACHE)
 def verifikasi_siasn_task(kode: str, no: int) -> dict[str, Any]:
     """Refresh the candidates' data from SIASN, then mark them verified (the step done)."""
@@ -31,6 +40,8 @@ def verifikasi_siasn_task(kode: str, no: int) -> dict[str, Any]:
         try:
             counts = dict(sync_service.refresh_from_siasn(get_engine(), nips))
         except Exception as e:  # SIASN down, a sync holding the lock: verify from SIMPEG data
+            if _misconfigured(e):  # but a wrong configuration stops the run, with one line
+                raise
             counts = {"status": "gagal", "error": type(e).__name__}
     with session_scope() as s:
         k = kegiatan_by_kode(s, kode)

@@ -103,7 +103,8 @@ def test_siasn_data_utama_mapping() -> None:
     assert rec["nip"] == "197805022005021003" and rec["pns_orang_id"] == "A" * 32
     assert rec["gelar_depan"] is None and rec["jenis_kelamin"] == "P"
     assert rec["tanggal_lahir"] == dt.date(1978, 5, 2) and rec["tmt_pensiun"] is None
-    assert rec["unit_kode"] == "U9" and rec["golongan"] == "III/a" and rec["status"] == "Aktif"
+    assert rec["unor_id"] == "U9" and "unit_kode" not in rec  # a SIASN id, mapped by diklat
+    assert rec["golongan"] == "III/a" and rec["status"] == "Aktif"
     assert rec["nomor_hp"] == "0812" and "nik" not in rec and rec["jenis_jabatan"] == "Pelaksana"
     with pytest.raises(ValueError, match="tglLahir"):
         map_data_utama({"tglLahir": "31-02-1980"})

@@ -89,7 +89,7 @@ def test_save_kursus_upload_and_refusals(sim: SimulatorServer) -> None:
     saved = [k for k in c.rw_kursus(nip) if k["id"] == rid]
     assert saved and saved[0]["noSertipikat"] == body["nomorSertipikat"]
     up = c.upload_dok_rw(rid, b"%PDF-1.4 test", id_ref_dokumen="881")
-    assert up["success"] is True and up["data"]["slug"] == "881"
+    assert up["code"] == 1 and up["data"]["slug"] == "881"
     with pytest.raises(SiasnRefused, match="jumlahJam"):
         c.save_kursus({**body, "jumlahJam": 0})
     with pytest.raises(SiasnRefused, match="PDF"):
@@ -124,3 +124,25 @@ def test_tokens_expired_wrong_credentials_and_pasted_sso(sim: SimulatorServer) -
         assert c2.tokens.fetches >= 3
     finally:
         sim.set_token_ttl(gateway=3600)
+
+
+def test_only_siasns_own_404_means_not_found(sim: SimulatorServer) -> None:
+    """A wrong base path answers 404 too, but not with SIASN's envelope: that is a
+    misconfiguration, never "NIP not in SIASN" (which would quarantine every NIP)."""
+    from connectors.siasn import SiasnMisconfigured
+
+    good = client(sim)
+    assert good.data_utama("199901012020011999") is None  # SIASN's own not-found
+    wrong = client(sim)
+    wrong.base_path = "/apisiasn/2.0"
+    with pytest.raises(SiasnMisconfigured, match="base path") as ei:
+        wrong.data_utama(first_nip(sim))
+    assert ei.value.status == 404
+    with pytest.raises(SiasnMisconfigured):
+        wrong.rw_kursus(first_nip(sim))
+
+
+def test_upload_refusal_with_http_200_and_code_0(sim: SimulatorServer) -> None:
+    c = client(sim)
+    with pytest.raises(SiasnRefused, match="id_riwayat"):
+        c.upload_dok_rw("0" * 32, b"%PDF-1.4 x")  # unknown riwayat: HTTP 200, code 0

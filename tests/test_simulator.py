@@ -23,7 +23,7 @@ import requests
 from typer.testing import CliRunner
 
 from diklat.rules.nip import parse
-from simulator import refdata
+from simulator import refdata, shapes
 from simulator.data import BAD_KINDS, Dataset, iter_employees
 from simulator.export_csv import write_dataset_export, write_export
 from simulator.server import SimulatorServer
@@ -289,7 +289,10 @@ def test_data_utama_agrees_with_simpeg(sim: SimulatorServer) -> None:
     base = sim.url + "/apisiasn/1.0"
     units = {u["Id"]: u for u in requests.get(base + "/referensi/ref-unor", headers=h,
                                                timeout=5).json()["data"]}
-    assert set(units) == {u.kode for u in refdata.UNITS}
+    # GUIDs, never the SIMPEG codes; one unit SIASN lists that SIMPEG no longer has
+    assert set(units) == {shapes.unor_id(u.kode) for u in refdata.UNITS} | {
+        shapes.ORPHAN_UNOR["Id"]}
+    assert all(re.fullmatch(r"[0-9A-F]{32}", i) for i in units)
     page = requests.get(base + "/referensi/ref-unor", params={"limit": 5, "offset": 5},
                         headers=h, timeout=5).json()
     assert page["code"] == 1 and len(page["data"]) == 5
@@ -311,8 +314,11 @@ def test_data_utama_agrees_with_simpeg(sim: SimulatorServer) -> None:
             assert empty(d["nipLama"]) == rec["nip_lama"]
             assert d["tglLahir"] == dmy(rec["tanggal_lahir"])
             assert d["jenisKelamin"] == {"L": "M", "P": "F"}[rec["jenis_kelamin"]]
-            assert d["unorId"] == rec["unit_kode"] and d["unorNama"] == rec["unit_nama"]
-            assert d["unorIndukId"] == units[rec["unit_kode"]]["IndukUnorId"]
+            assert d["unorId"] == shapes.unor_id(rec["unit_kode"])
+            assert d["unorNama"] == rec["unit_nama"]
+            assert d["unorIndukId"] == units[d["unorId"]]["IndukUnorId"]
+            assert d["validNik"] is True and "isValidNik" not in d
+            assert d["jenisKawinId"] in ("1", "2", "3", "4")
             assert d["jabatanNama"] == rec["jabatan"]
             assert d["jenisJabatanId"] == {"Struktural": "1", "Fungsional Tertentu": "2",
                                            "Pelaksana": "4"}[rec["jenis_jabatan"]]
@@ -342,6 +348,7 @@ def test_kursus_save_then_rw_kursus_and_upload(fresh: SimulatorServer) -> None:
     assert before["code"] == 1 and len(before["data"]) <= 4
     for it in before["data"]:
         assert it["nipBaru"] == rec["nip"] and it["idPns"] == rec["pns_orang_id"]
+        assert "nipLama" in it and re.fullmatch(r"[0-9A-F]{32}", it["jenisKursusId"])
         assert re.fullmatch(r"\d\d-\d\d-\d{4}", it["tanggalKursus"])
         assert isinstance(it["jumlahJam"], int) and it["noSertipikat"]
     body = {
@@ -364,7 +371,7 @@ def test_kursus_save_then_rw_kursus_and_upload(fresh: SimulatorServer) -> None:
     files = {"file": ("sertifikat.pdf", b"%PDF-1.4\n%simulated\n", "application/pdf")}
     up = requests.post(f"{base}/upload-dok-rw", headers=h, timeout=5, files=files,
                        data={"id_riwayat": new_id, "id_ref_dokumen": "881"}).json()
-    assert up["success"] is True and up["data"]["dok_uri"]
+    assert up["code"] == 1 and up["data"]["dok_uri"]
     after = requests.get(f"{base}/pns/rw-kursus/{rec['nip']}", headers=h, timeout=5).json()
     saved = [it for it in after["data"] if it["id"] == new_id]
     assert saved[0]["path"]["881"]["dok_id"] == up["data"]["dok_id"]
@@ -378,8 +385,15 @@ def test_kursus_save_then_rw_kursus_and_upload(fresh: SimulatorServer) -> None:
     not_pdf = requests.post(f"{base}/upload-dok-rw", headers=h, timeout=5,
                             files={"file": ("x.txt", b"hello", "text/plain")},
                             data={"id_riwayat": new_id, "id_ref_dokumen": "881"}).json()
-    assert not_pdf["success"] is False
+    assert not_pdf["code"] == 0 and not_pdf["message"]  # HTTP 200, code 0: a refusal
     assert fresh.stats()["kursus_saves"] == 1
+    # BKN's template sends ``path`` as a list: saved, and a later upload still works
+    listed = dict(body, nomorSertipikat="800.2.4.2/035/BKPSDM/2026", path=[])
+    r4 = requests.post(f"{base}/kursus/save", json=listed, headers=h, timeout=5).json()
+    up2 = requests.post(f"{base}/upload-dok-rw", headers=h, timeout=5, files=files,
+                        data={"id_riwayat": r4["mapData"]["rwKursusId"],
+                              "id_ref_dokumen": "881"})
+    assert up2.status_code == 200 and up2.json()["code"] == 1
     # rw-diklat: leadership training only for structural posts
     ds = fresh.dataset
     for i in range(ds.n):
@@ -387,6 +401,8 @@ def test_kursus_save_then_rw_kursus_and_upload(fresh: SimulatorServer) -> None:
         d = requests.get(f"{base}/pns/rw-diklat/{r3['nip']}", headers=h, timeout=5).json()
         assert d["code"] == 1 and (len(d["data"]) == 1) == (r3["eselon"] is not None)
         if r3["eselon"]:
+            assert re.fullmatch(r"\d\d-\d\d-\d{4}", d["data"][0]["tanggalSelesai"])
+            assert "nipLama" in d["data"][0]
             break
 
 
@@ -550,8 +566,8 @@ def test_export_agrees_with_data_utama(tmp_path: Path, sim: SimulatorServer) -> 
                 continue
             pairs = {"nama": "nama", "gelar_depan": "gelarDepan",
                      "gelar_belakang": "gelarBelakang", "tanggal_lahir": "tglLahir",
-                     "jenis_kelamin": "jenisKelamin", "unor_id": "unorId",
-                     "unor_nama": "unorNama", "jabatan_nama": "jabatanNama",
+                     "jenis_kelamin": "jenisKelamin", "unor_nama": "unorNama",
+                     "jenis_kawin_id": "jenisKawinId", "jenis_kawin_nama": "statusPerkawinan", "jabatan_nama": "jabatanNama",
                      "gol_akhir_nama": "golRuangAkhir", "pendidikan_nama": "pendidikanTerakhirNama",
                      "tingkat_pendidikan_nama": "tkPendidikanTerakhir",
                      "kedudukan_hukum_nama": "kedudukanPnsNama", "tmt_cpns": "tmtCpns",
@@ -559,6 +575,7 @@ def test_export_agrees_with_data_utama(tmp_path: Path, sim: SimulatorServer) -> 
                      "jenis_pegawai_nama": "jenisPegawaiNama", "tempat_lahir_nama": "tempatLahir"}
             for col, key in pairs.items():
                 assert empty(row[col].lstrip("'")) == empty(d[key]), (col, row[col], d[key])
+            assert shapes.unor_id(row["unor_id"].lstrip("'")) == d["unorId"]
 
 
 def test_same_seed_same_bytes(tmp_path: Path) -> None:

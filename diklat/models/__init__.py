@@ -6,6 +6,7 @@ from diklat.models.kegiatan import (
     STATUS_KEGIATAN,
     STATUS_LANGKAH,
     STATUS_PESERTA,
+    STATUS_SIASN,
     Kegiatan,
     Peserta,
     SopStepLog,
@@ -25,7 +26,7 @@ from diklat.models.naskah import (
     RegisterCounter,
     RegisterEntry,
 )
-from diklat.models.pegawai import Pegawai, RiwayatDiklat, UnitKerja
+from diklat.models.pegawai import Pegawai, RiwayatDiklat, SiasnUnor, UnitKerja
 from diklat.models.proses import RUN_STATUSES, Karantina, SyncRequest, SyncRun, SyncSeen
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "STATUS_KEGIATAN",
     "STATUS_LANGKAH",
     "STATUS_PESERTA",
+    "STATUS_SIASN",
     "Arsip",
     "ArsipNip",
     "AuditPersetujuan",
@@ -55,6 +57,7 @@ __all__ = [
     "RegisterCounter",
     "RegisterEntry",
     "RiwayatDiklat",
+    "SiasnUnor",
     "SopStepLog",
     "SyncRequest",
     "SyncRun",

@@ -95,10 +95,23 @@ class Peserta(Timestamps, Base):
     siasn_riwayat_id: Mapped[str | None] = mapped_column(String(64))  # after write-back
     siasn_dok_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # certificate up
     siasn_catatan: Mapped[str | None] = mapped_column(Text)  # why the write-back is pending
+    #: The write-back's state (``STATUS_SIASN``); None before the first attempt.
+    siasn_status: Mapped[str | None] = mapped_column(String(20))
+    siasn_percobaan: Mapped[int] = mapped_column(Integer, default=0)  # failed attempts
     status_at: Mapped[dt.datetime | None] = mapped_column()
     catatan: Mapped[str | None] = mapped_column(Text)
 
     kegiatan: Mapped[Kegiatan] = relationship(back_populates="peserta")
+
+
+#: States of one participant's SIASN write-back (``diklat.writeback`` owns the transitions).
+STATUS_SIASN = (
+    "tersimpan",  # the course record is in SIASN, its id stored; the certificate is not yet
+    "selesai",  # record and certificate in SIASN
+    "tanpa_berkas",  # record in SIASN; the certificate is an outside organiser's: upload by hand
+    "gagal",  # the last attempt failed (the next run tries again); the note says why
+    "tidak_dikenal",  # SIASN does not know the NIP: not retried until the operator resets it
+)
 
 
 #: States of one SOP step in one round (``diklat.ledger`` owns the transitions).

@@ -36,6 +36,26 @@ class UnitKerja(Timestamps, Base):
         return f"UnitKerja({self.kode!r}, {self.nama!r})"
 
 
+class SiasnUnor(Timestamps, Base):
+    """One unit of SIASN's ``ref-unor`` (its id is a GUID) and the region's unit it is
+    (``unit_kode``), matched by ``diklat.unor``; ``unit_kode`` empty = not matched yet, the
+    operator decides (``diklat siasn unor``)."""
+
+    __tablename__ = "siasn_unor"
+
+    id_siasn: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nama: Mapped[str] = mapped_column(String(300))
+    cepat_kode: Mapped[str | None] = mapped_column(String(64))
+    diatasan_id: Mapped[str | None] = mapped_column(String(64))  # the parent unit's GUID
+    unit_kode: Mapped[str | None] = mapped_column(String(64))
+    #: How it was matched: "kode" (the GUID is our code), "cepat_kode", "nama", "manual".
+    cara: Mapped[str | None] = mapped_column(String(20))
+    catatan: Mapped[str | None] = mapped_column(Text)  # why it is not matched
+
+    def __repr__(self) -> str:
+        return f"SiasnUnor({self.id_siasn!r} -> {self.unit_kode!r})"
+
+
 class Pegawai(Timestamps, Base):
     """An employee (ASN). The NIP is always a string of 18 digits, validated on the way in."""
 
