@@ -110,8 +110,17 @@ def mulai(session: Session, kegiatan: Kegiatan, no: int, *, actor: str | None = 
         raise LedgerError(f"status awal harus {BERJALAN} atau {MENUNGGU}")
     latest = _latest(session, kegiatan.id, no)
     if latest is not None and latest.status != DIKEMBALIKAN:
+        changed = False
         if status == MENUNGGU and latest.status == BERJALAN:
             latest.status = MENUNGGU
+            changed = True
+        if (flow_run_id and latest.status in TERBUKA
+                and latest.flow_run_id != flow_run_id):
+            # a new run of the training (after a crash or a restart) took the step over:
+            # whoever answers a wait must find the run that waits now
+            latest.flow_run_id = flow_run_id
+            changed = True
+        if changed:
             session.flush()
         return latest
     _sop, step = _step(kegiatan, no)

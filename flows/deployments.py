@@ -16,10 +16,15 @@ starts in a subprocess of its own; a suspended run is started again from the top
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
+#: The work pool ``--pool`` registers the deployments in when no name is given.
+POOL = "diklat"
 
-def deployments() -> list[Any]:
+
+def deployments(**kw: Any) -> list[Any]:
+    """Every deployment; ``kw`` goes to each ``to_deployment`` (e.g. the entrypoint type)."""
     from flows import import_siasn_export, laporan, pantau_tenggat, sync_pegawai
     from flows.naskah_kegiatan import naskah_kegiatan
     from flows.pemutakhiran_siasn import pemutakhiran_siasn
@@ -30,19 +35,22 @@ def deployments() -> list[Any]:
         peningkatan_kapasitas.to_deployment(
             name="operator", tags=["sop", "000"],
             description="SOP 000 Peningkatan Kapasitas Kinerja ASN: isi formulir kegiatan "
-                        "lalu jalankan; menjalankan kegiatan yang sama lagi melanjutkannya"),
+                        "lalu jalankan; menjalankan kegiatan yang sama lagi melanjutkannya",
+            **kw),
         pengiriman_peserta.to_deployment(
             name="operator", tags=["sop", "002"],
             description="SOP 002 Pengiriman Peserta Diklat Teknis dan Fungsional (kondisi "
-                        "kewenangan_sekda: surat tugas ditandatangani Sekretaris Daerah)"),
-        sync_pegawai.deployment(),
-        import_siasn_export.deployment(),
-        pantau_tenggat.deployment(),
+                        "kewenangan_sekda: surat tugas ditandatangani Sekretaris Daerah)",
+            **kw),
+        sync_pegawai.deployment(**kw),
+        import_siasn_export.deployment(**kw),
+        pantau_tenggat.deployment(**kw),
         naskah_kegiatan.to_deployment(name="manual", tags=["naskah"],
-                                      description="Naskah satu kegiatan"),
+                                      description="Naskah satu kegiatan", **kw),
         pemutakhiran_siasn.to_deployment(name="manual", tags=["siasn"],
-                                         description="Pemutakhiran riwayat kursus di SIASN"),
-        laporan.deployment(),
+                                         description="Pemutakhiran riwayat kursus di SIASN",
+                                         **kw),
+        laporan.deployment(**kw),
     ]
 
 
@@ -52,7 +60,44 @@ def serve(limit: int | None = None) -> None:  # pragma: no cover - blocks until 
     prefect_serve(*deployments(), limit=limit)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    import sys
+def register_in_pool(pool: str = POOL) -> list[str]:
+    """Register every deployment in the process work pool ``pool`` (created when missing),
+    for workers on this or other machines (``prefect worker start --pool diklat``). The
+    entrypoints are module paths (``flows.sync_pegawai.sync_pegawai``), so a worker runs the
+    installed package wherever it is; every worker needs the same settings (database, var
+    folder or archive URL, SMTP) as the others. Returns the deployments' names."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.deployments.runner import EntrypointType
+    from prefect.exceptions import ObjectNotFound
 
-    serve(int(sys.argv[1]) if len(sys.argv) > 1 else None)
+    with get_client(sync_client=True) as c:
+        try:
+            c.read_work_pool(pool)
+        except ObjectNotFound:
+            c.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+    names = []
+    for d in deployments(entrypoint_type=EntrypointType.MODULE_PATH):
+        d.apply(work_pool_name=pool)
+        names.append(f"{d.flow_name}/{d.name}")
+    return names
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - the command line
+    ap = argparse.ArgumentParser(
+        prog="python -m flows.deployments",
+        description="Tanpa opsi: melayani semua deployment dari proses ini (seperti diklat "
+                    "up). Dengan --pool: mendaftarkannya di work pool untuk worker proses.")
+    ap.add_argument("limit", nargs="?", type=int, help="jumlah run bersamaan (serve)")
+    ap.add_argument("--pool", nargs="?", const=POOL, metavar="NAMA",
+                    help=f"daftarkan di work pool proses NAMA (bawaan {POOL}) lalu keluar")
+    a = ap.parse_args(argv)
+    if a.pool:
+        for name in register_in_pool(a.pool):
+            print(f"{name} -> work pool {a.pool}")
+        return
+    serve(a.limit)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -25,7 +25,7 @@ def laporan_kepatuhan(kode: str) -> dict[str, Any]:
     return {**hasil["ringkasan"], "xlsx": hasil["xlsx"], "png": hasil["png"], "arsip": arsip}
 
 
-def deployment() -> Any:
+def deployment(**kw: Any) -> Any:
     return laporan_kepatuhan.to_deployment(
         name=DEPLOYMENT_NAME, tags=["laporan"],
-        description="Laporan kepatuhan SOP satu kegiatan (Excel, grafik, arsip)")
+        description="Laporan kepatuhan SOP satu kegiatan (Excel, grafik, arsip)", **kw)

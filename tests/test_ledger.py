@@ -41,6 +41,21 @@ def test_start_and_finish_are_idempotent(engine: Engine) -> None:
         assert s.scalar(select(func.count()).select_from(SopStepLog)) == 1
 
 
+def test_a_new_run_takes_over_an_open_wait(engine: Engine) -> None:
+    """A run killed while waiting and started again: the waiting step points at the new run
+    (whoever answers must find the run that waits now); a finished step keeps its run."""
+    _kegiatan(engine)
+    t0 = dt.datetime(2026, 12, 7, 9, 0, tzinfo=WITA)
+    with session_scope(engine) as s:
+        k = kegiatan_by_kode(s, "PD-1")
+        a = ledger.tunggu(s, k, 13, flow_run_id="run-lama", now=t0)
+        b = ledger.tunggu(s, k, 13, flow_run_id="run-baru", now=t0 + dt.timedelta(hours=1))
+        assert a.id == b.id and b.flow_run_id == "run-baru" and b.started_at == t0
+        ledger.selesai(s, k, 13, now=t0 + dt.timedelta(hours=2))
+        c = ledger.tunggu(s, k, 13, flow_run_id="run-ketiga")
+        assert c.id == a.id and c.flow_run_id == "run-baru" and c.status == ledger.SELESAI
+
+
 def test_deadline_across_a_weekend_and_a_holiday(engine: Engine) -> None:
     _kegiatan(engine)
     with session_scope(engine) as s:

@@ -1,0 +1,272 @@
+"""Beyond one machine: a PostgreSQL-backed Prefect server, a process work pool and two
+workers. The nightly sync and both SOPs run as deployments of the pool (registered with
+``python -m flows.deployments --pool``); every suspended wait is resumed and picked up again by
+whichever worker is free, so the work spreads over both. The outcome (register numbers,
+documents, deliveries, archive, ledger, participants) equals the same work run in a single
+process (a local run against the same server) on a database of its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, select, text
+
+from diklat.db import make_engine, migrate, session_scope
+from diklat.kegiatan import DataKegiatan
+from diklat.models import (
+    Arsip,
+    Distribusi,
+    Kegiatan,
+    Naskah,
+    Pegawai,
+    Peserta,
+    RegisterEntry,
+    SopStepLog,
+    UnitKerja,
+)
+from diklat.pejabat import simpan_pejabat
+from diklat.register import today
+from diklat.settings import reset_settings_cache
+from simulator.server import SimulatorServer
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_URL = os.environ.get("DIKLAT_TEST_POSTGRES_URL", "")
+OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "197706142003121004",
+             "kepala": "197209131998031001", "analis_sdm": "199001012015031001",
+             "sekda": "196801011990031001"}
+
+
+@pytest.fixture
+def prefect_on_postgres(pg_url: str, tmp_path: Path) -> Iterator[str]:
+    """A Prefect server (no UI) whose database is a fresh PostgreSQL database."""
+    import socket
+
+    base = PG_URL.split("?")[0]
+    admin_url = base.rsplit("/", 1)[0] + "/postgres"
+    name = f"prefect_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    async_url = base.rsplit("/", 1)[0].replace("+psycopg", "+asyncpg") + f"/{name}"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PREFECT_API_DATABASE_CONNECTION_URL": async_url,
+           "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_UI_ENABLED": "0",
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env.pop("PREFECT_API_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)], env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=(tmp_path / "server.log").open("w"))
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        import urllib.request
+
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "Prefect server did not start"
+            time.sleep(0.5)
+        yield api
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class World:
+    """One agency's installation: its database, var folder and simulator."""
+
+    def __init__(self, db_url: str, var: Path, sim: SimulatorServer) -> None:
+        self.env = {**sim.env(), "DIKLAT_DATABASE_URL": db_url, "DIKLAT_VAR_DIR": str(var),
+                    "DIKLAT_APPROVAL__POLL_SECONDS": "0.5"}
+        self.var = var
+        self.db_url = db_url
+
+    def activate(self, monkeypatch: pytest.MonkeyPatch) -> Engine:
+        for k, v in self.env.items():
+            monkeypatch.setenv(k, v)
+        reset_settings_cache()
+        migrate(self.db_url)
+        return make_engine(self.db_url)
+
+    def officials(self, engine: Engine) -> None:
+        with session_scope(engine) as s:
+            for peran, nip in OFFICIALS.items():
+                simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
+                               jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+
+
+def _trainings(units: list[str]) -> list[DataKegiatan]:
+    m2 = today() + dt.timedelta(days=21)
+    m0 = today() + dt.timedelta(days=14)
+    return [
+        DataKegiatan(kode="PD-POOL", sop="pengiriman-peserta", nama="Diklat Teknis",
+                     jenis_diklat_id="3", mulai=m2, selesai=m2 + dt.timedelta(days=4),
+                     tempat="Semarang", jp=40, kuota=1, penyelenggara="BPSDMD Provinsi",
+                     kriteria={"unit": [units[0]]},  # type: ignore[arg-type]
+                     kondisi=["kewenangan_sekda"]),
+        DataKegiatan(kode="PK-POOL", sop="peningkatan-kapasitas", nama="Pelatihan",
+                     jenis_diklat_id="3", mulai=m0, selesai=m0 + dt.timedelta(days=2),
+                     tempat="Aula", jp=24, kuota=4, lembaga_narasumber="BPSDM Provinsi",
+                     materi=["Anjab"], kriteria={"unit": units[1:3]}),  # type: ignore[arg-type]
+    ]
+
+
+def _outcome(engine: Engine) -> dict[str, Any]:
+    """What the work produced, independent of ids and times."""
+    with session_scope(engine) as s:
+        naskah = {n.id: (n.jenis, n.kunci, n.versi) for n in s.execute(select(Naskah)).scalars()}
+        kode = {k.id: k.kode for k in s.execute(select(Kegiatan)).scalars()}
+        return {
+            "nomor": sorted((*naskah[e.naskah_id], e.nomor) for e in s.execute(
+                select(RegisterEntry)).scalars()),
+            "naskah": sorted((*v, n.status) for n in s.execute(select(Naskah)).scalars()
+                             for v in [naskah[n.id]]),
+            "email": sorted((*naskah[d.naskah_id], d.penerima, d.status) for d in s.execute(
+                select(Distribusi)).scalars()),
+            "arsip": sorted((*naskah.get(a.naskah_id or 0, ("-", "", 0)), a.jenis or "",
+                             a.nomor or "") for a in s.execute(select(Arsip)).scalars()),
+            "ledger": sorted((kode[r.kegiatan_id], r.step_no, r.putaran, r.status)
+                             for r in s.execute(select(SopStepLog)).scalars()),
+            "peserta": sorted((kode[p.kegiatan_id], nip, p.status) for p, nip in s.execute(
+                select(Peserta, Pegawai.nip).join(Pegawai, Pegawai.id == Peserta.pegawai_id))),
+        }
+
+
+def _answering(engine: Engine, outbox: Path) -> tuple[threading.Event, threading.Thread]:
+    from simulator.petugas import Petugas, Skenario
+
+    petugas = Petugas(engine, outbox, Skenario(kode_salah_oleh=None, revisi=None))
+    stop = threading.Event()
+    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True)
+    th.start()
+    return stop, th
+
+
+def _wait_final(flow_run_id: Any, timeout: float) -> Any:
+    from prefect.client.orchestration import get_client
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with get_client(sync_client=True) as c:
+            st = c.read_flow_run(flow_run_id).state
+        if st is not None and st.is_final():
+            return st
+        assert time.monotonic() < deadline, f"flow run {flow_run_id} never finished: {st}"
+        time.sleep(1)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(2400)
+def test_two_workers_on_a_postgres_prefect_server_match_one_process(
+        prefect_on_postgres: str, pg_url: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors import pdf as pdfconn
+    from diklat import sync_service
+
+    if not pdfconn.available():
+        pytest.skip("LibreOffice needed to sign PDFs")
+    monkeypatch.setenv("PREFECT_API_URL", prefect_on_postgres)
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: prefect_on_postgres}), \
+            SimulatorServer(n_pegawai=120, seed=21) as sim_one, \
+            SimulatorServer(n_pegawai=120, seed=21) as sim_pool:
+        # ---- one process: local runs of the same work on a database of its own
+        one = World(f"sqlite:///{tmp_path / 'satu.db'}", tmp_path / "satu", sim_one)
+        engine_one = one.activate(monkeypatch)
+        sync_service.sync_simpeg(engine_one, full=True)
+        one.officials(engine_one)
+        with session_scope(engine_one) as s:
+            units = list(s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode))
+                         .scalars().all()[:3])
+        from flows.pengiriman_peserta import pengiriman_peserta
+        from flows.peningkatan_kapasitas import peningkatan_kapasitas
+
+        stop, th = _answering(engine_one, one.var / "outbox")
+        try:
+            data = _trainings(units)
+            pengiriman_peserta(kegiatan=data[0])
+            peningkatan_kapasitas(kegiatan=data[1])
+        finally:
+            stop.set()
+            th.join(timeout=10)
+        expected = _outcome(engine_one)
+        assert expected["nomor"] and expected["email"] and expected["arsip"]
+
+        # ---- the pool: deployments registered, two workers, runs through the API
+        pool = World(pg_url, tmp_path / "pool", sim_pool)
+        engine_pool = pool.activate(monkeypatch)
+        pool.officials(engine_pool)
+        from prefect.deployments import run_deployment
+
+        from flows.deployments import register_in_pool
+
+        names = register_in_pool("uji")
+        assert {"sop-peningkatan-kapasitas/operator", "sop-pengiriman-peserta/operator",
+                "sync-pegawai/nightly"} <= set(names)
+        env = {**os.environ, **pool.env, "PREFECT_API_URL": prefect_on_postgres,
+               "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_LOGGING_LEVEL": "INFO",
+               "PYTHONPATH": str(ROOT)}
+        workers = []
+        for name in ("pekerja-1", "pekerja-2"):
+            log = (tmp_path / f"{name}.log").open("w")
+            workers.append((name, subprocess.Popen(
+                [sys.executable, "-m", "prefect", "worker", "start", "--pool", "uji",
+                 "--type", "process", "--name", name, "--limit", "2"],
+                cwd=ROOT, env=env, start_new_session=True, stdout=log,
+                stderr=subprocess.STDOUT)))
+        stop, th = _answering(engine_pool, pool.var / "outbox")
+        try:
+            fr = run_deployment("sync-pegawai/nightly", parameters={"full": True}, timeout=0)
+            assert _wait_final(fr.id, 600).is_completed()
+            for d, dep in zip(data, ("sop-pengiriman-peserta/operator",
+                                     "sop-peningkatan-kapasitas/operator"), strict=True):
+                fr = run_deployment(dep, parameters={"kegiatan": d.model_dump(mode="json")},
+                                    timeout=0)
+                st = _wait_final(fr.id, 1500)
+                assert st.is_completed(), st
+        finally:
+            stop.set()
+            th.join(timeout=10)
+            for _, w in workers:
+                os.killpg(w.pid, signal.SIGTERM)
+            for _, w in workers:
+                try:
+                    w.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(w.pid, signal.SIGKILL)
+        # the work spread over both workers
+        picked = {name: len(re.findall(r"submitting flow run",
+                                       (tmp_path / f"{name}.log").read_text()))
+                  for name, _ in workers}
+        assert all(n > 0 for n in picked.values()), picked
+        assert sum(picked.values()) >= 10, picked  # a sync, two starts and many resumes
+        got = _outcome(engine_pool)
+    for key in expected:
+        assert got[key] == expected[key], key
