@@ -37,16 +37,13 @@ from diklat.models import (
     SopStepLog,
     UnitKerja,
 )
-from diklat.pejabat import simpan_pejabat
 from diklat.register import today
 from diklat.settings import get_settings, reset_settings_cache
 from simulator.server import SimulatorServer
+from tests.sop_support import add_officials
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = ROOT / "tests" / "crash_child.py"
-OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "197706142003121004",
-             "kepala": "197209131998031001", "analis_sdm": "199001012015031001",
-             "sekda": "196801011990031001"}
 #: How long one life of the child may take (a whole small training fits in it).
 LIFE_TIMEOUT = 600
 
@@ -68,10 +65,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         migrate()
         engine = get_engine()
         sync_service.sync_simpeg(engine, full=True)
-        with session_scope(engine) as s:
-            for peran, nip in OFFICIALS.items():
-                simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
-                               jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+        add_officials(engine)
         env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING",
                "PYTHONPATH": str(ROOT)}
         yield engine, env

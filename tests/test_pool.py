@@ -36,16 +36,13 @@ from diklat.models import (
     SopStepLog,
     UnitKerja,
 )
-from diklat.pejabat import simpan_pejabat
 from diklat.register import today
 from diklat.settings import reset_settings_cache
 from simulator.server import SimulatorServer
+from tests.sop_support import add_officials
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("DIKLAT_TEST_POSTGRES_URL", "")
-OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "197706142003121004",
-             "kepala": "197209131998031001", "analis_sdm": "199001012015031001",
-             "sekda": "196801011990031001"}
 
 
 @pytest.fixture
@@ -115,10 +112,7 @@ class World:
         return make_engine(self.db_url)
 
     def officials(self, engine: Engine) -> None:
-        with session_scope(engine) as s:
-            for peran, nip in OFFICIALS.items():
-                simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
-                               jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+        add_officials(engine)
 
 
 def _trainings(units: list[str]) -> list[DataKegiatan]:

@@ -29,14 +29,10 @@ from diklat.models import (
     SopStepLog,
     UnitKerja,
 )
-from diklat.pejabat import simpan_pejabat
 from diklat.register import today
 from diklat.settings import get_settings, reset_settings_cache
 from simulator.server import SimulatorServer
-
-OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "197706142003121004",
-             "kepala": "197209131998031001", "analis_sdm": "199001012015031001",
-             "sekda": "196801011990031001"}
+from tests.sop_support import OFFICIALS, add_officials
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +59,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         migrate()
         engine = get_engine()
         sync_service.sync_simpeg(engine, full=True)
-        with session_scope(engine) as s:
-            for peran, nip in OFFICIALS.items():
-                simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
-                               jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+        add_officials(engine)
         yield engine, sim
 
 
