@@ -40,13 +40,18 @@ def _issued(ses: Any, b: Bundel, pdf: bool) -> bool:
 
 
 def _tandai_terbit(ses: Any, k: Any, b: Bundel, plan: Any, pdf: bool) -> None:
-    """The ledger steps an issued bundle completes: the register, copies, hand-over."""
-    if plan.langkah_agenda is not None and b.status in (status.TERDAFTAR, status.DIKIRIM,
-                                                        status.DIARSIPKAN):
+    """The ledger steps an issued bundle completes: the register, copies, hand-over. A step
+    that also sends or archives the letter (one SOP row "dicatat ... dan dikirim") is left to
+    the send or archive step: finished here, a run killed before the sending would skip the
+    sending when it starts again."""
+    later = set(plan.langkah_distribusi) | set(plan.langkah_arsip)
+    if plan.langkah_agenda is not None and plan.langkah_agenda not in later and b.status in (
+            status.TERDAFTAR, status.DIKIRIM, status.DIARSIPKAN):
         ledger.selesai(ses, k, plan.langkah_agenda, note="dicatat di agenda surat keluar")
     if _issued(ses, b, pdf):
         for no in plan.langkah_lain:  # copies made, handed over: the issued files exist
-            ledger.selesai(ses, k, no, note=f"{b.jenis} v{b.versi} terbit")
+            if no not in later:
+                ledger.selesai(ses, k, no, note=f"{b.jenis} v{b.versi} terbit")
 
 
 def siapkan(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool = True,
