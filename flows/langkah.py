@@ -198,7 +198,7 @@ def surat(kode: str, jenis: str, jalur: Jalur, *, pdf: bool = True) -> dict[str,
     from tasks import kegiatan as tk
 
     plan = jalur.rencana[jenis]
-    if all(not jalur.perlu(no) for no in plan.semua_langkah):
+    if jenis not in jalur.terbuka and all(not jalur.perlu(no) for no in plan.semua_langkah):
         return {"jenis": jenis, "dilewati": True}
     st = langkah_naskah(kode, jenis, pdf=pdf)
     if st["status"] == "ditolak":
@@ -213,12 +213,14 @@ class Jalur:
     """A training's path through its SOP as the flow sees it at (re)start: the catalogue's
     steps and document plans for its conditions, and the ledger's state read in one query."""
 
-    def __init__(self, sop_code: str, kondisi: list[str], state: dict[int, str]) -> None:
+    def __init__(self, sop_code: str, kondisi: list[str], state: dict[int, str],
+                 terbuka: list[str] | None = None) -> None:
         from diklat.sop.catalogue import get_sop
 
         self.sop = get_sop(sop_code)
         self.kondisi = kondisi
         self.state = state
+        self.terbuka = set(terbuka or ())  # letters issued but not archived yet
         self.rencana = {p.jenis: p for p in self.sop.rencana_naskah(kondisi)}
 
     def perlu(self, no: int) -> bool:

@@ -29,7 +29,7 @@ def pengiriman_peserta(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, An
         raise ValueError(f"kegiatan {kegiatan.kode} memakai SOP {kegiatan.sop}, bukan {SOP}")
     mulai = mulai_kegiatan_task(kegiatan)
     kode = mulai["kode"]
-    j = Jalur(SOP, kegiatan.kondisi, mulai["langkah"])
+    j = Jalur(SOP, kegiatan.kondisi, mulai["langkah"], mulai["naskah_terbuka"])
     hasil: dict[str, Any] = {}
 
     if j.perlu(1):  # 1  Menerima dan mengagendakan surat penawaran dari penyelenggara

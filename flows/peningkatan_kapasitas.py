@@ -28,7 +28,7 @@ def peningkatan_kapasitas(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str,
         raise ValueError(f"kegiatan {kegiatan.kode} memakai SOP {kegiatan.sop}, bukan {SOP}")
     mulai = mulai_kegiatan_task(kegiatan)
     kode = mulai["kode"]
-    j = Jalur(SOP, kegiatan.kondisi, mulai["langkah"])
+    j = Jalur(SOP, kegiatan.kondisi, mulai["langkah"], mulai["naskah_terbuka"])
     hasil: dict[str, Any] = {}
 
     if j.perlu(1):  # 1  Merencanakan kegiatan -> daftar calon peserta

@@ -41,7 +41,26 @@ def mulai_kegiatan_task(data: DataKegiatan) -> dict[str, Any]:
         k = simpan_kegiatan(s, data)
         k.flow_run_id = _flow_run_id()
         state = ledger.keadaan(s, k.id)
-        return {"kode": k.kode, "langkah": {no: lg.status for no, lg in state.items()}}
+        return {"kode": k.kode, "langkah": {no: lg.status for no, lg in state.items()},
+                "naskah_terbuka": naskah_terbuka(s, k.id)}
+
+
+def naskah_terbuka(s: Any, kegiatan_id: int) -> list[str]:
+    """Document types whose newest version is issued or on its way but not archived yet (one
+    query): a letter whose ledger steps are all done may still owe its sending or archiving
+    when the run before was killed in between."""
+    from sqlalchemy import select
+
+    from diklat.models import Bundel
+    from diklat.naskah import status as st
+
+    newest: dict[str, tuple[int, str]] = {}
+    for jenis, versi, status in s.execute(select(Bundel.jenis, Bundel.versi, Bundel.status)
+                                          .where(Bundel.kegiatan_id == kegiatan_id)):
+        if jenis not in newest or versi > newest[jenis][0]:
+            newest[jenis] = (versi, status)
+    return sorted(j for j, (_v, status) in newest.items()
+                  if status not in (st.DIARSIPKAN, st.DITOLAK))
 
 
 @task(name="langkah-operator", task_run_name="langkah-{no}-{kode}", cache_policy=NO_CACHE)
