@@ -49,8 +49,6 @@ DEPLOYMENTS = {"sop-peningkatan-kapasitas/operator", "sop-pengiriman-peserta/ope
                "naskah-kegiatan/manual", "pemutakhiran-siasn/manual"}
 T = TypeVar("T")
 
-pytestmark = pytest.mark.slow
-
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -153,6 +151,19 @@ def at_stack(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 # --------------------------------------------------------------------------- access
 
 
+def test_cli_clients_send_the_servers_auth_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cli.prefect_server import client_auth_from_server_setting
+
+    monkeypatch.delenv("PREFECT_API_AUTH_STRING", raising=False)
+    monkeypatch.setenv("PREFECT_SERVER_API_AUTH_STRING", AUTH)
+    client_auth_from_server_setting()
+    assert os.environ["PREFECT_API_AUTH_STRING"] == AUTH
+    monkeypatch.setenv("PREFECT_API_AUTH_STRING", "lain:lain")  # its own: kept
+    client_auth_from_server_setting()
+    assert os.environ["PREFECT_API_AUTH_STRING"] == "lain:lain"
+
+
+@pytest.mark.slow
 def test_api_refuses_unauthenticated_and_served_deployments_still_run(at_stack: Stack) -> None:
     from prefect.deployments import run_deployment
 
@@ -275,6 +286,7 @@ def _answer_operator_steps_until_an_official_waits(engine: Engine) -> Permintaan
     return _until("the first official's wait", step, timeout=240)
 
 
+@pytest.mark.slow
 def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
                                                                  tmp_path: Path) -> None:
     from prefect.client.orchestration import get_client
