@@ -129,6 +129,9 @@ def up_command(
             "Deployment: sop-peningkatan-kapasitas/operator, sop-pengiriman-peserta/operator, "
             "sync-pegawai/nightly, import-siasn-export/manual, pantau-tenggat/per-jam, "
             "naskah-kegiatan/manual, pemutakhiran-siasn/manual. Ctrl-C untuk berhenti.")
+        if auth:
+            common.console.print("Server memakai autentikasi dasar: masuk ke UI dengan isi "
+                                 "PREFECT_SERVER_API_AUTH_STRING (pengguna:sandi).")
         while not stopping["now"]:
             for name, p in procs:
                 if p.poll() is not None:
