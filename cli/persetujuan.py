@@ -137,8 +137,13 @@ def _resume(flow_run_id: str | None, answer: dict[str, Any]) -> bool:
     """Resume the waiting run with the answer already taken (it finds the decision)."""
     if not flow_run_id:
         return False
-    from cli.prefect_server import configured_api_url, use_local_server_if_running
+    from cli.prefect_server import (
+        client_auth_from_server_setting,
+        configured_api_url,
+        use_local_server_if_running,
+    )
 
+    client_auth_from_server_setting()
     if not (configured_api_url() or use_local_server_if_running()):
         return False
     try:

@@ -150,10 +150,21 @@ def configured_api_url() -> str | None:
     return str(url) if url else None
 
 
+def client_auth_from_server_setting() -> None:
+    """On the machine of a server behind basic authentication
+    (``PREFECT_SERVER_API_AUTH_STRING``, which ``diklat up``, ``diklat server start`` and a
+    temporary server all honour), this process's Prefect client sends the same credentials
+    (``PREFECT_API_AUTH_STRING``) unless it was given its own."""
+    auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
+    if auth and not os.environ.get("PREFECT_API_AUTH_STRING"):
+        os.environ["PREFECT_API_AUTH_STRING"] = auth
+
+
 def start_prefect_server_if_needed() -> TemporaryPrefectServer | None:
     """Start a temporary Prefect server unless a Prefect API is configured (environment or
     profile) or the local server (``diklat server start``) runs, or
     ``DIKLAT_PREFECT_BUILTIN_EPHEMERAL=1`` asks for Prefect's own lazy start."""
+    client_auth_from_server_setting()
     if configured_api_url() or os.environ.get("DIKLAT_PREFECT_BUILTIN_EPHEMERAL"):
         return None
     if use_local_server_if_running():
@@ -195,6 +206,7 @@ def local_server_url() -> str | None:
 
 def use_local_server_if_running() -> bool:
     """Point this process at the running local server (no temporary server needed)."""
+    client_auth_from_server_setting()
     if configured_api_url():
         return False
     url = local_server_url()

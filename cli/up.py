@@ -89,10 +89,14 @@ def up_command(
     migrate()
     base = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     base.pop("PREFECT_API_URL", None)
+    # The UI calls the API at this address: Prefect derives it from its default port, so a
+    # --port other than 4200 would leave the UI talking to nothing (a reverse proxy in front
+    # sets PREFECT_UI_API_URL itself).
+    base.setdefault("PREFECT_UI_API_URL", api)
     client_env = {**base, "PREFECT_API_URL": api,
                   "DIKLAT_TTE__VERIFY_BASE_URL": os.environ.get(
                       "DIKLAT_TTE__VERIFY_BASE_URL", f"http://127.0.0.1:{web_port}")}
-    if auth:
+    if auth:  # the server asks every client for it; the UI asks the person once
         client_env["PREFECT_API_AUTH_STRING"] = auth
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     stopping = {"now": False}
@@ -125,6 +129,9 @@ def up_command(
             "Deployment: sop-peningkatan-kapasitas/operator, sop-pengiriman-peserta/operator, "
             "sync-pegawai/nightly, import-siasn-export/manual, pantau-tenggat/per-jam, "
             "naskah-kegiatan/manual, pemutakhiran-siasn/manual. Ctrl-C untuk berhenti.")
+        if auth:
+            common.console.print("Server memakai autentikasi dasar: masuk ke UI dengan isi "
+                                 "PREFECT_SERVER_API_AUTH_STRING (pengguna:sandi).")
         while not stopping["now"]:
             for name, p in procs:
                 if p.poll() is not None:

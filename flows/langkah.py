@@ -70,6 +70,29 @@ def _tunggu(form: Any, key: str, poll_seconds: float) -> Any:
                           poll_interval=poll_seconds)  # type: ignore[call-overload]
 
 
+def _lupakan_jawaban(key: str) -> None:
+    """The answer under ``key`` is processed (accepted or refused, and audited in our own
+    database): remove it from Prefect's run inputs, so that no code an official typed stays
+    readable there, not even a right code sent with a refused NIP (still valid afterwards).
+    Best effort: a run never fails over it; the wait after a restart uses the next key."""
+    run_id = _flow_run_id()
+    if run_id is None:
+        return
+    from prefect.client.orchestration import get_client
+
+    try:
+        with get_client(sync_client=True) as c:
+            for state in ("suspended", "paused"):  # Prefect's keys: <state>-<key>-response
+                name = f"{state}-{key}-response"
+                for i in c.filter_flow_run_input(UUID(run_id), key_prefix=name, limit=5,
+                                                 exclude_keys=set()):
+                    if i.key == name:
+                        c.delete_flow_run_input(UUID(run_id), i.key)
+    except Exception as e:  # noqa: BLE001 - cleanup only
+        get_run_logger().debug("jawaban %s tidak terhapus dari Prefect: %s", key,
+                               type(e).__name__)
+
+
 def tunggu_keputusan(kode: str, bundel_id: int, urutan: int) -> dict[str, Any]:
     """Wait until one level of a bundle's chain is decided; returns the accepted decision
     (``keputusan``, ``permintaan_id``, ``selesai``)."""
@@ -85,6 +108,7 @@ def tunggu_keputusan(kode: str, bundel_id: int, urutan: int) -> dict[str, Any]:
         answer = _tunggu(form, key, req["poll_seconds"])
         hasil = t.putuskan_task(req["id"], answer.nip, answer.kode, answer.keputusan,
                                 answer.catatan, _flow_run_id())
+        _lupakan_jawaban(key)
         if hasil["diterima"]:
             logger.info("permintaan %s: %s", req["id"], hasil["keputusan"])
             return {"keputusan": hasil["keputusan"], "permintaan_id": req["id"],
