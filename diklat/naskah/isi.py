@@ -204,8 +204,8 @@ def _pemberitahuan(src: Sumber) -> list[Isi]:
         # SOP 002: agencies are told the requirements and propose candidates themselves.
         units = _wajib(j, "kegiatan.kriteria.unit", src.data.kriteria.unit,
                        "sebutkan unit kerja yang diberi tahu")
-        names = dict(src.session.execute(select(UnitKerja.kode, UnitKerja.nama).where(
-            UnitKerja.kode.in_(units))).all())
+        names: dict[str, str] = {r.kode: r.nama for r in src.session.execute(
+            select(UnitKerja.kode, UnitKerja.nama).where(UnitKerja.kode.in_(units)))}
         syarat = _persyaratan(src)
         for kode in sorted(u for u in units if u not in own):
             nama = names.get(kode) or kode
