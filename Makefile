@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python -m bench sync
 	$(BIN)/python -m bench letters
 	$(BIN)/python -m bench register
+	$(BIN)/python -m bench training
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
