@@ -152,12 +152,21 @@ def _outcome(engine: Engine) -> dict[str, Any]:
         }
 
 
-def _answering(engine: Engine, outbox: Path) -> tuple[threading.Event, threading.Thread]:
+def _answering(engine: Engine, outbox: Path, api: str) -> tuple[threading.Event, threading.Thread]:
+    """Scripted officials in a thread that talks to ``api`` (a thread does not inherit the
+    test's Prefect settings context; another test's server may be the process default)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
     from simulator.petugas import Petugas, Skenario
 
     petugas = Petugas(engine, outbox, Skenario(kode_salah_oleh=None, revisi=None))
     stop = threading.Event()
-    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True)
+
+    def jalan() -> None:
+        with temporary_settings({PREFECT_API_URL: api}):
+            petugas.jalan(stop, 0.3)
+
+    th = threading.Thread(target=jalan, daemon=True)
     th.start()
     return stop, th
 
@@ -202,7 +211,7 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
         from flows.pengiriman_peserta import pengiriman_peserta
         from flows.peningkatan_kapasitas import peningkatan_kapasitas
 
-        stop, th = _answering(engine_one, one.var / "outbox")
+        stop, th = _answering(engine_one, one.var / "outbox", prefect_on_postgres)
         try:
             data = _trainings(units)
             pengiriman_peserta(kegiatan=data[0])
@@ -237,7 +246,7 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
                  "--type", "process", "--name", name],
                 cwd=ROOT, env=env, start_new_session=True, stdout=log,
                 stderr=subprocess.STDOUT)))
-        stop, th = _answering(engine_pool, pool.var / "outbox")
+        stop, th = _answering(engine_pool, pool.var / "outbox", prefect_on_postgres)
         try:
             fr = run_deployment("sync-pegawai/nightly", parameters={"full": True}, timeout=0)
             assert _wait_final(fr.id, 600).is_completed()
