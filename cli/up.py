@@ -27,6 +27,7 @@ from pathlib import Path
 import typer
 
 from cli import common
+from flows.deployments import NAMES
 
 
 def _healthy(url: str, auth: str | None) -> bool:
@@ -126,9 +127,7 @@ def up_command(
         common.console.print(
             f"[green]Siap.[/] UI Prefect: http://127.0.0.1:{port}  |  halaman verifikasi: "
             f"http://127.0.0.1:{web_port}  |  log: {logs}\n"
-            "Deployment: sop-peningkatan-kapasitas/operator, sop-pengiriman-peserta/operator, "
-            "sync-pegawai/nightly, import-siasn-export/manual, pantau-tenggat/per-jam, "
-            "naskah-kegiatan/manual, pemutakhiran-siasn/manual. Ctrl-C untuk berhenti.")
+            f"Deployment: {', '.join(NAMES)}. Ctrl-C untuk berhenti.")
         if auth:
             common.console.print("Server memakai autentikasi dasar: masuk ke UI dengan isi "
                                  "PREFECT_SERVER_API_AUTH_STRING (pengguna:sandi).")

@@ -21,6 +21,11 @@ from typing import Any
 
 #: The work pool ``--pool`` registers the deployments in when no name is given.
 POOL = "diklat"
+#: Every deployment as flow/deployment (what :func:`deployments` builds; a test keeps the two
+#: equal), for messages that should not import Prefect.
+NAMES = ("sop-peningkatan-kapasitas/operator", "sop-pengiriman-peserta/operator",
+         "sync-pegawai/nightly", "import-siasn-export/manual", "pantau-tenggat/per-jam",
+         "naskah-kegiatan/manual", "pemutakhiran-siasn/manual", "laporan-kepatuhan/manual")
 
 
 def deployments(**kw: Any) -> list[Any]:

@@ -36,6 +36,7 @@ from diklat.pejabat import simpan_pejabat
 from diklat.personnel import PersonnelWriter
 from diklat.register import today
 from diklat.settings import get_settings, reset_settings_cache
+from flows.deployments import NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTH = "operator:rahasia-uji-ui"
@@ -44,9 +45,7 @@ OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "1977061420031210
              "kepala": "197209131998031001", "analis_sdm": "199001012015031001",
              "sekda": "196801011990031001"}
 #: what ``diklat up`` serves (flow/deployment)
-DEPLOYMENTS = {"sop-peningkatan-kapasitas/operator", "sop-pengiriman-peserta/operator",
-               "sync-pegawai/nightly", "import-siasn-export/manual", "pantau-tenggat/per-jam",
-               "naskah-kegiatan/manual", "pemutakhiran-siasn/manual"}
+DEPLOYMENTS = set(NAMES)
 T = TypeVar("T")
 
 
