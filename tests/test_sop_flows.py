@@ -35,17 +35,9 @@ from simulator.server import SimulatorServer
 from tests.sop_support import OFFICIALS, add_officials
 
 
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          prefect_api: None) -> Iterator[tuple[Engine, SimulatorServer]]:
+          prefect_api: str) -> Iterator[tuple[Engine, SimulatorServer]]:
     from connectors import pdf as pdfconn
     from diklat import sync_service
 

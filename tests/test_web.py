@@ -109,6 +109,7 @@ def _browser():  # type: ignore[no-untyped-def]
 
 def test_qr_page_and_uploads_in_a_browser(signed: tuple[str, Path], tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     from tests.tte_support import read_qr
 
@@ -136,7 +137,8 @@ def test_qr_page_and_uploads_in_a_browser(signed: tuple[str, Path], tmp_path: Pa
             drv.get(urls[0])
             drv.find_element(By.ID, "berkas").send_keys(str(path))
             drv.find_element(By.ID, "periksa").click()
-            result = drv.find_element(By.ID, "hasil")
+            result = WebDriverWait(drv, 30).until(  # the answer page, once loaded
+                lambda d: d.find_element(By.ID, "hasil"))
             assert result.get_attribute("data-verdict") == verdict, result.text
             drv.save_screenshot(str(tmp_path / f"verifikasi-{verdict}.png"))
     finally:
