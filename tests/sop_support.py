@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine
 
 from diklat.db import session_scope
@@ -19,3 +21,58 @@ def add_officials(engine: Engine) -> None:
         for peran, nip in OFFICIALS.items():
             simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
                            jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+
+
+def codes_for(to: str) -> list[str]:
+    """Every one-time code e-mailed to ``to`` (the outbox's .eml files, oldest first)."""
+    import email
+    import re
+    from pathlib import Path
+
+    from diklat.settings import get_settings
+
+    out = []
+    folder = Path(get_settings().outbox_dir or "")
+    for f in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        msg = email.message_from_bytes(f.read_bytes())
+        if msg["To"] != to:
+            continue
+        body = msg.get_payload(decode=True)
+        assert isinstance(body, bytes)
+        m = re.search(r"^Kode: (\d{6})\r?$", body.decode(), flags=re.M)
+        if m:
+            out.append(m.group(1))
+    return out
+
+
+def browser(size: tuple[int, int] | None = None) -> Any:
+    """Debian's chromium, headless, through chromium-driver; skipped without them (failed
+    with DIKLAT_REQUIRE_BROWSER=1). ``size``: screenshots of exactly that size."""
+    import os
+    import shutil
+
+    import pytest
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (chromium and driver):
+        if os.environ.get("DIKLAT_REQUIRE_BROWSER") == "1":
+            pytest.fail("chromium and chromium-driver required (DIKLAT_REQUIRE_BROWSER=1)")
+        pytest.skip("chromium / chromium-driver not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run"]
+    if size:
+        flags += ["--lang=en-US", f"--window-size={size[0]},{size[1]}"]
+    for flag in flags:
+        opts.add_argument(flag)
+    d = webdriver.Chrome(service=Service(driver), options=opts)
+    if size:  # whatever the headless window's decorations
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False})
+    return d

@@ -6,8 +6,6 @@ that validates."""
 from __future__ import annotations
 
 import datetime as dt
-import email
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +29,8 @@ from diklat.models import (
 from diklat.pejabat import simpan_pejabat
 from diklat.personnel import PersonnelWriter
 from diklat.register import today
-from diklat.settings import get_settings, reset_settings_cache
+from diklat.settings import reset_settings_cache
+from tests.sop_support import codes_for
 
 KODE = "PK-TTE-1"
 PEJABAT = {
@@ -76,20 +75,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: None) ->
     return engine
 
 
-def _codes(to: str) -> list[str]:
-    """Every code e-mailed to ``to`` (the outbox's .eml files, oldest first)."""
-    out = []
-    folder = Path(get_settings().outbox_dir or "")
-    for f in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
-        msg = email.message_from_bytes(f.read_bytes())
-        if msg["To"] != to:
-            continue
-        body = msg.get_payload(decode=True)
-        assert isinstance(body, bytes)
-        m = re.search(r"^Kode: (\d{6})\r?$", body.decode(), flags=re.M)
-        if m:
-            out.append(m.group(1))
-    return out
 
 
 def _waiting(engine: Engine, peran: str, timeout: float = 90) -> Permintaan:
@@ -153,7 +138,7 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
     with get_client(sync_client=True) as c:  # the form shows what is decided on
         fr = c.read_flow_run(p.flow_run_id)
     assert fr.state is not None and fr.state.is_paused()
-    code = _codes(kabid_mail)[-1]
+    code = codes_for(kabid_mail)[-1]
 
     # refused answers: wrong code, a NIP without the role; the run keeps waiting
     _answer(engine, p, {"keputusan": "setuju", "nip": kabid_nip, "kode": "000000",
@@ -167,7 +152,7 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
     # the secretary asks for a revision: version 2 is drafted, the chain starts again
     sek = _waiting(engine, "sekretaris")
     _answer(engine, sek, {"keputusan": "revisi", "nip": PEJABAT["sekretaris"][0],
-                          "kode": _codes(PEJABAT["sekretaris"][2])[-1],
+                          "kode": codes_for(PEJABAT["sekretaris"][2])[-1],
                           "catatan": "tambahkan materi etika"})
     p2 = _waiting(engine, "kabid_psda")
     assert p2.id != p.id
@@ -175,13 +160,13 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
                          "catatan": ""})  # a spent code of version 1: refused
     p2 = _waiting(engine, "kabid_psda")
     _answer(engine, p2, {"keputusan": "setuju", "nip": kabid_nip,
-                         "kode": _codes(kabid_mail)[-1], "catatan": ""})
+                         "kode": codes_for(kabid_mail)[-1], "catatan": ""})
     sek2 = _waiting(engine, "sekretaris")
     _answer(engine, sek2, {"keputusan": "setuju", "nip": PEJABAT["sekretaris"][0],
-                           "kode": _codes(PEJABAT["sekretaris"][2])[-1], "catatan": ""})
+                           "kode": codes_for(PEJABAT["sekretaris"][2])[-1], "catatan": ""})
     kep = _waiting(engine, "kepala")
     _answer(engine, kep, {"keputusan": "setuju", "nip": PEJABAT["kepala"][0],
-                          "kode": _codes(PEJABAT["kepala"][2])[-1], "catatan": ""})
+                          "kode": codes_for(PEJABAT["kepala"][2])[-1], "catatan": ""})
     th.join(timeout=180)
     assert not th.is_alive() and "error" not in result, result.get("error")
 
@@ -210,7 +195,7 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
     assert res.valid and res.intact and res.trusted and res.timestamped, res.reason
     assert res.signer and "SUTRISNO" in res.signer
     # every code went to the official of its level; each worked once
-    assert len(_codes(kabid_mail)) == 2 and len(_codes(PEJABAT["kepala"][2])) == 1
+    assert len(codes_for(kabid_mail)) == 2 and len(codes_for(PEJABAT["kepala"][2])) == 1
 
 
 
@@ -253,7 +238,7 @@ def test_deployed_run_suspends_and_resumes_from_the_top(world: Engine, tmp_path:
                 st = c.read_flow_run(fr.id).state
             assert st is not None and st.name == "Suspended"
             nip, _, mail = PEJABAT[peran]
-            _answer(engine, p, {"keputusan": "setuju", "nip": nip, "kode": _codes(mail)[-1],
+            _answer(engine, p, {"keputusan": "setuju", "nip": nip, "kode": codes_for(mail)[-1],
                                 "catatan": ""})
         deadline = time.monotonic() + 180
         while True:
@@ -274,5 +259,5 @@ def test_deployed_run_suspends_and_resumes_from_the_top(world: Engine, tmp_path:
         assert s.scalar(select(func.count()).select_from(NaskahBerkas).where(
             NaskahBerkas.peran == "ttd_pdf")) == 1
     # one code per level, never re-sent by the restarts
-    assert [len(_codes(PEJABAT[r][2])) for r in ("kabid_psda", "sekretaris", "kepala")] == [
+    assert [len(codes_for(PEJABAT[r][2])) for r in ("kabid_psda", "sekretaris", "kepala")] == [
         1, 1, 1]

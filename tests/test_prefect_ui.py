@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email
 import json
 import os
-import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -35,8 +32,9 @@ from diklat.models import AuditPersetujuan, Permintaan, SopStepLog
 from diklat.pejabat import simpan_pejabat
 from diklat.personnel import PersonnelWriter
 from diklat.register import today
-from diklat.settings import get_settings, reset_settings_cache
+from diklat.settings import reset_settings_cache
 from flows.deployments import NAMES
+from tests.sop_support import browser, codes_for
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTH = "operator:rahasia-uji-ui"
@@ -190,28 +188,6 @@ def test_api_refuses_unauthenticated_and_served_deployments_still_run(at_stack: 
 # --------------------------------------------------------------------------- browser
 
 
-def _browser(size: tuple[int, int] = (1280, 800)) -> Any:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not (chromium and driver):
-        if os.environ.get("DIKLAT_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium and chromium-driver required (DIKLAT_REQUIRE_BROWSER=1)")
-        pytest.skip("chromium / chromium-driver not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--lang=en-US",
-                 f"--window-size={size[0]},{size[1]}"):
-        opts.add_argument(flag)
-    d = webdriver.Chrome(service=Service(driver), options=opts)
-    # screenshots of exactly this size, whatever the headless window's decorations
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False})
-    return d
 
 
 def _shots_dir(tmp_path: Path) -> Path:
@@ -221,20 +197,6 @@ def _shots_dir(tmp_path: Path) -> Path:
     return out
 
 
-def _codes(to: str) -> list[str]:
-    """Every code e-mailed to ``to`` (the outbox's .eml files, oldest first)."""
-    out = []
-    folder = Path(get_settings().outbox_dir or "")
-    for f in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
-        msg = email.message_from_bytes(f.read_bytes())
-        if msg["To"] != to:
-            continue
-        body = msg.get_payload(decode=True)
-        assert isinstance(body, bytes)
-        m = re.search(r"^Kode: (\d{6})\r?$", body.decode(), flags=re.M)
-        if m:
-            out.append(m.group(1))
-    return out
 
 
 def _until(what: str, fn: Callable[[], T | None], timeout: float = 150) -> T:
@@ -300,7 +262,7 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
     ui = at_stack.ui
     engine = get_engine()
     shots = _shots_dir(tmp_path)
-    d = _browser()
+    d = browser((1280, 800))
 
     def shot(name: str) -> None:
         """A screenshot without the transient toasts (run created, Prefect Cloud offers)."""
@@ -408,7 +370,7 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
         p = _answer_operator_steps_until_an_official_waits(engine)
         assert p.flow_run_id == str(fr.id)
         nip = OFFICIALS[p.peran]
-        code = _until("the e-mailed code", lambda: _codes(f"{p.peran}@example.go.id"),
+        code = _until("the e-mailed code", lambda: codes_for(f"{p.peran}@example.go.id"),
                       timeout=60)[-1]
 
         # --- the official: Runs -> the waiting run -> Resume -> decision, NIP, code

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import socket
 import threading
 import time
@@ -88,29 +87,13 @@ def signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     th.join(timeout=10)
 
 
-def _browser():  # type: ignore[no-untyped-def]
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not (chromium and driver):
-        if os.environ.get("DIKLAT_REQUIRE_BROWSER") == "1":
-            pytest.fail("chromium and chromium-driver required (DIKLAT_REQUIRE_BROWSER=1)")
-        pytest.skip("chromium / chromium-driver not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"):
-        opts.add_argument(flag)
-    return webdriver.Chrome(service=Service(driver), options=opts)
 
 
 def test_qr_page_and_uploads_in_a_browser(signed: tuple[str, Path], tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from tests.sop_support import browser
     from tests.tte_support import read_qr
 
     base, pdf = signed
@@ -127,7 +110,7 @@ def test_qr_page_and_uploads_in_a_browser(signed: tuple[str, Path], tmp_path: Pa
     bad = tmp_path / "diubah.pdf"
     bad.write_bytes(bytes(modified))
 
-    drv = _browser()
+    drv = browser()
     try:
         drv.get(urls[0])
         page = drv.find_element(By.TAG_NAME, "body").text
