@@ -113,5 +113,11 @@ def prefect_api() -> Iterator[str]:
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
+    from tests.prefect_support import drain_prefect_workers
+
     with prefect_test_harness(server_startup_timeout=120):
-        yield str(PREFECT_API_URL.value())
+        try:
+            yield str(PREFECT_API_URL.value())
+        finally:
+            # Bounded: the harness's own drain waits without limit (see prefect_support).
+            drain_prefect_workers()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +39,8 @@ PEJABAT = {
 }
 
 
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: None) -> Engine:
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Engine:
     from connectors import pdf as pdfconn
 
     if not pdfconn.available():

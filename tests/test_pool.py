@@ -39,6 +39,7 @@ from diklat.models import (
 from diklat.register import today
 from diklat.settings import reset_settings_cache
 from simulator.server import SimulatorServer
+from tests.prefect_support import prefect_server, using_prefect_api
 from tests.sop_support import add_officials
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +49,6 @@ PG_URL = os.environ.get("DIKLAT_TEST_POSTGRES_URL", "")
 @pytest.fixture
 def prefect_on_postgres(pg_url: str, tmp_path: Path) -> Iterator[str]:
     """A Prefect server (no UI) whose database is a fresh PostgreSQL database."""
-    import socket
 
     base = PG_URL.split("?")[0]
     admin_url = base.rsplit("/", 1)[0] + "/postgres"
@@ -57,39 +57,11 @@ def prefect_on_postgres(pg_url: str, tmp_path: Path) -> Iterator[str]:
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     async_url = base.rsplit("/", 1)[0].replace("+psycopg", "+asyncpg") + f"/{name}"
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "PREFECT_API_DATABASE_CONNECTION_URL": async_url,
-           "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_UI_ENABLED": "0",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"}
-    env.pop("PREFECT_API_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)], env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=(tmp_path / "server.log").open("w"))
-    api = f"http://127.0.0.1:{port}/api"
     try:
-        import urllib.request
-
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "Prefect server did not start"
-            time.sleep(0.5)
-        yield api
+        with prefect_server(tmp_path, {"PREFECT_API_DATABASE_CONNECTION_URL": async_url,
+                                       "PREFECT_LOGGING_LEVEL": "WARNING"}) as (api, _log):
+            yield api
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -195,9 +167,7 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
     if not pdfconn.available():
         pytest.skip("LibreOffice needed to sign PDFs")
     monkeypatch.setenv("PREFECT_API_URL", prefect_on_postgres)
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings({PREFECT_API_URL: prefect_on_postgres}), \
+    with using_prefect_api(prefect_on_postgres), \
             SimulatorServer(n_pegawai=120, seed=21) as sim_one, \
             SimulatorServer(n_pegawai=120, seed=21) as sim_pool:
         # ---- one process: local runs of the same work on a database of its own

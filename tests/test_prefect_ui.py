@@ -34,6 +34,7 @@ from diklat.personnel import PersonnelWriter
 from diklat.register import today
 from diklat.settings import reset_settings_cache
 from flows.deployments import NAMES
+from tests.prefect_support import using_prefect_api
 from tests.sop_support import browser, codes_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,9 +63,7 @@ class Stack:
 
     def settings(self) -> Any:
         """This process's Prefect client pointed at the stack, with the credentials."""
-        from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
-
-        return temporary_settings({PREFECT_API_URL: self.api, PREFECT_API_AUTH_STRING: AUTH})
+        return using_prefect_api(self.api, PREFECT_API_AUTH_STRING=AUTH)
 
 
 def _seed() -> None:

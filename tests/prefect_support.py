@@ -1,0 +1,129 @@
+"""Pointing the test process at a Prefect server of its own, and leaving it cleanly.
+
+Prefect sends a process's events and logs through background workers that pick their API
+URL when they start and keep it: there is one events worker per client type, not per URL. A
+worker started while a test pointed the process at its own server (a PostgreSQL-backed one,
+a scheduler check) keeps sending there after that server is stopped, and every later event
+of the session then waits out connection retries to a dead server. In CI that showed as
+Prefect's harness hanging 600 s at the end of the session and the interpreter hanging at
+exit until the job's time ran out.
+
+So a test that switches servers goes through :func:`using_prefect_api`, which drains the
+workers before and after (the next event starts a worker bound to the URL current then), and
+the session's server ends with :func:`drain_prefect_workers`, whose wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def _services() -> list[Any]:
+    from prefect._internal.concurrency.services import _QueueServiceBase
+
+    # One dict on the base class holds the instances of every service (events, logs).
+    with _QueueServiceBase._instance_cache_lock:
+        return list(_QueueServiceBase._instances.values())
+
+
+def drain_prefect_workers(timeout: float = 60.0) -> int:
+    """Deliver what Prefect's event and log workers hold and stop them, waiting at most
+    ``timeout`` seconds. A worker still busy then is abandoned: its queue is emptied and it is
+    marked done, so neither Prefect's own drain nor the interpreter's exit waits for it.
+    Returns how many items were abandoned (0 when everything was delivered)."""
+    from prefect.events.worker import EventsWorker
+
+    services = _services()
+    if not services:
+        return 0
+    EventsWorker.drain_all(timeout=timeout, at_exit=False)  # drains every service, not only events
+    dropped = 0
+    for svc in services:
+        done = getattr(svc, "_done_event", None)
+        loop = getattr(svc, "_loop", None)
+        if done is None or loop is None or done.is_set():
+            continue
+        q: queue.Queue[Any] = svc._queue
+        while True:
+            try:
+                item = q.get_nowait()
+            except queue.Empty:
+                break
+            q.task_done()
+            dropped += item is not None
+        q.put_nowait(None)
+        loop.call_soon_threadsafe(done.set)
+    if dropped:
+        print(f"\n[prefect_support] {dropped} Prefect events/logs not delivered within "
+              f"{timeout:.0f} s were dropped", file=sys.stderr)
+    return dropped
+
+
+@contextmanager
+def using_prefect_api(url: str, **settings: Any) -> Iterator[None]:
+    """Run the block with this process's Prefect client on ``url`` (plus any other Prefect
+    settings given by their objects' names, e.g. ``PREFECT_API_AUTH_STRING="a:b"``), with
+    Prefect's background workers bound to it inside the block and unbound after it."""
+    import prefect.settings as ps
+
+    updates = {ps.PREFECT_API_URL: url}
+    updates.update({getattr(ps, name): value for name, value in settings.items()})
+    drain_prefect_workers()
+    try:
+        with ps.temporary_settings(updates=updates):
+            yield
+    finally:
+        drain_prefect_workers()
+
+
+@contextmanager
+def prefect_server(folder: Path, env: dict[str, str] | None = None,
+                   start_timeout: float = 180) -> Iterator[tuple[str, Path]]:
+    """A ``prefect server start`` (no UI) of its own: home and log under ``folder``, extra
+    server settings in ``env``; yields its API URL and log file, stops it afterwards."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    full = {**os.environ, "PREFECT_HOME": str(folder / "prefect-home"), "PREFECT_UI_ENABLED": "0",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})}
+    full.pop("PREFECT_API_URL", None)
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "server.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+         "--port", str(port)], env=full, start_new_session=True,
+        stdout=log.open("w"), stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            if server.poll() is not None:
+                raise AssertionError(f"Prefect server exited: {log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("Prefect server did not start")
+            time.sleep(0.5)
+        yield api, log
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)

@@ -1,0 +1,44 @@
+"""The test suite's own Prefect plumbing: a test that points the process at a server of its
+own must not leave Prefect's event worker sending to that server after it is gone (in CI
+that hung the session's end for 600 s and then the interpreter's exit past the job's time)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.prefect_support import drain_prefect_workers, prefect_server, using_prefect_api
+
+
+def _emit(n: int) -> None:
+    from prefect.events import emit_event
+
+    for i in range(n):
+        emit_event("diklat.uji", resource={"prefect.resource.id": f"diklat.uji.{i}"})
+
+
+@pytest.mark.slow
+def test_events_after_a_stopped_server_reach_the_current_one(
+        prefect_api: str, tmp_path: Path) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    drain_prefect_workers()
+    # The failure being guarded against, shown first: switching with plain temporary settings
+    # binds the events worker to the other server, which then stops.
+    with prefect_server(tmp_path / "a") as (api, _log), \
+            temporary_settings({PREFECT_API_URL: api}):
+        _emit(1)
+        time.sleep(1)  # the worker starts and connects to this server
+    _emit(30)  # the session's server is current again, the worker still sends to the old one
+    t0 = time.monotonic()
+    assert drain_prefect_workers(timeout=5) > 0, "events to a stopped server were delivered?"
+    assert time.monotonic() - t0 < 30  # and the bounded drain did not hang
+
+    # The way the suite switches: the worker is unbound when the block ends.
+    with prefect_server(tmp_path / "b") as (api, _log), using_prefect_api(api):
+        _emit(1)
+        time.sleep(1)
+    _emit(30)
+    assert drain_prefect_workers(timeout=30) == 0
