@@ -39,7 +39,7 @@ from sqlalchemy import Connection, Engine, func, or_, select
 from connectors.records import CONTACT_FIELDS, NOT_STORED_FIELDS, SEX_CODES, normalise_jenis_jabatan
 from connectors.records import DATE_FIELDS as RECORD_DATE_FIELDS
 from diklat import runs
-from diklat.models import Pegawai
+from diklat.models import Pegawai, SiasnUnor, UnitKerja
 from diklat.personnel import (
     PersonnelWriter,
     Rejected,
@@ -481,6 +481,90 @@ NOT_IN_EXPORT: tuple[str, ...] = ("eselon", "tmt_pensiun")
 SUMBER = "siasn-export"
 
 
+_GUID = re.compile(r"^[0-9A-Fa-f]{32}$")
+
+
+class UnitTranslation:
+    """The export's ``unor_id`` is SIASN's 32-hex GUID of the unit, never the region's own
+    code. Where the region's units come from SIMPEG, a GUID is translated through the mapping
+    of ``diklat.unor`` (``diklat siasn unor`` fetches ref-unor and matches it; this import
+    works offline and only reads it). A GUID that is not mapped never becomes a unit of its
+    own beside SIMPEG's: an employee we have keeps their unit, a new one is quarantined with
+    the reason, and the import's notices list the units to map.
+
+    A database filled only from export files (no unit code that is not a GUID) takes the
+    codes as they come, as do non-GUID codes (an export that carries the region's codes)."""
+
+    def __init__(self, conn: Connection) -> None:
+        ours = set(conn.execute(select(UnitKerja.kode)).scalars())
+        self.ours = ours
+        self.active = any(not _GUID.match(k) for k in ours)
+        t = SiasnUnor.__table__
+        self.map = {r.id_siasn.upper(): r.unit_kode for r in conn.execute(
+            select(t.c.id_siasn, t.c.unit_kode).where(t.c.unit_kode.is_not(None)))}
+        self.conn = conn
+        self.unmatched: dict[str, str] = {}  # GUID -> the export's name of the unit
+        self.translated = 0
+        self._current: dict[str, str] | None = None
+
+    def _current_unit(self, nip: str) -> str | None:
+        if self._current is None:  # read once, only when an unmapped unit turns up
+            p, u = Pegawai.__table__, UnitKerja.__table__
+            self._current = dict(self.conn.execute(
+                select(p.c.nip, u.c.kode).join(u, u.c.id == p.c.unit_id)).tuples().all())
+        return self._current.get(nip)
+
+    def apply(self, batch: Batch) -> None:
+        if not self.active:
+            return
+        keep: list[dict[str, Any]] = []
+        for r in batch.records:
+            kode = r.get("unit_kode")
+            if not kode or kode in self.ours or not _GUID.match(kode):
+                keep.append(r)
+                continue
+            mapped = self.map.get(kode.upper())
+            if mapped is not None:
+                r["unit_kode"] = mapped
+                r.pop("unit_nama", None)  # our unit's name is ours, not SIASN's
+                self.translated += 1
+                keep.append(r)
+                continue
+            self.unmatched[kode] = str(r.get("unit_nama") or "")
+            current = self._current_unit(_nip_of(r))
+            if current is not None:
+                r["unit_kode"] = current
+                r.pop("unit_nama", None)
+                keep.append(r)
+            else:
+                batch.rejected.append(Rejected(
+                    f"unit SIASN {r.get('unit_nama') or kode} belum dipetakan ke unit kerja; "
+                    "petakan dengan `diklat siasn unor`, lalu impor ulang",
+                    r.get("nip"), r.get("_baris"),
+                    {k: v for k, v in r.items() if k not in _NOT_IN_PAYLOAD
+                     and not k.startswith("_")}))
+        batch.records = keep
+
+    def notices(self) -> list[str]:
+        if not self.unmatched:
+            return []
+        names = ", ".join(sorted(n or g for g, n in self.unmatched.items())[:5])
+        more = len(self.unmatched) - 5
+        return [f"{len(self.unmatched)} unit SIASN belum dipetakan ke unit kerja ({names}"
+                f"{f', dan {more} lainnya' if more > 0 else ''}): pegawai yang sudah ada tetap "
+                "di unit lamanya, pegawai baru dikarantina; petakan dengan `diklat siasn unor`"]
+
+
+def _nip_of(r: dict[str, Any]) -> str:
+    n = str(r.get("nip") or "")
+    if len(n) == 18 and n.isdigit():
+        return n
+    try:
+        return nip_rules.normalize(n)
+    except (TypeError, ValueError):
+        return n
+
+
 def resolve_import_path(path: str | Path) -> Path:
     """The file named ``path`` inside ``settings.import_dir`` (the agency's import folder,
     where an operator places the file before running the flow). Absolute paths, ``~`` and
@@ -661,7 +745,9 @@ def import_export(
         with engine.begin() as conn:
             writer = PersonnelWriter(conn, run.id, sumber=SUMBER, track_seen=full, preload=True)
             stored = stored_fields_not_in_export(conn)
+            units = UnitTranslation(conn)
             for batch in read_batches(info, batch_size):
+                units.apply(batch)
                 keep_fields_not_in_export(batch.records, stored)
                 writer.write(batch.records, rejected=batch.rejected)
                 rows += batch.rows
@@ -679,6 +765,7 @@ def import_export(
         # Not chained: SQLAlchemy's rendering of the original error lists the statement's
         # parameters (e-mail addresses, phone numbers), and Prefect logs tracebacks.
         raise ImportFailed(message, run.id) from None
+    notices += units.notices()
     counts = finish_run(run, writer.totals)
     return ImportResult(
         sync_run_id=run.id, file_name=info.path.name, file_sha256=info.sha256, mode=mode,

@@ -20,8 +20,9 @@ from simulator.shapes import EXPORT_COLUMNS, NEW_COLUMNS, export_row
 
 def write_rows(path: Path | str, records: Iterable[tuple[dict[str, Any], Extra]], *,
                delimiter: str = ",", bom: bool = False, crlf: bool = False,
-               new_columns: bool = False) -> dict[str, Any]:
-    """Write the header and one row per record; returns ``{rows, bytes, seconds, path}``."""
+               new_columns: bool = False, unor_guid: bool = False) -> dict[str, Any]:
+    """Write the header and one row per record; returns ``{rows, bytes, seconds, path}``.
+    ``unor_guid``: units as SIASN's GUIDs, as in a real export (see ``export_row``)."""
     if delimiter not in (",", ";", "|", "\t"):
         raise ValueError(f"unsupported delimiter {delimiter!r}")
     t0 = time.perf_counter()
@@ -35,7 +36,7 @@ def write_rows(path: Path | str, records: Iterable[tuple[dict[str, Any], Extra]]
         w.writerow(header)
         batch: list[list[str]] = []
         for rec, extra in records:
-            batch.append(export_row(rec, extra, new_columns))
+            batch.append(export_row(rec, extra, new_columns, unor_guid))
             if len(batch) >= 1000:
                 w.writerows(batch)
                 rows += len(batch)

@@ -3,7 +3,7 @@
 
 Every shape is derived from the same SIMPEG record, so the fields the systems share agree:
 ``unorId`` is the GUID SIASN gives the SIMPEG unit (:func:`unor_id`; the export file's
-``unor_id`` still carries the SIMPEG code), ``unorNama``/``unor_nama`` = ``unit_nama``, the same
+``unor_id`` carries the SIMPEG code unless asked for the GUID, as in a real export), ``unorNama``/``unor_nama`` = ``unit_nama``, the same
 name, titles, dates (``dd-mm-yyyy`` on the SIASN side), sex (``M``/``F`` for ``L``/``P``), rank,
 education, position and status texts.
 """
@@ -309,8 +309,14 @@ _NUMERIC_COLUMNS = frozenset(EXPORT_COLUMNS.index(c) for c in (
     "satuan_kerja_induk_id", "satuan_kerja_kerja_id"))
 
 
-def export_row(rec: dict[str, Any], extra: Extra, new_columns: bool = False) -> list[str]:
+_UNOR_ID_COLUMN = EXPORT_COLUMNS.index("unor_id")
+
+
+def export_row(rec: dict[str, Any], extra: Extra, new_columns: bool = False,
+               unor_guid: bool = False) -> list[str]:
     """One row of "Export Data ASN" (65 columns, plus ``nama_sekolah, flag_ikd`` if asked).
+    ``unor_id`` carries the SIMPEG code unless ``unor_guid``: then SIASN's GUID of the unit,
+    as a real export does.
 
     Quirks as in SIASN's file: long numeric-looking cells start with an apostrophe, some empty
     values are the text ``null``, dates are ``dd-mm-yyyy``, sex is ``M``/``F``.
@@ -358,6 +364,8 @@ def export_row(rec: dict[str, Any], extra: Extra, new_columns: bool = False) -> 
         induk.kode if induk else None, induk.nama if induk else None,
         rec["unit_kode"], rec["unit_nama"], "1",
     ]
+    if unor_guid and rec["unit_kode"]:
+        row[_UNOR_ID_COLUMN] = unor_id(rec["unit_kode"])
     if new_columns:
         sekolah = unit.nama if unit is not None and unit.profile == "sekolah" else None
         row += [sekolah, "1" if rng.random() < 0.4 else "0"]

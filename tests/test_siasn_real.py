@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -150,3 +151,49 @@ def test_cli_siasn_unor(sim: SimulatorServer, tmp_path: Path) -> None:
     half = diklat(tmp_path, "siasn", "unor",
                   env={"DIKLAT_SIASN__URL": "https://apimws.bkn.go.id:8243"})
     assert half.returncode == 2 and "docs/siasn.md" in one_line(half)
+
+
+def test_export_with_unit_guids_lands_in_the_mapped_units(engine: Engine, sim: SimulatorServer,
+                                                          env: None, tmp_path: Path) -> None:
+    """A real "Export Data ASN" carries SIASN's unit GUID in ``unor_id``. Before the mapping
+    exists nobody moves into a GUID-keyed unit (those we have keep theirs, new employees wait
+    in quarantine); once ``diklat siasn unor`` has matched ref-unor the same file places the
+    new employees in their SIMPEG units."""
+    from diklat import siasn_export
+    from diklat.models import Karantina
+    from simulator.data import Dataset
+    from simulator.export_csv import write_dataset_export
+
+    _simpeg_sync(engine)
+    with engine.connect() as c:
+        units_before = sorted(c.execute(select(UnitKerja.kode, UnitKerja.nama)).all())
+        placed = dict(c.execute(select(Pegawai.nip, Pegawai.unit_id)).all())
+    baru = sorted(placed)[:3]  # in the export, not (yet) with us
+    with engine.begin() as c:
+        c.execute(Pegawai.__table__.delete().where(Pegawai.nip.in_(baru)))
+    path = tmp_path / "export.csv"
+    write_dataset_export(path, Dataset(seed=4, n=80), unor_guid=True)
+    assert shapes.unor_id(refdata.UNITS[0].kode) in path.read_text()  # GUIDs, as in SIASN's
+
+    def state() -> tuple[list[Any], dict[str, int]]:
+        with engine.connect() as c:
+            return (sorted(c.execute(select(UnitKerja.kode, UnitKerja.nama)).all()),
+                    dict(c.execute(select(Pegawai.nip, Pegawai.unit_id)).all()))
+
+    first = siasn_export.import_export(engine, path)
+    assert any("belum dipetakan" in n and "diklat siasn unor" in n for n in first.notices)
+    units, now = state()
+    assert units == units_before  # no GUID-keyed duplicate unit
+    assert now == {n: u for n, u in placed.items() if n not in baru}  # nobody moved
+    with engine.connect() as c:
+        waiting = dict(c.execute(select(Karantina.kunci, Karantina.alasan)
+                                 .where(Karantina.kunci.in_(baru))).all())
+    assert sorted(waiting) == baru and all("belum dipetakan" in a for a in waiting.values())
+
+    with siasn_client() as client:  # what `diklat siasn unor` does
+        unor.petakan(engine, client.ref_unor())
+    second = siasn_export.import_export(engine, path)
+    assert not any("belum dipetakan" in n for n in second.notices)
+    assert second.inserted == len(baru)
+    units, now = state()
+    assert units == units_before and now == placed  # the new ones in their SIMPEG units
