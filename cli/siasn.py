@@ -1,7 +1,11 @@
 """``diklat siasn unor [--belum] [--set GUID=KODE] [--offline] [--json]``: SIASN's units (GUID
 ids from ref-unor) and the region's unit each one is. Without ``--offline`` ref-unor is
 fetched and matched again first (codes, ``CepatKode``, names; the operator's own mappings are
-kept); ``--set`` records the operator's decision for a unit that stayed unmatched."""
+kept); ``--set`` records the operator's decision for a unit that stayed unmatched.
+
+``diklat siasn writeback KODE [--ulangi NOMOR]... [--json]``: where each passed participant's
+course record stands in SIASN; ``--ulangi`` reopens one SIASN did not know (after the NIP was
+fixed) or one that failed, for the next write-back run."""
 
 from __future__ import annotations
 
@@ -65,6 +69,53 @@ def siasn_unor(
     if belum_n:
         common.notice(f"{belum_n} unit SIASN belum dipetakan; petakan dengan "
                       "`diklat siasn unor --set GUID=KODE`")
+
+
+@siasn_app.command("writeback")
+def siasn_writeback(
+    kode: str = typer.Argument(..., help="kode kegiatan"),
+    ulangi: list[int] | None = typer.Option(
+        None, "--ulangi", metavar="NOMOR",
+        help="coba lagi peserta nomor ini pada jalankan berikutnya (NIP tidak dikenal yang "
+             "sudah diperbaiki, atau yang gagal); boleh berulang"),
+    as_json: bool = typer.Option(False, "--json", help="cetak sebagai satu objek JSON"),
+) -> None:
+    """Status pemutakhiran riwayat kursus di SIASN per peserta lulus; --ulangi membuka lagi
+    peserta yang NIP-nya tidak dikenal SIASN atau yang gagal."""
+    from diklat import writeback
+    from diklat.db import ensure_schema, get_engine
+    from diklat.kegiatan import KegiatanTidakAda
+
+    ensure_schema()
+    engine = get_engine()
+    dibuka: list[int] = []
+    try:
+        for nomor in ulangi or []:
+            if writeback.ulangi(engine, kode, nomor):
+                dibuka.append(nomor)
+        rows = writeback.status(engine, kode)
+    except (KegiatanTidakAda, writeback.PesertaTidakAda) as e:
+        raise common.refuse(str(e)) from None
+    if as_json:
+        common.print_json({"kegiatan": kode, "dibuka_lagi": dibuka, "peserta": rows})
+        return
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=f"Pemutakhiran SIASN {kode}", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("No", "Nama", "Status", "Gagal", "Catatan"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["nomor"] or "-"), r["nama"], r["keterangan"],
+                      str(r["percobaan_gagal"]), r["catatan"] or "")
+    common.console.print(table)
+    if dibuka:
+        common.notice(f"peserta nomor {', '.join(map(str, dibuka))} dicoba lagi pada jalankan "
+                      "`pemutakhiran-siasn` berikutnya")
+    sisa = [str(r["nomor"]) for r in rows if r["status"] == "tidak_dikenal"]
+    if sisa:
+        common.notice(f"NIP peserta nomor {', '.join(sisa)} tidak dikenal SIASN; setelah "
+                      "diperbaiki: `diklat siasn writeback " + kode + " --ulangi NOMOR`")
 
 
 def add_commands(app: typer.Typer) -> None:

@@ -129,16 +129,50 @@ def tulis_kursus(engine: Engine, kode: str, client: Any, *,
     return out
 
 
-def ulangi(engine: Engine, kode: str, nomor_urut: int) -> None:
+class PesertaTidakAda(LookupError):
+    """No participant with this number in the training."""
+
+
+def ulangi(engine: Engine, kode: str, nomor_urut: int) -> bool:
     """The operator fixed a participant SIASN did not know (or wants another attempt): the
-    next run tries them again."""
+    next run tries them again. False when there was nothing to clear (done or not tried)."""
     with session_scope(engine) as ses:
         k = kegiatan_by_kode(ses, kode)
         p = ses.execute(select(Peserta).where(Peserta.kegiatan_id == k.id,
-                                              Peserta.nomor_urut == nomor_urut)).scalar_one()
+                                              Peserta.nomor_urut == nomor_urut)
+                        ).scalar_one_or_none()
+        if p is None:
+            raise PesertaTidakAda(f"kegiatan {kode} tidak punya peserta nomor {nomor_urut}")
         if p.siasn_status in ("tidak_dikenal", "gagal"):
             p.siasn_status = "tersimpan" if p.siasn_riwayat_id else None
             p.siasn_catatan = None
+            return True
+        return False
+
+
+#: What each write-back state means to an operator.
+KETERANGAN = {
+    None: "belum dikirim", "tersimpan": "riwayat tersimpan, sertifikat belum terunggah",
+    "selesai": "selesai", "gagal": "gagal, dicoba lagi pada jalankan berikutnya",
+    "tidak_dikenal": "NIP tidak dikenal SIASN; perbaiki lalu `--ulangi`",
+}
+
+
+def status(engine: Engine, kode: str) -> list[dict[str, Any]]:
+    """The write-back state of each participant who passed (for the operator: names, no
+    NIP), in participant order."""
+    with session_scope(engine) as ses:
+        k = kegiatan_by_kode(ses, kode)
+        rows = ses.execute(select(Peserta, Pegawai.nama).join(
+            Pegawai, Peserta.pegawai_id == Pegawai.id).where(
+            Peserta.kegiatan_id == k.id, Peserta.status == "lulus")
+            .order_by(Peserta.nomor_urut, Peserta.id)).all()
+        return [{"nomor": p.nomor_urut, "nama": nama, "status": p.siasn_status or "belum",
+                 "keterangan": KETERANGAN.get(p.siasn_status, p.siasn_status or ""),
+                 "percobaan_gagal": p.siasn_percobaan or 0,
+                 "riwayat_siasn": bool(p.siasn_riwayat_id),
+                 "sertifikat_terunggah": p.siasn_dok_at is not None,
+                 "catatan": p.siasn_catatan} for p, nama in rows]
 
 
 def _berhenti(e: ConnectorError) -> str:

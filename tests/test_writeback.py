@@ -7,6 +7,10 @@ reported and not retried, a wrong base path stopping the run with one line."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -190,7 +194,7 @@ def test_upload_refused_with_code_0_is_retried_then_reported(engine: Engine,
 
 
 def test_unknown_nip_is_reported_not_retried(engine: Engine, fresh: SimulatorServer,
-                                             tmp_path: Path) -> None:
+                                             tmp_path: Path, db_url: str) -> None:
     make_training(engine, fresh, tmp_path, n=2, unknown=True)
     with client(fresh) as c:
         res = tulis_kursus(engine, KODE, c)
@@ -203,8 +207,27 @@ def test_unknown_nip_is_reported_not_retried(engine: Engine, fresh: SimulatorSer
         assert again.tidak_dikenal == [3] and again.sudah == 2
         assert fresh.stats()["total"] == before  # nobody asked SIASN again
     assert peserta(engine)[3].siasn_status == "tidak_dikenal"
-    writeback.ulangi(engine, KODE, 3)  # the operator fixed the NIP: tried on the next run
+    # The operator sees it and, once the NIP is fixed, reopens it for the next run.
+    seen = _cli(tmp_path, db_url, "siasn", "writeback", KODE)
+    assert seen.returncode == 0, seen.stderr
+    assert "tidak dikenal SIASN" in seen.stdout + seen.stderr and UNKNOWN_NIP not in seen.stdout
+    wrong = _cli(tmp_path, db_url, "siasn", "writeback", KODE, "--ulangi", "9")
+    assert wrong.returncode == 2 and "nomor 9" in wrong.stderr
+    assert "Traceback" not in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
+    out = _cli(tmp_path, db_url, "siasn", "writeback", KODE, "--ulangi", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout.strip().splitlines()[-1])
+    assert doc["dibuka_lagi"] == [3]
+    assert [(r["nomor"], r["status"]) for r in doc["peserta"]] == [
+        (1, "selesai"), (2, "selesai"), (3, "belum")]
     assert peserta(engine)[3].siasn_status is None
+
+
+def _cli(tmp_path: Path, db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
+    env.update(DIKLAT_VAR_DIR=str(tmp_path / "var"), DIKLAT_DATABASE_URL=db_url)
+    return subprocess.run([str(Path(sys.executable).parent / "diklat"), *args], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_wrong_base_path_stops_with_one_line(engine: Engine, fresh: SimulatorServer,
