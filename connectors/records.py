@@ -64,6 +64,17 @@ SEX_TO_SIASN: dict[str, str] = {"L": "M", "P": "F"}
 JENIS_JABATAN_BY_ID: dict[str, str] = {
     "1": "Struktural", "2": "Fungsional Tertentu", "3": "Rangkap", "4": "Pelaksana",
 }
+#: SIASN's jenisDiklatId (DOMAIN.md): the training type of a course record. One list for the
+#: training model and the simulator (which stands for BKN).
+JENIS_DIKLAT: dict[str, str] = {
+    "1": "Diklat Struktural", "2": "Diklat Fungsional", "3": "Diklat Teknis", "4": "Workshop",
+    "5": "Pelatihan Manajerial", "6": "Pelatihan Sosial Kultural", "7": "Sosialisasi",
+    "8": "Bimbingan Teknis", "9": "Seminar", "10": "Magang", "11": "Kursus", "12": "Penataran",
+    "13": "Pelatihan Klasikal Lainnya", "14": "Coaching", "15": "Mentoring", "16": "E-Learning",
+    "17": "Pelatihan Jarak Jauh", "18": "Detasering", "19": "Outbond", "20": "Benchmarking",
+    "21": "Pertukaran PNS dengan swasta", "22": "Belajar Mandiri",
+    "23": "Community of Practices", "24": "Bimbingan di Tempat Kerja",
+}
 #: Canonical name -> SIASN id.
 JENIS_JABATAN_ID: dict[str, str] = {v: k for k, v in JENIS_JABATAN_BY_ID.items()}
 #: Every known spelling (lower case) -> the canonical name. SIMPEG and the export file say

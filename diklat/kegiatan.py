@@ -20,19 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from connectors.records import JENIS_DIKLAT
 from diklat.models import Kegiatan, Pegawai, Peserta, RiwayatDiklat, UnitKerja
 from diklat.models.base import utcnow
 
-#: SIASN's jenisDiklatId (DOMAIN.md): the training type written back to SIASN.
-JENIS_DIKLAT: dict[str, str] = {
-    "1": "Diklat Struktural", "2": "Diklat Fungsional", "3": "Diklat Teknis", "4": "Workshop",
-    "5": "Pelatihan Manajerial", "6": "Pelatihan Sosial Kultural", "7": "Sosialisasi",
-    "8": "Bimbingan Teknis", "9": "Seminar", "10": "Magang", "11": "Kursus", "12": "Penataran",
-    "13": "Pelatihan Klasikal Lainnya", "14": "Coaching", "15": "Mentoring", "16": "E-Learning",
-    "17": "Pelatihan Jarak Jauh", "18": "Detasering", "19": "Outbond", "20": "Benchmarking",
-    "21": "Pertukaran PNS dengan swasta", "22": "Belajar Mandiri",
-    "23": "Community of Practices", "24": "Bimbingan di Tempat Kerja",
-}
 #: Every civil servant's yearly right to competency development, in lesson hours.
 JP_TAHUNAN = 20
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connectors.records import JENIS_DIKLAT  # noqa: F401  (SIASN's reference, shared)
+
 #: BKN's id of the agency (the same default as ``settings.instansi.instansi_siasn_id``).
 INSTANSI_ID = "A5EB03E23C7CF6A0E040640A040252AD"
 INSTANSI_NAMA = "Pemerintah Kabupaten Kutai Kartanegara"
@@ -587,15 +589,6 @@ INSTITUSI: tuple[str, ...] = (
     "LKPP", "Balai Besar Guru Penggerak Kalimantan Timur", "Bapelkes Samarinda",
     "Kementerian Dalam Negeri", "Pusdiklat Kementerian Kesehatan",
 )
-JENIS_DIKLAT: dict[str, str] = {
-    "1": "Diklat Struktural", "2": "Diklat Fungsional", "3": "Diklat Teknis", "4": "Workshop",
-    "5": "Pelatihan Manajerial", "6": "Pelatihan Sosial Kultural", "7": "Sosialisasi",
-    "8": "Bimbingan Teknis", "9": "Seminar", "10": "Magang", "11": "Kursus", "12": "Penataran",
-    "13": "Pelatihan Klasikal Lainnya", "14": "Coaching", "15": "Mentoring", "16": "E-Learning",
-    "17": "Pelatihan Jarak Jauh", "18": "Detasering", "19": "Outbond", "20": "Benchmarking",
-    "21": "Pertukaran PNS dengan swasta", "22": "Belajar Mandiri",
-    "23": "Community of Practices", "24": "Bimbingan di Tempat Kerja",
-}
 #: Leadership training (rw-diklat) by eselon: (latihanStrukturalId, nama)
 DIKLAT_STRUKTURAL: dict[str, tuple[str, str]] = {
     "II": ("4", "Pelatihan Kepemimpinan Nasional Tingkat II"),
