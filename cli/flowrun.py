@@ -150,9 +150,9 @@ def fast_exit(code: int, force: bool = False) -> None:
     import logging
 
     if not force and "prefect" in sys.modules:
-        from cli.prefect_server import _drain_prefect_workers
+        from cli.prefect_server import drain_prefect_workers
 
-        _drain_prefect_workers(timeout=5.0)  # the run's logs reach the UI before we go
+        drain_prefect_workers(timeout=5.0)  # the run's logs reach the UI before we go
     logging.shutdown()
     try:
         sys.stdout.flush()

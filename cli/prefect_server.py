@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -80,7 +82,7 @@ class TemporaryPrefectServer:
         raise RuntimeError("server Prefect sementara tidak siap dalam batas waktu")
 
     def stop(self) -> None:
-        _drain_prefect_workers()
+        drain_prefect_workers()
         if os.environ.get("PREFECT_API_URL") == self.api_url:
             del os.environ["PREFECT_API_URL"]
         if self.proc.poll() is None:
@@ -112,22 +114,47 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         pass
 
 
-def _drain_prefect_workers(timeout: float = 10.0) -> None:
-    """Let Prefect send its queued logs and events before the server goes away (otherwise
-    its exit handlers retry against a closed port for a long time)."""
+def drain_prefect_workers(timeout: float = 10.0) -> int:
+    """Let Prefect send its queued logs and events before the server goes away, waiting at
+    most ``timeout`` seconds, and stop its background workers (the next event starts one
+    bound to the API current then: Prefect keys its events worker by client type, not URL).
+
+    What is still queued then is abandoned (queue emptied, worker marked done): otherwise
+    Prefect's own exit handler waits for it without limit, retrying against a closed port,
+    and the command never exits. Returns how many items were abandoned."""
     if "prefect" not in sys.modules:
-        return
+        return 0
     api = os.environ.get("PREFECT_API_URL")
     if api and not _healthy(api):  # gone: nothing can be sent, do not wait for it
-        return
+        timeout = 0.0
     try:
+        from prefect._internal.concurrency.services import _QueueServiceBase
         from prefect.events.worker import EventsWorker
-        from prefect.logging.handlers import APILogWorker
 
-        APILogWorker.drain_all(timeout=timeout)
-        EventsWorker.drain_all(timeout=timeout)
+        with _QueueServiceBase._instance_cache_lock:  # one dict for every service
+            instances: dict[int, Any] = getattr(_QueueServiceBase, "_instances", {})
+            services = list(instances.values())
+        if not services:
+            return 0
+        EventsWorker.drain_all(timeout=timeout, at_exit=False)  # drains every service
+        dropped = 0
+        for svc in services:
+            done, loop = getattr(svc, "_done_event", None), getattr(svc, "_loop", None)
+            if done is None or loop is None or done.is_set():
+                continue
+            q = svc._queue
+            while True:
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    break
+                q.task_done()
+                dropped += item is not None
+            q.put_nowait(None)
+            loop.call_soon_threadsafe(done.set)
+        return dropped
     except Exception:  # best effort: never turn a finished sync into a failure
-        pass
+        return 0
 
 
 def configured_api_url() -> str | None:

@@ -20,8 +20,8 @@ from cli import common
 from cli.flowrun import FlowCommand
 from cli.prefect_server import (  # noqa: F401  (re-exported for older imports)
     TemporaryPrefectServer,
-    _drain_prefect_workers,
     configured_api_url,
+    drain_prefect_workers,
     start_prefect_server_if_needed,
 )
 

@@ -16,7 +16,6 @@ the session's server ends with :func:`drain_prefect_workers`, whose wait is boun
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import socket
 import subprocess
@@ -29,41 +28,12 @@ from pathlib import Path
 from typing import Any
 
 
-def _services() -> list[Any]:
-    from prefect._internal.concurrency.services import _QueueServiceBase
-
-    # One dict on the base class holds the instances of every service (events, logs).
-    with _QueueServiceBase._instance_cache_lock:
-        return list(_QueueServiceBase._instances.values())
-
-
 def drain_prefect_workers(timeout: float = 60.0) -> int:
-    """Deliver what Prefect's event and log workers hold and stop them, waiting at most
-    ``timeout`` seconds. A worker still busy then is abandoned: its queue is emptied and it is
-    marked done, so neither Prefect's own drain nor the interpreter's exit waits for it.
-    Returns how many items were abandoned (0 when everything was delivered)."""
-    from prefect.events.worker import EventsWorker
+    """The product's bounded drain (:func:`cli.prefect_server.drain_prefect_workers`), saying
+    on stderr how many events or logs were abandoned."""
+    from cli.prefect_server import drain_prefect_workers as drain
 
-    services = _services()
-    if not services:
-        return 0
-    EventsWorker.drain_all(timeout=timeout, at_exit=False)  # drains every service, not only events
-    dropped = 0
-    for svc in services:
-        done = getattr(svc, "_done_event", None)
-        loop = getattr(svc, "_loop", None)
-        if done is None or loop is None or done.is_set():
-            continue
-        q: queue.Queue[Any] = svc._queue
-        while True:
-            try:
-                item = q.get_nowait()
-            except queue.Empty:
-                break
-            q.task_done()
-            dropped += item is not None
-        q.put_nowait(None)
-        loop.call_soon_threadsafe(done.set)
+    dropped = drain(timeout)
     if dropped:
         print(f"\n[prefect_support] {dropped} Prefect events/logs not delivered within "
               f"{timeout:.0f} s were dropped", file=sys.stderr)
