@@ -1,7 +1,9 @@
 """SRIKANDI hand-over packages (both databases): for every registered, signed letter of a
 training a folder with the signed PDF and exactly the registration's fields in CSV and JSON
 (SHA-256 of the PDF, pages counted in it), a bundle's list, the daily list; voided, unsigned
-and altered letters are not handed over; the CLI's exit codes and one-line errors."""
+and altered letters are not handed over; the CLI's exit codes and one-line errors. The
+assignment letter is a real PAdES-signed PDF (local CA), whose signature the package keeps
+valid."""
 
 from __future__ import annotations
 
@@ -14,10 +16,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from pypdf import PdfWriter
 from sqlalchemy import Engine
 
+from connectors.tte import local_ca
+from connectors.tte.local import LocalSigner
+from connectors.tte.model import Appearance, SignerIdentity, SignRequest
+from connectors.tte.verify import verify_pdf
 from diklat import register
 from diklat.db import session_scope
 from diklat.kegiatan import simpan_kegiatan
@@ -25,6 +32,7 @@ from diklat.models import Bundel, Naskah
 from diklat.naskah.versi import catat_berkas
 from diklat.pejabat import simpan_pejabat
 from diklat.srikandi import FIELDS, paket
+from tests.tte_support import simple_pdf
 
 KEPALA = "197209131998031001"
 DIKLAT = str(Path(sys.executable).parent / "diklat")
@@ -40,9 +48,32 @@ def make_pdf(path: Path, pages: int) -> Path:
     return path
 
 
-def build(engine: Engine, folder: Path) -> dict[str, int]:
-    """Two summonses in one bundle (2 and 3 pages), an assignment letter (Terbatas, a.n.),
-    a voided letter and a registered letter without its signed PDF, all dated today."""
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("ca")
+    local_ca.init_ca(folder, "Pemerintah Kabupaten Kutai Kartanegara", key_size=2048)
+    local_ca.issue_signer(folder, KEPALA, "Dr. H. Sunggono, S.Sos., M.Si.", "Sekretaris Daerah",
+                          KEPALA)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def signed(ca: Path) -> bytes:
+    """The assignment letter as the signing step leaves it: PAdES, stamp and QR."""
+    req = SignRequest(signer=SignerIdentity(nama="Dr. H. Sunggono, S.Sos., M.Si.",
+                                            jabatan="Sekretaris Daerah", nip=KEPALA,
+                                            key_id=KEPALA),
+                      appearance=Appearance(verify_url="https://diklat.example.go.id/v/st"),
+                      reference="st", location="Tenggarong")
+    pdf = LocalSigner(ca).sign(simple_pdf(["SURAT TUGAS", "Nomor: ..."]), request=req).pdf
+    assert pdf
+    return pdf
+
+
+def build(engine: Engine, folder: Path, signed: bytes) -> dict[str, int]:
+    """Two summonses in one bundle (2 and 3 pages), an assignment letter (Terbatas, a.n.;
+    ``signed``, one page), a voided letter and a registered letter without its signed PDF,
+    all dated today."""
     ttd = {"an": "", "jabatan": "Kepala Badan Kepegawaian dan Pengembangan SDM",
            "nama": "Dr. H. Sunggono, S.Sos., M.Si.", "nip": "19720913 199803 1 001",
            "pangkat": "Pembina Utama Muda (IV/c)"}
@@ -84,7 +115,10 @@ def build(engine: Engine, folder: Path) -> dict[str, int]:
         for key, pages in (("p1", 2), ("p2", 3), ("st", 1), ("batal", 1)):
             n = s.get(Naskah, ids[key])
             assert n is not None
-            catat_berkas(s, n, "ttd_pdf", make_pdf(folder / "ttd" / f"{key}.pdf", pages))
+            pdf = make_pdf(folder / "ttd" / f"{key}.pdf", pages)
+            if key == "st":
+                pdf.write_bytes(signed)
+            catat_berkas(s, n, "ttd_pdf", pdf)
         entry = s.get(Naskah, ids["batal"])
         assert entry is not None and entry.nomor
         register.void(s, entry.nomor, "salah alamat")
@@ -92,8 +126,8 @@ def build(engine: Engine, folder: Path) -> dict[str, int]:
 
 
 def test_packages_hold_the_signed_pdf_and_exactly_the_registration_fields(
-        engine: Engine, tmp_path: Path) -> None:
-    ids = build(engine, tmp_path)
+        engine: Engine, tmp_path: Path, signed: bytes, ca: Path) -> None:
+    ids = build(engine, tmp_path, signed)
     out = tmp_path / "paket"
     with session_scope(engine) as s:
         hasil = paket(s, "PK-2026-009", out)
@@ -124,7 +158,11 @@ def test_packages_hold_the_signed_pdf_and_exactly_the_registration_fields(
         "800.2.4.2", "Panggilan Peserta Pelatihan", "Biasa", "Sdr. Siti Aminah")
     assert p1["jumlah_lampiran"] == 1 and p1["nomor"].startswith("800.2.4.2/")
     assert p1["penandatangan_jabatan"] == "Kepala Badan Kepegawaian dan Pengembangan SDM"
-    st = json.loads((base / str(nomor["st"]).replace("/", "-") / "srikandi.json").read_text())
+    st_folder = base / str(nomor["st"]).replace("/", "-")
+    v = verify_pdf((st_folder / f"{st_folder.name}.pdf").read_bytes(),
+                   [local_ca.root_cert_path(ca)])
+    assert (v.valid, v.intact, v.trusted) == (True, True, True)  # handed over as signed
+    st = json.loads((st_folder / "srikandi.json").read_text())
     assert st["sifat"] == "Terbatas" and st["jumlah_lampiran"] == 0
     assert st["penandatangan_jabatan"] == "a.n. Bupati Kutai Kartanegara Sekretaris Daerah"
     assert st["klasifikasi"] == "800.1.4.1"
@@ -150,8 +188,8 @@ def test_packages_hold_the_signed_pdf_and_exactly_the_registration_fields(
     assert {p: p.read_bytes() for p in before} == before
 
 
-def test_date_filter_and_an_altered_pdf(engine: Engine, tmp_path: Path) -> None:
-    ids = build(engine, tmp_path)
+def test_date_filter_and_an_altered_pdf(engine: Engine, tmp_path: Path, signed: bytes) -> None:
+    ids = build(engine, tmp_path, signed)
     with session_scope(engine) as s:
         other = paket(s, "PK-2026-009", tmp_path / "kosong",
                       tanggal=register.today() - dt.timedelta(days=400))
@@ -180,8 +218,8 @@ def _one_line(res: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_cli_exit_codes_and_one_line_errors(sqlite_engine: Engine, sqlite_url: str,
-                                            tmp_path: Path) -> None:
-    build(sqlite_engine, tmp_path)
+                                            tmp_path: Path, signed: bytes) -> None:
+    build(sqlite_engine, tmp_path, signed)
     res = _cli(tmp_path, sqlite_url, "PK-2026-009", "--out", "paket", "--json")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["surat"] == 3
