@@ -51,6 +51,20 @@ LIFE_TIMEOUT = 600
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
           prefect_api: str) -> Iterator[tuple[Engine, dict[str, str]]]:
+    """The agency on the embedded default (SQLite under the var folder)."""
+    yield from _world(monkeypatch, prefect_api)
+
+
+@pytest.fixture
+def world_pg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str,
+             pg_url: str) -> Iterator[tuple[Engine, dict[str, str]]]:
+    """The agency on PostgreSQL (a schema of its own), the child processes too."""
+    monkeypatch.setenv("DIKLAT_DATABASE_URL", pg_url)
+    yield from _world(monkeypatch, prefect_api)
+
+
+def _world(monkeypatch: pytest.MonkeyPatch,
+           prefect_api: str) -> Iterator[tuple[Engine, dict[str, str]]]:
     from connectors import pdf as pdfconn
     from diklat import sync_service
 
@@ -181,13 +195,7 @@ def test_sigkill_at_every_kind_of_point_then_resume(
         units = s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().all()
 
     # SOP 002: one participant, the Sekda branch.
-    mulai = today() + dt.timedelta(days=21)
-    sop002 = DataKegiatan(kode="PD-CRASH", sop="pengiriman-peserta", nama="Diklat Teknis",
-                          jenis_diklat_id="3", mulai=mulai,
-                          selesai=mulai + dt.timedelta(days=4), tempat="Semarang", jp=40,
-                          kuota=1, penyelenggara="BPSDMD Provinsi Jawa Tengah",
-                          kriteria={"unit": [units[0]]},  # type: ignore[arg-type]
-                          kondisi=["kewenangan_sekda"])
+    sop002 = _sop002(units[0])
     kills_002 = ["render:1", "nomor:1", "ttd:1", "kirim:1",
                  f"t:{rnd.uniform(4, 12):.1f}"]
     lives_002 = _run_to_end(engine, "pengiriman-peserta", sop002, kills_002, env, tmp_path)
@@ -210,3 +218,33 @@ def test_sigkill_at_every_kind_of_point_then_resume(
     assert {k.split(":")[0] for k in killed} >= {"render", "nomor", "ttd", "kirim", "arsip"}
     _check_consistent(engine, "PD-CRASH")
     _check_consistent(engine, "PK-CRASH")
+
+
+def _sop002(unit: str) -> DataKegiatan:
+    """SOP 002 for one participant of ``unit``, on the Sekda branch."""
+    mulai = today() + dt.timedelta(days=21)
+    return DataKegiatan(kode="PD-CRASH", sop="pengiriman-peserta", nama="Diklat Teknis",
+                        jenis_diklat_id="3", mulai=mulai, selesai=mulai + dt.timedelta(days=4),
+                        tempat="Semarang", jp=40, kuota=1,
+                        penyelenggara="BPSDMD Provinsi Jawa Tengah",
+                        kriteria={"unit": [unit]},  # type: ignore[arg-type]
+                        kondisi=["kewenangan_sekda"])
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.timeout(1200)
+def test_sigkill_then_resume_on_postgres(world_pg: tuple[Engine, dict[str, str]],
+                                         tmp_path: Path) -> None:
+    """The same on PostgreSQL (SOP 002: a kill after rendering, numbering, signing and
+    sending), where the register's row locks and the delivery claims are PostgreSQL's."""
+    engine, env = world_pg
+    assert engine.dialect.name == "postgresql"
+    with session_scope(engine) as s:
+        unit = s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().first()
+    assert unit is not None
+    lives = _run_to_end(engine, "pengiriman-peserta", _sop002(unit),
+                        ["render:1", "nomor:1", "ttd:1", "kirim:1"], env, tmp_path)
+    killed = [k for k, rc in lives if rc == -signal.SIGKILL]
+    assert {k.split(":")[0] for k in killed} == {"render", "nomor", "ttd", "kirim"}, lives
+    _check_consistent(engine, "PD-CRASH")
