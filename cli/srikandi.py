@@ -1,5 +1,6 @@
-"""``diklat srikandi paket``: hand-over packages for registering a training's signed letters by
-hand in SRIKANDI (:mod:`diklat.srikandi`)."""
+"""``diklat srikandi paket`` and ``diklat srikandi harian``: hand-over packages for registering
+signed letters by hand in SRIKANDI (:mod:`diklat.srikandi`), per training or for one day
+across trainings (the records officer's daily list)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,49 @@ def paket(
     if hasil.berubah:
         raise common.fail(f"PDF bertanda tangan berubah sejak ditandatangani, tidak "
                           f"dipaketkan: {', '.join(hasil.berubah)}; periksa dengan "
+                          "`diklat archive verify`")
+
+
+@srikandi_app.command("harian")
+def harian(
+    out: Path = typer.Option(..., "--out", help="folder tujuan paket"),
+    tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
+                                help="tanggal naskah (bawaan: hari ini)"),
+    as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
+) -> None:
+    """Paket serah SRIKANDI semua kegiatan untuk naskah bertanggal satu hari, dan satu daftar
+    harian untuk petugas arsip (semua kegiatan, bernomor urut)."""
+    from diklat.db import session_scope
+    from diklat.register import RegisterError, parse_tanggal, today
+    from diklat.srikandi import SrikandiError
+    from diklat.srikandi import harian as buat_harian
+
+    try:
+        tgl = parse_tanggal(tanggal) or today()
+    except RegisterError as e:
+        raise common.refuse(f"--tanggal: {e}") from None
+    if out.exists() and not out.is_dir():
+        raise common.refuse(f"--out {out} bukan folder")
+    try:
+        with session_scope() as s:
+            hasil = buat_harian(s, tgl, out.resolve())
+    except SrikandiError as e:
+        raise common.fail(str(e)) from None
+    data = hasil.as_dict()
+    if as_json:
+        common.print_json(data)
+    else:
+        common.console.print(
+            f"SRIKANDI {tgl.isoformat()}: {hasil.surat} paket naskah dari "
+            f"{len(hasil.paket)} kegiatan di {out.resolve()}; daftar harian: "
+            + (", ".join(p.name for p in hasil.daftar_harian) or "-"),
+            markup=False, highlight=False)
+    if data["tanpa_ttd"]:
+        common.notice(f"{data['tanpa_ttd']} naskah bernomor belum punya PDF bertanda tangan "
+                      "(tidak dipaketkan)")
+    if data["berubah"]:
+        raise common.fail(f"PDF bertanda tangan berubah sejak ditandatangani, tidak "
+                          f"dipaketkan: {', '.join(data['berubah'])}; periksa dengan "
                           "`diklat archive verify`")
 
 

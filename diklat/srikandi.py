@@ -14,10 +14,12 @@ not voided) and signed (its ``ttd_pdf`` file), :func:`paket` writes a folder
 
 A bundle of several letters (the summonses of a training) also gets ``bundel-<jenis>-v<n>.csv``
 and ``.json`` beside the letters' folders, one row per member. The daily list
-(``daftar-harian-<YYYY-MM-DD>.csv`` and ``.xlsx``, through :mod:`diklat.excel`) lists the
-letters of each letter date with two empty columns for the officer (registered in SRIKANDI
-on, initials). Running it again rewrites the same files with the same content. No scraping
-and no automation of SRIKANDI's screens. No Prefect here.
+(``daftar-harian-<YYYY-MM-DD>-<KODE>.csv`` and ``.xlsx``, through :mod:`diklat.excel`) lists
+the letters of each letter date with two empty columns for the officer (registered in SRIKANDI
+on, initials). :func:`harian` does the same for one day across every training and writes the
+records officer's list of that day (``daftar-harian-<YYYY-MM-DD>.csv``/``.xlsx``, all
+trainings, numbered through). Running it again rewrites the same files with the same content.
+No scraping and no automation of SRIKANDI's screens. No Prefect here.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ KOLOM_HARIAN = (
     Kolom("Didaftarkan di SRIKANDI (tanggal)", "didaftarkan", 16),
     Kolom("Paraf petugas", "paraf", 10),
 )
+#: The day's list across trainings names each letter's training.
+KOLOM_HARIAN_SEMUA = (KOLOM_HARIAN[0], Kolom("Kegiatan", "kegiatan", 16), *KOLOM_HARIAN[1:])
 
 
 class SrikandiError(Exception):
@@ -179,9 +183,10 @@ def _letters(session: Session, kegiatan_id: int, tanggal: dt.date | None
 
 
 def paket(session: Session, kode: str, out_dir: str | Path, *,
-          tanggal: dt.date | None = None) -> HasilPaket:
+          tanggal: dt.date | None = None, daftar: bool = True) -> HasilPaket:
     """Write the hand-over packages of training ``kode`` under ``out_dir/<KODE>/`` (only the
-    letters dated ``tanggal`` when given) and the daily lists under ``out_dir``."""
+    letters dated ``tanggal`` when given) and, with ``daftar``, its daily lists under
+    ``out_dir``."""
     k = kegiatan_by_kode(session, kode)
     root = Path(out_dir)
     base = root / nama_folder(k.kode)
@@ -227,11 +232,68 @@ def paket(session: Session, kode: str, out_dir: str | Path, *,
         stem = f"bundel-{b.jenis}-v{b.versi}" + (f"-{tanggal.isoformat()}" if tanggal else "")
         _atomic_write(base / f"{stem}.csv", _csv(rows))
         _atomic_write(base / f"{stem}.json", _json(rows))
-    out.daftar_harian = _daftar_harian(root, k.kode, out.surat)
+    if daftar:
+        out.daftar_harian = _daftar_harian(root, k.kode, out.surat)
     return out
 
 
 HARIAN_FIELDS = ("no", "kegiatan", *FIELDS[:-1], "folder", "didaftarkan", "paraf")
+
+
+@dataclass
+class HasilHarian:
+    tanggal: dt.date
+    paket: list[HasilPaket] = field(default_factory=list)  # one per training with letters
+    daftar_harian: list[Path] = field(default_factory=list)
+
+    @property
+    def surat(self) -> int:
+        return sum(len(p.surat) for p in self.paket)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tanggal": self.tanggal.isoformat(), "surat": self.surat,
+                "kegiatan": [p.kegiatan for p in self.paket],
+                "daftar_harian": [str(p) for p in self.daftar_harian],
+                "tanpa_ttd": sum(p.tanpa_ttd for p in self.paket),
+                "berubah": [n for p in self.paket for n in p.berubah]}
+
+
+def harian(session: Session, tanggal: dt.date, out_dir: str | Path) -> HasilHarian:
+    """The records officer's day: the packages of every training's letters dated ``tanggal``
+    (each under ``out_dir/<KODE>/``) and one list of them all: by training code, each
+    training's letters in register order."""
+    from diklat.models import Kegiatan
+
+    root = Path(out_dir)
+    out = HasilHarian(tanggal)
+    kodes = session.execute(
+        select(Kegiatan.kode).join(Naskah, Naskah.kegiatan_id == Kegiatan.id)
+        .join(RegisterEntry, RegisterEntry.naskah_id == Naskah.id)
+        .where(Naskah.tanggal == tanggal, Naskah.status.in_(REGISTERED),
+               RegisterEntry.status == "aktif")
+        .distinct().order_by(Kegiatan.kode)).scalars().all()
+    rows: list[dict[str, Any]] = []
+    for kode in kodes:
+        hasil = paket(session, kode, root, tanggal=tanggal, daftar=False)
+        out.paket.append(hasil)
+        rows += [{**r, "kegiatan": kode} for r in hasil.surat]
+    if rows:
+        out.daftar_harian = _tulis_daftar(root, tanggal.isoformat(), rows, judul="")
+    return out
+
+
+def _tulis_daftar(root: Path, day: str, items: list[dict[str, Any]], judul: str) -> list[Path]:
+    """One day's list as CSV and XLSX, numbered from 1, the officer's columns empty."""
+    numbered = [{**r, "no": i, "didaftarkan": "", "paraf": ""}
+                for i, r in enumerate(items, start=1)]
+    name = f"daftar-harian-{day}" + (f"-{nama_folder(judul)}" if judul else "")
+    csv_path, xlsx_path = root / f"{name}.csv", root / f"{name}.xlsx"
+    _atomic_write(csv_path, _csv(numbered, HARIAN_FIELDS))
+    excel_rows = [{**r, "tanggal": dt.date.fromisoformat(r["tanggal"]) if r["tanggal"]
+                   else None} for r in numbered]
+    tulis(xlsx_path, f"Daftar {day}", KOLOM_HARIAN_SEMUA if not judul else KOLOM_HARIAN,
+          excel_rows, judul_lembar=f"Daftar serah SRIKANDI {day} {judul}".rstrip())
+    return [csv_path, xlsx_path]
 
 
 def _daftar_harian(root: Path, kode: str, rows: list[dict[str, Any]]) -> list[Path]:
@@ -243,14 +305,5 @@ def _daftar_harian(root: Path, kode: str, rows: list[dict[str, Any]]) -> list[Pa
         by_day.setdefault(r["tanggal"] or "tanpa-tanggal", []).append(r)
     written = []
     for day, items in sorted(by_day.items()):
-        numbered = [{**r, "no": i, "kegiatan": kode, "didaftarkan": "", "paraf": ""}
-                    for i, r in enumerate(items, start=1)]
-        name = f"daftar-harian-{day}-{nama_folder(kode)}"
-        csv_path, xlsx_path = root / f"{name}.csv", root / f"{name}.xlsx"
-        _atomic_write(csv_path, _csv(numbered, HARIAN_FIELDS))
-        excel_rows = [{**r, "tanggal": dt.date.fromisoformat(r["tanggal"]) if r["tanggal"]
-                       else None} for r in numbered]
-        tulis(xlsx_path, f"Daftar {day}", KOLOM_HARIAN, excel_rows,
-              judul_lembar=f"Daftar serah SRIKANDI {day} {kode}")
-        written += [csv_path, xlsx_path]
+        written += _tulis_daftar(root, day, [{**r, "kegiatan": kode} for r in items], judul=kode)
     return written

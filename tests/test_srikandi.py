@@ -232,3 +232,68 @@ def test_cli_exit_codes_and_one_line_errors(sqlite_engine: Engine, sqlite_url: s
     res = _cli(tmp_path, sqlite_url, "PK-2026-009", "--out", "paket2")
     assert res.returncode == 1
     assert "berubah" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_the_records_officers_day_across_trainings(engine: Engine, tmp_path: Path,
+                                                   signed: bytes) -> None:
+    """``harian``: every training's letters of one day, packaged, and one list of them all
+    numbered through (by training, each in register order); another day's letters are not
+    in it."""
+    from diklat.srikandi import harian
+
+    ids = build(engine, tmp_path, signed)
+    with session_scope(engine) as s:  # a second training with one signed letter the same day
+        k = simpan_kegiatan(s, {"kode": "PD-2026-004", "sop": "pengiriman-peserta",
+                                "nama": "Diklat Teknis Arsiparis", "mulai": "2026-12-21",
+                                "selesai": "2026-12-24"})
+        n = Naskah(kegiatan_id=k.id, jenis="surat_tugas", versi=1, status="ditandatangani",
+                   hal="Surat Tugas Diklat", tujuan="Sdr. Rahmat",
+                   penandatangan_nip=KEPALA, konteks_json=json.dumps({"lampiran": "-"}))
+        s.add(n)
+        s.flush()
+        register.register_naskah(s, n.id)
+        catat_berkas(s, n, "ttd_pdf", make_pdf(tmp_path / "ttd" / "pd.pdf", 1))
+        nomor_pd = n.nomor
+    today = register.today()
+    out = tmp_path / "harian"
+    with session_scope(engine) as s:
+        hasil = harian(s, today, out)
+        nomor = {key: s.get(Naskah, i).nomor for key, i in ids.items()}  # type: ignore[union-attr]
+    assert [p.kegiatan for p in hasil.paket] == ["PD-2026-004", "PK-2026-009"]
+    assert hasil.surat == 4 and hasil.as_dict()["tanpa_ttd"] == 1
+    day = today.isoformat()
+    assert hasil.daftar_harian == [out / f"daftar-harian-{day}.csv",
+                                   out / f"daftar-harian-{day}.xlsx"]
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(
+        p.name for p in hasil.daftar_harian)  # no per-training lists beside it
+    with (out / f"daftar-harian-{day}.csv").open(encoding="utf-8", newline="") as f:
+        daily = list(csv.DictReader(f))
+    assert [r["no"] for r in daily] == ["1", "2", "3", "4"]
+    assert {(r["kegiatan"], r["nomor"]) for r in daily} == {
+        ("PK-2026-009", nomor["p1"]), ("PK-2026-009", nomor["p2"]),
+        ("PK-2026-009", nomor["st"]), ("PD-2026-004", nomor_pd)}
+    assert all(r["didaftarkan"] == "" and r["paraf"] == "" for r in daily)
+    for r in daily:  # each row's package is there
+        assert (out / r["folder"] / "srikandi.json").is_file()
+    ws = load_workbook(out / f"daftar-harian-{day}.xlsx").active
+    assert ws is not None
+    heading = [c.value for c in next(ws.iter_rows(min_row=1, max_row=4)) if c.value]
+    values = [c.value for row in ws.iter_rows() for c in row]
+    assert "PD-2026-004" in values and nomor_pd in values, heading
+    with session_scope(engine) as s:  # another day: nothing, no list
+        kosong = harian(s, today - dt.timedelta(days=3), tmp_path / "lain")
+    assert kosong.surat == 0 and kosong.daftar_harian == []
+
+    res = _cli_harian(tmp_path, engine, "--out", "cli", "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["surat"] == 4
+    res = _cli_harian(tmp_path, engine, "--out", "cli", "--tanggal", "kemarin")
+    assert res.returncode == 2 and "--tanggal" in _one_line(res)
+
+
+def _cli_harian(tmp_path: Path, engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
+    env.update({"DIKLAT_VAR_DIR": str(tmp_path / "var"),
+                "DIKLAT_DATABASE_URL": engine.url.render_as_string(hide_password=False)})
+    return subprocess.run([DIKLAT, "srikandi", "harian", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
