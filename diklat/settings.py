@@ -243,6 +243,9 @@ class Settings(BaseSettings):
     approval: Approval = Field(default_factory=Approval)
     sync: Sync = Field(default_factory=Sync)
     tte: Tte = Field(default_factory=Tte)
+    #: The records officer's SRIKANDI hand-over of the day (``serah-srikandi/harian``): at the
+    #: end of each working day, in Settings.timezone.
+    srikandi_cron: str = "30 15 * * 1-5"
 
     # Shortcuts (DIKLAT_SIMPEG_URL / DIKLAT_SIASN_URL) overriding simpeg.url and siasn.url
     # (and siasn.sso_url while it is the simulator default): point both clients at a server.

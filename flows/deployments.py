@@ -8,7 +8,9 @@
 * ``pantau-tenggat/per-jam``: reminders and escalation of late paraf and signatures;
 * ``naskah-kegiatan/manual``, ``pemutakhiran-siasn/manual``: a training's letters, its SIASN
   write-back on their own;
-* ``laporan-kepatuhan/manual``: a training's SOP compliance report (Excel, chart, archive).
+* ``laporan-kepatuhan/manual``: a training's SOP compliance report (Excel, chart, archive);
+* ``serah-srikandi/harian``: the day's SRIKANDI hand-over packages and list, at the end of
+  each working day.
 
 ``python -m flows.deployments`` serves them all from one process (Prefect's ``serve``): each run
 starts in a subprocess of its own; a suspended run is started again from the top on resume.
@@ -25,12 +27,13 @@ POOL = "diklat"
 #: equal), for messages that should not import Prefect.
 NAMES = ("sop-peningkatan-kapasitas/operator", "sop-pengiriman-peserta/operator",
          "sync-pegawai/nightly", "import-siasn-export/manual", "pantau-tenggat/per-jam",
-         "naskah-kegiatan/manual", "pemutakhiran-siasn/manual", "laporan-kepatuhan/manual")
+         "naskah-kegiatan/manual", "pemutakhiran-siasn/manual", "laporan-kepatuhan/manual",
+         "serah-srikandi/harian")
 
 
 def deployments(**kw: Any) -> list[Any]:
     """Every deployment; ``kw`` goes to each ``to_deployment`` (e.g. the entrypoint type)."""
-    from flows import import_siasn_export, laporan, pantau_tenggat, sync_pegawai
+    from flows import import_siasn_export, laporan, pantau_tenggat, serah_srikandi, sync_pegawai
     from flows.naskah_kegiatan import naskah_kegiatan
     from flows.pemutakhiran_siasn import pemutakhiran_siasn
     from flows.pengiriman_peserta import pengiriman_peserta
@@ -56,6 +59,7 @@ def deployments(**kw: Any) -> list[Any]:
                                          description="Pemutakhiran riwayat kursus di SIASN",
                                          **kw),
         laporan.deployment(**kw),
+        serah_srikandi.deployment(**kw),
     ]
 
 

@@ -23,5 +23,7 @@ def test_pool_variant_uses_module_paths_and_keeps_schedules() -> None:
     assert all(d.entrypoint and ":" not in d.entrypoint for d in ds.values())
     nightly = ds["sync-pegawai/nightly"]
     assert nightly.schedules and "0 1 * * *" in str(nightly.schedules[0].schedule)
+    srikandi = ds["serah-srikandi/harian"]
+    assert srikandi.schedules and "30 15 * * 1-5" in str(srikandi.schedules[0].schedule)
     props = ds["sop-pengiriman-peserta/operator"]._parameter_openapi_schema.properties
     assert "kegiatan" in props and set(props) <= {"kegiatan", "pdf"}

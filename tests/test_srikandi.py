@@ -297,3 +297,33 @@ def _cli_harian(tmp_path: Path, engine: Engine, *args: str) -> subprocess.Comple
                 "DIKLAT_DATABASE_URL": engine.url.render_as_string(hide_password=False)})
     return subprocess.run([DIKLAT, "srikandi", "harian", *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
+
+
+def test_the_daily_flow_packages_the_day_and_fails_on_an_altered_pdf(
+        sqlite_engine: Engine, sqlite_url: str, tmp_path: Path, signed: bytes,
+        prefect_api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scheduled ``serah-srikandi`` flow: the day's packages and list under the output
+    folder, counts (no names or NIPs) in its result; an altered signed PDF fails the run after
+    the other letters were packaged."""
+    from diklat.settings import get_settings, reset_settings_cache
+    from flows.serah_srikandi import serah_srikandi
+
+    monkeypatch.setenv("DIKLAT_DATABASE_URL", sqlite_url)
+    reset_settings_cache()
+    build(sqlite_engine, tmp_path, signed)
+    hasil = serah_srikandi()
+    day = register.today().isoformat()
+    folder = Path(str(get_settings().output_dir)) / "srikandi" / day
+    assert hasil["surat"] == 3 and hasil["folder"] == str(folder)
+    assert hasil["per_kegiatan"] == [{"kegiatan": "PK-2026-009", "surat": 3, "tanpa_ttd": 1,
+                                      "berubah": 0}]
+    assert (folder / f"daftar-harian-{day}.xlsx").is_file()
+    assert KEPALA not in json.dumps(hasil)  # the signer's NIP stays in the files
+
+    (tmp_path / "ttd" / "p2.pdf").write_bytes(b"%PDF-1.7 diganti")
+    state = serah_srikandi(return_state=True)
+    assert state.is_failed()
+    message = str(state.message or "")
+    assert "berubah" in message and "\n" not in message.strip()
+    with (folder / f"daftar-harian-{day}.csv").open(encoding="utf-8", newline="") as f:
+        assert len(list(csv.DictReader(f))) == 2  # the others still handed over
