@@ -49,6 +49,7 @@ from diklat.personnel import (
 )
 from diklat.rules import nip as nip_rules
 from diklat.rules.tanggal import parse_dmy
+from diklat.unor import GUID
 
 #: The 65 standard columns of the export, in the order SIASN writes them.
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -481,9 +482,6 @@ NOT_IN_EXPORT: tuple[str, ...] = ("eselon", "tmt_pensiun")
 SUMBER = "siasn-export"
 
 
-_GUID = re.compile(r"^[0-9A-Fa-f]{32}$")
-
-
 class UnitTranslation:
     """The export's ``unor_id`` is SIASN's 32-hex GUID of the unit, never the region's own
     code. Where the region's units come from SIMPEG, a GUID is translated through the mapping
@@ -492,19 +490,20 @@ class UnitTranslation:
     own beside SIMPEG's: an employee we have keeps their unit, a new one is quarantined with
     the reason, and the import's notices list the units to map.
 
-    A database filled only from export files (no unit code that is not a GUID) takes the
-    codes as they come, as do non-GUID codes (an export that carries the region's codes)."""
+    A GUID-keyed unit an earlier import made beside SIMPEG's is never moved into; once the
+    GUID is mapped its employees move back to the region's unit. A database filled only from
+    export files (no unit code that is not a GUID) takes the codes as they come, as do non-GUID
+    codes (an export that carries the region's codes)."""
 
     def __init__(self, conn: Connection) -> None:
         ours = set(conn.execute(select(UnitKerja.kode)).scalars())
         self.ours = ours
-        self.active = any(not _GUID.match(k) for k in ours)
+        self.active = any(not GUID.match(k) for k in ours)
         t = SiasnUnor.__table__
         self.map = {r.id_siasn.upper(): r.unit_kode for r in conn.execute(
             select(t.c.id_siasn, t.c.unit_kode).where(t.c.unit_kode.is_not(None)))}
         self.conn = conn
         self.unmatched: dict[str, str] = {}  # GUID -> the export's name of the unit
-        self.translated = 0
         self._current: dict[str, str] | None = None
 
     def _current_unit(self, nip: str) -> str | None:
@@ -520,14 +519,15 @@ class UnitTranslation:
         keep: list[dict[str, Any]] = []
         for r in batch.records:
             kode = r.get("unit_kode")
-            if not kode or kode in self.ours or not _GUID.match(kode):
+            if not kode or not GUID.match(kode):
                 keep.append(r)
                 continue
             mapped = self.map.get(kode.upper())
-            if mapped is not None:
+            if mapped is not None and mapped in self.ours:
+                # Also where an earlier import made a GUID-keyed duplicate of this unit: the
+                # employee moves back to the region's unit.
                 r["unit_kode"] = mapped
                 r.pop("unit_nama", None)  # our unit's name is ours, not SIASN's
-                self.translated += 1
                 keep.append(r)
                 continue
             self.unmatched[kode] = str(r.get("unit_nama") or "")
@@ -540,7 +540,7 @@ class UnitTranslation:
                 batch.rejected.append(Rejected(
                     f"unit SIASN {r.get('unit_nama') or kode} belum dipetakan ke unit kerja; "
                     "petakan dengan `diklat siasn unor`, lalu impor ulang",
-                    r.get("nip"), r.get("_baris"),
+                    _nip_of(r) or None, r.get("_baris"),
                     {k: v for k, v in r.items() if k not in _NOT_IN_PAYLOAD
                      and not k.startswith("_")}))
         batch.records = keep

@@ -33,6 +33,10 @@ from diklat.models import SiasnUnor, UnitKerja
 CARA = ("kode", "cepat_kode", "nama", "manual")
 
 
+#: SIASN's ids: 32 hex digits.
+GUID = re.compile(r"^[0-9A-Fa-f]{32}$")
+
+
 class UnitTidakDikenal(ValueError):
     """A manual mapping names a unit code we do not have, or a GUID ref-unor did not list."""
 
@@ -68,6 +72,11 @@ def petakan(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> HasilPemetaan:
     out = HasilPemetaan()
     with session_scope(engine) as s:
         units = {u.kode: u.nama for u in s.execute(select(UnitKerja)).scalars()}
+        # Where the region's own codes exist, a unit keyed by a SIASN GUID is a duplicate an
+        # earlier import made: match against the region's units only.
+        own = {k: v for k, v in units.items() if not GUID.match(k)}
+        if own:
+            units = own
         by_nama: dict[str, list[str]] = {}
         for kode, nama in units.items():
             by_nama.setdefault(normalise_nama(nama), []).append(kode)

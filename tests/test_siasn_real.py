@@ -171,6 +171,17 @@ def test_export_with_unit_guids_lands_in_the_mapped_units(engine: Engine, sim: S
     baru = sorted(placed)[:3]  # in the export, not (yet) with us
     with engine.begin() as c:
         c.execute(Pegawai.__table__.delete().where(Pegawai.nip.in_(baru)))
+    # An earlier import (before the mapping existed) left one employee in a GUID-keyed
+    # duplicate of their unit.
+    pindah = sorted(placed)[3]
+    with engine.begin() as c:
+        kode, nama = c.execute(select(UnitKerja.kode, UnitKerja.nama).where(
+            UnitKerja.id == placed[pindah])).one()
+        dup = c.execute(UnitKerja.__table__.insert().values(
+            kode=shapes.unor_id(kode), nama=nama, sumber="siasn-export", aktif=True)
+            .returning(UnitKerja.id)).scalar_one()
+        c.execute(Pegawai.__table__.update().where(Pegawai.nip == pindah).values(unit_id=dup))
+    units_before = sorted([*units_before, (shapes.unor_id(kode), nama)])
     path = tmp_path / "export.csv"
     write_dataset_export(path, Dataset(seed=4, n=80), unor_guid=True)
     assert shapes.unor_id(refdata.UNITS[0].kode) in path.read_text()  # GUIDs, as in SIASN's
@@ -184,7 +195,8 @@ def test_export_with_unit_guids_lands_in_the_mapped_units(engine: Engine, sim: S
     assert any("belum dipetakan" in n and "diklat siasn unor" in n for n in first.notices)
     units, now = state()
     assert units == units_before  # no GUID-keyed duplicate unit
-    assert now == {n: u for n, u in placed.items() if n not in baru}  # nobody moved
+    assert now == {n: (dup if n == pindah else u) for n, u in placed.items()
+                   if n not in baru}  # nobody moved
     with engine.connect() as c:
         waiting = dict(c.execute(select(Karantina.kunci, Karantina.alasan)
                                  .where(Karantina.kunci.in_(baru))).all())
@@ -196,4 +208,11 @@ def test_export_with_unit_guids_lands_in_the_mapped_units(engine: Engine, sim: S
     assert not any("belum dipetakan" in n for n in second.notices)
     assert second.inserted == len(baru)
     units, now = state()
-    assert units == units_before and now == placed  # the new ones in their SIMPEG units
+    # the new ones in their SIMPEG units, the one in the duplicate back in theirs
+    assert units == units_before and now == placed
+    with engine.connect() as c:
+        assert c.execute(select(SiasnUnor.unit_kode).where(
+            SiasnUnor.id_siasn == shapes.unor_id(kode))).scalar_one() == kode
+        open_rows = c.execute(select(Karantina.kunci).where(
+            Karantina.kunci.in_(baru), Karantina.selesai_pada.is_(None))).all()
+    assert open_rows == []  # their quarantine resolved by the clean arrival
