@@ -119,42 +119,59 @@ def drain_prefect_workers(timeout: float = 10.0) -> int:
     most ``timeout`` seconds, and stop its background workers (the next event starts one
     bound to the API current then: Prefect keys its events worker by client type, not URL).
 
-    What is still queued then is abandoned (queue emptied, worker marked done): otherwise
-    Prefect's own exit handler waits for it without limit, retrying against a closed port,
-    and the command never exits. Returns how many items were abandoned."""
+    What an events or log worker still holds then is abandoned (queue emptied, worker marked
+    done): otherwise Prefect's own exit handler waits for it without limit, retrying against a
+    closed port, and the command never exits. Returns how many items were abandoned."""
     if "prefect" not in sys.modules:
         return 0
-    api = os.environ.get("PREFECT_API_URL")
-    if api and not _healthy(api):  # gone: nothing can be sent, do not wait for it
-        timeout = 0.0
     try:
-        from prefect._internal.concurrency.services import _QueueServiceBase
+        from prefect._internal.concurrency import services as svcs
         from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+        from prefect.settings import PREFECT_API_URL
 
-        with _QueueServiceBase._instance_cache_lock:  # one dict for every service
-            instances: dict[int, Any] = getattr(_QueueServiceBase, "_instances", {})
-            services = list(instances.values())
-        if not services:
-            return 0
+        api = PREFECT_API_URL.value()
+        if api and not _healthy(str(api)):  # gone: nothing can be sent, do not wait for it
+            timeout = 0.0
+        # Every service, also one Prefect stopped already (its own drain has a time limit)
+        # but that has not finished: its exit handler would still wait for it.
+        services = list(svcs._active_services)
         EventsWorker.drain_all(timeout=timeout, at_exit=False)  # drains every service
-        dropped = 0
-        for svc in services:
-            done, loop = getattr(svc, "_done_event", None), getattr(svc, "_loop", None)
-            if done is None or loop is None or done.is_set():
-                continue
-            q = svc._queue
-            while True:
-                try:
-                    item = q.get_nowait()
-                except queue.Empty:
-                    break
-                q.task_done()
-                dropped += item is not None
-            q.put_nowait(None)
-            loop.call_soon_threadsafe(done.set)
-        return dropped
     except Exception:  # best effort: never turn a finished sync into a failure
         return 0
+    dropped = 0
+    for svc in services:
+        if not isinstance(svc, (EventsWorker, APILogWorker)):
+            continue  # others hold futures somebody waits on: Prefect's to settle
+        try:
+            dropped += _abandon(svc)
+        except Exception:  # one service's trouble must not keep the others waiting
+            continue
+    return dropped
+
+
+def _abandon(svc: Any) -> int:
+    """Empty a stopped service's queue and mark it done; how many items it dropped."""
+    done, loop = getattr(svc, "_done_event", None), getattr(svc, "_loop", None)
+    if done is None or loop is None or done.is_set() or not getattr(svc, "_stopped", False):
+        return 0
+    q = svc._queue
+    dropped = 0
+    while True:
+        try:
+            item = q.get_nowait()
+        except queue.Empty:
+            break
+        q.task_done()
+        if item is not None:
+            dropped += 1
+            drop = getattr(svc, "_on_item_dropped", None)
+            if drop is not None:
+                drop(item)  # e.g. the events worker's saved context of the event
+    q.put_nowait(None)
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(done.set)
+    return dropped
 
 
 def configured_api_url() -> str | None:

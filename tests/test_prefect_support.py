@@ -12,6 +12,22 @@ import pytest
 from tests.prefect_support import drain_prefect_workers, prefect_server, using_prefect_api
 
 
+def _delivered(timeout: float = 60) -> None:
+    """Wait until a live events worker has handled everything it was given (so it has
+    started, connected to the current server and stays bound to it)."""
+    from prefect._internal.concurrency.services import _QueueServiceBase
+    from prefect.events.worker import EventsWorker
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        live = [w for w in list(getattr(_QueueServiceBase, "_instances", {}).values())
+                if isinstance(w, EventsWorker)]
+        if live and all(w._queue.unfinished_tasks == 0 for w in live):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the events worker did not handle the event")
+
+
 def _emit(n: int) -> None:
     from prefect.events import emit_event
 
@@ -30,7 +46,7 @@ def test_events_after_a_stopped_server_reach_the_current_one(
     with prefect_server(tmp_path / "a") as (api, _log), \
             temporary_settings({PREFECT_API_URL: api}):
         _emit(1)
-        time.sleep(1)  # the worker starts and connects to this server
+        _delivered()  # the worker started and sent it to this server
     _emit(30)  # the session's server is current again, the worker still sends to the old one
     t0 = time.monotonic()
     assert drain_prefect_workers(timeout=5) > 0, "events to a stopped server were delivered?"
@@ -39,6 +55,6 @@ def test_events_after_a_stopped_server_reach_the_current_one(
     # The way the suite switches: the worker is unbound when the block ends.
     with prefect_server(tmp_path / "b") as (api, _log), using_prefect_api(api):
         _emit(1)
-        time.sleep(1)
+        _delivered()
     _emit(30)
     assert drain_prefect_workers(timeout=30) == 0
