@@ -90,9 +90,8 @@ def siasn_writeback(
     engine = get_engine()
     dibuka: list[int] = []
     try:
-        for nomor in ulangi or []:
-            if writeback.ulangi(engine, kode, nomor):
-                dibuka.append(nomor)
+        if ulangi:
+            dibuka = writeback.ulangi(engine, kode, *ulangi)
         rows = writeback.status(engine, kode)
     except (KegiatanTidakAda, writeback.PesertaTidakAda) as e:
         raise common.refuse(str(e)) from None
@@ -112,7 +111,7 @@ def siasn_writeback(
     if dibuka:
         common.notice(f"peserta nomor {', '.join(map(str, dibuka))} dicoba lagi pada jalankan "
                       "`pemutakhiran-siasn` berikutnya")
-    sisa = [str(r["nomor"]) for r in rows if r["status"] == "tidak_dikenal"]
+    sisa = [str(r["nomor"]) for r in rows if r["status"] == "tidak_dikenal" and r["nomor"]]
     if sisa:
         common.notice(f"NIP peserta nomor {', '.join(sisa)} tidak dikenal SIASN; setelah "
                       "diperbaiki: `diklat siasn writeback " + kode + " --ulangi NOMOR`")

@@ -133,27 +133,33 @@ class PesertaTidakAda(LookupError):
     """No participant with this number in the training."""
 
 
-def ulangi(engine: Engine, kode: str, nomor_urut: int) -> bool:
-    """The operator fixed a participant SIASN did not know (or wants another attempt): the
-    next run tries them again. False when there was nothing to clear (done or not tried)."""
+def ulangi(engine: Engine, kode: str, *nomor_urut: int) -> list[int]:
+    """The operator fixed participants SIASN did not know (or wants another attempt): the
+    next run tries them again. All or nothing: an unknown number (:class:`PesertaTidakAda`)
+    changes no one. Returns the numbers reopened (not those done or not tried yet)."""
     with session_scope(engine) as ses:
         k = kegiatan_by_kode(ses, kode)
-        p = ses.execute(select(Peserta).where(Peserta.kegiatan_id == k.id,
-                                              Peserta.nomor_urut == nomor_urut)
-                        ).scalar_one_or_none()
-        if p is None:
-            raise PesertaTidakAda(f"kegiatan {kode} tidak punya peserta nomor {nomor_urut}")
-        if p.siasn_status in ("tidak_dikenal", "gagal"):
-            p.siasn_status = "tersimpan" if p.siasn_riwayat_id else None
-            p.siasn_catatan = None
-            return True
-        return False
+        rows = {p.nomor_urut: p for p in ses.execute(select(Peserta).where(
+            Peserta.kegiatan_id == k.id, Peserta.nomor_urut.in_(nomor_urut))).scalars()}
+        missing = [n for n in nomor_urut if n not in rows]
+        if missing:
+            raise PesertaTidakAda(f"kegiatan {kode} tidak punya peserta nomor "
+                                  f"{', '.join(map(str, missing))}")
+        dibuka = []
+        for n in dict.fromkeys(nomor_urut):
+            p = rows[n]
+            if p.siasn_status in ("tidak_dikenal", "gagal"):
+                p.siasn_status = "tersimpan" if p.siasn_riwayat_id else None
+                p.siasn_catatan = None
+                dibuka.append(n)
+        return dibuka
 
 
 #: What each write-back state means to an operator.
 KETERANGAN = {
     None: "belum dikirim", "tersimpan": "riwayat tersimpan, sertifikat belum terunggah",
     "selesai": "selesai", "gagal": "gagal, dicoba lagi pada jalankan berikutnya",
+    "tanpa_berkas": "riwayat tersimpan; sertifikat dari penyelenggara, unggah manual di SIASN",
     "tidak_dikenal": "NIP tidak dikenal SIASN; perbaiki lalu `--ulangi`",
 }
 

@@ -211,8 +211,9 @@ def test_unknown_nip_is_reported_not_retried(engine: Engine, fresh: SimulatorSer
     seen = _cli(tmp_path, db_url, "siasn", "writeback", KODE)
     assert seen.returncode == 0, seen.stderr
     assert "tidak dikenal SIASN" in seen.stdout + seen.stderr and UNKNOWN_NIP not in seen.stdout
-    wrong = _cli(tmp_path, db_url, "siasn", "writeback", KODE, "--ulangi", "9")
+    wrong = _cli(tmp_path, db_url, "siasn", "writeback", KODE, "--ulangi", "3", "--ulangi", "9")
     assert wrong.returncode == 2 and "nomor 9" in wrong.stderr
+    assert peserta(engine)[3].siasn_status == "tidak_dikenal"  # refused: nobody reopened
     assert "Traceback" not in wrong.stderr and len(wrong.stderr.strip().splitlines()) == 1
     out = _cli(tmp_path, db_url, "siasn", "writeback", KODE, "--ulangi", "3", "--json")
     assert out.returncode == 0, out.stderr
