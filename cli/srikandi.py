@@ -102,6 +102,8 @@ def harian(
         raise common.fail(f"PDF bertanda tangan berubah sejak ditandatangani, tidak "
                           f"dipaketkan: {', '.join(data['berubah'])}; periksa dengan "
                           "`diklat archive verify`")
+    if data["gagal"]:
+        raise common.fail(f"tidak dipaketkan: {'; '.join(data['gagal'])}")
 
 
 def add_commands(app: typer.Typer) -> None:

@@ -245,6 +245,7 @@ class HasilHarian:
     tanggal: dt.date
     paket: list[HasilPaket] = field(default_factory=list)  # one per training with letters
     daftar_harian: list[Path] = field(default_factory=list)
+    gagal: list[str] = field(default_factory=list)  # "KODE: why" of trainings not packaged
 
     @property
     def surat(self) -> int:
@@ -255,7 +256,8 @@ class HasilHarian:
                 "kegiatan": [p.kegiatan for p in self.paket],
                 "daftar_harian": [str(p) for p in self.daftar_harian],
                 "tanpa_ttd": sum(p.tanpa_ttd for p in self.paket),
-                "berubah": [n for p in self.paket for n in p.berubah]}
+                "berubah": [n for p in self.paket for n in p.berubah],
+                "gagal": list(self.gagal)}
 
 
 def harian(session: Session, tanggal: dt.date, out_dir: str | Path) -> HasilHarian:
@@ -274,7 +276,11 @@ def harian(session: Session, tanggal: dt.date, out_dir: str | Path) -> HasilHari
         .distinct().order_by(Kegiatan.kode)).scalars().all()
     rows: list[dict[str, Any]] = []
     for kode in kodes:
-        hasil = paket(session, kode, root, tanggal=tanggal, daftar=False)
+        try:
+            hasil = paket(session, kode, root, tanggal=tanggal, daftar=False)
+        except SrikandiError as e:  # one training's missing file does not stop the day
+            out.gagal.append(f"{kode}: {e}")
+            continue
         out.paket.append(hasil)
         rows += [{**r, "kegiatan": kode} for r in hasil.surat]
     if rows:

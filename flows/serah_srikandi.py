@@ -4,8 +4,10 @@ flow packages every training's signed letters of the day (PDF plus the registrat
 CSV and JSON) under the output folder's ``srikandi/<date>/`` with one list of them all, and
 shows the counts per training as a table artifact (numbers and counts, no names or NIPs).
 Scheduled from ``srikandi_cron`` (15:30 on working days, the agency's time zone); run it by
-hand with a date for another day. A signed PDF altered since signing is not handed over and
-fails the run, with the letters' numbers, after the others were packaged."""
+hand with a date for another day (the day's folder is replaced whole each time). A signed PDF
+altered since signing is not handed over and fails the run, with the letters' numbers, after
+the others were packaged. Letters signed after the day's run are packaged by running it again
+for that date."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ DEPLOYMENT_NAME = "harian"
 
 
 class PdfBerubah(RuntimeError):
-    """Signed PDFs that no longer match what was signed (one line)."""
+    """Signed PDFs missing or no longer matching what was signed (one line)."""
 
 
 @task(name="artefak-srikandi", cache_policy=NO_CACHE)
@@ -36,12 +38,24 @@ def _artefak(hasil: dict[str, Any]) -> None:
                      f"{hasil['folder']}"))
 
 
+def _hari_jadwal() -> dt.date:
+    """The day this run was scheduled for, in the agency's time zone (a run that starts late,
+    after the machine was off at 15:30, still packages its own day)."""
+    from zoneinfo import ZoneInfo
+
+    from prefect.runtime import flow_run
+
+    from diklat.settings import get_settings
+
+    when = flow_run.scheduled_start_time
+    return when.astimezone(ZoneInfo(get_settings().timezone)).date()
+
+
 @flow(name="serah-srikandi", flow_run_name="srikandi-harian", log_prints=False)
 def serah_srikandi(tanggal: dt.date | None = None) -> dict[str, Any]:
-    """``tanggal``: the letters' date (empty: today in the agency's time zone)."""
-    from diklat.register import today
-
-    hasil = serah_srikandi_task((tanggal or today()).isoformat())
+    """``tanggal``: the letters' date (empty: the day the run was scheduled for, in the
+    agency's time zone)."""
+    hasil = serah_srikandi_task((tanggal or _hari_jadwal()).isoformat())
     _artefak(hasil)
     logger = get_run_logger()
     logger.info("serah SRIKANDI %s: %d naskah dari %d kegiatan", hasil["tanggal"],
@@ -49,6 +63,8 @@ def serah_srikandi(tanggal: dt.date | None = None) -> dict[str, Any]:
     if hasil["tanpa_ttd"]:
         logger.warning("%d naskah bernomor belum punya PDF bertanda tangan (tidak dipaketkan)",
                        hasil["tanpa_ttd"])
+    if hasil["gagal"]:
+        raise PdfBerubah(f"tidak dipaketkan: {'; '.join(hasil['gagal'])}")
     if hasil["berubah"]:
         raise PdfBerubah(f"PDF bertanda tangan berubah sejak ditandatangani, tidak dipaketkan: "
                          f"{', '.join(hasil['berubah'])}; periksa dengan `diklat archive verify`")

@@ -31,7 +31,7 @@ from diklat.kegiatan import simpan_kegiatan
 from diklat.models import Bundel, Naskah
 from diklat.naskah.versi import catat_berkas
 from diklat.pejabat import simpan_pejabat
-from diklat.srikandi import FIELDS, paket
+from diklat.srikandi import FIELDS, nama_folder, paket
 from tests.tte_support import simple_pdf
 
 KEPALA = "197209131998031001"
@@ -269,9 +269,11 @@ def test_the_records_officers_day_across_trainings(engine: Engine, tmp_path: Pat
     with (out / f"daftar-harian-{day}.csv").open(encoding="utf-8", newline="") as f:
         daily = list(csv.DictReader(f))
     assert [r["no"] for r in daily] == ["1", "2", "3", "4"]
-    assert {(r["kegiatan"], r["nomor"]) for r in daily} == {
-        ("PK-2026-009", nomor["p1"]), ("PK-2026-009", nomor["p2"]),
-        ("PK-2026-009", nomor["st"]), ("PD-2026-004", nomor_pd)}
+    with session_scope(engine) as s:  # by training, each in the register's order
+        own = [r["nomor"] for r in paket(s, "PK-2026-009", tmp_path / "satu").surat]
+    assert sorted(own) == sorted([nomor["p1"], nomor["p2"], nomor["st"]])
+    assert [(r["kegiatan"], r["nomor"]) for r in daily] == [
+        ("PD-2026-004", nomor_pd), *[("PK-2026-009", n) for n in own]]
     assert all(r["didaftarkan"] == "" and r["paraf"] == "" for r in daily)
     for r in daily:  # each row's package is there
         assert (out / r["folder"] / "srikandi.json").is_file()
@@ -310,7 +312,7 @@ def test_the_daily_flow_packages_the_day_and_fails_on_an_altered_pdf(
 
     monkeypatch.setenv("DIKLAT_DATABASE_URL", sqlite_url)
     reset_settings_cache()
-    build(sqlite_engine, tmp_path, signed)
+    ids = build(sqlite_engine, tmp_path, signed)
     hasil = serah_srikandi()
     day = register.today().isoformat()
     folder = Path(str(get_settings().output_dir)) / "srikandi" / day
@@ -320,10 +322,15 @@ def test_the_daily_flow_packages_the_day_and_fails_on_an_altered_pdf(
     assert (folder / f"daftar-harian-{day}.xlsx").is_file()
     assert KEPALA not in json.dumps(hasil)  # the signer's NIP stays in the files
 
+    with session_scope(sqlite_engine) as s:
+        p2 = str(s.get(Naskah, ids["p2"]).nomor)  # type: ignore[union-attr]
+    assert (folder / nama_folder("PK-2026-009") / nama_folder(p2)).is_dir()
     (tmp_path / "ttd" / "p2.pdf").write_bytes(b"%PDF-1.7 diganti")
     state = serah_srikandi(return_state=True)
     assert state.is_failed()
     message = str(state.message or "")
-    assert "berubah" in message and "\n" not in message.strip()
+    assert "berubah" in message and p2 in message and "\n" not in message.strip()
     with (folder / f"daftar-harian-{day}.csv").open(encoding="utf-8", newline="") as f:
         assert len(list(csv.DictReader(f))) == 2  # the others still handed over
+    # the day's folder was replaced whole: the altered letter's earlier package is gone
+    assert not (folder / nama_folder("PK-2026-009") / nama_folder(p2)).exists()
