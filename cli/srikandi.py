@@ -106,5 +106,61 @@ def harian(
         raise common.fail(f"tidak dipaketkan: {'; '.join(data['gagal'])}")
 
 
+@srikandi_app.command("catat")
+def catat(
+    nomor: list[str] = typer.Argument(..., metavar="NOMOR...", help="nomor surat"),
+    tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
+                                help="tanggal didaftarkan di SRIKANDI (bawaan: hari ini)"),
+    nomor_srikandi: str = typer.Option(None, "--nomor-srikandi",
+                                       help="nomor agenda SRIKANDI (untuk satu surat)"),
+    as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON"),
+) -> None:
+    """Catat bahwa surat sudah didaftarkan petugas arsip di SRIKANDI (semua atau tidak sama
+    sekali)."""
+    from diklat.db import ensure_schema, session_scope
+    from diklat.register import RegisterError, parse_tanggal, today
+    from diklat.srikandi import SrikandiError
+    from diklat.srikandi import catat as catat_surat
+
+    try:
+        tgl = parse_tanggal(tanggal) or today()
+    except RegisterError as e:
+        raise common.refuse(f"--tanggal: {e}") from None
+    ensure_schema()
+    try:
+        with session_scope() as s:
+            dicatat = catat_surat(s, nomor, tgl, nomor_srikandi)
+    except SrikandiError as e:
+        raise common.refuse(str(e)) from None
+    if as_json:
+        common.print_json({"dicatat": dicatat, "tanggal": tgl.isoformat()})
+    else:
+        common.console.print(f"{len(dicatat)} surat dicatat terdaftar di SRIKANDI pada "
+                             f"{tgl.isoformat()}", markup=False, highlight=False)
+
+
+@srikandi_app.command("belum")
+def belum(as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON")) -> None:
+    """Surat bertanda tangan yang belum dicatat terdaftar di SRIKANDI, yang terlama dulu."""
+    from diklat.db import ensure_schema, session_scope
+    from diklat.srikandi import belum as daftar_belum
+
+    ensure_schema()
+    with session_scope() as s:
+        rows = daftar_belum(s)
+    if as_json:
+        common.print_json({"belum": rows, "jumlah": len(rows)})
+        return
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="Belum didaftarkan di SRIKANDI", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("Tanggal", "Nomor", "Kegiatan", "Hal", "Tujuan"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["tanggal"], r["nomor"], r["kegiatan"], r["hal"], r["tujuan"])
+    common.console.print(table)
+
+
 def add_commands(app: typer.Typer) -> None:
     app.add_typer(srikandi_app, name="srikandi")

@@ -222,7 +222,9 @@ def paket(session: Session, kode: str, out_dir: str | Path, *,
         }
         _atomic_write(folder / "srikandi.csv", _csv([row]))
         _atomic_write(folder / "srikandi.json", _json(row))
-        out.surat.append({**row, "folder": str(folder.relative_to(root))})
+        out.surat.append({**row, "folder": str(folder.relative_to(root)),
+                          "didaftarkan": n.srikandi_didaftarkan.isoformat()
+                          if n.srikandi_didaftarkan else ""})
         if n.bundel_id is not None:
             bundles.setdefault(n.bundel_id, []).append(row)
     for bid, rows in bundles.items():
@@ -290,7 +292,7 @@ def harian(session: Session, tanggal: dt.date, out_dir: str | Path) -> HasilHari
 
 def _tulis_daftar(root: Path, day: str, items: list[dict[str, Any]], judul: str) -> list[Path]:
     """One day's list as CSV and XLSX, numbered from 1, the officer's columns empty."""
-    numbered = [{**r, "no": i, "didaftarkan": "", "paraf": ""}
+    numbered = [{**r, "no": i, "didaftarkan": r.get("didaftarkan") or "", "paraf": ""}
                 for i, r in enumerate(items, start=1)]
     name = f"daftar-harian-{day}" + (f"-{nama_folder(judul)}" if judul else "")
     csv_path, xlsx_path = root / f"{name}.csv", root / f"{name}.xlsx"
@@ -313,3 +315,55 @@ def _daftar_harian(root: Path, kode: str, rows: list[dict[str, Any]]) -> list[Pa
     for day, items in sorted(by_day.items()):
         written += _tulis_daftar(root, day, [{**r, "kegiatan": kode} for r in items], judul=kode)
     return written
+
+
+# --------------------------------------------------------------------------- the officer's record
+
+
+def _signed_letters() -> Any:
+    """Registered (active), signed letters: the ones there is something to register."""
+    return (select(Naskah).join(RegisterEntry, RegisterEntry.naskah_id == Naskah.id)
+            .join(NaskahBerkas, (NaskahBerkas.naskah_id == Naskah.id)
+                  & (NaskahBerkas.peran == "ttd_pdf"))
+            .where(Naskah.status.in_(REGISTERED), Naskah.nomor.is_not(None),
+                   RegisterEntry.status == "aktif"))
+
+
+def catat(session: Session, nomor: Sequence[str], tanggal: dt.date,
+          nomor_srikandi: str | None = None) -> list[str]:
+    """The records officer registered these letters in SRIKANDI on ``tanggal`` (and, for one
+    letter, SRIKANDI's agenda number). All or nothing: a number that is not a registered,
+    signed letter (:class:`SrikandiError`) records none. Again with the same values changes
+    nothing; a different date corrects the record. Returns the numbers recorded."""
+    wanted = list(dict.fromkeys(x.strip() for x in nomor if x.strip()))
+    if not wanted:
+        raise SrikandiError("tidak ada nomor surat")
+    if nomor_srikandi and len(wanted) != 1:
+        raise SrikandiError("nomor SRIKANDI hanya untuk satu surat sekaligus")
+    found = {n.nomor: n for n in session.execute(
+        _signed_letters().where(Naskah.nomor.in_(wanted))).scalars()}
+    missing = [x for x in wanted if x not in found]
+    if missing:
+        raise SrikandiError(f"bukan surat bernomor yang sudah ditandatangani: "
+                            f"{', '.join(missing)}; tidak ada yang dicatat")
+    for x in wanted:
+        n = found[x]
+        n.srikandi_didaftarkan = tanggal
+        if nomor_srikandi:
+            n.srikandi_nomor = nomor_srikandi.strip()[:100]
+    return wanted
+
+
+def belum(session: Session) -> list[dict[str, Any]]:
+    """Signed, registered letters not yet recorded as registered in SRIKANDI, oldest first:
+    the records officer's outstanding list (numbers and subjects, never a NIP)."""
+    from diklat.models import Kegiatan
+
+    rows = session.execute(
+        _signed_letters().add_columns(Kegiatan.kode)
+        .outerjoin(Kegiatan, Kegiatan.id == Naskah.kegiatan_id)
+        .where(Naskah.srikandi_didaftarkan.is_(None))
+        .order_by(Naskah.tanggal, RegisterEntry.unit, RegisterEntry.urut, Naskah.id)).all()
+    return [{"nomor": n.nomor, "tanggal": n.tanggal.isoformat() if n.tanggal else "",
+             "kegiatan": kode or "", "hal": n.hal or "", "tujuan": n.tujuan or ""}
+            for n, kode in rows]

@@ -334,3 +334,47 @@ def test_the_daily_flow_packages_the_day_and_fails_on_an_altered_pdf(
         assert len(list(csv.DictReader(f))) == 2  # the others still handed over
     # the day's folder was replaced whole: the altered letter's earlier package is gone
     assert not (folder / nama_folder("PK-2026-009") / nama_folder(p2)).exists()
+
+
+def test_the_officer_records_registrations_and_sees_whats_left(
+        engine: Engine, tmp_path: Path, signed: bytes, db_url: str) -> None:
+    """``catat`` records that letters were registered in SRIKANDI (all or nothing), ``belum``
+    lists the signed letters still to register, and the daily list shows the recorded date."""
+    from diklat.srikandi import SrikandiError, belum, catat, harian
+
+    ids = build(engine, tmp_path, signed)
+    with session_scope(engine) as s:
+        nomor = {k: s.get(Naskah, i).nomor for k, i in ids.items()}  # type: ignore[union-attr]
+        assert [r["nomor"] for r in belum(s)] == [r["nomor"] for r in paket(
+            s, "PK-2026-009", tmp_path / "p").surat]  # the three signed ones, register order
+    today = register.today()
+    with session_scope(engine) as s, pytest.raises(SrikandiError, match="tidak ada yang"):
+        catat(s, [str(nomor["p1"]), str(nomor["tanpa"])], today)  # unsigned: refused
+    with session_scope(engine) as s:
+        assert len(belum(s)) == 3  # nothing recorded
+        assert catat(s, [str(nomor["p1"])], today, "SRK-0001") == [nomor["p1"]]
+    with session_scope(engine) as s:
+        left = [r["nomor"] for r in belum(s)]
+        n = s.get(Naskah, ids["p1"])
+        assert n is not None and (n.srikandi_didaftarkan, n.srikandi_nomor) == (today, "SRK-0001")
+        hasil = harian(s, today, tmp_path / "h")
+    assert nomor["p1"] not in left and len(left) == 2
+    with hasil.daftar_harian[0].open(encoding="utf-8", newline="") as f:
+        daily = {r["nomor"]: r["didaftarkan"] for r in csv.DictReader(f)}
+    assert daily[str(nomor["p1"])] == today.isoformat()
+    assert daily[str(nomor["p2"])] == ""
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
+    env.update({"DIKLAT_VAR_DIR": str(tmp_path / "var"), "DIKLAT_DATABASE_URL": db_url})
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([DIKLAT, "srikandi", *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    res = cli("catat", "800/999/X/2026")
+    assert res.returncode == 2 and "800/999/X/2026" in _one_line(res)
+    res = cli("catat", str(nomor["p2"]), str(nomor["st"]), "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["dicatat"] == [nomor["p2"], nomor["st"]]
+    res = cli("belum", "--json")
+    assert res.returncode == 0 and json.loads(res.stdout)["jumlah"] == 0

@@ -86,6 +86,10 @@ class Naskah(Timestamps, Base):
     penandatangan_nip: Mapped[str | None] = mapped_column(String(18))
     #: Random, unguessable: the QR on the signed letter points to /v/<token>.
     token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: When the records officer registered the letter by hand in SRIKANDI (and SRIKANDI's own
+    #: agenda number, if they noted it): ``diklat srikandi catat``.
+    srikandi_didaftarkan: Mapped[dt.date | None] = mapped_column(Date)
+    srikandi_nomor: Mapped[str | None] = mapped_column(String(100))
 
     bundel: Mapped[Bundel | None] = relationship(back_populates="naskah")
     berkas: Mapped[list[NaskahBerkas]] = relationship(back_populates="naskah")
