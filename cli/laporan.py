@@ -27,6 +27,24 @@ def _out(out: Path) -> Path:
     return out.resolve()
 
 
+ARSIP_HELP = "simpan juga ke arsip kegiatan (berkas yang isinya sama tidak diarsipkan lagi)"
+
+
+def _arsipkan(kode: str, paths: list[Path], jenis: str, klasifikasi: str) -> int:
+    """Archive a training's report files (content-addressed); how many entries are new."""
+    from diklat.arsip import ArsipError, arsipkan
+    from diklat.db import session_scope
+    from diklat.kegiatan import kegiatan_by_kode
+
+    try:
+        with session_scope() as s:
+            kid = kegiatan_by_kode(s, kode).id
+            return sum(arsipkan(s, p, kegiatan_id=kid, jenis=jenis,
+                                klasifikasi=klasifikasi).baru for p in paths)
+    except ArsipError as e:
+        raise common.fail(f"arsip: {e}") from None
+
+
 def _run(work: Callable[[Any, Any], T]) -> T:
     """``work(engine, session)`` in one transaction; an unknown training is one line (exit
     1), like ``diklat kegiatan show``."""
@@ -46,12 +64,13 @@ def kepatuhan(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     grafik: bool = typer.Option(True, "--grafik/--tanpa-grafik",
                                 help="tulis juga grafik PNG di samping berkas Excel"),
+    arsip: bool = typer.Option(False, "--arsip", help=ARSIP_HELP),
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
 ) -> None:
     """Kepatuhan SOP satu kegiatan: waktu kerja aktual tiap langkah terhadap waktu baku
     (yang terlambat ditandai merah), dan per SOP: median dan persentase tepat waktu."""
+    from diklat.laporan import JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN, tulis_kepatuhan
     from diklat.laporan import kepatuhan as ukur
-    from diklat.laporan import tulis_kepatuhan
 
     target = _out(out)
 
@@ -60,15 +79,19 @@ def kepatuhan(
         return hasil.ringkasan, tulis_kepatuhan(hasil, target, grafik=grafik)
 
     ringkasan, files = _run(work)
+    diarsipkan = (_arsipkan(kode, list(files.values()), JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN)
+                  if arsip else None)
     if as_json:
-        common.print_json({**ringkasan, **{k: str(v) for k, v in files.items()}})
+        common.print_json({**ringkasan, **{k: str(v) for k, v in files.items()},
+                           **({"arsip_baru": diarsipkan} if arsip else {})})
         return
     persen = ringkasan["persen_tepat_waktu"]
     common.console.print(
         f"Kepatuhan {kode}: {ringkasan['selesai']} dari {ringkasan['langkah']} langkah selesai, "
         f"{ringkasan['terlambat']} terlambat, "
         f"{'-' if persen is None else f'{persen}%'} tepat waktu; "
-        + ", ".join(str(p) for p in files.values()), markup=False, highlight=False)
+        + ", ".join(str(p) for p in files.values())
+        + (f"; {diarsipkan} berkas baru di arsip" if arsip else ""), markup=False, highlight=False)
 
 
 @laporan_app.command("jp")
@@ -99,20 +122,25 @@ def jp(
 def peserta(
     kode: str = typer.Argument(..., metavar="KODE", help="kode kegiatan"),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    arsip: bool = typer.Option(False, "--arsip", help=ARSIP_HELP),
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
 ) -> None:
     """Daftar calon dan peserta satu kegiatan (satu lembar per unit kerja), rekap kehadiran
     dan data laporan hasil kegiatan."""
-    from diklat.laporan import laporan_peserta
+    from diklat.laporan import JENIS_PESERTA, KLASIFIKASI_PESERTA, laporan_peserta
 
     target = _out(out)
     hasil = _run(lambda engine, s: laporan_peserta(engine, s, kode, target))
+    diarsipkan = (_arsipkan(kode, [target], JENIS_PESERTA, KLASIFIKASI_PESERTA)
+                  if arsip else None)
     if as_json:
-        common.print_json({**hasil, "xlsx": str(target)})
+        common.print_json({**hasil, "xlsx": str(target),
+                           **({"arsip_baru": diarsipkan} if arsip else {})})
         return
     common.console.print(
         f"Peserta {kode}: {hasil['peserta']} orang dari {hasil['unit']} unit kerja, "
-        f"{hasil['hadir']} hadir, {hasil['lulus']} lulus; {target}",
+        f"{hasil['hadir']} hadir, {hasil['lulus']} lulus; {target}"
+        + (f"; {diarsipkan} berkas baru di arsip" if arsip else ""),
         markup=False, highlight=False)
 
 

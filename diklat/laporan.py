@@ -51,6 +51,9 @@ from diklat.sop.catalogue import Sop, get_sop
 #: evaluation, Permendagri 83/2022).
 JENIS_KEPATUHAN = "laporan_kepatuhan"
 KLASIFIKASI_KEPATUHAN = "800.2.4.7"
+#: The participant lists and attendance recap belong to running the training.
+JENIS_PESERTA = "laporan_peserta"
+KLASIFIKASI_PESERTA = "800.2.4.2"
 
 _JAM = 3600.0
 

@@ -6,6 +6,7 @@ attendance recap); the CLI's exit codes and one-line errors."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import subprocess
@@ -34,7 +35,7 @@ from diklat.laporan import (
     tabel_artefak,
     tulis_kepatuhan,
 )
-from diklat.models import Pegawai, Peserta, RiwayatDiklat
+from diklat.models import Arsip, Pegawai, Peserta, RiwayatDiklat
 from diklat.personnel import PersonnelWriter
 
 WITA = dt.timezone(dt.timedelta(hours=8))
@@ -237,6 +238,23 @@ def test_cli_writes_reports_and_refuses_in_one_line(sqlite_engine: Engine,
     assert "2 kurang dari 20 JP" in res.stdout
     res = _cli(tmp_path, sqlite_url, "peserta", "PD-A", "--out", "p.xlsx")
     assert res.returncode == 0 and (tmp_path / "p.xlsx").is_file()
+    with session_scope(sqlite_engine) as s:  # written, not archived unless asked
+        assert not s.execute(select(Arsip)).first()
+    res = _cli(tmp_path, sqlite_url, "peserta", "PD-A", "--out", "p.xlsx", "--arsip", "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["arsip_baru"] == 1
+    res = _cli(tmp_path, sqlite_url, "kepatuhan", "PD-A", "--out", "k.xlsx", "--arsip")
+    assert res.returncode == 0 and "2 berkas baru di arsip" in res.stdout, res.stderr
+    with session_scope(sqlite_engine) as s:
+        rows = {(a.jenis, a.klasifikasi, a.nama_file): a.sha256
+                for a in s.execute(select(Arsip)).scalars()}
+    assert rows == {
+        ("laporan_peserta", "800.2.4.2", "p.xlsx"): hashlib.sha256(
+            (tmp_path / "p.xlsx").read_bytes()).hexdigest(),
+        ("laporan_kepatuhan", "800.2.4.7", "k.xlsx"): hashlib.sha256(
+            (tmp_path / "k.xlsx").read_bytes()).hexdigest(),
+        ("laporan_kepatuhan", "800.2.4.7", "k.png"): hashlib.sha256(
+            (tmp_path / "k.png").read_bytes()).hexdigest()}
     for args in (("kepatuhan", "TIDAK-ADA", "--out", "x.xlsx"),
                  ("peserta", "TIDAK-ADA", "--out", "x.xlsx")):
         res = _cli(tmp_path, sqlite_url, *args)
