@@ -123,11 +123,35 @@ def tulis_buku(path: str | Path, lembar: Sequence[Lembar], *, judul_lembar: str 
     os.close(fd)
     try:
         wb.save(tmp)
+        _stamp_day(Path(tmp), dt.datetime.now(zona).date())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return counts
+
+
+_CORE_TIME = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def _stamp_day(path: Path, day: dt.date) -> None:
+    """Make the file's bytes depend on its content and the day only: openpyxl stamps the
+    workbook's created/modified time and every zip member's time with the clock, so the same
+    report written twice would differ (and be archived twice). Both become the day's start."""
+    import zipfile
+
+    stamp = f"{day.isoformat()}T00:00:00Z".encode()
+    with zipfile.ZipFile(path) as src:
+        members = [(i, src.read(i.filename)) for i in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":
+                data = _CORE_TIME.sub(lambda m: m.group(1) + stamp + m.group(3), data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(day.year, day.month, day.day,
+                                                              0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            out.writestr(fixed, data)
 
 
 def _isi_lembar(ws: Any, sheet: Lembar, zona: Any) -> int:

@@ -15,10 +15,11 @@ not voided) and signed (its ``ttd_pdf`` file), :func:`paket` writes a folder
 A bundle of several letters (the summonses of a training) also gets ``bundel-<jenis>-v<n>.csv``
 and ``.json`` beside the letters' folders, one row per member. The daily list
 (``daftar-harian-<YYYY-MM-DD>-<KODE>.csv`` and ``.xlsx``, through :mod:`diklat.excel`) lists
-the letters of each letter date with two empty columns for the officer (registered in SRIKANDI
-on, initials). :func:`harian` does the same for one day across every training and writes the
+the letters of each letter date with two columns for the officer (registered in SRIKANDI on,
+filled once recorded with :func:`catat`; initials). :func:`harian` does the same for one day across every training and writes the
 records officer's list of that day (``daftar-harian-<YYYY-MM-DD>.csv``/``.xlsx``, all
-trainings, numbered through). Running it again rewrites the same files with the same content.
+trainings, numbered through). Running it again rewrites the same files, changed only by what
+was recorded since.
 No scraping and no automation of SRIKANDI's screens. No Prefect here.
 """
 
@@ -291,7 +292,7 @@ def harian(session: Session, tanggal: dt.date, out_dir: str | Path) -> HasilHari
 
 
 def _tulis_daftar(root: Path, day: str, items: list[dict[str, Any]], judul: str) -> list[Path]:
-    """One day's list as CSV and XLSX, numbered from 1, the officer's columns empty."""
+    """One day's list as CSV and XLSX, numbered from 1; the officer fills in the initials (and the date, unless recorded)."""
     numbered = [{**r, "no": i, "didaftarkan": r.get("didaftarkan") or "", "paraf": ""}
                 for i, r in enumerate(items, start=1)]
     name = f"daftar-harian-{day}" + (f"-{nama_folder(judul)}" if judul else "")
@@ -335,22 +336,33 @@ def catat(session: Session, nomor: Sequence[str], tanggal: dt.date,
     letter, SRIKANDI's agenda number). All or nothing: a number that is not a registered,
     signed letter (:class:`SrikandiError`) records none. Again with the same values changes
     nothing; a different date corrects the record. Returns the numbers recorded."""
+    from diklat.register import today
+
     wanted = list(dict.fromkeys(x.strip() for x in nomor if x.strip()))
     if not wanted:
         raise SrikandiError("tidak ada nomor surat")
+    nomor_srikandi = (nomor_srikandi or "").strip() or None
     if nomor_srikandi and len(wanted) != 1:
         raise SrikandiError("nomor SRIKANDI hanya untuk satu surat sekaligus")
+    if nomor_srikandi and len(nomor_srikandi) > 100:
+        raise SrikandiError("nomor SRIKANDI lebih dari 100 karakter")
+    if tanggal > today():
+        raise SrikandiError(f"tanggal {tanggal.isoformat()} belum tiba")
     found = {n.nomor: n for n in session.execute(
         _signed_letters().where(Naskah.nomor.in_(wanted))).scalars()}
     missing = [x for x in wanted if x not in found]
     if missing:
         raise SrikandiError(f"bukan surat bernomor yang sudah ditandatangani: "
                             f"{', '.join(missing)}; tidak ada yang dicatat")
+    early = [x for x in wanted if found[x].tanggal and tanggal < found[x].tanggal]
+    if early:
+        raise SrikandiError(f"tanggal {tanggal.isoformat()} sebelum tanggal surat "
+                            f"{', '.join(early)}; tidak ada yang dicatat")
     for x in wanted:
         n = found[x]
         n.srikandi_didaftarkan = tanggal
         if nomor_srikandi:
-            n.srikandi_nomor = nomor_srikandi.strip()[:100]
+            n.srikandi_nomor = nomor_srikandi
     return wanted
 
 

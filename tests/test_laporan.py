@@ -245,6 +245,9 @@ def test_cli_writes_reports_and_refuses_in_one_line(sqlite_engine: Engine,
     assert json.loads(res.stdout)["arsip_baru"] == 1
     res = _cli(tmp_path, sqlite_url, "kepatuhan", "PD-A", "--out", "k.xlsx", "--arsip")
     assert res.returncode == 0 and "2 berkas baru di arsip" in res.stdout, res.stderr
+    # the same report again (same data, same day): the same bytes, nothing filed twice
+    res = _cli(tmp_path, sqlite_url, "peserta", "PD-A", "--out", "p.xlsx", "--arsip", "--json")
+    assert res.returncode == 0 and json.loads(res.stdout)["arsip_baru"] == 0, res.stderr
     with session_scope(sqlite_engine) as s:
         rows = {(a.jenis, a.klasifikasi, a.nama_file): a.sha256
                 for a in s.execute(select(Arsip)).scalars()}

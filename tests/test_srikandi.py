@@ -348,8 +348,13 @@ def test_the_officer_records_registrations_and_sees_whats_left(
         assert [r["nomor"] for r in belum(s)] == [r["nomor"] for r in paket(
             s, "PK-2026-009", tmp_path / "p").surat]  # the three signed ones, register order
     today = register.today()
-    with session_scope(engine) as s, pytest.raises(SrikandiError, match="tidak ada yang"):
-        catat(s, [str(nomor["p1"]), str(nomor["tanpa"])], today)  # unsigned: refused
+    for bad in (nomor["tanpa"], nomor["batal"]):  # unsigned, voided: refused, none recorded
+        with session_scope(engine) as s, pytest.raises(SrikandiError, match="tidak ada yang"):
+            catat(s, [str(nomor["p1"]), str(bad)], today)
+    with session_scope(engine) as s, pytest.raises(SrikandiError, match="sebelum tanggal"):
+        catat(s, [str(nomor["p1"])], today - dt.timedelta(days=1))
+    with session_scope(engine) as s, pytest.raises(SrikandiError, match="belum tiba"):
+        catat(s, [str(nomor["p1"])], today + dt.timedelta(days=1))
     with session_scope(engine) as s:
         assert len(belum(s)) == 3  # nothing recorded
         assert catat(s, [str(nomor["p1"])], today, "SRK-0001") == [nomor["p1"]]
