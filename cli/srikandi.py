@@ -15,6 +15,36 @@ srikandi_app = common.new_app(help="SRIKANDI: paket serah naskah untuk didaftark
                                    "petugas arsip.")
 
 
+def _tanggal(tanggal: str | None, *, hari_ini: bool) -> Any:
+    """``--tanggal`` read (exit 2 when unreadable); empty: today, or None for "all"."""
+    from diklat.register import RegisterError, parse_tanggal, today
+
+    try:
+        tgl = parse_tanggal(tanggal)
+    except RegisterError as e:
+        raise common.refuse(f"--tanggal: {e}") from None
+    return tgl or (today() if hari_ini else None)
+
+
+def _folder(out: Path) -> Path:
+    if out.exists() and not out.is_dir():
+        raise common.refuse(f"--out {out} bukan folder")
+    return out.resolve()
+
+
+def _akhiri(tanpa_ttd: int, berubah: list[str], gagal: list[str] | None = None) -> None:
+    """What was not handed over: a remark for unsigned letters, exit 1 for altered or
+    missing files."""
+    from diklat.srikandi import pesan_berubah, pesan_tanpa_ttd
+
+    if tanpa_ttd:
+        common.notice(pesan_tanpa_ttd(tanpa_ttd))
+    if berubah:
+        raise common.fail(pesan_berubah(berubah))
+    if gagal:
+        raise common.fail(f"tidak dipaketkan: {'; '.join(gagal)}")
+
+
 @srikandi_app.command("paket")
 def paket(
     kode: str = typer.Argument(..., metavar="KODE", help="kode kegiatan"),
@@ -27,22 +57,15 @@ def paket(
     PDF bertanda tangan serta CSV dan JSON isian pendaftaran SRIKANDI, dan daftar harian."""
     from diklat.db import session_scope
     from diklat.kegiatan import KegiatanTidakAda
-    from diklat.register import RegisterError, parse_tanggal
     from diklat.srikandi import SrikandiError
     from diklat.srikandi import paket as buat_paket
 
-    try:
-        tgl = parse_tanggal(tanggal)
-    except RegisterError as e:
-        raise common.refuse(f"--tanggal: {e}") from None
-    if out.exists() and not out.is_dir():
-        raise common.refuse(f"--out {out} bukan folder")
+    tgl = _tanggal(tanggal, hari_ini=False)
+    folder = _folder(out)
     try:
         with session_scope() as s:
-            hasil = buat_paket(s, kode, out.resolve(), tanggal=tgl)
-    except KegiatanTidakAda as e:
-        raise common.fail(str(e)) from None
-    except SrikandiError as e:
+            hasil = buat_paket(s, kode, folder, tanggal=tgl)
+    except (KegiatanTidakAda, SrikandiError) as e:
         raise common.fail(str(e)) from None
     data: dict[str, Any] = hasil.as_dict()
     if as_json:
@@ -52,13 +75,7 @@ def paket(
             f"SRIKANDI {kode}: {len(hasil.surat)} paket naskah di {hasil.folder}; daftar harian: "
             + (", ".join(p.name for p in hasil.daftar_harian) or "-"),
             markup=False, highlight=False)
-    if hasil.tanpa_ttd:
-        common.notice(f"{hasil.tanpa_ttd} naskah bernomor belum punya PDF bertanda tangan "
-                      "(tidak dipaketkan)")
-    if hasil.berubah:
-        raise common.fail(f"PDF bertanda tangan berubah sejak ditandatangani, tidak "
-                          f"dipaketkan: {', '.join(hasil.berubah)}; periksa dengan "
-                          "`diklat archive verify`")
+    _akhiri(hasil.tanpa_ttd, hasil.berubah)
 
 
 @srikandi_app.command("harian")
@@ -71,19 +88,14 @@ def harian(
     """Paket serah SRIKANDI semua kegiatan untuk naskah bertanggal satu hari, dan satu daftar
     harian untuk petugas arsip (semua kegiatan, bernomor urut)."""
     from diklat.db import session_scope
-    from diklat.register import RegisterError, parse_tanggal, today
     from diklat.srikandi import SrikandiError
     from diklat.srikandi import harian as buat_harian
 
-    try:
-        tgl = parse_tanggal(tanggal) or today()
-    except RegisterError as e:
-        raise common.refuse(f"--tanggal: {e}") from None
-    if out.exists() and not out.is_dir():
-        raise common.refuse(f"--out {out} bukan folder")
+    tgl = _tanggal(tanggal, hari_ini=True)
+    folder = _folder(out)
     try:
         with session_scope() as s:
-            hasil = buat_harian(s, tgl, out.resolve())
+            hasil = buat_harian(s, tgl, folder)
     except SrikandiError as e:
         raise common.fail(str(e)) from None
     data = hasil.as_dict()
@@ -92,18 +104,10 @@ def harian(
     else:
         common.console.print(
             f"SRIKANDI {tgl.isoformat()}: {hasil.surat} paket naskah dari "
-            f"{len(hasil.paket)} kegiatan di {out.resolve()}; daftar harian: "
+            f"{len(hasil.paket)} kegiatan di {folder}; daftar harian: "
             + (", ".join(p.name for p in hasil.daftar_harian) or "-"),
             markup=False, highlight=False)
-    if data["tanpa_ttd"]:
-        common.notice(f"{data['tanpa_ttd']} naskah bernomor belum punya PDF bertanda tangan "
-                      "(tidak dipaketkan)")
-    if data["berubah"]:
-        raise common.fail(f"PDF bertanda tangan berubah sejak ditandatangani, tidak "
-                          f"dipaketkan: {', '.join(data['berubah'])}; periksa dengan "
-                          "`diklat archive verify`")
-    if data["gagal"]:
-        raise common.fail(f"tidak dipaketkan: {'; '.join(data['gagal'])}")
+    _akhiri(data["tanpa_ttd"], data["berubah"], data["gagal"])
 
 
 @srikandi_app.command("catat")
@@ -118,14 +122,10 @@ def catat(
     """Catat bahwa surat sudah didaftarkan petugas arsip di SRIKANDI (semua atau tidak sama
     sekali)."""
     from diklat.db import ensure_schema, session_scope
-    from diklat.register import RegisterError, parse_tanggal, today
     from diklat.srikandi import SrikandiError
     from diklat.srikandi import catat as catat_surat
 
-    try:
-        tgl = parse_tanggal(tanggal) or today()
-    except RegisterError as e:
-        raise common.refuse(f"--tanggal: {e}") from None
+    tgl = _tanggal(tanggal, hari_ini=True)
     ensure_schema()
     try:
         with session_scope() as s:

@@ -556,6 +556,7 @@ class UnitTranslation:
 
 
 def _nip_of(r: dict[str, Any]) -> str:
+    """The record's NIP as stored (digits only), or as it came when it cannot be read."""
     n = str(r.get("nip") or "")
     if len(n) == 18 and n.isdigit():
         return n
@@ -683,13 +684,7 @@ def keep_fields_not_in_export(records: list[dict[str, Any]],
     if not stored:
         return
     for r in records:
-        n = r.get("nip") or ""
-        if len(n) != 18 or not n.isdigit():
-            try:
-                n = nip_rules.normalize(n)
-            except TypeError:
-                continue
-        values = stored.get(n)
+        values = stored.get(_nip_of(r))
         if values is not None:
             for f, v in zip(NOT_IN_EXPORT, values, strict=True):
                 r.setdefault(f, v)

@@ -16,8 +16,8 @@ A bundle of several letters (the summonses of a training) also gets ``bundel-<je
 and ``.json`` beside the letters' folders, one row per member. The daily list
 (``daftar-harian-<YYYY-MM-DD>-<KODE>.csv`` and ``.xlsx``, through :mod:`diklat.excel`) lists
 the letters of each letter date with two columns for the officer (registered in SRIKANDI on,
-filled once recorded with :func:`catat`; initials). :func:`harian` does the same for one day across every training and writes the
-records officer's list of that day (``daftar-harian-<YYYY-MM-DD>.csv``/``.xlsx``, all
+filled once recorded with :func:`catat`; initials). :func:`harian` does the same for one day
+across every training and writes the records officer's list of that day (``daftar-harian-<YYYY-MM-DD>.csv``/``.xlsx``, all
 trainings, numbered through). Running it again rewrites the same files, changed only by what
 was recorded since.
 No scraping and no automation of SRIKANDI's screens. No Prefect here.
@@ -74,6 +74,15 @@ KOLOM_HARIAN_SEMUA = (KOLOM_HARIAN[0], Kolom("Kegiatan", "kegiatan", 16), *KOLOM
 
 class SrikandiError(Exception):
     """A hand-over that cannot be made (one line for the operator)."""
+
+
+def pesan_tanpa_ttd(n: int) -> str:
+    return f"{n} naskah bernomor belum punya PDF bertanda tangan (tidak dipaketkan)"
+
+
+def pesan_berubah(nomor: Sequence[str]) -> str:
+    return (f"PDF bertanda tangan berubah sejak ditandatangani, tidak dipaketkan: "
+            f"{', '.join(nomor)}; periksa dengan `diklat archive verify`")
 
 
 @dataclass
@@ -292,7 +301,8 @@ def harian(session: Session, tanggal: dt.date, out_dir: str | Path) -> HasilHari
 
 
 def _tulis_daftar(root: Path, day: str, items: list[dict[str, Any]], judul: str) -> list[Path]:
-    """One day's list as CSV and XLSX, numbered from 1; the officer fills in the initials (and the date, unless recorded)."""
+    """One day's list as CSV and XLSX, numbered from 1; the officer fills in the initials (and
+    the date, unless recorded)."""
     numbered = [{**r, "no": i, "didaftarkan": r.get("didaftarkan") or "", "paraf": ""}
                 for i, r in enumerate(items, start=1)]
     name = f"daftar-harian-{day}" + (f"-{nama_folder(judul)}" if judul else "")

@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from diklat.srikandi import pesan_berubah, pesan_tanpa_ttd
 from tasks.srikandi import serah_srikandi_task
 
 DEPLOYMENT_NAME = "harian"
@@ -61,13 +62,11 @@ def serah_srikandi(tanggal: dt.date | None = None) -> dict[str, Any]:
     logger.info("serah SRIKANDI %s: %d naskah dari %d kegiatan", hasil["tanggal"],
                 hasil["surat"], len(hasil["per_kegiatan"]))
     if hasil["tanpa_ttd"]:
-        logger.warning("%d naskah bernomor belum punya PDF bertanda tangan (tidak dipaketkan)",
-                       hasil["tanpa_ttd"])
+        logger.warning(pesan_tanpa_ttd(hasil["tanpa_ttd"]))
     if hasil["gagal"]:
         raise PdfBerubah(f"tidak dipaketkan: {'; '.join(hasil['gagal'])}")
     if hasil["berubah"]:
-        raise PdfBerubah(f"PDF bertanda tangan berubah sejak ditandatangani, tidak dipaketkan: "
-                         f"{', '.join(hasil['berubah'])}; periksa dengan `diklat archive verify`")
+        raise PdfBerubah(pesan_berubah(hasil["berubah"]))
     return hasil
 
 

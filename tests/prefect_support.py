@@ -21,7 +21,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +61,7 @@ def prefect_server(folder: Path, env: dict[str, str] | None = None,
                    start_timeout: float = 180) -> Iterator[tuple[str, Path]]:
     """A ``prefect server start`` (no UI) of its own: home and log under ``folder``, extra
     server settings in ``env``; yields its API URL and log file, stops it afterwards."""
+    from cli.prefect_server import _healthy
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -80,12 +80,8 @@ def prefect_server(folder: Path, env: dict[str, str] | None = None,
         while True:
             if server.poll() is not None:
                 raise AssertionError(f"Prefect server exited: {log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
+            if _healthy(api, timeout=2):
+                break
             if time.monotonic() > deadline:
                 raise AssertionError("Prefect server did not start")
             time.sleep(0.5)
