@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
@@ -56,6 +57,12 @@ def _tandai_terbit(ses: Any, k: Any, b: Bundel, plan: Any, pdf: bool) -> None:
 
 def siapkan(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool = True,
             settings: Settings | None = None) -> dict[str, Any]:
+    """Where the training's letter of ``jenis`` stands, drafting its first version if there is
+    none: the next level that waits for a decision, or a version waiting for its correction
+    (``perbaikan``: who corrects, the note, the documents), or ready to issue, issued, or
+    refused."""
+    from diklat.naskah.perbaikan import menunggu
+
     s = settings or get_settings()
     h = naskah_versi.buat_draf(engine, kode, jenis, out_dir, pdf=pdf, settings=s)
     with session_scope(engine) as ses:
@@ -63,20 +70,47 @@ def siapkan(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool =
         b = ses.get(Bundel, h.bundel_id)
         assert b is not None
         plan = naskah_versi.rencana(k, jenis)
-        for no in plan.langkah_draf:
-            ledger.selesai(ses, k, no, note=f"konsep {jenis} v{b.versi}")
+        if b.status == status.DRAF and b.versi == 1:
+            for no in plan.langkah_draf:  # the system drafted it from the training's data
+                ledger.selesai(ses, k, no, actor=ledger.SISTEM,
+                               note=f"konsep {jenis} v{b.versi} disusun dari data kegiatan")
         level = tingkat_berikut(ses, b)
         if level is None and b.status not in status.BERAKHIR:
             _tandai_terbit(ses, k, b, plan, pdf)  # a run that stopped right after issuing
+        m = menunggu(ses, k, jenis) if b.status == status.DIKEMBALIKAN else None
         return {"bundel_id": b.id, "jenis": jenis, "versi": b.versi, "status": b.status,
                 "jumlah": b.jumlah, "alasan": b.alasan, "tingkat": level,
+                "perbaikan": m.__dict__ if m is not None else None,
+                "alasan_kegiatan": k.status_alasan if b.status == status.DITOLAK else None,
                 "selesai": b.status not in status.BERAKHIR and level is None
                 and _issued(ses, b, pdf)}
 
 
+def tanggal_final(ses: Any, k: Any, jenis: str, s: Settings) -> Any:
+    """The date of a document nobody signs: a receipt for training kits is dated the day
+    the kits were handed over (the step that records it), anything else the day it is made."""
+    from zoneinfo import ZoneInfo
+
+    from diklat.naskah.isi import tanggal_naskah
+    from diklat.sop.catalogue import get_sop
+
+    if jenis == "tanda_terima":
+        kit = [st.no for st in get_sop(k.sop).steps_for(k.kondisi) if st.masukan == "kit"]
+        state = ledger.keadaan(ses, k.id)
+        for no in kit:
+            lg = state.get(no)
+            if lg is not None and lg.status == ledger.SELESAI and lg.selesai is not None:
+                return lg.selesai.astimezone(ZoneInfo(s.timezone)).date()
+    return tanggal_naskah(jenis, k, today(s), s)
+
+
 def selesaikan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf: bool = True,
                settings: Settings | None = None) -> dict[str, Any]:
-    from diklat.tanda_tangan import tanda_tangani
+    """Issue a bundle whose chain has decided: signed (number, final, PDF, PAdES), or made
+    final and dated when nobody signs it. A signature refused because the content changed
+    after the decision sends the version back (audited, the operator told): the returned
+    state then says who corrects it."""
+    from diklat.tanda_tangan import IsiBerubah, tanda_tangani, tolak_karena_berubah
 
     s = settings or get_settings()
     with session_scope(engine) as ses:
@@ -85,12 +119,16 @@ def selesaikan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf:
         signed = b.penandatangan_id is not None
         if not signed:
             k = kegiatan_by_kode(ses, kode)
-            from diklat.naskah.isi import tanggal_naskah
-
-            naskah_versi.tetapkan_final(ses, b, tanggal_naskah(b.jenis, k, today(s), s))
+            naskah_versi.tetapkan_final(ses, b, tanggal_final(ses, k, b.jenis, s))
     out: dict[str, Any] = {}
     if signed:
-        out = tanda_tangani(engine, kode, bundel_id, out_dir, settings=s).as_dict()
+        try:
+            out = tanda_tangani(engine, kode, bundel_id, out_dir, settings=s).as_dict()
+        except IsiBerubah as e:
+            from diklat.surel import kirim_surel
+
+            tolak_karena_berubah(engine, bundel_id, str(e), kirim=kirim_surel, settings=s)
+            out = {"ditolak_ttd": str(e)}
     else:
         out = naskah_versi.terbitkan(engine, kode, bundel_id, out_dir, pdf=pdf,
                                      settings=s).as_dict()
@@ -185,19 +223,24 @@ def kirim(engine: Engine, kode: str, bundel_id: int, *, transport: Any = None,
         k = kegiatan_by_kode(ses, kode)
         b = ses.get(Bundel, bundel_id)
         assert b is not None
-        plan = [(n.id, penerima_naskah(ses, n, k)) for n in b.naskah
-                if n.status in (status.TERDAFTAR, status.FINAL, status.DITANDATANGANI)]
+        plan = [(n.id, penerima_naskah(ses, n, k), _isi_surel(ses, n, k, s)) for n in b.naskah
+                if n.status in (status.TERDAFTAR, status.FINAL, status.DITANDATANGANI,
+                                status.DIKIRIM)]
     counts: Counter[str] = Counter()
     own = transport is None
     t = transport or mail_transport(s)
+    belum = 0
     try:
         settled: list[int] = []
-        for naskah_id, people in plan:
+        for naskah_id, people, isi in plan:
             if not people:
+                settled.append(naskah_id)
                 continue
-            res = distribusikan(engine, naskah_id, people, transport=t, settings=s)
+            res = distribusikan(engine, naskah_id, people, transport=t, settings=s, isi=isi)
             counts.update(res.counts())
-            if all(i.status in ("terkirim", "manual") for i in res.items):
+            open_ = [i for i in res.items if i.status != "terkirim"]
+            belum += len(open_)
+            if not open_:  # sent, or delivered by hand and confirmed
                 settled.append(naskah_id)
     finally:
         if own:
@@ -212,7 +255,39 @@ def kirim(engine: Engine, kode: str, bundel_id: int, *, transport: Any = None,
         if b.naskah and all(n.status in (status.DIKIRIM, status.DIARSIPKAN) for n in b.naskah) \
                 and b.status not in (status.DIKIRIM, status.DIARSIPKAN):
             status.pindah(b, status.DIKIRIM, "bundel")
-    return {k: v for k, v in counts.items() if v}
+    out: dict[str, Any] = {k: v for k, v in counts.items() if v}
+    out["belum"] = belum
+    return out
+
+
+def _isi_surel(ses: Any, n: Any, k: Any, s: Settings) -> Any:
+    """The covering note of a notice to an agency carries the agency's own link to propose
+    its candidates (valid until the proposals step's deadline)."""
+    from diklat.distribusi import isi_bawaan
+    from diklat.sop.catalogue import get_sop
+    from diklat.usulan import tautan_untuk
+
+    kunci = n.kunci or ""
+    if n.jenis != "surat_pemberitahuan" or not kunci.startswith("opd:"):
+        return None
+    steps = [st for st in get_sop(k.sop).steps_for(k.kondisi)
+             if st.masukan in ("usulan", "balasan")]
+    if not steps:
+        return None
+    hi = steps[0].waktu_max
+    kal = ledger.kalender_sop(k)
+    from diklat.models.base import utcnow
+
+    until = kal.deadline(utcnow(), hi) if hi is not None else None
+    token = tautan_untuk(ses, k, kunci[4:], until or utcnow())
+    link = f"{s.tte.verify_base_url.rstrip('/')}/u/{token}"
+    batas = until.astimezone(ZoneInfo(s.timezone)).strftime("%d-%m-%Y %H:%M") if until else "-"
+
+    def isi(p: Any) -> str:
+        return (isi_bawaan(n, p, s) + "\n\nUsulan calon peserta dapat disampaikan langsung "
+                f"melalui tautan berikut sampai {batas}:\n{link}\n(isi nomor dan tanggal "
+                "surat usulan instansi serta NIP calon yang diusulkan)\n")
+    return isi
 
 
 def arsipkan(engine: Engine, kode: str, bundel_id: int, *,

@@ -10,8 +10,8 @@ Rules (SOP Surat Keluar, DOMAIN.md "Letters"):
   locks, not sixty;
 * each document type has its series (``settings.unit_nomor``): the agency's letters, the
   register of keputusan for decrees (on by default), certificates (STTP);
-* the date runs forward: a letter date before the last active number of its series, or in a
-  year whose register is closed, is refused;
+* the date runs forward: a letter date in the future, before the last active number of its
+  series, or in a year whose register is closed, is refused;
 * the sequence runs per unit per year (``register_counter`` row per ``(unit, tahun)``),
   starts at 1 each year and has no gaps: the counter is incremented in the same transaction
   that writes the entry, so a rolled-back registration gives its number back before anyone
@@ -109,9 +109,14 @@ def parse_tanggal(value: str | dt.date | None) -> dt.date | None:
 
 
 def _check_tanggal(session: Session, unit: str, tgl: dt.date, s: Settings) -> None:
-    """A letter date may not lie in a closed year, nor before the last active number of its
-    series (the register runs forward in time)."""
-    this_year = today(s).year
+    """A letter date may not lie in the future (a number dated ahead would block its series
+    until then), in a closed year, nor before the last active number of its series (the
+    register runs forward in time)."""
+    now = today(s)
+    if tgl > now:
+        raise RegisterError(f"tanggal surat {tgl.isoformat()} belum tiba (hari ini "
+                            f"{now.isoformat()}): nomor hanya diberikan pada tanggal surat")
+    this_year = now.year
     if tgl.year < this_year:
         raise RegisterError(f"tanggal surat {tgl.isoformat()} berada di tahun {tgl.year} yang "
                             f"registernya sudah ditutup (tahun berjalan {this_year})")

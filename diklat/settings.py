@@ -178,7 +178,8 @@ class Approval(BaseModel):
     #: Who is told when a level is locked or late: role -> the role above it.
     atasan: dict[str, str] = Field(default_factory=lambda: {
         "pengolah_data": "analis_sdm", "analis_sdm": "kabid_psda", "kabid_psda": "sekretaris",
-        "sekretaris": "kepala", "kepala": "sekda"})
+        "sekretaris": "kepala", "kepala": "sekda", "pengelola": "kabid_psda",
+        "pokja": "kabid_psda", "operator": "kabid_psda"})
     #: Base URL of the Prefect UI in the e-mails (empty: from PREFECT_API_URL, else the local
     #: server's address).
     ui_url: str | None = None
@@ -188,6 +189,10 @@ class Approval(BaseModel):
     #: NIP of the operator who drafts letters (Pokja / Pengelola): he may not initial or
     #: sign his own drafts. Empty: not checked.
     pembuat_nip: str | None = None
+    #: The operator desk's e-mail: told when a step waits for an operator (a form, a
+    #: correction, a delivery to confirm), reminded past its deadline. Empty: the holders of
+    #: the step's roles who have an e-mail in the officials/staff table.
+    operator_email: str | None = None
 
 
 class Tte(BaseModel):

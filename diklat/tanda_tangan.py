@@ -38,8 +38,9 @@ from connectors.tte.model import (
 )
 from diklat.db import session_scope
 from diklat.models import Bundel, Naskah, NaskahBerkas, Pejabat
-from diklat.naskah import status
+from diklat.naskah import ikatan, status
 from diklat.naskah import versi as naskah_versi
+from diklat.naskah.final import FinalBerbeda, PenandaHilang
 from diklat.settings import Settings, get_settings
 
 log = logging.getLogger("diklat.tanda_tangan")
@@ -47,6 +48,11 @@ log = logging.getLogger("diklat.tanda_tangan")
 
 class TandaTanganError(RuntimeError):
     """The bundle cannot be signed (not decided on, no PDF converter, signer refused)."""
+
+
+class IsiBerubah(TandaTanganError):
+    """What would be signed is not what was decided on (the template, a setting, a stored
+    context, a draft or a final changed): the signature is refused."""
 
 
 @dataclass
@@ -116,6 +122,11 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
             raise TandaTanganError(f"bundel {b.jenis} v{b.versi} berstatus {b.status}: belum "
                                    "disetujui penandatangan")
         if b.status == status.DITANDATANGANI:
+            # what was decided on must still be what is on disk, before a number is spent
+            try:
+                ikatan.periksa(ses, b, s)
+            except ikatan.IkatanBerubah as e:
+                raise IsiBerubah(str(e)) from None
             out.diberi_nomor = naskah_versi.beri_nomor(ses, b, settings=s)
         pej = ses.get(Pejabat, b.penandatangan_id) if b.penandatangan_id else None
         if pej is None:
@@ -126,29 +137,42 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
         jabatan = _printed_position(b)
         ident = identitas(pej, jabatan)
         jenis, versi = b.jenis, b.versi
-    hasil = naskah_versi.terbitkan(engine, kode, bundel_id, out_dir, pdf=True, settings=s)
-    del hasil
+    try:
+        naskah_versi.terbitkan(engine, kode, bundel_id, out_dir, pdf=True, settings=s)
+    except (ikatan.IkatanBerubah, FinalBerbeda, PenandaHilang) as e:
+        raise IsiBerubah(str(e)) from None
+    except naskah_versi.VersiError as e:
+        raise TandaTanganError(str(e)) from None
     with session_scope(engine) as ses:
         b = ses.get(Bundel, bundel_id)
         assert b is not None
         rows = {(f.naskah_id, f.peran): f for f in ses.execute(select(NaskahBerkas).where(
             NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
             NaskahBerkas.peran.in_(["final_pdf", "ttd_pdf"]))).scalars()}
-        todo: list[tuple[Naskah, Path]] = []
+        todo: list[tuple[Naskah, bytes]] = []
         for n in b.naskah:
             if (n.id, "ttd_pdf") in rows:
                 out.sudah += 1
             elif (n.id, "final_pdf") in rows:
-                todo.append((n, Path(rows[(n.id, "final_pdf")].path)))
+                f = rows[(n.id, "final_pdf")]
+                path = Path(f.path)
+                data = path.read_bytes() if path.exists() else b""
+                # a final on disk is never trusted without its recorded hash: the bytes
+                # checked are the bytes signed
+                if ikatan.sha256_bytes(data) != f.sha256:
+                    raise IsiBerubah(f"PDF final {jenis.replace('_', ' ')} "
+                                           f"{n.kunci or ''} berubah sesudah dibuat; tidak "
+                                           "ditandatangani")
+                todo.append((n, data))
             else:
                 raise TandaTanganError("PDF final tidak dapat dibuat (LibreOffice tidak ada?): "
                                        "naskah tidak dapat ditandatangani")
-        items = [(p.read_bytes(), SignRequest(
+        items = [(data, SignRequest(
             signer=ident,
             appearance=Appearance(verify_url=verify_url(n.token or "", s), footer=footer(s)),
             reason=f"Penandatanganan {jenis.replace('_', ' ')}",
             location=s.instansi.kota, reference=n.nomor or f"{jenis}-{n.kunci}-v{versi}"))
-            for n, p in todo]
+            for n, data in todo]
     if not items:
         out.detik = time.perf_counter() - t0
         return out
@@ -232,3 +256,37 @@ def _printed_position(b: Bundel) -> str | None:
         if ttd.get("jabatan"):
             return " ".join(x for x in (ttd.get("an", ""), ttd["jabatan"]) if x)
     return None
+
+
+def tolak_karena_berubah(engine: Engine, bundel_id: int, alasan: str, *,
+                         kirim: Any = None, settings: Settings | None = None) -> None:
+    """A signature refused because the content changed after the decision: audited, the
+    version sent back (before it got a number: its next version goes up the chain again from
+    the level the signature returns to) and the operator told."""
+    from diklat.models import AuditPersetujuan, Kegiatan
+    from diklat.models.base import utcnow
+    from diklat.persetujuan import Surat, _alamat_operator, kembalikan_ke_pemeriksa, rantai
+
+    s = settings or get_settings()
+    with session_scope(engine) as ses:
+        b = ses.get(Bundel, bundel_id)
+        assert b is not None
+        ses.add(AuditPersetujuan(bundel_id=b.id, peran="penandatangan", hasil="ditolak",
+                                 alasan=f"tanda tangan ditolak: {alasan}"[:2000], at=utcnow()))
+        if b.status != status.DITANDATANGANI:
+            return  # already numbered: nothing is sent back, the run reports the error
+        k = ses.get(Kegiatan, b.kegiatan_id)
+        assert k is not None
+        naskah_versi.kembalikan(ses, b, f"isi berubah sesudah disetujui: {alasan}")
+        ttd = [lv for lv in rantai(b) if lv["kind"] == "tanda_tangan"]
+        if ttd:
+            kembalikan_ke_pemeriksa(ses, k, b, ttd[-1]["urutan"],
+                                    f"tanda tangan ditolak: {alasan}")
+        if kirim is not None:
+            for alamat, nama in _alamat_operator(ses, ["operator"], s):
+                kirim(Surat(kepada=alamat, nama=nama,
+                            subjek=f"[diklat] Tanda tangan ditolak: {b.jenis} ({k.kode})",
+                            isi=f"Yth. {nama},\n\nTanda tangan {b.jenis.replace('_', ' ')} "
+                                f"v{b.versi} kegiatan {k.kode} ditolak: {alasan}\n\n"
+                                "Konsep dikembalikan untuk dibuat versi baru: "
+                                f"diklat kegiatan show {k.kode}"))

@@ -1,31 +1,41 @@
-"""Flow-level building blocks of the SOP flows: the wait for an official and a whole letter
-step in one call.
+"""Flow-level building blocks of the SOP flows: the waits for people and a whole letter step in
+one call.
 
 Not a flow itself: the functions here run inside a flow (a Prefect wait must happen in the
 flow's own body, never in a task) and call thin tasks for everything that touches the
-database or the outside world.
+database or the outside world. Every wait **suspends** the run when it belongs to a deployment
+(the process exits; on resume the flow restarts from the top and comes back here) or **pauses**
+it in-process otherwise, always under an explicit, stable key, so that a run restarted from the
+top waits under the same key until an answer was processed. Every answer is removed from
+Prefect's stored run inputs once processed (accepted or refused): nothing typed there (a NIP,
+a code) stays readable.
 
-* :func:`tunggu_keputusan` makes one level of a bundle's chain wait for its official: it opens
-  the request (once), e-mails the code (once), then **suspends** the run when it belongs to a
-  deployment (the process exits; on resume the flow restarts from the top and comes back here)
-  or **pauses** it in-process otherwise. The wait key is explicit and stable
-  (``p<request>-j<answers so far>``): a run restarted from the top waits under the same key until
-  an answer was processed, so the stored answer is found again instead of a new wait. A refused
-  answer is audited and the run waits again under the next key; it never fails the run.
-* :func:`langkah_naskah` is one letter step of an SOP: draft (or the next version after a
-  revision) -> each paraf level -> the signature -> number, final, stamp, PAdES. It decides
-  from the database what is already done, so calling it again after a resume costs one query.
+* :func:`tunggu_keputusan`: one level of a letter's chain waits for its official (key
+  ``p<request>-j<answers so far>``); a refused answer is audited, the next form says why, and
+  the run waits again.
+* :func:`tunggu_perbaikan`: a letter sent back waits for the person the SOP names to correct
+  it (key ``r<bundle>-j<refused so far>``).
+* :func:`tunggu_operator`: a step done by people outside the system waits for an operator's
+  report (key ``l<step>-r<round>-j<refused so far>``).
+* :func:`langkah_naskah` / :func:`surat`: one letter step of an SOP: draft -> each paraf level
+  -> the signature -> number, final, stamp, PAdES -> send (the step closes only when every
+  delivery is sent or confirmed by hand) -> archive.
+
+A letter refused (``tolak``) stops the training's path: :class:`Dihentikan` is raised and the
+SOP flow ends Cancelled with the reason as its message.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
-from uuid import UUID
 
 from prefect import get_run_logger
 from prefect.input import RunInput
 from pydantic import Field
 
+from diklat import masukan as masukan_domain
+from tasks import kegiatan as tk
 from tasks import persetujuan as t
 
 #: A wait never times out in Prefect: our deadlines come from the SOP ledger (the pause-expiry
@@ -33,8 +43,13 @@ from tasks import persetujuan as t
 PAUSE_TIMEOUT = 60 * 60 * 24 * 60
 
 
+class Dihentikan(Exception):
+    """The training's path stopped (a letter refused, the training cancelled): nothing after
+    it runs; the SOP flow ends Cancelled with this message."""
+
+
 class KeputusanForm(RunInput):
-    """The resume form officials fill in (Prefect UI, or `diklat approve`)."""
+    """The resume form officials fill in (Prefect UI, the approval page, `diklat approve`)."""
 
     keputusan: Literal["setuju", "revisi", "tolak"] = Field(
         title="Keputusan", description="setuju; revisi (kembalikan untuk diperbaiki); tolak")
@@ -42,8 +57,38 @@ class KeputusanForm(RunInput):
                      max_length=30)
     kode: str = Field(title="Kode verifikasi", description="6 digit dari surel; sekali pakai",
                       max_length=12)
-    catatan: str = Field(default="", title="Catatan",
-                         description="wajib untuk revisi dan tolak", max_length=2000)
+    catatan: str = Field(default="", title="Catatan (wajib untuk revisi dan tolak)",
+                         description="untuk revisi: apa yang harus diperbaiki; untuk tolak: "
+                                     "alasannya", max_length=2000)
+    dokumen: str = Field(default="", title="Dokumen yang direvisi (bundel)",
+                         description="nomor dokumen dalam pratinjau, mis. 2, 5; kosong: "
+                                     "seluruh bundel", max_length=500)
+
+
+class PerbaikanForm(RunInput):
+    """The form of the person who corrects a letter sent back."""
+
+    nip: str = Field(title="NIP Anda", description="petugas yang diminta memperbaiki",
+                     max_length=30)
+    cara: Literal["data", "unggah", "tanpa_perubahan"] = Field(
+        title="Cara perbaikan",
+        description="data: data kegiatan sudah dibetulkan, konsep dibuat ulang; unggah: "
+                    "konsep DOCX diperbaiki di Word (berkas di folder impor); "
+                    "tanpa_perubahan: tidak perlu diubah (isi alasan)")
+    berkas: str = Field(default="", title="Berkas DOCX (untuk unggah)", max_length=1000,
+                        description="nama berkas di folder impor; untuk bundel: nomor=berkas, "
+                                    "mis. 2=sertifikat-2.docx, 5=sertifikat-5.docx")
+    dokumen: str = Field(default="", title="Dokumen yang diperbaiki (bundel)", max_length=500,
+                         description="nomor dokumen, mis. 2, 5; kosong: yang diminta revisi")
+    catatan: str = Field(default="", title="Catatan perbaikan", max_length=2000)
+    alasan: str = Field(default="", title="Alasan bila tidak ada perubahan", max_length=2000)
+
+
+class CekKirimForm(RunInput):
+    """An operator asks the sending step to check its deliveries again."""
+
+    nip: str = Field(title="NIP petugas", max_length=30)
+    catatan: str = Field(default="", title="Catatan", max_length=2000)
 
 
 def _deployed() -> bool:
@@ -58,7 +103,13 @@ def _flow_run_id() -> str | None:
     return str(flow_run.id) if flow_run.id else None
 
 
-def _tunggu(form: Any, key: str, poll_seconds: float) -> Any:
+def _poll() -> float:
+    from diklat.settings import get_settings
+
+    return get_settings().approval.poll_seconds
+
+
+def _tunggu(form: Any, key: str, poll_seconds: float | None = None) -> Any:
     """Suspend a deployed run (its process exits; the run restarts from the top on resume),
     pause one that runs in this process; under an explicit key either way."""
     from prefect.flow_runs import pause_flow_run, suspend_flow_run
@@ -67,170 +118,234 @@ def _tunggu(form: Any, key: str, poll_seconds: float) -> Any:
         return suspend_flow_run(wait_for_input=form, key=key, timeout=None)
     # Prefect annotates poll_interval as int; it is passed to time.sleep, which takes floats.
     return pause_flow_run(wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT,
-                          poll_interval=poll_seconds)  # type: ignore[call-overload]
+                          poll_interval=poll_seconds or _poll())  # type: ignore[call-overload]
 
 
-def _lupakan_jawaban(key: str) -> None:
-    """The answer under ``key`` is processed (accepted or refused, and audited in our own
-    database): remove it from Prefect's run inputs, so that no code an official typed stays
-    readable there, not even a right code sent with a refused NIP (still valid afterwards).
-    Best effort: a run never fails over it; the wait after a restart uses the next key."""
+def _lupakan(awalan: str) -> None:
+    """Answers under keys starting with ``awalan`` are processed (accepted or refused, and
+    audited in our own database): remove them from Prefect's run inputs, so that nothing an
+    official or operator typed stays readable there. Best effort: a run never fails over it."""
+    from tasks.lanjut import hapus_jawaban
+
     run_id = _flow_run_id()
-    if run_id is None:
-        return
-    from prefect.client.orchestration import get_client
-
-    try:
-        with get_client(sync_client=True) as c:
-            for state in ("suspended", "paused"):  # Prefect's keys: <state>-<key>-response
-                name = f"{state}-{key}-response"
-                for i in c.filter_flow_run_input(UUID(run_id), key_prefix=name, limit=5,
-                                                 exclude_keys=set()):
-                    if i.key == name:
-                        c.delete_flow_run_input(UUID(run_id), i.key)
-    except Exception as e:  # noqa: BLE001 - cleanup only
-        get_run_logger().debug("jawaban %s tidak terhapus dari Prefect: %s", key,
-                               type(e).__name__)
+    if run_id is not None:
+        hapus_jawaban(run_id, awalan)
 
 
-def tunggu_keputusan(kode: str, bundel_id: int, urutan: int) -> dict[str, Any]:
-    """Wait until one level of a bundle's chain is decided; returns the accepted decision
-    (``keputusan``, ``permintaan_id``, ``selesai``)."""
+def _nomor_list(text: str) -> list[int]:
+    out = []
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if part:
+            try:
+                out.append(int(part))
+            except ValueError:
+                out.append(-1)
+    return out
+
+
+# --------------------------------------------------------------------------- officials
+
+
+def tunggu_keputusan(kode: str, bundel_id: int | None, urutan: int, *,
+                     langkah: int | None = None) -> dict[str, Any]:
+    """Wait until one level of a bundle's chain (or of a disposition at step ``langkah``) is
+    decided; returns the accepted decision (``keputusan``, ``permintaan_id``, ``selesai``)."""
     logger = get_run_logger()
     while True:
-        req = t.buka_permintaan_task(kode, bundel_id, urutan, _flow_run_id())
+        req = t.buka_permintaan_task(kode, bundel_id, urutan, _flow_run_id(), langkah=langkah)
         if req["status"] == "diputuskan":
+            _lupakan(f"p{req['id']}-")  # answered from a terminal or the approval page
             return {"keputusan": req["keputusan"], "permintaan_id": req["id"],
                     "selesai": req["selesai"]}
         form = KeputusanForm.with_initial_data(description=req["deskripsi"])
         key = f"p{req['id']}-j{req['jawaban']}"
-        logger.info("menunggu %s level %s (permintaan %s)", req["kind"], urutan, req["id"])
+        logger.info("menunggu %s tingkat %s (permintaan %s)", req["kind"], urutan, req["id"])
         answer = _tunggu(form, key, req["poll_seconds"])
         hasil = t.putuskan_task(req["id"], answer.nip, answer.kode, answer.keputusan,
-                                answer.catatan, _flow_run_id())
-        _lupakan_jawaban(key)
+                                answer.catatan, _flow_run_id(),
+                                dokumen=_nomor_list(answer.dokumen))
+        _lupakan(f"p{req['id']}-")
         if hasil["diterima"]:
             logger.info("permintaan %s: %s", req["id"], hasil["keputusan"])
             return {"keputusan": hasil["keputusan"], "permintaan_id": req["id"],
                     "selesai": hasil["selesai"]}
-        logger.warning("jawaban atas permintaan %s ditolak: %s; menunggu lagi", req["id"],
-                       hasil["alasan"])
+        logger.info("jawaban atas permintaan %s ditolak; menunggu lagi", req["id"])
+
+
+# --------------------------------------------------------------------------- corrections
+
+
+def tunggu_perbaikan(kode: str, jenis: str, info: dict[str, Any]) -> None:
+    """Wait until the person the SOP names corrects a letter sent back (the form, or
+    ``diklat naskah perbaiki``, which resumes this wait)."""
+    logger = get_run_logger()
+    while True:
+        w = t.buka_perbaikan_task(kode, jenis, _flow_run_id())
+        if not w["menunggu"]:
+            _lupakan(f"r{info['bundel_id']}-")
+            return
+        form = PerbaikanForm.with_initial_data(description=w["deskripsi"])
+        key = f"r{w['bundel_id']}-j{w['ditolak']}"
+        logger.info("%s v%s menunggu perbaikan oleh %s", jenis, w["versi"], w["peran"])
+        answer = _tunggu(form, key)
+        hasil = t.perbaikan_task(kode, jenis, answer.model_dump(exclude={"metadata"}))
+        _lupakan(f"r{w['bundel_id']}-")
+        if hasil["diterima"]:
+            logger.info("%s diperbaiki: versi %s", jenis, hasil["versi"])
+            return
+        logger.info("perbaikan %s ditolak; menunggu lagi", jenis)
+
+
+# --------------------------------------------------------------------------- letters
 
 
 def langkah_naskah(kode: str, jenis: str, *, pdf: bool = True) -> dict[str, Any]:
     """One letter step: the current version drafted, its chain decided level by level, then
-    (when signed) numbered, issued, stamped and signed. A revision drafts the next version
-    and starts the chain again; a refusal ends the step. Returns the bundle's state."""
-    logger = get_run_logger()
+    (when signed) numbered, issued, stamped and signed. A revision waits for the person who
+    corrects it and goes up the chain again from where the SOP says; a refusal stops the
+    training's path (:class:`Dihentikan`). Returns the bundle's state."""
     while True:
         state = t.keadaan_bundel_task(kode, jenis, pdf)
         if state["status"] == "ditolak":
-            logger.warning("%s ditolak: %s", jenis, state["alasan"])
-            return state
+            raise Dihentikan(state.get("alasan_kegiatan") or
+                             f"{jenis.replace('_', ' ')} ditolak: {state['alasan']}")
+        if state["perbaikan"] is not None:
+            tunggu_perbaikan(kode, jenis, state["perbaikan"])
+            continue
         if state["selesai"]:
             return state
         level = state["tingkat"]
         if level is None:  # nobody signs (attendance sheet, receipt) or everyone decided
-            return t.terbitkan_bundel_task(kode, state["bundel_id"], pdf)
+            out = t.terbitkan_bundel_task(kode, state["bundel_id"], pdf)
+            if out.get("ditolak_ttd"):
+                get_run_logger().warning("tanda tangan %s ditolak: %s", jenis,
+                                         out["ditolak_ttd"])
+                continue  # sent back: the correction is waited for
+            return out
         tunggu_keputusan(kode, state["bundel_id"], level["urutan"])
-        # loop: the next level, the signature, or the next version after a revision
+        # loop: the next level, the signature, a correction, or the end after a refusal
 
 
-def resume_dengan_keputusan(flow_run_id: str, answer: dict[str, Any]) -> None:
-    """Resume a waiting run with an answer already checked elsewhere (terminal, signing
-    page): the run checks it again and finds the decision taken."""
-    from prefect.flow_runs import resume_flow_run
-
-    resume_flow_run(UUID(flow_run_id), run_input=answer)
-
-
-# --------------------------------------------------------------------------- operator inputs
-
-
-class SelesaiForm(RunInput):
-    """A step done by people outside the system: when, and a note."""
-
-    selesai: bool = Field(default=True, title="Sudah dilaksanakan")
-    waktu: str = Field(default="", title="Waktu pelaksanaan",
-                       description="YYYY-MM-DD HH:MM waktu setempat; kosong: sekarang")
-    catatan: str = Field(default="", title="Catatan", max_length=2000)
-
-
-class BalasanForm(SelesaiForm):
-    ditarik: list[int] = Field(default_factory=list, title="Calon yang ditarik instansi",
-                               description="nomor urut peserta (lihat daftar di atas)")
+def tunggu_kirim(kode: str, bundel_id: int, no: int, hasil: dict[str, Any]) -> None:
+    """A sending step with deliveries still open (to be handed over and confirmed, or to be
+    checked) waits: ``diklat distribusi konfirmasi`` resumes it once the last one is settled,
+    or an operator asks for a check in the form."""
+    desc = "\n".join([
+        f"### Langkah {no}: pengiriman belum selesai", "",
+        f"{hasil['belum']} pengiriman belum terkirim atau belum dikonfirmasi (diserahkan "
+        "langsung, alamat surel tidak ada, perlu dicek).", "",
+        "Selesaikan dengan `diklat distribusi list --kegiatan " + kode + "` lalu "
+        "`diklat distribusi konfirmasi ID --alasan ...` (tanda terima, penyerahan langsung) "
+        "atau `diklat distribusi lepas ID --alasan ...` (kirim ulang). Langkah ini selesai "
+        "bila semua pengiriman terkirim atau dikonfirmasi; isi formulir ini untuk memeriksa "
+        "lagi sekarang."])
+    form = CekKirimForm.with_initial_data(description=desc)
+    key = f"d{bundel_id}-c{hasil['cek']}"
+    get_run_logger().info("langkah %s menunggu %s pengiriman", no, hasil["belum"])
+    _tunggu(form, key)
+    _lupakan(f"d{bundel_id}-")
+    tk.cek_kirim_task(kode, no)
 
 
-class KehadiranForm(SelesaiForm):
-    tidak_hadir: list[int] = Field(default_factory=list, title="Tidak hadir / batal",
-                                   description="nomor urut peserta")
+def surat(kode: str, jenis: str, jalur: Jalur, *, pdf: bool = True,
+          siapkan_saja: bool = False) -> dict[str, Any]:
+    """One letter step of the SOP table, in one call: draft -> paraf chain -> signature ->
+    number -> send (until every delivery is settled) -> archive. Skipped without any task
+    call when the ledger read at the start says every step of it is done. ``siapkan_saja``:
+    only its draft (a receipt prepared before the kits are handed over)."""
+    plan = jalur.rencana[jenis]
+    if jenis not in jalur.terbuka and all(not jalur.perlu(no) for no in plan.semua_langkah):
+        return {"jenis": jenis, "dilewati": True}
+    if siapkan_saja:
+        return t.keadaan_bundel_task(kode, jenis, pdf)
+    tanggal = t.belum_boleh_task(kode, jenis)
+    if tanggal is not None:  # a certificate before the training's last day
+        tunggu_tanggal(kode, jenis, dt.date.fromisoformat(tanggal))
+    st = langkah_naskah(kode, jenis, pdf=pdf)
+    if plan.langkah_distribusi:
+        while True:
+            kirim = tk.kirim_task(kode, st["bundel_id"], plan.langkah_distribusi)
+            if not kirim["belum"]:
+                break
+            tunggu_kirim(kode, st["bundel_id"], plan.langkah_distribusi[0], kirim)
+        st["kirim"] = kirim
+    st["arsip"] = tk.arsip_task(kode, st["bundel_id"], plan.langkah_arsip)
+    return st
 
 
-class KitForm(SelesaiForm):
-    penerima: list[int] = Field(default_factory=list, title="Penerima Training Kit",
-                                description="nomor urut peserta yang menerima")
+# --------------------------------------------------------------------------- operators
 
 
-class HasilForm(SelesaiForm):
-    tidak_lulus: list[int] = Field(default_factory=list, title="Tidak lulus",
-                                   description="nomor urut peserta yang tidak lulus")
-    nilai_lulus: float = Field(default=80.0, ge=60, le=100, title="Nilai peserta lulus",
-                               description="untuk peserta yang belum bernilai")
-    nomor_sertifikat: dict[int, str] = Field(
-        default_factory=dict, title="Nomor sertifikat dari penyelenggara",
-        description="nomor urut -> nomor sertifikat (diklat di luar instansi)")
+def _form(jenis: str) -> type[RunInput]:
+    """The Prefect form of an operator input kind: the domain's fields as a RunInput."""
+    isian = masukan_domain.JENIS[jenis].isian
+    return type(f"Form{isian.__name__}", (RunInput, isian), {"__module__": __name__})
 
 
-FORMS: dict[str, type[SelesaiForm]] = {
-    "selesai": SelesaiForm, "balasan": BalasanForm, "kehadiran": KehadiranForm,
-    "pendaftaran": KehadiranForm, "kit": KitForm, "hasil": HasilForm,
-}
+_FORMS: dict[str, type[RunInput]] = {j: _form(j) for j in masukan_domain.JENIS}
 
 
 def tunggu_operator(kode: str, no: int, jalur: Jalur) -> dict[str, Any]:
-    """Wait for an operator to report an outside step (a form with done, when, note and what
-    the step needs, as the catalogue's ``masukan`` says); a refused input is counted and
-    waited for again."""
-    from tasks import kegiatan as tk
-
+    """Wait for an operator to report an outside step (who, when, a note, evidence and what
+    the step needs, as the catalogue's ``masukan`` says); a refused input is counted, the
+    next form says why, and the run waits again."""
     logger = get_run_logger()
     jenis = jalur.sop.step(no).masukan or "selesai"
-    form_cls = FORMS[jenis]
+    form_cls = _FORMS[jenis]
     while True:
         info = tk.buka_operator_task(kode, no)
         if info["status"] == "selesai":
             return {"no": no, "diterima": True}
         form = form_cls.with_initial_data(description=info["deskripsi"])
         key = f"l{no}-r{info['putaran']}-j{info['ditolak']}"
-        logger.info("menunggu operator: langkah %s", no)
-        from diklat.settings import get_settings
-
-        answer = _tunggu(form, key, get_settings().approval.poll_seconds)
-        isian = answer.model_dump(exclude={"metadata"})
-        if not isian.get("selesai", True):
-            continue  # "not yet": wait again under the same key after the next resume
-        res = tk.masukan_operator_task(kode, no, jenis, isian)
+        logger.info("menunggu petugas: langkah %s", no)
+        answer = _tunggu(form, key)
+        res = tk.masukan_operator_task(kode, no, jenis, answer.model_dump(exclude={"metadata"}))
+        _lupakan(f"l{no}-r{info['putaran']}-")
         if res["diterima"]:
             return {"no": no, **res}
-        logger.warning("masukan langkah %s ditolak: %s; menunggu lagi", no, res["alasan"])
+        logger.info("masukan langkah %s ditolak; menunggu lagi", no)
 
 
-def surat(kode: str, jenis: str, jalur: Jalur, *, pdf: bool = True) -> dict[str, Any]:
-    """One letter step of the SOP table, in one call: draft -> paraf chain -> signature ->
-    number -> send -> archive. Skipped without any task call when the ledger read at the
-    start says every step of it is done."""
-    from tasks import kegiatan as tk
+def langkah(kode: str, no: int, jalur: Jalur) -> dict[str, Any] | None:
+    """An outside step of the SOP table, skipped when the ledger says it is done: dispositions
+    the catalogue declares wait for their officials, other steps for an operator's report."""
+    if not jalur.perlu(no):
+        return None
+    step = jalur.sop.step(no)
+    out: dict[str, Any] = {}
+    if step.masukan is not None and jalur.state.get(no) != "selesai":
+        out = tunggu_operator(kode, no, jalur)
+    if step.approval is not None and step.approval.kind == "disposisi":
+        for i, _role in enumerate(step.approval.roles, start=1):
+            d = tunggu_keputusan(kode, None, i, langkah=no)
+            if d["keputusan"] == "tolak":
+                raise Dihentikan(t.alasan_kegiatan_task(kode))
+    return out
 
-    plan = jalur.rencana[jenis]
-    if jenis not in jalur.terbuka and all(not jalur.perlu(no) for no in plan.semua_langkah):
-        return {"jenis": jenis, "dilewati": True}
-    st = langkah_naskah(kode, jenis, pdf=pdf)
-    if st["status"] == "ditolak":
-        return st
-    if plan.langkah_distribusi:
-        st["kirim"] = tk.kirim_task(kode, st["bundel_id"], plan.langkah_distribusi)
-    st["arsip"] = tk.arsip_task(kode, st["bundel_id"], plan.langkah_arsip)
-    return st
+
+def hentikan_bila_berhenti(mulai: dict[str, Any]) -> None:
+    """A training stopped before this run started (refused, cancelled) does nothing more."""
+    if mulai["status"] in ("ditolak", "dibatalkan"):
+        raise Dihentikan(mulai.get("alasan") or f"kegiatan {mulai['status']}")
+
+
+def tunggu_tanggal(kode: str, jenis: str, tanggal: dt.date) -> None:
+    """A document that may not exist before a date (a certificate before the training's last
+    day) waits for it without holding a process when deployed: the run suspends, and the
+    hourly deadline monitor resumes it on that day."""
+    from prefect.input import RunInput as _RI
+
+    class TanggalForm(_RI):
+        lanjut: bool = Field(default=True, title="Lanjutkan")
+
+    key = f"t{jenis}-{tanggal.isoformat()}"
+    get_run_logger().info("%s menunggu tanggal %s", jenis, tanggal.isoformat())
+    desc = (f"{jenis.replace('_', ' ')} kegiatan {kode} baru dapat dibuat mulai "
+            f"{tanggal.isoformat()}; run ini dilanjutkan otomatis pada tanggal itu.")
+    _tunggu(TanggalForm.with_initial_data(description=desc), key, 3600)
+    _lupakan(f"t{jenis}-")
 
 
 class Jalur:

@@ -4,9 +4,8 @@ For every document type the training's SOP path produces (from the catalogue), i
 the SOP first touches it: draft the bundle, have it decided on, number it, render its finals
 and PDFs. What the database says is done is skipped, so the flow can run again at any time.
 With ``persetujuan=True`` every bundle waits for its officials in the Prefect UI (the paraf
-chain, then the signature, a real PAdES signature); ``tanda_tangan_demo=True`` stands in for them
-instead (each decision audited as a demo, by the officials the catalogue names); with neither,
-only drafts are made.
+chain, then the signature, a real PAdES signature); without it only drafts are made. Nothing
+here decides for an official.
 """
 
 from __future__ import annotations
@@ -20,11 +19,11 @@ from tasks.naskah import bundel_task, jenis_kegiatan_task, publish_naskah_task
 
 
 @flow(name="naskah-kegiatan", flow_run_name="naskah-{kode}", log_prints=False)
-def naskah_kegiatan(kode: str, jenis: list[str] | None = None, tanda_tangan_demo: bool = False,
-                    pdf: bool = True, persetujuan: bool = False) -> dict[str, Any]:
+def naskah_kegiatan(kode: str, jenis: list[str] | None = None, pdf: bool = True,
+                    persetujuan: bool = False) -> dict[str, Any]:
     """Letters of training ``kode`` (default: every type its SOP path produces). With
     ``persetujuan`` each bundle waits for its officials (paraf chain, then the signature with
-    a real electronic signature); with ``tanda_tangan_demo`` a demo stand-in decides."""
+    a real electronic signature); without it only the drafts are made."""
     logger = get_run_logger()
     urutan = jenis_kegiatan_task(kode)
     pilih = [j for j in urutan if not jenis or j in jenis]
@@ -37,7 +36,7 @@ def naskah_kegiatan(kode: str, jenis: list[str] | None = None, tanda_tangan_demo
                  "dibuat": st.get("ditandatangani", st.get("dibuat", 0)),
                  "pdf": st.get("pdf", 0), "manifest": ""}
         else:
-            h = bundel_task(kode, j, tanda_tangan_demo, pdf)
+            h = bundel_task(kode, j, pdf)
         logger.info("%s: %s", j, h)
         hasil.append(h)
     publish_naskah_task(kode, hasil)

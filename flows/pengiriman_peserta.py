@@ -2,9 +2,12 @@
 flow.
 
 Read it beside the SOP's table. Rows 1-12 are reconstructed (the source is illegible there,
-see the catalogue). Where the signing authority is the Sekretaris Daerah (the training's
-condition ``kewenangan_sekda``), the head initials at row 15 and the Sekda signs at row 16: the
-letter step follows the catalogue's chain for the training's conditions.
+see the catalogue). Outside parties answer for themselves: the organiser's offer is recorded as
+an incoming letter (row 1), the head and the Kabid dispose of it with their own codes (rows
+2-3), each agency proposes its candidates with its letter, through the operator or its own
+link in the notice's e-mail (row 8). Where the signing authority is the Sekretaris Daerah (the
+training's condition ``kewenangan_sekda``), the head initials at row 15 and the Sekda signs at
+row 16. A letter refused ends the training's path: the run ends Cancelled with the reason.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.states import Cancelled, State
 
 from diklat.kegiatan import DataKegiatan
-from flows.langkah import Jalur, surat, tunggu_operator
+from flows.langkah import Dihentikan, Jalur, hentikan_bila_berhenti, langkah, surat
 from tasks.kegiatan import arsip_kegiatan_task, langkah_otomatis_task, mulai_kegiatan_task
 from tasks.siasn import pemutakhiran_siasn_task, verifikasi_siasn_task
 
@@ -22,38 +26,40 @@ SOP = "pengiriman-peserta"
 
 
 @flow(name="sop-pengiriman-peserta", flow_run_name="pd-{kegiatan.kode}", log_prints=False)
-def pengiriman_peserta(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, Any]:
+def pengiriman_peserta(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, Any] | State:
     """Pengiriman Peserta Diklat Teknis dan Fungsional: from the organiser's offer to the
     SIASN update."""
     if kegiatan.sop != SOP:
         raise ValueError(f"kegiatan {kegiatan.kode} memakai SOP {kegiatan.sop}, bukan {SOP}")
     mulai = mulai_kegiatan_task(kegiatan)
+    try:
+        return _jalan(mulai, pdf)
+    except Dihentikan as e:
+        get_run_logger().warning("kegiatan %s dihentikan: %s", mulai["kode"], e)
+        return Cancelled(message=f"Kegiatan {mulai['kode']} dihentikan: {e}")
+
+
+def _jalan(mulai: dict[str, Any], pdf: bool) -> dict[str, Any]:
+    hentikan_bila_berhenti(mulai)
     kode = mulai["kode"]
-    j = Jalur(SOP, kegiatan.kondisi, mulai["langkah"], mulai["naskah_terbuka"])
+    j = Jalur(SOP, mulai["kondisi"], mulai["langkah"], mulai["naskah_terbuka"])
     hasil: dict[str, Any] = {}
 
-    if j.perlu(1):  # 1  Menerima dan mengagendakan surat penawaran dari penyelenggara
-        tunggu_operator(kode, 1, j)
-    if j.perlu(2):  # 2  Disposisi Kepala Badan
-        tunggu_operator(kode, 2, j)
-    if j.perlu(3):  # 3  Disposisi Kabid kepada Analis SDM Aparatur Muda
-        tunggu_operator(kode, 3, j)
+    langkah(kode, 1, j)  # 1  Surat penawaran dari penyelenggara diagendakan (surat masuk)
+    langkah(kode, 2, j)  # 2  Disposisi Kepala Badan (kode verifikasi)
+    langkah(kode, 3, j)  # 3  Disposisi Kabid kepada Analis SDM Aparatur Muda
     hasil["pemberitahuan"] = surat(kode, "surat_pemberitahuan", j, pdf=pdf)  # 4-7
-    if j.perlu(8):  # 8  OPD mengusulkan calon peserta
-        tunggu_operator(kode, 8, j)
+    langkah(kode, 8, j)  # 8  OPD mengusulkan calon peserta (surat usulan, tautan OPD)
     if j.perlu(9):  # 9  Menerima dan merekapitulasi usulan
-        langkah_otomatis_task(kode, 9, "rencana")
+        langkah_otomatis_task(kode, 9, "rekap_usulan")
     if j.perlu(10):  # 10 Verifikasi calon di SIMPEG-SIASN
         verifikasi_siasn_task(kode, 10)
     if j.perlu(11):  # 11 Menetapkan daftar peserta
         langkah_otomatis_task(kode, 11, "terdaftar")
     hasil["surat_tugas"] = surat(kode, "surat_tugas", j, pdf=pdf)  # 12-19 (16: Sekda)
-    if j.perlu(20):  # 20 Koordinasi pemberangkatan peserta
-        tunggu_operator(kode, 20, j)
-    if j.perlu(21):  # 21 Penyelenggara menyelenggarakan diklat
-        tunggu_operator(kode, 21, j)
-    if j.perlu(22):  # 22 Peserta mengikuti diklat (hasil)
-        tunggu_operator(kode, 22, j)
+    langkah(kode, 20, j)  # 20 Koordinasi pemberangkatan peserta
+    langkah(kode, 21, j)  # 21 Penyelenggara menyelenggarakan diklat (sejak hari terakhir)
+    langkah(kode, 22, j)  # 22 Peserta mengikuti diklat (hasil)
     hasil["tanda_terima"] = surat(kode, "tanda_terima", j, pdf=pdf)  # 23 Laporan diterima
     if j.perlu(24):  # 24 Mengarsipkan dokumen dan laporan
         hasil["arsip"] = arsip_kegiatan_task(kode, 24)

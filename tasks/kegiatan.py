@@ -4,7 +4,6 @@ counts and statuses (never a NIP)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,9 @@ def _flow_run_id() -> str | None:
 @task(name="mulai-kegiatan", cache_policy=NO_CACHE)
 def mulai_kegiatan_task(data: DataKegiatan) -> dict[str, Any]:
     """Create the training (or continue it: the same code and data) and read its ledger in
-    one query: ``{"kode", "langkah": {no: status}}``."""
+    one query: ``{"kode", "status", "alasan", "langkah": {no: status}, "naskah_terbuka"}``.
+    A training stopped (a letter refused, the training cancelled) reports it: its run does
+    nothing more."""
     from diklat import ledger
     from diklat.db import migrate
     from diklat.kegiatan import simpan_kegiatan
@@ -41,7 +42,9 @@ def mulai_kegiatan_task(data: DataKegiatan) -> dict[str, Any]:
         k = simpan_kegiatan(s, data)
         k.flow_run_id = _flow_run_id()
         state = ledger.keadaan(s, k.id)
-        return {"kode": k.kode, "langkah": {no: lg.status for no, lg in state.items()},
+        return {"kode": k.kode, "status": k.status, "alasan": k.status_alasan,
+                "kondisi": k.kondisi,
+                "langkah": {no: lg.status for no, lg in state.items()},
                 "naskah_terbuka": naskah_terbuka(s, k.id)}
 
 
@@ -65,55 +68,19 @@ def naskah_terbuka(s: Any, kegiatan_id: int) -> list[str]:
 
 @task(name="langkah-operator", task_run_name="langkah-{no}-{kode}", cache_policy=NO_CACHE)
 def buka_operator_task(kode: str, no: int) -> dict[str, Any]:
-    """Start an outside step as waiting for its operator; describe it for the form."""
-    from diklat import ledger
-    from diklat.kegiatan import kegiatan_by_kode, peserta_frame
-    from diklat.sop.catalogue import get_sop
+    """Start an outside step as waiting for its operator (the operator desk told once);
+    describe it for the form."""
+    from diklat import masukan
 
     with session_scope() as s:
-        k = kegiatan_by_kode(s, kode)
-        row = ledger.tunggu(s, k, no, flow_run_id=_flow_run_id())
-        sop = get_sop(k.sop)
-        step = sop.step(no)
-        out = {"status": row.status, "putaran": row.putaran, "ditolak": row.ditolak,
-               "tenggat": row.deadline.isoformat() if row.deadline else None}
-        kid = k.id
-        pelaksana = ", ".join(sop.pelaksana_nama(step))
-    df = peserta_frame(get_engine(), kid)
-    df = df[~df["status"].isin(["batal", "ditolak"])]
-    daftar = [f"{int(r.nomor_urut)}. {r.nama} ({r.unit_nama or '-'}), {r.status}"
-              for r in df.itertuples()][:200]
-    out["deskripsi"] = "\n".join([
-        f"### Langkah {no}: {step.kegiatan}", "",
-        f"- **Pelaksana:** {pelaksana}",
-        f"- **Kelengkapan:** {step.kelengkapan}", f"- **Output:** {step.output}",
-        f"- **Waktu baku:** {step.waktu}", f"- **Tenggat:** {out['tenggat'] or '-'}", "",
-        "Isi setelah langkah ini dilaksanakan. Peserta disebut dengan nomor urutnya:", "",
-        *[f"    {x}" for x in daftar]])
-    return out
+        return masukan.buka_langkah(s, kode, no, flow_run_id=_flow_run_id(),
+                                    kirim=_kirim()).__dict__
 
 
-def _waktu(value: Any) -> dt.datetime | None:
-    """``YYYY-MM-DD HH:MM`` in the agency's time zone (empty: now); refused when unreadable
-    or in the future."""
-    from zoneinfo import ZoneInfo
+def _kirim() -> Any:
+    from diklat.surel import kirim_surel
 
-    from diklat import masukan
-    from diklat.models.base import utcnow
-
-    if value in (None, ""):
-        return None
-    try:
-        w = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(
-            str(value).strip())
-    except ValueError:
-        raise masukan.MasukanDitolak(f"waktu: {value!r} tidak terbaca; tulis YYYY-MM-DD HH:MM"
-                                     ) from None
-    if w.tzinfo is None:
-        w = w.replace(tzinfo=ZoneInfo(get_settings().timezone))
-    if w > utcnow() + dt.timedelta(minutes=5):
-        raise masukan.MasukanDitolak("waktu: tidak boleh di masa depan")
-    return w
+    return kirim_surel
 
 
 @task(name="masukan-operator", task_run_name="masukan-{no}-{kode}", cache_policy=NO_CACHE)
@@ -122,82 +89,73 @@ def masukan_operator_task(kode: str, no: int, jenis: str, isian: dict[str, Any])
     run waits again) and its reason returned."""
     from diklat import masukan
     from diklat.kegiatan import kegiatan_by_kode
-    from diklat.models import SopStepLog
 
     try:
-        waktu = _waktu(isian.get("waktu"))
         with session_scope() as s:
             k = kegiatan_by_kode(s, kode)
-            data: dict[str, Any] = {}
-            if jenis == "balasan":
-                counts = masukan.balasan_instansi(s, k, isian.get("ditarik") or [])
-                data = {"ditarik": isian.get("ditarik") or []}
-            elif jenis == "kehadiran":
-                counts = masukan.tetapkan_terdaftar(s, k, isian.get("tidak_hadir") or [])
-                data = {"tidak_hadir": isian.get("tidak_hadir") or []}
-            elif jenis == "pendaftaran":
-                counts = masukan.catat_hadir(s, k, isian.get("tidak_hadir") or [])
-                data = {"tidak_hadir": isian.get("tidak_hadir") or []}
-            elif jenis == "kit":
-                masukan._nomor(s, k, isian.get("penerima") or [], "penerima")
-                counts = {}
-                data = {"penerima_kit": sorted(isian.get("penerima") or [])}
-            elif jenis == "hasil":
-                counts = masukan.catat_hasil(s, k, isian.get("tidak_lulus") or [],
-                                             float(isian.get("nilai_lulus") or 80),
-                                             isian.get("nomor_sertifikat") or {})
-                data = {"tidak_lulus": isian.get("tidak_lulus") or []}
-            else:
-                counts = {}
-            masukan.selesai(s, k, no, waktu=waktu, catatan=isian.get("catatan") or None,
-                            data=data or None)
-            return {"diterima": True, "peserta": counts}
+            return masukan.terapkan(s, k, no, jenis, isian)
     except masukan.MasukanDitolak as e:
         with session_scope() as s:
-            from sqlalchemy import select
-
-            k = kegiatan_by_kode(s, kode)
-            row = s.execute(select(SopStepLog).where(
-                SopStepLog.kegiatan_id == k.id, SopStepLog.step_no == no)
-                .order_by(SopStepLog.putaran.desc()).limit(1)).scalar_one()
-            row.ditolak += 1
+            masukan.tolak(s, kegiatan_by_kode(s, kode), no, str(e))
         return {"diterima": False, "alasan": str(e)}
 
 
 @task(name="langkah-otomatis", task_run_name="langkah-{no}-{kode}", cache_policy=NO_CACHE)
 def langkah_otomatis_task(kode: str, no: int, aksi: str) -> dict[str, Any]:
-    """A step the system does itself: plan the candidates, verify them, register them."""
-    from diklat import masukan
+    """A step the system does itself: plan the candidates from the criteria, recap the
+    agencies' proposals, register the participants (recorded as done by ``sistem``)."""
+    from diklat import ledger, masukan, usulan
     from diklat.kegiatan import jumlah_peserta, kegiatan_by_kode
 
     with session_scope() as s:
         k = kegiatan_by_kode(s, kode)
         if aksi == "rencana":
             counts = masukan.rencanakan_calon(get_engine(), s, k)
-        elif aksi == "verifikasi":
-            counts = masukan.verifikasi(s, k)
+        elif aksi == "rekap_usulan":
+            counts = usulan.rekap(s, k)
         elif aksi == "terdaftar":
             counts = masukan.tetapkan_terdaftar(s, k)
         else:
             counts = jumlah_peserta(s, k.id)
-        masukan.selesai(s, k, no, data={"peserta": counts})
+        masukan.selesai(s, k, no, actor=ledger.SISTEM, data={"peserta": counts})
         return {"no": no, "peserta": counts}
 
 
 @task(name="kirim-naskah", task_run_name="kirim-{kode}-{bundel_id}", cache_policy=NO_CACHE)
 def kirim_task(kode: str, bundel_id: int, langkah: list[int]) -> dict[str, Any]:
-    """Send a bundle's issued letters (at most once per letter and recipient) and record the
-    SOP's distribution steps done."""
+    """Send a bundle's issued letters (at most once per letter and recipient). The SOP's
+    sending steps are done only when every delivery is sent or confirmed by hand; until then
+    they wait (``belum``: deliveries still open, ``ditolak``: checks so far)."""
     from diklat import ledger
     from diklat.kegiatan import kegiatan_by_kode
     from diklat.langkah_naskah import kirim
 
-    counts = kirim(get_engine(), kode, bundel_id)
+    hasil = kirim(get_engine(), kode, bundel_id)
+    belum = int(hasil.pop("belum", 0))
+    note = ", ".join(f"{a} {b}" for a, b in hasil.items())
+    cek = 0
     with session_scope() as s:
         k = kegiatan_by_kode(s, kode)
         for no in langkah:
-            ledger.selesai(s, k, no, note=", ".join(f"{a} {b}" for a, b in counts.items()))
-    return counts
+            if belum:
+                row = ledger.tunggu(s, k, no, actor=ledger.SISTEM, flow_run_id=_flow_run_id())
+                row.note = f"menunggu {belum} pengiriman diselesaikan atau dikonfirmasi; {note}"
+                cek = row.ditolak
+            else:
+                ledger.selesai(s, k, no, actor=ledger.SISTEM, note=note)
+    return {**hasil, "belum": belum, "cek": cek}
+
+
+@task(name="cek-kirim", task_run_name="cek-kirim-{kode}-{no}", cache_policy=NO_CACHE)
+def cek_kirim_task(kode: str, no: int) -> int:
+    """One more check of a sending step's open deliveries is due (the next wait's key)."""
+    from diklat import ledger
+    from diklat.kegiatan import kegiatan_by_kode
+
+    with session_scope() as s:
+        row = ledger.tunggu(s, kegiatan_by_kode(s, kode), no)
+        row.ditolak += 1
+        return row.ditolak
 
 
 @task(name="arsip-naskah", task_run_name="arsip-{kode}-{bundel_id}", cache_policy=NO_CACHE)
@@ -211,7 +169,7 @@ def arsip_task(kode: str, bundel_id: int, langkah: list[int]) -> int:
     with session_scope() as s:
         k = kegiatan_by_kode(s, kode)
         for no in langkah:
-            ledger.selesai(s, k, no, note=f"{made} arsip baru")
+            ledger.selesai(s, k, no, actor=ledger.SISTEM, note=f"{made} arsip baru")
     return made
 
 
@@ -220,7 +178,7 @@ def arsip_kegiatan_task(kode: str, no: int) -> dict[str, Any]:
     """Archive every issued document of a training and record the step."""
     from sqlalchemy import select
 
-    from diklat import masukan
+    from diklat import ledger, masukan
     from diklat.kegiatan import kegiatan_by_kode
     from diklat.langkah_naskah import arsipkan
     from diklat.models import Bundel
@@ -230,5 +188,6 @@ def arsip_kegiatan_task(kode: str, no: int) -> dict[str, Any]:
         ids = s.execute(select(Bundel.id).where(Bundel.kegiatan_id == k.id)).scalars().all()
     made = sum(arsipkan(get_engine(), kode, bid) for bid in ids)
     with session_scope() as s:
-        masukan.selesai(s, kegiatan_by_kode(s, kode), no, data={"arsip_baru": made})
+        masukan.selesai(s, kegiatan_by_kode(s, kode), no, actor=ledger.SISTEM,
+                        data={"arsip_baru": made})
     return {"arsip_baru": made}

@@ -32,10 +32,8 @@ def jenis_kegiatan_task(kode: str) -> list[str]:
 
 @task(name="bundel-naskah", task_run_name="naskah-{kode}-{jenis}", cache_policy=NO_CACHE,
       retries=1, retry_delay_seconds=2)
-def bundel_task(kode: str, jenis: str, demo: bool, pdf: bool) -> dict[str, Any]:
-    """One bundle: drafted; with ``demo`` also decided on (demo stand-in), numbered, issued."""
-    if demo:
-        return versi.jalankan_demo(get_engine(), kode, jenis, _out(), pdf=pdf).as_dict()
+def bundel_task(kode: str, jenis: str, pdf: bool) -> dict[str, Any]:
+    """One bundle drafted (the officials decide on it through their own waits)."""
     return versi.buat_draf(get_engine(), kode, jenis, _out(), pdf=pdf).as_dict()
 
 

@@ -22,18 +22,9 @@ def _out() -> Path:
 def kirim_surel(surat: Any) -> None:
     """Send an official's e-mail (a one-time code, a reminder) through the configured
     transport (the file outbox by default)."""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
+    from diklat.surel import kirim_surel as kirim
 
-    from connectors.mail import build_message
-    from diklat.clients import mail_transport
-
-    s = get_settings()
-    msg, _mid = build_message(sender=s.smtp.sender, recipients=[surat.kepada],
-                              subject=surat.subjek, body=surat.isi,
-                              date=dt.datetime.now(ZoneInfo(s.timezone)))
-    with mail_transport(s) as transport:
-        transport.send(msg)
+    kirim(surat)
 
 
 def ui_base() -> str | None:
@@ -48,64 +39,99 @@ def ui_base() -> str | None:
         return None
 
 
-def _deskripsi(r: dict[str, Any], req: Any, total: int) -> str:
-    apa = "Tanda tangan" if req.kind == "tanda_tangan" else "Paraf"
-    lines = [
-        f"### {apa}: {r['jenis'].replace('_', ' ')} ({r['kegiatan']})",
-        "",
-        f"- **Kegiatan:** {r['nama_kegiatan']}",
-        f"- **Hal:** {r['hal']}",
-        f"- **Tujuan:** {r['tujuan']}",
-        f"- **Versi:** {r['versi']}, **{r['jumlah']} naskah**, hash `{r['manifest'][:16]}`",
-        f"- **Tingkat:** {req.urutan} dari {total} (peran `{req.peran}`, langkah SOP "
-        f"{req.langkah})",
-        f"- **Konsep PDF:** `{r['berkas']}`",
-    ]
-    if r["catatan_revisi"]:
-        lines.append(f"- **Menjawab catatan revisi:** {r['catatan_revisi']}")
-    lines += ["", "Isi NIP Anda dan kode verifikasi 6 digit dari surel. Revisi dan tolak "
-                  "wajib disertai catatan."]
-    return "\n".join(lines)
-
-
-@task(name="buka-permintaan", task_run_name="permintaan-{bundel_id}-{urutan}",
+@task(name="buka-permintaan", task_run_name="permintaan-{kode}-{urutan}",
       cache_policy=NO_CACHE)
-def buka_permintaan_task(kode: str, bundel_id: int, urutan: int,
-                         flow_run_id: str | None) -> dict[str, Any]:
-    """Open the request of one level (once), send the code (once), describe it for the form."""
+def buka_permintaan_task(kode: str, bundel_id: int | None, urutan: int,
+                         flow_run_id: str | None, langkah: int | None = None
+                         ) -> dict[str, Any]:
+    """Open the request of one level of a bundle's chain, or of a disposition at step
+    ``langkah`` (once), send the code (once), describe it for the form."""
     from diklat import persetujuan as p
+    from diklat.kegiatan import kegiatan_by_kode
     from diklat.models import Bundel
 
     s = get_settings()
     with session_scope() as ses:
-        b = ses.get(Bundel, bundel_id)
-        assert b is not None
-        levels = p.rantai(b)
-        level = next(lv for lv in levels if lv["urutan"] == urutan)
-        req = p.buka(ses, b, level, flow_run_id=flow_run_id)
+        if bundel_id is not None:
+            b = ses.get(Bundel, bundel_id)
+            assert b is not None
+            level = next(lv for lv in p.rantai(b) if lv["urutan"] == urutan)
+            req = p.buka(ses, b, level, flow_run_id=flow_run_id)
+            selesai = b.status in p.status.DIPUTUSKAN or b.status in p.status.BERAKHIR
+        else:
+            assert langkah is not None
+            req = p.buka_disposisi(ses, kegiatan_by_kode(ses, kode), langkah, urutan,
+                                   flow_run_id=flow_run_id)
+            selesai = req.status == p.DIPUTUSKAN
         out = {"id": req.id, "status": req.status, "keputusan": req.keputusan,
-               "kind": req.kind, "selesai": b.status in p.status.DIPUTUSKAN
-               or b.status in p.status.BERAKHIR, "poll_seconds": s.approval.poll_seconds,
+               "kind": req.kind, "selesai": selesai, "poll_seconds": s.approval.poll_seconds,
                "jawaban": p.jumlah_jawaban(ses, req.id)}
         if req.status == p.MENUNGGU:
             p.kirim_kode(ses, req, kirim_surel,
                          ui_url=p.tautan_run(flow_run_id, s, ui_base()), settings=s)
-        out["deskripsi"] = _deskripsi(p.ringkasan(ses, b), req, len(levels))
+        out["deskripsi"] = p.deskripsi_form(ses, req, s)
         return out
 
 
 @task(name="putuskan", cache_policy=NO_CACHE)
 def putuskan_task(permintaan_id: int, nip: str, kode: str, keputusan: str, catatan: str,
-                  flow_run_id: str | None) -> dict[str, Any]:
+                  flow_run_id: str | None, dokumen: list[int] | None = None) -> dict[str, Any]:
     """Check one answer; a refused one is committed (audited, counted) and returned."""
     from diklat import persetujuan as p
 
     with session_scope() as ses:
         h = p.putuskan(ses, permintaan_id, nip=nip, kode=kode, keputusan=keputusan,
                        catatan=catatan, flow_run_id=flow_run_id, kirim=kirim_surel,
-                       ui_base=ui_base())
+                       ui_base=ui_base(), dokumen=dokumen or None)
         return {"diterima": h.diterima, "alasan": h.alasan, "keputusan": h.keputusan,
                 "selesai": h.selesai, "terkunci": h.terkunci}
+
+
+@task(name="alasan-kegiatan", cache_policy=NO_CACHE)
+def alasan_kegiatan_task(kode: str) -> str:
+    """Why a training stopped (for the run's final message)."""
+    from diklat.kegiatan import kegiatan_by_kode
+
+    with session_scope() as ses:
+        k = kegiatan_by_kode(ses, kode)
+        return k.status_alasan or f"kegiatan {k.status}"
+
+
+@task(name="buka-perbaikan", task_run_name="perbaikan-{kode}-{jenis}", cache_policy=NO_CACHE)
+def buka_perbaikan_task(kode: str, jenis: str, flow_run_id: str | None) -> dict[str, Any]:
+    """Whether the letter still waits for its correction, and the form's description."""
+    from diklat.naskah import perbaikan
+
+    with session_scope() as ses:
+        return perbaikan.buka(ses, kode, jenis, flow_run_id=flow_run_id,
+                              kirim=kirim_surel).__dict__
+
+
+@task(name="perbaikan", task_run_name="perbaikan-{kode}-{jenis}", cache_policy=NO_CACHE)
+def perbaikan_task(kode: str, jenis: str, isian: dict[str, Any]) -> dict[str, Any]:
+    """Take a correction from the form (uploaded files are names inside the import folder);
+    a refused one is counted on the corrector's ledger row and its reason kept."""
+    from diklat.naskah import perbaikan
+
+    try:
+        h = perbaikan.dari_formulir(get_engine(), kode, jenis, isian, _out())
+        return {"diterima": True, "versi": h.versi, "diubah": h.diubah}
+    except perbaikan.PerbaikanDitolak as e:
+        with session_scope() as ses:
+            perbaikan.tolak(ses, kode, jenis, str(e))
+        return {"diterima": False, "alasan": str(e)}
+
+
+@task(name="belum-boleh", task_run_name="tanggal-{kode}-{jenis}", cache_policy=NO_CACHE)
+def belum_boleh_task(kode: str, jenis: str) -> str | None:
+    """The day a document may first exist when that is still to come (ISO), else None."""
+    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.naskah.isi import tanggal_paling_awal
+    from diklat.register import today
+
+    with session_scope() as ses:
+        earliest = tanggal_paling_awal(jenis, kegiatan_by_kode(ses, kode))
+    return earliest.isoformat() if earliest is not None and earliest > today() else None
 
 
 @task(name="keadaan-naskah", task_run_name="naskah-{kode}-{jenis}", cache_policy=NO_CACHE,
@@ -132,3 +158,12 @@ def pantau_tenggat_task() -> dict[str, int]:
 
     with session_scope() as ses:
         return p.pantau_tenggat(ses, kirim_surel).as_dict()
+
+
+@task(name="lanjutkan-tanggal", cache_policy=NO_CACHE)
+def lanjutkan_tanggal_task() -> int:
+    """Resume the runs that wait for a date that has come (agency's calendar)."""
+    from diklat.register import today
+    from tasks.lanjut import lanjutkan_tanggal
+
+    return lanjutkan_tanggal(today())

@@ -24,9 +24,11 @@ from diklat.models import (
     Distribusi,
     Naskah,
     NaskahBerkas,
+    Permintaan,
     Peserta,
     RegisterEntry,
     SopStepLog,
+    SuratMasuk,
     UnitKerja,
 )
 from diklat.register import today
@@ -82,9 +84,9 @@ def test_sop_000_end_to_end(world: tuple[Engine, SimulatorServer]) -> None:
     engine, _sim = world
     with session_scope(engine) as s:
         units = s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().all()[:4]
-    mulai = today() + dt.timedelta(days=14)
+    mulai = today()  # held on the test's day: nothing is recorded before it happened
     data = DataKegiatan(kode="PK-E2E-1", sop="peningkatan-kapasitas", nama="Pelatihan E2E",
-                        jenis_diklat_id="3", mulai=mulai, selesai=mulai + dt.timedelta(days=2),
+                        jenis_diklat_id="3", mulai=mulai, selesai=mulai,
                         tempat="Aula", jp=24, kuota=6, lembaga_narasumber="BPSDM Provinsi",
                         materi=["Anjab"], kriteria={"unit": units})  # type: ignore[arg-type]
     out, petugas = _run(peningkatan_kapasitas, data, engine)
@@ -138,10 +140,10 @@ def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
     engine, _sim = world
     with session_scope(engine) as s:
         unit = s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().first()
-    mulai = today() + dt.timedelta(days=21)
+    mulai = today()
     data = DataKegiatan(kode="PD-E2E-1", sop="pengiriman-peserta",
                         nama="Diklat Teknis Arsiparis", jenis_diklat_id="3", mulai=mulai,
-                        selesai=mulai + dt.timedelta(days=4), tempat="Semarang", jp=40,
+                        selesai=mulai, tempat="Semarang", jp=40,
                         kuota=1, penyelenggara="BPSDMD Provinsi Jawa Tengah",
                         kriteria={"unit": [unit]}, kondisi=["kewenangan_sekda"])  # type: ignore[arg-type]
     out, petugas = _run(pengiriman_peserta, data, engine,
@@ -154,8 +156,29 @@ def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
             AuditPersetujuan.bundel_id == tugas.bundel_id)).scalars().all()
         assert tugas.nomor and signer == [OFFICIALS["sekda"]]
         assert petugas.catatan.per_peran.get("sekda") == 1
-        # the head signed the notices and initialled the assignment letter
-        assert petugas.catatan.per_peran.get("kepala") == 2
+        # the head disposed of the offer, signed the notices, initialled the assignment
+        # letter; the Kabid disposed, initialled both letters: each with his own code
+        assert petugas.catatan.per_peran.get("kepala") == 3
+        assert petugas.catatan.per_peran.get("kabid_psda") == 3
+        disposisi = s.execute(select(Permintaan).where(Permintaan.kind == "disposisi")
+                              ).scalars().all()
+        assert [(d.langkah, d.peran, d.status) for d in disposisi] == [
+            (2, "kepala", "diputuskan"), (3, "kabid_psda", "diputuskan")]
+        offer = s.execute(select(SuratMasuk).where(SuratMasuk.jenis == "penawaran")
+                          ).scalar_one()
+        assert disposisi[0].surat_masuk_id == offer.id and offer.dicatat_oleh == \
+            OFFICIALS["operator"]
+        # the agency proposed its candidate itself, through the link in its notice's e-mail
+        usul = s.execute(select(SuratMasuk).where(SuratMasuk.jenis == "usulan")).scalar_one()
+        assert usul.sumber == "tautan" and usul.unit_kode == unit
+        # the organiser has no address: the sending step waited until it was confirmed
+        hand = s.execute(select(Distribusi).where(Distribusi.naskah_id == tugas.id,
+                                                  Distribusi.peran_penerima == "penyelenggara")
+                         ).scalar_one()
+        assert hand.status == "terkirim" and petugas.catatan.konfirmasi >= 1
+        step19 = s.execute(select(SopStepLog).where(SopStepLog.kegiatan_id == tugas.kegiatan_id,
+                                                    SopStepLog.step_no == 19)).scalar_one()
+        assert step19.finished_at is not None and step19.finished_at >= hand.updated_at
         p = s.execute(select(Peserta).where(Peserta.kegiatan_id == tugas.kegiatan_id)
                       ).scalar_one()
         assert p.status == "lulus" and p.siasn_riwayat_id

@@ -10,6 +10,8 @@ from diklat.models.kegiatan import (
     Kegiatan,
     Peserta,
     SopStepLog,
+    TautanUsulan,
+    Usulan,
 )
 from diklat.models.naskah import (
     PERAN_BERKAS,
@@ -25,6 +27,7 @@ from diklat.models.naskah import (
     Persetujuan,
     RegisterCounter,
     RegisterEntry,
+    SuratMasuk,
 )
 from diklat.models.pegawai import Pegawai, RiwayatDiklat, SiasnUnor, UnitKerja
 from diklat.models.proses import RUN_STATUSES, Karantina, SyncRequest, SyncRun, SyncSeen
@@ -59,8 +62,11 @@ __all__ = [
     "RiwayatDiklat",
     "SiasnUnor",
     "SopStepLog",
+    "SuratMasuk",
     "SyncRequest",
     "SyncRun",
     "SyncSeen",
+    "TautanUsulan",
     "UnitKerja",
+    "Usulan",
 ]

@@ -37,7 +37,8 @@ STATUS_KEGIATAN = (
     "direncanakan",  # created, no step started
     "berjalan",  # at least one SOP step started
     "selesai",  # the last step of its path finished
-    "dibatalkan",
+    "ditolak",  # a letter of its path was refused (tolak): the path stops until restarted
+    "dibatalkan",  # cancelled by an operator (diklat kegiatan batal)
 )
 
 
@@ -63,6 +64,10 @@ class Kegiatan(Timestamps, Base):
     #: JSON object of candidate criteria (``diklat.kegiatan.Kriteria``).
     kriteria_json: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(30), default="direncanakan")
+    #: Why the training stands where it stands (who refused which letter, why it was
+    #: cancelled), and since when.
+    status_alasan: Mapped[str | None] = mapped_column(Text)
+    status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     catatan: Mapped[str | None] = mapped_column(Text)
 
@@ -126,15 +131,19 @@ STATUS_LANGKAH = (
 
 class SopStepLog(Base):
     """The SOP ledger: one step of one training in one round (``putaran``), with its actual
-    start and end against the standard time and the deadline in working time."""
+    start and end against the standard time and the deadline in working time. A step whose
+    approval has several levels (a paraf chain of Kabid, Sekretaris, Kepala) has one row per
+    level (``tingkat``: the level's position in the letter's chain; 0 for a step without
+    levels), each with its own start, deadline and actor."""
 
     __tablename__ = "sop_step_log"
-    __table_args__ = (UniqueConstraint("kegiatan_id", "step_no", "putaran"),)
+    __table_args__ = (UniqueConstraint("kegiatan_id", "step_no", "tingkat", "putaran"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kegiatan_id: Mapped[int] = mapped_column(
         ForeignKey("kegiatan.id", ondelete="CASCADE"), index=True)
     step_no: Mapped[int] = mapped_column(Integer)
+    tingkat: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     putaran: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(20), default="berjalan")
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -147,3 +156,47 @@ class SopStepLog(Base):
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     #: Operator inputs refused for this round (the suffix of the next wait's key).
     ditolak: Mapped[int] = mapped_column(Integer, default=0)
+    #: Who did it: the person (NIP, and the name as recorded then), or ``None`` when the
+    #: system itself did the step (``actor`` then says ``sistem``).
+    oleh_nip: Mapped[str | None] = mapped_column(String(18))
+    oleh_nama: Mapped[str | None] = mapped_column(String(200))
+    #: Evidence an operator attached (JSON list of archived files: name, SHA-256).
+    bukti_json: Mapped[str | None] = mapped_column(Text)
+    #: Deadline follow-up: the actor reminded once past the deadline, the superior told at
+    #: twice the standard working time.
+    pengingat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    eskalasi_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Usulan(Base):
+    """A candidate an agency proposed for a training (SOP 002 row 8, the replies of SOP 000
+    row 12), from its incoming letter."""
+
+    __tablename__ = "usulan"
+    __table_args__ = (UniqueConstraint("kegiatan_id", "pegawai_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kegiatan_id: Mapped[int] = mapped_column(ForeignKey("kegiatan.id", ondelete="CASCADE"),
+                                             index=True)
+    surat_masuk_id: Mapped[int] = mapped_column(ForeignKey("surat_masuk.id"), index=True)
+    unit_kode: Mapped[str] = mapped_column(String(50))
+    pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TautanUsulan(Base):
+    """An agency's own link to propose its candidates (in the notice's e-mail): a random
+    token, valid until the step's deadline; nothing but that training and that agency is
+    visible through it."""
+
+    __tablename__ = "tautan_usulan"
+    __table_args__ = (UniqueConstraint("kegiatan_id", "unit_kode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kegiatan_id: Mapped[int] = mapped_column(ForeignKey("kegiatan.id", ondelete="CASCADE"),
+                                             index=True)
+    unit_kode: Mapped[str] = mapped_column(String(50))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    berlaku_sampai: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    dipakai_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -50,6 +50,22 @@ class Bundel(Timestamps, Base):
     alasan: Mapped[str | None] = mapped_column(Text)  # why it was returned / refused / voided
     #: NIP of the person who drafted it (may not initial or sign his own draft).
     dibuat_oleh: Mapped[str | None] = mapped_column(String(18))
+    #: The level of the chain this version starts at: a version corrected by the person a
+    #: level returned it to goes up again from that person's level (SOP 002 row 15 returns
+    #: to the Kabid, whose paraf is the first of the next version), not from the bottom.
+    mulai_urutan: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: What the decisions also cover besides the members' drafts: the template file and
+    #: every setting that reaches the letter (both checked again at signing).
+    template_sha256: Mapped[str | None] = mapped_column(String(64))
+    pengaturan_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: A revision that names documents of the bundle (JSON list of member keys); ``None``:
+    #: the whole bundle.
+    kunci_revisi: Mapped[str | None] = mapped_column(Text)
+    #: Who corrected the previous version into this one, when, and how (JSON: ``cara``
+    #: data / unggah / tanpa_perubahan, the note, the documents changed).
+    diperbaiki_oleh: Mapped[str | None] = mapped_column(String(18))
+    diperbaiki_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    perbaikan_json: Mapped[str | None] = mapped_column(Text)
 
     naskah: Mapped[list[Naskah]] = relationship(back_populates="bundel",
                                                 order_by="Naskah.kunci")
@@ -86,6 +102,13 @@ class Naskah(Timestamps, Base):
     penandatangan_nip: Mapped[str | None] = mapped_column(String(18))
     #: Random, unguessable: the QR on the signed letter points to /v/<token>.
     token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The number and date lines as the draft prints them (the sequence and the day left
+    #: blank): the final is the approved draft with exactly these replaced.
+    draf_nomor: Mapped[str | None] = mapped_column(String(120))
+    draf_tanggal: Mapped[str | None] = mapped_column(String(60))
+    #: Where the draft came from: ``templat`` (rendered from the stored context), ``unggahan``
+    #: (a corrected draft uploaded from Word), ``salinan`` (unchanged from the version before).
+    asal: Mapped[str] = mapped_column(String(20), default="templat", server_default="templat")
     #: When the records officer registered the letter by hand in SRIKANDI (and SRIKANDI's own
     #: agenda number, if they noted it): ``diklat srikandi catat``.
     srikandi_didaftarkan: Mapped[dt.date | None] = mapped_column(Date)
@@ -228,13 +251,17 @@ class Permintaan(Base):
     ended. Decisions and refused attempts are in ``persetujuan`` / ``audit_persetujuan``."""
 
     __tablename__ = "permintaan_persetujuan"
-    __table_args__ = (UniqueConstraint("bundel_id", "urutan"),)
+    __table_args__ = (UniqueConstraint("bundel_id", "urutan"),
+                      UniqueConstraint("surat_masuk_id", "langkah", "urutan", "putaran"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    bundel_id: Mapped[int] = mapped_column(ForeignKey("bundel.id"), index=True)
+    #: A paraf or signature is asked on a bundle version; a disposition on an incoming letter.
+    bundel_id: Mapped[int | None] = mapped_column(ForeignKey("bundel.id"), index=True)
+    surat_masuk_id: Mapped[int | None] = mapped_column(ForeignKey("surat_masuk.id"),
+                                                       index=True)
     kegiatan_id: Mapped[int] = mapped_column(ForeignKey("kegiatan.id"), index=True)
     urutan: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20))  # paraf / tanda_tangan
+    kind: Mapped[str] = mapped_column(String(20))  # paraf / tanda_tangan / disposisi
     peran: Mapped[str] = mapped_column(String(60))
     langkah: Mapped[int] = mapped_column(Integer)  # the SOP step it belongs to
     putaran: Mapped[int] = mapped_column(Integer, default=1)
@@ -318,3 +345,29 @@ class Arsip(Base):
     klasifikasi: Mapped[str | None] = mapped_column(String(30))
     retensi_tahun: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SuratMasuk(Timestamps, Base):
+    """An incoming letter (agenda surat masuk): the organiser's offer, an agency's proposal of
+    candidates or its reply. Recorded with its own number and date and who sent it, by an
+    operator (``sumber`` operator, with who recorded it) or by the agency itself through its
+    link (``tautan``); the letters that answer it cite it ("Dasar: Surat ... Nomor ...")."""
+
+    __tablename__ = "surat_masuk"
+    __table_args__ = (UniqueConstraint("kegiatan_id", "pengirim", "nomor"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kegiatan_id: Mapped[int | None] = mapped_column(ForeignKey("kegiatan.id"), index=True)
+    #: penawaran (the organiser's offer) / usulan (an agency proposes candidates) / balasan
+    jenis: Mapped[str] = mapped_column(String(20))
+    nomor: Mapped[str] = mapped_column(String(120))
+    tanggal: Mapped[dt.date] = mapped_column(Date)
+    pengirim: Mapped[str] = mapped_column(String(300))
+    unit_kode: Mapped[str | None] = mapped_column(String(50))  # a sending agency of ours
+    hal: Mapped[str | None] = mapped_column(String(300))
+    diterima_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sumber: Mapped[str] = mapped_column(String(20), default="operator")  # operator / tautan
+    dicatat_oleh: Mapped[str | None] = mapped_column(String(18))  # the operator's NIP
+    #: The scan, archived (content-addressed): its name and SHA-256.
+    berkas_nama: Mapped[str | None] = mapped_column(String(300))
+    berkas_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -491,19 +491,30 @@ def isi_bundel(src: Sumber, jenis: str) -> list[Isi]:
     return sorted(items, key=lambda i: i.kunci)
 
 
+class TanggalBelumTiba(ValueError):
+    """A document may not be dated (drafted, signed, numbered) before the event it reports."""
+
+
+def tanggal_paling_awal(jenis: str, kegiatan: Kegiatan) -> dt.date | None:
+    """The first day a document may carry: a certificate and the activity report report a
+    training, so never before its last day."""
+    if jenis in ("sertifikat", "laporan_kegiatan"):
+        return kegiatan.tanggal_selesai or kegiatan.tanggal_mulai
+    return None
+
+
 def tanggal_naskah(jenis: str, kegiatan: Kegiatan, today: dt.date,
                    settings: Settings | None = None) -> dt.date:
-    """The date a document carries: a certificate never before the training's last day, an
-    activity report on the working day after it at the earliest, other letters today."""
-    selesai = kegiatan.tanggal_selesai or kegiatan.tanggal_mulai or today
-    if jenis == "sertifikat":
-        return max(today, selesai)
-    if jenis == "laporan_kegiatan":
-        after = kalender(settings).hari_kerja_berikutnya(selesai)
-        return max(today, after)
+    """The date a document carries: the day it is signed or made final (today), never in the
+    future and never before the event it reports (:class:`TanggalBelumTiba`)."""
+    earliest = tanggal_paling_awal(jenis, kegiatan)
+    if earliest is not None and today < earliest:
+        raise TanggalBelumTiba(f"{jenis.replace('_', ' ')} kegiatan {kegiatan.kode} baru dapat "
+                               f"dibuat mulai {earliest.isoformat()} (hari terakhir pelatihan)")
     return today
 
 
 __all__ = ["BUILDERS", "Isi", "IsiTidakLengkap", "Pejabat", "Sumber", "isi_bundel",
            "kepala_daerah", "nomor_tanggal", "sebutan_lengkap", "sumber", "tanggal_naskah",
+           "tanggal_paling_awal", "TanggalBelumTiba",
            "unit_sendiri", "zona"]

@@ -5,7 +5,7 @@ them: one set of constants, one table, one function that moves a row.
 
     draf ──► paraf ──► ditandatangani ──► terdaftar ──► dikirim ──► diarsipkan
       │        │             │                │            │
-      │        ├─► dikembalikan (revision: the next version is drafted)
+      │        ├─► dikembalikan (revision: the person the SOP names makes the next version)
       │        └─► ditolak (the document's path ends, with the reason)
       ├─► final (a document that needs no signature: attendance sheet, receipt)
       └─► ditandatangani (a chain without paraf)
@@ -51,7 +51,9 @@ LABEL: dict[str, str] = {
 TRANSISI: dict[str, frozenset[str]] = {
     DRAF: frozenset({PARAF, DITANDATANGANI, FINAL, DIKEMBALIKAN, DITOLAK}),
     PARAF: frozenset({DITANDATANGANI, DIKEMBALIKAN, DITOLAK}),
-    DITANDATANGANI: frozenset({TERDAFTAR, DIKIRIM, DIARSIPKAN, DIBATALKAN}),
+    # a signed version whose content no longer matches what was decided on is sent back
+    # before it gets a number (diklat.naskah.ikatan)
+    DITANDATANGANI: frozenset({TERDAFTAR, DIKIRIM, DIARSIPKAN, DIBATALKAN, DIKEMBALIKAN}),
     TERDAFTAR: frozenset({DIKIRIM, DIARSIPKAN, DIBATALKAN}),
     FINAL: frozenset({DIKIRIM, DIARSIPKAN}),
     DIKIRIM: frozenset({DIARSIPKAN, DIBATALKAN}),

@@ -21,10 +21,9 @@ through :mod:`diklat.naskah.status`. No Prefect here.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,9 +41,9 @@ from diklat.models import (
     Naskah,
     NaskahBerkas,
     Pejabat,
-    Persetujuan,
 )
-from diklat.naskah import konteks, status
+from diklat.models.base import utcnow
+from diklat.naskah import ikatan, konteks, status
 from diklat.naskah.isi import isi_bundel, sumber, tanggal_naskah
 from diklat.pejabat import blok_ttd, pemegang
 from diklat.register import register_bundel, today
@@ -54,9 +53,6 @@ from diklat.sop.catalogue import RencanaNaskah, get_sop
 
 log = logging.getLogger("diklat.naskah")
 
-#: Draft PDFs for the approvers: all members up to this size, else the first PRATINJAU.
-PRATINJAU_PENUH = 20
-PRATINJAU = 3
 
 
 class VersiError(ValueError):
@@ -64,23 +60,11 @@ class VersiError(ValueError):
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return ikatan.sha256_path(path)
 
 
 def sha256_json(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True,
-                                     separators=(",", ":")).encode()).hexdigest()
-
-
-def manifest_hash(members: Iterable[tuple[str, str]]) -> str:
-    """The hash a bundle is decided on: over ``kunci<TAB>sha256`` of every member, in key
-    order. Any member changing (content or presence) changes it."""
-    lines = "".join(f"{k}\t{h}\n" for k, h in sorted(members))
-    return hashlib.sha256(lines.encode()).hexdigest()
+    return ikatan.sha256_json(data)
 
 
 @dataclass
@@ -138,24 +122,19 @@ def catat_berkas(session: Session, naskah: Naskah, peran: str, path: Path) -> Na
     return row
 
 
-def konteks_render(n: Naskah, *, final: bool, settings: Settings | None = None,
+def konteks_render(n: Naskah, *, settings: Settings | None = None,
                    tanggal_draf: dt.date | None = None) -> dict[str, Any]:
-    """The context a version is rendered from: the stored one, plus number and date (final)
-    or a number with a blank sequence and a date with a blank day (draft)."""
+    """The context a draft is rendered from: the stored one, plus the number line with the
+    sequence left blank and the date line with the day left blank (the placeholders the
+    final fills in, :mod:`diklat.naskah.final`)."""
     s = settings or get_settings()
     if not n.konteks_json:
         raise VersiError(f"naskah {n.id} tidak menyimpan konteksnya; buat versi baru")
     ctx: dict[str, Any] = json.loads(n.konteks_json)
     numbered = n.jenis not in s.naskah.tanpa_nomor
-    if final:
-        if n.tanggal is None:
-            raise VersiError(f"naskah {n.id} belum bertanggal (belum diberi nomor)")
-        ctx["nomor"] = n.nomor or ""
-        ctx["tanggal"] = tanggal_indonesia(n.tanggal)
-    else:
-        d = tanggal_draf or today(s)
-        ctx["nomor"] = konteks.nomor_draf(n.jenis, d.year, s) if numbered else ""
-        ctx["tanggal"] = konteks.tanggal_draf(d)
+    d = tanggal_draf or today(s)
+    ctx["nomor"] = konteks.nomor_draf(n.jenis, d.year, s) if numbered else ""
+    ctx["tanggal"] = konteks.tanggal_draf(d)
     return ctx
 
 
@@ -170,18 +149,47 @@ def _folder(out_dir: Path, kode: str, b: Bundel, tahap: str) -> Path:
 # --------------------------------------------------------------------------- drafting
 
 
+@dataclass
+class Perbaikan:
+    """How the next version answers a revision: who corrected it, how (``data``: drafted
+    again from the training's data as it is now; ``unggah``: drafts corrected in Word;
+    ``tanpa_perubahan``: the person states why nothing needs to change), which documents
+    (member keys; ``None``: every member), the uploaded drafts by member key, and where the
+    chain starts again."""
+
+    oleh_nip: str
+    cara: str
+    catatan: str | None = None
+    kunci: set[str] | None = None
+    unggahan: dict[str, bytes] = field(default_factory=dict)
+    mulai_urutan: int = 1
+
+
 def _new_bundle(session: Session, engine: Engine, k: Kegiatan, jenis: str, versi: int,
-                catatan: str | None, settings: Settings) -> Bundel:
+                catatan: str | None, settings: Settings, *,
+                sebelumnya: Bundel | None = None, perbaikan: Perbaikan | None = None) -> Bundel:
+    """A new version of a training's bundle. Its members come from the training's data as it
+    is now; after a revision that names documents (``perbaikan.kunci``) the others are the
+    previous version's, unchanged (same context, same draft bytes), and uploaded corrections
+    replace the named members' drafts."""
     plan = rencana(k, jenis)
-    signer: Pejabat | None = None
-    if plan.penandatangan is not None:
-        signer = pemegang(session, plan.penandatangan)
-    items = isi_bundel(sumber(session, engine, k, settings), jenis)
+    signer, items, contexts = _isi_sekarang(session, engine, k, jenis, settings)
+    old = {n.kunci: n for n in sebelumnya.naskah} if sebelumnya is not None else {}
     rantai = [t.model_dump() for t in plan.tingkat]
     b = Bundel(kegiatan_id=k.id, jenis=jenis, versi=versi, status=status.DRAF,
                jumlah=len(items), rantai_json=json.dumps(rantai),
                penandatangan_id=signer.id if signer else None, catatan=catatan,
-               dibuat_oleh=settings.approval.pembuat_nip or None)
+               dibuat_oleh=(sebelumnya.dibuat_oleh if sebelumnya is not None
+                            else settings.approval.pembuat_nip or None),
+               template_sha256=ikatan.sha_template(jenis, settings),
+               pengaturan_sha256=ikatan.sha_pengaturan(jenis, settings),
+               mulai_urutan=perbaikan.mulai_urutan if perbaikan else 1)
+    if perbaikan is not None:
+        b.diperbaiki_oleh, b.diperbaiki_at = perbaikan.oleh_nip, utcnow()
+        b.perbaikan_json = json.dumps({
+            "cara": perbaikan.cara, "catatan": perbaikan.catatan,
+            "dokumen": sorted(perbaikan.kunci) if perbaikan.kunci is not None else None},
+            ensure_ascii=False)
     try:
         with session.begin_nested():
             session.add(b)
@@ -190,39 +198,116 @@ def _new_bundle(session: Session, engine: Engine, k: Kegiatan, jenis: str, versi
         again = bundel_terkini(session, k.id, jenis)
         assert again is not None
         return again
-    ttd = blok_ttd(signer) if signer else None
     klasifikasi = settings.klasifikasi_for(jenis)
     for it in items:
-        ctx = konteks.surat(jenis, hal=it.hal, tujuan=it.tujuan, tujuan_tempat=it.tujuan_tempat,
-                            lampiran=it.lampiran, sifat=it.sifat, ttd=ttd,
-                            tembusan=it.tembusan, settings=settings, **it.isi)
-        ctx.pop("nomor", None)
-        ctx.pop("tanggal", None)
+        prev = old.get(it.kunci)
+        keep = (prev is not None and perbaikan is not None
+                and (perbaikan.cara == "tanpa_perubahan"
+                     or (perbaikan.kunci is not None and it.kunci not in perbaikan.kunci)))
+        if keep or (prev is not None and perbaikan is not None
+                    and it.kunci in perbaikan.unggahan):
+            assert prev is not None
+            konteks_json, konteks_sha = prev.konteks_json, prev.konteks_sha256
+        else:
+            konteks_json, konteks_sha = contexts[it.kunci]
+        asal = ("salinan" if keep else "unggahan"
+                if perbaikan is not None and it.kunci in perbaikan.unggahan else "templat")
         session.add(Naskah(
             kegiatan_id=k.id, bundel_id=b.id, jenis=jenis, kunci=it.kunci, versi=versi,
             status=status.DRAF, hal=it.hal[:300], tujuan=(it.tujuan or None) and it.tujuan[:300],
-            sifat=it.sifat, klasifikasi=klasifikasi,
-            konteks_json=json.dumps(ctx, ensure_ascii=False, sort_keys=True),
-            konteks_sha256=sha256_json(ctx),
+            sifat=it.sifat, klasifikasi=klasifikasi, konteks_json=konteks_json,
+            konteks_sha256=konteks_sha, asal=asal,
+            draf_nomor=prev.draf_nomor if prev is not None and asal != "templat" else None,
+            draf_tanggal=prev.draf_tanggal if prev is not None and asal != "templat" else None,
             penandatangan_id=signer.id if signer else None,
             penandatangan_nip=signer.nip if signer else None))
     session.flush()
     return b
 
 
+def _isi_sekarang(session: Session, engine: Engine, k: Kegiatan, jenis: str,
+                  settings: Settings) -> tuple[Pejabat | None, list[Any],
+                                               dict[str, tuple[str, str]]]:
+    """The signer the catalogue names today, the bundle's members from today's data, and
+    each member's render context (JSON, SHA-256) by key."""
+    plan = rencana(k, jenis)
+    signer: Pejabat | None = None
+    if plan.penandatangan is not None:
+        signer = pemegang(session, plan.penandatangan)
+    items = isi_bundel(sumber(session, engine, k, settings), jenis)
+    ttd = blok_ttd(signer) if signer else None
+    contexts: dict[str, tuple[str, str]] = {}
+    for it in items:
+        ctx = konteks.surat(jenis, hal=it.hal, tujuan=it.tujuan, tujuan_tempat=it.tujuan_tempat,
+                            lampiran=it.lampiran, sifat=it.sifat, ttd=ttd,
+                            tembusan=it.tembusan, settings=settings, **it.isi)
+        ctx.pop("nomor", None)
+        ctx.pop("tanggal", None)
+        contexts[it.kunci] = (json.dumps(ctx, ensure_ascii=False, sort_keys=True),
+                              sha256_json(ctx))
+    return signer, items, contexts
+
+
+def konteks_anggota(session: Session, engine: Engine, k: Kegiatan, jenis: str,
+                    settings: Settings | None = None) -> dict[str, str]:
+    """Member key -> the SHA-256 of the context it would be drafted with from today's data."""
+    _signer, _items, contexts = _isi_sekarang(session, engine, k, jenis,
+                                              settings or get_settings())
+    return {key: sha for key, (_j, sha) in contexts.items()}
+
+
 def buat_draf(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool = False,
               settings: Settings | None = None) -> HasilBundel:
     """The current version of a training's bundle of ``jenis``, drafted: created the first
-    time (or after a revision: the next version, answering the revision's note), its draft
-    DOCX files rendered once, the manifest hash fixed; with ``pdf`` also the draft PDFs the
-    approvers read. A bundle refused (``ditolak``) stays refused."""
+    time, its draft DOCX files rendered once, the manifest hash fixed; with ``pdf`` also the
+    draft PDFs the approvers read (every member, and one merged preview of the bundle). A
+    version sent back for correction or refused stays as it is: the next version is made
+    by the person who corrects it (:mod:`diklat.naskah.perbaikan`) or deliberately started
+    again after a refusal."""
     s = settings or get_settings()
     with session_scope(engine) as ses:
         k = kegiatan_by_kode(ses, kode)
         b = bundel_terkini(ses, k.id, jenis)
-        if b is None or b.status == status.DIKEMBALIKAN:
-            b = _new_bundle(ses, engine, k, jenis, (b.versi + 1) if b else 1,
-                            b.alasan if b else None, s)
+        if b is None:
+            b = _new_bundle(ses, engine, k, jenis, 1, None, s)
+        bundel_id = b.id
+    return _render_drafts(engine, kode, bundel_id, out_dir, pdf=pdf, settings=s)
+
+
+def versi_berikut(engine: Engine, kode: str, jenis: str, out_dir: Path,
+                  perbaikan: Perbaikan, *, pdf: bool = False,
+                  settings: Settings | None = None) -> HasilBundel:
+    """The next version of a bundle returned for correction (or refused and started again),
+    made as ``perbaikan`` says: uploaded drafts written as this version's files, unchanged
+    members copied byte for byte, the rest drafted from the data. Idempotent per version."""
+    s = settings or get_settings()
+    with session_scope(engine) as ses:
+        k = kegiatan_by_kode(ses, kode)
+        prev = bundel_terkini(ses, k.id, jenis)
+        if prev is None or prev.status not in status.BERAKHIR:
+            raise VersiError(f"{jenis} tidak sedang dikembalikan atau ditolak")
+        b = _new_bundle(ses, engine, k, jenis, prev.versi + 1, prev.alasan, s,
+                        sebelumnya=prev, perbaikan=perbaikan)
+        old = {n.kunci: n for n in prev.naskah}
+        folder = _folder(out_dir, kode, b, "draf")
+        for n in b.naskah:
+            if n.asal == "templat" or berkas(ses, n.id, "draf_docx") is not None:
+                continue
+            if n.asal == "unggahan":
+                data = perbaikan.unggahan[n.kunci]
+            else:
+                src = berkas(ses, old[n.kunci].id, "draf_docx")
+                if src is None:
+                    raise VersiError(f"konsep {n.kunci} versi {prev.versi} tidak ada")
+                data = Path(src.path).read_bytes()
+                if ikatan.sha256_bytes(data) != src.sha256:
+                    raise VersiError(f"berkas konsep {n.kunci} versi {prev.versi} berubah")
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{_stem(n.kunci)}.docx"
+            tmp = target.with_suffix(".docx.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+            catat_berkas(ses, n, "draf_docx", target)
         bundel_id = b.id
     return _render_drafts(engine, kode, bundel_id, out_dir, pdf=pdf, settings=s)
 
@@ -241,24 +326,53 @@ def _render_drafts(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, 
             NaskahBerkas.peran == "draf_docx")).scalars()}
         todo = [n for n in members if n.id not in done]
         if todo:
-            paths = render_batch(b.jenis, [konteks_render(n, final=False, settings=settings)
-                                           for n in todo],
-                                 _folder(out_dir, kode, b, "draf"),
+            d = today(settings)
+            ctxs = [konteks_render(n, settings=settings, tanggal_draf=d) for n in todo]
+            paths = render_batch(b.jenis, ctxs, _folder(out_dir, kode, b, "draf"),
                                  names=[_stem(n.kunci) for n in todo], settings=settings)
-            for n, p in zip(todo, paths, strict=True):
+            for n, ctx, p in zip(todo, ctxs, paths, strict=True):
+                n.draf_nomor = ctx["nomor"] or None
+                n.draf_tanggal = ctx["tanggal"]
                 catat_berkas(ses, n, "draf_docx", p)
             made = len(todo)
         if b.manifest_sha256 is None:
-            b.manifest_sha256 = manifest_hash((n.kunci, n.sha256 or "") for n in members)
+            b.manifest_sha256 = ikatan.manifest_bundel(b)
         if pdf:
-            # What the approvers read: every draft of a small bundle; of a large one (the
-            # summonses of 500 participants, one template, one text but the names) the first
-            # PRATINJAU; all drafts stay as DOCX and the decision covers every member's hash.
-            preview = members if len(members) <= PRATINJAU_PENUH else members[:PRATINJAU]
-            pdfs = _convert(ses, preview, "draf_docx", "draf_pdf",
+            # What the approvers read: every draft, and the bundle as one merged preview
+            # (the 500 summonses of a training in one file); the decision covers every
+            # member's hash.
+            pdfs = _convert(ses, members, "draf_docx", "draf_pdf",
                             _folder(out_dir, kode, b, "draf-pdf"))
+            pratinjau(ses, b, out_dir, kode)
         return HasilBundel(b.id, b.jenis, b.versi, b.status, b.jumlah, b.manifest_sha256,
                            dibuat=made, pdf=pdfs)
+
+
+def pratinjau(ses: Session, b: Bundel, out_dir: Path, kode: str) -> Path | None:
+    """One PDF of every draft of a bundle version, in the bundle's order (made once; ``None``
+    while a draft PDF is missing, e.g. without LibreOffice)."""
+    members = list(b.naskah)
+    rows = {r.naskah_id: r for r in ses.execute(select(NaskahBerkas).where(
+        NaskahBerkas.naskah_id.in_([n.id for n in members]),
+        NaskahBerkas.peran == "draf_pdf")).scalars()}
+    if not members or any(n.id not in rows for n in members):
+        return None
+    if len(members) == 1:
+        return Path(rows[members[0].id].path)
+    target = _folder(out_dir, kode, b, "pratinjau") / f"{b.jenis}-v{b.versi}-semua.pdf"
+    if target.exists():
+        return target
+    from pypdf import PdfWriter
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    w = PdfWriter()
+    for n in members:
+        w.append(rows[n.id].path)
+    tmp = target.with_suffix(".pdf.tmp")
+    with open(tmp, "wb") as fh:
+        w.write(fh)
+    tmp.replace(target)
+    return target
 
 
 _font_checked: set[str] = set()
@@ -281,8 +395,10 @@ def periksa_font(settings: Settings | None = None) -> str | None:
     return message
 
 
-def _convert(ses: Session, members: Sequence[Naskah], src: str, dst: str, out: Path) -> int:
-    """Convert members' ``src`` files lacking a ``dst`` file to PDF in one LibreOffice batch."""
+def _convert(ses: Session, members: Sequence[Naskah], src: str, dst: str, out: Path, *,
+             periksa: Any = None) -> int:
+    """Convert members' ``src`` files lacking a ``dst`` file to PDF in one LibreOffice batch;
+    ``periksa(session, naskah, pdf)`` checks each before it is recorded."""
     from connectors.pdf import convert_batch
 
     ids = [n.id for n in members]
@@ -296,6 +412,8 @@ def _convert(ses: Session, members: Sequence[Naskah], src: str, dst: str, out: P
     if converted is None:
         return 0
     for n, p in zip(todo, converted, strict=True):
+        if periksa is not None:
+            periksa(ses, n, p)
         catat_berkas(ses, n, dst, p)
     return len(todo)
 
@@ -412,46 +530,41 @@ def beri_nomor(session: Session, b: Bundel, tanggal: dt.date | None = None,
     return len(members) - before
 
 
-def setujui_demo(session: Session, b: Bundel, *, alasan: str) -> bool:
-    """Demo only: every level of the bundle's chain decides "setuju", as the officials the
-    catalogue names, audited as a demo stand-in (the paraf chain with verified officials
-    replaces it). Returns False when the bundle was already decided on."""
-    if b.status in status.DIPUTUSKAN or b.penandatangan_id is None:
-        return False
-    _check_manifest(b, None)
-    for level in json.loads(b.rantai_json or "[]"):
-        if level["kind"] == "tanda_tangan":
-            signer = session.get(Pejabat, b.penandatangan_id)
-            assert signer is not None
-            pej = signer
-        else:
-            pej = pemegang(session, level["peran"])
-        exists = session.execute(select(Persetujuan.id).where(
-            Persetujuan.bundel_id == b.id, Persetujuan.urutan == level["urutan"],
-            Persetujuan.naskah_sha256 == b.manifest_sha256)).first()
-        if exists is None:
-            session.add(Persetujuan(
-                bundel_id=b.id, urutan=level["urutan"], kind=level["kind"],
-                peran=level["peran"], pejabat_id=pej.id, nip=pej.nip, nama=pej.nama,
-                keputusan="setuju", catatan=alasan, naskah_sha256=b.manifest_sha256 or ""))
-        if level["kind"] == "paraf":
-            ajukan(session, b)
-            session.add(AuditPersetujuan(bundel_id=b.id, nip=pej.nip, peran=level["peran"],
-                                         hasil="diterima", alasan=alasan))
-    signer = session.get(Pejabat, b.penandatangan_id)
-    assert signer is not None
-    return tandai_ditandatangani(session, b, signer, sha=b.manifest_sha256, alasan=alasan)
-
-
 # --------------------------------------------------------------------------- issuing
+
+
+def pengganti_final(n: Naskah, settings: Settings | None = None) -> dict[str, str]:
+    """The draft's number and date lines and what the final prints instead."""
+    if n.tanggal is None:
+        raise VersiError(f"naskah {n.id} belum bertanggal (belum diberi nomor)")
+    if not n.draf_tanggal:
+        raise VersiError(f"naskah {n.id} tidak mencatat baris tanggal konsepnya")
+    out = {n.draf_tanggal: tanggal_indonesia(n.tanggal)}
+    if n.draf_nomor:
+        if not n.nomor:
+            raise VersiError(f"naskah {n.id} belum bernomor")
+        out[n.draf_nomor] = n.nomor
+    return out
+
+
+def buat_final(draft: bytes, n: Naskah, settings: Settings | None = None) -> bytes:
+    """The final of one version: its approved draft's bytes with the number and date lines
+    filled in, checked to differ from the draft in nothing else."""
+    from diklat.naskah.final import isi_penanda, periksa_teks
+
+    pengganti = pengganti_final(n, settings)
+    out = isi_penanda(draft, pengganti, wajib=list(pengganti)).docx
+    periksa_teks(draft, out, pengganti)
+    return out
 
 
 def terbitkan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf: bool = True,
               settings: Settings | None = None) -> HasilBundel:
-    """Render the finals of a decided bundle from each version's stored context plus number
-    and date (once), and convert the new finals to PDF in one LibreOffice batch (once)."""
-    from diklat.naskah import render_batch
-
+    """Make the finals of a decided bundle (once): each is its approved draft with number and
+    date filled in (:func:`buat_final`), after checking that the template, the settings, the
+    stored contexts and the drafts are the ones decided on (:func:`diklat.naskah.ikatan.periksa`);
+    then convert the new finals to PDF in one LibreOffice batch (once), each checked against
+    the draft PDF the approvers read."""
     s = settings or get_settings()
     with session_scope(engine) as ses:
         b = ses.get(Bundel, bundel_id)
@@ -467,12 +580,18 @@ def terbitkan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf: 
             NaskahBerkas.peran == "final_docx")).scalars()}
         todo = [n for n in ready if n.id not in have]
         if todo:
-            paths = render_batch(b.jenis, [konteks_render(n, final=True, settings=s)
-                                           for n in todo],
-                                 _folder(out_dir, kode, b, "final"),
-                                 names=[_stem(n.kunci) for n in todo], settings=s)
-            for n, p in zip(todo, paths, strict=True):
-                catat_berkas(ses, n, "final_docx", p)
+            ikatan.periksa(ses, b, s)
+            folder = _folder(out_dir, kode, b, "final")
+            folder.mkdir(parents=True, exist_ok=True)
+            for n in todo:
+                src = berkas(ses, n.id, "draf_docx")
+                assert src is not None  # periksa: every member's draft is recorded
+                data = buat_final(Path(src.path).read_bytes(), n, s)
+                target = folder / f"{_stem(n.kunci)}.docx"
+                tmp = target.with_suffix(".docx.tmp")
+                tmp.write_bytes(data)
+                tmp.replace(target)
+                catat_berkas(ses, n, "final_docx", target)
         hasil = HasilBundel(b.id, b.jenis, b.versi, b.status, b.jumlah, b.manifest_sha256,
                             dibuat=len(todo))
     if pdf:
@@ -480,8 +599,21 @@ def terbitkan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf: 
             b = ses.get(Bundel, bundel_id)
             assert b is not None
             hasil.pdf = _convert(ses, _members(b), "final_docx", "final_pdf",
-                                 _folder(out_dir, kode, b, "pdf"))
+                                 _folder(out_dir, kode, b, "pdf"), periksa=_sama_dengan_draf)
     return hasil
+
+
+def _sama_dengan_draf(ses: Session, n: Naskah, final_pdf: Path) -> None:
+    """A final PDF says what the draft PDF the approvers read says, but number and date."""
+    from diklat.naskah.final import periksa_teks_pdf
+
+    draf = berkas(ses, n.id, "draf_pdf")
+    if draf is None:
+        return
+    path = Path(draf.path)
+    if not path.exists() or sha256_file(path) != draf.sha256:
+        raise VersiError(f"PDF konsep naskah {n.kunci or n.jenis} berubah sesudah disetujui")
+    periksa_teks_pdf(path.read_bytes(), final_pdf.read_bytes(), pengganti_final(n))
 
 
 def naskah_dict(session: Session, n: Naskah) -> dict[str, Any]:
@@ -496,34 +628,3 @@ def daftar_naskah(session: Session, kegiatan_id: int) -> list[Naskah]:
     return list(session.execute(
         select(Naskah).where(Naskah.kegiatan_id == kegiatan_id)
         .order_by(Naskah.id)).scalars())
-
-
-def jalankan_demo(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool = True,
-                  settings: Settings | None = None) -> HasilBundel:
-    """One bundle end to end with the demo stand-in for the officials: draft, the chain
-    decides "setuju" (audited as a demo), number, final, PDF; a bundle nobody signs is made
-    final. Each SOP step it passes is recorded in the ledger. Idempotent."""
-    from diklat import ledger
-
-    s = settings or get_settings()
-    hasil = buat_draf(engine, kode, jenis, out_dir, settings=s)
-    with session_scope(engine) as ses:
-        k = kegiatan_by_kode(ses, kode)
-        plan = rencana(k, jenis)
-        for no in plan.langkah_draf:
-            ledger.selesai(ses, k, no, note=f"konsep {jenis} v{hasil.versi}")
-        b = ses.get(Bundel, hasil.bundel_id)
-        assert b is not None
-        if b.penandatangan_id is None:
-            tetapkan_final(ses, b, tanggal_naskah(jenis, k, today(s), s))
-        else:
-            setujui_demo(ses, b, alasan="demo: disetujui otomatis oleh pejabat menurut katalog "
-                                        "SOP; alur paraf dengan kode verifikasi menyusul")
-            for t in plan.tingkat:
-                ledger.selesai(ses, k, t.langkah, actor=t.peran, note="demo")
-            hasil.diberi_nomor = beri_nomor(ses, b, settings=s)
-            if plan.langkah_agenda is not None:
-                ledger.selesai(ses, k, plan.langkah_agenda, note="dicatat di agenda surat keluar")
-    out = terbitkan(engine, kode, hasil.bundel_id, out_dir, pdf=pdf, settings=s)
-    out.diberi_nomor = hasil.diberi_nomor
-    return out

@@ -77,7 +77,8 @@ class KalenderKerja:
         self.hari_menit = int((end - start).total_seconds() // 60)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> KalenderKerja:
+    def from_settings(cls, settings: Settings | None = None,
+                      timezone: str | None = None) -> KalenderKerja:
         from diklat.settings import get_settings
 
         s = settings or get_settings()
@@ -85,7 +86,7 @@ class KalenderKerja:
             jam_masuk=s.jam_masuk,
             jam_pulang=s.jam_pulang,
             hari_kerja=s.hari_kerja,
-            timezone=s.timezone,
+            timezone=timezone or s.timezone,
             libur_tambahan=s.libur_tambahan,
             subdiv=s.holiday_subdiv,
         )
@@ -202,6 +203,7 @@ class KalenderKerja:
                 f"hari={sorted(self.hari_kerja)}, tz={self.tz.key})")
 
 
-def kalender(settings: Settings | None = None) -> KalenderKerja:
-    """The calendar of the configured agency."""
-    return KalenderKerja.from_settings(settings)
+def kalender(settings: Settings | None = None, timezone: str | None = None) -> KalenderKerja:
+    """The calendar of the configured agency; ``timezone``: the office hours of an SOP that
+    belongs to an agency in another zone (SOP 002 is written for a WIB office)."""
+    return KalenderKerja.from_settings(settings, timezone)

@@ -119,7 +119,12 @@ class Step(_Strict):
     #: of this kind (selesai: done/when/note; balasan: candidates withdrawn by their agency;
     #: kehadiran / pendaftaran: who will come / who came; kit: who received a training kit;
     #: hasil: who did not pass).
-    masukan: Literal["selesai", "balasan", "kehadiran", "pendaftaran", "kit", "hasil"] | None = None
+    masukan: Literal["selesai", "balasan", "kehadiran", "pendaftaran", "kit", "hasil",
+                     "penawaran", "usulan"] | None = None
+    #: A step that happens on the training's own days: it cannot be recorded before the
+    #: training's first day (``mulai``: registration, kits, the opening) or its last day
+    #: (``selesai``: the training held, its results, the report received).
+    saat: Literal["mulai", "selesai"] | None = None
     reconstructed: bool = False
     reconstructed_reason: str | None = None
     catatan: str | None = None  # how the catalogue reads an unclear row (not from the SOP)
@@ -280,6 +285,20 @@ class Sop(_Strict):
             if r.jenis == jenis:
                 return r
         raise KeyError(f"SOP {self.code} tidak menghasilkan naskah {jenis!r}")
+
+    def tingkat_langkah(self, kondisi: Collection[str] = ()) -> dict[int, list[int]]:
+        """The levels each approval step of the training's path has (the ledger keeps one
+        row per level): for a letter's chain the levels' positions in the chain
+        (``Tingkat.urutan``), for a disposition its officials in order (1, 2, ...). Steps
+        without an approval are absent (they have the one level 0)."""
+        out: dict[int, list[int]] = {}
+        for plan in self.rencana_naskah(kondisi):
+            for t in plan.tingkat:
+                out.setdefault(t.langkah, []).append(t.urutan)
+        for step in self.steps_for(kondisi):
+            if step.approval is not None and step.approval.kind == "disposisi":
+                out[step.no] = list(range(1, len(step.approval.roles) + 1))
+        return out
 
     @property
     def reconstructed_count(self) -> int:

@@ -1,0 +1,103 @@
+"""Resuming a waiting run, in one place: the terminal (`diklat approve`, `diklat naskah
+perbaiki`, `diklat distribusi konfirmasi`), the approval and signing pages (`diklat web`), the
+scripted officials of the demo, and the deadline monitor all go through :func:`lanjutkan`.
+
+An answer only ever reaches the wait it was made for: the run must be paused or suspended
+under a key that starts with the wait's own prefix (``p<request>-`` for an official's decision,
+``r<bundle>-`` for a correction, ``l<step>-`` for an operator's report, ``d<bundle>-`` for a
+sending step, ``t<type>-`` for a date), checked right before resuming; otherwise nothing is
+resumed. :func:`hapus_jawaban` removes processed answers from Prefect's stored run inputs.
+Imports Prefect, nothing of the flows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from uuid import UUID
+
+log = logging.getLogger("diklat.lanjut")
+
+
+def kunci_tunggu(flow_run_id: str) -> str | None:
+    """The key the run waits under (paused or suspended), ``None`` when it does not wait."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as c:
+        fr = c.read_flow_run(UUID(flow_run_id))
+    st = fr.state
+    if st is None or not st.is_paused():
+        return None
+    return str(st.state_details.pause_key or "")
+
+
+def lanjutkan(flow_run_id: str | None, awalan: str, jawaban: dict[str, Any]) -> bool:
+    """Resume ``flow_run_id`` with ``jawaban`` if, and only if, it waits under a key starting
+    with ``awalan``. Returns whether it was resumed. Never raises for a run that does not
+    wait (finished, crashed, waiting for something else, or no server reachable)."""
+    if not flow_run_id:
+        return False
+    try:
+        key = kunci_tunggu(flow_run_id)
+        if key is None or not key.startswith(awalan):
+            return False
+        from prefect.flow_runs import resume_flow_run
+
+        resume_flow_run(UUID(flow_run_id), run_input=jawaban)
+        return True
+    except Exception as e:  # noqa: BLE001 - the decision is in the database either way
+        log.info("run %s tidak dilanjutkan: %s", flow_run_id, type(e).__name__)
+        return False
+
+
+def hapus_jawaban(flow_run_id: str, awalan: str) -> int:
+    """Delete the stored answers (``suspended-<key>-response`` / ``paused-<key>-response``)
+    of every key starting with ``awalan``; returns how many. Best effort."""
+    from prefect.client.orchestration import get_client
+
+    n = 0
+    try:
+        with get_client(sync_client=True) as c:
+            for state in ("suspended", "paused"):
+                prefix = f"{state}-{awalan}"
+                for i in c.filter_flow_run_input(UUID(flow_run_id), key_prefix=prefix,
+                                                 limit=100, exclude_keys=set()):
+                    if i.key.endswith("-response"):
+                        c.delete_flow_run_input(UUID(flow_run_id), i.key)
+                        n += 1
+    except Exception as e:  # noqa: BLE001 - cleanup only
+        log.debug("jawaban %s tidak terhapus dari Prefect: %s", awalan, type(e).__name__)
+    return n
+
+
+def lanjutkan_tanggal(hari_ini: dt.date, batas: int = 200) -> int:
+    """Resume every run that waits for a date (key ``t<type>-<YYYY-MM-DD>``) that has come.
+    Called by the hourly deadline monitor; returns how many were resumed."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    done = 0
+    with get_client(sync_client=True) as c:
+        runs = c.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+            type=FlowRunFilterStateType(any_=[StateType.PAUSED]))), limit=batas)
+    for fr in runs:
+        st = fr.state
+        key = str(st.state_details.pause_key or "") if st is not None else ""
+        if not key.startswith("t") or "-" not in key:
+            continue
+        try:
+            day = dt.date.fromisoformat(key[-10:])
+        except ValueError:
+            continue
+        if day <= hari_ini and lanjutkan(str(fr.id), key, {"lanjut": True}):
+            done += 1
+    return done
+
+
+__all__ = ["hapus_jawaban", "kunci_tunggu", "lanjutkan", "lanjutkan_tanggal"]
