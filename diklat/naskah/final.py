@@ -161,6 +161,12 @@ def teks_docx(docx: bytes | Path) -> str:
     return "\n".join([body, *extra])
 
 
+def ada_penanda(docx: bytes, penanda: Sequence[str]) -> list[str]:
+    """The placeholders a draft prints (a template may print no date or number line)."""
+    text = teks_docx(docx)
+    return [p for p in penanda if p and _pola(p).search(text)]
+
+
 def periksa_penanda_unggahan(docx: bytes, penanda: Sequence[str], *, ttd: bool) -> None:
     """An uploaded correction keeps the lines the final fills in (number, date) and, for a
     signed letter, the signature anchor; :class:`PenandaHilang` names what is missing."""
@@ -234,5 +240,6 @@ def _pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in reader.pages)
 
 
-__all__ = ["ANCHOR", "FinalBerbeda", "HasilPenanda", "PenandaHilang", "isi_penanda",
+__all__ = ["ANCHOR", "FinalBerbeda", "HasilPenanda", "PenandaHilang", "ada_penanda",
+           "isi_penanda",
            "periksa_penanda_unggahan", "periksa_teks", "periksa_teks_pdf", "teks_docx"]

@@ -39,7 +39,13 @@ from diklat.models import AuditPersetujuan, Bundel, Kegiatan, Pejabat, Permintaa
 from diklat.models.base import utcnow
 from diklat.naskah import status
 from diklat.naskah import versi as naskah_versi
-from diklat.naskah.final import PenandaHilang, periksa_penanda_unggahan, teks_docx
+from diklat.naskah.final import (
+    ANCHOR,
+    PenandaHilang,
+    ada_penanda,
+    periksa_penanda_unggahan,
+    teks_docx,
+)
 from diklat.rules import nip as nip_rules
 from diklat.settings import Settings, get_settings
 
@@ -196,10 +202,13 @@ def perbaiki(engine: Engine, kode: str, jenis: str, out_dir: Path, *, nip: str, 
             for n, data in sorted(berkas.items()):
                 prev = members[n - 1]
                 data = _baca_docx(data, f"dokumen {n}")
+                src = naskah_versi.berkas(ses, prev.id, "draf_docx")
+                before = Path(src.path).read_bytes() if src is not None else b""
                 try:
                     periksa_penanda_unggahan(
-                        data, [x for x in (prev.draf_nomor, prev.draf_tanggal) if x],
-                        ttd=b.penandatangan_id is not None)
+                        data, ada_penanda(before, [x for x in (prev.draf_nomor,
+                                                               prev.draf_tanggal) if x]),
+                        ttd=b.penandatangan_id is not None and ANCHOR in teks_docx(before))
                 except PenandaHilang as e:
                     raise PerbaikanDitolak(f"dokumen {n}: {e}") from None
                 unggahan[prev.kunci] = data

@@ -550,10 +550,11 @@ def pengganti_final(n: Naskah, settings: Settings | None = None) -> dict[str, st
 def buat_final(draft: bytes, n: Naskah, settings: Settings | None = None) -> bytes:
     """The final of one version: its approved draft's bytes with the number and date lines
     filled in, checked to differ from the draft in nothing else."""
-    from diklat.naskah.final import isi_penanda, periksa_teks
+    from diklat.naskah.final import ada_penanda, isi_penanda, periksa_teks
 
     pengganti = pengganti_final(n, settings)
-    out = isi_penanda(draft, pengganti, wajib=list(pengganti)).docx
+    # a template that prints no date line (an attendance sheet) has nothing to fill there
+    out = isi_penanda(draft, pengganti, wajib=ada_penanda(draft, pengganti)).docx
     periksa_teks(draft, out, pengganti)
     return out
 
