@@ -206,6 +206,33 @@ def distribusi_konfirmasi(
     from diklat.distribusi import konfirmasi
 
     _operator_command(konfirmasi, distribusi_id, alasan, oleh, as_json, "dikonfirmasi")
+    _lanjutkan_pengiriman(distribusi_id)
+
+
+def _lanjutkan_pengiriman(distribusi_id: int) -> None:
+    """The last open delivery of a letter confirmed: the sending step that waits for it
+    checks again (only a run waiting for that bundle's deliveries is resumed)."""
+    from sqlalchemy import select
+
+    from diklat.db import session_scope
+    from diklat.models import Distribusi, Kegiatan, Naskah
+
+    with session_scope() as s:
+        d = s.get(Distribusi, distribusi_id)
+        n = s.get(Naskah, d.naskah_id) if d is not None else None
+        if n is None or n.bundel_id is None:
+            return
+        open_ = s.execute(select(Distribusi.id).join(Naskah, Naskah.id == Distribusi.naskah_id)
+                          .where(Naskah.bundel_id == n.bundel_id,
+                                 Distribusi.status != "terkirim")).first()
+        k = s.get(Kegiatan, n.kegiatan_id) if n.kegiatan_id else None
+        if open_ is not None or k is None or not k.flow_run_id:
+            return
+        flow_run_id, bundel_id = k.flow_run_id, n.bundel_id
+    from cli.persetujuan import _resume
+
+    if _resume(flow_run_id, f"d{bundel_id}-", {"nip": "", "catatan": "dikonfirmasi"}):
+        common.console.print("Semua pengiriman naskah ini selesai; run dilanjutkan")
 
 
 @distribusi_app.command("rekonsiliasi")

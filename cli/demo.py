@@ -196,7 +196,6 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
         UnitKerja,
     )
     from diklat.pejabat import ensure_pejabat
-    from diklat.rules.kalender import kalender
     from diklat.settings import get_settings
     from flows.pengiriman_peserta import pengiriman_peserta
     from flows.peningkatan_kapasitas import peningkatan_kapasitas
@@ -204,20 +203,18 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
 
     settings = get_settings()
     today = register.today(settings)
-    cal = kalender(settings)
     with session_scope(engine) as s:
         for p in PEJABAT_DEMO:
             ensure_pejabat(s, **p)
         for u in s.execute(select(UnitKerja).where(UnitKerja.email.is_(None))).scalars():
             u.email = f"{(u.singkatan or u.kode).lower()}@demo.go.id"
     units = _units(engine, n_opd)
-    # SOP 002 first: its letters are dated today; SOP 000's activity report carries a date
-    # after the training, and the register's dates only run forward.
-    mulai2 = cal.tambah_hari_kerja(today, 15)
+    # Both trainings are held on the demo's day: every step is recorded when it happens,
+    # certificates and the activity report after the training, nothing dated ahead.
     pd_ = DataKegiatan(
         kode=f"PD-{today.year}-001", sop="pengiriman-peserta",
-        nama="Pelatihan Teknis Pengelolaan Arsip Dinamis", jenis_diklat_id="3", mulai=mulai2,
-        selesai=cal.tambah_hari_kerja(mulai2, 4), tempat="Samarinda", jp=40, kuota=1,
+        nama="Pelatihan Teknis Pengelolaan Arsip Dinamis", jenis_diklat_id="3", mulai=today,
+        selesai=today, tempat="Samarinda", jp=40, kuota=1,
         penyelenggara="Badan Pengembangan Sumber Daya Manusia Provinsi Kalimantan Timur",
         kriteria={"unit": units[:1]}, kondisi=["kewenangan_sekda"])  # type: ignore[arg-type]
     common.console.print(f"SOP 002 {pd_.kode}: 1 peserta, surat tugas ditandatangani "
@@ -227,11 +224,10 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
                                              Skenario(kode_salah_oleh=None, revisi=None))
     t_pd = time.perf_counter() - t0
 
-    mulai = cal.tambah_hari_kerja(today, 10)
     pk = DataKegiatan(
         kode=f"PK-{today.year}-001", sop="peningkatan-kapasitas",
         nama="Pelatihan Penyusunan Analisis Jabatan dan Analisis Beban Kerja",
-        jenis_diklat_id="3", mulai=mulai, selesai=cal.tambah_hari_kerja(mulai, 2),
+        jenis_diklat_id="3", mulai=today, selesai=today,
         tempat=f"Aula {settings.instansi.singkatan}, {settings.instansi.kota}", jp=24,
         kuota=jumlah, lembaga_narasumber="Badan Pengembangan Sumber Daya Manusia Provinsi "
                                          "Kalimantan Timur",

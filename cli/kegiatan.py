@@ -139,18 +139,22 @@ def _print_posisi(d: dict[str, Any]) -> None:
     common.console.print(f"[bold]{d['kode']}[/] {d['nama']} ({d['sop']}), {d['mulai']} s.d. "
                          f"{d['selesai']}: [bold]{d['status']}[/]"
                          + (f"; kondisi: {', '.join(d['kondisi'])}" if d["kondisi"] else ""))
-    t = Table("No", "Langkah", "Putaran", "Status", "Tenggat", "", title="Langkah SOP",
+    if d.get("alasan"):
+        common.console.print(f"  {d['alasan']}", markup=False)
+    t = Table("No", "Langkah", "Putaran", "Status", "Oleh", "Tenggat", "", title="Langkah SOP",
               show_lines=False)
     for lg in d["langkah"]:
         if lg["status"] == "belum":
             continue
         late = "[red]terlambat[/]" if lg["terlambat"] else ""
-        text = lg["kegiatan"] if len(lg["kegiatan"]) <= 64 else \
-            lg["kegiatan"][:63].rsplit(" ", 1)[0] + " …"
-        t.add_row(str(lg["no"]), text, str(lg["putaran"] or ""), lg["status"],
-                  (lg["tenggat"] or "")[:16].replace("T", " "), late)
+        text = lg["kegiatan"] if len(lg["kegiatan"]) <= 60 else \
+            lg["kegiatan"][:59].rsplit(" ", 1)[0] + " …"
+        mark = "*" if lg.get("rekonstruksi") else ""
+        t.add_row(f"{lg['no']}{mark}", text, str(lg["putaran"] or ""), lg["status"],
+                  lg.get("oleh") or "", (lg["tenggat"] or "")[:16].replace("T", " "), late)
     belum = sum(1 for lg in d["langkah"] if lg["status"] == "belum")
-    t.caption = f"{belum} langkah belum dimulai"
+    t.caption = (f"{belum} langkah belum dimulai; * = langkah rekonstruksi (tidak terbaca "
+                 "pada naskah SOP sumber)")
     common.console.print(t)
     n = Table("Jenis", "Naskah", "Versi", "Status", "Hash", "Nomor", title="Naskah")
     for x in d["naskah"]:

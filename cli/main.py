@@ -147,6 +147,7 @@ def _add_areas() -> None:
         karantina,
         kegiatan,
         laporan,
+        perbaikan,
         persetujuan,
         prefect_server,
         register_cmd,
@@ -162,7 +163,7 @@ def _add_areas() -> None:
 
     for module in (sop, sync, simulator_cmd, importer, karantina, riwayat, register_cmd,
                    kegiatan, laporan, srikandi, persetujuan, tte, arsip, prefect_server, up,
-                   demo, siasn):
+                   demo, siasn, perbaikan):
         module.add_commands(app)
 
 

@@ -105,17 +105,27 @@ def approve_command(
     kode: str = typer.Option(..., "--kode", help="kode verifikasi dari surel"),
     keputusan: str = typer.Option(..., "--keputusan", help="setuju, revisi atau tolak"),
     catatan: str = typer.Option("", "--catatan", help="wajib untuk revisi dan tolak"),
+    dokumen: str = typer.Option("", "--dokumen",
+                                help="revisi bundel: nomor dokumen, mis. 2,5 (kosong: semua)"),
 ) -> None:
-    """Putuskan satu permintaan paraf/tanda tangan (pemeriksaan sama dengan formulir UI)."""
+    """Putuskan satu permintaan paraf/tanda tangan/disposisi (pemeriksaan sama dengan
+    formulir UI). Jawaban yang sama dua kali: dilaporkan sudah diputuskan, tidak ada yang
+    dilanjutkan."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from diklat.db import session_scope
     from diklat.persetujuan import PersetujuanError, putuskan
 
+    nomor: list[int] = []
+    for part in dokumen.replace(";", ",").split(","):
+        if part.strip():
+            if not part.strip().isdigit():
+                raise common.refuse(f"--dokumen: {part.strip()!r} bukan nomor")
+            nomor.append(int(part))
     try:
         with session_scope() as s:
             h = putuskan(s, permintaan_id, nip=nip, kode=kode, keputusan=keputusan,
-                         catatan=catatan, kirim=_kirim())
+                         catatan=catatan, kirim=_kirim(), dokumen=nomor or None)
             from diklat.models import Permintaan
 
             p = s.get(Permintaan, permintaan_id)
@@ -126,15 +136,23 @@ def approve_command(
         raise _db_fail(e) from None
     if not h.diterima:
         raise common.fail(f"ditolak: {h.alasan}", EXIT_REFUSED)
-    resumed = _resume(flow_run_id, {"keputusan": keputusan, "nip": nip, "kode": kode,
-                                    "catatan": catatan})
+    # only the wait this request is under is resumed (never a later one of the same run)
+    resumed = _resume(flow_run_id, f"p{permintaan_id}-",
+                      {"keputusan": keputusan, "nip": nip, "kode": kode, "catatan": catatan,
+                       "dokumen": dokumen})
+    if h.sudah:
+        common.console.print(f"Permintaan {permintaan_id} sudah diputuskan ({h.keputusan}) "
+                             "sebelumnya" + ("; run dilanjutkan" if resumed else
+                                             "; tidak ada yang dilanjutkan"))
+        return
     common.console.print(f"Keputusan {keputusan} atas permintaan {permintaan_id} diterima"
                          + ("; run dilanjutkan" if resumed else
                             "; run akan melanjutkan saat dijalankan lagi"))
 
 
-def _resume(flow_run_id: str | None, answer: dict[str, Any]) -> bool:
-    """Resume the waiting run with the answer already taken (it finds the decision)."""
+def _resume(flow_run_id: str | None, awalan: str, answer: dict[str, Any]) -> bool:
+    """Resume the run waiting for exactly this request with the answer already taken (it
+    finds the decision); a run waiting for anything else is left alone."""
     if not flow_run_id:
         return False
     from cli.prefect_server import (
@@ -146,13 +164,9 @@ def _resume(flow_run_id: str | None, answer: dict[str, Any]) -> bool:
     client_auth_from_server_setting()
     if not (configured_api_url() or use_local_server_if_running()):
         return False
-    try:
-        from flows.langkah import resume_dengan_keputusan
+    from tasks.lanjut import lanjutkan
 
-        resume_dengan_keputusan(flow_run_id, answer)
-        return True
-    except Exception:  # not waiting (finished, crashed): the decision is in the database
-        return False
+    return lanjutkan(flow_run_id, awalan, answer)
 
 
 def riwayat_keputusan_command(

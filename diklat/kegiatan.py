@@ -230,7 +230,9 @@ def daftar_kegiatan(session: Session) -> list[Kegiatan]:
 def kegiatan_dict(k: Kegiatan) -> dict[str, Any]:
     d = data_kegiatan(k)
     out: dict[str, Any] = d.model_dump(mode="json")
-    out.update({"id": k.id, "status": k.status})
+    out.update({"id": k.id, "status": k.status, "alasan": k.status_alasan,
+                "status_sejak": k.status_at.isoformat(timespec="seconds")
+                if k.status_at else None})
     return out
 
 

@@ -48,11 +48,12 @@ def _tandai_terbit(ses: Any, k: Any, b: Bundel, plan: Any, pdf: bool) -> None:
     later = set(plan.langkah_distribusi) | set(plan.langkah_arsip)
     if plan.langkah_agenda is not None and plan.langkah_agenda not in later and b.status in (
             status.TERDAFTAR, status.DIKIRIM, status.DIARSIPKAN):
-        ledger.selesai(ses, k, plan.langkah_agenda, note="dicatat di agenda surat keluar")
+        ledger.selesai(ses, k, plan.langkah_agenda, actor=ledger.SISTEM,
+                       note="dicatat di agenda surat keluar")
     if _issued(ses, b, pdf):
         for no in plan.langkah_lain:  # copies made, handed over: the issued files exist
             if no not in later:
-                ledger.selesai(ses, k, no, note=f"{b.jenis} v{b.versi} terbit")
+                ledger.selesai(ses, k, no, actor=ledger.SISTEM, note=f"{b.jenis} v{b.versi} terbit")
 
 
 def siapkan(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool = True,

@@ -34,6 +34,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -199,11 +200,29 @@ def tunggu(session: Session, kegiatan: Kegiatan, no: int, **kw: Any) -> SopStepL
     return mulai(session, kegiatan, no, status=MENUNGGU, **kw)
 
 
-def selesai(session: Session, kegiatan: Kegiatan, no: int, *, tingkat: int = 0,
+@lru_cache(maxsize=64)
+def _levels(sop_code: str, kondisi: tuple[str, ...]) -> dict[int, list[int]]:
+    return get_sop(sop_code).tingkat_langkah(kondisi)
+
+
+def tingkat_dari(kegiatan: Kegiatan, no: int) -> list[int]:
+    """The levels step ``no`` has on the training's path (``[0]`` for a step without)."""
+    return _levels(kegiatan.sop, tuple(sorted(kegiatan.kondisi))).get(no, [0])
+
+
+def selesai(session: Session, kegiatan: Kegiatan, no: int, *, tingkat: int | None = None,
             actor: str | None = None, oleh: Oleh | None = None, note: str | None = None,
             bukti: list[dict[str, Any]] | None = None, flow_run_id: str | None = None,
             now: dt.datetime | None = None, kal: KalenderKerja | None = None) -> SopStepLog:
-    """Finish step ``no`` (level ``tingkat``) in its current round. Idempotent."""
+    """Finish step ``no`` in its current round: one level (``tingkat``), or the whole step
+    (every level the catalogue gives it) when ``tingkat`` is ``None``. Idempotent."""
+    if tingkat is None:
+        row = None
+        for lv in tingkat_dari(kegiatan, no):
+            row = selesai(session, kegiatan, no, tingkat=lv, actor=actor, oleh=oleh, note=note,
+                          bukti=bukti, flow_run_id=flow_run_id, now=now, kal=kal)
+        assert row is not None
+        return row
     row = mulai(session, kegiatan, no, tingkat=tingkat, actor=actor, oleh=oleh,
                 flow_run_id=flow_run_id, now=now, kal=kal)
     if row.status == SELESAI:

@@ -83,7 +83,9 @@ def selesai(session: Session, k: Kegiatan, no: int, *, waktu: dt.datetime | None
     row = ledger.mulai(session, k, no, actor=actor, oleh=oleh, now=waktu)
     if waktu is not None and waktu < row.started_at:
         row.started_at = waktu
-    ledger.selesai(session, k, no, actor=actor, oleh=oleh, note=note, bukti=bukti,
+    # the operator's own row (level 0): a step whose officials also dispose of it (SOP 000
+    # row 12) is done only when they have
+    ledger.selesai(session, k, no, tingkat=0, actor=actor, oleh=oleh, note=note, bukti=bukti,
                    now=waktu or utcnow())
 
 

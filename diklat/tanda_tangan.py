@@ -277,7 +277,8 @@ def tolak_karena_berubah(engine: Engine, bundel_id: int, alasan: str, *,
             return  # already numbered: nothing is sent back, the run reports the error
         k = ses.get(Kegiatan, b.kegiatan_id)
         assert k is not None
-        naskah_versi.kembalikan(ses, b, f"isi berubah sesudah disetujui: {alasan}")
+        naskah_versi.kembalikan(ses, b, f"isi berubah sesudah disetujui: {alasan}",
+                                isi_berubah=True)
         ttd = [lv for lv in rantai(b) if lv["kind"] == "tanda_tangan"]
         if ttd:
             kembalikan_ke_pemeriksa(ses, k, b, ttd[-1]["urutan"],

@@ -69,19 +69,19 @@ def build(engine: Engine) -> dict[str, int]:
         a = simpan_kegiatan(s, {**base, "kode": "PD-A"})
         b = simpan_kegiatan(s, {**base, "kode": "PD-B", "nama": "Diklat Teknis Lain"})
         # PD-A: 1 on time (10 of 15 minutes), 2 late (16 of 8 working hours), 3 open and
-        # late, 21 without a standard time
+        # late, 21 without a standard time (2 and 3 are dispositions: the official's level)
         ledger.mulai(s, a, 1, now=at(2, 9))
         ledger.selesai(s, a, 1, now=at(2, 9, 10))
-        ledger.mulai(s, a, 2, now=at(2, 10))
-        ledger.selesai(s, a, 2, now=at(4, 10))
-        ledger.mulai(s, a, 3, now=at(2, 11))
+        ledger.mulai(s, a, 2, tingkat=1, now=at(2, 10))
+        ledger.selesai(s, a, 2, tingkat=1, now=at(4, 10))
+        ledger.mulai(s, a, 3, tingkat=1, now=at(2, 11))
         ledger.mulai(s, a, 21, now=at(3, 8))
         ledger.selesai(s, a, 21, now=at(5, 16))
         # PD-B: 1 late (30 of 15 minutes), 2 on time (4 of 8 hours)
         ledger.mulai(s, b, 1, now=at(9, 9))
         ledger.selesai(s, b, 1, now=at(9, 9, 30))
-        ledger.mulai(s, b, 2, now=at(9, 10))
-        ledger.selesai(s, b, 2, now=at(9, 14))
+        ledger.mulai(s, b, 2, tingkat=1, now=at(9, 10))
+        ledger.selesai(s, b, 2, tingkat=1, now=at(9, 14))
         ids = {n: s.execute(select(Pegawai.id).where(Pegawai.nip == nip)).scalar_one()
                for n, nip in NIP.items()}
         ps = {p.pegawai_id: p for p in tetapkan_peserta(s, a, [ids[1], ids[2], ids[3], ids[4]])}

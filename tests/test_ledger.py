@@ -28,13 +28,13 @@ def test_start_and_finish_are_idempotent(engine: Engine) -> None:
     t0 = dt.datetime(2026, 12, 7, 9, 0, tzinfo=WITA)  # Monday
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, "PD-1")
-        a = ledger.mulai(s, k, 13, actor="analis_sdm", now=t0)
-        b = ledger.mulai(s, k, 13, now=t0 + dt.timedelta(hours=1))
+        a = ledger.mulai(s, k, 13, tingkat=1, actor="analis_sdm", now=t0)
+        b = ledger.mulai(s, k, 13, tingkat=1, now=t0 + dt.timedelta(hours=1))
         assert a.id == b.id and b.started_at == t0
         assert (a.waktu_min_s, a.waktu_max_s) == (15 * 60, 15 * 60)
         assert a.deadline == dt.datetime(2026, 12, 7, 9, 15, tzinfo=WITA)
-        done = ledger.selesai(s, k, 13, now=t0 + dt.timedelta(minutes=10))
-        again = ledger.selesai(s, k, 13, now=t0 + dt.timedelta(hours=5))
+        done = ledger.selesai(s, k, 13, tingkat=1, now=t0 + dt.timedelta(minutes=10))
+        again = ledger.selesai(s, k, 13, tingkat=1, now=t0 + dt.timedelta(hours=5))
         assert done.id == again.id and again.finished_at == t0 + dt.timedelta(minutes=10)
         assert k.status == "berjalan"
     with session_scope(engine) as s:
@@ -48,11 +48,11 @@ def test_a_new_run_takes_over_an_open_wait(engine: Engine) -> None:
     t0 = dt.datetime(2026, 12, 7, 9, 0, tzinfo=WITA)
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, "PD-1")
-        a = ledger.tunggu(s, k, 13, flow_run_id="run-lama", now=t0)
-        b = ledger.tunggu(s, k, 13, flow_run_id="run-baru", now=t0 + dt.timedelta(hours=1))
+        a = ledger.tunggu(s, k, 13, tingkat=1, flow_run_id="run-lama", now=t0)
+        b = ledger.tunggu(s, k, 13, tingkat=1, flow_run_id="run-baru", now=t0 + dt.timedelta(hours=1))
         assert a.id == b.id and b.flow_run_id == "run-baru" and b.started_at == t0
-        ledger.selesai(s, k, 13, now=t0 + dt.timedelta(hours=2))
-        c = ledger.tunggu(s, k, 13, flow_run_id="run-ketiga")
+        ledger.selesai(s, k, 13, tingkat=1, now=t0 + dt.timedelta(hours=2))
+        c = ledger.tunggu(s, k, 13, tingkat=1, flow_run_id="run-ketiga")
         assert c.id == a.id and c.flow_run_id == "run-baru" and c.status == ledger.SELESAI
 
 
@@ -91,14 +91,14 @@ def test_revision_opens_the_next_round(engine: Engine) -> None:
         k = kegiatan_by_kode(s, "PD-1")
         for no in (12, 13):
             ledger.selesai(s, k, no)
-        ledger.tunggu(s, k, 14)
+        ledger.tunggu(s, k, 14, tingkat=2)  # the Kabid's level of the chain
         closed = ledger.kembalikan(s, k, dari=14, ke=13, note="perbaiki dasar")
         assert closed == [13, 14]
         assert ledger.kembalikan(s, k, dari=14, ke=13, note="lagi") == []  # idempotent
-        r13 = ledger.mulai(s, k, 13)
+        r13 = ledger.mulai(s, k, 13, tingkat=1)
         assert r13.putaran == 2
-        ledger.selesai(s, k, 13)
-        r14 = ledger.tunggu(s, k, 14)
+        ledger.selesai(s, k, 13, tingkat=1)
+        r14 = ledger.tunggu(s, k, 14, tingkat=2)
         assert r14.putaran == 2
         st = ledger.keadaan(s, k.id)
         assert (st[12].putaran, st[12].status) == (1, ledger.SELESAI)

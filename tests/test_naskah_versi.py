@@ -24,12 +24,13 @@ from diklat.models import (
     Peserta,
     RegisterEntry,
 )
-from diklat.naskah import docx_text, status
+from diklat.naskah import docx_text, ikatan, status
 from diklat.naskah import versi as v
 from diklat.naskah.isi import IsiTidakLengkap
 from diklat.pejabat import ensure_pejabat, pemegang, simpan_pejabat
 from diklat.personnel import PersonnelWriter
 from diklat.register import today
+from tests.rekam_support import setujui_semua
 
 KODE = "PK-T-1"
 PEGAWAI = [
@@ -43,8 +44,8 @@ KEPALA = dict(nip="197209131998031001", nama="Dr. SUTRISNO, M.Si.", peran="kepal
 
 
 def _dates() -> tuple[dt.date, dt.date]:
-    mulai = today() + dt.timedelta(days=14)
-    return mulai, mulai + dt.timedelta(days=2)
+    mulai = today()  # held today: certificates may be made, nothing is dated ahead
+    return mulai, mulai
 
 
 @pytest.fixture
@@ -60,11 +61,12 @@ def data(engine: Engine) -> Engine:
              for n, nama, u, g in PEGAWAI])
     mulai, selesai = _dates()
     with session_scope(engine) as s:
-        ensure_pejabat(s, **KEPALA)
+        ensure_pejabat(s, **KEPALA, email="kepala@example.go.id")
         ensure_pejabat(s, nip="198005122005022003", nama="RINA WULANDARI, S.E.",
-                       peran="kabid_psda", jabatan="Kepala Bidang PSDA", pangkat="Pembina (IV/a)")
+                       peran="kabid_psda", jabatan="Kepala Bidang PSDA", pangkat="Pembina (IV/a)",
+                       email="kabid@example.go.id")
         ensure_pejabat(s, nip="197706142003121004", nama="AHMAD FAUZI, S.H.",
-                       peran="sekretaris", jabatan="Sekretaris")
+                       peran="sekretaris", jabatan="Sekretaris", email="sekretaris@example.go.id")
         k = simpan_kegiatan(s, {
             "kode": KODE, "sop": "peningkatan-kapasitas", "nama": "Pelatihan Uji",
             "mulai": mulai, "selesai": selesai, "tempat": "Aula", "jp": 24, "kuota": 10,
@@ -111,7 +113,7 @@ def test_bundles_follow_the_catalogue_and_are_made_once(data: Engine, tmp_path: 
         levels = json.loads(b.rantai_json or "[]")
         assert [(x["kind"], x["peran"]) for x in levels] == [
             ("paraf", "kabid_psda"), ("paraf", "sekretaris"), ("tanda_tangan", "kepala")]
-        assert b.manifest_sha256 == v.manifest_hash((n.kunci, n.sha256 or "") for n in b.naskah)
+        assert b.manifest_sha256 == ikatan.manifest_bundel(b)
 
 
 def test_signed_final_keeps_the_drafted_values(data: Engine, tmp_path: Path) -> None:
@@ -121,7 +123,7 @@ def test_signed_final_keeps_the_drafted_values(data: Engine, tmp_path: Path) -> 
         b = s.get(Bundel, h.bundel_id)
         assert b is not None
         drafted = {n.kunci: (n.sha256, n.konteks_sha256) for n in b.naskah}
-        assert v.setujui_demo(s, b, alasan="uji")
+    assert setujui_semua(engine, h.bundel_id) == 3
     # After the decision: the employee is renamed and promoted, a new acting head appears.
     with session_scope(engine) as s:
         s.execute(update(Pegawai).where(Pegawai.nip == PEGAWAI[0][0]).values(
@@ -154,13 +156,15 @@ def test_signed_final_keeps_the_drafted_values(data: Engine, tmp_path: Path) -> 
     assert v.terbitkan(engine, KODE, h.bundel_id, tmp_path, pdf=False).dibuat == 0
 
 
-def test_manifest_changes_with_any_member() -> None:
-    base = [("opd:U1", "a" * 64), ("opd:U2", "b" * 64)]
-    h = v.manifest_hash(base)
-    assert v.manifest_hash(list(reversed(base))) == h  # order of listing does not matter
-    assert v.manifest_hash([("opd:U1", "a" * 64), ("opd:U2", "c" * 64)]) != h
-    assert v.manifest_hash(base[:1]) != h
-    assert v.manifest_hash([*base, ("opd:U3", "d" * 64)]) != h
+def test_manifest_changes_with_any_member_template_or_setting() -> None:
+    base = [("opd:U1", "a" * 64, "c" * 64), ("opd:U2", "b" * 64, "c" * 64)]
+    h = ikatan.manifest(base, "t" * 64, "p" * 64)
+    assert ikatan.manifest(list(reversed(base)), "t" * 64, "p" * 64) == h  # order: no matter
+    assert ikatan.manifest([base[0], ("opd:U2", "x" * 64, "c" * 64)], "t" * 64, "p" * 64) != h
+    assert ikatan.manifest([base[0], ("opd:U2", "b" * 64, "x" * 64)], "t" * 64, "p" * 64) != h
+    assert ikatan.manifest(base[:1], "t" * 64, "p" * 64) != h
+    assert ikatan.manifest(base, "u" * 64, "p" * 64) != h  # another template
+    assert ikatan.manifest(base, "t" * 64, "q" * 64) != h  # another setting
 
 
 def test_catalogue_signer_is_the_audited_signer(data: Engine, tmp_path: Path) -> None:
@@ -174,10 +178,10 @@ def test_catalogue_signer_is_the_audited_signer(data: Engine, tmp_path: Path) ->
             v.tandai_ditandatangani(s, b, kabid, sha=b.manifest_sha256)
         with pytest.raises(v.VersiError, match="berubah"):
             v.tandai_ditandatangani(s, b, pemegang(s, "kepala"), sha="0" * 64)
+    setujui_semua(engine, h.bundel_id)
     with session_scope(engine) as s:
         b = s.get(Bundel, h.bundel_id)
         assert b is not None
-        v.setujui_demo(s, b, alasan="uji")
         signer = s.get(Pejabat, b.penandatangan_id)
         assert signer is not None and signer.peran == "kepala"
         audited = s.execute(select(AuditPersetujuan.nip).where(
@@ -202,7 +206,10 @@ def test_statuses_move_only_as_the_table_allows(data: Engine, tmp_path: Path) ->
         with pytest.raises(status.StatusError):
             status.pindah(b, status.DIARSIPKAN)
         assert status.pindah(b, status.DRAF) is False  # already there: no-op
-        v.setujui_demo(s, b, alasan="uji")
+    setujui_semua(engine, h.bundel_id)
+    with session_scope(engine) as s:
+        b = s.get(Bundel, h.bundel_id)
+        assert b is not None
         with pytest.raises(status.StatusError):
             v.kembalikan(s, b, "terlambat")  # a signed version is never revised
         assert v.beri_nomor(s, b) == 1
@@ -211,35 +218,60 @@ def test_statuses_move_only_as_the_table_allows(data: Engine, tmp_path: Path) ->
 
 
 def test_revision_makes_the_next_version_and_round(data: Engine, tmp_path: Path) -> None:
+    """A version sent back stays as it is until the person named corrects it; the next
+    version is drafted from the corrected data; the ledger opens the next round."""
     engine = data
     h1 = v.buat_draf(engine, KODE, "surat_permohonan_narasumber", tmp_path)
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, KODE)
         ledger.selesai(s, k, 2)
         ledger.selesai(s, k, 3)
-        ledger.tunggu(s, k, 4)
+        ledger.tunggu(s, k, 4, tingkat=1)
         b = s.get(Bundel, h1.bundel_id)
         assert b is not None
         v.ajukan(s, b)
         assert v.kembalikan(s, b, "materi kurang lengkap")
         assert ledger.kembalikan(s, k, dari=4, ke=3, note="materi kurang lengkap") == [3, 4]
+    # nothing is drafted again by itself
+    assert v.buat_draf(engine, KODE, "surat_permohonan_narasumber", tmp_path).bundel_id == \
+        h1.bundel_id
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, KODE)
         k.kriteria_json = json.dumps({**k.kriteria, "materi": ["Anjab", "ABK"]})
-    h2 = v.buat_draf(engine, KODE, "surat_permohonan_narasumber", tmp_path)
+    h2 = v.versi_berikut(engine, KODE, "surat_permohonan_narasumber", tmp_path,
+                         v.Perbaikan(oleh_nip="199107222018022001", cara="data"))
     assert (h2.versi, h2.status) == (2, status.DRAF) and h2.bundel_id != h1.bundel_id
     assert h2.manifest != h1.manifest
     with session_scope(engine) as s:
         b1, b2 = s.get(Bundel, h1.bundel_id), s.get(Bundel, h2.bundel_id)
         assert b1 is not None and b2 is not None
         assert b1.status == status.DIKEMBALIKAN and b2.catatan == "materi kurang lengkap"
-        assert [n.versi for n in b2.naskah] == [2]
+        assert [n.versi for n in b2.naskah] == [2] and b2.diperbaiki_oleh == "199107222018022001"
         k = kegiatan_by_kode(s, KODE)
         st = ledger.keadaan(s, k.id)
         assert st[3].status == ledger.DIKEMBALIKAN and st[2].status == ledger.SELESAI
         row = ledger.mulai(s, k, 3)
         assert (row.putaran, row.status) == (2, ledger.BERJALAN)
         assert ledger.mulai(s, k, 3).id == row.id  # idempotent
+
+
+def _terbitkan(engine: Engine, jenis: str, tmp_path: Path) -> v.HasilBundel:
+    h = v.buat_draf(engine, KODE, jenis, tmp_path)
+    with session_scope(engine) as s:
+        b = s.get(Bundel, h.bundel_id)
+        assert b is not None
+        unsigned = b.penandatangan_id is None
+        if unsigned:
+            v.tetapkan_final(s, b, today())
+    if not unsigned:
+        setujui_semua(engine, h.bundel_id)
+        with session_scope(engine) as s:
+            b = s.get(Bundel, h.bundel_id)
+            assert b is not None
+            h.diberi_nomor = v.beri_nomor(s, b)
+    out = v.terbitkan(engine, KODE, h.bundel_id, tmp_path, pdf=False)
+    out.diberi_nomor = h.diberi_nomor
+    return out
 
 
 def test_register_numbers_bundles_in_sop_order(data: Engine, tmp_path: Path) -> None:
@@ -249,7 +281,7 @@ def test_register_numbers_bundles_in_sop_order(data: Engine, tmp_path: Path) -> 
         tetapkan_hasil(s, k, {p.id: 85.0 for p in s.query(Peserta).filter_by(kegiatan_id=k.id)})
     for jenis in ("surat_pemberitahuan", "sk_panitia", "surat_panggilan", "daftar_hadir",
                   "sertifikat"):
-        v.jalankan_demo(engine, KODE, jenis, tmp_path, pdf=False)
+        _terbitkan(engine, jenis, tmp_path)
     with session_scope(engine) as s:
         entries = s.execute(select(RegisterEntry).order_by(RegisterEntry.id)).scalars().all()
         letters = [(e.urut, e.naskah_id) for e in entries if e.unit == "BKPSDM"]
@@ -259,7 +291,7 @@ def test_register_numbers_bundles_in_sop_order(data: Engine, tmp_path: Path) -> 
         assert [e.urut for e in entries if e.unit == "BKPSDM-STTP"] == [1, 2, 3, 4]
         assert [e.urut for e in entries if e.unit == "KEP/BKPSDM"] == [1]
         hadir = s.execute(select(Naskah).where(Naskah.jenis == "daftar_hadir")).scalars().all()
-        assert len(hadir) == 3 and all(n.nomor is None and n.status == status.FINAL
+        assert len(hadir) == 1 and all(n.nomor is None and n.status == status.FINAL
                                        for n in hadir)
         sert = s.execute(select(Naskah).where(Naskah.jenis == "sertifikat")).scalars().first()
         k = kegiatan_by_kode(s, KODE)
@@ -272,7 +304,7 @@ def test_register_numbers_bundles_in_sop_order(data: Engine, tmp_path: Path) -> 
         ctx = json.loads(panggilan.konteks_json or "")
         assert sk.nomor in ctx["dasar"]  # the summons cites its decree
     # idempotent as a whole
-    again = v.jalankan_demo(engine, KODE, "surat_panggilan", tmp_path, pdf=False)
+    again = _terbitkan(engine, "surat_panggilan", tmp_path)
     assert (again.diberi_nomor, again.dibuat) == (0, 0)
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(RegisterEntry)) == 11

@@ -113,17 +113,28 @@ def test_codes_are_single_use_and_refusals_are_audited(world: Engine, tmp_path: 
     pid = _open(world, "PD-1", tmp_path, out)
     assert "Kode: " in out.sent[0].isi and out.sent[0].kepada == "analis_sdm@example.go.id"
     code = out.code("analis_sdm")
-    assert not _decide(world, pid, "analis_sdm", "999999").diterima
-    assert not _decide(world, pid, "analis_sdm", code, nip=OFFICIALS["kabid_psda"]).diterima
-    r = _decide(world, pid, "analis_sdm", code, keputusan="revisi")
+    assert not _decide(world, pid, "analis_sdm", "999999", out=out).diterima
+    # the right code with another official's NIP: refused, and the code (now written in the
+    # orchestrator's stored input) is spent: a new one goes out
+    r = _decide(world, pid, "analis_sdm", code, nip=OFFICIALS["kabid_psda"], out=out)
+    assert not r.diterima and "kode baru sudah dikirim" in (r.alasan or "")
+    assert out.code("analis_sdm") != code
+    r = _decide(world, pid, "analis_sdm", code, out=out)
+    assert not r.diterima and r.alasan == "kode verifikasi sudah pernah dipakai"
+    code2 = out.code("analis_sdm")
+    r = _decide(world, pid, "analis_sdm", code2, keputusan="revisi", out=out)
     assert not r.diterima and "wajib disertai catatan" in (r.alasan or "")
-    assert _decide(world, pid, "analis_sdm", code).diterima
-    # the same answer again (terminal, then the run): the decision stands, nothing recorded
-    assert _decide(world, pid, "analis_sdm", code).diterima
+    code3 = out.code("analis_sdm")
+    assert code3 != code2
+    assert _decide(world, pid, "analis_sdm", code3, out=out).diterima
+    # the same answer again (terminal, then the run): the decision stands, nothing recorded,
+    # reported as already decided
+    again = _decide(world, pid, "analis_sdm", code3, out=out)
+    assert again.diterima and again.sudah
     # another answer to a decided request: refused
-    assert not _decide(world, pid, "analis_sdm", "123456").diterima
+    assert not _decide(world, pid, "analis_sdm", "123456", out=out).diterima
     pid2 = _next(world, "PD-1", out)
-    r = _decide(world, pid2, "kabid_psda", code)  # a code of another request is worthless
+    r = _decide(world, pid2, "kabid_psda", code3)  # a code of another request is worthless
     assert not r.diterima and r.alasan == "kode verifikasi salah"
     with session_scope(world) as s:
         rows = riwayat(s, kegiatan_by_kode(s, "PD-1").id)
@@ -132,15 +143,29 @@ def test_codes_are_single_use_and_refusals_are_audited(world: Engine, tmp_path: 
     assert hasil == [
         ("ditolak", "kode verifikasi salah"),
         ("ditolak", "NIP ini tidak memegang peran analis_sdm yang diminta"),
+        ("ditolak", "kode verifikasi sudah pernah dipakai"),
         ("ditolak", "keputusan revisi wajib disertai catatan"),
         ("diterima", None),
         ("ditolak", "permintaan sudah diputuskan; kode sudah dipakai"),
         ("ditolak", "kode verifikasi salah"),
     ]
-    assert all(x["sha256"] for x in rows) and rows[3]["nip"] == OFFICIALS["analis_sdm"]
+    assert all(x["sha256"] for x in rows) and rows[4]["nip"] == OFFICIALS["analis_sdm"]
     assert [(w["id"], w["peran"], w["level"]) for w in waiting] == [(pid2, "kabid_psda", 2)]
     assert {"id", "kegiatan", "naskah", "level", "peran", "nip", "sejak", "tenggat",
             "terlambat", "flow_run_id"} <= set(waiting[0])
+
+
+def test_only_the_newest_code_is_valid(world: Engine, tmp_path: Path) -> None:
+    out = Outbox()
+    pid = _open(world, "PD-1", tmp_path, out)
+    old = out.code("analis_sdm")
+    with session_scope(world) as s:
+        p = s.get(Permintaan, pid)
+        assert p is not None and kirim_kode(s, p, out, ui_url="http://ui", paksa=True)
+    new = out.code("analis_sdm")
+    r = _decide(world, pid, "analis_sdm", old, out=out)
+    assert not r.diterima and "sudah diganti" in (r.alasan or "")
+    assert _decide(world, pid, "analis_sdm", new, out=out).diterima
 
 
 def test_lock_after_too_many_wrong_answers(world: Engine, tmp_path: Path) -> None:
@@ -176,20 +201,26 @@ def test_sekda_branch_and_revision_round(world: Engine, tmp_path: Path) -> None:
         p = s.get(Permintaan, pid)
         assert p is not None and (p.kind, p.peran, p.langkah) == ("tanda_tangan", "sekda", 16)
     # the head may not sign what the Sekda signs
-    r = _decide(world, pid, "sekda", out.code("sekda"), nip=OFFICIALS["kepala"])
-    assert not r.diterima
+    r = _decide(world, pid, "sekda", out.code("sekda"), nip=OFFICIALS["kepala"], out=out)
+    assert not r.diterima  # and that code is spent: a new one went out
     r = _decide(world, pid, "sekda", out.code("sekda"), keputusan="revisi",
-                catatan="dasar surat kurang")
+                catatan="dasar surat kurang", out=out)
     assert r.diterima and r.selesai
-    h2 = versi.buat_draf(world, "PD-S", "surat_tugas", tmp_path)
-    assert h2.versi == 2
+    # nothing is drafted by itself: the version waits for the Kabid (return_to 14)
+    assert versi.buat_draf(world, "PD-S", "surat_tugas", tmp_path).versi == 1
     with session_scope(world) as s:
         from diklat import ledger
+        from diklat.naskah.perbaikan import menunggu
 
-        st = ledger.keadaan(s, kegiatan_by_kode(s, "PD-S").id)
-        # "tidak setuju dikembalikan" at step 16 goes back to step 14 (catalogue's return_to)
-        assert st[16].status == ledger.DIKEMBALIKAN and st[14].status == ledger.DIKEMBALIKAN
+        k = kegiatan_by_kode(s, "PD-S")
+        st = ledger.keadaan(s, k.id)
+        # "tidak setuju dikembalikan" at step 16 goes back to step 14 (catalogue's return_to):
+        # 14-16 are closed, 14 opens its next round waiting for the Kabid; 13 stays done
+        assert st[16].status == ledger.DIKEMBALIKAN and st[15].status == ledger.DIKEMBALIKAN
+        assert (st[14].status, st[14].putaran) == (ledger.MENUNGGU, 2)
         assert st[13].status == ledger.SELESAI
+        m = menunggu(s, k, "surat_tugas")
+        assert m is not None and (m.peran, m.langkah, m.mulai_urutan) == ("kabid_psda", 14, 2)
 
 
 def test_deadline_reminder_escalation_and_hard_limit(world: Engine, tmp_path: Path,
@@ -202,21 +233,29 @@ def test_deadline_reminder_escalation_and_hard_limit(world: Engine, tmp_path: Pa
         p = s.get(Permintaan, pid)
         assert p is not None and p.tenggat is not None
         start, deadline = p.sejak, p.tenggat
-    standard = deadline - start
+    from diklat import ledger
+
     with session_scope(world) as s:
-        assert pantau_tenggat(s, out, now=deadline - dt.timedelta(seconds=1)).as_dict() == {
-            "diingatkan": 0, "dieskalasi": 0, "dihentikan": 0}
+        kal = ledger.kalender_sop(kegiatan_by_kode(s, "PD-1"))
+    standard = kal.elapsed(start, deadline)  # in working time
+
+    def at(kali: int) -> dt.datetime:  # kali x the standard time, counted in working time
+        return kal.deadline(start, standard * kali).astimezone(dt.UTC)
+
+    nol = {"diingatkan": 0, "dieskalasi": 0, "dihentikan": 0, "langkah_diingatkan": 0,
+           "langkah_dieskalasi": 0}
+    with session_scope(world) as s:
+        assert pantau_tenggat(s, out, now=deadline - dt.timedelta(seconds=1)).as_dict() == nol
     with session_scope(world) as s:
         r = pantau_tenggat(s, out, now=deadline + dt.timedelta(seconds=1))
     assert r.diingatkan == [pid] and "Pengingat" in out.sent[-1].subjek
     with session_scope(world) as s:  # idempotent per stage
-        assert pantau_tenggat(s, out, now=deadline + dt.timedelta(seconds=2)).as_dict() == {
-            "diingatkan": 0, "dieskalasi": 0, "dihentikan": 0}
+        assert pantau_tenggat(s, out, now=deadline + dt.timedelta(seconds=2)).as_dict() == nol
     with session_scope(world) as s:
-        r = pantau_tenggat(s, out, now=start + 2 * standard + dt.timedelta(seconds=1))
+        r = pantau_tenggat(s, out, now=at(2) + dt.timedelta(seconds=1))
     assert r.dieskalasi == [pid] and out.sent[-1].kepada == "kabid_psda@example.go.id"
     with session_scope(world) as s:
-        r = pantau_tenggat(s, out, now=start + 3 * standard + dt.timedelta(seconds=1))
+        r = pantau_tenggat(s, out, now=at(3) + dt.timedelta(seconds=1))
         assert r.dihentikan == [pid]
         p = s.get(Permintaan, pid)
         b = s.get(Bundel, p.bundel_id) if p else None

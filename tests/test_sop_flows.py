@@ -6,7 +6,6 @@ duplicating."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path

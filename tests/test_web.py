@@ -4,7 +4,6 @@ tokens. Driven in a real browser (Debian's chromium through chromium-driver)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import socket
 import threading
@@ -18,12 +17,13 @@ from sqlalchemy import select
 
 from diklat.db import get_engine, migrate, session_scope
 from diklat.kegiatan import simpan_kegiatan
-from diklat.models import Bundel, Naskah, NaskahBerkas
+from diklat.models import Naskah, NaskahBerkas
 from diklat.naskah import versi
 from diklat.pejabat import simpan_pejabat
 from diklat.register import today
 from diklat.settings import get_settings, reset_settings_cache
 from diklat.tanda_tangan import tanda_tangani
+from tests.rekam_support import setujui_semua
 
 
 def _free_port() -> int:
@@ -47,7 +47,7 @@ def signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     reset_settings_cache()
     migrate()
     engine = get_engine()
-    mulai = today() + dt.timedelta(days=10)
+    mulai = today()
     with session_scope(engine) as s:
         for peran, nip in (("kabid_psda", "198005122005022003"),
                            ("sekretaris", "197706142003121004"),
@@ -59,10 +59,7 @@ def signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
                             "tempat": "Aula", "lembaga_narasumber": "BPSDM", "materi": ["A"]})
     out = Path(get_settings().output_dir or tmp_path)
     h = versi.buat_draf(engine, "PK-W", "surat_permohonan_narasumber", out)
-    with session_scope(engine) as s:
-        b = s.get(Bundel, h.bundel_id)
-        assert b is not None
-        versi.setujui_demo(s, b, alasan="uji")
+    setujui_semua(engine, h.bundel_id)
     tanda_tangani(engine, "PK-W", h.bundel_id, out)
     with session_scope(engine) as s:
         path = Path(s.execute(select(NaskahBerkas.path).where(
@@ -153,7 +150,7 @@ def test_bsre_signing_page_keeps_the_passphrase_to_itself(
         reset_settings_cache()
         migrate()
         engine = get_engine()
-        mulai = today() + dt.timedelta(days=10)
+        mulai = today()
         sent: list = []
         with session_scope(engine) as s:
             simpan_pejabat(s, nip="197209131998031001", nama="KEPALA", peran="kepala",

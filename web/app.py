@@ -160,6 +160,9 @@ def create_app() -> FastAPI:
                      f"<h1>Tanda tangan elektronik</h1><p class='{klass}' id='hasil'>"
                      f"{_e(message)}</p>", 200 if ok else 400)
 
+    from web import usulan
+
+    usulan.add_routes(app)
     return app
 
 
@@ -252,21 +255,12 @@ def tandatangani_dari_halaman(token: str, *, nip: str, kode: str,
 
 
 def _resume(flow_run_id: str | None, permintaan_id: int, nip: str, kode: str) -> None:
-    """Resume the waiting run with the decision already taken (best effort: the flow also
-    finds the decision in the database when it runs again)."""
-    if not flow_run_id:
-        return
-    try:
-        from uuid import UUID
+    """Resume the run waiting for this request with the decision already taken (only that
+    wait; the flow also finds the decision in the database when it runs again)."""
+    from tasks.lanjut import lanjutkan
 
-        from prefect.flow_runs import resume_flow_run
-
-        resume_flow_run(UUID(flow_run_id), run_input={"keputusan": "setuju", "nip": nip,
-                                                      "kode": kode, "catatan": ""})
-    except Exception as e:  # the run may not be waiting (already resumed, finished)
-        log.info("run %s tidak dilanjutkan dari halaman tanda tangan: %s", flow_run_id,
-                 type(e).__name__)
-    del permintaan_id
+    lanjutkan(flow_run_id, f"p{permintaan_id}-", {"keputusan": "setuju", "nip": nip,
+                                                  "kode": kode, "catatan": "", "dokumen": ""})
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:  # pragma: no cover - blocks

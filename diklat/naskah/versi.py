@@ -481,13 +481,17 @@ def tetapkan_final(session: Session, b: Bundel, tanggal: dt.date) -> bool:
     return True
 
 
-def kembalikan(session: Session, b: Bundel, alasan: str) -> bool:
-    """Revision: the version goes back for correction with the note; the next
-    :func:`buat_draf` makes the next version."""
+def kembalikan(session: Session, b: Bundel, alasan: str, *, isi_berubah: bool = False) -> bool:
+    """Revision: the version goes back for correction with the note; the person who
+    corrects it makes the next version (:func:`versi_berikut`). A signed version is never
+    revised by an official; it is sent back only when its content no longer matches what
+    was signed (``isi_berubah``, before it has a number)."""
     if not alasan.strip():
         raise VersiError("catatan revisi wajib diisi")
     if b.status == status.DIKEMBALIKAN:
         return False
+    if b.status == status.DITANDATANGANI and not isi_berubah:
+        raise status.StatusError(f"bundel {b.jenis} v{b.versi}", b.status, status.DIKEMBALIKAN)
     _move(b, status.DIKEMBALIKAN)
     b.alasan = alasan.strip()
     session.flush()
