@@ -128,7 +128,9 @@ def selesaikan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf:
         except IsiBerubah as e:
             from diklat.surel import kirim_surel
 
-            tolak_karena_berubah(engine, bundel_id, str(e), kirim=kirim_surel, settings=s)
+            if not tolak_karena_berubah(engine, bundel_id, str(e), kirim=kirim_surel,
+                                        settings=s):
+                raise  # already numbered: not signed; the run stops with the reason
             out = {"ditolak_ttd": str(e)}
     else:
         out = naskah_versi.terbitkan(engine, kode, bundel_id, out_dir, pdf=pdf,

@@ -259,10 +259,12 @@ def _printed_position(b: Bundel) -> str | None:
 
 
 def tolak_karena_berubah(engine: Engine, bundel_id: int, alasan: str, *,
-                         kirim: Any = None, settings: Settings | None = None) -> None:
+                         kirim: Any = None, settings: Settings | None = None) -> bool:
     """A signature refused because the content changed after the decision: audited, the
-    version sent back (before it got a number: its next version goes up the chain again from
-    the level the signature returns to) and the operator told."""
+    operator told, and the version sent back when it has no number yet (its next version goes
+    up the chain again from the level the signature returns to). Returns whether it was sent
+    back (a numbered one is not: the operator voids the number, ``diklat register void``,
+    and starts the letter again)."""
     from diklat.models import AuditPersetujuan, Kegiatan
     from diklat.models.base import utcnow
     from diklat.persetujuan import Surat, _alamat_operator, kembalikan_ke_pemeriksa, rantai
@@ -273,21 +275,25 @@ def tolak_karena_berubah(engine: Engine, bundel_id: int, alasan: str, *,
         assert b is not None
         ses.add(AuditPersetujuan(bundel_id=b.id, peran="penandatangan", hasil="ditolak",
                                  alasan=f"tanda tangan ditolak: {alasan}"[:2000], at=utcnow()))
-        if b.status != status.DITANDATANGANI:
-            return  # already numbered: nothing is sent back, the run reports the error
         k = ses.get(Kegiatan, b.kegiatan_id)
         assert k is not None
-        naskah_versi.kembalikan(ses, b, f"isi berubah sesudah disetujui: {alasan}",
-                                isi_berubah=True)
-        ttd = [lv for lv in rantai(b) if lv["kind"] == "tanda_tangan"]
-        if ttd:
-            kembalikan_ke_pemeriksa(ses, k, b, ttd[-1]["urutan"],
-                                    f"tanda tangan ditolak: {alasan}")
+        kembali = b.status == status.DITANDATANGANI
+        if kembali:
+            naskah_versi.kembalikan(ses, b, f"isi berubah sesudah disetujui: {alasan}",
+                                    isi_berubah=True)
+            ttd = [lv for lv in rantai(b) if lv["kind"] == "tanda_tangan"]
+            if ttd:
+                kembalikan_ke_pemeriksa(ses, k, b, ttd[-1]["urutan"],
+                                        f"tanda tangan ditolak: {alasan}")
         if kirim is not None:
             for alamat, nama in _alamat_operator(ses, ["operator"], s):
                 kirim(Surat(kepada=alamat, nama=nama,
                             subjek=f"[diklat] Tanda tangan ditolak: {b.jenis} ({k.kode})",
                             isi=f"Yth. {nama},\n\nTanda tangan {b.jenis.replace('_', ' ')} "
                                 f"v{b.versi} kegiatan {k.kode} ditolak: {alasan}\n\n"
-                                "Konsep dikembalikan untuk dibuat versi baru: "
-                                f"diklat kegiatan show {k.kode}"))
+                                + ("Konsep dikembalikan untuk dibuat versi baru: "
+                                   if kembali else "Nomornya sudah diberikan: batalkan "
+                                   "(diklat register void NOMOR --alasan ...) lalu ajukan "
+                                   "versi baru. ")
+                                + f"diklat kegiatan show {k.kode}"))
+        return kembali
