@@ -122,11 +122,18 @@ def test_counts_titles_and_dates() -> None:
 
     from diklat.models import Kegiatan
 
-    k = Kegiatan(tanggal_mulai=dt.date(2026, 12, 9), tanggal_selesai=dt.date(2026, 12, 11))
+    from diklat.naskah.isi import TanggalBelumTiba
+
+    k = Kegiatan(kode="PK-1", tanggal_mulai=dt.date(2026, 12, 9),
+                 tanggal_selesai=dt.date(2026, 12, 11))
     today = dt.date(2026, 12, 1)
-    assert tanggal_naskah("sertifikat", k, today) == dt.date(2026, 12, 11)
-    assert tanggal_naskah("laporan_kegiatan", k, today) == dt.date(2026, 12, 14)  # Monday
+    # a certificate or report is dated the day it is made, never before the training ends
+    with pytest.raises(TanggalBelumTiba, match="2026-12-11"):
+        tanggal_naskah("sertifikat", k, today)
+    with pytest.raises(TanggalBelumTiba):
+        tanggal_naskah("laporan_kegiatan", k, today)
     assert tanggal_naskah("surat_panggilan", k, today) == today
+    assert tanggal_naskah("sertifikat", k, dt.date(2026, 12, 11)) == dt.date(2026, 12, 11)
     assert tanggal_naskah("sertifikat", k, dt.date(2026, 12, 20)) == dt.date(2026, 12, 20)
 
 

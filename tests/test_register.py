@@ -18,16 +18,18 @@ from diklat.register import RegisterError, entries, register_naskah, void
 from diklat.settings import reset_settings_cache
 
 D = dt.date(2026, 11, 23)
+#: The register's "today" in these tests (a test moves it forward as days pass).
+HARI = [D]
 
 
 @pytest.fixture(autouse=True)
 def _agency_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The register's "today" (closed years, default dates) is fixed for these tests."""
+    """The register's "today" (closed years, default dates, nothing dated ahead) is fixed
+    for these tests."""
     import diklat.register
 
-    real = diklat.register.today
-    monkeypatch.setattr(diklat.register, "today", lambda settings=None: D)
-    assert real is not None
+    HARI[0] = D
+    monkeypatch.setattr(diklat.register, "today", lambda settings=None: HARI[0])
 
 
 def make_naskah(engine: Engine, n: int, *, jenis: str = "surat_panggilan",
@@ -76,10 +78,16 @@ def test_classification_from_settings_and_custom_format(
 
 def test_yearly_reset(engine: Engine) -> None:
     ids = make_naskah(engine, 4)
+    with pytest.raises(RegisterError, match="belum tiba"):  # never numbered ahead
+        reg(engine, ids[0], dt.date(2026, 12, 30))
+    HARI[0] = dt.date(2026, 12, 30)
     assert reg(engine, ids[0], dt.date(2026, 12, 30)).urut == 1
+    HARI[0] = dt.date(2026, 12, 31)
     assert reg(engine, ids[1], dt.date(2026, 12, 31)).urut == 2
+    HARI[0] = dt.date(2027, 1, 4)
     e = reg(engine, ids[2], dt.date(2027, 1, 4))
     assert (e.urut, e.tahun, e.nomor) == (1, 2027, "800.2.4.2/001/BKPSDM/2027")
+    HARI[0] = dt.date(2027, 1, 5)
     assert reg(engine, ids[3], dt.date(2027, 1, 5)).urut == 2
 
 
@@ -257,7 +265,9 @@ def test_cli_list_export_void(sqlite_url: str, tmp_path: Path,
     ids = make_naskah(eng, 3)
     for i in ids:
         reg(eng, i)
-    reg(eng, make_naskah(eng, 1, jenis="surat_tugas")[0], dt.date(2027, 1, 4))
+    last = make_naskah(eng, 1, jenis="surat_tugas")[0]
+    HARI[0] = dt.date(2027, 1, 4)
+    reg(eng, last, dt.date(2027, 1, 4))
     eng.dispose()
     runner = CliRunner()
 
@@ -314,7 +324,11 @@ def test_dates_run_forward_and_closed_years_are_refused(engine: Engine) -> None:
         register_naskah(s, ids[1], "31/31/2026")
     # a refusal gave nothing away: the next number is 2
     assert reg(engine, ids[1], dt.date(2026, 11, 20)).urut == 2
+    # nothing is numbered ahead of its day: it would block the series until then
+    with pytest.raises(RegisterError, match="belum tiba"):
+        reg(engine, ids[2], dt.date(2026, 11, 25))
     # a voided number does not hold the date back
+    HARI[0] = dt.date(2026, 11, 25)
     e = reg(engine, ids[2], dt.date(2026, 11, 25))
     with session_scope(engine) as s:
         void(s, e.nomor, "salah tanggal")

@@ -192,8 +192,13 @@ def test_bsre_signing_page_keeps_the_passphrase_to_itself(
         code = re.search(r"Kode: (\d{6})", sent[-1].isi).group(1)  # type: ignore[union-attr]
         assert f"/ttd/{token}" in sent[-1].isi
         with session_scope(engine) as s:  # the Prefect form cannot sign a BSrE letter
-            r = putuskan(s, pid, nip="197209131998031001", kode=code, keputusan="setuju")
+            r = putuskan(s, pid, nip="197209131998031001", kode=code, keputusan="setuju",
+                         kirim=sent.append)
             assert not r.diterima and "halaman tanda tangan" in (r.alasan or "")
+        # the code typed into the form is spent (it is stored there); a new one went out
+        new = re.search(r"Kode: (\d{6})", sent[-1].isi).group(1)  # type: ignore[union-attr]
+        assert new != code
+        code = new
         caplog.set_level("DEBUG")
         ok, msg = tandatangani_dari_halaman(token or "", nip="197209131998031001", kode=code,
                                             passphrase="Keliru-Passphrase-1")
