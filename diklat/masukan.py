@@ -322,13 +322,11 @@ def periksa_waktu(session: Session, k: Kegiatan, no: int, waktu: dt.datetime | N
     sop = get_sop(k.sop)
     step = sop.step(no)
     day = moment.astimezone(ZoneInfo(s.timezone)).date()
-    if step.saat == "mulai" and k.tanggal_mulai and day < k.tanggal_mulai:
+    first, last = k.tanggal_mulai, k.tanggal_selesai or k.tanggal_mulai
+    if step.saat == "mulai" and first is not None and day < first:
         raise MasukanDitolak(f"waktu: langkah {no} baru dapat terjadi mulai hari pertama "
-                             f"pelatihan ({k.tanggal_mulai.isoformat()})")
-    if step.saat == "selesai" and (k.tanggal_selesai or k.tanggal_mulai) and day < (
-            k.tanggal_selesai or k.tanggal_mulai):
-        last = k.tanggal_selesai or k.tanggal_mulai
-        assert last is not None
+                             f"pelatihan ({first.isoformat()})")
+    if step.saat == "selesai" and last is not None and day < last:
         raise MasukanDitolak(f"waktu: langkah {no} baru dapat terjadi pada hari terakhir "
                              f"pelatihan ({last.isoformat()}) atau sesudahnya")
     state = ledger.keadaan(session, k.id)
@@ -444,9 +442,9 @@ def buka_langkah(session: Session, kode: str, no: int, *, flow_run_id: str | Non
     row = ledger.tunggu(session, k, no, flow_run_id=flow_run_id)
     baru = before is None or before.putaran != row.putaran
     pelaksana = ", ".join(sop.pelaksana_nama(step))
-    n = session.execute(select(Peserta.nomor_urut).where(
+    n = [x for x in session.execute(select(Peserta.nomor_urut).where(
         Peserta.kegiatan_id == k.id, Peserta.status.not_in(["batal", "ditolak"]))
-        .order_by(Peserta.nomor_urut)).scalars().all()
+        .order_by(Peserta.nomor_urut)).scalars() if x is not None]
     peserta = (f"{len(n)} peserta bernomor urut {min(n)}–{max(n)}" if n else "belum ada "
                "peserta")
     tenggat = _lokal(row.deadline, s)

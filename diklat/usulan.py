@@ -238,8 +238,8 @@ def daftar_usulan(session: Session, k: Kegiatan) -> list[dict[str, Any]]:
 
 
 def unit_membalas(session: Session, k: Kegiatan) -> set[str]:
-    return set(session.execute(select(SuratMasuk.unit_kode).where(
-        SuratMasuk.kegiatan_id == k.id, SuratMasuk.jenis == "usulan")).scalars()) - {None}
+    return {u for u in session.execute(select(SuratMasuk.unit_kode).where(
+        SuratMasuk.kegiatan_id == k.id, SuratMasuk.jenis == "usulan")).scalars() if u}
 
 
 def rekap(session: Session, k: Kegiatan, *, unit_diminta: Iterable[str] = ()) -> dict[str, int]:

@@ -121,7 +121,6 @@ def test_counts_titles_and_dates() -> None:
     assert b"Telah diterima dari" in zipfile.ZipFile(io.BytesIO(text)).read("word/document.xml")
 
     from diklat.models import Kegiatan
-
     from diklat.naskah.isi import TanggalBelumTiba
 
     k = Kegiatan(kode="PK-1", tanggal_mulai=dt.date(2026, 12, 9),

@@ -26,7 +26,6 @@ from diklat.models import (
     Naskah,
     NaskahBerkas,
     Pegawai,
-    Permintaan,
     SopStepLog,
 )
 from diklat.naskah import perbaikan, status

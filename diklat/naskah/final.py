@@ -188,7 +188,7 @@ def periksa_teks(draf: bytes, final: bytes, pengganti: Mapping[str, str]) -> Non
     (whitespace aside); :class:`FinalBerbeda` otherwise."""
     expected = teks_docx(draf)
     for old, new in pengganti.items():
-        expected = _pola(old).sub(lambda _m, n=new: " " + n, expected)
+        expected = _pola(old).sub(" " + new.replace("\\", "\\\\"), expected)
     a, b = _norm(expected), _norm(teks_docx(final))
     if a != b:
         raise FinalBerbeda("teks final berbeda dari konsep yang disetujui: "

@@ -558,7 +558,7 @@ def buat_final(draft: bytes, n: Naskah, settings: Settings | None = None) -> byt
 
     pengganti = pengganti_final(n, settings)
     # a template that prints no date line (an attendance sheet) has nothing to fill there
-    out = isi_penanda(draft, pengganti, wajib=ada_penanda(draft, pengganti)).docx
+    out = isi_penanda(draft, pengganti, wajib=ada_penanda(draft, list(pengganti))).docx
     periksa_teks(draft, out, pengganti)
     return out
 
