@@ -100,7 +100,6 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
         from diklat.models import UnitKerja
         from diklat.pejabat import ensure_pejabat
         from diklat.register import today
-        from diklat.rules.kalender import kalender
 
         migrate()
         engine = get_engine()
@@ -113,11 +112,10 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
         if server is not None:
             server.wait_ready()
         units = _units(engine, opd)
-        cal = kalender()
-        mulai = cal.tambah_hari_kerja(today(), 10)
+        mulai = today()  # held on the bench's day: nothing is recorded ahead of its date
         data = DataKegiatan(
             kode="BENCH-PK-1", sop="peningkatan-kapasitas", nama="Pelatihan Benchmark",
-            jenis_diklat_id="3", mulai=mulai, selesai=cal.tambah_hari_kerja(mulai, 2),
+            jenis_diklat_id="3", mulai=mulai, selesai=mulai,
             tempat="Aula", jp=24, kuota=peserta, lembaga_narasumber="BPSDM Provinsi",
             materi=["Anjab", "ABK"], kriteria={"unit": units})  # type: ignore[arg-type]
         import tasks.kegiatan

@@ -9,7 +9,6 @@ officials of this process answer the waits through the Prefect API as in the dem
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import email.policy
 import os
@@ -201,10 +200,10 @@ def test_sigkill_at_every_kind_of_point_then_resume(
     lives_002 = _run_to_end(engine, "pengiriman-peserta", sop002, kills_002, env, tmp_path)
 
     # SOP 000: six participants from three agencies.
-    mulai = today() + dt.timedelta(days=14)
+    mulai = today()
     sop000 = DataKegiatan(kode="PK-CRASH", sop="peningkatan-kapasitas", nama="Pelatihan",
                           jenis_diklat_id="3", mulai=mulai,
-                          selesai=mulai + dt.timedelta(days=2), tempat="Aula", jp=24, kuota=6,
+                          selesai=mulai, tempat="Aula", jp=24, kuota=6,
                           lembaga_narasumber="BPSDM Provinsi", materi=["Anjab"],
                           kriteria={"unit": units[1:4]})  # type: ignore[arg-type]
     kills_000 = ["render:2", "nomor:2", "ttd:1", "kirim:3", "arsip:4", "render:3",
@@ -222,9 +221,9 @@ def test_sigkill_at_every_kind_of_point_then_resume(
 
 def _sop002(unit: str) -> DataKegiatan:
     """SOP 002 for one participant of ``unit``, on the Sekda branch."""
-    mulai = today() + dt.timedelta(days=21)
+    mulai = today()
     return DataKegiatan(kode="PD-CRASH", sop="pengiriman-peserta", nama="Diklat Teknis",
-                        jenis_diklat_id="3", mulai=mulai, selesai=mulai + dt.timedelta(days=4),
+                        jenis_diklat_id="3", mulai=mulai, selesai=mulai,
                         tempat="Semarang", jp=40, kuota=1,
                         penyelenggara="BPSDMD Provinsi Jawa Tengah",
                         kriteria={"unit": [unit]},  # type: ignore[arg-type]

@@ -1,11 +1,12 @@
 """Paraf and signature through a real Prefect server: the flow waits in the UI's resume form,
 officials answer with the one-time code from their e-mail; refusals keep it waiting and are
-audited; a revision makes version 2 and restarts the chain; the signature is a PAdES signature
-that validates."""
+audited (a right code sent with a refused answer is spent and replaced); a revision waits for
+the person the SOP names, who corrects it in the correction form; version 2 goes up the chain
+again; the signature is a PAdES signature that validates. An answer reaches only the wait it
+was made for, and nothing typed stays in Prefect's stored inputs."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from pathlib import Path
@@ -36,6 +37,7 @@ PEJABAT = {
     "kabid_psda": ("198005122005022003", "RINA WULANDARI, S.E.", "kabid@bkpsdm.example.go.id"),
     "sekretaris": ("197706142003121004", "AHMAD FAUZI, S.H.", "sekre@bkpsdm.example.go.id"),
     "kepala": ("197209131998031001", "Dr. SUTRISNO, M.Si.", "kepala@bkpsdm.example.go.id"),
+    "pengelola": ("199107222018022001", "SITI AMINAH, S.Kom.", "pengelola@bkpsdm.example.go.id"),
 }
 
 
@@ -53,14 +55,14 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> 
     w.upsert_units([{"kode": "U1", "nama": "Dinas Pendidikan"}])
     w.write([{"nip": "198501012010012001", "nama": "Siti", "unit_kode": "U1",
               "golongan": "III/a", "jabatan": "Analis"}])
-    mulai = today() + dt.timedelta(days=21)
+    mulai = today()
     with session_scope(engine) as s:
         for peran, (nip, nama, mail) in PEJABAT.items():
             simpan_pejabat(s, nip=nip, nama=nama, peran=peran, jabatan=f"Jabatan {peran}",
                            email=mail)
         k = simpan_kegiatan(s, {
             "kode": KODE, "sop": "peningkatan-kapasitas", "nama": "Pelatihan TTE",
-            "mulai": mulai, "selesai": mulai + dt.timedelta(days=1), "tempat": "Aula",
+            "mulai": mulai, "selesai": mulai, "tempat": "Aula",
             "jp": 16, "lembaga_narasumber": "BPSDM Provinsi", "materi": ["TTE"]})
         tetapkan_peserta(s, k, s.execute(select(Pegawai.id)).scalars().all())
     return engine
@@ -94,11 +96,13 @@ def _audits(engine: Engine) -> int:
 
 
 def _answer(engine: Engine, p: Permintaan, answer: dict[str, Any]) -> None:
-    from flows.langkah import resume_dengan_keputusan
+    from tasks.lanjut import lanjutkan
 
     before = _audits(engine)
-    resume_dengan_keputusan(str(p.flow_run_id), answer)
     deadline = time.monotonic() + 60
+    while not lanjutkan(str(p.flow_run_id), f"p{p.id}-", {"dokumen": "", **answer}):
+        assert time.monotonic() < deadline, "the run never waited for this request"
+        time.sleep(0.3)
     while _audits(engine) == before:
         assert time.monotonic() < deadline, "the answer was never processed"
         time.sleep(0.3)
@@ -137,14 +141,24 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
     p = _waiting(engine, "kabid_psda")
     _answer(engine, p, {"keputusan": "setuju", "nip": PEJABAT["kepala"][0], "kode": code,
                         "catatan": ""})
+    # that code was typed into the form with a refused answer: spent, a new one went out
+    assert codes_for(kabid_mail)[-1] != code
     p = _waiting(engine, "kabid_psda")
-    _answer(engine, p, {"keputusan": "setuju", "nip": kabid_nip, "kode": code, "catatan": ""})
+    _answer(engine, p, {"keputusan": "setuju", "nip": kabid_nip,
+                        "kode": codes_for(kabid_mail)[-1], "catatan": ""})
+    # nothing an official typed stays in Prefect's stored run inputs
+    with get_client(sync_client=True) as c:
+        kept = c.filter_flow_run_input(p.flow_run_id, key_prefix="paused-p", limit=50,
+                                       exclude_keys=set())
+    assert [i.key for i in kept if i.key.endswith("-response")] == []
 
-    # the secretary asks for a revision: version 2 is drafted, the chain starts again
+    # the secretary asks for a revision: the run waits for the typist (return_to 3), who
+    # corrects the data and answers the correction form; version 2 goes up again
     sek = _waiting(engine, "sekretaris")
     _answer(engine, sek, {"keputusan": "revisi", "nip": PEJABAT["sekretaris"][0],
                           "kode": codes_for(PEJABAT["sekretaris"][2])[-1],
                           "catatan": "tambahkan materi etika"})
+    _koreksi(engine)
     p2 = _waiting(engine, "kabid_psda")
     assert p2.id != p.id
     _answer(engine, p2, {"keputusan": "setuju", "nip": kabid_nip, "kode": code,
@@ -171,6 +185,7 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
         assert refused == ["kode verifikasi salah",
                            "NIP ini tidak memegang peran kabid_psda yang diminta",
                            "kode verifikasi salah"]
+        assert bundles[1].diperbaiki_oleh == PEJABAT["pengelola"][0]
         entries = s.execute(select(RegisterEntry)).scalars().all()
         n2 = s.execute(select(Naskah).where(Naskah.bundel_id == bundles[1].id)).scalar_one()
         assert [e.naskah_id for e in entries] == [n2.id]  # only the signed version numbered
@@ -186,7 +201,29 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
     assert res.valid and res.intact and res.trusted and res.timestamped, res.reason
     assert res.signer and "SUTRISNO" in res.signer
     # every code went to the official of its level; each worked once
-    assert len(codes_for(kabid_mail)) == 2 and len(codes_for(PEJABAT["kepala"][2])) == 1
+    assert len(codes_for(kabid_mail)) == 3 and len(codes_for(PEJABAT["kepala"][2])) == 1
+
+
+def _koreksi(engine: Engine) -> None:
+    """The typist corrects the data, then answers the correction form of the waiting run."""
+    import json
+
+    from diklat.kegiatan import kegiatan_by_kode
+    from tasks.lanjut import lanjutkan
+
+    with session_scope(engine) as s:
+        k = kegiatan_by_kode(s, KODE)
+        k.kriteria_json = json.dumps({**k.kriteria, "materi": ["TTE", "Etika"]})
+        b = s.execute(select(Bundel).where(Bundel.status == "dikembalikan")).scalar_one()
+        run, bid = k.flow_run_id, b.id
+        run = s.execute(select(Permintaan.flow_run_id).where(
+            Permintaan.bundel_id == bid)).scalars().first() or run
+    deadline = time.monotonic() + 60
+    while not lanjutkan(str(run), f"r{bid}-", {
+            "nip": PEJABAT["pengelola"][0], "cara": "data", "berkas": "", "dokumen": "",
+            "catatan": "materi etika ditambahkan", "alasan": ""}):
+        assert time.monotonic() < deadline, "the run never waited for the correction"
+        time.sleep(0.3)
 
 
 

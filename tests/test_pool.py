@@ -7,7 +7,6 @@ process (a local run against the same server) on a database of its own."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import signal
@@ -88,16 +87,15 @@ class World:
 
 
 def _trainings(units: list[str]) -> list[DataKegiatan]:
-    m2 = today() + dt.timedelta(days=21)
-    m0 = today() + dt.timedelta(days=14)
+    m2 = m0 = today()  # held on the test's day: nothing recorded ahead
     return [
         DataKegiatan(kode="PD-POOL", sop="pengiriman-peserta", nama="Diklat Teknis",
-                     jenis_diklat_id="3", mulai=m2, selesai=m2 + dt.timedelta(days=4),
+                     jenis_diklat_id="3", mulai=m2, selesai=m2,
                      tempat="Semarang", jp=40, kuota=1, penyelenggara="BPSDMD Provinsi",
                      kriteria={"unit": [units[0]]},  # type: ignore[arg-type]
                      kondisi=["kewenangan_sekda"]),
         DataKegiatan(kode="PK-POOL", sop="peningkatan-kapasitas", nama="Pelatihan",
-                     jenis_diklat_id="3", mulai=m0, selesai=m0 + dt.timedelta(days=2),
+                     jenis_diklat_id="3", mulai=m0, selesai=m0,
                      tempat="Aula", jp=24, kuota=4, lembaga_narasumber="BPSDM Provinsi",
                      materi=["Anjab"], kriteria={"unit": units[1:3]}),  # type: ignore[arg-type]
     ]
