@@ -102,8 +102,29 @@ def test_sop_000_end_to_end(world: tuple[Engine, SimulatorServer]) -> None:
         assert {no: state[no].status for no in path if no in state} == dict.fromkeys(
             path, "selesai")
         assert k.status == "selesai"
-        # the notice was revised once: its steps 8-9 ran a second round
-        assert state[9].putaran == 2
+        # the Sekretaris sent back notice 2 only: the typist (row 8) uploaded it corrected
+        # in Word, the others kept their bytes; rows 8-9 ran a second round
+        assert state[9].putaran == 2 and state[8].putaran == 2
+        versions = s.execute(select(Bundel).where(Bundel.kegiatan_id == k.id,
+                                                  Bundel.jenis == "surat_pemberitahuan")
+                             .order_by(Bundel.versi)).scalars().all()
+        assert [b.versi for b in versions] == [1, 2]
+        v1 = {n.kunci: n.sha256 for n in versions[0].naskah}
+        v2 = {n.kunci: (n.sha256, n.asal) for n in versions[1].naskah}
+        changed = [key for key in v1 if v2[key][0] != v1[key]]
+        assert len(changed) == 1 and v2[changed[0]][1] == "unggahan"
+        assert all(v2[key][1] == "salinan" for key in v1 if key not in changed)
+        assert versions[1].diperbaiki_oleh == OFFICIALS["pengelola"]
+        # every step names who did it: a person, or the system
+        rows = s.execute(select(SopStepLog).where(SopStepLog.kegiatan_id == k.id)).scalars()
+        assert all(r.oleh_nip or r.actor == "sistem" for r in rows
+                   if r.status == "selesai"), "a step done by nobody"
+        # agencies answered the notices themselves; the head and Kabid disposed (row 12)
+        usul = s.execute(select(SuratMasuk).where(SuratMasuk.kegiatan_id == k.id)).scalars()
+        assert {u.sumber for u in usul} == {"tautan"}
+        assert [(d.langkah, d.status) for d in s.execute(select(Permintaan).where(
+            Permintaan.kegiatan_id == k.id, Permintaan.kind == "disposisi")).scalars()] == [
+            (12, "diputuskan"), (12, "diputuskan")]
         n_peserta = _count(s, Peserta, Peserta.kegiatan_id == k.id)
         assert n_peserta == 6
         entries = s.execute(select(RegisterEntry.naskah_id)).scalars().all()
@@ -181,3 +202,62 @@ def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
         p = s.execute(select(Peserta).where(Peserta.kegiatan_id == tugas.kegiatan_id)
                       ).scalar_one()
         assert p.status == "lulus" and p.siasn_riwayat_id
+
+
+@pytest.mark.slow
+def test_sop_002_refusal_stops_until_started_again(world: tuple[Engine, SimulatorServer]
+                                                   ) -> None:
+    """The Kepala refuses the assignment letter: the run ends Cancelled with the reason, no
+    later step runs, nothing is written to SIASN, the training says ``ditolak``. An operator
+    starts the letter again deliberately; the next run goes on from there to the end."""
+    from diklat.naskah.perbaikan import ulang
+    from flows.pengiriman_peserta import pengiriman_peserta
+    from simulator.petugas import Skenario
+
+    engine, _sim = world
+    with session_scope(engine) as s:
+        unit = s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().first()
+    data = DataKegiatan(kode="PD-TOLAK-1", sop="pengiriman-peserta",
+                        nama="Diklat Teknis Kearsipan", jenis_diklat_id="3", mulai=today(),
+                        selesai=today(), tempat="Semarang", jp=40, kuota=1,
+                        penyelenggara="BPSDMD Provinsi Jawa Tengah",
+                        kriteria={"unit": [unit]})  # type: ignore[arg-type]
+    from simulator.petugas import Petugas
+
+    petugas = Petugas(engine, Path(get_settings().outbox_dir or ""),
+                      Skenario(kode_salah_oleh=None, revisi=None,
+                               tolak=("surat_tugas", "kepala")))
+    stop = threading.Event()
+    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True)
+    th.start()
+    try:
+        state = pengiriman_peserta(kegiatan=data, return_state=True)
+    finally:
+        stop.set()
+        th.join(timeout=10)
+    assert state.is_cancelled() and "ditolak" in (state.message or "")
+    with session_scope(engine) as s:
+        from diklat import ledger
+        from diklat.kegiatan import kegiatan_by_kode
+
+        k = kegiatan_by_kode(s, "PD-TOLAK-1")
+        assert k.status == "ditolak" and "kepala" in (k.status_alasan or "")
+        st = ledger.keadaan(s, k.id)
+        assert st[15].status == ledger.GAGAL
+        assert all(no not in st for no in range(17, 25))  # nothing after it ran
+        p = s.execute(select(Peserta).where(Peserta.kegiatan_id == k.id)).scalar_one()
+        assert p.status != "lulus" and p.siasn_riwayat_id is None
+    # a run started again does nothing more until someone restarts the letter
+    again = pengiriman_peserta(kegiatan=data, return_state=True)
+    assert again.is_cancelled()
+    h = ulang(engine, "PD-TOLAK-1", "surat_tugas", Path(get_settings().output_dir or "."),
+              nip=OFFICIALS["operator"], alasan="Kepala setuju setelah jadwal diubah")
+    assert h.versi == 2
+    out, _ = _run(pengiriman_peserta, data, engine,
+                  skenario=Skenario(kode_salah_oleh=None, revisi=None))
+    assert out["kegiatan"] == "PD-TOLAK-1"
+    with session_scope(engine) as s:
+        k = kegiatan_by_kode(s, "PD-TOLAK-1")
+        assert k.status == "selesai"
+        st = ledger.keadaan(s, k.id)
+        assert st[15].putaran == 2 and st[15].status == ledger.SELESAI

@@ -297,6 +297,9 @@ def ulang(engine: Engine, kode: str, jenis: str, out_dir: Path, *, nip: str, ala
                                    settings=s)
     with session_scope(engine) as ses:
         k = kegiatan_by_kode(ses, kode)
+        for no in naskah_versi.rencana(k, jenis).langkah_draf:  # drafted again from the data
+            ledger.selesai(ses, k, no, actor=ledger.SISTEM,
+                           note=f"{jenis} v{h.versi} disusun ulang atas permintaan {oleh.nama}")
         ses.add(AuditPersetujuan(bundel_id=h.bundel_id, nip=oleh.nip, nama=oleh.nama,
                                  peran=role, keputusan="ulang", catatan=alasan,
                                  hasil="diterima", at=utcnow()))
