@@ -22,6 +22,42 @@ EXIT_INTERRUPTED = 130
 #: What an interrupted command prints (and the run row says).
 INTERRUPTED_LINE = "dihentikan; jalankan lagi untuk melanjutkan"
 
+#: The largest row id (PostgreSQL's ``integer``): an id option or argument beyond it is
+#: refused by the command line (exit 2) before it reaches a database driver, which would
+#: fail with an OverflowError (SQLite) or a DataError (PostgreSQL).
+MAX_ID = 2**31 - 1
+#: A TCP port.
+MAX_PORT = 65535
+#: The most employees the bundled simulator generates (the benchmarks use 50,000).
+MAX_PEGAWAI = 1_000_000
+#: Years a register, report or training may be about.
+TAHUN_PERTAMA = 2000
+
+
+def tahun(value: int | None, option: str = "--tahun") -> int:
+    """A year option: this year when not given; outside 2000..next year refused (exit 2)."""
+    import datetime as dt
+
+    from diklat.register import today
+
+    year = today().year if value is None else value
+    last = dt.date.today().year + 1
+    if not TAHUN_PERTAMA <= year <= last:
+        raise refuse(f"{option} {year} di luar rentang {TAHUN_PERTAMA}..{last}")
+    return year
+
+
+def tanggal_wajar(value: Any, option: str = "--tanggal") -> Any:
+    """A date option whose year lies in 2000..next year, else refused (exit 2): a register,
+    a hand-over or a report is never about year 1 or 9999."""
+    import datetime as dt
+
+    last = dt.date.today().year + 1
+    if value is not None and not TAHUN_PERTAMA <= value.year <= last:
+        raise refuse(f"{option} {value.isoformat()} di luar tahun {TAHUN_PERTAMA}..{last}")
+    return value
+
+
 #: ``-h`` as well as ``--help`` everywhere.
 CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
 

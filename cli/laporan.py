@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -103,11 +102,8 @@ def jp(
     """Capaian 20 JP per pegawai dalam setahun, per unit kerja, dan daftar yang kurang dari
     20 JP (calon peserta pelatihan berikutnya)."""
     from diklat.laporan import laporan_jp
-    from diklat.register import today
 
-    year = tahun if tahun is not None else today().year
-    if not 2000 <= year <= dt.date.today().year + 1:
-        raise common.refuse(f"--tahun {year} di luar rentang 2000..{dt.date.today().year + 1}")
+    year = common.tahun(tahun)
     target = _out(out)
     hasil = _run(lambda engine, s: laporan_jp(engine, year, target))
     if as_json:

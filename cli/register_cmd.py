@@ -34,9 +34,7 @@ def _db_fail(e: Exception) -> typer.Exit:
 
 
 def _year(year: int | None) -> int:
-    from diklat.register import today
-
-    return year or today().year
+    return common.tahun(year)
 
 
 def _tanggal(tanggal: str | None) -> dt.date | None:
@@ -44,10 +42,11 @@ def _tanggal(tanggal: str | None) -> dt.date | None:
     if tanggal is None:
         return None
     try:
-        return dt.date.fromisoformat(tanggal.strip())
+        value = dt.date.fromisoformat(tanggal.strip())
     except ValueError:
         raise common.refuse(f"--tanggal {tanggal!r} bukan tanggal YYYY-MM-DD yang valid "
                             "(contoh 2026-11-23)") from None
+    return common.tanggal_wajar(value)
 
 
 def _jenis_valid(jenis: str) -> str:
@@ -172,7 +171,7 @@ def register_void(
 
 @register_app.command("add")
 def register_add(
-    naskah_id: int = typer.Argument(..., metavar="ID_NASKAH",
+    naskah_id: int = typer.Argument(..., metavar="ID_NASKAH", min=1, max=common.MAX_ID,
                                     help="id naskah yang sudah ditandatangani"),
     tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
                                 help="tanggal surat (bawaan: hari ini)"),

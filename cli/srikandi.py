@@ -23,7 +23,7 @@ def _tanggal(tanggal: str | None, *, hari_ini: bool) -> Any:
         tgl = parse_tanggal(tanggal)
     except RegisterError as e:
         raise common.refuse(f"--tanggal: {e}") from None
-    return tgl or (today() if hari_ini else None)
+    return common.tanggal_wajar(tgl) or (today() if hari_ini else None)
 
 
 def _folder(out: Path) -> Path:

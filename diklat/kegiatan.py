@@ -58,6 +58,10 @@ class Kriteria(BaseModel):
                                description="hanya pegawai yang belum mencapai 20 JP tahun ini")
 
 
+#: The years a training may fall in.
+TAHUN_KEGIATAN = (2000, 2100)
+
+
 class DataKegiatan(BaseModel):
     """A training as an operator describes it (also the SOP flows' parameter form)."""
 
@@ -109,6 +113,12 @@ class DataKegiatan(BaseModel):
 
     @model_validator(mode="after")
     def _rules(self) -> DataKegiatan:
+        for name in ("mulai", "selesai"):
+            tanggal = getattr(self, name)
+            if not TAHUN_KEGIATAN[0] <= tanggal.year <= TAHUN_KEGIATAN[1]:
+                # the working-time calendar and deadlines need a real year
+                raise KegiatanDitolak(name, f"tanggal {tanggal} di luar tahun "
+                                            f"{TAHUN_KEGIATAN[0]}..{TAHUN_KEGIATAN[1]}")
         if self.selesai < self.mulai:
             raise KegiatanDitolak("selesai", f"tanggal selesai {self.selesai} sebelum tanggal "
                                              f"mulai {self.mulai}")
