@@ -233,9 +233,9 @@ def naskah_render(
     for p in paths:
         common.console.print(str(p))
     if pdf:
-        from connectors.pdf import convert_batch
+        from diklat.clients import convert_pdf
 
-        pdfs = convert_batch(paths, out)
+        pdfs = convert_pdf(paths, out)
         if pdfs is None:
             common.err_console.print("[yellow]LibreOffice tidak ada: hanya DOCX.[/]")
         else:
