@@ -11,10 +11,16 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from diklat.berkas import Keluaran
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
@@ -56,6 +62,51 @@ def tanggal_wajar(value: Any, option: str = "--tanggal") -> Any:
     if value is not None and not TAHUN_PERTAMA <= value.year <= last:
         raise refuse(f"{option} {value.isoformat()} di luar tahun {TAHUN_PERTAMA}..{last}")
     return value
+
+
+#: The help of every command's ``--timpa``.
+TIMPA_HELP = ("timpa berkas yang sudah ada walaupun bukan tulisan diklat (atau sudah diubah "
+              "sejak ditulis)")
+
+
+def keluaran_berkas(out: Path, akhiran: Sequence[str], timpa: bool = False,
+                    opsi: str = "--out") -> Keluaran:
+    """``--out FILE`` checked before any work (:func:`diklat.berkas.keluaran_berkas`): the
+    suffix, an existing folder, no foreign file in the way; refused: exit 2."""
+    from diklat import berkas
+    from diklat.settings import get_settings
+
+    try:
+        return berkas.keluaran_berkas(out, akhiran, timpa=timpa, opsi=opsi,
+                                      catatan=berkas.folder_catatan(get_settings().var_dir))
+    except berkas.KeluaranDitolak as e:
+        raise refuse(str(e)) from None
+
+
+def keluaran_folder(out: Path, timpa: bool = False, opsi: str = "--out",
+                    buat_induk: bool = False) -> Keluaran:
+    """``--out FOLDER`` checked before any work (:func:`diklat.berkas.keluaran_folder`)."""
+    from diklat import berkas
+    from diklat.settings import get_settings
+
+    try:
+        return berkas.keluaran_folder(out, timpa=timpa, opsi=opsi, buat_induk=buat_induk,
+                                      catatan=berkas.folder_catatan(get_settings().var_dir))
+    except berkas.KeluaranDitolak as e:
+        raise refuse(str(e)) from None
+
+
+@contextmanager
+def tulis_keluaran(k: Keluaran) -> Iterator[Path]:
+    """:func:`diklat.berkas.tulis` for a command: write into what it yields; a file found in
+    the way when moving into place is refused (exit 2, nothing written)."""
+    from diklat import berkas
+
+    try:
+        with berkas.tulis(k) as sementara:
+            yield sementara
+    except berkas.KeluaranDitolak as e:
+        raise refuse(str(e)) from None
 
 
 #: ``-h`` as well as ``--help`` everywhere.

@@ -103,19 +103,23 @@ def export_csv(
     new_columns: bool = typer.Option(False, "--new-columns",
                                      help="tambah kolom baru nama_sekolah, flag_ikd"),
     as_json: bool = typer.Option(False, "--json", help="ringkasan sebagai JSON"),
+    timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Tulis berkas "Export Data ASN" SIASN untuk data simulator yang sama."""
     from simulator.export_csv import write_export
 
     if delimiter not in _DELIMITERS:
-        raise common.fail(f"pemisah tidak dikenal: {delimiter!r} (pakai , ; pipe tab)")
-    summary = write_export(out, n_pegawai=pegawai, seed=seed, bad_share=bad_share,
-                           delimiter=_DELIMITERS[delimiter], bom=bom, crlf=crlf,
-                           new_columns=new_columns)
+        raise common.refuse(f"pemisah tidak dikenal: {delimiter!r} (pakai , ; pipe tab)")
+    k = common.keluaran_berkas(out, (".csv", ".txt"), timpa)
+    with common.tulis_keluaran(k) as tmp:
+        summary = write_export(tmp, n_pegawai=pegawai, seed=seed, bad_share=bad_share,
+                               delimiter=_DELIMITERS[delimiter], bom=bom, crlf=crlf,
+                               new_columns=new_columns)
+    summary["path"] = str(k.target)
     if as_json:
         common.print_json(summary)
     else:
-        common.console.print(f"{summary['rows']} baris ditulis ke {out} "
+        common.console.print(f"{summary['rows']} baris ditulis ke {k.target} "
                              f"({summary['bytes']} bita, {summary['seconds']:.2f} s)")
 
 
