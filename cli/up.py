@@ -120,6 +120,10 @@ def up_command(
             if procs[0][1].poll() is not None or time.monotonic() > deadline:
                 raise common.fail(f"server Prefect tidak siap; lihat {logs / 'prefect-server.log'}")
             time.sleep(0.3)
+        from tasks.kunci import tutup_run_yatim  # runs left Running by a process now gone
+
+        if ditutup := tutup_run_yatim(api, auth):
+            common.console.print(f"{len(ditutup)} run kegiatan tanpa proses ditutup (Crashed)")
         if simulator and s.simpeg.url.startswith("http://127.0.0.1"):
             procs.append(("simulator", _spawn(
                 [sys.executable, "-m", "cli.main", "simulator", "--port", str(sim_port),

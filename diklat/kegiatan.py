@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.records import JENIS_DIKLAT
@@ -220,8 +221,19 @@ def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan) -> Keg
                                           "berbeda")
         return k
     k = Kegiatan(kode=d.kode, status="direncanakan", **values)
-    session.add(k)
-    session.flush()
+    try:
+        with session.begin_nested():  # another start may create the same code right now
+            session.add(k)
+            session.flush()
+    except IntegrityError:
+        other = session.execute(select(Kegiatan).where(Kegiatan.kode == d.kode)
+                                ).scalar_one_or_none()
+        if other is None:
+            raise
+        if data_kegiatan(other) != d:
+            raise KegiatanDitolak("kode", f"{d.kode} sudah dipakai kegiatan lain dengan data "
+                                          "berbeda") from None
+        return other
     return k
 
 

@@ -27,7 +27,14 @@ from diklat.models.naskah import (
     RegisterEntry,
 )
 from diklat.models.pegawai import Pegawai, RiwayatDiklat, SiasnUnor, UnitKerja
-from diklat.models.proses import RUN_STATUSES, Karantina, SyncRequest, SyncRun, SyncSeen
+from diklat.models.proses import (
+    RUN_STATUSES,
+    Karantina,
+    KunciKegiatan,
+    SyncRequest,
+    SyncRun,
+    SyncSeen,
+)
 
 __all__ = [
     "PERAN_BERKAS",
@@ -46,6 +53,7 @@ __all__ = [
     "DistribusiJejak",
     "Karantina",
     "Kegiatan",
+    "KunciKegiatan",
     "KodeVerifikasi",
     "Naskah",
     "NaskahBerkas",
