@@ -141,4 +141,8 @@ def test_folders_and_other_files(ready: Path) -> None:
     _refused(_cli(t, "naskah", "templates", "--out", "tpl/baru"), "tidak ada")
     _ok(_cli(t, "naskah", "templates", "--out", "tpl"))
     assert len(list((t / "tpl").glob("*.docx"))) >= 10
+    # the local CA's folder likewise
+    _refused(_cli(t, "tte", "init", "--folder", "ca/baru"), "tidak ada")
+    _refused(_cli(t, "tte", "init", "--folder", "berkas.txt"), "bukan folder")
+    assert not (t / "ca").exists()
     _no_staging(t)
