@@ -127,7 +127,7 @@ def distribusi_list(
     status: list[str] = typer.Option(None, "--status", help=(
         "antri, mengirim, terkirim, tertunda, gagal, perlu_cek, manual (boleh diulang)")),
     kegiatan: str = typer.Option(None, "--kegiatan", help="kode kegiatan"),
-    naskah: int = typer.Option(None, "--naskah", help="id naskah"),
+    naskah: int = typer.Option(None, "--naskah", min=1, max=common.MAX_ID, help="id naskah"),
     as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)"),
 ) -> None:
     """Daftar pengiriman naskah dengan statusnya (yang perlu_cek dan manual butuh operator)."""
@@ -183,7 +183,8 @@ def _operator_command(change: Callable[..., dict[str, Any]], distribusi_id: int,
 
 @distribusi_app.command("lepas")
 def distribusi_lepas(
-    distribusi_id: int = typer.Argument(..., metavar="ID", help="id pengiriman"),
+    distribusi_id: int = typer.Argument(..., metavar="ID", min=1, max=common.MAX_ID,
+                                        help="id pengiriman"),
     alasan: str = typer.Option(..., "--alasan", help="mengapa boleh dikirim ulang"),
     oleh: str = typer.Option(None, "--oleh", help="nama operator (bawaan: pengguna OS)"),
     as_json: bool = typer.Option(False, "--json"),
@@ -196,7 +197,8 @@ def distribusi_lepas(
 
 @distribusi_app.command("konfirmasi")
 def distribusi_konfirmasi(
-    distribusi_id: int = typer.Argument(..., metavar="ID", help="id pengiriman"),
+    distribusi_id: int = typer.Argument(..., metavar="ID", min=1, max=common.MAX_ID,
+                                        help="id pengiriman"),
     alasan: str = typer.Option(..., "--alasan",
                                help="bukti: log server surel, jawaban penerima, tanda terima"),
     oleh: str = typer.Option(None, "--oleh", help="nama operator (bawaan: pengguna OS)"),
@@ -260,7 +262,8 @@ def distribusi_rekonsiliasi(
 
 @distribusi_app.command("jejak")
 def distribusi_jejak(
-    distribusi_id: int = typer.Argument(..., metavar="ID", help="id pengiriman"),
+    distribusi_id: int = typer.Argument(..., metavar="ID", min=1, max=common.MAX_ID,
+                                        help="id pengiriman"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Jejak audit satu pengiriman: klaim, percobaan, hasil, tindakan operator."""

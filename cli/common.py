@@ -11,16 +11,103 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from diklat.berkas import Keluaran
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
 EXIT_INTERRUPTED = 130
 #: What an interrupted command prints (and the run row says).
 INTERRUPTED_LINE = "dihentikan; jalankan lagi untuk melanjutkan"
+
+#: The largest row id (PostgreSQL's ``integer``): an id option or argument beyond it is
+#: refused by the command line (exit 2) before it reaches a database driver, which would
+#: fail with an OverflowError (SQLite) or a DataError (PostgreSQL).
+MAX_ID = 2**31 - 1
+#: A TCP port.
+MAX_PORT = 65535
+#: The most employees the bundled simulator generates (the benchmarks use 50,000).
+MAX_PEGAWAI = 1_000_000
+#: Years a register, report or training may be about.
+TAHUN_PERTAMA = 2000
+
+
+def tahun(value: int | None, option: str = "--tahun") -> int:
+    """A year option: this year when not given; outside 2000..next year refused (exit 2)."""
+    import datetime as dt
+
+    from diklat.register import today
+
+    year = today().year if value is None else value
+    last = dt.date.today().year + 1
+    if not TAHUN_PERTAMA <= year <= last:
+        raise refuse(f"{option} {year} di luar rentang {TAHUN_PERTAMA}..{last}")
+    return year
+
+
+def tanggal_wajar(value: Any, option: str = "--tanggal") -> Any:
+    """A date option whose year lies in 2000..next year, else refused (exit 2): a register,
+    a hand-over or a report is never about year 1 or 9999."""
+    import datetime as dt
+
+    last = dt.date.today().year + 1
+    if value is not None and not TAHUN_PERTAMA <= value.year <= last:
+        raise refuse(f"{option} {value.isoformat()} di luar tahun {TAHUN_PERTAMA}..{last}")
+    return value
+
+
+#: The help of every command's ``--timpa``.
+TIMPA_HELP = ("timpa berkas yang sudah ada walaupun bukan tulisan diklat (atau sudah diubah "
+              "sejak ditulis)")
+
+
+def keluaran_berkas(out: Path, akhiran: Sequence[str], timpa: bool = False,
+                    opsi: str = "--out") -> Keluaran:
+    """``--out FILE`` checked before any work (:func:`diklat.berkas.keluaran_berkas`): the
+    suffix, an existing folder, no foreign file in the way; refused: exit 2."""
+    from diklat import berkas
+    from diklat.settings import get_settings
+
+    try:
+        return berkas.keluaran_berkas(out, akhiran, timpa=timpa, opsi=opsi,
+                                      catatan=berkas.folder_catatan(get_settings().var_dir))
+    except berkas.KeluaranDitolak as e:
+        raise refuse(str(e)) from None
+
+
+def keluaran_folder(out: Path, timpa: bool = False, opsi: str = "--out",
+                    buat_induk: bool = False) -> Keluaran:
+    """``--out FOLDER`` checked before any work (:func:`diklat.berkas.keluaran_folder`)."""
+    from diklat import berkas
+    from diklat.settings import get_settings
+
+    try:
+        return berkas.keluaran_folder(out, timpa=timpa, opsi=opsi, buat_induk=buat_induk,
+                                      catatan=berkas.folder_catatan(get_settings().var_dir))
+    except berkas.KeluaranDitolak as e:
+        raise refuse(str(e)) from None
+
+
+@contextmanager
+def tulis_keluaran(k: Keluaran) -> Iterator[Path]:
+    """:func:`diklat.berkas.tulis` for a command: write into what it yields; a file found in
+    the way when moving into place is refused (exit 2, nothing written)."""
+    from diklat import berkas
+
+    try:
+        with berkas.tulis(k) as sementara:
+            yield sementara
+    except berkas.KeluaranDitolak as e:
+        raise refuse(str(e)) from None
+
 
 #: ``-h`` as well as ``--help`` everywhere.
 CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"]}

@@ -71,11 +71,14 @@ def _row(table: Any, langkah: str, counts: dict[str, Any], t0: float) -> None:
 
 
 def demo_command(
-    pegawai: int = typer.Option(2000, "--pegawai", help="jumlah pegawai simulator (orang)"),
+    pegawai: int = typer.Option(2000, "--pegawai", min=100, max=common.MAX_PEGAWAI,
+                                help="jumlah pegawai simulator (orang)"),
     seed: int = typer.Option(7, "--seed", help="benih data simulator"),
-    bad_share: float = typer.Option(0.01, "--bad-share", help="bagian rekaman rusak (0-1)"),
-    peserta: int = typer.Option(60, "--peserta", help="peserta pelatihan SOP 000 (orang)"),
-    opd: int = typer.Option(8, "--opd", help="instansi asal peserta SOP 000"),
+    bad_share: float = typer.Option(0.01, "--bad-share", min=0.0, max=0.5,
+                                    help="bagian rekaman rusak (0-0,5)"),
+    peserta: int = typer.Option(60, "--peserta", min=1, max=1000,
+                                help="peserta pelatihan SOP 000 (orang)"),
+    opd: int = typer.Option(8, "--opd", min=1, max=50, help="instansi asal peserta SOP 000"),
 ) -> None:
     """Jalankan pekerjaan utama dari awal sampai akhir dengan pengaturan bawaan."""
     from diklat.settings import get_settings, reset_settings_cache

@@ -29,19 +29,20 @@ def karantina_list(
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON (daftar)"),
     out: Path = typer.Option(None, "--out", "-o", metavar="BERKAS.xlsx",
                              help="tulis juga ke berkas Excel"),
+    timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Daftar karantina: satu baris per rekaman dan alasan, terbaru dulu."""
     from diklat import operasi
     from diklat.db import ensure_schema, get_engine
 
-    if out is not None and out.suffix.lower() != ".xlsx":
-        raise common.refuse(f"--out harus berkas .xlsx, bukan {out.name!r}")
+    k = common.keluaran_berkas(out, (".xlsx",), timpa) if out is not None else None
     ensure_schema()
     rows = operasi.karantina(get_engine(), sumber.value if sumber else None,
                              terbuka_saja=terbuka)
-    if out is not None:
-        n = operasi.karantina_excel(out, rows)
-        common.notice(f"{n} baris karantina ditulis ke {out}")
+    if k is not None:
+        with common.tulis_keluaran(k) as tmp:
+            n = operasi.karantina_excel(tmp, rows)
+        common.notice(f"{n} baris karantina ditulis ke {k.target}")
     if as_json:
         common.print_json(rows)
         return

@@ -167,7 +167,7 @@ def _print_posisi(d: dict[str, Any]) -> None:
 
 @kegiatan_app.command("calon")
 def kegiatan_calon(kode: str = typer.Argument(..., help="kode kegiatan"),
-                   per_unit: int = typer.Option(None, "--per-unit",
+                   per_unit: int = typer.Option(None, "--per-unit", min=1, max=10000,
                                                 help="paling banyak sekian orang per unit"),
                    as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
     """Tetapkan calon peserta dari kriteria dan kuota kegiatan (idempoten)."""

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from cli import common
+
+if TYPE_CHECKING:
+    from diklat.berkas import Keluaran
 
 laporan_app = common.new_app(help="Laporan: kepatuhan SOP, capaian 20 JP, peserta per kegiatan.")
 
@@ -19,12 +21,12 @@ T = TypeVar("T")
 OUT_HELP = "berkas Excel yang ditulis, mis. laporan.xlsx"
 
 
-def _out(out: Path) -> Path:
-    if out.suffix.lower() != ".xlsx":
-        raise common.refuse(f"--out harus berkas .xlsx (diberikan: {out.name})")
-    if out.exists() and out.is_dir():
-        raise common.refuse(f"--out {out} adalah folder; beri nama berkas .xlsx")
-    return out.resolve()
+def _out(out: Path, timpa: bool, grafik: bool = False) -> Keluaran:
+    """``--out F.xlsx`` checked before any work (and ``F.png`` beside it for a chart)."""
+    k = common.keluaran_berkas(out, (".xlsx",), timpa)
+    if grafik:
+        common.keluaran_berkas(k.target.with_suffix(".png"), (".png",), timpa)
+    return k
 
 
 ARSIP_HELP = "simpan juga ke arsip kegiatan (berkas yang isinya sama tidak diarsipkan lagi)"
@@ -66,19 +68,23 @@ def kepatuhan(
                                 help="tulis juga grafik PNG di samping berkas Excel"),
     arsip: bool = typer.Option(False, "--arsip", help=ARSIP_HELP),
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
+    timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Kepatuhan SOP satu kegiatan: waktu kerja aktual tiap langkah terhadap waktu baku
     (yang terlambat ditandai merah), dan per SOP: median dan persentase tepat waktu."""
+    from diklat.berkas import di_tempat
     from diklat.laporan import JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN, tulis_kepatuhan
     from diklat.laporan import kepatuhan as ukur
 
-    target = _out(out)
+    k = _out(out, timpa, grafik)
 
-    def work(engine: Any, s: Any) -> tuple[dict[str, Any], dict[str, Path]]:
-        hasil = ukur(s, kode)
-        return hasil.ringkasan, tulis_kepatuhan(hasil, target, grafik=grafik)
+    with common.tulis_keluaran(k) as tmp:
+        def work(engine: Any, s: Any) -> tuple[dict[str, Any], dict[str, Path]]:
+            hasil = ukur(s, kode)
+            return hasil.ringkasan, tulis_kepatuhan(hasil, tmp, grafik=grafik)
 
-    ringkasan, files = _run(work)
+        ringkasan, written = _run(work)
+    files = {name: di_tempat(p, tmp, k) for name, p in written.items()}
     diarsipkan = (_arsipkan(kode, list(files.values()), JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN)
                   if arsip else None)
     if as_json:
@@ -99,17 +105,17 @@ def jp(
     tahun: int = typer.Option(None, "--tahun", help="tahun (bawaan: tahun berjalan)"),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
+    timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Capaian 20 JP per pegawai dalam setahun, per unit kerja, dan daftar yang kurang dari
     20 JP (calon peserta pelatihan berikutnya)."""
     from diklat.laporan import laporan_jp
-    from diklat.register import today
 
-    year = tahun if tahun is not None else today().year
-    if not 2000 <= year <= dt.date.today().year + 1:
-        raise common.refuse(f"--tahun {year} di luar rentang 2000..{dt.date.today().year + 1}")
-    target = _out(out)
-    hasil = _run(lambda engine, s: laporan_jp(engine, year, target))
+    year = common.tahun(tahun)
+    k = _out(out, timpa)
+    target = k.target
+    with common.tulis_keluaran(k) as tmp:
+        hasil = _run(lambda engine, s: laporan_jp(engine, year, tmp))
     if as_json:
         common.print_json({**hasil, "xlsx": str(target)})
         return
@@ -124,13 +130,16 @@ def peserta(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     arsip: bool = typer.Option(False, "--arsip", help=ARSIP_HELP),
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
+    timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Daftar calon dan peserta satu kegiatan (satu lembar per unit kerja), rekap kehadiran
     dan data laporan hasil kegiatan."""
     from diklat.laporan import JENIS_PESERTA, KLASIFIKASI_PESERTA, laporan_peserta
 
-    target = _out(out)
-    hasil = _run(lambda engine, s: laporan_peserta(engine, s, kode, target))
+    k = _out(out, timpa)
+    target = k.target
+    with common.tulis_keluaran(k) as tmp:
+        hasil = _run(lambda engine, s: laporan_peserta(engine, s, kode, tmp))
     diarsipkan = (_arsipkan(kode, [target], JENIS_PESERTA, KLASIFIKASI_PESERTA)
                   if arsip else None)
     if as_json:

@@ -22,6 +22,9 @@ def _db_fail(e: Exception) -> typer.Exit:
 
 
 def _kirim() -> Any:
+    from cli.flowrun import quiet_prefect_console
+
+    quiet_prefect_console()  # before Prefect's logging starts: a refusal is one line, ours
     from tasks.persetujuan import kirim_surel
 
     return kirim_surel
@@ -58,7 +61,8 @@ def approvals_list(as_json: bool = typer.Option(False, "--json", help="cetak JSO
 
 
 @approvals_app.command("kirim-ulang")
-def approvals_resend(permintaan_id: int = typer.Argument(..., help="ID permintaan")) -> None:
+def approvals_resend(permintaan_id: int = typer.Argument(
+        ..., metavar="ID", min=1, max=common.MAX_ID, help="ID permintaan")) -> None:
     """Kirim kode verifikasi baru kepada pejabat yang diminta."""
     from diklat.db import session_scope
     from diklat.models import Permintaan
@@ -77,7 +81,8 @@ def approvals_resend(permintaan_id: int = typer.Argument(..., help="ID permintaa
 
 
 @approvals_app.command("buka-kunci")
-def approvals_unlock(permintaan_id: int = typer.Argument(..., help="ID permintaan"),
+def approvals_unlock(permintaan_id: int = typer.Argument(
+                         ..., metavar="ID", min=1, max=common.MAX_ID, help="ID permintaan"),
                      alasan: str = typer.Option(..., "--alasan", help="mengapa dibuka")) -> None:
     """Buka permintaan yang terkunci (terlalu banyak jawaban ditolak) dan kirim kode baru."""
     from diklat.db import session_scope
@@ -100,7 +105,8 @@ def approvals_unlock(permintaan_id: int = typer.Argument(..., help="ID permintaa
 
 
 def approve_command(
-    permintaan_id: int = typer.Argument(..., help="ID permintaan (diklat approvals list)"),
+    permintaan_id: int = typer.Argument(..., metavar="ID", min=1, max=common.MAX_ID,
+                                        help="ID permintaan (diklat approvals list)"),
     nip: str = typer.Option(..., "--nip", help="NIP Anda"),
     kode: str = typer.Option(..., "--kode", help="kode verifikasi dari surel"),
     keputusan: str = typer.Option(..., "--keputusan", help="setuju, revisi atau tolak"),
@@ -198,7 +204,8 @@ def riwayat_keputusan_command(
 
 
 def web_command(host: str = typer.Option("127.0.0.1", "--host", help="alamat dengar"),
-                port: int = typer.Option(8000, "--port", help="port")) -> None:
+                port: int = typer.Option(8000, "--port", min=1, max=common.MAX_PORT,
+                                         help="port")) -> None:
     """Halaman verifikasi naskah (tujuan kode QR) dan halaman tanda tangan BSrE."""
     from web.app import serve
 

@@ -264,9 +264,10 @@ server_app = common.new_app(help="Server Prefect lokal (UI dan riwayat run) di v
 
 
 @server_app.command("start")
-def server_start(port: int = typer.Option(DEFAULT_PORT, "--port", metavar="PORT",
-                                          help="port TCP UI dan API"),
-                 timeout: float = typer.Option(180.0, "--timeout", metavar="DETIK",
+def server_start(port: int = typer.Option(DEFAULT_PORT, "--port", metavar="PORT", min=1,
+                                          max=common.MAX_PORT, help="port TCP UI dan API"),
+                 timeout: float = typer.Option(180.0, "--timeout", metavar="DETIK", min=1.0,
+                                               max=3600.0,
                                                help="batas waktu menunggu server siap, detik")
                  ) -> None:
     """Jalankan server Prefect lokal di latar belakang (127.0.0.1)."""

@@ -34,9 +34,7 @@ def _db_fail(e: Exception) -> typer.Exit:
 
 
 def _year(year: int | None) -> int:
-    from diklat.register import today
-
-    return year or today().year
+    return common.tahun(year)
 
 
 def _tanggal(tanggal: str | None) -> dt.date | None:
@@ -44,10 +42,11 @@ def _tanggal(tanggal: str | None) -> dt.date | None:
     if tanggal is None:
         return None
     try:
-        return dt.date.fromisoformat(tanggal.strip())
+        value = dt.date.fromisoformat(tanggal.strip())
     except ValueError:
         raise common.refuse(f"--tanggal {tanggal!r} bukan tanggal YYYY-MM-DD yang valid "
                             "(contoh 2026-11-23)") from None
+    return common.tanggal_wajar(value)
 
 
 def _jenis_valid(jenis: str) -> str:
@@ -124,19 +123,20 @@ def register_export(
     year: int = typer.Option(None, "--tahun", "--year", "-y", metavar="TAHUN",
                              help="tahun (bawaan: tahun ini; --year: nama lama)"),
     unit: str = typer.Option(None, "--unit", metavar="KODE", help="kode unit"),
+    timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Ekspor register ke Excel (judul kolom berbahasa Indonesia)."""
     from diklat.db import session_scope
     from diklat.register import export_excel
 
     tahun = _year(year)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    k = common.keluaran_berkas(out, (".xlsx",), timpa)
     try:
-        with session_scope() as s:
-            n = export_excel(s, out, tahun, unit)
+        with session_scope() as s, common.tulis_keluaran(k) as tmp:
+            n = export_excel(s, tmp, tahun, unit)
     except _db_errors() as e:
         raise _db_fail(e) from e
-    common.console.print(f"{n} baris register {tahun} ditulis ke {out}")
+    common.console.print(f"{n} baris register {tahun} ditulis ke {k.target}")
 
 
 def _change_entry(change: Callable[[Any], Any]) -> dict[str, Any]:
@@ -172,7 +172,7 @@ def register_void(
 
 @register_app.command("add")
 def register_add(
-    naskah_id: int = typer.Argument(..., metavar="ID_NASKAH",
+    naskah_id: int = typer.Argument(..., metavar="ID_NASKAH", min=1, max=common.MAX_ID,
                                     help="id naskah yang sudah ditandatangani"),
     tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
                                 help="tanggal surat (bawaan: hari ini)"),
@@ -195,30 +195,39 @@ def naskah_templates(
                              help="folder (bawaan: templates_dir)"),
     force: bool = typer.Option(False, "--force", help="timpa templat yang ada"),
 ) -> None:
-    """Buat templat Word bawaan (tidak menimpa templat yang sudah diubah kecuali --force)."""
+    """Buat templat Word bawaan (tidak menimpa templat yang sudah ada kecuali --force)."""
+    from diklat.berkas import di_tempat
     from diklat.settings import get_settings
-    from tools.build_templates import build_all
+    from tools.build_templates import JENIS, build_all
 
-    written = build_all(out or get_settings().templates_dir, force=force)
+    k = (common.keluaran_folder(out, force) if out is not None else common.keluaran_folder(
+        get_settings().templates_dir, force, buat_induk=True))
+    todo = [j for j in JENIS if force or not (k.target / f"{j}.docx").exists()]
+    with common.tulis_keluaran(k) as tmp:
+        written = build_all(tmp, force=True, only=todo) if todo else []
     for p in written:
-        common.console.print(str(p))
+        common.console.print(str(di_tempat(p, tmp, k)))
     common.console.print(f"{len(written)} templat ditulis")
 
 
 @naskah_app.command("render")
 def naskah_render(
     jenis: str = typer.Argument(..., metavar="JENIS", help="jenis naskah, mis. surat_panggilan"),
-    out: Path = typer.Option(Path("var/output/naskah"), "--out", "-o", metavar="FOLDER",
+    out: Path = typer.Option(None, "--out", "-o", metavar="FOLDER",
                              help="folder keluaran (bawaan: var/output/naskah)"),
     context: Path = typer.Option(None, "--context", "-c", metavar="BERKAS.json",
                                  help="berkas JSON: satu konteks (objek) atau daftar konteks"),
     contoh: bool = typer.Option(False, "--contoh", help="pakai konteks contoh"),
     pdf: bool = typer.Option(False, "--pdf", help="juga PDF (LibreOffice)"),
+    timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Render naskah dari templat ke DOCX (dan PDF)."""
     from diklat.naskah import NaskahError, render_batch
+    from diklat.settings import get_settings
 
     _jenis_valid(jenis)
+    k = (common.keluaran_folder(out, timpa) if out is not None else common.keluaran_folder(
+        Path(get_settings().output_dir or "var/output") / "naskah", timpa, buat_induk=True))
     if contoh:
         from diklat.naskah.contoh import contoh as contoh_ctx
 
@@ -227,21 +236,25 @@ def naskah_render(
         contexts = _contexts(context)
     else:
         raise common.refuse("beri --context BERKAS.json atau --contoh")
-    try:
-        paths = render_batch(jenis, contexts, out)
-    except (NaskahError, KeyError) as e:
-        raise common.fail(str(e)) from e
-    for p in paths:
-        common.console.print(str(p))
-    if pdf:
-        from connectors.pdf import convert_batch
+    from diklat.berkas import di_tempat
 
-        pdfs = convert_batch(paths, out)
-        if pdfs is None:
-            common.err_console.print("[yellow]LibreOffice tidak ada: hanya DOCX.[/]")
-        else:
-            for p in pdfs:
-                common.console.print(str(p))
+    pdfs: list[Path] | None = []
+    with common.tulis_keluaran(k) as tmp:
+        try:
+            paths = render_batch(jenis, contexts, tmp)
+        except (NaskahError, KeyError) as e:
+            raise common.fail(str(e)) from e
+        if pdf:
+            from diklat.clients import convert_pdf
+
+            pdfs = convert_pdf(paths, tmp)
+    for p in paths:
+        common.console.print(str(di_tempat(p, tmp, k)))
+    if pdfs is None:
+        common.err_console.print("[yellow]LibreOffice tidak ada: hanya DOCX.[/]")
+    else:
+        for p in pdfs:
+            common.console.print(str(di_tempat(p, tmp, k)))
 
 
 def add_commands(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ from cli import common
 
 
 def riwayat_command(
-    jumlah: int = typer.Option(20, "--jumlah", "-n", min=1, metavar="N",
+    jumlah: int = typer.Option(20, "--jumlah", "-n", min=1, max=100_000, metavar="N",
                                help="berapa run terakhir (bawaan: 20)"),
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON (daftar)"),
 ) -> None:

@@ -75,7 +75,7 @@ def siasn_unor(
 def siasn_writeback(
     kode: str = typer.Argument(..., help="kode kegiatan"),
     ulangi: list[int] | None = typer.Option(
-        None, "--ulangi", metavar="NOMOR",
+        None, "--ulangi", metavar="NOMOR", min=1, max=common.MAX_ID,
         help="coba lagi peserta nomor ini pada jalankan berikutnya (NIP tidak dikenal yang "
              "sudah diperbaiki, atau yang gagal); boleh berulang"),
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai satu objek JSON"),

@@ -18,8 +18,10 @@ simulator_app = common.new_app(
 @simulator_app.callback()
 def simulator(
     ctx: typer.Context,
-    port: int = typer.Option(None, "--port", help="port (bawaan: 8765, sama dengan pengaturan)"),
-    pegawai: int = typer.Option(1000, "--pegawai", min=1, help="jumlah pegawai"),
+    port: int = typer.Option(None, "--port", min=1, max=common.MAX_PORT,
+                             help="port (bawaan: 8765, sama dengan pengaturan)"),
+    pegawai: int = typer.Option(1000, "--pegawai", min=1, max=common.MAX_PEGAWAI,
+                                help="jumlah pegawai"),
     seed: int = typer.Option(1, "--seed", help="benih data (data sama untuk benih sama)"),
     bad_share: float = typer.Option(0.0, "--bad-share", min=0.0, max=0.5,
                                     help="porsi rekaman rusak (NIP salah, unit kosong, ...)"),
@@ -29,7 +31,8 @@ def simulator(
                                            help="porsi jawaban 429 (Retry-After)"),
     slow_share: float = typer.Option(0.0, "--slow-share", min=0.0, max=1.0,
                                      help="porsi jawaban lambat"),
-    slow_seconds: float = typer.Option(5.0, "--slow-seconds", help="lama jawaban lambat (detik)"),
+    slow_seconds: float = typer.Option(5.0, "--slow-seconds", min=0.0, max=3600.0,
+                                       help="lama jawaban lambat (detik)"),
     drop_share: float = typer.Option(0.0, "--drop-share", min=0.0, max=1.0,
                                      help="porsi koneksi diputus tanpa jawaban"),
     cut_share: float = typer.Option(0.0, "--cut-share", min=0.0, max=1.0,
@@ -37,8 +40,10 @@ def simulator(
     truncate_share: float = typer.Option(0.0, "--truncate-share", min=0.0, max=1.0,
                                          help="porsi JSON terpotong"),
     fault_seed: int = typer.Option(0, "--fault-seed", help="benih gangguan"),
-    gateway_ttl: float = typer.Option(3600, "--gateway-ttl", help="umur token gateway (detik)"),
-    sso_ttl: float = typer.Option(43200, "--sso-ttl", help="umur token SSO (detik)"),
+    gateway_ttl: float = typer.Option(3600, "--gateway-ttl", min=1.0, max=31_536_000.0,
+                                      help="umur token gateway (detik)"),
+    sso_ttl: float = typer.Option(43200, "--sso-ttl", min=1.0, max=31_536_000.0,
+                                  help="umur token SSO (detik)"),
     host: str = typer.Option("127.0.0.1", "--host", help="alamat (bawaan: loopback saja)"),
 ) -> None:
     """Jalankan simulator SIMPEG dan SIASN sampai dihentikan (Ctrl-C)."""
@@ -87,7 +92,8 @@ _DELIMITERS = {",": ",", ";": ";", "pipe": "|", "|": "|", "tab": "\t", "\\t": "\
 @simulator_app.command("export-csv")
 def export_csv(
     out: Path = typer.Option(..., "--out", help="berkas keluaran (.csv)"),
-    pegawai: int = typer.Option(1000, "--pegawai", min=1, help="jumlah pegawai"),
+    pegawai: int = typer.Option(1000, "--pegawai", min=1, max=common.MAX_PEGAWAI,
+                                help="jumlah pegawai"),
     seed: int = typer.Option(1, "--seed", help="benih data (sama dengan server)"),
     bad_share: float = typer.Option(0.0, "--bad-share", min=0.0, max=0.5,
                                     help="porsi rekaman rusak"),
@@ -97,19 +103,23 @@ def export_csv(
     new_columns: bool = typer.Option(False, "--new-columns",
                                      help="tambah kolom baru nama_sekolah, flag_ikd"),
     as_json: bool = typer.Option(False, "--json", help="ringkasan sebagai JSON"),
+    timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Tulis berkas "Export Data ASN" SIASN untuk data simulator yang sama."""
     from simulator.export_csv import write_export
 
     if delimiter not in _DELIMITERS:
-        raise common.fail(f"pemisah tidak dikenal: {delimiter!r} (pakai , ; pipe tab)")
-    summary = write_export(out, n_pegawai=pegawai, seed=seed, bad_share=bad_share,
-                           delimiter=_DELIMITERS[delimiter], bom=bom, crlf=crlf,
-                           new_columns=new_columns)
+        raise common.refuse(f"pemisah tidak dikenal: {delimiter!r} (pakai , ; pipe tab)")
+    k = common.keluaran_berkas(out, (".csv", ".txt"), timpa)
+    with common.tulis_keluaran(k) as tmp:
+        summary = write_export(tmp, n_pegawai=pegawai, seed=seed, bad_share=bad_share,
+                               delimiter=_DELIMITERS[delimiter], bom=bom, crlf=crlf,
+                               new_columns=new_columns)
+    summary["path"] = str(k.target)
     if as_json:
         common.print_json(summary)
     else:
-        common.console.print(f"{summary['rows']} baris ditulis ke {out} "
+        common.console.print(f"{summary['rows']} baris ditulis ke {k.target} "
                              f"({summary['bytes']} bita, {summary['seconds']:.2f} s)")
 
 

@@ -23,13 +23,13 @@ def _tanggal(tanggal: str | None, *, hari_ini: bool) -> Any:
         tgl = parse_tanggal(tanggal)
     except RegisterError as e:
         raise common.refuse(f"--tanggal: {e}") from None
-    return tgl or (today() if hari_ini else None)
+    return common.tanggal_wajar(tgl) or (today() if hari_ini else None)
 
 
-def _folder(out: Path) -> Path:
-    if out.exists() and not out.is_dir():
-        raise common.refuse(f"--out {out} bukan folder")
-    return out.resolve()
+def _tempat(paths: list[Path], tmp: Path, k: Any) -> list[Path]:
+    from diklat.berkas import di_tempat
+
+    return [di_tempat(p, tmp, k) for p in paths]
 
 
 def _akhiri(tanpa_ttd: int, berubah: list[str], gagal: list[str] | None = None) -> None:
@@ -52,6 +52,7 @@ def paket(
     tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
                                 help="hanya naskah bertanggal ini (bawaan: semua)"),
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
+    timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Tulis, untuk tiap naskah kegiatan yang sudah bernomor dan ditandatangani, folder berisi
     PDF bertanda tangan serta CSV dan JSON isian pendaftaran SRIKANDI, dan daftar harian."""
@@ -61,12 +62,14 @@ def paket(
     from diklat.srikandi import paket as buat_paket
 
     tgl = _tanggal(tanggal, hari_ini=False)
-    folder = _folder(out)
+    k = common.keluaran_folder(out, timpa)
     try:
-        with session_scope() as s:
-            hasil = buat_paket(s, kode, folder, tanggal=tgl)
+        with common.tulis_keluaran(k) as tmp, session_scope() as s:
+            hasil = buat_paket(s, kode, tmp, tanggal=tgl)
     except (KegiatanTidakAda, SrikandiError) as e:
         raise common.fail(str(e)) from None
+    hasil.folder = _tempat([hasil.folder], tmp, k)[0]
+    hasil.daftar_harian = _tempat(hasil.daftar_harian, tmp, k)
     data: dict[str, Any] = hasil.as_dict()
     if as_json:
         common.print_json(data)
@@ -84,6 +87,7 @@ def harian(
     tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
                                 help="tanggal naskah (bawaan: hari ini)"),
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
+    timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Paket serah SRIKANDI semua kegiatan untuk naskah bertanggal satu hari, dan satu daftar
     harian untuk petugas arsip (semua kegiatan, bernomor urut)."""
@@ -92,12 +96,16 @@ def harian(
     from diklat.srikandi import harian as buat_harian
 
     tgl = _tanggal(tanggal, hari_ini=True)
-    folder = _folder(out)
+    k = common.keluaran_folder(out, timpa)
+    folder = k.target
     try:
-        with session_scope() as s:
-            hasil = buat_harian(s, tgl, folder)
+        with common.tulis_keluaran(k) as tmp, session_scope() as s:
+            hasil = buat_harian(s, tgl, tmp)
     except SrikandiError as e:
         raise common.fail(str(e)) from None
+    for p in hasil.paket:
+        p.folder = _tempat([p.folder], tmp, k)[0]
+    hasil.daftar_harian = _tempat(hasil.daftar_harian, tmp, k)
     data = hasil.as_dict()
     if as_json:
         common.print_json(data)

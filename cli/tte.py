@@ -40,6 +40,8 @@ def tte_init(
     from connectors.tte.local_ca import CaError, init_ca
 
     default_dir, _roots, default_org = _settings_helper()
+    if folder is not None:  # a folder the operator named: inside an existing one, never a file
+        folder = common.keluaran_folder(folder, opsi="--folder").target
     try:
         info = init_ca(folder or default_dir, org or default_org)
     except CaError as e:

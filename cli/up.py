@@ -66,12 +66,16 @@ def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
 
 
 def up_command(
-    port: int = typer.Option(4200, "--port", help="port server dan UI Prefect"),
-    web_port: int = typer.Option(8000, "--web-port", help="port halaman verifikasi"),
+    port: int = typer.Option(4200, "--port", min=1, max=common.MAX_PORT,
+                             help="port server dan UI Prefect"),
+    web_port: int = typer.Option(8000, "--web-port", min=1, max=common.MAX_PORT,
+                                 help="port halaman verifikasi"),
     simulator: bool = typer.Option(True, "--simulator/--tanpa-simulator",
                                    help="jalankan simulator SIMPEG/SIASN bawaan"),
-    sim_port: int = typer.Option(8765, "--sim-port", help="port simulator"),
-    pegawai: int = typer.Option(2000, "--pegawai", help="jumlah pegawai simulator"),
+    sim_port: int = typer.Option(8765, "--sim-port", min=1, max=common.MAX_PORT,
+                                 help="port simulator"),
+    pegawai: int = typer.Option(2000, "--pegawai", min=1, max=common.MAX_PEGAWAI,
+                                help="jumlah pegawai simulator"),
 ) -> None:
     """Jalankan server Prefect + UI, simulator, halaman verifikasi dan semua deployment."""
     from diklat.db import migrate
@@ -116,6 +120,10 @@ def up_command(
             if procs[0][1].poll() is not None or time.monotonic() > deadline:
                 raise common.fail(f"server Prefect tidak siap; lihat {logs / 'prefect-server.log'}")
             time.sleep(0.3)
+        from tasks.kunci import tutup_run_yatim  # runs left Running by a process now gone
+
+        if ditutup := tutup_run_yatim(api, auth):
+            common.console.print(f"{len(ditutup)} run kegiatan tanpa proses ditutup (Crashed)")
         if simulator and s.simpeg.url.startswith("http://127.0.0.1"):
             procs.append(("simulator", _spawn(
                 [sys.executable, "-m", "cli.main", "simulator", "--port", str(sim_port),

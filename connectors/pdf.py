@@ -19,6 +19,14 @@ one file ~2 s, 100 one-page files in one call ~8 s; our letters, 250 merged in o
 Where LibreOffice is absent, :func:`convert_batch` returns ``None`` after a clear warning
 (the caller keeps the DOCX files); :class:`PdfConverter` raises
 :class:`LibreOfficeUnavailable`. ``DIKLAT_SOFFICE`` points at a specific binary.
+
+Work folders hold letter text (and NIPs): each conversion works in a private (0700) folder
+``diklat-pdf-<host>-<pid>-<start>-<random>`` under the ``work_root`` its caller passes (the
+product passes a folder under its var folder, see ``diklat.clients.pdf_work_root``; the
+system's temporary folder when none is given), removed when the conversion ends. A
+conversion killed with SIGKILL cannot remove its folder, so every new conversion first
+removes the folders under its root whose owning process is gone from this host
+(:func:`bersihkan_sisa`), stopping the LibreOffice that such a process left running.
 """
 
 from __future__ import annotations
@@ -44,7 +52,12 @@ from types import TracebackType
 
 from lxml import etree
 
+from connectors import proses
+
 log = logging.getLogger(__name__)
+
+#: The name of every conversion's work folder begins with this.
+WORK_PREFIX = "diklat-pdf-"
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W}}}"
@@ -127,7 +140,8 @@ class PdfConverter:
 
     def __init__(self, soffice: str | None = None, *, chunk_size: int = 250,
                  timeout_base: float = 120.0, timeout_per_doc: float = 1.0,
-                 work_dir: Path | None = None, merge: bool = True, workers: int = 1) -> None:
+                 work_dir: Path | None = None, work_root: Path | None = None,
+                 merge: bool = True, workers: int = 1) -> None:
         binary = soffice or find_soffice()
         if not binary:
             raise LibreOfficeUnavailable(
@@ -144,7 +158,13 @@ class PdfConverter:
         self.timeout_base = timeout_base
         self.timeout_per_doc = timeout_per_doc
         self._own_tmp = work_dir is None
-        self.tmp = Path(work_dir or tempfile.mkdtemp(prefix="diklat-pdf-"))
+        if work_dir is None:
+            root = Path(work_root) if work_root is not None else Path(tempfile.gettempdir())
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            bersihkan_sisa(root)
+            work_dir = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{proses.owner_tag()}-",
+                                             dir=root))
+        self.tmp = Path(work_dir)
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.profile = self.tmp / "lo-profile"
         self.stats = BatchStats()
@@ -279,6 +299,10 @@ class PdfConverter:
         # around soffice.bin, which would otherwise be left running).
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=env, start_new_session=True)
+        # Named in the work folder: if this process is killed, the next conversion stops it.
+        marker = self.tmp / f"soffice-{proses.owner_tag(proc.pid)}"
+        with contextlib.suppress(OSError):
+            marker.touch()
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as e:
@@ -286,11 +310,43 @@ class PdfConverter:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} detik") from e
+        finally:
+            marker.unlink(missing_ok=True)
         with self._stats_lock:
             self.stats.soffice_calls += 1
         if proc.returncode != 0:
             raise ConversionError(f"soffice keluar dengan kode {proc.returncode}: "
                                   f"{(err or out)[-500:]}")
+
+
+def bersihkan_sisa(root: Path) -> list[Path]:
+    """Remove the work folders under ``root`` left by conversions whose process is gone from
+    this host (killed with SIGKILL, power cut), after stopping the LibreOffice such a
+    conversion left running. Folders of live processes, of other hosts and of other programs
+    are left alone. Returns the folders removed."""
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in root.iterdir() if p.name.startswith(WORK_PREFIX)]
+    except OSError:
+        return removed
+    for folder in candidates:
+        owner = folder.name[len(WORK_PREFIX):].rsplit("-", 1)[0]
+        if not folder.is_dir() or folder.is_symlink() or not proses.tag_gone(owner):
+            continue
+        for marker in folder.glob("soffice-*"):
+            tag = marker.name.removeprefix("soffice-")
+            parts = tag.split("-")
+            if len(parts) == 3 and parts[1].isdigit() and not proses.tag_gone(tag) \
+                    and proses.pid_alive(int(parts[1])):
+                # the orphaned LibreOffice of the dead conversion (its own process group)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(int(parts[1]), signal.SIGKILL)
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+    if removed:
+        log.info("removed %d work folders of conversions that were killed", len(removed))
+    return removed
 
 
 def _package_signature(path: Path) -> str:
@@ -436,10 +492,12 @@ def page_count(pdf: Path) -> int:
     return len(PdfReader(str(pdf)).pages)
 
 
-def convert_batch(docx_paths: Sequence[Path], out_dir: Path) -> list[Path] | None:
-    """Convert a batch; ``None`` (and a warning) when LibreOffice is not installed."""
+def convert_batch(docx_paths: Sequence[Path], out_dir: Path,
+                  work_root: Path | None = None) -> list[Path] | None:
+    """Convert a batch (working under ``work_root``, see the module docstring); ``None``
+    (and a warning) when LibreOffice is not installed."""
     try:
-        conv = PdfConverter()
+        conv = PdfConverter(work_root=work_root)
     except LibreOfficeUnavailable as e:
         log.warning("%s: hanya DOCX yang dihasilkan", e)
         return None

@@ -10,11 +10,13 @@ with plain arguments::
         ...
 
 SIMPEG and SIASN clients, the mail transport (file outbox or SMTP) and its retry budget, the
-archive's content store, the electronic-signature signer and its trust roots.
+archive's content store, the electronic-signature signer and its trust roots, and where
+LibreOffice conversions work (under the var folder).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,3 +179,22 @@ def trust_roots(settings: Settings | None = None) -> list[Path]:
 
     s = settings or get_settings()
     return list(s.tte.trust_roots) or [root_cert_path(ca_dir(s))]
+
+
+# --------------------------------------------------------------------------- PDF conversion
+
+
+def pdf_work_root(settings: Settings | None = None) -> Path:
+    """Where LibreOffice conversions work (letter text, NIPs): ``<var>/tmp/pdf``, private to
+    this installation, cleaned of killed conversions' folders at every conversion's start."""
+    s = settings or get_settings()
+    return Path(s.var_dir) / "tmp" / "pdf"
+
+
+def convert_pdf(docx_paths: Sequence[Path], out_dir: Path,
+                settings: Settings | None = None) -> list[Path] | None:
+    """:func:`connectors.pdf.convert_batch` working under :func:`pdf_work_root` (``None``
+    when LibreOffice is not installed)."""
+    from connectors.pdf import convert_batch
+
+    return convert_batch(docx_paths, out_dir, work_root=pdf_work_root(settings))

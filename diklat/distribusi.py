@@ -21,8 +21,9 @@ Rules (issue 16, "Distribution"):
   ``manual`` even once an address appears (the letter may have been handed over already)
   until an operator releases it;
 * a row found in ``mengirim`` is never resent blindly. While its claim is younger than the
-  lease it belongs to a run that is still sending, and is left alone. Older, it is
-  **reconciled**: the outbox can tell (the ``.eml`` named after the Message-ID exists ->
+  lease and its process (named in the claim token: host, process id, process start) is
+  alive, it belongs to a run that is still sending, and is left alone. Older, or made by a
+  process gone from this host, it is **reconciled**: the outbox can tell (the ``.eml`` named after the Message-ID exists ->
   ``terkirim``; it does not -> nothing was delivered, so the row is claimed again and sent with
   the same Message-ID); SMTP cannot, so the row becomes ``perlu_cek`` and waits for an
   operator, who either releases it for resending (:func:`lepas`, ``diklat distribusi lepas``)
@@ -529,10 +530,12 @@ def _rekonsiliasi_baris(conn: Connection, row: Any, transport: Transport,
 
 def rekonsiliasi(engine: Engine, transport: Transport, *, lease_seconds: float | None = None,
                  settings: Settings | None = None) -> list[HasilKirim]:
-    """Settle every stale ``mengirim`` claim (older than the lease), whoever made it: the
-    outbox's ``.eml`` present -> ``terkirim``, absent -> ``tertunda`` (the next run sends it);
-    SMTP -> ``perlu_cek``. For a run that will not come back to those recipients (or before
-    ``diklat distribusi list``); the distribution step does the same for its own recipients."""
+    """Settle every stale ``mengirim`` claim, whoever made it: older than the lease, or made
+    by a process that is gone from this host (killed mid-send: settled at once, not after
+    the lease). The outbox's ``.eml`` present -> ``terkirim``, absent -> ``tertunda`` (the
+    next run sends it); SMTP -> ``perlu_cek``. For a run that will not come back to those
+    recipients (or before ``diklat distribusi list``); the distribution step does the same
+    for its own recipients."""
     s = settings or get_settings()
     if lease_seconds is None:
         from diklat.clients import mail_retry
@@ -540,14 +543,18 @@ def rekonsiliasi(engine: Engine, transport: Transport, *, lease_seconds: float |
         lease_seconds = lease_bawaan(mail_retry(s), s.smtp.timeout)
     now = utcnow()
     cutoff = now - dt.timedelta(seconds=lease_seconds)
+
+    def stale(klaim_at: dt.datetime | None, token: str | None) -> bool:
+        return (klaim_at is not None and klaim_at <= cutoff) or _pemilik_mati(token)
+
     out: list[HasilKirim] = []
     with engine.connect() as conn:
-        stale = conn.execute(select(DISTRIBUSI.c.id).where(
-            D.status == "mengirim", D.klaim_at <= cutoff).order_by(D.id)).scalars().all()
-    for rid in stale:
+        claims = conn.execute(select(D.id, D.klaim_at, D.klaim_token).where(
+            D.status == "mengirim").order_by(D.id)).all()
+    for rid in [c.id for c in claims if stale(c.klaim_at, c.klaim_token)]:
         with engine.begin() as conn:
             row = conn.execute(select(DISTRIBUSI).where(D.id == rid)).one()
-            if row.status != "mengirim" or row.klaim_at is None or row.klaim_at > cutoff:
+            if row.status != "mengirim" or not stale(row.klaim_at, row.klaim_token):
                 continue
             outcome = _rekonsiliasi_baris(conn, row, transport, now)
             if outcome == "belum":

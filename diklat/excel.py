@@ -13,11 +13,20 @@
 
 No Prefect, no pandas: ``tulis(path, "Peserta", KOLOM, rows)``; several sheets with
 ``tulis_buku(path, [Lembar(...), ...])``, a row filled red where ``Lembar.sorot`` says so.
+
+Every CSV the product writes goes through :func:`csv_bytes` (the same rule for text: a cell
+that begins with ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or a newline gets a
+leading apostrophe, as Excel itself shows a quote-prefixed cell, so
+``=HYPERLINK("http://x","y")`` stays a string when the file is opened in a spreadsheet; and
+every field is quoted, so a ``;`` in a value does not split it where the list separator is a
+semicolon, as in Indonesian Excel).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import re
 import tempfile
@@ -202,6 +211,29 @@ def _set_text(cell: Any, text: str) -> None:
     cell.number_format = "@"
     if text.startswith(FORMULA_START):
         cell.quotePrefix = True
+
+
+def nilai_csv(value: Any) -> str:
+    """One CSV field: text made inert for a spreadsheet (a leading apostrophe when it begins
+    like a formula); numbers as numbers; ``None`` empty; dates ISO; booleans ``ya``/``tidak``
+    (as in the Excel files)."""
+    if value is None:
+        return ""
+    text = _text(value)
+    if isinstance(value, str) and text.startswith(FORMULA_START):
+        return "'" + text
+    return text
+
+
+def csv_bytes(rows: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> bytes:
+    """The one CSV writer: a heading of ``fields`` and one line per row (missing keys
+    empty), every value through :func:`nilai_csv`, every field quoted, CRLF, UTF-8."""
+    buf = io.StringIO()
+    w = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    w.writerow([nilai_csv(f) for f in fields])
+    for r in rows:
+        w.writerow([nilai_csv(r.get(k)) for k in fields])
+    return buf.getvalue().encode("utf-8")
 
 
 def _sheet_name(name: str) -> str:

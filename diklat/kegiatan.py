@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.records import JENIS_DIKLAT
@@ -56,6 +57,10 @@ class Kriteria(BaseModel):
                                description="kata dalam nama jabatan, mis. Analis")
     kurang_20_jp: bool = Field(default=False, title="Kurang dari 20 JP tahun ini",
                                description="hanya pegawai yang belum mencapai 20 JP tahun ini")
+
+
+#: The years a training may fall in.
+TAHUN_KEGIATAN = (2000, 2100)
 
 
 class DataKegiatan(BaseModel):
@@ -109,6 +114,12 @@ class DataKegiatan(BaseModel):
 
     @model_validator(mode="after")
     def _rules(self) -> DataKegiatan:
+        for name in ("mulai", "selesai"):
+            tanggal = getattr(self, name)
+            if not TAHUN_KEGIATAN[0] <= tanggal.year <= TAHUN_KEGIATAN[1]:
+                # the working-time calendar and deadlines need a real year
+                raise KegiatanDitolak(name, f"tanggal {tanggal} di luar tahun "
+                                            f"{TAHUN_KEGIATAN[0]}..{TAHUN_KEGIATAN[1]}")
         if self.selesai < self.mulai:
             raise KegiatanDitolak("selesai", f"tanggal selesai {self.selesai} sebelum tanggal "
                                              f"mulai {self.mulai}")
@@ -210,8 +221,19 @@ def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan) -> Keg
                                           "berbeda")
         return k
     k = Kegiatan(kode=d.kode, status="direncanakan", **values)
-    session.add(k)
-    session.flush()
+    try:
+        with session.begin_nested():  # another start may create the same code right now
+            session.add(k)
+            session.flush()
+    except IntegrityError:
+        other = session.execute(select(Kegiatan).where(Kegiatan.kode == d.kode)
+                                ).scalar_one_or_none()
+        if other is None:
+            raise
+        if data_kegiatan(other) != d:
+            raise KegiatanDitolak("kode", f"{d.kode} sudah dipakai kegiatan lain dengan data "
+                                          "berbeda") from None
+        return other
     return k
 
 

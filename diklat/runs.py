@@ -51,7 +51,6 @@ import datetime as dt
 import json
 import logging
 import os
-import socket
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +59,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, and_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from connectors import proses
 from diklat.models import SyncRun
 from diklat.models.base import utcnow
 
@@ -189,48 +189,11 @@ def clear_stop() -> None:
 # --------------------------------------------------------------------------- owners
 
 
-def _boot_id() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def _start_ticks(pid: int) -> str | None:
-    """The start time of process ``pid`` in clock ticks since boot (Linux), or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-    except OSError:
-        return None
-    # Field 22; the command name (field 2) may contain spaces and parentheses.
-    rest = data[data.rfind(b")") + 2:].split()
-    return rest[19].decode() if len(rest) > 19 else None
-
-
-_BOOT = _boot_id()
-HOST = socket.gethostname()[:255]
-
-
-def pid_token(pid: int) -> str | None:
-    ticks = _start_ticks(pid)
-    return f"{_BOOT}/{ticks}"[:80] if ticks is not None else None
-
-
-def pid_alive(pid: int) -> bool:
-    """Does process ``pid`` exist on this host?"""
-    return _pid_exists(pid)
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+# Process identity lives in one place (also used by delivery claims and PDF work folders).
+HOST = proses.HOST
+pid_token = proses.pid_token
+pid_alive = proses.pid_alive
+_pid_exists = proses.pid_alive
 
 
 #: Runs started by this process and not closed yet: (table name, id).

@@ -11,6 +11,9 @@ not voided) and signed (its ``ttd_pdf`` file), :func:`paket` writes a folder
   SRIKANDI's registration form (:data:`FIELDS`): number, date, classification code, Hal,
   sifat, addressee, signer's name, position (as printed, ``a.n.``/``Plt.`` included) and NIP,
   number of pages (counted in the PDF) and of attachments, the SHA-256, and the file's name.
+  Every CSV here is written by :func:`diklat.excel.csv_bytes`: a value that a spreadsheet
+  would take for a formula (an official named ``=HYPERLINK(...)``) carries a leading
+  apostrophe there; the JSON keeps the value as it is.
 
 A bundle of several letters (the summonses of a training) also gets ``bundel-<jenis>-v<n>.csv``
 and ``.json`` beside the letters' folders, one row per member. The daily list
@@ -25,10 +28,8 @@ No scraping and no automation of SRIKANDI's screens. No Prefect here.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import re
@@ -42,7 +43,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from diklat.excel import Kolom, tulis
+from diklat.excel import Kolom, csv_bytes, tulis
 from diklat.kegiatan import kegiatan_by_kode
 from diklat.models import Bundel, Naskah, NaskahBerkas, Pejabat, RegisterEntry
 from diklat.register import REGISTERED
@@ -153,12 +154,8 @@ def _copy(src: Path, target: Path) -> None:
 
 
 def _csv(rows: Iterable[Mapping[str, Any]], fields: Sequence[str] = FIELDS) -> bytes:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(fields), extrasaction="ignore", lineterminator="\r\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in fields})
-    return buf.getvalue().encode("utf-8")
+    """Through the one CSV writer: a name like ``=HYPERLINK(...)`` stays inert text."""
+    return csv_bytes(rows, fields)
 
 
 def _json(data: Any) -> bytes:

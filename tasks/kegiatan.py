@@ -36,8 +36,10 @@ def mulai_kegiatan_task(data: DataKegiatan) -> dict[str, Any]:
     from diklat import ledger
     from diklat.db import migrate
     from diklat.kegiatan import simpan_kegiatan
+    from tasks.kunci import pegang_kegiatan
 
     migrate()
+    pegang_kegiatan(data.kode)  # one live run per training; older runs closed in Prefect
     with session_scope() as s:
         k = simpan_kegiatan(s, data)
         k.flow_run_id = _flow_run_id()

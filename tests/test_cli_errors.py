@@ -47,6 +47,8 @@ NO_FOLDER = {"DIKLAT_DATABASE_URL": "sqlite:////tmp/diklat-tidak-ada-folder-9f3/
 PG_DOWN = {"DIKLAT_DATABASE_URL": "postgresql+psycopg://app:rahasia@127.0.0.1:1/tidak_ada"
                                   "?connect_timeout=2"}
 
+BIG = "99999999999999999999"  # beyond SQLite's INTEGER and PostgreSQL's bigint
+
 #: (arguments, environment, exit code, a fragment of the line)
 CASES: list[tuple[tuple[str, ...], dict[str, str], int, str]] = [
     (("naskah", "render", "tidak_ada", "--contoh"), {}, 2, "surat_panggilan"),
@@ -74,6 +76,31 @@ CASES: list[tuple[tuple[str, ...], dict[str, str], int, str]] = [
     (("import", "siasn-export", "a.csv"), PG_DOWN, 1, "basis data"),
     (("import", "siasn-export", "tidak-ada.csv"), {}, 2, "tidak ditemukan"),
     (("import", "siasn-export", "/etc/hostname"), {}, 2, "ditolak"),
+    # numbers and dates beyond what a database column or a calendar holds (issue 23, 10)
+    (("register", "list", "--tahun", "99999999999"), {}, 2, "--tahun"),
+    (("register", "list", "--tahun", BIG), {}, 2, "--tahun"),
+    (("register", "export", "--tahun", BIG, "--out", "r.xlsx"), {}, 2, "--tahun"),
+    (("register", "add", BIG), {}, 2, "ID_NASKAH"),
+    (("register", "add", "1", "--tanggal", "9999-12-31"), {}, 2, "--tanggal"),
+    (("approve", BIG, "--nip", "1", "--kode", "1", "--keputusan", "setuju"), {}, 2, "ID"),
+    (("approvals", "kirim-ulang", BIG), {}, 2, "ID"),
+    (("approvals", "buka-kunci", "0", "--alasan", "x"), {}, 2, "ID"),
+    (("distribusi", "jejak", BIG), {}, 2, "ID"),
+    (("distribusi", "lepas", BIG, "--alasan", "x"), {}, 2, "ID"),
+    (("distribusi", "list", "--naskah", BIG), {}, 2, "--naskah"),
+    (("riwayat", "--jumlah", BIG), {}, 2, "--jumlah"),
+    (("siasn", "writeback", "K", "--ulangi", BIG), {}, 2, "--ulangi"),
+    (("kegiatan", "buat", "--kode", "K9", "--sop", "peningkatan-kapasitas", "--nama",
+      "Pelatihan Uji", "--mulai", "0001-01-01", "--selesai", "0001-01-02"), {}, 2, "mulai"),
+    (("kegiatan", "calon", "K", "--per-unit", "0"), {}, 2, "--per-unit"),
+    (("srikandi", "paket", "K", "--out", "p", "--tanggal", "0001-01-01"), {}, 2,
+     "--tanggal"),
+    (("srikandi", "harian", "--out", "p", "--tanggal", "9999-12-31"), {}, 2, "--tanggal"),
+    (("simulator", "export-csv", "--pegawai", "100000000", "--out", "x.csv"), {}, 2,
+     "--pegawai"),
+    (("demo", "--peserta", "0"), {}, 2, "--peserta"),
+    (("web", "--port", "99999"), {}, 2, "--port"),
+    (("server", "start", "--port", "99999"), {}, 2, "--port"),
 ]
 
 

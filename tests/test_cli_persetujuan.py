@@ -76,3 +76,33 @@ def test_terminal_answers(tmp_path: Path) -> None:
     assert json.loads(_cli(["approvals", "list", "--json"], var).stdout) == []
     with session_scope(engine) as s:
         assert s.execute(select(Bundel.status)).scalar_one() == "paraf"
+
+
+def test_a_refused_answer_is_one_line_on_stderr(tmp_path: Path) -> None:
+    """A refused ``diklat approve`` prints exactly one line (the Galat line), not the
+    domain's log warning beside it (issue 23, item 10)."""
+    var = tmp_path / "var"
+    migrate()
+    engine = get_engine()
+    mulai = today() + dt.timedelta(days=10)
+    with session_scope(engine) as s:
+        for peran, nip in (("kabid_psda", KABID), ("sekretaris", "197706142003121004"),
+                           ("kepala", "197209131998031001")):
+            simpan_pejabat(s, nip=nip, nama=f"NAMA {peran}", peran=peran, jabatan="J",
+                           email=f"{peran}@example.go.id")
+        simpan_kegiatan(s, {"kode": "PK-D", "sop": "peningkatan-kapasitas", "nama": "Uji",
+                            "mulai": mulai, "selesai": mulai, "tempat": "Aula",
+                            "lembaga_narasumber": "BPSDM", "materi": ["A"]})
+    h = versi.buat_draf(engine, "PK-D", "surat_permohonan_narasumber", var / "output")
+    with session_scope(engine) as s:
+        b = s.get(Bundel, h.bundel_id)
+        assert b is not None
+        level = tingkat_berikut(s, b)
+        assert level is not None
+        pid = buka(s, b, level).id
+    for args in (["--kode", "111111", "--keputusan", "setuju"],
+                 ["--kode", "111111", "--keputusan", "revisi"]):
+        r = _cli(["approve", str(pid), "--nip", KABID, *args], var)
+        lines = [x for x in r.stderr.splitlines() if x.strip()]
+        assert r.returncode == 1 and len(lines) == 1, r.stderr
+        assert lines[0].startswith("Galat: ditolak:") and "Traceback" not in r.stderr

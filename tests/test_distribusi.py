@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import json
 import multiprocessing
 import os
 import time
@@ -272,6 +273,61 @@ def test_claim_of_a_dead_process_is_reconciled_at_once_not_after_the_lease(
                       transport=CrashingTransport(mail_transport(), after=False), retry=FAST)
     again = distribusikan(engine, nid, second, transport=mail_transport(), retry=FAST)
     assert again.items[0].status == "mengirim" and len(outbox_files()) == 1
+
+
+def _write_then_hang(url: str, naskah_id: int, var_dir: str, marker: str) -> None:
+    """In a child process: claim, write the message to the outbox, then hang in the send
+    (the parent kills it with SIGKILL)."""
+    os.environ["DIKLAT_VAR_DIR"] = var_dir
+
+    class Hangs(OutboxTransport):
+        def send(self, msg: EmailMessage) -> SendResult:
+            super().send(msg)
+            Path(marker).write_text("terkirim")
+            time.sleep(600)
+            raise AssertionError("not killed")
+
+    engine = make_engine(url)
+    distribusikan(engine, naskah_id, recipients(1), transport=Hangs(Path(var_dir) / "outbox"),
+                  retry=FAST)
+
+
+def test_rekonsiliasi_settles_a_claim_of_a_sender_killed_mid_send_at_once(
+        engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """kill -9 of the sender while it sends: ``diklat distribusi rekonsiliasi`` settles the
+    claim right away (its owner process is gone from this host), not after the lease (630 s
+    with the default settings)."""
+    import signal
+    import subprocess
+    import sys
+
+    nid = make_naskah(engine, tmp_path)
+    var_dir = str(get_settings().var_dir)
+    marker = tmp_path / "marker"
+    p = multiprocessing.get_context("spawn").Process(
+        target=_write_then_hang, args=(db_url, nid, var_dir, str(marker)))
+    p.start()
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert p.is_alive() and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(p.pid or 0, signal.SIGKILL)
+    p.join(timeout=30)
+    assert p.exitcode == -signal.SIGKILL
+    (row,) = rows(engine)
+    assert row.status == "mengirim" and len(outbox_files()) == 1
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
+    env.update(DIKLAT_VAR_DIR=var_dir, DIKLAT_DATABASE_URL=db_url)
+    res = subprocess.run([str(Path(sys.executable).parent / "diklat"), "distribusi",
+                          "rekonsiliasi", "--json"], env=env, cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    done = json.loads(res.stdout)
+    assert [(d["distribusi_id"], d["status"]) for d in done] == [(row.id, "terkirim")]
+    (row,) = rows(engine)
+    assert row.status == "terkirim" and row.attempts == 1 and len(outbox_files()) == 1
+    with Session(engine) as s:
+        assert [j["peristiwa"] for j in jejak(s, row.id)] == ["klaim", "rekonsiliasi"]
 
 
 # --------------------------------------------------------------------------- SMTP

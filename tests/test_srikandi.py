@@ -188,6 +188,63 @@ def test_packages_hold_the_signed_pdf_and_exactly_the_registration_fields(
     assert {p: p.read_bytes() for p in before} == before
 
 
+#: What a hostile official's record may hold: each would be a live formula in a spreadsheet.
+HOSTILE = {"nama": '=HYPERLINK("http://x","y")', "jabatan": "@SUM(1,1)",
+           "hal": "+cmd|' /C calc'!A0", "tujuan": "-2+3"}
+
+
+def test_every_csv_field_is_inert_in_a_spreadsheet(engine: Engine, tmp_path: Path,
+                                                    signed: bytes) -> None:
+    """An official named ``=HYPERLINK(...)`` with position ``@SUM(1,1)`` (and a Hal, an
+    addressee beginning with ``+``/``-``): every field of every CSV of the packages, the
+    bundle's list and both daily lists is text a spreadsheet does not evaluate (a leading
+    apostrophe), the JSON twin keeps the value verbatim, the Excel list keeps it as text."""
+    from diklat.models import Pejabat
+    from diklat.srikandi import harian
+
+    ids = build(engine, tmp_path, signed)
+    with session_scope(engine) as s:
+        for i in ids.values():
+            n = s.get(Naskah, i)
+            assert n is not None
+            konteks = json.loads(n.konteks_json or "{}")
+            konteks["ttd"] = {**konteks["ttd"], "nama": HOSTILE["nama"],
+                              "jabatan": HOSTILE["jabatan"], "an": ""}
+            n.konteks_json, n.hal, n.tujuan = json.dumps(konteks), HOSTILE["hal"], \
+                HOSTILE["tujuan"]
+        for pej in s.query(Pejabat):
+            pej.nama, pej.jabatan = HOSTILE["nama"], HOSTILE["jabatan"]
+    out = tmp_path / "paket"
+    with session_scope(engine) as s:
+        hasil = paket(s, "PK-2026-009", out)
+        harian(s, register.today(), tmp_path / "harian")
+    assert len(hasil.surat) == 3
+    files = sorted((tmp_path / "paket").rglob("*.csv")) + sorted(
+        (tmp_path / "harian").rglob("*.csv"))
+    names = {p.name for p in files}
+    assert "srikandi.csv" in names and "bundel-surat_panggilan-v1.csv" in names
+    assert sum(n.startswith("daftar-harian-") for n in names) == 2
+    checked = 0
+    for f in files:
+        with f.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        for field in (x for row in rows for x in row):
+            assert not field.startswith(("=", "+", "-", "@", "\t", "\r")), (f, field)
+            checked += 1
+        text = f.read_text(encoding="utf-8")
+        for v in (HOSTILE["nama"], HOSTILE["jabatan"], HOSTILE["hal"], HOSTILE["tujuan"]):
+            assert ("'" + v).replace('"', '""') in text, (f.name, v)
+        # every field quoted: a ";" list separator (Indonesian Excel) cannot split a value
+        assert all(line.startswith('"') for line in text.splitlines())
+    assert checked > 100
+    row = json.loads(next(out.rglob("srikandi.json")).read_text(encoding="utf-8"))
+    assert row["penandatangan_nama"] == HOSTILE["nama"]  # the JSON twin: the value itself
+    ws = load_workbook(hasil.daftar_harian[1]).active
+    assert ws is not None
+    cells = [c for r in ws.iter_rows(min_row=2) for c in r if c.value == HOSTILE["nama"]]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
 def test_date_filter_and_an_altered_pdf(engine: Engine, tmp_path: Path, signed: bytes) -> None:
     ids = build(engine, tmp_path, signed)
     with session_scope(engine) as s:

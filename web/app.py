@@ -11,24 +11,45 @@
   the passphrase held only for that call, and the waiting Prefect run is resumed with the
   decision, the NIP and the spent code (never the passphrase).
 
-Tokens are random and unguessable; an unknown token is a plain 404.
+Tokens are random and unguessable; an unknown token is a plain 404 (an Indonesian HTML
+page, like every error here).
+
+Hardening (:class:`Pelindung`, around every request): a request body is limited while it is
+read (``Content-Length`` refused at once, then the bytes counted as they arrive: an upload
+of :data:`MAX_UPLOAD` plus the form's envelope on ``/v/``, :data:`BATAS_FORMULIR` elsewhere),
+so nothing larger is ever held or written; the upload is parsed in memory (never a temporary
+file) and only after its token was found, so a POST to an unknown token is answered 404
+without reading its body. Every response carries :data:`HEADER_AMAN`: a Content-Security-
+Policy allowing only this page's own style and forms to itself, ``frame-ancestors 'none'``
+and ``X-Frame-Options: DENY`` (the passphrase form cannot be framed), ``nosniff``, no
+referrer (the token is in the URL), ``no-store``.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import html
 import logging
 from typing import Any
 
-from fastapi import FastAPI, File, Form, HTTPException, UploadFile
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("diklat.web")
 
 MAX_UPLOAD = 20 * 1024 * 1024
+#: A multipart upload's body: the file plus the form's envelope (boundaries, part headers).
+BATAS_UNGGAH = MAX_UPLOAD + 64 * 1024
+#: Any other request body (the signing page's form: NIP, code, passphrase).
+BATAS_FORMULIR = 64 * 1024
 
 _STYLE = """
 body{font-family:Arial,Helvetica,sans-serif;max-width:720px;margin:2em auto;padding:0 1em;
@@ -39,11 +60,190 @@ code{font-size:.85em;word-break:break-all}
 """
 
 
-def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
-    return HTMLResponse(
-        f"<!doctype html><html lang='id'><head><meta charset='utf-8'><title>"
-        f"{html.escape(title)}</title><meta name='viewport' content='width=device-width'>"
-        f"<style>{_STYLE}</style></head><body>{body}</body></html>", status_code=status_code)
+def _html(title: str, body: str) -> str:
+    return (f"<!doctype html><html lang='id'><head><meta charset='utf-8'><title>"
+            f"{html.escape(title)}</title><meta name='viewport' content='width=device-width'>"
+            f"<style>{_STYLE}</style></head><body>{body}</body></html>")
+
+
+def _page(title: str, body: str, status_code: int = 200,
+          headers: dict[str, str] | None = None) -> HTMLResponse:
+    return HTMLResponse(_html(title, body), status_code=status_code, headers=headers)
+
+
+#: The one inline style every page carries, allowed by its hash (no other style or script).
+_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+#: On every response (pages, errors, 413s).
+HEADER_AMAN: dict[str, str] = {
+    "Content-Security-Policy": (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; "
+                                "img-src 'self'; form-action 'self'; base-uri 'none'; "
+                                "frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+#: Error pages: status -> (title, sentence).
+_GALAT: dict[int, tuple[str, str]] = {
+    400: ("Permintaan tidak valid", "Permintaan tidak dapat dibaca. Periksa isian lalu coba "
+                                    "lagi."),
+    404: ("Tidak ditemukan", "Halaman yang Anda cari tidak ada. Pindai kembali kode QR pada "
+                             "naskah, atau periksa alamatnya."),
+    405: ("Metode tidak diizinkan", "Halaman ini tidak menerima permintaan seperti itu."),
+    413: ("Terlalu besar", f"Berkas terlalu besar: paling besar {MAX_UPLOAD // (1024 * 1024)} "
+                           f"MB."),
+    500: ("Terjadi kesalahan", "Terjadi kesalahan pada server. Coba lagi beberapa saat lagi."),
+}
+
+
+def _halaman_galat(status: int) -> str:
+    title, text = _GALAT.get(status, _GALAT[500] if status >= 500 else _GALAT[400])
+    return _html(title, f"<h1>{html.escape(title)}</h1><p class='bad' id='galat' "
+                        f"data-status='{status}'>{html.escape(text)}</p>"
+                        "<p><a href='/'>Halaman utama</a></p>")
+
+
+class TerlaluBesar(StarletteHTTPException):
+    """A request body over its limit (raised while it is read)."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413)
+
+
+def batas_badan(path: str) -> int:
+    """How many body bytes a request to ``path`` may send."""
+    return BATAS_UNGGAH if path.startswith("/v/") else BATAS_FORMULIR
+
+
+class Pelindung:
+    """ASGI middleware around the whole app: the body limit (Content-Length first, then the
+    bytes as they are received) and :data:`HEADER_AMAN` on every response; an error the app
+    did not answer becomes the 500 page (logged), never a traceback or JSON."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = batas_badan(str(scope.get("path", "")))
+        started = False
+
+        async def send_aman(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                for k, v in HEADER_AMAN.items():
+                    headers[k] = v
+            await send(message)
+
+        async def galat(status: int) -> None:
+            body = _halaman_galat(status).encode()
+            await send_aman({"type": "http.response.start", "status": status, "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+            await send_aman({"type": "http.response.body", "body": body})
+
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                await galat(400)
+                return
+            if declared > limit:  # refused before a byte of the body is read
+                await galat(413)
+                return
+        received = 0
+
+        async def receive_terbatas() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise TerlaluBesar()
+            return message
+
+        try:
+            await self.app(scope, receive_terbatas, send_aman)
+        except TerlaluBesar:
+            if not started:
+                await galat(413)
+        except Exception:
+            log.exception("web: permintaan %s gagal", scope.get("path"))
+            if not started:
+                await galat(500)
+
+
+async def baca_badan(request: Request, limit: int) -> bytes:
+    """The request body, at most ``limit`` bytes (:class:`TerlaluBesar` as soon as more
+    arrives): held in memory, never spooled to a file."""
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf += chunk
+        if len(buf) > limit:
+            raise TerlaluBesar()
+    return bytes(buf)
+
+
+def berkas_unggahan(body: bytes, content_type: str, field: str = "berkas") -> bytes:
+    """The file of form field ``field`` in a ``multipart/form-data`` body held in memory (the
+    body is already bounded; no temporary file). 400 for anything else."""
+    from python_multipart.exceptions import FormParserError
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    ctype, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise HTTPException(status_code=400)
+    parts: list[tuple[bytes, bytearray]] = []
+    header: dict[str, bytearray] = {"field": bytearray(), "value": bytearray()}
+    disposition = [b""]
+
+    def on_part_begin() -> None:
+        parts.append((b"", bytearray()))
+        disposition[0] = b""
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        header["field"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        header["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        if bytes(header["field"]).lower() == b"content-disposition":
+            disposition[0] = bytes(header["value"])
+        header["field"].clear()
+        header["value"].clear()
+
+    def on_headers_finished() -> None:
+        _kind, opts = parse_options_header(disposition[0])
+        parts[-1] = (opts.get(b"name", b""), parts[-1][1])
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if len(parts) > 4:  # one file field, nothing else worth keeping
+            raise HTTPException(status_code=400)
+        parts[-1][1].extend(data[start:end])
+
+    parser = MultipartParser(boundary, {  # type: ignore[arg-type]
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field,
+        "on_header_value": on_header_value, "on_header_end": on_header_end,
+        "on_headers_finished": on_headers_finished, "on_part_data": on_part_data})
+    try:
+        parser.write(body)
+        parser.finalize()
+    except FormParserError:
+        raise HTTPException(status_code=400) from None
+    for name, data in parts:
+        if name == field.encode():
+            return bytes(data)
+    raise HTTPException(status_code=400)
 
 
 def _e(v: Any) -> str:
@@ -99,6 +299,16 @@ def _letter_html(d: dict[str, Any]) -> str:
 def create_app() -> FastAPI:
     app = FastAPI(title="diklat-flows: verifikasi naskah", docs_url=None, redoc_url=None,
                   openapi_url=None)
+    app.add_middleware(Pelindung)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        return HTMLResponse(_halaman_galat(exc.status_code), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        return HTMLResponse(_halaman_galat(400), status_code=400)
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
@@ -117,11 +327,12 @@ def create_app() -> FastAPI:
                      f"<h1>Verifikasi naskah</h1>{_letter_html(d)}{form}")
 
     @app.post("/v/{token}", response_class=HTMLResponse)
-    async def check(token: str, berkas: UploadFile = File(...)) -> HTMLResponse:
-        d = _letter(token)
-        data = await berkas.read(MAX_UPLOAD + 1)
+    async def check(token: str, request: Request) -> HTMLResponse:
+        d = await run_in_threadpool(_letter, token)  # 404 before a byte of the body is read
+        data = berkas_unggahan(await baca_badan(request, BATAS_UNGGAH),
+                               request.headers.get("content-type", ""))
         if len(data) > MAX_UPLOAD:
-            return _page("Terlalu besar", "<p class='bad'>Berkas terlalu besar.</p>", 413)
+            raise TerlaluBesar()
         # pyHanko's validation runs its own event loop: keep it off the server's loop
         verdict, detail = await run_in_threadpool(periksa, data, d)
         klass = "ok" if verdict == "valid" else "bad"
@@ -150,11 +361,19 @@ def create_app() -> FastAPI:
                      + f"</table>{form}")
 
     @app.post("/ttd/{token}", response_class=HTMLResponse)
-    def sign(token: str, nip: str = Form(...), kode: str = Form(...),
-             passphrase: str = Form("")) -> HTMLResponse:
-        ok, message = tandatangani_dari_halaman(token, nip=nip, kode=kode,
-                                                passphrase=passphrase or None)
-        del passphrase
+    async def sign(token: str, request: Request) -> HTMLResponse:
+        await run_in_threadpool(_request, token)  # 404 before a byte of the body is read
+        form = await request.form(max_files=0, max_fields=10)
+        nip, kode = form.get("nip"), form.get("kode")
+        passphrase = form.get("passphrase") or ""
+        if not isinstance(nip, str) or not isinstance(kode, str) or not isinstance(
+                passphrase, str):
+            raise HTTPException(status_code=400)
+        call = functools.partial(tandatangani_dari_halaman, token, nip=nip, kode=kode,
+                                 passphrase=passphrase or None)
+        del passphrase, form
+        ok, message = await run_in_threadpool(call)
+        del call
         klass = "ok" if ok else "bad"
         return _page("Tanda tangan elektronik",
                      f"<h1>Tanda tangan elektronik</h1><p class='{klass}' id='hasil'>"

@@ -30,7 +30,14 @@ from diklat.models.naskah import (
     SuratMasuk,
 )
 from diklat.models.pegawai import Pegawai, RiwayatDiklat, SiasnUnor, UnitKerja
-from diklat.models.proses import RUN_STATUSES, Karantina, SyncRequest, SyncRun, SyncSeen
+from diklat.models.proses import (
+    RUN_STATUSES,
+    Karantina,
+    KunciKegiatan,
+    SyncRequest,
+    SyncRun,
+    SyncSeen,
+)
 
 __all__ = [
     "PERAN_BERKAS",
@@ -49,6 +56,7 @@ __all__ = [
     "DistribusiJejak",
     "Karantina",
     "Kegiatan",
+    "KunciKegiatan",
     "KodeVerifikasi",
     "Naskah",
     "NaskahBerkas",

@@ -140,3 +140,20 @@ class SyncRequest(Base):
     nips: Mapped[str] = mapped_column(Text)  # JSON list
     jumlah: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class KunciKegiatan(Base):
+    """Which flow run drives a training now: one row per training code (taken before the
+    training's own row exists, so two starts of a new training cannot both create it), with
+    the process that holds it (host, process id, a token of its start; a heartbeat for
+    holders on another host). See :mod:`diklat.kunci_kegiatan`."""
+
+    __tablename__ = "kunci_kegiatan"
+
+    kode: Mapped[str] = mapped_column(String(60), primary_key=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    pid_token: Mapped[str | None] = mapped_column(String(80))
+    sejak: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
