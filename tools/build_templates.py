@@ -459,7 +459,7 @@ def surat_permohonan_narasumber(doc: DocumentObject) -> None:
     para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Dalam rangka pelaksanaan {{ kegiatan.nama }} yang diselenggarakan oleh "
-             "{{ kop.nama_lengkap }}, dengan hormat kami mohon kesediaan {{ tujuan }} untuk "
+             "{{ kegiatan.penyelenggara }}, dengan hormat kami mohon kesediaan {{ tujuan }} untuk "
              "menugaskan narasumber yang akan menyampaikan materi:", after=2)
     tag(doc, "{%p for m in materi %}")
     para(doc, "{{ loop.index }}. {{ m }}", indent=Cm(1.85), hanging=Cm(0.6))
@@ -484,7 +484,7 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
     para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Dalam rangka peningkatan kapasitas dan kinerja Aparatur Sipil Negara, "
-             "{{ kop.nama_lengkap }} akan menyelenggarakan {{ kegiatan.nama }} pada:")
+             "{{ kegiatan.penyelenggara }} akan menyelenggarakan {{ kegiatan.nama }} pada:")
     detail_table(doc, [("Hari/Tanggal", "{{ kegiatan.hari_tanggal }}"),
                        ("Tempat", "{{ kegiatan.tempat }}"),
                        ("Jumlah JP", "{{ kegiatan.jp }} JP")])
@@ -597,7 +597,7 @@ def undangan_pembukaan(doc: DocumentObject) -> None:
     para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Dengan hormat, dalam rangka pembukaan {{ kegiatan.nama }} yang "
-             "diselenggarakan oleh {{ kop.nama_lengkap }}, kami mengharapkan kehadiran "
+             "diselenggarakan oleh {{ kegiatan.penyelenggara }}, kami mengharapkan kehadiran "
              "Bapak/Ibu pada:")
     detail_table(doc, [("Hari/Tanggal", "{{ acara.hari_tanggal }}"),
                        ("Pukul", "{{ acara.pukul }}"),
@@ -658,7 +658,7 @@ def sertifikat(doc: DocumentObject) -> None:
     para(doc, "{{ peserta.jabatan }} pada {{ peserta.unit }}", align="center", after=8)
     para(doc, "telah mengikuti", align="center", after=2)
     judul(doc, "{{ kegiatan.nama }}", size=16, after=4)
-    p = para(doc, "yang diselenggarakan oleh {{ kop.nama_lengkap }} pada tanggal "
+    p = para(doc, "yang diselenggarakan oleh {{ kegiatan.penyelenggara }} pada tanggal "
                   "{{ kegiatan.tanggal }} di {{ kegiatan.tempat }} dengan jumlah "
                   "{{ kegiatan.jp }} jam pelajaran (JP) dengan predikat {{ predikat }}.",
              align="center", indent=Cm(2.0))

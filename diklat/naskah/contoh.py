@@ -14,6 +14,7 @@ from diklat.naskah.konteks import (
     diktum,
     jumlah_orang,
     kegiatan_ringkas,
+    kop,
     orang,
     penandatangan,
     surat,
@@ -51,9 +52,10 @@ def peserta_list() -> list[dict[str, str]]:
     return [orang(p) for p in PESERTA_DATA]
 
 
-def _kegiatan() -> dict[str, str]:
+def _kegiatan(s: Settings) -> dict[str, str]:
     return kegiatan_ringkas(NAMA_KEGIATAN, MULAI, SELESAI, tempat="Aula BKPSDM, Tenggarong",
-                            jp=24, waktu="08.00 WITA s.d. selesai")
+                            jp=24, waktu="08.00 WITA s.d. selesai",
+                            penyelenggara=kop(s)["nama_lengkap"])
 
 
 def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = None,
@@ -62,7 +64,7 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
     s = settings or get_settings()
     kls = s.klasifikasi_for(jenis)
     nomor = nomor or f"{kls}/034/{s.instansi.kode_unit}/{TANGGAL.year}"
-    keg = _kegiatan()
+    keg = _kegiatan(s)
     tembusan = ["Bupati Kutai Kartanegara (sebagai laporan)", "Sekretaris Daerah Kabupaten Kutai Kartanegara"]
     base: dict[str, Any] = {"nomor": nomor, "tanggal": TANGGAL, "settings": s}
     ctx: dict[str, Any]

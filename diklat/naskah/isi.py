@@ -112,10 +112,17 @@ def unit_sendiri(session: Session, settings: Settings) -> set[str]:
             or (r.singkatan or "").upper() == settings.instansi.singkatan.upper()}
 
 
+def penyelenggara(src: Sumber) -> str:
+    """Who runs the training, as running text names it: the training's ``penyelenggara``
+    (an outside body under SOP 002), else the agency itself."""
+    return src.data.penyelenggara or konteks.kop(src.settings)["nama_lengkap"]
+
+
 def _ringkas(src: Sumber) -> dict[str, str]:
     d = src.data
     return konteks.kegiatan_ringkas(d.nama, d.mulai, d.selesai, tempat=d.tempat or "",
-                                    jp=d.jp, waktu=f"08.00 {zona(src.settings)} s.d. selesai")
+                                    jp=d.jp, waktu=f"08.00 {zona(src.settings)} s.d. selesai",
+                                    penyelenggara=penyelenggara(src))
 
 
 def _wajib(jenis: str, name: str, value: Any, message: str = "wajib diisi") -> Any:

@@ -215,8 +215,11 @@ def kegiatan_ringkas(
     tempat: str = "",
     jp: int | None = None,
     waktu: str = "",
+    penyelenggara: str = "",
 ) -> dict[str, str]:
-    """A training as letters print it (``tanggal`` as a range, ``hari_tanggal``)."""
+    """A training as letters print it (``tanggal`` as a range, ``hari_tanggal``; ``jp_teks``
+    the hours with their words, ``24 (dua puluh empat) jam pelajaran``; ``penyelenggara`` the
+    body that runs it, as running text names it)."""
     selesai = selesai or mulai
     return {
         "nama": nama,
@@ -226,7 +229,9 @@ def kegiatan_ringkas(
              f"{rentang_tanggal(mulai, selesai)}",
         "tempat": tempat,
         "jp": "" if jp is None else str(jp),
+        "jp_teks": "" if jp is None else jumlah_orang(jp, "jam pelajaran"),
         "waktu": waktu,
+        "penyelenggara": penyelenggara,
     }
 
 

@@ -1,0 +1,163 @@
+"""The letters read the way the agency's secretary reads a draft before it goes up for paraf
+(issue 20, second reading): each test renders a training's letters from the database to PDF
+(LibreOffice) and reads the PDF's text layer with poppler's ``pdftotext`` or its layout (on
+which page a block stands), as the secretary reads the printed letter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from connectors import pdf as pdfconn
+from diklat.db import session_scope
+from diklat.kegiatan import kegiatan_by_kode, simpan_kegiatan, tetapkan_peserta
+from diklat.models import Bundel, Naskah, NaskahBerkas, Pegawai
+from diklat.naskah import versi as v
+from diklat.pejabat import ensure_pejabat
+from diklat.personnel import PersonnelWriter
+from diklat.register import today
+
+PD = "PD-BACA-1"  # SOP 002, the Sekretaris Daerah signs the assignment letter
+PK = "PK-BACA-1"  # SOP 000, run by the agency itself
+PENYELENGGARA = "Badan Pengembangan Sumber Daya Manusia Provinsi Kalimantan Timur"
+
+UNITS = [
+    {"kode": "64021002", "nama": "SD Negeri 012 Loa Kulu", "email": "sd012@example.go.id",
+     "alamat": "Jl. Poros Loa Kulu, Loa Kulu", "induk_kode": "64021000"},
+    {"kode": "64021000", "nama": "Dinas Pendidikan dan Kebudayaan",
+     "email": "diknas@example.go.id", "alamat": "Jl. Pesut No. 1, Tenggarong"},
+    {"kode": "64021200", "nama": "RSUD A.M. Parikesit", "email": "rsud@example.go.id",
+     "alamat": "Jl. Ratu Agung No. 1, Tenggarong Seberang"},
+    {"kode": "64020100", "nama": "Sekretariat Daerah", "singkatan": "SETDA",
+     "email": "setda@example.go.id", "alamat": "Jl. Wolter Monginsidi No. 1, Tenggarong"},
+    {"kode": "64020500", "nama": "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+     "singkatan": "BKPSDM", "alamat": "Jalan Wolter Monginsidi, Tenggarong"},
+]
+PEGAWAI = [  # nip, name, unit, golongan, pangkat, jabatan
+    ("198501012010012001", "SITI AMINAH", "64021002", "III/b", "Penata Muda Tk. I",
+     "Guru Ahli Pertama"),
+    ("199002022015031002", "BUDI SANTOSO", "64021000", "III/c", "Penata",
+     "Analis Kepegawaian Ahli Pertama"),
+    ("198803032012041003", "RATNA DEWI", "64021200", "IV/a", "Pembina",
+     "Apoteker Ahli Madya"),
+    ("197904042005022004", "DEWI LESTARI", "64020100", "III/d", "Penata Tk. I",
+     "Analis Kebijakan Ahli Muda"),
+    ("198206062008011005", "YUSUF HABIBI", "64020500", "III/d", "Penata Tk. I",
+     "Pengelola Diklat"),
+]
+PEJABAT = [
+    dict(nip="197209131998031001", nama="Dr. H. SUTRISNO, S.Sos., M.Si.", peran="kepala",
+         jabatan="Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+         pangkat="Pembina Utama Muda (IV/c)"),
+    dict(nip="198005122005022003", nama="RINA WULANDARI, S.E., M.M.", peran="kabid_psda",
+         jabatan="Kepala Bidang Pengembangan Sumber Daya Aparatur", pangkat="Pembina (IV/a)"),
+    dict(nip="197706142003121004", nama="AHMAD FAUZI, S.H., M.H.", peran="sekretaris",
+         jabatan="Sekretaris Badan", pangkat="Pembina Tingkat I (IV/b)"),
+    dict(nip="199001012015031001", nama="NUR HASANAH, S.Psi.", peran="analis_sdm",
+         jabatan="Analis SDM Aparatur Ahli Muda", pangkat="Penata (III/c)"),
+    dict(nip="196801011990031001", nama="Drs. H. MUHAMMAD YUSUF, M.Si.", peran="sekda",
+         jabatan="Sekretaris Daerah", pangkat="Pembina Utama Madya (IV/d)"),
+]
+
+
+@pytest.fixture
+def soffice() -> str:
+    path = pdfconn.find_soffice()
+    if path is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice (soffice) or poppler (pdftotext) not installed")
+    return path
+
+
+@pytest.fixture
+def data(sqlite_engine: Engine, soffice: str) -> Engine:
+    """Both SOPs' trainings: SOP 002 with the Sekda's authority (one participant from each
+    of three agencies), SOP 000 run by the agency (participants from the school, the
+    education office and the hospital)."""
+    engine = sqlite_engine
+    w = PersonnelWriter(engine, None, sumber="simpeg")
+    w.upsert_units(UNITS)
+    w.write([{"nip": n, "nama": nama, "unit_kode": u, "golongan": g, "pangkat": pk,
+              "jabatan": jab} for n, nama, u, g, pk, jab in PEGAWAI])
+    mulai = today() + dt.timedelta(days=21)
+    with session_scope(engine) as s:
+        for p in PEJABAT:
+            ensure_pejabat(s, **p)
+        pd_ = simpan_kegiatan(s, {
+            "kode": PD, "sop": "pengiriman-peserta",
+            "nama": "Pelatihan Teknis Pengelolaan Arsip Dinamis", "mulai": mulai,
+            "selesai": mulai + dt.timedelta(days=4), "tempat": "Samarinda", "jp": 40,
+            "penyelenggara": PENYELENGGARA, "kriteria": {"unit": ["64021200", "64020100"]},
+            "kondisi": ["kewenangan_sekda"]})
+        pk = simpan_kegiatan(s, {
+            "kode": PK, "sop": "peningkatan-kapasitas",
+            "nama": "Pelatihan Penyusunan Analisis Jabatan", "mulai": mulai,
+            "selesai": mulai + dt.timedelta(days=2), "tempat": "Aula BKPSDM, Tenggarong",
+            "jp": 24, "lembaga_narasumber": PENYELENGGARA,
+            "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"]})
+        ids = dict(s.execute(select(Pegawai.nip, Pegawai.id)).tuples().all())
+        tetapkan_peserta(s, pd_, [ids["198803032012041003"]], status="terdaftar")
+        tetapkan_peserta(s, pk, [ids[p[0]] for p in PEGAWAI[:3]], status="terdaftar")
+    return engine
+
+
+def pdftotext(path: Path, *, layout: bool = True) -> str:
+    args = ["pdftotext", *(["-layout"] if layout else []), str(path), "-"]
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def pages(path: Path) -> list[str]:
+    """The text of each page (pdftotext separates pages with a form feed)."""
+    return pdftotext(path).split("\f")[:-1]
+
+
+def terbit(engine: Engine, kode: str, jenis: str, out: Path) -> dict[str, Path]:
+    """Draft, decide (the demo stand-in), number and issue a bundle; its final PDFs by key."""
+    h = v.jalankan_demo(engine, kode, jenis, out, pdf=True)
+    return _berkas(engine, h.bundel_id, "final_pdf")
+
+
+def _berkas(engine: Engine, bundel_id: int, peran: str) -> dict[str, Path]:
+    with session_scope(engine) as s:
+        rows = s.execute(select(Naskah.kunci, NaskahBerkas.path).join(
+            NaskahBerkas, NaskahBerkas.naskah_id == Naskah.id).where(
+            Naskah.bundel_id == bundel_id, NaskahBerkas.peran == peran)).all()
+    return {k: Path(p) for k, p in rows}
+
+
+def bundel(engine: Engine, kode: str, jenis: str) -> Bundel:
+    with session_scope(engine) as s:
+        b = v.bundel_terkini(s, kegiatan_by_kode(s, kode).id, jenis)
+        assert b is not None
+        s.expunge(b)
+        return b
+
+
+def flat(text: str) -> str:
+    """The text with its line breaks and runs of spaces as one space (a sentence that the
+    layout wraps reads as one)."""
+    return " ".join(text.split())
+
+
+# --------------------------------------------------------------------------- 1. organiser
+
+
+def test_notice_names_the_trainings_organiser(data: Engine, tmp_path: Path) -> None:
+    """SOP 002: the organiser is the training's penyelenggara (the province's body), not the
+    agency that sends the participants; SOP 000: the agency itself."""
+    pd_ = terbit(data, PD, "surat_pemberitahuan", tmp_path)
+    assert pd_
+    for path in pd_.values():
+        text = flat(pdftotext(path))
+        assert (f"{PENYELENGGARA} akan menyelenggarakan Pelatihan Teknis Pengelolaan Arsip "
+                f"Dinamis") in text
+        assert "Sumber Daya Manusia Kabupaten Kutai Kartanegara akan menyelenggarakan" \
+            not in text
+    pk = terbit(data, PK, "surat_pemberitahuan", tmp_path)
+    text = flat(pdftotext(next(iter(pk.values()))))
+    assert ("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia Kabupaten Kutai "
+            "Kartanegara akan menyelenggarakan Pelatihan Penyusunan Analisis Jabatan") in text
