@@ -40,6 +40,23 @@ class Instansi(BaseModel):
     lambang: Path | None = None
 
 
+class Setda(BaseModel):
+    """The Sekretariat Daerah: a letter the Sekretaris Daerah signs is its letter (DOMAIN.md,
+    "What an audit ... expects"): its letterhead, its number series (the Setda's agenda), the
+    full title. ``kop`` ``setda`` prints the government and the Sekretariat Daerah with its
+    address; ``kepala_daerah`` the regional head's letterhead (``BUPATI ...``), as regions
+    whose Sekda signs on the head's letterhead do."""
+
+    nama: str = "SEKRETARIAT DAERAH"
+    alamat: str = "Jalan Wolter Monginsidi No. 1, Timbau, Tenggarong"
+    kode_pos: str = "75511"
+    telepon: str = "(0541) 661020"
+    email: str = "setda@kukarkab.go.id"
+    website: str = "https://kukarkab.go.id"
+    kode_unit: str = "SETDA"  # the unit part of the Setda's letter numbers
+    kop: Literal["setda", "kepala_daerah"] = "setda"
+
+
 #: Default classification codes per document type (Permendagri 83/2022, see DOMAIN.md).
 DEFAULT_KLASIFIKASI: dict[str, str] = {
     "surat_permohonan_narasumber": "800.2.4.1",
@@ -234,6 +251,7 @@ class Settings(BaseSettings):
     holiday_subdiv: str | None = None
 
     instansi: Instansi = Field(default_factory=Instansi)
+    setda: Setda = Field(default_factory=Setda)
     naskah: Naskah = Field(default_factory=Naskah)
     simpeg: Simpeg = Field(default_factory=Simpeg)
     siasn: Siasn = Field(default_factory=Siasn)

@@ -38,7 +38,7 @@ from connectors.tte.model import (
 )
 from diklat.db import session_scope
 from diklat.models import Bundel, Naskah, NaskahBerkas, Pejabat
-from diklat.naskah import status
+from diklat.naskah import konteks, status
 from diklat.naskah import versi as naskah_versi
 from diklat.settings import Settings, get_settings
 
@@ -76,10 +76,15 @@ def siapkan_penandatangan(pejabat: Pejabat, settings: Settings | None = None) ->
         return
     from connectors.tte.local_ca import init_ca, issue_signer
     from diklat.clients import ca_dir
+    from diklat.pejabat import jabatan_cetak, kantor
 
     folder = ca_dir(s)
     init_ca(folder, f"{s.instansi.singkatan} {s.instansi.pemerintah.title()}")
-    issue_signer(folder, pejabat.nip, pejabat.nama, pejabat.jabatan, pejabat.nip)
+    # The certificate names whom the official signs for: the government (O) and his office
+    # (OU), the Sekretariat Daerah for the Sekretaris Daerah, never the agency running the CA.
+    office = konteks.kop(s, kantor=kantor(pejabat))
+    issue_signer(folder, pejabat.nip, pejabat.nama, jabatan_cetak(pejabat, s), pejabat.nip,
+                 organization=f"Pemerintah {office['daerah']}", unit=office["kantor"])
 
 
 def identitas(pejabat: Pejabat, jabatan_cetak: str | None = None) -> SignerIdentity:

@@ -161,3 +161,65 @@ def test_notice_names_the_trainings_organiser(data: Engine, tmp_path: Path) -> N
     text = flat(pdftotext(next(iter(pk.values()))))
     assert ("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia Kabupaten Kutai "
             "Kartanegara akan menyelenggarakan Pelatihan Penyusunan Analisis Jabatan") in text
+
+
+# --------------------------------------------------------------------------- 2. Setda letters
+
+
+def _signer_subject(pdf: Path) -> dict[str, str]:
+    """The signer certificate's subject (O, OU, title, CN) read from the signed PDF."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    with open(pdf, "rb") as fh:
+        sig = PdfFileReader(fh).embedded_signatures[0]
+        return {k: str(val) for k, val in sig.signer_cert.subject.native.items()}
+
+
+def test_a_letter_the_sekda_signs_is_a_setda_letter(data: Engine, tmp_path: Path) -> None:
+    from diklat import tanda_tangan
+    from diklat.models import RegisterEntry
+
+    final = terbit(data, PD, "surat_tugas", tmp_path)
+    text = pdftotext(next(iter(final.values())))
+    head = text[:text.index("SURAT TUGAS")]
+    assert "SEKRETARIAT DAERAH" in head and "BADAN KEPEGAWAIAN" not in head
+    assert "setda@kukarkab.go.id" in head
+    assert "Sekretaris Daerah Kabupaten Kutai Kartanegara," in flat(text)
+    assert "Sekretaris Daerah," not in flat(text)
+    b = bundel(data, PD, "surat_tugas")
+    with session_scope(data) as s:
+        e = s.execute(select(RegisterEntry).join(Naskah, RegisterEntry.naskah_id == Naskah.id)
+                      .where(Naskah.bundel_id == b.id)).scalar_one()
+        assert e.unit == "SETDA" and "/SETDA/" in e.nomor
+    assert f"NOMOR {e.nomor}" in text
+    # the agency's own letters stay in its series
+    pk = terbit(data, PK, "surat_pemberitahuan", tmp_path)
+    assert "/BKPSDM/" in pdftotext(next(iter(pk.values())))
+    # the signer's certificate names the Sekretariat Daerah, not the agency
+    tanda_tangan.tanda_tangani(data, PD, b.id, tmp_path)
+    signed = next(iter(_berkas(data, b.id, "ttd_pdf").values()))
+    subject = _signer_subject(signed)
+    assert subject["organizational_unit_name"] == "Sekretariat Daerah"
+    assert subject["organization_name"] == "Pemerintah Kabupaten Kutai Kartanegara"
+    assert subject["title"] == "Sekretaris Daerah Kabupaten Kutai Kartanegara"
+    assert "BKPSDM" not in " ".join(subject.values())
+    assert "Sekretaris Daerah Kabupaten Kutai" in flat(pdftotext(signed))  # the stamp
+
+
+def test_setda_letter_on_the_regional_heads_letterhead(data: Engine, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from diklat.naskah import konteks
+    from diklat.settings import reset_settings_cache
+
+    monkeypatch.setenv("DIKLAT_SETDA__KOP", "kepala_daerah")
+    reset_settings_cache()
+    text = pdftotext(next(iter(terbit(data, PD, "surat_tugas", tmp_path).values())))
+    head = text[:text.index("SURAT TUGAS")]
+    assert "BUPATI KUTAI KARTANEGARA" in head and "BADAN KEPEGAWAIAN" not in head
+    # the draft shows the series it will be numbered in
+    assert konteks.nomor_draf("surat_tugas", 2026, unit="SETDA") == "800.1.4.1/      /SETDA/2026"
+    with session_scope(data) as s:
+        n = s.execute(select(Naskah).where(Naskah.jenis == "surat_tugas")).scalar_one()
+        import json
+
+        assert json.loads(n.konteks_json or "{}")["unit_nomor"] == "SETDA"

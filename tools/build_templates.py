@@ -46,6 +46,8 @@ PAPER_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "F4": (215.0, 
 
 #: Left indent of the right-hand column (date line, signature block).
 TTD_INDENT = Cm(8.5)
+#: Width of the text between the margins on A4 (F4 is 5 mm wider), portrait and landscape.
+TEXT_CM = {False: 21.0 - 4.5, True: 29.7 - 4.5}
 
 Run = tuple[str, dict[str, Any]]
 Container = DocumentObject | _Cell
@@ -376,18 +378,23 @@ TTD_SPACE_PT = 60
 
 
 def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
-                 indent: Any = TTD_INDENT, anchor: bool = True) -> None:
+                 indent: Any = TTD_INDENT, anchor: bool = True,
+                 landscape: bool = False) -> None:
     """Signature block: optional ``a.n.`` line, jabatan (``Plt.``/``Plh.`` included), the
     signature space (with the electronic-signature anchor), name, rank, NIP, centred in the
     right-hand column. Every line keeps with the next, so the block is never split and never
     stands alone on a page (the paragraph before it keeps with it too)."""
     v = prefix
     TTD = indent  # noqa: N806
+    # a long position breaks into balanced lines, never one word alone on the last
+    col = round(TEXT_CM[landscape] - indent.cm, 2)
     tag(doc, f"{{%p if {v} %}}")
     tag(doc, f"{{%p if {v}.an %}}")
-    para(doc, f"{{{{ {v}.an }}}},", align="center", indent=TTD, before=before, keep_next=True)
+    para(doc, f"{{{{ {v}.an|seimbang({col}, ',') }}}},", align="center", indent=TTD,
+         before=before, keep_next=True)
     tag(doc, "{%p endif %}")
-    para(doc, f"{{{{ {v}.jabatan }}}},", align="center", indent=TTD, keep_next=True)
+    para(doc, f"{{{{ {v}.jabatan|seimbang({col}, ',') }}}},", align="center", indent=TTD,
+         keep_next=True)
     # The anchor (tiny, white) sits right under the position; the electronic-signature box is
     # drawn from there down into the empty space above the name. Only the main signature
     # carries it: an attachment's block repeats the name without a second stamp.
@@ -665,7 +672,7 @@ def sertifikat(doc: DocumentObject) -> None:
     p.paragraph_format.right_indent = Cm(2.0)
     para(doc, "{{ kop.kota }}, {{ tanggal }}", align="center", indent=Cm(13.0), before=8,
          keep_next=True)
-    tanda_tangan(doc, before=0, indent=Cm(13.0))
+    tanda_tangan(doc, before=0, indent=Cm(13.0), landscape=True)
 
 
 def laporan_kegiatan(doc: DocumentObject) -> None:

@@ -86,12 +86,7 @@ def zona(settings: Settings) -> str:
 
 def kepala_daerah(settings: Settings) -> str:
     """``Bupati Kutai Kartanegara`` / ``Wali Kota Pekalongan`` / ``Gubernur ...``."""
-    daerah = konteks.kop(settings)["daerah"]
-    for prefix, title in (("Kabupaten ", "Bupati"), ("Kota ", "Wali Kota"),
-                          ("Provinsi ", "Gubernur")):
-        if daerah.startswith(prefix):
-            return f"{title} {daerah[len(prefix):]}"
-    return f"Kepala Daerah {daerah}"
+    return konteks.kepala_daerah(konteks.kop(settings)["daerah"])
 
 
 def sebutan_lengkap(unit_nama: str, settings: Settings) -> str:
