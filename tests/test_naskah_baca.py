@@ -75,9 +75,9 @@ def soffice() -> str:
 
 @pytest.fixture
 def data(sqlite_engine: Engine, soffice: str) -> Engine:
-    """Both SOPs' trainings: SOP 002 with the Sekda's authority (one participant from each
-    of three agencies), SOP 000 run by the agency (participants from the school, the
-    education office and the hospital)."""
+    """Both SOPs' trainings: SOP 002 with the Sekda's authority (the hospital's pharmacist;
+    notices to the hospital and the Setda), SOP 000 run by the agency (participants from the
+    school, the education office, the hospital and the Setda)."""
     engine = sqlite_engine
     w = PersonnelWriter(engine, None, sumber="simpeg")
     w.upsert_units(UNITS)
@@ -101,7 +101,7 @@ def data(sqlite_engine: Engine, soffice: str) -> Engine:
             "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"]})
         ids = dict(s.execute(select(Pegawai.nip, Pegawai.id)).tuples().all())
         tetapkan_peserta(s, pd_, [ids["198803032012041003"]], status="terdaftar")
-        tetapkan_peserta(s, pk, [ids[p[0]] for p in PEGAWAI[:3]], status="terdaftar")
+        tetapkan_peserta(s, pk, [ids[p[0]] for p in PEGAWAI[:4]], status="terdaftar")
     return engine
 
 
@@ -223,3 +223,31 @@ def test_setda_letter_on_the_regional_heads_letterhead(data: Engine, tmp_path: P
         import json
 
         assert json.loads(n.konteks_json or "{}")["unit_nomor"] == "SETDA"
+
+
+# --------------------------------------------------------------------------- 3. tembusan
+
+
+def tembusan(text: str) -> list[str]:
+    """The copy list of a letter's text: the numbered lines after ``Tembusan:``."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    if "Tembusan:" not in lines:
+        return []
+    out = []
+    for ln in lines[lines.index("Tembusan:") + 1:]:
+        if not ln or not ln[0].isdigit():
+            break
+        out.append(ln.split(". ", 1)[1])
+    return out
+
+
+def test_tembusan_never_repeats_the_addressee_and_names_positions(data: Engine,
+                                                                  tmp_path: Path) -> None:
+    notices = terbit(data, PK, "surat_pemberitahuan", tmp_path)
+    setda = pdftotext(notices["opd:64020100"])
+    assert "Yth. Sekretaris Daerah Kabupaten Kutai Kartanegara" in setda
+    assert not any("Sekretaris Daerah" in t for t in tembusan(setda))
+    other = pdftotext(notices["opd:64021000"])
+    assert tembusan(other) == ["Sekretaris Daerah Kabupaten Kutai Kartanegara"]
+    st = pdftotext(next(iter(terbit(data, PD, "surat_tugas", tmp_path).values())))
+    assert tembusan(st) == [f"Kepala {PENYELENGGARA}", "Direktur RSUD A.M. Parikesit"]

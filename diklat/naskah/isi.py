@@ -448,7 +448,9 @@ def _surat_tugas(src: Sumber) -> list[Isi]:
     kop = konteks.kop(src.settings)
     return [Isi(
         kunci="", hal=f"Penugasan Peserta {d.nama}",
-        tembusan=[penyelenggara, *[sebutan_lengkap(u, src.settings) for u in units]],
+        # positions, never institutions: the organiser's head, the participants' heads
+        tembusan=[konteks.sebutan_kepala(penyelenggara),
+                  *[sebutan_lengkap(u, src.settings) for u in units]],
         isi={"dasar": [f"Surat {penyelenggara} tentang penyelenggaraan {d.nama};",
                        f"{_dasar_anggaran(src)}."],
              "pegawai": people,

@@ -262,11 +262,33 @@ def surat(
         "hal": hal,
         "tujuan": tujuan,
         "tujuan_tempat": tujuan_tempat,
-        "tembusan": list(tembusan),
+        "tembusan": tembusan_bersih(tembusan, tujuan),
     }
     ctx["ttd"] = dict(ttd) if ttd is not None else None
     ctx.update(isi)
     return ctx
+
+
+def _sebutan(text: str) -> str:
+    """A position compared loosely: case, spacing, a trailing remark in brackets and a
+    leading ``Yth.`` ignored."""
+    t = " ".join(text.split()).lower().removeprefix("yth. ")
+    if t.endswith(")") and " (" in t:
+        t = t[:t.rindex(" (")]
+    return t.rstrip(",. ")
+
+
+def tembusan_bersih(tembusan: Sequence[str], tujuan: str = "") -> list[str]:
+    """The copy list as a letter prints it: never the addressee himself (a notice to the
+    Sekretaris Daerah does not copy the Sekretaris Daerah), nobody twice, no empty entry."""
+    seen = {_sebutan(tujuan)} if tujuan.strip() else set()
+    out = []
+    for t in tembusan:
+        key = _sebutan(t)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
 
 
 def kegiatan_ringkas(
