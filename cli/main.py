@@ -157,12 +157,13 @@ def _add_areas() -> None:
         srikandi,
         sync,
         tte,
+        unit,
         up,
     )
 
     for module in (sop, sync, simulator_cmd, importer, karantina, riwayat, register_cmd,
                    kegiatan, laporan, srikandi, persetujuan, tte, arsip, prefect_server, up,
-                   demo, siasn):
+                   demo, siasn, unit):
         module.add_commands(app)
 
 

@@ -28,15 +28,18 @@ PENYELENGGARA = "Badan Pengembangan Sumber Daya Manusia Provinsi Kalimantan Timu
 
 UNITS = [
     {"kode": "64021002", "nama": "SD Negeri 012 Loa Kulu", "email": "sd012@example.go.id",
-     "alamat": "Jl. Poros Loa Kulu, Loa Kulu", "induk_kode": "64021000"},
+     "alamat": "Jl. Poros Loa Kulu, Loa Kulu", "induk_kode": "64021000", "tempat": "Loa Kulu"},
     {"kode": "64021000", "nama": "Dinas Pendidikan dan Kebudayaan",
-     "email": "diknas@example.go.id", "alamat": "Jl. Pesut No. 1, Tenggarong"},
+     "email": "diknas@example.go.id", "alamat": "Jl. Pesut No. 1, Tenggarong",
+     "tempat": "Tenggarong"},
     {"kode": "64021200", "nama": "RSUD A.M. Parikesit", "email": "rsud@example.go.id",
-     "alamat": "Jl. Ratu Agung No. 1, Tenggarong Seberang"},
+     "alamat": "Jl. Ratu Agung No. 1, Tenggarong Seberang", "tempat": "Tenggarong Seberang"},
     {"kode": "64020100", "nama": "Sekretariat Daerah", "singkatan": "SETDA",
-     "email": "setda@example.go.id", "alamat": "Jl. Wolter Monginsidi No. 1, Tenggarong"},
+     "email": "setda@example.go.id", "alamat": "Jl. Wolter Monginsidi No. 1, Tenggarong",
+     "tempat": "Tenggarong"},
     {"kode": "64020500", "nama": "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
-     "singkatan": "BKPSDM", "alamat": "Jalan Wolter Monginsidi, Tenggarong"},
+     "singkatan": "BKPSDM", "alamat": "Jalan Wolter Monginsidi, Tenggarong",
+     "tempat": "Tenggarong"},
 ]
 PEGAWAI = [  # nip, name, unit, golongan, pangkat, jabatan
     ("198501012010012001", "SITI AMINAH", "64021002", "III/b", "Penata Muda Tk. I",
@@ -251,3 +254,31 @@ def test_tembusan_never_repeats_the_addressee_and_names_positions(data: Engine,
     assert tembusan(other) == ["Sekretaris Daerah Kabupaten Kutai Kartanegara"]
     st = pdftotext(next(iter(terbit(data, PD, "surat_tugas", tmp_path).values())))
     assert tembusan(st) == [f"Kepala {PENYELENGGARA}", "Direktur RSUD A.M. Parikesit"]
+
+
+# --------------------------------------------------------------------------- 4. "di" line
+
+
+def di(text: str) -> str:
+    """The place after the addressee: the line after ``di``."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    return lines[lines.index("di") + 1]
+
+
+def test_di_names_the_addressees_town(data: Engine, tmp_path: Path) -> None:
+    from diklat.unit_kerja import atur_tempat
+
+    permohonan = terbit(data, PK, "surat_permohonan_narasumber", tmp_path)
+    assert di(pdftotext(permohonan[""])) == "Samarinda"  # a province's body
+    notices = terbit(data, PK, "surat_pemberitahuan", tmp_path)
+    assert di(pdftotext(notices["opd:64021002"])) == "Loa Kulu"  # the school's own town
+    assert di(pdftotext(notices["opd:64021200"])) == "Tenggarong Seberang"
+    assert di(pdftotext(notices["opd:64021000"])) == "Tenggarong"
+    # a summons goes to the participant's unit's town, never the unit's name
+    with session_scope(data) as s:  # an operator corrects the hospital's town first
+        atur_tempat(s, "64021200", "Tenggarong  Seberang ")
+    summons = terbit(data, PK, "surat_panggilan", tmp_path)
+    assert di(pdftotext(summons["peserta:198501012010012001"])) == "Loa Kulu"
+    assert di(pdftotext(summons["peserta:198803032012041003"])) == "Tenggarong Seberang"
+    assert all(not di(pdftotext(p)).startswith(("SD ", "Dinas", "RSUD"))
+               for p in summons.values())

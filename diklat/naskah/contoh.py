@@ -137,7 +137,7 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
     elif jenis == "surat_panggilan":
         p = peserta_list()[0]
         ctx = surat(jenis, **base, hal=f"Panggilan Peserta {NAMA_KEGIATAN}",
-                    tujuan=f"Saudara {p['nama']}", tujuan_tempat=p["unit"], ttd=KABID_AN,
+                    tujuan=f"Saudara {p['nama']}", tujuan_tempat="Tenggarong", ttd=KABID_AN,
                     tembusan=[f"Kepala {p['unit']}"], kegiatan=keg, peserta=p,
                     dasar="Keputusan Kepala Badan Kepegawaian dan Pengembangan Sumber Daya "
                           "Manusia Nomor 800.2.4.2/012/KEP/BKPSDM/2026 tanggal 9 November 2026 "

@@ -30,8 +30,10 @@ from diklat.pejabat import PejabatTidakAda, pemegang
 from diklat.rules import nip as nip_rules
 from diklat.rules.kalender import kalender
 from diklat.rules.tanggal import hari_tanggal, tanggal_indonesia
+from diklat.rules.wilayah import tempat_lembaga
 from diklat.settings import Settings, get_settings
 from diklat.sop.catalogue import get_sop
+from diklat.unit_kerja import tempat_units
 
 
 class IsiTidakLengkap(ValueError):
@@ -66,6 +68,16 @@ class Sumber:
     data: DataKegiatan
     peserta: pd.DataFrame
     settings: Settings
+    _tempat: dict[str, str] | None = None
+
+    def tempat(self, unit_kode: Any) -> str:
+        """The town of a unit for the "di" line (``Loa Kulu``): the unit's own (operator's or
+        source's, :mod:`diklat.unit_kerja`), else the agency's town."""
+        if self._tempat is None:
+            self._tempat = tempat_units(self.session, self.session.execute(
+                select(UnitKerja.kode)).scalars())
+        kode = None if unit_kode is None or pd.isna(unit_kode) else str(unit_kode)
+        return self._tempat.get(kode or "") or self.settings.instansi.kota
 
     @property
     def daerah(self) -> str:
@@ -188,7 +200,8 @@ def _permohonan_narasumber(src: Sumber) -> list[Isi]:
     materi = _wajib(j, "kegiatan.materi", src.data.materi)
     d = src.data
     return [Isi(
-        kunci="", hal="Permohonan Narasumber", tujuan=f"Kepala {lembaga}",
+        kunci="", hal="Permohonan Narasumber", tujuan=konteks.sebutan_kepala(lembaga),
+        tujuan_tempat=tempat_lembaga(lembaga) or "Tempat",
         tembusan=[f"Sekretaris Daerah {src.daerah}"],
         isi={"kegiatan": _ringkas(src), "materi": list(materi),
              "jadwal": {"hari_tanggal": _ringkas(src)["hari_tanggal"],
@@ -213,7 +226,7 @@ def _pemberitahuan(src: Sumber) -> list[Isi]:
             nama = names.get(kode) or kode
             out.append(Isi(
                 kunci=f"opd:{kode}", hal=f"Pemberitahuan {src.data.nama}",
-                tujuan=sebutan_lengkap(nama, src.settings), tujuan_tempat=src.settings.instansi.kota,
+                tujuan=sebutan_lengkap(nama, src.settings), tujuan_tempat=src.tempat(kode),
                 isi={"kegiatan": _ringkas(src), "opd": {"nama": nama}, "peserta": [],
                      "persyaratan": syarat, "jumlah_peserta": "",
                      "batas_konfirmasi": _batas_konfirmasi(src)}))
@@ -225,7 +238,7 @@ def _pemberitahuan(src: Sumber) -> list[Isi]:
         people = [_orang_peserta(j, r) for _, r in rows.iterrows()]
         out.append(Isi(
             kunci=f"opd:{kode}", hal=hal, tujuan=sebutan_lengkap(str(unit), src.settings),
-            tujuan_tempat=src.settings.instansi.kota, lampiran="1 (satu) berkas",
+            tujuan_tempat=src.tempat(kode), lampiran="1 (satu) berkas",
             tembusan=[f"Sekretaris Daerah {src.daerah}"],
             isi={"kegiatan": _ringkas(src), "opd": {"nama": str(unit)}, "peserta": people,
                  "persyaratan": [], "jumlah_peserta": konteks.jumlah_orang(len(people)),
@@ -322,7 +335,7 @@ def _panggilan(src: Sumber) -> list[Isi]:
         p = _orang_peserta(j, r)
         out.append(Isi(
             kunci=f"peserta:{r['nip']}", hal=f"Panggilan Peserta {src.data.nama}",
-            tujuan=f"Saudara {p['nama']}", tujuan_tempat=p["unit"],
+            tujuan=f"Saudara {p['nama']}", tujuan_tempat=src.tempat(r.get("unit_kode")),
             tembusan=[sebutan_lengkap(p["unit"], src.settings)] if p["unit"] != "-" else [],
             isi={"kegiatan": _ringkas(src), "peserta": p, "dasar": dasar,
                  "pakaian": "Pakaian Dinas Harian (PDH)"}))
