@@ -44,6 +44,9 @@ def kegiatan_buat(
     lembaga_narasumber: str = typer.Option(None, "--lembaga-narasumber",
                                            help="lembaga yang dimohon narasumber"),
     materi: list[str] = typer.Option(None, "--materi", help="materi pelatihan (boleh berulang)"),
+    narasumber: list[str] = typer.Option(None, "--narasumber", metavar="NAMA|JABATAN|MATERI",
+                                         help="narasumber yang hadir, untuk laporan kegiatan "
+                                              "(boleh berulang)"),
     unit: list[str] = typer.Option(None, "--unit", help="kriteria: kode unit kerja asal calon "
                                                         "(boleh berulang)"),
     golongan: list[str] = typer.Option(None, "--golongan", help="kriteria: golongan atau "
@@ -66,6 +69,9 @@ def kegiatan_buat(
         "tempat": tempat, "jp": jp, "kuota": kuota, "jenis_diklat_id": jenis_diklat,
         "penyelenggara": penyelenggara, "lembaga_narasumber": lembaga_narasumber,
         "materi": list(materi or []), "kondisi": list(kondisi or []),
+        "narasumber": [dict(zip(("nama", "jabatan", "materi"),
+                                (x.strip() for x in n.split("|", 2)), strict=False))
+                       for n in narasumber or []],
         "kriteria": {"unit": list(unit or []), "golongan": list(golongan or []),
                      "jabatan": list(jabatan or []), "kurang_20_jp": kurang_20_jp},
     }

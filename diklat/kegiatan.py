@@ -58,6 +58,18 @@ class Kriteria(BaseModel):
                                description="hanya pegawai yang belum mencapai 20 JP tahun ini")
 
 
+class Narasumber(BaseModel):
+    """A speaker as the activity report names him: name (with titles), position, topic."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    nama: str = Field(min_length=3, max_length=200, title="Nama (dengan gelar)")
+    jabatan: str = Field(default="", max_length=300, title="Jabatan",
+                         description="jabatan dan instansinya, mis. Widyaiswara Ahli Madya "
+                                     "BPSDM Provinsi Kalimantan Timur")
+    materi: str = Field(default="", max_length=300, title="Materi")
+
+
 class DataKegiatan(BaseModel):
     """A training as an operator describes it (also the SOP flows' parameter form)."""
 
@@ -84,6 +96,9 @@ class DataKegiatan(BaseModel):
                                            description="lembaga pelatihan yang dimohon "
                                                        "narasumber (SOP 000)")
     materi: list[str] = Field(default_factory=list, title="Materi")
+    narasumber: list[Narasumber] = Field(default_factory=list, title="Narasumber",
+                                         description="narasumber yang hadir (nama, jabatan, "
+                                                     "materi), untuk laporan kegiatan")
     kriteria: Kriteria = Field(default_factory=Kriteria, title="Kriteria calon peserta")
     kondisi: list[str] = Field(default_factory=list, title="Kondisi",
                                description="mis. kewenangan_sekda (surat tugas ditandatangani "
@@ -174,6 +189,7 @@ def _row_values(d: DataKegiatan) -> dict[str, Any]:
         "kriteria_json": json.dumps({
             **d.kriteria.model_dump(),
             "lembaga_narasumber": d.lembaga_narasumber, "materi": d.materi,
+            **({"narasumber": [n.model_dump() for n in d.narasumber]} if d.narasumber else {}),
         }, ensure_ascii=False, sort_keys=True),
     }
 
@@ -187,6 +203,7 @@ def data_kegiatan(k: Kegiatan) -> DataKegiatan:
         k.tanggal_mulai or dt.date.today(), tempat=k.tempat, jp=k.jumlah_jp, kuota=k.kuota,
         penyelenggara=k.penyelenggara, lembaga_narasumber=extra.get("lembaga_narasumber"),
         materi=list(extra.get("materi") or []),
+        narasumber=[Narasumber(**n) for n in extra.get("narasumber") or []],
         kriteria=Kriteria(**{f: extra[f] for f in Kriteria.model_fields if f in extra}),
         kondisi=k.kondisi)
 

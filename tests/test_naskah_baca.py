@@ -9,6 +9,7 @@ import datetime as dt
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -52,6 +53,13 @@ PEGAWAI = [  # nip, name, unit, golongan, pangkat, jabatan
      "Analis Kebijakan Ahli Muda"),
     ("198206062008011005", "YUSUF HABIBI", "64020500", "III/d", "Penata Tk. I",
      "Pengelola Diklat"),
+]
+NARASUMBER = [
+    {"nama": "Dr. HARYANTO, M.Si.", "jabatan": "Widyaiswara Ahli Utama BPSDM Provinsi "
+                                               "Kalimantan Timur",
+     "materi": "Analisis Jabatan dan Peta Jabatan"},
+    {"nama": "LINDA KARTIKA, S.Psi., M.A.", "jabatan": "Analis Kebijakan Ahli Madya",
+     "materi": "Analisis Beban Kerja"},
 ]
 PEJABAT = [
     dict(nip="197209131998031001", nama="Dr. H. SUTRISNO, S.Sos., M.Si.", peran="kepala",
@@ -101,7 +109,8 @@ def data(sqlite_engine: Engine, soffice: str) -> Engine:
             "nama": "Pelatihan Penyusunan Analisis Jabatan", "mulai": mulai,
             "selesai": mulai + dt.timedelta(days=2), "tempat": "Aula BKPSDM, Tenggarong",
             "jp": 24, "lembaga_narasumber": PENYELENGGARA,
-            "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"]})
+            "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
+            "narasumber": NARASUMBER})
         ids = dict(s.execute(select(Pegawai.nip, Pegawai.id)).tuples().all())
         tetapkan_peserta(s, pd_, [ids["198803032012041003"]], status="terdaftar")
         tetapkan_peserta(s, pk, [ids[p[0]] for p in PEGAWAI[:4]], status="terdaftar")
@@ -282,3 +291,81 @@ def test_di_names_the_addressees_town(data: Engine, tmp_path: Path) -> None:
     assert di(pdftotext(summons["peserta:198803032012041003"])) == "Tenggarong Seberang"
     assert all(not di(pdftotext(p)).startswith(("SD ", "Dinas", "RSUD"))
                for p in summons.values())
+
+
+# --------------------------------------------------------------------------- 5. report
+
+
+def _starts_with_digit(text: str) -> list[str]:
+    """Sentences of numbered items (``1. ...``) and paragraphs that start with digits."""
+    out = []
+    for ln in (x.strip() for x in text.splitlines()):
+        body = ln.split(". ", 1)[1] if ln[:1].isdigit() and ". " in ln[:4] else ln
+        if body[:1].isdigit():
+            out.append(ln)
+    return out
+
+
+def test_report_names_speakers_and_writes_numbers_with_words(data: Engine,
+                                                             tmp_path: Path) -> None:
+    text = pdftotext(next(iter(terbit(data, PK, "laporan_kegiatan", tmp_path).values())),
+                     layout=False)
+    body = flat(text)
+    for n in NARASUMBER:
+        assert f"{n['nama']} ({n['jabatan']}): {n['materi']}" in body
+    assert PENYELENGGARA not in body  # the speakers, not the institution with each topic
+    assert "24 (dua puluh empat) jam pelajaran" in body
+    assert "Sebanyak 0 (nol) orang peserta dinyatakan lulus" in body
+    assert _starts_with_digit(text) == []
+    # without the speakers' names, the institution asked is named once with its topics
+    with session_scope(data) as s:
+        k = simpan_kegiatan(s, {
+            "kode": "PK-BACA-2", "sop": "peningkatan-kapasitas", "nama": "Pelatihan Kedua",
+            "mulai": today() + dt.timedelta(days=21), "selesai": today() + dt.timedelta(days=23),
+            "tempat": "Aula", "jp": 16, "lembaga_narasumber": PENYELENGGARA,
+            "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"]})
+        pid = s.execute(select(Pegawai.id)).scalars().first()
+        tetapkan_peserta(s, k, [pid], status="terdaftar")
+    text2 = flat(pdftotext(next(iter(terbit(data, "PK-BACA-2", "laporan_kegiatan",
+                                            tmp_path).values()))))
+    assert (f"1. Narasumber dari {PENYELENGGARA}: Analisis Jabatan, Analisis Beban Kerja dan "
+            f"Peta Jabatan") in text2
+    assert text2.count(PENYELENGGARA) == 1
+    assert "16 (enam belas) jam pelajaran" in text2
+
+
+def _batch_pdfs(jenis: str, contexts: list[dict[str, Any]], out: Path) -> list[Path]:
+    from diklat.naskah import render_batch
+
+    docx = render_batch(jenis, contexts, out / "docx")
+    pdfs = pdfconn.convert_batch(docx, out / "pdf")
+    assert pdfs is not None
+    return pdfs
+
+
+def page_of(path: Path, needle: str) -> int:
+    """The (0-based) page whose text holds ``needle`` (its last occurrence)."""
+    found = [i for i, p in enumerate(pages(path)) if needle in flat(p)]
+    assert found, needle
+    return found[-1]
+
+
+@pytest.mark.parametrize("kertas", ["A4", "F4"])
+def test_report_signature_block_never_alone(soffice: str, tmp_path: Path, kertas: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """However long the report, its closing, the date line and the signature block share a
+    page: rendered with 0 to 20 speakers, the break falls everywhere once."""
+    from diklat.naskah import clear_cache
+    from diklat.naskah.contoh import contoh
+    from diklat.settings import reset_settings_cache
+
+    monkeypatch.setenv("DIKLAT_NASKAH__KERTAS", kertas)
+    reset_settings_cache()
+    clear_cache()
+    one = {"nama": "Drs. BAMBANG SUKMA, M.AP.", "jabatan": "Widyaiswara Ahli Utama",
+           "materi": "Analisis Jabatan"}
+    contexts = [contoh("laporan_kegiatan", narasumber=[one] * n) for n in range(0, 21)]
+    for path in _batch_pdfs("laporan_kegiatan", contexts, tmp_path):
+        block = page_of(path, "NIP. 19720913 199803 1 001")
+        assert page_of(path, "Demikian laporan ini disampaikan") == block, path
+        assert page_of(path, "Tenggarong, ") == block, path

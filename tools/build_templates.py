@@ -494,7 +494,7 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
              "{{ kegiatan.penyelenggara }} akan menyelenggarakan {{ kegiatan.nama }} pada:")
     detail_table(doc, [("Hari/Tanggal", "{{ kegiatan.hari_tanggal }}"),
                        ("Tempat", "{{ kegiatan.tempat }}"),
-                       ("Jumlah JP", "{{ kegiatan.jp }} JP")])
+                       ("Durasi", "{{ kegiatan.jp_teks }}")])
     para(doc, "", size=7)
     tag(doc, "{%p if peserta %}")
     isi(doc, "Sehubungan dengan hal tersebut, kami beritahukan bahwa {{ jumlah_peserta }} "
@@ -696,13 +696,14 @@ def laporan_kegiatan(doc: DocumentObject) -> None:
     bagian("C", "Waktu dan Tempat")
     detail_table(doc, [("Tanggal", "{{ kegiatan.tanggal }}"),
                        ("Tempat", "{{ kegiatan.tempat }}"),
-                       ("Jumlah JP", "{{ kegiatan.jp }} JP")], indent_cm=0.5)
+                       ("Durasi", "{{ kegiatan.jp_teks }}")], indent_cm=0.5)
     bagian("D", "Peserta")
     para(doc, "Peserta yang dipanggil {{ rekap.dipanggil }}, hadir {{ rekap.hadir }}, "
               "dinyatakan lulus {{ rekap.lulus }}.", align="justify", indent=Cm(0.5))
     bagian("E", "Narasumber")
     tag(doc, "{%p for n in narasumber %}")
-    para(doc, "{{ loop.index }}. {{ n.nama }} ({{ n.jabatan }}): {{ n.materi }}",
+    para(doc, "{{ loop.index }}. {{ n.nama }}{{ ' (' ~ n.jabatan ~ ')' if n.jabatan else '' }}"
+              "{{ ': ' ~ n.materi if n.materi else '' }}", align="justify",
          indent=Cm(1.1), hanging=Cm(0.6))
     tag(doc, "{%p endfor %}")
     bagian("F", "Hasil Kegiatan")
@@ -712,9 +713,11 @@ def laporan_kegiatan(doc: DocumentObject) -> None:
     bagian("G", "Kendala dan Saran")
     para(doc, "{{ saran }}", align="justify", indent=Cm(0.5))
     bagian("H", "Penutup")
+    # the closing, the date line and the signature block stay on one page
     para(doc, "Demikian laporan ini disampaikan sebagai bahan evaluasi dan pertanggungjawaban "
-              "pelaksanaan kegiatan.", align="justify", indent=Cm(0.5), after=6)
-    tempat_tanggal(doc, before=6)
+              "pelaksanaan kegiatan.", align="justify", indent=Cm(0.5), after=6,
+         keep_next=True, keep_lines=True)
+    tempat_tanggal(doc, before=6, keep_next=True)
     tanda_tangan(doc)
     tembusan(doc)
 

@@ -180,7 +180,8 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                                  "jabatan": "Widyaiswara Ahli Utama",
                                  "materi": "Analisis Jabatan"}],
                     hasil=["Peserta mampu menyusun peta jabatan unit kerja masing-masing.",
-                           "Tersusun draf analisis beban kerja 12 perangkat daerah."],
+                           "Tersusun draf analisis beban kerja 12 (dua belas) perangkat "
+                           "daerah."],
                     saran="Pelatihan lanjutan perlu dijadwalkan bagi perangkat daerah yang "
                           "belum terwakili.")
     elif jenis == "tanda_terima":

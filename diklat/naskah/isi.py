@@ -432,8 +432,13 @@ def _laporan(src: Sumber) -> list[Isi]:
     sk = _dasar_sk(src)
     if sk:
         dasar.append(f"{sk}.")
-    narasumber = [{"nama": d.lembaga_narasumber or src.settings.instansi.singkatan,
-                   "jabatan": "Narasumber", "materi": m} for m in d.materi]
+    if d.narasumber:  # the speakers who came, by name and position
+        narasumber = [{"nama": n.nama, "jabatan": n.jabatan, "materi": n.materi}
+                      for n in d.narasumber]
+    else:  # only the institution asked is known: named once, with its topics
+        lembaga = d.lembaga_narasumber or konteks.kop(src.settings)["nama_lengkap"]
+        narasumber = [{"nama": f"Narasumber dari {lembaga}", "jabatan": "",
+                       "materi": konteks.daftar_kata(d.materi)}]
     return [Isi(
         kunci="", hal=f"Laporan Hasil {d.nama}", tujuan=kepala_daerah(src.settings),
         isi={"kegiatan": _ringkas(src), "dasar": dasar,
@@ -443,10 +448,11 @@ def _laporan(src: Sumber) -> list[Isi]:
                        "hadir": konteks.jumlah_orang(hadir),
                        "lulus": konteks.jumlah_orang(lulus)},
              "narasumber": narasumber,
-             "hasil": [f"{konteks.jumlah_orang(lulus)} peserta dinyatakan lulus dan menerima "
-                       f"Surat Tanda Tamat Pelatihan (STTP).",
-                       f"Pelatihan dilaksanakan selama {d.jp or 0} jam pelajaran sesuai "
-                       f"jadwal."],
+             # a sentence never starts with digits: "Sebanyak 28 (dua puluh delapan) orang"
+             "hasil": [f"Sebanyak {konteks.jumlah_orang(lulus)} peserta dinyatakan lulus dan "
+                       f"menerima Surat Tanda Tamat Pelatihan (STTP).",
+                       f"Pelatihan dilaksanakan selama "
+                       f"{konteks.jumlah_orang(d.jp or 0, 'jam pelajaran')} sesuai jadwal."],
              "saran": "Pelatihan lanjutan perlu dijadwalkan bagi perangkat daerah yang belum "
                       "terwakili."})]
 

@@ -359,6 +359,14 @@ def terbilang(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+def daftar_kata(items: Sequence[str]) -> str:
+    """``A, B dan C`` (Indonesian enumeration)."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} dan {items[-1]}"
+
+
 def jumlah_orang(n: int, satuan: str = "orang") -> str:
     """A count as agencies write it: ``3 (tiga) orang``."""
     return f"{n} ({terbilang(n)}) {satuan}"
