@@ -38,6 +38,9 @@ class Instansi(BaseModel):
     instansi_siasn_id: str = "A5EB03E23C7CF6A0E040640A040252AD"
     #: The regional emblem in the letterhead (a PNG file); empty: the neutral placeholder.
     lambang: Path | None = None
+    #: The agency's paper (``A4`` or ``F4``), the same as ``naskah.kertas`` (which it sets
+    #: when given): ``DIKLAT_INSTANSI__KERTAS=F4``.
+    kertas: Literal["A4", "F4"] | None = None
 
 
 class Setda(BaseModel):
@@ -298,6 +301,8 @@ class Settings(BaseSettings):
             if self.siasn.sso_url == Siasn().sso_url:
                 self.siasn.sso_url = self.siasn_url
             self.siasn.url = self.siasn_url
+        if self.instansi.kertas is not None:
+            self.naskah.kertas = self.instansi.kertas
         if self.jam_pulang <= self.jam_masuk:
             raise ValueError("jam_pulang must be after jam_masuk")
         return self

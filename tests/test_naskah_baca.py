@@ -369,3 +369,22 @@ def test_report_signature_block_never_alone(soffice: str, tmp_path: Path, kertas
         block = page_of(path, "NIP. 19720913 199803 1 001")
         assert page_of(path, "Demikian laporan ini disampaikan") == block, path
         assert page_of(path, "Tenggarong, ") == block, path
+
+
+def test_paper_is_also_an_agency_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``DIKLAT_INSTANSI__KERTAS=F4`` (the acceptance checks' spelling) gives F4 pages."""
+    import io
+    import zipfile
+
+    from diklat.naskah import clear_cache, load_template
+    from diklat.naskah.contoh import contoh
+    from diklat.settings import get_settings, reset_settings_cache
+
+    monkeypatch.setenv("DIKLAT_INSTANSI__KERTAS", "F4")
+    reset_settings_cache()
+    clear_cache()
+    assert get_settings().naskah.kertas == "F4"
+    data = load_template("surat_tugas").render(contoh("surat_tugas"))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert 'w:h="18709"' in z.read("word/document.xml").decode()
+    clear_cache()
