@@ -388,3 +388,46 @@ def test_paper_is_also_an_agency_setting(monkeypatch: pytest.MonkeyPatch) -> Non
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert 'w:h="18709"' in z.read("word/document.xml").decode()
     clear_cache()
+
+
+# --------------------------------------------------------------------------- 6. pages
+
+
+def _all_types(tmp: Path) -> dict[str, Path]:
+    """Every type's example, plus a summons whose copy list used to be alone on page 2, in one
+    LibreOffice call."""
+    from diklat.naskah import JENIS, render_batch
+    from diklat.naskah.contoh import contoh
+
+    docx = []
+    for jenis in JENIS:
+        docx += render_batch(jenis, [contoh(jenis)], tmp / "docx", names=[jenis])
+    pdfs = pdfconn.convert_batch(docx, tmp / "pdf")
+    assert pdfs is not None
+    return {p.stem: p for p in pdfs}
+
+
+@pytest.mark.parametrize("kertas", ["A4", "F4"])
+def test_date_line_block_and_copy_list_share_a_page(soffice: str, tmp_path: Path, kertas: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from diklat.naskah import clear_cache
+    from diklat.naskah.contoh import contoh
+    from diklat.settings import reset_settings_cache
+
+    monkeypatch.setenv("DIKLAT_INSTANSI__KERTAS", kertas)
+    reset_settings_cache()
+    clear_cache()
+    pdfs = _all_types(tmp_path)
+    for jenis, path in pdfs.items():
+        ttd = contoh(jenis)["ttd"]
+        if not ttd:
+            continue
+        texts = pages(path)
+        block = min(i for i, p in enumerate(texts) if f"NIP. {ttd['nip']}" in p)
+        for label in ("Ditetapkan di", "Dikeluarkan di", "pada tanggal :", "Tembusan:",
+                      "Demikian"):
+            where = [i for i, p in enumerate(texts)
+                     if any(" ".join(ln.split()).startswith(label) for ln in p.splitlines())]
+            if where:
+                assert where[0] == block, (kertas, jenis, label, where, block)
+    clear_cache()

@@ -348,6 +348,18 @@ def tempat_tanggal(doc: DocumentObject, *, before: float = 0, keep_next: bool = 
          keep_next=keep_next)
 
 
+def dikeluarkan(doc: DocumentObject, label: str) -> None:
+    """``Ditetapkan di : Tenggarong`` / ``pada tanggal : 2 November 2026`` in the right-hand
+    column of a decree or an assignment letter: paragraphs kept with the signature block below
+    them (a table row would let the block slip to the next page without them)."""
+    for k, (lab, value) in enumerate(((label, "{{ kop.kota }}"),
+                                      ("pada tanggal", "{{ tanggal }}"))):
+        p = label_value(doc, lab, value, indent_cm=TTD_INDENT.cm, label_cm=3.3,
+                        after=0 if k else 0)
+        p.paragraph_format.keep_with_next = True
+        p.paragraph_format.keep_together = True
+
+
 def kepala_surat(doc: DocumentObject) -> None:
     """Nomor / Sifat / Lampiran / Hal, then the addressee (``Yth.``)."""
     for label, value in (("Nomor", "{{ nomor }}"), ("Sifat", "{{ sifat }}"),
@@ -379,7 +391,7 @@ TTD_SPACE_PT = 60
 
 def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
                  indent: Any = TTD_INDENT, anchor: bool = True,
-                 landscape: bool = False) -> None:
+                 landscape: bool = False, with_tembusan: bool = False) -> None:
     """Signature block: optional ``a.n.`` line, jabatan (``Plt.``/``Plh.`` included), the
     signature space (with the electronic-signature anchor), name, rank, NIP, centred in the
     right-hand column. Every line keeps with the next, so the block is never split and never
@@ -396,8 +408,9 @@ def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
     para(doc, f"{{{{ {v}.jabatan|seimbang({col}, ',') }}}},", align="center", indent=TTD,
          keep_next=True)
     # The anchor (tiny, white) sits right under the position; the electronic-signature box is
-    # drawn from there down into the empty space above the name. Only the main signature
-    # carries it: an attachment's block repeats the name without a second stamp.
+    # drawn from there down into the empty space above the name. An attachment's block
+    # carries one too: the signer stamps every anchor (the first is the signature field), and
+    # removes the marker text from the signed PDF.
     mark = para(doc, [(TTE_ANCHOR, {"size": 1, "color": "FFFFFF"})] if anchor else "",
                 indent=TTD, align="center", keep_next=True)
     mark.paragraph_format.line_spacing = Pt(2)
@@ -410,15 +423,28 @@ def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
     tag(doc, f"{{%p if {v}.pangkat %}}")
     para(doc, f"{{{{ {v}.pangkat }}}}", align="center", indent=TTD, keep_next=True)
     tag(doc, "{%p endif %}")
+    if with_tembusan:
+        # with a copy list below, the block keeps with it: never a page of the list alone
+        tag(doc, "{%p if tembusan %}")
+        para(doc, f"NIP. {{{{ {v}.nip }}}}", align="center", indent=TTD, keep_next=True)
+        tag(doc, "{%p else %}")
     para(doc, f"NIP. {{{{ {v}.nip }}}}", align="center", indent=TTD)
+    if with_tembusan:
+        tag(doc, "{%p endif %}")
     tag(doc, "{%p endif %}")
 
 
 def tembusan(doc: DocumentObject) -> None:
+    """The copy list, kept together (every item but the last keeps with the next)."""
     tag(doc, "{%p if tembusan %}")
     para(doc, "Tembusan:", size=11, before=12, keep_next=True)
     tag(doc, "{%p for t in tembusan %}")
+    tag(doc, "{%p if not loop.last %}")
+    para(doc, "{{ loop.index }}. {{ t }}", size=11, indent=Cm(0.5), hanging=Cm(0.5),
+         keep_next=True)
+    tag(doc, "{%p else %}")
     para(doc, "{{ loop.index }}. {{ t }}", size=11, indent=Cm(0.5), hanging=Cm(0.5))
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
 
@@ -481,7 +507,7 @@ def surat_permohonan_narasumber(doc: DocumentObject) -> None:
              "{{ kop.email }}.")
     penutup(doc, "Demikian permohonan ini kami sampaikan. Atas perhatian dan kerja sama "
                  "Bapak/Ibu, kami ucapkan terima kasih.")
-    tanda_tangan(doc)
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
 
 
@@ -513,7 +539,7 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
     tag(doc, "{%p endif %}")
     penutup(doc, "Demikian disampaikan, atas perhatian dan kerja samanya diucapkan "
                  "terima kasih.")
-    tanda_tangan(doc)
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
     tag(doc, "{%p if peserta %}")
     page_break(doc)
@@ -525,7 +551,7 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
                ["{{ loop.index }}", "{{ p.nama }}", "{{ p.nip }}", "{{ p.golongan }}",
                 "{{ p.jabatan }}"],
                align=["center", None, None, "center", None], size=11)
-    tanda_tangan(doc, before=18, anchor=False)
+    tanda_tangan(doc, before=18)
     tag(doc, "{%p endif %}")
 
 
@@ -549,10 +575,8 @@ def sk_panitia(doc: DocumentObject) -> None:
     fill_row(t2, 1, ["{{ d.label }}", ":", "{{ d.isi }}"], align=[None, None, "justify"])
     cell_text(t2.rows[2].cells[0], "{%tr endfor %}")
     para(doc, "", size=7)
-    t3 = table(doc, 2, [8.5, 3.5, 0.4, 4.1])
-    fill_row(t3, 0, ["", "Ditetapkan di", ":", "{{ kop.kota }}"])
-    fill_row(t3, 1, ["", "pada tanggal", ":", "{{ tanggal }}"])
-    tanda_tangan(doc)
+    dikeluarkan(doc, "Ditetapkan di")
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
     page_break(doc)
     t4 = table(doc, 4, [5.5, 2.6, 0.4, 8.0])
@@ -570,7 +594,7 @@ def sk_panitia(doc: DocumentObject) -> None:
                ["{{ loop.index }}", "{{ p.nama }}\nNIP. {{ p.nip }}", "{{ p.jabatan }}",
                 "{{ p.kedudukan }}"],
                align=["center", None, None, None], size=11)
-    tanda_tangan(doc, before=18, anchor=False)
+    tanda_tangan(doc, before=18)
 
 
 def surat_panggilan(doc: DocumentObject) -> None:
@@ -594,7 +618,7 @@ def surat_panggilan(doc: DocumentObject) -> None:
     isi(doc, "Peserta diharapkan hadir 30 (tiga puluh) menit sebelum acara dimulai, "
              "mengenakan {{ pakaian }}, dan membawa surat tugas dari pimpinan unit kerja.")
     penutup(doc, "Demikian disampaikan untuk dilaksanakan dengan penuh tanggung jawab.")
-    tanda_tangan(doc)
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
 
 
@@ -614,7 +638,7 @@ def undangan_pembukaan(doc: DocumentObject) -> None:
     penutup(doc, "Mengingat pentingnya acara tersebut, kami mengharapkan kehadiran Bapak/Ibu "
                  "tepat pada waktunya. Demikian undangan ini disampaikan, atas perhatian dan "
                  "kehadirannya diucapkan terima kasih.")
-    tanda_tangan(doc)
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
     tag(doc, "{%p if undangan %}")
     page_break(doc)
@@ -646,11 +670,10 @@ def surat_tugas(doc: DocumentObject) -> None:
     para(doc, "", size=6)
     numbered_rows(doc, "Untuk", "for u in untuk", "{{ u }}")
     para(doc, "", size=7)
-    isi(doc, "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung jawab.")
-    t3 = table(doc, 2, [8.5, 3.5, 0.4, 4.1])
-    fill_row(t3, 0, ["", "Dikeluarkan di", ":", "{{ kop.kota }}"])
-    fill_row(t3, 1, ["", "pada tanggal", ":", "{{ tanggal }}"])
-    tanda_tangan(doc)
+    penutup(doc, "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung "
+                 "jawab.")
+    dikeluarkan(doc, "Dikeluarkan di")
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
 
 
@@ -718,7 +741,7 @@ def laporan_kegiatan(doc: DocumentObject) -> None:
               "pelaksanaan kegiatan.", align="justify", indent=Cm(0.5), after=6,
          keep_next=True, keep_lines=True)
     tempat_tanggal(doc, before=6, keep_next=True)
-    tanda_tangan(doc)
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
 
 
