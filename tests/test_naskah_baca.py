@@ -431,3 +431,42 @@ def test_date_line_block_and_copy_list_share_a_page(soffice: str, tmp_path: Path
             if where:
                 assert where[0] == block, (kertas, jenis, label, where, block)
     clear_cache()
+
+
+def _sign(engine: Engine, kode: str, jenis: str, out: Path) -> dict[str, Path]:
+    """The bundle issued and signed with the local CA; its signed PDFs by key."""
+    from diklat import tanda_tangan
+
+    terbit(engine, kode, jenis, out)
+    b = bundel(engine, kode, jenis)
+    tanda_tangan.tanda_tangani(engine, kode, b.id, out)
+    return _berkas(engine, b.id, "ttd_pdf")
+
+
+def test_signed_letter_stamps_every_block_footer_every_page_no_marker(
+        data: Engine, tmp_path: Path) -> None:
+    from connectors.tte.verify import verify_pdf
+    from diklat.clients import trust_roots
+    from tests.tte_support import read_qr
+
+    signed = _sign(data, PK, "surat_pemberitahuan", tmp_path)
+    path = signed["opd:64021000"]
+    texts = pages(path)
+    assert len(texts) >= 2  # the letter and its attachment (the list of candidates)
+    assert "#TTE#" not in pdftotext(path) and "#TTE#" not in pdftotext(path, layout=False)
+    for text in texts:
+        assert "Ditandatangani secara elektronik dengan sertifikat internal BKPSDM" in flat(text)
+    with session_scope(data) as s:
+        token = s.execute(select(Naskah.token).where(
+            Naskah.jenis == "surat_pemberitahuan", Naskah.kunci == "opd:64021000")).scalar_one()
+    url = f"http://127.0.0.1:8000/v/{token}"
+    for page in (1, len(texts)):  # the letter's block and the attachment's
+        folder = tmp_path / f"qr{page}"
+        folder.mkdir()
+        assert read_qr(path.read_bytes(), folder, page=page) == [url], page
+    assert "Ditandatangani secara elektronik oleh:" in flat(texts[-1])  # drawn on the page
+    v = verify_pdf(path.read_bytes(), trust_roots())
+    assert (v.valid, v.intact, v.trusted, v.modified_after_signing) == (True, True, True, False)
+    if shutil.which("pdfsig"):
+        out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+        assert "Signature is Valid" in out and "Total document signed" in out

@@ -30,7 +30,7 @@ from pyhanko.sign.signers.pdf_cms import Signer as PyHankoSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from connectors.tte.model import Appearance, InvalidPdf, SignerIdentity
-from connectors.tte.stamp import TteStampStyle, add_footer, open_incremental, place_box
+from connectors.tte.stamp import TteStampStyle, open_incremental, prepare_pdf
 
 log = logging.getLogger("diklat.connectors.tte")
 
@@ -115,17 +115,19 @@ def sign_pdf(pdf_bytes: bytes, signer: PyHankoSigner, appearance: Appearance | N
 
     ``appearance`` None (or ``appearance.visible`` False) signs invisibly; else the stamp is
     the appearance of a signature field placed by ``appearance.placement``, and
-    ``appearance.footer`` (if any) is printed at the bottom of that page."""
+    ``appearance.footer`` (if any) is printed at the bottom of every page; a further anchor
+    (an attachment's signature block) gets the same stamp drawn into its page, and the anchor
+    text is removed from the text layer, all in the signed revision."""
     writer = open_incremental(pdf_bytes)
     certify = lock and not _has_signatures(writer)
     field_lock = lock and not certify  # a later final signature locks through its field
     style: TteStampStyle | None = None
     on_page, rect = 0, None
     if appearance is not None and appearance.visible:
-        box = place_box(pdf_bytes, appearance.placement)
+        # the marker out of the text layer, an attachment's stamp, the footer on every page
+        box = prepare_pdf(writer, pdf_bytes, identity, appearance)[0]
         # pyHanko types the box as ints but writes any number; keep the sub-point position
         on_page, rect = box.page_index, (box.x1, box.y1, box.x2, box.y2)
-        add_footer(writer, box.page_index, appearance.footer)
         style = TteStampStyle(identity=identity, appearance=appearance)
     spec = fields.SigFieldSpec(
         field_name, on_page=on_page, box=rect,  # type: ignore[arg-type]

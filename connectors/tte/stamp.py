@@ -189,9 +189,21 @@ class Box(NamedTuple):
 
 def place_box(pdf: bytes, placement: Placement) -> Box:
     """The stamp's rectangle for ``placement`` (anchor, else fallback), inside the page."""
+    return place_boxes(pdf, placement)[0]
+
+
+def place_boxes(pdf: bytes, placement: Placement) -> list[Box]:
+    """A stamp rectangle at every anchor (the letter's signature block and an attachment's),
+    in page order; without an anchor the one fallback box."""
     reader = _reader(pdf)
+    anchors = find_anchors(pdf, placement.marker) if placement.marker else []
+    if not anchors:
+        return [_box(reader, placement, None)]
+    return [_box(reader, placement, a) for a in anchors]
+
+
+def _box(reader: Any, placement: Placement, anchor: Anchor | None) -> Box:
     n = len(reader.pages)
-    anchor = find_anchor(pdf, placement.marker) if placement.marker else None
     if anchor is None:
         if placement.require_anchor:
             raise AnchorNotFound(f"penanda {placement.marker!r} tidak ditemukan di PDF")
@@ -311,6 +323,76 @@ class TteStamp(BaseStamp):
         return cmds
 
 
+def page_count(writer: BasePdfFileWriter) -> int:
+    return int(writer.root["/Pages"]["/Count"])
+
+
+def add_footers(writer: BasePdfFileWriter, text: str) -> None:
+    """The footer line on every page of the document (BSrE-signed letters carry it on every
+    page; the local CA's honest line likewise)."""
+    if text.strip():
+        for index in range(page_count(writer)):
+            add_footer(writer, index, text)
+
+
+def strip_marker(writer: BasePdfFileWriter, pdf: bytes, marker: str,
+                 pages: set[int] | None = None) -> int:
+    """Remove the anchor's text from the page content, so the signed PDF's text layer does not
+    carry it (the stamp covers it visually; a text extractor would still read it). Only a text
+    object (``BT ... ET``) whose whole text is the marker is removed; the rewritten content
+    replaces the page's content in ``writer``'s revision (signed with it). Returns how many
+    markers were removed."""
+    from pypdf.generic import ContentStream
+
+    reader = _reader(pdf)
+    removed = 0
+    for index, page in enumerate(reader.pages):
+        if pages is not None and index not in pages:
+            continue
+        seen: list[bytes] = []
+        hits: list[tuple[int, str]] = []
+
+        def before(op: bytes, _args: Any, _cm: Any, _tm: Any, seen: list[bytes] = seen) -> None:
+            seen.append(op)
+
+        def text(t: str, _cm: Any, _tm: Any, _font: Any, _size: Any,
+                 seen: list[bytes] = seen, hits: list[tuple[int, str]] = hits) -> None:
+            if marker in t:
+                hits.append((len(seen) - 1, t))
+
+        try:
+            page.extract_text(visitor_operand_before=before, visitor_text=text)
+            contents = page.get_contents()
+            ops = list(ContentStream(contents, reader).operations) \
+                if contents is not None else []
+        except Exception as e:  # a page pypdf cannot read keeps its content
+            log.debug("marker removal: page %d unreadable (%s)", index, e.__class__.__name__)
+            continue
+        if not hits or len(ops) != len(seen):
+            continue
+        drop: set[int] = set()
+        for at, t in hits:
+            start = max((i for i in range(at + 1) if ops[i][1] == b"BT"), default=None)
+            if start is None or t.strip() != marker:
+                continue  # the marker shares its text object with other text: leave it
+            end = next((i for i in range(at, len(ops)) if ops[i][1] == b"ET"), None)
+            if end is None:
+                continue
+            drop.update(range(start, end + 1))
+            removed += 1
+        if not drop:
+            continue
+        kept = ContentStream(None, reader)
+        kept.operations = [op for i, op in enumerate(ops) if i not in drop]
+        page_ref = writer.find_page_for_modification(index)[0]
+        page_obj = page_ref.get_object()
+        stream = generic.StreamObject(stream_data=kept.get_data())
+        stream.compress()
+        page_obj[pdf_name("/Contents")] = writer.add_object(stream)
+        writer.update_container(page_obj)
+    return removed
+
+
 def add_footer(writer: BasePdfFileWriter, page_index: int, text: str, *,
                size: float = 7.0, margin: float = 40.0, baseline: float = 18.0) -> None:
     """Print ``text`` (wrapped, centred, oblique) at the bottom of one page of ``writer``."""
@@ -324,15 +406,19 @@ def add_footer(writer: BasePdfFileWriter, page_index: int, text: str, *,
         mb = [0.0, 0.0, 595.28, 841.89]
     width = mb[2] - mb[0] - 2 * margin
     lines = wrap(text, size, width, "/TteF3")
+    # a resource name of its own per page: a stamp on the page brings /TteF1../TteF3, and pages
+    # of one document often share one resource dictionary
+    font = f"/TteFoot{page_index}"
     y = mb[1] + baseline + (len(lines) - 1) * size * 1.2
     parts = [b"q 0.2 g BT"]
     for line in lines:
         x = mb[0] + margin + (width - text_width(line, size, "/TteF3")) / 2
-        parts.append(b"/TteF3 %g Tf 1 0 0 1 %g %g Tm %s Tj" % (size, x, y, _pdf_text(line)))
+        parts.append(b"%s %g Tf 1 0 0 1 %g %g Tm %s Tj" % (font.encode(), size, x, y,
+                                                          _pdf_text(line)))
         y -= size * 1.2
     parts.append(b"ET Q")
     resources = generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject(
-        {pdf_name("/TteF3"): _font_dict("Helvetica-Oblique")})})
+        {pdf_name(font): _font_dict("Helvetica-Oblique")})})
     _wrap_page_content(writer, page_index)
     writer.add_stream_to_page(
         page_index, writer.add_object(generic.StreamObject(stream_data=b"\n".join(parts))),
@@ -359,15 +445,36 @@ def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:
         raise InvalidPdf(f"PDF tidak dapat dibaca: {e.__class__.__name__}") from None
 
 
-def stamp_pdf(pdf: bytes, identity: SignerIdentity, appearance: Appearance) -> tuple[bytes, Box]:
-    """Draw the stamp (and footer) into the page content as an incremental update, for a signer
-    that signs invisibly (BSrE). Returns the new PDF and where the box went."""
-    box = place_box(pdf, appearance.placement)
-    writer = open_incremental(pdf)
+def draw_stamps(writer: BasePdfFileWriter, boxes: list[Box], identity: SignerIdentity,
+                appearance: Appearance) -> None:
+    """Draw the stamp into the page content at each box."""
     style = TteStampStyle(identity=identity, appearance=appearance)
-    stamp = TteStamp(writer, style, BoxConstraints(width=box.width, height=box.height))
-    stamp.apply(box.page_index, box.x1, box.y1)  # type: ignore[arg-type]
-    add_footer(writer, box.page_index, appearance.footer)
+    for box in boxes:
+        stamp = TteStamp(writer, style, BoxConstraints(width=box.width, height=box.height))
+        stamp.apply(box.page_index, box.x1, box.y1)  # type: ignore[arg-type]
+
+
+def prepare_pdf(writer: BasePdfFileWriter, pdf: bytes, identity: SignerIdentity,
+                appearance: Appearance) -> list[Box]:
+    """What goes into the signed revision besides the signature and its own stamp: the marker
+    removed from the text layer, the stamp at every anchor after the first (an attachment's
+    signature block; the first is the caller's: a signature field or :func:`stamp_pdf`), the
+    footer on every page. Returns every box, the first one first."""
+    boxes = place_boxes(pdf, appearance.placement)
+    if appearance.placement.marker and any(b.anchored for b in boxes):
+        strip_marker(writer, pdf, appearance.placement.marker, {b.page_index for b in boxes})
+    draw_stamps(writer, boxes[1:], identity, appearance)
+    add_footers(writer, appearance.footer)
+    return boxes
+
+
+def stamp_pdf(pdf: bytes, identity: SignerIdentity, appearance: Appearance) -> tuple[bytes, Box]:
+    """Draw the stamp at every anchor (and the footer on every page) into the page content as
+    an incremental update, for a signer that signs invisibly (BSrE); the marker text is
+    removed. Returns the new PDF and where the first box went."""
+    writer = open_incremental(pdf)
+    boxes = prepare_pdf(writer, pdf, identity, appearance)
+    draw_stamps(writer, boxes[:1], identity, appearance)
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue(), box
+    return out.getvalue(), boxes[0]
