@@ -470,3 +470,17 @@ def test_signed_letter_stamps_every_block_footer_every_page_no_marker(
     if shutil.which("pdfsig"):
         out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
         assert "Signature is Valid" in out and "Total document signed" in out
+
+
+# --------------------------------------------------------------------------- 7. attendance
+
+
+def test_attendance_sheet_is_closed_by_the_committee_chair(data: Engine, tmp_path: Path) -> None:
+    sheets = terbit(data, PK, "daftar_hadir", tmp_path)
+    text = pdftotext(sheets["hari:1"])
+    lines = [" ".join(ln.split()) for ln in text.splitlines()]
+    day = next(ln for ln in lines if ln.startswith("Hari/Tanggal")).split(", ", 1)[1]
+    last = lines[max(i for i, ln in enumerate(lines) if "..........." in ln):]
+    closing = [ln for ln in last if ln]
+    assert closing[-4:] == [f"Tenggarong, {day}", "Ketua Panitia,",
+                            "RINA WULANDARI, S.E., M.M.", "NIP. 19800512 200502 2 003"]

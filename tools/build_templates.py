@@ -790,6 +790,17 @@ def daftar_hadir(doc: DocumentObject) -> None:
                ["{{ loop.index }}", "{{ p.nama }}\nNIP. {{ p.nip }}",
                 "{{ p.jabatan }}\n{{ p.unit }}", "{{ loop.index }}. ..............."],
                align=["center", None, None, None], size=11, row_height_cm=1.4)
+    # the closing: place and the session's date, the committee's chair, name and NIP, on one
+    # page with the last rows
+    para(doc, "{{ kop.kota }}, {{ tanggal_sesi }}", indent=TTD_INDENT, align="center",
+         before=12, keep_next=True)
+    para(doc, "{{ ketua.jabatan }},", indent=TTD_INDENT, align="center", keep_next=True)
+    space = para(doc, "", indent=TTD_INDENT, keep_next=True)
+    space.paragraph_format.line_spacing = Pt(48)
+    space.paragraph_format.line_spacing_rule = 4  # exactly
+    para(doc, "{{ ketua.nama }}", bold=True, underline=True, align="center",
+         indent=TTD_INDENT, keep_next=True)
+    para(doc, "NIP. {{ ketua.nip }}", align="center", indent=TTD_INDENT)
 
 
 BUILDERS: dict[str, Callable[[DocumentObject], None]] = {

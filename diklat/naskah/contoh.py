@@ -196,8 +196,11 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                     keperluan=f"peserta {NAMA_KEGIATAN}")
     elif jenis == "daftar_hadir":
         ctx = surat(jenis, **base, hal="Daftar Hadir", ttd=None,
-                    kegiatan=keg, hari_tanggal=hari_tanggal(MULAI), sesi="Hari pertama",
-                    peserta=peserta_list())
+                    kegiatan=keg, hari_tanggal=hari_tanggal(MULAI), sesi="Hari ke-1 dari 3",
+                    peserta=peserta_list(), tanggal_sesi=tanggal_indonesia(MULAI),
+                    ketua=orang({"nama": "RINA WULANDARI", "gelar_belakang": "S.E., M.M.",
+                                 "nip": "198005122005022003",
+                                 "jabatan": "Ketua Panitia"}))
     else:
         raise KeyError(f"tidak ada contoh untuk jenis {jenis!r}")
     if jenis in s.naskah.tanpa_nomor:

@@ -352,13 +352,25 @@ def _hari_pelatihan(src: Sumber) -> list[dt.date]:
     return days or [src.data.mulai]
 
 
+def ketua_panitia(src: Sumber, jenis: str) -> dict[str, str]:
+    """The committee's chair (the SK's ``Ketua``), who closes an attendance sheet."""
+    for p in _panitia(src):
+        if p.get("kedudukan") == "Ketua":
+            return {**p, "jabatan": "Ketua Panitia"}
+    raise IsiTidakLengkap(jenis, "ketua_panitia", "tidak ada pejabat dengan peran kabid_psda "
+                                                  "(Ketua Panitia) untuk menutup daftar hadir")
+
+
 def _daftar_hadir(src: Sumber) -> list[Isi]:
     j = "daftar_hadir"
     people = [_orang_peserta(j, r) for _, r in _peserta(src, j).iterrows()]
     days = _hari_pelatihan(src)
+    ketua = ketua_panitia(src, j)
     return [Isi(kunci=f"hari:{i}", hal="Daftar Hadir",
                 isi={"kegiatan": _ringkas(src), "hari_tanggal": hari_tanggal(d),
-                     "sesi": f"Hari ke-{i} dari {len(days)}", "peserta": people})
+                     "sesi": f"Hari ke-{i} dari {len(days)}", "peserta": people,
+                     # the closing: place and the session's date, the chair, name and NIP
+                     "tanggal_sesi": tanggal_indonesia(d), "ketua": ketua})
             for i, d in enumerate(days, 1)]
 
 
