@@ -484,3 +484,14 @@ def test_attendance_sheet_is_closed_by_the_committee_chair(data: Engine, tmp_pat
     closing = [ln for ln in last if ln]
     assert closing[-4:] == [f"Tenggarong, {day}", "Ketua Panitia,",
                             "RINA WULANDARI, S.E., M.M.", "NIP. 19800512 200502 2 003"]
+
+
+# --------------------------------------------------------------------------- 8. assignment
+
+
+def test_assignment_letter_names_the_unit_and_closes_once(data: Engine, tmp_path: Path) -> None:
+    text = flat(pdftotext(next(iter(terbit(data, PD, "surat_tugas", tmp_path).values()))))
+    assert "Jabatan : Apoteker Ahli Madya pada RSUD A.M. Parikesit" in text
+    assert text.count("penuh tanggung jawab") == 1  # the closing, not also the last "Untuk"
+    assert "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung jawab." \
+        in text

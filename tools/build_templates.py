@@ -662,7 +662,8 @@ def surat_tugas(doc: DocumentObject) -> None:
                     "{{ loop.index }}.", "Nama", ": {{ p.nama }}"])
     fill_row(t, 2, ["", "", "", "NIP", ": {{ p.nip }}"])
     fill_row(t, 3, ["", "", "", "Pangkat/Gol.", ": {{ p.pangkat }}"])
-    fill_row(t, 4, ["", "", "", "Jabatan", ": {{ p.jabatan }}"])
+    fill_row(t, 4, ["", "", "", "Jabatan", ": {{ p.jabatan }}"
+                    "{{ ' pada ' ~ p.unit if p.unit and p.unit != '-' else '' }}"])
     # the endfor row goes after the four rows of one person
     end = t.add_row()
     no_split(end._tr)

@@ -489,8 +489,7 @@ def _surat_tugas(src: Sumber) -> list[Isi]:
                        f"tanggal {_ringkas(src)['tanggal']} di {d.tempat or penyelenggara};",
                        f"Melaporkan hasil pelaksanaan tugas kepada Kepala "
                        f"{kop['nama_lengkap']} paling lambat 7 (tujuh) hari setelah "
-                       f"kegiatan selesai;",
-                       "Melaksanakan tugas ini dengan penuh tanggung jawab."]})]
+                       f"kegiatan selesai."]})]  # the closing says "penuh tanggung jawab"
 
 
 BUILDERS: dict[str, Callable[[Sumber], list[Isi]]] = {
