@@ -495,3 +495,34 @@ def test_assignment_letter_names_the_unit_and_closes_once(data: Engine, tmp_path
     assert text.count("penuh tanggung jawab") == 1  # the closing, not also the last "Untuk"
     assert "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung jawab." \
         in text
+
+
+# --------------------------------------------------------------------------- 9. STTP
+
+
+def test_certificate_hours_rank_title_and_recorded_result(data: Engine, tmp_path: Path) -> None:
+    from diklat.kegiatan import tetapkan_hasil
+    from diklat.models import Peserta
+
+    with session_scope(data) as s:
+        k = kegiatan_by_kode(s, PK)
+        rows = dict(s.execute(select(Pegawai.nip, Peserta.id).join(
+            Pegawai, Peserta.pegawai_id == Pegawai.id).where(Peserta.kegiatan_id == k.id))
+            .tuples().all())
+        tetapkan_hasil(s, k, {rows["198501012010012001"]: 95.0,
+                              rows["198803032012041003"]: 72.5})
+    certs = terbit(data, PK, "sertifikat", tmp_path)
+    assert set(certs) == {"peserta:198501012010012001", "peserta:198803032012041003"}
+    siti = pdftotext(certs["peserta:198501012010012001"])
+    assert "selama 24 (dua puluh empat) jam pelajaran dengan predikat Sangat Memuaskan" \
+        in flat(siti)
+    assert "Pangkat/Golongan Penata Muda Tk. I (III/b)" in flat(siti)
+    ratna = flat(pdftotext(certs["peserta:198803032012041003"]))
+    assert "dengan predikat Cukup Memuaskan" in ratna  # the recorded result, per participant
+    # the signer's title breaks into balanced lines: no word alone on a line
+    lines = [ln.strip() for ln in siti.splitlines() if ln.strip()]
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("Tenggarong, "))
+    title = lines[at + 1:next(i for i, ln in enumerate(lines) if ln.startswith("Dr. H."))]
+    title = [ln for ln in title if ln != "#TTE#"]
+    assert " ".join(title) == "Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia,"
+    assert all(len(ln.split()) > 1 for ln in title), title

@@ -686,12 +686,15 @@ def sertifikat(doc: DocumentObject) -> None:
     para(doc, "diberikan kepada:", align="center", after=4)
     judul(doc, "{{ peserta.nama }}", size=22)
     para(doc, "NIP. {{ peserta.nip }}", align="center", before=2)
+    tag(doc, "{%p if peserta.pangkat and peserta.pangkat != '-' %}")
+    para(doc, "Pangkat/Golongan {{ peserta.pangkat }}", align="center")
+    tag(doc, "{%p endif %}")
     para(doc, "{{ peserta.jabatan }} pada {{ peserta.unit }}", align="center", after=8)
     para(doc, "telah mengikuti", align="center", after=2)
     judul(doc, "{{ kegiatan.nama }}", size=16, after=4)
     p = para(doc, "yang diselenggarakan oleh {{ kegiatan.penyelenggara }} pada tanggal "
-                  "{{ kegiatan.tanggal }} di {{ kegiatan.tempat }} dengan jumlah "
-                  "{{ kegiatan.jp }} jam pelajaran (JP) dengan predikat {{ predikat }}.",
+                  "{{ kegiatan.tanggal }} di {{ kegiatan.tempat }} selama "
+                  "{{ kegiatan.jp_teks }} dengan predikat {{ predikat }}.",
              align="center", indent=Cm(2.0))
     p.paragraph_format.right_indent = Cm(2.0)
     para(doc, "{{ kop.kota }}, {{ tanggal }}", align="center", indent=Cm(13.0), before=8,
