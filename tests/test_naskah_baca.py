@@ -526,3 +526,51 @@ def test_certificate_hours_rank_title_and_recorded_result(data: Engine, tmp_path
     title = [ln for ln in title if ln != "#TTE#"]
     assert " ".join(title) == "Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia,"
     assert all(len(ln.split()) > 1 for ln in title), title
+
+
+# --------------------------------------------------------------------------- 10. what is signed
+
+
+def test_draft_series_attachment_names_register_hal(data: Engine, tmp_path: Path) -> None:
+    import email
+
+    from connectors.mail import OutboxTransport
+    from diklat.distribusi import Penerima, distribusikan
+    from diklat.kegiatan import tetapkan_hasil
+    from diklat.models import Peserta, RegisterEntry
+
+    # the approver's draft of the decree shows the decrees' series it will be numbered in
+    v.buat_draf(data, PK, "sk_panitia", tmp_path, pdf=True)
+    draft = _berkas(data, bundel(data, PK, "sk_panitia").id, "draf_pdf")[""]
+    assert f"NOMOR 800.2.4.2/ /KEP/BKPSDM/{today().year}" in flat(pdftotext(draft))
+    # a signed notice goes out as a file named after the letter
+    signed = _sign(data, PK, "surat_pemberitahuan", tmp_path)
+    with session_scope(data) as s:
+        n = s.execute(select(Naskah).where(Naskah.jenis == "surat_pemberitahuan",
+                                           Naskah.kunci == "opd:64021000")).scalar_one()
+        nid, nomor = n.id, n.nomor
+    assert signed["opd:64021000"].name == "opd_64021000.pdf"
+    outbox = tmp_path / "outbox"
+    distribusikan(data, nid, [Penerima("opd:64021000", "Kepala Dinas", "diknas@example.go.id")],
+                  transport=OutboxTransport(outbox))
+    msg = email.message_from_bytes(next(outbox.glob("*.eml")).read_bytes())
+    names = [p.get_filename() for p in msg.walk() if p.get_filename()]
+    assert names == [f"{nomor.replace('/', '-')}-surat-pemberitahuan.pdf"]
+    assert names[0].startswith("800.2.4.1-") and "-BKPSDM-" in names[0]
+    # the register's Hal of a certificate names the holder and the training
+    with session_scope(data) as s:
+        k = kegiatan_by_kode(s, PK)
+        pid = s.execute(select(Peserta.id).join(Pegawai, Peserta.pegawai_id == Pegawai.id)
+                        .where(Pegawai.nip == "198501012010012001")).scalar_one()
+        tetapkan_hasil(s, k, {pid: 90.5})
+    terbit(data, PK, "sertifikat", tmp_path)
+    with session_scope(data) as s:
+        hal = s.execute(select(RegisterEntry.hal).join(Naskah, RegisterEntry.naskah_id == Naskah.id)
+                        .where(Naskah.jenis == "sertifikat")).scalar_one()
+    assert hal == ("Surat Tanda Tamat Pelatihan Pelatihan Penyusunan Analisis Jabatan atas nama "
+                   "SITI AMINAH")
+    # the receipts speak of training kit in Indonesian
+    receipt = next(iter(terbit(data, PK, "tanda_terima", tmp_path).values()))
+    text = flat(pdftotext(receipt, layout=False))
+    assert "Perlengkapan pelatihan (tas, modul dan alat tulis)" in text
+    assert "Training Kit" not in text

@@ -391,7 +391,7 @@ def _tanda_terima(src: Sumber) -> list[Isi]:
                        "jumlah": "1", "satuan": "berkas", "keterangan": "asli"}]
             penyerah, penerima, keperluan = p, petugas, "arsip laporan pelaksanaan diklat"
         else:
-            barang = [{"uraian": "Training Kit (tas, modul dan alat tulis)", "jumlah": "1",
+            barang = [{"uraian": "Perlengkapan pelatihan (tas, modul dan alat tulis)", "jumlah": "1",
                        "satuan": "paket", "keterangan": "baik"}]
             penyerah, penerima, keperluan = petugas, p, f"peserta {src.data.nama}"
         out.append(Isi(kunci=f"peserta:{r['nip']}", hal="Tanda Terima",
@@ -429,7 +429,9 @@ def _sertifikat(src: Sumber) -> list[Isi]:
         if pd.isna(r.get("predikat")) or not r.get("predikat"):
             raise IsiTidakLengkap(j, f"peserta nomor {r['nomor_urut']}.predikat",
                                   "hasil (nilai) peserta belum ditetapkan")
-        out.append(Isi(kunci=f"peserta:{r['nip']}", hal="Sertifikat",
+        # the register's Hal names the holder and the training
+        out.append(Isi(kunci=f"peserta:{r['nip']}",
+                       hal=f"Surat Tanda Tamat Pelatihan {src.data.nama} atas nama {p['nama']}",
                        isi={"kegiatan": _ringkas(src), "peserta": p,
                             "predikat": str(r["predikat"])}))
     return out
