@@ -574,3 +574,67 @@ def test_draft_series_attachment_names_register_hal(data: Engine, tmp_path: Path
     text = flat(pdftotext(receipt, layout=False))
     assert "Perlengkapan pelatihan (tas, modul dan alat tulis)" in text
     assert "Training Kit" not in text
+
+
+# --------------------------------------------------------------------------- 11. verification
+
+
+def test_verification_page_certificate_fields_and_agency_time(
+        data: Engine, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import re
+
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from cli.tte import add_commands
+    from diklat.kegiatan import tetapkan_hasil
+    from diklat.models import Peserta
+    from diklat.settings import reset_settings_cache
+    from web.app import create_app
+
+    monkeypatch.setenv("DIKLAT_DATABASE_URL", sqlite_url)  # the page reads this database
+    reset_settings_cache()
+    with session_scope(data) as s:
+        pid = s.execute(select(Peserta.id).join(Pegawai, Peserta.pegawai_id == Pegawai.id)
+                        .where(Pegawai.nip == "198501012010012001")).scalar_one()
+        tetapkan_hasil(s, kegiatan_by_kode(s, PK), {pid: 91.0})
+    path = next(iter(_sign(data, PK, "sertifikat", tmp_path).values()))
+    with session_scope(data) as s:
+        token = s.execute(select(Naskah.token).where(Naskah.jenis == "sertifikat")).scalar_one()
+    client = TestClient(create_app())
+    page = client.get(f"/v/{token}").text
+    assert re.search(r"id='pemegang'>SITI AMINAH<", page)
+    assert re.search(r"id='kegiatan'>Pelatihan Penyusunan Analisis Jabatan<", page)
+    assert re.search(r"id='waktu'>\d+ \w+ \d{4} \d\d\.\d\d WITA<", page)
+    assert "UTC" not in page
+    checked = client.post(f"/v/{token}", files={"berkas": ("s.pdf", path.read_bytes(),
+                                                           "application/pdf")}).text
+    assert "data-verdict='valid'" in checked
+    assert re.search(r"Ditandatangani oleh Dr\. H\. SUTRISNO, S\.Sos\., M\.Si\. pada "
+                     r"\d+ \w+ \d{4} \d\d\.\d\d WITA\.", checked)
+    assert "UTC" not in checked
+    # one changed byte: not valid, not intact, modified after signing, the signer still trusted
+    pdf = path.read_bytes()
+    m = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)", pdf)
+    assert m
+    pos = int(m.group(2)) // 3
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(pdf[:pos] + bytes([pdf[pos] ^ 0x01]) + pdf[pos + 1:])
+    app = __import__("typer").Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """diklat (test)"""
+
+    add_commands(app)
+    runner = CliRunner()
+    r = runner.invoke(app, ["tte", "verify", str(bad), "--json"])
+    assert r.exit_code == 1, r.output
+    v = json.loads(r.output)
+    assert (v["valid"], v["intact"], v["trusted"], v["modified_after_signing"]) == (
+        False, False, True, True)
+    r = runner.invoke(app, ["tte", "verify", str(path), "--json"])
+    good = json.loads(r.output)
+    assert (good["valid"], good["trusted"], good["modified_after_signing"]) == (True, True, False)
+    assert good["signed_at"].endswith("+08:00") and "WITA" in good["reason"]

@@ -29,7 +29,7 @@ from diklat.naskah.status import SIAP_FINAL
 from diklat.pejabat import PejabatTidakAda, pemegang
 from diklat.rules import nip as nip_rules
 from diklat.rules.kalender import kalender
-from diklat.rules.tanggal import hari_tanggal, tanggal_indonesia
+from diklat.rules.tanggal import hari_tanggal, label_zona, tanggal_indonesia
 from diklat.rules.wilayah import tempat_lembaga
 from diklat.settings import Settings, get_settings
 from diklat.sop.catalogue import get_sop
@@ -88,12 +88,8 @@ class Sumber:
         return self.data.mulai.year
 
 
-_TZ_LABEL = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-             "Asia/Jayapura": "WIT"}
-
-
 def zona(settings: Settings) -> str:
-    return _TZ_LABEL.get(settings.timezone, "")
+    return label_zona(settings.timezone)
 
 
 def kepala_daerah(settings: Settings) -> str:
