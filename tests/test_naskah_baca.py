@@ -638,3 +638,46 @@ def test_verification_page_certificate_fields_and_agency_time(
     good = json.loads(r.output)
     assert (good["valid"], good["trusted"], good["modified_after_signing"]) == (True, True, False)
     assert good["signed_at"].endswith("+08:00") and "WITA" in good["reason"]
+
+
+# --------------------------------------------------------------------------- 12. examples
+
+
+def test_examples_agree_with_themselves(soffice: str, tmp_path: Path) -> None:
+    """``diklat naskah render JENIS --contoh --pdf`` (the README's and the golden files'
+    examples): no summons dated before the decree it cites, no report or certificate dated
+    before its training ends, every number in its type's series."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from diklat.naskah import JENIS
+    from diklat.rules.tanggal import parse_tanggal_indonesia
+
+    texts = {}
+    runner = CliRunner()
+    for jenis in JENIS:
+        r = runner.invoke(app, ["naskah", "render", jenis, "--contoh", "--pdf", "--out",
+                                str(tmp_path / jenis)])
+        assert r.exit_code == 0, r.output
+        texts[jenis] = flat(pdftotext(next((tmp_path / jenis).glob("*.pdf"))))
+    date = r"(\d{1,2} (?:Januari|Februari|Maret|April|Mei|Juni|Juli|Agustus|September|Oktober|" \
+           r"November|Desember) \d{4})"
+
+    def letter_date(text: str) -> dt.date:
+        return parse_tanggal_indonesia(re.findall(rf"(?:Tenggarong,|pada tanggal :) {date}",
+                                                  text)[-1])
+
+    sk = texts["sk_panitia"]
+    sk_nomor = re.search(r"NOMOR (\S+)", sk)
+    assert sk_nomor and "/KEP/" in sk_nomor.group(1)
+    cited = re.search(rf"Nomor {re.escape(sk_nomor.group(1))} tanggal {date}",
+                      texts["surat_panggilan"])
+    assert cited, "the summons cites the example decree"
+    assert parse_tanggal_indonesia(cited.group(1)) == letter_date(sk)
+    assert letter_date(texts["surat_panggilan"]) >= letter_date(sk)
+    end = parse_tanggal_indonesia(re.search(rf"s\.d\. {date}", texts["sertifikat"]).group(1))
+    assert letter_date(texts["sertifikat"]) >= end
+    assert letter_date(texts["laporan_kegiatan"]) > end
+    assert re.search(r"Nomor: \S+/034/BKPSDM-STTP/2026", texts["sertifikat"])
