@@ -681,3 +681,34 @@ def test_examples_agree_with_themselves(soffice: str, tmp_path: Path) -> None:
     assert letter_date(texts["sertifikat"]) >= end
     assert letter_date(texts["laporan_kegiatan"]) > end
     assert re.search(r"Nomor: \S+/034/BKPSDM-STTP/2026", texts["sertifikat"])
+
+
+# --------------------------------------------------------------------------- 13. emblem
+
+
+def test_init_and_config_say_when_the_emblem_is_not_set(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from diklat.naskah.lambang import placeholder
+    from diklat.settings import reset_settings_cache
+
+    runner = CliRunner()
+    for command in (["init"], ["config"]):
+        r = runner.invoke(app, command)
+        assert r.exit_code == 0, r.output
+        assert "Lambang daerah belum diatur" in r.output
+        assert "DIKLAT_INSTANSI__LAMBANG=" in r.output
+    bad = tmp_path / "lambang.jpg"
+    bad.write_bytes(b"\xff\xd8 not a png")
+    monkeypatch.setenv("DIKLAT_INSTANSI__LAMBANG", str(bad))
+    reset_settings_cache()
+    r = runner.invoke(app, ["config"])
+    assert r.exit_code == 0 and "Lambang daerah tidak dapat dipakai" in r.output
+    good = tmp_path / "lambang.png"
+    good.write_bytes(placeholder())
+    monkeypatch.setenv("DIKLAT_INSTANSI__LAMBANG", str(good))
+    reset_settings_cache()
+    r = runner.invoke(app, ["init"])
+    assert r.exit_code == 0 and "Lambang" not in r.output
