@@ -222,6 +222,12 @@ class Tte(BaseModel):
     timeout: float = 60.0  # seconds to wait for a sign call's answer (never retried)
     trust_roots: list[Path] = Field(default_factory=list)  # PEM files; the local root when empty
     verify_base_url: str = "http://127.0.0.1:8000"  # `diklat web`; the QR points at <this>/v/<token>
+    #: An RFC 3161 time-stamping authority (BSrE's or the agency's) for the local signer;
+    #: empty: the local CA's own TSA (the project's policy OID). Put its root in trust_roots.
+    tsa_url: str = ""
+    tsa_username: str = ""
+    tsa_password: SecretStr = SecretStr("")
+    tsa_timeout: float = 10.0
 
 
 class Sync(BaseModel):

@@ -205,17 +205,17 @@ def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=len(chunks), mp_context=ctx) as pool:
-            parts = list(pool.map(_sign_chunk, [sig.ca_dir] * len(chunks), chunks))
+            parts = list(pool.map(_sign_chunk, [sig.config()] * len(chunks), chunks))
         return [r for part in parts for r in part]
     if hasattr(sig, "sign_batch"):
         return list(sig.sign_batch(items, passphrase=passphrase))
     return [sig.sign(pdf, request=req, passphrase=passphrase) for pdf, req in items]
 
 
-def _sign_chunk(ca_dir: Path, items: list[tuple[bytes, SignRequest]]) -> list[Any]:
+def _sign_chunk(config: dict[str, Any], items: list[tuple[bytes, SignRequest]]) -> list[Any]:
     from connectors.tte.local import LocalSigner
 
-    return list(LocalSigner(ca_dir).sign_batch(items))
+    return list(LocalSigner(**config).sign_batch(items))
 
 
 def _pejabat(engine: Engine, bundel_id: int) -> Pejabat:
