@@ -21,6 +21,7 @@ archived. The last line of output is one JSON object with the counts.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import threading
@@ -172,7 +173,7 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
 
     from diklat import register
     from diklat.db import session_scope
-    from diklat.kegiatan import DataKegiatan, Narasumber, peserta_frame
+    from diklat.kegiatan import DataKegiatan, Narasumber, SuratRujukan, peserta_frame
     from diklat.models import (
         Arsip,
         Distribusi,
@@ -201,11 +202,17 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
     # SOP 002 first: its letters are dated today; SOP 000's activity report carries a date
     # after the training, and the register's dates only run forward.
     mulai2 = cal.tambah_hari_kerja(today, 15)
+    undangan = today - dt.timedelta(days=3)  # the organiser's letter came a few days ago
+    while not cal.is_hari_kerja(undangan):
+        undangan -= dt.timedelta(days=1)
     pd_ = DataKegiatan(
         kode=f"PD-{today.year}-001", sop="pengiriman-peserta",
         nama="Pelatihan Teknis Pengelolaan Arsip Dinamis", jenis_diklat_id="3", mulai=mulai2,
         selesai=cal.tambah_hari_kerja(mulai2, 4), tempat="Samarinda", jp=40, kuota=1,
         penyelenggara="Badan Pengembangan Sumber Daya Manusia Provinsi Kalimantan Timur",
+        surat_penyelenggara=SuratRujukan(  # invented: the organiser's summons of participants
+            nomor=f"800.2.4.2/0412/BPSDM.KT/{undangan.year}", tanggal=undangan,
+            hal="Pemanggilan Peserta Pelatihan Teknis Pengelolaan Arsip Dinamis"),
         kriteria={"unit": units[:1]}, kondisi=["kewenangan_sekda"])  # type: ignore[arg-type]
     common.console.print(f"SOP 002 {pd_.kode}: 1 peserta, surat tugas ditandatangani "
                          "Sekretaris Daerah ...")

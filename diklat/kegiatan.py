@@ -70,6 +70,20 @@ class Narasumber(BaseModel):
     materi: str = Field(default="", max_length=300, title="Materi")
 
 
+class SuratRujukan(BaseModel):
+    """An incoming letter the training's letters cite (the organiser's invitation under SOP
+    002): "Dasar 1. Surat ... Nomor ... tanggal ..."."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    nomor: str = Field(min_length=1, max_length=100, title="Nomor surat")
+    tanggal: dt.date = Field(title="Tanggal surat")
+    pengirim: str | None = Field(default=None, max_length=300, title="Pengirim",
+                                 description="jabatan penanda tangan surat, mis. Kepala Badan "
+                                             "...; kosong: pimpinan penyelenggara")
+    hal: str | None = Field(default=None, max_length=300, title="Hal")
+
+
 class DataKegiatan(BaseModel):
     """A training as an operator describes it (also the SOP flows' parameter form)."""
 
@@ -92,6 +106,10 @@ class DataKegiatan(BaseModel):
     penyelenggara: str | None = Field(default=None, max_length=300, title="Penyelenggara",
                                       description="lembaga penyelenggara (SOP 002) atau "
                                                   "kosong bila BKPSDM sendiri")
+    surat_penyelenggara: SuratRujukan | None = Field(
+        default=None, title="Surat penyelenggara",
+        description="surat undangan/pemanggilan dari penyelenggara (SOP 002), dikutip sebagai "
+                    "dasar surat tugas")
     lembaga_narasumber: str | None = Field(default=None, max_length=300, title="Lembaga narasumber",
                                            description="lembaga pelatihan yang dimohon "
                                                        "narasumber (SOP 000)")
@@ -127,6 +145,11 @@ class DataKegiatan(BaseModel):
         if self.selesai < self.mulai:
             raise KegiatanDitolak("selesai", f"tanggal selesai {self.selesai} sebelum tanggal "
                                              f"mulai {self.mulai}")
+        if self.surat_penyelenggara and self.surat_penyelenggara.tanggal > self.mulai:
+            raise KegiatanDitolak("surat_penyelenggara.tanggal",
+                                  f"surat penyelenggara bertanggal "
+                                  f"{self.surat_penyelenggara.tanggal} sesudah pelatihan "
+                                  f"dimulai ({self.mulai})")
         from diklat.sop.catalogue import get_sop
 
         known = get_sop(self.sop).kondisi
@@ -190,6 +213,8 @@ def _row_values(d: DataKegiatan) -> dict[str, Any]:
             **d.kriteria.model_dump(),
             "lembaga_narasumber": d.lembaga_narasumber, "materi": d.materi,
             **({"narasumber": [n.model_dump() for n in d.narasumber]} if d.narasumber else {}),
+            **({"surat_penyelenggara": d.surat_penyelenggara.model_dump(mode="json")}
+               if d.surat_penyelenggara else {}),
         }, ensure_ascii=False, sort_keys=True),
     }
 
@@ -204,6 +229,8 @@ def data_kegiatan(k: Kegiatan) -> DataKegiatan:
         penyelenggara=k.penyelenggara, lembaga_narasumber=extra.get("lembaga_narasumber"),
         materi=list(extra.get("materi") or []),
         narasumber=[Narasumber(**n) for n in extra.get("narasumber") or []],
+        surat_penyelenggara=SuratRujukan(**extra["surat_penyelenggara"])
+        if extra.get("surat_penyelenggara") else None,
         kriteria=Kriteria(**{f: extra[f] for f in Kriteria.model_fields if f in extra}),
         kondisi=k.kondisi)
 

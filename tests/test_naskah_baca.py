@@ -103,6 +103,9 @@ def data(sqlite_engine: Engine, soffice: str) -> Engine:
             "nama": "Pelatihan Teknis Pengelolaan Arsip Dinamis", "mulai": mulai,
             "selesai": mulai + dt.timedelta(days=4), "tempat": "Samarinda", "jp": 40,
             "penyelenggara": PENYELENGGARA, "kriteria": {"unit": ["64021200", "64020100"]},
+            "surat_penyelenggara": {"nomor": "800.2.4.2/0412/BPSDM.KT/2026",
+                                    "tanggal": today() - dt.timedelta(days=3),
+                                    "hal": "Pemanggilan Peserta Pelatihan"},
             "kondisi": ["kewenangan_sekda"]})
         pk = simpan_kegiatan(s, {
             "kode": PK, "sop": "peningkatan-kapasitas",
@@ -712,3 +715,20 @@ def test_init_and_config_say_when_the_emblem_is_not_set(tmp_path: Path,
     reset_settings_cache()
     r = runner.invoke(app, ["init"])
     assert r.exit_code == 0 and "Lambang" not in r.output
+
+
+def test_assignment_letter_cites_the_organisers_letter(data: Engine, tmp_path: Path) -> None:
+    from diklat.kegiatan import KegiatanDitolak, periksa
+    from diklat.rules.tanggal import tanggal_indonesia
+
+    text = flat(pdftotext(next(iter(terbit(data, PD, "surat_tugas", tmp_path).values()))))
+    sent = tanggal_indonesia(today() - dt.timedelta(days=3))
+    assert (f"Dasar : 1. Surat Kepala {PENYELENGGARA} Nomor 800.2.4.2/0412/BPSDM.KT/2026 "
+            f"tanggal {sent} hal Pemanggilan Peserta Pelatihan;") in text
+    # a cited letter dated after the training starts is refused, naming the field
+    raw = {"kode": "PD-X", "sop": "pengiriman-peserta", "nama": "Pelatihan X",
+           "mulai": "2026-11-23", "selesai": "2026-11-25", "penyelenggara": PENYELENGGARA,
+           "surat_penyelenggara": {"nomor": "1/X/2026", "tanggal": "2026-11-24"}}
+    with pytest.raises(KegiatanDitolak) as e:
+        periksa(raw)
+    assert e.value.field == "surat_penyelenggara.tanggal"

@@ -467,10 +467,41 @@ def _laporan(src: Sumber) -> list[Isi]:
                       "terwakili."})]
 
 
+@dataclass(frozen=True)
+class Rujukan:
+    """An incoming letter a training's letter cites: number, date, sender, Hal."""
+
+    nomor: str
+    tanggal: dt.date
+    pengirim: str
+    hal: str | None = None
+
+    def dasar(self, akhir: str = ";") -> str:
+        return konteks.dasar_surat(self.pengirim, self.nomor, self.tanggal, self.hal, akhir)
+
+
+def surat_penyelenggara(src: Sumber) -> Rujukan | None:
+    """The organiser's letter (its invitation or summons) the assignment letter cites.
+
+    Today it comes from the training's data (``DataKegiatan.surat_penyelenggara``). Where the
+    incoming-letter register records it (``surat_masuk``), that record is the source: look it
+    up here by the training and return the same fields."""
+    s = src.data.surat_penyelenggara
+    if s is None:
+        return None
+    pengirim = s.pengirim or konteks.sebutan_kepala(src.data.penyelenggara or "")
+    return Rujukan(nomor=s.nomor, tanggal=s.tanggal, pengirim=pengirim, hal=s.hal)
+
+
 def _surat_tugas(src: Sumber) -> list[Isi]:
     j = "surat_tugas"
     d = src.data
     penyelenggara = _wajib(j, "kegiatan.penyelenggara", d.penyelenggara)
+    rujukan = surat_penyelenggara(src)
+    # Dasar 1: the organiser's letter with its number and date (when it is known)
+    dasar = [rujukan.dasar() if rujukan is not None
+             else f"Surat {penyelenggara} tentang penyelenggaraan {d.nama};",
+             f"{_dasar_anggaran(src)}."]
     df = _peserta(src, j)
     people = [_orang_peserta(j, r) for _, r in df.iterrows()]
     units = sorted({str(u) for u in df["unit_nama"] if not pd.isna(u)})
@@ -480,8 +511,7 @@ def _surat_tugas(src: Sumber) -> list[Isi]:
         # positions, never institutions: the organiser's head, the participants' heads
         tembusan=[konteks.sebutan_kepala(penyelenggara),
                   *[sebutan_lengkap(u, src.settings) for u in units]],
-        isi={"dasar": [f"Surat {penyelenggara} tentang penyelenggaraan {d.nama};",
-                       f"{_dasar_anggaran(src)}."],
+        isi={"dasar": dasar,
              "pegawai": people,
              "untuk": [f"Mengikuti {d.nama} yang diselenggarakan oleh {penyelenggara} pada "
                        f"tanggal {_ringkas(src)['tanggal']} di {d.tempat or penyelenggara};",

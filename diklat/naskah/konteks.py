@@ -359,6 +359,16 @@ def terbilang(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+def dasar_surat(pengirim: str, nomor: str, tanggal: dt.date, hal: str | None = None,
+                akhir: str = ";") -> str:
+    """A cited letter as a "Dasar" line: ``Surat Kepala Badan ... Nomor 800/123/BPSDM/2026
+    tanggal 2 Desember 2026 hal Pemanggilan Peserta ...;``."""
+    line = f"Surat {pengirim} Nomor {nomor} tanggal {tanggal_indonesia(tanggal)}"
+    if hal and hal.strip():
+        line += f" hal {' '.join(hal.split())}"
+    return line + akhir
+
+
 def daftar_kata(items: Sequence[str]) -> str:
     """``A, B dan C`` (Indonesian enumeration)."""
     items = [i for i in items if i]
