@@ -19,6 +19,7 @@ Fonts are the PDF standard Helvetica and Helvetica-Bold (WinAnsi; characters out
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from dataclasses import dataclass, field
@@ -127,37 +128,77 @@ def _reader(pdf: bytes) -> Any:
         raise InvalidPdf(f"PDF tidak dapat dibaca: {e.__class__.__name__}") from None
 
 
-def find_anchors(pdf: bytes, marker: str = "#TTE#") -> list[Anchor]:
-    """Every occurrence of ``marker`` in the PDF's text, in page order: the page index and the
-    position (points from the lower-left corner) where the marker's text starts."""
+class _Chunk(NamedTuple):
+    text: str
+    x: float
+    y: float
+    op: int  # index of the content operator at which pypdf gave the text
+
+
+class _Page(NamedTuple):
+    chunks: tuple[_Chunk, ...]
+    operators: int  # how many operators the text extraction went through
+    ops: list[Any]  # the page content's operations, parsed once (for marker removal)
+
+
+@functools.lru_cache(maxsize=16)
+def _scan(pdf: bytes) -> tuple[_Page | None, ...]:
+    """The text chunks of every page with their position and operator index, read once per
+    PDF (anchor placement and marker removal both need them); None for an unreadable page."""
+    from pypdf.generic import ContentStream, NameObject
+
     reader = _reader(pdf)
-    found: list[Anchor] = []
+    pages: list[_Page | None] = []
     for index, page in enumerate(reader.pages):
-        chunks: list[tuple[str, float, float]] = []
+        chunks: list[_Chunk] = []
+        ops: list[int] = [0]
+        parsed: list[Any] = []
+
+        def before(_op: Any, _args: Any, _cm: Any, _tm: Any, ops: list[int] = ops) -> None:
+            ops[0] += 1
 
         def visit(text: str, cm: list[float], tm: list[float], _font: Any, _size: Any,
-                  chunks: list[tuple[str, float, float]] = chunks) -> None:
+                  chunks: list[_Chunk] = chunks, ops: list[int] = ops) -> None:
             if not text:
                 return
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            chunks.append((text, x, y))
+            chunks.append(_Chunk(text, x, y, ops[0] - 1))
 
         try:
-            page.extract_text(visitor_text=visit)
+            contents = page.get_contents()
+            if contents is not None:
+                # parsed once here; the text extraction reuses a parsed content stream
+                cs = contents if isinstance(contents, ContentStream) \
+                    else ContentStream(contents, reader)
+                parsed = list(cs.operations)
+                page[NameObject("/Contents")] = cs
+            page.extract_text(visitor_operand_before=before, visitor_text=visit)
         except Exception as e:  # a page pypdf cannot read stops the search on that page only
             log.debug("anchor search: page %d unreadable (%s)", index, e.__class__.__name__)
+            pages.append(None)
             continue
+        pages.append(_Page(tuple(chunks), ops[0], parsed))
+    return tuple(pages)
+
+
+def find_anchors(pdf: bytes, marker: str = "#TTE#") -> list[Anchor]:
+    """Every occurrence of ``marker`` in the PDF's text, in page order: the page index and the
+    position (points from the lower-left corner) where the marker's text starts."""
+    found: list[Anchor] = []
+    for index, scanned in enumerate(_scan(pdf)):
+        if scanned is None:
+            continue
+        chunks = scanned.chunks
         joined = ""
         starts: list[int] = []
-        for text, _x, _y in chunks:
+        for c in chunks:
             starts.append(len(joined))
-            joined += text
+            joined += c.text
         pos = joined.find(marker)
         while pos >= 0:
             k = max(i for i, s in enumerate(starts) if s <= pos)
-            _t, x, y = chunks[k]
-            found.append(Anchor(index, round(x, 2), round(y, 2)))
+            found.append(Anchor(index, round(chunks[k].x, 2), round(chunks[k].y, 2)))
             pos = joined.find(marker, pos + len(marker))
     return found
 
@@ -269,7 +310,9 @@ def layout_text(lines: list[tuple[str, str]], width: float, height: float
         size = round(size - 0.25, 2)
 
 
-def _qr_xobject(writer: BasePdfFileWriter, url: str) -> tuple[generic.IndirectObject, int]:
+@functools.lru_cache(maxsize=8)
+def _qr_stream(url: str) -> tuple[bytes, int]:
+    """The QR code's drawing commands and size (one letter's stamps share them)."""
     import qrcode
     from pyhanko.pdf_utils.qr import PdfStreamQRImage
 
@@ -279,7 +322,11 @@ def _qr_xobject(writer: BasePdfFileWriter, url: str) -> tuple[generic.IndirectOb
     img = qr.make_image(image_factory=PdfStreamQRImage)
     size = (qr.modules_count + 2 * qr.border) * qr.box_size
     # white quiet zone under the modules, so the code reads on any background
-    stream = b"q 1 g 0 0 %d %d re f Q\n" % (size, size) + img.render_command_stream()
+    return b"q 1 g 0 0 %d %d re f Q\n" % (size, size) + img.render_command_stream(), size
+
+
+def _qr_xobject(writer: BasePdfFileWriter, url: str) -> tuple[generic.IndirectObject, int]:
+    stream, size = _qr_stream(url)
     xobj = init_xobject_dictionary(stream, size, size)
     xobj.compress()
     return writer.add_object(xobj), size
@@ -344,48 +391,37 @@ def strip_marker(writer: BasePdfFileWriter, pdf: bytes, marker: str,
     markers were removed."""
     from pypdf.generic import ContentStream
 
-    reader = _reader(pdf)
+    scan = _scan(pdf)
+    reader: Any = None
     removed = 0
-    for index, page in enumerate(reader.pages):
-        if pages is not None and index not in pages:
+    for index, scanned in enumerate(scan):
+        if scanned is None or (pages is not None and index not in pages):
             continue
-        seen: list[bytes] = []
-        hits: list[tuple[int, str]] = []
-
-        def before(op: bytes, _args: Any, _cm: Any, _tm: Any, seen: list[bytes] = seen) -> None:
-            seen.append(op)
-
-        def text(t: str, _cm: Any, _tm: Any, _font: Any, _size: Any,
-                 seen: list[bytes] = seen, hits: list[tuple[int, str]] = hits) -> None:
-            if marker in t:
-                hits.append((len(seen) - 1, t))
-
-        try:
-            page.extract_text(visitor_operand_before=before, visitor_text=text)
-            contents = page.get_contents()
-            ops = list(ContentStream(contents, reader).operations) \
-                if contents is not None else []
-        except Exception as e:  # a page pypdf cannot read keeps its content
-            log.debug("marker removal: page %d unreadable (%s)", index, e.__class__.__name__)
+        chunks = scanned.chunks
+        hits = [c for c in chunks if c.text.strip() == marker]
+        if not hits:
             continue
-        if not hits or len(ops) != len(seen):
+        ops = scanned.ops
+        if len(ops) != scanned.operators:  # e.g. form XObjects: indexes would not match
             continue
         drop: set[int] = set()
-        for at, t in hits:
-            start = max((i for i in range(at + 1) if ops[i][1] == b"BT"), default=None)
-            if start is None or t.strip() != marker:
-                continue  # the marker shares its text object with other text: leave it
-            end = next((i for i in range(at, len(ops)) if ops[i][1] == b"ET"), None)
-            if end is None:
+        for c in hits:
+            if not 0 <= c.op < len(ops):
                 continue
+            start = max((i for i in range(c.op + 1) if ops[i][1] == b"BT"), default=None)
+            end = next((i for i in range(c.op, len(ops)) if ops[i][1] == b"ET"), None)
+            if start is None or end is None:
+                continue
+            if sum(1 for k in chunks if start <= k.op <= end and k.text.strip()) != 1:
+                continue  # the marker shares its text object with other text: leave it
             drop.update(range(start, end + 1))
             removed += 1
         if not drop:
             continue
+        reader = reader or _reader(pdf)
         kept = ContentStream(None, reader)
         kept.operations = [op for i, op in enumerate(ops) if i not in drop]
-        page_ref = writer.find_page_for_modification(index)[0]
-        page_obj = page_ref.get_object()
+        page_obj = writer.find_page_for_modification(index)[0].get_object()
         stream = generic.StreamObject(stream_data=kept.get_data())
         stream.compress()
         page_obj[pdf_name("/Contents")] = writer.add_object(stream)
