@@ -166,11 +166,10 @@ def _scan(pdf: bytes) -> tuple[_Page | None, ...]:
             chunks.append(_Chunk(text, x, y, ops[0] - 1))
 
         try:
-            contents = page.get_contents()
-            if contents is not None:
-                # parsed once here; the text extraction reuses a parsed content stream
-                cs = contents if isinstance(contents, ContentStream) \
-                    else ContentStream(contents, reader)
+            if "/Contents" in page:
+                # parsed once here (string operands as bytes, as the text extraction parses
+                # them); the extraction reuses a parsed content stream it finds on the page
+                cs = ContentStream(page["/Contents"].get_object(), reader, "bytes")
                 parsed = list(cs.operations)
                 page[NameObject("/Contents")] = cs
             page.extract_text(visitor_operand_before=before, visitor_text=visit)
