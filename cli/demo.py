@@ -188,7 +188,7 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
 
     from diklat import register
     from diklat.db import session_scope
-    from diklat.kegiatan import DataKegiatan, peserta_frame
+    from diklat.kegiatan import DataKegiatan, Narasumber, peserta_frame
     from diklat.models import (
         Arsip,
         Distribusi,
@@ -235,6 +235,13 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
         kuota=jumlah, lembaga_narasumber="Badan Pengembangan Sumber Daya Manusia Provinsi "
                                          "Kalimantan Timur",
         materi=["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
+        narasumber=[Narasumber(**n) for n in (  # invented speakers, for the activity report
+            {"nama": "Dr. HARYANTO, M.Si.", "materi": "Analisis Jabatan",
+             "jabatan": "Widyaiswara Ahli Utama BPSDM Provinsi Kalimantan Timur"},
+            {"nama": "LINDA KARTIKA, S.Psi., M.A.", "materi": "Analisis Beban Kerja",
+             "jabatan": "Widyaiswara Ahli Madya BPSDM Provinsi Kalimantan Timur"},
+            {"nama": "RUDI HARTONO, S.AP., M.AP.", "materi": "Peta Jabatan",
+             "jabatan": "Analis Kebijakan Ahli Madya BPSDM Provinsi Kalimantan Timur"})],
         kriteria={"unit": units, "golongan": ["III"]})  # type: ignore[arg-type]
     common.console.print(f"SOP 000 {pk.kode}: {jumlah} calon dari {len(units)} OPD; pejabat "
                          "(skrip) menjawab dengan kode dari pos-el ...")

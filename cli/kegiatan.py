@@ -41,9 +41,15 @@ def kegiatan_buat(
                                      help="jenisDiklatId SIASN 1-24 (mis. 3 = Diklat Teknis)"),
     penyelenggara: str = typer.Option(None, "--penyelenggara",
                                       help="lembaga penyelenggara (SOP pengiriman peserta)"),
+    surat_penyelenggara: str = typer.Option(
+        None, "--surat-penyelenggara", metavar="NOMOR|YYYY-MM-DD[|HAL[|PENGIRIM]]",
+        help="surat penyelenggara yang menjadi dasar surat tugas"),
     lembaga_narasumber: str = typer.Option(None, "--lembaga-narasumber",
                                            help="lembaga yang dimohon narasumber"),
     materi: list[str] = typer.Option(None, "--materi", help="materi pelatihan (boleh berulang)"),
+    narasumber: list[str] = typer.Option(None, "--narasumber", metavar="NAMA|JABATAN|MATERI",
+                                         help="narasumber yang hadir, untuk laporan kegiatan "
+                                              "(boleh berulang)"),
     unit: list[str] = typer.Option(None, "--unit", help="kriteria: kode unit kerja asal calon "
                                                         "(boleh berulang)"),
     golongan: list[str] = typer.Option(None, "--golongan", help="kriteria: golongan atau "
@@ -66,6 +72,12 @@ def kegiatan_buat(
         "tempat": tempat, "jp": jp, "kuota": kuota, "jenis_diklat_id": jenis_diklat,
         "penyelenggara": penyelenggara, "lembaga_narasumber": lembaga_narasumber,
         "materi": list(materi or []), "kondisi": list(kondisi or []),
+        "surat_penyelenggara": dict(zip(("nomor", "tanggal", "hal", "pengirim"),
+                                        (x.strip() for x in surat_penyelenggara.split("|", 3)),
+                                        strict=False)) if surat_penyelenggara else None,
+        "narasumber": [dict(zip(("nama", "jabatan", "materi"),
+                                (x.strip() for x in n.split("|", 2)), strict=False))
+                       for n in narasumber or []],
         "kriteria": {"unit": list(unit or []), "golongan": list(golongan or []),
                      "jabatan": list(jabatan or []), "kurang_20_jp": kurang_20_jp},
     }

@@ -89,6 +89,17 @@ def init(
 
         raise common.fail(f"migrasi gagal pada {mask_url(url)}: {safe_error(e)}") from None
     common.console.print(f"Basis data siap: {mask_url(url)} (revisi {current_revision(url)})")
+    _lambang()
+
+
+def _lambang() -> None:
+    """Tell the operator plainly when the regional emblem of the letterhead is not set."""
+    from diklat.naskah.lambang import periksa_lambang
+    from diklat.settings import get_settings
+
+    message = periksa_lambang(get_settings().instansi.lambang)
+    if message:
+        common.notice(message)
 
 
 @app.command()
@@ -113,6 +124,7 @@ def config(as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSO
 
     walk("", data)
     common.console.print(table)
+    _lambang()
 
 
 nip_app = common.new_app(help="Periksa NIP (PNS dan PPPK).")
@@ -158,12 +170,13 @@ def _add_areas() -> None:
         srikandi,
         sync,
         tte,
+        unit,
         up,
     )
 
     for module in (sop, sync, simulator_cmd, importer, karantina, riwayat, register_cmd,
                    kegiatan, laporan, srikandi, persetujuan, tte, arsip, prefect_server, up,
-                   demo, siasn, perbaikan):
+                   demo, siasn, perbaikan, unit):
         module.add_commands(app)
 
 

@@ -78,9 +78,16 @@ def tte_verify(
     if missing:
         raise common.fail(f"akar tepercaya tidak ada: {', '.join(missing)} "
                           f"(jalankan `diklat tte init` atau atur DIKLAT_TTE__TRUST_ROOTS)", code=2)
-    r = verify_pdf(pdf, roots)
+    from zoneinfo import ZoneInfo
+
+    from diklat.rules.tanggal import label_zona
+    from diklat.settings import get_settings
+
+    tz = get_settings().timezone  # times in the agency's zone (WITA), not UTC
+    r = verify_pdf(pdf, roots, timezone=tz, zone_label=label_zona(tz))
     data = {"valid": r.valid, "intact": r.intact, "signer": r.signer,
-            "signed_at": r.signed_at.isoformat() if r.signed_at else None,
+            "signed_at": r.signed_at.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
+            if r.signed_at else None,
             "trusted": r.trusted, "timestamped": r.timestamped,
             "modified_after_signing": r.modified_after_signing, "reason": r.reason,
             "sha256": r.sha256, "nomor": _nomor(r.sha256)}

@@ -25,7 +25,7 @@ from connectors.records import RECORD_KEYS, public_payload
 #: Keys copied from a SIMPEG employee into the canonical record (``nik`` is not among them).
 CANONICAL_KEYS: tuple[str, ...] = RECORD_KEYS
 
-UNIT_KEYS = ("kode", "nama", "singkatan", "induk_kode", "email", "alamat")
+UNIT_KEYS = ("kode", "nama", "singkatan", "induk_kode", "email", "alamat", "tempat")
 
 
 @dataclass
@@ -197,7 +197,8 @@ class SimpegClient:
             cursor = page.next
 
     def units(self) -> list[dict[str, Any]]:
-        """All units (OPD) as dicts with ``kode, nama, singkatan, induk_kode, email, alamat``."""
+        """All units (OPD) as dicts with ``kode, nama, singkatan, induk_kode, email, alamat,
+        tempat`` (the unit's town: SIMPEG's ``kota``, or ``tempat``)."""
         doc = self.http.get_json("unit")
         if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
             raise BadPayload("SIMPEG unit list without a data list")
@@ -205,6 +206,8 @@ class SimpegClient:
         for u in doc["data"]:
             if not isinstance(u, dict) or not u.get("kode") or not u.get("nama"):
                 continue
+            if u.get("tempat") in (None, "") and u.get("kota") not in (None, ""):
+                u = {**u, "tempat": u["kota"]}
             out.append({k: (str(u[k]) if u.get(k) not in (None, "") else None)
                         for k in UNIT_KEYS})
         return out

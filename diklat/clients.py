@@ -170,7 +170,10 @@ def signer_from_settings(settings: Settings | None = None) -> Signer:
         return BsreSigner(t.bsre_url, api=t.bsre_api, username=t.bsre_username or None,
                           password=t.bsre_password.get_secret_value() or None,
                           timeout=t.timeout, connect_timeout=s.http.connect_timeout)
-    return LocalSigner(ca_dir(s))
+    return LocalSigner(ca_dir(s), tsa_url=t.tsa_url or None,
+                       tsa_username=t.tsa_username or None,
+                       tsa_password=t.tsa_password.get_secret_value() or None,
+                       tsa_timeout=t.tsa_timeout)
 
 
 def trust_roots(settings: Settings | None = None) -> list[Path]:

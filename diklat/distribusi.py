@@ -352,6 +352,7 @@ def _dokumen(engine: Engine, naskah_id: int, lampiran: Sequence[Path] | None,
         if n.status in TIDAK_DIKIRIM:
             raise DistribusiError(
                 f"naskah {naskah_id} berstatus {n.status!r}: belum/tidak dapat dikirim")
+        named = lampiran is None
         if lampiran is not None:
             files = list(lampiran)
         else:
@@ -364,8 +365,25 @@ def _dokumen(engine: Engine, naskah_id: int, lampiran: Sequence[Path] | None,
             raise DistribusiError(f"berkas lampiran naskah {naskah_id} tidak ada: "
                                   f"{', '.join(missing)}")
         session.expunge(n)
-    return _Dokumen(naskah_id, n.kegiatan_id, tuple(Attachment.from_path(f) for f in files),
-                    subjek or subjek_bawaan(n), n)
+    # the letter's own file goes out under the letter's name, not the folder's "naskah.pdf"
+    attachments = tuple(Attachment(nama_berkas(n, f.suffix), f.read_bytes()) if named
+                        else Attachment.from_path(f) for f in files)
+    return _Dokumen(naskah_id, n.kegiatan_id, attachments, subjek or subjek_bawaan(n), n)
+
+
+def nama_berkas(n: Naskah, suffix: str = ".pdf") -> str:
+    """The file name a letter goes out under: its number and type
+    (``800.2.4.1-001-BKPSDM-2026-surat-pemberitahuan.pdf``); a document without a number by
+    its type and id (never a NIP from its key)."""
+    import re
+
+    jenis = n.jenis.replace("_", "-")
+    if n.nomor:
+        nomor = re.sub(r"[^A-Za-z0-9.]+", "-", n.nomor).strip("-.")
+        stem = f"{nomor}-{jenis}"
+    else:
+        stem = f"{jenis}-{n.id}"
+    return f"{stem}{suffix or '.pdf'}"
 
 
 def _jejak(conn: Connection, distribusi_id: int, peristiwa: str, dari: str | None, ke: str,

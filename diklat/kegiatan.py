@@ -63,6 +63,32 @@ class Kriteria(BaseModel):
 TAHUN_KEGIATAN = (2000, 2100)
 
 
+class Narasumber(BaseModel):
+    """A speaker as the activity report names him: name (with titles), position, topic."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    nama: str = Field(min_length=3, max_length=200, title="Nama (dengan gelar)")
+    jabatan: str = Field(default="", max_length=300, title="Jabatan",
+                         description="jabatan dan instansinya, mis. Widyaiswara Ahli Madya "
+                                     "BPSDM Provinsi Kalimantan Timur")
+    materi: str = Field(default="", max_length=300, title="Materi")
+
+
+class SuratRujukan(BaseModel):
+    """An incoming letter the training's letters cite (the organiser's invitation under SOP
+    002): "Dasar 1. Surat ... Nomor ... tanggal ..."."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    nomor: str = Field(min_length=1, max_length=100, title="Nomor surat")
+    tanggal: dt.date = Field(title="Tanggal surat")
+    pengirim: str | None = Field(default=None, max_length=300, title="Pengirim",
+                                 description="jabatan penanda tangan surat, mis. Kepala Badan "
+                                             "...; kosong: pimpinan penyelenggara")
+    hal: str | None = Field(default=None, max_length=300, title="Hal")
+
+
 class DataKegiatan(BaseModel):
     """A training as an operator describes it (also the SOP flows' parameter form)."""
 
@@ -85,10 +111,17 @@ class DataKegiatan(BaseModel):
     penyelenggara: str | None = Field(default=None, max_length=300, title="Penyelenggara",
                                       description="lembaga penyelenggara (SOP 002) atau "
                                                   "kosong bila BKPSDM sendiri")
+    surat_penyelenggara: SuratRujukan | None = Field(
+        default=None, title="Surat penyelenggara",
+        description="surat undangan/pemanggilan dari penyelenggara (SOP 002), dikutip sebagai "
+                    "dasar surat tugas")
     lembaga_narasumber: str | None = Field(default=None, max_length=300, title="Lembaga narasumber",
                                            description="lembaga pelatihan yang dimohon "
                                                        "narasumber (SOP 000)")
     materi: list[str] = Field(default_factory=list, title="Materi")
+    narasumber: list[Narasumber] = Field(default_factory=list, title="Narasumber",
+                                         description="narasumber yang hadir (nama, jabatan, "
+                                                     "materi), untuk laporan kegiatan")
     kriteria: Kriteria = Field(default_factory=Kriteria, title="Kriteria calon peserta")
     kondisi: list[str] = Field(default_factory=list, title="Kondisi",
                                description="mis. kewenangan_sekda (surat tugas ditandatangani "
@@ -123,6 +156,11 @@ class DataKegiatan(BaseModel):
         if self.selesai < self.mulai:
             raise KegiatanDitolak("selesai", f"tanggal selesai {self.selesai} sebelum tanggal "
                                              f"mulai {self.mulai}")
+        if self.surat_penyelenggara and self.surat_penyelenggara.tanggal > self.mulai:
+            raise KegiatanDitolak("surat_penyelenggara.tanggal",
+                                  f"surat penyelenggara bertanggal "
+                                  f"{self.surat_penyelenggara.tanggal} sesudah pelatihan "
+                                  f"dimulai ({self.mulai})")
         from diklat.sop.catalogue import get_sop
 
         known = get_sop(self.sop).kondisi
@@ -185,6 +223,9 @@ def _row_values(d: DataKegiatan) -> dict[str, Any]:
         "kriteria_json": json.dumps({
             **d.kriteria.model_dump(),
             "lembaga_narasumber": d.lembaga_narasumber, "materi": d.materi,
+            **({"narasumber": [n.model_dump() for n in d.narasumber]} if d.narasumber else {}),
+            **({"surat_penyelenggara": d.surat_penyelenggara.model_dump(mode="json")}
+               if d.surat_penyelenggara else {}),
         }, ensure_ascii=False, sort_keys=True),
     }
 
@@ -198,6 +239,9 @@ def data_kegiatan(k: Kegiatan) -> DataKegiatan:
         k.tanggal_mulai or dt.date.today(), tempat=k.tempat, jp=k.jumlah_jp, kuota=k.kuota,
         penyelenggara=k.penyelenggara, lembaga_narasumber=extra.get("lembaga_narasumber"),
         materi=list(extra.get("materi") or []),
+        narasumber=[Narasumber(**n) for n in extra.get("narasumber") or []],
+        surat_penyelenggara=SuratRujukan(**extra["surat_penyelenggara"])
+        if extra.get("surat_penyelenggara") else None,
         kriteria=Kriteria(**{f: extra[f] for f in Kriteria.model_fields if f in extra}),
         kondisi=k.kondisi)
 

@@ -43,7 +43,7 @@ from diklat.rules.tanggal import parse_dmy
 
 #: Never stored, never put in a quarantine payload (contact data is stored, never copied).
 PRIVATE_FIELDS = PERSONAL_FIELDS
-UNIT_FIELDS: tuple[str, ...] = ("nama", "singkatan", "induk_kode", "email", "alamat")
+UNIT_FIELDS: tuple[str, ...] = ("nama", "singkatan", "induk_kode", "email", "alamat", "tempat")
 
 def _t(model: Any) -> Table:
     """The Core table of a model (typed for mypy)."""
@@ -421,7 +421,7 @@ class PersonnelWriter:
 
     # -- units
     def upsert_units(self, units: Iterable[Mapping[str, Any]]) -> int:
-        """Create or update units (kode, nama, singkatan, induk_kode, email, alamat).
+        """Create or update units (kode, nama, singkatan, induk_kode, email, alamat, tempat).
         Only changed units are written; returns how many were."""
         rows = []
         for u in units:

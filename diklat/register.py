@@ -9,7 +9,10 @@ Rules (SOP Surat Keluar, DOMAIN.md "Letters"):
   update, so a bundle's numbers are consecutive and registering it costs one round trip of
   locks, not sixty;
 * each document type has its series (``settings.unit_nomor``): the agency's letters, the
-  register of keputusan for decrees (on by default), certificates (STTP);
+  register of keputusan for decrees (on by default), certificates (STTP); a letter the
+  Sekretaris Daerah signs is numbered in the Setda's series. The series a document was
+  drafted for is stored in its context (``unit_nomor``, shown in the draft's number) and is
+  the one it is numbered in (:func:`seri`);
 * the date runs forward: a letter date in the future, before the last active number of its
   series, or in a year whose register is closed, is refused;
 * the sequence runs per unit per year (``register_counter`` row per ``(unit, tahun)``),
@@ -39,6 +42,7 @@ Functions take a ``Session`` and never commit: the caller owns the transaction
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -129,6 +133,20 @@ def _check_tanggal(session: Session, unit: str, tgl: dt.date, s: Settings) -> No
                             f"terakhir seri {unit}/{tgl.year} ({last.isoformat()})")
 
 
+def seri(naskah: Naskah, settings: Settings | None = None) -> str:
+    """The series (unit part of the number) a document is numbered in: the one its stored
+    context was drafted with (a Setda letter's is the Setda's), else its type's."""
+    s = settings or get_settings()
+    if naskah.konteks_json:
+        try:
+            unit = json.loads(naskah.konteks_json).get("unit_nomor")
+        except (ValueError, AttributeError):
+            unit = None
+        if isinstance(unit, str) and unit.strip():
+            return unit.strip()
+    return s.unit_nomor(naskah.jenis)
+
+
 def _lock_naskah(session: Session, naskah_id: int) -> Naskah | None:
     """Lock the document row for this transaction and return it fresh from the database."""
     bind = session.get_bind()
@@ -156,8 +174,7 @@ def register_naskah(
     """Give a signed document its number (or return the number it already has).
 
     ``tanggal`` is the letter date (default: today in the agency's time zone); its year
-    picks the sequence. ``unit`` defaults to the document type's series
-    (``settings.unit_nomor``)."""
+    picks the sequence. ``unit`` defaults to the document's series (:func:`seri`)."""
     s = settings or get_settings()
     naskah = _lock_naskah(session, naskah_id)
     if naskah is None:
@@ -176,7 +193,7 @@ def register_naskah(
             f"naskah {naskah_id} berstatus {naskah.status!r}: hanya naskah yang sudah "
             f"ditandatangani yang diberi nomor")
     tgl = parse_tanggal(tanggal) or today(s)
-    kode_unit = unit or s.unit_nomor(naskah.jenis)
+    kode_unit = unit or seri(naskah, s)
     klasifikasi = naskah.klasifikasi or s.klasifikasi_for(naskah.jenis)
     urut = _next_urut(session, kode_unit, tgl.year)
     _check_tanggal(session, kode_unit, tgl, s)
@@ -242,7 +259,10 @@ def register_bundel(
     if todo:
         j = next(iter(jenis))
         tgl = parse_tanggal(tanggal) or today(s)
-        kode_unit = unit or s.unit_nomor(j)
+        series = {seri(n, s) for n in todo}
+        if unit is None and len(series) != 1:
+            raise RegisterError(f"satu bundel {j} harus satu seri nomor: {', '.join(sorted(series))}")
+        kode_unit = unit or next(iter(series))
         last = _next_urut(session, kode_unit, tgl.year, len(todo))
         _check_tanggal(session, kode_unit, tgl, s)
         for k, n in enumerate(todo):

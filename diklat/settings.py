@@ -38,6 +38,26 @@ class Instansi(BaseModel):
     instansi_siasn_id: str = "A5EB03E23C7CF6A0E040640A040252AD"
     #: The regional emblem in the letterhead (a PNG file); empty: the neutral placeholder.
     lambang: Path | None = None
+    #: The agency's paper (``A4`` or ``F4``), the same as ``naskah.kertas`` (which it sets
+    #: when given): ``DIKLAT_INSTANSI__KERTAS=F4``.
+    kertas: Literal["A4", "F4"] | None = None
+
+
+class Setda(BaseModel):
+    """The Sekretariat Daerah: a letter the Sekretaris Daerah signs is its letter (DOMAIN.md,
+    "What an audit ... expects"): its letterhead, its number series (the Setda's agenda), the
+    full title. ``kop`` ``setda`` prints the government and the Sekretariat Daerah with its
+    address; ``kepala_daerah`` the regional head's letterhead (``BUPATI ...``), as regions
+    whose Sekda signs on the head's letterhead do."""
+
+    nama: str = "SEKRETARIAT DAERAH"
+    alamat: str = "Jalan Wolter Monginsidi No. 1, Timbau, Tenggarong"
+    kode_pos: str = "75511"
+    telepon: str = "(0541) 661020"
+    email: str = "setda@kukarkab.go.id"
+    website: str = "https://kukarkab.go.id"
+    kode_unit: str = "SETDA"  # the unit part of the Setda's letter numbers
+    kop: Literal["setda", "kepala_daerah"] = "setda"
 
 
 #: Default classification codes per document type (Permendagri 83/2022, see DOMAIN.md).
@@ -207,6 +227,12 @@ class Tte(BaseModel):
     timeout: float = 60.0  # seconds to wait for a sign call's answer (never retried)
     trust_roots: list[Path] = Field(default_factory=list)  # PEM files; the local root when empty
     verify_base_url: str = "http://127.0.0.1:8000"  # `diklat web`; the QR points at <this>/v/<token>
+    #: An RFC 3161 time-stamping authority (BSrE's or the agency's) for the local signer;
+    #: empty: the local CA's own TSA (the project's policy OID). Put its root in trust_roots.
+    tsa_url: str = ""
+    tsa_username: str = ""
+    tsa_password: SecretStr = SecretStr("")
+    tsa_timeout: float = 10.0
 
 
 class Sync(BaseModel):
@@ -239,6 +265,7 @@ class Settings(BaseSettings):
     holiday_subdiv: str | None = None
 
     instansi: Instansi = Field(default_factory=Instansi)
+    setda: Setda = Field(default_factory=Setda)
     naskah: Naskah = Field(default_factory=Naskah)
     simpeg: Simpeg = Field(default_factory=Simpeg)
     siasn: Siasn = Field(default_factory=Siasn)
@@ -285,6 +312,8 @@ class Settings(BaseSettings):
             if self.siasn.sso_url == Siasn().sso_url:
                 self.siasn.sso_url = self.siasn_url
             self.siasn.url = self.siasn_url
+        if self.instansi.kertas is not None:
+            self.naskah.kertas = self.instansi.kertas
         if self.jam_pulang <= self.jam_masuk:
             raise ValueError("jam_pulang must be after jam_masuk")
         return self

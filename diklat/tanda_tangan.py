@@ -38,7 +38,7 @@ from connectors.tte.model import (
 )
 from diklat.db import session_scope
 from diklat.models import Bundel, Naskah, NaskahBerkas, Pejabat
-from diklat.naskah import ikatan, status
+from diklat.naskah import ikatan, konteks, status
 from diklat.naskah import versi as naskah_versi
 from diklat.naskah.final import FinalBerbeda, PenandaHilang
 from diklat.settings import Settings, get_settings
@@ -82,10 +82,15 @@ def siapkan_penandatangan(pejabat: Pejabat, settings: Settings | None = None) ->
         return
     from connectors.tte.local_ca import init_ca, issue_signer
     from diklat.clients import ca_dir
+    from diklat.pejabat import jabatan_cetak, kantor
 
     folder = ca_dir(s)
     init_ca(folder, f"{s.instansi.singkatan} {s.instansi.pemerintah.title()}")
-    issue_signer(folder, pejabat.nip, pejabat.nama, pejabat.jabatan, pejabat.nip)
+    # The certificate names whom the official signs for: the government (O) and his office
+    # (OU), the Sekretariat Daerah for the Sekretaris Daerah, never the agency running the CA.
+    office = konteks.kop(s, kantor=kantor(pejabat))
+    issue_signer(folder, pejabat.nip, pejabat.nama, jabatan_cetak(pejabat, s), pejabat.nip,
+                 organization=f"Pemerintah {office['daerah']}", unit=office["kantor"])
 
 
 def identitas(pejabat: Pejabat, jabatan_cetak: str | None = None) -> SignerIdentity:
@@ -224,17 +229,17 @@ def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=len(chunks), mp_context=ctx) as pool:
-            parts = list(pool.map(_sign_chunk, [sig.ca_dir] * len(chunks), chunks))
+            parts = list(pool.map(_sign_chunk, [sig.config()] * len(chunks), chunks))
         return [r for part in parts for r in part]
     if hasattr(sig, "sign_batch"):
         return list(sig.sign_batch(items, passphrase=passphrase))
     return [sig.sign(pdf, request=req, passphrase=passphrase) for pdf, req in items]
 
 
-def _sign_chunk(ca_dir: Path, items: list[tuple[bytes, SignRequest]]) -> list[Any]:
+def _sign_chunk(config: dict[str, Any], items: list[tuple[bytes, SignRequest]]) -> list[Any]:
     from connectors.tte.local import LocalSigner
 
-    return list(LocalSigner(ca_dir).sign_batch(items))
+    return list(LocalSigner(**config).sign_batch(items))
 
 
 def _pejabat(engine: Engine, bundel_id: int) -> Pejabat:

@@ -258,12 +258,15 @@ class Petugas:
             sop, penyelenggara = k.sop, k.penyelenggara
         answer: dict[str, Any] = {"nip": NIP_OPERATOR, "waktu": "", "bukti": "",
                                   "catatan": "dilaksanakan sesuai jadwal"}
-        if jenis == "penawaran":
+        if jenis == "penawaran":  # the organiser's letter, received a few days ago
+            import datetime as dt
+
             from diklat.register import today
 
-            answer.update(nomor_surat=f"800/{no:03d}/PENAWARAN/{today().year}",
-                          tanggal_surat=today().isoformat(), pengirim=penyelenggara or "",
-                          hal="Penawaran peserta pelatihan")
+            sent = today() - dt.timedelta(days=3)
+            answer.update(nomor_surat=f"800.2.4.2/0412/BPSDM/{sent.year}",
+                          tanggal_surat=sent.isoformat(), pengirim=penyelenggara or "",
+                          hal="Pemanggilan peserta pelatihan")
         elif jenis == "balasan":
             answer["ditarik"] = []
         elif jenis in ("kehadiran", "pendaftaran"):

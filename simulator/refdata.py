@@ -30,6 +30,11 @@ class Unit:
     bidang: tuple[str, ...] = ()  # names of the divisions (for Kepala Bidang/Seksi posts)
     fungsional: tuple[str, ...] = ()  # functional positions typical for the unit
 
+    @property
+    def kota(self) -> str:
+        """The town the unit is in: the last part of its address (``Loa Kulu``)."""
+        return self.alamat.rsplit(",", 1)[-1].strip()
+
 
 def _u(
     kode: str, nama: str, singkatan: str, email_local: str, profile: str, weight: float,

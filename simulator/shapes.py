@@ -99,7 +99,7 @@ def _derived(rec: dict[str, Any]) -> dict[str, Any]:
 
 def units_simpeg() -> list[dict[str, Any]]:
     return [{"kode": u.kode, "nama": u.nama, "singkatan": u.singkatan, "induk_kode": u.induk_kode,
-             "email": u.email, "alamat": u.alamat} for u in R.UNITS]
+             "email": u.email, "alamat": u.alamat, "kota": u.kota} for u in R.UNITS]
 
 
 def unor_id(kode: str) -> str:

@@ -345,7 +345,7 @@ def test_smtp_delivers_the_signed_pdf(engine: Engine, tmp_path: Path, smtp: Mail
         assert a.message["Subject"].strip() == (
             "Surat Panggilan: Panggilan Peserta Pelatihan Kepemimpinan Pengawas "
             "(Nomor 800.2.4.2/034/BKPSDM/2026)")
-        assert a.attachments() == {"surat_panggilan_001.pdf": PDF}
+        assert a.attachments() == {"800.2.4.2-034-BKPSDM-2026-surat-panggilan.pdf": PDF}
         assert a.message["Message-ID"] in {r.message_id for r in rows(engine)}
     assert all(r.saluran == "smtp" and r.status == "terkirim" for r in rows(engine))
 

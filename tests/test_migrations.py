@@ -34,6 +34,8 @@ def test_upgrade_keeps_ground_floor_data(db_url: str) -> None:
                        "file_docx, file_pdf, sha256, data_json) SELECT id, 'surat_tugas', '', 1, "
                        "'terdaftar', 'Biasa', 'out/K1/final/x.docx', 'out/K1/pdf/x.pdf', "
                        "'ab', '{}' FROM kegiatan"))
+        c.execute(text("INSERT INTO unit_kerja (kode, nama, alamat, sumber, aktif) VALUES "
+                       "('U1', 'SD Negeri 012 Loa Kulu', 'Loa Kulu', 'simpeg', true)"))
     migrate(db_url)
     with eng.connect() as c:
         assert c.execute(text("SELECT sop, kondisi_json FROM kegiatan")).one() == (
@@ -43,6 +45,10 @@ def test_upgrade_keeps_ground_floor_data(db_url: str) -> None:
         files = c.execute(text("SELECT peran, path FROM naskah_berkas ORDER BY peran")).all()
     assert [tuple(f) for f in files] == [("final_docx", "out/K1/final/x.docx"),
                                          ("final_pdf", "out/K1/pdf/x.pdf")]
+    with eng.connect() as c:  # 0009: a unit's town, unknown until its source or an operator says
+        assert tuple(c.execute(text("SELECT nama, alamat, tempat, tempat_operator FROM "
+                                    "unit_kerja")).one()) == (
+            "SD Negeri 012 Loa Kulu", "Loa Kulu", None, None)
 def test_fast_head_check_agrees_with_alembic(sqlite_url: str) -> None:
     """``ensure_schema`` recognises an up-to-date database without Alembic: its reading of
     the migration files must give Alembic's head, and an old database is still migrated."""

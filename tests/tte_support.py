@@ -45,8 +45,11 @@ def letter_pdfs(tmp: Path, n: int = 1, jenis: str = "surat_tugas") -> list[bytes
 
     ctxs = [contoh(jenis, nomor=f"800.1.4.1/{i + 1:03d}/BKPSDM/2026") for i in range(n)]
     docx = render_batch(jenis, ctxs, tmp / "docx", names=[f"l{i:03d}" for i in range(n)])
+    from diklat.naskah import docx_text
+
     for p, ctx in zip(docx, ctxs, strict=True):
-        add_marker(p, ctx["ttd"]["nama"])
+        if MARKER not in docx_text(p):  # the project's templates carry it already
+            add_marker(p, ctx["ttd"]["nama"])
     with pdfconn.PdfConverter() as conv:
         pdfs = conv.convert(docx, tmp / "pdf")
     return [p.read_bytes() for p in pdfs]

@@ -46,6 +46,8 @@ PAPER_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "F4": (215.0, 
 
 #: Left indent of the right-hand column (date line, signature block).
 TTD_INDENT = Cm(8.5)
+#: Width of the text between the margins on A4 (F4 is 5 mm wider), portrait and landscape.
+TEXT_CM = {False: 21.0 - 4.5, True: 29.7 - 4.5}
 
 Run = tuple[str, dict[str, Any]]
 Container = DocumentObject | _Cell
@@ -346,6 +348,18 @@ def tempat_tanggal(doc: DocumentObject, *, before: float = 0, keep_next: bool = 
          keep_next=keep_next)
 
 
+def dikeluarkan(doc: DocumentObject, label: str) -> None:
+    """``Ditetapkan di : Tenggarong`` / ``pada tanggal : 2 November 2026`` in the right-hand
+    column of a decree or an assignment letter: paragraphs kept with the signature block below
+    them (a table row would let the block slip to the next page without them)."""
+    for k, (lab, value) in enumerate(((label, "{{ kop.kota }}"),
+                                      ("pada tanggal", "{{ tanggal }}"))):
+        p = label_value(doc, lab, value, indent_cm=TTD_INDENT.cm, label_cm=3.3,
+                        after=0 if k else 0)
+        p.paragraph_format.keep_with_next = True
+        p.paragraph_format.keep_together = True
+
+
 def kepala_surat(doc: DocumentObject) -> None:
     """Nomor / Sifat / Lampiran / Hal, then the addressee (``Yth.``)."""
     for label, value in (("Nomor", "{{ nomor }}"), ("Sifat", "{{ sifat }}"),
@@ -376,21 +390,27 @@ TTD_SPACE_PT = 60
 
 
 def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
-                 indent: Any = TTD_INDENT, anchor: bool = True) -> None:
+                 indent: Any = TTD_INDENT, anchor: bool = True,
+                 landscape: bool = False, with_tembusan: bool = False) -> None:
     """Signature block: optional ``a.n.`` line, jabatan (``Plt.``/``Plh.`` included), the
     signature space (with the electronic-signature anchor), name, rank, NIP, centred in the
     right-hand column. Every line keeps with the next, so the block is never split and never
     stands alone on a page (the paragraph before it keeps with it too)."""
     v = prefix
     TTD = indent  # noqa: N806
+    # a long position breaks into balanced lines, never one word alone on the last
+    col = round(TEXT_CM[landscape] - indent.cm, 2)
     tag(doc, f"{{%p if {v} %}}")
     tag(doc, f"{{%p if {v}.an %}}")
-    para(doc, f"{{{{ {v}.an }}}},", align="center", indent=TTD, before=before, keep_next=True)
+    para(doc, f"{{{{ {v}.an|seimbang({col}, ',') }}}},", align="center", indent=TTD,
+         before=before, keep_next=True)
     tag(doc, "{%p endif %}")
-    para(doc, f"{{{{ {v}.jabatan }}}},", align="center", indent=TTD, keep_next=True)
+    para(doc, f"{{{{ {v}.jabatan|seimbang({col}, ',') }}}},", align="center", indent=TTD,
+         keep_next=True)
     # The anchor (tiny, white) sits right under the position; the electronic-signature box is
-    # drawn from there down into the empty space above the name. Only the main signature
-    # carries it: an attachment's block repeats the name without a second stamp.
+    # drawn from there down into the empty space above the name. An attachment's block
+    # carries one too: the signer stamps every anchor (the first is the signature field), and
+    # removes the marker text from the signed PDF.
     mark = para(doc, [(TTE_ANCHOR, {"size": 1, "color": "FFFFFF"})] if anchor else "",
                 indent=TTD, align="center", keep_next=True)
     mark.paragraph_format.line_spacing = Pt(2)
@@ -403,15 +423,28 @@ def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
     tag(doc, f"{{%p if {v}.pangkat %}}")
     para(doc, f"{{{{ {v}.pangkat }}}}", align="center", indent=TTD, keep_next=True)
     tag(doc, "{%p endif %}")
+    if with_tembusan:
+        # with a copy list below, the block keeps with it: never a page of the list alone
+        tag(doc, "{%p if tembusan %}")
+        para(doc, f"NIP. {{{{ {v}.nip }}}}", align="center", indent=TTD, keep_next=True)
+        tag(doc, "{%p else %}")
     para(doc, f"NIP. {{{{ {v}.nip }}}}", align="center", indent=TTD)
+    if with_tembusan:
+        tag(doc, "{%p endif %}")
     tag(doc, "{%p endif %}")
 
 
 def tembusan(doc: DocumentObject) -> None:
+    """The copy list, kept together (every item but the last keeps with the next)."""
     tag(doc, "{%p if tembusan %}")
     para(doc, "Tembusan:", size=11, before=12, keep_next=True)
     tag(doc, "{%p for t in tembusan %}")
+    tag(doc, "{%p if not loop.last %}")
+    para(doc, "{{ loop.index }}. {{ t }}", size=11, indent=Cm(0.5), hanging=Cm(0.5),
+         keep_next=True)
+    tag(doc, "{%p else %}")
     para(doc, "{{ loop.index }}. {{ t }}", size=11, indent=Cm(0.5), hanging=Cm(0.5))
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
 
@@ -459,7 +492,7 @@ def surat_permohonan_narasumber(doc: DocumentObject) -> None:
     para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Dalam rangka pelaksanaan {{ kegiatan.nama }} yang diselenggarakan oleh "
-             "{{ kop.nama_lengkap }}, dengan hormat kami mohon kesediaan {{ tujuan }} untuk "
+             "{{ kegiatan.penyelenggara }}, dengan hormat kami mohon kesediaan {{ tujuan }} untuk "
              "menugaskan narasumber yang akan menyampaikan materi:", after=2)
     tag(doc, "{%p for m in materi %}")
     para(doc, "{{ loop.index }}. {{ m }}", indent=Cm(1.85), hanging=Cm(0.6))
@@ -474,7 +507,7 @@ def surat_permohonan_narasumber(doc: DocumentObject) -> None:
              "{{ kop.email }}.")
     penutup(doc, "Demikian permohonan ini kami sampaikan. Atas perhatian dan kerja sama "
                  "Bapak/Ibu, kami ucapkan terima kasih.")
-    tanda_tangan(doc)
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
 
 
@@ -484,10 +517,10 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
     para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Dalam rangka peningkatan kapasitas dan kinerja Aparatur Sipil Negara, "
-             "{{ kop.nama_lengkap }} akan menyelenggarakan {{ kegiatan.nama }} pada:")
+             "{{ kegiatan.penyelenggara }} akan menyelenggarakan {{ kegiatan.nama }} pada:")
     detail_table(doc, [("Hari/Tanggal", "{{ kegiatan.hari_tanggal }}"),
                        ("Tempat", "{{ kegiatan.tempat }}"),
-                       ("Jumlah JP", "{{ kegiatan.jp }} JP")])
+                       ("Durasi", "{{ kegiatan.jp_teks }}")])
     para(doc, "", size=7)
     tag(doc, "{%p if peserta %}")
     isi(doc, "Sehubungan dengan hal tersebut, kami beritahukan bahwa {{ jumlah_peserta }} "
@@ -506,7 +539,7 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
     tag(doc, "{%p endif %}")
     penutup(doc, "Demikian disampaikan, atas perhatian dan kerja samanya diucapkan "
                  "terima kasih.")
-    tanda_tangan(doc)
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
     tag(doc, "{%p if peserta %}")
     page_break(doc)
@@ -518,7 +551,7 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
                ["{{ loop.index }}", "{{ p.nama }}", "{{ p.nip }}", "{{ p.golongan }}",
                 "{{ p.jabatan }}"],
                align=["center", None, None, "center", None], size=11)
-    tanda_tangan(doc, before=18, anchor=False)
+    tanda_tangan(doc, before=18)
     tag(doc, "{%p endif %}")
 
 
@@ -542,10 +575,8 @@ def sk_panitia(doc: DocumentObject) -> None:
     fill_row(t2, 1, ["{{ d.label }}", ":", "{{ d.isi }}"], align=[None, None, "justify"])
     cell_text(t2.rows[2].cells[0], "{%tr endfor %}")
     para(doc, "", size=7)
-    t3 = table(doc, 2, [8.5, 3.5, 0.4, 4.1])
-    fill_row(t3, 0, ["", "Ditetapkan di", ":", "{{ kop.kota }}"])
-    fill_row(t3, 1, ["", "pada tanggal", ":", "{{ tanggal }}"])
-    tanda_tangan(doc)
+    dikeluarkan(doc, "Ditetapkan di")
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
     page_break(doc)
     t4 = table(doc, 4, [5.5, 2.6, 0.4, 8.0])
@@ -563,7 +594,7 @@ def sk_panitia(doc: DocumentObject) -> None:
                ["{{ loop.index }}", "{{ p.nama }}\nNIP. {{ p.nip }}", "{{ p.jabatan }}",
                 "{{ p.kedudukan }}"],
                align=["center", None, None, None], size=11)
-    tanda_tangan(doc, before=18, anchor=False)
+    tanda_tangan(doc, before=18)
 
 
 def surat_panggilan(doc: DocumentObject) -> None:
@@ -587,7 +618,7 @@ def surat_panggilan(doc: DocumentObject) -> None:
     isi(doc, "Peserta diharapkan hadir 30 (tiga puluh) menit sebelum acara dimulai, "
              "mengenakan {{ pakaian }}, dan membawa surat tugas dari pimpinan unit kerja.")
     penutup(doc, "Demikian disampaikan untuk dilaksanakan dengan penuh tanggung jawab.")
-    tanda_tangan(doc)
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
 
 
@@ -597,7 +628,7 @@ def undangan_pembukaan(doc: DocumentObject) -> None:
     para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Dengan hormat, dalam rangka pembukaan {{ kegiatan.nama }} yang "
-             "diselenggarakan oleh {{ kop.nama_lengkap }}, kami mengharapkan kehadiran "
+             "diselenggarakan oleh {{ kegiatan.penyelenggara }}, kami mengharapkan kehadiran "
              "Bapak/Ibu pada:")
     detail_table(doc, [("Hari/Tanggal", "{{ acara.hari_tanggal }}"),
                        ("Pukul", "{{ acara.pukul }}"),
@@ -607,7 +638,7 @@ def undangan_pembukaan(doc: DocumentObject) -> None:
     penutup(doc, "Mengingat pentingnya acara tersebut, kami mengharapkan kehadiran Bapak/Ibu "
                  "tepat pada waktunya. Demikian undangan ini disampaikan, atas perhatian dan "
                  "kehadirannya diucapkan terima kasih.")
-    tanda_tangan(doc)
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
     tag(doc, "{%p if undangan %}")
     page_break(doc)
@@ -631,7 +662,8 @@ def surat_tugas(doc: DocumentObject) -> None:
                     "{{ loop.index }}.", "Nama", ": {{ p.nama }}"])
     fill_row(t, 2, ["", "", "", "NIP", ": {{ p.nip }}"])
     fill_row(t, 3, ["", "", "", "Pangkat/Gol.", ": {{ p.pangkat }}"])
-    fill_row(t, 4, ["", "", "", "Jabatan", ": {{ p.jabatan }}"])
+    fill_row(t, 4, ["", "", "", "Jabatan", ": {{ p.jabatan }}"
+                    "{{ ' pada ' ~ p.unit if p.unit and p.unit != '-' else '' }}"])
     # the endfor row goes after the four rows of one person
     end = t.add_row()
     no_split(end._tr)
@@ -639,11 +671,10 @@ def surat_tugas(doc: DocumentObject) -> None:
     para(doc, "", size=6)
     numbered_rows(doc, "Untuk", "for u in untuk", "{{ u }}")
     para(doc, "", size=7)
-    isi(doc, "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung jawab.")
-    t3 = table(doc, 2, [8.5, 3.5, 0.4, 4.1])
-    fill_row(t3, 0, ["", "Dikeluarkan di", ":", "{{ kop.kota }}"])
-    fill_row(t3, 1, ["", "pada tanggal", ":", "{{ tanggal }}"])
-    tanda_tangan(doc)
+    penutup(doc, "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung "
+                 "jawab.")
+    dikeluarkan(doc, "Dikeluarkan di")
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
 
 
@@ -655,17 +686,20 @@ def sertifikat(doc: DocumentObject) -> None:
     para(doc, "diberikan kepada:", align="center", after=4)
     judul(doc, "{{ peserta.nama }}", size=22)
     para(doc, "NIP. {{ peserta.nip }}", align="center", before=2)
+    tag(doc, "{%p if peserta.pangkat and peserta.pangkat != '-' %}")
+    para(doc, "Pangkat/Golongan {{ peserta.pangkat }}", align="center")
+    tag(doc, "{%p endif %}")
     para(doc, "{{ peserta.jabatan }} pada {{ peserta.unit }}", align="center", after=8)
     para(doc, "telah mengikuti", align="center", after=2)
     judul(doc, "{{ kegiatan.nama }}", size=16, after=4)
-    p = para(doc, "yang diselenggarakan oleh {{ kop.nama_lengkap }} pada tanggal "
-                  "{{ kegiatan.tanggal }} di {{ kegiatan.tempat }} dengan jumlah "
-                  "{{ kegiatan.jp }} jam pelajaran (JP) dengan predikat {{ predikat }}.",
+    p = para(doc, "yang diselenggarakan oleh {{ kegiatan.penyelenggara }} pada tanggal "
+                  "{{ kegiatan.tanggal }} di {{ kegiatan.tempat }} selama "
+                  "{{ kegiatan.jp_teks }} dengan predikat {{ predikat }}.",
              align="center", indent=Cm(2.0))
     p.paragraph_format.right_indent = Cm(2.0)
     para(doc, "{{ kop.kota }}, {{ tanggal }}", align="center", indent=Cm(13.0), before=8,
          keep_next=True)
-    tanda_tangan(doc, before=0, indent=Cm(13.0))
+    tanda_tangan(doc, before=0, indent=Cm(13.0), landscape=True)
 
 
 def laporan_kegiatan(doc: DocumentObject) -> None:
@@ -689,13 +723,14 @@ def laporan_kegiatan(doc: DocumentObject) -> None:
     bagian("C", "Waktu dan Tempat")
     detail_table(doc, [("Tanggal", "{{ kegiatan.tanggal }}"),
                        ("Tempat", "{{ kegiatan.tempat }}"),
-                       ("Jumlah JP", "{{ kegiatan.jp }} JP")], indent_cm=0.5)
+                       ("Durasi", "{{ kegiatan.jp_teks }}")], indent_cm=0.5)
     bagian("D", "Peserta")
     para(doc, "Peserta yang dipanggil {{ rekap.dipanggil }}, hadir {{ rekap.hadir }}, "
               "dinyatakan lulus {{ rekap.lulus }}.", align="justify", indent=Cm(0.5))
     bagian("E", "Narasumber")
     tag(doc, "{%p for n in narasumber %}")
-    para(doc, "{{ loop.index }}. {{ n.nama }} ({{ n.jabatan }}): {{ n.materi }}",
+    para(doc, "{{ loop.index }}. {{ n.nama }}{{ ' (' ~ n.jabatan ~ ')' if n.jabatan else '' }}"
+              "{{ ': ' ~ n.materi if n.materi else '' }}", align="justify",
          indent=Cm(1.1), hanging=Cm(0.6))
     tag(doc, "{%p endfor %}")
     bagian("F", "Hasil Kegiatan")
@@ -705,10 +740,12 @@ def laporan_kegiatan(doc: DocumentObject) -> None:
     bagian("G", "Kendala dan Saran")
     para(doc, "{{ saran }}", align="justify", indent=Cm(0.5))
     bagian("H", "Penutup")
+    # the closing, the date line and the signature block stay on one page
     para(doc, "Demikian laporan ini disampaikan sebagai bahan evaluasi dan pertanggungjawaban "
-              "pelaksanaan kegiatan.", align="justify", indent=Cm(0.5), after=6)
-    tempat_tanggal(doc, before=6)
-    tanda_tangan(doc)
+              "pelaksanaan kegiatan.", align="justify", indent=Cm(0.5), after=6,
+         keep_next=True, keep_lines=True)
+    tempat_tanggal(doc, before=6, keep_next=True)
+    tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
 
 
@@ -757,6 +794,17 @@ def daftar_hadir(doc: DocumentObject) -> None:
                ["{{ loop.index }}", "{{ p.nama }}\nNIP. {{ p.nip }}",
                 "{{ p.jabatan }}\n{{ p.unit }}", "{{ loop.index }}. ..............."],
                align=["center", None, None, None], size=11, row_height_cm=1.4)
+    # the closing: place and the session's date, the committee's chair, name and NIP, on one
+    # page with the last rows
+    para(doc, "{{ kop.kota }}, {{ tanggal_sesi }}", indent=TTD_INDENT, align="center",
+         before=12, keep_next=True)
+    para(doc, "{{ ketua.jabatan }},", indent=TTD_INDENT, align="center", keep_next=True)
+    space = para(doc, "", indent=TTD_INDENT, keep_next=True)
+    space.paragraph_format.line_spacing = Pt(48)
+    space.paragraph_format.line_spacing_rule = 4  # exactly
+    para(doc, "{{ ketua.nama }}", bold=True, underline=True, align="center",
+         indent=TTD_INDENT, keep_next=True)
+    para(doc, "NIP. {{ ketua.nip }}", align="center", indent=TTD_INDENT)
 
 
 BUILDERS: dict[str, Callable[[DocumentObject], None]] = {

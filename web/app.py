@@ -251,10 +251,13 @@ def _e(v: Any) -> str:
 
 
 def _letter(token: str) -> dict[str, Any]:
+    import json
+
     from diklat.db import session_scope
-    from diklat.models import Naskah, NaskahBerkas, Pejabat, RegisterEntry
+    from diklat.models import Kegiatan, Naskah, NaskahBerkas, Pejabat, RegisterEntry
     from diklat.rules.nip import format_nip
-    from diklat.rules.tanggal import tanggal_indonesia
+    from diklat.rules.tanggal import tanggal_indonesia, waktu_indonesia
+    from diklat.settings import get_settings
 
     if not token or len(token) > 64:
         raise HTTPException(status_code=404)
@@ -271,13 +274,25 @@ def _letter(token: str) -> dict[str, Any]:
         entry = s.execute(select(RegisterEntry).where(RegisterEntry.naskah_id == n.id)
                           ).scalar_one_or_none()
         voided = n.status == "dibatalkan" or (entry is not None and entry.status == "batal")
+        try:
+            ctx = json.loads(n.konteks_json or "{}")
+        except ValueError:
+            ctx = {}
+        printed = ctx.get("ttd") or {}  # the position as the letter prints it
+        k = s.get(Kegiatan, n.kegiatan_id) if n.kegiatan_id else None
+        holder = (ctx.get("peserta") or {}).get("nama") if n.jenis == "sertifikat" else None
         return {
             "nomor": n.nomor or "(tanpa nomor)",
             "tanggal": tanggal_indonesia(n.tanggal) if n.tanggal else "-",
             "hal": n.hal or "-", "jenis": n.jenis.replace("_", " "),
+            # a certificate: whose it is and for which training (what the certificate prints)
+            "pemegang": holder, "kegiatan": k.nama if k is not None else None,
             "penandatangan": pej.nama if pej else "-",
-            "jabatan": pej.jabatan if pej else "-",
+            "jabatan": " ".join(x for x in (printed.get("an"), printed.get("jabatan")) if x)
+            or (pej.jabatan if pej else "-"),
             "nip": format_nip(pej.nip) if pej else "-",
+            # when the signed file was recorded, in the agency's zone (WITA), never UTC
+            "waktu_ttd": waktu_indonesia(ttd.created_at, get_settings().timezone),
             "status": "dibatalkan" if voided else "aktif",
             "alasan_batal": entry.alasan_batal if entry is not None and voided else None,
             "sha256": ttd.sha256, "path": ttd.path,
@@ -288,10 +303,15 @@ def _letter_html(d: dict[str, Any]) -> str:
     status = (f"<span class='bad'>DIBATALKAN</span> ({_e(d['alasan_batal'])})"
               if d["status"] == "dibatalkan" else "<span class='ok'>AKTIF</span>")
     rows = [("Nomor", _e(d["nomor"])), ("Tanggal", _e(d["tanggal"])), ("Hal", _e(d["hal"])),
-            ("Jenis", _e(d["jenis"])),
-            ("Penandatangan", f"{_e(d['penandatangan'])}<br>{_e(d['jabatan'])}<br>NIP. "
-                              f"{_e(d['nip'])}"),
-            ("Status", status), ("SHA-256 berkas", f"<code id='sha'>{_e(d['sha256'])}</code>")]
+            ("Jenis", _e(d["jenis"]))]
+    if d.get("pemegang"):
+        rows.append(("Pemegang", f"<span id='pemegang'>{_e(d['pemegang'])}</span>"))
+    if d.get("kegiatan"):
+        rows.append(("Kegiatan", f"<span id='kegiatan'>{_e(d['kegiatan'])}</span>"))
+    rows += [("Penandatangan", f"{_e(d['penandatangan'])}<br>{_e(d['jabatan'])}<br>NIP. "
+                               f"{_e(d['nip'])}"),
+             ("Ditandatangani", f"<span id='waktu'>{_e(d['waktu_ttd'])}</span>"),
+             ("Status", status), ("SHA-256 berkas", f"<code id='sha'>{_e(d['sha256'])}</code>")]
     return "<table>" + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows) + \
         "</table>"
 
@@ -389,17 +409,21 @@ def periksa(data: bytes, d: dict[str, Any]) -> tuple[str, str]:
     """``valid`` / ``modified`` / ``other`` for an uploaded PDF against one letter."""
     from connectors.tte.verify import verify_pdf
     from diklat.clients import trust_roots
+    from diklat.rules.tanggal import label_zona, waktu_indonesia
+    from diklat.settings import get_settings
 
+    tz = get_settings().timezone
+    label = label_zona(tz)
     sha = hashlib.sha256(data).hexdigest()
     if sha == d["sha256"]:
-        res = verify_pdf(data, trust_roots())
+        res = verify_pdf(data, trust_roots(), timezone=tz, zone_label=label)
         if res.valid:
-            when = res.signed_at.isoformat(timespec="seconds") if res.signed_at else "-"
+            when = waktu_indonesia(res.signed_at, tz) if res.signed_at else "-"
             return "valid", f"Ditandatangani oleh {res.signer} pada {when}."
         return "modified", res.reason
     if not data.startswith(b"%PDF"):
         return "other", "Berkas bukan PDF."
-    res = verify_pdf(data, trust_roots())
+    res = verify_pdf(data, trust_roots(), timezone=tz, zone_label=label)
     if res.signatures and not res.valid:
         return "modified", res.reason
     if d["nomor"] and d["nomor"].encode() not in data:

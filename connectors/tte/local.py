@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -33,29 +33,48 @@ from connectors.tte.model import (
     WrongPassphrase,
     mentions_bsre,
 )
-from connectors.tte.pades import CachedKeySigner, local_timestamper, sign_pdf
+from connectors.tte.pades import CachedKeySigner, http_timestamper, local_timestamper, sign_pdf
 
 log = logging.getLogger("diklat.connectors.tte")
 
 
 class LocalSigner:
-    """Signs with the local CA under ``ca_dir``. ``timestamp=False`` gives PAdES B-B (tests)."""
+    """Signs with the local CA under ``ca_dir``. ``timestamp=False`` gives PAdES B-B (tests).
+    The time stamps come from the local CA's TSA (policy :data:`~connectors.tte.pades.
+    TSA_POLICY_OID`), or, with ``tsa_url``, from that RFC 3161 authority over HTTP (BSrE's or
+    the agency's; ``tsa_username``/``tsa_password`` for HTTP Basic)."""
 
     backend: Literal["local", "bsre"] = "local"
 
     def __init__(self, ca_dir: Path | str, *, tsa_passphrase: str | None = None,
-                 timestamp: bool = True) -> None:
+                 timestamp: bool = True, tsa_url: str | None = None,
+                 tsa_username: str | None = None, tsa_password: str | None = None,
+                 tsa_timeout: float = 10.0) -> None:
         self.ca_dir = Path(ca_dir)
         self._tsa_passphrase = tsa_passphrase
         self._timestamp = timestamp
+        self.tsa_url = tsa_url or None
+        self._tsa_username = tsa_username or None
+        self._tsa_password = tsa_password or None
+        self._tsa_timeout = tsa_timeout
         self._timestamper: timestamps.TimeStamper | None = None
 
-    def __repr__(self) -> str:
-        return f"LocalSigner(ca_dir={str(self.ca_dir)!r})"
+    def config(self) -> dict[str, Any]:
+        """What another process needs to build the same signer (parallel signing)."""
+        return {"ca_dir": self.ca_dir, "timestamp": self._timestamp, "tsa_url": self.tsa_url,
+                "tsa_username": self._tsa_username, "tsa_password": self._tsa_password,
+                "tsa_timeout": self._tsa_timeout}
+
+    def __repr__(self) -> str:  # never the TSA password
+        return f"LocalSigner(ca_dir={str(self.ca_dir)!r}, tsa_url={self.tsa_url!r})"
 
     def timestamper(self) -> timestamps.TimeStamper | None:
         if not self._timestamp:
             return None
+        if self._timestamper is None and self.tsa_url:
+            self._timestamper = http_timestamper(self.tsa_url, username=self._tsa_username,
+                                                 password=self._tsa_password,
+                                                 timeout=self._tsa_timeout)
         if self._timestamper is None:
             info = local_ca.load_ca(self.ca_dir)
             self._timestamper = local_timestamper(

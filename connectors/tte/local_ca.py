@@ -94,6 +94,8 @@ class SignerCertificate:
     key_path: Path
     encrypted: bool
     created: bool  # False when an existing certificate was returned
+    organization: str = ""  # O: the government the official serves
+    unit: str = ""  # OU: the office he signs for (e.g. the Sekretariat Daerah)
 
 
 # --------------------------------------------------------------------------- files
@@ -344,6 +346,8 @@ def _signer_from_files(key_id: str, d: Path, created: bool) -> SignerCertificate
         key_id=key_id, common_name=_attr(cert.subject, NameOID.COMMON_NAME),
         title=_attr(cert.subject, NameOID.TITLE),
         nip=_attr(cert.subject, NameOID.SERIAL_NUMBER),
+        organization=_attr(cert.subject, NameOID.ORGANIZATION_NAME),
+        unit=_attr(cert.subject, NameOID.ORGANIZATIONAL_UNIT_NAME),
         serial=cert.serial_number, not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc, cert_path=d / "cert.pem", key_path=d / "key.pem",
         encrypted=_is_encrypted(d / "key.pem"), created=created)
@@ -366,26 +370,32 @@ def list_signers(folder: Path | str) -> list[SignerCertificate]:
 
 
 def issue_signer(folder: Path | str, key_id: str, common_name: str, title: str, nip: str, *,
+                 organization: str | None = None, unit: str | None = None,
                  passphrase: str | None = None, ca_passphrase: str | None = None,
                  days: int = 730, renew_before_days: int = 30,
                  key_size: int = 2048) -> SignerCertificate:
     """Issue (or return) the signing certificate of one official.
 
     ``common_name`` is the name as printed (with titles), ``title`` the position, ``nip`` the
-    18-digit NIP (kept in the subject's serialNumber; never a NIK). ``passphrase`` encrypts the
-    new key file; it is not needed to return an existing certificate."""
+    18-digit NIP (kept in the subject's serialNumber; never a NIK); ``organization`` (O,
+    default the CA's organisation) and ``unit`` (OU) name whom he signs for, e.g. the
+    government and its Sekretariat Daerah. A changed name, title, NIP, O or OU re-issues the
+    certificate. ``passphrase`` encrypts the new key file; it is not needed to return an
+    existing certificate."""
     folder = Path(folder)
     info = load_ca(folder)
     d = _signer_dir(folder, key_id)
     cn, title, nip = common_name.strip(), title.strip(), re.sub(r"\D", "", nip)
+    org = (organization or info.org_name).strip()[:64]
+    ou = (unit or "").strip()[:64]
     if not cn:
         raise CaError("nama penandatangan tidak boleh kosong")
     with _locked(folder):
         if (d / "cert.pem").is_file() and (d / "key.pem").is_file():
             current = _signer_from_files(key_id, d, created=False)
             fresh = current.not_after - _now() > dt.timedelta(days=renew_before_days)
-            if (current.common_name, current.title, current.nip) == (cn[:64], title[:64], nip) \
-                    and fresh:
+            if (current.common_name, current.title, current.nip, current.organization,
+                    current.unit) == (cn[:64], title[:64], nip, org, ou) and fresh:
                 return current
             old = d / "old" / f"{current.serial:x}"
             _mkdir_private(old)
@@ -396,7 +406,8 @@ def issue_signer(folder: Path | str, key_id: str, common_name: str, title: str, 
         _mkdir_private(d.parent)
         _mkdir_private(d)
         key = _new_key(key_size)
-        cert = _build_leaf(_name(cn, info.org_name, title=title or None, serial=nip or None),
+        cert = _build_leaf(_name(cn, org, title=title or None, serial=nip or None,
+                                 unit=ou or None),
                            key.public_key(), root, root_key, days, tsa=False)
         _write_atomic(d / "key.pem", _key_bytes(key, passphrase), 0o600)
         _write_atomic(d / "cert.pem", _pem(cert), 0o644)

@@ -9,7 +9,15 @@ lock (``/Lock`` with ``/P 1``) on this signature. Changes after signing are then
 :func:`connectors.tte.verify.verify_pdf`.
 
 :func:`local_timestamper` is pyHanko's in-process TSA over the local CA's time-stamping
-certificate (no network).
+certificate (no network); its tokens carry the project's own policy OID
+(:data:`TSA_POLICY_OID`). :func:`http_timestamper` asks a real RFC 3161 authority over HTTP
+(BSrE's or the agency's TSA) instead, when one is configured.
+
+**The project's OID arc.** ``2.25.247979241578073794914443649152261488949`` is an OID made
+from a UUID (``ba8f108f-cbfa-4f93-862d-0028c5bb0135``) under ``2.25`` (ITU-T X.667 / ISO/IEC
+9834-8): unique without registering anything, and stable: never change it, only add arcs
+below it. Assigned so far: ``.1`` time-stamp policies, ``.1.1`` the local TSA's policy (time
+from the signing machine's clock, no accuracy guarantee, for the project's own letters only).
 """
 
 from __future__ import annotations
@@ -27,12 +35,18 @@ from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.fields import FieldMDPAction, FieldMDPSpec, MDPPerm
 from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.signers.pdf_cms import Signer as PyHankoSigner
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from connectors.tte.model import Appearance, InvalidPdf, SignerIdentity
-from connectors.tte.stamp import TteStampStyle, add_footer, open_incremental, place_box
+from connectors.tte.model import Appearance, InvalidPdf, SignerIdentity, TteUnavailable
+from connectors.tte.stamp import TteStampStyle, open_incremental, prepare_pdf
 
 log = logging.getLogger("diklat.connectors.tte")
+
+#: The project's own OID arc (see the module docstring); never change, only extend.
+DIKLAT_OID = "2.25.247979241578073794914443649152261488949"
+#: The policy of the local TSA's time stamps (``TSTInfo.policy``).
+TSA_POLICY_OID = f"{DIKLAT_OID}.1.1"
 
 
 class CachedKeySigner(signers.SimpleSigner):
@@ -53,11 +67,21 @@ class CachedKeySigner(signers.SimpleSigner):
 
 
 class _LocalTimeStamper(timestamps.DummyTimeStamper):
-    """pyHanko's in-process TSA with the parsed key kept (same reason as CachedKeySigner)."""
+    """pyHanko's in-process TSA with the parsed key kept (same reason as CachedKeySigner) and
+    a policy OID of our own (pyHanko's test stamper claims a public CA's policy)."""
 
-    def __init__(self, *args: Any, crypto_key: RSAPrivateKey, **kw: Any) -> None:
+    def __init__(self, *args: Any, crypto_key: RSAPrivateKey, policy: str = TSA_POLICY_OID,
+                 **kw: Any) -> None:
         super().__init__(*args, **kw)
         self._crypto_key = crypto_key
+        self.policy = policy
+
+    def _build_tst_info(self, message_imprint: Any, dt: Any, req: Any) -> Any:
+        from asn1crypto import tsp
+
+        info = super()._build_tst_info(message_imprint, dt, req)
+        info["policy"] = tsp.ObjectIdentifier(self.policy)
+        return info
 
     def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: Any
                        ) -> tuple[bytes, Any]:
@@ -77,9 +101,21 @@ class _LocalTimeStamper(timestamps.DummyTimeStamper):
         return signature, attrs
 
 
+def http_timestamper(url: str, *, username: str | None = None, password: str | None = None,
+                     timeout: float = 10.0) -> timestamps.TimeStamper:
+    """An RFC 3161 authority over HTTP (``application/timestamp-query``), with HTTP Basic when
+    a user name is given. Each signature gets its own token over its own signature value."""
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
+    auth = (username, password or "") if username else None
+    return RequestsHTTPTimeStamper(url, timeout=timeout, auth=auth)
+
+
 def local_timestamper(tsa_cert: Path, tsa_key: Path, root_cert: Path,
-                      passphrase: str | None = None) -> timestamps.TimeStamper:
-    """pyHanko's own TSA signing with the local CA's time-stamping key, in process."""
+                      passphrase: str | None = None,
+                      policy: str = TSA_POLICY_OID) -> timestamps.TimeStamper:
+    """pyHanko's own TSA signing with the local CA's time-stamping key, in process, its
+    tokens under ``policy`` (the project's)."""
     from cryptography.hazmat.primitives import serialization
     from pyhanko.keys import load_private_key_from_pemder_data
 
@@ -91,7 +127,7 @@ def local_timestamper(tsa_cert: Path, tsa_key: Path, root_cert: Path,
     der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     return _LocalTimeStamper(
-        crypto_key=key,
+        crypto_key=key, policy=policy,
         tsa_cert=load_cert_from_pemder(str(tsa_cert)),
         tsa_key=load_private_key_from_pemder_data(der, None),
         certs_to_embed=SimpleCertificateStore.from_certs([load_cert_from_pemder(str(root_cert))]),
@@ -115,17 +151,19 @@ def sign_pdf(pdf_bytes: bytes, signer: PyHankoSigner, appearance: Appearance | N
 
     ``appearance`` None (or ``appearance.visible`` False) signs invisibly; else the stamp is
     the appearance of a signature field placed by ``appearance.placement``, and
-    ``appearance.footer`` (if any) is printed at the bottom of that page."""
+    ``appearance.footer`` (if any) is printed at the bottom of every page; a further anchor
+    (an attachment's signature block) gets the same stamp drawn into its page, and the anchor
+    text is removed from the text layer, all in the signed revision."""
     writer = open_incremental(pdf_bytes)
     certify = lock and not _has_signatures(writer)
     field_lock = lock and not certify  # a later final signature locks through its field
     style: TteStampStyle | None = None
     on_page, rect = 0, None
     if appearance is not None and appearance.visible:
-        box = place_box(pdf_bytes, appearance.placement)
+        # the marker out of the text layer, an attachment's stamp, the footer on every page
+        box = prepare_pdf(writer, pdf_bytes, identity, appearance)[0]
         # pyHanko types the box as ints but writes any number; keep the sub-point position
         on_page, rect = box.page_index, (box.x1, box.y1, box.x2, box.y2)
-        add_footer(writer, box.page_index, appearance.footer)
         style = TteStampStyle(identity=identity, appearance=appearance)
     spec = fields.SigFieldSpec(
         field_name, on_page=on_page, box=rect,  # type: ignore[arg-type]
@@ -142,6 +180,9 @@ def sign_pdf(pdf_bytes: bytes, signer: PyHankoSigner, appearance: Appearance | N
     out = io.BytesIO()
     try:
         pdf_signer.sign_pdf(writer, output=out)
+    except TimestampRequestError as e:  # nothing was signed: asking again later is safe
+        raise TteUnavailable(f"otoritas cap waktu (TSA) tidak memberi cap waktu: "
+                             f"{str(e).splitlines()[0][:200]}") from None
     except (ValueError, KeyError) as e:
         raise InvalidPdf(f"PDF tidak dapat ditandatangani: {e}") from None
     return out.getvalue()

@@ -19,6 +19,7 @@ Fonts are the PDF standard Helvetica and Helvetica-Bold (WinAnsi; characters out
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 from dataclasses import dataclass, field
@@ -127,37 +128,76 @@ def _reader(pdf: bytes) -> Any:
         raise InvalidPdf(f"PDF tidak dapat dibaca: {e.__class__.__name__}") from None
 
 
-def find_anchors(pdf: bytes, marker: str = "#TTE#") -> list[Anchor]:
-    """Every occurrence of ``marker`` in the PDF's text, in page order: the page index and the
-    position (points from the lower-left corner) where the marker's text starts."""
+class _Chunk(NamedTuple):
+    text: str
+    x: float
+    y: float
+    op: int  # index of the content operator at which pypdf gave the text
+
+
+class _Page(NamedTuple):
+    chunks: tuple[_Chunk, ...]
+    operators: int  # how many operators the text extraction went through
+    ops: list[Any]  # the page content's operations, parsed once (for marker removal)
+
+
+@functools.lru_cache(maxsize=16)
+def _scan(pdf: bytes) -> tuple[_Page | None, ...]:
+    """The text chunks of every page with their position and operator index, read once per
+    PDF (anchor placement and marker removal both need them); None for an unreadable page."""
+    from pypdf.generic import ContentStream, NameObject
+
     reader = _reader(pdf)
-    found: list[Anchor] = []
+    pages: list[_Page | None] = []
     for index, page in enumerate(reader.pages):
-        chunks: list[tuple[str, float, float]] = []
+        chunks: list[_Chunk] = []
+        ops: list[int] = [0]
+        parsed: list[Any] = []
+
+        def before(_op: Any, _args: Any, _cm: Any, _tm: Any, ops: list[int] = ops) -> None:
+            ops[0] += 1
 
         def visit(text: str, cm: list[float], tm: list[float], _font: Any, _size: Any,
-                  chunks: list[tuple[str, float, float]] = chunks) -> None:
+                  chunks: list[_Chunk] = chunks, ops: list[int] = ops) -> None:
             if not text:
                 return
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
             y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-            chunks.append((text, x, y))
+            chunks.append(_Chunk(text, x, y, ops[0] - 1))
 
         try:
-            page.extract_text(visitor_text=visit)
+            if "/Contents" in page:
+                # parsed once here (string operands as bytes, as the text extraction parses
+                # them); the extraction reuses a parsed content stream it finds on the page
+                cs = ContentStream(page["/Contents"].get_object(), reader, "bytes")
+                parsed = list(cs.operations)
+                page[NameObject("/Contents")] = cs
+            page.extract_text(visitor_operand_before=before, visitor_text=visit)
         except Exception as e:  # a page pypdf cannot read stops the search on that page only
             log.debug("anchor search: page %d unreadable (%s)", index, e.__class__.__name__)
+            pages.append(None)
             continue
+        pages.append(_Page(tuple(chunks), ops[0], parsed))
+    return tuple(pages)
+
+
+def find_anchors(pdf: bytes, marker: str = "#TTE#") -> list[Anchor]:
+    """Every occurrence of ``marker`` in the PDF's text, in page order: the page index and the
+    position (points from the lower-left corner) where the marker's text starts."""
+    found: list[Anchor] = []
+    for index, scanned in enumerate(_scan(pdf)):
+        if scanned is None:
+            continue
+        chunks = scanned.chunks
         joined = ""
         starts: list[int] = []
-        for text, _x, _y in chunks:
+        for c in chunks:
             starts.append(len(joined))
-            joined += text
+            joined += c.text
         pos = joined.find(marker)
         while pos >= 0:
             k = max(i for i, s in enumerate(starts) if s <= pos)
-            _t, x, y = chunks[k]
-            found.append(Anchor(index, round(x, 2), round(y, 2)))
+            found.append(Anchor(index, round(chunks[k].x, 2), round(chunks[k].y, 2)))
             pos = joined.find(marker, pos + len(marker))
     return found
 
@@ -189,9 +229,21 @@ class Box(NamedTuple):
 
 def place_box(pdf: bytes, placement: Placement) -> Box:
     """The stamp's rectangle for ``placement`` (anchor, else fallback), inside the page."""
+    return place_boxes(pdf, placement)[0]
+
+
+def place_boxes(pdf: bytes, placement: Placement) -> list[Box]:
+    """A stamp rectangle at every anchor (the letter's signature block and an attachment's),
+    in page order; without an anchor the one fallback box."""
     reader = _reader(pdf)
+    anchors = find_anchors(pdf, placement.marker) if placement.marker else []
+    if not anchors:
+        return [_box(reader, placement, None)]
+    return [_box(reader, placement, a) for a in anchors]
+
+
+def _box(reader: Any, placement: Placement, anchor: Anchor | None) -> Box:
     n = len(reader.pages)
-    anchor = find_anchor(pdf, placement.marker) if placement.marker else None
     if anchor is None:
         if placement.require_anchor:
             raise AnchorNotFound(f"penanda {placement.marker!r} tidak ditemukan di PDF")
@@ -257,7 +309,9 @@ def layout_text(lines: list[tuple[str, str]], width: float, height: float
         size = round(size - 0.25, 2)
 
 
-def _qr_xobject(writer: BasePdfFileWriter, url: str) -> tuple[generic.IndirectObject, int]:
+@functools.lru_cache(maxsize=8)
+def _qr_stream(url: str) -> tuple[bytes, int]:
+    """The QR code's drawing commands and size (one letter's stamps share them)."""
     import qrcode
     from pyhanko.pdf_utils.qr import PdfStreamQRImage
 
@@ -267,7 +321,11 @@ def _qr_xobject(writer: BasePdfFileWriter, url: str) -> tuple[generic.IndirectOb
     img = qr.make_image(image_factory=PdfStreamQRImage)
     size = (qr.modules_count + 2 * qr.border) * qr.box_size
     # white quiet zone under the modules, so the code reads on any background
-    stream = b"q 1 g 0 0 %d %d re f Q\n" % (size, size) + img.render_command_stream()
+    return b"q 1 g 0 0 %d %d re f Q\n" % (size, size) + img.render_command_stream(), size
+
+
+def _qr_xobject(writer: BasePdfFileWriter, url: str) -> tuple[generic.IndirectObject, int]:
+    stream, size = _qr_stream(url)
     xobj = init_xobject_dictionary(stream, size, size)
     xobj.compress()
     return writer.add_object(xobj), size
@@ -311,6 +369,65 @@ class TteStamp(BaseStamp):
         return cmds
 
 
+def page_count(writer: BasePdfFileWriter) -> int:
+    return int(writer.root["/Pages"]["/Count"])
+
+
+def add_footers(writer: BasePdfFileWriter, text: str) -> None:
+    """The footer line on every page of the document (BSrE-signed letters carry it on every
+    page; the local CA's honest line likewise)."""
+    if text.strip():
+        for index in range(page_count(writer)):
+            add_footer(writer, index, text)
+
+
+def strip_marker(writer: BasePdfFileWriter, pdf: bytes, marker: str,
+                 pages: set[int] | None = None) -> int:
+    """Remove the anchor's text from the page content, so the signed PDF's text layer does not
+    carry it (the stamp covers it visually; a text extractor would still read it). Only a text
+    object (``BT ... ET``) whose whole text is the marker is removed; the rewritten content
+    replaces the page's content in ``writer``'s revision (signed with it). Returns how many
+    markers were removed."""
+    from pypdf.generic import ContentStream
+
+    scan = _scan(pdf)
+    reader: Any = None
+    removed = 0
+    for index, scanned in enumerate(scan):
+        if scanned is None or (pages is not None and index not in pages):
+            continue
+        chunks = scanned.chunks
+        hits = [c for c in chunks if c.text.strip() == marker]
+        if not hits:
+            continue
+        ops = scanned.ops
+        if len(ops) != scanned.operators:  # e.g. form XObjects: indexes would not match
+            continue
+        drop: set[int] = set()
+        for c in hits:
+            if not 0 <= c.op < len(ops):
+                continue
+            start = max((i for i in range(c.op + 1) if ops[i][1] == b"BT"), default=None)
+            end = next((i for i in range(c.op, len(ops)) if ops[i][1] == b"ET"), None)
+            if start is None or end is None:
+                continue
+            if sum(1 for k in chunks if start <= k.op <= end and k.text.strip()) != 1:
+                continue  # the marker shares its text object with other text: leave it
+            drop.update(range(start, end + 1))
+            removed += 1
+        if not drop:
+            continue
+        reader = reader or _reader(pdf)
+        kept = ContentStream(None, reader)
+        kept.operations = [op for i, op in enumerate(ops) if i not in drop]
+        page_obj = writer.find_page_for_modification(index)[0].get_object()
+        stream = generic.StreamObject(stream_data=kept.get_data())
+        stream.compress()
+        page_obj[pdf_name("/Contents")] = writer.add_object(stream)
+        writer.update_container(page_obj)
+    return removed
+
+
 def add_footer(writer: BasePdfFileWriter, page_index: int, text: str, *,
                size: float = 7.0, margin: float = 40.0, baseline: float = 18.0) -> None:
     """Print ``text`` (wrapped, centred, oblique) at the bottom of one page of ``writer``."""
@@ -324,15 +441,19 @@ def add_footer(writer: BasePdfFileWriter, page_index: int, text: str, *,
         mb = [0.0, 0.0, 595.28, 841.89]
     width = mb[2] - mb[0] - 2 * margin
     lines = wrap(text, size, width, "/TteF3")
+    # a resource name of its own per page: a stamp on the page brings /TteF1../TteF3, and pages
+    # of one document often share one resource dictionary
+    font = f"/TteFoot{page_index}"
     y = mb[1] + baseline + (len(lines) - 1) * size * 1.2
     parts = [b"q 0.2 g BT"]
     for line in lines:
         x = mb[0] + margin + (width - text_width(line, size, "/TteF3")) / 2
-        parts.append(b"/TteF3 %g Tf 1 0 0 1 %g %g Tm %s Tj" % (size, x, y, _pdf_text(line)))
+        parts.append(b"%s %g Tf 1 0 0 1 %g %g Tm %s Tj" % (font.encode(), size, x, y,
+                                                          _pdf_text(line)))
         y -= size * 1.2
     parts.append(b"ET Q")
     resources = generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject(
-        {pdf_name("/TteF3"): _font_dict("Helvetica-Oblique")})})
+        {pdf_name(font): _font_dict("Helvetica-Oblique")})})
     _wrap_page_content(writer, page_index)
     writer.add_stream_to_page(
         page_index, writer.add_object(generic.StreamObject(stream_data=b"\n".join(parts))),
@@ -359,15 +480,36 @@ def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:
         raise InvalidPdf(f"PDF tidak dapat dibaca: {e.__class__.__name__}") from None
 
 
-def stamp_pdf(pdf: bytes, identity: SignerIdentity, appearance: Appearance) -> tuple[bytes, Box]:
-    """Draw the stamp (and footer) into the page content as an incremental update, for a signer
-    that signs invisibly (BSrE). Returns the new PDF and where the box went."""
-    box = place_box(pdf, appearance.placement)
-    writer = open_incremental(pdf)
+def draw_stamps(writer: BasePdfFileWriter, boxes: list[Box], identity: SignerIdentity,
+                appearance: Appearance) -> None:
+    """Draw the stamp into the page content at each box."""
     style = TteStampStyle(identity=identity, appearance=appearance)
-    stamp = TteStamp(writer, style, BoxConstraints(width=box.width, height=box.height))
-    stamp.apply(box.page_index, box.x1, box.y1)  # type: ignore[arg-type]
-    add_footer(writer, box.page_index, appearance.footer)
+    for box in boxes:
+        stamp = TteStamp(writer, style, BoxConstraints(width=box.width, height=box.height))
+        stamp.apply(box.page_index, box.x1, box.y1)  # type: ignore[arg-type]
+
+
+def prepare_pdf(writer: BasePdfFileWriter, pdf: bytes, identity: SignerIdentity,
+                appearance: Appearance) -> list[Box]:
+    """What goes into the signed revision besides the signature and its own stamp: the marker
+    removed from the text layer, the stamp at every anchor after the first (an attachment's
+    signature block; the first is the caller's: a signature field or :func:`stamp_pdf`), the
+    footer on every page. Returns every box, the first one first."""
+    boxes = place_boxes(pdf, appearance.placement)
+    if appearance.placement.marker and any(b.anchored for b in boxes):
+        strip_marker(writer, pdf, appearance.placement.marker, {b.page_index for b in boxes})
+    draw_stamps(writer, boxes[1:], identity, appearance)
+    add_footers(writer, appearance.footer)
+    return boxes
+
+
+def stamp_pdf(pdf: bytes, identity: SignerIdentity, appearance: Appearance) -> tuple[bytes, Box]:
+    """Draw the stamp at every anchor (and the footer on every page) into the page content as
+    an incremental update, for a signer that signs invisibly (BSrE); the marker text is
+    removed. Returns the new PDF and where the first box went."""
+    writer = open_incremental(pdf)
+    boxes = prepare_pdf(writer, pdf, identity, appearance)
+    draw_stamps(writer, boxes[:1], identity, appearance)
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue(), box
+    return out.getvalue(), boxes[0]

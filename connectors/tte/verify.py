@@ -8,15 +8,19 @@ of BSrE; self-signed certificates are anchors, the others intermediates) and sum
 
 * ``intact``: every signature's digest matches the bytes it covers and the signature value's
   zero padding is untouched (so one changed byte anywhere breaks it);
-* ``trusted``: every signer chains to a trust root;
+* ``trusted``: every signer chains to a trust root (checked on its own, so a letter whose
+  content was changed still says truthfully who signed it and whether that signer is
+  trusted);
 * ``timestamped``: the last signature carries a valid time stamp (PAdES B-T);
-* ``modified_after_signing``: something other than validation data (DSS / document time stamps)
-  was appended after the last signature (an incremental update), or a change forbidden by an
-  earlier signature's DocMDP/lock;
+* ``modified_after_signing``: the document is not what was signed: a signed byte changed (not
+  intact), something other than validation data (DSS / document time stamps) was appended
+  after the last signature (an incremental update), or a change forbidden by an earlier
+  signature's DocMDP/lock;
 * ``valid``: all of the above that matter: intact, cryptographically valid, trusted, not modified.
 
-``reason`` is one Indonesian line for people. No network: revocation is not fetched unless
-``allow_fetching`` (soft-fail either way: the local CA publishes no CRL).
+``reason`` is one Indonesian line for people, its time in ``timezone`` (the agency's, e.g.
+``Asia/Makassar`` with ``zone_label`` ``WITA``) when given, else UTC. No network: revocation is
+not fetched unless ``allow_fetching`` (soft-fail either way: the local CA publishes no CRL).
 """
 
 from __future__ import annotations
@@ -95,10 +99,32 @@ def _cn(cert: Any) -> str | None:
         return None
 
 
-def _fmt(d: dt.datetime | None) -> str:
+def _fmt(d: dt.datetime | None, timezone: str | None = None, zone_label: str = "") -> str:
     if d is None:
         return "waktu tidak diketahui"
+    if timezone:
+        from zoneinfo import ZoneInfo
+
+        local = d.astimezone(ZoneInfo(timezone))
+        return local.strftime("%Y-%m-%d %H:%M ") + (zone_label or local.strftime("UTC%z"))
     return d.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _chain_trusted(sig: Any, vc: Any) -> bool:
+    """Whether the signer's certificate chains to a trust root, asked on its own (pyHanko does
+    not ask once the signed bytes fail to match)."""
+    import asyncio
+
+    from pyhanko_certvalidator import CertificateValidator
+
+    try:
+        validator = CertificateValidator(sig.signer_cert,
+                                         intermediate_certs=list(sig.other_embedded_certs),
+                                         validation_context=vc)
+        asyncio.run(validator.async_validate_usage(set()))
+        return True
+    except Exception:  # no path to a root, an expired or unusable certificate
+        return False
 
 
 def _der_padding_clean(contents: bytes) -> bool:
@@ -163,14 +189,15 @@ def _issued_by(cert: Any, issuer: Any) -> bool:
         return False
 
 
-def _result(pdf: bytes, sha: str, reason: str) -> VerifyResult:
+def _result(pdf: bytes, sha: str, reason: str, *, modified: bool = False) -> VerifyResult:
     return VerifyResult(valid=False, intact=False, trusted=False, timestamped=False, signer=None,
-                        signed_at=None, modified_after_signing=False, modification_level=None,
-                        reason=reason, sha256=sha)
+                        signed_at=None, modified_after_signing=modified,
+                        modification_level=None, reason=reason, sha256=sha)
 
 
 def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[Path | str | bytes] = (), *,
-               allow_fetching: bool = False) -> VerifyResult:
+               allow_fetching: bool = False, timezone: str | None = None,
+               zone_label: str = "") -> VerifyResult:
     """Validate every signature of ``pdf_bytes`` against ``trust_roots`` (see the module)."""
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -185,7 +212,9 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[Path | str | bytes] = (),
         embedded = list(reader.embedded_regular_signatures)
     except (PdfError, ValueError, KeyError, IndexError, TypeError) as e:
         log.info("tte verify: unreadable PDF (%s)", e.__class__.__name__)
-        return _result(pdf_bytes, sha, "PDF rusak atau telah diubah sehingga tidak dapat dibaca.")
+        # a signed PDF (it has a byte range) that no longer reads was changed after signing
+        return _result(pdf_bytes, sha, "PDF rusak atau telah diubah sehingga tidak dapat dibaca.",
+                       modified=b"/ByteRange" in pdf_bytes)
     if not embedded:
         return _result(pdf_bytes, sha, "Dokumen tidak memiliki tanda tangan elektronik.")
     roots, others = _load_certs(trust_roots)
@@ -213,11 +242,15 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[Path | str | bytes] = (),
         ts_trusted = ts is None or bool(ts.trusted)
         signed_at = ts.timestamp if stamped and ts is not None else st.signer_reported_dt
         level = st.modification_level
+        intact_here = bool(st.intact) and padded_ok and ts_intact
+        chain_ok = bool(st.trusted) if st.intact else _chain_trusted(
+            sig, ValidationContext(trust_roots=roots, other_certs=others,
+                                   allow_fetching=allow_fetching))
         infos.append(SignatureInfo(
             field=str(sig.field_name), signer=_cn(st.signing_cert), signed_at=signed_at,
-            timestamped=bool(stamped), intact=bool(st.intact) and padded_ok and ts_intact,
+            timestamped=bool(stamped), intact=intact_here,
             valid=bool(st.valid),
-            trusted=bool(st.trusted) and ts_trusted,
+            trusted=chain_ok and (ts_trusted or not intact_here),
             coverage=st.coverage.name.lower() if st.coverage else "",
             modification_level=level.name.lower() if level is not None else None,
             docmdp_ok=st.docmdp_ok,
@@ -230,7 +263,7 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[Path | str | bytes] = (),
     mdp_ok = all(i.docmdp_ok is not False for i in infos)
     appended = last.coverage != "entire_file" and last.modification_level not in (
         "none", "lta_updates")
-    modified = appended or not mdp_ok
+    modified = appended or not mdp_ok or not intact
     valid = intact and crypto_ok and trusted and not modified
     if not intact:
         reason = "Isi dokumen telah berubah setelah ditandatangani: tanda tangan tidak utuh."
@@ -244,7 +277,8 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[Path | str | bytes] = (),
                   "otoritas yang dipercaya.")
     else:
         reason = (f"Tanda tangan sah: dokumen utuh dan tidak diubah sejak ditandatangani oleh "
-                  f"{last.signer or 'penandatangan'} pada {_fmt(last.signed_at)}"
+                  f"{last.signer or 'penandatangan'} pada "
+                  f"{_fmt(last.signed_at, timezone, zone_label)}"
                   f"{'' if last.timestamped else ' (tanpa cap waktu)'}.")
     return VerifyResult(valid=valid, intact=intact, trusted=trusted,
                         timestamped=last.timestamped, signer=last.signer,

@@ -27,6 +27,12 @@ class UnitKerja(Timestamps, Base):
     induk_kode: Mapped[str | None] = mapped_column(String(64))  # parent unit (DiatasanId)
     email: Mapped[str | None] = mapped_column(String(200))  # official address for letters
     alamat: Mapped[str | None] = mapped_column(String(300))
+    #: The town the unit is in, as its source gives it (SIMPEG's ``kota``): the "di" line of
+    #: a letter to it (``di Loa Kulu``).
+    tempat: Mapped[str | None] = mapped_column(String(100))
+    #: The town set by an operator (``diklat unit tempat``): wins over the source's, and no
+    #: sync overwrites it.
+    tempat_operator: Mapped[str | None] = mapped_column(String(100))
     sumber: Mapped[str] = mapped_column(String(20), default="simpeg")
     aktif: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -14,6 +14,7 @@ from diklat.naskah.konteks import (
     diktum,
     jumlah_orang,
     kegiatan_ringkas,
+    kop,
     orang,
     penandatangan,
     surat,
@@ -24,6 +25,26 @@ from diklat.settings import Settings, get_settings
 TANGGAL = dt.date(2026, 11, 2)
 MULAI = dt.date(2026, 11, 23)
 SELESAI = dt.date(2026, 11, 25)
+#: The committee decree's date: the summons cite it, so they are dated after it.
+TANGGAL_SK = dt.date(2026, 11, 9)
+#: Each example is dated the way the training's letters follow one another (DOMAIN.md: dates
+#: follow events): the requests and notices first, the decree, the summonses after it, the
+#: invitation, the attendance sheets and receipts on the first day, the certificates on the
+#: last, the report on the working day after.
+TANGGAL_JENIS: dict[str, dt.date] = {
+    "surat_permohonan_narasumber": TANGGAL,
+    "surat_pemberitahuan": TANGGAL,
+    "surat_tugas": TANGGAL,
+    "sk_panitia": TANGGAL_SK,
+    "surat_panggilan": dt.date(2026, 11, 10),
+    "undangan_pembukaan": dt.date(2026, 11, 16),
+    "daftar_hadir": MULAI,
+    "tanda_terima": MULAI,
+    "sertifikat": SELESAI,
+    "laporan_kegiatan": dt.date(2026, 11, 26),
+}
+#: The sequence every example number carries.
+URUT = 34
 NAMA_KEGIATAN = "Pelatihan Penyusunan Analisis Jabatan dan Analisis Beban Kerja"
 
 KEPALA = penandatangan("Dr. H. SUTRISNO, S.Sos., M.Si.", "197209131998031001",
@@ -51,20 +72,32 @@ def peserta_list() -> list[dict[str, str]]:
     return [orang(p) for p in PESERTA_DATA]
 
 
-def _kegiatan() -> dict[str, str]:
+def _kegiatan(s: Settings) -> dict[str, str]:
     return kegiatan_ringkas(NAMA_KEGIATAN, MULAI, SELESAI, tempat="Aula BKPSDM, Tenggarong",
-                            jp=24, waktu="08.00 WITA s.d. selesai")
+                            jp=24, waktu="08.00 WITA s.d. selesai",
+                            penyelenggara=kop(s)["nama_lengkap"])
+
+
+def nomor_contoh(jenis: str, settings: Settings | None = None) -> str:
+    """The example number of ``jenis``: ``800.2.4.2/034/KEP/BKPSDM/2026`` for the decree."""
+    s = settings or get_settings()
+    from diklat.register import format_nomor
+
+    return format_nomor(s.klasifikasi_for(jenis), URUT, s.unit_nomor(jenis),
+                        TANGGAL_JENIS.get(jenis, TANGGAL), s)
 
 
 def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = None,
            **override: Any) -> dict[str, Any]:
-    """The example context of ``jenis``; ``nomor`` defaults to a fixed registered number."""
+    """The example context of ``jenis``; ``nomor`` defaults to a fixed registered number in
+    the type's series (the decrees' and the certificates' their own), dated by
+    :data:`TANGGAL_JENIS`."""
     s = settings or get_settings()
-    kls = s.klasifikasi_for(jenis)
-    nomor = nomor or f"{kls}/034/{s.instansi.kode_unit}/{TANGGAL.year}"
-    keg = _kegiatan()
+    nomor = nomor or nomor_contoh(jenis, s)
+    tanggal = TANGGAL_JENIS.get(jenis, TANGGAL)
+    keg = _kegiatan(s)
     tembusan = ["Bupati Kutai Kartanegara (sebagai laporan)", "Sekretaris Daerah Kabupaten Kutai Kartanegara"]
-    base: dict[str, Any] = {"nomor": nomor, "tanggal": TANGGAL, "settings": s}
+    base: dict[str, Any] = {"nomor": nomor, "tanggal": tanggal, "settings": s}
     ctx: dict[str, Any]
     if jenis == "surat_permohonan_narasumber":
         ctx = surat(jenis, **base, hal="Permohonan Narasumber",
@@ -135,11 +168,12 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
     elif jenis == "surat_panggilan":
         p = peserta_list()[0]
         ctx = surat(jenis, **base, hal=f"Panggilan Peserta {NAMA_KEGIATAN}",
-                    tujuan=f"Saudara {p['nama']}", tujuan_tempat=p["unit"], ttd=KABID_AN,
+                    tujuan=f"Saudara {p['nama']}", tujuan_tempat="Tenggarong", ttd=KABID_AN,
                     tembusan=[f"Kepala {p['unit']}"], kegiatan=keg, peserta=p,
-                    dasar="Keputusan Kepala Badan Kepegawaian dan Pengembangan Sumber Daya "
-                          "Manusia Nomor 800.2.4.2/012/KEP/BKPSDM/2026 tanggal 9 November 2026 "
-                          "tentang Pembentukan Panitia Pelaksana Pelatihan",
+                    dasar=f"Keputusan Kepala Badan Kepegawaian dan Pengembangan Sumber Daya "
+                          f"Manusia Nomor {nomor_contoh('sk_panitia', s)} tanggal "
+                          f"{tanggal_indonesia(TANGGAL_SK)} tentang Pembentukan Panitia "
+                          f"Pelaksana {NAMA_KEGIATAN}",
                     pakaian="Pakaian Dinas Harian (PDH)")
     elif jenis == "undangan_pembukaan":
         ctx = surat(jenis, **base, hal=f"Undangan Pembukaan {NAMA_KEGIATAN}",
@@ -169,7 +203,9 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                     tujuan="Bupati Kutai Kartanegara", ttd=KEPALA,
                     tembusan=[], kegiatan=keg,
                     dasar=["Dokumen Pelaksanaan Anggaran BKPSDM Tahun Anggaran 2026;",
-                           "Keputusan Kepala BKPSDM tentang Pembentukan Panitia Pelaksana."],
+                           f"Keputusan Kepala BKPSDM Nomor {nomor_contoh('sk_panitia', s)} "
+                           f"tanggal {tanggal_indonesia(TANGGAL_SK)} tentang Pembentukan "
+                           f"Panitia Pelaksana."],
                     tujuan_kegiatan="Meningkatkan kompetensi pengelola kepegawaian dalam "
                                     "menyusun analisis jabatan dan analisis beban kerja.",
                     rekap={"dipanggil": jumlah_orang(30), "hadir": jumlah_orang(28),
@@ -178,7 +214,8 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                                  "jabatan": "Widyaiswara Ahli Utama",
                                  "materi": "Analisis Jabatan"}],
                     hasil=["Peserta mampu menyusun peta jabatan unit kerja masing-masing.",
-                           "Tersusun draf analisis beban kerja 12 perangkat daerah."],
+                           "Tersusun draf analisis beban kerja 12 (dua belas) perangkat "
+                           "daerah."],
                     saran="Pelatihan lanjutan perlu dijadwalkan bagi perangkat daerah yang "
                           "belum terwakili.")
     elif jenis == "tanda_terima":
@@ -193,8 +230,11 @@ def contoh(jenis: str, *, nomor: str | None = None, settings: Settings | None = 
                     keperluan=f"peserta {NAMA_KEGIATAN}")
     elif jenis == "daftar_hadir":
         ctx = surat(jenis, **base, hal="Daftar Hadir", ttd=None,
-                    kegiatan=keg, hari_tanggal=hari_tanggal(MULAI), sesi="Hari pertama",
-                    peserta=peserta_list())
+                    kegiatan=keg, hari_tanggal=hari_tanggal(MULAI), sesi="Hari ke-1 dari 3",
+                    peserta=peserta_list(), tanggal_sesi=tanggal_indonesia(MULAI),
+                    ketua=orang({"nama": "RINA WULANDARI", "gelar_belakang": "S.E., M.M.",
+                                 "nip": "198005122005022003",
+                                 "jabatan": "Ketua Panitia"}))
     else:
         raise KeyError(f"tidak ada contoh untuk jenis {jenis!r}")
     if jenis in s.naskah.tanpa_nomor:

@@ -42,6 +42,7 @@ import jinja2
 from jinja2 import StrictUndefined
 
 from diklat.naskah.lambang import LAMBANG_PLACEHOLDER, lambang_bytes
+from diklat.naskah.teks import seimbang
 from diklat.settings import Settings, get_settings
 
 PAPER_TWIPS: dict[str, tuple[int, int]] = {
@@ -109,6 +110,8 @@ def make_environment() -> jinja2.Environment:
         finalize=_finalize,
         keep_trailing_newline=True,
     )
+    # {{ ttd.jabatan|seimbang(8.0, ",") }}: balanced lines for a column 8 cm wide
+    env.filters["seimbang"] = seimbang
     return env
 
 

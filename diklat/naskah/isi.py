@@ -29,9 +29,11 @@ from diklat.naskah.status import SIAP_FINAL
 from diklat.pejabat import PejabatTidakAda, pemegang
 from diklat.rules import nip as nip_rules
 from diklat.rules.kalender import kalender
-from diklat.rules.tanggal import hari_tanggal, tanggal_indonesia
+from diklat.rules.tanggal import hari_tanggal, label_zona, tanggal_indonesia
+from diklat.rules.wilayah import tempat_lembaga
 from diklat.settings import Settings, get_settings
 from diklat.sop.catalogue import get_sop
+from diklat.unit_kerja import tempat_units
 
 
 class IsiTidakLengkap(ValueError):
@@ -66,6 +68,16 @@ class Sumber:
     data: DataKegiatan
     peserta: pd.DataFrame
     settings: Settings
+    _tempat: dict[str, str] | None = None
+
+    def tempat(self, unit_kode: Any) -> str:
+        """The town of a unit for the "di" line (``Loa Kulu``): the unit's own (operator's or
+        source's, :mod:`diklat.unit_kerja`), else the agency's town."""
+        if self._tempat is None:
+            self._tempat = tempat_units(self.session, self.session.execute(
+                select(UnitKerja.kode)).scalars())
+        kode = None if unit_kode is None or pd.isna(unit_kode) else str(unit_kode)
+        return self._tempat.get(kode or "") or self.settings.instansi.kota
 
     @property
     def daerah(self) -> str:
@@ -76,22 +88,13 @@ class Sumber:
         return self.data.mulai.year
 
 
-_TZ_LABEL = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-             "Asia/Jayapura": "WIT"}
-
-
 def zona(settings: Settings) -> str:
-    return _TZ_LABEL.get(settings.timezone, "")
+    return label_zona(settings.timezone)
 
 
 def kepala_daerah(settings: Settings) -> str:
     """``Bupati Kutai Kartanegara`` / ``Wali Kota Pekalongan`` / ``Gubernur ...``."""
-    daerah = konteks.kop(settings)["daerah"]
-    for prefix, title in (("Kabupaten ", "Bupati"), ("Kota ", "Wali Kota"),
-                          ("Provinsi ", "Gubernur")):
-        if daerah.startswith(prefix):
-            return f"{title} {daerah[len(prefix):]}"
-    return f"Kepala Daerah {daerah}"
+    return konteks.kepala_daerah(konteks.kop(settings)["daerah"])
 
 
 def sebutan_lengkap(unit_nama: str, settings: Settings) -> str:
@@ -112,10 +115,17 @@ def unit_sendiri(session: Session, settings: Settings) -> set[str]:
             or (r.singkatan or "").upper() == settings.instansi.singkatan.upper()}
 
 
+def penyelenggara(src: Sumber) -> str:
+    """Who runs the training, as running text names it: the training's ``penyelenggara``
+    (an outside body under SOP 002), else the agency itself."""
+    return src.data.penyelenggara or konteks.kop(src.settings)["nama_lengkap"]
+
+
 def _ringkas(src: Sumber) -> dict[str, str]:
     d = src.data
     return konteks.kegiatan_ringkas(d.nama, d.mulai, d.selesai, tempat=d.tempat or "",
-                                    jp=d.jp, waktu=f"08.00 {zona(src.settings)} s.d. selesai")
+                                    jp=d.jp, waktu=f"08.00 {zona(src.settings)} s.d. selesai",
+                                    penyelenggara=penyelenggara(src))
 
 
 def _wajib(jenis: str, name: str, value: Any, message: str = "wajib diisi") -> Any:
@@ -186,7 +196,8 @@ def _permohonan_narasumber(src: Sumber) -> list[Isi]:
     materi = _wajib(j, "kegiatan.materi", src.data.materi)
     d = src.data
     return [Isi(
-        kunci="", hal="Permohonan Narasumber", tujuan=f"Kepala {lembaga}",
+        kunci="", hal="Permohonan Narasumber", tujuan=konteks.sebutan_kepala(lembaga),
+        tujuan_tempat=tempat_lembaga(lembaga) or "Tempat",
         tembusan=[f"Sekretaris Daerah {src.daerah}"],
         isi={"kegiatan": _ringkas(src), "materi": list(materi),
              "jadwal": {"hari_tanggal": _ringkas(src)["hari_tanggal"],
@@ -211,7 +222,7 @@ def _pemberitahuan(src: Sumber) -> list[Isi]:
             nama = names.get(kode) or kode
             out.append(Isi(
                 kunci=f"opd:{kode}", hal=f"Pemberitahuan {src.data.nama}",
-                tujuan=sebutan_lengkap(nama, src.settings), tujuan_tempat=src.settings.instansi.kota,
+                tujuan=sebutan_lengkap(nama, src.settings), tujuan_tempat=src.tempat(kode),
                 isi={"kegiatan": _ringkas(src), "opd": {"nama": nama}, "peserta": [],
                      "persyaratan": syarat, "jumlah_peserta": "",
                      "batas_konfirmasi": _batas_konfirmasi(src)}))
@@ -223,7 +234,7 @@ def _pemberitahuan(src: Sumber) -> list[Isi]:
         people = [_orang_peserta(j, r) for _, r in rows.iterrows()]
         out.append(Isi(
             kunci=f"opd:{kode}", hal=hal, tujuan=sebutan_lengkap(str(unit), src.settings),
-            tujuan_tempat=src.settings.instansi.kota, lampiran="1 (satu) berkas",
+            tujuan_tempat=src.tempat(kode), lampiran="1 (satu) berkas",
             tembusan=[f"Sekretaris Daerah {src.daerah}"],
             isi={"kegiatan": _ringkas(src), "opd": {"nama": str(unit)}, "peserta": people,
                  "persyaratan": [], "jumlah_peserta": konteks.jumlah_orang(len(people)),
@@ -320,7 +331,7 @@ def _panggilan(src: Sumber) -> list[Isi]:
         p = _orang_peserta(j, r)
         out.append(Isi(
             kunci=f"peserta:{r['nip']}", hal=f"Panggilan Peserta {src.data.nama}",
-            tujuan=f"Saudara {p['nama']}", tujuan_tempat=p["unit"],
+            tujuan=f"Saudara {p['nama']}", tujuan_tempat=src.tempat(r.get("unit_kode")),
             tembusan=[sebutan_lengkap(p["unit"], src.settings)] if p["unit"] != "-" else [],
             isi={"kegiatan": _ringkas(src), "peserta": p, "dasar": dasar,
                  "pakaian": "Pakaian Dinas Harian (PDH)"}))
@@ -337,13 +348,25 @@ def _hari_pelatihan(src: Sumber) -> list[dt.date]:
     return days or [src.data.mulai]
 
 
+def ketua_panitia(src: Sumber, jenis: str) -> dict[str, str]:
+    """The committee's chair (the SK's ``Ketua``), who closes an attendance sheet."""
+    for p in _panitia(src):
+        if p.get("kedudukan") == "Ketua":
+            return {**p, "jabatan": "Ketua Panitia"}
+    raise IsiTidakLengkap(jenis, "ketua_panitia", "tidak ada pejabat dengan peran kabid_psda "
+                                                  "(Ketua Panitia) untuk menutup daftar hadir")
+
+
 def _daftar_hadir(src: Sumber) -> list[Isi]:
     j = "daftar_hadir"
     people = [_orang_peserta(j, r) for _, r in _peserta(src, j).iterrows()]
     days = _hari_pelatihan(src)
+    ketua = ketua_panitia(src, j)
     return [Isi(kunci=f"hari:{i}", hal="Daftar Hadir",
                 isi={"kegiatan": _ringkas(src), "hari_tanggal": hari_tanggal(d),
-                     "sesi": f"Hari ke-{i} dari {len(days)}", "peserta": people})
+                     "sesi": f"Hari ke-{i} dari {len(days)}", "peserta": people,
+                     # the closing: place and the session's date, the chair, name and NIP
+                     "tanggal_sesi": tanggal_indonesia(d), "ketua": ketua})
             for i, d in enumerate(days, 1)]
 
 
@@ -364,7 +387,7 @@ def _tanda_terima(src: Sumber) -> list[Isi]:
                        "jumlah": "1", "satuan": "berkas", "keterangan": "asli"}]
             penyerah, penerima, keperluan = p, petugas, "arsip laporan pelaksanaan diklat"
         else:
-            barang = [{"uraian": "Training Kit (tas, modul dan alat tulis)", "jumlah": "1",
+            barang = [{"uraian": "Perlengkapan pelatihan (tas, modul dan alat tulis)", "jumlah": "1",
                        "satuan": "paket", "keterangan": "baik"}]
             penyerah, penerima, keperluan = petugas, p, f"peserta {src.data.nama}"
         out.append(Isi(kunci=f"peserta:{r['nip']}", hal="Tanda Terima",
@@ -402,7 +425,9 @@ def _sertifikat(src: Sumber) -> list[Isi]:
         if pd.isna(r.get("predikat")) or not r.get("predikat"):
             raise IsiTidakLengkap(j, f"peserta nomor {r['nomor_urut']}.predikat",
                                   "hasil (nilai) peserta belum ditetapkan")
-        out.append(Isi(kunci=f"peserta:{r['nip']}", hal="Sertifikat",
+        # the register's Hal names the holder and the training
+        out.append(Isi(kunci=f"peserta:{r['nip']}",
+                       hal=f"Surat Tanda Tamat Pelatihan {src.data.nama} atas nama {p['nama']}",
                        isi={"kegiatan": _ringkas(src), "peserta": p,
                             "predikat": str(r["predikat"])}))
     return out
@@ -417,8 +442,13 @@ def _laporan(src: Sumber) -> list[Isi]:
     sk = _dasar_sk(src)
     if sk:
         dasar.append(f"{sk}.")
-    narasumber = [{"nama": d.lembaga_narasumber or src.settings.instansi.singkatan,
-                   "jabatan": "Narasumber", "materi": m} for m in d.materi]
+    if d.narasumber:  # the speakers who came, by name and position
+        narasumber = [{"nama": n.nama, "jabatan": n.jabatan, "materi": n.materi}
+                      for n in d.narasumber]
+    else:  # only the institution asked is known: named once, with its topics
+        lembaga = d.lembaga_narasumber or konteks.kop(src.settings)["nama_lengkap"]
+        narasumber = [{"nama": f"Narasumber dari {lembaga}", "jabatan": "",
+                       "materi": konteks.daftar_kata(d.materi)}]
     return [Isi(
         kunci="", hal=f"Laporan Hasil {d.nama}", tujuan=kepala_daerah(src.settings),
         isi={"kegiatan": _ringkas(src), "dasar": dasar,
@@ -428,34 +458,70 @@ def _laporan(src: Sumber) -> list[Isi]:
                        "hadir": konteks.jumlah_orang(hadir),
                        "lulus": konteks.jumlah_orang(lulus)},
              "narasumber": narasumber,
-             "hasil": [f"{konteks.jumlah_orang(lulus)} peserta dinyatakan lulus dan menerima "
-                       f"Surat Tanda Tamat Pelatihan (STTP).",
-                       f"Pelatihan dilaksanakan selama {d.jp or 0} jam pelajaran sesuai "
-                       f"jadwal."],
+             # a sentence never starts with digits: "Sebanyak 28 (dua puluh delapan) orang"
+             "hasil": [f"Sebanyak {konteks.jumlah_orang(lulus)} peserta dinyatakan lulus dan "
+                       f"menerima Surat Tanda Tamat Pelatihan (STTP).",
+                       f"Pelatihan dilaksanakan selama "
+                       f"{konteks.jumlah_orang(d.jp or 0, 'jam pelajaran')} sesuai jadwal."],
              "saran": "Pelatihan lanjutan perlu dijadwalkan bagi perangkat daerah yang belum "
                       "terwakili."})]
+
+
+@dataclass(frozen=True)
+class Rujukan:
+    """An incoming letter a training's letter cites: number, date, sender, Hal."""
+
+    nomor: str
+    tanggal: dt.date
+    pengirim: str
+    hal: str | None = None
+
+    def dasar(self, akhir: str = ";") -> str:
+        return konteks.dasar_surat(self.pengirim, self.nomor, self.tanggal, self.hal, akhir)
+
+
+def surat_penyelenggara(src: Sumber) -> Rujukan | None:
+    """The organiser's letter (its invitation or summons) the assignment letter cites: the
+    incoming letter recorded at the SOP's first row (``surat_masuk``, the agenda of incoming
+    letters), else what the training's data says of it (``DataKegiatan.surat_penyelenggara``)."""
+    from diklat.usulan import surat_penawaran
+
+    sm = surat_penawaran(src.session, src.kegiatan)
+    if sm is not None:
+        return Rujukan(nomor=sm.nomor, tanggal=sm.tanggal,
+                       pengirim=konteks.sebutan_kepala(sm.pengirim), hal=sm.hal)
+    s = src.data.surat_penyelenggara
+    if s is None:
+        return None
+    pengirim = s.pengirim or konteks.sebutan_kepala(src.data.penyelenggara or "")
+    return Rujukan(nomor=s.nomor, tanggal=s.tanggal, pengirim=pengirim, hal=s.hal)
 
 
 def _surat_tugas(src: Sumber) -> list[Isi]:
     j = "surat_tugas"
     d = src.data
     penyelenggara = _wajib(j, "kegiatan.penyelenggara", d.penyelenggara)
+    rujukan = surat_penyelenggara(src)
+    # Dasar 1: the organiser's letter with its number and date (when it is known)
+    dasar = [rujukan.dasar() if rujukan is not None
+             else f"Surat {penyelenggara} tentang penyelenggaraan {d.nama};",
+             f"{_dasar_anggaran(src)}."]
     df = _peserta(src, j)
     people = [_orang_peserta(j, r) for _, r in df.iterrows()]
     units = sorted({str(u) for u in df["unit_nama"] if not pd.isna(u)})
     kop = konteks.kop(src.settings)
     return [Isi(
         kunci="", hal=f"Penugasan Peserta {d.nama}",
-        tembusan=[penyelenggara, *[sebutan_lengkap(u, src.settings) for u in units]],
-        isi={"dasar": [f"Surat {penyelenggara} tentang penyelenggaraan {d.nama};",
-                       f"{_dasar_anggaran(src)}."],
+        # positions, never institutions: the organiser's head, the participants' heads
+        tembusan=[konteks.sebutan_kepala(penyelenggara),
+                  *[sebutan_lengkap(u, src.settings) for u in units]],
+        isi={"dasar": dasar,
              "pegawai": people,
              "untuk": [f"Mengikuti {d.nama} yang diselenggarakan oleh {penyelenggara} pada "
                        f"tanggal {_ringkas(src)['tanggal']} di {d.tempat or penyelenggara};",
                        f"Melaporkan hasil pelaksanaan tugas kepada Kepala "
                        f"{kop['nama_lengkap']} paling lambat 7 (tujuh) hari setelah "
-                       f"kegiatan selesai;",
-                       "Melaksanakan tugas ini dengan penuh tanggung jawab."]})]
+                       f"kegiatan selesai."]})]  # the closing says "penuh tanggung jawab"
 
 
 BUILDERS: dict[str, Callable[[Sumber], list[Isi]]] = {

@@ -30,25 +30,70 @@ DIKTUM = ("KESATU", "KEDUA", "KETIGA", "KEEMPAT", "KELIMA", "KEENAM", "KETUJUH",
 ORANG_KEYS = ("nama", "nip", "pangkat", "golongan", "jabatan", "unit", "kedudukan", "materi")
 
 
-def kop(settings: Settings | None = None) -> dict[str, str]:
-    """The letterhead and agency names, from ``settings.instansi``."""
-    i = (settings or get_settings()).instansi
+#: The offices a letter can come from: the agency itself, or the Sekretariat Daerah (a
+#: letter the Sekretaris Daerah signs is the Setda's letter: its letterhead and series).
+KANTOR = ("instansi", "setda")
+
+
+def kop(settings: Settings | None = None, *, kantor: str = "instansi") -> dict[str, str]:
+    """The letterhead and office names: the agency's (``settings.instansi``) or, for
+    ``kantor="setda"``, the Sekretariat Daerah's (``settings.setda``; with its ``kop`` setting
+    ``kepala_daerah``, the regional head's letterhead)."""
+    s = settings or get_settings()
+    i = s.instansi
     pemerintah = i.pemerintah.strip()
     daerah = pemerintah.removeprefix("PEMERINTAH ").strip()
-    alamat = i.alamat + (f" Kode Pos {i.kode_pos}" if i.kode_pos else "")
-    return {
+    nama, singkatan, alamat, kode_pos = i.nama, i.singkatan, i.alamat, i.kode_pos
+    telepon, email, website = i.telepon, i.email, i.website
+    if kantor == "setda":
+        d = s.setda
+        nama, singkatan, alamat, kode_pos = d.nama, "Setda", d.alamat, d.kode_pos
+        telepon, email, website = d.telepon, d.email, d.website
+    elif kantor != "instansi":
+        raise ValueError(f"kantor harus salah satu dari {', '.join(KANTOR)}: {kantor!r}")
+    alamat = alamat + (f" Kode Pos {kode_pos}" if kode_pos else "")
+    out = {
         "pemerintah": pemerintah.upper(),
-        "nama": i.nama.upper(),
-        "singkatan": i.singkatan,
+        "nama": nama.upper(),
+        "singkatan": singkatan,
         "alamat": alamat,
-        "telepon": i.telepon,
-        "email": i.email,
-        "website": i.website,
+        "telepon": telepon,
+        "email": email,
+        "website": website,
         "kota": i.kota,
         "daerah": _judul(daerah),
         # "Badan Kepegawaian ... Kabupaten Kutai Kartanegara", for running text
-        "nama_lengkap": f"{_judul(i.nama)} {_judul(daerah)}",
+        "nama_lengkap": f"{_judul(nama)} {_judul(daerah)}",
+        "kantor": _judul(nama),  # the office alone: "Sekretariat Daerah"
     }
+    if kantor == "setda" and s.setda.kop == "kepala_daerah":
+        out["pemerintah"] = kepala_daerah(out["daerah"]).upper()
+        out["nama"] = ""
+    return out
+
+
+def kepala_daerah(daerah: str) -> str:
+    """The regional head's title: ``Bupati Kutai Kartanegara`` for ``Kabupaten Kutai
+    Kartanegara``, ``Wali Kota ...`` for a city, ``Gubernur ...`` for a province."""
+    for prefix, title in (("Kabupaten ", "Bupati"), ("Kota ", "Wali Kota"),
+                          ("Provinsi ", "Gubernur")):
+        if daerah.startswith(prefix):
+            return f"{title} {daerah[len(prefix):]}"
+    return f"Kepala Daerah {daerah}"
+
+
+#: Positions that belong to the region, not to one agency: printed with the region's name
+#: ("Sekretaris Daerah Kabupaten Kutai Kartanegara,").
+JABATAN_DAERAH = ("sekretaris daerah",)
+
+
+def jabatan_lengkap(jabatan: str, settings: Settings | None = None) -> str:
+    """A position as a signature block prints it: a regional position carries the region
+    (``Sekretaris Daerah`` -> ``Sekretaris Daerah Kabupaten Kutai Kartanegara``)."""
+    j = " ".join(jabatan.split())
+    if j.lower() in JABATAN_DAERAH:
+        return f"{j} {kop(settings)['daerah']}"
+    return j
 
 
 _KECIL = {"dan", "di", "ke", "dari", "pada", "yang", "untuk", "atau", "dengan"}
@@ -123,6 +168,7 @@ def penandatangan(
     plt: bool = False,
     acting: str | None = None,
     an: str | None = None,
+    kantor: str = "instansi",
 ) -> dict[str, str]:
     """The signature block.
 
@@ -130,7 +176,8 @@ def penandatangan(
     behalf of (``Kepala Badan ...``), printed as ``a.n. Kepala Badan ...,`` above it;
     ``acting`` (``plt`` or ``plh``; ``plt=True`` is the same as ``acting="plt"``) prefixes the
     position with ``Plt.``/``Plh.``. ``sebutan`` names the office the letter comes from (for
-    attachment headings)."""
+    attachment headings). ``kantor`` is the office whose letter it is (``setda`` for the
+    Sekretaris Daerah): :func:`surat` takes the letterhead and number series from it."""
     acting = acting or ("plt" if plt else None)
     prefix = {"plt": "Plt. ", "plh": "Plh. "}.get(acting or "", "")
     jab = f"{prefix}{jabatan}"
@@ -141,6 +188,7 @@ def penandatangan(
         "pangkat": pangkat_golongan(pangkat, golongan),
         "nip": format_nip(nip),
         "sebutan": an or jabatan,
+        "kantor": kantor,
     }
 
 
@@ -150,12 +198,21 @@ def tanggal_draf(d: dt.date | None) -> str:
     return f"      {BULAN[d.month - 1]} {d.year}"
 
 
-def nomor_draf(jenis: str, tahun: int | None = None, settings: Settings | None = None) -> str:
-    """A number with the sequence left blank, for drafts: ``800.2.4.2/      /BKPSDM/2026``."""
+def unit_nomor(jenis: str, kantor: str = "instansi", settings: Settings | None = None) -> str:
+    """The series a letter will be numbered in: the Setda's for a Setda letter, else the
+    document type's (``settings.unit_nomor``: the letters', the decrees' or the STTP series)."""
+    s = settings or get_settings()
+    return s.setda.kode_unit if kantor == "setda" else s.unit_nomor(jenis)
+
+
+def nomor_draf(jenis: str, tahun: int | None = None, settings: Settings | None = None, *,
+               unit: str | None = None) -> str:
+    """A number with the sequence left blank, for drafts, in the series the letter will be
+    numbered in (``unit``, default the type's): ``800.2.4.2/      /KEP/BKPSDM/2026``."""
     s = settings or get_settings()
     fields = {
         "klasifikasi": s.klasifikasi_for(jenis),
-        "unit": s.instansi.kode_unit,
+        "unit": unit or s.unit_nomor(jenis),
         "tahun": tahun or dt.date.today().year,
         "bulan": "   ",
         "bulan_romawi": "   ",
@@ -186,25 +243,52 @@ def surat(
     """The common heading of a document plus its own fields (``**isi``).
 
     Without ``nomor``/``tanggal`` (a draft, not yet registered) the number has a blank
-    sequence and the date a blank day."""
+    sequence and the date a blank day. The office the letter comes from is the signer's
+    (``ttd.kantor``): a Setda letter gets the Setda's letterhead, and ``unit_nomor`` (the
+    series the register numbers it in, shown in the draft's number) is the Setda's."""
     s = settings or get_settings()
     if sifat not in SIFAT:
         raise ValueError(f"sifat harus salah satu dari {', '.join(SIFAT)}: {sifat!r}")
+    kantor = (ttd or {}).get("kantor") or "instansi"
+    seri = unit_nomor(jenis, kantor, s)
     ctx: dict[str, Any] = {
         "jenis": jenis,
-        "kop": kop(s),
-        "nomor": nomor or nomor_draf(jenis, tanggal.year if tanggal else None, s),
+        "kop": kop(s, kantor=kantor),
+        "unit_nomor": seri,
+        "nomor": nomor or nomor_draf(jenis, tanggal.year if tanggal else None, s, unit=seri),
         "tanggal": tanggal_indonesia(tanggal) if nomor and tanggal else tanggal_draf(tanggal),
         "sifat": sifat,
         "lampiran": lampiran,
         "hal": hal,
         "tujuan": tujuan,
         "tujuan_tempat": tujuan_tempat,
-        "tembusan": list(tembusan),
+        "tembusan": tembusan_bersih(tembusan, tujuan),
     }
     ctx["ttd"] = dict(ttd) if ttd is not None else None
     ctx.update(isi)
     return ctx
+
+
+def _sebutan(text: str) -> str:
+    """A position compared loosely: case, spacing, a trailing remark in brackets and a
+    leading ``Yth.`` ignored."""
+    t = " ".join(text.split()).lower().removeprefix("yth. ")
+    if t.endswith(")") and " (" in t:
+        t = t[:t.rindex(" (")]
+    return t.rstrip(",. ")
+
+
+def tembusan_bersih(tembusan: Sequence[str], tujuan: str = "") -> list[str]:
+    """The copy list as a letter prints it: never the addressee himself (a notice to the
+    Sekretaris Daerah does not copy the Sekretaris Daerah), nobody twice, no empty entry."""
+    seen = {_sebutan(tujuan)} if tujuan.strip() else set()
+    out = []
+    for t in tembusan:
+        key = _sebutan(t)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
 
 
 def kegiatan_ringkas(
@@ -215,8 +299,11 @@ def kegiatan_ringkas(
     tempat: str = "",
     jp: int | None = None,
     waktu: str = "",
+    penyelenggara: str = "",
 ) -> dict[str, str]:
-    """A training as letters print it (``tanggal`` as a range, ``hari_tanggal``)."""
+    """A training as letters print it (``tanggal`` as a range, ``hari_tanggal``; ``jp_teks``
+    the hours with their words, ``24 (dua puluh empat) jam pelajaran``; ``penyelenggara`` the
+    body that runs it, as running text names it)."""
     selesai = selesai or mulai
     return {
         "nama": nama,
@@ -226,7 +313,9 @@ def kegiatan_ringkas(
              f"{rentang_tanggal(mulai, selesai)}",
         "tempat": tempat,
         "jp": "" if jp is None else str(jp),
+        "jp_teks": "" if jp is None else jumlah_orang(jp, "jam pelajaran"),
         "waktu": waktu,
+        "penyelenggara": penyelenggara,
     }
 
 
@@ -268,6 +357,24 @@ def terbilang(n: int) -> str:
             head, rest = divmod(n, size)
             return f"{terbilang(head)} {word} {terbilang(rest) if rest else ''}".strip()
     raise AssertionError("unreachable")
+
+
+def dasar_surat(pengirim: str, nomor: str, tanggal: dt.date, hal: str | None = None,
+                akhir: str = ";") -> str:
+    """A cited letter as a "Dasar" line: ``Surat Kepala Badan ... Nomor 800/123/BPSDM/2026
+    tanggal 2 Desember 2026 hal Pemanggilan Peserta ...;``."""
+    line = f"Surat {pengirim} Nomor {nomor} tanggal {tanggal_indonesia(tanggal)}"
+    if hal and hal.strip():
+        line += f" hal {' '.join(hal.split())}"
+    return line + akhir
+
+
+def daftar_kata(items: Sequence[str]) -> str:
+    """``A, B dan C`` (Indonesian enumeration)."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} dan {items[-1]}"
 
 
 def jumlah_orang(n: int, satuan: str = "orang") -> str:

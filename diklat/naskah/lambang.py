@@ -87,3 +87,17 @@ def lambang_bytes(path: Path | str | None) -> bytes | None:
         raise LambangError(f"lambang {p} bukan berkas PNG; simpan lambang sebagai PNG "
                            "(DIKLAT_INSTANSI__LAMBANG)")
     return data
+
+
+def periksa_lambang(path: Path | str | None) -> str | None:
+    """One plain line for the operator when the letterhead's emblem is not set or unusable
+    (None when it is fine): what the letters show and how to set it."""
+    how = ("atur DIKLAT_INSTANSI__LAMBANG=/jalur/lambang-daerah.png (berkas PNG lambang "
+           "daerah, mis. di .env): surat yang dibuat sesudahnya memakainya")
+    if path is None or not str(path).strip():
+        return ("Lambang daerah belum diatur: kop surat memakai gambar pengganti netral; " + how)
+    try:
+        lambang_bytes(path)
+    except LambangError as e:
+        return f"Lambang daerah tidak dapat dipakai: {e}"
+    return None

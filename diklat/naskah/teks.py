@@ -47,3 +47,60 @@ def docx_text(source: Path | bytes) -> str:
 
     walk(doc.element.body)
     return "\n".join(lines) + "\n"
+
+
+#: Width of a font relative to Helvetica/Arial (the metrics used below), for the fonts
+#: agencies set letters in; others are taken as Arial.
+_LEBAR_FONT = {"times new roman": 0.9, "liberation serif": 0.9, "bookman old style": 1.12}
+
+
+def lebar_teks(text: str, size_pt: float, font: str = "Arial") -> float:
+    """Approximate width of ``text`` in points (Helvetica's standard metrics, which Arial and
+    Liberation Sans share, scaled for a few other fonts)."""
+    from connectors.tte.stamp import text_width
+
+    return text_width(text, size_pt) * _LEBAR_FONT.get(font.lower(), 1.0)
+
+
+def seimbang(text: str, lebar_cm: float, akhir: str = "", *, size_pt: float | None = None,
+             font: str | None = None) -> str:
+    """``text`` broken into balanced lines for a column ``lebar_cm`` wide (``akhir``, e.g. the
+    comma after a position, counts on the last line): as few lines as the column needs, the
+    longest as short as possible and no line a lone word when another break avoids it
+    (``Kepala Badan Kepegawaian dan`` / ``Pengembangan Sumber Daya Manusia,``, never
+    ``Manusia,`` alone). Lines are joined with ``\\n`` (a line break in Word). A text that
+    fits, or a word longer than the column, is returned as it is."""
+    if not text or "\n" in text:
+        return text
+    if size_pt is None or font is None:
+        from diklat.settings import get_settings
+
+        n = get_settings().naskah
+        size_pt = n.font_size_pt if size_pt is None else size_pt
+        font = n.font if font is None else font
+    limit = lebar_cm / 2.54 * 72 * 0.95  # a margin for the metrics being approximate
+    words = text.split()
+
+    def width(i: int, j: int) -> float:
+        line = " ".join(words[i:j]) + (akhir if j == len(words) else "")
+        return lebar_teks(line, size_pt, font)
+
+    if width(0, len(words)) <= limit or any(width(k, k + 1) > limit for k in range(len(words))):
+        return text
+    # best[i] = (lines, lone words, longest line) of words[i:], and where its first line ends
+    best: dict[int, tuple[tuple[int, int, float], int]] = {len(words): ((0, 0, 0.0), 0)}
+    for i in range(len(words) - 1, -1, -1):
+        options = []
+        for j in range(i + 1, len(words) + 1):
+            w = width(i, j)
+            if w > limit:
+                break
+            (lines, lone, longest), _ = best[j]
+            options.append(((lines + 1, lone + (j - i == 1), max(longest, w)), j))
+        best[i] = min(options)
+    out, i = [], 0
+    while i < len(words):
+        j = best[i][1]
+        out.append(" ".join(words[i:j]))
+        i = j
+    return "\n".join(out)

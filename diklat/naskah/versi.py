@@ -133,7 +133,8 @@ def konteks_render(n: Naskah, *, settings: Settings | None = None,
     ctx: dict[str, Any] = json.loads(n.konteks_json)
     numbered = n.jenis not in s.naskah.tanpa_nomor
     d = tanggal_draf or today(s)
-    ctx["nomor"] = konteks.nomor_draf(n.jenis, d.year, s) if numbered else ""
+    ctx["nomor"] = (konteks.nomor_draf(n.jenis, d.year, s, unit=ctx.get("unit_nomor") or None)
+                    if numbered else "")
     ctx["tanggal"] = konteks.tanggal_draf(d)
     return ctx
 

@@ -68,3 +68,24 @@ def parse_dmy(text: str | None) -> dt.date | None:
 
 def format_dmy(d: dt.date | None) -> str | None:
     return d.strftime("%d-%m-%Y") if d else None
+
+
+#: Indonesia's time zones as people write them after a time.
+ZONA = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+        "Asia/Jayapura": "WIT"}
+
+
+def label_zona(timezone: str) -> str:
+    """``WITA`` for ``Asia/Makassar`` (``WIB``, ``WIT``); empty for another zone."""
+    return ZONA.get(timezone, "")
+
+
+def waktu_indonesia(t: dt.datetime, timezone: str) -> str:
+    """A moment in the agency's zone as a letter writes it: ``7 Desember 2026 09.15 WITA``
+    (a naive time is taken as UTC)."""
+    from zoneinfo import ZoneInfo
+
+    aware = t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
+    local = aware.astimezone(ZoneInfo(timezone))
+    label = label_zona(timezone) or local.strftime("UTC%z")
+    return f"{tanggal_indonesia(local)} {local:%H.%M} {label}"
