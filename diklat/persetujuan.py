@@ -332,8 +332,11 @@ def surat_kode(session: Session, p: Permintaan, kode: str, *, ui_url: str,
     pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
     assert pej is not None
     r = ringkasan_permintaan(session, p)
+    halaman = halaman_persetujuan(p, settings)
+    lampiran = _lampiran_konsep(session, p, settings)
     apa = LABEL_KIND.get(p.kind, p.kind)
-    tenggat = p.tenggat.astimezone(_tz(settings)).strftime("%d-%m-%Y %H:%M") if p.tenggat else "-"
+    tenggat = (p.tenggat.astimezone(_tz(settings)).strftime("%d-%m-%Y %H:%M") + " "
+               + _zona(settings) if p.tenggat else "-")
     isi = "\n".join([
         f"Yth. {pej.nama},",
         "",
@@ -342,14 +345,15 @@ def surat_kode(session: Session, p: Permintaan, kode: str, *, ui_url: str,
         f"Hal: {r['hal']}",
         f"Tujuan: {r['tujuan']}",
         f"Versi: {r['versi']}, {r['jumlah']} naskah, hash {r['manifest'][:12]}",
-        f"Konsep: {r['berkas']}",
+        *([f"Konsep terlampir ({lampiran[0][0]})."] if lampiran else []),
         *([f"Catatan revisi sebelumnya: {r['catatan_revisi']}"] if r["catatan_revisi"] else []),
         f"Tenggat: {tenggat}",
         "",
+        f"Baca konsep dan berikan keputusan (setuju / revisi / tolak) di: {halaman}",
         *([f"Untuk menandatangani dengan sertifikat BSrE (passphrase Anda), buka: "
-           f"{halaman_ttd(p, settings)}", "Revisi atau tolak dapat diberikan di: " + ui_url]
-          if p.kind == "tanda_tangan" and settings.tte.mode == "bsre" else
-          [f"Berikan keputusan (setuju / revisi / tolak) di: {ui_url}"]),
+           f"{halaman_ttd(p, settings)}"]
+          if p.kind == "tanda_tangan" and settings.tte.mode == "bsre" else []),
+        f"Atau di UI Prefect: {ui_url}",
         f"atau dengan perintah: diklat approve {p.id} --nip <NIP Anda> --kode <kode> "
         "--keputusan setuju",
         "",
@@ -359,7 +363,29 @@ def surat_kode(session: Session, p: Permintaan, kode: str, *, ui_url: str,
         "sejak surel ini. Jangan teruskan surel ini.",
     ])
     return Surat(kepada=pej.email or "", nama=pej.nama,
-                 subjek=f"[diklat] Mohon {apa}: {r['hal']} ({r['kegiatan']})", isi=isi)
+                 subjek=f"[diklat] Mohon {apa}: {r['hal']} ({r['kegiatan']})", isi=isi,
+                 lampiran=lampiran)
+
+
+#: The draft is attached to an official's e-mail up to this size (larger: the page's link).
+BATAS_LAMPIRAN = 10 * 1024 * 1024
+
+
+def _lampiran_konsep(session: Session, p: Permintaan,
+                     settings: Settings) -> list[tuple[str, bytes, str]]:
+    """The draft decided on, as one PDF (the bundle merged), to attach to the official's
+    e-mail; none without draft PDFs or over :data:`BATAS_LAMPIRAN`."""
+    if p.bundel_id is None:
+        return []
+    b = session.get(Bundel, p.bundel_id)
+    k = session.get(Kegiatan, p.kegiatan_id)
+    if b is None or k is None:
+        return []
+    path = naskah_versi.pratinjau(session, b, Path(settings.output_dir or "var/output"), k.kode)
+    if path is None or not path.exists() or path.stat().st_size > BATAS_LAMPIRAN:
+        return []
+    name = f"konsep-{b.jenis.replace('_', '-')}-v{b.versi}-{k.kode}.pdf"
+    return [(name, path.read_bytes(), "application/pdf")]
 
 
 def _tz(settings: Settings) -> Any:

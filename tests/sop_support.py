@@ -30,6 +30,7 @@ def add_officials(engine: Engine) -> None:
 def codes_for(to: str) -> list[str]:
     """Every one-time code e-mailed to ``to`` (the outbox's .eml files, oldest first)."""
     import email
+    import email.policy
     import re
     from pathlib import Path
 
@@ -38,10 +39,11 @@ def codes_for(to: str) -> list[str]:
     out = []
     folder = Path(get_settings().outbox_dir or "")
     for f in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
-        msg = email.message_from_bytes(f.read_bytes())
+        msg = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
         if msg["To"] != to:
             continue
-        body = msg.get_payload(decode=True)
+        part = msg.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+        body = part.get_payload(decode=True) if part is not None else None
         assert isinstance(body, bytes)
         m = re.search(r"^Kode: (\d{6})\r?$", body.decode(), flags=re.M)
         if m:

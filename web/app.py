@@ -399,9 +399,10 @@ def create_app() -> FastAPI:
                      f"<h1>Tanda tangan elektronik</h1><p class='{klass}' id='hasil'>"
                      f"{_e(message)}</p>", 200 if ok else 400)
 
-    from web import usulan
+    from web import persetujuan, usulan
 
     usulan.add_routes(app)
+    persetujuan.add_routes(app)
     return app
 
 
