@@ -62,3 +62,29 @@ def setujui_semua(engine: Engine, bundel_id: int, kotak: Kotak | None = None) ->
         h = putuskan_tingkat(engine, bundel_id, kotak=kotak)
         assert h.diterima, h.alasan
         n += 1
+
+
+def terbitkan(engine: Engine, kode: str, jenis: str, out: Any, *, pdf: bool = True) -> Any:
+    """A bundle drafted, decided on through the real path (a bundle nobody signs made final),
+    numbered and issued: what a flow's letter step does up to the signature. Returns the
+    draft's result (bundle id etc.)."""
+    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.naskah import versi
+    from diklat.register import today
+
+    h = versi.buat_draf(engine, kode, jenis, out, pdf=pdf)
+    with session_scope(engine) as s:
+        b = s.get(Bundel, h.bundel_id)
+        assert b is not None
+        unsigned = b.penandatangan_id is None
+        if unsigned:
+            versi.tetapkan_final(s, b, today())
+    if not unsigned:
+        setujui_semua(engine, h.bundel_id)
+        with session_scope(engine) as s:
+            b = s.get(Bundel, h.bundel_id)
+            assert b is not None
+            versi.beri_nomor(s, b)
+    del kegiatan_by_kode
+    versi.terbitkan(engine, kode, h.bundel_id, out, pdf=pdf)
+    return h

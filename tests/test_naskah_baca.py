@@ -22,6 +22,7 @@ from diklat.naskah import versi as v
 from diklat.pejabat import ensure_pejabat
 from diklat.personnel import PersonnelWriter
 from diklat.register import today
+from tests.rekam_support import terbitkan
 
 PD = "PD-BACA-1"  # SOP 002, the Sekretaris Daerah signs the assignment letter
 PK = "PK-BACA-1"  # SOP 000, run by the agency itself
@@ -94,14 +95,14 @@ def data(sqlite_engine: Engine, soffice: str) -> Engine:
     w.upsert_units(UNITS)
     w.write([{"nip": n, "nama": nama, "unit_kode": u, "golongan": g, "pangkat": pk,
               "jabatan": jab} for n, nama, u, g, pk, jab in PEGAWAI])
-    mulai = today() + dt.timedelta(days=21)
+    mulai = today()  # held today: certificates and reports may be made, nothing dated ahead
     with session_scope(engine) as s:
         for p in PEJABAT:
-            ensure_pejabat(s, **p)
+            ensure_pejabat(s, **p, email=f"{p['peran']}@example.go.id")
         pd_ = simpan_kegiatan(s, {
             "kode": PD, "sop": "pengiriman-peserta",
             "nama": "Pelatihan Teknis Pengelolaan Arsip Dinamis", "mulai": mulai,
-            "selesai": mulai + dt.timedelta(days=4), "tempat": "Samarinda", "jp": 40,
+            "selesai": mulai, "tempat": "Samarinda", "jp": 40,
             "penyelenggara": PENYELENGGARA, "kriteria": {"unit": ["64021200", "64020100"]},
             "surat_penyelenggara": {"nomor": "800.2.4.2/0412/BPSDM.KT/2026",
                                     "tanggal": today() - dt.timedelta(days=3),
@@ -110,7 +111,7 @@ def data(sqlite_engine: Engine, soffice: str) -> Engine:
         pk = simpan_kegiatan(s, {
             "kode": PK, "sop": "peningkatan-kapasitas",
             "nama": "Pelatihan Penyusunan Analisis Jabatan", "mulai": mulai,
-            "selesai": mulai + dt.timedelta(days=2), "tempat": "Aula BKPSDM, Tenggarong",
+            "selesai": mulai, "tempat": "Aula BKPSDM, Tenggarong",
             "jp": 24, "lembaga_narasumber": PENYELENGGARA,
             "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
             "narasumber": NARASUMBER})
@@ -131,8 +132,9 @@ def pages(path: Path) -> list[str]:
 
 
 def terbit(engine: Engine, kode: str, jenis: str, out: Path) -> dict[str, Path]:
-    """Draft, decide (the demo stand-in), number and issue a bundle; its final PDFs by key."""
-    h = v.jalankan_demo(engine, kode, jenis, out, pdf=True)
+    """Draft, decide (the officials, through the real path), number and issue a bundle; its
+    final PDFs by key."""
+    h = terbitkan(engine, kode, jenis, out, pdf=True)
     return _berkas(engine, h.bundel_id, "final_pdf")
 
 
@@ -324,7 +326,7 @@ def test_report_names_speakers_and_writes_numbers_with_words(data: Engine,
     with session_scope(data) as s:
         k = simpan_kegiatan(s, {
             "kode": "PK-BACA-2", "sop": "peningkatan-kapasitas", "nama": "Pelatihan Kedua",
-            "mulai": today() + dt.timedelta(days=21), "selesai": today() + dt.timedelta(days=23),
+            "mulai": today(), "selesai": today(),
             "tempat": "Aula", "jp": 16, "lembaga_narasumber": PENYELENGGARA,
             "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"]})
         pid = s.execute(select(Pegawai.id)).scalars().first()

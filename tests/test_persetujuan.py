@@ -175,8 +175,13 @@ def test_lock_after_too_many_wrong_answers(world: Engine, tmp_path: Path) -> Non
         assert not _decide(world, pid, "analis_sdm", "000000", out=out).terkunci
     r = _decide(world, pid, "analis_sdm", "000000", out=out)
     assert r.terkunci and "dikunci" in (r.alasan or "")
-    # the superior (Kabid above the Analis) is told
+    # the superior (Kabid above the Analis) is told, and the lock has its own audit row
     assert out.sent[-1].kepada == "kabid_psda@example.go.id"
+    with session_scope(world) as s:
+        locks = s.execute(select(AuditPersetujuan).where(
+            AuditPersetujuan.permintaan_id == pid, AuditPersetujuan.hasil == "dikunci")
+        ).scalars().all()
+        assert len(locks) == 1 and "5 jawaban ditolak" in (locks[0].alasan or "")
     r = _decide(world, pid, "analis_sdm", out.code("analis_sdm"), out=out)
     assert not r.diterima and "terkunci" in (r.alasan or "")
 

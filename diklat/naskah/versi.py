@@ -400,7 +400,7 @@ def _convert(ses: Session, members: Sequence[Naskah], src: str, dst: str, out: P
              periksa: Any = None) -> int:
     """Convert members' ``src`` files lacking a ``dst`` file to PDF in one LibreOffice batch;
     ``periksa(session, naskah, pdf)`` checks each before it is recorded."""
-    from connectors.pdf import convert_batch
+    from diklat.clients import convert_pdf as convert_batch
 
     ids = [n.id for n in members]
     have = {(r.naskah_id, r.peran): r for r in ses.execute(select(NaskahBerkas).where(
