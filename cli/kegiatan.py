@@ -11,6 +11,7 @@ from cli import common
 
 kegiatan_app = common.new_app(help="Kegiatan pelatihan: buat, daftar, posisi, calon peserta.")
 pejabat_app = common.new_app(help="Pejabat yang memaraf dan menandatangani naskah.")
+unit_app = common.new_app(help="Unit kerja (OPD) dari SIMPEG: kode untuk kriteria --unit.")
 
 EXIT_REFUSED = 2
 
@@ -27,6 +28,37 @@ def _db_fail(e: Exception) -> typer.Exit:
                        f"`diklat init`?")
 
 
+def _tolak_kegiatan(e: Exception, dibuat: str = "dibuat") -> typer.Exit:
+    """Exit 2 with every problem of a refused training: one line for one problem, else a
+    heading and one line per problem, each with the command that fixes it."""
+    masalah = list(getattr(e, "masalah", []) or [])
+    if len(masalah) <= 1:
+        return common.fail(f"kegiatan ditolak: {e}", EXIT_REFUSED)
+    common.error_line(f"kegiatan ditolak, tidak ada yang {dibuat}: {len(masalah)} masalah")
+    for m in masalah:
+        common.err_console.print(f"  - {m}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_REFUSED)
+
+
+def _opsi_kegiatan(**o: Any) -> dict[str, Any]:
+    """The options of `buat`/`ubah` as ``DataKegiatan`` fields (only those given)."""
+    raw: dict[str, Any] = {}
+    names = {"jenis_diklat": "jenis_diklat_id"}
+    for opt in ("kode", "sop", "nama", "mulai", "selesai", "tempat", "jp", "kuota",
+                "jenis_diklat", "penyelenggara", "lembaga_narasumber"):
+        if o.get(opt) is not None:
+            raw[names.get(opt, opt)] = o[opt]
+    for opt in ("materi", "kondisi"):
+        if o.get(opt):
+            raw[opt] = list(o[opt])
+    kriteria = {f: list(o[f]) for f in ("unit", "golongan", "jabatan") if o.get(f)}
+    if o.get("kurang_20_jp") is not None:
+        kriteria["kurang_20_jp"] = o["kurang_20_jp"]
+    if kriteria:
+        raw["kriteria"] = kriteria
+    return raw
+
+
 @kegiatan_app.command("buat")
 def kegiatan_buat(
     kode: str = typer.Option(..., "--kode", help="kode kegiatan, mis. PK-2026-003"),
@@ -34,8 +66,8 @@ def kegiatan_buat(
     nama: str = typer.Option(..., "--nama", help="nama pelatihan"),
     mulai: str = typer.Option(..., "--mulai", help="tanggal mulai, YYYY-MM-DD"),
     selesai: str = typer.Option(..., "--selesai", help="tanggal selesai, YYYY-MM-DD"),
-    tempat: str = typer.Option(None, "--tempat", help="tempat pelaksanaan"),
-    jp: int = typer.Option(None, "--jp", help="jumlah jam pelajaran (JP)"),
+    tempat: str = typer.Option(None, "--tempat", help="tempat pelaksanaan (dicetak pada surat)"),
+    jp: int = typer.Option(None, "--jp", help="jumlah jam pelajaran (JP; dicetak pada surat)"),
     kuota: int = typer.Option(None, "--kuota", help="kuota peserta (orang)"),
     jenis_diklat: str = typer.Option(None, "--jenis-diklat",
                                      help="jenisDiklatId SIASN 1-24 (mis. 3 = Diklat Teknis)"),
@@ -45,7 +77,7 @@ def kegiatan_buat(
                                            help="lembaga yang dimohon narasumber"),
     materi: list[str] = typer.Option(None, "--materi", help="materi pelatihan (boleh berulang)"),
     unit: list[str] = typer.Option(None, "--unit", help="kriteria: kode unit kerja asal calon "
-                                                        "(boleh berulang)"),
+                                                        "(boleh berulang; `diklat unit list`)"),
     golongan: list[str] = typer.Option(None, "--golongan", help="kriteria: golongan atau "
                                                                 "awalannya, mis. III"),
     jabatan: list[str] = typer.Option(None, "--jabatan", help="kriteria: kata dalam nama "
@@ -54,26 +86,33 @@ def kegiatan_buat(
                                       "yang belum mencapai 20 JP tahun ini"),
     kondisi: list[str] = typer.Option(None, "--kondisi", help="kondisi SOP, mis. "
                                                               "kewenangan_sekda"),
+    oleh: str = typer.Option(None, "--oleh", metavar="NIP", help="NIP operator yang membuat"),
     as_json: bool = typer.Option(False, "--json", help="cetak kegiatan sebagai JSON"),
 ) -> None:
-    """Buat kegiatan pelatihan (idempoten: data yang sama mengembalikan kegiatan yang ada)."""
+    """Buat kegiatan pelatihan (idempoten: data yang sama mengembalikan kegiatan yang ada).
+
+    Diperiksa lengkap sebelum dibuat: pejabat (dengan pos-el) untuk setiap peran yang
+    memaraf, menandatangani atau mendisposisi pada jalur SOP-nya, data pegawai dan unit
+    kerja, kriteria unit, tanggal, dan setiap isian yang dicetak suratnya. Semua kekurangan
+    disebut sekaligus dengan perintah perbaikannya; tidak ada yang dibuat (exit 2)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from diklat.kegiatan import KegiatanDitolak, kegiatan_dict, simpan_kegiatan
+    from diklat.perubahan import PerubahanDitolak, _pelaku
 
-    raw: dict[str, Any] = {
-        "kode": kode, "sop": sop, "nama": nama, "mulai": mulai, "selesai": selesai,
-        "tempat": tempat, "jp": jp, "kuota": kuota, "jenis_diklat_id": jenis_diklat,
-        "penyelenggara": penyelenggara, "lembaga_narasumber": lembaga_narasumber,
-        "materi": list(materi or []), "kondisi": list(kondisi or []),
-        "kriteria": {"unit": list(unit or []), "golongan": list(golongan or []),
-                     "jabatan": list(jabatan or []), "kurang_20_jp": kurang_20_jp},
-    }
+    raw = _opsi_kegiatan(kode=kode, sop=sop, nama=nama, mulai=mulai, selesai=selesai,
+                         tempat=tempat, jp=jp, kuota=kuota, jenis_diklat=jenis_diklat,
+                         penyelenggara=penyelenggara, lembaga_narasumber=lembaga_narasumber,
+                         materi=materi, kondisi=kondisi, unit=unit, golongan=golongan,
+                         jabatan=jabatan, kurang_20_jp=kurang_20_jp)
+    raw.setdefault("kriteria", {})
     try:
         with _session() as s:
-            data = kegiatan_dict(simpan_kegiatan(s, raw))
+            data = kegiatan_dict(simpan_kegiatan(s, raw, oleh_nip=_pelaku(s, oleh)))
     except KegiatanDitolak as e:
-        raise common.fail(f"kegiatan ditolak: {e}", EXIT_REFUSED) from None
+        raise _tolak_kegiatan(e) from None
+    except PerubahanDitolak as e:
+        raise common.fail(str(e), EXIT_REFUSED) from None
     except SQLAlchemyError as e:
         raise _db_fail(e) from None
     if as_json:
@@ -81,6 +120,147 @@ def kegiatan_buat(
     else:
         common.console.print(f"Kegiatan {data['kode']} ({data['sop']}): {data['nama']}, "
                              f"{data['mulai']} s.d. {data['selesai']}, status {data['status']}")
+
+
+@kegiatan_app.command("ubah")
+def kegiatan_ubah(
+    kode: str = typer.Argument(..., help="kode kegiatan"),
+    sop: str = typer.Option(None, "--sop", help="kode SOP (hanya sebelum langkah pertama)"),
+    nama: str = typer.Option(None, "--nama", help="nama pelatihan"),
+    mulai: str = typer.Option(None, "--mulai", help="tanggal mulai, YYYY-MM-DD"),
+    selesai: str = typer.Option(None, "--selesai", help="tanggal selesai, YYYY-MM-DD"),
+    tempat: str = typer.Option(None, "--tempat", help="tempat pelaksanaan"),
+    jp: int = typer.Option(None, "--jp", help="jumlah jam pelajaran (JP)"),
+    kuota: int = typer.Option(None, "--kuota", help="kuota peserta (orang)"),
+    jenis_diklat: str = typer.Option(None, "--jenis-diklat", help="jenisDiklatId SIASN 1-24"),
+    penyelenggara: str = typer.Option(None, "--penyelenggara", help="lembaga penyelenggara"),
+    lembaga_narasumber: str = typer.Option(None, "--lembaga-narasumber",
+                                           help="lembaga yang dimohon narasumber"),
+    materi: list[str] = typer.Option(None, "--materi", help="materi (menggantikan semua; "
+                                                            "boleh berulang)"),
+    unit: list[str] = typer.Option(None, "--unit", help="kriteria unit (menggantikan semua)"),
+    golongan: list[str] = typer.Option(None, "--golongan", help="kriteria golongan "
+                                                                "(menggantikan semua)"),
+    jabatan: list[str] = typer.Option(None, "--jabatan", help="kriteria jabatan "
+                                                              "(menggantikan semua)"),
+    kurang_20_jp: bool = typer.Option(None, "--kurang-20-jp/--semua-jp",
+                                      help="kriteria: hanya yang belum 20 JP / semua"),
+    kondisi: list[str] = typer.Option(None, "--kondisi", help="kondisi SOP (hanya sebelum "
+                                                              "langkah pertama)"),
+    oleh: str = typer.Option(None, "--oleh", metavar="NIP", help="NIP yang mengubah"),
+    as_json: bool = typer.Option(False, "--json", help="cetak JSON"),
+) -> None:
+    """Perbaiki kegiatan yang belum menerbitkan naskah (ditolak bila sudah ada naskah
+    bernomor atau draf yang diputuskan pejabat). Hanya opsi yang diberikan yang berubah;
+    perubahan dicatat (sebelum dan sesudah)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from diklat.kegiatan import KegiatanDitolak, KegiatanTidakAda, kegiatan_dict
+    from diklat.perubahan import PerubahanDitolak, ubah_kegiatan
+
+    changes = _opsi_kegiatan(sop=sop, nama=nama, mulai=mulai, selesai=selesai, tempat=tempat,
+                             jp=jp, kuota=kuota, jenis_diklat=jenis_diklat,
+                             penyelenggara=penyelenggara,
+                             lembaga_narasumber=lembaga_narasumber, materi=materi,
+                             kondisi=kondisi, unit=unit, golongan=golongan, jabatan=jabatan,
+                             kurang_20_jp=kurang_20_jp)
+    if not changes:
+        raise common.refuse("tidak ada yang diubah: beri opsi, mis. --tempat \"...\"")
+    try:
+        with _session() as s:
+            hasil = ubah_kegiatan(s, kode, changes, oleh_nip=oleh)
+            data = kegiatan_dict(hasil.kegiatan)
+    except KegiatanTidakAda as e:
+        raise common.fail(str(e)) from None
+    except KegiatanDitolak as e:
+        raise _tolak_kegiatan(e, "diubah") from None
+    except PerubahanDitolak as e:
+        raise common.fail(str(e), EXIT_REFUSED) from None
+    except SQLAlchemyError as e:
+        raise _db_fail(e) from None
+    if as_json:
+        common.print_json({**data, "perubahan": hasil.perubahan, "draf_lama": hasil.draf_lama})
+        return
+    if not hasil.perubahan:
+        common.console.print(f"Kegiatan {kode}: tidak ada yang berubah")
+        return
+    common.console.print(f"Kegiatan {kode} diubah: " + "; ".join(
+        f"{f}: {a!r} -> {b!r}" for f, (a, b) in hasil.perubahan.items()),
+        markup=False, highlight=False)
+    if hasil.draf_lama:
+        common.notice(f"draf yang menunggu keputusan dibuat dari data lama: "
+                      f"{', '.join(hasil.draf_lama)}; minta pejabat mengembalikannya (revisi)")
+
+
+@kegiatan_app.command("batal")
+def kegiatan_batal(
+    kode: str = typer.Argument(..., help="kode kegiatan"),
+    alasan: str = typer.Option(..., "--alasan", help="alasan pembatalan (dicatat)"),
+    oleh: str = typer.Option(None, "--oleh", metavar="NIP", help="NIP yang membatalkan"),
+    as_json: bool = typer.Option(False, "--json", help="cetak JSON"),
+) -> None:
+    """Batalkan kegiatan: status dibatalkan dengan alasannya, langkah terbuka ditutup,
+    permintaan paraf/tanda tangan yang menunggu dibatalkan, run Prefect kegiatan ini
+    dibatalkan (bila server Prefect terjangkau), dicatat di riwayat kegiatan."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from diklat.kegiatan import KegiatanTidakAda
+    from diklat.perubahan import PerubahanDitolak, batalkan_kegiatan
+
+    try:
+        with _session() as s:
+            hasil = batalkan_kegiatan(s, kode, alasan, oleh_nip=oleh)
+    except KegiatanTidakAda as e:
+        raise common.fail(str(e)) from None
+    except PerubahanDitolak as e:
+        raise common.fail(str(e), EXIT_REFUSED) from None
+    except SQLAlchemyError as e:
+        raise _db_fail(e) from None
+    from cli.prefect_runs import batalkan_run
+
+    runs = batalkan_run(hasil.flow_run_ids, hasil.nama_run,
+                        f"kegiatan {hasil.kode} dibatalkan: {hasil.alasan}")
+    if as_json:
+        common.print_json({**hasil.as_dict(), "run_prefect": runs.as_dict()})
+        return
+    if hasil.sudah:
+        common.console.print(f"Kegiatan {kode} sudah dibatalkan sebelumnya ({hasil.alasan}); "
+                             f"{runs.kalimat()}", markup=False, highlight=False)
+        return
+    common.console.print(
+        f"Kegiatan {kode} dibatalkan: {len(hasil.langkah_ditutup)} langkah ditutup, "
+        f"{hasil.permintaan_dibatalkan} permintaan paraf/tanda tangan dibatalkan; "
+        f"{runs.kalimat()}", markup=False, highlight=False)
+
+
+@kegiatan_app.command("riwayat")
+def kegiatan_riwayat(kode: str = typer.Argument(..., help="kode kegiatan"),
+                     as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
+    """Riwayat perubahan kegiatan: dibuat, diubah (sebelum dan sesudah), dibatalkan."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from diklat.kegiatan import KegiatanTidakAda
+    from diklat.perubahan import riwayat_kegiatan
+
+    try:
+        with _session() as s:
+            rows = riwayat_kegiatan(s, kode)
+    except KegiatanTidakAda as e:
+        raise common.fail(str(e)) from None
+    except SQLAlchemyError as e:
+        raise _db_fail(e) from None
+    if as_json:
+        common.print_json(rows)
+        return
+    from rich.table import Table
+
+    t = Table("Waktu", "Aksi", "Oleh", "Alasan / perubahan")
+    for r in rows:
+        what = r["alasan"] or ""
+        if r["aksi"] == "ubah" and r["perubahan"]:
+            what = "; ".join(f"{f}: {a} -> {b}" for f, (a, b) in r["perubahan"].items())
+        t.add_row(r["at"], r["aksi"], r["oleh_nip"] or "-", what)
+    common.console.print(t)
 
 
 @kegiatan_app.command("list")
@@ -132,12 +312,14 @@ def kegiatan_show(kode: str = typer.Argument(..., help="kode kegiatan"),
 
 
 def _print_posisi(d: dict[str, Any]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from diklat.naskah.status import LABEL
 
+    alasan = f" ({d['alasan']})" if d.get("alasan") else ""
     common.console.print(f"[bold]{d['kode']}[/] {d['nama']} ({d['sop']}), {d['mulai']} s.d. "
-                         f"{d['selesai']}: [bold]{d['status']}[/]"
+                         f"{d['selesai']}: [bold]{d['status']}[/]{escape(alasan)}"
                          + (f"; kondisi: {', '.join(d['kondisi'])}" if d["kondisi"] else ""))
     t = Table("No", "Langkah", "Putaran", "Status", "Tenggat", "", title="Langkah SOP",
               show_lines=False)
@@ -281,6 +463,48 @@ def pejabat_nonaktif(nip: str = typer.Argument(..., help="NIP pejabat"),
     common.console.print(f"Pejabat pada peran {peran} dinonaktifkan")
 
 
+@unit_app.command("list")
+def unit_list(cari: str = typer.Option(None, "--cari", help="kata dalam nama atau singkatan"),
+              as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
+    """Daftar unit kerja (kode dari SIMPEG lewat `diklat sync`) dengan jumlah pegawai aktif."""
+    from sqlalchemy import func, or_, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from diklat.models import Pegawai, UnitKerja
+
+    try:
+        with _session() as s:
+            q = (select(UnitKerja.kode, UnitKerja.nama, UnitKerja.singkatan,
+                        func.count(Pegawai.id).label("pegawai"))
+                 .outerjoin(Pegawai, (Pegawai.unit_id == UnitKerja.id)
+                            & Pegawai.aktif.is_(True))
+                 .where(UnitKerja.aktif.is_(True))
+                 .group_by(UnitKerja.id).order_by(UnitKerja.nama))
+            if cari:
+                like = f"%{cari.lower()}%"
+                q = q.where(or_(func.lower(UnitKerja.nama).like(like),
+                                func.lower(UnitKerja.singkatan).like(like)))
+            rows = [{"kode": r.kode, "nama": r.nama, "singkatan": r.singkatan,
+                     "pegawai": int(r.pegawai)} for r in s.execute(q)]
+    except SQLAlchemyError as e:
+        raise _db_fail(e) from None
+    if as_json:
+        common.print_json(rows)
+        return
+    if not rows:
+        common.console.print("Belum ada unit kerja" + (f" dengan {cari!r}" if cari else "")
+                             + ": jalankan `diklat sync --full` dulu (kode unit datang dari "
+                               "SIMPEG)", markup=False)
+        return
+    from rich.table import Table
+
+    t = Table("Kode", "Nama", "Singkatan", "Pegawai aktif")
+    for r in rows:
+        t.add_row(r["kode"], r["nama"], r["singkatan"] or "", str(r["pegawai"]))
+    common.console.print(t)
+
+
 def add_commands(app: typer.Typer) -> None:
     app.add_typer(kegiatan_app, name="kegiatan")
     app.add_typer(pejabat_app, name="pejabat")
+    app.add_typer(unit_app, name="unit")

@@ -37,6 +37,7 @@ from diklat.laporan import (
 )
 from diklat.models import Arsip, Pegawai, Peserta, RiwayatDiklat
 from diklat.personnel import PersonnelWriter
+from tests.sop_support import LENGKAP, siap
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 NIP = {1: "198501012010012001", 2: "199002022015031002", 3: "198703032011012003",
@@ -63,8 +64,9 @@ def build(engine: Engine) -> dict[str, int]:
               "jabatan": "Auditor"},
              {"nip": NIP[4], "nama": "Joko", "unit_kode": "U2", "golongan": "III/c",
               "jabatan": "Auditor"}])
-    base = {"sop": "pengiriman-peserta", "nama": "Diklat Teknis Audit", "jp": 24,
-            "mulai": "2026-03-02", "selesai": "2026-03-06"}
+    base = {"sop": "pengiriman-peserta", "nama": "Diklat Teknis Audit", **LENGKAP, "jp": 24,
+            "mulai": "2026-03-02", "selesai": "2026-03-06", "kriteria": {"unit": ["U1", "U2"]}}
+    siap(engine)
     with session_scope(engine) as s:
         a = simpan_kegiatan(s, {**base, "kode": "PD-A"})
         b = simpan_kegiatan(s, {**base, "kode": "PD-B", "nama": "Diklat Teknis Lain"})

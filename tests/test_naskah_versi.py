@@ -60,11 +60,12 @@ def data(engine: Engine) -> Engine:
              for n, nama, u, g in PEGAWAI])
     mulai, selesai = _dates()
     with session_scope(engine) as s:
-        ensure_pejabat(s, **KEPALA)
+        ensure_pejabat(s, **KEPALA, email="kepala@example.go.id")
         ensure_pejabat(s, nip="198005122005022003", nama="RINA WULANDARI, S.E.",
-                       peran="kabid_psda", jabatan="Kepala Bidang PSDA", pangkat="Pembina (IV/a)")
+                       peran="kabid_psda", jabatan="Kepala Bidang PSDA", pangkat="Pembina (IV/a)",
+                       email="kabid@example.go.id")
         ensure_pejabat(s, nip="197706142003121004", nama="AHMAD FAUZI, S.H.",
-                       peran="sekretaris", jabatan="Sekretaris")
+                       peran="sekretaris", jabatan="Sekretaris", email="sekr@example.go.id")
         k = simpan_kegiatan(s, {
             "kode": KODE, "sop": "peningkatan-kapasitas", "nama": "Pelatihan Uji",
             "mulai": mulai, "selesai": selesai, "tempat": "Aula", "jp": 24, "kuota": 10,

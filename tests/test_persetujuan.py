@@ -71,8 +71,8 @@ def world(engine: Engine, tmp_path: Path) -> Engine:
             k = simpan_kegiatan(s, {
                 "kode": kode, "sop": "pengiriman-peserta", "nama": "Diklat Arsiparis",
                 "mulai": mulai, "selesai": mulai + dt.timedelta(days=4),
-                "penyelenggara": "BPSDMD Provinsi", "tempat": "Semarang",
-                "kondisi": kondisi})
+                "penyelenggara": "BPSDMD Provinsi", "tempat": "Semarang", "jp": 40,
+                "kriteria": {"unit": ["U1"]}, "kondisi": kondisi})
             tetapkan_peserta(s, k, s.execute(select(Pegawai.id)).scalars().all())
     return engine
 
