@@ -65,6 +65,26 @@ def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
             p.wait()
 
 
+def laporkan_kekurangan() -> int:
+    """Say plainly what the first day still lacks (employees, units, officials for every
+    role of both SOPs) and the command that fixes each; how many things are missing."""
+    from diklat.db import session_scope
+    from diklat.kesiapan import kekurangan_awal
+
+    with session_scope() as s:
+        masalah = kekurangan_awal(s)
+    if not masalah:
+        common.console.print("Data awal lengkap: pegawai, unit kerja dan pejabat setiap peran "
+                             "ada; kegiatan dapat dibuat.")
+        return 0
+    common.console.print(f"[yellow]Belum siap untuk kegiatan[/] ({len(masalah)} hal; kegiatan "
+                         "baru ditolak sampai lengkap). Jalankan di terminal lain (dengan "
+                         "`source .venv/bin/activate`, atau `.venv/bin/diklat ...`):")
+    for m in masalah:
+        common.console.print(f"  - {m}", markup=False, highlight=False, soft_wrap=True)
+    return len(masalah)
+
+
 def up_command(
     port: int = typer.Option(4200, "--port", help="port server dan UI Prefect"),
     web_port: int = typer.Option(8000, "--web-port", help="port halaman verifikasi"),
@@ -131,6 +151,7 @@ def up_command(
         if auth:
             common.console.print("Server memakai autentikasi dasar: masuk ke UI dengan isi "
                                  "PREFECT_SERVER_API_AUTH_STRING (pengguna:sandi).")
+        laporkan_kekurangan()
         while not stopping["now"]:
             for name, p in procs:
                 if p.poll() is not None:

@@ -45,7 +45,7 @@ OPSI: dict[str, str] = {
     "lembaga_narasumber": '--lembaga-narasumber "NAMA"', "materi": '--materi "MATERI"',
     "kriteria.unit": "--unit KODE (lihat `diklat unit list`)",
 }
-PERINTAH_SYNC = "diklat sync --full (atau diklat import siasn-export BERKAS)"
+PERINTAH_SYNC = "diklat sync --full, atau diklat import siasn-export BERKAS"
 
 
 def perintah_pejabat(peran: str) -> str:
@@ -148,16 +148,19 @@ def kekurangan_data(session: Session) -> list[Masalah]:
 
 def kekurangan_awal(session: Session) -> list[Masalah]:
     """What the first day still lacks, for every SOP of the catalogue: employees, units, and
-    officials for every role of every path (with and without its conditions)."""
+    officials for every role of every path (a role needed only under a condition says so)."""
     roles: dict[str, list[str]] = {}
     names: dict[str, str] = {}
     for sop in load_catalogue().values():
         names = {**sop.pelaksana, **names}
-        for kondisi in ([], list(sop.kondisi)):
-            for role, where in peran_jalur(sop, kondisi).items():
-                places = roles.setdefault(role, [])
-                places.extend(f"SOP {sop.kode_sop}: {w}" for w in where[:1]
-                              if not any(p.startswith(f"SOP {sop.kode_sop}:") for p in places))
+        base = peran_jalur(sop)
+        for role, where in base.items():
+            roles.setdefault(role, []).append(f"SOP {sop.kode_sop}: {where[0]}")
+        for cond in sop.kondisi:
+            for role, where in peran_jalur(sop, [cond]).items():
+                if role not in base:
+                    roles.setdefault(role, []).append(
+                        f"SOP {sop.kode_sop} bila {cond}: {where[0]}")
     return kekurangan_data(session) + masalah_pejabat(session, roles, names)
 
 
