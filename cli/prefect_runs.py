@@ -1,7 +1,8 @@
 """Cancelling a training's Prefect flow runs (``diklat kegiatan batal``) through Prefect's API.
 
 Only a Prefect server that is already there is used: ``PREFECT_API_URL`` (environment or
-profile) or the local server of ``diklat server start`` / ``diklat up``; a temporary server
+profile), the local server of ``diklat server start`` or the stack of ``diklat up`` /
+``make up`` (on whatever port it was given); a temporary server
 would know none of the training's runs. The runs are the ids the training's rows name and the
 runs named after it (``pd-<KODE>``, ``pk-<KODE>``); finished ones are left as they are. A
 waiting (suspended, paused, scheduled) run is set Cancelled at once; a running run of a
@@ -14,9 +15,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-
-#: Prefect's local default, tried last (``make up`` / ``diklat up`` on its default port).
-DEFAULT_API = "http://127.0.0.1:4200/api"
 
 
 @dataclass
@@ -47,10 +45,7 @@ def _api() -> str | None:
     url = configured_api_url()
     if url:
         return url if _healthy(url) else None
-    url = local_server_url()
-    if url:
-        return url
-    return DEFAULT_API if _healthy(DEFAULT_API) else None
+    return local_server_url()
 
 
 def batalkan_run(ids: list[str], names: list[str], message: str) -> HasilRun:

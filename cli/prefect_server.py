@@ -239,12 +239,19 @@ def _healthy(api_url: str, timeout: float = 1.0) -> bool:
 
 
 def local_server_url() -> str | None:
-    """The API URL of the local server started by ``diklat server start``, if it answers."""
+    """The API URL of the local server started by ``diklat server start``, or of the stack
+    ``diklat up`` / ``make up`` runs (on the port it was given), if it answers."""
     try:
         state = json.loads(_state_file().read_text())
     except (OSError, ValueError):
-        return None
+        state = {}
     url = str(state.get("api_url") or "")
+    if url and _healthy(url):
+        return url
+    from diklat.settings import get_settings, stack_berjalan
+
+    stack = stack_berjalan(get_settings().var_dir) or {}
+    url = str(stack.get("prefect") or "")
     return url if url and _healthy(url) else None
 
 

@@ -9,6 +9,13 @@ foreground, on the embedded defaults.
 4. the process that serves every deployment (``python -m flows.deployments``): the two SOPs,
    the nightly sync, the export import, the deadline monitor, the letters and the write-back.
 
+Ports: ``--port``, ``--web-port``, ``--sim-port`` (``make up PORT=... WEB_PORT=...
+SIM_PORT=...``, or the same variables in the environment). Everything started here follows
+them, and so do the other ``diklat`` commands while the stack runs: ``var/up.json`` names its
+addresses (``diklat config`` shows the connectors on the simulator's port, a flow run from a
+terminal lands in this Prefect server). What the first day still lacks is said with the
+command that fixes it.
+
 Ctrl-C (or SIGTERM) stops all of it, children first, each in its own process group so nothing
 is left behind.
 """
@@ -23,6 +30,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -41,6 +49,15 @@ def _healthy(url: str, auth: str | None) -> bool:
             return bool(r.status == 200)
     except OSError:
         return False
+
+
+def _dipakai(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port`` already."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -63,6 +80,47 @@ def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+
+
+def _sim_env(s: Any, sim_url: str) -> dict[str, str]:
+    """The connector settings that point at the simulator on ``sim_url``, for those still on
+    the simulator's defaults (something configured explicitly stays)."""
+    from diklat.settings import Siasn, Simpeg
+
+    env: dict[str, str] = {}
+    if s.simpeg.url == Simpeg().url:
+        env["DIKLAT_SIMPEG__URL"] = f"{sim_url}/simpeg/api/v1"
+    if s.siasn.url == Siasn().url:
+        env["DIKLAT_SIASN__URL"] = sim_url
+    if s.siasn.sso_url == Siasn().sso_url:
+        env["DIKLAT_SIASN__SSO_URL"] = sim_url
+    return env
+
+
+def _tulis_stack(var: Path, api: str, web: str, sim: str | None) -> None:
+    """``var/up.json``: the addresses of this stack, for the other ``diklat`` commands while
+    it runs (their Prefect API, the simulator's and the verification page's ports)."""
+    import json
+    import socket
+
+    from diklat.settings import STACK_FILE
+
+    path = var / STACK_FILE
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                               "prefect": api, "web": web, "simulator": sim}))
+    tmp.replace(path)
+
+
+def _hapus_stack(var: Path) -> None:
+    import json
+
+    from diklat.settings import STACK_FILE
+
+    path = var / STACK_FILE
+    with contextlib.suppress(OSError, ValueError):
+        if int(json.loads(path.read_text()).get("pid", 0)) == os.getpid():
+            path.unlink()
 
 
 def laporkan_kekurangan() -> int:
@@ -104,9 +162,14 @@ def up_command(
     logs = var / "log"
     api = f"http://127.0.0.1:{port}/api"
     auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
-    if _healthy(api, auth):
+    if _healthy(api, auth) or _dipakai(port):
         raise common.fail(f"port {port} sudah dipakai (server Prefect lain berjalan?); "
                           f"hentikan dulu atau pakai --port lain")
+    for p, opsi in ((web_port, "--web-port"), *(((sim_port, "--sim-port"),) if simulator
+                                                 else ())):
+        if _dipakai(p):
+            raise common.fail(f"port {p} sudah dipakai program lain; pakai {opsi} lain "
+                              f"(make up: WEB_PORT=... / SIM_PORT=...)")
     migrate()
     base = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     base.pop("PREFECT_API_URL", None)
@@ -119,6 +182,10 @@ def up_command(
                       "DIKLAT_TTE__VERIFY_BASE_URL", f"http://127.0.0.1:{web_port}")}
     if auth:  # the server asks every client for it; the UI asks the person once
         client_env["PREFECT_API_AUTH_STRING"] = auth
+    run_sim = simulator and s.simpeg.url.startswith("http://127.0.0.1")
+    sim_url = f"http://127.0.0.1:{sim_port}" if run_sim else None
+    if sim_url:  # every process started here reaches the simulator on the port given
+        client_env.update(_sim_env(s, sim_url))
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     stopping = {"now": False}
 
@@ -136,7 +203,8 @@ def up_command(
             if procs[0][1].poll() is not None or time.monotonic() > deadline:
                 raise common.fail(f"server Prefect tidak siap; lihat {logs / 'prefect-server.log'}")
             time.sleep(0.3)
-        if simulator and s.simpeg.url.startswith("http://127.0.0.1"):
+        _tulis_stack(var, api, f"http://127.0.0.1:{web_port}", sim_url)
+        if run_sim:
             procs.append(("simulator", _spawn(
                 [sys.executable, "-m", "cli.main", "simulator", "--port", str(sim_port),
                  "--pegawai", str(pegawai)], client_env, logs / "simulator.log")))
@@ -162,6 +230,7 @@ def up_command(
     finally:
         common.err_console.print("Menghentikan ...")
         _stop(procs)
+        _hapus_stack(var)
         signal.signal(signal.SIGTERM, old)
     common.console.print("Berhenti.")
 

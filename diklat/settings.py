@@ -41,6 +41,34 @@ def _default_var_dir() -> Path:
     return root / "var" if root is not None else Path("var")
 
 
+#: The running stack of ``diklat up`` (its process, the addresses it started), in var_dir.
+STACK_FILE = "up.json"
+
+
+def stack_berjalan(var_dir: Path) -> dict[str, Any] | None:
+    """What ``diklat up`` started, while it runs on this machine (``up.json`` in the data
+    folder: ``pid``, ``host``, ``prefect``, ``web``, ``simulator`` addresses); None when no
+    stack runs. Its ports are the ones given to ``diklat up`` / ``make up``."""
+    import json
+    import os
+    import socket
+
+    try:
+        state = json.loads((Path(var_dir) / STACK_FILE).read_text(encoding="utf-8"))
+        pid = int(state["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if state.get("host") != socket.gethostname():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return dict(state)
+
+
 def _env_files() -> tuple[Path, ...]:
     """The project's ``.env`` and the working directory's (the latter wins)."""
     root = project_root()
@@ -321,7 +349,27 @@ class Settings(BaseSettings):
             self.siasn.url = self.siasn_url
         if self.jam_pulang <= self.jam_masuk:
             raise ValueError("jam_pulang must be after jam_masuk")
+        self._ikut_stack()
         return self
+
+    def _ikut_stack(self) -> None:
+        """Where ``diklat up`` runs with other ports (``--sim-port``, ``--web-port``), the
+        settings still on the defaults follow it: the connectors reach its simulator, the
+        QR its verification page. Anything configured explicitly stays as it is."""
+        stack = stack_berjalan(self.var_dir)
+        if not stack:
+            return
+        sim = stack.get("simulator")
+        if sim:
+            if self.simpeg.url == Simpeg().url:
+                self.simpeg.url = f"{sim}/simpeg/api/v1"
+            if self.siasn.url == Siasn().url:
+                self.siasn.url = sim
+            if self.siasn.sso_url == Siasn().sso_url:
+                self.siasn.sso_url = sim
+        web = stack.get("web")
+        if web and self.tte.verify_base_url == Tte().verify_base_url:
+            self.tte.verify_base_url = web
 
     def klasifikasi_for(self, jenis: str) -> str:
         try:
