@@ -329,10 +329,14 @@ def _print_posisi(d: dict[str, Any]) -> None:
         late = "[red]terlambat[/]" if lg["terlambat"] else ""
         text = lg["kegiatan"] if len(lg["kegiatan"]) <= 64 else \
             lg["kegiatan"][:63].rsplit(" ", 1)[0] + " …"
-        t.add_row(str(lg["no"]), text, str(lg["putaran"] or ""), lg["status"],
+        no = f"{lg['no']}*" if lg.get("rekonstruksi") else str(lg["no"])
+        t.add_row(no, text, str(lg["putaran"] or ""), lg["status"],
                   (lg["tenggat"] or "")[:16].replace("T", " "), late)
     belum = sum(1 for lg in d["langkah"] if lg["status"] == "belum")
-    t.caption = f"{belum} langkah belum dimulai"
+    rekon = sum(1 for lg in d["langkah"] if lg.get("rekonstruksi"))
+    t.caption = f"{belum} langkah belum dimulai" + (
+        f"; * {rekon} langkah rekonstruksi (tidak ada/tidak terbaca di teks SOP, lihat "
+        f"`diklat sop show {d['sop']}`)" if rekon else "")
     common.console.print(t)
     n = Table("Jenis", "Naskah", "Versi", "Status", "Hash", "Nomor", title="Naskah")
     for x in d["naskah"]:

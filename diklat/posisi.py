@@ -1,5 +1,6 @@
 """Where a training stands (``diklat kegiatan show``): status, every SOP step of its path with
-round, state, deadline and lateness, its document versions, participant counts."""
+round, state, deadline and lateness and whether the catalogue reconstructed it
+(``rekonstruksi``), its document versions, participant counts."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from sqlalchemy.orm import Session
 from diklat import ledger
 from diklat.kegiatan import jumlah_peserta, kegiatan_by_kode, kegiatan_dict
 from diklat.naskah.versi import daftar_naskah, naskah_dict
+from diklat.sop.catalogue import get_sop
 
 
 def posisi_kegiatan(session: Session, kode: str) -> dict[str, Any]:
     k = kegiatan_by_kode(session, kode)
     out = kegiatan_dict(k)
-    out["langkah"] = ledger.laporan_langkah(session, k)
+    sop = get_sop(k.sop)
+    out["langkah"] = [{**lg, "rekonstruksi": sop.step(lg["no"]).reconstructed}
+                      for lg in ledger.laporan_langkah(session, k)]
     out["naskah"] = [naskah_dict(session, n) for n in daftar_naskah(session, k.id)]
     out["peserta"] = jumlah_peserta(session, k.id)
     return out
