@@ -48,6 +48,19 @@ PEJABAT_DEMO: list[dict[str, Any]] = [  # invented officials (NIPs well-formed, 
     {"nip": "196801011990031001", "nama": "Drs. H. MUHAMMAD YUSUF, M.Si.", "peran": "sekda",
      "jabatan": "Sekretaris Daerah", "pangkat": "Pembina Utama Madya (IV/d)",
      "email": "sekda@demo.go.id"},
+    # staff: who correct drafts sent back, and the operator who records outside steps
+    {"nip": "199107222018022001", "nama": "SITI AMINAH, S.Kom.", "peran": "pengelola",
+     "jabatan": "Pengelola Penyelenggaraan Pelatihan", "pangkat": "Penata Muda Tk. I (III/b)",
+     "email": "pengelola.diklat@demo.go.id"},
+    {"nip": "199305102020121002", "nama": "RIZKY PRATAMA, A.Md.", "peran": "pengolah_data",
+     "jabatan": "Pengolah Data dan Informasi", "pangkat": "Pengatur (II/c)",
+     "email": "pengolah.data@demo.go.id"},
+    {"nip": "198806302014031002", "nama": "BAYU SETIAWAN, S.E.", "peran": "pokja",
+     "jabatan": "Pokja Peningkatan Kapasitas", "pangkat": "Penata (III/c)",
+     "email": "pokja.diklat@demo.go.id"},
+    {"nip": "199203152019031004", "nama": "DEWI LESTARI, S.AP.", "peran": "operator",
+     "jabatan": "Operator Diklat", "pangkat": "Penata Muda (III/a)",
+     "email": "operator.diklat@demo.go.id"},
 ]
 
 

@@ -345,14 +345,28 @@ def _print_posisi(d: dict[str, Any]) -> None:
     common.console.print(n)
     common.console.print("Peserta: " + (", ".join(f"{k} {v}" for k, v in d["peserta"].items())
                                         or "belum ada"))
+    ver: dict[str, Any] = d.get("verifikasi") or {}
+    if any(ver.get(x) for x in ("terverifikasi", "tidak_memenuhi", "belum_diperiksa")):
+        alasan = ", ".join(f"{a} {n}" for a, n in ver["alasan"].items())
+        nomor = ", ".join(map(str, ver["nomor_belum_diperiksa"]))
+        common.console.print(
+            f"Verifikasi SIASN: {ver['terverifikasi']} terverifikasi, {ver['tidak_memenuhi']} "
+            f"tidak memenuhi, {ver['belum_diperiksa']} belum diperiksa"
+            + (f" (nomor {nomor})" if nomor else "") + (f"; alasan: {alasan}" if alasan else "")
+            + "; rinciannya: `diklat kegiatan calon KODE --lihat`", markup=False,
+            highlight=False)
 
 
 @kegiatan_app.command("calon")
 def kegiatan_calon(kode: str = typer.Argument(..., help="kode kegiatan"),
                    per_unit: int = typer.Option(None, "--per-unit",
                                                 help="paling banyak sekian orang per unit"),
+                   lihat: bool = typer.Option(False, "--lihat", help="hanya tampilkan calon "
+                                              "dan hasil verifikasi SIASN tiap calon"),
                    as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
-    """Tetapkan calon peserta dari kriteria dan kuota kegiatan (idempoten)."""
+    """Tetapkan calon peserta dari kriteria dan kuota kegiatan (idempoten), lalu tampilkan
+    tiap calon dengan hasil verifikasi SIASN-nya (terverifikasi, tidak memenuhi dengan
+    alasannya, atau belum diperiksa)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from diklat.db import get_engine
@@ -361,24 +375,63 @@ def kegiatan_calon(kode: str = typer.Argument(..., help="kode kegiatan"),
         calon_menurut_kriteria,
         jumlah_peserta,
         kegiatan_by_kode,
+        peserta_frame,
         tetapkan_peserta,
     )
 
     try:
         with _session() as s:
             k = kegiatan_by_kode(s, kode)
-            calon = calon_menurut_kriteria(get_engine(), k, per_unit=per_unit)
-            tetapkan_peserta(s, k, [int(x) for x in calon["id"]])
+            baru = 0
+            if not lihat:
+                calon = calon_menurut_kriteria(get_engine(), k, per_unit=per_unit)
+                baru = len(calon)
+                tetapkan_peserta(s, k, [int(x) for x in calon["id"]])
             counts = jumlah_peserta(s, k.id)
+            kid = k.id
+        rows = _calon_rows(get_engine(), kid, peserta_frame)
     except KegiatanTidakAda as e:
         raise common.fail(str(e)) from None
     except SQLAlchemyError as e:
         raise _db_fail(e) from None
     if as_json:
-        common.print_json({"kegiatan": kode, "calon": len(calon), "peserta": counts})
-    else:
-        common.console.print(f"{len(calon)} calon dari {calon['unit_kode'].nunique()} unit "
-                             f"kerja; peserta kegiatan {kode}: {counts}")
+        common.print_json({"kegiatan": kode, "calon": baru, "peserta": counts,
+                           "daftar": rows})
+        return
+    if not lihat:
+        common.console.print(f"{baru} calon menurut kriteria; peserta kegiatan {kode}: "
+                             f"{counts}")
+    from rich.table import Table
+
+    t = Table("No", "NIP", "Nama", "Unit kerja", "Status", "Verifikasi SIASN", "Alasan",
+              title=f"Calon dan peserta {kode}")
+    for r in rows:
+        t.add_row(str(r["nomor"]), r["nip"], r["nama"], r["unit"] or "", r["status"],
+                  r["verifikasi"] or "-", r["alasan"] or "")
+    common.console.print(t)
+
+
+def _calon_rows(engine: Any, kegiatan_id: int, frame: Any) -> list[dict[str, Any]]:
+    """Each participant with SIASN's answer on him (from the participant rows)."""
+    from sqlalchemy import select
+
+    from diklat.models import Peserta
+    from diklat.verifikasi import ALASAN
+
+    df = frame(engine, kegiatan_id)
+    with engine.connect() as c:
+        ver = {r.id: r for r in c.execute(select(Peserta.id, Peserta.verifikasi,
+                                                 Peserta.verifikasi_alasan).where(
+            Peserta.kegiatan_id == kegiatan_id))}
+    out = []
+    for r in df.to_dict("records"):
+        v = ver.get(r["peserta_id"])
+        alasan = v.verifikasi_alasan if v is not None else None
+        out.append({"nomor": int(r["nomor_urut"] or 0), "nip": str(r["nip"]),
+                    "nama": str(r["nama"]), "unit": r["unit_nama"], "status": r["status"],
+                    "verifikasi": v.verifikasi if v is not None else None,
+                    "alasan": alasan, "alasan_teks": ALASAN.get(alasan or "")})
+    return out
 
 
 @pejabat_app.command("tambah")

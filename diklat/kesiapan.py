@@ -12,7 +12,8 @@ lists every :class:`Masalah`:
   of every approval the catalogue gives the training's path under its conditions: each
   document's chain (``Sop.rencana_naskah(kondisi)``, where ``Approval.kind_for`` decides
   paraf or signature), the dispositions, and the officials a document names besides
-  (:data:`diklat.naskah.isi.PERAN_ISI`);
+  (:data:`diklat.naskah.isi.PERAN_ISI`); and an active staff member for every role that
+  corrects a draft sent back (:func:`peran_perbaikan`);
 * every field of the training that a letter of its path prints
   (:func:`diklat.naskah.isi.kolom_wajib`): a signed letter never shows an empty "Tempat :".
 
@@ -104,15 +105,34 @@ def peran_jalur(sop: Sop, kondisi: Collection[str] = ()) -> dict[str, list[str]]
     return out
 
 
+def peran_perbaikan(sop: Sop, kondisi: Collection[str] = ()) -> dict[str, list[str]]:
+    """Who corrects a draft sent back at each level of each document's chain (the SOP's
+    "dikembalikan ke ... untuk diperbaiki": the level the revision returns to, or the actor
+    of the step it returns to), role -> which documents."""
+    out: dict[str, list[str]] = {}
+    for r in sop.rencana_naskah(kondisi):
+        by_step = {t.langkah: t for t in r.tingkat}
+        for t in r.tingkat:
+            back = t.return_to or t.langkah
+            target = by_step.get(back)
+            peran = target.peran if target is not None and back != t.langkah \
+                else sop.step(back).pelaksana[0]
+            where = f"perbaikan {r.jenis}"
+            places = out.setdefault(peran, [])
+            if where not in places:
+                places.append(where)
+    return out
+
+
 def _ringkas(where: list[str], n: int = 3) -> str:
     more = f" dan {len(where) - n} lagi" if len(where) > n else ""
     return ", ".join(where[:n]) + more
 
 
 def masalah_pejabat(session: Session, peran: Mapping[str, list[str]],
-                    nama_peran: Mapping[str, str]) -> list[Masalah]:
-    """An active official with a usable e-mail address for each role (``nama_peran``: the
-    roles' names as the SOP prints them)."""
+                    nama_peran: Mapping[str, str], *, email: bool = True) -> list[Masalah]:
+    """An active official (or staff member) for each role, with a usable e-mail address when
+    ``email`` (``nama_peran``: the roles' names as the SOP prints them)."""
     out = []
     for role, where in peran.items():
         label = nama_peran.get(role, role)
@@ -123,7 +143,7 @@ def masalah_pejabat(session: Session, peran: Mapping[str, list[str]],
                                                   f"({_ringkas(where)})",
                                perintah_pejabat(role)))
             continue
-        if not valid_address(p.email):
+        if email and not valid_address(p.email):
             out.append(Masalah(
                 f"pejabat.{role}", f"pejabat aktif {label} belum punya alamat pos-el yang "
                                    "valid (kode verifikasi dikirim lewat pos-el)",
@@ -150,18 +170,22 @@ def kekurangan_awal(session: Session) -> list[Masalah]:
     """What the first day still lacks, for every SOP of the catalogue: employees, units, and
     officials for every role of every path (a role needed only under a condition says so)."""
     roles: dict[str, list[str]] = {}
+    staff: dict[str, list[str]] = {}
     names: dict[str, str] = {}
     for sop in load_catalogue().values():
         names = {**sop.pelaksana, **names}
-        base = peran_jalur(sop)
-        for role, where in base.items():
-            roles.setdefault(role, []).append(f"SOP {sop.kode_sop}: {where[0]}")
-        for cond in sop.kondisi:
-            for role, where in peran_jalur(sop, [cond]).items():
-                if role not in base:
-                    roles.setdefault(role, []).append(
-                        f"SOP {sop.kode_sop} bila {cond}: {where[0]}")
-    return kekurangan_data(session) + masalah_pejabat(session, roles, names)
+        for found, fn in ((roles, peran_jalur), (staff, peran_perbaikan)):
+            base = fn(sop)
+            for role, where in base.items():
+                found.setdefault(role, []).append(f"SOP {sop.kode_sop}: {where[0]}")
+            for cond in sop.kondisi:
+                for role, where in fn(sop, [cond]).items():
+                    if role not in base:
+                        found.setdefault(role, []).append(
+                            f"SOP {sop.kode_sop} bila {cond}: {where[0]}")
+    staff = {r: w for r, w in staff.items() if r not in roles}
+    return (kekurangan_data(session) + masalah_pejabat(session, roles, names)
+            + masalah_pejabat(session, staff, names, email=False))
 
 
 # --------------------------------------------------------------------------- one training
@@ -256,9 +280,13 @@ def periksa_kegiatan(session: Session, raw: Mapping[str, Any] | DataKegiatan
                                    f"wajib diisi: dicetak pada {', '.join(jenis)}",
                                    OPSI.get(path, "")))
 
-    masalah.extend(masalah_pejabat(session, peran_jalur(sop, kondisi), sop.pelaksana))
+    decide = peran_jalur(sop, kondisi)
+    masalah.extend(masalah_pejabat(session, decide, sop.pelaksana))
+    masalah.extend(masalah_pejabat(session, {r: w for r, w in peran_perbaikan(
+        sop, kondisi).items() if r not in decide}, sop.pelaksana, email=False))
     return data, masalah
 
 
 __all__ = ["OPSI", "PERINTAH_SYNC", "Masalah", "kekurangan_awal", "kekurangan_data",
-           "masalah_pejabat", "peran_jalur", "periksa_kegiatan", "perintah_pejabat"]
+           "masalah_pejabat", "peran_jalur", "peran_perbaikan", "periksa_kegiatan",
+           "perintah_pejabat"]

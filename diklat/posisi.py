@@ -1,6 +1,7 @@
 """Where a training stands (``diklat kegiatan show``): status, every SOP step of its path with
 round, state, deadline and lateness and whether the catalogue reconstructed it
-(``rekonstruksi``), its document versions, participant counts."""
+(``rekonstruksi``), its document versions, participant counts, SIASN's answers on the
+candidates (verified, not eligible by reason, the numbers not checked)."""
 
 from __future__ import annotations
 
@@ -22,4 +23,7 @@ def posisi_kegiatan(session: Session, kode: str) -> dict[str, Any]:
                       for lg in ledger.laporan_langkah(session, k)]
     out["naskah"] = [naskah_dict(session, n) for n in daftar_naskah(session, k.id)]
     out["peserta"] = jumlah_peserta(session, k.id)
+    from diklat.verifikasi import ringkasan_verifikasi
+
+    out["verifikasi"] = ringkasan_verifikasi(session, k.id)
     return out

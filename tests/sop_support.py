@@ -9,10 +9,14 @@ from sqlalchemy import Engine
 from diklat.db import session_scope
 from diklat.pejabat import simpan_pejabat
 
-#: role -> NIP of the test officials (valid NIPs, e-mail ``<role>@example.go.id``).
+#: role -> NIP of the test officials and staff (valid NIPs, e-mail ``<role>@example.go.id``):
+#: the officials who initial, sign and dispose; the staff who correct drafts sent back
+#: (pengelola, pengolah_data) and the operator who records outside steps.
 OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "197706142003121004",
              "kepala": "197209131998031001", "analis_sdm": "199001012015031001",
-             "sekda": "196801011990031001"}
+             "sekda": "196801011990031001", "pengelola": "199107222018022001",
+             "pengolah_data": "199305102020121002", "pokja": "198806302014031002",
+             "operator": "199203152019031004"}
 
 
 def add_officials(engine: Engine) -> None:

@@ -48,7 +48,7 @@ def test_every_problem_is_listed_at_once_and_nothing_is_created(engine: Engine) 
         assert _bagian(masalah) == {
             "pegawai", "unit_kerja", "kegiatan.tempat", "kegiatan.jp",
             "kegiatan.lembaga_narasumber", "kegiatan.materi", "pejabat.kabid_psda",
-            "pejabat.sekretaris", "pejabat.kepala"}
+            "pejabat.sekretaris", "pejabat.kepala", "pejabat.pengelola"}
         by = {m.bagian: m for m in masalah}
         assert "diklat sync" in by["pegawai"].perbaikan
         assert by["kegiatan.tempat"].perbaikan.startswith("--tempat")
@@ -57,13 +57,15 @@ def test_every_problem_is_listed_at_once_and_nothing_is_created(engine: Engine) 
         assert "tanda tangan" in by["pejabat.kepala"].pesan
         with pytest.raises(KegiatanBelumSiap) as e:
             simpan_kegiatan(s, PK)
-        assert len(e.value.masalah) == 9 and "\n" not in str(e.value)
+        assert len(e.value.masalah) == 10 and "\n" not in str(e.value)
+        assert "perbaikan surat_permohonan_narasumber" in by["pejabat.pengelola"].pesan
         assert s.scalar(select(func.count()).select_from(Kegiatan)) == 0
         # bad fields are listed beside the rest, not one at a time
         _d, masalah = periksa_kegiatan(s, {**PD, "jp": 0, "selesai": "2026-12-01",
                                            "kondisi": ["kewenangan_sekda"]})
         assert {"jp", "selesai", "kegiatan.penyelenggara", "kegiatan.kriteria.unit",
-                "pejabat.analis_sdm", "pejabat.sekda", "pejabat.kepala"} <= _bagian(masalah)
+                "pejabat.analis_sdm", "pejabat.sekda", "pejabat.kepala",
+                "pejabat.pengolah_data"} <= _bagian(masalah)
         assert "kegiatan.jp" not in _bagian(masalah)  # said once, as the bad value
 
 
@@ -237,14 +239,15 @@ def test_cli_lists_every_missing_piece_with_its_command(tmp_path: Path) -> None:
     r = _cli([*BUAT, "--jp", "0"], tmp_path)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     lines = [x.strip() for x in r.stderr.splitlines() if x.strip()]
-    assert "tidak ada yang dibuat" in lines[0] and lines[0].endswith("10 masalah")
+    assert "tidak ada yang dibuat" in lines[0] and lines[0].endswith("11 masalah")
     body = "\n".join(lines[1:])
     for expected in ("jp: harus paling sedikit 1", "pegawai:", "unit_kerja:",
                      "kegiatan.tempat:", "kegiatan.penyelenggara:", "kegiatan.kriteria.unit:",
                      "pejabat.kepala:", "pejabat.kabid_psda:", "pejabat.analis_sdm:",
-                     "pejabat.sekda:", "diklat pejabat tambah --peran sekda", "diklat sync"):
+                     "pejabat.sekda:", "pejabat.pengolah_data:",
+                     "diklat pejabat tambah --peran sekda", "diklat sync"):
         assert expected in body, expected
-    assert len(lines) == 11
+    assert len(lines) == 12
     assert json.loads(_cli(["kegiatan", "list", "--json"], tmp_path).stdout) == []
 
     siap(get_engine(url))

@@ -33,7 +33,7 @@ from diklat.settings import reset_settings_cache
 OFFICIALS = {
     "analis_sdm": "199001012015031001", "kabid_psda": "198005122005022003",
     "sekretaris": "197706142003121004", "kepala": "197209131998031001",
-    "sekda": "196801011990031001",
+    "sekda": "196801011990031001", "pengolah_data": "199305102020121002",
 }
 
 
