@@ -212,10 +212,11 @@ def data_kegiatan(k: Kegiatan) -> DataKegiatan:
 
 def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan, *,
                     oleh_nip: str | None = None) -> Kegiatan:
-    """Create a training (idempotent): the same data under an existing code returns it;
-    different data is refused (field ``kode``), unless the stored training was corrected
-    since with ``diklat kegiatan ubah`` (the stored record wins over a run's parameters; SOP
-    and conditions must agree); a cancelled training's code is refused.
+    """Create a training (idempotent): the same data under an existing code returns it
+    (checked again while none of its steps has started: a run starting it finds what went
+    missing since); different data is refused (field ``kode``), unless the stored training
+    was corrected since with ``diklat kegiatan ubah`` (the stored record wins over a run's
+    parameters; SOP and conditions must agree); a cancelled training's code is refused.
 
     A new training is checked completely first (:func:`diklat.kesiapan.periksa_kegiatan`:
     every field, the unit criteria, the employees, an official with an e-mail address for
@@ -249,6 +250,12 @@ def _lanjutkan(session: Session, k: Kegiatan, d: DataKegiatan) -> Kegiatan:
                               + (f" ({k.catatan})" if k.catatan else "")
                               + "; pakai kode lain")
     if data_kegiatan(k) == d:
+        if k.status == "direncanakan":  # created earlier, started now: checked again
+            from diklat.kesiapan import periksa_kegiatan
+
+            _d, masalah = periksa_kegiatan(session, d)
+            if masalah:
+                raise KegiatanBelumSiap(masalah)
         return k
     if (_pernah_diubah(session, k) and d.sop == k.sop
             and sorted(set(d.kondisi)) == sorted(k.kondisi)):

@@ -178,11 +178,14 @@ def batalkan_kegiatan(session: Session, kode: str, alasan: str, *,
     oleh = _pelaku(session, oleh_nip)
     now = utcnow()
     note = f"kegiatan dibatalkan: {alasan}"
-    closed = []
-    for no, lg in sorted(ledger.keadaan(session, k.id).items()):
-        if lg.status in ledger.TERBUKA:
-            ledger.gagal(session, k, no, note, now=now)
-            closed.append(no)
+    # every open row (every level of a step where the ledger keeps one per level) ends as
+    # the ledger's own ``gagal`` ends one: failed now, the reason as its note
+    closed: set[int] = set()
+    for row in session.execute(select(SopStepLog).where(
+            SopStepLog.kegiatan_id == k.id,
+            SopStepLog.status.in_(sorted(ledger.TERBUKA)))).scalars():
+        row.status, row.finished_at, row.note = ledger.GAGAL, now, note[:2000]
+        closed.add(row.step_no)
     waiting = list(session.execute(select(Permintaan).where(
         Permintaan.kegiatan_id == k.id, Permintaan.status == "menunggu")).scalars())
     for p in waiting:
@@ -196,10 +199,11 @@ def batalkan_kegiatan(session: Session, kode: str, alasan: str, *,
     k.status = "dibatalkan"
     k.catatan = alasan[:2000]
     session.flush()
-    hasil = HasilBatal(kode=k.kode, alasan=alasan, langkah_ditutup=closed,
+    hasil = HasilBatal(kode=k.kode, alasan=alasan, langkah_ditutup=sorted(closed),
                        permintaan_dibatalkan=len(waiting), flow_run_ids=runs)
     catat_audit(session, k, "batal", oleh_nip=oleh, alasan=alasan,
-                perubahan={"langkah_ditutup": closed, "permintaan_dibatalkan": len(waiting),
+                perubahan={"langkah_ditutup": sorted(closed),
+                           "permintaan_dibatalkan": len(waiting),
                            "flow_run": runs})
     return hasil
 

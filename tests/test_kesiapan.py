@@ -20,7 +20,15 @@ from diklat import ledger
 from diklat.db import get_engine, migrate, session_scope
 from diklat.kegiatan import KegiatanBelumSiap, KegiatanDitolak, kegiatan_by_kode, simpan_kegiatan
 from diklat.kesiapan import kekurangan_awal, periksa_kegiatan
-from diklat.models import AuditKegiatan, Bundel, Kegiatan, Pegawai, Permintaan, SopStepLog
+from diklat.models import (
+    AuditKegiatan,
+    Bundel,
+    Kegiatan,
+    Pegawai,
+    Pejabat,
+    Permintaan,
+    SopStepLog,
+)
 from diklat.naskah import versi
 from diklat.naskah.isi import IsiTidakLengkap, isi_bundel, sumber
 from diklat.pejabat import simpan_pejabat
@@ -320,3 +328,21 @@ def test_cli_cancel_cancels_the_trainings_prefect_runs(tmp_path: Path, prefect_a
     assert "tidak terjangkau" in r.stdout
     r = _cli(["kegiatan", "batal", "NOPE", "--alasan", "x y z"], tmp_path)
     assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_checked_again_when_started(engine: Engine) -> None:
+    """Created on Monday, started from the form on Friday: what went missing in between
+    (the head deactivated) is found before the run does anything."""
+    siap(engine)
+    data = {**PK, **LENGKAP}
+    with session_scope(engine) as s:
+        simpan_kegiatan(s, data)
+        for p in s.execute(select(Pejabat).where(Pejabat.peran == "kepala")).scalars():
+            p.aktif = False
+    with session_scope(engine) as s, pytest.raises(KegiatanBelumSiap, match="pejabat.kepala"):
+        simpan_kegiatan(s, data)
+    with session_scope(engine) as s:
+        k = kegiatan_by_kode(s, PK["kode"])
+        ledger.selesai(s, k, 1)  # once its path started, a resumed run continues it
+    with session_scope(engine) as s:
+        assert simpan_kegiatan(s, data).kode == PK["kode"]
