@@ -354,17 +354,26 @@ def _prefect_demo(demo_var: Path) -> Any:
 
 def _penutup_demo(demo_var: Path, out: dict[str, Any]) -> None:
     """The demo's last lines: where its data and its Prefect runs are, and how to look."""
+    import sys
+
     kode = out.get("kegiatan", ["PK-..."])[0]
+    diklat = "diklat"
+    if shutil.which("diklat") is None:  # not on PATH (no activated .venv): say where it is
+        exe = Path(sys.executable).parent / "diklat"
+        try:
+            diklat = str(exe.relative_to(Path.cwd()))
+        except ValueError:
+            diklat = str(exe)
     env = (f"DIKLAT_VAR_DIR={demo_var} "
-           f"DIKLAT_DATABASE_URL=sqlite:///{(demo_var / 'diklat.db').as_posix()}")
+           f"DIKLAT_DATABASE_URL=sqlite:///{(demo_var / 'diklat.db').as_posix()} {diklat}")
     common.console.print(
         f"Data demo hanya di {demo_var} (basis data, surat, surel, arsip), tidak di basis data "
         f"yang dipakai `make up`.\n"
         f"Run Prefect demo ada di server Prefect sementara milik demo (riwayat "
         f"{demo_var / 'prefect'}), TIDAK di UI `make up`. Untuk melihatnya:\n"
-        f"  {env} diklat kegiatan show {kode}\n"
-        f"  {env} diklat server start --port 4300   (UI: http://127.0.0.1:4300; "
-        f"hentikan dengan `... diklat server stop`)", markup=False, highlight=False,
+        f"  {env} kegiatan show {kode}\n"
+        f"  {env} server start --port 4300   (UI: http://127.0.0.1:4300; "
+        f"hentikan dengan `... server stop`)", markup=False, highlight=False,
         soft_wrap=True)
 
 
