@@ -1,5 +1,10 @@
 # The two commands of the README: `make demo` and `make test`. Both set up .venv first.
 PYTHON ?= python3
+# `make up` ports (or the same variables in the environment): Prefect UI/API, the
+# verification page, the simulator.
+PORT     ?= 4200
+WEB_PORT ?= 8000
+SIM_PORT ?= 8765
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -18,7 +23,7 @@ demo: setup
 	$(BIN)/diklat demo
 
 up: setup
-	$(BIN)/diklat up
+	$(BIN)/diklat up --port $(PORT) --web-port $(WEB_PORT) --sim-port $(SIM_PORT)
 
 test: setup
 	$(BIN)/python -m pytest

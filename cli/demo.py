@@ -85,23 +85,24 @@ def demo_command(
 
     t_start = time.perf_counter()
     root = Path(get_settings().var_dir)
+    produksi = _basis_data_terpasang()
     demo_var = (root / "demo").resolve()
     if demo_var.exists():
         shutil.rmtree(demo_var)  # a fresh database and fresh outputs, every time
     demo_var.mkdir(parents=True)
-    os.environ["DIKLAT_VAR_DIR"] = str(demo_var)
+    _lingkungan_demo(demo_var)
     os.environ.setdefault("DIKLAT_APPROVAL__POLL_SECONDS", "0.25")
     reset_settings_cache()
-    from cli.prefect_server import start_prefect_server_if_needed
-
-    server = start_prefect_server_if_needed()  # boots while the database is made
+    server = _prefect_demo(demo_var)  # boots while the database is made
     from diklat.db import get_engine, migrate
     from diklat.settings import mask_url
 
     settings = get_settings()
     migrate()
     common.console.rule("[bold]diklat-flows demo")
-    common.console.print(f"Basis data baru: {mask_url(settings.database_url)}")
+    common.console.print(f"Basis data baru khusus demo: {mask_url(settings.database_url)}"
+                         + (f" (DIKLAT_DATABASE_URL yang terpasang, {mask_url(produksi)}, tidak "
+                            "disentuh)" if produksi else ""), markup=False, highlight=False)
     try:
         sim = _personnel(server, pegawai, seed, bad_share)
         try:
@@ -115,6 +116,7 @@ def demo_command(
             server.stop()
     out["detik"] = round(time.perf_counter() - t_start, 1)
     common.console.print(f"[green]Selesai[/] dalam {out['detik']} s")
+    _penutup_demo(demo_var, out)
     common.print_json(out)
 
 
@@ -278,11 +280,107 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
         f"  surat dan sertifikat (DOCX, PDF, PDF bertanda tangan): {out_dir}\n"
         f"  laporan dan agenda surat keluar: {xlsx}\n"
         f"  kotak keluar surel (.eml): {settings.outbox_dir}\n"
-        f"  arsip: {settings.archive_dir}\n"
-        f"  posisi kegiatan: DIKLAT_VAR_DIR={settings.var_dir} diklat kegiatan show {pk.kode}\n"
-        f"  UI Prefect: http://127.0.0.1:4200 (jalankan `make up` atau `diklat server start`)")
+        f"  arsip: {settings.archive_dir}")
     del out_pk, out_pd
     return counts
+
+
+# --------------------------------------------------------------------------- isolation
+# The demo never touches what is configured for production, nor the operator's Prefect
+# history: its database, files, mail, archive, signatures and Prefect server are its own,
+# under <var>/demo, and its last lines say so and how to look at them.
+
+
+def _basis_data_terpasang() -> str | None:
+    """The database URL configured for this installation (environment or .env), if any."""
+    from diklat.settings import get_settings
+
+    return get_settings().database_url if _dikonfigurasi("DIKLAT_DATABASE_URL") else None
+
+
+def _dikonfigurasi(name: str) -> bool:
+    """Whether ``name`` is set in the environment or in a .env file the settings read."""
+    if os.environ.get(name):
+        return True
+    from diklat.settings import _env_files
+
+    for f in _env_files():
+        try:
+            text = f.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if any(line.strip().startswith(f"{name}=") for line in text.splitlines()):
+            return True
+    return False
+
+
+def lingkungan_demo(demo_var: Path) -> dict[str, str]:
+    """The settings of the demo, whatever is configured (they override ``.env`` too): its
+    own SQLite database and folders under ``demo_var``, mail to the file outbox, the local
+    archive and CA, the simulator's SIASN credentials, and its own Prefect home."""
+    from simulator.app import Credentials
+
+    cred = Credentials()
+    return {
+        "DIKLAT_VAR_DIR": str(demo_var),
+        "DIKLAT_DATABASE_URL": f"sqlite:///{(demo_var / 'diklat.db').as_posix()}",
+        "DIKLAT_OUTPUT_DIR": str(demo_var / "output"),
+        "DIKLAT_OUTBOX_DIR": str(demo_var / "outbox"),
+        "DIKLAT_ARCHIVE_DIR": str(demo_var / "arsip"),
+        "DIKLAT_IMPORT_DIR": str(demo_var / "import"),
+        "DIKLAT_ARSIP__URL": "",
+        "DIKLAT_SMTP__HOST": "",
+        "DIKLAT_TTE__MODE": "local",
+        "DIKLAT_TTE__CA_DIR": str(demo_var / "tte"),
+        "DIKLAT_SIASN__TOKEN_URL": "",
+        "DIKLAT_SIASN__CONSUMER_KEY": cred.consumer_key,
+        "DIKLAT_SIASN__CONSUMER_SECRET": cred.consumer_secret,
+        "DIKLAT_SIASN__PASSWORD": cred.sso_password,
+        "PREFECT_HOME": str(demo_var / "prefect"),
+    }
+
+
+def _lingkungan_demo(demo_var: Path) -> None:
+    os.environ.update(lingkungan_demo(demo_var))
+    for name in ("PREFECT_API_URL", "PREFECT_PROFILES_PATH", "PREFECT_PROFILE"):
+        os.environ.pop(name, None)  # never the operator's server or profile
+
+
+def _prefect_demo(demo_var: Path) -> Any:
+    """A temporary Prefect server of the demo's own (history in ``<demo>/prefect``), never
+    the one ``make up`` or ``diklat server start`` runs: the demo's runs stay out of the
+    operator's history. Its output goes to ``<demo>/log/prefect-server.log``; a generous
+    SQLite wait keeps a busy machine from 'database is locked' answers."""
+    from cli.prefect_server import TemporaryPrefectServer, client_auth_from_server_setting
+
+    client_auth_from_server_setting()
+    return TemporaryPrefectServer(log=demo_var / "log" / "prefect-server.log",
+                                  env_extra={"PREFECT_SERVER_DATABASE_TIMEOUT": "60"})
+
+
+def _penutup_demo(demo_var: Path, out: dict[str, Any]) -> None:
+    """The demo's last lines: where its data and its Prefect runs are, and how to look."""
+    import sys
+
+    kode = out.get("kegiatan", ["PK-..."])[0]
+    diklat = "diklat"
+    if shutil.which("diklat") is None:  # not on PATH (no activated .venv): say where it is
+        exe = Path(sys.executable).parent / "diklat"
+        try:
+            diklat = str(exe.relative_to(Path.cwd()))
+        except ValueError:
+            diklat = str(exe)
+    env = (f"DIKLAT_VAR_DIR={demo_var} "
+           f"DIKLAT_DATABASE_URL=sqlite:///{(demo_var / 'diklat.db').as_posix()} {diklat}")
+    common.console.print(
+        f"Data demo hanya di {demo_var} (basis data, surat, surel, arsip), tidak di basis data "
+        f"yang dipakai `make up`.\n"
+        f"Run Prefect demo ada di server Prefect sementara milik demo (riwayat "
+        f"{demo_var / 'prefect'}), TIDAK di UI `make up`. Untuk melihatnya:\n"
+        f"  {env} kegiatan show {kode}\n"
+        f"  {env} server start --port 4300   (UI: http://127.0.0.1:4300; "
+        f"hentikan dengan `... server stop`)", markup=False, highlight=False,
+        soft_wrap=True)
 
 
 def daftar_peserta_excel(path: Path, df: Any) -> int:

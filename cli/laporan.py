@@ -70,8 +70,9 @@ def kepatuhan(
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
     timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
-    """Kepatuhan SOP satu kegiatan: waktu kerja aktual tiap langkah terhadap waktu baku
-    (yang terlambat ditandai merah), dan per SOP: median dan persentase tepat waktu."""
+    """Kepatuhan SOP satu kegiatan: waktu kerja aktual SETIAP putaran tiap langkah terhadap
+    waktu baku (yang terlambat ditandai merah, langkah rekonstruksi ditandai), dan per SOP
+    (semua putaran dihitung): median dan persentase tepat waktu."""
     from diklat.berkas import di_tempat
     from diklat.laporan import JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN, tulis_kepatuhan
     from diklat.laporan import kepatuhan as ukur
@@ -93,8 +94,8 @@ def kepatuhan(
         return
     persen = ringkasan["persen_tepat_waktu"]
     common.console.print(
-        f"Kepatuhan {kode}: {ringkasan['selesai']} dari {ringkasan['langkah']} langkah selesai, "
-        f"{ringkasan['terlambat']} terlambat, "
+        f"Kepatuhan {kode}: {ringkasan['selesai']} dari {ringkasan['langkah']} langkah selesai "
+        f"({ringkasan['putaran']} putaran diukur), {ringkasan['terlambat']} putaran terlambat, "
         f"{'-' if persen is None else f'{persen}%'} tepat waktu; "
         + ", ".join(str(p) for p in files.values())
         + (f"; {diarsipkan} berkas baru di arsip" if arsip else ""), markup=False, highlight=False)

@@ -65,8 +65,11 @@ def _main(
     cannot create it inside a ``var/`` that does not exist yet."""
     from diklat.settings import get_settings
 
+    settings = get_settings()
+    if settings.var_dir_tebakan and "PREFECT_HOME" not in os.environ:
+        return  # no data folder known: nothing is created in the working directory
     home = os.environ.setdefault(
-        "PREFECT_HOME", str(Path(get_settings().var_dir).resolve() / "prefect"))
+        "PREFECT_HOME", str(Path(settings.var_dir).resolve() / "prefect"))
     Path(home).mkdir(parents=True, exist_ok=True)
 
 

@@ -37,7 +37,10 @@ class TemporaryPrefectServer:
     process. The flow still runs as a normal Prefect flow against a real Prefect API.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, log: Path | None = None, env_extra: dict[str, str] | None = None
+                 ) -> None:
+        """``log``: the server's own output goes to this file (nothing on the terminal);
+        ``env_extra``: settings for the server process only."""
         import socket
 
         with socket.socket() as sock:
@@ -50,7 +53,12 @@ class TemporaryPrefectServer:
             "PREFECT__SERVER_EPHEMERAL": "1",
             "PREFECT__SERVER_FINAL": "1",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            **(env_extra or {}),
         }
+        err: Any = None
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            err = log.open("ab")
         # Its own session: the terminal's Ctrl-C reaches this command, which still needs
         # the server to record the interrupt. It dies with this process whatever happens
         # (kill -9 included): the kernel kills it when its parent dies (PR_SET_PDEATHSIG),
@@ -59,9 +67,11 @@ class TemporaryPrefectServer:
             [sys.executable, "-m", "cli.prefect_child", str(os.getpid()), "--factory",
              "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port",
              str(self.port), "--log-level", "error", "--lifespan", "on"],
-            env=env, stdout=subprocess.DEVNULL, start_new_session=True,
+            env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
             preexec_fn=_die_with_parent,
         )
+        if err is not None:
+            err.close()  # the child has its own descriptor
         os.environ["PREFECT_API_URL"] = self.api_url
 
     def wait_ready(self, timeout: float = 120.0) -> None:
@@ -239,12 +249,19 @@ def _healthy(api_url: str, timeout: float = 1.0) -> bool:
 
 
 def local_server_url() -> str | None:
-    """The API URL of the local server started by ``diklat server start``, if it answers."""
+    """The API URL of the local server started by ``diklat server start``, or of the stack
+    ``diklat up`` / ``make up`` runs (on the port it was given), if it answers."""
     try:
         state = json.loads(_state_file().read_text())
     except (OSError, ValueError):
-        return None
+        state = {}
     url = str(state.get("api_url") or "")
+    if url and _healthy(url):
+        return url
+    from diklat.settings import get_settings, stack_berjalan
+
+    stack = stack_berjalan(get_settings().var_dir) or {}
+    url = str(stack.get("prefect") or "")
     return url if url and _healthy(url) else None
 
 

@@ -9,6 +9,13 @@ foreground, on the embedded defaults.
 4. the process that serves every deployment (``python -m flows.deployments``): the two SOPs,
    the nightly sync, the export import, the deadline monitor, the letters and the write-back.
 
+Ports: ``--port``, ``--web-port``, ``--sim-port`` (``make up PORT=... WEB_PORT=...
+SIM_PORT=...``, or the same variables in the environment). Everything started here follows
+them, and so do the other ``diklat`` commands while the stack runs: ``var/up.json`` names its
+addresses (``diklat config`` shows the connectors on the simulator's port, a flow run from a
+terminal lands in this Prefect server). What the first day still lacks is said with the
+command that fixes it.
+
 Ctrl-C (or SIGTERM) stops all of it, children first, each in its own process group so nothing
 is left behind.
 """
@@ -23,6 +30,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -41,6 +49,15 @@ def _healthy(url: str, auth: str | None) -> bool:
             return bool(r.status == 200)
     except OSError:
         return False
+
+
+def _dipakai(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port`` already."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -63,6 +80,67 @@ def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.pid, signal.SIGKILL)
             p.wait()
+
+
+def _sim_env(s: Any, sim_url: str) -> dict[str, str]:
+    """The connector settings that point at the simulator on ``sim_url``, for those still on
+    the simulator's defaults (something configured explicitly stays)."""
+    from diklat.settings import Siasn, Simpeg
+
+    env: dict[str, str] = {}
+    if s.simpeg.url == Simpeg().url:
+        env["DIKLAT_SIMPEG__URL"] = f"{sim_url}/simpeg/api/v1"
+    if s.siasn.url == Siasn().url:
+        env["DIKLAT_SIASN__URL"] = sim_url
+    if s.siasn.sso_url == Siasn().sso_url:
+        env["DIKLAT_SIASN__SSO_URL"] = sim_url
+    return env
+
+
+def _tulis_stack(var: Path, api: str, web: str, sim: str | None) -> None:
+    """``var/up.json``: the addresses of this stack, for the other ``diklat`` commands while
+    it runs (their Prefect API, the simulator's and the verification page's ports)."""
+    import json
+    import socket
+
+    from diklat.settings import STACK_FILE
+
+    path = var / STACK_FILE
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                               "prefect": api, "web": web, "simulator": sim}))
+    tmp.replace(path)
+
+
+def _hapus_stack(var: Path) -> None:
+    import json
+
+    from diklat.settings import STACK_FILE
+
+    path = var / STACK_FILE
+    with contextlib.suppress(OSError, ValueError):
+        if int(json.loads(path.read_text()).get("pid", 0)) == os.getpid():
+            path.unlink()
+
+
+def laporkan_kekurangan() -> int:
+    """Say plainly what the first day still lacks (employees, units, officials for every
+    role of both SOPs) and the command that fixes each; how many things are missing."""
+    from diklat.db import session_scope
+    from diklat.kesiapan import kekurangan_awal
+
+    with session_scope() as s:
+        masalah = kekurangan_awal(s)
+    if not masalah:
+        common.console.print("Data awal lengkap: pegawai, unit kerja dan pejabat setiap peran "
+                             "ada; kegiatan dapat dibuat.")
+        return 0
+    common.console.print(f"[yellow]Belum siap untuk kegiatan[/] ({len(masalah)} hal; kegiatan "
+                         "baru ditolak sampai lengkap). Jalankan di terminal lain (dengan "
+                         "`source .venv/bin/activate`, atau `.venv/bin/diklat ...`):")
+    for m in masalah:
+        common.console.print(f"  - {m}", markup=False, highlight=False, soft_wrap=True)
+    return len(masalah)
 
 
 def up_command(
@@ -88,9 +166,14 @@ def up_command(
     logs = var / "log"
     api = f"http://127.0.0.1:{port}/api"
     auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
-    if _healthy(api, auth):
+    if _healthy(api, auth) or _dipakai(port):
         raise common.fail(f"port {port} sudah dipakai (server Prefect lain berjalan?); "
                           f"hentikan dulu atau pakai --port lain")
+    for p, opsi in ((web_port, "--web-port"), *(((sim_port, "--sim-port"),) if simulator
+                                                 else ())):
+        if _dipakai(p):
+            raise common.fail(f"port {p} sudah dipakai program lain; pakai {opsi} lain "
+                              f"(make up: WEB_PORT=... / SIM_PORT=...)")
     migrate()
     base = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     base.pop("PREFECT_API_URL", None)
@@ -103,6 +186,10 @@ def up_command(
                       "DIKLAT_TTE__VERIFY_BASE_URL", f"http://127.0.0.1:{web_port}")}
     if auth:  # the server asks every client for it; the UI asks the person once
         client_env["PREFECT_API_AUTH_STRING"] = auth
+    run_sim = simulator and s.simpeg.url.startswith("http://127.0.0.1")
+    sim_url = f"http://127.0.0.1:{sim_port}" if run_sim else None
+    if sim_url:  # every process started here reaches the simulator on the port given
+        client_env.update(_sim_env(s, sim_url))
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
     stopping = {"now": False}
 
@@ -124,7 +211,8 @@ def up_command(
 
         if ditutup := tutup_run_yatim(api, auth):
             common.console.print(f"{len(ditutup)} run kegiatan tanpa proses ditutup (Crashed)")
-        if simulator and s.simpeg.url.startswith("http://127.0.0.1"):
+        _tulis_stack(var, api, f"http://127.0.0.1:{web_port}", sim_url)
+        if run_sim:
             procs.append(("simulator", _spawn(
                 [sys.executable, "-m", "cli.main", "simulator", "--port", str(sim_port),
                  "--pegawai", str(pegawai)], client_env, logs / "simulator.log")))
@@ -139,6 +227,7 @@ def up_command(
         if auth:
             common.console.print("Server memakai autentikasi dasar: masuk ke UI dengan isi "
                                  "PREFECT_SERVER_API_AUTH_STRING (pengguna:sandi).")
+        laporkan_kekurangan()
         while not stopping["now"]:
             for name, p in procs:
                 if p.poll() is not None:
@@ -149,6 +238,7 @@ def up_command(
     finally:
         common.err_console.print("Menghentikan ...")
         _stop(procs)
+        _hapus_stack(var)
         signal.signal(signal.SIGTERM, old)
     common.console.print("Berhenti.")
 

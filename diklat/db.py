@@ -51,6 +51,13 @@ def check_url(url: str) -> URL:
     if backend == "sqlite":
         db = u.database
         if db and db != ":memory:" and not db.startswith("file:"):
+            settings = get_settings()
+            if (settings.var_dir_tebakan and url == settings.database_url
+                    and not Path(db).expanduser().exists()):
+                raise DatabaseUnusable(
+                    f"folder proyek diklat-flows tidak ditemukan dari {Path.cwd()}: basis data "
+                    "tidak dibuat di sini; jalankan dari folder proyek, atau setel "
+                    "DIKLAT_VAR_DIR (folder data) atau DIKLAT_DATABASE_URL")
             folder = Path(db).expanduser().resolve().parent
             if not folder.is_dir():
                 var = Path(get_settings().var_dir).resolve()

@@ -38,6 +38,20 @@ class KegiatanDitolak(ValueError):
         super().__init__(f"{field}: {message}")
 
 
+class KegiatanBelumSiap(KegiatanDitolak):
+    """A training that cannot start: every problem found, each with what fixes it
+    (:class:`diklat.kesiapan.Masalah`). ``field`` is the first problem's."""
+
+    def __init__(self, masalah: Sequence[Any]) -> None:
+        self.masalah = list(masalah)
+        first = self.masalah[0] if self.masalah else None
+        super().__init__(getattr(first, "bagian", "kegiatan"),
+                         getattr(first, "pesan", "tidak dapat dibuat"))
+
+    def __str__(self) -> str:
+        return "; ".join(str(m) for m in self.masalah) or "kegiatan tidak dapat dibuat"
+
+
 class KegiatanTidakAda(LookupError):
     def __init__(self, kode: str) -> None:
         self.kode = kode
@@ -188,6 +202,25 @@ _PESAN = {
 }
 
 
+def galat_isian(err: Any) -> KegiatanDitolak:
+    """One of pydantic's errors on a training's input as :class:`KegiatanDitolak`, with the
+    field's dotted path and an Indonesian message."""
+    field = ".".join(str(p) for p in err["loc"]) or "kegiatan"
+    ctx = err.get("ctx") or {}
+    inner = ctx.get("error")
+    if isinstance(inner, KegiatanDitolak):
+        return inner
+    template = _PESAN.get(err["type"])
+    if template:
+        message = template.format(**{k: v for k, v in ctx.items() if k in ("ge", "le")})
+    else:
+        message = str(inner) if inner else err["msg"]
+    value = err.get("input")
+    if isinstance(value, str | int | float) and err["type"] != "missing":
+        message += f" (nilai: {value!r})"
+    return KegiatanDitolak(field, message)
+
+
 def periksa(raw: dict[str, Any] | DataKegiatan) -> DataKegiatan:
     """Validate raw input; :class:`KegiatanDitolak` names the first bad field."""
     if isinstance(raw, DataKegiatan):
@@ -197,21 +230,7 @@ def periksa(raw: dict[str, Any] | DataKegiatan) -> DataKegiatan:
     except KegiatanDitolak:
         raise
     except ValidationError as e:
-        first = e.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "kegiatan"
-        ctx = first.get("ctx") or {}
-        inner = ctx.get("error")
-        if isinstance(inner, KegiatanDitolak):
-            raise inner from None
-        template = _PESAN.get(first["type"])
-        if template:
-            message = template.format(**{k: v for k, v in ctx.items() if k in ("ge", "le")})
-        else:
-            message = str(inner) if inner else first["msg"]
-        value = first.get("input")
-        if isinstance(value, str | int | float) and first["type"] != "missing":
-            message += f" (nilai: {value!r})"
-        raise KegiatanDitolak(field, message) from None
+        raise galat_isian(e.errors()[0]) from None
 
 
 def _row_values(d: DataKegiatan) -> dict[str, Any]:
@@ -246,25 +265,34 @@ def data_kegiatan(k: Kegiatan) -> DataKegiatan:
         kondisi=k.kondisi)
 
 
-def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan) -> Kegiatan:
-    """Create a training (idempotent): the same data under an existing code returns it;
-    different data is refused (field ``kode``). Unknown unit codes are refused."""
-    d = periksa(raw)
-    if d.kriteria.unit:
-        known = set(session.execute(select(UnitKerja.kode).where(
-            UnitKerja.kode.in_(d.kriteria.unit))).scalars())
-        unknown = [u for u in d.kriteria.unit if u not in known]
-        if unknown:
-            raise KegiatanDitolak("kriteria.unit", "unit kerja tidak dikenal: "
-                                  + ", ".join(unknown))
-    values = _row_values(d)
-    k = session.execute(select(Kegiatan).where(Kegiatan.kode == d.kode)).scalar_one_or_none()
-    if k is not None:
-        if data_kegiatan(k) != d:
-            raise KegiatanDitolak("kode", f"{d.kode} sudah dipakai kegiatan lain dengan data "
-                                          "berbeda")
-        return k
-    k = Kegiatan(kode=d.kode, status="direncanakan", **values)
+def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan, *,
+                    oleh_nip: str | None = None) -> Kegiatan:
+    """Create a training (idempotent): the same data under an existing code returns it
+    (checked again while none of its steps has started: a run starting it finds what went
+    missing since); different data is refused (field ``kode``), unless the stored training
+    was corrected since with ``diklat kegiatan ubah`` (the stored record wins over a run's
+    parameters; SOP and conditions must agree); a cancelled training's code is refused.
+
+    A new training is checked completely first (:func:`diklat.kesiapan.periksa_kegiatan`:
+    every field, the unit criteria, the employees, an official with an e-mail address for
+    every role of every approval on its path, every field its letters print):
+    :class:`KegiatanBelumSiap` lists every problem, and nothing is created. Two starts of the
+    same new training at once: the second finds the first's row."""
+    from diklat.kesiapan import periksa_kegiatan
+
+    try:
+        d: DataKegiatan | None = periksa(raw)
+    except KegiatanDitolak:
+        d = None
+    if d is not None:
+        k = session.execute(select(Kegiatan).where(Kegiatan.kode == d.kode)
+                            ).scalar_one_or_none()
+        if k is not None:
+            return _lanjutkan(session, k, d)
+    d, masalah = periksa_kegiatan(session, raw)
+    if masalah or d is None:
+        raise KegiatanBelumSiap(masalah)
+    k = Kegiatan(kode=d.kode, status="direncanakan", **_row_values(d))
     try:
         with session.begin_nested():  # another start may create the same code right now
             session.add(k)
@@ -274,11 +302,49 @@ def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan) -> Keg
                                 ).scalar_one_or_none()
         if other is None:
             raise
-        if data_kegiatan(other) != d:
-            raise KegiatanDitolak("kode", f"{d.kode} sudah dipakai kegiatan lain dengan data "
-                                          "berbeda") from None
-        return other
+        return _lanjutkan(session, other, d)
+    catat_audit(session, k, "buat", oleh_nip=oleh_nip)
     return k
+
+
+def _lanjutkan(session: Session, k: Kegiatan, d: DataKegiatan) -> Kegiatan:
+    """The existing training ``k`` for a create (or a run's start) with data ``d``."""
+    if k.status == "dibatalkan":
+        raise KegiatanDitolak("kode", f"kegiatan {k.kode} sudah dibatalkan"
+                              + (f" ({k.catatan})" if k.catatan else "")
+                              + "; pakai kode lain")
+    if data_kegiatan(k) == d:
+        if k.status == "direncanakan":  # created earlier, started now: checked again
+            from diklat.kesiapan import periksa_kegiatan
+
+            _d, masalah = periksa_kegiatan(session, d)
+            if masalah:
+                raise KegiatanBelumSiap(masalah)
+        return k
+    if (_pernah_diubah(session, k) and d.sop == k.sop
+            and sorted(set(d.kondisi)) == sorted(k.kondisi)):
+        return k  # corrected by `kegiatan ubah` after the run started: the record wins
+    raise KegiatanDitolak("kode", f"{d.kode} sudah dipakai kegiatan lain dengan data berbeda")
+
+
+def _pernah_diubah(session: Session, k: Kegiatan) -> bool:
+    from diklat.models import AuditKegiatan
+
+    return session.execute(select(AuditKegiatan.id).where(
+        AuditKegiatan.kegiatan_id == k.id, AuditKegiatan.aksi == "ubah").limit(1)
+    ).first() is not None
+
+
+def catat_audit(session: Session, k: Kegiatan, aksi: str, *, oleh_nip: str | None = None,
+                alasan: str | None = None, perubahan: dict[str, Any] | None = None) -> None:
+    """One audit row of a change to a training (``buat``, ``ubah``, ``batal``)."""
+    from diklat.models import AuditKegiatan
+
+    session.add(AuditKegiatan(
+        kegiatan_id=k.id, aksi=aksi, oleh_nip=oleh_nip, alasan=alasan,
+        perubahan_json=json.dumps(perubahan, ensure_ascii=False, sort_keys=True, default=str)
+        if perubahan is not None else None, at=utcnow()))
+    session.flush()
 
 
 def kegiatan_by_kode(session: Session, kode: str) -> Kegiatan:

@@ -1,14 +1,17 @@
 """Reports (issue 16, "Reports"): SOP compliance, the 20 JP of every employee, participant lists.
 
-* **Kepatuhan** (:func:`kepatuhan`, :func:`tulis_kepatuhan`): every step of a training's SOP
-  path from the ledger, its actual working time (office hours, weekends, holidays and cuti
-  bersama left out, :mod:`diklat.rules.kalender`) against its standard time; a step is late
-  when it finished after its deadline or is still open past it (the ledger's own rule,
-  :meth:`diklat.ledger.Langkah.terlambat`). The latest round of a step is measured (a
-  revision opens a new round with a new deadline); the number of rounds is shown. Per SOP,
-  across every training of it that is not cancelled: for each step the median actual time
-  of the finished ones and the share on time of the judged ones (finished with a standard
-  time, or open and already late). Excel (two sheets, late rows filled red) and a PNG chart.
+* **Kepatuhan** (:func:`kepatuhan`, :func:`tulis_kepatuhan`): EVERY row of the ledger of a
+  training's SOP path (every round of every step, and every level of a chain where the
+  ledger keeps one row per level, ``tingkat``; who acted where it records it), its actual
+  working time (office hours, weekends, holidays and cuti bersama left out,
+  :mod:`diklat.rules.kalender`) against its standard time; a round is late when it was
+  closed (finished, or returned by a revision) after its deadline or is still open past it.
+  A step that took 3 hours in round 1 and 5 minutes in round 2 shows both, the first red.
+  Reconstructed steps (catalogue ``reconstructed: true``) are marked. Per SOP, across every
+  training of it that is not cancelled, every round counts: for each step the rounds, the
+  median actual time of the done ones and the share on time of the judged ones (done with a
+  standard time, or open and already late). Excel (two sheets, late rows filled red) and a
+  PNG chart (one bar per round).
 * **20 JP** (:func:`laporan_jp`): lesson hours per active employee in a year against the
   yearly right (:data:`diklat.kegiatan.JP_TAHUNAN`), by unit, and who is below it; the hours
   come from :func:`diklat.kegiatan.jp_rincian`, the same source as the candidate criterion.
@@ -45,7 +48,7 @@ from diklat.kegiatan import (
 from diklat.models import Kegiatan, SopStepLog, UnitKerja
 from diklat.models.base import utcnow
 from diklat.rules.kalender import KalenderKerja, kalender
-from diklat.sop.catalogue import Sop, get_sop
+from diklat.sop.catalogue import Sop, Step, get_sop
 
 #: Jenis and classification code of an archived compliance report (monitoring and
 #: evaluation, Permendagri 83/2022).
@@ -94,11 +97,16 @@ def nama_lengkap(r: Mapping[str, Any]) -> str:
 #: States of one measured step, as the report prints them.
 TEPAT, TERLAMBAT, BERJALAN_TEPAT, TANPA_STANDAR, BELUM = (
     "tepat waktu", "terlambat", "berjalan", "tanpa standar", "belum dimulai")
+#: A round whose work was done: finished, or closed by a revision (the reviewer answered).
+SELESAI_PUTARAN = frozenset({ledger.SELESAI, ledger.DIKEMBALIKAN})
 
 
 @dataclass(frozen=True)
 class Ukuran:
-    """One step of one training measured: the latest round against its standard time."""
+    """One round of one step of one training measured against its standard time (one row
+    of ``sop_step_log``; a step not started yet is one row ``belum``). ``tingkat`` (the
+    level of an approval chain inside a step) and ``oleh`` (who acted) are read from the
+    ledger row when it has them."""
 
     no: int
     kegiatan: str
@@ -111,14 +119,21 @@ class Ukuran:
     standar_s: int | None  # working seconds (upper bound of the standard time)
     aktual_s: float | None  # working seconds, so far for an open step
     terlambat: bool
+    rekonstruksi: bool = False  # the step is reconstructed in the catalogue
+    tingkat: int | None = None
+    oleh: str | None = None
+
+    @property
+    def selesai_putaran(self) -> bool:
+        return self.status in SELESAI_PUTARAN
 
     @property
     def dinilai(self) -> bool:
-        """Counted in the share on time: finished with a standard, or open and late."""
-        if self.standar_s is None:
+        """Counted in the share on time: a round done (finished or returned) with a standard,
+        or one still open (or stopped) and already late."""
+        if self.standar_s is None or self.status == ledger.BELUM:
             return False
-        return self.status == ledger.SELESAI or (self.status in ledger.TERBUKA
-                                                 and self.terlambat)
+        return self.selesai_putaran or self.terlambat
 
     @property
     def persen(self) -> float | None:
@@ -137,43 +152,57 @@ class Ukuran:
             return TANPA_STANDAR
         if self.terlambat:
             return TERLAMBAT
-        return TEPAT if self.status == ledger.SELESAI else BERJALAN_TEPAT
+        return TEPAT if self.selesai_putaran else BERJALAN_TEPAT
 
     def baris(self) -> dict[str, Any]:
         persen = self.persen
         return {
             "no": self.no, "kegiatan": self.kegiatan, "waktu": self.waktu,
-            "status": self.status, "putaran": self.putaran, "mulai": self.mulai,
+            "status": self.status, "putaran": self.putaran, "tingkat": self.tingkat,
+            "oleh": self.oleh, "mulai": self.mulai,
             "selesai": self.selesai, "tenggat": self.tenggat,
             "standar_jam": _jam(self.standar_s), "aktual_jam": _jam(self.aktual_s),
             "persen": None if persen is None or math.isinf(persen) else persen,
             "penilaian": self.penilaian, "terlambat": self.terlambat,
+            "rekonstruksi": "ya" if self.rekonstruksi else "",
         }
 
 
 @dataclass
 class Kepatuhan:
-    """The compliance of one training and of its SOP across trainings."""
+    """The compliance of one training (every round of every step) and of its SOP across
+    trainings."""
 
     kode: str
     nama: str
     sop: str
     sop_judul: str
-    langkah: list[Ukuran]
+    langkah: list[Ukuran]  # every round, in step order, then round, then level
     per_sop: list[dict[str, Any]]
     jumlah_kegiatan_sop: int
     dibuat: dt.datetime = field(default_factory=utcnow)
 
+    def terkini(self) -> dict[int, Ukuran]:
+        """The latest round of each step (the last row of a step)."""
+        out: dict[int, Ukuran] = {}
+        for u in self.langkah:
+            out[u.no] = u
+        return out
+
     @property
     def ringkasan(self) -> dict[str, Any]:
-        dinilai = [u for u in self.langkah if u.dinilai]
+        """Steps by their latest state; lateness and the share on time over every round."""
+        last = self.terkini()
+        putaran = [u for u in self.langkah if u.status != ledger.BELUM]
+        dinilai = [u for u in putaran if u.dinilai]
         tepat = [u for u in dinilai if not u.terlambat]
         return {
             "kegiatan": self.kode, "sop": self.sop,
-            "langkah": len(self.langkah),
-            "selesai": sum(1 for u in self.langkah if u.status == ledger.SELESAI),
-            "berjalan": sum(1 for u in self.langkah if u.status in ledger.TERBUKA),
-            "terlambat": sum(1 for u in self.langkah if u.terlambat),
+            "langkah": len(last),
+            "putaran": len(putaran),
+            "selesai": sum(1 for u in last.values() if u.status == ledger.SELESAI),
+            "berjalan": sum(1 for u in last.values() if u.status in ledger.TERBUKA),
+            "terlambat": sum(1 for u in putaran if u.terlambat),
             "dinilai": len(dinilai),
             "persen_tepat_waktu": round(100.0 * len(tepat) / len(dinilai), 1) if dinilai
             else None,
@@ -181,20 +210,38 @@ class Kepatuhan:
         }
 
 
-def _ukur(step_no: int, teks: str, waktu: str, row: SopStepLog | None, standar: int | None,
-          now: dt.datetime, kal: KalenderKerja) -> Ukuran:
+def _terlambat(row: SopStepLog, now: dt.datetime) -> bool:
+    """Past the round's deadline: still open after it, or closed (finished, returned,
+    stopped) after it."""
+    if row.deadline is None:
+        return False
+    if row.status in ledger.TERBUKA:
+        return now > row.deadline
+    return row.finished_at is not None and row.finished_at > row.deadline
+
+
+def _oleh(row: SopStepLog) -> str | None:
+    """Who acted, where the ledger records it (``oleh_nama``, else ``oleh_nip``)."""
+    for attr in ("oleh_nama", "oleh_nip"):
+        value = getattr(row, attr, None)
+        if value:
+            return str(value)
+    return None
+
+
+def _ukur(step: Step, row: SopStepLog | None, standar: int | None, now: dt.datetime,
+          kal: KalenderKerja) -> Ukuran:
     if row is None:
-        return Ukuran(step_no, teks, waktu, ledger.BELUM, None, None, None, None, standar,
-                      None, False)
-    lg = ledger.Langkah(no=row.step_no, putaran=row.putaran, status=row.status,
-                        mulai=row.started_at, selesai=row.finished_at, tenggat=row.deadline,
-                        actor=None, note=None)
+        return Ukuran(step.no, step.kegiatan, step.waktu, ledger.BELUM, None, None, None, None,
+                      standar, None, False, rekonstruksi=step.reconstructed)
     end = row.finished_at if row.status not in ledger.TERBUKA else now
     aktual = kal.elapsed(row.started_at, max(end or now, row.started_at)).total_seconds()
-    return Ukuran(step_no, teks, waktu, row.status, row.putaran, row.started_at,
+    tingkat = getattr(row, "tingkat", None)
+    return Ukuran(step.no, step.kegiatan, step.waktu, row.status, row.putaran, row.started_at,
                   row.finished_at, row.deadline,
                   row.waktu_max_s if row.waktu_max_s is not None else standar, aktual,
-                  lg.terlambat(now))
+                  _terlambat(row, now), rekonstruksi=step.reconstructed,
+                  tingkat=int(tingkat) if tingkat is not None else None, oleh=_oleh(row))
 
 
 def _standar(sop: Sop, kal: KalenderKerja) -> dict[int, int | None]:
@@ -205,16 +252,34 @@ def _standar(sop: Sop, kal: KalenderKerja) -> dict[int, int | None]:
     return out
 
 
-def _latest_rows(session: Session, sop_code: str) -> dict[int, dict[int, SopStepLog]]:
-    """The latest round of every step of every (not cancelled) training of an SOP, in one
-    query: ``{kegiatan_id: {step_no: row}}``."""
+def _urutan(row: SopStepLog) -> tuple[int, int, int, int]:
+    return (row.step_no, row.putaran or 0, int(getattr(row, "tingkat", None) or 0), row.id)
+
+
+def _semua_rows(session: Session, sop_code: str) -> dict[int, list[SopStepLog]]:
+    """Every row of the ledger (every round, every level) of every training of an SOP that
+    is not cancelled, in one query: ``{kegiatan_id: [rows in step, round, level order]}``."""
     rows = session.execute(
         select(SopStepLog).join(Kegiatan, Kegiatan.id == SopStepLog.kegiatan_id)
-        .where(Kegiatan.sop == sop_code, Kegiatan.status != "dibatalkan")
-        .order_by(SopStepLog.kegiatan_id, SopStepLog.step_no, SopStepLog.putaran)).scalars()
-    out: dict[int, dict[int, SopStepLog]] = {}
+        .where(Kegiatan.sop == sop_code, Kegiatan.status != "dibatalkan")).scalars()
+    out: dict[int, list[SopStepLog]] = {}
     for r in rows:
-        out.setdefault(r.kegiatan_id, {})[r.step_no] = r  # later rounds overwrite
+        out.setdefault(r.kegiatan_id, []).append(r)
+    for v in out.values():
+        v.sort(key=_urutan)
+    return out
+
+
+def _ukur_kegiatan(sop: Sop, kondisi: list[str], rows: list[SopStepLog],
+                   standar: dict[int, int | None], now: dt.datetime, kal: KalenderKerja
+                   ) -> list[Ukuran]:
+    by_step: dict[int, list[SopStepLog]] = {}
+    for r in rows:
+        by_step.setdefault(r.step_no, []).append(r)
+    out: list[Ukuran] = []
+    for step in sop.steps_for(kondisi):
+        mine: list[SopStepLog | None] = list(by_step.get(step.no, [])) or [None]
+        out.extend(_ukur(step, r, standar[step.no], now, kal) for r in mine)
     return out
 
 
@@ -226,20 +291,17 @@ def kepatuhan(session: Session, kode: str, *, now: dt.datetime | None = None,
     kal = kal or kalender()
     now = now or utcnow()
     standar = _standar(sop, kal)
-    semua = _latest_rows(session, sop.code)
+    semua = _semua_rows(session, sop.code)
     kondisi = {kid: kg.kondisi for kid, kg in (
         (kid, session.get(Kegiatan, kid)) for kid in semua) if kg is not None}
-    mine = semua.get(k.id, {})
-    langkah = [_ukur(s.no, s.kegiatan, s.waktu, mine.get(s.no), standar[s.no], now, kal)
-               for s in sop.steps_for(k.kondisi)]
+    langkah = _ukur_kegiatan(sop, k.kondisi, semua.get(k.id, []), standar, now, kal)
     ukuran: list[dict[str, Any]] = []
     for kid, rows in semua.items():
-        for s in sop.steps_for(kondisi.get(kid, [])):
-            if s.no in rows:
-                u = _ukur(s.no, s.kegiatan, s.waktu, rows[s.no], standar[s.no], now, kal)
-                ukuran.append({"kegiatan_id": kid, "no": s.no, "dinilai": u.dinilai,
-                               "terlambat": u.terlambat,
-                               "selesai": u.status == ledger.SELESAI, "aktual": u.aktual_s})
+        for u in _ukur_kegiatan(sop, kondisi.get(kid, []), rows, standar, now, kal):
+            if u.status != ledger.BELUM:
+                ukuran.append({"kegiatan_id": kid, "no": u.no, "dinilai": u.dinilai,
+                               "terlambat": u.terlambat, "selesai": u.selesai_putaran,
+                               "aktual": u.aktual_s})
     per_sop = _per_sop(sop, ukuran, standar)
     return Kepatuhan(kode=k.kode, nama=k.nama, sop=sop.code, sop_judul=sop.title,
                      langkah=langkah, per_sop=per_sop, jumlah_kegiatan_sop=len(semua),
@@ -248,19 +310,23 @@ def kepatuhan(session: Session, kode: str, *, now: dt.datetime | None = None,
 
 def _per_sop(sop: Sop, ukuran: list[dict[str, Any]], standar: dict[int, int | None]
              ) -> list[dict[str, Any]]:
+    """Per step across trainings, every round counted: a step done in two rounds is two
+    measurements (one of them possibly late), never only its last."""
     df = pd.DataFrame(ukuran, columns=["kegiatan_id", "no", "dinilai", "terlambat", "selesai",
                                        "aktual"])
     out = []
     for s in sop.steps:
         d = df[df["no"] == s.no]
-        done = d[d["selesai"]]
+        done = d[d["selesai"].astype(bool)]
         judged = d[d["dinilai"].astype(bool)]
         tepat = int((~judged["terlambat"].astype(bool)).sum())
         median = float(done["aktual"].median()) if len(done) else None
         out.append({
             "no": s.no, "kegiatan": s.kegiatan, "waktu": s.waktu,
+            "rekonstruksi": "ya" if s.reconstructed else "",
             "standar_jam": _jam(standar[s.no]),
             "kegiatan_n": int(d["kegiatan_id"].nunique()),
+            "putaran_n": len(d),
             "selesai_n": len(done),
             "median_jam": _jam(median),
             "dinilai_n": len(judged), "tepat_n": tepat,
@@ -273,6 +339,7 @@ def _per_sop(sop: Sop, ukuran: list[dict[str, Any]], standar: dict[int, int | No
 
 KOLOM_LANGKAH = (
     Kolom("No", "no", 5, "angka"), Kolom("Langkah", "kegiatan", 60),
+    Kolom("Rekonstruksi", "rekonstruksi", 8),
     Kolom("Waktu baku (SOP)", "waktu", 14), Kolom("Standar (jam kerja)", "standar_jam", 11, "angka"),
     Kolom("Aktual (jam kerja)", "aktual_jam", 11, "angka"),
     Kolom("% dari standar", "persen", 10, "angka"), Kolom("Penilaian", "penilaian", 14),
@@ -280,10 +347,15 @@ KOLOM_LANGKAH = (
     Kolom("Mulai", "mulai", 17, "waktu"), Kolom("Selesai", "selesai", 17, "waktu"),
     Kolom("Tenggat", "tenggat", 17, "waktu"),
 )
+#: Shown only when the ledger records them (levels of a chain, who acted).
+KOLOM_TINGKAT = Kolom("Tingkat", "tingkat", 8, "angka")
+KOLOM_OLEH = Kolom("Oleh", "oleh", 30)
 KOLOM_PER_SOP = (
     Kolom("No", "no", 5, "angka"), Kolom("Langkah", "kegiatan", 60),
+    Kolom("Rekonstruksi", "rekonstruksi", 8),
     Kolom("Waktu baku (SOP)", "waktu", 14), Kolom("Standar (jam kerja)", "standar_jam", 11, "angka"),
-    Kolom("Kegiatan", "kegiatan_n", 9, "angka"), Kolom("Selesai", "selesai_n", 9, "angka"),
+    Kolom("Kegiatan", "kegiatan_n", 9, "angka"), Kolom("Putaran", "putaran_n", 9, "angka"),
+    Kolom("Selesai", "selesai_n", 9, "angka"),
     Kolom("Median aktual (jam kerja)", "median_jam", 13, "angka"),
     Kolom("Dinilai", "dinilai_n", 9, "angka"), Kolom("Tepat waktu", "tepat_n", 9, "angka"),
     Kolom("Terlambat", "terlambat_n", 10, "angka"),
@@ -291,15 +363,28 @@ KOLOM_PER_SOP = (
 )
 
 
+def kolom_langkah(hasil: Kepatuhan) -> tuple[Kolom, ...]:
+    """The step sheet's columns: the level and who acted where the ledger has them."""
+    cols = list(KOLOM_LANGKAH)
+    at = cols.index(next(c for c in cols if c.kunci == "putaran")) + 1
+    if any(u.tingkat for u in hasil.langkah):
+        cols.insert(at, KOLOM_TINGKAT)
+        at += 1
+    if any(u.oleh for u in hasil.langkah):
+        cols.insert(at, KOLOM_OLEH)
+    return tuple(cols)
+
+
 def tulis_kepatuhan(hasil: Kepatuhan, path: str | Path, *, grafik: bool = True
                     ) -> dict[str, Path]:
-    """The compliance workbook at ``path`` (sheet 1: the training's steps, late ones filled
-    red; sheet 2: the SOP across trainings, steps under half on time filled red) and, with
+    """The compliance workbook at ``path`` (sheet 1: every round of the training's steps,
+    late rounds filled red, reconstructed steps marked; sheet 2: the SOP across trainings,
+    steps under half on time filled red) and, with
     ``grafik``, a PNG chart beside it (same name, ``.png``). Returns the files written."""
     xlsx = Path(path)
     tulis_buku(xlsx, [
-        Lembar(f"Langkah {hasil.kode}", KOLOM_LANGKAH, (u.baris() for u in hasil.langkah),
-               sorot="terlambat"),
+        Lembar(f"Langkah {hasil.kode}", kolom_langkah(hasil),
+               (u.baris() for u in hasil.langkah), sorot="terlambat"),
         Lembar("Per SOP", KOLOM_PER_SOP, hasil.per_sop, sorot="rendah"),
     ], judul_lembar=f"Kepatuhan SOP {hasil.kode}")
     out = {"xlsx": xlsx}
@@ -322,38 +407,43 @@ def grafik_kepatuhan(hasil: Kepatuhan, path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    mine = {u.no: u for u in hasil.langkah}
+    rounds: dict[int, list[Ukuran]] = {}
+    for u in hasil.langkah:
+        rounds.setdefault(u.no, []).append(u)
     steps = [r["no"] for r in hasil.per_sop]
     y = list(range(len(steps)))
     fig_h = max(4.0, 0.24 * len(steps) + 1.8)
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, fig_h), sharey=True,
                                gridspec_kw={"width_ratios": [3, 2]})
     try:
-        vals, colors, labels = [], [], []
-        for no in steps:
-            u = mine.get(no)
-            p = u.persen if u is not None else None
-            vals.append(0.0 if p is None else min(p, BATAS_GRAFIK))
-            colors.append("#c0392b" if u is not None and u.terlambat else
-                          "#27ae60" if u is not None and u.status == ledger.SELESAI else
-                          "#95a5a6")
-            labels.append("" if p is None else (f">{BATAS_GRAFIK:.0f}%" if p > BATAS_GRAFIK
-                                                else ""))
-        a.barh(y, vals, color=colors)
+        # every round of a step: thin bars side by side inside the step's band
+        for yi, no in zip(y, steps, strict=True):
+            mine = [u for u in rounds.get(no, []) if u.status != ledger.BELUM]
+            for i, u in enumerate(mine):
+                h = 0.8 / len(mine)
+                p = u.persen
+                v = 0.0 if p is None else min(p, BATAS_GRAFIK)
+                color = ("#c0392b" if u.terlambat else
+                         "#27ae60" if u.selesai_putaran else "#95a5a6")
+                yy = yi - 0.4 + h * (i + 0.5)
+                a.barh(yy, v, height=h * 0.9, color=color)
+                if p is not None and p > BATAS_GRAFIK:
+                    a.text(v, yy, f" >{BATAS_GRAFIK:.0f}%", va="center", fontsize=7)
+                if len(mine) > 1:
+                    a.text(v + 2, yy, f"p{u.putaran}", va="center", fontsize=6,
+                           color="#34495e")
         a.axvline(100, color="black", linestyle="--", linewidth=1)
-        for yi, v, lab in zip(y, vals, labels, strict=True):
-            if lab:
-                a.text(v, yi, " " + lab, va="center", fontsize=7)
         a.set_xlim(0, BATAS_GRAFIK * 1.1)
         a.set_xlabel("waktu aktual, % dari waktu baku (jam kerja)")
         r = hasil.ringkasan
         persen = r["persen_tepat_waktu"]
-        a.set_title(f"{hasil.kode}: {r['terlambat']} langkah terlambat, "
+        a.set_title(f"{hasil.kode}: {r['terlambat']} putaran terlambat, "
                     f"{'-' if persen is None else f'{persen:.0f}%'} tepat waktu", fontsize=10)
+        last = hasil.terkini()
         for yi, no in zip(y, steps, strict=True):
-            u = mine.get(no)
-            if u is not None and u.penilaian in (TANPA_STANDAR, BELUM):
-                a.text(2, yi, u.penilaian, va="center", fontsize=7, color="#7f8c8d")
+            lu = last.get(no)
+            if lu is not None and lu.penilaian in (TANPA_STANDAR, BELUM):
+                a.text(2, yi, lu.penilaian, va="center", fontsize=7, color="#7f8c8d")
         from matplotlib.patches import Patch
 
         a.legend(handles=[Patch(color="#27ae60", label="tepat waktu"),
@@ -370,9 +460,10 @@ def grafik_kepatuhan(hasil: Kepatuhan, path: str | Path) -> Path:
         b.set_xlim(0, 110)
         b.set_xlabel("% tepat waktu")
         b.set_title(f"SOP {hasil.sop}: {hasil.jumlah_kegiatan_sop} kegiatan", fontsize=10)
-        a.set_yticks(y, [str(n) for n in steps], fontsize=7)
+        recon = {r["no"] for r in hasil.per_sop if r["rekonstruksi"]}
+        a.set_yticks(y, [f"{n}*" if n in recon else str(n) for n in steps], fontsize=7)
         a.invert_yaxis()
-        a.set_ylabel("langkah SOP")
+        a.set_ylabel("langkah SOP (* rekonstruksi; pN = putaran ke-N)")
         fig.suptitle(f"Kepatuhan SOP: {hasil.nama}"[:110], fontsize=11)
         fig.tight_layout()
         target = Path(path)
@@ -386,14 +477,17 @@ def grafik_kepatuhan(hasil: Kepatuhan, path: str | Path) -> Path:
 
 
 def tabel_artefak(hasil: Kepatuhan) -> list[dict[str, Any]]:
-    """The compliance as a Prefect table artifact's rows: steps, times, judgement; no names,
-    no NIPs, no actors (who did a step is in the ledger, not in the orchestrator)."""
+    """The compliance as a Prefect table artifact's rows, one per round of a step: steps,
+    times, judgement, whether the step is reconstructed; no names, no NIPs, no actors (who
+    did a step is in the ledger, not in the orchestrator)."""
     rows = []
     for u in hasil.langkah:
         b = u.baris()
-        rows.append({"no": u.no, "langkah": u.kegiatan[:70], "waktu_baku": u.waktu,
-                     "standar_jam": b["standar_jam"], "aktual_jam": b["aktual_jam"],
-                     "persen": b["persen"], "penilaian": u.penilaian, "putaran": u.putaran})
+        rows.append({"no": u.no, "langkah": u.kegiatan[:70], "putaran": u.putaran,
+                     "tingkat": u.tingkat, "rekonstruksi": u.rekonstruksi,
+                     "waktu_baku": u.waktu, "standar_jam": b["standar_jam"],
+                     "aktual_jam": b["aktual_jam"], "persen": b["persen"],
+                     "penilaian": u.penilaian})
     return rows
 
 

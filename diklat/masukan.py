@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,11 +108,18 @@ def balasan_instansi(session: Session, k: Kegiatan, ditarik: Iterable[int]) -> d
     return jumlah_peserta(session, k.id)
 
 
-def verifikasi(session: Session, k: Kegiatan, ditolak: Iterable[int] = ()) -> dict[str, int]:
-    """Candidates checked against SIMPEG-SIASN: refused ones out, the rest verified."""
+def verifikasi(session: Session, k: Kegiatan, ditolak: Iterable[int] = (),
+               jawaban: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """Candidates checked against SIMPEG-SIASN: those the operator refuses (participant
+    numbers) out; SIASN's answer per candidate (``jawaban``: NIP ->
+    :class:`diklat.sync_service.JawabanSiasn`) recorded on each (:mod:`diklat.verifikasi`:
+    verified, not eligible with the reason, or not checked). Nobody is verified without an
+    answer: a candidate SIASN did not answer for stays a candidate."""
     _set(_nomor(session, k, ditolak, "ditolak"), "ditolak", "tidak memenuhi syarat")
-    _set([p for p in _peserta(session, k).values() if p.status in ("calon", "diusulkan")],
-         "terverifikasi")
+    if jawaban is not None:
+        from diklat.verifikasi import catat_jawaban
+
+        catat_jawaban(session, k, jawaban)
     return jumlah_peserta(session, k.id)
 
 

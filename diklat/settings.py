@@ -15,11 +15,64 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Port the simulator listens on by default; the connector URLs below point at it.
 SIMULATOR_PORT = 8765
+
+#: The folder this package was loaded from belongs to (a checkout: ``pyproject.toml`` and
+#: ``migrations/`` beside ``diklat/``; an installed copy has neither).
+_PAKET = Path(__file__).resolve().parent.parent
+
+
+def project_root() -> Path | None:
+    """The project's folder (the checkout ``diklat`` runs from, wherever the command is
+    typed), or None for a copy installed without one."""
+    if (_PAKET / "pyproject.toml").is_file() and (_PAKET / "migrations").is_dir():
+        return _PAKET
+    return None
+
+
+def _default_var_dir() -> Path:
+    """``<project>/var`` whatever the working directory; ``var`` (relative) only where no
+    project folder exists, and then nothing is created there (:func:`Settings.var_dir_tebakan`)."""
+    root = project_root()
+    return root / "var" if root is not None else Path("var")
+
+
+#: The running stack of ``diklat up`` (its process, the addresses it started), in var_dir.
+STACK_FILE = "up.json"
+
+
+def stack_berjalan(var_dir: Path) -> dict[str, Any] | None:
+    """What ``diklat up`` started, while it runs on this machine (``up.json`` in the data
+    folder: ``pid``, ``host``, ``prefect``, ``web``, ``simulator`` addresses); None when no
+    stack runs. Its ports are the ones given to ``diklat up`` / ``make up``."""
+    import json
+    import os
+    import socket
+
+    try:
+        state = json.loads((Path(var_dir) / STACK_FILE).read_text(encoding="utf-8"))
+        pid = int(state["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if state.get("host") != socket.gethostname():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return dict(state)
+
+
+def _env_files() -> tuple[Path, ...]:
+    """The project's ``.env`` and the working directory's (the latter wins)."""
+    root = project_root()
+    return ((root / ".env",) if root is not None else ()) + (Path(".env"),)
 
 
 class Instansi(BaseModel):
@@ -249,11 +302,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DIKLAT_",
         env_nested_delimiter="__",
-        env_file=".env",
+        env_file=_env_files(),
         extra="ignore",
     )
 
-    var_dir: Path = Path("var")
+    #: Data folder: database, outputs, outbox, archive, Prefect's history. Default: ``var``
+    #: in the project's folder, from wherever ``diklat`` is run.
+    var_dir: Path = Field(default_factory=_default_var_dir)
     database_url: str = ""  # derived from var_dir when empty
     timezone: str = "Asia/Makassar"
 
@@ -297,8 +352,20 @@ class Settings(BaseSettings):
             raise ValueError("hari_kerja: weekday numbers 0 (Monday) .. 6 (Sunday)")
         return sorted(set(v))
 
+    #: True when neither a setting nor a project folder says where the data lives.
+    _var_tebakan: bool = PrivateAttr(default=False)
+
+    @property
+    def var_dir_tebakan(self) -> bool:
+        """The data folder is only a guess (``./var`` of the working directory): no
+        ``DIKLAT_VAR_DIR``/``DIKLAT_DATABASE_URL`` and no project folder. A database is then
+        never created there (:func:`diklat.db.check_url`)."""
+        return self._var_tebakan
+
     @model_validator(mode="after")
     def _derive(self) -> Settings:
+        self._var_tebakan = (not self.database_url and "var_dir" not in self.model_fields_set
+                             and project_root() is None)
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.var_dir / 'diklat.db').as_posix()}"
         self.output_dir = self.output_dir or self.var_dir / "output"
@@ -316,7 +383,27 @@ class Settings(BaseSettings):
             self.naskah.kertas = self.instansi.kertas
         if self.jam_pulang <= self.jam_masuk:
             raise ValueError("jam_pulang must be after jam_masuk")
+        self._ikut_stack()
         return self
+
+    def _ikut_stack(self) -> None:
+        """Where ``diklat up`` runs with other ports (``--sim-port``, ``--web-port``), the
+        settings still on the defaults follow it: the connectors reach its simulator, the
+        QR its verification page. Anything configured explicitly stays as it is."""
+        stack = stack_berjalan(self.var_dir)
+        if not stack:
+            return
+        sim = stack.get("simulator")
+        if sim:
+            if self.simpeg.url == Simpeg().url:
+                self.simpeg.url = f"{sim}/simpeg/api/v1"
+            if self.siasn.url == Siasn().url:
+                self.siasn.url = sim
+            if self.siasn.sso_url == Siasn().sso_url:
+                self.siasn.sso_url = sim
+        web = stack.get("web")
+        if web and self.tte.verify_base_url == Tte().verify_base_url:
+            self.tte.verify_base_url = web
 
     def klasifikasi_for(self, jenis: str) -> str:
         try:

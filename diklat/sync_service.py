@@ -362,6 +362,16 @@ class Skipped(Exception):
     """A NIP not tried because the circuit breaker was open."""
 
 
+@dataclass(frozen=True)
+class JawabanSiasn:
+    """SIASN's answer for one NIP in a refresh: ``ada`` (the record, SIASN's values over
+    ours), ``tidak_ditemukan``, ``nip_tidak_valid``, ``tidak_terbaca`` (SIASN answered
+    something unreadable) or ``gagal`` (no answer after the retries)."""
+
+    hasil: str
+    record: dict[str, Any] | None = None
+
+
 @dataclass
 class Fetched:
     """What one NIP's fetch gave: a record, nothing (unknown to SIASN), or an error."""
@@ -461,12 +471,18 @@ def refresh_from_siasn(
     progress: ProgressListener | None = None,
     flow_run_id: str | None = None,
     batch_size: int = 200,
+    jawaban: dict[str, JawabanSiasn] | None = None,
 ) -> dict[str, object]:
     """Fetch data-utama for ``nips`` (bounded concurrency) and write them. NIPs SIASN does
     not know, or whose answer cannot be read, are quarantined with the reason (invalid
     NIPs too, when a caller did not refuse them first). NIPs that could not be fetched at
     all (after retries) fail the run, after the others are stored; :class:`SyncFailed`
-    then carries them in ``nips`` and says only how many in its message."""
+    then carries them in ``nips`` and says only how many in its message.
+
+    ``jawaban``, when given, receives SIASN's answer per (normalised) NIP as it comes, also
+    when the run fails afterwards: the record (SIASN's values over ours), unknown to SIASN,
+    an invalid NIP, an unreadable answer, or not reached (a NIP missing from it was never
+    asked). The candidates' verification reads it (:mod:`diklat.verifikasi`)."""
     wanted = list(dict.fromkeys(_nip_key(n) for n in nips if n and n.strip()))
     run = start_run(engine, SUMBER_SIASN, "nips", flow_run_id=flow_run_id)
     own_client = client is None
@@ -489,23 +505,32 @@ def refresh_from_siasn(
                 records: list[dict[str, Any]] = []
                 rejected = [Rejected(alasan=f"NIP tidak valid: {bad_nips[n]}", kunci=n)
                             for n in chunk if n in bad_nips]
+                answers: dict[str, JawabanSiasn] = {
+                    n: JawabanSiasn("nip_tidak_valid") for n in chunk if n in bad_nips}
                 valid = [n for n in chunk if n not in bad_nips]
                 for got in pool.map(lambda n: _fetch(api, breaker, n), valid):
                     if isinstance(got.error, BadPayload):
                         rejected.append(Rejected(
                             alasan=f"jawaban SIASN tidak terbaca: {got.error}", kunci=got.nip))
+                        answers[got.nip] = JawabanSiasn("tidak_terbaca")
                     elif got.error is not None:
                         failed.append(got)
+                        answers[got.nip] = JawabanSiasn("gagal")
                     elif got.record is None:
                         rejected.append(Rejected(alasan="NIP tidak ditemukan di SIASN",
                                                  kunci=got.nip))
+                        answers[got.nip] = JawabanSiasn("tidak_ditemukan")
                     else:
                         mine = current.get(got.record.get("nip") or got.nip)
                         refused = units.apply(got.record, mine)
+                        merged = merge_siasn(mine, got.record)
+                        answers[got.nip] = JawabanSiasn("ada", merged)
                         if refused is not None:
                             rejected.append(refused)
                         else:
-                            records.append(merge_siasn(mine, got.record))
+                            records.append(merged)
+                if jawaban is not None:
+                    jawaban.update(answers)
                 writer.write(records, rejected=rejected)
                 done += len(chunk)
                 _notify(Progress(run.id, "siasn", done, len(wanted), writer.totals.as_dict()),

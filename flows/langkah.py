@@ -274,6 +274,32 @@ def surat(kode: str, jenis: str, jalur: Jalur, *, pdf: bool = True,
     return st
 
 
+def verifikasi(kode: str, no: int) -> dict[str, Any]:
+    """Candidates checked against SIASN, each with SIASN's own answer: while SIASN has not
+    answered for some (down, unreachable), the step waits (deadline, reminders) and asks
+    again when an operator asks for it; nobody is ever taken as verified unchecked."""
+    from tasks.siasn import verifikasi_siasn_task
+
+    while True:
+        hasil = verifikasi_siasn_task(kode, no)
+        if hasil.get("selesai"):
+            return hasil
+        belum = hasil.get("nomor_belum_diperiksa") or []
+        desc = "\n".join([
+            f"### Langkah {no}: verifikasi calon di SIASN belum lengkap", "",
+            f"SIASN belum menjawab untuk {len(belum)} calon (nomor urut "
+            f"{', '.join(map(str, belum[:50]))}). Calon tidak pernah dianggap terverifikasi "
+            "tanpa jawaban SIASN.", "",
+            "Isi formulir ini untuk menanyakan SIASN lagi (mis. setelah SIASN pulih)."])
+        form = CekKirimForm.with_initial_data(description=desc)
+        key = f"c{no}-{hasil.get('cek', 0)}"
+        get_run_logger().info("langkah %s menunggu jawaban SIASN untuk %s calon", no,
+                              len(belum))
+        _tunggu(form, key)
+        _lupakan(f"c{no}-")
+        tk.cek_kirim_task(kode, no)
+
+
 # --------------------------------------------------------------------------- operators
 
 

@@ -18,9 +18,16 @@ from prefect import flow, get_run_logger
 from prefect.states import Cancelled, State
 
 from diklat.kegiatan import DataKegiatan
-from flows.langkah import Dihentikan, Jalur, hentikan_bila_berhenti, langkah, surat
+from flows.langkah import (
+    Dihentikan,
+    Jalur,
+    hentikan_bila_berhenti,
+    langkah,
+    surat,
+    verifikasi,
+)
 from tasks.kegiatan import arsip_kegiatan_task, langkah_otomatis_task, mulai_kegiatan_task
-from tasks.siasn import pemutakhiran_siasn_task, verifikasi_siasn_task
+from tasks.siasn import pemutakhiran_siasn_task
 
 SOP = "pengiriman-peserta"
 
@@ -52,8 +59,8 @@ def _jalan(mulai: dict[str, Any], pdf: bool) -> dict[str, Any]:
     langkah(kode, 8, j)  # 8  OPD mengusulkan calon peserta (surat usulan, tautan OPD)
     if j.perlu(9):  # 9  Menerima dan merekapitulasi usulan
         langkah_otomatis_task(kode, 9, "rekap_usulan")
-    if j.perlu(10):  # 10 Verifikasi calon di SIMPEG-SIASN
-        verifikasi_siasn_task(kode, 10)
+    if j.perlu(10):  # 10 Verifikasi calon di SIMPEG-SIASN (jawaban SIASN tiap calon)
+        verifikasi(kode, 10)
     if j.perlu(11):  # 11 Menetapkan daftar peserta
         langkah_otomatis_task(kode, 11, "terdaftar")
     hasil["surat_tugas"] = surat(kode, "surat_tugas", j, pdf=pdf)  # 12-19 (16: Sekda)

@@ -57,11 +57,15 @@ def deployment(**kw: Any) -> Any:
     """The nightly deployment: cron from settings (01:00) in the configured time zone."""
     from prefect.schedules import Cron
 
+    from diklat.jadwal import keterangan_cron
+
     s = get_settings()
     return sync_pegawai.to_deployment(
         name=DEPLOYMENT_NAME,
         schedules=[Cron(s.sync.cron, timezone=s.timezone)],
-        description="Sinkronisasi pegawai dari SIMPEG setiap malam",
+        # the deployment list shows "At 01:00 AM every day" without the zone: say it here
+        description=f"Sinkronisasi pegawai dari SIMPEG setiap malam: "
+                    f"{keterangan_cron(s.sync.cron, s.timezone)}",
         tags=["sync", "pegawai"],
         **kw,
     )

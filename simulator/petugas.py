@@ -141,7 +141,7 @@ class Petugas:
             if key is None or (flow_run_id, key) in self._answered:
                 continue
             handler = {"p": self._official, "r": self._corrector, "l": self._operator,
-                       "d": self._deliveries}.get(key[:1])
+                       "d": self._deliveries, "c": self._check_again}.get(key[:1])
             if handler is not None and handler(flow_run_id, key):
                 self._answered.add((flow_run_id, key))
                 done += 1
@@ -301,6 +301,11 @@ class Petugas:
                 self.catatan.konfirmasi += 1
         return self._resume(flow_run_id, f"d{bid}-", {"nip": NIP_OPERATOR,
                                                       "catatan": "sudah dikonfirmasi"})
+
+    def _check_again(self, flow_run_id: str, key: str) -> bool:
+        """A step waiting for an outside system (SIASN's answers): ask it again."""
+        return self._resume(flow_run_id, key.split("-", 1)[0] + "-",
+                            {"nip": NIP_OPERATOR, "catatan": "periksa lagi"})
 
     def _agencies(self) -> int:
         """Every agency that received a notice with its link proposes its candidates."""

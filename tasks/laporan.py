@@ -42,7 +42,7 @@ def publish_kepatuhan_task(kode: str, hasil: dict[str, Any]) -> None:
     create_table_artifact(
         table=hasil["tabel"], key=f"kepatuhan-{kode.lower()}".replace("_", "-")[:60],
         description=(f"Kepatuhan SOP {r['sop']} kegiatan {kode}: {r['selesai']} dari "
-                     f"{r['langkah']} langkah selesai, {r['terlambat']} terlambat, "
+                     f"{r['langkah']} langkah selesai, {r['terlambat']} putaran terlambat, "
                      f"{'-' if persen is None else f'{persen}%'} tepat waktu. "
                      f"Grafik: {hasil['png']}; Excel: {hasil['xlsx']}"))
 

@@ -1,5 +1,5 @@
 """Thin Prefect tasks of the SOPs' SIASN steps: verifying candidates against SIASN, writing the
-course records back. Results carry counts only."""
+course records back. Results carry counts and participant numbers only."""
 
 from __future__ import annotations
 
@@ -17,39 +17,33 @@ def _client() -> Any:
     return siasn_client()
 
 
-def _misconfigured(e: BaseException) -> bool:
-    """A configuration SIASN cannot work with (wrong base path, half-real URLs), as opposed
-    to SIASN being down for a while."""
-    from connectors.siasn import SiasnMisconfigured
-    from diklat.settings import KonfigurasiSalah
+def _flow_run_id() -> str | None:
+    from prefect.runtime import flow_run
 
-    return isinstance(e, KonfigurasiSalah) or isinstance(e.__cause__, SiasnMisconfigured)
+    return str(flow_run.id) if flow_run.id else None
 
 
 @task(name="verifikasi-siasn", task_run_name="verifikasi-siasn-{kode}", cache_policy=NO_CACHE)
 def verifikasi_siasn_task(kode: str, no: int) -> dict[str, Any]:
-    """Refresh the candidates' data from SIASN, then mark them verified (the step done)."""
-    from diklat import masukan, sync_service
-    from diklat.kegiatan import kegiatan_by_kode, peserta_frame
+    """Ask SIASN about each candidate and record its answer (verified, not eligible with the
+    reason, not checked: :mod:`diklat.verifikasi`). The step is done only when every
+    candidate has an answer; otherwise it waits (``selesai`` false, with the participant
+    numbers not checked) and the next call asks again. Counts and numbers only, no NIP."""
+    from diklat import ledger, masukan
+    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.verifikasi import verifikasi_calon
 
-    with session_scope() as s:
-        kid = kegiatan_by_kode(s, kode).id
-    nips = [str(x) for x in peserta_frame(get_engine(), kid)["nip"]]
-    counts: dict[str, Any] = {}
-    if nips:
-        try:
-            counts = dict(sync_service.refresh_from_siasn(get_engine(), nips))
-        except Exception as e:  # SIASN down, a sync holding the lock: verify from SIMPEG data
-            if _misconfigured(e):  # but a wrong configuration stops the run, with one line
-                raise
-            counts = {"status": "gagal", "error": type(e).__name__}
+    hasil = verifikasi_calon(get_engine(), kode, flow_run_id=_flow_run_id())
     with session_scope() as s:
         k = kegiatan_by_kode(s, kode)
-        peserta = masukan.verifikasi(s, k)
-        masukan.selesai(s, k, no, data={"siasn": {key: counts.get(key) for key in
-                                                 ("updated", "unchanged", "quarantined",
-                                                  "status")}})
-    return {"peserta": peserta, "siasn": counts.get("status")}
+        if hasil.selesai:
+            masukan.selesai(s, k, no, actor=ledger.SISTEM, data={"siasn": {
+                "terverifikasi": hasil.terverifikasi, "tidak_memenuhi": hasil.tidak_memenuhi,
+                "alasan": hasil.alasan, "status": hasil.siasn}})
+        else:
+            row = ledger.tunggu(s, k, no, flow_run_id=_flow_run_id())
+            return {**hasil.as_dict(), "cek": row.ditolak}
+    return hasil.as_dict()
 
 
 @task(name="pemutakhiran-siasn", task_run_name="siasn-{kode}", cache_policy=NO_CACHE)

@@ -27,6 +27,45 @@ def add_officials(engine: Engine) -> None:
                            jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
 
 
+#: The fields every letter of both SOPs prints (a training is refused at creation without
+#: them); SOP 002 also names the agencies it tells (``kriteria.unit``).
+LENGKAP: dict[str, Any] = {"tempat": "Aula BKPSDM", "jp": 24,
+                           "penyelenggara": "BPSDM Provinsi Kalimantan Timur",
+                           "lembaga_narasumber": "BPSDM Provinsi Kalimantan Timur",
+                           "materi": ["Analisis Jabatan"]}
+
+
+def siap(engine: Engine, unit: str = "U1") -> None:
+    """What a training needs before it can be created (``diklat.kesiapan``), for tests about
+    something else: an official with an e-mail address for every role (the test's own
+    officials are kept; one without an address gets ``<role>@example.go.id``), and, when
+    nothing is synced yet, unit ``unit`` with one employee."""
+    from sqlalchemy import func, select
+
+    from diklat.models import Pegawai, UnitKerja
+    from diklat.pejabat import PejabatTidakAda, pemegang
+
+    with session_scope(engine) as s:
+        for peran, nip in OFFICIALS.items():
+            try:
+                p = pemegang(s, peran)
+            except PejabatTidakAda:
+                simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
+                               jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+                continue
+            if not p.email:
+                p.email = f"{peran}@example.go.id"
+        has_units = s.execute(select(func.count()).select_from(UnitKerja)).scalar_one()
+        has_people = s.execute(select(func.count()).select_from(Pegawai)).scalar_one()
+    if not (has_units and has_people):
+        from diklat.personnel import PersonnelWriter
+
+        w = PersonnelWriter(engine, None, sumber="simpeg")
+        w.upsert_units([{"kode": unit, "nama": "Dinas Pendidikan"}])
+        w.write([{"nip": "198501012010012001", "nama": "SITI AMINAH", "unit_kode": unit,
+                  "golongan": "III/a", "jabatan": "Analis Kepegawaian"}])
+
+
 def codes_for(to: str) -> list[str]:
     """Every one-time code e-mailed to ``to`` (the outbox's .eml files, oldest first)."""
     import email

@@ -21,6 +21,7 @@ from diklat.naskah import versi
 from diklat.pejabat import simpan_pejabat
 from diklat.persetujuan import buka, tingkat_berikut
 from diklat.register import today
+from tests.sop_support import siap
 
 DIKLAT = str(Path(sys.executable).parent / "diklat")
 KABID = "198005122005022003"
@@ -38,13 +39,14 @@ def test_terminal_answers(tmp_path: Path) -> None:
     migrate()
     engine = get_engine()
     mulai = today() + dt.timedelta(days=10)
+    siap(engine)
     with session_scope(engine) as s:
         for peran, nip in (("kabid_psda", KABID), ("sekretaris", "197706142003121004"),
                            ("kepala", "197209131998031001")):
             simpan_pejabat(s, nip=nip, nama=f"NAMA {peran}", peran=peran, jabatan="J",
                            email=f"{peran}@example.go.id")
         simpan_kegiatan(s, {"kode": "PK-C", "sop": "peningkatan-kapasitas", "nama": "Uji",
-                            "mulai": mulai, "selesai": mulai, "tempat": "Aula",
+                            "mulai": mulai, "selesai": mulai, "tempat": "Aula", "jp": 8,
                             "lembaga_narasumber": "BPSDM", "materi": ["A"]})
     h = versi.buat_draf(engine, "PK-C", "surat_permohonan_narasumber", var / "output")
     with session_scope(engine) as s:

@@ -18,7 +18,7 @@ DIKLAT = str(Path(sys.executable).parent / "diklat")
 def _run(args: list[str], cwd: Path, **env_extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DIKLAT_", "PREFECT_"))}
-    env.update(COLUMNS="120", **env_extra)
+    env.update({"COLUMNS": "120", "DIKLAT_VAR_DIR": str(cwd / "var"), **env_extra})
     return subprocess.run([DIKLAT, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=900)
 

@@ -92,14 +92,17 @@ def test_formula_payloads_never_become_formulas_in_any_excel_file(
     from diklat.kegiatan import peserta_frame, simpan_kegiatan, tetapkan_peserta
     from diklat.models import Pegawai, RegisterEntry
     from diklat.register import export_excel
+    from tests.sop_support import LENGKAP, siap
 
     _import_payloads(engine, tmp_path)
+    siap(engine)
     with Session(engine) as s, s.begin():
         names = {p.nama for p in s.execute(select(Pegawai)).scalars()}
         # Blanks around a value are trimmed; "'=1+1" keeps its apostrophe on the way in.
         assert names == {p.strip() for p in PAYLOADS}
         k = simpan_kegiatan(s, {"kode": "PK-2026-009", "sop": "peningkatan-kapasitas",
-                                "nama": "Uji", "mulai": "2026-03-02", "selesai": "2026-03-03"})
+                                "nama": "Uji", "mulai": "2026-03-02", "selesai": "2026-03-03",
+                                **LENGKAP})
         tetapkan_peserta(s, k, [p.id for p in s.execute(select(Pegawai)).scalars()])
         for i, p in enumerate(PAYLOADS, start=1):
             s.add(RegisterEntry(unit="BKPSDM", tahun=2026, urut=i, klasifikasi="800.2.4.2",

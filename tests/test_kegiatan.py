@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine
 
 from diklat import ledger
-from diklat.db import migrate, session_scope
+from diklat.db import get_engine, migrate, session_scope
 from diklat.kegiatan import (
     KegiatanDitolak,
     calon_menurut_kriteria,
@@ -25,11 +25,12 @@ from diklat.kegiatan import (
 )
 from diklat.personnel import PersonnelWriter
 from diklat.posisi import posisi_kegiatan
+from tests.sop_support import siap
 
 DIKLAT = str(Path(sys.executable).parent / "diklat")
 BASE = {"kode": "PK-2026-003", "sop": "peningkatan-kapasitas", "nama": "Pelatihan Anjab",
         "mulai": "2026-12-14", "selesai": "2026-12-16", "tempat": "Aula", "jp": 24,
-        "kuota": 30}
+        "kuota": 30, "lembaga_narasumber": "BPSDM Provinsi", "materi": ["Anjab"]}
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -64,6 +65,7 @@ def test_created_once_and_shown(engine: Engine) -> None:
              {"nip": "199002022015031002", "nama": "Budi", "unit_kode": "U1",
               "golongan": "II/b", "jabatan": "Pengadministrasi"}])
     data = {**BASE, "kriteria": {"unit": ["U1"], "golongan": ["III"], "jabatan": ["analis"]}}
+    siap(engine)
     with session_scope(engine) as s:
         k = simpan_kegiatan(s, data)
         assert simpan_kegiatan(s, data).id == k.id  # the same data: the same training
@@ -105,12 +107,14 @@ def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_create_show_and_refuse(tmp_path: Path) -> None:
-    migrate(f"sqlite:///{tmp_path / 'var' / 'diklat.db'}")
+    url = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
+    migrate(url)
+    siap(get_engine(url))
     args = ["kegiatan", "buat", "--kode", "PD-2026-001", "--sop", "pengiriman-peserta",
             "--nama", "Diklat Teknis Arsiparis", "--mulai", "2026-12-14", "--selesai",
             "2026-12-18", "--tempat", "Semarang", "--jp", "40", "--kuota", "1",
             "--penyelenggara", "BPSDMD Provinsi Jawa Tengah", "--kondisi", "kewenangan_sekda",
-            "--json"]
+            "--unit", "U1", "--json"]
     r = _cli(args, tmp_path)
     assert r.returncode == 0, r.stderr
     made = json.loads(r.stdout)

@@ -37,6 +37,8 @@ from diklat.laporan import (
 )
 from diklat.models import Arsip, Pegawai, Peserta, RiwayatDiklat
 from diklat.personnel import PersonnelWriter
+from diklat.posisi import posisi_kegiatan
+from tests.sop_support import LENGKAP, siap
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 NIP = {1: "198501012010012001", 2: "199002022015031002", 3: "198703032011012003",
@@ -63,8 +65,9 @@ def build(engine: Engine) -> dict[str, int]:
               "jabatan": "Auditor"},
              {"nip": NIP[4], "nama": "Joko", "unit_kode": "U2", "golongan": "III/c",
               "jabatan": "Auditor"}])
-    base = {"sop": "pengiriman-peserta", "nama": "Diklat Teknis Audit", "jp": 24,
-            "mulai": "2026-03-02", "selesai": "2026-03-06"}
+    base = {"sop": "pengiriman-peserta", "nama": "Diklat Teknis Audit", **LENGKAP, "jp": 24,
+            "mulai": "2026-03-02", "selesai": "2026-03-06", "kriteria": {"unit": ["U1", "U2"]}}
+    siap(engine)
     with session_scope(engine) as s:
         a = simpan_kegiatan(s, {**base, "kode": "PD-A"})
         b = simpan_kegiatan(s, {**base, "kode": "PD-B", "nama": "Diklat Teknis Lain"})
@@ -300,3 +303,70 @@ def test_flow_writes_publishes_and_archives(sqlite_engine: Engine, sqlite_url: s
     assert "terlambat" in text and out["png"] in text
     assert not any(v in text for v in NIP.values()) and "Siti" not in text
     assert Peserta.__tablename__  # the participants stay in the database only
+
+
+def test_every_round_is_shown_and_counted(engine: Engine, tmp_path: Path) -> None:
+    """A step that took 3 working hours against 15 minutes in round 1 (returned) and 5
+    minutes in round 2 shows both rounds, the first red; the SOP's figures count both;
+    reconstructed steps (SOP 002 rows 1-12) are marked in the report, the artifact,
+    `kegiatan show` and the catalogue output."""
+    build(engine)
+    with session_scope(engine) as s:
+        a = kegiatan_by_kode(s, "PD-A")
+        ledger.mulai(s, a, 13, now=at(10, 9))
+        ledger.kembalikan(s, a, 13, 13, "perbaiki daftar", now=at(10, 12))
+        ledger.mulai(s, a, 13, now=at(10, 13))
+        ledger.selesai(s, a, 13, now=at(10, 13, 5))
+    with session_scope(engine) as s:
+        hasil = kepatuhan(s, "PD-A", now=NOW)
+        shown = posisi_kegiatan(s, "PD-A")
+    thirteen = [u for u in hasil.langkah if u.no == 13]
+    assert [(u.putaran, u.status, u.penilaian) for u in thirteen] == [
+        (1, "dikembalikan", "terlambat"), (2, "selesai", "tepat waktu")]
+    assert thirteen[0].aktual_s == 3 * 3600 and round(thirteen[1].aktual_s or 0) == 300
+    r = hasil.ringkasan
+    assert (r["putaran"], r["terlambat"], r["dinilai"]) == (6, 3, 5)  # 13 counts twice
+    assert r["persen_tepat_waktu"] == 40.0
+    sop13 = next(x for x in hasil.per_sop if x["no"] == 13)
+    assert (sop13["putaran_n"], sop13["dinilai_n"], sop13["terlambat_n"],
+            sop13["persen_tepat"]) == (2, 2, 1, 50.0)
+    files = tulis_kepatuhan(hasil, tmp_path / "k.xlsx", grafik=True)
+    ws = load_workbook(files["xlsx"])["Langkah PD-A"]
+    head = [c.value for c in ws[1]]
+    rows = [{h: c for h, c in zip(head, r, strict=True)} for r in ws.iter_rows(min_row=2)]
+    r13 = [x for x in rows if x["No"].value == 13]
+    assert [x["Putaran"].value for x in r13] == [1, 2]
+    assert fill(r13[0]["No"]) == SOROT and fill(r13[1]["No"]) == ""
+    assert r13[0]["Aktual (jam kerja)"].value == 3.0
+    assert {x["No"].value for x in rows if x["Rekonstruksi"].value == "ya"} == set(range(1, 13))
+    assert "Oleh" not in head  # the ledger does not record who acted (yet)
+    per = rows_by_first(load_workbook(files["xlsx"])["Per SOP"])
+    assert per[13]["Putaran"].value == 2 and per[13]["Terlambat"].value == 1
+    assert per[2]["Rekonstruksi"].value == "ya" and per[13]["Rekonstruksi"].value in ("", None)
+    artefak = [x for x in tabel_artefak(hasil) if x["no"] == 13]
+    assert [(x["putaran"], x["penilaian"], x["rekonstruksi"]) for x in artefak] == [
+        (1, "terlambat", False), (2, "tepat waktu", False)]
+    flags = {x["no"]: x["rekonstruksi"] for x in shown["langkah"]}
+    assert flags[1] is True and flags[12] is True and flags[13] is False
+
+
+def test_ledger_levels_and_actors_slot_in() -> None:
+    """Rows that carry a chain level and who acted (the ledger's coming columns) are shown
+    as they are, each level its own row, with the columns added to the sheet."""
+    from types import SimpleNamespace
+
+    from diklat.laporan import Kepatuhan, _ukur, kolom_langkah
+    from diklat.rules.kalender import kalender
+    from diklat.sop.catalogue import get_sop
+
+    step = get_sop("pengiriman-peserta").step(14)
+    row = SimpleNamespace(step_no=14, putaran=1, tingkat=2, status="selesai",
+                          started_at=at(10, 9), finished_at=at(10, 9, 10), deadline=at(10, 10),
+                          waktu_max_s=None, oleh_nama="RINA WULANDARI", oleh_nip="1980")
+    u = _ukur(step, row, 3600, NOW, kalender())  # type: ignore[arg-type]
+    assert (u.tingkat, u.oleh, u.penilaian, u.rekonstruksi) == (
+        2, "RINA WULANDARI", "tepat waktu", False)
+    hasil = Kepatuhan(kode="X", nama="X", sop="pengiriman-peserta", sop_judul="", langkah=[u],
+                      per_sop=[], jumlah_kegiatan_sop=1)
+    heads = [k.judul for k in kolom_langkah(hasil)]
+    assert heads[heads.index("Putaran") + 1: heads.index("Putaran") + 3] == ["Tingkat", "Oleh"]

@@ -13,14 +13,17 @@ from diklat import ledger
 from diklat.db import make_engine, migrate, session_scope
 from diklat.kegiatan import kegiatan_by_kode, simpan_kegiatan
 from diklat.models import SopStepLog
+from tests.sop_support import LENGKAP, siap
 
 WITA = dt.timezone(dt.timedelta(hours=8))
 
 
 def _kegiatan(engine: Engine, kode: str = "PD-1", **extra: object) -> None:
+    siap(engine)
     with session_scope(engine) as s:
         simpan_kegiatan(s, {"kode": kode, "sop": "pengiriman-peserta", "nama": "Diklat Uji",
-                            "mulai": "2026-12-14", "selesai": "2026-12-18", **extra})
+                            "mulai": "2026-12-14", "selesai": "2026-12-18", **LENGKAP,
+                            "kriteria": {"unit": ["U1"]}, **extra})
 
 
 def test_start_and_finish_are_idempotent(engine: Engine) -> None:

@@ -31,6 +31,7 @@ from diklat.pejabat import ensure_pejabat, pemegang, simpan_pejabat
 from diklat.personnel import PersonnelWriter
 from diklat.register import today
 from tests.rekam_support import setujui_semua
+from tests.sop_support import siap
 
 KODE = "PK-T-1"
 PEGAWAI = [
@@ -67,6 +68,8 @@ def data(engine: Engine) -> Engine:
                        email="kabid@example.go.id")
         ensure_pejabat(s, nip="197706142003121004", nama="AHMAD FAUZI, S.H.",
                        peran="sekretaris", jabatan="Sekretaris", email="sekretaris@example.go.id")
+    siap(engine)  # the other roles of the path
+    with session_scope(engine) as s:
         k = simpan_kegiatan(s, {
             "kode": KODE, "sop": "peningkatan-kapasitas", "nama": "Pelatihan Uji",
             "mulai": mulai, "selesai": selesai, "tempat": "Aula", "jp": 24, "kuota": 10,

@@ -33,7 +33,7 @@ from diklat.settings import reset_settings_cache
 OFFICIALS = {
     "analis_sdm": "199001012015031001", "kabid_psda": "198005122005022003",
     "sekretaris": "197706142003121004", "kepala": "197209131998031001",
-    "sekda": "196801011990031001",
+    "sekda": "196801011990031001", "pengolah_data": "199305102020121002",
 }
 
 
@@ -71,8 +71,8 @@ def world(engine: Engine, tmp_path: Path) -> Engine:
             k = simpan_kegiatan(s, {
                 "kode": kode, "sop": "pengiriman-peserta", "nama": "Diklat Arsiparis",
                 "mulai": mulai, "selesai": mulai + dt.timedelta(days=4),
-                "penyelenggara": "BPSDMD Provinsi", "tempat": "Semarang",
-                "kondisi": kondisi})
+                "penyelenggara": "BPSDMD Provinsi", "tempat": "Semarang", "jp": 40,
+                "kriteria": {"unit": ["U1"]}, "kondisi": kondisi})
             tetapkan_peserta(s, k, s.execute(select(Pegawai.id)).scalars().all())
     return engine
 

@@ -37,6 +37,7 @@ PEJABAT = {
     "kabid_psda": ("198005122005022003", "RINA WULANDARI, S.E.", "kabid@bkpsdm.example.go.id"),
     "sekretaris": ("197706142003121004", "AHMAD FAUZI, S.H.", "sekre@bkpsdm.example.go.id"),
     "kepala": ("197209131998031001", "Dr. SUTRISNO, M.Si.", "kepala@bkpsdm.example.go.id"),
+    # who corrects a draft sent back (a training is refused without one)
     "pengelola": ("199107222018022001", "SITI AMINAH, S.Kom.", "pengelola@bkpsdm.example.go.id"),
 }
 

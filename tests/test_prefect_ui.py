@@ -41,7 +41,10 @@ AUTH = "operator:rahasia-uji-ui"
 KODE = "PD-UI-1"
 OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "197706142003121004",
              "kepala": "197209131998031001", "analis_sdm": "199001012015031001",
-             "sekda": "196801011990031001"}
+             "sekda": "196801011990031001",
+             # who corrects the assignment letter when it is sent back (a training is
+             # refused at its start without one)
+             "pengolah_data": "199305102020121002"}
 #: what ``diklat up`` serves (flow/deployment)
 DEPLOYMENTS = set(NAMES)
 T = TypeVar("T")

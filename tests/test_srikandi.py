@@ -32,6 +32,7 @@ from diklat.models import Bundel, Naskah
 from diklat.naskah.versi import catat_berkas
 from diklat.pejabat import simpan_pejabat
 from diklat.srikandi import FIELDS, nama_folder, paket
+from tests.sop_support import LENGKAP, siap
 from tests.tte_support import simple_pdf
 
 KEPALA = "197209131998031001"
@@ -77,10 +78,11 @@ def build(engine: Engine, folder: Path, signed: bytes) -> dict[str, int]:
     ttd = {"an": "", "jabatan": "Kepala Badan Kepegawaian dan Pengembangan SDM",
            "nama": "Dr. H. Sunggono, S.Sos., M.Si.", "nip": "19720913 199803 1 001",
            "pangkat": "Pembina Utama Muda (IV/c)"}
+    siap(engine)
     with session_scope(engine) as s:
         k = simpan_kegiatan(s, {"kode": "PK-2026-009", "sop": "peningkatan-kapasitas",
                                 "nama": "Pelatihan Analisis Jabatan", "mulai": "2026-12-14",
-                                "selesai": "2026-12-16"})
+                                "selesai": "2026-12-16", **LENGKAP})
         pej = simpan_pejabat(s, nip=KEPALA, nama="Dr. H. Sunggono, S.Sos., M.Si.",
                              peran="kepala", jabatan="Kepala Badan")
         b = Bundel(kegiatan_id=k.id, jenis="surat_panggilan", versi=1, status="ditandatangani",
@@ -299,10 +301,12 @@ def test_the_records_officers_day_across_trainings(engine: Engine, tmp_path: Pat
     from diklat.srikandi import harian
 
     ids = build(engine, tmp_path, signed)
+    siap(engine)
     with session_scope(engine) as s:  # a second training with one signed letter the same day
         k = simpan_kegiatan(s, {"kode": "PD-2026-004", "sop": "pengiriman-peserta",
                                 "nama": "Diklat Teknis Arsiparis", "mulai": "2026-12-21",
-                                "selesai": "2026-12-24"})
+                                "selesai": "2026-12-24", **LENGKAP,
+                                "kriteria": {"unit": ["U1"]}})
         n = Naskah(kegiatan_id=k.id, jenis="surat_tugas", versi=1, status="ditandatangani",
                    hal="Surat Tugas Diklat", tujuan="Sdr. Rahmat",
                    penandatangan_nip=KEPALA, konteks_json=json.dumps({"lampiran": "-"}))

@@ -24,6 +24,7 @@ from diklat.register import today
 from diklat.settings import get_settings, reset_settings_cache
 from diklat.tanda_tangan import tanda_tangani
 from tests.rekam_support import setujui_semua
+from tests.sop_support import siap
 
 
 def _free_port() -> int:
@@ -48,6 +49,7 @@ def signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     migrate()
     engine = get_engine()
     mulai = today()
+    siap(engine)
     with session_scope(engine) as s:
         for peran, nip in (("kabid_psda", "198005122005022003"),
                            ("sekretaris", "197706142003121004"),
@@ -56,7 +58,8 @@ def signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
                            jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
         simpan_kegiatan(s, {"kode": "PK-W", "sop": "peningkatan-kapasitas",
                             "nama": "Pelatihan Web", "mulai": mulai, "selesai": mulai,
-                            "tempat": "Aula", "lembaga_narasumber": "BPSDM", "materi": ["A"]})
+                            "tempat": "Aula", "jp": 8, "lembaga_narasumber": "BPSDM",
+                            "materi": ["A"]})
     out = Path(get_settings().output_dir or tmp_path)
     h = versi.buat_draf(engine, "PK-W", "surat_permohonan_narasumber", out)
     setujui_semua(engine, h.bundel_id)
@@ -152,15 +155,16 @@ def test_bsre_signing_page_keeps_the_passphrase_to_itself(
         engine = get_engine()
         mulai = today()
         sent: list = []
+        siap(engine)
         with session_scope(engine) as s:
             simpan_pejabat(s, nip="197209131998031001", nama="KEPALA", peran="kepala",
                            jabatan="Kepala Badan", email="kepala@example.go.id")
             from diklat.models import Pejabat
 
-            s.execute(select(Pejabat)).scalar_one().nik = nik
+            s.execute(select(Pejabat).where(Pejabat.peran == "kepala")).scalar_one().nik = nik
             simpan_kegiatan(s, {"kode": "PK-B", "sop": "peningkatan-kapasitas",
                                 "nama": "Pelatihan BSrE", "mulai": mulai, "selesai": mulai,
-                                "tempat": "Aula", "lembaga_narasumber": "BPSDM",
+                                "tempat": "Aula", "jp": 8, "lembaga_narasumber": "BPSDM",
                                 "materi": ["A"]})
             from diklat.kegiatan import tetapkan_hasil, tetapkan_peserta
             from diklat.models import Pegawai

@@ -3,10 +3,12 @@
 from diklat.models.base import Base
 from diklat.models.io import STATUS_DISTRIBUSI, ArsipNip, DistribusiJejak
 from diklat.models.kegiatan import (
+    HASIL_VERIFIKASI,
     STATUS_KEGIATAN,
     STATUS_LANGKAH,
     STATUS_PESERTA,
     STATUS_SIASN,
+    AuditKegiatan,
     Kegiatan,
     Peserta,
     SopStepLog,
@@ -40,6 +42,7 @@ from diklat.models.proses import (
 )
 
 __all__ = [
+    "HASIL_VERIFIKASI",
     "PERAN_BERKAS",
     "RUN_STATUSES",
     "STATUS_DISTRIBUSI",
@@ -49,6 +52,7 @@ __all__ = [
     "STATUS_SIASN",
     "Arsip",
     "ArsipNip",
+    "AuditKegiatan",
     "AuditPersetujuan",
     "Base",
     "Bundel",

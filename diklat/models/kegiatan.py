@@ -105,8 +105,39 @@ class Peserta(Timestamps, Base):
     siasn_percobaan: Mapped[int] = mapped_column(Integer, default=0)  # failed attempts
     status_at: Mapped[dt.datetime | None] = mapped_column()
     catatan: Mapped[str | None] = mapped_column(Text)
+    #: SIASN's answer at verification (``HASIL_VERIFIKASI``); None before the check.
+    verifikasi: Mapped[str | None] = mapped_column(String(20))
+    #: Why: ``ALASAN_VERIFIKASI`` code (tidak_aktif, tidak_ditemukan, golongan, jabatan,
+    #: nip_tidak_valid; gagal / tidak_terbaca when not checked).
+    verifikasi_alasan: Mapped[str | None] = mapped_column(String(40))
+    verifikasi_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     kegiatan: Mapped[Kegiatan] = relationship(back_populates="peserta")
+
+
+#: What SIASN answered for one candidate (``diklat.verifikasi`` owns the transitions).
+HASIL_VERIFIKASI = (
+    "terverifikasi",  # SIASN knows him, active, within the training's criteria
+    "tidak_memenuhi",  # SIASN answered: not eligible (the reason in verifikasi_alasan)
+    "belum_diperiksa",  # SIASN failed or could not be reached: never counted as verified
+)
+
+
+class AuditKegiatan(Base):
+    """Every change to a training made by a person: created, corrected (``ubah``: the fields
+    before and after), cancelled (``batal``: the reason and what was closed)."""
+
+    __tablename__ = "audit_kegiatan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kegiatan_id: Mapped[int] = mapped_column(
+        ForeignKey("kegiatan.id", ondelete="CASCADE"), index=True)
+    aksi: Mapped[str] = mapped_column(String(20))  # buat / ubah / batal
+    oleh_nip: Mapped[str | None] = mapped_column(String(18))
+    alasan: Mapped[str | None] = mapped_column(Text)
+    #: JSON: ``{field: [before, after]}`` for ``ubah``; counts of what was closed for ``batal``.
+    perubahan_json: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 #: States of one participant's SIASN write-back (``diklat.writeback`` owns the transitions).

@@ -524,6 +524,41 @@ def _surat_tugas(src: Sumber) -> list[Isi]:
                        f"kegiatan selesai."]})]  # the closing says "penuh tanggung jawab"
 
 
+#: The training's own fields (``DataKegiatan`` paths) each document prints: a letter never
+#: prints an empty "Tempat :" or "Jumlah JP : JP". Required when the training is created
+#: (:mod:`diklat.kesiapan`) and again when the document is drafted (:func:`isi_bundel`).
+KOLOM_KEGIATAN: dict[str, tuple[str, ...]] = {
+    "surat_permohonan_narasumber": ("lembaga_narasumber", "materi", "tempat"),
+    "surat_pemberitahuan": ("tempat", "jp"),
+    "surat_panggilan": ("tempat",),
+    "daftar_hadir": ("tempat",),
+    "undangan_pembukaan": ("tempat",),
+    "sertifikat": ("tempat", "jp"),
+    "laporan_kegiatan": ("tempat", "jp"),
+    "surat_tugas": ("penyelenggara",),
+}
+#: Fields one SOP's version of a document prints besides (SOP 002 tells the agencies named
+#: in the criteria).
+KOLOM_KEGIATAN_SOP: dict[tuple[str, str], tuple[str, ...]] = {
+    ("pengiriman-peserta", "surat_pemberitahuan"): ("kriteria.unit",),
+}
+#: Officials a document's content names besides its approval chain (the receipt's officer).
+PERAN_ISI: dict[str, tuple[str, ...]] = {"tanda_terima": ("kabid_psda",)}
+
+
+def kolom_wajib(sop: str, jenis: str) -> tuple[str, ...]:
+    """The training's fields the document ``jenis`` prints in SOP ``sop``."""
+    return KOLOM_KEGIATAN.get(jenis, ()) + KOLOM_KEGIATAN_SOP.get((sop, jenis), ())
+
+
+def nilai_kolom(data: DataKegiatan, path: str) -> Any:
+    """A field of the training by its dotted path (``kriteria.unit``)."""
+    value: Any = data
+    for part in path.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
 BUILDERS: dict[str, Callable[[Sumber], list[Isi]]] = {
     "surat_permohonan_narasumber": _permohonan_narasumber,
     "surat_pemberitahuan": _pemberitahuan,
@@ -551,6 +586,9 @@ def isi_bundel(src: Sumber, jenis: str) -> list[Isi]:
         build = BUILDERS[jenis]
     except KeyError:
         raise IsiTidakLengkap(jenis, "jenis", "jenis naskah tidak dikenal") from None
+    for path in kolom_wajib(src.kegiatan.sop, jenis):
+        _wajib(jenis, f"kegiatan.{path}", nilai_kolom(src.data, path),
+               "wajib diisi: naskah ini mencetaknya")
     items = build(src)
     if not items:
         raise IsiTidakLengkap(jenis, "isi", "tidak ada naskah untuk dibuat")
@@ -580,7 +618,7 @@ def tanggal_naskah(jenis: str, kegiatan: Kegiatan, today: dt.date,
     return today
 
 
-__all__ = ["BUILDERS", "Isi", "IsiTidakLengkap", "Pejabat", "Sumber", "isi_bundel",
-           "kepala_daerah", "nomor_tanggal", "sebutan_lengkap", "sumber", "tanggal_naskah",
-           "tanggal_paling_awal", "TanggalBelumTiba",
-           "unit_sendiri", "zona"]
+__all__ = ["BUILDERS", "KOLOM_KEGIATAN", "PERAN_ISI", "Isi", "IsiTidakLengkap", "Pejabat",
+           "Sumber", "TanggalBelumTiba", "isi_bundel", "kepala_daerah", "kolom_wajib",
+           "nilai_kolom", "nomor_tanggal", "sebutan_lengkap", "sumber", "tanggal_naskah",
+           "tanggal_paling_awal", "unit_sendiri", "zona"]

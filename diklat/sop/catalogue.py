@@ -328,6 +328,7 @@ class Sop(_Strict):
             "kondisi": step.kondisi,
             "masukan": step.masukan,
             "reconstructed": step.reconstructed,
+            "rekonstruksi": step.reconstructed,
             "reconstructed_reason": step.reconstructed_reason,
             "catatan": step.catatan,
         }
