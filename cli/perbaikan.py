@@ -201,11 +201,37 @@ def usulan_catat(
                              + (f", {h.sudah} sudah tercatat" if h.sudah else ""))
 
 
+def tugas_command(as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)")
+                  ) -> None:
+    """Yang menunggu petugas: formulir langkah SOP, perbaikan naskah, pengiriman yang harus
+    dikonfirmasi, jawaban SIASN, pendaftaran SRIKANDI, karantina; dengan tenggatnya."""
+    from diklat.db import session_scope
+    from diklat.tugas import daftar_tugas
+
+    with session_scope() as s:
+        rows = daftar_tugas(s)
+    if as_json:
+        common.print_json(rows)
+        return
+    from rich.table import Table
+
+    t = Table("Jenis", "Kegiatan", "Langkah", "Sejak", "Tenggat", "", "Keterangan",
+              title="Tugas petugas")
+    for r in rows:
+        t.add_row(r["jenis"], r["kegiatan"] or "-", str(r["langkah"] or ""),
+                  (r["sejak"] or "")[:16].replace("T", " "),
+                  (r["tenggat"] or "")[:16].replace("T", " "),
+                  "[red]terlambat[/]" if r["terlambat"] else "", r["keterangan"])
+    common.console.print(t)
+    common.console.print(f"{len(rows)} tugas" if rows else "Tidak ada tugas yang menunggu.")
+
+
 def add_commands(app: typer.Typer) -> None:
-    """``naskah unduh|perbaiki|ulang`` on the letters' sub-app, and ``usulan``."""
+    """``naskah unduh|perbaiki|ulang`` on the letters' sub-app, ``usulan`` and ``tugas``."""
     from cli.register_cmd import naskah_app
 
     naskah_app.command("unduh")(naskah_unduh)
     naskah_app.command("perbaiki")(naskah_perbaiki)
     naskah_app.command("ulang")(naskah_ulang)
     app.add_typer(usulan_app, name="usulan")
+    app.command("tugas")(tugas_command)

@@ -494,6 +494,8 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
                     alasan = f"{alasan}; kode itu tidak berlaku lagi, kode baru sudah dikirim"
                 except PersetujuanError:
                     alasan = f"{alasan}; kode itu tidak berlaku lagi"
+        if p.status == MENUNGGU and kirim is not None and p.salah < s.approval.otp_max_attempts:
+            _kabari_penolakan(session, p, alasan, s.approval.otp_max_attempts - p.salah, kirim)
         if p.status == MENUNGGU and p.salah >= s.approval.otp_max_attempts:
             p.status = TERKUNCI
             locked = True
@@ -603,6 +605,23 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
     session.flush()
     log.info("permintaan %s: %s diterima", p.id, keputusan)
     return Hasil(True, None, p.id, keputusan, selesai=_ended(p, b))
+
+
+def _kabari_penolakan(session: Session, p: Permintaan, alasan: str, sisa: int,
+                      kirim: Callable[[Surat], None]) -> None:
+    """The official asked learns at once that an answer to his request was refused (his own
+    mistake, or someone else answering in his name), and how many tries are left."""
+    pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
+    if pej is None or not pej.email:
+        return
+    r = ringkasan_permintaan(session, p)
+    kirim(Surat(kepada=pej.email, nama=pej.nama,
+                subjek=f"[diklat] Jawaban ditolak: {r['hal']} ({r['kegiatan']})",
+                isi=f"Yth. {pej.nama},\n\nJawaban atas permintaan "
+                    f"{LABEL_KIND.get(p.kind, p.kind)} {r['hal']} ditolak: {alasan}.\n"
+                    f"Sisa {sisa} percobaan sebelum permintaan dikunci.\n\n"
+                    f"Jawab lagi di: {halaman_persetujuan(p)}\n"
+                    "Bila bukan Anda yang menjawab, beri tahu operator."))
 
 
 def _apa(p: Permintaan, b: Bundel | None) -> str:

@@ -26,7 +26,12 @@ from flows.langkah import (
     surat,
     verifikasi,
 )
-from tasks.kegiatan import arsip_kegiatan_task, langkah_otomatis_task, mulai_kegiatan_task
+from tasks.kegiatan import (
+    arsip_kegiatan_task,
+    langkah_otomatis_task,
+    mulai_kegiatan_task,
+    publikasi_langkah_task,
+)
 from tasks.siasn import pemutakhiran_siasn_task
 
 SOP = "pengiriman-peserta"
@@ -40,10 +45,13 @@ def pengiriman_peserta(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, An
         raise ValueError(f"kegiatan {kegiatan.kode} memakai SOP {kegiatan.sop}, bukan {SOP}")
     mulai = mulai_kegiatan_task(kegiatan)
     try:
-        return _jalan(mulai, pdf)
+        hasil = _jalan(mulai, pdf)
     except Dihentikan as e:
         get_run_logger().warning("kegiatan %s dihentikan: %s", mulai["kode"], e)
+        publikasi_langkah_task(mulai["kode"])
         return Cancelled(message=f"Kegiatan {mulai['kode']} dihentikan: {e}")
+    publikasi_langkah_task(mulai["kode"])
+    return hasil
 
 
 def _jalan(mulai: dict[str, Any], pdf: bool) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from prefect.states import Cancelled, State
 
 from diklat.kegiatan import DataKegiatan
 from flows.langkah import Dihentikan, Jalur, hentikan_bila_berhenti, langkah, surat
-from tasks.kegiatan import langkah_otomatis_task, mulai_kegiatan_task
+from tasks.kegiatan import langkah_otomatis_task, mulai_kegiatan_task, publikasi_langkah_task
 from tasks.siasn import pemutakhiran_siasn_task
 
 SOP = "peningkatan-kapasitas"
@@ -35,10 +35,13 @@ def peningkatan_kapasitas(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str,
         raise ValueError(f"kegiatan {kegiatan.kode} memakai SOP {kegiatan.sop}, bukan {SOP}")
     mulai = mulai_kegiatan_task(kegiatan)
     try:
-        return _jalan(mulai, pdf)
+        hasil = _jalan(mulai, pdf)
     except Dihentikan as e:
         get_run_logger().warning("kegiatan %s dihentikan: %s", mulai["kode"], e)
+        publikasi_langkah_task(mulai["kode"])
         return Cancelled(message=f"Kegiatan {mulai['kode']} dihentikan: {e}")
+    publikasi_langkah_task(mulai["kode"])
+    return hasil
 
 
 def _jalan(mulai: dict[str, Any], pdf: bool) -> dict[str, Any]:

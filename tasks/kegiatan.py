@@ -44,10 +44,65 @@ def mulai_kegiatan_task(data: DataKegiatan) -> dict[str, Any]:
         k = simpan_kegiatan(s, data)
         k.flow_run_id = _flow_run_id()
         state = ledger.keadaan(s, k.id)
+        _tandai_run(k.kode, k.sop)
         return {"kode": k.kode, "status": k.status, "alasan": k.status_alasan,
                 "kondisi": k.kondisi,
                 "langkah": {no: lg.status for no, lg in state.items()},
                 "naskah_terbuka": naskah_terbuka(s, k.id)}
+
+
+def _tandai_run(kode: str, sop: str) -> None:
+    """The run's tags name the training, so its page is found by the code in the UI."""
+    run_id = _flow_run_id()
+    if run_id is None:
+        return
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    try:
+        with get_client(sync_client=True) as c:
+            fr = c.read_flow_run(UUID(run_id))
+            tags = sorted({*(fr.tags or []), kode, f"sop:{sop}"})
+            if tags != sorted(fr.tags or []):
+                c.update_flow_run(UUID(run_id), tags=tags)
+    except Exception:  # noqa: BLE001 - a tag never stops a training
+        return
+
+
+def publikasi_langkah(kode: str) -> None:
+    """The training's steps as a table artifact of the run (updated as it goes): step,
+    status, round, start, end, deadline and standard time; no names, no NIPs."""
+    from prefect.artifacts import create_table_artifact
+
+    from diklat import ledger
+    from diklat.kegiatan import kegiatan_by_kode
+
+    if _flow_run_id() is None:
+        return
+    with session_scope() as s:
+        k = kegiatan_by_kode(s, kode)
+        rows = [{"langkah": r["no"], "status": r["status"], "putaran": r["putaran"] or "",
+                 "mulai": (r["mulai"] or "")[:16].replace("T", " "),
+                 "selesai": (r["selesai"] or "")[:16].replace("T", " "),
+                 "tenggat": (r["tenggat"] or "")[:16].replace("T", " "),
+                 "waktu_baku": r["waktu"], "terlambat": "ya" if r["terlambat"] else "",
+                 "rekonstruksi": "ya" if r["rekonstruksi"] else "",
+                 "kegiatan": r["kegiatan"][:80]}
+                for r in ledger.laporan_langkah(s, k)]
+        status = k.status
+    key = "langkah-" + "".join(c if c.isalnum() else "-" for c in kode.lower())
+    try:
+        create_table_artifact(table=rows, key=key[:60],
+                              description=f"Langkah SOP kegiatan {kode} ({status})")
+    except Exception:  # noqa: BLE001 - an artifact never stops a training
+        return
+
+
+@task(name="langkah-kegiatan", task_run_name="langkah-{kode}", cache_policy=NO_CACHE)
+def publikasi_langkah_task(kode: str) -> None:
+    """The steps' table artifact, once more (at the end of a run)."""
+    publikasi_langkah(kode)
 
 
 def naskah_terbuka(s: Any, kegiatan_id: int) -> list[str]:
@@ -75,8 +130,10 @@ def buka_operator_task(kode: str, no: int) -> dict[str, Any]:
     from diklat import masukan
 
     with session_scope() as s:
-        return masukan.buka_langkah(s, kode, no, flow_run_id=_flow_run_id(),
-                                    kirim=_kirim()).__dict__
+        out = masukan.buka_langkah(s, kode, no, flow_run_id=_flow_run_id(),
+                                   kirim=_kirim()).__dict__
+    publikasi_langkah(kode)
+    return out
 
 
 def _kirim() -> Any:

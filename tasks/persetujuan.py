@@ -70,7 +70,10 @@ def buka_permintaan_task(kode: str, bundel_id: int | None, urutan: int,
             p.kirim_kode(ses, req, kirim_surel,
                          ui_url=p.tautan_run(flow_run_id, s, ui_base()), settings=s)
         out["deskripsi"] = p.deskripsi_form(ses, req, s)
-        return out
+    from tasks.kegiatan import publikasi_langkah
+
+    publikasi_langkah(kode)
+    return out
 
 
 @task(name="putuskan", cache_policy=NO_CACHE)

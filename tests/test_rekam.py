@@ -561,3 +561,41 @@ def test_status_table_never_lets_an_official_revise_a_signed_version() -> None:
 
     with pytest.raises(status.StatusError):
         v.kembalikan(None, B(), "terlambat")  # type: ignore[arg-type]
+
+
+def test_operators_work_list(world: Engine, tmp_path: Path,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """``diklat tugas --json``: a step waiting for its operator's form, a letter to deliver by
+    hand and confirm, a signed letter not yet registered in SRIKANDI."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from connectors import pdf as pdfconn
+    from diklat.models import Distribusi
+    from diklat.tanda_tangan import tanda_tangani
+
+    if not pdfconn.available():
+        pytest.skip("LibreOffice needed to sign")
+    engine = world
+    monkeypatch.setenv("DIKLAT_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    reset_settings_cache()
+    t0 = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    with session_scope(engine) as s:
+        ledger.tunggu(s, kegiatan_by_kode(s, KODE), 23, now=t0)
+    bid = _approved(engine, tmp_path)
+    tanda_tangani(engine, KODE, bid, tmp_path)
+    with session_scope(engine) as s:
+        n = s.execute(select(Naskah).where(Naskah.bundel_id == bid)).scalar_one()
+        s.add(Distribusi(naskah_id=n.id, kegiatan_id=n.kegiatan_id, penerima="lembaga:x",
+                         nama_penerima="Kepala BPSDM", status="manual"))
+    r = CliRunner().invoke(app, ["tugas", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    by = {x["jenis"]: x for x in rows}
+    assert {"formulir", "konfirmasi", "srikandi"} <= set(by)
+    assert by["formulir"]["kegiatan"] == KODE and by["formulir"]["langkah"] == 23
+    assert by["formulir"]["terlambat"] is True and by["formulir"]["tenggat"]
+    assert {"jenis", "kegiatan", "langkah", "sejak", "tenggat", "terlambat"} <= set(rows[0])
+    assert "SRIKANDI" in by["srikandi"]["keterangan"]
+    for nip in OFFICIALS.values():
+        assert nip not in r.stdout

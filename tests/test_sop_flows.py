@@ -199,6 +199,23 @@ def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
         step19 = s.execute(select(SopStepLog).where(SopStepLog.kegiatan_id == tugas.kegiatan_id,
                                                     SopStepLog.step_no == 19)).scalar_one()
         assert step19.finished_at is not None and step19.finished_at >= hand.updated_at
+    # the run's page is found by the training's code, and shows its steps (no names)
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as c:
+        with session_scope(engine) as s:
+            from diklat.kegiatan import kegiatan_by_kode
+
+            run_id = kegiatan_by_kode(s, "PD-E2E-1").flow_run_id
+        fr = c.read_flow_run(run_id)
+        assert "PD-E2E-1" in fr.tags
+        arts = c.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["langkah-pd-e2e-1"])))
+    assert arts and arts[0].type == "table"
+    table = json.loads(arts[0].data) if isinstance(arts[0].data, str) else arts[0].data
+    assert any(row["langkah"] == 19 and row["status"] == "selesai" for row in table)
+    assert "PEJABAT" not in json.dumps(table)
         p = s.execute(select(Peserta).where(Peserta.kegiatan_id == tugas.kegiatan_id)
                       ).scalar_one()
         assert p.status == "lulus" and p.siasn_riwayat_id
