@@ -199,6 +199,7 @@ def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
         step19 = s.execute(select(SopStepLog).where(SopStepLog.kegiatan_id == tugas.kegiatan_id,
                                                     SopStepLog.step_no == 19)).scalar_one()
         assert step19.finished_at is not None and step19.finished_at >= hand.updated_at
+        tugas_kegiatan = tugas.kegiatan_id
     # the run's page is found by the training's code, and shows its steps (no names)
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
@@ -216,7 +217,8 @@ def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
     table = json.loads(arts[0].data) if isinstance(arts[0].data, str) else arts[0].data
     assert any(row["langkah"] == 19 and row["status"] == "selesai" for row in table)
     assert "PEJABAT" not in json.dumps(table)
-        p = s.execute(select(Peserta).where(Peserta.kegiatan_id == tugas.kegiatan_id)
+    with session_scope(engine) as s:
+        p = s.execute(select(Peserta).where(Peserta.kegiatan_id == tugas_kegiatan)
                       ).scalar_one()
         assert p.status == "lulus" and p.siasn_riwayat_id
 
