@@ -121,6 +121,8 @@ def kegiatan_buat(
                          jabatan=jabatan, kurang_20_jp=kurang_20_jp,
                          surat_penyelenggara=surat_penyelenggara, narasumber=narasumber)
     raw.setdefault("kriteria", {})
+    from diklat.kegiatan import periksa
+
     try:
         with _session() as s:
             data = kegiatan_dict(simpan_kegiatan(s, raw, oleh_nip=_pelaku(s, oleh)))
@@ -129,6 +131,10 @@ def kegiatan_buat(
     except PerubahanDitolak as e:
         raise common.fail(str(e), EXIT_REFUSED) from None
     except SQLAlchemyError as e:
+        try:  # a wrong value is refused as such, whatever the state of the database
+            periksa(raw)
+        except KegiatanDitolak as bad:
+            raise _tolak_kegiatan(bad) from None
         raise _db_fail(e) from None
     if as_json:
         common.print_json(data)

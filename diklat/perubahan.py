@@ -171,8 +171,8 @@ def batalkan_kegiatan(session: Session, kode: str, alasan: str, *,
     k = kegiatan_by_kode(session, kode)
     runs = _run_ids(session, k)
     if k.status == "dibatalkan":
-        return HasilBatal(kode=k.kode, alasan=k.status_alasan or k.catatan or alasan,
-                          flow_run_ids=runs, sudah=True)
+        return HasilBatal(kode=k.kode, alasan=k.catatan or alasan, flow_run_ids=runs,
+                          sudah=True)
     if k.status == "selesai":
         raise PerubahanDitolak(f"kegiatan {kode} sudah selesai; tidak dapat dibatalkan")
     oleh = _pelaku(session, oleh_nip)

@@ -21,7 +21,7 @@ from diklat.naskah import versi
 from diklat.pejabat import simpan_pejabat
 from diklat.persetujuan import buka, tingkat_berikut
 from diklat.register import today
-from tests.sop_support import siap
+from tests.sop_support import LENGKAP, siap
 
 DIKLAT = str(Path(sys.executable).parent / "diklat")
 KABID = "198005122005022003"
@@ -86,15 +86,16 @@ def test_a_refused_answer_is_one_line_on_stderr(tmp_path: Path) -> None:
     var = tmp_path / "var"
     migrate()
     engine = get_engine()
-    mulai = today() + dt.timedelta(days=10)
+    mulai = today()
     with session_scope(engine) as s:
         for peran, nip in (("kabid_psda", KABID), ("sekretaris", "197706142003121004"),
                            ("kepala", "197209131998031001")):
             simpan_pejabat(s, nip=nip, nama=f"NAMA {peran}", peran=peran, jabatan="J",
                            email=f"{peran}@example.go.id")
+    siap(engine)
+    with session_scope(engine) as s:
         simpan_kegiatan(s, {"kode": "PK-D", "sop": "peningkatan-kapasitas", "nama": "Uji",
-                            "mulai": mulai, "selesai": mulai, "tempat": "Aula",
-                            "lembaga_narasumber": "BPSDM", "materi": ["A"]})
+                            "mulai": mulai, "selesai": mulai, **LENGKAP})
     h = versi.buat_draf(engine, "PK-D", "surat_permohonan_narasumber", var / "output")
     with session_scope(engine) as s:
         b = s.get(Bundel, h.bundel_id)

@@ -20,7 +20,7 @@ from diklat.persetujuan import buka, kirim_kode, tingkat_berikut
 from diklat.register import today
 from diklat.settings import reset_settings_cache
 from tests.rekam_support import Kotak
-from tests.sop_support import OFFICIALS
+from tests.sop_support import LENGKAP, OFFICIALS, siap
 
 
 @pytest.fixture
@@ -37,10 +37,11 @@ def halaman(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
         for peran, nip in OFFICIALS.items():
             simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
                            jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+    siap(engine)
+    with session_scope(engine) as s:
         simpan_kegiatan(s, {"kode": "PK-P", "sop": "peningkatan-kapasitas",
                             "nama": "Pelatihan Halaman", "mulai": today(), "selesai": today(),
-                            "tempat": "Aula", "lembaga_narasumber": "BPSDM Provinsi",
-                            "materi": ["A"]})
+                            **LENGKAP})
     from diklat.settings import get_settings
 
     h = v.buat_draf(engine, "PK-P", "surat_permohonan_narasumber",
