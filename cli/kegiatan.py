@@ -338,12 +338,11 @@ def _print_posisi(d: dict[str, Any]) -> None:
 
     from diklat.naskah.status import LABEL
 
-    alasan = f" ({d['alasan']})" if d.get("alasan") else ""
-    common.console.print(f"[bold]{d['kode']}[/] {d['nama']} ({d['sop']}), {d['mulai']} s.d. "
-                         f"{d['selesai']}: [bold]{d['status']}[/]{escape(alasan)}"
+    common.console.print(f"[bold]{escape(d['kode'])}[/] {escape(d['nama'])} ({d['sop']}), "
+                         f"{d['mulai']} s.d. {d['selesai']}: [bold]{d['status']}[/]"
                          + (f"; kondisi: {', '.join(d['kondisi'])}" if d["kondisi"] else ""))
-    if d.get("alasan"):
-        common.console.print(f"  {d['alasan']}", markup=False)
+    if d.get("alasan"):  # why it stopped, as the record says it (one line, never wrapped)
+        common.console.print(f"  {d['alasan']}", markup=False, soft_wrap=True)
     t = Table("No", "Langkah", "Putaran", "Status", "Oleh", "Tenggat", "", title="Langkah SOP",
               show_lines=False)
     for lg in d["langkah"]:

@@ -67,9 +67,21 @@ def pg_url() -> Iterator[str]:
     with admin.begin() as c:
         c.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as c:
-        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    yield url
+    # A test that failed with a transaction still open (its session never closed) would
+    # make the DROP wait for ever: wait a little, then end the sessions still holding
+    # locks in this schema, so one failure stays one failure instead of a hung suite.
+    try:
+        with admin.begin() as c:
+            c.execute(text("SET LOCAL lock_timeout = '10s'"))
+            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    except Exception:
+        with admin.begin() as c:
+            c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                           "AND state LIKE 'idle in transaction%'"))
+            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
 
 

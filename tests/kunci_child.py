@@ -17,13 +17,14 @@ import time
 from prefect import flow
 
 from diklat.kegiatan import DataKegiatan
+from tests.sop_support import LENGKAP
 from tasks.kegiatan import mulai_kegiatan_task
 
 
 def data(kode: str) -> DataKegiatan:
     mulai = dt.date.today() + dt.timedelta(days=30)
     return DataKegiatan(kode=kode, sop="peningkatan-kapasitas", nama="Pelatihan Kunci",
-                        mulai=mulai, selesai=mulai + dt.timedelta(days=2))
+                        mulai=mulai, selesai=mulai + dt.timedelta(days=2), **LENGKAP)
 
 
 @flow(name="uji-kunci-kegiatan", flow_run_name="pk-{kode}", log_prints=False)

@@ -318,9 +318,12 @@ def test_cli_cancel_cancels_the_trainings_prefect_runs(tmp_path: Path, prefect_a
                                                                 "COMPLETED"]
     assert states[1] is not None and "penyelenggara membatalkan" in (states[1].message or "")
     r = _cli(["kegiatan", "show", "PD-2026-012"], tmp_path)
-    assert r.returncode == 0 and "dibatalkan (penyelenggara membatalkan)" in r.stdout
+    # the status, then why and by whom, as the record keeps it
+    assert r.returncode == 0 and ": dibatalkan;" in r.stdout
+    assert "dibatalkan oleh PEJABAT KABID_PSDA: penyelenggara membatalkan" in r.stdout
     shown = json.loads(_cli(["kegiatan", "show", "PD-2026-012", "--json"], tmp_path).stdout)
-    assert (shown["status"], shown["alasan"]) == ("dibatalkan", "penyelenggara membatalkan")
+    assert (shown["status"], shown["alasan"]) == (
+        "dibatalkan", "dibatalkan oleh PEJABAT KABID_PSDA: penyelenggara membatalkan")
     # without a reachable server: the training is cancelled anyway, and the line says so
     r = _cli(["kegiatan", "batal", "PD-2026-012", "--alasan", "x y z"], tmp_path,
              PREFECT_API_URL="http://127.0.0.1:9/api")

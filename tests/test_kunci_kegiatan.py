@@ -30,6 +30,7 @@ from connectors.proses import HOST
 from diklat.db import make_engine, migrate
 from diklat.models import Kegiatan, KunciKegiatan
 from diklat.settings import get_settings
+from tests.sop_support import siap
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = ROOT / "tests" / "kunci_child.py"
@@ -44,6 +45,7 @@ def world(db_url: str, prefect_api: str, monkeypatch: pytest.MonkeyPatch
 
     reset_settings_cache()
     migrate(db_url)
+    siap(make_engine(db_url))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_API_URL": prefect_api,
            "DIKLAT_VAR_DIR": str(get_settings().var_dir), "DIKLAT_DATABASE_URL": db_url,
            "PREFECT_LOGGING_LEVEL": "WARNING"}
@@ -220,25 +222,28 @@ def test_two_sessions_creating_the_same_training_both_get_it(db_url: str) -> Non
 
     from diklat.kegiatan import simpan_kegiatan
 
+    from tests.sop_support import LENGKAP
+
     migrate(db_url)
     engine = make_engine(db_url)
+    siap(engine)
     mulai = dt.date.today() + dt.timedelta(days=30)
     data = {"kode": "PK-KUNCI-5", "sop": "peningkatan-kapasitas", "nama": "Pelatihan Kunci",
-            "mulai": mulai, "selesai": mulai}
-    first = Session(engine)
-    first.begin()
-    simpan_kegiatan(first, data)
-    first.flush()  # inserted, not committed: the second insert must wait for it
+            "mulai": mulai, "selesai": mulai, **LENGKAP}
     result: list[Any] = []
 
     def second() -> None:
         with Session(engine) as s, s.begin():
             result.append(simpan_kegiatan(s, data).kode)
 
-    th = threading.Thread(target=second)
-    th.start()
-    time.sleep(1.0)
-    first.commit()
-    first.close()
+    # closed whatever happens: an open transaction would block the schema's teardown
+    with Session(engine) as first:
+        first.begin()
+        simpan_kegiatan(first, data)
+        first.flush()  # inserted, not committed: the second insert must wait for it
+        th = threading.Thread(target=second)
+        th.start()
+        time.sleep(1.0)
+        first.commit()
     th.join(timeout=60)
     assert result == ["PK-KUNCI-5"]
