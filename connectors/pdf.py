@@ -49,6 +49,13 @@ log = logging.getLogger(__name__)
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W}}}"
 MARK = "DIKLATDOC"
+#: The signature anchor: the template's marker (``#TTE#``, tiny and white in the signature
+#: block) gets a bookmark ``DIKLATTTE<n>`` when merged, which LibreOffice exports as a named
+#: destination at the marker's place; each split letter keeps it as ``ANCHOR_DEST`` so the
+#: signer finds its box without extracting the page's text.
+ANCHOR_MARK = "DIKLATTTE"
+ANCHOR_DEST = "DIKLATTTE"
+ANCHOR_TEXT = "#TTE#"
 DOCUMENT_XML = "word/document.xml"
 # Parts that may differ between documents of one template without stopping a merge.
 _IGNORED_FOR_MERGE = {DOCUMENT_XML, "docProps/core.xml", "docProps/app.xml"}
@@ -336,6 +343,7 @@ def merge_docx(paths: Sequence[Path], target: Path) -> Path:
             first_p = etree.Element(f"{_W}p")
             content.insert(0, first_p)
         _bookmark(first_p, n)
+        _anchor_bookmark(content, n)
         last = n == len(paths) - 1
         if not last:
             holder = content[-1] if content and content[-1].tag == f"{_W}p" else None
@@ -396,21 +404,50 @@ def _bookmark(p: etree._Element, n: int) -> None:
     p.insert(pos, start)
 
 
+def _anchor_bookmark(content: list[etree._Element], n: int) -> None:
+    """Bookmark ``DIKLATTTE<n>`` around the first run holding the signature marker."""
+    for c in content:
+        for t in c.iter(f"{_W}t"):
+            if t.text and ANCHOR_TEXT in t.text:
+                run = t.getparent()
+                if run is None or run.tag != f"{_W}r" or run.getparent() is None:
+                    return
+                start = etree.Element(f"{_W}bookmarkStart")
+                start.set(f"{_W}id", str(800000 + n))
+                start.set(f"{_W}name", f"{ANCHOR_MARK}{n:06d}")
+                end = etree.Element(f"{_W}bookmarkEnd")
+                end.set(f"{_W}id", str(800000 + n))
+                run.addprevious(start)
+                run.addnext(end)
+                return
+
+
 def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
     """Split a merged PDF by its ``DIKLATDOC<n>`` destinations into ``targets``.
-    False (nothing written) when the destinations do not account for every document."""
+    False (nothing written) when the destinations do not account for every document.
+    A document's signature anchor (``DIKLATTTE<n>``) goes along as the named destination
+    :data:`ANCHOR_DEST` of its own PDF."""
     from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import Destination, Fit
 
     reader = PdfReader(str(pdf))
     starts: dict[int, int] = {}
+    anchors: dict[int, tuple[int, float, float]] = {}
     for name, dest in reader.named_destinations.items():
         key = str(name).lstrip("/")
-        if key.startswith(MARK):
+        for mark in (MARK, ANCHOR_MARK):
+            if not key.startswith(mark):
+                continue
             try:
                 page = reader.get_destination_page_number(dest)
-                if page is not None:
-                    starts[int(key[len(MARK):])] = page
-            except (ValueError, TypeError):
+                if page is None:
+                    continue
+                n = int(key[len(mark):])
+                if mark == MARK:
+                    starts[n] = page
+                else:
+                    anchors[n] = (page, float(dest.left or 0), float(dest.top or 0))
+            except (ValueError, TypeError, AttributeError):
                 continue
     order = [starts.get(n) for n in range(len(targets))]
     if any(s is None for s in order):
@@ -423,6 +460,12 @@ def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
         w = PdfWriter()
         for k in range(bounds[n], bounds[n + 1]):
             w.add_page(reader.pages[k])
+        anchor = anchors.get(n)
+        if anchor is not None and bounds[n] <= anchor[0] < bounds[n + 1]:
+            on = w.pages[anchor[0] - bounds[n]]
+            w.add_named_destination_object(Destination(
+                ANCHOR_DEST, on.indirect_reference,  # type: ignore[arg-type]
+                Fit.xyz(anchor[1], anchor[2])))
         tmp = Path(str(target) + ".tmp")
         with open(tmp, "wb") as fh:
             w.write(fh)

@@ -20,11 +20,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder_data
 from pyhanko.sign import signers, timestamps
+from pyhanko.sign.general import SigningError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from connectors.tte import local_ca
 from connectors.tte.model import (
     CertificateProblem,
+    InvalidPdf,
     Outcome,
     SignerNotRegistered,
     SignRequest,
@@ -33,7 +35,7 @@ from connectors.tte.model import (
     WrongPassphrase,
     mentions_bsre,
 )
-from connectors.tte.pades import CachedKeySigner, local_timestamper, sign_pdf
+from connectors.tte.pades import CachedKeySigner, local_timestamper, reserved_size, sign_pdf
 
 log = logging.getLogger("diklat.connectors.tte")
 
@@ -120,11 +122,24 @@ class LocalSigner:
         cn = signer.subject_name or ""
         log.debug("tte local: key opened in %.3fs", time.perf_counter() - t_key)
         results: list[SignResult] = []
+        reserved: int | None = None  # learnt from the batch's first letter
         for pdf, request in items:
             t0 = time.perf_counter()
-            out = sign_pdf(pdf, signer, request.appearance, identity=request.signer,
-                           timestamper=tsa, reason=request.reason, location=request.location,
-                           field_name=request.field_name, lock=request.lock)
+            out = None
+            if reserved is not None:
+                try:
+                    out = sign_pdf(pdf, signer, request.appearance, identity=request.signer,
+                                   timestamper=tsa, reason=request.reason,
+                                   location=request.location, field_name=request.field_name,
+                                   lock=request.lock, bytes_reserved=reserved)
+                except (SigningError, InvalidPdf):  # did not fit after all: measure again
+                    out = None
+            if out is None:
+                out = sign_pdf(pdf, signer, request.appearance, identity=request.signer,
+                               timestamper=tsa, reason=request.reason,
+                               location=request.location, field_name=request.field_name,
+                               lock=request.lock)
+                reserved = reserved_size(out)
             seconds = time.perf_counter() - t0
             log.info("tte local: signed %s in %.2fs", request.reference or "naskah", seconds)
             results.append(SignResult(

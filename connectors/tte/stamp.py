@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -33,6 +34,7 @@ from pyhanko.pdf_utils.writer import BasePdfFileWriter, init_xobject_dictionary
 from pyhanko.stamp import BaseStamp, BaseStampStyle
 
 from connectors.tte.model import (
+    MARKER,
     AnchorNotFound,
     Appearance,
     InvalidPdf,
@@ -130,8 +132,11 @@ def _reader(pdf: bytes) -> Any:
 def find_anchors(pdf: bytes, marker: str = "#TTE#") -> list[Anchor]:
     """Every occurrence of ``marker`` in the PDF's text, in page order: the page index and the
     position (points from the lower-left corner) where the marker's text starts."""
-    reader = _reader(pdf)
-    found: list[Anchor] = []
+    return list(_anchors(_reader(pdf), marker))
+
+
+def _anchors(reader: Any, marker: str) -> Iterator[Anchor]:
+    """The marker's occurrences page by page (a caller wanting the first stops early)."""
     for index, page in enumerate(reader.pages):
         chunks: list[tuple[str, float, float]] = []
 
@@ -157,17 +162,48 @@ def find_anchors(pdf: bytes, marker: str = "#TTE#") -> list[Anchor]:
         while pos >= 0:
             k = max(i for i, s in enumerate(starts) if s <= pos)
             _t, x, y = chunks[k]
-            found.append(Anchor(index, round(x, 2), round(y, 2)))
+            yield Anchor(index, round(x, 2), round(y, 2))
             pos = joined.find(marker, pos + len(marker))
-    return found
 
 
-def find_anchor(pdf: bytes, marker: str = "#TTE#", *, last: bool = False) -> Anchor | None:
-    """The first (or ``last``) occurrence of ``marker``: ``(page_index, x, y)``; None if absent."""
-    anchors = find_anchors(pdf, marker)
-    if not anchors:
+#: The named destination our PDF conversion leaves at the template's marker
+#: (:data:`connectors.pdf.ANCHOR_DEST`; connectors do not import each other's internals).
+ANCHOR_DEST = "DIKLATTTE"
+#: LibreOffice puts a bookmark's destination at the top of its line; the marker's baseline
+#: (what the text search gives) is this much lower in the templates' marker paragraph (1 pt
+#: text on an exact 2 pt line). Measured: 162.89 against 161.29, and the same left edge.
+DEST_BASELINE_DROP = 1.6
+
+
+def _dest_anchor(reader: Any) -> Anchor | None:
+    """The anchor from the :data:`ANCHOR_DEST` named destination, without reading text."""
+    try:
+        dest = reader.named_destinations.get(ANCHOR_DEST) or reader.named_destinations.get(
+            "/" + ANCHOR_DEST)
+        if dest is None or dest.left is None or dest.top is None:
+            return None
+        page = reader.get_destination_page_number(dest)
+    except Exception:  # a damaged name tree: the text search decides
         return None
-    return anchors[-1] if last else anchors[0]
+    if page is None or page < 0:
+        return None
+    return Anchor(page, round(float(dest.left), 2),
+                  round(float(dest.top) - DEST_BASELINE_DROP, 2))
+
+
+def find_anchor(pdf: bytes, marker: str = "#TTE#", *, last: bool = False,
+                reader: Any = None) -> Anchor | None:
+    """The first (or ``last``) occurrence of ``marker``: ``(page_index, x, y)``; None if absent.
+    For the default marker, the conversion's named destination answers first."""
+    reader = reader if reader is not None else _reader(pdf)
+    if marker == MARKER and not last:
+        anchor = _dest_anchor(reader)
+        if anchor is not None:
+            return anchor
+    if last:
+        found = list(_anchors(reader, marker))
+        return found[-1] if found else None
+    return next(_anchors(reader, marker), None)
 
 
 class Box(NamedTuple):
@@ -191,7 +227,7 @@ def place_box(pdf: bytes, placement: Placement) -> Box:
     """The stamp's rectangle for ``placement`` (anchor, else fallback), inside the page."""
     reader = _reader(pdf)
     n = len(reader.pages)
-    anchor = find_anchor(pdf, placement.marker) if placement.marker else None
+    anchor = find_anchor(pdf, placement.marker, reader=reader) if placement.marker else None
     if anchor is None:
         if placement.require_anchor:
             raise AnchorNotFound(f"penanda {placement.marker!r} tidak ditemukan di PDF")
