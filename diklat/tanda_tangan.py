@@ -158,23 +158,34 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
     folder = out_dir / "".join(c if c.isalnum() or c in "-_." else "_" for c in kode) / jenis \
         / f"v{versi}" / "ttd"
     folder.mkdir(parents=True, exist_ok=True)
-    with session_scope(engine) as ses:
-        for (n, _p), r in zip(todo, results, strict=True):
-            if r.outcome != Outcome.SIGNED or r.pdf is None:
-                out.belum_pasti.append(n.id)
-                continue
-            target = folder / f"{naskah_versi._stem(n.kunci)}.pdf"
-            tmp = target.with_suffix(".pdf.tmp")
-            tmp.write_bytes(r.pdf)
-            tmp.replace(target)
-            row = ses.get(Naskah, n.id)
-            assert row is not None
-            naskah_versi.catat_berkas(ses, row, "ttd_pdf", target)
-            out.ditandatangani += 1
+    _simpan_tertanda(engine, todo, results, folder, out)
     out.detik = time.perf_counter() - t0
     log.info("bundel %s: %d naskah ditandatangani, %d belum pasti", bundel_id,
              out.ditandatangani, len(out.belum_pasti))
     return out
+
+
+def _simpan_tertanda(engine: Engine, todo: list[tuple[Naskah, Path]], results: list[Any],
+                     folder: Path, out: HasilTandaTangan) -> None:
+    """Write the signed PDFs and record them as the versions' ``ttd_pdf`` in one
+    transaction (one query for the rows, one flush); an unknown outcome is listed."""
+    signed: list[tuple[int, Path]] = []
+    for (n, _p), r in zip(todo, results, strict=True):
+        if r.outcome != Outcome.SIGNED or r.pdf is None:
+            out.belum_pasti.append(n.id)
+            continue
+        target = folder / f"{naskah_versi._stem(n.kunci)}.pdf"
+        tmp = target.with_suffix(".pdf.tmp")
+        tmp.write_bytes(r.pdf)
+        tmp.replace(target)
+        signed.append((n.id, target))
+    if not signed:
+        return
+    with session_scope(engine) as ses:
+        rows = {n.id: n for n in ses.execute(select(Naskah).where(
+            Naskah.id.in_([i for i, _t in signed]))).scalars()}
+        naskah_versi.catat_berkas_banyak(ses, [(rows[i], t) for i, t in signed], "ttd_pdf")
+    out.ditandatangani += len(signed)
 
 
 #: A bundle at least this large is signed by several processes (the local CA only: BSrE's
@@ -184,8 +195,9 @@ PARALEL_MULAI = 40
 
 def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
               passphrase: str | None) -> list[Any]:
-    """Sign every letter of a bundle: in one batch (the key opened once), split over the
-    machine's cores for a large bundle under the local CA."""
+    """Sign every letter of a bundle: in one batch (the key opened once), on the machine's
+    cores for a large bundle under the local CA (:mod:`connectors.tte.pool`: worker
+    processes that stay up, keys prepared once per worker for every bundle)."""
     import os
 
     from connectors.tte.local import LocalSigner
@@ -193,24 +205,12 @@ def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
     workers = min(os.cpu_count() or 1, 4)
     if (isinstance(sig, LocalSigner) and passphrase is None and workers > 1
             and len(items) >= PARALEL_MULAI):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from connectors.tte.pool import shared_pool
 
-        size = -(-len(items) // workers)
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=len(chunks), mp_context=ctx) as pool:
-            parts = list(pool.map(_sign_chunk, [sig.ca_dir] * len(chunks), chunks))
-        return [r for part in parts for r in part]
+        return shared_pool(workers).sign(sig.ca_dir, items)
     if hasattr(sig, "sign_batch"):
         return list(sig.sign_batch(items, passphrase=passphrase))
     return [sig.sign(pdf, request=req, passphrase=passphrase) for pdf, req in items]
-
-
-def _sign_chunk(ca_dir: Path, items: list[tuple[bytes, SignRequest]]) -> list[Any]:
-    from connectors.tte.local import LocalSigner
-
-    return list(LocalSigner(ca_dir).sign_batch(items))
 
 
 def _pejabat(engine: Engine, bundel_id: int) -> Pejabat:

@@ -1,0 +1,102 @@
+"""Signing a large bundle on every core, with processes that stay up between bundles.
+
+PAdES signing is CPU-bound and independent per letter. :class:`SigningPool` keeps a few worker
+processes (started with ``spawn``: the caller's threads, e.g. Prefect's, are never forked) and
+in each worker one :class:`~connectors.tte.local.LocalSigner` per CA folder, so the official's
+key, certificate, the time-stamping key and the signature container's size are prepared once
+per worker for every bundle the process signs, not once per bundle. Letters go out in small
+slices so the workers finish together; results come back in the order of the letters.
+
+Only the local CA's unencrypted keys are signed here: a passphrase never leaves the process
+that was given it, and BSrE's esign-client signs one call at a time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from connectors.tte.model import SignRequest, SignResult
+
+#: Letters per slice sent to a worker: small enough to balance two workers, large enough that
+#: pickling the slice costs nothing next to signing it.
+SLICE = 16
+
+_signers: dict[str, Any] = {}  # in a worker: CA folder -> LocalSigner
+
+
+def _sign_slice(ca_dir: str, items: list[tuple[bytes, SignRequest]]) -> list[SignResult]:
+    from connectors.tte.local import LocalSigner
+
+    signer = _signers.get(ca_dir)
+    if signer is None:
+        signer = _signers[ca_dir] = LocalSigner(Path(ca_dir))
+    return signer.sign_batch(items)
+
+
+def _warm() -> int:
+    import connectors.tte.local  # noqa: F401  (pyHanko, cryptography: imported once)
+
+    return os.getpid()
+
+
+class SigningPool:
+    """Worker processes signing slices of a bundle for the local CA (see the module text)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                ctx = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            return self._pool
+
+    def warm(self) -> list[Future[int]]:
+        """Start the workers and their imports now (e.g. while LibreOffice converts)."""
+        pool = self._executor()
+        return [pool.submit(_warm) for _ in range(self.workers)]
+
+    def sign(self, ca_dir: Path, items: Sequence[tuple[bytes, SignRequest]]) -> list[SignResult]:
+        """Sign ``items`` (one signer) on the workers; results in the order of ``items``.
+        A refusal (no certificate, a key that is not RSA...) raises as it would in process."""
+        pool = self._executor()
+        futures = [pool.submit(_sign_slice, str(ca_dir), list(items[i:i + SLICE]))
+                   for i in range(0, len(items), SLICE)]
+        try:
+            return [r for f in futures for r in f.result()]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+
+_shared: SigningPool | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_pool(workers: int) -> SigningPool:
+    """The process's one signing pool (created on first use, closed at exit)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or _shared.workers != max(1, workers):
+            if _shared is not None:
+                _shared.close()
+            _shared = SigningPool(workers)
+            atexit.register(_shared.close)
+        return _shared
