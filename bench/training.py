@@ -13,10 +13,11 @@ the Prefect API). Prints one JSON line:
   orchestration, pausing and resuming, the pause's polling of the API), plus the scripted
   officials' own polling;
 * ``floor_seconds``: measured after the run on the training's own final letters: one
-  LibreOffice conversion of all of them merged (one file per template, one ``soffice`` call)
-  plus the SHA-256 of every resulting PDF; ``vs_floor`` = ``seconds / floor_seconds`` and
+  LibreOffice conversion of all of them merged (in the converter's files of at most
+  ``connectors.pdf.CHUNK`` letters per template, one ``soffice`` call) plus the SHA-256 of
+  every resulting PDF; ``vs_floor`` = ``seconds / floor_seconds`` and
   ``issuing_vs_floor`` = the issuing task's own time / ``floor_seconds``;
-* ``peak_rss_mb``: the highest sum, sampled every 0.1 s, of the resident memory of this
+* ``peak_rss_mb``: the highest sum, sampled every 0.2 s, of the resident memory of this
   process and its children doing the training's work (LibreOffice, signing workers);
   ``peak_rss_all_mb`` adds the bench's own helpers (the simulator standing in for SIMPEG and
   SIASN, the temporary Prefect server);
@@ -103,18 +104,20 @@ class _RssPoller:
         self._th.join(timeout=2)
 
     @staticmethod
-    def _children() -> dict[int, list[int]]:
-        kids: dict[int, list[int]] = {}
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
+    def _children(pid: int) -> list[int]:
+        """Direct children of ``pid`` (``/proc/<pid>/task/<tid>/children``), cheap."""
+        out: list[int] = []
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return out
+        for tid in tids:
             try:
-                with open(f"/proc/{d}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    out.extend(int(c) for c in f.read().split())
+            except (OSError, ValueError):
                 continue
-            kids.setdefault(ppid, []).append(int(d))
-        return kids
+        return out
 
     @staticmethod
     def _rss_mb(pid: int) -> tuple[float, str]:
@@ -128,9 +131,8 @@ class _RssPoller:
         return rss / 1024.0, cmd
 
     def sample(self) -> None:
-        kids = self._children()
         work, helpers = self._rss_mb(os.getpid())[0], 0.0
-        todo = [(k, False) for k in kids.get(os.getpid(), [])]
+        todo = [(k, False) for k in self._children(os.getpid())]
         while todo:
             pid, helper = todo.pop()
             mb, cmd = self._rss_mb(pid)
@@ -139,23 +141,24 @@ class _RssPoller:
                 helpers += mb
             else:
                 work += mb
-            todo.extend((k, helper) for k in kids.get(pid, []))
+            todo.extend((k, helper) for k in self._children(pid))
         self.peak_work = max(self.peak_work, work)
         self.peak_all = max(self.peak_all, work + helpers)
 
     def _loop(self) -> None:
-        while not self._stop.wait(0.1):
+        while not self._stop.wait(0.2):
             self.sample()
 
 
 def floor(engine: Any) -> tuple[float, int]:
-    """One LibreOffice conversion of all the training's final letters merged (one file per
-    template, one ``soffice`` call) plus hashing the PDFs: what issuing cannot go below."""
-    import hashlib
+    """The converter's cost for the training's final letters (:func:`bench.letters.
+    converter_floor`: merged as the converter merges them, one ``soffice`` call, hashing the
+    PDFs): what issuing them cannot go below."""
+    import shutil
 
     from sqlalchemy import select
 
-    from connectors.pdf import PdfConverter, _package_signature, merge_docx
+    from bench.letters import converter_floor
     from diklat.db import session_scope
     from diklat.models import NaskahBerkas
 
@@ -163,20 +166,10 @@ def floor(engine: Any) -> tuple[float, int]:
         paths = [Path(p) for p in s.scalars(select(NaskahBerkas.path).where(
             NaskahBerkas.peran == "final_docx").order_by(NaskahBerkas.id))]
     work = Path(tempfile.mkdtemp(prefix="bench-floor-"))
-    with PdfConverter(work_dir=work / "conv") as conv:
-        t0 = time.perf_counter()
-        groups: dict[str, list[Path]] = {}
-        for p in paths:
-            groups.setdefault(_package_signature(p), []).append(p)
-        merged = [merge_docx(g, work / f"m{i}.docx") for i, g in enumerate(groups.values())]
-        conv._run(merged, work, len(paths))
-        for m in merged:
-            hashlib.sha256(m.with_suffix(".pdf").read_bytes()).hexdigest()
-        seconds = time.perf_counter() - t0
-    import shutil
-
-    shutil.rmtree(work, ignore_errors=True)
-    return seconds, len(paths)
+    try:
+        return converter_floor(paths, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:

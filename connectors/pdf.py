@@ -13,7 +13,9 @@ one file ~2 s, 100 one-page files in one call ~8 s; our letters, 250 merged in o
    call, with a private profile directory (``-env:UserInstallation``) so parallel runs do
    not collide, exporting bookmarks as PDF named destinations;
 3. each merged PDF is **split** again with pypdf: the named destination of document *n*
-   gives its first page, so every document gets exactly its own pages. If a destination
+   gives its first page, so every document gets exactly its own pages. LibreOffice converts
+   the files of one call in order, so a merged PDF is split (on a thread) as soon as the next
+   one appears, while LibreOffice works on. If a destination
    is missing the affected documents are converted one by one instead (correct, slower).
 
 Where LibreOffice is absent, :func:`convert_batch` returns ``None`` after a clear warning
@@ -36,8 +38,8 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -63,6 +65,13 @@ _IGNORED_FOR_MERGE = {DOCUMENT_XML, "docProps/core.xml", "docProps/app.xml"}
 _PDF_FILTER = "pdf:writer_pdf_Export:" + json.dumps(
     {"ExportBookmarksToPDFDestination": {"type": "boolean", "value": "true"}}
 )
+
+
+#: Documents per merged file. LibreOffice's time per page grows with the document (500
+#: two-page summonses, alternating runs on the loaded 2-core machine: 26-30 s in files of 250,
+#: 17-22 s in files of 50 or 100), and smaller files let each one be split while the next
+#: converts.
+CHUNK = 100
 
 
 class LibreOfficeUnavailable(RuntimeError):
@@ -132,7 +141,7 @@ class PdfConverter:
 
     Use as a context manager; the profile directory is removed on exit."""
 
-    def __init__(self, soffice: str | None = None, *, chunk_size: int = 250,
+    def __init__(self, soffice: str | None = None, *, chunk_size: int = CHUNK,
                  timeout_base: float = 120.0, timeout_per_doc: float = 1.0,
                  work_dir: Path | None = None, merge: bool = True, workers: int = 1) -> None:
         binary = soffice or find_soffice()
@@ -202,19 +211,39 @@ class PdfConverter:
                     merge_docx([paths[i] for i in chunk], m)
                     merged.append((m, chunk))
                     inputs.append(m)
-            self._run(inputs, job, len(paths))
-            retry: list[int] = []
-            for m, chunk in merged:
-                pdf = m.with_suffix(".pdf")
-                if not pdf.is_file():
-                    raise ConversionError(f"LibreOffice tidak menghasilkan {pdf.name}")
-                ok = split_pdf(pdf, [targets[i] for i in chunk])
-                if not ok:
-                    log.warning("penanda halaman tidak lengkap di %s; dikonversi satu per satu",
-                                pdf.name)
-                    retry.extend(chunk)
-                else:
-                    self.stats.merged_files += 1
+            # Each merged PDF is split as soon as LibreOffice is done with it (it converts
+            # its inputs one after the other), on a thread while it converts the next one.
+            chunk_of = {m.with_suffix(".pdf"): chunk for m, chunk in merged}
+            splits: dict[Path, Future[bool]] = {}
+            split_lock = threading.Lock()
+
+            def ready(pdf: Path) -> None:
+                chunk = chunk_of.get(pdf)
+                with split_lock:
+                    if chunk is not None and pdf not in splits:
+                        splits[pdf] = splitter.submit(split_pdf, pdf,
+                                                      [targets[i] for i in chunk])
+
+            with ThreadPoolExecutor(1, thread_name_prefix="pdf-split") as splitter:
+                try:
+                    self._run(inputs, job, len(paths), on_ready=ready)
+                except BaseException:
+                    for f in splits.values():
+                        f.cancel()
+                    raise
+                retry: list[int] = []
+                for m, chunk in merged:
+                    pdf = m.with_suffix(".pdf")
+                    if not pdf.is_file():
+                        raise ConversionError(f"LibreOffice tidak menghasilkan {pdf.name}")
+                    ready(pdf)
+                    ok = splits[pdf].result()
+                    if not ok:
+                        log.warning("penanda halaman tidak lengkap di %s; dikonversi satu per "
+                                    "satu", pdf.name)
+                        retry.extend(chunk)
+                    else:
+                        self.stats.merged_files += 1
             for link, i in singles:
                 pdf = link.with_suffix(".pdf")
                 if not pdf.is_file():
@@ -261,43 +290,70 @@ class PdfConverter:
         size = -(-len(idxs) // n)
         return [idxs[k:k + size] for k in range(0, len(idxs), size)]
 
-    def _run(self, inputs: list[Path], outdir: Path, documents: int) -> None:
+    def _run(self, inputs: list[Path], outdir: Path, documents: int,
+             on_ready: Callable[[Path], None] | None = None) -> None:
         if not inputs:
             return
         timeout = self.timeout_base + self.timeout_per_doc * documents
         k = min(self.workers, len(inputs))
         if k == 1:
-            self._run_one(inputs, outdir, self.profile, timeout)
+            self._run_one(inputs, outdir, self.profile, timeout, on_ready)
             return
         parts = [inputs[i::k] for i in range(k)]
         with ThreadPoolExecutor(k) as pool:
             futures = [pool.submit(self._run_one, part, outdir, self.tmp / f"lo-profile-{i}",
-                                   timeout) for i, part in enumerate(parts)]
+                                   timeout, on_ready) for i, part in enumerate(parts)]
             for f in futures:
                 f.result()
 
-    def _run_one(self, inputs: list[Path], outdir: Path, profile: Path,
-                 timeout: float) -> None:
+    def _run_one(self, inputs: list[Path], outdir: Path, profile: Path, timeout: float,
+                 on_ready: Callable[[Path], None] | None = None) -> None:
+        """One ``soffice`` call. LibreOffice converts its inputs in order, so once the PDF
+        of input *i+1* appears, the PDF of input *i* is complete: ``on_ready`` gets it then
+        (the last ones are the caller's once the call has returned)."""
         cmd = [self.soffice, f"-env:UserInstallation={profile.resolve().as_uri()}",
                "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
                "--convert-to", _PDF_FILTER, "--outdir", str(outdir), *map(str, inputs)]
         env = dict(os.environ, SAL_USE_VCLPLUGIN="svp")
-        # Its own process group: on a timeout the whole group goes (soffice is a wrapper
-        # around soffice.bin, which would otherwise be left running).
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} detik") from e
+        outs = [outdir / f"{p.stem}.pdf" for p in inputs]
+        announced = 0
+        with tempfile.TemporaryFile() as log_out:
+            # Its own process group: on a timeout the whole group goes (soffice is a wrapper
+            # around soffice.bin, which would otherwise be left running). Output to a file,
+            # not a pipe: nothing reads it while we watch the PDFs appear.
+            proc = subprocess.Popen(cmd, stdout=log_out, stderr=subprocess.STDOUT, env=env,
+                                    start_new_session=True)
+            deadline = time.monotonic() + timeout
+            try:
+                while True:
+                    try:
+                        proc.wait(timeout=0.05)
+                        break
+                    except subprocess.TimeoutExpired:
+                        pass
+                    if time.monotonic() > deadline:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait()
+                        raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} "
+                                              "detik")
+                    while (on_ready is not None and announced + 1 < len(outs)
+                           and outs[announced + 1].exists()):
+                        on_ready(outs[announced])
+                        announced += 1
+            except BaseException:
+                if proc.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                raise
+            log_out.seek(0)
+            text = log_out.read().decode("utf-8", "replace")
         with self._stats_lock:
             self.stats.soffice_calls += 1
         if proc.returncode != 0:
             raise ConversionError(f"soffice keluar dengan kode {proc.returncode}: "
-                                  f"{(err or out)[-500:]}")
+                                  f"{text[-500:]}")
 
 
 def _package_signature(path: Path) -> str:
