@@ -38,8 +38,9 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -72,6 +73,25 @@ _PDF_FILTER = "pdf:writer_pdf_Export:" + json.dumps(
 #: 17-22 s in files of 50 or 100), and smaller files let each one be split while the next
 #: converts.
 CHUNK = 100
+
+
+#: Listeners told of every PDF a converter made in this context has just written (see
+#: :func:`on_converted`).
+_listeners: ContextVar[tuple[Callable[[list[Path]], None], ...]] = ContextVar(
+    "diklat_pdf_listeners", default=())
+
+
+@contextlib.contextmanager
+def on_converted(fn: Callable[[list[Path]], None]) -> Iterator[None]:
+    """Within the block, every :class:`PdfConverter` created calls ``fn(paths)`` with the PDFs
+    it has just written, as they are ready (a merged file's letters once it is split, from
+    the splitting thread), so a caller can start on them while LibreOffice works on. A
+    listener that fails is logged and never stops the conversion."""
+    token = _listeners.set((*_listeners.get(), fn))
+    try:
+        yield
+    finally:
+        _listeners.reset(token)
 
 
 class LibreOfficeUnavailable(RuntimeError):
@@ -165,6 +185,7 @@ class PdfConverter:
         self.profile = self.tmp / "lo-profile"
         self.stats = BatchStats()
         self._seq = 0
+        self._listeners = _listeners.get()
 
     def __enter__(self) -> PdfConverter:
         return self
@@ -221,7 +242,7 @@ class PdfConverter:
                 chunk = chunk_of.get(pdf)
                 with split_lock:
                     if chunk is not None and pdf not in splits:
-                        splits[pdf] = splitter.submit(split_pdf, pdf,
+                        splits[pdf] = splitter.submit(self._split, pdf,
                                                       [targets[i] for i in chunk])
 
             with ThreadPoolExecutor(1, thread_name_prefix="pdf-split") as splitter:
@@ -249,6 +270,7 @@ class PdfConverter:
                 if not pdf.is_file():
                     raise ConversionError(f"LibreOffice gagal mengonversi {paths[i].name}")
                 shutil.move(str(pdf), targets[i])
+                self._tell([targets[i]])
             if retry:
                 self.stats.fallback_documents += len(retry)
                 rjob = job / "retry"
@@ -264,6 +286,7 @@ class PdfConverter:
                     if not pdf.is_file():
                         raise ConversionError(f"LibreOffice gagal mengonversi {paths[i].name}")
                     shutil.move(str(pdf), targets[i])
+                self._tell([targets[i] for i in retry])
         finally:
             shutil.rmtree(job, ignore_errors=True)
         self.stats.documents += len(paths)
@@ -271,6 +294,19 @@ class PdfConverter:
         return targets
 
     # ------------------------------------------------------------------ internals
+
+    def _split(self, pdf: Path, targets: list[Path]) -> bool:
+        ok = split_pdf(pdf, targets)
+        if ok:
+            self._tell(targets)
+        return ok
+
+    def _tell(self, written: list[Path]) -> None:
+        for fn in self._listeners:
+            try:
+                fn(written)
+            except Exception:
+                log.warning("pendengar konversi PDF gagal", exc_info=True)
 
     def _groups(self, paths: list[Path]) -> list[list[int]]:
         """Indexes of documents that share everything but their body (mergeable)."""

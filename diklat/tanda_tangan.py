@@ -126,7 +126,10 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
         jabatan = _printed_position(b)
         ident = identitas(pej, jabatan)
         jenis, versi = b.jenis, b.versi
-    hasil = naskah_versi.terbitkan(engine, kode, bundel_id, out_dir, pdf=True, settings=s)
+        awal = _permintaan_awal(ses, b, kode, out_dir, ident, s)
+    sig = signer or signer_from_settings(s)
+    with _sambil_konversi(engine, bundel_id, sig, passphrase, awal, s) as pra:
+        hasil = naskah_versi.terbitkan(engine, kode, bundel_id, out_dir, pdf=True, settings=s)
     del hasil
     with session_scope(engine) as ses:
         b = ses.get(Bundel, bundel_id)
@@ -143,18 +146,12 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
             else:
                 raise TandaTanganError("PDF final tidak dapat dibuat (LibreOffice tidak ada?): "
                                        "naskah tidak dapat ditandatangani")
-        items = [(p.read_bytes(), SignRequest(
-            signer=ident,
-            appearance=Appearance(verify_url=verify_url(n.token or "", s), footer=footer(s)),
-            reason=f"Penandatanganan {jenis.replace('_', ' ')}",
-            location=s.instansi.kota, reference=n.nomor or f"{jenis}-{n.kunci}-v{versi}"))
-            for n, p in todo]
+        items = [(p.read_bytes(), permintaan_ttd(n, ident, jenis, versi, s)) for n, p in todo]
     if not items:
         out.detik = time.perf_counter() - t0
         return out
     siapkan_penandatangan(_pejabat(engine, bundel_id), s)
-    sig = signer or signer_from_settings(s)
-    results = _sign_all(sig, items, passphrase)
+    results = _sign_all(sig, items, passphrase, pra)
     folder = out_dir / "".join(c if c.isalnum() or c in "-_." else "_" for c in kode) / jenis \
         / f"v{versi}" / "ttd"
     folder.mkdir(parents=True, exist_ok=True)
@@ -188,16 +185,58 @@ def _simpan_tertanda(engine: Engine, todo: list[tuple[Naskah, Path]], results: l
     out.ditandatangani += len(signed)
 
 
+def permintaan_ttd(n: Naskah, ident: SignerIdentity, jenis: str, versi: int,
+                   s: Settings) -> SignRequest:
+    """What one letter is signed with (its QR's URL, footer, reason, place, reference)."""
+    return SignRequest(
+        signer=ident,
+        appearance=Appearance(verify_url=verify_url(n.token or "", s), footer=footer(s)),
+        reason=f"Penandatanganan {jenis.replace('_', ' ')}",
+        location=s.instansi.kota, reference=n.nomor or f"{jenis}-{n.kunci}-v{versi}")
+
+
+def _permintaan_awal(ses: Any, b: Bundel, kode: str, out_dir: Path, ident: SignerIdentity,
+                     s: Settings) -> dict[Path, SignRequest]:
+    """For the letters still to sign: where their final PDF will be written, and what each
+    will be signed with (for :mod:`diklat.pratanda`). Numbers and tokens are set by now."""
+    done = {r.naskah_id for r in ses.execute(select(NaskahBerkas).where(
+        NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
+        NaskahBerkas.peran == "ttd_pdf")).scalars()}
+    folder = naskah_versi._folder(out_dir, kode, b, "pdf")
+    return {folder / f"{naskah_versi._stem(n.kunci)}.pdf":
+            permintaan_ttd(n, ident, b.jenis, b.versi, s) for n in b.naskah if n.id not in done}
+
+
+def _sambil_konversi(engine: Engine, bundel_id: int, sig: Any, passphrase: str | None,
+                     awal: dict[Path, SignRequest], s: Settings) -> Any:
+    """Letters signed on the other core while LibreOffice converts (:mod:`diklat.pratanda`)."""
+    import os
+
+    from diklat.pratanda import sambil_konversi
+
+    return sambil_konversi(sig, passphrase, awal, min(os.cpu_count() or 1, 4), PARALEL_MULAI,
+                           lambda: siapkan_penandatangan(_pejabat(engine, bundel_id), s))
+
+
 #: A bundle at least this large is signed by several processes (the local CA only: BSrE's
 #: esign-client signs one call at a time, and a passphrase never leaves this process).
 PARALEL_MULAI = 40
 
 
 def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
-              passphrase: str | None) -> list[Any]:
+              passphrase: str | None, pra: Any = None) -> list[Any]:
     """Sign every letter of a bundle: in one batch (the key opened once), on the machine's
     cores for a large bundle under the local CA (:mod:`connectors.tte.pool`: worker
-    processes that stay up, keys prepared once per worker for every bundle)."""
+    processes that stay up, keys prepared once per worker for every bundle). ``pra``: what
+    was signed while LibreOffice converted (:mod:`diklat.pratanda`), used for exactly the
+    same bytes and request; the rest is signed here."""
+    if pra is not None:
+        early = pra.ambil(items)
+        rest = [i for i, r in enumerate(early) if r is None]
+        if rest:
+            signed = iter(_sign_all(sig, [items[i] for i in rest], passphrase))
+            early = [r if r is not None else next(signed) for r in early]
+        return early
     import os
 
     from connectors.tte.local import LocalSigner

@@ -66,12 +66,17 @@ class SigningPool:
         pool = self._executor()
         return [pool.submit(_warm) for _ in range(self.workers)]
 
+    def submit(self, ca_dir: Path, items: Sequence[tuple[bytes, SignRequest]]
+               ) -> list[Future[list[SignResult]]]:
+        """Start signing ``items`` (one signer): one future per slice, in order."""
+        pool = self._executor()
+        return [pool.submit(_sign_slice, str(ca_dir), list(items[i:i + SLICE]))
+                for i in range(0, len(items), SLICE)]
+
     def sign(self, ca_dir: Path, items: Sequence[tuple[bytes, SignRequest]]) -> list[SignResult]:
         """Sign ``items`` (one signer) on the workers; results in the order of ``items``.
         A refusal (no certificate, a key that is not RSA...) raises as it would in process."""
-        pool = self._executor()
-        futures = [pool.submit(_sign_slice, str(ca_dir), list(items[i:i + SLICE]))
-                   for i in range(0, len(items), SLICE)]
+        futures = self.submit(ca_dir, items)
         try:
             return [r for f in futures for r in f.result()]
         except BaseException:
