@@ -142,6 +142,7 @@ def main(argv: list[str]) -> None:
         naive_rss = self_rss_mb()
         floor_line = floor("import", env, work, file=str(export))
         floor_s = floor_line["seconds"] if floor_line["exit"] == 0 else None
+        floor_run = floor_line.get("floor_seconds_in_process")
         # A fresh, empty product database with its schema (as bench.sync does).
         subprocess.run([bin_path("diklat"), "init"], env=env, check=True, capture_output=True)
         cmd = [bin_path("diklat"), "import", "siasn-export", str(export), "--json"]
@@ -150,7 +151,7 @@ def main(argv: list[str]) -> None:
             c = r["counts"]
             line = scenario_line(scenario, r, mode, c.get("rows"), "import_seconds")
             if scenario == "import50k":
-                bounds(line, naive_seconds, floor_s, 8.0)
+                bounds(line, naive_seconds, floor_s, 8.0, floor_run, "import_seconds")
             print(json.dumps(line), flush=True)
         print(json.dumps(floor_line), flush=True)
         if naive_seconds is not None:

@@ -135,9 +135,12 @@ def floor(what: str, env: dict[str, str], work: Path, **kw: str) -> dict[str, An
 
 
 def bounds(line: dict[str, Any], baseline: float | None, floor_s: float | None,
-           times: float) -> None:
+           times: float, floor_run: float | None = None, run_key: str = "sync_seconds"
+           ) -> None:
     """Add the ratios the issue bounds: ``ratio_whole_process`` (naive / whole process,
-    at least ``times``) and ``vs_floor`` (whole process / floor, at most 1.5)."""
+    at least ``times``) and ``vs_floor`` (whole process / floor, at most 1.5); and, for
+    where the time goes, ``vs_floor_run``: the run's own time (without process start,
+    imports and Prefect) / the floor's own time inside its process."""
     if baseline is not None:
         line["baseline_seconds"] = round(baseline, 3)
         line["ratio_whole_process"] = round(baseline / line["seconds"], 2)
@@ -145,6 +148,8 @@ def bounds(line: dict[str, Any], baseline: float | None, floor_s: float | None,
     if floor_s:
         line["floor_seconds"] = round(floor_s, 3)
         line["vs_floor"] = round(line["seconds"] / floor_s, 2)
+    if floor_run and line.get(run_key):
+        line["vs_floor_run"] = round(float(line[run_key]) / floor_run, 2)
 
 
 def main(argv: list[str]) -> None:
@@ -186,6 +191,7 @@ def main(argv: list[str]) -> None:
         naive_rss = self_rss_mb()
         floor_line = floor("sync", env, work, url=sim.simpeg_url, key=sim.api_key)
         floor_s = floor_line["seconds"] if floor_line["exit"] == 0 else None
+        floor_run = floor_line.get("floor_seconds_in_process")
 
         lines: list[dict[str, Any]] = []
         for scenario, cmd_args in (("full", ["--full"]), ("nochange", ["--full"]),
@@ -198,7 +204,8 @@ def main(argv: list[str]) -> None:
                                                     "quarantined"))
             line = scenario_line(scenario, r, mode, rows, "sync_seconds")
             if scenario in ("full", "nochange"):
-                bounds(line, naive_seconds, floor_s, 10.0 if scenario == "full" else 15.0)
+                bounds(line, naive_seconds, floor_s, 10.0 if scenario == "full" else 15.0,
+                       floor_run)
                 if scenario == "full" and naive_seconds is not None and c.get("seconds"):
                     line["ratio"] = round(naive_seconds / float(c["seconds"]), 2)
             lines.append(line)

@@ -282,3 +282,26 @@ def test_pool_signs_in_order_and_sees_a_reissued_certificate(ca: Path,
 
         sig = PdfFileReader(io.BytesIO(r.pdf)).embedded_signatures[0]
         assert sig.signer_cert.serial_number == serial  # the new certificate, not the cached
+
+
+def test_pool_workers_leave_with_their_process(tmp_path: Path) -> None:
+    """A process that leaves through os._exit (as the diklat command does) or is killed
+    leaves no signing worker behind."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "owner.py"
+    script.write_text("import os\n"
+                      "from connectors.tte.pool import SigningPool\n"
+                      "if __name__ == '__main__':\n"
+                      "    pids = [f.result() for f in SigningPool(2).warm()]\n"
+                      "    print(' '.join(map(str, pids)), flush=True)\n"
+                      "    os._exit(0)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, check=True, cwd=Path(__file__).resolve().parent.parent)
+    pids = [int(p) for p in out.stdout.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{p}").exists() for p in pids)

@@ -40,6 +40,20 @@ def _sign_slice(ca_dir: str, items: list[tuple[bytes, SignRequest]]) -> list[Sig
     return signer.sign_batch(items)
 
 
+def _watch_parent(parent: int) -> None:
+    """In a worker: leave when the process that started the pool is gone (killed, or left
+    through ``os._exit`` as the ``diklat`` command does), instead of waiting forever for
+    work that will never come."""
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="signing-parent-watch", daemon=True).start()
+
+
 def _warm() -> int:
     import connectors.tte.local  # noqa: F401  (pyHanko, cryptography: imported once)
 
@@ -58,7 +72,9 @@ class SigningPool:
         with self._lock:
             if self._pool is None:
                 ctx = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                                 initializer=_watch_parent,
+                                                 initargs=(os.getpid(),))
             return self._pool
 
     def warm(self) -> list[Future[int]]:
