@@ -125,7 +125,7 @@ def test_split_letters_carry_their_signature_anchor(soffice: str, tmp_path: Path
     a letter converted on its own has none and the text search still finds it."""
     from connectors.tte.stamp import _anchors, _reader, find_anchor
 
-    docs = _batch(tmp_path)[:5]
+    docs = _batch(tmp_path)  # every type: summonses, multi-page notices, decree, certificates
     with pdfconn.PdfConverter(soffice) as conv:
         merged = conv.convert(docs, tmp_path / "merged")
     with pdfconn.PdfConverter(soffice, merge=False) as conv:
