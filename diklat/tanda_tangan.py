@@ -240,11 +240,11 @@ def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
     import os
 
     from connectors.tte.local import LocalSigner
+    from connectors.tte.pool import shared_pool, shared_pool_running
 
     workers = min(os.cpu_count() or 1, 4)
     if (isinstance(sig, LocalSigner) and passphrase is None and workers > 1
-            and len(items) >= PARALEL_MULAI):
-        from connectors.tte.pool import shared_pool
+            and (len(items) >= PARALEL_MULAI or shared_pool_running())):
 
         return shared_pool(workers).sign(sig.ca_dir, items)
     if hasattr(sig, "sign_batch"):

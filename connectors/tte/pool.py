@@ -111,6 +111,12 @@ _shared: SigningPool | None = None
 _shared_lock = threading.Lock()
 
 
+def shared_pool_running() -> bool:
+    """Has this process started its signing pool (then even a small bundle goes to the
+    workers, whose keys are prepared already)?"""
+    return _shared is not None and _shared._pool is not None
+
+
 def shared_pool(workers: int) -> SigningPool:
     """The process's one signing pool (created on first use, closed at exit)."""
     global _shared
