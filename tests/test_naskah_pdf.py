@@ -123,7 +123,7 @@ def test_split_letters_carry_their_signature_anchor(soffice: str, tmp_path: Path
     """Each letter split from a merged conversion names its signature anchor (a named
     destination), which gives the place the text search gives, without reading the text;
     a letter converted on its own has none and the text search still finds it."""
-    from connectors.tte.stamp import _anchors, _reader, find_anchor
+    from connectors.tte.stamp import find_anchor, find_anchors
 
     docs = _batch(tmp_path)  # every type: summonses, multi-page notices, decree, certificates
     with pdfconn.PdfConverter(soffice) as conv:
@@ -135,7 +135,7 @@ def test_split_letters_carry_their_signature_anchor(soffice: str, tmp_path: Path
         reader = PdfReader(str(p))
         assert pdfconn.ANCHOR_DEST in {str(k).lstrip("/") for k in reader.named_destinations}
         by_dest = find_anchor(data)
-        by_text = next(_anchors(_reader(data), "#TTE#"))
+        by_text = find_anchors(data, "#TTE#")[0]
         assert by_dest is not None and by_dest.page_index == by_text.page_index
         assert abs(by_dest.x - by_text.x) < 0.5 and abs(by_dest.y - by_text.y) < 0.5
     alone = single[0].read_bytes()

@@ -4,7 +4,6 @@ the final, and a result is never used for other bytes than it was made for."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 from pathlib import Path
@@ -24,6 +23,8 @@ from diklat.naskah import versi
 from diklat.pejabat import simpan_pejabat
 from diklat.register import today
 from diklat.settings import get_settings
+from tests.rekam_support import setujui_semua
+from tests.sop_support import LENGKAP, siap
 
 
 @pytest.fixture
@@ -36,22 +37,21 @@ def bundle(tmp_path: Path) -> tuple[object, int, Path]:
         pytest.skip("LibreOffice needed to sign PDFs")
     migrate()
     engine = get_engine()
-    mulai = today() + dt.timedelta(days=10)
+    mulai = today()
     with session_scope(engine) as s:
         for peran, nip in (("kabid_psda", "198005122005022003"),
                            ("sekretaris", "197706142003121004"),
                            ("kepala", "197209131998031001")):
             simpan_pejabat(s, nip=nip, nama=f"NAMA {peran.upper()}", peran=peran,
                            jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+    siap(engine)
+    with session_scope(engine) as s:
         simpan_kegiatan(s, {"kode": "PK-P", "sop": "peningkatan-kapasitas",
                             "nama": "Pelatihan Pratanda", "mulai": mulai, "selesai": mulai,
-                            "tempat": "Aula", "lembaga_narasumber": "BPSDM", "materi": ["A"]})
+                            **LENGKAP})
     out = Path(get_settings().output_dir or tmp_path)
     h = versi.buat_draf(engine, "PK-P", "surat_permohonan_narasumber", out)
-    with session_scope(engine) as s:
-        b = s.get(Bundel, h.bundel_id)
-        assert b is not None
-        versi.setujui_demo(s, b, alasan="uji")
+    setujui_semua(engine, h.bundel_id)  # the officials decide, through the real path
     return engine, h.bundel_id, out
 
 
@@ -99,7 +99,7 @@ def test_a_result_is_only_used_for_the_same_bytes(bundle: tuple[object, int, Pat
     path.write_bytes(simple_pdf(["Surat A"]))
     pool = SigningPool(2)
     try:
-        pra = pratanda.Pratanda(pool, LocalSigner(ca_dir()).ca_dir, {str(path.resolve()): req})
+        pra = pratanda.Pratanda(pool, LocalSigner(ca_dir()).config(), {str(path.resolve()): req})
         pra([path])
         assert pra.dikirim == 1
         other = simple_pdf(["Surat B"])

@@ -265,10 +265,10 @@ def test_pool_signs_in_order_and_sees_a_reissued_certificate(ca: Path,
     items = [(letters[i % len(letters)], plain(f"n{i}")) for i in range(n)]
     pool = SigningPool(2)
     try:
-        first = pool.sign(ca, items)
+        first = pool.sign({"ca_dir": ca}, items)
         local_ca.issue_signer(ca, "plain", "RINA WULANDARI, S.E., M.M.", "Sekretaris",
                               "198005122005022003")
-        second = pool.sign(ca, items[:3])
+        second = pool.sign({"ca_dir": ca}, items[:3])
     finally:
         pool.close()
     assert [r.signed for r in first] == [True] * n
