@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/python -m bench letters
 	$(BIN)/python -m bench register
 	$(BIN)/python -m bench training
+	$(BIN)/python -m bench issuing
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

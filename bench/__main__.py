@@ -1,4 +1,4 @@
-"""``python -m bench {sync,letters,register,training} [options]``: one JSON object per scenario on stdout."""
+"""``python -m bench {sync,letters,register,training,issuing} [options]``: one JSON object per scenario on stdout."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ SUITES: dict[str, list[str]] = {
     "letters": ["bench.letters"],
     "register": ["bench.register"],
     "training": ["bench.training"],
+    "issuing": ["bench.issuing"],
 }
 
 

@@ -22,78 +22,88 @@ untimed, as after ``diklat server start`` (``prefect_api: bench-server``);
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from bench.sync import _bin, scenario_line  # bench.sync imports this module only inside functions
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _base_env(work: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIKLAT_")}
-    env["DIKLAT_VAR_DIR"] = str(work / "var")  # fresh SQLite database under it
-    env["PREFECT_HOME"] = str(work / "prefect")
-    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    return env
-
-
-def start_prefect_server(work: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """``prefect server start`` on a free loopback port; returns the process and API URL."""
-    port = _free_port()
-    log = (work / "prefect-server.log").open("wb")
-    proc = subprocess.Popen(
-        [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env={**env, "PREFECT_UI_ENABLED": "false"}, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
-    api = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"prefect server exited early; see {work / 'prefect-server.log'}")
-        try:
-            with urllib.request.urlopen(f"{api}/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, api
-        except OSError:
-            time.sleep(0.5)
-    stop(proc)
-    raise SystemExit("prefect server did not become healthy within 120 s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a process this bench started (its own process group), politely then firmly."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+from bench.procs import (
+    base_env,
+    bin_path,
+    scenario_line,
+    self_rss_mb,
+    start_prefect_server,
+    stop,
+    timed_run,
+    warm_prefect_home,
+)
+from bench.sync import bounds, floor
 
 
 def generate(out: Path, pegawai: int, seed: int, env: dict[str, str]) -> None:
-    cmd = [_bin("diklat"), "simulator", "export-csv", "--pegawai", str(pegawai), "--seed",
+    cmd = [bin_path("diklat"), "simulator", "export-csv", "--pegawai", str(pegawai), "--seed",
            str(seed), "--out", str(out)]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     if res.returncode != 0 or not out.exists():
         raise SystemExit(f"export-csv failed ({res.returncode}): {res.stderr[-2000:]}")
+
+
+def naive_import(database_url: str, path: Path) -> tuple[float, int]:
+    """The naive way for the same file: the project's reader maps each row, then one ORM
+    query by NIP per row (and by code per unit), set attributes, add, commit per row. Same
+    NIP check as the naive sync; returns (seconds, rows written)."""
+    from sqlalchemy.orm import Session
+
+    from diklat.db import make_engine, migrate
+    from diklat.models import Pegawai, UnitKerja
+    from diklat.rules import nip as nip_rules
+    from diklat.siasn_export import inspect_export, read_batches
+
+    migrate(database_url)
+    engine = make_engine(database_url)
+    dates = ("tanggal_lahir", "tmt_cpns")
+    fields = ("nip_lama", "pns_orang_id", "nama", "gelar_depan", "gelar_belakang",
+              "jenis_kelamin", "tempat_lahir", "jenis_pegawai", "jabatan", "jenis_jabatan",
+              "golongan", "pangkat", "pendidikan_tingkat", "pendidikan", "status", "email",
+              "nomor_hp")
+    rows = 0
+    start = time.perf_counter()
+    with Session(engine) as s:
+        units: dict[str, int] = {}
+        for batch in read_batches(inspect_export(path)):
+            for rec in batch.records:
+                info = nip_rules.parse(rec.get("nip") or "")
+                kode = rec.get("unit_kode")
+                if not info.valid or not kode:
+                    continue
+                if kode not in units:
+                    unit = s.query(UnitKerja).filter_by(kode=kode).one_or_none()
+                    if unit is None:
+                        unit = UnitKerja(kode=kode, nama=rec.get("unit_nama") or kode)
+                        s.add(unit)
+                        s.commit()
+                    units[kode] = unit.id
+                p = s.query(Pegawai).filter_by(nip=info.nip).one_or_none()
+                if p is None:
+                    p = Pegawai(nip=info.nip)
+                    s.add(p)
+                for k in fields:
+                    v = rec.get(k)
+                    setattr(p, k, v if isinstance(v, str) or v is None else str(v))
+                for k in dates:
+                    v = rec.get(k)
+                    setattr(p, k, v if not isinstance(v, str) else None)
+                p.unit_id = units[kode]
+                p.aktif = True
+                s.commit()
+                rows += 1
+    seconds = time.perf_counter() - start
+    engine.dispose()
+    return seconds, rows
 
 
 def main(argv: list[str]) -> None:
@@ -105,15 +115,12 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--temporary-prefect", action="store_true",
                     help="no Prefect server running: every process starts a temporary one "
                          "(default: one local server, as after `diklat server start`)")
+    ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args, _unknown = ap.parse_known_args(argv)  # the sync suite shares argv with bench.sync
 
-    # The same measurement as bench.sync: VmHWM of the import process itself (polled) and
-    # wait4 of its reaped tree (which includes a temporary Prefect server).
-    from bench.sync import _warm_prefect_home, timed_run
-
     work = Path(tempfile.mkdtemp(prefix="bench-import-"))
-    env = _base_env(work)
+    env = base_env(work)
     server: subprocess.Popen[bytes] | None = None
     try:
         if args.file is not None:
@@ -128,15 +135,30 @@ def main(argv: list[str]) -> None:
             server, env["PREFECT_API_URL"] = start_prefect_server(work, env)
             mode = "bench-server"
         else:
-            _warm_prefect_home(env)  # Prefect's own first-start migration is not what we time
+            warm_prefect_home(env)  # Prefect's own first-start migration is not what we time
+        naive_seconds = naive_rows = None
+        if not args.skip_naive:
+            naive_seconds, naive_rows = naive_import(f"sqlite:///{work / 'naive.db'}", export)
+        naive_rss = self_rss_mb()
+        floor_line = floor("import", env, work, file=str(export))
+        floor_s = floor_line["seconds"] if floor_line["exit"] == 0 else None
+        floor_run = floor_line.get("floor_seconds_in_process")
         # A fresh, empty product database with its schema (as bench.sync does).
-        subprocess.run([_bin("diklat"), "init"], env=env, check=True, capture_output=True)
-        cmd = [_bin("diklat"), "import", "siasn-export", str(export), "--json"]
+        subprocess.run([bin_path("diklat"), "init"], env=env, check=True, capture_output=True)
+        cmd = [bin_path("diklat"), "import", "siasn-export", str(export), "--json"]
         for scenario in ("import50k", "import50k_again"):
             r = timed_run(cmd, env)
             c = r["counts"]
             line = scenario_line(scenario, r, mode, c.get("rows"), "import_seconds")
+            if scenario == "import50k":
+                bounds(line, naive_seconds, floor_s, 8.0, floor_run, "import_seconds")
             print(json.dumps(line), flush=True)
+        print(json.dumps(floor_line), flush=True)
+        if naive_seconds is not None:
+            print(json.dumps({"scenario": "naive_import", "seconds": round(naive_seconds, 3),
+                              "rows": naive_rows, "peak_rss_mb": naive_rss,
+                              "note": "the project's reader, then per-row ORM query+add+commit,"
+                                      " in the bench process, no Prefect"}), flush=True)
     finally:
         if server is not None:
             stop(server)

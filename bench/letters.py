@@ -8,6 +8,8 @@ Prints one JSON object per scenario (``scenario``, ``seconds``, ``documents``,
 * ``naive_docx``: the baseline on the same ``n`` contexts: docxtpl, template loaded from
   the file and rendered for every document, same Jinja environment; ``docx`` carries
   ``ratio`` = naive seconds per document / fast seconds per document;
+* ``pdf_converter``: the converter's own merged-file rate in the same run, the reference
+  of ``pdf`` (``pdf_vs_converter``): see :func:`converter_floor`;
 * ``pdf``: LibreOffice conversion of all ``n`` fast-path documents (``--pdf-n`` to limit):
   merge, one ``soffice`` call (``--pdf-workers K``: K side by side), split into one PDF per
   letter (the time includes all three and LibreOffice's start);
@@ -98,6 +100,31 @@ def bench_naive(jenis: str, ctxs: list[dict[str, Any]], out: Path) -> float:
     return time.perf_counter() - t0
 
 
+def converter_floor(docx: list[Path], work: Path) -> tuple[float, int]:
+    """The converter's own cost for ``docx``: the documents merged per template as the
+    converter merges them (untimed), then one ``soffice`` call on the merged files and the
+    SHA-256 of every PDF it writes (timed). No splitting: that part is ours."""
+    import hashlib
+
+    from connectors.pdf import PdfConverter, _package_signature, merge_docx
+
+    work.mkdir(parents=True, exist_ok=True)
+    with PdfConverter(work_dir=work / "conv") as conv:
+        groups: dict[str, list[Path]] = {}
+        for p in docx:
+            groups.setdefault(_package_signature(p), []).append(p)
+        merged: list[Path] = []
+        for g in groups.values():
+            for chunk in conv._chunks(list(range(len(g)))):
+                merged.append(merge_docx([g[i] for i in chunk], work / f"m{len(merged)}.docx"))
+        t0 = time.perf_counter()
+        conv._run(merged, work, len(docx))
+        for m in merged:
+            hashlib.sha256(m.with_suffix(".pdf").read_bytes()).hexdigest()
+        seconds = time.perf_counter() - t0
+    return seconds, len(docx)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench letters", description=__doc__)
     ap.add_argument("--n", type=int, default=1000, help="documents per scenario")
@@ -142,8 +169,17 @@ def main(argv: list[str] | None = None) -> None:
                        "soffice_calls": stats.soffice_calls,
                        "workers": a.pdf_workers,
                        "merged_files": stats.merged_files,
-                       "strategy": "merge per template (<=250 docs/file), one soffice call, "
+                       "strategy": f"merge per template (<={conv.chunk_size} docs/file), one "
+                                   "soffice call, "
                                    "split by bookmarks"})
+                floor_s, _n = converter_floor(subset, work / "floor")
+                _emit({"scenario": "pdf_converter", "jenis": a.jenis,
+                       "seconds": round(floor_s, 3), "documents": len(subset),
+                       "docs_per_second": round(len(subset) / floor_s, 1),
+                       "pdf_vs_converter": round(pdf_s / floor_s, 2),
+                       "peak_rss_mb": _rss_mb(),
+                       "note": "the converter's own rate: the same documents merged the same "
+                               "way, one soffice call and hashing its PDFs, no split"})
             except LibreOfficeUnavailable as e:
                 _emit({"scenario": "pdf", "skipped": str(e), "seconds": 0.0, "documents": 0,
                        "docs_per_second": 0.0, "peak_rss_mb": _rss_mb()})

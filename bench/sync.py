@@ -33,92 +33,25 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _bin(name: str) -> str:
-    candidate = Path(sys.executable).parent / name
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which(name)
-    if found is None:
-        raise SystemExit(f"{name} not found next to {sys.executable} nor on PATH")
-    return found
-
-
-def _hwm_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        return None
-    return None
-
-
-def timed_run(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run ``cmd`` to its end: wall seconds, peak RSS of the process (polled ``VmHWM``) and of
-    its reaped tree (``wait4``), exit status, the last stdout line as JSON, stderr tail."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=err)
-        peak = [0.0]
-        done = threading.Event()
-
-        def poll() -> None:
-            while not done.is_set():
-                v = _hwm_mb(proc.pid)
-                if v is not None:
-                    peak[0] = max(peak[0], v)
-                done.wait(0.02)
-
-        poller = threading.Thread(target=poll, daemon=True)
-        poller.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        done.set()
-        poller.join()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        stderr = err.read().decode("utf-8", "replace")
-    try:
-        counts = json.loads(stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        counts = {"status": "failed", "error": stderr[-1500:]}
-    return {"seconds": seconds, "peak_rss_mb": peak[0] or None,
-            "peak_rss_tree_mb": usage.ru_maxrss / 1024.0, "exit": proc.returncode,
-            "counts": counts, "stderr": stderr}
-
-
-def scenario_line(scenario: str, r: dict[str, Any], mode: str, rows: Any,
-                  seconds_key: str) -> dict[str, Any]:
-    """One benchmark JSON line from a ``timed_run`` of a ``diklat ... --json`` command."""
-    c = r["counts"]
-    line: dict[str, Any] = {
-        "scenario": scenario, "seconds": round(r["seconds"], 3), "rows": rows,
-        "written": sum(int(c.get(k) or 0) for k in ("inserted", "updated", "deactivated")),
-        "peak_rss_mb": round(r["peak_rss_mb"], 1) if r["peak_rss_mb"] else None,
-        "peak_rss_tree_mb": round(r["peak_rss_tree_mb"], 1),
-        seconds_key: c.get("seconds"), "prefect_api": mode, "exit": r["exit"],
-    }
-    for k in ("inserted", "updated", "unchanged", "deactivated", "quarantined", "status"):
-        line[k] = c.get(k)
-    if r["exit"] != 0:
-        line["error"] = c.get("error") or r["stderr"][-1500:]
-    return line
+from bench.procs import (
+    ROOT,
+    base_env,
+    bin_path,
+    scenario_line,
+    self_rss_mb,
+    start_prefect_server,
+    stop,
+    timed_run,
+    warm_prefect_home,
+)
 
 
 def naive_full(database_url: str, simpeg_url: str, api_key: str) -> tuple[float, int]:
@@ -177,12 +110,46 @@ def naive_full(database_url: str, simpeg_url: str, api_key: str) -> tuple[float,
     return seconds, rows
 
 
-def _warm_prefect_home(env: dict[str, str]) -> None:
-    """Create Prefect's own database once (its first start migrates it: not what we time)."""
-    code = ("from cli.sync import TemporaryPrefectServer as T\n"
-            "s = T()\ns.wait_ready(300)\ns.stop()\n")
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True,
-                   capture_output=True, timeout=400)
+def floor(what: str, env: dict[str, str], work: Path, **kw: str) -> dict[str, Any]:
+    """Time ``python -m bench.floor WHAT`` as a whole process into a fresh schema'd
+    SQLite file (see :mod:`bench.floor`); the line carries its peak RSS like the others."""
+    db = work / f"floor-{what}.db"
+    db.unlink(missing_ok=True)
+    subprocess.run([bin_path("diklat"), "init"], cwd=ROOT, check=True, capture_output=True,
+                   env={**env, "DIKLAT_DATABASE_URL": f"sqlite:///{db}"})
+    args = [f"--{k}={v}" for k, v in kw.items()]
+    r = timed_run([sys.executable, "-m", "bench.floor", what, "--db", str(db), *args], env)
+    c = r["counts"]
+    line = {"scenario": f"floor_{'full' if what == 'sync' else what}",
+            "seconds": round(r["seconds"], 3), "rows": c.get("rows"),
+            "floor_seconds_in_process": c.get("seconds"),
+            "peak_rss_mb": round(r["peak_rss_mb"], 1) if r["peak_rss_mb"] else None,
+            "exit": r["exit"],
+            "note": "whole process: fetch every page over loopback HTTP, one prepared "
+                    "executemany, no validation" if what == "sync" else
+                    "whole process: the CSV reader, one prepared executemany, no validation"}
+    if r["exit"] != 0:
+        line["error"] = r["stderr"][-1500:]
+    db.unlink(missing_ok=True)
+    return line
+
+
+def bounds(line: dict[str, Any], baseline: float | None, floor_s: float | None,
+           times: float, floor_run: float | None = None, run_key: str = "sync_seconds"
+           ) -> None:
+    """Add the ratios the issue bounds: ``ratio_whole_process`` (naive / whole process,
+    at least ``times``) and ``vs_floor`` (whole process / floor, at most 1.5); and, for
+    where the time goes, ``vs_floor_run``: the run's own time (without process start,
+    imports and Prefect) / the floor's own time inside its process."""
+    if baseline is not None:
+        line["baseline_seconds"] = round(baseline, 3)
+        line["ratio_whole_process"] = round(baseline / line["seconds"], 2)
+        line["ratio_bound"] = times
+    if floor_s:
+        line["floor_seconds"] = round(floor_s, 3)
+        line["vs_floor"] = round(line["seconds"] / floor_s, 2)
+    if floor_run and line.get(run_key):
+        line["vs_floor_run"] = round(float(line[run_key]) / floor_run, 2)
 
 
 def main(argv: list[str]) -> None:
@@ -199,10 +166,7 @@ def main(argv: list[str]) -> None:
     from simulator.server import SimulatorProcess
 
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIKLAT_")}
-    env["DIKLAT_VAR_DIR"] = str(work / "var")
-    env["PREFECT_HOME"] = str(work / "prefect")
-    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env = base_env(work)
     server = None
     # A child process: an in-thread server would share the GIL with the naive baseline.
     sim = SimulatorProcess(n_pegawai=args.pegawai, seed=args.seed).start()
@@ -212,13 +176,11 @@ def main(argv: list[str]) -> None:
         if os.environ.get("PREFECT_API_URL"):
             mode = "external"
         elif not args.temporary_prefect:
-            from bench.import_export import start_prefect_server
-
             server, env["PREFECT_API_URL"] = start_prefect_server(work, env)
             mode = "bench-server"
         else:
-            _warm_prefect_home(env)
-        subprocess.run([_bin("diklat"), "init"], env=env, cwd=ROOT, check=True,
+            warm_prefect_home(env)
+        subprocess.run([bin_path("diklat"), "init"], env=env, cwd=ROOT, check=True,
                        capture_output=True)
 
         naive_seconds = None
@@ -226,27 +188,31 @@ def main(argv: list[str]) -> None:
         if not args.skip_naive:
             naive_seconds, naive_rows = naive_full(f"sqlite:///{work / 'naive.db'}",
                                                    sim.simpeg_url, sim.api_key)
-        naive_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        naive_rss = self_rss_mb()
+        floor_line = floor("sync", env, work, url=sim.simpeg_url, key=sim.api_key)
+        floor_s = floor_line["seconds"] if floor_line["exit"] == 0 else None
+        floor_run = floor_line.get("floor_seconds_in_process")
 
         lines: list[dict[str, Any]] = []
         for scenario, cmd_args in (("full", ["--full"]), ("nochange", ["--full"]),
                                    ("incremental1pct", [])):
             if scenario == "incremental1pct":
                 sim.mutate(0.01)
-            r = timed_run([_bin("diklat"), "sync", *cmd_args, "--json"], env)
+            r = timed_run([bin_path("diklat"), "sync", *cmd_args, "--json"], env)
             c = r["counts"]
             rows = sum(int(c.get(k) or 0) for k in ("inserted", "updated", "unchanged",
                                                     "quarantined"))
             line = scenario_line(scenario, r, mode, rows, "sync_seconds")
-            if scenario == "full" and naive_seconds is not None:
-                line["baseline_seconds"] = round(naive_seconds, 3)
-                if c.get("seconds"):
+            if scenario in ("full", "nochange"):
+                bounds(line, naive_seconds, floor_s, 10.0 if scenario == "full" else 15.0,
+                       floor_run)
+                if scenario == "full" and naive_seconds is not None and c.get("seconds"):
                     line["ratio"] = round(naive_seconds / float(c["seconds"]), 2)
-                line["ratio_whole_process"] = round(naive_seconds / r["seconds"], 2)
             lines.append(line)
+        lines.append(floor_line)
         if naive_seconds is not None:
             lines.append({"scenario": "naive_full", "seconds": round(naive_seconds, 3),
-                          "rows": naive_rows, "peak_rss_mb": round(naive_rss, 1),
+                          "rows": naive_rows, "peak_rss_mb": naive_rss,
                           "note": "per-row ORM query+add+commit, in the bench process (RSS "
                                   "includes the simulator's data), no Prefect"})
         for line in lines:
@@ -254,8 +220,6 @@ def main(argv: list[str]) -> None:
     finally:
         sim.stop()
         if server is not None:
-            from bench.import_export import stop
-
             stop(server)
         if args.keep:
             print(f"work directory kept: {work}", file=sys.stderr)

@@ -11,7 +11,17 @@ the Prefect API). Prints one JSON line:
   PDF, signing, register, e-mail, archive, SIASN, database);
 * ``prefect_share``: the rest as a share of ``seconds``: Prefect's machinery (flow and task
   orchestration, pausing and resuming, the pause's polling of the API), plus the scripted
-  officials' own polling.
+  officials' own polling;
+* ``floor_seconds``: measured after the run on the training's own final letters: one
+  LibreOffice conversion of all of them merged (in the converter's files of at most
+  ``connectors.pdf.CHUNK`` letters per template, one ``soffice`` call) plus the SHA-256 of
+  every resulting PDF; ``vs_floor`` = ``seconds / floor_seconds`` and
+  ``issuing_vs_floor`` = the issuing task's own time / ``floor_seconds``;
+* ``peak_rss_mb``: the highest sum, sampled every 0.2 s, of the resident memory of this
+  process and its children doing the training's work (LibreOffice, signing workers);
+  ``peak_rss_all_mb`` adds the bench's own helpers (the simulator standing in for SIMPEG and
+  SIASN, the temporary Prefect server);
+* ``own_by_task``: the per-part breakdown (seconds inside each task's function, summed).
 
 The naive baselines of the parts are the other suites: ``letters`` (docxtpl per letter against
 the compiled template; one LibreOffice call per letter against merged batches) and ``register``
@@ -74,6 +84,94 @@ class _Timer:
         return inner
 
 
+class _RssPoller:
+    """Samples the resident memory of this process and its descendants (``/proc``)."""
+
+    HELPERS = ("simulator", "prefect", "uvicorn")
+
+    def __init__(self) -> None:
+        self.peak_work = 0.0
+        self.peak_all = 0.0
+        self._stop = threading.Event()
+        self._th = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> _RssPoller:
+        self._th.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._th.join(timeout=2)
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        """Direct children of ``pid`` (``/proc/<pid>/task/<tid>/children``), cheap."""
+        out: list[int] = []
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            return out
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    out.extend(int(c) for c in f.read().split())
+            except (OSError, ValueError):
+                continue
+        return out
+
+    @staticmethod
+    def _rss_mb(pid: int) -> tuple[float, str]:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                rss = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            return 0.0, ""
+        return rss / 1024.0, cmd
+
+    def sample(self) -> None:
+        work, helpers = self._rss_mb(os.getpid())[0], 0.0
+        todo = [(k, False) for k in self._children(os.getpid())]
+        while todo:
+            pid, helper = todo.pop()
+            mb, cmd = self._rss_mb(pid)
+            helper = helper or any(h in cmd for h in self.HELPERS)
+            if helper:
+                helpers += mb
+            else:
+                work += mb
+            todo.extend((k, helper) for k in self._children(pid))
+        self.peak_work = max(self.peak_work, work)
+        self.peak_all = max(self.peak_all, work + helpers)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.2):
+            self.sample()
+
+
+def floor(engine: Any) -> tuple[float, int]:
+    """The converter's cost for the training's final letters (:func:`bench.letters.
+    converter_floor`: merged as the converter merges them, one ``soffice`` call, hashing the
+    PDFs): what issuing them cannot go below."""
+    import shutil
+
+    from sqlalchemy import select
+
+    from bench.letters import converter_floor
+    from diklat.db import session_scope
+    from diklat.models import NaskahBerkas
+
+    with session_scope(engine) as s:
+        paths = [Path(p) for p in s.scalars(select(NaskahBerkas.path).where(
+            NaskahBerkas.peran == "final_docx").order_by(NaskahBerkas.id))]
+    work = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    try:
+        return converter_floor(paths, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-training-"))
     os.environ["DIKLAT_VAR_DIR"] = str(work / "var")
@@ -134,12 +232,14 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
         th = threading.Thread(target=petugas.jalan, args=(stop, 0.2), daemon=True)
         th.start()
         t0 = time.perf_counter()
-        try:
-            out = peningkatan_kapasitas(kegiatan=data)
-        finally:
-            stop.set()
-            th.join(timeout=10)
-        seconds = time.perf_counter() - t0
+        with _RssPoller() as rss:
+            try:
+                out = peningkatan_kapasitas(kegiatan=data)
+            finally:
+                stop.set()
+                th.join(timeout=10)
+            seconds = time.perf_counter() - t0
+        floor_s, floor_docs = floor(engine)
         with session_scope(engine) as s:
             from sqlalchemy import func
 
@@ -154,7 +254,12 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
         del out
         return {"scenario": "training", **n, "opd": len(units),
                 "waits": petugas.catatan.keputusan + petugas.catatan.masukan,
-                "seconds": round(seconds, 1), "own_seconds": round(timer.seconds, 1),
+                "seconds": round(seconds, 1), "floor_seconds": round(floor_s, 1),
+                "floor_letters": floor_docs, "vs_floor": round(seconds / floor_s, 2),
+                "issuing_vs_floor": round(timer.per_task.get("terbitkan-naskah", 0.0)
+                                          / floor_s, 2),
+                "peak_rss_mb": round(rss.peak_work), "peak_rss_all_mb": round(rss.peak_all),
+                "own_seconds": round(timer.seconds, 1),
                 "task_calls": timer.calls,
                 "prefect_share": round(max(0.0, seconds - timer.seconds) / seconds, 3),
                 "own_by_task": {k: round(v, 1) for k, v in sorted(

@@ -13,7 +13,9 @@ one file ~2 s, 100 one-page files in one call ~8 s; our letters, 250 merged in o
    call, with a private profile directory (``-env:UserInstallation``) so parallel runs do
    not collide, exporting bookmarks as PDF named destinations;
 3. each merged PDF is **split** again with pypdf: the named destination of document *n*
-   gives its first page, so every document gets exactly its own pages. If a destination
+   gives its first page, so every document gets exactly its own pages. LibreOffice converts
+   the files of one call in order, so a merged PDF is split (on a thread) as soon as the next
+   one appears, while LibreOffice works on. If a destination
    is missing the affected documents are converted one by one instead (correct, slower).
 
 Where LibreOffice is absent, :func:`convert_batch` returns ``None`` after a clear warning
@@ -44,8 +46,9 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -62,6 +65,13 @@ WORK_PREFIX = "diklat-pdf-"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W}}}"
 MARK = "DIKLATDOC"
+#: The signature anchor: the template's marker (``#TTE#``, tiny and white in the signature
+#: block) gets a bookmark ``DIKLATTTE<n>`` when merged, which LibreOffice exports as a named
+#: destination at the marker's place; each split letter keeps it as ``ANCHOR_DEST`` so the
+#: signer finds its box without extracting the page's text.
+ANCHOR_MARK = "DIKLATTTE"
+ANCHOR_DEST = "DIKLATTTE"
+ANCHOR_TEXT = "#TTE#"
 DOCUMENT_XML = "word/document.xml"
 # Parts that may differ between documents of one template without stopping a merge.
 _IGNORED_FOR_MERGE = {DOCUMENT_XML, "docProps/core.xml", "docProps/app.xml"}
@@ -69,6 +79,32 @@ _IGNORED_FOR_MERGE = {DOCUMENT_XML, "docProps/core.xml", "docProps/app.xml"}
 _PDF_FILTER = "pdf:writer_pdf_Export:" + json.dumps(
     {"ExportBookmarksToPDFDestination": {"type": "boolean", "value": "true"}}
 )
+
+
+#: Documents per merged file. LibreOffice's time per page grows with the document (500
+#: two-page summonses, alternating runs on the loaded 2-core machine: 26-30 s in files of 250,
+#: 17-22 s in files of 50 or 100), and smaller files let each one be split while the next
+#: converts.
+CHUNK = 100
+
+
+#: Listeners told of every PDF a converter made in this context has just written (see
+#: :func:`on_converted`).
+_listeners: ContextVar[tuple[Callable[[list[Path]], None], ...]] = ContextVar(
+    "diklat_pdf_listeners", default=())
+
+
+@contextlib.contextmanager
+def on_converted(fn: Callable[[list[Path]], None]) -> Iterator[None]:
+    """Within the block, every :class:`PdfConverter` created calls ``fn(paths)`` with the PDFs
+    it has just written, as they are ready (a merged file's letters once it is split, from
+    the splitting thread), so a caller can start on them while LibreOffice works on. A
+    listener that fails is logged and never stops the conversion."""
+    token = _listeners.set((*_listeners.get(), fn))
+    try:
+        yield
+    finally:
+        _listeners.reset(token)
 
 
 class LibreOfficeUnavailable(RuntimeError):
@@ -138,7 +174,7 @@ class PdfConverter:
 
     Use as a context manager; the profile directory is removed on exit."""
 
-    def __init__(self, soffice: str | None = None, *, chunk_size: int = 250,
+    def __init__(self, soffice: str | None = None, *, chunk_size: int = CHUNK,
                  timeout_base: float = 120.0, timeout_per_doc: float = 1.0,
                  work_dir: Path | None = None, work_root: Path | None = None,
                  merge: bool = True, workers: int = 1) -> None:
@@ -169,6 +205,7 @@ class PdfConverter:
         self.profile = self.tmp / "lo-profile"
         self.stats = BatchStats()
         self._seq = 0
+        self._listeners = _listeners.get()
 
     def __enter__(self) -> PdfConverter:
         return self
@@ -215,24 +252,45 @@ class PdfConverter:
                     merge_docx([paths[i] for i in chunk], m)
                     merged.append((m, chunk))
                     inputs.append(m)
-            self._run(inputs, job, len(paths))
-            retry: list[int] = []
-            for m, chunk in merged:
-                pdf = m.with_suffix(".pdf")
-                if not pdf.is_file():
-                    raise ConversionError(f"LibreOffice tidak menghasilkan {pdf.name}")
-                ok = split_pdf(pdf, [targets[i] for i in chunk])
-                if not ok:
-                    log.warning("penanda halaman tidak lengkap di %s; dikonversi satu per satu",
-                                pdf.name)
-                    retry.extend(chunk)
-                else:
-                    self.stats.merged_files += 1
+            # Each merged PDF is split as soon as LibreOffice is done with it (it converts
+            # its inputs one after the other), on a thread while it converts the next one.
+            chunk_of = {m.with_suffix(".pdf"): chunk for m, chunk in merged}
+            splits: dict[Path, Future[bool]] = {}
+            split_lock = threading.Lock()
+
+            def ready(pdf: Path) -> None:
+                chunk = chunk_of.get(pdf)
+                with split_lock:
+                    if chunk is not None and pdf not in splits:
+                        splits[pdf] = splitter.submit(self._split, pdf,
+                                                      [targets[i] for i in chunk])
+
+            with ThreadPoolExecutor(1, thread_name_prefix="pdf-split") as splitter:
+                try:
+                    self._run(inputs, job, len(paths), on_ready=ready)
+                except BaseException:
+                    for f in splits.values():
+                        f.cancel()
+                    raise
+                retry: list[int] = []
+                for m, chunk in merged:
+                    pdf = m.with_suffix(".pdf")
+                    if not pdf.is_file():
+                        raise ConversionError(f"LibreOffice tidak menghasilkan {pdf.name}")
+                    ready(pdf)
+                    ok = splits[pdf].result()
+                    if not ok:
+                        log.warning("penanda halaman tidak lengkap di %s; dikonversi satu per "
+                                    "satu", pdf.name)
+                        retry.extend(chunk)
+                    else:
+                        self.stats.merged_files += 1
             for link, i in singles:
                 pdf = link.with_suffix(".pdf")
                 if not pdf.is_file():
                     raise ConversionError(f"LibreOffice gagal mengonversi {paths[i].name}")
                 shutil.move(str(pdf), targets[i])
+                self._tell([targets[i]])
             if retry:
                 self.stats.fallback_documents += len(retry)
                 rjob = job / "retry"
@@ -248,6 +306,7 @@ class PdfConverter:
                     if not pdf.is_file():
                         raise ConversionError(f"LibreOffice gagal mengonversi {paths[i].name}")
                     shutil.move(str(pdf), targets[i])
+                self._tell([targets[i] for i in retry])
         finally:
             shutil.rmtree(job, ignore_errors=True)
         self.stats.documents += len(paths)
@@ -255,6 +314,19 @@ class PdfConverter:
         return targets
 
     # ------------------------------------------------------------------ internals
+
+    def _split(self, pdf: Path, targets: list[Path]) -> bool:
+        ok = split_pdf(pdf, targets)
+        if ok:
+            self._tell(targets)
+        return ok
+
+    def _tell(self, written: list[Path]) -> None:
+        for fn in self._listeners:
+            try:
+                fn(written)
+            except Exception:
+                log.warning("pendengar konversi PDF gagal", exc_info=True)
 
     def _groups(self, paths: list[Path]) -> list[list[int]]:
         """Indexes of documents that share everything but their body (mergeable)."""
@@ -274,49 +346,77 @@ class PdfConverter:
         size = -(-len(idxs) // n)
         return [idxs[k:k + size] for k in range(0, len(idxs), size)]
 
-    def _run(self, inputs: list[Path], outdir: Path, documents: int) -> None:
+    def _run(self, inputs: list[Path], outdir: Path, documents: int,
+             on_ready: Callable[[Path], None] | None = None) -> None:
         if not inputs:
             return
         timeout = self.timeout_base + self.timeout_per_doc * documents
         k = min(self.workers, len(inputs))
         if k == 1:
-            self._run_one(inputs, outdir, self.profile, timeout)
+            self._run_one(inputs, outdir, self.profile, timeout, on_ready)
             return
         parts = [inputs[i::k] for i in range(k)]
         with ThreadPoolExecutor(k) as pool:
             futures = [pool.submit(self._run_one, part, outdir, self.tmp / f"lo-profile-{i}",
-                                   timeout) for i, part in enumerate(parts)]
+                                   timeout, on_ready) for i, part in enumerate(parts)]
             for f in futures:
                 f.result()
 
-    def _run_one(self, inputs: list[Path], outdir: Path, profile: Path,
-                 timeout: float) -> None:
+    def _run_one(self, inputs: list[Path], outdir: Path, profile: Path, timeout: float,
+                 on_ready: Callable[[Path], None] | None = None) -> None:
+        """One ``soffice`` call. LibreOffice converts its inputs in order, so once the PDF
+        of input *i+1* appears, the PDF of input *i* is complete: ``on_ready`` gets it then
+        (the last ones are the caller's once the call has returned)."""
         cmd = [self.soffice, f"-env:UserInstallation={profile.resolve().as_uri()}",
                "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
                "--convert-to", _PDF_FILTER, "--outdir", str(outdir), *map(str, inputs)]
         env = dict(os.environ, SAL_USE_VCLPLUGIN="svp")
-        # Its own process group: on a timeout the whole group goes (soffice is a wrapper
-        # around soffice.bin, which would otherwise be left running).
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, start_new_session=True)
-        # Named in the work folder: if this process is killed, the next conversion stops it.
-        marker = self.tmp / f"soffice-{proses.owner_tag(proc.pid)}"
-        with contextlib.suppress(OSError):
-            marker.touch()
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} detik") from e
-        finally:
-            marker.unlink(missing_ok=True)
+        outs = [outdir / f"{p.stem}.pdf" for p in inputs]
+        announced = 0
+        with tempfile.TemporaryFile() as log_out:
+            # Its own process group: on a timeout the whole group goes (soffice is a wrapper
+            # around soffice.bin, which would otherwise be left running). Output to a file,
+            # not a pipe: nothing reads it while we watch the PDFs appear.
+            proc = subprocess.Popen(cmd, stdout=log_out, stderr=subprocess.STDOUT, env=env,
+                                    start_new_session=True)
+            # Named in the work folder: if this process is killed, the next conversion
+            # stops it.
+            marker = self.tmp / f"soffice-{proses.owner_tag(proc.pid)}"
+            with contextlib.suppress(OSError):
+                marker.touch()
+            deadline = time.monotonic() + timeout
+            try:
+                while True:
+                    try:
+                        proc.wait(timeout=0.05)
+                        break
+                    except subprocess.TimeoutExpired:
+                        pass
+                    if time.monotonic() > deadline:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait()
+                        raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} "
+                                              "detik")
+                    while (on_ready is not None and announced + 1 < len(outs)
+                           and outs[announced + 1].exists()):
+                        on_ready(outs[announced])
+                        announced += 1
+            except BaseException:
+                if proc.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                raise
+            finally:
+                marker.unlink(missing_ok=True)
+            log_out.seek(0)
+            text = log_out.read().decode("utf-8", "replace")
         with self._stats_lock:
             self.stats.soffice_calls += 1
         if proc.returncode != 0:
             raise ConversionError(f"soffice keluar dengan kode {proc.returncode}: "
-                                  f"{(err or out)[-500:]}")
+                                  f"{text[-500:]}")
 
 
 def bersihkan_sisa(root: Path) -> list[Path]:
@@ -392,6 +492,7 @@ def merge_docx(paths: Sequence[Path], target: Path) -> Path:
             first_p = etree.Element(f"{_W}p")
             content.insert(0, first_p)
         _bookmark(first_p, n)
+        _anchor_bookmark(content, n)
         last = n == len(paths) - 1
         if not last:
             holder = content[-1] if content and content[-1].tag == f"{_W}p" else None
@@ -452,21 +553,50 @@ def _bookmark(p: etree._Element, n: int) -> None:
     p.insert(pos, start)
 
 
+def _anchor_bookmark(content: list[etree._Element], n: int) -> None:
+    """Bookmark ``DIKLATTTE<n>`` around the first run holding the signature marker."""
+    for c in content:
+        for t in c.iter(f"{_W}t"):
+            if t.text and ANCHOR_TEXT in t.text:
+                run = t.getparent()
+                if run is None or run.tag != f"{_W}r" or run.getparent() is None:
+                    return
+                start = etree.Element(f"{_W}bookmarkStart")
+                start.set(f"{_W}id", str(800000 + n))
+                start.set(f"{_W}name", f"{ANCHOR_MARK}{n:06d}")
+                end = etree.Element(f"{_W}bookmarkEnd")
+                end.set(f"{_W}id", str(800000 + n))
+                run.addprevious(start)
+                run.addnext(end)
+                return
+
+
 def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
     """Split a merged PDF by its ``DIKLATDOC<n>`` destinations into ``targets``.
-    False (nothing written) when the destinations do not account for every document."""
+    False (nothing written) when the destinations do not account for every document.
+    A document's signature anchor (``DIKLATTTE<n>``) goes along as the named destination
+    :data:`ANCHOR_DEST` of its own PDF."""
     from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import Destination, Fit
 
     reader = PdfReader(str(pdf))
     starts: dict[int, int] = {}
+    anchors: dict[int, tuple[int, float, float]] = {}
     for name, dest in reader.named_destinations.items():
         key = str(name).lstrip("/")
-        if key.startswith(MARK):
+        for mark in (MARK, ANCHOR_MARK):
+            if not key.startswith(mark):
+                continue
             try:
                 page = reader.get_destination_page_number(dest)
-                if page is not None:
-                    starts[int(key[len(MARK):])] = page
-            except (ValueError, TypeError):
+                if page is None:
+                    continue
+                n = int(key[len(mark):])
+                if mark == MARK:
+                    starts[n] = page
+                else:
+                    anchors[n] = (page, float(dest.left or 0), float(dest.top or 0))
+            except (ValueError, TypeError, AttributeError):
                 continue
     order = [starts.get(n) for n in range(len(targets))]
     if any(s is None for s in order):
@@ -479,6 +609,12 @@ def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
         w = PdfWriter()
         for k in range(bounds[n], bounds[n + 1]):
             w.add_page(reader.pages[k])
+        anchor = anchors.get(n)
+        if anchor is not None and bounds[n] <= anchor[0] < bounds[n + 1]:
+            on = w.pages[anchor[0] - bounds[n]]
+            w.add_named_destination_object(Destination(
+                ANCHOR_DEST, on.indirect_reference,  # type: ignore[arg-type]
+                Fit.xyz(anchor[1], anchor[2])))
         tmp = Path(str(target) + ".tmp")
         with open(tmp, "wb") as fh:
             w.write(fh)

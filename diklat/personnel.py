@@ -213,14 +213,14 @@ _MAX_LENGTHS = _max_lengths()
 def content_hash(rec: Mapping[str, Any]) -> str:
     """Hash of the canonical values (strings, dates, None) in :data:`FIELDS` order. ``repr``
     of the tuple is exact for these types and much cheaper than formatting each value."""
-    values = tuple([rec.get(name) for name in FIELDS])
+    values = tuple(map(rec.get, FIELDS))
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
 def source_hash(raw: Mapping[str, Any]) -> str:
     """Hash of a record exactly as the source sent it (its :data:`RECORD_KEYS` values):
     equal hashes mean equal input, so an equal stored row needs no new validation."""
-    values = tuple([raw.get(name) for name in RECORD_KEYS])
+    values = tuple(map(raw.get, RECORD_KEYS))
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 

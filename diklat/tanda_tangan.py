@@ -142,8 +142,11 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
         jabatan = _printed_position(b)
         ident = identitas(pej, jabatan)
         jenis, versi = b.jenis, b.versi
+        awal = _permintaan_awal(ses, b, kode, out_dir, ident, s)
+    sig = signer or signer_from_settings(s)
     try:
-        naskah_versi.terbitkan(engine, kode, bundel_id, out_dir, pdf=True, settings=s)
+        with _sambil_konversi(engine, bundel_id, sig, passphrase, awal, s) as pra:
+            naskah_versi.terbitkan(engine, kode, bundel_id, out_dir, pdf=True, settings=s)
     except (ikatan.IkatanBerubah, FinalBerbeda, PenandaHilang) as e:
         raise IsiBerubah(str(e)) from None
     except naskah_versi.VersiError as e:
@@ -172,38 +175,76 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
             else:
                 raise TandaTanganError("PDF final tidak dapat dibuat (LibreOffice tidak ada?): "
                                        "naskah tidak dapat ditandatangani")
-        items = [(data, SignRequest(
-            signer=ident,
-            appearance=Appearance(verify_url=verify_url(n.token or "", s), footer=footer(s)),
-            reason=f"Penandatanganan {jenis.replace('_', ' ')}",
-            location=s.instansi.kota, reference=n.nomor or f"{jenis}-{n.kunci}-v{versi}"))
-            for n, data in todo]
+        items = [(data, permintaan_ttd(n, ident, jenis, versi, s)) for n, data in todo]
     if not items:
         out.detik = time.perf_counter() - t0
         return out
     siapkan_penandatangan(_pejabat(engine, bundel_id), s)
-    sig = signer or signer_from_settings(s)
-    results = _sign_all(sig, items, passphrase)
+    results = _sign_all(sig, items, passphrase, pra)
     folder = out_dir / "".join(c if c.isalnum() or c in "-_." else "_" for c in kode) / jenis \
         / f"v{versi}" / "ttd"
     folder.mkdir(parents=True, exist_ok=True)
-    with session_scope(engine) as ses:
-        for (n, _p), r in zip(todo, results, strict=True):
-            if r.outcome != Outcome.SIGNED or r.pdf is None:
-                out.belum_pasti.append(n.id)
-                continue
-            target = folder / f"{naskah_versi._stem(n.kunci)}.pdf"
-            tmp = target.with_suffix(".pdf.tmp")
-            tmp.write_bytes(r.pdf)
-            tmp.replace(target)
-            row = ses.get(Naskah, n.id)
-            assert row is not None
-            naskah_versi.catat_berkas(ses, row, "ttd_pdf", target)
-            out.ditandatangani += 1
+    _simpan_tertanda(engine, todo, results, folder, out)
     out.detik = time.perf_counter() - t0
     log.info("bundel %s: %d naskah ditandatangani, %d belum pasti", bundel_id,
              out.ditandatangani, len(out.belum_pasti))
     return out
+
+
+def _simpan_tertanda(engine: Engine, todo: list[tuple[Naskah, bytes]], results: list[Any],
+                     folder: Path, out: HasilTandaTangan) -> None:
+    """Write the signed PDFs and record them as the versions' ``ttd_pdf`` in one
+    transaction (one query for the rows, one flush); an unknown outcome is listed."""
+    signed: list[tuple[int, Path]] = []
+    for (n, _p), r in zip(todo, results, strict=True):
+        if r.outcome != Outcome.SIGNED or r.pdf is None:
+            out.belum_pasti.append(n.id)
+            continue
+        target = folder / f"{naskah_versi._stem(n.kunci)}.pdf"
+        tmp = target.with_suffix(".pdf.tmp")
+        tmp.write_bytes(r.pdf)
+        tmp.replace(target)
+        signed.append((n.id, target))
+    if not signed:
+        return
+    with session_scope(engine) as ses:
+        rows = {n.id: n for n in ses.execute(select(Naskah).where(
+            Naskah.id.in_([i for i, _t in signed]))).scalars()}
+        naskah_versi.catat_berkas_banyak(ses, [(rows[i], t) for i, t in signed], "ttd_pdf")
+    out.ditandatangani += len(signed)
+
+
+def permintaan_ttd(n: Naskah, ident: SignerIdentity, jenis: str, versi: int,
+                   s: Settings) -> SignRequest:
+    """What one letter is signed with (its QR's URL, footer, reason, place, reference)."""
+    return SignRequest(
+        signer=ident,
+        appearance=Appearance(verify_url=verify_url(n.token or "", s), footer=footer(s)),
+        reason=f"Penandatanganan {jenis.replace('_', ' ')}",
+        location=s.instansi.kota, reference=n.nomor or f"{jenis}-{n.kunci}-v{versi}")
+
+
+def _permintaan_awal(ses: Any, b: Bundel, kode: str, out_dir: Path, ident: SignerIdentity,
+                     s: Settings) -> dict[Path, SignRequest]:
+    """For the letters still to sign: where their final PDF will be written, and what each
+    will be signed with (for :mod:`diklat.pratanda`). Numbers and tokens are set by now."""
+    done = {r.naskah_id for r in ses.execute(select(NaskahBerkas).where(
+        NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
+        NaskahBerkas.peran == "ttd_pdf")).scalars()}
+    folder = naskah_versi._folder(out_dir, kode, b, "pdf")
+    return {folder / f"{naskah_versi._stem(n.kunci)}.pdf":
+            permintaan_ttd(n, ident, b.jenis, b.versi, s) for n in b.naskah if n.id not in done}
+
+
+def _sambil_konversi(engine: Engine, bundel_id: int, sig: Any, passphrase: str | None,
+                     awal: dict[Path, SignRequest], s: Settings) -> Any:
+    """Letters signed on the other core while LibreOffice converts (:mod:`diklat.pratanda`)."""
+    import os
+
+    from diklat.pratanda import sambil_konversi
+
+    return sambil_konversi(sig, passphrase, awal, min(os.cpu_count() or 1, 4), PARALEL_MULAI,
+                           lambda: siapkan_penandatangan(_pejabat(engine, bundel_id), s))
 
 
 #: A bundle at least this large is signed by several processes (the local CA only: BSrE's
@@ -212,34 +253,32 @@ PARALEL_MULAI = 40
 
 
 def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
-              passphrase: str | None) -> list[Any]:
-    """Sign every letter of a bundle: in one batch (the key opened once), split over the
-    machine's cores for a large bundle under the local CA."""
+              passphrase: str | None, pra: Any = None) -> list[Any]:
+    """Sign every letter of a bundle: in one batch (the key opened once), on the machine's
+    cores for a large bundle under the local CA (:mod:`connectors.tte.pool`: worker
+    processes that stay up, keys prepared once per worker for every bundle). ``pra``: what
+    was signed while LibreOffice converted (:mod:`diklat.pratanda`), used for exactly the
+    same bytes and request; the rest is signed here."""
+    if pra is not None:
+        early = pra.ambil(items)
+        rest = [i for i, r in enumerate(early) if r is None]
+        if rest:
+            signed = iter(_sign_all(sig, [items[i] for i in rest], passphrase))
+            early = [r if r is not None else next(signed) for r in early]
+        return early
     import os
 
     from connectors.tte.local import LocalSigner
+    from connectors.tte.pool import shared_pool, shared_pool_running
 
     workers = min(os.cpu_count() or 1, 4)
     if (isinstance(sig, LocalSigner) and passphrase is None and workers > 1
-            and len(items) >= PARALEL_MULAI):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+            and (len(items) >= PARALEL_MULAI or shared_pool_running())):
 
-        size = -(-len(items) // workers)
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=len(chunks), mp_context=ctx) as pool:
-            parts = list(pool.map(_sign_chunk, [sig.config()] * len(chunks), chunks))
-        return [r for part in parts for r in part]
+        return shared_pool(workers).sign(sig.config(), items)
     if hasattr(sig, "sign_batch"):
         return list(sig.sign_batch(items, passphrase=passphrase))
     return [sig.sign(pdf, request=req, passphrase=passphrase) for pdf, req in items]
-
-
-def _sign_chunk(config: dict[str, Any], items: list[tuple[bytes, SignRequest]]) -> list[Any]:
-    from connectors.tte.local import LocalSigner
-
-    return list(LocalSigner(**config).sign_batch(items))
 
 
 def _pejabat(engine: Engine, bundel_id: int) -> Pejabat:

@@ -23,6 +23,7 @@ from diklat.pejabat import ensure_pejabat
 from diklat.personnel import PersonnelWriter
 from diklat.register import today
 from tests.rekam_support import terbitkan
+from tests.sop_support import siap
 
 PD = "PD-BACA-1"  # SOP 002, the Sekretaris Daerah signs the assignment letter
 PK = "PK-BACA-1"  # SOP 000, run by the agency itself
@@ -99,6 +100,8 @@ def data(sqlite_engine: Engine, soffice: str) -> Engine:
     with session_scope(engine) as s:
         for p in PEJABAT:
             ensure_pejabat(s, **p, email=f"{p['peran']}@example.go.id")
+    siap(engine)  # the staff who correct drafts sent back
+    with session_scope(engine) as s:
         pd_ = simpan_kegiatan(s, {
             "kode": PD, "sop": "pengiriman-peserta",
             "nama": "Pelatihan Teknis Pengelolaan Arsip Dinamis", "mulai": mulai,

@@ -100,7 +100,8 @@ def test_merge_docx_structure(tmp_path: Path) -> None:
     target = pdfconn.merge_docx(docs, tmp_path / "m.docx")
     with zipfile.ZipFile(target) as z:
         xml = z.read("word/document.xml").decode()
-    assert xml.count("<w:bookmarkStart") == 3
+    assert xml.count('w:name="DIKLATDOC') == 3  # where each document starts
+    assert xml.count('w:name="DIKLATTTE') == 3  # each one's signature anchor
     assert xml.count("<w:sectPr") == 3  # one section per document
     assert xml.count('w:start="1"') == 3  # page numbers restart per document
 
@@ -116,3 +117,30 @@ def test_no_libreoffice_means_docx_only(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(pdfconn.LibreOfficeUnavailable):
         pdfconn.PdfConverter()
     assert docs[0].is_file()
+
+
+def test_split_letters_carry_their_signature_anchor(soffice: str, tmp_path: Path) -> None:
+    """Each letter split from a merged conversion names its signature anchor (a named
+    destination), which gives the place the text search gives, without reading the text;
+    a letter converted on its own has none and the text search still finds it."""
+    from connectors.tte.stamp import find_anchor, find_anchors
+
+    docs = _batch(tmp_path)  # every type: summonses, multi-page notices, decree, certificates
+    with pdfconn.PdfConverter(soffice) as conv:
+        merged = conv.convert(docs, tmp_path / "merged")
+    with pdfconn.PdfConverter(soffice, merge=False) as conv:
+        single = conv.convert(docs[:1], tmp_path / "single")
+    for p in merged:
+        data = p.read_bytes()
+        reader = PdfReader(str(p))
+        assert pdfconn.ANCHOR_DEST in {str(k).lstrip("/") for k in reader.named_destinations}
+        by_dest = find_anchor(data)
+        by_text = find_anchors(data, "#TTE#")[0]
+        assert by_dest is not None and by_dest.page_index == by_text.page_index
+        assert abs(by_dest.x - by_text.x) < 0.5 and abs(by_dest.y - by_text.y) < 0.5
+    alone = single[0].read_bytes()
+    assert pdfconn.ANCHOR_DEST not in {str(k).lstrip("/")
+                                       for k in PdfReader(str(single[0])).named_destinations}
+    a, b = find_anchor(alone), find_anchor(merged[0].read_bytes())  # the same letter
+    assert a is not None and b is not None and a.page_index == b.page_index
+    assert abs(a.x - b.x) < 0.5 and abs(a.y - b.y) < 0.5

@@ -249,3 +249,59 @@ def test_batch_and_secrets_not_logged(ca: Path, letters: list[bytes],
     assert elapsed < 30
     text = caplog.text + "".join(repr(r) for r in results) + repr(request())
     assert PASS not in text and "6402011309720001" not in text
+
+
+def test_pool_signs_in_order_and_sees_a_reissued_certificate(ca: Path,
+                                                             letters: list[bytes]) -> None:
+    """The signing pool's workers keep the key prepared between bundles, yet a certificate
+    re-issued in between (a promotion) signs the next bundle; every signature valid, every
+    result in the order of its letter, the reserved container size reused without loss."""
+    from connectors.tte.pool import SLICE, SigningPool
+
+    def plain(ref: str) -> SignRequest:
+        return request(signer=identity("plain"), reference=ref)
+
+    n = SLICE + 3  # more than one slice: two workers, results put back in order
+    items = [(letters[i % len(letters)], plain(f"n{i}")) for i in range(n)]
+    pool = SigningPool(2)
+    try:
+        first = pool.sign({"ca_dir": ca}, items)
+        local_ca.issue_signer(ca, "plain", "RINA WULANDARI, S.E., M.M.", "Sekretaris",
+                              "198005122005022003")
+        second = pool.sign({"ca_dir": ca}, items[:3])
+    finally:
+        pool.close()
+    assert [r.signed for r in first] == [True] * n
+    for r, (pdf, _req) in zip(first[:3], items[:3], strict=True):
+        assert r.pdf is not None and r.pdf.startswith(pdf[:8])
+        assert verify_pdf(r.pdf, [local_ca.root_cert_path(ca)]).valid
+    serial = local_ca.load_signer(ca, "plain").serial
+    for r in second:
+        assert r.pdf is not None and verify_pdf(r.pdf, [local_ca.root_cert_path(ca)]).valid
+        from pyhanko.pdf_utils.reader import PdfFileReader
+
+        sig = PdfFileReader(io.BytesIO(r.pdf)).embedded_signatures[0]
+        assert sig.signer_cert.serial_number == serial  # the new certificate, not the cached
+
+
+def test_pool_workers_leave_with_their_process(tmp_path: Path) -> None:
+    """A process that leaves through os._exit (as the diklat command does) or is killed
+    leaves no signing worker behind."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "owner.py"
+    script.write_text("import os\n"
+                      "from connectors.tte.pool import SigningPool\n"
+                      "if __name__ == '__main__':\n"
+                      "    pids = [f.result() for f in SigningPool(2).warm()]\n"
+                      "    print(' '.join(map(str, pids)), flush=True)\n"
+                      "    os._exit(0)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, check=True, cwd=Path(__file__).resolve().parent.parent)
+    pids = [int(p) for p in out.stdout.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{p}").exists() for p in pids)

@@ -1,8 +1,9 @@
 """The ``local`` signer: PAdES B-T with the project's own CA (:mod:`connectors.tte.local_ca`).
 
-The official's key is read from ``<ca_dir>/signers/<key_id>/key.pem`` for one call (or one batch)
-and dropped afterwards; when the key file is encrypted, the passphrase given to that call opens
-it. Letters signed this way are honest about it: a footer or label that claims BSrE
+The official's key is read from ``<ca_dir>/signers/<key_id>/key.pem``. An encrypted key is opened
+by the passphrase given to one call (or one batch) and dropped afterwards; an unencrypted one
+(readable on disk anyway) is prepared once per signer object, with its certificate and the root,
+and kept while the files stay the same, so a pool worker prepares it once for every bundle. Letters signed this way are honest about it: a footer or label that claims BSrE
 certification is refused (:class:`~connectors.tte.model.TteRequestError`).
 """
 
@@ -20,11 +21,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder_data
 from pyhanko.sign import signers, timestamps
+from pyhanko.sign.general import SigningError
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from connectors.tte import local_ca
 from connectors.tte.model import (
     CertificateProblem,
+    InvalidPdf,
     Outcome,
     SignerNotRegistered,
     SignRequest,
@@ -33,7 +36,13 @@ from connectors.tte.model import (
     WrongPassphrase,
     mentions_bsre,
 )
-from connectors.tte.pades import CachedKeySigner, http_timestamper, local_timestamper, sign_pdf
+from connectors.tte.pades import (
+    CachedKeySigner,
+    http_timestamper,
+    local_timestamper,
+    reserved_size,
+    sign_pdf,
+)
 
 log = logging.getLogger("diklat.connectors.tte")
 
@@ -58,6 +67,12 @@ class LocalSigner:
         self._tsa_password = tsa_password or None
         self._tsa_timeout = tsa_timeout
         self._timestamper: timestamps.TimeStamper | None = None
+        #: key_id -> (what the files were when opened, the prepared signer): an unencrypted
+        #: key stays prepared for the signer's lifetime (a pool worker's: every bundle);
+        #: a re-issued certificate or key (other size or time) is opened again.
+        self._prepared: dict[str, tuple[tuple[int, ...], signers.SimpleSigner]] = {}
+        #: key_id -> the room its signature container needed (see ``pades.reserved_size``)
+        self._reserved: dict[str, int] = {}
 
     def config(self) -> dict[str, Any]:
         """What another process needs to build the same signer (parallel signing)."""
@@ -83,7 +98,8 @@ class LocalSigner:
         return self._timestamper
 
     def open_key(self, key_id: str, passphrase: str | None) -> signers.SimpleSigner:
-        """The official's key and certificate as a pyHanko signer, for this call only."""
+        """The official's key and certificate as a pyHanko signer: for this call only when
+        the key is encrypted (the passphrase opens it once), else prepared once and kept."""
         if not key_id:
             raise SignerNotRegistered("penandatangan tidak memiliki key_id untuk CA lokal")
         try:
@@ -95,6 +111,20 @@ class LocalSigner:
         if not cert.not_before <= now <= cert.not_after:
             raise CertificateProblem(f"sertifikat {key_id} tidak berlaku "
                                      f"({cert.not_before:%Y-%m-%d} s.d. {cert.not_after:%Y-%m-%d})")
+        if cert.encrypted:
+            self._prepared.pop(key_id, None)
+            return self._open(key_id, cert, passphrase)
+        files = (cert.cert_path, cert.key_path, local_ca.root_cert_path(self.ca_dir))
+        stamp = tuple(v for f in files for v in (f.stat().st_mtime_ns, f.stat().st_size))
+        kept = self._prepared.get(key_id)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        prepared = self._open(key_id, cert, None)
+        self._prepared[key_id] = (stamp, prepared)
+        return prepared
+
+    def _open(self, key_id: str, cert: local_ca.SignerCertificate,
+              passphrase: str | None) -> signers.SimpleSigner:
         try:
             key = local_ca.load_private_key(cert.key_path, passphrase if cert.encrypted else None)
         except local_ca.KeyLocked:
@@ -135,15 +165,33 @@ class LocalSigner:
             self._check_honest(r)
         t_key = time.perf_counter()
         signer = self.open_key(next(iter(key_ids)), passphrase)
+        if passphrase is not None:
+            self._reserved.pop(next(iter(key_ids)), None)
         tsa = self.timestamper()
         cn = signer.subject_name or ""
         log.debug("tte local: key opened in %.3fs", time.perf_counter() - t_key)
         results: list[SignResult] = []
+        key_id = next(iter(key_ids))
+        reserved = self._reserved.get(key_id)  # learnt from the first letter signed
         for pdf, request in items:
             t0 = time.perf_counter()
-            out = sign_pdf(pdf, signer, request.appearance, identity=request.signer,
-                           timestamper=tsa, reason=request.reason, location=request.location,
-                           field_name=request.field_name, lock=request.lock)
+            out = None
+            if reserved is not None:
+                try:
+                    out = sign_pdf(pdf, signer, request.appearance, identity=request.signer,
+                                   timestamper=tsa, reason=request.reason,
+                                   location=request.location, field_name=request.field_name,
+                                   lock=request.lock, bytes_reserved=reserved)
+                except (SigningError, InvalidPdf):  # did not fit after all: measure again
+                    out = None
+            if out is None:
+                out = sign_pdf(pdf, signer, request.appearance, identity=request.signer,
+                               timestamper=tsa, reason=request.reason,
+                               location=request.location, field_name=request.field_name,
+                               lock=request.lock)
+                reserved = reserved_size(out)
+                if reserved is not None:
+                    self._reserved[key_id] = reserved
             seconds = time.perf_counter() - t0
             log.info("tte local: signed %s in %.2fs", request.reference or "naskah", seconds)
             results.append(SignResult(
