@@ -28,19 +28,68 @@ SOP flow ends Cancelled with the reason as its message.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal
 
 from prefect import get_run_logger
 from prefect.input import RunInput
+from prefect.states import State
 from pydantic import Field
 
 from diklat import masukan as masukan_domain
+from diklat.kegiatan import DataKegiatan
 from tasks import kegiatan as tk
 from tasks import persetujuan as t
 
 #: A wait never times out in Prefect: our deadlines come from the SOP ledger (the pause-expiry
 #: service of the server would look at only 200 paused runs per pass anyway).
 PAUSE_TIMEOUT = 60 * 60 * 24 * 60
+
+
+#: A training's code as :class:`DataKegiatan` accepts it.
+_KODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,59}")
+
+
+def nama_run(awalan: str) -> Any:
+    """The run name ``<awalan>-<KODE>`` from the raw ``kegiatan`` parameter (a dict from a
+    deployment's form, a :class:`DataKegiatan` in-process), so that a run whose parameters are
+    refused still carries its training's code; ``<awalan>-tanpa-kode`` when there is none."""
+
+    def nama() -> str:
+        from prefect.runtime import flow_run
+
+        raw = (flow_run.parameters or {}).get("kegiatan")
+        kode = raw.get("kode") if isinstance(raw, dict) else getattr(raw, "kode", None)
+        kode = str(kode or "").strip()
+        return f"{awalan}-{kode}" if _KODE.fullmatch(kode) else f"{awalan}-tanpa-kode"
+
+    nama.__name__ = f"nama_run_{awalan}"
+    return nama
+
+
+def terima_kegiatan(raw: Any, sop: str, pdf: Any = True) -> tuple[DataKegiatan, bool] | State:
+    """The SOP flows' parameters checked by the domain's own rules (the flows do not let
+    Prefect validate them: a wrong date there fails the run with a traceback before it is
+    named). A refused value ends the run Failed with one Indonesian line naming the field,
+    before anything is recorded."""
+    from prefect.states import Failed
+    from pydantic import TypeAdapter, ValidationError
+
+    from diklat.kegiatan import KegiatanDitolak, periksa
+
+    try:
+        data = periksa(raw)
+        if data.sop != sop:
+            raise KegiatanDitolak("sop", f"flow ini untuk SOP {sop}, bukan {data.sop!r}")
+        cetak = TypeAdapter(bool).validate_python(pdf)
+    except KegiatanDitolak as e:
+        pesan = f"Parameter kegiatan ditolak: {e}"
+    except ValidationError:
+        pesan = "Parameter pdf ditolak: harus true atau false"
+    else:
+        return data, cetak
+    get_run_logger().error(pesan)
+    return Failed(message=pesan)
 
 
 class Dihentikan(Exception):

@@ -23,7 +23,9 @@ from flows.langkah import (
     Jalur,
     hentikan_bila_berhenti,
     langkah,
+    nama_run,
     surat,
+    terima_kegiatan,
     verifikasi,
 )
 from tasks.kegiatan import (
@@ -37,12 +39,15 @@ from tasks.siasn import pemutakhiran_siasn_task
 SOP = "pengiriman-peserta"
 
 
-@flow(name="sop-pengiriman-peserta", flow_run_name="pd-{kegiatan.kode}", log_prints=False)
+@flow(name="sop-pengiriman-peserta", flow_run_name=nama_run("pd"),
+      validate_parameters=False, log_prints=False)
 def pengiriman_peserta(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, Any] | State:
     """Pengiriman Peserta Diklat Teknis dan Fungsional: from the organiser's offer to the
     SIASN update."""
-    if kegiatan.sop != SOP:
-        raise ValueError(f"kegiatan {kegiatan.kode} memakai SOP {kegiatan.sop}, bukan {SOP}")
+    diterima = terima_kegiatan(kegiatan, SOP, pdf)
+    if isinstance(diterima, State):  # refused: one line, nothing recorded
+        return diterima
+    kegiatan, pdf = diterima
     mulai = mulai_kegiatan_task(kegiatan)
     try:
         hasil = _jalan(mulai, pdf)

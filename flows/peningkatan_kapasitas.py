@@ -21,18 +21,29 @@ from prefect import flow, get_run_logger
 from prefect.states import Cancelled, State
 
 from diklat.kegiatan import DataKegiatan
-from flows.langkah import Dihentikan, Jalur, hentikan_bila_berhenti, langkah, surat
+from flows.langkah import (
+    Dihentikan,
+    Jalur,
+    hentikan_bila_berhenti,
+    langkah,
+    nama_run,
+    surat,
+    terima_kegiatan,
+)
 from tasks.kegiatan import langkah_otomatis_task, mulai_kegiatan_task, publikasi_langkah_task
 from tasks.siasn import pemutakhiran_siasn_task
 
 SOP = "peningkatan-kapasitas"
 
 
-@flow(name="sop-peningkatan-kapasitas", flow_run_name="pk-{kegiatan.kode}", log_prints=False)
+@flow(name="sop-peningkatan-kapasitas", flow_run_name=nama_run("pk"),
+      validate_parameters=False, log_prints=False)
 def peningkatan_kapasitas(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, Any] | State:
     """Peningkatan Kapasitas Kinerja ASN: from planning to the SIASN update."""
-    if kegiatan.sop != SOP:
-        raise ValueError(f"kegiatan {kegiatan.kode} memakai SOP {kegiatan.sop}, bukan {SOP}")
+    diterima = terima_kegiatan(kegiatan, SOP, pdf)
+    if isinstance(diterima, State):  # refused: one line, nothing recorded
+        return diterima
+    kegiatan, pdf = diterima
     mulai = mulai_kegiatan_task(kegiatan)
     try:
         hasil = _jalan(mulai, pdf)
