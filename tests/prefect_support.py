@@ -93,3 +93,44 @@ def prefect_server(folder: Path, env: dict[str, str] | None = None,
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=30)
+
+
+def prefect_storage() -> list[Path]:
+    """The files of the session's Prefect server database (the test harness's SQLite file,
+    its WAL and shared-memory files): where everything Prefect keeps ends up, deleted rows
+    included until SQLite reuses their pages."""
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    url = str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value() or "")
+    assert url.startswith("sqlite"), f"not the harness's SQLite database: {url!r}"
+    db = Path(url.split(":///", 1)[1])
+    assert db.exists(), db
+    return [p for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()]
+
+
+def found_in_prefect(needles: dict[str, bytes | Any]) -> dict[str, list[str]]:
+    """Which of ``needles`` (label -> bytes, or a compiled bytes regex) occur anywhere in the
+    Prefect server's database files: label -> the files they occur in."""
+    import re
+
+    hits: dict[str, list[str]] = {}
+    blobs = [(p.name, p.read_bytes()) for p in prefect_storage()]
+    for label, needle in needles.items():
+        for name, blob in blobs:
+            ok = (needle.search(blob) is not None if isinstance(needle, re.Pattern)
+                  else needle in blob)
+            if ok:
+                hits.setdefault(label, []).append(name)
+    return hits
+
+
+def prefect_rows(sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query on the Prefect server's live tables."""
+    import sqlite3
+
+    db = prefect_storage()[0]
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return list(con.execute(sql))
+    finally:
+        con.close()

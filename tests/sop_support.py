@@ -121,3 +121,48 @@ def browser(size: tuple[int, int] | None = None) -> Any:
         d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False})
     return d
+
+
+def assert_prefect_keeps_nothing_private(engine: Engine, kode: str) -> None:
+    """Issue 23 item 9, after a whole SOP run answered by officials and operators: nothing in
+    the Prefect server's database files (tables, deleted pages, WAL) names a participant (name,
+    NIP, phone) or holds a code that still works, and no stored run input (live rows) holds
+    any NIP of an official or operator or a code at all."""
+    import re
+
+    from sqlalchemy import select
+
+    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.models import KodeVerifikasi, Pegawai, Permintaan, Peserta
+    from diklat.models.base import utcnow
+    from diklat.persetujuan import hash_kode
+    from tests.prefect_support import found_in_prefect, prefect_rows
+
+    needles: dict[str, Any] = {}
+    with session_scope(engine) as s:
+        k = kegiatan_by_kode(s, kode)
+        people = s.execute(select(Pegawai.nama, Pegawai.nip, Pegawai.nomor_hp).join(
+            Peserta, Peserta.pegawai_id == Pegawai.id).where(Peserta.kegiatan_id == k.id)).all()
+        assert people, "the training has no participants to look for"
+        for nama, nip, hp in people:
+            needles[f"nama {nip[:4]}…"] = nama.encode()
+            needles[f"nip {nip[:4]}…"] = nip.encode()
+            if hp:
+                needles[f"hp {nip[:4]}…"] = hp.encode()
+        # every code e-mailed for this training's requests, kept when it still works now
+        requests = [p.id for p in s.execute(select(Permintaan).where(
+            Permintaan.kegiatan_id == k.id)).scalars()]
+        live = {c.kode_hash for c in s.execute(select(KodeVerifikasi).where(
+            KodeVerifikasi.permintaan_id.in_(requests), KodeVerifikasi.used_at.is_(None),
+            KodeVerifikasi.expires_at > utcnow())).scalars()}
+        all_codes = {c for role in OFFICIALS for c in codes_for(f"{role}@example.go.id")}
+        usable = {c for c in all_codes for pid in requests if hash_kode(c, pid) in live}
+    for c in usable:
+        needles[f"kode berlaku {c[:2]}…"] = re.compile(rb'["\s:=]' + c.encode() + rb'["\s,}&]')
+    hits = found_in_prefect(needles)
+    assert not hits, f"Prefect keeps private data: {hits}"
+    stored = " ".join(str(v) for row in prefect_rows(
+        "SELECT key, value FROM flow_run_input") for v in row)
+    for role, nip in OFFICIALS.items():
+        assert nip not in stored, f"a stored run input holds the NIP of {role}"
+    assert not re.search(r'"kode"\s*:\s*"?\d{6}', stored), "a stored run input holds a code"

@@ -34,7 +34,7 @@ from diklat.models import (
 from diklat.register import today
 from diklat.settings import get_settings, reset_settings_cache
 from simulator.server import SimulatorServer
-from tests.sop_support import OFFICIALS, add_officials
+from tests.sop_support import OFFICIALS, add_officials, assert_prefect_keeps_nothing_private
 
 
 @pytest.fixture
@@ -144,6 +144,7 @@ def test_sop_000_end_to_end(world: tuple[Engine, SimulatorServer]) -> None:
         steps_before = _count(s, SopStepLog)
         bundles = _count(s, Bundel)
     assert out["siasn"]["disimpan"] == n_peserta
+    assert_prefect_keeps_nothing_private(engine, "PK-E2E-1")
 
     # Started again: continues (nothing is left), no duplicate anything.
     again, _ = _run(peningkatan_kapasitas, data, engine)
@@ -222,6 +223,7 @@ def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
         p = s.execute(select(Peserta).where(Peserta.kegiatan_id == tugas_kegiatan)
                       ).scalar_one()
         assert p.status == "lulus" and p.siasn_riwayat_id
+    assert_prefect_keeps_nothing_private(engine, "PD-E2E-1")
 
 
 @pytest.mark.slow
