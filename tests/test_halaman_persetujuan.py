@@ -119,3 +119,67 @@ def test_a_resent_code_replaces_the_old_one(halaman: tuple[Engine, str, int, Kot
     r = c.post(f"/p/{token}", data={**form, "kode": old})
     assert r.status_code == 400 and "sudah diganti" in r.text
     assert c.post(f"/p/{token}", data={**form, "kode": new}).status_code == 200
+
+
+def test_the_page_in_a_browser(halaman: tuple[Engine, str, int, Kotak], tmp_path: Path) -> None:
+    """The official's way through the page in Debian's chromium, served by uvicorn as
+    ``diklat web`` serves it: the letter and its chain, the draft's link, a wrong code
+    refused on the spot with the tries left, the right one accepted, the page closed after."""
+    import socket
+    import threading
+    import time
+
+    import requests
+    import uvicorn
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.sop_support import browser
+    from web.app import create_app
+
+    engine, token, pid, kotak = halaman
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    th = threading.Thread(target=server.run, daemon=True)
+    th.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    drv = browser()
+    try:
+        drv.get(f"{base}/p/{token}")
+        page = drv.find_element(By.TAG_NAME, "body").text
+        assert "Permohonan" in page and "kabid psda" in page
+        assert drv.find_element(By.ID, "rantai").is_displayed()
+        link = drv.find_element(By.ID, "konsep").get_attribute("href") or ""
+        got = requests.get(link, timeout=30)
+        assert got.status_code == 200 and got.content.startswith(b"%PDF")
+
+        def answer(kode: str) -> str:
+            drv.find_element(By.ID, "nip").send_keys(OFFICIALS["kabid_psda"])
+            drv.find_element(By.ID, "kode").send_keys(kode)
+            drv.find_element(By.ID, "k-setuju").click()
+            drv.find_element(By.ID, "kirim").click()
+            hasil = WebDriverWait(drv, 30).until(lambda d: d.find_element(By.ID, "hasil"))
+            return hasil.text
+
+        refused = answer("000000")
+        assert "kode verifikasi salah" in refused and "sisa 4 percobaan" in refused
+        drv.get(f"{base}/p/{token}")  # the form again, saying why the last answer failed
+        assert "Jawaban sebelumnya ditolak" in drv.find_element(By.TAG_NAME, "body").text
+        accepted = answer(kotak.kode("kabid_psda@example.go.id"))
+        assert "diterima" in accepted
+        drv.save_screenshot(str(tmp_path / "halaman-persetujuan.png"))
+        drv.get(f"{base}/p/{token}")
+        assert "sudah diputuskan" in drv.find_element(By.TAG_NAME, "body").text
+        assert not drv.find_elements(By.ID, "kode")  # nothing left to answer
+    finally:
+        drv.quit()
+        server.should_exit = True
+        th.join(timeout=10)
+    with session_scope(engine) as s:
+        assert s.get(Permintaan, pid).status == "diputuskan"  # type: ignore[union-attr]
