@@ -313,9 +313,10 @@ def test_every_round_is_shown_and_counted(engine: Engine, tmp_path: Path) -> Non
     build(engine)
     with session_scope(engine) as s:
         a = kegiatan_by_kode(s, "PD-A")
-        ledger.mulai(s, a, 13, now=at(10, 9))
+        (lv,) = ledger.tingkat_dari(a, 13)  # row 13 is one paraf level
+        ledger.mulai(s, a, 13, tingkat=lv, now=at(10, 9))
         ledger.kembalikan(s, a, 13, 13, "perbaiki daftar", now=at(10, 12))
-        ledger.mulai(s, a, 13, now=at(10, 13))
+        ledger.mulai(s, a, 13, tingkat=lv, now=at(10, 13))
         ledger.selesai(s, a, 13, now=at(10, 13, 5))
     with session_scope(engine) as s:
         hasil = kepatuhan(s, "PD-A", now=NOW)
