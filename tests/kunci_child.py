@@ -17,8 +17,8 @@ import time
 from prefect import flow
 
 from diklat.kegiatan import DataKegiatan
-from tests.sop_support import LENGKAP
 from tasks.kegiatan import mulai_kegiatan_task
+from tests.sop_support import LENGKAP
 
 
 def data(kode: str) -> DataKegiatan:
