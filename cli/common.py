@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
+from cli.entry import INTERRUPTED_LINE  # what an interrupted command prints (and its run row)
+
 if TYPE_CHECKING:
     from diklat.berkas import Keluaran
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
 EXIT_INTERRUPTED = 130
-#: What an interrupted command prints (and the run row says).
-INTERRUPTED_LINE = "dihentikan; jalankan lagi untuk melanjutkan"
 
 #: The largest row id (PostgreSQL's ``integer``): an id option or argument beyond it is
 #: refused by the command line (exit 2) before it reaches a database driver, which would

@@ -376,3 +376,33 @@ def test_kill_9_of_an_import_is_closed_by_the_next_one(tmp_path: Path,
     assert flow_run_state(prefect_api, dead.flow_run_id) == "CRASHED"
     assert query(db, "SELECT count(*) FROM sync_run WHERE status = 'running'")[0][0] == 0
     assert not list((tmp_path / "var" / "import").glob(".cli-*"))  # the killed one's link too
+
+
+_CTRL_C_WHILE_IMPORTING = """
+import builtins, os, signal, sys
+real = builtins.__import__
+def imp(name, *args, **kwargs):
+    if name == {module!r}:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives while this import runs
+    return real(name, *args, **kwargs)
+builtins.__import__ = imp
+sys.argv = ["diklat", "--version"]
+{script}
+"""
+
+
+@pytest.mark.parametrize("module", ["typer", "rich.console"])
+def test_ctrl_c_while_the_command_line_is_imported_is_one_line(module: str) -> None:
+    """The installed script (``cli.entry:run``) turns a Ctrl-C during the command line's own
+    imports into the one line and exit 130, not a traceback and death by the signal."""
+    script = DIKLAT.read_text().split("if __name__", 1)[1].split(":", 1)[1]
+    body = "\n".join(line.strip() for line in script.splitlines() if line.strip())
+    assert "run()" in body  # the installed script is the one this test means
+    prelude = "from cli.entry import run\n"
+    proc = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_WHILE_IMPORTING.format(module=module,
+                                                             script=prelude + body)],
+        capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 130, (proc.returncode, proc.stderr)
+    assert [x for x in proc.stderr.splitlines() if x.strip()] == [f"Dihentikan: {LINE}"]
+    assert proc.stdout == ""  # the command never ran
