@@ -11,7 +11,20 @@ connectors produce this shape and never import the domain.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass
+class Rejected:
+    """A record refused with its reason: from a SIMPEG page, a SIASN answer or a row of the
+    export file (kept in ``karantina`` by the write path). One type for every source."""
+
+    alasan: str
+    kunci: str | None = None
+    baris: int | None = None
+    payload: dict[str, Any] | None = field(default=None)
+
 
 #: Canonical employee fields, in content-hash order. ``unit_kode`` is stored as ``unit_id``.
 FIELDS: tuple[str, ...] = (

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.http import BadPayload, HttpClient, NotFound
-from connectors.records import RECORD_KEYS, public_payload
+from connectors.records import RECORD_KEYS, Rejected, public_payload
 
 #: Keys copied from a SIMPEG employee into the canonical record (``nik`` is not among them).
 CANONICAL_KEYS: tuple[str, ...] = RECORD_KEYS
@@ -28,13 +28,6 @@ CANONICAL_KEYS: tuple[str, ...] = RECORD_KEYS
 UNIT_KEYS = ("kode", "nama", "singkatan", "induk_kode", "email", "alamat", "tempat")
 
 
-@dataclass
-class Rejected:
-    """A source record that could not be read, with the reason (goes to quarantine)."""
-
-    kunci: str | None
-    alasan: str
-    payload: dict[str, Any]
 
 
 @dataclass
@@ -73,27 +66,27 @@ def parse_employee(raw: Any) -> tuple[dict[str, Any] | None, Rejected | None, dt
     validation of NIPs, dates and units belongs to the write path, which quarantines.
     """
     if not isinstance(raw, dict):
-        return None, Rejected(None, f"record is not an object ({type(raw).__name__})", {}), None
+        return None, Rejected(f"record is not an object ({type(raw).__name__})", payload={}), None
     nip = raw.get("nip")
     kunci = nip if isinstance(nip, str) else (str(nip) if nip is not None else None)
     if not isinstance(nip, str) or not nip.strip():
-        return None, Rejected(kunci, "NIP kosong atau bukan teks", public_payload(raw)), None
+        return None, Rejected("NIP kosong atau bukan teks", kunci, payload=public_payload(raw)), None
     nama = raw.get("nama")
     if not isinstance(nama, str) or not nama.strip():
-        return None, Rejected(kunci, "nama kosong", public_payload(raw)), None
+        return None, Rejected("nama kosong", kunci, payload=public_payload(raw)), None
     # Hot path (50,000 records a night): copy the canonical keys; trimming, "null" texts and
     # the real checks happen once, in the write path. Only structured values are refused here.
     rec: dict[str, Any] = {key: raw.get(key) for key in CANONICAL_KEYS}
     for key, v in rec.items():
         if v is not None and not isinstance(v, str):
             if isinstance(v, (dict, list, bool)):
-                return None, Rejected(kunci, f"field {key}: unexpected {type(v).__name__}",
-                                      public_payload(raw)), None
+                return None, Rejected(f"field {key}: unexpected {type(v).__name__}", kunci,
+                                      payload=public_payload(raw)), None
             rec[key] = str(v)
     try:
         updated = parse_iso_datetime(raw.get("updated_at"))
     except ValueError as e:
-        return None, Rejected(kunci, f"updated_at tidak terbaca: {e}", public_payload(raw)), None
+        return None, Rejected(f"updated_at tidak terbaca: {e}", kunci, payload=public_payload(raw)), None
     return rec, None, updated
 
 

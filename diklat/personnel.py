@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, and_, bindparam, exists, func, select, update
@@ -31,6 +31,7 @@ from connectors.records import (
     PERSONAL_FIELDS,
     RECORD_KEYS,
     SEX_CODES,
+    Rejected,
     normalise_jenis_jabatan,
     public_payload,
 )
@@ -74,16 +75,6 @@ class Totals:
     def as_dict(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in
                 ("seen", "inserted", "updated", "unchanged", "quarantined", "deactivated")}
-
-
-@dataclass
-class Rejected:
-    """A record refused with its reason (kept in ``karantina``)."""
-
-    alasan: str
-    kunci: str | None = None
-    baris: int | None = None
-    payload: dict[str, Any] | None = field(default=None)
 
 
 # --------------------------------------------------------------------------- validation

@@ -338,10 +338,10 @@ def normalise_jenis_pegawai(value: str | None) -> str | None:
     return None
 
 
-Plan = tuple[tuple[str, int, bool], ...]
+ColumnPlan = tuple[tuple[str, int, bool], ...]
 
 
-def mapping_plan(index: dict[str, int]) -> Plan:
+def mapping_plan(index: dict[str, int]) -> ColumnPlan:
     """(canonical field, cell position, is identifier) for every mapped column of a file."""
     return tuple((target, index[column], target in ID_FIELDS) for target, column in COLUMN_MAP)
 
@@ -359,7 +359,7 @@ def _date(v: str) -> dt.date | str:
 
 
 def map_row(values: list[str], index: dict[str, int], baris: int,
-            plan: Plan | None = None) -> dict[str, Any]:
+            plan: ColumnPlan | None = None) -> dict[str, Any]:
     """One data row (already split into cells) -> canonical employee dict with ``_baris``.
 
     Unparseable values are passed on as text so the writer quarantines them with its usual

@@ -32,7 +32,6 @@ from sqlalchemy import Engine, delete, insert, select
 from connectors.http import BadPayload, ConnectorError
 from connectors.records import FIELDS
 from connectors.siasn import SiasnClient, SiasnMisconfigured
-from connectors.simpeg import Rejected as SourceRejected
 from connectors.simpeg import SimpegClient
 from diklat import runs, unor
 from diklat.clients import siasn_client, simpeg_client
@@ -189,10 +188,6 @@ def _next_since(newest: dt.datetime | None, started: dt.datetime) -> dt.datetime
     return min(_aware(newest) or newest, cap)
 
 
-def _to_rejected(items: Iterable[SourceRejected]) -> list[Rejected]:
-    return [Rejected(alasan=r.alasan, kunci=r.kunci, payload=r.payload) for r in items]
-
-
 def sync_simpeg(
     engine: Engine,
     *,
@@ -248,7 +243,7 @@ def sync_simpeg(
             checkpoint = {"after": after, "mode": plan.mode,
                           "high_watermark": high.isoformat() if high else None,
                           "chain_started": chain_started.isoformat()}
-            writer.write(page.records, rejected=_to_rejected(page.rejected),
+            writer.write(page.records, rejected=page.rejected,
                          checkpoint=checkpoint)
             done += page.raw_count
             _notify(Progress(run.id, "pegawai", done, page.total, writer.totals.as_dict()),
