@@ -168,6 +168,26 @@ def ensure_schema(url: str | None = None) -> None:
     _schema_ready.add(url)
 
 
+class SkemaBelumSiap(RuntimeError):
+    """The database is not at the schema this code needs; a flow never migrates it (the
+    command line, ``diklat init``, ``diklat up`` and the deployments' start do)."""
+
+
+def require_schema(url: str | None = None) -> None:
+    """What a flow checks instead of migrating: the database is at the newest revision
+    (one query, once per process). Otherwise one line saying what to run."""
+    url = url or get_settings().database_url
+    if url in _schema_ready:
+        return
+    have, need = current_versions(url), newest_revision()
+    if have != [need]:
+        where = f"pada revisi {', '.join(have)}" if have else "belum disiapkan"
+        raise SkemaBelumSiap(
+            f"skema basis data {where}, kode ini memerlukan revisi {need}: jalankan "
+            "`diklat init` (atau `diklat up`) untuk memperbaruinya, lalu ulangi run ini")
+    _schema_ready.add(url)
+
+
 def current_versions(url: str) -> list[str]:
     """The revisions recorded in the database (empty for a new or unreadable one)."""
     from sqlalchemy.exc import SQLAlchemyError

@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - the comma
     ap.add_argument("--pool", nargs="?", const=POOL, metavar="NAMA",
                     help=f"daftarkan di work pool proses NAMA (bawaan {POOL}) lalu keluar")
     a = ap.parse_args(argv)
+    from diklat.db import migrate
+
+    migrate()  # the flows check the schema, they never migrate it
     if a.pool:
         for name in register_in_pool(a.pool):
             print(f"{name} -> work pool {a.pool}")

@@ -42,7 +42,7 @@ def import_siasn_export(path: str, full: bool = False, paksa: bool = False) -> d
     refused for a file older than the stored data unless ``paksa``. Returns the counts
     (``inserted, updated, unchanged, deactivated, quarantined, seconds, status,
     sync_run_id, file_sha256``)."""
-    from diklat.db import migrate
+    from diklat.db import require_schema
 
     logger = get_run_logger()
     try:
@@ -51,7 +51,7 @@ def import_siasn_export(path: str, full: bool = False, paksa: bool = False) -> d
     except siasn_export.ExportRefused as e:
         logger.error("berkas ditolak, tidak ada yang ditulis: %s", e)
         raise
-    migrate()
+    require_schema()  # migrated by the command or deployment that started it
     try:
         counts = import_export_task(path, full, paksa)
     except siasn_export.ExportRefused as e:

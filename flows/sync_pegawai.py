@@ -15,7 +15,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from diklat import sync_service
-from diklat.db import ensure_schema
+from diklat.db import require_schema
 from diklat.settings import get_settings
 from tasks.runs import agency_date, cancel_on_interrupt
 from tasks.sync import publish_counts_task, refresh_siasn_task, sync_simpeg_task
@@ -41,7 +41,7 @@ def sync_pegawai(full: bool = False, permintaan: int | None = None) -> dict[str,
     """Sync employees from SIMPEG (full or since the last successful run), or, with
     ``permintaan`` (the id of stored NIPs, see ``diklat sync --nip``), refresh those
     employees from SIASN data-utama. Returns the sync run's counts."""
-    ensure_schema()
+    require_schema()  # migrated by the command or deployment that started it
     try:
         counts = refresh_siasn_task(permintaan) if permintaan else sync_simpeg_task(full)
     except sync_service.SyncFailed as e:

@@ -34,11 +34,11 @@ def mulai_kegiatan_task(data: DataKegiatan) -> dict[str, Any]:
     A training stopped (a letter refused, the training cancelled) reports it: its run does
     nothing more."""
     from diklat import ledger
-    from diklat.db import migrate
+    from diklat.db import require_schema
     from diklat.kegiatan import simpan_kegiatan
     from tasks.kunci import pegang_kegiatan
 
-    migrate()
+    require_schema()  # migrated by the command or deployment that started it
     pegang_kegiatan(data.kode)  # one live run per training; older runs closed in Prefect
     with session_scope() as s:
         k = simpan_kegiatan(s, data)

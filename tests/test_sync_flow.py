@@ -48,8 +48,14 @@ def test_flow_syncs_and_publishes_counts_artifact(prefect_server: None,
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
+    from diklat.db import SkemaBelumSiap, current_versions, migrate
     from flows.sync_pegawai import sync_pegawai
 
+    # a flow never migrates: on a database nobody set up it stops with the one line
+    with pytest.raises(SkemaBelumSiap, match="belum disiapkan.*diklat init"):
+        sync_pegawai(full=True)
+    assert current_versions(get_settings().database_url) == []
+    migrate()
     counts = sync_pegawai(full=True)
     assert counts["status"] == "success" and counts["inserted"] == 200 - len(
         sim.dataset.bad_records())
