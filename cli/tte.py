@@ -78,15 +78,14 @@ def tte_verify(
     if missing:
         raise common.fail(f"akar tepercaya tidak ada: {', '.join(missing)} "
                           f"(jalankan `diklat tte init` atau atur DIKLAT_TTE__TRUST_ROOTS)", code=2)
-    from zoneinfo import ZoneInfo
-
+    from diklat import waktu
     from diklat.rules.tanggal import label_zona
     from diklat.settings import get_settings
 
     tz = get_settings().timezone  # times in the agency's zone (WITA), not UTC
     r = verify_pdf(pdf, roots, timezone=tz, zone_label=label_zona(tz))
     data = {"valid": r.valid, "intact": r.intact, "signer": r.signer,
-            "signed_at": r.signed_at.astimezone(ZoneInfo(tz)).isoformat(timespec="seconds")
+            "signed_at": waktu.lokal(r.signed_at).isoformat(timespec="seconds")
             if r.signed_at else None,
             "trusted": r.trusted, "timestamped": r.timestamped,
             "modified_after_signing": r.modified_after_signing, "reason": r.reason,

@@ -33,12 +33,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from connectors.archive import ContentStore, Verdict
+from diklat import waktu
 from diklat.models import Kegiatan, Naskah
 from diklat.models.io import ARSIP, ARSIP_NIP
 from diklat.rules.nip import normalize, parse
@@ -199,7 +199,7 @@ def arsipkan(
                          f"beri --klasifikasi atau DIKLAT_NASKAH__KLASIFIKASI")
     retensi = retensi_for(klasifikasi, s)
     nips = _nips(nip_terkait)
-    tanggal = tanggal or dt.datetime.now(ZoneInfo(s.timezone)).date()
+    tanggal = tanggal or waktu.hari_ini(s)
 
     if store is None:
         from diklat.clients import archive_store

@@ -64,7 +64,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -83,7 +82,7 @@ from connectors.mail import (
     new_message_id,
     valid_address,
 )
-from diklat import runs
+from diklat import runs, waktu
 from diklat.models import Naskah, Pegawai, Pejabat, UnitKerja
 from diklat.models.base import utcnow
 from diklat.models.io import DISTRIBUSI, DISTRIBUSI_JEJAK, STATUS_DISTRIBUSI
@@ -330,7 +329,7 @@ def distribusikan(
         msg, _ = build_message(
             sender=sender, recipients=[p.email or ""], subject=dok.subjek, body=body,
             attachments=dok.lampiran, message_id=klaim.message_id,
-            date=dt.datetime.now(ZoneInfo(s.timezone)))
+            date=waktu.sekarang(s))
         done, stop = _kirim(engine, transport, msg, klaim, dok, p, retry, sleep, rnd)
         hasil.items.append(done)
         if stop is not None:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from diklat import waktu
+
 #: First characters that make a spreadsheet read a typed value as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
@@ -103,11 +105,7 @@ def tulis_buku(path: str | Path, lembar: Sequence[Lembar], *, judul_lembar: str 
     from openpyxl import Workbook
 
     if zona is None:
-        from zoneinfo import ZoneInfo
-
-        from diklat.settings import get_settings
-
-        zona = ZoneInfo(get_settings().timezone)
+        zona = waktu.zona()
     if not lembar:
         raise ValueError("buku kerja tanpa lembar")
     wb = Workbook()

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
-from diklat import ledger
+from diklat import ledger, waktu
 from diklat.db import session_scope
 from diklat.kegiatan import kegiatan_by_kode
 from diklat.models import Bundel, NaskahBerkas
@@ -90,8 +89,6 @@ def siapkan(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool =
 def tanggal_final(ses: Any, k: Any, jenis: str, s: Settings) -> Any:
     """The date of a document nobody signs: a receipt for training kits is dated the day
     the kits were handed over (the step that records it), anything else the day it is made."""
-    from zoneinfo import ZoneInfo
-
     from diklat.naskah.isi import tanggal_naskah
     from diklat.sop.catalogue import get_sop
 
@@ -101,7 +98,7 @@ def tanggal_final(ses: Any, k: Any, jenis: str, s: Settings) -> Any:
         for no in kit:
             lg = state.get(no)
             if lg is not None and lg.status == ledger.SELESAI and lg.selesai is not None:
-                return lg.selesai.astimezone(ZoneInfo(s.timezone)).date()
+                return lg.selesai.astimezone(waktu.zona(s)).date()
     return tanggal_naskah(jenis, k, today(s), s)
 
 
@@ -284,7 +281,7 @@ def _isi_surel(ses: Any, n: Any, k: Any, s: Settings) -> Any:
     until = kal.deadline(utcnow(), hi) if hi is not None else None
     token = tautan_untuk(ses, k, kunci[4:], until or utcnow())
     link = f"{s.tte.verify_base_url.rstrip('/')}/u/{token}"
-    batas = until.astimezone(ZoneInfo(s.timezone)).strftime("%d-%m-%Y %H:%M") if until else "-"
+    batas = until.astimezone(waktu.zona(s)).strftime("%d-%m-%Y %H:%M") if until else "-"
 
     def isi(p: Any) -> str:
         return (isi_bawaan(n, p, s) + "\n\nUsulan calon peserta dapat disampaikan langsung "

@@ -41,6 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from diklat import waktu
 from diklat.models import Kegiatan, SopStepLog
 from diklat.models.base import utcnow
 from diklat.rules.kalender import KalenderKerja, kalender
@@ -348,11 +349,7 @@ def laporan_langkah(session: Session, kegiatan: Kegiatan,
     ``no``/``langkah``, ``kegiatan``, ``putaran``, ``status``, ``mulai``, ``selesai``,
     ``tenggat``, ``terlambat``, ``oleh`` (who acted last, or ``sistem``), ``rekonstruksi``
     (the step was reconstructed, not in the source SOP), instants in the agency's time zone."""
-    from zoneinfo import ZoneInfo
-
-    from diklat.settings import get_settings
-
-    tz = ZoneInfo(get_settings().timezone)
+    tz = waktu.zona()
     state = keadaan(session, kegiatan.id)
     now = now or utcnow()
 

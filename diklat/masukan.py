@@ -37,6 +37,7 @@ from diklat.models import Kegiatan, Pejabat, Peserta
 from diklat.models.base import utcnow
 from diklat.rules import nip as nip_rules
 from diklat.settings import Settings, get_settings
+from diklat.waktu import zona as zona_lembaga  # ``waktu`` is a parameter here
 
 
 class MasukanDitolak(ValueError):
@@ -328,7 +329,7 @@ def periksa_waktu(session: Session, k: Kegiatan, no: int, waktu: dt.datetime | N
         raise MasukanDitolak("waktu: tidak boleh di masa depan")
     sop = get_sop(k.sop)
     step = sop.step(no)
-    day = moment.astimezone(ZoneInfo(s.timezone)).date()
+    day = moment.astimezone(zona_lembaga(s)).date()
     first, last = k.tanggal_mulai, k.tanggal_selesai or k.tanggal_mulai
     if step.saat == "mulai" and first is not None and day < first:
         raise MasukanDitolak(f"waktu: langkah {no} baru dapat terjadi mulai hari pertama "
@@ -343,7 +344,7 @@ def periksa_waktu(session: Session, k: Kegiatan, no: int, waktu: dt.datetime | N
         prev = state[before[-1]]
         assert prev.selesai is not None
         if waktu < prev.selesai - dt.timedelta(minutes=1):
-            local = prev.selesai.astimezone(ZoneInfo(s.timezone)).strftime("%Y-%m-%d %H:%M")
+            local = prev.selesai.astimezone(zona_lembaga(s)).strftime("%Y-%m-%d %H:%M")
             raise MasukanDitolak(f"waktu: sebelum langkah {prev.no} selesai ({local})")
 
 
@@ -420,7 +421,7 @@ class LangkahMenunggu:
 def _lokal(d: dt.datetime | None, s: Settings) -> str | None:
     if d is None:
         return None
-    tz = ZoneInfo(s.timezone)
+    tz = zona_lembaga(s)
     local = d.astimezone(tz)
     return f"{local:%d-%m-%Y %H:%M} {_zona(s.timezone)}"
 

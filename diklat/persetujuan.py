@@ -47,7 +47,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from diklat import ledger
+from diklat import ledger, waktu
 from diklat.models import (
     AuditPersetujuan,
     Bundel,
@@ -389,9 +389,7 @@ def _lampiran_konsep(session: Session, p: Permintaan,
 
 
 def _tz(settings: Settings) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(settings.timezone)
+    return waktu.zona(settings)
 
 
 def kirim_kode(session: Session, p: Permintaan, kirim: Callable[[Surat], None], *,

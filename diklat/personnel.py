@@ -35,7 +35,7 @@ from connectors.records import (
     normalise_jenis_jabatan,
     public_payload,
 )
-from diklat import runs
+from diklat import runs, waktu
 from diklat.models import Karantina, Pegawai, SyncRun, SyncSeen, UnitKerja
 from diklat.models.base import utcnow
 from diklat.models.proses import karantina_sidik
@@ -144,11 +144,7 @@ _DATE_FIELDS_ORDERED: tuple[str, ...] = tuple(f for f in FIELDS if f in DATE_FIE
 
 def agency_today() -> dt.date:
     """Today in the agency's time zone (a date "in the future" is judged there)."""
-    from zoneinfo import ZoneInfo
-
-    from diklat.settings import get_settings
-
-    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+    return waktu.hari_ini()
 
 
 def clean_record(raw: Mapping[str, Any], today: dt.date | None = None) -> dict[str, Any]:

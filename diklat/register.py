@@ -45,11 +45,11 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from diklat import waktu
 from diklat.models import Naskah, RegisterEntry
 from diklat.models.base import utcnow
 from diklat.naskah import status
@@ -69,7 +69,7 @@ class RegisterError(Exception):
 def today(settings: Settings | None = None) -> dt.date:
     """The agency's calendar date (its time zone, not the server's)."""
     s = settings or get_settings()
-    return dt.datetime.now(ZoneInfo(s.timezone)).date()
+    return waktu.hari_ini(s)
 
 
 def format_nomor(klasifikasi: str, urut: int, unit: str, tanggal: dt.date,

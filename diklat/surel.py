@@ -4,10 +4,9 @@ recipients go through :mod:`diklat.distribusi` instead (at most once per recipie
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
+from diklat import waktu
 from diklat.settings import Settings, get_settings
 
 
@@ -33,7 +32,7 @@ def kirim_surel(surat: Surat, settings: Settings | None = None) -> None:
     s = settings or get_settings()
     msg, _mid = build_message(sender=s.smtp.sender, recipients=[surat.kepada],
                               subject=surat.subjek, body=surat.isi,
-                              date=dt.datetime.now(ZoneInfo(s.timezone)),
+                              date=waktu.sekarang(s),
                               attachments=[Attachment(n, d, m) for n, d, m in surat.lampiran])
     with mail_transport(s) as transport:
         transport.send(msg)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from diklat import waktu
 from diklat.models import (
     Distribusi,
     Karantina,
@@ -46,7 +47,7 @@ def daftar_tugas(session: Session, *, now: dt.datetime | None = None,
     from diklat.srikandi import belum
 
     s = settings or get_settings()
-    tz = ZoneInfo(s.timezone)
+    tz = waktu.zona(s)
     moment = now or utcnow()
     out: list[dict[str, Any]] = []
     officials = {(p.kegiatan_id, p.langkah, p.urutan) for p in session.execute(

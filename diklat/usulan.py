@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from diklat import waktu
 from diklat.models import (
     Kegiatan,
     Pegawai,
@@ -48,9 +49,7 @@ class UsulanDitolak(ValueError):
 
 
 def _today(settings: Settings) -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    return waktu.hari_ini(settings)
 
 
 def _nomor(nomor: str) -> str:

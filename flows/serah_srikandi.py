@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from diklat import waktu
 from diklat.srikandi import pesan_berubah, pesan_tanpa_ttd
 from tasks.srikandi import serah_srikandi_task
 
@@ -42,14 +43,11 @@ def _artefak(hasil: dict[str, Any]) -> None:
 def _hari_jadwal() -> dt.date:
     """The day this run was scheduled for, in the agency's time zone (a run that starts late,
     after the machine was off at 15:30, still packages its own day)."""
-    from zoneinfo import ZoneInfo
-
     from prefect.runtime import flow_run
 
-    from diklat.settings import get_settings
 
     when = flow_run.scheduled_start_time
-    return when.astimezone(ZoneInfo(get_settings().timezone)).date()
+    return when.astimezone(waktu.zona()).date()
 
 
 @flow(name="serah-srikandi", flow_run_name="srikandi-harian", log_prints=False)

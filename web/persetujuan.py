@@ -19,6 +19,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from diklat import waktu
+
 
 def _e(v: Any) -> str:
     return html.escape("" if v is None else str(v))
@@ -38,8 +40,6 @@ def _permintaan(session: Any, token: str) -> Any:
 
 def info(token: str) -> dict[str, Any]:
     """What the page shows (no personal data beyond the officials' names in the chain)."""
-    from zoneinfo import ZoneInfo
-
     from diklat.db import session_scope
     from diklat.models import AuditPersetujuan, Bundel, Pejabat, Persetujuan
     from diklat.persetujuan import DIPUTUSKAN, MENUNGGU, rantai, ringkasan_permintaan
@@ -47,7 +47,7 @@ def info(token: str) -> dict[str, Any]:
     from diklat.settings import get_settings
 
     s = get_settings()
-    tz, zona = ZoneInfo(s.timezone), label_zona(s.timezone)
+    tz, zona = waktu.zona(s), label_zona(s.timezone)
     with session_scope() as ses:
         p = _permintaan(ses, token)
         r = ringkasan_permintaan(ses, p)

@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import FastAPI, Form, HTTPException
 from fastapi.responses import HTMLResponse
 
+from diklat import waktu
+
 MAX_NIP = 500
 
 
@@ -21,14 +23,12 @@ def _e(v: Any) -> str:
 
 def _halaman(token: str, pesan: str = "", kelas: str = "ok",
              status_code: int = 200) -> HTMLResponse:
-    from zoneinfo import ZoneInfo
 
     from diklat import usulan
     from diklat.db import session_scope
-    from diklat.settings import get_settings
     from web.app import _page
 
-    tz = ZoneInfo(get_settings().timezone)
+    tz = waktu.zona()
     with session_scope() as s:
         try:
             t = usulan.buka_tautan(s, token)

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from diklat import ledger
+from diklat import ledger, waktu
 from diklat.db import session_scope
 from diklat.kegiatan import kegiatan_by_kode
 from diklat.models import AuditPersetujuan, Bundel, Kegiatan, Pejabat, Permintaan
@@ -360,9 +360,8 @@ def buka(session: Session, kode: str, jenis: str, *, flow_run_id: str | None = N
         row.flow_run_id = flow_run_id
     sop = get_sop(k.sop)
     role = sop.pelaksana.get(m.peran, m.peran)
-    from zoneinfo import ZoneInfo
 
-    tenggat = (row.deadline.astimezone(ZoneInfo(s.timezone)).strftime("%d-%m-%Y %H:%M")
+    tenggat = (row.deadline.astimezone(waktu.zona(s)).strftime("%d-%m-%Y %H:%M")
                if row.deadline else "-")
     dok = (", ".join(map(str, m.dokumen)) if m.dokumen else f"semua ({m.jumlah} naskah)")
     lines = []
