@@ -131,7 +131,11 @@ def drain_prefect_workers(timeout: float = 10.0) -> int:
 
     What an events or log worker still holds then is abandoned (queue emptied, worker marked
     done): otherwise Prefect's own exit handler waits for it without limit, retrying against a
-    closed port, and the command never exits. Returns how many items were abandoned."""
+    closed port, and the command never exits. Returns how many items were abandoned.
+
+    Both still hold in Prefect 3.9.1 (``EventsWorker.instance`` passes no URL for a
+    self-hosted server; ``QueueService._at_exit`` drains with no timeout): see
+    docs/prefect-3.9.md and tests/test_prefect_support.py."""
     if "prefect" not in sys.modules:
         return 0
     try:

@@ -1,7 +1,9 @@
 """Pointing the test process at a Prefect server of its own, and leaving it cleanly.
 
 Prefect sends a process's events and logs through background workers that pick their API
-URL when they start and keep it: there is one events worker per client type, not per URL. A
+URL when they start and keep it: there is one events worker per client type, not per URL
+(Prefect 3.8, and still 3.9.1: ``EventsWorker.instance`` passes no URL for a self-hosted
+server; tests/test_prefect_support.py shows the failure before the remedy). A
 worker started while a test pointed the process at its own server (a PostgreSQL-backed one,
 a scheduler check) keeps sending there after that server is stopped, and every later event
 of the session then waits out connection retries to a dead server. In CI that showed as

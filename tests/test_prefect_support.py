@@ -58,3 +58,54 @@ def test_events_after_a_stopped_server_reach_the_current_one(
         _delivered()
     _emit(30)
     assert drain_prefect_workers(timeout=30) == 0
+
+
+@pytest.mark.slow
+def test_prefect_keeps_an_answer_after_the_run_has_read_it(prefect_api: str) -> None:
+    """Why :func:`tasks.lanjut.hapus_jawaban` exists: Prefect (3.8, and still 3.9.1) keeps the
+    answer given to a paused run as the run input ``paused-<key>-response`` after the run has
+    read it and finished, so whatever an official typed stays readable there. When this test
+    fails on the first assertion, Prefect deletes answers itself and the deletion can go."""
+    import threading
+    from uuid import UUID
+
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.flow_runs import pause_flow_run, resume_flow_run
+    from prefect.input import RunInput
+    from prefect.runtime import flow_run
+
+    from tasks.lanjut import hapus_jawaban, kunci_tunggu
+
+    class Jawaban(RunInput):
+        kode: str
+
+    seen: dict[str, str] = {}
+
+    @flow(name="uji-jawaban-tersimpan", persist_result=False)
+    def menunggu() -> None:
+        seen["id"] = str(flow_run.id)
+        answer = pause_flow_run(wait_for_input=Jawaban, key="uji-j0", timeout=120,
+                                poll_interval=1)  # type: ignore[call-overload]
+        seen["kode"] = answer.kode
+
+    th = threading.Thread(target=menunggu, daemon=True)
+    th.start()
+    deadline = time.monotonic() + 90
+    while not (seen.get("id") and kunci_tunggu(seen["id"]) == "uji-j0"):
+        assert time.monotonic() < deadline, "the run never paused"
+        time.sleep(0.2)
+    resume_flow_run(UUID(seen["id"]), run_input={"kode": "123456"})
+    th.join(timeout=90)
+    assert seen.get("kode") == "123456"  # the run read its answer and finished
+
+    with get_client(sync_client=True) as c:
+        kept = c.filter_flow_run_input(UUID(seen["id"]), key_prefix="paused-uji", limit=50,
+                                       exclude_keys=set())
+    assert [(i.key, "123456" in i.value) for i in kept if i.key.endswith("-response")] == [
+        ("paused-uji-j0-response", True)], "Prefect deletes answers itself now?"
+    assert hapus_jawaban(seen["id"], "uji-") == 1  # the project's deletion
+    with get_client(sync_client=True) as c:
+        kept = c.filter_flow_run_input(UUID(seen["id"]), key_prefix="paused-uji", limit=50,
+                                       exclude_keys=set())
+    assert [i.key for i in kept if i.key.endswith("-response")] == []

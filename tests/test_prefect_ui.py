@@ -44,7 +44,9 @@ OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "1977061420031210
              "sekda": "196801011990031001",
              # who corrects the assignment letter when it is sent back (a training is
              # refused at its start without one)
-             "pengolah_data": "199305102020121002"}
+             "pengolah_data": "199305102020121002",
+             # who reports the outside steps (simulator.petugas.NIP_OPERATOR)
+             "operator": "199203152019031004"}
 #: what ``diklat up`` serves (flow/deployment)
 DEPLOYMENTS = set(NAMES)
 T = TypeVar("T")
@@ -220,10 +222,12 @@ def _paused_key(flow_run_id: str) -> str | None:
 
 def _answer_operator_steps_until_an_official_waits(engine: Engine) -> Permintaan:
     """Operators report the outside steps before the first letter (the offer received, the
-    dispositions) through the API, as the existing tests do; returns the first open request
-    once its run waits for the official."""
-    from prefect.flow_runs import resume_flow_run
+    dispositions) through the API, with the form each step asks for, as the scripted operator
+    of the demo and the SOP tests does; returns the first open request once its run waits
+    for the official."""
+    from simulator.petugas import Petugas
 
+    operator = Petugas(engine, Path("."))  # only its operator: answers "l<step>-" waits
     answered: set[tuple[str, str]] = set()
 
     def step() -> Permintaan | None:
@@ -241,9 +245,8 @@ def _answer_operator_steps_until_an_official_waits(engine: Engine) -> Permintaan
             key = _paused_key(str(fr_id))
             if key is None or (str(fr_id), key) in answered:
                 continue
-            answered.add((str(fr_id), key))
-            resume_flow_run(fr_id, run_input={  # type: ignore[arg-type]
-                "selesai": True, "waktu": "", "catatan": "dicatat operator"})
+            if key.startswith("l") and operator._operator(str(fr_id), key):
+                answered.add((str(fr_id), key))
         return None
 
     return _until("the first official's wait", step, timeout=240)
@@ -385,23 +388,17 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
         _fill_keputusan(prop, "setuju")
         field("NIP Anda", "textarea, input").send_keys(nip)
         field("Kode verifikasi", "textarea, input").send_keys(code)
-        field("Catatan (Optional)", "textarea, input").send_keys("Setuju, lanjutkan.")
+        field("Catatan (wajib untuk revisi dan tolak) (Optional)", "textarea, input").send_keys(
+            "Setuju, lanjutkan.")
         shot("ui-04-resume-form")
         before = _audits(engine)
         click("//div[contains(@class, 'p-modal')]//button[normalize-space()='Submit']")
 
-        # --- the flow continues: the decision is audited, the next level waits
+        # --- the flow continues: the decision is audited, the next official waits (after
+        # the operator's report of the next step, which comes first)
         _until("the audited decision", lambda: _audits(engine) > before, timeout=120)
-
-        def next_wait() -> Permintaan | None:
-            with session_scope(engine) as s:
-                q = s.execute(select(Permintaan).where(
-                    Permintaan.status == "menunggu", Permintaan.id != p.id)).scalars().first()
-                if q is not None and q.flow_run_id and _paused_key(q.flow_run_id):
-                    s.expunge(q)
-                    return q
-            return None
-        nxt = _until("the next wait after the decision", next_wait, timeout=180)
+        nxt = _answer_operator_steps_until_an_official_waits(engine)
+        assert nxt.id != p.id
         assert nxt.flow_run_id == str(fr.id) and nxt.peran != p.peran
         d.refresh()
         visible("//*[normalize-space()='Suspended']")
@@ -434,8 +431,8 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
     assert all(code not in i.value for i in inputs)
     schemas = [json.loads(i.value) for i in inputs if i.key.endswith("-schema")
                and "kode" in json.loads(i.value).get("properties", {})]
-    assert schemas and all(set(sc["properties"]) == {"keputusan", "nip", "kode", "catatan"}
-                           for sc in schemas)
+    assert schemas and all(set(sc["properties"]) == {"keputusan", "nip", "kode", "catatan",
+                                                     "dokumen"} for sc in schemas)
 
     with get_client(sync_client=True) as c:  # leave nothing waiting for the next test
         from prefect.states import Cancelled

@@ -1,9 +1,10 @@
 """The nightly sync really gets scheduled: a real Prefect server (its scheduler service on)
 creates the deployment's scheduled runs at 01:00 in the agency's time zone.
 
-Guards the stack, not only our code: Prefect 3.8 with SQLAlchemy 2.1 fails inside the
-scheduler ("Can't evaluate bulk DML statement") and silently schedules nothing, so
-``constraints.txt`` keeps SQLAlchemy 2.0."""
+Guards the stack, not only our code: Prefect 3.8 with SQLAlchemy 2.1 failed inside the
+scheduler ("Can't evaluate bulk DML statement") and silently scheduled nothing, which is why
+SQLAlchemy was held at 2.0 until Prefect 3.9 (this test passes with 3.9.1 and SQLAlchemy 2.1,
+docs/prefect-3.9.md)."""
 
 from __future__ import annotations
 
