@@ -246,9 +246,16 @@ def ringkasan(session: Session, b: Bundel) -> dict[str, Any]:
     folder = str(Path(draf[0].path).parent) if draf else "-"
     tujuan = (first.tujuan or "-") if first is not None and len(members) == 1 \
         else f"{len(members)} naskah"
+    hal = first.hal if first else ""
+    if any(n.kunci.startswith("peserta:") for n in members):
+        # a letter per participant (a certificate) names its holder in Hal and addressee:
+        # what the request shows (forms, Prefect, e-mail subjects) names the bundle instead
+        hal = (f"{b.jenis.replace('_', ' ').title()} {k.nama if k else ''}".strip()
+               + " (satu naskah per peserta)")
+        tujuan = f"{len(members)} peserta"
     return {"kegiatan": k.kode if k else "", "nama_kegiatan": k.nama if k else "",
             "jenis": b.jenis, "versi": b.versi, "jumlah": len(members),
-            "hal": first.hal if first else "", "tujuan": tujuan,
+            "hal": hal, "tujuan": tujuan,
             "manifest": b.manifest_sha256 or "", "berkas": folder, "catatan_revisi": b.catatan}
 
 

@@ -119,10 +119,16 @@ def found_in_prefect(needles: dict[str, bytes | Any]) -> dict[str, list[str]]:
     blobs = [(p.name, p.read_bytes()) for p in prefect_storage()]
     for label, needle in needles.items():
         for name, blob in blobs:
-            ok = (needle.search(blob) is not None if isinstance(needle, re.Pattern)
-                  else needle in blob)
-            if ok:
-                hits.setdefault(label, []).append(name)
+            if isinstance(needle, re.Pattern):
+                m = needle.search(blob)
+                at = (m.start(), m.end()) if m else None
+            else:
+                i = blob.find(needle)
+                at = (i, i + len(needle)) if i >= 0 else None
+            if at is not None:
+                # where it was found, the value itself left out: what came before it
+                before = blob[max(0, at[0] - 120):at[0]].decode("utf-8", "replace")
+                hits.setdefault(label, []).append(f"{name}: ...{before!r}[...]")
     return hits
 
 

@@ -237,12 +237,18 @@ def test_sigterm_during_the_sqlite_write_of_an_import(tmp_path: Path, prefect_ap
     _, err = proc.communicate(timeout=30)
     assert time.monotonic() - t0 < 5 and proc.returncode == 130, err
     assert [x for x in err.splitlines() if x.strip()] == [f"Dihentikan: {LINE}"]
-    (row,) = query(db, "SELECT status, error FROM sync_run")
-    assert row.status == "interrupted" and "basis data tidak berubah" in row.error
+    (row,) = query(db, "SELECT id, status, error FROM sync_run")
+    # Closing the run waits at most CLOSE_TIMEOUT for SQLite's lock (the exit stays within
+    # 5 s); on a loaded machine it may not get it, and then the next start closes the row.
+    assert row.status in ("interrupted", "running"), row
+    if row.status == "interrupted":
+        assert "basis data tidak berubah" in row.error
     assert query(db, "SELECT count(*) FROM pegawai")[0][0] == 0
     again = run(env, "import", "siasn-export", str(big), "--json")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout.strip().splitlines()[-1])["inserted"] == 20000
+    (first,) = query(db, f"SELECT status FROM sync_run WHERE id = {row.id}")
+    assert first.status == "interrupted"  # never left running, whoever closed it
 
 
 # --------------------------------------------------------------------------- two at once

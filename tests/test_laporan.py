@@ -279,6 +279,7 @@ def test_flow_writes_publishes_and_archives(sqlite_engine: Engine, sqlite_url: s
                                             prefect_api: str) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
     from diklat.arsip import find
     from diklat.settings import reset_settings_cache
@@ -297,7 +298,7 @@ def test_flow_writes_publishes_and_archives(sqlite_engine: Engine, sqlite_url: s
         assert kegiatan_by_kode(s, "PD-A").id
     with get_client(sync_client=True) as c:
         arts = c.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["kepatuhan-pd-a"])))
+            key=ArtifactFilterKey(any_=["kepatuhan-pd-a"])), sort=ArtifactSort.CREATED_DESC)
     assert arts, "table artifact missing"
     text = json.dumps(arts[0].data, default=str) + str(arts[0].description)
     assert "terlambat" in text and out["png"] in text

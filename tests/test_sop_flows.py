@@ -205,6 +205,7 @@ def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
     # the run's page is found by the training's code, and shows its steps (no names)
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
     with get_client(sync_client=True) as c:
         with session_scope(engine) as s:
@@ -213,8 +214,9 @@ def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
             run_id = kegiatan_by_kode(s, "PD-E2E-1").flow_run_id
         fr = c.read_flow_run(run_id)
         assert "PD-E2E-1" in fr.tags
+        # the table is published again as the run goes: the newest version is the run's end
         arts = c.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["langkah-pd-e2e-1"])))
+            key=ArtifactFilterKey(any_=["langkah-pd-e2e-1"])), sort=ArtifactSort.CREATED_DESC)
     assert arts and arts[0].type == "table"
     table = json.loads(arts[0].data) if isinstance(arts[0].data, str) else arts[0].data
     assert any(row["langkah"] == 19 and row["status"] == "selesai" for row in table)
