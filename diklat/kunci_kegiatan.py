@@ -146,6 +146,15 @@ def ambil(engine: Engine, kode: str, flow_run_id: str, *,
     raise KegiatanSedangBerjalan(kode, row.flow_run_id, row.host, row.pid, row.sejak)
 
 
+def run_tercatat(engine: Engine, kode: str) -> str | None:
+    """The flow run the training's row names as its run (None for a new training)."""
+    from diklat.models import Kegiatan
+
+    with engine.connect() as conn:
+        return conn.execute(select(Kegiatan.flow_run_id).where(
+            Kegiatan.kode == kode)).scalar_one_or_none()
+
+
 def pemegang(engine: Engine, kode: str) -> Any | None:
     """The lock row of training ``kode`` (None when it was never started as a run)."""
     with engine.connect() as conn:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from diklat import ledger, waktu
 from diklat.db import session_scope
@@ -323,3 +324,25 @@ def arsipkan(engine: Engine, kode: str, bundel_id: int, *,
                 and b.status != status.DIARSIPKAN:
             status.pindah(b, status.DIARSIPKAN, "bundel")
     return made
+
+
+def naskah_terbuka(s: Session, kegiatan_id: int) -> list[str]:
+    """Document types whose newest version is issued or on its way but not archived yet (one
+    query): a letter whose ledger steps are all done may still owe its sending or archiving
+    when the run before was killed in between."""
+    newest: dict[str, tuple[int, str]] = {}
+    for jenis, versi, keadaan in s.execute(select(Bundel.jenis, Bundel.versi, Bundel.status)
+                                           .where(Bundel.kegiatan_id == kegiatan_id)):
+        if jenis not in newest or versi > newest[jenis][0]:
+            newest[jenis] = (versi, keadaan)
+    return sorted(j for j, (_v, keadaan) in newest.items()
+                  if keadaan not in (status.DIARSIPKAN, status.DITOLAK))
+
+
+def arsipkan_kegiatan(engine: Engine, kode: str, *, settings: Settings | None = None) -> int:
+    """Archive every issued document of training ``kode`` (:func:`arsipkan` per bundle);
+    returns how many entries were made now."""
+    with session_scope(engine) as s:
+        k = kegiatan_by_kode(s, kode)
+        ids = s.execute(select(Bundel.id).where(Bundel.kegiatan_id == k.id)).scalars().all()
+    return sum(arsipkan(engine, kode, bid, settings=settings) for bid in ids)

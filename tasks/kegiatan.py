@@ -33,7 +33,7 @@ def mulai_kegiatan_task(data: DataKegiatan) -> dict[str, Any]:
     one query: ``{"kode", "status", "alasan", "langkah": {no: status}, "naskah_terbuka"}``.
     A training stopped (a letter refused, the training cancelled) reports it: its run does
     nothing more."""
-    from diklat import ledger
+    from diklat import langkah_naskah, ledger
     from diklat.db import require_schema
     from diklat.kegiatan import simpan_kegiatan
     from tasks.kunci import pegang_kegiatan
@@ -48,7 +48,7 @@ def mulai_kegiatan_task(data: DataKegiatan) -> dict[str, Any]:
         return {"kode": k.kode, "status": k.status, "alasan": k.status_alasan,
                 "kondisi": k.kondisi,
                 "langkah": {no: lg.status for no, lg in state.items()},
-                "naskah_terbuka": naskah_terbuka(s, k.id)}
+                "naskah_terbuka": langkah_naskah.naskah_terbuka(s, k.id)}
 
 
 def _tandai_run(kode: str, sop: str) -> None:
@@ -103,24 +103,6 @@ def publikasi_langkah(kode: str) -> None:
 def publikasi_langkah_task(kode: str) -> None:
     """The steps' table artifact, once more (at the end of a run)."""
     publikasi_langkah(kode)
-
-
-def naskah_terbuka(s: Any, kegiatan_id: int) -> list[str]:
-    """Document types whose newest version is issued or on its way but not archived yet (one
-    query): a letter whose ledger steps are all done may still owe its sending or archiving
-    when the run before was killed in between."""
-    from sqlalchemy import select
-
-    from diklat.models import Bundel
-    from diklat.naskah import status as st
-
-    newest: dict[str, tuple[int, str]] = {}
-    for jenis, versi, status in s.execute(select(Bundel.jenis, Bundel.versi, Bundel.status)
-                                          .where(Bundel.kegiatan_id == kegiatan_id)):
-        if jenis not in newest or versi > newest[jenis][0]:
-            newest[jenis] = (versi, status)
-    return sorted(j for j, (_v, status) in newest.items()
-                  if status not in (st.DIARSIPKAN, st.DITOLAK))
 
 
 @task(name="langkah-operator", task_run_name="langkah-{no}-{kode}", cache_policy=NO_CACHE)
@@ -235,17 +217,11 @@ def arsip_task(kode: str, bundel_id: int, langkah: list[int]) -> int:
 @task(name="arsip-kegiatan", task_run_name="arsip-{kode}", cache_policy=NO_CACHE)
 def arsip_kegiatan_task(kode: str, no: int) -> dict[str, Any]:
     """Archive every issued document of a training and record the step."""
-    from sqlalchemy import select
-
     from diklat import ledger, masukan
     from diklat.kegiatan import kegiatan_by_kode
-    from diklat.langkah_naskah import arsipkan
-    from diklat.models import Bundel
+    from diklat.langkah_naskah import arsipkan_kegiatan
 
-    with session_scope() as s:
-        k = kegiatan_by_kode(s, kode)
-        ids = s.execute(select(Bundel.id).where(Bundel.kegiatan_id == k.id)).scalars().all()
-    made = sum(arsipkan(get_engine(), kode, bid) for bid in ids)
+    made = arsipkan_kegiatan(get_engine(), kode)
     with session_scope() as s:
         masukan.selesai(s, kegiatan_by_kode(s, kode), no, actor=ledger.SISTEM,
                         data={"arsip_baru": made})

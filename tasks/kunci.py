@@ -56,18 +56,13 @@ def selesai(flow_run_id: str) -> bool:
 def pegang_kegiatan(kode: str) -> kunci_kegiatan.Diambil | None:
     """Take training ``kode`` for the current flow run and close what it takes over from
     (see the module docstring). Outside a flow run: nothing (None)."""
-    from sqlalchemy import select
-
     from diklat.db import get_engine
-    from diklat.models import Kegiatan
 
     rid = flow_run_id()
     if rid is None:
         return None
     engine = get_engine()
-    with engine.connect() as conn:
-        tercatat = conn.execute(select(Kegiatan.flow_run_id).where(
-            Kegiatan.kode == kode)).scalar_one_or_none()
+    tercatat = kunci_kegiatan.run_tercatat(engine, kode)
     diambil = kunci_kegiatan.ambil(engine, kode, rid, selesai=selesai)
     try:
         tutup_run_lama(kode, rid, diambil.sebelumnya, [tercatat] if tercatat else [])

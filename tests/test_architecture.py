@@ -55,3 +55,18 @@ def test_the_command_line_starts_light() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout.strip()
     assert out == ""
+
+
+def test_tasks_hold_no_sql() -> None:
+    """Tasks are thin (issue 24): they call the domain, which owns every query. No task
+    module imports SQLAlchemy or executes a statement itself."""
+    offenders: dict[str, list[str]] = {}
+    for f in sorted((ROOT / "tasks").rglob("*.py")):
+        tree = ast.parse(f.read_text(encoding="utf-8"), filename=str(f))
+        found = sorted(imported_roots(f) & {"sqlalchemy", "sqlite3", "psycopg"})
+        found += [f"execute() line {n.lineno}" for n in ast.walk(tree)
+                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                  and n.func.attr in ("execute", "exec_driver_sql", "scalar", "scalars")]
+        if found:
+            offenders[str(f.relative_to(ROOT))] = found
+    assert offenders == {}
