@@ -231,9 +231,9 @@ def _lanjutkan_pengiriman(distribusi_id: int) -> None:
         if open_ is not None or k is None or not k.flow_run_id:
             return
         flow_run_id, bundel_id = k.flow_run_id, n.bundel_id
-    from cli.persetujuan import _resume
+    from cli.prefect_server import lanjutkan_run
 
-    if _resume(flow_run_id, f"d{bundel_id}-", {"nip": "", "catatan": "dikonfirmasi"}):
+    if lanjutkan_run(flow_run_id, f"d{bundel_id}-", {"nip": "", "catatan": "dikonfirmasi"}):
         common.console.print("Semua pengiriman naskah ini selesai; run dilanjutkan")
 
 

@@ -6,7 +6,6 @@ A waiting run is resumed only when it waits for exactly this (:mod:`tasks.lanjut
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -26,22 +25,6 @@ def _kode_flow_run(kode: str, jenis: str) -> tuple[str | None, int | None]:
         m = menunggu(s, k, jenis)
         return k.flow_run_id, (m.bundel_id if m else None)
 
-
-def _resume(flow_run_id: str | None, awalan: str, jawaban: dict[str, Any]) -> bool:
-    if not flow_run_id:
-        return False
-    from cli.prefect_server import (
-        client_auth_from_server_setting,
-        configured_api_url,
-        use_local_server_if_running,
-    )
-
-    client_auth_from_server_setting()
-    if not (configured_api_url() or use_local_server_if_running()):
-        return False
-    from tasks.lanjut import lanjutkan
-
-    return lanjutkan(flow_run_id, awalan, jawaban)
 
 
 def naskah_unduh(
@@ -113,7 +96,9 @@ def naskah_perbaiki(
                      alasan_tanpa_perubahan=alasan)
     except (PerbaikanDitolak, KegiatanTidakAda) as e:
         raise common.refuse(str(e)) from None
-    resumed = _resume(flow_run_id, f"r{bundel_id}-", {
+    from cli.prefect_server import lanjutkan_run
+
+    resumed = lanjutkan_run(flow_run_id, f"r{bundel_id}-", {
         "nip": nip, "cara": cara, "berkas": "", "dokumen": "", "catatan": catatan,
         "alasan": alasan})
     common.console.print(f"{jenis} kegiatan {kode}: versi {h.versi} dicatat ({h.diubah} "

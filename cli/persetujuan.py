@@ -143,7 +143,9 @@ def approve_command(
     if not h.diterima:
         raise common.fail(f"ditolak: {h.alasan}", EXIT_REFUSED)
     # only the wait this request is under is resumed (never a later one of the same run)
-    resumed = _resume(flow_run_id, f"p{permintaan_id}-",
+    from cli.prefect_server import lanjutkan_run
+
+    resumed = lanjutkan_run(flow_run_id, f"p{permintaan_id}-",
                       {"keputusan": keputusan, "nip": nip, "kode": kode, "catatan": catatan,
                        "dokumen": dokumen})
     if h.sudah:
@@ -155,24 +157,6 @@ def approve_command(
                          + ("; run dilanjutkan" if resumed else
                             "; run akan melanjutkan saat dijalankan lagi"))
 
-
-def _resume(flow_run_id: str | None, awalan: str, answer: dict[str, Any]) -> bool:
-    """Resume the run waiting for exactly this request with the answer already taken (it
-    finds the decision); a run waiting for anything else is left alone."""
-    if not flow_run_id:
-        return False
-    from cli.prefect_server import (
-        client_auth_from_server_setting,
-        configured_api_url,
-        use_local_server_if_running,
-    )
-
-    client_auth_from_server_setting()
-    if not (configured_api_url() or use_local_server_if_running()):
-        return False
-    from tasks.lanjut import lanjutkan
-
-    return lanjutkan(flow_run_id, awalan, answer)
 
 
 def riwayat_keputusan_command(

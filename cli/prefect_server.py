@@ -360,3 +360,18 @@ def server_status() -> None:
 
 def add_commands(app: typer.Typer) -> None:
     app.add_typer(server_app, name="server")
+
+
+def lanjutkan_run(flow_run_id: str | None, awalan: str, jawaban: dict[str, Any]) -> bool:
+    """From a command: resume the run waiting under a key starting with ``awalan`` with an
+    answer already taken (the run finds the decision in the database; a run waiting for
+    anything else is left alone, :func:`tasks.lanjut.lanjutkan`). False when there is no
+    run or no Prefect server to reach; the run then continues when it is started again."""
+    if not flow_run_id:
+        return False
+    client_auth_from_server_setting()
+    if not (configured_api_url() or use_local_server_if_running()):
+        return False
+    from tasks.lanjut import lanjutkan
+
+    return lanjutkan(flow_run_id, awalan, jawaban)
