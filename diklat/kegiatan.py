@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -263,6 +264,41 @@ def data_kegiatan(k: Kegiatan) -> DataKegiatan:
         if extra.get("surat_penyelenggara") else None,
         kriteria=Kriteria(**{f: extra[f] for f in Kriteria.model_fields if f in extra}),
         kondisi=k.kondisi)
+
+
+@dataclass(frozen=True)
+class MulaiKegiatan:
+    """What a SOP run knows when it (re)starts a training, read in one query: its code,
+    status (and why, for a stopped one), conditions, each step's ledger status and the
+    document types issued but not archived yet."""
+
+    kode: str
+    status: str
+    alasan: str | None
+    kondisi: list[str]
+    langkah: dict[int, str]
+    naskah_terbuka: list[str]
+
+    @property
+    def berhenti(self) -> bool:
+        """Refused or cancelled before this run: the run does nothing more."""
+        return self.status in ("ditolak", "dibatalkan")
+
+
+def mulai_kegiatan(session: Session, data: DataKegiatan,
+                   flow_run_id: str | None = None) -> MulaiKegiatan:
+    """Create the training (or continue it: the same code and data), record the run that
+    carries it, and read its state (:class:`MulaiKegiatan`)."""
+    from diklat import ledger
+    from diklat.langkah_naskah import naskah_terbuka
+
+    k = simpan_kegiatan(session, data)
+    k.flow_run_id = flow_run_id
+    state = ledger.keadaan(session, k.id)
+    return MulaiKegiatan(kode=k.kode, status=k.status, alasan=k.status_alasan,
+                         kondisi=list(k.kondisi),
+                         langkah={no: lg.status for no, lg in state.items()},
+                         naskah_terbuka=naskah_terbuka(session, k.id))
 
 
 def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan, *,

@@ -37,7 +37,7 @@ from prefect.states import State
 from pydantic import Field
 
 from diklat import masukan as masukan_domain
-from diklat.kegiatan import DataKegiatan
+from diklat.kegiatan import DataKegiatan, MulaiKegiatan
 from tasks import kegiatan as tk
 from tasks import persetujuan as t
 
@@ -400,10 +400,10 @@ def langkah(kode: str, no: int, jalur: Jalur) -> dict[str, Any] | None:
     return out
 
 
-def hentikan_bila_berhenti(mulai: dict[str, Any]) -> None:
+def hentikan_bila_berhenti(mulai: MulaiKegiatan) -> None:
     """A training stopped before this run started (refused, cancelled) does nothing more."""
-    if mulai["status"] in ("ditolak", "dibatalkan"):
-        raise Dihentikan(mulai.get("alasan") or f"kegiatan {mulai['status']}")
+    if mulai.berhenti:
+        raise Dihentikan(mulai.alasan or f"kegiatan {mulai.status}")
 
 
 def tunggu_tanggal(kode: str, jenis: str, tanggal: dt.date) -> None:

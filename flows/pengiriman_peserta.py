@@ -17,7 +17,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.states import Cancelled, State
 
-from diklat.kegiatan import DataKegiatan
+from diklat.kegiatan import DataKegiatan, MulaiKegiatan
 from flows.langkah import (
     Dihentikan,
     Jalur,
@@ -52,17 +52,17 @@ def pengiriman_peserta(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, An
     try:
         hasil = _jalan(mulai, pdf)
     except Dihentikan as e:
-        get_run_logger().warning("kegiatan %s dihentikan: %s", mulai["kode"], e)
-        publikasi_langkah_task(mulai["kode"])
-        return Cancelled(message=f"Kegiatan {mulai['kode']} dihentikan: {e}")
-    publikasi_langkah_task(mulai["kode"])
+        get_run_logger().warning("kegiatan %s dihentikan: %s", mulai.kode, e)
+        publikasi_langkah_task(mulai.kode)
+        return Cancelled(message=f"Kegiatan {mulai.kode} dihentikan: {e}")
+    publikasi_langkah_task(mulai.kode)
     return hasil
 
 
-def _jalan(mulai: dict[str, Any], pdf: bool) -> dict[str, Any]:
+def _jalan(mulai: MulaiKegiatan, pdf: bool) -> dict[str, Any]:
     hentikan_bila_berhenti(mulai)
-    kode = mulai["kode"]
-    j = Jalur(SOP, mulai["kondisi"], mulai["langkah"], mulai["naskah_terbuka"])
+    kode = mulai.kode
+    j = Jalur(SOP, mulai.kondisi, mulai.langkah, mulai.naskah_terbuka)
     hasil: dict[str, Any] = {}
 
     langkah(kode, 1, j)  # 1  Surat penawaran dari penyelenggara diagendakan (surat masuk)

@@ -11,7 +11,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from diklat.db import get_engine, session_scope
-from diklat.kegiatan import DataKegiatan
+from diklat.kegiatan import DataKegiatan, MulaiKegiatan
 from diklat.settings import get_settings
 
 
@@ -28,27 +28,20 @@ def _flow_run_id() -> str | None:
 
 
 @task(name="mulai-kegiatan", cache_policy=NO_CACHE)
-def mulai_kegiatan_task(data: DataKegiatan) -> dict[str, Any]:
-    """Create the training (or continue it: the same code and data) and read its ledger in
-    one query: ``{"kode", "status", "alasan", "langkah": {no: status}, "naskah_terbuka"}``.
-    A training stopped (a letter refused, the training cancelled) reports it: its run does
-    nothing more."""
-    from diklat import langkah_naskah, ledger
+def mulai_kegiatan_task(data: DataKegiatan) -> MulaiKegiatan:
+    """Create the training (or continue it) and read its ledger in one query. A training
+    stopped (a letter refused, the training cancelled) reports it: its run does nothing
+    more."""
     from diklat.db import require_schema
-    from diklat.kegiatan import simpan_kegiatan
+    from diklat.kegiatan import mulai_kegiatan
     from tasks.kunci import pegang_kegiatan
 
     require_schema()  # migrated by the command or deployment that started it
     pegang_kegiatan(data.kode)  # one live run per training; older runs closed in Prefect
     with session_scope() as s:
-        k = simpan_kegiatan(s, data)
-        k.flow_run_id = _flow_run_id()
-        state = ledger.keadaan(s, k.id)
-        _tandai_run(k.kode, k.sop)
-        return {"kode": k.kode, "status": k.status, "alasan": k.status_alasan,
-                "kondisi": k.kondisi,
-                "langkah": {no: lg.status for no, lg in state.items()},
-                "naskah_terbuka": langkah_naskah.naskah_terbuka(s, k.id)}
+        mulai = mulai_kegiatan(s, data, _flow_run_id())
+        _tandai_run(mulai.kode, data.sop)
+        return mulai
 
 
 def _tandai_run(kode: str, sop: str) -> None:
