@@ -399,6 +399,53 @@ def _tz(settings: Settings) -> Any:
     return waktu.zona(settings)
 
 
+@dataclass(frozen=True)
+class PermintaanTerbuka:
+    """One level of a chain (or of a disposition) as the waiting run sees it: the request,
+    whether it is decided (and how), whether the bundle's chain has ended, how many answers
+    came (the wait's key changes with each), and the form's description."""
+
+    id: int
+    status: str
+    keputusan: str | None
+    kind: str
+    selesai: bool
+    jawaban: int
+    poll_seconds: float
+    deskripsi: str
+
+    @property
+    def diputuskan(self) -> bool:
+        return self.status == DIPUTUSKAN
+
+
+def buka_permintaan(session: Session, k: Kegiatan, bundel_id: int | None, urutan: int, *,
+                    flow_run_id: str | None, langkah: int | None = None,
+                    kirim: Callable[[Surat], None], ui_base: str | None = None,
+                    settings: Settings | None = None) -> PermintaanTerbuka:
+    """Open the request of level ``urutan`` of a bundle's chain, or of the disposition at
+    step ``langkah`` (once), send its code (once, while it waits), and describe it."""
+    s = settings or get_settings()
+    if bundel_id is not None:
+        b = session.get(Bundel, bundel_id)
+        assert b is not None
+        level = next(lv for lv in rantai(b) if lv["urutan"] == urutan)
+        req = buka(session, b, level, flow_run_id=flow_run_id)
+        selesai = b.status in status.DIPUTUSKAN or b.status in status.BERAKHIR
+    else:
+        assert langkah is not None
+        req = buka_disposisi(session, k, langkah, urutan, flow_run_id=flow_run_id)
+        selesai = req.status == DIPUTUSKAN
+    if req.status == MENUNGGU:
+        kirim_kode(session, req, kirim, ui_url=tautan_run(flow_run_id, s, ui_base),
+                   settings=s)
+    return PermintaanTerbuka(id=req.id, status=req.status, keputusan=req.keputusan,
+                             kind=req.kind, selesai=selesai,
+                             jawaban=jumlah_jawaban(session, req.id),
+                             poll_seconds=s.approval.poll_seconds,
+                             deskripsi=deskripsi_form(session, req, s))
+
+
 def kirim_kode(session: Session, p: Permintaan, kirim: Callable[[Surat], None], *,
                ui_url: str, paksa: bool = False, now: dt.datetime | None = None,
                settings: Settings | None = None) -> bool:

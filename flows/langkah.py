@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from prefect import get_run_logger
@@ -196,30 +197,37 @@ def _nomor_list(text: str) -> list[int]:
 # --------------------------------------------------------------------------- officials
 
 
+@dataclass(frozen=True)
+class Keputusan:
+    """An accepted decision on one level: ``setuju``, ``revisi`` or ``tolak``."""
+
+    keputusan: str
+    permintaan_id: int
+    selesai: bool
+
+
 def tunggu_keputusan(kode: str, bundel_id: int | None, urutan: int, *,
-                     langkah: int | None = None) -> dict[str, Any]:
+                     langkah: int | None = None) -> Keputusan:
     """Wait until one level of a bundle's chain (or of a disposition at step ``langkah``) is
-    decided; returns the accepted decision (``keputusan``, ``permintaan_id``, ``selesai``)."""
+    decided; returns the accepted decision."""
     logger = get_run_logger()
     while True:
         req = t.buka_permintaan_task(kode, bundel_id, urutan, _flow_run_id(), langkah=langkah)
-        if req["status"] == "diputuskan":
-            _lupakan(f"p{req['id']}-")  # answered from a terminal or the approval page
-            return {"keputusan": req["keputusan"], "permintaan_id": req["id"],
-                    "selesai": req["selesai"]}
-        form = KeputusanForm.with_initial_data(description=req["deskripsi"])
-        key = f"p{req['id']}-j{req['jawaban']}"
-        logger.info("menunggu %s tingkat %s (permintaan %s)", req["kind"], urutan, req["id"])
-        answer = _tunggu(form, key, req["poll_seconds"])
-        hasil = t.putuskan_task(req["id"], answer.nip, answer.kode, answer.keputusan,
+        if req.diputuskan:
+            _lupakan(f"p{req.id}-")  # answered from a terminal or the approval page
+            return Keputusan(req.keputusan or "", req.id, req.selesai)
+        form = KeputusanForm.with_initial_data(description=req.deskripsi)
+        key = f"p{req.id}-j{req.jawaban}"
+        logger.info("menunggu %s tingkat %s (permintaan %s)", req.kind, urutan, req.id)
+        answer = _tunggu(form, key, req.poll_seconds)
+        hasil = t.putuskan_task(req.id, answer.nip, answer.kode, answer.keputusan,
                                 answer.catatan, _flow_run_id(),
                                 dokumen=_nomor_list(answer.dokumen))
-        _lupakan(f"p{req['id']}-")
-        if hasil["diterima"]:
-            logger.info("permintaan %s: %s", req["id"], hasil["keputusan"])
-            return {"keputusan": hasil["keputusan"], "permintaan_id": req["id"],
-                    "selesai": hasil["selesai"]}
-        logger.info("jawaban atas permintaan %s ditolak; menunggu lagi", req["id"])
+        _lupakan(f"p{req.id}-")
+        if hasil.diterima:
+            logger.info("permintaan %s: %s", req.id, hasil.keputusan)
+            return Keputusan(hasil.keputusan or "", req.id, hasil.selesai)
+        logger.info("jawaban atas permintaan %s ditolak; menunggu lagi", req.id)
 
 
 # --------------------------------------------------------------------------- corrections
@@ -395,7 +403,7 @@ def langkah(kode: str, no: int, jalur: Jalur) -> dict[str, Any] | None:
     if step.approval is not None and step.approval.kind == "disposisi":
         for i, _role in enumerate(step.approval.roles, start=1):
             d = tunggu_keputusan(kode, None, i, langkah=no)
-            if d["keputusan"] == "tolak":
+            if d.keputusan == "tolak":
                 raise Dihentikan(t.alasan_kegiatan_task(kode))
     return out
 

@@ -10,6 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from diklat.db import get_engine, session_scope
+from diklat.persetujuan import Hasil, PermintaanTerbuka
 from diklat.settings import get_settings
 
 
@@ -43,51 +44,31 @@ def ui_base() -> str | None:
       cache_policy=NO_CACHE)
 def buka_permintaan_task(kode: str, bundel_id: int | None, urutan: int,
                          flow_run_id: str | None, langkah: int | None = None
-                         ) -> dict[str, Any]:
+                         ) -> PermintaanTerbuka:
     """Open the request of one level of a bundle's chain, or of a disposition at step
     ``langkah`` (once), send the code (once), describe it for the form."""
     from diklat import persetujuan as p
     from diklat.kegiatan import kegiatan_by_kode
-    from diklat.models import Bundel
-
-    s = get_settings()
-    with session_scope() as ses:
-        if bundel_id is not None:
-            b = ses.get(Bundel, bundel_id)
-            assert b is not None
-            level = next(lv for lv in p.rantai(b) if lv["urutan"] == urutan)
-            req = p.buka(ses, b, level, flow_run_id=flow_run_id)
-            selesai = b.status in p.status.DIPUTUSKAN or b.status in p.status.BERAKHIR
-        else:
-            assert langkah is not None
-            req = p.buka_disposisi(ses, kegiatan_by_kode(ses, kode), langkah, urutan,
-                                   flow_run_id=flow_run_id)
-            selesai = req.status == p.DIPUTUSKAN
-        out = {"id": req.id, "status": req.status, "keputusan": req.keputusan,
-               "kind": req.kind, "selesai": selesai, "poll_seconds": s.approval.poll_seconds,
-               "jawaban": p.jumlah_jawaban(ses, req.id)}
-        if req.status == p.MENUNGGU:
-            p.kirim_kode(ses, req, kirim_surel,
-                         ui_url=p.tautan_run(flow_run_id, s, ui_base()), settings=s)
-        out["deskripsi"] = p.deskripsi_form(ses, req, s)
     from tasks.kegiatan import publikasi_langkah
 
+    with session_scope() as ses:
+        out = p.buka_permintaan(ses, kegiatan_by_kode(ses, kode), bundel_id, urutan,
+                                flow_run_id=flow_run_id, langkah=langkah, kirim=kirim_surel,
+                                ui_base=ui_base())
     publikasi_langkah(kode)
     return out
 
 
 @task(name="putuskan", cache_policy=NO_CACHE)
 def putuskan_task(permintaan_id: int, nip: str, kode: str, keputusan: str, catatan: str,
-                  flow_run_id: str | None, dokumen: list[int] | None = None) -> dict[str, Any]:
+                  flow_run_id: str | None, dokumen: list[int] | None = None) -> Hasil:
     """Check one answer; a refused one is committed (audited, counted) and returned."""
     from diklat import persetujuan as p
 
     with session_scope() as ses:
-        h = p.putuskan(ses, permintaan_id, nip=nip, kode=kode, keputusan=keputusan,
-                       catatan=catatan, flow_run_id=flow_run_id, kirim=kirim_surel,
-                       ui_base=ui_base(), dokumen=dokumen or None)
-        return {"diterima": h.diterima, "alasan": h.alasan, "keputusan": h.keputusan,
-                "selesai": h.selesai, "terkunci": h.terkunci}
+        return p.putuskan(ses, permintaan_id, nip=nip, kode=kode, keputusan=keputusan,
+                          catatan=catatan, flow_run_id=flow_run_id, kirim=kirim_surel,
+                          ui_base=ui_base(), dokumen=dokumen or None)
 
 
 @task(name="alasan-kegiatan", cache_policy=NO_CACHE)
