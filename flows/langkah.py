@@ -239,15 +239,15 @@ def tunggu_perbaikan(kode: str, jenis: str, info: dict[str, Any]) -> None:
     logger = get_run_logger()
     while True:
         w = t.buka_perbaikan_task(kode, jenis, _flow_run_id())
-        if not w["menunggu"]:
+        if not w.menunggu:
             _lupakan(f"r{info['bundel_id']}-")
             return
-        form = PerbaikanForm.with_initial_data(description=w["deskripsi"])
-        key = f"r{w['bundel_id']}-j{w['ditolak']}"
-        logger.info("%s v%s menunggu perbaikan oleh %s", jenis, w["versi"], w["peran"])
+        form = PerbaikanForm.with_initial_data(description=w.deskripsi)
+        key = f"r{w.bundel_id}-j{w.ditolak}"
+        logger.info("%s v%s menunggu perbaikan oleh %s", jenis, w.versi, w.peran)
         answer = _tunggu(form, key)
         hasil = t.perbaikan_task(kode, jenis, answer.model_dump(exclude={"metadata"}))
-        _lupakan(f"r{w['bundel_id']}-")
+        _lupakan(f"r{w.bundel_id}-")
         if hasil["diterima"]:
             logger.info("%s diperbaiki: versi %s", jenis, hasil["versi"])
             return

@@ -10,6 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from diklat.db import get_engine, session_scope
+from diklat.naskah.perbaikan import TungguPerbaikan
 from diklat.persetujuan import Hasil, PermintaanTerbuka
 from diklat.settings import get_settings
 
@@ -82,13 +83,12 @@ def alasan_kegiatan_task(kode: str) -> str:
 
 
 @task(name="buka-perbaikan", task_run_name="perbaikan-{kode}-{jenis}", cache_policy=NO_CACHE)
-def buka_perbaikan_task(kode: str, jenis: str, flow_run_id: str | None) -> dict[str, Any]:
+def buka_perbaikan_task(kode: str, jenis: str, flow_run_id: str | None) -> TungguPerbaikan:
     """Whether the letter still waits for its correction, and the form's description."""
     from diklat.naskah import perbaikan
 
     with session_scope() as ses:
-        return perbaikan.buka(ses, kode, jenis, flow_run_id=flow_run_id,
-                              kirim=kirim_surel).__dict__
+        return perbaikan.buka(ses, kode, jenis, flow_run_id=flow_run_id, kirim=kirim_surel)
 
 
 @task(name="perbaikan", task_run_name="perbaikan-{kode}-{jenis}", cache_policy=NO_CACHE)
