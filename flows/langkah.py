@@ -378,14 +378,14 @@ def tunggu_operator(kode: str, no: int, jalur: Jalur) -> dict[str, Any]:
     form_cls = _FORMS[jenis]
     while True:
         info = tk.buka_operator_task(kode, no)
-        if info["status"] == "selesai":
+        if info.status == "selesai":
             return {"no": no, "diterima": True}
-        form = form_cls.with_initial_data(description=info["deskripsi"])
-        key = f"l{no}-r{info['putaran']}-j{info['ditolak']}"
+        form = form_cls.with_initial_data(description=info.deskripsi)
+        key = f"l{no}-r{info.putaran}-j{info.ditolak}"
         logger.info("menunggu petugas: langkah %s", no)
         answer = _tunggu(form, key)
         res = tk.masukan_operator_task(kode, no, jenis, answer.model_dump(exclude={"metadata"}))
-        _lupakan(f"l{no}-r{info['putaran']}-")
+        _lupakan(f"l{no}-r{info.putaran}-")
         if res["diterima"]:
             return {"no": no, **res}
         logger.info("masukan langkah %s ditolak; menunggu lagi", no)

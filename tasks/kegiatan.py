@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from diklat.db import get_engine, session_scope
 from diklat.kegiatan import DataKegiatan, MulaiKegiatan
+from diklat.masukan import LangkahMenunggu
 from diklat.settings import get_settings
 
 
@@ -99,14 +100,13 @@ def publikasi_langkah_task(kode: str) -> None:
 
 
 @task(name="langkah-operator", task_run_name="langkah-{no}-{kode}", cache_policy=NO_CACHE)
-def buka_operator_task(kode: str, no: int) -> dict[str, Any]:
+def buka_operator_task(kode: str, no: int) -> LangkahMenunggu:
     """Start an outside step as waiting for its operator (the operator desk told once);
     describe it for the form."""
     from diklat import masukan
 
     with session_scope() as s:
-        out = masukan.buka_langkah(s, kode, no, flow_run_id=_flow_run_id(),
-                                   kirim=_kirim()).__dict__
+        out = masukan.buka_langkah(s, kode, no, flow_run_id=_flow_run_id(), kirim=_kirim())
     publikasi_langkah(kode)
     return out
 
