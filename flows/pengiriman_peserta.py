@@ -62,26 +62,26 @@ def pengiriman_peserta(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, An
 def _jalan(mulai: MulaiKegiatan, pdf: bool) -> dict[str, Any]:
     hentikan_bila_berhenti(mulai)
     kode = mulai.kode
-    j = Jalur(SOP, mulai.kondisi, mulai.langkah, mulai.naskah_terbuka)
+    jalur = Jalur(SOP, mulai.kondisi, mulai.langkah, mulai.naskah_terbuka)
     hasil: dict[str, Any] = {}
 
-    langkah(kode, 1, j)  # 1  Surat penawaran dari penyelenggara diagendakan (surat masuk)
-    langkah(kode, 2, j)  # 2  Disposisi Kepala Badan (kode verifikasi)
-    langkah(kode, 3, j)  # 3  Disposisi Kabid kepada Analis SDM Aparatur Muda
-    hasil["pemberitahuan"] = surat(kode, "surat_pemberitahuan", j, pdf=pdf)  # 4-7
-    langkah(kode, 8, j)  # 8  OPD mengusulkan calon peserta (surat usulan, tautan OPD)
-    if j.perlu(9):  # 9  Menerima dan merekapitulasi usulan
+    langkah(kode, 1, jalur)  # 1  Surat penawaran dari penyelenggara diagendakan (surat masuk)
+    langkah(kode, 2, jalur)  # 2  Disposisi Kepala Badan (kode verifikasi)
+    langkah(kode, 3, jalur)  # 3  Disposisi Kabid kepada Analis SDM Aparatur Muda
+    hasil["pemberitahuan"] = surat(kode, "surat_pemberitahuan", jalur, pdf=pdf)  # 4-7
+    langkah(kode, 8, jalur)  # 8  OPD mengusulkan calon peserta (surat usulan, tautan OPD)
+    if jalur.perlu(9):  # 9  Menerima dan merekapitulasi usulan
         langkah_otomatis_task(kode, 9, "rekap_usulan")
-    if j.perlu(10):  # 10 Verifikasi calon di SIMPEG-SIASN (jawaban SIASN tiap calon)
+    if jalur.perlu(10):  # 10 Verifikasi calon di SIMPEG-SIASN (jawaban SIASN tiap calon)
         verifikasi(kode, 10)
-    if j.perlu(11):  # 11 Menetapkan daftar peserta
+    if jalur.perlu(11):  # 11 Menetapkan daftar peserta
         langkah_otomatis_task(kode, 11, "terdaftar")
-    hasil["surat_tugas"] = surat(kode, "surat_tugas", j, pdf=pdf)  # 12-19 (16: Sekda)
-    langkah(kode, 20, j)  # 20 Koordinasi pemberangkatan peserta
-    langkah(kode, 21, j)  # 21 Penyelenggara menyelenggarakan diklat (sejak hari terakhir)
-    langkah(kode, 22, j)  # 22 Peserta mengikuti diklat (hasil)
-    hasil["tanda_terima"] = surat(kode, "tanda_terima", j, pdf=pdf)  # 23 Laporan diterima
-    if j.perlu(24):  # 24 Mengarsipkan dokumen dan laporan
+    hasil["surat_tugas"] = surat(kode, "surat_tugas", jalur, pdf=pdf)  # 12-19 (16: Sekda)
+    langkah(kode, 20, jalur)  # 20 Koordinasi pemberangkatan peserta
+    langkah(kode, 21, jalur)  # 21 Penyelenggara menyelenggarakan diklat (sejak hari terakhir)
+    langkah(kode, 22, jalur)  # 22 Peserta mengikuti diklat (hasil)
+    hasil["tanda_terima"] = surat(kode, "tanda_terima", jalur, pdf=pdf)  # 23 Laporan diterima
+    if jalur.perlu(24):  # 24 Mengarsipkan dokumen dan laporan
         hasil["arsip"] = arsip_kegiatan_task(kode, 24)
     hasil["siasn"] = pemutakhiran_siasn_task(kode)  # Pencatatan: profil peserta di SIASN
     get_run_logger().info("kegiatan %s selesai", kode)

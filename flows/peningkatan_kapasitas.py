@@ -58,30 +58,30 @@ def peningkatan_kapasitas(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str,
 def _jalan(mulai: MulaiKegiatan, pdf: bool) -> dict[str, Any]:
     hentikan_bila_berhenti(mulai)
     kode = mulai.kode
-    j = Jalur(SOP, mulai.kondisi, mulai.langkah, mulai.naskah_terbuka)
+    jalur = Jalur(SOP, mulai.kondisi, mulai.langkah, mulai.naskah_terbuka)
     hasil: dict[str, Any] = {}
 
-    if j.perlu(1):  # 1  Merencanakan kegiatan -> daftar calon peserta
+    if jalur.perlu(1):  # 1  Merencanakan kegiatan -> daftar calon peserta
         langkah_otomatis_task(kode, 1, "rencana")
-    hasil["permohonan"] = surat(kode, "surat_permohonan_narasumber", j, pdf=pdf)  # 2-6
-    hasil["pemberitahuan"] = surat(kode, "surat_pemberitahuan", j, pdf=pdf)  # 7-11
-    langkah(kode, 12, j)  # 12 Balasan instansi (usulan), disposisi Kepala dan Kabid
-    hasil["sk"] = surat(kode, "sk_panitia", j, pdf=pdf)  # 13-16
-    hasil["panggilan"] = surat(kode, "surat_panggilan", j, pdf=pdf)  # 17-21
-    langkah(kode, 22, j)  # 22 Konfirmasi kehadiran dari instansi (rekonstruksi)
-    langkah(kode, 23, j)  # 23 Konfirmasi narasumber, jadwal dan materi (rekonstruksi)
-    hasil["daftar_hadir"] = surat(kode, "daftar_hadir", j, pdf=pdf)  # 24
-    surat(kode, "tanda_terima", j, pdf=pdf, siapkan_saja=True)  # 25 disiapkan
-    langkah(kode, 26, j)  # 26 Sarana dan prasarana
-    hasil["undangan"] = surat(kode, "undangan_pembukaan", j, pdf=pdf)  # 27-32
-    langkah(kode, 33, j)  # 33 Pendaftaran peserta (sejak hari pertama)
-    langkah(kode, 34, j)  # 34 Penyerahan perlengkapan pelatihan
-    hasil["tanda_terima"] = surat(kode, "tanda_terima", j, pdf=pdf)  # 25: bertanggal 34
-    langkah(kode, 35, j)  # 35 Membuka acara / sambutan
-    langkah(kode, 36, j)  # 36 Pelaksanaan pelatihan (sampai hari terakhir)
-    langkah(kode, 37, j)  # 37 Laporan pelatihan dari peserta (hasil)
-    hasil["sertifikat"] = surat(kode, "sertifikat", j, pdf=pdf)  # 38-40
-    hasil["laporan"] = surat(kode, "laporan_kegiatan", j, pdf=pdf)  # 41-45
+    hasil["permohonan"] = surat(kode, "surat_permohonan_narasumber", jalur, pdf=pdf)  # 2-6
+    hasil["pemberitahuan"] = surat(kode, "surat_pemberitahuan", jalur, pdf=pdf)  # 7-11
+    langkah(kode, 12, jalur)  # 12 Balasan instansi (usulan), disposisi Kepala dan Kabid
+    hasil["sk"] = surat(kode, "sk_panitia", jalur, pdf=pdf)  # 13-16
+    hasil["panggilan"] = surat(kode, "surat_panggilan", jalur, pdf=pdf)  # 17-21
+    langkah(kode, 22, jalur)  # 22 Konfirmasi kehadiran dari instansi (rekonstruksi)
+    langkah(kode, 23, jalur)  # 23 Konfirmasi narasumber, jadwal dan materi (rekonstruksi)
+    hasil["daftar_hadir"] = surat(kode, "daftar_hadir", jalur, pdf=pdf)  # 24
+    surat(kode, "tanda_terima", jalur, pdf=pdf, siapkan_saja=True)  # 25 disiapkan
+    langkah(kode, 26, jalur)  # 26 Sarana dan prasarana
+    hasil["undangan"] = surat(kode, "undangan_pembukaan", jalur, pdf=pdf)  # 27-32
+    langkah(kode, 33, jalur)  # 33 Pendaftaran peserta (sejak hari pertama)
+    langkah(kode, 34, jalur)  # 34 Penyerahan perlengkapan pelatihan
+    hasil["tanda_terima"] = surat(kode, "tanda_terima", jalur, pdf=pdf)  # 25: bertanggal 34
+    langkah(kode, 35, jalur)  # 35 Membuka acara / sambutan
+    langkah(kode, 36, jalur)  # 36 Pelaksanaan pelatihan (sampai hari terakhir)
+    langkah(kode, 37, jalur)  # 37 Laporan pelatihan dari peserta (hasil)
+    hasil["sertifikat"] = surat(kode, "sertifikat", jalur, pdf=pdf)  # 38-40
+    hasil["laporan"] = surat(kode, "laporan_kegiatan", jalur, pdf=pdf)  # 41-45
     hasil["siasn"] = pemutakhiran_siasn_task(kode)  # Pencatatan: profil peserta di SIASN
     get_run_logger().info("kegiatan %s selesai", kode)
     return {"kegiatan": kode, **{k: v for k, v in hasil.items() if isinstance(v, dict)}}
