@@ -122,3 +122,24 @@ def public_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a source record without personal fields or private (``_``) keys, for a
     quarantine row."""
     return {k: v for k, v in raw.items() if k not in PERSONAL_FIELDS and not k.startswith("_")}
+
+
+#: The 65 standard columns of SIASN's "Export Data ASN" file, in the order SIASN writes them
+#: (read by ``diklat/siasn_export.py``, written by the simulator).
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "pns_id", "nip_baru", "nip_lama", "nama", "gelar_depan", "gelar_belakang",
+    "tempat_lahir_id", "tempat_lahir_nama", "tanggal_lahir", "jenis_kelamin", "agama_id",
+    "agama_nama", "jenis_kawin_id", "jenis_kawin_nama", "nik", "nomor_hp", "email", "email_gov",
+    "alamat", "npwp_nomor", "bpjs", "jenis_pegawai_id", "jenis_pegawai_nama",
+    "kedudukan_hukum_id", "kedudukan_hukum_nama", "status_cpns_pns", "kartu_asn_virtual",
+    "nomor_sk_cpns", "tanggal_sk_cpns", "tmt_cpns", "nomor_sk_pns", "tanggal_sk_pns", "tmt_pns",
+    "gol_awal_id", "gol_awal_nama", "gol_akhir_id", "gol_akhir_nama", "tmt_golongan", "mk_tahun",
+    "mk_bulan", "jenis_jabatan_id", "jenis_jabatan_nama", "jabatan_id", "jabatan_nama",
+    "tmt_jabatan", "tingkat_pendidikan_id", "tingkat_pendidikan_nama", "pendidikan_id",
+    "pendidikan_nama", "tahun_lulus", "kpkn_id", "kpkn_nama", "lokasi_kerja_id",
+    "lokasi_kerja_nama", "unor_id", "unor_nama", "instansi_induk_id", "instansi_induk_nama",
+    "instansi_kerja_id", "instansi_kerja_nama", "satuan_kerja_induk_id",
+    "satuan_kerja_induk_nama", "satuan_kerja_kerja_id", "satuan_kerja_kerja_nama", "is_valid_nik",
+)
+#: Newer exports add these after the standard ones.
+EXPORT_NEW_COLUMNS: tuple[str, ...] = ("nama_sekolah", "flag_ikd")

@@ -36,7 +36,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
-from connectors.records import CONTACT_FIELDS, NOT_STORED_FIELDS, SEX_CODES, normalise_jenis_jabatan
+from connectors.records import (
+    CONTACT_FIELDS,
+    EXPORT_COLUMNS,
+    EXPORT_NEW_COLUMNS,
+    NOT_STORED_FIELDS,
+    SEX_CODES,
+    normalise_jenis_jabatan,
+)
 from connectors.records import DATE_FIELDS as RECORD_DATE_FIELDS
 from diklat import runs
 from diklat.models import Pegawai, SiasnUnor, UnitKerja
@@ -51,24 +58,8 @@ from diklat.rules import nip as nip_rules
 from diklat.rules.tanggal import parse_dmy
 from diklat.unor import GUID
 
-#: The 65 standard columns of the export, in the order SIASN writes them.
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "pns_id", "nip_baru", "nip_lama", "nama", "gelar_depan", "gelar_belakang",
-    "tempat_lahir_id", "tempat_lahir_nama", "tanggal_lahir", "jenis_kelamin", "agama_id",
-    "agama_nama", "jenis_kawin_id", "jenis_kawin_nama", "nik", "nomor_hp", "email", "email_gov",
-    "alamat", "npwp_nomor", "bpjs", "jenis_pegawai_id", "jenis_pegawai_nama",
-    "kedudukan_hukum_id", "kedudukan_hukum_nama", "status_cpns_pns", "kartu_asn_virtual",
-    "nomor_sk_cpns", "tanggal_sk_cpns", "tmt_cpns", "nomor_sk_pns", "tanggal_sk_pns", "tmt_pns",
-    "gol_awal_id", "gol_awal_nama", "gol_akhir_id", "gol_akhir_nama", "tmt_golongan", "mk_tahun",
-    "mk_bulan", "jenis_jabatan_id", "jenis_jabatan_nama", "jabatan_id", "jabatan_nama",
-    "tmt_jabatan", "tingkat_pendidikan_id", "tingkat_pendidikan_nama", "pendidikan_id",
-    "pendidikan_nama", "tahun_lulus", "kpkn_id", "kpkn_nama", "lokasi_kerja_id",
-    "lokasi_kerja_nama", "unor_id", "unor_nama", "instansi_induk_id", "instansi_induk_nama",
-    "instansi_kerja_id", "instansi_kerja_nama", "satuan_kerja_induk_id",
-    "satuan_kerja_induk_nama", "satuan_kerja_kerja_id", "satuan_kerja_kerja_nama", "is_valid_nik",
-)
-#: Newer exports add these after the standard ones.
-OPTIONAL_COLUMNS: tuple[str, ...] = ("nama_sekolah", "flag_ikd")
+REQUIRED_COLUMNS = EXPORT_COLUMNS
+OPTIONAL_COLUMNS = EXPORT_NEW_COLUMNS
 KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS) | frozenset(OPTIONAL_COLUMNS)
 #: Personal data the product does not store: never copied into a record or a payload.
 PERSONAL_COLUMNS = NOT_STORED_FIELDS & KNOWN_COLUMNS

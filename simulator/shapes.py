@@ -16,30 +16,19 @@ import random
 from functools import lru_cache
 from typing import Any
 
-from connectors.records import JENIS_JABATAN_ID, SEX_TO_SIASN
+from connectors.records import (
+    EXPORT_COLUMNS,
+    EXPORT_NEW_COLUMNS,
+    JENIS_JABATAN_ID,
+    SEX_TO_SIASN,
+)
 from simulator import refdata as R
 from simulator.data import REF_DATE, Extra, struktural_slots
 
 JENIS_PEGAWAI_ID: dict[str, str] = {"PNS": "4", "PPPK": "71"}
 SEX_SIASN = SEX_TO_SIASN
 
-EXPORT_COLUMNS: tuple[str, ...] = (
-    "pns_id", "nip_baru", "nip_lama", "nama", "gelar_depan", "gelar_belakang",
-    "tempat_lahir_id", "tempat_lahir_nama", "tanggal_lahir", "jenis_kelamin", "agama_id",
-    "agama_nama", "jenis_kawin_id", "jenis_kawin_nama", "nik", "nomor_hp", "email", "email_gov",
-    "alamat", "npwp_nomor", "bpjs", "jenis_pegawai_id", "jenis_pegawai_nama",
-    "kedudukan_hukum_id", "kedudukan_hukum_nama", "status_cpns_pns", "kartu_asn_virtual",
-    "nomor_sk_cpns", "tanggal_sk_cpns", "tmt_cpns", "nomor_sk_pns", "tanggal_sk_pns", "tmt_pns",
-    "gol_awal_id", "gol_awal_nama", "gol_akhir_id", "gol_akhir_nama", "tmt_golongan", "mk_tahun",
-    "mk_bulan", "jenis_jabatan_id", "jenis_jabatan_nama", "jabatan_id", "jabatan_nama",
-    "tmt_jabatan", "tingkat_pendidikan_id", "tingkat_pendidikan_nama", "pendidikan_id",
-    "pendidikan_nama", "tahun_lulus", "kpkn_id", "kpkn_nama", "lokasi_kerja_id",
-    "lokasi_kerja_nama", "unor_id", "unor_nama", "instansi_induk_id", "instansi_induk_nama",
-    "instansi_kerja_id", "instansi_kerja_nama", "satuan_kerja_induk_id",
-    "satuan_kerja_induk_nama", "satuan_kerja_kerja_id", "satuan_kerja_kerja_nama",
-    "is_valid_nik",
-)
-NEW_COLUMNS: tuple[str, ...] = ("nama_sekolah", "flag_ikd")
+NEW_COLUMNS = EXPORT_NEW_COLUMNS
 assert len(EXPORT_COLUMNS) == 65
 
 _TK_ID = {e.tingkat: e.tingkat_id for e in R.EDUCATION.values()}
