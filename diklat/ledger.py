@@ -34,6 +34,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -47,11 +48,47 @@ from diklat.models.base import utcnow
 from diklat.rules.kalender import KalenderKerja, kalender
 from diklat.sop.catalogue import Sop, Step, get_sop
 
+
+class StatusLangkah(StrEnum):
+    """The status of one ledger row (a step, or one level of it, in one round)."""
+
+    BERJALAN = "berjalan"
+    MENUNGGU = "menunggu"
+    SELESAI = "selesai"
+    DIKEMBALIKAN = "dikembalikan"
+    GAGAL = "gagal"
+
+
 BERJALAN, MENUNGGU, SELESAI, DIKEMBALIKAN, GAGAL = (
-    "berjalan", "menunggu", "selesai", "dikembalikan", "gagal")
+    StatusLangkah.BERJALAN, StatusLangkah.MENUNGGU, StatusLangkah.SELESAI,
+    StatusLangkah.DIKEMBALIKAN, StatusLangkah.GAGAL)
 #: Shown for a step of the training's path that has no row yet.
 BELUM = "belum"
 TERBUKA = frozenset({BERJALAN, MENUNGGU})
+#: The moves a row may make (a row starts ``berjalan`` or ``menunggu``). A closed round is
+#: never reopened: the next :func:`mulai` opens the next round in a row of its own. A row
+#: done may still be sent back by a revision (``dikembalikan``) or end with its training
+#: cancelled only while open (``gagal``).
+PINDAH: dict[str, frozenset[str]] = {
+    BERJALAN: frozenset({MENUNGGU, SELESAI, GAGAL, DIKEMBALIKAN}),
+    MENUNGGU: frozenset({SELESAI, GAGAL, DIKEMBALIKAN}),
+    SELESAI: frozenset({DIKEMBALIKAN}),
+    DIKEMBALIKAN: frozenset(),
+    GAGAL: frozenset(),
+}
+
+
+def pindah(row: SopStepLog, ke: str) -> bool:
+    """Move a ledger row to status ``ke`` by the table :data:`PINDAH`. The status it already
+    has: ``False`` (a resumed run asks again). A move the table does not allow raises
+    :class:`LedgerError`, never a silent rewrite of the record."""
+    if row.status == ke:
+        return False
+    if ke not in PINDAH.get(row.status, frozenset()):
+        raise LedgerError(f"langkah {row.step_no} tingkat {row.tingkat}: status {row.status} "
+                          f"tidak dapat menjadi {ke}")
+    row.status = str(ke)
+    return True
 #: The actor recorded for a step the system does by itself (drafting from the training's
 #: data, numbering, sending): true about who did it, never a person's name.
 SISTEM = "sistem"
@@ -161,7 +198,7 @@ def mulai(session: Session, kegiatan: Kegiatan, no: int, *, tingkat: int = 0,
     if mine is not None and not closed and mine.status != DIKEMBALIKAN:
         changed = False
         if status == MENUNGGU and mine.status == BERJALAN:
-            mine.status = MENUNGGU
+            pindah(mine, MENUNGGU)
             changed = True
         if flow_run_id and mine.status in TERBUKA and mine.flow_run_id != flow_run_id:
             # a new run of the training (after a crash or a restart) took the step over:
@@ -229,7 +266,7 @@ def selesai(session: Session, kegiatan: Kegiatan, no: int, *, tingkat: int | Non
     if row.status == SELESAI:
         return row
     moment = now or utcnow()
-    row.status = SELESAI
+    pindah(row, SELESAI)
     row.finished_at = max(moment, row.started_at)
     if actor:
         row.actor = actor
@@ -252,7 +289,8 @@ def gagal(session: Session, kegiatan: Kegiatan, no: int, note: str, *, tingkat: 
         return last
     row = mulai(session, kegiatan, no, tingkat=tingkat, now=now)
     if row.status in TERBUKA:
-        row.status, row.finished_at, row.note = GAGAL, now or utcnow(), note[:2000]
+        pindah(row, GAGAL)
+        row.finished_at, row.note = now or utcnow(), note[:2000]
         _set_oleh(row, oleh)
         session.flush()
     return row
@@ -277,7 +315,7 @@ def kembalikan(session: Session, kegiatan: Kegiatan, dari: int, ke: int, note: s
             continue
         for row in rows:
             if row.putaran == current and row.status not in (DIKEMBALIKAN, GAGAL):
-                row.status = DIKEMBALIKAN
+                pindah(row, DIKEMBALIKAN)
                 row.finished_at = row.finished_at or moment
                 row.note = note[:2000]
         closed.append(no)

@@ -184,7 +184,8 @@ def batalkan_kegiatan(session: Session, kode: str, alasan: str, *,
     for row in session.execute(select(SopStepLog).where(
             SopStepLog.kegiatan_id == k.id,
             SopStepLog.status.in_(sorted(ledger.TERBUKA)))).scalars():
-        row.status, row.finished_at, row.note = ledger.GAGAL, now, note[:2000]
+        ledger.pindah(row, ledger.GAGAL)
+        row.finished_at, row.note = now, note[:2000]
         closed.add(row.step_no)
     waiting = list(session.execute(select(Permintaan).where(
         Permintaan.kegiatan_id == k.id, Permintaan.status == "menunggu")).scalars())

@@ -169,3 +169,37 @@ def test_concurrent_starts_make_one_row(pg_url: str) -> None:
     with session_scope(eng) as s:
         assert s.scalar(select(func.count()).select_from(SopStepLog)) == 1
     eng.dispose()
+
+
+def test_a_ledger_row_moves_only_as_the_table_allows() -> None:
+    """One transition table for the ledger's rows (issue 24): a done row can be sent back by
+    a revision but never reopened or failed; a failed or returned row never moves again;
+    asking for the status it has is a no-op."""
+    from diklat.ledger import (
+        BERJALAN,
+        DIKEMBALIKAN,
+        GAGAL,
+        MENUNGGU,
+        SELESAI,
+        LedgerError,
+        StatusLangkah,
+        pindah,
+    )
+    from diklat.models import SopStepLog
+
+    row = SopStepLog(step_no=3, tingkat=1, status=BERJALAN)
+    assert pindah(row, MENUNGGU) and row.status == "menunggu"
+    assert not pindah(row, MENUNGGU)
+    assert pindah(row, SELESAI) and row.status == StatusLangkah.SELESAI
+    for ke in (BERJALAN, MENUNGGU, GAGAL):
+        with pytest.raises(LedgerError, match="langkah 3 tingkat 1: status selesai"):
+            pindah(row, ke)
+    assert pindah(row, DIKEMBALIKAN)
+    for ke in (BERJALAN, MENUNGGU, SELESAI, GAGAL):
+        with pytest.raises(LedgerError):
+            pindah(row, ke)
+    failed = SopStepLog(step_no=4, tingkat=0, status="menunggu")
+    assert pindah(failed, GAGAL)
+    with pytest.raises(LedgerError):
+        pindah(failed, SELESAI)
+    assert type(row.status) is str  # stored as the plain value
