@@ -87,7 +87,7 @@ def approvals_unlock(permintaan_id: int = typer.Argument(
     """Buka permintaan yang terkunci (terlalu banyak jawaban ditolak) dan kirim kode baru."""
     from diklat.db import session_scope
     from diklat.models import AuditPersetujuan, Bundel, Permintaan
-    from diklat.persetujuan import MENUNGGU, TERKUNCI, kirim_kode, tautan_run
+    from diklat.persetujuan import MENUNGGU, TERKUNCI, kirim_kode, pindah, tautan_run
 
     with session_scope() as s:
         p = s.get(Permintaan, permintaan_id)
@@ -96,7 +96,8 @@ def approvals_unlock(permintaan_id: int = typer.Argument(
         if p.status != TERKUNCI:
             raise common.fail(f"permintaan {permintaan_id} tidak terkunci ({p.status})")
         b = s.get(Bundel, p.bundel_id)
-        p.status, p.salah = MENUNGGU, 0
+        pindah(p, MENUNGGU)
+        p.salah = 0
         s.add(AuditPersetujuan(bundel_id=b.id if b else None, permintaan_id=p.id,
                                peran=p.peran, hasil="dibuka", alasan=alasan.strip()[:2000]))
         s.flush()

@@ -41,6 +41,7 @@ import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +69,45 @@ from diklat.surel import Surat
 log = logging.getLogger("diklat.persetujuan")
 
 KEPUTUSAN = ("setuju", "revisi", "tolak")
-MENUNGGU, DIPUTUSKAN, TERKUNCI, DIBATALKAN = "menunggu", "diputuskan", "terkunci", "dibatalkan"
+
+
+class StatusPermintaan(StrEnum):
+    """The status of one request (one level of a chain, or one disposition)."""
+
+    MENUNGGU = "menunggu"
+    DIPUTUSKAN = "diputuskan"
+    TERKUNCI = "terkunci"
+    DIBATALKAN = "dibatalkan"
+
+
+MENUNGGU, DIPUTUSKAN, TERKUNCI, DIBATALKAN = (
+    StatusPermintaan.MENUNGGU, StatusPermintaan.DIPUTUSKAN, StatusPermintaan.TERKUNCI,
+    StatusPermintaan.DIBATALKAN)
+#: The moves a request may make: decided once and for all; locked after too many refused
+#: answers until a superior opens it again; cancelled (its version returned or refused, its
+#: training cancelled, a hard deadline passed) while it waits or is locked.
+PINDAH: dict[str, frozenset[str]] = {
+    MENUNGGU: frozenset({DIPUTUSKAN, TERKUNCI, DIBATALKAN}),
+    TERKUNCI: frozenset({MENUNGGU, DIBATALKAN}),
+    DIPUTUSKAN: frozenset(),
+    DIBATALKAN: frozenset(),
+}
 LABEL_KIND = {"paraf": "paraf", "tanda_tangan": "tanda tangan", "disposisi": "disposisi"}
 
 
 class PersetujuanError(ValueError):
     """A request that cannot be opened or answered at all (not a refused answer)."""
+
+
+def pindah(p: Permintaan, ke: str) -> bool:
+    """Move a request to ``ke`` by :data:`PINDAH`; its current status: ``False``; any other
+    move raises :class:`PersetujuanError`."""
+    if p.status == ke:
+        return False
+    if ke not in PINDAH.get(p.status, frozenset()):
+        raise PersetujuanError(f"permintaan {p.id}: status {p.status} tidak dapat menjadi {ke}")
+    p.status = str(ke)
+    return True
 
 
 @dataclass
@@ -549,7 +583,7 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
         if p.status == MENUNGGU and kirim is not None and p.salah < s.approval.otp_max_attempts:
             _kabari_penolakan(session, p, alasan, s.approval.otp_max_attempts - p.salah, kirim)
         if p.status == MENUNGGU and p.salah >= s.approval.otp_max_attempts:
-            p.status = TERKUNCI
+            pindah(p, TERKUNCI)
             locked = True
             _audit(session, p, b, nip=None, nama=None, keputusan=None, catatan=None,
                    hasil="dikunci", alasan=f"dikunci setelah {p.salah} jawaban ditolak",
@@ -618,7 +652,8 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
     # Accepted.
     code.used_at = moment
     code.attempts += 1
-    p.status, p.keputusan, p.catatan, p.diputuskan_at = DIPUTUSKAN, keputusan, catatan, moment
+    pindah(p, DIPUTUSKAN)
+    p.keputusan, p.catatan, p.diputuskan_at = keputusan, catatan, moment
     p.flow_run_id = flow_run_id or p.flow_run_id
     if b is not None:
         session.add(Persetujuan(
@@ -741,7 +776,7 @@ def _batalkan_sisa(session: Session, b: Bundel) -> None:
     """Requests of a version that was returned or refused stop waiting."""
     for q in session.execute(select(Permintaan).where(
             Permintaan.bundel_id == b.id, Permintaan.status == MENUNGGU)).scalars():
-        q.status = DIBATALKAN
+        pindah(q, DIBATALKAN)
 
 
 def halaman_ttd(p: Permintaan, settings: Settings | None = None) -> str:
@@ -878,7 +913,7 @@ def pantau_tenggat(session: Session, kirim: Callable[[Surat], None], *,
                 naskah_versi.tolak(session, b, alasan)
                 _batalkan_sisa(session, b)
             else:
-                p.status = DIBATALKAN
+                pindah(p, DIBATALKAN)
             ledger.gagal(session, k, p.langkah, "melewati batas waktu keras", tingkat=p.urutan,
                          now=moment)
             hentikan_kegiatan(session, k, "ditolak", f"{_apa(p, b)} {alasan}", now=moment)

@@ -187,10 +187,14 @@ def batalkan_kegiatan(session: Session, kode: str, alasan: str, *,
         ledger.pindah(row, ledger.GAGAL)
         row.finished_at, row.note = now, note[:2000]
         closed.add(row.step_no)
+    from diklat import persetujuan
+
+    # waiting and locked requests alike: a locked one of a cancelled training is nobody's work
     waiting = list(session.execute(select(Permintaan).where(
-        Permintaan.kegiatan_id == k.id, Permintaan.status == "menunggu")).scalars())
+        Permintaan.kegiatan_id == k.id, Permintaan.status.in_(
+            [persetujuan.MENUNGGU, persetujuan.TERKUNCI]))).scalars())
     for p in waiting:
-        p.status = "dibatalkan"
+        persetujuan.pindah(p, persetujuan.DIBATALKAN)
         p.catatan = (p.catatan or note)[:2000]
     if waiting:
         for code in session.execute(select(KodeVerifikasi).where(

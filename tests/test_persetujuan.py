@@ -184,6 +184,18 @@ def test_lock_after_too_many_wrong_answers(world: Engine, tmp_path: Path) -> Non
         assert len(locks) == 1 and "5 jawaban ditolak" in (locks[0].alasan or "")
     r = _decide(world, pid, "analis_sdm", out.code("analis_sdm"), out=out)
     assert not r.diterima and "terkunci" in (r.alasan or "")
+    # a locked request is nobody's work once its training is cancelled; a closed request
+    # never moves again (one transition table for requests)
+    from diklat.perubahan import batalkan_kegiatan
+    from diklat.persetujuan import DIBATALKAN, MENUNGGU, PersetujuanError, pindah
+
+    with session_scope(world) as s:
+        batalkan_kegiatan(s, "PD-1", "pelatihan ditunda penyelenggara", oleh_nip=None)
+    with session_scope(world) as s:
+        p = s.get(Permintaan, pid)
+        assert p is not None and p.status == DIBATALKAN
+        with pytest.raises(PersetujuanError, match="dibatalkan tidak dapat menjadi menunggu"):
+            pindah(p, MENUNGGU)
 
 
 def test_drafter_may_not_decide_on_his_own_draft(world: Engine, tmp_path: Path,
