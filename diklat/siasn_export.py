@@ -501,7 +501,7 @@ class UnitTranslation:
         if self._current is None:  # read once, only when an unmapped unit turns up
             p, u = Pegawai.__table__, UnitKerja.__table__
             self._current = dict(self.conn.execute(
-                select(p.c.nip, u.c.kode).join(u, u.c.id == p.c.unit_id)).tuples().all())
+                select(p.c.nip, u.c.kode).join(u, u.c.id == p.c.unit_id)).all())
         return self._current.get(nip)
 
     def apply(self, batch: Batch) -> None:

@@ -142,7 +142,7 @@ def _check_consistent(engine: Engine, kode: str) -> None:
         # one round per step and level (nothing was revised): a crash never opened a step
         # twice (a paraf chain has a row per level, each in round 1)
         rounds = Counter(s.execute(select(SopStepLog.step_no, SopStepLog.tingkat).where(
-            SopStepLog.kegiatan_id == k.id)).tuples())
+            SopStepLog.kegiatan_id == k.id)).all())
         assert max(rounds.values()) == 1, rounds
         # the register: one number per letter, no number given twice
         entries = s.execute(select(RegisterEntry.naskah_id, RegisterEntry.nomor)).all()

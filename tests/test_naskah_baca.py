@@ -118,7 +118,7 @@ def data(sqlite_engine: Engine, soffice: str) -> Engine:
             "jp": 24, "lembaga_narasumber": PENYELENGGARA,
             "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
             "narasumber": NARASUMBER})
-        ids = dict(s.execute(select(Pegawai.nip, Pegawai.id)).tuples().all())
+        ids = dict(s.execute(select(Pegawai.nip, Pegawai.id)).all())
         tetapkan_peserta(s, pd_, [ids["198803032012041003"]], status="terdaftar")
         tetapkan_peserta(s, pk, [ids[p[0]] for p in PEGAWAI[:4]], status="terdaftar")
     return engine
@@ -516,7 +516,7 @@ def test_certificate_hours_rank_title_and_recorded_result(data: Engine, tmp_path
         k = kegiatan_by_kode(s, PK)
         rows = dict(s.execute(select(Pegawai.nip, Peserta.id).join(
             Pegawai, Peserta.pegawai_id == Pegawai.id).where(Peserta.kegiatan_id == k.id))
-            .tuples().all())
+            .all())
         tetapkan_hasil(s, k, {rows["198501012010012001"]: 95.0,
                               rows["198803032012041003"]: 72.5})
     certs = terbit(data, PK, "sertifikat", tmp_path)

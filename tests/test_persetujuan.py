@@ -186,8 +186,8 @@ def test_lock_after_too_many_wrong_answers(world: Engine, tmp_path: Path) -> Non
     assert not r.diterima and "terkunci" in (r.alasan or "")
     # a locked request is nobody's work once its training is cancelled; a closed request
     # never moves again (one transition table for requests)
-    from diklat.perubahan import batalkan_kegiatan
     from diklat.persetujuan import DIBATALKAN, MENUNGGU, PersetujuanError, pindah
+    from diklat.perubahan import batalkan_kegiatan
 
     with session_scope(world) as s:
         batalkan_kegiatan(s, "PD-1", "pelatihan ditunda penyelenggara", oleh_nip=None)
