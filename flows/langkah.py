@@ -182,6 +182,13 @@ def _lupakan(awalan: str) -> None:
         hapus_jawaban(run_id, awalan)
 
 
+def lupakan_semua_jawaban() -> None:
+    """At a run's end: remove every answer still stored for it. An answer can arrive just
+    after its wait moved on (the decision taken elsewhere, seen by the wait's poll): the
+    wait's own clean-up has run by then, and nothing would remove it later."""
+    _lupakan("")
+
+
 def _nomor_list(text: str) -> list[int]:
     out = []
     for part in (text or "").replace(";", ",").split(","):

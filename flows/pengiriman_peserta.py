@@ -23,6 +23,7 @@ from flows.langkah import (
     Jalur,
     hentikan_bila_berhenti,
     langkah,
+    lupakan_semua_jawaban,
     nama_run,
     surat,
     terima_kegiatan,
@@ -53,8 +54,10 @@ def pengiriman_peserta(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, An
         hasil = _jalan(mulai, pdf)
     except Dihentikan as e:
         get_run_logger().warning("kegiatan %s dihentikan: %s", mulai.kode, e)
+        lupakan_semua_jawaban()
         publikasi_langkah_task(mulai.kode)
         return Cancelled(message=f"Kegiatan {mulai.kode} dihentikan: {e}")
+    lupakan_semua_jawaban()
     publikasi_langkah_task(mulai.kode)
     return hasil
 

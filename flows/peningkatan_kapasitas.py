@@ -26,6 +26,7 @@ from flows.langkah import (
     Jalur,
     hentikan_bila_berhenti,
     langkah,
+    lupakan_semua_jawaban,
     nama_run,
     surat,
     terima_kegiatan,
@@ -49,8 +50,10 @@ def peningkatan_kapasitas(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str,
         hasil = _jalan(mulai, pdf)
     except Dihentikan as e:
         get_run_logger().warning("kegiatan %s dihentikan: %s", mulai.kode, e)
+        lupakan_semua_jawaban()
         publikasi_langkah_task(mulai.kode)
         return Cancelled(message=f"Kegiatan {mulai.kode} dihentikan: {e}")
+    lupakan_semua_jawaban()
     publikasi_langkah_task(mulai.kode)
     return hasil
 
