@@ -90,7 +90,8 @@ def folder_catatan(var_dir: Path) -> Path:
     return Path(var_dir) / "keluaran"
 
 
-def _sha256(path: Path) -> str:
+def sha256_berkas(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB pieces (the one file hasher of the domain)."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -113,7 +114,7 @@ def ditulis_produk(path: Path, catatan: Path) -> bool:
         return False
     try:
         return bool(path.is_file() and not path.is_symlink()
-                    and data.get("sha256") == _sha256(path))
+                    and data.get("sha256") == sha256_berkas(path))
     except OSError:
         return False
 
@@ -124,7 +125,7 @@ def _catat(path: Path, catatan: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=catatan)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"path": str(path), "sha256": _sha256(path)}, f)
+            json.dump({"path": str(path), "sha256": sha256_berkas(path)}, f)
         os.replace(tmp, record)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

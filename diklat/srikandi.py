@@ -29,7 +29,6 @@ No scraping and no automation of SRIKANDI's screens. No Prefect here.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -43,6 +42,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from diklat.berkas import sha256_berkas
 from diklat.excel import Kolom, csv_bytes, tulis
 from diklat.kegiatan import kegiatan_by_kode
 from diklat.models import Bundel, Naskah, NaskahBerkas, Pejabat, RegisterEntry
@@ -118,13 +118,6 @@ def jumlah_halaman(pdf: Path) -> int:
 
     return len(PdfReader(pdf).pages)
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
@@ -207,14 +200,14 @@ def paket(session: Session, kode: str, out_dir: str | Path, *,
         src = Path(berkas.path)
         if not src.is_file():
             raise SrikandiError(f"PDF bertanda tangan naskah {n.nomor} tidak ada: {src}")
-        digest = _sha256(src)
+        digest = sha256_berkas(src)
         if digest != berkas.sha256:
             out.berubah.append(n.nomor)  # never hand over a file that is not the signed one
             continue
         folder = base / nama_folder(n.nomor)
         pdf = folder / f"{nama_folder(n.nomor)}.pdf"
         _copy(src, pdf)
-        if _sha256(pdf) != digest:  # pragma: no cover - a disk that lies
+        if sha256_berkas(pdf) != digest:  # pragma: no cover - a disk that lies
             raise SrikandiError(f"salinan PDF {n.nomor} tidak sama dengan aslinya")
         nama, jabatan, nip = _penandatangan(session, n)
         konteks = json.loads(n.konteks_json or "{}")

@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from prefect import get_run_logger
 from prefect.input import RunInput
-from prefect.states import State
+from prefect.states import Cancelled, State
 from pydantic import Field
 
 from diklat import masukan as masukan_domain
@@ -413,6 +414,28 @@ def langkah(kode: str, no: int, jalur: Jalur) -> dict[str, Any] | None:
             if d.keputusan == "tolak":
                 raise Dihentikan(t.alasan_kegiatan_task(kode))
     return out
+
+
+def jalankan_sop(kegiatan: Any, sop: str, pdf: Any,
+                 jalan: Callable[[MulaiKegiatan, bool], dict[str, Any]]
+                 ) -> dict[str, Any] | State:
+    """The frame of both SOP flows: the form checked (:func:`terima_kegiatan`), the training
+    started or continued, its path walked by ``jalan``; a training stopped on the way ends the
+    run Cancelled with the reason. Either way no answer is left in Prefect and the steps'
+    table is published once more."""
+    diterima = terima_kegiatan(kegiatan, sop, pdf)
+    if isinstance(diterima, State):  # refused: one line, nothing recorded
+        return diterima
+    data, pdf_ok = diterima
+    mulai = tk.mulai_kegiatan_task(data)
+    try:
+        hasil: dict[str, Any] | State = jalan(mulai, pdf_ok)
+    except Dihentikan as e:
+        get_run_logger().warning("kegiatan %s dihentikan: %s", mulai.kode, e)
+        hasil = Cancelled(message=f"Kegiatan {mulai.kode} dihentikan: {e}")
+    lupakan_semua_jawaban()
+    tk.publikasi_langkah_task(mulai.kode)
+    return hasil
 
 
 def hentikan_bila_berhenti(mulai: MulaiKegiatan) -> None:

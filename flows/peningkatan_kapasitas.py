@@ -18,20 +18,18 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.states import Cancelled, State
+from prefect.states import State
 
 from diklat.kegiatan import DataKegiatan, MulaiKegiatan
 from flows.langkah import (
-    Dihentikan,
     Jalur,
     hentikan_bila_berhenti,
+    jalankan_sop,
     langkah,
-    lupakan_semua_jawaban,
     nama_run,
     surat,
-    terima_kegiatan,
 )
-from tasks.kegiatan import langkah_otomatis_task, mulai_kegiatan_task, publikasi_langkah_task
+from tasks.kegiatan import langkah_otomatis_task
 from tasks.siasn import pemutakhiran_siasn_task
 
 SOP = "peningkatan-kapasitas"
@@ -41,21 +39,7 @@ SOP = "peningkatan-kapasitas"
       validate_parameters=False, log_prints=False)
 def peningkatan_kapasitas(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, Any] | State:
     """Peningkatan Kapasitas Kinerja ASN: from planning to the SIASN update."""
-    diterima = terima_kegiatan(kegiatan, SOP, pdf)
-    if isinstance(diterima, State):  # refused: one line, nothing recorded
-        return diterima
-    kegiatan, pdf = diterima
-    mulai = mulai_kegiatan_task(kegiatan)
-    try:
-        hasil = _jalan(mulai, pdf)
-    except Dihentikan as e:
-        get_run_logger().warning("kegiatan %s dihentikan: %s", mulai.kode, e)
-        lupakan_semua_jawaban()
-        publikasi_langkah_task(mulai.kode)
-        return Cancelled(message=f"Kegiatan {mulai.kode} dihentikan: {e}")
-    lupakan_semua_jawaban()
-    publikasi_langkah_task(mulai.kode)
-    return hasil
+    return jalankan_sop(kegiatan, SOP, pdf, _jalan)
 
 
 def _jalan(mulai: MulaiKegiatan, pdf: bool) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from diklat.berkas import sha256_berkas
 from diklat.models import Bundel, NaskahBerkas, Persetujuan
 from diklat.settings import Settings, get_settings
 
@@ -34,11 +35,7 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_path(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return sha256_berkas(path)
 
 
 def sha256_json(data: Any) -> str:
