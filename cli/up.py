@@ -30,12 +30,15 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from cli import common
 from flows.deployments import NAMES
+
+if TYPE_CHECKING:
+    from diklat.kesiapan import Masalah
 
 
 def _healthy(url: str, auth: str | None) -> bool:
@@ -123,14 +126,18 @@ def _hapus_stack(var: Path) -> None:
             path.unlink()
 
 
-def laporkan_kekurangan() -> int:
-    """Say plainly what the first day still lacks (employees, units, officials for every
-    role of both SOPs) and the command that fixes each; how many things are missing."""
+def kekurangan() -> list[Masalah]:
+    """What the first day still lacks (employees, units, officials for every role of both
+    SOPs), each with the command that fixes it."""
     from diklat.db import session_scope
     from diklat.kesiapan import kekurangan_awal
 
     with session_scope() as s:
-        masalah = kekurangan_awal(s)
+        return kekurangan_awal(s)
+
+
+def laporkan_kekurangan(masalah: list[Masalah]) -> int:
+    """Say plainly what :func:`kekurangan` found; how many things are missing."""
     if not masalah:
         common.console.print("Data awal lengkap: pegawai, unit kerja dan pejabat setiap peran "
                              "ada; kegiatan dapat dibuat.")
@@ -220,6 +227,7 @@ def up_command(
                                      str(web_port)], client_env, logs / "web.log")))
         procs.append(("deployments", _spawn([sys.executable, "-m", "flows.deployments"],
                                             client_env, logs / "deployments.log")))
+        masalah = kekurangan()  # before "Siap.": whoever reads it has the whole report
         common.console.print(
             f"[green]Siap.[/] UI Prefect: http://127.0.0.1:{port}  |  halaman verifikasi: "
             f"http://127.0.0.1:{web_port}  |  log: {logs}\n"
@@ -227,7 +235,7 @@ def up_command(
         if auth:
             common.console.print("Server memakai autentikasi dasar: masuk ke UI dengan isi "
                                  "PREFECT_SERVER_API_AUTH_STRING (pengguna:sandi).")
-        laporkan_kekurangan()
+        laporkan_kekurangan(masalah)
         while not stopping["now"]:
             for name, p in procs:
                 if p.poll() is not None:

@@ -61,11 +61,18 @@ def hapus_jawaban(flow_run_id: str, awalan: str) -> int:
         with get_client(sync_client=True) as c:
             for state in ("suspended", "paused"):
                 prefix = f"{state}-{awalan}"
-                for i in c.filter_flow_run_input(UUID(flow_run_id), key_prefix=prefix,
-                                                 limit=100, exclude_keys=set()):
-                    if i.key.endswith("-response"):
-                        c.delete_flow_run_input(UUID(flow_run_id), i.key)
-                        n += 1
+                seen: set[str] = set()
+                while True:  # by pages: a long run stores a schema, a description and an
+                    # answer per wait, more than one page of the server's filter
+                    page = c.filter_flow_run_input(UUID(flow_run_id), key_prefix=prefix,
+                                                   limit=100, exclude_keys=seen)
+                    if not page:
+                        break
+                    for i in page:
+                        seen.add(i.key)
+                        if i.key.endswith("-response"):
+                            c.delete_flow_run_input(UUID(flow_run_id), i.key)
+                            n += 1
     except Exception as e:  # noqa: BLE001 - cleanup only
         log.debug("jawaban %s tidak terhapus dari Prefect: %s", awalan, type(e).__name__)
     return n

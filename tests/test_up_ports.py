@@ -68,7 +68,9 @@ def test_up_and_the_commands_beside_it_follow_the_ports(tmp_path: Path) -> None:
                     break
             assert time.monotonic() < deadline, "the simulator never answered on --sim-port"
             time.sleep(0.5)
-        text = out.read_text()
+        while "Belum siap untuk kegiatan" not in (text := out.read_text(errors="replace")):
+            assert time.monotonic() < deadline, text  # printed just after "Siap."
+            time.sleep(0.2)
         assert "Belum siap untuk kegiatan" in text and "diklat sync --full" in text
         assert "diklat pejabat tambah --peran kepala" in text
         assert json.loads((var / "up.json").read_text())["simulator"] == (
