@@ -18,6 +18,12 @@ one file ~2 s, 100 one-page files in one call ~8 s; our letters, 250 merged in o
    one appears, while LibreOffice works on. If a destination
    is missing the affected documents are converted one by one instead (correct, slower).
 
+Where Debian's ``python3-uno`` is installed, the LibreOffice started for a batch is **kept
+running** for the process's next batches (:class:`_Kantor`, through the bridge
+``connectors/lo_bridge.py`` run by the system's Python): a training converts about twenty
+batches, and each ``soffice`` start costs 1-1.5 s. Without it (or with ``DIKLAT_PDF_BRIDGE=0``)
+every batch starts its own ``soffice``; a bridge that fails is replaced by that.
+
 Where LibreOffice is absent, :func:`convert_batch` returns ``None`` after a clear warning
 (the caller keeps the DOCX files); :class:`PdfConverter` raises
 :class:`LibreOfficeUnavailable`. ``DIKLAT_SOFFICE`` points at a specific binary.
@@ -33,12 +39,14 @@ removes the folders under its root whose owning process is gone from this host
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import hashlib
 import json
 import logging
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -364,9 +372,21 @@ class PdfConverter:
 
     def _run_one(self, inputs: list[Path], outdir: Path, profile: Path, timeout: float,
                  on_ready: Callable[[Path], None] | None = None) -> None:
-        """One ``soffice`` call. LibreOffice converts its inputs in order, so once the PDF
-        of input *i+1* appears, the PDF of input *i* is complete: ``on_ready`` gets it then
-        (the last ones are the caller's once the call has returned)."""
+        """One conversion: by the LibreOffice kept running when there is one (each PDF
+        announced to ``on_ready`` once written), else one ``soffice`` call. LibreOffice
+        converts its inputs in order, so once the PDF of input *i+1* appears, the PDF of input
+        *i* is complete: ``on_ready`` gets it then (the last ones are the caller's once the
+        call has returned)."""
+        kantor = _kantor(self.soffice) if profile == self.profile else None
+        if kantor is not None:
+            try:
+                kantor.convert(inputs, outdir, self.tmp, timeout, on_ready)
+                with self._stats_lock:
+                    self.stats.soffice_calls += 1
+                return
+            except _KantorMati as e:  # LibreOffice died under it: this batch the old way
+                log.warning("LibreOffice yang tetap berjalan berhenti (%s); batch ini dengan "
+                            "soffice tersendiri", e)
         cmd = [self.soffice, f"-env:UserInstallation={profile.resolve().as_uri()}",
                "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
                "--convert-to", _PDF_FILTER, "--outdir", str(outdir), *map(str, inputs)]
@@ -417,6 +437,203 @@ class PdfConverter:
         if proc.returncode != 0:
             raise ConversionError(f"soffice keluar dengan kode {proc.returncode}: "
                                   f"{text[-500:]}")
+
+
+# --------------------------------------------------------------------- kept LibreOffice
+
+_BRIDGE = Path(__file__).with_name("lo_bridge.py")
+#: Inputs one kept LibreOffice converts before it is replaced by a fresh one (its memory
+#: grows a little with every document it opened).
+KANTOR_MAX_INPUTS = 200
+_kantor_lock = threading.Lock()
+_kantor_now: dict[str, _Kantor] = {}
+_kantor_broken: set[str] = set()
+_uno_python: list[str | None] = []
+#: How many times this process started a kept LibreOffice (for tests and benchmarks).
+kantor_starts = 0
+
+
+class _KantorMati(RuntimeError):
+    """The kept LibreOffice (or its bridge) ended during a request."""
+
+
+def uno_python() -> str | None:
+    """A Python that can ``import uno`` (``$DIKLAT_UNO_PYTHON``, else the system's
+    ``/usr/bin/python3`` with Debian's ``python3-uno``, else LibreOffice's own); ``None``
+    when there is none. Asked once per process."""
+    if not _uno_python:
+        env = os.environ.get("DIKLAT_UNO_PYTHON")
+        found = None
+        for c in ([env] if env else ["/usr/bin/python3", "/usr/lib/libreoffice/program/python"]):
+            if c and os.access(c, os.X_OK):
+                with contextlib.suppress(OSError, subprocess.SubprocessError):
+                    if subprocess.run([c, "-c", "import uno"], capture_output=True,
+                                      timeout=30).returncode == 0:
+                        found = c
+                        break
+        _uno_python.append(found)
+    return _uno_python[0]
+
+
+def _kantor(soffice: str) -> _Kantor | None:
+    """This process's kept LibreOffice for ``soffice``, started on first use; ``None`` when
+    turned off, impossible here (no ``uno``, not a LibreOffice installation) or failed to
+    start once (then every batch starts its own ``soffice``, as without it)."""
+    global kantor_starts
+    if os.environ.get("DIKLAT_PDF_BRIDGE", "1") == "0":
+        return None
+    real = Path(soffice).resolve()
+    if real.parent.name != "program":  # a wrapper or a stand-in, not an installation
+        return None
+    key = str(real)
+    with _kantor_lock:
+        k = _kantor_now.get(key)
+        if k is not None and (not k.hidup() or k.inputs >= KANTOR_MAX_INPUTS):
+            k.close()
+            k = _kantor_now.pop(key, None) and None
+        if k is not None or key in _kantor_broken:
+            return k
+        python = uno_python()
+        if python is None:
+            _kantor_broken.add(key)
+            return None
+        try:
+            k = _Kantor(python, soffice)
+        except _KantorMati as e:
+            log.warning("LibreOffice tidak dapat dijalankan tetap (%s); setiap batch memulai "
+                        "soffice sendiri", e)
+            _kantor_broken.add(key)
+            return None
+        kantor_starts += 1
+        _kantor_now[key] = k
+        return k
+
+
+def tutup_kantor() -> None:
+    """Stop this process's kept LibreOffice (at exit; tests)."""
+    with _kantor_lock:
+        for k in _kantor_now.values():
+            k.close()
+        _kantor_now.clear()
+
+
+atexit.register(tutup_kantor)
+
+
+class _Kantor:
+    """One LibreOffice kept running behind ``lo_bridge.py``, with its profile in a private
+    work folder named for this process (so :func:`bersihkan_sisa` removes it, and stops the
+    bridge's process group, when this process died without closing it). The bridge stops
+    LibreOffice itself when this process ends (its stdin closes). One request at a time."""
+
+    START_SECONDS = 120.0
+
+    def __init__(self, python: str, soffice: str) -> None:
+        root = Path(tempfile.gettempdir())
+        bersihkan_sisa(root)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{proses.owner_tag()}-",
+                                            dir=root))
+        self.inputs = 0
+        self._lock = threading.Lock()
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        log_path = self.folder / "libreoffice.log"
+        with log_path.open("wb") as lo_log:
+            # Its own session: Ctrl-C in a terminal reaches this process, not LibreOffice;
+            # stdin closing (this process gone) is what stops it.
+            self.proc = subprocess.Popen(
+                [python, str(_BRIDGE), soffice, (self.folder / "profil").as_uri()],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=lo_log, text=True,
+                bufsize=1, start_new_session=True, close_fds=True,
+                env=dict(os.environ, SAL_USE_VCLPLUGIN="svp"))
+        self.marker = self.folder / f"soffice-{proses.owner_tag(self.proc.pid)}"
+        with contextlib.suppress(OSError):
+            self.marker.touch()
+        threading.Thread(target=self._read, name="pdf-kantor", daemon=True).start()
+        try:
+            first = self._next(time.monotonic() + self.START_SECONDS)
+        except _KantorMati:
+            first = None
+        if first is None or not first.get("ready"):
+            tail = log_path.read_text(errors="replace")[-300:] if log_path.exists() else ""
+            self.close()
+            raise _KantorMati((first or {}).get("fatal") or f"jembatan berhenti: {tail}")
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _next(self, deadline: float) -> dict[str, object]:
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError from None
+            if line is None:
+                raise _KantorMati(f"kode {self.proc.poll()}")
+            with contextlib.suppress(ValueError):
+                msg = json.loads(line)
+                if isinstance(msg, dict):
+                    return msg
+
+    def hidup(self) -> bool:
+        return self.proc.poll() is None
+
+    def convert(self, inputs: list[Path], outdir: Path, work: Path, timeout: float,
+                on_ready: Callable[[Path], None] | None) -> None:
+        """Convert ``inputs`` into ``outdir``, telling ``on_ready`` of each PDF once written.
+        A document LibreOffice could not convert simply has no PDF (the caller says which);
+        on a timeout LibreOffice is stopped and :class:`ConversionError` raised."""
+        with self._lock:
+            if not self.hidup():
+                raise _KantorMati(f"kode {self.proc.returncode}")
+            self.inputs += len(inputs)
+            # the conversion's own folder names the bridge too: a process killed now leaves
+            # a marker the next conversion's clean-up stops it by
+            marker = work / self.marker.name
+            with contextlib.suppress(OSError):
+                marker.touch()
+            try:
+                assert self.proc.stdin is not None
+                try:
+                    self.proc.stdin.write(json.dumps({"inputs": [str(p) for p in inputs],
+                                                      "outdir": str(outdir)}) + "\n")
+                    self.proc.stdin.flush()
+                except (BrokenPipeError, OSError) as e:
+                    raise _KantorMati(type(e).__name__) from e
+                deadline = time.monotonic() + timeout
+                while True:
+                    try:
+                        msg = self._next(deadline)
+                    except TimeoutError:
+                        self.close()
+                        raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} "
+                                              "detik") from None
+                    if msg.get("end"):
+                        return
+                    if msg.get("done") and on_ready is not None:
+                        on_ready(Path(str(msg["done"])))
+                    elif msg.get("failed"):
+                        log.warning("LibreOffice gagal mengonversi %s: %s",
+                                    Path(str(msg["failed"])).name, msg.get("error"))
+            finally:
+                marker.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Close the bridge's stdin (it stops LibreOffice and exits); after 15 s its whole
+        process group is killed. The work folder goes."""
+        with contextlib.suppress(OSError, ValueError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=15)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # LibreOffice too, whatever it does
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        self.marker.unlink(missing_ok=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def bersihkan_sisa(root: Path) -> list[Path]:
