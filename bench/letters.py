@@ -103,13 +103,14 @@ def bench_naive(jenis: str, ctxs: list[dict[str, Any]], out: Path) -> float:
 def converter_floor(docx: list[Path], work: Path) -> tuple[float, int]:
     """The converter's own cost for ``docx``: the documents merged per template as the
     converter merges them (untimed), then one ``soffice`` call on the merged files and the
-    SHA-256 of every PDF it writes (timed). No splitting: that part is ours."""
+    SHA-256 of every PDF it writes (timed). No splitting: that part is ours. One LibreOffice
+    start is part of it (a ``soffice`` of its own, not the one the product keeps running)."""
     import hashlib
 
     from connectors.pdf import PdfConverter, _package_signature, merge_docx
 
     work.mkdir(parents=True, exist_ok=True)
-    with PdfConverter(work_dir=work / "conv") as conv:
+    with PdfConverter(work_dir=work / "conv", kept=False) as conv:
         groups: dict[str, list[Path]] = {}
         for p in docx:
             groups.setdefault(_package_signature(p), []).append(p)

@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
-from cli.entry import INTERRUPTED_LINE  # what an interrupted command prints (and its run row)
+from cli.berhenti import EXIT_INTERRUPTED, INTERRUPTED_LINE  # said and returned when stopped
 
 if TYPE_CHECKING:
     from diklat.berkas import Keluaran
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
-EXIT_INTERRUPTED = 130
 
 #: The largest row id (PostgreSQL's ``integer``): an id option or argument beyond it is
 #: refused by the command line (exit 2) before it reaches a database driver, which would

@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-#: The one line of an interrupted command (:func:`cli.common.say_interrupted` prints it too).
-INTERRUPTED_LINE = "dihentikan; jalankan lagi untuk melanjutkan"
-EXIT_INTERRUPTED = 130
+from cli.berhenti import EXIT_INTERRUPTED, INTERRUPTED_LINE
 
 
 def _interrupted_while_starting() -> None:

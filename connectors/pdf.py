@@ -185,7 +185,7 @@ class PdfConverter:
     def __init__(self, soffice: str | None = None, *, chunk_size: int = CHUNK,
                  timeout_base: float = 120.0, timeout_per_doc: float = 1.0,
                  work_dir: Path | None = None, work_root: Path | None = None,
-                 merge: bool = True, workers: int = 1) -> None:
+                 merge: bool = True, workers: int = 1, kept: bool = True) -> None:
         binary = soffice or find_soffice()
         if not binary:
             raise LibreOfficeUnavailable(
@@ -194,6 +194,7 @@ class PdfConverter:
         self.soffice = binary
         self.chunk_size = chunk_size
         self.merge = merge  # False: every document converted on its own (still one call)
+        self.kept = kept  # False: a soffice of its own even where one is kept running
         # >1: that many LibreOffice processes side by side, each with its own profile.
         # On the 2-core development machine under load this was slower (LibreOffice is
         # already busy on both cores), hence the default of one.
@@ -377,7 +378,7 @@ class PdfConverter:
         converts its inputs in order, so once the PDF of input *i+1* appears, the PDF of input
         *i* is complete: ``on_ready`` gets it then (the last ones are the caller's once the
         call has returned)."""
-        kantor = _kantor(self.soffice) if profile == self.profile else None
+        kantor = _kantor(self.soffice) if self.kept and profile == self.profile else None
         if kantor is not None:
             try:
                 kantor.convert(inputs, outdir, self.tmp, timeout, on_ready)

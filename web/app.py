@@ -27,7 +27,6 @@ referrer (the token is in the URL), ``no-store``.
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import html
@@ -43,6 +42,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.halaman import STYLE_HASH, bingkai, halaman
+
 log = logging.getLogger("diklat.web")
 
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -51,31 +52,9 @@ BATAS_UNGGAH = MAX_UPLOAD + 64 * 1024
 #: Any other request body (the signing page's form: NIP, code, passphrase).
 BATAS_FORMULIR = 64 * 1024
 
-_STYLE = """
-body{font-family:Arial,Helvetica,sans-serif;max-width:720px;margin:2em auto;padding:0 1em;
-color:#222}h1{font-size:1.4em}table{border-collapse:collapse}td{padding:.3em .8em .3em 0;
-vertical-align:top}td:first-child{color:#555}.ok{color:#176f2c;font-weight:bold}
-.bad{color:#a11;font-weight:bold}.box{border:1px solid #ccc;padding:1em;margin:1em 0}
-code{font-size:.85em;word-break:break-all}
-"""
-
-
-def _html(title: str, body: str) -> str:
-    return (f"<!doctype html><html lang='id'><head><meta charset='utf-8'><title>"
-            f"{html.escape(title)}</title><meta name='viewport' content='width=device-width'>"
-            f"<style>{_STYLE}</style></head><body>{body}</body></html>")
-
-
-def _page(title: str, body: str, status_code: int = 200,
-          headers: dict[str, str] | None = None) -> HTMLResponse:
-    return HTMLResponse(_html(title, body), status_code=status_code, headers=headers)
-
-
-#: The one inline style every page carries, allowed by its hash (no other style or script).
-_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
 #: On every response (pages, errors, 413s).
 HEADER_AMAN: dict[str, str] = {
-    "Content-Security-Policy": (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; "
+    "Content-Security-Policy": (f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; "
                                 "img-src 'self'; form-action 'self'; base-uri 'none'; "
                                 "frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
@@ -101,7 +80,7 @@ _GALAT: dict[int, tuple[str, str]] = {
 
 def _halaman_galat(status: int) -> str:
     title, text = _GALAT.get(status, _GALAT[500] if status >= 500 else _GALAT[400])
-    return _html(title, f"<h1>{html.escape(title)}</h1><p class='bad' id='galat' "
+    return bingkai(title, f"<h1>{html.escape(title)}</h1><p class='bad' id='galat' "
                         f"data-status='{status}'>{html.escape(text)}</p>"
                         "<p><a href='/'>Halaman utama</a></p>")
 
@@ -332,7 +311,7 @@ def create_app() -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
-        return _page("Verifikasi naskah", "<h1>Verifikasi naskah dinas</h1><p>Pindai kode QR "
+        return halaman("Verifikasi naskah", "<h1>Verifikasi naskah dinas</h1><p>Pindai kode QR "
                      "pada naskah yang ditandatangani secara elektronik untuk membuka halaman "
                      "verifikasinya.</p>")
 
@@ -343,7 +322,7 @@ def create_app() -> FastAPI:
                 f"action='/v/{_e(token)}'><p>Periksa berkas PDF yang Anda terima:</p>"
                 "<input type='file' name='berkas' accept='application/pdf' id='berkas' "
                 "required> <button type='submit' id='periksa'>Periksa</button></form>")
-        return _page(f"Verifikasi {d['nomor']}",
+        return halaman(f"Verifikasi {d['nomor']}",
                      f"<h1>Verifikasi naskah</h1>{_letter_html(d)}{form}")
 
     @app.post("/v/{token}", response_class=HTMLResponse)
@@ -359,7 +338,7 @@ def create_app() -> FastAPI:
         text = {"valid": "SAH: ini naskah tersebut, tidak diubah, tanda tangan elektronik sah",
                 "modified": "DIUBAH: berkas ini bukan salinan utuh naskah yang ditandatangani",
                 "other": "BUKAN NASKAH INI"}[verdict]
-        return _page(f"Hasil verifikasi {d['nomor']}",
+        return halaman(f"Hasil verifikasi {d['nomor']}",
                      f"<h1>Hasil verifikasi</h1><p class='{klass}' id='hasil' "
                      f"data-verdict='{verdict}'>{text}</p><p>{_e(detail)}</p>"
                      f"{_letter_html(d)}<p><a href='/v/{_e(token)}'>Periksa berkas lain</a></p>")
@@ -375,7 +354,7 @@ def create_app() -> FastAPI:
                 "type='password' autocomplete='off'></label></p>"
                 "<button type='submit' id='tandatangani'>Setuju dan tanda tangani</button>"
                 "</form>")
-        return _page("Tanda tangan elektronik",
+        return halaman("Tanda tangan elektronik",
                      "<h1>Tanda tangan elektronik</h1><table>"
                      + "".join(f"<tr><td>{k}</td><td>{_e(v)}</td></tr>" for k, v in info.items())
                      + f"</table>{form}")
@@ -395,7 +374,7 @@ def create_app() -> FastAPI:
         ok, message = await run_in_threadpool(call)
         del call
         klass = "ok" if ok else "bad"
-        return _page("Tanda tangan elektronik",
+        return halaman("Tanda tangan elektronik",
                      f"<h1>Tanda tangan elektronik</h1><p class='{klass}' id='hasil'>"
                      f"{_e(message)}</p>", 200 if ok else 400)
 

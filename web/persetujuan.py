@@ -20,6 +20,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from diklat import waktu
+from web.halaman import halaman
 
 
 def _e(v: Any) -> str:
@@ -145,7 +146,6 @@ def jawab(token: str, *, nip: str, kode: str, keputusan: str, catatan: str,
 
 def _halaman(token: str, pesan: str = "", kelas: str = "ok",
              status_code: int = 200) -> HTMLResponse:
-    from web.app import _page
 
     d = info(token)
     rows = [("Kegiatan", d["kegiatan"]), ("Naskah", d["naskah"]), ("Hal", d["hal"]),
@@ -167,7 +167,7 @@ def _halaman(token: str, pesan: str = "", kelas: str = "ok",
                  else f"{d['status']}")
         body.append(f"<p class='bad' id='status'>Permintaan ini {_e(state)}; tidak ada yang "
                     "perlu diisi lagi.</p>")
-        return _page("Persetujuan naskah", "".join(body), status_code)
+        return halaman("Persetujuan naskah", "".join(body), status_code)
     if d["kind"] != "disposisi":
         body.append(f"<p><a id='konsep' href='/p/{_e(token)}/konsep.pdf'>Baca konsep (PDF, "
                     f"{_e(d['jumlah'])} naskah)</a></p>")
@@ -193,7 +193,7 @@ def _halaman(token: str, pesan: str = "", kelas: str = "ok",
         "<p><label>Catatan (wajib untuk revisi dan tolak)<br><textarea name='catatan' "
         "id='catatan' rows='4' cols='50' maxlength='2000'></textarea></label></p>"
         f"{dok}<button type='submit' id='kirim'>Kirim keputusan</button></form>")
-    return _page("Persetujuan naskah", "".join(body), status_code)
+    return halaman("Persetujuan naskah", "".join(body), status_code)
 
 
 def add_routes(app: FastAPI) -> None:

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Form, HTTPException
 from fastapi.responses import HTMLResponse
 
 from diklat import waktu
+from web.halaman import halaman
 
 MAX_NIP = 500
 
@@ -26,7 +27,6 @@ def _halaman(token: str, pesan: str = "", kelas: str = "ok",
 
     from diklat import usulan
     from diklat.db import session_scope
-    from web.app import _page
 
     tz = waktu.zona()
     with session_scope() as s:
@@ -35,7 +35,7 @@ def _halaman(token: str, pesan: str = "", kelas: str = "ok",
         except LookupError:
             raise HTTPException(status_code=404) from None
         except usulan.UsulanDitolak as e:
-            return _page("Usulan calon peserta", f"<h1>Usulan calon peserta</h1>"
+            return halaman("Usulan calon peserta", f"<h1>Usulan calon peserta</h1>"
                          f"<p class='bad' id='hasil'>{_e(e)}</p>", 410)
         k, u = t.kegiatan, t.unit
         rows = usulan.usulan_unit(s, k, u.kode)
@@ -57,7 +57,7 @@ def _halaman(token: str, pesan: str = "", kelas: str = "ok",
             + "<table>" + "".join(f"<tr><td>{a}</td><td>{_e(b)}</td></tr>" for a, b in info)
             + "</table>" + (f"<p>Sudah diusulkan:</p><ul>{sudah}</ul>" if sudah else "")
             + form)
-    return _page("Usulan calon peserta", body, status_code)
+    return halaman("Usulan calon peserta", body, status_code)
 
 
 def add_routes(app: FastAPI) -> None:
