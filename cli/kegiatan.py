@@ -111,7 +111,8 @@ def kegiatan_buat(
     disebut sekaligus dengan perintah perbaikannya; tidak ada yang dibuat (exit 2)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from diklat.kegiatan import KegiatanDitolak, kegiatan_dict, simpan_kegiatan
+    from diklat.kegiatan import KegiatanDitolak, kegiatan_dict
+    from diklat.mulai import simpan_kegiatan
     from diklat.perubahan import PerubahanDitolak, _pelaku
 
     raw = _opsi_kegiatan(kode=kode, sop=sop, nama=nama, mulai=mulai, selesai=selesai,

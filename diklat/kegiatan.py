@@ -13,13 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connectors.records import JENIS_DIKLAT
@@ -234,7 +232,7 @@ def periksa(raw: dict[str, Any] | DataKegiatan) -> DataKegiatan:
         raise galat_isian(e.errors()[0]) from None
 
 
-def _row_values(d: DataKegiatan) -> dict[str, Any]:
+def row_values(d: DataKegiatan) -> dict[str, Any]:
     return {
         "sop": d.sop, "nama": d.nama, "jenis_diklat_id": d.jenis_diklat_id,
         "tanggal_mulai": d.mulai, "tanggal_selesai": d.selesai, "tempat": d.tempat,
@@ -264,111 +262,6 @@ def data_kegiatan(k: Kegiatan) -> DataKegiatan:
         if extra.get("surat_penyelenggara") else None,
         kriteria=Kriteria(**{f: extra[f] for f in Kriteria.model_fields if f in extra}),
         kondisi=k.kondisi)
-
-
-@dataclass(frozen=True)
-class MulaiKegiatan:
-    """What a SOP run knows when it (re)starts a training, read in one query: its code,
-    status (and why, for a stopped one), conditions, each step's ledger status and the
-    document types issued but not archived yet."""
-
-    kode: str
-    status: str
-    alasan: str | None
-    kondisi: list[str]
-    langkah: dict[int, str]
-    naskah_terbuka: list[str]
-
-    @property
-    def berhenti(self) -> bool:
-        """Refused or cancelled before this run: the run does nothing more."""
-        return self.status in ("ditolak", "dibatalkan")
-
-
-def mulai_kegiatan(session: Session, data: DataKegiatan,
-                   flow_run_id: str | None = None) -> MulaiKegiatan:
-    """Create the training (or continue it: the same code and data), record the run that
-    carries it, and read its state (:class:`MulaiKegiatan`)."""
-    from diklat import ledger
-    from diklat.langkah_naskah import naskah_terbuka
-
-    k = simpan_kegiatan(session, data)
-    k.flow_run_id = flow_run_id
-    state = ledger.keadaan(session, k.id)
-    return MulaiKegiatan(kode=k.kode, status=k.status, alasan=k.status_alasan,
-                         kondisi=list(k.kondisi),
-                         langkah={no: lg.status for no, lg in state.items()},
-                         naskah_terbuka=naskah_terbuka(session, k.id))
-
-
-def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan, *,
-                    oleh_nip: str | None = None) -> Kegiatan:
-    """Create a training (idempotent): the same data under an existing code returns it
-    (checked again while none of its steps has started: a run starting it finds what went
-    missing since); different data is refused (field ``kode``), unless the stored training
-    was corrected since with ``diklat kegiatan ubah`` (the stored record wins over a run's
-    parameters; SOP and conditions must agree); a cancelled training's code is refused.
-
-    A new training is checked completely first (:func:`diklat.kesiapan.periksa_kegiatan`:
-    every field, the unit criteria, the employees, an official with an e-mail address for
-    every role of every approval on its path, every field its letters print):
-    :class:`KegiatanBelumSiap` lists every problem, and nothing is created. Two starts of the
-    same new training at once: the second finds the first's row."""
-    from diklat.kesiapan import periksa_kegiatan
-
-    try:
-        d: DataKegiatan | None = periksa(raw)
-    except KegiatanDitolak:
-        d = None
-    if d is not None:
-        k = session.execute(select(Kegiatan).where(Kegiatan.kode == d.kode)
-                            ).scalar_one_or_none()
-        if k is not None:
-            return _lanjutkan(session, k, d)
-    d, masalah = periksa_kegiatan(session, raw)
-    if masalah or d is None:
-        raise KegiatanBelumSiap(masalah)
-    k = Kegiatan(kode=d.kode, status="direncanakan", **_row_values(d))
-    try:
-        with session.begin_nested():  # another start may create the same code right now
-            session.add(k)
-            session.flush()
-    except IntegrityError:
-        other = session.execute(select(Kegiatan).where(Kegiatan.kode == d.kode)
-                                ).scalar_one_or_none()
-        if other is None:
-            raise
-        return _lanjutkan(session, other, d)
-    catat_audit(session, k, "buat", oleh_nip=oleh_nip)
-    return k
-
-
-def _lanjutkan(session: Session, k: Kegiatan, d: DataKegiatan) -> Kegiatan:
-    """The existing training ``k`` for a create (or a run's start) with data ``d``."""
-    if k.status == "dibatalkan":
-        raise KegiatanDitolak("kode", f"kegiatan {k.kode} sudah dibatalkan"
-                              + (f" ({k.catatan})" if k.catatan else "")
-                              + "; pakai kode lain")
-    if data_kegiatan(k) == d:
-        if k.status == "direncanakan":  # created earlier, started now: checked again
-            from diklat.kesiapan import periksa_kegiatan
-
-            _d, masalah = periksa_kegiatan(session, d)
-            if masalah:
-                raise KegiatanBelumSiap(masalah)
-        return k
-    if (_pernah_diubah(session, k) and d.sop == k.sop
-            and sorted(set(d.kondisi)) == sorted(k.kondisi)):
-        return k  # corrected by `kegiatan ubah` after the run started: the record wins
-    raise KegiatanDitolak("kode", f"{d.kode} sudah dipakai kegiatan lain dengan data berbeda")
-
-
-def _pernah_diubah(session: Session, k: Kegiatan) -> bool:
-    from diklat.models import AuditKegiatan
-
-    return session.execute(select(AuditKegiatan.id).where(
-        AuditKegiatan.kegiatan_id == k.id, AuditKegiatan.aksi == "ubah").limit(1)
-    ).first() is not None
 
 
 def catat_audit(session: Session, k: Kegiatan, aksi: str, *, oleh_nip: str | None = None,

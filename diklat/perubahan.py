@@ -28,10 +28,10 @@ from diklat.kegiatan import (
     DataKegiatan,
     KegiatanBelumSiap,
     KegiatanDitolak,
-    _row_values,
     catat_audit,
     data_kegiatan,
     kegiatan_by_kode,
+    row_values,
 )
 from diklat.models import (
     Bundel,
@@ -132,7 +132,7 @@ def ubah_kegiatan(session: Session, kode: str, perubahan: dict[str, Any], *,
     before = DataKegiatan.model_validate(lama).model_dump()
     diff = {f: [before[f], after[f]] for f in after if before[f] != after[f]}
     if diff:
-        for col, value in _row_values(d).items():
+        for col, value in row_values(d).items():
             setattr(k, col, value)
         session.flush()
         catat_audit(session, k, "ubah", oleh_nip=oleh, perubahan=diff)

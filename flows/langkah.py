@@ -39,7 +39,8 @@ from prefect.states import Cancelled, State
 from pydantic import Field
 
 from diklat import masukan as masukan_domain
-from diklat.kegiatan import DataKegiatan, MulaiKegiatan
+from diklat.kegiatan import DataKegiatan
+from diklat.mulai import MulaiKegiatan
 from tasks import kegiatan as tk
 from tasks import persetujuan as t
 

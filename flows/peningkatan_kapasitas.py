@@ -20,7 +20,8 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.states import State
 
-from diklat.kegiatan import DataKegiatan, MulaiKegiatan
+from diklat.kegiatan import DataKegiatan
+from diklat.mulai import MulaiKegiatan
 from flows.langkah import (
     Jalur,
     hentikan_bila_berhenti,

@@ -11,8 +11,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from diklat.db import get_engine, session_scope
-from diklat.kegiatan import DataKegiatan, MulaiKegiatan
+from diklat.kegiatan import DataKegiatan
 from diklat.masukan import LangkahMenunggu
+from diklat.mulai import MulaiKegiatan
 from diklat.settings import get_settings
 
 
@@ -34,7 +35,7 @@ def mulai_kegiatan_task(data: DataKegiatan) -> MulaiKegiatan:
     stopped (a letter refused, the training cancelled) reports it: its run does nothing
     more."""
     from diklat.db import require_schema
-    from diklat.kegiatan import mulai_kegiatan
+    from diklat.mulai import mulai_kegiatan
     from tasks.kunci import pegang_kegiatan
 
     require_schema()  # migrated by the command or deployment that started it

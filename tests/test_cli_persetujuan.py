@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from diklat.db import get_engine, migrate, session_scope
-from diklat.kegiatan import simpan_kegiatan
 from diklat.models import Bundel
+from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi
 from diklat.pejabat import simpan_pejabat
 from diklat.persetujuan import buka, tingkat_berikut

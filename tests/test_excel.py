@@ -89,8 +89,9 @@ def test_formula_payloads_never_become_formulas_in_any_excel_file(
 
     from cli.demo import daftar_peserta_excel
     from diklat import operasi
-    from diklat.kegiatan import peserta_frame, simpan_kegiatan, tetapkan_peserta
+    from diklat.kegiatan import peserta_frame, tetapkan_peserta
     from diklat.models import Pegawai, RegisterEntry
+    from diklat.mulai import simpan_kegiatan
     from diklat.register import export_excel
     from tests.sop_support import LENGKAP, siap
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from diklat.db import session_scope
-from diklat.kegiatan import simpan_kegiatan
 from diklat.models import AuditPersetujuan, Bundel, Permintaan
+from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi as v
 from diklat.pejabat import simpan_pejabat
 from diklat.persetujuan import buka, kirim_kode, tingkat_berikut

@@ -21,8 +21,8 @@ from diklat.kegiatan import (
     kegiatan_by_kode,
     periksa,
     predikat,
-    simpan_kegiatan,
 )
+from diklat.mulai import simpan_kegiatan
 from diklat.personnel import PersonnelWriter
 from diklat.posisi import posisi_kegiatan
 from tests.sop_support import siap

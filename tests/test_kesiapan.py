@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select
 
 from diklat import ledger
 from diklat.db import get_engine, migrate, session_scope
-from diklat.kegiatan import KegiatanBelumSiap, KegiatanDitolak, kegiatan_by_kode, simpan_kegiatan
+from diklat.kegiatan import KegiatanBelumSiap, KegiatanDitolak, kegiatan_by_kode
 from diklat.kesiapan import kekurangan_awal, periksa_kegiatan
 from diklat.models import (
     AuditKegiatan,
@@ -29,6 +29,7 @@ from diklat.models import (
     Permintaan,
     SopStepLog,
 )
+from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi
 from diklat.naskah.isi import IsiTidakLengkap, isi_bundel, sumber
 from diklat.pejabat import simpan_pejabat

@@ -220,7 +220,7 @@ def test_two_sessions_creating_the_same_training_both_get_it(db_url: str) -> Non
 
     from sqlalchemy.orm import Session
 
-    from diklat.kegiatan import simpan_kegiatan
+    from diklat.mulai import simpan_kegiatan
     from tests.sop_support import LENGKAP
 
     migrate(db_url)

@@ -21,13 +21,7 @@ from sqlalchemy import Engine, select
 from diklat import ledger
 from diklat.db import session_scope
 from diklat.excel import SOROT
-from diklat.kegiatan import (
-    daftar_calon,
-    jp_tahun,
-    kegiatan_by_kode,
-    simpan_kegiatan,
-    tetapkan_peserta,
-)
+from diklat.kegiatan import daftar_calon, jp_tahun, kegiatan_by_kode, tetapkan_peserta
 from diklat.laporan import (
     kepatuhan,
     laporan_jp,
@@ -36,6 +30,7 @@ from diklat.laporan import (
     tulis_kepatuhan,
 )
 from diklat.models import Arsip, Pegawai, Peserta, RiwayatDiklat
+from diklat.mulai import simpan_kegiatan
 from diklat.personnel import PersonnelWriter
 from diklat.posisi import posisi_kegiatan
 from tests.sop_support import LENGKAP, siap

@@ -11,8 +11,9 @@ from sqlalchemy import Engine, event, func, select
 
 from diklat import ledger
 from diklat.db import make_engine, migrate, session_scope
-from diklat.kegiatan import kegiatan_by_kode, simpan_kegiatan
+from diklat.kegiatan import kegiatan_by_kode
 from diklat.models import SopStepLog
+from diklat.mulai import simpan_kegiatan
 from tests.sop_support import LENGKAP, siap
 
 WITA = dt.timezone(dt.timedelta(hours=8))

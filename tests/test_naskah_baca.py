@@ -16,8 +16,9 @@ from sqlalchemy import Engine, select
 
 from connectors import pdf as pdfconn
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode, simpan_kegiatan, tetapkan_peserta
+from diklat.kegiatan import kegiatan_by_kode, tetapkan_peserta
 from diklat.models import Bundel, Naskah, NaskahBerkas, Pegawai
+from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi as v
 from diklat.pejabat import ensure_pejabat
 from diklat.personnel import PersonnelWriter

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select, update
 
 from diklat import ledger
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode, simpan_kegiatan, tetapkan_hasil, tetapkan_peserta
+from diklat.kegiatan import kegiatan_by_kode, tetapkan_hasil, tetapkan_peserta
 from diklat.models import (
     AuditPersetujuan,
     Bundel,
@@ -24,6 +24,7 @@ from diklat.models import (
     Peserta,
     RegisterEntry,
 )
+from diklat.mulai import simpan_kegiatan
 from diklat.naskah import docx_text, ikatan, status
 from diklat.naskah import versi as v
 from diklat.naskah.isi import IsiTidakLengkap

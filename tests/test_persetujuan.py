@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode, simpan_kegiatan, tetapkan_peserta
+from diklat.kegiatan import kegiatan_by_kode, tetapkan_peserta
 from diklat.models import AuditPersetujuan, Bundel, Pegawai, Permintaan
+from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi
 from diklat.pejabat import simpan_pejabat
 from diklat.persetujuan import (

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from diklat.db import get_engine, migrate, session_scope
-from diklat.kegiatan import simpan_kegiatan, tetapkan_peserta
+from diklat.kegiatan import tetapkan_peserta
 from diklat.models import (
     AuditPersetujuan,
     Bundel,
@@ -26,6 +26,7 @@ from diklat.models import (
     Permintaan,
     RegisterEntry,
 )
+from diklat.mulai import simpan_kegiatan
 from diklat.pejabat import simpan_pejabat
 from diklat.personnel import PersonnelWriter
 from diklat.register import today

@@ -17,8 +17,8 @@ from diklat import pratanda
 from diklat import tanda_tangan as tt
 from diklat.clients import ca_dir
 from diklat.db import get_engine, migrate, session_scope
-from diklat.kegiatan import simpan_kegiatan
 from diklat.models import Bundel, NaskahBerkas
+from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi
 from diklat.pejabat import simpan_pejabat
 from diklat.register import today

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 
 from diklat import ledger, masukan, usulan
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode, simpan_kegiatan, tetapkan_peserta
+from diklat.kegiatan import kegiatan_by_kode, tetapkan_peserta
 from diklat.models import (
     AuditPersetujuan,
     Bundel,
@@ -28,6 +28,7 @@ from diklat.models import (
     Pegawai,
     SopStepLog,
 )
+from diklat.mulai import simpan_kegiatan
 from diklat.naskah import perbaikan, status
 from diklat.naskah import versi as v
 from diklat.pejabat import simpan_pejabat

@@ -27,8 +27,8 @@ from connectors.tte.model import Appearance, SignerIdentity, SignRequest
 from connectors.tte.verify import verify_pdf
 from diklat import register
 from diklat.db import session_scope
-from diklat.kegiatan import simpan_kegiatan
 from diklat.models import Bundel, Naskah
+from diklat.mulai import simpan_kegiatan
 from diklat.naskah.versi import catat_berkas
 from diklat.pejabat import simpan_pejabat
 from diklat.srikandi import FIELDS, nama_folder, paket

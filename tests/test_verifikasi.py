@@ -20,8 +20,9 @@ from connectors.http import HttpClient, RetryPolicy
 from connectors.siasn import SiasnClient, TokenManager
 from diklat import sync_service
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode, simpan_kegiatan, tetapkan_peserta
+from diklat.kegiatan import kegiatan_by_kode, tetapkan_peserta
 from diklat.models import Pegawai, Peserta, SopStepLog
+from diklat.mulai import simpan_kegiatan
 from diklat.personnel import PersonnelWriter
 from diklat.posisi import posisi_kegiatan
 from diklat.register import today

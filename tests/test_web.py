@@ -16,8 +16,8 @@ import requests
 from sqlalchemy import select
 
 from diklat.db import get_engine, migrate, session_scope
-from diklat.kegiatan import simpan_kegiatan
 from diklat.models import Naskah, NaskahBerkas
+from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi
 from diklat.pejabat import simpan_pejabat
 from diklat.register import today
