@@ -17,9 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diklat.models import Pejabat
-from diklat.naskah import konteks
 from diklat.rules import nip as nip_rules
-from diklat.settings import Settings
 
 KEDUDUKAN = ("definitif", "plt", "plh")
 _URUTAN = {"plh": 0, "plt": 1, "definitif": 2}
@@ -57,19 +55,6 @@ PERAN_SETDA = ("sekda",)
 def kantor(p: Pejabat) -> str:
     """The office an official signs for: ``setda`` (the Sekretaris Daerah) or ``instansi``."""
     return "setda" if p.peran in PERAN_SETDA else "instansi"
-
-
-def jabatan_cetak(p: Pejabat, settings: Settings | None = None) -> str:
-    """The official's position as printed (``Sekretaris Daerah Kabupaten ...``)."""
-    return konteks.jabatan_lengkap(p.jabatan, settings)
-
-
-def blok_ttd(p: Pejabat, settings: Settings | None = None) -> dict[str, str]:
-    """The signature block of an official, as printed (``a.n.``, ``Plt.``/``Plh.``, the
-    full title of a regional position), with the office whose letter it is."""
-    return konteks.penandatangan(p.nama, p.nip, jabatan_cetak(p, settings), pangkat=p.pangkat,
-                                 acting=p.kedudukan if p.kedudukan in ("plt", "plh") else None,
-                                 an=p.an_jabatan, kantor=kantor(p))
 
 
 def simpan_pejabat(session: Session, *, nip: str, nama: str, peran: str, jabatan: str,

@@ -82,7 +82,8 @@ def siapkan_penandatangan(pejabat: Pejabat, settings: Settings | None = None) ->
         return
     from connectors.tte.local_ca import init_ca, issue_signer
     from diklat.clients import ca_dir
-    from diklat.pejabat import jabatan_cetak, kantor
+    from diklat.naskah.konteks import jabatan_cetak
+    from diklat.pejabat import kantor
 
     folder = ca_dir(s)
     init_ca(folder, f"{s.instansi.singkatan} {s.instansi.pemerintah.title()}")

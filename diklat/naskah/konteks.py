@@ -19,6 +19,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from diklat.models import Pejabat
+from diklat.pejabat import kantor
 from diklat.rules.nip import format_nip
 from diklat.rules.tanggal import BULAN, hari_tanggal, rentang_tanggal, tanggal_indonesia
 from diklat.settings import Settings, get_settings
@@ -401,3 +403,19 @@ def sebutan_kepala(unit_nama: str) -> str:
     if low.startswith("kelurahan "):
         return f"Lurah {nama[len('kelurahan '):]}"
     return f"Kepala {nama}"
+
+
+# ------------------------------------------------------------ officials as printed
+
+
+def jabatan_cetak(p: Pejabat, settings: Settings | None = None) -> str:
+    """The official's position as printed (``Sekretaris Daerah Kabupaten ...``)."""
+    return jabatan_lengkap(p.jabatan, settings)
+
+
+def blok_ttd(p: Pejabat, settings: Settings | None = None) -> dict[str, str]:
+    """The signature block of an official, as printed (``a.n.``, ``Plt.``/``Plh.``, the
+    full title of a regional position), with the office whose letter it is."""
+    return penandatangan(p.nama, p.nip, jabatan_cetak(p, settings), pangkat=p.pangkat,
+                         acting=p.kedudukan if p.kedudukan in ("plt", "plh") else None,
+                         an=p.an_jabatan, kantor=kantor(p))

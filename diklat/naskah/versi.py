@@ -45,7 +45,8 @@ from diklat.models import (
 from diklat.models.base import utcnow
 from diklat.naskah import ikatan, konteks, status
 from diklat.naskah.isi import isi_bundel, sumber, tanggal_naskah
-from diklat.pejabat import blok_ttd, pemegang
+from diklat.naskah.konteks import blok_ttd
+from diklat.pejabat import pemegang
 from diklat.register import register_bundel, today
 from diklat.rules.tanggal import tanggal_indonesia
 from diklat.settings import Settings, get_settings
