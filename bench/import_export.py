@@ -60,8 +60,8 @@ def naive_import(database_url: str, path: Path) -> tuple[float, int]:
 
     from diklat.db import make_engine, migrate
     from diklat.models import Pegawai, UnitKerja
+    from diklat.pegawai.siasn_export import inspect_export, read_batches
     from diklat.rules import nip as nip_rules
-    from diklat.siasn_export import inspect_export, read_batches
 
     migrate(database_url)
     engine = make_engine(database_url)

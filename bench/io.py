@@ -80,8 +80,8 @@ def main(argv: list[str]) -> None:
     from diklat.arsip import arsipkan, verify_all
     from diklat.clients import archive_store
     from diklat.db import make_engine, migrate
-    from diklat.distribusi import Penerima, distribusikan
     from diklat.models import Kegiatan, Naskah, NaskahBerkas
+    from diklat.naskah.distribusi import Penerima, distribusikan
     from diklat.settings import reset_settings_cache
 
     reset_settings_cache()

@@ -1,10 +1,10 @@
 """Issuing benchmark: ``python -m bench issuing [--n 500]``.
 
-One bundle of ``n`` personalised summonses issued the way :func:`diklat.tanda_tangan.
+One bundle of ``n`` personalised summonses issued the way :func:`diklat.naskah.tanda_tangan.
 tanda_tangani` issues it, without the database: the finals rendered (fast path), converted
 (:class:`connectors.pdf.PdfConverter`, letters handed to the signing pool as LibreOffice
-writes them, :mod:`diklat.pratanda`) and signed PAdES B-T by the local CA
-(``diklat.tanda_tangan._sign_all``: the pool on every core). Then, in the same run, the floor:
+writes them, :mod:`diklat.naskah.pratanda`) and signed PAdES B-T by the local CA
+(``diklat.naskah.tanda_tangan._sign_all``: the pool on every core). Then, in the same run, the floor:
 the same finals merged as the converter merges them, one ``soffice`` call and hashing the PDFs
 (:func:`bench.letters.converter_floor`). One JSON line: ``seconds`` and its parts
 (``render``, ``convert`` with the letters signed meanwhile, ``sign_after`` the rest),
@@ -30,9 +30,9 @@ def run(n: int) -> dict[str, object]:
     from connectors.tte import local_ca
     from connectors.tte.local import LocalSigner
     from connectors.tte.model import Appearance, SignerIdentity, SignRequest
-    from diklat import tanda_tangan as tt
     from diklat.naskah import render_batch
-    from diklat.pratanda import sambil_konversi
+    from diklat.naskah import tanda_tangan as tt
+    from diklat.naskah.pratanda import sambil_konversi
 
     work = Path(tempfile.mkdtemp(prefix="bench-issuing-"))
     try:

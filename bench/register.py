@@ -5,9 +5,9 @@ Prints one JSON line per scenario (``scenario``, ``numbers``, ``seconds``,
 
 * ``register_pg``: ``procs`` processes at once, each numbering ``bundles`` bundles of
   ``size`` signed letters on PostgreSQL, a bundle in ONE transaction
-  (:func:`diklat.register.register_bundel`);
+  (:func:`diklat.naskah.register.register_bundel`);
 * ``register_pg_single``: the baseline in the same run: the same processes numbering letters
-  one at a time, one transaction each (:func:`diklat.register.register_naskah`), as the
+  one at a time, one transaction each (:func:`diklat.naskah.register.register_naskah`), as the
   ground floor did; ``register_pg`` carries ``ratio`` = its rate / the baseline's.
 
 PostgreSQL comes from ``DIKLAT_BENCH_POSTGRES_URL`` or ``DIKLAT_TEST_POSTGRES_URL`` (default
@@ -39,7 +39,7 @@ def _emit(row: dict[str, Any]) -> None:
 def _worker(url: str, n: int, size: int, bundled: bool, barrier: Any) -> tuple[float, float]:
     from diklat.db import make_engine, session_scope
     from diklat.models import Naskah
-    from diklat.register import register_bundel, register_naskah, today
+    from diklat.naskah.register import register_bundel, register_naskah, today
 
     eng = make_engine(url)
     with session_scope(eng) as s:

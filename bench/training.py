@@ -192,12 +192,12 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
         from sqlalchemy import select
 
         from cli.demo import PEJABAT_DEMO, _units
-        from diklat import sync_service
         from diklat.db import get_engine, migrate, session_scope
-        from diklat.kegiatan import DataKegiatan
+        from diklat.kegiatan.data import DataKegiatan
         from diklat.models import UnitKerja
-        from diklat.pejabat import ensure_pejabat
-        from diklat.register import today
+        from diklat.naskah.register import today
+        from diklat.pegawai import sync_service
+        from diklat.pegawai.pejabat import ensure_pejabat
 
         migrate()
         engine = get_engine()

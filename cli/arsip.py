@@ -33,7 +33,7 @@ def _run(work: Callable[[Any], T]) -> T:
 
     from diklat.arsip import ArsipError
     from diklat.db import session_scope
-    from diklat.distribusi import DistribusiError
+    from diklat.naskah.distribusi import DistribusiError
 
     try:
         with session_scope() as s:
@@ -133,8 +133,8 @@ def distribusi_list(
     """Daftar pengiriman naskah dengan statusnya (yang perlu_cek dan manual butuh operator)."""
     from sqlalchemy import select
 
-    from diklat.distribusi import DistribusiError, daftar
     from diklat.models import Kegiatan
+    from diklat.naskah.distribusi import DistribusiError, daftar
 
     def work(s: Any) -> list[dict[str, Any]]:
         kegiatan_id = None
@@ -190,7 +190,7 @@ def distribusi_lepas(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Lepaskan pengiriman perlu_cek/gagal/manual agar dikirim ulang (diaudit)."""
-    from diklat.distribusi import lepas
+    from diklat.naskah.distribusi import lepas
 
     _operator_command(lepas, distribusi_id, alasan, oleh, as_json, "dilepas")
 
@@ -205,7 +205,7 @@ def distribusi_konfirmasi(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Tandai pengiriman sudah sampai: dicek atau diserahkan langsung (diaudit)."""
-    from diklat.distribusi import konfirmasi
+    from diklat.naskah.distribusi import konfirmasi
 
     _operator_command(konfirmasi, distribusi_id, alasan, oleh, as_json, "dikonfirmasi")
     _lanjutkan_pengiriman(distribusi_id)
@@ -245,7 +245,7 @@ def distribusi_rekonsiliasi(
     atau tertunda, SMTP -> perlu_cek."""
     from diklat.clients import mail_transport
     from diklat.db import get_engine
-    from diklat.distribusi import rekonsiliasi
+    from diklat.naskah.distribusi import rekonsiliasi
 
     def work(s: Any) -> list[dict[str, Any]]:
         with mail_transport() as t:
@@ -267,7 +267,7 @@ def distribusi_jejak(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Jejak audit satu pengiriman: klaim, percobaan, hasil, tindakan operator."""
-    from diklat.distribusi import jejak
+    from diklat.naskah.distribusi import jejak
 
     rows = _run(lambda s: jejak(s, distribusi_id))
     if as_json:

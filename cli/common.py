@@ -43,7 +43,7 @@ def tahun(value: int | None, option: str = "--tahun") -> int:
     """A year option: this year when not given; outside 2000..next year refused (exit 2)."""
     import datetime as dt
 
-    from diklat.register import today
+    from diklat.naskah.register import today
 
     year = today().year if value is None else value
     last = dt.date.today().year + 1

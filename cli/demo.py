@@ -157,7 +157,7 @@ def _personnel(server: Any, pegawai: int, seed: int, bad_share: float) -> Any:
 def _units(engine: Any, n: int) -> list[str]:
     """The ``n`` agencies with the most active employees in group III (not the BKPSDM)."""
     from diklat.db import session_scope
-    from diklat.kegiatan import pegawai_frame
+    from diklat.kegiatan.data import pegawai_frame
     from diklat.naskah.isi import unit_sendiri
     from diklat.settings import get_settings
 
@@ -188,9 +188,8 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
     from rich.table import Table
     from sqlalchemy import func, select
 
-    from diklat import register
     from diklat.db import session_scope
-    from diklat.kegiatan import DataKegiatan, Narasumber, peserta_frame
+    from diklat.kegiatan.data import DataKegiatan, Narasumber, peserta_frame
     from diklat.models import (
         Arsip,
         Distribusi,
@@ -200,7 +199,8 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
         RegisterEntry,
         UnitKerja,
     )
-    from diklat.pejabat import ensure_pejabat
+    from diklat.naskah import register
+    from diklat.pegawai.pejabat import ensure_pejabat
     from diklat.settings import get_settings
     from flows.pengiriman_peserta import pengiriman_peserta
     from flows.peningkatan_kapasitas import peningkatan_kapasitas
@@ -387,7 +387,7 @@ def daftar_peserta_excel(path: Path, df: Any) -> int:
     """The participant list as ``diklat laporan peserta`` writes its first sheet (the one
     Excel writer: Indonesian headings, no internal ids, NIP as text, text never a formula)."""
     from diklat.excel import tulis
-    from diklat.laporan import KOLOM_PESERTA, baris_peserta
+    from diklat.laporan.rekap import KOLOM_PESERTA, baris_peserta
 
     return tulis(path, "Peserta", KOLOM_PESERTA, baris_peserta(df))
 

@@ -50,7 +50,7 @@ def _import_dir() -> Path:
 def _locate(file: str) -> Path:
     """FILE as given (relative to the current directory) or, failing that, inside the import
     folder (``settings.import_dir``), like the flow run from the UI."""
-    from diklat.siasn_export import ExportRefused, resolve_import_path
+    from diklat.pegawai.siasn_export import ExportRefused, resolve_import_path
 
     p = Path(file).expanduser()
     if p.exists() or p.is_absolute():
@@ -132,7 +132,7 @@ def siasn_export_command(
     as_json: bool = typer.Option(False, "--json", help="cetak hitungan sebagai satu objek JSON"),
 ) -> None:
     """Impor berkas Export Data ASN dari SIASN ke tabel pegawai."""
-    from diklat import siasn_export
+    from diklat.pegawai import siasn_export
 
     path = _locate(file)
     try:
@@ -147,7 +147,7 @@ def siasn_export_command(
         common.print_json(counts)
         return
     from diklat import runs
-    from diklat.personnel import MODE_LABEL
+    from diklat.pegawai.personnel import MODE_LABEL
 
     for notice in counts.get("notices") or []:
         if notice not in info.notices():
@@ -166,9 +166,10 @@ def siasn_export_command(
 
 def _run(fc: FlowCommand, path: Path, full: bool, paksa: bool, as_json: bool,
          sha256: str) -> dict[str, Any]:
-    from diklat import runs, siasn_export
+    from diklat import runs
     from diklat.db import ensure_schema, get_engine
-    from diklat.personnel import LOCK, describe_run
+    from diklat.pegawai import siasn_export
+    from diklat.pegawai.personnel import LOCK, describe_run
     from flows.import_siasn_export import import_siasn_export
 
     ensure_schema()  # while the Prefect server boots
@@ -214,7 +215,7 @@ def _run(fc: FlowCommand, path: Path, full: bool, paksa: bool, as_json: bool,
 def _counts_of(row: Any) -> dict[str, Any]:
     """The ``--json`` counts of a finished import run, read from its row."""
     from diklat.db import get_engine
-    from diklat.personnel import run_counts
+    from diklat.pegawai.personnel import run_counts
 
     counts: dict[str, Any] = dict(run_counts(get_engine(), row.id))
     counts.update(file_name=row.file_name, file_sha256=row.file_sha256, notices=[],

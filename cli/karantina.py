@@ -32,8 +32,8 @@ def karantina_list(
     timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Daftar karantina: satu baris per rekaman dan alasan, terbaru dulu."""
-    from diklat import operasi
     from diklat.db import ensure_schema, get_engine
+    from diklat.pegawai import operasi
 
     k = common.keluaran_berkas(out, (".xlsx",), timpa) if out is not None else None
     ensure_schema()

@@ -111,7 +111,7 @@ def kegiatan_buat(
     disebut sekaligus dengan perintah perbaikannya; tidak ada yang dibuat (exit 2)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from diklat.kegiatan import KegiatanDitolak, kegiatan_dict
+    from diklat.kegiatan.data import KegiatanDitolak, kegiatan_dict
     from diklat.mulai import simpan_kegiatan
     from diklat.perubahan import PerubahanDitolak, _pelaku
 
@@ -122,7 +122,7 @@ def kegiatan_buat(
                          jabatan=jabatan, kurang_20_jp=kurang_20_jp,
                          surat_penyelenggara=surat_penyelenggara, narasumber=narasumber)
     raw.setdefault("kriteria", {})
-    from diklat.kegiatan import periksa
+    from diklat.kegiatan.data import periksa
 
     try:
         with _session() as s:
@@ -177,7 +177,7 @@ def kegiatan_ubah(
     perubahan dicatat (sebelum dan sesudah)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from diklat.kegiatan import KegiatanDitolak, KegiatanTidakAda, kegiatan_dict
+    from diklat.kegiatan.data import KegiatanDitolak, KegiatanTidakAda, kegiatan_dict
     from diklat.perubahan import PerubahanDitolak, ubah_kegiatan
 
     changes = _opsi_kegiatan(sop=sop, nama=nama, mulai=mulai, selesai=selesai, tempat=tempat,
@@ -226,7 +226,7 @@ def kegiatan_batal(
     dibatalkan (bila server Prefect terjangkau), dicatat di riwayat kegiatan."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from diklat.kegiatan import KegiatanTidakAda
+    from diklat.kegiatan.data import KegiatanTidakAda
     from diklat.perubahan import PerubahanDitolak, batalkan_kegiatan
 
     try:
@@ -261,7 +261,7 @@ def kegiatan_riwayat(kode: str = typer.Argument(..., help="kode kegiatan"),
     """Riwayat perubahan kegiatan: dibuat, diubah (sebelum dan sesudah), dibatalkan."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from diklat.kegiatan import KegiatanTidakAda
+    from diklat.kegiatan.data import KegiatanTidakAda
     from diklat.perubahan import riwayat_kegiatan
 
     try:
@@ -291,7 +291,7 @@ def kegiatan_list(as_json: bool = typer.Option(False, "--json", help="cetak JSON
     """Daftar kegiatan."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from diklat.kegiatan import daftar_kegiatan, jumlah_peserta, kegiatan_dict
+    from diklat.kegiatan.data import daftar_kegiatan, jumlah_peserta, kegiatan_dict
 
     try:
         with _session() as s:
@@ -317,8 +317,8 @@ def kegiatan_show(kode: str = typer.Argument(..., help="kode kegiatan"),
     """Posisi kegiatan: langkah SOP (selesai / berjalan / menunggu, tenggat), naskah, peserta."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from diklat.kegiatan import KegiatanTidakAda
-    from diklat.posisi import posisi_kegiatan
+    from diklat.kegiatan.data import KegiatanTidakAda
+    from diklat.laporan.posisi import posisi_kegiatan
 
     try:
         with _session() as s:
@@ -393,7 +393,7 @@ def kegiatan_calon(kode: str = typer.Argument(..., help="kode kegiatan"),
     from sqlalchemy.exc import SQLAlchemyError
 
     from diklat.db import get_engine
-    from diklat.kegiatan import (
+    from diklat.kegiatan.data import (
         KegiatanTidakAda,
         calon_menurut_kriteria,
         jumlah_peserta,
@@ -438,8 +438,8 @@ def _calon_rows(engine: Any, kegiatan_id: int, frame: Any) -> list[dict[str, Any
     """Each participant with SIASN's answer on him (from the participant rows)."""
     from sqlalchemy import select
 
+    from diklat.kegiatan.verifikasi import ALASAN
     from diklat.models import Peserta
-    from diklat.verifikasi import ALASAN
 
     df = frame(engine, kegiatan_id)
     with engine.connect() as c:
@@ -477,7 +477,7 @@ def pejabat_tambah(
     """Tambah atau perbarui pejabat (kunci: NIP dan peran)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from diklat.pejabat import PejabatTidakValid, pejabat_dict, simpan_pejabat
+    from diklat.pegawai.pejabat import PejabatTidakValid, pejabat_dict, simpan_pejabat
 
     try:
         with _session() as s:
@@ -501,7 +501,7 @@ def pejabat_list(semua: bool = typer.Option(False, "--semua", help="termasuk yan
     """Daftar pejabat per peran."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from diklat.pejabat import daftar_pejabat, pejabat_dict
+    from diklat.pegawai.pejabat import daftar_pejabat, pejabat_dict
 
     try:
         with _session() as s:

@@ -1,4 +1,4 @@
-"""``diklat laporan kepatuhan|jp|peserta``: the reports of :mod:`diklat.laporan` as Excel files
+"""``diklat laporan kepatuhan|jp|peserta``: the reports of :mod:`diklat.laporan.rekap` as Excel files
 (and a PNG chart beside the compliance report)."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _arsipkan(kode: str, paths: list[Path], jenis: str, klasifikasi: str) -> int
     """Archive a training's report files (content-addressed); how many entries are new."""
     from diklat.arsip import ArsipError, arsipkan
     from diklat.db import session_scope
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
 
     try:
         with session_scope() as s:
@@ -51,7 +51,7 @@ def _run(work: Callable[[Any, Any], T]) -> T:
     """``work(engine, session)`` in one transaction; an unknown training is one line (exit
     1), like ``diklat kegiatan show``."""
     from diklat.db import get_engine, session_scope
-    from diklat.kegiatan import KegiatanTidakAda
+    from diklat.kegiatan.data import KegiatanTidakAda
 
     try:
         with session_scope() as s:
@@ -74,8 +74,8 @@ def kepatuhan(
     waktu baku (yang terlambat ditandai merah, langkah rekonstruksi ditandai), dan per SOP
     (semua putaran dihitung): median dan persentase tepat waktu."""
     from diklat.berkas import di_tempat
-    from diklat.laporan import JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN, tulis_kepatuhan
-    from diklat.laporan import kepatuhan as ukur
+    from diklat.laporan.rekap import JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN, tulis_kepatuhan
+    from diklat.laporan.rekap import kepatuhan as ukur
 
     k = _out(out, timpa, grafik)
 
@@ -110,7 +110,7 @@ def jp(
 ) -> None:
     """Capaian 20 JP per pegawai dalam setahun, per unit kerja, dan daftar yang kurang dari
     20 JP (calon peserta pelatihan berikutnya)."""
-    from diklat.laporan import laporan_jp
+    from diklat.laporan.rekap import laporan_jp
 
     year = common.tahun(tahun)
     k = _out(out, timpa)
@@ -135,7 +135,7 @@ def peserta(
 ) -> None:
     """Daftar calon dan peserta satu kegiatan (satu lembar per unit kerja), rekap kehadiran
     dan data laporan hasil kegiatan."""
-    from diklat.laporan import JENIS_PESERTA, KLASIFIKASI_PESERTA, laporan_peserta
+    from diklat.laporan.rekap import JENIS_PESERTA, KLASIFIKASI_PESERTA, laporan_peserta
 
     k = _out(out, timpa)
     target = k.target

@@ -17,7 +17,7 @@ usulan_app = common.new_app(help="Usulan calon peserta dari OPD (surat masuk).")
 def _kode_flow_run(kode: str, jenis: str) -> tuple[str | None, int | None]:
     """The run the training's letter waits in, and its returned version's bundle."""
     from diklat.db import session_scope
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
     from diklat.naskah.perbaikan import menunggu
 
     with session_scope() as s:
@@ -36,7 +36,7 @@ def naskah_unduh(
 ) -> None:
     """Unduh konsep DOCX versi sekarang untuk diperbaiki di Word."""
     from diklat.db import get_engine
-    from diklat.kegiatan import KegiatanTidakAda
+    from diklat.kegiatan.data import KegiatanTidakAda
     from diklat.naskah.perbaikan import PerbaikanDitolak, unduh
 
     try:
@@ -66,7 +66,7 @@ def naskah_perbaiki(
 ) -> None:
     """Catat perbaikan naskah yang dikembalikan sebagai versi berikutnya."""
     from diklat.db import get_engine
-    from diklat.kegiatan import KegiatanTidakAda
+    from diklat.kegiatan.data import KegiatanTidakAda
     from diklat.naskah.perbaikan import PerbaikanDitolak, perbaiki
     from diklat.settings import get_settings
 
@@ -114,7 +114,7 @@ def naskah_ulang(
 ) -> None:
     """Mulai versi baru naskah yang ditolak; kegiatan berjalan lagi dari naskah itu."""
     from diklat.db import get_engine
-    from diklat.kegiatan import KegiatanTidakAda
+    from diklat.kegiatan.data import KegiatanTidakAda
     from diklat.naskah.perbaikan import PerbaikanDitolak, ulang
     from diklat.settings import get_settings
 
@@ -133,8 +133,8 @@ def usulan_list(kode: str = typer.Argument(..., help="kode kegiatan"),
                 as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
     """Usulan calon peserta dari OPD: surat, jumlah, dicatat operator atau lewat tautan."""
     from diklat.db import session_scope
-    from diklat.kegiatan import KegiatanTidakAda, kegiatan_by_kode
-    from diklat.usulan import daftar_usulan
+    from diklat.kegiatan.data import KegiatanTidakAda, kegiatan_by_kode
+    from diklat.kegiatan.usulan import daftar_usulan
 
     try:
         with session_scope() as s:
@@ -167,9 +167,9 @@ def usulan_catat(
 ) -> None:
     """Catat surat usulan calon peserta dari OPD (semua atau tidak sama sekali)."""
     from diklat.db import session_scope
-    from diklat.kegiatan import KegiatanTidakAda, kegiatan_by_kode
+    from diklat.kegiatan.data import KegiatanTidakAda, kegiatan_by_kode
+    from diklat.kegiatan.usulan import UsulanDitolak, catat_usulan
     from diklat.masukan import MasukanDitolak, petugas
-    from diklat.usulan import UsulanDitolak, catat_usulan
 
     try:
         with session_scope() as s:
@@ -191,7 +191,7 @@ def tugas_command(as_json: bool = typer.Option(False, "--json", help="cetak JSON
     """Yang menunggu petugas: formulir langkah SOP, perbaikan naskah, pengiriman yang harus
     dikonfirmasi, jawaban SIASN, pendaftaran SRIKANDI, karantina; dengan tenggatnya."""
     from diklat.db import session_scope
-    from diklat.tugas import daftar_tugas
+    from diklat.laporan.tugas import daftar_tugas
 
     with session_scope() as s:
         rows = daftar_tugas(s)

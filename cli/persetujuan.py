@@ -37,7 +37,7 @@ def approvals_list(as_json: bool = typer.Option(False, "--json", help="cetak JSO
     from sqlalchemy.exc import SQLAlchemyError
 
     from diklat.db import session_scope
-    from diklat.persetujuan import daftar_menunggu
+    from diklat.naskah.persetujuan import daftar_menunggu
 
     try:
         with session_scope() as s:
@@ -66,7 +66,7 @@ def approvals_resend(permintaan_id: int = typer.Argument(
     """Kirim kode verifikasi baru kepada pejabat yang diminta."""
     from diklat.db import session_scope
     from diklat.models import Permintaan
-    from diklat.persetujuan import PersetujuanError, kirim_kode, tautan_run
+    from diklat.naskah.persetujuan import PersetujuanError, kirim_kode, tautan_run
 
     try:
         with session_scope() as s:
@@ -87,7 +87,7 @@ def approvals_unlock(permintaan_id: int = typer.Argument(
     """Buka permintaan yang terkunci (terlalu banyak jawaban ditolak) dan kirim kode baru."""
     from diklat.db import session_scope
     from diklat.models import AuditPersetujuan, Bundel, Permintaan
-    from diklat.persetujuan import MENUNGGU, TERKUNCI, kirim_kode, pindah, tautan_run
+    from diklat.naskah.persetujuan import MENUNGGU, TERKUNCI, kirim_kode, pindah, tautan_run
 
     with session_scope() as s:
         p = s.get(Permintaan, permintaan_id)
@@ -121,7 +121,7 @@ def approve_command(
     from sqlalchemy.exc import SQLAlchemyError
 
     from diklat.db import session_scope
-    from diklat.persetujuan import PersetujuanError, putuskan
+    from diklat.naskah.persetujuan import PersetujuanError, putuskan
 
     nomor: list[int] = []
     for part in dokumen.replace(";", ",").split(","):
@@ -166,8 +166,8 @@ def riwayat_keputusan_command(
 ) -> None:
     """Riwayat keputusan paraf/tanda tangan sebuah kegiatan, termasuk jawaban yang ditolak."""
     from diklat.db import session_scope
-    from diklat.kegiatan import KegiatanTidakAda, kegiatan_by_kode
-    from diklat.persetujuan import riwayat
+    from diklat.kegiatan.data import KegiatanTidakAda, kegiatan_by_kode
+    from diklat.naskah.persetujuan import riwayat
 
     try:
         with session_scope() as s:

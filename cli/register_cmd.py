@@ -89,7 +89,7 @@ def register_list(
 ) -> None:
     """Tampilkan register surat keluar satu tahun."""
     from diklat.db import session_scope
-    from diklat.register import entries, entry_dict
+    from diklat.naskah.register import entries, entry_dict
 
     tahun = _year(year)
     try:
@@ -127,7 +127,7 @@ def register_export(
 ) -> None:
     """Ekspor register ke Excel (judul kolom berbahasa Indonesia)."""
     from diklat.db import session_scope
-    from diklat.register import export_excel
+    from diklat.naskah.register import export_excel
 
     tahun = _year(year)
     k = common.keluaran_berkas(out, (".xlsx",), timpa)
@@ -143,7 +143,7 @@ def _change_entry(change: Callable[[Any], Any]) -> dict[str, Any]:
     """Run one register change in its own transaction; rule and database errors become a
     message and a non-zero exit."""
     from diklat.db import session_scope
-    from diklat.register import RegisterError, entry_dict
+    from diklat.naskah.register import RegisterError, entry_dict
 
     try:
         with session_scope() as s:
@@ -161,7 +161,7 @@ def register_void(
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON"),
 ) -> None:
     """Batalkan nomor: entri tetap ada, bertanda batal dengan alasannya."""
-    from diklat.register import void
+    from diklat.naskah.register import void
 
     row = _change_entry(lambda s: void(s, nomor, alasan))
     if as_json:
@@ -179,7 +179,7 @@ def register_add(
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON"),
 ) -> None:
     """Daftarkan naskah yang sudah ditandatangani (idempoten: nomor yang ada dikembalikan)."""
-    from diklat.register import register_naskah
+    from diklat.naskah.register import register_naskah
 
     tgl = _tanggal(tanggal)
     row = _change_entry(lambda s: register_naskah(s, naskah_id, tgl))

@@ -14,8 +14,8 @@ def riwayat_command(
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON (daftar)"),
 ) -> None:
     """Riwayat run sinkronisasi dan impor, terbaru dulu."""
-    from diklat import operasi
     from diklat.db import ensure_schema, get_engine
+    from diklat.pegawai import operasi
 
     ensure_schema()
     rows = operasi.riwayat(get_engine(), jumlah)

@@ -27,8 +27,8 @@ def siasn_unor(
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai satu objek JSON"),
 ) -> None:
     """Pemetaan unit SIASN (GUID) ke kode unit kerja daerah; yang belum cocok didaftar."""
-    from diklat import unor
     from diklat.db import ensure_schema, get_engine
+    from diklat.pegawai import unor
 
     pairs: list[tuple[str, str]] = []
     for item in tetapkan or []:
@@ -82,9 +82,9 @@ def siasn_writeback(
 ) -> None:
     """Status pemutakhiran riwayat kursus di SIASN per peserta lulus; --ulangi membuka lagi
     peserta yang NIP-nya tidak dikenal SIASN atau yang gagal."""
-    from diklat import writeback
     from diklat.db import ensure_schema, get_engine
-    from diklat.kegiatan import KegiatanTidakAda
+    from diklat.kegiatan import writeback
+    from diklat.kegiatan.data import KegiatanTidakAda
 
     ensure_schema()
     engine = get_engine()

@@ -1,5 +1,5 @@
 """``diklat srikandi paket`` and ``diklat srikandi harian``: hand-over packages for registering
-signed letters by hand in SRIKANDI (:mod:`diklat.srikandi`), per training or for one day
+signed letters by hand in SRIKANDI (:mod:`diklat.laporan.srikandi`), per training or for one day
 across trainings (the records officer's daily list)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ srikandi_app = common.new_app(help="SRIKANDI: paket serah naskah untuk didaftark
 
 def _tanggal(tanggal: str | None, *, hari_ini: bool) -> Any:
     """``--tanggal`` read (exit 2 when unreadable); empty: today, or None for "all"."""
-    from diklat.register import RegisterError, parse_tanggal, today
+    from diklat.naskah.register import RegisterError, parse_tanggal, today
 
     try:
         tgl = parse_tanggal(tanggal)
@@ -35,7 +35,7 @@ def _tempat(paths: list[Path], tmp: Path, k: Any) -> list[Path]:
 def _akhiri(tanpa_ttd: int, berubah: list[str], gagal: list[str] | None = None) -> None:
     """What was not handed over: a remark for unsigned letters, exit 1 for altered or
     missing files."""
-    from diklat.srikandi import pesan_berubah, pesan_tanpa_ttd
+    from diklat.laporan.srikandi import pesan_berubah, pesan_tanpa_ttd
 
     if tanpa_ttd:
         common.notice(pesan_tanpa_ttd(tanpa_ttd))
@@ -57,9 +57,9 @@ def paket(
     """Tulis, untuk tiap naskah kegiatan yang sudah bernomor dan ditandatangani, folder berisi
     PDF bertanda tangan serta CSV dan JSON isian pendaftaran SRIKANDI, dan daftar harian."""
     from diklat.db import session_scope
-    from diklat.kegiatan import KegiatanTidakAda
-    from diklat.srikandi import SrikandiError
-    from diklat.srikandi import paket as buat_paket
+    from diklat.kegiatan.data import KegiatanTidakAda
+    from diklat.laporan.srikandi import SrikandiError
+    from diklat.laporan.srikandi import paket as buat_paket
 
     tgl = _tanggal(tanggal, hari_ini=False)
     k = common.keluaran_folder(out, timpa)
@@ -92,8 +92,8 @@ def harian(
     """Paket serah SRIKANDI semua kegiatan untuk naskah bertanggal satu hari, dan satu daftar
     harian untuk petugas arsip (semua kegiatan, bernomor urut)."""
     from diklat.db import session_scope
-    from diklat.srikandi import SrikandiError
-    from diklat.srikandi import harian as buat_harian
+    from diklat.laporan.srikandi import SrikandiError
+    from diklat.laporan.srikandi import harian as buat_harian
 
     tgl = _tanggal(tanggal, hari_ini=True)
     k = common.keluaran_folder(out, timpa)
@@ -130,8 +130,8 @@ def catat(
     """Catat bahwa surat sudah didaftarkan petugas arsip di SRIKANDI (semua atau tidak sama
     sekali)."""
     from diklat.db import ensure_schema, session_scope
-    from diklat.srikandi import SrikandiError
-    from diklat.srikandi import catat as catat_surat
+    from diklat.laporan.srikandi import SrikandiError
+    from diklat.laporan.srikandi import catat as catat_surat
 
     tgl = _tanggal(tanggal, hari_ini=True)
     ensure_schema()
@@ -151,7 +151,7 @@ def catat(
 def belum(as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON")) -> None:
     """Surat bertanda tangan yang belum dicatat terdaftar di SRIKANDI, yang terlama dulu."""
     from diklat.db import ensure_schema, session_scope
-    from diklat.srikandi import belum as daftar_belum
+    from diklat.laporan.srikandi import belum as daftar_belum
 
     ensure_schema()
     with session_scope() as s:

@@ -38,7 +38,7 @@ def _progress_listener(enabled: bool) -> tuple[Any, Any]:
         TimeElapsedColumn,
     )
 
-    from diklat import sync_service
+    from diklat.pegawai import sync_service
 
     bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
@@ -70,7 +70,7 @@ def sync_command(
     if nip is not None and not nips:
         raise common.refuse("--nip kosong: beri NIP 18 digit")
     if nips:
-        from diklat.sync_service import invalid_nips
+        from diklat.pegawai.sync_service import invalid_nips
 
         bad = invalid_nips(nips)
         if bad:
@@ -81,9 +81,10 @@ def sync_command(
 
 
 def _run(fc: FlowCommand, full: bool, as_json: bool, nips: list[str]) -> None:
-    from diklat import runs, sync_service
+    from diklat import runs
     from diklat.db import ensure_schema, get_engine
-    from diklat.personnel import LOCK, MODE_LABEL, describe_run
+    from diklat.pegawai import sync_service
+    from diklat.pegawai.personnel import LOCK, MODE_LABEL, describe_run
     from flows.sync_pegawai import sync_pegawai
 
     ensure_schema()  # while the Prefect server boots
@@ -115,7 +116,7 @@ def _run(fc: FlowCommand, full: bool, as_json: bool, nips: list[str]) -> None:
         mine = runs.own_latest(engine, since=started)
         if mine is None or mine.status != runs.SUCCESS:
             raise
-        from diklat.personnel import run_counts
+        from diklat.pegawai.personnel import run_counts
 
         counts = run_counts(engine, mine.id)
         common.notice(f"Prefect API tidak menjawab ({runs.safe_error(e)}); run #{mine.id} "

@@ -21,7 +21,7 @@ def unit_list(
 ) -> None:
     """Unit kerja aktif dengan kota tempatnya (baris "di" pada surat)."""
     from diklat.db import ensure_schema, session_scope
-    from diklat.unit_kerja import daftar_unit
+    from diklat.pegawai.unit_kerja import daftar_unit
 
     ensure_schema()
     with session_scope() as s:
@@ -52,8 +52,8 @@ def unit_tempat(
 ) -> None:
     """Atur kota tempat unit kerja (menang atas data SIMPEG, tidak ditimpa sinkronisasi)."""
     from diklat.db import ensure_schema, session_scope
-    from diklat.unit_kerja import TempatTidakValid, UnitTidakAda, atur_tempat
-    from diklat.unit_kerja import tempat as tempat_of
+    from diklat.pegawai.unit_kerja import TempatTidakValid, UnitTidakAda, atur_tempat
+    from diklat.pegawai.unit_kerja import tempat as tempat_of
 
     ensure_schema()
     try:

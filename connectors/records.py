@@ -2,7 +2,7 @@
 
 SIMPEG pages, SIASN ``data-utama`` answers and rows of SIASN's "Export Data ASN" file all
 become plain dicts with the keys in :data:`FIELDS` (plus ``unit_nama``), which the shared
-write path (``diklat/personnel.py``) validates and stores. The field list, the personal
+write path (``diklat/pegawai/personnel.py``) validates and stores. The field list, the personal
 fields, the sex codes and the position kinds are defined here once and imported by the
 connectors, the domain and the simulator. It lives under ``connectors/`` because the
 connectors produce this shape and never import the domain.
@@ -125,7 +125,7 @@ def public_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 #: The 65 standard columns of SIASN's "Export Data ASN" file, in the order SIASN writes them
-#: (read by ``diklat/siasn_export.py``, written by the simulator).
+#: (read by ``diklat/pegawai/siasn_export.py``, written by the simulator).
 EXPORT_COLUMNS: tuple[str, ...] = (
     "pns_id", "nip_baru", "nip_lama", "nama", "gelar_depan", "gelar_belakang",
     "tempat_lahir_id", "tempat_lahir_nama", "tanggal_lahir", "jenis_kelamin", "agama_id",

@@ -55,7 +55,7 @@ DATA_UTAMA_MAP: dict[str, str] = {
     "gelarBelakang": "gelar_belakang",
     "tempatLahir": "tempat_lahir",
     # SIASN's unit ids are GUIDs, never the region's unit codes: they arrive under their own
-    # keys and the caller maps them (``diklat.unor``) onto ``unit_kode``.
+    # keys and the caller maps them (``diklat.pegawai.unor``) onto ``unit_kode``.
     "unorId": "unor_id",
     "unorNama": "unor_nama",
     "unorIndukId": "unor_induk_id",

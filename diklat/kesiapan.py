@@ -35,9 +35,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connectors.mail import valid_address
-from diklat.kegiatan import DataKegiatan, KegiatanDitolak, galat_isian
+from diklat.kegiatan.data import DataKegiatan, KegiatanDitolak, galat_isian
 from diklat.models import Pegawai, UnitKerja
-from diklat.pejabat import PejabatTidakAda, pemegang
+from diklat.pegawai.pejabat import PejabatTidakAda, pemegang
 from diklat.sop.catalogue import Sop, UnknownSop, get_sop, load_catalogue
 
 #: The CLI option of each field a letter prints (``diklat kegiatan buat|ubah``).

@@ -26,8 +26,8 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from diklat import ledger
-from diklat.kegiatan import (
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import (
     calon_menurut_kriteria,
     jumlah_peserta,
     tetapkan_hasil,
@@ -113,12 +113,12 @@ def verifikasi(session: Session, k: Kegiatan, ditolak: Iterable[int] = (),
                jawaban: Mapping[str, Any] | None = None) -> dict[str, int]:
     """Candidates checked against SIMPEG-SIASN: those the operator refuses (participant
     numbers) out; SIASN's answer per candidate (``jawaban``: NIP ->
-    :class:`diklat.sync_service.JawabanSiasn`) recorded on each (:mod:`diklat.verifikasi`:
+    :class:`diklat.pegawai.sync_service.JawabanSiasn`) recorded on each (:mod:`diklat.kegiatan.verifikasi`:
     verified, not eligible with the reason, or not checked). Nobody is verified without an
     answer: a candidate SIASN did not answer for stays a candidate."""
     _set(_nomor(session, k, ditolak, "ditolak"), "ditolak", "tidak memenuhi syarat")
     if jawaban is not None:
-        from diklat.verifikasi import catat_jawaban
+        from diklat.kegiatan.verifikasi import catat_jawaban
 
         catat_jawaban(session, k, jawaban)
     return jumlah_peserta(session, k.id)
@@ -222,7 +222,7 @@ def _pakai_selesai(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict
 
 
 def _pakai_penawaran(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict[str, Any]:
-    from diklat.usulan import UsulanDitolak, catat_surat_masuk
+    from diklat.kegiatan.usulan import UsulanDitolak, catat_surat_masuk
 
     try:
         sm = catat_surat_masuk(session, k, jenis="penawaran", nomor=isi.nomor_surat,
@@ -235,7 +235,7 @@ def _pakai_penawaran(session: Session, k: Kegiatan, isi: Any, s: Settings) -> di
 
 
 def _pakai_usulan(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict[str, Any]:
-    from diklat.usulan import daftar_usulan
+    from diklat.kegiatan.usulan import daftar_usulan
 
     rows = daftar_usulan(session, k)
     if not rows:
@@ -246,7 +246,7 @@ def _pakai_usulan(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict[
 
 
 def _pakai_balasan(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict[str, Any]:
-    from diklat.usulan import daftar_usulan, rekap
+    from diklat.kegiatan.usulan import daftar_usulan, rekap
 
     if daftar_usulan(session, k):
         rekap(session, k)
@@ -439,7 +439,7 @@ def buka_langkah(session: Session, kode: str, no: int, *, flow_run_id: str | Non
     the deadline in the agency's time, the participants by number only (names stay out of
     what the orchestrator stores: ``diklat kegiatan calon KODE`` lists them), and why the
     last input was refused."""
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
     from diklat.sop.catalogue import get_sop
 
     s = settings or get_settings()
@@ -475,8 +475,8 @@ def buka_langkah(session: Session, kode: str, no: int, *, flow_run_id: str | Non
         f"dengan nomor urutnya ({peserta}; daftar nama: `diklat kegiatan calon {k.kode}`).",
     ]
     if baru and kirim is not None:
-        from diklat.persetujuan import _alamat_operator
-        from diklat.surel import Surat
+        from diklat.naskah.persetujuan import _alamat_operator
+        from diklat.naskah.surel import Surat
 
         for alamat, nama in _alamat_operator(session, step.pelaksana, s):
             kirim(Surat(kepada=alamat, nama=nama,

@@ -3,7 +3,7 @@ created once under its code (a second start with the same data continues it), an
 run, its state read in one go (:class:`MulaiKegiatan`: status, conditions, the ledger's steps,
 the letters still open).
 
-Above the training record (:mod:`diklat.kegiatan`), the readiness check and the letter step:
+Above the training record (:mod:`diklat.kegiatan.data`), the readiness check and the letter step:
 the record itself imports none of them."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from diklat import ledger
-from diklat.kegiatan import (
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import (
     DataKegiatan,
     KegiatanBelumSiap,
     KegiatanDitolak,
@@ -26,8 +26,8 @@ from diklat.kegiatan import (
     row_values,
 )
 from diklat.kesiapan import periksa_kegiatan
-from diklat.langkah_naskah import naskah_terbuka
 from diklat.models import AuditKegiatan, Kegiatan
+from diklat.naskah.langkah import naskah_terbuka
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from diklat import ledger
-from diklat.kegiatan import (
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import (
     DataKegiatan,
     KegiatanBelumSiap,
     KegiatanDitolak,
@@ -187,7 +187,7 @@ def batalkan_kegiatan(session: Session, kode: str, alasan: str, *,
         ledger.pindah(row, ledger.GAGAL)
         row.finished_at, row.note = now, note[:2000]
         closed.add(row.step_no)
-    from diklat import persetujuan
+    from diklat.naskah import persetujuan
 
     # waiting and locked requests alike: a locked one of a cancelled training is nobody's work
     waiting = list(session.execute(select(Permintaan).where(
@@ -201,7 +201,7 @@ def batalkan_kegiatan(session: Session, kode: str, alasan: str, *,
                 KodeVerifikasi.permintaan_id.in_([p.id for p in waiting]),
                 KodeVerifikasi.used_at.is_(None))).scalars():
             code.expires_at = min(code.expires_at, now)
-    from diklat.persetujuan import hentikan_kegiatan
+    from diklat.naskah.persetujuan import hentikan_kegiatan
 
     hentikan_kegiatan(session, k, "dibatalkan", f"dibatalkan oleh {_nama(session, oleh)}: "
                       f"{alasan}", now=now)

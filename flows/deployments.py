@@ -2,7 +2,7 @@
 
 * ``sop-peningkatan-kapasitas/operator`` and ``sop-pengiriman-peserta/operator``: an operator
   starts a training from the Prefect UI with the training's form (the typed model of
-  ``diklat.kegiatan.DataKegiatan``); starting the same training again continues it;
+  ``diklat.kegiatan.data.DataKegiatan``); starting the same training again continues it;
 * ``sync-pegawai/nightly``: 01:00 in the agency's time zone;
 * ``import-siasn-export/manual``: a file name inside the import folder;
 * ``pantau-tenggat/per-jam``: reminders and escalation of late paraf and signatures;

@@ -16,7 +16,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from diklat import siasn_export
+from diklat.pegawai import siasn_export
 from tasks.import_export import (
     import_export_task,
     inspect_export_task,

@@ -39,7 +39,7 @@ from prefect.states import Cancelled, State
 from pydantic import Field
 
 from diklat import masukan as masukan_domain
-from diklat.kegiatan import DataKegiatan
+from diklat.kegiatan.data import DataKegiatan
 from diklat.mulai import MulaiKegiatan
 from tasks import kegiatan as tk
 from tasks import persetujuan as t
@@ -78,7 +78,7 @@ def terima_kegiatan(raw: Any, sop: str, pdf: Any = True) -> tuple[DataKegiatan, 
     from prefect.states import Failed
     from pydantic import TypeAdapter, ValidationError
 
-    from diklat.kegiatan import KegiatanDitolak, periksa
+    from diklat.kegiatan.data import KegiatanDitolak, periksa
 
     try:
         data = periksa(raw)

@@ -15,7 +15,7 @@ DEPLOYMENT_NAME = "manual"
 
 @flow(name="laporan-kepatuhan", flow_run_name="kepatuhan-{kode}", log_prints=False)
 def laporan_kepatuhan(kode: str) -> dict[str, Any]:
-    from diklat.laporan import JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN
+    from diklat.laporan.rekap import JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN
 
     hasil = tulis_kepatuhan_task(kode)
     publish_kepatuhan_task(kode, hasil)

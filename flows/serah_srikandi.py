@@ -19,7 +19,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from diklat import waktu
-from diklat.srikandi import pesan_berubah, pesan_tanpa_ttd
+from diklat.laporan.srikandi import pesan_berubah, pesan_tanpa_ttd
 from tasks.srikandi import serah_srikandi_task
 
 DEPLOYMENT_NAME = "harian"

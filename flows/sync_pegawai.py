@@ -14,8 +14,8 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from diklat import sync_service
 from diklat.db import require_schema
+from diklat.pegawai import sync_service
 from diklat.settings import get_settings
 from tasks.runs import agency_date, cancel_on_interrupt
 from tasks.sync import publish_counts_task, refresh_siasn_task, sync_simpeg_task

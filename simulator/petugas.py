@@ -202,7 +202,7 @@ class Petugas:
 
     def _nip_peran(self, peran: str) -> str:
         from diklat.db import session_scope
-        from diklat.pejabat import PejabatTidakAda, pemegang
+        from diklat.pegawai.pejabat import PejabatTidakAda, pemegang
 
         with session_scope(self.engine) as s:
             try:
@@ -261,7 +261,7 @@ class Petugas:
         if jenis == "penawaran":  # the organiser's letter, received a few days ago
             import datetime as dt
 
-            from diklat.register import today
+            from diklat.naskah.register import today
 
             sent = today() - dt.timedelta(days=3)
             answer.update(nomor_surat=f"800.2.4.2/0412/BPSDM/{sent.year}",
@@ -283,9 +283,9 @@ class Petugas:
 
     def _deliveries(self, flow_run_id: str, key: str) -> bool:
         """Hand deliveries done with a receipt, recorded; then the step checks again."""
-        from diklat import distribusi
         from diklat.db import session_scope
         from diklat.models import Bundel, Distribusi, Naskah
+        from diklat.naskah import distribusi
 
         bid = int(key[1:].split("-", 1)[0])
         with session_scope(self.engine) as s:
@@ -309,8 +309,8 @@ class Petugas:
 
     def _agencies(self) -> int:
         """Every agency that received a notice with its link proposes its candidates."""
-        from diklat import usulan
         from diklat.db import session_scope
+        from diklat.kegiatan import usulan
         from diklat.models import Pegawai, Peserta
 
         done = 0
@@ -340,7 +340,7 @@ class Petugas:
                 if not planned:
                     self._links.add(token)
                     continue
-                from diklat.register import today
+                from diklat.naskah.register import today
 
                 usulan.catat_usulan(s, k, unit_kode=unit.kode,
                                     nomor_surat=f"800/{len(self._links) + 1:03d}/"
@@ -362,7 +362,7 @@ class Petugas:
 
 
 def _under(session: Any, kode: str) -> set[str]:
-    from diklat.usulan import _bagian_dari
+    from diklat.kegiatan.usulan import _bagian_dari
 
     return _bagian_dari(session, kode)
 

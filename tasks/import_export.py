@@ -1,4 +1,4 @@
-"""Tasks of the SIASN export import: thin wrappers over :mod:`diklat.siasn_export`."""
+"""Tasks of the SIASN export import: thin wrappers over :mod:`diklat.pegawai.siasn_export`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from diklat import runs, siasn_export
+from diklat import runs
+from diklat.pegawai import siasn_export
 from tasks.runs import close_flow_runs, counts_row, flow_run_id, publish_counts
 
 

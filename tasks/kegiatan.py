@@ -11,7 +11,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from diklat.db import get_engine, session_scope
-from diklat.kegiatan import DataKegiatan
+from diklat.kegiatan.data import DataKegiatan
 from diklat.masukan import LangkahMenunggu
 from diklat.mulai import MulaiKegiatan
 from diklat.settings import get_settings
@@ -70,8 +70,8 @@ def publikasi_langkah(kode: str) -> None:
     status, round, start, end, deadline and standard time; no names, no NIPs."""
     from prefect.artifacts import create_table_artifact
 
-    from diklat import ledger
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan import ledger
+    from diklat.kegiatan.data import kegiatan_by_kode
 
     if _flow_run_id() is None:
         return
@@ -113,7 +113,7 @@ def buka_operator_task(kode: str, no: int) -> LangkahMenunggu:
 
 
 def _kirim() -> Any:
-    from diklat.surel import kirim_surel
+    from diklat.naskah.surel import kirim_surel
 
     return kirim_surel
 
@@ -123,7 +123,7 @@ def masukan_operator_task(kode: str, no: int, jenis: str, isian: dict[str, Any])
     """Apply an operator's input and record the step done; a refused input is counted (the
     run waits again) and its reason returned."""
     from diklat import masukan
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
 
     try:
         with session_scope() as s:
@@ -139,8 +139,9 @@ def masukan_operator_task(kode: str, no: int, jenis: str, isian: dict[str, Any])
 def langkah_otomatis_task(kode: str, no: int, aksi: str) -> dict[str, Any]:
     """A step the system does itself: plan the candidates from the criteria, recap the
     agencies' proposals, register the participants (recorded as done by ``sistem``)."""
-    from diklat import ledger, masukan, usulan
-    from diklat.kegiatan import jumlah_peserta, kegiatan_by_kode
+    from diklat import masukan
+    from diklat.kegiatan import ledger, usulan
+    from diklat.kegiatan.data import jumlah_peserta, kegiatan_by_kode
 
     with session_scope() as s:
         k = kegiatan_by_kode(s, kode)
@@ -161,9 +162,9 @@ def kirim_task(kode: str, bundel_id: int, langkah: list[int]) -> dict[str, Any]:
     """Send a bundle's issued letters (at most once per letter and recipient). The SOP's
     sending steps are done only when every delivery is sent or confirmed by hand; until then
     they wait (``belum``: deliveries still open, ``ditolak``: checks so far)."""
-    from diklat import ledger
-    from diklat.kegiatan import kegiatan_by_kode
-    from diklat.langkah_naskah import kirim
+    from diklat.kegiatan import ledger
+    from diklat.kegiatan.data import kegiatan_by_kode
+    from diklat.naskah.langkah import kirim
 
     hasil = kirim(get_engine(), kode, bundel_id)
     belum = int(hasil.pop("belum", 0))
@@ -184,8 +185,8 @@ def kirim_task(kode: str, bundel_id: int, langkah: list[int]) -> dict[str, Any]:
 @task(name="cek-kirim", task_run_name="cek-kirim-{kode}-{no}", cache_policy=NO_CACHE)
 def cek_kirim_task(kode: str, no: int) -> int:
     """One more check of a sending step's open deliveries is due (the next wait's key)."""
-    from diklat import ledger
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan import ledger
+    from diklat.kegiatan.data import kegiatan_by_kode
 
     with session_scope() as s:
         row = ledger.tunggu(s, kegiatan_by_kode(s, kode), no)
@@ -196,9 +197,9 @@ def cek_kirim_task(kode: str, no: int) -> int:
 @task(name="arsip-naskah", task_run_name="arsip-{kode}-{bundel_id}", cache_policy=NO_CACHE)
 def arsip_task(kode: str, bundel_id: int, langkah: list[int]) -> int:
     """Archive a bundle's issued letters (content-addressed) and record the archive steps."""
-    from diklat import ledger
-    from diklat.kegiatan import kegiatan_by_kode
-    from diklat.langkah_naskah import arsipkan
+    from diklat.kegiatan import ledger
+    from diklat.kegiatan.data import kegiatan_by_kode
+    from diklat.naskah.langkah import arsipkan
 
     made = arsipkan(get_engine(), kode, bundel_id)
     with session_scope() as s:
@@ -211,9 +212,10 @@ def arsip_task(kode: str, bundel_id: int, langkah: list[int]) -> int:
 @task(name="arsip-kegiatan", task_run_name="arsip-{kode}", cache_policy=NO_CACHE)
 def arsip_kegiatan_task(kode: str, no: int) -> dict[str, Any]:
     """Archive every issued document of a training and record the step."""
-    from diklat import ledger, masukan
-    from diklat.kegiatan import kegiatan_by_kode
-    from diklat.langkah_naskah import arsipkan_kegiatan
+    from diklat import masukan
+    from diklat.kegiatan import ledger
+    from diklat.kegiatan.data import kegiatan_by_kode
+    from diklat.naskah.langkah import arsipkan_kegiatan
 
     made = arsipkan_kegiatan(get_engine(), kode)
     with session_scope() as s:

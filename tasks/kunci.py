@@ -1,4 +1,4 @@
-"""The Prefect side of one live run per training (:mod:`diklat.kunci_kegiatan`; issue 23,
+"""The Prefect side of one live run per training (:mod:`diklat.kegiatan.kunci`; issue 23,
 items 5 and 6).
 
 - :func:`pegang_kegiatan`, at the start of a training's SOP run (its first task): take the
@@ -23,7 +23,7 @@ from contextlib import nullcontext
 from typing import Any
 from uuid import UUID
 
-from diklat import kunci_kegiatan
+from diklat.kegiatan import kunci as kunci_kegiatan
 from diklat.runs import safe_error
 from tasks.runs import flow_run_id
 

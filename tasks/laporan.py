@@ -1,4 +1,4 @@
-"""Thin Prefect tasks of the reports (:mod:`diklat.laporan`): write the files, publish what the
+"""Thin Prefect tasks of the reports (:mod:`diklat.laporan.rekap`): write the files, publish what the
 orchestrator may show (steps, times, judgements: never a name or a NIP), archive the files."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _folder(kode: str) -> Path:
 def tulis_kepatuhan_task(kode: str) -> dict[str, Any]:
     """Measure the training and write ``kepatuhan-<kode>.xlsx`` and ``.png`` under its output
     folder: ``{"xlsx", "png", "ringkasan", "tabel"}``."""
-    from diklat.laporan import kepatuhan, tabel_artefak, tulis_kepatuhan
+    from diklat.laporan.rekap import kepatuhan, tabel_artefak, tulis_kepatuhan
 
     with session_scope() as s:
         hasil = kepatuhan(s, kode)
@@ -51,7 +51,7 @@ def publish_kepatuhan_task(kode: str, hasil: dict[str, Any]) -> None:
 def arsip_laporan_task(kode: str, paths: list[str], jenis: str, klasifikasi: str) -> int:
     """Archive report files for the training (idempotent per content); how many entries."""
     from diklat.arsip import arsipkan
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
 
     with session_scope() as s:
         kid = kegiatan_by_kode(s, kode).id

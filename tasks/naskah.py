@@ -10,7 +10,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from diklat.db import get_engine, session_scope
-from diklat.kegiatan import kegiatan_by_kode
+from diklat.kegiatan.data import kegiatan_by_kode
 from diklat.naskah import versi
 from diklat.settings import get_settings
 from diklat.sop.catalogue import get_sop

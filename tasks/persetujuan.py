@@ -1,5 +1,5 @@
-"""Thin Prefect tasks of the paraf and signature steps (diklat.persetujuan,
-diklat.langkah_naskah). Results carry ids, counts and statuses: never a code or a NIP."""
+"""Thin Prefect tasks of the paraf and signature steps (diklat.naskah.persetujuan,
+diklat.naskah.langkah). Results carry ids, counts and statuses: never a code or a NIP."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from diklat.db import get_engine, session_scope
 from diklat.naskah.perbaikan import TungguPerbaikan
-from diklat.persetujuan import Hasil, PermintaanTerbuka
+from diklat.naskah.persetujuan import Hasil, PermintaanTerbuka
 from diklat.settings import get_settings
 
 
@@ -24,7 +24,7 @@ def _out() -> Path:
 def kirim_surel(surat: Any) -> None:
     """Send an official's e-mail (a one-time code, a reminder) through the configured
     transport (the file outbox by default)."""
-    from diklat.surel import kirim_surel as kirim
+    from diklat.naskah.surel import kirim_surel as kirim
 
     kirim(surat)
 
@@ -48,8 +48,8 @@ def buka_permintaan_task(kode: str, bundel_id: int | None, urutan: int,
                          ) -> PermintaanTerbuka:
     """Open the request of one level of a bundle's chain, or of a disposition at step
     ``langkah`` (once), send the code (once), describe it for the form."""
-    from diklat import persetujuan as p
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
+    from diklat.naskah import persetujuan as p
     from tasks.kegiatan import publikasi_langkah
 
     with session_scope() as ses:
@@ -64,7 +64,7 @@ def buka_permintaan_task(kode: str, bundel_id: int | None, urutan: int,
 def putuskan_task(permintaan_id: int, nip: str, kode: str, keputusan: str, catatan: str,
                   flow_run_id: str | None, dokumen: list[int] | None = None) -> Hasil:
     """Check one answer; a refused one is committed (audited, counted) and returned."""
-    from diklat import persetujuan as p
+    from diklat.naskah import persetujuan as p
 
     with session_scope() as ses:
         return p.putuskan(ses, permintaan_id, nip=nip, kode=kode, keputusan=keputusan,
@@ -75,7 +75,7 @@ def putuskan_task(permintaan_id: int, nip: str, kode: str, keputusan: str, catat
 @task(name="alasan-kegiatan", cache_policy=NO_CACHE)
 def alasan_kegiatan_task(kode: str) -> str:
     """Why a training stopped (for the run's final message)."""
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
 
     with session_scope() as ses:
         k = kegiatan_by_kode(ses, kode)
@@ -109,9 +109,9 @@ def perbaikan_task(kode: str, jenis: str, isian: dict[str, Any]) -> dict[str, An
 @task(name="belum-boleh", task_run_name="tanggal-{kode}-{jenis}", cache_policy=NO_CACHE)
 def belum_boleh_task(kode: str, jenis: str) -> str | None:
     """The day a document may first exist when that is still to come (ISO), else None."""
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
     from diklat.naskah.isi import tanggal_paling_awal
-    from diklat.register import today
+    from diklat.naskah.register import today
 
     with session_scope() as ses:
         earliest = tanggal_paling_awal(jenis, kegiatan_by_kode(ses, kode))
@@ -122,7 +122,7 @@ def belum_boleh_task(kode: str, jenis: str) -> str | None:
       retries=1, retry_delay_seconds=2)
 def keadaan_bundel_task(kode: str, jenis: str, pdf: bool) -> dict[str, Any]:
     """The current version drafted; what is left of its chain."""
-    from diklat.langkah_naskah import siapkan
+    from diklat.naskah.langkah import siapkan
 
     return siapkan(get_engine(), kode, jenis, _out(), pdf=pdf)
 
@@ -131,14 +131,14 @@ def keadaan_bundel_task(kode: str, jenis: str, pdf: bool) -> dict[str, Any]:
       cache_policy=NO_CACHE)
 def terbitkan_bundel_task(kode: str, bundel_id: int, pdf: bool) -> dict[str, Any]:
     """Number, issue, stamp and sign (or make final) a decided bundle."""
-    from diklat.langkah_naskah import selesaikan
+    from diklat.naskah.langkah import selesaikan
 
     return selesaikan(get_engine(), kode, bundel_id, _out(), pdf=pdf)
 
 
 @task(name="pantau-tenggat", cache_policy=NO_CACHE)
 def pantau_tenggat_task() -> dict[str, int]:
-    from diklat import persetujuan as p
+    from diklat.naskah import persetujuan as p
 
     with session_scope() as ses:
         return p.pantau_tenggat(ses, kirim_surel).as_dict()
@@ -147,7 +147,7 @@ def pantau_tenggat_task() -> dict[str, int]:
 @task(name="lanjutkan-tanggal", cache_policy=NO_CACHE)
 def lanjutkan_tanggal_task() -> int:
     """Resume the runs that wait for a date that has come (agency's calendar)."""
-    from diklat.register import today
+    from diklat.naskah.register import today
     from tasks.lanjut import lanjutkan_tanggal
 
     return lanjutkan_tanggal(today())

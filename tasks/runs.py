@@ -34,14 +34,14 @@ def flow_run_id() -> str | None:
 
 
 def agency_date() -> str:
-    from diklat.personnel import agency_today
+    from diklat.pegawai.personnel import agency_today
 
     return agency_today().isoformat()
 
 
 def counts_row(counts: Mapping[str, Any], extra: Sequence[tuple[str, Any]] = ()) -> dict[str, Any]:
     """One artifact row: the counts, status, seconds, then ``extra`` and the run id."""
-    from diklat.personnel import MODE_LABEL
+    from diklat.pegawai.personnel import MODE_LABEL
 
     row: dict[str, Any] = {label: counts.get(key) for label, key in COUNT_COLUMNS}
     status = str(counts.get("status") or "")

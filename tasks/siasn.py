@@ -26,12 +26,13 @@ def _flow_run_id() -> str | None:
 @task(name="verifikasi-siasn", task_run_name="verifikasi-siasn-{kode}", cache_policy=NO_CACHE)
 def verifikasi_siasn_task(kode: str, no: int) -> dict[str, Any]:
     """Ask SIASN about each candidate and record its answer (verified, not eligible with the
-    reason, not checked: :mod:`diklat.verifikasi`). The step is done only when every
+    reason, not checked: :mod:`diklat.kegiatan.verifikasi`). The step is done only when every
     candidate has an answer; otherwise it waits (``selesai`` false, with the participant
     numbers not checked) and the next call asks again. Counts and numbers only, no NIP."""
-    from diklat import ledger, masukan
-    from diklat.kegiatan import kegiatan_by_kode
-    from diklat.verifikasi import verifikasi_calon
+    from diklat import masukan
+    from diklat.kegiatan import ledger
+    from diklat.kegiatan.data import kegiatan_by_kode
+    from diklat.kegiatan.verifikasi import verifikasi_calon
 
     hasil = verifikasi_calon(get_engine(), kode, flow_run_id=_flow_run_id())
     with session_scope() as s:
@@ -49,7 +50,7 @@ def verifikasi_siasn_task(kode: str, no: int) -> dict[str, Any]:
 @task(name="pemutakhiran-siasn", task_run_name="siasn-{kode}", cache_policy=NO_CACHE)
 def pemutakhiran_siasn_task(kode: str) -> dict[str, Any]:
     """Course records and certificates of the passed participants to SIASN (exactly once)."""
-    from diklat.writeback import tulis_kursus
+    from diklat.kegiatan.writeback import tulis_kursus
 
     with _client() as client:
         return tulis_kursus(get_engine(), kode, client).as_dict()

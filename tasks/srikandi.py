@@ -1,4 +1,4 @@
-"""Thin Prefect task of the SRIKANDI hand-over (:mod:`diklat.srikandi`): the day's packages and
+"""Thin Prefect task of the SRIKANDI hand-over (:mod:`diklat.laporan.srikandi`): the day's packages and
 list under the output folder. Its result carries counts and letter numbers, never a name or a
 NIP."""
 
@@ -21,7 +21,7 @@ def serah_srikandi_task(tanggal: str) -> dict[str, Any]:
     ``<output>/srikandi/<tanggal>/`` with the day's list (the same files again on a rerun)."""
     import datetime as dt
 
-    from diklat.srikandi import harian
+    from diklat.laporan.srikandi import harian
 
     out = get_settings().output_dir
     assert out is not None

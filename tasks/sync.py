@@ -1,4 +1,4 @@
-"""Tasks of the personnel sync: each one calls a plain function of ``diklat.sync_service``.
+"""Tasks of the personnel sync: each one calls a plain function of ``diklat.pegawai.sync_service``.
 
 Retries are decided in one layer, the connectors' (time-bounded, per call): a task is not
 retried by Prefect on top of them. A failed run is continued from its checkpoint by the
@@ -12,7 +12,8 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from diklat import runs, sync_service
+from diklat import runs
+from diklat.pegawai import sync_service
 from tasks.runs import close_flow_runs, counts_row, flow_run_id, publish_counts
 
 

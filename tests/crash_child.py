@@ -29,8 +29,8 @@ from typing import Any
 POINTS: dict[str, tuple[str, str, str | None]] = {
     # point -> (module, attribute, class or None)
     "render": ("diklat.naskah.versi", "_render_drafts", None),
-    "nomor": ("diklat.register", "register_bundel", None),
-    "ttd": ("diklat.tanda_tangan", "_sign_all", None),
+    "nomor": ("diklat.naskah.register", "register_bundel", None),
+    "ttd": ("diklat.naskah.tanda_tangan", "_sign_all", None),
     "kirim": ("connectors.mail", "send", "OutboxTransport"),
     "arsip": ("connectors.archive", "store", "ContentStore"),
 }
@@ -81,15 +81,15 @@ def arm(spec: str) -> None:
 
 def main(argv: list[str]) -> int:
     sop, data_file, spec = argv
-    from diklat.kegiatan import DataKegiatan
+    from diklat.kegiatan.data import DataKegiatan
 
     data = DataKegiatan.model_validate_json(Path(data_file).read_text())
     if sop == "peningkatan-kapasitas":
         from flows.peningkatan_kapasitas import peningkatan_kapasitas as flow
     else:
         from flows.pengiriman_peserta import pengiriman_peserta as flow
+    import diklat.naskah.tanda_tangan  # noqa: F401
     import diklat.naskah.versi  # noqa: F401  (loaded before the points are armed)
-    import diklat.tanda_tangan  # noqa: F401
     import tasks.kegiatan  # noqa: F401
     import tasks.naskah  # noqa: F401
 

@@ -16,7 +16,7 @@ import time
 
 from prefect import flow
 
-from diklat.kegiatan import DataKegiatan
+from diklat.kegiatan.data import DataKegiatan
 from tasks.kegiatan import mulai_kegiatan_task
 from tests.sop_support import LENGKAP
 

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 
 from diklat.db import session_scope
 from diklat.models import Bundel, Pejabat
-from diklat.persetujuan import buka, kirim_kode, putuskan, tingkat_berikut
-from diklat.surel import Surat
+from diklat.naskah.persetujuan import buka, kirim_kode, putuskan, tingkat_berikut
+from diklat.naskah.surel import Surat
 
 
 class Kotak:
@@ -68,9 +68,9 @@ def terbitkan(engine: Engine, kode: str, jenis: str, out: Any, *, pdf: bool = Tr
     """A bundle drafted, decided on through the real path (a bundle nobody signs made final),
     numbered and issued: what a flow's letter step does up to the signature. Returns the
     draft's result (bundle id etc.)."""
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
     from diklat.naskah import versi
-    from diklat.register import today
+    from diklat.naskah.register import today
 
     h = versi.buat_draf(engine, kode, jenis, out, pdf=pdf)
     with session_scope(engine) as s:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from diklat.db import session_scope
-from diklat.pejabat import simpan_pejabat
+from diklat.pegawai.pejabat import simpan_pejabat
 
 #: role -> NIP of the test officials and staff (valid NIPs, e-mail ``<role>@example.go.id``):
 #: the officials who initial, sign and dispose; the staff who correct drafts sent back
@@ -43,7 +43,7 @@ def siap(engine: Engine, unit: str = "U1") -> None:
     from sqlalchemy import func, select
 
     from diklat.models import Pegawai, UnitKerja
-    from diklat.pejabat import PejabatTidakAda, pemegang
+    from diklat.pegawai.pejabat import PejabatTidakAda, pemegang
 
     with session_scope(engine) as s:
         for peran, nip in OFFICIALS.items():
@@ -58,7 +58,7 @@ def siap(engine: Engine, unit: str = "U1") -> None:
         has_units = s.execute(select(func.count()).select_from(UnitKerja)).scalar_one()
         has_people = s.execute(select(func.count()).select_from(Pegawai)).scalar_one()
     if not (has_units and has_people):
-        from diklat.personnel import PersonnelWriter
+        from diklat.pegawai.personnel import PersonnelWriter
 
         w = PersonnelWriter(engine, None, sumber="simpeg")
         w.upsert_units([{"kode": unit, "nama": "Dinas Pendidikan"}])
@@ -132,10 +132,10 @@ def assert_prefect_keeps_nothing_private(engine: Engine, kode: str) -> None:
 
     from sqlalchemy import select
 
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
     from diklat.models import KodeVerifikasi, Pegawai, Permintaan, Peserta
     from diklat.models.base import utcnow
-    from diklat.persetujuan import hash_kode
+    from diklat.naskah.persetujuan import hash_kode
     from tests.prefect_support import found_in_prefect, prefect_rows
 
     needles: dict[str, Any] = {}

@@ -150,3 +150,30 @@ def test_no_import_circles() -> None:
 def test_the_circle_finder_finds_a_ring() -> None:
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
     assert circles({"a": {"b"}, "b": set()}) == []
+
+
+#: The domain's floors, lowest first (docs/architecture.md): a module imports its own floor
+#: and the floors below, never one above. The core is every module directly in ``diklat/``
+#: but the ones on top, and ``models``, ``rules`` and ``sop``.
+FLOORS = ("core", "pegawai", "kegiatan", "naskah", "laporan", "atas")
+ON_TOP = {"kesiapan", "mulai", "masukan", "perubahan"}
+
+
+def floor_of(module: str) -> str:
+    part = module.split(".")[1] if module.count(".") else ""
+    if part in FLOORS[1:-1]:
+        return part
+    return "atas" if part in ON_TOP else "core"
+
+
+def test_the_domain_is_built_in_floors() -> None:
+    """No two folders of ``diklat/`` import each other (issue 24): personnel below the
+    training record, below the letters, below the reports; the modules that act across them
+    (a training's readiness and start, the operators' inputs, corrections) on top."""
+    graph = import_graph()
+    rank = {f: i for i, f in enumerate(FLOORS)}
+    upward = sorted(f"{a} -> {b}" for a, outs in graph.items() if a.startswith("diklat")
+                    for b in outs if b.startswith("diklat.")
+                    and rank[floor_of(b)] > rank[floor_of(a)])
+    assert upward == []
+    assert {floor_of(m) for m in graph if m.startswith("diklat.")} == set(FLOORS)

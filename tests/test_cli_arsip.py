@@ -17,8 +17,8 @@ from connectors.mail import OutboxTransport
 from diklat.arsip import arsipkan
 from diklat.clients import archive_store, mail_transport
 from diklat.db import get_engine, migrate
-from diklat.distribusi import Penerima, distribusikan
 from diklat.models import Kegiatan, Naskah, NaskahBerkas
+from diklat.naskah.distribusi import Penerima, distribusikan
 from diklat.settings import get_settings
 
 NIP = "198001012005011001"

@@ -18,9 +18,9 @@ from diklat.db import get_engine, migrate, session_scope
 from diklat.models import Bundel
 from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi
-from diklat.pejabat import simpan_pejabat
-from diklat.persetujuan import buka, tingkat_berikut
-from diklat.register import today
+from diklat.naskah.persetujuan import buka, tingkat_berikut
+from diklat.naskah.register import today
+from diklat.pegawai.pejabat import simpan_pejabat
 from tests.sop_support import LENGKAP, siap
 
 DIKLAT = str(Path(sys.executable).parent / "diklat")

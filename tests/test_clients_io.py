@@ -9,7 +9,7 @@ import pytest
 from connectors.archive import ContentStore
 from connectors.mail import OutboxTransport, SmtpTransport
 from diklat.clients import archive_store, mail_retry, mail_transport
-from diklat.distribusi import HasilKirim
+from diklat.naskah.distribusi import HasilKirim
 from diklat.settings import get_settings, reset_settings_cache
 
 

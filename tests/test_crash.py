@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from diklat.db import get_engine, migrate, session_scope
-from diklat.kegiatan import DataKegiatan
+from diklat.kegiatan.data import DataKegiatan
 from diklat.models import (
     Arsip,
     Distribusi,
@@ -36,7 +36,7 @@ from diklat.models import (
     SopStepLog,
     UnitKerja,
 )
-from diklat.register import today
+from diklat.naskah.register import today
 from diklat.settings import get_settings, reset_settings_cache
 from simulator.server import SimulatorServer
 from tests.sop_support import add_officials
@@ -65,7 +65,7 @@ def world_pg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str,
 def _world(monkeypatch: pytest.MonkeyPatch,
            prefect_api: str) -> Iterator[tuple[Engine, dict[str, str]]]:
     from connectors import pdf as pdfconn
-    from diklat import sync_service
+    from diklat.pegawai import sync_service
 
     if not pdfconn.available():
         pytest.skip("LibreOffice needed to sign PDFs")
@@ -128,8 +128,9 @@ def _count(s: object, model: object, *where: object) -> int:
 
 
 def _check_consistent(engine: Engine, kode: str) -> None:
-    from diklat import arsip, ledger
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat import arsip
+    from diklat.kegiatan import ledger
+    from diklat.kegiatan.data import kegiatan_by_kode
     from diklat.sop.catalogue import get_sop
 
     with session_scope(engine) as s:

@@ -1,4 +1,4 @@
-"""diklat/distribusi.py: at most once per (document version, recipient), on both databases,
+"""diklat/naskah/distribusi.py: at most once per (document version, recipient), on both databases,
 through the file outbox and a real SMTP server on loopback (aiosmtpd)."""
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from connectors.http import RetryPolicy
 from connectors.mail import OutboxTransport, SendResult, SmtpTransport, Transport
 from diklat.clients import mail_transport
 from diklat.db import make_engine, migrate
-from diklat.distribusi import (
+from diklat.models import Kegiatan, Naskah, NaskahBerkas, Pegawai, UnitKerja
+from diklat.models.io import DISTRIBUSI
+from diklat.naskah.distribusi import (
     DistribusiError,
     Penerima,
     daftar,
@@ -34,8 +36,6 @@ from diklat.distribusi import (
     lepas,
     sapaan_pimpinan,
 )
-from diklat.models import Kegiatan, Naskah, NaskahBerkas, Pegawai, UnitKerja
-from diklat.models.io import DISTRIBUSI
 from diklat.settings import get_settings
 
 PDF = b"%PDF-1.4\n% surat panggilan bertanda tangan\n" + os.urandom(3000) + b"\n%%EOF\n"
@@ -540,7 +540,7 @@ def test_recipients_from_the_data() -> None:
 
 def test_rekonsiliasi_settles_stale_claims_of_any_run(engine: Engine, tmp_path: Path,
                                                       smtp: MailServer) -> None:
-    from diklat.distribusi import rekonsiliasi
+    from diklat.naskah.distribusi import rekonsiliasi
 
     nid = make_naskah(engine, tmp_path)
     outbox = mail_transport()

@@ -70,7 +70,7 @@ def test_writer_keeps_text_as_text_and_types_numbers_and_dates(tmp_path: Path) -
 
 
 def _import_payloads(engine: Engine, tmp_path: Path) -> None:
-    from diklat.siasn_export import import_export
+    from diklat.pegawai.siasn_export import import_export
 
     rows = [base_row(n, nama=p, jabatan_nama=p) for n, p in zip(
         ["198501012010012001", "199002022015031002", "197805022005021003",
@@ -88,11 +88,11 @@ def test_formula_payloads_never_become_formulas_in_any_excel_file(
     import pandas as pd
 
     from cli.demo import daftar_peserta_excel
-    from diklat import operasi
-    from diklat.kegiatan import peserta_frame, tetapkan_peserta
+    from diklat.kegiatan.data import peserta_frame, tetapkan_peserta
     from diklat.models import Pegawai, RegisterEntry
     from diklat.mulai import simpan_kegiatan
-    from diklat.register import export_excel
+    from diklat.naskah.register import export_excel
+    from diklat.pegawai import operasi
     from tests.sop_support import LENGKAP, siap
 
     _import_payloads(engine, tmp_path)
@@ -144,6 +144,6 @@ def test_formula_payloads_never_become_formulas_in_any_excel_file(
 ])
 def test_apostrophe_removed_only_as_the_exports_text_marker(cell: str, identifier: bool,
                                                             expected: str) -> None:
-    from diklat.siasn_export import clean_cell
+    from diklat.pegawai.siasn_export import clean_cell
 
     assert clean_cell(cell, identifier) == expected

@@ -15,9 +15,9 @@ from diklat.db import session_scope
 from diklat.models import AuditPersetujuan, Bundel, Permintaan
 from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi as v
-from diklat.pejabat import simpan_pejabat
-from diklat.persetujuan import buka, kirim_kode, tingkat_berikut
-from diklat.register import today
+from diklat.naskah.persetujuan import buka, kirim_kode, tingkat_berikut
+from diklat.naskah.register import today
+from diklat.pegawai.pejabat import simpan_pejabat
 from diklat.settings import reset_settings_cache
 from tests.rekam_support import Kotak
 from tests.sop_support import LENGKAP, OFFICIALS, siap

@@ -285,7 +285,7 @@ def test_lock_taken_by_exactly_one_of_many_starts(db_url: str) -> None:
     """Eight threads start a run on the same lock at the same moment: one wins."""
     from diklat import runs
     from diklat.db import make_engine, migrate
-    from diklat.personnel import start_run
+    from diklat.pegawai.personnel import start_run
 
     migrate(db_url)
     engine = make_engine(db_url)

@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from diklat import ledger
 from diklat.db import get_engine, migrate, session_scope
-from diklat.kegiatan import (
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import (
     KegiatanDitolak,
     calon_menurut_kriteria,
     kegiatan_by_kode,
     periksa,
     predikat,
 )
+from diklat.laporan.posisi import posisi_kegiatan
 from diklat.mulai import simpan_kegiatan
-from diklat.personnel import PersonnelWriter
-from diklat.posisi import posisi_kegiatan
+from diklat.pegawai.personnel import PersonnelWriter
 from tests.sop_support import siap
 
 DIKLAT = str(Path(sys.executable).parent / "diklat")

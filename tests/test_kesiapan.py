@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from diklat import ledger
 from diklat.db import get_engine, migrate, session_scope
-from diklat.kegiatan import KegiatanBelumSiap, KegiatanDitolak, kegiatan_by_kode
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import KegiatanBelumSiap, KegiatanDitolak, kegiatan_by_kode
 from diklat.kesiapan import kekurangan_awal, periksa_kegiatan
+from diklat.laporan.posisi import posisi_kegiatan
 from diklat.models import (
     AuditKegiatan,
     Bundel,
@@ -32,11 +33,10 @@ from diklat.models import (
 from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi
 from diklat.naskah.isi import IsiTidakLengkap, isi_bundel, sumber
-from diklat.pejabat import simpan_pejabat
-from diklat.persetujuan import Surat, buka, kirim_kode, putuskan, tingkat_berikut
+from diklat.naskah.persetujuan import Surat, buka, kirim_kode, putuskan, tingkat_berikut
+from diklat.naskah.register import today
+from diklat.pegawai.pejabat import simpan_pejabat
 from diklat.perubahan import PerubahanDitolak, batalkan_kegiatan, ubah_kegiatan
-from diklat.posisi import posisi_kegiatan
-from diklat.register import today
 from tests.sop_support import LENGKAP, OFFICIALS, siap
 
 DIKLAT = str(Path(sys.executable).parent / "diklat")
@@ -129,7 +129,7 @@ def _pd(engine: Engine) -> None:
         k = simpan_kegiatan(s, {**PD, **LENGKAP, "mulai": mulai,
                                 "selesai": mulai + dt.timedelta(days=4),
                                 "kriteria": {"unit": ["U1"]}}, oleh_nip=OFFICIALS["analis_sdm"])
-        from diklat.kegiatan import tetapkan_peserta
+        from diklat.kegiatan.data import tetapkan_peserta
 
         tetapkan_peserta(s, k, s.execute(select(Pegawai.id)).scalars().all())
 

@@ -18,11 +18,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 
-from diklat import ledger
 from diklat.db import session_scope
 from diklat.excel import SOROT
-from diklat.kegiatan import daftar_calon, jp_tahun, kegiatan_by_kode, tetapkan_peserta
-from diklat.laporan import (
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import daftar_calon, jp_tahun, kegiatan_by_kode, tetapkan_peserta
+from diklat.laporan.posisi import posisi_kegiatan
+from diklat.laporan.rekap import (
     kepatuhan,
     laporan_jp,
     laporan_peserta,
@@ -31,8 +32,7 @@ from diklat.laporan import (
 )
 from diklat.models import Arsip, Pegawai, Peserta, RiwayatDiklat
 from diklat.mulai import simpan_kegiatan
-from diklat.personnel import PersonnelWriter
-from diklat.posisi import posisi_kegiatan
+from diklat.pegawai.personnel import PersonnelWriter
 from tests.sop_support import LENGKAP, siap
 
 WITA = dt.timezone(dt.timedelta(hours=8))
@@ -352,7 +352,7 @@ def test_ledger_levels_and_actors_slot_in() -> None:
     as they are, each level its own row, with the columns added to the sheet."""
     from types import SimpleNamespace
 
-    from diklat.laporan import Kepatuhan, _ukur, kolom_langkah
+    from diklat.laporan.rekap import Kepatuhan, _ukur, kolom_langkah
     from diklat.rules.kalender import kalender
     from diklat.sop.catalogue import get_sop
 

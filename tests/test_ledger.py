@@ -9,9 +9,9 @@ import multiprocessing
 import pytest
 from sqlalchemy import Engine, event, func, select
 
-from diklat import ledger
 from diklat.db import make_engine, migrate, session_scope
-from diklat.kegiatan import kegiatan_by_kode
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import kegiatan_by_kode
 from diklat.models import SopStepLog
 from diklat.mulai import simpan_kegiatan
 from tests.sop_support import LENGKAP, siap
@@ -176,7 +176,7 @@ def test_a_ledger_row_moves_only_as_the_table_allows() -> None:
     """One transition table for the ledger's rows (issue 24): a done row can be sent back by
     a revision but never reopened or failed; a failed or returned row never moves again;
     asking for the status it has is a no-op."""
-    from diklat.ledger import (
+    from diklat.kegiatan.ledger import (
         BERJALAN,
         DIKEMBALIKAN,
         GAGAL,

@@ -16,13 +16,13 @@ from sqlalchemy import Engine, select
 
 from connectors import pdf as pdfconn
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode, tetapkan_peserta
+from diklat.kegiatan.data import kegiatan_by_kode, tetapkan_peserta
 from diklat.models import Bundel, Naskah, NaskahBerkas, Pegawai
 from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi as v
-from diklat.pejabat import ensure_pejabat
-from diklat.personnel import PersonnelWriter
-from diklat.register import today
+from diklat.naskah.register import today
+from diklat.pegawai.pejabat import ensure_pejabat
+from diklat.pegawai.personnel import PersonnelWriter
 from tests.rekam_support import terbitkan
 from tests.sop_support import siap
 
@@ -197,8 +197,8 @@ def _signer_subject(pdf: Path) -> dict[str, str]:
 
 
 def test_a_letter_the_sekda_signs_is_a_setda_letter(data: Engine, tmp_path: Path) -> None:
-    from diklat import tanda_tangan
     from diklat.models import RegisterEntry
+    from diklat.naskah import tanda_tangan
 
     final = terbit(data, PD, "surat_tugas", tmp_path)
     text = pdftotext(next(iter(final.values())))
@@ -284,7 +284,7 @@ def di(text: str) -> str:
 
 
 def test_di_names_the_addressees_town(data: Engine, tmp_path: Path) -> None:
-    from diklat.unit_kerja import atur_tempat
+    from diklat.pegawai.unit_kerja import atur_tempat
 
     permohonan = terbit(data, PK, "surat_permohonan_narasumber", tmp_path)
     assert di(pdftotext(permohonan[""])) == "Samarinda"  # a province's body
@@ -444,7 +444,7 @@ def test_date_line_block_and_copy_list_share_a_page(soffice: str, tmp_path: Path
 
 def _sign(engine: Engine, kode: str, jenis: str, out: Path) -> dict[str, Path]:
     """The bundle issued and signed with the local CA; its signed PDFs by key."""
-    from diklat import tanda_tangan
+    from diklat.naskah import tanda_tangan
 
     terbit(engine, kode, jenis, out)
     b = bundel(engine, kode, jenis)
@@ -510,7 +510,7 @@ def test_assignment_letter_names_the_unit_and_closes_once(data: Engine, tmp_path
 
 
 def test_certificate_hours_rank_title_and_recorded_result(data: Engine, tmp_path: Path) -> None:
-    from diklat.kegiatan import tetapkan_hasil
+    from diklat.kegiatan.data import tetapkan_hasil
     from diklat.models import Peserta
 
     with session_scope(data) as s:
@@ -544,9 +544,9 @@ def test_draft_series_attachment_names_register_hal(data: Engine, tmp_path: Path
     import email
 
     from connectors.mail import OutboxTransport
-    from diklat.distribusi import Penerima, distribusikan
-    from diklat.kegiatan import tetapkan_hasil
+    from diklat.kegiatan.data import tetapkan_hasil
     from diklat.models import Peserta, RegisterEntry
+    from diklat.naskah.distribusi import Penerima, distribusikan
 
     # the approver's draft of the decree shows the decrees' series it will be numbered in
     v.buat_draf(data, PK, "sk_panitia", tmp_path, pdf=True)
@@ -597,7 +597,7 @@ def test_verification_page_certificate_fields_and_agency_time(
     from typer.testing import CliRunner
 
     from cli.tte import add_commands
-    from diklat.kegiatan import tetapkan_hasil
+    from diklat.kegiatan.data import tetapkan_hasil
     from diklat.models import Peserta
     from diklat.settings import reset_settings_cache
     from web.app import create_app
@@ -724,7 +724,7 @@ def test_init_and_config_say_when_the_emblem_is_not_set(tmp_path: Path,
 
 
 def test_assignment_letter_cites_the_organisers_letter(data: Engine, tmp_path: Path) -> None:
-    from diklat.kegiatan import KegiatanDitolak, periksa
+    from diklat.kegiatan.data import KegiatanDitolak, periksa
     from diklat.rules.tanggal import tanggal_indonesia
 
     text = flat(pdftotext(next(iter(terbit(data, PD, "surat_tugas", tmp_path).values()))))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from diklat import ledger
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode, tetapkan_hasil, tetapkan_peserta
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import kegiatan_by_kode, tetapkan_hasil, tetapkan_peserta
 from diklat.models import (
     AuditPersetujuan,
     Bundel,
@@ -28,9 +28,9 @@ from diklat.mulai import simpan_kegiatan
 from diklat.naskah import docx_text, ikatan, status
 from diklat.naskah import versi as v
 from diklat.naskah.isi import IsiTidakLengkap
-from diklat.pejabat import ensure_pejabat, pemegang, simpan_pejabat
-from diklat.personnel import PersonnelWriter
-from diklat.register import today
+from diklat.naskah.register import today
+from diklat.pegawai.pejabat import ensure_pejabat, pemegang, simpan_pejabat
+from diklat.pegawai.personnel import PersonnelWriter
 from tests.rekam_support import setujui_semua
 from tests.sop_support import siap
 

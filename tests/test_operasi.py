@@ -86,7 +86,7 @@ def test_quarantine_is_one_row_per_record_and_reason_and_resolves(
 def test_sync_quarantine_not_inflated_by_repeated_runs(engine: Engine) -> None:
     from test_sync import simpeg_client
 
-    from diklat import sync_service
+    from diklat.pegawai import sync_service
     from simulator.server import SimulatorServer
 
     with SimulatorServer(n_pegawai=120, seed=3, bad_share=0.1) as sim:
@@ -191,7 +191,7 @@ def test_migration_merges_duplicate_quarantine_rows(sqlite_url: str) -> None:
     import importlib.util
 
     from diklat.db import migrate
-    from diklat.personnel import karantina_sidik
+    from diklat.pegawai.personnel import karantina_sidik
 
     migrate(sqlite_url, "0001")
     eng = create_engine(sqlite_url)

@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode, tetapkan_peserta
+from diklat.kegiatan.data import kegiatan_by_kode, tetapkan_peserta
 from diklat.models import AuditPersetujuan, Bundel, Pegawai, Permintaan
 from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi
-from diklat.pejabat import simpan_pejabat
-from diklat.persetujuan import (
+from diklat.naskah.persetujuan import (
     Surat,
     buka,
     daftar_menunggu,
@@ -27,8 +26,9 @@ from diklat.persetujuan import (
     riwayat,
     tingkat_berikut,
 )
-from diklat.personnel import PersonnelWriter
-from diklat.register import today
+from diklat.naskah.register import today
+from diklat.pegawai.pejabat import simpan_pejabat
+from diklat.pegawai.personnel import PersonnelWriter
 from diklat.settings import reset_settings_cache
 
 OFFICIALS = {
@@ -187,7 +187,7 @@ def test_lock_after_too_many_wrong_answers(world: Engine, tmp_path: Path) -> Non
     assert not r.diterima and "terkunci" in (r.alasan or "")
     # a locked request is nobody's work once its training is cancelled; a closed request
     # never moves again (one transition table for requests)
-    from diklat.persetujuan import DIBATALKAN, MENUNGGU, PersetujuanError, pindah
+    from diklat.naskah.persetujuan import DIBATALKAN, MENUNGGU, PersetujuanError, pindah
     from diklat.perubahan import batalkan_kegiatan
 
     with session_scope(world) as s:
@@ -227,7 +227,7 @@ def test_sekda_branch_and_revision_round(world: Engine, tmp_path: Path) -> None:
     # nothing is drafted by itself: the version waits for the Kabid (return_to 14)
     assert versi.buat_draf(world, "PD-S", "surat_tugas", tmp_path).versi == 1
     with session_scope(world) as s:
-        from diklat import ledger
+        from diklat.kegiatan import ledger
         from diklat.naskah.perbaikan import menunggu
 
         k = kegiatan_by_kode(s, "PD-S")
@@ -251,7 +251,7 @@ def test_deadline_reminder_escalation_and_hard_limit(world: Engine, tmp_path: Pa
         p = s.get(Permintaan, pid)
         assert p is not None and p.tenggat is not None
         start, deadline = p.sejak, p.tenggat
-    from diklat import ledger
+    from diklat.kegiatan import ledger
 
     with session_scope(world) as s:
         kal = ledger.kalender_sop(kegiatan_by_kode(s, "PD-1"))

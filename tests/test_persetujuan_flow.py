@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from diklat.db import get_engine, migrate, session_scope
-from diklat.kegiatan import tetapkan_peserta
+from diklat.kegiatan.data import tetapkan_peserta
 from diklat.models import (
     AuditPersetujuan,
     Bundel,
@@ -27,9 +27,9 @@ from diklat.models import (
     RegisterEntry,
 )
 from diklat.mulai import simpan_kegiatan
-from diklat.pejabat import simpan_pejabat
-from diklat.personnel import PersonnelWriter
-from diklat.register import today
+from diklat.naskah.register import today
+from diklat.pegawai.pejabat import simpan_pejabat
+from diklat.pegawai.personnel import PersonnelWriter
 from diklat.settings import reset_settings_cache
 from tests.sop_support import codes_for
 
@@ -203,8 +203,8 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
         ttd = s.execute(select(NaskahBerkas).where(NaskahBerkas.naskah_id == n2.id,
                                                    NaskahBerkas.peran == "ttd_pdf")
                         ).scalar_one()
-        from diklat import ledger
-        from diklat.kegiatan import kegiatan_by_kode
+        from diklat.kegiatan import ledger
+        from diklat.kegiatan.data import kegiatan_by_kode
 
         state = ledger.keadaan(s, kegiatan_by_kode(s, KODE).id)
     assert state[3].putaran == 2 and state[4].putaran == 2 and state[5].status == "selesai"
@@ -219,7 +219,7 @@ def _koreksi(engine: Engine) -> None:
     """The typist corrects the data, then answers the correction form of the waiting run."""
     import json
 
-    from diklat.kegiatan import kegiatan_by_kode
+    from diklat.kegiatan.data import kegiatan_by_kode
     from tasks.lanjut import lanjutkan
 
     with session_scope(engine) as s:

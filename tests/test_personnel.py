@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from diklat.models import Karantina, Pegawai, SyncRun, UnitKerja
-from diklat.personnel import (
+from diklat.pegawai.personnel import (
     PersonnelWriter,
     RecordError,
     Rejected,
@@ -182,7 +182,7 @@ def test_identical_source_records_skip_validation(engine: Engine,
     """A record sent exactly as when its row was stored is unchanged without being validated
     again; a record spelled differently with the same content is unchanged too and its new
     spelling remembered, without touching ``updated_at``."""
-    import diklat.personnel as personnel
+    import diklat.pegawai.personnel as personnel
 
     w = PersonnelWriter(engine, None, sumber="simpeg")
     w.upsert_units(UNITS)

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, select, text
 
 from diklat.db import make_engine, migrate, session_scope
-from diklat.kegiatan import DataKegiatan
+from diklat.kegiatan.data import DataKegiatan
 from diklat.models import (
     Arsip,
     Distribusi,
@@ -35,7 +35,7 @@ from diklat.models import (
     SopStepLog,
     UnitKerja,
 )
-from diklat.register import today
+from diklat.naskah.register import today
 from diklat.settings import reset_settings_cache
 from simulator.server import SimulatorServer
 from tests.prefect_support import prefect_server, using_prefect_api
@@ -160,7 +160,7 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
         prefect_on_postgres: str, pg_url: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     from connectors import pdf as pdfconn
-    from diklat import sync_service
+    from diklat.pegawai import sync_service
 
     if not pdfconn.available():
         pytest.skip("LibreOffice needed to sign PDFs")

@@ -1,4 +1,4 @@
-"""Signing while LibreOffice converts (diklat.pratanda): a bundle's letters are signed by the
+"""Signing while LibreOffice converts (diklat.naskah.pratanda): a bundle's letters are signed by the
 pool as their final PDFs appear; the signature recorded is over exactly the bytes recorded as
 the final, and a result is never used for other bytes than it was made for."""
 
@@ -13,15 +13,14 @@ from sqlalchemy import select
 
 from connectors.tte import local_ca
 from connectors.tte.verify import verify_pdf
-from diklat import pratanda
-from diklat import tanda_tangan as tt
 from diklat.clients import ca_dir
 from diklat.db import get_engine, migrate, session_scope
 from diklat.models import Bundel, NaskahBerkas
 from diklat.mulai import simpan_kegiatan
-from diklat.naskah import versi
-from diklat.pejabat import simpan_pejabat
-from diklat.register import today
+from diklat.naskah import pratanda, versi
+from diklat.naskah import tanda_tangan as tt
+from diklat.naskah.register import today
+from diklat.pegawai.pejabat import simpan_pejabat
 from diklat.settings import get_settings
 from tests.rekam_support import setujui_semua
 from tests.sop_support import LENGKAP, siap

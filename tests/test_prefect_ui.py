@@ -28,9 +28,9 @@ from sqlalchemy import Engine, func, select
 
 from diklat.db import get_engine, migrate, session_scope
 from diklat.models import AuditPersetujuan, Permintaan, SopStepLog
-from diklat.pejabat import simpan_pejabat
-from diklat.personnel import PersonnelWriter
-from diklat.register import today
+from diklat.naskah.register import today
+from diklat.pegawai.pejabat import simpan_pejabat
+from diklat.pegawai.personnel import PersonnelWriter
 from diklat.settings import reset_settings_cache
 from flows.deployments import NAMES
 from tests.prefect_support import using_prefect_api

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from diklat.db import make_engine, migrate, session_scope
 from diklat.models import Naskah, RegisterCounter, RegisterEntry
-from diklat.register import RegisterError, entries, register_naskah, void
+from diklat.naskah.register import RegisterError, entries, register_naskah, void
 from diklat.settings import reset_settings_cache
 
 D = dt.date(2026, 11, 23)
@@ -26,10 +26,10 @@ HARI = [D]
 def _agency_today(monkeypatch: pytest.MonkeyPatch) -> None:
     """The register's "today" (closed years, default dates, nothing dated ahead) is fixed
     for these tests."""
-    import diklat.register
+    import diklat.naskah.register
 
     HARI[0] = D
-    monkeypatch.setattr(diklat.register, "today", lambda settings=None: HARI[0])
+    monkeypatch.setattr(diklat.naskah.register, "today", lambda settings=None: HARI[0])
 
 
 def make_naskah(engine: Engine, n: int, *, jenis: str = "surat_panggilan",
@@ -336,7 +336,7 @@ def test_dates_run_forward_and_closed_years_are_refused(engine: Engine) -> None:
 
 
 def test_bundle_numbered_in_one_transaction(engine: Engine) -> None:
-    from diklat.register import register_bundel
+    from diklat.naskah.register import register_bundel
 
     single = make_naskah(engine, 1)[0]
     reg(engine, single)

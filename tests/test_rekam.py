@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from diklat import ledger, masukan, usulan
+from diklat import masukan
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode, tetapkan_peserta
+from diklat.kegiatan import ledger, usulan
+from diklat.kegiatan.data import kegiatan_by_kode, tetapkan_peserta
 from diklat.models import (
     AuditPersetujuan,
     Bundel,
@@ -31,10 +32,10 @@ from diklat.models import (
 from diklat.mulai import simpan_kegiatan
 from diklat.naskah import perbaikan, status
 from diklat.naskah import versi as v
-from diklat.pejabat import simpan_pejabat
-from diklat.persetujuan import buka, pantau_tenggat
-from diklat.personnel import PersonnelWriter
-from diklat.register import RegisterError, today
+from diklat.naskah.persetujuan import buka, pantau_tenggat
+from diklat.naskah.register import RegisterError, today
+from diklat.pegawai.pejabat import simpan_pejabat
+from diklat.pegawai.personnel import PersonnelWriter
 from diklat.settings import reset_settings_cache
 from tests.rekam_support import Kotak, putuskan_tingkat, setujui_semua
 from tests.sop_support import OFFICIALS
@@ -242,7 +243,7 @@ def _approved(engine: Engine, tmp: Path, jenis: str = "surat_permohonan_narasumb
 
 
 def test_edited_context_is_refused_at_signing(world: Engine, tmp_path: Path) -> None:
-    from diklat.tanda_tangan import IsiBerubah, tanda_tangani
+    from diklat.naskah.tanda_tangan import IsiBerubah, tanda_tangani
 
     engine = world
     bid = _approved(engine, tmp_path)
@@ -259,8 +260,8 @@ def test_edited_context_is_refused_at_signing(world: Engine, tmp_path: Path) -> 
 
 def test_edited_template_is_refused_at_signing(world: Engine, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from diklat.naskah.tanda_tangan import IsiBerubah, tanda_tangani
     from diklat.settings import get_settings
-    from diklat.tanda_tangan import IsiBerubah, tanda_tangani
 
     tpl = tmp_path / "templates"
     shutil.copytree(get_settings().templates_dir, tpl)
@@ -276,7 +277,7 @@ def test_edited_template_is_refused_at_signing(world: Engine, tmp_path: Path,
 
 def test_swapped_final_pdf_is_refused_and_sent_back(world: Engine, tmp_path: Path) -> None:
     from connectors import pdf as pdfconn
-    from diklat.langkah_naskah import selesaikan
+    from diklat.naskah.langkah import selesaikan
 
     if not pdfconn.available():
         pytest.skip("LibreOffice needed")
@@ -295,7 +296,7 @@ def test_swapped_final_pdf_is_refused_and_sent_back(world: Engine, tmp_path: Pat
     data = path.read_bytes()
     path.write_bytes(data.replace(b"Permohonan", b"Permohonon", 1) if b"Permohonan" in data
                      else data + b"%")
-    from diklat.tanda_tangan import IsiBerubah
+    from diklat.naskah.tanda_tangan import IsiBerubah
 
     with pytest.raises(IsiBerubah, match="berubah sesudah dibuat"):
         selesaikan(engine, KODE, bid, tmp_path, pdf=True)
@@ -309,7 +310,7 @@ def test_swapped_final_pdf_is_refused_and_sent_back(world: Engine, tmp_path: Pat
 
 def test_changed_content_before_numbering_sends_the_letter_back(world: Engine,
                                                                  tmp_path: Path) -> None:
-    from diklat.langkah_naskah import selesaikan
+    from diklat.naskah.langkah import selesaikan
 
     engine = world
     bid = _approved(engine, tmp_path)
@@ -473,7 +474,7 @@ def test_operator_inputs_name_who_acted_and_refuse_impossible_times(
 
 def test_nothing_dated_ahead(world: Engine, tmp_path: Path) -> None:
     from diklat.naskah.isi import TanggalBelumTiba, tanggal_naskah
-    from diklat.register import register_naskah
+    from diklat.naskah.register import register_naskah
 
     engine = world
     with session_scope(engine) as s:
@@ -510,7 +511,7 @@ def test_escalation_counts_working_time_across_a_weekend(world: Engine, tmp_path
     with session_scope(engine) as s:
         b = s.get(Bundel, bid)
         assert b is not None
-        from diklat.persetujuan import kirim_kode, rantai
+        from diklat.naskah.persetujuan import kirim_kode, rantai
 
         p = buka(s, b, rantai(b)[0], now=start)
         kirim_kode(s, p, kotak, ui_url="http://ui", now=start)
@@ -573,7 +574,7 @@ def test_operators_work_list(world: Engine, tmp_path: Path,
     from cli.main import app
     from connectors import pdf as pdfconn
     from diklat.models import Distribusi
-    from diklat.tanda_tangan import tanda_tangani
+    from diklat.naskah.tanda_tangan import tanda_tangani
 
     if not pdfconn.available():
         pytest.skip("LibreOffice needed to sign")

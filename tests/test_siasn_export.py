@@ -12,8 +12,8 @@ from sqlalchemy import Engine, func, select
 from test_siasn_export_reader import NIPS, base_row, export_text, write_export
 
 from diklat.models import Karantina, Pegawai, SyncRun, UnitKerja
-from diklat.personnel import PersonnelWriter
-from diklat.siasn_export import (
+from diklat.pegawai.personnel import PersonnelWriter
+from diklat.pegawai.siasn_export import (
     REQUIRED_COLUMNS,
     ExportRefused,
     ImportFailed,
@@ -112,7 +112,7 @@ def test_fields_not_in_export_are_kept(engine: Engine, tmp_path: Path) -> None:
     # A SIASN refresh adds eselon and tmt_pensiun, which the export does not carry.
     import datetime as dt
 
-    from diklat.siasn_export import inspect_export, read_batches
+    from diklat.pegawai.siasn_export import inspect_export, read_batches
 
     recs = next(read_batches(inspect_export(path))).records
     for r in recs:

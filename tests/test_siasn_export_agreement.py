@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from connectors.siasn import SiasnClient
-from diklat import sync_service
 from diklat.clients import siasn_client
 from diklat.models import Karantina, Pegawai, UnitKerja
-from diklat.personnel import FIELDS, clean_record
+from diklat.pegawai import sync_service
+from diklat.pegawai.personnel import FIELDS, clean_record
+from diklat.pegawai.siasn_export import NOT_IN_EXPORT, import_export
 from diklat.settings import reset_settings_cache
-from diklat.siasn_export import NOT_IN_EXPORT, import_export
 from simulator.export_csv import write_export
 from simulator.server import SimulatorServer
 

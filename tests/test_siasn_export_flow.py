@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, func, select
 from test_siasn_export_reader import NIPS, base_row, write_export
 
 from diklat.models import Karantina, Pegawai, SyncRun
-from diklat.siasn_export import REQUIRED_COLUMNS, ExportRefused
+from diklat.pegawai.siasn_export import REQUIRED_COLUMNS, ExportRefused
 
 ROOT = Path(__file__).resolve().parent.parent
 DIKLAT = Path(sys.executable).parent / "diklat"

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diklat.siasn_export import (
+from diklat.pegawai.siasn_export import (
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     ExportRefused,
@@ -301,8 +301,8 @@ def test_file_parameter_is_a_name_inside_the_import_folder(tmp_path: Path) -> No
     """What the flow (UI, API) accepts: names inside the import folder only. Absolute paths,
     ``~``, climbing out and links leading out are refused with the same message whether
     the file exists or not."""
+    from diklat.pegawai.siasn_export import resolve_import_path
     from diklat.settings import get_settings
-    from diklat.siasn_export import resolve_import_path
 
     base = Path(str(get_settings().import_dir))
     base.mkdir(parents=True)

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from diklat import sync_service, unor
 from diklat.clients import check_siasn, siasn_client
 from diklat.models import Pegawai, SiasnUnor, UnitKerja
+from diklat.pegawai import sync_service, unor
 from diklat.settings import KonfigurasiSalah, SecretStr, Siasn, reset_settings_cache
 from simulator import refdata, shapes
 from simulator.server import SimulatorServer
@@ -159,8 +159,8 @@ def test_export_with_unit_guids_lands_in_the_mapped_units(engine: Engine, sim: S
     exists nobody moves into a GUID-keyed unit (those we have keep theirs, new employees wait
     in quarantine); once ``diklat siasn unor`` has matched ref-unor the same file places the
     new employees in their SIMPEG units."""
-    from diklat import siasn_export
     from diklat.models import Karantina
+    from diklat.pegawai import siasn_export
     from simulator.data import Dataset
     from simulator.export_csv import write_dataset_export
 

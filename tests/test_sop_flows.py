@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from diklat.db import get_engine, migrate, session_scope
-from diklat.kegiatan import DataKegiatan
+from diklat.kegiatan.data import DataKegiatan
 from diklat.models import (
     Arsip,
     AuditPersetujuan,
@@ -31,7 +31,7 @@ from diklat.models import (
     SuratMasuk,
     UnitKerja,
 )
-from diklat.register import today
+from diklat.naskah.register import today
 from diklat.settings import get_settings, reset_settings_cache
 from simulator.server import SimulatorServer
 from tests.sop_support import OFFICIALS, add_officials, assert_prefect_keeps_nothing_private
@@ -41,7 +41,7 @@ from tests.sop_support import OFFICIALS, add_officials, assert_prefect_keeps_not
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
           prefect_api: str) -> Iterator[tuple[Engine, SimulatorServer]]:
     from connectors import pdf as pdfconn
-    from diklat import sync_service
+    from diklat.pegawai import sync_service
 
     if not pdfconn.available():
         pytest.skip("LibreOffice needed to sign PDFs")
@@ -93,8 +93,8 @@ def test_sop_000_end_to_end(world: tuple[Engine, SimulatorServer]) -> None:
     assert out["kegiatan"] == "PK-E2E-1"
     assert petugas.catatan.ditolak == 1 and petugas.catatan.revisi == 1
     with session_scope(engine) as s:
-        from diklat import ledger
-        from diklat.kegiatan import kegiatan_by_kode
+        from diklat.kegiatan import ledger
+        from diklat.kegiatan.data import kegiatan_by_kode
         from diklat.sop.catalogue import get_sop
 
         k = kegiatan_by_kode(s, "PK-E2E-1")
@@ -209,7 +209,7 @@ def test_sop_002_sekda_branch(world: tuple[Engine, SimulatorServer]) -> None:
 
     with get_client(sync_client=True) as c:
         with session_scope(engine) as s:
-            from diklat.kegiatan import kegiatan_by_kode
+            from diklat.kegiatan.data import kegiatan_by_kode
 
             run_id = kegiatan_by_kode(s, "PD-E2E-1").flow_run_id
         fr = c.read_flow_run(run_id)
@@ -261,8 +261,8 @@ def test_sop_002_refusal_stops_until_started_again(world: tuple[Engine, Simulato
         th.join(timeout=10)
     assert state.is_cancelled() and "ditolak" in (state.message or "")
     with session_scope(engine) as s:
-        from diklat import ledger
-        from diklat.kegiatan import kegiatan_by_kode
+        from diklat.kegiatan import ledger
+        from diklat.kegiatan.data import kegiatan_by_kode
 
         k = kegiatan_by_kode(s, "PD-TOLAK-1")
         assert k.status == "ditolak" and "kepala" in (k.status_alasan or "")

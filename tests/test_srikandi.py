@@ -25,13 +25,13 @@ from connectors.tte import local_ca
 from connectors.tte.local import LocalSigner
 from connectors.tte.model import Appearance, SignerIdentity, SignRequest
 from connectors.tte.verify import verify_pdf
-from diklat import register
 from diklat.db import session_scope
+from diklat.laporan.srikandi import FIELDS, nama_folder, paket
 from diklat.models import Bundel, Naskah
 from diklat.mulai import simpan_kegiatan
+from diklat.naskah import register
 from diklat.naskah.versi import catat_berkas
-from diklat.pejabat import simpan_pejabat
-from diklat.srikandi import FIELDS, nama_folder, paket
+from diklat.pegawai.pejabat import simpan_pejabat
 from tests.sop_support import LENGKAP, siap
 from tests.tte_support import simple_pdf
 
@@ -201,8 +201,8 @@ def test_every_csv_field_is_inert_in_a_spreadsheet(engine: Engine, tmp_path: Pat
     addressee beginning with ``+``/``-``): every field of every CSV of the packages, the
     bundle's list and both daily lists is text a spreadsheet does not evaluate (a leading
     apostrophe), the JSON twin keeps the value verbatim, the Excel list keeps it as text."""
+    from diklat.laporan.srikandi import harian
     from diklat.models import Pejabat
-    from diklat.srikandi import harian
 
     ids = build(engine, tmp_path, signed)
     with session_scope(engine) as s:
@@ -298,7 +298,7 @@ def test_the_records_officers_day_across_trainings(engine: Engine, tmp_path: Pat
     """``harian``: every training's letters of one day, packaged, and one list of them all
     numbered through (by training, each in register order); another day's letters are not
     in it."""
-    from diklat.srikandi import harian
+    from diklat.laporan.srikandi import harian
 
     ids = build(engine, tmp_path, signed)
     siap(engine)
@@ -401,7 +401,7 @@ def test_the_officer_records_registrations_and_sees_whats_left(
         engine: Engine, tmp_path: Path, signed: bytes, db_url: str) -> None:
     """``catat`` records that letters were registered in SRIKANDI (all or nothing), ``belum``
     lists the signed letters still to register, and the daily list shows the recorded date."""
-    from diklat.srikandi import SrikandiError, belum, catat, harian
+    from diklat.laporan.srikandi import SrikandiError, belum, catat, harian
 
     ids = build(engine, tmp_path, signed)
     with session_scope(engine) as s:

@@ -16,9 +16,9 @@ from sqlalchemy import Engine, select, text
 from connectors.http import HttpClient, RetryPolicy
 from connectors.siasn import SiasnClient, TokenManager
 from connectors.simpeg import SimpegClient
-from diklat import sync_service
 from diklat.db import make_engine, migrate
 from diklat.models import Karantina, Pegawai, SyncRun
+from diklat.pegawai import sync_service
 from simulator.server import SimulatorServer
 
 FAST = RetryPolicy(max_retries=8, backoff_base=0.005, backoff_max=0.05, budget_seconds=30.0)
@@ -324,7 +324,7 @@ def test_siasn_refresh_quarantines_invalid_nips_and_stops_early_when_siasn_is_do
 def test_next_since_overlaps_the_run_so_changes_during_it_are_fetched_again() -> None:
     """A change made while a run reads (on a page it already passed), or stamped by a SIMPEG
     clock a little behind ours, must be fetched by the next incremental run."""
-    from diklat.sync_service import _next_since
+    from diklat.pegawai.sync_service import _next_since
 
     start = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
     old = start - dt.timedelta(days=3)

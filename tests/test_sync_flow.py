@@ -79,7 +79,7 @@ def test_flow_syncs_and_publishes_counts_artifact(prefect_server: None,
     assert first["nama"] not in table and first["nip"] not in table  # counts only
 
     # Refresh two NIPs from SIASN through the same flow: the flow gets a request id.
-    from diklat.sync_service import save_request
+    from diklat.pegawai.sync_service import save_request
 
     nips = [r["nip"] for _, r, _ in sim.dataset.iter_records()][:2]
     counts = sync_pegawai(permintaan=save_request(engine, nips))
@@ -171,7 +171,7 @@ def test_sigterm_mid_sync_marks_run_interrupted_and_next_run_resumes(tmp_path: P
 
     from connectors.http import HttpClient
     from connectors.simpeg import SimpegClient
-    from diklat import sync_service
+    from diklat.pegawai import sync_service
 
     with SimulatorServer(n_pegawai=600, seed=4) as s:
         s.set_faults(slow_share=1.0, slow_seconds=0.25)  # every page takes a while

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from cli.unit import add_commands
 from connectors.http import HttpClient, RetryPolicy
 from connectors.simpeg import SimpegClient
-from diklat import sync_service
 from diklat.db import get_engine, migrate, session_scope
 from diklat.models import UnitKerja
-from diklat.unit_kerja import atur_tempat, tempat_units
+from diklat.pegawai import sync_service
+from diklat.pegawai.unit_kerja import atur_tempat, tempat_units
 from simulator.server import SimulatorServer
 
 FAST = RetryPolicy(max_retries=4, backoff_base=0.005, backoff_max=0.05, budget_seconds=10.0)
@@ -60,7 +60,7 @@ def app() -> typer.Typer:
 
 def test_cli_lists_units_without_town_and_sets_one(app: typer.Typer) -> None:
     migrate()
-    from diklat.personnel import PersonnelWriter
+    from diklat.pegawai.personnel import PersonnelWriter
 
     PersonnelWriter(get_engine(), None, sumber="simpeg").upsert_units([
         {"kode": "U1", "nama": "SD Negeri 5 Sebulu"},

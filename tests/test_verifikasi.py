@@ -18,16 +18,16 @@ from sqlalchemy import Engine, select
 
 from connectors.http import HttpClient, RetryPolicy
 from connectors.siasn import SiasnClient, TokenManager
-from diklat import sync_service
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode, tetapkan_peserta
+from diklat.kegiatan.data import kegiatan_by_kode, tetapkan_peserta
+from diklat.kegiatan.verifikasi import verifikasi_calon
+from diklat.laporan.posisi import posisi_kegiatan
 from diklat.models import Pegawai, Peserta, SopStepLog
 from diklat.mulai import simpan_kegiatan
-from diklat.personnel import PersonnelWriter
-from diklat.posisi import posisi_kegiatan
-from diklat.register import today
+from diklat.naskah.register import today
+from diklat.pegawai import sync_service
+from diklat.pegawai.personnel import PersonnelWriter
 from diklat.settings import reset_settings_cache
-from diklat.verifikasi import verifikasi_calon
 from simulator.server import SimulatorServer
 from tests.sop_support import LENGKAP, siap
 

@@ -19,10 +19,10 @@ from diklat.db import get_engine, migrate, session_scope
 from diklat.models import Naskah, NaskahBerkas
 from diklat.mulai import simpan_kegiatan
 from diklat.naskah import versi
-from diklat.pejabat import simpan_pejabat
-from diklat.register import today
+from diklat.naskah.register import today
+from diklat.naskah.tanda_tangan import tanda_tangani
+from diklat.pegawai.pejabat import simpan_pejabat
 from diklat.settings import get_settings, reset_settings_cache
-from diklat.tanda_tangan import tanda_tangani
 from tests.rekam_support import setujui_semua
 from tests.sop_support import siap
 
@@ -138,7 +138,7 @@ def test_bsre_signing_page_keeps_the_passphrase_to_itself(
     from connectors import pdf as pdfconn
     from connectors.tte.verify import verify_pdf
     from diklat.models import Bundel as B
-    from diklat.persetujuan import buka, kirim_kode, putuskan, tingkat_berikut
+    from diklat.naskah.persetujuan import buka, kirim_kode, putuskan, tingkat_berikut
     from simulator.bsre import BsreServer
     from web.app import tandatangani_dari_halaman
 
@@ -166,15 +166,15 @@ def test_bsre_signing_page_keeps_the_passphrase_to_itself(
                                 "nama": "Pelatihan BSrE", "mulai": mulai, "selesai": mulai,
                                 "tempat": "Aula", "jp": 8, "lembaga_narasumber": "BPSDM",
                                 "materi": ["A"]})
-            from diklat.kegiatan import tetapkan_hasil, tetapkan_peserta
+            from diklat.kegiatan.data import tetapkan_hasil, tetapkan_peserta
             from diklat.models import Pegawai
-            from diklat.personnel import PersonnelWriter
+            from diklat.pegawai.personnel import PersonnelWriter
 
         w = PersonnelWriter(engine, None, sumber="simpeg")
         w.upsert_units([{"kode": "U1", "nama": "Dinas"}])
         w.write([{"nip": "198501012010012001", "nama": "Siti", "unit_kode": "U1"}])
         with session_scope(engine) as s:
-            from diklat.kegiatan import kegiatan_by_kode
+            from diklat.kegiatan.data import kegiatan_by_kode
 
             k = kegiatan_by_kode(s, "PK-B")
             tetapkan_peserta(s, k, s.execute(select(Pegawai.id)).scalars().all())

@@ -20,10 +20,10 @@ from sqlalchemy import Engine, select
 
 from connectors.http import HttpClient, RetryPolicy
 from connectors.siasn import SiasnClient, TokenManager
-from diklat import writeback
 from diklat.db import session_scope
+from diklat.kegiatan import writeback
+from diklat.kegiatan.writeback import WritebackBerhenti, tulis_kursus
 from diklat.models import Kegiatan, Naskah, NaskahBerkas, Pegawai, Peserta
-from diklat.writeback import WritebackBerhenti, tulis_kursus
 from simulator import refdata
 from simulator.server import SimulatorServer
 

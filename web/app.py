@@ -7,7 +7,7 @@
   or another document. Nothing beyond what the letter prints (no NIK, no e-mail).
 * ``GET/POST /ttd/<token>``: the signing page of a signature request: the official types his
   NIP, the one-time code and (for BSrE) his passphrase; the answer goes through the same
-  checks as every other answer (:func:`diklat.persetujuan.putuskan`), the bundle is signed with
+  checks as every other answer (:func:`diklat.naskah.persetujuan.putuskan`), the bundle is signed with
   the passphrase held only for that call, and the waiting Prefect run is resumed with the
   decision, the NIP and the spent code (never the passphrase).
 
@@ -416,7 +416,7 @@ def periksa(data: bytes, d: dict[str, Any]) -> tuple[str, str]:
 def _request(token: str) -> dict[str, str]:
     from diklat.db import session_scope
     from diklat.models import Bundel, Permintaan
-    from diklat.persetujuan import ringkasan
+    from diklat.naskah.persetujuan import ringkasan
 
     if not token or len(token) > 64:
         raise HTTPException(status_code=404)
@@ -444,9 +444,9 @@ def tandatangani_dari_halaman(token: str, *, nip: str, kode: str,
     from connectors.tte.model import TteError
     from diklat.db import get_engine, session_scope
     from diklat.models import Bundel, Kegiatan, Permintaan
-    from diklat.persetujuan import putuskan
+    from diklat.naskah.persetujuan import putuskan
+    from diklat.naskah.tanda_tangan import tanda_tangani
     from diklat.settings import get_settings
-    from diklat.tanda_tangan import tanda_tangani
 
     s = get_settings()
     with session_scope() as ses:

@@ -2,7 +2,7 @@
 official in another building, or on his phone, reads the draft (``/p/<token>/konsep.pdf``: the
 bundle as one merged PDF) and the chain so far, and answers setuju / revisi / tolak with his
 NIP and one-time code. The answer goes through the same checks and audit as every other
-(:func:`diklat.persetujuan.putuskan`); a refused answer is refused on the spot, with the
+(:func:`diklat.naskah.persetujuan.putuskan`); a refused answer is refused on the spot, with the
 reason and the tries left; an accepted one resumes the waiting Prefect run (only its wait for
 this request, :mod:`tasks.lanjut`). The token is random per request and good until the
 decision; nothing beyond the letter is shown. A BSrE signature goes to the signing page
@@ -43,7 +43,7 @@ def info(token: str) -> dict[str, Any]:
     """What the page shows (no personal data beyond the officials' names in the chain)."""
     from diklat.db import session_scope
     from diklat.models import AuditPersetujuan, Bundel, Pejabat, Persetujuan
-    from diklat.persetujuan import DIPUTUSKAN, MENUNGGU, rantai, ringkasan_permintaan
+    from diklat.naskah.persetujuan import DIPUTUSKAN, MENUNGGU, rantai, ringkasan_permintaan
     from diklat.rules.tanggal import label_zona
     from diklat.settings import get_settings
 
@@ -94,8 +94,8 @@ def konsep_pdf(token: str) -> Path:
     """The draft the official decides on: the bundle merged into one PDF (made once)."""
     from diklat.db import session_scope
     from diklat.models import Bundel, Kegiatan
+    from diklat.naskah.persetujuan import MENUNGGU
     from diklat.naskah.versi import pratinjau
-    from diklat.persetujuan import MENUNGGU
     from diklat.settings import get_settings
 
     with session_scope() as ses:
@@ -116,8 +116,8 @@ def jawab(token: str, *, nip: str, kode: str, keputusan: str, catatan: str,
     """An answer typed on the page: checked like every answer; accepted, the waiting run is
     resumed (its wait for this request only)."""
     from diklat.db import session_scope
-    from diklat.persetujuan import PersetujuanError, putuskan
-    from diklat.surel import kirim_surel
+    from diklat.naskah.persetujuan import PersetujuanError, putuskan
+    from diklat.naskah.surel import kirim_surel
     from tasks.lanjut import lanjutkan
 
     nomor: list[int] = []

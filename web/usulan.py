@@ -2,7 +2,7 @@
 e-mail): the training's name, the agency, the deadline, what the agency proposed so far, and a
 form for its letter (number, date) and the NIPs it proposes. Nothing else is visible through
 the link; an unknown token is a plain 404; after the deadline the page says so and takes
-nothing. The proposal goes through the same checks as the operator's (:mod:`diklat.usulan`)."""
+nothing. The proposal goes through the same checks as the operator's (:mod:`diklat.kegiatan.usulan`)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def _e(v: Any) -> str:
 def _halaman(token: str, pesan: str = "", kelas: str = "ok",
              status_code: int = 200) -> HTMLResponse:
 
-    from diklat import usulan
     from diklat.db import session_scope
+    from diklat.kegiatan import usulan
 
     tz = waktu.zona()
     with session_scope() as s:
@@ -69,8 +69,8 @@ def add_routes(app: FastAPI) -> None:
     def kirim_usulan(token: str, nomor_surat: str = Form(..., max_length=120),
                      tanggal_surat: str = Form(..., max_length=20),
                      nip: str = Form(..., max_length=MAX_NIP * 30)) -> HTMLResponse:
-        from diklat import usulan
         from diklat.db import session_scope
+        from diklat.kegiatan import usulan
 
         nips = [x.strip() for x in nip.replace(",", "\n").splitlines() if x.strip()]
         if len(nips) > MAX_NIP:

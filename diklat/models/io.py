@@ -2,7 +2,7 @@
 
 ``Distribusi`` and ``Arsip`` are declared in ``diklat/models/naskah.py`` (with the columns
 migration ``0004_io`` adds); this module adds their indexes, the delivery audit trail and the
-archive's NIP index. The domain code (``diklat/distribusi.py``, ``diklat/arsip.py``) reads and writes these two
+archive's NIP index. The domain code (``diklat/naskah/distribusi.py``, ``diklat/arsip.py``) reads and writes these two
 tables with Core statements over ``DISTRIBUSI`` / ``ARSIP`` so that mypy checks it without
 knowing about the appended attributes.
 
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from diklat.models.base import Base, UTCDateTime, utcnow
 from diklat.models.naskah import Arsip, Distribusi
 
-#: Delivery states (``distribusi.status``); see ``diklat/distribusi.py`` for the transitions.
+#: Delivery states (``distribusi.status``); see ``diklat/naskah/distribusi.py`` for the transitions.
 STATUS_DISTRIBUSI = (
     "antri",  # known, not being sent: the next run sends it (e.g. released by an operator)
     "mengirim",  # claimed: a send is under way or died; Message-ID already fixed

@@ -61,7 +61,7 @@ class Kegiatan(Timestamps, Base):
     dpa_ref: Mapped[str | None] = mapped_column(String(120))  # budget line it is planned from
     #: JSON list of condition codes (``Sop.kondisi`` keys) that hold for this training.
     kondisi_json: Mapped[str] = mapped_column(Text, default="[]")
-    #: JSON object of candidate criteria (``diklat.kegiatan.Kriteria``).
+    #: JSON object of candidate criteria (``diklat.kegiatan.data.Kriteria``).
     kriteria_json: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(30), default="direncanakan")
     #: Why the training stands where it stands (who refused which letter, why it was
@@ -115,7 +115,7 @@ class Peserta(Timestamps, Base):
     kegiatan: Mapped[Kegiatan] = relationship(back_populates="peserta")
 
 
-#: What SIASN answered for one candidate (``diklat.verifikasi`` owns the transitions).
+#: What SIASN answered for one candidate (``diklat.kegiatan.verifikasi`` owns the transitions).
 HASIL_VERIFIKASI = (
     "terverifikasi",  # SIASN knows him, active, within the training's criteria
     "tidak_memenuhi",  # SIASN answered: not eligible (the reason in verifikasi_alasan)
@@ -140,7 +140,7 @@ class AuditKegiatan(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-#: States of one participant's SIASN write-back (``diklat.writeback`` owns the transitions).
+#: States of one participant's SIASN write-back (``diklat.kegiatan.writeback`` owns the transitions).
 STATUS_SIASN = (
     "tersimpan",  # the course record is in SIASN, its id stored; the certificate is not yet
     "selesai",  # record and certificate in SIASN
@@ -150,7 +150,7 @@ STATUS_SIASN = (
 )
 
 
-#: States of one SOP step in one round (``diklat.ledger`` owns the transitions).
+#: States of one SOP step in one round (``diklat.kegiatan.ledger`` owns the transitions).
 STATUS_LANGKAH = (
     "berjalan",  # started, work in progress
     "menunggu",  # waiting for a person (paraf, signature, an operator's input)

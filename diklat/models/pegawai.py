@@ -44,7 +44,7 @@ class UnitKerja(Timestamps, Base):
 
 class SiasnUnor(Timestamps, Base):
     """One unit of SIASN's ``ref-unor`` (its id is a GUID) and the region's unit it is
-    (``unit_kode``), matched by ``diklat.unor``; ``unit_kode`` empty = not matched yet, the
+    (``unit_kode``), matched by ``diklat.pegawai.unor``; ``unit_kode`` empty = not matched yet, the
     operator decides (``diklat siasn unor``)."""
 
     __tablename__ = "siasn_unor"
@@ -94,7 +94,7 @@ class Pegawai(Timestamps, Base):
     aktif: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     sumber: Mapped[str] = mapped_column(String(20), default="simpeg")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
-    #: Hash of the record as its source last sent it (``diklat.personnel.source_hash``): an
+    #: Hash of the record as its source last sent it (``diklat.pegawai.personnel.source_hash``): an
     #: identical record is recognised unchanged without validating it again.
     sumber_hash: Mapped[str | None] = mapped_column(String(32))
     last_sync_id: Mapped[int | None] = mapped_column(Integer)

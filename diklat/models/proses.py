@@ -146,7 +146,7 @@ class KunciKegiatan(Base):
     """Which flow run drives a training now: one row per training code (taken before the
     training's own row exists, so two starts of a new training cannot both create it), with
     the process that holds it (host, process id, a token of its start; a heartbeat for
-    holders on another host). See :mod:`diklat.kunci_kegiatan`."""
+    holders on another host). See :mod:`diklat.kegiatan.kunci`."""
 
     __tablename__ = "kunci_kegiatan"
 

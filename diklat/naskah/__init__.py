@@ -7,7 +7,7 @@ Plain functions for flows and the CLI::
     paths = render_batch("surat_panggilan", [ctx, ...], out_dir)
 
 PDF conversion is in :mod:`connectors.pdf` (LibreOffice); the register of numbers in
-:mod:`diklat.register`.
+:mod:`diklat.naskah.register`.
 """
 
 from diklat.naskah.engine import (

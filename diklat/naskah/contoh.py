@@ -81,7 +81,7 @@ def _kegiatan(s: Settings) -> dict[str, str]:
 def nomor_contoh(jenis: str, settings: Settings | None = None) -> str:
     """The example number of ``jenis``: ``800.2.4.2/034/KEP/BKPSDM/2026`` for the decree."""
     s = settings or get_settings()
-    from diklat.register import format_nomor
+    from diklat.naskah.register import format_nomor
 
     return format_nomor(s.klasifikasi_for(jenis), URUT, s.unit_nomor(jenis),
                         TANGGAL_JENIS.get(jenis, TANGGAL), s)

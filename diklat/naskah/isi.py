@@ -22,18 +22,18 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from diklat.kegiatan import DataKegiatan, data_kegiatan, peserta_frame
+from diklat.kegiatan.data import DataKegiatan, data_kegiatan, peserta_frame
 from diklat.models import Bundel, Kegiatan, Naskah, Pegawai, Pejabat, UnitKerja
 from diklat.naskah import konteks
 from diklat.naskah.status import SIAP_FINAL
-from diklat.pejabat import PejabatTidakAda, pemegang
+from diklat.pegawai.pejabat import PejabatTidakAda, pemegang
+from diklat.pegawai.unit_kerja import tempat_units
 from diklat.rules import nip as nip_rules
 from diklat.rules.kalender import kalender
 from diklat.rules.tanggal import hari_tanggal, label_zona, tanggal_indonesia
 from diklat.rules.wilayah import tempat_lembaga
 from diklat.settings import Settings, get_settings
 from diklat.sop.catalogue import get_sop
-from diklat.unit_kerja import tempat_units
 
 
 class IsiTidakLengkap(ValueError):
@@ -72,7 +72,7 @@ class Sumber:
 
     def tempat(self, unit_kode: Any) -> str:
         """The town of a unit for the "di" line (``Loa Kulu``): the unit's own (operator's or
-        source's, :mod:`diklat.unit_kerja`), else the agency's town."""
+        source's, :mod:`diklat.pegawai.unit_kerja`), else the agency's town."""
         if self._tempat is None:
             self._tempat = tempat_units(self.session, self.session.execute(
                 select(UnitKerja.kode)).scalars())
@@ -484,7 +484,7 @@ def surat_penyelenggara(src: Sumber) -> Rujukan | None:
     """The organiser's letter (its invitation or summons) the assignment letter cites: the
     incoming letter recorded at the SOP's first row (``surat_masuk``, the agenda of incoming
     letters), else what the training's data says of it (``DataKegiatan.surat_penyelenggara``)."""
-    from diklat.usulan import surat_penawaran
+    from diklat.kegiatan.usulan import surat_penawaran
 
     sm = surat_penawaran(src.session, src.kegiatan)
     if sm is not None:

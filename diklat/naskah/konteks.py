@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from diklat.models import Pejabat
-from diklat.pejabat import kantor
+from diklat.pegawai.pejabat import kantor
 from diklat.rules.nip import format_nip
 from diklat.rules.tanggal import BULAN, hari_tanggal, rentang_tanggal, tanggal_indonesia
 from diklat.settings import Settings, get_settings

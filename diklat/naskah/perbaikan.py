@@ -32,9 +32,10 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from diklat import ledger, waktu
+from diklat import waktu
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import kegiatan_by_kode
 from diklat.models import AuditPersetujuan, Bundel, Kegiatan, Pejabat, Permintaan
 from diklat.models.base import utcnow
 from diklat.naskah import status
@@ -83,7 +84,7 @@ def _revisi_terakhir(session: Session, b: Bundel) -> Permintaan | None:
 
 def menunggu(session: Session, k: Kegiatan, jenis: str) -> Menunggu | None:
     """The training's letter of ``jenis`` waiting for correction, or ``None``."""
-    from diklat.persetujuan import tujuan_perbaikan
+    from diklat.naskah.persetujuan import tujuan_perbaikan
 
     b = naskah_versi.bundel_terkini(session, k.id, jenis)
     if b is None or b.status != status.DIKEMBALIKAN:
@@ -385,8 +386,8 @@ def buka(session: Session, kode: str, jenis: str, *, flow_run_id: str | None = N
         "--berkas FILE.docx`.",
     ]
     if baru and kirim is not None:
-        from diklat.persetujuan import _alamat_operator
-        from diklat.surel import Surat
+        from diklat.naskah.persetujuan import _alamat_operator
+        from diklat.naskah.surel import Surat
 
         for alamat, nama in _alamat_operator(session, [m.peran], s):
             kirim(Surat(kepada=alamat, nama=nama,

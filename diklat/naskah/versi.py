@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode
+from diklat.kegiatan.data import kegiatan_by_kode
 from diklat.models import (
     AuditPersetujuan,
     Bundel,
@@ -46,8 +46,8 @@ from diklat.models.base import utcnow
 from diklat.naskah import ikatan, konteks, status
 from diklat.naskah.isi import isi_bundel, sumber, tanggal_naskah
 from diklat.naskah.konteks import blok_ttd
-from diklat.pejabat import pemegang
-from diklat.register import register_bundel, today
+from diklat.naskah.register import register_bundel, today
+from diklat.pegawai.pejabat import pemegang
 from diklat.rules.tanggal import tanggal_indonesia
 from diklat.settings import Settings, get_settings
 from diklat.sop.catalogue import RencanaNaskah, get_sop

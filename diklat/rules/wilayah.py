@@ -2,7 +2,7 @@
 
 A body of a province sits in the province's capital (``Badan Pengembangan Sumber Daya Manusia
 Provinsi Kalimantan Timur`` -> ``Samarinda``); a city's body in the city. Units of the
-region carry their own town (``unit_kerja.tempat``, see :mod:`diklat.unit_kerja`).
+region carry their own town (``unit_kerja.tempat``, see :mod:`diklat.pegawai.unit_kerja`).
 """
 
 from __future__ import annotations

@@ -43,13 +43,13 @@ from connectors.http import (
 )
 from connectors.siasn import SiasnMisconfigured, SiasnRefused
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode
+from diklat.kegiatan.data import kegiatan_by_kode
 from diklat.models import Kegiatan, Naskah, NaskahBerkas, Pegawai, Peserta, RiwayatDiklat
 from diklat.models.base import utcnow
 from diklat.rules.tanggal import format_dmy
 from diklat.settings import Settings, get_settings
 
-log = logging.getLogger("diklat.writeback")
+log = logging.getLogger("diklat.kegiatan.writeback")
 
 #: Failures in a row (SIASN not answering) after which the remaining participants wait for
 #: the next run instead of each spending the whole retry budget.

@@ -90,7 +90,7 @@ from diklat.naskah import status as naskah_status
 from diklat.rules.tanggal import tanggal_indonesia
 from diklat.settings import Settings, get_settings
 
-log = logging.getLogger("diklat.distribusi")
+log = logging.getLogger("diklat.naskah.distribusi")
 
 #: A claim may be taken (again) from these states.
 DAPAT_DIKLAIM = ("antri", "tertunda")

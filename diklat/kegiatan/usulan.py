@@ -246,7 +246,7 @@ def rekap(session: Session, k: Kegiatan, *, unit_diminta: Iterable[str] = ()) ->
     planned from criteria (SOP 000), an agency's planned candidates it did not propose are
     cancelled with the reason, and so are those of an agency that did not answer; the
     agencies asked (``unit_diminta``) are the ones that received a notice."""
-    from diklat.kegiatan import jumlah_peserta, tetapkan_peserta
+    from diklat.kegiatan.data import jumlah_peserta, tetapkan_peserta
 
     props = list(session.execute(select(Usulan).where(Usulan.kegiatan_id == k.id)
                                  .order_by(Usulan.id)).scalars())

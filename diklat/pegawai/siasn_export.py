@@ -8,15 +8,15 @@ tab) from the header line, and notes unknown extra columns (they are ignored).
 
 :func:`read_batches` then streams the rows with the ``csv`` module (memory stays flat: one
 batch at a time) and maps each row by header name to a *canonical employee dict* for
-:class:`diklat.personnel.PersonnelWriter`. Every cell stays text (NIPs and ids never pass
+:class:`diklat.pegawai.personnel.PersonnelWriter`. Every cell stays text (NIPs and ids never pass
 through a number); a leading apostrophe and the text ``null`` are cleaned away; ``dd-mm-yyyy``
 dates become ``datetime.date``; ``M``/``F`` become ``L``/``P``. A row that cannot be mapped (a
-truncated last line, too many fields) becomes a :class:`diklat.personnel.Rejected` with its
+truncated last line, too many fields) becomes a :class:`diklat.pegawai.personnel.Rejected` with its
 line number and reason. The personal columns the product has no use for (``nik``,
 ``npwp_nomor``, ``bpjs``, ``alamat``) are never read into a record.
 
 :func:`import_export` runs a whole import: a ``sync_run`` record, then every batch through
-one :class:`diklat.personnel.PersonnelWriter` inside ONE transaction (a failure leaves the
+one :class:`diklat.pegawai.personnel.PersonnelWriter` inside ONE transaction (a failure leaves the
 database as it was), ``--full`` deactivation, and the counts. No Prefect here:
 ``flows/import_siasn_export.py``, the CLI and the benchmark call it.
 """
@@ -47,16 +47,16 @@ from connectors.records import (
 from connectors.records import DATE_FIELDS as RECORD_DATE_FIELDS
 from diklat import runs
 from diklat.models import Pegawai, SiasnUnor, UnitKerja
-from diklat.personnel import (
+from diklat.pegawai.personnel import (
     PersonnelWriter,
     Rejected,
     finish_run,
     start_run,
     strip_text_marker,
 )
+from diklat.pegawai.unor import GUID
 from diklat.rules import nip as nip_rules
 from diklat.rules.tanggal import parse_dmy
-from diklat.unor import GUID
 
 REQUIRED_COLUMNS = EXPORT_COLUMNS
 OPTIONAL_COLUMNS = EXPORT_NEW_COLUMNS
@@ -305,7 +305,7 @@ def inspect_export(path: str | Path) -> ExportFile:
 def clean_cell(value: str, identifier: bool = False) -> str | None:
     """Strip blanks; ``null`` is empty; drop the export's leading apostrophe where it is the
     text marker: on a numeric-looking cell, or an identifier cell holding an identifier
-    (:func:`diklat.personnel.strip_text_marker`). ``'=1+1`` keeps its apostrophe."""
+    (:func:`diklat.pegawai.personnel.strip_text_marker`). ``'=1+1`` keeps its apostrophe."""
     s = value.strip()
     if s in _EMPTY:
         return None
@@ -476,7 +476,7 @@ SUMBER = "siasn-export"
 class UnitTranslation:
     """The export's ``unor_id`` is SIASN's 32-hex GUID of the unit, never the region's own
     code. Where the region's units come from SIMPEG, a GUID is translated through the mapping
-    of ``diklat.unor`` (``diklat siasn unor`` fetches ref-unor and matches it; this import
+    of ``diklat.pegawai.unor`` (``diklat siasn unor`` fetches ref-unor and matches it; this import
     works offline and only reads it). A GUID that is not mapped never becomes a unit of its
     own beside SIMPEG's: an employee we have keeps their unit, a new one is quarantined with
     the reason, and the import's notices list the units to map.
@@ -582,7 +582,7 @@ def newest_data(engine: Engine) -> tuple[dt.datetime, str] | None:
     """The newest instant that stored employee data reflect (a successful sync's start, an
     imported file's time), and what it was."""
     from diklat.models import SyncRun
-    from diklat.personnel import describe_run
+    from diklat.pegawai.personnel import describe_run
 
     with engine.connect() as conn:
         row = conn.execute(

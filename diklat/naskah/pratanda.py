@@ -1,6 +1,6 @@
 """Signing a bundle's letters while LibreOffice still converts the rest.
 
-:func:`diklat.tanda_tangan.tanda_tangani` issues a bundle in two stages: the finals converted
+:func:`diklat.naskah.tanda_tangan.tanda_tangani` issues a bundle in two stages: the finals converted
 to PDF (one LibreOffice call, merged files of ``connectors.pdf.CHUNK`` letters, converted one
 after the other) and then the signatures. LibreOffice keeps one core busy; the signing pool
 (:mod:`connectors.tte.pool`) can use the other meanwhile. :func:`sambil_konversi` listens to
@@ -30,7 +30,7 @@ from typing import Any
 
 from connectors.tte.model import SignRequest, SignResult
 
-log = logging.getLogger("diklat.tanda_tangan")
+log = logging.getLogger("diklat.naskah.tanda_tangan")
 
 
 class Pratanda:

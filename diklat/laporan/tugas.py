@@ -42,9 +42,9 @@ def daftar_tugas(session: Session, *, now: dt.datetime | None = None,
                  settings: Settings | None = None) -> list[dict[str, Any]]:
     """Every open task of the operators: ``jenis``, ``kegiatan``, ``langkah``, ``sejak``,
     ``tenggat``, ``terlambat``, ``keterangan`` (see the module docstring)."""
+    from diklat.laporan.srikandi import belum
     from diklat.naskah.perbaikan import menunggu as menunggu_perbaikan
     from diklat.sop.catalogue import get_sop
-    from diklat.srikandi import belum
 
     s = settings or get_settings()
     tz = waktu.zona(s)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from diklat.excel import Kolom
 from diklat.models import Karantina, SyncRun
-from diklat.personnel import MODE_LABEL
+from diklat.pegawai.personnel import MODE_LABEL
 from diklat.runs import STATUS_LABEL
 
 #: Source names on the command line -> as stored.

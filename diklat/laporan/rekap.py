@@ -13,8 +13,8 @@
   standard time, or open and already late). Excel (two sheets, late rows filled red) and a
   PNG chart (one bar per round).
 * **20 JP** (:func:`laporan_jp`): lesson hours per active employee in a year against the
-  yearly right (:data:`diklat.kegiatan.JP_TAHUNAN`), by unit, and who is below it; the hours
-  come from :func:`diklat.kegiatan.jp_rincian`, the same source as the candidate criterion.
+  yearly right (:data:`diklat.kegiatan.data.JP_TAHUNAN`), by unit, and who is below it; the hours
+  come from :func:`diklat.kegiatan.data.jp_rincian`, the same source as the candidate criterion.
 * **Peserta** (:func:`laporan_peserta`): the candidate and participant list of a training,
   one sheet per agency, the attendance recap per agency and the activity report's figures.
 
@@ -35,9 +35,9 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from diklat import ledger
 from diklat.excel import Kolom, Lembar, tulis_buku
-from diklat.kegiatan import (
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import (
     JP_TAHUNAN,
     dengan_jp,
     jp_rincian,
@@ -518,7 +518,7 @@ SUMBER_JP = {"siasn": "SIASN", "diklat": "kegiatan", "kegiatan": "kegiatan"}
 
 def jp_pegawai(engine: Engine, tahun: int) -> pd.DataFrame:
     """Active employees with ``jp`` and ``kurang_20_jp`` in ``tahun`` (the candidate rule's
-    own :func:`diklat.kegiatan.dengan_jp`), ``kekurangan`` and the printed name."""
+    own :func:`diklat.kegiatan.data.dengan_jp`), ``kekurangan`` and the printed name."""
     df = dengan_jp(engine, pegawai_frame(engine), tahun)
     df = df.assign(kekurangan=(JP_TAHUNAN - df["jp"]).clip(lower=0),
                    keterangan=df["kurang_20_jp"].map({True: "kurang", False: "terpenuhi"}),
@@ -580,7 +580,7 @@ HADIR = ("hadir", "lulus", "tidak_lulus")
 
 
 def baris_peserta(df: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    """A participant frame (:func:`diklat.kegiatan.peserta_frame`) as rows of
+    """A participant frame (:func:`diklat.kegiatan.data.peserta_frame`) as rows of
     :data:`KOLOM_PESERTA`."""
     for r in _records(df):
         r["nama_lengkap"] = nama_lengkap(r)

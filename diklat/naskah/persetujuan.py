@@ -48,7 +48,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from diklat import ledger, waktu
+from diklat import waktu
+from diklat.kegiatan import ledger
 from diklat.models import (
     AuditPersetujuan,
     Bundel,
@@ -61,12 +62,12 @@ from diklat.models import (
 from diklat.models.base import utcnow
 from diklat.naskah import status
 from diklat.naskah import versi as naskah_versi
-from diklat.pejabat import PejabatTidakAda, pemegang
+from diklat.naskah.surel import Surat
+from diklat.pegawai.pejabat import PejabatTidakAda, pemegang
 from diklat.rules import nip as nip_rules
 from diklat.settings import Settings, get_settings
-from diklat.surel import Surat
 
-log = logging.getLogger("diklat.persetujuan")
+log = logging.getLogger("diklat.naskah.persetujuan")
 
 KEPUTUSAN = ("setuju", "revisi", "tolak")
 
@@ -224,8 +225,8 @@ def buka_disposisi(session: Session, k: Kegiatan, langkah: int, urutan: int, *,
     ``disposisi`` (SOP 002 rows 2-3 on the organiser's offer, SOP 000 row 12 on the agencies'
     replies): a decision of the named official, with a one-time code like a paraf. Idempotent
     per step, level and round."""
+    from diklat.kegiatan.usulan import surat_penawaran
     from diklat.sop.catalogue import get_sop
-    from diklat.usulan import surat_penawaran
 
     step = get_sop(k.sop).step(langkah)
     if step.approval is None or step.approval.kind != "disposisi":

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from diklat import ledger
-from diklat.kegiatan import jumlah_peserta, kegiatan_by_kode, kegiatan_dict
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import jumlah_peserta, kegiatan_by_kode, kegiatan_dict
 from diklat.naskah.versi import daftar_naskah, naskah_dict
 from diklat.sop.catalogue import get_sop
 
@@ -23,7 +23,7 @@ def posisi_kegiatan(session: Session, kode: str) -> dict[str, Any]:
                       for lg in ledger.laporan_langkah(session, k)]
     out["naskah"] = [naskah_dict(session, n) for n in daftar_naskah(session, k.id)]
     out["peserta"] = jumlah_peserta(session, k.id)
-    from diklat.verifikasi import ringkasan_verifikasi
+    from diklat.kegiatan.verifikasi import ringkasan_verifikasi
 
     out["verifikasi"] = ringkasan_verifikasi(session, k.id)
     return out

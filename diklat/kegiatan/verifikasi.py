@@ -1,7 +1,7 @@
 """Verifying candidates against SIASN (SOP 002 row 10), one answer per candidate.
 
 Each candidate still to be checked (status ``calon`` or ``diusulkan``) is asked of SIASN
-through the personnel write path (:func:`diklat.sync_service.refresh_from_siasn`, which also
+through the personnel write path (:func:`diklat.pegawai.sync_service.refresh_from_siasn`, which also
 refreshes his data) and gets SIASN's real answer, stored on the participant
 (``peserta.verifikasi``, ``verifikasi_alasan``, ``verifikasi_at``):
 
@@ -32,10 +32,10 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from diklat.kegiatan import Kriteria, data_kegiatan, jumlah_peserta, kegiatan_by_kode
+from diklat.kegiatan.data import Kriteria, data_kegiatan, jumlah_peserta, kegiatan_by_kode
 from diklat.models import Kegiatan, Pegawai, Peserta
 from diklat.models.base import utcnow
-from diklat.sync_service import JawabanSiasn
+from diklat.pegawai.sync_service import JawabanSiasn
 
 TERVERIFIKASI, TIDAK_MEMENUHI, BELUM_DIPERIKSA = "terverifikasi", "tidak_memenuhi", "belum_diperiksa"
 #: Reasons, as the operator reads them.
@@ -159,7 +159,7 @@ def verifikasi_calon(engine: Engine, kode: str, *, client: Any = None,
     candidates not reached as not checked; a configuration SIASN cannot work with is raised
     (nothing to wait for)."""
     from diklat.db import session_scope
-    from diklat.sync_service import refresh_from_siasn
+    from diklat.pegawai.sync_service import refresh_from_siasn
 
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, kode)

@@ -2,7 +2,7 @@
 
 ``sync_simpeg`` pulls units and pages of employees from SIMPEG (everything, or what changed
 since the last successful run's high watermark), writes each page through the shared
-:class:`~diklat.personnel.PersonnelWriter` (one transaction per page, checkpoint included),
+:class:`~diklat.pegawai.personnel.PersonnelWriter` (one transaction per page, checkpoint included),
 deactivates employees a full run did not see, and records the run. A run that dies leaves its
 checkpoint; the next run of the same kind continues after the last written NIP and takes
 over the NIPs the dead run had seen, so a resumed full run deactivates exactly the employees
@@ -33,10 +33,11 @@ from connectors.http import BadPayload, ConnectorError
 from connectors.records import FIELDS
 from connectors.siasn import SiasnClient, SiasnMisconfigured
 from connectors.simpeg import SimpegClient
-from diklat import runs, unor
+from diklat import runs
 from diklat.clients import siasn_client, simpeg_client
 from diklat.models import Pegawai, SyncRequest, SyncRun, UnitKerja
-from diklat.personnel import (
+from diklat.pegawai import unor
+from diklat.pegawai.personnel import (
     PersonnelWriter,
     Rejected,
     Totals,
@@ -411,7 +412,7 @@ def invalid_nips(nips: Iterable[str]) -> list[tuple[str, str]]:
 
 
 class UnitMapper:
-    """SIASN's ``unor_id`` (a GUID) -> our unit code, through ``diklat.unor``. Unknown GUIDs
+    """SIASN's ``unor_id`` (a GUID) -> our unit code, through ``diklat.pegawai.unor``. Unknown GUIDs
     make it fetch ref-unor once per run and match again; what stays unmatched is listed.
     Used from the refresh's main thread only."""
 
@@ -477,7 +478,7 @@ def refresh_from_siasn(
     ``jawaban``, when given, receives SIASN's answer per (normalised) NIP as it comes, also
     when the run fails afterwards: the record (SIASN's values over ours), unknown to SIASN,
     an invalid NIP, an unreadable answer, or not reached (a NIP missing from it was never
-    asked). The candidates' verification reads it (:mod:`diklat.verifikasi`)."""
+    asked). The candidates' verification reads it (:mod:`diklat.kegiatan.verifikasi`)."""
     wanted = list(dict.fromkeys(_nip_key(n) for n in nips if n and n.strip()))
     run = start_run(engine, SUMBER_SIASN, "nips", flow_run_id=flow_run_id)
     own_client = client is None

@@ -1,6 +1,6 @@
 """The signature of a bundle as one idempotent unit: number, final, PDF, stamp, PAdES.
 
-After the signer's ``setuju`` (:mod:`diklat.persetujuan`), :func:`tanda_tangani` does, for the
+After the signer's ``setuju`` (:mod:`diklat.naskah.persetujuan`), :func:`tanda_tangani` does, for the
 bundle version decided on and only for what is not done yet:
 
 1. registers the numbers (once, one transaction for the whole bundle; types without a number
@@ -43,7 +43,7 @@ from diklat.naskah import versi as naskah_versi
 from diklat.naskah.final import FinalBerbeda, PenandaHilang
 from diklat.settings import Settings, get_settings
 
-log = logging.getLogger("diklat.tanda_tangan")
+log = logging.getLogger("diklat.naskah.tanda_tangan")
 
 
 class TandaTanganError(RuntimeError):
@@ -83,7 +83,7 @@ def siapkan_penandatangan(pejabat: Pejabat, settings: Settings | None = None) ->
     from connectors.tte.local_ca import init_ca, issue_signer
     from diklat.clients import ca_dir
     from diklat.naskah.konteks import jabatan_cetak
-    from diklat.pejabat import kantor
+    from diklat.pegawai.pejabat import kantor
 
     folder = ca_dir(s)
     init_ca(folder, f"{s.instansi.singkatan} {s.instansi.pemerintah.title()}")
@@ -228,7 +228,7 @@ def permintaan_ttd(n: Naskah, ident: SignerIdentity, jenis: str, versi: int,
 def _permintaan_awal(ses: Any, b: Bundel, kode: str, out_dir: Path, ident: SignerIdentity,
                      s: Settings) -> dict[Path, SignRequest]:
     """For the letters still to sign: where their final PDF will be written, and what each
-    will be signed with (for :mod:`diklat.pratanda`). Numbers and tokens are set by now."""
+    will be signed with (for :mod:`diklat.naskah.pratanda`). Numbers and tokens are set by now."""
     done = {r.naskah_id for r in ses.execute(select(NaskahBerkas).where(
         NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
         NaskahBerkas.peran == "ttd_pdf")).scalars()}
@@ -239,10 +239,10 @@ def _permintaan_awal(ses: Any, b: Bundel, kode: str, out_dir: Path, ident: Signe
 
 def _sambil_konversi(engine: Engine, bundel_id: int, sig: Any, passphrase: str | None,
                      awal: dict[Path, SignRequest], s: Settings) -> Any:
-    """Letters signed on the other core while LibreOffice converts (:mod:`diklat.pratanda`)."""
+    """Letters signed on the other core while LibreOffice converts (:mod:`diklat.naskah.pratanda`)."""
     import os
 
-    from diklat.pratanda import sambil_konversi
+    from diklat.naskah.pratanda import sambil_konversi
 
     return sambil_konversi(sig, passphrase, awal, min(os.cpu_count() or 1, 4), PARALEL_MULAI,
                            lambda: siapkan_penandatangan(_pejabat(engine, bundel_id), s))
@@ -258,7 +258,7 @@ def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
     """Sign every letter of a bundle: in one batch (the key opened once), on the machine's
     cores for a large bundle under the local CA (:mod:`connectors.tte.pool`: worker
     processes that stay up, keys prepared once per worker for every bundle). ``pra``: what
-    was signed while LibreOffice converted (:mod:`diklat.pratanda`), used for exactly the
+    was signed while LibreOffice converted (:mod:`diklat.naskah.pratanda`), used for exactly the
     same bytes and request; the rest is signed here."""
     if pra is not None:
         early = pra.ambil(items)
@@ -312,7 +312,7 @@ def tolak_karena_berubah(engine: Engine, bundel_id: int, alasan: str, *,
     and starts the letter again)."""
     from diklat.models import AuditPersetujuan, Kegiatan
     from diklat.models.base import utcnow
-    from diklat.persetujuan import Surat, _alamat_operator, kembalikan_ke_pemeriksa, rantai
+    from diklat.naskah.persetujuan import Surat, _alamat_operator, kembalikan_ke_pemeriksa, rantai
 
     s = settings or get_settings()
     with session_scope(engine) as ses:

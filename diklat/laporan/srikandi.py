@@ -44,9 +44,9 @@ from sqlalchemy.orm import Session
 
 from diklat.berkas import sha256_berkas
 from diklat.excel import Kolom, csv_bytes, tulis
-from diklat.kegiatan import kegiatan_by_kode
+from diklat.kegiatan.data import kegiatan_by_kode
 from diklat.models import Bundel, Naskah, NaskahBerkas, Pejabat, RegisterEntry
-from diklat.register import REGISTERED
+from diklat.naskah.register import REGISTERED
 from diklat.rules.nip import normalize
 
 #: The registration form's fields, in its order (the CSV heading and the JSON keys).
@@ -336,7 +336,7 @@ def catat(session: Session, nomor: Sequence[str], tanggal: dt.date,
     letter, SRIKANDI's agenda number). All or nothing: a number that is not a registered,
     signed letter (:class:`SrikandiError`) records none. Again with the same values changes
     nothing; a different date corrects the record. Returns the numbers recorded."""
-    from diklat.register import today
+    from diklat.naskah.register import today
 
     wanted = list(dict.fromkeys(x.strip() for x in nomor if x.strip()))
     if not wanted:

@@ -5,7 +5,7 @@ stands, and finishing it once its chain has decided.
 PDFs for the approvers to read), records the drafting steps in the ledger, and answers in one
 read what is left: the next level of the chain that waits for a decision, or that the bundle is
 ready to be issued, or issued already, or refused. :func:`selesaikan` issues a bundle whose chain
-has decided: the signature unit (:mod:`diklat.tanda_tangan`: number, final, stamp, PAdES) for
+has decided: the signature unit (:mod:`diklat.naskah.tanda_tangan`: number, final, stamp, PAdES) for
 a signed type, the final for one nobody signs, and the register step in the ledger. Both are
 idempotent. No Prefect here.
 """
@@ -18,14 +18,15 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from diklat import ledger, waktu
+from diklat import waktu
 from diklat.db import session_scope
-from diklat.kegiatan import kegiatan_by_kode
+from diklat.kegiatan import ledger
+from diklat.kegiatan.data import kegiatan_by_kode
 from diklat.models import Bundel, NaskahBerkas
 from diklat.naskah import status
 from diklat.naskah import versi as naskah_versi
-from diklat.persetujuan import tingkat_berikut
-from diklat.register import today
+from diklat.naskah.persetujuan import tingkat_berikut
+from diklat.naskah.register import today
 from diklat.settings import Settings, get_settings
 
 
@@ -109,7 +110,7 @@ def selesaikan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf:
     final and dated when nobody signs it. A signature refused because the content changed
     after the decision sends the version back (audited, the operator told): the returned
     state then says who corrects it."""
-    from diklat.tanda_tangan import IsiBerubah, tanda_tangani, tolak_karena_berubah
+    from diklat.naskah.tanda_tangan import IsiBerubah, tanda_tangani, tolak_karena_berubah
 
     s = settings or get_settings()
     with session_scope(engine) as ses:
@@ -124,7 +125,7 @@ def selesaikan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf:
         try:
             out = tanda_tangani(engine, kode, bundel_id, out_dir, settings=s).as_dict()
         except IsiBerubah as e:
-            from diklat.surel import kirim_surel
+            from diklat.naskah.surel import kirim_surel
 
             if not tolak_karena_berubah(engine, bundel_id, str(e), kirim=kirim_surel,
                                         settings=s):
@@ -154,9 +155,9 @@ def penerima_naskah(session: Any, n: Any, kegiatan: Any) -> list[Any]:
     participants of an assignment letter, the invited officials of an invitation, the
     institution asked for speakers. A recipient without a valid address is still listed: the
     distribution records it for delivery by hand."""
-    from diklat.distribusi import Penerima
-    from diklat.kegiatan import data_kegiatan
+    from diklat.kegiatan.data import data_kegiatan
     from diklat.models import Pegawai, Peserta, UnitKerja
+    from diklat.naskah.distribusi import Penerima
     from diklat.naskah.isi import unit_sendiri
 
     def pegawai(nip: str) -> Pegawai | None:
@@ -216,8 +217,8 @@ def kirim(engine: Engine, kode: str, bundel_id: int, *, transport: Any = None,
     from collections import Counter
 
     from diklat.clients import mail_transport
-    from diklat.distribusi import distribusikan
     from diklat.models import Naskah
+    from diklat.naskah.distribusi import distribusikan
 
     s = settings or get_settings()
     with session_scope(engine) as ses:
@@ -264,9 +265,9 @@ def kirim(engine: Engine, kode: str, bundel_id: int, *, transport: Any = None,
 def _isi_surel(ses: Any, n: Any, k: Any, s: Settings) -> Any:
     """The covering note of a notice to an agency carries the agency's own link to propose
     its candidates (valid until the proposals step's deadline)."""
-    from diklat.distribusi import isi_bawaan
+    from diklat.kegiatan.usulan import tautan_untuk
+    from diklat.naskah.distribusi import isi_bawaan
     from diklat.sop.catalogue import get_sop
-    from diklat.usulan import tautan_untuk
 
     kunci = n.kunci or ""
     if n.jenis != "surat_pemberitahuan" or not kunci.startswith("opd:"):

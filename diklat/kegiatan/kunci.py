@@ -41,7 +41,7 @@ from diklat import runs
 from diklat.models import KunciKegiatan
 from diklat.models.base import utcnow
 
-log = logging.getLogger("diklat.kunci_kegiatan")
+log = logging.getLogger("diklat.kegiatan.kunci")
 
 T: Table = KunciKegiatan.__table__  # type: ignore[assignment]
 K = T.c

@@ -1,6 +1,6 @@
 """E-mails to people (officials' codes and reminders, the operator desk's work), sent through
 the configured transport: the file outbox by default, SMTP when configured. Letters to their
-recipients go through :mod:`diklat.distribusi` instead (at most once per recipient)."""
+recipients go through :mod:`diklat.naskah.distribusi` instead (at most once per recipient)."""
 
 from __future__ import annotations
 
