@@ -26,23 +26,58 @@ import time
 from collections.abc import Sequence
 
 #: The columns written (the SIMPEG record's own fields; ``unit_id`` is taken as 1).
-COLUMNS = ("nip", "nip_lama", "pns_orang_id", "nama", "gelar_depan", "gelar_belakang",
-           "jenis_kelamin", "tempat_lahir", "tanggal_lahir", "jenis_pegawai", "jabatan",
-           "jenis_jabatan", "eselon", "golongan", "pangkat", "pendidikan_tingkat", "pendidikan",
-           "status", "tmt_cpns", "tmt_pensiun", "email", "nomor_hp")
-_SQL = (f"INSERT INTO pegawai ({', '.join(COLUMNS)}, unit_id, aktif, sumber, content_hash, "
-        f"created_at, updated_at) VALUES ({', '.join('?' for _ in COLUMNS)}, 1, 1, 'floor', "
-        f"'', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+COLUMNS = (
+    "nip",
+    "nip_lama",
+    "pns_orang_id",
+    "nama",
+    "gelar_depan",
+    "gelar_belakang",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "jenis_pegawai",
+    "jabatan",
+    "jenis_jabatan",
+    "eselon",
+    "golongan",
+    "pangkat",
+    "pendidikan_tingkat",
+    "pendidikan",
+    "status",
+    "tmt_cpns",
+    "tmt_pensiun",
+    "email",
+    "nomor_hp",
+)
+_SQL = (
+    f"INSERT INTO pegawai ({', '.join(COLUMNS)}, unit_id, aktif, sumber, content_hash, "
+    f"created_at, updated_at) VALUES ({', '.join('?' for _ in COLUMNS)}, 1, 1, 'floor', "
+    f"'', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+)
 
 #: Export file column -> the column written (the file's own names for the same fields).
-_CSV = {"nip_baru": "nip", "nip_lama": "nip_lama", "pns_id": "pns_orang_id", "nama": "nama",
-        "gelar_depan": "gelar_depan", "gelar_belakang": "gelar_belakang",
-        "jenis_kelamin": "jenis_kelamin", "tempat_lahir_nama": "tempat_lahir",
-        "tanggal_lahir": "tanggal_lahir", "jenis_pegawai_nama": "jenis_pegawai",
-        "jabatan_nama": "jabatan", "jenis_jabatan_nama": "jenis_jabatan",
-        "gol_akhir_nama": "golongan", "tingkat_pendidikan_nama": "pendidikan_tingkat",
-        "pendidikan_nama": "pendidikan", "kedudukan_hukum_nama": "status",
-        "tmt_cpns": "tmt_cpns", "email": "email", "nomor_hp": "nomor_hp"}
+_CSV = {
+    "nip_baru": "nip",
+    "nip_lama": "nip_lama",
+    "pns_id": "pns_orang_id",
+    "nama": "nama",
+    "gelar_depan": "gelar_depan",
+    "gelar_belakang": "gelar_belakang",
+    "jenis_kelamin": "jenis_kelamin",
+    "tempat_lahir_nama": "tempat_lahir",
+    "tanggal_lahir": "tanggal_lahir",
+    "jenis_pegawai_nama": "jenis_pegawai",
+    "jabatan_nama": "jabatan",
+    "jenis_jabatan_nama": "jenis_jabatan",
+    "gol_akhir_nama": "golongan",
+    "tingkat_pendidikan_nama": "pendidikan_tingkat",
+    "pendidikan_nama": "pendidikan",
+    "kedudukan_hukum_nama": "status",
+    "tmt_cpns": "tmt_cpns",
+    "email": "email",
+    "nomor_hp": "nomor_hp",
+}
 
 
 def _write(db: str, rows: Sequence[tuple[object, ...]]) -> None:
@@ -80,8 +115,10 @@ def floor_import(path: str, db: str) -> int:
         index = {name.strip().lower(): i for i, name in enumerate(header)}
         wanted = {v: k for k, v in _CSV.items()}
         order = [index.get(wanted[c]) if c in wanted else None for c in COLUMNS]
-        rows = [tuple(line[i] if i is not None and i < len(line) else None for i in order)
-                for line in reader]
+        rows = [
+            tuple(line[i] if i is not None and i < len(line) else None for i in order)
+            for line in reader
+        ]
     _write(db, rows)
     return len(rows)
 

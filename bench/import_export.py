@@ -45,8 +45,17 @@ from bench.sync import bounds, floor
 
 
 def generate(out: Path, pegawai: int, seed: int, env: dict[str, str]) -> None:
-    cmd = [bin_path("diklat"), "simulator", "export-csv", "--pegawai", str(pegawai), "--seed",
-           str(seed), "--out", str(out)]
+    cmd = [
+        bin_path("diklat"),
+        "simulator",
+        "export-csv",
+        "--pegawai",
+        str(pegawai),
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+    ]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     if res.returncode != 0 or not out.exists():
         raise SystemExit(f"export-csv failed ({res.returncode}): {res.stderr[-2000:]}")
@@ -66,10 +75,25 @@ def naive_import(database_url: str, path: Path) -> tuple[float, int]:
     migrate(database_url)
     engine = make_engine(database_url)
     dates = ("tanggal_lahir", "tmt_cpns")
-    fields = ("nip_lama", "pns_orang_id", "nama", "gelar_depan", "gelar_belakang",
-              "jenis_kelamin", "tempat_lahir", "jenis_pegawai", "jabatan", "jenis_jabatan",
-              "golongan", "pangkat", "pendidikan_tingkat", "pendidikan", "status", "email",
-              "nomor_hp")
+    fields = (
+        "nip_lama",
+        "pns_orang_id",
+        "nama",
+        "gelar_depan",
+        "gelar_belakang",
+        "jenis_kelamin",
+        "tempat_lahir",
+        "jenis_pegawai",
+        "jabatan",
+        "jenis_jabatan",
+        "golongan",
+        "pangkat",
+        "pendidikan_tingkat",
+        "pendidikan",
+        "status",
+        "email",
+        "nomor_hp",
+    )
     rows = 0
     start = time.perf_counter()
     with Session(engine) as s:
@@ -110,11 +134,15 @@ def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench sync (import_export)")
     ap.add_argument("--pegawai", type=int, default=50000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--file", type=Path, default=None,
-                    help="import this export file instead of generating one")
-    ap.add_argument("--temporary-prefect", action="store_true",
-                    help="no Prefect server running: every process starts a temporary one "
-                         "(default: one local server, as after `diklat server start`)")
+    ap.add_argument(
+        "--file", type=Path, default=None, help="import this export file instead of generating one"
+    )
+    ap.add_argument(
+        "--temporary-prefect",
+        action="store_true",
+        help="no Prefect server running: every process starts a temporary one "
+        "(default: one local server, as after `diklat server start`)",
+    )
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args, _unknown = ap.parse_known_args(argv)  # the sync suite shares argv with bench.sync
@@ -155,10 +183,19 @@ def main(argv: list[str]) -> None:
             print(json.dumps(line), flush=True)
         print(json.dumps(floor_line), flush=True)
         if naive_seconds is not None:
-            print(json.dumps({"scenario": "naive_import", "seconds": round(naive_seconds, 3),
-                              "rows": naive_rows, "peak_rss_mb": naive_rss,
-                              "note": "the project's reader, then per-row ORM query+add+commit,"
-                                      " in the bench process, no Prefect"}), flush=True)
+            print(
+                json.dumps(
+                    {
+                        "scenario": "naive_import",
+                        "seconds": round(naive_seconds, 3),
+                        "rows": naive_rows,
+                        "peak_rss_mb": naive_rss,
+                        "note": "the project's reader, then per-row ORM query+add+commit,"
+                        " in the bench process, no Prefect",
+                    }
+                ),
+                flush=True,
+            )
     finally:
         if server is not None:
             stop(server)

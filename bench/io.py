@@ -44,9 +44,14 @@ def _rss_mb() -> float:
 
 
 def _line(scenario: str, seconds: float, items: int, **extra: Any) -> dict[str, Any]:
-    return {"scenario": scenario, "seconds": round(seconds, 3), "items": items,
-            "per_second": round(items / seconds, 1) if seconds else None,
-            "peak_rss_mb": _rss_mb(), **extra}
+    return {
+        "scenario": scenario,
+        "seconds": round(seconds, 3),
+        "items": items,
+        "per_second": round(items / seconds, 1) if seconds else None,
+        "peak_rss_mb": _rss_mb(),
+        **extra,
+    }
 
 
 def _free_port() -> int:
@@ -96,40 +101,78 @@ def main(argv: list[str]) -> None:
         s.flush()
         naskah: list[int] = []
         for kunci in ("smtp", "outbox"):
-            n = Naskah(kegiatan_id=k.id, jenis="surat_panggilan", kunci=kunci, versi=1,
-                       status="terdaftar", nomor=f"800.2.4.2/{len(naskah) + 1:03d}/BKPSDM/2026",
-                       tanggal=dt.date(2026, 11, 23))
+            n = Naskah(
+                kegiatan_id=k.id,
+                jenis="surat_panggilan",
+                kunci=kunci,
+                versi=1,
+                status="terdaftar",
+                nomor=f"800.2.4.2/{len(naskah) + 1:03d}/BKPSDM/2026",
+                tanggal=dt.date(2026, 11, 23),
+            )
             s.add(n)
             s.flush()
-            s.add(NaskahBerkas(naskah_id=n.id, peran="final_pdf", path=str(pdf),
-                               sha256="0" * 64, ukuran=pdf.stat().st_size))
+            s.add(
+                NaskahBerkas(
+                    naskah_id=n.id,
+                    peran="final_pdf",
+                    path=str(pdf),
+                    sha256="0" * 64,
+                    ukuran=pdf.stat().st_size,
+                )
+            )
             naskah.append(n.id)
         kegiatan_id = k.id
-    people = [Penerima(f"pegawai:{i:018d}", f"Peserta {i}", f"peserta{i}@kukarkab.go.id")
-              for i in range(args.n_mail)]
+    people = [
+        Penerima(f"pegawai:{i:018d}", f"Peserta {i}", f"peserta{i}@kukarkab.go.id")
+        for i in range(args.n_mail)
+    ]
 
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c",
-         "aiosmtpd.handlers.Sink"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "aiosmtpd.handlers.Sink",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_port(port)
         with SmtpTransport("127.0.0.1", port, security="none", timeout=10) as t:
             t0 = time.perf_counter()
             res = distribusikan(engine, naskah[0], people, transport=t)
-            _emit(_line("smtp", time.perf_counter() - t0, len(people),
-                        terkirim=res.counts()["terkirim"], connections=t.connections))
+            _emit(
+                _line(
+                    "smtp",
+                    time.perf_counter() - t0,
+                    len(people),
+                    terkirim=res.counts()["terkirim"],
+                    connections=t.connections,
+                )
+            )
             t0 = time.perf_counter()
             res = distribusikan(engine, naskah[0], people, transport=t)
-            _emit(_line("smtp_again", time.perf_counter() - t0, len(people),
-                        baru=sum(i.baru for i in res.items)))
+            _emit(
+                _line(
+                    "smtp_again",
+                    time.perf_counter() - t0,
+                    len(people),
+                    baru=sum(i.baru for i in res.items),
+                )
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)
     t0 = time.perf_counter()
     res = distribusikan(engine, naskah[1], people, transport=OutboxTransport(work / "outbox"))
-    _emit(_line("outbox", time.perf_counter() - t0, len(people),
-                terkirim=res.counts()["terkirim"]))
+    _emit(_line("outbox", time.perf_counter() - t0, len(people), terkirim=res.counts()["terkirim"]))
 
     files = work / "files"
     files.mkdir()
@@ -144,10 +187,18 @@ def main(argv: list[str]) -> None:
         created = 0
         for p in paths:
             with Session(engine) as s, s.begin():
-                created += arsipkan(s, p, kegiatan_id=kegiatan_id, jenis="laporan_kegiatan",
-                                    store=store).baru
-        _emit(_line(scenario, time.perf_counter() - t0, len(paths), created=created,
-                    mb=round(len(paths) * 50_000 / 1e6, 1)))
+                created += arsipkan(
+                    s, p, kegiatan_id=kegiatan_id, jenis="laporan_kegiatan", store=store
+                ).baru
+        _emit(
+            _line(
+                scenario,
+                time.perf_counter() - t0,
+                len(paths),
+                created=created,
+                mb=round(len(paths) * 50_000 / 1e6, 1),
+            )
+        )
     t0 = time.perf_counter()
     with Session(engine) as s:
         v = verify_all(s, store)

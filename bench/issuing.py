@@ -40,17 +40,28 @@ def run(n: int) -> dict[str, object]:
         nip = "197209131998031001"
         local_ca.init_ca(ca, "BKPSDM Benchmark")
         local_ca.issue_signer(ca, nip, "Dr. H. PEJABAT, M.Si.", "Kepala Badan", nip)
-        ident = SignerIdentity(nama="Dr. H. PEJABAT, M.Si.", jabatan="Kepala Badan",
-                               pangkat="Pembina Utama Muda (IV/c)", nip=nip, key_id=nip)
+        ident = SignerIdentity(
+            nama="Dr. H. PEJABAT, M.Si.",
+            jabatan="Kepala Badan",
+            pangkat="Pembina Utama Muda (IV/c)",
+            nip=nip,
+            key_id=nip,
+        )
         ctxs = contexts("surat_panggilan", n)
         sig = LocalSigner(ca)
         t0 = time.perf_counter()
         docx = render_batch("surat_panggilan", ctxs, work / "docx")
         t1 = time.perf_counter()
-        requests = {work / "pdf" / f"{p.stem}.pdf": SignRequest(
-            signer=ident, appearance=Appearance(verify_url=f"http://127.0.0.1/v/{i}"),
-            reason="Penandatanganan surat panggilan", location="Tenggarong",
-            reference=f"bench-{i}") for i, p in enumerate(docx)}
+        requests = {
+            work / "pdf" / f"{p.stem}.pdf": SignRequest(
+                signer=ident,
+                appearance=Appearance(verify_url=f"http://127.0.0.1/v/{i}"),
+                reason="Penandatanganan surat panggilan",
+                location="Tenggarong",
+                reference=f"bench-{i}",
+            )
+            for i, p in enumerate(docx)
+        }
         with sambil_konversi(sig, None, requests, 2, tt.PARALEL_MULAI, lambda: None) as pra:
             with PdfConverter() as conv:
                 pdfs = conv.convert(docx, work / "pdf")
@@ -63,13 +74,21 @@ def run(n: int) -> dict[str, object]:
             raise SystemExit("not every letter was signed")
         floor_s, _docs = converter_floor(docx, work / "floor")
         seconds = t3 - t0
-        return {"scenario": "issuing", "letters": n, "seconds": round(seconds, 2),
-                "render": round(t1 - t0, 2), "convert": round(t2 - t1, 2),
-                "signed_during_conversion": early, "sign_after": round(t3 - t2, 2),
-                "floor_seconds": round(floor_s, 2), "vs_floor": round(seconds / floor_s, 2),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                "children_peak_rss_mb": round(
-                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
+        return {
+            "scenario": "issuing",
+            "letters": n,
+            "seconds": round(seconds, 2),
+            "render": round(t1 - t0, 2),
+            "convert": round(t2 - t1, 2),
+            "signed_during_conversion": early,
+            "sign_after": round(t3 - t2, 2),
+            "floor_seconds": round(floor_s, 2),
+            "vs_floor": round(seconds / floor_s, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "children_peak_rss_mb": round(
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            ),
+        }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

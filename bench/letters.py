@@ -52,17 +52,29 @@ def contexts(jenis: str, n: int) -> list[dict[str, Any]]:
 
     s = get_settings()
     kls = s.klasifikasi_for(jenis)
-    units = ["Dinas Pendidikan dan Kebudayaan", "Dinas Kesehatan", "Badan Perencanaan "
-             "Pembangunan Daerah", "Kecamatan Tenggarong", "Sekretariat Daerah"]
+    units = [
+        "Dinas Pendidikan dan Kebudayaan",
+        "Dinas Kesehatan",
+        "Badan Perencanaan Pembangunan Daerah",
+        "Kecamatan Tenggarong",
+        "Sekretariat Daerah",
+    ]
     base = contoh(jenis)
     out = []
     for i in range(n):
         birth = dt.date(1975, 1, 1) + dt.timedelta(days=(i * 37) % 9000)
         nip = f"{birth:%Y%m%d}2005{(i % 12) + 1:02d}{1 + i % 2}{(i % 999) + 1:03d}"
-        p = orang({"nip": nip, "nama": f"PESERTA KE-{i + 1} & REKAN <UJI>",
-                   "gelar_belakang": "S.Kom." if i % 3 else "S.E., M.M.",
-                   "pangkat": "Penata Muda", "golongan": "III/a",
-                   "jabatan": "Analis Kepegawaian Ahli Pertama", "unit_nama": units[i % 5]})
+        p = orang(
+            {
+                "nip": nip,
+                "nama": f"PESERTA KE-{i + 1} & REKAN <UJI>",
+                "gelar_belakang": "S.Kom." if i % 3 else "S.E., M.M.",
+                "pangkat": "Penata Muda",
+                "golongan": "III/a",
+                "jabatan": "Analis Kepegawaian Ahli Pertama",
+                "unit_nama": units[i % 5],
+            }
+        )
         ctx = dict(base)
         ctx["nomor"] = f"{kls}/{i + 1:03d}/{s.instansi.kode_unit}/2026"
         ctx["peserta"] = p
@@ -129,11 +141,13 @@ def converter_floor(docx: list[Path], work: Path) -> tuple[float, int]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench letters", description=__doc__)
     ap.add_argument("--n", type=int, default=1000, help="documents per scenario")
-    ap.add_argument("--jenis", default="surat_panggilan",
-                    help="document type (surat_panggilan or sertifikat)")
+    ap.add_argument(
+        "--jenis", default="surat_panggilan", help="document type (surat_panggilan or sertifikat)"
+    )
     ap.add_argument("--pdf-n", type=int, default=None, help="documents converted (default: n)")
-    ap.add_argument("--pdf-workers", type=int, default=1,
-                    help="LibreOffice processes side by side (default 1)")
+    ap.add_argument(
+        "--pdf-workers", type=int, default=1, help="LibreOffice processes side by side (default 1)"
+    )
     ap.add_argument("--no-pdf", action="store_true")
     ap.add_argument("--out", type=Path, default=None, help="keep the files here")
     a = ap.parse_args(argv)
@@ -146,12 +160,27 @@ def main(argv: list[str] | None = None) -> None:
         fast_rss = _rss_mb()
         naive_s = bench_naive(a.jenis, ctxs, work / "naive")
         ratio = (naive_s / a.n) / (fast_s / a.n)
-        _emit({"scenario": "docx", "jenis": a.jenis, "seconds": round(fast_s, 3),
-               "documents": a.n, "docs_per_second": round(a.n / fast_s, 1),
-               "peak_rss_mb": fast_rss, "ratio": round(ratio, 1)})
-        _emit({"scenario": "naive_docx", "jenis": a.jenis, "seconds": round(naive_s, 3),
-               "documents": a.n, "docs_per_second": round(a.n / naive_s, 1),
-               "peak_rss_mb": _rss_mb()})
+        _emit(
+            {
+                "scenario": "docx",
+                "jenis": a.jenis,
+                "seconds": round(fast_s, 3),
+                "documents": a.n,
+                "docs_per_second": round(a.n / fast_s, 1),
+                "peak_rss_mb": fast_rss,
+                "ratio": round(ratio, 1),
+            }
+        )
+        _emit(
+            {
+                "scenario": "naive_docx",
+                "jenis": a.jenis,
+                "seconds": round(naive_s, 3),
+                "documents": a.n,
+                "docs_per_second": round(a.n / naive_s, 1),
+                "peak_rss_mb": _rss_mb(),
+            }
+        )
         if not a.no_pdf:
             from connectors.pdf import LibreOfficeUnavailable, PdfConverter
 
@@ -162,28 +191,48 @@ def main(argv: list[str] | None = None) -> None:
                     conv.convert(subset, work / "pdf")
                     pdf_s = time.perf_counter() - t0
                     stats = conv.stats
-                _emit({"scenario": "pdf", "jenis": a.jenis, "seconds": round(pdf_s, 3),
-                       "documents": len(subset),
-                       "docs_per_second": round(len(subset) / pdf_s, 1),
-                       "peak_rss_mb": _rss_mb(),
-                       "soffice_peak_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN),
-                       "soffice_calls": stats.soffice_calls,
-                       "workers": a.pdf_workers,
-                       "merged_files": stats.merged_files,
-                       "strategy": f"merge per template (<={conv.chunk_size} docs/file), one "
-                                   "soffice call, "
-                                   "split by bookmarks"})
+                _emit(
+                    {
+                        "scenario": "pdf",
+                        "jenis": a.jenis,
+                        "seconds": round(pdf_s, 3),
+                        "documents": len(subset),
+                        "docs_per_second": round(len(subset) / pdf_s, 1),
+                        "peak_rss_mb": _rss_mb(),
+                        "soffice_peak_rss_mb": _rss_mb(resource.RUSAGE_CHILDREN),
+                        "soffice_calls": stats.soffice_calls,
+                        "workers": a.pdf_workers,
+                        "merged_files": stats.merged_files,
+                        "strategy": f"merge per template (<={conv.chunk_size} docs/file), one "
+                        "soffice call, "
+                        "split by bookmarks",
+                    }
+                )
                 floor_s, _n = converter_floor(subset, work / "floor")
-                _emit({"scenario": "pdf_converter", "jenis": a.jenis,
-                       "seconds": round(floor_s, 3), "documents": len(subset),
-                       "docs_per_second": round(len(subset) / floor_s, 1),
-                       "pdf_vs_converter": round(pdf_s / floor_s, 2),
-                       "peak_rss_mb": _rss_mb(),
-                       "note": "the converter's own rate: the same documents merged the same "
-                               "way, one soffice call and hashing its PDFs, no split"})
+                _emit(
+                    {
+                        "scenario": "pdf_converter",
+                        "jenis": a.jenis,
+                        "seconds": round(floor_s, 3),
+                        "documents": len(subset),
+                        "docs_per_second": round(len(subset) / floor_s, 1),
+                        "pdf_vs_converter": round(pdf_s / floor_s, 2),
+                        "peak_rss_mb": _rss_mb(),
+                        "note": "the converter's own rate: the same documents merged the same "
+                        "way, one soffice call and hashing its PDFs, no split",
+                    }
+                )
             except LibreOfficeUnavailable as e:
-                _emit({"scenario": "pdf", "skipped": str(e), "seconds": 0.0, "documents": 0,
-                       "docs_per_second": 0.0, "peak_rss_mb": _rss_mb()})
+                _emit(
+                    {
+                        "scenario": "pdf",
+                        "skipped": str(e),
+                        "seconds": 0.0,
+                        "documents": 0,
+                        "docs_per_second": 0.0,
+                        "peak_rss_mb": _rss_mb(),
+                    }
+                )
     finally:
         if a.out is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -81,21 +81,31 @@ def timed_run(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
         counts = json.loads(stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         counts = {"status": "failed", "error": stderr[-1500:]}
-    return {"seconds": seconds, "peak_rss_mb": peak[0] or None,
-            "peak_rss_tree_mb": usage.ru_maxrss / 1024.0, "exit": proc.returncode,
-            "counts": counts, "stderr": stderr}
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": peak[0] or None,
+        "peak_rss_tree_mb": usage.ru_maxrss / 1024.0,
+        "exit": proc.returncode,
+        "counts": counts,
+        "stderr": stderr,
+    }
 
 
-def scenario_line(scenario: str, r: dict[str, Any], mode: str, rows: Any,
-                  seconds_key: str) -> dict[str, Any]:
+def scenario_line(
+    scenario: str, r: dict[str, Any], mode: str, rows: Any, seconds_key: str
+) -> dict[str, Any]:
     """One benchmark JSON line from a ``timed_run`` of a ``diklat ... --json`` command."""
     c = r["counts"]
     line: dict[str, Any] = {
-        "scenario": scenario, "seconds": round(r["seconds"], 3), "rows": rows,
+        "scenario": scenario,
+        "seconds": round(r["seconds"], 3),
+        "rows": rows,
         "written": sum(int(c.get(k) or 0) for k in ("inserted", "updated", "deactivated")),
         "peak_rss_mb": round(r["peak_rss_mb"], 1) if r["peak_rss_mb"] else None,
         "peak_rss_tree_mb": round(r["peak_rss_tree_mb"], 1),
-        seconds_key: c.get("seconds"), "prefect_api": mode, "exit": r["exit"],
+        seconds_key: c.get("seconds"),
+        "prefect_api": mode,
+        "exit": r["exit"],
     }
     for k in ("inserted", "updated", "unchanged", "deactivated", "quarantined", "status"):
         line[k] = c.get(k)
@@ -106,10 +116,17 @@ def scenario_line(scenario: str, r: dict[str, Any], mode: str, rows: Any,
 
 def warm_prefect_home(env: dict[str, str]) -> None:
     """Create Prefect's own database once (its first start migrates it: not what we time)."""
-    code = ("from cli.sync import TemporaryPrefectServer as T\n"
-            "s = T()\ns.wait_ready(300)\ns.stop()\n")
-    subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True,
-                   capture_output=True, timeout=400)
+    code = (
+        "from cli.sync import TemporaryPrefectServer as T\ns = T()\ns.wait_ready(300)\ns.stop()\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=400,
+    )
 
 
 def free_port() -> int:
@@ -132,8 +149,11 @@ def start_prefect_server(work: Path, env: dict[str, str]) -> tuple[subprocess.Po
     log = (work / "prefect-server.log").open("wb")
     proc = subprocess.Popen(
         [bin_path("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env={**env, "PREFECT_UI_ENABLED": "false"}, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)
+        env={**env, "PREFECT_UI_ENABLED": "false"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     api = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -160,5 +180,3 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-
-

@@ -43,9 +43,17 @@ def _worker(url: str, n: int, size: int, bundled: bool, barrier: Any) -> tuple[f
 
     eng = make_engine(url)
     with session_scope(eng) as s:
-        rows = [Naskah(jenis="surat_panggilan", kunci=f"{uuid.uuid4().hex}", versi=1,
-                       status="ditandatangani", hal="Panggilan", tujuan="Peserta")
-                for _ in range(n * size)]
+        rows = [
+            Naskah(
+                jenis="surat_panggilan",
+                kunci=f"{uuid.uuid4().hex}",
+                versi=1,
+                status="ditandatangani",
+                hal="Panggilan",
+                tujuan="Peserta",
+            )
+            for _ in range(n * size)
+        ]
         s.add_all(rows)
         s.flush()
         ids = [r.id for r in rows]
@@ -55,7 +63,7 @@ def _worker(url: str, n: int, size: int, bundled: bool, barrier: Any) -> tuple[f
     if bundled:
         for k in range(n):
             with session_scope(eng) as s:
-                register_bundel(s, ids[k * size:(k + 1) * size], d)
+                register_bundel(s, ids[k * size : (k + 1) * size], d)
     else:
         for i in ids:
             with session_scope(eng) as s:
@@ -65,8 +73,9 @@ def _worker(url: str, n: int, size: int, bundled: bool, barrier: Any) -> tuple[f
     return t0, t1
 
 
-def _scenario(url_base: str, name: str, procs: int, n: int, size: int,
-              bundled: bool) -> dict[str, Any]:
+def _scenario(
+    url_base: str, name: str, procs: int, n: int, size: int, bundled: bool
+) -> dict[str, Any]:
     from sqlalchemy import create_engine, text
 
     from diklat.db import migrate
@@ -91,10 +100,16 @@ def _scenario(url_base: str, name: str, procs: int, n: int, size: int,
         eng.dispose()
         total = procs * n * size
         gaps = sorted(set(range(1, total + 1)) - set(urut))
-        return {"scenario": name, "processes": procs, "bundle": size if bundled else 1,
-                "numbers": len(urut), "seconds": round(seconds, 3),
-                "numbers_per_second": round(len(urut) / seconds, 1),
-                "gaps": len(gaps), "duplicates": len(urut) - len(set(urut))}
+        return {
+            "scenario": name,
+            "processes": procs,
+            "bundle": size if bundled else 1,
+            "numbers": len(urut),
+            "seconds": round(seconds, 3),
+            "numbers_per_second": round(len(urut) / seconds, 1),
+            "gaps": len(gaps),
+            "duplicates": len(urut) - len(set(urut)),
+        }
     finally:
         with admin.begin() as c:
             c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -106,11 +121,15 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--procs", type=int, default=8)
     ap.add_argument("--bundles", type=int, default=5, help="bundles per process")
     ap.add_argument("--size", type=int, default=100, help="letters per bundle")
-    ap.add_argument("--single", type=int, default=50,
-                    help="letters per process in the one-at-a-time baseline")
+    ap.add_argument(
+        "--single", type=int, default=50, help="letters per process in the one-at-a-time baseline"
+    )
     a = ap.parse_args(argv)
-    url = os.environ.get("DIKLAT_BENCH_POSTGRES_URL") or os.environ.get(
-        "DIKLAT_TEST_POSTGRES_URL") or DEFAULT_PG
+    url = (
+        os.environ.get("DIKLAT_BENCH_POSTGRES_URL")
+        or os.environ.get("DIKLAT_TEST_POSTGRES_URL")
+        or DEFAULT_PG
+    )
     base = _scenario(url, "register_pg_single", a.procs, a.single, 1, bundled=False)
     fast = _scenario(url, "register_pg", a.procs, a.bundles, a.size, bundled=True)
     fast["ratio"] = round(fast["numbers_per_second"] / base["numbers_per_second"], 1)

@@ -69,10 +69,26 @@ def naive_full(database_url: str, simpeg_url: str, api_key: str) -> tuple[float,
     engine = make_engine(database_url)
     client = SimpegClient(HttpClient(simpeg_url, headers={"X-API-Key": api_key}))
     dates = ("tanggal_lahir", "tmt_cpns", "tmt_pensiun")
-    fields = ("nip_lama", "pns_orang_id", "nama", "gelar_depan", "gelar_belakang",
-              "jenis_kelamin", "tempat_lahir", "jenis_pegawai", "jabatan", "jenis_jabatan",
-              "eselon", "golongan", "pangkat", "pendidikan_tingkat", "pendidikan", "status",
-              "email", "nomor_hp")
+    fields = (
+        "nip_lama",
+        "pns_orang_id",
+        "nama",
+        "gelar_depan",
+        "gelar_belakang",
+        "jenis_kelamin",
+        "tempat_lahir",
+        "jenis_pegawai",
+        "jabatan",
+        "jenis_jabatan",
+        "eselon",
+        "golongan",
+        "pangkat",
+        "pendidikan_tingkat",
+        "pendidikan",
+        "status",
+        "email",
+        "nomor_hp",
+    )
     rows = 0
     start = time.perf_counter()
     with Session(engine) as s:
@@ -115,28 +131,42 @@ def floor(what: str, env: dict[str, str], work: Path, **kw: str) -> dict[str, An
     SQLite file (see :mod:`bench.floor`); the line carries its peak RSS like the others."""
     db = work / f"floor-{what}.db"
     db.unlink(missing_ok=True)
-    subprocess.run([bin_path("diklat"), "init"], cwd=ROOT, check=True, capture_output=True,
-                   env={**env, "DIKLAT_DATABASE_URL": f"sqlite:///{db}"})
+    subprocess.run(
+        [bin_path("diklat"), "init"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env={**env, "DIKLAT_DATABASE_URL": f"sqlite:///{db}"},
+    )
     args = [f"--{k}={v}" for k, v in kw.items()]
     r = timed_run([sys.executable, "-m", "bench.floor", what, "--db", str(db), *args], env)
     c = r["counts"]
-    line = {"scenario": f"floor_{'full' if what == 'sync' else what}",
-            "seconds": round(r["seconds"], 3), "rows": c.get("rows"),
-            "floor_seconds_in_process": c.get("seconds"),
-            "peak_rss_mb": round(r["peak_rss_mb"], 1) if r["peak_rss_mb"] else None,
-            "exit": r["exit"],
-            "note": "whole process: fetch every page over loopback HTTP, one prepared "
-                    "executemany, no validation" if what == "sync" else
-                    "whole process: the CSV reader, one prepared executemany, no validation"}
+    line = {
+        "scenario": f"floor_{'full' if what == 'sync' else what}",
+        "seconds": round(r["seconds"], 3),
+        "rows": c.get("rows"),
+        "floor_seconds_in_process": c.get("seconds"),
+        "peak_rss_mb": round(r["peak_rss_mb"], 1) if r["peak_rss_mb"] else None,
+        "exit": r["exit"],
+        "note": "whole process: fetch every page over loopback HTTP, one prepared "
+        "executemany, no validation"
+        if what == "sync"
+        else "whole process: the CSV reader, one prepared executemany, no validation",
+    }
     if r["exit"] != 0:
         line["error"] = r["stderr"][-1500:]
     db.unlink(missing_ok=True)
     return line
 
 
-def bounds(line: dict[str, Any], baseline: float | None, floor_s: float | None,
-           times: float, floor_run: float | None = None, run_key: str = "sync_seconds"
-           ) -> None:
+def bounds(
+    line: dict[str, Any],
+    baseline: float | None,
+    floor_s: float | None,
+    times: float,
+    floor_run: float | None = None,
+    run_key: str = "sync_seconds",
+) -> None:
     """Add the ratios the issue bounds: ``ratio_whole_process`` (naive / whole process,
     at least ``times``) and ``vs_floor`` (whole process / floor, at most 1.5); and, for
     where the time goes, ``vs_floor_run``: the run's own time (without process start,
@@ -156,9 +186,12 @@ def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench sync (sync)")
     ap.add_argument("--pegawai", type=int, default=50000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--temporary-prefect", action="store_true",
-                    help="no Prefect server running: every process starts a temporary one "
-                         "(default: one local server, as after `diklat server start`)")
+    ap.add_argument(
+        "--temporary-prefect",
+        action="store_true",
+        help="no Prefect server running: every process starts a temporary one "
+        "(default: one local server, as after `diklat server start`)",
+    )
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args, _unknown = ap.parse_known_args(argv)  # the suite shares argv with other modules
@@ -180,41 +213,54 @@ def main(argv: list[str]) -> None:
             mode = "bench-server"
         else:
             warm_prefect_home(env)
-        subprocess.run([bin_path("diklat"), "init"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [bin_path("diklat"), "init"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
 
         naive_seconds = None
         naive_rows = 0
         if not args.skip_naive:
-            naive_seconds, naive_rows = naive_full(f"sqlite:///{work / 'naive.db'}",
-                                                   sim.simpeg_url, sim.api_key)
+            naive_seconds, naive_rows = naive_full(
+                f"sqlite:///{work / 'naive.db'}", sim.simpeg_url, sim.api_key
+            )
         naive_rss = self_rss_mb()
         floor_line = floor("sync", env, work, url=sim.simpeg_url, key=sim.api_key)
         floor_s = floor_line["seconds"] if floor_line["exit"] == 0 else None
         floor_run = floor_line.get("floor_seconds_in_process")
 
         lines: list[dict[str, Any]] = []
-        for scenario, cmd_args in (("full", ["--full"]), ("nochange", ["--full"]),
-                                   ("incremental1pct", [])):
+        for scenario, cmd_args in (
+            ("full", ["--full"]),
+            ("nochange", ["--full"]),
+            ("incremental1pct", []),
+        ):
             if scenario == "incremental1pct":
                 sim.mutate(0.01)
             r = timed_run([bin_path("diklat"), "sync", *cmd_args, "--json"], env)
             c = r["counts"]
-            rows = sum(int(c.get(k) or 0) for k in ("inserted", "updated", "unchanged",
-                                                    "quarantined"))
+            rows = sum(
+                int(c.get(k) or 0) for k in ("inserted", "updated", "unchanged", "quarantined")
+            )
             line = scenario_line(scenario, r, mode, rows, "sync_seconds")
             if scenario in ("full", "nochange"):
-                bounds(line, naive_seconds, floor_s, 10.0 if scenario == "full" else 15.0,
-                       floor_run)
+                bounds(
+                    line, naive_seconds, floor_s, 10.0 if scenario == "full" else 15.0, floor_run
+                )
                 if scenario == "full" and naive_seconds is not None and c.get("seconds"):
                     line["ratio"] = round(naive_seconds / float(c["seconds"]), 2)
             lines.append(line)
         lines.append(floor_line)
         if naive_seconds is not None:
-            lines.append({"scenario": "naive_full", "seconds": round(naive_seconds, 3),
-                          "rows": naive_rows, "peak_rss_mb": naive_rss,
-                          "note": "per-row ORM query+add+commit, in the bench process (RSS "
-                                  "includes the simulator's data), no Prefect"})
+            lines.append(
+                {
+                    "scenario": "naive_full",
+                    "seconds": round(naive_seconds, 3),
+                    "rows": naive_rows,
+                    "peak_rss_mb": naive_rss,
+                    "note": "per-row ORM query+add+commit, in the bench process (RSS "
+                    "includes the simulator's data), no Prefect",
+                }
+            )
         for line in lines:
             print(json.dumps(line), flush=True)
     finally:

@@ -163,8 +163,14 @@ def floor(engine: Any) -> tuple[float, int]:
     from diklat.models import NaskahBerkas
 
     with session_scope(engine) as s:
-        paths = [Path(p) for p in s.scalars(select(NaskahBerkas.path).where(
-            NaskahBerkas.peran == "final_docx").order_by(NaskahBerkas.id))]
+        paths = [
+            Path(p)
+            for p in s.scalars(
+                select(NaskahBerkas.path)
+                .where(NaskahBerkas.peran == "final_docx")
+                .order_by(NaskahBerkas.id)
+            )
+        ]
     work = Path(tempfile.mkdtemp(prefix="bench-floor-"))
     try:
         return converter_floor(paths, work)
@@ -212,10 +218,19 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
         units = _units(engine, opd)
         mulai = today()  # held on the bench's day: nothing is recorded ahead of its date
         data = DataKegiatan(
-            kode="BENCH-PK-1", sop="peningkatan-kapasitas", nama="Pelatihan Benchmark",
-            jenis_diklat_id="3", mulai=mulai, selesai=mulai,
-            tempat="Aula", jp=24, kuota=peserta, lembaga_narasumber="BPSDM Provinsi",
-            materi=["Anjab", "ABK"], kriteria={"unit": units})  # type: ignore[arg-type]
+            kode="BENCH-PK-1",
+            sop="peningkatan-kapasitas",
+            nama="Pelatihan Benchmark",
+            jenis_diklat_id="3",
+            mulai=mulai,
+            selesai=mulai,
+            tempat="Aula",
+            jp=24,
+            kuota=peserta,
+            lembaga_narasumber="BPSDM Provinsi",
+            materi=["Anjab", "ABK"],
+            kriteria={"unit": units},  # type: ignore[arg-type]
+        )
         import tasks.kegiatan
         import tasks.naskah
         import tasks.persetujuan
@@ -226,8 +241,11 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
         timer = _Timer()
         for m in (tasks.kegiatan, tasks.naskah, tasks.persetujuan, tasks.siasn):
             timer.wrap(m)
-        petugas = Petugas(engine, Path(get_settings().outbox_dir or ""),
-                          Skenario(kode_salah_oleh=None, revisi=None))
+        petugas = Petugas(
+            engine,
+            Path(get_settings().outbox_dir or ""),
+            Skenario(kode_salah_oleh=None, revisi=None),
+        )
         stop = threading.Event()
         th = threading.Thread(target=petugas.jalan, args=(stop, 0.2), daemon=True)
         th.start()
@@ -245,25 +263,46 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
 
             from diklat.models import Distribusi, NaskahBerkas, Peserta, RegisterEntry
 
-            n = {"peserta": int(s.scalar(select(func.count()).select_from(Peserta)) or 0),
-                 "nomor": int(s.scalar(select(func.count()).select_from(RegisterEntry)) or 0),
-                 "ditandatangani": int(s.scalar(select(func.count()).select_from(
-                     NaskahBerkas).where(NaskahBerkas.peran == "ttd_pdf")) or 0),
-                 "email": int(s.scalar(select(func.count()).select_from(Distribusi).where(
-                     Distribusi.status == "terkirim")) or 0)}
+            n = {
+                "peserta": int(s.scalar(select(func.count()).select_from(Peserta)) or 0),
+                "nomor": int(s.scalar(select(func.count()).select_from(RegisterEntry)) or 0),
+                "ditandatangani": int(
+                    s.scalar(
+                        select(func.count())
+                        .select_from(NaskahBerkas)
+                        .where(NaskahBerkas.peran == "ttd_pdf")
+                    )
+                    or 0
+                ),
+                "email": int(
+                    s.scalar(
+                        select(func.count())
+                        .select_from(Distribusi)
+                        .where(Distribusi.status == "terkirim")
+                    )
+                    or 0
+                ),
+            }
         del out
-        return {"scenario": "training", **n, "opd": len(units),
-                "waits": petugas.catatan.keputusan + petugas.catatan.masukan,
-                "seconds": round(seconds, 1), "floor_seconds": round(floor_s, 1),
-                "floor_letters": floor_docs, "vs_floor": round(seconds / floor_s, 2),
-                "issuing_vs_floor": round(timer.per_task.get("terbitkan-naskah", 0.0)
-                                          / floor_s, 2),
-                "peak_rss_mb": round(rss.peak_work), "peak_rss_all_mb": round(rss.peak_all),
-                "own_seconds": round(timer.seconds, 1),
-                "task_calls": timer.calls,
-                "prefect_share": round(max(0.0, seconds - timer.seconds) / seconds, 3),
-                "own_by_task": {k: round(v, 1) for k, v in sorted(
-                    timer.per_task.items(), key=lambda kv: -kv[1])}}
+        return {
+            "scenario": "training",
+            **n,
+            "opd": len(units),
+            "waits": petugas.catatan.keputusan + petugas.catatan.masukan,
+            "seconds": round(seconds, 1),
+            "floor_seconds": round(floor_s, 1),
+            "floor_letters": floor_docs,
+            "vs_floor": round(seconds / floor_s, 2),
+            "issuing_vs_floor": round(timer.per_task.get("terbitkan-naskah", 0.0) / floor_s, 2),
+            "peak_rss_mb": round(rss.peak_work),
+            "peak_rss_all_mb": round(rss.peak_all),
+            "own_seconds": round(timer.seconds, 1),
+            "task_calls": timer.calls,
+            "prefect_share": round(max(0.0, seconds - timer.seconds) / seconds, 3),
+            "own_by_task": {
+                k: round(v, 1) for k, v in sorted(timer.per_task.items(), key=lambda kv: -kv[1])
+            },
+        }
     finally:
         sim.stop()
         if server is not None:

@@ -11,10 +11,13 @@ import typer
 
 from cli import common
 
-archive_app = common.new_app(help="Arsip digital: periksa keutuhan berkas, cari arsip.",
-                          no_args_is_help=True)
-distribusi_app = common.new_app(help="Distribusi naskah (surel): daftar pengiriman, lepas atau konfirmasi yang perlu dicek.",
-    no_args_is_help=True)
+archive_app = common.new_app(
+    help="Arsip digital: periksa keutuhan berkas, cari arsip.", no_args_is_help=True
+)
+distribusi_app = common.new_app(
+    help="Distribusi naskah (surel): daftar pengiriman, lepas atau konfirmasi yang perlu dicek.",
+    no_args_is_help=True,
+)
 
 T = TypeVar("T")
 
@@ -42,8 +45,9 @@ def _run(work: Callable[[Any], T]) -> T:
         raise common.fail(str(e), 2) from e
     except SQLAlchemyError as e:
         first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-        raise common.fail(f"basis data tidak dapat dipakai ({first}); sudah menjalankan "
-                          f"`diklat init`?", 2) from e
+        raise common.fail(
+            f"basis data tidak dapat dipakai ({first}); sudah menjalankan `diklat init`?", 2
+        ) from e
     except OSError as e:  # the archive's folder or object store
         raise common.fail(f"penyimpanan arsip tidak dapat dipakai: {e}", 2) from e
 
@@ -75,12 +79,14 @@ def archive_verify(
                 table.add_column(col, overflow="fold")
             for i in result["items"]:
                 status = "[red]hilang[/]" if i["status"] == "missing" else "[red]berubah[/]"
-                table.add_row(str(i["id"]), status, i["nomor"] or "", i["nama_file"],
-                              i["sha256"][:16] + "…")
+                table.add_row(
+                    str(i["id"]), status, i["nomor"] or "", i["nama_file"], i["sha256"][:16] + "…"
+                )
             common.console.print(table)
         common.console.print(
             f"{result['checked']} diperiksa: {result['ok']} utuh, {result['missing']} hilang, "
-            f"{result['altered']} berubah")
+            f"{result['altered']} berubah"
+        )
     raise typer.Exit(1 if bad else 0)
 
 
@@ -89,32 +95,43 @@ def archive_find(
     nomor: str = typer.Option(None, "--nomor", help="nomor naskah (sebagian pun boleh)"),
     kegiatan: str = typer.Option(None, "--kegiatan", help="kode kegiatan, mis. PK-2026-001"),
     nip: str = typer.Option(None, "--nip", help="NIP pegawai yang bersangkutan"),
-    klasifikasi: str = typer.Option(None, "--klasifikasi",
-                                    help="kode klasifikasi atau awalannya, mis. 800.2.4"),
+    klasifikasi: str = typer.Option(
+        None, "--klasifikasi", help="kode klasifikasi atau awalannya, mis. 800.2.4"
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)"),
 ) -> None:
     """Cari arsip menurut nomor, kegiatan, NIP atau kode klasifikasi."""
     from diklat.arsip import find
 
     if not any((nomor, kegiatan, nip, klasifikasi)):
-        raise common.fail("beri paling sedikit satu dari --nomor, --kegiatan, --nip, "
-                          "--klasifikasi", 2)
-    rows = _run(lambda s: [e.as_dict() for e in find(
-        s, nomor=nomor, kegiatan=kegiatan, nip=nip, klasifikasi=klasifikasi)])
+        raise common.fail(
+            "beri paling sedikit satu dari --nomor, --kegiatan, --nip, --klasifikasi", 2
+        )
+    rows = _run(
+        lambda s: [
+            e.as_dict()
+            for e in find(s, nomor=nomor, kegiatan=kegiatan, nip=nip, klasifikasi=klasifikasi)
+        ]
+    )
     if as_json:
         common.print_json(rows)
         return
     from rich.table import Table
 
     table = Table(title="Arsip")
-    for col in ("ID", "Tanggal", "Nomor", "Jenis", "Klasifikasi", "Retensi", "Kegiatan",
-                "Berkas"):
+    for col in ("ID", "Tanggal", "Nomor", "Jenis", "Klasifikasi", "Retensi", "Kegiatan", "Berkas"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r["id"]), r["tanggal"] or "", r["nomor"] or "", r["jenis"] or "",
-                      r["klasifikasi"] or "",
-                      f"{r['retensi_tahun']} th" if r["retensi_tahun"] is not None else "",
-                      r["kegiatan"] or "", r["nama_file"])
+        table.add_row(
+            str(r["id"]),
+            r["tanggal"] or "",
+            r["nomor"] or "",
+            r["jenis"] or "",
+            r["klasifikasi"] or "",
+            f"{r['retensi_tahun']} th" if r["retensi_tahun"] is not None else "",
+            r["kegiatan"] or "",
+            r["nama_file"],
+        )
     common.console.print(table)
     common.console.print(f"{len(rows)} arsip")
 
@@ -124,8 +141,11 @@ def archive_find(
 
 @distribusi_app.command("list")
 def distribusi_list(
-    status: list[str] = typer.Option(None, "--status", help=(
-        "antri, mengirim, terkirim, tertunda, gagal, perlu_cek, manual (boleh diulang)")),
+    status: list[str] = typer.Option(
+        None,
+        "--status",
+        help=("antri, mengirim, terkirim, tertunda, gagal, perlu_cek, manual (boleh diulang)"),
+    ),
     kegiatan: str = typer.Option(None, "--kegiatan", help="kode kegiatan"),
     naskah: int = typer.Option(None, "--naskah", min=1, max=common.MAX_ID, help="id naskah"),
     as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)"),
@@ -139,8 +159,9 @@ def distribusi_list(
     def work(s: Any) -> list[dict[str, Any]]:
         kegiatan_id = None
         if kegiatan:
-            kegiatan_id = s.execute(select(Kegiatan.id).where(Kegiatan.kode == kegiatan)
-                                    ).scalar_one_or_none()
+            kegiatan_id = s.execute(
+                select(Kegiatan.id).where(Kegiatan.kode == kegiatan)
+            ).scalar_one_or_none()
             if kegiatan_id is None:
                 raise DistribusiError(f"kegiatan {kegiatan} tidak ada")
         return daftar(s, status=status or None, kegiatan_id=kegiatan_id, naskah_id=naskah)
@@ -152,27 +173,56 @@ def distribusi_list(
     from rich.table import Table
 
     table = Table(title="Distribusi naskah")
-    for col in ("ID", "Naskah", "Penerima", "Alamat", "Saluran", "Status", "Coba", "Waktu",
-                "Keterangan"):
+    for col in (
+        "ID",
+        "Naskah",
+        "Penerima",
+        "Alamat",
+        "Saluran",
+        "Status",
+        "Coba",
+        "Waktu",
+        "Keterangan",
+    ):
         table.add_column(col, overflow="fold")
-    colour = {"terkirim": "green", "perlu_cek": "red", "gagal": "red", "manual": "yellow",
-              "tertunda": "yellow"}
+    colour = {
+        "terkirim": "green",
+        "perlu_cek": "red",
+        "gagal": "red",
+        "manual": "yellow",
+        "tertunda": "yellow",
+    }
     for r in rows:
         st = r["status"]
-        table.add_row(str(r["id"]), str(r["naskah_id"]), r["nama_penerima"] or r["penerima"],
-                      r["alamat"] or "-", r["saluran"],
-                      f"[{colour[st]}]{st}[/]" if st in colour else st, str(r["attempts"]),
-                      (r["sent_at"] or r["updated_at"] or "")[:19], r["error"] or "")
+        table.add_row(
+            str(r["id"]),
+            str(r["naskah_id"]),
+            r["nama_penerima"] or r["penerima"],
+            r["alamat"] or "-",
+            r["saluran"],
+            f"[{colour[st]}]{st}[/]" if st in colour else st,
+            str(r["attempts"]),
+            (r["sent_at"] or r["updated_at"] or "")[:19],
+            r["error"] or "",
+        )
     common.console.print(table)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    common.console.print(f"{len(rows)} pengiriman" + (
-        ": " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else ""))
+    common.console.print(
+        f"{len(rows)} pengiriman"
+        + (": " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "")
+    )
 
 
-def _operator_command(change: Callable[..., dict[str, Any]], distribusi_id: int, alasan: str,
-                      oleh: str | None, as_json: bool, done: str) -> None:
+def _operator_command(
+    change: Callable[..., dict[str, Any]],
+    distribusi_id: int,
+    alasan: str,
+    oleh: str | None,
+    as_json: bool,
+    done: str,
+) -> None:
     who = oleh or _operator()
     row = _run(lambda s: change(s, distribusi_id, alasan=alasan, oleh=who))
     if as_json:
@@ -183,8 +233,9 @@ def _operator_command(change: Callable[..., dict[str, Any]], distribusi_id: int,
 
 @distribusi_app.command("lepas")
 def distribusi_lepas(
-    distribusi_id: int = typer.Argument(..., metavar="ID", min=1, max=common.MAX_ID,
-                                        help="id pengiriman"),
+    distribusi_id: int = typer.Argument(
+        ..., metavar="ID", min=1, max=common.MAX_ID, help="id pengiriman"
+    ),
     alasan: str = typer.Option(..., "--alasan", help="mengapa boleh dikirim ulang"),
     oleh: str = typer.Option(None, "--oleh", help="nama operator (bawaan: pengguna OS)"),
     as_json: bool = typer.Option(False, "--json"),
@@ -197,10 +248,12 @@ def distribusi_lepas(
 
 @distribusi_app.command("konfirmasi")
 def distribusi_konfirmasi(
-    distribusi_id: int = typer.Argument(..., metavar="ID", min=1, max=common.MAX_ID,
-                                        help="id pengiriman"),
-    alasan: str = typer.Option(..., "--alasan",
-                               help="bukti: log server surel, jawaban penerima, tanda terima"),
+    distribusi_id: int = typer.Argument(
+        ..., metavar="ID", min=1, max=common.MAX_ID, help="id pengiriman"
+    ),
+    alasan: str = typer.Option(
+        ..., "--alasan", help="bukti: log server surel, jawaban penerima, tanda terima"
+    ),
     oleh: str = typer.Option(None, "--oleh", help="nama operator (bawaan: pengguna OS)"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
@@ -224,9 +277,11 @@ def _lanjutkan_pengiriman(distribusi_id: int) -> None:
         n = s.get(Naskah, d.naskah_id) if d is not None else None
         if n is None or n.bundel_id is None:
             return
-        open_ = s.execute(select(Distribusi.id).join(Naskah, Naskah.id == Distribusi.naskah_id)
-                          .where(Naskah.bundel_id == n.bundel_id,
-                                 Distribusi.status != "terkirim")).first()
+        open_ = s.execute(
+            select(Distribusi.id)
+            .join(Naskah, Naskah.id == Distribusi.naskah_id)
+            .where(Naskah.bundel_id == n.bundel_id, Distribusi.status != "terkirim")
+        ).first()
         k = s.get(Kegiatan, n.kegiatan_id) if n.kegiatan_id else None
         if open_ is not None or k is None or not k.flow_run_id:
             return
@@ -262,8 +317,9 @@ def distribusi_rekonsiliasi(
 
 @distribusi_app.command("jejak")
 def distribusi_jejak(
-    distribusi_id: int = typer.Argument(..., metavar="ID", min=1, max=common.MAX_ID,
-                                        help="id pengiriman"),
+    distribusi_id: int = typer.Argument(
+        ..., metavar="ID", min=1, max=common.MAX_ID, help="id pengiriman"
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Jejak audit satu pengiriman: klaim, percobaan, hasil, tindakan operator."""
@@ -279,8 +335,15 @@ def distribusi_jejak(
     for col in ("Waktu", "Peristiwa", "Dari", "Ke", "Coba", "Oleh", "Keterangan"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["at"][:19], r["peristiwa"], r["dari"] or "", r["ke"],
-                      str(r["attempts"]), r["oleh"] or "", r["keterangan"] or "")
+        table.add_row(
+            r["at"][:19],
+            r["peristiwa"],
+            r["dari"] or "",
+            r["ke"],
+            str(r["attempts"]),
+            r["oleh"] or "",
+            r["keterangan"] or "",
+        )
     common.console.print(table)
 
 

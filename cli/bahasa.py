@@ -71,15 +71,24 @@ def pasang() -> None:
     _done.append(True)
 
 
-_PYDANTIC = {"Input should be a valid integer": "harus bilangan bulat",
-             "Input should be a valid number": "harus bilangan",
-             "Input should be greater than or equal to": "paling kecil",
-             "Input should be less than or equal to": "paling besar",
-             "Input should be greater than": "harus lebih dari",
-             "Input should be less than": "harus kurang dari"}
+_PYDANTIC = {
+    "Input should be a valid integer": "harus bilangan bulat",
+    "Input should be a valid number": "harus bilangan",
+    "Input should be greater than or equal to": "paling kecil",
+    "Input should be less than or equal to": "paling besar",
+    "Input should be greater than": "harus lebih dari",
+    "Input should be less than": "harus kurang dari",
+}
 _INVALID = re.compile(r"^(?:Value )?(?P<v>'.*'|\S+) is not a valid (?P<t>\w+)\.?$")
-_TYPES = {"integer": "bilangan bulat", "int": "bilangan bulat", "float": "bilangan",
-          "boolean": "ya/tidak", "bool": "ya/tidak", "path": "jalur", "datetime": "waktu"}
+_TYPES = {
+    "integer": "bilangan bulat",
+    "int": "bilangan bulat",
+    "float": "bilangan",
+    "boolean": "ya/tidak",
+    "bool": "ya/tidak",
+    "path": "jalur",
+    "datetime": "waktu",
+}
 _RANGE = re.compile(r"^(?P<v>\S+) is not in the range (?P<r>.+?)\.?$")
 _CHOICE = re.compile(r"^(?P<v>.+?) is not one of (?P<c>.+?)\.?$")
 
@@ -89,7 +98,7 @@ def _nilai(message: str) -> str:
     message = message.removeprefix("Value error, ")
     for en, idn in _PYDANTIC.items():
         if message.startswith(en):
-            rest = message[len(en):].split(",")[0].strip()
+            rest = message[len(en) :].split(",")[0].strip()
             return f"{idn} {rest}".strip()
     m = _INVALID.match(message)
     if m:

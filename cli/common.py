@@ -64,33 +64,46 @@ def tanggal_wajar(value: Any, option: str = "--tanggal") -> Any:
 
 
 #: The help of every command's ``--timpa``.
-TIMPA_HELP = ("timpa berkas yang sudah ada walaupun bukan tulisan diklat (atau sudah diubah "
-              "sejak ditulis)")
+TIMPA_HELP = (
+    "timpa berkas yang sudah ada walaupun bukan tulisan diklat (atau sudah diubah sejak ditulis)"
+)
 
 
-def keluaran_berkas(out: Path, akhiran: Sequence[str], timpa: bool = False,
-                    opsi: str = "--out") -> Keluaran:
+def keluaran_berkas(
+    out: Path, akhiran: Sequence[str], timpa: bool = False, opsi: str = "--out"
+) -> Keluaran:
     """``--out FILE`` checked before any work (:func:`diklat.berkas.keluaran_berkas`): the
     suffix, an existing folder, no foreign file in the way; refused: exit 2."""
     from diklat import berkas
     from diklat.settings import get_settings
 
     try:
-        return berkas.keluaran_berkas(out, akhiran, timpa=timpa, opsi=opsi,
-                                      catatan=berkas.folder_catatan(get_settings().var_dir))
+        return berkas.keluaran_berkas(
+            out,
+            akhiran,
+            timpa=timpa,
+            opsi=opsi,
+            catatan=berkas.folder_catatan(get_settings().var_dir),
+        )
     except berkas.KeluaranDitolak as e:
         raise refuse(str(e)) from None
 
 
-def keluaran_folder(out: Path, timpa: bool = False, opsi: str = "--out",
-                    buat_induk: bool = False) -> Keluaran:
+def keluaran_folder(
+    out: Path, timpa: bool = False, opsi: str = "--out", buat_induk: bool = False
+) -> Keluaran:
     """``--out FOLDER`` checked before any work (:func:`diklat.berkas.keluaran_folder`)."""
     from diklat import berkas
     from diklat.settings import get_settings
 
     try:
-        return berkas.keluaran_folder(out, timpa=timpa, opsi=opsi, buat_induk=buat_induk,
-                                      catatan=berkas.folder_catatan(get_settings().var_dir))
+        return berkas.keluaran_folder(
+            out,
+            timpa=timpa,
+            opsi=opsi,
+            buat_induk=buat_induk,
+            catatan=berkas.folder_catatan(get_settings().var_dir),
+        )
     except berkas.KeluaranDitolak as e:
         raise refuse(str(e)) from None
 
@@ -116,8 +129,9 @@ def new_app(**kwargs: Any) -> typer.Typer:
     """A sub-app in the house style: Indonesian help without rich boxes (flags shown as
     flags, no type column), ``-h``, no completion commands."""
     kwargs.setdefault("no_args_is_help", True)
-    return typer.Typer(rich_markup_mode=None, context_settings=CONTEXT, add_completion=False,
-                       **kwargs)
+    return typer.Typer(
+        rich_markup_mode=None, context_settings=CONTEXT, add_completion=False, **kwargs
+    )
 
 
 console = Console()
@@ -193,7 +207,8 @@ def describe_error(e: BaseException) -> tuple[str, int]:
     if connectors is not None and isinstance(e, connectors.ConnectorError):
         # the message, never the URL (a SIASN path carries a NIP)
         return f"sistem luar menolak atau tidak menjawab ({type(e).__name__}): {e.message}", (
-            EXIT_FAILED)
+            EXIT_FAILED
+        )
     try:
         from pydantic import ValidationError
     except ImportError:  # pragma: no cover
@@ -202,17 +217,21 @@ def describe_error(e: BaseException) -> tuple[str, int]:
         errors = e.errors()
         where = ".".join(str(x) for x in errors[0]["loc"]) if errors else ""
         msg = errors[0]["msg"] if errors else str(e)
-        return (f"pengaturan tidak valid ({where}: {msg}); periksa variabel DIKLAT_* dan "
-                "berkas .env", EXIT_REFUSED)
+        return (
+            f"pengaturan tidak valid ({where}: {msg}); periksa variabel DIKLAT_* dan berkas .env",
+            EXIT_REFUSED,
+        )
     sqlalchemy = sys.modules.get("sqlalchemy.exc")
     if sqlalchemy is not None and isinstance(e, sqlalchemy.SQLAlchemyError):
-        return (f"basis data tidak dapat dipakai ({runs.safe_error(e)}); periksa "
-                "DIKLAT_DATABASE_URL dan jalankan `diklat init`", EXIT_FAILED)
+        return (
+            f"basis data tidak dapat dipakai ({runs.safe_error(e)}); periksa "
+            "DIKLAT_DATABASE_URL dan jalankan `diklat init`",
+            EXIT_FAILED,
+        )
     if isinstance(e, OSError):
         where = f" ({e.filename})" if getattr(e, "filename", None) else ""
         return f"{e.strerror or e}{where}", EXIT_FAILED
-    return (f"galat tak terduga: {runs.safe_error(e)} (DIKLAT_DEBUG=1 untuk detail)",
-            EXIT_FAILED)
+    return (f"galat tak terduga: {runs.safe_error(e)} (DIKLAT_DEBUG=1 untuk detail)", EXIT_FAILED)
 
 
 def report(e: BaseException) -> int:

@@ -33,51 +33,103 @@ import typer
 from cli import common
 
 PEJABAT_DEMO: list[dict[str, Any]] = [  # invented officials (NIPs well-formed, belonging to nobody)
-    {"nip": "197209131998031001", "nama": "Dr. H. SUTRISNO, S.Sos., M.Si.", "peran": "kepala",
-     "jabatan": "Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
-     "pangkat": "Pembina Utama Muda (IV/c)", "email": "kepala.bkpsdm@demo.go.id"},
-    {"nip": "198005122005022003", "nama": "RINA WULANDARI, S.E., M.M.", "peran": "kabid_psda",
-     "jabatan": "Kepala Bidang Pengembangan Sumber Daya Aparatur", "pangkat": "Pembina (IV/a)",
-     "email": "kabid.psda@demo.go.id"},
-    {"nip": "197706142003121004", "nama": "AHMAD FAUZI, S.H., M.H.", "peran": "sekretaris",
-     "jabatan": "Sekretaris Badan", "pangkat": "Pembina Tingkat I (IV/b)",
-     "email": "sekretaris.bkpsdm@demo.go.id"},
-    {"nip": "199001012015031001", "nama": "NUR HASANAH, S.Psi.", "peran": "analis_sdm",
-     "jabatan": "Analis SDM Aparatur Ahli Muda", "pangkat": "Penata (III/c)",
-     "email": "analis.sdm@demo.go.id"},
-    {"nip": "196801011990031001", "nama": "Drs. H. MUHAMMAD YUSUF, M.Si.", "peran": "sekda",
-     "jabatan": "Sekretaris Daerah", "pangkat": "Pembina Utama Madya (IV/d)",
-     "email": "sekda@demo.go.id"},
+    {
+        "nip": "197209131998031001",
+        "nama": "Dr. H. SUTRISNO, S.Sos., M.Si.",
+        "peran": "kepala",
+        "jabatan": "Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+        "pangkat": "Pembina Utama Muda (IV/c)",
+        "email": "kepala.bkpsdm@demo.go.id",
+    },
+    {
+        "nip": "198005122005022003",
+        "nama": "RINA WULANDARI, S.E., M.M.",
+        "peran": "kabid_psda",
+        "jabatan": "Kepala Bidang Pengembangan Sumber Daya Aparatur",
+        "pangkat": "Pembina (IV/a)",
+        "email": "kabid.psda@demo.go.id",
+    },
+    {
+        "nip": "197706142003121004",
+        "nama": "AHMAD FAUZI, S.H., M.H.",
+        "peran": "sekretaris",
+        "jabatan": "Sekretaris Badan",
+        "pangkat": "Pembina Tingkat I (IV/b)",
+        "email": "sekretaris.bkpsdm@demo.go.id",
+    },
+    {
+        "nip": "199001012015031001",
+        "nama": "NUR HASANAH, S.Psi.",
+        "peran": "analis_sdm",
+        "jabatan": "Analis SDM Aparatur Ahli Muda",
+        "pangkat": "Penata (III/c)",
+        "email": "analis.sdm@demo.go.id",
+    },
+    {
+        "nip": "196801011990031001",
+        "nama": "Drs. H. MUHAMMAD YUSUF, M.Si.",
+        "peran": "sekda",
+        "jabatan": "Sekretaris Daerah",
+        "pangkat": "Pembina Utama Madya (IV/d)",
+        "email": "sekda@demo.go.id",
+    },
     # staff: who correct drafts sent back, and the operator who records outside steps
-    {"nip": "199107222018022001", "nama": "SITI AMINAH, S.Kom.", "peran": "pengelola",
-     "jabatan": "Pengelola Penyelenggaraan Pelatihan", "pangkat": "Penata Muda Tk. I (III/b)",
-     "email": "pengelola.diklat@demo.go.id"},
-    {"nip": "199305102020121002", "nama": "RIZKY PRATAMA, A.Md.", "peran": "pengolah_data",
-     "jabatan": "Pengolah Data dan Informasi", "pangkat": "Pengatur (II/c)",
-     "email": "pengolah.data@demo.go.id"},
-    {"nip": "198806302014031002", "nama": "BAYU SETIAWAN, S.E.", "peran": "pokja",
-     "jabatan": "Pokja Peningkatan Kapasitas", "pangkat": "Penata (III/c)",
-     "email": "pokja.diklat@demo.go.id"},
-    {"nip": "199203152019031004", "nama": "DEWI LESTARI, S.AP.", "peran": "operator",
-     "jabatan": "Operator Diklat", "pangkat": "Penata Muda (III/a)",
-     "email": "operator.diklat@demo.go.id"},
+    {
+        "nip": "199107222018022001",
+        "nama": "SITI AMINAH, S.Kom.",
+        "peran": "pengelola",
+        "jabatan": "Pengelola Penyelenggaraan Pelatihan",
+        "pangkat": "Penata Muda Tk. I (III/b)",
+        "email": "pengelola.diklat@demo.go.id",
+    },
+    {
+        "nip": "199305102020121002",
+        "nama": "RIZKY PRATAMA, A.Md.",
+        "peran": "pengolah_data",
+        "jabatan": "Pengolah Data dan Informasi",
+        "pangkat": "Pengatur (II/c)",
+        "email": "pengolah.data@demo.go.id",
+    },
+    {
+        "nip": "198806302014031002",
+        "nama": "BAYU SETIAWAN, S.E.",
+        "peran": "pokja",
+        "jabatan": "Pokja Peningkatan Kapasitas",
+        "pangkat": "Penata (III/c)",
+        "email": "pokja.diklat@demo.go.id",
+    },
+    {
+        "nip": "199203152019031004",
+        "nama": "DEWI LESTARI, S.AP.",
+        "peran": "operator",
+        "jabatan": "Operator Diklat",
+        "pangkat": "Penata Muda (III/a)",
+        "email": "operator.diklat@demo.go.id",
+    },
 ]
 
 
 def _row(table: Any, langkah: str, counts: dict[str, Any], t0: float) -> None:
     keys = ("inserted", "updated", "unchanged", "deactivated", "quarantined")
-    table.add_row(langkah, *(str(counts.get(k, "")) for k in keys), str(counts.get("status")),
-                  f"{time.perf_counter() - t0:.1f}")
+    table.add_row(
+        langkah,
+        *(str(counts.get(k, "")) for k in keys),
+        str(counts.get("status")),
+        f"{time.perf_counter() - t0:.1f}",
+    )
 
 
 def demo_command(
-    pegawai: int = typer.Option(2000, "--pegawai", min=100, max=common.MAX_PEGAWAI,
-                                help="jumlah pegawai simulator (orang)"),
+    pegawai: int = typer.Option(
+        2000, "--pegawai", min=100, max=common.MAX_PEGAWAI, help="jumlah pegawai simulator (orang)"
+    ),
     seed: int = typer.Option(7, "--seed", help="benih data simulator"),
-    bad_share: float = typer.Option(0.01, "--bad-share", min=0.0, max=0.5,
-                                    help="bagian rekaman rusak (0-0,5)"),
-    peserta: int = typer.Option(60, "--peserta", min=1, max=1000,
-                                help="peserta pelatihan SOP 000 (orang)"),
+    bad_share: float = typer.Option(
+        0.01, "--bad-share", min=0.0, max=0.5, help="bagian rekaman rusak (0-0,5)"
+    ),
+    peserta: int = typer.Option(
+        60, "--peserta", min=1, max=1000, help="peserta pelatihan SOP 000 (orang)"
+    ),
     opd: int = typer.Option(8, "--opd", min=1, max=50, help="instansi asal peserta SOP 000"),
 ) -> None:
     """Jalankan pekerjaan utama dari awal sampai akhir dengan pengaturan bawaan."""
@@ -100,9 +152,16 @@ def demo_command(
     settings = get_settings()
     migrate()
     common.console.rule("[bold]diklat-flows demo")
-    common.console.print(f"Basis data baru khusus demo: {mask_url(settings.database_url)}"
-                         + (f" (DIKLAT_DATABASE_URL yang terpasang, {mask_url(produksi)}, tidak "
-                            "disentuh)" if produksi else ""), markup=False, highlight=False)
+    common.console.print(
+        f"Basis data baru khusus demo: {mask_url(settings.database_url)}"
+        + (
+            f" (DIKLAT_DATABASE_URL yang terpasang, {mask_url(produksi)}, tidak disentuh)"
+            if produksi
+            else ""
+        ),
+        markup=False,
+        highlight=False,
+    )
     try:
         sim = _personnel(server, pegawai, seed, bad_share)
         try:
@@ -131,16 +190,26 @@ def _personnel(server: Any, pegawai: int, seed: int, bad_share: float) -> Any:
     os.environ.update(sim.env())
     reset_settings_cache()
     settings = get_settings()
-    common.console.print(f"Simulator SIMPEG/SIASN: {sim.url} ({pegawai} pegawai, "
-                         f"{bad_share:.0%} rekaman rusak)")
+    common.console.print(
+        f"Simulator SIMPEG/SIASN: {sim.url} ({pegawai} pegawai, {bad_share:.0%} rekaman rusak)"
+    )
     if server is not None:
         server.wait_ready()
     from flows.import_siasn_export import import_siasn_export
     from flows.sync_pegawai import sync_pegawai
     from simulator.export_csv import write_export
 
-    table = Table("Langkah", "baru", "berubah", "tetap", "nonaktif", "karantina", "status",
-                  "detik", title="Data pegawai")
+    table = Table(
+        "Langkah",
+        "baru",
+        "berubah",
+        "tetap",
+        "nonaktif",
+        "karantina",
+        "status",
+        "detik",
+        title="Data pegawai",
+    )
     import_dir = Path(settings.import_dir or "var/import").resolve()
     import_dir.mkdir(parents=True, exist_ok=True)
     export = import_dir / f"export-data-asn-seed{seed}-{pegawai}.csv"
@@ -174,8 +243,7 @@ def _run_with_officials(flow_fn: Any, data: Any, engine: Any, skenario: Any) -> 
 
     petugas = Petugas(engine, Path(get_settings().outbox_dir or "var/outbox"), skenario)
     stop = threading.Event()
-    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True,
-                          name="petugas-demo")
+    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True, name="petugas-demo")
     th.start()
     try:
         return flow_fn(kegiatan=data), petugas
@@ -217,36 +285,66 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
     # Both trainings are held on the demo's day: every step is recorded when it happens,
     # certificates and the activity report after the training, nothing dated ahead.
     pd_ = DataKegiatan(
-        kode=f"PD-{today.year}-001", sop="pengiriman-peserta",
-        nama="Pelatihan Teknis Pengelolaan Arsip Dinamis", jenis_diklat_id="3", mulai=today,
-        selesai=today, tempat="Samarinda", jp=40, kuota=1,
+        kode=f"PD-{today.year}-001",
+        sop="pengiriman-peserta",
+        nama="Pelatihan Teknis Pengelolaan Arsip Dinamis",
+        jenis_diklat_id="3",
+        mulai=today,
+        selesai=today,
+        tempat="Samarinda",
+        jp=40,
+        kuota=1,
         penyelenggara="Badan Pengembangan Sumber Daya Manusia Provinsi Kalimantan Timur",
-        kriteria={"unit": units[:1]}, kondisi=["kewenangan_sekda"])  # type: ignore[arg-type]
-    common.console.print(f"SOP 002 {pd_.kode}: 1 peserta, surat tugas ditandatangani "
-                         "Sekretaris Daerah ...")
+        kriteria={"unit": units[:1]},  # type: ignore[arg-type]
+        kondisi=["kewenangan_sekda"],
+    )
+    common.console.print(
+        f"SOP 002 {pd_.kode}: 1 peserta, surat tugas ditandatangani Sekretaris Daerah ..."
+    )
     t0 = time.perf_counter()
-    out_pd, petugas_pd = _run_with_officials(pengiriman_peserta, pd_, engine,
-                                             Skenario(kode_salah_oleh=None, revisi=None))
+    out_pd, petugas_pd = _run_with_officials(
+        pengiriman_peserta, pd_, engine, Skenario(kode_salah_oleh=None, revisi=None)
+    )
     t_pd = time.perf_counter() - t0
 
     pk = DataKegiatan(
-        kode=f"PK-{today.year}-001", sop="peningkatan-kapasitas",
+        kode=f"PK-{today.year}-001",
+        sop="peningkatan-kapasitas",
         nama="Pelatihan Penyusunan Analisis Jabatan dan Analisis Beban Kerja",
-        jenis_diklat_id="3", mulai=today, selesai=today,
-        tempat=f"Aula {settings.instansi.singkatan}, {settings.instansi.kota}", jp=24,
-        kuota=jumlah, lembaga_narasumber="Badan Pengembangan Sumber Daya Manusia Provinsi "
-                                         "Kalimantan Timur",
+        jenis_diklat_id="3",
+        mulai=today,
+        selesai=today,
+        tempat=f"Aula {settings.instansi.singkatan}, {settings.instansi.kota}",
+        jp=24,
+        kuota=jumlah,
+        lembaga_narasumber="Badan Pengembangan Sumber Daya Manusia Provinsi Kalimantan Timur",
         materi=["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
-        narasumber=[Narasumber(**n) for n in (  # invented speakers, for the activity report
-            {"nama": "Dr. HARYANTO, M.Si.", "materi": "Analisis Jabatan",
-             "jabatan": "Widyaiswara Ahli Utama BPSDM Provinsi Kalimantan Timur"},
-            {"nama": "LINDA KARTIKA, S.Psi., M.A.", "materi": "Analisis Beban Kerja",
-             "jabatan": "Widyaiswara Ahli Madya BPSDM Provinsi Kalimantan Timur"},
-            {"nama": "RUDI HARTONO, S.AP., M.AP.", "materi": "Peta Jabatan",
-             "jabatan": "Analis Kebijakan Ahli Madya BPSDM Provinsi Kalimantan Timur"})],
-        kriteria={"unit": units, "golongan": ["III"]})  # type: ignore[arg-type]
-    common.console.print(f"SOP 000 {pk.kode}: {jumlah} calon dari {len(units)} OPD; pejabat "
-                         "(skrip) menjawab dengan kode dari pos-el ...")
+        narasumber=[
+            Narasumber(**n)
+            for n in (  # invented speakers, for the activity report
+                {
+                    "nama": "Dr. HARYANTO, M.Si.",
+                    "materi": "Analisis Jabatan",
+                    "jabatan": "Widyaiswara Ahli Utama BPSDM Provinsi Kalimantan Timur",
+                },
+                {
+                    "nama": "LINDA KARTIKA, S.Psi., M.A.",
+                    "materi": "Analisis Beban Kerja",
+                    "jabatan": "Widyaiswara Ahli Madya BPSDM Provinsi Kalimantan Timur",
+                },
+                {
+                    "nama": "RUDI HARTONO, S.AP., M.AP.",
+                    "materi": "Peta Jabatan",
+                    "jabatan": "Analis Kebijakan Ahli Madya BPSDM Provinsi Kalimantan Timur",
+                },
+            )
+        ],
+        kriteria={"unit": units, "golongan": ["III"]},  # type: ignore[arg-type]
+    )
+    common.console.print(
+        f"SOP 000 {pk.kode}: {jumlah} calon dari {len(units)} OPD; pejabat "
+        "(skrip) menjawab dengan kode dari pos-el ..."
+    )
     t0 = time.perf_counter()
     out_pk, petugas_pk = _run_with_officials(peningkatan_kapasitas, pk, engine, Skenario())
     t_pk = time.perf_counter() - t0
@@ -256,23 +354,43 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
         register.export_excel(s, xlsx, today.year)
         counts = {
             "kegiatan": [pk.kode, pd_.kode],
-            "peserta": int(s.scalar(select(func.count()).select_from(Kegiatan).join(
-                Kegiatan.peserta)) or 0),
+            "peserta": int(
+                s.scalar(select(func.count()).select_from(Kegiatan).join(Kegiatan.peserta)) or 0
+            ),
             "naskah": int(s.scalar(select(func.count()).select_from(Naskah)) or 0),
             "nomor": int(s.scalar(select(func.count()).select_from(RegisterEntry)) or 0),
-            "email": int(s.scalar(select(func.count()).select_from(Distribusi).where(
-                Distribusi.status == "terkirim")) or 0),
+            "email": int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(Distribusi)
+                    .where(Distribusi.status == "terkirim")
+                )
+                or 0
+            ),
             "arsip": int(s.scalar(select(func.count()).select_from(Arsip)) or 0),
             "keputusan": int(s.scalar(select(func.count()).select_from(Persetujuan)) or 0),
         }
         kid = s.execute(select(Kegiatan.id).where(Kegiatan.kode == pk.kode)).scalar_one()
     daftar_peserta_excel(out_dir / pk.kode / "daftar-peserta.xlsx", peserta_frame(engine, kid))
-    t = Table("Kegiatan", "Detik", "Keputusan", "Ditolak", "Revisi", "Masukan operator",
-              title="SOP dijalankan sampai selesai")
+    t = Table(
+        "Kegiatan",
+        "Detik",
+        "Keputusan",
+        "Ditolak",
+        "Revisi",
+        "Masukan operator",
+        title="SOP dijalankan sampai selesai",
+    )
     for kode, secs, p in ((pk.kode, t_pk, petugas_pk), (pd_.kode, t_pd, petugas_pd)):
         c = p.catatan
-        t.add_row(kode, f"{secs:.1f}", str(c.keputusan + c.revisi), str(c.ditolak),
-                  str(c.revisi), str(c.masukan))
+        t.add_row(
+            kode,
+            f"{secs:.1f}",
+            str(c.keputusan + c.revisi),
+            str(c.ditolak),
+            str(c.revisi),
+            str(c.masukan),
+        )
     common.console.print(t)
     common.console.print(
         f"Naskah: {counts['naskah']} versi, {counts['nomor']} nomor, {counts['email']} surel, "
@@ -280,7 +398,8 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
         f"  surat dan sertifikat (DOCX, PDF, PDF bertanda tangan): {out_dir}\n"
         f"  laporan dan agenda surat keluar: {xlsx}\n"
         f"  kotak keluar surel (.eml): {settings.outbox_dir}\n"
-        f"  arsip: {settings.archive_dir}")
+        f"  arsip: {settings.archive_dir}"
+    )
     del out_pk, out_pd
     return counts
 
@@ -354,8 +473,10 @@ def _prefect_demo(demo_var: Path) -> Any:
     from cli.prefect_server import TemporaryPrefectServer, client_auth_from_server_setting
 
     client_auth_from_server_setting()
-    return TemporaryPrefectServer(log=demo_var / "log" / "prefect-server.log",
-                                  env_extra={"PREFECT_SERVER_DATABASE_TIMEOUT": "60"})
+    return TemporaryPrefectServer(
+        log=demo_var / "log" / "prefect-server.log",
+        env_extra={"PREFECT_SERVER_DATABASE_TIMEOUT": "60"},
+    )
 
 
 def _penutup_demo(demo_var: Path, out: dict[str, Any]) -> None:
@@ -370,8 +491,10 @@ def _penutup_demo(demo_var: Path, out: dict[str, Any]) -> None:
             diklat = str(exe.relative_to(Path.cwd()))
         except ValueError:
             diklat = str(exe)
-    env = (f"DIKLAT_VAR_DIR={demo_var} "
-           f"DIKLAT_DATABASE_URL=sqlite:///{(demo_var / 'diklat.db').as_posix()} {diklat}")
+    env = (
+        f"DIKLAT_VAR_DIR={demo_var} "
+        f"DIKLAT_DATABASE_URL=sqlite:///{(demo_var / 'diklat.db').as_posix()} {diklat}"
+    )
     common.console.print(
         f"Data demo hanya di {demo_var} (basis data, surat, surel, arsip), tidak di basis data "
         f"yang dipakai `make up`.\n"
@@ -379,8 +502,11 @@ def _penutup_demo(demo_var: Path, out: dict[str, Any]) -> None:
         f"{demo_var / 'prefect'}), TIDAK di UI `make up`. Untuk melihatnya:\n"
         f"  {env} kegiatan show {kode}\n"
         f"  {env} server start --port 4300   (UI: http://127.0.0.1:4300; "
-        f"hentikan dengan `... server stop`)", markup=False, highlight=False,
-        soft_wrap=True)
+        f"hentikan dengan `... server stop`)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def daftar_peserta_excel(path: Path, df: Any) -> int:

@@ -72,8 +72,12 @@ class FlowCommand:
         if self.server is not None:
             self.server.wait_ready()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._exited = True
         if self.server is not None:
             self.server.stop()
@@ -137,7 +141,8 @@ def prefect_client_defaults() -> None:
 def is_cli_process() -> bool:
     """Is this process the ``diklat`` command itself (not a program that embeds it)?"""
     return Path(sys.argv[0]).name in ("diklat", "main.py") and not os.environ.get(
-        "DIKLAT_NO_FAST_EXIT")
+        "DIKLAT_NO_FAST_EXIT"
+    )
 
 
 def fast_exit(code: int, force: bool = False) -> None:

@@ -35,8 +35,14 @@ import_app = common.new_app(help="Impor data dari berkas (Export Data ASN dari S
 
 EXIT_REFUSED = common.EXIT_REFUSED
 EXIT_FAILED = common.EXIT_FAILED
-_EMPTY_COUNTS = {"inserted": 0, "updated": 0, "unchanged": 0, "deactivated": 0,
-                 "quarantined": 0, "seconds": 0.0}
+_EMPTY_COUNTS = {
+    "inserted": 0,
+    "updated": 0,
+    "unchanged": 0,
+    "deactivated": 0,
+    "quarantined": 0,
+    "seconds": 0.0,
+}
 
 
 def _import_dir() -> Path:
@@ -104,8 +110,14 @@ def _progress(enabled: bool) -> tuple[Any, Any]:
         return None, None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    bar = Progress(TextColumn("[bold]impor[/]"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), console=common.err_console, transient=False)
+    bar = Progress(
+        TextColumn("[bold]impor[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=common.err_console,
+        transient=False,
+    )
     task_id = bar.add_task("impor", total=None)
 
     def listener(done: int, total: int) -> None:
@@ -122,13 +134,22 @@ def _refused(message: str, as_json: bool) -> typer.Exit:
 
 @import_app.command("siasn-export")
 def siasn_export_command(
-    file: str = typer.Argument(..., metavar="BERKAS",
-                               help="berkas CSV 'Export Data ASN' (relatif: dari folder kerja, "
-                                    "lalu dari folder impor)"),
-    full: bool = typer.Option(False, "--full", help="berkas berisi SELURUH pegawai instansi: "
-                              "pegawai yang tidak ada di berkas dinonaktifkan (tidak dihapus)"),
-    paksa: bool = typer.Option(False, "--paksa", help="izinkan --full dari berkas yang lebih "
-                               "lama dari data yang sudah tersimpan"),
+    file: str = typer.Argument(
+        ...,
+        metavar="BERKAS",
+        help="berkas CSV 'Export Data ASN' (relatif: dari folder kerja, lalu dari folder impor)",
+    ),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="berkas berisi SELURUH pegawai instansi: "
+        "pegawai yang tidak ada di berkas dinonaktifkan (tidak dihapus)",
+    ),
+    paksa: bool = typer.Option(
+        False,
+        "--paksa",
+        help="izinkan --full dari berkas yang lebih lama dari data yang sudah tersimpan",
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak hitungan sebagai satu objek JSON"),
 ) -> None:
     """Impor berkas Export Data ASN dari SIASN ke tabel pegawai."""
@@ -158,14 +179,18 @@ def siasn_export_command(
         f"{runs.STATUS_LABEL.get(status, status)}): {counts['inserted']} baru, "
         f"{counts['updated']} berubah, {counts['unchanged']} tetap, "
         f"{counts['deactivated']} dinonaktifkan, {counts['quarantined']} dikarantina, "
-        f"{counts['seconds']} detik (run #{counts['sync_run_id']})")
+        f"{counts['seconds']} detik (run #{counts['sync_run_id']})"
+    )
     if counts["quarantined"]:
-        common.console.print(f"[yellow]{counts['quarantined']} baris dikarantina[/]: lihat "
-                             "`diklat karantina list --sumber export`")
+        common.console.print(
+            f"[yellow]{counts['quarantined']} baris dikarantina[/]: lihat "
+            "`diklat karantina list --sumber export`"
+        )
 
 
-def _run(fc: FlowCommand, path: Path, full: bool, paksa: bool, as_json: bool,
-         sha256: str) -> dict[str, Any]:
+def _run(
+    fc: FlowCommand, path: Path, full: bool, paksa: bool, as_json: bool, sha256: str
+) -> dict[str, Any]:
     from diklat import runs
     from diklat.db import ensure_schema, get_engine
     from diklat.pegawai import siasn_export
@@ -184,16 +209,22 @@ def _run(fc: FlowCommand, path: Path, full: bool, paksa: bool, as_json: bool,
             if listener is not None:  # after the Prefect server is up: the bar times the import
                 siasn_export.add_progress_listener(listener)
                 bar.start()
-            counts: dict[str, Any] = fc.run(import_siasn_export, path=name, full=full,
-                                            paksa=paksa)
+            counts: dict[str, Any] = fc.run(import_siasn_export, path=name, full=full, paksa=paksa)
     except siasn_export.ExportRefused as e:  # changed since the check, or too old for --full
         raise _refused(str(e), as_json) from None
     except runs.RunBusy as e:
         raise common.fail(str(e)) from None
     except siasn_export.ImportFailed as e:
         if as_json:
-            common.print_json({**_EMPTY_COUNTS, "status": "failed", "error": str(e),
-                               "file_sha256": sha256, "sync_run_id": e.sync_run_id})
+            common.print_json(
+                {
+                    **_EMPTY_COUNTS,
+                    "status": "failed",
+                    "error": str(e),
+                    "file_sha256": sha256,
+                    "sync_run_id": e.sync_run_id,
+                }
+            )
         raise common.fail(f"impor gagal: {e}") from None
     except BaseException as e:
         if runs.is_interrupt(e):
@@ -202,8 +233,10 @@ def _run(fc: FlowCommand, path: Path, full: bool, paksa: bool, as_json: bool,
         mine = runs.own_latest(get_engine(), since=started)
         if mine is None or mine.status != runs.SUCCESS:
             raise
-        common.notice(f"Prefect API tidak menjawab ({runs.safe_error(e)}); run #{mine.id} "
-                      "selesai di basis data, riwayat run Prefect-nya mungkin tidak lengkap")
+        common.notice(
+            f"Prefect API tidak menjawab ({runs.safe_error(e)}); run #{mine.id} "
+            "selesai di basis data, riwayat run Prefect-nya mungkin tidak lengkap"
+        )
         counts = _counts_of(mine)
     finally:
         if listener is not None:
@@ -218,8 +251,7 @@ def _counts_of(row: Any) -> dict[str, Any]:
     from diklat.pegawai.personnel import run_counts
 
     counts: dict[str, Any] = dict(run_counts(get_engine(), row.id))
-    counts.update(file_name=row.file_name, file_sha256=row.file_sha256, notices=[],
-                  rows=row.seen)
+    counts.update(file_name=row.file_name, file_sha256=row.file_sha256, notices=[], rows=row.seen)
     return counts
 
 

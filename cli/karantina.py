@@ -12,7 +12,8 @@ import typer
 from cli import common
 
 karantina_app = common.new_app(
-    help="Rekaman yang ditolak saat sinkronisasi atau impor (karantina).")
+    help="Rekaman yang ditolak saat sinkronisasi atau impor (karantina)."
+)
 
 
 class Sumber(StrEnum):
@@ -23,12 +24,14 @@ class Sumber(StrEnum):
 
 @karantina_app.command("list")
 def karantina_list(
-    sumber: Sumber = typer.Option(None, "--sumber", case_sensitive=False,
-                                  help="hanya dari sumber ini"),
+    sumber: Sumber = typer.Option(
+        None, "--sumber", case_sensitive=False, help="hanya dari sumber ini"
+    ),
     terbuka: bool = typer.Option(False, "--terbuka", help="hanya yang belum selesai"),
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON (daftar)"),
-    out: Path = typer.Option(None, "--out", "-o", metavar="BERKAS.xlsx",
-                             help="tulis juga ke berkas Excel"),
+    out: Path = typer.Option(
+        None, "--out", "-o", metavar="BERKAS.xlsx", help="tulis juga ke berkas Excel"
+    ),
     timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
     """Daftar karantina: satu baris per rekaman dan alasan, terbaru dulu."""
@@ -37,8 +40,7 @@ def karantina_list(
 
     k = common.keluaran_berkas(out, (".xlsx",), timpa) if out is not None else None
     ensure_schema()
-    rows = operasi.karantina(get_engine(), sumber.value if sumber else None,
-                             terbuka_saja=terbuka)
+    rows = operasi.karantina(get_engine(), sumber.value if sumber else None, terbuka_saja=terbuka)
     if k is not None:
         with common.tulis_keluaran(k) as tmp:
             n = operasi.karantina_excel(tmp, rows)
@@ -51,14 +53,19 @@ def karantina_list(
 
     table = Table(title="Karantina", box=box.SIMPLE_HEAD, pad_edge=False)
     for col in ("Sumber", "NIP / kunci", "Baris", "Pertama", "Terakhir", "Kali", "Status"):
-        table.add_column(col, no_wrap=True,
-                         justify="right" if col in ("Baris", "Kali") else "left")
+        table.add_column(col, no_wrap=True, justify="right" if col in ("Baris", "Kali") else "left")
     table.add_column("Alasan", overflow="fold", ratio=1, min_width=20)
     for r in rows:
-        table.add_row(r["sumber"], r["kunci"] or "-", str(r["baris"] or ""),
-                      (r["pertama"] or "")[:16].replace("T", " "),
-                      (r["terakhir"] or "")[:16].replace("T", " "), str(r["kali"]),
-                      "selesai" if r["selesai"] else "terbuka", r["alasan"])
+        table.add_row(
+            r["sumber"],
+            r["kunci"] or "-",
+            str(r["baris"] or ""),
+            (r["pertama"] or "")[:16].replace("T", " "),
+            (r["terakhir"] or "")[:16].replace("T", " "),
+            str(r["kali"]),
+            "selesai" if r["selesai"] else "terbuka",
+            r["alasan"],
+        )
     common.console.print(table)
     terbuka_n = sum(1 for r in rows if not r["selesai"])
     common.console.print(f"{len(rows)} rekaman, {terbuka_n} belum selesai")

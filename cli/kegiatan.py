@@ -24,8 +24,9 @@ def _session() -> Any:
 
 def _db_fail(e: Exception) -> typer.Exit:
     first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-    return common.fail(f"basis data tidak dapat dipakai ({first}); sudah menjalankan "
-                       f"`diklat init`?")
+    return common.fail(
+        f"basis data tidak dapat dipakai ({first}); sudah menjalankan `diklat init`?"
+    )
 
 
 def _tolak_kegiatan(e: Exception, dibuat: str = "dibuat") -> typer.Exit:
@@ -44,8 +45,19 @@ def _opsi_kegiatan(**o: Any) -> dict[str, Any]:
     """The options of `buat`/`ubah` as ``DataKegiatan`` fields (only those given)."""
     raw: dict[str, Any] = {}
     names = {"jenis_diklat": "jenis_diklat_id"}
-    for opt in ("kode", "sop", "nama", "mulai", "selesai", "tempat", "jp", "kuota",
-                "jenis_diklat", "penyelenggara", "lembaga_narasumber"):
+    for opt in (
+        "kode",
+        "sop",
+        "nama",
+        "mulai",
+        "selesai",
+        "tempat",
+        "jp",
+        "kuota",
+        "jenis_diklat",
+        "penyelenggara",
+        "lembaga_narasumber",
+    ):
         if o.get(opt) is not None:
             raw[names.get(opt, opt)] = o[opt]
     for opt in ("materi", "kondisi"):
@@ -57,13 +69,24 @@ def _opsi_kegiatan(**o: Any) -> dict[str, Any]:
     if kriteria:
         raw["kriteria"] = kriteria
     if o.get("surat_penyelenggara"):
-        raw["surat_penyelenggara"] = dict(zip(
-            ("nomor", "tanggal", "hal", "pengirim"),
-            (x.strip() for x in o["surat_penyelenggara"].split("|", 3)), strict=False))
+        raw["surat_penyelenggara"] = dict(
+            zip(
+                ("nomor", "tanggal", "hal", "pengirim"),
+                (x.strip() for x in o["surat_penyelenggara"].split("|", 3)),
+                strict=False,
+            )
+        )
     if o.get("narasumber"):
-        raw["narasumber"] = [dict(zip(("nama", "jabatan", "materi"),
-                                      (x.strip() for x in n.split("|", 2)), strict=False))
-                             for n in o["narasumber"]]
+        raw["narasumber"] = [
+            dict(
+                zip(
+                    ("nama", "jabatan", "materi"),
+                    (x.strip() for x in n.split("|", 2)),
+                    strict=False,
+                )
+            )
+            for n in o["narasumber"]
+        ]
     return raw
 
 
@@ -77,29 +100,41 @@ def kegiatan_buat(
     tempat: str = typer.Option(None, "--tempat", help="tempat pelaksanaan (dicetak pada surat)"),
     jp: int = typer.Option(None, "--jp", help="jumlah jam pelajaran (JP; dicetak pada surat)"),
     kuota: int = typer.Option(None, "--kuota", help="kuota peserta (orang)"),
-    jenis_diklat: str = typer.Option(None, "--jenis-diklat",
-                                     help="jenisDiklatId SIASN 1-24 (mis. 3 = Diklat Teknis)"),
-    penyelenggara: str = typer.Option(None, "--penyelenggara",
-                                      help="lembaga penyelenggara (SOP pengiriman peserta)"),
+    jenis_diklat: str = typer.Option(
+        None, "--jenis-diklat", help="jenisDiklatId SIASN 1-24 (mis. 3 = Diklat Teknis)"
+    ),
+    penyelenggara: str = typer.Option(
+        None, "--penyelenggara", help="lembaga penyelenggara (SOP pengiriman peserta)"
+    ),
     surat_penyelenggara: str = typer.Option(
-        None, "--surat-penyelenggara", metavar="NOMOR|YYYY-MM-DD[|HAL[|PENGIRIM]]",
-        help="surat penyelenggara yang menjadi dasar surat tugas"),
-    lembaga_narasumber: str = typer.Option(None, "--lembaga-narasumber",
-                                           help="lembaga yang dimohon narasumber"),
+        None,
+        "--surat-penyelenggara",
+        metavar="NOMOR|YYYY-MM-DD[|HAL[|PENGIRIM]]",
+        help="surat penyelenggara yang menjadi dasar surat tugas",
+    ),
+    lembaga_narasumber: str = typer.Option(
+        None, "--lembaga-narasumber", help="lembaga yang dimohon narasumber"
+    ),
     materi: list[str] = typer.Option(None, "--materi", help="materi pelatihan (boleh berulang)"),
-    narasumber: list[str] = typer.Option(None, "--narasumber", metavar="NAMA|JABATAN|MATERI",
-                                         help="narasumber yang hadir, untuk laporan kegiatan "
-                                              "(boleh berulang)"),
-    unit: list[str] = typer.Option(None, "--unit", help="kriteria: kode unit kerja asal calon "
-                                                        "(boleh berulang; `diklat unit list`)"),
-    golongan: list[str] = typer.Option(None, "--golongan", help="kriteria: golongan atau "
-                                                                "awalannya, mis. III"),
-    jabatan: list[str] = typer.Option(None, "--jabatan", help="kriteria: kata dalam nama "
-                                                              "jabatan"),
-    kurang_20_jp: bool = typer.Option(False, "--kurang-20-jp", help="kriteria: hanya pegawai "
-                                      "yang belum mencapai 20 JP tahun ini"),
-    kondisi: list[str] = typer.Option(None, "--kondisi", help="kondisi SOP, mis. "
-                                                              "kewenangan_sekda"),
+    narasumber: list[str] = typer.Option(
+        None,
+        "--narasumber",
+        metavar="NAMA|JABATAN|MATERI",
+        help="narasumber yang hadir, untuk laporan kegiatan (boleh berulang)",
+    ),
+    unit: list[str] = typer.Option(
+        None,
+        "--unit",
+        help="kriteria: kode unit kerja asal calon (boleh berulang; `diklat unit list`)",
+    ),
+    golongan: list[str] = typer.Option(
+        None, "--golongan", help="kriteria: golongan atau awalannya, mis. III"
+    ),
+    jabatan: list[str] = typer.Option(None, "--jabatan", help="kriteria: kata dalam nama jabatan"),
+    kurang_20_jp: bool = typer.Option(
+        False, "--kurang-20-jp", help="kriteria: hanya pegawai yang belum mencapai 20 JP tahun ini"
+    ),
+    kondisi: list[str] = typer.Option(None, "--kondisi", help="kondisi SOP, mis. kewenangan_sekda"),
     oleh: str = typer.Option(None, "--oleh", metavar="NIP", help="NIP operator yang membuat"),
     as_json: bool = typer.Option(False, "--json", help="cetak kegiatan sebagai JSON"),
 ) -> None:
@@ -115,12 +150,27 @@ def kegiatan_buat(
     from diklat.mulai import simpan_kegiatan
     from diklat.perubahan import PerubahanDitolak, _pelaku
 
-    raw = _opsi_kegiatan(kode=kode, sop=sop, nama=nama, mulai=mulai, selesai=selesai,
-                         tempat=tempat, jp=jp, kuota=kuota, jenis_diklat=jenis_diklat,
-                         penyelenggara=penyelenggara, lembaga_narasumber=lembaga_narasumber,
-                         materi=materi, kondisi=kondisi, unit=unit, golongan=golongan,
-                         jabatan=jabatan, kurang_20_jp=kurang_20_jp,
-                         surat_penyelenggara=surat_penyelenggara, narasumber=narasumber)
+    raw = _opsi_kegiatan(
+        kode=kode,
+        sop=sop,
+        nama=nama,
+        mulai=mulai,
+        selesai=selesai,
+        tempat=tempat,
+        jp=jp,
+        kuota=kuota,
+        jenis_diklat=jenis_diklat,
+        penyelenggara=penyelenggara,
+        lembaga_narasumber=lembaga_narasumber,
+        materi=materi,
+        kondisi=kondisi,
+        unit=unit,
+        golongan=golongan,
+        jabatan=jabatan,
+        kurang_20_jp=kurang_20_jp,
+        surat_penyelenggara=surat_penyelenggara,
+        narasumber=narasumber,
+    )
     raw.setdefault("kriteria", {})
     from diklat.kegiatan.data import periksa
 
@@ -140,8 +190,10 @@ def kegiatan_buat(
     if as_json:
         common.print_json(data)
     else:
-        common.console.print(f"Kegiatan {data['kode']} ({data['sop']}): {data['nama']}, "
-                             f"{data['mulai']} s.d. {data['selesai']}, status {data['status']}")
+        common.console.print(
+            f"Kegiatan {data['kode']} ({data['sop']}): {data['nama']}, "
+            f"{data['mulai']} s.d. {data['selesai']}, status {data['status']}"
+        )
 
 
 @kegiatan_app.command("ubah")
@@ -156,19 +208,25 @@ def kegiatan_ubah(
     kuota: int = typer.Option(None, "--kuota", help="kuota peserta (orang)"),
     jenis_diklat: str = typer.Option(None, "--jenis-diklat", help="jenisDiklatId SIASN 1-24"),
     penyelenggara: str = typer.Option(None, "--penyelenggara", help="lembaga penyelenggara"),
-    lembaga_narasumber: str = typer.Option(None, "--lembaga-narasumber",
-                                           help="lembaga yang dimohon narasumber"),
-    materi: list[str] = typer.Option(None, "--materi", help="materi (menggantikan semua; "
-                                                            "boleh berulang)"),
+    lembaga_narasumber: str = typer.Option(
+        None, "--lembaga-narasumber", help="lembaga yang dimohon narasumber"
+    ),
+    materi: list[str] = typer.Option(
+        None, "--materi", help="materi (menggantikan semua; boleh berulang)"
+    ),
     unit: list[str] = typer.Option(None, "--unit", help="kriteria unit (menggantikan semua)"),
-    golongan: list[str] = typer.Option(None, "--golongan", help="kriteria golongan "
-                                                                "(menggantikan semua)"),
-    jabatan: list[str] = typer.Option(None, "--jabatan", help="kriteria jabatan "
-                                                              "(menggantikan semua)"),
-    kurang_20_jp: bool = typer.Option(None, "--kurang-20-jp/--semua-jp",
-                                      help="kriteria: hanya yang belum 20 JP / semua"),
-    kondisi: list[str] = typer.Option(None, "--kondisi", help="kondisi SOP (hanya sebelum "
-                                                              "langkah pertama)"),
+    golongan: list[str] = typer.Option(
+        None, "--golongan", help="kriteria golongan (menggantikan semua)"
+    ),
+    jabatan: list[str] = typer.Option(
+        None, "--jabatan", help="kriteria jabatan (menggantikan semua)"
+    ),
+    kurang_20_jp: bool = typer.Option(
+        None, "--kurang-20-jp/--semua-jp", help="kriteria: hanya yang belum 20 JP / semua"
+    ),
+    kondisi: list[str] = typer.Option(
+        None, "--kondisi", help="kondisi SOP (hanya sebelum langkah pertama)"
+    ),
     oleh: str = typer.Option(None, "--oleh", metavar="NIP", help="NIP yang mengubah"),
     as_json: bool = typer.Option(False, "--json", help="cetak JSON"),
 ) -> None:
@@ -180,14 +238,26 @@ def kegiatan_ubah(
     from diklat.kegiatan.data import KegiatanDitolak, KegiatanTidakAda, kegiatan_dict
     from diklat.perubahan import PerubahanDitolak, ubah_kegiatan
 
-    changes = _opsi_kegiatan(sop=sop, nama=nama, mulai=mulai, selesai=selesai, tempat=tempat,
-                             jp=jp, kuota=kuota, jenis_diklat=jenis_diklat,
-                             penyelenggara=penyelenggara,
-                             lembaga_narasumber=lembaga_narasumber, materi=materi,
-                             kondisi=kondisi, unit=unit, golongan=golongan, jabatan=jabatan,
-                             kurang_20_jp=kurang_20_jp)
+    changes = _opsi_kegiatan(
+        sop=sop,
+        nama=nama,
+        mulai=mulai,
+        selesai=selesai,
+        tempat=tempat,
+        jp=jp,
+        kuota=kuota,
+        jenis_diklat=jenis_diklat,
+        penyelenggara=penyelenggara,
+        lembaga_narasumber=lembaga_narasumber,
+        materi=materi,
+        kondisi=kondisi,
+        unit=unit,
+        golongan=golongan,
+        jabatan=jabatan,
+        kurang_20_jp=kurang_20_jp,
+    )
     if not changes:
-        raise common.refuse("tidak ada yang diubah: beri opsi, mis. --tempat \"...\"")
+        raise common.refuse('tidak ada yang diubah: beri opsi, mis. --tempat "..."')
     try:
         with _session() as s:
             hasil = ubah_kegiatan(s, kode, changes, oleh_nip=oleh)
@@ -206,12 +276,17 @@ def kegiatan_ubah(
     if not hasil.perubahan:
         common.console.print(f"Kegiatan {kode}: tidak ada yang berubah")
         return
-    common.console.print(f"Kegiatan {kode} diubah: " + "; ".join(
-        f"{f}: {a!r} -> {b!r}" for f, (a, b) in hasil.perubahan.items()),
-        markup=False, highlight=False)
+    common.console.print(
+        f"Kegiatan {kode} diubah: "
+        + "; ".join(f"{f}: {a!r} -> {b!r}" for f, (a, b) in hasil.perubahan.items()),
+        markup=False,
+        highlight=False,
+    )
     if hasil.draf_lama:
-        common.notice(f"draf yang menunggu keputusan dibuat dari data lama: "
-                      f"{', '.join(hasil.draf_lama)}; minta pejabat mengembalikannya (revisi)")
+        common.notice(
+            f"draf yang menunggu keputusan dibuat dari data lama: "
+            f"{', '.join(hasil.draf_lama)}; minta pejabat mengembalikannya (revisi)"
+        )
 
 
 @kegiatan_app.command("batal")
@@ -240,24 +315,33 @@ def kegiatan_batal(
         raise _db_fail(e) from None
     from cli.prefect_runs import batalkan_run
 
-    runs = batalkan_run(hasil.flow_run_ids, hasil.nama_run,
-                        f"kegiatan {hasil.kode} dibatalkan: {hasil.alasan}")
+    runs = batalkan_run(
+        hasil.flow_run_ids, hasil.nama_run, f"kegiatan {hasil.kode} dibatalkan: {hasil.alasan}"
+    )
     if as_json:
         common.print_json({**hasil.as_dict(), "run_prefect": runs.as_dict()})
         return
     if hasil.sudah:
-        common.console.print(f"Kegiatan {kode} sudah dibatalkan sebelumnya ({hasil.alasan}); "
-                             f"{runs.kalimat()}", markup=False, highlight=False)
+        common.console.print(
+            f"Kegiatan {kode} sudah dibatalkan sebelumnya ({hasil.alasan}); {runs.kalimat()}",
+            markup=False,
+            highlight=False,
+        )
         return
     common.console.print(
         f"Kegiatan {kode} dibatalkan: {len(hasil.langkah_ditutup)} langkah ditutup, "
         f"{hasil.permintaan_dibatalkan} permintaan paraf/tanda tangan dibatalkan; "
-        f"{runs.kalimat()}", markup=False, highlight=False)
+        f"{runs.kalimat()}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @kegiatan_app.command("riwayat")
-def kegiatan_riwayat(kode: str = typer.Argument(..., help="kode kegiatan"),
-                     as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
+def kegiatan_riwayat(
+    kode: str = typer.Argument(..., help="kode kegiatan"),
+    as_json: bool = typer.Option(False, "--json", help="cetak JSON"),
+) -> None:
     """Riwayat perubahan kegiatan: dibuat, diubah (sebelum dan sesudah), dibatalkan."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -286,8 +370,7 @@ def kegiatan_riwayat(kode: str = typer.Argument(..., help="kode kegiatan"),
 
 
 @kegiatan_app.command("list")
-def kegiatan_list(as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)")
-                  ) -> None:
+def kegiatan_list(as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)")) -> None:
     """Daftar kegiatan."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -295,8 +378,10 @@ def kegiatan_list(as_json: bool = typer.Option(False, "--json", help="cetak JSON
 
     try:
         with _session() as s:
-            rows = [{**kegiatan_dict(k), "peserta": sum(jumlah_peserta(s, k.id).values())}
-                    for k in daftar_kegiatan(s)]
+            rows = [
+                {**kegiatan_dict(k), "peserta": sum(jumlah_peserta(s, k.id).values())}
+                for k in daftar_kegiatan(s)
+            ]
     except SQLAlchemyError as e:
         raise _db_fail(e) from None
     if as_json:
@@ -306,14 +391,17 @@ def kegiatan_list(as_json: bool = typer.Option(False, "--json", help="cetak JSON
 
     t = Table("Kode", "SOP", "Nama", "Mulai", "Selesai", "Status", "Peserta")
     for r in rows:
-        t.add_row(r["kode"], r["sop"], r["nama"], r["mulai"], r["selesai"], r["status"],
-                  str(r["peserta"]))
+        t.add_row(
+            r["kode"], r["sop"], r["nama"], r["mulai"], r["selesai"], r["status"], str(r["peserta"])
+        )
     common.console.print(t)
 
 
 @kegiatan_app.command("show")
-def kegiatan_show(kode: str = typer.Argument(..., help="kode kegiatan"),
-                  as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
+def kegiatan_show(
+    kode: str = typer.Argument(..., help="kode kegiatan"),
+    as_json: bool = typer.Option(False, "--json", help="cetak JSON"),
+) -> None:
     """Posisi kegiatan: langkah SOP (selesai / berjalan / menunggu, tenggat), naskah, peserta."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -339,35 +427,66 @@ def _print_posisi(d: dict[str, Any]) -> None:
 
     from diklat.naskah.status import LABEL
 
-    common.console.print(f"[bold]{escape(d['kode'])}[/] {escape(d['nama'])} ({d['sop']}), "
-                         f"{d['mulai']} s.d. {d['selesai']}: [bold]{d['status']}[/]"
-                         + (f"; kondisi: {', '.join(d['kondisi'])}" if d["kondisi"] else ""))
+    common.console.print(
+        f"[bold]{escape(d['kode'])}[/] {escape(d['nama'])} ({d['sop']}), "
+        f"{d['mulai']} s.d. {d['selesai']}: [bold]{d['status']}[/]"
+        + (f"; kondisi: {', '.join(d['kondisi'])}" if d["kondisi"] else "")
+    )
     if d.get("alasan"):  # why it stopped, as the record says it (one line, never wrapped)
         common.console.print(f"  {d['alasan']}", markup=False, soft_wrap=True)
-    t = Table("No", "Langkah", "Putaran", "Status", "Oleh", "Tenggat", "", title="Langkah SOP",
-              show_lines=False)
+    t = Table(
+        "No",
+        "Langkah",
+        "Putaran",
+        "Status",
+        "Oleh",
+        "Tenggat",
+        "",
+        title="Langkah SOP",
+        show_lines=False,
+    )
     for lg in d["langkah"]:
         if lg["status"] == "belum":
             continue
         late = "[red]terlambat[/]" if lg["terlambat"] else ""
-        text = lg["kegiatan"] if len(lg["kegiatan"]) <= 60 else \
-            lg["kegiatan"][:59].rsplit(" ", 1)[0] + " …"
+        text = (
+            lg["kegiatan"]
+            if len(lg["kegiatan"]) <= 60
+            else lg["kegiatan"][:59].rsplit(" ", 1)[0] + " …"
+        )
         no = f"{lg['no']}*" if lg.get("rekonstruksi") else str(lg["no"])
-        t.add_row(no, text, str(lg["putaran"] or ""), lg["status"], lg.get("oleh") or "",
-                  (lg["tenggat"] or "")[:16].replace("T", " "), late)
+        t.add_row(
+            no,
+            text,
+            str(lg["putaran"] or ""),
+            lg["status"],
+            lg.get("oleh") or "",
+            (lg["tenggat"] or "")[:16].replace("T", " "),
+            late,
+        )
     belum = sum(1 for lg in d["langkah"] if lg["status"] == "belum")
     rekon = sum(1 for lg in d["langkah"] if lg.get("rekonstruksi"))
     t.caption = f"{belum} langkah belum dimulai" + (
         f"; * {rekon} langkah rekonstruksi (tidak ada/tidak terbaca di teks SOP, lihat "
-        f"`diklat sop show {d['sop']}`)" if rekon else "")
+        f"`diklat sop show {d['sop']}`)"
+        if rekon
+        else ""
+    )
     common.console.print(t)
     n = Table("Jenis", "Naskah", "Versi", "Status", "Hash", "Nomor", title="Naskah")
     for x in d["naskah"]:
-        n.add_row(x["jenis"], x["kunci"] or "-", str(x["versi"]), LABEL.get(x["status"],
-                  x["status"]), (x["sha256"] or "")[:12], x["nomor"] or "")
+        n.add_row(
+            x["jenis"],
+            x["kunci"] or "-",
+            str(x["versi"]),
+            LABEL.get(x["status"], x["status"]),
+            (x["sha256"] or "")[:12],
+            x["nomor"] or "",
+        )
     common.console.print(n)
-    common.console.print("Peserta: " + (", ".join(f"{k} {v}" for k, v in d["peserta"].items())
-                                        or "belum ada"))
+    common.console.print(
+        "Peserta: " + (", ".join(f"{k} {v}" for k, v in d["peserta"].items()) or "belum ada")
+    )
     ver: dict[str, Any] = d.get("verifikasi") or {}
     if any(ver.get(x) for x in ("terverifikasi", "tidak_memenuhi", "belum_diperiksa")):
         alasan = ", ".join(f"{a} {n}" for a, n in ver["alasan"].items())
@@ -375,18 +494,25 @@ def _print_posisi(d: dict[str, Any]) -> None:
         common.console.print(
             f"Verifikasi SIASN: {ver['terverifikasi']} terverifikasi, {ver['tidak_memenuhi']} "
             f"tidak memenuhi, {ver['belum_diperiksa']} belum diperiksa"
-            + (f" (nomor {nomor})" if nomor else "") + (f"; alasan: {alasan}" if alasan else "")
-            + "; rinciannya: `diklat kegiatan calon KODE --lihat`", markup=False,
-            highlight=False)
+            + (f" (nomor {nomor})" if nomor else "")
+            + (f"; alasan: {alasan}" if alasan else "")
+            + "; rinciannya: `diklat kegiatan calon KODE --lihat`",
+            markup=False,
+            highlight=False,
+        )
 
 
 @kegiatan_app.command("calon")
-def kegiatan_calon(kode: str = typer.Argument(..., help="kode kegiatan"),
-                   per_unit: int = typer.Option(None, "--per-unit", min=1, max=10000,
-                                                help="paling banyak sekian orang per unit"),
-                   lihat: bool = typer.Option(False, "--lihat", help="hanya tampilkan calon "
-                                              "dan hasil verifikasi SIASN tiap calon"),
-                   as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
+def kegiatan_calon(
+    kode: str = typer.Argument(..., help="kode kegiatan"),
+    per_unit: int = typer.Option(
+        None, "--per-unit", min=1, max=10000, help="paling banyak sekian orang per unit"
+    ),
+    lihat: bool = typer.Option(
+        False, "--lihat", help="hanya tampilkan calon dan hasil verifikasi SIASN tiap calon"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="cetak JSON"),
+) -> None:
     """Tetapkan calon peserta dari kriteria dan kuota kegiatan (idempoten), lalu tampilkan
     tiap calon dengan hasil verifikasi SIASN-nya (terverifikasi, tidak memenuhi dengan
     alasannya, atau belum diperiksa)."""
@@ -418,19 +544,32 @@ def kegiatan_calon(kode: str = typer.Argument(..., help="kode kegiatan"),
     except SQLAlchemyError as e:
         raise _db_fail(e) from None
     if as_json:
-        common.print_json({"kegiatan": kode, "calon": baru, "peserta": counts,
-                           "daftar": rows})
+        common.print_json({"kegiatan": kode, "calon": baru, "peserta": counts, "daftar": rows})
         return
     if not lihat:
-        common.console.print(f"{baru} calon menurut kriteria; peserta kegiatan {kode}: "
-                             f"{counts}")
+        common.console.print(f"{baru} calon menurut kriteria; peserta kegiatan {kode}: {counts}")
     from rich.table import Table
 
-    t = Table("No", "NIP", "Nama", "Unit kerja", "Status", "Verifikasi SIASN", "Alasan",
-              title=f"Calon dan peserta {kode}")
+    t = Table(
+        "No",
+        "NIP",
+        "Nama",
+        "Unit kerja",
+        "Status",
+        "Verifikasi SIASN",
+        "Alasan",
+        title=f"Calon dan peserta {kode}",
+    )
     for r in rows:
-        t.add_row(str(r["nomor"]), r["nip"], r["nama"], r["unit"] or "", r["status"],
-                  r["verifikasi"] or "-", r["alasan"] or "")
+        t.add_row(
+            str(r["nomor"]),
+            r["nip"],
+            r["nama"],
+            r["unit"] or "",
+            r["status"],
+            r["verifikasi"] or "-",
+            r["alasan"] or "",
+        )
     common.console.print(t)
 
 
@@ -443,17 +582,30 @@ def _calon_rows(engine: Any, kegiatan_id: int, frame: Any) -> list[dict[str, Any
 
     df = frame(engine, kegiatan_id)
     with engine.connect() as c:
-        ver = {r.id: r for r in c.execute(select(Peserta.id, Peserta.verifikasi,
-                                                 Peserta.verifikasi_alasan).where(
-            Peserta.kegiatan_id == kegiatan_id))}
+        ver = {
+            r.id: r
+            for r in c.execute(
+                select(Peserta.id, Peserta.verifikasi, Peserta.verifikasi_alasan).where(
+                    Peserta.kegiatan_id == kegiatan_id
+                )
+            )
+        }
     out = []
     for r in df.to_dict("records"):
         v = ver.get(r["peserta_id"])
         alasan = v.verifikasi_alasan if v is not None else None
-        out.append({"nomor": int(r["nomor_urut"] or 0), "nip": str(r["nip"]),
-                    "nama": str(r["nama"]), "unit": r["unit_nama"], "status": r["status"],
-                    "verifikasi": v.verifikasi if v is not None else None,
-                    "alasan": alasan, "alasan_teks": ALASAN.get(alasan or "")})
+        out.append(
+            {
+                "nomor": int(r["nomor_urut"] or 0),
+                "nip": str(r["nip"]),
+                "nama": str(r["nama"]),
+                "unit": r["unit_nama"],
+                "status": r["status"],
+                "verifikasi": v.verifikasi if v is not None else None,
+                "alasan": alasan,
+                "alasan_teks": ALASAN.get(alasan or ""),
+            }
+        )
     return out
 
 
@@ -461,17 +613,22 @@ def _calon_rows(engine: Any, kegiatan_id: int, frame: Any) -> list[dict[str, Any
 def pejabat_tambah(
     nip: str = typer.Option(..., "--nip", help="NIP pejabat"),
     nama: str = typer.Option(..., "--nama", help="nama dengan gelar, seperti dicetak"),
-    peran: str = typer.Option(..., "--peran", help="kode peran SOP: kabid_psda, sekretaris, "
-                                                   "kepala, sekda, analis_sdm ..."),
-    jabatan: str = typer.Option(..., "--jabatan", help="jabatan seperti dicetak pada blok "
-                                                       "tanda tangan"),
+    peran: str = typer.Option(
+        ..., "--peran", help="kode peran SOP: kabid_psda, sekretaris, kepala, sekda, analis_sdm ..."
+    ),
+    jabatan: str = typer.Option(
+        ..., "--jabatan", help="jabatan seperti dicetak pada blok tanda tangan"
+    ),
     pangkat: str = typer.Option(None, "--pangkat", help="pangkat (golongan)"),
     email: str = typer.Option(None, "--email", help="alamat pos-el untuk kode verifikasi"),
-    kedudukan: str = typer.Option("definitif", "--kedudukan",
-                                  help="definitif, plt (jabatan kosong) atau plh (pejabat "
-                                       "berhalangan)"),
-    an_jabatan: str = typer.Option(None, "--an", help="menandatangani atas nama (a.n.) "
-                                                      "jabatan ini"),
+    kedudukan: str = typer.Option(
+        "definitif",
+        "--kedudukan",
+        help="definitif, plt (jabatan kosong) atau plh (pejabat berhalangan)",
+    ),
+    an_jabatan: str = typer.Option(
+        None, "--an", help="menandatangani atas nama (a.n.) jabatan ini"
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak JSON"),
 ) -> None:
     """Tambah atau perbarui pejabat (kunci: NIP dan peran)."""
@@ -481,9 +638,19 @@ def pejabat_tambah(
 
     try:
         with _session() as s:
-            row = pejabat_dict(simpan_pejabat(s, nip=nip, nama=nama, peran=peran,
-                                              jabatan=jabatan, pangkat=pangkat, email=email,
-                                              kedudukan=kedudukan, an_jabatan=an_jabatan))
+            row = pejabat_dict(
+                simpan_pejabat(
+                    s,
+                    nip=nip,
+                    nama=nama,
+                    peran=peran,
+                    jabatan=jabatan,
+                    pangkat=pangkat,
+                    email=email,
+                    kedudukan=kedudukan,
+                    an_jabatan=an_jabatan,
+                )
+            )
     except PejabatTidakValid as e:
         raise common.fail(f"pejabat ditolak: {e}", EXIT_REFUSED) from None
     except SQLAlchemyError as e:
@@ -491,13 +658,16 @@ def pejabat_tambah(
     if as_json:
         common.print_json(row)
     else:
-        common.console.print(f"Pejabat {row['nama']} ({row['peran']}, {row['kedudukan']}) "
-                             "tersimpan")
+        common.console.print(
+            f"Pejabat {row['nama']} ({row['peran']}, {row['kedudukan']}) tersimpan"
+        )
 
 
 @pejabat_app.command("list")
-def pejabat_list(semua: bool = typer.Option(False, "--semua", help="termasuk yang nonaktif"),
-                 as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
+def pejabat_list(
+    semua: bool = typer.Option(False, "--semua", help="termasuk yang nonaktif"),
+    as_json: bool = typer.Option(False, "--json", help="cetak JSON"),
+) -> None:
     """Daftar pejabat per peran."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -515,14 +685,22 @@ def pejabat_list(semua: bool = typer.Option(False, "--semua", help="termasuk yan
 
     t = Table("Peran", "Nama", "Jabatan", "Kedudukan", "a.n.", "Aktif")
     for r in rows:
-        t.add_row(r["peran"], r["nama"], r["jabatan"], r["kedudukan"], r["an_jabatan"] or "",
-                  "ya" if r["aktif"] else "tidak")
+        t.add_row(
+            r["peran"],
+            r["nama"],
+            r["jabatan"],
+            r["kedudukan"],
+            r["an_jabatan"] or "",
+            "ya" if r["aktif"] else "tidak",
+        )
     common.console.print(t)
 
 
 @pejabat_app.command("nonaktif")
-def pejabat_nonaktif(nip: str = typer.Argument(..., help="NIP pejabat"),
-                     peran: str = typer.Option(..., "--peran", help="kode peran")) -> None:
+def pejabat_nonaktif(
+    nip: str = typer.Argument(..., help="NIP pejabat"),
+    peran: str = typer.Option(..., "--peran", help="kode peran"),
+) -> None:
     """Nonaktifkan pejabat pada satu peran (riwayat keputusannya tetap)."""
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
@@ -532,11 +710,13 @@ def pejabat_nonaktif(nip: str = typer.Argument(..., help="NIP pejabat"),
 
     try:
         with _session() as s:
-            p = s.execute(select(Pejabat).where(Pejabat.nip == normalize(nip),
-                                                Pejabat.peran == peran)).scalar_one_or_none()
+            p = s.execute(
+                select(Pejabat).where(Pejabat.nip == normalize(nip), Pejabat.peran == peran)
+            ).scalar_one_or_none()
             if p is None:
-                raise common.fail(f"tidak ada pejabat dengan NIP itu pada peran {peran!r}",
-                                  EXIT_REFUSED)
+                raise common.fail(
+                    f"tidak ada pejabat dengan NIP itu pada peran {peran!r}", EXIT_REFUSED
+                )
             p.aktif = False
     except SQLAlchemyError as e:
         raise _db_fail(e) from None
@@ -544,8 +724,10 @@ def pejabat_nonaktif(nip: str = typer.Argument(..., help="NIP pejabat"),
 
 
 @unit_app.command("list")
-def unit_list(cari: str = typer.Option(None, "--cari", help="kata dalam nama atau singkatan"),
-              as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
+def unit_list(
+    cari: str = typer.Option(None, "--cari", help="kata dalam nama atau singkatan"),
+    as_json: bool = typer.Option(False, "--json", help="cetak JSON"),
+) -> None:
     """Daftar unit kerja (kode dari SIMPEG lewat `diklat sync`) dengan jumlah pegawai aktif."""
     from sqlalchemy import func, or_, select
     from sqlalchemy.exc import SQLAlchemyError
@@ -554,27 +736,48 @@ def unit_list(cari: str = typer.Option(None, "--cari", help="kata dalam nama ata
 
     try:
         with _session() as s:
-            q = (select(UnitKerja.kode, UnitKerja.nama, UnitKerja.singkatan,
-                        func.count(Pegawai.id).label("pegawai"))
-                 .outerjoin(Pegawai, (Pegawai.unit_id == UnitKerja.id)
-                            & Pegawai.aktif.is_(True))
-                 .where(UnitKerja.aktif.is_(True))
-                 .group_by(UnitKerja.id).order_by(UnitKerja.nama))
+            q = (
+                select(
+                    UnitKerja.kode,
+                    UnitKerja.nama,
+                    UnitKerja.singkatan,
+                    func.count(Pegawai.id).label("pegawai"),
+                )
+                .outerjoin(Pegawai, (Pegawai.unit_id == UnitKerja.id) & Pegawai.aktif.is_(True))
+                .where(UnitKerja.aktif.is_(True))
+                .group_by(UnitKerja.id)
+                .order_by(UnitKerja.nama)
+            )
             if cari:
                 like = f"%{cari.lower()}%"
-                q = q.where(or_(func.lower(UnitKerja.nama).like(like),
-                                func.lower(UnitKerja.singkatan).like(like)))
-            rows = [{"kode": r.kode, "nama": r.nama, "singkatan": r.singkatan,
-                     "pegawai": int(r.pegawai)} for r in s.execute(q)]
+                q = q.where(
+                    or_(
+                        func.lower(UnitKerja.nama).like(like),
+                        func.lower(UnitKerja.singkatan).like(like),
+                    )
+                )
+            rows = [
+                {
+                    "kode": r.kode,
+                    "nama": r.nama,
+                    "singkatan": r.singkatan,
+                    "pegawai": int(r.pegawai),
+                }
+                for r in s.execute(q)
+            ]
     except SQLAlchemyError as e:
         raise _db_fail(e) from None
     if as_json:
         common.print_json(rows)
         return
     if not rows:
-        common.console.print("Belum ada unit kerja" + (f" dengan {cari!r}" if cari else "")
-                             + ": jalankan `diklat sync --full` dulu (kode unit datang dari "
-                               "SIMPEG)", markup=False)
+        common.console.print(
+            "Belum ada unit kerja"
+            + (f" dengan {cari!r}" if cari else "")
+            + ": jalankan `diklat sync --full` dulu (kode unit datang dari "
+            "SIMPEG)",
+            markup=False,
+        )
         return
     from rich.table import Table
 

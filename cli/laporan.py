@@ -41,8 +41,10 @@ def _arsipkan(kode: str, paths: list[Path], jenis: str, klasifikasi: str) -> int
     try:
         with session_scope() as s:
             kid = kegiatan_by_kode(s, kode).id
-            return sum(arsipkan(s, p, kegiatan_id=kid, jenis=jenis,
-                                klasifikasi=klasifikasi).baru for p in paths)
+            return sum(
+                arsipkan(s, p, kegiatan_id=kid, jenis=jenis, klasifikasi=klasifikasi).baru
+                for p in paths
+            )
     except ArsipError as e:
         raise common.fail(f"arsip: {e}") from None
 
@@ -64,8 +66,9 @@ def _run(work: Callable[[Any, Any], T]) -> T:
 def kepatuhan(
     kode: str = typer.Argument(..., metavar="KODE", help="kode kegiatan"),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
-    grafik: bool = typer.Option(True, "--grafik/--tanpa-grafik",
-                                help="tulis juga grafik PNG di samping berkas Excel"),
+    grafik: bool = typer.Option(
+        True, "--grafik/--tanpa-grafik", help="tulis juga grafik PNG di samping berkas Excel"
+    ),
     arsip: bool = typer.Option(False, "--arsip", help=ARSIP_HELP),
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
     timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
@@ -80,17 +83,26 @@ def kepatuhan(
     k = _out(out, timpa, grafik)
 
     with common.tulis_keluaran(k) as tmp:
+
         def work(engine: Any, s: Any) -> tuple[dict[str, Any], dict[str, Path]]:
             hasil = ukur(s, kode)
             return hasil.ringkasan, tulis_kepatuhan(hasil, tmp, grafik=grafik)
 
         ringkasan, written = _run(work)
     files = {name: di_tempat(p, tmp, k) for name, p in written.items()}
-    diarsipkan = (_arsipkan(kode, list(files.values()), JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN)
-                  if arsip else None)
+    diarsipkan = (
+        _arsipkan(kode, list(files.values()), JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN)
+        if arsip
+        else None
+    )
     if as_json:
-        common.print_json({**ringkasan, **{k: str(v) for k, v in files.items()},
-                           **({"arsip_baru": diarsipkan} if arsip else {})})
+        common.print_json(
+            {
+                **ringkasan,
+                **{k: str(v) for k, v in files.items()},
+                **({"arsip_baru": diarsipkan} if arsip else {}),
+            }
+        )
         return
     persen = ringkasan["persen_tepat_waktu"]
     common.console.print(
@@ -98,7 +110,10 @@ def kepatuhan(
         f"({ringkasan['putaran']} putaran diukur), {ringkasan['terlambat']} putaran terlambat, "
         f"{'-' if persen is None else f'{persen}%'} tepat waktu; "
         + ", ".join(str(p) for p in files.values())
-        + (f"; {diarsipkan} berkas baru di arsip" if arsip else ""), markup=False, highlight=False)
+        + (f"; {diarsipkan} berkas baru di arsip" if arsip else ""),
+        markup=False,
+        highlight=False,
+    )
 
 
 @laporan_app.command("jp")
@@ -122,7 +137,10 @@ def jp(
         return
     common.console.print(
         f"Capaian JP {year}: {hasil['pegawai']} pegawai, {hasil['kurang_20_jp']} kurang dari "
-        f"20 JP, {hasil['unit']} unit kerja; {target}", markup=False, highlight=False)
+        f"20 JP, {hasil['unit']} unit kerja; {target}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @laporan_app.command("peserta")
@@ -141,17 +159,19 @@ def peserta(
     target = k.target
     with common.tulis_keluaran(k) as tmp:
         hasil = _run(lambda engine, s: laporan_peserta(engine, s, kode, tmp))
-    diarsipkan = (_arsipkan(kode, [target], JENIS_PESERTA, KLASIFIKASI_PESERTA)
-                  if arsip else None)
+    diarsipkan = _arsipkan(kode, [target], JENIS_PESERTA, KLASIFIKASI_PESERTA) if arsip else None
     if as_json:
-        common.print_json({**hasil, "xlsx": str(target),
-                           **({"arsip_baru": diarsipkan} if arsip else {})})
+        common.print_json(
+            {**hasil, "xlsx": str(target), **({"arsip_baru": diarsipkan} if arsip else {})}
+        )
         return
     common.console.print(
         f"Peserta {kode}: {hasil['peserta']} orang dari {hasil['unit']} unit kerja, "
         f"{hasil['hadir']} hadir, {hasil['lulus']} lulus; {target}"
         + (f"; {diarsipkan} berkas baru di arsip" if arsip else ""),
-        markup=False, highlight=False)
+        markup=False,
+        highlight=False,
+    )
 
 
 def add_commands(app: typer.Typer) -> None:

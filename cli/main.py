@@ -55,9 +55,14 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    show_version: bool = typer.Option(False, "--version", "-V", is_eager=True,
-                                      callback=_show_version,
-                                      help="tampilkan versi lalu keluar"),
+    show_version: bool = typer.Option(
+        False,
+        "--version",
+        "-V",
+        is_eager=True,
+        callback=_show_version,
+        help="tampilkan versi lalu keluar",
+    ),
 ) -> None:
     """Keep Prefect's own state (its SQLite database, profiles) inside ./var by default.
 
@@ -68,15 +73,15 @@ def _main(
     settings = get_settings()
     if settings.var_dir_tebakan and "PREFECT_HOME" not in os.environ:
         return  # no data folder known: nothing is created in the working directory
-    home = os.environ.setdefault(
-        "PREFECT_HOME", str(Path(settings.var_dir).resolve() / "prefect"))
+    home = os.environ.setdefault("PREFECT_HOME", str(Path(settings.var_dir).resolve() / "prefect"))
     Path(home).mkdir(parents=True, exist_ok=True)
 
 
 @app.command()
 def init(
-    database_url: str = typer.Option(None, "--database-url", metavar="URL",
-                                     help="URL SQLAlchemy (bawaan: DIKLAT_DATABASE_URL)"),
+    database_url: str = typer.Option(
+        None, "--database-url", metavar="URL", help="URL SQLAlchemy (bawaan: DIKLAT_DATABASE_URL)"
+    ),
 ) -> None:
     """Buat atau perbarui skema basis data (migrasi Alembic)."""
     from diklat.db import DatabaseUnusable, current_revision, migrate
@@ -135,19 +140,24 @@ app.add_typer(nip_app, name="nip")
 
 
 @nip_app.command("check")
-def nip_check(nip: str = typer.Argument(..., metavar="NIP", help="NIP, boleh dengan spasi"),
-              as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON")) -> None:
+def nip_check(
+    nip: str = typer.Argument(..., metavar="NIP", help="NIP, boleh dengan spasi"),
+    as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON"),
+) -> None:
     """Normalisasi dan validasi satu NIP; keluar 0 bila valid, 1 bila tidak."""
     from diklat.rules.nip import parse
 
     info = parse(nip)
     if as_json:
         d = info.as_json()
-        common.print_json({k: d[k] for k in
-                           ("nip", "valid", "jenis", "tanggal_lahir", "jenis_kelamin", "reason")})
+        common.print_json(
+            {k: d[k] for k in ("nip", "valid", "jenis", "tanggal_lahir", "jenis_kelamin", "reason")}
+        )
     elif info.valid:
-        common.console.print(f"[green]valid[/] {info.nip} {info.jenis} lahir {info.tanggal_lahir} "
-                             f"({info.jenis_kelamin})")
+        common.console.print(
+            f"[green]valid[/] {info.nip} {info.jenis} lahir {info.tanggal_lahir} "
+            f"({info.jenis_kelamin})"
+        )
     else:
         common.console.print(f"[red]tidak valid[/] {info.nip}: {info.reason}")
     raise typer.Exit(0 if info.valid else 1)
@@ -177,9 +187,27 @@ def _add_areas() -> None:
         up,
     )
 
-    for module in (sop, sync, simulator_cmd, importer, karantina, riwayat, register_cmd,
-                   kegiatan, laporan, srikandi, persetujuan, tte, arsip, prefect_server, up,
-                   demo, siasn, perbaikan, unit):
+    for module in (
+        sop,
+        sync,
+        simulator_cmd,
+        importer,
+        karantina,
+        riwayat,
+        register_cmd,
+        kegiatan,
+        laporan,
+        srikandi,
+        persetujuan,
+        tte,
+        arsip,
+        prefect_server,
+        up,
+        demo,
+        siasn,
+        perbaikan,
+        unit,
+    ):
         module.add_commands(app)
 
 
@@ -196,8 +224,11 @@ def main(argv: list[str] | None = None) -> None:
     bahasa.pasang()
     command = typer.main.get_command(app)
     try:
-        rv = command.main(args=argv if argv is not None else sys.argv[1:], prog_name="diklat",
-                          standalone_mode=False)
+        rv = command.main(
+            args=argv if argv is not None else sys.argv[1:],
+            prog_name="diklat",
+            standalone_mode=False,
+        )
         code = rv if isinstance(rv, int) else 0
     except cx.NoArgsIsHelpError as e:
         sys.stdout.write((e.ctx.get_help() if e.ctx is not None else "") + "\n")

@@ -26,12 +26,12 @@ def _kode_flow_run(kode: str, jenis: str) -> tuple[str | None, int | None]:
         return k.flow_run_id, (m.bundel_id if m else None)
 
 
-
 def naskah_unduh(
     kode: str = typer.Argument(..., help="kode kegiatan"),
     jenis: str = typer.Argument(..., help="jenis naskah, mis. surat_tugas"),
-    nomor_dokumen: list[int] = typer.Option(None, "--nomor-dokumen",
-                                            help="nomor dokumen dalam bundel (boleh berulang)"),
+    nomor_dokumen: list[int] = typer.Option(
+        None, "--nomor-dokumen", help="nomor dokumen dalam bundel (boleh berulang)"
+    ),
     out: Path = typer.Option(..., "--out", help="folder tujuan"),
 ) -> None:
     """Unduh konsep DOCX versi sekarang untuk diperbaiki di Word."""
@@ -51,18 +51,24 @@ def naskah_perbaiki(
     kode: str = typer.Argument(..., help="kode kegiatan"),
     jenis: str = typer.Argument(..., help="jenis naskah"),
     nip: str = typer.Option(..., "--nip", help="NIP Anda (petugas yang diminta memperbaiki)"),
-    berkas: list[str] = typer.Option(None, "--berkas",
-                                     help="konsep DOCX yang diperbaiki (bundel: N=BERKAS, "
-                                          "atau bersama --nomor-dokumen)"),
-    nomor_dokumen: list[int] = typer.Option(None, "--nomor-dokumen",
-                                            help="nomor dokumen untuk --berkas, berurutan"),
-    dari_data: bool = typer.Option(False, "--dari-data",
-                                   help="data kegiatan sudah dibetulkan: susun ulang konsep"),
-    tanpa_perubahan: bool = typer.Option(False, "--tanpa-perubahan",
-                                         help="tidak perlu diubah (wajib --alasan)"),
+    berkas: list[str] = typer.Option(
+        None,
+        "--berkas",
+        help="konsep DOCX yang diperbaiki (bundel: N=BERKAS, atau bersama --nomor-dokumen)",
+    ),
+    nomor_dokumen: list[int] = typer.Option(
+        None, "--nomor-dokumen", help="nomor dokumen untuk --berkas, berurutan"
+    ),
+    dari_data: bool = typer.Option(
+        False, "--dari-data", help="data kegiatan sudah dibetulkan: susun ulang konsep"
+    ),
+    tanpa_perubahan: bool = typer.Option(
+        False, "--tanpa-perubahan", help="tidak perlu diubah (wajib --alasan)"
+    ),
     catatan: str = typer.Option("", "--catatan", help="catatan perbaikan"),
-    alasan: str = typer.Option("", "--alasan",
-                               help="mengapa versi baru boleh sama dengan yang dikembalikan"),
+    alasan: str = typer.Option(
+        "", "--alasan", help="mengapa versi baru boleh sama dengan yang dikembalikan"
+    ),
 ) -> None:
     """Catat perbaikan naskah yang dikembalikan sebagai versi berikutnya."""
     from diklat.db import get_engine
@@ -72,8 +78,7 @@ def naskah_perbaiki(
 
     ways = sum([bool(berkas), dari_data, tanpa_perubahan])
     if ways != 1:
-        raise common.refuse("pilih satu: --berkas FILE.docx, --dari-data atau "
-                            "--tanpa-perubahan")
+        raise common.refuse("pilih satu: --berkas FILE.docx, --dari-data atau --tanpa-perubahan")
     files: dict[int, bytes] = {}
     for i, item in enumerate(berkas or []):
         no_text, sep, name = item.partition("=")
@@ -91,19 +96,38 @@ def naskah_perbaiki(
     cara = "unggah" if berkas else "data" if dari_data else "tanpa_perubahan"
     try:
         flow_run_id, bundel_id = _kode_flow_run(kode, jenis)
-        h = perbaiki(get_engine(), kode, jenis, Path(get_settings().output_dir or "."),
-                     nip=nip, cara=cara, berkas=files, catatan=catatan,
-                     alasan_tanpa_perubahan=alasan)
+        h = perbaiki(
+            get_engine(),
+            kode,
+            jenis,
+            Path(get_settings().output_dir or "."),
+            nip=nip,
+            cara=cara,
+            berkas=files,
+            catatan=catatan,
+            alasan_tanpa_perubahan=alasan,
+        )
     except (PerbaikanDitolak, KegiatanTidakAda) as e:
         raise common.refuse(str(e)) from None
     from cli.prefect_server import lanjutkan_run
 
-    resumed = lanjutkan_run(flow_run_id, f"r{bundel_id}-", {
-        "nip": nip, "cara": cara, "berkas": "", "dokumen": "", "catatan": catatan,
-        "alasan": alasan})
-    common.console.print(f"{jenis} kegiatan {kode}: versi {h.versi} dicatat ({h.diubah} "
-                         "dokumen diubah)" + ("; run dilanjutkan" if resumed else
-                                              "; run melanjutkan saat dijalankan lagi"))
+    resumed = lanjutkan_run(
+        flow_run_id,
+        f"r{bundel_id}-",
+        {
+            "nip": nip,
+            "cara": cara,
+            "berkas": "",
+            "dokumen": "",
+            "catatan": catatan,
+            "alasan": alasan,
+        },
+    )
+    common.console.print(
+        f"{jenis} kegiatan {kode}: versi {h.versi} dicatat ({h.diubah} "
+        "dokumen diubah)"
+        + ("; run dilanjutkan" if resumed else "; run melanjutkan saat dijalankan lagi")
+    )
 
 
 def naskah_ulang(
@@ -119,18 +143,28 @@ def naskah_ulang(
     from diklat.settings import get_settings
 
     try:
-        h = ulang(get_engine(), kode, jenis, Path(get_settings().output_dir or "."), nip=nip,
-                  alasan=alasan)
+        h = ulang(
+            get_engine(),
+            kode,
+            jenis,
+            Path(get_settings().output_dir or "."),
+            nip=nip,
+            alasan=alasan,
+        )
     except (PerbaikanDitolak, KegiatanTidakAda) as e:
         raise common.refuse(str(e)) from None
-    common.console.print(f"{jenis} kegiatan {kode}: versi {h.versi} dibuat dan akan diajukan "
-                         "lagi. Jalankan lagi run SOP kegiatan ini (UI Prefect: deployment "
-                         "SOP-nya, parameter kegiatan yang sama) untuk melanjutkan.")
+    common.console.print(
+        f"{jenis} kegiatan {kode}: versi {h.versi} dibuat dan akan diajukan "
+        "lagi. Jalankan lagi run SOP kegiatan ini (UI Prefect: deployment "
+        "SOP-nya, parameter kegiatan yang sama) untuk melanjutkan."
+    )
 
 
 @usulan_app.command("list")
-def usulan_list(kode: str = typer.Argument(..., help="kode kegiatan"),
-                as_json: bool = typer.Option(False, "--json", help="cetak JSON")) -> None:
+def usulan_list(
+    kode: str = typer.Argument(..., help="kode kegiatan"),
+    as_json: bool = typer.Option(False, "--json", help="cetak JSON"),
+) -> None:
     """Usulan calon peserta dari OPD: surat, jumlah, dicatat operator atau lewat tautan."""
     from diklat.db import session_scope
     from diklat.kegiatan.data import KegiatanTidakAda, kegiatan_by_kode
@@ -146,11 +180,24 @@ def usulan_list(kode: str = typer.Argument(..., help="kode kegiatan"),
         return
     from rich.table import Table
 
-    t = Table("Unit", "Nama unit", "Nomor surat", "Tanggal", "Jumlah", "Sumber",
-              title=f"Usulan calon peserta {kode}")
+    t = Table(
+        "Unit",
+        "Nama unit",
+        "Nomor surat",
+        "Tanggal",
+        "Jumlah",
+        "Sumber",
+        title=f"Usulan calon peserta {kode}",
+    )
     for r in rows:
-        t.add_row(r["unit"] or "-", r["nama_unit"], r["nomor_surat"], r["tanggal_surat"],
-                  str(r["jumlah"]), r["sumber"])
+        t.add_row(
+            r["unit"] or "-",
+            r["nama_unit"],
+            r["nomor_surat"],
+            r["tanggal_surat"],
+            str(r["jumlah"]),
+            r["sumber"],
+        )
     common.console.print(t)
 
 
@@ -174,20 +221,29 @@ def usulan_catat(
     try:
         with session_scope() as s:
             orang = petugas(s, oleh)
-            h = catat_usulan(s, kegiatan_by_kode(s, kode), unit_kode=unit,
-                             nomor_surat=nomor_surat, tanggal_surat=tanggal_surat, nips=nip,
-                             sumber="operator", oleh_nip=orang.nip, berkas=berkas)
+            h = catat_usulan(
+                s,
+                kegiatan_by_kode(s, kode),
+                unit_kode=unit,
+                nomor_surat=nomor_surat,
+                tanggal_surat=tanggal_surat,
+                nips=nip,
+                sumber="operator",
+                oleh_nip=orang.nip,
+                berkas=berkas,
+            )
     except (UsulanDitolak, MasukanDitolak, KegiatanTidakAda) as e:
         raise common.refuse(str(e)) from None
     if as_json:
         common.print_json(h.__dict__)
     else:
-        common.console.print(f"Usulan {unit} dicatat: {h.diusulkan} calon baru"
-                             + (f", {h.sudah} sudah tercatat" if h.sudah else ""))
+        common.console.print(
+            f"Usulan {unit} dicatat: {h.diusulkan} calon baru"
+            + (f", {h.sudah} sudah tercatat" if h.sudah else "")
+        )
 
 
-def tugas_command(as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)")
-                  ) -> None:
+def tugas_command(as_json: bool = typer.Option(False, "--json", help="cetak JSON (array)")) -> None:
     """Yang menunggu petugas: formulir langkah SOP, perbaikan naskah, pengiriman yang harus
     dikonfirmasi, jawaban SIASN, pendaftaran SRIKANDI, karantina; dengan tenggatnya."""
     from diklat.db import session_scope
@@ -200,13 +256,19 @@ def tugas_command(as_json: bool = typer.Option(False, "--json", help="cetak JSON
         return
     from rich.table import Table
 
-    t = Table("Jenis", "Kegiatan", "Langkah", "Sejak", "Tenggat", "", "Keterangan",
-              title="Tugas petugas")
+    t = Table(
+        "Jenis", "Kegiatan", "Langkah", "Sejak", "Tenggat", "", "Keterangan", title="Tugas petugas"
+    )
     for r in rows:
-        t.add_row(r["jenis"], r["kegiatan"] or "-", str(r["langkah"] or ""),
-                  (r["sejak"] or "")[:16].replace("T", " "),
-                  (r["tenggat"] or "")[:16].replace("T", " "),
-                  "[red]terlambat[/]" if r["terlambat"] else "", r["keterangan"])
+        t.add_row(
+            r["jenis"],
+            r["kegiatan"] or "-",
+            str(r["langkah"] or ""),
+            (r["sejak"] or "")[:16].replace("T", " "),
+            (r["tenggat"] or "")[:16].replace("T", " "),
+            "[red]terlambat[/]" if r["terlambat"] else "",
+            r["keterangan"],
+        )
     common.console.print(t)
     common.console.print(f"{len(rows)} tugas" if rows else "Tidak ada tugas yang menunggu.")
 

@@ -25,13 +25,19 @@ class HasilRun:
     galat: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"server": self.server, "dibatalkan": self.dibatalkan,
-                "sudah_selesai": self.sudah_selesai, "galat": self.galat}
+        return {
+            "server": self.server,
+            "dibatalkan": self.dibatalkan,
+            "sudah_selesai": self.sudah_selesai,
+            "galat": self.galat,
+        }
 
     def kalimat(self) -> str:
         if self.server is None:
-            return ("server Prefect tidak terjangkau: batalkan run kegiatan ini di UI Prefect "
-                    "bila masih ada")
+            return (
+                "server Prefect tidak terjangkau: batalkan run kegiatan ini di UI Prefect "
+                "bila masih ada"
+            )
         if self.galat:
             return f"run Prefect tidak dapat dibatalkan ({self.galat}); batalkan di UI Prefect"
         if not self.dibatalkan:
@@ -84,12 +90,14 @@ def _batalkan(out: HasilRun, ids: list[str], names: list[str], message: str) -> 
     with get_client(sync_client=True) as c:
         found: dict[Any, Any] = {}
         if uuids:
-            for r in c.read_flow_runs(flow_run_filter=FlowRunFilter(
-                    id=FlowRunFilterId(any_=uuids))):
+            for r in c.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=uuids))
+            ):
                 found[r.id] = r
         if names:
-            for r in c.read_flow_runs(flow_run_filter=FlowRunFilter(
-                    name=FlowRunFilterName(any_=names))):
+            for r in c.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=names))
+            ):
                 found[r.id] = r
         for r in found.values():
             state = r.state

@@ -37,8 +37,7 @@ class TemporaryPrefectServer:
     process. The flow still runs as a normal Prefect flow against a real Prefect API.
     """
 
-    def __init__(self, log: Path | None = None, env_extra: dict[str, str] | None = None
-                 ) -> None:
+    def __init__(self, log: Path | None = None, env_extra: dict[str, str] | None = None) -> None:
         """``log``: the server's own output goes to this file (nothing on the terminal);
         ``env_extra``: settings for the server process only."""
         import socket
@@ -64,10 +63,26 @@ class TemporaryPrefectServer:
         # (kill -9 included): the kernel kills it when its parent dies (PR_SET_PDEATHSIG),
         # and a watcher thread in the child does the same where that is not available.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.prefect_child", str(os.getpid()), "--factory",
-             "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port",
-             str(self.port), "--log-level", "error", "--lifespan", "on"],
-            env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "cli.prefect_child",
+                str(os.getpid()),
+                "--factory",
+                "prefect.server.api.server:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
             preexec_fn=_die_with_parent,
         )
         if err is not None:
@@ -81,7 +96,9 @@ class TemporaryPrefectServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server Prefect sementara berhenti (kode {self.proc.returncode})")
+                raise RuntimeError(
+                    f"server Prefect sementara berhenti (kode {self.proc.returncode})"
+                )
             try:
                 with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as r:
                     if r.status == 200:
@@ -236,8 +253,9 @@ def start_prefect_server_if_needed() -> TemporaryPrefectServer | None:
 def _home() -> Path:
     from diklat.settings import get_settings
 
-    return Path(os.environ.get("PREFECT_HOME")
-                or Path(get_settings().var_dir).resolve() / "prefect")
+    return Path(
+        os.environ.get("PREFECT_HOME") or Path(get_settings().var_dir).resolve() / "prefect"
+    )
 
 
 def _state_file() -> Path:
@@ -285,12 +303,24 @@ server_app = common.new_app(help="Server Prefect lokal (UI dan riwayat run) di v
 
 
 @server_app.command("start")
-def server_start(port: int = typer.Option(DEFAULT_PORT, "--port", metavar="PORT", min=1,
-                                          max=common.MAX_PORT, help="port TCP UI dan API"),
-                 timeout: float = typer.Option(180.0, "--timeout", metavar="DETIK", min=1.0,
-                                               max=3600.0,
-                                               help="batas waktu menunggu server siap, detik")
-                 ) -> None:
+def server_start(
+    port: int = typer.Option(
+        DEFAULT_PORT,
+        "--port",
+        metavar="PORT",
+        min=1,
+        max=common.MAX_PORT,
+        help="port TCP UI dan API",
+    ),
+    timeout: float = typer.Option(
+        180.0,
+        "--timeout",
+        metavar="DETIK",
+        min=1.0,
+        max=3600.0,
+        help="batas waktu menunggu server siap, detik",
+    ),
+) -> None:
     """Jalankan server Prefect lokal di latar belakang (127.0.0.1)."""
     url = local_server_url()
     if url:
@@ -305,25 +335,42 @@ def server_start(port: int = typer.Option(DEFAULT_PORT, "--port", metavar="PORT"
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise common.fail(f"server Prefect berhenti (kode {proc.returncode}); lihat "
-                              f"{home / 'server.log'}")
+            raise common.fail(
+                f"server Prefect berhenti (kode {proc.returncode}); lihat {home / 'server.log'}"
+            )
         if _healthy(api_url):
             _state_file().write_text(json.dumps({"pid": proc.pid, "api_url": api_url}))
-            common.console.print(f"Server Prefect berjalan: http://127.0.0.1:{port} "
-                                 f"(pid {proc.pid}); perintah diklat memakainya otomatis")
+            common.console.print(
+                f"Server Prefect berjalan: http://127.0.0.1:{port} "
+                f"(pid {proc.pid}); perintah diklat memakainya otomatis"
+            )
             return
         time.sleep(0.2)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)  # the server's own workers too
-    raise common.fail(f"server Prefect tidak siap dalam {timeout:.0f} s; lihat "
-                      f"{home / 'server.log'}")
+    raise common.fail(
+        f"server Prefect tidak siap dalam {timeout:.0f} s; lihat {home / 'server.log'}"
+    )
 
 
 @server_app.command("stop")

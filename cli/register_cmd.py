@@ -13,8 +13,7 @@ import typer
 
 from cli import common
 
-register_app = common.new_app(
-    help="Register surat keluar (agenda): daftar, ekspor, batalkan.")
+register_app = common.new_app(help="Register surat keluar (agenda): daftar, ekspor, batalkan.")
 naskah_app = common.new_app(help="Templat naskah dinas: buat templat, render DOCX/PDF.")
 
 
@@ -29,8 +28,9 @@ def _db_errors() -> type[Exception]:
 def _db_fail(e: Exception) -> typer.Exit:
     """A short message for a database that is missing, unreachable or not migrated."""
     first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-    return common.fail(f"basis data tidak dapat dipakai ({first}); sudah menjalankan "
-                       f"`diklat init`?")
+    return common.fail(
+        f"basis data tidak dapat dipakai ({first}); sudah menjalankan `diklat init`?"
+    )
 
 
 def _year(year: int | None) -> int:
@@ -44,8 +44,9 @@ def _tanggal(tanggal: str | None) -> dt.date | None:
     try:
         value = dt.date.fromisoformat(tanggal.strip())
     except ValueError:
-        raise common.refuse(f"--tanggal {tanggal!r} bukan tanggal YYYY-MM-DD yang valid "
-                            "(contoh 2026-11-23)") from None
+        raise common.refuse(
+            f"--tanggal {tanggal!r} bukan tanggal YYYY-MM-DD yang valid (contoh 2026-11-23)"
+        ) from None
     return common.tanggal_wajar(value)
 
 
@@ -55,8 +56,9 @@ def _jenis_valid(jenis: str) -> str:
 
     known = list(get_settings().naskah.klasifikasi)
     if jenis not in known:
-        raise common.refuse(f"jenis naskah {jenis!r} tidak dikenal; pilih salah satu: "
-                            + ", ".join(known))
+        raise common.refuse(
+            f"jenis naskah {jenis!r} tidak dikenal; pilih salah satu: " + ", ".join(known)
+        )
     return jenis
 
 
@@ -75,15 +77,22 @@ def _contexts(path: Path) -> list[Any]:
         raise common.refuse(f"--context: {path.name} bukan JSON yang valid ({e})") from None
     items = data if isinstance(data, list) else [data]
     if not items or not all(isinstance(x, dict) for x in items):
-        raise common.refuse(f"--context: {path.name} harus berisi satu objek JSON atau daftar "
-                            "objek")
+        raise common.refuse(
+            f"--context: {path.name} harus berisi satu objek JSON atau daftar objek"
+        )
     return items
 
 
 @register_app.command("list")
 def register_list(
-    year: int = typer.Option(None, "--tahun", "--year", "-y", metavar="TAHUN",
-                             help="tahun (bawaan: tahun ini; --year: nama lama)"),
+    year: int = typer.Option(
+        None,
+        "--tahun",
+        "--year",
+        "-y",
+        metavar="TAHUN",
+        help="tahun (bawaan: tahun ini; --year: nama lama)",
+    ),
     unit: str = typer.Option(None, "--unit", metavar="KODE", help="kode unit"),
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON (daftar)"),
 ) -> None:
@@ -111,8 +120,14 @@ def register_list(
     table.add_column("Naskah", justify="right")
     for r in rows:
         status = r["status"] if r["status"] == "aktif" else f"[red]batal[/]: {r['alasan_batal']}"
-        table.add_row(str(r["urut"]), r["nomor"], r["tanggal"] or "", r["hal"] or "", status,
-                      str(r["naskah_id"] or ""))
+        table.add_row(
+            str(r["urut"]),
+            r["nomor"],
+            r["tanggal"] or "",
+            r["hal"] or "",
+            status,
+            str(r["naskah_id"] or ""),
+        )
     common.console.print(table)
     common.console.print(f"{len(rows)} nomor")
 
@@ -120,8 +135,14 @@ def register_list(
 @register_app.command("export")
 def register_export(
     out: Path = typer.Option(..., "--out", "-o", metavar="BERKAS.xlsx", help="berkas .xlsx"),
-    year: int = typer.Option(None, "--tahun", "--year", "-y", metavar="TAHUN",
-                             help="tahun (bawaan: tahun ini; --year: nama lama)"),
+    year: int = typer.Option(
+        None,
+        "--tahun",
+        "--year",
+        "-y",
+        metavar="TAHUN",
+        help="tahun (bawaan: tahun ini; --year: nama lama)",
+    ),
     unit: str = typer.Option(None, "--unit", metavar="KODE", help="kode unit"),
     timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
@@ -172,10 +193,16 @@ def register_void(
 
 @register_app.command("add")
 def register_add(
-    naskah_id: int = typer.Argument(..., metavar="ID_NASKAH", min=1, max=common.MAX_ID,
-                                    help="id naskah yang sudah ditandatangani"),
-    tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
-                                help="tanggal surat (bawaan: hari ini)"),
+    naskah_id: int = typer.Argument(
+        ...,
+        metavar="ID_NASKAH",
+        min=1,
+        max=common.MAX_ID,
+        help="id naskah yang sudah ditandatangani",
+    ),
+    tanggal: str = typer.Option(
+        None, "--tanggal", metavar="YYYY-MM-DD", help="tanggal surat (bawaan: hari ini)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON"),
 ) -> None:
     """Daftarkan naskah yang sudah ditandatangani (idempoten: nomor yang ada dikembalikan)."""
@@ -191,8 +218,9 @@ def register_add(
 
 @naskah_app.command("templates")
 def naskah_templates(
-    out: Path = typer.Option(None, "--out", metavar="FOLDER",
-                             help="folder (bawaan: templates_dir)"),
+    out: Path = typer.Option(
+        None, "--out", metavar="FOLDER", help="folder (bawaan: templates_dir)"
+    ),
     force: bool = typer.Option(False, "--force", help="timpa templat yang ada"),
 ) -> None:
     """Buat templat Word bawaan (tidak menimpa templat yang sudah ada kecuali --force)."""
@@ -200,8 +228,11 @@ def naskah_templates(
     from diklat.settings import get_settings
     from tools.build_templates import JENIS, build_all
 
-    k = (common.keluaran_folder(out, force) if out is not None else common.keluaran_folder(
-        get_settings().templates_dir, force, buat_induk=True))
+    k = (
+        common.keluaran_folder(out, force)
+        if out is not None
+        else common.keluaran_folder(get_settings().templates_dir, force, buat_induk=True)
+    )
     todo = [j for j in JENIS if force or not (k.target / f"{j}.docx").exists()]
     with common.tulis_keluaran(k) as tmp:
         written = build_all(tmp, force=True, only=todo) if todo else []
@@ -213,10 +244,16 @@ def naskah_templates(
 @naskah_app.command("render")
 def naskah_render(
     jenis: str = typer.Argument(..., metavar="JENIS", help="jenis naskah, mis. surat_panggilan"),
-    out: Path = typer.Option(None, "--out", "-o", metavar="FOLDER",
-                             help="folder keluaran (bawaan: var/output/naskah)"),
-    context: Path = typer.Option(None, "--context", "-c", metavar="BERKAS.json",
-                                 help="berkas JSON: satu konteks (objek) atau daftar konteks"),
+    out: Path = typer.Option(
+        None, "--out", "-o", metavar="FOLDER", help="folder keluaran (bawaan: var/output/naskah)"
+    ),
+    context: Path = typer.Option(
+        None,
+        "--context",
+        "-c",
+        metavar="BERKAS.json",
+        help="berkas JSON: satu konteks (objek) atau daftar konteks",
+    ),
     contoh: bool = typer.Option(False, "--contoh", help="pakai konteks contoh"),
     pdf: bool = typer.Option(False, "--pdf", help="juga PDF (LibreOffice)"),
     timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
@@ -226,8 +263,13 @@ def naskah_render(
     from diklat.settings import get_settings
 
     _jenis_valid(jenis)
-    k = (common.keluaran_folder(out, timpa) if out is not None else common.keluaran_folder(
-        Path(get_settings().output_dir or "var/output") / "naskah", timpa, buat_induk=True))
+    k = (
+        common.keluaran_folder(out, timpa)
+        if out is not None
+        else common.keluaran_folder(
+            Path(get_settings().output_dir or "var/output") / "naskah", timpa, buat_induk=True
+        )
+    )
     if contoh:
         from diklat.naskah.contoh import contoh as contoh_ctx
 

@@ -20,10 +20,14 @@ siasn_app = common.new_app(help="SIASN: pemetaan unit (unor) dan hal lain khusus
 def siasn_unor(
     belum: bool = typer.Option(False, "--belum", help="hanya unit SIASN yang belum dipetakan"),
     tetapkan: list[str] | None = typer.Option(
-        None, "--set", metavar="GUID=KODE",
-        help="petakan unit SIASN GUID ke unit kerja KODE (boleh berulang)"),
-    offline: bool = typer.Option(False, "--offline",
-                                 help="jangan ambil ref-unor dari SIASN, tampilkan yang tersimpan"),
+        None,
+        "--set",
+        metavar="GUID=KODE",
+        help="petakan unit SIASN GUID ke unit kerja KODE (boleh berulang)",
+    ),
+    offline: bool = typer.Option(
+        False, "--offline", help="jangan ambil ref-unor dari SIASN, tampilkan yang tersimpan"
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai satu objek JSON"),
 ) -> None:
     """Pemetaan unit SIASN (GUID) ke kode unit kerja daerah; yang belum cocok didaftar."""
@@ -52,8 +56,7 @@ def siasn_unor(
     rows = unor.daftar(engine, hanya_belum=belum)
     belum_n = sum(1 for r in unor.daftar(engine) if not r["unit_kode"])
     if as_json:
-        common.print_json({"pemetaan": hasil or None, "belum_dipetakan": belum_n,
-                           "unor": rows})
+        common.print_json({"pemetaan": hasil or None, "belum_dipetakan": belum_n, "unor": rows})
         return
     from rich import box
     from rich.table import Table
@@ -63,21 +66,29 @@ def siasn_unor(
         table.add_column(col, overflow="fold")
     table.add_column("Catatan", overflow="fold", ratio=1)
     for r in rows:
-        table.add_row(r["id_siasn"], r["nama"], r["unit_kode"] or "-", r["cara"] or "-",
-                      r["catatan"] or "")
+        table.add_row(
+            r["id_siasn"], r["nama"], r["unit_kode"] or "-", r["cara"] or "-", r["catatan"] or ""
+        )
     common.console.print(table)
     if belum_n:
-        common.notice(f"{belum_n} unit SIASN belum dipetakan; petakan dengan "
-                      "`diklat siasn unor --set GUID=KODE`")
+        common.notice(
+            f"{belum_n} unit SIASN belum dipetakan; petakan dengan "
+            "`diklat siasn unor --set GUID=KODE`"
+        )
 
 
 @siasn_app.command("writeback")
 def siasn_writeback(
     kode: str = typer.Argument(..., help="kode kegiatan"),
     ulangi: list[int] | None = typer.Option(
-        None, "--ulangi", metavar="NOMOR", min=1, max=common.MAX_ID,
+        None,
+        "--ulangi",
+        metavar="NOMOR",
+        min=1,
+        max=common.MAX_ID,
         help="coba lagi peserta nomor ini pada jalankan berikutnya (NIP tidak dikenal yang "
-             "sudah diperbaiki, atau yang gagal); boleh berulang"),
+        "sudah diperbaiki, atau yang gagal); boleh berulang",
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai satu objek JSON"),
 ) -> None:
     """Status pemutakhiran riwayat kursus di SIASN per peserta lulus; --ulangi membuka lagi
@@ -105,16 +116,25 @@ def siasn_writeback(
     for col in ("No", "Nama", "Status", "Gagal", "Catatan"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r["nomor"] or "-"), r["nama"], r["keterangan"],
-                      str(r["percobaan_gagal"]), r["catatan"] or "")
+        table.add_row(
+            str(r["nomor"] or "-"),
+            r["nama"],
+            r["keterangan"],
+            str(r["percobaan_gagal"]),
+            r["catatan"] or "",
+        )
     common.console.print(table)
     if dibuka:
-        common.notice(f"peserta nomor {', '.join(map(str, dibuka))} dicoba lagi pada jalankan "
-                      "`pemutakhiran-siasn` berikutnya")
+        common.notice(
+            f"peserta nomor {', '.join(map(str, dibuka))} dicoba lagi pada jalankan "
+            "`pemutakhiran-siasn` berikutnya"
+        )
     sisa = [str(r["nomor"]) for r in rows if r["status"] == "tidak_dikenal" and r["nomor"]]
     if sisa:
-        common.notice(f"NIP peserta nomor {', '.join(sisa)} tidak dikenal SIASN; setelah "
-                      "diperbaiki: `diklat siasn writeback " + kode + " --ulangi NOMOR`")
+        common.notice(
+            f"NIP peserta nomor {', '.join(sisa)} tidak dikenal SIASN; setelah "
+            "diperbaiki: `diklat siasn writeback " + kode + " --ulangi NOMOR`"
+        )
 
 
 def add_commands(app: typer.Typer) -> None:

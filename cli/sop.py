@@ -25,11 +25,19 @@ def sop_list(as_json: bool = typer.Option(False, "--json", help="print JSON")) -
     except CatalogueError as e:
         raise common.fail(str(e)) from e
     if as_json:
-        common.print_json([
-            {"code": s.code, "title": s.title, "instansi": s.instansi, "nomor_sop": s.nomor_sop,
-             "steps": len(s.steps), "reconstructed": s.reconstructed_count}
-            for s in catalogue.values()
-        ])
+        common.print_json(
+            [
+                {
+                    "code": s.code,
+                    "title": s.title,
+                    "instansi": s.instansi,
+                    "nomor_sop": s.nomor_sop,
+                    "steps": len(s.steps),
+                    "reconstructed": s.reconstructed_count,
+                }
+                for s in catalogue.values()
+            ]
+        )
         return
     from rich.table import Table
 
@@ -58,8 +66,10 @@ def sop_show(
         return
     from rich.table import Table
 
-    table = Table(title=f"{sop.title} ({sop.code}) - {sop.instansi}\nNomor SOP {sop.nomor_sop}",
-                  show_lines=True)
+    table = Table(
+        title=f"{sop.title} ({sop.code}) - {sop.instansi}\nNomor SOP {sop.nomor_sop}",
+        show_lines=True,
+    )
     table.add_column("No", justify="right", no_wrap=True)
     table.add_column("Kegiatan", ratio=4)
     table.add_column("Pelaksana", ratio=2)
@@ -85,16 +95,29 @@ def sop_show(
             extra.append(f"hanya bila {st.kondisi}")
         no = f"{st.no}*" if st.reconstructed else str(st.no)
         lo, hi = st.waktu_min, st.waktu_max
-        rentang = "-" if lo is None or hi is None else (
-            lo.iso() if lo == hi else f"{lo.iso()}..{hi.iso()}")
+        rentang = (
+            "-"
+            if lo is None or hi is None
+            else (lo.iso() if lo == hi else f"{lo.iso()}..{hi.iso()}")
+        )
         ket = "\n".join([st.keterangan, *extra] if st.keterangan else extra)
-        table.add_row(no, st.kegiatan, ", ".join(sop.pelaksana_nama(st)), st.kelengkapan,
-                      st.waktu, rentang, st.output, ket)
+        table.add_row(
+            no,
+            st.kegiatan,
+            ", ".join(sop.pelaksana_nama(st)),
+            st.kelengkapan,
+            st.waktu,
+            rentang,
+            st.output,
+            ket,
+        )
     console = _console()
     console.print(table)
     if sop.reconstructed_count:
-        console.print(f"* {sop.reconstructed_count} langkah direkonstruksi "
-                             f"(tidak ada/tidak terbaca di sumber); alasan: --json")
+        console.print(
+            f"* {sop.reconstructed_count} langkah direkonstruksi "
+            f"(tidak ada/tidak terbaca di sumber); alasan: --json"
+        )
 
 
 def add_commands(app: typer.Typer) -> None:

@@ -11,8 +11,9 @@ import typer
 
 from cli import common
 
-srikandi_app = common.new_app(help="SRIKANDI: paket serah naskah untuk didaftarkan manual oleh "
-                                   "petugas arsip.")
+srikandi_app = common.new_app(
+    help="SRIKANDI: paket serah naskah untuk didaftarkan manual oleh petugas arsip."
+)
 
 
 def _tanggal(tanggal: str | None, *, hari_ini: bool) -> Any:
@@ -49,8 +50,9 @@ def _akhiri(tanpa_ttd: int, berubah: list[str], gagal: list[str] | None = None) 
 def paket(
     kode: str = typer.Argument(..., metavar="KODE", help="kode kegiatan"),
     out: Path = typer.Option(..., "--out", help="folder tujuan paket"),
-    tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
-                                help="hanya naskah bertanggal ini (bawaan: semua)"),
+    tanggal: str = typer.Option(
+        None, "--tanggal", metavar="YYYY-MM-DD", help="hanya naskah bertanggal ini (bawaan: semua)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
     timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
@@ -77,15 +79,18 @@ def paket(
         common.console.print(
             f"SRIKANDI {kode}: {len(hasil.surat)} paket naskah di {hasil.folder}; daftar harian: "
             + (", ".join(p.name for p in hasil.daftar_harian) or "-"),
-            markup=False, highlight=False)
+            markup=False,
+            highlight=False,
+        )
     _akhiri(hasil.tanpa_ttd, hasil.berubah)
 
 
 @srikandi_app.command("harian")
 def harian(
     out: Path = typer.Option(..., "--out", help="folder tujuan paket"),
-    tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
-                                help="tanggal naskah (bawaan: hari ini)"),
+    tanggal: str = typer.Option(
+        None, "--tanggal", metavar="YYYY-MM-DD", help="tanggal naskah (bawaan: hari ini)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak ringkasan sebagai JSON"),
     timpa: bool = typer.Option(False, "--timpa", help=common.TIMPA_HELP),
 ) -> None:
@@ -114,17 +119,24 @@ def harian(
             f"SRIKANDI {tgl.isoformat()}: {hasil.surat} paket naskah dari "
             f"{len(hasil.paket)} kegiatan di {folder}; daftar harian: "
             + (", ".join(p.name for p in hasil.daftar_harian) or "-"),
-            markup=False, highlight=False)
+            markup=False,
+            highlight=False,
+        )
     _akhiri(data["tanpa_ttd"], data["berubah"], data["gagal"])
 
 
 @srikandi_app.command("catat")
 def catat(
     nomor: list[str] = typer.Argument(..., metavar="NOMOR...", help="nomor surat"),
-    tanggal: str = typer.Option(None, "--tanggal", metavar="YYYY-MM-DD",
-                                help="tanggal didaftarkan di SRIKANDI (bawaan: hari ini)"),
-    nomor_srikandi: str = typer.Option(None, "--nomor-srikandi",
-                                       help="nomor agenda SRIKANDI (untuk satu surat)"),
+    tanggal: str = typer.Option(
+        None,
+        "--tanggal",
+        metavar="YYYY-MM-DD",
+        help="tanggal didaftarkan di SRIKANDI (bawaan: hari ini)",
+    ),
+    nomor_srikandi: str = typer.Option(
+        None, "--nomor-srikandi", help="nomor agenda SRIKANDI (untuk satu surat)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON"),
 ) -> None:
     """Catat bahwa surat sudah didaftarkan petugas arsip di SRIKANDI (semua atau tidak sama
@@ -143,8 +155,11 @@ def catat(
     if as_json:
         common.print_json({"dicatat": dicatat, "tanggal": tgl.isoformat()})
     else:
-        common.console.print(f"{len(dicatat)} surat dicatat terdaftar di SRIKANDI pada "
-                             f"{tgl.isoformat()}", markup=False, highlight=False)
+        common.console.print(
+            f"{len(dicatat)} surat dicatat terdaftar di SRIKANDI pada {tgl.isoformat()}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @srikandi_app.command("belum")

@@ -40,30 +40,56 @@ def _progress_listener(enabled: bool) -> tuple[Any, Any]:
 
     from diklat.pegawai import sync_service
 
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
-                   console=common.err_console, transient=False)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        console=common.err_console,
+        transient=False,
+    )
     task_id = bar.add_task("sinkronisasi", total=None, counts="")
-    names = {"units": "unit kerja", "pegawai": "pegawai", "deactivate": "penonaktifan",
-             "siasn": "SIASN", "done": "selesai"}
+    names = {
+        "units": "unit kerja",
+        "pegawai": "pegawai",
+        "deactivate": "penonaktifan",
+        "siasn": "SIASN",
+        "done": "selesai",
+    }
 
     def listener(p: sync_service.Progress) -> None:
         c = p.counts
-        summary = (f"+{c.get('inserted', 0)} ~{c.get('updated', 0)} ={c.get('unchanged', 0)} "
-                   f"!{c.get('quarantined', 0)}") if c else ""
-        bar.update(task_id, description=names.get(p.phase, p.phase), completed=p.done,
-                   total=p.total, counts=summary)
+        summary = (
+            (
+                f"+{c.get('inserted', 0)} ~{c.get('updated', 0)} ={c.get('unchanged', 0)} "
+                f"!{c.get('quarantined', 0)}"
+            )
+            if c
+            else ""
+        )
+        bar.update(
+            task_id,
+            description=names.get(p.phase, p.phase),
+            completed=p.done,
+            total=p.total,
+            counts=summary,
+        )
 
     return bar, listener
 
 
 def sync_command(
-    full: bool = typer.Option(False, "--full",
-                              help="ambil semua pegawai (bukan hanya yang berubah) dan "
-                                   "nonaktifkan yang tidak ada lagi di SIMPEG"),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="ambil semua pegawai (bukan hanya yang berubah) dan "
+        "nonaktifkan yang tidak ada lagi di SIMPEG",
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak hitungan sebagai satu objek JSON"),
-    nip: list[str] | None = typer.Option(None, "--nip", metavar="NIP",
-                                         help="perbarui NIP ini dari SIASN (boleh berulang)"),
+    nip: list[str] | None = typer.Option(
+        None, "--nip", metavar="NIP", help="perbarui NIP ini dari SIASN (boleh berulang)"
+    ),
 ) -> None:
     """Sinkronkan data pegawai dari SIMPEG (atau perbarui NIP tertentu dari SIASN)."""
     nips = [n for n in (nip or []) if n.strip()]
@@ -74,8 +100,10 @@ def sync_command(
 
         bad = invalid_nips(nips)
         if bad:
-            raise common.refuse("NIP tidak valid, tidak ada yang dijalankan: " + "; ".join(
-                f"{n} ({reason})" for n, reason in bad))
+            raise common.refuse(
+                "NIP tidak valid, tidak ada yang dijalankan: "
+                + "; ".join(f"{n} ({reason})" for n, reason in bad)
+            )
     with FlowCommand() as fc:
         _run(fc, full, as_json, nips)
 
@@ -119,8 +147,10 @@ def _run(fc: FlowCommand, full: bool, as_json: bool, nips: list[str]) -> None:
         from diklat.pegawai.personnel import run_counts
 
         counts = run_counts(engine, mine.id)
-        common.notice(f"Prefect API tidak menjawab ({runs.safe_error(e)}); run #{mine.id} "
-                      "selesai di basis data, riwayat run Prefect-nya mungkin tidak lengkap")
+        common.notice(
+            f"Prefect API tidak menjawab ({runs.safe_error(e)}); run #{mine.id} "
+            "selesai di basis data, riwayat run Prefect-nya mungkin tidak lengkap"
+        )
     finally:
         if listener is not None:
             bar.stop()
@@ -139,7 +169,8 @@ def _run(fc: FlowCommand, full: bool, as_json: bool, nips: list[str]) -> None:
             f"): {counts.get('inserted')} baru, {counts.get('updated')} berubah, "
             f"{counts.get('unchanged')} tetap, {counts.get('deactivated')} dinonaktifkan, "
             f"{counts.get('quarantined')} dikarantina, {counts.get('seconds')} detik "
-            f"(run #{counts.get('sync_run_id')})")
+            f"(run #{counts.get('sync_run_id')})"
+        )
     if error or (counts and counts.get("status") != runs.SUCCESS):
         which = f"; NIP yang gagal: {', '.join(failed_nips)}" if failed_nips else ""
         raise common.fail(f"sinkronisasi gagal: {error or counts}{which}")

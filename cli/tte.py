@@ -16,8 +16,9 @@ import typer
 
 from cli import common
 
-tte_app = common.new_app(help="Tanda tangan elektronik (TTE): CA lokal dan verifikasi PDF.",
-                      no_args_is_help=True)
+tte_app = common.new_app(
+    help="Tanda tangan elektronik (TTE): CA lokal dan verifikasi PDF.", no_args_is_help=True
+)
 
 
 def _settings_helper() -> tuple[Path, list[Path], str]:
@@ -46,14 +47,21 @@ def tte_init(
         info = init_ca(folder or default_dir, org or default_org)
     except CaError as e:
         raise common.fail(str(e)) from e
-    data = {"folder": str(info.folder), "created": info.created, "org_name": info.org_name,
-            "root_cert": str(info.root_cert), "root_sha256": info.root_sha256}
+    data = {
+        "folder": str(info.folder),
+        "created": info.created,
+        "org_name": info.org_name,
+        "root_cert": str(info.root_cert),
+        "root_sha256": info.root_sha256,
+    }
     if as_json:
         common.print_json(data)
         return
     what = "dibuat" if info.created else "sudah ada"
-    common.console.print(f"CA lokal {what}: {info.folder} ({info.org_name})\n"
-                         f"Root: {info.root_cert}\nSHA-256: {info.root_sha256}")
+    common.console.print(
+        f"CA lokal {what}: {info.folder} ({info.org_name})\n"
+        f"Root: {info.root_cert}\nSHA-256: {info.root_sha256}"
+    )
 
 
 @tte_app.command("verify")
@@ -76,20 +84,31 @@ def tte_verify(
     roots = list(trust or roots)
     missing = [str(r) for r in roots if not Path(r).is_file()]
     if missing:
-        raise common.fail(f"akar tepercaya tidak ada: {', '.join(missing)} "
-                          f"(jalankan `diklat tte init` atau atur DIKLAT_TTE__TRUST_ROOTS)", code=2)
+        raise common.fail(
+            f"akar tepercaya tidak ada: {', '.join(missing)} "
+            f"(jalankan `diklat tte init` atau atur DIKLAT_TTE__TRUST_ROOTS)",
+            code=2,
+        )
     from diklat import waktu
     from diklat.rules.tanggal import label_zona
     from diklat.settings import get_settings
 
     tz = get_settings().timezone  # times in the agency's zone (WITA), not UTC
     r = verify_pdf(pdf, roots, timezone=tz, zone_label=label_zona(tz))
-    data = {"valid": r.valid, "intact": r.intact, "signer": r.signer,
-            "signed_at": waktu.lokal(r.signed_at).isoformat(timespec="seconds")
-            if r.signed_at else None,
-            "trusted": r.trusted, "timestamped": r.timestamped,
-            "modified_after_signing": r.modified_after_signing, "reason": r.reason,
-            "sha256": r.sha256, "nomor": _nomor(r.sha256)}
+    data = {
+        "valid": r.valid,
+        "intact": r.intact,
+        "signer": r.signer,
+        "signed_at": waktu.lokal(r.signed_at).isoformat(timespec="seconds")
+        if r.signed_at
+        else None,
+        "trusted": r.trusted,
+        "timestamped": r.timestamped,
+        "modified_after_signing": r.modified_after_signing,
+        "reason": r.reason,
+        "sha256": r.sha256,
+        "nomor": _nomor(r.sha256),
+    }
     if as_json:
         common.print_json(data)
     else:
@@ -111,9 +130,11 @@ def _nomor(sha256: str | None) -> str | None:
         from diklat.models import Naskah, NaskahBerkas
 
         with session_scope() as s:
-            row = s.execute(select(Naskah.nomor).join(
-                NaskahBerkas, NaskahBerkas.naskah_id == Naskah.id).where(
-                NaskahBerkas.sha256 == sha256, NaskahBerkas.peran == "ttd_pdf")).first()
+            row = s.execute(
+                select(Naskah.nomor)
+                .join(NaskahBerkas, NaskahBerkas.naskah_id == Naskah.id)
+                .where(NaskahBerkas.sha256 == sha256, NaskahBerkas.peran == "ttd_pdf")
+            ).first()
         return str(row[0]) if row and row[0] else None
     except Exception:  # no database here: the signature alone still answers
         return None

@@ -15,8 +15,9 @@ unit_app = common.new_app(help="Unit kerja (OPD) dan kota tempatnya untuk alamat
 
 @unit_app.command("list")
 def unit_list(
-    tanpa_tempat: bool = typer.Option(False, "--tanpa-tempat",
-                                      help="hanya unit yang kotanya belum diketahui"),
+    tanpa_tempat: bool = typer.Option(
+        False, "--tanpa-tempat", help="hanya unit yang kotanya belum diketahui"
+    ),
     as_json: bool = typer.Option(False, "--json", help="cetak sebagai JSON (daftar)"),
 ) -> None:
     """Unit kerja aktif dengan kota tempatnya (baris "di" pada surat)."""
@@ -39,16 +40,20 @@ def unit_list(
         table.add_row(r["kode"], r["nama"], r["tempat"] or "-", r["sumber_tempat"] or "-")
     common.console.print(table)
     kosong = sum(1 for r in rows if not r["tempat"])
-    common.console.print(f"{len(rows)} unit, {kosong} tanpa tempat (surat ke unit itu memakai "
-                         "kota instansi; atur dengan `diklat unit tempat KODE TEMPAT`)")
+    common.console.print(
+        f"{len(rows)} unit, {kosong} tanpa tempat (surat ke unit itu memakai "
+        "kota instansi; atur dengan `diklat unit tempat KODE TEMPAT`)"
+    )
 
 
 @unit_app.command("tempat")
 def unit_tempat(
     kode: str = typer.Argument(..., metavar="KODE", help="kode unit kerja"),
-    tempat: str = typer.Argument(..., metavar="TEMPAT",
-                                 help="kota atau kecamatan, mis. 'Loa Kulu'; kosong ('') "
-                                      "menghapus isian operator"),
+    tempat: str = typer.Argument(
+        ...,
+        metavar="TEMPAT",
+        help="kota atau kecamatan, mis. 'Loa Kulu'; kosong ('') menghapus isian operator",
+    ),
 ) -> None:
     """Atur kota tempat unit kerja (menang atas data SIMPEG, tidak ditimpa sinkronisasi)."""
     from diklat.db import ensure_schema, session_scope

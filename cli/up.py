@@ -66,8 +66,14 @@ def _dipakai(port: int) -> bool:
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     fh = log.open("ab")
-    return subprocess.Popen(args, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        args,
+        env=env,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _stop(procs: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
@@ -110,8 +116,17 @@ def _tulis_stack(var: Path, api: str, web: str, sim: str | None) -> None:
 
     path = var / STACK_FILE
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                               "prefect": api, "web": web, "simulator": sim}))
+    tmp.write_text(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "prefect": api,
+                "web": web,
+                "simulator": sim,
+            }
+        )
+    )
     tmp.replace(path)
 
 
@@ -139,28 +154,37 @@ def kekurangan() -> list[Masalah]:
 def laporkan_kekurangan(masalah: list[Masalah]) -> int:
     """Say plainly what :func:`kekurangan` found; how many things are missing."""
     if not masalah:
-        common.console.print("Data awal lengkap: pegawai, unit kerja dan pejabat setiap peran "
-                             "ada; kegiatan dapat dibuat.")
+        common.console.print(
+            "Data awal lengkap: pegawai, unit kerja dan pejabat setiap peran "
+            "ada; kegiatan dapat dibuat."
+        )
         return 0
-    common.console.print(f"[yellow]Belum siap untuk kegiatan[/] ({len(masalah)} hal; kegiatan "
-                         "baru ditolak sampai lengkap). Jalankan di terminal lain (dengan "
-                         "`source .venv/bin/activate`, atau `.venv/bin/diklat ...`):")
+    common.console.print(
+        f"[yellow]Belum siap untuk kegiatan[/] ({len(masalah)} hal; kegiatan "
+        "baru ditolak sampai lengkap). Jalankan di terminal lain (dengan "
+        "`source .venv/bin/activate`, atau `.venv/bin/diklat ...`):"
+    )
     for m in masalah:
         common.console.print(f"  - {m}", markup=False, highlight=False, soft_wrap=True)
     return len(masalah)
 
 
 def up_command(
-    port: int = typer.Option(4200, "--port", min=1, max=common.MAX_PORT,
-                             help="port server dan UI Prefect"),
-    web_port: int = typer.Option(8000, "--web-port", min=1, max=common.MAX_PORT,
-                                 help="port halaman verifikasi"),
-    simulator: bool = typer.Option(True, "--simulator/--tanpa-simulator",
-                                   help="jalankan simulator SIMPEG/SIASN bawaan"),
-    sim_port: int = typer.Option(8765, "--sim-port", min=1, max=common.MAX_PORT,
-                                 help="port simulator"),
-    pegawai: int = typer.Option(2000, "--pegawai", min=1, max=common.MAX_PEGAWAI,
-                                help="jumlah pegawai simulator"),
+    port: int = typer.Option(
+        4200, "--port", min=1, max=common.MAX_PORT, help="port server dan UI Prefect"
+    ),
+    web_port: int = typer.Option(
+        8000, "--web-port", min=1, max=common.MAX_PORT, help="port halaman verifikasi"
+    ),
+    simulator: bool = typer.Option(
+        True, "--simulator/--tanpa-simulator", help="jalankan simulator SIMPEG/SIASN bawaan"
+    ),
+    sim_port: int = typer.Option(
+        8765, "--sim-port", min=1, max=common.MAX_PORT, help="port simulator"
+    ),
+    pegawai: int = typer.Option(
+        2000, "--pegawai", min=1, max=common.MAX_PEGAWAI, help="jumlah pegawai simulator"
+    ),
 ) -> None:
     """Jalankan server Prefect + UI, simulator, halaman verifikasi dan semua deployment."""
     from diklat.db import migrate
@@ -174,13 +198,16 @@ def up_command(
     api = f"http://127.0.0.1:{port}/api"
     auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING")
     if _healthy(api, auth) or _dipakai(port):
-        raise common.fail(f"port {port} sudah dipakai (server Prefect lain berjalan?); "
-                          f"hentikan dulu atau pakai --port lain")
-    for p, opsi in ((web_port, "--web-port"), *(((sim_port, "--sim-port"),) if simulator
-                                                 else ())):
+        raise common.fail(
+            f"port {port} sudah dipakai (server Prefect lain berjalan?); "
+            f"hentikan dulu atau pakai --port lain"
+        )
+    for p, opsi in ((web_port, "--web-port"), *(((sim_port, "--sim-port"),) if simulator else ())):
         if _dipakai(p):
-            raise common.fail(f"port {p} sudah dipakai program lain; pakai {opsi} lain "
-                              f"(make up: WEB_PORT=... / SIM_PORT=...)")
+            raise common.fail(
+                f"port {p} sudah dipakai program lain; pakai {opsi} lain "
+                f"(make up: WEB_PORT=... / SIM_PORT=...)"
+            )
     migrate()
     base = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     base.pop("PREFECT_API_URL", None)
@@ -188,9 +215,13 @@ def up_command(
     # --port other than 4200 would leave the UI talking to nothing (a reverse proxy in front
     # sets PREFECT_UI_API_URL itself).
     base.setdefault("PREFECT_UI_API_URL", api)
-    client_env = {**base, "PREFECT_API_URL": api,
-                  "DIKLAT_TTE__VERIFY_BASE_URL": os.environ.get(
-                      "DIKLAT_TTE__VERIFY_BASE_URL", f"http://127.0.0.1:{web_port}")}
+    client_env = {
+        **base,
+        "PREFECT_API_URL": api,
+        "DIKLAT_TTE__VERIFY_BASE_URL": os.environ.get(
+            "DIKLAT_TTE__VERIFY_BASE_URL", f"http://127.0.0.1:{web_port}"
+        ),
+    }
     if auth:  # the server asks every client for it; the UI asks the person once
         client_env["PREFECT_API_AUTH_STRING"] = auth
     run_sim = simulator and s.simpeg.url.startswith("http://127.0.0.1")
@@ -206,9 +237,26 @@ def up_command(
     old = signal.signal(signal.SIGTERM, _signal)
     try:
         common.console.print("Memulai server Prefect ...")
-        procs.append(("prefect", _spawn([sys.executable, "-m", "prefect", "server", "start",
-                                         "--host", "127.0.0.1", "--port", str(port)],
-                                        base, logs / "prefect-server.log")))
+        procs.append(
+            (
+                "prefect",
+                _spawn(
+                    [
+                        sys.executable,
+                        "-m",
+                        "prefect",
+                        "server",
+                        "start",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                    ],
+                    base,
+                    logs / "prefect-server.log",
+                ),
+            )
+        )
         deadline = time.monotonic() + 180
         while not _healthy(api, auth):
             if procs[0][1].poll() is not None or time.monotonic() > deadline:
@@ -220,21 +268,56 @@ def up_command(
             common.console.print(f"{len(ditutup)} run kegiatan tanpa proses ditutup (Crashed)")
         _tulis_stack(var, api, f"http://127.0.0.1:{web_port}", sim_url)
         if run_sim:
-            procs.append(("simulator", _spawn(
-                [sys.executable, "-m", "cli.main", "simulator", "--port", str(sim_port),
-                 "--pegawai", str(pegawai)], client_env, logs / "simulator.log")))
-        procs.append(("web", _spawn([sys.executable, "-m", "cli.main", "web", "--port",
-                                     str(web_port)], client_env, logs / "web.log")))
-        procs.append(("deployments", _spawn([sys.executable, "-m", "flows.deployments"],
-                                            client_env, logs / "deployments.log")))
+            procs.append(
+                (
+                    "simulator",
+                    _spawn(
+                        [
+                            sys.executable,
+                            "-m",
+                            "cli.main",
+                            "simulator",
+                            "--port",
+                            str(sim_port),
+                            "--pegawai",
+                            str(pegawai),
+                        ],
+                        client_env,
+                        logs / "simulator.log",
+                    ),
+                )
+            )
+        procs.append(
+            (
+                "web",
+                _spawn(
+                    [sys.executable, "-m", "cli.main", "web", "--port", str(web_port)],
+                    client_env,
+                    logs / "web.log",
+                ),
+            )
+        )
+        procs.append(
+            (
+                "deployments",
+                _spawn(
+                    [sys.executable, "-m", "flows.deployments"],
+                    client_env,
+                    logs / "deployments.log",
+                ),
+            )
+        )
         masalah = kekurangan()  # before "Siap.": whoever reads it has the whole report
         common.console.print(
             f"[green]Siap.[/] UI Prefect: http://127.0.0.1:{port}  |  halaman verifikasi: "
             f"http://127.0.0.1:{web_port}  |  log: {logs}\n"
-            f"Deployment: {', '.join(NAMES)}. Ctrl-C untuk berhenti.")
+            f"Deployment: {', '.join(NAMES)}. Ctrl-C untuk berhenti."
+        )
         if auth:
-            common.console.print("Server memakai autentikasi dasar: masuk ke UI dengan isi "
-                                 "PREFECT_SERVER_API_AUTH_STRING (pengguna:sandi).")
+            common.console.print(
+                "Server memakai autentikasi dasar: masuk ke UI dengan isi "
+                "PREFECT_SERVER_API_AUTH_STRING (pengguna:sandi)."
+            )
         laporkan_kekurangan(masalah)
         while not stopping["now"]:
             for name, p in procs:

@@ -102,8 +102,12 @@ def _reader(source: Source) -> Iterator[IO[bytes]]:
 class ContentStore:
     """Files by SHA-256 under one fsspec root (default: the local folder ``var/arsip``)."""
 
-    def __init__(self, url: str | os.PathLike[str] = "var/arsip", *,
-                 storage_options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        url: str | os.PathLike[str] = "var/arsip",
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> None:
         text = os.fspath(url)
         if "://" not in text:
             Path(text).mkdir(parents=True, exist_ok=True)
@@ -189,8 +193,7 @@ class ContentStore:
 
     def _same_content(self, sha: str) -> None:
         if self.verify(sha) == "altered":
-            raise AddressTaken(
-                f"berkas di alamat {sha} isinya berbeda (diubah): tidak ditimpa")
+            raise AddressTaken(f"berkas di alamat {sha} isinya berbeda (diubah): tidak ditimpa")
 
     def _write(self, src: IO[bytes]) -> Stored:
         tmp_dir = f"{self.root}/.tmp"

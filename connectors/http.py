@@ -228,8 +228,7 @@ class HttpClient:
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-        self.session.headers.update({"Accept": "application/json",
-                                     "User-Agent": "diklat-flows/1"})
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "diklat-flows/1"})
         if headers:
             self.session.headers.update(headers)
 
@@ -249,8 +248,9 @@ class HttpClient:
 
     # -- one attempt ------------------------------------------------------------------
 
-    def _attempt(self, method: str, url: str, *, expect_json: bool,
-                 **kw: Any) -> tuple[requests.Response, Any]:
+    def _attempt(
+        self, method: str, url: str, *, expect_json: bool, **kw: Any
+    ) -> tuple[requests.Response, Any]:
         """One request; raises a typed error or returns (response, parsed JSON | None)."""
         self.stats.request()
         try:
@@ -261,31 +261,42 @@ class HttpClient:
             raise TransportError(f"timeout: {e.__class__.__name__}", url=_path(url)) from e
         except requests.ConnectionError as e:
             if _refused(e):
-                raise Unreachable(f"connection refused: {e.__class__.__name__}",
-                                  url=_path(url)) from e
-            raise TransportError(f"connection failed: {e.__class__.__name__}",
-                                 url=_path(url)) from e
+                raise Unreachable(
+                    f"connection refused: {e.__class__.__name__}", url=_path(url)
+                ) from e
+            raise TransportError(
+                f"connection failed: {e.__class__.__name__}", url=_path(url)
+            ) from e
         except requests.exceptions.ChunkedEncodingError as e:
-            raise TransportError(f"connection failed: {e.__class__.__name__}",
-                                 url=_path(url)) from e
+            raise TransportError(
+                f"connection failed: {e.__class__.__name__}", url=_path(url)
+            ) from e
         except requests.RequestException as e:
-            raise TransportError(f"request failed: {e.__class__.__name__}",
-                                 url=_path(url)) from e
+            raise TransportError(f"request failed: {e.__class__.__name__}", url=_path(url)) from e
         status = resp.status_code
         if status >= 400:
             body = _safe_text(resp)
             kind = _error_for_status(status)
             if kind is RateLimited:
-                raise RateLimited("rate limited", status=status, body=body, url=_path(url),
-                                  retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+                raise RateLimited(
+                    "rate limited",
+                    status=status,
+                    body=body,
+                    url=_path(url),
+                    retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+                )
             raise kind(_reason(status, body), status=status, body=body, url=_path(url))
         if not expect_json:
             return resp, None
         try:
             data = _loads(resp.content)
         except (ValueError, requests.exceptions.ChunkedEncodingError) as e:
-            raise BadPayload(f"invalid JSON ({len(resp.content)} bytes)", status=status,
-                             body=_safe_text(resp), url=_path(url)) from e
+            raise BadPayload(
+                f"invalid JSON ({len(resp.content)} bytes)",
+                status=status,
+                body=_safe_text(resp),
+                url=_path(url),
+            ) from e
         return resp, data
 
     # -- with retries -----------------------------------------------------------------
@@ -314,9 +325,15 @@ class HttpClient:
             except ConnectorError as e:
                 if not self._should_retry(e, idempotent) or attempt >= policy.max_retries:
                     self.stats.failure()
-                    log.log(logging.WARNING if e.retriable else logging.DEBUG,
-                            "%s %s %s failed after %d attempt(s): %s", self.name, method,
-                            _path(url), attempt + 1, e.__class__.__name__)
+                    log.log(
+                        logging.WARNING if e.retriable else logging.DEBUG,
+                        "%s %s %s failed after %d attempt(s): %s",
+                        self.name,
+                        method,
+                        _path(url),
+                        attempt + 1,
+                        e.__class__.__name__,
+                    )
                     raise
                 wait = policy.backoff(attempt, self._rng)
                 if isinstance(e, RateLimited) and e.retry_after is not None:
@@ -325,17 +342,37 @@ class HttpClient:
                 budget = policy.budget_for(e)
                 if elapsed + wait > budget:
                     self.stats.failure()
-                    log.warning("%s %s %s: retry budget of %.1fs exhausted (%s)", self.name,
-                                method, _path(url), budget, e.__class__.__name__)
+                    log.warning(
+                        "%s %s %s: retry budget of %.1fs exhausted (%s)",
+                        self.name,
+                        method,
+                        _path(url),
+                        budget,
+                        e.__class__.__name__,
+                    )
                     raise
                 self.stats.retry(e.__class__.__name__)
-                log.info("%s %s %s: %s (status %s), retry %d in %.2fs", self.name, method,
-                         _path(url), e.__class__.__name__, e.status, attempt + 1, wait)
+                log.info(
+                    "%s %s %s: %s (status %s), retry %d in %.2fs",
+                    self.name,
+                    method,
+                    _path(url),
+                    e.__class__.__name__,
+                    e.status,
+                    attempt + 1,
+                    wait,
+                )
                 self._sleep(wait)
                 attempt += 1
                 continue
-            log.debug("%s %s %s -> %s in %.3fs", self.name, method, _path(url),
-                      resp.status_code, time.monotonic() - t0)
+            log.debug(
+                "%s %s %s -> %s in %.3fs",
+                self.name,
+                method,
+                _path(url),
+                resp.status_code,
+                time.monotonic() - t0,
+            )
             return resp, data
 
     @staticmethod
@@ -382,8 +419,13 @@ def _refused(e: requests.ConnectionError) -> bool:
             return True
         if isinstance(x, u3.MaxRetryError):
             stack.append(x.reason)
-        stack.extend([x.__cause__, x.__context__, *[a for a in getattr(x, "args", ())
-                                                    if isinstance(a, BaseException)]])
+        stack.extend(
+            [
+                x.__cause__,
+                x.__context__,
+                *[a for a in getattr(x, "args", ()) if isinstance(a, BaseException)],
+            ]
+        )
     return False
 
 
@@ -425,4 +467,5 @@ def _reason(status: int, body: str | None) -> str:
                 if isinstance(val, str) and val:
                     return scrub(val, 200) or val
     return {401: "unauthorized", 403: "forbidden", 404: "not found", 429: "rate limited"}.get(
-        status, "server error" if status >= 500 else "request refused")
+        status, "server error" if status >= 500 else "request refused"
+    )

@@ -53,34 +53,50 @@ def main(argv: list[str]) -> int:
     soffice, profile = argv[1], argv[2]
     pipe = f"diklat-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     office = subprocess.Popen(
-        [soffice, f"-env:UserInstallation={profile}", "--headless", "--invisible",
-         "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-         f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext"],
-        stdin=subprocess.DEVNULL, stdout=sys.stderr, stderr=sys.stderr,
-        env=dict(os.environ, SAL_USE_VCLPLUGIN="svp"))
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            "--nolockcheck",
+            f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=sys.stderr,
+        stderr=sys.stderr,
+        env=dict(os.environ, SAL_USE_VCLPLUGIN="svp"),
+    )
     desktop = None
     try:
         local = uno.getComponentContext()
         resolver = local.ServiceManager.createInstanceWithContext(
-            "com.sun.star.bridge.UnoUrlResolver", local)
+            "com.sun.star.bridge.UnoUrlResolver", local
+        )
         deadline = time.monotonic() + CONNECT_SECONDS
         while True:
             try:
-                ctx = resolver.resolve(
-                    f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+                ctx = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
                 break
             except NoConnectException:
                 if office.poll() is not None or time.monotonic() > deadline:
                     _say(fatal=f"LibreOffice tidak dapat dihubungi (kode {office.poll()})")
                     return 1
                 time.sleep(0.05)
-        desktop = ctx.ServiceManager.createInstanceWithContext(
-            "com.sun.star.frame.Desktop", ctx)
+        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         load = (_prop("Hidden", True), _prop("ReadOnly", True))
-        store = (_prop("FilterName", "writer_pdf_Export"),
-                 _prop("FilterData", uno.Any(
-                     "[]com.sun.star.beans.PropertyValue",
-                     (_prop("ExportBookmarksToPDFDestination", True),))))
+        store = (
+            _prop("FilterName", "writer_pdf_Export"),
+            _prop(
+                "FilterData",
+                uno.Any(
+                    "[]com.sun.star.beans.PropertyValue",
+                    (_prop("ExportBookmarksToPDFDestination", True),),
+                ),
+            ),
+        )
         _say(ready=True)
         for line in sys.stdin:
             if not line.strip():
@@ -90,8 +106,9 @@ def main(argv: list[str]) -> int:
                 stem = os.path.splitext(os.path.basename(src))[0]
                 dst = os.path.join(req["outdir"], stem + ".pdf")
                 try:
-                    doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(src),
-                                                       "_blank", 0, load)
+                    doc = desktop.loadComponentFromURL(
+                        uno.systemPathToFileUrl(src), "_blank", 0, load
+                    )
                     if doc is None:
                         raise RuntimeError("LibreOffice tidak dapat membuka berkas")
                     try:

@@ -54,8 +54,10 @@ Security = Literal["starttls", "ssl", "none"]
 
 # A pragmatic check, not RFC 5322: one @, a dot in the domain, no spaces or brackets. The
 # addresses come from personnel data typed by hand; the server has the last word anyway.
-_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_ADDRESS = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 _ANY_ADDRESS = re.compile(r"[^\s<>()\"',;:]+@[^\s<>()\"',;:]+")
 
 
@@ -140,8 +142,9 @@ def build_message(
     for att in attachments:
         a = att if isinstance(att, Attachment) else Attachment.from_path(att)
         maintype, _, subtype = a.mime_type.partition("/")
-        msg.add_attachment(a.data, maintype=maintype, subtype=subtype or "octet-stream",
-                           filename=a.filename)
+        msg.add_attachment(
+            a.data, maintype=maintype, subtype=subtype or "octet-stream", filename=a.filename
+        )
     return msg, mid
 
 
@@ -164,8 +167,7 @@ class MailError(Exception):
     #: "not_sent": surely not delivered; "unknown": may have been delivered.
     outcome: Literal["not_sent", "unknown"] = "not_sent"
 
-    def __init__(self, message: str, *, code: int | None = None, reply: str | None = None
-                 ) -> None:
+    def __init__(self, message: str, *, code: int | None = None, reply: str | None = None) -> None:
         super().__init__(message)
         self.message = scrub_addresses(message) or ""
         self.code = code
@@ -282,8 +284,10 @@ class OutboxTransport:
             data = msg.as_bytes(policy=email.policy.SMTP)
             written = _write_new_file(final, data)
         except OSError as e:  # disk full, permissions: nothing at the final name
-            raise TransientMailError(f"outbox tidak dapat ditulis: {e.__class__.__name__}"
-                                     f" ({errno.errorcode.get(e.errno or 0, e.errno)})") from e
+            raise TransientMailError(
+                f"outbox tidak dapat ditulis: {e.__class__.__name__}"
+                f" ({errno.errorcode.get(e.errno or 0, e.errno)})"
+            ) from e
         if not written:
             log.info("outbox: %s already written, not written again", mid)
         return SendResult(mid, self.name, duplicate=not written, location=str(final))
@@ -417,11 +421,17 @@ class SmtpTransport:
     def _open(self) -> _TrackingSMTP:
         conn: _TrackingSMTP
         if self.security == "ssl":
-            conn = _TrackingSMTPSSL(self.host, self.port, local_hostname=self.local_hostname,
-                                    timeout=self.timeout, context=self._context())
+            conn = _TrackingSMTPSSL(
+                self.host,
+                self.port,
+                local_hostname=self.local_hostname,
+                timeout=self.timeout,
+                context=self._context(),
+            )
         else:
-            conn = _TrackingSMTP(self.host, self.port, local_hostname=self.local_hostname,
-                                 timeout=self.timeout)
+            conn = _TrackingSMTP(
+                self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
+            )
         self.connections += 1
         try:
             conn.ehlo()
@@ -466,8 +476,13 @@ class SmtpTransport:
                 # (After a clean 4xx/5xx reply smtplib has reset the transaction; a server
                 # that closed after a 421 is noticed by the NOOP before the next message.)
                 self.close()
-            log.log(logging.WARNING if err.outcome == "unknown" else logging.INFO,
-                    "smtp %s: %s %s", mid, err.__class__.__name__, err.code or "")
+            log.log(
+                logging.WARNING if err.outcome == "unknown" else logging.INFO,
+                "smtp %s: %s %s",
+                mid,
+                err.__class__.__name__,
+                err.code or "",
+            )
             raise err from e
         if refused:  # some recipients refused, others accepted: delivered to the others
             log.warning("smtp %s: %d of %d recipients refused", mid, len(refused), len(rcpts))
@@ -496,31 +511,35 @@ def classify(e: BaseException, *, content_sent: bool = False) -> MailError:
     if isinstance(e, smtplib.SMTPResponseException):
         code = e.smtp_code
         reply = _text(e.smtp_error)
-        what = {smtplib.SMTPSenderRefused: "pengirim ditolak",
-                smtplib.SMTPDataError: "isi pesan ditolak",
-                smtplib.SMTPConnectError: "sambungan ditolak",
-                smtplib.SMTPHeloError: "salam (HELO) ditolak"}.get(type(e), "ditolak server")
+        what = {
+            smtplib.SMTPSenderRefused: "pengirim ditolak",
+            smtplib.SMTPDataError: "isi pesan ditolak",
+            smtplib.SMTPConnectError: "sambungan ditolak",
+            smtplib.SMTPHeloError: "salam (HELO) ditolak",
+        }.get(type(e), "ditolak server")
         if 400 <= code < 500:
             return TransientMailError(f"{what} sementara", code=code, reply=reply)
         if code >= 500:
             return PermanentMailError(what, code=code, reply=reply)
         # -1 and friends: smtplib's own "no proper reply"
         return (UnknownOutcomeError if content_sent else TransientMailError)(
-            f"balasan server tidak terbaca ({name})", code=None, reply=reply)
+            f"balasan server tidak terbaca ({name})", code=None, reply=reply
+        )
     if isinstance(e, (smtplib.SMTPServerDisconnected, OSError)):
         # OSError covers refused/reset connections, timeouts (socket.timeout), DNS errors
         # (socket.gaierror) and TLS failures (ssl.SSLError) during the handshake.
         if content_sent:
             return UnknownOutcomeError(
-                f"sambungan putus setelah pesan terkirim, sebelum balasan server ({name})")
+                f"sambungan putus setelah pesan terkirim, sebelum balasan server ({name})"
+            )
         if isinstance(e, socket.gaierror):
             return TransientMailError(f"nama server SMTP tidak ditemukan ({name})")
         return TransientMailError(f"sambungan SMTP gagal ({name}: {_os_reason(e)})")
     if isinstance(e, smtplib.SMTPException):
-        return (UnknownOutcomeError if content_sent else TransientMailError)(
-            f"galat SMTP ({name})")
+        return (UnknownOutcomeError if content_sent else TransientMailError)(f"galat SMTP ({name})")
     return (UnknownOutcomeError if content_sent else PermanentMailError)(
-        f"galat tak terduga saat mengirim ({name})")
+        f"galat tak terduga saat mengirim ({name})"
+    )
 
 
 def _text(value: bytes | str | None) -> str:

@@ -99,7 +99,8 @@ CHUNK = 100
 #: Listeners told of every PDF a converter made in this context has just written (see
 #: :func:`on_converted`).
 _listeners: ContextVar[tuple[Callable[[list[Path]], None], ...]] = ContextVar(
-    "diklat_pdf_listeners", default=())
+    "diklat_pdf_listeners", default=()
+)
 
 
 @contextlib.contextmanager
@@ -143,9 +144,12 @@ def available() -> bool:
 #: Fonts with the same metrics as the Office fonts (Debian fonts-liberation2,
 #: fonts-crosextra-carlito/caladea): a document set in the original keeps its line breaks.
 METRIC_COMPATIBLE = {
-    "arial": "liberation sans", "helvetica": "liberation sans",
-    "times new roman": "liberation serif", "courier new": "liberation mono",
-    "calibri": "carlito", "cambria": "caladea",
+    "arial": "liberation sans",
+    "helvetica": "liberation sans",
+    "times new roman": "liberation serif",
+    "courier new": "liberation mono",
+    "calibri": "carlito",
+    "cambria": "caladea",
 }
 
 
@@ -157,8 +161,9 @@ def font_substitute(family: str) -> str | None:
     if fc is None:
         return None
     try:
-        out = subprocess.run([fc, "-f", "%{family}", family], capture_output=True, text=True,
-                             timeout=10, check=False).stdout
+        out = subprocess.run(
+            [fc, "-f", "%{family}", family], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     names = [n.strip() for n in out.split(",") if n.strip()]
@@ -182,15 +187,25 @@ class PdfConverter:
 
     Use as a context manager; the profile directory is removed on exit."""
 
-    def __init__(self, soffice: str | None = None, *, chunk_size: int = CHUNK,
-                 timeout_base: float = 120.0, timeout_per_doc: float = 1.0,
-                 work_dir: Path | None = None, work_root: Path | None = None,
-                 merge: bool = True, workers: int = 1, kept: bool = True) -> None:
+    def __init__(
+        self,
+        soffice: str | None = None,
+        *,
+        chunk_size: int = CHUNK,
+        timeout_base: float = 120.0,
+        timeout_per_doc: float = 1.0,
+        work_dir: Path | None = None,
+        work_root: Path | None = None,
+        merge: bool = True,
+        workers: int = 1,
+        kept: bool = True,
+    ) -> None:
         binary = soffice or find_soffice()
         if not binary:
             raise LibreOfficeUnavailable(
                 "LibreOffice (soffice) tidak ditemukan; pasang libreoffice-writer-nogui "
-                "atau atur DIKLAT_SOFFICE")
+                "atau atur DIKLAT_SOFFICE"
+            )
         self.soffice = binary
         self.chunk_size = chunk_size
         self.merge = merge  # False: every document converted on its own (still one call)
@@ -207,8 +222,9 @@ class PdfConverter:
             root = Path(work_root) if work_root is not None else Path(tempfile.gettempdir())
             root.mkdir(parents=True, exist_ok=True, mode=0o700)
             bersihkan_sisa(root)
-            work_dir = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{proses.owner_tag()}-",
-                                             dir=root))
+            work_dir = Path(
+                tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{proses.owner_tag()}-", dir=root)
+            )
         self.tmp = Path(work_dir)
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.profile = self.tmp / "lo-profile"
@@ -219,8 +235,9 @@ class PdfConverter:
     def __enter__(self) -> PdfConverter:
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -271,8 +288,7 @@ class PdfConverter:
                 chunk = chunk_of.get(pdf)
                 with split_lock:
                     if chunk is not None and pdf not in splits:
-                        splits[pdf] = splitter.submit(self._split, pdf,
-                                                      [targets[i] for i in chunk])
+                        splits[pdf] = splitter.submit(self._split, pdf, [targets[i] for i in chunk])
 
             with ThreadPoolExecutor(1, thread_name_prefix="pdf-split") as splitter:
                 try:
@@ -289,8 +305,10 @@ class PdfConverter:
                     ready(pdf)
                     ok = splits[pdf].result()
                     if not ok:
-                        log.warning("penanda halaman tidak lengkap di %s; dikonversi satu per "
-                                    "satu", pdf.name)
+                        log.warning(
+                            "penanda halaman tidak lengkap di %s; dikonversi satu per satu",
+                            pdf.name,
+                        )
                         retry.extend(chunk)
                     else:
                         self.stats.merged_files += 1
@@ -353,10 +371,15 @@ class PdfConverter:
         if self.workers > 1 and len(idxs) >= 2 * self.workers:
             n = -(-max(n, self.workers) // self.workers) * self.workers
         size = -(-len(idxs) // n)
-        return [idxs[k:k + size] for k in range(0, len(idxs), size)]
+        return [idxs[k : k + size] for k in range(0, len(idxs), size)]
 
-    def _run(self, inputs: list[Path], outdir: Path, documents: int,
-             on_ready: Callable[[Path], None] | None = None) -> None:
+    def _run(
+        self,
+        inputs: list[Path],
+        outdir: Path,
+        documents: int,
+        on_ready: Callable[[Path], None] | None = None,
+    ) -> None:
         if not inputs:
             return
         timeout = self.timeout_base + self.timeout_per_doc * documents
@@ -366,13 +389,23 @@ class PdfConverter:
             return
         parts = [inputs[i::k] for i in range(k)]
         with ThreadPoolExecutor(k) as pool:
-            futures = [pool.submit(self._run_one, part, outdir, self.tmp / f"lo-profile-{i}",
-                                   timeout, on_ready) for i, part in enumerate(parts)]
+            futures = [
+                pool.submit(
+                    self._run_one, part, outdir, self.tmp / f"lo-profile-{i}", timeout, on_ready
+                )
+                for i, part in enumerate(parts)
+            ]
             for f in futures:
                 f.result()
 
-    def _run_one(self, inputs: list[Path], outdir: Path, profile: Path, timeout: float,
-                 on_ready: Callable[[Path], None] | None = None) -> None:
+    def _run_one(
+        self,
+        inputs: list[Path],
+        outdir: Path,
+        profile: Path,
+        timeout: float,
+        on_ready: Callable[[Path], None] | None = None,
+    ) -> None:
         """One conversion: by the LibreOffice kept running when there is one (each PDF
         announced to ``on_ready`` once written), else one ``soffice`` call. LibreOffice
         converts its inputs in order, so once the PDF of input *i+1* appears, the PDF of input
@@ -386,11 +419,25 @@ class PdfConverter:
                     self.stats.soffice_calls += 1
                 return
             except _KantorMati as e:  # LibreOffice died under it: this batch the old way
-                log.warning("LibreOffice yang tetap berjalan berhenti (%s); batch ini dengan "
-                            "soffice tersendiri", e)
-        cmd = [self.soffice, f"-env:UserInstallation={profile.resolve().as_uri()}",
-               "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-               "--convert-to", _PDF_FILTER, "--outdir", str(outdir), *map(str, inputs)]
+                log.warning(
+                    "LibreOffice yang tetap berjalan berhenti (%s); batch ini dengan "
+                    "soffice tersendiri",
+                    e,
+                )
+        cmd = [
+            self.soffice,
+            f"-env:UserInstallation={profile.resolve().as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            "--nolockcheck",
+            "--convert-to",
+            _PDF_FILTER,
+            "--outdir",
+            str(outdir),
+            *map(str, inputs),
+        ]
         env = dict(os.environ, SAL_USE_VCLPLUGIN="svp")
         outs = [outdir / f"{p.stem}.pdf" for p in inputs]
         announced = 0
@@ -398,8 +445,9 @@ class PdfConverter:
             # Its own process group: on a timeout the whole group goes (soffice is a wrapper
             # around soffice.bin, which would otherwise be left running). Output to a file,
             # not a pipe: nothing reads it while we watch the PDFs appear.
-            proc = subprocess.Popen(cmd, stdout=log_out, stderr=subprocess.STDOUT, env=env,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                cmd, stdout=log_out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
             # Named in the work folder: if this process is killed, the next conversion
             # stops it.
             marker = self.tmp / f"soffice-{proses.owner_tag(proc.pid)}"
@@ -417,10 +465,14 @@ class PdfConverter:
                         with contextlib.suppress(ProcessLookupError):
                             os.killpg(proc.pid, signal.SIGKILL)
                         proc.wait()
-                        raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} "
-                                              "detik")
-                    while (on_ready is not None and announced + 1 < len(outs)
-                           and outs[announced + 1].exists()):
+                        raise ConversionError(
+                            f"LibreOffice tidak selesai dalam {timeout:.0f} detik"
+                        )
+                    while (
+                        on_ready is not None
+                        and announced + 1 < len(outs)
+                        and outs[announced + 1].exists()
+                    ):
                         on_ready(outs[announced])
                         announced += 1
             except BaseException:
@@ -436,8 +488,7 @@ class PdfConverter:
         with self._stats_lock:
             self.stats.soffice_calls += 1
         if proc.returncode != 0:
-            raise ConversionError(f"soffice keluar dengan kode {proc.returncode}: "
-                                  f"{text[-500:]}")
+            raise ConversionError(f"soffice keluar dengan kode {proc.returncode}: {text[-500:]}")
 
 
 # --------------------------------------------------------------------- kept LibreOffice
@@ -465,11 +516,15 @@ def uno_python() -> str | None:
     if not _uno_python:
         env = os.environ.get("DIKLAT_UNO_PYTHON")
         found = None
-        for c in ([env] if env else ["/usr/bin/python3", "/usr/lib/libreoffice/program/python"]):
+        for c in [env] if env else ["/usr/bin/python3", "/usr/lib/libreoffice/program/python"]:
             if c and os.access(c, os.X_OK):
                 with contextlib.suppress(OSError, subprocess.SubprocessError):
-                    if subprocess.run([c, "-c", "import uno"], capture_output=True,
-                                      timeout=30).returncode == 0:
+                    if (
+                        subprocess.run(
+                            [c, "-c", "import uno"], capture_output=True, timeout=30
+                        ).returncode
+                        == 0
+                    ):
                         found = c
                         break
         _uno_python.append(found)
@@ -501,8 +556,11 @@ def _kantor(soffice: str) -> _Kantor | None:
         try:
             k = _Kantor(python, soffice)
         except _KantorMati as e:
-            log.warning("LibreOffice tidak dapat dijalankan tetap (%s); setiap batch memulai "
-                        "soffice sendiri", e)
+            log.warning(
+                "LibreOffice tidak dapat dijalankan tetap (%s); setiap batch memulai "
+                "soffice sendiri",
+                e,
+            )
             _kantor_broken.add(key)
             return None
         kantor_starts += 1
@@ -532,8 +590,7 @@ class _Kantor:
     def __init__(self, python: str, soffice: str) -> None:
         root = Path(tempfile.gettempdir())
         bersihkan_sisa(root)
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{proses.owner_tag()}-",
-                                            dir=root))
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{proses.owner_tag()}-", dir=root))
         self.inputs = 0
         self._lock = threading.Lock()
         self._lines: queue.Queue[str | None] = queue.Queue()
@@ -543,9 +600,15 @@ class _Kantor:
             # stdin closing (this process gone) is what stops it.
             self.proc = subprocess.Popen(
                 [python, str(_BRIDGE), soffice, (self.folder / "profil").as_uri()],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=lo_log, text=True,
-                bufsize=1, start_new_session=True, close_fds=True,
-                env=dict(os.environ, SAL_USE_VCLPLUGIN="svp"))
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=lo_log,
+                text=True,
+                bufsize=1,
+                start_new_session=True,
+                close_fds=True,
+                env=dict(os.environ, SAL_USE_VCLPLUGIN="svp"),
+            )
         self.marker = self.folder / f"soffice-{proses.owner_tag(self.proc.pid)}"
         with contextlib.suppress(OSError):
             self.marker.touch()
@@ -581,8 +644,14 @@ class _Kantor:
     def hidup(self) -> bool:
         return self.proc.poll() is None
 
-    def convert(self, inputs: list[Path], outdir: Path, work: Path, timeout: float,
-                on_ready: Callable[[Path], None] | None) -> None:
+    def convert(
+        self,
+        inputs: list[Path],
+        outdir: Path,
+        work: Path,
+        timeout: float,
+        on_ready: Callable[[Path], None] | None,
+    ) -> None:
         """Convert ``inputs`` into ``outdir``, telling ``on_ready`` of each PDF once written.
         A document LibreOffice could not convert simply has no PDF (the caller says which);
         on a timeout LibreOffice is stopped and :class:`ConversionError` raised."""
@@ -598,8 +667,10 @@ class _Kantor:
             try:
                 assert self.proc.stdin is not None
                 try:
-                    self.proc.stdin.write(json.dumps({"inputs": [str(p) for p in inputs],
-                                                      "outdir": str(outdir)}) + "\n")
+                    self.proc.stdin.write(
+                        json.dumps({"inputs": [str(p) for p in inputs], "outdir": str(outdir)})
+                        + "\n"
+                    )
                     self.proc.stdin.flush()
                 except (BrokenPipeError, OSError) as e:
                     raise _KantorMati(type(e).__name__) from e
@@ -609,15 +680,19 @@ class _Kantor:
                         msg = self._next(deadline)
                     except TimeoutError:
                         self.close()
-                        raise ConversionError(f"LibreOffice tidak selesai dalam {timeout:.0f} "
-                                              "detik") from None
+                        raise ConversionError(
+                            f"LibreOffice tidak selesai dalam {timeout:.0f} detik"
+                        ) from None
                     if msg.get("end"):
                         return
                     if msg.get("done") and on_ready is not None:
                         on_ready(Path(str(msg["done"])))
                     elif msg.get("failed"):
-                        log.warning("LibreOffice gagal mengonversi %s: %s",
-                                    Path(str(msg["failed"])).name, msg.get("error"))
+                        log.warning(
+                            "LibreOffice gagal mengonversi %s: %s",
+                            Path(str(msg["failed"])).name,
+                            msg.get("error"),
+                        )
             finally:
                 marker.unlink(missing_ok=True)
 
@@ -648,14 +723,18 @@ def bersihkan_sisa(root: Path) -> list[Path]:
     except OSError:
         return removed
     for folder in candidates:
-        owner = folder.name[len(WORK_PREFIX):].rsplit("-", 1)[0]
+        owner = folder.name[len(WORK_PREFIX) :].rsplit("-", 1)[0]
         if not folder.is_dir() or folder.is_symlink() or not proses.tag_gone(owner):
             continue
         for marker in folder.glob("soffice-*"):
             tag = marker.name.removeprefix("soffice-")
             parts = tag.split("-")
-            if len(parts) == 3 and parts[1].isdigit() and not proses.tag_gone(tag) \
-                    and proses.pid_alive(int(parts[1])):
+            if (
+                len(parts) == 3
+                and parts[1].isdigit()
+                and not proses.tag_gone(tag)
+                and proses.pid_alive(int(parts[1]))
+            ):
                 # the orphaned LibreOffice of the dead conversion (its own process group)
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(int(parts[1]), signal.SIGKILL)
@@ -731,8 +810,9 @@ def merge_docx(paths: Sequence[Path], target: Path) -> Path:
             body.append(c)
     if final_sect is not None:
         body.append(final_sect)
-    base[DOCUMENT_XML] = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
-                                        standalone=True)
+    base[DOCUMENT_XML] = etree.tostring(
+        root, xml_declaration=True, encoding="UTF-8", standalone=True
+    )
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
         for info in infos:
             zout.writestr(info.filename, base[info.filename])
@@ -809,7 +889,7 @@ def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
                 page = reader.get_destination_page_number(dest)
                 if page is None:
                     continue
-                n = int(key[len(mark):])
+                n = int(key[len(mark) :])
                 if mark == MARK:
                     starts[n] = page
                 else:
@@ -830,9 +910,13 @@ def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
         anchor = anchors.get(n)
         if anchor is not None and bounds[n] <= anchor[0] < bounds[n + 1]:
             on = w.pages[anchor[0] - bounds[n]]
-            w.add_named_destination_object(Destination(
-                ANCHOR_DEST, on.indirect_reference,  # type: ignore[arg-type]
-                Fit.xyz(anchor[1], anchor[2])))
+            w.add_named_destination_object(
+                Destination(
+                    ANCHOR_DEST,
+                    on.indirect_reference,  # type: ignore[arg-type]
+                    Fit.xyz(anchor[1], anchor[2]),
+                )
+            )
         tmp = Path(str(target) + ".tmp")
         with open(tmp, "wb") as fh:
             w.write(fh)
@@ -846,8 +930,9 @@ def page_count(pdf: Path) -> int:
     return len(PdfReader(str(pdf)).pages)
 
 
-def convert_batch(docx_paths: Sequence[Path], out_dir: Path,
-                  work_root: Path | None = None) -> list[Path] | None:
+def convert_batch(
+    docx_paths: Sequence[Path], out_dir: Path, work_root: Path | None = None
+) -> list[Path] | None:
     """Convert a batch (working under ``work_root``, see the module docstring); ``None``
     (and a warning) when LibreOffice is not installed."""
     try:

@@ -39,7 +39,7 @@ def start_ticks(pid: int) -> str | None:
     except OSError:
         return None
     # Field 22; the command name (field 2) may contain spaces and parentheses.
-    rest = data[data.rfind(b")") + 2:].split()
+    rest = data[data.rfind(b")") + 2 :].split()
     return rest[19].decode() if len(rest) > 19 else None
 
 

@@ -71,8 +71,11 @@ DATA_UTAMA_MAP: dict[str, str] = {
     "email": "email",
     "noHp": "nomor_hp",
 }
-DATE_MAP: dict[str, str] = {"tglLahir": "tanggal_lahir", "tmtCpns": "tmt_cpns",
-                            "tmtPensiun": "tmt_pensiun"}
+DATE_MAP: dict[str, str] = {
+    "tglLahir": "tanggal_lahir",
+    "tmtCpns": "tmt_cpns",
+    "tmtPensiun": "tmt_pensiun",
+}
 
 
 def _blank(v: Any) -> Any:
@@ -182,8 +185,13 @@ class TokenManager:
             if self._sso is None or not self._sso.fresh(now):
                 self._sso = self._fetch_sso()
                 self.generation += 1
-            return ({"Authorization": f"Bearer {self._gateway.value}",
-                     "Auth": f"bearer {self._sso.value}"}, self.generation)
+            return (
+                {
+                    "Authorization": f"Bearer {self._gateway.value}",
+                    "Auth": f"bearer {self._sso.value}",
+                },
+                self.generation,
+            )
 
     def invalidate(self, generation: int) -> None:
         """Drop both tokens, unless another thread already replaced them since ``generation``."""
@@ -195,11 +203,18 @@ class TokenManager:
     def _fetch_gateway(self) -> _Token:
         self.fetches += 1
         try:
-            doc = self.http.post_json(self.token_url, data={"grant_type": "client_credentials"},
-                                      auth=self.consumer, idempotent=True)
+            doc = self.http.post_json(
+                self.token_url,
+                data={"grant_type": "client_credentials"},
+                auth=self.consumer,
+                idempotent=True,
+            )
         except AuthError as e:
-            raise AuthError(f"SIASN gateway token refused (consumer key/secret?): {e.message}",
-                            status=e.status, url=e.url) from e
+            raise AuthError(
+                f"SIASN gateway token refused (consumer key/secret?): {e.message}",
+                status=e.status,
+                url=e.url,
+            ) from e
         return _token_from(doc, "gateway")
 
     def _fetch_sso(self) -> _Token:
@@ -212,12 +227,20 @@ class TokenManager:
         try:
             doc = self.http.post_json(
                 self.sso_token_url,
-                data={"client_id": self.sso_client_id, "grant_type": "password",
-                      "username": self.username, "password": self.password},
-                idempotent=True)
+                data={
+                    "client_id": self.sso_client_id,
+                    "grant_type": "password",
+                    "username": self.username,
+                    "password": self.password,
+                },
+                idempotent=True,
+            )
         except AuthError as e:
-            raise AuthError(f"SIASN SSO login refused (username/password?): {e.message}",
-                            status=e.status, url=e.url) from e
+            raise AuthError(
+                f"SIASN SSO login refused (username/password?): {e.message}",
+                status=e.status,
+                url=e.url,
+            ) from e
         return _token_from(doc, "SSO")
 
 
@@ -244,16 +267,24 @@ class SiasnMisconfigured(ClientError):
 
 #: SIASN's own not-found answer: ``{"code": 0, "data": "Data tidak ditemukan"}``.
 def is_siasn_not_found(doc: Any) -> bool:
-    return (isinstance(doc, dict) and str(doc.get("code")) == "0"
-            and isinstance(doc.get("data"), str)
-            and doc["data"].strip().lower() == "data tidak ditemukan")
+    return (
+        isinstance(doc, dict)
+        and str(doc.get("code")) == "0"
+        and isinstance(doc.get("data"), str)
+        and doc["data"].strip().lower() == "data tidak ditemukan"
+    )
 
 
 class SiasnClient:
     """Calls to SIASN with both tokens, refreshed on expiry or 401 (one retry)."""
 
-    def __init__(self, http: HttpClient, tokens: TokenManager, base_path: str = "/apisiasn/1.0",
-                 instansi_id: str | None = None) -> None:
+    def __init__(
+        self,
+        http: HttpClient,
+        tokens: TokenManager,
+        base_path: str = "/apisiasn/1.0",
+        instansi_id: str | None = None,
+    ) -> None:
         self.http = http
         self.tokens = tokens
         self.base_path = "/" + base_path.strip("/")
@@ -289,8 +320,11 @@ class SiasnClient:
                     raise
                 if attempt == AUTH_RETRIES:
                     if self.tokens.pasted_sso:
-                        raise AuthError("SIASN menolak token SSO yang ditempel (kedaluwarsa?): "
-                                        f"{e.message}", status=401, url=e.url) from e
+                        raise AuthError(
+                            f"SIASN menolak token SSO yang ditempel (kedaluwarsa?): {e.message}",
+                            status=401,
+                            url=e.url,
+                        ) from e
                     raise
                 self.tokens.invalidate(gen)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -359,9 +393,15 @@ class SiasnClient:
             raise BadPayload("kursus/save without mapData.rwKursusId")
         return str(rid)
 
-    def upload_dok_rw(self, id_riwayat: str, file: Path | bytes, *, id_ref_dokumen: str = "881",
-                      filename: str = "sertifikat.pdf",
-                      content_type: str = "application/pdf") -> dict[str, Any]:
+    def upload_dok_rw(
+        self,
+        id_riwayat: str,
+        file: Path | bytes,
+        *,
+        id_ref_dokumen: str = "881",
+        filename: str = "sertifikat.pdf",
+        content_type: str = "application/pdf",
+    ) -> dict[str, Any]:
         """``POST /upload-dok-rw`` (multipart ``file``, ``id_riwayat``, ``id_ref_dokumen``:
         881 kursus certificate, 874 diklat certificate)."""
         if isinstance(file, Path):
@@ -369,15 +409,19 @@ class SiasnClient:
             content = file.read_bytes()
         else:
             content = file
-        doc = self.call("POST", "upload-dok-rw",
-                        data={"id_riwayat": id_riwayat, "id_ref_dokumen": str(id_ref_dokumen)},
-                        files={"file": (filename, content, content_type)})
+        doc = self.call(
+            "POST",
+            "upload-dok-rw",
+            data={"id_riwayat": id_riwayat, "id_ref_dokumen": str(id_ref_dokumen)},
+            files={"file": (filename, content, content_type)},
+        )
         # Public clients count only ``code`` 1 as uploaded: a refusal may come as HTTP 200
         # with ``code`` 0 (or without any ``code``).
         if not isinstance(doc, dict) or str(doc.get("code")) != "1":
             message = doc.get("message") or doc.get("data") if isinstance(doc, dict) else None
-            raise SiasnRefused(str(message or "unggah ditolak SIASN (tanpa code 1)")[:300],
-                               status=200)
+            raise SiasnRefused(
+                str(message or "unggah ditolak SIASN (tanpa code 1)")[:300], status=200
+            )
         return doc
 
 
@@ -396,7 +440,9 @@ def _not_found_or_misconfigured(e: NotFound) -> ConnectorError:
     return SiasnMisconfigured(
         "SIASN menjawab 404 di luar jawaban 'Data tidak ditemukan': alamat atau base path API "
         "SIASN salah (periksa DIKLAT_SIASN__URL dan DIKLAT_SIASN__BASE_PATH)",
-        status=404, body=e.body)  # no URL: the path would carry a NIP
+        status=404,
+        body=e.body,
+    )  # no URL: the path would carry a NIP
 
 
 def _envelope(doc: Any) -> Any:

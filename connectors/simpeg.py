@@ -28,8 +28,6 @@ CANONICAL_KEYS: tuple[str, ...] = RECORD_KEYS
 UNIT_KEYS = ("kode", "nama", "singkatan", "induk_kode", "email", "alamat", "tempat")
 
 
-
-
 @dataclass
 class Page:
     """One page of employees: canonical records, rejected items, and the cursor to resume."""
@@ -70,7 +68,11 @@ def parse_employee(raw: Any) -> tuple[dict[str, Any] | None, Rejected | None, dt
     nip = raw.get("nip")
     kunci = nip if isinstance(nip, str) else (str(nip) if nip is not None else None)
     if not isinstance(nip, str) or not nip.strip():
-        return None, Rejected("NIP kosong atau bukan teks", kunci, payload=public_payload(raw)), None
+        return (
+            None,
+            Rejected("NIP kosong atau bukan teks", kunci, payload=public_payload(raw)),
+            None,
+        )
     nama = raw.get("nama")
     if not isinstance(nama, str) or not nama.strip():
         return None, Rejected("nama kosong", kunci, payload=public_payload(raw)), None
@@ -80,13 +82,24 @@ def parse_employee(raw: Any) -> tuple[dict[str, Any] | None, Rejected | None, dt
     for key, v in rec.items():
         if v is not None and not isinstance(v, str):
             if isinstance(v, (dict, list, bool)):
-                return None, Rejected(f"field {key}: unexpected {type(v).__name__}", kunci,
-                                      payload=public_payload(raw)), None
+                return (
+                    None,
+                    Rejected(
+                        f"field {key}: unexpected {type(v).__name__}",
+                        kunci,
+                        payload=public_payload(raw),
+                    ),
+                    None,
+                )
             rec[key] = str(v)
     try:
         updated = parse_iso_datetime(raw.get("updated_at"))
     except ValueError as e:
-        return None, Rejected(f"updated_at tidak terbaca: {e}", kunci, payload=public_payload(raw)), None
+        return (
+            None,
+            Rejected(f"updated_at tidak terbaca: {e}", kunci, payload=public_payload(raw)),
+            None,
+        )
     return rec, None, updated
 
 
@@ -112,9 +125,15 @@ def parse_page(doc: Any) -> Page:
         elif rej is not None:
             rejected.append(rej)
     total = doc.get("total")
-    return Page(records=records, rejected=rejected, next=nxt or None,
-                total=total if isinstance(total, int) else None, max_updated_at=high,
-                raw_count=len(doc["data"]), last_nip=last_nip)
+    return Page(
+        records=records,
+        rejected=rejected,
+        next=nxt or None,
+        total=total if isinstance(total, int) else None,
+        max_updated_at=high,
+        raw_count=len(doc["data"]),
+        last_nip=last_nip,
+    )
 
 
 class SimpegClient:
@@ -172,9 +191,11 @@ class SimpegClient:
     ) -> Iterator[Page]:
         params: dict[str, Any] = {"limit": limit or self.page_size}
         if updated_since is not None:
-            params["updated_since"] = (updated_since.isoformat()
-                                       if isinstance(updated_since, dt.datetime)
-                                       else updated_since)
+            params["updated_since"] = (
+                updated_since.isoformat()
+                if isinstance(updated_since, dt.datetime)
+                else updated_since
+            )
         cursor = after
         while True:
             if cursor:
@@ -201,8 +222,7 @@ class SimpegClient:
                 continue
             if u.get("tempat") in (None, "") and u.get("kota") not in (None, ""):
                 u = {**u, "tempat": u["kota"]}
-            out.append({k: (str(u[k]) if u.get(k) not in (None, "") else None)
-                        for k in UNIT_KEYS})
+            out.append({k: (str(u[k]) if u.get(k) not in (None, "") else None) for k in UNIT_KEYS})
         return out
 
     def pegawai(self, nip: str) -> dict[str, Any] | None:

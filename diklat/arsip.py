@@ -92,17 +92,29 @@ class EntriArsip:
 
 
 def _select() -> Select[Any]:
-    return (select(ARSIP, Kegiatan.kode.label("kegiatan_kode"))
-            .outerjoin(Kegiatan, Kegiatan.id == A.kegiatan_id))
+    return select(ARSIP, Kegiatan.kode.label("kegiatan_kode")).outerjoin(
+        Kegiatan, Kegiatan.id == A.kegiatan_id
+    )
 
 
 def _entri(row: Any, baru: bool = False) -> EntriArsip:
     return EntriArsip(
-        id=row.id, sha256=row.sha256, path=row.path, nama_file=row.nama_file,
-        ukuran=row.ukuran, naskah_id=row.naskah_id, kegiatan_id=row.kegiatan_id,
-        kegiatan=row.kegiatan_kode, jenis=row.jenis, nomor=row.nomor,
-        klasifikasi=row.klasifikasi, retensi_tahun=row.retensi_tahun, tanggal=row.tanggal,
-        created_at=row.created_at, baru=baru)
+        id=row.id,
+        sha256=row.sha256,
+        path=row.path,
+        nama_file=row.nama_file,
+        ukuran=row.ukuran,
+        naskah_id=row.naskah_id,
+        kegiatan_id=row.kegiatan_id,
+        kegiatan=row.kegiatan_kode,
+        jenis=row.jenis,
+        nomor=row.nomor,
+        klasifikasi=row.klasifikasi,
+        retensi_tahun=row.retensi_tahun,
+        tanggal=row.tanggal,
+        created_at=row.created_at,
+        baru=baru,
+    )
 
 
 def retensi_for(klasifikasi: str, settings: Settings | None = None) -> int:
@@ -112,8 +124,8 @@ def retensi_for(klasifikasi: str, settings: Settings | None = None) -> int:
         return s.arsip.retensi[klasifikasi]
     except KeyError:
         raise ArsipError(
-            f"kode klasifikasi {klasifikasi} tidak ada dalam jadwal retensi "
-            f"(DIKLAT_ARSIP__RETENSI)") from None
+            f"kode klasifikasi {klasifikasi} tidak ada dalam jadwal retensi (DIKLAT_ARSIP__RETENSI)"
+        ) from None
 
 
 def _nips(nip_terkait: Iterable[str]) -> list[str]:
@@ -125,8 +137,7 @@ def _nips(nip_terkait: Iterable[str]) -> list[str]:
     return good
 
 
-def _existing(session: Session, naskah_id: int | None, kegiatan_id: int | None, sha: str
-              ) -> Any:
+def _existing(session: Session, naskah_id: int | None, kegiatan_id: int | None, sha: str) -> Any:
     q = _select().where(A.sha256 == sha)
     if naskah_id is not None:
         q = q.where(A.naskah_id == naskah_id)
@@ -138,8 +149,9 @@ def _existing(session: Session, naskah_id: int | None, kegiatan_id: int | None, 
 def _index_nips(session: Session, arsip_id: int, nips: list[str]) -> None:
     if not nips:
         return
-    have = set(session.execute(select(ARSIP_NIP.c.nip).where(
-        ARSIP_NIP.c.arsip_id == arsip_id)).scalars())
+    have = set(
+        session.execute(select(ARSIP_NIP.c.nip).where(ARSIP_NIP.c.arsip_id == arsip_id)).scalars()
+    )
     new = [n for n in nips if n not in have]
     if new:
         session.execute(insert(ARSIP_NIP), [{"arsip_id": arsip_id, "nip": n} for n in new])
@@ -195,8 +207,10 @@ def arsipkan(
         raise ArsipError("jenis dokumen wajib diisi")
     klasifikasi = klasifikasi or s.naskah.klasifikasi.get(jenis)
     if not klasifikasi:
-        raise ArsipError(f"kode klasifikasi untuk jenis {jenis!r} tidak diketahui; "
-                         f"beri --klasifikasi atau DIKLAT_NASKAH__KLASIFIKASI")
+        raise ArsipError(
+            f"kode klasifikasi untuk jenis {jenis!r} tidak diketahui; "
+            f"beri --klasifikasi atau DIKLAT_NASKAH__KLASIFIKASI"
+        )
     retensi = retensi_for(klasifikasi, s)
     nips = _nips(nip_terkait)
     tanggal = tanggal or waktu.hari_ini(s)
@@ -211,9 +225,18 @@ def arsipkan(
         _index_nips(session, found.id, nips)
         return _entri(found)
     values = dict(
-        naskah_id=naskah_id, kegiatan_id=kegiatan_id, sha256=stored.sha256, path=stored.key,
-        nama_file=(nama_file or file.name)[:300], ukuran=stored.size, klasifikasi=klasifikasi,
-        retensi_tahun=retensi, jenis=jenis, nomor=nomor, tanggal=tanggal)
+        naskah_id=naskah_id,
+        kegiatan_id=kegiatan_id,
+        sha256=stored.sha256,
+        path=stored.key,
+        nama_file=(nama_file or file.name)[:300],
+        ukuran=stored.size,
+        klasifikasi=klasifikasi,
+        retensi_tahun=retensi,
+        jenis=jenis,
+        nomor=nomor,
+        tanggal=tanggal,
+    )
     # A concurrent archiving of the same file may win: ON CONFLICT DO NOTHING (no target, so
     # both unique rules count) and read the winner. Not a SAVEPOINT: on SQLite's driver a
     # savepoint outside an explicit BEGIN commits on release, behind the caller's back.
@@ -253,12 +276,12 @@ def find(
         else:
             q = q.where(Kegiatan.kode == kegiatan.strip())
     if nip:
-        q = q.where(A.id.in_(select(ARSIP_NIP.c.arsip_id).where(
-            ARSIP_NIP.c.nip == normalize(nip))))
+        q = q.where(A.id.in_(select(ARSIP_NIP.c.arsip_id).where(ARSIP_NIP.c.nip == normalize(nip))))
     if klasifikasi:
         k = klasifikasi.strip().rstrip(".")
-        q = q.where(or_(A.klasifikasi == k,
-                        A.klasifikasi.like(literal(_like(k)) + ".%", escape="\\")))
+        q = q.where(
+            or_(A.klasifikasi == k, A.klasifikasi.like(literal(_like(k)) + ".%", escape="\\"))
+        )
     if jenis:
         q = q.where(A.jenis == jenis)
     q = q.order_by(A.id.desc())
@@ -273,8 +296,13 @@ def _like(text: str) -> str:
 
 def nip_terkait(session: Session, arsip_id: int) -> list[str]:
     """The NIPs an entry concerns (for the operator; never logged)."""
-    return list(session.execute(select(ARSIP_NIP.c.nip).where(
-        ARSIP_NIP.c.arsip_id == arsip_id).order_by(ARSIP_NIP.c.nip)).scalars())
+    return list(
+        session.execute(
+            select(ARSIP_NIP.c.nip)
+            .where(ARSIP_NIP.c.arsip_id == arsip_id)
+            .order_by(ARSIP_NIP.c.nip)
+        ).scalars()
+    )
 
 
 def _all(session: Session, batch: int = 1000) -> Iterator[Any]:
@@ -305,17 +333,30 @@ def verify_all(session: Session, store: ContentStore | None = None) -> dict[str,
         counts["checked"] += 1
         counts[v] += 1
         if v != "ok":
-            items.append({"id": row.id, "status": v, "sha256": row.sha256,
-                          "nama_file": row.nama_file, "nomor": row.nomor,
-                          "naskah_id": row.naskah_id, "kegiatan": row.kegiatan_kode,
-                          "path": store.path(row.sha256)})
+            items.append(
+                {
+                    "id": row.id,
+                    "status": v,
+                    "sha256": row.sha256,
+                    "nama_file": row.nama_file,
+                    "nomor": row.nomor,
+                    "naskah_id": row.naskah_id,
+                    "kegiatan": row.kegiatan_kode,
+                    "path": store.path(row.sha256),
+                }
+            )
     if counts["missing"] or counts["altered"]:
-        log.warning("archive verify: %d checked, %d missing, %d altered", counts["checked"],
-                    counts["missing"], counts["altered"])
+        log.warning(
+            "archive verify: %d checked, %d missing, %d altered",
+            counts["checked"],
+            counts["missing"],
+            counts["altered"],
+        )
     return {**counts, "items": items}
 
 
 def sudah_diarsipkan(session: Session, naskah_id: int) -> bool:
     """Whether a document version has at least one archive entry (for a flow's skip)."""
-    return session.execute(select(A.id).where(A.naskah_id == naskah_id).limit(1)
-                           ).first() is not None
+    return (
+        session.execute(select(A.id).where(A.naskah_id == naskah_id).limit(1)).first() is not None
+    )

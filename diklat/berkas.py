@@ -48,11 +48,16 @@ def confine(name: str, base: Path) -> Path:
     text = str(name).strip()
     refused = OutsideFolder(
         f"{text!r} bukan nama berkas di dalam folder {base.name}/: beri nama berkas (boleh "
-        "dengan subfolder) relatif terhadap folder itu")
+        "dengan subfolder) relatif terhadap folder itu"
+    )
     if not text or "\x00" in text:
         raise refused
-    if (text.startswith("~") or PurePosixPath(text).is_absolute()
-            or PureWindowsPath(text).is_absolute() or PureWindowsPath(text).drive):
+    if (
+        text.startswith("~")
+        or PurePosixPath(text).is_absolute()
+        or PureWindowsPath(text).is_absolute()
+        or PureWindowsPath(text).drive
+    ):
         raise refused
     if ".." in PurePosixPath(text.replace("\\", "/")).parts:
         raise refused
@@ -113,8 +118,9 @@ def ditulis_produk(path: Path, catatan: Path) -> bool:
     if not isinstance(data, dict) or data.get("path") != str(path):
         return False
     try:
-        return bool(path.is_file() and not path.is_symlink()
-                    and data.get("sha256") == sha256_berkas(path))
+        return bool(
+            path.is_file() and not path.is_symlink() and data.get("sha256") == sha256_berkas(path)
+        )
     except OSError:
         return False
 
@@ -141,33 +147,47 @@ def _halangan(dest: Path, k: Keluaran) -> str | None:
     if dest.is_symlink() or not dest.is_file():
         return f"{dest} sudah ada dan bukan berkas biasa"
     if not ditulis_produk(dest, k.catatan):
-        return (f"{dest} sudah ada dan bukan berkas yang ditulis diklat (atau sudah diubah "
-                "sejak ditulis)")
+        return (
+            f"{dest} sudah ada dan bukan berkas yang ditulis diklat (atau sudah diubah "
+            "sejak ditulis)"
+        )
     return None
 
 
 def _tolak_halangan(reasons: list[str]) -> None:
     if reasons:
         more = f" (dan {len(reasons) - 1} lainnya)" if len(reasons) > 1 else ""
-        raise KeluaranDitolak(f"{reasons[0]}{more}; tidak ada yang ditulis. Beri nama lain, "
-                              "atau pakai --timpa untuk menimpanya")
+        raise KeluaranDitolak(
+            f"{reasons[0]}{more}; tidak ada yang ditulis. Beri nama lain, "
+            "atau pakai --timpa untuk menimpanya"
+        )
 
 
 def _folder_ada(folder: Path, what: str) -> None:
     if not folder.is_dir():
-        raise KeluaranDitolak(f"folder {folder} untuk {what} tidak ada; buat dulu folder itu "
-                              "atau pilih folder lain")
+        raise KeluaranDitolak(
+            f"folder {folder} untuk {what} tidak ada; buat dulu folder itu atau pilih folder lain"
+        )
 
 
-def keluaran_berkas(path: str | Path, akhiran: Sequence[str], *, catatan: Path,
-                    timpa: bool = False, opsi: str = "--out") -> Keluaran:
+def keluaran_berkas(
+    path: str | Path,
+    akhiran: Sequence[str],
+    *,
+    catatan: Path,
+    timpa: bool = False,
+    opsi: str = "--out",
+) -> Keluaran:
     """An output file the operator named: suffix one of ``akhiran``, its folder existing,
     no file in the way that the product did not write (unless ``timpa``)."""
     given = Path(path).expanduser()
-    if not any(given.name.lower().endswith(a.lower()) for a in akhiran) or \
-            given.name.lower() in [a.lower() for a in akhiran]:
-        raise KeluaranDitolak(f"{opsi} harus nama berkas {' atau '.join(akhiran)} "
-                              f"(diberikan: {given.name or str(given)!r})")
+    if not any(given.name.lower().endswith(a.lower()) for a in akhiran) or given.name.lower() in [
+        a.lower() for a in akhiran
+    ]:
+        raise KeluaranDitolak(
+            f"{opsi} harus nama berkas {' atau '.join(akhiran)} "
+            f"(diberikan: {given.name or str(given)!r})"
+        )
     target = Path(os.path.abspath(given))
     _folder_ada(target.parent, opsi)
     k = Keluaran(target, folder=False, timpa=timpa, catatan=catatan)
@@ -175,8 +195,14 @@ def keluaran_berkas(path: str | Path, akhiran: Sequence[str], *, catatan: Path,
     return k
 
 
-def keluaran_folder(path: str | Path, *, catatan: Path, timpa: bool = False,
-                    opsi: str = "--out", buat_induk: bool = False) -> Keluaran:
+def keluaran_folder(
+    path: str | Path,
+    *,
+    catatan: Path,
+    timpa: bool = False,
+    opsi: str = "--out",
+    buat_induk: bool = False,
+) -> Keluaran:
     """An output folder the operator named: an existing folder, or a new one inside an
     existing folder (``buat_induk``: the product's own default under var, created whole)."""
     target = Path(os.path.abspath(Path(path).expanduser()))
@@ -207,8 +233,9 @@ def tulis(k: Keluaran) -> Iterator[Path]:
     try:
         yield staging if k.folder else staging / k.target.name
         files = _files(staging)
-        _tolak_halangan([r for r in (_halangan(base / f.relative_to(staging), k)
-                                     for f in files) if r])
+        _tolak_halangan(
+            [r for r in (_halangan(base / f.relative_to(staging), k) for f in files) if r]
+        )
         for f in files:
             dest = base / f.relative_to(staging)
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -52,8 +52,12 @@ def simpeg_client(settings: Settings | None = None) -> SimpegClient:
     """The region's SIMPEG (``settings.simpeg``)."""
     st = settings or get_settings()
     s = st.simpeg
-    http = HttpClient(s.url, name="simpeg", headers={"X-API-Key": s.api_key.get_secret_value()},
-                      **http_options(st))
+    http = HttpClient(
+        s.url,
+        name="simpeg",
+        headers={"X-API-Key": s.api_key.get_secret_value()},
+        **http_options(st),
+    )
     return SimpegClient(http, page_size=s.page_size)
 
 
@@ -89,7 +93,8 @@ def check_siasn(s: Siasn) -> None:
         raise KonfigurasiSalah(
             f"DIKLAT_SIASN__URL menunjuk SIASN sungguhan tetapi {' dan '.join(stale)} masih ke "
             "simulator di mesin ini; isi alamat token gateway dan SSO BKN (lihat docs/siasn.md) "
-            "sebelum menjalankan apa pun ke SIASN")
+            "sebelum menjalankan apa pun ke SIASN"
+        )
 
 
 def siasn_client(settings: Settings | None = None, pool_size: int | None = None) -> SiasnClient:
@@ -98,10 +103,10 @@ def siasn_client(settings: Settings | None = None, pool_size: int | None = None)
     st = settings or get_settings()
     s = st.siasn
     check_siasn(s)
-    http = HttpClient(s.url, name="siasn", pool_size=max(4, pool_size or s.concurrency * 2),
-                      **http_options(st))
-    sso_url = (f"{s.sso_url.rstrip('/')}/auth/realms/{s.sso_realm}"
-               "/protocol/openid-connect/token")
+    http = HttpClient(
+        s.url, name="siasn", pool_size=max(4, pool_size or s.concurrency * 2), **http_options(st)
+    )
+    sso_url = f"{s.sso_url.rstrip('/')}/auth/realms/{s.sso_realm}/protocol/openid-connect/token"
     tokens = TokenManager(
         http,
         token_url=siasn_token_url(s),
@@ -127,9 +132,13 @@ def mail_transport(settings: Settings | None = None) -> Transport:
     smtp = s.smtp
     if smtp.host:
         return SmtpTransport(
-            smtp.host, smtp.port, security=smtp.security, username=smtp.username,
+            smtp.host,
+            smtp.port,
+            security=smtp.security,
+            username=smtp.username,
             password=smtp.password.get_secret_value() if smtp.password else None,
-            timeout=smtp.timeout)
+            timeout=smtp.timeout,
+        )
     assert s.outbox_dir is not None  # derived by Settings
     return OutboxTransport(s.outbox_dir)
 
@@ -137,9 +146,12 @@ def mail_transport(settings: Settings | None = None) -> Transport:
 def mail_retry(settings: Settings | None = None) -> RetryPolicy:
     """The retry budget for one message (transient failures only)."""
     smtp = (settings or get_settings()).smtp
-    return RetryPolicy(max_retries=smtp.max_retries, backoff_base=smtp.backoff_base,
-                       backoff_max=smtp.backoff_max,
-                       budget_seconds=smtp.retry_budget_seconds)
+    return RetryPolicy(
+        max_retries=smtp.max_retries,
+        backoff_base=smtp.backoff_base,
+        backoff_max=smtp.backoff_max,
+        budget_seconds=smtp.retry_budget_seconds,
+    )
 
 
 def archive_store(settings: Settings | None = None) -> ContentStore:
@@ -167,13 +179,21 @@ def signer_from_settings(settings: Settings | None = None) -> Signer:
     s = settings or get_settings()
     t = s.tte
     if t.mode == "bsre":
-        return BsreSigner(t.bsre_url, api=t.bsre_api, username=t.bsre_username or None,
-                          password=t.bsre_password.get_secret_value() or None,
-                          timeout=t.timeout, connect_timeout=s.http.connect_timeout)
-    return LocalSigner(ca_dir(s), tsa_url=t.tsa_url or None,
-                       tsa_username=t.tsa_username or None,
-                       tsa_password=t.tsa_password.get_secret_value() or None,
-                       tsa_timeout=t.tsa_timeout)
+        return BsreSigner(
+            t.bsre_url,
+            api=t.bsre_api,
+            username=t.bsre_username or None,
+            password=t.bsre_password.get_secret_value() or None,
+            timeout=t.timeout,
+            connect_timeout=s.http.connect_timeout,
+        )
+    return LocalSigner(
+        ca_dir(s),
+        tsa_url=t.tsa_url or None,
+        tsa_username=t.tsa_username or None,
+        tsa_password=t.tsa_password.get_secret_value() or None,
+        tsa_timeout=t.tsa_timeout,
+    )
 
 
 def trust_roots(settings: Settings | None = None) -> list[Path]:
@@ -194,8 +214,9 @@ def pdf_work_root(settings: Settings | None = None) -> Path:
     return Path(s.var_dir) / "tmp" / "pdf"
 
 
-def convert_pdf(docx_paths: Sequence[Path], out_dir: Path,
-                settings: Settings | None = None) -> list[Path] | None:
+def convert_pdf(
+    docx_paths: Sequence[Path], out_dir: Path, settings: Settings | None = None
+) -> list[Path] | None:
     """:func:`connectors.pdf.convert_batch` working under :func:`pdf_work_root` (``None``
     when LibreOffice is not installed)."""
     from connectors.pdf import convert_batch

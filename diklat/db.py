@@ -37,27 +37,34 @@ def check_url(url: str) -> URL:
     try:
         u = make_url(url)
     except Exception:
-        raise DatabaseUnusable(f"URL basis data tidak terbaca: {mask_url(url)!r}; contoh "
-                               "sqlite:///var/diklat.db atau postgresql+psycopg://user@host/db"
-                               ) from None
+        raise DatabaseUnusable(
+            f"URL basis data tidak terbaca: {mask_url(url)!r}; contoh "
+            "sqlite:///var/diklat.db atau postgresql+psycopg://user@host/db"
+        ) from None
     backend = u.get_backend_name()
     if backend not in SUPPORTED:
         raise DatabaseUnusable(
             f"basis data {backend!r} tidak didukung ({mask_url(url)}); pakai SQLite "
-            "(sqlite:///var/diklat.db) atau PostgreSQL (postgresql+psycopg://...)")
+            "(sqlite:///var/diklat.db) atau PostgreSQL (postgresql+psycopg://...)"
+        )
     if backend == "postgresql" and u.drivername not in ("postgresql", "postgresql+psycopg"):
         raise DatabaseUnusable(
-            f"driver {u.drivername!r} tidak terpasang; pakai postgresql+psycopg://...")
+            f"driver {u.drivername!r} tidak terpasang; pakai postgresql+psycopg://..."
+        )
     if backend == "sqlite":
         db = u.database
         if db and db != ":memory:" and not db.startswith("file:"):
             settings = get_settings()
-            if (settings.var_dir_tebakan and url == settings.database_url
-                    and not Path(db).expanduser().exists()):
+            if (
+                settings.var_dir_tebakan
+                and url == settings.database_url
+                and not Path(db).expanduser().exists()
+            ):
                 raise DatabaseUnusable(
                     f"folder proyek diklat-flows tidak ditemukan dari {Path.cwd()}: basis data "
                     "tidak dibuat di sini; jalankan dari folder proyek, atau setel "
-                    "DIKLAT_VAR_DIR (folder data) atau DIKLAT_DATABASE_URL")
+                    "DIKLAT_VAR_DIR (folder data) atau DIKLAT_DATABASE_URL"
+                )
             folder = Path(db).expanduser().resolve().parent
             if not folder.is_dir():
                 var = Path(get_settings().var_dir).resolve()
@@ -66,7 +73,8 @@ def check_url(url: str) -> URL:
                 else:
                     raise DatabaseUnusable(
                         f"folder basis data SQLite {folder} tidak ada; buat foldernya atau "
-                        "perbaiki DIKLAT_DATABASE_URL")
+                        "perbaiki DIKLAT_DATABASE_URL"
+                    )
     return u
 
 
@@ -184,7 +192,8 @@ def require_schema(url: str | None = None) -> None:
         where = f"pada revisi {', '.join(have)}" if have else "belum disiapkan"
         raise SkemaBelumSiap(
             f"skema basis data {where}, kode ini memerlukan revisi {need}: jalankan "
-            "`diklat init` (atau `diklat up`) untuk memperbaruinya, lalu ulangi run ini")
+            "`diklat init` (atau `diklat up`) untuk memperbaruinya, lalu ulangi run ini"
+        )
     _schema_ready.add(url)
 
 
@@ -194,8 +203,10 @@ def current_versions(url: str) -> list[str]:
 
     try:
         with get_engine(url).connect() as conn:
-            return [str(v) for v in conn.exec_driver_sql(
-                "SELECT version_num FROM alembic_version").scalars()]
+            return [
+                str(v)
+                for v in conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()
+            ]
     except SQLAlchemyError:
         return []
 

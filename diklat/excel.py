@@ -87,19 +87,25 @@ class Lembar:
 SOROT = "FFC7CE"
 
 
-def tulis(path: str | Path, lembar: str, kolom: Sequence[Kolom],
-          baris: Iterable[Mapping[str, Any]], *, judul_lembar: str | None = None,
-          zona: Any = None) -> int:
+def tulis(
+    path: str | Path,
+    lembar: str,
+    kolom: Sequence[Kolom],
+    baris: Iterable[Mapping[str, Any]],
+    *,
+    judul_lembar: str | None = None,
+    zona: Any = None,
+) -> int:
     """Write ``baris`` (one mapping per row, keys of :attr:`Kolom.kunci`) to ``path`` as one
     sheet named ``lembar``; returns the number of data rows. The file is written to a
     temporary name and renamed, so a reader never sees half a workbook. ``zona``: the time
     zone of datetime cells (default: the agency's)."""
-    return tulis_buku(path, [Lembar(lembar, kolom, baris)], judul_lembar=judul_lembar,
-                      zona=zona)[0]
+    return tulis_buku(path, [Lembar(lembar, kolom, baris)], judul_lembar=judul_lembar, zona=zona)[0]
 
 
-def tulis_buku(path: str | Path, lembar: Sequence[Lembar], *, judul_lembar: str | None = None,
-               zona: Any = None) -> list[int]:
+def tulis_buku(
+    path: str | Path, lembar: Sequence[Lembar], *, judul_lembar: str | None = None, zona: Any = None
+) -> list[int]:
     """Write several sheets to one workbook (same rules as :func:`tulis`); returns the number
     of data rows of each sheet."""
     from openpyxl import Workbook
@@ -119,7 +125,7 @@ def tulis_buku(path: str | Path, lembar: Sequence[Lembar], *, judul_lembar: str 
         base, k = name, 2
         while name.lower() in used:  # Excel refuses two sheets of one name
             suffix = f" ({k})"
-            name, k = base[:31 - len(suffix)] + suffix, k + 1
+            name, k = base[: 31 - len(suffix)] + suffix, k + 1
         used.add(name.lower())
         counts.append(_isi_lembar(wb.create_sheet(name), sheet, zona))
     if judul_lembar:
@@ -154,8 +160,9 @@ def _stamp_day(path: Path, day: dt.date) -> None:
         for info, data in members:
             if info.filename == "docProps/core.xml":
                 data = _CORE_TIME.sub(lambda m: m.group(1) + stamp + m.group(3), data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=(day.year, day.month, day.day,
-                                                              0, 0, 0))
+            fixed = zipfile.ZipInfo(
+                info.filename, date_time=(day.year, day.month, day.day, 0, 0, 0)
+            )
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
             out.writestr(fixed, data)
@@ -185,8 +192,11 @@ def _isi_lembar(ws: Any, sheet: Lembar, zona: Any) -> int:
                 cell.fill = merah
             if value is None or value == "":
                 continue
-            if k.jenis == "angka" and isinstance(value, (int, float)) and not isinstance(
-                    value, bool):
+            if (
+                k.jenis == "angka"
+                and isinstance(value, (int, float))
+                and not isinstance(value, bool)
+            ):
                 cell.value = value
             elif k.jenis == "waktu" and isinstance(value, dt.datetime):
                 cell.value = _local(value, zona)

@@ -5,8 +5,12 @@ which Prefect's deployment list shows without the schedule's time zone."""
 from __future__ import annotations
 
 #: Indonesian time-zone abbreviations of the IANA zones of Indonesia.
-ZONA_LABEL = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-              "Asia/Jayapura": "WIT"}
+ZONA_LABEL = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
 _HARI = ("Minggu", "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu")
 
 

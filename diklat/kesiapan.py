@@ -42,16 +42,21 @@ from diklat.sop.catalogue import Sop, UnknownSop, get_sop, load_catalogue
 
 #: The CLI option of each field a letter prints (``diklat kegiatan buat|ubah``).
 OPSI: dict[str, str] = {
-    "tempat": '--tempat "TEMPAT"', "jp": "--jp JUMLAH", "penyelenggara": '--penyelenggara "NAMA"',
-    "lembaga_narasumber": '--lembaga-narasumber "NAMA"', "materi": '--materi "MATERI"',
+    "tempat": '--tempat "TEMPAT"',
+    "jp": "--jp JUMLAH",
+    "penyelenggara": '--penyelenggara "NAMA"',
+    "lembaga_narasumber": '--lembaga-narasumber "NAMA"',
+    "materi": '--materi "MATERI"',
     "kriteria.unit": "--unit KODE (lihat `diklat unit list`)",
 }
 PERINTAH_SYNC = "diklat sync --full, atau diklat import siasn-export BERKAS"
 
 
 def perintah_pejabat(peran: str) -> str:
-    return (f'diklat pejabat tambah --peran {peran} --nip NIP --nama "NAMA" '
-            f'--jabatan "JABATAN" --email ALAMAT')
+    return (
+        f'diklat pejabat tambah --peran {peran} --nip NIP --nama "NAMA" '
+        f'--jabatan "JABATAN" --email ALAMAT'
+    )
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,9 @@ class Masalah:
     perbaikan: str = ""
 
     def __str__(self) -> str:
-        return f"{self.bagian}: {self.pesan}" + (f" (perbaiki: {self.perbaikan})"
-                                                 if self.perbaikan else "")
+        return f"{self.bagian}: {self.pesan}" + (
+            f" (perbaiki: {self.perbaikan})" if self.perbaikan else ""
+        )
 
     def as_dict(self) -> dict[str, str]:
         return {"bagian": self.bagian, "pesan": self.pesan, "perbaikan": self.perbaikan}
@@ -115,8 +121,11 @@ def peran_perbaikan(sop: Sop, kondisi: Collection[str] = ()) -> dict[str, list[s
         for t in r.tingkat:
             back = t.return_to or t.langkah
             target = by_step.get(back)
-            peran = target.peran if target is not None and back != t.langkah \
+            peran = (
+                target.peran
+                if target is not None and back != t.langkah
                 else sop.step(back).pelaksana[0]
+            )
             where = f"perbaikan {r.jenis}"
             places = out.setdefault(peran, [])
             if where not in places:
@@ -129,8 +138,13 @@ def _ringkas(where: list[str], n: int = 3) -> str:
     return ", ".join(where[:n]) + more
 
 
-def masalah_pejabat(session: Session, peran: Mapping[str, list[str]],
-                    nama_peran: Mapping[str, str], *, email: bool = True) -> list[Masalah]:
+def masalah_pejabat(
+    session: Session,
+    peran: Mapping[str, list[str]],
+    nama_peran: Mapping[str, str],
+    *,
+    email: bool = True,
+) -> list[Masalah]:
     """An active official (or staff member) for each role, with a usable e-mail address when
     ``email`` (``nama_peran``: the roles' names as the SOP prints them)."""
     out = []
@@ -139,30 +153,49 @@ def masalah_pejabat(session: Session, peran: Mapping[str, list[str]],
         try:
             p = pemegang(session, role)
         except PejabatTidakAda:
-            out.append(Masalah(f"pejabat.{role}", f"tidak ada pejabat aktif untuk {label} "
-                                                  f"({_ringkas(where)})",
-                               perintah_pejabat(role)))
+            out.append(
+                Masalah(
+                    f"pejabat.{role}",
+                    f"tidak ada pejabat aktif untuk {label} ({_ringkas(where)})",
+                    perintah_pejabat(role),
+                )
+            )
             continue
         if email and not valid_address(p.email):
-            out.append(Masalah(
-                f"pejabat.{role}", f"pejabat aktif {label} belum punya alamat pos-el yang "
-                                   "valid (kode verifikasi dikirim lewat pos-el)",
-                perintah_pejabat(role).replace("--nip NIP", "--nip NIP-NYA")))
+            out.append(
+                Masalah(
+                    f"pejabat.{role}",
+                    f"pejabat aktif {label} belum punya alamat pos-el yang "
+                    "valid (kode verifikasi dikirim lewat pos-el)",
+                    perintah_pejabat(role).replace("--nip NIP", "--nip NIP-NYA"),
+                )
+            )
     return out
 
 
 def kekurangan_data(session: Session) -> list[Masalah]:
     """Nothing synced yet: no employees or no units."""
     units = session.execute(select(func.count()).select_from(UnitKerja)).scalar_one()
-    people = session.execute(select(func.count()).select_from(Pegawai).where(
-        Pegawai.aktif.is_(True))).scalar_one()
+    people = session.execute(
+        select(func.count()).select_from(Pegawai).where(Pegawai.aktif.is_(True))
+    ).scalar_one()
     out = []
     if not people:
-        out.append(Masalah("pegawai", "belum ada data pegawai (sinkronisasi dari SIMPEG belum "
-                                      "pernah dijalankan)", PERINTAH_SYNC))
+        out.append(
+            Masalah(
+                "pegawai",
+                "belum ada data pegawai (sinkronisasi dari SIMPEG belum pernah dijalankan)",
+                PERINTAH_SYNC,
+            )
+        )
     if not units:
-        out.append(Masalah("unit_kerja", "belum ada unit kerja (kode unit datang dari SIMPEG "
-                                         "lewat sinkronisasi)", PERINTAH_SYNC))
+        out.append(
+            Masalah(
+                "unit_kerja",
+                "belum ada unit kerja (kode unit datang dari SIMPEG lewat sinkronisasi)",
+                PERINTAH_SYNC,
+            )
+        )
     return out
 
 
@@ -182,10 +215,14 @@ def kekurangan_awal(session: Session) -> list[Masalah]:
                 for role, where in fn(sop, [cond]).items():
                     if role not in base:
                         found.setdefault(role, []).append(
-                            f"SOP {sop.kode_sop} bila {cond}: {where[0]}")
+                            f"SOP {sop.kode_sop} bila {cond}: {where[0]}"
+                        )
     staff = {r: w for r, w in staff.items() if r not in roles}
-    return (kekurangan_data(session) + masalah_pejabat(session, roles, names)
-            + masalah_pejabat(session, staff, names, email=False))
+    return (
+        kekurangan_data(session)
+        + masalah_pejabat(session, roles, names)
+        + masalah_pejabat(session, staff, names, email=False)
+    )
 
 
 # --------------------------------------------------------------------------- one training
@@ -223,8 +260,9 @@ def _tanggal(value: Any) -> dt.date | None:
         return None
 
 
-def periksa_kegiatan(session: Session, raw: Mapping[str, Any] | DataKegiatan
-                     ) -> tuple[DataKegiatan | None, list[Masalah]]:
+def periksa_kegiatan(
+    session: Session, raw: Mapping[str, Any] | DataKegiatan
+) -> tuple[DataKegiatan | None, list[Masalah]]:
     """The training as typed, checked completely: ``(data or None, every problem)``.
     ``data`` is None when a field itself is invalid; the other checks still run on what was
     typed, so one answer lists everything."""
@@ -252,13 +290,18 @@ def periksa_kegiatan(session: Session, raw: Mapping[str, Any] | DataKegiatan
 
     units = [u for u in (_nilai(values, "kriteria.unit") or []) if isinstance(u, str)]
     if units:
-        known = set(session.execute(select(UnitKerja.kode).where(
-            UnitKerja.kode.in_(units))).scalars())
+        known = set(
+            session.execute(select(UnitKerja.kode).where(UnitKerja.kode.in_(units))).scalars()
+        )
         unknown = [u for u in units if u not in known]
         if unknown:
-            masalah.append(Masalah("kriteria.unit", "unit kerja tidak dikenal: "
-                                   + ", ".join(unknown), "lihat kode unit dengan "
-                                                         "`diklat unit list`"))
+            masalah.append(
+                Masalah(
+                    "kriteria.unit",
+                    "unit kerja tidak dikenal: " + ", ".join(unknown),
+                    "lihat kode unit dengan `diklat unit list`",
+                )
+            )
 
     try:
         sop = get_sop(str(values.get("sop") or ""))
@@ -276,17 +319,36 @@ def periksa_kegiatan(session: Session, raw: Mapping[str, Any] | DataKegiatan
         if path in salah or f"kegiatan.{path}" in salah:
             continue
         if _kosong(_nilai(values, path)):
-            masalah.append(Masalah(f"kegiatan.{path}",
-                                   f"wajib diisi: dicetak pada {', '.join(jenis)}",
-                                   OPSI.get(path, "")))
+            masalah.append(
+                Masalah(
+                    f"kegiatan.{path}",
+                    f"wajib diisi: dicetak pada {', '.join(jenis)}",
+                    OPSI.get(path, ""),
+                )
+            )
 
     decide = peran_jalur(sop, kondisi)
     masalah.extend(masalah_pejabat(session, decide, sop.pelaksana))
-    masalah.extend(masalah_pejabat(session, {r: w for r, w in peran_perbaikan(
-        sop, kondisi).items() if r not in decide}, sop.pelaksana, email=False))
+    masalah.extend(
+        masalah_pejabat(
+            session,
+            {r: w for r, w in peran_perbaikan(sop, kondisi).items() if r not in decide},
+            sop.pelaksana,
+            email=False,
+        )
+    )
     return data, masalah
 
 
-__all__ = ["OPSI", "PERINTAH_SYNC", "Masalah", "kekurangan_awal", "kekurangan_data",
-           "masalah_pejabat", "peran_jalur", "peran_perbaikan", "periksa_kegiatan",
-           "perintah_pejabat"]
+__all__ = [
+    "OPSI",
+    "PERINTAH_SYNC",
+    "Masalah",
+    "kekurangan_awal",
+    "kekurangan_data",
+    "masalah_pejabat",
+    "peran_jalur",
+    "peran_perbaikan",
+    "periksa_kegiatan",
+    "perintah_pejabat",
+]

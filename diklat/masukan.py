@@ -45,8 +45,10 @@ class MasukanDitolak(ValueError):
 
 
 def _peserta(session: Session, k: Kegiatan) -> dict[int, Peserta]:
-    return {p.nomor_urut or 0: p for p in session.execute(
-        select(Peserta).where(Peserta.kegiatan_id == k.id)).scalars()}
+    return {
+        p.nomor_urut or 0: p
+        for p in session.execute(select(Peserta).where(Peserta.kegiatan_id == k.id)).scalars()
+    }
 
 
 def _nomor(session: Session, k: Kegiatan, nomor: Iterable[int], field: str) -> list[Peserta]:
@@ -54,8 +56,7 @@ def _nomor(session: Session, k: Kegiatan, nomor: Iterable[int], field: str) -> l
     wanted = list(dict.fromkeys(int(n) for n in nomor))
     unknown = [n for n in wanted if n not in rows]
     if unknown:
-        raise MasukanDitolak(f"{field}: nomor peserta tidak ada: "
-                             f"{', '.join(map(str, unknown))}")
+        raise MasukanDitolak(f"{field}: nomor peserta tidak ada: {', '.join(map(str, unknown))}")
     return [rows[n] for n in wanted]
 
 
@@ -70,10 +71,18 @@ def _set(rows: Iterable[Peserta], status: str, note: str | None = None) -> int:
     return n
 
 
-def selesai(session: Session, k: Kegiatan, no: int, *, waktu: dt.datetime | None = None,
-            catatan: str | None = None, actor: str | None = None,
-            oleh: ledger.Oleh | None = None, bukti: list[dict[str, Any]] | None = None,
-            data: dict[str, Any] | None = None) -> None:
+def selesai(
+    session: Session,
+    k: Kegiatan,
+    no: int,
+    *,
+    waktu: dt.datetime | None = None,
+    catatan: str | None = None,
+    actor: str | None = None,
+    oleh: ledger.Oleh | None = None,
+    bukti: list[dict[str, Any]] | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
     """Record an outside step as done at ``waktu`` (default now) by ``oleh`` with the note,
     the evidence and, for inputs that carry lists, what was reported (as JSON, participant
     numbers only). A time before the step's row opened moves its start back: the step was
@@ -86,12 +95,22 @@ def selesai(session: Session, k: Kegiatan, no: int, *, waktu: dt.datetime | None
         row.started_at = waktu
     # the operator's own row (level 0): a step whose officials also dispose of it (SOP 000
     # row 12) is done only when they have
-    ledger.selesai(session, k, no, tingkat=0, actor=actor, oleh=oleh, note=note, bukti=bukti,
-                   now=waktu or utcnow())
+    ledger.selesai(
+        session,
+        k,
+        no,
+        tingkat=0,
+        actor=actor,
+        oleh=oleh,
+        note=note,
+        bukti=bukti,
+        now=waktu or utcnow(),
+    )
 
 
-def rencanakan_calon(engine: Engine, session: Session, k: Kegiatan,
-                     per_unit: int | None = None) -> dict[str, int]:
+def rencanakan_calon(
+    engine: Engine, session: Session, k: Kegiatan, per_unit: int | None = None
+) -> dict[str, int]:
     """The candidate list from the training's criteria and quota (once: a training that has
     participants keeps them)."""
     if not _peserta(session, k):
@@ -109,8 +128,12 @@ def balasan_instansi(session: Session, k: Kegiatan, ditarik: Iterable[int]) -> d
     return jumlah_peserta(session, k.id)
 
 
-def verifikasi(session: Session, k: Kegiatan, ditolak: Iterable[int] = (),
-               jawaban: Mapping[str, Any] | None = None) -> dict[str, int]:
+def verifikasi(
+    session: Session,
+    k: Kegiatan,
+    ditolak: Iterable[int] = (),
+    jawaban: Mapping[str, Any] | None = None,
+) -> dict[str, int]:
     """Candidates checked against SIMPEG-SIASN: those the operator refuses (participant
     numbers) out; SIASN's answer per candidate (``jawaban``: NIP ->
     :class:`diklat.pegawai.sync_service.JawabanSiasn`) recorded on each (:mod:`diklat.kegiatan.verifikasi`:
@@ -124,12 +147,19 @@ def verifikasi(session: Session, k: Kegiatan, ditolak: Iterable[int] = (),
     return jumlah_peserta(session, k.id)
 
 
-def tetapkan_terdaftar(session: Session, k: Kegiatan,
-                       tidak_hadir: Iterable[int] = ()) -> dict[str, int]:
+def tetapkan_terdaftar(
+    session: Session, k: Kegiatan, tidak_hadir: Iterable[int] = ()
+) -> dict[str, int]:
     """Confirmed participants are registered; those who will not come are cancelled."""
     _set(_nomor(session, k, tidak_hadir, "tidak_hadir"), "batal", "tidak dapat hadir")
-    _set([p for p in _peserta(session, k).values()
-          if p.status in ("calon", "diusulkan", "terverifikasi")], "terdaftar")
+    _set(
+        [
+            p
+            for p in _peserta(session, k).values()
+            if p.status in ("calon", "diusulkan", "terverifikasi")
+        ],
+        "terdaftar",
+    )
     return jumlah_peserta(session, k.id)
 
 
@@ -140,9 +170,13 @@ def catat_hadir(session: Session, k: Kegiatan, tidak_hadir: Iterable[int] = ()) 
     return jumlah_peserta(session, k.id)
 
 
-def catat_hasil(session: Session, k: Kegiatan, tidak_lulus: Iterable[int] = (),
-                nilai_lulus: float = 80.0,
-                nomor_sertifikat: dict[Any, str] | None = None) -> dict[str, int]:
+def catat_hasil(
+    session: Session,
+    k: Kegiatan,
+    tidak_lulus: Iterable[int] = (),
+    nilai_lulus: float = 80.0,
+    nomor_sertifikat: dict[Any, str] | None = None,
+) -> dict[str, int]:
     """Results: every attending participant passes with ``nilai_lulus`` (or the score
     already recorded for him) except those listed, who do not pass. ``nomor_sertifikat``
     (participant number -> the organiser's certificate number) for trainings held outside."""
@@ -150,10 +184,11 @@ def catat_hasil(session: Session, k: Kegiatan, tidak_lulus: Iterable[int] = (),
     certs = {int(n): str(v).strip() for n, v in (nomor_sertifikat or {}).items() if str(v).strip()}
     for p in _nomor(session, k, certs, "nomor_sertifikat"):
         p.nomor_sertifikat = certs[p.nomor_urut or 0][:120]
-    scores = {p.id: (50.0 if p.id in failing else (p.nilai if p.nilai is not None
-                                                   else nilai_lulus))
-              for p in _peserta(session, k).values() if p.status in ("hadir", "lulus",
-                                                                      "tidak_lulus")}
+    scores = {
+        p.id: (50.0 if p.id in failing else (p.nilai if p.nilai is not None else nilai_lulus))
+        for p in _peserta(session, k).values()
+        if p.status in ("hadir", "lulus", "tidak_lulus")
+    }
     tetapkan_hasil(session, k, scores)
     return jumlah_peserta(session, k.id)
 
@@ -165,48 +200,70 @@ class Isian(BaseModel):
     """What every operator input carries: who records it, when it happened, a note and
     evidence. The SOP flows' forms are these models."""
 
-    nip: str = Field(title="NIP petugas yang mencatat", max_length=30,
-                     description="petugas BKPSDM yang melaksanakan atau mencatat langkah ini")
-    waktu: str = Field(default="", title="Waktu pelaksanaan",
-                       description="YYYY-MM-DD HH:MM waktu setempat; kosong: sekarang")
+    nip: str = Field(
+        title="NIP petugas yang mencatat",
+        max_length=30,
+        description="petugas BKPSDM yang melaksanakan atau mencatat langkah ini",
+    )
+    waktu: str = Field(
+        default="",
+        title="Waktu pelaksanaan",
+        description="YYYY-MM-DD HH:MM waktu setempat; kosong: sekarang",
+    )
     catatan: str = Field(default="", title="Catatan", max_length=2000)
-    bukti: str = Field(default="", title="Berkas bukti", max_length=1000,
-                       description="nama berkas di folder impor (pindaian, foto), "
-                                   "dipisah koma; boleh kosong")
+    bukti: str = Field(
+        default="",
+        title="Berkas bukti",
+        max_length=1000,
+        description="nama berkas di folder impor (pindaian, foto), dipisah koma; boleh kosong",
+    )
 
 
 class IsianPenawaran(Isian):
     nomor_surat: str = Field(title="Nomor surat penawaran", max_length=120)
     tanggal_surat: str = Field(title="Tanggal surat penawaran", description="YYYY-MM-DD")
-    pengirim: str = Field(default="", title="Pengirim",
-                          description="kosong: penyelenggara kegiatan", max_length=300)
+    pengirim: str = Field(
+        default="", title="Pengirim", description="kosong: penyelenggara kegiatan", max_length=300
+    )
     hal: str = Field(default="", title="Hal", max_length=300)
 
 
 class IsianBalasan(Isian):
-    ditarik: list[int] = Field(default_factory=list, title="Calon yang ditarik instansi",
-                               description="nomor urut peserta")
+    ditarik: list[int] = Field(
+        default_factory=list, title="Calon yang ditarik instansi", description="nomor urut peserta"
+    )
 
 
 class IsianKehadiran(Isian):
-    tidak_hadir: list[int] = Field(default_factory=list, title="Tidak hadir / batal",
-                                   description="nomor urut peserta")
+    tidak_hadir: list[int] = Field(
+        default_factory=list, title="Tidak hadir / batal", description="nomor urut peserta"
+    )
 
 
 class IsianKit(Isian):
-    penerima: list[int] = Field(default_factory=list,
-                                title="Penerima perlengkapan pelatihan",
-                                description="nomor urut peserta yang menerima")
+    penerima: list[int] = Field(
+        default_factory=list,
+        title="Penerima perlengkapan pelatihan",
+        description="nomor urut peserta yang menerima",
+    )
 
 
 class IsianHasil(Isian):
-    tidak_lulus: list[int] = Field(default_factory=list, title="Tidak lulus",
-                                   description="nomor urut peserta yang tidak lulus")
-    nilai_lulus: float = Field(default=80.0, ge=60, le=100, title="Nilai peserta lulus",
-                               description="untuk peserta yang belum bernilai")
+    tidak_lulus: list[int] = Field(
+        default_factory=list, title="Tidak lulus", description="nomor urut peserta yang tidak lulus"
+    )
+    nilai_lulus: float = Field(
+        default=80.0,
+        ge=60,
+        le=100,
+        title="Nilai peserta lulus",
+        description="untuk peserta yang belum bernilai",
+    )
     nomor_sertifikat: dict[int, str] = Field(
-        default_factory=dict, title="Nomor sertifikat dari penyelenggara",
-        description="nomor urut -> nomor sertifikat (diklat di luar instansi)")
+        default_factory=dict,
+        title="Nomor sertifikat dari penyelenggara",
+        description="nomor urut -> nomor sertifikat (diklat di luar instansi)",
+    )
 
 
 @dataclass(frozen=True)
@@ -225,10 +282,17 @@ def _pakai_penawaran(session: Session, k: Kegiatan, isi: Any, s: Settings) -> di
     from diklat.kegiatan.usulan import UsulanDitolak, catat_surat_masuk
 
     try:
-        sm = catat_surat_masuk(session, k, jenis="penawaran", nomor=isi.nomor_surat,
-                               tanggal=isi.tanggal_surat,
-                               pengirim=isi.pengirim or k.penyelenggara or "",
-                               hal=isi.hal or None, dicatat_oleh=isi.nip, settings=s)
+        sm = catat_surat_masuk(
+            session,
+            k,
+            jenis="penawaran",
+            nomor=isi.nomor_surat,
+            tanggal=isi.tanggal_surat,
+            pengirim=isi.pengirim or k.penyelenggara or "",
+            hal=isi.hal or None,
+            dicatat_oleh=isi.nip,
+            settings=s,
+        )
     except UsulanDitolak as e:
         raise MasukanDitolak(str(e)) from None
     return {"surat_masuk": sm.id}
@@ -239,9 +303,11 @@ def _pakai_usulan(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict[
 
     rows = daftar_usulan(session, k)
     if not rows:
-        raise MasukanDitolak("belum ada usulan calon peserta dari OPD; catat usulan dengan "
-                             f"`diklat usulan catat {k.kode} ...` atau tunggu OPD mengisi "
-                             "tautannya")
+        raise MasukanDitolak(
+            "belum ada usulan calon peserta dari OPD; catat usulan dengan "
+            f"`diklat usulan catat {k.kode} ...` atau tunggu OPD mengisi "
+            "tautannya"
+        )
     return {"usulan": len(rows), "calon": sum(r["jumlah"] for r in rows)}
 
 
@@ -255,13 +321,17 @@ def _pakai_balasan(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict
 
 
 def _pakai_kehadiran(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict[str, Any]:
-    return {"tidak_hadir": sorted(isi.tidak_hadir),
-            "peserta": tetapkan_terdaftar(session, k, isi.tidak_hadir)}
+    return {
+        "tidak_hadir": sorted(isi.tidak_hadir),
+        "peserta": tetapkan_terdaftar(session, k, isi.tidak_hadir),
+    }
 
 
 def _pakai_pendaftaran(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict[str, Any]:
-    return {"tidak_hadir": sorted(isi.tidak_hadir),
-            "peserta": catat_hadir(session, k, isi.tidak_hadir)}
+    return {
+        "tidak_hadir": sorted(isi.tidak_hadir),
+        "peserta": catat_hadir(session, k, isi.tidak_hadir),
+    }
 
 
 def _pakai_kit(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict[str, Any]:
@@ -270,9 +340,10 @@ def _pakai_kit(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict[str
 
 
 def _pakai_hasil(session: Session, k: Kegiatan, isi: Any, s: Settings) -> dict[str, Any]:
-    return {"tidak_lulus": sorted(isi.tidak_lulus),
-            "peserta": catat_hasil(session, k, isi.tidak_lulus, isi.nilai_lulus,
-                                   isi.nomor_sertifikat)}
+    return {
+        "tidak_lulus": sorted(isi.tidak_lulus),
+        "peserta": catat_hasil(session, k, isi.tidak_lulus, isi.nilai_lulus, isi.nomor_sertifikat),
+    }
 
 
 #: Every kind of operator input (the catalogue's ``masukan``): fields and what it does.
@@ -293,11 +364,16 @@ def petugas(session: Session, nip: str) -> Pejabat:
     info = nip_rules.parse(nip or "")
     if not info.valid:
         raise MasukanDitolak(f"nip: NIP petugas tidak valid ({info.reason})")
-    p = session.execute(select(Pejabat).where(Pejabat.nip == info.nip,
-                                              Pejabat.aktif.is_(True))).scalars().first()
+    p = (
+        session.execute(select(Pejabat).where(Pejabat.nip == info.nip, Pejabat.aktif.is_(True)))
+        .scalars()
+        .first()
+    )
     if p is None:
-        raise MasukanDitolak("nip: NIP ini tidak tercatat sebagai pejabat atau petugas "
-                             "BKPSDM (diklat pejabat tambah ... --peran operator)")
+        raise MasukanDitolak(
+            "nip: NIP ini tidak tercatat sebagai pejabat atau petugas "
+            "BKPSDM (diklat pejabat tambah ... --peran operator)"
+        )
     return p
 
 
@@ -306,18 +382,27 @@ def baca_waktu(value: Any, tz: str) -> dt.datetime | None:
     if value in (None, ""):
         return None
     try:
-        w = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(
-            str(value).strip())
+        w = (
+            value
+            if isinstance(value, dt.datetime)
+            else dt.datetime.fromisoformat(str(value).strip())
+        )
     except ValueError:
-        raise MasukanDitolak(f"waktu: {value!r} tidak terbaca; tulis YYYY-MM-DD HH:MM"
-                             ) from None
+        raise MasukanDitolak(f"waktu: {value!r} tidak terbaca; tulis YYYY-MM-DD HH:MM") from None
     if w.tzinfo is None:
         w = w.replace(tzinfo=ZoneInfo(tz))
     return w
 
 
-def periksa_waktu(session: Session, k: Kegiatan, no: int, waktu: dt.datetime | None, *,
-                  now: dt.datetime | None = None, settings: Settings | None = None) -> None:
+def periksa_waktu(
+    session: Session,
+    k: Kegiatan,
+    no: int,
+    waktu: dt.datetime | None,
+    *,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+) -> None:
     """Impossible times are refused: in the future; before the step this one follows has
     finished; a step on the training's own days (catalogue ``saat``) before the training's
     first (``mulai``) or last (``selesai``) day."""
@@ -332,14 +417,24 @@ def periksa_waktu(session: Session, k: Kegiatan, no: int, waktu: dt.datetime | N
     day = moment.astimezone(zona_lembaga(s)).date()
     first, last = k.tanggal_mulai, k.tanggal_selesai or k.tanggal_mulai
     if step.saat == "mulai" and first is not None and day < first:
-        raise MasukanDitolak(f"waktu: langkah {no} baru dapat terjadi mulai hari pertama "
-                             f"pelatihan ({first.isoformat()})")
+        raise MasukanDitolak(
+            f"waktu: langkah {no} baru dapat terjadi mulai hari pertama "
+            f"pelatihan ({first.isoformat()})"
+        )
     if step.saat == "selesai" and last is not None and day < last:
-        raise MasukanDitolak(f"waktu: langkah {no} baru dapat terjadi pada hari terakhir "
-                             f"pelatihan ({last.isoformat()}) atau sesudahnya")
+        raise MasukanDitolak(
+            f"waktu: langkah {no} baru dapat terjadi pada hari terakhir "
+            f"pelatihan ({last.isoformat()}) atau sesudahnya"
+        )
     state = ledger.keadaan(session, k.id)
-    before = [st.no for st in sop.steps_for(k.kondisi) if st.no < no and st.no in state
-              and state[st.no].status == ledger.SELESAI and state[st.no].selesai]
+    before = [
+        st.no
+        for st in sop.steps_for(k.kondisi)
+        if st.no < no
+        and st.no in state
+        and state[st.no].status == ledger.SELESAI
+        and state[st.no].selesai
+    ]
     if before and waktu is not None:
         prev = state[before[-1]]
         assert prev.selesai is not None
@@ -362,15 +457,23 @@ def _bukti(session: Session, k: Kegiatan, nama: str, s: Settings) -> list[dict[s
             raise MasukanDitolak(f"bukti: {e}") from None
         if not path.is_file():
             raise MasukanDitolak(f"bukti: berkas {name!r} tidak ada di folder impor")
-        e2 = arsipkan(session, path, kegiatan_id=k.id, klasifikasi="800.2.4.2",
-                      jenis="bukti", settings=s)
+        e2 = arsipkan(
+            session, path, kegiatan_id=k.id, klasifikasi="800.2.4.2", jenis="bukti", settings=s
+        )
         out.append({"nama": path.name, "sha256": e2.sha256})
     return out
 
 
-def terapkan(session: Session, k: Kegiatan, no: int, jenis: str, isian: dict[str, Any], *,
-             now: dt.datetime | None = None, settings: Settings | None = None
-             ) -> dict[str, Any]:
+def terapkan(
+    session: Session,
+    k: Kegiatan,
+    no: int,
+    jenis: str,
+    isian: dict[str, Any],
+    *,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
     """Apply one operator input to step ``no`` (checked as the module docstring says) and
     record the step done by the person named; :class:`MasukanDitolak` (one line naming the
     field) when it cannot be taken: nothing is recorded then (the caller counts it)."""
@@ -379,8 +482,9 @@ def terapkan(session: Session, k: Kegiatan, no: int, jenis: str, isian: dict[str
     if kind is None:
         raise MasukanDitolak(f"jenis masukan tidak dikenal: {jenis}")
     try:
-        isi = kind.isian.model_validate({key: v for key, v in isian.items()
-                                         if key in kind.isian.model_fields})
+        isi = kind.isian.model_validate(
+            {key: v for key, v in isian.items() if key in kind.isian.model_fields}
+        )
     except ValidationError as e:
         err = e.errors()[0]
         raise MasukanDitolak(f"{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
@@ -391,9 +495,16 @@ def terapkan(session: Session, k: Kegiatan, no: int, jenis: str, isian: dict[str
     periksa_waktu(session, k, no, waktu, now=now, settings=s)
     data = kind.terapkan(session, k, isi, s)
     bukti = _bukti(session, k, isi.bukti, s)
-    selesai(session, k, no, waktu=waktu, catatan=isi.catatan or None,
-            oleh=ledger.Oleh(orang.nip, orang.nama), bukti=bukti or None,
-            data={key: v for key, v in data.items() if v not in (None, {}, [])} or None)
+    selesai(
+        session,
+        k,
+        no,
+        waktu=waktu,
+        catatan=isi.catatan or None,
+        oleh=ledger.Oleh(orang.nip, orang.nama),
+        bukti=bukti or None,
+        data={key: v for key, v in data.items() if v not in (None, {}, [])} or None,
+    )
     return {"diterima": True, **data}
 
 
@@ -427,13 +538,23 @@ def _lokal(d: dt.datetime | None, s: Settings) -> str | None:
 
 
 def _zona(tz: str) -> str:
-    return {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-            "Asia/Jayapura": "WIT"}.get(tz, tz)
+    return {
+        "Asia/Jakarta": "WIB",
+        "Asia/Pontianak": "WIB",
+        "Asia/Makassar": "WITA",
+        "Asia/Jayapura": "WIT",
+    }.get(tz, tz)
 
 
-def buka_langkah(session: Session, kode: str, no: int, *, flow_run_id: str | None = None,
-                 kirim: Callable[[Any], None] | None = None,
-                 settings: Settings | None = None) -> LangkahMenunggu:
+def buka_langkah(
+    session: Session,
+    kode: str,
+    no: int,
+    *,
+    flow_run_id: str | None = None,
+    kirim: Callable[[Any], None] | None = None,
+    settings: Settings | None = None,
+) -> LangkahMenunggu:
     """Start an outside step as waiting for its operator (the operator desk is e-mailed what
     to do when the wait opens) and describe it for the form: what, who, the standard time,
     the deadline in the agency's time, the participants by number only (names stay out of
@@ -450,25 +571,40 @@ def buka_langkah(session: Session, kode: str, no: int, *, flow_run_id: str | Non
     row = ledger.tunggu(session, k, no, flow_run_id=flow_run_id)
     baru = before is None or before.putaran != row.putaran
     pelaksana = ", ".join(sop.pelaksana_nama(step))
-    n = [x for x in session.execute(select(Peserta.nomor_urut).where(
-        Peserta.kegiatan_id == k.id, Peserta.status.not_in(["batal", "ditolak"]))
-        .order_by(Peserta.nomor_urut)).scalars() if x is not None]
-    peserta = (f"{len(n)} peserta bernomor urut {min(n)}–{max(n)}" if n else "belum ada "
-               "peserta")
+    n = [
+        x
+        for x in session.execute(
+            select(Peserta.nomor_urut)
+            .where(Peserta.kegiatan_id == k.id, Peserta.status.not_in(["batal", "ditolak"]))
+            .order_by(Peserta.nomor_urut)
+        ).scalars()
+        if x is not None
+    ]
+    peserta = f"{len(n)} peserta bernomor urut {min(n)}–{max(n)}" if n else "belum ada peserta"
     tenggat = _lokal(row.deadline, s)
     lines = []
     if row.ditolak and row.note and row.note.startswith("masukan ditolak:"):
-        lines += [f"**Jawaban sebelumnya ditolak:** {row.note[len('masukan ditolak:'):].strip()}",
-                  ""]
+        lines += [
+            f"**Jawaban sebelumnya ditolak:** {row.note[len('masukan ditolak:') :].strip()}",
+            "",
+        ]
     lines += [
-        f"### Langkah {no}: {step.kegiatan}", "",
+        f"### Langkah {no}: {step.kegiatan}",
+        "",
         f"- **Kegiatan:** {k.kode} — {k.nama}",
         f"- **Pelaksana:** {pelaksana}",
-        f"- **Kelengkapan:** {step.kelengkapan}", f"- **Output:** {step.output}",
-        f"- **Waktu baku:** {step.waktu}", f"- **Tenggat:** {tenggat or '-'}",
-        *([f"- **Tidak dapat dicatat sebelum:** "
-           f"{(k.tanggal_mulai if step.saat == 'mulai' else k.tanggal_selesai)}"]
-          if step.saat else []),
+        f"- **Kelengkapan:** {step.kelengkapan}",
+        f"- **Output:** {step.output}",
+        f"- **Waktu baku:** {step.waktu}",
+        f"- **Tenggat:** {tenggat or '-'}",
+        *(
+            [
+                f"- **Tidak dapat dicatat sebelum:** "
+                f"{(k.tanggal_mulai if step.saat == 'mulai' else k.tanggal_selesai)}"
+            ]
+            if step.saat
+            else []
+        ),
         "",
         "Isi setelah langkah ini dilaksanakan: NIP Anda (petugas yang mencatat), waktunya, "
         "catatan dan berkas bukti (nama berkas di folder impor) bila ada. Peserta disebut "
@@ -479,11 +615,21 @@ def buka_langkah(session: Session, kode: str, no: int, *, flow_run_id: str | Non
         from diklat.naskah.surel import Surat
 
         for alamat, nama in _alamat_operator(session, step.pelaksana, s):
-            kirim(Surat(kepada=alamat, nama=nama,
-                        subjek=f"[diklat] Menunggu petugas: langkah {no} ({k.kode})",
-                        isi=f"Yth. {nama},\n\nKegiatan {k.kode} ({k.nama}) menunggu "
-                            f"langkah {no}: {step.kegiatan}\nTenggat: {tenggat or '-'}\n\n"
-                            "Isi formulir pada run kegiatan ini di UI Prefect setelah "
-                            "dilaksanakan, atau lihat daftar tugas: diklat tugas"))
-    return LangkahMenunggu(status=row.status, putaran=row.putaran, ditolak=row.ditolak,
-                           tenggat=tenggat, deskripsi="\n".join(lines))
+            kirim(
+                Surat(
+                    kepada=alamat,
+                    nama=nama,
+                    subjek=f"[diklat] Menunggu petugas: langkah {no} ({k.kode})",
+                    isi=f"Yth. {nama},\n\nKegiatan {k.kode} ({k.nama}) menunggu "
+                    f"langkah {no}: {step.kegiatan}\nTenggat: {tenggat or '-'}\n\n"
+                    "Isi formulir pada run kegiatan ini di UI Prefect setelah "
+                    "dilaksanakan, atau lihat daftar tugas: diklat tugas",
+                )
+            )
+    return LangkahMenunggu(
+        status=row.status,
+        putaran=row.putaran,
+        ditolak=row.ditolak,
+        tenggat=tenggat,
+        deskripsi="\n".join(lines),
+    )

@@ -49,21 +49,27 @@ class MulaiKegiatan:
         return self.status in ("ditolak", "dibatalkan")
 
 
-def mulai_kegiatan(session: Session, data: DataKegiatan,
-                   flow_run_id: str | None = None) -> MulaiKegiatan:
+def mulai_kegiatan(
+    session: Session, data: DataKegiatan, flow_run_id: str | None = None
+) -> MulaiKegiatan:
     """Create the training (or continue it: the same code and data), record the run that
     carries it, and read its state (:class:`MulaiKegiatan`)."""
     k = simpan_kegiatan(session, data)
     k.flow_run_id = flow_run_id
     state = ledger.keadaan(session, k.id)
-    return MulaiKegiatan(kode=k.kode, status=k.status, alasan=k.status_alasan,
-                         kondisi=list(k.kondisi),
-                         langkah={no: lg.status for no, lg in state.items()},
-                         naskah_terbuka=naskah_terbuka(session, k.id))
+    return MulaiKegiatan(
+        kode=k.kode,
+        status=k.status,
+        alasan=k.status_alasan,
+        kondisi=list(k.kondisi),
+        langkah={no: lg.status for no, lg in state.items()},
+        naskah_terbuka=naskah_terbuka(session, k.id),
+    )
 
 
-def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan, *,
-                    oleh_nip: str | None = None) -> Kegiatan:
+def simpan_kegiatan(
+    session: Session, raw: dict[str, Any] | DataKegiatan, *, oleh_nip: str | None = None
+) -> Kegiatan:
     """Create a training (idempotent): the same data under an existing code returns it
     (checked again while none of its steps has started: a run starting it finds what went
     missing since); different data is refused (field ``kode``), unless the stored training
@@ -80,8 +86,7 @@ def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan, *,
     except KegiatanDitolak:
         d = None
     if d is not None:
-        k = session.execute(select(Kegiatan).where(Kegiatan.kode == d.kode)
-                            ).scalar_one_or_none()
+        k = session.execute(select(Kegiatan).where(Kegiatan.kode == d.kode)).scalar_one_or_none()
         if k is not None:
             return _lanjutkan(session, k, d)
     d, masalah = periksa_kegiatan(session, raw)
@@ -93,8 +98,9 @@ def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan, *,
             session.add(k)
             session.flush()
     except IntegrityError:
-        other = session.execute(select(Kegiatan).where(Kegiatan.kode == d.kode)
-                                ).scalar_one_or_none()
+        other = session.execute(
+            select(Kegiatan).where(Kegiatan.kode == d.kode)
+        ).scalar_one_or_none()
         if other is None:
             raise
         return _lanjutkan(session, other, d)
@@ -105,22 +111,33 @@ def simpan_kegiatan(session: Session, raw: dict[str, Any] | DataKegiatan, *,
 def _lanjutkan(session: Session, k: Kegiatan, d: DataKegiatan) -> Kegiatan:
     """The existing training ``k`` for a create (or a run's start) with data ``d``."""
     if k.status == "dibatalkan":
-        raise KegiatanDitolak("kode", f"kegiatan {k.kode} sudah dibatalkan"
-                              + (f" ({k.catatan})" if k.catatan else "")
-                              + "; pakai kode lain")
+        raise KegiatanDitolak(
+            "kode",
+            f"kegiatan {k.kode} sudah dibatalkan"
+            + (f" ({k.catatan})" if k.catatan else "")
+            + "; pakai kode lain",
+        )
     if data_kegiatan(k) == d:
         if k.status == "direncanakan":  # created earlier, started now: checked again
             _d, masalah = periksa_kegiatan(session, d)
             if masalah:
                 raise KegiatanBelumSiap(masalah)
         return k
-    if (_pernah_diubah(session, k) and d.sop == k.sop
-            and sorted(set(d.kondisi)) == sorted(k.kondisi)):
+    if (
+        _pernah_diubah(session, k)
+        and d.sop == k.sop
+        and sorted(set(d.kondisi)) == sorted(k.kondisi)
+    ):
         return k  # corrected by `kegiatan ubah` after the run started: the record wins
     raise KegiatanDitolak("kode", f"{d.kode} sudah dipakai kegiatan lain dengan data berbeda")
 
 
 def _pernah_diubah(session: Session, k: Kegiatan) -> bool:
-    return session.execute(select(AuditKegiatan.id).where(
-        AuditKegiatan.kegiatan_id == k.id, AuditKegiatan.aksi == "ubah").limit(1)
-    ).first() is not None
+    return (
+        session.execute(
+            select(AuditKegiatan.id)
+            .where(AuditKegiatan.kegiatan_id == k.id, AuditKegiatan.aksi == "ubah")
+            .limit(1)
+        ).first()
+        is not None
+    )

@@ -62,8 +62,10 @@ def _pelaku(session: Session, oleh_nip: str | None) -> str | None:
     info = nip_rules.parse(oleh_nip)
     if not info.valid:
         raise PerubahanDitolak(f"--oleh: NIP tidak valid ({info.reason})")
-    known = session.execute(select(Pejabat.id).where(Pejabat.nip == info.nip).limit(1)).first() \
+    known = (
+        session.execute(select(Pejabat.id).where(Pejabat.nip == info.nip).limit(1)).first()
         or session.execute(select(Pegawai.id).where(Pegawai.nip == info.nip).limit(1)).first()
+    )
     if not known:
         raise PerubahanDitolak("--oleh: NIP itu bukan pejabat atau pegawai yang dikenal")
     return info.nip
@@ -72,17 +74,24 @@ def _pelaku(session: Session, oleh_nip: str | None) -> str | None:
 def sudah_terbit(session: Session, k: Kegiatan) -> str | None:
     """Why the training can no longer be corrected (a letter numbered, a draft decided on),
     or None."""
-    nomor = session.execute(select(Naskah.jenis).where(
-        Naskah.kegiatan_id == k.id, Naskah.nomor.is_not(None)).limit(1)).scalar()
+    nomor = session.execute(
+        select(Naskah.jenis).where(Naskah.kegiatan_id == k.id, Naskah.nomor.is_not(None)).limit(1)
+    ).scalar()
     if nomor is not None:
         return f"naskah {nomor} sudah bernomor"
     diputuskan = session.execute(
-        select(Bundel.jenis).join(Persetujuan, Persetujuan.bundel_id == Bundel.id)
-        .where(Bundel.kegiatan_id == k.id).limit(1)).scalar()
+        select(Bundel.jenis)
+        .join(Persetujuan, Persetujuan.bundel_id == Bundel.id)
+        .where(Bundel.kegiatan_id == k.id)
+        .limit(1)
+    ).scalar()
     if diputuskan is None:
-        diputuskan = session.execute(select(Bundel.jenis).join(
-            Permintaan, Permintaan.bundel_id == Bundel.id).where(
-            Bundel.kegiatan_id == k.id, Permintaan.keputusan.is_not(None)).limit(1)).scalar()
+        diputuskan = session.execute(
+            select(Bundel.jenis)
+            .join(Permintaan, Permintaan.bundel_id == Bundel.id)
+            .where(Bundel.kegiatan_id == k.id, Permintaan.keputusan.is_not(None))
+            .limit(1)
+        ).scalar()
     if diputuskan is not None:
         return f"draf {diputuskan} sudah diputuskan pejabat"
     return None
@@ -95,8 +104,9 @@ class HasilUbah:
     draf_lama: list[str] = field(default_factory=list)  # undecided drafts made from old data
 
 
-def ubah_kegiatan(session: Session, kode: str, perubahan: dict[str, Any], *,
-                  oleh_nip: str | None = None) -> HasilUbah:
+def ubah_kegiatan(
+    session: Session, kode: str, perubahan: dict[str, Any], *, oleh_nip: str | None = None
+) -> HasilUbah:
     """Correct training ``kode`` with the fields in ``perubahan`` (``DataKegiatan`` names;
     ``kriteria`` may be partial). Nothing changes (no audit row) when the values are the
     same. :class:`KegiatanBelumSiap` lists every problem of the corrected training."""
@@ -107,9 +117,11 @@ def ubah_kegiatan(session: Session, kode: str, perubahan: dict[str, Any], *,
         raise PerubahanDitolak(f"kegiatan {kode} sudah selesai; tidak dapat diubah")
     why = sudah_terbit(session, k)
     if why:
-        raise PerubahanDitolak(f"kegiatan {kode} tidak dapat diubah lagi: {why}; batalkan "
-                               f"dengan `diklat kegiatan batal {kode} --alasan ...` lalu buat "
-                               "kegiatan baru")
+        raise PerubahanDitolak(
+            f"kegiatan {kode} tidak dapat diubah lagi: {why}; batalkan "
+            f"dengan `diklat kegiatan batal {kode} --alasan ...` lalu buat "
+            "kegiatan baru"
+        )
     oleh = _pelaku(session, oleh_nip)
     lama = data_kegiatan(k).model_dump()
     if "kode" in perubahan and perubahan["kode"] != k.kode:
@@ -117,12 +129,15 @@ def ubah_kegiatan(session: Session, kode: str, perubahan: dict[str, Any], *,
     baru = {**lama, **{f: v for f, v in perubahan.items() if f != "kriteria"}}
     if "kriteria" in perubahan:
         baru["kriteria"] = {**lama["kriteria"], **perubahan["kriteria"]}
-    started = session.execute(select(SopStepLog.id).where(
-        SopStepLog.kegiatan_id == k.id).limit(1)).first() is not None or bool(k.flow_run_id)
-    if started and (baru["sop"] != lama["sop"]
-                    or sorted(set(baru["kondisi"])) != sorted(set(lama["kondisi"]))):
-        raise PerubahanDitolak(f"kegiatan {kode} sudah berjalan: SOP dan kondisinya tidak "
-                               "dapat diubah")
+    started = session.execute(
+        select(SopStepLog.id).where(SopStepLog.kegiatan_id == k.id).limit(1)
+    ).first() is not None or bool(k.flow_run_id)
+    if started and (
+        baru["sop"] != lama["sop"] or sorted(set(baru["kondisi"])) != sorted(set(lama["kondisi"]))
+    ):
+        raise PerubahanDitolak(
+            f"kegiatan {kode} sudah berjalan: SOP dan kondisinya tidak dapat diubah"
+        )
     from diklat.kesiapan import periksa_kegiatan
 
     d, masalah = periksa_kegiatan(session, baru)
@@ -136,8 +151,18 @@ def ubah_kegiatan(session: Session, kode: str, perubahan: dict[str, Any], *,
             setattr(k, col, value)
         session.flush()
         catat_audit(session, k, "ubah", oleh_nip=oleh, perubahan=diff)
-    draf = sorted({str(j) for j in session.execute(select(Bundel.jenis).where(
-        Bundel.kegiatan_id == k.id, Bundel.status == "draf")).scalars()}) if diff else []
+    draf = (
+        sorted(
+            {
+                str(j)
+                for j in session.execute(
+                    select(Bundel.jenis).where(Bundel.kegiatan_id == k.id, Bundel.status == "draf")
+                ).scalars()
+            }
+        )
+        if diff
+        else []
+    )
     return HasilUbah(kegiatan=k, perubahan=diff, draf_lama=draf)
 
 
@@ -156,14 +181,19 @@ class HasilBatal:
         return [f"{p}-{self.kode}" for p in PREFIX_RUN]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kegiatan": self.kode, "status": "dibatalkan", "alasan": self.alasan,
-                "langkah_ditutup": self.langkah_ditutup,
-                "permintaan_dibatalkan": self.permintaan_dibatalkan,
-                "sudah_dibatalkan": self.sudah}
+        return {
+            "kegiatan": self.kode,
+            "status": "dibatalkan",
+            "alasan": self.alasan,
+            "langkah_ditutup": self.langkah_ditutup,
+            "permintaan_dibatalkan": self.permintaan_dibatalkan,
+            "sudah_dibatalkan": self.sudah,
+        }
 
 
-def batalkan_kegiatan(session: Session, kode: str, alasan: str, *,
-                      oleh_nip: str | None = None) -> HasilBatal:
+def batalkan_kegiatan(
+    session: Session, kode: str, alasan: str, *, oleh_nip: str | None = None
+) -> HasilBatal:
     """Cancel training ``kode`` (see the module docstring)."""
     alasan = " ".join((alasan or "").split())
     if len(alasan) < 3:
@@ -171,8 +201,7 @@ def batalkan_kegiatan(session: Session, kode: str, alasan: str, *,
     k = kegiatan_by_kode(session, kode)
     runs = _run_ids(session, k)
     if k.status == "dibatalkan":
-        return HasilBatal(kode=k.kode, alasan=k.catatan or alasan, flow_run_ids=runs,
-                          sudah=True)
+        return HasilBatal(kode=k.kode, alasan=k.catatan or alasan, flow_run_ids=runs, sudah=True)
     if k.status == "selesai":
         raise PerubahanDitolak(f"kegiatan {kode} sudah selesai; tidak dapat dibatalkan")
     oleh = _pelaku(session, oleh_nip)
@@ -181,38 +210,62 @@ def batalkan_kegiatan(session: Session, kode: str, alasan: str, *,
     # every open row (every level of a step where the ledger keeps one per level) ends as
     # the ledger's own ``gagal`` ends one: failed now, the reason as its note
     closed: set[int] = set()
-    for row in session.execute(select(SopStepLog).where(
-            SopStepLog.kegiatan_id == k.id,
-            SopStepLog.status.in_(sorted(ledger.TERBUKA)))).scalars():
+    for row in session.execute(
+        select(SopStepLog).where(
+            SopStepLog.kegiatan_id == k.id, SopStepLog.status.in_(sorted(ledger.TERBUKA))
+        )
+    ).scalars():
         ledger.pindah(row, ledger.GAGAL)
         row.finished_at, row.note = now, note[:2000]
         closed.add(row.step_no)
     from diklat.naskah import persetujuan
 
     # waiting and locked requests alike: a locked one of a cancelled training is nobody's work
-    waiting = list(session.execute(select(Permintaan).where(
-        Permintaan.kegiatan_id == k.id, Permintaan.status.in_(
-            [persetujuan.MENUNGGU, persetujuan.TERKUNCI]))).scalars())
+    waiting = list(
+        session.execute(
+            select(Permintaan).where(
+                Permintaan.kegiatan_id == k.id,
+                Permintaan.status.in_([persetujuan.MENUNGGU, persetujuan.TERKUNCI]),
+            )
+        ).scalars()
+    )
     for p in waiting:
         persetujuan.pindah(p, persetujuan.DIBATALKAN)
         p.catatan = (p.catatan or note)[:2000]
     if waiting:
-        for code in session.execute(select(KodeVerifikasi).where(
+        for code in session.execute(
+            select(KodeVerifikasi).where(
                 KodeVerifikasi.permintaan_id.in_([p.id for p in waiting]),
-                KodeVerifikasi.used_at.is_(None))).scalars():
+                KodeVerifikasi.used_at.is_(None),
+            )
+        ).scalars():
             code.expires_at = min(code.expires_at, now)
     from diklat.naskah.persetujuan import hentikan_kegiatan
 
-    hentikan_kegiatan(session, k, "dibatalkan", f"dibatalkan oleh {_nama(session, oleh)}: "
-                      f"{alasan}", now=now)
+    hentikan_kegiatan(
+        session, k, "dibatalkan", f"dibatalkan oleh {_nama(session, oleh)}: {alasan}", now=now
+    )
     k.catatan = alasan[:2000]
     session.flush()
-    hasil = HasilBatal(kode=k.kode, alasan=alasan, langkah_ditutup=sorted(closed),
-                       permintaan_dibatalkan=len(waiting), flow_run_ids=runs)
-    catat_audit(session, k, "batal", oleh_nip=oleh, alasan=alasan,
-                perubahan={"langkah_ditutup": sorted(closed),
-                           "permintaan_dibatalkan": len(waiting),
-                           "flow_run": runs})
+    hasil = HasilBatal(
+        kode=k.kode,
+        alasan=alasan,
+        langkah_ditutup=sorted(closed),
+        permintaan_dibatalkan=len(waiting),
+        flow_run_ids=runs,
+    )
+    catat_audit(
+        session,
+        k,
+        "batal",
+        oleh_nip=oleh,
+        alasan=alasan,
+        perubahan={
+            "langkah_ditutup": sorted(closed),
+            "permintaan_dibatalkan": len(waiting),
+            "flow_run": runs,
+        },
+    )
     return hasil
 
 
@@ -227,12 +280,22 @@ def _nama(session: Session, nip: str | None) -> str:
 
 def _run_ids(session: Session, k: Kegiatan) -> list[str]:
     ids = {k.flow_run_id} if k.flow_run_id else set()
-    ids.update(str(x) for x in session.execute(select(SopStepLog.flow_run_id).where(
-        SopStepLog.kegiatan_id == k.id, SopStepLog.flow_run_id.is_not(None)).distinct()
-    ).scalars())
-    ids.update(str(x) for x in session.execute(select(Permintaan.flow_run_id).where(
-        Permintaan.kegiatan_id == k.id, Permintaan.flow_run_id.is_not(None)).distinct()
-    ).scalars())
+    ids.update(
+        str(x)
+        for x in session.execute(
+            select(SopStepLog.flow_run_id)
+            .where(SopStepLog.kegiatan_id == k.id, SopStepLog.flow_run_id.is_not(None))
+            .distinct()
+        ).scalars()
+    )
+    ids.update(
+        str(x)
+        for x in session.execute(
+            select(Permintaan.flow_run_id)
+            .where(Permintaan.kegiatan_id == k.id, Permintaan.flow_run_id.is_not(None))
+            .distinct()
+        ).scalars()
+    )
     return sorted(ids)
 
 
@@ -241,8 +304,17 @@ def riwayat_kegiatan(session: Session, kode: str) -> list[dict[str, Any]]:
     from diklat.models import AuditKegiatan
 
     k = kegiatan_by_kode(session, kode)
-    return [{"aksi": a.aksi, "oleh_nip": a.oleh_nip, "alasan": a.alasan,
-             "perubahan": json.loads(a.perubahan_json) if a.perubahan_json else None,
-             "at": a.at.isoformat(timespec="seconds")}
-            for a in session.execute(select(AuditKegiatan).where(
-                AuditKegiatan.kegiatan_id == k.id).order_by(AuditKegiatan.id)).scalars()]
+    return [
+        {
+            "aksi": a.aksi,
+            "oleh_nip": a.oleh_nip,
+            "alasan": a.alasan,
+            "perubahan": json.loads(a.perubahan_json) if a.perubahan_json else None,
+            "at": a.at.isoformat(timespec="seconds"),
+        }
+        for a in session.execute(
+            select(AuditKegiatan)
+            .where(AuditKegiatan.kegiatan_id == k.id)
+            .order_by(AuditKegiatan.id)
+        ).scalars()
+    ]

@@ -72,11 +72,17 @@ SUCCESS = "success"
 FAILED = "failed"
 INTERRUPTED = "interrupted"
 #: How each status is shown to an operator.
-STATUS_LABEL: dict[str, str] = {RUNNING: "berjalan", SUCCESS: "berhasil", FAILED: "gagal",
-                                INTERRUPTED: "dihentikan"}
+STATUS_LABEL: dict[str, str] = {
+    RUNNING: "berjalan",
+    SUCCESS: "berhasil",
+    FAILED: "gagal",
+    INTERRUPTED: "dihentikan",
+}
 #: The message of a run closed because its process disappeared.
-DEAD_MESSAGE = ("proses berhenti tanpa menutup run (kill -9, mati listrik, mesin dimatikan); "
-                "dilanjutkan oleh run berikutnya dari checkpoint")
+DEAD_MESSAGE = (
+    "proses berhenti tanpa menutup run (kill -9, mati listrik, mesin dimatikan); "
+    "dilanjutkan oleh run berikutnya dari checkpoint"
+)
 #: The message of a run stopped by Ctrl-C, SIGTERM or a cancel.
 INTERRUPTED_MESSAGE = "dihentikan; jalankan lagi untuk melanjutkan"
 
@@ -134,10 +140,15 @@ class RunBusy(RuntimeError):
         if running is None:
             text = f"pekerjaan lain sedang memegang kunci {lock!r}"
         else:
-            mulai = (running.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-                     if running.started_at else "?")
-            text = (f"run #{running.id} ({running.what}) masih berjalan sejak {mulai}, "
-                    f"proses {running.pid} di {running.host}")
+            mulai = (
+                running.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+                if running.started_at
+                else "?"
+            )
+            text = (
+                f"run #{running.id} ({running.what}) masih berjalan sejak {mulai}, "
+                f"proses {running.pid} di {running.host}"
+            )
         super().__init__(f"{text}; tunggu sampai selesai lalu jalankan lagi")
 
 
@@ -203,8 +214,11 @@ _live_lock = threading.Lock()
 
 def owner_alive(spec: RunTable, row: Any, now: dt.datetime | None = None) -> bool:
     """Is the process that started this run still running it?"""
-    host, pid, token = (getattr(row, spec.host), getattr(row, spec.pid),
-                        getattr(row, spec.pid_token))
+    host, pid, token = (
+        getattr(row, spec.host),
+        getattr(row, spec.pid),
+        getattr(row, spec.pid_token),
+    )
     if host == HOST and pid is not None:
         if pid == os.getpid():
             with _live_lock:
@@ -231,8 +245,9 @@ class ClosedRun:
     flow_run_id: str | None
 
 
-def close_dead_runs(engine: Engine, spec: RunTable = SYNC_RUNS,
-                    where: Any = None) -> list[ClosedRun]:
+def close_dead_runs(
+    engine: Engine, spec: RunTable = SYNC_RUNS, where: Any = None
+) -> list[ClosedRun]:
     """Close every ``running`` row whose owner is gone as ``interrupted`` (its checkpoint
     stays, so the next run continues it). ``where`` narrows the rows looked at."""
     t = spec.table
@@ -246,8 +261,11 @@ def close_dead_runs(engine: Engine, spec: RunTable = SYNC_RUNS,
             if owner_alive(spec, row, now):
                 continue
             started = getattr(row, spec.started_at)
-            values: dict[str, Any] = {spec.status: INTERRUPTED, spec.finished_at: now,
-                                      spec.error: DEAD_MESSAGE}
+            values: dict[str, Any] = {
+                spec.status: INTERRUPTED,
+                spec.finished_at: now,
+                spec.error: DEAD_MESSAGE,
+            }
             if started is not None:
                 if started.tzinfo is None:
                     started = started.replace(tzinfo=dt.UTC)
@@ -255,14 +273,18 @@ def close_dead_runs(engine: Engine, spec: RunTable = SYNC_RUNS,
                 if beat.tzinfo is None:
                     beat = beat.replace(tzinfo=dt.UTC)
                 values[spec.seconds] = max(0.0, (beat - started).total_seconds())
-            res = conn.execute(update(t).where(and_(t.c.id == row.id,
-                                                    spec.c("status") == RUNNING))
-                               .values(**values))
+            res = conn.execute(
+                update(t)
+                .where(and_(t.c.id == row.id, spec.c("status") == RUNNING))
+                .values(**values)
+            )
             if res.rowcount:
                 closed.append(ClosedRun(int(row.id), getattr(row, spec.flow_run_id, None)))
     if closed:
-        log.warning("runs %s left running by a process that is gone: closed as interrupted",
-                    [c.id for c in closed])
+        log.warning(
+            "runs %s left running by a process that is gone: closed as interrupted",
+            [c.id for c in closed],
+        )
     return closed
 
 
@@ -286,8 +308,9 @@ class Run:
     def _start_heartbeat(self) -> None:
         if self.engine.dialect.name == "sqlite":  # one host only: the process id suffices
             return
-        self._thread = threading.Thread(target=self._heartbeat, name=f"run-{self.id}-beat",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._heartbeat, name=f"run-{self.id}-beat", daemon=True
+        )
         self._thread.start()
 
     def _heartbeat(self) -> None:
@@ -295,8 +318,11 @@ class Run:
         while not self._beat.wait(HEARTBEAT_EVERY):
             try:
                 with self.engine.begin() as conn:
-                    conn.execute(update(t).where(t.c.id == self.id)
-                                 .values({self.spec.heartbeat_at: utcnow()}))
+                    conn.execute(
+                        update(t)
+                        .where(t.c.id == self.id)
+                        .values({self.spec.heartbeat_at: utcnow()})
+                    )
             except Exception:  # a missed beat is harmless; the lease is four beats long
                 log.debug("heartbeat of run %s failed", self.id, exc_info=True)
 
@@ -312,8 +338,9 @@ class Run:
         with self.engine.begin() as conn:
             conn.execute(update(t).where(t.c.id == self.id).values(**values))
 
-    def save_progress(self, checkpoint: Mapping[str, Any] | None = None,
-                      values: Mapping[str, Any] | None = None) -> None:
+    def save_progress(
+        self, checkpoint: Mapping[str, Any] | None = None, values: Mapping[str, Any] | None = None
+    ) -> None:
         """:func:`save_progress` in a transaction of its own."""
         with self.engine.begin() as conn:
             save_progress(conn, self.id, checkpoint, values, spec=self.spec)
@@ -332,8 +359,7 @@ class Run:
         request_stop("interrupted")
         self._close(INTERRUPTED, message, values, timeout=CLOSE_TIMEOUT)
 
-    def close_on_error(self, e: BaseException, message: str | None = None,
-                       **values: Any) -> None:
+    def close_on_error(self, e: BaseException, message: str | None = None, **values: Any) -> None:
         """Close after ``e``: interrupted for an interrupt, else failed with ``message``
         (default: :func:`safe_error`). Never raises for an interrupt."""
         if is_interrupt(e):
@@ -341,8 +367,9 @@ class Run:
         else:
             self.fail(message or safe_error(e), **values)
 
-    def _close(self, status: str, error: str | None, values: Mapping[str, Any],
-               timeout: float | None) -> None:
+    def _close(
+        self, status: str, error: str | None, values: Mapping[str, Any], timeout: float | None
+    ) -> None:
         self._stop_heartbeat()
         spec, t = self.spec, self.spec.table
         now = utcnow()
@@ -350,13 +377,18 @@ class Run:
             with self.engine.begin() as conn:
                 if timeout is not None and conn.dialect.name == "sqlite":
                     conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-                started = conn.execute(select(spec.c("started_at")).where(
-                    t.c.id == self.id)).scalar_one()
+                started = conn.execute(
+                    select(spec.c("started_at")).where(t.c.id == self.id)
+                ).scalar_one()
                 if started.tzinfo is None:
                     started = started.replace(tzinfo=dt.UTC)
-                vals = {spec.status: status, spec.finished_at: now,
-                        spec.error: error[:4000] if error else None,
-                        spec.seconds: (now - started).total_seconds(), **values}
+                vals = {
+                    spec.status: status,
+                    spec.finished_at: now,
+                    spec.error: error[:4000] if error else None,
+                    spec.seconds: (now - started).total_seconds(),
+                    **values,
+                }
                 conn.execute(update(t).where(t.c.id == self.id).values(**vals))
                 if timeout is not None and conn.dialect.name == "sqlite":
                     conn.exec_driver_sql("PRAGMA busy_timeout = 30000")
@@ -364,15 +396,22 @@ class Run:
             if status != INTERRUPTED:
                 raise
             # The next start closes it (its process is gone by then); the interrupt wins.
-            log.warning("run %s: could not record the interrupt; the next run will",
-                        self.id, exc_info=True)
+            log.warning(
+                "run %s: could not record the interrupt; the next run will", self.id, exc_info=True
+            )
             return
         self.status = status
 
 
-def start(engine: Engine, values: Mapping[str, Any], *, lock: str | None = None,
-          spec: RunTable = SYNC_RUNS, describe: Callable[[Any], str] | None = None,
-          flow_run_id: str | None = None) -> Run:
+def start(
+    engine: Engine,
+    values: Mapping[str, Any],
+    *,
+    lock: str | None = None,
+    spec: RunTable = SYNC_RUNS,
+    describe: Callable[[Any], str] | None = None,
+    flow_run_id: str | None = None,
+) -> Run:
     """Close dead runs, then insert a ``running`` row owned by this process (``values``:
     the table's own columns). With ``lock``, raise :class:`RunBusy` when a live run holds
     it. ``describe(row)`` names a running run in the refusal."""
@@ -381,9 +420,17 @@ def start(engine: Engine, values: Mapping[str, Any], *, lock: str | None = None,
     t = spec.table
     pid = os.getpid()
     now = utcnow()
-    row = {**values, spec.status: RUNNING, spec.started_at: now, spec.lock: lock,
-           spec.host: HOST, spec.pid: pid, spec.pid_token: pid_token(pid),
-           spec.heartbeat_at: now, spec.flow_run_id: flow_run_id}
+    row = {
+        **values,
+        spec.status: RUNNING,
+        spec.started_at: now,
+        spec.lock: lock,
+        spec.host: HOST,
+        spec.pid: pid,
+        spec.pid_token: pid_token(pid),
+        spec.heartbeat_at: now,
+        spec.flow_run_id: flow_run_id,
+    }
     key: tuple[str, int] | None = None
     try:
         with engine.begin() as conn:
@@ -412,32 +459,51 @@ def start(engine: Engine, values: Mapping[str, Any], *, lock: str | None = None,
     return run
 
 
-def _holder(engine: Engine, spec: RunTable, lock: str,
-            describe: Callable[[Any], str] | None) -> RunningRun | None:
+def _holder(
+    engine: Engine, spec: RunTable, lock: str, describe: Callable[[Any], str] | None
+) -> RunningRun | None:
     t = spec.table
     with engine.connect() as conn:
-        row = conn.execute(select(t).where(spec.c("lock") == lock,
-                                           spec.c("status") == RUNNING)).first()
+        row = conn.execute(
+            select(t).where(spec.c("lock") == lock, spec.c("status") == RUNNING)
+        ).first()
     if row is None:
         return None
-    return RunningRun(int(row.id), getattr(row, spec.started_at), getattr(row, spec.host),
-                      getattr(row, spec.pid), describe(row) if describe else "")
+    return RunningRun(
+        int(row.id),
+        getattr(row, spec.started_at),
+        getattr(row, spec.host),
+        getattr(row, spec.pid),
+        describe(row) if describe else "",
+    )
 
 
-def lock_holder(engine: Engine, lock: str, describe: Callable[[Any], str] | None = None,
-                spec: RunTable = SYNC_RUNS) -> RunBusy | None:
+def lock_holder(
+    engine: Engine,
+    lock: str,
+    describe: Callable[[Any], str] | None = None,
+    spec: RunTable = SYNC_RUNS,
+) -> RunBusy | None:
     """The refusal a start would give now, or None when the lock is free or held by a dead
     run (which the start will close): lets a command refuse before it sets anything else in
     motion. Closes nothing itself."""
     t = spec.table
     with engine.connect() as conn:
-        rows = conn.execute(select(t).where(spec.c("lock") == lock,
-                                            spec.c("status") == RUNNING)).all()
+        rows = conn.execute(
+            select(t).where(spec.c("lock") == lock, spec.c("status") == RUNNING)
+        ).all()
     for row in rows:
         if owner_alive(spec, row):
-            return RunBusy(lock, RunningRun(
-                int(row.id), getattr(row, spec.started_at), getattr(row, spec.host),
-                getattr(row, spec.pid), describe(row) if describe else ""))
+            return RunBusy(
+                lock,
+                RunningRun(
+                    int(row.id),
+                    getattr(row, spec.started_at),
+                    getattr(row, spec.host),
+                    getattr(row, spec.pid),
+                    describe(row) if describe else "",
+                ),
+            )
     return None
 
 
@@ -446,15 +512,24 @@ def own_latest(engine: Engine, since: dt.datetime, spec: RunTable = SYNC_RUNS) -
     its orchestrator could not tell it)."""
     t = spec.table
     with engine.connect() as conn:
-        return conn.execute(select(t).where(spec.c("host") == HOST,
-                                            spec.c("pid") == os.getpid(),
-                                            spec.c("started_at") >= since)
-                            .order_by(t.c.id.desc()).limit(1)).first()
+        return conn.execute(
+            select(t)
+            .where(
+                spec.c("host") == HOST, spec.c("pid") == os.getpid(), spec.c("started_at") >= since
+            )
+            .order_by(t.c.id.desc())
+            .limit(1)
+        ).first()
 
 
-def save_progress(conn: Connection, run_id: int, checkpoint: Mapping[str, Any] | None = None,
-                  values: Mapping[str, Any] | None = None, *,
-                  spec: RunTable = SYNC_RUNS) -> None:
+def save_progress(
+    conn: Connection,
+    run_id: int,
+    checkpoint: Mapping[str, Any] | None = None,
+    values: Mapping[str, Any] | None = None,
+    *,
+    spec: RunTable = SYNC_RUNS,
+) -> None:
     """Store the resume point and counts (``values``: column -> value) of a run in the
     caller's transaction (the one that wrote the data they describe)."""
     vals: dict[str, Any] = dict(values or {})
@@ -470,8 +545,9 @@ def resume_point(engine: Engine, where: Any, spec: RunTable = SYNC_RUNS) -> Any 
     failed or was interrupted with a checkpoint (a success after it means nothing is owed)."""
     t = spec.table
     with engine.connect() as conn:
-        last = conn.execute(select(t).where(where, spec.c("status") != RUNNING)
-                            .order_by(t.c.id.desc()).limit(1)).first()
+        last = conn.execute(
+            select(t).where(where, spec.c("status") != RUNNING).order_by(t.c.id.desc()).limit(1)
+        ).first()
     if last is None or getattr(last, spec.status) not in (FAILED, INTERRUPTED):
         return None
     if not getattr(last, spec.checkpoint):

@@ -249,10 +249,18 @@ class Approval(BaseModel):
     batas_keras_kali: float = 3.0
     batas_keras: Literal["ingatkan", "eskalasi", "hentikan"] = "eskalasi"
     #: Who is told when a level is locked or late: role -> the role above it.
-    atasan: dict[str, str] = Field(default_factory=lambda: {
-        "pengolah_data": "analis_sdm", "analis_sdm": "kabid_psda", "kabid_psda": "sekretaris",
-        "sekretaris": "kepala", "kepala": "sekda", "pengelola": "kabid_psda",
-        "pokja": "kabid_psda", "operator": "kabid_psda"})
+    atasan: dict[str, str] = Field(
+        default_factory=lambda: {
+            "pengolah_data": "analis_sdm",
+            "analis_sdm": "kabid_psda",
+            "kabid_psda": "sekretaris",
+            "sekretaris": "kepala",
+            "kepala": "sekda",
+            "pengelola": "kabid_psda",
+            "pokja": "kabid_psda",
+            "operator": "kabid_psda",
+        }
+    )
     #: Base URL of the Prefect UI in the e-mails (empty: from PREFECT_API_URL, else the local
     #: server's address).
     ui_url: str | None = None
@@ -279,7 +287,9 @@ class Tte(BaseModel):
     bsre_password: SecretStr = SecretStr("")
     timeout: float = 60.0  # seconds to wait for a sign call's answer (never retried)
     trust_roots: list[Path] = Field(default_factory=list)  # PEM files; the local root when empty
-    verify_base_url: str = "http://127.0.0.1:8000"  # `diklat web`; the QR points at <this>/v/<token>
+    verify_base_url: str = (
+        "http://127.0.0.1:8000"  # `diklat web`; the QR points at <this>/v/<token>
+    )
     #: An RFC 3161 time-stamping authority (BSrE's or the agency's) for the local signer;
     #: empty: the local CA's own TSA (the project's policy OID). Put its root in trust_roots.
     tsa_url: str = ""
@@ -364,8 +374,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:
-        self._var_tebakan = (not self.database_url and "var_dir" not in self.model_fields_set
-                             and project_root() is None)
+        self._var_tebakan = (
+            not self.database_url
+            and "var_dir" not in self.model_fields_set
+            and project_root() is None
+        )
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.var_dir / 'diklat.db').as_posix()}"
         self.output_dir = self.output_dir or self.var_dir / "output"
@@ -409,8 +422,10 @@ class Settings(BaseSettings):
         try:
             return self.naskah.klasifikasi[jenis]
         except KeyError:
-            raise KeyError(f"no classification code for document type {jenis!r}; "
-                           f"set DIKLAT_NASKAH__KLASIFIKASI") from None
+            raise KeyError(
+                f"no classification code for document type {jenis!r}; "
+                f"set DIKLAT_NASKAH__KLASIFIKASI"
+            ) from None
 
     def unit_nomor(self, jenis: str) -> str:
         """The unit part of a document type's number: its own series (``seri``), the
@@ -427,8 +442,22 @@ class Settings(BaseSettings):
 
 
 #: Query parameters of a URL whose values are secrets.
-_SECRET_PARAMS = ("password", "passwd", "pass", "pwd", "secret", "token", "key", "apikey",
-                  "api_key", "access_token", "auth", "passphrase", "sslpassword", "credential")
+_SECRET_PARAMS = (
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "apikey",
+    "api_key",
+    "access_token",
+    "auth",
+    "passphrase",
+    "sslpassword",
+    "credential",
+)
 
 
 def _mask_urls(value: Any) -> Any:
@@ -460,8 +489,7 @@ def mask_url(url: str) -> str:
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
         if any(_secret_param(k) for k, _ in pairs):
-            query = urlencode([(k, "***" if _secret_param(k) else v) for k, v in pairs],
-                              safe="*:/")
+            query = urlencode([(k, "***" if _secret_param(k) else v) for k, v in pairs], safe="*:/")
     if netloc == parts.netloc and query == parts.query:
         return url  # nothing secret (and "sqlite:///..." keeps its slashes)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

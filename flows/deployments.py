@@ -25,10 +25,17 @@ from typing import Any
 POOL = "diklat"
 #: Every deployment as flow/deployment (what :func:`deployments` builds; a test keeps the two
 #: equal), for messages that should not import Prefect.
-NAMES = ("sop-peningkatan-kapasitas/operator", "sop-pengiriman-peserta/operator",
-         "sync-pegawai/nightly", "import-siasn-export/manual", "pantau-tenggat/per-jam",
-         "naskah-kegiatan/manual", "pemutakhiran-siasn/manual", "laporan-kepatuhan/manual",
-         "serah-srikandi/harian")
+NAMES = (
+    "sop-peningkatan-kapasitas/operator",
+    "sop-pengiriman-peserta/operator",
+    "sync-pegawai/nightly",
+    "import-siasn-export/manual",
+    "pantau-tenggat/per-jam",
+    "naskah-kegiatan/manual",
+    "pemutakhiran-siasn/manual",
+    "laporan-kepatuhan/manual",
+    "serah-srikandi/harian",
+)
 
 
 def deployments(**kw: Any) -> list[Any]:
@@ -41,23 +48,28 @@ def deployments(**kw: Any) -> list[Any]:
 
     return [
         peningkatan_kapasitas.to_deployment(
-            name="operator", tags=["sop", "000"],
+            name="operator",
+            tags=["sop", "000"],
             description="SOP 000 Peningkatan Kapasitas Kinerja ASN: isi formulir kegiatan "
-                        "lalu jalankan; menjalankan kegiatan yang sama lagi melanjutkannya",
-            **kw),
+            "lalu jalankan; menjalankan kegiatan yang sama lagi melanjutkannya",
+            **kw,
+        ),
         pengiriman_peserta.to_deployment(
-            name="operator", tags=["sop", "002"],
+            name="operator",
+            tags=["sop", "002"],
             description="SOP 002 Pengiriman Peserta Diklat Teknis dan Fungsional (kondisi "
-                        "kewenangan_sekda: surat tugas ditandatangani Sekretaris Daerah)",
-            **kw),
+            "kewenangan_sekda: surat tugas ditandatangani Sekretaris Daerah)",
+            **kw,
+        ),
         sync_pegawai.deployment(**kw),
         import_siasn_export.deployment(**kw),
         pantau_tenggat.deployment(**kw),
-        naskah_kegiatan.to_deployment(name="manual", tags=["naskah"],
-                                      description="Naskah satu kegiatan", **kw),
-        pemutakhiran_siasn.to_deployment(name="manual", tags=["siasn"],
-                                         description="Pemutakhiran riwayat kursus di SIASN",
-                                         **kw),
+        naskah_kegiatan.to_deployment(
+            name="manual", tags=["naskah"], description="Naskah satu kegiatan", **kw
+        ),
+        pemutakhiran_siasn.to_deployment(
+            name="manual", tags=["siasn"], description="Pemutakhiran riwayat kursus di SIASN", **kw
+        ),
         laporan.deployment(**kw),
         serah_srikandi.deployment(**kw),
     ]
@@ -96,10 +108,16 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - the comma
     ap = argparse.ArgumentParser(
         prog="python -m flows.deployments",
         description="Tanpa opsi: melayani semua deployment dari proses ini (seperti diklat "
-                    "up). Dengan --pool: mendaftarkannya di work pool untuk worker proses.")
+        "up). Dengan --pool: mendaftarkannya di work pool untuk worker proses.",
+    )
     ap.add_argument("limit", nargs="?", type=int, help="jumlah run bersamaan (serve)")
-    ap.add_argument("--pool", nargs="?", const=POOL, metavar="NAMA",
-                    help=f"daftarkan di work pool proses NAMA (bawaan {POOL}) lalu keluar")
+    ap.add_argument(
+        "--pool",
+        nargs="?",
+        const=POOL,
+        metavar="NAMA",
+        help=f"daftarkan di work pool proses NAMA (bawaan {POOL}) lalu keluar",
+    )
     a = ap.parse_args(argv)
     from diklat.db import migrate
 

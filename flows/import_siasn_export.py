@@ -34,8 +34,12 @@ def run_name() -> str:
     return f"impor-export-{name}" + ("-penuh" if params.get("full") else "")
 
 
-@flow(name="import-siasn-export", flow_run_name=run_name, log_prints=False,
-      on_crashed=[cancel_on_interrupt])
+@flow(
+    name="import-siasn-export",
+    flow_run_name=run_name,
+    log_prints=False,
+    on_crashed=[cancel_on_interrupt],
+)
 def import_siasn_export(path: str, full: bool = False, paksa: bool = False) -> dict[str, Any]:
     """Import the export file named ``path`` inside the import folder. ``full``: the file is
     the whole agency, employees absent from it are marked inactive (never deleted);
@@ -73,7 +77,7 @@ def deployment(**kw: Any) -> Any:
     return import_siasn_export.to_deployment(
         name=DEPLOYMENT_NAME,
         description="Impor berkas 'Export Data ASN' SIASN dari folder impor (nama berkas di "
-                    "dalam settings.import_dir; jalur lain ditolak)",
+        "dalam settings.import_dir; jalur lain ditolak)",
         tags=["import", "pegawai", "siasn"],
         **kw,
     )

@@ -104,34 +104,53 @@ class KeputusanForm(RunInput):
     """The resume form officials fill in (Prefect UI, the approval page, `diklat approve`)."""
 
     keputusan: Literal["setuju", "revisi", "tolak"] = Field(
-        title="Keputusan", description="setuju; revisi (kembalikan untuk diperbaiki); tolak")
-    nip: str = Field(title="NIP Anda", description="NIP pejabat yang diminta, 18 digit",
-                     max_length=30)
-    kode: str = Field(title="Kode verifikasi", description="6 digit dari surel; sekali pakai",
-                      max_length=12)
-    catatan: str = Field(default="", title="Catatan (wajib untuk revisi dan tolak)",
-                         description="untuk revisi: apa yang harus diperbaiki; untuk tolak: "
-                                     "alasannya", max_length=2000)
-    dokumen: str = Field(default="", title="Dokumen yang direvisi (bundel)",
-                         description="nomor dokumen dalam pratinjau, mis. 2, 5; kosong: "
-                                     "seluruh bundel", max_length=500)
+        title="Keputusan", description="setuju; revisi (kembalikan untuk diperbaiki); tolak"
+    )
+    nip: str = Field(
+        title="NIP Anda", description="NIP pejabat yang diminta, 18 digit", max_length=30
+    )
+    kode: str = Field(
+        title="Kode verifikasi", description="6 digit dari surel; sekali pakai", max_length=12
+    )
+    catatan: str = Field(
+        default="",
+        title="Catatan (wajib untuk revisi dan tolak)",
+        description="untuk revisi: apa yang harus diperbaiki; untuk tolak: alasannya",
+        max_length=2000,
+    )
+    dokumen: str = Field(
+        default="",
+        title="Dokumen yang direvisi (bundel)",
+        description="nomor dokumen dalam pratinjau, mis. 2, 5; kosong: seluruh bundel",
+        max_length=500,
+    )
 
 
 class PerbaikanForm(RunInput):
     """The form of the person who corrects a letter sent back."""
 
-    nip: str = Field(title="NIP Anda", description="petugas yang diminta memperbaiki",
-                     max_length=30)
+    nip: str = Field(
+        title="NIP Anda", description="petugas yang diminta memperbaiki", max_length=30
+    )
     cara: Literal["data", "unggah", "tanpa_perubahan"] = Field(
         title="Cara perbaikan",
         description="data: data kegiatan sudah dibetulkan, konsep dibuat ulang; unggah: "
-                    "konsep DOCX diperbaiki di Word (berkas di folder impor); "
-                    "tanpa_perubahan: tidak perlu diubah (isi alasan)")
-    berkas: str = Field(default="", title="Berkas DOCX (untuk unggah)", max_length=1000,
-                        description="nama berkas di folder impor; untuk bundel: nomor=berkas, "
-                                    "mis. 2=sertifikat-2.docx, 5=sertifikat-5.docx")
-    dokumen: str = Field(default="", title="Dokumen yang diperbaiki (bundel)", max_length=500,
-                         description="nomor dokumen, mis. 2, 5; kosong: yang diminta revisi")
+        "konsep DOCX diperbaiki di Word (berkas di folder impor); "
+        "tanpa_perubahan: tidak perlu diubah (isi alasan)",
+    )
+    berkas: str = Field(
+        default="",
+        title="Berkas DOCX (untuk unggah)",
+        max_length=1000,
+        description="nama berkas di folder impor; untuk bundel: nomor=berkas, "
+        "mis. 2=sertifikat-2.docx, 5=sertifikat-5.docx",
+    )
+    dokumen: str = Field(
+        default="",
+        title="Dokumen yang diperbaiki (bundel)",
+        max_length=500,
+        description="nomor dokumen, mis. 2, 5; kosong: yang diminta revisi",
+    )
     catatan: str = Field(default="", title="Catatan perbaikan", max_length=2000)
     alasan: str = Field(default="", title="Alasan bila tidak ada perubahan", max_length=2000)
 
@@ -169,8 +188,9 @@ def _tunggu(form: Any, key: str, poll_seconds: float | None = None) -> Any:
     if _deployed():
         return suspend_flow_run(wait_for_input=form, key=key, timeout=None)
     # Prefect annotates poll_interval as int; it is passed to time.sleep, which takes floats.
-    return pause_flow_run(wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT,
-                          poll_interval=poll_seconds or _poll())  # type: ignore[call-overload]
+    return pause_flow_run(
+        wait_for_input=form, key=key, timeout=PAUSE_TIMEOUT, poll_interval=poll_seconds or _poll()
+    )  # type: ignore[call-overload]
 
 
 def _lupakan(awalan: str) -> None:
@@ -215,8 +235,9 @@ class Keputusan:
     selesai: bool
 
 
-def tunggu_keputusan(kode: str, bundel_id: int | None, urutan: int, *,
-                     langkah: int | None = None) -> Keputusan:
+def tunggu_keputusan(
+    kode: str, bundel_id: int | None, urutan: int, *, langkah: int | None = None
+) -> Keputusan:
     """Wait until one level of a bundle's chain (or of a disposition at step ``langkah``) is
     decided; returns the accepted decision."""
     logger = get_run_logger()
@@ -229,9 +250,15 @@ def tunggu_keputusan(kode: str, bundel_id: int | None, urutan: int, *,
         key = f"p{req.id}-j{req.jawaban}"
         logger.info("menunggu %s tingkat %s (permintaan %s)", req.kind, urutan, req.id)
         answer = _tunggu(form, key, req.poll_seconds)
-        hasil = t.putuskan_task(req.id, answer.nip, answer.kode, answer.keputusan,
-                                answer.catatan, _flow_run_id(),
-                                dokumen=_nomor_list(answer.dokumen))
+        hasil = t.putuskan_task(
+            req.id,
+            answer.nip,
+            answer.kode,
+            answer.keputusan,
+            answer.catatan,
+            _flow_run_id(),
+            dokumen=_nomor_list(answer.dokumen),
+        )
         _lupakan(f"p{req.id}-")
         if hasil.diterima:
             logger.info("permintaan %s: %s", req.id, hasil.keputusan)
@@ -274,8 +301,10 @@ def langkah_naskah(kode: str, jenis: str, *, pdf: bool = True) -> dict[str, Any]
     while True:
         state = t.keadaan_bundel_task(kode, jenis, pdf)
         if state["status"] == "ditolak":
-            raise Dihentikan(state.get("alasan_kegiatan") or
-                             f"{jenis.replace('_', ' ')} ditolak: {state['alasan']}")
+            raise Dihentikan(
+                state.get("alasan_kegiatan")
+                or f"{jenis.replace('_', ' ')} ditolak: {state['alasan']}"
+            )
         if state["perbaikan"] is not None:
             tunggu_perbaikan(kode, jenis, state["perbaikan"])
             continue
@@ -285,8 +314,7 @@ def langkah_naskah(kode: str, jenis: str, *, pdf: bool = True) -> dict[str, Any]
         if level is None:  # nobody signs (attendance sheet, receipt) or everyone decided
             out = t.terbitkan_bundel_task(kode, state["bundel_id"], pdf)
             if out.get("ditolak_ttd"):
-                get_run_logger().warning("tanda tangan %s ditolak: %s", jenis,
-                                         out["ditolak_ttd"])
+                get_run_logger().warning("tanda tangan %s ditolak: %s", jenis, out["ditolak_ttd"])
                 continue  # sent back: the correction is waited for
             return out
         tunggu_keputusan(kode, state["bundel_id"], level["urutan"])
@@ -297,15 +325,20 @@ def tunggu_kirim(kode: str, bundel_id: int, no: int, hasil: dict[str, Any]) -> N
     """A sending step with deliveries still open (to be handed over and confirmed, or to be
     checked) waits: ``diklat distribusi konfirmasi`` resumes it once the last one is settled,
     or an operator asks for a check in the form."""
-    desc = "\n".join([
-        f"### Langkah {no}: pengiriman belum selesai", "",
-        f"{hasil['belum']} pengiriman belum terkirim atau belum dikonfirmasi (diserahkan "
-        "langsung, alamat surel tidak ada, perlu dicek).", "",
-        "Selesaikan dengan `diklat distribusi list --kegiatan " + kode + "` lalu "
-        "`diklat distribusi konfirmasi ID --alasan ...` (tanda terima, penyerahan langsung) "
-        "atau `diklat distribusi lepas ID --alasan ...` (kirim ulang). Langkah ini selesai "
-        "bila semua pengiriman terkirim atau dikonfirmasi; isi formulir ini untuk memeriksa "
-        "lagi sekarang."])
+    desc = "\n".join(
+        [
+            f"### Langkah {no}: pengiriman belum selesai",
+            "",
+            f"{hasil['belum']} pengiriman belum terkirim atau belum dikonfirmasi (diserahkan "
+            "langsung, alamat surel tidak ada, perlu dicek).",
+            "",
+            "Selesaikan dengan `diklat distribusi list --kegiatan " + kode + "` lalu "
+            "`diklat distribusi konfirmasi ID --alasan ...` (tanda terima, penyerahan langsung) "
+            "atau `diklat distribusi lepas ID --alasan ...` (kirim ulang). Langkah ini selesai "
+            "bila semua pengiriman terkirim atau dikonfirmasi; isi formulir ini untuk memeriksa "
+            "lagi sekarang.",
+        ]
+    )
     form = CekKirimForm.with_initial_data(description=desc)
     key = f"d{bundel_id}-c{hasil['cek']}"
     get_run_logger().info("langkah %s menunggu %s pengiriman", no, hasil["belum"])
@@ -314,8 +347,9 @@ def tunggu_kirim(kode: str, bundel_id: int, no: int, hasil: dict[str, Any]) -> N
     tk.cek_kirim_task(kode, no)
 
 
-def surat(kode: str, jenis: str, jalur: Jalur, *, pdf: bool = True,
-          siapkan_saja: bool = False) -> dict[str, Any]:
+def surat(
+    kode: str, jenis: str, jalur: Jalur, *, pdf: bool = True, siapkan_saja: bool = False
+) -> dict[str, Any]:
     """One letter step of the SOP table, in one call: draft -> paraf chain -> signature ->
     number -> send (until every delivery is settled) -> archive. Skipped without any task
     call when the ledger read at the start says every step of it is done. ``siapkan_saja``:
@@ -351,16 +385,20 @@ def verifikasi(kode: str, no: int) -> dict[str, Any]:
         if hasil.get("selesai"):
             return hasil
         belum = hasil.get("nomor_belum_diperiksa") or []
-        desc = "\n".join([
-            f"### Langkah {no}: verifikasi calon di SIASN belum lengkap", "",
-            f"SIASN belum menjawab untuk {len(belum)} calon (nomor urut "
-            f"{', '.join(map(str, belum[:50]))}). Calon tidak pernah dianggap terverifikasi "
-            "tanpa jawaban SIASN.", "",
-            "Isi formulir ini untuk menanyakan SIASN lagi (mis. setelah SIASN pulih)."])
+        desc = "\n".join(
+            [
+                f"### Langkah {no}: verifikasi calon di SIASN belum lengkap",
+                "",
+                f"SIASN belum menjawab untuk {len(belum)} calon (nomor urut "
+                f"{', '.join(map(str, belum[:50]))}). Calon tidak pernah dianggap terverifikasi "
+                "tanpa jawaban SIASN.",
+                "",
+                "Isi formulir ini untuk menanyakan SIASN lagi (mis. setelah SIASN pulih).",
+            ]
+        )
         form = CekKirimForm.with_initial_data(description=desc)
         key = f"c{no}-{hasil.get('cek', 0)}"
-        get_run_logger().info("langkah %s menunggu jawaban SIASN untuk %s calon", no,
-                              len(belum))
+        get_run_logger().info("langkah %s menunggu jawaban SIASN untuk %s calon", no, len(belum))
         _tunggu(form, key)
         _lupakan(f"c{no}-")
         tk.cek_kirim_task(kode, no)
@@ -417,9 +455,9 @@ def langkah(kode: str, no: int, jalur: Jalur) -> dict[str, Any] | None:
     return out
 
 
-def jalankan_sop(kegiatan: Any, sop: str, pdf: Any,
-                 jalan: Callable[[MulaiKegiatan, bool], dict[str, Any]]
-                 ) -> dict[str, Any] | State:
+def jalankan_sop(
+    kegiatan: Any, sop: str, pdf: Any, jalan: Callable[[MulaiKegiatan, bool], dict[str, Any]]
+) -> dict[str, Any] | State:
     """The frame of both SOP flows: the form checked (:func:`terima_kegiatan`), the training
     started or continued, its path walked by ``jalan``; a training stopped on the way ends the
     run Cancelled with the reason. Either way no answer is left in Prefect and the steps'
@@ -456,8 +494,10 @@ def tunggu_tanggal(kode: str, jenis: str, tanggal: dt.date) -> None:
 
     key = f"t{jenis}-{tanggal.isoformat()}"
     get_run_logger().info("%s menunggu tanggal %s", jenis, tanggal.isoformat())
-    desc = (f"{jenis.replace('_', ' ')} kegiatan {kode} baru dapat dibuat mulai "
-            f"{tanggal.isoformat()}; run ini dilanjutkan otomatis pada tanggal itu.")
+    desc = (
+        f"{jenis.replace('_', ' ')} kegiatan {kode} baru dapat dibuat mulai "
+        f"{tanggal.isoformat()}; run ini dilanjutkan otomatis pada tanggal itu."
+    )
     _tunggu(TanggalForm.with_initial_data(description=desc), key, 3600)
     _lupakan(f"t{jenis}-")
 
@@ -466,8 +506,13 @@ class Jalur:
     """A training's path through its SOP as the flow sees it at (re)start: the catalogue's
     steps and document plans for its conditions, and the ledger's state read in one query."""
 
-    def __init__(self, sop_code: str, kondisi: list[str], state: dict[int, str],
-                 terbuka: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        sop_code: str,
+        kondisi: list[str],
+        state: dict[int, str],
+        terbuka: list[str] | None = None,
+    ) -> None:
         from diklat.sop.catalogue import get_sop
 
         self.sop = get_sop(sop_code)

@@ -19,13 +19,17 @@ def laporan_kepatuhan(kode: str) -> dict[str, Any]:
 
     hasil = tulis_kepatuhan_task(kode)
     publish_kepatuhan_task(kode, hasil)
-    arsip = arsip_laporan_task(kode, [hasil["xlsx"], hasil["png"]], JENIS_KEPATUHAN,
-                               KLASIFIKASI_KEPATUHAN)
+    arsip = arsip_laporan_task(
+        kode, [hasil["xlsx"], hasil["png"]], JENIS_KEPATUHAN, KLASIFIKASI_KEPATUHAN
+    )
     get_run_logger().info("kepatuhan %s: %s", kode, hasil["ringkasan"])
     return {**hasil["ringkasan"], "xlsx": hasil["xlsx"], "png": hasil["png"], "arsip": arsip}
 
 
 def deployment(**kw: Any) -> Any:
     return laporan_kepatuhan.to_deployment(
-        name=DEPLOYMENT_NAME, tags=["laporan"],
-        description="Laporan kepatuhan SOP satu kegiatan (Excel, grafik, arsip)", **kw)
+        name=DEPLOYMENT_NAME,
+        tags=["laporan"],
+        description="Laporan kepatuhan SOP satu kegiatan (Excel, grafik, arsip)",
+        **kw,
+    )

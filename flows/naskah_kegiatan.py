@@ -19,8 +19,9 @@ from tasks.naskah import bundel_task, jenis_kegiatan_task, publish_naskah_task
 
 
 @flow(name="naskah-kegiatan", flow_run_name="naskah-{kode}", log_prints=False)
-def naskah_kegiatan(kode: str, jenis: list[str] | None = None, pdf: bool = True,
-                    persetujuan: bool = False) -> dict[str, Any]:
+def naskah_kegiatan(
+    kode: str, jenis: list[str] | None = None, pdf: bool = True, persetujuan: bool = False
+) -> dict[str, Any]:
     """Letters of training ``kode`` (default: every type its SOP path produces). With
     ``persetujuan`` each bundle waits for its officials (paraf chain, then the signature with
     a real electronic signature); without it only the drafts are made."""
@@ -31,10 +32,16 @@ def naskah_kegiatan(kode: str, jenis: list[str] | None = None, pdf: bool = True,
     for j in pilih:
         if persetujuan:
             st = langkah_naskah(kode, j, pdf=pdf)
-            h = {"jenis": j, "versi": st["versi"], "jumlah": st["jumlah"],
-                 "status": st["status"], "diberi_nomor": st.get("diberi_nomor", 0),
-                 "dibuat": st.get("ditandatangani", st.get("dibuat", 0)),
-                 "pdf": st.get("pdf", 0), "manifest": ""}
+            h = {
+                "jenis": j,
+                "versi": st["versi"],
+                "jumlah": st["jumlah"],
+                "status": st["status"],
+                "diberi_nomor": st.get("diberi_nomor", 0),
+                "dibuat": st.get("ditandatangani", st.get("dibuat", 0)),
+                "pdf": st.get("pdf", 0),
+                "manifest": "",
+            }
         else:
             h = bundel_task(kode, j, pdf)
         logger.info("%s: %s", j, h)

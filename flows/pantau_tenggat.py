@@ -30,6 +30,9 @@ def deployment(**kw: Any) -> Any:
     from diklat.settings import get_settings
 
     return pantau_tenggat.to_deployment(
-        name=DEPLOYMENT_NAME, schedules=[Cron("0 * * * *", timezone=get_settings().timezone)],
+        name=DEPLOYMENT_NAME,
+        schedules=[Cron("0 * * * *", timezone=get_settings().timezone)],
         description="Pengingat dan eskalasi langkah yang melewati tenggat (jam kerja); melanjutkan run yang menunggu tanggal",
-        tags=["persetujuan", "tenggat"], **kw)
+        tags=["persetujuan", "tenggat"],
+        **kw,
+    )

@@ -20,8 +20,11 @@ def pemutakhiran_siasn(kode: str) -> dict[str, Any]:
     counts = {k: v for k, v in hasil.items() if not isinstance(v, list)}
     logger.info("pemutakhiran SIASN %s: %s", kode, counts)
     if hasil.get("peserta_gagal") or hasil.get("peserta_tidak_dikenal"):
-        logger.warning("pemutakhiran SIASN %s perlu tindakan operator: gagal peserta nomor %s; "
-                       "NIP tidak dikenal SIASN peserta nomor %s", kode,
-                       hasil.get("peserta_gagal") or "-",
-                       hasil.get("peserta_tidak_dikenal") or "-")
+        logger.warning(
+            "pemutakhiran SIASN %s perlu tindakan operator: gagal peserta nomor %s; "
+            "NIP tidak dikenal SIASN peserta nomor %s",
+            kode,
+            hasil.get("peserta_gagal") or "-",
+            hasil.get("peserta_tidak_dikenal") or "-",
+        )
     return hasil

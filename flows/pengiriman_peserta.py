@@ -37,8 +37,12 @@ from tasks.siasn import pemutakhiran_siasn_task
 SOP = "pengiriman-peserta"
 
 
-@flow(name="sop-pengiriman-peserta", flow_run_name=nama_run("pd"),
-      validate_parameters=False, log_prints=False)
+@flow(
+    name="sop-pengiriman-peserta",
+    flow_run_name=nama_run("pd"),
+    validate_parameters=False,
+    log_prints=False,
+)
 def pengiriman_peserta(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, Any] | State:
     """Pengiriman Peserta Diklat Teknis dan Fungsional: from the organiser's offer to the
     SIASN update."""

@@ -36,8 +36,12 @@ from tasks.siasn import pemutakhiran_siasn_task
 SOP = "peningkatan-kapasitas"
 
 
-@flow(name="sop-peningkatan-kapasitas", flow_run_name=nama_run("pk"),
-      validate_parameters=False, log_prints=False)
+@flow(
+    name="sop-peningkatan-kapasitas",
+    flow_run_name=nama_run("pk"),
+    validate_parameters=False,
+    log_prints=False,
+)
 def peningkatan_kapasitas(kegiatan: DataKegiatan, pdf: bool = True) -> dict[str, Any] | State:
     """Peningkatan Kapasitas Kinerja ASN: from planning to the SIASN update."""
     return jalankan_sop(kegiatan, SOP, pdf, _jalan)

@@ -32,19 +32,21 @@ class PdfBerubah(RuntimeError):
 @task(name="artefak-srikandi", cache_policy=NO_CACHE)
 def _artefak(hasil: dict[str, Any]) -> None:
     create_table_artifact(
-        table=hasil["per_kegiatan"] or [{"kegiatan": "-", "surat": 0, "tanpa_ttd": 0,
-                                         "berubah": 0}],
+        table=hasil["per_kegiatan"]
+        or [{"kegiatan": "-", "surat": 0, "tanpa_ttd": 0, "berubah": 0}],
         key=f"srikandi-{hasil['tanggal']}",
-        description=(f"Serah SRIKANDI {hasil['tanggal']}: {hasil['surat']} naskah dari "
-                     f"{len(hasil['per_kegiatan'])} kegiatan. Paket dan daftar harian: "
-                     f"{hasil['folder']}"))
+        description=(
+            f"Serah SRIKANDI {hasil['tanggal']}: {hasil['surat']} naskah dari "
+            f"{len(hasil['per_kegiatan'])} kegiatan. Paket dan daftar harian: "
+            f"{hasil['folder']}"
+        ),
+    )
 
 
 def _hari_jadwal() -> dt.date:
     """The day this run was scheduled for, in the agency's time zone (a run that starts late,
     after the machine was off at 15:30, still packages its own day)."""
     from prefect.runtime import flow_run
-
 
     when = flow_run.scheduled_start_time
     return when.astimezone(waktu.zona()).date()
@@ -57,8 +59,12 @@ def serah_srikandi(tanggal: dt.date | None = None) -> dict[str, Any]:
     hasil = serah_srikandi_task((tanggal or _hari_jadwal()).isoformat())
     _artefak(hasil)
     logger = get_run_logger()
-    logger.info("serah SRIKANDI %s: %d naskah dari %d kegiatan", hasil["tanggal"],
-                hasil["surat"], len(hasil["per_kegiatan"]))
+    logger.info(
+        "serah SRIKANDI %s: %d naskah dari %d kegiatan",
+        hasil["tanggal"],
+        hasil["surat"],
+        len(hasil["per_kegiatan"]),
+    )
     if hasil["tanpa_ttd"]:
         logger.warning(pesan_tanpa_ttd(hasil["tanpa_ttd"]))
     if hasil["gagal"]:
@@ -75,7 +81,10 @@ def deployment(**kw: Any) -> Any:
 
     s = get_settings()
     return serah_srikandi.to_deployment(
-        name=DEPLOYMENT_NAME, tags=["srikandi", "arsip"],
+        name=DEPLOYMENT_NAME,
+        tags=["srikandi", "arsip"],
         schedules=[Cron(s.srikandi_cron, timezone=s.timezone)],
         description="Paket serah SRIKANDI dan daftar harian petugas arsip (semua kegiatan, "
-                    "naskah bertanggal hari ini atau tanggal yang diisi)", **kw)
+        "naskah bertanggal hari ini atau tanggal yang diisi)",
+        **kw,
+    )

@@ -35,8 +35,9 @@ def run_name() -> str:
     return f"sinkron-{kind}-{agency_date()}"
 
 
-@flow(name="sync-pegawai", flow_run_name=run_name, log_prints=False,
-      on_crashed=[cancel_on_interrupt])
+@flow(
+    name="sync-pegawai", flow_run_name=run_name, log_prints=False, on_crashed=[cancel_on_interrupt]
+)
 def sync_pegawai(full: bool = False, permintaan: int | None = None) -> dict[str, object]:
     """Sync employees from SIMPEG (full or since the last successful run), or, with
     ``permintaan`` (the id of stored NIPs, see ``diklat sync --nip``), refresh those
@@ -65,7 +66,7 @@ def deployment(**kw: Any) -> Any:
         schedules=[Cron(s.sync.cron, timezone=s.timezone)],
         # the deployment list shows "At 01:00 AM every day" without the zone: say it here
         description=f"Sinkronisasi pegawai dari SIMPEG setiap malam: "
-                    f"{keterangan_cron(s.sync.cron, s.timezone)}",
+        f"{keterangan_cron(s.sync.cron, s.timezone)}",
         tags=["sync", "pegawai"],
         **kw,
     )

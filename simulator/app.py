@@ -101,10 +101,16 @@ class KursusStore:
 class SimulatorState:
     """Everything one simulator instance serves and counts."""
 
-    def __init__(self, n_pegawai: int = 1000, seed: int = 1, bad_share: float = 0.0,
-                 faults: FaultConfig | dict[str, Any] | None = None,
-                 gateway_ttl: float = 3600, sso_ttl: float = 43200,
-                 credentials: Credentials | None = None) -> None:
+    def __init__(
+        self,
+        n_pegawai: int = 1000,
+        seed: int = 1,
+        bad_share: float = 0.0,
+        faults: FaultConfig | dict[str, Any] | None = None,
+        gateway_ttl: float = 3600,
+        sso_ttl: float = 43200,
+        credentials: Credentials | None = None,
+    ) -> None:
         self.n_pegawai = n_pegawai
         self.seed = seed
         self.bad_share = bad_share
@@ -149,8 +155,12 @@ class SimulatorState:
 
 
 def _resp(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(content=orjson.dumps(data), status_code=status,
-                    media_type="application/json", headers=headers)
+    return Response(
+        content=orjson.dumps(data),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def _raw(body: bytes, status: int = 200) -> Response:
@@ -158,8 +168,10 @@ def _raw(body: bytes, status: int = 200) -> Response:
 
 
 def _form(body: bytes) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"),
-                                         keep_blank_values=True).items()}
+    return {
+        k: v[0]
+        for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()
+    }
 
 
 def _multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
@@ -196,8 +208,12 @@ def _refuse(message: str) -> Response:
 
 def create_app(state: SimulatorState) -> ASGIApp:
     """The simulator as an ASGI app (fault middleware outermost)."""
-    app = FastAPI(title="diklat-flows SIMPEG/SIASN simulator", docs_url="/_docs",
-                  redoc_url=None, openapi_url="/_openapi.json")
+    app = FastAPI(
+        title="diklat-flows SIMPEG/SIASN simulator",
+        docs_url="/_docs",
+        redoc_url=None,
+        openapi_url="/_openapi.json",
+    )
     creds = state.credentials
 
     # ---------------------------------------------------------------- SIMPEG
@@ -258,15 +274,27 @@ def create_app(state: SimulatorState) -> ASGIApp:
         else:  # some clients send the credentials in the form
             user, secret = form.get("client_id", ""), form.get("client_secret", "")
         if (user, secret) != (creds.consumer_key, creds.consumer_secret):
-            return _resp({"error": "invalid_client",
-                          "error_description": "Client Authentication failed."}, 401)
+            return _resp(
+                {"error": "invalid_client", "error_description": "Client Authentication failed."},
+                401,
+            )
         if form.get("grant_type") != "client_credentials":
-            return _resp({"error": "unsupported_grant_type",
-                          "error_description": "grant_type harus client_credentials"}, 400)
+            return _resp(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "grant_type harus client_credentials",
+                },
+                400,
+            )
         ttl = state.tokens.gateway_ttl
-        return _resp({"access_token": state.tokens.issue("gateway", ttl),
-                      "scope": "am_application_scope default", "token_type": "Bearer",
-                      "expires_in": int(ttl) if float(ttl).is_integer() else ttl})
+        return _resp(
+            {
+                "access_token": state.tokens.issue("gateway", ttl),
+                "scope": "am_application_scope default",
+                "token_type": "Bearer",
+                "expires_in": int(ttl) if float(ttl).is_integer() else ttl,
+            }
+        )
 
     @app.post("/auth/realms/{realm}/protocol/openid-connect/token")
     async def sso_token(realm: str, request: Request) -> Response:
@@ -274,30 +302,42 @@ def create_app(state: SimulatorState) -> ASGIApp:
             return _resp({"error": "Realm does not exist"}, 404)
         form = _form(await request.body())
         if not form.get("client_id"):
-            return _resp({"error": "invalid_client",
-                          "error_description": "Invalid client or Invalid client credentials"},
-                         401)
+            return _resp(
+                {
+                    "error": "invalid_client",
+                    "error_description": "Invalid client or Invalid client credentials",
+                },
+                401,
+            )
         grant = form.get("grant_type")
         if grant == "password":
             if not form.get("username") or form.get("password") != creds.sso_password:
-                return _resp({"error": "invalid_grant",
-                              "error_description": "Invalid user credentials"}, 401)
+                return _resp(
+                    {"error": "invalid_grant", "error_description": "Invalid user credentials"}, 401
+                )
         elif grant == "refresh_token":
             if not state.tokens.valid(form.get("refresh_token"), "refresh"):
-                return _resp({"error": "invalid_grant",
-                              "error_description": "Token is not active"}, 400)
+                return _resp(
+                    {"error": "invalid_grant", "error_description": "Token is not active"}, 400
+                )
         else:
-            return _resp({"error": "unsupported_grant_type",
-                          "error_description": "Unsupported grant_type"}, 400)
+            return _resp(
+                {"error": "unsupported_grant_type", "error_description": "Unsupported grant_type"},
+                400,
+            )
         ttl = state.tokens.sso_ttl
-        return _resp({
-            "access_token": state.tokens.issue("sso", ttl),
-            "expires_in": int(ttl) if float(ttl).is_integer() else ttl,
-            "refresh_expires_in": int(ttl) * 2,
-            "refresh_token": state.tokens.issue("refresh", ttl * 2),
-            "token_type": "Bearer", "not-before-policy": 0,
-            "session_state": str(uuid.uuid4()), "scope": "profile email",
-        })
+        return _resp(
+            {
+                "access_token": state.tokens.issue("sso", ttl),
+                "expires_in": int(ttl) if float(ttl).is_integer() else ttl,
+                "refresh_expires_in": int(ttl) * 2,
+                "refresh_token": state.tokens.issue("refresh", ttl * 2),
+                "token_type": "Bearer",
+                "not-before-policy": 0,
+                "session_state": str(uuid.uuid4()),
+                "scope": "profile email",
+            }
+        )
 
     # ---------------------------------------------------------------- SIASN
     def siasn_auth(request: Request) -> Response | None:
@@ -352,7 +392,7 @@ def create_app(state: SimulatorState) -> ASGIApp:
             limit = int(q.get("limit") or len(rows))
         except ValueError:
             return _resp({"code": 0, "message": "limit/offset harus angka"}, 400)
-        return _resp({"code": 1, "data": rows[offset:offset + limit]})
+        return _resp({"code": 1, "data": rows[offset : offset + limit]})
 
     @app.post(SIASN_PREFIX + "/kursus/save")
     async def kursus_save(request: Request) -> Response:
@@ -390,18 +430,33 @@ def create_app(state: SimulatorState) -> ASGIApp:
 
     @app.get("/")
     async def index() -> Response:
-        return _resp({
-            "simulator": "diklat-flows SIMPEG/SIASN", "pegawai": state.dataset.n,
-            "seed": state.seed, "simpeg": SIMPEG_PREFIX, "siasn": SIASN_PREFIX,
-            "control": "/_control", "docs": "/_docs",
-        })
+        return _resp(
+            {
+                "simulator": "diklat-flows SIMPEG/SIASN",
+                "pegawai": state.dataset.n,
+                "seed": state.seed,
+                "simpeg": SIMPEG_PREFIX,
+                "siasn": SIASN_PREFIX,
+                "control": "/_control",
+                "docs": "/_docs",
+            }
+        )
 
     return FaultMiddleware(app, state.faults, on_expire=state.tokens.expire_all)
 
 
-_SAVE_REQUIRED = ("pnsOrangId", "instansiId", "namaKursus", "jenisDiklatId",
-                  "institusiPenyelenggara", "jumlahJam", "nomorSertipikat", "tahunKursus",
-                  "tanggalKursus", "tanggalSelesaiKursus")
+_SAVE_REQUIRED = (
+    "pnsOrangId",
+    "instansiId",
+    "namaKursus",
+    "jenisDiklatId",
+    "institusiPenyelenggara",
+    "jumlahJam",
+    "nomorSertipikat",
+    "tahunKursus",
+    "tanggalKursus",
+    "tanggalSelesaiKursus",
+)
 
 
 def _save_kursus(state: SimulatorState, body: dict[str, Any]) -> Response:
@@ -429,15 +484,24 @@ def _save_kursus(state: SimulatorState, body: dict[str, Any]) -> Response:
         return _refuse("tanggalSelesaiKursus sebelum tanggalKursus")
     sert = body.get("jenisKursusSertipikat") or "T"
     item = {
-        "id": "", "idPns": person["pns_orang_id"], "nipBaru": person["nip"],
-        "namaKursus": str(body["namaKursus"]), "jenisDiklatId": jdid,
-        "jenisKursusId": str(body.get("jenisKursus") or body.get("jenisKursusId")
-                             or shapes.jenis_kursus_id(jdid)),
-        "jenisKursusNama": R.JENIS_DIKLAT[jdid], "jenisKursusSertifikat": sert,
+        "id": "",
+        "idPns": person["pns_orang_id"],
+        "nipBaru": person["nip"],
+        "namaKursus": str(body["namaKursus"]),
+        "jenisDiklatId": jdid,
+        "jenisKursusId": str(
+            body.get("jenisKursus") or body.get("jenisKursusId") or shapes.jenis_kursus_id(jdid)
+        ),
+        "jenisKursusNama": R.JENIS_DIKLAT[jdid],
+        "jenisKursusSertifikat": sert,
         "institusiPenyelenggara": str(body["institusiPenyelenggara"]),
-        "jumlahJam": jp, "noSertipikat": str(body["nomorSertipikat"]), "tahunKursus": tahun,
-        "tanggalKursus": body["tanggalKursus"], "tanggalSelesaiKursus": body["tanggalSelesaiKursus"],
-        "lokasiId": body.get("lokasiId"), "path": _path_dict(body.get("path")),
+        "jumlahJam": jp,
+        "noSertipikat": str(body["nomorSertipikat"]),
+        "tahunKursus": tahun,
+        "tanggalKursus": body["tanggalKursus"],
+        "tanggalSelesaiKursus": body["tanggalSelesaiKursus"],
+        "lokasiId": body.get("lokasiId"),
+        "path": _path_dict(body.get("path")),
     }
     store = state.kursus
     existing_id = str(body.get("id") or "")
@@ -544,8 +608,13 @@ def _control_routes(app: FastAPI, state: SimulatorState) -> None:
     async def mutate(request: Request) -> Response:
         body = await json_body(request)
         out = state.dataset.mutate(float(body.get("share", 0.01)), body.get("seed"))
-        return _resp({"mutated": out, "count": len(out),
-                      "max_updated_at": iso_updated(state.dataset.max_updated())})
+        return _resp(
+            {
+                "mutated": out,
+                "count": len(out),
+                "max_updated_at": iso_updated(state.dataset.max_updated()),
+            }
+        )
 
     @app.post("/_control/remove")
     async def remove(request: Request) -> Response:
@@ -571,8 +640,13 @@ def _control_routes(app: FastAPI, state: SimulatorState) -> None:
 
     @app.get("/_control/tokens")
     async def get_tokens() -> Response:
-        return _resp({"gateway_ttl": state.tokens.gateway_ttl, "sso_ttl": state.tokens.sso_ttl,
-                      "issued": state.tokens.issued})
+        return _resp(
+            {
+                "gateway_ttl": state.tokens.gateway_ttl,
+                "sso_ttl": state.tokens.sso_ttl,
+                "issued": state.tokens.issued,
+            }
+        )
 
     @app.post("/_control/tokens")
     async def set_tokens(request: Request) -> Response:
@@ -581,8 +655,13 @@ def _control_routes(app: FastAPI, state: SimulatorState) -> None:
             state.tokens.gateway_ttl = float(body["gateway_ttl"])
         if "sso_ttl" in body:
             state.tokens.sso_ttl = float(body["sso_ttl"])
-        return _resp({"gateway_ttl": state.tokens.gateway_ttl, "sso_ttl": state.tokens.sso_ttl,
-                      "issued": state.tokens.issued})
+        return _resp(
+            {
+                "gateway_ttl": state.tokens.gateway_ttl,
+                "sso_ttl": state.tokens.sso_ttl,
+                "issued": state.tokens.issued,
+            }
+        )
 
     @app.get("/_control/stats")
     async def stats() -> Response:
@@ -599,14 +678,27 @@ def _control_routes(app: FastAPI, state: SimulatorState) -> None:
     @app.get("/_control/dataset")
     async def dataset_info() -> Response:
         ds = state.dataset
-        return _resp({"seed": ds.seed, "n": ds.n, "bad_share": ds.bad_share, "listed": len(ds),
-                      "version": ds.version, "max_updated_at": iso_updated(ds.max_updated()),
-                      "bad": ds.bad_records()})
+        return _resp(
+            {
+                "seed": ds.seed,
+                "n": ds.n,
+                "bad_share": ds.bad_share,
+                "listed": len(ds),
+                "version": ds.version,
+                "max_updated_at": iso_updated(ds.max_updated()),
+                "bad": ds.bad_records(),
+            }
+        )
 
     @app.get("/_control/kursus")
     async def kursus_saved() -> Response:
-        return _resp({"saved": state.kursus.saved, "overrides": state.kursus.overrides,
-                      "saves": state.kursus.saves})
+        return _resp(
+            {
+                "saved": state.kursus.saved,
+                "overrides": state.kursus.overrides,
+                "saves": state.kursus.saves,
+            }
+        )
 
     @app.post("/_control/reset")
     async def reset() -> Response:

@@ -71,9 +71,16 @@ class BsreAccount:
 class BsreState:
     """Accounts, issued documents, faults and counters of one stand-in."""
 
-    def __init__(self, ca_dir: Path | None = None, *, org_name: str = "BSrE Simulator",
-                 username: str = "esign", password: str = "qwerty",
-                 v1_response: str = "pdf", error_status: int = 400) -> None:
+    def __init__(
+        self,
+        ca_dir: Path | None = None,
+        *,
+        org_name: str = "BSrE Simulator",
+        username: str = "esign",
+        password: str = "qwerty",
+        v1_response: str = "pdf",
+        error_status: int = 400,
+    ) -> None:
         self._tmp = None if ca_dir else tempfile.TemporaryDirectory(prefix="bsre-sim-")
         self.ca_dir = Path(ca_dir or self._tmp.name)  # type: ignore[union-attr]
         local_ca.init_ca(self.ca_dir, org_name, key_size=2048)
@@ -88,15 +95,24 @@ class BsreState:
         self.calls: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def register(self, nik: str, passphrase: str, *, nama: str = "Pejabat Simulator",
-                 jabatan: str = "Kepala Badan", nip: str = "197805022005021003",
-                 status: str = "ISSUE") -> BsreAccount:
+    def register(
+        self,
+        nik: str,
+        passphrase: str,
+        *,
+        nama: str = "Pejabat Simulator",
+        jabatan: str = "Kepala Badan",
+        nip: str = "197805022005021003",
+        status: str = "ISSUE",
+    ) -> BsreAccount:
         """Register a NIK: a certificate with its key encrypted by ``passphrase``."""
         key_id = "bsre-" + hashlib.sha256(nik.encode()).hexdigest()[:16]
-        local_ca.issue_signer(self.ca_dir, key_id, nama, jabatan, nip, passphrase=passphrase,
-                              key_size=2048)
-        acc = BsreAccount(nik=nik, nama=nama, jabatan=jabatan, nip=nip, key_id=key_id,
-                          status=status)
+        local_ca.issue_signer(
+            self.ca_dir, key_id, nama, jabatan, nip, passphrase=passphrase, key_size=2048
+        )
+        acc = BsreAccount(
+            nik=nik, nama=nama, jabatan=jabatan, nip=nip, key_id=key_id, status=status
+        )
         self.accounts[nik] = acc
         return acc
 
@@ -116,59 +132,103 @@ class BsreState:
         return self.settings()
 
     def settings(self) -> dict[str, Any]:
-        return {"hang_seconds": self.hang_seconds, "fail_next": self.fail_next,
-                "v1_response": self.v1_response, "error_status": self.error_status}
+        return {
+            "hang_seconds": self.hang_seconds,
+            "fail_next": self.fail_next,
+            "v1_response": self.v1_response,
+            "error_status": self.error_status,
+        }
 
     def close(self) -> None:
         if self._tmp is not None:
             self._tmp.cleanup()
 
     # -- the work, shared by v1 and v2 (runs in a worker thread)
-    def sign(self, pdf: bytes, nik: str, passphrase: str, *, visible: bool,
-             page: int | None = None, rect: tuple[float, float, float, float] | None = None,
-             link_qr: str = "", reason: str = "", location: str = "") -> bytes:
+    def sign(
+        self,
+        pdf: bytes,
+        nik: str,
+        passphrase: str,
+        *,
+        visible: bool,
+        page: int | None = None,
+        rect: tuple[float, float, float, float] | None = None,
+        link_qr: str = "",
+        reason: str = "",
+        location: str = "",
+    ) -> bytes:
         acc = self.accounts.get(nik)
         if acc is None:
             raise SignerNotRegistered("User tidak terdaftar")
         if acc.status != "ISSUE":
             raise CertificateProblem(f"Sertifikat user {acc.status.lower()}")
-        identity = SignerIdentity(nama=acc.nama, jabatan=acc.jabatan, nip=acc.nip,
-                                  key_id=acc.key_id)
+        identity = SignerIdentity(
+            nama=acc.nama, jabatan=acc.jabatan, nip=acc.nip, key_id=acc.key_id
+        )
         if not visible or rect is None:
             appearance = Appearance(verify_url=link_qr, visible=False)
         else:  # the esign-client draws its own visible signature at the given rectangle
             x1, y1, x2, y2 = rect
-            appearance = Appearance(verify_url=link_qr, placement=Placement(
-                marker="", fallback_page=max((page or 1) - 1, 0),
-                fallback_box=(x1, y1, x2, y2)))
+            appearance = Appearance(
+                verify_url=link_qr,
+                placement=Placement(
+                    marker="", fallback_page=max((page or 1) - 1, 0), fallback_box=(x1, y1, x2, y2)
+                ),
+            )
         key = self.signer.open_key(acc.key_id, passphrase)  # WrongPassphrase: 2031
-        return sign_pdf(pdf, key, appearance, identity=identity,
-                        timestamper=self.signer.timestamper(), reason=reason or None,
-                        location=location or None, field_name=f"BSrE{secrets.token_hex(3)}",
-                        lock=False)
+        return sign_pdf(
+            pdf,
+            key,
+            appearance,
+            identity=identity,
+            timestamper=self.signer.timestamper(),
+            reason=reason or None,
+            location=location or None,
+            field_name=f"BSrE{secrets.token_hex(3)}",
+            lock=False,
+        )
 
     def verification(self, pdf: bytes, name: str) -> dict[str, Any]:
         r = verify_pdf(pdf, [self.root_cert])
-        details = [{
-            "signature_field": s.field,
-            "info_signer": {"signer_name": s.signer, "issuer_dn": "", "signer_dn": "",
-                            "signer_cert_validity": None, "cert_user_certified": s.trusted},
-            "info_tsa": {"name": "TSA Simulator" if s.timestamped else None,
-                         "tsa_cert_validity": None},
-            "signature_document": {"document_integrity": s.intact,
-                                   "signed_using_tsa": s.timestamped,
-                                   "signed_in": s.signed_at.isoformat() if s.signed_at else None,
-                                   "reason": None, "location": None, "signature_value": None,
-                                   "hash_value": None},
-        } for s in r.signatures]
-        return {"nama_dokumen": name, "jumlah_signature": len(details),
-                "notes": r.reason, "details": details,
-                "summary": "VALID" if r.valid else "INVALID"}
+        details = [
+            {
+                "signature_field": s.field,
+                "info_signer": {
+                    "signer_name": s.signer,
+                    "issuer_dn": "",
+                    "signer_dn": "",
+                    "signer_cert_validity": None,
+                    "cert_user_certified": s.trusted,
+                },
+                "info_tsa": {
+                    "name": "TSA Simulator" if s.timestamped else None,
+                    "tsa_cert_validity": None,
+                },
+                "signature_document": {
+                    "document_integrity": s.intact,
+                    "signed_using_tsa": s.timestamped,
+                    "signed_in": s.signed_at.isoformat() if s.signed_at else None,
+                    "reason": None,
+                    "location": None,
+                    "signature_value": None,
+                    "hash_value": None,
+                },
+            }
+            for s in r.signatures
+        ]
+        return {
+            "nama_dokumen": name,
+            "jumlah_signature": len(details),
+            "notes": r.reason,
+            "details": details,
+            "summary": "VALID" if r.valid else "INVALID",
+        }
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(data), status_code=status, media_type="application/json",
-                    headers=headers)
+    return Response(
+        orjson.dumps(data), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 def _error(state: BsreState, e: TteError) -> Response:
@@ -176,8 +236,9 @@ def _error(state: BsreState, e: TteError) -> Response:
 
 
 def create_bsre_app(state: BsreState) -> FastAPI:
-    app = FastAPI(title="BSrE esign-client stand-in", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="BSrE esign-client stand-in", docs_url=None, redoc_url=None, openapi_url=None
+    )
 
     def denied(request: Request) -> Response | None:
         auth = request.headers.get("authorization", "")
@@ -185,8 +246,9 @@ def create_bsre_app(state: BsreState) -> FastAPI:
         if auth.lower().startswith("basic "):
             with contextlib.suppress(binascii.Error, UnicodeDecodeError):
                 user, _, pw = base64.b64decode(auth[6:].strip()).decode().partition(":")
-        ok = hmac.compare_digest(user.encode(), state.username.encode()) and \
-            hmac.compare_digest(pw.encode(), state.password.encode())
+        ok = hmac.compare_digest(user.encode(), state.username.encode()) and hmac.compare_digest(
+            pw.encode(), state.password.encode()
+        )
         return None if ok else _json({"error": "Unauthorized", "status_code": 401}, 401)
 
     async def faults() -> Response | None:
@@ -194,8 +256,14 @@ def create_bsre_app(state: BsreState) -> FastAPI:
             await asyncio.sleep(state.hang_seconds)
         if state.fail_next > 0:
             state.fail_next -= 1
-            return _json({"timestamp": dt.datetime.now(dt.UTC).isoformat(), "status": 500,
-                          "error": "Internal Server Error"}, 500)
+            return _json(
+                {
+                    "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+                    "status": 500,
+                    "error": "Internal Server Error",
+                },
+                500,
+            )
         return None
 
     async def run_sign(**kw: Any) -> bytes | Response:
@@ -213,22 +281,38 @@ def create_bsre_app(state: BsreState) -> FastAPI:
             return f
         ctype = request.headers.get("content-type", "")
         parts = _multipart(ctype, await request.body())
-        text = {k: v[1].decode("utf-8", "replace") for k, v in parts.items()
-                if k not in ("file", "imageTTD")}
+        text = {
+            k: v[1].decode("utf-8", "replace")
+            for k, v in parts.items()
+            if k not in ("file", "imageTTD")
+        }
         pdf = parts.get("file", (None, b""))[1]
         if not pdf.startswith(b"%PDF") or not text.get("nik") or not text.get("passphrase"):
-            return _json({"status_code": 2001, "error": "Parameter file, nik dan passphrase "
-                                                        "wajib diisi"}, 400)
+            return _json(
+                {"status_code": 2001, "error": "Parameter file, nik dan passphrase wajib diisi"},
+                400,
+            )
         visible = text.get("tampilan", "invisible").lower() == "visible"
         rect = None
         if visible and all(text.get(k) for k in ("xAxis", "yAxis", "width", "height")):
             # v1 convention: width/height are the upper-right corner
-            rect = (float(text["xAxis"]), float(text["yAxis"]), float(text["width"]),
-                    float(text["height"]))
-        out = await run_sign(pdf=pdf, nik=text["nik"], passphrase=text["passphrase"],
-                             visible=visible, page=int(text.get("page") or 1), rect=rect,
-                             link_qr=text.get("linkQR", ""), reason=text.get("reason", ""),
-                             location=text.get("location", ""))
+            rect = (
+                float(text["xAxis"]),
+                float(text["yAxis"]),
+                float(text["width"]),
+                float(text["height"]),
+            )
+        out = await run_sign(
+            pdf=pdf,
+            nik=text["nik"],
+            passphrase=text["passphrase"],
+            visible=visible,
+            page=int(text.get("page") or 1),
+            rect=rect,
+            link_qr=text.get("linkQR", ""),
+            reason=text.get("reason", ""),
+            location=text.get("location", ""),
+        )
         if isinstance(out, Response):
             return out
         doc_id = secrets.token_hex(12)
@@ -282,10 +366,16 @@ def create_bsre_app(state: BsreState) -> FastAPI:
         t0 = time.monotonic()
         signed: list[str] = []
         for pdf in files:
-            out = await run_sign(pdf=pdf, nik=nik, passphrase=passphrase, visible=visible,
-                                 page=int(props.get("page") or 1), rect=rect,
-                                 reason=str(props.get("reason") or ""),
-                                 location=str(props.get("location") or ""))
+            out = await run_sign(
+                pdf=pdf,
+                nik=nik,
+                passphrase=passphrase,
+                visible=visible,
+                page=int(props.get("page") or 1),
+                rect=rect,
+                reason=str(props.get("reason") or ""),
+                location=str(props.get("location") or ""),
+            )
             if isinstance(out, Response):
                 return out
             signed.append(base64.b64encode(out).decode())
@@ -304,8 +394,7 @@ def create_bsre_app(state: BsreState) -> FastAPI:
 
     @app.get("/_control/bsre")
     async def control_get() -> Response:
-        return _json({**state.settings(), "calls": state.calls,
-                      "documents": len(state.documents)})
+        return _json({**state.settings(), "calls": state.calls, "documents": len(state.documents)})
 
     @app.post("/_control/bsre")
     async def control_set(request: Request) -> Response:
@@ -321,8 +410,15 @@ class BsreServer:
     """The stand-in on loopback in a daemon thread (like :class:`simulator.server.SimulatorServer`).
     ``accounts`` maps NIK -> passphrase (each gets a certificate at start)."""
 
-    def __init__(self, accounts: dict[str, str] | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, ca_dir: Path | None = None, **state_kw: Any) -> None:
+    def __init__(
+        self,
+        accounts: dict[str, str] | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ca_dir: Path | None = None,
+        **state_kw: Any,
+    ) -> None:
         self.host, self.port = host, port
         self.state = BsreState(ca_dir, **state_kw)
         for nik, passphrase in (accounts or {}).items():
@@ -342,12 +438,19 @@ class BsreServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(create_bsre_app(self.state), log_level="warning",
-                                access_log=False, lifespan="off", loop="asyncio", http="h11",
-                                timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            create_bsre_app(self.state),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+            timeout_graceful_shutdown=1,
+        )
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                  name=f"bsre-{self.port}", daemon=True)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"bsre-{self.port}", daemon=True
+        )
         thread.start()
         deadline = time.monotonic() + timeout
         while not server.started:

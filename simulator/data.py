@@ -100,21 +100,49 @@ class _Picker:
 _UNIT_PICKER = _Picker(list(R.UNITS), [u.weight for u in R.UNITS])
 _GROUP_PICKER = _Picker(list(R.NAME_GROUPS), [g.weight for g in R.NAME_GROUPS])
 _PELAKSANA_PICKER = _Picker(list(R.PELAKSANA), [5, 3, 2, 2, 3, 2, 2])
-_JENJANG_RE = re.compile(r" (Ahli Pertama|Ahli Muda|Ahli Madya|Ahli Utama|Terampil|Mahir|"
-                         r"Penyelia)$")
-_LEVEL_START = {"sd": 0, "smp": 2, "sma": 4, "smk": 4, "d3": 6, "d4": 8, "s1": 8, "s2": 9,
-                "s3": 10}
-_LEVEL_CAP = {"sd": 7, "smp": 9, "sma": 11, "smk": 11, "d3": 11, "d4": 13, "s1": 13, "s2": 14,
-              "s3": 14}
-_LEVEL_PPPK = {"sd": "I", "smp": "III", "sma": "V", "smk": "V", "d3": "VII", "d4": "IX",
-               "s1": "IX", "s2": "X", "s3": "XI"}
-_LEVEL_AGE = {"sd": (19, 30), "smp": (19, 30), "sma": (19, 32), "smk": (19, 32),
-              "d3": (22, 33), "d4": (23, 35), "s1": (23, 35)}
-_STRUK_S1 = {"umum": ("s1_adm", "s1_ip", "s1_man", "s1_hk", "s1_akt", "s1_ts", "s1_pwk"),
-             "wilayah": ("s1_ip", "s1_adm", "s1_hk"),
-             "pendidikan": ("s1_pmat", "s1_pgsd", "s1_pbi", "s1_adm"),
-             "sekolah": ("s1_pmat", "s1_pgsd"),
-             "kesehatan": ("s1_skm", "s1_kedok", "s1_skm", "s1_man")}
+_JENJANG_RE = re.compile(
+    r" (Ahli Pertama|Ahli Muda|Ahli Madya|Ahli Utama|Terampil|Mahir|"
+    r"Penyelia)$"
+)
+_LEVEL_START = {"sd": 0, "smp": 2, "sma": 4, "smk": 4, "d3": 6, "d4": 8, "s1": 8, "s2": 9, "s3": 10}
+_LEVEL_CAP = {
+    "sd": 7,
+    "smp": 9,
+    "sma": 11,
+    "smk": 11,
+    "d3": 11,
+    "d4": 13,
+    "s1": 13,
+    "s2": 14,
+    "s3": 14,
+}
+_LEVEL_PPPK = {
+    "sd": "I",
+    "smp": "III",
+    "sma": "V",
+    "smk": "V",
+    "d3": "VII",
+    "d4": "IX",
+    "s1": "IX",
+    "s2": "X",
+    "s3": "XI",
+}
+_LEVEL_AGE = {
+    "sd": (19, 30),
+    "smp": (19, 30),
+    "sma": (19, 32),
+    "smk": (19, 32),
+    "d3": (22, 33),
+    "d4": (23, 35),
+    "s1": (23, 35),
+}
+_STRUK_S1 = {
+    "umum": ("s1_adm", "s1_ip", "s1_man", "s1_hk", "s1_akt", "s1_ts", "s1_pwk"),
+    "wilayah": ("s1_ip", "s1_adm", "s1_hk"),
+    "pendidikan": ("s1_pmat", "s1_pgsd", "s1_pbi", "s1_adm"),
+    "sekolah": ("s1_pmat", "s1_pgsd"),
+    "kesehatan": ("s1_skm", "s1_kedok", "s1_skm", "s1_man"),
+}
 _TMT_MONTHS = (1, 1, 2, 3, 3, 4, 12, 6)
 _ASCII = re.compile(r"[^a-z]")
 
@@ -136,8 +164,11 @@ def struktural_slots(unit: R.Unit) -> list[tuple[str, str]]:
     elif k in ("Sekretaris DPRD", "Inspektur", "Kepala Satuan", "Kepala Pelaksana"):
         head = {"Kepala Satuan": f"Kepala {nama}", "Kepala Pelaksana": f"Kepala Pelaksana {nama}"}
         slots.append((head.get(k, k), "II.b"))
-        prefix = "Kepala Bagian " if k == "Sekretaris DPRD" else (
-            "" if k == "Inspektur" else "Kepala Bidang ")
+        prefix = (
+            "Kepala Bagian "
+            if k == "Sekretaris DPRD"
+            else ("" if k == "Inspektur" else "Kepala Bidang ")
+        )
         slots += [(f"{prefix}{b}", "III.b") for b in unit.bidang]
         slots.append(("Kepala Sub Bagian Umum dan Kepegawaian", "IV.a"))
     elif k == "Direktur":
@@ -189,8 +220,9 @@ def _ascii(s: str) -> str:
     return _ASCII.sub("", s.lower())
 
 
-def iter_employees(seed: int = 1, n: int = 1000, bad_share: float = 0.0
-                   ) -> Iterator[tuple[dict[str, Any], Extra]]:
+def iter_employees(
+    seed: int = 1, n: int = 1000, bad_share: float = 0.0
+) -> Iterator[tuple[dict[str, Any], Extra]]:
     """Yield ``n`` employees (SIMPEG dict, :class:`Extra`) for ``seed``; deterministic."""
     rng = random.Random(seed)
     bad_rng = random.Random(f"{seed}:bad")
@@ -199,8 +231,10 @@ def iter_employees(seed: int = 1, n: int = 1000, bad_share: float = 0.0
     if n_bad:
         for j, pos in enumerate(bad_rng.sample(range(1, n), n_bad)):
             k = BAD_KINDS[j % len(BAD_KINDS)]
-            bad_at[pos] = (k, _INVALID_NIP_DETAILS[(j // len(BAD_KINDS)) % 3]
-                           if k == "invalid_nip" else k)
+            bad_at[pos] = (
+                k,
+                _INVALID_NIP_DETAILS[(j // len(BAD_KINDS)) % 3] if k == "invalid_nip" else k,
+            )
     serials: dict[str, int] = {}
     slots_used: dict[str, int] = {}
     nips: list[str] = []
@@ -212,7 +246,6 @@ def iter_employees(seed: int = 1, n: int = 1000, bad_share: float = 0.0
 
     def ri(a: int, b: int) -> int:
         return a + int(rnd() * (b - a + 1))
-
 
     for i in range(n):
         unit: R.Unit = _UNIT_PICKER.pick(rnd)
@@ -237,8 +270,13 @@ def iter_employees(seed: int = 1, n: int = 1000, bad_share: float = 0.0
                 fname = "Guru" if r < 0.88 else None
             elif unit.profile == "kesehatan":
                 if unit.kepala == "Kepala Dinas":
-                    fname = (ch(unit.fungsional) if r < 0.25 else
-                             ch(R.HEALTH_FUNGSIONAL) if r < 0.4 else None)
+                    fname = (
+                        ch(unit.fungsional)
+                        if r < 0.25
+                        else ch(R.HEALTH_FUNGSIONAL)
+                        if r < 0.4
+                        else None
+                    )
                 else:
                     fname = ch(R.HEALTH_FUNGSIONAL) if r < 0.75 else None
             elif unit.profile == "pendidikan":
@@ -246,8 +284,13 @@ def iter_employees(seed: int = 1, n: int = 1000, bad_share: float = 0.0
             elif unit.profile == "wilayah":
                 fname = ch(unit.fungsional or R.GENERAL_FUNGSIONAL) if r < 0.12 else None
             else:
-                fname = (ch(unit.fungsional) if r < 0.25 and unit.fungsional else
-                         ch(R.GENERAL_FUNGSIONAL) if r < 0.35 else None)
+                fname = (
+                    ch(unit.fungsional)
+                    if r < 0.25 and unit.fungsional
+                    else ch(R.GENERAL_FUNGSIONAL)
+                    if r < 0.35
+                    else None
+                )
             if fname is not None:
                 fung = R.FUNGSIONAL[fname]
                 jenis_jabatan = "Fungsional Tertentu"
@@ -340,8 +383,15 @@ def iter_employees(seed: int = 1, n: int = 1000, bad_share: float = 0.0
         status = "Aktif"
         if not pppk:
             r = rnd()
-            status = ("Tugas Belajar" if r < 0.012 else "CLTN" if r < 0.017 else
-                      "Pemberhentian Sementara" if r < 0.020 else "Aktif")
+            status = (
+                "Tugas Belajar"
+                if r < 0.012
+                else "CLTN"
+                if r < 0.017
+                else "Pemberhentian Sementara"
+                if r < 0.020
+                else "Aktif"
+            )
         # --- name
         group: R.NameGroup = _GROUP_PICKER.pick(rnd)
         first = ch(group.male if male else group.female)
@@ -369,8 +419,7 @@ def iter_employees(seed: int = 1, n: int = 1000, bad_share: float = 0.0
             depan.append("Dr.")
         if agama == 1 and age_now >= 40 and rnd() < 0.15:
             depan.append("H." if male else "Hj.")
-        ir = (edu_s1 in ("s1_ts", "s1_tan", "s1_pwk") and birth.year < 1975
-              and rnd() < 0.6)
+        ir = edu_s1 in ("s1_ts", "s1_tan", "s1_pwk") and birth.year < 1975 and rnd() < 0.6
         if ir:
             depan.append("Ir.")
         elif e1.gelar_depan:
@@ -387,19 +436,23 @@ def iter_employees(seed: int = 1, n: int = 1000, bad_share: float = 0.0
         email: str | None = None
         if rnd() < 0.9:
             num = ri(1, 99) if rnd() < 0.5 or len(tokens) == 1 else ""
-            name_part = ".".join(_ascii(t) for t in (tokens[0], tokens[-1]) if _ascii(t)) \
-                if len(tokens) > 1 else _ascii(tokens[0])
+            name_part = (
+                ".".join(_ascii(t) for t in (tokens[0], tokens[-1]) if _ascii(t))
+                if len(tokens) > 1
+                else _ascii(tokens[0])
+            )
             email = f"{name_part}{num}@{ch(R.PERSONAL_MAIL)}"
         nomor_hp = None
         if rnd() < 0.95:
             digits = ch((7, 8))
             nomor_hp = ch(R.HP_PREFIX) + f"{int(rnd() * 10**digits):0{digits}d}"
-        nik = (f"6402{ri(1, 18):02d}{birth.day + (0 if male else 40):02d}"
-               f"{birth.month:02d}{birth.year % 100:02d}{ri(1, 2999):04d}")
+        nik = (
+            f"6402{ri(1, 18):02d}{birth.day + (0 if male else 40):02d}"
+            f"{birth.month:02d}{birth.year % 100:02d}{ri(1, 2999):04d}"
+        )
         pns_orang_id = f"{rng.getrandbits(128):032X}"
         nip_lama = f"55{ri(0, 9_999_999):07d}" if not pppk and tmt.year < 2000 else None
-        kawin = 1 if age_now < 25 and rnd() < 0.7 else (
-            2 if rnd() < 0.88 else ch((1, 3, 4)))
+        kawin = 1 if age_now < 25 and rnd() < 0.7 else (2 if rnd() < 0.88 else ch((1, 3, 4)))
         updated = ri(UPDATED_FROM, UPDATED_UNTIL)
         # --- NIP
         sex = "1" if male else "2"
@@ -413,17 +466,32 @@ def iter_employees(seed: int = 1, n: int = 1000, bad_share: float = 0.0
         nip = f"{head}{serial:03d}"
 
         rec: dict[str, Any] = {
-            "nip": nip, "nip_lama": nip_lama, "nama": nama,
+            "nip": nip,
+            "nip_lama": nip_lama,
+            "nama": nama,
             "gelar_depan": " ".join(depan) or None,
             "gelar_belakang": ", ".join(belakang) or None,
-            "jenis_kelamin": "L" if male else "P", "tempat_lahir": ch(group.places),
-            "tanggal_lahir": birth.isoformat(), "jenis_pegawai": "PPPK" if pppk else "PNS",
-            "unit_kode": unit.kode, "unit_nama": unit.nama, "jabatan": jabatan,
-            "jenis_jabatan": jenis_jabatan, "eselon": eselon, "golongan": golongan,
-            "pangkat": pangkat, "pendidikan_tingkat": edu_top.tingkat,
-            "pendidikan": edu_top.nama, "status": status, "tmt_cpns": tmt.isoformat(),
-            "tmt_pensiun": tmt_pensiun.isoformat(), "email": email, "nomor_hp": nomor_hp,
-            "nik": nik, "pns_orang_id": pns_orang_id, "updated_at": iso_updated(updated),
+            "jenis_kelamin": "L" if male else "P",
+            "tempat_lahir": ch(group.places),
+            "tanggal_lahir": birth.isoformat(),
+            "jenis_pegawai": "PPPK" if pppk else "PNS",
+            "unit_kode": unit.kode,
+            "unit_nama": unit.nama,
+            "jabatan": jabatan,
+            "jenis_jabatan": jenis_jabatan,
+            "eselon": eselon,
+            "golongan": golongan,
+            "pangkat": pangkat,
+            "pendidikan_tingkat": edu_top.tingkat,
+            "pendidikan": edu_top.nama,
+            "status": status,
+            "tmt_cpns": tmt.isoformat(),
+            "tmt_pensiun": tmt_pensiun.isoformat(),
+            "email": email,
+            "nomor_hp": nomor_hp,
+            "nik": nik,
+            "pns_orang_id": pns_orang_id,
+            "updated_at": iso_updated(updated),
         }
         bad = bad_at.get(i)
         kind: str | None = bad[0] if bad else None
@@ -482,6 +550,7 @@ class Dataset:
         self.bad: dict[int, str] = {}
         self.bad_detail: dict[int, str] = {}
         self._by_id: dict[str, int] = {}
+
         def dumps(rec: dict[str, Any]) -> bytes:
             # orjson hands back an over-allocated buffer (~8 KB each): copy to the exact size
             return memoryview(orjson.dumps(rec)).tobytes()
@@ -507,8 +576,9 @@ class Dataset:
     def _rebuild_order(self) -> None:
         nips = self._nips
         removed = self._removed
-        self._order = sorted((i for i in range(self.n) if not removed[i]),
-                             key=lambda i: (nips[i], i))
+        self._order = sorted(
+            (i for i in range(self.n) if not removed[i]), key=lambda i: (nips[i], i)
+        )
         self._order_nips = [nips[i] for i in self._order]
         self._view_cache = None
 
@@ -530,8 +600,9 @@ class Dataset:
         with self._lock:
             return len(self._order)
 
-    def page(self, limit: int = 1000, after: str | None = None,
-             updated_since: int | None = None) -> bytes:
+    def page(
+        self, limit: int = 1000, after: str | None = None, updated_since: int | None = None
+    ) -> bytes:
         """One SIMPEG page as JSON bytes: ``{"data": [...], "next": nip|null, "total": n}``.
 
         A page never splits employees that share a NIP (bad duplicates), so keyset paging on
@@ -547,8 +618,15 @@ class Dataset:
             body = b",".join([docs[i] for i in order[start:end]])
             nxt = onips[end - 1] if end < len(order) and end > start else None
             total = len(order)
-        return (b'{"data":[' + body + b'],"next":' + orjson.dumps(nxt) + b',"total":'
-                + str(total).encode() + b"}")
+        return (
+            b'{"data":['
+            + body
+            + b'],"next":'
+            + orjson.dumps(nxt)
+            + b',"total":'
+            + str(total).encode()
+            + b"}"
+        )
 
     def index_of(self, nip: str, include_removed: bool = False) -> int | None:
         with self._lock:
@@ -574,15 +652,21 @@ class Dataset:
 
     def extra(self, index: int) -> Extra:
         with self._lock:
-            return Extra(self._extra[2 * index], self._extra[2 * index + 1],
-                         self.bad.get(index), self.bad_detail.get(index), self._updated[index])
+            return Extra(
+                self._extra[2 * index],
+                self._extra[2 * index + 1],
+                self.bad.get(index),
+                self.bad_detail.get(index),
+                self._updated[index],
+            )
 
     def is_removed(self, index: int) -> bool:
         with self._lock:
             return bool(self._removed[index])
 
-    def iter_records(self, include_removed: bool = False
-                     ) -> Iterator[tuple[int, dict[str, Any], Extra]]:
+    def iter_records(
+        self, include_removed: bool = False
+    ) -> Iterator[tuple[int, dict[str, Any], Extra]]:
         """Current records in generation order (for the export file and the tests)."""
         for i in range(self.n):
             if self._removed[i] and not include_removed:
@@ -600,8 +684,10 @@ class Dataset:
 
     def bad_records(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [{"index": i, "nip": self._nips[i], "kind": k, "detail": self.bad_detail[i]}
-                    for i, k in sorted(self.bad.items())]
+            return [
+                {"index": i, "nip": self._nips[i], "kind": k, "detail": self.bad_detail[i]}
+                for i, k in sorted(self.bad.items())
+            ]
 
     # -- changes between syncs
     def _stamp(self, now: float | None) -> int:
@@ -632,8 +718,12 @@ class Dataset:
             self._view_cache = None
             return stamp
 
-    def mutate(self, share: float = 0.01, seed: int | None = None, now: float | None = None,
-               ) -> list[dict[str, Any]]:
+    def mutate(
+        self,
+        share: float = 0.01,
+        seed: int | None = None,
+        now: float | None = None,
+    ) -> list[dict[str, Any]]:
         """Change ``share`` of the listed good employees: transfer (unit), promotion
         (golongan/pangkat one step up, PNS only) or retirement (status ``Pensiun``). All get
         one new ``updated_at``, later than every earlier one. Returns ``[{index, nip, kind}]``."""
@@ -653,16 +743,20 @@ class Dataset:
                 kind = "transfer" if r < 0.5 else "promotion" if r < 0.85 else "retirement"
                 if kind == "retirement" and rec["status"] == "Pensiun":
                     kind = "promotion"
-                if kind == "promotion" and (rec["jenis_pegawai"] != "PNS"
-                                            or rec["golongan"] == "IV/e"
-                                            or rec["status"] == "Pensiun"):
+                if kind == "promotion" and (
+                    rec["jenis_pegawai"] != "PNS"
+                    or rec["golongan"] == "IV/e"
+                    or rec["status"] == "Pensiun"
+                ):
                     kind = "transfer"
                 if kind == "transfer" and rec["jenis_jabatan"] == "Struktural":
                     kind = "promotion" if rec["golongan"] != "IV/e" else "retirement"
                 if kind == "transfer":
                     unit = R.UNIT_BY_KODE.get(rec["unit_kode"])
                     profile = unit.profile if unit else "umum"
-                    same = [u for u in R.UNITS if u.profile == profile and u.kode != rec["unit_kode"]]
+                    same = [
+                        u for u in R.UNITS if u.profile == profile and u.kode != rec["unit_kode"]
+                    ]
                     new = rng.choice(same or [u for u in R.UNITS if u.kode != rec["unit_kode"]])
                     rec["unit_kode"], rec["unit_nama"] = new.kode, new.nama
                 elif kind == "promotion":
@@ -672,8 +766,9 @@ class Dataset:
                         m = _JENJANG_RE.search(rec["jabatan"])
                         if m:
                             terampil = m.group(1) in ("Terampil", "Mahir", "Penyelia")
-                            rec["jabatan"] = (rec["jabatan"][: m.start()] + " "
-                                              + _jenjang(g, terampil, False))
+                            rec["jabatan"] = (
+                                rec["jabatan"][: m.start()] + " " + _jenjang(g, terampil, False)
+                            )
                 else:
                     rec["status"] = "Pensiun"
                 self._store(i, rec, stamp)

@@ -29,8 +29,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-FAULT_KINDS = ("fail", "rate_limit", "slow", "drop", "cut", "truncate", "expire", "refuse",
-               "down")
+FAULT_KINDS = ("fail", "rate_limit", "slow", "drop", "cut", "truncate", "expire", "refuse", "down")
 
 
 @dataclass
@@ -67,8 +66,16 @@ class FaultConfig:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
         for k, v in changes.items():
             setattr(self, k, v)
-        shares = (self.fail_share, self.rate_limit_share, self.slow_share, self.drop_share,
-                  self.cut_share, self.truncate_share, self.expire_share, self.refuse_share)
+        shares = (
+            self.fail_share,
+            self.rate_limit_share,
+            self.slow_share,
+            self.drop_share,
+            self.cut_share,
+            self.truncate_share,
+            self.expire_share,
+            self.refuse_share,
+        )
         if sum(shares) > 1.0 + 1e-9 or min(shares) < 0:
             raise ValueError("fault shares must be >= 0 and add up to at most 1")
 
@@ -124,10 +131,16 @@ class FaultInjector:
                 return "down"
             u = self._rng.random()
             kind: str | None = None
-            for name, share in (("fail", c.fail_share), ("rate_limit", c.rate_limit_share),
-                                ("slow", c.slow_share), ("drop", c.drop_share),
-                                ("cut", c.cut_share), ("truncate", c.truncate_share),
-                                ("expire", c.expire_share), ("refuse", c.refuse_share)):
+            for name, share in (
+                ("fail", c.fail_share),
+                ("rate_limit", c.rate_limit_share),
+                ("slow", c.slow_share),
+                ("drop", c.drop_share),
+                ("cut", c.cut_share),
+                ("truncate", c.truncate_share),
+                ("expire", c.expire_share),
+                ("refuse", c.refuse_share),
+            ):
                 if u < share:
                     kind = name
                     break
@@ -169,15 +182,24 @@ class FaultInjector:
             self.faults.clear()
 
 
-_BAD_GATEWAY = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-                b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
-                b"</body>\r\n</html>\r\n")
-_UNAVAILABLE = (b"<html><body><h1>503 Service Unavailable</h1>\r\nNo server is available to "
-                b"handle this request.\r\n</body></html>\r\n")
+_BAD_GATEWAY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+_UNAVAILABLE = (
+    b"<html><body><h1>503 Service Unavailable</h1>\r\nNo server is available to "
+    b"handle this request.\r\n</body></html>\r\n"
+)
 
 
-async def _reply(send: Send, status: int, body: bytes, content_type: bytes,
-                 extra: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _reply(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     headers += extra or []
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -191,8 +213,9 @@ def _json(data: Any) -> bytes:
 class FaultMiddleware:
     """Wraps the simulator's ASGI app; see the module docstring."""
 
-    def __init__(self, app: ASGIApp, injector: FaultInjector,
-                 on_expire: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, injector: FaultInjector, on_expire: Callable[[], Any] | None = None
+    ) -> None:
         self.app = app
         self.injector = injector
         self.on_expire = on_expire
@@ -214,31 +237,44 @@ class FaultMiddleware:
             elif status == 503:
                 await _reply(send, 503, _UNAVAILABLE, b"text/html")
             else:
-                body = (_json({"code": 0, "message": "Internal Server Error"}) if siasn
-                        else _json({"error": "Internal Server Error"}))
+                body = (
+                    _json({"code": 0, "message": "Internal Server Error"})
+                    if siasn
+                    else _json({"error": "Internal Server Error"})
+                )
                 await _reply(send, status, body, b"application/json")
             return
         if fault == "rate_limit":
             inj.count(area, 429, fault)
             ra = inj.config.retry_after
             ra_text = str(int(ra)) if float(ra).is_integer() else str(ra)
-            body = (_json({"code": 0, "message": "API rate limit exceeded"}) if siasn
-                    else _json({"error": "Terlalu banyak permintaan, coba lagi nanti"}))
+            body = (
+                _json({"code": 0, "message": "API rate limit exceeded"})
+                if siasn
+                else _json({"error": "Terlalu banyak permintaan, coba lagi nanti"})
+            )
             await _reply(send, 429, body, b"application/json", [(b"retry-after", ra_text.encode())])
             return
         if fault == "expire":
             if self.on_expire is not None:
                 self.on_expire()
             inj.count(area, 401, fault)
-            await _reply(send, 401, _json({"code": 0, "message": "invalid or expired jwt"}),
-                         b"application/json")
+            await _reply(
+                send,
+                401,
+                _json({"code": 0, "message": "invalid or expired jwt"}),
+                b"application/json",
+            )
             return
         if fault == "refuse":
             inj.count(area, 200, fault)
-            body = (_json({"success": False, "message": "Gagal menyimpan data, silakan coba lagi"})
-                    if scope["path"].endswith("/kursus/save")
-                    else _json({"code": 0, "message": "Gagal mengunggah dokumen ke penyimpanan",
-                                "data": None}))
+            body = (
+                _json({"success": False, "message": "Gagal menyimpan data, silakan coba lagi"})
+                if scope["path"].endswith("/kursus/save")
+                else _json(
+                    {"code": 0, "message": "Gagal mengunggah dokumen ke penyimpanan", "data": None}
+                )
+            )
             await _reply(send, 200, body, b"application/json")
             return
         if fault == "drop":
@@ -250,9 +286,16 @@ class FaultMiddleware:
                 cycle.disconnected = True  # type: ignore[union-attr]
                 return
             # Not uvicorn's h11 cycle: promise a body and end the stream early instead.
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", b"100000")]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", b"100000"),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": b'{"data": [', "more_body": False})
             return
         if fault == "slow":
@@ -271,8 +314,9 @@ class FaultMiddleware:
 
         await self.app(scope, receive, counting_send)
 
-    async def _truncated(self, scope: Scope, receive: Receive, send: Send, area: str,
-                         cut: bool = False) -> None:
+    async def _truncated(
+        self, scope: Scope, receive: Receive, send: Send, area: str, cut: bool = False
+    ) -> None:
         """Half the body: as a complete short answer (``truncate``: bad JSON), or under the
         full Content-Length followed by a closed connection (``cut``: the client's read of the
         body fails, ``ChunkedEncodingError`` in ``requests``)."""

@@ -78,9 +78,15 @@ def _lanjutkan(flow_run_id: str, awalan: str, jawaban: dict[str, Any]) -> bool:
 class Petugas:
     """Answers every waiting run it finds, once per wait (``jalan`` in a thread)."""
 
-    def __init__(self, engine: Engine, outbox: Path, skenario: Skenario | None = None,
-                 *, resume: Callable[[str, str, dict[str, Any]], bool] | None = None,
-                 import_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        outbox: Path,
+        skenario: Skenario | None = None,
+        *,
+        resume: Callable[[str, str, dict[str, Any]], bool] | None = None,
+        import_dir: Path | None = None,
+    ) -> None:
         from diklat.settings import get_settings
 
         self.engine = engine
@@ -102,8 +108,12 @@ class Petugas:
         out = []
         for f in self.outbox.glob("*.eml"):
             try:
-                out.append((f.stat().st_mtime_ns, email.message_from_bytes(
-                    f.read_bytes(), policy=email.policy.default)))
+                out.append(
+                    (
+                        f.stat().st_mtime_ns,
+                        email.message_from_bytes(f.read_bytes(), policy=email.policy.default),
+                    )
+                )
             except OSError:
                 continue
         return out
@@ -140,8 +150,13 @@ class Petugas:
             key = self._paused(flow_run_id)
             if key is None or (flow_run_id, key) in self._answered:
                 continue
-            handler = {"p": self._official, "r": self._corrector, "l": self._operator,
-                       "d": self._deliveries, "c": self._check_again}.get(key[:1])
+            handler = {
+                "p": self._official,
+                "r": self._corrector,
+                "l": self._operator,
+                "d": self._deliveries,
+                "c": self._check_again,
+            }.get(key[:1])
             if handler is not None and handler(flow_run_id, key):
                 self._answered.add((flow_run_id, key))
                 done += 1
@@ -152,14 +167,27 @@ class Petugas:
         from diklat.models import Kegiatan, Permintaan, SopStepLog
 
         with session_scope(self.engine) as s:
-            ids = set(s.execute(select(Kegiatan.flow_run_id).where(
-                Kegiatan.status == "berjalan", Kegiatan.flow_run_id.is_not(None))).scalars())
-            ids |= set(s.execute(select(Permintaan.flow_run_id).where(
-                Permintaan.status == "menunggu", Permintaan.flow_run_id.is_not(None))
-            ).scalars())
-            ids |= set(s.execute(select(SopStepLog.flow_run_id).where(
-                SopStepLog.status == "menunggu", SopStepLog.flow_run_id.is_not(None))
-            ).scalars())
+            ids = set(
+                s.execute(
+                    select(Kegiatan.flow_run_id).where(
+                        Kegiatan.status == "berjalan", Kegiatan.flow_run_id.is_not(None)
+                    )
+                ).scalars()
+            )
+            ids |= set(
+                s.execute(
+                    select(Permintaan.flow_run_id).where(
+                        Permintaan.status == "menunggu", Permintaan.flow_run_id.is_not(None)
+                    )
+                ).scalars()
+            )
+            ids |= set(
+                s.execute(
+                    select(SopStepLog.flow_run_id).where(
+                        SopStepLog.status == "menunggu", SopStepLog.flow_run_id.is_not(None)
+                    )
+                ).scalars()
+            )
         return sorted(str(i) for i in ids if i)
 
     def _official(self, flow_run_id: str, key: str) -> bool:
@@ -178,16 +206,18 @@ class Petugas:
         kode = self.kode_untuk(alamat or "")
         if kode is None:
             return False
-        answer = {"keputusan": "setuju", "nip": nip, "kode": kode, "catatan": "",
-                  "dokumen": ""}
+        answer = {"keputusan": "setuju", "nip": nip, "kode": kode, "catatan": "", "dokumen": ""}
         sk = self.skenario
         if sk.kode_salah_oleh == peran and not self._wrong_done:
             answer["kode"] = "000000" if kode != "000000" else "111111"
             self._wrong_done = True
             self.catatan.ditolak += 1
         elif sk.revisi == (jenis, peran) and versi == 1 and not self._revised:
-            answer.update(keputusan="revisi", catatan=sk.catatan_revisi,
-                          dokumen=", ".join(map(str, sk.dokumen_revisi)))
+            answer.update(
+                keputusan="revisi",
+                catatan=sk.catatan_revisi,
+                dokumen=", ".join(map(str, sk.dokumen_revisi)),
+            )
             self._revised = True
             self.catatan.revisi += 1
         elif sk.tolak == (jenis, peran) and not self._refused:
@@ -233,10 +263,19 @@ class Petugas:
         names = []
         for n, f in zip(nomor, files, strict=True):
             _sunting(f, "Daftar calon peserta telah diperiksa ulang sesuai catatan.")
-            names.append(f"{n}={f.relative_to(self.import_dir)}" if m.jumlah > 1
-                         else str(f.relative_to(self.import_dir)))
-        answer = {"nip": self._nip_peran(m.peran), "cara": "unggah", "berkas": ", ".join(names),
-                  "dokumen": "", "catatan": "diperbaiki sesuai catatan revisi", "alasan": ""}
+            names.append(
+                f"{n}={f.relative_to(self.import_dir)}"
+                if m.jumlah > 1
+                else str(f.relative_to(self.import_dir))
+            )
+        answer = {
+            "nip": self._nip_peran(m.peran),
+            "cara": "unggah",
+            "berkas": ", ".join(names),
+            "dokumen": "",
+            "catatan": "diperbaiki sesuai catatan revisi",
+            "alasan": "",
+        }
         self.catatan.perbaikan += 1
         return self._resume(flow_run_id, f"r{bid}-", answer)
 
@@ -247,26 +286,41 @@ class Petugas:
 
         no = int(key[1:].split("-", 1)[0])
         with session_scope(self.engine) as s:
-            k = s.execute(select(Kegiatan).where(Kegiatan.flow_run_id == flow_run_id)
-                          ).scalars().first()
+            k = (
+                s.execute(select(Kegiatan).where(Kegiatan.flow_run_id == flow_run_id))
+                .scalars()
+                .first()
+            )
             if k is None:
                 return False
             jenis = get_sop(k.sop).step(no).masukan or "selesai"
-            nomor = sorted(p.nomor_urut or 0 for p in s.execute(select(Peserta).where(
-                Peserta.kegiatan_id == k.id, Peserta.status.not_in(["batal", "ditolak"]))
-            ).scalars())
+            nomor = sorted(
+                p.nomor_urut or 0
+                for p in s.execute(
+                    select(Peserta).where(
+                        Peserta.kegiatan_id == k.id, Peserta.status.not_in(["batal", "ditolak"])
+                    )
+                ).scalars()
+            )
             sop, penyelenggara = k.sop, k.penyelenggara
-        answer: dict[str, Any] = {"nip": NIP_OPERATOR, "waktu": "", "bukti": "",
-                                  "catatan": "dilaksanakan sesuai jadwal"}
+        answer: dict[str, Any] = {
+            "nip": NIP_OPERATOR,
+            "waktu": "",
+            "bukti": "",
+            "catatan": "dilaksanakan sesuai jadwal",
+        }
         if jenis == "penawaran":  # the organiser's letter, received a few days ago
             import datetime as dt
 
             from diklat.naskah.register import today
 
             sent = today() - dt.timedelta(days=3)
-            answer.update(nomor_surat=f"800.2.4.2/0412/BPSDM/{sent.year}",
-                          tanggal_surat=sent.isoformat(), pengirim=penyelenggara or "",
-                          hal="Pemanggilan peserta pelatihan")
+            answer.update(
+                nomor_surat=f"800.2.4.2/0412/BPSDM/{sent.year}",
+                tanggal_surat=sent.isoformat(),
+                pengirim=penyelenggara or "",
+                hal="Pemanggilan peserta pelatihan",
+            )
         elif jenis == "balasan":
             answer["ditarik"] = []
         elif jenis in ("kehadiran", "pendaftaran"):
@@ -274,10 +328,13 @@ class Petugas:
         elif jenis == "kit":
             answer["penerima"] = nomor
         elif jenis == "hasil":
-            answer.update(tidak_lulus=[], nilai_lulus=self.skenario.nilai_lulus,
-                          nomor_sertifikat={str(n): f"STTPL/{n:03d}/PENYELENGGARA"
-                                            for n in nomor} if sop == "pengiriman-peserta"
-                          else {})
+            answer.update(
+                tidak_lulus=[],
+                nilai_lulus=self.skenario.nilai_lulus,
+                nomor_sertifikat={str(n): f"STTPL/{n:03d}/PENYELENGGARA" for n in nomor}
+                if sop == "pengiriman-peserta"
+                else {},
+            )
         self.catatan.masukan += 1
         return self._resume(flow_run_id, f"l{no}-", answer)
 
@@ -292,20 +349,27 @@ class Petugas:
             b = s.get(Bundel, bid)
             if b is None:
                 return False
-            ids = s.execute(select(Distribusi.id).join(Naskah, Naskah.id == Distribusi.naskah_id)
-                            .where(Naskah.bundel_id == bid,
-                                   Distribusi.status.in_(["manual", "perlu_cek"]))).scalars()
+            ids = s.execute(
+                select(Distribusi.id)
+                .join(Naskah, Naskah.id == Distribusi.naskah_id)
+                .where(Naskah.bundel_id == bid, Distribusi.status.in_(["manual", "perlu_cek"]))
+            ).scalars()
             for did in list(ids):
-                distribusi.konfirmasi(s, did, alasan="diserahkan langsung, tanda terima ada",
-                                      oleh="operator (skrip)")
+                distribusi.konfirmasi(
+                    s, did, alasan="diserahkan langsung, tanda terima ada", oleh="operator (skrip)"
+                )
                 self.catatan.konfirmasi += 1
-        return self._resume(flow_run_id, f"d{bid}-", {"nip": NIP_OPERATOR,
-                                                      "catatan": "sudah dikonfirmasi"})
+        return self._resume(
+            flow_run_id, f"d{bid}-", {"nip": NIP_OPERATOR, "catatan": "sudah dikonfirmasi"}
+        )
 
     def _check_again(self, flow_run_id: str, key: str) -> bool:
         """A step waiting for an outside system (SIASN's answers): ask it again."""
-        return self._resume(flow_run_id, key.split("-", 1)[0] + "-",
-                            {"nip": NIP_OPERATOR, "catatan": "periksa lagi"})
+        return self._resume(
+            flow_run_id,
+            key.split("-", 1)[0] + "-",
+            {"nip": NIP_OPERATOR, "catatan": "periksa lagi"},
+        )
 
     def _agencies(self) -> int:
         """Every agency that received a notice with its link proposes its candidates."""
@@ -327,25 +391,39 @@ class Petugas:
                     continue
                 k, unit = t.kegiatan, t.unit
                 units = _under(s, unit.kode)
-                planned = [p.nip for p in s.execute(
-                    select(Pegawai).join(Peserta, Peserta.pegawai_id == Pegawai.id)
-                    .where(Peserta.kegiatan_id == k.id, Peserta.status == "calon")
-                    .order_by(Peserta.nomor_urut)).scalars() if p.unit is not None
-                    and p.unit.kode in units]
+                planned = [
+                    p.nip
+                    for p in s.execute(
+                        select(Pegawai)
+                        .join(Peserta, Peserta.pegawai_id == Pegawai.id)
+                        .where(Peserta.kegiatan_id == k.id, Peserta.status == "calon")
+                        .order_by(Peserta.nomor_urut)
+                    ).scalars()
+                    if p.unit is not None and p.unit.kode in units
+                ]
                 if not planned:  # nothing planned (SOP 002): the agency picks its own
-                    planned = [p.nip for p in s.execute(
-                        select(Pegawai).where(Pegawai.aktif.is_(True))
-                        .order_by(Pegawai.nip)).scalars()
-                        if p.unit is not None and p.unit.kode in units][:max(1, k.kuota or 1)]
+                    planned = [
+                        p.nip
+                        for p in s.execute(
+                            select(Pegawai).where(Pegawai.aktif.is_(True)).order_by(Pegawai.nip)
+                        ).scalars()
+                        if p.unit is not None and p.unit.kode in units
+                    ][: max(1, k.kuota or 1)]
                 if not planned:
                     self._links.add(token)
                     continue
                 from diklat.naskah.register import today
 
-                usulan.catat_usulan(s, k, unit_kode=unit.kode,
-                                    nomor_surat=f"800/{len(self._links) + 1:03d}/"
-                                                f"{(unit.singkatan or unit.kode)[:12]}",
-                                    tanggal_surat=today(), nips=planned, sumber="tautan")
+                usulan.catat_usulan(
+                    s,
+                    k,
+                    unit_kode=unit.kode,
+                    nomor_surat=f"800/{len(self._links) + 1:03d}/"
+                    f"{(unit.singkatan or unit.kode)[:12]}",
+                    tanggal_surat=today(),
+                    nips=planned,
+                    sumber="tautan",
+                )
             self._links.add(token)
             self.catatan.usulan += 1
             done += 1
@@ -382,4 +460,3 @@ def _sunting(path: Path, kalimat: str) -> None:
 
 
 __all__ = ["NIP_OPERATOR", "Catatan", "Petugas", "Skenario"]
-

@@ -70,17 +70,31 @@ class _Addresses:
 class SimulatorServer(_Addresses):
     """A real HTTP simulator on loopback, in a daemon thread."""
 
-    def __init__(self, n_pegawai: int = 300, seed: int = 1, bad_share: float = 0.0,
-                 host: str = "127.0.0.1", port: int = 0,
-                 faults: FaultConfig | dict[str, Any] | None = None,
-                 gateway_ttl: float = 3600, sso_ttl: float = 43200,
-                 credentials: Credentials | None = None, log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        n_pegawai: int = 300,
+        seed: int = 1,
+        bad_share: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: FaultConfig | dict[str, Any] | None = None,
+        gateway_ttl: float = 3600,
+        sso_ttl: float = 43200,
+        credentials: Credentials | None = None,
+        log_level: str = "warning",
+    ) -> None:
         self.host = host
         self.port = port
         self.log_level = log_level
-        self.state = SimulatorState(n_pegawai=n_pegawai, seed=seed, bad_share=bad_share,
-                                    faults=faults, gateway_ttl=gateway_ttl, sso_ttl=sso_ttl,
-                                    credentials=credentials)
+        self.state = SimulatorState(
+            n_pegawai=n_pegawai,
+            seed=seed,
+            bad_share=bad_share,
+            faults=faults,
+            gateway_ttl=gateway_ttl,
+            sso_ttl=sso_ttl,
+            credentials=credentials,
+        )
         self.api_key = self.state.credentials.api_key
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -100,13 +114,22 @@ class SimulatorServer(_Addresses):
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            create_app(self.state), log_level=self.log_level, access_log=False,
-            lifespan="off", loop="asyncio", http="h11", timeout_keep_alive=30,
+            create_app(self.state),
+            log_level=self.log_level,
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+            timeout_keep_alive=30,
             timeout_graceful_shutdown=1,
         )
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                  name=f"simulator-{self.port}", daemon=True)
+        thread = threading.Thread(
+            target=server.run,
+            kwargs={"sockets": [sock]},
+            name=f"simulator-{self.port}",
+            daemon=True,
+        )
         thread.start()
         deadline = time.monotonic() + timeout
         while not server.started:
@@ -188,16 +211,37 @@ class SimulatorServer(_Addresses):
         self.state.reset()
 
 
-def serve(n_pegawai: int = 1000, seed: int = 1, bad_share: float = 0.0,
-          host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-          faults: dict[str, Any] | None = None, gateway_ttl: float = 3600,
-          sso_ttl: float = 43200, log_level: str = "info") -> None:
+def serve(
+    n_pegawai: int = 1000,
+    seed: int = 1,
+    bad_share: float = 0.0,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    faults: dict[str, Any] | None = None,
+    gateway_ttl: float = 3600,
+    sso_ttl: float = 43200,
+    log_level: str = "info",
+) -> None:
     """Serve in the foreground until interrupted (Ctrl-C)."""
-    state = SimulatorState(n_pegawai=n_pegawai, seed=seed, bad_share=bad_share, faults=faults,
-                           gateway_ttl=gateway_ttl, sso_ttl=sso_ttl)
-    config = uvicorn.Config(create_app(state), host=host, port=port, log_level=log_level,
-                            access_log=False, lifespan="off", loop="asyncio", http="h11",
-                            timeout_graceful_shutdown=2)
+    state = SimulatorState(
+        n_pegawai=n_pegawai,
+        seed=seed,
+        bad_share=bad_share,
+        faults=faults,
+        gateway_ttl=gateway_ttl,
+        sso_ttl=sso_ttl,
+    )
+    config = uvicorn.Config(
+        create_app(state),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="off",
+        loop="asyncio",
+        http="h11",
+        timeout_graceful_shutdown=2,
+    )
     uvicorn.Server(config).run()
 
 
@@ -210,10 +254,18 @@ def free_port(host: str = "127.0.0.1") -> int:
 class SimulatorProcess(_Addresses):
     """The simulator in a child process; controlled over HTTP (``/_control/...``)."""
 
-    def __init__(self, n_pegawai: int = 300, seed: int = 1, bad_share: float = 0.0,
-                 host: str = "127.0.0.1", port: int = 0,
-                 faults: dict[str, Any] | None = None, gateway_ttl: float = 3600,
-                 sso_ttl: float = 43200, api_key: str = "simulator-key") -> None:
+    def __init__(
+        self,
+        n_pegawai: int = 300,
+        seed: int = 1,
+        bad_share: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: dict[str, Any] | None = None,
+        gateway_ttl: float = 3600,
+        sso_ttl: float = 43200,
+        api_key: str = "simulator-key",
+    ) -> None:
         self.n_pegawai, self.seed, self.bad_share = n_pegawai, seed, bad_share
         self.host = host
         self.port = port
@@ -226,13 +278,29 @@ class SimulatorProcess(_Addresses):
         if self.proc is not None:
             return self
         self.port = self.port or free_port(self.host)
-        cmd = [sys.executable, "-m", "simulator.server", "--host", self.host,
-               "--port", str(self.port), "--pegawai", str(self.n_pegawai), "--seed",
-               str(self.seed), "--bad-share", str(self.bad_share), "--gateway-ttl",
-               str(self.gateway_ttl), "--sso-ttl", str(self.sso_ttl)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "simulator.server",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--pegawai",
+            str(self.n_pegawai),
+            "--seed",
+            str(self.seed),
+            "--bad-share",
+            str(self.bad_share),
+            "--gateway-ttl",
+            str(self.gateway_ttl),
+            "--sso-ttl",
+            str(self.sso_ttl),
+        ]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -240,8 +308,9 @@ class SimulatorProcess(_Addresses):
                 break
             except requests.RequestException:
                 if self.proc.poll() is not None:
-                    err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr \
-                        else ""
+                    err = (
+                        self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                    )
                     self.proc = None
                     raise RuntimeError(f"simulator process exited: {err[-2000:]}") from None
                 if time.monotonic() > deadline:
@@ -345,9 +414,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sso-ttl", type=float, default=43200)
     ap.add_argument("--log-level", default="warning")
     a = ap.parse_args(argv)
-    serve(n_pegawai=a.pegawai, seed=a.seed, bad_share=a.bad_share, host=a.host, port=a.port,
-          faults={"fail_share": a.fail_share}, gateway_ttl=a.gateway_ttl, sso_ttl=a.sso_ttl,
-          log_level=a.log_level)
+    serve(
+        n_pegawai=a.pegawai,
+        seed=a.seed,
+        bad_share=a.bad_share,
+        host=a.host,
+        port=a.port,
+        faults={"fail_share": a.fail_share},
+        gateway_ttl=a.gateway_ttl,
+        sso_ttl=a.sso_ttl,
+        log_level=a.log_level,
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,17 @@ assert len(EXPORT_COLUMNS) == 65
 _TK_ID = {e.tingkat: e.tingkat_id for e in R.EDUCATION.values()}
 _EDU_BY_NAME = {e.nama: e for e in R.EDUCATION.values()}
 _LEVEL_START = {"05": 0, "10": 2, "15": 4, "17": 4, "30": 6, "35": 8, "40": 8, "45": 9, "50": 10}
-_PPPK_START = {"05": "I", "10": "III", "15": "V", "17": "V", "30": "VII", "35": "IX", "40": "IX",
-               "45": "X", "50": "XI"}
+_PPPK_START = {
+    "05": "I",
+    "10": "III",
+    "15": "V",
+    "17": "V",
+    "30": "VII",
+    "35": "IX",
+    "40": "IX",
+    "45": "X",
+    "50": "XI",
+}
 
 
 def dmy(iso: str | None) -> str | None:
@@ -82,13 +91,30 @@ def _derived(rec: dict[str, Any]) -> dict[str, Any]:
     bup = int(rec["tmt_pensiun"][:4]) - int(birth[:4]) if rec.get("tmt_pensiun") and birth else 58
     if rec.get("tmt_pensiun") and birth and birth[5:7] == "12":
         bup -= 1
-    return {"tmt": tmt, "tmt_pns": tmt_pns, "tmt_gol": tmt_gol, "tmt_jab": tmt_jab,
-            "years": years, "bup": bup, "pppk": pppk}
+    return {
+        "tmt": tmt,
+        "tmt_pns": tmt_pns,
+        "tmt_gol": tmt_gol,
+        "tmt_jab": tmt_jab,
+        "years": years,
+        "bup": bup,
+        "pppk": pppk,
+    }
 
 
 def units_simpeg() -> list[dict[str, Any]]:
-    return [{"kode": u.kode, "nama": u.nama, "singkatan": u.singkatan, "induk_kode": u.induk_kode,
-             "email": u.email, "alamat": u.alamat, "kota": u.kota} for u in R.UNITS]
+    return [
+        {
+            "kode": u.kode,
+            "nama": u.nama,
+            "singkatan": u.singkatan,
+            "induk_kode": u.induk_kode,
+            "email": u.email,
+            "alamat": u.alamat,
+            "kota": u.kota,
+        }
+        for u in R.UNITS
+    ]
 
 
 def unor_id(kode: str) -> str:
@@ -109,18 +135,34 @@ def ref_unor() -> list[dict[str, Any]]:
     for u in R.UNITS:
         slots = struktural_slots(u)
         head, eselon = slots[0] if slots else (f"{u.kepala} {u.nama}", None)
-        out.append({
-            "Id": unor_id(u.kode), "InstansiId": R.INSTANSI_ID,
-            "DiatasanId": unor_id(u.induk_kode) if u.induk_kode else None,
-            "EselonId": R.ESELON_ID.get(eselon or ""), "NamaUnor": u.nama, "NamaJabatan": head,
-            "CepatKode": u.kode if u.profile == "wilayah" else None,
-            "IndukUnorId": unor_id(R.unit_induk(u).kode),
-            "PemimpinPnsId": None, "JenisUnorId": "1" if u.induk_kode is None else "2",
-        })
-    out.append({"Id": ORPHAN_UNOR["Id"], "InstansiId": R.INSTANSI_ID, "DiatasanId": None,
-                "EselonId": None, "NamaUnor": ORPHAN_UNOR["NamaUnor"], "NamaJabatan": None,
-                "CepatKode": None, "IndukUnorId": ORPHAN_UNOR["Id"], "PemimpinPnsId": None,
-                "JenisUnorId": "2"})
+        out.append(
+            {
+                "Id": unor_id(u.kode),
+                "InstansiId": R.INSTANSI_ID,
+                "DiatasanId": unor_id(u.induk_kode) if u.induk_kode else None,
+                "EselonId": R.ESELON_ID.get(eselon or ""),
+                "NamaUnor": u.nama,
+                "NamaJabatan": head,
+                "CepatKode": u.kode if u.profile == "wilayah" else None,
+                "IndukUnorId": unor_id(R.unit_induk(u).kode),
+                "PemimpinPnsId": None,
+                "JenisUnorId": "1" if u.induk_kode is None else "2",
+            }
+        )
+    out.append(
+        {
+            "Id": ORPHAN_UNOR["Id"],
+            "InstansiId": R.INSTANSI_ID,
+            "DiatasanId": None,
+            "EselonId": None,
+            "NamaUnor": ORPHAN_UNOR["NamaUnor"],
+            "NamaJabatan": None,
+            "CepatKode": None,
+            "IndukUnorId": ORPHAN_UNOR["Id"],
+            "PemimpinPnsId": None,
+            "JenisUnorId": "2",
+        }
+    )
     return out
 
 
@@ -248,25 +290,27 @@ def rw_kursus(rec: dict[str, Any]) -> list[dict[str, Any]]:
         days = max(1, jp // 8)
         end = start + dt.timedelta(days=days - 1)
         institusi = rng.choice(R.INSTITUSI)
-        items.append({
-            "id": f"{rng.getrandbits(128):032x}",
-            "idPns": rec["pns_orang_id"],
-            "nipBaru": rec["nip"],
-            "nipLama": rec["nip_lama"],
-            "namaKursus": nama,
-            "jenisDiklatId": jdid,
-            "jenisKursusId": jenis_kursus_id(jdid),
-            "jenisKursusNama": R.JENIS_DIKLAT[jdid],
-            "jenisKursusSertifikat": sert,
-            "institusiPenyelenggara": institusi,
-            "jumlahJam": jp,
-            "noSertipikat": f"800.2.4.2/{rng.randint(1, 999):03d}/"
-                            f"{'BKPSDM' if 'BKPSDM' in institusi else 'SERT'}/{year}",
-            "tahunKursus": year,
-            "tanggalKursus": start.strftime("%d-%m-%Y"),
-            "tanggalSelesaiKursus": end.strftime("%d-%m-%Y"),
-            "path": {},
-        })
+        items.append(
+            {
+                "id": f"{rng.getrandbits(128):032x}",
+                "idPns": rec["pns_orang_id"],
+                "nipBaru": rec["nip"],
+                "nipLama": rec["nip_lama"],
+                "namaKursus": nama,
+                "jenisDiklatId": jdid,
+                "jenisKursusId": jenis_kursus_id(jdid),
+                "jenisKursusNama": R.JENIS_DIKLAT[jdid],
+                "jenisKursusSertifikat": sert,
+                "institusiPenyelenggara": institusi,
+                "jumlahJam": jp,
+                "noSertipikat": f"800.2.4.2/{rng.randint(1, 999):03d}/"
+                f"{'BKPSDM' if 'BKPSDM' in institusi else 'SERT'}/{year}",
+                "tahunKursus": year,
+                "tanggalKursus": start.strftime("%d-%m-%Y"),
+                "tanggalSelesaiKursus": end.strftime("%d-%m-%Y"),
+                "path": {},
+            }
+        )
     return items
 
 
@@ -279,30 +323,51 @@ def rw_diklat(rec: dict[str, Any]) -> list[dict[str, Any]]:
     year = rng.randint(max(int(rec["tmt_cpns"][:4]) + 5, 2010), REF_DATE.year)
     month = rng.randint(3, 11)
     end_day = 28  # the certificate is dated at the end of the (weeks-long) programme
-    return [{
-        "id": f"{rng.getrandbits(128):032x}", "idPns": rec["pns_orang_id"],
-        "nipBaru": rec["nip"], "nipLama": rec["nip_lama"], "latihanStrukturalId": ls_id,
-        "latihanStrukturalNama": ls_nama, "nomor": f"{rng.randint(1000, 9999)}/PKP/{year}",
-        "tanggal": f"15-{month:02d}-{year}", "tanggalSelesai": f"{end_day:02d}-{month:02d}-{year}",
-        "tahun": year, "institusiPenyelenggara": "BPSDM Provinsi Kalimantan Timur",
-        "jumlahJam": 286 if ls_id == "2" else 333, "path": {},
-    }]
+    return [
+        {
+            "id": f"{rng.getrandbits(128):032x}",
+            "idPns": rec["pns_orang_id"],
+            "nipBaru": rec["nip"],
+            "nipLama": rec["nip_lama"],
+            "latihanStrukturalId": ls_id,
+            "latihanStrukturalNama": ls_nama,
+            "nomor": f"{rng.randint(1000, 9999)}/PKP/{year}",
+            "tanggal": f"15-{month:02d}-{year}",
+            "tanggalSelesai": f"{end_day:02d}-{month:02d}-{year}",
+            "tahun": year,
+            "institusiPenyelenggara": "BPSDM Provinsi Kalimantan Timur",
+            "jumlahJam": 286 if ls_id == "2" else 333,
+            "path": {},
+        }
+    ]
 
 
 # --- export file --------------------------------------------------------------------------------
 
 _APOSTROPHE_MIN_LEN = 8  # long digit strings get an apostrophe, like SIASN's export does
 #: Columns whose values can be long digit strings (the others never are).
-_NUMERIC_COLUMNS = frozenset(EXPORT_COLUMNS.index(c) for c in (
-    "nip_baru", "nip_lama", "nik", "nomor_hp", "npwp_nomor", "bpjs", "unor_id",
-    "satuan_kerja_induk_id", "satuan_kerja_kerja_id"))
+_NUMERIC_COLUMNS = frozenset(
+    EXPORT_COLUMNS.index(c)
+    for c in (
+        "nip_baru",
+        "nip_lama",
+        "nik",
+        "nomor_hp",
+        "npwp_nomor",
+        "bpjs",
+        "unor_id",
+        "satuan_kerja_induk_id",
+        "satuan_kerja_kerja_id",
+    )
+)
 
 
 _UNOR_ID_COLUMN = EXPORT_COLUMNS.index("unor_id")
 
 
-def export_row(rec: dict[str, Any], extra: Extra, new_columns: bool = False,
-               unor_guid: bool = False) -> list[str]:
+def export_row(
+    rec: dict[str, Any], extra: Extra, new_columns: bool = False, unor_guid: bool = False
+) -> list[str]:
     """One row of "Export Data ASN" (65 columns, plus ``nama_sekolah, flag_ikd`` if asked).
     ``unor_id`` carries the SIMPEG code unless ``unor_guid``: then SIASN's GUID of the unit,
     as a real export does.
@@ -321,37 +386,90 @@ def export_row(rec: dict[str, Any], extra: Extra, new_columns: bool = False,
     pppk = d["pppk"]
     tmt = d["tmt"]
     sk_cpns_date = tmt - dt.timedelta(days=rng.randint(20, 60))
-    jalan = rng.choice(("Jl. Jend. Sudirman", "Jl. Diponegoro", "Jl. Kartini", "Jl. Imam Bonjol",
-                        "Jl. Mulawarman", "Jl. Pahlawan", "Jl. Gunung Belah", "Gg. Mawar"))
-    alamat = (f"{jalan} No. {rng.randint(1, 120)}, RT {rng.randint(1, 40):03d}, "
-              f"{rng.choice(('Tenggarong', 'Loa Kulu', 'Loa Janan', 'Muara Badak', 'Samboja'))}")
+    jalan = rng.choice(
+        (
+            "Jl. Jend. Sudirman",
+            "Jl. Diponegoro",
+            "Jl. Kartini",
+            "Jl. Imam Bonjol",
+            "Jl. Mulawarman",
+            "Jl. Pahlawan",
+            "Jl. Gunung Belah",
+            "Gg. Mawar",
+        )
+    )
+    alamat = (
+        f"{jalan} No. {rng.randint(1, 120)}, RT {rng.randint(1, 40):03d}, "
+        f"{rng.choice(('Tenggarong', 'Loa Kulu', 'Loa Janan', 'Muara Badak', 'Samboja'))}"
+    )
     npwp = f"{rng.randrange(10**15):015d}"
     bpjs = f"000{rng.randrange(10**10):010d}"
     status_kode = R.KEDUDUKAN.get(rec["status"], "01")
     row: list[str | None] = [
-        rec["pns_orang_id"], rec["nip"], rec["nip_lama"], rec["nama"], rec["gelar_depan"],
-        rec["gelar_belakang"], ref_id("lokasi", rec["tempat_lahir"])[:8], rec["tempat_lahir"],
-        dmy(rec["tanggal_lahir"]), SEX_SIASN.get(rec["jenis_kelamin"], rec["jenis_kelamin"]),
-        str(extra.agama_id), R.AGAMA[extra.agama_id], *R.KAWIN_SIASN[extra.kawin_id],
-        rec["nik"], rec["nomor_hp"], rec["email"],
-        None, alamat, npwp if rng.random() < 0.8 else None, bpjs,
-        JENIS_PEGAWAI_ID[rec["jenis_pegawai"]], rec["jenis_pegawai"], status_kode, rec["status"],
-        "P" if not pppk else "PPPK", ref_id("kartu", rec["nip"])[:16] if rng.random() < 0.6 else None,
-        f"813/{rng.randint(100, 9999)}/BKD/{tmt.year}", dmy(sk_cpns_date.isoformat()),
+        rec["pns_orang_id"],
+        rec["nip"],
+        rec["nip_lama"],
+        rec["nama"],
+        rec["gelar_depan"],
+        rec["gelar_belakang"],
+        ref_id("lokasi", rec["tempat_lahir"])[:8],
+        rec["tempat_lahir"],
+        dmy(rec["tanggal_lahir"]),
+        SEX_SIASN.get(rec["jenis_kelamin"], rec["jenis_kelamin"]),
+        str(extra.agama_id),
+        R.AGAMA[extra.agama_id],
+        *R.KAWIN_SIASN[extra.kawin_id],
+        rec["nik"],
+        rec["nomor_hp"],
+        rec["email"],
+        None,
+        alamat,
+        npwp if rng.random() < 0.8 else None,
+        bpjs,
+        JENIS_PEGAWAI_ID[rec["jenis_pegawai"]],
+        rec["jenis_pegawai"],
+        status_kode,
+        rec["status"],
+        "P" if not pppk else "PPPK",
+        ref_id("kartu", rec["nip"])[:16] if rng.random() < 0.6 else None,
+        f"813/{rng.randint(100, 9999)}/BKD/{tmt.year}",
+        dmy(sk_cpns_date.isoformat()),
         dmy(rec["tmt_cpns"]),
         None if pppk else f"821.13/{rng.randint(100, 9999)}/BKD/{tmt.year + 1}",
         None if pppk else dmy((tmt + dt.timedelta(days=330)).isoformat()),
         dmy(d["tmt_pns"].isoformat()) if d["tmt_pns"] else None,
-        R.GOL_ID.get(gol_awal), gol_awal, R.GOL_ID.get(rec["golongan"]), rec["golongan"],
-        dmy(d["tmt_gol"].isoformat()), str(d["years"]), str(rng.randint(0, 11)),
-        JENIS_JABATAN_ID[rec["jenis_jabatan"]], rec["jenis_jabatan"],
-        ref_id("jabatan", rec["jabatan"]), rec["jabatan"], dmy(d["tmt_jab"].isoformat()),
-        tk_id, rec["pendidikan_tingkat"], ref_id("pendidikan", rec["pendidikan"]),
-        rec["pendidikan"], str(_tahun_lulus(rec, edu)), "A5EB03E2", "KPPN Samarinda",
-        "A5EB03E2-6402", "Kab. Kutai Kartanegara", rec["unit_kode"], rec["unit_nama"],
-        R.INSTANSI_ID, R.INSTANSI_NAMA, R.INSTANSI_ID, R.INSTANSI_NAMA,
-        induk.kode if induk else None, induk.nama if induk else None,
-        rec["unit_kode"], rec["unit_nama"], "1",
+        R.GOL_ID.get(gol_awal),
+        gol_awal,
+        R.GOL_ID.get(rec["golongan"]),
+        rec["golongan"],
+        dmy(d["tmt_gol"].isoformat()),
+        str(d["years"]),
+        str(rng.randint(0, 11)),
+        JENIS_JABATAN_ID[rec["jenis_jabatan"]],
+        rec["jenis_jabatan"],
+        ref_id("jabatan", rec["jabatan"]),
+        rec["jabatan"],
+        dmy(d["tmt_jab"].isoformat()),
+        tk_id,
+        rec["pendidikan_tingkat"],
+        ref_id("pendidikan", rec["pendidikan"]),
+        rec["pendidikan"],
+        str(_tahun_lulus(rec, edu)),
+        "A5EB03E2",
+        "KPPN Samarinda",
+        "A5EB03E2-6402",
+        "Kab. Kutai Kartanegara",
+        rec["unit_kode"],
+        rec["unit_nama"],
+        R.INSTANSI_ID,
+        R.INSTANSI_NAMA,
+        R.INSTANSI_ID,
+        R.INSTANSI_NAMA,
+        induk.kode if induk else None,
+        induk.nama if induk else None,
+        rec["unit_kode"],
+        rec["unit_nama"],
+        "1",
     ]
     if unor_guid and rec["unit_kode"]:
         row[_UNOR_ID_COLUMN] = unor_id(rec["unit_kode"])

@@ -36,16 +36,24 @@ POLICY_SIMULASI = "1.3.6.1.4.1.99999.3161.1"
 class TsaServer:
     """The TSA on ``127.0.0.1`` (a free port unless given), in a background thread."""
 
-    def __init__(self, *, policy: str = POLICY_SIMULASI, ca_dir: Path | None = None,
-                 username: str | None = None, password: str | None = None,
-                 port: int = 0, org_name: str = "TSA Simulator") -> None:
+    def __init__(
+        self,
+        *,
+        policy: str = POLICY_SIMULASI,
+        ca_dir: Path | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        port: int = 0,
+        org_name: str = "TSA Simulator",
+    ) -> None:
         self._tmp = None if ca_dir else tempfile.TemporaryDirectory(prefix="tsa-sim-")
         self.ca_dir = Path(ca_dir or self._tmp.name)  # type: ignore[union-attr]
         info = local_ca.init_ca(self.ca_dir, org_name, key_size=2048)
         self.root_cert = info.root_cert
         self.policy = policy
-        self.stamper = local_timestamper(info.tsa_cert, self.ca_dir / "tsa" / "key.pem",
-                                         info.root_cert, policy=policy)
+        self.stamper = local_timestamper(
+            info.tsa_cert, self.ca_dir / "tsa" / "key.pem", info.root_cert, policy=policy
+        )
         self.requests = 0
         self._lock = threading.Lock()
         token = base64.b64encode(f"{username}:{password or ''}".encode()).decode()
@@ -74,7 +82,8 @@ class TsaServer:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 if server._auth and not hmac.compare_digest(
-                        self.headers.get("Authorization", ""), server._auth):
+                    self.headers.get("Authorization", ""), server._auth
+                ):
                     self._answer(401, b"unauthorized", "text/plain")
                     return
                 if self.headers.get("Content-Type") != "application/timestamp-query":
@@ -94,8 +103,9 @@ class TsaServer:
         return Handler
 
     def start(self) -> TsaServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="tsa-simulator")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, name="tsa-simulator"
+        )
         self._thread.start()
         return self
 
@@ -110,6 +120,7 @@ class TsaServer:
     def __enter__(self) -> TsaServer:
         return self.start()
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -77,19 +77,27 @@ def publikasi_langkah(kode: str) -> None:
         return
     with session_scope() as s:
         k = kegiatan_by_kode(s, kode)
-        rows = [{"langkah": r["no"], "status": r["status"], "putaran": r["putaran"] or "",
-                 "mulai": (r["mulai"] or "")[:16].replace("T", " "),
-                 "selesai": (r["selesai"] or "")[:16].replace("T", " "),
-                 "tenggat": (r["tenggat"] or "")[:16].replace("T", " "),
-                 "waktu_baku": r["waktu"], "terlambat": "ya" if r["terlambat"] else "",
-                 "rekonstruksi": "ya" if r["rekonstruksi"] else "",
-                 "kegiatan": r["kegiatan"][:80]}
-                for r in ledger.laporan_langkah(s, k)]
+        rows = [
+            {
+                "langkah": r["no"],
+                "status": r["status"],
+                "putaran": r["putaran"] or "",
+                "mulai": (r["mulai"] or "")[:16].replace("T", " "),
+                "selesai": (r["selesai"] or "")[:16].replace("T", " "),
+                "tenggat": (r["tenggat"] or "")[:16].replace("T", " "),
+                "waktu_baku": r["waktu"],
+                "terlambat": "ya" if r["terlambat"] else "",
+                "rekonstruksi": "ya" if r["rekonstruksi"] else "",
+                "kegiatan": r["kegiatan"][:80],
+            }
+            for r in ledger.laporan_langkah(s, k)
+        ]
         status = k.status
     key = "langkah-" + "".join(c if c.isalnum() else "-" for c in kode.lower())
     try:
-        create_table_artifact(table=rows, key=key[:60],
-                              description=f"Langkah SOP kegiatan {kode} ({status})")
+        create_table_artifact(
+            table=rows, key=key[:60], description=f"Langkah SOP kegiatan {kode} ({status})"
+        )
     except Exception:  # noqa: BLE001 - an artifact never stops a training
         return
 
@@ -219,6 +227,7 @@ def arsip_kegiatan_task(kode: str, no: int) -> dict[str, Any]:
 
     made = arsipkan_kegiatan(get_engine(), kode)
     with session_scope() as s:
-        masukan.selesai(s, kegiatan_by_kode(s, kode), no, actor=ledger.SISTEM,
-                        data={"arsip_baru": made})
+        masukan.selesai(
+            s, kegiatan_by_kode(s, kode), no, actor=ledger.SISTEM, data={"arsip_baru": made}
+        )
     return {"arsip_baru": made}

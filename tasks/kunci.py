@@ -80,7 +80,8 @@ def _tanpa_proses(state: Any) -> bool:
         return True
     details = getattr(state, "state_details", None)
     return state.type == StateType.PAUSED and bool(
-        getattr(details, "pause_reschedule", False) or state.name == "Suspended")
+        getattr(details, "pause_reschedule", False) or state.name == "Suspended"
+    )
 
 
 def _tutup(client: Any, run: Any, pesan: str) -> str:
@@ -98,8 +99,9 @@ def _tutup(client: Any, run: Any, pesan: str) -> str:
     return str(state.name)
 
 
-def tutup_run_lama(kode: str, rid: str, sebelumnya: str | None,
-                   lain: Iterable[str] = ()) -> list[str]:
+def tutup_run_lama(
+    kode: str, rid: str, sebelumnya: str | None, lain: Iterable[str] = ()
+) -> list[str]:
     """Close in Prefect, for the run ``rid`` that now drives training ``kode``: the previous
     holder ``sebelumnya`` (whatever its state, unless ended), and older runs of the training
     (``lain`` and those named like its runs) that wait without a process. Returns the ids
@@ -125,10 +127,15 @@ def tutup_run_lama(kode: str, rid: str, sebelumnya: str | None,
                 candidates[x] = (client.read_flow_run(UUID(x)), x == sebelumnya)
             except (ObjectNotFound, ValueError):
                 continue
-        waiting = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            name=FlowRunFilterName(any_=[n.format(kode=kode) for n in NAMA_RUN]),
-            state=FlowRunFilterState(type=FlowRunFilterStateType(
-                any_=[StateType.SCHEDULED, StateType.PAUSED]))), limit=100)
+        waiting = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                name=FlowRunFilterName(any_=[n.format(kode=kode) for n in NAMA_RUN]),
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.SCHEDULED, StateType.PAUSED])
+                ),
+            ),
+            limit=100,
+        )
         for run in waiting:
             candidates.setdefault(str(run.id), (run, False))
         for x, (run, holder) in candidates.items():
@@ -162,9 +169,16 @@ def tutup_run_yatim(api_url: str | None = None, auth: str | None = None) -> list
                 run = client.read_flow_run(UUID(row.flow_run_id))
                 if run.state is None or run.state.is_final() or _tanpa_proses(run.state):
                     continue
-                client.set_flow_run_state(run.id, Crashed(message=(
-                    f"proses run ini sudah berhenti (mesin, proses atau server Prefect mati); "
-                    f"jalankan lagi kegiatan {row.kode} untuk melanjutkan")), force=True)
+                client.set_flow_run_state(
+                    run.id,
+                    Crashed(
+                        message=(
+                            f"proses run ini sudah berhenti (mesin, proses atau server Prefect mati); "
+                            f"jalankan lagi kegiatan {row.kode} untuk melanjutkan"
+                        )
+                    ),
+                    force=True,
+                )
             except (ObjectNotFound, ValueError):
                 continue
             except Exception as e:  # best effort: the next start closes it too

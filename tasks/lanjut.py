@@ -64,8 +64,9 @@ def hapus_jawaban(flow_run_id: str, awalan: str) -> int:
                 seen: set[str] = set()
                 while True:  # by pages: a long run stores a schema, a description and an
                     # answer per wait, more than one page of the server's filter
-                    page = c.filter_flow_run_input(UUID(flow_run_id), key_prefix=prefix,
-                                                   limit=100, exclude_keys=seen)
+                    page = c.filter_flow_run_input(
+                        UUID(flow_run_id), key_prefix=prefix, limit=100, exclude_keys=seen
+                    )
                     if not page:
                         break
                     for i in page:
@@ -91,8 +92,12 @@ def lanjutkan_tanggal(hari_ini: dt.date, batas: int = 200) -> int:
 
     done = 0
     with get_client(sync_client=True) as c:
-        runs = c.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-            type=FlowRunFilterStateType(any_=[StateType.PAUSED]))), limit=batas)
+        runs = c.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+            ),
+            limit=batas,
+        )
     for fr in runs:
         st = fr.state
         key = str(st.state_details.pause_key or "") if st is not None else ""

@@ -30,8 +30,12 @@ def tulis_kepatuhan_task(kode: str) -> dict[str, Any]:
     with session_scope() as s:
         hasil = kepatuhan(s, kode)
     files = tulis_kepatuhan(hasil, _folder(kode) / f"kepatuhan-{kode}.xlsx")
-    return {"xlsx": str(files["xlsx"]), "png": str(files["png"]),
-            "ringkasan": hasil.ringkasan, "tabel": tabel_artefak(hasil)}
+    return {
+        "xlsx": str(files["xlsx"]),
+        "png": str(files["png"]),
+        "ringkasan": hasil.ringkasan,
+        "tabel": tabel_artefak(hasil),
+    }
 
 
 @task(name="artefak-kepatuhan", cache_policy=NO_CACHE)
@@ -40,11 +44,15 @@ def publish_kepatuhan_task(kode: str, hasil: dict[str, Any]) -> None:
     r = hasil["ringkasan"]
     persen = r["persen_tepat_waktu"]
     create_table_artifact(
-        table=hasil["tabel"], key=f"kepatuhan-{kode.lower()}".replace("_", "-")[:60],
-        description=(f"Kepatuhan SOP {r['sop']} kegiatan {kode}: {r['selesai']} dari "
-                     f"{r['langkah']} langkah selesai, {r['terlambat']} putaran terlambat, "
-                     f"{'-' if persen is None else f'{persen}%'} tepat waktu. "
-                     f"Grafik: {hasil['png']}; Excel: {hasil['xlsx']}"))
+        table=hasil["tabel"],
+        key=f"kepatuhan-{kode.lower()}".replace("_", "-")[:60],
+        description=(
+            f"Kepatuhan SOP {r['sop']} kegiatan {kode}: {r['selesai']} dari "
+            f"{r['langkah']} langkah selesai, {r['terlambat']} putaran terlambat, "
+            f"{'-' if persen is None else f'{persen}%'} tepat waktu. "
+            f"Grafik: {hasil['png']}; Excel: {hasil['xlsx']}"
+        ),
+    )
 
 
 @task(name="arsip-laporan", task_run_name="arsip-laporan-{kode}", cache_policy=NO_CACHE)
@@ -55,5 +63,6 @@ def arsip_laporan_task(kode: str, paths: list[str], jenis: str, klasifikasi: str
 
     with session_scope() as s:
         kid = kegiatan_by_kode(s, kode).id
-        return len([arsipkan(s, p, kegiatan_id=kid, jenis=jenis, klasifikasi=klasifikasi)
-                    for p in paths])
+        return len(
+            [arsipkan(s, p, kegiatan_id=kid, jenis=jenis, klasifikasi=klasifikasi) for p in paths]
+        )

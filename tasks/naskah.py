@@ -30,8 +30,13 @@ def jenis_kegiatan_task(kode: str) -> list[str]:
         return [r.jenis for r in get_sop(k.sop).rencana_naskah(k.kondisi)]
 
 
-@task(name="bundel-naskah", task_run_name="naskah-{kode}-{jenis}", cache_policy=NO_CACHE,
-      retries=1, retry_delay_seconds=2)
+@task(
+    name="bundel-naskah",
+    task_run_name="naskah-{kode}-{jenis}",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=2,
+)
 def bundel_task(kode: str, jenis: str, pdf: bool) -> dict[str, Any]:
     """One bundle drafted (the officials decide on it through their own waits)."""
     return versi.buat_draf(get_engine(), kode, jenis, _out(), pdf=pdf).as_dict()
@@ -40,8 +45,21 @@ def bundel_task(kode: str, jenis: str, pdf: bool) -> dict[str, Any]:
 @task(name="artefak-naskah", cache_policy=NO_CACHE)
 def publish_naskah_task(kode: str, hasil: list[dict[str, Any]]) -> None:
     """A table artifact: per document type, how many, status, version, numbers given."""
-    rows = [{"jenis": h["jenis"], "jumlah": h["jumlah"], "status": h["status"],
-             "versi": h["versi"], "diberi_nomor": h["diberi_nomor"], "dibuat": h["dibuat"],
-             "pdf": h["pdf"], "manifest": h["manifest"]} for h in hasil]
-    create_table_artifact(table=rows, key=f"naskah-{kode.lower()}".replace("_", "-")[:60],
-                          description=f"Naskah kegiatan {kode}")
+    rows = [
+        {
+            "jenis": h["jenis"],
+            "jumlah": h["jumlah"],
+            "status": h["status"],
+            "versi": h["versi"],
+            "diberi_nomor": h["diberi_nomor"],
+            "dibuat": h["dibuat"],
+            "pdf": h["pdf"],
+            "manifest": h["manifest"],
+        }
+        for h in hasil
+    ]
+    create_table_artifact(
+        table=rows,
+        key=f"naskah-{kode.lower()}".replace("_", "-")[:60],
+        description=f"Naskah kegiatan {kode}",
+    )

@@ -41,11 +41,14 @@ def ui_base() -> str | None:
         return None
 
 
-@task(name="buka-permintaan", task_run_name="permintaan-{kode}-{urutan}",
-      cache_policy=NO_CACHE)
-def buka_permintaan_task(kode: str, bundel_id: int | None, urutan: int,
-                         flow_run_id: str | None, langkah: int | None = None
-                         ) -> PermintaanTerbuka:
+@task(name="buka-permintaan", task_run_name="permintaan-{kode}-{urutan}", cache_policy=NO_CACHE)
+def buka_permintaan_task(
+    kode: str,
+    bundel_id: int | None,
+    urutan: int,
+    flow_run_id: str | None,
+    langkah: int | None = None,
+) -> PermintaanTerbuka:
     """Open the request of one level of a bundle's chain, or of a disposition at step
     ``langkah`` (once), send the code (once), describe it for the form."""
     from diklat.kegiatan.data import kegiatan_by_kode
@@ -53,23 +56,46 @@ def buka_permintaan_task(kode: str, bundel_id: int | None, urutan: int,
     from tasks.kegiatan import publikasi_langkah
 
     with session_scope() as ses:
-        out = p.buka_permintaan(ses, kegiatan_by_kode(ses, kode), bundel_id, urutan,
-                                flow_run_id=flow_run_id, langkah=langkah, kirim=kirim_surel,
-                                ui_base=ui_base())
+        out = p.buka_permintaan(
+            ses,
+            kegiatan_by_kode(ses, kode),
+            bundel_id,
+            urutan,
+            flow_run_id=flow_run_id,
+            langkah=langkah,
+            kirim=kirim_surel,
+            ui_base=ui_base(),
+        )
     publikasi_langkah(kode)
     return out
 
 
 @task(name="putuskan", cache_policy=NO_CACHE)
-def putuskan_task(permintaan_id: int, nip: str, kode: str, keputusan: str, catatan: str,
-                  flow_run_id: str | None, dokumen: list[int] | None = None) -> Hasil:
+def putuskan_task(
+    permintaan_id: int,
+    nip: str,
+    kode: str,
+    keputusan: str,
+    catatan: str,
+    flow_run_id: str | None,
+    dokumen: list[int] | None = None,
+) -> Hasil:
     """Check one answer; a refused one is committed (audited, counted) and returned."""
     from diklat.naskah import persetujuan as p
 
     with session_scope() as ses:
-        return p.putuskan(ses, permintaan_id, nip=nip, kode=kode, keputusan=keputusan,
-                          catatan=catatan, flow_run_id=flow_run_id, kirim=kirim_surel,
-                          ui_base=ui_base(), dokumen=dokumen or None)
+        return p.putuskan(
+            ses,
+            permintaan_id,
+            nip=nip,
+            kode=kode,
+            keputusan=keputusan,
+            catatan=catatan,
+            flow_run_id=flow_run_id,
+            kirim=kirim_surel,
+            ui_base=ui_base(),
+            dokumen=dokumen or None,
+        )
 
 
 @task(name="alasan-kegiatan", cache_policy=NO_CACHE)
@@ -118,8 +144,13 @@ def belum_boleh_task(kode: str, jenis: str) -> str | None:
     return earliest.isoformat() if earliest is not None and earliest > today() else None
 
 
-@task(name="keadaan-naskah", task_run_name="naskah-{kode}-{jenis}", cache_policy=NO_CACHE,
-      retries=1, retry_delay_seconds=2)
+@task(
+    name="keadaan-naskah",
+    task_run_name="naskah-{kode}-{jenis}",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=2,
+)
 def keadaan_bundel_task(kode: str, jenis: str, pdf: bool) -> dict[str, Any]:
     """The current version drafted; what is left of its chain."""
     from diklat.naskah.langkah import siapkan
@@ -127,8 +158,7 @@ def keadaan_bundel_task(kode: str, jenis: str, pdf: bool) -> dict[str, Any]:
     return siapkan(get_engine(), kode, jenis, _out(), pdf=pdf)
 
 
-@task(name="terbitkan-naskah", task_run_name="terbitkan-{kode}-{bundel_id}",
-      cache_policy=NO_CACHE)
+@task(name="terbitkan-naskah", task_run_name="terbitkan-{kode}-{bundel_id}", cache_policy=NO_CACHE)
 def terbitkan_bundel_task(kode: str, bundel_id: int, pdf: bool) -> dict[str, Any]:
     """Number, issue, stamp and sign (or make final) a decided bundle."""
     from diklat.naskah.langkah import selesaikan

@@ -21,8 +21,11 @@ log = logging.getLogger("diklat.tasks")
 
 #: Artifact columns: counts first, then what the run was (no personal data anywhere).
 COUNT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("baru", "inserted"), ("berubah", "updated"), ("tetap", "unchanged"),
-    ("dinonaktifkan", "deactivated"), ("dikarantina", "quarantined"),
+    ("baru", "inserted"),
+    ("berubah", "updated"),
+    ("tetap", "unchanged"),
+    ("dinonaktifkan", "deactivated"),
+    ("dikarantina", "quarantined"),
 )
 
 
@@ -89,7 +92,8 @@ def cancel_on_interrupt(flow: Any, flow_run: Any, state: Any) -> None:
 
     try:
         with get_client(sync_client=True) as client:
-            client.set_flow_run_state(flow_run.id, Cancelled(message=runs.INTERRUPTED_MESSAGE),
-                                      force=True)
+            client.set_flow_run_state(
+                flow_run.id, Cancelled(message=runs.INTERRUPTED_MESSAGE), force=True
+            )
     except Exception:
         log.debug("could not mark flow run %s cancelled", flow_run.id, exc_info=True)

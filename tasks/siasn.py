@@ -38,9 +38,20 @@ def verifikasi_siasn_task(kode: str, no: int) -> dict[str, Any]:
     with session_scope() as s:
         k = kegiatan_by_kode(s, kode)
         if hasil.selesai:
-            masukan.selesai(s, k, no, actor=ledger.SISTEM, data={"siasn": {
-                "terverifikasi": hasil.terverifikasi, "tidak_memenuhi": hasil.tidak_memenuhi,
-                "alasan": hasil.alasan, "status": hasil.siasn}})
+            masukan.selesai(
+                s,
+                k,
+                no,
+                actor=ledger.SISTEM,
+                data={
+                    "siasn": {
+                        "terverifikasi": hasil.terverifikasi,
+                        "tidak_memenuhi": hasil.tidak_memenuhi,
+                        "alasan": hasil.alasan,
+                        "status": hasil.siasn,
+                    }
+                },
+            )
         else:
             row = ledger.tunggu(s, k, no, flow_run_id=_flow_run_id())
             return {**hasil.as_dict(), "cek": row.ditolak}

@@ -40,7 +40,16 @@ def serah_srikandi_task(tanggal: str) -> dict[str, Any]:
     fresh.rename(folder)
     shutil.rmtree(old, ignore_errors=True)
     hasil.daftar_harian = [folder / p.name for p in hasil.daftar_harian]
-    return {**hasil.as_dict(), "folder": str(folder),
-            "per_kegiatan": [{"kegiatan": p.kegiatan, "surat": len(p.surat),
-                              "tanpa_ttd": p.tanpa_ttd, "berubah": len(p.berubah)}
-                             for p in hasil.paket]}
+    return {
+        **hasil.as_dict(),
+        "folder": str(folder),
+        "per_kegiatan": [
+            {
+                "kegiatan": p.kegiatan,
+                "surat": len(p.surat),
+                "tanpa_ttd": p.tanpa_ttd,
+                "berubah": len(p.berubah),
+            }
+            for p in hasil.paket
+        ],
+    }

@@ -78,9 +78,13 @@ def pg_url() -> Iterator[str]:
             c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     except Exception:
         with admin.begin() as c:
-            c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                           "AND state LIKE 'idle in transaction%'"))
+            c.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND state LIKE 'idle in transaction%'"
+                )
+            )
             c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
 
@@ -111,7 +115,7 @@ def _migrated(url: str, template: Path) -> None:
     import sqlite3
 
     prefix = "sqlite:///"
-    target = Path(url[len(prefix):]) if url.startswith(prefix) else None
+    target = Path(url[len(prefix) :]) if url.startswith(prefix) else None
     if target is None or target.exists():
         migrate(url)
         return

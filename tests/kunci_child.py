@@ -23,8 +23,14 @@ from tests.sop_support import LENGKAP
 
 def data(kode: str) -> DataKegiatan:
     mulai = dt.date.today() + dt.timedelta(days=30)
-    return DataKegiatan(kode=kode, sop="peningkatan-kapasitas", nama="Pelatihan Kunci",
-                        mulai=mulai, selesai=mulai + dt.timedelta(days=2), **LENGKAP)
+    return DataKegiatan(
+        kode=kode,
+        sop="peningkatan-kapasitas",
+        nama="Pelatihan Kunci",
+        mulai=mulai,
+        selesai=mulai + dt.timedelta(days=2),
+        **LENGKAP,
+    )
 
 
 @flow(name="uji-kunci-kegiatan", flow_run_name="pk-{kode}", log_prints=False)

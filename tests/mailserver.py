@@ -56,8 +56,9 @@ class Handler:
     data_seen: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         reply = self.rcpt_replies.get(address)
         if reply:
             return reply
@@ -73,8 +74,13 @@ class Handler:
                 return "250 OK"
             if self.data_replies:
                 return self.data_replies.pop(0)
-            self.arrived.append(Arrived(envelope.mail_from, list(envelope.rcpt_tos),
-                                        bytes(envelope.original_content or envelope.content)))
+            self.arrived.append(
+                Arrived(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    bytes(envelope.original_content or envelope.content),
+                )
+            )
         return "250 2.0.0 OK diterima"
 
 
@@ -97,21 +103,31 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_path, key_path
 
 
@@ -119,10 +135,14 @@ class _Auth:
     def __init__(self, username: str, password: str) -> None:
         self.username, self.password = username.encode(), password.encode()
 
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                 auth_data: Any) -> AuthResult:
-        ok = (isinstance(auth_data, LoginPassword) and auth_data.login == self.username
-              and auth_data.password == self.password)
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login == self.username
+            and auth_data.password == self.password
+        )
         return AuthResult(success=ok, handled=False)
 
 
@@ -139,8 +159,9 @@ class MailServer:
 
 
 @contextmanager
-def mail_server(*, tls: str = "none", folder: Path | None = None,
-                login: tuple[str, str] | None = None) -> Iterator[MailServer]:
+def mail_server(
+    *, tls: str = "none", folder: Path | None = None, login: tuple[str, str] | None = None
+) -> Iterator[MailServer]:
     """``tls``: ``none``, ``starttls`` (required) or ``ssl`` (implicit TLS)."""
     handler = Handler()
     kwargs: dict[str, Any] = {}
@@ -157,11 +178,18 @@ def mail_server(*, tls: str = "none", folder: Path | None = None,
             kwargs.update(ssl_context=server_ctx)
     if login:
         # aiosmtpd only counts STARTTLS as TLS for AUTH; implicit TLS is TLS all along.
-        kwargs.update(authenticator=_Auth(*login), auth_required=True,
-                      auth_require_tls=tls == "starttls")
+        kwargs.update(
+            authenticator=_Auth(*login), auth_required=True, auth_require_tls=tls == "starttls"
+        )
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port,
-                            server_hostname="localhost", ready_timeout=10, **kwargs)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        server_hostname="localhost",
+        ready_timeout=10,
+        **kwargs,
+    )
     controller.start()
     try:
         yield MailServer("127.0.0.1", port, handler, client_ctx)

@@ -36,8 +36,11 @@ def drain_prefect_workers(timeout: float = 60.0) -> int:
 
     dropped = drain(timeout)
     if dropped:
-        print(f"\n[prefect_support] {dropped} Prefect events/logs not delivered within "
-              f"{timeout:.0f} s were dropped", file=sys.stderr)
+        print(
+            f"\n[prefect_support] {dropped} Prefect events/logs not delivered within "
+            f"{timeout:.0f} s were dropped",
+            file=sys.stderr,
+        )
     return dropped
 
 
@@ -59,23 +62,43 @@ def using_prefect_api(url: str, **settings: Any) -> Iterator[None]:
 
 
 @contextmanager
-def prefect_server(folder: Path, env: dict[str, str] | None = None,
-                   start_timeout: float = 180) -> Iterator[tuple[str, Path]]:
+def prefect_server(
+    folder: Path, env: dict[str, str] | None = None, start_timeout: float = 180
+) -> Iterator[tuple[str, Path]]:
     """A ``prefect server start`` (no UI) of its own: home and log under ``folder``, extra
     server settings in ``env``; yields its API URL and log file, stops it afterwards."""
     from cli.prefect_server import _healthy
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    full = {**os.environ, "PREFECT_HOME": str(folder / "prefect-home"), "PREFECT_UI_ENABLED": "0",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})}
+    full = {
+        **os.environ,
+        "PREFECT_HOME": str(folder / "prefect-home"),
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        **(env or {}),
+    }
     full.pop("PREFECT_API_URL", None)
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "server.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)], env=full, start_new_session=True,
-        stdout=log.open("w"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=full,
+        start_new_session=True,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     api = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + start_timeout
@@ -127,7 +150,7 @@ def found_in_prefect(needles: dict[str, bytes | Any]) -> dict[str, list[str]]:
                 at = (i, i + len(needle)) if i >= 0 else None
             if at is not None:
                 # where it was found, the value itself left out: what came before it
-                before = blob[max(0, at[0] - 120):at[0]].decode("utf-8", "replace")
+                before = blob[max(0, at[0] - 120) : at[0]].decode("utf-8", "replace")
                 hits.setdefault(label, []).append(f"{name}: ...{before!r}[...]")
     return hits
 

@@ -32,9 +32,14 @@ class Kotak:
         raise AssertionError(f"tidak ada kode untuk {alamat}")
 
 
-def putuskan_tingkat(engine: Engine, bundel_id: int, keputusan: str = "setuju",
-                     catatan: str = "", kotak: Kotak | None = None,
-                     dokumen: list[int] | None = None) -> Any:
+def putuskan_tingkat(
+    engine: Engine,
+    bundel_id: int,
+    keputusan: str = "setuju",
+    catatan: str = "",
+    kotak: Kotak | None = None,
+    dokumen: list[int] | None = None,
+) -> Any:
     """Answer the next level of a bundle's chain as its official would; returns the result."""
     kotak = kotak or Kotak()
     with session_scope(engine) as s:
@@ -46,8 +51,16 @@ def putuskan_tingkat(engine: Engine, bundel_id: int, keputusan: str = "setuju",
         kirim_kode(s, p, kotak, ui_url="http://ui", paksa=True)
         pej = s.get(Pejabat, p.pejabat_id)
         assert pej is not None and pej.email
-        return putuskan(s, p.id, nip=pej.nip, kode=kotak.kode(pej.email),
-                        keputusan=keputusan, catatan=catatan, kirim=kotak, dokumen=dokumen)
+        return putuskan(
+            s,
+            p.id,
+            nip=pej.nip,
+            kode=kotak.kode(pej.email),
+            keputusan=keputusan,
+            catatan=catatan,
+            kirim=kotak,
+            dokumen=dokumen,
+        )
 
 
 def setujui_semua(engine: Engine, bundel_id: int, kotak: Kotak | None = None) -> int:

@@ -12,27 +12,42 @@ from diklat.pegawai.pejabat import simpan_pejabat
 #: role -> NIP of the test officials and staff (valid NIPs, e-mail ``<role>@example.go.id``):
 #: the officials who initial, sign and dispose; the staff who correct drafts sent back
 #: (pengelola, pengolah_data) and the operator who records outside steps.
-OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "197706142003121004",
-             "kepala": "197209131998031001", "analis_sdm": "199001012015031001",
-             "sekda": "196801011990031001", "pengelola": "199107222018022001",
-             "pengolah_data": "199305102020121002", "pokja": "198806302014031002",
-             "operator": "199203152019031004"}
+OFFICIALS = {
+    "kabid_psda": "198005122005022003",
+    "sekretaris": "197706142003121004",
+    "kepala": "197209131998031001",
+    "analis_sdm": "199001012015031001",
+    "sekda": "196801011990031001",
+    "pengelola": "199107222018022001",
+    "pengolah_data": "199305102020121002",
+    "pokja": "198806302014031002",
+    "operator": "199203152019031004",
+}
 
 
 def add_officials(engine: Engine) -> None:
     """One official per role, with an e-mail address (the outbox carries their codes)."""
     with session_scope(engine) as s:
         for peran, nip in OFFICIALS.items():
-            simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
-                           jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+            simpan_pejabat(
+                s,
+                nip=nip,
+                nama=f"PEJABAT {peran.upper()}",
+                peran=peran,
+                jabatan=f"Jabatan {peran}",
+                email=f"{peran}@example.go.id",
+            )
 
 
 #: The fields every letter of both SOPs prints (a training is refused at creation without
 #: them); SOP 002 also names the agencies it tells (``kriteria.unit``).
-LENGKAP: dict[str, Any] = {"tempat": "Aula BKPSDM", "jp": 24,
-                           "penyelenggara": "BPSDM Provinsi Kalimantan Timur",
-                           "lembaga_narasumber": "BPSDM Provinsi Kalimantan Timur",
-                           "materi": ["Analisis Jabatan"]}
+LENGKAP: dict[str, Any] = {
+    "tempat": "Aula BKPSDM",
+    "jp": 24,
+    "penyelenggara": "BPSDM Provinsi Kalimantan Timur",
+    "lembaga_narasumber": "BPSDM Provinsi Kalimantan Timur",
+    "materi": ["Analisis Jabatan"],
+}
 
 
 def siap(engine: Engine, unit: str = "U1") -> None:
@@ -50,8 +65,14 @@ def siap(engine: Engine, unit: str = "U1") -> None:
             try:
                 p = pemegang(s, peran)
             except PejabatTidakAda:
-                simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
-                               jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+                simpan_pejabat(
+                    s,
+                    nip=nip,
+                    nama=f"PEJABAT {peran.upper()}",
+                    peran=peran,
+                    jabatan=f"Jabatan {peran}",
+                    email=f"{peran}@example.go.id",
+                )
                 continue
             if not p.email:
                 p.email = f"{peran}@example.go.id"
@@ -62,8 +83,17 @@ def siap(engine: Engine, unit: str = "U1") -> None:
 
         w = PersonnelWriter(engine, None, sumber="simpeg")
         w.upsert_units([{"kode": unit, "nama": "Dinas Pendidikan"}])
-        w.write([{"nip": "198501012010012001", "nama": "SITI AMINAH", "unit_kode": unit,
-                  "golongan": "III/a", "jabatan": "Analis Kepegawaian"}])
+        w.write(
+            [
+                {
+                    "nip": "198501012010012001",
+                    "nama": "SITI AMINAH",
+                    "unit_kode": unit,
+                    "golongan": "III/a",
+                    "jabatan": "Analis Kepegawaian",
+                }
+            ]
+        )
 
 
 def codes_for(to: str) -> list[str]:
@@ -109,17 +139,26 @@ def browser(size: tuple[int, int] | None = None) -> Any:
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = chromium
-    flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--no-first-run"]
+    flags = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
     if size:
         flags += ["--lang=en-US", f"--window-size={size[0]},{size[1]}"]
     for flag in flags:
         opts.add_argument(flag)
     d = webdriver.Chrome(service=Service(driver), options=opts)
     if size:  # whatever the headless window's decorations
-        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-            "width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False})
+        d.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False},
+        )
     return d
 
 
@@ -141,8 +180,11 @@ def assert_prefect_keeps_nothing_private(engine: Engine, kode: str) -> None:
     needles: dict[str, Any] = {}
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, kode)
-        people = s.execute(select(Pegawai.nama, Pegawai.nip, Pegawai.nomor_hp).join(
-            Peserta, Peserta.pegawai_id == Pegawai.id).where(Peserta.kegiatan_id == k.id)).all()
+        people = s.execute(
+            select(Pegawai.nama, Pegawai.nip, Pegawai.nomor_hp)
+            .join(Peserta, Peserta.pegawai_id == Pegawai.id)
+            .where(Peserta.kegiatan_id == k.id)
+        ).all()
         assert people, "the training has no participants to look for"
         for nama, nip, hp in people:
             needles[f"nama {nip[:4]}…"] = nama.encode()
@@ -150,19 +192,29 @@ def assert_prefect_keeps_nothing_private(engine: Engine, kode: str) -> None:
             if hp:
                 needles[f"hp {nip[:4]}…"] = hp.encode()
         # every code e-mailed for this training's requests, kept when it still works now
-        requests = [p.id for p in s.execute(select(Permintaan).where(
-            Permintaan.kegiatan_id == k.id)).scalars()]
-        live = {c.kode_hash for c in s.execute(select(KodeVerifikasi).where(
-            KodeVerifikasi.permintaan_id.in_(requests), KodeVerifikasi.used_at.is_(None),
-            KodeVerifikasi.expires_at > utcnow())).scalars()}
+        requests = [
+            p.id
+            for p in s.execute(select(Permintaan).where(Permintaan.kegiatan_id == k.id)).scalars()
+        ]
+        live = {
+            c.kode_hash
+            for c in s.execute(
+                select(KodeVerifikasi).where(
+                    KodeVerifikasi.permintaan_id.in_(requests),
+                    KodeVerifikasi.used_at.is_(None),
+                    KodeVerifikasi.expires_at > utcnow(),
+                )
+            ).scalars()
+        }
         all_codes = {c for role in OFFICIALS for c in codes_for(f"{role}@example.go.id")}
         usable = {c for c in all_codes for pid in requests if hash_kode(c, pid) in live}
     for c in usable:
         needles[f"kode berlaku {c[:2]}…"] = re.compile(rb'["\s:=]' + c.encode() + rb'["\s,}&]')
     hits = found_in_prefect(needles)
     assert not hits, f"Prefect keeps private data: {hits}"
-    stored = " ".join(str(v) for row in prefect_rows(
-        "SELECT key, value FROM flow_run_input") for v in row)
+    stored = " ".join(
+        str(v) for row in prefect_rows("SELECT key, value FROM flow_run_input") for v in row
+    )
     for role, nip in OFFICIALS.items():
         assert nip not in stored, f"a stored run input holds the NIP of {role}"
     assert not re.search(r'"kode"\s*:\s*"?\d{6}', stored), "a stored run input holds a code"

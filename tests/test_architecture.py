@@ -50,10 +50,13 @@ def test_the_command_line_starts_light() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, cli.main; heavy = [m for m in ('sqlalchemy', 'prefect', 'pyhanko', "
-            "'pandas', 'docx') if m in sys.modules]; print(','.join(heavy))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=ROOT, check=True).stdout.strip()
+    code = (
+        "import sys, cli.main; heavy = [m for m in ('sqlalchemy', 'prefect', 'pyhanko', "
+        "'pandas', 'docx') if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout.strip()
     assert out == ""
 
 
@@ -64,15 +67,21 @@ def test_tasks_hold_no_sql() -> None:
     for f in sorted((ROOT / "tasks").rglob("*.py")):
         tree = ast.parse(f.read_text(encoding="utf-8"), filename=str(f))
         found = sorted(imported_roots(f) & {"sqlalchemy", "sqlite3", "psycopg"})
-        found += [f"execute() line {n.lineno}" for n in ast.walk(tree)
-                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                  and n.func.attr in ("execute", "exec_driver_sql", "scalar", "scalars")]
+        found += [
+            f"execute() line {n.lineno}"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in ("execute", "exec_driver_sql", "scalar", "scalars")
+        ]
         if found:
             offenders[str(f.relative_to(ROOT))] = found
     assert offenders == {}
 
 
 PACKAGES = ("diklat", "connectors", "tasks", "flows", "cli", "web", "simulator", "bench")
+
+
 def import_graph() -> dict[str, set[str]]:
     """Module -> the project's modules it imports (at the top or inside a function)."""
     modules: dict[str, Path] = {}
@@ -172,8 +181,12 @@ def test_the_domain_is_built_in_floors() -> None:
     (a training's readiness and start, the operators' inputs, corrections) on top."""
     graph = import_graph()
     rank = {f: i for i, f in enumerate(FLOORS)}
-    upward = sorted(f"{a} -> {b}" for a, outs in graph.items() if a.startswith("diklat")
-                    for b in outs if b.startswith("diklat.")
-                    and rank[floor_of(b)] > rank[floor_of(a)])
+    upward = sorted(
+        f"{a} -> {b}"
+        for a, outs in graph.items()
+        if a.startswith("diklat")
+        for b in outs
+        if b.startswith("diklat.") and rank[floor_of(b)] > rank[floor_of(a)]
+    )
     assert upward == []
     assert {floor_of(m) for m in graph if m.startswith("diklat.")} == set(FLOORS)

@@ -91,7 +91,8 @@ def test_failure_inside_the_write_leaves_no_half_file(store: ContentStore) -> No
 
 
 def test_failure_between_write_and_rename_leaves_nothing(
-        store: ContentStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store: ContentStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def crash(self: ContentStore, tmp: str, final: str) -> bool:
         raise OSError("listrik padam sebelum rename")
 

@@ -57,27 +57,52 @@ def make_docs(engine: Engine, folder: Path) -> list[int]:
         for i in range(3):
             f = folder / f"surat_{i}.pdf"
             f.write_bytes(b"%PDF-1.4 " + os.urandom(200))
-            n = Naskah(kegiatan_id=k.id, jenis="surat_panggilan", kunci=str(i), versi=1,
-                       status="terdaftar", nomor=f"800.2.4.2/{i + 30:03d}/BKPSDM/2026",
-                       klasifikasi="800.2.4.2")
+            n = Naskah(
+                kegiatan_id=k.id,
+                jenis="surat_panggilan",
+                kunci=str(i),
+                versi=1,
+                status="terdaftar",
+                nomor=f"800.2.4.2/{i + 30:03d}/BKPSDM/2026",
+                klasifikasi="800.2.4.2",
+            )
             s.add(n)
             s.flush()
-            s.add(NaskahBerkas(naskah_id=n.id, peran="final_pdf", path=str(f),
-                               sha256="0" * 64, ukuran=f.stat().st_size))
+            s.add(
+                NaskahBerkas(
+                    naskah_id=n.id,
+                    peran="final_pdf",
+                    path=str(f),
+                    sha256="0" * 64,
+                    ukuran=f.stat().st_size,
+                )
+            )
             ids.append(n.id)
     return ids
 
 
 def test_archive_verify_and_find(app: typer.Typer, db: Engine, tmp_path: Path) -> None:
     code, out, _ = invoke(app, "archive", "verify", "--json")
-    assert code == 0 and json.loads(out) == {"checked": 0, "ok": 0, "missing": 0,
-                                             "altered": 0, "items": []}
+    assert code == 0 and json.loads(out) == {
+        "checked": 0,
+        "ok": 0,
+        "missing": 0,
+        "altered": 0,
+        "items": [],
+    }
     ids = make_docs(db, tmp_path)
     store = archive_store()
     with Session(db) as s, s.begin():
-        entries = [arsipkan(s, tmp_path / f"surat_{i}.pdf", naskah_id=n,
-                            nip_terkait=[NIP] if i == 1 else [], store=store)
-                   for i, n in enumerate(ids)]
+        entries = [
+            arsipkan(
+                s,
+                tmp_path / f"surat_{i}.pdf",
+                naskah_id=n,
+                nip_terkait=[NIP] if i == 1 else [],
+                store=store,
+            )
+            for i, n in enumerate(ids)
+        ]
     code, out, _ = invoke(app, "archive", "verify", "--json")
     assert code == 0 and json.loads(out)["ok"] == 3
     code, out, _ = invoke(app, "archive", "verify")
@@ -90,14 +115,19 @@ def test_archive_verify_and_find(app: typer.Typer, db: Engine, tmp_path: Path) -
     got = json.loads(out)
     assert code == 1
     assert {k: got[k] for k in ("checked", "ok", "missing", "altered")} == {
-        "checked": 3, "ok": 1, "missing": 1, "altered": 1}
+        "checked": 3,
+        "ok": 1,
+        "missing": 1,
+        "altered": 1,
+    }
     code, out, _ = invoke(app, "archive", "verify")
     assert code == 1 and "1 hilang, 1 berubah" in out
 
     code, out, _ = invoke(app, "archive", "find", "--nip", NIP, "--json")
     assert code == 0 and [r["nomor"] for r in json.loads(out)] == ["800.2.4.2/031/BKPSDM/2026"]
-    code, out, _ = invoke(app, "archive", "find", "--kegiatan", "PK-2026-001",
-                          "--klasifikasi", "800.2.4", "--json")
+    code, out, _ = invoke(
+        app, "archive", "find", "--kegiatan", "PK-2026-001", "--klasifikasi", "800.2.4", "--json"
+    )
     assert len(json.loads(out)) == 3
     code, out, _ = invoke(app, "archive", "find", "--nomor", "032")
     assert code == 0 and "800.2.4.2/032/BKPSDM/2026" in out and "1 arsip" in out
@@ -105,11 +135,14 @@ def test_archive_verify_and_find(app: typer.Typer, db: Engine, tmp_path: Path) -
     assert code == 2 and "paling sedikit satu" in err
 
 
-def test_distribusi_list_lepas_konfirmasi(app: typer.Typer, db: Engine, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_distribusi_list_lepas_konfirmasi(
+    app: typer.Typer, db: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ids = make_docs(db, tmp_path)
-    people = [Penerima("pegawai:1", "Peserta Satu", "satu@kukarkab.go.id"),
-              Penerima("pegawai:2", "Peserta Dua", None)]
+    people = [
+        Penerima("pegawai:1", "Peserta Satu", "satu@kukarkab.go.id"),
+        Penerima("pegawai:2", "Peserta Dua", None),
+    ]
     outbox = mail_transport()
     assert isinstance(outbox, OutboxTransport)
     distribusikan(db, ids[0], people, transport=outbox)
@@ -130,26 +163,41 @@ def test_distribusi_list_lepas_konfirmasi(app: typer.Typer, db: Engine, tmp_path
     assert code == 0 and json.loads(out) == []  # nothing stale
     code, out, _ = invoke(app, "distribusi", "list", "--json")
     rows = json.loads(out)
-    assert code == 0 and sorted(r["status"] for r in rows) == ["manual", "perlu_cek",
-                                                               "terkirim"]
-    code, out, _ = invoke(app, "distribusi", "list", "--status", "perlu_cek",
-                          "--status", "manual")
+    assert code == 0 and sorted(r["status"] for r in rows) == ["manual", "perlu_cek", "terkirim"]
+    code, out, _ = invoke(app, "distribusi", "list", "--status", "perlu_cek", "--status", "manual")
     assert code == 0 and "2 pengiriman" in out and "Peserta Dua" in out
     code, _, err = invoke(app, "distribusi", "list", "--status", "hilang")
     assert code == 2 and "status tidak dikenal" in err
     code, _, err = invoke(app, "distribusi", "list", "--kegiatan", "NOPE")
     assert code == 2 and "kegiatan NOPE tidak ada" in err
 
-    code, out, _ = invoke(app, "distribusi", "lepas", str(lost.distribusi_id), "--alasan",
-                          "tidak ada di log server", "--oleh", "rina", "--json")
+    code, out, _ = invoke(
+        app,
+        "distribusi",
+        "lepas",
+        str(lost.distribusi_id),
+        "--alasan",
+        "tidak ada di log server",
+        "--oleh",
+        "rina",
+        "--json",
+    )
     assert code == 0 and json.loads(out)["status"] == "antri"
     code, _, err = invoke(app, "distribusi", "lepas", str(lost.distribusi_id), "--alasan", "x")
     assert code == 2 and "berstatus 'antri'" in err and "Traceback" not in err
     code, _, err = invoke(app, "distribusi", "lepas", "99999", "--alasan", "x")
     assert code == 2 and "tidak ada" in err
     manual = next(r for r in rows if r["status"] == "manual")
-    code, out, _ = invoke(app, "distribusi", "konfirmasi", str(manual["id"]), "--alasan",
-                          "diserahkan langsung, tanda terima no. 12", "--oleh", "rina")
+    code, out, _ = invoke(
+        app,
+        "distribusi",
+        "konfirmasi",
+        str(manual["id"]),
+        "--alasan",
+        "diserahkan langsung, tanda terima no. 12",
+        "--oleh",
+        "rina",
+    )
     assert code == 0 and "dikonfirmasi oleh rina: status terkirim" in out
     code, out, _ = invoke(app, "distribusi", "jejak", str(lost.distribusi_id), "--json")
     trail = json.loads(out)

@@ -26,13 +26,20 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def diklat(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
-           timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def diklat(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     full_env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
     full_env.update(env or {})
-    return subprocess.run([str(DIKLAT), *args], cwd=tmp_path, env=full_env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [str(DIKLAT), *args],
+        cwd=tmp_path,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def one_line(res: subprocess.CompletedProcess[str]) -> str:
@@ -44,8 +51,10 @@ def one_line(res: subprocess.CompletedProcess[str]) -> str:
 
 MYSQL = {"DIKLAT_DATABASE_URL": "mysql://app:rahasia@db.example/diklat"}
 NO_FOLDER = {"DIKLAT_DATABASE_URL": "sqlite:////tmp/diklat-tidak-ada-folder-9f3/diklat.db"}
-PG_DOWN = {"DIKLAT_DATABASE_URL": "postgresql+psycopg://app:rahasia@127.0.0.1:1/tidak_ada"
-                                  "?connect_timeout=2"}
+PG_DOWN = {
+    "DIKLAT_DATABASE_URL": "postgresql+psycopg://app:rahasia@127.0.0.1:1/tidak_ada"
+    "?connect_timeout=2"
+}
 
 BIG = "99999999999999999999"  # beyond SQLite's INTEGER and PostgreSQL's bigint
 
@@ -60,8 +69,12 @@ CASES: list[tuple[tuple[str, ...], dict[str, str], int, str]] = [
     (("register", "void", "1", "--alasan", "salah", "--tanggal", "x"), {}, 2, "--tanggal"),
     (("register", "list", "--tahun", "dua"), {}, 2, "--tahun"),
     (("sync", "--nip", "garbage"), {}, 2, "NIP tidak valid"),
-    (("sync", "--nip", "197209131998031001", "--nip", "197209131998033001"), {}, 2,
-     "197209131998033001"),
+    (
+        ("sync", "--nip", "197209131998031001", "--nip", "197209131998033001"),
+        {},
+        2,
+        "197209131998033001",
+    ),
     (("karantina", "list", "--sumber", "lain"), {}, 2, "--sumber"),
     (("riwayat", "--jumlah", "0"), {}, 2, "--jumlah"),
     (("sync", "--tidak-ada"), {}, 2, "opsi tidak dikenal"),
@@ -90,25 +103,43 @@ CASES: list[tuple[tuple[str, ...], dict[str, str], int, str]] = [
     (("distribusi", "list", "--naskah", BIG), {}, 2, "--naskah"),
     (("riwayat", "--jumlah", BIG), {}, 2, "--jumlah"),
     (("siasn", "writeback", "K", "--ulangi", BIG), {}, 2, "--ulangi"),
-    (("kegiatan", "buat", "--kode", "K9", "--sop", "peningkatan-kapasitas", "--nama",
-      "Pelatihan Uji", "--mulai", "0001-01-01", "--selesai", "0001-01-02"), {}, 2, "mulai"),
+    (
+        (
+            "kegiatan",
+            "buat",
+            "--kode",
+            "K9",
+            "--sop",
+            "peningkatan-kapasitas",
+            "--nama",
+            "Pelatihan Uji",
+            "--mulai",
+            "0001-01-01",
+            "--selesai",
+            "0001-01-02",
+        ),
+        {},
+        2,
+        "mulai",
+    ),
     (("kegiatan", "calon", "K", "--per-unit", "0"), {}, 2, "--per-unit"),
-    (("srikandi", "paket", "K", "--out", "p", "--tanggal", "0001-01-01"), {}, 2,
-     "--tanggal"),
+    (("srikandi", "paket", "K", "--out", "p", "--tanggal", "0001-01-01"), {}, 2, "--tanggal"),
     (("srikandi", "harian", "--out", "p", "--tanggal", "9999-12-31"), {}, 2, "--tanggal"),
-    (("simulator", "export-csv", "--pegawai", "100000000", "--out", "x.csv"), {}, 2,
-     "--pegawai"),
+    (("simulator", "export-csv", "--pegawai", "100000000", "--out", "x.csv"), {}, 2, "--pegawai"),
     (("demo", "--peserta", "0"), {}, 2, "--peserta"),
     (("web", "--port", "99999"), {}, 2, "--port"),
     (("server", "start", "--port", "99999"), {}, 2, "--port"),
 ]
 
 
-@pytest.mark.parametrize(("args", "env", "code", "fragment"), CASES,
-                         ids=[" ".join(c[0]) + (" " + next(iter(c[1].values()))[:12]
-                                                if c[1] else "") for c in CASES])
-def test_bad_input_gives_one_line(tmp_path: Path, args: tuple[str, ...], env: dict[str, str],
-                                  code: int, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "env", "code", "fragment"),
+    CASES,
+    ids=[" ".join(c[0]) + (" " + next(iter(c[1].values()))[:12] if c[1] else "") for c in CASES],
+)
+def test_bad_input_gives_one_line(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str], code: int, fragment: str
+) -> None:
     write_export(tmp_path / "a.csv", [base_row(n) for n in NIPS])
     (tmp_path / "rusak.json").write_text("{bukan json", encoding="utf-8")
     res = diklat(tmp_path, *args, env=env)
@@ -120,7 +151,8 @@ def test_bad_input_gives_one_line(tmp_path: Path, args: tuple[str, ...], env: di
 
 
 def test_unreachable_simpeg_fails_within_20_seconds_with_default_settings(
-        tmp_path: Path, prefect_api: str) -> None:
+    tmp_path: Path, prefect_api: str
+) -> None:
     url = f"http://127.0.0.1:{closed_port()}/simpeg/api/v1"
     t0 = time.monotonic()
     res = diklat(tmp_path, "sync", env={"DIKLAT_SIMPEG__URL": url, "PREFECT_API_URL": prefect_api})

@@ -19,17 +19,32 @@ if not DIKLAT.exists():  # pragma: no cover - tests run from another interpreter
     DIKLAT = ROOT / ".venv" / "bin" / "diklat"
 
 
-def run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DIKLAT_")}
     full_env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
     full_env.update(env or {})
-    return subprocess.run([str(DIKLAT), *args], cwd=tmp_path, env=full_env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [str(DIKLAT), *args],
+        cwd=tmp_path,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_help_everywhere(tmp_path: Path) -> None:
-    for args in (["--help"], ["sop", "--help"], ["sop", "show", "--help"], ["nip", "--help"],
-                 ["-h"], ["sync", "-h"], ["import", "siasn-export", "-h"]):
+    for args in (
+        ["--help"],
+        ["sop", "--help"],
+        ["sop", "show", "--help"],
+        ["nip", "--help"],
+        ["-h"],
+        ["sync", "-h"],
+        ["import", "siasn-export", "-h"],
+    ):
         res = run(tmp_path, *args)
         assert res.returncode == 0, res.stderr
         assert "Pemakaian" in res.stdout and "Show this message" not in res.stdout
@@ -60,20 +75,29 @@ def test_init_on_postgres_creates_schema(tmp_path: Path, pg_url: str) -> None:
 
 
 def test_init_bad_url_fails_cleanly(tmp_path: Path) -> None:
-    res = run(tmp_path, "init", "--database-url",
-              "postgresql+psycopg://u:rahasia@127.0.0.1:1/nope?connect_timeout=2")
+    res = run(
+        tmp_path,
+        "init",
+        "--database-url",
+        "postgresql+psycopg://u:rahasia@127.0.0.1:1/nope?connect_timeout=2",
+    )
     assert res.returncode == 1
     assert "migrasi gagal" in res.stderr and "rahasia" not in res.stderr + res.stdout
     assert "Traceback" not in res.stderr
 
 
 def test_config_json_masks_secrets(tmp_path: Path) -> None:
-    res = run(tmp_path, "config", "--json", env={
-        "DIKLAT_SIASN__PASSWORD": "sandi-siasn-123",
-        "DIKLAT_SIMPEG__API_KEY": "kunci-simpeg-456",
-        "DIKLAT_DATABASE_URL": "postgresql+psycopg://app:sandi-db-789@db.example:5432/diklat",
-        "DIKLAT_INSTANSI__KOTA": "Pekalongan",
-    })
+    res = run(
+        tmp_path,
+        "config",
+        "--json",
+        env={
+            "DIKLAT_SIASN__PASSWORD": "sandi-siasn-123",
+            "DIKLAT_SIMPEG__API_KEY": "kunci-simpeg-456",
+            "DIKLAT_DATABASE_URL": "postgresql+psycopg://app:sandi-db-789@db.example:5432/diklat",
+            "DIKLAT_INSTANSI__KOTA": "Pekalongan",
+        },
+    )
     assert res.returncode == 0, res.stderr
     for secret in ("sandi-siasn-123", "kunci-simpeg-456", "sandi-db-789"):
         assert secret not in res.stdout
@@ -88,9 +112,14 @@ def test_config_json_masks_secrets(tmp_path: Path) -> None:
 def test_nip_check_exit_codes(tmp_path: Path) -> None:
     ok = run(tmp_path, "nip", "check", "NIP. 19720913 199803 1 001", "--json")
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout) == {"nip": "197209131998031001", "valid": True, "jenis": "PNS",
-                                     "tanggal_lahir": "1972-09-13", "jenis_kelamin": "L",
-                                     "reason": None}
+    assert json.loads(ok.stdout) == {
+        "nip": "197209131998031001",
+        "valid": True,
+        "jenis": "PNS",
+        "tanggal_lahir": "1972-09-13",
+        "jenis_kelamin": "L",
+        "reason": None,
+    }
     pppk = run(tmp_path, "nip", "check", "200012312024211001", "--json")
     assert pppk.returncode == 0 and json.loads(pppk.stdout)["jenis"] == "PPPK"
     bad = run(tmp_path, "nip", "check", "197209131998033001", "--json")
@@ -106,8 +135,19 @@ def test_sop_show_json_structure(tmp_path: Path) -> None:
     assert data["code"] == "pengiriman-peserta"
     assert data["title"] == "Pengiriman Peserta Diklat Teknis dan Fungsional"
     assert [s["no"] for s in data["steps"]] == list(range(1, 25))
-    keys = {"no", "kegiatan", "pelaksana", "kelengkapan", "waktu", "waktu_min", "waktu_max",
-            "output", "keterangan", "approval", "reconstructed"}
+    keys = {
+        "no",
+        "kegiatan",
+        "pelaksana",
+        "kelengkapan",
+        "waktu",
+        "waktu_min",
+        "waktu_max",
+        "output",
+        "keterangan",
+        "approval",
+        "reconstructed",
+    }
     for step in data["steps"]:
         assert keys <= set(step)
         assert isinstance(step["pelaksana"], list) and step["pelaksana"]
@@ -132,7 +172,9 @@ def test_sop_list_and_show_tables(tmp_path: Path) -> None:
         assert max(len(line) for line in out.splitlines()) <= 120
 
 
-@pytest.mark.parametrize("args", [("sop", "show", "tidak-ada"), ("sop", "show", "tidak-ada", "--json")])
+@pytest.mark.parametrize(
+    "args", [("sop", "show", "tidak-ada"), ("sop", "show", "tidak-ada", "--json")]
+)
 def test_sop_unknown_code(tmp_path: Path, args: tuple[str, ...]) -> None:
     res = run(tmp_path, *args)
     assert res.returncode == 1

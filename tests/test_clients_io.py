@@ -28,18 +28,31 @@ def test_defaults_need_no_server() -> None:
     assert Path(store.root) == (Path(get_settings().var_dir) / "arsip").resolve()
     r = mail_retry()
     assert (r.max_retries, r.budget_seconds) == (4, 120.0)
-    assert get_settings().arsip.retensi == {"800.2.4.1": 5, "800.2.4.2": 5, "800.2.4.7": 5,
-                                            "800.1.4.1": 10}
+    assert get_settings().arsip.retensi == {
+        "800.2.4.1": 5,
+        "800.2.4.2": 5,
+        "800.2.4.7": 5,
+        "800.1.4.1": 10,
+    }
 
 
 def test_smtp_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    fresh(monkeypatch, DIKLAT_SMTP__HOST="mail.kukarkab.go.id",
-          DIKLAT_SMTP__USERNAME="bkpsdm", DIKLAT_SMTP__PASSWORD="rahasia",
-          DIKLAT_SMTP__TIMEOUT="12")
+    fresh(
+        monkeypatch,
+        DIKLAT_SMTP__HOST="mail.kukarkab.go.id",
+        DIKLAT_SMTP__USERNAME="bkpsdm",
+        DIKLAT_SMTP__PASSWORD="rahasia",
+        DIKLAT_SMTP__TIMEOUT="12",
+    )
     t = mail_transport()
     assert isinstance(t, SmtpTransport)
     assert (t.host, t.port, t.security, t.username, t.timeout) == (
-        "mail.kukarkab.go.id", 587, "starttls", "bkpsdm", 12.0)
+        "mail.kukarkab.go.id",
+        587,
+        "starttls",
+        "bkpsdm",
+        12.0,
+    )
     assert "rahasia" not in str(get_settings().masked())
     fresh(monkeypatch, DIKLAT_SMTP__SECURITY="ssl")
     t = mail_transport()
@@ -53,8 +66,11 @@ def test_smtp_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_archive_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    fresh(monkeypatch, DIKLAT_ARSIP__URL="memory://arsip-setelan",
-          DIKLAT_ARSIP__RETENSI='{"800.2.4.2": 10}')
+    fresh(
+        monkeypatch,
+        DIKLAT_ARSIP__URL="memory://arsip-setelan",
+        DIKLAT_ARSIP__RETENSI='{"800.2.4.2": 10}',
+    )
     store = archive_store()
     assert not store.local and store.url == "memory://arsip-setelan"
     assert get_settings().arsip.retensi == {"800.2.4.2": 10}

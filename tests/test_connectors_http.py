@@ -69,9 +69,16 @@ def test_scrub_blanks_personal_fields_and_truncates() -> None:
 
 
 def test_simpeg_parse_drops_nik_and_reports_rejects() -> None:
-    rec, rej, upd = parse_employee({"nip": "197805022005021003", "nama": " Budi ",
-                                    "nik": "6402011234567890", "unit_kode": "U1",
-                                    "email": "", "updated_at": "2026-01-02T03:04:05Z"})
+    rec, rej, upd = parse_employee(
+        {
+            "nip": "197805022005021003",
+            "nama": " Budi ",
+            "nik": "6402011234567890",
+            "unit_kode": "U1",
+            "email": "",
+            "updated_at": "2026-01-02T03:04:05Z",
+        }
+    )
     assert rej is None and rec is not None
     assert "nik" not in rec and rec["nama"] == " Budi "  # trimmed by the write path
     assert set(rec) == set(CANONICAL_KEYS)
@@ -83,8 +90,16 @@ def test_simpeg_parse_drops_nik_and_reports_rejects() -> None:
     assert rej is not None and "jabatan" in rej.alasan
     _, rej, _ = parse_employee(["not", "a", "dict"])
     assert rej is not None and "not an object" in rej.alasan
-    page = parse_page({"data": [{"nip": "1", "nama": "A", "updated_at": "2026-01-01T00:00:00+08:00"},
-                                {"nip": "2"}], "next": "2", "total": 9})
+    page = parse_page(
+        {
+            "data": [
+                {"nip": "1", "nama": "A", "updated_at": "2026-01-01T00:00:00+08:00"},
+                {"nip": "2"},
+            ],
+            "next": "2",
+            "total": 9,
+        }
+    )
     assert len(page.records) == 1 and len(page.rejected) == 1 and page.next == "2"
     assert page.last_nip == "2" and page.total == 9 and page.raw_count == 2
     with pytest.raises(BadPayload):
@@ -92,14 +107,29 @@ def test_simpeg_parse_drops_nik_and_reports_rejects() -> None:
 
 
 def test_siasn_data_utama_mapping() -> None:
-    rec = map_data_utama({
-        "id": "A" * 32, "nipBaru": "197805022005021003", "nama": "Siti", "gelarDepan": "null",
-        "gelarBelakang": "S.E.", "tglLahir": "02-05-1978", "jenisKelamin": "F",
-        "nik": "6402011234567890", "noHp": "0812", "email": "s@x.id", "unorId": "U9",
-        "unorNama": "Dinas X", "jabatanNama": "Analis", "golRuangAkhir": "III/a",
-        "pangkatAkhir": "Penata Muda", "pendidikanTerakhirNama": "S1 Ekonomi",
-        "kedudukanPnsNama": "Aktif", "tmtPensiun": "null", "jenisJabatanId": "4",
-    })
+    rec = map_data_utama(
+        {
+            "id": "A" * 32,
+            "nipBaru": "197805022005021003",
+            "nama": "Siti",
+            "gelarDepan": "null",
+            "gelarBelakang": "S.E.",
+            "tglLahir": "02-05-1978",
+            "jenisKelamin": "F",
+            "nik": "6402011234567890",
+            "noHp": "0812",
+            "email": "s@x.id",
+            "unorId": "U9",
+            "unorNama": "Dinas X",
+            "jabatanNama": "Analis",
+            "golRuangAkhir": "III/a",
+            "pangkatAkhir": "Penata Muda",
+            "pendidikanTerakhirNama": "S1 Ekonomi",
+            "kedudukanPnsNama": "Aktif",
+            "tmtPensiun": "null",
+            "jenisJabatanId": "4",
+        }
+    )
     assert rec["nip"] == "197805022005021003" and rec["pns_orang_id"] == "A" * 32
     assert rec["gelar_depan"] is None and rec["jenis_kelamin"] == "P"
     assert rec["tanggal_lahir"] == dt.date(1978, 5, 2) and rec["tmt_pensiun"] is None
@@ -124,8 +154,14 @@ class Script:
         self.hits = 0
         self.lock = threading.Lock()
 
-    def add(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
-            delay: float = 0.0, raw: bytes | None = None) -> Script:
+    def add(
+        self,
+        status: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        raw: bytes | None = None,
+    ) -> Script:
         data = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
         self.answers.append((status, headers or {}, data, delay))
         return self
@@ -172,16 +208,27 @@ def scripted() -> Iterator[tuple[str, Script]]:
 
 
 def _client(url: str, **policy: Any) -> HttpClient:
-    p = RetryPolicy(**{"max_retries": 5, "backoff_base": 0.001, "backoff_max": 0.01,
-                       "budget_seconds": 10.0, **policy})
+    p = RetryPolicy(
+        **{
+            "max_retries": 5,
+            "backoff_base": 0.001,
+            "backoff_max": 0.01,
+            "budget_seconds": 10.0,
+            **policy,
+        }
+    )
     return HttpClient(url, connect_timeout=1.0, read_timeout=0.5, retry=p)
 
 
 def test_retries_5xx_429_and_bad_json_then_succeeds(scripted: tuple[str, Script]) -> None:
     url, script = scripted
-    (script.add(500).add(503).add(429, headers={"Retry-After": "0"})
-     .add(200, raw=b'{"data": [1, 2')  # truncated JSON on a 200
-     .add(200, {"ok": True}))
+    (
+        script.add(500)
+        .add(503)
+        .add(429, headers={"Retry-After": "0"})
+        .add(200, raw=b'{"data": [1, 2')  # truncated JSON on a 200
+        .add(200, {"ok": True})
+    )
     c = _client(url)
     assert c.get_json("x") == {"ok": True}
     assert script.hits == 5
@@ -200,7 +247,8 @@ def test_retry_after_is_honoured(scripted: tuple[str, Script]) -> None:
 
 
 def test_budget_exhausted_raises_typed_error_with_status_and_body(
-        scripted: tuple[str, Script]) -> None:
+    scripted: tuple[str, Script],
+) -> None:
     url, script = scripted
     script.add(503, {"message": "maintenance", "nik": "6402011234567890"})
     c = _client(url, max_retries=2)

@@ -21,16 +21,25 @@ def sim() -> Iterator[SimulatorServer]:
         yield s
 
 
-def client(sim: SimulatorServer, *, secret: str = "simulator-secret",
-           password: str | None = "simulator-password",
-           sso_token: str | None = None) -> SiasnClient:
+def client(
+    sim: SimulatorServer,
+    *,
+    secret: str = "simulator-secret",
+    password: str | None = "simulator-password",
+    sso_token: str | None = None,
+) -> SiasnClient:
     http = HttpClient(sim.siasn_url, retry=FAST, name="siasn")
     tokens = TokenManager(
-        http, token_url=http.url("/oauth2/token"), consumer_key="simulator",
+        http,
+        token_url=http.url("/oauth2/token"),
+        consumer_key="simulator",
         consumer_secret=secret,
         sso_token_url=f"{sim.siasn_url}/auth/realms/public-siasn/protocol/openid-connect/token",
-        sso_client_id="simpeg-client", username="199001012015011001", password=password,
-        sso_token=sso_token)
+        sso_client_id="simpeg-client",
+        username="199001012015011001",
+        password=password,
+        sso_token=sso_token,
+    )
     return SiasnClient(http, tokens, instansi_id="A5EB03E23C7CF6A0E040640A040252AD")
 
 
@@ -39,8 +48,9 @@ def first_nip(sim: SimulatorServer) -> str:
 
 
 def test_simpeg_reads(sim: SimulatorServer) -> None:
-    c = SimpegClient(HttpClient(sim.simpeg_url, headers={"X-API-Key": sim.api_key}, retry=FAST),
-                     page_size=25)
+    c = SimpegClient(
+        HttpClient(sim.simpeg_url, headers={"X-API-Key": sim.api_key}, retry=FAST), page_size=25
+    )
     pages = list(c.iter_pegawai())
     assert [len(p.records) for p in pages] == [25, 25, 10]
     assert pages[0].next == pages[0].records[-1]["nip"] and pages[-1].next is None
@@ -51,8 +61,7 @@ def test_simpeg_reads(sim: SimulatorServer) -> None:
     one = c.pegawai(nip)
     assert one is not None and one["nip"] == nip and "nik" not in one
     assert c.pegawai("199901012020011999") is None
-    bad_key = SimpegClient(HttpClient(sim.simpeg_url, headers={"X-API-Key": "wrong"},
-                                      retry=FAST))
+    bad_key = SimpegClient(HttpClient(sim.simpeg_url, headers={"X-API-Key": "wrong"}, retry=FAST))
     with pytest.raises(AuthError) as ei:
         bad_key.units()
     assert ei.value.status == 401
@@ -79,11 +88,20 @@ def test_save_kursus_upload_and_refusals(sim: SimulatorServer) -> None:
     nip = first_nip(sim)
     rec = c.data_utama(nip)
     assert rec is not None
-    body = {"id": "", "pnsOrangId": rec["pns_orang_id"], "namaKursus": "Pelatihan Uji",
-            "jenisDiklatId": "3", "jenisKursus": "", "jenisKursusSertipikat": "T",
-            "institusiPenyelenggara": "BKPSDM", "jumlahJam": 24,
-            "nomorSertipikat": "800.2.4.2/001/BKPSDM/2026", "tahunKursus": 2026,
-            "tanggalKursus": "02-03-2026", "tanggalSelesaiKursus": "04-03-2026"}
+    body = {
+        "id": "",
+        "pnsOrangId": rec["pns_orang_id"],
+        "namaKursus": "Pelatihan Uji",
+        "jenisDiklatId": "3",
+        "jenisKursus": "",
+        "jenisKursusSertipikat": "T",
+        "institusiPenyelenggara": "BKPSDM",
+        "jumlahJam": 24,
+        "nomorSertipikat": "800.2.4.2/001/BKPSDM/2026",
+        "tahunKursus": 2026,
+        "tanggalKursus": "02-03-2026",
+        "tanggalSelesaiKursus": "04-03-2026",
+    }
     rid = c.save_kursus(body)
     assert rid
     saved = [k for k in c.rw_kursus(nip) if k["id"] == rid]

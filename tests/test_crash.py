@@ -48,22 +48,25 @@ LIFE_TIMEOUT = 600
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-          prefect_api: str) -> Iterator[tuple[Engine, dict[str, str]]]:
+def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str
+) -> Iterator[tuple[Engine, dict[str, str]]]:
     """The agency on the embedded default (SQLite under the var folder)."""
     yield from _world(monkeypatch, prefect_api)
 
 
 @pytest.fixture
-def world_pg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str,
-             pg_url: str) -> Iterator[tuple[Engine, dict[str, str]]]:
+def world_pg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str, pg_url: str
+) -> Iterator[tuple[Engine, dict[str, str]]]:
     """The agency on PostgreSQL (a schema of its own), the child processes too."""
     monkeypatch.setenv("DIKLAT_DATABASE_URL", pg_url)
     yield from _world(monkeypatch, prefect_api)
 
 
-def _world(monkeypatch: pytest.MonkeyPatch,
-           prefect_api: str) -> Iterator[tuple[Engine, dict[str, str]]]:
+def _world(
+    monkeypatch: pytest.MonkeyPatch, prefect_api: str
+) -> Iterator[tuple[Engine, dict[str, str]]]:
     from connectors import pdf as pdfconn
     from diklat.pegawai import sync_service
 
@@ -79,32 +82,41 @@ def _world(monkeypatch: pytest.MonkeyPatch,
         engine = get_engine()
         sync_service.sync_simpeg(engine, full=True)
         add_officials(engine)
-        env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING",
-               "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
         yield engine, env
 
 
 def _life(sop: str, data_file: Path, kill: str, env: dict[str, str]) -> int:
     """One life of the child: its exit code (-9 when it was killed)."""
     t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, str(CHILD), sop, str(data_file), kill], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=LIFE_TIMEOUT)
+    proc = subprocess.run(
+        [sys.executable, str(CHILD), sop, str(data_file), kill],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=LIFE_TIMEOUT,
+    )
     if proc.returncode not in (0, -signal.SIGKILL):
         raise AssertionError(f"child ended with {proc.returncode}:\n{proc.stderr[-3000:]}")
-    print(f"{sop} kill={kill}: exit {proc.returncode} after {time.monotonic() - t0:.1f} s",
-          file=sys.stderr)
+    print(
+        f"{sop} kill={kill}: exit {proc.returncode} after {time.monotonic() - t0:.1f} s",
+        file=sys.stderr,
+    )
     return proc.returncode
 
 
-def _run_to_end(engine: Engine, sop: str, data: DataKegiatan, kills: list[str],
-                env: dict[str, str], tmp: Path) -> list[tuple[str, int]]:
+def _run_to_end(
+    engine: Engine, sop: str, data: DataKegiatan, kills: list[str], env: dict[str, str], tmp: Path
+) -> list[tuple[str, int]]:
     """Kill the child at each point of ``kills`` in turn, then let it finish."""
     from simulator.petugas import Petugas, Skenario
 
     data_file = tmp / f"{data.kode}.json"
     data_file.write_text(data.model_dump_json())
-    petugas = Petugas(engine, Path(get_settings().outbox_dir or ""),
-                      Skenario(kode_salah_oleh=None, revisi=None))
+    petugas = Petugas(
+        engine, Path(get_settings().outbox_dir or ""), Skenario(kode_salah_oleh=None, revisi=None)
+    )
     stop = threading.Event()
     th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True)
     th.start()
@@ -139,11 +151,15 @@ def _check_consistent(engine: Engine, kode: str) -> None:
         state = ledger.keadaan(s, k.id)
         path = [st.no for st in get_sop(k.sop).steps_for(k.kondisi)]
         assert {no: state[no].status for no in path if no in state} == dict.fromkeys(
-            path, "selesai")
+            path, "selesai"
+        )
         # one round per step and level (nothing was revised): a crash never opened a step
         # twice (a paraf chain has a row per level, each in round 1)
-        rounds = Counter(s.execute(select(SopStepLog.step_no, SopStepLog.tingkat).where(
-            SopStepLog.kegiatan_id == k.id)).all())
+        rounds = Counter(
+            s.execute(
+                select(SopStepLog.step_no, SopStepLog.tingkat).where(SopStepLog.kegiatan_id == k.id)
+            ).all()
+        )
         assert max(rounds.values()) == 1, rounds
         # the register: one number per letter, no number given twice
         entries = s.execute(select(RegisterEntry.naskah_id, RegisterEntry.nomor)).all()
@@ -161,8 +177,10 @@ def _check_consistent(engine: Engine, kode: str) -> None:
         assert report["missing"] == 0 and report["altered"] == 0, report
         archived = s.execute(select(Arsip.naskah_id, Arsip.sha256)).all()
         assert len(set(archived)) == len(archived)
-        assert all(p.status == "lulus" and p.siasn_riwayat_id for p in s.execute(
-            select(Peserta).where(Peserta.kegiatan_id == k.id)).scalars())
+        assert all(
+            p.status == "lulus" and p.siasn_riwayat_id
+            for p in s.execute(select(Peserta).where(Peserta.kegiatan_id == k.id)).scalars()
+        )
     # the outbox: every sent letter exactly once, and no letter to the same recipient twice
     outbox = Path(get_settings().outbox_dir or "")
     letters: Counter[tuple[str, str]] = Counter()
@@ -182,8 +200,9 @@ def _check_consistent(engine: Engine, kode: str) -> None:
     import hashlib
 
     stored = [p for p in archive_root.rglob("*") if p.is_file() and ".tmp" not in p.parts]
-    assert stored and all(hashlib.sha256(p.read_bytes()).hexdigest() == p.name.split(".")[0]
-                          for p in stored), stored[:3]
+    assert stored and all(
+        hashlib.sha256(p.read_bytes()).hexdigest() == p.name.split(".")[0] for p in stored
+    ), stored[:3]
     with session_scope(engine) as s:  # and every stored file is indexed, every entry stored
         assert {p.name for p in stored} == set(s.execute(select(Arsip.sha256)).scalars())
 
@@ -191,7 +210,8 @@ def _check_consistent(engine: Engine, kode: str) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_sigkill_at_every_kind_of_point_then_resume(
-        world: tuple[Engine, dict[str, str]], tmp_path: Path) -> None:
+    world: tuple[Engine, dict[str, str]], tmp_path: Path
+) -> None:
     engine, env = world
     rnd = random.Random(20261202)
     with session_scope(engine) as s:
@@ -199,20 +219,37 @@ def test_sigkill_at_every_kind_of_point_then_resume(
 
     # SOP 002: one participant, the Sekda branch.
     sop002 = _sop002(units[0])
-    kills_002 = ["render:1", "nomor:1", "ttd:1", "kirim:1",
-                 f"t:{rnd.uniform(4, 12):.1f}"]
+    kills_002 = ["render:1", "nomor:1", "ttd:1", "kirim:1", f"t:{rnd.uniform(4, 12):.1f}"]
     lives_002 = _run_to_end(engine, "pengiriman-peserta", sop002, kills_002, env, tmp_path)
 
     # SOP 000: six participants from three agencies.
     mulai = today()
-    sop000 = DataKegiatan(kode="PK-CRASH", sop="peningkatan-kapasitas", nama="Pelatihan",
-                          jenis_diklat_id="3", mulai=mulai,
-                          selesai=mulai, tempat="Aula", jp=24, kuota=6,
-                          lembaga_narasumber="BPSDM Provinsi", materi=["Anjab"],
-                          kriteria={"unit": units[1:4]})  # type: ignore[arg-type]
-    kills_000 = ["render:2", "nomor:2", "ttd:1", "kirim:3", "arsip:4", "render:3",
-                 f"t:{rnd.uniform(5, 20):.1f}", "kirim:7", f"t:{rnd.uniform(5, 20):.1f}",
-                 "arsip:9"]
+    sop000 = DataKegiatan(
+        kode="PK-CRASH",
+        sop="peningkatan-kapasitas",
+        nama="Pelatihan",
+        jenis_diklat_id="3",
+        mulai=mulai,
+        selesai=mulai,
+        tempat="Aula",
+        jp=24,
+        kuota=6,
+        lembaga_narasumber="BPSDM Provinsi",
+        materi=["Anjab"],
+        kriteria={"unit": units[1:4]},
+    )  # type: ignore[arg-type]
+    kills_000 = [
+        "render:2",
+        "nomor:2",
+        "ttd:1",
+        "kirim:3",
+        "arsip:4",
+        "render:3",
+        f"t:{rnd.uniform(5, 20):.1f}",
+        "kirim:7",
+        f"t:{rnd.uniform(5, 20):.1f}",
+        "arsip:9",
+    ]
     lives_000 = _run_to_end(engine, "peningkatan-kapasitas", sop000, kills_000, env, tmp_path)
 
     killed = [k for k, rc in lives_002 + lives_000 if rc == -signal.SIGKILL]
@@ -226,19 +263,28 @@ def test_sigkill_at_every_kind_of_point_then_resume(
 def _sop002(unit: str) -> DataKegiatan:
     """SOP 002 for one participant of ``unit``, on the Sekda branch."""
     mulai = today()
-    return DataKegiatan(kode="PD-CRASH", sop="pengiriman-peserta", nama="Diklat Teknis",
-                        jenis_diklat_id="3", mulai=mulai, selesai=mulai,
-                        tempat="Semarang", jp=40, kuota=1,
-                        penyelenggara="BPSDMD Provinsi Jawa Tengah",
-                        kriteria={"unit": [unit]},  # type: ignore[arg-type]
-                        kondisi=["kewenangan_sekda"])
+    return DataKegiatan(
+        kode="PD-CRASH",
+        sop="pengiriman-peserta",
+        nama="Diklat Teknis",
+        jenis_diklat_id="3",
+        mulai=mulai,
+        selesai=mulai,
+        tempat="Semarang",
+        jp=40,
+        kuota=1,
+        penyelenggara="BPSDMD Provinsi Jawa Tengah",
+        kriteria={"unit": [unit]},  # type: ignore[arg-type]
+        kondisi=["kewenangan_sekda"],
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.timeout(1200)
-def test_sigkill_then_resume_on_postgres(world_pg: tuple[Engine, dict[str, str]],
-                                         tmp_path: Path) -> None:
+def test_sigkill_then_resume_on_postgres(
+    world_pg: tuple[Engine, dict[str, str]], tmp_path: Path
+) -> None:
     """The same on PostgreSQL (SOP 002: a kill after rendering, numbering, signing and
     sending), where the register's row locks and the delivery claims are PostgreSQL's."""
     engine, env = world_pg
@@ -246,8 +292,14 @@ def test_sigkill_then_resume_on_postgres(world_pg: tuple[Engine, dict[str, str]]
     with session_scope(engine) as s:
         unit = s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().first()
     assert unit is not None
-    lives = _run_to_end(engine, "pengiriman-peserta", _sop002(unit),
-                        ["render:1", "nomor:1", "ttd:1", "kirim:1"], env, tmp_path)
+    lives = _run_to_end(
+        engine,
+        "pengiriman-peserta",
+        _sop002(unit),
+        ["render:1", "nomor:1", "ttd:1", "kirim:1"],
+        env,
+        tmp_path,
+    )
     killed = [k for k, rc in lives if rc == -signal.SIGKILL]
     assert {k.split(":")[0] for k in killed} == {"render", "nomor", "ttd", "kirim"}, lives
     _check_consistent(engine, "PD-CRASH")

@@ -24,8 +24,9 @@ DIKLAT = str(Path(sys.executable).parent / "diklat")
 def _run(args: list[str], cwd: Path, **env_extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env.update({"COLUMNS": "200", "DIKLAT_VAR_DIR": str(cwd / "var"), **env_extra})
-    return subprocess.run([DIKLAT, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=900)
+    return subprocess.run(
+        [DIKLAT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
+    )
 
 
 @pytest.mark.slow
@@ -35,9 +36,12 @@ def test_demo_never_touches_production_or_the_operators_prefect(tmp_path: Path) 
     prod_url = f"sqlite:///{prod}"
     migrate(prod_url)
     (tmp_path / "var" / "prefect").mkdir(parents=True)  # make up's history lives here
-    r = _run(["demo", "--pegawai", "200", "--peserta", "4", "--opd", "2"], tmp_path,
-             DIKLAT_DATABASE_URL=prod_url,  # configured for production
-             PREFECT_API_URL="http://127.0.0.1:9/api")  # the operator's server (down)
+    r = _run(
+        ["demo", "--pegawai", "200", "--peserta", "4", "--opd", "2"],
+        tmp_path,
+        DIKLAT_DATABASE_URL=prod_url,  # configured for production
+        PREFECT_API_URL="http://127.0.0.1:9/api",
+    )  # the operator's server (down)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "database is locked" not in r.stderr and "Traceback" not in r.stderr
     demo = (tmp_path / "var" / "demo").resolve()
@@ -57,7 +61,11 @@ def test_demo_never_touches_production_or_the_operators_prefect(tmp_path: Path) 
     assert (demo / "log" / "prefect-server.log").is_file()
 
     # the printed way to look at it works
-    show = _run(["kegiatan", "show", last["kegiatan"][0], "--json"], tmp_path,
-                DIKLAT_VAR_DIR=str(demo), DIKLAT_DATABASE_URL=f"sqlite:///{demo}/diklat.db")
+    show = _run(
+        ["kegiatan", "show", last["kegiatan"][0], "--json"],
+        tmp_path,
+        DIKLAT_VAR_DIR=str(demo),
+        DIKLAT_DATABASE_URL=f"sqlite:///{demo}/diklat.db",
+    )
     assert show.returncode == 0, show.stderr
     assert json.loads(show.stdout)["kode"] == last["kegiatan"][0]

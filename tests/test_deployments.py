@@ -18,10 +18,13 @@ def test_pool_variant_uses_module_paths_and_keeps_schedules() -> None:
 
     from flows.deployments import deployments
 
-    ds = {f"{d.flow_name}/{d.name}": d
-          for d in deployments(entrypoint_type=EntrypointType.MODULE_PATH)}
+    ds = {
+        f"{d.flow_name}/{d.name}": d
+        for d in deployments(entrypoint_type=EntrypointType.MODULE_PATH)
+    }
     assert ds["sop-peningkatan-kapasitas/operator"].entrypoint == (
-        "flows.peningkatan_kapasitas.peningkatan_kapasitas")
+        "flows.peningkatan_kapasitas.peningkatan_kapasitas"
+    )
     assert all(d.entrypoint and ":" not in d.entrypoint for d in ds.values())
     nightly = ds["sync-pegawai/nightly"]
     assert nightly.schedules and "0 1 * * *" in str(nightly.schedules[0].schedule)
@@ -31,8 +34,7 @@ def test_pool_variant_uses_module_paths_and_keeps_schedules() -> None:
     assert "kegiatan" in props and set(props) <= {"kegiatan", "pdf"}
 
 
-def test_nightly_sync_says_its_time_zone(prefect_api: str, monkeypatch: pytest.MonkeyPatch
-                                         ) -> None:
+def test_nightly_sync_says_its_time_zone(prefect_api: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Prefect's deployment list shows "At 01:00 AM every day" without a zone: the description
     says it, and the schedule stored on the server carries the agency's zone."""
     from prefect.client.orchestration import get_client
@@ -54,8 +56,9 @@ def test_nightly_sync_says_its_time_zone(prefect_api: str, monkeypatch: pytest.M
     mp.setenv("DIKLAT_SYNC__CRON", "30 23 * * 1-5")
     reset_settings_cache()
     d = sync_pegawai.deployment()
-    assert d.description.endswith("setiap hari kerja (Senin-Jumat) pukul 23.30 WIB (zona waktu "
-                                  "Asia/Jakarta)")
+    assert d.description.endswith(
+        "setiap hari kerja (Senin-Jumat) pukul 23.30 WIB (zona waktu Asia/Jakarta)"
+    )
     assert [getattr(s.schedule, "timezone", None) for s in d.schedules] == ["Asia/Jakarta"]
 
 
@@ -63,8 +66,11 @@ def test_cron_in_words() -> None:
     from diklat.jadwal import keterangan_cron
 
     assert keterangan_cron("0 * * * *", "Asia/Jayapura") == (
-        "setiap hari, setiap jam pada menit ke-0, WIT (zona waktu Asia/Jayapura)")
+        "setiap hari, setiap jam pada menit ke-0, WIT (zona waktu Asia/Jayapura)"
+    )
     assert keterangan_cron("15 2 * * 0,6", "Asia/Makassar") == (
-        "setiap Minggu, Sabtu pukul 02.15 WITA (zona waktu Asia/Makassar)")
+        "setiap Minggu, Sabtu pukul 02.15 WITA (zona waktu Asia/Makassar)"
+    )
     assert keterangan_cron("0 1 1 * *", "Europe/Oslo") == (
-        "jadwal cron '0 1 1 * *', zona waktu Europe/Oslo")
+        "jadwal cron '0 1 1 * *', zona waktu Europe/Oslo"
+    )

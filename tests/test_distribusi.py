@@ -50,23 +50,38 @@ def make_naskah(engine: Engine, folder: Path, pdf: bytes = PDF) -> int:
     f = folder / "surat_panggilan_001.pdf"
     f.write_bytes(pdf)
     with Session(engine) as s, s.begin():
-        k = Kegiatan(kode="PK-2026-001", sop="peningkatan-kapasitas",
-                     nama="Pelatihan Kepemimpinan Pengawas")
+        k = Kegiatan(
+            kode="PK-2026-001", sop="peningkatan-kapasitas", nama="Pelatihan Kepemimpinan Pengawas"
+        )
         s.add(k)
         s.flush()
-        n = Naskah(kegiatan_id=k.id, jenis="surat_panggilan", kunci="", versi=1,
-                   status="terdaftar", hal="Panggilan Peserta Pelatihan Kepemimpinan Pengawas",
-                   nomor="800.2.4.2/034/BKPSDM/2026", tanggal=dt.date(2026, 11, 23))
+        n = Naskah(
+            kegiatan_id=k.id,
+            jenis="surat_panggilan",
+            kunci="",
+            versi=1,
+            status="terdaftar",
+            hal="Panggilan Peserta Pelatihan Kepemimpinan Pengawas",
+            nomor="800.2.4.2/034/BKPSDM/2026",
+            tanggal=dt.date(2026, 11, 23),
+        )
         s.add(n)
         s.flush()
-        s.add(NaskahBerkas(naskah_id=n.id, peran="final_pdf", path=str(f), sha256="0" * 64,
-                           ukuran=len(pdf)))
+        s.add(
+            NaskahBerkas(
+                naskah_id=n.id, peran="final_pdf", path=str(f), sha256="0" * 64, ukuran=len(pdf)
+            )
+        )
         return n.id
 
 
 def recipients(n: int = 3) -> list[Penerima]:
-    return [Penerima(f"pegawai:19800101200501100{i}", f"Peserta {i}",
-                     f"peserta{i}@kukarkab.go.id", "peserta") for i in range(n)]
+    return [
+        Penerima(
+            f"pegawai:19800101200501100{i}", f"Peserta {i}", f"peserta{i}@kukarkab.go.id", "peserta"
+        )
+        for i in range(n)
+    ]
 
 
 class Sleeps:
@@ -150,27 +165,25 @@ def test_outbox_mode_writes_one_eml_per_message_once(engine: Engine, tmp_path: P
     parsed = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert [a.get_payload(decode=True) for a in parsed.iter_attachments()] == [PDF]
     body = parsed.get_body(("plain",))
-    assert body is not None and "Bersama ini kami sampaikan Surat Panggilan" in \
-        body.get_content()
+    assert body is not None and "Bersama ini kami sampaikan Surat Panggilan" in body.get_content()
     # a re-run (resumed flow) sends nothing and changes nothing
     again = distribusikan(engine, nid, people, transport=transport, retry=FAST)
     assert [i.status for i in again.items] == [i.status for i in res.items]
     assert not any(i.baru for i in again.items)
     assert len(outbox_files()) == 3
     sent = [r for r in rows(engine) if r.status == "terkirim"]
-    assert all(r.attempts == 1 and r.sent_at is not None and r.saluran == "outbox"
-               for r in sent)
+    assert all(r.attempts == 1 and r.sent_at is not None and r.saluran == "outbox" for r in sent)
     manual = [r for r in rows(engine) if r.status == "manual"]
     assert {r.error for r in manual} == {"alamat e-mail tidak ada", "alamat e-mail tidak valid"}
 
 
 def test_crash_between_claim_and_send_then_rerun_delivers_once_outbox(
-        engine: Engine, tmp_path: Path) -> None:
+    engine: Engine, tmp_path: Path
+) -> None:
     nid = make_naskah(engine, tmp_path)
     outbox = mail_transport()
     with pytest.raises(Crash):
-        distribusikan(engine, nid, recipients(1), transport=CrashingTransport(outbox),
-                      retry=FAST)
+        distribusikan(engine, nid, recipients(1), transport=CrashingTransport(outbox), retry=FAST)
     (row,) = rows(engine)
     assert row.status == "mengirim" and row.message_id and outbox_files() == []
     claimed_id = row.message_id
@@ -179,28 +192,27 @@ def test_crash_between_claim_and_send_then_rerun_delivers_once_outbox(
     assert res.items[0].status == "mengirim" and not res.items[0].baru
     assert outbox_files() == []
     # once the lease is over: no .eml with that Message-ID, so it is sent, once
-    res = distribusikan(engine, nid, recipients(1), transport=outbox, retry=FAST,
-                        lease_seconds=0)
+    res = distribusikan(engine, nid, recipients(1), transport=outbox, retry=FAST, lease_seconds=0)
     assert res.items[0].status == "terkirim" and res.items[0].message_id == claimed_id
     (row,) = rows(engine)
     assert row.status == "terkirim" and row.attempts == 2
     assert [f.name for f in outbox_files()] == [outbox.file_name(claimed_id)]  # type: ignore[attr-defined]
     with Session(engine) as s:
-        assert [j["peristiwa"] for j in jejak(s, row.id)] == ["klaim", "klaim_ulang",
-                                                               "terkirim"]
+        assert [j["peristiwa"] for j in jejak(s, row.id)] == ["klaim", "klaim_ulang", "terkirim"]
 
 
-def test_crash_after_outbox_write_is_reconciled_not_rewritten(engine: Engine,
-                                                               tmp_path: Path) -> None:
+def test_crash_after_outbox_write_is_reconciled_not_rewritten(
+    engine: Engine, tmp_path: Path
+) -> None:
     nid = make_naskah(engine, tmp_path)
     outbox = mail_transport()
     with pytest.raises(Crash):
-        distribusikan(engine, nid, recipients(1),
-                      transport=CrashingTransport(outbox, after=True), retry=FAST)
+        distribusikan(
+            engine, nid, recipients(1), transport=CrashingTransport(outbox, after=True), retry=FAST
+        )
     assert rows(engine)[0].status == "mengirim" and len(outbox_files()) == 1
     before = outbox_files()[0].stat().st_mtime_ns
-    res = distribusikan(engine, nid, recipients(1), transport=outbox, retry=FAST,
-                        lease_seconds=0)
+    res = distribusikan(engine, nid, recipients(1), transport=outbox, retry=FAST, lease_seconds=0)
     assert res.items[0].status == "terkirim" and res.items[0].baru
     assert len(outbox_files()) == 1 and outbox_files()[0].stat().st_mtime_ns == before
     (row,) = rows(engine)
@@ -218,22 +230,24 @@ def _claim_then_die(url: str, naskah_id: int, var_dir: str) -> None:
             os._exit(3)
 
     engine = make_engine(url)
-    distribusikan(engine, naskah_id, recipients(1), transport=Dies(Path(var_dir) / "outbox"),
-                  retry=FAST)
+    distribusikan(
+        engine, naskah_id, recipients(1), transport=Dies(Path(var_dir) / "outbox"), retry=FAST
+    )
 
 
 def test_process_killed_after_claim_then_rerun_delivers_once(
-        engine: Engine, db_url: str, tmp_path: Path) -> None:
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
     nid = make_naskah(engine, tmp_path)
     ctx = multiprocessing.get_context("spawn")
-    p = ctx.Process(target=_claim_then_die,
-                    args=(db_url, nid, str(get_settings().var_dir)))
+    p = ctx.Process(target=_claim_then_die, args=(db_url, nid, str(get_settings().var_dir)))
     p.start()
     p.join(timeout=120)
     assert p.exitcode == 3
     assert rows(engine)[0].status == "mengirim" and outbox_files() == []
-    res = distribusikan(engine, nid, recipients(1), transport=mail_transport(), retry=FAST,
-                        lease_seconds=0)
+    res = distribusikan(
+        engine, nid, recipients(1), transport=mail_transport(), retry=FAST, lease_seconds=0
+    )
     assert res.counts()["terkirim"] == 1 and len(outbox_files()) == 1
 
 
@@ -247,12 +261,18 @@ def _write_then_die(url: str, naskah_id: int, var_dir: str) -> None:
             os._exit(4)
 
     engine = make_engine(url)
-    distribusikan(engine, naskah_id, recipients(1),
-                  transport=WritesThenDies(Path(var_dir) / "outbox"), retry=FAST)
+    distribusikan(
+        engine,
+        naskah_id,
+        recipients(1),
+        transport=WritesThenDies(Path(var_dir) / "outbox"),
+        retry=FAST,
+    )
 
 
 def test_claim_of_a_dead_process_is_reconciled_at_once_not_after_the_lease(
-        engine: Engine, db_url: str, tmp_path: Path) -> None:
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
     """A run killed after writing and restarted at once (the lease is minutes long): the
     claim's owner is gone from this host, so the claim is settled from the outbox now,
     instead of being reported as 'being sent by another run'."""
@@ -269,8 +289,13 @@ def test_claim_of_a_dead_process_is_reconciled_at_once_not_after_the_lease(
     # a live claimant (this process) is still respected within the lease
     second = recipients(2)[1:]
     with pytest.raises(Crash):
-        distribusikan(engine, nid, second,
-                      transport=CrashingTransport(mail_transport(), after=False), retry=FAST)
+        distribusikan(
+            engine,
+            nid,
+            second,
+            transport=CrashingTransport(mail_transport(), after=False),
+            retry=FAST,
+        )
     again = distribusikan(engine, nid, second, transport=mail_transport(), retry=FAST)
     assert again.items[0].status == "mengirim" and len(outbox_files()) == 1
 
@@ -288,12 +313,14 @@ def _write_then_hang(url: str, naskah_id: int, var_dir: str, marker: str) -> Non
             raise AssertionError("not killed")
 
     engine = make_engine(url)
-    distribusikan(engine, naskah_id, recipients(1), transport=Hangs(Path(var_dir) / "outbox"),
-                  retry=FAST)
+    distribusikan(
+        engine, naskah_id, recipients(1), transport=Hangs(Path(var_dir) / "outbox"), retry=FAST
+    )
 
 
 def test_rekonsiliasi_settles_a_claim_of_a_sender_killed_mid_send_at_once(
-        engine: Engine, db_url: str, tmp_path: Path) -> None:
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
     """kill -9 of the sender while it sends: ``diklat distribusi rekonsiliasi`` settles the
     claim right away (its owner process is gone from this host), not after the lease (630 s
     with the default settings)."""
@@ -305,7 +332,8 @@ def test_rekonsiliasi_settles_a_claim_of_a_sender_killed_mid_send_at_once(
     var_dir = str(get_settings().var_dir)
     marker = tmp_path / "marker"
     p = multiprocessing.get_context("spawn").Process(
-        target=_write_then_hang, args=(db_url, nid, var_dir, str(marker)))
+        target=_write_then_hang, args=(db_url, nid, var_dir, str(marker))
+    )
     p.start()
     deadline = time.monotonic() + 120
     while not marker.exists():
@@ -318,9 +346,14 @@ def test_rekonsiliasi_settles_a_claim_of_a_sender_killed_mid_send_at_once(
     assert row.status == "mengirim" and len(outbox_files()) == 1
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env.update(DIKLAT_VAR_DIR=var_dir, DIKLAT_DATABASE_URL=db_url)
-    res = subprocess.run([str(Path(sys.executable).parent / "diklat"), "distribusi",
-                          "rekonsiliasi", "--json"], env=env, cwd=tmp_path, capture_output=True,
-                         text=True, timeout=120)
+    res = subprocess.run(
+        [str(Path(sys.executable).parent / "diklat"), "distribusi", "rekonsiliasi", "--json"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     done = json.loads(res.stdout)
     assert [(d["distribusi_id"], d["status"]) for d in done] == [(row.id, "terkirim")]
@@ -333,25 +366,27 @@ def test_rekonsiliasi_settles_a_claim_of_a_sender_killed_mid_send_at_once(
 # --------------------------------------------------------------------------- SMTP
 
 
-def test_smtp_delivers_the_signed_pdf(engine: Engine, tmp_path: Path, smtp: MailServer
-                                      ) -> None:
+def test_smtp_delivers_the_signed_pdf(engine: Engine, tmp_path: Path, smtp: MailServer) -> None:
     nid = make_naskah(engine, tmp_path)
     with smtp_transport(smtp) as t:
         res = distribusikan(engine, nid, recipients(3), transport=t, retry=FAST)
     assert res.counts()["terkirim"] == 3
     assert sorted(a.rcpt_tos[0] for a in smtp.arrived) == [
-        f"peserta{i}@kukarkab.go.id" for i in range(3)]
+        f"peserta{i}@kukarkab.go.id" for i in range(3)
+    ]
     for a in smtp.arrived:
         assert a.message["Subject"].strip() == (
             "Surat Panggilan: Panggilan Peserta Pelatihan Kepemimpinan Pengawas "
-            "(Nomor 800.2.4.2/034/BKPSDM/2026)")
+            "(Nomor 800.2.4.2/034/BKPSDM/2026)"
+        )
         assert a.attachments() == {"800.2.4.2-034-BKPSDM-2026-surat-panggilan.pdf": PDF}
         assert a.message["Message-ID"] in {r.message_id for r in rows(engine)}
     assert all(r.saluran == "smtp" and r.status == "terkirim" for r in rows(engine))
 
 
-def test_smtp_4xx_once_is_retried_and_delivered_once(engine: Engine, tmp_path: Path,
-                                                    smtp: MailServer) -> None:
+def test_smtp_4xx_once_is_retried_and_delivered_once(
+    engine: Engine, tmp_path: Path, smtp: MailServer
+) -> None:
     nid = make_naskah(engine, tmp_path)
     smtp.handler.data_replies.append("451 4.3.0 Sistem sibuk, coba lagi")
     sleeps = Sleeps()
@@ -368,7 +403,8 @@ def test_smtp_4xx_once_is_retried_and_delivered_once(engine: Engine, tmp_path: P
 
 
 def test_smtp_refused_recipient_fails_alone_and_is_not_retried(
-        engine: Engine, tmp_path: Path, smtp: MailServer) -> None:
+    engine: Engine, tmp_path: Path, smtp: MailServer
+) -> None:
     nid = make_naskah(engine, tmp_path)
     smtp.handler.rcpt_replies["peserta1@kukarkab.go.id"] = "550 5.1.1 Mailbox tidak ada"
     with smtp_transport(smtp) as t:
@@ -381,14 +417,13 @@ def test_smtp_refused_recipient_fails_alone_and_is_not_retried(
 
 
 def test_smtp_crash_between_claim_and_send_needs_an_operator(
-        engine: Engine, tmp_path: Path, smtp: MailServer) -> None:
+    engine: Engine, tmp_path: Path, smtp: MailServer
+) -> None:
     nid = make_naskah(engine, tmp_path)
     with smtp_transport(smtp) as t:
         with pytest.raises(Crash):
-            distribusikan(engine, nid, recipients(1), transport=CrashingTransport(t),
-                          retry=FAST)
-        res = distribusikan(engine, nid, recipients(1), transport=t, retry=FAST,
-                            lease_seconds=0)
+            distribusikan(engine, nid, recipients(1), transport=CrashingTransport(t), retry=FAST)
+        res = distribusikan(engine, nid, recipients(1), transport=t, retry=FAST, lease_seconds=0)
         (item,) = res.items
         assert item.status == "perlu_cek" and item.baru
         assert smtp.arrived == []
@@ -400,8 +435,12 @@ def test_smtp_crash_between_claim_and_send_needs_an_operator(
         with Session(engine) as s, s.begin():
             with pytest.raises(DistribusiError):
                 lepas(s, item.distribusi_id or 0, alasan=" ", oleh="operator")
-            released = lepas(s, item.distribusi_id or 0,
-                             alasan="log server surel: tidak pernah diterima", oleh="rina")
+            released = lepas(
+                s,
+                item.distribusi_id or 0,
+                alasan="log server surel: tidak pernah diterima",
+                oleh="rina",
+            )
         assert released["status"] == "antri"
         res = distribusikan(engine, nid, recipients(1), transport=t, retry=FAST)
     assert res.items[0].status == "terkirim"
@@ -410,13 +449,19 @@ def test_smtp_crash_between_claim_and_send_needs_an_operator(
     assert smtp.arrived[0].message["Message-ID"] == res.items[0].message_id
     with Session(engine) as s:
         trail = jejak(s, item.distribusi_id or 0)
-    assert [j["peristiwa"] for j in trail] == ["klaim", "rekonsiliasi", "lepas", "klaim",
-                                               "terkirim"]
+    assert [j["peristiwa"] for j in trail] == [
+        "klaim",
+        "rekonsiliasi",
+        "lepas",
+        "klaim",
+        "terkirim",
+    ]
     assert trail[2]["oleh"] == "rina"
 
 
 def test_smtp_answer_that_never_came_is_perlu_cek_then_confirmed(
-        engine: Engine, tmp_path: Path, smtp: MailServer) -> None:
+    engine: Engine, tmp_path: Path, smtp: MailServer
+) -> None:
     nid = make_naskah(engine, tmp_path)
     smtp.handler.drop_after_data = 1
     with smtp_transport(smtp) as t:
@@ -426,23 +471,35 @@ def test_smtp_answer_that_never_came_is_perlu_cek_then_confirmed(
     with Session(engine) as s, s.begin():
         with pytest.raises(DistribusiError):  # only perlu_cek/gagal/manual are released
             lepas(s, res.items[1].distribusi_id or 0, alasan="x", oleh="rina")
-        done = konfirmasi(s, res.items[0].distribusi_id or 0,
-                          alasan="penerima membenarkan surel diterima", oleh="rina")
+        done = konfirmasi(
+            s,
+            res.items[0].distribusi_id or 0,
+            alasan="penerima membenarkan surel diterima",
+            oleh="rina",
+        )
     assert done["status"] == "terkirim" and done["sent_at"]
 
 
 def test_smtp_login_refused_stops_the_step(engine: Engine, tmp_path: Path) -> None:
     nid = make_naskah(engine, tmp_path)
     with mail_server(tls="starttls", folder=tmp_path, login=("operator", "rahasia")) as srv:
-        t = SmtpTransport(srv.host, srv.port, security="starttls", username="operator",
-                          password="salah", timeout=5, ssl_context=srv.client_context)
+        t = SmtpTransport(
+            srv.host,
+            srv.port,
+            security="starttls",
+            username="operator",
+            password="salah",
+            timeout=5,
+            ssl_context=srv.client_context,
+        )
         with t, pytest.raises(DistribusiError, match="login SMTP ditolak"):
             distribusikan(engine, nid, recipients(3), transport=t, retry=FAST)
     assert [r.status for r in rows(engine)] == ["tertunda"]  # the others were never claimed
 
 
 def test_unreachable_server_stops_the_call_and_the_next_run_sends(
-        engine: Engine, tmp_path: Path, smtp: MailServer) -> None:
+    engine: Engine, tmp_path: Path, smtp: MailServer
+) -> None:
     nid = make_naskah(engine, tmp_path)
     dead = SmtpTransport("127.0.0.1", free_port(), security="none", timeout=1)
     sleeps = Sleeps()
@@ -494,14 +551,17 @@ def _distribute_slowly(url: str, naskah_id: int, host: str, port: int, out: Any)
 
 
 def test_two_processes_claiming_the_same_deliveries_send_each_once(
-        pg_url: str, tmp_path: Path, smtp: MailServer) -> None:
+    pg_url: str, tmp_path: Path, smtp: MailServer
+) -> None:
     migrate(pg_url)
     engine = make_engine(pg_url)
     nid = make_naskah(engine, tmp_path)
     ctx = multiprocessing.get_context("spawn")
     q: Any = ctx.Queue()
-    procs = [ctx.Process(target=_distribute_slowly,
-                         args=(pg_url, nid, smtp.host, smtp.port, q)) for _ in range(2)]
+    procs = [
+        ctx.Process(target=_distribute_slowly, args=(pg_url, nid, smtp.host, smtp.port, q))
+        for _ in range(2)
+    ]
     for p in procs:
         p.start()
     results = [q.get(timeout=180) for _ in procs]
@@ -512,10 +572,17 @@ def test_two_processes_claiming_the_same_deliveries_send_each_once(
     assert all(len(r) == 20 for r in results)
     assert sum(sent_by) == 20  # every delivery sent by exactly one of the two
     assert sorted(a.rcpt_tos[0] for a in smtp.arrived) == sorted(
-        p.email or "" for p in recipients(20))
+        p.email or "" for p in recipients(20)
+    )
     with engine.connect() as c:
-        assert c.execute(select(func.count()).select_from(DISTRIBUSI)
-                         .where(DISTRIBUSI.c.status == "terkirim")).scalar_one() == 20
+        assert (
+            c.execute(
+                select(func.count())
+                .select_from(DISTRIBUSI)
+                .where(DISTRIBUSI.c.status == "terkirim")
+            ).scalar_one()
+            == 20
+        )
     engine.dispose()
 
 
@@ -523,11 +590,19 @@ def test_two_processes_claiming_the_same_deliveries_send_each_once(
 
 
 def test_recipients_from_the_data() -> None:
-    p = Pegawai(nip="198001012005011001", nama="Budi Santoso", gelar_belakang="S.E.",
-                email=" budi@kukarkab.go.id ")
+    p = Pegawai(
+        nip="198001012005011001",
+        nama="Budi Santoso",
+        gelar_belakang="S.E.",
+        email=" budi@kukarkab.go.id ",
+    )
     r = Penerima.dari_pegawai(p)
     assert (r.kunci, r.nama, r.email, r.peran) == (
-        "pegawai:198001012005011001", "Budi Santoso, S.E.", "budi@kukarkab.go.id", "peserta")
+        "pegawai:198001012005011001",
+        "Budi Santoso, S.E.",
+        "budi@kukarkab.go.id",
+        "peserta",
+    )
     assert "budi" not in repr(r) and "1980" not in repr(r)
     u = Penerima.dari_unit(UnitKerja(kode="1.02", nama="Kecamatan Loa Kulu", email=None))
     assert (u.kunci, u.nama, u.email) == ("unit:1.02", "Camat Loa Kulu", None)
@@ -538,8 +613,9 @@ def test_recipients_from_the_data() -> None:
     assert sapaan_pimpinan("Kelurahan Timbau") == "Lurah Timbau"
 
 
-def test_rekonsiliasi_settles_stale_claims_of_any_run(engine: Engine, tmp_path: Path,
-                                                      smtp: MailServer) -> None:
+def test_rekonsiliasi_settles_stale_claims_of_any_run(
+    engine: Engine, tmp_path: Path, smtp: MailServer
+) -> None:
     from diklat.naskah.distribusi import rekonsiliasi
 
     nid = make_naskah(engine, tmp_path)
@@ -548,8 +624,9 @@ def test_rekonsiliasi_settles_stale_claims_of_any_run(engine: Engine, tmp_path: 
     with pytest.raises(Crash):  # claimed, never written
         distribusikan(engine, nid, people[:1], transport=CrashingTransport(outbox), retry=FAST)
     with pytest.raises(Crash):  # written, never settled
-        distribusikan(engine, nid, people[1:2], transport=CrashingTransport(outbox, after=True),
-                      retry=FAST)
+        distribusikan(
+            engine, nid, people[1:2], transport=CrashingTransport(outbox, after=True), retry=FAST
+        )
     with smtp_transport(smtp) as t, pytest.raises(Crash):  # SMTP: cannot tell
         distribusikan(engine, nid, people[2:], transport=CrashingTransport(t), retry=FAST)
     assert rekonsiliasi(engine, outbox) == []  # still within the lease: left alone

@@ -48,11 +48,17 @@ def cells(path: Path) -> list[Any]:
 
 
 def test_writer_keeps_text_as_text_and_types_numbers_and_dates(tmp_path: Path) -> None:
-    rows = [{"nip": NIPS[0], "nama": p, "n": i, "t": dt.date(2026, 1, 2 + i)}
-            for i, p in enumerate(PAYLOADS)]
+    rows = [
+        {"nip": NIPS[0], "nama": p, "n": i, "t": dt.date(2026, 1, 2 + i)}
+        for i, p in enumerate(PAYLOADS)
+    ]
     out = tmp_path / "uji.xlsx"
-    kolom = [Kolom("NIP", "nip", 21), Kolom("Nama", "nama", 30), Kolom("No", "n", 5, "angka"),
-             Kolom("Tanggal", "t", 12, "tanggal")]
+    kolom = [
+        Kolom("NIP", "nip", 21),
+        Kolom("Nama", "nama", 30),
+        Kolom("No", "n", 5, "angka"),
+        Kolom("Tanggal", "t", 12, "tanggal"),
+    ]
     assert tulis(out, "Uji", kolom, rows) == len(PAYLOADS)
     all_cells = cells(out)
     by_coord = {c.coordinate: c for c in all_cells}
@@ -72,10 +78,23 @@ def test_writer_keeps_text_as_text_and_types_numbers_and_dates(tmp_path: Path) -
 def _import_payloads(engine: Engine, tmp_path: Path) -> None:
     from diklat.pegawai.siasn_export import import_export
 
-    rows = [base_row(n, nama=p, jabatan_nama=p) for n, p in zip(
-        ["198501012010012001", "199002022015031002", "197805022005021003",
-         "199103032016041003", "199204042017051004", "199305052018061005",
-         "199406062019071006", "199507072020081007"], PAYLOADS, strict=True)]
+    rows = [
+        base_row(n, nama=p, jabatan_nama=p)
+        for n, p in zip(
+            [
+                "198501012010012001",
+                "199002022015031002",
+                "197805022005021003",
+                "199103032016041003",
+                "199204042017051004",
+                "199305052018061005",
+                "199406062019071006",
+                "199507072020081007",
+            ],
+            PAYLOADS,
+            strict=True,
+        )
+    ]
     rows.append(base_row(NIPS[2], nip_baru="=1+1"))  # quarantined with "=1+1" as its key
     path = tmp_path / "payload.csv"
     write_export(path, rows)
@@ -84,7 +103,8 @@ def _import_payloads(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_formula_payloads_never_become_formulas_in_any_excel_file(
-        engine: Engine, tmp_path: Path) -> None:
+    engine: Engine, tmp_path: Path
+) -> None:
     import pandas as pd
 
     from cli.demo import daftar_peserta_excel
@@ -101,17 +121,38 @@ def test_formula_payloads_never_become_formulas_in_any_excel_file(
         names = {p.nama for p in s.execute(select(Pegawai)).scalars()}
         # Blanks around a value are trimmed; "'=1+1" keeps its apostrophe on the way in.
         assert names == {p.strip() for p in PAYLOADS}
-        k = simpan_kegiatan(s, {"kode": "PK-2026-009", "sop": "peningkatan-kapasitas",
-                                "nama": "Uji", "mulai": "2026-03-02", "selesai": "2026-03-03",
-                                **LENGKAP})
+        k = simpan_kegiatan(
+            s,
+            {
+                "kode": "PK-2026-009",
+                "sop": "peningkatan-kapasitas",
+                "nama": "Uji",
+                "mulai": "2026-03-02",
+                "selesai": "2026-03-03",
+                **LENGKAP,
+            },
+        )
         tetapkan_peserta(s, k, [p.id for p in s.execute(select(Pegawai)).scalars()])
         for i, p in enumerate(PAYLOADS, start=1):
-            s.add(RegisterEntry(unit="BKPSDM", tahun=2026, urut=i, klasifikasi="800.2.4.2",
-                                nomor=f"800.2.4.2/{i:03d}/BKPSDM/2026", tanggal=dt.date(2026, 3, i),
-                                hal=p, tujuan=p, status="aktif"))
+            s.add(
+                RegisterEntry(
+                    unit="BKPSDM",
+                    tahun=2026,
+                    urut=i,
+                    klasifikasi="800.2.4.2",
+                    nomor=f"800.2.4.2/{i:03d}/BKPSDM/2026",
+                    tanggal=dt.date(2026, 3, i),
+                    hal=p,
+                    tujuan=p,
+                    status="aktif",
+                )
+            )
         kegiatan_id = k.id
-    files = {"peserta": tmp_path / "daftar-peserta.xlsx", "register": tmp_path / "reg.xlsx",
-             "karantina": tmp_path / "karantina.xlsx"}
+    files = {
+        "peserta": tmp_path / "daftar-peserta.xlsx",
+        "register": tmp_path / "reg.xlsx",
+        "karantina": tmp_path / "karantina.xlsx",
+    }
     df = peserta_frame(engine, kegiatan_id)
     assert isinstance(df, pd.DataFrame)
     assert daftar_peserta_excel(files["peserta"], df) == len(PAYLOADS)
@@ -133,17 +174,21 @@ def test_formula_payloads_never_become_formulas_in_any_excel_file(
     assert "ID Naskah" not in reg_head and reg_head[:2] == ["No. Urut", "Nomor Surat"]
 
 
-@pytest.mark.parametrize(("cell", "identifier", "expected"), [
-    ("'197805022005021003", False, "197805022005021003"),  # the export's text marker
-    ("'+62 812-3456", False, "+62 812-3456"),
-    ("'=1+1", False, "'=1+1"),  # protection, not a marker: kept
-    ("'=1+1", True, "'=1+1"),  # even in an identifier column
-    ("'@SUM(A1)", True, "'@SUM(A1)"),
-    ("'A5EB03E23C7CF6A0E040640A040252AD", True, "A5EB03E23C7CF6A0E040640A040252AD"),
-    ("'Ain", False, "'Ain"),
-])
-def test_apostrophe_removed_only_as_the_exports_text_marker(cell: str, identifier: bool,
-                                                            expected: str) -> None:
+@pytest.mark.parametrize(
+    ("cell", "identifier", "expected"),
+    [
+        ("'197805022005021003", False, "197805022005021003"),  # the export's text marker
+        ("'+62 812-3456", False, "+62 812-3456"),
+        ("'=1+1", False, "'=1+1"),  # protection, not a marker: kept
+        ("'=1+1", True, "'=1+1"),  # even in an identifier column
+        ("'@SUM(A1)", True, "'@SUM(A1)"),
+        ("'A5EB03E23C7CF6A0E040640A040252AD", True, "A5EB03E23C7CF6A0E040640A040252AD"),
+        ("'Ain", False, "'Ain"),
+    ],
+)
+def test_apostrophe_removed_only_as_the_exports_text_marker(
+    cell: str, identifier: bool, expected: str
+) -> None:
     from diklat.pegawai.siasn_export import clean_cell
 
     assert clean_cell(cell, identifier) == expected

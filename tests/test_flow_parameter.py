@@ -17,22 +17,36 @@ from diklat.settings import reset_settings_cache
 
 def _form(kode: str, sop: str, **over: Any) -> dict[str, Any]:
     mulai = dt.date.today() + dt.timedelta(days=20)
-    raw: dict[str, Any] = {"kode": kode, "sop": sop, "nama": "Pelatihan Uji",
-                           "mulai": mulai.isoformat(), "selesai": mulai.isoformat(),
-                           "tempat": "Aula", "jp": 24}
+    raw: dict[str, Any] = {
+        "kode": kode,
+        "sop": sop,
+        "nama": "Pelatihan Uji",
+        "mulai": mulai.isoformat(),
+        "selesai": mulai.isoformat(),
+        "tempat": "Aula",
+        "jp": 24,
+    }
     raw.update(over)
     return raw
 
 
-@pytest.mark.parametrize("flow_name, awalan, sop, salah, bidang", [
-    ("peningkatan_kapasitas", "pk", "peningkatan-kapasitas", {"mulai": "2026-02-30"}, "mulai"),
-    ("pengiriman_peserta", "pd", "pengiriman-peserta",
-     {"mulai": "2027-03-10", "selesai": "2027-03-01"}, "selesai"),
-    ("peningkatan_kapasitas", "pk", "pengiriman-peserta", {}, "sop"),
-])
+@pytest.mark.parametrize(
+    "flow_name, awalan, sop, salah, bidang",
+    [
+        ("peningkatan_kapasitas", "pk", "peningkatan-kapasitas", {"mulai": "2026-02-30"}, "mulai"),
+        (
+            "pengiriman_peserta",
+            "pd",
+            "pengiriman-peserta",
+            {"mulai": "2027-03-10", "selesai": "2027-03-01"},
+            "selesai",
+        ),
+        ("peningkatan_kapasitas", "pk", "pengiriman-peserta", {}, "sop"),
+    ],
+)
 def test_a_refused_form_names_its_run_and_says_why_in_one_line(
-        prefect_api: str, flow_name: str, awalan: str, sop: str, salah: dict[str, Any],
-        bidang: str) -> None:
+    prefect_api: str, flow_name: str, awalan: str, sop: str, salah: dict[str, Any], bidang: str
+) -> None:
     import importlib
 
     from prefect.client.orchestration import get_client
@@ -82,6 +96,7 @@ def test_a_wrong_pdf_flag_is_refused_too(prefect_api: str) -> None:
     reset_settings_cache()
     migrate()
     with using_prefect_api(prefect_api):
-        state = peningkatan_kapasitas(kegiatan=_form("UJI-PDF", "peningkatan-kapasitas"),
-                                      pdf="barangkali", return_state=True)
+        state = peningkatan_kapasitas(
+            kegiatan=_form("UJI-PDF", "peningkatan-kapasitas"), pdf="barangkali", return_state=True
+        )
     assert state.is_failed() and state.message == "Parameter pdf ditolak: harus true atau false"

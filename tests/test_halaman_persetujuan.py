@@ -24,8 +24,9 @@ from tests.sop_support import LENGKAP, OFFICIALS, siap
 
 
 @pytest.fixture
-def halaman(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-            ) -> tuple[Engine, str, int, Kotak]:
+def halaman(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> tuple[Engine, str, int, Kotak]:
     from connectors import pdf as pdfconn
 
     if not pdfconn.available():
@@ -35,17 +36,36 @@ def halaman(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     reset_settings_cache()
     with session_scope(engine) as s:
         for peran, nip in OFFICIALS.items():
-            simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
-                           jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+            simpan_pejabat(
+                s,
+                nip=nip,
+                nama=f"PEJABAT {peran.upper()}",
+                peran=peran,
+                jabatan=f"Jabatan {peran}",
+                email=f"{peran}@example.go.id",
+            )
     siap(engine)
     with session_scope(engine) as s:
-        simpan_kegiatan(s, {"kode": "PK-P", "sop": "peningkatan-kapasitas",
-                            "nama": "Pelatihan Halaman", "mulai": today(), "selesai": today(),
-                            **LENGKAP})
+        simpan_kegiatan(
+            s,
+            {
+                "kode": "PK-P",
+                "sop": "peningkatan-kapasitas",
+                "nama": "Pelatihan Halaman",
+                "mulai": today(),
+                "selesai": today(),
+                **LENGKAP,
+            },
+        )
     from diklat.settings import get_settings
 
-    h = v.buat_draf(engine, "PK-P", "surat_permohonan_narasumber",
-                    Path(get_settings().output_dir or tmp_path), pdf=True)
+    h = v.buat_draf(
+        engine,
+        "PK-P",
+        "surat_permohonan_narasumber",
+        Path(get_settings().output_dir or tmp_path),
+        pdf=True,
+    )
     kotak = Kotak()
     with session_scope(engine) as s:
         b = s.get(Bundel, h.bundel_id)
@@ -59,17 +79,19 @@ def halaman(engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
 
 def test_the_e_mail_carries_the_draft_and_the_page_link(
-        halaman: tuple[Engine, str, int, Kotak]) -> None:
+    halaman: tuple[Engine, str, int, Kotak],
+) -> None:
     _engine, token, _pid, kotak = halaman
     mail = kotak.sent[-1]
     assert f"https://diklat.example.go.id/p/{token}" in mail.isi
     assert "WITA" in mail.isi  # the deadline in the agency's time
-    (name, data, mime), = mail.lampiran
+    ((name, data, mime),) = mail.lampiran
     assert name.endswith(".pdf") and mime == "application/pdf" and data.startswith(b"%PDF")
 
 
 def test_the_page_refuses_on_the_spot_and_takes_the_right_answer(
-        halaman: tuple[Engine, str, int, Kotak]) -> None:
+    halaman: tuple[Engine, str, int, Kotak],
+) -> None:
     from fastapi.testclient import TestClient
 
     from web.app import create_app
@@ -82,8 +104,7 @@ def test_the_page_refuses_on_the_spot_and_takes_the_right_answer(
     pdf = c.get(f"/p/{token}/konsep.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
-    form = {"nip": OFFICIALS["kabid_psda"], "kode": "000000", "keputusan": "setuju",
-            "catatan": ""}
+    form = {"nip": OFFICIALS["kabid_psda"], "kode": "000000", "keputusan": "setuju", "catatan": ""}
     wrong = c.post(f"/p/{token}", data=form)
     assert wrong.status_code == 400 and "kode verifikasi salah" in wrong.text
     assert "sisa 4 percobaan" in wrong.text
@@ -96,8 +117,14 @@ def test_the_page_refuses_on_the_spot_and_takes_the_right_answer(
     assert c.get(f"/p/{token}/konsep.pdf").status_code == 404  # good until the decision
     assert c.get("/p/tidak-ada-permintaan-dengan-token-ini").status_code == 404
     with session_scope(engine) as s:
-        hasil = [a.hasil for a in s.execute(select(AuditPersetujuan).where(
-            AuditPersetujuan.permintaan_id == pid).order_by(AuditPersetujuan.id)).scalars()]
+        hasil = [
+            a.hasil
+            for a in s.execute(
+                select(AuditPersetujuan)
+                .where(AuditPersetujuan.permintaan_id == pid)
+                .order_by(AuditPersetujuan.id)
+            ).scalars()
+        ]
         assert hasil == ["ditolak", "diterima"]
         assert s.get(Permintaan, pid).status == "diputuskan"  # type: ignore[union-attr]
 
@@ -142,8 +169,9 @@ def test_the_page_in_a_browser(halaman: tuple[Engine, str, int, Kotak], tmp_path
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     deadline = time.monotonic() + 30

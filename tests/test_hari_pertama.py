@@ -15,9 +15,11 @@ from diklat.settings import Settings, reset_settings_cache
 
 #: Runs the real command line with the package's folder replaced (as an installed copy or
 #: another checkout would have it).
-WRAPPER = ("import sys; from pathlib import Path; import diklat.settings as s; "
-           "s._PAKET = Path(sys.argv[1]); sys.argv = ['diklat', *sys.argv[2:]]; "
-           "from cli.main import main; main()")
+WRAPPER = (
+    "import sys; from pathlib import Path; import diklat.settings as s; "
+    "s._PAKET = Path(sys.argv[1]); sys.argv = ['diklat', *sys.argv[2:]]; "
+    "from cli.main import main; main()"
+)
 
 
 def _project(folder: Path) -> Path:
@@ -27,18 +29,22 @@ def _project(folder: Path) -> Path:
     return folder
 
 
-def _run(paket: Path, cwd: Path, *args: str, **env_extra: str
-         ) -> subprocess.CompletedProcess[str]:
+def _run(paket: Path, cwd: Path, *args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env.update(env_extra)
     root = Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = str(root)
-    return subprocess.run([sys.executable, "-c", WRAPPER, str(paket), *args], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(paket), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_the_projects_folder_from_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                           ) -> None:
+def test_the_projects_folder_from_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     proj = _project(tmp_path / "proyek")
     (proj / ".env").write_text("DIKLAT_TIMEZONE=Asia/Jakarta\n")
     elsewhere = tmp_path / "lain"

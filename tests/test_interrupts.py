@@ -45,8 +45,9 @@ def sim() -> Iterator[SimulatorServer]:
         yield s
 
 
-def env_for(tmp_path: Path, sim: SimulatorServer, db_url: str | None = None,
-            api: str | None = None) -> dict[str, str]:
+def env_for(
+    tmp_path: Path, sim: SimulatorServer, db_url: str | None = None, api: str | None = None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DIKLAT_"))}
     env.update(sim.env())
     env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
@@ -59,14 +60,25 @@ def env_for(tmp_path: Path, sim: SimulatorServer, db_url: str | None = None,
 
 
 def start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([str(DIKLAT), *args], cwd=env["DIKLAT_VAR_DIR"].rsplit("/", 1)[0],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [str(DIKLAT), *args],
+        cwd=env["DIKLAT_VAR_DIR"].rsplit("/", 1)[0],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def run(env: dict[str, str], *args: str, timeout: float = 240
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(DIKLAT), *args], cwd=env["DIKLAT_VAR_DIR"].rsplit("/", 1)[0],
-                          env=env, capture_output=True, text=True, timeout=timeout)
+def run(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(DIKLAT), *args],
+        cwd=env["DIKLAT_VAR_DIR"].rsplit("/", 1)[0],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def query(db_url: str, sql: str) -> list[Any]:
@@ -80,8 +92,9 @@ def query(db_url: str, sql: str) -> list[Any]:
         eng.dispose()
 
 
-def wait_for(what: Callable[[], Any], proc: subprocess.Popen[str] | None = None,
-             timeout: float = 150) -> Any:
+def wait_for(
+    what: Callable[[], Any], proc: subprocess.Popen[str] | None = None, timeout: float = 150
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = what()
@@ -131,7 +144,8 @@ def check_clean_after_success(db_url: str, sim: SimulatorServer) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_interrupt_exits_within_5s_with_one_line_and_the_next_run_resumes(
-        tmp_path: Path, sim: SimulatorServer, prefect_api: str, sig: signal.Signals) -> None:
+    tmp_path: Path, sim: SimulatorServer, prefect_api: str, sig: signal.Signals
+) -> None:
     db = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
     env = env_for(tmp_path, sim, api=prefect_api)
     sim.set_faults(slow_share=1.0, slow_seconds=0.25)
@@ -163,7 +177,8 @@ def test_interrupt_exits_within_5s_with_one_line_and_the_next_run_resumes(
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", ["started", "checkpoint", "late"])
 def test_kill_9_then_rerun_resumes_and_leaves_nothing_behind(
-        tmp_path: Path, sim: SimulatorServer, moment: str) -> None:
+    tmp_path: Path, sim: SimulatorServer, moment: str
+) -> None:
     """With no Prefect API configured, the command starts its own temporary Prefect
     server: after kill -9 of the command it must die too."""
     db = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
@@ -200,7 +215,8 @@ def test_kill_9_then_rerun_resumes_and_leaves_nothing_behind(
 
 @pytest.mark.slow
 def test_kill_9_flow_run_is_closed_in_prefect_by_the_next_run(
-        tmp_path: Path, sim: SimulatorServer, prefect_api: str) -> None:
+    tmp_path: Path, sim: SimulatorServer, prefect_api: str
+) -> None:
     db = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
     env = env_for(tmp_path, sim, api=prefect_api)
     sim.set_faults(slow_share=1.0, slow_seconds=0.2)
@@ -256,15 +272,17 @@ def test_sigterm_during_the_sqlite_write_of_an_import(tmp_path: Path, prefect_ap
 
 @pytest.mark.slow
 def test_second_sync_or_import_is_refused_at_once_naming_the_running_one(
-        tmp_path: Path, sim: SimulatorServer, prefect_api: str, db_url: str) -> None:
+    tmp_path: Path, sim: SimulatorServer, prefect_api: str, db_url: str
+) -> None:
     from test_siasn_export_reader import NIPS, base_row, write_export
 
     env = env_for(tmp_path, sim, db_url=db_url, api=prefect_api)
     assert run(env, "init").returncode == 0
     sim.set_faults(slow_share=1.0, slow_seconds=1.5)  # runs for a minute
     first = start(env, "sync", "--full", "--json")
-    (running,) = wait_for(lambda: query(db_url, "SELECT id FROM sync_run "
-                                                "WHERE status = 'running'"), first)
+    (running,) = wait_for(
+        lambda: query(db_url, "SELECT id FROM sync_run WHERE status = 'running'"), first
+    )
     write_export(tmp_path / "a.csv", [base_row(n) for n in NIPS])
     for args in (("sync", "--json"), ("sync", "--full"), ("import", "siasn-export", "a.csv")):
         t0 = time.monotonic()
@@ -312,7 +330,8 @@ def test_lock_taken_by_exactly_one_of_many_starts(db_url: str) -> None:
 
 @pytest.mark.slow
 def test_prefect_server_gone_mid_run_the_sync_reports_what_it_did(
-        tmp_path: Path, sim: SimulatorServer) -> None:
+    tmp_path: Path, sim: SimulatorServer
+) -> None:
     """The command's temporary Prefect server dies while the sync writes: the sync finishes,
     and the command reports its counts (exit 0, one notice), in seconds, not minutes."""
     db = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
@@ -328,7 +347,8 @@ def test_prefect_server_gone_mid_run_the_sync_reports_what_it_did(
     assert proc.returncode == 0, err
     counts = json.loads(out.strip().splitlines()[-1])
     assert counts["status"] == "success" and counts["inserted"] == N - len(
-        sim.dataset.bad_records())
+        sim.dataset.bad_records()
+    )
     lines = [x for x in err.splitlines() if x.strip()]
     assert len(lines) == 1 and "Prefect API tidak menjawab" in lines[0], err
     assert time.monotonic() - t0 < 45
@@ -337,7 +357,8 @@ def test_prefect_server_gone_mid_run_the_sync_reports_what_it_did(
 @pytest.mark.slow
 @pytest.mark.parametrize("after", [0.4, 1.2, 2.5])
 def test_ctrl_c_at_any_early_moment_stops_the_command(
-        tmp_path: Path, sim: SimulatorServer, prefect_api: str, after: float) -> None:
+    tmp_path: Path, sim: SimulatorServer, prefect_api: str, after: float
+) -> None:
     """Ctrl-C while the command starts (imports, schema, Prefect) is never swallowed: the
     command stops within 5 s with one line and no sync runs to its end."""
     db = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
@@ -352,14 +373,17 @@ def test_ctrl_c_at_any_early_moment_stops_the_command(
     assert proc.returncode == 130, (out, err)
     assert [x for x in err.splitlines() if x.strip()] == [f"Dihentikan: {LINE}"]
     assert query(db, "SELECT count(*) FROM sync_run WHERE status <> 'interrupted'") in (
-        [], [(0,)])  # nothing ran to its end, nothing left running
-    assert not query(db, "SELECT count(*) FROM pegawai") or query(
-        db, "SELECT count(*) FROM pegawai")[0][0] < N
+        [],
+        [(0,)],
+    )  # nothing ran to its end, nothing left running
+    assert (
+        not query(db, "SELECT count(*) FROM pegawai")
+        or query(db, "SELECT count(*) FROM pegawai")[0][0] < N
+    )
 
 
 @pytest.mark.slow
-def test_kill_9_of_an_import_is_closed_by_the_next_one(tmp_path: Path,
-                                                        prefect_api: str) -> None:
+def test_kill_9_of_an_import_is_closed_by_the_next_one(tmp_path: Path, prefect_api: str) -> None:
     from simulator.export_csv import write_export
 
     big = tmp_path / "besar.csv"
@@ -369,8 +393,9 @@ def test_kill_9_of_an_import_is_closed_by_the_next_one(tmp_path: Path,
     env.update(DIKLAT_VAR_DIR=str(tmp_path / "var"), PREFECT_API_URL=prefect_api)
     assert run(env, "init").returncode == 0
     proc = start(env, "import", "siasn-export", str(big), "--json")
-    (dead,) = wait_for(lambda: query(db, "SELECT id, flow_run_id FROM sync_run "
-                                         "WHERE status = 'running'"), proc)
+    (dead,) = wait_for(
+        lambda: query(db, "SELECT id, flow_run_id FROM sync_run WHERE status = 'running'"), proc
+    )
     time.sleep(0.3)
     proc.kill()
     proc.wait(timeout=10)
@@ -406,9 +431,16 @@ def test_ctrl_c_while_the_command_line_is_imported_is_one_line(module: str) -> N
     assert "run()" in body  # the installed script is the one this test means
     prelude = "from cli.entry import run\n"
     proc = subprocess.run(
-        [sys.executable, "-c", _CTRL_C_WHILE_IMPORTING.format(module=module,
-                                                             script=prelude + body)],
-        capture_output=True, text=True, timeout=60, cwd=ROOT)
+        [
+            sys.executable,
+            "-c",
+            _CTRL_C_WHILE_IMPORTING.format(module=module, script=prelude + body),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert proc.returncode == 130, (proc.returncode, proc.stderr)
     assert [x for x in proc.stderr.splitlines() if x.strip()] == [f"Dihentikan: {LINE}"]
     assert proc.stdout == ""  # the command never ran

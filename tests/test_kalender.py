@@ -107,7 +107,9 @@ def test_elapsed() -> None:
     assert KAL.elapsed(a, b) == dt.timedelta(hours=2)
     assert KAL.elapsed(b, a) == -dt.timedelta(hours=2)
     assert KAL.elapsed(at(2026, 11, 28, 9), at(2026, 11, 29, 17)) == dt.timedelta(0)  # weekend
-    assert KAL.elapsed_hari(at(2026, 12, 21, 8), at(2026, 12, 31, 16)) == 7.0  # 9 weekdays, 24-25 Dec off
+    assert (
+        KAL.elapsed_hari(at(2026, 12, 21, 8), at(2026, 12, 31, 16)) == 7.0
+    )  # 9 weekdays, 24-25 Dec off
     assert KAL.elapsed_hari(at(2026, 11, 23, 8), at(2026, 11, 23, 12)) == 0.5
 
 
@@ -121,7 +123,8 @@ def test_invalid_calendar() -> None:
 
 
 starts = st.datetimes(
-    min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2027, 12, 31),
+    min_value=dt.datetime(2025, 1, 1),
+    max_value=dt.datetime(2027, 12, 31),
     timezones=st.sampled_from([WITA, ZoneInfo("Asia/Jakarta"), dt.UTC]),
 )
 

@@ -28,22 +28,34 @@ from diklat.pegawai.personnel import PersonnelWriter
 from tests.sop_support import siap
 
 DIKLAT = str(Path(sys.executable).parent / "diklat")
-BASE = {"kode": "PK-2026-003", "sop": "peningkatan-kapasitas", "nama": "Pelatihan Anjab",
-        "mulai": "2026-12-14", "selesai": "2026-12-16", "tempat": "Aula", "jp": 24,
-        "kuota": 30, "lembaga_narasumber": "BPSDM Provinsi", "materi": ["Anjab"]}
+BASE = {
+    "kode": "PK-2026-003",
+    "sop": "peningkatan-kapasitas",
+    "nama": "Pelatihan Anjab",
+    "mulai": "2026-12-14",
+    "selesai": "2026-12-16",
+    "tempat": "Aula",
+    "jp": 24,
+    "kuota": 30,
+    "lembaga_narasumber": "BPSDM Provinsi",
+    "materi": ["Anjab"],
+}
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"selesai": "2026-12-10"}, "selesai"),
-    ({"sop": "tidak-ada"}, "sop"),
-    ({"kuota": -1}, "kuota"),
-    ({"jp": 0}, "jp"),
-    ({"mulai": "14-12-2026x"}, "mulai"),
-    ({"kode": "PK 2026/003"}, "kode"),
-    ({"kondisi": ["kewenangan_sekda"]}, "kondisi"),  # not a condition of SOP 000
-    ({"jenis_diklat_id": "99"}, "jenis_diklat_id"),
-    ({"nama": ""}, "nama"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"selesai": "2026-12-10"}, "selesai"),
+        ({"sop": "tidak-ada"}, "sop"),
+        ({"kuota": -1}, "kuota"),
+        ({"jp": 0}, "jp"),
+        ({"mulai": "14-12-2026x"}, "mulai"),
+        ({"kode": "PK 2026/003"}, "kode"),
+        ({"kondisi": ["kewenangan_sekda"]}, "kondisi"),  # not a condition of SOP 000
+        ({"jenis_diklat_id": "99"}, "jenis_diklat_id"),
+        ({"nama": ""}, "nama"),
+    ],
+)
 def test_bad_values_are_refused_naming_the_field(change: dict[str, object], field: str) -> None:
     with pytest.raises(KegiatanDitolak) as e:
         periksa({**BASE, **change})
@@ -60,10 +72,24 @@ def test_sekda_condition_belongs_to_sop_002() -> None:
 def test_created_once_and_shown(engine: Engine) -> None:
     w = PersonnelWriter(engine, None, sumber="simpeg")
     w.upsert_units([{"kode": "U1", "nama": "Dinas Pendidikan"}])
-    w.write([{"nip": "198501012010012001", "nama": "Siti", "unit_kode": "U1",
-              "golongan": "III/a", "jabatan": "Analis Kepegawaian"},
-             {"nip": "199002022015031002", "nama": "Budi", "unit_kode": "U1",
-              "golongan": "II/b", "jabatan": "Pengadministrasi"}])
+    w.write(
+        [
+            {
+                "nip": "198501012010012001",
+                "nama": "Siti",
+                "unit_kode": "U1",
+                "golongan": "III/a",
+                "jabatan": "Analis Kepegawaian",
+            },
+            {
+                "nip": "199002022015031002",
+                "nama": "Budi",
+                "unit_kode": "U1",
+                "golongan": "II/b",
+                "jabatan": "Pengadministrasi",
+            },
+        ]
+    )
     data = {**BASE, "kriteria": {"unit": ["U1"], "golongan": ["III"], "jabatan": ["analis"]}}
     siap(engine)
     with session_scope(engine) as s:
@@ -87,34 +113,64 @@ def test_created_once_and_shown(engine: Engine) -> None:
     assert steps[2]["status"] == "menunggu" and steps[2]["putaran"] == 1
     # 1 hour of work from Friday 15:30 WITA: Monday 08:30 WITA
     assert steps[2]["tenggat"] == "2026-12-07T08:30:00+08:00"
-    assert steps[2]["terlambat"] is (dt.datetime.now(dt.UTC) > dt.datetime(
-        2026, 12, 7, 0, 30, tzinfo=dt.UTC))
+    assert steps[2]["terlambat"] is (
+        dt.datetime.now(dt.UTC) > dt.datetime(2026, 12, 7, 0, 30, tzinfo=dt.UTC)
+    )
     assert steps[3]["status"] == "belum" and steps[3]["tenggat"] is None
     assert shown["naskah"] == [] and shown["peserta"] == {}
 
 
 def test_predikat() -> None:
     assert [predikat(x) for x in (95, 90.01, 90, 85, 75, 65, 50)] == [
-        "Sangat Memuaskan", "Sangat Memuaskan", "Memuaskan", "Memuaskan", "Cukup Memuaskan",
-        "Kurang Memuaskan", "Tidak Memuaskan"]
+        "Sangat Memuaskan",
+        "Sangat Memuaskan",
+        "Memuaskan",
+        "Memuaskan",
+        "Cukup Memuaskan",
+        "Kurang Memuaskan",
+        "Tidak Memuaskan",
+    ]
 
 
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env["DIKLAT_VAR_DIR"] = str(cwd / "var")
-    return subprocess.run([DIKLAT, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [DIKLAT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_create_show_and_refuse(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
     migrate(url)
     siap(get_engine(url))
-    args = ["kegiatan", "buat", "--kode", "PD-2026-001", "--sop", "pengiriman-peserta",
-            "--nama", "Diklat Teknis Arsiparis", "--mulai", "2026-12-14", "--selesai",
-            "2026-12-18", "--tempat", "Semarang", "--jp", "40", "--kuota", "1",
-            "--penyelenggara", "BPSDMD Provinsi Jawa Tengah", "--kondisi", "kewenangan_sekda",
-            "--unit", "U1", "--json"]
+    args = [
+        "kegiatan",
+        "buat",
+        "--kode",
+        "PD-2026-001",
+        "--sop",
+        "pengiriman-peserta",
+        "--nama",
+        "Diklat Teknis Arsiparis",
+        "--mulai",
+        "2026-12-14",
+        "--selesai",
+        "2026-12-18",
+        "--tempat",
+        "Semarang",
+        "--jp",
+        "40",
+        "--kuota",
+        "1",
+        "--penyelenggara",
+        "BPSDMD Provinsi Jawa Tengah",
+        "--kondisi",
+        "kewenangan_sekda",
+        "--unit",
+        "U1",
+        "--json",
+    ]
     r = _cli(args, tmp_path)
     assert r.returncode == 0, r.stderr
     made = json.loads(r.stdout)
@@ -128,11 +184,15 @@ def test_cli_create_show_and_refuse(tmp_path: Path) -> None:
     # the Sekda branch: step 16 belongs to this training's path
     assert 16 in [x["no"] for x in shown["langkah"]]
     assert {"no", "putaran", "status", "mulai", "selesai", "tenggat", "terlambat"} <= set(
-        shown["langkah"][0])
+        shown["langkah"][0]
+    )
 
-    for bad, field in ((["--selesai", "2026-12-01"], "selesai"), (["--kuota", "-3"], "kuota"),
-                       (["--sop", "x"], "sop"), (["--kode", "PD-2026-002", "--unit", "NOPE"],
-                                                 "kriteria.unit")):
+    for bad, field in (
+        (["--selesai", "2026-12-01"], "selesai"),
+        (["--kuota", "-3"], "kuota"),
+        (["--sop", "x"], "sop"),
+        (["--kode", "PD-2026-002", "--unit", "NOPE"], "kriteria.unit"),
+    ):
         r = _cli([*args[:-1], *bad], tmp_path)
         assert r.returncode == 2, (bad, r.stdout, r.stderr)
         lines = [x for x in r.stderr.splitlines() if x.strip()]

@@ -20,8 +20,9 @@ FOREIGN = b"[database]\npassword = rahasia\n"
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
-    return subprocess.run([DIKLAT, *args], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [DIKLAT, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def _refused(res: subprocess.CompletedProcess[str], *fragments: str) -> str:
@@ -102,30 +103,29 @@ def test_folders_and_other_files(ready: Path) -> None:
     t = ready
     # the simulator's export
     (t / "data.csv").write_bytes(FOREIGN)
-    _refused(_cli(t, "simulator", "export-csv", "--pegawai", "5", "--out", "data.csv"),
-             "data.csv")
+    _refused(_cli(t, "simulator", "export-csv", "--pegawai", "5", "--out", "data.csv"), "data.csv")
     assert (t / "data.csv").read_bytes() == FOREIGN
-    _refused(_cli(t, "simulator", "export-csv", "--pegawai", "5", "--out", "data.xlsx"),
-             ".csv")
-    _refused(_cli(t, "simulator", "export-csv", "--pegawai", "5", "--out", "no/data.csv"),
-             "tidak ada")
+    _refused(_cli(t, "simulator", "export-csv", "--pegawai", "5", "--out", "data.xlsx"), ".csv")
+    _refused(
+        _cli(t, "simulator", "export-csv", "--pegawai", "5", "--out", "no/data.csv"), "tidak ada"
+    )
     _ok(_cli(t, "simulator", "export-csv", "--pegawai", "5", "--out", "e.csv"))
     _ok(_cli(t, "simulator", "export-csv", "--pegawai", "6", "--out", "e.csv"))
     assert len((t / "e.csv").read_text().splitlines()) == 7
     _ok(_cli(t, "simulator", "export-csv", "--pegawai", "5", "--out", "data.csv", "--timpa"))
     # rendered letters into a folder: the folder itself is created inside an existing one
-    _refused(_cli(t, "naskah", "render", "surat_tugas", "--contoh", "--out", "x/y"),
-             "tidak ada")
+    _refused(_cli(t, "naskah", "render", "surat_tugas", "--contoh", "--out", "x/y"), "tidak ada")
     assert not (t / "x").exists()
     (t / "berkas.txt").write_bytes(FOREIGN)
-    _refused(_cli(t, "naskah", "render", "surat_tugas", "--contoh", "--out", "berkas.txt"),
-             "bukan folder")
+    _refused(
+        _cli(t, "naskah", "render", "surat_tugas", "--contoh", "--out", "berkas.txt"),
+        "bukan folder",
+    )
     _ok(_cli(t, "naskah", "render", "surat_tugas", "--contoh", "--out", "surat"))
     (docx,) = (t / "surat").glob("*.docx")
     _ok(_cli(t, "naskah", "render", "surat_tugas", "--contoh", "--out", "surat"))  # its own
     docx.write_bytes(FOREIGN)  # replaced by someone else
-    _refused(_cli(t, "naskah", "render", "surat_tugas", "--contoh", "--out", "surat"),
-             docx.name)
+    _refused(_cli(t, "naskah", "render", "surat_tugas", "--contoh", "--out", "surat"), docx.name)
     assert docx.read_bytes() == FOREIGN
     _ok(_cli(t, "naskah", "render", "surat_tugas", "--contoh", "--out", "surat", "--timpa"))
     assert docx.read_bytes()[:2] == b"PK"

@@ -40,10 +40,20 @@ from diklat.perubahan import PerubahanDitolak, batalkan_kegiatan, ubah_kegiatan
 from tests.sop_support import LENGKAP, OFFICIALS, siap
 
 DIKLAT = str(Path(sys.executable).parent / "diklat")
-PD = {"kode": "PD-2026-010", "sop": "pengiriman-peserta", "nama": "Diklat Teknis Arsiparis",
-      "mulai": "2026-12-14", "selesai": "2026-12-18"}
-PK = {"kode": "PK-2026-010", "sop": "peningkatan-kapasitas", "nama": "Pelatihan Anjab",
-      "mulai": "2026-12-14", "selesai": "2026-12-16"}
+PD = {
+    "kode": "PD-2026-010",
+    "sop": "pengiriman-peserta",
+    "nama": "Diklat Teknis Arsiparis",
+    "mulai": "2026-12-14",
+    "selesai": "2026-12-18",
+}
+PK = {
+    "kode": "PK-2026-010",
+    "sop": "peningkatan-kapasitas",
+    "nama": "Pelatihan Anjab",
+    "mulai": "2026-12-14",
+    "selesai": "2026-12-16",
+}
 
 
 def _bagian(masalah: list[Any]) -> set[str]:
@@ -55,9 +65,17 @@ def test_every_problem_is_listed_at_once_and_nothing_is_created(engine: Engine) 
         d, masalah = periksa_kegiatan(s, PK)
         assert d is not None
         assert _bagian(masalah) == {
-            "pegawai", "unit_kerja", "kegiatan.tempat", "kegiatan.jp",
-            "kegiatan.lembaga_narasumber", "kegiatan.materi", "pejabat.kabid_psda",
-            "pejabat.sekretaris", "pejabat.kepala", "pejabat.pengelola"}
+            "pegawai",
+            "unit_kerja",
+            "kegiatan.tempat",
+            "kegiatan.jp",
+            "kegiatan.lembaga_narasumber",
+            "kegiatan.materi",
+            "pejabat.kabid_psda",
+            "pejabat.sekretaris",
+            "pejabat.kepala",
+            "pejabat.pengelola",
+        }
         by = {m.bagian: m for m in masalah}
         assert "diklat sync" in by["pegawai"].perbaikan
         assert by["kegiatan.tempat"].perbaikan.startswith("--tempat")
@@ -70,24 +88,39 @@ def test_every_problem_is_listed_at_once_and_nothing_is_created(engine: Engine) 
         assert "perbaikan surat_permohonan_narasumber" in by["pejabat.pengelola"].pesan
         assert s.scalar(select(func.count()).select_from(Kegiatan)) == 0
         # bad fields are listed beside the rest, not one at a time
-        _d, masalah = periksa_kegiatan(s, {**PD, "jp": 0, "selesai": "2026-12-01",
-                                           "kondisi": ["kewenangan_sekda"]})
-        assert {"jp", "selesai", "kegiatan.penyelenggara", "kegiatan.kriteria.unit",
-                "pejabat.analis_sdm", "pejabat.sekda", "pejabat.kepala",
-                "pejabat.pengolah_data"} <= _bagian(masalah)
+        _d, masalah = periksa_kegiatan(
+            s, {**PD, "jp": 0, "selesai": "2026-12-01", "kondisi": ["kewenangan_sekda"]}
+        )
+        assert {
+            "jp",
+            "selesai",
+            "kegiatan.penyelenggara",
+            "kegiatan.kriteria.unit",
+            "pejabat.analis_sdm",
+            "pejabat.sekda",
+            "pejabat.kepala",
+            "pejabat.pengolah_data",
+        } <= _bagian(masalah)
         assert "kegiatan.jp" not in _bagian(masalah)  # said once, as the bad value
 
 
 def test_officials_need_an_address_and_units_must_exist(engine: Engine) -> None:
     siap(engine)
     with session_scope(engine) as s:
-        simpan_pejabat(s, nip=OFFICIALS["kepala"], nama="KEPALA", peran="kepala",
-                       jabatan="Kepala Badan", email="bukan-alamat")
+        simpan_pejabat(
+            s,
+            nip=OFFICIALS["kepala"],
+            nama="KEPALA",
+            peran="kepala",
+            jabatan="Kepala Badan",
+            email="bukan-alamat",
+        )
         _d, masalah = periksa_kegiatan(s, {**PD, **LENGKAP, "kriteria": {"unit": ["U1", "X9"]}})
         assert [str(m).split(" (perbaiki")[0] for m in masalah] == [
             "kriteria.unit: unit kerja tidak dikenal: X9",
             "pejabat.kepala: pejabat aktif Kepala Badan belum punya alamat pos-el yang valid "
-            "(kode verifikasi dikirim lewat pos-el)"]
+            "(kode verifikasi dikirim lewat pos-el)",
+        ]
         # the first day's check (diklat up) finds the same official, and nothing else
         assert not [m for m in kekurangan_awal(s) if m.bagian != "pejabat.kepala"]
 
@@ -99,11 +132,13 @@ def test_a_letter_never_prints_an_empty_field(engine: Engine, tmp_path: Path) ->
     with session_scope(engine) as s:
         k = simpan_kegiatan(s, {**PK, **LENGKAP})
         k.tempat = None
-    with session_scope(engine) as s, pytest.raises(IsiTidakLengkap,
-                                                   match="surat_permohonan_narasumber: "
-                                                         "kegiatan.tempat"):
-        isi_bundel(sumber(s, engine, kegiatan_by_kode(s, PK["kode"])),
-                   "surat_permohonan_narasumber")
+    with (
+        session_scope(engine) as s,
+        pytest.raises(IsiTidakLengkap, match="surat_permohonan_narasumber: kegiatan.tempat"),
+    ):
+        isi_bundel(
+            sumber(s, engine, kegiatan_by_kode(s, PK["kode"])), "surat_permohonan_narasumber"
+        )
 
 
 # --------------------------------------------------------------------------- ubah, batal
@@ -126,9 +161,17 @@ def _pd(engine: Engine) -> None:
     siap(engine)
     mulai = today() + dt.timedelta(days=21)
     with session_scope(engine) as s:
-        k = simpan_kegiatan(s, {**PD, **LENGKAP, "mulai": mulai,
-                                "selesai": mulai + dt.timedelta(days=4),
-                                "kriteria": {"unit": ["U1"]}}, oleh_nip=OFFICIALS["analis_sdm"])
+        k = simpan_kegiatan(
+            s,
+            {
+                **PD,
+                **LENGKAP,
+                "mulai": mulai,
+                "selesai": mulai + dt.timedelta(days=4),
+                "kriteria": {"unit": ["U1"]},
+            },
+            oleh_nip=OFFICIALS["analis_sdm"],
+        )
         from diklat.kegiatan.data import tetapkan_peserta
 
         tetapkan_peserta(s, k, s.execute(select(Pegawai.id)).scalars().all())
@@ -150,8 +193,9 @@ def test_correction_before_anything_is_decided_audited(engine: Engine, tmp_path:
     _pd(engine)
     out = Outbox()
     with session_scope(engine) as s:
-        h = ubah_kegiatan(s, PD["kode"], {"tempat": "Semarang", "jp": 32},
-                          oleh_nip=OFFICIALS["kabid_psda"])
+        h = ubah_kegiatan(
+            s, PD["kode"], {"tempat": "Semarang", "jp": 32}, oleh_nip=OFFICIALS["kabid_psda"]
+        )
         assert h.perubahan == {"tempat": ["Aula BKPSDM", "Semarang"], "jp": [24, 32]}
         again = ubah_kegiatan(s, PD["kode"], {"tempat": "Semarang"})
         assert again.perubahan == {}  # the same value: nothing changed, no audit row
@@ -164,25 +208,41 @@ def test_correction_before_anything_is_decided_audited(engine: Engine, tmp_path:
         h = ubah_kegiatan(s, PD["kode"], {"nama": "Diklat Teknis Kearsipan"})
         assert h.draf_lama == ["surat_tugas"]
     with session_scope(engine) as s:
-        assert putuskan(s, pid, nip=OFFICIALS["analis_sdm"], kode=out.code(),
-                        keputusan="setuju", catatan="").diterima
+        assert putuskan(
+            s, pid, nip=OFFICIALS["analis_sdm"], kode=out.code(), keputusan="setuju", catatan=""
+        ).diterima
     with session_scope(engine) as s:
         with pytest.raises(PerubahanDitolak, match="surat_tugas sudah diputuskan"):
             ubah_kegiatan(s, PD["kode"], {"tempat": "Solo"})
         k = kegiatan_by_kode(s, PD["kode"])
-        audit = [(a.aksi, a.oleh_nip, json.loads(a.perubahan_json or "null")) for a in
-                 s.execute(select(AuditKegiatan).where(AuditKegiatan.kegiatan_id == k.id)
-                           .order_by(AuditKegiatan.id)).scalars()]
+        audit = [
+            (a.aksi, a.oleh_nip, json.loads(a.perubahan_json or "null"))
+            for a in s.execute(
+                select(AuditKegiatan)
+                .where(AuditKegiatan.kegiatan_id == k.id)
+                .order_by(AuditKegiatan.id)
+            ).scalars()
+        ]
     assert audit == [
         ("buat", OFFICIALS["analis_sdm"], None),
-        ("ubah", OFFICIALS["kabid_psda"], {"tempat": ["Aula BKPSDM", "Semarang"],
-                                           "jp": [24, 32]}),
-        ("ubah", None, {"nama": ["Diklat Teknis Arsiparis", "Diklat Teknis Kearsipan"]})]
+        ("ubah", OFFICIALS["kabid_psda"], {"tempat": ["Aula BKPSDM", "Semarang"], "jp": [24, 32]}),
+        ("ubah", None, {"nama": ["Diklat Teknis Arsiparis", "Diklat Teknis Kearsipan"]}),
+    ]
     # a run started with the old parameters continues the corrected training
     with session_scope(engine) as s:
-        assert simpan_kegiatan(s, {**PD, **LENGKAP, "mulai": k.tanggal_mulai,
-                                   "selesai": k.tanggal_selesai,
-                                   "kriteria": {"unit": ["U1"]}}).id == k.id
+        assert (
+            simpan_kegiatan(
+                s,
+                {
+                    **PD,
+                    **LENGKAP,
+                    "mulai": k.tanggal_mulai,
+                    "selesai": k.tanggal_selesai,
+                    "kriteria": {"unit": ["U1"]},
+                },
+            ).id
+            == k.id
+        )
 
 
 def test_cancel_closes_ledger_requests_and_codes(engine: Engine, tmp_path: Path) -> None:
@@ -198,32 +258,49 @@ def test_cancel_closes_ledger_requests_and_codes(engine: Engine, tmp_path: Path)
             batalkan_kegiatan(s, PD["kode"], " ")
         h = batalkan_kegiatan(s, PD["kode"], "anggaran  dialihkan", oleh_nip=OFFICIALS["kepala"])
         assert (h.langkah_ditutup, h.permintaan_dibatalkan) == ([13], 1)
-        assert h.flow_run_ids == ["run-1"] and h.nama_run == ["pd-PD-2026-010",
-                                                               "pk-PD-2026-010"]
+        assert h.flow_run_ids == ["run-1"] and h.nama_run == ["pd-PD-2026-010", "pk-PD-2026-010"]
     with session_scope(engine) as s:
         again = batalkan_kegiatan(s, PD["kode"], "lagi")
         assert again.sudah and again.alasan == "anggaran dialihkan"
         k = kegiatan_by_kode(s, PD["kode"])
         assert (k.status, k.catatan) == ("dibatalkan", "anggaran dialihkan")
-        rows = {r.step_no: r for r in s.execute(select(SopStepLog).where(
-            SopStepLog.kegiatan_id == k.id)).scalars()}
+        rows = {
+            r.step_no: r
+            for r in s.execute(select(SopStepLog).where(SopStepLog.kegiatan_id == k.id)).scalars()
+        }
         assert rows[1].status == "selesai" and rows[13].status == "gagal"
         assert rows[13].note == "kegiatan dibatalkan: anggaran dialihkan"
         p = s.get(Permintaan, pid)
         assert p is not None and p.status == "dibatalkan"
         # the code e-mailed for it is worthless now
-        assert not putuskan(s, pid, nip=OFFICIALS["analis_sdm"], kode=out.code(),
-                            keputusan="setuju", catatan="").diterima
-        audit = s.execute(select(AuditKegiatan).where(
-            AuditKegiatan.kegiatan_id == k.id, AuditKegiatan.aksi == "batal")).scalars().all()
+        assert not putuskan(
+            s, pid, nip=OFFICIALS["analis_sdm"], kode=out.code(), keputusan="setuju", catatan=""
+        ).diterima
+        audit = (
+            s.execute(
+                select(AuditKegiatan).where(
+                    AuditKegiatan.kegiatan_id == k.id, AuditKegiatan.aksi == "batal"
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert len(audit) == 1 and audit[0].alasan == "anggaran dialihkan"
         assert audit[0].oleh_nip == OFFICIALS["kepala"]
         assert posisi_kegiatan(s, PD["kode"])["status"] == "dibatalkan"
         with pytest.raises(PerubahanDitolak, match="dibatalkan"):
             ubah_kegiatan(s, PD["kode"], {"tempat": "Solo"})
         with pytest.raises(KegiatanDitolak, match="sudah dibatalkan"):  # a restarted run
-            simpan_kegiatan(s, {**PD, **LENGKAP, "mulai": k.tanggal_mulai,
-                                "selesai": k.tanggal_selesai, "kriteria": {"unit": ["U1"]}})
+            simpan_kegiatan(
+                s,
+                {
+                    **PD,
+                    **LENGKAP,
+                    "mulai": k.tanggal_mulai,
+                    "selesai": k.tanggal_selesai,
+                    "kriteria": {"unit": ["U1"]},
+                },
+            )
 
 
 # --------------------------------------------------------------------------- CLI
@@ -233,13 +310,27 @@ def _cli(args: list[str], cwd: Path, **extra: str) -> subprocess.CompletedProces
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env["DIKLAT_VAR_DIR"] = str(cwd / "var")
     env.update(extra)
-    return subprocess.run([DIKLAT, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=180)
+    return subprocess.run(
+        [DIKLAT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=180
+    )
 
 
-BUAT = ["kegiatan", "buat", "--kode", "PD-2026-011", "--sop", "pengiriman-peserta", "--nama",
-        "Diklat Teknis", "--mulai", "2026-12-14", "--selesai", "2026-12-18",
-        "--kondisi", "kewenangan_sekda"]
+BUAT = [
+    "kegiatan",
+    "buat",
+    "--kode",
+    "PD-2026-011",
+    "--sop",
+    "pengiriman-peserta",
+    "--nama",
+    "Diklat Teknis",
+    "--mulai",
+    "2026-12-14",
+    "--selesai",
+    "2026-12-18",
+    "--kondisi",
+    "kewenangan_sekda",
+]
 
 
 def test_cli_lists_every_missing_piece_with_its_command(tmp_path: Path) -> None:
@@ -250,18 +341,27 @@ def test_cli_lists_every_missing_piece_with_its_command(tmp_path: Path) -> None:
     lines = [x.strip() for x in r.stderr.splitlines() if x.strip()]
     assert "tidak ada yang dibuat" in lines[0] and lines[0].endswith("11 masalah")
     body = "\n".join(lines[1:])
-    for expected in ("jp: harus paling sedikit 1", "pegawai:", "unit_kerja:",
-                     "kegiatan.tempat:", "kegiatan.penyelenggara:", "kegiatan.kriteria.unit:",
-                     "pejabat.kepala:", "pejabat.kabid_psda:", "pejabat.analis_sdm:",
-                     "pejabat.sekda:", "pejabat.pengolah_data:",
-                     "diklat pejabat tambah --peran sekda", "diklat sync"):
+    for expected in (
+        "jp: harus paling sedikit 1",
+        "pegawai:",
+        "unit_kerja:",
+        "kegiatan.tempat:",
+        "kegiatan.penyelenggara:",
+        "kegiatan.kriteria.unit:",
+        "pejabat.kepala:",
+        "pejabat.kabid_psda:",
+        "pejabat.analis_sdm:",
+        "pejabat.sekda:",
+        "pejabat.pengolah_data:",
+        "diklat pejabat tambah --peran sekda",
+        "diklat sync",
+    ):
         assert expected in body, expected
     assert len(lines) == 12
     assert json.loads(_cli(["kegiatan", "list", "--json"], tmp_path).stdout) == []
 
     siap(get_engine(url))
-    ok = [*BUAT, "--tempat", "Semarang", "--jp", "40", "--penyelenggara", "BPSDMD",
-          "--unit", "U1"]
+    ok = [*BUAT, "--tempat", "Semarang", "--jp", "40", "--penyelenggara", "BPSDMD", "--unit", "U1"]
     r = _cli(ok, tmp_path)
     assert r.returncode == 0, r.stderr
     r = _cli(["kegiatan", "ubah", "PD-2026-011", "--tempat", "Solo", "--json"], tmp_path)
@@ -273,8 +373,7 @@ def test_cli_lists_every_missing_piece_with_its_command(tmp_path: Path) -> None:
     assert [x["aksi"] for x in json.loads(r.stdout)] == ["buat", "ubah"]
 
 
-def test_cli_cancel_cancels_the_trainings_prefect_runs(tmp_path: Path, prefect_api: str
-                                                       ) -> None:
+def test_cli_cancel_cancels_the_trainings_prefect_runs(tmp_path: Path, prefect_api: str) -> None:
     """`kegiatan batal` exits 0, `kegiatan show` says dibatalkan, and the training's waiting
     Prefect runs (the one its row names, the one named pd-<KODE>) are Cancelled through
     Prefect's API; a finished run is left alone."""
@@ -294,29 +393,59 @@ def test_cli_cancel_cancels_the_trainings_prefect_runs(tmp_path: Path, prefect_a
         pass
 
     with using_prefect_api(prefect_api), get_client(sync_client=True) as c:
-        paused = c.create_flow_run(dummy, name="pd-PD-2026-012-lama",
-                                   state=Paused(reschedule=True))
-        named = c.create_flow_run(dummy, name="pd-PD-2026-012",
-                                  state=Scheduled(scheduled_time=dt.datetime.now(dt.UTC)
-                                                  + dt.timedelta(hours=1)))
+        paused = c.create_flow_run(dummy, name="pd-PD-2026-012-lama", state=Paused(reschedule=True))
+        named = c.create_flow_run(
+            dummy,
+            name="pd-PD-2026-012",
+            state=Scheduled(scheduled_time=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)),
+        )
         done = c.create_flow_run(dummy, name="pd-PD-2026-012", state=Completed())
-    r = _cli([*BUAT[:3], "PD-2026-012", *BUAT[4:], "--tempat", "Semarang", "--jp", "40",
-              "--penyelenggara", "BPSDMD", "--unit", "U1"], tmp_path)
+    r = _cli(
+        [
+            *BUAT[:3],
+            "PD-2026-012",
+            *BUAT[4:],
+            "--tempat",
+            "Semarang",
+            "--jp",
+            "40",
+            "--penyelenggara",
+            "BPSDMD",
+            "--unit",
+            "U1",
+        ],
+        tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     with session_scope(eng) as s:
         k = kegiatan_by_kode(s, "PD-2026-012")
         k.flow_run_id = str(paused.id)
         ledger.tunggu(s, k, 1, flow_run_id=str(paused.id))
-    r = _cli(["kegiatan", "batal", "PD-2026-012", "--alasan", "penyelenggara membatalkan",
-              "--oleh", OFFICIALS["kabid_psda"], "--json"], tmp_path, PREFECT_API_URL=prefect_api)
+    r = _cli(
+        [
+            "kegiatan",
+            "batal",
+            "PD-2026-012",
+            "--alasan",
+            "penyelenggara membatalkan",
+            "--oleh",
+            OFFICIALS["kabid_psda"],
+            "--json",
+        ],
+        tmp_path,
+        PREFECT_API_URL=prefect_api,
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["langkah_ditutup"] == [1]
     assert sorted(out["run_prefect"]["dibatalkan"]) == ["pd-PD-2026-012", "pd-PD-2026-012-lama"]
     with using_prefect_api(prefect_api), get_client(sync_client=True) as c:
         states = [c.read_flow_run(x.id).state for x in (paused, named, done)]
-    assert [st.type.value if st else None for st in states] == ["CANCELLED", "CANCELLED",
-                                                                "COMPLETED"]
+    assert [st.type.value if st else None for st in states] == [
+        "CANCELLED",
+        "CANCELLED",
+        "COMPLETED",
+    ]
     assert states[1] is not None and "penyelenggara membatalkan" in (states[1].message or "")
     r = _cli(["kegiatan", "show", "PD-2026-012"], tmp_path)
     # the status, then why and by whom, as the record keeps it
@@ -324,10 +453,15 @@ def test_cli_cancel_cancels_the_trainings_prefect_runs(tmp_path: Path, prefect_a
     assert "dibatalkan oleh PEJABAT KABID_PSDA: penyelenggara membatalkan" in r.stdout
     shown = json.loads(_cli(["kegiatan", "show", "PD-2026-012", "--json"], tmp_path).stdout)
     assert (shown["status"], shown["alasan"]) == (
-        "dibatalkan", "dibatalkan oleh PEJABAT KABID_PSDA: penyelenggara membatalkan")
+        "dibatalkan",
+        "dibatalkan oleh PEJABAT KABID_PSDA: penyelenggara membatalkan",
+    )
     # without a reachable server: the training is cancelled anyway, and the line says so
-    r = _cli(["kegiatan", "batal", "PD-2026-012", "--alasan", "x y z"], tmp_path,
-             PREFECT_API_URL="http://127.0.0.1:9/api")
+    r = _cli(
+        ["kegiatan", "batal", "PD-2026-012", "--alasan", "x y z"],
+        tmp_path,
+        PREFECT_API_URL="http://127.0.0.1:9/api",
+    )
     assert r.returncode == 0 and "sudah dibatalkan" in r.stdout
     assert "tidak terjangkau" in r.stdout
     r = _cli(["kegiatan", "batal", "NOPE", "--alasan", "x y z"], tmp_path)

@@ -38,25 +38,33 @@ SQL = ("IntegrityError", "UniqueViolation", "INSERT", "SELECT", "sqlalche", "UNI
 
 
 @pytest.fixture
-def world(db_url: str, prefect_api: str, monkeypatch: pytest.MonkeyPatch
-          ) -> tuple[Engine, dict[str, str]]:
+def world(
+    db_url: str, prefect_api: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Engine, dict[str, str]]:
     monkeypatch.setenv("DIKLAT_DATABASE_URL", db_url)
     from diklat.settings import reset_settings_cache
 
     reset_settings_cache()
     migrate(db_url)
     siap(make_engine(db_url))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_API_URL": prefect_api,
-           "DIKLAT_VAR_DIR": str(get_settings().var_dir), "DIKLAT_DATABASE_URL": db_url,
-           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PREFECT_API_URL": prefect_api,
+        "DIKLAT_VAR_DIR": str(get_settings().var_dir),
+        "DIKLAT_DATABASE_URL": db_url,
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
     return make_engine(db_url), env
 
 
-def _child(kode: str, seconds: float, env: dict[str, str],
-           go: Path | None = None) -> subprocess.Popen[str]:
+def _child(
+    kode: str, seconds: float, env: dict[str, str], go: Path | None = None
+) -> subprocess.Popen[str]:
     args = [sys.executable, str(CHILD), kode, str(seconds)] + ([str(go)] if go else [])
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _wait_line(proc: subprocess.Popen[str], wanted: str, timeout: float = 180) -> None:
@@ -82,9 +90,12 @@ def _runs(kode: str) -> list[Any]:
     from prefect.client.schemas.sorting import FlowRunSort
 
     with get_client(sync_client=True) as c:
-        return list(c.read_flow_runs(
-            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"pk-{kode}"])),
-            sort=FlowRunSort.EXPECTED_START_TIME_ASC))
+        return list(
+            c.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"pk-{kode}"])),
+                sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            )
+        )
 
 
 def _run(rid: str) -> Any:
@@ -116,14 +127,18 @@ def _suspended_run(kode: str) -> str:
 
     with get_client(sync_client=True) as c:
         run = c.create_flow_run(uji, name=f"pk-{kode}", parameters={"kode": kode})
-        c.set_flow_run_state(run.id, Paused(reschedule=True, timeout_seconds=3600,
-                                            pause_key="p1-j0", name="Suspended"), force=True)
+        c.set_flow_run_state(
+            run.id,
+            Paused(reschedule=True, timeout_seconds=3600, pause_key="p1-j0", name="Suspended"),
+            force=True,
+        )
     return str(run.id)
 
 
 @pytest.mark.timeout(600)
 def test_a_killed_run_is_closed_when_the_training_starts_again(
-        world: tuple[Engine, dict[str, str]]) -> None:
+    world: tuple[Engine, dict[str, str]],
+) -> None:
     engine, env = world
     kode = "PK-KUNCI-1"
     killed = _killed_mid_run(kode, env)
@@ -141,18 +156,22 @@ def test_a_killed_run_is_closed_when_the_training_starts_again(
     assert waiting.state.is_cancelled(), waiting.state
     assert new in (waiting.state.message or "")
     with engine.connect() as c:
-        assert c.execute(select(KunciKegiatan.flow_run_id).where(
-            KunciKegiatan.kode == kode)).scalar_one() == new
-        assert c.execute(select(Kegiatan.flow_run_id).where(
-            Kegiatan.kode == kode)).scalar_one() == new
+        assert (
+            c.execute(
+                select(KunciKegiatan.flow_run_id).where(KunciKegiatan.kode == kode)
+            ).scalar_one()
+            == new
+        )
+        assert (
+            c.execute(select(Kegiatan.flow_run_id).where(Kegiatan.kode == kode)).scalar_one() == new
+        )
     # the same training once more in this process: the run before ended, so no refusal
     again = uji(kode, 0.0, return_state=True)
     assert again.is_completed(), again.message
 
 
 @pytest.mark.timeout(600)
-def test_diklat_up_closes_runs_whose_process_is_gone(
-        world: tuple[Engine, dict[str, str]]) -> None:
+def test_diklat_up_closes_runs_whose_process_is_gone(world: tuple[Engine, dict[str, str]]) -> None:
     from tasks.kunci import tutup_run_yatim
 
     engine, env = world
@@ -160,8 +179,11 @@ def test_diklat_up_closes_runs_whose_process_is_gone(
     # a training whose holder is Suspended (its process exited on purpose): left waiting
     waiting = _suspended_run("PK-KUNCI-3")
     with engine.begin() as c:
-        c.execute(KunciKegiatan.__table__.insert().values(
-            kode="PK-KUNCI-3", flow_run_id=waiting, host=HOST, pid=_dead_pid()))
+        c.execute(
+            KunciKegiatan.__table__.insert().values(
+                kode="PK-KUNCI-3", flow_run_id=waiting, host=HOST, pid=_dead_pid()
+            )
+        )
     from prefect.settings import PREFECT_API_URL
 
     assert tutup_run_yatim(str(PREFECT_API_URL.value())) == [killed]
@@ -181,7 +203,8 @@ def _dead_pid() -> int:
 
 @pytest.mark.timeout(600)
 def test_the_same_new_training_started_twice_at_once(
-        world: tuple[Engine, dict[str, str]], tmp_path: Path) -> None:
+    world: tuple[Engine, dict[str, str]], tmp_path: Path
+) -> None:
     engine, env = world
     kode = "PK-KUNCI-4"
     go = tmp_path / "go"
@@ -208,8 +231,12 @@ def test_the_same_new_training_started_twice_at_once(
     for run in _runs(kode):  # nothing in Prefect carries SQL
         assert not any(w in (run.state.message or "") for w in SQL), run.state.message
     with engine.connect() as c:
-        assert c.execute(select(func.count()).select_from(Kegiatan).where(
-            Kegiatan.kode == kode)).scalar_one() == 1
+        assert (
+            c.execute(
+                select(func.count()).select_from(Kegiatan).where(Kegiatan.kode == kode)
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_two_sessions_creating_the_same_training_both_get_it(db_url: str) -> None:
@@ -227,8 +254,14 @@ def test_two_sessions_creating_the_same_training_both_get_it(db_url: str) -> Non
     engine = make_engine(db_url)
     siap(engine)
     mulai = dt.date.today() + dt.timedelta(days=30)
-    data = {"kode": "PK-KUNCI-5", "sop": "peningkatan-kapasitas", "nama": "Pelatihan Kunci",
-            "mulai": mulai, "selesai": mulai, **LENGKAP}
+    data = {
+        "kode": "PK-KUNCI-5",
+        "sop": "peningkatan-kapasitas",
+        "nama": "Pelatihan Kunci",
+        "mulai": mulai,
+        "selesai": mulai,
+        **LENGKAP,
+    }
     result: list[Any] = []
 
     def second() -> None:

@@ -36,8 +36,12 @@ from diklat.pegawai.personnel import PersonnelWriter
 from tests.sop_support import LENGKAP, siap
 
 WITA = dt.timezone(dt.timedelta(hours=8))
-NIP = {1: "198501012010012001", 2: "199002022015031002", 3: "198703032011012003",
-       4: "199104042016031004"}
+NIP = {
+    1: "198501012010012001",
+    2: "199002022015031002",
+    3: "198703032011012003",
+    4: "199104042016031004",
+}
 NOW = dt.datetime(2026, 3, 13, 12, 0, tzinfo=WITA)
 DIKLAT = str(Path(sys.executable).parent / "diklat")
 
@@ -50,18 +54,54 @@ def build(engine: Engine) -> dict[str, int]:
     """Two units, four employees, two trainings of SOP 002 with ledger rows, participants,
     and a training history: JP 2026 = 32, 12, 0, 24."""
     w = PersonnelWriter(engine, None, sumber="simpeg")
-    w.upsert_units([{"kode": "U1", "nama": "Dinas Pendidikan", "singkatan": "Disdik"},
-                    {"kode": "U2", "nama": "Inspektorat"}])
-    w.write([{"nip": NIP[1], "nama": "Siti Aminah", "gelar_belakang": "S.E.", "unit_kode": "U1",
-              "golongan": "III/a", "jabatan": "Analis Kepegawaian"},
-             {"nip": NIP[2], "nama": "Budi", "unit_kode": "U1", "golongan": "II/b",
-              "jabatan": "Pengadministrasi"},
-             {"nip": NIP[3], "nama": "Rina", "unit_kode": "U2", "golongan": "III/b",
-              "jabatan": "Auditor"},
-             {"nip": NIP[4], "nama": "Joko", "unit_kode": "U2", "golongan": "III/c",
-              "jabatan": "Auditor"}])
-    base = {"sop": "pengiriman-peserta", "nama": "Diklat Teknis Audit", **LENGKAP, "jp": 24,
-            "mulai": "2026-03-02", "selesai": "2026-03-06", "kriteria": {"unit": ["U1", "U2"]}}
+    w.upsert_units(
+        [
+            {"kode": "U1", "nama": "Dinas Pendidikan", "singkatan": "Disdik"},
+            {"kode": "U2", "nama": "Inspektorat"},
+        ]
+    )
+    w.write(
+        [
+            {
+                "nip": NIP[1],
+                "nama": "Siti Aminah",
+                "gelar_belakang": "S.E.",
+                "unit_kode": "U1",
+                "golongan": "III/a",
+                "jabatan": "Analis Kepegawaian",
+            },
+            {
+                "nip": NIP[2],
+                "nama": "Budi",
+                "unit_kode": "U1",
+                "golongan": "II/b",
+                "jabatan": "Pengadministrasi",
+            },
+            {
+                "nip": NIP[3],
+                "nama": "Rina",
+                "unit_kode": "U2",
+                "golongan": "III/b",
+                "jabatan": "Auditor",
+            },
+            {
+                "nip": NIP[4],
+                "nama": "Joko",
+                "unit_kode": "U2",
+                "golongan": "III/c",
+                "jabatan": "Auditor",
+            },
+        ]
+    )
+    base = {
+        "sop": "pengiriman-peserta",
+        "nama": "Diklat Teknis Audit",
+        **LENGKAP,
+        "jp": 24,
+        "mulai": "2026-03-02",
+        "selesai": "2026-03-06",
+        "kriteria": {"unit": ["U1", "U2"]},
+    }
     siap(engine)
     with session_scope(engine) as s:
         a = simpan_kegiatan(s, {**base, "kode": "PD-A"})
@@ -80,8 +120,10 @@ def build(engine: Engine) -> dict[str, int]:
         ledger.selesai(s, b, 1, now=at(9, 9, 30))
         ledger.mulai(s, b, 2, tingkat=1, now=at(9, 10))
         ledger.selesai(s, b, 2, tingkat=1, now=at(9, 14))
-        ids = {n: s.execute(select(Pegawai.id).where(Pegawai.nip == nip)).scalar_one()
-               for n, nip in NIP.items()}
+        ids = {
+            n: s.execute(select(Pegawai.id).where(Pegawai.nip == nip)).scalar_one()
+            for n, nip in NIP.items()
+        }
         ps = {p.pegawai_id: p for p in tetapkan_peserta(s, a, [ids[1], ids[2], ids[3], ids[4]])}
         ps[ids[1]].status = "lulus"
         ps[ids[1]].nilai = 85.0
@@ -90,21 +132,58 @@ def build(engine: Engine) -> dict[str, int]:
         ps[ids[3]].status, ps[ids[3]].catatan = "batal", "tidak hadir"
         ps[ids[4]].status, ps[ids[4]].siasn_riwayat_id = "lulus", "rw-4"
         ps[ids[4]].nilai = 90.0
-        s.add_all([
-            RiwayatDiklat(pegawai_id=ids[1], kunci="siasn-1", siasn_id="s-1", tahun=2026,
-                          nama_kursus="Bimtek SIASN", jumlah_jp=8, sumber="siasn",
-                          tanggal_selesai=dt.date(2026, 2, 2)),
-            RiwayatDiklat(pegawai_id=ids[1], kunci="siasn-old", siasn_id="s-0", tahun=2025,
-                          nama_kursus="Tahun lalu", jumlah_jp=40, sumber="siasn"),
-            RiwayatDiklat(pegawai_id=ids[2], kunci="siasn-2", siasn_id="s-2", tahun=2026,
-                          nama_kursus="Orientasi", jumlah_jp=12, sumber="siasn"),
-            # our write-back of PD-A, and SIASN's mirror of it: one training, 24 JP once
-            RiwayatDiklat(pegawai_id=ids[4], kunci=f"kegiatan:{a.id}", kegiatan_id=a.id,
-                          tahun=2026, nama_kursus=a.nama, jumlah_jp=24, sumber="diklat",
-                          nomor_sertifikat="STTP-4"),
-            RiwayatDiklat(pegawai_id=ids[4], kunci="siasn-rw-4", siasn_id="rw-4", tahun=2026,
-                          nama_kursus=a.nama, jumlah_jp=24, sumber="siasn"),
-        ])
+        s.add_all(
+            [
+                RiwayatDiklat(
+                    pegawai_id=ids[1],
+                    kunci="siasn-1",
+                    siasn_id="s-1",
+                    tahun=2026,
+                    nama_kursus="Bimtek SIASN",
+                    jumlah_jp=8,
+                    sumber="siasn",
+                    tanggal_selesai=dt.date(2026, 2, 2),
+                ),
+                RiwayatDiklat(
+                    pegawai_id=ids[1],
+                    kunci="siasn-old",
+                    siasn_id="s-0",
+                    tahun=2025,
+                    nama_kursus="Tahun lalu",
+                    jumlah_jp=40,
+                    sumber="siasn",
+                ),
+                RiwayatDiklat(
+                    pegawai_id=ids[2],
+                    kunci="siasn-2",
+                    siasn_id="s-2",
+                    tahun=2026,
+                    nama_kursus="Orientasi",
+                    jumlah_jp=12,
+                    sumber="siasn",
+                ),
+                # our write-back of PD-A, and SIASN's mirror of it: one training, 24 JP once
+                RiwayatDiklat(
+                    pegawai_id=ids[4],
+                    kunci=f"kegiatan:{a.id}",
+                    kegiatan_id=a.id,
+                    tahun=2026,
+                    nama_kursus=a.nama,
+                    jumlah_jp=24,
+                    sumber="diklat",
+                    nomor_sertifikat="STTP-4",
+                ),
+                RiwayatDiklat(
+                    pegawai_id=ids[4],
+                    kunci="siasn-rw-4",
+                    siasn_id="rw-4",
+                    tahun=2026,
+                    nama_kursus=a.nama,
+                    jumlah_jp=24,
+                    sumber="siasn",
+                ),
+            ]
+        )
         return {**{f"p{n}": i for n, i in ids.items()}, "a": a.id, "b": b.id}
 
 
@@ -114,8 +193,9 @@ def fill(cell: Any) -> str:
 
 def rows_by_first(ws: Any) -> dict[Any, dict[str, Any]]:
     head = [c.value for c in ws[1]]
-    return {r[0].value: {h: c for h, c in zip(head, r, strict=True)}
-            for r in ws.iter_rows(min_row=2)}
+    return {
+        r[0].value: {h: c for h, c in zip(head, r, strict=True)} for r in ws.iter_rows(min_row=2)
+    }
 
 
 def test_compliance_report_values_fill_and_chart(engine: Engine, tmp_path: Path) -> None:
@@ -164,8 +244,14 @@ def test_jp_one_rule_for_report_and_candidates(engine: Engine, tmp_path: Path) -
     assert sorted(calon["nip"]) == sorted([NIP[2], NIP[3]])
     out = tmp_path / "jp.xlsx"
     counts = laporan_jp(engine, 2026, out)
-    assert counts == {"tahun": 2026, "pegawai": 4, "kurang_20_jp": 2, "terpenuhi": 2,
-                      "unit": 2, "pelatihan": 4}
+    assert counts == {
+        "tahun": 2026,
+        "pegawai": 4,
+        "kurang_20_jp": 2,
+        "terpenuhi": 2,
+        "unit": 2,
+        "pelatihan": 4,
+    }
     wb = load_workbook(out)
     assert wb.sheetnames == ["Per pegawai", "Kurang 20 JP", "Per unit kerja", "Rincian"]
     per = rows_by_first(wb["Per pegawai"])
@@ -182,9 +268,14 @@ def test_jp_one_rule_for_report_and_candidates(engine: Engine, tmp_path: Path) -
     assert units["Inspektorat"]["< 20 JP"].value == 1
     assert units["Inspektorat"]["% terpenuhi"].value == 50.0
     detail = [[c.value for c in r] for r in wb["Rincian"].iter_rows(min_row=2)]
-    assert sorted((r[0], r[4], r[5]) for r in detail) == sorted([
-        (NIP[1], "SIASN", 8), (NIP[1], "kegiatan", 24), (NIP[2], "SIASN", 12),
-        (NIP[4], "kegiatan", 24)])
+    assert sorted((r[0], r[4], r[5]) for r in detail) == sorted(
+        [
+            (NIP[1], "SIASN", 8),
+            (NIP[1], "kegiatan", 24),
+            (NIP[2], "SIASN", 12),
+            (NIP[4], "kegiatan", 24),
+        ]
+    )
     assert {r[6] for r in detail} == {dt.datetime(2026, 2, 2), dt.datetime(2026, 3, 6), None}
     assert laporan_jp(engine, 2025, tmp_path / "jp25.xlsx")["kurang_20_jp"] == 3
 
@@ -196,8 +287,7 @@ def test_participant_report_per_agency_and_attendance(engine: Engine, tmp_path: 
         counts = laporan_peserta(engine, s, "PD-A", out)
     assert counts == {"kegiatan": "PD-A", "peserta": 4, "unit": 2, "hadir": 3, "lulus": 2}
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Peserta", "Disdik", "Inspektorat", "Rekap kehadiran",
-                             "Data laporan"]
+    assert wb.sheetnames == ["Peserta", "Disdik", "Inspektorat", "Rekap kehadiran", "Data laporan"]
     assert [c.value for c in wb["Disdik"]["B"]][1:] == [NIP[1], NIP[2]]
     assert all(c.data_type == "s" for c in wb["Peserta"]["B"])
     rekap = rows_by_first(wb["Rekap kehadiran"])
@@ -212,8 +302,14 @@ def test_participant_report_per_agency_and_attendance(engine: Engine, tmp_path: 
 def _cli(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env.update({"DIKLAT_VAR_DIR": str(tmp_path / "var"), "DIKLAT_DATABASE_URL": url})
-    return subprocess.run([DIKLAT, "laporan", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [DIKLAT, "laporan", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _one_line(res: subprocess.CompletedProcess[str]) -> str:
@@ -223,8 +319,9 @@ def _one_line(res: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_cli_writes_reports_and_refuses_in_one_line(sqlite_engine: Engine,
-                                                    sqlite_url: str, tmp_path: Path) -> None:
+def test_cli_writes_reports_and_refuses_in_one_line(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path
+) -> None:
     build(sqlite_engine)
     res = _cli(tmp_path, sqlite_url, "kepatuhan", "PD-A", "--out", "k.xlsx", "--json")
     assert res.returncode == 0, res.stderr
@@ -247,17 +344,25 @@ def test_cli_writes_reports_and_refuses_in_one_line(sqlite_engine: Engine,
     res = _cli(tmp_path, sqlite_url, "peserta", "PD-A", "--out", "p.xlsx", "--arsip", "--json")
     assert res.returncode == 0 and json.loads(res.stdout)["arsip_baru"] == 0, res.stderr
     with session_scope(sqlite_engine) as s:
-        rows = {(a.jenis, a.klasifikasi, a.nama_file): a.sha256
-                for a in s.execute(select(Arsip)).scalars()}
+        rows = {
+            (a.jenis, a.klasifikasi, a.nama_file): a.sha256
+            for a in s.execute(select(Arsip)).scalars()
+        }
     assert rows == {
         ("laporan_peserta", "800.2.4.2", "p.xlsx"): hashlib.sha256(
-            (tmp_path / "p.xlsx").read_bytes()).hexdigest(),
+            (tmp_path / "p.xlsx").read_bytes()
+        ).hexdigest(),
         ("laporan_kepatuhan", "800.2.4.7", "k.xlsx"): hashlib.sha256(
-            (tmp_path / "k.xlsx").read_bytes()).hexdigest(),
+            (tmp_path / "k.xlsx").read_bytes()
+        ).hexdigest(),
         ("laporan_kepatuhan", "800.2.4.7", "k.png"): hashlib.sha256(
-            (tmp_path / "k.png").read_bytes()).hexdigest()}
-    for args in (("kepatuhan", "TIDAK-ADA", "--out", "x.xlsx"),
-                 ("peserta", "TIDAK-ADA", "--out", "x.xlsx")):
+            (tmp_path / "k.png").read_bytes()
+        ).hexdigest(),
+    }
+    for args in (
+        ("kepatuhan", "TIDAK-ADA", "--out", "x.xlsx"),
+        ("peserta", "TIDAK-ADA", "--out", "x.xlsx"),
+    ):
         res = _cli(tmp_path, sqlite_url, *args)
         assert res.returncode == 1
         assert "TIDAK-ADA" in _one_line(res) and "diklat kegiatan list" in _one_line(res)
@@ -269,9 +374,9 @@ def test_cli_writes_reports_and_refuses_in_one_line(sqlite_engine: Engine,
 
 
 @pytest.mark.slow
-def test_flow_writes_publishes_and_archives(sqlite_engine: Engine, sqlite_url: str,
-                                            monkeypatch: pytest.MonkeyPatch,
-                                            prefect_api: str) -> None:
+def test_flow_writes_publishes_and_archives(
+    sqlite_engine: Engine, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, prefect_api: str
+) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
     from prefect.client.schemas.sorting import ArtifactSort
@@ -292,8 +397,10 @@ def test_flow_writes_publishes_and_archives(sqlite_engine: Engine, sqlite_url: s
         assert {e.klasifikasi for e in entries} == {"800.2.4.7"}
         assert kegiatan_by_kode(s, "PD-A").id
     with get_client(sync_client=True) as c:
-        arts = c.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["kepatuhan-pd-a"])), sort=ArtifactSort.CREATED_DESC)
+        arts = c.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["kepatuhan-pd-a"])),
+            sort=ArtifactSort.CREATED_DESC,
+        )
     assert arts, "table artifact missing"
     text = json.dumps(arts[0].data, default=str) + str(arts[0].description)
     assert "terlambat" in text and out["png"] in text
@@ -319,14 +426,20 @@ def test_every_round_is_shown_and_counted(engine: Engine, tmp_path: Path) -> Non
         shown = posisi_kegiatan(s, "PD-A")
     thirteen = [u for u in hasil.langkah if u.no == 13]
     assert [(u.putaran, u.status, u.penilaian) for u in thirteen] == [
-        (1, "dikembalikan", "terlambat"), (2, "selesai", "tepat waktu")]
+        (1, "dikembalikan", "terlambat"),
+        (2, "selesai", "tepat waktu"),
+    ]
     assert thirteen[0].aktual_s == 3 * 3600 and round(thirteen[1].aktual_s or 0) == 300
     r = hasil.ringkasan
     assert (r["putaran"], r["terlambat"], r["dinilai"]) == (6, 3, 5)  # 13 counts twice
     assert r["persen_tepat_waktu"] == 40.0
     sop13 = next(x for x in hasil.per_sop if x["no"] == 13)
-    assert (sop13["putaran_n"], sop13["dinilai_n"], sop13["terlambat_n"],
-            sop13["persen_tepat"]) == (2, 2, 1, 50.0)
+    assert (
+        sop13["putaran_n"],
+        sop13["dinilai_n"],
+        sop13["terlambat_n"],
+        sop13["persen_tepat"],
+    ) == (2, 2, 1, 50.0)
     files = tulis_kepatuhan(hasil, tmp_path / "k.xlsx", grafik=True)
     ws = load_workbook(files["xlsx"])["Langkah PD-A"]
     head = [c.value for c in ws[1]]
@@ -342,7 +455,9 @@ def test_every_round_is_shown_and_counted(engine: Engine, tmp_path: Path) -> Non
     assert per[2]["Rekonstruksi"].value == "ya" and per[13]["Rekonstruksi"].value in ("", None)
     artefak = [x for x in tabel_artefak(hasil) if x["no"] == 13]
     assert [(x["putaran"], x["penilaian"], x["rekonstruksi"]) for x in artefak] == [
-        (1, "terlambat", False), (2, "tepat waktu", False)]
+        (1, "terlambat", False),
+        (2, "tepat waktu", False),
+    ]
     flags = {x["no"]: x["rekonstruksi"] for x in shown["langkah"]}
     assert flags[1] is True and flags[12] is True and flags[13] is False
 
@@ -357,13 +472,33 @@ def test_ledger_levels_and_actors_slot_in() -> None:
     from diklat.sop.catalogue import get_sop
 
     step = get_sop("pengiriman-peserta").step(14)
-    row = SimpleNamespace(step_no=14, putaran=1, tingkat=2, status="selesai",
-                          started_at=at(10, 9), finished_at=at(10, 9, 10), deadline=at(10, 10),
-                          waktu_max_s=None, oleh_nama="RINA WULANDARI", oleh_nip="1980")
+    row = SimpleNamespace(
+        step_no=14,
+        putaran=1,
+        tingkat=2,
+        status="selesai",
+        started_at=at(10, 9),
+        finished_at=at(10, 9, 10),
+        deadline=at(10, 10),
+        waktu_max_s=None,
+        oleh_nama="RINA WULANDARI",
+        oleh_nip="1980",
+    )
     u = _ukur(step, row, 3600, NOW, kalender())  # type: ignore[arg-type]
     assert (u.tingkat, u.oleh, u.penilaian, u.rekonstruksi) == (
-        2, "RINA WULANDARI", "tepat waktu", False)
-    hasil = Kepatuhan(kode="X", nama="X", sop="pengiriman-peserta", sop_judul="", langkah=[u],
-                      per_sop=[], jumlah_kegiatan_sop=1)
+        2,
+        "RINA WULANDARI",
+        "tepat waktu",
+        False,
+    )
+    hasil = Kepatuhan(
+        kode="X",
+        nama="X",
+        sop="pengiriman-peserta",
+        sop_judul="",
+        langkah=[u],
+        per_sop=[],
+        jumlah_kegiatan_sop=1,
+    )
     heads = [k.judul for k in kolom_langkah(hasil)]
-    assert heads[heads.index("Putaran") + 1: heads.index("Putaran") + 3] == ["Tingkat", "Oleh"]
+    assert heads[heads.index("Putaran") + 1 : heads.index("Putaran") + 3] == ["Tingkat", "Oleh"]

@@ -22,9 +22,19 @@ WITA = dt.timezone(dt.timedelta(hours=8))
 def _kegiatan(engine: Engine, kode: str = "PD-1", **extra: object) -> None:
     siap(engine)
     with session_scope(engine) as s:
-        simpan_kegiatan(s, {"kode": kode, "sop": "pengiriman-peserta", "nama": "Diklat Uji",
-                            "mulai": "2026-12-14", "selesai": "2026-12-18", **LENGKAP,
-                            "kriteria": {"unit": ["U1"]}, **extra})
+        simpan_kegiatan(
+            s,
+            {
+                "kode": kode,
+                "sop": "pengiriman-peserta",
+                "nama": "Diklat Uji",
+                "mulai": "2026-12-14",
+                "selesai": "2026-12-18",
+                **LENGKAP,
+                "kriteria": {"unit": ["U1"]},
+                **extra,
+            },
+        )
 
 
 def test_start_and_finish_are_idempotent(engine: Engine) -> None:
@@ -53,7 +63,9 @@ def test_a_new_run_takes_over_an_open_wait(engine: Engine) -> None:
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, "PD-1")
         a = ledger.tunggu(s, k, 13, tingkat=1, flow_run_id="run-lama", now=t0)
-        b = ledger.tunggu(s, k, 13, tingkat=1, flow_run_id="run-baru", now=t0 + dt.timedelta(hours=1))
+        b = ledger.tunggu(
+            s, k, 13, tingkat=1, flow_run_id="run-baru", now=t0 + dt.timedelta(hours=1)
+        )
         assert a.id == b.id and b.flow_run_id == "run-baru" and b.started_at == t0
         ledger.selesai(s, k, 13, tingkat=1, now=t0 + dt.timedelta(hours=2))
         c = ledger.tunggu(s, k, 13, tingkat=1, flow_run_id="run-ketiga")
@@ -81,8 +93,7 @@ def test_deadline_across_a_weekend_and_a_holiday(engine: Engine) -> None:
         assert not cal.is_hari_kerja(dt.date(2026, 12, 25))  # Natal
         assert days[-1] >= dt.date(2026, 12, 28)
         assert row.deadline is not None
-        assert row.deadline.astimezone(WITA) == dt.datetime.combine(days[-1], dt.time(10, 0),
-                                                                    WITA)
+        assert row.deadline.astimezone(WITA) == dt.datetime.combine(days[-1], dt.time(10, 0), WITA)
         st = ledger.keadaan(s, k.id)[15]
         assert st.status == ledger.MENUNGGU
         assert not st.terlambat(start + dt.timedelta(days=1))

@@ -34,27 +34,44 @@ PDF = b"%PDF-1.4\n% surat\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
 
 def _msg(to: str = "peserta@kukarkab.go.id", mid: str | None = None):  # type: ignore[no-untyped-def]
     return build_message(
-        sender="BKPSDM <bkpsdm@kukarkab.go.id>", recipients=[to],
+        sender="BKPSDM <bkpsdm@kukarkab.go.id>",
+        recipients=[to],
         subject="Surat Panggilan: Pelatihan Kepemimpinan (Nomor 800.2.4.2/034/BKPSDM/2026)",
         body="Yth. Budi Santoso,\n\nBersama ini kami sampaikan surat panggilan.\n",
-        attachments=[Attachment("surat_panggilan.pdf", PDF)], message_id=mid)
+        attachments=[Attachment("surat_panggilan.pdf", PDF)],
+        message_id=mid,
+    )
 
 
 def test_valid_address() -> None:
     assert valid_address("budi.santoso@kukarkab.go.id")
     assert valid_address("a+b@x.co")
-    for bad in (None, "", "budi", "budi@", "@x.id", "budi@x", "budi @x.id", "a..b@x.id",
-                "budi@x.id.", "Budi <budi@x.id>", "budi@-x.id"):
+    for bad in (
+        None,
+        "",
+        "budi",
+        "budi@",
+        "@x.id",
+        "budi@x",
+        "budi @x.id",
+        "a..b@x.id",
+        "budi@x.id.",
+        "Budi <budi@x.id>",
+        "budi@-x.id",
+    ):
         assert not valid_address(bad), bad
 
 
 def test_build_message_round_trip(tmp_path: Path) -> None:
     f = tmp_path / "sk.pdf"
     f.write_bytes(PDF)
-    msg, mid = build_message(sender="BKPSDM <bkpsdm@kukarkab.go.id>",
-                             recipients=["a@x.go.id", "b@x.go.id"], subject="Undangan Pembukaan",
-                             body="Yth. Bapak/Ibu,\n\nDengan hormat, kami mengundang …\n",
-                             attachments=[f])
+    msg, mid = build_message(
+        sender="BKPSDM <bkpsdm@kukarkab.go.id>",
+        recipients=["a@x.go.id", "b@x.go.id"],
+        subject="Undangan Pembukaan",
+        body="Yth. Bapak/Ibu,\n\nDengan hormat, kami mengundang …\n",
+        attachments=[f],
+    )
     assert mid.startswith("<") and mid.endswith("@kukarkab.go.id>")
     parsed = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
     assert parsed["Message-ID"] == mid
@@ -81,15 +98,17 @@ def test_outbox_writes_one_eml_per_message_and_detects_a_second_write(tmp_path: 
     out.send(other)
     files = sorted(p.name for p in (tmp_path / "outbox").iterdir())
     assert files == sorted([out.file_name(mid), out.file_name(mid2)])  # no temporary left
-    parsed = email.message_from_bytes(Path(r1.location or "").read_bytes(),
-                                      policy=email.policy.default)
+    parsed = email.message_from_bytes(
+        Path(r1.location or "").read_bytes(), policy=email.policy.default
+    )
     assert parsed["Message-ID"] == mid
     assert [a.get_payload(decode=True) for a in parsed.iter_attachments()] == [PDF]
     assert not out.was_delivered(new_message_id())
 
 
-def test_outbox_write_failure_leaves_nothing(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_outbox_write_failure_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = OutboxTransport(tmp_path / "outbox")
     msg, mid = _msg()
 
@@ -104,15 +123,13 @@ def test_outbox_write_failure_leaves_nothing(tmp_path: Path,
 
 
 def test_smtp_delivers_what_was_built() -> None:
-    with mail_server() as srv, SmtpTransport(srv.host, srv.port, security="none",
-                                             timeout=5) as t:
+    with mail_server() as srv, SmtpTransport(srv.host, srv.port, security="none", timeout=5) as t:
         for i in range(3):
             msg, mid = _msg(f"peserta{i}@kukarkab.go.id")
             r = t.send(msg)
             assert r.message_id == mid and not r.duplicate
         assert t.connections == 1  # one connection for the three messages
-    assert [a.rcpt_tos for a in srv.arrived] == [[f"peserta{i}@kukarkab.go.id"]
-                                                 for i in range(3)]
+    assert [a.rcpt_tos for a in srv.arrived] == [[f"peserta{i}@kukarkab.go.id"] for i in range(3)]
     first = srv.arrived[0]
     assert first.mail_from == "bkpsdm@kukarkab.go.id"
     assert first.message["Subject"].strip().startswith("Surat Panggilan: Pelatihan Kepemimpinan")
@@ -122,34 +139,52 @@ def test_smtp_delivers_what_was_built() -> None:
 @pytest.mark.parametrize("tls", ["starttls", "ssl"])
 def test_smtp_tls_and_login(tls: str, tmp_path: Path) -> None:
     with mail_server(tls=tls, folder=tmp_path, login=("operator", "rahasia")) as srv:
-        good = SmtpTransport(srv.host, srv.port, security=tls,  # type: ignore[arg-type]
-                             username="operator", password="rahasia", timeout=5,
-                             ssl_context=srv.client_context)
+        good = SmtpTransport(
+            srv.host,
+            srv.port,
+            security=tls,  # type: ignore[arg-type]
+            username="operator",
+            password="rahasia",
+            timeout=5,
+            ssl_context=srv.client_context,
+        )
         with good:
             good.send(_msg()[0])
         assert len(srv.arrived) == 1
-        bad = SmtpTransport(srv.host, srv.port, security=tls,  # type: ignore[arg-type]
-                            username="operator", password="salah", timeout=5,
-                            ssl_context=srv.client_context)
+        bad = SmtpTransport(
+            srv.host,
+            srv.port,
+            security=tls,  # type: ignore[arg-type]
+            username="operator",
+            password="salah",
+            timeout=5,
+            ssl_context=srv.client_context,
+        )
         with bad, pytest.raises(MailConfigError) as e:
             bad.send(_msg()[0])
         assert e.value.code == 535
-        untrusted = SmtpTransport(srv.host, srv.port, security=tls,  # type: ignore[arg-type]
-                                  username="operator", password="rahasia", timeout=5)
+        untrusted = SmtpTransport(
+            srv.host,
+            srv.port,
+            security=tls,  # type: ignore[arg-type]
+            username="operator",
+            password="rahasia",
+            timeout=5,
+        )
         with untrusted, pytest.raises(MailConfigError):
             untrusted.send(_msg()[0])
     assert len(srv.arrived) == 1
 
 
 def test_smtp_4xx_is_transient_5xx_permanent_and_the_connection_survives() -> None:
-    with mail_server() as srv, SmtpTransport(srv.host, srv.port, security="none",
-                                             timeout=5) as t:
+    with mail_server() as srv, SmtpTransport(srv.host, srv.port, security="none", timeout=5) as t:
         srv.handler.data_replies.append("451 4.3.0 Coba lagi nanti")
         with pytest.raises(TransientMailError) as e:
             t.send(_msg()[0])
         assert e.value.code == 451 and e.value.outcome == "not_sent"
         srv.handler.rcpt_replies["salah@kukarkab.go.id"] = (
-            "550 5.1.1 <salah@kukarkab.go.id>: Recipient address rejected")
+            "550 5.1.1 <salah@kukarkab.go.id>: Recipient address rejected"
+        )
         with pytest.raises(PermanentMailError) as p:
             t.send(_msg("salah@kukarkab.go.id")[0])
         assert p.value.code == 550
@@ -163,8 +198,7 @@ def test_smtp_4xx_is_transient_5xx_permanent_and_the_connection_survives() -> No
 
 
 def test_smtp_drop_after_data_is_an_unknown_outcome() -> None:
-    with mail_server() as srv, SmtpTransport(srv.host, srv.port, security="none",
-                                             timeout=5) as t:
+    with mail_server() as srv, SmtpTransport(srv.host, srv.port, security="none", timeout=5) as t:
         srv.handler.drop_after_data = 1
         with pytest.raises(UnknownOutcomeError) as e:
             t.send(_msg()[0])
@@ -186,8 +220,9 @@ def test_smtp_refused_connection_and_timeout_are_transient() -> None:
     t.start()
     try:
         with pytest.raises(TransientMailError) as e:
-            SmtpTransport("127.0.0.1", silent.getsockname()[1], security="none",
-                          timeout=0.5).send(_msg()[0])
+            SmtpTransport("127.0.0.1", silent.getsockname()[1], security="none", timeout=0.5).send(
+                _msg()[0]
+            )
         assert e.value.outcome == "not_sent"
     finally:
         for c in held:
@@ -202,9 +237,11 @@ def test_classify_unknown_only_after_the_content() -> None:
     assert isinstance(classify(dropped, content_sent=False), TransientMailError)
     assert isinstance(classify(dropped, content_sent=True), UnknownOutcomeError)
     assert isinstance(classify(TimeoutError(), content_sent=True), UnknownOutcomeError)
-    assert isinstance(classify(smtplib.SMTPDataError(554, b"rejected"), content_sent=True),
-                      PermanentMailError)
+    assert isinstance(
+        classify(smtplib.SMTPDataError(554, b"rejected"), content_sent=True), PermanentMailError
+    )
     assert isinstance(classify(ConnectionResetError()), TransientMailError)
-    assert isinstance(classify(smtplib.SMTPSenderRefused(421, b"busy", "a@b.c")),
-                      TransientMailError)
+    assert isinstance(
+        classify(smtplib.SMTPSenderRefused(421, b"busy", "a@b.c")), TransientMailError
+    )
     assert scrub_addresses("550 <budi@x.go.id> unknown") == "550 <<alamat>> unknown"

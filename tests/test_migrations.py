@@ -26,29 +26,51 @@ def test_upgrade_keeps_ground_floor_data(db_url: str) -> None:
     migrate(db_url, "0001")
     eng = get_engine(db_url)
     with eng.begin() as c:
-        c.execute(text("INSERT INTO kegiatan (kode, sop_code, nama, status) VALUES "
-                       "('K1', 'peningkatan-kapasitas', 'Lama', 'direncanakan')"))
-        c.execute(text("INSERT INTO pejabat (nip, nama, peran, jabatan, plt, aktif) VALUES "
-                       "('197209131998031001', 'A', 'kepala', 'Kepala', true, true)"))
-        c.execute(text("INSERT INTO naskah (kegiatan_id, jenis, kunci, versi, status, sifat, "
-                       "file_docx, file_pdf, sha256, data_json) SELECT id, 'surat_tugas', '', 1, "
-                       "'terdaftar', 'Biasa', 'out/K1/final/x.docx', 'out/K1/pdf/x.pdf', "
-                       "'ab', '{}' FROM kegiatan"))
-        c.execute(text("INSERT INTO unit_kerja (kode, nama, alamat, sumber, aktif) VALUES "
-                       "('U1', 'SD Negeri 012 Loa Kulu', 'Loa Kulu', 'simpeg', true)"))
+        c.execute(
+            text(
+                "INSERT INTO kegiatan (kode, sop_code, nama, status) VALUES "
+                "('K1', 'peningkatan-kapasitas', 'Lama', 'direncanakan')"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO pejabat (nip, nama, peran, jabatan, plt, aktif) VALUES "
+                "('197209131998031001', 'A', 'kepala', 'Kepala', true, true)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO naskah (kegiatan_id, jenis, kunci, versi, status, sifat, "
+                "file_docx, file_pdf, sha256, data_json) SELECT id, 'surat_tugas', '', 1, "
+                "'terdaftar', 'Biasa', 'out/K1/final/x.docx', 'out/K1/pdf/x.pdf', "
+                "'ab', '{}' FROM kegiatan"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO unit_kerja (kode, nama, alamat, sumber, aktif) VALUES "
+                "('U1', 'SD Negeri 012 Loa Kulu', 'Loa Kulu', 'simpeg', true)"
+            )
+        )
     migrate(db_url)
     with eng.connect() as c:
         assert c.execute(text("SELECT sop, kondisi_json FROM kegiatan")).one() == (
-            "peningkatan-kapasitas", "[]")
+            "peningkatan-kapasitas",
+            "[]",
+        )
         assert c.execute(text("SELECT kedudukan FROM pejabat")).scalar_one() == "plt"
         assert c.execute(text("SELECT konteks_json FROM naskah")).scalar_one() == "{}"
         files = c.execute(text("SELECT peran, path FROM naskah_berkas ORDER BY peran")).all()
-    assert [tuple(f) for f in files] == [("final_docx", "out/K1/final/x.docx"),
-                                         ("final_pdf", "out/K1/pdf/x.pdf")]
+    assert [tuple(f) for f in files] == [
+        ("final_docx", "out/K1/final/x.docx"),
+        ("final_pdf", "out/K1/pdf/x.pdf"),
+    ]
     with eng.connect() as c:  # 0009: a unit's town, unknown until its source or an operator says
-        assert tuple(c.execute(text("SELECT nama, alamat, tempat, tempat_operator FROM "
-                                    "unit_kerja")).one()) == (
-            "SD Negeri 012 Loa Kulu", "Loa Kulu", None, None)
+        assert tuple(
+            c.execute(text("SELECT nama, alamat, tempat, tempat_operator FROM unit_kerja")).one()
+        ) == ("SD Negeri 012 Loa Kulu", "Loa Kulu", None, None)
+
+
 def test_fast_head_check_agrees_with_alembic(sqlite_url: str) -> None:
     """``ensure_schema`` recognises an up-to-date database without Alembic: its reading of
     the migration files must give Alembic's head, and an old database is still migrated."""

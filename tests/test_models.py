@@ -41,9 +41,18 @@ UTC = dt.UTC
 
 def _pegawai(unit: UnitKerja, nip: str = "197209131998031001", **kw: object) -> Pegawai:
     data: dict[str, object] = dict(
-        nip=nip, nama="Siti Aminah", gelar_depan="Dr.", gelar_belakang="S.E., M.Si.",
-        jenis_kelamin="P", tanggal_lahir=dt.date(1972, 9, 13), jenis_pegawai="PNS", unit=unit,
-        golongan="IV/a", pangkat="Pembina", email="siti@example.go.id", nomor_hp="081234567890",
+        nip=nip,
+        nama="Siti Aminah",
+        gelar_depan="Dr.",
+        gelar_belakang="S.E., M.Si.",
+        jenis_kelamin="P",
+        tanggal_lahir=dt.date(1972, 9, 13),
+        jenis_pegawai="PNS",
+        unit=unit,
+        golongan="IV/a",
+        pangkat="Pembina",
+        email="siti@example.go.id",
+        nomor_hp="081234567890",
     )
     data.update(kw)
     return Pegawai(**data)
@@ -61,51 +70,130 @@ def test_full_training_round_trip(engine: Engine) -> None:
     with Session(engine) as s, s.begin():
         unit = UnitKerja(kode="U1", nama="Dinas Pendidikan", email="disdik@example.go.id")
         peg = _pegawai(unit)
-        keg = Kegiatan(kode="PK-2026-01", sop="peningkatan-kapasitas",
-                       nama="Pelatihan Penulisan Naskah Dinas", tanggal_mulai=dt.date(2026, 11, 23),
-                       tanggal_selesai=dt.date(2026, 11, 25), jumlah_jp=24)
+        keg = Kegiatan(
+            kode="PK-2026-01",
+            sop="peningkatan-kapasitas",
+            nama="Pelatihan Penulisan Naskah Dinas",
+            tanggal_mulai=dt.date(2026, 11, 23),
+            tanggal_selesai=dt.date(2026, 11, 25),
+            jumlah_jp=24,
+        )
         s.add_all([unit, peg, keg])
         s.flush()
-        s.add(RiwayatDiklat(pegawai=peg, kunci="siasn-1", nama_kursus="Bimtek SIASN", jumlah_jp=8,
-                            tahun=2026))
+        s.add(
+            RiwayatDiklat(
+                pegawai=peg, kunci="siasn-1", nama_kursus="Bimtek SIASN", jumlah_jp=8, tahun=2026
+            )
+        )
         s.add(Peserta(kegiatan=keg, pegawai_id=peg.id, status="terdaftar"))
-        bun = Bundel(kegiatan_id=keg.id, jenis="surat_panggilan", versi=1,
-                     status="ditandatangani", manifest_sha256="c" * 64, jumlah=1)
+        bun = Bundel(
+            kegiatan_id=keg.id,
+            jenis="surat_panggilan",
+            versi=1,
+            status="ditandatangani",
+            manifest_sha256="c" * 64,
+            jumlah=1,
+        )
         s.add(bun)
         s.flush()
-        nas = Naskah(kegiatan_id=keg.id, bundel_id=bun.id, jenis="surat_panggilan",
-                     kunci=peg.nip, versi=1, status="ditandatangani", sha256="a" * 64,
-                     klasifikasi="800.2.4.2", konteks_json="{}")
+        nas = Naskah(
+            kegiatan_id=keg.id,
+            bundel_id=bun.id,
+            jenis="surat_panggilan",
+            kunci=peg.nip,
+            versi=1,
+            status="ditandatangani",
+            sha256="a" * 64,
+            klasifikasi="800.2.4.2",
+            konteks_json="{}",
+        )
         s.add(nas)
         s.flush()
-        s.add(NaskahBerkas(naskah_id=nas.id, peran="draf_docx", path="x.docx", sha256="a" * 64,
-                           ukuran=10))
-        pej = Pejabat(nip="197805022005021003", nama="ARIANTO, S.Sos., M.Si", peran="kepala",
-                      jabatan="Kepala BKPSDM")
+        s.add(
+            NaskahBerkas(
+                naskah_id=nas.id, peran="draf_docx", path="x.docx", sha256="a" * 64, ukuran=10
+            )
+        )
+        pej = Pejabat(
+            nip="197805022005021003",
+            nama="ARIANTO, S.Sos., M.Si",
+            peran="kepala",
+            jabatan="Kepala BKPSDM",
+        )
         s.add(pej)
         s.flush()
-        s.add(Persetujuan(bundel_id=bun.id, urutan=1, kind="tanda_tangan", peran="kepala",
-                          pejabat_id=pej.id, nip=pej.nip, nama=pej.nama, keputusan="setuju",
-                          naskah_sha256=bun.manifest_sha256 or ""))
+        s.add(
+            Persetujuan(
+                bundel_id=bun.id,
+                urutan=1,
+                kind="tanda_tangan",
+                peran="kepala",
+                pejabat_id=pej.id,
+                nip=pej.nip,
+                nama=pej.nama,
+                keputusan="setuju",
+                naskah_sha256=bun.manifest_sha256 or "",
+            )
+        )
         s.add(AuditPersetujuan(naskah_id=nas.id, nip=pej.nip, peran="kepala", hasil="diterima"))
-        s.add(KodeVerifikasi(pejabat_id=pej.id, naskah_id=nas.id, kode_hash="h" * 64,
-                             expires_at=dt.datetime(2026, 11, 23, 9, tzinfo=UTC)))
+        s.add(
+            KodeVerifikasi(
+                pejabat_id=pej.id,
+                naskah_id=nas.id,
+                kode_hash="h" * 64,
+                expires_at=dt.datetime(2026, 11, 23, 9, tzinfo=UTC),
+            )
+        )
         s.add(RegisterCounter(unit="BKPSDM", tahun=2026, last_urut=1))
-        s.add(RegisterEntry(unit="BKPSDM", tahun=2026, urut=1, klasifikasi="800.2.4.2",
-                            nomor="800.2.4.2/001/BKPSDM/2026", naskah_id=nas.id,
-                            tanggal=dt.date(2026, 11, 23)))
+        s.add(
+            RegisterEntry(
+                unit="BKPSDM",
+                tahun=2026,
+                urut=1,
+                klasifikasi="800.2.4.2",
+                nomor="800.2.4.2/001/BKPSDM/2026",
+                naskah_id=nas.id,
+                tanggal=dt.date(2026, 11, 23),
+            )
+        )
         s.add(Distribusi(naskah_id=nas.id, penerima="disdik@example.go.id", peran_penerima="opd"))
-        s.add(Arsip(naskah_id=nas.id, kegiatan_id=keg.id, sha256="b" * 64, path="ab/cd",
-                    nama_file="surat.pdf", ukuran=1234, klasifikasi="800.2.4.2", retensi_tahun=5))
-        s.add(SopStepLog(kegiatan_id=keg.id, step_no=20, putaran=1, status="selesai",
-                         actor="kepala", waktu_min_s=600, waktu_max_s=600,
-                         finished_at=dt.datetime(2026, 11, 23, 2, tzinfo=UTC)))
+        s.add(
+            Arsip(
+                naskah_id=nas.id,
+                kegiatan_id=keg.id,
+                sha256="b" * 64,
+                path="ab/cd",
+                nama_file="surat.pdf",
+                ukuran=1234,
+                klasifikasi="800.2.4.2",
+                retensi_tahun=5,
+            )
+        )
+        s.add(
+            SopStepLog(
+                kegiatan_id=keg.id,
+                step_no=20,
+                putaran=1,
+                status="selesai",
+                actor="kepala",
+                waktu_min_s=600,
+                waktu_max_s=600,
+                finished_at=dt.datetime(2026, 11, 23, 2, tzinfo=UTC),
+            )
+        )
         run = SyncRun(sumber="simpeg", mode="full", checkpoint=json.dumps({"after": "X"}))
         s.add(run)
         s.flush()
         s.add(SyncSeen(sync_run_id=run.id, nip=peg.nip))
-        s.add(Karantina(sync_run_id=run.id, sumber="simpeg", kunci="123", baris=7,
-                        alasan="NIP tidak valid: harus 18 digit"))
+        s.add(
+            Karantina(
+                sync_run_id=run.id,
+                sumber="simpeg",
+                kunci="123",
+                baris=7,
+                alasan="NIP tidak valid: harus 18 digit",
+            )
+        )
 
     with Session(engine) as s:
         peg = s.scalars(select(Pegawai)).one()
@@ -157,11 +245,27 @@ def test_duplicate_naskah_version_rejected(engine: Engine) -> None:
 
 def test_register_number_unique(engine: Engine) -> None:
     with Session(engine) as s, s.begin():
-        s.add(RegisterEntry(unit="BKPSDM", tahun=2026, urut=1, klasifikasi="800.2.4.2",
-                            nomor="800.2.4.2/001/BKPSDM/2026", tanggal=dt.date(2026, 11, 23)))
+        s.add(
+            RegisterEntry(
+                unit="BKPSDM",
+                tahun=2026,
+                urut=1,
+                klasifikasi="800.2.4.2",
+                nomor="800.2.4.2/001/BKPSDM/2026",
+                tanggal=dt.date(2026, 11, 23),
+            )
+        )
     with pytest.raises(IntegrityError), Session(engine) as s, s.begin():
-        s.add(RegisterEntry(unit="BKPSDM", tahun=2026, urut=1, klasifikasi="800.2.4.1",
-                            nomor="800.2.4.1/001/BKPSDM/2026", tanggal=dt.date(2026, 11, 23)))
+        s.add(
+            RegisterEntry(
+                unit="BKPSDM",
+                tahun=2026,
+                urut=1,
+                klasifikasi="800.2.4.1",
+                nomor="800.2.4.1/001/BKPSDM/2026",
+                tanggal=dt.date(2026, 11, 23),
+            )
+        )
 
 
 def test_repr_has_no_contact_data() -> None:

@@ -75,8 +75,12 @@ def test_rendered_text_matches_expected(jenis: str) -> None:
     assert (hari_tanggal(d) if jenis == "daftar_hadir" else tanggal_indonesia(d)) in text
 
 
-LETTERS = ("surat_permohonan_narasumber", "surat_pemberitahuan", "surat_panggilan",
-           "undangan_pembukaan")
+LETTERS = (
+    "surat_permohonan_narasumber",
+    "surat_pemberitahuan",
+    "surat_panggilan",
+    "undangan_pembukaan",
+)
 
 
 @pytest.mark.parametrize("jenis", LETTERS)
@@ -88,8 +92,12 @@ def test_letters_have_the_official_parts(jenis: str) -> None:
     from diklat.rules.tanggal import tanggal_indonesia
 
     assert f"Tenggarong, {tanggal_indonesia(TANGGAL_JENIS[jenis])}" in lines
-    for label, value in (("Nomor", ctx["nomor"]), ("Sifat", "Biasa"),
-                         ("Lampiran", ctx["lampiran"]), ("Hal", ctx["hal"])):
+    for label, value in (
+        ("Nomor", ctx["nomor"]),
+        ("Sifat", "Biasa"),
+        ("Lampiran", ctx["lampiran"]),
+        ("Hal", ctx["hal"]),
+    ):
         assert f"{label}\t:\t{value}" in lines
     assert f"Yth. {ctx['tujuan'].splitlines()[0]}" in text
     ttd = ctx["ttd"]
@@ -126,8 +134,9 @@ def test_output_is_a_valid_docx() -> None:
 
 def test_hostile_values_render_literally() -> None:
     p = dict(peserta_list()[0], nama=HOSTILE)
-    ctx = contoh("surat_panggilan", peserta=p, hal="Hal & <i>Hal</i>",
-                 tujuan="Ctrl\x01\x0bchars\u0007bell")
+    ctx = contoh(
+        "surat_panggilan", peserta=p, hal="Hal & <i>Hal</i>", tujuan="Ctrl\x01\x0bchars\u0007bell"
+    )
     data = load_template("surat_panggilan").render(ctx)
     text = docx_text(data)
     assert HOSTILE in text
@@ -139,8 +148,9 @@ def test_hostile_values_render_literally() -> None:
 
 
 def test_line_breaks_in_values() -> None:
-    ctx = contoh("undangan_pembukaan", tujuan="Bapak/Ibu Kepala Perangkat Daerah\n(daftar "
-                                             "terlampir)")
+    ctx = contoh(
+        "undangan_pembukaan", tujuan="Bapak/Ibu Kepala Perangkat Daerah\n(daftar terlampir)"
+    )
     text = docx_text(load_template("undangan_pembukaan").render(ctx))
     assert "Yth. Bapak/Ibu Kepala Perangkat Daerah\n(daftar terlampir)" in text
     data = load_template("undangan_pembukaan").render(ctx)
@@ -166,10 +176,22 @@ def test_missing_variable_names_template_and_variable() -> None:
 
 
 def test_loops_in_tables() -> None:
-    many = [k.orang({"nama": f"PEGAWAI {i}", "nip": "199003152015031002", "golongan": "III/a",
-                     "jabatan": "Pelaksana"}) for i in range(1, 26)]
-    text = docx_text(load_template("surat_pemberitahuan").render(
-        contoh("surat_pemberitahuan", peserta=many, jumlah_peserta="25")))
+    many = [
+        k.orang(
+            {
+                "nama": f"PEGAWAI {i}",
+                "nip": "199003152015031002",
+                "golongan": "III/a",
+                "jabatan": "Pelaksana",
+            }
+        )
+        for i in range(1, 26)
+    ]
+    text = docx_text(
+        load_template("surat_pemberitahuan").render(
+            contoh("surat_pemberitahuan", peserta=many, jumlah_peserta="25")
+        )
+    )
     rows = [ln for ln in text.splitlines() if " | PEGAWAI " in ln]
     assert len(rows) == 25 and rows[0].startswith("1 | PEGAWAI 1 |")
     assert rows[-1].startswith("25 | PEGAWAI 25 |")
@@ -179,8 +201,13 @@ def test_loops_in_tables() -> None:
 
 
 def test_optional_parts_disappear() -> None:
-    ctx = contoh("surat_panggilan", tembusan=[], ttd=k.penandatangan(
-        "Dr. H. SUTRISNO, S.Sos., M.Si.", "197209131998031001", "Kepala Badan", plt=True))
+    ctx = contoh(
+        "surat_panggilan",
+        tembusan=[],
+        ttd=k.penandatangan(
+            "Dr. H. SUTRISNO, S.Sos., M.Si.", "197209131998031001", "Kepala Badan", plt=True
+        ),
+    )
     text = docx_text(load_template("surat_panggilan").render(ctx))
     assert "Tembusan" not in text and "a.n." not in text
     assert "Plt. Kepala Badan," in text.splitlines()
@@ -191,7 +218,9 @@ def test_page_size_and_font_from_settings(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("DIKLAT_NASKAH__KERTAS", "F4")
     monkeypatch.setenv("DIKLAT_NASKAH__FONT", "Bookman Old Style")
     reset_settings_cache()
-    letter = Document(io.BytesIO(load_template("surat_panggilan").render(contoh("surat_panggilan"))))
+    letter = Document(
+        io.BytesIO(load_template("surat_panggilan").render(contoh("surat_panggilan")))
+    )
     sec = letter.sections[0]
     assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (215, 330)
     cert = Document(io.BytesIO(load_template("sertifikat").render(contoh("sertifikat"))))
@@ -208,8 +237,10 @@ def test_page_size_and_font_from_settings(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_render_batch_files_and_determinism(tmp_path: Path) -> None:
-    ctxs = [contoh("sertifikat", nomor=f"800.2.4.2/{i:03d}/BKPSDM/2026",
-                   peserta=p) for i, p in enumerate(peserta_list(), 1)]
+    ctxs = [
+        contoh("sertifikat", nomor=f"800.2.4.2/{i:03d}/BKPSDM/2026", peserta=p)
+        for i, p in enumerate(peserta_list(), 1)
+    ]
     paths = render_batch("sertifikat", ctxs, tmp_path / "a")
     assert [p.name for p in paths] == [f"sertifikat_000{i}.docx" for i in (1, 2, 3)]
     assert "SITI NURHALIZA, S.H." in docx_text(paths[1])
@@ -245,21 +276,51 @@ def test_column_loop_template_falls_back_to_docxtpl(tmp_path: Path) -> None:
 
 
 def test_context_builders_keep_personal_data_out() -> None:
-    p = k.orang({"nip": "199003152015031002", "nama": "ANDI", "gelar_depan": "Ir.",
-                 "gelar_belakang": "M.T.", "pangkat": "Penata", "golongan": "III/c",
-                 "nik": "6402010101900001", "nomor_hp": "081234567890", "email": "a@b.c",
-                 "jabatan": "Analis", "unit_nama": "Dinas X"}, kedudukan="Ketua", nik="1")
-    assert p == {"nama": "Ir. ANDI, M.T.", "nip": "19900315 201503 1 002",
-                 "pangkat": "Penata (III/c)", "golongan": "III/c", "jabatan": "Analis",
-                 "unit": "Dinas X", "kedudukan": "Ketua"}
+    p = k.orang(
+        {
+            "nip": "199003152015031002",
+            "nama": "ANDI",
+            "gelar_depan": "Ir.",
+            "gelar_belakang": "M.T.",
+            "pangkat": "Penata",
+            "golongan": "III/c",
+            "nik": "6402010101900001",
+            "nomor_hp": "081234567890",
+            "email": "a@b.c",
+            "jabatan": "Analis",
+            "unit_nama": "Dinas X",
+        },
+        kedudukan="Ketua",
+        nik="1",
+    )
+    assert p == {
+        "nama": "Ir. ANDI, M.T.",
+        "nip": "19900315 201503 1 002",
+        "pangkat": "Penata (III/c)",
+        "golongan": "III/c",
+        "jabatan": "Analis",
+        "unit": "Dinas X",
+        "kedudukan": "Ketua",
+    }
     kop = k.kop()
-    assert kop["nama_lengkap"] == ("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia "
-                                   "Kabupaten Kutai Kartanegara")
-    t = k.penandatangan("RINA", "198005122005022003", "Sekretaris", pangkat="Pembina",
-                        golongan="IV/a", an="Kepala BKPSDM")
+    assert kop["nama_lengkap"] == (
+        "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia Kabupaten Kutai Kartanegara"
+    )
+    t = k.penandatangan(
+        "RINA",
+        "198005122005022003",
+        "Sekretaris",
+        pangkat="Pembina",
+        golongan="IV/a",
+        an="Kepala BKPSDM",
+    )
     assert (t["an"], t["jabatan"], t["nip"], t["pangkat"], t["sebutan"]) == (
-        "a.n. Kepala BKPSDM", "Sekretaris", "19800512 200502 2 003", "Pembina (IV/a)",
-        "Kepala BKPSDM")
+        "a.n. Kepala BKPSDM",
+        "Sekretaris",
+        "19800512 200502 2 003",
+        "Pembina (IV/a)",
+        "Kepala BKPSDM",
+    )
     assert k.nomor_draf("surat_panggilan", 2026) == "800.2.4.2/      /BKPSDM/2026"
     draft = k.surat("surat_panggilan", hal="x", tujuan="y")
     assert draft["nomor"].startswith("800.2.4.2/      /") and draft["tanggal"].startswith("      ")

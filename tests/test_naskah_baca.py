@@ -31,51 +31,120 @@ PK = "PK-BACA-1"  # SOP 000, run by the agency itself
 PENYELENGGARA = "Badan Pengembangan Sumber Daya Manusia Provinsi Kalimantan Timur"
 
 UNITS = [
-    {"kode": "64021002", "nama": "SD Negeri 012 Loa Kulu", "email": "sd012@example.go.id",
-     "alamat": "Jl. Poros Loa Kulu, Loa Kulu", "induk_kode": "64021000", "tempat": "Loa Kulu"},
-    {"kode": "64021000", "nama": "Dinas Pendidikan dan Kebudayaan",
-     "email": "diknas@example.go.id", "alamat": "Jl. Pesut No. 1, Tenggarong",
-     "tempat": "Tenggarong"},
-    {"kode": "64021200", "nama": "RSUD A.M. Parikesit", "email": "rsud@example.go.id",
-     "alamat": "Jl. Ratu Agung No. 1, Tenggarong Seberang", "tempat": "Tenggarong Seberang"},
-    {"kode": "64020100", "nama": "Sekretariat Daerah", "singkatan": "SETDA",
-     "email": "setda@example.go.id", "alamat": "Jl. Wolter Monginsidi No. 1, Tenggarong",
-     "tempat": "Tenggarong"},
-    {"kode": "64020500", "nama": "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
-     "singkatan": "BKPSDM", "alamat": "Jalan Wolter Monginsidi, Tenggarong",
-     "tempat": "Tenggarong"},
+    {
+        "kode": "64021002",
+        "nama": "SD Negeri 012 Loa Kulu",
+        "email": "sd012@example.go.id",
+        "alamat": "Jl. Poros Loa Kulu, Loa Kulu",
+        "induk_kode": "64021000",
+        "tempat": "Loa Kulu",
+    },
+    {
+        "kode": "64021000",
+        "nama": "Dinas Pendidikan dan Kebudayaan",
+        "email": "diknas@example.go.id",
+        "alamat": "Jl. Pesut No. 1, Tenggarong",
+        "tempat": "Tenggarong",
+    },
+    {
+        "kode": "64021200",
+        "nama": "RSUD A.M. Parikesit",
+        "email": "rsud@example.go.id",
+        "alamat": "Jl. Ratu Agung No. 1, Tenggarong Seberang",
+        "tempat": "Tenggarong Seberang",
+    },
+    {
+        "kode": "64020100",
+        "nama": "Sekretariat Daerah",
+        "singkatan": "SETDA",
+        "email": "setda@example.go.id",
+        "alamat": "Jl. Wolter Monginsidi No. 1, Tenggarong",
+        "tempat": "Tenggarong",
+    },
+    {
+        "kode": "64020500",
+        "nama": "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+        "singkatan": "BKPSDM",
+        "alamat": "Jalan Wolter Monginsidi, Tenggarong",
+        "tempat": "Tenggarong",
+    },
 ]
 PEGAWAI = [  # nip, name, unit, golongan, pangkat, jabatan
-    ("198501012010012001", "SITI AMINAH", "64021002", "III/b", "Penata Muda Tk. I",
-     "Guru Ahli Pertama"),
-    ("199002022015031002", "BUDI SANTOSO", "64021000", "III/c", "Penata",
-     "Analis Kepegawaian Ahli Pertama"),
-    ("198803032012041003", "RATNA DEWI", "64021200", "IV/a", "Pembina",
-     "Apoteker Ahli Madya"),
-    ("197904042005022004", "DEWI LESTARI", "64020100", "III/d", "Penata Tk. I",
-     "Analis Kebijakan Ahli Muda"),
-    ("198206062008011005", "YUSUF HABIBI", "64020500", "III/d", "Penata Tk. I",
-     "Pengelola Diklat"),
+    (
+        "198501012010012001",
+        "SITI AMINAH",
+        "64021002",
+        "III/b",
+        "Penata Muda Tk. I",
+        "Guru Ahli Pertama",
+    ),
+    (
+        "199002022015031002",
+        "BUDI SANTOSO",
+        "64021000",
+        "III/c",
+        "Penata",
+        "Analis Kepegawaian Ahli Pertama",
+    ),
+    ("198803032012041003", "RATNA DEWI", "64021200", "IV/a", "Pembina", "Apoteker Ahli Madya"),
+    (
+        "197904042005022004",
+        "DEWI LESTARI",
+        "64020100",
+        "III/d",
+        "Penata Tk. I",
+        "Analis Kebijakan Ahli Muda",
+    ),
+    ("198206062008011005", "YUSUF HABIBI", "64020500", "III/d", "Penata Tk. I", "Pengelola Diklat"),
 ]
 NARASUMBER = [
-    {"nama": "Dr. HARYANTO, M.Si.", "jabatan": "Widyaiswara Ahli Utama BPSDM Provinsi "
-                                               "Kalimantan Timur",
-     "materi": "Analisis Jabatan dan Peta Jabatan"},
-    {"nama": "LINDA KARTIKA, S.Psi., M.A.", "jabatan": "Analis Kebijakan Ahli Madya",
-     "materi": "Analisis Beban Kerja"},
+    {
+        "nama": "Dr. HARYANTO, M.Si.",
+        "jabatan": "Widyaiswara Ahli Utama BPSDM Provinsi Kalimantan Timur",
+        "materi": "Analisis Jabatan dan Peta Jabatan",
+    },
+    {
+        "nama": "LINDA KARTIKA, S.Psi., M.A.",
+        "jabatan": "Analis Kebijakan Ahli Madya",
+        "materi": "Analisis Beban Kerja",
+    },
 ]
 PEJABAT = [
-    dict(nip="197209131998031001", nama="Dr. H. SUTRISNO, S.Sos., M.Si.", peran="kepala",
-         jabatan="Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
-         pangkat="Pembina Utama Muda (IV/c)"),
-    dict(nip="198005122005022003", nama="RINA WULANDARI, S.E., M.M.", peran="kabid_psda",
-         jabatan="Kepala Bidang Pengembangan Sumber Daya Aparatur", pangkat="Pembina (IV/a)"),
-    dict(nip="197706142003121004", nama="AHMAD FAUZI, S.H., M.H.", peran="sekretaris",
-         jabatan="Sekretaris Badan", pangkat="Pembina Tingkat I (IV/b)"),
-    dict(nip="199001012015031001", nama="NUR HASANAH, S.Psi.", peran="analis_sdm",
-         jabatan="Analis SDM Aparatur Ahli Muda", pangkat="Penata (III/c)"),
-    dict(nip="196801011990031001", nama="Drs. H. MUHAMMAD YUSUF, M.Si.", peran="sekda",
-         jabatan="Sekretaris Daerah", pangkat="Pembina Utama Madya (IV/d)"),
+    dict(
+        nip="197209131998031001",
+        nama="Dr. H. SUTRISNO, S.Sos., M.Si.",
+        peran="kepala",
+        jabatan="Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+        pangkat="Pembina Utama Muda (IV/c)",
+    ),
+    dict(
+        nip="198005122005022003",
+        nama="RINA WULANDARI, S.E., M.M.",
+        peran="kabid_psda",
+        jabatan="Kepala Bidang Pengembangan Sumber Daya Aparatur",
+        pangkat="Pembina (IV/a)",
+    ),
+    dict(
+        nip="197706142003121004",
+        nama="AHMAD FAUZI, S.H., M.H.",
+        peran="sekretaris",
+        jabatan="Sekretaris Badan",
+        pangkat="Pembina Tingkat I (IV/b)",
+    ),
+    dict(
+        nip="199001012015031001",
+        nama="NUR HASANAH, S.Psi.",
+        peran="analis_sdm",
+        jabatan="Analis SDM Aparatur Ahli Muda",
+        pangkat="Penata (III/c)",
+    ),
+    dict(
+        nip="196801011990031001",
+        nama="Drs. H. MUHAMMAD YUSUF, M.Si.",
+        peran="sekda",
+        jabatan="Sekretaris Daerah",
+        pangkat="Pembina Utama Madya (IV/d)",
+    ),
 ]
 
 
@@ -95,30 +164,53 @@ def data(sqlite_engine: Engine, soffice: str) -> Engine:
     engine = sqlite_engine
     w = PersonnelWriter(engine, None, sumber="simpeg")
     w.upsert_units(UNITS)
-    w.write([{"nip": n, "nama": nama, "unit_kode": u, "golongan": g, "pangkat": pk,
-              "jabatan": jab} for n, nama, u, g, pk, jab in PEGAWAI])
+    w.write(
+        [
+            {"nip": n, "nama": nama, "unit_kode": u, "golongan": g, "pangkat": pk, "jabatan": jab}
+            for n, nama, u, g, pk, jab in PEGAWAI
+        ]
+    )
     mulai = today()  # held today: certificates and reports may be made, nothing dated ahead
     with session_scope(engine) as s:
         for p in PEJABAT:
             ensure_pejabat(s, **p, email=f"{p['peran']}@example.go.id")
     siap(engine)  # the staff who correct drafts sent back
     with session_scope(engine) as s:
-        pd_ = simpan_kegiatan(s, {
-            "kode": PD, "sop": "pengiriman-peserta",
-            "nama": "Pelatihan Teknis Pengelolaan Arsip Dinamis", "mulai": mulai,
-            "selesai": mulai, "tempat": "Samarinda", "jp": 40,
-            "penyelenggara": PENYELENGGARA, "kriteria": {"unit": ["64021200", "64020100"]},
-            "surat_penyelenggara": {"nomor": "800.2.4.2/0412/BPSDM.KT/2026",
-                                    "tanggal": today() - dt.timedelta(days=3),
-                                    "hal": "Pemanggilan Peserta Pelatihan"},
-            "kondisi": ["kewenangan_sekda"]})
-        pk = simpan_kegiatan(s, {
-            "kode": PK, "sop": "peningkatan-kapasitas",
-            "nama": "Pelatihan Penyusunan Analisis Jabatan", "mulai": mulai,
-            "selesai": mulai, "tempat": "Aula BKPSDM, Tenggarong",
-            "jp": 24, "lembaga_narasumber": PENYELENGGARA,
-            "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
-            "narasumber": NARASUMBER})
+        pd_ = simpan_kegiatan(
+            s,
+            {
+                "kode": PD,
+                "sop": "pengiriman-peserta",
+                "nama": "Pelatihan Teknis Pengelolaan Arsip Dinamis",
+                "mulai": mulai,
+                "selesai": mulai,
+                "tempat": "Samarinda",
+                "jp": 40,
+                "penyelenggara": PENYELENGGARA,
+                "kriteria": {"unit": ["64021200", "64020100"]},
+                "surat_penyelenggara": {
+                    "nomor": "800.2.4.2/0412/BPSDM.KT/2026",
+                    "tanggal": today() - dt.timedelta(days=3),
+                    "hal": "Pemanggilan Peserta Pelatihan",
+                },
+                "kondisi": ["kewenangan_sekda"],
+            },
+        )
+        pk = simpan_kegiatan(
+            s,
+            {
+                "kode": PK,
+                "sop": "peningkatan-kapasitas",
+                "nama": "Pelatihan Penyusunan Analisis Jabatan",
+                "mulai": mulai,
+                "selesai": mulai,
+                "tempat": "Aula BKPSDM, Tenggarong",
+                "jp": 24,
+                "lembaga_narasumber": PENYELENGGARA,
+                "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
+                "narasumber": NARASUMBER,
+            },
+        )
         ids = dict(s.execute(select(Pegawai.nip, Pegawai.id)).all())
         tetapkan_peserta(s, pd_, [ids["198803032012041003"]], status="terdaftar")
         tetapkan_peserta(s, pk, [ids[p[0]] for p in PEGAWAI[:4]], status="terdaftar")
@@ -144,9 +236,11 @@ def terbit(engine: Engine, kode: str, jenis: str, out: Path) -> dict[str, Path]:
 
 def _berkas(engine: Engine, bundel_id: int, peran: str) -> dict[str, Path]:
     with session_scope(engine) as s:
-        rows = s.execute(select(Naskah.kunci, NaskahBerkas.path).join(
-            NaskahBerkas, NaskahBerkas.naskah_id == Naskah.id).where(
-            Naskah.bundel_id == bundel_id, NaskahBerkas.peran == peran)).all()
+        rows = s.execute(
+            select(Naskah.kunci, NaskahBerkas.path)
+            .join(NaskahBerkas, NaskahBerkas.naskah_id == Naskah.id)
+            .where(Naskah.bundel_id == bundel_id, NaskahBerkas.peran == peran)
+        ).all()
     return {k: Path(p) for k, p in rows}
 
 
@@ -174,14 +268,16 @@ def test_notice_names_the_trainings_organiser(data: Engine, tmp_path: Path) -> N
     assert pd_
     for path in pd_.values():
         text = flat(pdftotext(path))
-        assert (f"{PENYELENGGARA} akan menyelenggarakan Pelatihan Teknis Pengelolaan Arsip "
-                f"Dinamis") in text
-        assert "Sumber Daya Manusia Kabupaten Kutai Kartanegara akan menyelenggarakan" \
-            not in text
+        assert (
+            f"{PENYELENGGARA} akan menyelenggarakan Pelatihan Teknis Pengelolaan Arsip Dinamis"
+        ) in text
+        assert "Sumber Daya Manusia Kabupaten Kutai Kartanegara akan menyelenggarakan" not in text
     pk = terbit(data, PK, "surat_pemberitahuan", tmp_path)
     text = flat(pdftotext(next(iter(pk.values()))))
-    assert ("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia Kabupaten Kutai "
-            "Kartanegara akan menyelenggarakan Pelatihan Penyusunan Analisis Jabatan") in text
+    assert (
+        "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia Kabupaten Kutai "
+        "Kartanegara akan menyelenggarakan Pelatihan Penyusunan Analisis Jabatan"
+    ) in text
 
 
 # --------------------------------------------------------------------------- 2. Setda letters
@@ -202,15 +298,18 @@ def test_a_letter_the_sekda_signs_is_a_setda_letter(data: Engine, tmp_path: Path
 
     final = terbit(data, PD, "surat_tugas", tmp_path)
     text = pdftotext(next(iter(final.values())))
-    head = text[:text.index("SURAT TUGAS")]
+    head = text[: text.index("SURAT TUGAS")]
     assert "SEKRETARIAT DAERAH" in head and "BADAN KEPEGAWAIAN" not in head
     assert "setda@kukarkab.go.id" in head
     assert "Sekretaris Daerah Kabupaten Kutai Kartanegara," in flat(text)
     assert "Sekretaris Daerah," not in flat(text)
     b = bundel(data, PD, "surat_tugas")
     with session_scope(data) as s:
-        e = s.execute(select(RegisterEntry).join(Naskah, RegisterEntry.naskah_id == Naskah.id)
-                      .where(Naskah.bundel_id == b.id)).scalar_one()
+        e = s.execute(
+            select(RegisterEntry)
+            .join(Naskah, RegisterEntry.naskah_id == Naskah.id)
+            .where(Naskah.bundel_id == b.id)
+        ).scalar_one()
         assert e.unit == "SETDA" and "/SETDA/" in e.nomor
     assert f"NOMOR {e.nomor}" in text
     # the agency's own letters stay in its series
@@ -227,15 +326,16 @@ def test_a_letter_the_sekda_signs_is_a_setda_letter(data: Engine, tmp_path: Path
     assert "Sekretaris Daerah Kabupaten Kutai" in flat(pdftotext(signed))  # the stamp
 
 
-def test_setda_letter_on_the_regional_heads_letterhead(data: Engine, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_setda_letter_on_the_regional_heads_letterhead(
+    data: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from diklat.naskah import konteks
     from diklat.settings import reset_settings_cache
 
     monkeypatch.setenv("DIKLAT_SETDA__KOP", "kepala_daerah")
     reset_settings_cache()
     text = pdftotext(next(iter(terbit(data, PD, "surat_tugas", tmp_path).values())))
-    head = text[:text.index("SURAT TUGAS")]
+    head = text[: text.index("SURAT TUGAS")]
     assert "BUPATI KUTAI KARTANEGARA" in head and "BADAN KEPEGAWAIAN" not in head
     # the draft shows the series it will be numbered in
     assert konteks.nomor_draf("surat_tugas", 2026, unit="SETDA") == "800.1.4.1/      /SETDA/2026"
@@ -255,15 +355,16 @@ def tembusan(text: str) -> list[str]:
     if "Tembusan:" not in lines:
         return []
     out = []
-    for ln in lines[lines.index("Tembusan:") + 1:]:
+    for ln in lines[lines.index("Tembusan:") + 1 :]:
         if not ln or not ln[0].isdigit():
             break
         out.append(ln.split(". ", 1)[1])
     return out
 
 
-def test_tembusan_never_repeats_the_addressee_and_names_positions(data: Engine,
-                                                                  tmp_path: Path) -> None:
+def test_tembusan_never_repeats_the_addressee_and_names_positions(
+    data: Engine, tmp_path: Path
+) -> None:
     notices = terbit(data, PK, "surat_pemberitahuan", tmp_path)
     setda = pdftotext(notices["opd:64020100"])
     assert "Yth. Sekretaris Daerah Kabupaten Kutai Kartanegara" in setda
@@ -298,8 +399,7 @@ def test_di_names_the_addressees_town(data: Engine, tmp_path: Path) -> None:
     summons = terbit(data, PK, "surat_panggilan", tmp_path)
     assert di(pdftotext(summons["peserta:198501012010012001"])) == "Loa Kulu"
     assert di(pdftotext(summons["peserta:198803032012041003"])) == "Tenggarong Seberang"
-    assert all(not di(pdftotext(p)).startswith(("SD ", "Dinas", "RSUD"))
-               for p in summons.values())
+    assert all(not di(pdftotext(p)).startswith(("SD ", "Dinas", "RSUD")) for p in summons.values())
 
 
 # --------------------------------------------------------------------------- 5. report
@@ -315,10 +415,10 @@ def _starts_with_digit(text: str) -> list[str]:
     return out
 
 
-def test_report_names_speakers_and_writes_numbers_with_words(data: Engine,
-                                                             tmp_path: Path) -> None:
-    text = pdftotext(next(iter(terbit(data, PK, "laporan_kegiatan", tmp_path).values())),
-                     layout=False)
+def test_report_names_speakers_and_writes_numbers_with_words(data: Engine, tmp_path: Path) -> None:
+    text = pdftotext(
+        next(iter(terbit(data, PK, "laporan_kegiatan", tmp_path).values())), layout=False
+    )
     body = flat(text)
     for n in NARASUMBER:
         assert f"{n['nama']} ({n['jabatan']}): {n['materi']}" in body
@@ -328,17 +428,29 @@ def test_report_names_speakers_and_writes_numbers_with_words(data: Engine,
     assert _starts_with_digit(text) == []
     # without the speakers' names, the institution asked is named once with its topics
     with session_scope(data) as s:
-        k = simpan_kegiatan(s, {
-            "kode": "PK-BACA-2", "sop": "peningkatan-kapasitas", "nama": "Pelatihan Kedua",
-            "mulai": today(), "selesai": today(),
-            "tempat": "Aula", "jp": 16, "lembaga_narasumber": PENYELENGGARA,
-            "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"]})
+        k = simpan_kegiatan(
+            s,
+            {
+                "kode": "PK-BACA-2",
+                "sop": "peningkatan-kapasitas",
+                "nama": "Pelatihan Kedua",
+                "mulai": today(),
+                "selesai": today(),
+                "tempat": "Aula",
+                "jp": 16,
+                "lembaga_narasumber": PENYELENGGARA,
+                "materi": ["Analisis Jabatan", "Analisis Beban Kerja", "Peta Jabatan"],
+            },
+        )
         pid = s.execute(select(Pegawai.id)).scalars().first()
         tetapkan_peserta(s, k, [pid], status="terdaftar")
-    text2 = flat(pdftotext(next(iter(terbit(data, "PK-BACA-2", "laporan_kegiatan",
-                                            tmp_path).values()))))
-    assert (f"1. Narasumber dari {PENYELENGGARA}: Analisis Jabatan, Analisis Beban Kerja dan "
-            f"Peta Jabatan") in text2
+    text2 = flat(
+        pdftotext(next(iter(terbit(data, "PK-BACA-2", "laporan_kegiatan", tmp_path).values())))
+    )
+    assert (
+        f"1. Narasumber dari {PENYELENGGARA}: Analisis Jabatan, Analisis Beban Kerja dan "
+        f"Peta Jabatan"
+    ) in text2
     assert text2.count(PENYELENGGARA) == 1
     assert "16 (enam belas) jam pelajaran" in text2
 
@@ -360,8 +472,9 @@ def page_of(path: Path, needle: str) -> int:
 
 
 @pytest.mark.parametrize("kertas", ["A4", "F4"])
-def test_report_signature_block_never_alone(soffice: str, tmp_path: Path, kertas: str,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_signature_block_never_alone(
+    soffice: str, tmp_path: Path, kertas: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """However long the report, its closing, the date line and the signature block share a
     page: rendered with 0 to 20 speakers, the break falls everywhere once."""
     from diklat.naskah import clear_cache
@@ -371,8 +484,11 @@ def test_report_signature_block_never_alone(soffice: str, tmp_path: Path, kertas
     monkeypatch.setenv("DIKLAT_NASKAH__KERTAS", kertas)
     reset_settings_cache()
     clear_cache()
-    one = {"nama": "Drs. BAMBANG SUKMA, M.AP.", "jabatan": "Widyaiswara Ahli Utama",
-           "materi": "Analisis Jabatan"}
+    one = {
+        "nama": "Drs. BAMBANG SUKMA, M.AP.",
+        "jabatan": "Widyaiswara Ahli Utama",
+        "materi": "Analisis Jabatan",
+    }
     contexts = [contoh("laporan_kegiatan", narasumber=[one] * n) for n in range(0, 21)]
     for path in _batch_pdfs("laporan_kegiatan", contexts, tmp_path):
         block = page_of(path, "NIP. 19720913 199803 1 001")
@@ -417,8 +533,9 @@ def _all_types(tmp: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("kertas", ["A4", "F4"])
-def test_date_line_block_and_copy_list_share_a_page(soffice: str, tmp_path: Path, kertas: str,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_date_line_block_and_copy_list_share_a_page(
+    soffice: str, tmp_path: Path, kertas: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from diklat.naskah import clear_cache
     from diklat.naskah.contoh import contoh
     from diklat.settings import reset_settings_cache
@@ -433,10 +550,12 @@ def test_date_line_block_and_copy_list_share_a_page(soffice: str, tmp_path: Path
             continue
         texts = pages(path)
         block = min(i for i, p in enumerate(texts) if f"NIP. {ttd['nip']}" in p)
-        for label in ("Ditetapkan di", "Dikeluarkan di", "pada tanggal :", "Tembusan:",
-                      "Demikian"):
-            where = [i for i, p in enumerate(texts)
-                     if any(" ".join(ln.split()).startswith(label) for ln in p.splitlines())]
+        for label in ("Ditetapkan di", "Dikeluarkan di", "pada tanggal :", "Tembusan:", "Demikian"):
+            where = [
+                i
+                for i, p in enumerate(texts)
+                if any(" ".join(ln.split()).startswith(label) for ln in p.splitlines())
+            ]
             if where:
                 assert where[0] == block, (kertas, jenis, label, where, block)
     clear_cache()
@@ -453,7 +572,8 @@ def _sign(engine: Engine, kode: str, jenis: str, out: Path) -> dict[str, Path]:
 
 
 def test_signed_letter_stamps_every_block_footer_every_page_no_marker(
-        data: Engine, tmp_path: Path) -> None:
+    data: Engine, tmp_path: Path
+) -> None:
     from connectors.tte.verify import verify_pdf
     from diklat.clients import trust_roots
     from tests.tte_support import read_qr
@@ -466,8 +586,11 @@ def test_signed_letter_stamps_every_block_footer_every_page_no_marker(
     for text in texts:
         assert "Ditandatangani secara elektronik dengan sertifikat internal BKPSDM" in flat(text)
     with session_scope(data) as s:
-        token = s.execute(select(Naskah.token).where(
-            Naskah.jenis == "surat_pemberitahuan", Naskah.kunci == "opd:64021000")).scalar_one()
+        token = s.execute(
+            select(Naskah.token).where(
+                Naskah.jenis == "surat_pemberitahuan", Naskah.kunci == "opd:64021000"
+            )
+        ).scalar_one()
     url = f"http://127.0.0.1:8000/v/{token}"
     for page in (1, len(texts)):  # the letter's block and the attachment's
         folder = tmp_path / f"qr{page}"
@@ -489,10 +612,14 @@ def test_attendance_sheet_is_closed_by_the_committee_chair(data: Engine, tmp_pat
     text = pdftotext(sheets["hari:1"])
     lines = [" ".join(ln.split()) for ln in text.splitlines()]
     day = next(ln for ln in lines if ln.startswith("Hari/Tanggal")).split(", ", 1)[1]
-    last = lines[max(i for i, ln in enumerate(lines) if "..........." in ln):]
+    last = lines[max(i for i, ln in enumerate(lines) if "..........." in ln) :]
     closing = [ln for ln in last if ln]
-    assert closing[-4:] == [f"Tenggarong, {day}", "Ketua Panitia,",
-                            "RINA WULANDARI, S.E., M.M.", "NIP. 19800512 200502 2 003"]
+    assert closing[-4:] == [
+        f"Tenggarong, {day}",
+        "Ketua Panitia,",
+        "RINA WULANDARI, S.E., M.M.",
+        "NIP. 19800512 200502 2 003",
+    ]
 
 
 # --------------------------------------------------------------------------- 8. assignment
@@ -502,8 +629,7 @@ def test_assignment_letter_names_the_unit_and_closes_once(data: Engine, tmp_path
     text = flat(pdftotext(next(iter(terbit(data, PD, "surat_tugas", tmp_path).values()))))
     assert "Jabatan : Apoteker Ahli Madya pada RSUD A.M. Parikesit" in text
     assert text.count("penuh tanggung jawab") == 1  # the closing, not also the last "Untuk"
-    assert "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung jawab." \
-        in text
+    assert "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung jawab." in text
 
 
 # --------------------------------------------------------------------------- 9. STTP
@@ -515,23 +641,27 @@ def test_certificate_hours_rank_title_and_recorded_result(data: Engine, tmp_path
 
     with session_scope(data) as s:
         k = kegiatan_by_kode(s, PK)
-        rows = dict(s.execute(select(Pegawai.nip, Peserta.id).join(
-            Pegawai, Peserta.pegawai_id == Pegawai.id).where(Peserta.kegiatan_id == k.id))
-            .all())
-        tetapkan_hasil(s, k, {rows["198501012010012001"]: 95.0,
-                              rows["198803032012041003"]: 72.5})
+        rows = dict(
+            s.execute(
+                select(Pegawai.nip, Peserta.id)
+                .join(Pegawai, Peserta.pegawai_id == Pegawai.id)
+                .where(Peserta.kegiatan_id == k.id)
+            ).all()
+        )
+        tetapkan_hasil(s, k, {rows["198501012010012001"]: 95.0, rows["198803032012041003"]: 72.5})
     certs = terbit(data, PK, "sertifikat", tmp_path)
     assert set(certs) == {"peserta:198501012010012001", "peserta:198803032012041003"}
     siti = pdftotext(certs["peserta:198501012010012001"])
-    assert "selama 24 (dua puluh empat) jam pelajaran dengan predikat Sangat Memuaskan" \
-        in flat(siti)
+    assert "selama 24 (dua puluh empat) jam pelajaran dengan predikat Sangat Memuaskan" in flat(
+        siti
+    )
     assert "Pangkat/Golongan Penata Muda Tk. I (III/b)" in flat(siti)
     ratna = flat(pdftotext(certs["peserta:198803032012041003"]))
     assert "dengan predikat Cukup Memuaskan" in ratna  # the recorded result, per participant
     # the signer's title breaks into balanced lines: no word alone on a line
     lines = [ln.strip() for ln in siti.splitlines() if ln.strip()]
     at = next(i for i, ln in enumerate(lines) if ln.startswith("Tenggarong, "))
-    title = lines[at + 1:next(i for i, ln in enumerate(lines) if ln.startswith("Dr. H."))]
+    title = lines[at + 1 : next(i for i, ln in enumerate(lines) if ln.startswith("Dr. H."))]
     title = [ln for ln in title if ln != "#TTE#"]
     assert " ".join(title) == "Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia,"
     assert all(len(ln.split()) > 1 for ln in title), title
@@ -555,13 +685,20 @@ def test_draft_series_attachment_names_register_hal(data: Engine, tmp_path: Path
     # a signed notice goes out as a file named after the letter
     signed = _sign(data, PK, "surat_pemberitahuan", tmp_path)
     with session_scope(data) as s:
-        n = s.execute(select(Naskah).where(Naskah.jenis == "surat_pemberitahuan",
-                                           Naskah.kunci == "opd:64021000")).scalar_one()
+        n = s.execute(
+            select(Naskah).where(
+                Naskah.jenis == "surat_pemberitahuan", Naskah.kunci == "opd:64021000"
+            )
+        ).scalar_one()
         nid, nomor = n.id, n.nomor
     assert signed["opd:64021000"].name == "opd_64021000.pdf"
     outbox = tmp_path / "outbox"
-    distribusikan(data, nid, [Penerima("opd:64021000", "Kepala Dinas", "diknas@example.go.id")],
-                  transport=OutboxTransport(outbox))
+    distribusikan(
+        data,
+        nid,
+        [Penerima("opd:64021000", "Kepala Dinas", "diknas@example.go.id")],
+        transport=OutboxTransport(outbox),
+    )
     msg = email.message_from_bytes(next(outbox.glob("*.eml")).read_bytes())
     names = [p.get_filename() for p in msg.walk() if p.get_filename()]
     assert names == [f"{nomor.replace('/', '-')}-surat-pemberitahuan.pdf"]
@@ -569,15 +706,22 @@ def test_draft_series_attachment_names_register_hal(data: Engine, tmp_path: Path
     # the register's Hal of a certificate names the holder and the training
     with session_scope(data) as s:
         k = kegiatan_by_kode(s, PK)
-        pid = s.execute(select(Peserta.id).join(Pegawai, Peserta.pegawai_id == Pegawai.id)
-                        .where(Pegawai.nip == "198501012010012001")).scalar_one()
+        pid = s.execute(
+            select(Peserta.id)
+            .join(Pegawai, Peserta.pegawai_id == Pegawai.id)
+            .where(Pegawai.nip == "198501012010012001")
+        ).scalar_one()
         tetapkan_hasil(s, k, {pid: 90.5})
     terbit(data, PK, "sertifikat", tmp_path)
     with session_scope(data) as s:
-        hal = s.execute(select(RegisterEntry.hal).join(Naskah, RegisterEntry.naskah_id == Naskah.id)
-                        .where(Naskah.jenis == "sertifikat")).scalar_one()
-    assert hal == ("Surat Tanda Tamat Pelatihan Pelatihan Penyusunan Analisis Jabatan atas nama "
-                   "SITI AMINAH")
+        hal = s.execute(
+            select(RegisterEntry.hal)
+            .join(Naskah, RegisterEntry.naskah_id == Naskah.id)
+            .where(Naskah.jenis == "sertifikat")
+        ).scalar_one()
+    assert hal == (
+        "Surat Tanda Tamat Pelatihan Pelatihan Penyusunan Analisis Jabatan atas nama SITI AMINAH"
+    )
     # the receipts speak of training kit in Indonesian
     receipt = next(iter(terbit(data, PK, "tanda_terima", tmp_path).values()))
     text = flat(pdftotext(receipt, layout=False))
@@ -589,7 +733,8 @@ def test_draft_series_attachment_names_register_hal(data: Engine, tmp_path: Path
 
 
 def test_verification_page_certificate_fields_and_agency_time(
-        data: Engine, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data: Engine, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
     import re
 
@@ -605,8 +750,11 @@ def test_verification_page_certificate_fields_and_agency_time(
     monkeypatch.setenv("DIKLAT_DATABASE_URL", sqlite_url)  # the page reads this database
     reset_settings_cache()
     with session_scope(data) as s:
-        pid = s.execute(select(Peserta.id).join(Pegawai, Peserta.pegawai_id == Pegawai.id)
-                        .where(Pegawai.nip == "198501012010012001")).scalar_one()
+        pid = s.execute(
+            select(Peserta.id)
+            .join(Pegawai, Peserta.pegawai_id == Pegawai.id)
+            .where(Pegawai.nip == "198501012010012001")
+        ).scalar_one()
         tetapkan_hasil(s, kegiatan_by_kode(s, PK), {pid: 91.0})
     path = next(iter(_sign(data, PK, "sertifikat", tmp_path).values()))
     with session_scope(data) as s:
@@ -617,11 +765,15 @@ def test_verification_page_certificate_fields_and_agency_time(
     assert re.search(r"id='kegiatan'>Pelatihan Penyusunan Analisis Jabatan<", page)
     assert re.search(r"id='waktu'>\d+ \w+ \d{4} \d\d\.\d\d WITA<", page)
     assert "UTC" not in page
-    checked = client.post(f"/v/{token}", files={"berkas": ("s.pdf", path.read_bytes(),
-                                                           "application/pdf")}).text
+    checked = client.post(
+        f"/v/{token}", files={"berkas": ("s.pdf", path.read_bytes(), "application/pdf")}
+    ).text
     assert "data-verdict='valid'" in checked
-    assert re.search(r"Ditandatangani oleh Dr\. H\. SUTRISNO, S\.Sos\., M\.Si\. pada "
-                     r"\d+ \w+ \d{4} \d\d\.\d\d WITA\.", checked)
+    assert re.search(
+        r"Ditandatangani oleh Dr\. H\. SUTRISNO, S\.Sos\., M\.Si\. pada "
+        r"\d+ \w+ \d{4} \d\d\.\d\d WITA\.",
+        checked,
+    )
     assert "UTC" not in checked
     # one changed byte: not valid, not intact, modified after signing, the signer still trusted
     pdf = path.read_bytes()
@@ -629,7 +781,7 @@ def test_verification_page_certificate_fields_and_agency_time(
     assert m
     pos = int(m.group(2)) // 3
     bad = tmp_path / "bad.pdf"
-    bad.write_bytes(pdf[:pos] + bytes([pdf[pos] ^ 0x01]) + pdf[pos + 1:])
+    bad.write_bytes(pdf[:pos] + bytes([pdf[pos] ^ 0x01]) + pdf[pos + 1 :])
     app = __import__("typer").Typer()
 
     @app.callback()
@@ -642,7 +794,11 @@ def test_verification_page_certificate_fields_and_agency_time(
     assert r.exit_code == 1, r.output
     v = json.loads(r.output)
     assert (v["valid"], v["intact"], v["trusted"], v["modified_after_signing"]) == (
-        False, False, True, True)
+        False,
+        False,
+        True,
+        True,
+    )
     r = runner.invoke(app, ["tte", "verify", str(path), "--json"])
     good = json.loads(r.output)
     assert (good["valid"], good["trusted"], good["modified_after_signing"]) == (True, True, False)
@@ -667,22 +823,27 @@ def test_examples_agree_with_themselves(soffice: str, tmp_path: Path) -> None:
     texts = {}
     runner = CliRunner()
     for jenis in JENIS:
-        r = runner.invoke(app, ["naskah", "render", jenis, "--contoh", "--pdf", "--out",
-                                str(tmp_path / jenis)])
+        r = runner.invoke(
+            app, ["naskah", "render", jenis, "--contoh", "--pdf", "--out", str(tmp_path / jenis)]
+        )
         assert r.exit_code == 0, r.output
         texts[jenis] = flat(pdftotext(next((tmp_path / jenis).glob("*.pdf"))))
-    date = r"(\d{1,2} (?:Januari|Februari|Maret|April|Mei|Juni|Juli|Agustus|September|Oktober|" \
-           r"November|Desember) \d{4})"
+    date = (
+        r"(\d{1,2} (?:Januari|Februari|Maret|April|Mei|Juni|Juli|Agustus|September|Oktober|"
+        r"November|Desember) \d{4})"
+    )
 
     def letter_date(text: str) -> dt.date:
-        return parse_tanggal_indonesia(re.findall(rf"(?:Tenggarong,|pada tanggal :) {date}",
-                                                  text)[-1])
+        return parse_tanggal_indonesia(
+            re.findall(rf"(?:Tenggarong,|pada tanggal :) {date}", text)[-1]
+        )
 
     sk = texts["sk_panitia"]
     sk_nomor = re.search(r"NOMOR (\S+)", sk)
     assert sk_nomor and "/KEP/" in sk_nomor.group(1)
-    cited = re.search(rf"Nomor {re.escape(sk_nomor.group(1))} tanggal {date}",
-                      texts["surat_panggilan"])
+    cited = re.search(
+        rf"Nomor {re.escape(sk_nomor.group(1))} tanggal {date}", texts["surat_panggilan"]
+    )
     assert cited, "the summons cites the example decree"
     assert parse_tanggal_indonesia(cited.group(1)) == letter_date(sk)
     assert letter_date(texts["surat_panggilan"]) >= letter_date(sk)
@@ -695,8 +856,9 @@ def test_examples_agree_with_themselves(soffice: str, tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- 13. emblem
 
 
-def test_init_and_config_say_when_the_emblem_is_not_set(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_and_config_say_when_the_emblem_is_not_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from cli.main import app
@@ -729,12 +891,20 @@ def test_assignment_letter_cites_the_organisers_letter(data: Engine, tmp_path: P
 
     text = flat(pdftotext(next(iter(terbit(data, PD, "surat_tugas", tmp_path).values()))))
     sent = tanggal_indonesia(today() - dt.timedelta(days=3))
-    assert (f"Dasar : 1. Surat Kepala {PENYELENGGARA} Nomor 800.2.4.2/0412/BPSDM.KT/2026 "
-            f"tanggal {sent} hal Pemanggilan Peserta Pelatihan;") in text
+    assert (
+        f"Dasar : 1. Surat Kepala {PENYELENGGARA} Nomor 800.2.4.2/0412/BPSDM.KT/2026 "
+        f"tanggal {sent} hal Pemanggilan Peserta Pelatihan;"
+    ) in text
     # a cited letter dated after the training starts is refused, naming the field
-    raw = {"kode": "PD-X", "sop": "pengiriman-peserta", "nama": "Pelatihan X",
-           "mulai": "2026-11-23", "selesai": "2026-11-25", "penyelenggara": PENYELENGGARA,
-           "surat_penyelenggara": {"nomor": "1/X/2026", "tanggal": "2026-11-24"}}
+    raw = {
+        "kode": "PD-X",
+        "sop": "pengiriman-peserta",
+        "nama": "Pelatihan X",
+        "mulai": "2026-11-23",
+        "selesai": "2026-11-25",
+        "penyelenggara": PENYELENGGARA,
+        "surat_penyelenggara": {"nomor": "1/X/2026", "tanggal": "2026-11-24"},
+    }
     with pytest.raises(KegiatanDitolak) as e:
         periksa(raw)
     assert e.value.field == "surat_penyelenggara.tanggal"

@@ -38,11 +38,13 @@ def _media(docx: bytes) -> list[bytes]:
         return [z.read(n) for n in z.namelist() if n.startswith("word/media/")]
 
 
-def test_emblem_placeholder_and_configured_emblem(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_emblem_placeholder_and_configured_emblem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert placeholder() == LAMBANG_PLACEHOLDER  # the same bytes every time
     assert _media(load_template("surat_panggilan").render(contoh("surat_panggilan"))) == [
-        LAMBANG_PLACEHOLDER]
+        LAMBANG_PLACEHOLDER
+    ]
     own = tmp_path / "lambang.png"
     data = bytearray(LAMBANG_PLACEHOLDER)
     data[-20] ^= 0xFF  # another (here: damaged) image is enough to see the swap
@@ -67,7 +69,7 @@ def test_rows_never_split_and_signature_lines_keep_together() -> None:
     # every paragraph of the signature block keeps with the next one, the NIP too: the copy
     # list below it never stands alone on a page
     start = xml.rfind("<w:p>", 0, xml.index("a.n. Kepala Badan"))
-    block = xml[start:xml.index("NIP. 19800512")]
+    block = xml[start : xml.index("NIP. 19800512")]
     # a.n., jabatan, anchor, signature space, name, rank, NIP keep with the next
     assert (block.count("<w:p>"), block.count("<w:keepNext/>")) == (7, 7)
 
@@ -78,15 +80,21 @@ def _document_xml(docx: bytes) -> str:
 
 
 def test_page_numbers_and_signature_block_on_one_page(soffice: str, tmp_path: Path) -> None:
-    many = [dict(contoh("surat_pemberitahuan")["peserta"][0], nama=f"PESERTA {i}")
-            for i in range(70)]
-    docs = render_batch("surat_pemberitahuan", [
-        contoh("surat_pemberitahuan", peserta=many),
-        contoh("surat_pemberitahuan")], tmp_path / "docx", names=["panjang", "pendek"])
-    docs += render_batch("surat_panggilan", [contoh("surat_panggilan")], tmp_path / "docx",
-                         names=["panggilan"])
-    docs += render_batch("sertifikat", [contoh("sertifikat")], tmp_path / "docx",
-                         names=["sertifikat"])
+    many = [
+        dict(contoh("surat_pemberitahuan")["peserta"][0], nama=f"PESERTA {i}") for i in range(70)
+    ]
+    docs = render_batch(
+        "surat_pemberitahuan",
+        [contoh("surat_pemberitahuan", peserta=many), contoh("surat_pemberitahuan")],
+        tmp_path / "docx",
+        names=["panjang", "pendek"],
+    )
+    docs += render_batch(
+        "surat_panggilan", [contoh("surat_panggilan")], tmp_path / "docx", names=["panggilan"]
+    )
+    docs += render_batch(
+        "sertifikat", [contoh("sertifikat")], tmp_path / "docx", names=["sertifikat"]
+    )
     pdfs = pdfconn.convert_batch(docs, tmp_path / "pdf")
     assert pdfs is not None
     for pdf in pdfs:
@@ -99,8 +107,11 @@ def test_page_numbers_and_signature_block_on_one_page(soffice: str, tmp_path: Pa
         # the notices' attachment has its own signature block (and stamp)
         assert len(signed) == (2 if pdf.stem in ("panjang", "pendek") else 1), pdf.name
         page = signed[0]
-        ttd = contoh(pdf.stem if pdf.stem in ("sertifikat",) else "surat_panggilan")["ttd"] \
-            if pdf.stem in ("panggilan", "sertifikat") else contoh("surat_pemberitahuan")["ttd"]
+        ttd = (
+            contoh(pdf.stem if pdf.stem in ("sertifikat",) else "surat_panggilan")["ttd"]
+            if pdf.stem in ("panggilan", "sertifikat")
+            else contoh("surat_pemberitahuan")["ttd"]
+        )
         assert ttd["nama"] in page and f"NIP. {ttd['nip']}" in page, pdf.name
         assert ttd["jabatan"].split()[-1].rstrip(",") in page
     assert len(PdfReader(str(pdfs[0])).pages) >= 3  # 70 names: a long attachment
@@ -110,8 +121,16 @@ def test_page_numbers_and_signature_block_on_one_page(soffice: str, tmp_path: Pa
 def test_counts_titles_and_dates() -> None:
     assert konteks.jumlah_orang(3) == "3 (tiga) orang"
     assert [konteks.terbilang(n) for n in (11, 12, 20, 21, 100, 115, 1000, 2026, 1_000_000)] == [
-        "sebelas", "dua belas", "dua puluh", "dua puluh satu", "seratus", "seratus lima belas",
-        "seribu", "dua ribu dua puluh enam", "satu juta"]
+        "sebelas",
+        "dua belas",
+        "dua puluh",
+        "dua puluh satu",
+        "seratus",
+        "seratus lima belas",
+        "seribu",
+        "dua ribu dua puluh enam",
+        "satu juta",
+    ]
     assert konteks.sebutan_kepala("Sekretariat Daerah") == "Sekretaris Daerah"
     assert konteks.sebutan_kepala("Sekretariat DPRD") == "Sekretaris DPRD"
     assert konteks.sebutan_kepala("Inspektorat Daerah") == "Inspektur"
@@ -125,8 +144,9 @@ def test_counts_titles_and_dates() -> None:
     from diklat.models import Kegiatan
     from diklat.naskah.isi import TanggalBelumTiba
 
-    k = Kegiatan(kode="PK-1", tanggal_mulai=dt.date(2026, 12, 9),
-                 tanggal_selesai=dt.date(2026, 12, 11))
+    k = Kegiatan(
+        kode="PK-1", tanggal_mulai=dt.date(2026, 12, 9), tanggal_selesai=dt.date(2026, 12, 11)
+    )
     today = dt.date(2026, 12, 1)
     # a certificate or report is dated the day it is made, never before the training ends
     with pytest.raises(TanggalBelumTiba, match="2026-12-11"):
@@ -138,8 +158,9 @@ def test_counts_titles_and_dates() -> None:
     assert tanggal_naskah("sertifikat", k, dt.date(2026, 12, 20)) == dt.date(2026, 12, 20)
 
 
-def test_font_not_installed_is_named(monkeypatch: pytest.MonkeyPatch,
-                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_font_not_installed_is_named(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     import shutil
 
     from diklat.naskah import versi

@@ -34,20 +34,33 @@ def soffice() -> str:
 
 def _batch(tmp: Path) -> list[Path]:
     ps = peserta_list()
-    paths = render_batch("surat_panggilan", [
-        contoh("surat_panggilan", nomor=f"800.2.4.2/{i:03d}/BKPSDM/2026", peserta=ps[i % 3])
-        for i in range(1, 6)], tmp / "docx")
+    paths = render_batch(
+        "surat_panggilan",
+        [
+            contoh("surat_panggilan", nomor=f"800.2.4.2/{i:03d}/BKPSDM/2026", peserta=ps[i % 3])
+            for i in range(1, 6)
+        ],
+        tmp / "docx",
+    )
     # long multi-page documents of one template, to prove the split follows real page counts
     many = [dict(ps[0], nama=f"PESERTA {i}") for i in range(60)]
-    paths += render_batch("surat_pemberitahuan", [
-        contoh("surat_pemberitahuan", nomor="800.2.4.1/101/BKPSDM/2026", peserta=many),
-        contoh("surat_pemberitahuan", nomor="800.2.4.1/102/BKPSDM/2026"),
-        contoh("surat_pemberitahuan", nomor="800.2.4.1/103/BKPSDM/2026", peserta=many[:30]),
-    ], tmp / "docx", names=["pb1", "pb2", "pb3"])
+    paths += render_batch(
+        "surat_pemberitahuan",
+        [
+            contoh("surat_pemberitahuan", nomor="800.2.4.1/101/BKPSDM/2026", peserta=many),
+            contoh("surat_pemberitahuan", nomor="800.2.4.1/102/BKPSDM/2026"),
+            contoh("surat_pemberitahuan", nomor="800.2.4.1/103/BKPSDM/2026", peserta=many[:30]),
+        ],
+        tmp / "docx",
+        names=["pb1", "pb2", "pb3"],
+    )
     paths += render_batch("sk_panitia", [contoh("sk_panitia")], tmp / "docx", names=["sk"])
-    paths += render_batch("sertifikat", [contoh("sertifikat", nomor="STTP/1"),
-                                         contoh("sertifikat", nomor="STTP/2")],
-                          tmp / "docx", names=["sert1", "sert2"])
+    paths += render_batch(
+        "sertifikat",
+        [contoh("sertifikat", nomor="STTP/1"), contoh("sertifikat", nomor="STTP/2")],
+        tmp / "docx",
+        names=["sert1", "sert2"],
+    )
     return paths
 
 
@@ -69,8 +82,10 @@ def test_merged_batch_matches_single_conversion(soffice: str, tmp_path: Path) ->
     assert pages_m[5] > pages_m[6] >= 2  # pb1 (60 names) longer than pb2 (3 names)
     assert pages_m[8] >= 2 and pages_m[-1] == 1
     for pdf, nomor in [(merged[i], f"800.2.4.2/00{i + 1}/BKPSDM/2026") for i in range(5)] + [
-            (merged[5], "800.2.4.1/101/BKPSDM/2026"), (merged[7], "800.2.4.1/103/BKPSDM/2026"),
-            (merged[-1], "STTP/2")]:
+        (merged[5], "800.2.4.1/101/BKPSDM/2026"),
+        (merged[7], "800.2.4.1/103/BKPSDM/2026"),
+        (merged[-1], "STTP/2"),
+    ]:
         reader = PdfReader(str(pdf))
         first = reader.pages[0].extract_text()
         assert nomor in first, pdf.name
@@ -84,8 +99,9 @@ def test_merged_batch_matches_single_conversion(soffice: str, tmp_path: Path) ->
     assert float(box.width) > float(box.height)
 
 
-def test_missing_marker_falls_back_to_single_conversion(soffice: str, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_marker_falls_back_to_single_conversion(
+    soffice: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     docs = _batch(tmp_path)[:3]
     monkeypatch.setattr(pdfconn, "split_pdf", lambda pdf, targets: False)
     with pdfconn.PdfConverter(soffice) as conv:
@@ -106,8 +122,9 @@ def test_merge_docx_structure(tmp_path: Path) -> None:
     assert xml.count('w:start="1"') == 3  # page numbers restart per document
 
 
-def test_no_libreoffice_means_docx_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_no_libreoffice_means_docx_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("DIKLAT_SOFFICE", str(tmp_path / "no-soffice"))
     assert pdfconn.find_soffice() is None
     docs = _batch(tmp_path)[:1]
@@ -139,8 +156,9 @@ def test_split_letters_carry_their_signature_anchor(soffice: str, tmp_path: Path
         assert by_dest is not None and by_dest.page_index == by_text.page_index
         assert abs(by_dest.x - by_text.x) < 0.5 and abs(by_dest.y - by_text.y) < 0.5
     alone = single[0].read_bytes()
-    assert pdfconn.ANCHOR_DEST not in {str(k).lstrip("/")
-                                       for k in PdfReader(str(single[0])).named_destinations}
+    assert pdfconn.ANCHOR_DEST not in {
+        str(k).lstrip("/") for k in PdfReader(str(single[0])).named_destinations
+    }
     a, b = find_anchor(alone), find_anchor(merged[0].read_bytes())  # the same letter
     assert a is not None and b is not None and a.page_index == b.page_index
     assert abs(a.x - b.x) < 0.5 and abs(a.y - b.y) < 0.5

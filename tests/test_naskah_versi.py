@@ -41,8 +41,13 @@ PEGAWAI = [
     ("198803032012041003", "Andi Pratama", "U2", "III/c"),
     ("197904042005022004", "Dewi Lestari", "BK", "III/d"),  # the agency's own staff
 ]
-KEPALA = dict(nip="197209131998031001", nama="Dr. SUTRISNO, M.Si.", peran="kepala",
-              jabatan="Kepala Badan", pangkat="Pembina Utama Muda (IV/c)")
+KEPALA = dict(
+    nip="197209131998031001",
+    nama="Dr. SUTRISNO, M.Si.",
+    peran="kepala",
+    jabatan="Kepala Badan",
+    pangkat="Pembina Utama Muda (IV/c)",
+)
 
 
 def _dates() -> tuple[dt.date, dt.date]:
@@ -53,28 +58,69 @@ def _dates() -> tuple[dt.date, dt.date]:
 @pytest.fixture
 def data(engine: Engine) -> Engine:
     w = PersonnelWriter(engine, None, sumber="simpeg")
-    w.upsert_units([
-        {"kode": "U1", "nama": "Dinas Pendidikan", "email": "diknas@example.go.id"},
-        {"kode": "U2", "nama": "Kecamatan Tenggarong", "email": "kec@example.go.id"},
-        {"kode": "BK", "nama": "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
-         "singkatan": "BKPSDM"}])
-    w.write([{"nip": n, "nama": nama, "unit_kode": u, "golongan": g, "pangkat": "Penata",
-              "jabatan": "Analis", "gelar_belakang": "S.E.", "nomor_hp": "0812000"}
-             for n, nama, u, g in PEGAWAI])
+    w.upsert_units(
+        [
+            {"kode": "U1", "nama": "Dinas Pendidikan", "email": "diknas@example.go.id"},
+            {"kode": "U2", "nama": "Kecamatan Tenggarong", "email": "kec@example.go.id"},
+            {
+                "kode": "BK",
+                "nama": "Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+                "singkatan": "BKPSDM",
+            },
+        ]
+    )
+    w.write(
+        [
+            {
+                "nip": n,
+                "nama": nama,
+                "unit_kode": u,
+                "golongan": g,
+                "pangkat": "Penata",
+                "jabatan": "Analis",
+                "gelar_belakang": "S.E.",
+                "nomor_hp": "0812000",
+            }
+            for n, nama, u, g in PEGAWAI
+        ]
+    )
     mulai, selesai = _dates()
     with session_scope(engine) as s:
         ensure_pejabat(s, **KEPALA, email="kepala@example.go.id")
-        ensure_pejabat(s, nip="198005122005022003", nama="RINA WULANDARI, S.E.",
-                       peran="kabid_psda", jabatan="Kepala Bidang PSDA", pangkat="Pembina (IV/a)",
-                       email="kabid@example.go.id")
-        ensure_pejabat(s, nip="197706142003121004", nama="AHMAD FAUZI, S.H.",
-                       peran="sekretaris", jabatan="Sekretaris", email="sekretaris@example.go.id")
+        ensure_pejabat(
+            s,
+            nip="198005122005022003",
+            nama="RINA WULANDARI, S.E.",
+            peran="kabid_psda",
+            jabatan="Kepala Bidang PSDA",
+            pangkat="Pembina (IV/a)",
+            email="kabid@example.go.id",
+        )
+        ensure_pejabat(
+            s,
+            nip="197706142003121004",
+            nama="AHMAD FAUZI, S.H.",
+            peran="sekretaris",
+            jabatan="Sekretaris",
+            email="sekretaris@example.go.id",
+        )
     siap(engine)  # the other roles of the path
     with session_scope(engine) as s:
-        k = simpan_kegiatan(s, {
-            "kode": KODE, "sop": "peningkatan-kapasitas", "nama": "Pelatihan Uji",
-            "mulai": mulai, "selesai": selesai, "tempat": "Aula", "jp": 24, "kuota": 10,
-            "lembaga_narasumber": "BPSDM Provinsi", "materi": ["Anjab"]})
+        k = simpan_kegiatan(
+            s,
+            {
+                "kode": KODE,
+                "sop": "peningkatan-kapasitas",
+                "nama": "Pelatihan Uji",
+                "mulai": mulai,
+                "selesai": selesai,
+                "tempat": "Aula",
+                "jp": 24,
+                "kuota": 10,
+                "lembaga_narasumber": "BPSDM Provinsi",
+                "materi": ["Anjab"],
+            },
+        )
         ids = s.execute(select(Pegawai.id).order_by(Pegawai.nip)).scalars().all()
         tetapkan_peserta(s, k, ids, status="terdaftar")
     return engine
@@ -90,9 +136,11 @@ def _bundle(engine: Engine, jenis: str) -> Bundel:
 
 def _texts(engine: Engine, bundel_id: int, peran: str) -> dict[str, str]:
     with session_scope(engine) as s:
-        rows = s.execute(select(Naskah.kunci, NaskahBerkas.path).join(
-            NaskahBerkas, NaskahBerkas.naskah_id == Naskah.id).where(
-            Naskah.bundel_id == bundel_id, NaskahBerkas.peran == peran)).all()
+        rows = s.execute(
+            select(Naskah.kunci, NaskahBerkas.path)
+            .join(NaskahBerkas, NaskahBerkas.naskah_id == Naskah.id)
+            .where(Naskah.bundel_id == bundel_id, NaskahBerkas.peran == peran)
+        ).all()
     return {k: docx_text(Path(p)) for k, p in rows}
 
 
@@ -116,7 +164,10 @@ def test_bundles_follow_the_catalogue_and_are_made_once(data: Engine, tmp_path: 
         assert b is not None and b.status == status.DRAF
         levels = json.loads(b.rantai_json or "[]")
         assert [(x["kind"], x["peran"]) for x in levels] == [
-            ("paraf", "kabid_psda"), ("paraf", "sekretaris"), ("tanda_tangan", "kepala")]
+            ("paraf", "kabid_psda"),
+            ("paraf", "sekretaris"),
+            ("tanda_tangan", "kepala"),
+        ]
         assert b.manifest_sha256 == ikatan.manifest_bundel(b)
 
 
@@ -130,10 +181,19 @@ def test_signed_final_keeps_the_drafted_values(data: Engine, tmp_path: Path) -> 
     assert setujui_semua(engine, h.bundel_id) == 3
     # After the decision: the employee is renamed and promoted, a new acting head appears.
     with session_scope(engine) as s:
-        s.execute(update(Pegawai).where(Pegawai.nip == PEGAWAI[0][0]).values(
-            nama="Siti Berubah", golongan="IV/a"))
-        simpan_pejabat(s, nip="196801011990031001", nama="PLH BARU", peran="kepala",
-                       jabatan="Sekretaris", kedudukan="plh")
+        s.execute(
+            update(Pegawai)
+            .where(Pegawai.nip == PEGAWAI[0][0])
+            .values(nama="Siti Berubah", golongan="IV/a")
+        )
+        simpan_pejabat(
+            s,
+            nip="196801011990031001",
+            nama="PLH BARU",
+            peran="kepala",
+            jabatan="Sekretaris",
+            kedudukan="plh",
+        )
         assert pemegang(s, "kepala").nama == "PLH BARU"
         b = s.get(Bundel, h.bundel_id)
         assert b is not None
@@ -188,9 +248,15 @@ def test_catalogue_signer_is_the_audited_signer(data: Engine, tmp_path: Path) ->
         assert b is not None
         signer = s.get(Pejabat, b.penandatangan_id)
         assert signer is not None and signer.peran == "kepala"
-        audited = s.execute(select(AuditPersetujuan.nip).where(
-            AuditPersetujuan.bundel_id == b.id, AuditPersetujuan.peran == "penandatangan")
-        ).scalars().all()
+        audited = (
+            s.execute(
+                select(AuditPersetujuan.nip).where(
+                    AuditPersetujuan.bundel_id == b.id, AuditPersetujuan.peran == "penandatangan"
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert audited == [signer.nip]
         printed = json.loads(b.naskah[0].konteks_json or "")["ttd"]
         assert printed["nip"].replace(" ", "") == signer.nip
@@ -237,13 +303,19 @@ def test_revision_makes_the_next_version_and_round(data: Engine, tmp_path: Path)
         assert v.kembalikan(s, b, "materi kurang lengkap")
         assert ledger.kembalikan(s, k, dari=4, ke=3, note="materi kurang lengkap") == [3, 4]
     # nothing is drafted again by itself
-    assert v.buat_draf(engine, KODE, "surat_permohonan_narasumber", tmp_path).bundel_id == \
-        h1.bundel_id
+    assert (
+        v.buat_draf(engine, KODE, "surat_permohonan_narasumber", tmp_path).bundel_id == h1.bundel_id
+    )
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, KODE)
         k.kriteria_json = json.dumps({**k.kriteria, "materi": ["Anjab", "ABK"]})
-    h2 = v.versi_berikut(engine, KODE, "surat_permohonan_narasumber", tmp_path,
-                         v.Perbaikan(oleh_nip="199107222018022001", cara="data"))
+    h2 = v.versi_berikut(
+        engine,
+        KODE,
+        "surat_permohonan_narasumber",
+        tmp_path,
+        v.Perbaikan(oleh_nip="199107222018022001", cara="data"),
+    )
     assert (h2.versi, h2.status) == (2, status.DRAF) and h2.bundel_id != h1.bundel_id
     assert h2.manifest != h1.manifest
     with session_scope(engine) as s:
@@ -283,8 +355,13 @@ def test_register_numbers_bundles_in_sop_order(data: Engine, tmp_path: Path) -> 
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, KODE)
         tetapkan_hasil(s, k, {p.id: 85.0 for p in s.query(Peserta).filter_by(kegiatan_id=k.id)})
-    for jenis in ("surat_pemberitahuan", "sk_panitia", "surat_panggilan", "daftar_hadir",
-                  "sertifikat"):
+    for jenis in (
+        "surat_pemberitahuan",
+        "sk_panitia",
+        "surat_panggilan",
+        "daftar_hadir",
+        "sertifikat",
+    ):
         _terbitkan(engine, jenis, tmp_path)
     with session_scope(engine) as s:
         entries = s.execute(select(RegisterEntry).order_by(RegisterEntry.id)).scalars().all()
@@ -295,15 +372,15 @@ def test_register_numbers_bundles_in_sop_order(data: Engine, tmp_path: Path) -> 
         assert [e.urut for e in entries if e.unit == "BKPSDM-STTP"] == [1, 2, 3, 4]
         assert [e.urut for e in entries if e.unit == "KEP/BKPSDM"] == [1]
         hadir = s.execute(select(Naskah).where(Naskah.jenis == "daftar_hadir")).scalars().all()
-        assert len(hadir) == 1 and all(n.nomor is None and n.status == status.FINAL
-                                       for n in hadir)
+        assert len(hadir) == 1 and all(n.nomor is None and n.status == status.FINAL for n in hadir)
         sert = s.execute(select(Naskah).where(Naskah.jenis == "sertifikat")).scalars().first()
         k = kegiatan_by_kode(s, KODE)
         assert sert is not None and sert.tanggal is not None
         assert k.tanggal_selesai is not None and sert.tanggal >= k.tanggal_selesai
         sk = s.execute(select(Naskah).where(Naskah.jenis == "sk_panitia")).scalar_one()
-        panggilan = s.execute(select(Naskah).where(Naskah.jenis == "surat_panggilan")
-                              ).scalars().first()
+        panggilan = (
+            s.execute(select(Naskah).where(Naskah.jenis == "surat_panggilan")).scalars().first()
+        )
         assert panggilan is not None and sk.nomor is not None
         ctx = json.loads(panggilan.konteks_json or "")
         assert sk.nomor in ctx["dasar"]  # the summons cites its decree
@@ -314,17 +391,18 @@ def test_register_numbers_bundles_in_sop_order(data: Engine, tmp_path: Path) -> 
         assert s.scalar(select(func.count()).select_from(RegisterEntry)) == 11
 
 
-def test_missing_values_are_refused_with_document_and_field(data: Engine,
-                                                             tmp_path: Path) -> None:
+def test_missing_values_are_refused_with_document_and_field(data: Engine, tmp_path: Path) -> None:
     engine = data
-    with pytest.raises(IsiTidakLengkap, match="sertifikat: peserta: belum ada peserta berstatus "
-                                              "lulus"):
+    with pytest.raises(
+        IsiTidakLengkap, match="sertifikat: peserta: belum ada peserta berstatus lulus"
+    ):
         v.buat_draf(engine, KODE, "sertifikat", tmp_path)
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, KODE)
         k.kriteria_json = json.dumps({**k.kriteria, "lembaga_narasumber": None})
-    with pytest.raises(IsiTidakLengkap, match="surat_permohonan_narasumber: "
-                                              "kegiatan.lembaga_narasumber"):
+    with pytest.raises(
+        IsiTidakLengkap, match="surat_permohonan_narasumber: kegiatan.lembaga_narasumber"
+    ):
         v.buat_draf(engine, KODE, "surat_permohonan_narasumber", tmp_path)
     with session_scope(engine) as s:
         s.execute(update(Pegawai).where(Pegawai.nip == PEGAWAI[1][0]).values(nama=""))

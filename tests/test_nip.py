@@ -31,8 +31,13 @@ def test_pppk() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["19720913.199803.1.001", " 19720913 199803 1 001 ", "'197209131998031001",
-     "NIP 19720913-199803-1-001", 197209131998031001],
+    [
+        "19720913.199803.1.001",
+        " 19720913 199803 1 001 ",
+        "'197209131998031001",
+        "NIP 19720913-199803-1-001",
+        197209131998031001,
+    ],
 )
 def test_input_forms_accepted(raw: object) -> None:
     assert validate(raw) == "197209131998031001"
@@ -132,7 +137,9 @@ def test_float_round_trip_always_refused(generated: tuple[str, dt.date, str]) ->
 
 
 @settings(max_examples=300)
-@given(raw=st.one_of(st.text(max_size=30), st.text(alphabet="0123456789 .", min_size=18, max_size=22)))
+@given(
+    raw=st.one_of(st.text(max_size=30), st.text(alphabet="0123456789 .", min_size=18, max_size=22))
+)
 def test_parse_never_raises(raw: str) -> None:
     info = parse(raw)
     assert info.valid == (info.reason is None)

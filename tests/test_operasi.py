@@ -25,15 +25,22 @@ if not DIKLAT.exists():  # pragma: no cover - tests run from another interpreter
     DIKLAT = ROOT / ".venv" / "bin" / "diklat"
 
 
-def diklat(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
-           api: str | None = None) -> subprocess.CompletedProcess[str]:
+def diklat(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, api: str | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     full_env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
     if api:
         full_env["PREFECT_API_URL"] = api
     full_env.update(env or {})
-    return subprocess.run([str(DIKLAT), *args], cwd=tmp_path, env=full_env, capture_output=True,
-                          text=True, timeout=180)
+    return subprocess.run(
+        [str(DIKLAT), *args],
+        cwd=tmp_path,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def last_json(res: subprocess.CompletedProcess[str]) -> Any:
@@ -45,13 +52,17 @@ def last_json(res: subprocess.CompletedProcess[str]) -> Any:
 
 
 def test_quarantine_is_one_row_per_record_and_reason_and_resolves(
-        prefect_api: str, tmp_path: Path, db_url: str) -> None:
+    prefect_api: str, tmp_path: Path, db_url: str
+) -> None:
     env = {"DIKLAT_DATABASE_URL": db_url}
     bad_unit = base_row(NIPS[1], unor_id="null")
-    write_export(tmp_path / "a.csv", [base_row(NIPS[0]), bad_unit, base_row(NIPS[2], nip_baru="123")])
+    write_export(
+        tmp_path / "a.csv", [base_row(NIPS[0]), bad_unit, base_row(NIPS[2], nip_baru="123")]
+    )
     for _ in range(3):  # the same file three times: the same two records, counted
-        last_json(diklat(tmp_path, "import", "siasn-export", "a.csv", "--json", env=env,
-                         api=prefect_api))
+        last_json(
+            diklat(tmp_path, "import", "siasn-export", "a.csv", "--json", env=env, api=prefect_api)
+        )
     items = last_json(diklat(tmp_path, "karantina", "list", "--json", env=env))
     assert len(items) == 2  # not 6
     for item in items:
@@ -61,17 +72,24 @@ def test_quarantine_is_one_row_per_record_and_reason_and_resolves(
     assert {i["kunci"] for i in items} == {NIPS[1], "123"}
 
     # NIPS[1] now arrives clean: its row is resolved, the other stays open.
-    write_export(tmp_path / "b.csv", [base_row(NIPS[0]), base_row(NIPS[1]), base_row(NIPS[2], nip_baru="123")])
-    last_json(diklat(tmp_path, "import", "siasn-export", "b.csv", "--json", env=env,
-                     api=prefect_api))
-    items = {i["kunci"]: i for i in last_json(diklat(tmp_path, "karantina", "list", "--json",
-                                                     env=env))}
+    write_export(
+        tmp_path / "b.csv",
+        [base_row(NIPS[0]), base_row(NIPS[1]), base_row(NIPS[2], nip_baru="123")],
+    )
+    last_json(
+        diklat(tmp_path, "import", "siasn-export", "b.csv", "--json", env=env, api=prefect_api)
+    )
+    items = {
+        i["kunci"]: i for i in last_json(diklat(tmp_path, "karantina", "list", "--json", env=env))
+    }
     assert items[NIPS[1]]["selesai"] is True and items[NIPS[1]]["kali"] == 3
     assert items["123"]["selesai"] is False and items["123"]["kali"] == 4
     open_only = last_json(diklat(tmp_path, "karantina", "list", "--terbuka", "--json", env=env))
     assert [i["kunci"] for i in open_only] == ["123"]
-    assert last_json(diklat(tmp_path, "karantina", "list", "--sumber", "simpeg", "--json",
-                            env=env)) == []
+    assert (
+        last_json(diklat(tmp_path, "karantina", "list", "--sumber", "simpeg", "--json", env=env))
+        == []
+    )
 
     out = tmp_path / "karantina.xlsx"
     res = diklat(tmp_path, "karantina", "list", "--sumber", "export", "--out", str(out), env=env)
@@ -101,17 +119,30 @@ def test_sync_quarantine_not_inflated_by_repeated_runs(engine: Engine) -> None:
 # --------------------------------------------------------------------------- history
 
 
-def test_riwayat_lists_runs_with_kind_duration_status_counts(prefect_api: str,
-                                                              tmp_path: Path) -> None:
+def test_riwayat_lists_runs_with_kind_duration_status_counts(
+    prefect_api: str, tmp_path: Path
+) -> None:
     write_export(tmp_path / "a.csv", [base_row(n) for n in NIPS])
-    first = last_json(diklat(tmp_path, "import", "siasn-export", "a.csv", "--json",
-                             api=prefect_api))
+    first = last_json(
+        diklat(tmp_path, "import", "siasn-export", "a.csv", "--json", api=prefect_api)
+    )
     last_json(diklat(tmp_path, "import", "siasn-export", "a.csv", "--json", api=prefect_api))
     items = last_json(diklat(tmp_path, "riwayat", "--json"))
     assert [i["id"] for i in items] == [first["sync_run_id"] + 1, first["sync_run_id"]]
     for item in items:
-        assert {"id", "jenis", "mulai", "detik", "status", "inserted", "updated", "unchanged",
-                "deactivated", "quarantined", "lanjutan_dari"} <= set(item)
+        assert {
+            "id",
+            "jenis",
+            "mulai",
+            "detik",
+            "status",
+            "inserted",
+            "updated",
+            "unchanged",
+            "deactivated",
+            "quarantined",
+            "lanjutan_dari",
+        } <= set(item)
         assert item["jenis"] == "impor" and item["status"] == "berhasil"
         assert item["detik"] is not None and item["detik"] >= 0
     assert (items[1]["inserted"], items[0]["unchanged"]) == (4, 4)
@@ -124,7 +155,9 @@ def test_version(tmp_path: Path) -> None:
 
     for flag in ("--version", "-V"):
         res = diklat(tmp_path, flag)
-        assert res.returncode == 0 and res.stdout.strip() == f"diklat-flows {version('diklat-flows')}"
+        assert (
+            res.returncode == 0 and res.stdout.strip() == f"diklat-flows {version('diklat-flows')}"
+        )
 
 
 # --------------------------------------------------------------------------- configuration
@@ -151,7 +184,8 @@ def test_config_masks_credentials_inside_urls(tmp_path: Path) -> None:
 
 
 def test_export_older_than_synced_data_warns_and_full_needs_paksa(
-        prefect_api: str, tmp_path: Path) -> None:
+    prefect_api: str, tmp_path: Path
+) -> None:
     old = tmp_path / "lama.csv"
     write_export(old, [base_row(n) for n in NIPS[:3]])
     newer = tmp_path / "baru.csv"
@@ -164,8 +198,9 @@ def test_export_older_than_synced_data_warns_and_full_needs_paksa(
     assert warned.returncode == 0, warned.stderr
     assert "lebih lama dari data" in warned.stderr
 
-    refused = diklat(tmp_path, "import", "siasn-export", "lama.csv", "--full", "--json",
-                     api=prefect_api)
+    refused = diklat(
+        tmp_path, "import", "siasn-export", "lama.csv", "--full", "--json", api=prefect_api
+    )
     assert refused.returncode == 2
     assert json.loads(refused.stdout.strip().splitlines()[-1])["status"] == "refused"
     assert "--paksa" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
@@ -175,8 +210,18 @@ def test_export_older_than_synced_data_warns_and_full_needs_paksa(
         active = c.execute(text("SELECT count(*) FROM pegawai WHERE aktif")).scalar_one()
         runs_before = c.execute(select(func.count()).select_from(SyncRun)).scalar_one()
     assert active == 4  # nothing deactivated by the refused run
-    forced = last_json(diklat(tmp_path, "import", "siasn-export", "lama.csv", "--full",
-                              "--paksa", "--json", api=prefect_api))
+    forced = last_json(
+        diklat(
+            tmp_path,
+            "import",
+            "siasn-export",
+            "lama.csv",
+            "--full",
+            "--paksa",
+            "--json",
+            api=prefect_api,
+        )
+    )
     assert forced["deactivated"] == 1
     with eng.connect() as c:
         assert c.execute(select(func.count()).select_from(SyncRun)).scalar_one() == runs_before + 1
@@ -197,31 +242,48 @@ def test_migration_merges_duplicate_quarantine_rows(sqlite_url: str) -> None:
     eng = create_engine(sqlite_url)
     with eng.begin() as c:
         for run in range(1, 6):
-            c.execute(text("INSERT INTO sync_run (id, sumber, mode, status, started_at, seen, "
-                           "inserted, updated, unchanged, deactivated, quarantined) VALUES "
-                           f"({run}, 'simpeg', 'full', 'success', '2026-01-0{run} 01:00:00', "
-                           "0, 0, 0, 0, 0, 2)"))
+            c.execute(
+                text(
+                    "INSERT INTO sync_run (id, sumber, mode, status, started_at, seen, "
+                    "inserted, updated, unchanged, deactivated, quarantined) VALUES "
+                    f"({run}, 'simpeg', 'full', 'success', '2026-01-0{run} 01:00:00', "
+                    "0, 0, 0, 0, 0, 2)"
+                )
+            )
             for kunci in ("123", "199103032016041003"):
-                c.execute(text("INSERT INTO karantina (sync_run_id, sumber, kunci, alasan, "
-                               f"created_at) VALUES ({run}, 'simpeg', '{kunci}', "
-                               f"'alasan {kunci}', '2026-01-0{run} 01:00:00')"))
+                c.execute(
+                    text(
+                        "INSERT INTO karantina (sync_run_id, sumber, kunci, alasan, "
+                        f"created_at) VALUES ({run}, 'simpeg', '{kunci}', "
+                        f"'alasan {kunci}', '2026-01-0{run} 01:00:00')"
+                    )
+                )
     migrate(sqlite_url)
     with eng.connect() as c:
-        rows = c.execute(text("SELECT kunci, kali, created_at, terakhir, sidik, sync_run_id "
-                              "FROM karantina ORDER BY kunci")).all()
+        rows = c.execute(
+            text(
+                "SELECT kunci, kali, created_at, terakhir, sidik, sync_run_id "
+                "FROM karantina ORDER BY kunci"
+            )
+        ).all()
     eng.dispose()
     assert [(r.kunci, r.kali, r.sync_run_id) for r in rows] == [
-        ("123", 5, 5), ("199103032016041003", 5, 5)]
-    assert rows[0].created_at.startswith("2026-01-01") and rows[0].terakhir.startswith(
-        "2026-01-05")
+        ("123", 5, 5),
+        ("199103032016041003", 5, 5),
+    ]
+    assert rows[0].created_at.startswith("2026-01-01") and rows[0].terakhir.startswith("2026-01-05")
     assert rows[0].sidik == karantina_sidik("simpeg", "123", None, "alasan 123")
     spec = importlib.util.spec_from_file_location(
-        "m0002", ROOT / "migrations" / "versions" / "0002_operasi.py")
+        "m0002", ROOT / "migrations" / "versions" / "0002_operasi.py"
+    )
     assert spec is not None and spec.loader is not None
     m = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(m)
-    for args in (("simpeg", "123", None, "x"), ("siasn-export", None, 7, "baris terpotong"),
-                 ("siasn-export", None, None, "y")):
+    for args in (
+        ("simpeg", "123", None, "x"),
+        ("siasn-export", None, 7, "baris terpotong"),
+        ("siasn-export", None, None, "y"),
+    ):
         assert m._sidik(*args) == karantina_sidik(*args)
 
 

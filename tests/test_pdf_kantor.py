@@ -38,9 +38,15 @@ def soffice() -> str:
 
 def _letters(folder: Path, n: int, start: int = 1) -> list[Path]:
     ps = peserta_list()
-    return render_batch("surat_panggilan", [
-        contoh("surat_panggilan", nomor=f"800.2.4.2/{i:03d}/BKPSDM/2026", peserta=ps[i % 3])
-        for i in range(start, start + n)], folder, names=[f"sp{i}" for i in range(start, start + n)])
+    return render_batch(
+        "surat_panggilan",
+        [
+            contoh("surat_panggilan", nomor=f"800.2.4.2/{i:03d}/BKPSDM/2026", peserta=ps[i % 3])
+            for i in range(start, start + n)
+        ],
+        folder,
+        names=[f"sp{i}" for i in range(start, start + n)],
+    )
 
 
 def _pages_and_dests(pdf: Path) -> tuple[int, set[str]]:
@@ -48,8 +54,9 @@ def _pages_and_dests(pdf: Path) -> tuple[int, set[str]]:
     return len(r.pages), {str(k).lstrip("/") for k in r.named_destinations}
 
 
-def test_one_libreoffice_for_every_batch_and_the_same_pdfs(soffice: str, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_libreoffice_for_every_batch_and_the_same_pdfs(
+    soffice: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     docs = _letters(tmp_path / "docx", 6)
     pdfconn.tutup_kantor()
     before = pdfconn.kantor_starts
@@ -103,17 +110,22 @@ time.sleep(600)
 @pytest.mark.timeout(300)
 def test_a_killed_process_leaves_no_libreoffice(soffice: str, tmp_path: Path) -> None:
     _letters(tmp_path / "docx", 2)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "docx"),
-                              str(tmp_path / "pdf")], cwd=ROOT,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)},
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tmp_path / "docx"), str(tmp_path / "pdf")],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None
     line = child.stdout.readline()
     assert line, child.stderr.read() if child.stderr else ""
     bridge_pid = int(line.split()[0])
     assert proses.pid_alive(bridge_pid)
-    office = subprocess.run(["pgrep", "-g", str(bridge_pid)], capture_output=True,
-                            text=True).stdout.split()
+    office = subprocess.run(
+        ["pgrep", "-g", str(bridge_pid)], capture_output=True, text=True
+    ).stdout.split()
     assert len(office) >= 2  # the bridge and LibreOffice, in the bridge's process group
     child.kill()
     child.wait(timeout=30)

@@ -43,7 +43,8 @@ def test_leftovers_of_dead_owners_are_removed_at_the_next_start(tmp_path: Path) 
         assert not dead.exists() and not reused.exists()
         assert mine.exists() and other_host.exists() and unknown.exists()
         assert conv.tmp.parent == root and conv.tmp.name.startswith(
-            f"diklat-pdf-{proses.owner_tag()}-")
+            f"diklat-pdf-{proses.owner_tag()}-"
+        )
         assert (conv.tmp.stat().st_mode & 0o777) == 0o700
     finally:
         conv.close()
@@ -80,7 +81,8 @@ def _docs(folder: Path, n: int) -> list[Path]:
 
 @pytest.mark.timeout(600)
 def test_kill_9_during_conversion_then_the_next_conversion_removes_its_leftovers(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     if not pdfconn.available():
         if os.environ.get("DIKLAT_REQUIRE_LIBREOFFICE") == "1":
             pytest.fail("LibreOffice required")
@@ -88,9 +90,12 @@ def test_kill_9_during_conversion_then_the_next_conversion_removes_its_leftovers
     root = tmp_path / "var" / "tmp" / "pdf"
     _docs(tmp_path / "docx", 30)
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(tmp_path / "docx"), str(tmp_path / "pdf1"),
-         str(root)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [sys.executable, "-c", CHILD, str(tmp_path / "docx"), str(tmp_path / "pdf1"), str(root)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     marker = None
     while marker is None:
@@ -131,9 +136,23 @@ def test_the_product_converts_under_its_var_folder(tmp_path: Path) -> None:
         pytest.skip("LibreOffice needed")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
-    res = subprocess.run([str(Path(sys.executable).parent / "diklat"), "naskah", "render",
-                          "surat_tugas", "--contoh", "--pdf", "--out", str(tmp_path / "out")],
-                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "diklat"),
+            "naskah",
+            "render",
+            "surat_tugas",
+            "--contoh",
+            "--pdf",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     assert list((tmp_path / "out").glob("*.pdf"))
     assert (tmp_path / "var" / "tmp" / "pdf").is_dir()

@@ -32,9 +32,12 @@ from diklat.pegawai.personnel import PersonnelWriter
 from diklat.settings import reset_settings_cache
 
 OFFICIALS = {
-    "analis_sdm": "199001012015031001", "kabid_psda": "198005122005022003",
-    "sekretaris": "197706142003121004", "kepala": "197209131998031001",
-    "sekda": "196801011990031001", "pengolah_data": "199305102020121002",
+    "analis_sdm": "199001012015031001",
+    "kabid_psda": "198005122005022003",
+    "sekretaris": "197706142003121004",
+    "kepala": "197209131998031001",
+    "sekda": "196801011990031001",
+    "pengolah_data": "199305102020121002",
 }
 
 
@@ -61,19 +64,44 @@ class Outbox:
 def world(engine: Engine, tmp_path: Path) -> Engine:
     w = PersonnelWriter(engine, None, sumber="simpeg")
     w.upsert_units([{"kode": "U1", "nama": "Dinas Pendidikan"}])
-    w.write([{"nip": "198501012010012001", "nama": "Siti", "unit_kode": "U1",
-              "golongan": "III/a", "jabatan": "Analis"}])
+    w.write(
+        [
+            {
+                "nip": "198501012010012001",
+                "nama": "Siti",
+                "unit_kode": "U1",
+                "golongan": "III/a",
+                "jabatan": "Analis",
+            }
+        ]
+    )
     mulai = today() + dt.timedelta(days=21)
     with session_scope(engine) as s:
         for peran, nip in OFFICIALS.items():
-            simpan_pejabat(s, nip=nip, nama=f"Pejabat {peran}", peran=peran,
-                           jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+            simpan_pejabat(
+                s,
+                nip=nip,
+                nama=f"Pejabat {peran}",
+                peran=peran,
+                jabatan=f"Jabatan {peran}",
+                email=f"{peran}@example.go.id",
+            )
         for kode, kondisi in (("PD-1", []), ("PD-S", ["kewenangan_sekda"])):
-            k = simpan_kegiatan(s, {
-                "kode": kode, "sop": "pengiriman-peserta", "nama": "Diklat Arsiparis",
-                "mulai": mulai, "selesai": mulai + dt.timedelta(days=4),
-                "penyelenggara": "BPSDMD Provinsi", "tempat": "Semarang", "jp": 40,
-                "kriteria": {"unit": ["U1"]}, "kondisi": kondisi})
+            k = simpan_kegiatan(
+                s,
+                {
+                    "kode": kode,
+                    "sop": "pengiriman-peserta",
+                    "nama": "Diklat Arsiparis",
+                    "mulai": mulai,
+                    "selesai": mulai + dt.timedelta(days=4),
+                    "penyelenggara": "BPSDMD Provinsi",
+                    "tempat": "Semarang",
+                    "jp": 40,
+                    "kriteria": {"unit": ["U1"]},
+                    "kondisi": kondisi,
+                },
+            )
             tetapkan_peserta(s, k, s.execute(select(Pegawai.id)).scalars().all())
     return engine
 
@@ -91,11 +119,26 @@ def _open(engine: Engine, kode: str, tmp: Path, out: Outbox) -> int:
         return p.id
 
 
-def _decide(engine: Engine, pid: int, peran: str, code: str, keputusan: str = "setuju",
-            catatan: str = "", out: Outbox | None = None, nip: str | None = None):  # type: ignore[no-untyped-def]
+def _decide(
+    engine: Engine,
+    pid: int,
+    peran: str,
+    code: str,
+    keputusan: str = "setuju",
+    catatan: str = "",
+    out: Outbox | None = None,
+    nip: str | None = None,
+):  # type: ignore[no-untyped-def]
     with session_scope(engine) as s:
-        return putuskan(s, pid, nip=nip or OFFICIALS[peran], kode=code, keputusan=keputusan,
-                        catatan=catatan, kirim=out)
+        return putuskan(
+            s,
+            pid,
+            nip=nip or OFFICIALS[peran],
+            kode=code,
+            keputusan=keputusan,
+            catatan=catatan,
+            kirim=out,
+        )
 
 
 def _next(engine: Engine, kode: str, out: Outbox) -> int:
@@ -152,8 +195,18 @@ def test_codes_are_single_use_and_refusals_are_audited(world: Engine, tmp_path: 
     ]
     assert all(x["sha256"] for x in rows) and rows[4]["nip"] == OFFICIALS["analis_sdm"]
     assert [(w["id"], w["peran"], w["level"]) for w in waiting] == [(pid2, "kabid_psda", 2)]
-    assert {"id", "kegiatan", "naskah", "level", "peran", "nip", "sejak", "tenggat",
-            "terlambat", "flow_run_id"} <= set(waiting[0])
+    assert {
+        "id",
+        "kegiatan",
+        "naskah",
+        "level",
+        "peran",
+        "nip",
+        "sejak",
+        "tenggat",
+        "terlambat",
+        "flow_run_id",
+    } <= set(waiting[0])
 
 
 def test_only_the_newest_code_is_valid(world: Engine, tmp_path: Path) -> None:
@@ -179,9 +232,15 @@ def test_lock_after_too_many_wrong_answers(world: Engine, tmp_path: Path) -> Non
     # the superior (Kabid above the Analis) is told, and the lock has its own audit row
     assert out.sent[-1].kepada == "kabid_psda@example.go.id"
     with session_scope(world) as s:
-        locks = s.execute(select(AuditPersetujuan).where(
-            AuditPersetujuan.permintaan_id == pid, AuditPersetujuan.hasil == "dikunci")
-        ).scalars().all()
+        locks = (
+            s.execute(
+                select(AuditPersetujuan).where(
+                    AuditPersetujuan.permintaan_id == pid, AuditPersetujuan.hasil == "dikunci"
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert len(locks) == 1 and "5 jawaban ditolak" in (locks[0].alasan or "")
     r = _decide(world, pid, "analis_sdm", out.code("analis_sdm"), out=out)
     assert not r.diterima and "terkunci" in (r.alasan or "")
@@ -199,8 +258,9 @@ def test_lock_after_too_many_wrong_answers(world: Engine, tmp_path: Path) -> Non
             pindah(p, MENUNGGU)
 
 
-def test_drafter_may_not_decide_on_his_own_draft(world: Engine, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_drafter_may_not_decide_on_his_own_draft(
+    world: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DIKLAT_APPROVAL__PEMBUAT_NIP", OFFICIALS["analis_sdm"])
     reset_settings_cache()
     out = Outbox()
@@ -221,8 +281,15 @@ def test_sekda_branch_and_revision_round(world: Engine, tmp_path: Path) -> None:
     # the head may not sign what the Sekda signs
     r = _decide(world, pid, "sekda", out.code("sekda"), nip=OFFICIALS["kepala"], out=out)
     assert not r.diterima  # and that code is spent: a new one went out
-    r = _decide(world, pid, "sekda", out.code("sekda"), keputusan="revisi",
-                catatan="dasar surat kurang", out=out)
+    r = _decide(
+        world,
+        pid,
+        "sekda",
+        out.code("sekda"),
+        keputusan="revisi",
+        catatan="dasar surat kurang",
+        out=out,
+    )
     assert r.diterima and r.selesai
     # nothing is drafted by itself: the version waits for the Kabid (return_to 14)
     assert versi.buat_draf(world, "PD-S", "surat_tugas", tmp_path).versi == 1
@@ -241,8 +308,9 @@ def test_sekda_branch_and_revision_round(world: Engine, tmp_path: Path) -> None:
         assert m is not None and (m.peran, m.langkah, m.mulai_urutan) == ("kabid_psda", 14, 2)
 
 
-def test_deadline_reminder_escalation_and_hard_limit(world: Engine, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deadline_reminder_escalation_and_hard_limit(
+    world: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DIKLAT_APPROVAL__BATAS_KERAS", "hentikan")
     reset_settings_cache()
     out = Outbox()
@@ -260,8 +328,13 @@ def test_deadline_reminder_escalation_and_hard_limit(world: Engine, tmp_path: Pa
     def at(kali: int) -> dt.datetime:  # kali x the standard time, counted in working time
         return kal.deadline(start, standard * kali).astimezone(dt.UTC)
 
-    nol = {"diingatkan": 0, "dieskalasi": 0, "dihentikan": 0, "langkah_diingatkan": 0,
-           "langkah_dieskalasi": 0}
+    nol = {
+        "diingatkan": 0,
+        "dieskalasi": 0,
+        "dihentikan": 0,
+        "langkah_diingatkan": 0,
+        "langkah_dieskalasi": 0,
+    }
     with session_scope(world) as s:
         assert pantau_tenggat(s, out, now=deadline - dt.timedelta(seconds=1)).as_dict() == nol
     with session_scope(world) as s:

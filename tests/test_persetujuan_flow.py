@@ -55,21 +55,39 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> 
     engine = get_engine()
     w = PersonnelWriter(engine, None, sumber="simpeg")
     w.upsert_units([{"kode": "U1", "nama": "Dinas Pendidikan"}])
-    w.write([{"nip": "198501012010012001", "nama": "Siti", "unit_kode": "U1",
-              "golongan": "III/a", "jabatan": "Analis"}])
+    w.write(
+        [
+            {
+                "nip": "198501012010012001",
+                "nama": "Siti",
+                "unit_kode": "U1",
+                "golongan": "III/a",
+                "jabatan": "Analis",
+            }
+        ]
+    )
     mulai = today()
     with session_scope(engine) as s:
         for peran, (nip, nama, mail) in PEJABAT.items():
-            simpan_pejabat(s, nip=nip, nama=nama, peran=peran, jabatan=f"Jabatan {peran}",
-                           email=mail)
-        k = simpan_kegiatan(s, {
-            "kode": KODE, "sop": "peningkatan-kapasitas", "nama": "Pelatihan TTE",
-            "mulai": mulai, "selesai": mulai, "tempat": "Aula",
-            "jp": 16, "lembaga_narasumber": "BPSDM Provinsi", "materi": ["TTE"]})
+            simpan_pejabat(
+                s, nip=nip, nama=nama, peran=peran, jabatan=f"Jabatan {peran}", email=mail
+            )
+        k = simpan_kegiatan(
+            s,
+            {
+                "kode": KODE,
+                "sop": "peningkatan-kapasitas",
+                "nama": "Pelatihan TTE",
+                "mulai": mulai,
+                "selesai": mulai,
+                "tempat": "Aula",
+                "jp": 16,
+                "lembaga_narasumber": "BPSDM Provinsi",
+                "materi": ["TTE"],
+            },
+        )
         tetapkan_peserta(s, k, s.execute(select(Pegawai.id)).scalars().all())
     return engine
-
-
 
 
 def _waiting(engine: Engine, peran: str, timeout: float = 90) -> Permintaan:
@@ -79,9 +97,15 @@ def _waiting(engine: Engine, peran: str, timeout: float = 90) -> Permintaan:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with session_scope(engine) as s:
-            p = s.execute(select(Permintaan).where(Permintaan.peran == peran,
-                                                   Permintaan.status == "menunggu")
-                          .order_by(Permintaan.id.desc())).scalars().first()
+            p = (
+                s.execute(
+                    select(Permintaan)
+                    .where(Permintaan.peran == peran, Permintaan.status == "menunggu")
+                    .order_by(Permintaan.id.desc())
+                )
+                .scalars()
+                .first()
+            )
             if p is not None and p.flow_run_id:
                 with get_client(sync_client=True) as c:
                     fr = c.read_flow_run(p.flow_run_id)
@@ -123,8 +147,9 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
 
     def run() -> None:
         try:
-            result["out"] = naskah_kegiatan(kode=KODE, jenis=["surat_permohonan_narasumber"],
-                                            persetujuan=True)
+            result["out"] = naskah_kegiatan(
+                kode=KODE, jenis=["surat_permohonan_narasumber"], persetujuan=True
+            )
         except BaseException as e:  # noqa: BLE001 - reported by the assertion below
             result["error"] = e
 
@@ -138,16 +163,19 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
     code = codes_for(kabid_mail)[-1]
 
     # refused answers: wrong code, a NIP without the role; the run keeps waiting
-    _answer(engine, p, {"keputusan": "setuju", "nip": kabid_nip, "kode": "000000",
-                        "catatan": ""})
+    _answer(engine, p, {"keputusan": "setuju", "nip": kabid_nip, "kode": "000000", "catatan": ""})
     p = _waiting(engine, "kabid_psda")
-    _answer(engine, p, {"keputusan": "setuju", "nip": PEJABAT["kepala"][0], "kode": code,
-                        "catatan": ""})
+    _answer(
+        engine, p, {"keputusan": "setuju", "nip": PEJABAT["kepala"][0], "kode": code, "catatan": ""}
+    )
     # that code was typed into the form with a refused answer: spent, a new one went out
     assert codes_for(kabid_mail)[-1] != code
     p = _waiting(engine, "kabid_psda")
-    _answer(engine, p, {"keputusan": "setuju", "nip": kabid_nip,
-                        "kode": codes_for(kabid_mail)[-1], "catatan": ""})
+    _answer(
+        engine,
+        p,
+        {"keputusan": "setuju", "nip": kabid_nip, "kode": codes_for(kabid_mail)[-1], "catatan": ""},
+    )
     # nothing an official typed stays in Prefect's stored run inputs. The flow deletes the
     # answers after putuskan_task has returned, and _answer returns as soon as that task's
     # audit row is committed: wait for the deletion (bounded) instead of racing the flow
@@ -155,8 +183,9 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
     deadline = time.monotonic() + 30
     while True:
         with get_client(sync_client=True) as c:
-            kept = c.filter_flow_run_input(p.flow_run_id, key_prefix="paused-p", limit=50,
-                                           exclude_keys=set())
+            kept = c.filter_flow_run_input(
+                p.flow_run_id, key_prefix="paused-p", limit=50, exclude_keys=set()
+            )
         left = [i.key for i in kept if i.key.endswith("-response")]
         if not left or time.monotonic() > deadline:
             break
@@ -166,43 +195,80 @@ def test_chain_refusals_revision_and_signature(world: Engine) -> None:
     # the secretary asks for a revision: the run waits for the typist (return_to 3), who
     # corrects the data and answers the correction form; version 2 goes up again
     sek = _waiting(engine, "sekretaris")
-    _answer(engine, sek, {"keputusan": "revisi", "nip": PEJABAT["sekretaris"][0],
-                          "kode": codes_for(PEJABAT["sekretaris"][2])[-1],
-                          "catatan": "tambahkan materi etika"})
+    _answer(
+        engine,
+        sek,
+        {
+            "keputusan": "revisi",
+            "nip": PEJABAT["sekretaris"][0],
+            "kode": codes_for(PEJABAT["sekretaris"][2])[-1],
+            "catatan": "tambahkan materi etika",
+        },
+    )
     _koreksi(engine)
     p2 = _waiting(engine, "kabid_psda")
     assert p2.id != p.id
-    _answer(engine, p2, {"keputusan": "setuju", "nip": kabid_nip, "kode": code,
-                         "catatan": ""})  # a spent code of version 1: refused
+    _answer(
+        engine, p2, {"keputusan": "setuju", "nip": kabid_nip, "kode": code, "catatan": ""}
+    )  # a spent code of version 1: refused
     p2 = _waiting(engine, "kabid_psda")
-    _answer(engine, p2, {"keputusan": "setuju", "nip": kabid_nip,
-                         "kode": codes_for(kabid_mail)[-1], "catatan": ""})
+    _answer(
+        engine,
+        p2,
+        {"keputusan": "setuju", "nip": kabid_nip, "kode": codes_for(kabid_mail)[-1], "catatan": ""},
+    )
     sek2 = _waiting(engine, "sekretaris")
-    _answer(engine, sek2, {"keputusan": "setuju", "nip": PEJABAT["sekretaris"][0],
-                           "kode": codes_for(PEJABAT["sekretaris"][2])[-1], "catatan": ""})
+    _answer(
+        engine,
+        sek2,
+        {
+            "keputusan": "setuju",
+            "nip": PEJABAT["sekretaris"][0],
+            "kode": codes_for(PEJABAT["sekretaris"][2])[-1],
+            "catatan": "",
+        },
+    )
     kep = _waiting(engine, "kepala")
-    _answer(engine, kep, {"keputusan": "setuju", "nip": PEJABAT["kepala"][0],
-                          "kode": codes_for(PEJABAT["kepala"][2])[-1], "catatan": ""})
+    _answer(
+        engine,
+        kep,
+        {
+            "keputusan": "setuju",
+            "nip": PEJABAT["kepala"][0],
+            "kode": codes_for(PEJABAT["kepala"][2])[-1],
+            "catatan": "",
+        },
+    )
     th.join(timeout=180)
     assert not th.is_alive() and "error" not in result, result.get("error")
 
     with session_scope(engine) as s:
         bundles = s.execute(select(Bundel).order_by(Bundel.versi)).scalars().all()
-        assert [(b.versi, b.status) for b in bundles] == [(1, "dikembalikan"),
-                                                         (2, "terdaftar")]
+        assert [(b.versi, b.status) for b in bundles] == [(1, "dikembalikan"), (2, "terdaftar")]
         assert bundles[1].catatan == "tambahkan materi etika"
-        refused = s.execute(select(AuditPersetujuan.alasan).where(
-            AuditPersetujuan.hasil == "ditolak").order_by(AuditPersetujuan.id)).scalars().all()
-        assert refused == ["kode verifikasi salah",
-                           "NIP ini tidak memegang peran kabid_psda yang diminta",
-                           "kode verifikasi salah"]
+        refused = (
+            s.execute(
+                select(AuditPersetujuan.alasan)
+                .where(AuditPersetujuan.hasil == "ditolak")
+                .order_by(AuditPersetujuan.id)
+            )
+            .scalars()
+            .all()
+        )
+        assert refused == [
+            "kode verifikasi salah",
+            "NIP ini tidak memegang peran kabid_psda yang diminta",
+            "kode verifikasi salah",
+        ]
         assert bundles[1].diperbaiki_oleh == PEJABAT["pengelola"][0]
         entries = s.execute(select(RegisterEntry)).scalars().all()
         n2 = s.execute(select(Naskah).where(Naskah.bundel_id == bundles[1].id)).scalar_one()
         assert [e.naskah_id for e in entries] == [n2.id]  # only the signed version numbered
-        ttd = s.execute(select(NaskahBerkas).where(NaskahBerkas.naskah_id == n2.id,
-                                                   NaskahBerkas.peran == "ttd_pdf")
-                        ).scalar_one()
+        ttd = s.execute(
+            select(NaskahBerkas).where(
+                NaskahBerkas.naskah_id == n2.id, NaskahBerkas.peran == "ttd_pdf"
+            )
+        ).scalar_one()
         from diklat.kegiatan import ledger
         from diklat.kegiatan.data import kegiatan_by_kode
 
@@ -227,15 +293,27 @@ def _koreksi(engine: Engine) -> None:
         k.kriteria_json = json.dumps({**k.kriteria, "materi": ["TTE", "Etika"]})
         b = s.execute(select(Bundel).where(Bundel.status == "dikembalikan")).scalar_one()
         run, bid = k.flow_run_id, b.id
-        run = s.execute(select(Permintaan.flow_run_id).where(
-            Permintaan.bundel_id == bid)).scalars().first() or run
+        run = (
+            s.execute(select(Permintaan.flow_run_id).where(Permintaan.bundel_id == bid))
+            .scalars()
+            .first()
+            or run
+        )
     deadline = time.monotonic() + 60
-    while not lanjutkan(str(run), f"r{bid}-", {
-            "nip": PEJABAT["pengelola"][0], "cara": "data", "berkas": "", "dokumen": "",
-            "catatan": "materi etika ditambahkan", "alasan": ""}):
+    while not lanjutkan(
+        str(run),
+        f"r{bid}-",
+        {
+            "nip": PEJABAT["pengelola"][0],
+            "cara": "data",
+            "berkas": "",
+            "dokumen": "",
+            "catatan": "materi etika ditambahkan",
+            "alasan": "",
+        },
+    ):
         assert time.monotonic() < deadline, "the run never waited for the correction"
         time.sleep(0.3)
-
 
 
 @pytest.mark.slow
@@ -255,17 +333,31 @@ def test_deployed_run_suspends_and_resumes_from_the_top(world: Engine, tmp_path:
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
     root = Path(__file__).resolve().parent.parent
     server = subprocess.Popen(
-        [sys.executable, "-c", "from flows.naskah_kegiatan import naskah_kegiatan; "
-         "naskah_kegiatan.serve(name='uji', limit=2)"],
-        cwd=root, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-c",
+            "from flows.naskah_kegiatan import naskah_kegiatan; "
+            "naskah_kegiatan.serve(name='uji', limit=2)",
+        ],
+        cwd=root,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
-                fr = run_deployment("naskah-kegiatan/uji", parameters={
-                    "kode": KODE, "jenis": ["surat_permohonan_narasumber"],
-                    "persetujuan": True}, timeout=0)
+                fr = run_deployment(
+                    "naskah-kegiatan/uji",
+                    parameters={
+                        "kode": KODE,
+                        "jenis": ["surat_permohonan_narasumber"],
+                        "persetujuan": True,
+                    },
+                    timeout=0,
+                )
                 break
             except Exception:  # the served deployment is not registered yet
                 assert time.monotonic() < deadline, "deployment never appeared"
@@ -277,8 +369,11 @@ def test_deployed_run_suspends_and_resumes_from_the_top(world: Engine, tmp_path:
                 st = c.read_flow_run(fr.id).state
             assert st is not None and st.name == "Suspended"
             nip, _, mail = PEJABAT[peran]
-            _answer(engine, p, {"keputusan": "setuju", "nip": nip, "kode": codes_for(mail)[-1],
-                                "catatan": ""})
+            _answer(
+                engine,
+                p,
+                {"keputusan": "setuju", "nip": nip, "kode": codes_for(mail)[-1], "catatan": ""},
+            )
         deadline = time.monotonic() + 180
         while True:
             with get_client(sync_client=True) as c:
@@ -295,8 +390,17 @@ def test_deployed_run_suspends_and_resumes_from_the_top(world: Engine, tmp_path:
         assert s.scalar(select(func.count()).select_from(Bundel)) == 1
         assert s.scalar(select(func.count()).select_from(Naskah)) == 1
         assert s.scalar(select(func.count()).select_from(RegisterEntry)) == 1
-        assert s.scalar(select(func.count()).select_from(NaskahBerkas).where(
-            NaskahBerkas.peran == "ttd_pdf")) == 1
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(NaskahBerkas)
+                .where(NaskahBerkas.peran == "ttd_pdf")
+            )
+            == 1
+        )
     # one code per level, never re-sent by the restarts
     assert [len(codes_for(PEJABAT[r][2])) for r in ("kabid_psda", "sekretaris", "kepala")] == [
-        1, 1, 1]
+        1,
+        1,
+        1,
+    ]

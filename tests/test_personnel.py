@@ -27,9 +27,16 @@ UNITS = [
 
 def rec(nip: str, **kw: object) -> dict[str, object]:
     base: dict[str, object] = {
-        "nip": nip, "nama": "Siti Aminah", "gelar_belakang": "S.E.", "jenis_kelamin": "P",
-        "tanggal_lahir": f"{nip[0:4]}-{nip[4:6]}-{nip[6:8]}", "unit_kode": "U1",
-        "golongan": "III/a", "pangkat": "Penata Muda", "nomor_hp": "081234567890", "nik": "6402xx",
+        "nip": nip,
+        "nama": "Siti Aminah",
+        "gelar_belakang": "S.E.",
+        "jenis_kelamin": "P",
+        "tanggal_lahir": f"{nip[0:4]}-{nip[4:6]}-{nip[6:8]}",
+        "unit_kode": "U1",
+        "golongan": "III/a",
+        "pangkat": "Penata Muda",
+        "nomor_hp": "081234567890",
+        "nik": "6402xx",
     }
     base.update(kw)
     return base
@@ -40,8 +47,10 @@ GOOD = ["198501012010012001", "199002022015031002", "200012312024211001"]
 
 def pegawai_rows(engine: Engine) -> dict[str, tuple[object, ...]]:
     with engine.connect() as c:
-        return {r.nip: (r.nama, r.golongan, r.unit_id, r.aktif, r.content_hash)
-                for r in c.execute(select(Pegawai.__table__))}
+        return {
+            r.nip: (r.nama, r.golongan, r.unit_id, r.aktif, r.content_hash)
+            for r in c.execute(select(Pegawai.__table__))
+        }
 
 
 def test_clean_record_rules() -> None:
@@ -70,8 +79,9 @@ def test_write_quarantine_hash_skip_and_deactivate(engine: Engine) -> None:
         rec("199103032016041003", unit_kode="U9"),  # unknown unit, no name
         rec("199204042017051004", unit_kode="U7", unit_nama="Kecamatan Baru"),  # creates a unit
     ]
-    t = w.write(batch, checkpoint={"after": GOOD[-1]},
-                rejected=[Rejected("baris terpotong", None, 99)])
+    t = w.write(
+        batch, checkpoint={"after": GOOD[-1]}, rejected=[Rejected("baris terpotong", None, 99)]
+    )
     assert (t.inserted, t.updated, t.unchanged, t.quarantined) == (4, 0, 0, 4)
     finish_run(run, w.totals)
     rows = pegawai_rows(engine)
@@ -91,8 +101,13 @@ def test_write_quarantine_hash_skip_and_deactivate(engine: Engine) -> None:
     before = pegawai_rows(engine)
     run2 = start_run(engine, "simpeg", "full")
     w2 = PersonnelWriter(engine, run2.id, sumber="simpeg", track_seen=True)
-    t2 = w2.write([rec(GOOD[0]), rec(GOOD[1], golongan="III/b"),
-                   rec("199204042017051004", unit_kode="U7", unit_nama="Kecamatan Baru")])
+    t2 = w2.write(
+        [
+            rec(GOOD[0]),
+            rec(GOOD[1], golongan="III/b"),
+            rec("199204042017051004", unit_kode="U7", unit_nama="Kecamatan Baru"),
+        ]
+    )
     assert (t2.inserted, t2.updated, t2.unchanged) == (0, 1, 2)
     assert w2.deactivate_missing() == 1
     after = pegawai_rows(engine)
@@ -147,8 +162,9 @@ def test_overlong_value_is_quarantined_not_fatal(engine: Engine) -> None:
     the column named, and the rest of the batch lands on both databases."""
     w = PersonnelWriter(engine, None, sumber="simpeg")
     w.upsert_units(UNITS)
-    t = w.write([rec(GOOD[0], nomor_hp="0812 3456 7890, 0813 1111 2222, 0811 0000 9999"),
-                 rec(GOOD[1])])
+    t = w.write(
+        [rec(GOOD[0], nomor_hp="0812 3456 7890, 0813 1111 2222, 0811 0000 9999"), rec(GOOD[1])]
+    )
     assert (t.inserted, t.quarantined) == (1, 1)
     with engine.connect() as c:
         alasan = c.execute(select(Karantina.alasan)).scalar_one()
@@ -163,8 +179,7 @@ def test_reader_rejects_with_valid_nip_are_not_deactivated(engine: Engine) -> No
     finish_run(run, w.totals)
     run2 = start_run(engine, "siasn-export", "file-full")
     w2 = PersonnelWriter(engine, run2.id, sumber="siasn-export", track_seen=True)
-    w2.write([rec(GOOD[0]), rec(GOOD[1])],
-             rejected=[Rejected("baris terpotong", GOOD[2], 4)])
+    w2.write([rec(GOOD[0]), rec(GOOD[1])], rejected=[Rejected("baris terpotong", GOOD[2], 4)])
     assert w2.deactivate_missing() == 0  # GOOD[2] is in the file, only its line was bad
 
 
@@ -177,8 +192,9 @@ def test_timestamps_keep_their_instant_on_both_databases(engine: Engine) -> None
     assert stored == since and stored.utcoffset() is not None
 
 
-def test_identical_source_records_skip_validation(engine: Engine,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_identical_source_records_skip_validation(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A record sent exactly as when its row was stored is unchanged without being validated
     again; a record spelled differently with the same content is unchanged too and its new
     spelling remembered, without touching ``updated_at``."""
@@ -203,7 +219,8 @@ def test_identical_source_records_skip_validation(engine: Engine,
     assert calls == [GOOD[1], GOOD[2]]  # GOOD[0] identical: not validated again
     calls.clear()
     t = PersonnelWriter(engine, None, sumber="simpeg").write(
-        [rec(GOOD[0]), rec(GOOD[1], nama=" Siti Aminah "), rec(GOOD[2], golongan="IV/a")])
+        [rec(GOOD[0]), rec(GOOD[1], nama=" Siti Aminah "), rec(GOOD[2], golongan="IV/a")]
+    )
     assert (t.unchanged, t.updated, calls) == (3, 0, [])
     with engine.connect() as c:
         after = {r.nip: r.updated_at for r in c.execute(select(Pegawai.nip, Pegawai.updated_at))}

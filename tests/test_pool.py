@@ -57,8 +57,10 @@ def prefect_on_postgres(pg_url: str, tmp_path: Path) -> Iterator[str]:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     async_url = base.rsplit("/", 1)[0].replace("+psycopg", "+asyncpg") + f"/{name}"
     try:
-        with prefect_server(tmp_path, {"PREFECT_API_DATABASE_CONNECTION_URL": async_url,
-                                       "PREFECT_LOGGING_LEVEL": "WARNING"}) as (api, _log):
+        with prefect_server(
+            tmp_path,
+            {"PREFECT_API_DATABASE_CONNECTION_URL": async_url, "PREFECT_LOGGING_LEVEL": "WARNING"},
+        ) as (api, _log):
             yield api
     finally:
         with admin.connect() as c:
@@ -70,8 +72,12 @@ class World:
     """One agency's installation: its database, var folder and simulator."""
 
     def __init__(self, db_url: str, var: Path, sim: SimulatorServer) -> None:
-        self.env = {**sim.env(), "DIKLAT_DATABASE_URL": db_url, "DIKLAT_VAR_DIR": str(var),
-                    "DIKLAT_APPROVAL__POLL_SECONDS": "0.5"}
+        self.env = {
+            **sim.env(),
+            "DIKLAT_DATABASE_URL": db_url,
+            "DIKLAT_VAR_DIR": str(var),
+            "DIKLAT_APPROVAL__POLL_SECONDS": "0.5",
+        }
         self.var = var
         self.db_url = db_url
 
@@ -89,15 +95,34 @@ class World:
 def _trainings(units: list[str]) -> list[DataKegiatan]:
     m2 = m0 = today()  # held on the test's day: nothing recorded ahead
     return [
-        DataKegiatan(kode="PD-POOL", sop="pengiriman-peserta", nama="Diklat Teknis",
-                     jenis_diklat_id="3", mulai=m2, selesai=m2,
-                     tempat="Semarang", jp=40, kuota=1, penyelenggara="BPSDMD Provinsi",
-                     kriteria={"unit": [units[0]]},  # type: ignore[arg-type]
-                     kondisi=["kewenangan_sekda"]),
-        DataKegiatan(kode="PK-POOL", sop="peningkatan-kapasitas", nama="Pelatihan",
-                     jenis_diklat_id="3", mulai=m0, selesai=m0,
-                     tempat="Aula", jp=24, kuota=4, lembaga_narasumber="BPSDM Provinsi",
-                     materi=["Anjab"], kriteria={"unit": units[1:3]}),  # type: ignore[arg-type]
+        DataKegiatan(
+            kode="PD-POOL",
+            sop="pengiriman-peserta",
+            nama="Diklat Teknis",
+            jenis_diklat_id="3",
+            mulai=m2,
+            selesai=m2,
+            tempat="Semarang",
+            jp=40,
+            kuota=1,
+            penyelenggara="BPSDMD Provinsi",
+            kriteria={"unit": [units[0]]},  # type: ignore[arg-type]
+            kondisi=["kewenangan_sekda"],
+        ),
+        DataKegiatan(
+            kode="PK-POOL",
+            sop="peningkatan-kapasitas",
+            nama="Pelatihan",
+            jenis_diklat_id="3",
+            mulai=m0,
+            selesai=m0,
+            tempat="Aula",
+            jp=24,
+            kuota=4,
+            lembaga_narasumber="BPSDM Provinsi",
+            materi=["Anjab"],
+            kriteria={"unit": units[1:3]},
+        ),  # type: ignore[arg-type]
     ]
 
 
@@ -107,18 +132,30 @@ def _outcome(engine: Engine) -> dict[str, Any]:
         naskah = {n.id: (n.jenis, n.kunci, n.versi) for n in s.execute(select(Naskah)).scalars()}
         kode = {k.id: k.kode for k in s.execute(select(Kegiatan)).scalars()}
         return {
-            "nomor": sorted((*naskah[e.naskah_id], e.nomor) for e in s.execute(
-                select(RegisterEntry)).scalars()),
-            "naskah": sorted((*v, n.status) for n in s.execute(select(Naskah)).scalars()
-                             for v in [naskah[n.id]]),
-            "email": sorted((*naskah[d.naskah_id], d.penerima, d.status) for d in s.execute(
-                select(Distribusi)).scalars()),
-            "arsip": sorted((*naskah.get(a.naskah_id or 0, ("-", "", 0)), a.jenis or "",
-                             a.nomor or "") for a in s.execute(select(Arsip)).scalars()),
-            "ledger": sorted((kode[r.kegiatan_id], r.step_no, r.putaran, r.status)
-                             for r in s.execute(select(SopStepLog)).scalars()),
-            "peserta": sorted((kode[p.kegiatan_id], nip, p.status) for p, nip in s.execute(
-                select(Peserta, Pegawai.nip).join(Pegawai, Pegawai.id == Peserta.pegawai_id))),
+            "nomor": sorted(
+                (*naskah[e.naskah_id], e.nomor) for e in s.execute(select(RegisterEntry)).scalars()
+            ),
+            "naskah": sorted(
+                (*v, n.status) for n in s.execute(select(Naskah)).scalars() for v in [naskah[n.id]]
+            ),
+            "email": sorted(
+                (*naskah[d.naskah_id], d.penerima, d.status)
+                for d in s.execute(select(Distribusi)).scalars()
+            ),
+            "arsip": sorted(
+                (*naskah.get(a.naskah_id or 0, ("-", "", 0)), a.jenis or "", a.nomor or "")
+                for a in s.execute(select(Arsip)).scalars()
+            ),
+            "ledger": sorted(
+                (kode[r.kegiatan_id], r.step_no, r.putaran, r.status)
+                for r in s.execute(select(SopStepLog)).scalars()
+            ),
+            "peserta": sorted(
+                (kode[p.kegiatan_id], nip, p.status)
+                for p, nip in s.execute(
+                    select(Peserta, Pegawai.nip).join(Pegawai, Pegawai.id == Peserta.pegawai_id)
+                )
+            ),
         }
 
 
@@ -157,25 +194,28 @@ def _wait_final(flow_run_id: Any, timeout: float) -> Any:
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_two_workers_on_a_postgres_prefect_server_match_one_process(
-        prefect_on_postgres: str, pg_url: str, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    prefect_on_postgres: str, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from connectors import pdf as pdfconn
     from diklat.pegawai import sync_service
 
     if not pdfconn.available():
         pytest.skip("LibreOffice needed to sign PDFs")
     monkeypatch.setenv("PREFECT_API_URL", prefect_on_postgres)
-    with using_prefect_api(prefect_on_postgres), \
-            SimulatorServer(n_pegawai=120, seed=21) as sim_one, \
-            SimulatorServer(n_pegawai=120, seed=21) as sim_pool:
+    with (
+        using_prefect_api(prefect_on_postgres),
+        SimulatorServer(n_pegawai=120, seed=21) as sim_one,
+        SimulatorServer(n_pegawai=120, seed=21) as sim_pool,
+    ):
         # ---- one process: local runs of the same work on a database of its own
         one = World(f"sqlite:///{tmp_path / 'satu.db'}", tmp_path / "satu", sim_one)
         engine_one = one.activate(monkeypatch)
         sync_service.sync_simpeg(engine_one, full=True)
         one.officials(engine_one)
         with session_scope(engine_one) as s:
-            units = list(s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode))
-                         .scalars().all()[:3])
+            units = list(
+                s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().all()[:3]
+            )
         from flows.pengiriman_peserta import pengiriman_peserta
         from flows.peningkatan_kapasitas import peningkatan_kapasitas
 
@@ -199,29 +239,61 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
         from flows.deployments import register_in_pool
 
         names = register_in_pool("uji")
-        assert {"sop-peningkatan-kapasitas/operator", "sop-pengiriman-peserta/operator",
-                "sync-pegawai/nightly"} <= set(names)
-        env = {**os.environ, **pool.env, "PREFECT_API_URL": prefect_on_postgres,
-               "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_LOGGING_LEVEL": "INFO",
-               "PYTHONPATH": str(ROOT)}
+        assert {
+            "sop-peningkatan-kapasitas/operator",
+            "sop-pengiriman-peserta/operator",
+            "sync-pegawai/nightly",
+        } <= set(names)
+        env = {
+            **os.environ,
+            **pool.env,
+            "PREFECT_API_URL": prefect_on_postgres,
+            "PREFECT_WORKER_QUERY_SECONDS": "1",
+            "PREFECT_LOGGING_LEVEL": "INFO",
+            "PYTHONPATH": str(ROOT),
+        }
         workers = []
         for name in ("pekerja-1", "pekerja-2"):
             log = (tmp_path / f"{name}.log").open("w")
-            workers.append((name, subprocess.Popen(
-                [sys.executable, "-m", "prefect", "worker", "start", "--pool", "uji",
-                 # no --limit: Prefect 3.8's worker limiter crashes the worker when a
-                 # resumed run comes back before its first submission released its slot
-                 "--type", "process", "--name", name],
-                cwd=ROOT, env=env, start_new_session=True, stdout=log,
-                stderr=subprocess.STDOUT)))
+            workers.append(
+                (
+                    name,
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "prefect",
+                            "worker",
+                            "start",
+                            "--pool",
+                            "uji",
+                            # no --limit: Prefect 3.8's worker limiter crashes the worker when a
+                            # resumed run comes back before its first submission released its slot
+                            "--type",
+                            "process",
+                            "--name",
+                            name,
+                        ],
+                        cwd=ROOT,
+                        env=env,
+                        start_new_session=True,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    ),
+                )
+            )
         stop, th = _answering(engine_pool, pool.var / "outbox", prefect_on_postgres)
         try:
             fr = run_deployment("sync-pegawai/nightly", parameters={"full": True}, timeout=0)
             assert _wait_final(fr.id, 600).is_completed()
-            for d, dep in zip(data, ("sop-pengiriman-peserta/operator",
-                                     "sop-peningkatan-kapasitas/operator"), strict=True):
-                fr = run_deployment(dep, parameters={"kegiatan": d.model_dump(mode="json")},
-                                    timeout=0)
+            for d, dep in zip(
+                data,
+                ("sop-pengiriman-peserta/operator", "sop-peningkatan-kapasitas/operator"),
+                strict=True,
+            ):
+                fr = run_deployment(
+                    dep, parameters={"kegiatan": d.model_dump(mode="json")}, timeout=0
+                )
                 st = _wait_final(fr.id, 1500)
                 assert st.is_completed(), st
         finally:
@@ -235,9 +307,10 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
                 except subprocess.TimeoutExpired:
                     os.killpg(w.pid, signal.SIGKILL)
         # the work spread over both workers
-        picked = {name: len(re.findall(r"submitting flow run",
-                                       (tmp_path / f"{name}.log").read_text()))
-                  for name, _ in workers}
+        picked = {
+            name: len(re.findall(r"submitting flow run", (tmp_path / f"{name}.log").read_text()))
+            for name, _ in workers
+        }
         assert all(n > 0 for n in picked.values()), picked
         assert sum(picked.values()) >= 10, picked  # a sync, two starts and many resumes
         got = _outcome(engine_pool)

@@ -38,16 +38,32 @@ def bundle(tmp_path: Path) -> tuple[object, int, Path]:
     engine = get_engine()
     mulai = today()
     with session_scope(engine) as s:
-        for peran, nip in (("kabid_psda", "198005122005022003"),
-                           ("sekretaris", "197706142003121004"),
-                           ("kepala", "197209131998031001")):
-            simpan_pejabat(s, nip=nip, nama=f"NAMA {peran.upper()}", peran=peran,
-                           jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+        for peran, nip in (
+            ("kabid_psda", "198005122005022003"),
+            ("sekretaris", "197706142003121004"),
+            ("kepala", "197209131998031001"),
+        ):
+            simpan_pejabat(
+                s,
+                nip=nip,
+                nama=f"NAMA {peran.upper()}",
+                peran=peran,
+                jabatan=f"Jabatan {peran}",
+                email=f"{peran}@example.go.id",
+            )
     siap(engine)
     with session_scope(engine) as s:
-        simpan_kegiatan(s, {"kode": "PK-P", "sop": "peningkatan-kapasitas",
-                            "nama": "Pelatihan Pratanda", "mulai": mulai, "selesai": mulai,
-                            **LENGKAP})
+        simpan_kegiatan(
+            s,
+            {
+                "kode": "PK-P",
+                "sop": "peningkatan-kapasitas",
+                "nama": "Pelatihan Pratanda",
+                "mulai": mulai,
+                "selesai": mulai,
+                **LENGKAP,
+            },
+        )
     out = Path(get_settings().output_dir or tmp_path)
     h = versi.buat_draf(engine, "PK-P", "surat_permohonan_narasumber", out)
     setujui_semua(engine, h.bundel_id)  # the officials decide, through the real path
@@ -55,7 +71,8 @@ def bundle(tmp_path: Path) -> tuple[object, int, Path]:
 
 
 def test_letters_signed_during_conversion_are_the_ones_recorded(
-        bundle: tuple[object, int, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle: tuple[object, int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine, bundel_id, out = bundle
     monkeypatch.setattr(tt, "PARALEL_MULAI", 1)  # the one letter is a "large" bundle here
     taken: list[int] = []
@@ -79,8 +96,9 @@ def test_letters_signed_during_conversion_are_the_ones_recorded(
     assert v.valid and v.intact
 
 
-def test_a_result_is_only_used_for_the_same_bytes(bundle: tuple[object, int, Path],
-                                                   tmp_path: Path) -> None:
+def test_a_result_is_only_used_for_the_same_bytes(
+    bundle: tuple[object, int, Path], tmp_path: Path
+) -> None:
     """The pool signed a letter; the file then changed: its result is not handed over."""
     from connectors.tte.local import LocalSigner
     from connectors.tte.pool import SigningPool
@@ -92,8 +110,7 @@ def test_a_result_is_only_used_for_the_same_bytes(bundle: tuple[object, int, Pat
         assert b is not None
         pej = tt._pejabat(engine, bundel_id)  # type: ignore[arg-type]
         tt.siapkan_penandatangan(pej)
-        req = tt.permintaan_ttd(b.naskah[0], tt.identitas(pej), b.jenis, b.versi,
-                                get_settings())
+        req = tt.permintaan_ttd(b.naskah[0], tt.identitas(pej), b.jenis, b.versi, get_settings())
     path = tmp_path / "a.pdf"
     path.write_bytes(simple_pdf(["Surat A"]))
     pool = SigningPool(2)

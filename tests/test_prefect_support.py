@@ -20,8 +20,11 @@ def _delivered(timeout: float = 60) -> None:
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        live = [w for w in list(getattr(_QueueServiceBase, "_instances", {}).values())
-                if isinstance(w, EventsWorker)]
+        live = [
+            w
+            for w in list(getattr(_QueueServiceBase, "_instances", {}).values())
+            if isinstance(w, EventsWorker)
+        ]
         if live and all(w._queue.unfinished_tasks == 0 for w in live):
             return
         time.sleep(0.1)
@@ -37,14 +40,14 @@ def _emit(n: int) -> None:
 
 @pytest.mark.slow
 def test_events_after_a_stopped_server_reach_the_current_one(
-        prefect_api: str, tmp_path: Path) -> None:
+    prefect_api: str, tmp_path: Path
+) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     drain_prefect_workers()
     # The failure being guarded against, shown first: switching with plain temporary settings
     # binds the events worker to the other server, which then stops.
-    with prefect_server(tmp_path / "a") as (api, _log), \
-            temporary_settings({PREFECT_API_URL: api}):
+    with prefect_server(tmp_path / "a") as (api, _log), temporary_settings({PREFECT_API_URL: api}):
         _emit(1)
         _delivered()  # the worker started and sent it to this server
     _emit(30)  # the session's server is current again, the worker still sends to the old one
@@ -85,8 +88,7 @@ def test_prefect_keeps_an_answer_after_the_run_has_read_it(prefect_api: str) -> 
     @flow(name="uji-jawaban-tersimpan", persist_result=False)
     def menunggu() -> None:
         seen["id"] = str(flow_run.id)
-        answer = pause_flow_run(wait_for_input=Jawaban, key="uji-j0", timeout=120,
-                                poll_interval=1)  # type: ignore[call-overload]
+        answer = pause_flow_run(wait_for_input=Jawaban, key="uji-j0", timeout=120, poll_interval=1)  # type: ignore[call-overload]
         seen["kode"] = answer.kode
 
     th = threading.Thread(target=menunggu, daemon=True)
@@ -100,14 +102,17 @@ def test_prefect_keeps_an_answer_after_the_run_has_read_it(prefect_api: str) -> 
     assert seen.get("kode") == "123456"  # the run read its answer and finished
 
     with get_client(sync_client=True) as c:
-        kept = c.filter_flow_run_input(UUID(seen["id"]), key_prefix="paused-uji", limit=50,
-                                       exclude_keys=set())
+        kept = c.filter_flow_run_input(
+            UUID(seen["id"]), key_prefix="paused-uji", limit=50, exclude_keys=set()
+        )
     assert [(i.key, "123456" in i.value) for i in kept if i.key.endswith("-response")] == [
-        ("paused-uji-j0-response", True)], "Prefect deletes answers itself now?"
+        ("paused-uji-j0-response", True)
+    ], "Prefect deletes answers itself now?"
     assert hapus_jawaban(seen["id"], "uji-") == 1  # the project's deletion
     with get_client(sync_client=True) as c:
-        kept = c.filter_flow_run_input(UUID(seen["id"]), key_prefix="paused-uji", limit=50,
-                                       exclude_keys=set())
+        kept = c.filter_flow_run_input(
+            UUID(seen["id"]), key_prefix="paused-uji", limit=50, exclude_keys=set()
+        )
     assert [i.key for i in kept if i.key.endswith("-response")] == []
     # a whole SOP run stores three inputs per wait, more than one page of Prefect's filter
     # (found in CI: an answer of the 40-odd waits of SOP 000 stayed)
@@ -117,7 +122,10 @@ def test_prefect_keeps_an_answer_after_the_run_has_read_it(prefect_api: str) -> 
                 c.create_flow_run_input(UUID(seen["id"]), f"paused-uji-l{j}-{part}", '"x"')
     assert hapus_jawaban(seen["id"], "") == 80
     with get_client(sync_client=True) as c:
-        kept = c.filter_flow_run_input(UUID(seen["id"]), key_prefix="paused-", limit=500,
-                                       exclude_keys=set())
+        kept = c.filter_flow_run_input(
+            UUID(seen["id"]), key_prefix="paused-", limit=500, exclude_keys=set()
+        )
     assert [i.key for i in kept if i.key.endswith("-response")] == []
-    assert len([i for i in kept if i.key.startswith("paused-uji-l")]) == 160  # the forms' schemas and descriptions stay
+    assert (
+        len([i for i in kept if i.key.startswith("paused-uji-l")]) == 160
+    )  # the forms' schemas and descriptions stay

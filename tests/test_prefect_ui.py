@@ -39,14 +39,18 @@ from tests.sop_support import browser, codes_for
 ROOT = Path(__file__).resolve().parent.parent
 AUTH = "operator:rahasia-uji-ui"
 KODE = "PD-UI-1"
-OFFICIALS = {"kabid_psda": "198005122005022003", "sekretaris": "197706142003121004",
-             "kepala": "197209131998031001", "analis_sdm": "199001012015031001",
-             "sekda": "196801011990031001",
-             # who corrects the assignment letter when it is sent back (a training is
-             # refused at its start without one)
-             "pengolah_data": "199305102020121002",
-             # who reports the outside steps (simulator.petugas.NIP_OPERATOR)
-             "operator": "199203152019031004"}
+OFFICIALS = {
+    "kabid_psda": "198005122005022003",
+    "sekretaris": "197706142003121004",
+    "kepala": "197209131998031001",
+    "analis_sdm": "199001012015031001",
+    "sekda": "196801011990031001",
+    # who corrects the assignment letter when it is sent back (a training is
+    # refused at its start without one)
+    "pengolah_data": "199305102020121002",
+    # who reports the outside steps (simulator.petugas.NIP_OPERATOR)
+    "operator": "199203152019031004",
+}
 #: what ``diklat up`` serves (flow/deployment)
 DEPLOYMENTS = set(NAMES)
 T = TypeVar("T")
@@ -76,12 +80,27 @@ def _seed() -> None:
     engine = get_engine()
     w = PersonnelWriter(engine, None, sumber="simpeg")
     w.upsert_units([{"kode": "U1", "nama": "Dinas Arsip dan Perpustakaan"}])
-    w.write([{"nip": "198501012010012001", "nama": "SITI AMINAH", "unit_kode": "U1",
-              "golongan": "III/a", "jabatan": "Arsiparis Ahli Pertama"}])
+    w.write(
+        [
+            {
+                "nip": "198501012010012001",
+                "nama": "SITI AMINAH",
+                "unit_kode": "U1",
+                "golongan": "III/a",
+                "jabatan": "Arsiparis Ahli Pertama",
+            }
+        ]
+    )
     with session_scope(engine) as s:
         for peran, nip in OFFICIALS.items():
-            simpan_pejabat(s, nip=nip, nama=f"PEJABAT {peran.upper()}", peran=peran,
-                           jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
+            simpan_pejabat(
+                s,
+                nip=nip,
+                nama=f"PEJABAT {peran.upper()}",
+                peran=peran,
+                jabatan=f"Jabatan {peran}",
+                email=f"{peran}@example.go.id",
+            )
 
 
 @pytest.fixture(scope="module")
@@ -96,31 +115,58 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         pytest.skip("LibreOffice needed to sign PDFs")
     var = tmp_path_factory.mktemp("stack") / "var"
     port, web_port = _free_port(), _free_port()
-    stack = Stack(ui=f"http://127.0.0.1:{port}", api=f"http://127.0.0.1:{port}/api", var=var,
-                  log=var / "log")
+    stack = Stack(
+        ui=f"http://127.0.0.1:{port}", api=f"http://127.0.0.1:{port}/api", var=var, log=var / "log"
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DIKLAT_VAR_DIR", str(var))
         mp.delenv("DIKLAT_DATABASE_URL", raising=False)
         reset_settings_cache()
         _seed()
         reset_settings_cache()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PREFECT_") or k == "PREFECT_LOGGING_LEVEL"}
-    env.update({"DIKLAT_VAR_DIR": str(var), "DIKLAT_APPROVAL__POLL_SECONDS": "1",
-                "PREFECT_SERVER_API_AUTH_STRING": AUTH})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PREFECT_") or k == "PREFECT_LOGGING_LEVEL"
+    }
+    env.update(
+        {
+            "DIKLAT_VAR_DIR": str(var),
+            "DIKLAT_APPROVAL__POLL_SECONDS": "1",
+            "PREFECT_SERVER_API_AUTH_STRING": AUTH,
+        }
+    )
     env.pop("DIKLAT_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "up", "--port", str(port), "--web-port",
-         str(web_port), "--tanpa-simulator"],
-        cwd=ROOT, env=env, start_new_session=True, stdin=subprocess.DEVNULL,
-        stdout=(var / "up.out").open("wb"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "up",
+            "--port",
+            str(port),
+            "--web-port",
+            str(web_port),
+            "--tanpa-simulator",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=(var / "up.out").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 240
         while True:
             assert proc.poll() is None, (var / "up.out").read_text()
             try:
-                r = requests.post(f"{stack.api}/deployments/filter", json={}, timeout=5,
-                                  auth=tuple(AUTH.split(":", 1)))  # type: ignore[arg-type]
+                r = requests.post(
+                    f"{stack.api}/deployments/filter",
+                    json={},
+                    timeout=5,
+                    auth=tuple(AUTH.split(":", 1)),
+                )  # type: ignore[arg-type]
                 if r.status_code == 200 and len(r.json()) == len(DEPLOYMENTS):
                     break  # every deployment registered (they come one by one)
             except requests.RequestException:
@@ -170,10 +216,15 @@ def test_api_refuses_unauthenticated_and_served_deployments_still_run(at_stack: 
     api = at_stack.api
     assert requests.get(f"{api}/health", timeout=10).status_code == 200  # probes stay open
     assert requests.post(f"{api}/deployments/filter", json={}, timeout=10).status_code == 401
-    assert requests.post(f"{api}/deployments/filter", json={}, timeout=10,
-                         auth=("operator", "salah")).status_code == 401
-    ok = requests.post(f"{api}/deployments/filter", json={}, timeout=10,
-                       auth=tuple(AUTH.split(":", 1)))  # type: ignore[arg-type]
+    assert (
+        requests.post(
+            f"{api}/deployments/filter", json={}, timeout=10, auth=("operator", "salah")
+        ).status_code
+        == 401
+    )
+    ok = requests.post(
+        f"{api}/deployments/filter", json={}, timeout=10, auth=tuple(AUTH.split(":", 1))
+    )  # type: ignore[arg-type]
     assert ok.status_code == 200
     from prefect.client.orchestration import get_client
 
@@ -191,15 +242,11 @@ def test_api_refuses_unauthenticated_and_served_deployments_still_run(at_stack: 
 # --------------------------------------------------------------------------- browser
 
 
-
-
 def _shots_dir(tmp_path: Path) -> Path:
     where = os.environ.get("DIKLAT_SCREENSHOTS")
     out = (ROOT / where) if where and not Path(where).is_absolute() else Path(where or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
 
 
 def _until(what: str, fn: Callable[[], T | None], timeout: float = 150) -> T:
@@ -232,15 +279,26 @@ def _answer_operator_steps_until_an_official_waits(engine: Engine) -> Permintaan
 
     def step() -> Permintaan | None:
         with session_scope(engine) as s:
-            p = s.execute(select(Permintaan).where(Permintaan.status == "menunggu",
-                                                   Permintaan.flow_run_id.is_not(None))
-                          ).scalars().first()
+            p = (
+                s.execute(
+                    select(Permintaan).where(
+                        Permintaan.status == "menunggu", Permintaan.flow_run_id.is_not(None)
+                    )
+                )
+                .scalars()
+                .first()
+            )
             if p is not None and _paused_key(str(p.flow_run_id)) is not None:
                 s.expunge(p)
                 return p
-            waits = [(r.flow_run_id, r.step_no) for r in s.execute(select(SopStepLog).where(
-                SopStepLog.status == "menunggu", SopStepLog.flow_run_id.is_not(None))
-            ).scalars()]
+            waits = [
+                (r.flow_run_id, r.step_no)
+                for r in s.execute(
+                    select(SopStepLog).where(
+                        SopStepLog.status == "menunggu", SopStepLog.flow_run_id.is_not(None)
+                    )
+                ).scalars()
+            ]
         for fr_id, _no in waits:
             key = _paused_key(str(fr_id))
             if key is None or (str(fr_id), key) in answered:
@@ -253,8 +311,9 @@ def _answer_operator_steps_until_an_official_waits(engine: Engine) -> Permintaan
 
 
 @pytest.mark.slow
-def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
-                                                                 tmp_path: Path) -> None:
+def test_operator_starts_and_official_resumes_in_the_prefect_ui(
+    at_stack: Stack, tmp_path: Path
+) -> None:
     from prefect.client.orchestration import get_client
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
@@ -273,40 +332,57 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
         for b in d.find_elements(By.CSS_SELECTOR, ".p-toast__close-btn"):
             with contextlib.suppress(Exception):
                 b.click()
-        WebDriverWait(d, 15).until(lambda _: not any(
-            t.is_displayed() for t in d.find_elements(By.CSS_SELECTOR, ".p-toast__card")))
+        WebDriverWait(d, 15).until(
+            lambda _: (
+                not any(
+                    t.is_displayed() for t in d.find_elements(By.CSS_SELECTOR, ".p-toast__card")
+                )
+            )
+        )
         d.save_screenshot(str(shots / f"{name}.png"))
 
     def graph_drawn() -> None:
         """The run's graph has its data (drawn on a canvas in the next frames)."""
-        WebDriverWait(d, 30).until(lambda _: d.execute_script(
-            "return performance.getEntriesByType('resource')"
-            ".some(e => e.name.includes('/graph') && e.responseEnd > 0)"))
-        d.execute_async_script("const done = arguments[0]; requestAnimationFrame(() => "
-                               "requestAnimationFrame(() => done()))")
+        WebDriverWait(d, 30).until(
+            lambda _: d.execute_script(
+                "return performance.getEntriesByType('resource')"
+                ".some(e => e.name.includes('/graph') && e.responseEnd > 0)"
+            )
+        )
+        d.execute_async_script(
+            "const done = arguments[0]; requestAnimationFrame(() => "
+            "requestAnimationFrame(() => done()))"
+        )
 
     def visible(xpath: str, timeout: float = 60) -> WebElement:
         return WebDriverWait(d, timeout).until(  # type: ignore[no-any-return]
-            ec.visibility_of_element_located((By.XPATH, xpath)))
+            ec.visibility_of_element_located((By.XPATH, xpath))
+        )
 
     def click(xpath: str, timeout: float = 60) -> None:
         WebDriverWait(d, timeout).until(ec.element_to_be_clickable((By.XPATH, xpath))).click()
 
     def prop(label: str) -> WebElement:
         """One field of a Prefect schema form, by its label."""
-        return d.find_element(By.XPATH, (
-            "//div[contains(concat(' ', @class, ' '), ' schema-form-property ')]"
-            "[./div[@class='p-label__header']//span[contains(@class, "
-            f"'schema-form-property__label') and normalize-space()='{label}']]"))
+        return d.find_element(
+            By.XPATH,
+            (
+                "//div[contains(concat(' ', @class, ' '), ' schema-form-property ')]"
+                "[./div[@class='p-label__header']//span[contains(@class, "
+                f"'schema-form-property__label') and normalize-space()='{label}']]"
+            ),
+        )
 
     def field(label: str, css: str) -> WebElement:
         def found(_: Any) -> WebElement | bool:
             try:
-                els = [e for e in prop(label).find_elements(By.CSS_SELECTOR, css)
-                       if e.is_displayed()]
+                els = [
+                    e for e in prop(label).find_elements(By.CSS_SELECTOR, css) if e.is_displayed()
+                ]
             except StaleElementReferenceException:  # the form re-rendered: look again
                 return False
             return els[0] if els else False
+
         return WebDriverWait(d, 20).until(found)  # type: ignore[return-value]
 
     def choose(label: str, kind: str) -> None:
@@ -325,8 +401,10 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
         d.get(f"{ui}/deployments")
 
         # --- the operator: Deployments -> sop-pengiriman-peserta/operator -> Run -> Custom run
-        row = ("//a[normalize-space()='sop-pengiriman-peserta']/ancestor::tr"
-               "//a[normalize-space()='operator']")
+        row = (
+            "//a[normalize-space()='sop-pengiriman-peserta']/ancestor::tr"
+            "//a[normalize-space()='operator']"
+        )
         visible(row)
         shot("ui-01-deployments")
         click(row)
@@ -350,10 +428,13 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
         choose("Penyelenggara (Optional)", "str")
         field("Penyelenggara (Optional)", "textarea").send_keys("BPSDMD Provinsi Jawa Tengah")
         prop("Unit kerja (Optional)").find_element(
-            By.XPATH, ".//button[normalize-space()='Add item']").click()
+            By.XPATH, ".//button[normalize-space()='Add item']"
+        ).click()
         field("Unit kerja (Optional)", "textarea, input").send_keys("U1")
-        d.execute_script("arguments[0].scrollIntoView({block: 'start'})",
-                         d.find_element(By.XPATH, "//*[normalize-space()='Parameters']"))
+        d.execute_script(
+            "arguments[0].scrollIntoView({block: 'start'})",
+            d.find_element(By.XPATH, "//*[normalize-space()='Parameters']"),
+        )
         shot("ui-02-run-form")
         click("//button[normalize-space()='Submit']")
         visible("//*[contains(normalize-space(), 'scheduled to start')]")
@@ -362,8 +443,10 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
         def started() -> Any:
             with get_client(sync_client=True) as c:
                 runs = c.read_flow_runs()
-            return next((r for r in runs if r.parameters.get("kegiatan", {}).get("kode")
-                         == KODE), None)
+            return next(
+                (r for r in runs if r.parameters.get("kegiatan", {}).get("kode") == KODE), None
+            )
+
         fr = _until("the run started from the form", started, timeout=60)
         assert fr.parameters["kegiatan"]["nama"] == "Diklat Teknis Arsiparis"
         assert fr.parameters["kegiatan"]["mulai"] == mulai.isoformat()
@@ -373,8 +456,9 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
         p = _answer_operator_steps_until_an_official_waits(engine)
         assert p.flow_run_id == str(fr.id)
         nip = OFFICIALS[p.peran]
-        code = _until("the e-mailed code", lambda: codes_for(f"{p.peran}@example.go.id"),
-                      timeout=60)[-1]
+        code = _until(
+            "the e-mailed code", lambda: codes_for(f"{p.peran}@example.go.id"), timeout=60
+        )[-1]
 
         # --- the official: Runs -> the waiting run -> Resume -> decision, NIP, code
         d.get(f"{ui}/runs")
@@ -389,7 +473,8 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
         field("NIP Anda", "textarea, input").send_keys(nip)
         field("Kode verifikasi", "textarea, input").send_keys(code)
         field("Catatan (wajib untuk revisi dan tolak) (Optional)", "textarea, input").send_keys(
-            "Setuju, lanjutkan.")
+            "Setuju, lanjutkan."
+        )
         shot("ui-04-resume-form")
         before = _audits(engine)
         click("//div[contains(@class, 'p-modal')]//button[normalize-space()='Submit']")
@@ -413,10 +498,14 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
         d.quit()
 
     with session_scope(engine) as s:
-        audit = s.execute(select(AuditPersetujuan).where(
-            AuditPersetujuan.permintaan_id == p.id)).scalars().all()
+        audit = (
+            s.execute(select(AuditPersetujuan).where(AuditPersetujuan.permintaan_id == p.id))
+            .scalars()
+            .all()
+        )
         assert [(a.hasil, a.nip, a.peran, a.keputusan, a.catatan) for a in audit] == [
-            ("diterima", nip, p.peran, "setuju", "Setuju, lanjutkan.")]
+            ("diterima", nip, p.peran, "setuju", "Setuju, lanjutkan.")
+        ]
         assert audit[0].flow_run_id == str(fr.id)
         decided = s.get(Permintaan, p.id)
         assert decided is not None and decided.status == "diputuskan"
@@ -429,10 +518,15 @@ def test_operator_starts_and_official_resumes_in_the_prefect_ui(at_stack: Stack,
     answers = [json.loads(i.value) for i in inputs if i.key.endswith("-response")]
     assert not [a for a in answers if "kode" in a], answers
     assert all(code not in i.value for i in inputs)
-    schemas = [json.loads(i.value) for i in inputs if i.key.endswith("-schema")
-               and "kode" in json.loads(i.value).get("properties", {})]
-    assert schemas and all(set(sc["properties"]) == {"keputusan", "nip", "kode", "catatan",
-                                                     "dokumen"} for sc in schemas)
+    schemas = [
+        json.loads(i.value)
+        for i in inputs
+        if i.key.endswith("-schema") and "kode" in json.loads(i.value).get("properties", {})
+    ]
+    assert schemas and all(
+        set(sc["properties"]) == {"keputusan", "nip", "kode", "catatan", "dokumen"}
+        for sc in schemas
+    )
 
     with get_client(sync_client=True) as c:  # leave nothing waiting for the next test
         from prefect.states import Cancelled

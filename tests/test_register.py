@@ -32,11 +32,21 @@ def _agency_today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(diklat.naskah.register, "today", lambda settings=None: HARI[0])
 
 
-def make_naskah(engine: Engine, n: int, *, jenis: str = "surat_panggilan",
-                status: str = "ditandatangani") -> list[int]:
+def make_naskah(
+    engine: Engine, n: int, *, jenis: str = "surat_panggilan", status: str = "ditandatangani"
+) -> list[int]:
     with session_scope(engine) as s:
-        rows = [Naskah(jenis=jenis, kunci=f"k{i}", versi=1, status=status, hal=f"Hal {i}",
-                       tujuan="Kepala Dinas") for i in range(n)]
+        rows = [
+            Naskah(
+                jenis=jenis,
+                kunci=f"k{i}",
+                versi=1,
+                status=status,
+                hal=f"Hal {i}",
+                tujuan="Kepala Dinas",
+            )
+            for i in range(n)
+        ]
         s.add_all(rows)
         s.flush()
         return [r.id for r in rows]
@@ -63,13 +73,19 @@ def test_number_format_and_sequence(engine: Engine) -> None:
         n = s.get(Naskah, ids[0])
         assert n is not None
         assert (n.status, n.nomor, n.tanggal, n.klasifikasi) == (
-            "terdaftar", "800.2.4.2/001/BKPSDM/2026", D, "800.2.4.2")
+            "terdaftar",
+            "800.2.4.2/001/BKPSDM/2026",
+            D,
+            "800.2.4.2",
+        )
 
 
 def test_classification_from_settings_and_custom_format(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DIKLAT_NASKAH__NOMOR_FORMAT",
-                       "{klasifikasi}/{urut:04d}/{unit}/{bulan_romawi}/{tahun}")
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "DIKLAT_NASKAH__NOMOR_FORMAT", "{klasifikasi}/{urut:04d}/{unit}/{bulan_romawi}/{tahun}"
+    )
     monkeypatch.setenv("DIKLAT_INSTANSI__KODE_UNIT", "BKPSDM.3")
     reset_settings_cache()
     tugas = make_naskah(engine, 1, jenis="surat_tugas")[0]
@@ -165,8 +181,9 @@ def _register_all(url: str, ids: list[int], out: multiprocessing.Queue | None = 
 
 def _check_consecutive(engine: Engine, total: int) -> None:
     with Session(engine) as s:
-        rows = s.execute(select(RegisterEntry.urut, RegisterEntry.nomor, RegisterEntry.naskah_id)
-                         ).all()
+        rows = s.execute(
+            select(RegisterEntry.urut, RegisterEntry.nomor, RegisterEntry.naskah_id)
+        ).all()
         counter = s.execute(select(RegisterCounter.last_urut)).scalar_one()
     assert sorted(r[0] for r in rows) == list(range(1, total + 1))
     assert len({r[1] for r in rows}) == total
@@ -250,8 +267,9 @@ def test_same_document_registered_concurrently_once(engine: Engine, db_url: str)
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_list_export_void(sqlite_url: str, tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_list_export_void(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from cli.main import app
@@ -271,15 +289,25 @@ def test_cli_list_export_void(sqlite_url: str, tmp_path: Path,
     eng.dispose()
     runner = CliRunner()
 
-    r = runner.invoke(app, ["register", "void", "800.2.4.2/002/BKPSDM/2026",
-                            "--alasan", "salah ketik hal"])
+    r = runner.invoke(
+        app, ["register", "void", "800.2.4.2/002/BKPSDM/2026", "--alasan", "salah ketik hal"]
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["register", "list", "--year", "2026", "--json"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
     assert [x["nomor"] for x in rows] == [f"800.2.4.2/00{k}/BKPSDM/2026" for k in (1, 2, 3)]
-    assert {"nomor", "urut", "klasifikasi", "unit", "tahun", "status", "naskah_id", "tanggal",
-            "hal"} <= set(rows[0])
+    assert {
+        "nomor",
+        "urut",
+        "klasifikasi",
+        "unit",
+        "tahun",
+        "status",
+        "naskah_id",
+        "tanggal",
+        "hal",
+    } <= set(rows[0])
     assert [x["status"] for x in rows] == ["aktif", "batal", "aktif"]
     assert rows[0]["naskah_id"] == ids[0] and rows[0]["tahun"] == 2026
 
@@ -303,13 +331,16 @@ def test_cli_list_export_void(sqlite_url: str, tmp_path: Path,
 
 
 def test_keputusan_in_the_letters_series_when_configured(
-        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DIKLAT_NASKAH__SERI_KEPUTUSAN", "")
     reset_settings_cache()
     a = make_naskah(engine, 1)[0]
     sk = make_naskah(engine, 1, jenis="sk_panitia")[0]
     assert [reg(engine, a).nomor, reg(engine, sk).nomor] == [
-        "800.2.4.2/001/BKPSDM/2026", "800.2.4.2/002/BKPSDM/2026"]
+        "800.2.4.2/001/BKPSDM/2026",
+        "800.2.4.2/002/BKPSDM/2026",
+    ]
 
 
 def test_dates_run_forward_and_closed_years_are_refused(engine: Engine) -> None:
@@ -319,8 +350,10 @@ def test_dates_run_forward_and_closed_years_are_refused(engine: Engine) -> None:
         reg(engine, ids[1], dt.date(2026, 11, 19))
     with pytest.raises(RegisterError, match="sudah ditutup"):
         reg(engine, ids[1], dt.date(2025, 12, 30))
-    with pytest.raises(RegisterError, match="tidak dapat dibaca; tulis YYYY-MM-DD"), \
-            session_scope(engine) as s:
+    with (
+        pytest.raises(RegisterError, match="tidak dapat dibaca; tulis YYYY-MM-DD"),
+        session_scope(engine) as s,
+    ):
         register_naskah(s, ids[1], "31/31/2026")
     # a refusal gave nothing away: the next number is 2
     assert reg(engine, ids[1], dt.date(2026, 11, 20)).urut == 2
@@ -349,8 +382,9 @@ def test_bundle_numbered_in_one_transaction(engine: Engine) -> None:
     assert [e.nomor for e in out[:2]] == [e.nomor for e in first]
     with session_scope(engine) as s:
         assert s.scalar(select(RegisterCounter.last_urut)) == 6
-        assert {n.status for n in s.execute(select(Naskah).where(Naskah.id.in_(ids)))
-                .scalars()} == {"terdaftar"}
+        assert {
+            n.status for n in s.execute(select(Naskah).where(Naskah.id.in_(ids))).scalars()
+        } == {"terdaftar"}
     draft = make_naskah(engine, 1, status="draf")[0]
     more = make_naskah(engine, 1)[0]
     with pytest.raises(RegisterError, match="ditandatangani"), session_scope(engine) as s:

@@ -41,27 +41,63 @@ from tests.rekam_support import Kotak, putuskan_tingkat, setujui_semua
 from tests.sop_support import OFFICIALS
 
 KODE = "PK-R"
-PEGAWAI = [("198501012010012001", "Siti Aminah", "U1"), ("199002022015031002", "Budi", "U1"),
-           ("198803032012041003", "Andi", "U2"), ("197904042005022004", "Dewi", "U3")]
+PEGAWAI = [
+    ("198501012010012001", "Siti Aminah", "U1"),
+    ("199002022015031002", "Budi", "U1"),
+    ("198803032012041003", "Andi", "U2"),
+    ("197904042005022004", "Dewi", "U3"),
+]
 
 
 @pytest.fixture
 def world(engine: Engine) -> Engine:
     w = PersonnelWriter(engine, None, sumber="simpeg")
-    w.upsert_units([{"kode": "U1", "nama": "Dinas Pendidikan", "email": "u1@example.go.id"},
-                    {"kode": "U2", "nama": "Inspektorat", "email": "u2@example.go.id"},
-                    {"kode": "U3", "nama": "Dinas Kesehatan", "email": "u3@example.go.id"}])
-    w.write([{"nip": n, "nama": nama, "unit_kode": u, "golongan": "III/a", "pangkat": "Penata",
-              "jabatan": "Analis"} for n, nama, u in PEGAWAI])
+    w.upsert_units(
+        [
+            {"kode": "U1", "nama": "Dinas Pendidikan", "email": "u1@example.go.id"},
+            {"kode": "U2", "nama": "Inspektorat", "email": "u2@example.go.id"},
+            {"kode": "U3", "nama": "Dinas Kesehatan", "email": "u3@example.go.id"},
+        ]
+    )
+    w.write(
+        [
+            {
+                "nip": n,
+                "nama": nama,
+                "unit_kode": u,
+                "golongan": "III/a",
+                "pangkat": "Penata",
+                "jabatan": "Analis",
+            }
+            for n, nama, u in PEGAWAI
+        ]
+    )
     with session_scope(engine) as s:
         for peran, nip in OFFICIALS.items():
-            simpan_pejabat(s, nip=nip, nama=f"PETUGAS {peran.upper()}", peran=peran,
-                           jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
-        k = simpan_kegiatan(s, {"kode": KODE, "sop": "peningkatan-kapasitas",
-                                "nama": "Pelatihan Uji", "mulai": today(), "selesai": today(),
-                                "tempat": "Aula", "jp": 24, "kuota": 10,
-                                "lembaga_narasumber": "BPSDM Provinsi", "materi": ["Anjab"],
-                                "kriteria": {"unit": ["U1", "U2", "U3"]}})
+            simpan_pejabat(
+                s,
+                nip=nip,
+                nama=f"PETUGAS {peran.upper()}",
+                peran=peran,
+                jabatan=f"Jabatan {peran}",
+                email=f"{peran}@example.go.id",
+            )
+        k = simpan_kegiatan(
+            s,
+            {
+                "kode": KODE,
+                "sop": "peningkatan-kapasitas",
+                "nama": "Pelatihan Uji",
+                "mulai": today(),
+                "selesai": today(),
+                "tempat": "Aula",
+                "jp": 24,
+                "kuota": 10,
+                "lembaga_narasumber": "BPSDM Provinsi",
+                "materi": ["Anjab"],
+                "kriteria": {"unit": ["U1", "U2", "U3"]},
+            },
+        )
         ids = s.execute(select(Pegawai.id).order_by(Pegawai.nip)).scalars().all()
         tetapkan_peserta(s, k, ids, status="calon")
         k.status = "berjalan"
@@ -115,25 +151,51 @@ def test_one_document_of_a_bundle_revised_by_upload(world: Engine, tmp_path: Pat
     files = perbaikan.unduh(engine, KODE, "surat_pemberitahuan", tmp_path / "unduh", [2])
     # an upload identical in text is refused; so is one that lost its date line
     with pytest.raises(perbaikan.PerbaikanDitolak, match="sama dengan yang dikembalikan"):
-        perbaikan.perbaiki(engine, KODE, "surat_pemberitahuan", tmp_path,
-                           nip=OFFICIALS["pengelola"], cara="unggah",
-                           berkas={2: files[0].read_bytes()})
+        perbaikan.perbaiki(
+            engine,
+            KODE,
+            "surat_pemberitahuan",
+            tmp_path,
+            nip=OFFICIALS["pengelola"],
+            cara="unggah",
+            berkas={2: files[0].read_bytes()},
+        )
     with session_scope(engine) as s:
-        draf_tanggal = s.execute(select(Naskah.draf_tanggal).where(
-            Naskah.bundel_id == bid, Naskah.kunci == before[1][0])).scalar_one()
+        draf_tanggal = s.execute(
+            select(Naskah.draf_tanggal).where(Naskah.bundel_id == bid, Naskah.kunci == before[1][0])
+        ).scalar_one()
     assert draf_tanggal and draf_tanggal.startswith("  ")
     broken = _tanpa(files[0].read_bytes(), draf_tanggal)
     with pytest.raises(perbaikan.PerbaikanDitolak, match="tidak memuat"):
-        perbaikan.perbaiki(engine, KODE, "surat_pemberitahuan", tmp_path,
-                           nip=OFFICIALS["pengelola"], cara="unggah", berkas={2: broken})
+        perbaikan.perbaiki(
+            engine,
+            KODE,
+            "surat_pemberitahuan",
+            tmp_path,
+            nip=OFFICIALS["pengelola"],
+            cara="unggah",
+            berkas={2: broken},
+        )
     # someone else than the role the SOP names may not correct it
     with pytest.raises(perbaikan.PerbaikanDitolak, match="peran pengelola"):
-        perbaikan.perbaiki(engine, KODE, "surat_pemberitahuan", tmp_path,
-                           nip=OFFICIALS["kabid_psda"], cara="unggah",
-                           berkas={2: _edit(files[0], "Alamat sudah dibetulkan.")})
-    hp = perbaikan.perbaiki(engine, KODE, "surat_pemberitahuan", tmp_path,
-                            nip=OFFICIALS["pengelola"], cara="unggah",
-                            berkas={2: _edit(files[0], "Alamat sudah dibetulkan.")})
+        perbaikan.perbaiki(
+            engine,
+            KODE,
+            "surat_pemberitahuan",
+            tmp_path,
+            nip=OFFICIALS["kabid_psda"],
+            cara="unggah",
+            berkas={2: _edit(files[0], "Alamat sudah dibetulkan.")},
+        )
+    hp = perbaikan.perbaiki(
+        engine,
+        KODE,
+        "surat_pemberitahuan",
+        tmp_path,
+        nip=OFFICIALS["pengelola"],
+        cara="unggah",
+        berkas={2: _edit(files[0], "Alamat sudah dibetulkan.")},
+    )
     assert (hp.versi, hp.diubah) == (2, 1)
     after = _members(engine, hp.bundel_id)
     assert [x[0] for x in after] == [x[0] for x in before]
@@ -142,11 +204,14 @@ def test_one_document_of_a_bundle_revised_by_upload(world: Engine, tmp_path: Pat
     assert [a[2] for a in after].count("salinan") == 2
     with session_scope(engine) as s:
         b2 = s.get(Bundel, hp.bundel_id)
-        assert b2 is not None and b2.mulai_urutan == 1 and b2.diperbaiki_oleh == \
-            OFFICIALS["pengelola"]
+        assert (
+            b2 is not None and b2.mulai_urutan == 1 and b2.diperbaiki_oleh == OFFICIALS["pengelola"]
+        )
         k = kegiatan_by_kode(s, KODE)
-        row8 = s.execute(select(SopStepLog).where(
-            SopStepLog.kegiatan_id == k.id, SopStepLog.step_no == 8, SopStepLog.putaran == 2)
+        row8 = s.execute(
+            select(SopStepLog).where(
+                SopStepLog.kegiatan_id == k.id, SopStepLog.step_no == 8, SopStepLog.putaran == 2
+            )
         ).scalar_one()
         assert row8.status == ledger.SELESAI and row8.oleh_nip == OFFICIALS["pengelola"]
     # the corrected version goes up the whole chain again and is issued from the upload
@@ -157,8 +222,9 @@ def test_one_document_of_a_bundle_revised_by_upload(world: Engine, tmp_path: Pat
         v.beri_nomor(s, b2)
     v.terbitkan(engine, KODE, hp.bundel_id, tmp_path, pdf=False)
     with session_scope(engine) as s:
-        n2 = s.execute(select(Naskah).where(Naskah.bundel_id == hp.bundel_id,
-                                            Naskah.kunci == before[1][0])).scalar_one()
+        n2 = s.execute(
+            select(Naskah).where(Naskah.bundel_id == hp.bundel_id, Naskah.kunci == before[1][0])
+        ).scalar_one()
         final = v.berkas(s, n2.id, "final_docx")
         assert final is not None and n2.nomor
         from diklat.naskah.final import teks_docx
@@ -189,18 +255,37 @@ def test_revision_by_data_and_without_change(world: Engine, tmp_path: Path) -> N
     assert putuskan_tingkat(engine, bid, "revisi", "materi kurang").diterima
     # nothing corrected: refused, unless the person says why
     with pytest.raises(perbaikan.PerbaikanDitolak, match="sama dengan"):
-        perbaikan.perbaiki(engine, KODE, "surat_permohonan_narasumber", tmp_path,
-                           nip=OFFICIALS["pengelola"], cara="data")
+        perbaikan.perbaiki(
+            engine,
+            KODE,
+            "surat_permohonan_narasumber",
+            tmp_path,
+            nip=OFFICIALS["pengelola"],
+            cara="data",
+        )
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, KODE)
         k.kriteria_json = json.dumps({**k.kriteria, "materi": ["Anjab", "ABK"]})
-    h = perbaikan.perbaiki(engine, KODE, "surat_permohonan_narasumber", tmp_path,
-                           nip=OFFICIALS["pengelola"], cara="data", catatan="materi ditambah")
+    h = perbaikan.perbaiki(
+        engine,
+        KODE,
+        "surat_permohonan_narasumber",
+        tmp_path,
+        nip=OFFICIALS["pengelola"],
+        cara="data",
+        catatan="materi ditambah",
+    )
     assert h.versi == 2 and h.diubah == 1
     assert putuskan_tingkat(engine, h.bundel_id, "revisi", "tetap kurang").diterima
-    h3 = perbaikan.perbaiki(engine, KODE, "surat_permohonan_narasumber", tmp_path,
-                            nip=OFFICIALS["pengelola"], cara="tanpa_perubahan",
-                            alasan_tanpa_perubahan="materi sudah sesuai DPA")
+    h3 = perbaikan.perbaiki(
+        engine,
+        KODE,
+        "surat_permohonan_narasumber",
+        tmp_path,
+        nip=OFFICIALS["pengelola"],
+        cara="tanpa_perubahan",
+        alasan_tanpa_perubahan="materi sudah sesuai DPA",
+    )
     assert (h3.versi, h3.diubah) == (3, 0)
     assert _members(engine, h3.bundel_id)[0][1] == _members(engine, h.bundel_id)[0][1]
 
@@ -217,22 +302,40 @@ def test_refusal_stops_the_training_until_started_again(world: Engine, tmp_path:
         assert st[4].status == ledger.GAGAL
     # nothing more is taken for a stopped training
     with pytest.raises(perbaikan.PerbaikanDitolak):
-        perbaikan.perbaiki(engine, KODE, "surat_permohonan_narasumber", tmp_path,
-                           nip=OFFICIALS["pengelola"], cara="data")
+        perbaikan.perbaiki(
+            engine,
+            KODE,
+            "surat_permohonan_narasumber",
+            tmp_path,
+            nip=OFFICIALS["pengelola"],
+            cara="data",
+        )
     with session_scope(engine) as s, pytest.raises(masukan.MasukanDitolak, match="ditolak"):
-        masukan.terapkan(s, kegiatan_by_kode(s, KODE), 23, "selesai",
-                         {"nip": OFFICIALS["operator"]})
+        masukan.terapkan(
+            s, kegiatan_by_kode(s, KODE), 23, "selesai", {"nip": OFFICIALS["operator"]}
+        )
     # started again deliberately: a new version, a new round
-    h = perbaikan.ulang(engine, KODE, "surat_permohonan_narasumber", tmp_path,
-                        nip=OFFICIALS["operator"], alasan="anggaran narasumber tersedia")
+    h = perbaikan.ulang(
+        engine,
+        KODE,
+        "surat_permohonan_narasumber",
+        tmp_path,
+        nip=OFFICIALS["operator"],
+        alasan="anggaran narasumber tersedia",
+    )
     assert h.versi == 2
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, KODE)
         assert k.status == "berjalan"
         st = ledger.keadaan(s, k.id)
         assert st[2].putaran == 2 or st.get(2) is None or st[2].status != ledger.SELESAI
-        audit = s.execute(select(AuditPersetujuan.keputusan).where(
-            AuditPersetujuan.bundel_id == h.bundel_id)).scalars().all()
+        audit = (
+            s.execute(
+                select(AuditPersetujuan.keputusan).where(AuditPersetujuan.bundel_id == h.bundel_id)
+            )
+            .scalars()
+            .all()
+        )
         assert "ulang" in audit
 
 
@@ -258,8 +361,9 @@ def test_edited_context_is_refused_at_signing(world: Engine, tmp_path: Path) -> 
         assert s.execute(select(Naskah.nomor).where(Naskah.bundel_id == bid)).scalar_one() is None
 
 
-def test_edited_template_is_refused_at_signing(world: Engine, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edited_template_is_refused_at_signing(
+    world: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from diklat.naskah.tanda_tangan import IsiBerubah, tanda_tangani
     from diklat.settings import get_settings
 
@@ -289,35 +393,45 @@ def test_swapped_final_pdf_is_refused_and_sent_back(world: Engine, tmp_path: Pat
         v.beri_nomor(s, b)
     v.terbitkan(engine, KODE, bid, tmp_path, pdf=True)
     with session_scope(engine) as s:
-        f = s.execute(select(NaskahBerkas).join(Naskah, Naskah.id == NaskahBerkas.naskah_id)
-                      .where(Naskah.bundel_id == bid, NaskahBerkas.peran == "final_pdf")
-                      ).scalar_one()
+        f = s.execute(
+            select(NaskahBerkas)
+            .join(Naskah, Naskah.id == NaskahBerkas.naskah_id)
+            .where(Naskah.bundel_id == bid, NaskahBerkas.peran == "final_pdf")
+        ).scalar_one()
         path = Path(f.path)
     data = path.read_bytes()
-    path.write_bytes(data.replace(b"Permohonan", b"Permohonon", 1) if b"Permohonan" in data
-                     else data + b"%")
+    path.write_bytes(
+        data.replace(b"Permohonan", b"Permohonon", 1) if b"Permohonan" in data else data + b"%"
+    )
     from diklat.naskah.tanda_tangan import IsiBerubah
 
     with pytest.raises(IsiBerubah, match="berubah sesudah dibuat"):
         selesaikan(engine, KODE, bid, tmp_path, pdf=True)
     with session_scope(engine) as s:
-        assert s.execute(select(NaskahBerkas).where(NaskahBerkas.peran == "ttd_pdf")).first() \
-            is None
-        audit = s.execute(select(AuditPersetujuan).where(
-            AuditPersetujuan.bundel_id == bid, AuditPersetujuan.hasil == "ditolak")).scalars()
+        assert (
+            s.execute(select(NaskahBerkas).where(NaskahBerkas.peran == "ttd_pdf")).first() is None
+        )
+        audit = s.execute(
+            select(AuditPersetujuan).where(
+                AuditPersetujuan.bundel_id == bid, AuditPersetujuan.hasil == "ditolak"
+            )
+        ).scalars()
         assert any("tanda tangan ditolak" in (a.alasan or "") for a in audit)
 
 
-def test_changed_content_before_numbering_sends_the_letter_back(world: Engine,
-                                                                 tmp_path: Path) -> None:
+def test_changed_content_before_numbering_sends_the_letter_back(
+    world: Engine, tmp_path: Path
+) -> None:
     from diklat.naskah.langkah import selesaikan
 
     engine = world
     bid = _approved(engine, tmp_path)
     with session_scope(engine) as s:
-        f = s.execute(select(NaskahBerkas).join(Naskah, Naskah.id == NaskahBerkas.naskah_id)
-                      .where(Naskah.bundel_id == bid, NaskahBerkas.peran == "draf_docx")
-                      ).scalar_one()
+        f = s.execute(
+            select(NaskahBerkas)
+            .join(Naskah, Naskah.id == NaskahBerkas.naskah_id)
+            .where(Naskah.bundel_id == bid, NaskahBerkas.peran == "draf_docx")
+        ).scalar_one()
         Path(f.path).write_bytes(Path(f.path).read_bytes() + b"\0")  # the approved draft
     out = selesaikan(engine, KODE, bid, tmp_path, pdf=False)
     assert "berubah" in out["ditolak_ttd"]
@@ -333,23 +447,29 @@ def test_text_changed_beyond_number_and_date_is_refused() -> None:
     from diklat.naskah.final import FinalBerbeda, periksa_teks_pdf
 
     with pytest.raises(FinalBerbeda):
-        periksa_teks_pdf(_pdf_with("Nomor 800/   /BK/2026 Biaya Rp 5.000.000"),
-                         _pdf_with("Nomor 800/034/BK/2026 Biaya Rp 9.000.000"),
-                         {"800/   /BK/2026": "800/034/BK/2026"})
-    periksa_teks_pdf(_pdf_with("Nomor 800/   /BK/2026 Biaya Rp 5.000.000"),
-                     _pdf_with("Nomor 800/034/BK/2026 Biaya Rp 5.000.000"),
-                     {"800/   /BK/2026": "800/034/BK/2026"})
+        periksa_teks_pdf(
+            _pdf_with("Nomor 800/   /BK/2026 Biaya Rp 5.000.000"),
+            _pdf_with("Nomor 800/034/BK/2026 Biaya Rp 9.000.000"),
+            {"800/   /BK/2026": "800/034/BK/2026"},
+        )
+    periksa_teks_pdf(
+        _pdf_with("Nomor 800/   /BK/2026 Biaya Rp 5.000.000"),
+        _pdf_with("Nomor 800/034/BK/2026 Biaya Rp 5.000.000"),
+        {"800/   /BK/2026": "800/034/BK/2026"},
+    )
 
 
 def _pdf_with(text: str) -> bytes:
     """A one-page PDF whose text layer is ``text`` (written by hand: no extra dependency)."""
     content = f"BT /F1 10 Tf 20 700 Td ({text}) Tj ET".encode()
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 5 0 R >> >> >>",
-            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -360,8 +480,9 @@ def _pdf_with(text: str) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
     for off in offsets:
         out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objs) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    )
     return out.getvalue()
 
 
@@ -375,16 +496,31 @@ def test_agency_proposes_through_its_link_until_the_deadline(world: Engine) -> N
     with session_scope(engine) as s:
         t = usulan.buka_tautan(s, token)
         with pytest.raises(usulan.UsulanDitolak, match="bukan pegawai Dinas Pendidikan"):
-            usulan.catat_usulan(s, t.kegiatan, unit_kode="U1", nomor_surat="800/1/DISDIK",
-                                tanggal_surat=today(), nips=[PEGAWAI[2][0]], sumber="tautan")
+            usulan.catat_usulan(
+                s,
+                t.kegiatan,
+                unit_kode="U1",
+                nomor_surat="800/1/DISDIK",
+                tanggal_surat=today(),
+                nips=[PEGAWAI[2][0]],
+                sumber="tautan",
+            )
     with session_scope(engine) as s:
         t = usulan.buka_tautan(s, token)
-        h = usulan.catat_usulan(s, t.kegiatan, unit_kode="U1", nomor_surat="800/1/DISDIK",
-                                tanggal_surat=today(), nips=[PEGAWAI[0][0]], sumber="tautan")
+        h = usulan.catat_usulan(
+            s,
+            t.kegiatan,
+            unit_kode="U1",
+            nomor_surat="800/1/DISDIK",
+            tanggal_surat=today(),
+            nips=[PEGAWAI[0][0]],
+            sumber="tautan",
+        )
         assert h.diusulkan == 1
         rows = usulan.daftar_usulan(s, t.kegiatan)
     assert [(r["unit"], r["nomor_surat"], r["jumlah"], r["sumber"]) for r in rows] == [
-        ("U1", "800/1/DISDIK", 1, "tautan")]
+        ("U1", "800/1/DISDIK", 1, "tautan")
+    ]
     with session_scope(engine) as s, pytest.raises(LookupError):
         usulan.buka_tautan(s, "tidak-ada-token-seperti-ini-123")
     with session_scope(engine) as s, pytest.raises(usulan.UsulanDitolak, match="batas waktu"):
@@ -397,7 +533,8 @@ def test_agency_proposes_through_its_link_until_the_deadline(world: Engine) -> N
 
 
 def test_agency_page_takes_a_proposal_and_refuses_after_the_deadline(
-        world: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from fastapi.testclient import TestClient
 
     from web.app import create_app
@@ -413,24 +550,34 @@ def test_agency_page_takes_a_proposal_and_refuses_after_the_deadline(
     page = c.get(f"/u/{token}")
     assert page.status_code == 200 and "Inspektorat" in page.text and "Pelatihan Uji" in page.text
     assert PEGAWAI[2][0] not in page.text  # no NIP shown
-    r = c.post(f"/u/{token}", data={"nomor_surat": "800/7/INSP",
-                                    "tanggal_surat": today().isoformat(),
-                                    "nip": PEGAWAI[2][0]})
+    r = c.post(
+        f"/u/{token}",
+        data={
+            "nomor_surat": "800/7/INSP",
+            "tanggal_surat": today().isoformat(),
+            "nip": PEGAWAI[2][0],
+        },
+    )
     assert r.status_code == 200 and "Usulan diterima" in r.text
     assert c.get("/u/bukan-token-yang-ada-sama-sekali").status_code == 404
     with session_scope(engine) as s:
         from diklat.models import TautanUsulan
 
-        s.execute(select(TautanUsulan)).scalar_one().berlaku_sampai = now - dt.timedelta(
-            minutes=1)
-    late = c.post(f"/u/{token}", data={"nomor_surat": "800/8/INSP",
-                                       "tanggal_surat": today().isoformat(),
-                                       "nip": PEGAWAI[2][0]})
+        s.execute(select(TautanUsulan)).scalar_one().berlaku_sampai = now - dt.timedelta(minutes=1)
+    late = c.post(
+        f"/u/{token}",
+        data={
+            "nomor_surat": "800/8/INSP",
+            "tanggal_surat": today().isoformat(),
+            "nip": PEGAWAI[2][0],
+        },
+    )
     assert late.status_code == 410 and "batas waktu" in late.text
 
 
 def test_operator_inputs_name_who_acted_and_refuse_impossible_times(
-        world: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    world: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = world
     imp = tmp_path / "var" / "import"
     imp.mkdir(parents=True, exist_ok=True)
@@ -446,24 +593,49 @@ def test_operator_inputs_name_who_acted_and_refuse_impossible_times(
         with pytest.raises(masukan.MasukanDitolak, match="hari terakhir"):
             masukan.terapkan(s, k, 36, "selesai", {"nip": OFFICIALS["operator"]})
         with pytest.raises(masukan.MasukanDitolak, match="masa depan"):
-            masukan.terapkan(s, k, 23, "selesai", {
-                "nip": OFFICIALS["operator"],
-                "waktu": (dt.datetime.now() + dt.timedelta(days=1)).strftime("%Y-%m-%d %H:%M")})
+            masukan.terapkan(
+                s,
+                k,
+                23,
+                "selesai",
+                {
+                    "nip": OFFICIALS["operator"],
+                    "waktu": (dt.datetime.now() + dt.timedelta(days=1)).strftime("%Y-%m-%d %H:%M"),
+                },
+            )
         with pytest.raises(masukan.MasukanDitolak, match="tidak tercatat"):
             masukan.terapkan(s, k, 23, "selesai", {"nip": "199912312020121001"})
         with pytest.raises(masukan.MasukanDitolak, match="folder"):
-            masukan.terapkan(s, k, 23, "selesai", {"nip": OFFICIALS["operator"],
-                                                   "bukti": "../../etc/passwd"})
+            masukan.terapkan(
+                s, k, 23, "selesai", {"nip": OFFICIALS["operator"], "bukti": "../../etc/passwd"}
+            )
         ledger.selesai(s, k, 22, now=dt.datetime.now(dt.UTC))
-    with session_scope(engine) as s, pytest.raises(masukan.MasukanDitolak,
-                                                   match="sebelum langkah 22"):
-        masukan.terapkan(s, kegiatan_by_kode(s, KODE), 23, "selesai", {
-            "nip": OFFICIALS["operator"],
-            "waktu": (dt.datetime.now() - dt.timedelta(days=3)).strftime("%Y-%m-%d %H:%M")})
+    with (
+        session_scope(engine) as s,
+        pytest.raises(masukan.MasukanDitolak, match="sebelum langkah 22"),
+    ):
+        masukan.terapkan(
+            s,
+            kegiatan_by_kode(s, KODE),
+            23,
+            "selesai",
+            {
+                "nip": OFFICIALS["operator"],
+                "waktu": (dt.datetime.now() - dt.timedelta(days=3)).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
     with session_scope(engine) as s:
-        out = masukan.terapkan(s, kegiatan_by_kode(s, KODE), 23, "selesai", {
-            "nip": OFFICIALS["operator"], "catatan": "jadwal disepakati",
-            "bukti": "foto-pembukaan.jpg"})
+        out = masukan.terapkan(
+            s,
+            kegiatan_by_kode(s, KODE),
+            23,
+            "selesai",
+            {
+                "nip": OFFICIALS["operator"],
+                "catatan": "jadwal disepakati",
+                "bukti": "foto-pembukaan.jpg",
+            },
+        )
         assert out["diterima"]
     with session_scope(engine) as s:
         row = s.execute(select(SopStepLog).where(SopStepLog.step_no == 23)).scalar_one()
@@ -565,8 +737,9 @@ def test_status_table_never_lets_an_official_revise_a_signed_version() -> None:
         v.kembalikan(None, B(), "terlambat")  # type: ignore[arg-type]
 
 
-def test_operators_work_list(world: Engine, tmp_path: Path,
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_operators_work_list(
+    world: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``diklat tugas --json``: a step waiting for its operator's form, a letter to deliver by
     hand and confirm, a signed letter not yet registered in SRIKANDI."""
     from typer.testing import CliRunner
@@ -588,8 +761,15 @@ def test_operators_work_list(world: Engine, tmp_path: Path,
     tanda_tangani(engine, KODE, bid, tmp_path)
     with session_scope(engine) as s:
         n = s.execute(select(Naskah).where(Naskah.bundel_id == bid)).scalar_one()
-        s.add(Distribusi(naskah_id=n.id, kegiatan_id=n.kegiatan_id, penerima="lembaga:x",
-                         nama_penerima="Kepala BPSDM", status="manual"))
+        s.add(
+            Distribusi(
+                naskah_id=n.id,
+                kegiatan_id=n.kegiatan_id,
+                penerima="lembaga:x",
+                nama_penerima="Kepala BPSDM",
+                status="manual",
+            )
+        )
     r = CliRunner().invoke(app, ["tugas", "--json"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)

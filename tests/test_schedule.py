@@ -20,9 +20,12 @@ from tests.prefect_support import prefect_server, using_prefect_api
 
 @pytest.mark.slow
 def test_nightly_sync_is_scheduled_at_one_in_the_agency_time_zone(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with prefect_server(tmp_path, {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"}) \
-            as (api, log):
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with prefect_server(tmp_path, {"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"}) as (
+        api,
+        log,
+    ):
         monkeypatch.setenv("PREFECT_API_URL", api)
         from prefect.client.orchestration import get_client
 
@@ -42,7 +45,8 @@ def test_nightly_sync_is_scheduled_at_one_in_the_agency_time_zone(
                 time.sleep(1)
         tz = ZoneInfo(get_settings().timezone)
         assert all(r.state is not None and r.state.name == "Scheduled" for r in runs)
-        starts = sorted(r.expected_start_time.astimezone(tz) for r in runs
-                        if r.expected_start_time is not None)
+        starts = sorted(
+            r.expected_start_time.astimezone(tz) for r in runs if r.expected_start_time is not None
+        )
         assert starts and all((s.hour, s.minute) == (1, 0) for s in starts)
         assert starts[0] - dt.datetime.now(tz) <= dt.timedelta(days=1)

@@ -49,11 +49,17 @@ def mixed_rows() -> list[dict[str, str]]:
 
 
 def test_import_lands_rows_units_run_and_quarantine(engine: Engine, tmp_path: Path) -> None:
-    path = write_export(tmp_path / "export.csv", mixed_rows(), delimiter=";", bom=True,
-                        newline="\r\n")
+    path = write_export(
+        tmp_path / "export.csv", mixed_rows(), delimiter=";", bom=True, newline="\r\n"
+    )
     res = import_export(engine, path)
     assert (res.inserted, res.updated, res.unchanged, res.quarantined, res.deactivated) == (
-        4, 0, 0, 4, 0)
+        4,
+        0,
+        0,
+        4,
+        0,
+    )
     assert res.status == "success" and res.rows == 8 and res.mode == "file"
 
     rows = pegawai(engine)
@@ -71,7 +77,11 @@ def test_import_lands_rows_units_run_and_quarantine(engine: Engine, tmp_path: Pa
     assert set(units) == {"4001", "4002"} and units["4002"].nama == "Dinas Pendidikan"
     assert rows[NIPS[1]].unit_id == units["4002"].id
     assert (run.sumber, run.mode, run.status, run.file_name) == (
-        "siasn-export", "file", "success", "export.csv")
+        "siasn-export",
+        "file",
+        "success",
+        "export.csv",
+    )
     assert run.file_sha256 == res.file_sha256 and len(run.file_sha256) == 64
     assert (run.inserted, run.quarantined, run.id) == (4, 4, res.sync_run_id)
     assert [k.baris for k in kar] == [6, 7, 8, 9]
@@ -79,8 +89,7 @@ def test_import_lands_rows_units_run_and_quarantine(engine: Engine, tmp_path: Pa
     assert "unit" in kar[2].alasan and "tanggal_lahir" in kar[3].alasan
     for k in kar:
         assert k.sumber == "siasn-export" and k.sync_run_id == res.sync_run_id
-        for secret in ("6402010101850001", "081234567890", "Mawar", "123456789012345",
-                       "siti@"):
+        for secret in ("6402010101850001", "081234567890", "Mawar", "123456789012345", "siti@"):
             assert secret not in (k.payload or "")
     assert json.loads(kar[0].payload)["nama"] == "Siti Aminah"
 
@@ -138,8 +147,7 @@ def test_truncated_last_line(engine: Engine, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("case", ["missing_column", "empty", "xlsx", "binary"])
-def test_refused_files_leave_database_unchanged(engine: Engine, tmp_path: Path,
-                                                case: str) -> None:
+def test_refused_files_leave_database_unchanged(engine: Engine, tmp_path: Path, case: str) -> None:
     import_export(engine, write_export(tmp_path / "ok.csv", [base_row(n) for n in NIPS[:2]]))
     before = snapshot(engine)
     path = tmp_path / f"{case}.csv"
@@ -174,8 +182,9 @@ def test_full_deactivates_missing_never_deletes(engine: Engine, tmp_path: Path) 
         run = c.execute(select(SyncRun.__table__).where(SyncRun.id == full.sync_run_id)).one()
     assert (run.mode, run.deactivated, run.status) == ("file-full", 1, "success")
     # Back in the file: active again.
-    again = import_export(engine, write_export(tmp_path / "c.csv",
-                                               [base_row(n) for n in NIPS]), full=True)
+    again = import_export(
+        engine, write_export(tmp_path / "c.csv", [base_row(n) for n in NIPS]), full=True
+    )
     assert (again.updated, again.deactivated) == (1, 0) and pegawai(engine)[NIPS[3]].aktif
 
 

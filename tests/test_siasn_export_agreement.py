@@ -26,10 +26,28 @@ from simulator.server import SimulatorServer
 
 N, SEED, BAD = 240, 11, 0.03
 #: Fields both the export file and data-utama carry (the agreement is checked on each).
-SHARED = {"nip", "nip_lama", "pns_orang_id", "nama", "gelar_depan", "gelar_belakang",
-          "jenis_kelamin", "tempat_lahir", "tanggal_lahir", "jenis_pegawai", "unit_kode",
-          "jabatan", "jenis_jabatan", "golongan", "pangkat", "pendidikan", "status", "tmt_cpns",
-          "email", "nomor_hp"}
+SHARED = {
+    "nip",
+    "nip_lama",
+    "pns_orang_id",
+    "nama",
+    "gelar_depan",
+    "gelar_belakang",
+    "jenis_kelamin",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "jenis_pegawai",
+    "unit_kode",
+    "jabatan",
+    "jenis_jabatan",
+    "golongan",
+    "pangkat",
+    "pendidikan",
+    "status",
+    "tmt_cpns",
+    "email",
+    "nomor_hp",
+}
 
 
 @pytest.fixture(scope="module")
@@ -72,16 +90,25 @@ class SharedFieldsOnly:
 def stored(engine: Engine) -> dict[str, dict[str, Any]]:
     p, u = Pegawai.__table__, UnitKerja.__table__
     cols = [p.c[f] for f in FIELDS if f != "unit_kode"]
-    stmt = select(*cols, u.c.kode.label("unit_kode"), u.c.nama.label("unit_nama"),
-                  p.c.updated_at).select_from(p.join(u, p.c.unit_id == u.c.id))
+    stmt = select(
+        *cols, u.c.kode.label("unit_kode"), u.c.nama.label("unit_nama"), p.c.updated_at
+    ).select_from(p.join(u, p.c.unit_id == u.c.id))
     with engine.connect() as c:
         return {r.nip: dict(r._mapping) for r in c.execute(stmt)}
 
 
 def test_export_and_api_agree(engine: Engine, tmp_path: Path, siasn: SiasnClient) -> None:
     path = tmp_path / "export_data_asn.csv"
-    write_export(path, n_pegawai=N, seed=SEED, bad_share=BAD, delimiter=";", bom=True,
-                 crlf=True, new_columns=True)
+    write_export(
+        path,
+        n_pegawai=N,
+        seed=SEED,
+        bad_share=BAD,
+        delimiter=";",
+        bom=True,
+        crlf=True,
+        new_columns=True,
+    )
     first = import_export(engine, path)
     assert first.status == "success" and first.inserted > N * 0.9
     assert first.quarantined > 0  # the simulator's bad records
@@ -116,8 +143,9 @@ def test_export_and_api_agree(engine: Engine, tmp_path: Path, siasn: SiasnClient
         assert not any(len(k) == 32 for k in c.execute(select(UnitKerja.kode)).scalars())
 
 
-def test_real_refresh_then_same_import_writes_nothing(engine: Engine, tmp_path: Path,
-                                                      siasn: SiasnClient) -> None:
+def test_real_refresh_then_same_import_writes_nothing(
+    engine: Engine, tmp_path: Path, siasn: SiasnClient
+) -> None:
     path = tmp_path / "export.csv"
     write_export(path, n_pegawai=N, seed=SEED, bad_share=BAD)
     import_export(engine, path)
@@ -128,8 +156,9 @@ def test_real_refresh_then_same_import_writes_nothing(engine: Engine, tmp_path: 
     # data-utama brings tmt_pensiun (and eselon for structural posts), which the export lacks.
     assert refreshed["updated"] == len(nips)
     after_refresh = stored(engine)
-    assert all(isinstance(r["tmt_pensiun"], dt.date) for r in after_refresh.values()
-               if r["nip"] in nips)
+    assert all(
+        isinstance(r["tmt_pensiun"], dt.date) for r in after_refresh.values() if r["nip"] in nips
+    )
     again = import_export(engine, path)
     assert (again.inserted, again.updated) == (0, 0)
     assert again.unchanged == len(after_refresh)
@@ -138,8 +167,11 @@ def test_real_refresh_then_same_import_writes_nothing(engine: Engine, tmp_path: 
 
 def table_content(engine: Engine) -> list[tuple[Any, ...]]:
     p, u = Pegawai.__table__, UnitKerja.__table__
-    stmt = (select(p.c.nip, p.c.content_hash, p.c.aktif, u.c.kode, u.c.nama)
-            .select_from(p.join(u, p.c.unit_id == u.c.id)).order_by(p.c.nip))
+    stmt = (
+        select(p.c.nip, p.c.content_hash, p.c.aktif, u.c.kode, u.c.nama)
+        .select_from(p.join(u, p.c.unit_id == u.c.id))
+        .order_by(p.c.nip)
+    )
     with engine.connect() as c:
         return [tuple(r) for r in c.execute(stmt)]
 
@@ -149,8 +181,10 @@ def test_every_export_dialect_gives_the_same_table(sqlite_url: str, tmp_path: Pa
 
     results = []
     dialects: list[dict[str, Any]] = [
-        {"delimiter": ","}, {"delimiter": ";", "bom": True, "crlf": True},
-        {"delimiter": "|", "new_columns": True}, {"delimiter": "\t", "bom": True},
+        {"delimiter": ","},
+        {"delimiter": ";", "bom": True, "crlf": True},
+        {"delimiter": "|", "new_columns": True},
+        {"delimiter": "\t", "bom": True},
     ]
     for i, opts in enumerate(dialects):
         url = sqlite_url.replace("test.db", f"d{i}.db")

@@ -20,8 +20,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DIKLAT = Path(sys.executable).parent / "diklat"
 if not DIKLAT.exists():  # pragma: no cover - tests run from another interpreter
     DIKLAT = ROOT / ".venv" / "bin" / "diklat"
-JSON_KEYS = {"inserted", "updated", "unchanged", "deactivated", "quarantined", "seconds",
-             "status", "sync_run_id", "file_sha256"}
+JSON_KEYS = {
+    "inserted",
+    "updated",
+    "unchanged",
+    "deactivated",
+    "quarantined",
+    "seconds",
+    "status",
+    "sync_run_id",
+    "file_sha256",
+}
 
 
 def counts_in(db_url: str) -> tuple[int, int, int]:
@@ -30,7 +39,8 @@ def counts_in(db_url: str) -> tuple[int, int, int]:
         with eng.connect() as c:
             return tuple(  # type: ignore[return-value]
                 c.execute(select(func.count()).select_from(t)).scalar_one()
-                for t in (Pegawai, SyncRun, Karantina))
+                for t in (Pegawai, SyncRun, Karantina)
+            )
     finally:
         eng.dispose()
 
@@ -56,11 +66,15 @@ def test_flow_with_relative_path_in_import_dir(prefect_api: str, tmp_path: Path)
         flow_run_id = c.execute(select(SyncRun.flow_run_id)).scalar_one()
     eng.dispose()
     with get_client(sync_client=True) as client:  # the session's server: this run's only
-        arts = [a for a in client.read_artifacts() if a.key == "import-siasn-export"
-                and str(a.flow_run_id) == flow_run_id]
+        arts = [
+            a
+            for a in client.read_artifacts()
+            if a.key == "import-siasn-export" and str(a.flow_run_id) == flow_run_id
+        ]
         run = client.read_flow_run(flow_run_id)
     assert run.name == "impor-export-export_asn.csv" and run.parameters["path"] == (
-        "export_asn.csv")
+        "export_asn.csv"
+    )
     assert arts, "a table artifact with the counts is published"
     table = arts[-1].data
     table = json.loads(table) if isinstance(table, str) else table
@@ -76,34 +90,51 @@ def test_flow_refuses_file_and_writes_nothing(prefect_api: str, tmp_path: Path) 
 
     (tmp_path / "var" / "import").mkdir(parents=True)
     path = tmp_path / "var" / "import" / "bad.csv"
-    write_export(path, [base_row(NIPS[0])], columns=[c for c in REQUIRED_COLUMNS
-                                                     if c != "nip_baru"])
+    write_export(
+        path, [base_row(NIPS[0])], columns=[c for c in REQUIRED_COLUMNS if c != "nip_baru"]
+    )
     with pytest.raises(ExportRefused, match="nip_baru"):
         import_siasn_export(path="bad.csv")
-    for outside in (str(path), str(tmp_path / "tidak-ada.csv"), "/etc/shadow", "~/x.csv",
-                    "../import/../../bad.csv"):  # the flow takes names inside the folder only
+    for outside in (
+        str(path),
+        str(tmp_path / "tidak-ada.csv"),
+        "/etc/shadow",
+        "~/x.csv",
+        "../import/../../bad.csv",
+    ):  # the flow takes names inside the folder only
         with pytest.raises(ExportRefused, match="bukan nama berkas di dalam folder"):
             import_siasn_export(path=outside)
     assert not (tmp_path / "var" / "diklat.db").exists() or counts_in(
-        f"sqlite:///{tmp_path / 'var' / 'diklat.db'}") == (0, 0, 0)
+        f"sqlite:///{tmp_path / 'var' / 'diklat.db'}"
+    ) == (0, 0, 0)
 
 
-def run_cli(tmp_path: Path, *args: str, api: str | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items()
-                if not k.startswith(("DIKLAT_", "PREFECT_"))}
+def run_cli(
+    tmp_path: Path, *args: str, api: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     full_env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
     if api:
         full_env["PREFECT_API_URL"] = api
     full_env.update(env or {})
-    return subprocess.run([str(DIKLAT), "import", "siasn-export", *args], cwd=tmp_path,
-                          env=full_env, capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [str(DIKLAT), "import", "siasn-export", *args],
+        cwd=tmp_path,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_cli_imports_twice_and_full(prefect_api: str, tmp_path: Path, db_url: str) -> None:
     env = {"DIKLAT_DATABASE_URL": db_url}
-    write_export(tmp_path / "a.csv", [base_row(n) for n in NIPS]
-                 + [base_row("199105052019031004", unor_id="null")], bom=True, newline="\r\n")
+    write_export(
+        tmp_path / "a.csv",
+        [base_row(n) for n in NIPS] + [base_row("199105052019031004", unor_id="null")],
+        bom=True,
+        newline="\r\n",
+    )
     res = run_cli(tmp_path, "a.csv", "--json", api=prefect_api, env=env)
     assert res.returncode == 0, res.stderr  # quarantined rows do not fail the import
     first = json.loads(res.stdout.strip().splitlines()[-1])
@@ -114,8 +145,9 @@ def test_cli_imports_twice_and_full(prefect_api: str, tmp_path: Path, db_url: st
 
     eng = create_engine(db_url)
     with eng.connect() as c:
-        flow_run_id = c.execute(select(SyncRun.flow_run_id).where(
-            SyncRun.id == first["sync_run_id"])).scalar_one()
+        flow_run_id = c.execute(
+            select(SyncRun.flow_run_id).where(SyncRun.id == first["sync_run_id"])
+        ).scalar_one()
     eng.dispose()
     with get_client(sync_client=True) as client:
         params = client.read_flow_run(flow_run_id).parameters
@@ -141,8 +173,11 @@ def test_cli_imports_twice_and_full(prefect_api: str, tmp_path: Path, db_url: st
 def test_cli_refuses_with_exit_2(tmp_path: Path, case: str) -> None:
     path = tmp_path / "f.csv"
     if case == "missing":
-        write_export(path, [base_row(NIPS[0])],
-                     columns=[c for c in REQUIRED_COLUMNS if c not in ("unor_id", "unor_nama")])
+        write_export(
+            path,
+            [base_row(NIPS[0])],
+            columns=[c for c in REQUIRED_COLUMNS if c not in ("unor_id", "unor_nama")],
+        )
     elif case == "png":
         path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     else:
@@ -164,6 +199,5 @@ def test_deployment_for_the_ui_has_typed_parameters() -> None:
     d = deployment()
     props = d._parameter_openapi_schema.properties
     assert props["path"]["type"] == "string" and "default" not in props["path"]
-    assert props["full"] == {"default": False, "position": 1, "title": "full",
-                             "type": "boolean"}
+    assert props["full"] == {"default": False, "position": 1, "title": "full", "type": "boolean"}
     assert d.schedules in (None, [])  # run by hand from the UI, never on a schedule

@@ -32,36 +32,38 @@ NIPS = ["198501012010012001", "199002022015031002", "200012312024211001", "19780
 def base_row(nip: str, **kw: str) -> dict[str, str]:
     """A full export row (65 columns) for ``nip``; ``kw`` overrides columns."""
     row = {c: "" for c in REQUIRED_COLUMNS}
-    row.update({
-        "pns_id": "8ae48" + nip[-6:] + "0" * 21,
-        "nip_baru": "'" + nip,
-        "nip_lama": "'" + nip[-9:],
-        "nama": "Siti Aminah",
-        "gelar_depan": "Dr.",
-        "gelar_belakang": "S.E., M.Si.",
-        "tempat_lahir_id": "'6402",
-        "tempat_lahir_nama": "Tenggarong",
-        "tanggal_lahir": f"{nip[6:8]}-{nip[4:6]}-{nip[0:4]}",
-        "jenis_kelamin": "F" if nip[14] == "2" else "M",
-        "nik": "'6402010101850001",
-        "nomor_hp": "'081234567890",
-        "email": "siti@example.com",
-        "email_gov": "siti@kukarkab.go.id",
-        "alamat": "Jl. Mawar, No. 1",
-        "npwp_nomor": "'123456789012345",
-        "bpjs": "'0001234567890",
-        "jenis_pegawai_nama": "PPPK" if nip[12] == "2" else "PNS Daerah Kabupaten/Kota",
-        "kedudukan_hukum_nama": "Aktif",
-        "tmt_cpns": f"01-{nip[12:14]}-{nip[8:12]}" if nip[12] != "2" else "null",
-        "gol_akhir_nama": "III/a",
-        "jenis_jabatan_nama": "Fungsional Tertentu",
-        "jabatan_nama": "Analis SDM Aparatur Ahli Pertama",
-        "tingkat_pendidikan_nama": "S-1/Sarjana",
-        "pendidikan_nama": "S-1 Manajemen",
-        "unor_id": "'4001",
-        "unor_nama": "Badan Kepegawaian dan Pengembangan SDM",
-        "is_valid_nik": "1",
-    })
+    row.update(
+        {
+            "pns_id": "8ae48" + nip[-6:] + "0" * 21,
+            "nip_baru": "'" + nip,
+            "nip_lama": "'" + nip[-9:],
+            "nama": "Siti Aminah",
+            "gelar_depan": "Dr.",
+            "gelar_belakang": "S.E., M.Si.",
+            "tempat_lahir_id": "'6402",
+            "tempat_lahir_nama": "Tenggarong",
+            "tanggal_lahir": f"{nip[6:8]}-{nip[4:6]}-{nip[0:4]}",
+            "jenis_kelamin": "F" if nip[14] == "2" else "M",
+            "nik": "'6402010101850001",
+            "nomor_hp": "'081234567890",
+            "email": "siti@example.com",
+            "email_gov": "siti@kukarkab.go.id",
+            "alamat": "Jl. Mawar, No. 1",
+            "npwp_nomor": "'123456789012345",
+            "bpjs": "'0001234567890",
+            "jenis_pegawai_nama": "PPPK" if nip[12] == "2" else "PNS Daerah Kabupaten/Kota",
+            "kedudukan_hukum_nama": "Aktif",
+            "tmt_cpns": f"01-{nip[12:14]}-{nip[8:12]}" if nip[12] != "2" else "null",
+            "gol_akhir_nama": "III/a",
+            "jenis_jabatan_nama": "Fungsional Tertentu",
+            "jabatan_nama": "Analis SDM Aparatur Ahli Pertama",
+            "tingkat_pendidikan_nama": "S-1/Sarjana",
+            "pendidikan_nama": "S-1 Manajemen",
+            "unor_id": "'4001",
+            "unor_nama": "Badan Kepegawaian dan Pengembangan SDM",
+            "is_valid_nik": "1",
+        }
+    )
     row.update(kw)
     return row
 
@@ -72,16 +74,22 @@ def _quote(cell: str, delimiter: str) -> str:
     return cell
 
 
-def export_text(rows: Sequence[Mapping[str, str]], *, delimiter: str = ",",
-                columns: Sequence[str] = REQUIRED_COLUMNS, newline: str = "\n") -> str:
+def export_text(
+    rows: Sequence[Mapping[str, str]],
+    *,
+    delimiter: str = ",",
+    columns: Sequence[str] = REQUIRED_COLUMNS,
+    newline: str = "\n",
+) -> str:
     lines = [delimiter.join(columns)]
     for r in rows:
         lines.append(delimiter.join(_quote(r.get(c, ""), delimiter) for c in columns))
     return newline.join(lines) + newline
 
 
-def write_export(path: Path, rows: Sequence[Mapping[str, str]], *, bom: bool = False,
-                 **kw: Any) -> Path:
+def write_export(
+    path: Path, rows: Sequence[Mapping[str, str]], *, bom: bool = False, **kw: Any
+) -> Path:
     data = export_text(rows, **kw).encode("utf-8")
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
     return path
@@ -106,8 +114,9 @@ def test_maps_by_header_name_with_every_quirk(tmp_path: Path) -> None:
     rows[1]["email"] = "NULL"  # falls back to email_gov
     cols = list(REQUIRED_COLUMNS)
     cols.reverse()  # position must not matter
-    path = write_export(tmp_path / "x.csv", rows, columns=cols, bom=True, delimiter=";",
-                        newline="\r\n")
+    path = write_export(
+        tmp_path / "x.csv", rows, columns=cols, bom=True, delimiter=";", newline="\r\n"
+    )
     info = inspect_export(path)
     assert info.delimiter == ";" and info.bom and info.unknown_columns == ()
     recs, rej = read_all(path)
@@ -133,8 +142,11 @@ def test_maps_by_header_name_with_every_quirk(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("delimiter", [",", ";", "|", "\t"])
 def test_delimiter_detected_and_quoted_delimiters_kept(tmp_path: Path, delimiter: str) -> None:
-    row = base_row(NIPS[0], jabatan_nama=f"Kepala Sub Bagian Umum{delimiter} Kepegawaian",
-                   nama='Siti "Ami" Aminah')
+    row = base_row(
+        NIPS[0],
+        jabatan_nama=f"Kepala Sub Bagian Umum{delimiter} Kepegawaian",
+        nama='Siti "Ami" Aminah',
+    )
     path = write_export(tmp_path / "d.csv", [row, base_row(NIPS[1])], delimiter=delimiter)
     info = inspect_export(path)
     assert info.delimiter == delimiter
@@ -147,8 +159,7 @@ def test_delimiter_detected_and_quoted_delimiters_kept(tmp_path: Path, delimiter
 @pytest.mark.parametrize("bom", [False, True])
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_bom_and_line_ends(tmp_path: Path, bom: bool, newline: str) -> None:
-    path = write_export(tmp_path / "b.csv", [base_row(n) for n in NIPS], bom=bom,
-                        newline=newline)
+    path = write_export(tmp_path / "b.csv", [base_row(n) for n in NIPS], bom=bom, newline=newline)
     recs, rej = read_all(path)
     assert [r["nip"] for r in recs] == NIPS and rej == []
     assert [r["_baris"] for r in recs] == [2, 3, 4, 5]
@@ -289,12 +300,13 @@ def test_streaming_in_batches(tmp_path: Path) -> None:
 
 
 def test_jenis_jabatan_one_name_for_every_source(tmp_path: Path) -> None:
-    rows = [base_row(NIPS[0], jenis_jabatan_nama="null", jenis_jabatan_id="2"),
-            base_row(NIPS[1], jenis_jabatan_nama="Fungsional Umum", jenis_jabatan_id="4"),
-            base_row(NIPS[2], jenis_jabatan_nama="Struktural", jenis_jabatan_id="1")]
+    rows = [
+        base_row(NIPS[0], jenis_jabatan_nama="null", jenis_jabatan_id="2"),
+        base_row(NIPS[1], jenis_jabatan_nama="Fungsional Umum", jenis_jabatan_id="4"),
+        base_row(NIPS[2], jenis_jabatan_nama="Struktural", jenis_jabatan_id="1"),
+    ]
     recs, _ = read_all(write_export(tmp_path / "j.csv", rows))
-    assert [r["jenis_jabatan"] for r in recs] == ["Fungsional Tertentu", "Pelaksana",
-                                                  "Struktural"]
+    assert [r["jenis_jabatan"] for r in recs] == ["Fungsional Tertentu", "Pelaksana", "Struktural"]
 
 
 def test_file_parameter_is_a_name_inside_the_import_folder(tmp_path: Path) -> None:
@@ -311,9 +323,20 @@ def test_file_parameter_is_a_name_inside_the_import_folder(tmp_path: Path) -> No
     outside.write_text("x")
     (base / "tautan.csv").symlink_to(outside)
     messages = set()
-    for bad in (str(outside), str(tmp_path / "tidak-ada.csv"), "/etc/shadow", "/etc/tidak-ada",
-                "~/x.csv", "~root/.bashrc", "../rahasia.csv", "../../etc/passwd",
-                "a/../../rahasia.csv", "tautan.csv", "", "."):
+    for bad in (
+        str(outside),
+        str(tmp_path / "tidak-ada.csv"),
+        "/etc/shadow",
+        "/etc/tidak-ada",
+        "~/x.csv",
+        "~root/.bashrc",
+        "../rahasia.csv",
+        "../../etc/passwd",
+        "a/../../rahasia.csv",
+        "tautan.csv",
+        "",
+        ".",
+    ):
         with pytest.raises(ExportRefused, match="bukan nama berkas di dalam folder") as ei:
             resolve_import_path(bad)
         messages.add(str(ei.value).replace(repr(bad), "X"))
@@ -321,8 +344,12 @@ def test_file_parameter_is_a_name_inside_the_import_folder(tmp_path: Path) -> No
 
 
 def test_nip_mangled_by_a_spreadsheet_gets_a_clear_reason(tmp_path: Path) -> None:
-    rows = [base_row(NIPS[0], nip_baru="1.97805E+17"), base_row(NIPS[1], nip_baru="1,97805E+17"),
-            base_row(NIPS[2], nip_baru="197805022005021000.0"), base_row(NIPS[3])]
+    rows = [
+        base_row(NIPS[0], nip_baru="1.97805E+17"),
+        base_row(NIPS[1], nip_baru="1,97805E+17"),
+        base_row(NIPS[2], nip_baru="197805022005021000.0"),
+        base_row(NIPS[3]),
+    ]
     recs, rej = read_all(write_export(tmp_path / "xl.csv", rows, delimiter=";"))
     assert [r["nip"] for r in recs] == [NIPS[3]]
     assert [r.baris for r in rej] == [2, 3, 4]
@@ -337,15 +364,22 @@ def test_one_endless_line_is_refused_without_reading_it_whole(tmp_path: Path) ->
         inspect_export(path)
 
 
-_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-                max_size=40)
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40
+)
 
 
 @settings(max_examples=60, deadline=None)
-@given(nama=_TEXT, jabatan=_TEXT, delimiter=st.sampled_from([",", ";", "|", "\t"]),
-       bom=st.booleans(), crlf=st.booleans())
-def test_any_text_survives_the_file(nama: str, jabatan: str, delimiter: str, bom: bool,
-                                    crlf: bool) -> None:
+@given(
+    nama=_TEXT,
+    jabatan=_TEXT,
+    delimiter=st.sampled_from([",", ";", "|", "\t"]),
+    bom=st.booleans(),
+    crlf=st.booleans(),
+)
+def test_any_text_survives_the_file(
+    nama: str, jabatan: str, delimiter: str, bom: bool, crlf: bool
+) -> None:
     """Whatever a name or position contains (delimiters, quotes, line breaks, non-Latin
     letters), quoted the way CSV quotes it, it comes back as the same text. (A bare CR in an
     UNquoted field is a line end for every CSV reader; writers quote it, as this one does.)"""
@@ -353,8 +387,9 @@ def test_any_text_survives_the_file(nama: str, jabatan: str, delimiter: str, bom
 
     row = base_row(NIPS[0], nama=nama, jabatan_nama=jabatan)
     with tempfile.TemporaryDirectory() as d:
-        path = write_export(Path(d) / "p.csv", [row], delimiter=delimiter, bom=bom,
-                            newline="\r\n" if crlf else "\n")
+        path = write_export(
+            Path(d) / "p.csv", [row], delimiter=delimiter, bom=bom, newline="\r\n" if crlf else "\n"
+        )
         recs, rej = read_all(path)
     assert rej == [] and len(recs) == 1
 

@@ -43,8 +43,7 @@ def _simpeg_sync(engine: Engine) -> None:
         sync_service.sync_simpeg(engine, full=True, client=c)
 
 
-def test_units_mapped_refresh_keeps_units(engine: Engine, sim: SimulatorServer,
-                                          env: None) -> None:
+def test_units_mapped_refresh_keeps_units(engine: Engine, sim: SimulatorServer, env: None) -> None:
     _simpeg_sync(engine)
     with engine.connect() as c:
         units_before = sorted(c.execute(select(UnitKerja.kode, UnitKerja.nama)).all())
@@ -75,31 +74,36 @@ def test_units_mapped_refresh_keeps_units(engine: Engine, sim: SimulatorServer,
         unor.tetapkan(engine, orphan.id_siasn, "no-such-unit")
 
 
-def test_unmatched_unit_keeps_employee_or_refuses_new_one(engine: Engine, sim: SimulatorServer,
-                                                          env: None) -> None:
+def test_unmatched_unit_keeps_employee_or_refuses_new_one(
+    engine: Engine, sim: SimulatorServer, env: None
+) -> None:
     _simpeg_sync(engine)
     with engine.connect() as c:
-        nip, unit_id = c.execute(select(Pegawai.nip, Pegawai.unit_id).order_by(Pegawai.nip)
-                                 ).first()  # type: ignore[misc]
+        nip, unit_id = c.execute(select(Pegawai.nip, Pegawai.unit_id).order_by(Pegawai.nip)).first()  # type: ignore[misc]
         kode = c.execute(select(UnitKerja.kode).where(UnitKerja.id == unit_id)).scalar_one()
     # SIASN names this unit differently now: no code, no name match
     with engine.begin() as c:
-        c.execute(UnitKerja.__table__.update().where(UnitKerja.kode == kode)
-                  .values(nama="Nama Lain Sama Sekali"))
+        c.execute(
+            UnitKerja.__table__.update()
+            .where(UnitKerja.kode == kode)
+            .values(nama="Nama Lain Sama Sekali")
+        )
     with siasn_client() as client:
         counts = sync_service.refresh_from_siasn(engine, [nip], client=client)
     assert counts["status"] == "success"
     assert counts["unor_belum_dipetakan"]  # listed for the operator
     with engine.connect() as c:
         assert c.execute(select(Pegawai.unit_id).where(Pegawai.nip == nip)).scalar_one() == (
-            unit_id)
-        assert not c.execute(select(func.count()).select_from(UnitKerja)
-                             .where(func.length(UnitKerja.kode) == 32)).scalar_one()
+            unit_id
+        )
+        assert not c.execute(
+            select(func.count()).select_from(UnitKerja).where(func.length(UnitKerja.kode) == 32)
+        ).scalar_one()
 
 
-def test_wrong_base_path_stops_refresh_with_one_line(engine: Engine, sim: SimulatorServer,
-                                                     env: None,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_base_path_stops_refresh_with_one_line(
+    engine: Engine, sim: SimulatorServer, env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DIKLAT_SIASN__BASE_PATH", "/api/siasn/v1")
     reset_settings_cache()
     nips = [rec["nip"] for _, rec, _ in sim.dataset.iter_records()][:30]
@@ -120,13 +124,28 @@ def test_half_real_configuration_refuses_to_start(monkeypatch: pytest.MonkeyPatc
         check_siasn(Siasn(url=real, token_url="https://apimws.bkn.go.id/oauth2/token"))
     assert "\n" not in str(ei.value)
     with pytest.raises(KonfigurasiSalah, match="TOKEN_URL"):  # url + token_path is fine, but
-        check_siasn(Siasn(url=real, token_url="http://127.0.0.1:8765/oauth2/token",
-                          sso_url="https://sso-siasn.bkn.go.id"))
-    check_siasn(Siasn(url=real, token_url="https://apimws.bkn.go.id/oauth2/token",
-                      sso_url="https://sso-siasn.bkn.go.id"))
+        check_siasn(
+            Siasn(
+                url=real,
+                token_url="http://127.0.0.1:8765/oauth2/token",
+                sso_url="https://sso-siasn.bkn.go.id",
+            )
+        )
+    check_siasn(
+        Siasn(
+            url=real,
+            token_url="https://apimws.bkn.go.id/oauth2/token",
+            sso_url="https://sso-siasn.bkn.go.id",
+        )
+    )
     # a pasted SSO token needs no SSO URL
-    check_siasn(Siasn(url=real, token_url="https://apimws.bkn.go.id/oauth2/token",
-                      sso_token=SecretStr("pasted")))
+    check_siasn(
+        Siasn(
+            url=real,
+            token_url="https://apimws.bkn.go.id/oauth2/token",
+            sso_token=SecretStr("pasted"),
+        )
+    )
     check_siasn(Siasn())  # the simulator
     monkeypatch.setenv("DIKLAT_SIASN__URL", real)
     reset_settings_cache()
@@ -145,16 +164,19 @@ def test_cli_siasn_unor(sim: SimulatorServer, tmp_path: Path) -> None:
     out = json.loads(res.stdout)
     assert out["pemetaan"]["total"] == len(refdata.UNITS) + 1  # no units here: none matched
     assert out["belum_dipetakan"] == len(refdata.UNITS) + 1
-    bad = diklat(tmp_path, "siasn", "unor", "--offline", "--set",
-                 f"{shapes.ORPHAN_UNOR['Id']}=nope", env=env)
+    bad = diklat(
+        tmp_path, "siasn", "unor", "--offline", "--set", f"{shapes.ORPHAN_UNOR['Id']}=nope", env=env
+    )
     assert bad.returncode == 2 and "tidak dikenal" in one_line(bad)
-    half = diklat(tmp_path, "siasn", "unor",
-                  env={"DIKLAT_SIASN__URL": "https://apimws.bkn.go.id:8243"})
+    half = diklat(
+        tmp_path, "siasn", "unor", env={"DIKLAT_SIASN__URL": "https://apimws.bkn.go.id:8243"}
+    )
     assert half.returncode == 2 and "docs/siasn.md" in one_line(half)
 
 
-def test_export_with_unit_guids_lands_in_the_mapped_units(engine: Engine, sim: SimulatorServer,
-                                                          env: None, tmp_path: Path) -> None:
+def test_export_with_unit_guids_lands_in_the_mapped_units(
+    engine: Engine, sim: SimulatorServer, env: None, tmp_path: Path
+) -> None:
     """A real "Export Data ASN" carries SIASN's unit GUID in ``unor_id``. Before the mapping
     exists nobody moves into a GUID-keyed unit (those we have keep theirs, new employees wait
     in quarantine); once ``diklat siasn unor`` has matched ref-unor the same file places the
@@ -175,11 +197,14 @@ def test_export_with_unit_guids_lands_in_the_mapped_units(engine: Engine, sim: S
     # duplicate of their unit.
     pindah = sorted(placed)[3]
     with engine.begin() as c:
-        kode, nama = c.execute(select(UnitKerja.kode, UnitKerja.nama).where(
-            UnitKerja.id == placed[pindah])).one()
-        dup = c.execute(UnitKerja.__table__.insert().values(
-            kode=shapes.unor_id(kode), nama=nama, sumber="siasn-export", aktif=True)
-            .returning(UnitKerja.id)).scalar_one()
+        kode, nama = c.execute(
+            select(UnitKerja.kode, UnitKerja.nama).where(UnitKerja.id == placed[pindah])
+        ).one()
+        dup = c.execute(
+            UnitKerja.__table__.insert()
+            .values(kode=shapes.unor_id(kode), nama=nama, sumber="siasn-export", aktif=True)
+            .returning(UnitKerja.id)
+        ).scalar_one()
         c.execute(Pegawai.__table__.update().where(Pegawai.nip == pindah).values(unit_id=dup))
     units_before = sorted([*units_before, (shapes.unor_id(kode), nama)])
     path = tmp_path / "export.csv"
@@ -188,18 +213,24 @@ def test_export_with_unit_guids_lands_in_the_mapped_units(engine: Engine, sim: S
 
     def state() -> tuple[list[Any], dict[str, int]]:
         with engine.connect() as c:
-            return (sorted(c.execute(select(UnitKerja.kode, UnitKerja.nama)).all()),
-                    dict(c.execute(select(Pegawai.nip, Pegawai.unit_id)).all()))
+            return (
+                sorted(c.execute(select(UnitKerja.kode, UnitKerja.nama)).all()),
+                dict(c.execute(select(Pegawai.nip, Pegawai.unit_id)).all()),
+            )
 
     first = siasn_export.import_export(engine, path)
     assert any("belum dipetakan" in n and "diklat siasn unor" in n for n in first.notices)
     units, now = state()
     assert units == units_before  # no GUID-keyed duplicate unit
-    assert now == {n: (dup if n == pindah else u) for n, u in placed.items()
-                   if n not in baru}  # nobody moved
+    assert now == {
+        n: (dup if n == pindah else u) for n, u in placed.items() if n not in baru
+    }  # nobody moved
     with engine.connect() as c:
-        waiting = dict(c.execute(select(Karantina.kunci, Karantina.alasan)
-                                 .where(Karantina.kunci.in_(baru))).all())
+        waiting = dict(
+            c.execute(
+                select(Karantina.kunci, Karantina.alasan).where(Karantina.kunci.in_(baru))
+            ).all()
+        )
     assert sorted(waiting) == baru and all("belum dipetakan" in a for a in waiting.values())
 
     with siasn_client() as client:  # what `diklat siasn unor` does
@@ -211,8 +242,15 @@ def test_export_with_unit_guids_lands_in_the_mapped_units(engine: Engine, sim: S
     # the new ones in their SIMPEG units, the one in the duplicate back in theirs
     assert units == units_before and now == placed
     with engine.connect() as c:
-        assert c.execute(select(SiasnUnor.unit_kode).where(
-            SiasnUnor.id_siasn == shapes.unor_id(kode))).scalar_one() == kode
-        open_rows = c.execute(select(Karantina.kunci).where(
-            Karantina.kunci.in_(baru), Karantina.selesai_pada.is_(None))).all()
+        assert (
+            c.execute(
+                select(SiasnUnor.unit_kode).where(SiasnUnor.id_siasn == shapes.unor_id(kode))
+            ).scalar_one()
+            == kode
+        )
+        open_rows = c.execute(
+            select(Karantina.kunci).where(
+                Karantina.kunci.in_(baru), Karantina.selesai_pada.is_(None)
+            )
+        ).all()
     assert open_rows == []  # their quarantine resolved by the clean arrival

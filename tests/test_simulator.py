@@ -49,8 +49,9 @@ def fresh() -> Iterator[SimulatorServer]:
         yield s
 
 
-def all_pages(s: requests.Session, base: str, limit: int = 1000,
-              **params: str) -> tuple[list[dict[str, Any]], int, list[int]]:
+def all_pages(
+    s: requests.Session, base: str, limit: int = 1000, **params: str
+) -> tuple[list[dict[str, Any]], int, list[int]]:
     out: list[dict[str, Any]] = []
     after: str | None = None
     sizes: list[int] = []
@@ -71,16 +72,28 @@ def all_pages(s: requests.Session, base: str, limit: int = 1000,
 
 
 def tokens(base: str) -> dict[str, str]:
-    g = requests.post(base + "/oauth2/token", auth=("simulator", "simulator-secret"),
-                      data={"grant_type": "client_credentials"}, timeout=5)
+    g = requests.post(
+        base + "/oauth2/token",
+        auth=("simulator", "simulator-secret"),
+        data={"grant_type": "client_credentials"},
+        timeout=5,
+    )
     assert g.status_code == 200, g.text
-    sso = requests.post(base + "/auth/realms/public-siasn/protocol/openid-connect/token",
-                        data={"client_id": "simpeg-client", "grant_type": "password",
-                              "username": "199001012015011001",
-                              "password": "simulator-password"}, timeout=5)
+    sso = requests.post(
+        base + "/auth/realms/public-siasn/protocol/openid-connect/token",
+        data={
+            "client_id": "simpeg-client",
+            "grant_type": "password",
+            "username": "199001012015011001",
+            "password": "simulator-password",
+        },
+        timeout=5,
+    )
     assert sso.status_code == 200, sso.text
-    return {"Authorization": f"Bearer {g.json()['access_token']}",
-            "Auth": f"bearer {sso.json()['access_token']}"}
+    return {
+        "Authorization": f"Bearer {g.json()['access_token']}",
+        "Auth": f"bearer {sso.json()['access_token']}",
+    }
 
 
 def empty(v: Any) -> Any:
@@ -113,8 +126,10 @@ def test_simpeg_api_key_and_single_employee(sim: SimulatorServer) -> None:
     base = sim.simpeg_url
     r = requests.get(base + "/pegawai", timeout=5)
     assert r.status_code == 401 and "error" in r.json()
-    assert requests.get(base + "/pegawai", headers={"X-API-Key": "salah"},
-                        timeout=5).status_code == 401
+    assert (
+        requests.get(base + "/pegawai", headers={"X-API-Key": "salah"}, timeout=5).status_code
+        == 401
+    )
     first = requests.get(base + "/pegawai", params={"limit": 1}, headers=KEY, timeout=5).json()
     nip = first["data"][0]["nip"]
     one = requests.get(f"{base}/pegawai/{nip}", headers=KEY, timeout=5)
@@ -122,8 +137,9 @@ def test_simpeg_api_key_and_single_employee(sim: SimulatorServer) -> None:
     missing = requests.get(f"{base}/pegawai/199901012020011999", headers=KEY, timeout=5)
     assert missing.status_code == 404
     assert missing.json() == {"error": "Pegawai tidak ditemukan"}
-    bad = requests.get(base + "/pegawai", params={"updated_since": "kemarin"}, headers=KEY,
-                       timeout=5)
+    bad = requests.get(
+        base + "/pegawai", params={"updated_since": "kemarin"}, headers=KEY, timeout=5
+    )
     assert bad.status_code == 400
     units = requests.get(base + "/unit", headers=KEY, timeout=5).json()["data"]
     assert len(units) >= 40
@@ -222,8 +238,9 @@ def test_updated_since_after_mutate_returns_exactly_the_changed(fresh: Simulator
     # naive time stamps are WITA; a second mutate is later than the first one
     since2 = max(c["updated_at"] for c in changed)
     more = fresh.mutate(0.02, seed=4)
-    rows = requests.get(fresh.simpeg_url + "/pegawai", headers=KEY, timeout=5,
-                        params={"updated_since": since2[:19]}).json()
+    rows = requests.get(
+        fresh.simpeg_url + "/pegawai", headers=KEY, timeout=5, params={"updated_since": since2[:19]}
+    ).json()
     assert sorted(r["nip"] for r in rows["data"]) == sorted(m["nip"] for m in more)
 
 
@@ -233,16 +250,26 @@ def test_remove_takes_employees_out_of_simpeg(fresh: SimulatorServer) -> None:
     with requests.Session() as s:
         rows, total, _ = all_pages(s, fresh.simpeg_url)
         assert total == 114 and not {g["nip"] for g in gone} & {r["nip"] for r in rows}
-        assert s.get(f"{fresh.simpeg_url}/pegawai/{gone[0]['nip']}", headers=KEY,
-                     timeout=5).status_code == 404
+        assert (
+            s.get(
+                f"{fresh.simpeg_url}/pegawai/{gone[0]['nip']}", headers=KEY, timeout=5
+            ).status_code
+            == 404
+        )
         # SIASN still knows the person (BKN keeps everyone)
-        r = s.get(f"{fresh.url}/apisiasn/1.0/pns/data-utama/{gone[0]['nip']}",
-                  headers=tokens(fresh.url), timeout=5)
+        r = s.get(
+            f"{fresh.url}/apisiasn/1.0/pns/data-utama/{gone[0]['nip']}",
+            headers=tokens(fresh.url),
+            timeout=5,
+        )
         assert r.status_code == 200
     # a single field change through the control endpoint
     nip = rows[0]["nip"]
-    r = requests.post(fresh.url + "/_control/update", timeout=5,
-                      json={"nip": nip, "changes": {"jabatan": "Penelaah Teknis Kebijakan"}})
+    r = requests.post(
+        fresh.url + "/_control/update",
+        timeout=5,
+        json={"nip": nip, "changes": {"jabatan": "Penelaah Teknis Kebijakan"}},
+    )
     assert r.status_code == 200
     one = requests.get(f"{fresh.simpeg_url}/pegawai/{nip}", headers=KEY, timeout=5).json()
     assert one["data"]["jabatan"] == "Penelaah Teknis Kebijakan"
@@ -260,12 +287,18 @@ def test_siasn_requires_both_tokens_and_they_expire(fresh: SimulatorServer) -> N
     r = requests.get(url, headers={"Authorization": h["Authorization"]}, timeout=5)
     assert r.status_code == 401 and r.json() == {"code": 0, "data": "Token SSO mismatch"}
     assert requests.get(url, headers=h, timeout=5).status_code == 200
-    wrong = requests.post(fresh.url + "/oauth2/token", auth=("simulator", "salah"),
-                          data={"grant_type": "client_credentials"}, timeout=5)
+    wrong = requests.post(
+        fresh.url + "/oauth2/token",
+        auth=("simulator", "salah"),
+        data={"grant_type": "client_credentials"},
+        timeout=5,
+    )
     assert wrong.status_code == 401
-    wrong = requests.post(fresh.url + "/auth/realms/public-siasn/protocol/openid-connect/token",
-                          data={"client_id": "x", "grant_type": "password", "username": "1",
-                                "password": "salah"}, timeout=5)
+    wrong = requests.post(
+        fresh.url + "/auth/realms/public-siasn/protocol/openid-connect/token",
+        data={"client_id": "x", "grant_type": "password", "username": "1", "password": "salah"},
+        timeout=5,
+    )
     assert wrong.status_code == 401
     # "force expire all tokens now"
     assert requests.post(fresh.url + "/_control/expire-tokens", timeout=5).json()["expired"] >= 2
@@ -277,8 +310,12 @@ def test_siasn_requires_both_tokens_and_they_expire(fresh: SimulatorServer) -> N
     time.sleep(0.5)
     r = requests.get(url, headers=h, timeout=5)
     assert r.status_code == 401 and r.json()["message"] == "invalid or expired jwt"
-    g = requests.post(fresh.url + "/oauth2/token", auth=("simulator", "simulator-secret"),
-                      data={"grant_type": "client_credentials"}, timeout=5).json()
+    g = requests.post(
+        fresh.url + "/oauth2/token",
+        auth=("simulator", "simulator-secret"),
+        data={"grant_type": "client_credentials"},
+        timeout=5,
+    ).json()
     assert g["expires_in"] == 0.4
     h["Authorization"] = f"Bearer {g['access_token']}"
     assert requests.get(url, headers=h, timeout=5).status_code == 200
@@ -287,14 +324,18 @@ def test_siasn_requires_both_tokens_and_they_expire(fresh: SimulatorServer) -> N
 def test_data_utama_agrees_with_simpeg(sim: SimulatorServer) -> None:
     h = tokens(sim.url)
     base = sim.url + "/apisiasn/1.0"
-    units = {u["Id"]: u for u in requests.get(base + "/referensi/ref-unor", headers=h,
-                                               timeout=5).json()["data"]}
+    units = {
+        u["Id"]: u
+        for u in requests.get(base + "/referensi/ref-unor", headers=h, timeout=5).json()["data"]
+    }
     # GUIDs, never the SIMPEG codes; one unit SIASN lists that SIMPEG no longer has
     assert set(units) == {shapes.unor_id(u.kode) for u in refdata.UNITS} | {
-        shapes.ORPHAN_UNOR["Id"]}
+        shapes.ORPHAN_UNOR["Id"]
+    }
     assert all(re.fullmatch(r"[0-9A-F]{32}", i) for i in units)
-    page = requests.get(base + "/referensi/ref-unor", params={"limit": 5, "offset": 5},
-                        headers=h, timeout=5).json()
+    page = requests.get(
+        base + "/referensi/ref-unor", params={"limit": 5, "offset": 5}, headers=h, timeout=5
+    ).json()
     assert page["code"] == 1 and len(page["data"]) == 5
     ds = sim.dataset
     with requests.Session() as s:
@@ -320,8 +361,12 @@ def test_data_utama_agrees_with_simpeg(sim: SimulatorServer) -> None:
             assert d["validNik"] is True and "isValidNik" not in d
             assert d["jenisKawinId"] in ("1", "2", "3", "4")
             assert d["jabatanNama"] == rec["jabatan"]
-            assert d["jenisJabatanId"] == {"Struktural": "1", "Fungsional Tertentu": "2",
-                                           "Pelaksana": "4"}[rec["jenis_jabatan"]]
+            assert (
+                d["jenisJabatanId"]
+                == {"Struktural": "1", "Fungsional Tertentu": "2", "Pelaksana": "4"}[
+                    rec["jenis_jabatan"]
+                ]
+            )
             assert empty(d["eselon"]) == rec["eselon"]
             assert d["golRuangAkhir"] == rec["golongan"]
             assert empty(d["pangkatAkhir"]) == rec["pangkat"]
@@ -352,12 +397,20 @@ def test_kursus_save_then_rw_kursus_and_upload(fresh: SimulatorServer) -> None:
         assert re.fullmatch(r"\d\d-\d\d-\d{4}", it["tanggalKursus"])
         assert isinstance(it["jumlahJam"], int) and it["noSertipikat"]
     body = {
-        "id": "", "instansiId": refdata.INSTANSI_ID, "pnsOrangId": rec["pns_orang_id"],
-        "namaKursus": "Pelatihan Penyusunan Naskah Dinas", "jenisDiklatId": "3",
-        "jenisKursus": "", "jenisKursusSertipikat": "T",
-        "institusiPenyelenggara": "BKPSDM Kabupaten Kutai Kartanegara", "jumlahJam": 24,
-        "nomorSertipikat": "800.2.4.2/034/BKPSDM/2026", "tahunKursus": 2026,
-        "tanggalKursus": "02-11-2026", "tanggalSelesaiKursus": "04-11-2026", "lokasiId": None,
+        "id": "",
+        "instansiId": refdata.INSTANSI_ID,
+        "pnsOrangId": rec["pns_orang_id"],
+        "namaKursus": "Pelatihan Penyusunan Naskah Dinas",
+        "jenisDiklatId": "3",
+        "jenisKursus": "",
+        "jenisKursusSertipikat": "T",
+        "institusiPenyelenggara": "BKPSDM Kabupaten Kutai Kartanegara",
+        "jumlahJam": 24,
+        "nomorSertipikat": "800.2.4.2/034/BKPSDM/2026",
+        "tahunKursus": 2026,
+        "tanggalKursus": "02-11-2026",
+        "tanggalSelesaiKursus": "04-11-2026",
+        "lokasiId": None,
     }
     r = requests.post(f"{base}/kursus/save", json=body, headers=h, timeout=5).json()
     assert r["success"] is True and r["message"] == "success"
@@ -369,8 +422,13 @@ def test_kursus_save_then_rw_kursus_and_upload(fresh: SimulatorServer) -> None:
     assert saved[0]["jumlahJam"] == 24 and saved[0]["tanggalKursus"] == "02-11-2026"
     # the certificate
     files = {"file": ("sertifikat.pdf", b"%PDF-1.4\n%simulated\n", "application/pdf")}
-    up = requests.post(f"{base}/upload-dok-rw", headers=h, timeout=5, files=files,
-                       data={"id_riwayat": new_id, "id_ref_dokumen": "881"}).json()
+    up = requests.post(
+        f"{base}/upload-dok-rw",
+        headers=h,
+        timeout=5,
+        files=files,
+        data={"id_riwayat": new_id, "id_ref_dokumen": "881"},
+    ).json()
     assert up["code"] == 1 and up["data"]["dok_uri"]
     after = requests.get(f"{base}/pns/rw-kursus/{rec['nip']}", headers=h, timeout=5).json()
     saved = [it for it in after["data"] if it["id"] == new_id]
@@ -378,21 +436,34 @@ def test_kursus_save_then_rw_kursus_and_upload(fresh: SimulatorServer) -> None:
     # refusals come with HTTP 200 and success false
     wrong = dict(body, noSertipikat=body["nomorSertipikat"])
     del wrong["nomorSertipikat"]
-    for bad in (wrong, dict(body, jumlahJam="24"), dict(body, pnsOrangId="0" * 32),
-                dict(body, jenisDiklatId=3), dict(body, tanggalKursus="2026-11-02")):
+    for bad in (
+        wrong,
+        dict(body, jumlahJam="24"),
+        dict(body, pnsOrangId="0" * 32),
+        dict(body, jenisDiklatId=3),
+        dict(body, tanggalKursus="2026-11-02"),
+    ):
         r2 = requests.post(f"{base}/kursus/save", json=bad, headers=h, timeout=5)
         assert r2.status_code == 200 and r2.json()["success"] is False and r2.json()["message"]
-    not_pdf = requests.post(f"{base}/upload-dok-rw", headers=h, timeout=5,
-                            files={"file": ("x.txt", b"hello", "text/plain")},
-                            data={"id_riwayat": new_id, "id_ref_dokumen": "881"}).json()
+    not_pdf = requests.post(
+        f"{base}/upload-dok-rw",
+        headers=h,
+        timeout=5,
+        files={"file": ("x.txt", b"hello", "text/plain")},
+        data={"id_riwayat": new_id, "id_ref_dokumen": "881"},
+    ).json()
     assert not_pdf["code"] == 0 and not_pdf["message"]  # HTTP 200, code 0: a refusal
     assert fresh.stats()["kursus_saves"] == 1
     # BKN's template sends ``path`` as a list: saved, and a later upload still works
     listed = dict(body, nomorSertipikat="800.2.4.2/035/BKPSDM/2026", path=[])
     r4 = requests.post(f"{base}/kursus/save", json=listed, headers=h, timeout=5).json()
-    up2 = requests.post(f"{base}/upload-dok-rw", headers=h, timeout=5, files=files,
-                        data={"id_riwayat": r4["mapData"]["rwKursusId"],
-                              "id_ref_dokumen": "881"})
+    up2 = requests.post(
+        f"{base}/upload-dok-rw",
+        headers=h,
+        timeout=5,
+        files=files,
+        data={"id_riwayat": r4["mapData"]["rwKursusId"], "id_ref_dokumen": "881"},
+    )
     assert up2.status_code == 200 and up2.json()["code"] == 1
     # rw-diklat: leadership training only for structural posts
     ds = fresh.dataset
@@ -433,9 +504,14 @@ def test_each_fault_class_reaches_a_requests_client(fresh: SimulatorServer) -> N
     def call() -> requests.Response:
         return requests.get(url, params={"limit": 20}, headers=KEY, timeout=(2, 0.4))
 
-    expected = {"fail_share": {"500", "502", "503"}, "rate_limit_share": {"429"},
-                "slow_share": {"timeout"}, "drop_share": {"connection"}, "cut_share": {"cut"},
-                "truncate_share": {"200-badjson"}}
+    expected = {
+        "fail_share": {"500", "502", "503"},
+        "rate_limit_share": {"429"},
+        "slow_share": {"timeout"},
+        "drop_share": {"connection"},
+        "cut_share": {"cut"},
+        "truncate_share": {"200-badjson"},
+    }
     for setting, classes in expected.items():
         fresh.set_faults(reset=True, **{setting: 1.0, "slow_seconds": 0.8})
         seen = {outcome(call) for _ in range(8 if setting == "fail_share" else 2)}
@@ -445,8 +521,15 @@ def test_each_fault_class_reaches_a_requests_client(fresh: SimulatorServer) -> N
     # control and token endpoints are never faulted unless asked
     fresh.set_faults(reset=True, fail_share=1.0)
     assert requests.get(fresh.url + "/_control/stats", timeout=5).status_code == 200
-    assert requests.post(fresh.url + "/oauth2/token", auth=("simulator", "simulator-secret"),
-                         data={"grant_type": "client_credentials"}, timeout=5).status_code == 200
+    assert (
+        requests.post(
+            fresh.url + "/oauth2/token",
+            auth=("simulator", "simulator-secret"),
+            data={"grant_type": "client_credentials"},
+            timeout=5,
+        ).status_code
+        == 200
+    )
     # "server down after N more requests"
     fresh.set_faults(reset=True, fail_after=2)
     assert [outcome(call) for _ in range(4)] == ["200", "200", "503", "503"]
@@ -455,8 +538,9 @@ def test_each_fault_class_reaches_a_requests_client(fresh: SimulatorServer) -> N
     stats = fresh.stats()
     assert stats["faults"]["drop"] == 2 and stats["faults"]["truncate"] == 2
     assert stats["by_status"]["429"] == 2 and stats["faults"]["down"] == 2
-    r = requests.post(fresh.url + "/_control/faults", json={"fail_share": 0.7, "drop_share": 0.7},
-                      timeout=5)
+    r = requests.post(
+        fresh.url + "/_control/faults", json={"fail_share": 0.7, "drop_share": 0.7}, timeout=5
+    )
     assert r.status_code == 400
 
 
@@ -471,11 +555,14 @@ def test_token_expiry_fault_and_mixed_faults_are_deterministic(fresh: SimulatorS
     assert requests.get(url, headers=tokens(fresh.url), timeout=5).status_code == 200
 
     def sequence(server: SimulatorServer) -> list[str]:
-        server.set_faults(reset=True, seed=42, fail_share=0.2, rate_limit_share=0.1,
-                          truncate_share=0.1)
+        server.set_faults(
+            reset=True, seed=42, fail_share=0.2, rate_limit_share=0.1, truncate_share=0.1
+        )
         with requests.Session() as s:
-            return [outcome(lambda: s.get(server.simpeg_url + "/unit", headers=KEY, timeout=5))
-                    for _ in range(40)]
+            return [
+                outcome(lambda: s.get(server.simpeg_url + "/unit", headers=KEY, timeout=5))
+                for _ in range(40)
+            ]
 
     first = sequence(fresh)
     with SimulatorServer(n_pegawai=10, seed=99) as other:
@@ -510,8 +597,16 @@ def read_export(path: Path, delimiter: str) -> list[dict[str, str]]:
 
 def test_export_csv_header_and_quirks(tmp_path: Path) -> None:
     out = tmp_path / "export.csv"
-    summary = write_export(out, n_pegawai=N, seed=SEED, bad_share=BAD, delimiter=";", bom=True,
-                           crlf=True, new_columns=True)
+    summary = write_export(
+        out,
+        n_pegawai=N,
+        seed=SEED,
+        bad_share=BAD,
+        delimiter=";",
+        bom=True,
+        crlf=True,
+        new_columns=True,
+    )
     raw = out.read_bytes()
     assert summary["rows"] == N
     assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\r\n") == N + 1
@@ -521,14 +616,16 @@ def test_export_csv_header_and_quirks(tmp_path: Path) -> None:
     ds = Dataset(seed=SEED, n=N, bad_share=BAD)
     nulls = 0
     for (i, rec, _e), row in zip(ds.iter_records(), rows, strict=True):
-        assert row["nip_baru"] == ("'" + rec["nip"] if rec["nip"].isdigit() and
-                                   len(rec["nip"]) >= 8 else rec["nip"])
+        assert row["nip_baru"] == (
+            "'" + rec["nip"] if rec["nip"].isdigit() and len(rec["nip"]) >= 8 else rec["nip"]
+        )
         assert row["nik"] == "'" + rec["nik"]
         assert row["pns_id"] == rec["pns_orang_id"]
         assert row["tanggal_lahir"] == dmy(rec["tanggal_lahir"])
         assert row["jenis_kelamin"] == {"L": "M", "P": "F"}[rec["jenis_kelamin"]]
         assert row["unor_id"].lstrip("'") == (rec["unit_kode"] or "null") or (
-            rec["unit_kode"] == "" and row["unor_id"] == "")
+            rec["unit_kode"] == "" and row["unor_id"] == ""
+        )
         assert row["unor_nama"] in (rec["unit_nama"], "null", "")
         assert row["gol_akhir_nama"] == rec["golongan"]
         assert row["kedudukan_hukum_nama"] == rec["status"]
@@ -547,7 +644,8 @@ def test_export_csv_header_and_quirks(tmp_path: Path) -> None:
     line = out2.read_text(encoding="utf-8").splitlines()[1]
     assert '"Jl. ' in line and "\r" not in out2.read_text(encoding="utf-8")
     assert [r["nama"] for r in read_export(out2, ",")] == [
-        rec["nama"] for rec, _e in iter_employees(SEED, 20)]
+        rec["nama"] for rec, _e in iter_employees(SEED, 20)
+    ]
 
 
 def test_export_agrees_with_data_utama(tmp_path: Path, sim: SimulatorServer) -> None:
@@ -560,19 +658,32 @@ def test_export_agrees_with_data_utama(tmp_path: Path, sim: SimulatorServer) -> 
             nip = row["nip_baru"].lstrip("'")
             if not parse(nip).valid or row["unor_id"] in ("", "null"):
                 continue
-            d = s.get(f"{sim.url}/apisiasn/1.0/pns/data-utama/{nip}", headers=h,
-                      timeout=5).json()["data"]
+            d = s.get(f"{sim.url}/apisiasn/1.0/pns/data-utama/{nip}", headers=h, timeout=5).json()[
+                "data"
+            ]
             if d["id"] != row["pns_id"]:  # a duplicate NIP: SIASN holds the original
                 continue
-            pairs = {"nama": "nama", "gelar_depan": "gelarDepan",
-                     "gelar_belakang": "gelarBelakang", "tanggal_lahir": "tglLahir",
-                     "jenis_kelamin": "jenisKelamin", "unor_nama": "unorNama",
-                     "jenis_kawin_id": "jenisKawinId", "jenis_kawin_nama": "statusPerkawinan", "jabatan_nama": "jabatanNama",
-                     "gol_akhir_nama": "golRuangAkhir", "pendidikan_nama": "pendidikanTerakhirNama",
-                     "tingkat_pendidikan_nama": "tkPendidikanTerakhir",
-                     "kedudukan_hukum_nama": "kedudukanPnsNama", "tmt_cpns": "tmtCpns",
-                     "email": "email", "nomor_hp": "noHp", "nip_lama": "nipLama",
-                     "jenis_pegawai_nama": "jenisPegawaiNama", "tempat_lahir_nama": "tempatLahir"}
+            pairs = {
+                "nama": "nama",
+                "gelar_depan": "gelarDepan",
+                "gelar_belakang": "gelarBelakang",
+                "tanggal_lahir": "tglLahir",
+                "jenis_kelamin": "jenisKelamin",
+                "unor_nama": "unorNama",
+                "jenis_kawin_id": "jenisKawinId",
+                "jenis_kawin_nama": "statusPerkawinan",
+                "jabatan_nama": "jabatanNama",
+                "gol_akhir_nama": "golRuangAkhir",
+                "pendidikan_nama": "pendidikanTerakhirNama",
+                "tingkat_pendidikan_nama": "tkPendidikanTerakhir",
+                "kedudukan_hukum_nama": "kedudukanPnsNama",
+                "tmt_cpns": "tmtCpns",
+                "email": "email",
+                "nomor_hp": "noHp",
+                "nip_lama": "nipLama",
+                "jenis_pegawai_nama": "jenisPegawaiNama",
+                "tempat_lahir_nama": "tempatLahir",
+            }
             for col, key in pairs.items():
                 assert empty(row[col].lstrip("'")) == empty(d[key]), (col, row[col], d[key])
             assert shapes.unor_id(row["unor_id"].lstrip("'")) == d["unorId"]
@@ -596,13 +707,28 @@ def test_cli_export_csv(tmp_path: Path) -> None:
     from cli.main import app
 
     out = tmp_path / "pipe.csv"
-    res = CliRunner().invoke(app, ["simulator", "export-csv", "--pegawai", "30", "--seed", "2",
-                                   "--out", str(out), "--delimiter", "pipe", "--json"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "simulator",
+            "export-csv",
+            "--pegawai",
+            "30",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+            "--delimiter",
+            "pipe",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert out.read_text(encoding="utf-8").splitlines()[0].startswith("pns_id|nip_baru|")
     assert len(read_export(out, "|")) == 30
-    res = CliRunner().invoke(app, ["simulator", "export-csv", "--pegawai", "3", "--out",
-                                   str(out), "--delimiter", "x"])
+    res = CliRunner().invoke(
+        app, ["simulator", "export-csv", "--pegawai", "3", "--out", str(out), "--delimiter", "x"]
+    )
     assert res.exit_code != 0
 
 
@@ -616,9 +742,23 @@ def test_cli_serves_both_systems(tmp_path: Path) -> None:
     port = _free_port()
     exe = Path(sys.executable).parent / "diklat"
     env = dict(os.environ, DIKLAT_VAR_DIR=str(tmp_path / "var"))
-    proc = subprocess.Popen([str(exe), "simulator", "--port", str(port), "--pegawai", "50",
-                             "--seed", "4", "--bad-share", "0.1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "simulator",
+            "--port",
+            str(port),
+            "--pegawai",
+            "50",
+            "--seed",
+            "4",
+            "--bad-share",
+            "0.1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -671,8 +811,9 @@ def test_simulator_process_is_controlled_over_http() -> None:
         proc.clear_faults()
         since = proc.dataset_info()["max_updated_at"]
         changed = proc.mutate(0.1, seed=1)
-        rows = requests.get(proc.simpeg_url + "/pegawai", headers=KEY, timeout=5,
-                            params={"updated_since": since}).json()
+        rows = requests.get(
+            proc.simpeg_url + "/pegawai", headers=KEY, timeout=5, params={"updated_since": since}
+        ).json()
         assert sorted(x["nip"] for x in rows["data"]) == sorted(m["nip"] for m in changed)
         assert proc.stats()["faults"]["fail"] == 1
         rss = proc.rss_mb()

@@ -118,8 +118,14 @@ def test_specific_steps() -> None:
     from diklat.settings import DEFAULT_KLASIFIKASI
 
     assert tuple(DEFAULT_KLASIFIKASI) == JENIS_NASKAH  # one list of document types
-    assert {"surat_permohonan_narasumber", "sk_panitia", "surat_panggilan", "undangan_pembukaan",
-            "sertifikat", "laporan_kegiatan"} <= produced
+    assert {
+        "surat_permohonan_narasumber",
+        "sk_panitia",
+        "surat_panggilan",
+        "undangan_pembukaan",
+        "sertifikat",
+        "laporan_kegiatan",
+    } <= produced
     assert "surat_tugas" in {s.naskah for s in pp.steps}
 
 
@@ -127,8 +133,19 @@ def test_json_shape() -> None:
     data = get_sop("pengiriman-peserta").as_json()
     assert data["code"] == "pengiriman-peserta"
     step = data["steps"][14]
-    for key in ("no", "kegiatan", "pelaksana", "kelengkapan", "waktu", "waktu_min", "waktu_max",
-                "output", "keterangan", "approval", "reconstructed"):
+    for key in (
+        "no",
+        "kegiatan",
+        "pelaksana",
+        "kelengkapan",
+        "waktu",
+        "waktu_min",
+        "waktu_max",
+        "output",
+        "keterangan",
+        "approval",
+        "reconstructed",
+    ):
         assert key in step
     assert step["no"] == 15 and step["waktu_min"] == "P1D" and step["waktu_max"] == "P2D"
     assert step["pelaksana"] == ["Kepala Badan"]
@@ -206,9 +223,18 @@ def test_valid_copy_loads(tmp_path: Path) -> None:
         (lambda r: _step(r, 14).update(waktu="sebentar"), 14, "waktu", "tidak dikenali"),
         (lambda r: _step(r, 7).pop("kegiatan"), 7, "kegiatan", "required"),
         (lambda r: _step(r, 9).update(pelaksana=["tukang_kopi"]), 9, "pelaksana", "tukang_kopi"),
-        (lambda r: _step(r, 3).update(reconstructed_reason=""), 3, "reconstructed_reason", "alasan"),
-        (lambda r: _step(r, 13).update(approval={"kind": "cap_jempol", "roles": ["kepala"]}),
-         13, "approval.kind", "cap_jempol"),
+        (
+            lambda r: _step(r, 3).update(reconstructed_reason=""),
+            3,
+            "reconstructed_reason",
+            "alasan",
+        ),
+        (
+            lambda r: _step(r, 13).update(approval={"kind": "cap_jempol", "roles": ["kepala"]}),
+            13,
+            "approval.kind",
+            "cap_jempol",
+        ),
         (lambda r: _step(r, 14)["approval"].update(return_to=20), 14, "approval.return_to", "20"),
         (lambda r: _step(r, 19).update(naskah="surat_cinta"), 19, "naskah", "surat_cinta"),
         (lambda r: _step(r, 20).update(warna="merah"), 20, "warna", "not permitted"),
@@ -216,8 +242,13 @@ def test_valid_copy_loads(tmp_path: Path) -> None:
         (lambda r: _step(r, 18).update(no=19), 19, "no", "ganda"),
     ],
 )
-def test_malformed_rejected_naming_file_step_field(tmp_path: Path, mutate, step: int, field: str,  # type: ignore[no-untyped-def]
-                                                   words: str) -> None:
+def test_malformed_rejected_naming_file_step_field(
+    tmp_path: Path,
+    mutate,
+    step: int,
+    field: str,  # type: ignore[no-untyped-def]
+    words: str,
+) -> None:
     path = _write_variant(tmp_path, mutate)
     with pytest.raises(CatalogueError) as info:
         load_sop_file(path)
@@ -256,13 +287,24 @@ def test_document_plans_follow_the_catalogue() -> None:
 
     sop000 = get_sop("peningkatan-kapasitas")
     plans = {p.jenis: p for p in sop000.rencana_naskah()}
-    assert list(plans) == ["surat_permohonan_narasumber", "surat_pemberitahuan", "sk_panitia",
-                           "surat_panggilan", "daftar_hadir", "tanda_terima",
-                           "undangan_pembukaan", "sertifikat", "laporan_kegiatan"]
+    assert list(plans) == [
+        "surat_permohonan_narasumber",
+        "surat_pemberitahuan",
+        "sk_panitia",
+        "surat_panggilan",
+        "daftar_hadir",
+        "tanda_terima",
+        "undangan_pembukaan",
+        "sertifikat",
+        "laporan_kegiatan",
+    ]
     p = plans["surat_panggilan"]
     # Kabid PSDA -> Sekretaris -> Kepala BKPSDM signs (the head does not initial first)
     assert [(t.kind, t.peran, t.langkah) for t in p.tingkat] == [
-        ("paraf", "kabid_psda", 19), ("paraf", "sekretaris", 19), ("tanda_tangan", "kepala", 20)]
+        ("paraf", "kabid_psda", 19),
+        ("paraf", "sekretaris", 19),
+        ("tanda_tangan", "kepala", 20),
+    ]
     assert (p.langkah_draf, p.langkah_agenda, p.langkah_distribusi) == ([17, 18], 21, [21])
     assert p.penandatangan == "kepala" and p.tingkat[0].return_to == 18
     assert plans["daftar_hadir"].penandatangan is None
@@ -271,9 +313,15 @@ def test_document_plans_follow_the_catalogue() -> None:
     sop002 = get_sop("pengiriman-peserta")
     tugas = sop002.rencana("surat_tugas")
     assert [(t.kind, t.peran) for t in tugas.tingkat] == [
-        ("paraf", "analis_sdm"), ("paraf", "kabid_psda"), ("tanda_tangan", "kepala")]
+        ("paraf", "analis_sdm"),
+        ("paraf", "kabid_psda"),
+        ("tanda_tangan", "kepala"),
+    ]
     sekda = sop002.rencana("surat_tugas", ["kewenangan_sekda"])
     assert [(t.kind, t.peran, t.langkah) for t in sekda.tingkat] == [
-        ("paraf", "analis_sdm", 13), ("paraf", "kabid_psda", 14), ("paraf", "kepala", 15),
-        ("tanda_tangan", "sekda", 16)]
+        ("paraf", "analis_sdm", 13),
+        ("paraf", "kabid_psda", 14),
+        ("paraf", "kepala", 15),
+        ("tanda_tangan", "sekda", 16),
+    ]
     assert sekda.penandatangan == "sekda" and sekda.langkah_agenda == 18

@@ -53,19 +53,26 @@ def make_pdf(path: Path, pages: int) -> Path:
 def ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("ca")
     local_ca.init_ca(folder, "Pemerintah Kabupaten Kutai Kartanegara", key_size=2048)
-    local_ca.issue_signer(folder, KEPALA, "Dr. H. Sunggono, S.Sos., M.Si.", "Sekretaris Daerah",
-                          KEPALA)
+    local_ca.issue_signer(
+        folder, KEPALA, "Dr. H. Sunggono, S.Sos., M.Si.", "Sekretaris Daerah", KEPALA
+    )
     return folder
 
 
 @pytest.fixture(scope="module")
 def signed(ca: Path) -> bytes:
     """The assignment letter as the signing step leaves it: PAdES, stamp and QR."""
-    req = SignRequest(signer=SignerIdentity(nama="Dr. H. Sunggono, S.Sos., M.Si.",
-                                            jabatan="Sekretaris Daerah", nip=KEPALA,
-                                            key_id=KEPALA),
-                      appearance=Appearance(verify_url="https://diklat.example.go.id/v/st"),
-                      reference="st", location="Tenggarong")
+    req = SignRequest(
+        signer=SignerIdentity(
+            nama="Dr. H. Sunggono, S.Sos., M.Si.",
+            jabatan="Sekretaris Daerah",
+            nip=KEPALA,
+            key_id=KEPALA,
+        ),
+        appearance=Appearance(verify_url="https://diklat.example.go.id/v/st"),
+        reference="st",
+        location="Tenggarong",
+    )
     pdf = LocalSigner(ca).sign(simple_pdf(["SURAT TUGAS", "Nomor: ..."]), request=req).pdf
     assert pdf
     return pdf
@@ -75,40 +82,87 @@ def build(engine: Engine, folder: Path, signed: bytes) -> dict[str, int]:
     """Two summonses in one bundle (2 and 3 pages), an assignment letter (Terbatas, a.n.;
     ``signed``, one page), a voided letter and a registered letter without its signed PDF,
     all dated today."""
-    ttd = {"an": "", "jabatan": "Kepala Badan Kepegawaian dan Pengembangan SDM",
-           "nama": "Dr. H. Sunggono, S.Sos., M.Si.", "nip": "19720913 199803 1 001",
-           "pangkat": "Pembina Utama Muda (IV/c)"}
+    ttd = {
+        "an": "",
+        "jabatan": "Kepala Badan Kepegawaian dan Pengembangan SDM",
+        "nama": "Dr. H. Sunggono, S.Sos., M.Si.",
+        "nip": "19720913 199803 1 001",
+        "pangkat": "Pembina Utama Muda (IV/c)",
+    }
     siap(engine)
     with session_scope(engine) as s:
-        k = simpan_kegiatan(s, {"kode": "PK-2026-009", "sop": "peningkatan-kapasitas",
-                                "nama": "Pelatihan Analisis Jabatan", "mulai": "2026-12-14",
-                                "selesai": "2026-12-16", **LENGKAP})
-        pej = simpan_pejabat(s, nip=KEPALA, nama="Dr. H. Sunggono, S.Sos., M.Si.",
-                             peran="kepala", jabatan="Kepala Badan")
-        b = Bundel(kegiatan_id=k.id, jenis="surat_panggilan", versi=1, status="ditandatangani",
-                   jumlah=2, penandatangan_id=pej.id)
+        k = simpan_kegiatan(
+            s,
+            {
+                "kode": "PK-2026-009",
+                "sop": "peningkatan-kapasitas",
+                "nama": "Pelatihan Analisis Jabatan",
+                "mulai": "2026-12-14",
+                "selesai": "2026-12-16",
+                **LENGKAP,
+            },
+        )
+        pej = simpan_pejabat(
+            s,
+            nip=KEPALA,
+            nama="Dr. H. Sunggono, S.Sos., M.Si.",
+            peran="kepala",
+            jabatan="Kepala Badan",
+        )
+        b = Bundel(
+            kegiatan_id=k.id,
+            jenis="surat_panggilan",
+            versi=1,
+            status="ditandatangani",
+            jumlah=2,
+            penandatangan_id=pej.id,
+        )
         s.add(b)
         s.flush()
         ids: dict[str, int] = {}
 
         def naskah(key: str, jenis: str, **kw: object) -> Naskah:
             konteks = {"ttd": kw.pop("ttd", ttd), "lampiran": kw.pop("lampiran", "-")}
-            n = Naskah(kegiatan_id=k.id, jenis=jenis, versi=1, status="ditandatangani",
-                       penandatangan_id=pej.id, penandatangan_nip=KEPALA,
-                       konteks_json=json.dumps(konteks), **kw)  # type: ignore[arg-type]
+            n = Naskah(
+                kegiatan_id=k.id,
+                jenis=jenis,
+                versi=1,
+                status="ditandatangani",
+                penandatangan_id=pej.id,
+                penandatangan_nip=KEPALA,
+                konteks_json=json.dumps(konteks),
+                **kw,
+            )  # type: ignore[arg-type]
             s.add(n)
             s.flush()
             ids[key] = n.id
             return n
 
-        naskah("p1", "surat_panggilan", bundel_id=b.id, kunci="peserta:1",
-               hal="Panggilan Peserta Pelatihan", tujuan="Sdr. Siti Aminah",
-               lampiran="1 (satu) lembar")
-        naskah("p2", "surat_panggilan", bundel_id=b.id, kunci="peserta:2",
-               hal="Panggilan Peserta Pelatihan", tujuan="Sdr. Budi")
-        naskah("st", "surat_tugas", hal="Surat Tugas", tujuan="Kepala Dinas Pendidikan",
-               sifat="Terbatas", ttd={**ttd, "an": "a.n. Bupati Kutai Kartanegara",
-                                      "jabatan": "Sekretaris Daerah"})
+        naskah(
+            "p1",
+            "surat_panggilan",
+            bundel_id=b.id,
+            kunci="peserta:1",
+            hal="Panggilan Peserta Pelatihan",
+            tujuan="Sdr. Siti Aminah",
+            lampiran="1 (satu) lembar",
+        )
+        naskah(
+            "p2",
+            "surat_panggilan",
+            bundel_id=b.id,
+            kunci="peserta:2",
+            hal="Panggilan Peserta Pelatihan",
+            tujuan="Sdr. Budi",
+        )
+        naskah(
+            "st",
+            "surat_tugas",
+            hal="Surat Tugas",
+            tujuan="Kepala Dinas Pendidikan",
+            sifat="Terbatas",
+            ttd={**ttd, "an": "a.n. Bupati Kutai Kartanegara", "jabatan": "Sekretaris Daerah"},
+        )
         naskah("batal", "surat_pemberitahuan", hal="Pemberitahuan", tujuan="OPD")
         naskah("tanpa", "undangan_pembukaan", hal="Undangan", tujuan="Bupati")
         register.register_bundel(s, [ids["p1"], ids["p2"]])
@@ -128,7 +182,8 @@ def build(engine: Engine, folder: Path, signed: bytes) -> dict[str, int]:
 
 
 def test_packages_hold_the_signed_pdf_and_exactly_the_registration_fields(
-        engine: Engine, tmp_path: Path, signed: bytes, ca: Path) -> None:
+    engine: Engine, tmp_path: Path, signed: bytes, ca: Path
+) -> None:
     ids = build(engine, tmp_path, signed)
     out = tmp_path / "paket"
     with session_scope(engine) as s:
@@ -143,7 +198,8 @@ def test_packages_hold_the_signed_pdf_and_exactly_the_registration_fields(
         folder = base / str(nomor[key]).replace("/", "-")
         pdf = folder / f"{folder.name}.pdf"
         assert sorted(p.name for p in folder.iterdir()) == sorted(
-            [pdf.name, "srikandi.csv", "srikandi.json"])
+            [pdf.name, "srikandi.csv", "srikandi.json"]
+        )
         assert pdf.read_bytes() == (tmp_path / "ttd" / f"{key}.pdf").read_bytes()
         data = json.loads((folder / "srikandi.json").read_text(encoding="utf-8"))
         assert tuple(data) == FIELDS
@@ -157,12 +213,17 @@ def test_packages_hold_the_signed_pdf_and_exactly_the_registration_fields(
         assert data["penandatangan_nip"] == KEPALA
     p1 = json.loads((base / str(nomor["p1"]).replace("/", "-") / "srikandi.json").read_text())
     assert (p1["klasifikasi"], p1["hal"], p1["sifat"], p1["tujuan"]) == (
-        "800.2.4.2", "Panggilan Peserta Pelatihan", "Biasa", "Sdr. Siti Aminah")
+        "800.2.4.2",
+        "Panggilan Peserta Pelatihan",
+        "Biasa",
+        "Sdr. Siti Aminah",
+    )
     assert p1["jumlah_lampiran"] == 1 and p1["nomor"].startswith("800.2.4.2/")
     assert p1["penandatangan_jabatan"] == "Kepala Badan Kepegawaian dan Pengembangan SDM"
     st_folder = base / str(nomor["st"]).replace("/", "-")
-    v = verify_pdf((st_folder / f"{st_folder.name}.pdf").read_bytes(),
-                   [local_ca.root_cert_path(ca)])
+    v = verify_pdf(
+        (st_folder / f"{st_folder.name}.pdf").read_bytes(), [local_ca.root_cert_path(ca)]
+    )
     assert (v.valid, v.intact, v.trusted) == (True, True, True)  # handed over as signed
     st = json.loads((st_folder / "srikandi.json").read_text())
     assert st["sifat"] == "Terbatas" and st["jumlah_lampiran"] == 0
@@ -191,12 +252,17 @@ def test_packages_hold_the_signed_pdf_and_exactly_the_registration_fields(
 
 
 #: What a hostile official's record may hold: each would be a live formula in a spreadsheet.
-HOSTILE = {"nama": '=HYPERLINK("http://x","y")', "jabatan": "@SUM(1,1)",
-           "hal": "+cmd|' /C calc'!A0", "tujuan": "-2+3"}
+HOSTILE = {
+    "nama": '=HYPERLINK("http://x","y")',
+    "jabatan": "@SUM(1,1)",
+    "hal": "+cmd|' /C calc'!A0",
+    "tujuan": "-2+3",
+}
 
 
-def test_every_csv_field_is_inert_in_a_spreadsheet(engine: Engine, tmp_path: Path,
-                                                    signed: bytes) -> None:
+def test_every_csv_field_is_inert_in_a_spreadsheet(
+    engine: Engine, tmp_path: Path, signed: bytes
+) -> None:
     """An official named ``=HYPERLINK(...)`` with position ``@SUM(1,1)`` (and a Hal, an
     addressee beginning with ``+``/``-``): every field of every CSV of the packages, the
     bundle's list and both daily lists is text a spreadsheet does not evaluate (a leading
@@ -210,10 +276,13 @@ def test_every_csv_field_is_inert_in_a_spreadsheet(engine: Engine, tmp_path: Pat
             n = s.get(Naskah, i)
             assert n is not None
             konteks = json.loads(n.konteks_json or "{}")
-            konteks["ttd"] = {**konteks["ttd"], "nama": HOSTILE["nama"],
-                              "jabatan": HOSTILE["jabatan"], "an": ""}
-            n.konteks_json, n.hal, n.tujuan = json.dumps(konteks), HOSTILE["hal"], \
-                HOSTILE["tujuan"]
+            konteks["ttd"] = {
+                **konteks["ttd"],
+                "nama": HOSTILE["nama"],
+                "jabatan": HOSTILE["jabatan"],
+                "an": "",
+            }
+            n.konteks_json, n.hal, n.tujuan = json.dumps(konteks), HOSTILE["hal"], HOSTILE["tujuan"]
         for pej in s.query(Pejabat):
             pej.nama, pej.jabatan = HOSTILE["nama"], HOSTILE["jabatan"]
     out = tmp_path / "paket"
@@ -222,7 +291,8 @@ def test_every_csv_field_is_inert_in_a_spreadsheet(engine: Engine, tmp_path: Pat
         harian(s, register.today(), tmp_path / "harian")
     assert len(hasil.surat) == 3
     files = sorted((tmp_path / "paket").rglob("*.csv")) + sorted(
-        (tmp_path / "harian").rglob("*.csv"))
+        (tmp_path / "harian").rglob("*.csv")
+    )
     names = {p.name for p in files}
     assert "srikandi.csv" in names and "bundel-surat_panggilan-v1.csv" in names
     assert sum(n.startswith("daftar-harian-") for n in names) == 2
@@ -250,8 +320,9 @@ def test_every_csv_field_is_inert_in_a_spreadsheet(engine: Engine, tmp_path: Pat
 def test_date_filter_and_an_altered_pdf(engine: Engine, tmp_path: Path, signed: bytes) -> None:
     ids = build(engine, tmp_path, signed)
     with session_scope(engine) as s:
-        other = paket(s, "PK-2026-009", tmp_path / "kosong",
-                      tanggal=register.today() - dt.timedelta(days=400))
+        other = paket(
+            s, "PK-2026-009", tmp_path / "kosong", tanggal=register.today() - dt.timedelta(days=400)
+        )
         assert other.surat == [] and other.daftar_harian == []
         n = s.get(Naskah, ids["p2"])
         assert n is not None
@@ -265,8 +336,14 @@ def test_date_filter_and_an_altered_pdf(engine: Engine, tmp_path: Path, signed: 
 def _cli(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env.update({"DIKLAT_VAR_DIR": str(tmp_path / "var"), "DIKLAT_DATABASE_URL": url})
-    return subprocess.run([DIKLAT, "srikandi", "paket", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [DIKLAT, "srikandi", "paket", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _one_line(res: subprocess.CompletedProcess[str]) -> str:
@@ -276,8 +353,9 @@ def _one_line(res: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def test_cli_exit_codes_and_one_line_errors(sqlite_engine: Engine, sqlite_url: str,
-                                            tmp_path: Path, signed: bytes) -> None:
+def test_cli_exit_codes_and_one_line_errors(
+    sqlite_engine: Engine, sqlite_url: str, tmp_path: Path, signed: bytes
+) -> None:
     build(sqlite_engine, tmp_path, signed)
     res = _cli(tmp_path, sqlite_url, "PK-2026-009", "--out", "paket", "--json")
     assert res.returncode == 0, res.stderr
@@ -293,8 +371,9 @@ def test_cli_exit_codes_and_one_line_errors(sqlite_engine: Engine, sqlite_url: s
     assert "berubah" in res.stderr and "Traceback" not in res.stderr
 
 
-def test_the_records_officers_day_across_trainings(engine: Engine, tmp_path: Path,
-                                                   signed: bytes) -> None:
+def test_the_records_officers_day_across_trainings(
+    engine: Engine, tmp_path: Path, signed: bytes
+) -> None:
     """``harian``: every training's letters of one day, packaged, and one list of them all
     numbered through (by training, each in register order); another day's letters are not
     in it."""
@@ -303,13 +382,28 @@ def test_the_records_officers_day_across_trainings(engine: Engine, tmp_path: Pat
     ids = build(engine, tmp_path, signed)
     siap(engine)
     with session_scope(engine) as s:  # a second training with one signed letter the same day
-        k = simpan_kegiatan(s, {"kode": "PD-2026-004", "sop": "pengiriman-peserta",
-                                "nama": "Diklat Teknis Arsiparis", "mulai": "2026-12-21",
-                                "selesai": "2026-12-24", **LENGKAP,
-                                "kriteria": {"unit": ["U1"]}})
-        n = Naskah(kegiatan_id=k.id, jenis="surat_tugas", versi=1, status="ditandatangani",
-                   hal="Surat Tugas Diklat", tujuan="Sdr. Rahmat",
-                   penandatangan_nip=KEPALA, konteks_json=json.dumps({"lampiran": "-"}))
+        k = simpan_kegiatan(
+            s,
+            {
+                "kode": "PD-2026-004",
+                "sop": "pengiriman-peserta",
+                "nama": "Diklat Teknis Arsiparis",
+                "mulai": "2026-12-21",
+                "selesai": "2026-12-24",
+                **LENGKAP,
+                "kriteria": {"unit": ["U1"]},
+            },
+        )
+        n = Naskah(
+            kegiatan_id=k.id,
+            jenis="surat_tugas",
+            versi=1,
+            status="ditandatangani",
+            hal="Surat Tugas Diklat",
+            tujuan="Sdr. Rahmat",
+            penandatangan_nip=KEPALA,
+            konteks_json=json.dumps({"lampiran": "-"}),
+        )
         s.add(n)
         s.flush()
         register.register_naskah(s, n.id)
@@ -323,10 +417,13 @@ def test_the_records_officers_day_across_trainings(engine: Engine, tmp_path: Pat
     assert [p.kegiatan for p in hasil.paket] == ["PD-2026-004", "PK-2026-009"]
     assert hasil.surat == 4 and hasil.as_dict()["tanpa_ttd"] == 1
     day = today.isoformat()
-    assert hasil.daftar_harian == [out / f"daftar-harian-{day}.csv",
-                                   out / f"daftar-harian-{day}.xlsx"]
+    assert hasil.daftar_harian == [
+        out / f"daftar-harian-{day}.csv",
+        out / f"daftar-harian-{day}.xlsx",
+    ]
     assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(
-        p.name for p in hasil.daftar_harian)  # no per-training lists beside it
+        p.name for p in hasil.daftar_harian
+    )  # no per-training lists beside it
     with (out / f"daftar-harian-{day}.csv").open(encoding="utf-8", newline="") as f:
         daily = list(csv.DictReader(f))
     assert [r["no"] for r in daily] == ["1", "2", "3", "4"]
@@ -334,7 +431,9 @@ def test_the_records_officers_day_across_trainings(engine: Engine, tmp_path: Pat
         own = [r["nomor"] for r in paket(s, "PK-2026-009", tmp_path / "satu").surat]
     assert sorted(own) == sorted([nomor["p1"], nomor["p2"], nomor["st"]])
     assert [(r["kegiatan"], r["nomor"]) for r in daily] == [
-        ("PD-2026-004", nomor_pd), *[("PK-2026-009", n) for n in own]]
+        ("PD-2026-004", nomor_pd),
+        *[("PK-2026-009", n) for n in own],
+    ]
     assert all(r["didaftarkan"] == "" and r["paraf"] == "" for r in daily)
     for r in daily:  # each row's package is there
         assert (out / r["folder"] / "srikandi.json").is_file()
@@ -356,15 +455,30 @@ def test_the_records_officers_day_across_trainings(engine: Engine, tmp_path: Pat
 
 def _cli_harian(tmp_path: Path, engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
-    env.update({"DIKLAT_VAR_DIR": str(tmp_path / "var"),
-                "DIKLAT_DATABASE_URL": engine.url.render_as_string(hide_password=False)})
-    return subprocess.run([DIKLAT, "srikandi", "harian", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env.update(
+        {
+            "DIKLAT_VAR_DIR": str(tmp_path / "var"),
+            "DIKLAT_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        }
+    )
+    return subprocess.run(
+        [DIKLAT, "srikandi", "harian", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_daily_flow_packages_the_day_and_fails_on_an_altered_pdf(
-        sqlite_engine: Engine, sqlite_url: str, tmp_path: Path, signed: bytes,
-        prefect_api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    sqlite_engine: Engine,
+    sqlite_url: str,
+    tmp_path: Path,
+    signed: bytes,
+    prefect_api: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The scheduled ``serah-srikandi`` flow: the day's packages and list under the output
     folder, counts (no names or NIPs) in its result; an altered signed PDF fails the run after
     the other letters were packaged."""
@@ -378,8 +492,9 @@ def test_the_daily_flow_packages_the_day_and_fails_on_an_altered_pdf(
     day = register.today().isoformat()
     folder = Path(str(get_settings().output_dir)) / "srikandi" / day
     assert hasil["surat"] == 3 and hasil["folder"] == str(folder)
-    assert hasil["per_kegiatan"] == [{"kegiatan": "PK-2026-009", "surat": 3, "tanpa_ttd": 1,
-                                      "berubah": 0}]
+    assert hasil["per_kegiatan"] == [
+        {"kegiatan": "PK-2026-009", "surat": 3, "tanpa_ttd": 1, "berubah": 0}
+    ]
     assert (folder / f"daftar-harian-{day}.xlsx").is_file()
     assert KEPALA not in json.dumps(hasil)  # the signer's NIP stays in the files
 
@@ -398,7 +513,8 @@ def test_the_daily_flow_packages_the_day_and_fails_on_an_altered_pdf(
 
 
 def test_the_officer_records_registrations_and_sees_whats_left(
-        engine: Engine, tmp_path: Path, signed: bytes, db_url: str) -> None:
+    engine: Engine, tmp_path: Path, signed: bytes, db_url: str
+) -> None:
     """``catat`` records that letters were registered in SRIKANDI (all or nothing), ``belum``
     lists the signed letters still to register, and the daily list shows the recorded date."""
     from diklat.laporan.srikandi import SrikandiError, belum, catat, harian
@@ -406,8 +522,9 @@ def test_the_officer_records_registrations_and_sees_whats_left(
     ids = build(engine, tmp_path, signed)
     with session_scope(engine) as s:
         nomor = {k: s.get(Naskah, i).nomor for k, i in ids.items()}  # type: ignore[union-attr]
-        assert [r["nomor"] for r in belum(s)] == [r["nomor"] for r in paket(
-            s, "PK-2026-009", tmp_path / "p").surat]  # the three signed ones, register order
+        assert [r["nomor"] for r in belum(s)] == [
+            r["nomor"] for r in paket(s, "PK-2026-009", tmp_path / "p").surat
+        ]  # the three signed ones, register order
     today = register.today()
     for bad in (nomor["tanpa"], nomor["batal"]):  # unsigned, voided: refused, none recorded
         with session_scope(engine) as s, pytest.raises(SrikandiError, match="tidak ada yang"):
@@ -434,8 +551,14 @@ def test_the_officer_records_registrations_and_sees_whats_left(
     env.update({"DIKLAT_VAR_DIR": str(tmp_path / "var"), "DIKLAT_DATABASE_URL": db_url})
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([DIKLAT, "srikandi", *args], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [DIKLAT, "srikandi", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     res = cli("catat", "800/999/X/2026")
     assert res.returncode == 2 and "800/999/X/2026" in _one_line(res)

@@ -35,21 +35,29 @@ def _schema(path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
         with eng.connect() as c:
             for t in sorted(ins.get_table_names()):
-                cols = sorted((col["name"], str(col["type"]), col["nullable"],
-                               _default(col["default"])) for col in ins.get_columns(t))
+                cols = sorted(
+                    (col["name"], str(col["type"]), col["nullable"], _default(col["default"]))
+                    for col in ins.get_columns(t)
+                )
                 out[t] = {
                     "columns": cols,
                     "pk": ins.get_pk_constraint(t)["constrained_columns"],
-                    "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"],
-                                   tuple(f["referred_columns"]))
-                                  for f in ins.get_foreign_keys(t)),
+                    "fks": sorted(
+                        (
+                            tuple(f["constrained_columns"]),
+                            f["referred_table"],
+                            tuple(f["referred_columns"]),
+                        )
+                        for f in ins.get_foreign_keys(t)
+                    ),
                     # a unique constraint may come back as a unique index after a rebuild
-                    "unique": sorted({tuple(u["column_names"])
-                                      for u in ins.get_unique_constraints(t)}
-                                     | {tuple(i["column_names"]) for i in ins.get_indexes(t)
-                                        if i["unique"]}),
-                    "indexes": sorted({tuple(i["column_names"]) for i in ins.get_indexes(t)
-                                       if not i["unique"]}),
+                    "unique": sorted(
+                        {tuple(u["column_names"]) for u in ins.get_unique_constraints(t)}
+                        | {tuple(i["column_names"]) for i in ins.get_indexes(t) if i["unique"]}
+                    ),
+                    "indexes": sorted(
+                        {tuple(i["column_names"]) for i in ins.get_indexes(t) if not i["unique"]}
+                    ),
                     "rows": sorted(map(tuple, c.execute(text(f'SELECT * FROM "{t}"')))),
                 }
         return out
@@ -57,8 +65,9 @@ def _schema(path: Path) -> dict[str, Any]:
         eng.dispose()
 
 
-def test_a_copy_of_the_template_is_a_migrated_database(tmp_path: Path,
-                                                        _sqlite_template: Path) -> None:
+def test_a_copy_of_the_template_is_a_migrated_database(
+    tmp_path: Path, _sqlite_template: Path
+) -> None:
     fresh, copied = tmp_path / "fresh.db", tmp_path / "sub" / "copied.db"
     migrate(f"sqlite:///{fresh}")
     _migrated(f"sqlite:///{copied}", _sqlite_template)

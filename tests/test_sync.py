@@ -31,22 +31,39 @@ def sim() -> Iterator[SimulatorServer]:
         yield s
 
 
-def simpeg_client(sim: SimulatorServer, policy: RetryPolicy = FAST, page_size: int = 40,
-                  read_timeout: float = 5.0) -> SimpegClient:
-    http = HttpClient(sim.simpeg_url, headers={"X-API-Key": sim.api_key}, retry=policy,
-                      connect_timeout=1.0, read_timeout=read_timeout, name="simpeg")
+def simpeg_client(
+    sim: SimulatorServer, policy: RetryPolicy = FAST, page_size: int = 40, read_timeout: float = 5.0
+) -> SimpegClient:
+    http = HttpClient(
+        sim.simpeg_url,
+        headers={"X-API-Key": sim.api_key},
+        retry=policy,
+        connect_timeout=1.0,
+        read_timeout=read_timeout,
+        name="simpeg",
+    )
     return SimpegClient(http, page_size=page_size)
 
 
 def siasn_client(sim: SimulatorServer, policy: RetryPolicy = FAST) -> SiasnClient:
-    http = HttpClient(sim.siasn_url, retry=policy, connect_timeout=1.0, read_timeout=5.0,
-                      name="siasn", pool_size=8)
+    http = HttpClient(
+        sim.siasn_url,
+        retry=policy,
+        connect_timeout=1.0,
+        read_timeout=5.0,
+        name="siasn",
+        pool_size=8,
+    )
     tokens = TokenManager(
-        http, token_url=http.url("/oauth2/token"), consumer_key="simulator",
+        http,
+        token_url=http.url("/oauth2/token"),
+        consumer_key="simulator",
         consumer_secret="simulator-secret",
         sso_token_url=f"{sim.siasn_url}/auth/realms/public-siasn/protocol/openid-connect/token",
-        sso_client_id="simpeg-client", username="199001012015011001",
-        password="simulator-password")
+        sso_client_id="simpeg-client",
+        username="199001012015011001",
+        password="simulator-password",
+    )
     return SiasnClient(http, tokens)
 
 
@@ -58,20 +75,25 @@ def expected_good(sim: SimulatorServer) -> set[str]:
 def snapshot(engine: Engine) -> list[tuple[Any, ...]]:
     """The pegawai table as comparable rows (unit by code; no ids, timestamps, run ids)."""
     with engine.connect() as c:
-        rows = c.execute(text(
-            "SELECT p.nip, p.nip_lama, p.pns_orang_id, p.nama, p.gelar_depan, p.gelar_belakang,"
-            " p.jenis_kelamin, p.tempat_lahir, p.tanggal_lahir, p.jenis_pegawai, u.kode,"
-            " p.jabatan, p.jenis_jabatan, p.eselon, p.golongan, p.pangkat,"
-            " p.pendidikan_tingkat, p.pendidikan, p.status, p.tmt_cpns, p.tmt_pensiun,"
-            " p.email, p.nomor_hp, p.aktif, p.content_hash"
-            " FROM pegawai p LEFT JOIN unit_kerja u ON u.id = p.unit_id ORDER BY p.nip"))
+        rows = c.execute(
+            text(
+                "SELECT p.nip, p.nip_lama, p.pns_orang_id, p.nama, p.gelar_depan, p.gelar_belakang,"
+                " p.jenis_kelamin, p.tempat_lahir, p.tanggal_lahir, p.jenis_pegawai, u.kode,"
+                " p.jabatan, p.jenis_jabatan, p.eselon, p.golongan, p.pangkat,"
+                " p.pendidikan_tingkat, p.pendidikan, p.status, p.tmt_cpns, p.tmt_pensiun,"
+                " p.email, p.nomor_hp, p.aktif, p.content_hash"
+                " FROM pegawai p LEFT JOIN unit_kerja u ON u.id = p.unit_id ORDER BY p.nip"
+            )
+        )
         return [tuple(r) for r in rows]
 
 
 def quarantine(engine: Engine, run_id: int) -> list[tuple[str | None, str, str | None]]:
     with engine.connect() as c:
-        return [(r.kunci, r.alasan, r.payload) for r in c.execute(
-            select(Karantina).where(Karantina.sync_run_id == run_id))]
+        return [
+            (r.kunci, r.alasan, r.payload)
+            for r in c.execute(select(Karantina).where(Karantina.sync_run_id == run_id))
+        ]
 
 
 def active_nips(engine: Engine) -> set[str]:
@@ -88,7 +110,8 @@ def run_row(engine: Engine, run_id: int) -> Any:
 
 
 def test_full_sync_lands_good_records_and_quarantines_bad_ones(
-        engine: Engine, sim: SimulatorServer) -> None:
+    engine: Engine, sim: SimulatorServer
+) -> None:
     counts = sync_service.sync_simpeg(engine, full=True, client=simpeg_client(sim))
     good = expected_good(sim)
     bad = sim.dataset.bad_records()
@@ -97,13 +120,18 @@ def test_full_sync_lands_good_records_and_quarantines_bad_ones(
     assert counts["quarantined"] == len(bad) and len(bad) >= 8
     assert active_nips(engine) == good
     reasons = quarantine(engine, int(counts["sync_run_id"]))  # type: ignore[call-overload]
-    expect = {"invalid_nip": "NIP tidak valid", "missing_unit": "unit kerja kosong",
-              "duplicate_nip": "NIP ganda", "future_date": "di masa depan"}
+    expect = {
+        "invalid_nip": "NIP tidak valid",
+        "missing_unit": "unit kerja kosong",
+        "duplicate_nip": "NIP ganda",
+        "future_date": "di masa depan",
+    }
     by_nip: dict[str | None, list[str]] = {}
     for kunci, alasan, payload in reasons:
         by_nip.setdefault(kunci, []).append(alasan)
-        assert payload is None or ("nik" not in json.loads(payload)
-                                   and "nomor_hp" not in json.loads(payload))
+        assert payload is None or (
+            "nik" not in json.loads(payload) and "nomor_hp" not in json.loads(payload)
+        )
     for b in bad:
         assert any(expect[b["kind"]] in a for a in by_nip[b["nip"]]), (b, by_nip.get(b["nip"]))
     # The NIK never reaches the database.
@@ -114,7 +142,8 @@ def test_full_sync_lands_good_records_and_quarantines_bad_ones(
 
 
 def test_second_full_writes_nothing_incremental_writes_only_changes_full_deactivates(
-        engine: Engine, sim: SimulatorServer) -> None:
+    engine: Engine, sim: SimulatorServer
+) -> None:
     first = sync_service.sync_simpeg(engine, full=True, client=simpeg_client(sim))
     before = snapshot(engine)
     second = sync_service.sync_simpeg(engine, full=True, client=simpeg_client(sim))
@@ -131,8 +160,11 @@ def test_second_full_writes_nothing_incremental_writes_only_changes_full_deactiv
     assert inc["updated"] == len(changed) and inc["inserted"] == 0 and inc["unchanged"] == 0
     assert inc["quarantined"] == 0
     with engine.connect() as c:
-        touched = set(c.execute(select(Pegawai.nip).where(
-            Pegawai.last_sync_id == inc["sync_run_id"])).scalars())
+        touched = set(
+            c.execute(
+                select(Pegawai.nip).where(Pegawai.last_sync_id == inc["sync_run_id"])
+            ).scalars()
+        )
     assert touched == {m["nip"] for m in changed}
     # Nothing new since: the next incremental run fetches an empty list and writes nothing.
     again = sync_service.sync_simpeg(engine, client=simpeg_client(sim))
@@ -143,15 +175,18 @@ def test_second_full_writes_nothing_incremental_writes_only_changes_full_deactiv
     assert full["deactivated"] == len(gone)
     assert active_nips(engine) == expected_good(sim)
     with engine.connect() as c:  # never deleted
-        assert c.execute(select(Pegawai.aktif).where(
-            Pegawai.nip == gone[0]["nip"])).scalar_one() is False
+        assert (
+            c.execute(select(Pegawai.aktif).where(Pegawai.nip == gone[0]["nip"])).scalar_one()
+            is False
+        )
 
 
 # --------------------------------------------------------------------------- reliability
 
 
 def test_faults_give_the_same_database_as_a_clean_run(
-        sqlite_url: str, tmp_path: Any, sim: SimulatorServer) -> None:
+    sqlite_url: str, tmp_path: Any, sim: SimulatorServer
+) -> None:
     migrate(sqlite_url)
     clean = make_engine(sqlite_url)
     sync_service.sync_simpeg(clean, full=True, client=simpeg_client(sim))
@@ -159,8 +194,16 @@ def test_faults_give_the_same_database_as_a_clean_run(
     migrate(faulty_url)
     faulty = make_engine(faulty_url)
     sim.reset_stats()
-    sim.set_faults(fail_share=0.2, rate_limit_share=0.05, retry_after=0.05, slow_share=0.04,
-                   slow_seconds=1.0, drop_share=0.02, truncate_share=0.03, seed=5)
+    sim.set_faults(
+        fail_share=0.2,
+        rate_limit_share=0.05,
+        retry_after=0.05,
+        slow_share=0.04,
+        slow_seconds=1.0,
+        drop_share=0.02,
+        truncate_share=0.03,
+        seed=5,
+    )
     client = simpeg_client(sim, read_timeout=0.4)
     counts = sync_service.sync_simpeg(faulty, full=True, client=client)
     stats = sim.stats()
@@ -173,7 +216,8 @@ def test_faults_give_the_same_database_as_a_clean_run(
 
 
 def test_server_down_marks_run_failed_keeps_state_and_next_run_resumes(
-        engine: Engine, sim: SimulatorServer) -> None:
+    engine: Engine, sim: SimulatorServer
+) -> None:
     policy = RetryPolicy(max_retries=2, backoff_base=0.005, backoff_max=0.01, budget_seconds=5)
     sim.set_faults(fail_after=4)  # units + 3 pages pass, then every request answers 503
     with pytest.raises(sync_service.SyncFailed) as ei:
@@ -202,8 +246,9 @@ def test_server_down_marks_run_failed_keeps_state_and_next_run_resumes(
 
 
 def test_server_gone_fails_with_clear_message(engine: Engine, sim: SimulatorServer) -> None:
-    client = simpeg_client(sim, RetryPolicy(max_retries=1, backoff_base=0.001,
-                                            backoff_max=0.001, budget_seconds=2))
+    client = simpeg_client(
+        sim, RetryPolicy(max_retries=1, backoff_base=0.001, backoff_max=0.001, budget_seconds=2)
+    )
     sim.stop()
     with pytest.raises(sync_service.SyncFailed, match="tidak dapat dihubungi"):
         sync_service.sync_simpeg(engine, full=True, client=client)
@@ -216,7 +261,8 @@ def test_server_gone_fails_with_clear_message(engine: Engine, sim: SimulatorServ
 
 
 def test_siasn_refresh_matches_simpeg_and_survives_token_expiry(
-        sqlite_engine: Engine, sim: SimulatorServer) -> None:
+    sqlite_engine: Engine, sim: SimulatorServer
+) -> None:
     sync_service.sync_simpeg(sqlite_engine, full=True, client=simpeg_client(sim))
     before = snapshot(sqlite_engine)
     nips = sorted(expected_good(sim))[:60] + ["199901012020011999"]
@@ -228,8 +274,14 @@ def test_siasn_refresh_matches_simpeg_and_survives_token_expiry(
         if p.phase == "siasn" and not expired:
             expired.append(sim.expire_tokens())  # all tokens die between two batches
 
-    counts = sync_service.refresh_from_siasn(sqlite_engine, nips, client=client, concurrency=4,
-                                             batch_size=25, progress=expire_after_first_batch)
+    counts = sync_service.refresh_from_siasn(
+        sqlite_engine,
+        nips,
+        client=client,
+        concurrency=4,
+        batch_size=25,
+        progress=expire_after_first_batch,
+    )
     assert counts["status"] == "success"
     assert expired and expired[0] >= 2
     assert sim.stats()["faults"]["expire"] >= 1  # and a 401 in the middle of a batch
@@ -238,19 +290,24 @@ def test_siasn_refresh_matches_simpeg_and_survives_token_expiry(
     assert counts["unchanged"] == 60 and counts["updated"] == 0
     assert counts["quarantined"] == 1
     assert quarantine(sqlite_engine, int(counts["sync_run_id"]))[0][1] == (  # type: ignore[call-overload]
-        "NIP tidak ditemukan di SIASN")
+        "NIP tidak ditemukan di SIASN"
+    )
     assert snapshot(sqlite_engine) == before
 
     target = nips[0]
     sim.clear_faults()
-    sim.update(target, jabatan="Analis Kebijakan Ahli Muda", golongan="III/d",
-               pangkat="Penata Tingkat I")
+    sim.update(
+        target, jabatan="Analis Kebijakan Ahli Muda", golongan="III/d", pangkat="Penata Tingkat I"
+    )
     counts = sync_service.refresh_from_siasn(sqlite_engine, [target], client=client)
     assert counts["updated"] == 1
     with sqlite_engine.connect() as c:
         row = c.execute(select(Pegawai).where(Pegawai.nip == target)).one()
-    assert (row.jabatan, row.golongan, row.pangkat) == ("Analis Kebijakan Ahli Muda", "III/d",
-                                                        "Penata Tingkat I")
+    assert (row.jabatan, row.golongan, row.pangkat) == (
+        "Analis Kebijakan Ahli Muda",
+        "III/d",
+        "Penata Tingkat I",
+    )
     assert row.jenis_pegawai is not None  # fields SIASN does not send are kept
 
 
@@ -270,7 +327,8 @@ def test_siasn_token_refresh_is_shared_across_threads(sim: SimulatorServer) -> N
 
 
 def test_run_left_running_by_a_dead_process_is_continued(
-        sqlite_engine: Engine, sim: SimulatorServer) -> None:
+    sqlite_engine: Engine, sim: SimulatorServer
+) -> None:
     policy = RetryPolicy(max_retries=0, backoff_base=0.001, backoff_max=0.001, budget_seconds=1)
     sim.set_faults(fail_after=3)
     with pytest.raises(sync_service.SyncFailed) as ei:
@@ -282,12 +340,24 @@ def test_run_left_running_by_a_dead_process_is_continued(
 
     from sqlalchemy import update
 
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     with sqlite_engine.begin() as c:  # as if its process had been killed a second ago
-        c.execute(update(SyncRun).where(SyncRun.id == dead).values(
-            status="running", error=None, pid=int(gone.stdout), pid_token=None,
-            started_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+        c.execute(
+            update(SyncRun)
+            .where(SyncRun.id == dead)
+            .values(
+                status="running",
+                error=None,
+                pid=int(gone.stdout),
+                pid_token=None,
+                started_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1),
+            )
+        )
     sim.clear_faults()
     counts = sync_service.sync_simpeg(sqlite_engine, full=True, client=simpeg_client(sim))
     assert run_row(sqlite_engine, int(counts["sync_run_id"])).resumed_from_id == dead  # type: ignore[call-overload]
@@ -299,15 +369,18 @@ def test_run_left_running_by_a_dead_process_is_continued(
 
 
 def test_siasn_refresh_quarantines_invalid_nips_and_stops_early_when_siasn_is_down(
-        sqlite_engine: Engine, sim: SimulatorServer) -> None:
+    sqlite_engine: Engine, sim: SimulatorServer
+) -> None:
     import time
 
     nips = sorted(expected_good(sim))[:80]
-    counts = sync_service.refresh_from_siasn(sqlite_engine, [nips[0], "12345"],
-                                             client=siasn_client(sim))
+    counts = sync_service.refresh_from_siasn(
+        sqlite_engine, [nips[0], "12345"], client=siasn_client(sim)
+    )
     reasons = [a for _, a, _ in quarantine(sqlite_engine, int(counts["sync_run_id"]))]  # type: ignore[call-overload]
-    assert counts["inserted"] == 1 and len(reasons) == 1 and reasons[0].startswith(
-        "NIP tidak valid")
+    assert (
+        counts["inserted"] == 1 and len(reasons) == 1 and reasons[0].startswith("NIP tidak valid")
+    )
     slow = RetryPolicy(max_retries=2, backoff_base=0.1, backoff_max=0.2, budget_seconds=5)
     client = siasn_client(sim, slow)
     sim.stop()

@@ -43,8 +43,9 @@ def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorServer]:
         yield s
 
 
-def test_flow_syncs_and_publishes_counts_artifact(prefect_server: None,
-                                                  sim: SimulatorServer) -> None:
+def test_flow_syncs_and_publishes_counts_artifact(
+    prefect_server: None, sim: SimulatorServer
+) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -58,17 +59,23 @@ def test_flow_syncs_and_publishes_counts_artifact(prefect_server: None,
     migrate()
     counts = sync_pegawai(full=True)
     assert counts["status"] == "success" and counts["inserted"] == 200 - len(
-        sim.dataset.bad_records())
+        sim.dataset.bad_records()
+    )
     engine = make_engine(get_settings().database_url)
     with engine.connect() as c:
         run = c.execute(select(SyncRun)).one()
         assert run.flow_run_id  # the sync run knows its Prefect flow run
-        assert c.execute(select(func.count()).select_from(Pegawai)).scalar_one() == counts[
-            "inserted"]
+        assert (
+            c.execute(select(func.count()).select_from(Pegawai)).scalar_one() == counts["inserted"]
+        )
     with get_client(sync_client=True) as client:  # the session's server: this run's only
-        arts = [a for a in client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["sync-pegawai-simpeg"])))
-            if str(a.flow_run_id) == run.flow_run_id]
+        arts = [
+            a
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["sync-pegawai-simpeg"]))
+            )
+            if str(a.flow_run_id) == run.flow_run_id
+        ]
     assert arts, "no table artifact"
     data = arts[0].data
     rows = json.loads(data) if isinstance(data, str) else data
@@ -94,8 +101,9 @@ def test_flow_syncs_and_publishes_counts_artifact(prefect_server: None,
     engine.dispose()
 
 
-def test_cli_json_and_failure_exit(prefect_server: None, sim: SimulatorServer,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_json_and_failure_exit(
+    prefect_server: None, sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cli.main import app
 
     monkeypatch.setenv("DIKLAT_PREFECT_BUILTIN_EPHEMERAL", "1")  # use the test server
@@ -103,8 +111,16 @@ def test_cli_json_and_failure_exit(prefect_server: None, sim: SimulatorServer,
     res = runner.invoke(app, ["sync", "--full", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout.strip().splitlines()[-1])
-    for key in ("inserted", "updated", "unchanged", "deactivated", "quarantined", "seconds",
-                "status", "sync_run_id"):
+    for key in (
+        "inserted",
+        "updated",
+        "unchanged",
+        "deactivated",
+        "quarantined",
+        "seconds",
+        "status",
+        "sync_run_id",
+    ):
         assert key in out
     assert out["status"] == "success" and out["inserted"] > 0
 
@@ -134,8 +150,14 @@ def test_whole_cli_process_against_simulator(tmp_path: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DIKLAT_"))}
         env.update(s.env())
         env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
-        proc = subprocess.run([sys.executable, "-m", "cli.main", "sync", "--full", "--json"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-m", "cli.main", "sync", "--full", "--json"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         assert out["status"] == "success"
@@ -143,8 +165,7 @@ def test_whole_cli_process_against_simulator(tmp_path: Path) -> None:
         assert out["quarantined"] == len(s.dataset.bad_records())
 
 
-def test_cli_uses_a_configured_prefect_api(tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_uses_a_configured_prefect_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A Prefect API in the environment or the active profile is used; only without one does
     ``diklat sync`` start its own temporary server."""
     from cli.sync import configured_api_url, start_prefect_server_if_needed
@@ -155,7 +176,8 @@ def test_cli_uses_a_configured_prefect_api(tmp_path: Path,
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
     assert configured_api_url() is None
     (tmp_path / "profiles.toml").write_text(
-        'active = "kantor"\n[profiles.kantor]\nPREFECT_API_URL = "http://10.0.0.5:4200/api"\n')
+        'active = "kantor"\n[profiles.kantor]\nPREFECT_API_URL = "http://10.0.0.5:4200/api"\n'
+    )
     assert configured_api_url() == "http://10.0.0.5:4200/api"
     assert start_prefect_server_if_needed() is None
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
@@ -179,9 +201,14 @@ def test_sigterm_mid_sync_marks_run_interrupted_and_next_run_resumes(tmp_path: P
         env.update(s.env())
         env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
         env["DIKLAT_SIMPEG__PAGE_SIZE"] = "25"
-        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "sync", "--full", "--json"],
-                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "sync", "--full", "--json"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         db = tmp_path / "var" / "diklat.db"
         engine = make_engine(f"sqlite:///{db}")
         deadline = time.monotonic() + 120
@@ -210,17 +237,18 @@ def test_sigterm_mid_sync_marks_run_interrupted_and_next_run_resumes(tmp_path: P
         http = HttpClient(s.simpeg_url, headers={"X-API-Key": s.api_key})
         counts = sync_service.sync_simpeg(engine, full=True, client=SimpegClient(http, 25))
         with engine.connect() as c:
-            resumed = c.execute(select(SyncRun).where(
-                SyncRun.id == counts["sync_run_id"])).one()
-            total = c.execute(select(func.count()).select_from(Pegawai).where(
-                Pegawai.aktif.is_(True))).scalar_one()
+            resumed = c.execute(select(SyncRun).where(SyncRun.id == counts["sync_run_id"])).one()
+            total = c.execute(
+                select(func.count()).select_from(Pegawai).where(Pegawai.aktif.is_(True))
+            ).scalar_one()
         assert resumed.resumed_from_id == run.id
         assert total == 600 and counts["inserted"] == 600 and counts["deactivated"] == 0
         engine.dispose()
 
 
 def test_cli_run_shows_its_info_logs_in_prefect_and_nothing_personal(
-        prefect_api: str, sim: SimulatorServer, tmp_path: Path) -> None:
+    prefect_api: str, sim: SimulatorServer, tmp_path: Path
+) -> None:
     """A run started by ``diklat sync`` has a readable name and its INFO logs in the UI,
     while the command's own stderr stays free of Prefect's console logs."""
     from prefect.client.orchestration import get_client
@@ -229,8 +257,14 @@ def test_cli_run_shows_its_info_logs_in_prefect_and_nothing_personal(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DIKLAT_"))}
     env.update(sim.env())
     env.update(DIKLAT_VAR_DIR=str(tmp_path / "var"), PREFECT_API_URL=prefect_api)
-    proc = subprocess.run([sys.executable, "-m", "cli.main", "sync", "--full", "--json"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "sync", "--full", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "INFO" not in proc.stderr and "Flow run" not in proc.stderr
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'diklat.db'}")
@@ -239,10 +273,11 @@ def test_cli_run_shows_its_info_logs_in_prefect_and_nothing_personal(
     engine.dispose()
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(flow_run_id)
-        logs = client.read_logs(log_filter=LogFilter(
-            flow_run_id=LogFilterFlowRunId(any_=[run.id])))
-    assert run.name.startswith("sinkron-penuh-") and run.parameters == {"full": True,
-                                                                         "permintaan": None}
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+    assert run.name.startswith("sinkron-penuh-") and run.parameters == {
+        "full": True,
+        "permintaan": None,
+    }
     info = [x.message for x in logs if x.level == 20]
     assert any("sinkronisasi selesai" in m for m in info), info
     text_all = " ".join(x.message for x in logs)

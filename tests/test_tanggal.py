@@ -28,8 +28,18 @@ def test_letter_dates() -> None:
     assert hari_tanggal(dt.date(2026, 11, 23)) == "Senin, 23 November 2026"
     assert hari_tanggal(dt.date(2026, 11, 27)) == "Jumat, 27 November 2026"
     assert [tanggal_indonesia(dt.date(2026, m, 1)).split()[1] for m in range(1, 13)] == [
-        "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-        "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
     ]
 
 

@@ -59,10 +59,17 @@ def client(bsre: BsreServer, **kw: object) -> BsreSigner:
 
 def request(nik: str = NIK) -> SignRequest:
     return SignRequest(
-        signer=SignerIdentity(nama="Dr. H. SUTRISNO, S.Sos., M.Si.", jabatan="Kepala Badan",
-                              pangkat="Pembina Utama Muda (IV/c)", nip="197209131998031001",
-                              nik=nik),
-        appearance=Appearance(verify_url=URL), reference="naskah-7", location="Tenggarong")
+        signer=SignerIdentity(
+            nama="Dr. H. SUTRISNO, S.Sos., M.Si.",
+            jabatan="Kepala Badan",
+            pangkat="Pembina Utama Muda (IV/c)",
+            nip="197209131998031001",
+            nik=nik,
+        ),
+        appearance=Appearance(verify_url=URL),
+        reference="naskah-7",
+        location="Tenggarong",
+    )
 
 
 PDF = simple_pdf(["Surat dinas", "Kepala Badan,"])
@@ -108,7 +115,8 @@ def test_v2_and_verify_both_apis(bsre: BsreServer) -> None:
 def test_esign_draws_visible_signature(bsre: BsreServer, tmp_path: Path) -> None:
     for api in ("v1", "v2"):
         result = client(bsre, api=api, appearance_mode="esign").sign(
-            PDF, request=request(), passphrase=PASS)
+            PDF, request=request(), passphrase=PASS
+        )
         assert result.pdf and verify_pdf(result.pdf, [bsre.state.root_cert]).valid
         (tmp_path / api).mkdir()
         # v1 carries linkQR; v2 has no QR field (the esign-client draws only the image there)
@@ -161,8 +169,9 @@ def test_hang_gives_unknown_within_timeout_and_no_retry(bsre: BsreServer, api: s
 
 
 def test_refused_connection_is_unavailable() -> None:
-    c = BsreSigner(f"http://127.0.0.1:{free_port()}", username="esign", password="qwerty",
-                   timeout=2)
+    c = BsreSigner(
+        f"http://127.0.0.1:{free_port()}", username="esign", password="qwerty", timeout=2
+    )
     with pytest.raises(TteUnavailable):
         c.sign(PDF, request=request(), passphrase=PASS)
 

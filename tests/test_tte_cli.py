@@ -42,14 +42,20 @@ def test_init_verify_cycle(app: typer.Typer, tmp_path: Path) -> None:
     again = runner.invoke(app, ["tte", "init", "--json"])
     assert json.loads(again.stdout)["created"] is False
 
-    issue_signer(ca, "kepala", "Dr. H. SUTRISNO, S.Sos., M.Si.", "Kepala Badan",
-                 "197209131998031001")
+    issue_signer(
+        ca, "kepala", "Dr. H. SUTRISNO, S.Sos., M.Si.", "Kepala Badan", "197209131998031001"
+    )
     signer = signer_from_settings()
     assert isinstance(signer, LocalSigner)
-    req = SignRequest(signer=SignerIdentity(nama="Dr. H. SUTRISNO, S.Sos., M.Si.",
-                                            jabatan="Kepala Badan", nip="197209131998031001",
-                                            key_id="kepala"),
-                      appearance=Appearance(verify_url="http://127.0.0.1:8000/verifikasi/x"))
+    req = SignRequest(
+        signer=SignerIdentity(
+            nama="Dr. H. SUTRISNO, S.Sos., M.Si.",
+            jabatan="Kepala Badan",
+            nip="197209131998031001",
+            key_id="kepala",
+        ),
+        appearance=Appearance(verify_url="http://127.0.0.1:8000/verifikasi/x"),
+    )
     signed = signer.sign(simple_pdf(["Surat"]), request=req).pdf
     assert signed
     good = tmp_path / "surat.pdf"

@@ -43,10 +43,12 @@ PASS = "kata-sandi-kepala-7"
 def ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("tte") / "ca"
     local_ca.init_ca(folder, ORG, key_size=2048)
-    local_ca.issue_signer(folder, NIP, "Dr. H. SUTRISNO, S.Sos., M.Si.", "Kepala Badan", NIP,
-                          passphrase=PASS)
-    local_ca.issue_signer(folder, "plain", "RINA WULANDARI, S.E., M.M.", "Kepala Bidang",
-                          "198005122005022003")
+    local_ca.issue_signer(
+        folder, NIP, "Dr. H. SUTRISNO, S.Sos., M.Si.", "Kepala Badan", NIP, passphrase=PASS
+    )
+    local_ca.issue_signer(
+        folder, "plain", "RINA WULANDARI, S.E., M.M.", "Kepala Bidang", "198005122005022003"
+    )
     return folder
 
 
@@ -60,15 +62,23 @@ def letters(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
 
 
 def identity(key_id: str = NIP) -> SignerIdentity:
-    return SignerIdentity(nama="Dr. H. SUTRISNO, S.Sos., M.Si.",
-                          jabatan="Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
-                          pangkat="Pembina Utama Muda (IV/c)", nip=NIP, key_id=key_id,
-                          nik="6402011309720001")
+    return SignerIdentity(
+        nama="Dr. H. SUTRISNO, S.Sos., M.Si.",
+        jabatan="Kepala Badan Kepegawaian dan Pengembangan Sumber Daya Manusia",
+        pangkat="Pembina Utama Muda (IV/c)",
+        nip=NIP,
+        key_id=key_id,
+        nik="6402011309720001",
+    )
 
 
 def request(**kw: object) -> SignRequest:
-    base: dict[str, object] = {"signer": identity(), "appearance": Appearance(verify_url=URL),
-                               "reference": "naskah-1", "location": "Tenggarong"}
+    base: dict[str, object] = {
+        "signer": identity(),
+        "appearance": Appearance(verify_url=URL),
+        "reference": "naskah-1",
+        "location": "Tenggarong",
+    }
     base.update(kw)
     return SignRequest(**base)  # type: ignore[arg-type]
 
@@ -135,8 +145,9 @@ def test_format_nip() -> None:
 # --------------------------------------------------------------------------- sign + verify
 
 
-def test_sign_real_letter_validates_and_qr_reads(ca: Path, letters: list[bytes],
-                                                 tmp_path: Path) -> None:
+def test_sign_real_letter_validates_and_qr_reads(
+    ca: Path, letters: list[bytes], tmp_path: Path
+) -> None:
     signer = LocalSigner(ca)
     result = signer.sign(letters[0], request=request(), passphrase=PASS)
     assert result.signed and result.pdf and result.backend == "local"
@@ -177,7 +188,7 @@ def test_one_changed_byte_is_detected(ca: Path, letters: list[bytes]) -> None:
     start1, len1, start2, len2 = map(int, m.groups())
     # one byte in the letter's content, one in the signature's own revision (after /Contents)
     for pos in (len1 // 3, start2 + len2 // 2):
-        bad = pdf[:pos] + bytes([pdf[pos] ^ 0x01]) + pdf[pos + 1:]
+        bad = pdf[:pos] + bytes([pdf[pos] ^ 0x01]) + pdf[pos + 1 :]
         v = verify_pdf(bad, root)
         assert not v.valid, pos
         assert not v.intact or "tidak dapat dibaca" in v.reason, v.reason
@@ -190,8 +201,9 @@ def test_incremental_update_after_signing_is_detected(ca: Path, letters: list[by
     pdf = LocalSigner(ca).sign(letters[0], request=request(), passphrase=PASS).pdf
     assert pdf
     w = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    w.add_stream_to_page(0, w.add_object(generic.StreamObject(
-        stream_data=b"BT /F1 40 Tf 100 400 Td (PALSU) Tj ET")))
+    w.add_stream_to_page(
+        0, w.add_object(generic.StreamObject(stream_data=b"BT /F1 40 Tf 100 400 Td (PALSU) Tj ET"))
+    )
     out = io.BytesIO()
     w.write(out)
     v = verify_pdf(out.getvalue(), [local_ca.root_cert_path(ca)])
@@ -211,18 +223,25 @@ def test_refusals(ca: Path) -> None:
         signer.sign(pdf, request=request(signer=identity("tidak-ada")), passphrase=PASS)
     # honest letters: the BSrE sentence never goes on a locally signed letter
     with pytest.raises(TteRequestError, match="BSrE"):
-        signer.sign(pdf, request=request(appearance=Appearance(verify_url=URL,
-                                                               footer=BSRE_FOOTER)),
-                    passphrase=PASS)
+        signer.sign(
+            pdf,
+            request=request(appearance=Appearance(verify_url=URL, footer=BSRE_FOOTER)),
+            passphrase=PASS,
+        )
 
 
 def test_plain_key_footer_and_fallback(ca: Path, tmp_path: Path) -> None:
     pdf = simple_pdf(["Surat tanpa penanda"], marker=None)
     footer = "Dokumen ini ditandatangani secara elektronik dengan sertifikat CA lokal BKPSDM."
-    req = request(signer=SignerIdentity(nama="RINA WULANDARI, S.E., M.M.",
-                                        jabatan="Kepala Bidang", nip="198005122005022003",
-                                        key_id="plain"),
-                  appearance=Appearance(verify_url=URL, footer=footer))
+    req = request(
+        signer=SignerIdentity(
+            nama="RINA WULANDARI, S.E., M.M.",
+            jabatan="Kepala Bidang",
+            nip="198005122005022003",
+            key_id="plain",
+        ),
+        appearance=Appearance(verify_url=URL, footer=footer),
+    )
     result = LocalSigner(ca).sign(pdf, request=req)  # an unencrypted key needs no passphrase
     assert result.pdf
     v = verify_pdf(result.pdf, [local_ca.root_cert_path(ca)])
@@ -231,13 +250,15 @@ def test_plain_key_footer_and_fallback(ca: Path, tmp_path: Path) -> None:
     import subprocess
 
     (tmp_path / "f.pdf").write_bytes(result.pdf)
-    text = subprocess.run(["pdftotext", str(tmp_path / "f.pdf"), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "f.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "CA lokal BKPSDM" in text
 
 
-def test_batch_and_secrets_not_logged(ca: Path, letters: list[bytes],
-                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_batch_and_secrets_not_logged(
+    ca: Path, letters: list[bytes], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     signer = LocalSigner(ca)
     items = [(pdf, request(reference=f"naskah-{i}")) for i, pdf in enumerate(letters)]
@@ -251,8 +272,9 @@ def test_batch_and_secrets_not_logged(ca: Path, letters: list[bytes],
     assert PASS not in text and "6402011309720001" not in text
 
 
-def test_pool_signs_in_order_and_sees_a_reissued_certificate(ca: Path,
-                                                             letters: list[bytes]) -> None:
+def test_pool_signs_in_order_and_sees_a_reissued_certificate(
+    ca: Path, letters: list[bytes]
+) -> None:
     """The signing pool's workers keep the key prepared between bundles, yet a certificate
     re-issued in between (a promotion) signs the next bundle; every signature valid, every
     result in the order of its letter, the reserved container size reused without loss."""
@@ -266,8 +288,9 @@ def test_pool_signs_in_order_and_sees_a_reissued_certificate(ca: Path,
     pool = SigningPool(2)
     try:
         first = pool.sign({"ca_dir": ca}, items)
-        local_ca.issue_signer(ca, "plain", "RINA WULANDARI, S.E., M.M.", "Sekretaris",
-                              "198005122005022003")
+        local_ca.issue_signer(
+            ca, "plain", "RINA WULANDARI, S.E., M.M.", "Sekretaris", "198005122005022003"
+        )
         second = pool.sign({"ca_dir": ca}, items[:3])
     finally:
         pool.close()
@@ -291,14 +314,22 @@ def test_pool_workers_leave_with_their_process(tmp_path: Path) -> None:
     import sys
 
     script = tmp_path / "owner.py"
-    script.write_text("import os\n"
-                      "from connectors.tte.pool import SigningPool\n"
-                      "if __name__ == '__main__':\n"
-                      "    pids = [f.result() for f in SigningPool(2).warm()]\n"
-                      "    print(' '.join(map(str, pids)), flush=True)\n"
-                      "    os._exit(0)\n")
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                         timeout=120, check=True, cwd=Path(__file__).resolve().parent.parent)
+    script.write_text(
+        "import os\n"
+        "from connectors.tte.pool import SigningPool\n"
+        "if __name__ == '__main__':\n"
+        "    pids = [f.result() for f in SigningPool(2).warm()]\n"
+        "    print(' '.join(map(str, pids)), flush=True)\n"
+        "    os._exit(0)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     pids = [int(p) for p in out.stdout.split()]
     assert len(pids) == 2
     deadline = time.monotonic() + 15

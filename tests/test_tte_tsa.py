@@ -31,10 +31,13 @@ def ca(tmp_path: Path) -> Path:
 
 
 def _request(n: int = 0) -> SignRequest:
-    return SignRequest(signer=SignerIdentity(nama="RINA WULANDARI, S.E., M.M.",
-                                             jabatan="Kepala Bidang", nip=NIP, key_id=NIP),
-                       appearance=Appearance(verify_url=f"http://127.0.0.1:8000/v/{n}"),
-                       reference=f"uji-{n}")
+    return SignRequest(
+        signer=SignerIdentity(
+            nama="RINA WULANDARI, S.E., M.M.", jabatan="Kepala Bidang", nip=NIP, key_id=NIP
+        ),
+        appearance=Appearance(verify_url=f"http://127.0.0.1:8000/v/{n}"),
+        reference=f"uji-{n}",
+    )
 
 
 def token_info(pdf: bytes) -> dict[str, str]:
@@ -43,16 +46,21 @@ def token_info(pdf: bytes) -> dict[str, str]:
 
     sig = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[-1]
     attrs = sig.signer_info["unsigned_attrs"]
-    token = next(a["values"][0] for a in attrs if a["type"].native ==
-                 "signature_time_stamp_token")
+    token = next(a["values"][0] for a in attrs if a["type"].native == "signature_time_stamp_token")
     sd = token["content"]
     info = sd["encap_content_info"]["content"].parsed
-    tsa = next(c.chosen for c in sd["certificates"]
-               if c.chosen.subject.native.get("common_name", "").endswith("TSA (lokal)"))
+    tsa = next(
+        c.chosen
+        for c in sd["certificates"]
+        if c.chosen.subject.native.get("common_name", "").endswith("TSA (lokal)")
+    )
     imprint = info["message_imprint"]["hashed_message"].native.hex()
     own = hashlib.sha256(sig.signer_info["signature"].native).hexdigest()
-    return {"policy": info["policy"].dotted, "tsa": tsa.subject.native["common_name"],
-            "over_own_signature": str(imprint == own)}
+    return {
+        "policy": info["policy"].dotted,
+        "tsa": tsa.subject.native["common_name"],
+        "over_own_signature": str(imprint == own),
+    }
 
 
 def test_local_tsa_carries_the_projects_policy(ca: Path) -> None:
@@ -68,8 +76,7 @@ def test_local_tsa_carries_the_projects_policy(ca: Path) -> None:
 
 def test_configured_tsa_over_http_stamps_each_signature(ca: Path) -> None:
     with TsaServer(username="cap", password="waktu-rahasia") as tsa:
-        signer = LocalSigner(ca, tsa_url=tsa.url, tsa_username="cap",
-                             tsa_password="waktu-rahasia")
+        signer = LocalSigner(ca, tsa_url=tsa.url, tsa_username="cap", tsa_password="waktu-rahasia")
         assert "waktu-rahasia" not in repr(signer)
         out = signer.sign_batch([(simple_pdf([f"Surat {i}"]), _request(i)) for i in range(2)])
         # a time stamp of its own over each signature value (pyHanko asks once more first,
@@ -79,7 +86,10 @@ def test_configured_tsa_over_http_stamps_each_signature(ca: Path) -> None:
             assert r.pdf
             info = token_info(r.pdf)
             assert (info["policy"], info["tsa"], info["over_own_signature"]) == (
-                POLICY_SIMULASI, "TSA Simulator TSA (lokal)", "True")
+                POLICY_SIMULASI,
+                "TSA Simulator TSA (lokal)",
+                "True",
+            )
             both = verify_pdf(r.pdf, [local_ca.root_cert_path(ca), tsa.root_cert])
             assert (both.valid, both.timestamped, both.trusted) == (True, True, True)
             # a verifier that does not trust the authority's root does not trust the letter

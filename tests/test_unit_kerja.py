@@ -24,8 +24,14 @@ FAST = RetryPolicy(max_retries=4, backoff_base=0.005, backoff_max=0.05, budget_s
 
 
 def _client(sim: SimulatorServer) -> SimpegClient:
-    http = HttpClient(sim.simpeg_url, headers={"X-API-Key": sim.api_key}, retry=FAST,
-                      connect_timeout=1.0, read_timeout=5.0, name="simpeg")
+    http = HttpClient(
+        sim.simpeg_url,
+        headers={"X-API-Key": sim.api_key},
+        retry=FAST,
+        connect_timeout=1.0,
+        read_timeout=5.0,
+        name="simpeg",
+    )
     return SimpegClient(http, page_size=100)
 
 
@@ -34,8 +40,11 @@ def test_sync_brings_the_units_town_and_the_operators_wins(engine: Engine) -> No
         sync_service.sync_simpeg(engine, full=True, client=_client(sim))
         with session_scope(engine) as s:
             towns = tempat_units(s, ["64021002", "64021200", "64021000"])
-            assert towns == {"64021002": "Loa Kulu", "64021200": "Tenggarong Seberang",
-                             "64021000": "Tenggarong"}
+            assert towns == {
+                "64021002": "Loa Kulu",
+                "64021200": "Tenggarong Seberang",
+                "64021000": "Tenggarong",
+            }
             atur_tempat(s, "64021002", "Loa Kulu Ulu")
         sync_service.sync_simpeg(engine, full=True, client=_client(sim))
     with session_scope(engine) as s:
@@ -62,9 +71,12 @@ def test_cli_lists_units_without_town_and_sets_one(app: typer.Typer) -> None:
     migrate()
     from diklat.pegawai.personnel import PersonnelWriter
 
-    PersonnelWriter(get_engine(), None, sumber="simpeg").upsert_units([
-        {"kode": "U1", "nama": "SD Negeri 5 Sebulu"},
-        {"kode": "U2", "nama": "Dinas Sosial", "tempat": "Tenggarong"}])
+    PersonnelWriter(get_engine(), None, sumber="simpeg").upsert_units(
+        [
+            {"kode": "U1", "nama": "SD Negeri 5 Sebulu"},
+            {"kode": "U2", "nama": "Dinas Sosial", "tempat": "Tenggarong"},
+        ]
+    )
     runner = CliRunner()
     r = runner.invoke(app, ["unit", "list", "--tanpa-tempat", "--json"])
     assert r.exit_code == 0, r.output
@@ -73,7 +85,9 @@ def test_cli_lists_units_without_town_and_sets_one(app: typer.Typer) -> None:
     assert r.exit_code == 0 and "SD Negeri 5 Sebulu di Sebulu" in r.output
     rows = json.loads(runner.invoke(app, ["unit", "list", "--json"]).output)
     assert {(u["kode"], u["tempat"], u["sumber_tempat"]) for u in rows} == {
-        ("U1", "Sebulu", "operator"), ("U2", "Tenggarong", "simpeg")}
+        ("U1", "Sebulu", "operator"),
+        ("U2", "Tenggarong", "simpeg"),
+    }
     r = runner.invoke(app, ["unit", "tempat", "U9", "Sebulu"])
     assert r.exit_code == 2 and "tidak ada" in r.output
     r = runner.invoke(app, ["unit", "tempat", "U1", "12345"])

@@ -43,14 +43,19 @@ def sim() -> Iterator[SimulatorServer]:
 
 
 def client(url: str, policy: RetryPolicy = FAST) -> SiasnClient:
-    http = HttpClient(url, retry=policy, connect_timeout=0.5, read_timeout=3.0, name="siasn",
-                      pool_size=4)
+    http = HttpClient(
+        url, retry=policy, connect_timeout=0.5, read_timeout=3.0, name="siasn", pool_size=4
+    )
     tokens = TokenManager(
-        http, token_url=http.url("/oauth2/token"), consumer_key="simulator",
+        http,
+        token_url=http.url("/oauth2/token"),
+        consumer_key="simulator",
         consumer_secret="simulator-secret",
         sso_token_url=f"{url}/auth/realms/public-siasn/protocol/openid-connect/token",
-        sso_client_id="simpeg-client", username="199001012015011001",
-        password="simulator-password")
+        sso_client_id="simpeg-client",
+        username="199001012015011001",
+        password="simulator-password",
+    )
     return SiasnClient(http, tokens)
 
 
@@ -61,27 +66,49 @@ def world(engine: Engine, sim: SimulatorServer, kode: str = "PD-VER") -> list[st
 
     sync_service.sync_simpeg(engine, full=True, client=simpeg_client(sim))
     with session_scope(engine) as s:
-        rows = s.execute(select(Pegawai.nip, Pegawai.golongan, Pegawai.status)
-                         .order_by(Pegawai.nip)).all()
+        rows = s.execute(
+            select(Pegawai.nip, Pegawai.golongan, Pegawai.status).order_by(Pegawai.nip)
+        ).all()
         unit = s.execute(select(Pegawai.unit_id)).scalars().first()
     from diklat.models import UnitKerja
 
     with session_scope(engine) as s:
         unit_kode = s.get(UnitKerja, unit).kode  # type: ignore[union-attr]
     w = PersonnelWriter(engine, None, sumber="simpeg")
-    w.write([{"nip": UNKNOWN, "nama": "BUKAN DI SIASN", "unit_kode": unit_kode,
-              "golongan": "III/b", "jabatan": "Analis"}])
-    nips = [r.nip for r in rows if (r.golongan or "").startswith("III")
-            and (r.status or "Aktif").startswith("Aktif")][:5] + [UNKNOWN]
+    w.write(
+        [
+            {
+                "nip": UNKNOWN,
+                "nama": "BUKAN DI SIASN",
+                "unit_kode": unit_kode,
+                "golongan": "III/b",
+                "jabatan": "Analis",
+            }
+        ]
+    )
+    nips = [
+        r.nip
+        for r in rows
+        if (r.golongan or "").startswith("III") and (r.status or "Aktif").startswith("Aktif")
+    ][:5] + [UNKNOWN]
     siap(engine)
     mulai = today() + dt.timedelta(days=30)
     with session_scope(engine) as s:
-        k = simpan_kegiatan(s, {"kode": kode, "sop": "pengiriman-peserta", "nama": "Diklat",
-                                "mulai": mulai, "selesai": mulai + dt.timedelta(days=3),
-                                **LENGKAP, "kriteria": {"unit": [unit_kode],
-                                                        "golongan": ["III"]}})
-        ids = {p.nip: p.id for p in s.execute(select(Pegawai).where(
-            Pegawai.nip.in_(nips))).scalars()}
+        k = simpan_kegiatan(
+            s,
+            {
+                "kode": kode,
+                "sop": "pengiriman-peserta",
+                "nama": "Diklat",
+                "mulai": mulai,
+                "selesai": mulai + dt.timedelta(days=3),
+                **LENGKAP,
+                "kriteria": {"unit": [unit_kode], "golongan": ["III"]},
+            },
+        )
+        ids = {
+            p.nip: p.id for p in s.execute(select(Pegawai).where(Pegawai.nip.in_(nips))).scalars()
+        }
         tetapkan_peserta(s, k, [ids[n] for n in nips], status="diusulkan")
     return nips
 
@@ -89,9 +116,10 @@ def world(engine: Engine, sim: SimulatorServer, kode: str = "PD-VER") -> list[st
 def _peserta(engine: Engine, kode: str) -> dict[int, tuple[str, str | None, str | None]]:
     with session_scope(engine) as s:
         k = kegiatan_by_kode(s, kode)
-        return {p.nomor_urut: (p.status, p.verifikasi, p.verifikasi_alasan)
-                for p in s.execute(select(Peserta).where(Peserta.kegiatan_id == k.id))
-                .scalars()}
+        return {
+            p.nomor_urut: (p.status, p.verifikasi, p.verifikasi_alasan)
+            for p in s.execute(select(Peserta).where(Peserta.kegiatan_id == k.id)).scalars()
+        }
 
 
 def test_each_candidate_gets_siasns_answer(engine: Engine, sim: SimulatorServer) -> None:
@@ -110,7 +138,8 @@ def test_each_candidate_gets_siasns_answer(engine: Engine, sim: SimulatorServer)
         3: ("diusulkan", "belum_diperiksa", "gagal"),  # never verified without an answer
         4: ("terverifikasi", "terverifikasi", None),
         5: ("terverifikasi", "terverifikasi", None),
-        6: ("ditolak", "tidak_memenuhi", "tidak_ditemukan")}
+        6: ("ditolak", "tidak_memenuhi", "tidak_ditemukan"),
+    }
     with session_scope(engine) as s:
         shown = posisi_kegiatan(s, "PD-VER")["verifikasi"]
     assert shown["belum_diperiksa"] == 1 and shown["nomor_belum_diperiksa"] == [3]
@@ -128,12 +157,13 @@ def test_siasn_unreachable_verifies_nobody(engine: Engine, sim: SimulatorServer)
     assert (h.terverifikasi, h.tidak_memenuhi, h.belum_diperiksa) == (0, 0, 6)
     assert h.siasn == "gagal" and h.nomor_belum_diperiksa == [1, 2, 3, 4, 5, 6]
     assert {v for v in _peserta(engine, "PD-VER").values()} == {
-        ("diusulkan", "belum_diperiksa", "gagal")}
+        ("diusulkan", "belum_diperiksa", "gagal")
+    }
 
 
 def test_the_step_waits_until_every_candidate_is_checked(
-        sqlite_url: str, sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> None:
+    sqlite_url: str, sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """The SOP's task: with one candidate unanswered it leaves step 10 waiting and says
     which numbers; once SIASN answers, the step is done. `kegiatan calon --lihat` and
     `kegiatan show` show each candidate's answer."""
@@ -156,21 +186,34 @@ def test_the_step_waits_until_every_candidate_is_checked(
     def step10() -> str:
         with session_scope(engine) as s:
             k = kegiatan_by_kode(s, "PD-VER")
-            return str(s.execute(select(SopStepLog.status).where(
-                SopStepLog.kegiatan_id == k.id, SopStepLog.step_no == 10)).scalar_one())
+            return str(
+                s.execute(
+                    select(SopStepLog.status).where(
+                        SopStepLog.kegiatan_id == k.id, SopStepLog.step_no == 10
+                    )
+                ).scalar_one()
+            )
 
     assert step10() == "menunggu"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env.update(DIKLAT_VAR_DIR=str(tmp_path / "var"), DIKLAT_DATABASE_URL=sqlite_url)
-    r = subprocess.run([DIKLAT, "kegiatan", "calon", "PD-VER", "--lihat", "--json"], env=env,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [DIKLAT, "kegiatan", "calon", "PD-VER", "--lihat", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     daftar = {x["nomor"]: x for x in json.loads(r.stdout)["daftar"]}
     assert (daftar[5]["verifikasi"], daftar[5]["alasan"]) == ("belum_diperiksa", "gagal")
     assert (daftar[6]["verifikasi"], daftar[6]["alasan_teks"]) == (
-        "tidak_memenuhi", "NIP tidak ditemukan di SIASN")
-    r = subprocess.run([DIKLAT, "kegiatan", "show", "PD-VER"], env=env, capture_output=True,
-                       text=True, timeout=120)
+        "tidak_memenuhi",
+        "NIP tidak ditemukan di SIASN",
+    )
+    r = subprocess.run(
+        [DIKLAT, "kegiatan", "show", "PD-VER"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert "1 belum diperiksa (nomor 5)" in r.stdout and "tidak_ditemukan 1" in r.stdout
     sim.clear_faults()
     out = verifikasi_siasn_task.fn("PD-VER", 10)

@@ -51,29 +51,49 @@ def signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     mulai = today()
     siap(engine)
     with session_scope(engine) as s:
-        for peran, nip in (("kabid_psda", "198005122005022003"),
-                           ("sekretaris", "197706142003121004"),
-                           ("kepala", "197209131998031001")):
-            simpan_pejabat(s, nip=nip, nama=f"NAMA {peran.upper()}", peran=peran,
-                           jabatan=f"Jabatan {peran}", email=f"{peran}@example.go.id")
-        simpan_kegiatan(s, {"kode": "PK-W", "sop": "peningkatan-kapasitas",
-                            "nama": "Pelatihan Web", "mulai": mulai, "selesai": mulai,
-                            "tempat": "Aula", "jp": 8, "lembaga_narasumber": "BPSDM",
-                            "materi": ["A"]})
+        for peran, nip in (
+            ("kabid_psda", "198005122005022003"),
+            ("sekretaris", "197706142003121004"),
+            ("kepala", "197209131998031001"),
+        ):
+            simpan_pejabat(
+                s,
+                nip=nip,
+                nama=f"NAMA {peran.upper()}",
+                peran=peran,
+                jabatan=f"Jabatan {peran}",
+                email=f"{peran}@example.go.id",
+            )
+        simpan_kegiatan(
+            s,
+            {
+                "kode": "PK-W",
+                "sop": "peningkatan-kapasitas",
+                "nama": "Pelatihan Web",
+                "mulai": mulai,
+                "selesai": mulai,
+                "tempat": "Aula",
+                "jp": 8,
+                "lembaga_narasumber": "BPSDM",
+                "materi": ["A"],
+            },
+        )
     out = Path(get_settings().output_dir or tmp_path)
     h = versi.buat_draf(engine, "PK-W", "surat_permohonan_narasumber", out)
     setujui_semua(engine, h.bundel_id)
     tanda_tangani(engine, "PK-W", h.bundel_id, out)
     with session_scope(engine) as s:
-        path = Path(s.execute(select(NaskahBerkas.path).where(
-            NaskahBerkas.peran == "ttd_pdf")).scalar_one())
+        path = Path(
+            s.execute(select(NaskahBerkas.path).where(NaskahBerkas.peran == "ttd_pdf")).scalar_one()
+        )
 
     import uvicorn
 
     from web.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     for _ in range(100):
@@ -85,8 +105,6 @@ def signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
     yield base, path
     server.should_exit = True
     th.join(timeout=10)
-
-
 
 
 def test_qr_page_and_uploads_in_a_browser(signed: tuple[str, Path], tmp_path: Path) -> None:
@@ -121,7 +139,8 @@ def test_qr_page_and_uploads_in_a_browser(signed: tuple[str, Path], tmp_path: Pa
             drv.find_element(By.ID, "berkas").send_keys(str(path))
             drv.find_element(By.ID, "periksa").click()
             result = WebDriverWait(drv, 30).until(  # the answer page, once loaded
-                lambda d: d.find_element(By.ID, "hasil"))
+                lambda d: d.find_element(By.ID, "hasil")
+            )
             assert result.get_attribute("data-verdict") == verdict, result.text
             drv.save_screenshot(str(tmp_path / f"verifikasi-{verdict}.png"))
     finally:
@@ -131,8 +150,8 @@ def test_qr_page_and_uploads_in_a_browser(signed: tuple[str, Path], tmp_path: Pa
 
 
 def test_bsre_signing_page_keeps_the_passphrase_to_itself(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """BSrE mode: the form cannot sign; the signing page takes NIP, code and passphrase,
     signs through the esign-client (the stand-in), and the passphrase is nowhere after."""
     from connectors import pdf as pdfconn
@@ -157,15 +176,31 @@ def test_bsre_signing_page_keeps_the_passphrase_to_itself(
         sent: list = []
         siap(engine)
         with session_scope(engine) as s:
-            simpan_pejabat(s, nip="197209131998031001", nama="KEPALA", peran="kepala",
-                           jabatan="Kepala Badan", email="kepala@example.go.id")
+            simpan_pejabat(
+                s,
+                nip="197209131998031001",
+                nama="KEPALA",
+                peran="kepala",
+                jabatan="Kepala Badan",
+                email="kepala@example.go.id",
+            )
             from diklat.models import Pejabat
 
             s.execute(select(Pejabat).where(Pejabat.peran == "kepala")).scalar_one().nik = nik
-            simpan_kegiatan(s, {"kode": "PK-B", "sop": "peningkatan-kapasitas",
-                                "nama": "Pelatihan BSrE", "mulai": mulai, "selesai": mulai,
-                                "tempat": "Aula", "jp": 8, "lembaga_narasumber": "BPSDM",
-                                "materi": ["A"]})
+            simpan_kegiatan(
+                s,
+                {
+                    "kode": "PK-B",
+                    "sop": "peningkatan-kapasitas",
+                    "nama": "Pelatihan BSrE",
+                    "mulai": mulai,
+                    "selesai": mulai,
+                    "tempat": "Aula",
+                    "jp": 8,
+                    "lembaga_narasumber": "BPSDM",
+                    "materi": ["A"],
+                },
+            )
             from diklat.kegiatan.data import tetapkan_hasil, tetapkan_peserta
             from diklat.models import Pegawai
             from diklat.pegawai.personnel import PersonnelWriter
@@ -196,35 +231,51 @@ def test_bsre_signing_page_keeps_the_passphrase_to_itself(
         code = re.search(r"Kode: (\d{6})", sent[-1].isi).group(1)  # type: ignore[union-attr]
         assert f"/ttd/{token}" in sent[-1].isi
         with session_scope(engine) as s:  # the Prefect form cannot sign a BSrE letter
-            r = putuskan(s, pid, nip="197209131998031001", kode=code, keputusan="setuju",
-                         kirim=sent.append)
+            r = putuskan(
+                s, pid, nip="197209131998031001", kode=code, keputusan="setuju", kirim=sent.append
+            )
             assert not r.diterima and "halaman tanda tangan" in (r.alasan or "")
         # the code typed into the form is spent (it is stored there); a new one went out
         # (the official is also told why his answer was refused, in a mail of its own)
         assert any("ditolak" in m.isi and "Kode:" not in m.isi for m in sent[-2:])
-        new = next(m.group(1) for m in (re.search(r"Kode: (\d{6})", x.isi)
-                                        for x in reversed(sent)) if m)
+        new = next(
+            m.group(1) for m in (re.search(r"Kode: (\d{6})", x.isi) for x in reversed(sent)) if m
+        )
         assert new != code
         code = new
         caplog.set_level("DEBUG")
-        ok, msg = tandatangani_dari_halaman(token or "", nip="197209131998031001", kode=code,
-                                            passphrase="Keliru-Passphrase-1")
+        ok, msg = tandatangani_dari_halaman(
+            token or "", nip="197209131998031001", kode=code, passphrase="Keliru-Passphrase-1"
+        )
         assert not ok and "passphrase" in msg.lower()
-        ok, msg = tandatangani_dari_halaman(token or "", nip="197209131998031001", kode=code,
-                                            passphrase=secret)
+        ok, msg = tandatangani_dari_halaman(
+            token or "", nip="197209131998031001", kode=code, passphrase=secret
+        )
         assert ok, msg
         with session_scope(engine) as s:
-            path = Path(s.execute(select(NaskahBerkas.path).where(
-                NaskahBerkas.peran == "ttd_pdf")).scalar_one())
-            dump = "\n".join(str(row) for t in ("audit_persetujuan", "persetujuan",
-                                                 "permintaan_persetujuan", "kode_verifikasi",
-                                                 "naskah", "pejabat")
-                             for row in s.execute(__import__("sqlalchemy").text(
-                                 f"SELECT * FROM {t}")).all())
+            path = Path(
+                s.execute(
+                    select(NaskahBerkas.path).where(NaskahBerkas.peran == "ttd_pdf")
+                ).scalar_one()
+            )
+            dump = "\n".join(
+                str(row)
+                for t in (
+                    "audit_persetujuan",
+                    "persetujuan",
+                    "permintaan_persetujuan",
+                    "kode_verifikasi",
+                    "naskah",
+                    "pejabat",
+                )
+                for row in s.execute(__import__("sqlalchemy").text(f"SELECT * FROM {t}")).all()
+            )
         res = verify_pdf(path.read_bytes(), [bsre.state.root_cert])
         assert res.valid and res.trusted, res.reason
         assert secret not in caplog.text and nik not in caplog.text
         assert secret not in dump and "Keliru-Passphrase-1" not in dump + caplog.text
-        outbox = "".join(f.read_text(errors="replace")
-                         for f in Path(get_settings().outbox_dir or tmp_path).glob("*.eml"))
+        outbox = "".join(
+            f.read_text(errors="replace")
+            for f in Path(get_settings().outbox_dir or tmp_path).glob("*.eml")
+        )
         assert secret not in outbox

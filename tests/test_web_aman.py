@@ -50,16 +50,38 @@ def tokens(tmp_path: Path) -> dict[str, str]:
         b = Bundel(kegiatan_id=k.id, jenis="sertifikat", versi=1, status="paraf", jumlah=1)
         s.add(b)
         s.flush()
-        n = Naskah(kegiatan_id=k.id, bundel_id=b.id, jenis="sertifikat", versi=1,
-                   status="ditandatangani", hal="Sertifikat", nomor="800.2.4.2/001/B/2026",
-                   token="v" * 32)
+        n = Naskah(
+            kegiatan_id=k.id,
+            bundel_id=b.id,
+            jenis="sertifikat",
+            versi=1,
+            status="ditandatangani",
+            hal="Sertifikat",
+            nomor="800.2.4.2/001/B/2026",
+            token="v" * 32,
+        )
         s.add(n)
         s.flush()
-        s.add(NaskahBerkas(naskah_id=n.id, peran="ttd_pdf", path=str(pdf),
-                           sha256=hashlib.sha256(pdf.read_bytes()).hexdigest(),
-                           ukuran=pdf.stat().st_size))
-        s.add(Permintaan(bundel_id=b.id, kegiatan_id=k.id, urutan=1, kind="tanda_tangan",
-                         peran="kepala", langkah=38, token="t" * 32))
+        s.add(
+            NaskahBerkas(
+                naskah_id=n.id,
+                peran="ttd_pdf",
+                path=str(pdf),
+                sha256=hashlib.sha256(pdf.read_bytes()).hexdigest(),
+                ukuran=pdf.stat().st_size,
+            )
+        )
+        s.add(
+            Permintaan(
+                bundel_id=b.id,
+                kegiatan_id=k.id,
+                urutan=1,
+                kind="tanda_tangan",
+                peran="kepala",
+                langkah=38,
+                token="t" * 32,
+            )
+        )
     return {"v": "v" * 32, "ttd": "t" * 32, "pdf": str(pdf)}
 
 
@@ -89,8 +111,10 @@ class Stream:
         self.total, self.chunk, self.pulled = total, chunk, 0
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        head = (b"--zz\r\nContent-Disposition: form-data; name=\"berkas\"; "
-                b"filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n")
+        head = (
+            b'--zz\r\nContent-Disposition: form-data; name="berkas"; '
+            b'filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n'
+        )
         self.pulled += len(head)
         yield head
         while self.pulled < self.total:
@@ -154,7 +178,8 @@ def _has_security_headers(r: Any) -> None:
 
 
 def test_a_100_mb_upload_is_refused_while_read_and_never_spooled(
-        tokens: dict[str, str], no_spooling: Path) -> None:
+    tokens: dict[str, str], no_spooling: Path
+) -> None:
     c = _client()
     # an unknown token: 404 before a byte of the body is read
     body = Stream()
@@ -166,8 +191,14 @@ def test_a_100_mb_upload_is_refused_while_read_and_never_spooled(
     assert 20 * MIB < body.pulled <= 21 * MIB + 1024
     # a declared length over the limit: refused before reading
     body = Stream()
-    _is_error_page(c.post(f"/v/{tokens['v']}", content=body,
-                          headers={**MULTIPART, "content-length": str(100 * MIB)}), 413)
+    _is_error_page(
+        c.post(
+            f"/v/{tokens['v']}",
+            content=body,
+            headers={**MULTIPART, "content-length": str(100 * MIB)},
+        ),
+        413,
+    )
     assert body.pulled < MIB
     # the signing page's form is small: a large body there is refused as well
     body = Stream(total=5 * MIB)
@@ -191,7 +222,8 @@ def test_a_100_mb_upload_is_refused_while_read_and_never_spooled(
 
 
 def test_every_page_carries_the_security_headers_and_errors_are_html(
-        tokens: dict[str, str]) -> None:
+    tokens: dict[str, str],
+) -> None:
     c = _client()
     for path in ("/", f"/v/{tokens['v']}", f"/ttd/{tokens['ttd']}"):
         r = c.get(path)
@@ -221,8 +253,9 @@ def server(tokens: dict[str, str]) -> Iterator[tuple[str, int]]:
     from web.app import create_app
 
     port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
-                                       log_level="warning"))
+    srv = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    )
     th = threading.Thread(target=srv.run, daemon=True)
     th.start()
     for _ in range(200):
@@ -251,8 +284,9 @@ def _raw(host: str, port: int, head: bytes, body_mib: int) -> tuple[str, float, 
             except TimeoutError:
                 pass
             try:
-                s.sendall(b"100000\r\n" + b"x" * MIB + b"\r\n" if b"chunked" in head
-                          else b"x" * MIB)
+                s.sendall(
+                    b"100000\r\n" + b"x" * MIB + b"\r\n" if b"chunked" in head else b"x" * MIB
+                )
                 sent += 1
             except OSError:  # the server closed the connection: the answer is waiting
                 break
@@ -266,16 +300,21 @@ def _raw(host: str, port: int, head: bytes, body_mib: int) -> tuple[str, float, 
 
 
 def test_a_real_server_answers_before_the_body_arrives(
-        server: tuple[str, int], tokens: dict[str, str], no_spooling: Path) -> None:
+    server: tuple[str, int], tokens: dict[str, str], no_spooling: Path
+) -> None:
     host, port = server
-    declared = (f"POST /v/{tokens['v']} HTTP/1.1\r\nHost: x\r\n"
-                f"Content-Type: multipart/form-data; boundary=zz\r\n"
-                f"Content-Length: {100 * MIB}\r\n\r\n").encode()
+    declared = (
+        f"POST /v/{tokens['v']} HTTP/1.1\r\nHost: x\r\n"
+        f"Content-Type: multipart/form-data; boundary=zz\r\n"
+        f"Content-Length: {100 * MIB}\r\n\r\n"
+    ).encode()
     status, seconds, sent = _raw(host, port, declared, 100)
     assert status == "HTTP/1.1 413 Request Entity Too Large" and sent < 20, (status, sent)
-    chunked = (f"POST /v/{'x' * 32} HTTP/1.1\r\nHost: x\r\n"
-               f"Content-Type: multipart/form-data; boundary=zz\r\n"
-               f"Transfer-Encoding: chunked\r\n\r\n").encode()
+    chunked = (
+        f"POST /v/{'x' * 32} HTTP/1.1\r\nHost: x\r\n"
+        f"Content-Type: multipart/form-data; boundary=zz\r\n"
+        f"Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
     status, seconds, sent = _raw(host, port, chunked, 100)
     assert status == "HTTP/1.1 404 Not Found" and sent < 20, (status, sent)
     chunked = chunked.replace(b"x" * 32, tokens["v"].encode())

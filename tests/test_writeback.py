@@ -47,11 +47,15 @@ def fresh(sim: SimulatorServer) -> SimulatorServer:
 def client(sim: SimulatorServer, base_path: str = "/apisiasn/1.0") -> SiasnClient:
     http = HttpClient(sim.siasn_url, retry=FAST, name="siasn", read_timeout=5.0)
     tokens = TokenManager(
-        http, token_url=http.url("/oauth2/token"), consumer_key="simulator",
+        http,
+        token_url=http.url("/oauth2/token"),
+        consumer_key="simulator",
         consumer_secret="simulator-secret",
         sso_token_url=f"{sim.siasn_url}/auth/realms/public-siasn/protocol/openid-connect/token",
-        sso_client_id="simpeg-client", username="199001012015011001",
-        password="simulator-password")
+        sso_client_id="simpeg-client",
+        username="199001012015011001",
+        password="simulator-password",
+    )
     return SiasnClient(http, tokens, base_path, refdata.INSTANSI_ID)
 
 
@@ -59,17 +63,25 @@ def nomor(i: int) -> str:
     return f"800.2.4.2/{i:03d}/BKPSDM/2026"
 
 
-def make_training(engine: Engine, sim: SimulatorServer, tmp_path: Path, n: int = 3,
-                  unknown: bool = False) -> list[str]:
+def make_training(
+    engine: Engine, sim: SimulatorServer, tmp_path: Path, n: int = 3, unknown: bool = False
+) -> list[str]:
     """A closed training with ``n`` passed participants from the simulator's people (their
     SIASN person id not yet known to us), each with a numbered certificate PDF."""
     people = [rec for _, rec, _ in sim.dataset.iter_records()][:n]
     nips = [r["nip"] for r in people] + ([UNKNOWN_NIP] if unknown else [])
     with session_scope(engine) as s:
-        k = Kegiatan(kode=KODE, sop="peningkatan-kapasitas", nama="Pelatihan Naskah Dinas",
-                     jenis_diklat_id="3", penyelenggara="BKPSDM Kabupaten Kutai Kartanegara",
-                     tanggal_mulai=dt.date(2026, 3, 2), tanggal_selesai=dt.date(2026, 3, 4),
-                     jumlah_jp=24, status="selesai")
+        k = Kegiatan(
+            kode=KODE,
+            sop="peningkatan-kapasitas",
+            nama="Pelatihan Naskah Dinas",
+            jenis_diklat_id="3",
+            penyelenggara="BKPSDM Kabupaten Kutai Kartanegara",
+            tanggal_mulai=dt.date(2026, 3, 2),
+            tanggal_selesai=dt.date(2026, 3, 4),
+            jumlah_jp=24,
+            status="selesai",
+        )
         s.add(k)
         s.flush()
         for i, nip in enumerate(nips, start=1):
@@ -79,12 +91,24 @@ def make_training(engine: Engine, sim: SimulatorServer, tmp_path: Path, n: int =
             s.add(Peserta(kegiatan_id=k.id, pegawai_id=pg.id, status="lulus", nomor_urut=i))
             pdf = tmp_path / f"sertifikat-{i}.pdf"
             pdf.write_bytes(b"%PDF-1.4\n% sertifikat " + str(i).encode() + b"\n%%EOF\n")
-            nk = Naskah(kegiatan_id=k.id, jenis="sertifikat", kunci=f"peserta:{nip}",
-                        status="terdaftar", nomor=nomor(i))
+            nk = Naskah(
+                kegiatan_id=k.id,
+                jenis="sertifikat",
+                kunci=f"peserta:{nip}",
+                status="terdaftar",
+                nomor=nomor(i),
+            )
             s.add(nk)
             s.flush()
-            s.add(NaskahBerkas(naskah_id=nk.id, peran="final_pdf", path=str(pdf), sha256="x",
-                               ukuran=pdf.stat().st_size))
+            s.add(
+                NaskahBerkas(
+                    naskah_id=nk.id,
+                    peran="final_pdf",
+                    path=str(pdf),
+                    sha256="x",
+                    ukuran=pdf.stat().st_size,
+                )
+            )
     return nips
 
 
@@ -98,12 +122,10 @@ def peserta(engine: Engine) -> dict[int, Peserta]:
 def ours_in_siasn(c: SiasnClient, nips: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Per NIP, the rw-kursus records carrying one of our certificate numbers."""
     ours = {nomor(i) for i in range(1, 10)}
-    return {nip: [it for it in c.rw_kursus(nip) if it.get("noSertipikat") in ours]
-            for nip in nips}
+    return {nip: [it for it in c.rw_kursus(nip) if it.get("noSertipikat") in ours] for nip in nips}
 
 
-def test_rerun_saves_nothing_twice(engine: Engine, fresh: SimulatorServer,
-                                   tmp_path: Path) -> None:
+def test_rerun_saves_nothing_twice(engine: Engine, fresh: SimulatorServer, tmp_path: Path) -> None:
     nips = make_training(engine, fresh, tmp_path)
     with client(fresh) as c:
         first = tulis_kursus(engine, KODE, c)
@@ -120,8 +142,9 @@ def test_rerun_saves_nothing_twice(engine: Engine, fresh: SimulatorServer,
         assert rows[i].siasn_status == "selesai" and rows[i].siasn_dok_at is not None
 
 
-def test_lost_answer_after_siasn_saved_is_reconciled(engine: Engine, fresh: SimulatorServer,
-                                                     tmp_path: Path) -> None:
+def test_lost_answer_after_siasn_saved_is_reconciled(
+    engine: Engine, fresh: SimulatorServer, tmp_path: Path
+) -> None:
     """SIASN stores the first save but its answer is cut off: the record is found in
     rw-kursus and adopted, never saved a second time."""
     nips = make_training(engine, fresh, tmp_path)
@@ -136,9 +159,9 @@ def test_lost_answer_after_siasn_saved_is_reconciled(engine: Engine, fresh: Simu
     assert peserta(engine)[1].siasn_riwayat_id == found[nips[0]][0]["id"]
 
 
-def test_crash_before_our_commit_is_reconciled(engine: Engine, fresh: SimulatorServer,
-                                               tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crash_before_our_commit_is_reconciled(
+    engine: Engine, fresh: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The process dies between SIASN's answer and storing the id: the next run finds the
     record by its certificate number instead of saving again."""
     nips = make_training(engine, fresh, tmp_path, n=2)
@@ -161,9 +184,9 @@ def test_crash_before_our_commit_is_reconciled(engine: Engine, fresh: SimulatorS
         assert all(len(v) == 1 for v in ours_in_siasn(c, nips).values())
 
 
-def test_upload_refused_with_code_0_is_retried_then_reported(engine: Engine,
-                                                             fresh: SimulatorServer,
-                                                             tmp_path: Path) -> None:
+def test_upload_refused_with_code_0_is_retried_then_reported(
+    engine: Engine, fresh: SimulatorServer, tmp_path: Path
+) -> None:
     make_training(engine, fresh, tmp_path)
     with client(fresh) as c:
         # refused once: retried at the end of the same run, nobody left over
@@ -185,16 +208,22 @@ def test_upload_refused_with_code_0_is_retried_then_reported(engine: Engine,
         assert res.gagal == [1, 2, 3] and res.as_dict()["gagal"] == 3
         assert all("ditolak SIASN" in n for n in res.catatan)
         rows = peserta(engine)
-        assert all(r.siasn_status == "gagal" and r.siasn_riwayat_id and r.siasn_dok_at is None
-                   and r.siasn_percobaan == 2 for r in rows.values())
+        assert all(
+            r.siasn_status == "gagal"
+            and r.siasn_riwayat_id
+            and r.siasn_dok_at is None
+            and r.siasn_percobaan == 2
+            for r in rows.values()
+        )
         fresh.clear_faults()
         later = tulis_kursus(engine, KODE, c)  # the next run: only the uploads
         assert (later.disimpan, later.diunggah, later.gagal) == (0, 3, [])
         assert fresh.stats()["kursus_saves"] == 3
 
 
-def test_unknown_nip_is_reported_not_retried(engine: Engine, fresh: SimulatorServer,
-                                             tmp_path: Path, db_url: str) -> None:
+def test_unknown_nip_is_reported_not_retried(
+    engine: Engine, fresh: SimulatorServer, tmp_path: Path, db_url: str
+) -> None:
     make_training(engine, fresh, tmp_path, n=2, unknown=True)
     with client(fresh) as c:
         res = tulis_kursus(engine, KODE, c)
@@ -220,24 +249,35 @@ def test_unknown_nip_is_reported_not_retried(engine: Engine, fresh: SimulatorSer
     doc = json.loads(out.stdout.strip().splitlines()[-1])
     assert doc["dibuka_lagi"] == [3]
     assert [(r["nomor"], r["status"]) for r in doc["peserta"]] == [
-        (1, "selesai"), (2, "selesai"), (3, "belum")]
+        (1, "selesai"),
+        (2, "selesai"),
+        (3, "belum"),
+    ]
     assert peserta(engine)[3].siasn_status is None
 
 
 def _cli(tmp_path: Path, db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
     env.update(DIKLAT_VAR_DIR=str(tmp_path / "var"), DIKLAT_DATABASE_URL=db_url)
-    return subprocess.run([str(Path(sys.executable).parent / "diklat"), *args], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "diklat"), *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_wrong_base_path_stops_with_one_line(engine: Engine, fresh: SimulatorServer,
-                                             tmp_path: Path) -> None:
+def test_wrong_base_path_stops_with_one_line(
+    engine: Engine, fresh: SimulatorServer, tmp_path: Path
+) -> None:
     nips = make_training(engine, fresh, tmp_path)
     with client(fresh, base_path="/apisiasn/9.9") as c, pytest.raises(WritebackBerhenti) as ei:
         tulis_kursus(engine, KODE, c)
     msg = str(ei.value)
     assert "base path" in msg and "\n" not in msg and not any(n in msg for n in nips)
-    assert all(p.siasn_status is None and p.siasn_percobaan == 0
-               for p in peserta(engine).values())  # nobody marked unknown or failed
+    assert all(
+        p.siasn_status is None and p.siasn_percobaan == 0 for p in peserta(engine).values()
+    )  # nobody marked unknown or failed
     assert fresh.stats()["kursus_saves"] == 0

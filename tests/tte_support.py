@@ -55,8 +55,13 @@ def letter_pdfs(tmp: Path, n: int = 1, jenis: str = "surat_tugas") -> list[bytes
     return [p.read_bytes() for p in pdfs]
 
 
-def simple_pdf(lines: list[str], *, marker: str | None = MARKER,
-               marker_at: tuple[int, int] = (420, 300), pages: int = 1) -> bytes:
+def simple_pdf(
+    lines: list[str],
+    *,
+    marker: str | None = MARKER,
+    marker_at: tuple[int, int] = (420, 300),
+    pages: int = 1,
+) -> bytes:
     """A small valid PDF (Helvetica text; the marker tiny and white on the last page)."""
     objs: list[bytes] = []
 
@@ -68,15 +73,24 @@ def simple_pdf(lines: list[str], *, marker: str | None = MARKER,
     pages_id = 2 + 2 * pages
     page_ids = []
     for p in range(pages):
-        body = b"BT /F1 12 Tf 72 760 Td 14 TL\n" + b"".join(
-            b"(" + line.encode("cp1252") + b") '\n" for line in lines) + b"ET\n"
+        body = (
+            b"BT /F1 12 Tf 72 760 Td 14 TL\n"
+            + b"".join(b"(" + line.encode("cp1252") + b") '\n" for line in lines)
+            + b"ET\n"
+        )
         if p == pages - 1 and marker:
             body += b"BT 1 1 1 rg /F1 2 Tf %d %d Td (%s) Tj ET\n" % (
-                marker_at[0], marker_at[1], marker.encode())
+                marker_at[0],
+                marker_at[1],
+                marker.encode(),
+            )
         c = add(b"<< /Length %d >>\nstream\n" % len(body) + body + b"endstream")
-        page_ids.append(add(
-            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Resources << /Font << "
-            b"/F1 1 0 R >> >> /Contents %d 0 R >>" % (pages_id, c)))
+        page_ids.append(
+            add(
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Resources << /Font << "
+                b"/F1 1 0 R >> >> /Contents %d 0 R >>" % (pages_id, c)
+            )
+        )
     kids = b" ".join(b"%d 0 R" % i for i in page_ids)
     assert add(b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages) == pages_id
     cat = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
@@ -90,7 +104,10 @@ def simple_pdf(lines: list[str], *, marker: str | None = MARKER,
     for o in offsets:
         out += b"%010d 00000 n \n" % o
     out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objs) + 1, cat, xref)
+        len(objs) + 1,
+        cat,
+        xref,
+    )
     return bytes(out)
 
 
@@ -103,11 +120,16 @@ def read_qr(pdf: bytes, tmp: Path, page: int = 1, dpi: int = 200) -> list[str]:
     src.write_bytes(pdf)
     exe = shutil.which("pdftoppm")
     assert exe, "pdftoppm (poppler-utils) is required"
-    subprocess.run([exe, "-r", str(dpi), "-gray", "-f", str(page), "-l", str(page), str(src),
-                    str(tmp / "qr")], check=True, timeout=60)
+    subprocess.run(
+        [exe, "-r", str(dpi), "-gray", "-f", str(page), "-l", str(page), str(src), str(tmp / "qr")],
+        check=True,
+        timeout=60,
+    )
     pgm = next(tmp.glob("qr*.pgm"))
     img = _read_pgm(pgm.read_bytes())
-    return [r.text for r in zxingcpp.read_barcodes(img) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    return [
+        r.text for r in zxingcpp.read_barcodes(img) if r.format == zxingcpp.BarcodeFormat.QRCode
+    ]
 
 
 def _read_pgm(data: bytes) -> np.ndarray:
@@ -115,13 +137,13 @@ def _read_pgm(data: bytes) -> np.ndarray:
     fields: list[bytes] = []
     pos = 0
     while len(fields) < 4:
-        while data[pos:pos + 1].isspace():
+        while data[pos : pos + 1].isspace():
             pos += 1
-        if data[pos:pos + 1] == b"#":
+        if data[pos : pos + 1] == b"#":
             pos = data.index(b"\n", pos) + 1
             continue
         end = pos
-        while not data[end:end + 1].isspace():
+        while not data[end : end + 1].isspace():
             end += 1
         fields.append(data[pos:end])
         pos = end

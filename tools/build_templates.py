@@ -74,8 +74,12 @@ def para(
     reuse_first: bool = False,
 ) -> Paragraph:
     """Add a paragraph; ``text`` is plain text or a list of ``(text, run-format)`` runs."""
-    if reuse_first and isinstance(where, _Cell) and len(where.paragraphs) == 1 \
-            and not where.paragraphs[0].text:
+    if (
+        reuse_first
+        and isinstance(where, _Cell)
+        and len(where.paragraphs) == 1
+        and not where.paragraphs[0].text
+    ):
         p = where.paragraphs[0]
     else:
         p = where.add_paragraph()
@@ -192,17 +196,27 @@ def header_row(t: Table) -> None:
 
 
 def cell_text(
-    c: _Cell, text: str | Sequence[Run], *, align: str | None = None, bold: bool = False,
+    c: _Cell,
+    text: str | Sequence[Run],
+    *,
+    align: str | None = None,
+    bold: bool = False,
     size: float | None = None,
 ) -> Paragraph:
     return para(c, text, align=align, bold=bold, size=size, reuse_first=True)
 
 
-def fill_row(t: Table, row: int, texts: Sequence[str], *, bold: bool = False,
-             align: Sequence[str | None] | None = None, size: float | None = None) -> None:
+def fill_row(
+    t: Table,
+    row: int,
+    texts: Sequence[str],
+    *,
+    bold: bool = False,
+    align: Sequence[str | None] | None = None,
+    size: float | None = None,
+) -> None:
     for i, s in enumerate(texts):
-        cell_text(t.rows[row].cells[i], s, bold=bold, size=size,
-                  align=align[i] if align else None)
+        cell_text(t.rows[row].cells[i], s, bold=bold, size=size, align=align[i] if align else None)
 
 
 def loop_table(
@@ -237,8 +251,15 @@ def loop_table(
     return t
 
 
-def label_value(where: Container, label: str, value: str, *, indent_cm: float = 0.0,
-                label_cm: float = 2.4, after: float = 0) -> Paragraph:
+def label_value(
+    where: Container,
+    label: str,
+    value: str,
+    *,
+    indent_cm: float = 0.0,
+    label_cm: float = 2.4,
+    after: float = 0,
+) -> Paragraph:
     """``Label<tab>:<tab>value`` with a hanging indent, so a long value wraps under itself
     (the way these blocks are typed in Word; cheaper to lay out than a table)."""
     p = para(where, f"{label}\t:\t{value}", after=after)
@@ -252,8 +273,13 @@ def label_value(where: Container, label: str, value: str, *, indent_cm: float = 
     return p
 
 
-def detail_table(where: Container, rows: Sequence[tuple[str, str]], *, indent_cm: float = 1.0,
-                 label_cm: float = 3.5) -> None:
+def detail_table(
+    where: Container,
+    rows: Sequence[tuple[str, str]],
+    *,
+    indent_cm: float = 1.0,
+    label_cm: float = 3.5,
+) -> None:
     """``label : value`` lines, e.g. ``Hari/Tanggal : Senin, 23 November 2026``."""
     for label, value in rows:
         label_value(where, label, value, indent_cm=indent_cm, label_cm=label_cm)
@@ -336,34 +362,43 @@ def kop(doc: DocumentObject, *, compact: bool = False) -> None:
     cell_text(c1, "{{ kop.pemerintah }}", bold=True, size=14, align="center")
     para(c1, "{{ kop.nama }}", bold=True, size=13, align="center")
     para(c1, "{{ kop.alamat }}", size=10, align="center")
-    para(c1, "Telepon {{ kop.telepon }}, Pos-el {{ kop.email }}, Laman {{ kop.website }}",
-         size=10, align="center")
+    para(
+        c1,
+        "Telepon {{ kop.telepon }}, Pos-el {{ kop.email }}, Laman {{ kop.website }}",
+        size=10,
+        align="center",
+    )
     p = para(doc, "", size=2, after=2)
     bottom_rule(p)
     para(doc, "", size=8)
 
 
 def tempat_tanggal(doc: DocumentObject, *, before: float = 0, keep_next: bool = False) -> None:
-    para(doc, "{{ kop.kota }}, {{ tanggal }}", indent=TTD_INDENT, before=before,
-         keep_next=keep_next)
+    para(
+        doc, "{{ kop.kota }}, {{ tanggal }}", indent=TTD_INDENT, before=before, keep_next=keep_next
+    )
 
 
 def dikeluarkan(doc: DocumentObject, label: str) -> None:
     """``Ditetapkan di : Tenggarong`` / ``pada tanggal : 2 November 2026`` in the right-hand
     column of a decree or an assignment letter: paragraphs kept with the signature block below
     them (a table row would let the block slip to the next page without them)."""
-    for k, (lab, value) in enumerate(((label, "{{ kop.kota }}"),
-                                      ("pada tanggal", "{{ tanggal }}"))):
-        p = label_value(doc, lab, value, indent_cm=TTD_INDENT.cm, label_cm=3.3,
-                        after=0 if k else 0)
+    for k, (lab, value) in enumerate(
+        ((label, "{{ kop.kota }}"), ("pada tanggal", "{{ tanggal }}"))
+    ):
+        p = label_value(doc, lab, value, indent_cm=TTD_INDENT.cm, label_cm=3.3, after=0 if k else 0)
         p.paragraph_format.keep_with_next = True
         p.paragraph_format.keep_together = True
 
 
 def kepala_surat(doc: DocumentObject) -> None:
     """Nomor / Sifat / Lampiran / Hal, then the addressee (``Yth.``)."""
-    for label, value in (("Nomor", "{{ nomor }}"), ("Sifat", "{{ sifat }}"),
-                         ("Lampiran", "{{ lampiran }}"), ("Hal", "{{ hal }}")):
+    for label, value in (
+        ("Nomor", "{{ nomor }}"),
+        ("Sifat", "{{ sifat }}"),
+        ("Lampiran", "{{ lampiran }}"),
+        ("Hal", "{{ hal }}"),
+    ):
         label_value(doc, label, value)
     para(doc, "", size=7)
     para(doc, "Yth. {{ tujuan }}")
@@ -389,9 +424,16 @@ TTE_ANCHOR = "#TTE#"
 TTD_SPACE_PT = 60
 
 
-def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
-                 indent: Any = TTD_INDENT, anchor: bool = True,
-                 landscape: bool = False, with_tembusan: bool = False) -> None:
+def tanda_tangan(
+    doc: DocumentObject,
+    *,
+    prefix: str = "ttd",
+    before: float = 6,
+    indent: Any = TTD_INDENT,
+    anchor: bool = True,
+    landscape: bool = False,
+    with_tembusan: bool = False,
+) -> None:
     """Signature block: optional ``a.n.`` line, jabatan (``Plt.``/``Plh.`` included), the
     signature space (with the electronic-signature anchor), name, rank, NIP, centred in the
     right-hand column. Every line keeps with the next, so the block is never split and never
@@ -402,24 +444,47 @@ def tanda_tangan(doc: DocumentObject, *, prefix: str = "ttd", before: float = 6,
     col = round(TEXT_CM[landscape] - indent.cm, 2)
     tag(doc, f"{{%p if {v} %}}")
     tag(doc, f"{{%p if {v}.an %}}")
-    para(doc, f"{{{{ {v}.an|seimbang({col}, ',') }}}},", align="center", indent=TTD,
-         before=before, keep_next=True)
+    para(
+        doc,
+        f"{{{{ {v}.an|seimbang({col}, ',') }}}},",
+        align="center",
+        indent=TTD,
+        before=before,
+        keep_next=True,
+    )
     tag(doc, "{%p endif %}")
-    para(doc, f"{{{{ {v}.jabatan|seimbang({col}, ',') }}}},", align="center", indent=TTD,
-         keep_next=True)
+    para(
+        doc,
+        f"{{{{ {v}.jabatan|seimbang({col}, ',') }}}},",
+        align="center",
+        indent=TTD,
+        keep_next=True,
+    )
     # The anchor (tiny, white) sits right under the position; the electronic-signature box is
     # drawn from there down into the empty space above the name. An attachment's block
     # carries one too: the signer stamps every anchor (the first is the signature field), and
     # removes the marker text from the signed PDF.
-    mark = para(doc, [(TTE_ANCHOR, {"size": 1, "color": "FFFFFF"})] if anchor else "",
-                indent=TTD, align="center", keep_next=True)
+    mark = para(
+        doc,
+        [(TTE_ANCHOR, {"size": 1, "color": "FFFFFF"})] if anchor else "",
+        indent=TTD,
+        align="center",
+        keep_next=True,
+    )
     mark.paragraph_format.line_spacing = Pt(2)
     mark.paragraph_format.line_spacing_rule = 4  # exactly
     space = para(doc, "", indent=TTD, keep_next=True)
     space.paragraph_format.line_spacing = Pt(TTD_SPACE_PT)
     space.paragraph_format.line_spacing_rule = 4  # exactly
-    para(doc, f"{{{{ {v}.nama }}}}", bold=True, underline=True, align="center",
-         indent=TTD, keep_next=True)
+    para(
+        doc,
+        f"{{{{ {v}.nama }}}}",
+        bold=True,
+        underline=True,
+        align="center",
+        indent=TTD,
+        keep_next=True,
+    )
     tag(doc, f"{{%p if {v}.pangkat %}}")
     para(doc, f"{{{{ {v}.pangkat }}}}", align="center", indent=TTD, keep_next=True)
     tag(doc, "{%p endif %}")
@@ -440,8 +505,7 @@ def tembusan(doc: DocumentObject) -> None:
     para(doc, "Tembusan:", size=11, before=12, keep_next=True)
     tag(doc, "{%p for t in tembusan %}")
     tag(doc, "{%p if not loop.last %}")
-    para(doc, "{{ loop.index }}. {{ t }}", size=11, indent=Cm(0.5), hanging=Cm(0.5),
-         keep_next=True)
+    para(doc, "{{ loop.index }}. {{ t }}", size=11, indent=Cm(0.5), hanging=Cm(0.5), keep_next=True)
     tag(doc, "{%p else %}")
     para(doc, "{{ loop.index }}. {{ t }}", size=11, indent=Cm(0.5), hanging=Cm(0.5))
     tag(doc, "{%p endif %}")
@@ -449,10 +513,25 @@ def tembusan(doc: DocumentObject) -> None:
     tag(doc, "{%p endif %}")
 
 
-def judul(doc: DocumentObject, text: str, *, size: float = 12, underline: bool = False,
-          before: float = 0, after: float = 0) -> None:
-    para(doc, text, bold=True, underline=underline, size=size, align="center",
-         before=before, after=after)
+def judul(
+    doc: DocumentObject,
+    text: str,
+    *,
+    size: float = 12,
+    underline: bool = False,
+    before: float = 0,
+    after: float = 0,
+) -> None:
+    para(
+        doc,
+        text,
+        bold=True,
+        underline=underline,
+        size=size,
+        align="center",
+        before=before,
+        after=after,
+    )
 
 
 def lampiran_kepala(doc: DocumentObject, label: str) -> None:
@@ -466,19 +545,30 @@ def lampiran_kepala(doc: DocumentObject, label: str) -> None:
     para(doc, "", size=7)
 
 
-def numbered_rows(where: Container, label: str, loop: str, item: str, *,
-                  marker: str = "{{ loop.index }}.", widths: Sequence[float] = (3.0, 0.5, 0.8, 12.2)
-                  ) -> Table:
+def numbered_rows(
+    where: Container,
+    label: str,
+    loop: str,
+    item: str,
+    *,
+    marker: str = "{{ loop.index }}.",
+    widths: Sequence[float] = (3.0, 0.5, 0.8, 12.2),
+) -> Table:
     """``Label : 1. item`` rows (Menimbang, Mengingat, Dasar, Untuk ...): the label and colon
     only on the first row."""
     t = table(where, 3, list(widths))
     cell_text(t.rows[0].cells[0], f"{{%tr {loop} %}}")
-    fill_row(t, 1, [
-        f"{{{{ '{label}' if loop.first else '' }}}}",
-        "{{ ':' if loop.first else '' }}",
-        marker,
-        item,
-    ], align=[None, None, None, "justify"])
+    fill_row(
+        t,
+        1,
+        [
+            f"{{{{ '{label}' if loop.first else '' }}}}",
+            "{{ ':' if loop.first else '' }}",
+            marker,
+            item,
+        ],
+        align=[None, None, None, "justify"],
+    )
     cell_text(t.rows[2].cells[0], "{%tr endfor %}")
     return t
 
@@ -491,22 +581,37 @@ def surat_permohonan_narasumber(doc: DocumentObject) -> None:
     tempat_tanggal(doc)
     para(doc, "", size=7)
     kepala_surat(doc)
-    isi(doc, "Dalam rangka pelaksanaan {{ kegiatan.nama }} yang diselenggarakan oleh "
-             "{{ kegiatan.penyelenggara }}, dengan hormat kami mohon kesediaan {{ tujuan }} untuk "
-             "menugaskan narasumber yang akan menyampaikan materi:", after=2)
+    isi(
+        doc,
+        "Dalam rangka pelaksanaan {{ kegiatan.nama }} yang diselenggarakan oleh "
+        "{{ kegiatan.penyelenggara }}, dengan hormat kami mohon kesediaan {{ tujuan }} untuk "
+        "menugaskan narasumber yang akan menyampaikan materi:",
+        after=2,
+    )
     tag(doc, "{%p for m in materi %}")
     para(doc, "{{ loop.index }}. {{ m }}", indent=Cm(1.85), hanging=Cm(0.6))
     tag(doc, "{%p endfor %}")
     para(doc, "pada kegiatan yang akan dilaksanakan pada:", align="justify", before=4, after=2)
-    detail_table(doc, [("Hari/Tanggal", "{{ jadwal.hari_tanggal }}"),
-                       ("Waktu", "{{ jadwal.waktu }}"),
-                       ("Tempat", "{{ jadwal.tempat }}")])
+    detail_table(
+        doc,
+        [
+            ("Hari/Tanggal", "{{ jadwal.hari_tanggal }}"),
+            ("Waktu", "{{ jadwal.waktu }}"),
+            ("Tempat", "{{ jadwal.tempat }}"),
+        ],
+    )
     para(doc, "", size=7)
-    isi(doc, "Nama narasumber, konfirmasi kesediaan dan bahan paparan kami mohon dapat "
-             "disampaikan kepada panitia paling lambat {{ batas_konfirmasi }} melalui pos-el "
-             "{{ kop.email }}.")
-    penutup(doc, "Demikian permohonan ini kami sampaikan. Atas perhatian dan kerja sama "
-                 "Bapak/Ibu, kami ucapkan terima kasih.")
+    isi(
+        doc,
+        "Nama narasumber, konfirmasi kesediaan dan bahan paparan kami mohon dapat "
+        "disampaikan kepada panitia paling lambat {{ batas_konfirmasi }} melalui pos-el "
+        "{{ kop.email }}.",
+    )
+    penutup(
+        doc,
+        "Demikian permohonan ini kami sampaikan. Atas perhatian dan kerja sama "
+        "Bapak/Ibu, kami ucapkan terima kasih.",
+    )
     tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
 
@@ -516,29 +621,43 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
     tempat_tanggal(doc)
     para(doc, "", size=7)
     kepala_surat(doc)
-    isi(doc, "Dalam rangka peningkatan kapasitas dan kinerja Aparatur Sipil Negara, "
-             "{{ kegiatan.penyelenggara }} akan menyelenggarakan {{ kegiatan.nama }} pada:")
-    detail_table(doc, [("Hari/Tanggal", "{{ kegiatan.hari_tanggal }}"),
-                       ("Tempat", "{{ kegiatan.tempat }}"),
-                       ("Durasi", "{{ kegiatan.jp_teks }}")])
+    isi(
+        doc,
+        "Dalam rangka peningkatan kapasitas dan kinerja Aparatur Sipil Negara, "
+        "{{ kegiatan.penyelenggara }} akan menyelenggarakan {{ kegiatan.nama }} pada:",
+    )
+    detail_table(
+        doc,
+        [
+            ("Hari/Tanggal", "{{ kegiatan.hari_tanggal }}"),
+            ("Tempat", "{{ kegiatan.tempat }}"),
+            ("Durasi", "{{ kegiatan.jp_teks }}"),
+        ],
+    )
     para(doc, "", size=7)
     tag(doc, "{%p if peserta %}")
-    isi(doc, "Sehubungan dengan hal tersebut, kami beritahukan bahwa {{ jumlah_peserta }} "
-             "pegawai di lingkungan {{ opd.nama }} sebagaimana tercantum dalam lampiran "
-             "surat ini ditetapkan sebagai calon peserta. Kami mohon bantuan Saudara untuk "
-             "menugaskan pegawai dimaksud dan menyampaikan konfirmasi kehadiran paling lambat "
-             "{{ batas_konfirmasi }}.")
+    isi(
+        doc,
+        "Sehubungan dengan hal tersebut, kami beritahukan bahwa {{ jumlah_peserta }} "
+        "pegawai di lingkungan {{ opd.nama }} sebagaimana tercantum dalam lampiran "
+        "surat ini ditetapkan sebagai calon peserta. Kami mohon bantuan Saudara untuk "
+        "menugaskan pegawai dimaksud dan menyampaikan konfirmasi kehadiran paling lambat "
+        "{{ batas_konfirmasi }}.",
+    )
     tag(doc, "{%p else %}")
-    isi(doc, "Sehubungan dengan hal tersebut, kami mohon Saudara mengusulkan pegawai di "
-             "lingkungan {{ opd.nama }} yang memenuhi persyaratan berikut sebagai calon "
-             "peserta, paling lambat {{ batas_konfirmasi }}:", after=2)
+    isi(
+        doc,
+        "Sehubungan dengan hal tersebut, kami mohon Saudara mengusulkan pegawai di "
+        "lingkungan {{ opd.nama }} yang memenuhi persyaratan berikut sebagai calon "
+        "peserta, paling lambat {{ batas_konfirmasi }}:",
+        after=2,
+    )
     tag(doc, "{%p for r in persyaratan %}")
     para(doc, "{{ loop.index }}. {{ r }}", indent=Cm(1.85), hanging=Cm(0.6))
     tag(doc, "{%p endfor %}")
     para(doc, "", size=6)
     tag(doc, "{%p endif %}")
-    penutup(doc, "Demikian disampaikan, atas perhatian dan kerja samanya diucapkan "
-                 "terima kasih.")
+    penutup(doc, "Demikian disampaikan, atas perhatian dan kerja samanya diucapkan terima kasih.")
     tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
     tag(doc, "{%p if peserta %}")
@@ -546,11 +665,15 @@ def surat_pemberitahuan(doc: DocumentObject) -> None:
     lampiran_kepala(doc, "Lampiran Surat {{ ttd.sebutan }}")
     judul(doc, "DAFTAR CALON PESERTA")
     judul(doc, "{{ kegiatan.nama|upper }}", after=8)
-    loop_table(doc, [1.2, 4.6, 4.8, 1.6, 4.3], ["No.", "Nama", "NIP", "Gol.", "Jabatan"],
-               "for p in peserta",
-               ["{{ loop.index }}", "{{ p.nama }}", "{{ p.nip }}", "{{ p.golongan }}",
-                "{{ p.jabatan }}"],
-               align=["center", None, None, "center", None], size=11)
+    loop_table(
+        doc,
+        [1.2, 4.6, 4.8, 1.6, 4.3],
+        ["No.", "Nama", "NIP", "Gol.", "Jabatan"],
+        "for p in peserta",
+        ["{{ loop.index }}", "{{ p.nama }}", "{{ p.nip }}", "{{ p.golongan }}", "{{ p.jabatan }}"],
+        align=["center", None, None, "center", None],
+        size=11,
+    )
     tanda_tangan(doc, before=18)
     tag(doc, "{%p endif %}")
 
@@ -562,14 +685,23 @@ def sk_panitia(doc: DocumentObject) -> None:
     judul(doc, "TENTANG", before=6)
     judul(doc, "{{ tentang|upper }}", after=12)
     judul(doc, "{{ penetap|upper }},", after=12)
-    numbered_rows(doc, "Menimbang", "for m in menimbang",
-                  "{{ m }}", marker="{{ 'abcdefghijklmnopqrstuvwxyz'[loop.index0] }}.")
+    numbered_rows(
+        doc,
+        "Menimbang",
+        "for m in menimbang",
+        "{{ m }}",
+        marker="{{ 'abcdefghijklmnopqrstuvwxyz'[loop.index0] }}.",
+    )
     para(doc, "", size=6)
     numbered_rows(doc, "Mengingat", "for m in mengingat", "{{ m }}")
     judul(doc, "MEMUTUSKAN:", before=12, after=6)
     t = table(doc, 1, [3.0, 0.5, 13.0])
-    fill_row(t, 0, ["Menetapkan", ":", "KEPUTUSAN {{ penetap|upper }} TENTANG "
-                    "{{ tentang|upper }}."], align=[None, None, "justify"])
+    fill_row(
+        t,
+        0,
+        ["Menetapkan", ":", "KEPUTUSAN {{ penetap|upper }} TENTANG {{ tentang|upper }}."],
+        align=[None, None, "justify"],
+    )
     t2 = table(doc, 3, [3.0, 0.5, 13.0])
     cell_text(t2.rows[0].cells[0], "{%tr for d in diktum %}")
     fill_row(t2, 1, ["{{ d.label }}", ":", "{{ d.isi }}"], align=[None, None, "justify"])
@@ -589,11 +721,20 @@ def sk_panitia(doc: DocumentObject) -> None:
     para(doc, "", size=7)
     judul(doc, "SUSUNAN PANITIA")
     judul(doc, "{{ kegiatan.nama|upper }}", after=8)
-    loop_table(doc, [1.2, 6.0, 5.0, 4.3], ["No.", "Nama / NIP", "Jabatan", "Kedudukan dalam Panitia"],
-               "for p in panitia",
-               ["{{ loop.index }}", "{{ p.nama }}\nNIP. {{ p.nip }}", "{{ p.jabatan }}",
-                "{{ p.kedudukan }}"],
-               align=["center", None, None, None], size=11)
+    loop_table(
+        doc,
+        [1.2, 6.0, 5.0, 4.3],
+        ["No.", "Nama / NIP", "Jabatan", "Kedudukan dalam Panitia"],
+        "for p in panitia",
+        [
+            "{{ loop.index }}",
+            "{{ p.nama }}\nNIP. {{ p.nip }}",
+            "{{ p.jabatan }}",
+            "{{ p.kedudukan }}",
+        ],
+        align=["center", None, None, None],
+        size=11,
+    )
     tanda_tangan(doc, before=18)
 
 
@@ -603,20 +744,37 @@ def surat_panggilan(doc: DocumentObject) -> None:
     para(doc, "", size=7)
     kepala_surat(doc)
     isi(doc, "Berdasarkan {{ dasar }}, dengan ini kami memanggil Saudara:")
-    detail_table(doc, [("Nama", "{{ peserta.nama }}"),
-                       ("NIP", "{{ peserta.nip }}"),
-                       ("Pangkat/Gol.", "{{ peserta.pangkat }}"),
-                       ("Jabatan", "{{ peserta.jabatan }}"),
-                       ("Unit Kerja", "{{ peserta.unit }}")])
+    detail_table(
+        doc,
+        [
+            ("Nama", "{{ peserta.nama }}"),
+            ("NIP", "{{ peserta.nip }}"),
+            ("Pangkat/Gol.", "{{ peserta.pangkat }}"),
+            ("Jabatan", "{{ peserta.jabatan }}"),
+            ("Unit Kerja", "{{ peserta.unit }}"),
+        ],
+    )
     para(doc, "", size=7)
-    para(doc, "untuk mengikuti {{ kegiatan.nama }} sebagai peserta, yang akan dilaksanakan "
-              "pada:", align="justify", after=6)
-    detail_table(doc, [("Hari/Tanggal", "{{ kegiatan.hari_tanggal }}"),
-                       ("Waktu", "{{ kegiatan.waktu }}"),
-                       ("Tempat", "{{ kegiatan.tempat }}")])
+    para(
+        doc,
+        "untuk mengikuti {{ kegiatan.nama }} sebagai peserta, yang akan dilaksanakan pada:",
+        align="justify",
+        after=6,
+    )
+    detail_table(
+        doc,
+        [
+            ("Hari/Tanggal", "{{ kegiatan.hari_tanggal }}"),
+            ("Waktu", "{{ kegiatan.waktu }}"),
+            ("Tempat", "{{ kegiatan.tempat }}"),
+        ],
+    )
     para(doc, "", size=7)
-    isi(doc, "Peserta diharapkan hadir 30 (tiga puluh) menit sebelum acara dimulai, "
-             "mengenakan {{ pakaian }}, dan membawa surat tugas dari pimpinan unit kerja.")
+    isi(
+        doc,
+        "Peserta diharapkan hadir 30 (tiga puluh) menit sebelum acara dimulai, "
+        "mengenakan {{ pakaian }}, dan membawa surat tugas dari pimpinan unit kerja.",
+    )
     penutup(doc, "Demikian disampaikan untuk dilaksanakan dengan penuh tanggung jawab.")
     tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
@@ -627,17 +785,28 @@ def undangan_pembukaan(doc: DocumentObject) -> None:
     tempat_tanggal(doc)
     para(doc, "", size=7)
     kepala_surat(doc)
-    isi(doc, "Dengan hormat, dalam rangka pembukaan {{ kegiatan.nama }} yang "
-             "diselenggarakan oleh {{ kegiatan.penyelenggara }}, kami mengharapkan kehadiran "
-             "Bapak/Ibu pada:")
-    detail_table(doc, [("Hari/Tanggal", "{{ acara.hari_tanggal }}"),
-                       ("Pukul", "{{ acara.pukul }}"),
-                       ("Tempat", "{{ acara.tempat }}"),
-                       ("Acara", "{{ acara.acara }}")])
+    isi(
+        doc,
+        "Dengan hormat, dalam rangka pembukaan {{ kegiatan.nama }} yang "
+        "diselenggarakan oleh {{ kegiatan.penyelenggara }}, kami mengharapkan kehadiran "
+        "Bapak/Ibu pada:",
+    )
+    detail_table(
+        doc,
+        [
+            ("Hari/Tanggal", "{{ acara.hari_tanggal }}"),
+            ("Pukul", "{{ acara.pukul }}"),
+            ("Tempat", "{{ acara.tempat }}"),
+            ("Acara", "{{ acara.acara }}"),
+        ],
+    )
     para(doc, "", size=7)
-    penutup(doc, "Mengingat pentingnya acara tersebut, kami mengharapkan kehadiran Bapak/Ibu "
-                 "tepat pada waktunya. Demikian undangan ini disampaikan, atas perhatian dan "
-                 "kehadirannya diucapkan terima kasih.")
+    penutup(
+        doc,
+        "Mengingat pentingnya acara tersebut, kami mengharapkan kehadiran Bapak/Ibu "
+        "tepat pada waktunya. Demikian undangan ini disampaikan, atas perhatian dan "
+        "kehadirannya diucapkan terima kasih.",
+    )
     tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
     tag(doc, "{%p if undangan %}")
@@ -645,8 +814,15 @@ def undangan_pembukaan(doc: DocumentObject) -> None:
     lampiran_kepala(doc, "Lampiran Undangan {{ ttd.sebutan }}")
     judul(doc, "DAFTAR UNDANGAN")
     judul(doc, "PEMBUKAAN {{ kegiatan.nama|upper }}", after=8)
-    loop_table(doc, [1.2, 15.3], ["No.", "Pejabat yang Diundang"], "for u in undangan",
-               ["{{ loop.index }}", "{{ u }}"], align=["center", None], size=11)
+    loop_table(
+        doc,
+        [1.2, 15.3],
+        ["No.", "Pejabat yang Diundang"],
+        "for u in undangan",
+        ["{{ loop.index }}", "{{ u }}"],
+        align=["center", None],
+        size=11,
+    )
     tag(doc, "{%p endif %}")
 
 
@@ -658,12 +834,30 @@ def surat_tugas(doc: DocumentObject) -> None:
     judul(doc, "MEMERINTAHKAN:", before=12, after=12)
     t = table(doc, 5, [3.0, 0.5, 0.8, 3.2, 9.0])
     cell_text(t.rows[0].cells[0], "{%tr for p in pegawai %}")
-    fill_row(t, 1, ["{{ 'Kepada' if loop.first else '' }}", "{{ ':' if loop.first else '' }}",
-                    "{{ loop.index }}.", "Nama", ": {{ p.nama }}"])
+    fill_row(
+        t,
+        1,
+        [
+            "{{ 'Kepada' if loop.first else '' }}",
+            "{{ ':' if loop.first else '' }}",
+            "{{ loop.index }}.",
+            "Nama",
+            ": {{ p.nama }}",
+        ],
+    )
     fill_row(t, 2, ["", "", "", "NIP", ": {{ p.nip }}"])
     fill_row(t, 3, ["", "", "", "Pangkat/Gol.", ": {{ p.pangkat }}"])
-    fill_row(t, 4, ["", "", "", "Jabatan", ": {{ p.jabatan }}"
-                    "{{ ' pada ' ~ p.unit if p.unit and p.unit != '-' else '' }}"])
+    fill_row(
+        t,
+        4,
+        [
+            "",
+            "",
+            "",
+            "Jabatan",
+            ": {{ p.jabatan }}{{ ' pada ' ~ p.unit if p.unit and p.unit != '-' else '' }}",
+        ],
+    )
     # the endfor row goes after the four rows of one person
     end = t.add_row()
     no_split(end._tr)
@@ -671,8 +865,7 @@ def surat_tugas(doc: DocumentObject) -> None:
     para(doc, "", size=6)
     numbered_rows(doc, "Untuk", "for u in untuk", "{{ u }}")
     para(doc, "", size=7)
-    penutup(doc, "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung "
-                 "jawab.")
+    penutup(doc, "Demikian surat tugas ini dibuat untuk dilaksanakan dengan penuh tanggung jawab.")
     dikeluarkan(doc, "Dikeluarkan di")
     tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
@@ -692,13 +885,23 @@ def sertifikat(doc: DocumentObject) -> None:
     para(doc, "{{ peserta.jabatan }} pada {{ peserta.unit }}", align="center", after=8)
     para(doc, "telah mengikuti", align="center", after=2)
     judul(doc, "{{ kegiatan.nama }}", size=16, after=4)
-    p = para(doc, "yang diselenggarakan oleh {{ kegiatan.penyelenggara }} pada tanggal "
-                  "{{ kegiatan.tanggal }} di {{ kegiatan.tempat }} selama "
-                  "{{ kegiatan.jp_teks }} dengan predikat {{ predikat }}.",
-             align="center", indent=Cm(2.0))
+    p = para(
+        doc,
+        "yang diselenggarakan oleh {{ kegiatan.penyelenggara }} pada tanggal "
+        "{{ kegiatan.tanggal }} di {{ kegiatan.tempat }} selama "
+        "{{ kegiatan.jp_teks }} dengan predikat {{ predikat }}.",
+        align="center",
+        indent=Cm(2.0),
+    )
     p.paragraph_format.right_indent = Cm(2.0)
-    para(doc, "{{ kop.kota }}, {{ tanggal }}", align="center", indent=Cm(13.0), before=8,
-         keep_next=True)
+    para(
+        doc,
+        "{{ kop.kota }}, {{ tanggal }}",
+        align="center",
+        indent=Cm(13.0),
+        before=8,
+        keep_next=True,
+    )
     tanda_tangan(doc, before=0, indent=Cm(13.0), landscape=True)
 
 
@@ -721,17 +924,33 @@ def laporan_kegiatan(doc: DocumentObject) -> None:
     bagian("B", "Maksud dan Tujuan")
     para(doc, "{{ tujuan_kegiatan }}", align="justify", indent=Cm(0.5))
     bagian("C", "Waktu dan Tempat")
-    detail_table(doc, [("Tanggal", "{{ kegiatan.tanggal }}"),
-                       ("Tempat", "{{ kegiatan.tempat }}"),
-                       ("Durasi", "{{ kegiatan.jp_teks }}")], indent_cm=0.5)
+    detail_table(
+        doc,
+        [
+            ("Tanggal", "{{ kegiatan.tanggal }}"),
+            ("Tempat", "{{ kegiatan.tempat }}"),
+            ("Durasi", "{{ kegiatan.jp_teks }}"),
+        ],
+        indent_cm=0.5,
+    )
     bagian("D", "Peserta")
-    para(doc, "Peserta yang dipanggil {{ rekap.dipanggil }}, hadir {{ rekap.hadir }}, "
-              "dinyatakan lulus {{ rekap.lulus }}.", align="justify", indent=Cm(0.5))
+    para(
+        doc,
+        "Peserta yang dipanggil {{ rekap.dipanggil }}, hadir {{ rekap.hadir }}, "
+        "dinyatakan lulus {{ rekap.lulus }}.",
+        align="justify",
+        indent=Cm(0.5),
+    )
     bagian("E", "Narasumber")
     tag(doc, "{%p for n in narasumber %}")
-    para(doc, "{{ loop.index }}. {{ n.nama }}{{ ' (' ~ n.jabatan ~ ')' if n.jabatan else '' }}"
-              "{{ ': ' ~ n.materi if n.materi else '' }}", align="justify",
-         indent=Cm(1.1), hanging=Cm(0.6))
+    para(
+        doc,
+        "{{ loop.index }}. {{ n.nama }}{{ ' (' ~ n.jabatan ~ ')' if n.jabatan else '' }}"
+        "{{ ': ' ~ n.materi if n.materi else '' }}",
+        align="justify",
+        indent=Cm(1.1),
+        hanging=Cm(0.6),
+    )
     tag(doc, "{%p endfor %}")
     bagian("F", "Hasil Kegiatan")
     tag(doc, "{%p for h in hasil %}")
@@ -741,9 +960,16 @@ def laporan_kegiatan(doc: DocumentObject) -> None:
     para(doc, "{{ saran }}", align="justify", indent=Cm(0.5))
     bagian("H", "Penutup")
     # the closing, the date line and the signature block stay on one page
-    para(doc, "Demikian laporan ini disampaikan sebagai bahan evaluasi dan pertanggungjawaban "
-              "pelaksanaan kegiatan.", align="justify", indent=Cm(0.5), after=6,
-         keep_next=True, keep_lines=True)
+    para(
+        doc,
+        "Demikian laporan ini disampaikan sebagai bahan evaluasi dan pertanggungjawaban "
+        "pelaksanaan kegiatan.",
+        align="justify",
+        indent=Cm(0.5),
+        after=6,
+        keep_next=True,
+        keep_lines=True,
+    )
     tempat_tanggal(doc, before=6, keep_next=True)
     tanda_tangan(doc, with_tembusan=True)
     tembusan(doc)
@@ -755,27 +981,35 @@ def tanda_terima(doc: DocumentObject) -> None:
     tag(doc, "{%p if nomor %}")
     judul(doc, "Nomor: {{ nomor }}", after=12)
     tag(doc, "{%p endif %}")
-    isi(doc, "Telah diterima dari {{ penyerah.nama }} ({{ penyerah.jabatan }}) berupa:",
-        after=6)
-    loop_table(doc, [1.2, 7.8, 2.0, 2.5, 3.0], ["No.", "Uraian", "Jumlah", "Satuan",
-                                               "Keterangan"],
-               "for b in barang",
-               ["{{ loop.index }}", "{{ b.uraian }}", "{{ b.jumlah }}", "{{ b.satuan }}",
-                "{{ b.keterangan }}"],
-               align=["center", None, "center", "center", None])
+    isi(doc, "Telah diterima dari {{ penyerah.nama }} ({{ penyerah.jabatan }}) berupa:", after=6)
+    loop_table(
+        doc,
+        [1.2, 7.8, 2.0, 2.5, 3.0],
+        ["No.", "Uraian", "Jumlah", "Satuan", "Keterangan"],
+        "for b in barang",
+        [
+            "{{ loop.index }}",
+            "{{ b.uraian }}",
+            "{{ b.jumlah }}",
+            "{{ b.satuan }}",
+            "{{ b.keterangan }}",
+        ],
+        align=["center", None, "center", "center", None],
+    )
     para(doc, "", size=7)
     isi(doc, "untuk keperluan {{ keperluan }}.")
     tempat_tanggal(doc, before=6)
     t = table(doc, 8, [8.25, 8.25])
     fill_row(t, 0, ["Yang Menyerahkan,", "Yang Menerima,"], align=["center", "center"])
-    fill_row(t, 1, ["{{ penyerah.jabatan }}", "{{ penerima.jabatan }}"],
-             align=["center", "center"])
+    fill_row(t, 1, ["{{ penyerah.jabatan }}", "{{ penerima.jabatan }}"], align=["center", "center"])
     for r in (2, 3, 4):
         fill_row(t, r, ["", ""])
     for col, who in ((0, "penyerah"), (1, "penerima")):
-        cell_text(t.rows[5].cells[col], [(f"{{{{ {who}.nama }}}}", {"bold": True,
-                                                                    "underline": True})],
-                  align="center")
+        cell_text(
+            t.rows[5].cells[col],
+            [(f"{{{{ {who}.nama }}}}", {"bold": True, "underline": True})],
+            align="center",
+        )
         cell_text(t.rows[6].cells[col], f"NIP. {{{{ {who}.nip }}}}", align="center")
     t._tbl.remove(t.rows[7]._tr)
 
@@ -784,26 +1018,54 @@ def daftar_hadir(doc: DocumentObject) -> None:
     kop(doc)
     judul(doc, "DAFTAR HADIR PESERTA")
     judul(doc, "{{ kegiatan.nama|upper }}", after=8)
-    detail_table(doc, [("Hari/Tanggal", "{{ hari_tanggal }}"),
-                       ("Tempat", "{{ kegiatan.tempat }}"),
-                       ("Sesi", "{{ sesi }}")], indent_cm=0.0)
+    detail_table(
+        doc,
+        [
+            ("Hari/Tanggal", "{{ hari_tanggal }}"),
+            ("Tempat", "{{ kegiatan.tempat }}"),
+            ("Sesi", "{{ sesi }}"),
+        ],
+        indent_cm=0.0,
+    )
     para(doc, "", size=7)
-    loop_table(doc, [1.2, 6.0, 5.3, 4.0], ["No.", "Nama / NIP", "Jabatan / Unit Kerja",
-                                          "Tanda Tangan"],
-               "for p in peserta",
-               ["{{ loop.index }}", "{{ p.nama }}\nNIP. {{ p.nip }}",
-                "{{ p.jabatan }}\n{{ p.unit }}", "{{ loop.index }}. ..............."],
-               align=["center", None, None, None], size=11, row_height_cm=1.4)
+    loop_table(
+        doc,
+        [1.2, 6.0, 5.3, 4.0],
+        ["No.", "Nama / NIP", "Jabatan / Unit Kerja", "Tanda Tangan"],
+        "for p in peserta",
+        [
+            "{{ loop.index }}",
+            "{{ p.nama }}\nNIP. {{ p.nip }}",
+            "{{ p.jabatan }}\n{{ p.unit }}",
+            "{{ loop.index }}. ...............",
+        ],
+        align=["center", None, None, None],
+        size=11,
+        row_height_cm=1.4,
+    )
     # the closing: place and the session's date, the committee's chair, name and NIP, on one
     # page with the last rows
-    para(doc, "{{ kop.kota }}, {{ tanggal_sesi }}", indent=TTD_INDENT, align="center",
-         before=12, keep_next=True)
+    para(
+        doc,
+        "{{ kop.kota }}, {{ tanggal_sesi }}",
+        indent=TTD_INDENT,
+        align="center",
+        before=12,
+        keep_next=True,
+    )
     para(doc, "{{ ketua.jabatan }},", indent=TTD_INDENT, align="center", keep_next=True)
     space = para(doc, "", indent=TTD_INDENT, keep_next=True)
     space.paragraph_format.line_spacing = Pt(48)
     space.paragraph_format.line_spacing_rule = 4  # exactly
-    para(doc, "{{ ketua.nama }}", bold=True, underline=True, align="center",
-         indent=TTD_INDENT, keep_next=True)
+    para(
+        doc,
+        "{{ ketua.nama }}",
+        bold=True,
+        underline=True,
+        align="center",
+        indent=TTD_INDENT,
+        keep_next=True,
+    )
     para(doc, "NIP. {{ ketua.nip }}", align="center", indent=TTD_INDENT)
 
 
@@ -852,13 +1114,20 @@ def build(jenis: str, settings: Settings | None = None) -> DocumentObject:
     doc.core_properties.title = jenis.replace("_", " ").title()
     doc.core_properties.author = s.instansi.singkatan
     # (no Jinja braces here: docxtpl renders the core properties as templates too)
-    doc.core_properties.comments = ("Templat diklat-flows. Tag Jinja di antara kurung kurawal "
-                                    "jangan diubah; teks lain boleh diubah.")
+    doc.core_properties.comments = (
+        "Templat diklat-flows. Tag Jinja di antara kurung kurawal "
+        "jangan diubah; teks lain boleh diubah."
+    )
     return doc
 
 
-def build_all(out_dir: Path, *, force: bool = False, only: Sequence[str] | None = None,
-              settings: Settings | None = None) -> list[Path]:
+def build_all(
+    out_dir: Path,
+    *,
+    force: bool = False,
+    only: Sequence[str] | None = None,
+    settings: Settings | None = None,
+) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for jenis in only or JENIS:

@@ -54,9 +54,11 @@ BATAS_FORMULIR = 64 * 1024
 
 #: On every response (pages, errors, 413s).
 HEADER_AMAN: dict[str, str] = {
-    "Content-Security-Policy": (f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; "
-                                "img-src 'self'; form-action 'self'; base-uri 'none'; "
-                                "frame-ancestors 'none'"),
+    "Content-Security-Policy": (
+        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; "
+        "img-src 'self'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
@@ -67,22 +69,26 @@ HEADER_AMAN: dict[str, str] = {
 
 #: Error pages: status -> (title, sentence).
 _GALAT: dict[int, tuple[str, str]] = {
-    400: ("Permintaan tidak valid", "Permintaan tidak dapat dibaca. Periksa isian lalu coba "
-                                    "lagi."),
-    404: ("Tidak ditemukan", "Halaman yang Anda cari tidak ada. Pindai kembali kode QR pada "
-                             "naskah, atau periksa alamatnya."),
+    400: ("Permintaan tidak valid", "Permintaan tidak dapat dibaca. Periksa isian lalu coba lagi."),
+    404: (
+        "Tidak ditemukan",
+        "Halaman yang Anda cari tidak ada. Pindai kembali kode QR pada "
+        "naskah, atau periksa alamatnya.",
+    ),
     405: ("Metode tidak diizinkan", "Halaman ini tidak menerima permintaan seperti itu."),
-    413: ("Terlalu besar", f"Berkas terlalu besar: paling besar {MAX_UPLOAD // (1024 * 1024)} "
-                           f"MB."),
+    413: ("Terlalu besar", f"Berkas terlalu besar: paling besar {MAX_UPLOAD // (1024 * 1024)} MB."),
     500: ("Terjadi kesalahan", "Terjadi kesalahan pada server. Coba lagi beberapa saat lagi."),
 }
 
 
 def _halaman_galat(status: int) -> str:
     title, text = _GALAT.get(status, _GALAT[500] if status >= 500 else _GALAT[400])
-    return bingkai(title, f"<h1>{html.escape(title)}</h1><p class='bad' id='galat' "
-                        f"data-status='{status}'>{html.escape(text)}</p>"
-                        "<p><a href='/'>Halaman utama</a></p>")
+    return bingkai(
+        title,
+        f"<h1>{html.escape(title)}</h1><p class='bad' id='galat' "
+        f"data-status='{status}'>{html.escape(text)}</p>"
+        "<p><a href='/'>Halaman utama</a></p>",
+    )
 
 
 class TerlaluBesar(StarletteHTTPException):
@@ -123,9 +129,17 @@ class Pelindung:
 
         async def galat(status: int) -> None:
             body = _halaman_galat(status).encode()
-            await send_aman({"type": "http.response.start", "status": status, "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+            await send_aman(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", b"text/html; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"connection", b"close"),
+                    ],
+                }
+            )
             await send_aman({"type": "http.response.body", "body": body})
 
         length = dict(scope.get("headers") or []).get(b"content-length")
@@ -210,10 +224,17 @@ def berkas_unggahan(body: bytes, content_type: str, field: str = "berkas") -> by
             raise HTTPException(status_code=400)
         parts[-1][1].extend(data[start:end])
 
-    parser = MultipartParser(boundary, {  # type: ignore[arg-type]
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field,
-        "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_headers_finished": on_headers_finished, "on_part_data": on_part_data})
+    parser = MultipartParser(
+        boundary,
+        {  # type: ignore[arg-type]
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+        },
+    )
     try:
         parser.write(body)
         parser.finalize()
@@ -244,14 +265,17 @@ def _letter(token: str) -> dict[str, Any]:
         n = s.execute(select(Naskah).where(Naskah.token == token)).scalar_one_or_none()
         if n is None:
             raise HTTPException(status_code=404)
-        ttd = s.execute(select(NaskahBerkas).where(NaskahBerkas.naskah_id == n.id,
-                                                   NaskahBerkas.peran == "ttd_pdf")
-                        ).scalar_one_or_none()
+        ttd = s.execute(
+            select(NaskahBerkas).where(
+                NaskahBerkas.naskah_id == n.id, NaskahBerkas.peran == "ttd_pdf"
+            )
+        ).scalar_one_or_none()
         if ttd is None:
             raise HTTPException(status_code=404)
         pej = s.get(Pejabat, n.penandatangan_id) if n.penandatangan_id else None
-        entry = s.execute(select(RegisterEntry).where(RegisterEntry.naskah_id == n.id)
-                          ).scalar_one_or_none()
+        entry = s.execute(
+            select(RegisterEntry).where(RegisterEntry.naskah_id == n.id)
+        ).scalar_one_or_none()
         voided = n.status == "dibatalkan" or (entry is not None and entry.status == "batal")
         try:
             ctx = json.loads(n.konteks_json or "{}")
@@ -263,9 +287,11 @@ def _letter(token: str) -> dict[str, Any]:
         return {
             "nomor": n.nomor or "(tanpa nomor)",
             "tanggal": tanggal_indonesia(n.tanggal) if n.tanggal else "-",
-            "hal": n.hal or "-", "jenis": n.jenis.replace("_", " "),
+            "hal": n.hal or "-",
+            "jenis": n.jenis.replace("_", " "),
             # a certificate: whose it is and for which training (what the certificate prints)
-            "pemegang": holder, "kegiatan": k.nama if k is not None else None,
+            "pemegang": holder,
+            "kegiatan": k.nama if k is not None else None,
             "penandatangan": pej.nama if pej else "-",
             "jabatan": " ".join(x for x in (printed.get("an"), printed.get("jabatan")) if x)
             or (pej.jabatan if pej else "-"),
@@ -274,36 +300,49 @@ def _letter(token: str) -> dict[str, Any]:
             "waktu_ttd": waktu_indonesia(ttd.created_at, get_settings().timezone),
             "status": "dibatalkan" if voided else "aktif",
             "alasan_batal": entry.alasan_batal if entry is not None and voided else None,
-            "sha256": ttd.sha256, "path": ttd.path,
+            "sha256": ttd.sha256,
+            "path": ttd.path,
         }
 
 
 def _letter_html(d: dict[str, Any]) -> str:
-    status = (f"<span class='bad'>DIBATALKAN</span> ({_e(d['alasan_batal'])})"
-              if d["status"] == "dibatalkan" else "<span class='ok'>AKTIF</span>")
-    rows = [("Nomor", _e(d["nomor"])), ("Tanggal", _e(d["tanggal"])), ("Hal", _e(d["hal"])),
-            ("Jenis", _e(d["jenis"]))]
+    status = (
+        f"<span class='bad'>DIBATALKAN</span> ({_e(d['alasan_batal'])})"
+        if d["status"] == "dibatalkan"
+        else "<span class='ok'>AKTIF</span>"
+    )
+    rows = [
+        ("Nomor", _e(d["nomor"])),
+        ("Tanggal", _e(d["tanggal"])),
+        ("Hal", _e(d["hal"])),
+        ("Jenis", _e(d["jenis"])),
+    ]
     if d.get("pemegang"):
         rows.append(("Pemegang", f"<span id='pemegang'>{_e(d['pemegang'])}</span>"))
     if d.get("kegiatan"):
         rows.append(("Kegiatan", f"<span id='kegiatan'>{_e(d['kegiatan'])}</span>"))
-    rows += [("Penandatangan", f"{_e(d['penandatangan'])}<br>{_e(d['jabatan'])}<br>NIP. "
-                               f"{_e(d['nip'])}"),
-             ("Ditandatangani", f"<span id='waktu'>{_e(d['waktu_ttd'])}</span>"),
-             ("Status", status), ("SHA-256 berkas", f"<code id='sha'>{_e(d['sha256'])}</code>")]
-    return "<table>" + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows) + \
-        "</table>"
+    rows += [
+        ("Penandatangan", f"{_e(d['penandatangan'])}<br>{_e(d['jabatan'])}<br>NIP. {_e(d['nip'])}"),
+        ("Ditandatangani", f"<span id='waktu'>{_e(d['waktu_ttd'])}</span>"),
+        ("Status", status),
+        ("SHA-256 berkas", f"<code id='sha'>{_e(d['sha256'])}</code>"),
+    ]
+    return "<table>" + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows) + "</table>"
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="diklat-flows: verifikasi naskah", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+    app = FastAPI(
+        title="diklat-flows: verifikasi naskah", docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.add_middleware(Pelindung)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
-        return HTMLResponse(_halaman_galat(exc.status_code), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return HTMLResponse(
+            _halaman_galat(exc.status_code),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
@@ -311,53 +350,68 @@ def create_app() -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
-        return halaman("Verifikasi naskah", "<h1>Verifikasi naskah dinas</h1><p>Pindai kode QR "
-                     "pada naskah yang ditandatangani secara elektronik untuk membuka halaman "
-                     "verifikasinya.</p>")
+        return halaman(
+            "Verifikasi naskah",
+            "<h1>Verifikasi naskah dinas</h1><p>Pindai kode QR "
+            "pada naskah yang ditandatangani secara elektronik untuk membuka halaman "
+            "verifikasinya.</p>",
+        )
 
     @app.get("/v/{token}", response_class=HTMLResponse)
     def show(token: str) -> HTMLResponse:
         d = _letter(token)
-        form = (f"<form class='box' method='post' enctype='multipart/form-data' "
-                f"action='/v/{_e(token)}'><p>Periksa berkas PDF yang Anda terima:</p>"
-                "<input type='file' name='berkas' accept='application/pdf' id='berkas' "
-                "required> <button type='submit' id='periksa'>Periksa</button></form>")
-        return halaman(f"Verifikasi {d['nomor']}",
-                     f"<h1>Verifikasi naskah</h1>{_letter_html(d)}{form}")
+        form = (
+            f"<form class='box' method='post' enctype='multipart/form-data' "
+            f"action='/v/{_e(token)}'><p>Periksa berkas PDF yang Anda terima:</p>"
+            "<input type='file' name='berkas' accept='application/pdf' id='berkas' "
+            "required> <button type='submit' id='periksa'>Periksa</button></form>"
+        )
+        return halaman(
+            f"Verifikasi {d['nomor']}", f"<h1>Verifikasi naskah</h1>{_letter_html(d)}{form}"
+        )
 
     @app.post("/v/{token}", response_class=HTMLResponse)
     async def check(token: str, request: Request) -> HTMLResponse:
         d = await run_in_threadpool(_letter, token)  # 404 before a byte of the body is read
-        data = berkas_unggahan(await baca_badan(request, BATAS_UNGGAH),
-                               request.headers.get("content-type", ""))
+        data = berkas_unggahan(
+            await baca_badan(request, BATAS_UNGGAH), request.headers.get("content-type", "")
+        )
         if len(data) > MAX_UPLOAD:
             raise TerlaluBesar()
         # pyHanko's validation runs its own event loop: keep it off the server's loop
         verdict, detail = await run_in_threadpool(periksa, data, d)
         klass = "ok" if verdict == "valid" else "bad"
-        text = {"valid": "SAH: ini naskah tersebut, tidak diubah, tanda tangan elektronik sah",
-                "modified": "DIUBAH: berkas ini bukan salinan utuh naskah yang ditandatangani",
-                "other": "BUKAN NASKAH INI"}[verdict]
-        return halaman(f"Hasil verifikasi {d['nomor']}",
-                     f"<h1>Hasil verifikasi</h1><p class='{klass}' id='hasil' "
-                     f"data-verdict='{verdict}'>{text}</p><p>{_e(detail)}</p>"
-                     f"{_letter_html(d)}<p><a href='/v/{_e(token)}'>Periksa berkas lain</a></p>")
+        text = {
+            "valid": "SAH: ini naskah tersebut, tidak diubah, tanda tangan elektronik sah",
+            "modified": "DIUBAH: berkas ini bukan salinan utuh naskah yang ditandatangani",
+            "other": "BUKAN NASKAH INI",
+        }[verdict]
+        return halaman(
+            f"Hasil verifikasi {d['nomor']}",
+            f"<h1>Hasil verifikasi</h1><p class='{klass}' id='hasil' "
+            f"data-verdict='{verdict}'>{text}</p><p>{_e(detail)}</p>"
+            f"{_letter_html(d)}<p><a href='/v/{_e(token)}'>Periksa berkas lain</a></p>",
+        )
 
     @app.get("/ttd/{token}", response_class=HTMLResponse)
     def signing_page(token: str) -> HTMLResponse:
         info = _request(token)
-        form = (f"<form class='box' method='post' action='/ttd/{_e(token)}'>"
-                "<p><label>NIP <input name='nip' id='nip' required maxlength='30'></label></p>"
-                "<p><label>Kode verifikasi <input name='kode' id='kode' required "
-                "maxlength='12' autocomplete='one-time-code'></label></p>"
-                "<p><label>Passphrase sertifikat <input name='passphrase' id='passphrase' "
-                "type='password' autocomplete='off'></label></p>"
-                "<button type='submit' id='tandatangani'>Setuju dan tanda tangani</button>"
-                "</form>")
-        return halaman("Tanda tangan elektronik",
-                     "<h1>Tanda tangan elektronik</h1><table>"
-                     + "".join(f"<tr><td>{k}</td><td>{_e(v)}</td></tr>" for k, v in info.items())
-                     + f"</table>{form}")
+        form = (
+            f"<form class='box' method='post' action='/ttd/{_e(token)}'>"
+            "<p><label>NIP <input name='nip' id='nip' required maxlength='30'></label></p>"
+            "<p><label>Kode verifikasi <input name='kode' id='kode' required "
+            "maxlength='12' autocomplete='one-time-code'></label></p>"
+            "<p><label>Passphrase sertifikat <input name='passphrase' id='passphrase' "
+            "type='password' autocomplete='off'></label></p>"
+            "<button type='submit' id='tandatangani'>Setuju dan tanda tangani</button>"
+            "</form>"
+        )
+        return halaman(
+            "Tanda tangan elektronik",
+            "<h1>Tanda tangan elektronik</h1><table>"
+            + "".join(f"<tr><td>{k}</td><td>{_e(v)}</td></tr>" for k, v in info.items())
+            + f"</table>{form}",
+        )
 
     @app.post("/ttd/{token}", response_class=HTMLResponse)
     async def sign(token: str, request: Request) -> HTMLResponse:
@@ -365,18 +419,20 @@ def create_app() -> FastAPI:
         form = await request.form(max_files=0, max_fields=10)
         nip, kode = form.get("nip"), form.get("kode")
         passphrase = form.get("passphrase") or ""
-        if not isinstance(nip, str) or not isinstance(kode, str) or not isinstance(
-                passphrase, str):
+        if not isinstance(nip, str) or not isinstance(kode, str) or not isinstance(passphrase, str):
             raise HTTPException(status_code=400)
-        call = functools.partial(tandatangani_dari_halaman, token, nip=nip, kode=kode,
-                                 passphrase=passphrase or None)
+        call = functools.partial(
+            tandatangani_dari_halaman, token, nip=nip, kode=kode, passphrase=passphrase or None
+        )
         del passphrase, form
         ok, message = await run_in_threadpool(call)
         del call
         klass = "ok" if ok else "bad"
-        return halaman("Tanda tangan elektronik",
-                     f"<h1>Tanda tangan elektronik</h1><p class='{klass}' id='hasil'>"
-                     f"{_e(message)}</p>", 200 if ok else 400)
+        return halaman(
+            "Tanda tangan elektronik",
+            f"<h1>Tanda tangan elektronik</h1><p class='{klass}' id='hasil'>{_e(message)}</p>",
+            200 if ok else 400,
+        )
 
     from web import persetujuan, usulan
 
@@ -408,8 +464,11 @@ def periksa(data: bytes, d: dict[str, Any]) -> tuple[str, str]:
         return "modified", res.reason
     if d["nomor"] and d["nomor"].encode() not in data:
         # a different signed document, or an unsigned copy
-        return ("modified", "Isi berkas berbeda dari naskah yang ditandatangani.") \
-            if res.signatures else ("other", "Berkas bukan naskah ini.")
+        return (
+            ("modified", "Isi berkas berbeda dari naskah yang ditandatangani.")
+            if res.signatures
+            else ("other", "Berkas bukan naskah ini.")
+        )
     return "modified", "Isi berkas berbeda dari naskah yang ditandatangani."
 
 
@@ -421,22 +480,26 @@ def _request(token: str) -> dict[str, str]:
     if not token or len(token) > 64:
         raise HTTPException(status_code=404)
     with session_scope() as s:
-        p = s.execute(select(Permintaan).where(Permintaan.token == token,
-                                               Permintaan.kind == "tanda_tangan")
-                      ).scalar_one_or_none()
+        p = s.execute(
+            select(Permintaan).where(Permintaan.token == token, Permintaan.kind == "tanda_tangan")
+        ).scalar_one_or_none()
         if p is None:
             raise HTTPException(status_code=404)
         b = s.get(Bundel, p.bundel_id)
         assert b is not None
         r = ringkasan(s, b)
-        return {"Kegiatan": f"{r['kegiatan']} {r['nama_kegiatan']}",
-                "Naskah": f"{r['jenis'].replace('_', ' ')} versi {r['versi']}",
-                "Hal": r["hal"], "Jumlah naskah": str(r["jumlah"]),
-                "Status": p.status}
+        return {
+            "Kegiatan": f"{r['kegiatan']} {r['nama_kegiatan']}",
+            "Naskah": f"{r['jenis'].replace('_', ' ')} versi {r['versi']}",
+            "Hal": r["hal"],
+            "Jumlah naskah": str(r["jumlah"]),
+            "Status": p.status,
+        }
 
 
-def tandatangani_dari_halaman(token: str, *, nip: str, kode: str,
-                              passphrase: str | None) -> tuple[bool, str]:
+def tandatangani_dari_halaman(
+    token: str, *, nip: str, kode: str, passphrase: str | None
+) -> tuple[bool, str]:
     """The signing page's answer: the same checks as any answer, then the signature with the
     passphrase (this call only), then the waiting run resumed with the spent code."""
     from pathlib import Path
@@ -450,13 +513,21 @@ def tandatangani_dari_halaman(token: str, *, nip: str, kode: str,
 
     s = get_settings()
     with session_scope() as ses:
-        p = ses.execute(select(Permintaan).where(Permintaan.token == token,
-                                                 Permintaan.kind == "tanda_tangan")
-                        ).scalar_one_or_none()
+        p = ses.execute(
+            select(Permintaan).where(Permintaan.token == token, Permintaan.kind == "tanda_tangan")
+        ).scalar_one_or_none()
         if p is None:
             raise HTTPException(status_code=404)
-        hasil = putuskan(ses, p.id, nip=nip, kode=kode, keputusan="setuju",
-                         flow_run_id=p.flow_run_id, lewat_halaman=True, settings=s)
+        hasil = putuskan(
+            ses,
+            p.id,
+            nip=nip,
+            kode=kode,
+            keputusan="setuju",
+            flow_run_id=p.flow_run_id,
+            lewat_halaman=True,
+            settings=s,
+        )
         b = ses.get(Bundel, p.bundel_id)
         assert b is not None
         k = ses.get(Kegiatan, b.kegiatan_id)
@@ -465,16 +536,26 @@ def tandatangani_dari_halaman(token: str, *, nip: str, kode: str,
     if not hasil.diterima:
         return False, f"Ditolak: {hasil.alasan}"
     try:
-        out = tanda_tangani(get_engine(), kode_kegiatan, bundel_id, Path(s.output_dir or "."),
-                            passphrase=passphrase, settings=s)
+        out = tanda_tangani(
+            get_engine(),
+            kode_kegiatan,
+            bundel_id,
+            Path(s.output_dir or "."),
+            passphrase=passphrase,
+            settings=s,
+        )
     except TteError as e:
         return False, f"Tanda tangan gagal: {e}"
     if out.belum_pasti:
-        return False, ("Jawaban penandatangan elektronik tidak diterima tepat waktu; hasilnya "
-                       "sedang dicocokkan. Jangan menandatangani ulang.")
+        return False, (
+            "Jawaban penandatangan elektronik tidak diterima tepat waktu; hasilnya "
+            "sedang dicocokkan. Jangan menandatangani ulang."
+        )
     _resume(flow_run_id, pid, nip, kode)
-    return True, (f"{out.ditandatangani + out.sudah} naskah telah ditandatangani secara "
-                  f"elektronik. Terima kasih.")
+    return True, (
+        f"{out.ditandatangani + out.sudah} naskah telah ditandatangani secara "
+        f"elektronik. Terima kasih."
+    )
 
 
 def _resume(flow_run_id: str | None, permintaan_id: int, nip: str, kode: str) -> None:
@@ -482,8 +563,11 @@ def _resume(flow_run_id: str | None, permintaan_id: int, nip: str, kode: str) ->
     wait; the flow also finds the decision in the database when it runs again)."""
     from tasks.lanjut import lanjutkan
 
-    lanjutkan(flow_run_id, f"p{permintaan_id}-", {"keputusan": "setuju", "nip": nip,
-                                                  "kode": kode, "catatan": "", "dokumen": ""})
+    lanjutkan(
+        flow_run_id,
+        f"p{permintaan_id}-",
+        {"keputusan": "setuju", "nip": nip, "kode": kode, "catatan": "", "dokumen": ""},
+    )
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:  # pragma: no cover - blocks

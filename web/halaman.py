@@ -20,13 +20,16 @@ code{font-size:.85em;word-break:break-all}
 
 
 def bingkai(title: str, body: str) -> str:
-    return (f"<!doctype html><html lang='id'><head><meta charset='utf-8'><title>"
-            f"{html.escape(title)}</title><meta name='viewport' content='width=device-width'>"
-            f"<style>{STYLE}</style></head><body>{body}</body></html>")
+    return (
+        f"<!doctype html><html lang='id'><head><meta charset='utf-8'><title>"
+        f"{html.escape(title)}</title><meta name='viewport' content='width=device-width'>"
+        f"<style>{STYLE}</style></head><body>{body}</body></html>"
+    )
 
 
-def halaman(title: str, body: str, status_code: int = 200,
-            headers: dict[str, str] | None = None) -> HTMLResponse:
+def halaman(
+    title: str, body: str, status_code: int = 200, headers: dict[str, str] | None = None
+) -> HTMLResponse:
     return HTMLResponse(bingkai(title, body), status_code=status_code, headers=headers)
 
 

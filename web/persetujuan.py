@@ -32,8 +32,7 @@ def _permintaan(session: Any, token: str) -> Any:
 
     if not token or len(token) > 64:
         raise HTTPException(status_code=404)
-    p = session.execute(select(Permintaan).where(Permintaan.token == token)
-                        ).scalar_one_or_none()
+    p = session.execute(select(Permintaan).where(Permintaan.token == token)).scalar_one_or_none()
     if p is None:
         raise HTTPException(status_code=404)
     return p
@@ -56,35 +55,55 @@ def info(token: str) -> dict[str, Any]:
         pej = ses.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
         chain: list[dict[str, str]] = []
         if b is not None:
-            decided = {d.urutan: d for d in ses.execute(select(Persetujuan).where(
-                Persetujuan.bundel_id == b.id)).scalars()}
+            decided = {
+                d.urutan: d
+                for d in ses.execute(
+                    select(Persetujuan).where(Persetujuan.bundel_id == b.id)
+                ).scalars()
+            }
             for lv in rantai(b):
                 if lv["urutan"] < (b.mulai_urutan or 1):
                     continue
                 d = decided.get(lv["urutan"])
-                chain.append({
-                    "tingkat": str(lv["urutan"]),
-                    "apa": "tanda tangan" if lv["kind"] == "tanda_tangan" else "paraf",
-                    "peran": lv["peran"].replace("_", " "),
-                    "keadaan": (f"{d.keputusan} oleh {d.nama}, "
-                                f"{d.decided_at.astimezone(tz):%d-%m-%Y %H:%M} {zona}"
-                                if d is not None else
-                                "menunggu" if lv["urutan"] == p.urutan else "belum")})
-        last = ses.execute(select(AuditPersetujuan).where(
-            AuditPersetujuan.permintaan_id == p.id).order_by(AuditPersetujuan.id.desc())
-            .limit(1)).scalar_one_or_none()
+                chain.append(
+                    {
+                        "tingkat": str(lv["urutan"]),
+                        "apa": "tanda tangan" if lv["kind"] == "tanda_tangan" else "paraf",
+                        "peran": lv["peran"].replace("_", " "),
+                        "keadaan": (
+                            f"{d.keputusan} oleh {d.nama}, "
+                            f"{d.decided_at.astimezone(tz):%d-%m-%Y %H:%M} {zona}"
+                            if d is not None
+                            else "menunggu"
+                            if lv["urutan"] == p.urutan
+                            else "belum"
+                        ),
+                    }
+                )
+        last = ses.execute(
+            select(AuditPersetujuan)
+            .where(AuditPersetujuan.permintaan_id == p.id)
+            .order_by(AuditPersetujuan.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
         return {
-            "status": p.status, "terbuka": p.status == MENUNGGU,
-            "diputuskan": p.status == DIPUTUSKAN, "keputusan": p.keputusan,
-            "kind": p.kind, "kegiatan": f"{r['kegiatan']} — {r['nama_kegiatan']}",
+            "status": p.status,
+            "terbuka": p.status == MENUNGGU,
+            "diputuskan": p.status == DIPUTUSKAN,
+            "keputusan": p.keputusan,
+            "kind": p.kind,
+            "kegiatan": f"{r['kegiatan']} — {r['nama_kegiatan']}",
             "naskah": f"{r['jenis'].replace('_', ' ')} versi {r['versi']}",
-            "hal": r["hal"], "tujuan": r["tujuan"], "jumlah": r["jumlah"],
+            "hal": r["hal"],
+            "tujuan": r["tujuan"],
+            "jumlah": r["jumlah"],
             "catatan_revisi": r["catatan_revisi"],
             "pejabat": pej.nama if pej else "-",
-            "tenggat": (f"{p.tenggat.astimezone(tz):%d-%m-%Y %H:%M} {zona}"
-                        if p.tenggat else "-"),
-            "rantai": chain, "bsre": p.kind == "tanda_tangan" and s.tte.mode == "bsre",
-            "ditolak_terakhir": last.alasan if last is not None and last.hasil == "ditolak"
+            "tenggat": (f"{p.tenggat.astimezone(tz):%d-%m-%Y %H:%M} {zona}" if p.tenggat else "-"),
+            "rantai": chain,
+            "bsre": p.kind == "tanda_tangan" and s.tte.mode == "bsre",
+            "ditolak_terakhir": last.alasan
+            if last is not None and last.hasil == "ditolak"
             else None,
             "sisa": max(0, s.approval.otp_max_attempts - p.salah),
         }
@@ -111,8 +130,9 @@ def konsep_pdf(token: str) -> Path:
     return path
 
 
-def jawab(token: str, *, nip: str, kode: str, keputusan: str, catatan: str,
-          dokumen: str) -> tuple[bool, str]:
+def jawab(
+    token: str, *, nip: str, kode: str, keputusan: str, catatan: str, dokumen: str
+) -> tuple[bool, str]:
     """An answer typed on the page: checked like every answer; accepted, the waiting run is
     resumed (its wait for this request only)."""
     from diklat.db import session_scope
@@ -129,61 +149,99 @@ def jawab(token: str, *, nip: str, kode: str, keputusan: str, catatan: str,
     try:
         with session_scope() as ses:
             p = _permintaan(ses, token)
-            h = putuskan(ses, p.id, nip=nip, kode=kode, keputusan=keputusan, catatan=catatan,
-                         flow_run_id=p.flow_run_id, kirim=kirim_surel, dokumen=nomor or None)
+            h = putuskan(
+                ses,
+                p.id,
+                nip=nip,
+                kode=kode,
+                keputusan=keputusan,
+                catatan=catatan,
+                flow_run_id=p.flow_run_id,
+                kirim=kirim_surel,
+                dokumen=nomor or None,
+            )
             pid, run = p.id, p.flow_run_id
     except PersetujuanError as e:
         return False, f"Ditolak: {e}"
     if not h.diterima:
         sisa = f" (sisa {h.sisa} percobaan)" if h.sisa is not None and not h.terkunci else ""
         return False, f"Ditolak: {h.alasan}{sisa}"
-    lanjutkan(run, f"p{pid}-", {"keputusan": keputusan, "nip": nip, "kode": kode,
-                                "catatan": catatan, "dokumen": dokumen})
+    lanjutkan(
+        run,
+        f"p{pid}-",
+        {"keputusan": keputusan, "nip": nip, "kode": kode, "catatan": catatan, "dokumen": dokumen},
+    )
     if h.sudah:
         return True, "Permintaan ini sudah diputuskan sebelumnya."
     return True, f"Keputusan {keputusan} diterima. Terima kasih."
 
 
-def _halaman(token: str, pesan: str = "", kelas: str = "ok",
-             status_code: int = 200) -> HTMLResponse:
+def _halaman(
+    token: str, pesan: str = "", kelas: str = "ok", status_code: int = 200
+) -> HTMLResponse:
 
     d = info(token)
-    rows = [("Kegiatan", d["kegiatan"]), ("Naskah", d["naskah"]), ("Hal", d["hal"]),
-            ("Tujuan", d["tujuan"]), ("Jumlah naskah", d["jumlah"]),
-            ("Diminta kepada", d["pejabat"]), ("Tenggat", d["tenggat"])]
+    rows = [
+        ("Kegiatan", d["kegiatan"]),
+        ("Naskah", d["naskah"]),
+        ("Hal", d["hal"]),
+        ("Tujuan", d["tujuan"]),
+        ("Jumlah naskah", d["jumlah"]),
+        ("Diminta kepada", d["pejabat"]),
+        ("Tenggat", d["tenggat"]),
+    ]
     if d["catatan_revisi"]:
         rows.append(("Menjawab catatan revisi", d["catatan_revisi"]))
     body = ["<h1>Persetujuan naskah</h1>"]
     if pesan:
         body.append(f"<p class='{kelas}' id='hasil'>{_e(pesan)}</p>")
-    body.append("<table>" + "".join(f"<tr><td>{a}</td><td>{_e(b)}</td></tr>" for a, b in rows)
-                + "</table>")
+    body.append(
+        "<table>" + "".join(f"<tr><td>{a}</td><td>{_e(b)}</td></tr>" for a, b in rows) + "</table>"
+    )
     if d["rantai"]:
-        body.append("<p>Rantai persetujuan:</p><table id='rantai'>" + "".join(
-            f"<tr><td>{_e(c['tingkat'])}. {_e(c['apa'])} {_e(c['peran'])}</td>"
-            f"<td>{_e(c['keadaan'])}</td></tr>" for c in d["rantai"]) + "</table>")
+        body.append(
+            "<p>Rantai persetujuan:</p><table id='rantai'>"
+            + "".join(
+                f"<tr><td>{_e(c['tingkat'])}. {_e(c['apa'])} {_e(c['peran'])}</td>"
+                f"<td>{_e(c['keadaan'])}</td></tr>"
+                for c in d["rantai"]
+            )
+            + "</table>"
+        )
     if not d["terbuka"]:
-        state = (f"sudah diputuskan ({d['keputusan']})" if d["diputuskan"]
-                 else f"{d['status']}")
-        body.append(f"<p class='bad' id='status'>Permintaan ini {_e(state)}; tidak ada yang "
-                    "perlu diisi lagi.</p>")
+        state = f"sudah diputuskan ({d['keputusan']})" if d["diputuskan"] else f"{d['status']}"
+        body.append(
+            f"<p class='bad' id='status'>Permintaan ini {_e(state)}; tidak ada yang "
+            "perlu diisi lagi.</p>"
+        )
         return halaman("Persetujuan naskah", "".join(body), status_code)
     if d["kind"] != "disposisi":
-        body.append(f"<p><a id='konsep' href='/p/{_e(token)}/konsep.pdf'>Baca konsep (PDF, "
-                    f"{_e(d['jumlah'])} naskah)</a></p>")
+        body.append(
+            f"<p><a id='konsep' href='/p/{_e(token)}/konsep.pdf'>Baca konsep (PDF, "
+            f"{_e(d['jumlah'])} naskah)</a></p>"
+        )
     if d["ditolak_terakhir"] and not pesan:
-        body.append(f"<p class='bad'>Jawaban sebelumnya ditolak: {_e(d['ditolak_terakhir'])}; "
-                    f"sisa {_e(d['sisa'])} percobaan</p>")
+        body.append(
+            f"<p class='bad'>Jawaban sebelumnya ditolak: {_e(d['ditolak_terakhir'])}; "
+            f"sisa {_e(d['sisa'])} percobaan</p>"
+        )
     pilihan = ["setuju", "revisi", "tolak"] if d["kind"] != "disposisi" else ["setuju", "tolak"]
     if d["bsre"]:
-        body.append(f"<p>Untuk menandatangani dengan sertifikat BSrE buka <a href='/ttd/"
-                    f"{_e(token)}'>halaman tanda tangan</a>; di sini hanya revisi atau tolak.</p>")
+        body.append(
+            f"<p>Untuk menandatangani dengan sertifikat BSrE buka <a href='/ttd/"
+            f"{_e(token)}'>halaman tanda tangan</a>; di sini hanya revisi atau tolak.</p>"
+        )
         pilihan = ["revisi", "tolak"]
-    radios = "".join(f"<label><input type='radio' name='keputusan' value='{x}' id='k-{x}' "
-                     f"required> {x}</label> " for x in pilihan)
-    dok = ("<p><label>Dokumen yang direvisi (nomor dalam konsep, mis. 2, 5; kosong: semua) "
-           "<input name='dokumen' id='dokumen' maxlength='200'></label></p>"
-           if d["jumlah"] and int(d["jumlah"]) > 1 else "")
+    radios = "".join(
+        f"<label><input type='radio' name='keputusan' value='{x}' id='k-{x}' required> {x}</label> "
+        for x in pilihan
+    )
+    dok = (
+        "<p><label>Dokumen yang direvisi (nomor dalam konsep, mis. 2, 5; kosong: semua) "
+        "<input name='dokumen' id='dokumen' maxlength='200'></label></p>"
+        if d["jumlah"] and int(d["jumlah"]) > 1
+        else ""
+    )
     body.append(
         f"<form class='box' method='post' action='/p/{_e(token)}'>"
         f"<p>{radios}</p>"
@@ -192,7 +250,8 @@ def _halaman(token: str, pesan: str = "", kelas: str = "ok",
         "maxlength='12' autocomplete='one-time-code'></label></p>"
         "<p><label>Catatan (wajib untuk revisi dan tolak)<br><textarea name='catatan' "
         "id='catatan' rows='4' cols='50' maxlength='2000'></textarea></label></p>"
-        f"{dok}<button type='submit' id='kirim'>Kirim keputusan</button></form>")
+        f"{dok}<button type='submit' id='kirim'>Kirim keputusan</button></form>"
+    )
     return halaman("Persetujuan naskah", "".join(body), status_code)
 
 
@@ -204,9 +263,12 @@ def add_routes(app: FastAPI) -> None:
     @app.get("/p/{token}/konsep.pdf")
     def unduh_konsep(token: str) -> FileResponse:
         path = konsep_pdf(token)
-        return FileResponse(path, media_type="application/pdf",
-                            filename=f"konsep-{path.stem}.pdf",
-                            content_disposition_type="inline")
+        return FileResponse(
+            path,
+            media_type="application/pdf",
+            filename=f"konsep-{path.stem}.pdf",
+            content_disposition_type="inline",
+        )
 
     @app.post("/p/{token}", response_class=HTMLResponse)
     async def kirim_keputusan(token: str, request: Request) -> HTMLResponse:
@@ -216,9 +278,15 @@ def add_routes(app: FastAPI) -> None:
         if not all(isinstance(v, str) or v is None for v in values.values()):
             raise HTTPException(status_code=400)
         ok, message = await run_in_threadpool(
-            lambda: jawab(token, nip=str(values["nip"] or ""), kode=str(values["kode"] or ""),
-                          keputusan=str(values["keputusan"] or ""),
-                          catatan=str(values["catatan"] or ""),
-                          dokumen=str(values["dokumen"] or "")))
+            lambda: jawab(
+                token,
+                nip=str(values["nip"] or ""),
+                kode=str(values["kode"] or ""),
+                keputusan=str(values["keputusan"] or ""),
+                catatan=str(values["catatan"] or ""),
+                dokumen=str(values["dokumen"] or ""),
+            )
+        )
         return await run_in_threadpool(
-            _halaman, token, message, "ok" if ok else "bad", 200 if ok else 400)
+            _halaman, token, message, "ok" if ok else "bad", 200 if ok else 400
+        )

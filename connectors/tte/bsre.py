@@ -64,7 +64,10 @@ from connectors.tte.stamp import Box, place_box, stamp_pdf
 log = logging.getLogger("diklat.connectors.tte")
 
 _CODES: dict[int, type[TteError]] = {
-    2011: SignerNotRegistered, 2021: CertificateProblem, 2031: WrongPassphrase}
+    2011: SignerNotRegistered,
+    2021: CertificateProblem,
+    2031: WrongPassphrase,
+}
 
 
 class DocumentGone(TteError):
@@ -89,11 +92,19 @@ class BsreSigner:
 
     backend: Literal["local", "bsre"] = "bsre"
 
-    def __init__(self, base_url: str, *, api: Literal["v1", "v2"] = "v1",
-                 username: str | None = None, password: str | None = None,
-                 timeout: float = 60.0, connect_timeout: float = 3.05,
-                 appearance_mode: Literal["stamp", "esign"] = "stamp",
-                 verify_tls: bool | str = True, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api: Literal["v1", "v2"] = "v1",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 60.0,
+        connect_timeout: float = 3.05,
+        appearance_mode: Literal["stamp", "esign"] = "stamp",
+        verify_tls: bool | str = True,
+        session: requests.Session | None = None,
+    ) -> None:
         if api not in ("v1", "v2"):
             raise ValueError("api must be 'v1' or 'v2'")
         self.base_url = base_url.rstrip("/")
@@ -116,9 +127,16 @@ class BsreSigner:
 
     # ------------------------------------------------------------------ transport
 
-    def _send(self, method: str, path: str, *, secrets: tuple[str, ...] = (),
-              reference: str = "", timeout: tuple[float, float] | None = None,
-              **kw: Any) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        secrets: tuple[str, ...] = (),
+        reference: str = "",
+        timeout: tuple[float, float] | None = None,
+        **kw: Any,
+    ) -> requests.Response:
         """One attempt. Raises :class:`TteUnavailable` (not sent), :class:`OutcomeUnknown` (sent, no
         answer) or a typed error for an error answer; returns 2xx answers."""
         url = f"{self.base_url}{path}"
@@ -126,15 +144,22 @@ class BsreSigner:
         self.calls[key] = self.calls.get(key, 0) + 1
         t0 = time.monotonic()
         try:
-            resp = self.session.request(method, url, auth=self._auth,
-                                        timeout=timeout or self.timeout, **kw)
+            resp = self.session.request(
+                method, url, auth=self._auth, timeout=timeout or self.timeout, **kw
+            )
         except requests.ConnectTimeout:
             log.warning("tte bsre %s %s: connect timeout (%s)", method, path, reference)
-            raise TteUnavailable("esign-client tidak dapat dihubungi (batas waktu koneksi)"
-                                 ) from None
+            raise TteUnavailable(
+                "esign-client tidak dapat dihubungi (batas waktu koneksi)"
+            ) from None
         except requests.ReadTimeout:
-            log.warning("tte bsre %s %s: no answer within %.0fs (%s)", method, path,
-                        (timeout or self.timeout)[1], reference)
+            log.warning(
+                "tte bsre %s %s: no answer within %.0fs (%s)",
+                method,
+                path,
+                (timeout or self.timeout)[1],
+                reference,
+            )
             raise OutcomeUnknown("esign-client tidak menjawab dalam batas waktu") from None
         except requests.ConnectionError as e:
             if _never_sent(e):
@@ -145,16 +170,23 @@ class BsreSigner:
         except requests.RequestException as e:
             log.warning("tte bsre %s %s: %s (%s)", method, path, e.__class__.__name__, reference)
             raise OutcomeUnknown(f"permintaan gagal: {e.__class__.__name__}") from None
-        log.info("tte bsre %s %s -> %s in %.2fs (%s)", method, path, resp.status_code,
-                 time.monotonic() - t0, reference)
+        log.info(
+            "tte bsre %s %s -> %s in %.2fs (%s)",
+            method,
+            path,
+            resp.status_code,
+            time.monotonic() - t0,
+            reference,
+        )
         if resp.status_code >= 400 or _json_error(resp):
             raise _error_for(resp, secrets)
         return resp
 
     # ------------------------------------------------------------------ signing
 
-    def sign(self, pdf: bytes, *, request: SignRequest,
-             passphrase: str | None = None) -> SignResult:
+    def sign(
+        self, pdf: bytes, *, request: SignRequest, passphrase: str | None = None
+    ) -> SignResult:
         """Sign one PDF through the esign-client. Never retried; see the module."""
         nik = request.signer.nik
         if not nik:
@@ -175,37 +207,67 @@ class BsreSigner:
         secrets = (nik, passphrase)
         try:
             if self.api == "v1":
-                signed, doc_id = self._sign_v1(pdf, request, nik, passphrase, tampilan, box,
-                                               secrets)
+                signed, doc_id = self._sign_v1(
+                    pdf, request, nik, passphrase, tampilan, box, secrets
+                )
             else:
-                signed, doc_id = self._sign_v2(pdf, request, nik, passphrase, tampilan, box,
-                                               secrets), None
+                signed, doc_id = (
+                    self._sign_v2(pdf, request, nik, passphrase, tampilan, box, secrets),
+                    None,
+                )
         except OutcomeUnknown as e:
-            return SignResult(outcome=Outcome.UNKNOWN, backend="bsre",
-                              document_id=e.document_id,
-                              detail=f"hasil tidak diketahui: {e}; jangan ulangi sebelum "
-                                     f"direkonsiliasi", seconds=time.perf_counter() - t0)
+            return SignResult(
+                outcome=Outcome.UNKNOWN,
+                backend="bsre",
+                document_id=e.document_id,
+                detail=f"hasil tidak diketahui: {e}; jangan ulangi sebelum direkonsiliasi",
+                seconds=time.perf_counter() - t0,
+            )
         finally:
             del secrets, passphrase, nik
         return _signed(signed, doc_id, time.perf_counter() - t0)
 
-    def _sign_v1(self, pdf: bytes, request: SignRequest, nik: str, passphrase: str,
-                 tampilan: str, box: Box | None, secrets: tuple[str, ...]
-                 ) -> tuple[bytes, str | None]:
+    def _sign_v1(
+        self,
+        pdf: bytes,
+        request: SignRequest,
+        nik: str,
+        passphrase: str,
+        tampilan: str,
+        box: Box | None,
+        secrets: tuple[str, ...],
+    ) -> tuple[bytes, str | None]:
         a = request.appearance
-        data: dict[str, str] = {"nik": nik, "passphrase": passphrase, "tampilan": tampilan,
-                                "reason": request.reason, "location": request.location}
-        files: dict[str, tuple[str, bytes, str]] = {
-            "file": ("naskah.pdf", pdf, "application/pdf")}
+        data: dict[str, str] = {
+            "nik": nik,
+            "passphrase": passphrase,
+            "tampilan": tampilan,
+            "reason": request.reason,
+            "location": request.location,
+        }
+        files: dict[str, tuple[str, bytes, str]] = {"file": ("naskah.pdf", pdf, "application/pdf")}
         if box is not None:
-            data.update({"linkQR": a.verify_url, "page": str(box.page_index + 1),
-                         "xAxis": _num(box.x1), "yAxis": _num(box.y1),
-                         "width": _num(box.x2), "height": _num(box.y2),
-                         "image": "true" if a.specimen_png else "false"})
+            data.update(
+                {
+                    "linkQR": a.verify_url,
+                    "page": str(box.page_index + 1),
+                    "xAxis": _num(box.x1),
+                    "yAxis": _num(box.y1),
+                    "width": _num(box.x2),
+                    "height": _num(box.y2),
+                    "image": "true" if a.specimen_png else "false",
+                }
+            )
             if a.specimen_png:
                 files["imageTTD"] = ("spesimen.png", a.specimen_png, "image/png")
-        resp = self._send("POST", "/api/sign/pdf", data=data, files=files, secrets=secrets,
-                          reference=request.reference)
+        resp = self._send(
+            "POST",
+            "/api/sign/pdf",
+            data=data,
+            files=files,
+            secrets=secrets,
+            reference=request.reference,
+        )
         doc_id = resp.headers.get("id_dokumen") or None
         if resp.content.lstrip()[:5].startswith(b"%PDF"):
             return resp.content, doc_id
@@ -220,20 +282,43 @@ class BsreSigner:
             e.document_id = doc_id
             raise
 
-    def _sign_v2(self, pdf: bytes, request: SignRequest, nik: str, passphrase: str,
-                 tampilan: str, box: Box | None, secrets: tuple[str, ...]) -> bytes:
+    def _sign_v2(
+        self,
+        pdf: bytes,
+        request: SignRequest,
+        nik: str,
+        passphrase: str,
+        tampilan: str,
+        box: Box | None,
+        secrets: tuple[str, ...],
+    ) -> bytes:
         a = request.appearance
-        props: dict[str, Any] = {"tampilan": tampilan.upper(), "reason": request.reason,
-                                 "location": request.location}
+        props: dict[str, Any] = {
+            "tampilan": tampilan.upper(),
+            "reason": request.reason,
+            "location": request.location,
+        }
         if box is not None:
-            props.update({"page": box.page_index + 1, "originX": box.x1, "originY": box.y1,
-                          "width": box.width, "height": box.height})
+            props.update(
+                {
+                    "page": box.page_index + 1,
+                    "originX": box.x1,
+                    "originY": box.y1,
+                    "width": box.width,
+                    "height": box.height,
+                }
+            )
             if a.specimen_png:
                 props["imageBase64"] = base64.b64encode(a.specimen_png).decode()
-        body = {"nik": nik, "passphrase": passphrase, "signatureProperties": [props],
-                "file": [base64.b64encode(pdf).decode()]}
-        resp = self._send("POST", "/api/v2/sign/pdf", json=body, secrets=secrets,
-                          reference=request.reference)
+        body = {
+            "nik": nik,
+            "passphrase": passphrase,
+            "signatureProperties": [props],
+            "file": [base64.b64encode(pdf).decode()],
+        }
+        resp = self._send(
+            "POST", "/api/v2/sign/pdf", json=body, secrets=secrets, reference=request.reference
+        )
         data = _json(resp)
         files = data.get("file") if isinstance(data, dict) else None
         if not files or not isinstance(files, list):
@@ -250,11 +335,14 @@ class BsreSigner:
         if not document_id or "/" in document_id:
             raise TteRequestError("id_dokumen tidak sah")
         try:
-            resp = self._send("GET", f"/api/sign/download/{document_id}",
-                              reference=reference or document_id)
+            resp = self._send(
+                "GET", f"/api/sign/download/{document_id}", reference=reference or document_id
+            )
         except _NotFound:
-            raise DocumentGone("dokumen tidak tersedia lagi di esign-client (sudah diunduh "
-                               "atau tidak dikenal)", status=404) from None
+            raise DocumentGone(
+                "dokumen tidak tersedia lagi di esign-client (sudah diunduh atau tidak dikenal)",
+                status=404,
+            ) from None
         if not resp.content.lstrip()[:5].startswith(b"%PDF"):
             raise OutcomeUnknown("unduhan dari esign-client bukan PDF")
         return resp.content
@@ -266,20 +354,31 @@ class BsreSigner:
         signs again (the earlier attempt, if it happened, left no copy with us)."""
         t0 = time.perf_counter()
         if not document_id:
-            return SignResult(outcome=Outcome.UNKNOWN, backend="bsre",
-                              detail="tidak ada id_dokumen untuk direkonsiliasi; minta "
-                                     "penandatangan menandatangani ulang",
-                              seconds=time.perf_counter() - t0)
+            return SignResult(
+                outcome=Outcome.UNKNOWN,
+                backend="bsre",
+                detail="tidak ada id_dokumen untuk direkonsiliasi; minta "
+                "penandatangan menandatangani ulang",
+                seconds=time.perf_counter() - t0,
+            )
         try:
             pdf = self.download(document_id)
         except DocumentGone:
-            return SignResult(outcome=Outcome.UNKNOWN, backend="bsre", document_id=document_id,
-                              detail="dokumen sudah tidak tersedia; minta penandatangan "
-                                     "menandatangani ulang", seconds=time.perf_counter() - t0)
+            return SignResult(
+                outcome=Outcome.UNKNOWN,
+                backend="bsre",
+                document_id=document_id,
+                detail="dokumen sudah tidak tersedia; minta penandatangan menandatangani ulang",
+                seconds=time.perf_counter() - t0,
+            )
         except OutcomeUnknown as e:
-            return SignResult(outcome=Outcome.UNKNOWN, backend="bsre", document_id=document_id,
-                              detail=f"hasil tidak diketahui: {e}",
-                              seconds=time.perf_counter() - t0)
+            return SignResult(
+                outcome=Outcome.UNKNOWN,
+                backend="bsre",
+                document_id=document_id,
+                detail=f"hasil tidak diketahui: {e}",
+                seconds=time.perf_counter() - t0,
+            )
         return _signed(pdf, document_id, time.perf_counter() - t0)
 
     # ------------------------------------------------------------------ verification
@@ -288,24 +387,35 @@ class BsreSigner:
         """Ask the esign-client to verify a PDF (v1 ``signed_file`` or v2 base64)."""
         try:
             if self.api == "v1":
-                resp = self._send("POST", "/api/sign/verify",
-                                  files={"signed_file": ("naskah.pdf", pdf, "application/pdf")})
+                resp = self._send(
+                    "POST",
+                    "/api/sign/verify",
+                    files={"signed_file": ("naskah.pdf", pdf, "application/pdf")},
+                )
             else:
-                resp = self._send("POST", "/api/v2/verify/pdf",
-                                  json={"file": base64.b64encode(pdf).decode()})
+                resp = self._send(
+                    "POST", "/api/v2/verify/pdf", json={"file": base64.b64encode(pdf).decode()}
+                )
         except OutcomeUnknown as e:
             raise TteServerError(f"verifikasi tidak selesai: {e}") from None
         data = _json(resp)
         if not isinstance(data, dict):
             raise TteServerError("jawaban verifikasi esign-client tidak terbaca")
         details = data.get("details") or []
-        signers = [str((d.get("info_signer") or {}).get("signer_name") or "")
-                   for d in details if isinstance(d, dict)]
+        signers = [
+            str((d.get("info_signer") or {}).get("signer_name") or "")
+            for d in details
+            if isinstance(d, dict)
+        ]
         summary = str(data.get("summary") or data.get("conclusion") or "")
-        return BsreVerification(valid=summary.upper() == "VALID", summary=summary,
-                                notes=str(data.get("notes") or ""),
-                                signatures=int(data.get("jumlah_signature") or len(details)),
-                                signers=signers, raw=data)
+        return BsreVerification(
+            valid=summary.upper() == "VALID",
+            summary=summary,
+            notes=str(data.get("notes") or ""),
+            signatures=int(data.get("jumlah_signature") or len(details)),
+            signers=signers,
+            raw=data,
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -350,8 +460,12 @@ def _json_error(resp: requests.Response) -> bool:
     if "json" not in resp.headers.get("content-type", ""):
         return False
     data = _json(resp)
-    return isinstance(data, dict) and bool(data.get("error")) and not data.get("file") \
+    return (
+        isinstance(data, dict)
+        and bool(data.get("error"))
+        and not data.get("file")
         and not data.get("id_dokumen")
+    )
 
 
 def _clean(text: str, secrets: tuple[str, ...]) -> str:
@@ -377,9 +491,11 @@ def _error_for(resp: requests.Response, secrets: tuple[str, ...]) -> TteError:
     message = _clean(message, secrets)
     if code in _CODES:
         kind = _CODES[code]
-        default = {2011: "penandatangan tidak terdaftar di BSrE",
-                   2021: "sertifikat elektronik penandatangan bermasalah",
-                   2031: "Passphrase anda salah"}[code]
+        default = {
+            2011: "penandatangan tidak terdaftar di BSrE",
+            2021: "sertifikat elektronik penandatangan bermasalah",
+            2031: "Passphrase anda salah",
+        }[code]
         return kind(message or default, status=status, code=code)
     if "passphrase" in message.lower() and "salah" in message.lower():
         return WrongPassphrase(message, status=status, code=2031)
@@ -388,19 +504,32 @@ def _error_for(resp: requests.Response, secrets: tuple[str, ...]) -> TteError:
     if status == 404:
         return _NotFound(message or "tidak ditemukan", status=status, code=code)
     if 400 <= status < 500:
-        return TteRequestError(message or "permintaan ditolak esign-client", status=status,
-                               code=code)
+        return TteRequestError(
+            message or "permintaan ditolak esign-client", status=status, code=code
+        )
     return TteServerError(message or "esign-client gagal", status=status, code=code)
 
 
 def _signed(pdf: bytes, document_id: str | None, seconds: float) -> SignResult:
     if not pdf.lstrip()[:5].startswith(b"%PDF"):
-        return SignResult(outcome=Outcome.UNKNOWN, backend="bsre", document_id=document_id,
-                          detail="berkas dari esign-client bukan PDF", seconds=seconds)
-    return SignResult(outcome=Outcome.SIGNED, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
-                      signer_name=_last_signer(pdf), signed_at=dt.datetime.now(dt.UTC),
-                      backend="bsre", document_id=document_id,
-                      detail="ditandatangani melalui esign-client BSrE", seconds=seconds)
+        return SignResult(
+            outcome=Outcome.UNKNOWN,
+            backend="bsre",
+            document_id=document_id,
+            detail="berkas dari esign-client bukan PDF",
+            seconds=seconds,
+        )
+    return SignResult(
+        outcome=Outcome.SIGNED,
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        signer_name=_last_signer(pdf),
+        signed_at=dt.datetime.now(dt.UTC),
+        backend="bsre",
+        document_id=document_id,
+        detail="ditandatangani melalui esign-client BSrE",
+        seconds=seconds,
+    )
 
 
 def _last_signer(pdf: bytes) -> str:

@@ -55,10 +55,17 @@ class LocalSigner:
 
     backend: Literal["local", "bsre"] = "local"
 
-    def __init__(self, ca_dir: Path | str, *, tsa_passphrase: str | None = None,
-                 timestamp: bool = True, tsa_url: str | None = None,
-                 tsa_username: str | None = None, tsa_password: str | None = None,
-                 tsa_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        ca_dir: Path | str,
+        *,
+        tsa_passphrase: str | None = None,
+        timestamp: bool = True,
+        tsa_url: str | None = None,
+        tsa_username: str | None = None,
+        tsa_password: str | None = None,
+        tsa_timeout: float = 10.0,
+    ) -> None:
         self.ca_dir = Path(ca_dir)
         self._tsa_passphrase = tsa_passphrase
         self._timestamp = timestamp
@@ -76,9 +83,14 @@ class LocalSigner:
 
     def config(self) -> dict[str, Any]:
         """What another process needs to build the same signer (parallel signing)."""
-        return {"ca_dir": self.ca_dir, "timestamp": self._timestamp, "tsa_url": self.tsa_url,
-                "tsa_username": self._tsa_username, "tsa_password": self._tsa_password,
-                "tsa_timeout": self._tsa_timeout}
+        return {
+            "ca_dir": self.ca_dir,
+            "timestamp": self._timestamp,
+            "tsa_url": self.tsa_url,
+            "tsa_username": self._tsa_username,
+            "tsa_password": self._tsa_password,
+            "tsa_timeout": self._tsa_timeout,
+        }
 
     def __repr__(self) -> str:  # never the TSA password
         return f"LocalSigner(ca_dir={str(self.ca_dir)!r}, tsa_url={self.tsa_url!r})"
@@ -87,14 +99,17 @@ class LocalSigner:
         if not self._timestamp:
             return None
         if self._timestamper is None and self.tsa_url:
-            self._timestamper = http_timestamper(self.tsa_url, username=self._tsa_username,
-                                                 password=self._tsa_password,
-                                                 timeout=self._tsa_timeout)
+            self._timestamper = http_timestamper(
+                self.tsa_url,
+                username=self._tsa_username,
+                password=self._tsa_password,
+                timeout=self._tsa_timeout,
+            )
         if self._timestamper is None:
             info = local_ca.load_ca(self.ca_dir)
             self._timestamper = local_timestamper(
-                info.tsa_cert, self.ca_dir / "tsa" / "key.pem", info.root_cert,
-                self._tsa_passphrase)
+                info.tsa_cert, self.ca_dir / "tsa" / "key.pem", info.root_cert, self._tsa_passphrase
+            )
         return self._timestamper
 
     def open_key(self, key_id: str, passphrase: str | None) -> signers.SimpleSigner:
@@ -105,12 +120,15 @@ class LocalSigner:
         try:
             cert = local_ca.load_signer(self.ca_dir, key_id)
         except local_ca.CaError as e:
-            raise SignerNotRegistered(f"penandatangan {key_id} belum memiliki sertifikat "
-                                      f"di CA lokal") from e
+            raise SignerNotRegistered(
+                f"penandatangan {key_id} belum memiliki sertifikat di CA lokal"
+            ) from e
         now = dt.datetime.now(dt.UTC)
         if not cert.not_before <= now <= cert.not_after:
-            raise CertificateProblem(f"sertifikat {key_id} tidak berlaku "
-                                     f"({cert.not_before:%Y-%m-%d} s.d. {cert.not_after:%Y-%m-%d})")
+            raise CertificateProblem(
+                f"sertifikat {key_id} tidak berlaku "
+                f"({cert.not_before:%Y-%m-%d} s.d. {cert.not_after:%Y-%m-%d})"
+            )
         if cert.encrypted:
             self._prepared.pop(key_id, None)
             return self._open(key_id, cert, passphrase)
@@ -123,14 +141,18 @@ class LocalSigner:
         self._prepared[key_id] = (stamp, prepared)
         return prepared
 
-    def _open(self, key_id: str, cert: local_ca.SignerCertificate,
-              passphrase: str | None) -> signers.SimpleSigner:
+    def _open(
+        self, key_id: str, cert: local_ca.SignerCertificate, passphrase: str | None
+    ) -> signers.SimpleSigner:
         try:
             key = local_ca.load_private_key(cert.key_path, passphrase if cert.encrypted else None)
         except local_ca.KeyLocked:
             raise WrongPassphrase("Passphrase anda salah") from None
-        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        der = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         if not isinstance(key, RSAPrivateKey):
             raise CertificateProblem(f"kunci {key_id} bukan RSA")
         root = load_cert_from_pemder(str(local_ca.root_cert_path(self.ca_dir)))
@@ -138,23 +160,28 @@ class LocalSigner:
             crypto_key=key,
             signing_cert=load_cert_from_pemder(str(cert.cert_path)),
             signing_key=load_private_key_from_pemder_data(der, None),
-            cert_registry=SimpleCertificateStore.from_certs([root]))
+            cert_registry=SimpleCertificateStore.from_certs([root]),
+        )
 
     @staticmethod
     def _check_honest(request: SignRequest) -> None:
         a = request.appearance
         if mentions_bsre(a.footer) or mentions_bsre(a.label):
-            raise TteRequestError("naskah yang ditandatangani dengan CA lokal tidak boleh "
-                                  "memuat kalimat sertifikasi BSrE")
+            raise TteRequestError(
+                "naskah yang ditandatangani dengan CA lokal tidak boleh "
+                "memuat kalimat sertifikasi BSrE"
+            )
 
-    def sign(self, pdf: bytes, *, request: SignRequest,
-             passphrase: str | None = None) -> SignResult:
+    def sign(
+        self, pdf: bytes, *, request: SignRequest, passphrase: str | None = None
+    ) -> SignResult:
         """Sign one PDF. Refusals raise (:class:`SignerNotRegistered`, :class:`WrongPassphrase`,
         :class:`CertificateProblem`, :class:`TteRequestError`, :class:`InvalidPdf`)."""
         return self.sign_batch([(pdf, request)], passphrase=passphrase)[0]
 
-    def sign_batch(self, items: Sequence[tuple[bytes, SignRequest]], *,
-                   passphrase: str | None = None) -> list[SignResult]:
+    def sign_batch(
+        self, items: Sequence[tuple[bytes, SignRequest]], *, passphrase: str | None = None
+    ) -> list[SignResult]:
         """Sign several letters of one signer with one opening of the key (a bundle)."""
         if not items:
             return []
@@ -178,26 +205,49 @@ class LocalSigner:
             out = None
             if reserved is not None:
                 try:
-                    out = sign_pdf(pdf, signer, request.appearance, identity=request.signer,
-                                   timestamper=tsa, reason=request.reason,
-                                   location=request.location, field_name=request.field_name,
-                                   lock=request.lock, bytes_reserved=reserved)
+                    out = sign_pdf(
+                        pdf,
+                        signer,
+                        request.appearance,
+                        identity=request.signer,
+                        timestamper=tsa,
+                        reason=request.reason,
+                        location=request.location,
+                        field_name=request.field_name,
+                        lock=request.lock,
+                        bytes_reserved=reserved,
+                    )
                 except (SigningError, InvalidPdf):  # did not fit after all: measure again
                     out = None
             if out is None:
-                out = sign_pdf(pdf, signer, request.appearance, identity=request.signer,
-                               timestamper=tsa, reason=request.reason,
-                               location=request.location, field_name=request.field_name,
-                               lock=request.lock)
+                out = sign_pdf(
+                    pdf,
+                    signer,
+                    request.appearance,
+                    identity=request.signer,
+                    timestamper=tsa,
+                    reason=request.reason,
+                    location=request.location,
+                    field_name=request.field_name,
+                    lock=request.lock,
+                )
                 reserved = reserved_size(out)
                 if reserved is not None:
                     self._reserved[key_id] = reserved
             seconds = time.perf_counter() - t0
             log.info("tte local: signed %s in %.2fs", request.reference or "naskah", seconds)
-            results.append(SignResult(
-                outcome=Outcome.SIGNED, pdf=out, sha256=hashlib.sha256(out).hexdigest(),
-                signer_name=_common_name(cn), signed_at=dt.datetime.now(dt.UTC),
-                backend="local", detail="ditandatangani dengan CA lokal", seconds=seconds))
+            results.append(
+                SignResult(
+                    outcome=Outcome.SIGNED,
+                    pdf=out,
+                    sha256=hashlib.sha256(out).hexdigest(),
+                    signer_name=_common_name(cn),
+                    signed_at=dt.datetime.now(dt.UTC),
+                    backend="local",
+                    detail="ditandatangani dengan CA lokal",
+                    seconds=seconds,
+                )
+            )
         return results
 
 

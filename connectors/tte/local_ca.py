@@ -116,8 +116,10 @@ def _tsa_dir(folder: Path) -> Path:
 
 def _signer_dir(folder: Path, key_id: str) -> Path:
     if not _KEY_ID.match(key_id):
-        raise CaError(f"key_id tidak sah: {key_id!r} (huruf, angka, titik, garis bawah, "
-                      f"tanda hubung; maks. 64)")
+        raise CaError(
+            f"key_id tidak sah: {key_id!r} (huruf, angka, titik, garis bawah, "
+            f"tanda hubung; maks. 64)"
+        )
     return Path(folder) / "signers" / key_id
 
 
@@ -158,8 +160,10 @@ def _locked(folder: Path) -> Iterator[None]:
 
 def _key_bytes(key: PrivateKeyTypes, passphrase: str | None) -> bytes:
     enc: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(passphrase.encode("utf-8")) if passphrase
-        else serialization.NoEncryption())
+        serialization.BestAvailableEncryption(passphrase.encode("utf-8"))
+        if passphrase
+        else serialization.NoEncryption()
+    )
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
 
 
@@ -172,10 +176,12 @@ def load_private_key(path: Path, passphrase: str | None = None) -> PrivateKeyTyp
         return serialization.load_pem_private_key(data, password=pw)
     except TypeError as e:  # encrypted but no password, or a password for a plain key
         if pw is None:
-            raise KeyLocked(f"kunci {Path(path).parent.name} terkunci: passphrase diperlukan"
-                            ) from None
-        raise KeyLocked(f"kunci {Path(path).parent.name} tidak terenkripsi, "
-                        f"tetapi passphrase diberikan") from e
+            raise KeyLocked(
+                f"kunci {Path(path).parent.name} terkunci: passphrase diperlukan"
+            ) from None
+        raise KeyLocked(
+            f"kunci {Path(path).parent.name} tidak terenkripsi, tetapi passphrase diberikan"
+        ) from e
     except ValueError:
         raise KeyLocked(f"passphrase kunci {Path(path).parent.name} salah") from None
 
@@ -198,10 +204,18 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _name(cn: str, org: str, *, title: str | None = None, serial: str | None = None,
-          unit: str | None = None) -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
-             x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)]
+def _name(
+    cn: str,
+    org: str,
+    *,
+    title: str | None = None,
+    serial: str | None = None,
+    unit: str | None = None,
+) -> x509.Name:
+    attrs = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "ID"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+    ]
     if unit:
         attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
     if title:
@@ -217,8 +231,17 @@ def _new_key(key_size: int) -> rsa.RSAPrivateKey:
 
 
 def _key_usage(**on: bool) -> x509.KeyUsage:
-    names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-             "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+    names = (
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
+    )
     return x509.KeyUsage(**{n: on.get(n, False) for n in names})
 
 
@@ -226,41 +249,54 @@ def _build_root(org: str, key: rsa.RSAPrivateKey, years: int) -> x509.Certificat
     now = _now()
     name = _name(f"{org} Root CA (lokal)", org, unit="Tanda Tangan Elektronik Lokal")
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    return (x509.CertificateBuilder()
-            .subject_name(name).issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=365 * years))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
-            .add_extension(ski, critical=False)
-            .sign(key, hashes.SHA256()))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=365 * years))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .add_extension(ski, critical=False)
+        .sign(key, hashes.SHA256())
+    )
 
 
-def _build_leaf(subject: x509.Name, public_key: rsa.RSAPublicKey, root: x509.Certificate,
-                root_key: PrivateKeyTypes, days: int, *, tsa: bool) -> x509.Certificate:
+def _build_leaf(
+    subject: x509.Name,
+    public_key: rsa.RSAPublicKey,
+    root: x509.Certificate,
+    root_key: PrivateKeyTypes,
+    days: int,
+    *,
+    tsa: bool,
+) -> x509.Certificate:
     now = _now()
-    builder = (x509.CertificateBuilder()
-               .subject_name(subject).issuer_name(root.subject)
-               .public_key(public_key)
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(now - dt.timedelta(minutes=5))
-               .not_valid_after(min(now + dt.timedelta(days=days), root.not_valid_after_utc))
-               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-               .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key),
-                              critical=False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                   root.public_key()), critical=False))  # type: ignore[arg-type]
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(root.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(min(now + dt.timedelta(days=days), root.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+    )
     if tsa:
-        builder = (builder
-                   .add_extension(_key_usage(digital_signature=True, content_commitment=True),
-                                  critical=True)
-                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
-                                  critical=True))
+        builder = builder.add_extension(
+            _key_usage(digital_signature=True, content_commitment=True), critical=True
+        ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
     else:
         builder = builder.add_extension(
-            _key_usage(digital_signature=True, content_commitment=True), critical=True)
+            _key_usage(digital_signature=True, content_commitment=True), critical=True
+        )
     return builder.sign(root_key, hashes.SHA256())  # type: ignore[arg-type]
 
 
@@ -275,9 +311,16 @@ def _fingerprint(cert: x509.Certificate) -> str:
 # --------------------------------------------------------------------------- public
 
 
-def init_ca(folder: Path | str, org_name: str, *, ca_passphrase: str | None = None,
-            tsa_passphrase: str | None = None, key_size: int = 3072,
-            root_years: int = 20, tsa_years: int = 10) -> CaInfo:
+def init_ca(
+    folder: Path | str,
+    org_name: str,
+    *,
+    ca_passphrase: str | None = None,
+    tsa_passphrase: str | None = None,
+    key_size: int = 3072,
+    root_years: int = 20,
+    tsa_years: int = 10,
+) -> CaInfo:
     """Create the root and the TSA certificate under ``folder`` (idempotent).
 
     An existing root is never replaced (``org_name`` is then only informative); a missing TSA
@@ -288,8 +331,11 @@ def init_ca(folder: Path | str, org_name: str, *, ca_passphrase: str | None = No
         created = False
         if (root_dir / "cert.pem").is_file():
             root = _load_cert(root_dir / "cert.pem")
-            meta = json.loads((folder / "ca.json").read_text(encoding="utf-8")) \
-                if (folder / "ca.json").is_file() else {}
+            meta = (
+                json.loads((folder / "ca.json").read_text(encoding="utf-8"))
+                if (folder / "ca.json").is_file()
+                else {}
+            )
             org = str(meta.get("org_name") or org_name)
         else:
             org = org_name.strip()
@@ -300,25 +346,43 @@ def init_ca(folder: Path | str, org_name: str, *, ca_passphrase: str | None = No
             root = _build_root(org, root_key, root_years)
             _write_atomic(root_dir / "key.pem", _key_bytes(root_key, ca_passphrase), 0o600)
             _write_atomic(root_dir / "cert.pem", _pem(root), 0o644)
-            _write_atomic(folder / "ca.json", json.dumps({
-                "org_name": org, "created_at": _now().isoformat(), "key_size": key_size,
-                "root_sha256": _fingerprint(root),
-            }, indent=2).encode(), 0o644)
+            _write_atomic(
+                folder / "ca.json",
+                json.dumps(
+                    {
+                        "org_name": org,
+                        "created_at": _now().isoformat(),
+                        "key_size": key_size,
+                        "root_sha256": _fingerprint(root),
+                    },
+                    indent=2,
+                ).encode(),
+                0o644,
+            )
             created = True
         if not (tsa_dir / "cert.pem").is_file():
             root_key_loaded = load_private_key(root_dir / "key.pem", ca_passphrase)
             _mkdir_private(tsa_dir)
             tsa_key = _new_key(min(key_size, 3072))
-            tsa = _build_leaf(_name(f"{org} TSA (lokal)", org,
-                                    unit="Tanda Tangan Elektronik Lokal"),
-                              tsa_key.public_key(), root, root_key_loaded, 365 * tsa_years,
-                              tsa=True)
+            tsa = _build_leaf(
+                _name(f"{org} TSA (lokal)", org, unit="Tanda Tangan Elektronik Lokal"),
+                tsa_key.public_key(),
+                root,
+                root_key_loaded,
+                365 * tsa_years,
+                tsa=True,
+            )
             _write_atomic(tsa_dir / "key.pem", _key_bytes(tsa_key, tsa_passphrase), 0o600)
             _write_atomic(tsa_dir / "cert.pem", _pem(tsa), 0o644)
-        return CaInfo(folder=folder, org_name=org, root_cert=root_dir / "cert.pem",
-                      tsa_cert=tsa_dir / "cert.pem", created=created,
-                      root_subject=root.subject.rfc4514_string(),
-                      root_sha256=_fingerprint(root))
+        return CaInfo(
+            folder=folder,
+            org_name=org,
+            root_cert=root_dir / "cert.pem",
+            tsa_cert=tsa_dir / "cert.pem",
+            created=created,
+            root_subject=root.subject.rfc4514_string(),
+            root_sha256=_fingerprint(root),
+        )
 
 
 def load_ca(folder: Path | str) -> CaInfo:
@@ -327,12 +391,21 @@ def load_ca(folder: Path | str) -> CaInfo:
     if not root_cert_path(folder).is_file() or not (_tsa_dir(folder) / "cert.pem").is_file():
         raise CaError(f"CA lokal belum dibuat di {folder}: jalankan `diklat tte init`")
     root = _load_cert(root_cert_path(folder))
-    meta = json.loads((folder / "ca.json").read_text(encoding="utf-8")) \
-        if (folder / "ca.json").is_file() else {}
+    meta = (
+        json.loads((folder / "ca.json").read_text(encoding="utf-8"))
+        if (folder / "ca.json").is_file()
+        else {}
+    )
     org = str(meta.get("org_name") or root.subject.rfc4514_string())
-    return CaInfo(folder=folder, org_name=org, root_cert=root_cert_path(folder),
-                  tsa_cert=_tsa_dir(folder) / "cert.pem", created=False,
-                  root_subject=root.subject.rfc4514_string(), root_sha256=_fingerprint(root))
+    return CaInfo(
+        folder=folder,
+        org_name=org,
+        root_cert=root_cert_path(folder),
+        tsa_cert=_tsa_dir(folder) / "cert.pem",
+        created=False,
+        root_subject=root.subject.rfc4514_string(),
+        root_sha256=_fingerprint(root),
+    )
 
 
 def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
@@ -343,14 +416,20 @@ def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str:
 def _signer_from_files(key_id: str, d: Path, created: bool) -> SignerCertificate:
     cert = _load_cert(d / "cert.pem")
     return SignerCertificate(
-        key_id=key_id, common_name=_attr(cert.subject, NameOID.COMMON_NAME),
+        key_id=key_id,
+        common_name=_attr(cert.subject, NameOID.COMMON_NAME),
         title=_attr(cert.subject, NameOID.TITLE),
         nip=_attr(cert.subject, NameOID.SERIAL_NUMBER),
         organization=_attr(cert.subject, NameOID.ORGANIZATION_NAME),
         unit=_attr(cert.subject, NameOID.ORGANIZATIONAL_UNIT_NAME),
-        serial=cert.serial_number, not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc, cert_path=d / "cert.pem", key_path=d / "key.pem",
-        encrypted=_is_encrypted(d / "key.pem"), created=created)
+        serial=cert.serial_number,
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        cert_path=d / "cert.pem",
+        key_path=d / "key.pem",
+        encrypted=_is_encrypted(d / "key.pem"),
+        created=created,
+    )
 
 
 def load_signer(folder: Path | str, key_id: str) -> SignerCertificate:
@@ -365,15 +444,28 @@ def list_signers(folder: Path | str) -> list[SignerCertificate]:
     base = Path(folder) / "signers"
     if not base.is_dir():
         return []
-    return [_signer_from_files(d.name, d, False) for d in sorted(base.iterdir())
-            if (d / "cert.pem").is_file() and (d / "key.pem").is_file()]
+    return [
+        _signer_from_files(d.name, d, False)
+        for d in sorted(base.iterdir())
+        if (d / "cert.pem").is_file() and (d / "key.pem").is_file()
+    ]
 
 
-def issue_signer(folder: Path | str, key_id: str, common_name: str, title: str, nip: str, *,
-                 organization: str | None = None, unit: str | None = None,
-                 passphrase: str | None = None, ca_passphrase: str | None = None,
-                 days: int = 730, renew_before_days: int = 30,
-                 key_size: int = 2048) -> SignerCertificate:
+def issue_signer(
+    folder: Path | str,
+    key_id: str,
+    common_name: str,
+    title: str,
+    nip: str,
+    *,
+    organization: str | None = None,
+    unit: str | None = None,
+    passphrase: str | None = None,
+    ca_passphrase: str | None = None,
+    days: int = 730,
+    renew_before_days: int = 30,
+    key_size: int = 2048,
+) -> SignerCertificate:
     """Issue (or return) the signing certificate of one official.
 
     ``common_name`` is the name as printed (with titles), ``title`` the position, ``nip`` the
@@ -394,8 +486,13 @@ def issue_signer(folder: Path | str, key_id: str, common_name: str, title: str, 
         if (d / "cert.pem").is_file() and (d / "key.pem").is_file():
             current = _signer_from_files(key_id, d, created=False)
             fresh = current.not_after - _now() > dt.timedelta(days=renew_before_days)
-            if (current.common_name, current.title, current.nip, current.organization,
-                    current.unit) == (cn[:64], title[:64], nip, org, ou) and fresh:
+            if (
+                current.common_name,
+                current.title,
+                current.nip,
+                current.organization,
+                current.unit,
+            ) == (cn[:64], title[:64], nip, org, ou) and fresh:
                 return current
             old = d / "old" / f"{current.serial:x}"
             _mkdir_private(old)
@@ -406,9 +503,14 @@ def issue_signer(folder: Path | str, key_id: str, common_name: str, title: str, 
         _mkdir_private(d.parent)
         _mkdir_private(d)
         key = _new_key(key_size)
-        cert = _build_leaf(_name(cn, org, title=title or None, serial=nip or None,
-                                 unit=ou or None),
-                           key.public_key(), root, root_key, days, tsa=False)
+        cert = _build_leaf(
+            _name(cn, org, title=title or None, serial=nip or None, unit=ou or None),
+            key.public_key(),
+            root,
+            root_key,
+            days,
+            tsa=False,
+        )
         _write_atomic(d / "key.pem", _key_bytes(key, passphrase), 0o600)
         _write_atomic(d / "cert.pem", _pem(cert), 0o644)
         return _signer_from_files(key_id, d, created=True)

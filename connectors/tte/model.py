@@ -19,9 +19,11 @@ from typing import Literal, Protocol, runtime_checkable
 LABEL = "Ditandatangani secara elektronik"
 #: A conventional footer of BSrE-certified letters. Only a caller that signs through BSrE may
 #: pass it as ``Appearance.footer``; :class:`connectors.tte.local.LocalSigner` refuses it.
-BSRE_FOOTER = ("Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat "
-               "elektronik yang diterbitkan oleh Balai Sertifikasi Elektronik (BSrE), "
-               "Badan Siber dan Sandi Negara")
+BSRE_FOOTER = (
+    "Dokumen ini telah ditandatangani secara elektronik menggunakan sertifikat "
+    "elektronik yang diterbitkan oleh Balai Sertifikasi Elektronik (BSrE), "
+    "Badan Siber dan Sandi Negara"
+)
 #: The anchor text templates carry (tiny, white) inside the signature block.
 MARKER = "#TTE#"
 
@@ -151,8 +153,9 @@ class Signer(Protocol):
 
     backend: Literal["local", "bsre"]
 
-    def sign(self, pdf: bytes, *, request: SignRequest,
-             passphrase: str | None = None) -> SignResult: ...
+    def sign(
+        self, pdf: bytes, *, request: SignRequest, passphrase: str | None = None
+    ) -> SignResult: ...
 
 
 # --------------------------------------------------------------------------- errors
@@ -165,8 +168,7 @@ class TteError(Exception):
 
     code: int | None = None
 
-    def __init__(self, message: str, *, status: int | None = None, code: int | None = None
-                 ) -> None:
+    def __init__(self, message: str, *, status: int | None = None, code: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status

@@ -62,16 +62,16 @@ class CachedKeySigner(signers.SimpleSigner):
         mech = self.get_signature_mechanism_for_digest(digest_algorithm)
         if mech.signature_algo != "rsassa_pkcs1v15":
             return super().sign_raw(data, digest_algorithm)
-        return self._crypto_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(
-            digest_algorithm))
+        return self._crypto_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
 
 
 class _LocalTimeStamper(timestamps.DummyTimeStamper):
     """pyHanko's in-process TSA with the parsed key kept (same reason as CachedKeySigner) and
     a policy OID of our own (pyHanko's test stamper claims a public CA's policy)."""
 
-    def __init__(self, *args: Any, crypto_key: RSAPrivateKey, policy: str = TSA_POLICY_OID,
-                 **kw: Any) -> None:
+    def __init__(
+        self, *args: Any, crypto_key: RSAPrivateKey, policy: str = TSA_POLICY_OID, **kw: Any
+    ) -> None:
         super().__init__(*args, **kw)
         self._crypto_key = crypto_key
         self.policy = policy
@@ -83,26 +83,32 @@ class _LocalTimeStamper(timestamps.DummyTimeStamper):
         info["policy"] = tsp.ObjectIdentifier(self.policy)
         return info
 
-    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: Any
-                       ) -> tuple[bytes, Any]:
+    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt: Any) -> tuple[bytes, Any]:
         from asn1crypto import cms, core
         from pyhanko.sign import general
 
         digest = hashlib.new(md_algorithm.replace("_", ""), tst_info_data).digest()
-        attrs = cms.CMSAttributes([
-            general.simple_cms_attribute("content_type", "tst_info"),
-            general.simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
-            general.simple_cms_attribute("signing_certificate",
-                                         general.as_signing_certificate(self.tsa_cert)),
-            general.simple_cms_attribute("message_digest", digest),
-        ])
-        signature = self._crypto_key.sign(attrs.dump(), PKCS1v15(),
-                                          get_pyca_cryptography_hash(md_algorithm.upper()))
+        attrs = cms.CMSAttributes(
+            [
+                general.simple_cms_attribute("content_type", "tst_info"),
+                general.simple_cms_attribute(
+                    "signing_time", cms.Time({"utc_time": core.UTCTime(dt)})
+                ),
+                general.simple_cms_attribute(
+                    "signing_certificate", general.as_signing_certificate(self.tsa_cert)
+                ),
+                general.simple_cms_attribute("message_digest", digest),
+            ]
+        )
+        signature = self._crypto_key.sign(
+            attrs.dump(), PKCS1v15(), get_pyca_cryptography_hash(md_algorithm.upper())
+        )
         return signature, attrs
 
 
-def http_timestamper(url: str, *, username: str | None = None, password: str | None = None,
-                     timeout: float = 10.0) -> timestamps.TimeStamper:
+def http_timestamper(
+    url: str, *, username: str | None = None, password: str | None = None, timeout: float = 10.0
+) -> timestamps.TimeStamper:
     """An RFC 3161 authority over HTTP (``application/timestamp-query``), with HTTP Basic when
     a user name is given. Each signature gets its own token over its own signature value."""
     from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
@@ -111,9 +117,13 @@ def http_timestamper(url: str, *, username: str | None = None, password: str | N
     return RequestsHTTPTimeStamper(url, timeout=timeout, auth=auth)
 
 
-def local_timestamper(tsa_cert: Path, tsa_key: Path, root_cert: Path,
-                      passphrase: str | None = None,
-                      policy: str = TSA_POLICY_OID) -> timestamps.TimeStamper:
+def local_timestamper(
+    tsa_cert: Path,
+    tsa_key: Path,
+    root_cert: Path,
+    passphrase: str | None = None,
+    policy: str = TSA_POLICY_OID,
+) -> timestamps.TimeStamper:
     """pyHanko's own TSA signing with the local CA's time-stamping key, in process, its
     tokens under ``policy`` (the project's)."""
     from cryptography.hazmat.primitives import serialization
@@ -124,10 +134,12 @@ def local_timestamper(tsa_cert: Path, tsa_key: Path, root_cert: Path,
     key = load_private_key(tsa_key, passphrase)
     if not isinstance(key, RSAPrivateKey):
         raise TypeError("the local TSA key must be RSA")
-    der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
+    der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return _LocalTimeStamper(
-        crypto_key=key, policy=policy,
+        crypto_key=key,
+        policy=policy,
         tsa_cert=load_cert_from_pemder(str(tsa_cert)),
         tsa_key=load_private_key_from_pemder_data(der, None),
         certs_to_embed=SimpleCertificateStore.from_certs([load_cert_from_pemder(str(root_cert))]),
@@ -143,11 +155,19 @@ def _has_signatures(writer: object) -> bool:
         return False
 
 
-def sign_pdf(pdf_bytes: bytes, signer: PyHankoSigner, appearance: Appearance | None, *,
-             identity: SignerIdentity, timestamper: timestamps.TimeStamper | None = None,
-             reason: str | None = None, location: str | None = None,
-             field_name: str = "TTE", lock: bool = True,
-             bytes_reserved: int | None = None) -> bytes:
+def sign_pdf(
+    pdf_bytes: bytes,
+    signer: PyHankoSigner,
+    appearance: Appearance | None,
+    *,
+    identity: SignerIdentity,
+    timestamper: timestamps.TimeStamper | None = None,
+    reason: str | None = None,
+    location: str | None = None,
+    field_name: str = "TTE",
+    lock: bool = True,
+    bytes_reserved: int | None = None,
+) -> bytes:
     """Sign ``pdf_bytes`` once and return the signed PDF.
 
     ``appearance`` None (or ``appearance.visible`` False) signs invisibly; else the stamp is
@@ -171,23 +191,31 @@ def sign_pdf(pdf_bytes: bytes, signer: PyHankoSigner, appearance: Appearance | N
         on_page, rect = box.page_index, (box.x1, box.y1, box.x2, box.y2)
         style = TteStampStyle(identity=identity, appearance=appearance)
     spec = fields.SigFieldSpec(
-        field_name, on_page=on_page, box=rect,  # type: ignore[arg-type]
+        field_name,
+        on_page=on_page,
+        box=rect,  # type: ignore[arg-type]
         field_mdp_spec=FieldMDPSpec(FieldMDPAction.ALL) if field_lock else None,
-        doc_mdp_update_value=MDPPerm.NO_CHANGES if field_lock else None)
+        doc_mdp_update_value=MDPPerm.NO_CHANGES if field_lock else None,
+    )
     meta = signers.PdfSignatureMetadata(
-        field_name=field_name, md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES, reason=reason or None,
-        location=location or None, certify=certify,
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason or None,
+        location=location or None,
+        certify=certify,
         docmdp_permissions=MDPPerm.NO_CHANGES if certify else MDPPerm.FILL_FORMS,
     )
-    pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper,
-                                   stamp_style=style, new_field_spec=spec)
+    pdf_signer = signers.PdfSigner(
+        meta, signer=signer, timestamper=timestamper, stamp_style=style, new_field_spec=spec
+    )
     out = io.BytesIO()
     try:
         pdf_signer.sign_pdf(writer, output=out, bytes_reserved=bytes_reserved)
     except TimestampRequestError as e:  # nothing was signed: asking again later is safe
-        raise TteUnavailable(f"otoritas cap waktu (TSA) tidak memberi cap waktu: "
-                             f"{str(e).splitlines()[0][:200]}") from None
+        raise TteUnavailable(
+            f"otoritas cap waktu (TSA) tidak memberi cap waktu: {str(e).splitlines()[0][:200]}"
+        ) from None
     except (ValueError, KeyError) as e:
         raise InvalidPdf(f"PDF tidak dapat ditandatangani: {e}") from None
     return out.getvalue()

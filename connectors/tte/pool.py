@@ -34,8 +34,7 @@ def _key(config: dict[str, Any]) -> str:
     return repr(sorted((k, str(v)) for k, v in config.items()))
 
 
-def _sign_slice(config: dict[str, Any], items: list[tuple[bytes, SignRequest]]
-                ) -> list[SignResult]:
+def _sign_slice(config: dict[str, Any], items: list[tuple[bytes, SignRequest]]) -> list[SignResult]:
     """In a worker: sign with the signer ``config`` describes (its CA folder, its time-stamp
     authority), prepared once per worker and kept."""
     from connectors.tte.local import LocalSigner
@@ -79,9 +78,12 @@ class SigningPool:
         with self._lock:
             if self._pool is None:
                 ctx = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                                 initializer=_watch_parent,
-                                                 initargs=(os.getpid(),))
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=ctx,
+                    initializer=_watch_parent,
+                    initargs=(os.getpid(),),
+                )
             return self._pool
 
     def warm(self) -> list[Future[int]]:
@@ -89,16 +91,20 @@ class SigningPool:
         pool = self._executor()
         return [pool.submit(_warm) for _ in range(self.workers)]
 
-    def submit(self, config: dict[str, Any], items: Sequence[tuple[bytes, SignRequest]]
-               ) -> list[Future[list[SignResult]]]:
+    def submit(
+        self, config: dict[str, Any], items: Sequence[tuple[bytes, SignRequest]]
+    ) -> list[Future[list[SignResult]]]:
         """Start signing ``items`` with the signer ``config`` describes
         (``LocalSigner.config()``): one future per slice, in order."""
         pool = self._executor()
-        return [pool.submit(_sign_slice, config, list(items[i:i + SLICE]))
-                for i in range(0, len(items), SLICE)]
+        return [
+            pool.submit(_sign_slice, config, list(items[i : i + SLICE]))
+            for i in range(0, len(items), SLICE)
+        ]
 
-    def sign(self, config: dict[str, Any], items: Sequence[tuple[bytes, SignRequest]]
-             ) -> list[SignResult]:
+    def sign(
+        self, config: dict[str, Any], items: Sequence[tuple[bytes, SignRequest]]
+    ) -> list[SignResult]:
         """Sign ``items`` (one signer) on the workers; results in the order of ``items``.
         A refusal (no certificate, a key that is not RSA...) raises as it would in process."""
         futures = self.submit(config, items)

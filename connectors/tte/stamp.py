@@ -45,20 +45,205 @@ from connectors.tte.model import (
 log = logging.getLogger("diklat.connectors.tte")
 
 # Standard widths (1/1000 em) of Helvetica and Helvetica-Bold for ASCII 32..126.
-_HELV = [278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556,
-         556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667,
-         667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722,
-         667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500,
-         556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278,
-         556, 500, 722, 500, 500, 500, 334, 260, 334, 584]
-_HELV_BOLD = [278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278,
-              556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611,
-              975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778,
-              667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556,
-              333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611,
-              611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584]
-_FONTS = {"/TteF1": ("Helvetica", _HELV), "/TteF2": ("Helvetica-Bold", _HELV_BOLD),
-          "/TteF3": ("Helvetica-Oblique", _HELV)}
+_HELV = [
+    278,
+    278,
+    355,
+    556,
+    556,
+    889,
+    667,
+    191,
+    333,
+    333,
+    389,
+    584,
+    278,
+    333,
+    278,
+    278,
+    556,
+    556,
+    556,
+    556,
+    556,
+    556,
+    556,
+    556,
+    556,
+    556,
+    278,
+    278,
+    584,
+    584,
+    584,
+    556,
+    1015,
+    667,
+    667,
+    722,
+    722,
+    667,
+    611,
+    778,
+    722,
+    278,
+    500,
+    667,
+    556,
+    833,
+    722,
+    778,
+    667,
+    778,
+    722,
+    667,
+    611,
+    722,
+    667,
+    944,
+    667,
+    667,
+    611,
+    278,
+    278,
+    278,
+    469,
+    556,
+    333,
+    556,
+    556,
+    500,
+    556,
+    556,
+    278,
+    556,
+    556,
+    222,
+    222,
+    500,
+    222,
+    833,
+    556,
+    556,
+    556,
+    556,
+    333,
+    500,
+    278,
+    556,
+    500,
+    722,
+    500,
+    500,
+    500,
+    334,
+    260,
+    334,
+    584,
+]
+_HELV_BOLD = [
+    278,
+    333,
+    474,
+    556,
+    556,
+    889,
+    722,
+    238,
+    333,
+    333,
+    389,
+    584,
+    278,
+    333,
+    278,
+    278,
+    556,
+    556,
+    556,
+    556,
+    556,
+    556,
+    556,
+    556,
+    556,
+    556,
+    333,
+    333,
+    584,
+    584,
+    584,
+    611,
+    975,
+    722,
+    722,
+    722,
+    722,
+    667,
+    611,
+    778,
+    722,
+    278,
+    556,
+    722,
+    611,
+    833,
+    722,
+    778,
+    667,
+    778,
+    722,
+    667,
+    611,
+    722,
+    667,
+    944,
+    667,
+    667,
+    611,
+    333,
+    278,
+    333,
+    584,
+    556,
+    333,
+    556,
+    611,
+    556,
+    611,
+    556,
+    333,
+    611,
+    611,
+    278,
+    278,
+    556,
+    278,
+    889,
+    611,
+    611,
+    611,
+    611,
+    389,
+    556,
+    333,
+    611,
+    556,
+    778,
+    556,
+    556,
+    500,
+    389,
+    280,
+    389,
+    584,
+]
+_FONTS = {
+    "/TteF1": ("Helvetica", _HELV),
+    "/TteF2": ("Helvetica-Bold", _HELV_BOLD),
+    "/TteF3": ("Helvetica-Oblique", _HELV),
+}
 MAX_FONT = 8.0
 MIN_FONT = 4.5
 
@@ -101,11 +286,14 @@ def _pdf_text(text: str) -> bytes:
 
 
 def _font_dict(base: str) -> generic.DictionaryObject:
-    return generic.DictionaryObject({
-        pdf_name("/Type"): pdf_name("/Font"), pdf_name("/Subtype"): pdf_name("/Type1"),
-        pdf_name("/BaseFont"): pdf_name("/" + base),
-        pdf_name("/Encoding"): pdf_name("/WinAnsiEncoding"),
-    })
+    return generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Font"),
+            pdf_name("/Subtype"): pdf_name("/Type1"),
+            pdf_name("/BaseFont"): pdf_name("/" + base),
+            pdf_name("/Encoding"): pdf_name("/WinAnsiEncoding"),
+        }
+    )
 
 
 # --------------------------------------------------------------------------- anchor
@@ -158,8 +346,15 @@ def _scan(pdf: bytes) -> tuple[_Page | None, ...]:
         def before(_op: Any, _args: Any, _cm: Any, _tm: Any, ops: list[int] = ops) -> None:
             ops[0] += 1
 
-        def visit(text: str, cm: list[float], tm: list[float], _font: Any, _size: Any,
-                  chunks: list[_Chunk] = chunks, ops: list[int] = ops) -> None:
+        def visit(
+            text: str,
+            cm: list[float],
+            tm: list[float],
+            _font: Any,
+            _size: Any,
+            chunks: list[_Chunk] = chunks,
+            ops: list[int] = ops,
+        ) -> None:
             if not text:
                 return
             x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
@@ -216,7 +411,8 @@ def _dest_anchor(reader: Any) -> Anchor | None:
     """The anchor from the :data:`ANCHOR_DEST` named destination, without reading text."""
     try:
         dest = reader.named_destinations.get(ANCHOR_DEST) or reader.named_destinations.get(
-            "/" + ANCHOR_DEST)
+            "/" + ANCHOR_DEST
+        )
         if dest is None or dest.left is None or dest.top is None:
             return None
         page = reader.get_destination_page_number(dest)
@@ -224,12 +420,12 @@ def _dest_anchor(reader: Any) -> Anchor | None:
         return None
     if page is None or page < 0:
         return None
-    return Anchor(page, round(float(dest.left), 2),
-                  round(float(dest.top) - DEST_BASELINE_DROP, 2))
+    return Anchor(page, round(float(dest.left), 2), round(float(dest.top) - DEST_BASELINE_DROP, 2))
 
 
-def find_anchor(pdf: bytes, marker: str = "#TTE#", *, last: bool = False,
-                reader: Any = None) -> Anchor | None:
+def find_anchor(
+    pdf: bytes, marker: str = "#TTE#", *, last: bool = False, reader: Any = None
+) -> Anchor | None:
     """The first (or ``last``) occurrence of ``marker``: ``(page_index, x, y)``; None if absent.
     For the default marker, the conversion's named destination answers first."""
     if marker == MARKER and not last:
@@ -279,7 +475,9 @@ def _box(reader: Any, placement: Placement, anchor: Anchor | None) -> Box:
     if anchor is None:
         if placement.require_anchor:
             raise AnchorNotFound(f"penanda {placement.marker!r} tidak ditemukan di PDF")
-        page = placement.fallback_page if placement.fallback_page >= 0 else n + placement.fallback_page
+        page = (
+            placement.fallback_page if placement.fallback_page >= 0 else n + placement.fallback_page
+        )
         page = min(max(page, 0), n - 1)
         x1, y1, x2, y2 = placement.fallback_box
         anchored = False
@@ -312,8 +510,9 @@ class TteStampStyle(BaseStampStyle):
     appearance: Appearance | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
-    def create_stamp(self, writer: BasePdfFileWriter, box: BoxConstraints,
-                     text_params: dict[str, Any]) -> TteStamp:
+    def create_stamp(
+        self, writer: BasePdfFileWriter, box: BoxConstraints, text_params: dict[str, Any]
+    ) -> TteStamp:
         return TteStamp(writer, self, box)
 
 
@@ -330,8 +529,9 @@ def stamp_lines(identity: SignerIdentity, appearance: Appearance) -> list[tuple[
     return [(f, t) for f, t in lines if t]
 
 
-def layout_text(lines: list[tuple[str, str]], width: float, height: float
-                ) -> tuple[float, list[tuple[str, str]]]:
+def layout_text(
+    lines: list[tuple[str, str]], width: float, height: float
+) -> tuple[float, list[tuple[str, str]]]:
     """The largest font size (MAX_FONT down to MIN_FONT) at which the wrapped lines fit."""
     size = MAX_FONT
     while True:
@@ -377,8 +577,10 @@ class TteStamp(BaseStamp):
         pad = 3.0
         for name, (base, _w) in _FONTS.items():
             self.set_resource(ResourceType.FONT, pdf_name(name), _font_dict(base))
-        cmds = [b"q 1 g 0 0 %g %g re f Q" % (w, h),  # opaque white: hides the marker
-                b"q 0.35 G 0.6 w 0.3 0.3 %g %g re S Q" % (w - 0.6, h - 0.6)]
+        cmds = [
+            b"q 1 g 0 0 %g %g re f Q" % (w, h),  # opaque white: hides the marker
+            b"q 0.35 G 0.6 w 0.3 0.3 %g %g re S Q" % (w - 0.6, h - 0.6),
+        ]
         qr_size = min(h - 2 * pad, w * 0.4)
         text_x = pad
         if appearance.verify_url:
@@ -394,8 +596,10 @@ class TteStamp(BaseStamp):
         y = (h + block) / 2 - size  # first baseline: the block centred vertically
         cmds.append(b"q 0 g BT")
         for font, line in wrapped:
-            cmds.append(b"%s %g Tf 1 0 0 1 %g %g Tm %s Tj" % (
-                font.encode(), size, text_x, y, _pdf_text(line)))
+            cmds.append(
+                b"%s %g Tf 1 0 0 1 %g %g Tm %s Tj"
+                % (font.encode(), size, text_x, y, _pdf_text(line))
+            )
             y -= leading
         cmds.append(b"ET Q")
         return cmds
@@ -413,8 +617,9 @@ def add_footers(writer: BasePdfFileWriter, text: str) -> None:
             add_footer(writer, index, text)
 
 
-def strip_marker(writer: BasePdfFileWriter, pdf: bytes, marker: str,
-                 pages: set[int] | None = None) -> int:
+def strip_marker(
+    writer: BasePdfFileWriter, pdf: bytes, marker: str, pages: set[int] | None = None
+) -> int:
     """Remove the anchor's text from the page content, so the signed PDF's text layer does not
     carry it (the stamp covers it visually; a text extractor would still read it). Only a text
     object (``BT ... ET``) whose whole text is the marker is removed; the rewritten content
@@ -460,8 +665,15 @@ def strip_marker(writer: BasePdfFileWriter, pdf: bytes, marker: str,
     return removed
 
 
-def add_footer(writer: BasePdfFileWriter, page_index: int, text: str, *,
-               size: float = 7.0, margin: float = 40.0, baseline: float = 18.0) -> None:
+def add_footer(
+    writer: BasePdfFileWriter,
+    page_index: int,
+    text: str,
+    *,
+    size: float = 7.0,
+    margin: float = 40.0,
+    baseline: float = 18.0,
+) -> None:
     """Print ``text`` (wrapped, centred, oblique) at the bottom of one page of ``writer``."""
     if not text.strip():
         return
@@ -480,24 +692,32 @@ def add_footer(writer: BasePdfFileWriter, page_index: int, text: str, *,
     parts = [b"q 0.2 g BT"]
     for line in lines:
         x = mb[0] + margin + (width - text_width(line, size, "/TteF3")) / 2
-        parts.append(b"%s %g Tf 1 0 0 1 %g %g Tm %s Tj" % (font.encode(), size, x, y,
-                                                          _pdf_text(line)))
+        parts.append(
+            b"%s %g Tf 1 0 0 1 %g %g Tm %s Tj" % (font.encode(), size, x, y, _pdf_text(line))
+        )
         y -= size * 1.2
     parts.append(b"ET Q")
-    resources = generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject(
-        {pdf_name(font): _font_dict("Helvetica-Oblique")})})
+    resources = generic.DictionaryObject(
+        {
+            pdf_name("/Font"): generic.DictionaryObject(
+                {pdf_name(font): _font_dict("Helvetica-Oblique")}
+            )
+        }
+    )
     _wrap_page_content(writer, page_index)
     writer.add_stream_to_page(
-        page_index, writer.add_object(generic.StreamObject(stream_data=b"\n".join(parts))),
-        resources)
+        page_index,
+        writer.add_object(generic.StreamObject(stream_data=b"\n".join(parts))),
+        resources,
+    )
 
 
 def _wrap_page_content(writer: BasePdfFileWriter, page_index: int) -> None:
     """Enclose the existing content in q/Q so that its graphics state does not leak into ours."""
-    writer.add_stream_to_page(page_index, writer.add_object(
-        generic.StreamObject(stream_data=b"q")), prepend=True)
-    writer.add_stream_to_page(page_index, writer.add_object(
-        generic.StreamObject(stream_data=b"Q")))
+    writer.add_stream_to_page(
+        page_index, writer.add_object(generic.StreamObject(stream_data=b"q")), prepend=True
+    )
+    writer.add_stream_to_page(page_index, writer.add_object(generic.StreamObject(stream_data=b"Q")))
 
 
 def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:
@@ -512,8 +732,9 @@ def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:
         raise InvalidPdf(f"PDF tidak dapat dibaca: {e.__class__.__name__}") from None
 
 
-def draw_stamps(writer: BasePdfFileWriter, boxes: list[Box], identity: SignerIdentity,
-                appearance: Appearance) -> None:
+def draw_stamps(
+    writer: BasePdfFileWriter, boxes: list[Box], identity: SignerIdentity, appearance: Appearance
+) -> None:
     """Draw the stamp into the page content at each box."""
     style = TteStampStyle(identity=identity, appearance=appearance)
     for box in boxes:
@@ -521,8 +742,9 @@ def draw_stamps(writer: BasePdfFileWriter, boxes: list[Box], identity: SignerIde
         stamp.apply(box.page_index, box.x1, box.y1)  # type: ignore[arg-type]
 
 
-def prepare_pdf(writer: BasePdfFileWriter, pdf: bytes, identity: SignerIdentity,
-                appearance: Appearance) -> list[Box]:
+def prepare_pdf(
+    writer: BasePdfFileWriter, pdf: bytes, identity: SignerIdentity, appearance: Appearance
+) -> list[Box]:
     """What goes into the signed revision besides the signature and its own stamp: the marker
     removed from the text layer, the stamp at every anchor after the first (an attachment's
     signature block; the first is the caller's: a signature field or :func:`stamp_pdf`), the

@@ -84,8 +84,11 @@ def _load_certs(sources: Sequence[Path | str | bytes]) -> tuple[list[Any], list[
     others: list[Any] = []
     for src in sources:
         data = src if isinstance(src, bytes) else Path(src).read_bytes()
-        ders = [der for _t, _h, der in pem.unarmor(data, multiple=True)] \
-            if pem.detect(data) else [data]
+        ders = (
+            [der for _t, _h, der in pem.unarmor(data, multiple=True)]
+            if pem.detect(data)
+            else [data]
+        )
         for der in ders:
             cert = x509.Certificate.load(der)
             (roots if cert.self_signed in ("maybe", "yes") else others).append(cert)
@@ -118,9 +121,11 @@ def _chain_trusted(sig: Any, vc: Any) -> bool:
     from pyhanko_certvalidator import CertificateValidator
 
     try:
-        validator = CertificateValidator(sig.signer_cert,
-                                         intermediate_certs=list(sig.other_embedded_certs),
-                                         validation_context=vc)
+        validator = CertificateValidator(
+            sig.signer_cert,
+            intermediate_certs=list(sig.other_embedded_certs),
+            validation_context=vc,
+        )
         asyncio.run(validator.async_validate_usage(set()))
         return True
     except Exception:  # no path to a root, an expired or unusable certificate
@@ -139,7 +144,7 @@ def _der_padding_clean(contents: bytes) -> bool:
         n = first & 0x7F
         if n == 0 or n > 4 or len(contents) < 2 + n:
             return False
-        total = 2 + n + int.from_bytes(contents[2:2 + n], "big")
+        total = 2 + n + int.from_bytes(contents[2 : 2 + n], "big")
     return total <= len(contents) and not any(contents[total:])
 
 
@@ -190,14 +195,28 @@ def _issued_by(cert: Any, issuer: Any) -> bool:
 
 
 def _result(pdf: bytes, sha: str, reason: str, *, modified: bool = False) -> VerifyResult:
-    return VerifyResult(valid=False, intact=False, trusted=False, timestamped=False, signer=None,
-                        signed_at=None, modified_after_signing=modified,
-                        modification_level=None, reason=reason, sha256=sha)
+    return VerifyResult(
+        valid=False,
+        intact=False,
+        trusted=False,
+        timestamped=False,
+        signer=None,
+        signed_at=None,
+        modified_after_signing=modified,
+        modification_level=None,
+        reason=reason,
+        sha256=sha,
+    )
 
 
-def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[Path | str | bytes] = (), *,
-               allow_fetching: bool = False, timezone: str | None = None,
-               zone_label: str = "") -> VerifyResult:
+def verify_pdf(
+    pdf_bytes: bytes,
+    trust_roots: Sequence[Path | str | bytes] = (),
+    *,
+    allow_fetching: bool = False,
+    timezone: str | None = None,
+    zone_label: str = "",
+) -> VerifyResult:
     """Validate every signature of ``pdf_bytes`` against ``trust_roots`` (see the module)."""
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -213,28 +232,43 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[Path | str | bytes] = (),
     except (PdfError, ValueError, KeyError, IndexError, TypeError) as e:
         log.info("tte verify: unreadable PDF (%s)", e.__class__.__name__)
         # a signed PDF (it has a byte range) that no longer reads was changed after signing
-        return _result(pdf_bytes, sha, "PDF rusak atau telah diubah sehingga tidak dapat dibaca.",
-                       modified=b"/ByteRange" in pdf_bytes)
+        return _result(
+            pdf_bytes,
+            sha,
+            "PDF rusak atau telah diubah sehingga tidak dapat dibaca.",
+            modified=b"/ByteRange" in pdf_bytes,
+        )
     if not embedded:
         return _result(pdf_bytes, sha, "Dokumen tidak memiliki tanda tangan elektronik.")
     roots, others = _load_certs(trust_roots)
     infos: list[SignatureInfo] = []
     for sig in embedded:
-        vc = ValidationContext(trust_roots=roots, other_certs=others,
-                               allow_fetching=allow_fetching)
+        vc = ValidationContext(trust_roots=roots, other_certs=others, allow_fetching=allow_fetching)
         try:
             st = validate_pdf_signature(sig, vc)
         except Exception as e:  # a damaged signature dictionary or CMS blob
-            log.info("tte verify: signature %s unreadable (%s)", sig.field_name,
-                     e.__class__.__name__)
-            infos.append(SignatureInfo(field=str(sig.field_name), signer=None, signed_at=None,
-                                       timestamped=False, intact=False, valid=False,
-                                       trusted=False, coverage="unknown",
-                                       modification_level=None, docmdp_ok=False,
-                                       certification=False))
+            log.info(
+                "tte verify: signature %s unreadable (%s)", sig.field_name, e.__class__.__name__
+            )
+            infos.append(
+                SignatureInfo(
+                    field=str(sig.field_name),
+                    signer=None,
+                    signed_at=None,
+                    timestamped=False,
+                    intact=False,
+                    valid=False,
+                    trusted=False,
+                    coverage="unknown",
+                    modification_level=None,
+                    docmdp_ok=False,
+                    certification=False,
+                )
+            )
             continue
-        padded_ok = _der_padding_clean(bytes(sig.sig_object.raw_get("/Contents"))) and \
-            _embedded_certs_sound(sig.signed_data, roots + others, strict=bool(roots))
+        padded_ok = _der_padding_clean(
+            bytes(sig.sig_object.raw_get("/Contents"))
+        ) and _embedded_certs_sound(sig.signed_data, roots + others, strict=bool(roots))
         ts = st.timestamp_validity
         stamped = ts is not None and ts.intact and ts.valid
         # a time-stamp token that is there but broken is a change, not a missing time stamp
@@ -243,26 +277,41 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[Path | str | bytes] = (),
         signed_at = ts.timestamp if stamped and ts is not None else st.signer_reported_dt
         level = st.modification_level
         intact_here = bool(st.intact) and padded_ok and ts_intact
-        chain_ok = bool(st.trusted) if st.intact else _chain_trusted(
-            sig, ValidationContext(trust_roots=roots, other_certs=others,
-                                   allow_fetching=allow_fetching))
-        infos.append(SignatureInfo(
-            field=str(sig.field_name), signer=_cn(st.signing_cert), signed_at=signed_at,
-            timestamped=bool(stamped), intact=intact_here,
-            valid=bool(st.valid),
-            trusted=chain_ok and (ts_trusted or not intact_here),
-            coverage=st.coverage.name.lower() if st.coverage else "",
-            modification_level=level.name.lower() if level is not None else None,
-            docmdp_ok=st.docmdp_ok,
-            certification=sig.sig_object_type == "/DocTimeStamp" or bool(
-                sig.sig_object.get("/Reference"))))
+        chain_ok = (
+            bool(st.trusted)
+            if st.intact
+            else _chain_trusted(
+                sig,
+                ValidationContext(
+                    trust_roots=roots, other_certs=others, allow_fetching=allow_fetching
+                ),
+            )
+        )
+        infos.append(
+            SignatureInfo(
+                field=str(sig.field_name),
+                signer=_cn(st.signing_cert),
+                signed_at=signed_at,
+                timestamped=bool(stamped),
+                intact=intact_here,
+                valid=bool(st.valid),
+                trusted=chain_ok and (ts_trusted or not intact_here),
+                coverage=st.coverage.name.lower() if st.coverage else "",
+                modification_level=level.name.lower() if level is not None else None,
+                docmdp_ok=st.docmdp_ok,
+                certification=sig.sig_object_type == "/DocTimeStamp"
+                or bool(sig.sig_object.get("/Reference")),
+            )
+        )
     last = infos[-1]
     intact = all(i.intact for i in infos)
     crypto_ok = all(i.valid for i in infos)
     trusted = all(i.trusted for i in infos)
     mdp_ok = all(i.docmdp_ok is not False for i in infos)
     appended = last.coverage != "entire_file" and last.modification_level not in (
-        "none", "lta_updates")
+        "none",
+        "lta_updates",
+    )
     modified = appended or not mdp_ok or not intact
     valid = intact and crypto_ok and trusted and not modified
     if not intact:
@@ -270,18 +319,32 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: Sequence[Path | str | bytes] = (),
     elif not crypto_ok:
         reason = "Tanda tangan elektronik tidak sah (nilai tanda tangan tidak cocok)."
     elif modified:
-        reason = ("Dokumen diubah setelah ditandatangani (ada revisi yang ditambahkan "
-                  "sesudah tanda tangan terakhir).")
+        reason = (
+            "Dokumen diubah setelah ditandatangani (ada revisi yang ditambahkan "
+            "sesudah tanda tangan terakhir)."
+        )
     elif not trusted:
-        reason = ("Tanda tangan utuh, tetapi sertifikat penandatangan tidak berasal dari "
-                  "otoritas yang dipercaya.")
+        reason = (
+            "Tanda tangan utuh, tetapi sertifikat penandatangan tidak berasal dari "
+            "otoritas yang dipercaya."
+        )
     else:
-        reason = (f"Tanda tangan sah: dokumen utuh dan tidak diubah sejak ditandatangani oleh "
-                  f"{last.signer or 'penandatangan'} pada "
-                  f"{_fmt(last.signed_at, timezone, zone_label)}"
-                  f"{'' if last.timestamped else ' (tanpa cap waktu)'}.")
-    return VerifyResult(valid=valid, intact=intact, trusted=trusted,
-                        timestamped=last.timestamped, signer=last.signer,
-                        signed_at=last.signed_at, modified_after_signing=modified,
-                        modification_level=last.modification_level, reason=reason, sha256=sha,
-                        signatures=infos)
+        reason = (
+            f"Tanda tangan sah: dokumen utuh dan tidak diubah sejak ditandatangani oleh "
+            f"{last.signer or 'penandatangan'} pada "
+            f"{_fmt(last.signed_at, timezone, zone_label)}"
+            f"{'' if last.timestamped else ' (tanpa cap waktu)'}."
+        )
+    return VerifyResult(
+        valid=valid,
+        intact=intact,
+        trusted=trusted,
+        timestamped=last.timestamped,
+        signer=last.signer,
+        signed_at=last.signed_at,
+        modified_after_signing=modified,
+        modification_level=last.modification_level,
+        reason=reason,
+        sha256=sha,
+        signatures=infos,
+    )

@@ -44,8 +44,9 @@ class KegiatanBelumSiap(KegiatanDitolak):
     def __init__(self, masalah: Sequence[Any]) -> None:
         self.masalah = list(masalah)
         first = self.masalah[0] if self.masalah else None
-        super().__init__(getattr(first, "bagian", "kegiatan"),
-                         getattr(first, "pesan", "tidak dapat dibuat"))
+        super().__init__(
+            getattr(first, "bagian", "kegiatan"), getattr(first, "pesan", "tidak dapat dibuat")
+        )
 
     def __str__(self) -> str:
         return "; ".join(str(m) for m in self.masalah) or "kegiatan tidak dapat dibuat"
@@ -62,14 +63,24 @@ class Kriteria(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    unit: list[str] = Field(default_factory=list, title="Unit kerja",
-                            description="kode unit kerja (OPD) asal calon peserta")
-    golongan: list[str] = Field(default_factory=list, title="Golongan",
-                                description="golongan atau awalannya, mis. III atau III/a")
-    jabatan: list[str] = Field(default_factory=list, title="Jabatan",
-                               description="kata dalam nama jabatan, mis. Analis")
-    kurang_20_jp: bool = Field(default=False, title="Kurang dari 20 JP tahun ini",
-                               description="hanya pegawai yang belum mencapai 20 JP tahun ini")
+    unit: list[str] = Field(
+        default_factory=list,
+        title="Unit kerja",
+        description="kode unit kerja (OPD) asal calon peserta",
+    )
+    golongan: list[str] = Field(
+        default_factory=list,
+        title="Golongan",
+        description="golongan atau awalannya, mis. III atau III/a",
+    )
+    jabatan: list[str] = Field(
+        default_factory=list, title="Jabatan", description="kata dalam nama jabatan, mis. Analis"
+    )
+    kurang_20_jp: bool = Field(
+        default=False,
+        title="Kurang dari 20 JP tahun ini",
+        description="hanya pegawai yang belum mencapai 20 JP tahun ini",
+    )
 
 
 #: The years a training may fall in.
@@ -82,9 +93,13 @@ class Narasumber(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     nama: str = Field(min_length=3, max_length=200, title="Nama (dengan gelar)")
-    jabatan: str = Field(default="", max_length=300, title="Jabatan",
-                         description="jabatan dan instansinya, mis. Widyaiswara Ahli Madya "
-                                     "BPSDM Provinsi Kalimantan Timur")
+    jabatan: str = Field(
+        default="",
+        max_length=300,
+        title="Jabatan",
+        description="jabatan dan instansinya, mis. Widyaiswara Ahli Madya "
+        "BPSDM Provinsi Kalimantan Timur",
+    )
     materi: str = Field(default="", max_length=300, title="Materi")
 
 
@@ -96,9 +111,13 @@ class SuratRujukan(BaseModel):
 
     nomor: str = Field(min_length=1, max_length=100, title="Nomor surat")
     tanggal: dt.date = Field(title="Tanggal surat")
-    pengirim: str | None = Field(default=None, max_length=300, title="Pengirim",
-                                 description="jabatan penanda tangan surat, mis. Kepala Badan "
-                                             "...; kosong: pimpinan penyelenggara")
+    pengirim: str | None = Field(
+        default=None,
+        max_length=300,
+        title="Pengirim",
+        description="jabatan penanda tangan surat, mis. Kepala Badan "
+        "...; kosong: pimpinan penyelenggara",
+    )
     hal: str | None = Field(default=None, max_length=300, title="Hal")
 
 
@@ -107,38 +126,61 @@ class DataKegiatan(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    kode: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$", title="Kode kegiatan",
-                      description="kunci kegiatan, mis. PK-2026-003 (huruf, angka, . _ -)")
-    sop: str = Field(title="SOP", description="kode SOP: peningkatan-kapasitas atau "
-                                               "pengiriman-peserta")
+    kode: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$",
+        title="Kode kegiatan",
+        description="kunci kegiatan, mis. PK-2026-003 (huruf, angka, . _ -)",
+    )
+    sop: str = Field(
+        title="SOP", description="kode SOP: peningkatan-kapasitas atau pengiriman-peserta"
+    )
     nama: str = Field(min_length=3, max_length=300, title="Nama pelatihan")
-    jenis_diklat_id: str | None = Field(default=None, title="Jenis diklat (SIASN)",
-                                        description="jenisDiklatId SIASN 1-24, mis. 3 = "
-                                                    "Diklat Teknis")
+    jenis_diklat_id: str | None = Field(
+        default=None,
+        title="Jenis diklat (SIASN)",
+        description="jenisDiklatId SIASN 1-24, mis. 3 = Diklat Teknis",
+    )
     mulai: dt.date = Field(title="Tanggal mulai")
     selesai: dt.date = Field(title="Tanggal selesai")
     tempat: str | None = Field(default=None, max_length=300, title="Tempat")
-    jp: int | None = Field(default=None, ge=1, le=1000, title="Jumlah JP",
-                           description="jam pelajaran (1 JP = 45 menit)")
+    jp: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        title="Jumlah JP",
+        description="jam pelajaran (1 JP = 45 menit)",
+    )
     kuota: int | None = Field(default=None, ge=1, le=10000, title="Kuota peserta")
-    penyelenggara: str | None = Field(default=None, max_length=300, title="Penyelenggara",
-                                      description="lembaga penyelenggara (SOP 002) atau "
-                                                  "kosong bila BKPSDM sendiri")
+    penyelenggara: str | None = Field(
+        default=None,
+        max_length=300,
+        title="Penyelenggara",
+        description="lembaga penyelenggara (SOP 002) atau kosong bila BKPSDM sendiri",
+    )
     surat_penyelenggara: SuratRujukan | None = Field(
-        default=None, title="Surat penyelenggara",
+        default=None,
+        title="Surat penyelenggara",
         description="surat undangan/pemanggilan dari penyelenggara (SOP 002), dikutip sebagai "
-                    "dasar surat tugas")
-    lembaga_narasumber: str | None = Field(default=None, max_length=300, title="Lembaga narasumber",
-                                           description="lembaga pelatihan yang dimohon "
-                                                       "narasumber (SOP 000)")
+        "dasar surat tugas",
+    )
+    lembaga_narasumber: str | None = Field(
+        default=None,
+        max_length=300,
+        title="Lembaga narasumber",
+        description="lembaga pelatihan yang dimohon narasumber (SOP 000)",
+    )
     materi: list[str] = Field(default_factory=list, title="Materi")
-    narasumber: list[Narasumber] = Field(default_factory=list, title="Narasumber",
-                                         description="narasumber yang hadir (nama, jabatan, "
-                                                     "materi), untuk laporan kegiatan")
+    narasumber: list[Narasumber] = Field(
+        default_factory=list,
+        title="Narasumber",
+        description="narasumber yang hadir (nama, jabatan, materi), untuk laporan kegiatan",
+    )
     kriteria: Kriteria = Field(default_factory=Kriteria, title="Kriteria calon peserta")
-    kondisi: list[str] = Field(default_factory=list, title="Kondisi",
-                               description="mis. kewenangan_sekda (surat tugas ditandatangani "
-                                           "Sekretaris Daerah)")
+    kondisi: list[str] = Field(
+        default_factory=list,
+        title="Kondisi",
+        description="mis. kewenangan_sekda (surat tugas ditandatangani Sekretaris Daerah)",
+    )
 
     @field_validator("sop")
     @classmethod
@@ -164,23 +206,31 @@ class DataKegiatan(BaseModel):
             tanggal = getattr(self, name)
             if not TAHUN_KEGIATAN[0] <= tanggal.year <= TAHUN_KEGIATAN[1]:
                 # the working-time calendar and deadlines need a real year
-                raise KegiatanDitolak(name, f"tanggal {tanggal} di luar tahun "
-                                            f"{TAHUN_KEGIATAN[0]}..{TAHUN_KEGIATAN[1]}")
+                raise KegiatanDitolak(
+                    name,
+                    f"tanggal {tanggal} di luar tahun {TAHUN_KEGIATAN[0]}..{TAHUN_KEGIATAN[1]}",
+                )
         if self.selesai < self.mulai:
-            raise KegiatanDitolak("selesai", f"tanggal selesai {self.selesai} sebelum tanggal "
-                                             f"mulai {self.mulai}")
+            raise KegiatanDitolak(
+                "selesai", f"tanggal selesai {self.selesai} sebelum tanggal mulai {self.mulai}"
+            )
         if self.surat_penyelenggara and self.surat_penyelenggara.tanggal > self.mulai:
-            raise KegiatanDitolak("surat_penyelenggara.tanggal",
-                                  f"surat penyelenggara bertanggal "
-                                  f"{self.surat_penyelenggara.tanggal} sesudah pelatihan "
-                                  f"dimulai ({self.mulai})")
+            raise KegiatanDitolak(
+                "surat_penyelenggara.tanggal",
+                f"surat penyelenggara bertanggal "
+                f"{self.surat_penyelenggara.tanggal} sesudah pelatihan "
+                f"dimulai ({self.mulai})",
+            )
         from diklat.sop.catalogue import get_sop
 
         known = get_sop(self.sop).kondisi
         for k in self.kondisi:
             if k not in known:
-                raise KegiatanDitolak("kondisi", f"{k!r} tidak dikenal SOP {self.sop} (yang "
-                                                 f"ada: {', '.join(known) or 'tidak ada'})")
+                raise KegiatanDitolak(
+                    "kondisi",
+                    f"{k!r} tidak dikenal SOP {self.sop} (yang "
+                    f"ada: {', '.join(known) or 'tidak ada'})",
+                )
         return self
 
 
@@ -234,17 +284,31 @@ def periksa(raw: dict[str, Any] | DataKegiatan) -> DataKegiatan:
 
 def row_values(d: DataKegiatan) -> dict[str, Any]:
     return {
-        "sop": d.sop, "nama": d.nama, "jenis_diklat_id": d.jenis_diklat_id,
-        "tanggal_mulai": d.mulai, "tanggal_selesai": d.selesai, "tempat": d.tempat,
-        "jumlah_jp": d.jp, "kuota": d.kuota, "penyelenggara": d.penyelenggara,
+        "sop": d.sop,
+        "nama": d.nama,
+        "jenis_diklat_id": d.jenis_diklat_id,
+        "tanggal_mulai": d.mulai,
+        "tanggal_selesai": d.selesai,
+        "tempat": d.tempat,
+        "jumlah_jp": d.jp,
+        "kuota": d.kuota,
+        "penyelenggara": d.penyelenggara,
         "kondisi_json": json.dumps(sorted(set(d.kondisi))),
-        "kriteria_json": json.dumps({
-            **d.kriteria.model_dump(),
-            "lembaga_narasumber": d.lembaga_narasumber, "materi": d.materi,
-            **({"narasumber": [n.model_dump() for n in d.narasumber]} if d.narasumber else {}),
-            **({"surat_penyelenggara": d.surat_penyelenggara.model_dump(mode="json")}
-               if d.surat_penyelenggara else {}),
-        }, ensure_ascii=False, sort_keys=True),
+        "kriteria_json": json.dumps(
+            {
+                **d.kriteria.model_dump(),
+                "lembaga_narasumber": d.lembaga_narasumber,
+                "materi": d.materi,
+                **({"narasumber": [n.model_dump() for n in d.narasumber]} if d.narasumber else {}),
+                **(
+                    {"surat_penyelenggara": d.surat_penyelenggara.model_dump(mode="json")}
+                    if d.surat_penyelenggara
+                    else {}
+                ),
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        ),
     }
 
 
@@ -252,27 +316,51 @@ def data_kegiatan(k: Kegiatan) -> DataKegiatan:
     """The typed model of a stored training."""
     extra = k.kriteria
     return DataKegiatan(
-        kode=k.kode, sop=k.sop, nama=k.nama, jenis_diklat_id=k.jenis_diklat_id,
-        mulai=k.tanggal_mulai or dt.date.today(), selesai=k.tanggal_selesai or
-        k.tanggal_mulai or dt.date.today(), tempat=k.tempat, jp=k.jumlah_jp, kuota=k.kuota,
-        penyelenggara=k.penyelenggara, lembaga_narasumber=extra.get("lembaga_narasumber"),
+        kode=k.kode,
+        sop=k.sop,
+        nama=k.nama,
+        jenis_diklat_id=k.jenis_diklat_id,
+        mulai=k.tanggal_mulai or dt.date.today(),
+        selesai=k.tanggal_selesai or k.tanggal_mulai or dt.date.today(),
+        tempat=k.tempat,
+        jp=k.jumlah_jp,
+        kuota=k.kuota,
+        penyelenggara=k.penyelenggara,
+        lembaga_narasumber=extra.get("lembaga_narasumber"),
         materi=list(extra.get("materi") or []),
         narasumber=[Narasumber(**n) for n in extra.get("narasumber") or []],
         surat_penyelenggara=SuratRujukan(**extra["surat_penyelenggara"])
-        if extra.get("surat_penyelenggara") else None,
+        if extra.get("surat_penyelenggara")
+        else None,
         kriteria=Kriteria(**{f: extra[f] for f in Kriteria.model_fields if f in extra}),
-        kondisi=k.kondisi)
+        kondisi=k.kondisi,
+    )
 
 
-def catat_audit(session: Session, k: Kegiatan, aksi: str, *, oleh_nip: str | None = None,
-                alasan: str | None = None, perubahan: dict[str, Any] | None = None) -> None:
+def catat_audit(
+    session: Session,
+    k: Kegiatan,
+    aksi: str,
+    *,
+    oleh_nip: str | None = None,
+    alasan: str | None = None,
+    perubahan: dict[str, Any] | None = None,
+) -> None:
     """One audit row of a change to a training (``buat``, ``ubah``, ``batal``)."""
     from diklat.models import AuditKegiatan
 
-    session.add(AuditKegiatan(
-        kegiatan_id=k.id, aksi=aksi, oleh_nip=oleh_nip, alasan=alasan,
-        perubahan_json=json.dumps(perubahan, ensure_ascii=False, sort_keys=True, default=str)
-        if perubahan is not None else None, at=utcnow()))
+    session.add(
+        AuditKegiatan(
+            kegiatan_id=k.id,
+            aksi=aksi,
+            oleh_nip=oleh_nip,
+            alasan=alasan,
+            perubahan_json=json.dumps(perubahan, ensure_ascii=False, sort_keys=True, default=str)
+            if perubahan is not None
+            else None,
+            at=utcnow(),
+        )
+    )
     session.flush()
 
 
@@ -284,16 +372,24 @@ def kegiatan_by_kode(session: Session, kode: str) -> Kegiatan:
 
 
 def daftar_kegiatan(session: Session) -> list[Kegiatan]:
-    return list(session.execute(select(Kegiatan).order_by(Kegiatan.tanggal_mulai.desc(),
-                                                          Kegiatan.kode)).scalars())
+    return list(
+        session.execute(
+            select(Kegiatan).order_by(Kegiatan.tanggal_mulai.desc(), Kegiatan.kode)
+        ).scalars()
+    )
 
 
 def kegiatan_dict(k: Kegiatan) -> dict[str, Any]:
     d = data_kegiatan(k)
     out: dict[str, Any] = d.model_dump(mode="json")
-    out.update({"id": k.id, "status": k.status, "alasan": k.status_alasan,
-                "status_sejak": k.status_at.isoformat(timespec="seconds")
-                if k.status_at else None})
+    out.update(
+        {
+            "id": k.id,
+            "status": k.status,
+            "alasan": k.status_alasan,
+            "status_sejak": k.status_at.isoformat(timespec="seconds") if k.status_at else None,
+        }
+    )
     return out
 
 
@@ -304,9 +400,20 @@ def pegawai_frame(engine: Engine, *, aktif: bool = True) -> pd.DataFrame:
     """Employees with their unit as a DataFrame (no contact data: nobody needs it here)."""
     p, u = Pegawai, UnitKerja
     stmt = (
-        select(p.id, p.nip, p.nama, p.gelar_depan, p.gelar_belakang, p.jenis_kelamin,
-               p.jabatan, p.golongan, p.pangkat, p.status, u.kode.label("unit_kode"),
-               u.nama.label("unit_nama"))
+        select(
+            p.id,
+            p.nip,
+            p.nama,
+            p.gelar_depan,
+            p.gelar_belakang,
+            p.jenis_kelamin,
+            p.jabatan,
+            p.golongan,
+            p.pangkat,
+            p.status,
+            u.kode.label("unit_kode"),
+            u.nama.label("unit_nama"),
+        )
         .join(u, p.unit_id == u.id)
         .where(p.aktif.is_(aktif))
         .order_by(p.nip)
@@ -338,16 +445,30 @@ def jp_rincian(engine: Engine, tahun: int) -> pd.DataFrame:
     number), are dropped."""
     a, b = _tahun(tahun)
     r, p, k = RiwayatDiklat, Peserta, Kegiatan
-    riwayat = (select(r.pegawai_id, r.kegiatan_id, r.siasn_id, r.nomor_sertifikat,
-                      r.nama_kursus, r.jumlah_jp.label("jp"), r.sumber,
-                      r.tanggal_selesai)
-               .where(r.tahun == tahun))
+    riwayat = select(
+        r.pegawai_id,
+        r.kegiatan_id,
+        r.siasn_id,
+        r.nomor_sertifikat,
+        r.nama_kursus,
+        r.jumlah_jp.label("jp"),
+        r.sumber,
+        r.tanggal_selesai,
+    ).where(r.tahun == tahun)
     akhir = func.coalesce(k.tanggal_selesai, k.tanggal_mulai)
-    ikut = (select(p.pegawai_id, p.kegiatan_id, p.siasn_riwayat_id.label("siasn_id"),
-                   p.nomor_sertifikat, k.nama.label("nama_kursus"),
-                   func.coalesce(k.jumlah_jp, 0).label("jp"), akhir.label("tanggal_selesai"))
-            .join(k, p.kegiatan_id == k.id)
-            .where(p.status.in_(SELESAI_PESERTA), akhir >= a, akhir <= b))
+    ikut = (
+        select(
+            p.pegawai_id,
+            p.kegiatan_id,
+            p.siasn_riwayat_id.label("siasn_id"),
+            p.nomor_sertifikat,
+            k.nama.label("nama_kursus"),
+            func.coalesce(k.jumlah_jp, 0).label("jp"),
+            akhir.label("tanggal_selesai"),
+        )
+        .join(k, p.kegiatan_id == k.id)
+        .where(p.status.in_(SELESAI_PESERTA), akhir >= a, akhir <= b)
+    )
     with engine.connect() as conn:
         h = pd.read_sql(riwayat, conn)
         q = pd.read_sql(ikut, conn)
@@ -356,27 +477,42 @@ def jp_rincian(engine: Engine, tahun: int) -> pd.DataFrame:
     ours = pd.concat([h[h["kegiatan_id"].notna()], q])  # every participation of ours
     if len(q):
         punya = set(zip(h["pegawai_id"], h["kegiatan_id"], strict=True))
-        q = q[[(pg, kg) not in punya for pg, kg in
-               zip(q["pegawai_id"], q["kegiatan_id"], strict=True)]]
+        q = q[
+            [
+                (pg, kg) not in punya
+                for pg, kg in zip(q["pegawai_id"], q["kegiatan_id"], strict=True)
+            ]
+        ]
     if len(h) and len(ours):
-        ids = {(pg, str(x)) for pg, x in zip(ours["pegawai_id"], ours["siasn_id"], strict=True)
-               if pd.notna(x) and str(x)}
-        certs = {(pg, str(x)) for pg, x in zip(ours["pegawai_id"], ours["nomor_sertifikat"],
-                                              strict=True) if pd.notna(x) and str(x)}
-        mirror = [pd.isna(kg) and ((pg, str(sid)) in ids or (pg, str(no)) in certs)
-                  for pg, kg, sid, no in zip(h["pegawai_id"], h["kegiatan_id"], h["siasn_id"],
-                                             h["nomor_sertifikat"], strict=True)]
+        ids = {
+            (pg, str(x))
+            for pg, x in zip(ours["pegawai_id"], ours["siasn_id"], strict=True)
+            if pd.notna(x) and str(x)
+        }
+        certs = {
+            (pg, str(x))
+            for pg, x in zip(ours["pegawai_id"], ours["nomor_sertifikat"], strict=True)
+            if pd.notna(x) and str(x)
+        }
+        mirror = [
+            pd.isna(kg) and ((pg, str(sid)) in ids or (pg, str(no)) in certs)
+            for pg, kg, sid, no in zip(
+                h["pegawai_id"], h["kegiatan_id"], h["siasn_id"], h["nomor_sertifikat"], strict=True
+            )
+        ]
         h = h[[not m for m in mirror]]
     frames = [f[kolom] for f in (h, q) if len(f)]
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("pegawai_id", "jp")
-                                          else "object") for c in kolom})
+        return pd.DataFrame(
+            {c: pd.Series(dtype="int64" if c in ("pegawai_id", "jp") else "object") for c in kolom}
+        )
     out = pd.concat(frames, ignore_index=True)
     out["jp"] = out["jp"].fillna(0).astype("int64")
     out["pegawai_id"] = out["pegawai_id"].astype("int64")
     # SQLite hands a computed date back as text: one type for every row
-    out["tanggal_selesai"] = [None if pd.isna(d) else pd.Timestamp(d).date()
-                              for d in out["tanggal_selesai"]]
+    out["tanggal_selesai"] = [
+        None if pd.isna(d) else pd.Timestamp(d).date() for d in out["tanggal_selesai"]
+    ]
     return out
 
 
@@ -435,29 +571,48 @@ def _escape(s: str) -> str:
     return re.escape(s)
 
 
-def calon_menurut_kriteria(engine: Engine, k: Kegiatan, *, per_unit: int | None = None,
-                           ) -> pd.DataFrame:
+def calon_menurut_kriteria(
+    engine: Engine,
+    k: Kegiatan,
+    *,
+    per_unit: int | None = None,
+) -> pd.DataFrame:
     """The candidate list of a training from its own criteria and quota."""
     c = data_kegiatan(k).kriteria
-    return daftar_calon(engine, k.kuota or 30, unit_kodes=c.unit or None,
-                        golongan_awalan=c.golongan or None, jabatan_kata=c.jabatan or None,
-                        kurang_20_jp_tahun=(k.tanggal_mulai or dt.date.today()).year
-                        if c.kurang_20_jp else None, per_unit=per_unit)
+    return daftar_calon(
+        engine,
+        k.kuota or 30,
+        unit_kodes=c.unit or None,
+        golongan_awalan=c.golongan or None,
+        jabatan_kata=c.jabatan or None,
+        kurang_20_jp_tahun=(k.tanggal_mulai or dt.date.today()).year if c.kurang_20_jp else None,
+        per_unit=per_unit,
+    )
 
 
-def tetapkan_peserta(session: Session, kegiatan: Kegiatan, pegawai_ids: Iterable[int],
-                     status: str = "calon") -> list[Peserta]:
+def tetapkan_peserta(
+    session: Session, kegiatan: Kegiatan, pegawai_ids: Iterable[int], status: str = "calon"
+) -> list[Peserta]:
     """Add these employees as participants (idempotent by (kegiatan, pegawai)); numbers
     them in order. Returns all participants of the training."""
-    existing = {p.pegawai_id: p for p in session.execute(
-        select(Peserta).where(Peserta.kegiatan_id == kegiatan.id)).scalars()}
+    existing = {
+        p.pegawai_id: p
+        for p in session.execute(
+            select(Peserta).where(Peserta.kegiatan_id == kegiatan.id)
+        ).scalars()
+    }
     urut = max((p.nomor_urut or 0 for p in existing.values()), default=0)
     for pid in pegawai_ids:
         if pid in existing:
             continue
         urut += 1
-        existing[pid] = Peserta(kegiatan_id=kegiatan.id, pegawai_id=int(pid), status=status,
-                                nomor_urut=urut, status_at=utcnow())
+        existing[pid] = Peserta(
+            kegiatan_id=kegiatan.id,
+            pegawai_id=int(pid),
+            status=status,
+            nomor_urut=urut,
+            status_at=utcnow(),
+        )
         session.add(existing[pid])
     session.flush()
     return sorted(existing.values(), key=lambda p: p.nomor_urut or 0)
@@ -465,8 +620,11 @@ def tetapkan_peserta(session: Session, kegiatan: Kegiatan, pegawai_ids: Iterable
 
 #: LAN's qualifications for a final score (lower bound, exclusive -> predikat).
 PREDIKAT: tuple[tuple[float, str], ...] = (
-    (90.0, "Sangat Memuaskan"), (80.0, "Memuaskan"), (70.0, "Cukup Memuaskan"),
-    (60.0, "Kurang Memuaskan"), (-1.0, "Tidak Memuaskan"),
+    (90.0, "Sangat Memuaskan"),
+    (80.0, "Memuaskan"),
+    (70.0, "Cukup Memuaskan"),
+    (60.0, "Kurang Memuaskan"),
+    (-1.0, "Tidak Memuaskan"),
 )
 NILAI_LULUS = 60.0
 
@@ -482,12 +640,12 @@ def tetapkan_hasil(session: Session, kegiatan: Kegiatan, nilai: dict[int, float]
     """Record participants' final scores (``peserta.id -> 0..100``): predikat, and status
     ``lulus`` or ``tidak_lulus``. Returns how many changed."""
     changed = 0
-    for p in session.execute(select(Peserta).where(Peserta.kegiatan_id == kegiatan.id,
-                                                   Peserta.id.in_(list(nilai)))).scalars():
+    for p in session.execute(
+        select(Peserta).where(Peserta.kegiatan_id == kegiatan.id, Peserta.id.in_(list(nilai)))
+    ).scalars():
         v = float(nilai[p.id])
         if not 0 <= v <= 100:
-            raise KegiatanDitolak("nilai", f"peserta nomor {p.nomor_urut}: nilai {v} di luar "
-                                           "0-100")
+            raise KegiatanDitolak("nilai", f"peserta nomor {p.nomor_urut}: nilai {v} di luar 0-100")
         status = "lulus" if v > NILAI_LULUS else "tidak_lulus"
         if (p.nilai, p.predikat, p.status) != (v, predikat(v), status):
             p.nilai, p.predikat, p.status, p.status_at = v, predikat(v), status, utcnow()
@@ -500,11 +658,26 @@ def peserta_frame(engine: Engine, kegiatan_id: int) -> pd.DataFrame:
     """The participant list of one training, in participant order, with unit e-mail."""
     p, pg, u = Peserta, Pegawai, UnitKerja
     stmt = (
-        select(p.id.label("peserta_id"), p.nomor_urut, p.status, p.catatan, p.nilai,
-               p.predikat, p.nomor_sertifikat, pg.id.label("pegawai_id"), pg.nip, pg.nama,
-               pg.gelar_depan, pg.gelar_belakang, pg.jabatan, pg.golongan, pg.pangkat,
-               u.kode.label("unit_kode"), u.nama.label("unit_nama"),
-               u.email.label("unit_email"))
+        select(
+            p.id.label("peserta_id"),
+            p.nomor_urut,
+            p.status,
+            p.catatan,
+            p.nilai,
+            p.predikat,
+            p.nomor_sertifikat,
+            pg.id.label("pegawai_id"),
+            pg.nip,
+            pg.nama,
+            pg.gelar_depan,
+            pg.gelar_belakang,
+            pg.jabatan,
+            pg.golongan,
+            pg.pangkat,
+            u.kode.label("unit_kode"),
+            u.nama.label("unit_nama"),
+            u.email.label("unit_email"),
+        )
         .join(pg, p.pegawai_id == pg.id)
         .join(u, pg.unit_id == u.id, isouter=True)
         .where(p.kegiatan_id == kegiatan_id)
@@ -516,6 +689,9 @@ def peserta_frame(engine: Engine, kegiatan_id: int) -> pd.DataFrame:
 
 def jumlah_peserta(session: Session, kegiatan_id: int) -> dict[str, int]:
     """Participant counts by status."""
-    rows = session.execute(select(Peserta.status, func.count()).where(
-        Peserta.kegiatan_id == kegiatan_id).group_by(Peserta.status)).all()
+    rows = session.execute(
+        select(Peserta.status, func.count())
+        .where(Peserta.kegiatan_id == kegiatan_id)
+        .group_by(Peserta.status)
+    ).all()
     return {str(s): int(n) for s, n in rows}

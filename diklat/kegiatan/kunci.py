@@ -51,14 +51,21 @@ HEARTBEAT_EVERY = runs.HEARTBEAT_EVERY
 class KegiatanSedangBerjalan(RuntimeError):
     """Another live run drives the training; nothing was started (one line)."""
 
-    def __init__(self, kode: str, flow_run_id: str | None, host: str | None,
-                 pid: int | None, sejak: dt.datetime | None) -> None:
+    def __init__(
+        self,
+        kode: str,
+        flow_run_id: str | None,
+        host: str | None,
+        pid: int | None,
+        sejak: dt.datetime | None,
+    ) -> None:
         self.kode, self.flow_run_id = kode, flow_run_id
         mulai = sejak.astimezone().strftime("%Y-%m-%d %H:%M:%S") if sejak else "?"
         super().__init__(
             f"kegiatan {kode} sedang dijalankan oleh run {flow_run_id or '?'} sejak {mulai} "
             f"(proses {pid} di {host}); lanjutkan run itu, atau batalkan dulu lalu jalankan "
-            "lagi")
+            "lagi"
+        )
 
 
 @dataclass(frozen=True)
@@ -90,8 +97,9 @@ def _owner_alive(row: Any, now: dt.datetime) -> bool:
     return now - beat < runs.LEASE
 
 
-def hidup(row: Any, selesai: Callable[[str], bool] | None = None,
-          now: dt.datetime | None = None) -> bool:
+def hidup(
+    row: Any, selesai: Callable[[str], bool] | None = None, now: dt.datetime | None = None
+) -> bool:
     """Does a live run hold this lock row? ``selesai(flow_run_id)`` tells whether a flow run
     has ended (asked only when the holding process is there)."""
     if row is None or row.flow_run_id is None:
@@ -104,8 +112,7 @@ def hidup(row: Any, selesai: Callable[[str], bool] | None = None,
 def _insert_ignore(conn: Any, kode: str) -> None:
     from sqlalchemy.dialects import postgresql, sqlite
 
-    stmt: Any = (postgresql.insert(T) if conn.dialect.name == "postgresql"
-                 else sqlite.insert(T))
+    stmt: Any = postgresql.insert(T) if conn.dialect.name == "postgresql" else sqlite.insert(T)
     conn.execute(stmt.values(kode=kode).on_conflict_do_nothing(index_elements=["kode"]))
 
 
@@ -113,8 +120,9 @@ def _same(col: Any, value: Any) -> Any:
     return col.is_(None) if value is None else col == value
 
 
-def ambil(engine: Engine, kode: str, flow_run_id: str, *,
-          selesai: Callable[[str], bool] | None = None) -> Diambil:
+def ambil(
+    engine: Engine, kode: str, flow_run_id: str, *, selesai: Callable[[str], bool] | None = None
+) -> Diambil:
     """Make flow run ``flow_run_id`` (in this process) the one that drives training
     ``kode``; :class:`KegiatanSedangBerjalan` when another live run does (see the module
     docstring). Safe against concurrent starts on SQLite and PostgreSQL: the holder observed
@@ -130,11 +138,26 @@ def ambil(engine: Engine, kode: str, flow_run_id: str, *,
             raise KegiatanSedangBerjalan(kode, row.flow_run_id, row.host, row.pid, row.sejak)
         now = utcnow()
         with engine.begin() as conn:
-            got = conn.execute(update(T).where(and_(
-                K.kode == kode, _same(K.flow_run_id, row.flow_run_id), _same(K.pid, row.pid),
-                _same(K.pid_token, row.pid_token), _same(K.host, row.host)
-            )).values(flow_run_id=flow_run_id, host=proses.HOST, pid=pid,
-                      pid_token=proses.pid_token(pid), sejak=now, heartbeat_at=now)).rowcount
+            got = conn.execute(
+                update(T)
+                .where(
+                    and_(
+                        K.kode == kode,
+                        _same(K.flow_run_id, row.flow_run_id),
+                        _same(K.pid, row.pid),
+                        _same(K.pid_token, row.pid_token),
+                        _same(K.host, row.host),
+                    )
+                )
+                .values(
+                    flow_run_id=flow_run_id,
+                    host=proses.HOST,
+                    pid=pid,
+                    pid_token=proses.pid_token(pid),
+                    sejak=now,
+                    heartbeat_at=now,
+                )
+            ).rowcount
         if got:
             _heartbeat(engine)
             if row.flow_run_id and not same_run:
@@ -151,8 +174,9 @@ def run_tercatat(engine: Engine, kode: str) -> str | None:
     from diklat.models import Kegiatan
 
     with engine.connect() as conn:
-        return conn.execute(select(Kegiatan.flow_run_id).where(
-            Kegiatan.kode == kode)).scalar_one_or_none()
+        return conn.execute(
+            select(Kegiatan.flow_run_id).where(Kegiatan.kode == kode)
+        ).scalar_one_or_none()
 
 
 def pemegang(engine: Engine, kode: str) -> Any | None:
@@ -165,8 +189,9 @@ def yatim(engine: Engine) -> list[Any]:
     """Lock rows whose holding process is gone from this host (killed, its machine or the
     Prefect server stopped under it): their flow runs cannot be running any more."""
     with engine.connect() as conn:
-        rows = conn.execute(select(T).where(
-            K.flow_run_id.is_not(None), K.host == proses.HOST)).all()
+        rows = conn.execute(
+            select(T).where(K.flow_run_id.is_not(None), K.host == proses.HOST)
+        ).all()
     now = utcnow()
     return [r for r in rows if not _owner_alive(r, now)]
 
@@ -194,9 +219,11 @@ def _heartbeat(engine: Engine) -> None:
             threading.Event().wait(HEARTBEAT_EVERY)
             try:
                 with engine.begin() as conn:
-                    conn.execute(update(T).where(
-                        K.host == proses.HOST, K.pid == pid, _same(K.pid_token, token)
-                    ).values(heartbeat_at=utcnow()))
+                    conn.execute(
+                        update(T)
+                        .where(K.host == proses.HOST, K.pid == pid, _same(K.pid_token, token))
+                        .values(heartbeat_at=utcnow())
+                    )
             except Exception:  # a missed beat is harmless: the lease is four beats long
                 log.debug("heartbeat of training locks failed", exc_info=True)
 

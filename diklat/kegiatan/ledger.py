@@ -60,8 +60,12 @@ class StatusLangkah(StrEnum):
 
 
 BERJALAN, MENUNGGU, SELESAI, DIKEMBALIKAN, GAGAL = (
-    StatusLangkah.BERJALAN, StatusLangkah.MENUNGGU, StatusLangkah.SELESAI,
-    StatusLangkah.DIKEMBALIKAN, StatusLangkah.GAGAL)
+    StatusLangkah.BERJALAN,
+    StatusLangkah.MENUNGGU,
+    StatusLangkah.SELESAI,
+    StatusLangkah.DIKEMBALIKAN,
+    StatusLangkah.GAGAL,
+)
 #: Shown for a step of the training's path that has no row yet.
 BELUM = "belum"
 TERBUKA = frozenset({BERJALAN, MENUNGGU})
@@ -85,10 +89,14 @@ def pindah(row: SopStepLog, ke: str) -> bool:
     if row.status == ke:
         return False
     if ke not in PINDAH.get(row.status, frozenset()):
-        raise LedgerError(f"langkah {row.step_no} tingkat {row.tingkat}: status {row.status} "
-                          f"tidak dapat menjadi {ke}")
+        raise LedgerError(
+            f"langkah {row.step_no} tingkat {row.tingkat}: status {row.status} "
+            f"tidak dapat menjadi {ke}"
+        )
     row.status = str(ke)
     return True
+
+
 #: The actor recorded for a step the system does by itself (drafting from the training's
 #: data, numbering, sending): true about who did it, never a person's name.
 SISTEM = "sistem"
@@ -135,10 +143,13 @@ class Langkah:
 
 
 def _rows(session: Session, kegiatan_id: int, no: int) -> list[SopStepLog]:
-    return list(session.execute(
-        select(SopStepLog).where(SopStepLog.kegiatan_id == kegiatan_id,
-                                 SopStepLog.step_no == no)
-        .order_by(SopStepLog.putaran, SopStepLog.tingkat)).scalars())
+    return list(
+        session.execute(
+            select(SopStepLog)
+            .where(SopStepLog.kegiatan_id == kegiatan_id, SopStepLog.step_no == no)
+            .order_by(SopStepLog.putaran, SopStepLog.tingkat)
+        ).scalars()
+    )
 
 
 def putaran_kini(rows: Sequence[SopStepLog]) -> tuple[int, bool]:
@@ -153,9 +164,15 @@ def putaran_kini(rows: Sequence[SopStepLog]) -> tuple[int, bool]:
 
 def _latest(session: Session, kegiatan_id: int, no: int, tingkat: int = 0) -> SopStepLog | None:
     return session.execute(
-        select(SopStepLog).where(SopStepLog.kegiatan_id == kegiatan_id,
-                                 SopStepLog.step_no == no, SopStepLog.tingkat == tingkat)
-        .order_by(SopStepLog.putaran.desc()).limit(1)).scalar_one_or_none()
+        select(SopStepLog)
+        .where(
+            SopStepLog.kegiatan_id == kegiatan_id,
+            SopStepLog.step_no == no,
+            SopStepLog.tingkat == tingkat,
+        )
+        .order_by(SopStepLog.putaran.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def _step(kegiatan: Kegiatan, no: int) -> tuple[Sop, Step]:
@@ -165,8 +182,9 @@ def _step(kegiatan: Kegiatan, no: int) -> tuple[Sop, Step]:
     except KeyError:
         raise LedgerError(f"SOP {sop.code} tidak punya langkah {no}") from None
     if not step.applies(kegiatan.kondisi):
-        raise LedgerError(f"langkah {no} tidak berlaku untuk kegiatan {kegiatan.kode} "
-                          f"(kondisi {step.kondisi})")
+        raise LedgerError(
+            f"langkah {no} tidak berlaku untuk kegiatan {kegiatan.kode} (kondisi {step.kondisi})"
+        )
     return sop, step
 
 
@@ -184,10 +202,19 @@ def _set_oleh(row: SopStepLog, oleh: Oleh | None) -> None:
         row.oleh_nip, row.oleh_nama = oleh.nip, oleh.nama[:200]
 
 
-def mulai(session: Session, kegiatan: Kegiatan, no: int, *, tingkat: int = 0,
-          actor: str | None = None, oleh: Oleh | None = None, status: str = BERJALAN,
-          flow_run_id: str | None = None, now: dt.datetime | None = None,
-          kal: KalenderKerja | None = None) -> SopStepLog:
+def mulai(
+    session: Session,
+    kegiatan: Kegiatan,
+    no: int,
+    *,
+    tingkat: int = 0,
+    actor: str | None = None,
+    oleh: Oleh | None = None,
+    status: str = BERJALAN,
+    flow_run_id: str | None = None,
+    now: dt.datetime | None = None,
+    kal: KalenderKerja | None = None,
+) -> SopStepLog:
     """Start step ``no`` (level ``tingkat``) of a training in its current round; the started
     row if it already is. A step closed by a revision opens its next round."""
     if status not in TERBUKA:
@@ -213,12 +240,18 @@ def mulai(session: Session, kegiatan: Kegiatan, no: int, *, tingkat: int = 0,
     start = now or utcnow()
     hi = step.waktu_max
     row = SopStepLog(
-        kegiatan_id=kegiatan.id, step_no=no, tingkat=tingkat,
+        kegiatan_id=kegiatan.id,
+        step_no=no,
+        tingkat=tingkat,
         putaran=current + 1 if closed else current,
-        status=status, started_at=start, actor=actor or ",".join(step.pelaksana),
-        waktu_min_s=_seconds(step.waktu_min, kal), waktu_max_s=_seconds(hi, kal),
+        status=status,
+        started_at=start,
+        actor=actor or ",".join(step.pelaksana),
+        waktu_min_s=_seconds(step.waktu_min, kal),
+        waktu_max_s=_seconds(hi, kal),
         deadline=kal.deadline(start, hi).astimezone(dt.UTC) if hi is not None else None,
-        flow_run_id=flow_run_id)
+        flow_run_id=flow_run_id,
+    )
     _set_oleh(row, oleh)
     try:
         with session.begin_nested():
@@ -248,21 +281,51 @@ def tingkat_dari(kegiatan: Kegiatan, no: int) -> list[int]:
     return _levels(kegiatan.sop, tuple(sorted(kegiatan.kondisi))).get(no, [0])
 
 
-def selesai(session: Session, kegiatan: Kegiatan, no: int, *, tingkat: int | None = None,
-            actor: str | None = None, oleh: Oleh | None = None, note: str | None = None,
-            bukti: list[dict[str, Any]] | None = None, flow_run_id: str | None = None,
-            now: dt.datetime | None = None, kal: KalenderKerja | None = None) -> SopStepLog:
+def selesai(
+    session: Session,
+    kegiatan: Kegiatan,
+    no: int,
+    *,
+    tingkat: int | None = None,
+    actor: str | None = None,
+    oleh: Oleh | None = None,
+    note: str | None = None,
+    bukti: list[dict[str, Any]] | None = None,
+    flow_run_id: str | None = None,
+    now: dt.datetime | None = None,
+    kal: KalenderKerja | None = None,
+) -> SopStepLog:
     """Finish step ``no`` in its current round: one level (``tingkat``), or the whole step
     (every level the catalogue gives it) when ``tingkat`` is ``None``. Idempotent."""
     if tingkat is None:
         row = None
         for lv in tingkat_dari(kegiatan, no):
-            row = selesai(session, kegiatan, no, tingkat=lv, actor=actor, oleh=oleh, note=note,
-                          bukti=bukti, flow_run_id=flow_run_id, now=now, kal=kal)
+            row = selesai(
+                session,
+                kegiatan,
+                no,
+                tingkat=lv,
+                actor=actor,
+                oleh=oleh,
+                note=note,
+                bukti=bukti,
+                flow_run_id=flow_run_id,
+                now=now,
+                kal=kal,
+            )
         assert row is not None
         return row
-    row = mulai(session, kegiatan, no, tingkat=tingkat, actor=actor, oleh=oleh,
-                flow_run_id=flow_run_id, now=now, kal=kal)
+    row = mulai(
+        session,
+        kegiatan,
+        no,
+        tingkat=tingkat,
+        actor=actor,
+        oleh=oleh,
+        flow_run_id=flow_run_id,
+        now=now,
+        kal=kal,
+    )
     if row.status == SELESAI:
         return row
     moment = now or utcnow()
@@ -280,8 +343,16 @@ def selesai(session: Session, kegiatan: Kegiatan, no: int, *, tingkat: int | Non
     return row
 
 
-def gagal(session: Session, kegiatan: Kegiatan, no: int, note: str, *, tingkat: int = 0,
-          oleh: Oleh | None = None, now: dt.datetime | None = None) -> SopStepLog:
+def gagal(
+    session: Session,
+    kegiatan: Kegiatan,
+    no: int,
+    note: str,
+    *,
+    tingkat: int = 0,
+    oleh: Oleh | None = None,
+    now: dt.datetime | None = None,
+) -> SopStepLog:
     """The step (level) ends without being done: refused, or stopped past its hard limit.
     Idempotent: the failed row is returned as it is; a later start opens the next round."""
     last = _latest(session, kegiatan.id, no, tingkat)
@@ -296,8 +367,14 @@ def gagal(session: Session, kegiatan: Kegiatan, no: int, note: str, *, tingkat: 
     return row
 
 
-def kembalikan(session: Session, kegiatan: Kegiatan, dari: int, ke: int, note: str,
-               now: dt.datetime | None = None) -> list[int]:
+def kembalikan(
+    session: Session,
+    kegiatan: Kegiatan,
+    dari: int,
+    ke: int,
+    note: str,
+    now: dt.datetime | None = None,
+) -> list[int]:
     """A revision at step ``dari`` sends the work back to step ``ke``: the current round of
     every step ``ke..dari`` of the training's path is closed as ``dikembalikan`` (rows that
     were done or waiting; a level not reached yet gets no row); the next :func:`mulai` of any
@@ -343,11 +420,18 @@ def _aggregate(no: int, rows: list[SopStepLog], levels: Sequence[int]) -> Langka
     last = max(now_rows, key=lambda r: (r.finished_at or r.started_at, r.tingkat))
     deadline_row = open_rows[0] if open_rows else last
     return Langkah(
-        no=no, putaran=current, status=status, mulai=min(r.started_at for r in now_rows),
+        no=no,
+        putaran=current,
+        status=status,
+        mulai=min(r.started_at for r in now_rows),
         selesai=max((r.finished_at for r in now_rows if r.finished_at), default=None)
-        if status not in TERBUKA else None,
-        tenggat=deadline_row.deadline, actor=last.actor, note=last.note,
-        oleh=last.oleh_nama)
+        if status not in TERBUKA
+        else None,
+        tenggat=deadline_row.deadline,
+        actor=last.actor,
+        note=last.note,
+        oleh=last.oleh_nama,
+    )
 
 
 def keadaan(session: Session, kegiatan_id: int) -> dict[int, Langkah]:
@@ -356,18 +440,24 @@ def keadaan(session: Session, kegiatan_id: int) -> dict[int, Langkah]:
     k = session.get(Kegiatan, kegiatan_id)
     levels = get_sop(k.sop).tingkat_langkah(k.kondisi) if k is not None else {}
     by_step: dict[int, list[SopStepLog]] = {}
-    for r in session.execute(select(SopStepLog).where(SopStepLog.kegiatan_id == kegiatan_id)
-                             .order_by(SopStepLog.step_no, SopStepLog.putaran,
-                                       SopStepLog.tingkat)).scalars():
+    for r in session.execute(
+        select(SopStepLog)
+        .where(SopStepLog.kegiatan_id == kegiatan_id)
+        .order_by(SopStepLog.step_no, SopStepLog.putaran, SopStepLog.tingkat)
+    ).scalars():
         by_step.setdefault(r.step_no, []).append(r)
     return {no: _aggregate(no, rows, levels.get(no, [0])) for no, rows in by_step.items()}
 
 
 def riwayat(session: Session, kegiatan_id: int) -> list[SopStepLog]:
     """Every row of a training's ledger: every round of every level of every step."""
-    return list(session.execute(
-        select(SopStepLog).where(SopStepLog.kegiatan_id == kegiatan_id)
-        .order_by(SopStepLog.step_no, SopStepLog.putaran, SopStepLog.tingkat)).scalars())
+    return list(
+        session.execute(
+            select(SopStepLog)
+            .where(SopStepLog.kegiatan_id == kegiatan_id)
+            .order_by(SopStepLog.step_no, SopStepLog.putaran, SopStepLog.tingkat)
+        ).scalars()
+    )
 
 
 def selesai_semua(state: dict[int, Langkah], nos: Iterable[int]) -> bool:
@@ -381,8 +471,9 @@ def _maybe_finished(session: Session, kegiatan: Kegiatan) -> None:
         kegiatan.status_at = utcnow()
 
 
-def laporan_langkah(session: Session, kegiatan: Kegiatan,
-                    now: dt.datetime | None = None) -> list[dict[str, Any]]:
+def laporan_langkah(
+    session: Session, kegiatan: Kegiatan, now: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """Every step of the training's path with its state (``belum`` when not started):
     ``no``/``langkah``, ``kegiatan``, ``putaran``, ``status``, ``mulai``, ``selesai``,
     ``tenggat``, ``terlambat``, ``oleh`` (who acted last, or ``sistem``), ``rekonstruksi``
@@ -397,18 +488,20 @@ def laporan_langkah(session: Session, kegiatan: Kegiatan,
     out = []
     for step in get_sop(kegiatan.sop).steps_for(kegiatan.kondisi):
         lg = state.get(step.no)
-        out.append({
-            "no": step.no,
-            "langkah": step.no,
-            "kegiatan": step.kegiatan,
-            "putaran": lg.putaran if lg else None,
-            "status": lg.status if lg else BELUM,
-            "mulai": local(lg.mulai) if lg else None,
-            "selesai": local(lg.selesai) if lg else None,
-            "tenggat": local(lg.tenggat) if lg else None,
-            "terlambat": lg.terlambat(now) if lg else False,
-            "waktu": step.waktu,
-            "oleh": (lg.oleh or (SISTEM if lg.actor == SISTEM else None)) if lg else None,
-            "rekonstruksi": step.reconstructed,
-        })
+        out.append(
+            {
+                "no": step.no,
+                "langkah": step.no,
+                "kegiatan": step.kegiatan,
+                "putaran": lg.putaran if lg else None,
+                "status": lg.status if lg else BELUM,
+                "mulai": local(lg.mulai) if lg else None,
+                "selesai": local(lg.selesai) if lg else None,
+                "tenggat": local(lg.tenggat) if lg else None,
+                "terlambat": lg.terlambat(now) if lg else False,
+                "waktu": step.waktu,
+                "oleh": (lg.oleh or (SISTEM if lg.actor == SISTEM else None)) if lg else None,
+                "rekonstruksi": step.reconstructed,
+            }
+        )
     return out

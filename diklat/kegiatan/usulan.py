@@ -66,19 +66,30 @@ def _tanggal(tanggal: dt.date | str, s: Settings) -> dt.date:
         try:
             tanggal = dt.date.fromisoformat(tanggal.strip())
         except ValueError:
-            raise UsulanDitolak(f"tanggal surat {tanggal!r} tidak terbaca; tulis YYYY-MM-DD"
-                                ) from None
+            raise UsulanDitolak(
+                f"tanggal surat {tanggal!r} tidak terbaca; tulis YYYY-MM-DD"
+            ) from None
     if tanggal > _today(s):
         raise UsulanDitolak(f"tanggal surat {tanggal.isoformat()} belum tiba")
     return tanggal
 
 
-def catat_surat_masuk(session: Session, k: Kegiatan | None, *, jenis: str, nomor: str,
-                      tanggal: dt.date | str, pengirim: str, unit_kode: str | None = None,
-                      hal: str | None = None, sumber: str = "operator",
-                      dicatat_oleh: str | None = None, berkas: Path | None = None,
-                      now: dt.datetime | None = None,
-                      settings: Settings | None = None) -> SuratMasuk:
+def catat_surat_masuk(
+    session: Session,
+    k: Kegiatan | None,
+    *,
+    jenis: str,
+    nomor: str,
+    tanggal: dt.date | str,
+    pengirim: str,
+    unit_kode: str | None = None,
+    hal: str | None = None,
+    sumber: str = "operator",
+    dicatat_oleh: str | None = None,
+    berkas: Path | None = None,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+) -> SuratMasuk:
     """Record an incoming letter once (the same sender and number again returns it; with
     another date it is refused). ``berkas``: the scan, archived with its hash."""
     s = settings or get_settings()
@@ -90,23 +101,43 @@ def catat_surat_masuk(session: Session, k: Kegiatan | None, *, jenis: str, nomor
     if not pengirim:
         raise UsulanDitolak("pengirim surat wajib diisi")
     kid = k.id if k is not None else None
-    row = session.execute(select(SuratMasuk).where(
-        SuratMasuk.kegiatan_id == kid, SuratMasuk.pengirim == pengirim[:300],
-        SuratMasuk.nomor == nomor)).scalar_one_or_none()
+    row = session.execute(
+        select(SuratMasuk).where(
+            SuratMasuk.kegiatan_id == kid,
+            SuratMasuk.pengirim == pengirim[:300],
+            SuratMasuk.nomor == nomor,
+        )
+    ).scalar_one_or_none()
     if row is not None:
         if row.tanggal != tgl:
-            raise UsulanDitolak(f"surat {nomor} dari {pengirim} sudah tercatat bertanggal "
-                                f"{row.tanggal.isoformat()}")
+            raise UsulanDitolak(
+                f"surat {nomor} dari {pengirim} sudah tercatat bertanggal {row.tanggal.isoformat()}"
+            )
         return row
-    row = SuratMasuk(kegiatan_id=kid, jenis=jenis, nomor=nomor, tanggal=tgl,
-                     pengirim=pengirim[:300], unit_kode=unit_kode,
-                     hal=(hal or None) and hal[:300], diterima_at=now or utcnow(),
-                     sumber=sumber, dicatat_oleh=dicatat_oleh)
+    row = SuratMasuk(
+        kegiatan_id=kid,
+        jenis=jenis,
+        nomor=nomor,
+        tanggal=tgl,
+        pengirim=pengirim[:300],
+        unit_kode=unit_kode,
+        hal=(hal or None) and hal[:300],
+        diterima_at=now or utcnow(),
+        sumber=sumber,
+        dicatat_oleh=dicatat_oleh,
+    )
     if berkas is not None:
         from diklat.arsip import arsipkan
 
-        e = arsipkan(session, berkas, kegiatan_id=kid, klasifikasi="800.2.4.1",
-                     jenis=f"surat_masuk_{jenis}", tanggal=tgl, settings=s)
+        e = arsipkan(
+            session,
+            berkas,
+            kegiatan_id=kid,
+            klasifikasi="800.2.4.1",
+            jenis=f"surat_masuk_{jenis}",
+            tanggal=tgl,
+            settings=s,
+        )
         row.berkas_nama, row.berkas_sha256 = berkas.name[:300], e.sha256
     session.add(row)
     session.flush()
@@ -115,9 +146,15 @@ def catat_surat_masuk(session: Session, k: Kegiatan | None, *, jenis: str, nomor
 
 def surat_penawaran(session: Session, k: Kegiatan) -> SuratMasuk | None:
     """The organiser's offer letter of a training, when recorded."""
-    return session.execute(select(SuratMasuk).where(
-        SuratMasuk.kegiatan_id == k.id, SuratMasuk.jenis == "penawaran")
-        .order_by(SuratMasuk.id)).scalars().first()
+    return (
+        session.execute(
+            select(SuratMasuk)
+            .where(SuratMasuk.kegiatan_id == k.id, SuratMasuk.jenis == "penawaran")
+            .order_by(SuratMasuk.id)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def dasar(session: Session, k: Kegiatan) -> list[dict[str, Any]]:
@@ -126,8 +163,14 @@ def dasar(session: Session, k: Kegiatan) -> list[dict[str, Any]]:
     sm = surat_penawaran(session, k)
     if sm is None:
         return []
-    return [{"nomor": sm.nomor, "tanggal": sm.tanggal.isoformat(), "pengirim": sm.pengirim,
-             "hal": sm.hal}]
+    return [
+        {
+            "nomor": sm.nomor,
+            "tanggal": sm.tanggal.isoformat(),
+            "pengirim": sm.pengirim,
+            "hal": sm.hal,
+        }
+    ]
 
 
 # --------------------------------------------------------------------------- proposals
@@ -163,11 +206,20 @@ def _bagian_dari(session: Session, unit_kode: str) -> set[str]:
     return out
 
 
-def catat_usulan(session: Session, k: Kegiatan, *, unit_kode: str, nomor_surat: str,
-                 tanggal_surat: dt.date | str, nips: Sequence[str], sumber: str = "operator",
-                 oleh_nip: str | None = None, berkas: Path | None = None,
-                 now: dt.datetime | None = None,
-                 settings: Settings | None = None) -> HasilUsulan:
+def catat_usulan(
+    session: Session,
+    k: Kegiatan,
+    *,
+    unit_kode: str,
+    nomor_surat: str,
+    tanggal_surat: dt.date | str,
+    nips: Sequence[str],
+    sumber: str = "operator",
+    oleh_nip: str | None = None,
+    berkas: Path | None = None,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+) -> HasilUsulan:
     """An agency's proposal of candidates, from its letter: every NIP valid, an active
     employee of that agency (or a unit below it), not proposed before for this training;
     every problem listed at once, nothing recorded then."""
@@ -191,8 +243,7 @@ def catat_usulan(session: Session, k: Kegiatan, *, unit_kode: str, nomor_surat: 
             problems.append(f"baris {i}: NIP ditulis dua kali")
             continue
         seen.add(info.nip)
-        p = session.execute(select(Pegawai).where(Pegawai.nip == info.nip)
-                            ).scalar_one_or_none()
+        p = session.execute(select(Pegawai).where(Pegawai.nip == info.nip)).scalar_one_or_none()
         if p is None or not p.aktif:
             problems.append(f"baris {i}: bukan pegawai aktif")
             continue
@@ -202,22 +253,48 @@ def catat_usulan(session: Session, k: Kegiatan, *, unit_kode: str, nomor_surat: 
         ids.append(p.id)
     if problems:
         raise UsulanDitolak("; ".join(problems))
-    sm = catat_surat_masuk(session, k, jenis="usulan", nomor=nomor_surat,
-                           tanggal=tanggal_surat, pengirim=u.nama, unit_kode=u.kode,
-                           hal=f"Usulan calon peserta {k.nama}", sumber=sumber,
-                           dicatat_oleh=oleh_nip, berkas=berkas, now=now, settings=s)
-    existing = {r.pegawai_id: r for r in session.execute(select(Usulan).where(
-        Usulan.kegiatan_id == k.id, Usulan.pegawai_id.in_(ids))).scalars()}
-    other = [i for i, pid in enumerate(ids, start=1) if pid in existing
-             and existing[pid].surat_masuk_id != sm.id]
+    sm = catat_surat_masuk(
+        session,
+        k,
+        jenis="usulan",
+        nomor=nomor_surat,
+        tanggal=tanggal_surat,
+        pengirim=u.nama,
+        unit_kode=u.kode,
+        hal=f"Usulan calon peserta {k.nama}",
+        sumber=sumber,
+        dicatat_oleh=oleh_nip,
+        berkas=berkas,
+        now=now,
+        settings=s,
+    )
+    existing = {
+        r.pegawai_id: r
+        for r in session.execute(
+            select(Usulan).where(Usulan.kegiatan_id == k.id, Usulan.pegawai_id.in_(ids))
+        ).scalars()
+    }
+    other = [
+        i
+        for i, pid in enumerate(ids, start=1)
+        if pid in existing and existing[pid].surat_masuk_id != sm.id
+    ]
     if other:
-        raise UsulanDitolak("; ".join(f"baris {i}: sudah diusulkan dengan surat lain"
-                                      for i in other))
+        raise UsulanDitolak(
+            "; ".join(f"baris {i}: sudah diusulkan dengan surat lain" for i in other)
+        )
     made = 0
     for pid in ids:
         if pid not in existing:
-            session.add(Usulan(kegiatan_id=k.id, surat_masuk_id=sm.id, unit_kode=u.kode,
-                               pegawai_id=pid, created_at=now or utcnow()))
+            session.add(
+                Usulan(
+                    kegiatan_id=k.id,
+                    surat_masuk_id=sm.id,
+                    unit_kode=u.kode,
+                    pegawai_id=pid,
+                    created_at=now or utcnow(),
+                )
+            )
             made += 1
     session.flush()
     return HasilUsulan(sm.id, u.kode, made, len(ids) - made)
@@ -230,15 +307,33 @@ def daftar_usulan(session: Session, k: Kegiatan) -> list[dict[str, Any]]:
         select(SuratMasuk, func.count(Usulan.id))
         .join(Usulan, Usulan.surat_masuk_id == SuratMasuk.id, isouter=True)
         .where(SuratMasuk.kegiatan_id == k.id, SuratMasuk.jenis == "usulan")
-        .group_by(SuratMasuk.id).order_by(SuratMasuk.diterima_at, SuratMasuk.id)).all()
-    return [{"unit": sm.unit_kode, "nama_unit": sm.pengirim, "nomor_surat": sm.nomor,
-             "tanggal_surat": sm.tanggal.isoformat(), "jumlah": int(n), "sumber": sm.sumber,
-             "diterima": sm.diterima_at.isoformat(timespec="seconds")} for sm, n in rows]
+        .group_by(SuratMasuk.id)
+        .order_by(SuratMasuk.diterima_at, SuratMasuk.id)
+    ).all()
+    return [
+        {
+            "unit": sm.unit_kode,
+            "nama_unit": sm.pengirim,
+            "nomor_surat": sm.nomor,
+            "tanggal_surat": sm.tanggal.isoformat(),
+            "jumlah": int(n),
+            "sumber": sm.sumber,
+            "diterima": sm.diterima_at.isoformat(timespec="seconds"),
+        }
+        for sm, n in rows
+    ]
 
 
 def unit_membalas(session: Session, k: Kegiatan) -> set[str]:
-    return {u for u in session.execute(select(SuratMasuk.unit_kode).where(
-        SuratMasuk.kegiatan_id == k.id, SuratMasuk.jenis == "usulan")).scalars() if u}
+    return {
+        u
+        for u in session.execute(
+            select(SuratMasuk.unit_kode).where(
+                SuratMasuk.kegiatan_id == k.id, SuratMasuk.jenis == "usulan"
+            )
+        ).scalars()
+        if u
+    }
 
 
 def rekap(session: Session, k: Kegiatan, *, unit_diminta: Iterable[str] = ()) -> dict[str, int]:
@@ -248,8 +343,11 @@ def rekap(session: Session, k: Kegiatan, *, unit_diminta: Iterable[str] = ()) ->
     agencies asked (``unit_diminta``) are the ones that received a notice."""
     from diklat.kegiatan.data import jumlah_peserta, tetapkan_peserta
 
-    props = list(session.execute(select(Usulan).where(Usulan.kegiatan_id == k.id)
-                                 .order_by(Usulan.id)).scalars())
+    props = list(
+        session.execute(
+            select(Usulan).where(Usulan.kegiatan_id == k.id).order_by(Usulan.id)
+        ).scalars()
+    )
     proposed = {u.pegawai_id for u in props}
     answered = unit_membalas(session, k)
     tetapkan_peserta(session, k, [u.pegawai_id for u in props], status="diusulkan")
@@ -263,8 +361,11 @@ def rekap(session: Session, k: Kegiatan, *, unit_diminta: Iterable[str] = ()) ->
         peg = session.get(Pegawai, p.pegawai_id)
         unit = peg.unit.kode if peg is not None and peg.unit is not None else None
         p.status, p.status_at = "batal", utcnow()
-        p.catatan = ("tidak diusulkan oleh instansinya" if unit in answered
-                     else "instansi tidak menyampaikan usulan")
+        p.catatan = (
+            "tidak diusulkan oleh instansinya"
+            if unit in answered
+            else "instansi tidak menyampaikan usulan"
+        )
     del unit_diminta
     session.flush()
     return jumlah_peserta(session, k.id)
@@ -273,16 +374,21 @@ def rekap(session: Session, k: Kegiatan, *, unit_diminta: Iterable[str] = ()) ->
 # --------------------------------------------------------------------------- the agency's link
 
 
-def tautan_untuk(session: Session, k: Kegiatan, unit_kode: str,
-                 berlaku_sampai: dt.datetime) -> str:
+def tautan_untuk(session: Session, k: Kegiatan, unit_kode: str, berlaku_sampai: dt.datetime) -> str:
     """The agency's link token for this training: made once (the same token again when the
     notice's e-mail is built again), valid until ``berlaku_sampai`` (the latest given)."""
-    row = session.execute(select(TautanUsulan).where(
-        TautanUsulan.kegiatan_id == k.id, TautanUsulan.unit_kode == unit_kode)
+    row = session.execute(
+        select(TautanUsulan).where(
+            TautanUsulan.kegiatan_id == k.id, TautanUsulan.unit_kode == unit_kode
+        )
     ).scalar_one_or_none()
     if row is None:
-        row = TautanUsulan(kegiatan_id=k.id, unit_kode=unit_kode,
-                           token=secrets.token_urlsafe(24), berlaku_sampai=berlaku_sampai)
+        row = TautanUsulan(
+            kegiatan_id=k.id,
+            unit_kode=unit_kode,
+            token=secrets.token_urlsafe(24),
+            berlaku_sampai=berlaku_sampai,
+        )
         session.add(row)
     elif row.berlaku_sampai is None or row.berlaku_sampai < berlaku_sampai:
         row.berlaku_sampai = berlaku_sampai
@@ -304,8 +410,9 @@ def buka_tautan(session: Session, token: str, *, now: dt.datetime | None = None)
     proposals."""
     if not token or len(token) > 64:
         raise LookupError(token)
-    row = session.execute(select(TautanUsulan).where(
-        TautanUsulan.token == token)).scalar_one_or_none()
+    row = session.execute(
+        select(TautanUsulan).where(TautanUsulan.token == token)
+    ).scalar_one_or_none()
     if row is None:
         raise LookupError(token)
     k = session.get(Kegiatan, row.kegiatan_id)
@@ -324,6 +431,18 @@ def usulan_unit(session: Session, k: Kegiatan, unit_kode: str) -> list[dict[str,
     return [r for r in daftar_usulan(session, k) if r["unit"] == unit_kode]
 
 
-__all__ = ["HasilUsulan", "Tautan", "UsulanDitolak", "buka_tautan", "catat_surat_masuk",
-           "catat_usulan", "dasar", "daftar_usulan", "rekap", "surat_penawaran",
-           "tautan_untuk", "unit_membalas", "usulan_unit"]
+__all__ = [
+    "HasilUsulan",
+    "Tautan",
+    "UsulanDitolak",
+    "buka_tautan",
+    "catat_surat_masuk",
+    "catat_usulan",
+    "dasar",
+    "daftar_usulan",
+    "rekap",
+    "surat_penawaran",
+    "tautan_untuk",
+    "unit_membalas",
+    "usulan_unit",
+]

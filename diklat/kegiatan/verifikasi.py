@@ -37,7 +37,11 @@ from diklat.models import Kegiatan, Pegawai, Peserta
 from diklat.models.base import utcnow
 from diklat.pegawai.sync_service import JawabanSiasn
 
-TERVERIFIKASI, TIDAK_MEMENUHI, BELUM_DIPERIKSA = "terverifikasi", "tidak_memenuhi", "belum_diperiksa"
+TERVERIFIKASI, TIDAK_MEMENUHI, BELUM_DIPERIKSA = (
+    "terverifikasi",
+    "tidak_memenuhi",
+    "belum_diperiksa",
+)
 #: Reasons, as the operator reads them.
 ALASAN: dict[str, str] = {
     "tidak_aktif": "tidak aktif menurut SIASN",
@@ -76,11 +80,17 @@ class HasilVerifikasi:
         return self.belum_diperiksa == 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kegiatan": self.kode, "terverifikasi": self.terverifikasi,
-                "tidak_memenuhi": self.tidak_memenuhi, "belum_diperiksa": self.belum_diperiksa,
-                "nomor_belum_diperiksa": list(self.nomor_belum_diperiksa),
-                "alasan": dict(self.alasan), "siasn": self.siasn, "selesai": self.selesai,
-                "peserta": dict(self.peserta)}
+        return {
+            "kegiatan": self.kode,
+            "terverifikasi": self.terverifikasi,
+            "tidak_memenuhi": self.tidak_memenuhi,
+            "belum_diperiksa": self.belum_diperiksa,
+            "nomor_belum_diperiksa": list(self.nomor_belum_diperiksa),
+            "alasan": dict(self.alasan),
+            "siasn": self.siasn,
+            "selesai": self.selesai,
+            "peserta": dict(self.peserta),
+        }
 
 
 def nilai_calon(record: Mapping[str, Any], kriteria: Kriteria) -> str | None:
@@ -90,7 +100,8 @@ def nilai_calon(record: Mapping[str, Any], kriteria: Kriteria) -> str | None:
     if record.get("aktif") is False or (status and not str(status).startswith("Aktif")):
         return "tidak_aktif"
     if kriteria.golongan and not str(record.get("golongan") or "").startswith(
-            tuple(kriteria.golongan)):
+        tuple(kriteria.golongan)
+    ):
         return "golongan"
     if kriteria.jabatan:
         jabatan = str(record.get("jabatan") or "").lower()
@@ -113,15 +124,22 @@ def _menilai(jawab: JawabanSiasn | None, kriteria: Kriteria) -> tuple[str, str |
 def calon_diperiksa(session: Session, k: Kegiatan) -> list[tuple[Peserta, str]]:
     """The candidates still to check, with their NIPs, in participant order."""
     rows = session.execute(
-        select(Peserta, Pegawai.nip).join(Pegawai, Pegawai.id == Peserta.pegawai_id)
+        select(Peserta, Pegawai.nip)
+        .join(Pegawai, Pegawai.id == Peserta.pegawai_id)
         .where(Peserta.kegiatan_id == k.id, Peserta.status.in_(DIPERIKSA))
-        .order_by(Peserta.nomor_urut)).all()
+        .order_by(Peserta.nomor_urut)
+    ).all()
     return [(p, str(nip)) for p, nip in rows]
 
 
-def catat_jawaban(session: Session, k: Kegiatan, jawaban: Mapping[str, JawabanSiasn], *,
-                  siasn: str | None = None, now: dt.datetime | None = None
-                  ) -> HasilVerifikasi:
+def catat_jawaban(
+    session: Session,
+    k: Kegiatan,
+    jawaban: Mapping[str, JawabanSiasn],
+    *,
+    siasn: str | None = None,
+    now: dt.datetime | None = None,
+) -> HasilVerifikasi:
     """Record SIASN's answer on every candidate still to check (a candidate missing from
     ``jawaban`` was not reached: not checked). Idempotent: a verified or refused
     candidate is not asked again."""
@@ -145,15 +163,21 @@ def catat_jawaban(session: Session, k: Kegiatan, jawaban: Mapping[str, JawabanSi
             p.catatan = ALASAN.get(reason or "", reason)
             unchecked.append(p.nomor_urut or 0)
     session.flush()
-    return HasilVerifikasi(kode=k.kode, terverifikasi=counts[TERVERIFIKASI],
-                           tidak_memenuhi=counts[TIDAK_MEMENUHI],
-                           belum_diperiksa=counts[BELUM_DIPERIKSA],
-                           nomor_belum_diperiksa=unchecked, alasan=dict(reasons), siasn=siasn,
-                           peserta=jumlah_peserta(session, k.id))
+    return HasilVerifikasi(
+        kode=k.kode,
+        terverifikasi=counts[TERVERIFIKASI],
+        tidak_memenuhi=counts[TIDAK_MEMENUHI],
+        belum_diperiksa=counts[BELUM_DIPERIKSA],
+        nomor_belum_diperiksa=unchecked,
+        alasan=dict(reasons),
+        siasn=siasn,
+        peserta=jumlah_peserta(session, k.id),
+    )
 
 
-def verifikasi_calon(engine: Engine, kode: str, *, client: Any = None,
-                     flow_run_id: str | None = None) -> HasilVerifikasi:
+def verifikasi_calon(
+    engine: Engine, kode: str, *, client: Any = None, flow_run_id: str | None = None
+) -> HasilVerifikasi:
     """Ask SIASN about every candidate of training ``kode`` still to check and record each
     answer (see the module docstring). SIASN failing or a sync holding the lock leaves the
     candidates not reached as not checked; a configuration SIASN cannot work with is raised
@@ -168,8 +192,9 @@ def verifikasi_calon(engine: Engine, kode: str, *, client: Any = None,
     status: str | None = None
     if nips:
         try:
-            refresh_from_siasn(engine, nips, client=client, flow_run_id=flow_run_id,
-                               jawaban=jawaban)
+            refresh_from_siasn(
+                engine, nips, client=client, flow_run_id=flow_run_id, jawaban=jawaban
+            )
             status = "berhasil"
         except Exception as e:
             if _salah_konfigurasi(e):
@@ -184,22 +209,27 @@ def _salah_konfigurasi(e: BaseException) -> bool:
     from connectors.siasn import SiasnMisconfigured
     from diklat.settings import KonfigurasiSalah
 
-    return (isinstance(e, KonfigurasiSalah | SiasnMisconfigured)
-            or isinstance(e.__cause__, SiasnMisconfigured | KonfigurasiSalah))
+    return isinstance(e, KonfigurasiSalah | SiasnMisconfigured) or isinstance(
+        e.__cause__, SiasnMisconfigured | KonfigurasiSalah
+    )
 
 
 def ringkasan_verifikasi(session: Session, kegiatan_id: int) -> dict[str, Any]:
     """What ``kegiatan show`` says about the check: counts by answer, reasons, and the
     participant numbers not checked yet."""
-    rows = session.execute(select(Peserta.nomor_urut, Peserta.verifikasi,
-                                  Peserta.verifikasi_alasan)
-                           .where(Peserta.kegiatan_id == kegiatan_id,
-                                  Peserta.verifikasi.is_not(None))
-                           .order_by(Peserta.nomor_urut)).all()
+    rows = session.execute(
+        select(Peserta.nomor_urut, Peserta.verifikasi, Peserta.verifikasi_alasan)
+        .where(Peserta.kegiatan_id == kegiatan_id, Peserta.verifikasi.is_not(None))
+        .order_by(Peserta.nomor_urut)
+    ).all()
     counts: Counter[str] = Counter(str(r.verifikasi) for r in rows)
-    reasons: Counter[str] = Counter(str(r.verifikasi_alasan) for r in rows
-                                    if r.verifikasi_alasan)
-    return {TERVERIFIKASI: counts[TERVERIFIKASI], TIDAK_MEMENUHI: counts[TIDAK_MEMENUHI],
-            BELUM_DIPERIKSA: counts[BELUM_DIPERIKSA], "alasan": dict(reasons),
-            "nomor_belum_diperiksa": [int(r.nomor_urut or 0) for r in rows
-                                      if r.verifikasi == BELUM_DIPERIKSA]}
+    reasons: Counter[str] = Counter(str(r.verifikasi_alasan) for r in rows if r.verifikasi_alasan)
+    return {
+        TERVERIFIKASI: counts[TERVERIFIKASI],
+        TIDAK_MEMENUHI: counts[TIDAK_MEMENUHI],
+        BELUM_DIPERIKSA: counts[BELUM_DIPERIKSA],
+        "alasan": dict(reasons),
+        "nomor_belum_diperiksa": [
+            int(r.nomor_urut or 0) for r in rows if r.verifikasi == BELUM_DIPERIKSA
+        ],
+    }

@@ -72,11 +72,18 @@ class HasilWriteback:
     catatan: list[str] = field(default_factory=list)  # by participant number, no NIP
 
     def as_dict(self) -> dict[str, Any]:
-        return {"disimpan": self.disimpan, "diunggah": self.diunggah, "sudah": self.sudah,
-                "dicocokkan": self.dicocokkan, "tidak_dikenal": len(self.tidak_dikenal),
-                "gagal": len(self.gagal), "peserta_gagal": list(self.gagal),
-                "peserta_tidak_dikenal": list(self.tidak_dikenal),
-                "pending": len(self.catatan), "catatan": list(self.catatan)}
+        return {
+            "disimpan": self.disimpan,
+            "diunggah": self.diunggah,
+            "sudah": self.sudah,
+            "dicocokkan": self.dicocokkan,
+            "tidak_dikenal": len(self.tidak_dikenal),
+            "gagal": len(self.gagal),
+            "peserta_gagal": list(self.gagal),
+            "peserta_tidak_dikenal": list(self.tidak_dikenal),
+            "pending": len(self.catatan),
+            "catatan": list(self.catatan),
+        }
 
 
 @dataclass
@@ -86,17 +93,21 @@ class _Peserta:
     nip: str
 
 
-def tulis_kursus(engine: Engine, kode: str, client: Any, *,
-                 settings: Settings | None = None) -> HasilWriteback:
+def tulis_kursus(
+    engine: Engine, kode: str, client: Any, *, settings: Settings | None = None
+) -> HasilWriteback:
     """Write every passed participant's course record and certificate to SIASN (see above).
     Raises :class:`WritebackBerhenti` when SIASN cannot be used at all."""
     s = settings or get_settings()
     out = HasilWriteback()
     with session_scope(engine) as ses:
         k = kegiatan_by_kode(ses, kode)
-        rows = ses.execute(select(Peserta, Pegawai).join(Pegawai, Peserta.pegawai_id == Pegawai.id)
-                           .where(Peserta.kegiatan_id == k.id, Peserta.status == "lulus")
-                           .order_by(Peserta.nomor_urut, Peserta.id)).all()
+        rows = ses.execute(
+            select(Peserta, Pegawai)
+            .join(Pegawai, Peserta.pegawai_id == Pegawai.id)
+            .where(Peserta.kegiatan_id == k.id, Peserta.status == "lulus")
+            .order_by(Peserta.nomor_urut, Peserta.id)
+        ).all()
         todo = [_Peserta(p.id, p.nomor_urut, pg.nip) for p, pg in rows]
         kid = k.id
     failed: list[tuple[_Peserta, str]] = []
@@ -118,8 +129,12 @@ def tulis_kursus(engine: Engine, kode: str, client: Any, *,
                 in_a_row = in_a_row + 1 if e.retriable else 0
                 failed.append((ps, reason))
                 _gagal(engine, ps.pid, reason)
-                log.warning("write-back peserta nomor %s gagal (putaran %d): %s", ps.urut,
-                            putaran, type(e).__name__)
+                log.warning(
+                    "write-back peserta nomor %s gagal (putaran %d): %s",
+                    ps.urut,
+                    putaran,
+                    type(e).__name__,
+                )
         if not failed:
             break
         in_a_row = 0
@@ -139,12 +154,19 @@ def ulangi(engine: Engine, kode: str, *nomor_urut: int) -> list[int]:
     changes no one. Returns the numbers reopened (not those done or not tried yet)."""
     with session_scope(engine) as ses:
         k = kegiatan_by_kode(ses, kode)
-        rows = {p.nomor_urut: p for p in ses.execute(select(Peserta).where(
-            Peserta.kegiatan_id == k.id, Peserta.nomor_urut.in_(nomor_urut))).scalars()}
+        rows = {
+            p.nomor_urut: p
+            for p in ses.execute(
+                select(Peserta).where(
+                    Peserta.kegiatan_id == k.id, Peserta.nomor_urut.in_(nomor_urut)
+                )
+            ).scalars()
+        }
         missing = [n for n in nomor_urut if n not in rows]
         if missing:
-            raise PesertaTidakAda(f"kegiatan {kode} tidak punya peserta nomor "
-                                  f"{', '.join(map(str, missing))}")
+            raise PesertaTidakAda(
+                f"kegiatan {kode} tidak punya peserta nomor {', '.join(map(str, missing))}"
+            )
         dibuka = []
         for n in dict.fromkeys(nomor_urut):
             p = rows[n]
@@ -157,8 +179,10 @@ def ulangi(engine: Engine, kode: str, *nomor_urut: int) -> list[int]:
 
 #: What each write-back state means to an operator.
 KETERANGAN = {
-    None: "belum dikirim", "tersimpan": "riwayat tersimpan, sertifikat belum terunggah",
-    "selesai": "selesai", "gagal": "gagal, dicoba lagi pada jalankan berikutnya",
+    None: "belum dikirim",
+    "tersimpan": "riwayat tersimpan, sertifikat belum terunggah",
+    "selesai": "selesai",
+    "gagal": "gagal, dicoba lagi pada jalankan berikutnya",
     "tanpa_berkas": "riwayat tersimpan; sertifikat dari penyelenggara, unggah manual di SIASN",
     "tidak_dikenal": "NIP tidak dikenal SIASN; perbaiki lalu `--ulangi`",
 }
@@ -169,23 +193,34 @@ def status(engine: Engine, kode: str) -> list[dict[str, Any]]:
     NIP), in participant order."""
     with session_scope(engine) as ses:
         k = kegiatan_by_kode(ses, kode)
-        rows = ses.execute(select(Peserta, Pegawai.nama).join(
-            Pegawai, Peserta.pegawai_id == Pegawai.id).where(
-            Peserta.kegiatan_id == k.id, Peserta.status == "lulus")
-            .order_by(Peserta.nomor_urut, Peserta.id)).all()
-        return [{"nomor": p.nomor_urut, "nama": nama, "status": p.siasn_status or "belum",
-                 "keterangan": KETERANGAN.get(p.siasn_status, p.siasn_status or ""),
-                 "percobaan_gagal": p.siasn_percobaan or 0,
-                 "riwayat_siasn": bool(p.siasn_riwayat_id),
-                 "sertifikat_terunggah": p.siasn_dok_at is not None,
-                 "catatan": p.siasn_catatan} for p, nama in rows]
+        rows = ses.execute(
+            select(Peserta, Pegawai.nama)
+            .join(Pegawai, Peserta.pegawai_id == Pegawai.id)
+            .where(Peserta.kegiatan_id == k.id, Peserta.status == "lulus")
+            .order_by(Peserta.nomor_urut, Peserta.id)
+        ).all()
+        return [
+            {
+                "nomor": p.nomor_urut,
+                "nama": nama,
+                "status": p.siasn_status or "belum",
+                "keterangan": KETERANGAN.get(p.siasn_status, p.siasn_status or ""),
+                "percobaan_gagal": p.siasn_percobaan or 0,
+                "riwayat_siasn": bool(p.siasn_riwayat_id),
+                "sertifikat_terunggah": p.siasn_dok_at is not None,
+                "catatan": p.siasn_catatan,
+            }
+            for p, nama in rows
+        ]
 
 
 def _berhenti(e: ConnectorError) -> str:
     if isinstance(e, SiasnMisconfigured):
         return e.message
-    return (f"SIASN menolak kredensial ({e.message}); periksa DIKLAT_SIASN__CONSUMER_KEY/SECRET, "
-            "USERNAME/PASSWORD atau SSO_TOKEN")
+    return (
+        f"SIASN menolak kredensial ({e.message}); periksa DIKLAT_SIASN__CONSUMER_KEY/SECRET, "
+        "USERNAME/PASSWORD atau SSO_TOKEN"
+    )
 
 
 def _alasan(e: ConnectorError) -> str:
@@ -214,32 +249,55 @@ def _set(engine: Engine, pid: int, **values: Any) -> None:
 def _body(k: Kegiatan, pg: Pegawai, nomor: str, s: Settings) -> dict[str, Any]:
     mulai, selesai = k.tanggal_mulai, k.tanggal_selesai or k.tanggal_mulai
     return {
-        "id": "", "instansiId": s.instansi.instansi_siasn_id, "pnsOrangId": pg.pns_orang_id,
-        "namaKursus": k.nama, "jenisDiklatId": str(k.jenis_diklat_id or "3"),
-        "jenisKursus": "", "jenisKursusSertipikat": "T",
+        "id": "",
+        "instansiId": s.instansi.instansi_siasn_id,
+        "pnsOrangId": pg.pns_orang_id,
+        "namaKursus": k.nama,
+        "jenisDiklatId": str(k.jenis_diklat_id or "3"),
+        "jenisKursus": "",
+        "jenisKursusSertipikat": "T",
         "institusiPenyelenggara": k.penyelenggara or s.instansi.nama.title(),
-        "jumlahJam": int(k.jumlah_jp or 0), "nomorSertipikat": nomor,
+        "jumlahJam": int(k.jumlah_jp or 0),
+        "nomorSertipikat": nomor,
         "tahunKursus": int(selesai.year) if selesai else None,
-        "tanggalKursus": format_dmy(mulai), "tanggalSelesaiKursus": format_dmy(selesai),
+        "tanggalKursus": format_dmy(mulai),
+        "tanggalSelesaiKursus": format_dmy(selesai),
         "lokasiId": "",
     }
 
 
 def _sertifikat(ses: Any, kid: int, nip: str) -> tuple[str | None, Path | None]:
-    n = ses.execute(select(Naskah).where(Naskah.kegiatan_id == kid, Naskah.jenis == "sertifikat",
-                                         Naskah.kunci == f"peserta:{nip}",
-                                         Naskah.nomor.is_not(None))
-                    .order_by(Naskah.versi.desc())).scalars().first()
+    n = (
+        ses.execute(
+            select(Naskah)
+            .where(
+                Naskah.kegiatan_id == kid,
+                Naskah.jenis == "sertifikat",
+                Naskah.kunci == f"peserta:{nip}",
+                Naskah.nomor.is_not(None),
+            )
+            .order_by(Naskah.versi.desc())
+        )
+        .scalars()
+        .first()
+    )
     if n is None:
         return None, None
-    f = ses.execute(select(NaskahBerkas.path).where(
-        NaskahBerkas.naskah_id == n.id, NaskahBerkas.peran.in_(["ttd_pdf", "final_pdf"]))
-        .order_by(NaskahBerkas.peran.desc())).scalars().first()
+    f = (
+        ses.execute(
+            select(NaskahBerkas.path)
+            .where(NaskahBerkas.naskah_id == n.id, NaskahBerkas.peran.in_(["ttd_pdf", "final_pdf"]))
+            .order_by(NaskahBerkas.peran.desc())
+        )
+        .scalars()
+        .first()
+    )
     return n.nomor, Path(f) if f else None
 
 
-def _satu(engine: Engine, kid: int, ps: _Peserta, client: Any, out: HasilWriteback,
-          s: Settings) -> None:
+def _satu(
+    engine: Engine, kid: int, ps: _Peserta, client: Any, out: HasilWriteback, s: Settings
+) -> None:
     with session_scope(engine) as ses:
         p = ses.get(Peserta, ps.pid)
         k = ses.get(Kegiatan, kid)
@@ -264,8 +322,12 @@ def _satu(engine: Engine, kid: int, ps: _Peserta, client: Any, out: HasilWriteba
         if not orang:
             data = client.data_utama(ps.nip)
             if data is None:
-                _set(engine, ps.pid, siasn_status="tidak_dikenal",
-                     siasn_catatan="NIP tidak dikenal SIASN")
+                _set(
+                    engine,
+                    ps.pid,
+                    siasn_status="tidak_dikenal",
+                    siasn_catatan="NIP tidak dikenal SIASN",
+                )
                 out.tidak_dikenal.append(ps.urut or 0)
                 out.catatan.append(f"peserta nomor {ps.urut}: NIP tidak dikenal SIASN")
                 return
@@ -291,22 +353,39 @@ def _satu(engine: Engine, kid: int, ps: _Peserta, client: Any, out: HasilWriteba
         _set(engine, ps.pid, siasn_dok_at=utcnow(), siasn_status="selesai", siasn_catatan=None)
         out.diunggah += 1
     else:
-        _set(engine, ps.pid, siasn_status="tanpa_berkas",
-             siasn_catatan="sertifikat dari penyelenggara: unggah berkasnya di SIASN")
+        _set(
+            engine,
+            ps.pid,
+            siasn_status="tanpa_berkas",
+            siasn_catatan="sertifikat dari penyelenggara: unggah berkasnya di SIASN",
+        )
 
 
 def _riwayat_sendiri(ses: Any, k: Kegiatan, pg: Pegawai, nomor: str) -> None:
     """The course in our own training history (the 20 JP count), once."""
     kunci = f"kegiatan:{k.id}"
-    if ses.execute(select(RiwayatDiklat.id).where(RiwayatDiklat.pegawai_id == pg.id,
-                                                  RiwayatDiklat.kunci == kunci)).first():
+    if ses.execute(
+        select(RiwayatDiklat.id).where(
+            RiwayatDiklat.pegawai_id == pg.id, RiwayatDiklat.kunci == kunci
+        )
+    ).first():
         return
-    ses.add(RiwayatDiklat(pegawai_id=pg.id, kunci=kunci, kegiatan_id=k.id, nama_kursus=k.nama,
-                          jenis_diklat_id=k.jenis_diklat_id, institusi=k.penyelenggara,
-                          jumlah_jp=int(k.jumlah_jp or 0),
-                          tahun=(k.tanggal_selesai or k.tanggal_mulai or utcnow().date()).year,
-                          tanggal_mulai=k.tanggal_mulai, tanggal_selesai=k.tanggal_selesai,
-                          nomor_sertifikat=nomor, sumber="diklat"))
+    ses.add(
+        RiwayatDiklat(
+            pegawai_id=pg.id,
+            kunci=kunci,
+            kegiatan_id=k.id,
+            nama_kursus=k.nama,
+            jenis_diklat_id=k.jenis_diklat_id,
+            institusi=k.penyelenggara,
+            jumlah_jp=int(k.jumlah_jp or 0),
+            tahun=(k.tanggal_selesai or k.tanggal_mulai or utcnow().date()).year,
+            tanggal_mulai=k.tanggal_mulai,
+            tanggal_selesai=k.tanggal_selesai,
+            nomor_sertifikat=nomor,
+            sumber="diklat",
+        )
+    )
 
 
 def _cari(client: Any, nip: str, nomor: str) -> str | None:

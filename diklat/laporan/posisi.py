@@ -19,8 +19,10 @@ def posisi_kegiatan(session: Session, kode: str) -> dict[str, Any]:
     k = kegiatan_by_kode(session, kode)
     out = kegiatan_dict(k)
     sop = get_sop(k.sop)
-    out["langkah"] = [{**lg, "rekonstruksi": sop.step(lg["no"]).reconstructed}
-                      for lg in ledger.laporan_langkah(session, k)]
+    out["langkah"] = [
+        {**lg, "rekonstruksi": sop.step(lg["no"]).reconstructed}
+        for lg in ledger.laporan_langkah(session, k)
+    ]
     out["naskah"] = [naskah_dict(session, n) for n in daftar_naskah(session, k.id)]
     out["peserta"] = jumlah_peserta(session, k.id)
     from diklat.kegiatan.verifikasi import ringkasan_verifikasi

@@ -51,21 +51,36 @@ from diklat.rules.nip import normalize
 
 #: The registration form's fields, in its order (the CSV heading and the JSON keys).
 FIELDS: tuple[str, ...] = (
-    "nomor", "tanggal", "klasifikasi", "hal", "sifat", "tujuan", "penandatangan_nama",
-    "penandatangan_jabatan", "penandatangan_nip", "jumlah_halaman", "jumlah_lampiran",
-    "sha256", "berkas",
+    "nomor",
+    "tanggal",
+    "klasifikasi",
+    "hal",
+    "sifat",
+    "tujuan",
+    "penandatangan_nama",
+    "penandatangan_jabatan",
+    "penandatangan_nip",
+    "jumlah_halaman",
+    "jumlah_lampiran",
+    "sha256",
+    "berkas",
 )
 
 KOLOM_HARIAN = (
-    Kolom("No", "no", 5, "angka"), Kolom("Nomor surat", "nomor", 30),
-    Kolom("Tanggal", "tanggal", 12, "tanggal"), Kolom("Kode klasifikasi", "klasifikasi", 14),
-    Kolom("Hal", "hal", 45), Kolom("Sifat", "sifat", 10), Kolom("Tujuan", "tujuan", 40),
+    Kolom("No", "no", 5, "angka"),
+    Kolom("Nomor surat", "nomor", 30),
+    Kolom("Tanggal", "tanggal", 12, "tanggal"),
+    Kolom("Kode klasifikasi", "klasifikasi", 14),
+    Kolom("Hal", "hal", 45),
+    Kolom("Sifat", "sifat", 10),
+    Kolom("Tujuan", "tujuan", 40),
     Kolom("Penandatangan", "penandatangan_nama", 30),
     Kolom("Jabatan penandatangan", "penandatangan_jabatan", 36),
     Kolom("NIP penandatangan", "penandatangan_nip", 21),
-    Kolom("Halaman", "jumlah_halaman", 8, "angka"), Kolom("Lampiran", "jumlah_lampiran", 8,
-                                                          "angka"),
-    Kolom("Folder paket", "folder", 30), Kolom("SHA-256", "sha256", 66),
+    Kolom("Halaman", "jumlah_halaman", 8, "angka"),
+    Kolom("Lampiran", "jumlah_lampiran", 8, "angka"),
+    Kolom("Folder paket", "folder", 30),
+    Kolom("SHA-256", "sha256", 66),
     Kolom("Didaftarkan di SRIKANDI (tanggal)", "didaftarkan", 16),
     Kolom("Paraf petugas", "paraf", 10),
 )
@@ -82,8 +97,10 @@ def pesan_tanpa_ttd(n: int) -> str:
 
 
 def pesan_berubah(nomor: Sequence[str]) -> str:
-    return (f"PDF bertanda tangan berubah sejak ditandatangani, tidak dipaketkan: "
-            f"{', '.join(nomor)}; periksa dengan `diklat archive verify`")
+    return (
+        f"PDF bertanda tangan berubah sejak ditandatangani, tidak dipaketkan: "
+        f"{', '.join(nomor)}; periksa dengan `diklat archive verify`"
+    )
 
 
 @dataclass
@@ -96,9 +113,14 @@ class HasilPaket:
     berubah: list[str] = field(default_factory=list)  # numbers whose PDF no longer matches
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kegiatan": self.kegiatan, "folder": str(self.folder),
-                "surat": len(self.surat), "daftar_harian": [str(p) for p in self.daftar_harian],
-                "tanpa_ttd": self.tanpa_ttd, "berubah": list(self.berubah)}
+        return {
+            "kegiatan": self.kegiatan,
+            "folder": str(self.folder),
+            "surat": len(self.surat),
+            "daftar_harian": [str(p) for p in self.daftar_harian],
+            "tanpa_ttd": self.tanpa_ttd,
+            "berubah": list(self.berubah),
+        }
 
 
 def nama_folder(nomor: str) -> str:
@@ -117,7 +139,6 @@ def jumlah_halaman(pdf: Path) -> int:
     from pypdf import PdfReader
 
     return len(PdfReader(pdf).pages)
-
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
@@ -158,32 +179,48 @@ def _json(data: Any) -> bytes:
 def _penandatangan(session: Session, n: Naskah) -> tuple[str, str, str]:
     """Name, position and NIP as the letter prints them (its decided-on context), the
     official's row where the context lacks one."""
-    ttd = (json.loads(n.konteks_json or "{}").get("ttd") or {})
+    ttd = json.loads(n.konteks_json or "{}").get("ttd") or {}
     pej = session.get(Pejabat, n.penandatangan_id) if n.penandatangan_id else None
     nama = ttd.get("nama") or (pej.nama if pej else "")
     jabatan = " ".join(x for x in (ttd.get("an", ""), ttd.get("jabatan", "")) if x) or (
-        pej.jabatan if pej else "")
+        pej.jabatan if pej else ""
+    )
     nip = normalize(ttd.get("nip") or n.penandatangan_nip or (pej.nip if pej else ""))
     return str(nama), str(jabatan), nip
 
 
-def _letters(session: Session, kegiatan_id: int, tanggal: dt.date | None
-             ) -> list[tuple[Naskah, NaskahBerkas | None]]:
-    q = (select(Naskah, NaskahBerkas)
-         .join(RegisterEntry, RegisterEntry.naskah_id == Naskah.id)
-         .outerjoin(NaskahBerkas, (NaskahBerkas.naskah_id == Naskah.id)
-                    & (NaskahBerkas.peran == "ttd_pdf"))
-         .where(Naskah.kegiatan_id == kegiatan_id, Naskah.status.in_(REGISTERED),
-                Naskah.nomor.is_not(None), RegisterEntry.status == "aktif"))
+def _letters(
+    session: Session, kegiatan_id: int, tanggal: dt.date | None
+) -> list[tuple[Naskah, NaskahBerkas | None]]:
+    q = (
+        select(Naskah, NaskahBerkas)
+        .join(RegisterEntry, RegisterEntry.naskah_id == Naskah.id)
+        .outerjoin(
+            NaskahBerkas, (NaskahBerkas.naskah_id == Naskah.id) & (NaskahBerkas.peran == "ttd_pdf")
+        )
+        .where(
+            Naskah.kegiatan_id == kegiatan_id,
+            Naskah.status.in_(REGISTERED),
+            Naskah.nomor.is_not(None),
+            RegisterEntry.status == "aktif",
+        )
+    )
     if tanggal is not None:
         q = q.where(Naskah.tanggal == tanggal)
-    rows = session.execute(q.order_by(Naskah.tanggal, RegisterEntry.unit, RegisterEntry.urut,
-                                      Naskah.id)).all()
+    rows = session.execute(
+        q.order_by(Naskah.tanggal, RegisterEntry.unit, RegisterEntry.urut, Naskah.id)
+    ).all()
     return [(n, b) for n, b in rows]
 
 
-def paket(session: Session, kode: str, out_dir: str | Path, *,
-          tanggal: dt.date | None = None, daftar: bool = True) -> HasilPaket:
+def paket(
+    session: Session,
+    kode: str,
+    out_dir: str | Path,
+    *,
+    tanggal: dt.date | None = None,
+    daftar: bool = True,
+) -> HasilPaket:
     """Write the hand-over packages of training ``kode`` under ``out_dir/<KODE>/`` (only the
     letters dated ``tanggal`` when given) and, with ``daftar``, its daily lists under
     ``out_dir``."""
@@ -212,19 +249,29 @@ def paket(session: Session, kode: str, out_dir: str | Path, *,
         nama, jabatan, nip = _penandatangan(session, n)
         konteks = json.loads(n.konteks_json or "{}")
         row: dict[str, Any] = {
-            "nomor": n.nomor, "tanggal": n.tanggal.isoformat() if n.tanggal else "",
-            "klasifikasi": n.klasifikasi or "", "hal": n.hal or konteks.get("hal") or "",
-            "sifat": n.sifat or "Biasa", "tujuan": n.tujuan or konteks.get("tujuan") or "",
-            "penandatangan_nama": nama, "penandatangan_jabatan": jabatan,
-            "penandatangan_nip": nip, "jumlah_halaman": jumlah_halaman(pdf),
+            "nomor": n.nomor,
+            "tanggal": n.tanggal.isoformat() if n.tanggal else "",
+            "klasifikasi": n.klasifikasi or "",
+            "hal": n.hal or konteks.get("hal") or "",
+            "sifat": n.sifat or "Biasa",
+            "tujuan": n.tujuan or konteks.get("tujuan") or "",
+            "penandatangan_nama": nama,
+            "penandatangan_jabatan": jabatan,
+            "penandatangan_nip": nip,
+            "jumlah_halaman": jumlah_halaman(pdf),
             "jumlah_lampiran": jumlah_lampiran(konteks.get("lampiran")),
-            "sha256": digest, "berkas": pdf.name,
+            "sha256": digest,
+            "berkas": pdf.name,
         }
         _atomic_write(folder / "srikandi.csv", _csv([row]))
         _atomic_write(folder / "srikandi.json", _json(row))
-        out.surat.append({**row, "folder": str(folder.relative_to(root)),
-                          "didaftarkan": n.srikandi_didaftarkan.isoformat()
-                          if n.srikandi_didaftarkan else ""})
+        out.surat.append(
+            {
+                **row,
+                "folder": str(folder.relative_to(root)),
+                "didaftarkan": n.srikandi_didaftarkan.isoformat() if n.srikandi_didaftarkan else "",
+            }
+        )
         if n.bundel_id is not None:
             bundles.setdefault(n.bundel_id, []).append(row)
     for bid, rows in bundles.items():
@@ -254,12 +301,15 @@ class HasilHarian:
         return sum(len(p.surat) for p in self.paket)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tanggal": self.tanggal.isoformat(), "surat": self.surat,
-                "kegiatan": [p.kegiatan for p in self.paket],
-                "daftar_harian": [str(p) for p in self.daftar_harian],
-                "tanpa_ttd": sum(p.tanpa_ttd for p in self.paket),
-                "berubah": [n for p in self.paket for n in p.berubah],
-                "gagal": list(self.gagal)}
+        return {
+            "tanggal": self.tanggal.isoformat(),
+            "surat": self.surat,
+            "kegiatan": [p.kegiatan for p in self.paket],
+            "daftar_harian": [str(p) for p in self.daftar_harian],
+            "tanpa_ttd": sum(p.tanpa_ttd for p in self.paket),
+            "berubah": [n for p in self.paket for n in p.berubah],
+            "gagal": list(self.gagal),
+        }
 
 
 def harian(session: Session, tanggal: dt.date, out_dir: str | Path) -> HasilHarian:
@@ -270,12 +320,22 @@ def harian(session: Session, tanggal: dt.date, out_dir: str | Path) -> HasilHari
 
     root = Path(out_dir)
     out = HasilHarian(tanggal)
-    kodes = session.execute(
-        select(Kegiatan.kode).join(Naskah, Naskah.kegiatan_id == Kegiatan.id)
-        .join(RegisterEntry, RegisterEntry.naskah_id == Naskah.id)
-        .where(Naskah.tanggal == tanggal, Naskah.status.in_(REGISTERED),
-               RegisterEntry.status == "aktif")
-        .distinct().order_by(Kegiatan.kode)).scalars().all()
+    kodes = (
+        session.execute(
+            select(Kegiatan.kode)
+            .join(Naskah, Naskah.kegiatan_id == Kegiatan.id)
+            .join(RegisterEntry, RegisterEntry.naskah_id == Naskah.id)
+            .where(
+                Naskah.tanggal == tanggal,
+                Naskah.status.in_(REGISTERED),
+                RegisterEntry.status == "aktif",
+            )
+            .distinct()
+            .order_by(Kegiatan.kode)
+        )
+        .scalars()
+        .all()
+    )
     rows: list[dict[str, Any]] = []
     for kode in kodes:
         try:
@@ -293,15 +353,24 @@ def harian(session: Session, tanggal: dt.date, out_dir: str | Path) -> HasilHari
 def _tulis_daftar(root: Path, day: str, items: list[dict[str, Any]], judul: str) -> list[Path]:
     """One day's list as CSV and XLSX, numbered from 1; the officer fills in the initials (and
     the date, unless recorded)."""
-    numbered = [{**r, "no": i, "didaftarkan": r.get("didaftarkan") or "", "paraf": ""}
-                for i, r in enumerate(items, start=1)]
+    numbered = [
+        {**r, "no": i, "didaftarkan": r.get("didaftarkan") or "", "paraf": ""}
+        for i, r in enumerate(items, start=1)
+    ]
     name = f"daftar-harian-{day}" + (f"-{nama_folder(judul)}" if judul else "")
     csv_path, xlsx_path = root / f"{name}.csv", root / f"{name}.xlsx"
     _atomic_write(csv_path, _csv(numbered, HARIAN_FIELDS))
-    excel_rows = [{**r, "tanggal": dt.date.fromisoformat(r["tanggal"]) if r["tanggal"]
-                   else None} for r in numbered]
-    tulis(xlsx_path, f"Daftar {day}", KOLOM_HARIAN_SEMUA if not judul else KOLOM_HARIAN,
-          excel_rows, judul_lembar=f"Daftar serah SRIKANDI {day} {judul}".rstrip())
+    excel_rows = [
+        {**r, "tanggal": dt.date.fromisoformat(r["tanggal"]) if r["tanggal"] else None}
+        for r in numbered
+    ]
+    tulis(
+        xlsx_path,
+        f"Daftar {day}",
+        KOLOM_HARIAN_SEMUA if not judul else KOLOM_HARIAN,
+        excel_rows,
+        judul_lembar=f"Daftar serah SRIKANDI {day} {judul}".rstrip(),
+    )
     return [csv_path, xlsx_path]
 
 
@@ -323,15 +392,23 @@ def _daftar_harian(root: Path, kode: str, rows: list[dict[str, Any]]) -> list[Pa
 
 def _signed_letters() -> Any:
     """Registered (active), signed letters: the ones there is something to register."""
-    return (select(Naskah).join(RegisterEntry, RegisterEntry.naskah_id == Naskah.id)
-            .join(NaskahBerkas, (NaskahBerkas.naskah_id == Naskah.id)
-                  & (NaskahBerkas.peran == "ttd_pdf"))
-            .where(Naskah.status.in_(REGISTERED), Naskah.nomor.is_not(None),
-                   RegisterEntry.status == "aktif"))
+    return (
+        select(Naskah)
+        .join(RegisterEntry, RegisterEntry.naskah_id == Naskah.id)
+        .join(
+            NaskahBerkas, (NaskahBerkas.naskah_id == Naskah.id) & (NaskahBerkas.peran == "ttd_pdf")
+        )
+        .where(
+            Naskah.status.in_(REGISTERED),
+            Naskah.nomor.is_not(None),
+            RegisterEntry.status == "aktif",
+        )
+    )
 
 
-def catat(session: Session, nomor: Sequence[str], tanggal: dt.date,
-          nomor_srikandi: str | None = None) -> list[str]:
+def catat(
+    session: Session, nomor: Sequence[str], tanggal: dt.date, nomor_srikandi: str | None = None
+) -> list[str]:
     """The records officer registered these letters in SRIKANDI on ``tanggal`` (and, for one
     letter, SRIKANDI's agenda number). All or nothing: a number that is not a registered,
     signed letter (:class:`SrikandiError`) records none. Again with the same values changes
@@ -348,16 +425,22 @@ def catat(session: Session, nomor: Sequence[str], tanggal: dt.date,
         raise SrikandiError("nomor SRIKANDI lebih dari 100 karakter")
     if tanggal > today():
         raise SrikandiError(f"tanggal {tanggal.isoformat()} belum tiba")
-    found = {n.nomor: n for n in session.execute(
-        _signed_letters().where(Naskah.nomor.in_(wanted))).scalars()}
+    found = {
+        n.nomor: n
+        for n in session.execute(_signed_letters().where(Naskah.nomor.in_(wanted))).scalars()
+    }
     missing = [x for x in wanted if x not in found]
     if missing:
-        raise SrikandiError(f"bukan surat bernomor yang sudah ditandatangani: "
-                            f"{', '.join(missing)}; tidak ada yang dicatat")
+        raise SrikandiError(
+            f"bukan surat bernomor yang sudah ditandatangani: "
+            f"{', '.join(missing)}; tidak ada yang dicatat"
+        )
     early = [x for x in wanted if found[x].tanggal and tanggal < found[x].tanggal]
     if early:
-        raise SrikandiError(f"tanggal {tanggal.isoformat()} sebelum tanggal surat "
-                            f"{', '.join(early)}; tidak ada yang dicatat")
+        raise SrikandiError(
+            f"tanggal {tanggal.isoformat()} sebelum tanggal surat "
+            f"{', '.join(early)}; tidak ada yang dicatat"
+        )
     for x in wanted:
         n = found[x]
         n.srikandi_didaftarkan = tanggal
@@ -372,10 +455,19 @@ def belum(session: Session) -> list[dict[str, Any]]:
     from diklat.models import Kegiatan
 
     rows = session.execute(
-        _signed_letters().add_columns(Kegiatan.kode)
+        _signed_letters()
+        .add_columns(Kegiatan.kode)
         .outerjoin(Kegiatan, Kegiatan.id == Naskah.kegiatan_id)
         .where(Naskah.srikandi_didaftarkan.is_(None))
-        .order_by(Naskah.tanggal, RegisterEntry.unit, RegisterEntry.urut, Naskah.id)).all()
-    return [{"nomor": n.nomor, "tanggal": n.tanggal.isoformat() if n.tanggal else "",
-             "kegiatan": kode or "", "hal": n.hal or "", "tujuan": n.tujuan or ""}
-            for n, kode in rows]
+        .order_by(Naskah.tanggal, RegisterEntry.unit, RegisterEntry.urut, Naskah.id)
+    ).all()
+    return [
+        {
+            "nomor": n.nomor,
+            "tanggal": n.tanggal.isoformat() if n.tanggal else "",
+            "kegiatan": kode or "",
+            "hal": n.hal or "",
+            "tujuan": n.tujuan or "",
+        }
+        for n, kode in rows
+    ]

@@ -50,9 +50,14 @@ if "ix_distribusi_status" not in {i.name for i in DISTRIBUSI.indexes}:
 # ``UNIQUE (naskah_id, sha256)`` does not hold for entries without a document (reports):
 # NULLs are distinct, so those are unique per training and content instead.
 if "uq_arsip_kegiatan_sha256_tanpa_naskah" not in {i.name for i in ARSIP.indexes}:
-    Index("uq_arsip_kegiatan_sha256_tanpa_naskah", ARSIP.c.kegiatan_id, ARSIP.c.sha256,
-          unique=True, sqlite_where=ARSIP.c.naskah_id.is_(None),
-          postgresql_where=ARSIP.c.naskah_id.is_(None))
+    Index(
+        "uq_arsip_kegiatan_sha256_tanpa_naskah",
+        ARSIP.c.kegiatan_id,
+        ARSIP.c.sha256,
+        unique=True,
+        sqlite_where=ARSIP.c.naskah_id.is_(None),
+        postgresql_where=ARSIP.c.naskah_id.is_(None),
+    )
 
 
 class DistribusiJejak(Base):

@@ -131,7 +131,8 @@ class AuditKegiatan(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kegiatan_id: Mapped[int] = mapped_column(
-        ForeignKey("kegiatan.id", ondelete="CASCADE"), index=True)
+        ForeignKey("kegiatan.id", ondelete="CASCADE"), index=True
+    )
     aksi: Mapped[str] = mapped_column(String(20))  # buat / ubah / batal
     oleh_nip: Mapped[str | None] = mapped_column(String(18))
     alasan: Mapped[str | None] = mapped_column(Text)
@@ -172,7 +173,8 @@ class SopStepLog(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kegiatan_id: Mapped[int] = mapped_column(
-        ForeignKey("kegiatan.id", ondelete="CASCADE"), index=True)
+        ForeignKey("kegiatan.id", ondelete="CASCADE"), index=True
+    )
     step_no: Mapped[int] = mapped_column(Integer)
     tingkat: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     putaran: Mapped[int] = mapped_column(Integer, default=1)
@@ -207,8 +209,9 @@ class Usulan(Base):
     __table_args__ = (UniqueConstraint("kegiatan_id", "pegawai_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kegiatan_id: Mapped[int] = mapped_column(ForeignKey("kegiatan.id", ondelete="CASCADE"),
-                                             index=True)
+    kegiatan_id: Mapped[int] = mapped_column(
+        ForeignKey("kegiatan.id", ondelete="CASCADE"), index=True
+    )
     surat_masuk_id: Mapped[int] = mapped_column(ForeignKey("surat_masuk.id"), index=True)
     unit_kode: Mapped[str] = mapped_column(String(50))
     pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id"))
@@ -224,8 +227,9 @@ class TautanUsulan(Base):
     __table_args__ = (UniqueConstraint("kegiatan_id", "unit_kode"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kegiatan_id: Mapped[int] = mapped_column(ForeignKey("kegiatan.id", ondelete="CASCADE"),
-                                             index=True)
+    kegiatan_id: Mapped[int] = mapped_column(
+        ForeignKey("kegiatan.id", ondelete="CASCADE"), index=True
+    )
     unit_kode: Mapped[str] = mapped_column(String(50))
     token: Mapped[str] = mapped_column(String(64), unique=True)
     berlaku_sampai: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -67,8 +67,7 @@ class Bundel(Timestamps, Base):
     diperbaiki_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     perbaikan_json: Mapped[str | None] = mapped_column(Text)
 
-    naskah: Mapped[list[Naskah]] = relationship(back_populates="bundel",
-                                                order_by="Naskah.kunci")
+    naskah: Mapped[list[Naskah]] = relationship(back_populates="bundel", order_by="Naskah.kunci")
 
     def __repr__(self) -> str:
         return f"Bundel({self.id}, {self.jenis!r}, v{self.versi}, {self.status!r})"
@@ -231,7 +230,8 @@ class AuditPersetujuan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     bundel_id: Mapped[int | None] = mapped_column(ForeignKey("bundel.id"), index=True)
     permintaan_id: Mapped[int | None] = mapped_column(
-        ForeignKey("permintaan_persetujuan.id"), index=True)
+        ForeignKey("permintaan_persetujuan.id"), index=True
+    )
     naskah_id: Mapped[int | None] = mapped_column(ForeignKey("naskah.id"), index=True)
     nip: Mapped[str | None] = mapped_column(String(18))
     nama: Mapped[str | None] = mapped_column(String(200))
@@ -251,14 +251,15 @@ class Permintaan(Base):
     ended. Decisions and refused attempts are in ``persetujuan`` / ``audit_persetujuan``."""
 
     __tablename__ = "permintaan_persetujuan"
-    __table_args__ = (UniqueConstraint("bundel_id", "urutan"),
-                      UniqueConstraint("surat_masuk_id", "langkah", "urutan", "putaran"))
+    __table_args__ = (
+        UniqueConstraint("bundel_id", "urutan"),
+        UniqueConstraint("surat_masuk_id", "langkah", "urutan", "putaran"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: A paraf or signature is asked on a bundle version; a disposition on an incoming letter.
     bundel_id: Mapped[int | None] = mapped_column(ForeignKey("bundel.id"), index=True)
-    surat_masuk_id: Mapped[int | None] = mapped_column(ForeignKey("surat_masuk.id"),
-                                                       index=True)
+    surat_masuk_id: Mapped[int | None] = mapped_column(ForeignKey("surat_masuk.id"), index=True)
     kegiatan_id: Mapped[int] = mapped_column(ForeignKey("kegiatan.id"), index=True)
     urutan: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))  # paraf / tanda_tangan / disposisi
@@ -292,7 +293,8 @@ class KodeVerifikasi(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     pejabat_id: Mapped[int] = mapped_column(ForeignKey("pejabat.id"))
     permintaan_id: Mapped[int | None] = mapped_column(
-        ForeignKey("permintaan_persetujuan.id"), index=True)
+        ForeignKey("permintaan_persetujuan.id"), index=True
+    )
     naskah_id: Mapped[int | None] = mapped_column(ForeignKey("naskah.id"))
     kode_hash: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

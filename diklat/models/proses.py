@@ -29,9 +29,13 @@ class SyncRun(Base):
 
     __tablename__ = "sync_run"
     __table_args__ = (
-        Index("uq_sync_run_kunci_running", "kunci", unique=True,
-              sqlite_where=text("status = 'running'"),
-              postgresql_where=text("status = 'running'")),
+        Index(
+            "uq_sync_run_kunci_running",
+            "kunci",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -136,8 +136,9 @@ class Penerima:
     @classmethod
     def dari_unit(cls, u: UnitKerja, peran: str = "opd") -> Penerima:
         """An agency, addressed to its head by the head's own title."""
-        return cls(f"unit:{u.kode}", sapaan_pimpinan(u.nama), (u.email or "").strip() or None,
-                   peran)
+        return cls(
+            f"unit:{u.kode}", sapaan_pimpinan(u.nama), (u.email or "").strip() or None, peran
+        )
 
     @classmethod
     def dari_pejabat(cls, p: Pejabat, peran: str = "pejabat") -> Penerima:
@@ -171,14 +172,23 @@ class HasilKirim:
     baru: bool = False
 
     def __repr__(self) -> str:  # no recipient key (it may hold a NIP) or name: logs
-        return (f"HasilKirim(distribusi_id={self.distribusi_id}, naskah_id={self.naskah_id}, "
-                f"status={self.status!r}, attempts={self.attempts}, baru={self.baru})")
+        return (
+            f"HasilKirim(distribusi_id={self.distribusi_id}, naskah_id={self.naskah_id}, "
+            f"status={self.status!r}, attempts={self.attempts}, baru={self.baru})"
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"distribusi_id": self.distribusi_id, "naskah_id": self.naskah_id,
-                "penerima": self.penerima, "nama": self.nama, "status": self.status,
-                "message_id": self.message_id, "attempts": self.attempts, "error": self.error,
-                "baru": self.baru}
+        return {
+            "distribusi_id": self.distribusi_id,
+            "naskah_id": self.naskah_id,
+            "penerima": self.penerima,
+            "nama": self.nama,
+            "status": self.status,
+            "message_id": self.message_id,
+            "attempts": self.attempts,
+            "error": self.error,
+            "baru": self.baru,
+        }
 
 
 @dataclass
@@ -206,8 +216,11 @@ class HasilDistribusi:
         return self.dengan_status("perlu_cek")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"counts": self.counts(), "terhenti": self.terhenti,
-                "items": [i.as_dict() for i in self.items]}
+        return {
+            "counts": self.counts(),
+            "terhenti": self.terhenti,
+            "items": [i.as_dict() for i in self.items],
+        }
 
 
 # --------------------------------------------------------------------------- texts
@@ -215,8 +228,10 @@ class HasilDistribusi:
 
 def judul_jenis(jenis: str) -> str:
     """A document type as words: ``surat_panggilan`` -> ``Surat Panggilan``."""
-    special = {"sk_panitia": "Keputusan Pembentukan Panitia",
-               "laporan_kegiatan": "Laporan Kegiatan"}
+    special = {
+        "sk_panitia": "Keputusan Pembentukan Panitia",
+        "laporan_kegiatan": "Laporan Kegiatan",
+    }
     return special.get(jenis, jenis.replace("_", " ").title())
 
 
@@ -317,8 +332,9 @@ def distribusikan(
             hasil.items.append(_catat_manual(engine, dok, p))
             continue
         if hasil.terhenti:  # not claimed: the next run sends them
-            hasil.items.append(HasilKirim(None, naskah_id, p.kunci, p.nama, "tertunda",
-                                          error=hasil.terhenti))
+            hasil.items.append(
+                HasilKirim(None, naskah_id, p.kunci, p.nama, "tertunda", error=hasil.terhenti)
+            )
             continue
         item, klaim = _klaim(engine, dok, p, transport, sender, lease)
         if klaim is None:
@@ -327,9 +343,14 @@ def distribusikan(
             continue
         body = isi(p) if callable(isi) else (isi or isi_bawaan(dok.naskah, p, s))
         msg, _ = build_message(
-            sender=sender, recipients=[p.email or ""], subject=dok.subjek, body=body,
-            attachments=dok.lampiran, message_id=klaim.message_id,
-            date=waktu.sekarang(s))
+            sender=sender,
+            recipients=[p.email or ""],
+            subject=dok.subjek,
+            body=body,
+            attachments=dok.lampiran,
+            message_id=klaim.message_id,
+            date=waktu.sekarang(s),
+        )
         done, stop = _kirim(engine, transport, msg, klaim, dok, p, retry, sleep, rnd)
         hasil.items.append(done)
         if stop is not None:
@@ -337,20 +358,26 @@ def distribusikan(
                 raise DistribusiError(f"pengiriman dihentikan: {stop}") from stop
             hasil.terhenti = f"server surel tidak dapat dihubungi: {stop}"
     c = hasil.counts()
-    log.info("naskah %s: %d recipients, %s", naskah_id, len(hasil.items),
-             ", ".join(f"{k} {v}" for k, v in c.items() if v))
+    log.info(
+        "naskah %s: %d recipients, %s",
+        naskah_id,
+        len(hasil.items),
+        ", ".join(f"{k} {v}" for k, v in c.items() if v),
+    )
     return hasil
 
 
-def _dokumen(engine: Engine, naskah_id: int, lampiran: Sequence[Path] | None,
-             subjek: str | None) -> _Dokumen:
+def _dokumen(
+    engine: Engine, naskah_id: int, lampiran: Sequence[Path] | None, subjek: str | None
+) -> _Dokumen:
     with Session(engine, expire_on_commit=False) as session:
         n = session.get(Naskah, naskah_id)
         if n is None:
             raise DistribusiError(f"naskah {naskah_id} tidak ada")
         if n.status in TIDAK_DIKIRIM:
             raise DistribusiError(
-                f"naskah {naskah_id} berstatus {n.status!r}: belum/tidak dapat dikirim")
+                f"naskah {naskah_id} berstatus {n.status!r}: belum/tidak dapat dikirim"
+            )
         named = lampiran is None
         if lampiran is not None:
             files = list(lampiran)
@@ -361,12 +388,15 @@ def _dokumen(engine: Engine, naskah_id: int, lampiran: Sequence[Path] | None,
             raise DistribusiError(f"naskah {naskah_id} belum punya berkas PDF untuk dikirim")
         missing = [f.name for f in files if not f.is_file()]
         if missing:
-            raise DistribusiError(f"berkas lampiran naskah {naskah_id} tidak ada: "
-                                  f"{', '.join(missing)}")
+            raise DistribusiError(
+                f"berkas lampiran naskah {naskah_id} tidak ada: {', '.join(missing)}"
+            )
         session.expunge(n)
     # the letter's own file goes out under the letter's name, not the folder's "naskah.pdf"
-    attachments = tuple(Attachment(nama_berkas(n, f.suffix), f.read_bytes()) if named
-                        else Attachment.from_path(f) for f in files)
+    attachments = tuple(
+        Attachment(nama_berkas(n, f.suffix), f.read_bytes()) if named else Attachment.from_path(f)
+        for f in files
+    )
     return _Dokumen(naskah_id, n.kegiatan_id, attachments, subjek or subjek_bawaan(n), n)
 
 
@@ -385,12 +415,28 @@ def nama_berkas(n: Naskah, suffix: str = ".pdf") -> str:
     return f"{stem}{suffix or '.pdf'}"
 
 
-def _jejak(conn: Connection, distribusi_id: int, peristiwa: str, dari: str | None, ke: str,
-           attempts: int = 0, keterangan: str | None = None, oleh: str | None = None) -> None:
-    conn.execute(insert(DISTRIBUSI_JEJAK).values(
-        distribusi_id=distribusi_id, peristiwa=peristiwa, dari_status=dari, ke_status=ke,
-        attempts=attempts, keterangan=(keterangan or None) and keterangan[:2000], oleh=oleh,
-        at=utcnow()))
+def _jejak(
+    conn: Connection,
+    distribusi_id: int,
+    peristiwa: str,
+    dari: str | None,
+    ke: str,
+    attempts: int = 0,
+    keterangan: str | None = None,
+    oleh: str | None = None,
+) -> None:
+    conn.execute(
+        insert(DISTRIBUSI_JEJAK).values(
+            distribusi_id=distribusi_id,
+            peristiwa=peristiwa,
+            dari_status=dari,
+            ke_status=ke,
+            attempts=attempts,
+            keterangan=(keterangan or None) and keterangan[:2000],
+            oleh=oleh,
+            at=utcnow(),
+        )
+    )
 
 
 def _insert_ignore(conn: Connection, values: dict[str, Any]) -> int | None:
@@ -399,67 +445,112 @@ def _insert_ignore(conn: Connection, values: dict[str, Any]) -> int | None:
 
     if conn.dialect.name == "postgresql":
         stmt: Any = postgresql.insert(DISTRIBUSI).on_conflict_do_nothing(
-            index_elements=["naskah_id", "penerima"])
+            index_elements=["naskah_id", "penerima"]
+        )
     else:
         stmt = sqlite.insert(DISTRIBUSI).on_conflict_do_nothing(
-            index_elements=["naskah_id", "penerima"])
+            index_elements=["naskah_id", "penerima"]
+        )
     row = conn.execute(stmt.values(**values).returning(D.id)).first()
     return None if row is None else int(row[0])
 
 
 def _row(conn: Connection, naskah_id: int, kunci: str) -> Any:
-    return conn.execute(select(DISTRIBUSI).where(
-        D.naskah_id == naskah_id, D.penerima == kunci)).one()
+    return conn.execute(
+        select(DISTRIBUSI).where(D.naskah_id == naskah_id, D.penerima == kunci)
+    ).one()
 
 
 def _hasil(row: Any, nama: str | None = None, baru: bool = False) -> HasilKirim:
-    return HasilKirim(row.id, row.naskah_id, row.penerima, nama or row.nama_penerima or "",
-                      row.status, row.message_id, row.attempts, row.error, baru)
+    return HasilKirim(
+        row.id,
+        row.naskah_id,
+        row.penerima,
+        nama or row.nama_penerima or "",
+        row.status,
+        row.message_id,
+        row.attempts,
+        row.error,
+        baru,
+    )
 
 
 def _catat_manual(engine: Engine, dok: _Dokumen, p: Penerima) -> HasilKirim:
     reason = "alamat e-mail tidak ada" if not p.email else "alamat e-mail tidak valid"
     with engine.begin() as conn:
-        new_id = _insert_ignore(conn, dict(
-            naskah_id=dok.naskah_id, penerima=p.kunci, kegiatan_id=dok.kegiatan_id,
-            alamat=p.email, nama_penerima=p.nama, peran_penerima=p.peran, saluran="manual",
-            status="manual", attempts=0, error=reason, subjek=dok.subjek))
+        new_id = _insert_ignore(
+            conn,
+            dict(
+                naskah_id=dok.naskah_id,
+                penerima=p.kunci,
+                kegiatan_id=dok.kegiatan_id,
+                alamat=p.email,
+                nama_penerima=p.nama,
+                peran_penerima=p.peran,
+                saluran="manual",
+                status="manual",
+                attempts=0,
+                error=reason,
+                subjek=dok.subjek,
+            ),
+        )
         if new_id is not None:
             _jejak(conn, new_id, "manual", None, "manual", keterangan=reason)
             return _hasil(_row(conn, dok.naskah_id, p.kunci), p.nama, baru=True)
         row = _row(conn, dok.naskah_id, p.kunci)
         if row.status in DAPAT_DIKLAIM:  # released or waiting, but now without an address
-            conn.execute(update(DISTRIBUSI).where(D.id == row.id, D.status == row.status)
-                         .values(status="manual", saluran="manual", alamat=p.email,
-                                 error=reason))
+            conn.execute(
+                update(DISTRIBUSI)
+                .where(D.id == row.id, D.status == row.status)
+                .values(status="manual", saluran="manual", alamat=p.email, error=reason)
+            )
             _jejak(conn, row.id, "manual", row.status, "manual", row.attempts, reason)
             return _hasil(_row(conn, dok.naskah_id, p.kunci), p.nama, baru=True)
         return _hasil(row, p.nama)
 
 
-def _klaim(engine: Engine, dok: _Dokumen, p: Penerima, transport: Transport, sender: str,
-           lease: float) -> tuple[HasilKirim | None, _Klaim | None]:
+def _klaim(
+    engine: Engine, dok: _Dokumen, p: Penerima, transport: Transport, sender: str, lease: float
+) -> tuple[HasilKirim | None, _Klaim | None]:
     """Claim the delivery in its own committed transaction. Returns (None, claim) when this
     call may send, or (its current state, None) when it must not."""
     now = utcnow()
     token = _token()
-    common = dict(kegiatan_id=dok.kegiatan_id, alamat=p.email, nama_penerima=p.nama,
-                  peran_penerima=p.peran, saluran=transport.name, subjek=dok.subjek,
-                  klaim_token=token, klaim_at=now)
+    common = dict(
+        kegiatan_id=dok.kegiatan_id,
+        alamat=p.email,
+        nama_penerima=p.nama,
+        peran_penerima=p.peran,
+        saluran=transport.name,
+        subjek=dok.subjek,
+        klaim_token=token,
+        klaim_at=now,
+    )
     with engine.begin() as conn:
         mid = new_message_id(domain_of(sender))
-        new_id = _insert_ignore(conn, dict(
-            naskah_id=dok.naskah_id, penerima=p.kunci, status="mengirim", message_id=mid,
-            attempts=1, **common))
+        new_id = _insert_ignore(
+            conn,
+            dict(
+                naskah_id=dok.naskah_id,
+                penerima=p.kunci,
+                status="mengirim",
+                message_id=mid,
+                attempts=1,
+                **common,
+            ),
+        )
         if new_id is not None:
             _jejak(conn, new_id, "klaim", None, "mengirim", 1)
             return None, _Klaim(new_id, token, mid, 1)
         got = conn.execute(
             update(DISTRIBUSI)
-            .where(D.naskah_id == dok.naskah_id, D.penerima == p.kunci,
-                   D.status.in_(DAPAT_DIKLAIM))
-            .values(status="mengirim", attempts=D.attempts + 1,
-                    message_id=func.coalesce(D.message_id, mid), **common)
+            .where(D.naskah_id == dok.naskah_id, D.penerima == p.kunci, D.status.in_(DAPAT_DIKLAIM))
+            .values(
+                status="mengirim",
+                attempts=D.attempts + 1,
+                message_id=func.coalesce(D.message_id, mid),
+                **common,
+            )
             .returning(D.id, D.message_id, D.attempts)
         ).first()
         if got is not None:
@@ -469,23 +560,37 @@ def _klaim(engine: Engine, dok: _Dokumen, p: Penerima, transport: Transport, sen
         if row.status != "mengirim":
             return _hasil(row, p.nama), None
         klaim_at = row.klaim_at
-        if (klaim_at is not None and (now - klaim_at).total_seconds() < lease
-                and not _pemilik_mati(row.klaim_token)):
+        if (
+            klaim_at is not None
+            and (now - klaim_at).total_seconds() < lease
+            and not _pemilik_mati(row.klaim_token)
+        ):
             return _hasil(row, p.nama), None  # another run is sending it right now
         # A claim whose run died (or hangs): reconcile, never resend blindly.
         outcome = _rekonsiliasi_baris(conn, row, transport, now)
         if outcome != "belum":
-            return _hasil(_row(conn, dok.naskah_id, p.kunci), p.nama,
-                          baru=outcome is not None), None
+            return _hasil(
+                _row(conn, dok.naskah_id, p.kunci), p.nama, baru=outcome is not None
+            ), None
         # Surely not delivered (no outbox file): claim it again, same Message-ID.
         guard = and_(D.id == row.id, D.status == "mengirim", D.klaim_token == row.klaim_token)
-        got = conn.execute(update(DISTRIBUSI).where(guard).values(
-            attempts=D.attempts + 1, **common).returning(D.id, D.message_id, D.attempts)
+        got = conn.execute(
+            update(DISTRIBUSI)
+            .where(guard)
+            .values(attempts=D.attempts + 1, **common)
+            .returning(D.id, D.message_id, D.attempts)
         ).first()
         if got is None:
             return _hasil(_row(conn, dok.naskah_id, p.kunci), p.nama), None
-        _jejak(conn, got.id, "klaim_ulang", "mengirim", "mengirim", got.attempts,
-               f"{transport.name}: klaim lama kedaluwarsa, pesan belum ada")
+        _jejak(
+            conn,
+            got.id,
+            "klaim_ulang",
+            "mengirim",
+            "mengirim",
+            got.attempts,
+            f"{transport.name}: klaim lama kedaluwarsa, pesan belum ada",
+        )
         return None, _Klaim(got.id, token, got.message_id, got.attempts)
 
 
@@ -517,8 +622,9 @@ def _pemilik_mati(token: str | None) -> bool:
     return now is not None and hashlib.sha256(now.encode()).hexdigest()[:6] != token[14:20]
 
 
-def _rekonsiliasi_baris(conn: Connection, row: Any, transport: Transport,
-                        now: dt.datetime) -> str | None:
+def _rekonsiliasi_baris(
+    conn: Connection, row: Any, transport: Transport, now: dt.datetime
+) -> str | None:
     """Settle a stale ``mengirim`` row from what the transport can tell: ``terkirim`` (the
     message is there), ``perlu_cek`` (cannot tell), or ``belum`` (surely not sent; the row is
     left for the caller). None when another run changed the row first."""
@@ -530,23 +636,39 @@ def _rekonsiliasi_baris(conn: Connection, row: Any, transport: Transport,
         return "belum"
     guard = and_(D.id == row.id, D.status == "mengirim", D.klaim_token == row.klaim_token)
     if delivered:
-        ok = conn.execute(update(DISTRIBUSI).where(guard).values(
-            status="terkirim", sent_at=now, error=None)).rowcount
+        ok = conn.execute(
+            update(DISTRIBUSI).where(guard).values(status="terkirim", sent_at=now, error=None)
+        ).rowcount
         if ok:
-            _jejak(conn, row.id, "rekonsiliasi", "mengirim", "terkirim", row.attempts,
-                   f"{transport.name}: pesan {row.message_id} sudah ada")
+            _jejak(
+                conn,
+                row.id,
+                "rekonsiliasi",
+                "mengirim",
+                "terkirim",
+                row.attempts,
+                f"{transport.name}: pesan {row.message_id} sudah ada",
+            )
         return "terkirim" if ok else None
-    reason = ("hasil pengiriman tidak diketahui: proses terhenti setelah klaim; "
-              "periksa log server surel lalu lepas atau konfirmasi")
-    ok = conn.execute(update(DISTRIBUSI).where(guard).values(
-        status="perlu_cek", error=reason)).rowcount
+    reason = (
+        "hasil pengiriman tidak diketahui: proses terhenti setelah klaim; "
+        "periksa log server surel lalu lepas atau konfirmasi"
+    )
+    ok = conn.execute(
+        update(DISTRIBUSI).where(guard).values(status="perlu_cek", error=reason)
+    ).rowcount
     if ok:
         _jejak(conn, row.id, "rekonsiliasi", "mengirim", "perlu_cek", row.attempts, reason)
     return "perlu_cek" if ok else None
 
 
-def rekonsiliasi(engine: Engine, transport: Transport, *, lease_seconds: float | None = None,
-                 settings: Settings | None = None) -> list[HasilKirim]:
+def rekonsiliasi(
+    engine: Engine,
+    transport: Transport,
+    *,
+    lease_seconds: float | None = None,
+    settings: Settings | None = None,
+) -> list[HasilKirim]:
     """Settle every stale ``mengirim`` claim, whoever made it: older than the lease, or made
     by a process that is gone from this host (killed mid-send: settled at once, not after
     the lease). The outbox's ``.eml`` present -> ``terkirim``, absent -> ``tertunda`` (the
@@ -566,8 +688,9 @@ def rekonsiliasi(engine: Engine, transport: Transport, *, lease_seconds: float |
 
     out: list[HasilKirim] = []
     with engine.connect() as conn:
-        claims = conn.execute(select(D.id, D.klaim_at, D.klaim_token).where(
-            D.status == "mengirim").order_by(D.id)).all()
+        claims = conn.execute(
+            select(D.id, D.klaim_at, D.klaim_token).where(D.status == "mengirim").order_by(D.id)
+        ).all()
     for rid in [c.id for c in claims if stale(c.klaim_at, c.klaim_token)]:
         with engine.begin() as conn:
             row = conn.execute(select(DISTRIBUSI).where(D.id == rid)).one()
@@ -576,56 +699,83 @@ def rekonsiliasi(engine: Engine, transport: Transport, *, lease_seconds: float |
             outcome = _rekonsiliasi_baris(conn, row, transport, now)
             if outcome == "belum":
                 reason = "klaim kedaluwarsa; pesan belum terkirim, dikirim pada run berikut"
-                ok = conn.execute(update(DISTRIBUSI).where(
-                    D.id == rid, D.status == "mengirim", D.klaim_token == row.klaim_token
-                ).values(status="tertunda", error=reason)).rowcount
+                ok = conn.execute(
+                    update(DISTRIBUSI)
+                    .where(D.id == rid, D.status == "mengirim", D.klaim_token == row.klaim_token)
+                    .values(status="tertunda", error=reason)
+                ).rowcount
                 if ok:
-                    _jejak(conn, rid, "rekonsiliasi", "mengirim", "tertunda", row.attempts,
-                           reason)
+                    _jejak(conn, rid, "rekonsiliasi", "mengirim", "tertunda", row.attempts, reason)
                 outcome = "tertunda" if ok else None
             if outcome is not None:
-                out.append(_hasil(conn.execute(select(DISTRIBUSI).where(D.id == rid)).one(),
-                                  baru=True))
+                out.append(
+                    _hasil(conn.execute(select(DISTRIBUSI).where(D.id == rid)).one(), baru=True)
+                )
     if out:
         log.info("reconciled %d stale deliveries", len(out))
     return out
 
 
-def _selesai(engine: Engine, klaim: _Klaim, status: str, *, attempts: int,
-             error: str | None = None, peristiwa: str | None = None) -> Any:
+def _selesai(
+    engine: Engine,
+    klaim: _Klaim,
+    status: str,
+    *,
+    attempts: int,
+    error: str | None = None,
+    peristiwa: str | None = None,
+) -> Any:
     """Settle a claim (compare-and-set on its token); returns the row as it is afterwards."""
     values: dict[str, Any] = {"status": status, "attempts": attempts, "error": error}
     if status == "terkirim":
         values["sent_at"] = utcnow()
     with engine.begin() as conn:
-        ok = conn.execute(update(DISTRIBUSI).where(
-            D.id == klaim.distribusi_id, D.klaim_token == klaim.token,
-            D.status.in_(("mengirim", "perlu_cek", "antri"))).values(**values)).rowcount
+        ok = conn.execute(
+            update(DISTRIBUSI)
+            .where(
+                D.id == klaim.distribusi_id,
+                D.klaim_token == klaim.token,
+                D.status.in_(("mengirim", "perlu_cek", "antri")),
+            )
+            .values(**values)
+        ).rowcount
         if ok:
-            _jejak(conn, klaim.distribusi_id, peristiwa or status, "mengirim", status,
-                   attempts, error)
+            _jejak(
+                conn, klaim.distribusi_id, peristiwa or status, "mengirim", status, attempts, error
+            )
         else:
-            log.warning("distribusi %s: claim lost before settling as %s",
-                        klaim.distribusi_id, status)
+            log.warning(
+                "distribusi %s: claim lost before settling as %s", klaim.distribusi_id, status
+            )
         return conn.execute(select(DISTRIBUSI).where(D.id == klaim.distribusi_id)).one()
 
 
 def _catat_percobaan(engine: Engine, klaim: _Klaim, attempts: int, error: str) -> bool:
     """Count one more attempt before a retry; False if the claim is no longer ours."""
     with engine.begin() as conn:
-        ok = conn.execute(update(DISTRIBUSI).where(
-            D.id == klaim.distribusi_id, D.klaim_token == klaim.token,
-            D.status == "mengirim").values(attempts=attempts, error=error,
-                                            klaim_at=utcnow())).rowcount
+        ok = conn.execute(
+            update(DISTRIBUSI)
+            .where(
+                D.id == klaim.distribusi_id, D.klaim_token == klaim.token, D.status == "mengirim"
+            )
+            .values(attempts=attempts, error=error, klaim_at=utcnow())
+        ).rowcount
         if ok:
-            _jejak(conn, klaim.distribusi_id, "coba_lagi", "mengirim", "mengirim", attempts,
-                   error)
+            _jejak(conn, klaim.distribusi_id, "coba_lagi", "mengirim", "mengirim", attempts, error)
         return bool(ok)
 
 
-def _kirim(engine: Engine, transport: Transport, msg: Any, klaim: _Klaim, dok: _Dokumen,
-           p: Penerima, retry: RetryPolicy, sleep: Callable[[float], None],
-           rnd: random.Random) -> tuple[HasilKirim, MailError | None]:
+def _kirim(
+    engine: Engine,
+    transport: Transport,
+    msg: Any,
+    klaim: _Klaim,
+    dok: _Dokumen,
+    p: Penerima,
+    retry: RetryPolicy,
+    sleep: Callable[[float], None],
+    rnd: random.Random,
+) -> tuple[HasilKirim, MailError | None]:
     """Send one claimed message with retries and settle it. The second value, when set, says
     the whole call must stop (transport misconfigured or unreachable)."""
     attempts = klaim.attempts
@@ -638,14 +788,24 @@ def _kirim(engine: Engine, transport: Transport, msg: Any, klaim: _Klaim, dok: _
             wait = retry.backoff(retries, rnd)
             spent = time.monotonic() - start
             if retries >= retry.max_retries or spent + wait > retry.budget_seconds:
-                row = _selesai(engine, klaim, "tertunda", attempts=attempts,
-                               error=f"{e} (setelah {attempts} percobaan)")
+                row = _selesai(
+                    engine,
+                    klaim,
+                    "tertunda",
+                    attempts=attempts,
+                    error=f"{e} (setelah {attempts} percobaan)",
+                )
                 # No SMTP reply at all: the server is down or unreachable, stop the call.
                 return _hasil(row, p.nama, baru=True), (e if e.code is None else None)
             retries += 1
             attempts += 1
-            log.info("distribusi %s: %s, retry %d in %.1fs", klaim.distribusi_id,
-                     e.__class__.__name__, retries, wait)
+            log.info(
+                "distribusi %s: %s, retry %d in %.1fs",
+                klaim.distribusi_id,
+                e.__class__.__name__,
+                retries,
+                wait,
+            )
             sleep(wait)
             if not _catat_percobaan(engine, klaim, attempts, str(e)):
                 row = _selesai(engine, klaim, "tertunda", attempts=attempts, error=str(e))
@@ -654,11 +814,17 @@ def _kirim(engine: Engine, transport: Transport, msg: Any, klaim: _Klaim, dok: _
         except UnknownOutcomeError as e:
             delivered = transport.was_delivered(klaim.message_id)
             if delivered:
-                row = _selesai(engine, klaim, "terkirim", attempts=attempts,
-                               peristiwa="rekonsiliasi")
+                row = _selesai(
+                    engine, klaim, "terkirim", attempts=attempts, peristiwa="rekonsiliasi"
+                )
             elif delivered is None:
-                row = _selesai(engine, klaim, "perlu_cek", attempts=attempts,
-                               error=f"{e}; periksa log server surel lalu lepas atau konfirmasi")
+                row = _selesai(
+                    engine,
+                    klaim,
+                    "perlu_cek",
+                    attempts=attempts,
+                    error=f"{e}; periksa log server surel lalu lepas atau konfirmasi",
+                )
             else:
                 row = _selesai(engine, klaim, "tertunda", attempts=attempts, error=str(e))
             return _hasil(row, p.nama, baru=True), None
@@ -677,10 +843,18 @@ def _kirim(engine: Engine, transport: Transport, msg: Any, klaim: _Klaim, dok: _
 
 def _dict(row: Any) -> dict[str, Any]:
     return {
-        "id": row.id, "naskah_id": row.naskah_id, "kegiatan_id": row.kegiatan_id,
-        "penerima": row.penerima, "nama_penerima": row.nama_penerima, "alamat": row.alamat,
-        "peran_penerima": row.peran_penerima, "saluran": row.saluran, "status": row.status,
-        "message_id": row.message_id, "attempts": row.attempts, "error": row.error,
+        "id": row.id,
+        "naskah_id": row.naskah_id,
+        "kegiatan_id": row.kegiatan_id,
+        "penerima": row.penerima,
+        "nama_penerima": row.nama_penerima,
+        "alamat": row.alamat,
+        "peran_penerima": row.peran_penerima,
+        "saluran": row.saluran,
+        "status": row.status,
+        "message_id": row.message_id,
+        "attempts": row.attempts,
+        "error": row.error,
         "subjek": row.subjek,
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
         "klaim_at": row.klaim_at.isoformat() if row.klaim_at else None,
@@ -688,16 +862,23 @@ def _dict(row: Any) -> dict[str, Any]:
     }
 
 
-def daftar(session: Session, *, status: str | Sequence[str] | None = None,
-           kegiatan_id: int | None = None, naskah_id: int | None = None) -> list[dict[str, Any]]:
+def daftar(
+    session: Session,
+    *,
+    status: str | Sequence[str] | None = None,
+    kegiatan_id: int | None = None,
+    naskah_id: int | None = None,
+) -> list[dict[str, Any]]:
     """Deliveries as plain data (the ``distribusi list --json`` shape), oldest first."""
     q = select(DISTRIBUSI)
     if status:
         wanted = [status] if isinstance(status, str) else list(status)
         unknown = [x for x in wanted if x not in STATUS_DISTRIBUSI]
         if unknown:
-            raise DistribusiError(f"status tidak dikenal: {', '.join(unknown)} "
-                                  f"(pilihan: {', '.join(STATUS_DISTRIBUSI)})")
+            raise DistribusiError(
+                f"status tidak dikenal: {', '.join(unknown)} "
+                f"(pilihan: {', '.join(STATUS_DISTRIBUSI)})"
+            )
         q = q.where(D.status.in_(wanted))
     if kegiatan_id is not None:
         q = q.where(D.kegiatan_id == kegiatan_id)
@@ -706,8 +887,16 @@ def daftar(session: Session, *, status: str | Sequence[str] | None = None,
     return [_dict(r) for r in session.execute(q.order_by(D.id)).all()]
 
 
-def _operator_change(session: Session, distribusi_id: int, allowed: Sequence[str], ke: str,
-                     peristiwa: str, alasan: str, oleh: str, **values: Any) -> dict[str, Any]:
+def _operator_change(
+    session: Session,
+    distribusi_id: int,
+    allowed: Sequence[str],
+    ke: str,
+    peristiwa: str,
+    alasan: str,
+    oleh: str,
+    **values: Any,
+) -> dict[str, Any]:
     if not alasan or not alasan.strip():
         raise DistribusiError("alasan wajib diisi")
     if not oleh or not oleh.strip():
@@ -719,13 +908,25 @@ def _operator_change(session: Session, distribusi_id: int, allowed: Sequence[str
     if row.status not in allowed:
         raise DistribusiError(
             f"distribusi {distribusi_id} berstatus {row.status!r}: hanya "
-            f"{', '.join(allowed)} yang dapat di{peristiwa}")
-    ok = conn.execute(update(DISTRIBUSI).where(D.id == distribusi_id, D.status == row.status)
-                      .values(status=ke, **values)).rowcount
+            f"{', '.join(allowed)} yang dapat di{peristiwa}"
+        )
+    ok = conn.execute(
+        update(DISTRIBUSI)
+        .where(D.id == distribusi_id, D.status == row.status)
+        .values(status=ke, **values)
+    ).rowcount
     if not ok:
         raise DistribusiError(f"distribusi {distribusi_id} baru saja berubah; coba lagi")
-    _jejak(conn, distribusi_id, peristiwa, row.status, ke, row.attempts, alasan.strip(),
-           oleh.strip()[:100])
+    _jejak(
+        conn,
+        distribusi_id,
+        peristiwa,
+        row.status,
+        ke,
+        row.attempts,
+        alasan.strip(),
+        oleh.strip()[:100],
+    )
     return _dict(conn.execute(select(DISTRIBUSI).where(D.id == distribusi_id)).one())
 
 
@@ -733,24 +934,43 @@ def lepas(session: Session, distribusi_id: int, *, alasan: str, oleh: str) -> di
     """Release a ``perlu_cek`` (or ``gagal`` / ``manual``) delivery for resending: it goes
     back to ``antri`` and the next run sends it (same Message-ID). Audited with who and why.
     The caller owns the transaction."""
-    return _operator_change(session, distribusi_id, DAPAT_DILEPAS, "antri", "lepas", alasan,
-                            oleh, klaim_token=None)
+    return _operator_change(
+        session, distribusi_id, DAPAT_DILEPAS, "antri", "lepas", alasan, oleh, klaim_token=None
+    )
 
 
-def konfirmasi(session: Session, distribusi_id: int, *, alasan: str, oleh: str
-               ) -> dict[str, Any]:
+def konfirmasi(session: Session, distribusi_id: int, *, alasan: str, oleh: str) -> dict[str, Any]:
     """Record that a delivery did arrive (checked with the recipient or the mail log, or
     handed over in person with a receipt): ``terkirim``, audited. Caller owns the
     transaction."""
-    return _operator_change(session, distribusi_id, DAPAT_DIKONFIRMASI, "terkirim",
-                            "konfirmasi", alasan, oleh, sent_at=utcnow(), klaim_token=None)
+    return _operator_change(
+        session,
+        distribusi_id,
+        DAPAT_DIKONFIRMASI,
+        "terkirim",
+        "konfirmasi",
+        alasan,
+        oleh,
+        sent_at=utcnow(),
+        klaim_token=None,
+    )
 
 
 def jejak(session: Session, distribusi_id: int) -> list[dict[str, Any]]:
     """The audit trail of one delivery, oldest first."""
     j = DISTRIBUSI_JEJAK.c
-    rows = session.execute(select(DISTRIBUSI_JEJAK).where(j.distribusi_id == distribusi_id)
-                           .order_by(j.id)).all()
-    return [{"peristiwa": r.peristiwa, "dari": r.dari_status, "ke": r.ke_status,
-             "attempts": r.attempts, "keterangan": r.keterangan, "oleh": r.oleh,
-             "at": r.at.isoformat()} for r in rows]
+    rows = session.execute(
+        select(DISTRIBUSI_JEJAK).where(j.distribusi_id == distribusi_id).order_by(j.id)
+    ).all()
+    return [
+        {
+            "peristiwa": r.peristiwa,
+            "dari": r.dari_status,
+            "ke": r.ke_status,
+            "attempts": r.attempts,
+            "keterangan": r.keterangan,
+            "oleh": r.oleh,
+            "at": r.at.isoformat(),
+        }
+        for r in rows
+    ]

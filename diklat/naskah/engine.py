@@ -79,8 +79,11 @@ class MissingVariableError(NaskahError):
 
 def _missing_name(message: str) -> str:
     """The variable or attribute name in a Jinja ``UndefinedError`` message."""
-    for pat in (r"'([^']+)' is undefined", r"has no attribute '([^']+)'",
-                r"has no element '?([^']+?)'?$"):
+    for pat in (
+        r"'([^']+)' is undefined",
+        r"has no attribute '([^']+)'",
+        r"has no element '?([^']+?)'?$",
+    ):
         m = re.search(pat, message)
         if m:
             return m.group(1)
@@ -124,9 +127,11 @@ def _resolve_breaks(xml: str) -> str:
         if "\n" not in text and "\t" not in text and "\f" not in text:
             return m.group(0)
         tail = '<w:t xml:space="preserve">'
-        text = (text.replace("\n", "</w:t><w:br/>" + tail)
-                .replace("\t", "</w:t><w:tab/>" + tail)
-                .replace("\f", '</w:t><w:br w:type="page"/>' + tail))
+        text = (
+            text.replace("\n", "</w:t><w:br/>" + tail)
+            .replace("\t", "</w:t><w:tab/>" + tail)
+            .replace("\f", '</w:t><w:br w:type="page"/>' + tail)
+        )
         return f'<w:t xml:space="preserve">{text}</w:t>'
 
     return _W_T_RE.sub(fix, xml)
@@ -136,8 +141,7 @@ def _unescape_braces(xml: str) -> str:
     # docxtpl's escape for literal braces in a template: {_{ -> {{ etc.
     if "_" not in xml:
         return xml
-    return (xml.replace("{_{", "{{").replace("}_}", "}}")
-            .replace("{_%", "{%").replace("%_}", "%}"))
+    return xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
 
 
 # --------------------------------------------------------------------------- page settings
@@ -164,21 +168,27 @@ def apply_page_settings(part: str, xml: str, settings: Settings) -> str:
 
         def fonts(m: re.Match[str]) -> str:
             # explicit names only: theme font attributes would win over them in Word
-            return (f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" '
-                    f'w:cs="{font}"/>')
+            return (
+                f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:cs="{font}"/>'
+            )
 
         # the document defaults and the Normal style carry the body font
-        xml = re.sub(r"<w:docDefaults>.*?</w:docDefaults>",
-                     lambda m: re.sub(r"<w:rFonts[^>]*/>", fonts, m.group(0)), xml,
-                     count=1, flags=re.S)
+        xml = re.sub(
+            r"<w:docDefaults>.*?</w:docDefaults>",
+            lambda m: re.sub(r"<w:rFonts[^>]*/>", fonts, m.group(0)),
+            xml,
+            count=1,
+            flags=re.S,
+        )
         half_points = str(round(settings.naskah.font_size_pt * 2))
 
         def normal(m: re.Match[str]) -> str:
             style = re.sub(r"<w:rFonts[^>]*/>", fonts, m.group(0))
             return re.sub(r'(<w:sz(?:Cs)? w:val=)"\d+"', rf'\1"{half_points}"', style)
 
-        xml = re.sub(r'<w:style [^>]*w:styleId="Normal".*?</w:style>', normal, xml,
-                     count=1, flags=re.S)
+        xml = re.sub(
+            r'<w:style [^>]*w:styleId="Normal".*?</w:style>', normal, xml, count=1, flags=re.S
+        )
     return xml
 
 
@@ -207,10 +217,23 @@ def _member(name: str, data: bytes, dostime: int, dosdate: int, level: int = 6) 
     crc = zlib.crc32(data) & 0xFFFFFFFF
     bname = name.encode("utf-8")
     flags = 0x800 if not name.isascii() else 0
-    header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, method, dostime, dosdate,
-                         crc, len(payload), len(data), len(bname), 0)
-    return _Member(bname, method, crc, len(payload), len(data), dostime, dosdate,
-                   header + bname + payload)
+    header = struct.pack(
+        "<IHHHHHIIIHH",
+        0x04034B50,
+        20,
+        flags,
+        method,
+        dostime,
+        dosdate,
+        crc,
+        len(payload),
+        len(data),
+        len(bname),
+        0,
+    )
+    return _Member(
+        bname, method, crc, len(payload), len(data), dostime, dosdate, header + bname + payload
+    )
 
 
 def _write_zip(members: Iterable[_Member]) -> bytes:
@@ -220,15 +243,38 @@ def _write_zip(members: Iterable[_Member]) -> bytes:
         offset = out.tell()
         out.write(m.local)
         flags = 0x800 if not m.name.isascii() else 0
-        central.append(struct.pack(
-            "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, m.method, m.dostime, m.dosdate,
-            m.crc, m.csize, m.usize, len(m.name), 0, 0, 0, 0, 0, offset) + m.name)
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                flags,
+                m.method,
+                m.dostime,
+                m.dosdate,
+                m.crc,
+                m.csize,
+                m.usize,
+                len(m.name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + m.name
+        )
     cd_offset = out.tell()
     for c in central:
         out.write(c)
     cd_size = out.tell() - cd_offset
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
-                          cd_size, cd_offset, 0))
+    out.write(
+        struct.pack(
+            "<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), cd_size, cd_offset, 0
+        )
+    )
     return out.getvalue()
 
 
@@ -245,8 +291,9 @@ class _Part:
 class CompiledTemplate:
     """A template loaded and compiled once; :meth:`render` many times (thread-safe)."""
 
-    def __init__(self, path: Path, name: str | None = None,
-                 settings: Settings | None = None) -> None:
+    def __init__(
+        self, path: Path, name: str | None = None, settings: Settings | None = None
+    ) -> None:
         from docxtpl import DocxTemplate
 
         self.path = Path(path)
@@ -292,8 +339,9 @@ class CompiledTemplate:
                 try:
                     tpl = self.env.from_string(xml)
                 except jinja2.TemplateSyntaxError as e:
-                    raise NaskahError(f"templat {self.name!r} ({n}): tag Jinja rusak: "
-                                      f"{e.message}") from e
+                    raise NaskahError(
+                        f"templat {self.name!r} ({n}): tag Jinja rusak: {e.message}"
+                    ) from e
                 self._parts[n] = _Part(n, prolog, tpl)
                 self._sources[n] = xml
         self._patched_source = _write_zip(unrendered)
@@ -395,11 +443,19 @@ def load_template(jenis: str | Path, settings: Settings | None = None) -> Compil
     if not path.is_file():
         raise TemplateNotFoundError(
             f"templat {path.stem!r} tidak ditemukan di {path.parent} "
-            f"(buat dengan: python -m tools.build_templates)")
+            f"(buat dengan: python -m tools.build_templates)"
+        )
     lambang = s.instansi.lambang
     lambang_mtime = Path(lambang).stat().st_mtime if lambang and Path(lambang).exists() else 0
-    key = (str(path.resolve()), path.stat().st_mtime, s.naskah.kertas, s.naskah.font,
-           s.naskah.font_size_pt, str(lambang or ""), lambang_mtime)
+    key = (
+        str(path.resolve()),
+        path.stat().st_mtime,
+        s.naskah.kertas,
+        s.naskah.font,
+        s.naskah.font_size_pt,
+        str(lambang or ""),
+        lambang_mtime,
+    )
     with _cache_lock:
         tpl = _cache.get(key)
     if tpl is None:
@@ -414,8 +470,9 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def render_one(jenis: str | Path, context: Mapping[str, Any], out_path: Path,
-               settings: Settings | None = None) -> Path:
+def render_one(
+    jenis: str | Path, context: Mapping[str, Any], out_path: Path, settings: Settings | None = None
+) -> Path:
     """Render one document to ``out_path`` (DOCX)."""
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     return load_template(jenis, settings).render_to(context, out_path)

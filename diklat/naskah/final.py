@@ -112,8 +112,9 @@ def _xml_robust(xml: bytes, pola: re.Pattern[str], new: str) -> tuple[bytes, int
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True), count
 
 
-def isi_penanda(docx: bytes, pengganti: Mapping[str, str], *,
-                wajib: Sequence[str] = ()) -> HasilPenanda:
+def isi_penanda(
+    docx: bytes, pengganti: Mapping[str, str], *, wajib: Sequence[str] = ()
+) -> HasilPenanda:
     """Replace each placeholder line (key) with its value in every part where a number or
     date can stand. ``wajib``: placeholders that must be found (else :class:`PenandaHilang`)."""
     zin = zipfile.ZipFile(io.BytesIO(docx))
@@ -136,8 +137,10 @@ def isi_penanda(docx: bytes, pengganti: Mapping[str, str], *,
         parts[name] = data
     missing = [k for k in wajib if not counts.get(k)]
     if missing:
-        raise PenandaHilang("baris nomor/tanggal konsep tidak ditemukan: "
-                            + "; ".join(repr(m.strip()) for m in missing))
+        raise PenandaHilang(
+            "baris nomor/tanggal konsep tidak ditemukan: "
+            + "; ".join(repr(m.strip()) for m in missing)
+        )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
         for info in zin.infolist():
@@ -156,8 +159,11 @@ def teks_docx(docx: bytes | Path) -> str:
         for name in sorted(z.namelist()):
             if re.match(r"^word/(header|footer)\d*\.xml$", name):
                 root = etree.fromstring(z.read(name))
-                extra.append(" ".join("".join(t.text or "" for t in p.iter(f"{_W}t"))
-                                      for p in _paragraphs(root)))
+                extra.append(
+                    " ".join(
+                        "".join(t.text or "" for t in p.iter(f"{_W}t")) for p in _paragraphs(root)
+                    )
+                )
     return "\n".join([body, *extra])
 
 
@@ -175,8 +181,11 @@ def periksa_penanda_unggahan(docx: bytes, penanda: Sequence[str], *, ttd: bool) 
     if ttd and ANCHOR not in text:
         missing.append(f"penanda tanda tangan {ANCHOR}")
     if missing:
-        raise PenandaHilang("berkas tidak memuat " + "; ".join(repr(m) for m in missing)
-                            + " (jangan hapus baris nomor/tanggal konsep dan blok tanda tangan)")
+        raise PenandaHilang(
+            "berkas tidak memuat "
+            + "; ".join(repr(m) for m in missing)
+            + " (jangan hapus baris nomor/tanggal konsep dan blok tanda tangan)"
+        )
 
 
 def _norm(text: str) -> str:
@@ -191,14 +200,15 @@ def periksa_teks(draf: bytes, final: bytes, pengganti: Mapping[str, str]) -> Non
         expected = _pola(old).sub(" " + new.replace("\\", "\\\\"), expected)
     a, b = _norm(expected), _norm(teks_docx(final))
     if a != b:
-        raise FinalBerbeda("teks final berbeda dari konsep yang disetujui: "
-                           + _first_difference(a, b))
+        raise FinalBerbeda(
+            "teks final berbeda dari konsep yang disetujui: " + _first_difference(a, b)
+        )
 
 
 def _first_difference(a: str, b: str) -> str:
     for i, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
-            return f"…{a[max(0, i - 20):i + 30]!r} ≠ …{b[max(0, i - 20):i + 30]!r}"
+            return f"…{a[max(0, i - 20) : i + 30]!r} ≠ …{b[max(0, i - 20) : i + 30]!r}"
     return "panjang teks berbeda"
 
 
@@ -219,14 +229,15 @@ def periksa_teks_pdf(draf_pdf: bytes, final_pdf: bytes, pengganti: Mapping[str, 
     sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
     changes = [op for op in sm.get_opcodes() if op[0] != "equal"]
     if len(changes) > 2 * max(len(spots), 1):
-        raise FinalBerbeda(f"PDF final berbeda dari konsep yang disetujui di {len(changes)} "
-                           "tempat")
+        raise FinalBerbeda(f"PDF final berbeda dari konsep yang disetujui di {len(changes)} tempat")
     for _op, i1, i2, j1, j2 in changes:
         near = any(s - 2 <= i1 <= e + 2 for s, e in spots)
-        fits = (any(a[i1:i2] in o for o in olds) and any(b[j1:j2] in n for n in news))
+        fits = any(a[i1:i2] in o for o in olds) and any(b[j1:j2] in n for n in news)
         if not (near and fits):
-            raise FinalBerbeda("PDF final berbeda dari konsep yang disetujui: "
-                               f"{a[i1:i2][:40]!r} → {b[j1:j2][:40]!r}")
+            raise FinalBerbeda(
+                "PDF final berbeda dari konsep yang disetujui: "
+                f"{a[i1:i2][:40]!r} → {b[j1:j2][:40]!r}"
+            )
 
 
 def _compact(text: str) -> str:
@@ -240,6 +251,15 @@ def _pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in reader.pages)
 
 
-__all__ = ["ANCHOR", "FinalBerbeda", "HasilPenanda", "PenandaHilang", "ada_penanda",
-           "isi_penanda",
-           "periksa_penanda_unggahan", "periksa_teks", "periksa_teks_pdf", "teks_docx"]
+__all__ = [
+    "ANCHOR",
+    "FinalBerbeda",
+    "HasilPenanda",
+    "PenandaHilang",
+    "ada_penanda",
+    "isi_penanda",
+    "periksa_penanda_unggahan",
+    "periksa_teks",
+    "periksa_teks_pdf",
+    "teks_docx",
+]

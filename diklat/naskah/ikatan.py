@@ -39,8 +39,11 @@ def sha256_path(path: Path) -> str:
 
 
 def sha256_json(data: Any) -> str:
-    return sha256_bytes(json.dumps(data, ensure_ascii=False, sort_keys=True,
-                                   separators=(",", ":"), default=str).encode())
+    return sha256_bytes(
+        json.dumps(
+            data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+        ).encode()
+    )
 
 
 def sha_template(jenis: str, settings: Settings | None = None) -> str:
@@ -57,8 +60,7 @@ def pengaturan_naskah(jenis: str, settings: Settings | None = None) -> dict[str,
     s = settings or get_settings()
     instansi = s.instansi.model_dump(mode="json")
     lambang = s.instansi.lambang
-    instansi["lambang"] = sha256_path(Path(lambang)) if lambang and Path(lambang).exists() \
-        else None
+    instansi["lambang"] = sha256_path(Path(lambang)) if lambang and Path(lambang).exists() else None
     return {
         "instansi": instansi,
         "naskah": s.naskah.model_dump(mode="json"),
@@ -72,8 +74,9 @@ def sha_pengaturan(jenis: str, settings: Settings | None = None) -> str:
     return sha256_json(pengaturan_naskah(jenis, settings))
 
 
-def manifest(members: Iterable[tuple[str, str, str]], template: str | None,
-             pengaturan: str | None) -> str:
+def manifest(
+    members: Iterable[tuple[str, str, str]], template: str | None, pengaturan: str | None
+) -> str:
     """The hash a bundle version is decided on: over ``kunci, draft DOCX SHA-256, context
     SHA-256`` of every member in key order, then the template's and the settings' hashes.
     Any member, the template or a setting changing changes it."""
@@ -83,8 +86,11 @@ def manifest(members: Iterable[tuple[str, str, str]], template: str | None,
 
 
 def manifest_bundel(b: Bundel) -> str:
-    return manifest(((n.kunci, n.sha256 or "", n.konteks_sha256 or "") for n in b.naskah),
-                    b.template_sha256, b.pengaturan_sha256)
+    return manifest(
+        ((n.kunci, n.sha256 or "", n.konteks_sha256 or "") for n in b.naskah),
+        b.template_sha256,
+        b.pengaturan_sha256,
+    )
 
 
 def periksa(session: Session, b: Bundel, settings: Settings | None = None) -> None:
@@ -94,33 +100,62 @@ def periksa(session: Session, b: Bundel, settings: Settings | None = None) -> No
     s = settings or get_settings()
     what = f"{b.jenis.replace('_', ' ')} v{b.versi}"
     if b.template_sha256 and sha_template(b.jenis, s) != b.template_sha256:
-        raise IkatanBerubah(f"{what}: templat {b.jenis}.docx berubah sesudah konsep "
-                            "disetujui; buat versi baru")
+        raise IkatanBerubah(
+            f"{what}: templat {b.jenis}.docx berubah sesudah konsep disetujui; buat versi baru"
+        )
     if b.pengaturan_sha256 and sha_pengaturan(b.jenis, s) != b.pengaturan_sha256:
-        raise IkatanBerubah(f"{what}: pengaturan naskah (kop, format nomor, kertas, huruf, "
-                            "klasifikasi, TTE) berubah sesudah konsep disetujui; buat versi baru")
-    drafts = {f.naskah_id: f for f in session.execute(select(NaskahBerkas).where(
-        NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
-        NaskahBerkas.peran == "draf_docx")).scalars()}
+        raise IkatanBerubah(
+            f"{what}: pengaturan naskah (kop, format nomor, kertas, huruf, "
+            "klasifikasi, TTE) berubah sesudah konsep disetujui; buat versi baru"
+        )
+    drafts = {
+        f.naskah_id: f
+        for f in session.execute(
+            select(NaskahBerkas).where(
+                NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
+                NaskahBerkas.peran == "draf_docx",
+            )
+        ).scalars()
+    }
     for i, n in enumerate(b.naskah, start=1):
-        if n.konteks_json is not None and n.konteks_sha256 is not None \
-                and sha256_json(json.loads(n.konteks_json)) != n.konteks_sha256:
+        if (
+            n.konteks_json is not None
+            and n.konteks_sha256 is not None
+            and sha256_json(json.loads(n.konteks_json)) != n.konteks_sha256
+        ):
             raise IkatanBerubah(f"{what}: data naskah ke-{i} berubah sesudah disetujui")
         f = drafts.get(n.id)
         if f is None or f.sha256 != n.sha256:
-            raise IkatanBerubah(f"{what}: konsep naskah ke-{i} tidak tercatat seperti yang "
-                                "disetujui")
+            raise IkatanBerubah(
+                f"{what}: konsep naskah ke-{i} tidak tercatat seperti yang disetujui"
+            )
         path = Path(f.path)
         if not path.exists() or sha256_path(path) != f.sha256:
-            raise IkatanBerubah(f"{what}: berkas konsep naskah ke-{i} berubah atau hilang "
-                                "sesudah disetujui")
+            raise IkatanBerubah(
+                f"{what}: berkas konsep naskah ke-{i} berubah atau hilang sesudah disetujui"
+            )
     if manifest_bundel(b) != b.manifest_sha256:
         raise IkatanBerubah(f"{what}: isi bundel tidak sama dengan yang disetujui")
-    decided = set(session.execute(select(Persetujuan.naskah_sha256).where(
-        Persetujuan.bundel_id == b.id, Persetujuan.keputusan == "setuju")).scalars())
+    decided = set(
+        session.execute(
+            select(Persetujuan.naskah_sha256).where(
+                Persetujuan.bundel_id == b.id, Persetujuan.keputusan == "setuju"
+            )
+        ).scalars()
+    )
     if decided and decided != {b.manifest_sha256}:
         raise IkatanBerubah(f"{what}: keputusan diambil atas isi lain")
 
 
-__all__ = ["IkatanBerubah", "manifest", "manifest_bundel", "pengaturan_naskah", "periksa",
-           "sha256_bytes", "sha256_json", "sha256_path", "sha_pengaturan", "sha_template"]
+__all__ = [
+    "IkatanBerubah",
+    "manifest",
+    "manifest_bundel",
+    "pengaturan_naskah",
+    "periksa",
+    "sha256_bytes",
+    "sha256_json",
+    "sha256_path",
+    "sha_pengaturan",
+    "sha_template",
+]

@@ -74,8 +74,9 @@ class Sumber:
         """The town of a unit for the "di" line (``Loa Kulu``): the unit's own (operator's or
         source's, :mod:`diklat.pegawai.unit_kerja`), else the agency's town."""
         if self._tempat is None:
-            self._tempat = tempat_units(self.session, self.session.execute(
-                select(UnitKerja.kode)).scalars())
+            self._tempat = tempat_units(
+                self.session, self.session.execute(select(UnitKerja.kode)).scalars()
+            )
         kode = None if unit_kode is None or pd.isna(unit_kode) else str(unit_kode)
         return self._tempat.get(kode or "") or self.settings.instansi.kota
 
@@ -110,9 +111,12 @@ def unit_sendiri(session: Session, settings: Settings) -> set[str]:
     """Codes of the agency's own unit(s): never the addressee of its own notices."""
     nama = " ".join(settings.instansi.nama.split()).lower()
     rows = session.execute(select(UnitKerja.kode, UnitKerja.nama, UnitKerja.singkatan)).all()
-    return {r.kode for r in rows
-            if " ".join(r.nama.split()).lower() == nama
-            or (r.singkatan or "").upper() == settings.instansi.singkatan.upper()}
+    return {
+        r.kode
+        for r in rows
+        if " ".join(r.nama.split()).lower() == nama
+        or (r.singkatan or "").upper() == settings.instansi.singkatan.upper()
+    }
 
 
 def penyelenggara(src: Sumber) -> str:
@@ -123,9 +127,15 @@ def penyelenggara(src: Sumber) -> str:
 
 def _ringkas(src: Sumber) -> dict[str, str]:
     d = src.data
-    return konteks.kegiatan_ringkas(d.nama, d.mulai, d.selesai, tempat=d.tempat or "",
-                                    jp=d.jp, waktu=f"08.00 {zona(src.settings)} s.d. selesai",
-                                    penyelenggara=penyelenggara(src))
+    return konteks.kegiatan_ringkas(
+        d.nama,
+        d.mulai,
+        d.selesai,
+        tempat=d.tempat or "",
+        jp=d.jp,
+        waktu=f"08.00 {zona(src.settings)} s.d. selesai",
+        penyelenggara=penyelenggara(src),
+    )
 
 
 def _wajib(jenis: str, name: str, value: Any, message: str = "wajib diisi") -> Any:
@@ -138,8 +148,11 @@ def _orang_peserta(jenis: str, row: pd.Series) -> dict[str, str]:
     urut = row.get("nomor_urut")
     nip = str(row["nip"]) if not pd.isna(row["nip"]) else ""
     if not nip_rules.parse(nip).valid:
-        raise IsiTidakLengkap(jenis, f"peserta nomor {urut}.nip",
-                              "NIP pegawai tidak valid; perbaiki data pegawai dulu")
+        raise IsiTidakLengkap(
+            jenis,
+            f"peserta nomor {urut}.nip",
+            "NIP pegawai tidak valid; perbaiki data pegawai dulu",
+        )
     if pd.isna(row["nama"]) or not str(row["nama"]).strip():
         raise IsiTidakLengkap(jenis, f"peserta nomor {urut}.nama", "nama kosong")
     return konteks.orang({k: (None if pd.isna(v) else v) for k, v in row.items()})
@@ -152,8 +165,9 @@ def _peserta(src: Sumber, jenis: str, *, status: tuple[str, ...] | None = None) 
         df = df[df["status"].isin(list(status))]
     if df.empty:
         what = "peserta berstatus " + "/".join(status) if status else "peserta"
-        raise IsiTidakLengkap(jenis, "peserta", f"belum ada {what} pada kegiatan "
-                                                f"{src.kegiatan.kode}")
+        raise IsiTidakLengkap(
+            jenis, "peserta", f"belum ada {what} pada kegiatan {src.kegiatan.kode}"
+        )
     return df
 
 
@@ -166,25 +180,36 @@ def _batas_konfirmasi(src: Sumber) -> str:
 def nomor_tanggal(session: Session, kegiatan_id: int, jenis: str) -> tuple[str, dt.date] | None:
     """Number and date of a training's issued document of one type (e.g. its SK)."""
     row = session.execute(
-        select(Naskah.nomor, Naskah.tanggal).join(Bundel, Naskah.bundel_id == Bundel.id)
-        .where(Naskah.kegiatan_id == kegiatan_id, Naskah.jenis == jenis,
-               Naskah.nomor.is_not(None), Naskah.status.in_(list(SIAP_FINAL)))
-        .order_by(Bundel.versi.desc()).limit(1)).first()
+        select(Naskah.nomor, Naskah.tanggal)
+        .join(Bundel, Naskah.bundel_id == Bundel.id)
+        .where(
+            Naskah.kegiatan_id == kegiatan_id,
+            Naskah.jenis == jenis,
+            Naskah.nomor.is_not(None),
+            Naskah.status.in_(list(SIAP_FINAL)),
+        )
+        .order_by(Bundel.versi.desc())
+        .limit(1)
+    ).first()
     return (str(row.nomor), row.tanggal) if row and row.tanggal else None
 
 
 def _dasar_anggaran(src: Sumber) -> str:
-    return (f"Dokumen Pelaksanaan Anggaran {src.settings.instansi.singkatan} "
-            f"{src.daerah} Tahun Anggaran {src.tahun}")
+    return (
+        f"Dokumen Pelaksanaan Anggaran {src.settings.instansi.singkatan} "
+        f"{src.daerah} Tahun Anggaran {src.tahun}"
+    )
 
 
 def _dasar_sk(src: Sumber) -> str | None:
     sk = nomor_tanggal(src.session, src.kegiatan.id, "sk_panitia")
     if sk is None:
         return None
-    return (f"Keputusan Kepala {konteks.kop(src.settings)['nama_lengkap']} Nomor {sk[0]} "
-            f"tanggal {tanggal_indonesia(sk[1])} tentang Pembentukan Panitia Pelaksana "
-            f"{src.data.nama}")
+    return (
+        f"Keputusan Kepala {konteks.kop(src.settings)['nama_lengkap']} Nomor {sk[0]} "
+        f"tanggal {tanggal_indonesia(sk[1])} tentang Pembentukan Panitia Pelaksana "
+        f"{src.data.nama}"
+    )
 
 
 # --------------------------------------------------------------------------- the documents
@@ -195,15 +220,25 @@ def _permohonan_narasumber(src: Sumber) -> list[Isi]:
     lembaga = _wajib(j, "kegiatan.lembaga_narasumber", src.data.lembaga_narasumber)
     materi = _wajib(j, "kegiatan.materi", src.data.materi)
     d = src.data
-    return [Isi(
-        kunci="", hal="Permohonan Narasumber", tujuan=konteks.sebutan_kepala(lembaga),
-        tujuan_tempat=tempat_lembaga(lembaga) or "Tempat",
-        tembusan=[f"Sekretaris Daerah {src.daerah}"],
-        isi={"kegiatan": _ringkas(src), "materi": list(materi),
-             "jadwal": {"hari_tanggal": _ringkas(src)["hari_tanggal"],
-                        "waktu": f"08.00 {zona(src.settings)} s.d. selesai",
-                        "tempat": _wajib(j, "kegiatan.tempat", d.tempat)},
-             "batas_konfirmasi": _batas_konfirmasi(src)})]
+    return [
+        Isi(
+            kunci="",
+            hal="Permohonan Narasumber",
+            tujuan=konteks.sebutan_kepala(lembaga),
+            tujuan_tempat=tempat_lembaga(lembaga) or "Tempat",
+            tembusan=[f"Sekretaris Daerah {src.daerah}"],
+            isi={
+                "kegiatan": _ringkas(src),
+                "materi": list(materi),
+                "jadwal": {
+                    "hari_tanggal": _ringkas(src)["hari_tanggal"],
+                    "waktu": f"08.00 {zona(src.settings)} s.d. selesai",
+                    "tempat": _wajib(j, "kegiatan.tempat", d.tempat),
+                },
+                "batas_konfirmasi": _batas_konfirmasi(src),
+            },
+        )
+    ]
 
 
 def _pemberitahuan(src: Sumber) -> list[Isi]:
@@ -213,35 +248,67 @@ def _pemberitahuan(src: Sumber) -> list[Isi]:
     out: list[Isi] = []
     if src.kegiatan.sop == "pengiriman-peserta":
         # SOP 002: agencies are told the requirements and propose candidates themselves.
-        units = _wajib(j, "kegiatan.kriteria.unit", src.data.kriteria.unit,
-                       "sebutkan unit kerja yang diberi tahu")
-        names: dict[str, str] = {r.kode: r.nama for r in src.session.execute(
-            select(UnitKerja.kode, UnitKerja.nama).where(UnitKerja.kode.in_(units)))}
+        units = _wajib(
+            j,
+            "kegiatan.kriteria.unit",
+            src.data.kriteria.unit,
+            "sebutkan unit kerja yang diberi tahu",
+        )
+        names: dict[str, str] = {
+            r.kode: r.nama
+            for r in src.session.execute(
+                select(UnitKerja.kode, UnitKerja.nama).where(UnitKerja.kode.in_(units))
+            )
+        }
         syarat = _persyaratan(src)
         for kode in sorted(u for u in units if u not in own):
             nama = names.get(kode) or kode
-            out.append(Isi(
-                kunci=f"opd:{kode}", hal=f"Pemberitahuan {src.data.nama}",
-                tujuan=sebutan_lengkap(nama, src.settings), tujuan_tempat=src.tempat(kode),
-                isi={"kegiatan": _ringkas(src), "opd": {"nama": nama}, "peserta": [],
-                     "persyaratan": syarat, "jumlah_peserta": "",
-                     "batas_konfirmasi": _batas_konfirmasi(src)}))
+            out.append(
+                Isi(
+                    kunci=f"opd:{kode}",
+                    hal=f"Pemberitahuan {src.data.nama}",
+                    tujuan=sebutan_lengkap(nama, src.settings),
+                    tujuan_tempat=src.tempat(kode),
+                    isi={
+                        "kegiatan": _ringkas(src),
+                        "opd": {"nama": nama},
+                        "peserta": [],
+                        "persyaratan": syarat,
+                        "jumlah_peserta": "",
+                        "batas_konfirmasi": _batas_konfirmasi(src),
+                    },
+                )
+            )
         return out
     df = _peserta(src, j)
     for (kode, unit), rows in df.groupby(["unit_kode", "unit_nama"], sort=True):
         if kode in own:
             continue  # the agency's own staff are told internally, not by letter
         people = [_orang_peserta(j, r) for _, r in rows.iterrows()]
-        out.append(Isi(
-            kunci=f"opd:{kode}", hal=hal, tujuan=sebutan_lengkap(str(unit), src.settings),
-            tujuan_tempat=src.tempat(kode), lampiran="1 (satu) berkas",
-            tembusan=[f"Sekretaris Daerah {src.daerah}"],
-            isi={"kegiatan": _ringkas(src), "opd": {"nama": str(unit)}, "peserta": people,
-                 "persyaratan": [], "jumlah_peserta": konteks.jumlah_orang(len(people)),
-                 "batas_konfirmasi": _batas_konfirmasi(src)}))
+        out.append(
+            Isi(
+                kunci=f"opd:{kode}",
+                hal=hal,
+                tujuan=sebutan_lengkap(str(unit), src.settings),
+                tujuan_tempat=src.tempat(kode),
+                lampiran="1 (satu) berkas",
+                tembusan=[f"Sekretaris Daerah {src.daerah}"],
+                isi={
+                    "kegiatan": _ringkas(src),
+                    "opd": {"nama": str(unit)},
+                    "peserta": people,
+                    "persyaratan": [],
+                    "jumlah_peserta": konteks.jumlah_orang(len(people)),
+                    "batas_konfirmasi": _batas_konfirmasi(src),
+                },
+            )
+        )
     if not out:
-        raise IsiTidakLengkap(j, "peserta", "semua peserta berasal dari instansi sendiri: "
-                                            "tidak ada OPD yang perlu diberi tahu")
+        raise IsiTidakLengkap(
+            j,
+            "peserta",
+            "semua peserta berasal dari instansi sendiri: tidak ada OPD yang perlu diberi tahu",
+        )
     return out
 
 
@@ -267,34 +334,50 @@ def _sk_panitia(src: Sumber) -> list[Isi]:
         raise IsiTidakLengkap(j, "panitia", "tidak ada pejabat atau staf untuk susunan panitia")
     sop = get_sop(src.kegiatan.sop)
     d = src.data
-    return [Isi(
-        kunci="", hal=f"Pembentukan Panitia Pelaksana {d.nama}", tembusan=[
-            f"{kepala_daerah(src.settings)} (sebagai laporan)", f"Sekretaris Daerah {src.daerah}"],
-        isi={"penetap": penetap,
-             "tentang": f"Pembentukan Panitia Pelaksana {d.nama} Tahun Anggaran {src.tahun}",
-             "kegiatan": _ringkas(src),
-             "menimbang": [
-                 f"bahwa dalam rangka meningkatkan kompetensi Aparatur Sipil Negara perlu "
-                 f"menyelenggarakan {d.nama};",
-                 "bahwa untuk kelancaran pelaksanaan kegiatan sebagaimana dimaksud pada huruf a, "
-                 "perlu membentuk panitia pelaksana;",
-                 f"bahwa berdasarkan pertimbangan sebagaimana dimaksud dalam huruf a dan huruf b, "
-                 f"perlu menetapkan Keputusan {penetap} tentang Pembentukan Panitia Pelaksana "
-                 f"{d.nama};"],
-             "mengingat": [f"{x};" for x in sop.dasar_hukum] or [f"{_dasar_anggaran(src)};"],
-             "diktum": konteks.diktum([
-                 f"Membentuk Panitia Pelaksana {d.nama} dengan susunan sebagaimana tercantum "
-                 f"dalam Lampiran yang merupakan bagian tidak terpisahkan dari Keputusan ini.",
-                 "Panitia sebagaimana dimaksud dalam Diktum KESATU bertugas menyiapkan, "
-                 "melaksanakan, dan melaporkan pelaksanaan kegiatan.",
-                 f"Segala biaya yang timbul akibat ditetapkannya Keputusan ini dibebankan pada "
-                 f"{_dasar_anggaran(src)}.",
-                 "Keputusan ini mulai berlaku pada tanggal ditetapkan."]),
-             "panitia": panitia})]
+    return [
+        Isi(
+            kunci="",
+            hal=f"Pembentukan Panitia Pelaksana {d.nama}",
+            tembusan=[
+                f"{kepala_daerah(src.settings)} (sebagai laporan)",
+                f"Sekretaris Daerah {src.daerah}",
+            ],
+            isi={
+                "penetap": penetap,
+                "tentang": f"Pembentukan Panitia Pelaksana {d.nama} Tahun Anggaran {src.tahun}",
+                "kegiatan": _ringkas(src),
+                "menimbang": [
+                    f"bahwa dalam rangka meningkatkan kompetensi Aparatur Sipil Negara perlu "
+                    f"menyelenggarakan {d.nama};",
+                    "bahwa untuk kelancaran pelaksanaan kegiatan sebagaimana dimaksud pada huruf a, "
+                    "perlu membentuk panitia pelaksana;",
+                    f"bahwa berdasarkan pertimbangan sebagaimana dimaksud dalam huruf a dan huruf b, "
+                    f"perlu menetapkan Keputusan {penetap} tentang Pembentukan Panitia Pelaksana "
+                    f"{d.nama};",
+                ],
+                "mengingat": [f"{x};" for x in sop.dasar_hukum] or [f"{_dasar_anggaran(src)};"],
+                "diktum": konteks.diktum(
+                    [
+                        f"Membentuk Panitia Pelaksana {d.nama} dengan susunan sebagaimana tercantum "
+                        f"dalam Lampiran yang merupakan bagian tidak terpisahkan dari Keputusan ini.",
+                        "Panitia sebagaimana dimaksud dalam Diktum KESATU bertugas menyiapkan, "
+                        "melaksanakan, dan melaporkan pelaksanaan kegiatan.",
+                        f"Segala biaya yang timbul akibat ditetapkannya Keputusan ini dibebankan pada "
+                        f"{_dasar_anggaran(src)}.",
+                        "Keputusan ini mulai berlaku pada tanggal ditetapkan.",
+                    ]
+                ),
+                "panitia": panitia,
+            },
+        )
+    ]
 
 
-_KEDUDUKAN_PANITIA = (("kepala", "Pengarah"), ("sekretaris", "Penanggung Jawab"),
-                      ("kabid_psda", "Ketua"))
+_KEDUDUKAN_PANITIA = (
+    ("kepala", "Pengarah"),
+    ("sekretaris", "Penanggung Jawab"),
+    ("kabid_psda", "Ketua"),
+)
 
 
 def _panitia(src: Sumber) -> list[dict[str, str]]:
@@ -307,14 +390,18 @@ def _panitia(src: Sumber) -> list[dict[str, str]]:
         except PejabatTidakAda:
             continue
         seen.add(p.nip)
-        out.append(konteks.orang({"nama": p.nama, "nip": p.nip, "jabatan": p.jabatan},
-                                 kedudukan=kedudukan))
+        out.append(
+            konteks.orang({"nama": p.nama, "nip": p.nip, "jabatan": p.jabatan}, kedudukan=kedudukan)
+        )
     own = unit_sendiri(src.session, src.settings)
     if own:
         staff = src.session.execute(
-            select(Pegawai).join(UnitKerja, Pegawai.unit_id == UnitKerja.id)
+            select(Pegawai)
+            .join(UnitKerja, Pegawai.unit_id == UnitKerja.id)
             .where(UnitKerja.kode.in_(own), Pegawai.aktif.is_(True))
-            .order_by(Pegawai.nip).limit(12)).scalars()
+            .order_by(Pegawai.nip)
+            .limit(12)
+        ).scalars()
         roles = ["Sekretaris", "Anggota", "Anggota", "Anggota"]
         for pg in staff:
             if pg.nip in seen or not roles:
@@ -329,12 +416,21 @@ def _panggilan(src: Sumber) -> list[Isi]:
     out = []
     for _, r in _peserta(src, j).iterrows():
         p = _orang_peserta(j, r)
-        out.append(Isi(
-            kunci=f"peserta:{r['nip']}", hal=f"Panggilan Peserta {src.data.nama}",
-            tujuan=f"Saudara {p['nama']}", tujuan_tempat=src.tempat(r.get("unit_kode")),
-            tembusan=[sebutan_lengkap(p["unit"], src.settings)] if p["unit"] != "-" else [],
-            isi={"kegiatan": _ringkas(src), "peserta": p, "dasar": dasar,
-                 "pakaian": "Pakaian Dinas Harian (PDH)"}))
+        out.append(
+            Isi(
+                kunci=f"peserta:{r['nip']}",
+                hal=f"Panggilan Peserta {src.data.nama}",
+                tujuan=f"Saudara {p['nama']}",
+                tujuan_tempat=src.tempat(r.get("unit_kode")),
+                tembusan=[sebutan_lengkap(p["unit"], src.settings)] if p["unit"] != "-" else [],
+                isi={
+                    "kegiatan": _ringkas(src),
+                    "peserta": p,
+                    "dasar": dasar,
+                    "pakaian": "Pakaian Dinas Harian (PDH)",
+                },
+            )
+        )
     return out
 
 
@@ -353,8 +449,11 @@ def ketua_panitia(src: Sumber, jenis: str) -> dict[str, str]:
     for p in _panitia(src):
         if p.get("kedudukan") == "Ketua":
             return {**p, "jabatan": "Ketua Panitia"}
-    raise IsiTidakLengkap(jenis, "ketua_panitia", "tidak ada pejabat dengan peran kabid_psda "
-                                                  "(Ketua Panitia) untuk menutup daftar hadir")
+    raise IsiTidakLengkap(
+        jenis,
+        "ketua_panitia",
+        "tidak ada pejabat dengan peran kabid_psda (Ketua Panitia) untuk menutup daftar hadir",
+    )
 
 
 def _daftar_hadir(src: Sumber) -> list[Isi]:
@@ -362,12 +461,22 @@ def _daftar_hadir(src: Sumber) -> list[Isi]:
     people = [_orang_peserta(j, r) for _, r in _peserta(src, j).iterrows()]
     days = _hari_pelatihan(src)
     ketua = ketua_panitia(src, j)
-    return [Isi(kunci=f"hari:{i}", hal="Daftar Hadir",
-                isi={"kegiatan": _ringkas(src), "hari_tanggal": hari_tanggal(d),
-                     "sesi": f"Hari ke-{i} dari {len(days)}", "peserta": people,
-                     # the closing: place and the session's date, the chair, name and NIP
-                     "tanggal_sesi": tanggal_indonesia(d), "ketua": ketua})
-            for i, d in enumerate(days, 1)]
+    return [
+        Isi(
+            kunci=f"hari:{i}",
+            hal="Daftar Hadir",
+            isi={
+                "kegiatan": _ringkas(src),
+                "hari_tanggal": hari_tanggal(d),
+                "sesi": f"Hari ke-{i} dari {len(days)}",
+                "peserta": people,
+                # the closing: place and the session's date, the chair, name and NIP
+                "tanggal_sesi": tanggal_indonesia(d),
+                "ketua": ketua,
+            },
+        )
+        for i, d in enumerate(days, 1)
+    ]
 
 
 def _tanda_terima(src: Sumber) -> list[Isi]:
@@ -376,23 +485,45 @@ def _tanda_terima(src: Sumber) -> list[Isi]:
         petugas_p = pemegang(src.session, "kabid_psda")
     except PejabatTidakAda as e:
         raise IsiTidakLengkap(j, "petugas", str(e)) from None
-    petugas = konteks.orang({"nama": petugas_p.nama, "nip": petugas_p.nip,
-                             "jabatan": petugas_p.jabatan})
+    petugas = konteks.orang(
+        {"nama": petugas_p.nama, "nip": petugas_p.nip, "jabatan": petugas_p.jabatan}
+    )
     out = []
     laporan = src.kegiatan.sop == "pengiriman-peserta"  # SOP 002 step 23: the report
     for _, r in _peserta(src, j).iterrows():
         p = _orang_peserta(j, r)
         if laporan:
-            barang = [{"uraian": f"Laporan Pelaksanaan Kegiatan {src.data.nama}",
-                       "jumlah": "1", "satuan": "berkas", "keterangan": "asli"}]
+            barang = [
+                {
+                    "uraian": f"Laporan Pelaksanaan Kegiatan {src.data.nama}",
+                    "jumlah": "1",
+                    "satuan": "berkas",
+                    "keterangan": "asli",
+                }
+            ]
             penyerah, penerima, keperluan = p, petugas, "arsip laporan pelaksanaan diklat"
         else:
-            barang = [{"uraian": "Perlengkapan pelatihan (tas, modul dan alat tulis)", "jumlah": "1",
-                       "satuan": "paket", "keterangan": "baik"}]
+            barang = [
+                {
+                    "uraian": "Perlengkapan pelatihan (tas, modul dan alat tulis)",
+                    "jumlah": "1",
+                    "satuan": "paket",
+                    "keterangan": "baik",
+                }
+            ]
             penyerah, penerima, keperluan = petugas, p, f"peserta {src.data.nama}"
-        out.append(Isi(kunci=f"peserta:{r['nip']}", hal="Tanda Terima",
-                       isi={"penyerah": penyerah, "penerima": penerima, "barang": barang,
-                            "keperluan": keperluan}))
+        out.append(
+            Isi(
+                kunci=f"peserta:{r['nip']}",
+                hal="Tanda Terima",
+                isi={
+                    "penyerah": penyerah,
+                    "penerima": penerima,
+                    "barang": barang,
+                    "keperluan": keperluan,
+                },
+            )
+        )
     return out
 
 
@@ -401,20 +532,40 @@ def _undangan(src: Sumber) -> list[Isi]:
     d = src.data
     own = unit_sendiri(src.session, src.settings)
     df = _peserta(src, j)
-    units = sorted({str(u) for k, u in zip(df["unit_kode"], df["unit_nama"], strict=True)
-                    if not pd.isna(u) and k not in own})
-    undangan = [f"Sekretaris Daerah {src.daerah}",
-                *[sebutan_lengkap(u, src.settings) for u in units
-                  if konteks.sebutan_kepala(u) != "Sekretaris Daerah"]]
-    return [Isi(
-        kunci="", hal=f"Undangan Pembukaan {d.nama}", tujuan="Bapak/Ibu Pejabat (daftar "
-        "terlampir)", tujuan_tempat=src.settings.instansi.kota,
-        lampiran="1 (satu) lembar",
-        isi={"kegiatan": _ringkas(src), "undangan": undangan,
-             "acara": {"hari_tanggal": hari_tanggal(d.mulai),
-                       "pukul": f"08.00 {zona(src.settings)}",
-                       "tempat": _wajib(j, "kegiatan.tempat", d.tempat),
-                       "acara": f"Pembukaan {d.nama}"}})]
+    units = sorted(
+        {
+            str(u)
+            for k, u in zip(df["unit_kode"], df["unit_nama"], strict=True)
+            if not pd.isna(u) and k not in own
+        }
+    )
+    undangan = [
+        f"Sekretaris Daerah {src.daerah}",
+        *[
+            sebutan_lengkap(u, src.settings)
+            for u in units
+            if konteks.sebutan_kepala(u) != "Sekretaris Daerah"
+        ],
+    ]
+    return [
+        Isi(
+            kunci="",
+            hal=f"Undangan Pembukaan {d.nama}",
+            tujuan="Bapak/Ibu Pejabat (daftar terlampir)",
+            tujuan_tempat=src.settings.instansi.kota,
+            lampiran="1 (satu) lembar",
+            isi={
+                "kegiatan": _ringkas(src),
+                "undangan": undangan,
+                "acara": {
+                    "hari_tanggal": hari_tanggal(d.mulai),
+                    "pukul": f"08.00 {zona(src.settings)}",
+                    "tempat": _wajib(j, "kegiatan.tempat", d.tempat),
+                    "acara": f"Pembukaan {d.nama}",
+                },
+            },
+        )
+    ]
 
 
 def _sertifikat(src: Sumber) -> list[Isi]:
@@ -423,13 +574,19 @@ def _sertifikat(src: Sumber) -> list[Isi]:
     for _, r in _peserta(src, j, status=("lulus",)).iterrows():
         p = _orang_peserta(j, r)
         if pd.isna(r.get("predikat")) or not r.get("predikat"):
-            raise IsiTidakLengkap(j, f"peserta nomor {r['nomor_urut']}.predikat",
-                                  "hasil (nilai) peserta belum ditetapkan")
+            raise IsiTidakLengkap(
+                j,
+                f"peserta nomor {r['nomor_urut']}.predikat",
+                "hasil (nilai) peserta belum ditetapkan",
+            )
         # the register's Hal names the holder and the training
-        out.append(Isi(kunci=f"peserta:{r['nip']}",
-                       hal=f"Surat Tanda Tamat Pelatihan {src.data.nama} atas nama {p['nama']}",
-                       isi={"kegiatan": _ringkas(src), "peserta": p,
-                            "predikat": str(r["predikat"])}))
+        out.append(
+            Isi(
+                kunci=f"peserta:{r['nip']}",
+                hal=f"Surat Tanda Tamat Pelatihan {src.data.nama} atas nama {p['nama']}",
+                isi={"kegiatan": _ringkas(src), "peserta": p, "predikat": str(r["predikat"])},
+            )
+        )
     return out
 
 
@@ -443,28 +600,46 @@ def _laporan(src: Sumber) -> list[Isi]:
     if sk:
         dasar.append(f"{sk}.")
     if d.narasumber:  # the speakers who came, by name and position
-        narasumber = [{"nama": n.nama, "jabatan": n.jabatan, "materi": n.materi}
-                      for n in d.narasumber]
+        narasumber = [
+            {"nama": n.nama, "jabatan": n.jabatan, "materi": n.materi} for n in d.narasumber
+        ]
     else:  # only the institution asked is known: named once, with its topics
         lembaga = d.lembaga_narasumber or konteks.kop(src.settings)["nama_lengkap"]
-        narasumber = [{"nama": f"Narasumber dari {lembaga}", "jabatan": "",
-                       "materi": konteks.daftar_kata(d.materi)}]
-    return [Isi(
-        kunci="", hal=f"Laporan Hasil {d.nama}", tujuan=kepala_daerah(src.settings),
-        isi={"kegiatan": _ringkas(src), "dasar": dasar,
-             "tujuan_kegiatan": f"Meningkatkan kompetensi Aparatur Sipil Negara melalui "
-                                f"{d.nama}.",
-             "rekap": {"dipanggil": konteks.jumlah_orang(len(df)),
-                       "hadir": konteks.jumlah_orang(hadir),
-                       "lulus": konteks.jumlah_orang(lulus)},
-             "narasumber": narasumber,
-             # a sentence never starts with digits: "Sebanyak 28 (dua puluh delapan) orang"
-             "hasil": [f"Sebanyak {konteks.jumlah_orang(lulus)} peserta dinyatakan lulus dan "
-                       f"menerima Surat Tanda Tamat Pelatihan (STTP).",
-                       f"Pelatihan dilaksanakan selama "
-                       f"{konteks.jumlah_orang(d.jp or 0, 'jam pelajaran')} sesuai jadwal."],
-             "saran": "Pelatihan lanjutan perlu dijadwalkan bagi perangkat daerah yang belum "
-                      "terwakili."})]
+        narasumber = [
+            {
+                "nama": f"Narasumber dari {lembaga}",
+                "jabatan": "",
+                "materi": konteks.daftar_kata(d.materi),
+            }
+        ]
+    return [
+        Isi(
+            kunci="",
+            hal=f"Laporan Hasil {d.nama}",
+            tujuan=kepala_daerah(src.settings),
+            isi={
+                "kegiatan": _ringkas(src),
+                "dasar": dasar,
+                "tujuan_kegiatan": f"Meningkatkan kompetensi Aparatur Sipil Negara melalui "
+                f"{d.nama}.",
+                "rekap": {
+                    "dipanggil": konteks.jumlah_orang(len(df)),
+                    "hadir": konteks.jumlah_orang(hadir),
+                    "lulus": konteks.jumlah_orang(lulus),
+                },
+                "narasumber": narasumber,
+                # a sentence never starts with digits: "Sebanyak 28 (dua puluh delapan) orang"
+                "hasil": [
+                    f"Sebanyak {konteks.jumlah_orang(lulus)} peserta dinyatakan lulus dan "
+                    f"menerima Surat Tanda Tamat Pelatihan (STTP).",
+                    f"Pelatihan dilaksanakan selama "
+                    f"{konteks.jumlah_orang(d.jp or 0, 'jam pelajaran')} sesuai jadwal.",
+                ],
+                "saran": "Pelatihan lanjutan perlu dijadwalkan bagi perangkat daerah yang belum "
+                "terwakili.",
+            },
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -488,8 +663,12 @@ def surat_penyelenggara(src: Sumber) -> Rujukan | None:
 
     sm = surat_penawaran(src.session, src.kegiatan)
     if sm is not None:
-        return Rujukan(nomor=sm.nomor, tanggal=sm.tanggal,
-                       pengirim=konteks.sebutan_kepala(sm.pengirim), hal=sm.hal)
+        return Rujukan(
+            nomor=sm.nomor,
+            tanggal=sm.tanggal,
+            pengirim=konteks.sebutan_kepala(sm.pengirim),
+            hal=sm.hal,
+        )
     s = src.data.surat_penyelenggara
     if s is None:
         return None
@@ -503,25 +682,38 @@ def _surat_tugas(src: Sumber) -> list[Isi]:
     penyelenggara = _wajib(j, "kegiatan.penyelenggara", d.penyelenggara)
     rujukan = surat_penyelenggara(src)
     # Dasar 1: the organiser's letter with its number and date (when it is known)
-    dasar = [rujukan.dasar() if rujukan is not None
-             else f"Surat {penyelenggara} tentang penyelenggaraan {d.nama};",
-             f"{_dasar_anggaran(src)}."]
+    dasar = [
+        rujukan.dasar()
+        if rujukan is not None
+        else f"Surat {penyelenggara} tentang penyelenggaraan {d.nama};",
+        f"{_dasar_anggaran(src)}.",
+    ]
     df = _peserta(src, j)
     people = [_orang_peserta(j, r) for _, r in df.iterrows()]
     units = sorted({str(u) for u in df["unit_nama"] if not pd.isna(u)})
     kop = konteks.kop(src.settings)
-    return [Isi(
-        kunci="", hal=f"Penugasan Peserta {d.nama}",
-        # positions, never institutions: the organiser's head, the participants' heads
-        tembusan=[konteks.sebutan_kepala(penyelenggara),
-                  *[sebutan_lengkap(u, src.settings) for u in units]],
-        isi={"dasar": dasar,
-             "pegawai": people,
-             "untuk": [f"Mengikuti {d.nama} yang diselenggarakan oleh {penyelenggara} pada "
-                       f"tanggal {_ringkas(src)['tanggal']} di {d.tempat or penyelenggara};",
-                       f"Melaporkan hasil pelaksanaan tugas kepada Kepala "
-                       f"{kop['nama_lengkap']} paling lambat 7 (tujuh) hari setelah "
-                       f"kegiatan selesai."]})]  # the closing says "penuh tanggung jawab"
+    return [
+        Isi(
+            kunci="",
+            hal=f"Penugasan Peserta {d.nama}",
+            # positions, never institutions: the organiser's head, the participants' heads
+            tembusan=[
+                konteks.sebutan_kepala(penyelenggara),
+                *[sebutan_lengkap(u, src.settings) for u in units],
+            ],
+            isi={
+                "dasar": dasar,
+                "pegawai": people,
+                "untuk": [
+                    f"Mengikuti {d.nama} yang diselenggarakan oleh {penyelenggara} pada "
+                    f"tanggal {_ringkas(src)['tanggal']} di {d.tempat or penyelenggara};",
+                    f"Melaporkan hasil pelaksanaan tugas kepada Kepala "
+                    f"{kop['nama_lengkap']} paling lambat 7 (tujuh) hari setelah "
+                    f"kegiatan selesai.",
+                ],
+            },
+        )
+    ]  # the closing says "penuh tanggung jawab"
 
 
 #: The training's own fields (``DataKegiatan`` paths) each document prints: a letter never
@@ -573,11 +765,17 @@ BUILDERS: dict[str, Callable[[Sumber], list[Isi]]] = {
 }
 
 
-def sumber(session: Session, engine: Engine, kegiatan: Kegiatan,
-           settings: Settings | None = None) -> Sumber:
-    return Sumber(session=session, engine=engine, kegiatan=kegiatan,
-                  data=data_kegiatan(kegiatan), peserta=peserta_frame(engine, kegiatan.id),
-                  settings=settings or get_settings())
+def sumber(
+    session: Session, engine: Engine, kegiatan: Kegiatan, settings: Settings | None = None
+) -> Sumber:
+    return Sumber(
+        session=session,
+        engine=engine,
+        kegiatan=kegiatan,
+        data=data_kegiatan(kegiatan),
+        peserta=peserta_frame(engine, kegiatan.id),
+        settings=settings or get_settings(),
+    )
 
 
 def isi_bundel(src: Sumber, jenis: str) -> list[Isi]:
@@ -587,8 +785,12 @@ def isi_bundel(src: Sumber, jenis: str) -> list[Isi]:
     except KeyError:
         raise IsiTidakLengkap(jenis, "jenis", "jenis naskah tidak dikenal") from None
     for path in kolom_wajib(src.kegiatan.sop, jenis):
-        _wajib(jenis, f"kegiatan.{path}", nilai_kolom(src.data, path),
-               "wajib diisi: naskah ini mencetaknya")
+        _wajib(
+            jenis,
+            f"kegiatan.{path}",
+            nilai_kolom(src.data, path),
+            "wajib diisi: naskah ini mencetaknya",
+        )
     items = build(src)
     if not items:
         raise IsiTidakLengkap(jenis, "isi", "tidak ada naskah untuk dibuat")
@@ -607,18 +809,38 @@ def tanggal_paling_awal(jenis: str, kegiatan: Kegiatan) -> dt.date | None:
     return None
 
 
-def tanggal_naskah(jenis: str, kegiatan: Kegiatan, today: dt.date,
-                   settings: Settings | None = None) -> dt.date:
+def tanggal_naskah(
+    jenis: str, kegiatan: Kegiatan, today: dt.date, settings: Settings | None = None
+) -> dt.date:
     """The date a document carries: the day it is signed or made final (today), never in the
     future and never before the event it reports (:class:`TanggalBelumTiba`)."""
     earliest = tanggal_paling_awal(jenis, kegiatan)
     if earliest is not None and today < earliest:
-        raise TanggalBelumTiba(f"{jenis.replace('_', ' ')} kegiatan {kegiatan.kode} baru dapat "
-                               f"dibuat mulai {earliest.isoformat()} (hari terakhir pelatihan)")
+        raise TanggalBelumTiba(
+            f"{jenis.replace('_', ' ')} kegiatan {kegiatan.kode} baru dapat "
+            f"dibuat mulai {earliest.isoformat()} (hari terakhir pelatihan)"
+        )
     return today
 
 
-__all__ = ["BUILDERS", "KOLOM_KEGIATAN", "PERAN_ISI", "Isi", "IsiTidakLengkap", "Pejabat",
-           "Sumber", "TanggalBelumTiba", "isi_bundel", "kepala_daerah", "kolom_wajib",
-           "nilai_kolom", "nomor_tanggal", "sebutan_lengkap", "sumber", "tanggal_naskah",
-           "tanggal_paling_awal", "unit_sendiri", "zona"]
+__all__ = [
+    "BUILDERS",
+    "KOLOM_KEGIATAN",
+    "PERAN_ISI",
+    "Isi",
+    "IsiTidakLengkap",
+    "Pejabat",
+    "Sumber",
+    "TanggalBelumTiba",
+    "isi_bundel",
+    "kepala_daerah",
+    "kolom_wajib",
+    "nilai_kolom",
+    "nomor_tanggal",
+    "sebutan_lengkap",
+    "sumber",
+    "tanggal_naskah",
+    "tanggal_paling_awal",
+    "unit_sendiri",
+    "zona",
+]

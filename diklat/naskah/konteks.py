@@ -26,8 +26,18 @@ from diklat.rules.tanggal import BULAN, hari_tanggal, rentang_tanggal, tanggal_i
 from diklat.settings import Settings, get_settings
 
 SIFAT = ("Biasa", "Terbatas", "Rahasia", "Sangat Rahasia")
-DIKTUM = ("KESATU", "KEDUA", "KETIGA", "KEEMPAT", "KELIMA", "KEENAM", "KETUJUH",
-          "KEDELAPAN", "KESEMBILAN", "KESEPULUH")
+DIKTUM = (
+    "KESATU",
+    "KEDUA",
+    "KETIGA",
+    "KEEMPAT",
+    "KELIMA",
+    "KEENAM",
+    "KETUJUH",
+    "KEDELAPAN",
+    "KESEMBILAN",
+    "KESEPULUH",
+)
 #: Keys a person entry may carry; anything else (nik, nomor_hp, email ...) is dropped.
 ORANG_KEYS = ("nama", "nip", "pangkat", "golongan", "jabatan", "unit", "kedudukan", "materi")
 
@@ -77,10 +87,13 @@ def kop(settings: Settings | None = None, *, kantor: str = "instansi") -> dict[s
 def kepala_daerah(daerah: str) -> str:
     """The regional head's title: ``Bupati Kutai Kartanegara`` for ``Kabupaten Kutai
     Kartanegara``, ``Wali Kota ...`` for a city, ``Gubernur ...`` for a province."""
-    for prefix, title in (("Kabupaten ", "Bupati"), ("Kota ", "Wali Kota"),
-                          ("Provinsi ", "Gubernur")):
+    for prefix, title in (
+        ("Kabupaten ", "Bupati"),
+        ("Kota ", "Wali Kota"),
+        ("Provinsi ", "Gubernur"),
+    ):
         if daerah.startswith(prefix):
-            return f"{title} {daerah[len(prefix):]}"
+            return f"{title} {daerah[len(prefix) :]}"
     return f"Kepala Daerah {daerah}"
 
 
@@ -116,8 +129,9 @@ def _judul(text: str) -> str:
     return " ".join(words)
 
 
-def nama_lengkap(nama: str, gelar_depan: str | None = None,
-                 gelar_belakang: str | None = None) -> str:
+def nama_lengkap(
+    nama: str, gelar_depan: str | None = None, gelar_belakang: str | None = None
+) -> str:
     """``Dr. H. Sutrisno, S.Sos., M.Si.``: titles around the name as printed in letters."""
     nama = " ".join(nama.split())
     out = f"{gelar_depan.strip()} {nama}" if gelar_depan and gelar_depan.strip() else nama
@@ -207,8 +221,13 @@ def unit_nomor(jenis: str, kantor: str = "instansi", settings: Settings | None =
     return s.setda.kode_unit if kantor == "setda" else s.unit_nomor(jenis)
 
 
-def nomor_draf(jenis: str, tahun: int | None = None, settings: Settings | None = None, *,
-               unit: str | None = None) -> str:
+def nomor_draf(
+    jenis: str,
+    tahun: int | None = None,
+    settings: Settings | None = None,
+    *,
+    unit: str | None = None,
+) -> str:
     """A number with the sequence left blank, for drafts, in the series the letter will be
     numbered in (``unit``, default the type's): ``800.2.4.2/      /KEP/BKPSDM/2026``."""
     s = settings or get_settings()
@@ -276,7 +295,7 @@ def _sebutan(text: str) -> str:
     leading ``Yth.`` ignored."""
     t = " ".join(text.split()).lower().removeprefix("yth. ")
     if t.endswith(")") and " (" in t:
-        t = t[:t.rindex(" (")]
+        t = t[: t.rindex(" (")]
     return t.rstrip(",. ")
 
 
@@ -310,9 +329,10 @@ def kegiatan_ringkas(
     return {
         "nama": nama,
         "tanggal": rentang_tanggal(mulai, selesai),
-        "hari_tanggal": hari_tanggal(mulai) if mulai == selesai
+        "hari_tanggal": hari_tanggal(mulai)
+        if mulai == selesai
         else f"{hari_tanggal(mulai).split(',')[0]} s.d. {hari_tanggal(selesai).split(',')[0]}, "
-             f"{rentang_tanggal(mulai, selesai)}",
+        f"{rentang_tanggal(mulai, selesai)}",
         "tempat": tempat,
         "jp": "" if jp is None else str(jp),
         "jp_teks": "" if jp is None else jumlah_orang(jp, "jam pelajaran"),
@@ -332,8 +352,20 @@ def tanggal_surat(d: dt.date) -> str:
     return tanggal_indonesia(d)
 
 
-_SATUAN = ("", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan",
-           "sepuluh", "sebelas")
+_SATUAN = (
+    "",
+    "satu",
+    "dua",
+    "tiga",
+    "empat",
+    "lima",
+    "enam",
+    "tujuh",
+    "delapan",
+    "sembilan",
+    "sepuluh",
+    "sebelas",
+)
 
 
 def terbilang(n: int) -> str:
@@ -361,8 +393,9 @@ def terbilang(n: int) -> str:
     raise AssertionError("unreachable")
 
 
-def dasar_surat(pengirim: str, nomor: str, tanggal: dt.date, hal: str | None = None,
-                akhir: str = ";") -> str:
+def dasar_surat(
+    pengirim: str, nomor: str, tanggal: dt.date, hal: str | None = None, akhir: str = ";"
+) -> str:
     """A cited letter as a "Dasar" line: ``Surat Kepala Badan ... Nomor 800/123/BPSDM/2026
     tanggal 2 Desember 2026 hal Pemanggilan Peserta ...;``."""
     line = f"Surat {pengirim} Nomor {nomor} tanggal {tanggal_indonesia(tanggal)}"
@@ -399,9 +432,9 @@ def sebutan_kepala(unit_nama: str) -> str:
     if low.startswith(("rsud", "rumah sakit")):
         return f"Direktur {nama}"
     if low.startswith("kecamatan "):
-        return f"Camat {nama[len('kecamatan '):]}"
+        return f"Camat {nama[len('kecamatan ') :]}"
     if low.startswith("kelurahan "):
-        return f"Lurah {nama[len('kelurahan '):]}"
+        return f"Lurah {nama[len('kelurahan ') :]}"
     return f"Kepala {nama}"
 
 
@@ -416,6 +449,12 @@ def jabatan_cetak(p: Pejabat, settings: Settings | None = None) -> str:
 def blok_ttd(p: Pejabat, settings: Settings | None = None) -> dict[str, str]:
     """The signature block of an official, as printed (``a.n.``, ``Plt.``/``Plh.``, the
     full title of a regional position), with the office whose letter it is."""
-    return penandatangan(p.nama, p.nip, jabatan_cetak(p, settings), pangkat=p.pangkat,
-                         acting=p.kedudukan if p.kedudukan in ("plt", "plh") else None,
-                         an=p.an_jabatan, kantor=kantor(p))
+    return penandatangan(
+        p.nama,
+        p.nip,
+        jabatan_cetak(p, settings),
+        pangkat=p.pangkat,
+        acting=p.kedudukan if p.kedudukan in ("plt", "plh") else None,
+        an=p.an_jabatan,
+        kantor=kantor(p),
+    )

@@ -23,13 +23,21 @@ class LambangError(ValueError):
 
 def _png(width: int, height: int, rows: list[bytes]) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     raw = b"".join(b"\x00" + r for r in rows)
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    return (PNG_MAGIC + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 9))
-            + chunk(b"IEND", b""))
+    return (
+        PNG_MAGIC
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _inside_shield(x: float, y: float, inset: float) -> bool:
@@ -49,8 +57,12 @@ def _inside_shield(x: float, y: float, inset: float) -> bool:
 @lru_cache(maxsize=1)
 def placeholder() -> bytes:
     """A neutral grey shield (PNG), the same bytes every time."""
-    border, fill, band, clear = (b"\x59\x5f\x66\xff", b"\xe4\xe7\xea\xff", b"\xa9\xb0\xb8\xff",
-                                 b"\x00\x00\x00\x00")
+    border, fill, band, clear = (
+        b"\x59\x5f\x66\xff",
+        b"\xe4\xe7\xea\xff",
+        b"\xa9\xb0\xb8\xff",
+        b"\x00\x00\x00\x00",
+    )
     rows = []
     for j in range(_H):
         row = bytearray()
@@ -81,21 +93,25 @@ def lambang_bytes(path: Path | str | None) -> bytes | None:
     try:
         data = p.read_bytes()
     except OSError as e:
-        raise LambangError(f"lambang {p} tidak dapat dibaca ({e.strerror or e}); periksa "
-                           "DIKLAT_INSTANSI__LAMBANG") from None
+        raise LambangError(
+            f"lambang {p} tidak dapat dibaca ({e.strerror or e}); periksa DIKLAT_INSTANSI__LAMBANG"
+        ) from None
     if not data.startswith(PNG_MAGIC):
-        raise LambangError(f"lambang {p} bukan berkas PNG; simpan lambang sebagai PNG "
-                           "(DIKLAT_INSTANSI__LAMBANG)")
+        raise LambangError(
+            f"lambang {p} bukan berkas PNG; simpan lambang sebagai PNG (DIKLAT_INSTANSI__LAMBANG)"
+        )
     return data
 
 
 def periksa_lambang(path: Path | str | None) -> str | None:
     """One plain line for the operator when the letterhead's emblem is not set or unusable
     (None when it is fine): what the letters show and how to set it."""
-    how = ("atur DIKLAT_INSTANSI__LAMBANG=/jalur/lambang-daerah.png (berkas PNG lambang "
-           "daerah, mis. di .env): surat yang dibuat sesudahnya memakainya")
+    how = (
+        "atur DIKLAT_INSTANSI__LAMBANG=/jalur/lambang-daerah.png (berkas PNG lambang "
+        "daerah, mis. di .env): surat yang dibuat sesudahnya memakainya"
+    )
     if path is None or not str(path).strip():
-        return ("Lambang daerah belum diatur: kop surat memakai gambar pengganti netral; " + how)
+        return "Lambang daerah belum diatur: kop surat memakai gambar pengganti netral; " + how
     try:
         lambang_bytes(path)
     except LambangError as e:

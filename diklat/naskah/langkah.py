@@ -31,12 +31,16 @@ from diklat.settings import Settings, get_settings
 
 
 def _issued(ses: Any, b: Bundel, pdf: bool) -> bool:
-    want = {"ttd_pdf"} if b.penandatangan_id is not None else (
-        {"final_docx", "final_pdf"} if pdf else {"final_docx"})
+    want = (
+        {"ttd_pdf"}
+        if b.penandatangan_id is not None
+        else ({"final_docx", "final_pdf"} if pdf else {"final_docx"})
+    )
     ids = [n.id for n in b.naskah]
     have: dict[int, set[str]] = {i: set() for i in ids}
-    for r in ses.execute(select(NaskahBerkas.naskah_id, NaskahBerkas.peran).where(
-            NaskahBerkas.naskah_id.in_(ids))):
+    for r in ses.execute(
+        select(NaskahBerkas.naskah_id, NaskahBerkas.peran).where(NaskahBerkas.naskah_id.in_(ids))
+    ):
         have[r.naskah_id].add(r.peran)
     return bool(ids) and all(want <= have[i] for i in ids)
 
@@ -47,18 +51,29 @@ def _tandai_terbit(ses: Any, k: Any, b: Bundel, plan: Any, pdf: bool) -> None:
     the send or archive step: finished here, a run killed before the sending would skip the
     sending when it starts again."""
     later = set(plan.langkah_distribusi) | set(plan.langkah_arsip)
-    if plan.langkah_agenda is not None and plan.langkah_agenda not in later and b.status in (
-            status.TERDAFTAR, status.DIKIRIM, status.DIARSIPKAN):
-        ledger.selesai(ses, k, plan.langkah_agenda, actor=ledger.SISTEM,
-                       note="dicatat di agenda surat keluar")
+    if (
+        plan.langkah_agenda is not None
+        and plan.langkah_agenda not in later
+        and b.status in (status.TERDAFTAR, status.DIKIRIM, status.DIARSIPKAN)
+    ):
+        ledger.selesai(
+            ses, k, plan.langkah_agenda, actor=ledger.SISTEM, note="dicatat di agenda surat keluar"
+        )
     if _issued(ses, b, pdf):
         for no in plan.langkah_lain:  # copies made, handed over: the issued files exist
             if no not in later:
                 ledger.selesai(ses, k, no, actor=ledger.SISTEM, note=f"{b.jenis} v{b.versi} terbit")
 
 
-def siapkan(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool = True,
-            settings: Settings | None = None) -> dict[str, Any]:
+def siapkan(
+    engine: Engine,
+    kode: str,
+    jenis: str,
+    out_dir: Path,
+    *,
+    pdf: bool = True,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
     """Where the training's letter of ``jenis`` stands, drafting its first version if there is
     none: the next level that waits for a decision, or a version waiting for its correction
     (``perbaikan``: who corrects, the note, the documents), or ready to issue, issued, or
@@ -74,18 +89,29 @@ def siapkan(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool =
         plan = naskah_versi.rencana(k, jenis)
         if b.status == status.DRAF and b.versi == 1:
             for no in plan.langkah_draf:  # the system drafted it from the training's data
-                ledger.selesai(ses, k, no, actor=ledger.SISTEM,
-                               note=f"konsep {jenis} v{b.versi} disusun dari data kegiatan")
+                ledger.selesai(
+                    ses,
+                    k,
+                    no,
+                    actor=ledger.SISTEM,
+                    note=f"konsep {jenis} v{b.versi} disusun dari data kegiatan",
+                )
         level = tingkat_berikut(ses, b)
         if level is None and b.status not in status.BERAKHIR:
             _tandai_terbit(ses, k, b, plan, pdf)  # a run that stopped right after issuing
         m = menunggu(ses, k, jenis) if b.status == status.DIKEMBALIKAN else None
-        return {"bundel_id": b.id, "jenis": jenis, "versi": b.versi, "status": b.status,
-                "jumlah": b.jumlah, "alasan": b.alasan, "tingkat": level,
-                "perbaikan": m.__dict__ if m is not None else None,
-                "alasan_kegiatan": k.status_alasan if b.status == status.DITOLAK else None,
-                "selesai": b.status not in status.BERAKHIR and level is None
-                and _issued(ses, b, pdf)}
+        return {
+            "bundel_id": b.id,
+            "jenis": jenis,
+            "versi": b.versi,
+            "status": b.status,
+            "jumlah": b.jumlah,
+            "alasan": b.alasan,
+            "tingkat": level,
+            "perbaikan": m.__dict__ if m is not None else None,
+            "alasan_kegiatan": k.status_alasan if b.status == status.DITOLAK else None,
+            "selesai": b.status not in status.BERAKHIR and level is None and _issued(ses, b, pdf),
+        }
 
 
 def tanggal_final(ses: Any, k: Any, jenis: str, s: Settings) -> Any:
@@ -104,8 +130,15 @@ def tanggal_final(ses: Any, k: Any, jenis: str, s: Settings) -> Any:
     return tanggal_naskah(jenis, k, today(s), s)
 
 
-def selesaikan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf: bool = True,
-               settings: Settings | None = None) -> dict[str, Any]:
+def selesaikan(
+    engine: Engine,
+    kode: str,
+    bundel_id: int,
+    out_dir: Path,
+    *,
+    pdf: bool = True,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
     """Issue a bundle whose chain has decided: signed (number, final, PDF, PAdES), or made
     final and dated when nobody signs it. A signature refused because the content changed
     after the decision sends the version back (audited, the operator told): the returned
@@ -127,22 +160,31 @@ def selesaikan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf:
         except IsiBerubah as e:
             from diklat.naskah.surel import kirim_surel
 
-            if not tolak_karena_berubah(engine, bundel_id, str(e), kirim=kirim_surel,
-                                        settings=s):
+            if not tolak_karena_berubah(engine, bundel_id, str(e), kirim=kirim_surel, settings=s):
                 raise  # already numbered: not signed; the run stops with the reason
             out = {"ditolak_ttd": str(e)}
     else:
-        out = naskah_versi.terbitkan(engine, kode, bundel_id, out_dir, pdf=pdf,
-                                     settings=s).as_dict()
+        out = naskah_versi.terbitkan(
+            engine, kode, bundel_id, out_dir, pdf=pdf, settings=s
+        ).as_dict()
     with session_scope(engine) as ses:
         k = kegiatan_by_kode(ses, kode)
         b = ses.get(Bundel, bundel_id)
         assert b is not None
         plan = naskah_versi.rencana(k, b.jenis)
         _tandai_terbit(ses, k, b, plan, pdf)
-        out.update({"bundel_id": b.id, "jenis": b.jenis, "versi": b.versi,
-                    "status": b.status, "jumlah": b.jumlah, "selesai": _issued(ses, b, pdf),
-                    "tingkat": None, "alasan": b.alasan})
+        out.update(
+            {
+                "bundel_id": b.id,
+                "jenis": b.jenis,
+                "versi": b.versi,
+                "status": b.status,
+                "jumlah": b.jumlah,
+                "selesai": _issued(ses, b, pdf),
+                "tingkat": None,
+                "alasan": b.alasan,
+            }
+        )
     return out
 
 
@@ -164,17 +206,23 @@ def penerima_naskah(session: Any, n: Any, kegiatan: Any) -> list[Any]:
         return session.execute(select(Pegawai).where(Pegawai.nip == nip)).scalar_one_or_none()
 
     def unit(kode: str) -> UnitKerja | None:
-        return session.execute(select(UnitKerja).where(UnitKerja.kode == kode)
-                               ).scalar_one_or_none()
+        return session.execute(select(UnitKerja).where(UnitKerja.kode == kode)).scalar_one_or_none()
 
     def peserta_units() -> tuple[list[Pegawai], list[UnitKerja]]:
-        rows = session.execute(select(Pegawai).join(Peserta, Peserta.pegawai_id == Pegawai.id)
-                               .where(Peserta.kegiatan_id == kegiatan.id,
-                                      Peserta.status.not_in(["batal", "ditolak"]))
-                               .order_by(Peserta.nomor_urut)).scalars().all()
+        rows = (
+            session.execute(
+                select(Pegawai)
+                .join(Peserta, Peserta.pegawai_id == Pegawai.id)
+                .where(
+                    Peserta.kegiatan_id == kegiatan.id, Peserta.status.not_in(["batal", "ditolak"])
+                )
+                .order_by(Peserta.nomor_urut)
+            )
+            .scalars()
+            .all()
+        )
         own = unit_sendiri(session, get_settings())
-        units = {p.unit.kode: p.unit for p in rows if p.unit is not None
-                 and p.unit.kode not in own}
+        units = {p.unit.kode: p.unit for p in rows if p.unit is not None and p.unit.kode not in own}
         return list(rows), [units[k] for k in sorted(units)]
 
     out: list[Any] = []
@@ -191,26 +239,44 @@ def penerima_naskah(session: Any, n: Any, kegiatan: Any) -> list[Any]:
         people, units = peserta_units()
         d = data_kegiatan(kegiatan)
         if d.penyelenggara:
-            out.append(Penerima(f"penyelenggara:{d.penyelenggara[:80]}", d.penyelenggara, None,
-                                "penyelenggara"))
+            out.append(
+                Penerima(
+                    f"penyelenggara:{d.penyelenggara[:80]}", d.penyelenggara, None, "penyelenggara"
+                )
+            )
         out += [Penerima.dari_unit(u) for u in units]
         out += [Penerima.dari_pegawai(p) for p in people]
     elif n.jenis == "undangan_pembukaan":
         _people, units = peserta_units()
-        setda = session.execute(select(UnitKerja).where(
-            UnitKerja.nama.ilike("sekretariat daerah%"))).scalars().first()
+        setda = (
+            session.execute(select(UnitKerja).where(UnitKerja.nama.ilike("sekretariat daerah%")))
+            .scalars()
+            .first()
+        )
         invited = ([setda] if setda is not None else []) + [u for u in units if u is not setda]
         out += [Penerima.dari_unit(u, peran="pejabat") for u in invited]
     elif n.jenis == "surat_permohonan_narasumber":
         d = data_kegiatan(kegiatan)
         if d.lembaga_narasumber:
-            out.append(Penerima(f"lembaga:{d.lembaga_narasumber[:80]}",
-                                f"Kepala {d.lembaga_narasumber}", None, "narasumber"))
+            out.append(
+                Penerima(
+                    f"lembaga:{d.lembaga_narasumber[:80]}",
+                    f"Kepala {d.lembaga_narasumber}",
+                    None,
+                    "narasumber",
+                )
+            )
     return out
 
 
-def kirim(engine: Engine, kode: str, bundel_id: int, *, transport: Any = None,
-          settings: Settings | None = None) -> dict[str, Any]:
+def kirim(
+    engine: Engine,
+    kode: str,
+    bundel_id: int,
+    *,
+    transport: Any = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
     """Send every issued member of a bundle to its recipients (at most once per member and
     recipient); a member whose deliveries are all settled (sent, or listed for hand delivery)
     becomes ``dikirim``. One failing recipient never stops the others. Returns counts."""
@@ -225,9 +291,11 @@ def kirim(engine: Engine, kode: str, bundel_id: int, *, transport: Any = None,
         k = kegiatan_by_kode(ses, kode)
         b = ses.get(Bundel, bundel_id)
         assert b is not None
-        plan = [(n.id, penerima_naskah(ses, n, k), _isi_surel(ses, n, k, s)) for n in b.naskah
-                if n.status in (status.TERDAFTAR, status.FINAL, status.DITANDATANGANI,
-                                status.DIKIRIM)]
+        plan = [
+            (n.id, penerima_naskah(ses, n, k), _isi_surel(ses, n, k, s))
+            for n in b.naskah
+            if n.status in (status.TERDAFTAR, status.FINAL, status.DITANDATANGANI, status.DIKIRIM)
+        ]
     counts: Counter[str] = Counter()
     own = transport is None
     t = transport or mail_transport(s)
@@ -254,8 +322,11 @@ def kirim(engine: Engine, kode: str, bundel_id: int, *, transport: Any = None,
                 status.pindah(n, status.DIKIRIM)
         b = ses.get(Bundel, bundel_id)
         assert b is not None
-        if b.naskah and all(n.status in (status.DIKIRIM, status.DIARSIPKAN) for n in b.naskah) \
-                and b.status not in (status.DIKIRIM, status.DIARSIPKAN):
+        if (
+            b.naskah
+            and all(n.status in (status.DIKIRIM, status.DIARSIPKAN) for n in b.naskah)
+            and b.status not in (status.DIKIRIM, status.DIARSIPKAN)
+        ):
             status.pindah(b, status.DIKIRIM, "bundel")
     out: dict[str, Any] = {k: v for k, v in counts.items() if v}
     out["belum"] = belum
@@ -272,8 +343,9 @@ def _isi_surel(ses: Any, n: Any, k: Any, s: Settings) -> Any:
     kunci = n.kunci or ""
     if n.jenis != "surat_pemberitahuan" or not kunci.startswith("opd:"):
         return None
-    steps = [st for st in get_sop(k.sop).steps_for(k.kondisi)
-             if st.masukan in ("usulan", "balasan")]
+    steps = [
+        st for st in get_sop(k.sop).steps_for(k.kondisi) if st.masukan in ("usulan", "balasan")
+    ]
     if not steps:
         return None
     hi = steps[0].waktu_max
@@ -286,14 +358,16 @@ def _isi_surel(ses: Any, n: Any, k: Any, s: Settings) -> Any:
     batas = until.astimezone(waktu.zona(s)).strftime("%d-%m-%Y %H:%M") if until else "-"
 
     def isi(p: Any) -> str:
-        return (isi_bawaan(n, p, s) + "\n\nUsulan calon peserta dapat disampaikan langsung "
-                f"melalui tautan berikut sampai {batas}:\n{link}\n(isi nomor dan tanggal "
-                "surat usulan instansi serta NIP calon yang diusulkan)\n")
+        return (
+            isi_bawaan(n, p, s) + "\n\nUsulan calon peserta dapat disampaikan langsung "
+            f"melalui tautan berikut sampai {batas}:\n{link}\n(isi nomor dan tanggal "
+            "surat usulan instansi serta NIP calon yang diusulkan)\n"
+        )
+
     return isi
 
 
-def arsipkan(engine: Engine, kode: str, bundel_id: int, *,
-             settings: Settings | None = None) -> int:
+def arsipkan(engine: Engine, kode: str, bundel_id: int, *, settings: Settings | None = None) -> int:
     """Archive every issued member of a bundle (its signed PDF, or its final PDF/DOCX when
     nobody signs), content-addressed, with the participants it concerns; members become
     ``diarsipkan``. Idempotent; returns how many entries were made now."""
@@ -306,12 +380,18 @@ def arsipkan(engine: Engine, kode: str, bundel_id: int, *,
         b = ses.get(Bundel, bundel_id)
         assert b is not None
         for n in b.naskah:
-            if n.status not in (status.TERDAFTAR, status.FINAL, status.DIKIRIM,
-                                status.DITANDATANGANI, status.DIARSIPKAN):
+            if n.status not in (
+                status.TERDAFTAR,
+                status.FINAL,
+                status.DIKIRIM,
+                status.DITANDATANGANI,
+                status.DIARSIPKAN,
+            ):
                 continue
             files = {f.peran: f.path for f in n.berkas}
-            path = next((files[r] for r in ("ttd_pdf", "final_pdf", "final_docx")
-                         if r in files), None)
+            path = next(
+                (files[r] for r in ("ttd_pdf", "final_pdf", "final_docx") if r in files), None
+            )
             if path is None:
                 continue
             nips = [n.kunci[8:]] if (n.kunci or "").startswith("peserta:") else []
@@ -321,8 +401,11 @@ def arsipkan(engine: Engine, kode: str, bundel_id: int, *,
             assert row is not None
             if row.status != status.DIARSIPKAN:
                 status.pindah(row, status.DIARSIPKAN)
-        if b.naskah and all(n.status == status.DIARSIPKAN for n in b.naskah) \
-                and b.status != status.DIARSIPKAN:
+        if (
+            b.naskah
+            and all(n.status == status.DIARSIPKAN for n in b.naskah)
+            and b.status != status.DIARSIPKAN
+        ):
             status.pindah(b, status.DIARSIPKAN, "bundel")
     return made
 
@@ -332,12 +415,16 @@ def naskah_terbuka(s: Session, kegiatan_id: int) -> list[str]:
     query): a letter whose ledger steps are all done may still owe its sending or archiving
     when the run before was killed in between."""
     newest: dict[str, tuple[int, str]] = {}
-    for jenis, versi, keadaan in s.execute(select(Bundel.jenis, Bundel.versi, Bundel.status)
-                                           .where(Bundel.kegiatan_id == kegiatan_id)):
+    for jenis, versi, keadaan in s.execute(
+        select(Bundel.jenis, Bundel.versi, Bundel.status).where(Bundel.kegiatan_id == kegiatan_id)
+    ):
         if jenis not in newest or versi > newest[jenis][0]:
             newest[jenis] = (versi, keadaan)
-    return sorted(j for j, (_v, keadaan) in newest.items()
-                  if keadaan not in (status.DIARSIPKAN, status.DITOLAK))
+    return sorted(
+        j
+        for j, (_v, keadaan) in newest.items()
+        if keadaan not in (status.DIARSIPKAN, status.DITOLAK)
+    )
 
 
 def arsipkan_kegiatan(engine: Engine, kode: str, *, settings: Settings | None = None) -> int:

@@ -77,9 +77,15 @@ class Menunggu:
 
 
 def _revisi_terakhir(session: Session, b: Bundel) -> Permintaan | None:
-    return session.execute(select(Permintaan).where(
-        Permintaan.bundel_id == b.id, Permintaan.keputusan == "revisi")
-        .order_by(Permintaan.diputuskan_at.desc())).scalars().first()
+    return (
+        session.execute(
+            select(Permintaan)
+            .where(Permintaan.bundel_id == b.id, Permintaan.keputusan == "revisi")
+            .order_by(Permintaan.diputuskan_at.desc())
+        )
+        .scalars()
+        .first()
+    )
 
 
 def menunggu(session: Session, k: Kegiatan, jenis: str) -> Menunggu | None:
@@ -90,28 +96,42 @@ def menunggu(session: Session, k: Kegiatan, jenis: str) -> Menunggu | None:
     if b is None or b.status != status.DIKEMBALIKAN:
         return None
     p = _revisi_terakhir(session, b)
-    urutan = p.urutan if p is not None else max(
-        (lv["urutan"] for lv in json.loads(b.rantai_json or "[]")), default=1)
+    urutan = (
+        p.urutan
+        if p is not None
+        else max((lv["urutan"] for lv in json.loads(b.rantai_json or "[]")), default=1)
+    )
     t = tujuan_perbaikan(b, urutan, k.sop)
     keys = set(json.loads(b.kunci_revisi)) if b.kunci_revisi else set()
     members = list(b.naskah)
-    return Menunggu(bundel_id=b.id, jenis=jenis, versi=b.versi, langkah=t.langkah,
-                    tingkat=t.tingkat, peran=t.peran, mulai_urutan=t.mulai_urutan,
-                    catatan=b.alasan or "",
-                    dokumen=[i for i, n in enumerate(members, start=1) if n.kunci in keys],
-                    jumlah=len(members))
+    return Menunggu(
+        bundel_id=b.id,
+        jenis=jenis,
+        versi=b.versi,
+        langkah=t.langkah,
+        tingkat=t.tingkat,
+        peran=t.peran,
+        mulai_urutan=t.mulai_urutan,
+        catatan=b.alasan or "",
+        dokumen=[i for i, n in enumerate(members, start=1) if n.kunci in keys],
+        jumlah=len(members),
+    )
 
 
 def _petugas(session: Session, nip: str, peran: str) -> Pejabat:
     info = nip_rules.parse(nip or "")
     if not info.valid:
         raise PerbaikanDitolak(f"NIP tidak valid ({info.reason})")
-    p = session.execute(select(Pejabat).where(
-        Pejabat.nip == info.nip, Pejabat.peran == peran, Pejabat.aktif.is_(True))
+    p = session.execute(
+        select(Pejabat).where(
+            Pejabat.nip == info.nip, Pejabat.peran == peran, Pejabat.aktif.is_(True)
+        )
     ).scalar_one_or_none()
     if p is None:
-        raise PerbaikanDitolak(f"NIP ini tidak tercatat sebagai petugas peran {peran} yang "
-                               f"memperbaiki (diklat pejabat tambah --peran {peran} ...)")
+        raise PerbaikanDitolak(
+            f"NIP ini tidak tercatat sebagai petugas peran {peran} yang "
+            f"memperbaiki (diklat pejabat tambah --peran {peran} ...)"
+        )
     return p
 
 
@@ -127,8 +147,9 @@ def _baca_docx(data: bytes, label: str) -> bytes:
     return data
 
 
-def unduh(engine: Engine, kode: str, jenis: str, out_dir: Path,
-          nomor_dokumen: Sequence[int] | None = None) -> list[Path]:
+def unduh(
+    engine: Engine, kode: str, jenis: str, out_dir: Path, nomor_dokumen: Sequence[int] | None = None
+) -> list[Path]:
     """Copies of the current version's draft DOCX files, to be corrected in Word (the number
     and date lines and the signature block must stay). Named ``<jenis>-v<versi>-<n>.docx``."""
     with session_scope(engine) as ses:
@@ -140,8 +161,9 @@ def unduh(engine: Engine, kode: str, jenis: str, out_dir: Path,
         wanted = list(dict.fromkeys(nomor_dokumen or range(1, len(members) + 1)))
         bad = [n for n in wanted if not 1 <= n <= len(members)]
         if bad:
-            raise PerbaikanDitolak(f"dokumen {bad[0]} tidak ada (bundel berisi "
-                                   f"{len(members)} naskah)")
+            raise PerbaikanDitolak(
+                f"dokumen {bad[0]} tidak ada (bundel berisi {len(members)} naskah)"
+            )
         out_dir.mkdir(parents=True, exist_ok=True)
         out = []
         for n in wanted:
@@ -162,10 +184,21 @@ class HasilPerbaikan:
     cara: str
 
 
-def perbaiki(engine: Engine, kode: str, jenis: str, out_dir: Path, *, nip: str, cara: str,
-             berkas: Mapping[int, bytes] | None = None, dokumen: Sequence[int] | None = None,
-             catatan: str | None = None, alasan_tanpa_perubahan: str | None = None,
-             pdf: bool = False, settings: Settings | None = None) -> HasilPerbaikan:
+def perbaiki(
+    engine: Engine,
+    kode: str,
+    jenis: str,
+    out_dir: Path,
+    *,
+    nip: str,
+    cara: str,
+    berkas: Mapping[int, bytes] | None = None,
+    dokumen: Sequence[int] | None = None,
+    catatan: str | None = None,
+    alasan_tanpa_perubahan: str | None = None,
+    pdf: bool = False,
+    settings: Settings | None = None,
+) -> HasilPerbaikan:
     """Record the correction of a letter sent back as its next version (see the module
     docstring). :class:`PerbaikanDitolak` with one line when it cannot be taken: nothing is
     recorded then."""
@@ -181,21 +214,27 @@ def perbaiki(engine: Engine, kode: str, jenis: str, out_dir: Path, *, nip: str, 
             raise PerbaikanDitolak(f"kegiatan {kode} berstatus {k.status}")
         m = menunggu(ses, k, jenis)
         if m is None:
-            raise PerbaikanDitolak(f"{jenis} kegiatan {kode} tidak sedang dikembalikan untuk "
-                                   "diperbaiki")
+            raise PerbaikanDitolak(
+                f"{jenis} kegiatan {kode} tidak sedang dikembalikan untuk diperbaiki"
+            )
         petugas = _petugas(ses, nip, m.peran)
         b = ses.get(Bundel, m.bundel_id)
         assert b is not None
         members = list(b.naskah)
         if cara == "unggah" and len(members) == 1 and set(berkas) == {0}:
             berkas = {1: berkas[0]}
-        named = list(dict.fromkeys(dokumen or m.dokumen or
-                                   (sorted(berkas) if cara == "unggah" else
-                                    range(1, len(members) + 1))))
+        named = list(
+            dict.fromkeys(
+                dokumen
+                or m.dokumen
+                or (sorted(berkas) if cara == "unggah" else range(1, len(members) + 1))
+            )
+        )
         bad = [n for n in [*named, *berkas] if not 1 <= n <= len(members)]
         if bad:
-            raise PerbaikanDitolak(f"dokumen {bad[0]} tidak ada (bundel berisi "
-                                   f"{len(members)} naskah)")
+            raise PerbaikanDitolak(
+                f"dokumen {bad[0]} tidak ada (bundel berisi {len(members)} naskah)"
+            )
         unggahan: dict[str, bytes] = {}
         if cara == "unggah":
             if not berkas:
@@ -207,14 +246,16 @@ def perbaiki(engine: Engine, kode: str, jenis: str, out_dir: Path, *, nip: str, 
                 before = Path(src.path).read_bytes() if src is not None else b""
                 try:
                     periksa_penanda_unggahan(
-                        data, ada_penanda(before, [x for x in (prev.draf_nomor,
-                                                               prev.draf_tanggal) if x]),
-                        ttd=b.penandatangan_id is not None and ANCHOR in teks_docx(before))
+                        data,
+                        ada_penanda(before, [x for x in (prev.draf_nomor, prev.draf_tanggal) if x]),
+                        ttd=b.penandatangan_id is not None and ANCHOR in teks_docx(before),
+                    )
                 except PenandaHilang as e:
                     raise PerbaikanDitolak(f"dokumen {n}: {e}") from None
                 unggahan[prev.kunci] = data
-            same = all(_teks_sama(ses, members[n - 1].id, unggahan[members[n - 1].kunci])
-                       for n in berkas)
+            same = all(
+                _teks_sama(ses, members[n - 1].id, unggahan[members[n - 1].kunci]) for n in berkas
+            )
             keys = set(unggahan)
         elif cara == "data":
             keys = {members[n - 1].kunci for n in named}
@@ -225,16 +266,20 @@ def perbaiki(engine: Engine, kode: str, jenis: str, out_dir: Path, *, nip: str, 
         if same and not alasan:
             raise PerbaikanDitolak(
                 "versi baru sama dengan yang dikembalikan; perbaiki dulu, atau nyatakan "
-                "alasan tidak perlu diubah (--alasan / isian alasan)")
+                "alasan tidak perlu diubah (--alasan / isian alasan)"
+            )
         perbaikan = naskah_versi.Perbaikan(
-            oleh_nip=petugas.nip, cara=cara, catatan=catatan or alasan,
-            kunci=keys if cara != "tanpa_perubahan" else set(), unggahan=unggahan,
-            mulai_urutan=m.mulai_urutan)
+            oleh_nip=petugas.nip,
+            cara=cara,
+            catatan=catatan or alasan,
+            kunci=keys if cara != "tanpa_perubahan" else set(),
+            unggahan=unggahan,
+            mulai_urutan=m.mulai_urutan,
+        )
         oleh = ledger.Oleh(petugas.nip, petugas.nama)
         peran, langkah, tingkat = m.peran, m.langkah, m.tingkat
         diubah = 0 if cara == "tanpa_perubahan" or same else len(keys)
-    h = naskah_versi.versi_berikut(engine, kode, jenis, out_dir, perbaikan, pdf=pdf,
-                                   settings=s)
+    h = naskah_versi.versi_berikut(engine, kode, jenis, out_dir, perbaikan, pdf=pdf, settings=s)
     with session_scope(engine) as ses:
         k = kegiatan_by_kode(ses, kode)
         note = (f"{jenis} v{h.versi} ({cara}): " + (catatan or alasan or "")).strip()
@@ -243,10 +288,19 @@ def perbaiki(engine: Engine, kode: str, jenis: str, out_dir: Path, *, nip: str, 
         else:  # the corrector's own level opens the next version's chain
             row = ledger.tunggu(ses, k, langkah, tingkat=tingkat, actor=peran)
             row.note = note[:4000]
-        ses.add(AuditPersetujuan(
-            bundel_id=h.bundel_id, nip=oleh.nip, nama=oleh.nama, peran=peran,
-            keputusan="perbaikan", catatan=catatan or alasan, hasil="diterima",
-            alasan=f"{cara}; {diubah} dokumen diubah", at=utcnow()))
+        ses.add(
+            AuditPersetujuan(
+                bundel_id=h.bundel_id,
+                nip=oleh.nip,
+                nama=oleh.nama,
+                peran=peran,
+                keputusan="perbaikan",
+                catatan=catatan or alasan,
+                hasil="diterima",
+                alasan=f"{cara}; {diubah} dokumen diubah",
+                at=utcnow(),
+            )
+        )
     return HasilPerbaikan(h.bundel_id, h.versi, diubah, cara)
 
 
@@ -257,8 +311,9 @@ def _teks_sama(ses: Session, naskah_id: int, data: bytes) -> bool:
     return " ".join(teks_docx(Path(f.path)).split()) == " ".join(teks_docx(data).split())
 
 
-def _data_sama(ses: Session, engine: Engine, k: Kegiatan, b: Bundel, keys: set[str],
-               s: Settings) -> bool:
+def _data_sama(
+    ses: Session, engine: Engine, k: Kegiatan, b: Bundel, keys: set[str], s: Settings
+) -> bool:
     """Whether drafting the named documents again from today's data gives the same contexts
     (nothing was corrected)."""
     new = naskah_versi.konteks_anggota(ses, engine, k, b.jenis, s)
@@ -266,8 +321,17 @@ def _data_sama(ses: Session, engine: Engine, k: Kegiatan, b: Bundel, keys: set[s
     return set(new) == set(old) and all(new[key] == old[key] for key in keys)
 
 
-def ulang(engine: Engine, kode: str, jenis: str, out_dir: Path, *, nip: str, alasan: str,
-          pdf: bool = False, settings: Settings | None = None) -> HasilPerbaikan:
+def ulang(
+    engine: Engine,
+    kode: str,
+    jenis: str,
+    out_dir: Path,
+    *,
+    nip: str,
+    alasan: str,
+    pdf: bool = False,
+    settings: Settings | None = None,
+) -> HasilPerbaikan:
     """Start the next version of a letter that was refused (``tolak``): deliberately, by an
     operator of the agency, with the reason. The training's path is open again (its run,
     started again, goes on from this letter); the letter goes up its whole chain as a new
@@ -287,23 +351,40 @@ def ulang(engine: Engine, kode: str, jenis: str, out_dir: Path, *, nip: str, ala
         drafter = plan.langkah_draf[0]
         role = get_role(k, drafter)
         petugas = _petugas_apa_saja(ses, nip)
-        perbaikan = naskah_versi.Perbaikan(oleh_nip=petugas.nip, cara="ulang", catatan=alasan,
-                                           kunci=None, mulai_urutan=1)
+        perbaikan = naskah_versi.Perbaikan(
+            oleh_nip=petugas.nip, cara="ulang", catatan=alasan, kunci=None, mulai_urutan=1
+        )
         last = max([*plan.langkah_draf, *(t.langkah for t in plan.tingkat)])
         ledger.kembalikan(ses, k, dari=last, ke=drafter, note=f"dimulai ulang: {alasan}")
         k.status, k.status_alasan, k.status_at = (
-            "berjalan", f"{jenis} dimulai ulang oleh {petugas.nama}: {alasan}", utcnow())
+            "berjalan",
+            f"{jenis} dimulai ulang oleh {petugas.nama}: {alasan}",
+            utcnow(),
+        )
         oleh = ledger.Oleh(petugas.nip, petugas.nama)
-    h = naskah_versi.versi_berikut(engine, kode, jenis, out_dir, perbaikan, pdf=pdf,
-                                   settings=s)
+    h = naskah_versi.versi_berikut(engine, kode, jenis, out_dir, perbaikan, pdf=pdf, settings=s)
     with session_scope(engine) as ses:
         k = kegiatan_by_kode(ses, kode)
         for no in naskah_versi.rencana(k, jenis).langkah_draf:  # drafted again from the data
-            ledger.selesai(ses, k, no, actor=ledger.SISTEM,
-                           note=f"{jenis} v{h.versi} disusun ulang atas permintaan {oleh.nama}")
-        ses.add(AuditPersetujuan(bundel_id=h.bundel_id, nip=oleh.nip, nama=oleh.nama,
-                                 peran=role, keputusan="ulang", catatan=alasan,
-                                 hasil="diterima", at=utcnow()))
+            ledger.selesai(
+                ses,
+                k,
+                no,
+                actor=ledger.SISTEM,
+                note=f"{jenis} v{h.versi} disusun ulang atas permintaan {oleh.nama}",
+            )
+        ses.add(
+            AuditPersetujuan(
+                bundel_id=h.bundel_id,
+                nip=oleh.nip,
+                nama=oleh.nama,
+                peran=role,
+                keputusan="ulang",
+                catatan=alasan,
+                hasil="diterima",
+                at=utcnow(),
+            )
+        )
     return HasilPerbaikan(h.bundel_id, h.versi, h.jumlah, "ulang")
 
 
@@ -318,11 +399,15 @@ def _petugas_apa_saja(session: Session, nip: str) -> Pejabat:
     info = nip_rules.parse(nip or "")
     if not info.valid:
         raise PerbaikanDitolak(f"NIP tidak valid ({info.reason})")
-    p = session.execute(select(Pejabat).where(
-        Pejabat.nip == info.nip, Pejabat.aktif.is_(True))).scalars().first()
+    p = (
+        session.execute(select(Pejabat).where(Pejabat.nip == info.nip, Pejabat.aktif.is_(True)))
+        .scalars()
+        .first()
+    )
     if p is None:
-        raise PerbaikanDitolak("NIP ini tidak tercatat sebagai pejabat atau petugas "
-                               "(diklat pejabat tambah ...)")
+        raise PerbaikanDitolak(
+            "NIP ini tidak tercatat sebagai pejabat atau petugas (diklat pejabat tambah ...)"
+        )
     return p
 
 
@@ -342,8 +427,15 @@ def _baris(session: Session, k: Kegiatan, m: Menunggu) -> Any:
     return ledger.tunggu(session, k, m.langkah, tingkat=m.tingkat, actor=m.peran)
 
 
-def buka(session: Session, kode: str, jenis: str, *, flow_run_id: str | None = None,
-         kirim: Any = None, settings: Settings | None = None) -> TungguPerbaikan:
+def buka(
+    session: Session,
+    kode: str,
+    jenis: str,
+    *,
+    flow_run_id: str | None = None,
+    kirim: Any = None,
+    settings: Settings | None = None,
+) -> TungguPerbaikan:
     """The wait for a correction as the flow shows it: who corrects (the role the SOP names),
     the official's note, the documents named, how to correct (download, edit in Word, upload;
     or correct the data; or state why nothing changes), the deadline. The person who corrects
@@ -362,26 +454,32 @@ def buka(session: Session, kode: str, jenis: str, *, flow_run_id: str | None = N
     sop = get_sop(k.sop)
     role = sop.pelaksana.get(m.peran, m.peran)
 
-    tenggat = (row.deadline.astimezone(waktu.zona(s)).strftime("%d-%m-%Y %H:%M")
-               if row.deadline else "-")
-    dok = (", ".join(map(str, m.dokumen)) if m.dokumen else f"semua ({m.jumlah} naskah)")
+    tenggat = (
+        row.deadline.astimezone(waktu.zona(s)).strftime("%d-%m-%Y %H:%M") if row.deadline else "-"
+    )
+    dok = ", ".join(map(str, m.dokumen)) if m.dokumen else f"semua ({m.jumlah} naskah)"
     lines = []
     if row.ditolak and row.note and row.note.startswith("perbaikan ditolak:"):
-        lines += [f"**Perbaikan sebelumnya ditolak:** "
-                  f"{row.note[len('perbaikan ditolak:'):].strip()}", ""]
+        lines += [
+            f"**Perbaikan sebelumnya ditolak:** {row.note[len('perbaikan ditolak:') :].strip()}",
+            "",
+        ]
     lines += [
-        f"### Perbaikan: {jenis.replace('_', ' ')} v{m.versi} ({k.kode})", "",
+        f"### Perbaikan: {jenis.replace('_', ' ')} v{m.versi} ({k.kode})",
+        "",
         f"- **Dikembalikan kepada:** {role} (langkah SOP {m.langkah})",
         f"- **Catatan revisi:** {m.catatan}",
         f"- **Dokumen yang direvisi:** {dok}",
-        f"- **Tenggat:** {tenggat}", "",
+        f"- **Tenggat:** {tenggat}",
+        "",
         "Perbaiki dengan salah satu cara:",
         f"1. **data** — betulkan data kegiatan/pejabat/peserta (mis. `diklat kegiatan ubah "
         f"{k.kode} ...`), lalu pilih cara `data`: konsep dibuat ulang dari data;",
         f"2. **unggah** — unduh konsep: `diklat naskah unduh {k.kode} {jenis} --out DIR`, "
         "perbaiki di Word (baris nomor, tanggal dan blok tanda tangan jangan dihapus), taruh "
         "di folder impor, isi nama berkasnya (bundel: `nomor=berkas`);",
-        "3. **tanpa_perubahan** — bila memang tidak perlu diubah: isi alasannya.", "",
+        "3. **tanpa_perubahan** — bila memang tidak perlu diubah: isi alasannya.",
+        "",
         f"Atau dari terminal: `diklat naskah perbaiki {k.kode} {jenis} --nip NIP "
         "--berkas FILE.docx`.",
     ]
@@ -390,15 +488,19 @@ def buka(session: Session, kode: str, jenis: str, *, flow_run_id: str | None = N
         from diklat.naskah.surel import Surat
 
         for alamat, nama in _alamat_operator(session, [m.peran], s):
-            kirim(Surat(kepada=alamat, nama=nama,
-                        subjek=f"[diklat] Perbaikan diminta: {jenis.replace('_', ' ')} "
-                               f"({k.kode})",
-                        isi=f"Yth. {nama},\n\n{jenis.replace('_', ' ')} v{m.versi} kegiatan "
-                            f"{k.kode} dikembalikan untuk diperbaiki.\nCatatan: {m.catatan}\n"
-                            f"Dokumen: {dok}\nTenggat: {tenggat}\n\n"
-                            f"diklat naskah unduh {k.kode} {jenis} --out DIR\n"
-                            f"diklat naskah perbaiki {k.kode} {jenis} --nip NIP "
-                            "--berkas FILE.docx"))
+            kirim(
+                Surat(
+                    kepada=alamat,
+                    nama=nama,
+                    subjek=f"[diklat] Perbaikan diminta: {jenis.replace('_', ' ')} ({k.kode})",
+                    isi=f"Yth. {nama},\n\n{jenis.replace('_', ' ')} v{m.versi} kegiatan "
+                    f"{k.kode} dikembalikan untuk diperbaiki.\nCatatan: {m.catatan}\n"
+                    f"Dokumen: {dok}\nTenggat: {tenggat}\n\n"
+                    f"diklat naskah unduh {k.kode} {jenis} --out DIR\n"
+                    f"diklat naskah perbaiki {k.kode} {jenis} --nip NIP "
+                    "--berkas FILE.docx",
+                )
+            )
     session.flush()
     return TungguPerbaikan(True, m.bundel_id, m.versi, m.peran, row.ditolak, "\n".join(lines))
 
@@ -442,8 +544,15 @@ def _berkas_formulir(text: str, base: Path, single: bool) -> dict[int, bytes]:
     return out
 
 
-def dari_formulir(engine: Engine, kode: str, jenis: str, isian: Mapping[str, Any],
-                  out_dir: Path, *, settings: Settings | None = None) -> HasilPerbaikan:
+def dari_formulir(
+    engine: Engine,
+    kode: str,
+    jenis: str,
+    isian: Mapping[str, Any],
+    out_dir: Path,
+    *,
+    settings: Settings | None = None,
+) -> HasilPerbaikan:
     """A correction typed in the flow's form: files are names inside the import folder."""
     s = settings or get_settings()
     with session_scope(engine) as ses:
@@ -461,11 +570,28 @@ def dari_formulir(engine: Engine, kode: str, jenis: str, isian: Mapping[str, Any
                 dokumen.append(int(part))
             except ValueError:
                 raise PerbaikanDitolak(f"dokumen: {part.strip()!r} bukan nomor") from None
-    return perbaiki(engine, kode, jenis, out_dir, nip=str(isian.get("nip") or ""),
-                    cara=str(isian.get("cara") or ""), berkas=berkas, dokumen=dokumen or None,
-                    catatan=str(isian.get("catatan") or ""),
-                    alasan_tanpa_perubahan=str(isian.get("alasan") or ""), settings=s)
+    return perbaiki(
+        engine,
+        kode,
+        jenis,
+        out_dir,
+        nip=str(isian.get("nip") or ""),
+        cara=str(isian.get("cara") or ""),
+        berkas=berkas,
+        dokumen=dokumen or None,
+        catatan=str(isian.get("catatan") or ""),
+        alasan_tanpa_perubahan=str(isian.get("alasan") or ""),
+        settings=s,
+    )
 
 
-__all__ = ["CARA", "HasilPerbaikan", "Menunggu", "PerbaikanDitolak", "menunggu", "perbaiki",
-           "ulang", "unduh"]
+__all__ = [
+    "CARA",
+    "HasilPerbaikan",
+    "Menunggu",
+    "PerbaikanDitolak",
+    "menunggu",
+    "perbaiki",
+    "ulang",
+    "unduh",
+]

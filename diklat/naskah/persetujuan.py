@@ -82,8 +82,11 @@ class StatusPermintaan(StrEnum):
 
 
 MENUNGGU, DIPUTUSKAN, TERKUNCI, DIBATALKAN = (
-    StatusPermintaan.MENUNGGU, StatusPermintaan.DIPUTUSKAN, StatusPermintaan.TERKUNCI,
-    StatusPermintaan.DIBATALKAN)
+    StatusPermintaan.MENUNGGU,
+    StatusPermintaan.DIPUTUSKAN,
+    StatusPermintaan.TERKUNCI,
+    StatusPermintaan.DIBATALKAN,
+)
 #: The moves a request may make: decided once and for all; locked after too many refused
 #: answers until a superior opens it again; cancelled (its version returned or refused, its
 #: training cancelled, a hard deadline passed) while it waits or is locked.
@@ -172,9 +175,15 @@ def tingkat_berikut(session: Session, b: Bundel) -> dict[str, Any] | None:
     when every level has decided (or the version's path ended)."""
     if b.status in status.BERAKHIR or b.status in status.DIPUTUSKAN:
         return None
-    done = set(session.execute(select(Persetujuan.urutan).where(
-        Persetujuan.bundel_id == b.id, Persetujuan.keputusan == "setuju",
-        Persetujuan.naskah_sha256 == b.manifest_sha256)).scalars())
+    done = set(
+        session.execute(
+            select(Persetujuan.urutan).where(
+                Persetujuan.bundel_id == b.id,
+                Persetujuan.keputusan == "setuju",
+                Persetujuan.naskah_sha256 == b.manifest_sha256,
+            )
+        ).scalars()
+    )
     for level in rantai(b):
         if level["urutan"] < (b.mulai_urutan or 1):
             continue  # a corrected version goes up again from the level it returned to
@@ -193,12 +202,19 @@ def _asked(session: Session, b: Bundel, level: dict[str, Any]) -> Pejabat:
     return pemegang(session, level["peran"])
 
 
-def buka(session: Session, b: Bundel, level: dict[str, Any], *, flow_run_id: str | None = None,
-         now: dt.datetime | None = None) -> Permintaan:
+def buka(
+    session: Session,
+    b: Bundel,
+    level: dict[str, Any],
+    *,
+    flow_run_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> Permintaan:
     """The request of one level of a bundle version (opened the first time: the official
     asked, the deadline from the ledger's step). Idempotent."""
-    p = session.execute(select(Permintaan).where(
-        Permintaan.bundel_id == b.id, Permintaan.urutan == level["urutan"])).scalar_one_or_none()
+    p = session.execute(
+        select(Permintaan).where(Permintaan.bundel_id == b.id, Permintaan.urutan == level["urutan"])
+    ).scalar_one_or_none()
     if p is not None:
         if flow_run_id and p.status == MENUNGGU and p.flow_run_id != flow_run_id:
             p.flow_run_id = flow_run_id  # a new run of the same training took over the wait
@@ -206,21 +222,45 @@ def buka(session: Session, b: Bundel, level: dict[str, Any], *, flow_run_id: str
     k = session.get(Kegiatan, b.kegiatan_id)
     assert k is not None
     moment = now or utcnow()
-    row = ledger.tunggu(session, k, level["langkah"], tingkat=level["urutan"],
-                        actor=level["peran"], flow_run_id=flow_run_id, now=moment)
-    p = Permintaan(bundel_id=b.id, kegiatan_id=b.kegiatan_id, urutan=level["urutan"],
-                   kind=level["kind"], peran=level["peran"], langkah=level["langkah"],
-                   putaran=row.putaran, pejabat_id=_asked(session, b, level).id,
-                   status=MENUNGGU, sejak=row.started_at, tenggat=row.deadline,
-                   flow_run_id=flow_run_id, token=secrets.token_urlsafe(24), salah=0)
+    row = ledger.tunggu(
+        session,
+        k,
+        level["langkah"],
+        tingkat=level["urutan"],
+        actor=level["peran"],
+        flow_run_id=flow_run_id,
+        now=moment,
+    )
+    p = Permintaan(
+        bundel_id=b.id,
+        kegiatan_id=b.kegiatan_id,
+        urutan=level["urutan"],
+        kind=level["kind"],
+        peran=level["peran"],
+        langkah=level["langkah"],
+        putaran=row.putaran,
+        pejabat_id=_asked(session, b, level).id,
+        status=MENUNGGU,
+        sejak=row.started_at,
+        tenggat=row.deadline,
+        flow_run_id=flow_run_id,
+        token=secrets.token_urlsafe(24),
+        salah=0,
+    )
     session.add(p)
     session.flush()
     return p
 
 
-def buka_disposisi(session: Session, k: Kegiatan, langkah: int, urutan: int, *,
-                   flow_run_id: str | None = None, now: dt.datetime | None = None
-                   ) -> Permintaan:
+def buka_disposisi(
+    session: Session,
+    k: Kegiatan,
+    langkah: int,
+    urutan: int,
+    *,
+    flow_run_id: str | None = None,
+    now: dt.datetime | None = None,
+) -> Permintaan:
     """The request of one official's disposition at an SOP step the catalogue declares as
     ``disposisi`` (SOP 002 rows 2-3 on the organiser's offer, SOP 000 row 12 on the agencies'
     replies): a decision of the named official, with a one-time code like a paraf. Idempotent
@@ -233,22 +273,40 @@ def buka_disposisi(session: Session, k: Kegiatan, langkah: int, urutan: int, *,
         raise PersetujuanError(f"langkah {langkah} bukan disposisi")
     peran = step.approval.roles[urutan - 1]
     moment = now or utcnow()
-    row = ledger.tunggu(session, k, langkah, tingkat=urutan, actor=peran,
-                        flow_run_id=flow_run_id, now=moment)
-    p = session.execute(select(Permintaan).where(
-        Permintaan.kegiatan_id == k.id, Permintaan.bundel_id.is_(None),
-        Permintaan.langkah == langkah, Permintaan.urutan == urutan,
-        Permintaan.putaran == row.putaran)).scalar_one_or_none()
+    row = ledger.tunggu(
+        session, k, langkah, tingkat=urutan, actor=peran, flow_run_id=flow_run_id, now=moment
+    )
+    p = session.execute(
+        select(Permintaan).where(
+            Permintaan.kegiatan_id == k.id,
+            Permintaan.bundel_id.is_(None),
+            Permintaan.langkah == langkah,
+            Permintaan.urutan == urutan,
+            Permintaan.putaran == row.putaran,
+        )
+    ).scalar_one_or_none()
     if p is not None:
         if flow_run_id and p.status == MENUNGGU and p.flow_run_id != flow_run_id:
             p.flow_run_id = flow_run_id
         return p
     sm = surat_penawaran(session, k) if "penawaran" in step.kelengkapan.lower() else None
-    p = Permintaan(bundel_id=None, surat_masuk_id=sm.id if sm else None, kegiatan_id=k.id,
-                   urutan=urutan, kind="disposisi", peran=peran, langkah=langkah,
-                   putaran=row.putaran, pejabat_id=pemegang(session, peran).id,
-                   status=MENUNGGU, sejak=row.started_at, tenggat=row.deadline,
-                   flow_run_id=flow_run_id, token=secrets.token_urlsafe(24), salah=0)
+    p = Permintaan(
+        bundel_id=None,
+        surat_masuk_id=sm.id if sm else None,
+        kegiatan_id=k.id,
+        urutan=urutan,
+        kind="disposisi",
+        peran=peran,
+        langkah=langkah,
+        putaran=row.putaran,
+        pejabat_id=pemegang(session, peran).id,
+        status=MENUNGGU,
+        sejak=row.started_at,
+        tenggat=row.deadline,
+        flow_run_id=flow_run_id,
+        token=secrets.token_urlsafe(24),
+        salah=0,
+    )
     session.add(p)
     session.flush()
     return p
@@ -257,17 +315,29 @@ def buka_disposisi(session: Session, k: Kegiatan, langkah: int, urutan: int, *,
 def jumlah_jawaban(session: Session, permintaan_id: int) -> int:
     """How many answers were processed for a request (the suffix of the next wait's key, so
     a run restarted from the top waits under the same key until an answer is processed)."""
-    return int(session.scalar(select(func.count()).select_from(AuditPersetujuan).where(
-        AuditPersetujuan.permintaan_id == permintaan_id)) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(AuditPersetujuan)
+            .where(AuditPersetujuan.permintaan_id == permintaan_id)
+        )
+        or 0
+    )
 
 
 # --------------------------------------------------------------------------- codes by e-mail
 
 
 def _code_valid(session: Session, p: Permintaan, now: dt.datetime) -> KodeVerifikasi | None:
-    return session.execute(select(KodeVerifikasi).where(
-        KodeVerifikasi.permintaan_id == p.id, KodeVerifikasi.used_at.is_(None),
-        KodeVerifikasi.expires_at > now).order_by(KodeVerifikasi.id.desc()).limit(1)
+    return session.execute(
+        select(KodeVerifikasi)
+        .where(
+            KodeVerifikasi.permintaan_id == p.id,
+            KodeVerifikasi.used_at.is_(None),
+            KodeVerifikasi.expires_at > now,
+        )
+        .order_by(KodeVerifikasi.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
@@ -279,19 +349,32 @@ def ringkasan(session: Session, b: Bundel) -> dict[str, Any]:
     first = members[0] if members else None
     draf = [f for n in members[:1] for f in n.berkas if f.peran in ("draf_pdf", "draf_docx")]
     folder = str(Path(draf[0].path).parent) if draf else "-"
-    tujuan = (first.tujuan or "-") if first is not None and len(members) == 1 \
+    tujuan = (
+        (first.tujuan or "-")
+        if first is not None and len(members) == 1
         else f"{len(members)} naskah"
+    )
     hal = first.hal if first else ""
     if any(n.kunci.startswith("peserta:") for n in members):
         # a letter per participant (a certificate) names its holder in Hal and addressee:
         # what the request shows (forms, Prefect, e-mail subjects) names the bundle instead
-        hal = (f"{b.jenis.replace('_', ' ').title()} {k.nama if k else ''}".strip()
-               + " (satu naskah per peserta)")
+        hal = (
+            f"{b.jenis.replace('_', ' ').title()} {k.nama if k else ''}".strip()
+            + " (satu naskah per peserta)"
+        )
         tujuan = f"{len(members)} peserta"
-    return {"kegiatan": k.kode if k else "", "nama_kegiatan": k.nama if k else "",
-            "jenis": b.jenis, "versi": b.versi, "jumlah": len(members),
-            "hal": hal, "tujuan": tujuan,
-            "manifest": b.manifest_sha256 or "", "berkas": folder, "catatan_revisi": b.catatan}
+    return {
+        "kegiatan": k.kode if k else "",
+        "nama_kegiatan": k.nama if k else "",
+        "jenis": b.jenis,
+        "versi": b.versi,
+        "jumlah": len(members),
+        "hal": hal,
+        "tujuan": tujuan,
+        "manifest": b.manifest_sha256 or "",
+        "berkas": folder,
+        "catatan_revisi": b.catatan,
+    }
 
 
 def ringkasan_permintaan(session: Session, p: Permintaan) -> dict[str, Any]:
@@ -306,13 +389,24 @@ def ringkasan_permintaan(session: Session, p: Permintaan) -> dict[str, Any]:
 
     k = session.get(Kegiatan, p.kegiatan_id)
     sm = session.get(SuratMasuk, p.surat_masuk_id) if p.surat_masuk_id else None
-    hal = (f"Disposisi surat {sm.pengirim} Nomor {sm.nomor} tanggal "
-           f"{tanggal_indonesia(sm.tanggal)}" + (f" hal {sm.hal}" if sm.hal else "")
-           if sm is not None else f"Disposisi langkah {p.langkah}")
-    return {"kegiatan": k.kode if k else "", "nama_kegiatan": k.nama if k else "",
-            "jenis": "disposisi", "versi": 1, "jumlah": 1, "hal": hal,
-            "tujuan": "-", "manifest": "", "berkas": sm.berkas_nama if sm and sm.berkas_nama
-            else "-", "catatan_revisi": None}
+    hal = (
+        f"Disposisi surat {sm.pengirim} Nomor {sm.nomor} tanggal "
+        f"{tanggal_indonesia(sm.tanggal)}" + (f" hal {sm.hal}" if sm.hal else "")
+        if sm is not None
+        else f"Disposisi langkah {p.langkah}"
+    )
+    return {
+        "kegiatan": k.kode if k else "",
+        "nama_kegiatan": k.nama if k else "",
+        "jenis": "disposisi",
+        "versi": 1,
+        "jumlah": 1,
+        "hal": hal,
+        "tujuan": "-",
+        "manifest": "",
+        "berkas": sm.berkas_nama if sm and sm.berkas_nama else "-",
+        "catatan_revisi": None,
+    }
 
 
 def deskripsi_form(session: Session, p: Permintaan, settings: Settings | None = None) -> str:
@@ -326,14 +420,20 @@ def deskripsi_form(session: Session, p: Permintaan, settings: Settings | None = 
     total = len(rantai(b)) if b is not None else 1
     apa = {"tanda_tangan": "Tanda tangan", "paraf": "Paraf"}.get(p.kind, "Disposisi")
     lines: list[str] = []
-    last = session.execute(select(AuditPersetujuan).where(
-        AuditPersetujuan.permintaan_id == p.id).order_by(AuditPersetujuan.id.desc())
-        .limit(1)).scalar_one_or_none()
+    last = session.execute(
+        select(AuditPersetujuan)
+        .where(AuditPersetujuan.permintaan_id == p.id)
+        .order_by(AuditPersetujuan.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
     if last is not None and last.hasil == "ditolak":
         sisa = max(0, s.approval.otp_max_attempts - p.salah)
         lines += [f"**Jawaban sebelumnya ditolak:** {last.alasan}; sisa {sisa} percobaan", ""]
-    tenggat = (p.tenggat.astimezone(_tz(s)).strftime("%d-%m-%Y %H:%M") + " " + _zona(s)
-               if p.tenggat else "-")
+    tenggat = (
+        p.tenggat.astimezone(_tz(s)).strftime("%d-%m-%Y %H:%M") + " " + _zona(s)
+        if p.tenggat
+        else "-"
+    )
     lines += [
         f"### {apa}: {r['jenis'].replace('_', ' ')} ({r['kegiatan']})",
         "",
@@ -342,24 +442,32 @@ def deskripsi_form(session: Session, p: Permintaan, settings: Settings | None = 
         f"- **Tujuan:** {r['tujuan']}",
     ]
     if b is not None:
-        lines += [f"- **Versi:** {r['versi']}, **{r['jumlah']} naskah** (nomor 1-{r['jumlah']} "
-                  f"dalam pratinjau), hash `{r['manifest'][:16]}`",
-                  f"- **Tingkat:** {p.urutan} dari {total} (peran `{p.peran}`, langkah SOP "
-                  f"{p.langkah})",
-                  f"- **Konsep PDF:** `{r['berkas']}`"]
+        lines += [
+            f"- **Versi:** {r['versi']}, **{r['jumlah']} naskah** (nomor 1-{r['jumlah']} "
+            f"dalam pratinjau), hash `{r['manifest'][:16]}`",
+            f"- **Tingkat:** {p.urutan} dari {total} (peran `{p.peran}`, langkah SOP {p.langkah})",
+            f"- **Konsep PDF:** `{r['berkas']}`",
+        ]
     lines.append(f"- **Tenggat:** {tenggat}")
     link = halaman_persetujuan(p, s)
     lines.append(f"- **Halaman persetujuan (konsep dan riwayat):** {link}")
     if r["catatan_revisi"]:
         lines.append(f"- **Menjawab catatan revisi:** {r['catatan_revisi']}")
-    lines += ["", "Isi NIP Anda dan kode verifikasi 6 digit dari surel. Revisi dan tolak "
-                  "wajib disertai catatan; revisi bundel boleh menyebut nomor dokumennya."]
+    lines += [
+        "",
+        "Isi NIP Anda dan kode verifikasi 6 digit dari surel. Revisi dan tolak "
+        "wajib disertai catatan; revisi bundel boleh menyebut nomor dokumennya.",
+    ]
     return "\n".join(lines)
 
 
 def _zona(s: Settings) -> str:
-    return {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-            "Asia/Jayapura": "WIT"}.get(s.timezone, s.timezone)
+    return {
+        "Asia/Jakarta": "WIB",
+        "Asia/Pontianak": "WIB",
+        "Asia/Makassar": "WITA",
+        "Asia/Jayapura": "WIT",
+    }.get(s.timezone, s.timezone)
 
 
 def halaman_persetujuan(p: Permintaan, settings: Settings | None = None) -> str:
@@ -369,52 +477,68 @@ def halaman_persetujuan(p: Permintaan, settings: Settings | None = None) -> str:
     return f"{s.tte.verify_base_url.rstrip('/')}/p/{p.token}"
 
 
-def surat_kode(session: Session, p: Permintaan, kode: str, *, ui_url: str,
-               settings: Settings) -> Surat:
+def surat_kode(
+    session: Session, p: Permintaan, kode: str, *, ui_url: str, settings: Settings
+) -> Surat:
     pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
     assert pej is not None
     r = ringkasan_permintaan(session, p)
     halaman = halaman_persetujuan(p, settings)
     lampiran = _lampiran_konsep(session, p, settings)
     apa = LABEL_KIND.get(p.kind, p.kind)
-    tenggat = (p.tenggat.astimezone(_tz(settings)).strftime("%d-%m-%Y %H:%M") + " "
-               + _zona(settings) if p.tenggat else "-")
-    isi = "\n".join([
-        f"Yth. {pej.nama},",
-        "",
-        f"Mohon {apa} atas {r['jenis'].replace('_', ' ')} kegiatan {r['kegiatan']} "
-        f"({r['nama_kegiatan']}).",
-        f"Hal: {r['hal']}",
-        f"Tujuan: {r['tujuan']}",
-        f"Versi: {r['versi']}, {r['jumlah']} naskah, hash {r['manifest'][:12]}",
-        *([f"Konsep terlampir ({lampiran[0][0]})."] if lampiran else []),
-        *([f"Catatan revisi sebelumnya: {r['catatan_revisi']}"] if r["catatan_revisi"] else []),
-        f"Tenggat: {tenggat}",
-        "",
-        f"Baca konsep dan berikan keputusan (setuju / revisi / tolak) di: {halaman}",
-        *([f"Untuk menandatangani dengan sertifikat BSrE (passphrase Anda), buka: "
-           f"{halaman_ttd(p, settings)}"]
-          if p.kind == "tanda_tangan" and settings.tte.mode == "bsre" else []),
-        f"Atau di UI Prefect: {ui_url}",
-        f"atau dengan perintah: diklat approve {p.id} --nip <NIP Anda> --kode <kode> "
-        "--keputusan setuju",
-        "",
-        f"Kode: {kode}",
-        "",
-        f"Kode hanya berlaku sekali dan sampai {settings.approval.otp_lifetime_minutes} menit "
-        "sejak surel ini. Jangan teruskan surel ini.",
-    ])
-    return Surat(kepada=pej.email or "", nama=pej.nama,
-                 subjek=f"[diklat] Mohon {apa}: {r['hal']} ({r['kegiatan']})", isi=isi,
-                 lampiran=lampiran)
+    tenggat = (
+        p.tenggat.astimezone(_tz(settings)).strftime("%d-%m-%Y %H:%M") + " " + _zona(settings)
+        if p.tenggat
+        else "-"
+    )
+    isi = "\n".join(
+        [
+            f"Yth. {pej.nama},",
+            "",
+            f"Mohon {apa} atas {r['jenis'].replace('_', ' ')} kegiatan {r['kegiatan']} "
+            f"({r['nama_kegiatan']}).",
+            f"Hal: {r['hal']}",
+            f"Tujuan: {r['tujuan']}",
+            f"Versi: {r['versi']}, {r['jumlah']} naskah, hash {r['manifest'][:12]}",
+            *([f"Konsep terlampir ({lampiran[0][0]})."] if lampiran else []),
+            *([f"Catatan revisi sebelumnya: {r['catatan_revisi']}"] if r["catatan_revisi"] else []),
+            f"Tenggat: {tenggat}",
+            "",
+            f"Baca konsep dan berikan keputusan (setuju / revisi / tolak) di: {halaman}",
+            *(
+                [
+                    f"Untuk menandatangani dengan sertifikat BSrE (passphrase Anda), buka: "
+                    f"{halaman_ttd(p, settings)}"
+                ]
+                if p.kind == "tanda_tangan" and settings.tte.mode == "bsre"
+                else []
+            ),
+            f"Atau di UI Prefect: {ui_url}",
+            f"atau dengan perintah: diklat approve {p.id} --nip <NIP Anda> --kode <kode> "
+            "--keputusan setuju",
+            "",
+            f"Kode: {kode}",
+            "",
+            f"Kode hanya berlaku sekali dan sampai {settings.approval.otp_lifetime_minutes} menit "
+            "sejak surel ini. Jangan teruskan surel ini.",
+        ]
+    )
+    return Surat(
+        kepada=pej.email or "",
+        nama=pej.nama,
+        subjek=f"[diklat] Mohon {apa}: {r['hal']} ({r['kegiatan']})",
+        isi=isi,
+        lampiran=lampiran,
+    )
 
 
 #: The draft is attached to an official's e-mail up to this size (larger: the page's link).
 BATAS_LAMPIRAN = 10 * 1024 * 1024
 
 
-def _lampiran_konsep(session: Session, p: Permintaan,
-                     settings: Settings) -> list[tuple[str, bytes, str]]:
+def _lampiran_konsep(
+    session: Session, p: Permintaan, settings: Settings
+) -> list[tuple[str, bytes, str]]:
     """The draft decided on, as one PDF (the bundle merged), to attach to the official's
     e-mail; none without draft PDFs or over :data:`BATAS_LAMPIRAN`."""
     if p.bundel_id is None:
@@ -454,10 +578,18 @@ class PermintaanTerbuka:
         return self.status == DIPUTUSKAN
 
 
-def buka_permintaan(session: Session, k: Kegiatan, bundel_id: int | None, urutan: int, *,
-                    flow_run_id: str | None, langkah: int | None = None,
-                    kirim: Callable[[Surat], None], ui_base: str | None = None,
-                    settings: Settings | None = None) -> PermintaanTerbuka:
+def buka_permintaan(
+    session: Session,
+    k: Kegiatan,
+    bundel_id: int | None,
+    urutan: int,
+    *,
+    flow_run_id: str | None,
+    langkah: int | None = None,
+    kirim: Callable[[Surat], None],
+    ui_base: str | None = None,
+    settings: Settings | None = None,
+) -> PermintaanTerbuka:
     """Open the request of level ``urutan`` of a bundle's chain, or of the disposition at
     step ``langkah`` (once), send its code (once, while it waits), and describe it."""
     s = settings or get_settings()
@@ -472,18 +604,29 @@ def buka_permintaan(session: Session, k: Kegiatan, bundel_id: int | None, urutan
         req = buka_disposisi(session, k, langkah, urutan, flow_run_id=flow_run_id)
         selesai = req.status == DIPUTUSKAN
     if req.status == MENUNGGU:
-        kirim_kode(session, req, kirim, ui_url=tautan_run(flow_run_id, s, ui_base),
-                   settings=s)
-    return PermintaanTerbuka(id=req.id, status=req.status, keputusan=req.keputusan,
-                             kind=req.kind, selesai=selesai,
-                             jawaban=jumlah_jawaban(session, req.id),
-                             poll_seconds=s.approval.poll_seconds,
-                             deskripsi=deskripsi_form(session, req, s))
+        kirim_kode(session, req, kirim, ui_url=tautan_run(flow_run_id, s, ui_base), settings=s)
+    return PermintaanTerbuka(
+        id=req.id,
+        status=req.status,
+        keputusan=req.keputusan,
+        kind=req.kind,
+        selesai=selesai,
+        jawaban=jumlah_jawaban(session, req.id),
+        poll_seconds=s.approval.poll_seconds,
+        deskripsi=deskripsi_form(session, req, s),
+    )
 
 
-def kirim_kode(session: Session, p: Permintaan, kirim: Callable[[Surat], None], *,
-               ui_url: str, paksa: bool = False, now: dt.datetime | None = None,
-               settings: Settings | None = None) -> bool:
+def kirim_kode(
+    session: Session,
+    p: Permintaan,
+    kirim: Callable[[Surat], None],
+    *,
+    ui_url: str,
+    paksa: bool = False,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+) -> bool:
     """E-mail the asked official a one-time code for this request, unless a valid one was
     already sent (``paksa``: a new one anyway). Returns whether a code went out now. The code
     itself is never stored or returned: only its keyed hash is kept."""
@@ -495,13 +638,21 @@ def kirim_kode(session: Session, p: Permintaan, kirim: Callable[[Surat], None], 
         return False
     pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
     if pej is None or not pej.email:
-        raise PersetujuanError(f"pejabat peran {p.peran} tidak punya alamat pos-el untuk kode "
-                               f"verifikasi; isi dengan `diklat pejabat tambah ... --email`")
+        raise PersetujuanError(
+            f"pejabat peran {p.peran} tidak punya alamat pos-el untuk kode "
+            f"verifikasi; isi dengan `diklat pejabat tambah ... --email`"
+        )
     kode = _new_code()
-    session.add(KodeVerifikasi(
-        pejabat_id=pej.id, permintaan_id=p.id, kode_hash=hash_kode(kode, p.id, s),
-        expires_at=moment + dt.timedelta(minutes=s.approval.otp_lifetime_minutes),
-        attempts=0, created_at=moment))
+    session.add(
+        KodeVerifikasi(
+            pejabat_id=pej.id,
+            permintaan_id=p.id,
+            kode_hash=hash_kode(kode, p.id, s),
+            expires_at=moment + dt.timedelta(minutes=s.approval.otp_lifetime_minutes),
+            attempts=0,
+            created_at=moment,
+        )
+    )
     session.flush()
     kirim(surat_kode(session, p, kode, ui_url=ui_url, settings=s))
     log.info("kode verifikasi permintaan %s dikirim", p.id)
@@ -511,14 +662,36 @@ def kirim_kode(session: Session, p: Permintaan, kirim: Callable[[Surat], None], 
 # --------------------------------------------------------------------------- answers
 
 
-def _audit(session: Session, p: Permintaan, b: Bundel | None, *, nip: str | None,
-           nama: str | None, keputusan: str | None, catatan: str | None, hasil: str,
-           alasan: str | None, flow_run_id: str | None, now: dt.datetime) -> None:
-    session.add(AuditPersetujuan(
-        bundel_id=b.id if b is not None else None, permintaan_id=p.id, nip=nip, nama=nama,
-        peran=p.peran, keputusan=keputusan, catatan=catatan,
-        sha256=b.manifest_sha256 if b is not None else None, hasil=hasil,
-        alasan=alasan, flow_run_id=flow_run_id, at=now))
+def _audit(
+    session: Session,
+    p: Permintaan,
+    b: Bundel | None,
+    *,
+    nip: str | None,
+    nama: str | None,
+    keputusan: str | None,
+    catatan: str | None,
+    hasil: str,
+    alasan: str | None,
+    flow_run_id: str | None,
+    now: dt.datetime,
+) -> None:
+    session.add(
+        AuditPersetujuan(
+            bundel_id=b.id if b is not None else None,
+            permintaan_id=p.id,
+            nip=nip,
+            nama=nama,
+            peran=p.peran,
+            keputusan=keputusan,
+            catatan=catatan,
+            sha256=b.manifest_sha256 if b is not None else None,
+            hasil=hasil,
+            alasan=alasan,
+            flow_run_id=flow_run_id,
+            at=now,
+        )
+    )
 
 
 def nomor_dokumen(b: Bundel, nomor: Sequence[int]) -> list[str]:
@@ -533,12 +706,22 @@ def nomor_dokumen(b: Bundel, nomor: Sequence[int]) -> list[str]:
     return keys
 
 
-def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keputusan: str,
-             catatan: str | None = None, flow_run_id: str | None = None,
-             now: dt.datetime | None = None, kirim: Callable[[Surat], None] | None = None,
-             ui_base: str | None = None, lewat_halaman: bool = False,
-             dokumen: Sequence[int] | None = None,
-             settings: Settings | None = None) -> Hasil:
+def putuskan(
+    session: Session,
+    permintaan_id: int,
+    *,
+    nip: str,
+    kode: str,
+    keputusan: str,
+    catatan: str | None = None,
+    flow_run_id: str | None = None,
+    now: dt.datetime | None = None,
+    kirim: Callable[[Surat], None] | None = None,
+    ui_base: str | None = None,
+    lewat_halaman: bool = False,
+    dokumen: Sequence[int] | None = None,
+    settings: Settings | None = None,
+) -> Hasil:
     """Check and apply one answer. A refused answer is audited, counted, and returned with its
     reason (never raised: the run keeps waiting). See the module docstring for the rules.
     ``dokumen``: with ``revisi``, the documents of the bundle to correct (by position)."""
@@ -551,23 +734,39 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
     catatan = (catatan or "").strip() or None
     info = nip_rules.parse(nip or "")
     nip_n = info.nip if info.valid else (nip or "").strip()[:18]
-    pej = session.execute(select(Pejabat).where(
-        Pejabat.nip == nip_n, Pejabat.peran == p.peran, Pejabat.aktif.is_(True))
+    pej = session.execute(
+        select(Pejabat).where(
+            Pejabat.nip == nip_n, Pejabat.peran == p.peran, Pejabat.aktif.is_(True)
+        )
     ).scalar_one_or_none()
     hash_ini = hash_kode(kode or "", p.id, s)
-    code = session.execute(select(KodeVerifikasi).where(
-        KodeVerifikasi.permintaan_id == p.id,
-        KodeVerifikasi.kode_hash == hash_ini)).scalar_one_or_none()
-    newest = session.execute(select(func.max(KodeVerifikasi.id)).where(
-        KodeVerifikasi.permintaan_id == p.id)).scalar_one()
-    usable = (code is not None and code.used_at is None and code.id == newest
-              and code.expires_at > moment)
+    code = session.execute(
+        select(KodeVerifikasi).where(
+            KodeVerifikasi.permintaan_id == p.id, KodeVerifikasi.kode_hash == hash_ini
+        )
+    ).scalar_one_or_none()
+    newest = session.execute(
+        select(func.max(KodeVerifikasi.id)).where(KodeVerifikasi.permintaan_id == p.id)
+    ).scalar_one()
+    usable = (
+        code is not None and code.used_at is None and code.id == newest and code.expires_at > moment
+    )
 
     def refuse(alasan: str) -> Hasil:
         p.salah += 1
-        _audit(session, p, b, nip=nip_n or None, nama=pej.nama if pej else None,
-               keputusan=keputusan, catatan=catatan, hasil="ditolak", alasan=alasan,
-               flow_run_id=flow_run_id, now=moment)
+        _audit(
+            session,
+            p,
+            b,
+            nip=nip_n or None,
+            nama=pej.nama if pej else None,
+            keputusan=keputusan,
+            catatan=catatan,
+            hasil="ditolak",
+            alasan=alasan,
+            flow_run_id=flow_run_id,
+            now=moment,
+        )
         locked = False
         if p.status == MENUNGGU and usable and code is not None:
             # the right code came with a refused answer: it is now written where the answer
@@ -576,8 +775,15 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
             code.attempts += 1
             if kirim is not None and p.salah < s.approval.otp_max_attempts:
                 try:
-                    kirim_kode(session, p, kirim, ui_url=tautan_run(p.flow_run_id, s, ui_base),
-                               paksa=True, now=moment, settings=s)
+                    kirim_kode(
+                        session,
+                        p,
+                        kirim,
+                        ui_url=tautan_run(p.flow_run_id, s, ui_base),
+                        paksa=True,
+                        now=moment,
+                        settings=s,
+                    )
                     alasan = f"{alasan}; kode itu tidak berlaku lagi, kode baru sudah dikirim"
                 except PersetujuanError:
                     alasan = f"{alasan}; kode itu tidak berlaku lagi"
@@ -586,26 +792,51 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
         if p.status == MENUNGGU and p.salah >= s.approval.otp_max_attempts:
             pindah(p, TERKUNCI)
             locked = True
-            _audit(session, p, b, nip=None, nama=None, keputusan=None, catatan=None,
-                   hasil="dikunci", alasan=f"dikunci setelah {p.salah} jawaban ditolak",
-                   flow_run_id=flow_run_id, now=moment)
-            _beri_tahu_atasan(session, p, b, kirim, "dikunci setelah "
-                              f"{p.salah} jawaban ditolak", s)
+            _audit(
+                session,
+                p,
+                b,
+                nip=None,
+                nama=None,
+                keputusan=None,
+                catatan=None,
+                hasil="dikunci",
+                alasan=f"dikunci setelah {p.salah} jawaban ditolak",
+                flow_run_id=flow_run_id,
+                now=moment,
+            )
+            _beri_tahu_atasan(session, p, b, kirim, f"dikunci setelah {p.salah} jawaban ditolak", s)
             alasan = f"{alasan}; permintaan dikunci, atasan diberi tahu"
         session.flush()
         log.info("jawaban atas permintaan %s ditolak", p.id)
-        return Hasil(False, alasan, p.id, keputusan, terkunci=locked,
-                     sisa=max(0, s.approval.otp_max_attempts - p.salah))
+        return Hasil(
+            False,
+            alasan,
+            p.id,
+            keputusan,
+            terkunci=locked,
+            sisa=max(0, s.approval.otp_max_attempts - p.salah),
+        )
 
     if p.status == DIPUTUSKAN:
         # The very answer that decided, arriving a second time (given in the terminal, then
         # handed to the waiting run; or typed again): the decision stands, nothing more is
         # recorded, and the caller learns that it was already decided.
-        decider = session.execute(select(AuditPersetujuan.nip).where(
-            AuditPersetujuan.permintaan_id == p.id, AuditPersetujuan.hasil == "diterima")
-        ).scalars().first()
-        if (code is not None and code.used_at is not None and keputusan == p.keputusan
-                and decider == nip_n):
+        decider = (
+            session.execute(
+                select(AuditPersetujuan.nip).where(
+                    AuditPersetujuan.permintaan_id == p.id, AuditPersetujuan.hasil == "diterima"
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if (
+            code is not None
+            and code.used_at is not None
+            and keputusan == p.keputusan
+            and decider == nip_n
+        ):
             return Hasil(True, None, p.id, p.keputusan, selesai=_ended(p, b), sudah=True)
         return refuse("permintaan sudah diputuskan; kode sudah dipakai")
     if p.status != MENUNGGU:
@@ -628,8 +859,15 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
         return refuse("kode verifikasi sudah diganti; pakai kode terbaru dari surel")
     if code.expires_at <= moment:
         if kirim is not None:
-            kirim_kode(session, p, kirim, ui_url=tautan_run(p.flow_run_id, s, ui_base),
-                       paksa=True, now=moment, settings=s)
+            kirim_kode(
+                session,
+                p,
+                kirim,
+                ui_url=tautan_run(p.flow_run_id, s, ui_base),
+                paksa=True,
+                now=moment,
+                settings=s,
+            )
             return refuse("kode verifikasi kedaluwarsa; kode baru sudah dikirim")
         return refuse("kode verifikasi kedaluwarsa")
     if keputusan in ("revisi", "tolak") and not catatan:
@@ -642,11 +880,14 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
             kunci_revisi = nomor_dokumen(b, dokumen)
         except ValueError as e:
             return refuse(str(e))
-    if (keputusan == "setuju" and p.kind == "tanda_tangan" and s.tte.mode == "bsre"
-            and not lewat_halaman):
+    if (
+        keputusan == "setuju"
+        and p.kind == "tanda_tangan"
+        and s.tte.mode == "bsre"
+        and not lewat_halaman
+    ):
         # a BSrE signature needs the signer's passphrase, typed only on the signing page
-        return refuse(f"tanda tangan BSrE hanya melalui halaman tanda tangan: "
-                      f"{halaman_ttd(p, s)}")
+        return refuse(f"tanda tangan BSrE hanya melalui halaman tanda tangan: {halaman_ttd(p, s)}")
     if b is not None and (b.status in status.BERAKHIR or b.status in status.DIPUTUSKAN):
         return refuse(f"naskah sudah {status.LABEL.get(b.status, b.status)}")
 
@@ -657,59 +898,108 @@ def putuskan(session: Session, permintaan_id: int, *, nip: str, kode: str, keput
     p.keputusan, p.catatan, p.diputuskan_at = keputusan, catatan, moment
     p.flow_run_id = flow_run_id or p.flow_run_id
     if b is not None:
-        session.add(Persetujuan(
-            bundel_id=b.id, urutan=p.urutan, kind=p.kind, peran=p.peran, pejabat_id=pej.id,
-            nip=pej.nip, nama=pej.nama, keputusan=keputusan, catatan=catatan,
-            naskah_sha256=b.manifest_sha256 or "", flow_run_id=flow_run_id, decided_at=moment))
-    _audit(session, p, b, nip=pej.nip, nama=pej.nama, keputusan=keputusan, catatan=catatan,
-           hasil="diterima", alasan=None, flow_run_id=flow_run_id, now=moment)
+        session.add(
+            Persetujuan(
+                bundel_id=b.id,
+                urutan=p.urutan,
+                kind=p.kind,
+                peran=p.peran,
+                pejabat_id=pej.id,
+                nip=pej.nip,
+                nama=pej.nama,
+                keputusan=keputusan,
+                catatan=catatan,
+                naskah_sha256=b.manifest_sha256 or "",
+                flow_run_id=flow_run_id,
+                decided_at=moment,
+            )
+        )
+    _audit(
+        session,
+        p,
+        b,
+        nip=pej.nip,
+        nama=pej.nama,
+        keputusan=keputusan,
+        catatan=catatan,
+        hasil="diterima",
+        alasan=None,
+        flow_run_id=flow_run_id,
+        now=moment,
+    )
     k = session.get(Kegiatan, p.kegiatan_id)
     assert k is not None
     oleh = ledger.Oleh(pej.nip, pej.nama)
     if keputusan == "setuju":
         if b is not None and p.kind == "tanda_tangan":
-            naskah_versi.tandai_ditandatangani(session, b, pej, sha=b.manifest_sha256,
-                                               flow_run_id=flow_run_id)
+            naskah_versi.tandai_ditandatangani(
+                session, b, pej, sha=b.manifest_sha256, flow_run_id=flow_run_id
+            )
         elif b is not None:
             naskah_versi.ajukan(session, b)
-        ledger.selesai(session, k, p.langkah, tingkat=p.urutan, actor=p.peran, oleh=oleh,
-                       note=catatan, now=moment, flow_run_id=flow_run_id)
+        ledger.selesai(
+            session,
+            k,
+            p.langkah,
+            tingkat=p.urutan,
+            actor=p.peran,
+            oleh=oleh,
+            note=catatan,
+            now=moment,
+            flow_run_id=flow_run_id,
+        )
     elif keputusan == "revisi":
         assert b is not None
         naskah_versi.kembalikan(session, b, catatan or "")
         b.kunci_revisi = json.dumps(kunci_revisi) if kunci_revisi else None
-        ledger.selesai(session, k, p.langkah, tingkat=p.urutan, actor=p.peran, oleh=oleh,
-                       note=f"revisi: {catatan}", now=moment, flow_run_id=flow_run_id)
+        ledger.selesai(
+            session,
+            k,
+            p.langkah,
+            tingkat=p.urutan,
+            actor=p.peran,
+            oleh=oleh,
+            note=f"revisi: {catatan}",
+            now=moment,
+            flow_run_id=flow_run_id,
+        )
         kembalikan_ke_pemeriksa(session, k, b, p.urutan, catatan or "", now=moment)
         _batalkan_sisa(session, b)
     else:
-        ditolak = (f"{_apa(p, b)} ditolak oleh {pej.nama} ({p.peran}): {catatan}")
+        ditolak = f"{_apa(p, b)} ditolak oleh {pej.nama} ({p.peran}): {catatan}"
         if b is not None:
             naskah_versi.tolak(session, b, catatan or "")
             _batalkan_sisa(session, b)
-        ledger.gagal(session, k, p.langkah, f"ditolak: {catatan}", tingkat=p.urutan,
-                     oleh=oleh, now=moment)
+        ledger.gagal(
+            session, k, p.langkah, f"ditolak: {catatan}", tingkat=p.urutan, oleh=oleh, now=moment
+        )
         hentikan_kegiatan(session, k, "ditolak", ditolak, now=moment)
     session.flush()
     log.info("permintaan %s: %s diterima", p.id, keputusan)
     return Hasil(True, None, p.id, keputusan, selesai=_ended(p, b))
 
 
-def _kabari_penolakan(session: Session, p: Permintaan, alasan: str, sisa: int,
-                      kirim: Callable[[Surat], None]) -> None:
+def _kabari_penolakan(
+    session: Session, p: Permintaan, alasan: str, sisa: int, kirim: Callable[[Surat], None]
+) -> None:
     """The official asked learns at once that an answer to his request was refused (his own
     mistake, or someone else answering in his name), and how many tries are left."""
     pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
     if pej is None or not pej.email:
         return
     r = ringkasan_permintaan(session, p)
-    kirim(Surat(kepada=pej.email, nama=pej.nama,
-                subjek=f"[diklat] Jawaban ditolak: {r['hal']} ({r['kegiatan']})",
-                isi=f"Yth. {pej.nama},\n\nJawaban atas permintaan "
-                    f"{LABEL_KIND.get(p.kind, p.kind)} {r['hal']} ditolak: {alasan}.\n"
-                    f"Sisa {sisa} percobaan sebelum permintaan dikunci.\n\n"
-                    f"Jawab lagi di: {halaman_persetujuan(p)}\n"
-                    "Bila bukan Anda yang menjawab, beri tahu operator."))
+    kirim(
+        Surat(
+            kepada=pej.email,
+            nama=pej.nama,
+            subjek=f"[diklat] Jawaban ditolak: {r['hal']} ({r['kegiatan']})",
+            isi=f"Yth. {pej.nama},\n\nJawaban atas permintaan "
+            f"{LABEL_KIND.get(p.kind, p.kind)} {r['hal']} ditolak: {alasan}.\n"
+            f"Sisa {sisa} percobaan sebelum permintaan dikunci.\n\n"
+            f"Jawab lagi di: {halaman_persetujuan(p)}\n"
+            "Bila bukan Anda yang menjawab, beri tahu operator.",
+        )
+    )
 
 
 def _apa(p: Permintaan, b: Bundel | None) -> str:
@@ -718,8 +1008,9 @@ def _apa(p: Permintaan, b: Bundel | None) -> str:
     return f"disposisi langkah {p.langkah}"
 
 
-def hentikan_kegiatan(session: Session, k: Kegiatan, status_baru: str, alasan: str, *,
-                      now: dt.datetime | None = None) -> None:
+def hentikan_kegiatan(
+    session: Session, k: Kegiatan, status_baru: str, alasan: str, *, now: dt.datetime | None = None
+) -> None:
     """The training's path stops (a refusal, a cancellation): status and reason recorded;
     nothing after it runs until someone deliberately starts it again."""
     k.status, k.status_alasan, k.status_at = status_baru, alasan[:4000], now or utcnow()
@@ -750,12 +1041,23 @@ def tujuan_perbaikan(b: Bundel, urutan: int, sop_code: str) -> TujuanPerbaikan:
     target = next((lv for lv in levels if lv["langkah"] == back), None)
     step = get_sop(sop_code).step(back)
     peran = target["peran"] if target is not None else step.pelaksana[0]
-    return TujuanPerbaikan(langkah=back, tingkat=target["urutan"] if target else 0,
-                           peran=peran, mulai_urutan=target["urutan"] if target else 1)
+    return TujuanPerbaikan(
+        langkah=back,
+        tingkat=target["urutan"] if target else 0,
+        peran=peran,
+        mulai_urutan=target["urutan"] if target else 1,
+    )
 
 
-def kembalikan_ke_pemeriksa(session: Session, k: Kegiatan, b: Bundel, urutan: int,
-                            catatan: str, *, now: dt.datetime | None = None) -> TujuanPerbaikan:
+def kembalikan_ke_pemeriksa(
+    session: Session,
+    k: Kegiatan,
+    b: Bundel,
+    urutan: int,
+    catatan: str,
+    *,
+    now: dt.datetime | None = None,
+) -> TujuanPerbaikan:
     """The ledger of a revision: the steps from the return target to the deciding one are
     closed (their next round repeats them), and the return target's row opens at once as
     waiting for the person who corrects."""
@@ -775,8 +1077,9 @@ def _ended(p: Permintaan, b: Bundel | None) -> bool:
 
 def _batalkan_sisa(session: Session, b: Bundel) -> None:
     """Requests of a version that was returned or refused stop waiting."""
-    for q in session.execute(select(Permintaan).where(
-            Permintaan.bundel_id == b.id, Permintaan.status == MENUNGGU)).scalars():
+    for q in session.execute(
+        select(Permintaan).where(Permintaan.bundel_id == b.id, Permintaan.status == MENUNGGU)
+    ).scalars():
         pindah(q, DIBATALKAN)
 
 
@@ -790,21 +1093,30 @@ def _ui_url(p: Permintaan, settings: Settings) -> str:
     return tautan_run(p.flow_run_id, settings)
 
 
-def tautan_run(flow_run_id: str | None, settings: Settings | None = None,
-               base: str | None = None) -> str:
+def tautan_run(
+    flow_run_id: str | None, settings: Settings | None = None, base: str | None = None
+) -> str:
     """The Prefect UI page of a flow run (where the resume form is): the configured UI
     address, else ``base`` (the orchestrator's own, passed by the caller), else the API's."""
     import os
 
     s = settings or get_settings()
-    base = s.approval.ui_url or base or (
-        os.environ.get("PREFECT_API_URL", "").removesuffix("/api") or "http://127.0.0.1:4200")
+    base = (
+        s.approval.ui_url
+        or base
+        or (os.environ.get("PREFECT_API_URL", "").removesuffix("/api") or "http://127.0.0.1:4200")
+    )
     return f"{base.rstrip('/')}/runs/flow-run/{flow_run_id}" if flow_run_id else base
 
 
-def _beri_tahu_atasan(session: Session, p: Permintaan, b: Bundel | None,
-                      kirim: Callable[[Surat], None] | None, sebab: str,
-                      settings: Settings) -> bool:
+def _beri_tahu_atasan(
+    session: Session,
+    p: Permintaan,
+    b: Bundel | None,
+    kirim: Callable[[Surat], None] | None,
+    sebab: str,
+    settings: Settings,
+) -> bool:
     """Tell the superior of the asked role (``settings.approval.atasan``) about a request."""
     if kirim is None:
         return False
@@ -812,15 +1124,25 @@ def _beri_tahu_atasan(session: Session, p: Permintaan, b: Bundel | None,
     if atasan is None:
         return False
     r = ringkasan_permintaan(session, p)
-    kirim(Surat(kepada=atasan.email or "", nama=atasan.nama,
-                subjek=f"[diklat] Perlu perhatian: {LABEL_KIND.get(p.kind, p.kind)} "
-                       f"{r['hal']} ({r['kegiatan']})",
-                isi="\n".join([
-                    f"Yth. {atasan.nama},", "",
+    kirim(
+        Surat(
+            kepada=atasan.email or "",
+            nama=atasan.nama,
+            subjek=f"[diklat] Perlu perhatian: {LABEL_KIND.get(p.kind, p.kind)} "
+            f"{r['hal']} ({r['kegiatan']})",
+            isi="\n".join(
+                [
+                    f"Yth. {atasan.nama},",
+                    "",
                     f"Permintaan {LABEL_KIND.get(p.kind, p.kind)} kepada peran {p.peran} atas "
                     f"{r['jenis'].replace('_', ' ')} kegiatan {r['kegiatan']} {sebab}.",
-                    f"Hal: {r['hal']}", f"Lihat: {_ui_url(p, settings)}",
-                    f"Perintah: diklat approvals list; diklat kegiatan show {r['kegiatan']}"])))
+                    f"Hal: {r['hal']}",
+                    f"Lihat: {_ui_url(p, settings)}",
+                    f"Perintah: diklat approvals list; diklat kegiatan show {r['kegiatan']}",
+                ]
+            ),
+        )
+    )
     return True
 
 
@@ -848,14 +1170,18 @@ class HasilPantau:
     langkah_dieskalasi: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {"diingatkan": len(self.diingatkan), "dieskalasi": len(self.dieskalasi),
-                "dihentikan": len(self.dihentikan),
-                "langkah_diingatkan": len(self.langkah_diingatkan),
-                "langkah_dieskalasi": len(self.langkah_dieskalasi)}
+        return {
+            "diingatkan": len(self.diingatkan),
+            "dieskalasi": len(self.dieskalasi),
+            "dihentikan": len(self.dihentikan),
+            "langkah_diingatkan": len(self.langkah_diingatkan),
+            "langkah_dieskalasi": len(self.langkah_dieskalasi),
+        }
 
 
-def _lewat(kal: Any, sejak: dt.datetime, now: dt.datetime, standar_detik: int | None,
-           kali: float) -> bool:
+def _lewat(
+    kal: Any, sejak: dt.datetime, now: dt.datetime, standar_detik: int | None, kali: float
+) -> bool:
     """Whether ``kali`` times the standard time, counted in working time (office hours,
     weekends and holidays excluded, in the SOP's time zone), has passed since ``sejak``."""
     if not standar_detik:
@@ -863,9 +1189,13 @@ def _lewat(kal: Any, sejak: dt.datetime, now: dt.datetime, standar_detik: int | 
     return kal.elapsed(sejak, now) >= dt.timedelta(seconds=standar_detik * kali)
 
 
-def pantau_tenggat(session: Session, kirim: Callable[[Surat], None], *,
-                   now: dt.datetime | None = None,
-                   settings: Settings | None = None) -> HasilPantau:
+def pantau_tenggat(
+    session: Session,
+    kirim: Callable[[Surat], None],
+    *,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
+) -> HasilPantau:
     """For every waiting request and every step waiting for an operator: a reminder once
     its deadline passed; the superior told once twice the standard time has passed in
     **working time** (a Friday-afternoon request is not escalated over the weekend); at the
@@ -877,30 +1207,55 @@ def pantau_tenggat(session: Session, kirim: Callable[[Surat], None], *,
     s = settings or get_settings()
     moment = now or utcnow()
     out = HasilPantau()
-    rows = session.execute(select(Permintaan).where(
-        Permintaan.status == MENUNGGU, Permintaan.tenggat.is_not(None),
-        Permintaan.tenggat < moment)).scalars().all()
+    rows = (
+        session.execute(
+            select(Permintaan).where(
+                Permintaan.status == MENUNGGU,
+                Permintaan.tenggat.is_not(None),
+                Permintaan.tenggat < moment,
+            )
+        )
+        .scalars()
+        .all()
+    )
     for p in rows:
         b = session.get(Bundel, p.bundel_id) if p.bundel_id is not None else None
         k = session.get(Kegiatan, p.kegiatan_id)
         assert k is not None and p.tenggat is not None
         kal = ledger.kalender_sop(k)
-        row = session.execute(select(SopStepLog).where(
-            SopStepLog.kegiatan_id == k.id, SopStepLog.step_no == p.langkah,
-            SopStepLog.tingkat == p.urutan, SopStepLog.putaran == p.putaran)).scalars().first()
-        standard = row.waktu_max_s if row is not None else int(
-            kal.elapsed(p.sejak, p.tenggat).total_seconds())
+        row = (
+            session.execute(
+                select(SopStepLog).where(
+                    SopStepLog.kegiatan_id == k.id,
+                    SopStepLog.step_no == p.langkah,
+                    SopStepLog.tingkat == p.urutan,
+                    SopStepLog.putaran == p.putaran,
+                )
+            )
+            .scalars()
+            .first()
+        )
+        standard = (
+            row.waktu_max_s
+            if row is not None
+            else int(kal.elapsed(p.sejak, p.tenggat).total_seconds())
+        )
         if p.pengingat_at is None:
             pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
             if pej is not None and pej.email:
                 r = ringkasan_permintaan(session, p)
-                kirim(Surat(kepada=pej.email, nama=pej.nama,
-                            subjek=f"[diklat] Pengingat: {r['hal']} ({r['kegiatan']})",
-                            isi=f"Yth. {pej.nama},\n\nPermintaan "
-                                f"{LABEL_KIND.get(p.kind, p.kind)} atas {r['hal']} telah "
-                                f"melewati tenggat. Kode verifikasi pada surel sebelumnya "
-                                f"masih dapat dipakai bila belum kedaluwarsa.\n\n"
-                                f"{_ui_url(p, s)}"))
+                kirim(
+                    Surat(
+                        kepada=pej.email,
+                        nama=pej.nama,
+                        subjek=f"[diklat] Pengingat: {r['hal']} ({r['kegiatan']})",
+                        isi=f"Yth. {pej.nama},\n\nPermintaan "
+                        f"{LABEL_KIND.get(p.kind, p.kind)} atas {r['hal']} telah "
+                        f"melewati tenggat. Kode verifikasi pada surel sebelumnya "
+                        f"masih dapat dipakai bila belum kedaluwarsa.\n\n"
+                        f"{_ui_url(p, s)}",
+                    )
+                )
             p.pengingat_at = moment
             out.diingatkan.append(p.id)
         if p.eskalasi_at is None and _lewat(kal, p.sejak, moment, standard, 2):
@@ -915,12 +1270,16 @@ def pantau_tenggat(session: Session, kirim: Callable[[Surat], None], *,
                 _batalkan_sisa(session, b)
             else:
                 pindah(p, DIBATALKAN)
-            ledger.gagal(session, k, p.langkah, "melewati batas waktu keras", tingkat=p.urutan,
-                         now=moment)
+            ledger.gagal(
+                session, k, p.langkah, "melewati batas waktu keras", tingkat=p.urutan, now=moment
+            )
             hentikan_kegiatan(session, k, "ditolak", f"{_apa(p, b)} {alasan}", now=moment)
             out.dihentikan.append(p.id)
-        elif past_hard and p.eskalasi_at is not None and not _lewat(
-                kal, p.sejak, p.eskalasi_at, standard, s.approval.batas_keras_kali):
+        elif (
+            past_hard
+            and p.eskalasi_at is not None
+            and not _lewat(kal, p.sejak, p.eskalasi_at, standard, s.approval.batas_keras_kali)
+        ):
             if s.approval.batas_keras == "eskalasi":
                 _beri_tahu_atasan(session, p, b, kirim, "melewati batas waktu keras", s)
             p.eskalasi_at = moment  # once past the hard limit
@@ -930,19 +1289,36 @@ def pantau_tenggat(session: Session, kirim: Callable[[Surat], None], *,
     return out
 
 
-def _pantau_operator(session: Session, kirim: Callable[[Surat], None], moment: dt.datetime,
-                     s: Settings, out: HasilPantau) -> None:
+def _pantau_operator(
+    session: Session,
+    kirim: Callable[[Surat], None],
+    moment: dt.datetime,
+    s: Settings,
+    out: HasilPantau,
+) -> None:
     """Steps waiting for an operator (a form, a correction, deliveries to confirm) past their
     deadline: the operator desk (or the step's role holders) reminded once, the role's
     superior told at twice the standard working time."""
     from diklat.models import SopStepLog
     from diklat.sop.catalogue import get_sop
 
-    waiting_requests = {(p.kegiatan_id, p.langkah, p.urutan) for p in session.execute(
-        select(Permintaan).where(Permintaan.status.in_([MENUNGGU, TERKUNCI]))).scalars()}
-    rows = session.execute(select(SopStepLog).where(
-        SopStepLog.status == ledger.MENUNGGU, SopStepLog.deadline.is_not(None),
-        SopStepLog.deadline < moment)).scalars().all()
+    waiting_requests = {
+        (p.kegiatan_id, p.langkah, p.urutan)
+        for p in session.execute(
+            select(Permintaan).where(Permintaan.status.in_([MENUNGGU, TERKUNCI]))
+        ).scalars()
+    }
+    rows = (
+        session.execute(
+            select(SopStepLog).where(
+                SopStepLog.status == ledger.MENUNGGU,
+                SopStepLog.deadline.is_not(None),
+                SopStepLog.deadline < moment,
+            )
+        )
+        .scalars()
+        .all()
+    )
     for row in rows:
         if (row.kegiatan_id, row.step_no, row.tingkat) in waiting_requests:
             continue  # an official's request: reminded above
@@ -954,29 +1330,37 @@ def _pantau_operator(session: Session, kirim: Callable[[Surat], None], moment: d
         apa = f"Langkah {row.step_no} kegiatan {k.kode}: {step.kegiatan}"
         if row.pengingat_at is None:
             for alamat, nama in _alamat_operator(session, roles, s):
-                kirim(Surat(kepada=alamat, nama=nama,
-                            subjek=f"[diklat] Pengingat: langkah {row.step_no} ({k.kode})",
-                            isi=f"Yth. {nama},\n\n{apa}\nsudah melewati tenggat "
-                                f"{row.deadline.astimezone(_tz(s)).strftime('%d-%m-%Y %H:%M') if row.deadline else '-'}"
-                                f".\n\nLihat: diklat tugas; diklat kegiatan show {k.kode}"))
+                kirim(
+                    Surat(
+                        kepada=alamat,
+                        nama=nama,
+                        subjek=f"[diklat] Pengingat: langkah {row.step_no} ({k.kode})",
+                        isi=f"Yth. {nama},\n\n{apa}\nsudah melewati tenggat "
+                        f"{row.deadline.astimezone(_tz(s)).strftime('%d-%m-%Y %H:%M') if row.deadline else '-'}"
+                        f".\n\nLihat: diklat tugas; diklat kegiatan show {k.kode}",
+                    )
+                )
             row.pengingat_at = moment
             out.langkah_diingatkan.append(row.id)
         kal = ledger.kalender_sop(k)
         if row.eskalasi_at is None and _lewat(kal, row.started_at, moment, row.waktu_max_s, 2):
             atasan = next((a for a in (_atasan(session, r, s) for r in roles) if a), None)
             if atasan is not None:
-                kirim(Surat(kepada=atasan.email or "", nama=atasan.nama,
-                            subjek=f"[diklat] Perlu perhatian: langkah {row.step_no} "
-                                   f"({k.kode})",
-                            isi=f"Yth. {atasan.nama},\n\n{apa}\nmenunggu petugas "
-                                "melewati dua kali waktu baku (jam kerja).\n\n"
-                                f"Lihat: diklat kegiatan show {k.kode}"))
+                kirim(
+                    Surat(
+                        kepada=atasan.email or "",
+                        nama=atasan.nama,
+                        subjek=f"[diklat] Perlu perhatian: langkah {row.step_no} ({k.kode})",
+                        isi=f"Yth. {atasan.nama},\n\n{apa}\nmenunggu petugas "
+                        "melewati dua kali waktu baku (jam kerja).\n\n"
+                        f"Lihat: diklat kegiatan show {k.kode}",
+                    )
+                )
             row.eskalasi_at = moment
             out.langkah_dieskalasi.append(row.id)
 
 
-def _alamat_operator(session: Session, roles: Sequence[str],
-                     s: Settings) -> list[tuple[str, str]]:
+def _alamat_operator(session: Session, roles: Sequence[str], s: Settings) -> list[tuple[str, str]]:
     """Where an operator step's messages go: the operator desk, else the step's role
     holders with an e-mail."""
     if s.approval.operator_email:
@@ -995,53 +1379,84 @@ def _alamat_operator(session: Session, roles: Sequence[str],
 # --------------------------------------------------------------------------- listings
 
 
-def daftar_menunggu(session: Session, now: dt.datetime | None = None,
-                    settings: Settings | None = None) -> list[dict[str, Any]]:
+def daftar_menunggu(
+    session: Session, now: dt.datetime | None = None, settings: Settings | None = None
+) -> list[dict[str, Any]]:
     """What waits (``diklat approvals list``): one row per open request."""
     s = settings or get_settings()
     moment = now or utcnow()
     tz = _tz(s)
     out = []
-    rows = session.execute(select(Permintaan).where(
-        Permintaan.status.in_([MENUNGGU, TERKUNCI])).order_by(Permintaan.sejak)).scalars()
+    rows = session.execute(
+        select(Permintaan)
+        .where(Permintaan.status.in_([MENUNGGU, TERKUNCI]))
+        .order_by(Permintaan.sejak)
+    ).scalars()
     for p in rows:
         b = session.get(Bundel, p.bundel_id)
         k = session.get(Kegiatan, p.kegiatan_id)
         pej = session.get(Pejabat, p.pejabat_id) if p.pejabat_id else None
         assert b is not None and k is not None
-        out.append({
-            "id": p.id, "kegiatan": k.kode, "naskah": f"{b.jenis} v{b.versi}",
-            "bundel_id": b.id, "jumlah": b.jumlah, "level": p.urutan, "kind": p.kind,
-            "peran": p.peran, "nip": pej.nip if pej else None, "nama": pej.nama if pej else None,
-            "status": p.status,
-            "sejak": p.sejak.astimezone(tz).isoformat(timespec="seconds"),
-            "tenggat": p.tenggat.astimezone(tz).isoformat(timespec="seconds")
-            if p.tenggat else None,
-            "terlambat": bool(p.tenggat and moment > p.tenggat),
-            "flow_run_id": p.flow_run_id,
-        })
+        out.append(
+            {
+                "id": p.id,
+                "kegiatan": k.kode,
+                "naskah": f"{b.jenis} v{b.versi}",
+                "bundel_id": b.id,
+                "jumlah": b.jumlah,
+                "level": p.urutan,
+                "kind": p.kind,
+                "peran": p.peran,
+                "nip": pej.nip if pej else None,
+                "nama": pej.nama if pej else None,
+                "status": p.status,
+                "sejak": p.sejak.astimezone(tz).isoformat(timespec="seconds"),
+                "tenggat": p.tenggat.astimezone(tz).isoformat(timespec="seconds")
+                if p.tenggat
+                else None,
+                "terlambat": bool(p.tenggat and moment > p.tenggat),
+                "flow_run_id": p.flow_run_id,
+            }
+        )
     return out
 
 
-def riwayat(session: Session, kegiatan_id: int, settings: Settings | None = None,
-            ) -> list[dict[str, Any]]:
+def riwayat(
+    session: Session,
+    kegiatan_id: int,
+    settings: Settings | None = None,
+) -> list[dict[str, Any]]:
     """Every answer on a training's documents, accepted or refused, in time order."""
     tz = _tz(settings or get_settings())
     rows = session.execute(
         select(AuditPersetujuan, Bundel, Permintaan)
         .join(Bundel, AuditPersetujuan.bundel_id == Bundel.id)
         .join(Permintaan, AuditPersetujuan.permintaan_id == Permintaan.id, isouter=True)
-        .where(Bundel.kegiatan_id == kegiatan_id).order_by(AuditPersetujuan.at,
-                                                            AuditPersetujuan.id)).all()
-    return [{
-        "waktu": a.at.astimezone(tz).isoformat(timespec="seconds"),
-        "naskah": f"{b.jenis} v{b.versi}", "level": p.urutan if p else None,
-        "peran": a.peran, "nip": a.nip, "nama": a.nama, "keputusan": a.keputusan,
-        "hasil": a.hasil, "alasan": a.alasan, "catatan": a.catatan,
-        "sha256": a.sha256, "flow_run_id": a.flow_run_id,
-    } for a, b, p in rows]
+        .where(Bundel.kegiatan_id == kegiatan_id)
+        .order_by(AuditPersetujuan.at, AuditPersetujuan.id)
+    ).all()
+    return [
+        {
+            "waktu": a.at.astimezone(tz).isoformat(timespec="seconds"),
+            "naskah": f"{b.jenis} v{b.versi}",
+            "level": p.urutan if p else None,
+            "peran": a.peran,
+            "nip": a.nip,
+            "nama": a.nama,
+            "keputusan": a.keputusan,
+            "hasil": a.hasil,
+            "alasan": a.alasan,
+            "catatan": a.catatan,
+            "sha256": a.sha256,
+            "flow_run_id": a.flow_run_id,
+        }
+        for a, b, p in rows
+    ]
 
 
 def permintaan_untuk(session: Session, bundel_ids: Sequence[int]) -> list[Permintaan]:
-    return list(session.execute(select(Permintaan).where(
-        Permintaan.bundel_id.in_(list(bundel_ids)))).scalars())
+    return list(
+        session.execute(
+            select(Permintaan).where(Permintaan.bundel_id.in_(list(bundel_ids)))
+        ).scalars()
+    )

@@ -36,8 +36,7 @@ log = logging.getLogger("diklat.naskah.tanda_tangan")
 class Pratanda:
     """The listener and what it sent: (SHA-256 of the PDF, request) -> (slice, index)."""
 
-    def __init__(self, pool: Any, config: dict[str, Any],
-                 requests: dict[str, SignRequest]) -> None:
+    def __init__(self, pool: Any, config: dict[str, Any], requests: dict[str, SignRequest]) -> None:
         self.pool = pool
         self.config = config
         self.requests = requests  # absolute path of a final PDF -> its request
@@ -79,8 +78,7 @@ class Pratanda:
             try:
                 out.append(hit[0].result()[hit[1]])
             except Exception as e:  # signed again the usual way, where it raises as before
-                log.info("tanda tangan awal gagal (%s); ditandatangani ulang",
-                         e.__class__.__name__)
+                log.info("tanda tangan awal gagal (%s); ditandatangani ulang", e.__class__.__name__)
                 out.append(None)
         return out
 
@@ -92,9 +90,14 @@ class Pratanda:
 
 
 @contextlib.contextmanager
-def sambil_konversi(sig: Any, passphrase: str | None, requests: dict[Path, SignRequest],
-                    workers: int, minimum: int,
-                    prepare: Callable[[], None]) -> Iterator[Pratanda | None]:
+def sambil_konversi(
+    sig: Any,
+    passphrase: str | None,
+    requests: dict[Path, SignRequest],
+    workers: int,
+    minimum: int,
+    prepare: Callable[[], None],
+) -> Iterator[Pratanda | None]:
     """Within the block, letters whose final PDF (a key of ``requests``) is written go to
     the signing pool at once; yields the :class:`Pratanda` (None when it does not apply:
     not the local CA, a passphrase, one core, fewer than ``minimum`` letters). ``prepare``
@@ -102,8 +105,12 @@ def sambil_konversi(sig: Any, passphrase: str | None, requests: dict[Path, SignR
     from connectors.pdf import on_converted
     from connectors.tte.local import LocalSigner
 
-    if (not isinstance(sig, LocalSigner) or passphrase is not None or workers < 2
-            or len(requests) < minimum):
+    if (
+        not isinstance(sig, LocalSigner)
+        or passphrase is not None
+        or workers < 2
+        or len(requests) < minimum
+    ):
         yield None
         return
     from connectors.tte.pool import shared_pool

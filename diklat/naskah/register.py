@@ -72,13 +72,19 @@ def today(settings: Settings | None = None) -> dt.date:
     return waktu.hari_ini(s)
 
 
-def format_nomor(klasifikasi: str, urut: int, unit: str, tanggal: dt.date,
-                 settings: Settings | None = None) -> str:
+def format_nomor(
+    klasifikasi: str, urut: int, unit: str, tanggal: dt.date, settings: Settings | None = None
+) -> str:
     s = settings or get_settings()
     try:
         return s.naskah.nomor_format.format(
-            klasifikasi=klasifikasi, urut=urut, unit=unit, tahun=tanggal.year,
-            bulan=tanggal.month, bulan_romawi=ROMAWI[tanggal.month - 1])
+            klasifikasi=klasifikasi,
+            urut=urut,
+            unit=unit,
+            tahun=tanggal.year,
+            bulan=tanggal.month,
+            bulan_romawi=ROMAWI[tanggal.month - 1],
+        )
     except (KeyError, IndexError, ValueError) as e:
         raise RegisterError(f"format nomor tidak valid ({s.naskah.nomor_format!r}): {e}") from e
 
@@ -108,8 +114,9 @@ def parse_tanggal(value: str | dt.date | None) -> dt.date | None:
             return dt.datetime.strptime(text_, fmt).date()
         except ValueError:
             continue
-    raise RegisterError(f"tanggal {value!r} tidak dapat dibaca; tulis YYYY-MM-DD, "
-                        f"mis. {today().isoformat()}")
+    raise RegisterError(
+        f"tanggal {value!r} tidak dapat dibaca; tulis YYYY-MM-DD, mis. {today().isoformat()}"
+    )
 
 
 def _check_tanggal(session: Session, unit: str, tgl: dt.date, s: Settings) -> None:
@@ -118,19 +125,28 @@ def _check_tanggal(session: Session, unit: str, tgl: dt.date, s: Settings) -> No
     register runs forward in time)."""
     now = today(s)
     if tgl > now:
-        raise RegisterError(f"tanggal surat {tgl.isoformat()} belum tiba (hari ini "
-                            f"{now.isoformat()}): nomor hanya diberikan pada tanggal surat")
+        raise RegisterError(
+            f"tanggal surat {tgl.isoformat()} belum tiba (hari ini "
+            f"{now.isoformat()}): nomor hanya diberikan pada tanggal surat"
+        )
     this_year = now.year
     if tgl.year < this_year:
-        raise RegisterError(f"tanggal surat {tgl.isoformat()} berada di tahun {tgl.year} yang "
-                            f"registernya sudah ditutup (tahun berjalan {this_year})")
+        raise RegisterError(
+            f"tanggal surat {tgl.isoformat()} berada di tahun {tgl.year} yang "
+            f"registernya sudah ditutup (tahun berjalan {this_year})"
+        )
     last = session.execute(
         select(func.max(RegisterEntry.tanggal)).where(
-            RegisterEntry.unit == unit, RegisterEntry.tahun == tgl.year,
-            RegisterEntry.status == "aktif")).scalar_one_or_none()
+            RegisterEntry.unit == unit,
+            RegisterEntry.tahun == tgl.year,
+            RegisterEntry.status == "aktif",
+        )
+    ).scalar_one_or_none()
     if last is not None and tgl < last:
-        raise RegisterError(f"tanggal surat {tgl.isoformat()} lebih awal dari nomor aktif "
-                            f"terakhir seri {unit}/{tgl.year} ({last.isoformat()})")
+        raise RegisterError(
+            f"tanggal surat {tgl.isoformat()} lebih awal dari nomor aktif "
+            f"terakhir seri {unit}/{tgl.year} ({last.isoformat()})"
+        )
 
 
 def seri(naskah: Naskah, settings: Settings | None = None) -> str:
@@ -154,11 +170,12 @@ def _lock_naskah(session: Session, naskah_id: int) -> Naskah | None:
         # The first write takes SQLite's database-wide write lock (waiting up to
         # busy_timeout) before anything is read, so what follows reads committed state
         # and no one else can register in between.
-        session.execute(text("UPDATE naskah SET status = status WHERE id = :id"),
-                        {"id": naskah_id})
+        session.execute(text("UPDATE naskah SET status = status WHERE id = :id"), {"id": naskah_id})
         return session.get(Naskah, naskah_id, populate_existing=True)
     return session.execute(
-        select(Naskah).where(Naskah.id == naskah_id).with_for_update()
+        select(Naskah)
+        .where(Naskah.id == naskah_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
@@ -186,12 +203,14 @@ def register_naskah(
         if existing.status == "batal":
             raise RegisterError(
                 f"nomor {existing.nomor} untuk naskah {naskah_id} sudah dibatalkan; "
-                f"buat versi baru untuk nomor baru")
+                f"buat versi baru untuk nomor baru"
+            )
         return existing
     if naskah.status not in REGISTRABLE:
         raise RegisterError(
             f"naskah {naskah_id} berstatus {naskah.status!r}: hanya naskah yang sudah "
-            f"ditandatangani yang diberi nomor")
+            f"ditandatangani yang diberi nomor"
+        )
     tgl = parse_tanggal(tanggal) or today(s)
     kode_unit = unit or seri(naskah, s)
     klasifikasi = naskah.klasifikasi or s.klasifikasi_for(naskah.jenis)
@@ -199,8 +218,15 @@ def register_naskah(
     _check_tanggal(session, kode_unit, tgl, s)
     nomor = format_nomor(klasifikasi, urut, kode_unit, tgl, s)
     entry = RegisterEntry(
-        unit=kode_unit, tahun=tgl.year, urut=urut, klasifikasi=klasifikasi, nomor=nomor,
-        naskah_id=naskah_id, tanggal=tgl, hal=naskah.hal, tujuan=naskah.tujuan,
+        unit=kode_unit,
+        tahun=tgl.year,
+        urut=urut,
+        klasifikasi=klasifikasi,
+        nomor=nomor,
+        naskah_id=naskah_id,
+        tanggal=tgl,
+        hal=naskah.hal,
+        tujuan=naskah.tujuan,
         status="aktif",
     )
     session.add(entry)
@@ -231,37 +257,56 @@ def register_bundel(
     bind = session.get_bind()
     if bind.dialect.name == "sqlite":
         session.execute(text("UPDATE naskah SET status = status WHERE id = :id"), {"id": ids[0]})
-        rows = {n.id: n for n in session.execute(
-            select(Naskah).where(Naskah.id.in_(ids))
-            .execution_options(populate_existing=True)).scalars()}
+        rows = {
+            n.id: n
+            for n in session.execute(
+                select(Naskah).where(Naskah.id.in_(ids)).execution_options(populate_existing=True)
+            ).scalars()
+        }
     else:
-        rows = {n.id: n for n in session.execute(
-            select(Naskah).where(Naskah.id.in_(ids)).order_by(Naskah.id).with_for_update()
-            .execution_options(populate_existing=True)).scalars()}
+        rows = {
+            n.id: n
+            for n in session.execute(
+                select(Naskah)
+                .where(Naskah.id.in_(ids))
+                .order_by(Naskah.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).scalars()
+        }
     missing = [i for i in ids if i not in rows]
     if missing:
         raise RegisterError(f"naskah {missing[0]} tidak ada")
     jenis = {n.jenis for n in rows.values()}
     if len(jenis) != 1:
         raise RegisterError("satu bundel harus satu jenis naskah")
-    existing = {e.naskah_id: e for e in session.execute(
-        select(RegisterEntry).where(RegisterEntry.naskah_id.in_(ids))).scalars()}
+    existing = {
+        e.naskah_id: e
+        for e in session.execute(
+            select(RegisterEntry).where(RegisterEntry.naskah_id.in_(ids))
+        ).scalars()
+    }
     voided = [e for e in existing.values() if e.status == "batal"]
     if voided:
-        raise RegisterError(f"nomor {voided[0].nomor} sudah dibatalkan; buat versi baru untuk "
-                            "nomor baru")
+        raise RegisterError(
+            f"nomor {voided[0].nomor} sudah dibatalkan; buat versi baru untuk nomor baru"
+        )
     todo = [rows[i] for i in ids if i not in existing]
     for n in todo:
         if n.status not in REGISTRABLE:
-            raise RegisterError(f"naskah {n.id} berstatus {n.status!r}: hanya naskah yang sudah "
-                                "ditandatangani yang diberi nomor")
+            raise RegisterError(
+                f"naskah {n.id} berstatus {n.status!r}: hanya naskah yang sudah "
+                "ditandatangani yang diberi nomor"
+            )
     out = dict(existing)
     if todo:
         j = next(iter(jenis))
         tgl = parse_tanggal(tanggal) or today(s)
         series = {seri(n, s) for n in todo}
         if unit is None and len(series) != 1:
-            raise RegisterError(f"satu bundel {j} harus satu seri nomor: {', '.join(sorted(series))}")
+            raise RegisterError(
+                f"satu bundel {j} harus satu seri nomor: {', '.join(sorted(series))}"
+            )
         kode_unit = unit or next(iter(series))
         last = _next_urut(session, kode_unit, tgl.year, len(todo))
         _check_tanggal(session, kode_unit, tgl, s)
@@ -269,9 +314,18 @@ def register_bundel(
             urut = last - len(todo) + 1 + k
             klasifikasi = n.klasifikasi or s.klasifikasi_for(n.jenis)
             nomor = format_nomor(klasifikasi, urut, kode_unit, tgl, s)
-            e = RegisterEntry(unit=kode_unit, tahun=tgl.year, urut=urut, klasifikasi=klasifikasi,
-                              nomor=nomor, naskah_id=n.id, tanggal=tgl, hal=n.hal,
-                              tujuan=n.tujuan, status="aktif")
+            e = RegisterEntry(
+                unit=kode_unit,
+                tahun=tgl.year,
+                urut=urut,
+                klasifikasi=klasifikasi,
+                nomor=nomor,
+                naskah_id=n.id,
+                tanggal=tgl,
+                hal=n.hal,
+                tujuan=n.tujuan,
+                status="aktif",
+            )
             session.add(e)
             n.nomor, n.tanggal, n.klasifikasi = nomor, tgl, klasifikasi
             status.pindah(n, status.TERDAFTAR)
@@ -310,17 +364,20 @@ def void(session: Session, entry: int | str, alasan: str) -> RegisterEntry:
     return e
 
 
-def entries(session: Session, tahun: int | None = None, unit: str | None = None
-            ) -> Sequence[RegisterEntry]:
+def entries(
+    session: Session, tahun: int | None = None, unit: str | None = None
+) -> Sequence[RegisterEntry]:
     """The register in number order (per unit, then sequence)."""
     q = select(RegisterEntry)
     if tahun is not None:
         q = q.where(RegisterEntry.tahun == tahun)
     if unit is not None:
         q = q.where(RegisterEntry.unit == unit)
-    return session.execute(
-        q.order_by(RegisterEntry.tahun, RegisterEntry.unit, RegisterEntry.urut)
-    ).scalars().all()
+    return (
+        session.execute(q.order_by(RegisterEntry.tahun, RegisterEntry.unit, RegisterEntry.urut))
+        .scalars()
+        .all()
+    )
 
 
 def entry_dict(e: RegisterEntry) -> dict[str, Any]:
@@ -355,8 +412,12 @@ KOLOM_EKSPOR = {
 }
 
 
-def export_excel(session: Session, path: Any, tahun: int | None = None,  # noqa: ANN401
-                 unit: str | None = None) -> int:
+def export_excel(
+    session: Session,
+    path: Any,
+    tahun: int | None = None,  # noqa: ANN401
+    unit: str | None = None,
+) -> int:
     """Write the register to an Excel file (Indonesian headings, the project's one writer:
     text never becomes a formula); returns the row count."""
     from diklat.excel import Kolom, tulis
@@ -368,9 +429,14 @@ def export_excel(session: Session, path: Any, tahun: int | None = None,  # noqa:
         d["status"] = {"aktif": "Aktif", "batal": "Batal"}.get(d["status"], d["status"])
         rows.append(d)
     widths = (9, 30, 12, 16, 10, 50, 40, 9, 30, 10)
-    kolom = [Kolom(judul, kunci, lebar,
-                   "angka" if kunci in ("urut", "tahun") else
-                   "tanggal" if kunci == "tanggal" else "teks")
-             for (kunci, judul), lebar in zip(KOLOM_EKSPOR.items(), widths, strict=True)
-             if kunci != "naskah_id"]  # an internal id means nothing to a reader
+    kolom = [
+        Kolom(
+            judul,
+            kunci,
+            lebar,
+            "angka" if kunci in ("urut", "tahun") else "tanggal" if kunci == "tanggal" else "teks",
+        )
+        for (kunci, judul), lebar in zip(KOLOM_EKSPOR.items(), widths, strict=True)
+        if kunci != "naskah_id"
+    ]  # an internal id means nothing to a reader
     return tulis(path, f"Register {tahun}" if tahun else "Register", kolom, rows)

@@ -31,8 +31,18 @@ DIKEMBALIKAN = "dikembalikan"
 DITOLAK = "ditolak"
 DIBATALKAN = "dibatalkan"
 
-STATUS: tuple[str, ...] = (DRAF, PARAF, DITANDATANGANI, TERDAFTAR, FINAL, DIKIRIM, DIARSIPKAN,
-                           DIKEMBALIKAN, DITOLAK, DIBATALKAN)
+STATUS: tuple[str, ...] = (
+    DRAF,
+    PARAF,
+    DITANDATANGANI,
+    TERDAFTAR,
+    FINAL,
+    DIKIRIM,
+    DIARSIPKAN,
+    DIKEMBALIKAN,
+    DITOLAK,
+    DIBATALKAN,
+)
 
 #: What an operator reads for each status.
 LABEL: dict[str, str] = {
@@ -77,8 +87,9 @@ class StatusError(ValueError):
     def __init__(self, what: str, dari: str, ke: str) -> None:
         self.dari, self.ke = dari, ke
         allowed = ", ".join(sorted(TRANSISI.get(dari, ()))) or "tidak ada"
-        super().__init__(f"{what}: status {dari!r} tidak dapat menjadi {ke!r} "
-                         f"(yang boleh: {allowed})")
+        super().__init__(
+            f"{what}: status {dari!r} tidak dapat menjadi {ke!r} (yang boleh: {allowed})"
+        )
 
 
 class _HasStatus(Protocol):

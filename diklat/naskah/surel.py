@@ -30,9 +30,13 @@ def kirim_surel(surat: Surat, settings: Settings | None = None) -> None:
     if not surat.kepada:
         return
     s = settings or get_settings()
-    msg, _mid = build_message(sender=s.smtp.sender, recipients=[surat.kepada],
-                              subject=surat.subjek, body=surat.isi,
-                              date=waktu.sekarang(s),
-                              attachments=[Attachment(n, d, m) for n, d, m in surat.lampiran])
+    msg, _mid = build_message(
+        sender=s.smtp.sender,
+        recipients=[surat.kepada],
+        subject=surat.subjek,
+        body=surat.isi,
+        date=waktu.sekarang(s),
+        attachments=[Attachment(n, d, m) for n, d, m in surat.lampiran],
+    )
     with mail_transport(s) as transport:
         transport.send(msg)

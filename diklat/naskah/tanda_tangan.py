@@ -65,9 +65,14 @@ class HasilTandaTangan:
     detik: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"bundel_id": self.bundel_id, "ditandatangani": self.ditandatangani,
-                "sudah": self.sudah, "diberi_nomor": self.diberi_nomor,
-                "belum_pasti": len(self.belum_pasti), "detik": round(self.detik, 2)}
+        return {
+            "bundel_id": self.bundel_id,
+            "ditandatangani": self.ditandatangani,
+            "sudah": self.sudah,
+            "diberi_nomor": self.diberi_nomor,
+            "belum_pasti": len(self.belum_pasti),
+            "detik": round(self.detik, 2),
+        }
 
 
 def verify_url(token: str, settings: Settings | None = None) -> str:
@@ -90,27 +95,48 @@ def siapkan_penandatangan(pejabat: Pejabat, settings: Settings | None = None) ->
     # The certificate names whom the official signs for: the government (O) and his office
     # (OU), the Sekretariat Daerah for the Sekretaris Daerah, never the agency running the CA.
     office = konteks.kop(s, kantor=kantor(pejabat))
-    issue_signer(folder, pejabat.nip, pejabat.nama, jabatan_cetak(pejabat, s), pejabat.nip,
-                 organization=f"Pemerintah {office['daerah']}", unit=office["kantor"])
+    issue_signer(
+        folder,
+        pejabat.nip,
+        pejabat.nama,
+        jabatan_cetak(pejabat, s),
+        pejabat.nip,
+        organization=f"Pemerintah {office['daerah']}",
+        unit=office["kantor"],
+    )
 
 
 def identitas(pejabat: Pejabat, jabatan_cetak: str | None = None) -> SignerIdentity:
-    return SignerIdentity(nama=pejabat.nama, jabatan=jabatan_cetak or pejabat.jabatan,
-                          pangkat=pejabat.pangkat or "", nip=pejabat.nip, key_id=pejabat.nip,
-                          nik=pejabat.nik or "")
+    return SignerIdentity(
+        nama=pejabat.nama,
+        jabatan=jabatan_cetak or pejabat.jabatan,
+        pangkat=pejabat.pangkat or "",
+        nip=pejabat.nip,
+        key_id=pejabat.nip,
+        nik=pejabat.nik or "",
+    )
 
 
 def footer(settings: Settings) -> str:
     """BSrE's sentence only on BSrE-signed letters; an honest line on the local CA's."""
     if settings.tte.mode == "bsre":
         return BSRE_FOOTER
-    return (f"Ditandatangani secara elektronik dengan sertifikat internal "
-            f"{settings.instansi.singkatan}; keaslian dapat diperiksa melalui kode QR.")
+    return (
+        f"Ditandatangani secara elektronik dengan sertifikat internal "
+        f"{settings.instansi.singkatan}; keaslian dapat diperiksa melalui kode QR."
+    )
 
 
-def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
-                  passphrase: str | None = None, settings: Settings | None = None,
-                  signer: Any = None) -> HasilTandaTangan:
+def tanda_tangani(
+    engine: Engine,
+    kode: str,
+    bundel_id: int,
+    out_dir: Path,
+    *,
+    passphrase: str | None = None,
+    settings: Settings | None = None,
+    signer: Any = None,
+) -> HasilTandaTangan:
     """Number, issue, stamp and sign a signed-off bundle (see the module docstring)."""
     import time
 
@@ -123,10 +149,15 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
         b = ses.get(Bundel, bundel_id)
         if b is None:
             raise TandaTanganError(f"bundel {bundel_id} tidak ada")
-        if b.status not in (status.DITANDATANGANI, status.TERDAFTAR, status.DIKIRIM,
-                            status.DIARSIPKAN):
-            raise TandaTanganError(f"bundel {b.jenis} v{b.versi} berstatus {b.status}: belum "
-                                   "disetujui penandatangan")
+        if b.status not in (
+            status.DITANDATANGANI,
+            status.TERDAFTAR,
+            status.DIKIRIM,
+            status.DIARSIPKAN,
+        ):
+            raise TandaTanganError(
+                f"bundel {b.jenis} v{b.versi} berstatus {b.status}: belum disetujui penandatangan"
+            )
         if b.status == status.DITANDATANGANI:
             # what was decided on must still be what is on disk, before a number is spent
             try:
@@ -155,9 +186,15 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
     with session_scope(engine) as ses:
         b = ses.get(Bundel, bundel_id)
         assert b is not None
-        rows = {(f.naskah_id, f.peran): f for f in ses.execute(select(NaskahBerkas).where(
-            NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
-            NaskahBerkas.peran.in_(["final_pdf", "ttd_pdf"]))).scalars()}
+        rows = {
+            (f.naskah_id, f.peran): f
+            for f in ses.execute(
+                select(NaskahBerkas).where(
+                    NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
+                    NaskahBerkas.peran.in_(["final_pdf", "ttd_pdf"]),
+                )
+            ).scalars()
+        }
         todo: list[tuple[Naskah, bytes]] = []
         for n in b.naskah:
             if (n.id, "ttd_pdf") in rows:
@@ -169,31 +206,49 @@ def tanda_tangani(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *,
                 # a final on disk is never trusted without its recorded hash: the bytes
                 # checked are the bytes signed
                 if ikatan.sha256_bytes(data) != f.sha256:
-                    raise IsiBerubah(f"PDF final {jenis.replace('_', ' ')} "
-                                           f"{n.kunci or ''} berubah sesudah dibuat; tidak "
-                                           "ditandatangani")
+                    raise IsiBerubah(
+                        f"PDF final {jenis.replace('_', ' ')} "
+                        f"{n.kunci or ''} berubah sesudah dibuat; tidak "
+                        "ditandatangani"
+                    )
                 todo.append((n, data))
             else:
-                raise TandaTanganError("PDF final tidak dapat dibuat (LibreOffice tidak ada?): "
-                                       "naskah tidak dapat ditandatangani")
+                raise TandaTanganError(
+                    "PDF final tidak dapat dibuat (LibreOffice tidak ada?): "
+                    "naskah tidak dapat ditandatangani"
+                )
         items = [(data, permintaan_ttd(n, ident, jenis, versi, s)) for n, data in todo]
     if not items:
         out.detik = time.perf_counter() - t0
         return out
     siapkan_penandatangan(_pejabat(engine, bundel_id), s)
     results = _sign_all(sig, items, passphrase, pra)
-    folder = out_dir / "".join(c if c.isalnum() or c in "-_." else "_" for c in kode) / jenis \
-        / f"v{versi}" / "ttd"
+    folder = (
+        out_dir
+        / "".join(c if c.isalnum() or c in "-_." else "_" for c in kode)
+        / jenis
+        / f"v{versi}"
+        / "ttd"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     _simpan_tertanda(engine, todo, results, folder, out)
     out.detik = time.perf_counter() - t0
-    log.info("bundel %s: %d naskah ditandatangani, %d belum pasti", bundel_id,
-             out.ditandatangani, len(out.belum_pasti))
+    log.info(
+        "bundel %s: %d naskah ditandatangani, %d belum pasti",
+        bundel_id,
+        out.ditandatangani,
+        len(out.belum_pasti),
+    )
     return out
 
 
-def _simpan_tertanda(engine: Engine, todo: list[tuple[Naskah, bytes]], results: list[Any],
-                     folder: Path, out: HasilTandaTangan) -> None:
+def _simpan_tertanda(
+    engine: Engine,
+    todo: list[tuple[Naskah, bytes]],
+    results: list[Any],
+    folder: Path,
+    out: HasilTandaTangan,
+) -> None:
     """Write the signed PDFs and record them as the versions' ``ttd_pdf`` in one
     transaction (one query for the rows, one flush); an unknown outcome is listed."""
     signed: list[tuple[int, Path]] = []
@@ -209,43 +264,72 @@ def _simpan_tertanda(engine: Engine, todo: list[tuple[Naskah, bytes]], results: 
     if not signed:
         return
     with session_scope(engine) as ses:
-        rows = {n.id: n for n in ses.execute(select(Naskah).where(
-            Naskah.id.in_([i for i, _t in signed]))).scalars()}
+        rows = {
+            n.id: n
+            for n in ses.execute(
+                select(Naskah).where(Naskah.id.in_([i for i, _t in signed]))
+            ).scalars()
+        }
         naskah_versi.catat_berkas_banyak(ses, [(rows[i], t) for i, t in signed], "ttd_pdf")
     out.ditandatangani += len(signed)
 
 
-def permintaan_ttd(n: Naskah, ident: SignerIdentity, jenis: str, versi: int,
-                   s: Settings) -> SignRequest:
+def permintaan_ttd(
+    n: Naskah, ident: SignerIdentity, jenis: str, versi: int, s: Settings
+) -> SignRequest:
     """What one letter is signed with (its QR's URL, footer, reason, place, reference)."""
     return SignRequest(
         signer=ident,
         appearance=Appearance(verify_url=verify_url(n.token or "", s), footer=footer(s)),
         reason=f"Penandatanganan {jenis.replace('_', ' ')}",
-        location=s.instansi.kota, reference=n.nomor or f"{jenis}-{n.kunci}-v{versi}")
+        location=s.instansi.kota,
+        reference=n.nomor or f"{jenis}-{n.kunci}-v{versi}",
+    )
 
 
-def _permintaan_awal(ses: Any, b: Bundel, kode: str, out_dir: Path, ident: SignerIdentity,
-                     s: Settings) -> dict[Path, SignRequest]:
+def _permintaan_awal(
+    ses: Any, b: Bundel, kode: str, out_dir: Path, ident: SignerIdentity, s: Settings
+) -> dict[Path, SignRequest]:
     """For the letters still to sign: where their final PDF will be written, and what each
     will be signed with (for :mod:`diklat.naskah.pratanda`). Numbers and tokens are set by now."""
-    done = {r.naskah_id for r in ses.execute(select(NaskahBerkas).where(
-        NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
-        NaskahBerkas.peran == "ttd_pdf")).scalars()}
+    done = {
+        r.naskah_id
+        for r in ses.execute(
+            select(NaskahBerkas).where(
+                NaskahBerkas.naskah_id.in_([n.id for n in b.naskah]),
+                NaskahBerkas.peran == "ttd_pdf",
+            )
+        ).scalars()
+    }
     folder = naskah_versi._folder(out_dir, kode, b, "pdf")
-    return {folder / f"{naskah_versi._stem(n.kunci)}.pdf":
-            permintaan_ttd(n, ident, b.jenis, b.versi, s) for n in b.naskah if n.id not in done}
+    return {
+        folder / f"{naskah_versi._stem(n.kunci)}.pdf": permintaan_ttd(n, ident, b.jenis, b.versi, s)
+        for n in b.naskah
+        if n.id not in done
+    }
 
 
-def _sambil_konversi(engine: Engine, bundel_id: int, sig: Any, passphrase: str | None,
-                     awal: dict[Path, SignRequest], s: Settings) -> Any:
+def _sambil_konversi(
+    engine: Engine,
+    bundel_id: int,
+    sig: Any,
+    passphrase: str | None,
+    awal: dict[Path, SignRequest],
+    s: Settings,
+) -> Any:
     """Letters signed on the other core while LibreOffice converts (:mod:`diklat.naskah.pratanda`)."""
     import os
 
     from diklat.naskah.pratanda import sambil_konversi
 
-    return sambil_konversi(sig, passphrase, awal, min(os.cpu_count() or 1, 4), PARALEL_MULAI,
-                           lambda: siapkan_penandatangan(_pejabat(engine, bundel_id), s))
+    return sambil_konversi(
+        sig,
+        passphrase,
+        awal,
+        min(os.cpu_count() or 1, 4),
+        PARALEL_MULAI,
+        lambda: siapkan_penandatangan(_pejabat(engine, bundel_id), s),
+    )
 
 
 #: A bundle at least this large is signed by several processes (the local CA only: BSrE's
@@ -253,8 +337,9 @@ def _sambil_konversi(engine: Engine, bundel_id: int, sig: Any, passphrase: str |
 PARALEL_MULAI = 40
 
 
-def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
-              passphrase: str | None, pra: Any = None) -> list[Any]:
+def _sign_all(
+    sig: Any, items: list[tuple[bytes, SignRequest]], passphrase: str | None, pra: Any = None
+) -> list[Any]:
     """Sign every letter of a bundle: in one batch (the key opened once), on the machine's
     cores for a large bundle under the local CA (:mod:`connectors.tte.pool`: worker
     processes that stay up, keys prepared once per worker for every bundle). ``pra``: what
@@ -273,9 +358,12 @@ def _sign_all(sig: Any, items: list[tuple[bytes, SignRequest]],
     from connectors.tte.pool import shared_pool, shared_pool_running
 
     workers = min(os.cpu_count() or 1, 4)
-    if (isinstance(sig, LocalSigner) and passphrase is None and workers > 1
-            and (len(items) >= PARALEL_MULAI or shared_pool_running())):
-
+    if (
+        isinstance(sig, LocalSigner)
+        and passphrase is None
+        and workers > 1
+        and (len(items) >= PARALEL_MULAI or shared_pool_running())
+    ):
         return shared_pool(workers).sign(sig.config(), items)
     if hasattr(sig, "sign_batch"):
         return list(sig.sign_batch(items, passphrase=passphrase))
@@ -303,8 +391,14 @@ def _printed_position(b: Bundel) -> str | None:
     return None
 
 
-def tolak_karena_berubah(engine: Engine, bundel_id: int, alasan: str, *,
-                         kirim: Any = None, settings: Settings | None = None) -> bool:
+def tolak_karena_berubah(
+    engine: Engine,
+    bundel_id: int,
+    alasan: str,
+    *,
+    kirim: Any = None,
+    settings: Settings | None = None,
+) -> bool:
     """A signature refused because the content changed after the decision: audited, the
     operator told, and the version sent back when it has no number yet (its next version goes
     up the chain again from the level the signature returns to). Returns whether it was sent
@@ -318,27 +412,44 @@ def tolak_karena_berubah(engine: Engine, bundel_id: int, alasan: str, *,
     with session_scope(engine) as ses:
         b = ses.get(Bundel, bundel_id)
         assert b is not None
-        ses.add(AuditPersetujuan(bundel_id=b.id, peran="penandatangan", hasil="ditolak",
-                                 alasan=f"tanda tangan ditolak: {alasan}"[:2000], at=utcnow()))
+        ses.add(
+            AuditPersetujuan(
+                bundel_id=b.id,
+                peran="penandatangan",
+                hasil="ditolak",
+                alasan=f"tanda tangan ditolak: {alasan}"[:2000],
+                at=utcnow(),
+            )
+        )
         k = ses.get(Kegiatan, b.kegiatan_id)
         assert k is not None
         kembali = b.status == status.DITANDATANGANI
         if kembali:
-            naskah_versi.kembalikan(ses, b, f"isi berubah sesudah disetujui: {alasan}",
-                                    isi_berubah=True)
+            naskah_versi.kembalikan(
+                ses, b, f"isi berubah sesudah disetujui: {alasan}", isi_berubah=True
+            )
             ttd = [lv for lv in rantai(b) if lv["kind"] == "tanda_tangan"]
             if ttd:
-                kembalikan_ke_pemeriksa(ses, k, b, ttd[-1]["urutan"],
-                                        f"tanda tangan ditolak: {alasan}")
+                kembalikan_ke_pemeriksa(
+                    ses, k, b, ttd[-1]["urutan"], f"tanda tangan ditolak: {alasan}"
+                )
         if kirim is not None:
             for alamat, nama in _alamat_operator(ses, ["operator"], s):
-                kirim(Surat(kepada=alamat, nama=nama,
-                            subjek=f"[diklat] Tanda tangan ditolak: {b.jenis} ({k.kode})",
-                            isi=f"Yth. {nama},\n\nTanda tangan {b.jenis.replace('_', ' ')} "
-                                f"v{b.versi} kegiatan {k.kode} ditolak: {alasan}\n\n"
-                                + ("Konsep dikembalikan untuk dibuat versi baru: "
-                                   if kembali else "Nomornya sudah diberikan: batalkan "
-                                   "(diklat register void NOMOR --alasan ...) lalu ajukan "
-                                   "versi baru. ")
-                                + f"diklat kegiatan show {k.kode}"))
+                kirim(
+                    Surat(
+                        kepada=alamat,
+                        nama=nama,
+                        subjek=f"[diklat] Tanda tangan ditolak: {b.jenis} ({k.kode})",
+                        isi=f"Yth. {nama},\n\nTanda tangan {b.jenis.replace('_', ' ')} "
+                        f"v{b.versi} kegiatan {k.kode} ditolak: {alasan}\n\n"
+                        + (
+                            "Konsep dikembalikan untuk dibuat versi baru: "
+                            if kembali
+                            else "Nomornya sudah diberikan: batalkan "
+                            "(diklat register void NOMOR --alasan ...) lalu ajukan "
+                            "versi baru. "
+                        )
+                        + f"diklat kegiatan show {k.kode}",
+                    )
+                )
         return kembali

@@ -62,8 +62,14 @@ def lebar_teks(text: str, size_pt: float, font: str = "Arial") -> float:
     return text_width(text, size_pt) * _LEBAR_FONT.get(font.lower(), 1.0)
 
 
-def seimbang(text: str, lebar_cm: float, akhir: str = "", *, size_pt: float | None = None,
-             font: str | None = None) -> str:
+def seimbang(
+    text: str,
+    lebar_cm: float,
+    akhir: str = "",
+    *,
+    size_pt: float | None = None,
+    font: str | None = None,
+) -> str:
     """``text`` broken into balanced lines for a column ``lebar_cm`` wide (``akhir``, e.g. the
     comma after a position, counts on the last line): as few lines as the column needs, the
     longest as short as possible and no line a lone word when another break avoids it

@@ -55,7 +55,6 @@ from diklat.sop.catalogue import RencanaNaskah, get_sop
 log = logging.getLogger("diklat.naskah")
 
 
-
 class VersiError(ValueError):
     """A request the life of a version does not allow (with the reason)."""
 
@@ -84,10 +83,17 @@ class HasilBundel:
     catatan: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"bundel_id": self.bundel_id, "jenis": self.jenis, "versi": self.versi,
-                "status": self.status, "jumlah": self.jumlah,
-                "manifest": (self.manifest or "")[:12], "dibuat": self.dibuat,
-                "pdf": self.pdf, "diberi_nomor": self.diberi_nomor}
+        return {
+            "bundel_id": self.bundel_id,
+            "jenis": self.jenis,
+            "versi": self.versi,
+            "status": self.status,
+            "jumlah": self.jumlah,
+            "manifest": (self.manifest or "")[:12],
+            "dibuat": self.dibuat,
+            "pdf": self.pdf,
+            "diberi_nomor": self.diberi_nomor,
+        }
 
 
 def rencana(kegiatan: Kegiatan, jenis: str) -> RencanaNaskah:
@@ -96,13 +102,17 @@ def rencana(kegiatan: Kegiatan, jenis: str) -> RencanaNaskah:
 
 def bundel_terkini(session: Session, kegiatan_id: int, jenis: str) -> Bundel | None:
     return session.execute(
-        select(Bundel).where(Bundel.kegiatan_id == kegiatan_id, Bundel.jenis == jenis)
-        .order_by(Bundel.versi.desc()).limit(1)).scalar_one_or_none()
+        select(Bundel)
+        .where(Bundel.kegiatan_id == kegiatan_id, Bundel.jenis == jenis)
+        .order_by(Bundel.versi.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def berkas(session: Session, naskah_id: int, peran: str) -> NaskahBerkas | None:
-    return session.execute(select(NaskahBerkas).where(
-        NaskahBerkas.naskah_id == naskah_id, NaskahBerkas.peran == peran)).scalar_one_or_none()
+    return session.execute(
+        select(NaskahBerkas).where(NaskahBerkas.naskah_id == naskah_id, NaskahBerkas.peran == peran)
+    ).scalar_one_or_none()
 
 
 def catat_berkas(session: Session, naskah: Naskah, peran: str, path: Path) -> NaskahBerkas:
@@ -114,8 +124,9 @@ def catat_berkas(session: Session, naskah: Naskah, peran: str, path: Path) -> Na
         if row.sha256 != digest and peran in ("draf_docx", "final_docx"):
             raise VersiError(f"berkas {peran} naskah {naskah.id} sudah tercatat dengan isi lain")
         return row
-    row = NaskahBerkas(naskah_id=naskah.id, peran=peran, path=str(path), sha256=digest,
-                       ukuran=path.stat().st_size)
+    row = NaskahBerkas(
+        naskah_id=naskah.id, peran=peran, path=str(path), sha256=digest, ukuran=path.stat().st_size
+    )
     session.add(row)
     if peran == "draf_docx":
         naskah.sha256 = digest
@@ -123,32 +134,45 @@ def catat_berkas(session: Session, naskah: Naskah, peran: str, path: Path) -> Na
     return row
 
 
-def catat_berkas_banyak(session: Session, pairs: Sequence[tuple[Naskah, Path]],
-                        peran: str) -> None:
+def catat_berkas_banyak(session: Session, pairs: Sequence[tuple[Naskah, Path]], peran: str) -> None:
     """:func:`catat_berkas` for many versions at once: one query for the rows already
     recorded and one flush, instead of a query and a flush per file (a bundle of 500)."""
     if not pairs:
         return
-    have = {r.naskah_id: r for r in session.execute(select(NaskahBerkas).where(
-        NaskahBerkas.naskah_id.in_([n.id for n, _p in pairs]),
-        NaskahBerkas.peran == peran)).scalars()}
+    have = {
+        r.naskah_id: r
+        for r in session.execute(
+            select(NaskahBerkas).where(
+                NaskahBerkas.naskah_id.in_([n.id for n, _p in pairs]), NaskahBerkas.peran == peran
+            )
+        ).scalars()
+    }
     for naskah, path in pairs:
         digest = sha256_file(path)
         row = have.get(naskah.id)
         if row is not None:
             if row.sha256 != digest and peran in ("draf_docx", "final_docx"):
-                raise VersiError(f"berkas {peran} naskah {naskah.id} sudah tercatat dengan "
-                                 "isi lain")
+                raise VersiError(
+                    f"berkas {peran} naskah {naskah.id} sudah tercatat dengan isi lain"
+                )
             continue
-        session.add(NaskahBerkas(naskah_id=naskah.id, peran=peran, path=str(path),
-                                 sha256=digest, ukuran=path.stat().st_size))
+        session.add(
+            NaskahBerkas(
+                naskah_id=naskah.id,
+                peran=peran,
+                path=str(path),
+                sha256=digest,
+                ukuran=path.stat().st_size,
+            )
+        )
         if peran == "draf_docx":
             naskah.sha256 = digest
     session.flush()
 
 
-def konteks_render(n: Naskah, *, settings: Settings | None = None,
-                   tanggal_draf: dt.date | None = None) -> dict[str, Any]:
+def konteks_render(
+    n: Naskah, *, settings: Settings | None = None, tanggal_draf: dt.date | None = None
+) -> dict[str, Any]:
     """The context a draft is rendered from: the stored one, plus the number line with the
     sequence left blank and the date line with the day left blank (the placeholders the
     final fills in, :mod:`diklat.naskah.final`)."""
@@ -158,8 +182,11 @@ def konteks_render(n: Naskah, *, settings: Settings | None = None,
     ctx: dict[str, Any] = json.loads(n.konteks_json)
     numbered = n.jenis not in s.naskah.tanpa_nomor
     d = tanggal_draf or today(s)
-    ctx["nomor"] = (konteks.nomor_draf(n.jenis, d.year, s, unit=ctx.get("unit_nomor") or None)
-                    if numbered else "")
+    ctx["nomor"] = (
+        konteks.nomor_draf(n.jenis, d.year, s, unit=ctx.get("unit_nomor") or None)
+        if numbered
+        else ""
+    )
     ctx["tanggal"] = konteks.tanggal_draf(d)
     return ctx
 
@@ -191,9 +218,18 @@ class Perbaikan:
     mulai_urutan: int = 1
 
 
-def _new_bundle(session: Session, engine: Engine, k: Kegiatan, jenis: str, versi: int,
-                catatan: str | None, settings: Settings, *,
-                sebelumnya: Bundel | None = None, perbaikan: Perbaikan | None = None) -> Bundel:
+def _new_bundle(
+    session: Session,
+    engine: Engine,
+    k: Kegiatan,
+    jenis: str,
+    versi: int,
+    catatan: str | None,
+    settings: Settings,
+    *,
+    sebelumnya: Bundel | None = None,
+    perbaikan: Perbaikan | None = None,
+) -> Bundel:
     """A new version of a training's bundle. Its members come from the training's data as it
     is now; after a revision that names documents (``perbaikan.kunci``) the others are the
     previous version's, unchanged (same context, same draft bytes), and uploaded corrections
@@ -202,20 +238,34 @@ def _new_bundle(session: Session, engine: Engine, k: Kegiatan, jenis: str, versi
     signer, items, contexts = _isi_sekarang(session, engine, k, jenis, settings)
     old = {n.kunci: n for n in sebelumnya.naskah} if sebelumnya is not None else {}
     rantai = [t.model_dump() for t in plan.tingkat]
-    b = Bundel(kegiatan_id=k.id, jenis=jenis, versi=versi, status=status.DRAF,
-               jumlah=len(items), rantai_json=json.dumps(rantai),
-               penandatangan_id=signer.id if signer else None, catatan=catatan,
-               dibuat_oleh=(sebelumnya.dibuat_oleh if sebelumnya is not None
-                            else settings.approval.pembuat_nip or None),
-               template_sha256=ikatan.sha_template(jenis, settings),
-               pengaturan_sha256=ikatan.sha_pengaturan(jenis, settings),
-               mulai_urutan=perbaikan.mulai_urutan if perbaikan else 1)
+    b = Bundel(
+        kegiatan_id=k.id,
+        jenis=jenis,
+        versi=versi,
+        status=status.DRAF,
+        jumlah=len(items),
+        rantai_json=json.dumps(rantai),
+        penandatangan_id=signer.id if signer else None,
+        catatan=catatan,
+        dibuat_oleh=(
+            sebelumnya.dibuat_oleh
+            if sebelumnya is not None
+            else settings.approval.pembuat_nip or None
+        ),
+        template_sha256=ikatan.sha_template(jenis, settings),
+        pengaturan_sha256=ikatan.sha_pengaturan(jenis, settings),
+        mulai_urutan=perbaikan.mulai_urutan if perbaikan else 1,
+    )
     if perbaikan is not None:
         b.diperbaiki_oleh, b.diperbaiki_at = perbaikan.oleh_nip, utcnow()
-        b.perbaikan_json = json.dumps({
-            "cara": perbaikan.cara, "catatan": perbaikan.catatan,
-            "dokumen": sorted(perbaikan.kunci) if perbaikan.kunci is not None else None},
-            ensure_ascii=False)
+        b.perbaikan_json = json.dumps(
+            {
+                "cara": perbaikan.cara,
+                "catatan": perbaikan.catatan,
+                "dokumen": sorted(perbaikan.kunci) if perbaikan.kunci is not None else None,
+            },
+            ensure_ascii=False,
+        )
     try:
         with session.begin_nested():
             session.add(b)
@@ -227,33 +277,54 @@ def _new_bundle(session: Session, engine: Engine, k: Kegiatan, jenis: str, versi
     klasifikasi = settings.klasifikasi_for(jenis)
     for it in items:
         prev = old.get(it.kunci)
-        keep = (prev is not None and perbaikan is not None
-                and (perbaikan.cara == "tanpa_perubahan"
-                     or (perbaikan.kunci is not None and it.kunci not in perbaikan.kunci)))
-        if keep or (prev is not None and perbaikan is not None
-                    and it.kunci in perbaikan.unggahan):
+        keep = (
+            prev is not None
+            and perbaikan is not None
+            and (
+                perbaikan.cara == "tanpa_perubahan"
+                or (perbaikan.kunci is not None and it.kunci not in perbaikan.kunci)
+            )
+        )
+        if keep or (prev is not None and perbaikan is not None and it.kunci in perbaikan.unggahan):
             assert prev is not None
             konteks_json, konteks_sha = prev.konteks_json, prev.konteks_sha256
         else:
             konteks_json, konteks_sha = contexts[it.kunci]
-        asal = ("salinan" if keep else "unggahan"
-                if perbaikan is not None and it.kunci in perbaikan.unggahan else "templat")
-        session.add(Naskah(
-            kegiatan_id=k.id, bundel_id=b.id, jenis=jenis, kunci=it.kunci, versi=versi,
-            status=status.DRAF, hal=it.hal[:300], tujuan=(it.tujuan or None) and it.tujuan[:300],
-            sifat=it.sifat, klasifikasi=klasifikasi, konteks_json=konteks_json,
-            konteks_sha256=konteks_sha, asal=asal,
-            draf_nomor=prev.draf_nomor if prev is not None and asal != "templat" else None,
-            draf_tanggal=prev.draf_tanggal if prev is not None and asal != "templat" else None,
-            penandatangan_id=signer.id if signer else None,
-            penandatangan_nip=signer.nip if signer else None))
+        asal = (
+            "salinan"
+            if keep
+            else "unggahan"
+            if perbaikan is not None and it.kunci in perbaikan.unggahan
+            else "templat"
+        )
+        session.add(
+            Naskah(
+                kegiatan_id=k.id,
+                bundel_id=b.id,
+                jenis=jenis,
+                kunci=it.kunci,
+                versi=versi,
+                status=status.DRAF,
+                hal=it.hal[:300],
+                tujuan=(it.tujuan or None) and it.tujuan[:300],
+                sifat=it.sifat,
+                klasifikasi=klasifikasi,
+                konteks_json=konteks_json,
+                konteks_sha256=konteks_sha,
+                asal=asal,
+                draf_nomor=prev.draf_nomor if prev is not None and asal != "templat" else None,
+                draf_tanggal=prev.draf_tanggal if prev is not None and asal != "templat" else None,
+                penandatangan_id=signer.id if signer else None,
+                penandatangan_nip=signer.nip if signer else None,
+            )
+        )
     session.flush()
     return b
 
 
-def _isi_sekarang(session: Session, engine: Engine, k: Kegiatan, jenis: str,
-                  settings: Settings) -> tuple[Pejabat | None, list[Any],
-                                               dict[str, tuple[str, str]]]:
+def _isi_sekarang(
+    session: Session, engine: Engine, k: Kegiatan, jenis: str, settings: Settings
+) -> tuple[Pejabat | None, list[Any], dict[str, tuple[str, str]]]:
     """The signer the catalogue names today, the bundle's members from today's data, and
     each member's render context (JSON, SHA-256) by key."""
     plan = rencana(k, jenis)
@@ -264,26 +335,41 @@ def _isi_sekarang(session: Session, engine: Engine, k: Kegiatan, jenis: str,
     ttd = blok_ttd(signer) if signer else None
     contexts: dict[str, tuple[str, str]] = {}
     for it in items:
-        ctx = konteks.surat(jenis, hal=it.hal, tujuan=it.tujuan, tujuan_tempat=it.tujuan_tempat,
-                            lampiran=it.lampiran, sifat=it.sifat, ttd=ttd,
-                            tembusan=it.tembusan, settings=settings, **it.isi)
+        ctx = konteks.surat(
+            jenis,
+            hal=it.hal,
+            tujuan=it.tujuan,
+            tujuan_tempat=it.tujuan_tempat,
+            lampiran=it.lampiran,
+            sifat=it.sifat,
+            ttd=ttd,
+            tembusan=it.tembusan,
+            settings=settings,
+            **it.isi,
+        )
         ctx.pop("nomor", None)
         ctx.pop("tanggal", None)
-        contexts[it.kunci] = (json.dumps(ctx, ensure_ascii=False, sort_keys=True),
-                              sha256_json(ctx))
+        contexts[it.kunci] = (json.dumps(ctx, ensure_ascii=False, sort_keys=True), sha256_json(ctx))
     return signer, items, contexts
 
 
-def konteks_anggota(session: Session, engine: Engine, k: Kegiatan, jenis: str,
-                    settings: Settings | None = None) -> dict[str, str]:
+def konteks_anggota(
+    session: Session, engine: Engine, k: Kegiatan, jenis: str, settings: Settings | None = None
+) -> dict[str, str]:
     """Member key -> the SHA-256 of the context it would be drafted with from today's data."""
-    _signer, _items, contexts = _isi_sekarang(session, engine, k, jenis,
-                                              settings or get_settings())
+    _signer, _items, contexts = _isi_sekarang(session, engine, k, jenis, settings or get_settings())
     return {key: sha for key, (_j, sha) in contexts.items()}
 
 
-def buat_draf(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool = False,
-              settings: Settings | None = None) -> HasilBundel:
+def buat_draf(
+    engine: Engine,
+    kode: str,
+    jenis: str,
+    out_dir: Path,
+    *,
+    pdf: bool = False,
+    settings: Settings | None = None,
+) -> HasilBundel:
     """The current version of a training's bundle of ``jenis``, drafted: created the first
     time, its draft DOCX files rendered once, the manifest hash fixed; with ``pdf`` also the
     draft PDFs the approvers read (every member, and one merged preview of the bundle). A
@@ -300,9 +386,16 @@ def buat_draf(engine: Engine, kode: str, jenis: str, out_dir: Path, *, pdf: bool
     return _render_drafts(engine, kode, bundel_id, out_dir, pdf=pdf, settings=s)
 
 
-def versi_berikut(engine: Engine, kode: str, jenis: str, out_dir: Path,
-                  perbaikan: Perbaikan, *, pdf: bool = False,
-                  settings: Settings | None = None) -> HasilBundel:
+def versi_berikut(
+    engine: Engine,
+    kode: str,
+    jenis: str,
+    out_dir: Path,
+    perbaikan: Perbaikan,
+    *,
+    pdf: bool = False,
+    settings: Settings | None = None,
+) -> HasilBundel:
     """The next version of a bundle returned for correction (or refused and started again),
     made as ``perbaikan`` says: uploaded drafts written as this version's files, unchanged
     members copied byte for byte, the rest drafted from the data. Idempotent per version."""
@@ -312,8 +405,17 @@ def versi_berikut(engine: Engine, kode: str, jenis: str, out_dir: Path,
         prev = bundel_terkini(ses, k.id, jenis)
         if prev is None or prev.status not in status.BERAKHIR:
             raise VersiError(f"{jenis} tidak sedang dikembalikan atau ditolak")
-        b = _new_bundle(ses, engine, k, jenis, prev.versi + 1, prev.alasan, s,
-                        sebelumnya=prev, perbaikan=perbaikan)
+        b = _new_bundle(
+            ses,
+            engine,
+            k,
+            jenis,
+            prev.versi + 1,
+            prev.alasan,
+            s,
+            sebelumnya=prev,
+            perbaikan=perbaikan,
+        )
         old = {n.kunci: n for n in prev.naskah}
         folder = _folder(out_dir, kode, b, "draf")
         for n in b.naskah:
@@ -338,8 +440,9 @@ def versi_berikut(engine: Engine, kode: str, jenis: str, out_dir: Path,
     return _render_drafts(engine, kode, bundel_id, out_dir, pdf=pdf, settings=s)
 
 
-def _render_drafts(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf: bool,
-                   settings: Settings) -> HasilBundel:
+def _render_drafts(
+    engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf: bool, settings: Settings
+) -> HasilBundel:
     from diklat.naskah import render_batch
 
     made = pdfs = 0
@@ -347,15 +450,26 @@ def _render_drafts(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, 
         b = ses.get(Bundel, bundel_id)
         assert b is not None
         members = list(b.naskah)
-        done = {r.naskah_id for r in ses.execute(select(NaskahBerkas).where(
-            NaskahBerkas.naskah_id.in_([n.id for n in members]),
-            NaskahBerkas.peran == "draf_docx")).scalars()}
+        done = {
+            r.naskah_id
+            for r in ses.execute(
+                select(NaskahBerkas).where(
+                    NaskahBerkas.naskah_id.in_([n.id for n in members]),
+                    NaskahBerkas.peran == "draf_docx",
+                )
+            ).scalars()
+        }
         todo = [n for n in members if n.id not in done]
         if todo:
             d = today(settings)
             ctxs = [konteks_render(n, settings=settings, tanggal_draf=d) for n in todo]
-            paths = render_batch(b.jenis, ctxs, _folder(out_dir, kode, b, "draf"),
-                                 names=[_stem(n.kunci) for n in todo], settings=settings)
+            paths = render_batch(
+                b.jenis,
+                ctxs,
+                _folder(out_dir, kode, b, "draf"),
+                names=[_stem(n.kunci) for n in todo],
+                settings=settings,
+            )
             for n, ctx in zip(todo, ctxs, strict=True):
                 n.draf_nomor = ctx["nomor"] or None
                 n.draf_tanggal = ctx["tanggal"]
@@ -367,20 +481,28 @@ def _render_drafts(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, 
             # What the approvers read: every draft, and the bundle as one merged preview
             # (the 500 summonses of a training in one file); the decision covers every
             # member's hash.
-            pdfs = _convert(ses, members, "draf_docx", "draf_pdf",
-                            _folder(out_dir, kode, b, "draf-pdf"))
+            pdfs = _convert(
+                ses, members, "draf_docx", "draf_pdf", _folder(out_dir, kode, b, "draf-pdf")
+            )
             pratinjau(ses, b, out_dir, kode)
-        return HasilBundel(b.id, b.jenis, b.versi, b.status, b.jumlah, b.manifest_sha256,
-                           dibuat=made, pdf=pdfs)
+        return HasilBundel(
+            b.id, b.jenis, b.versi, b.status, b.jumlah, b.manifest_sha256, dibuat=made, pdf=pdfs
+        )
 
 
 def pratinjau(ses: Session, b: Bundel, out_dir: Path, kode: str) -> Path | None:
     """One PDF of every draft of a bundle version, in the bundle's order (made once; ``None``
     while a draft PDF is missing, e.g. without LibreOffice)."""
     members = list(b.naskah)
-    rows = {r.naskah_id: r for r in ses.execute(select(NaskahBerkas).where(
-        NaskahBerkas.naskah_id.in_([n.id for n in members]),
-        NaskahBerkas.peran == "draf_pdf")).scalars()}
+    rows = {
+        r.naskah_id: r
+        for r in ses.execute(
+            select(NaskahBerkas).where(
+                NaskahBerkas.naskah_id.in_([n.id for n in members]),
+                NaskahBerkas.peran == "draf_pdf",
+            )
+        ).scalars()
+    }
     if not members or any(n.id not in rows for n in members):
         return None
     if len(members) == 1:
@@ -413,23 +535,32 @@ def periksa_font(settings: Settings | None = None) -> str | None:
     sub = font_substitute(font)
     if sub is None:
         return None
-    message = (f"font {font!r} tidak terpasang; PDF memakai {sub!r} sebagai gantinya (pasang "
-               f"fontnya atau atur DIKLAT_NASKAH__FONT)")
+    message = (
+        f"font {font!r} tidak terpasang; PDF memakai {sub!r} sebagai gantinya (pasang "
+        f"fontnya atau atur DIKLAT_NASKAH__FONT)"
+    )
     if font not in _font_checked:
         _font_checked.add(font)
         log.warning(message)
     return message
 
 
-def _convert(ses: Session, members: Sequence[Naskah], src: str, dst: str, out: Path, *,
-             periksa: Any = None) -> int:
+def _convert(
+    ses: Session, members: Sequence[Naskah], src: str, dst: str, out: Path, *, periksa: Any = None
+) -> int:
     """Convert members' ``src`` files lacking a ``dst`` file to PDF in one LibreOffice batch;
     ``periksa(session, naskah, pdf)`` checks each before it is recorded."""
     from diklat.clients import convert_pdf as convert_batch
 
     ids = [n.id for n in members]
-    have = {(r.naskah_id, r.peran): r for r in ses.execute(select(NaskahBerkas).where(
-        NaskahBerkas.naskah_id.in_(ids), NaskahBerkas.peran.in_([src, dst]))).scalars()}
+    have = {
+        (r.naskah_id, r.peran): r
+        for r in ses.execute(
+            select(NaskahBerkas).where(
+                NaskahBerkas.naskah_id.in_(ids), NaskahBerkas.peran.in_([src, dst])
+            )
+        ).scalars()
+    }
     todo = [n for n in members if (n.id, src) in have and (n.id, dst) not in have]
     if not todo:
         return 0
@@ -462,8 +593,10 @@ def _check_manifest(b: Bundel, sha: str | None) -> None:
     if b.manifest_sha256 is None:
         raise VersiError(f"bundel {b.jenis} v{b.versi} belum selesai dibuat (manifest kosong)")
     if sha is not None and sha != b.manifest_sha256:
-        raise VersiError(f"bundel {b.jenis} v{b.versi} berubah: keputusan atas hash "
-                         f"{sha[:12]} bukan {b.manifest_sha256[:12]}")
+        raise VersiError(
+            f"bundel {b.jenis} v{b.versi} berubah: keputusan atas hash "
+            f"{sha[:12]} bukan {b.manifest_sha256[:12]}"
+        )
 
 
 def ajukan(session: Session, b: Bundel) -> bool:
@@ -472,23 +605,38 @@ def ajukan(session: Session, b: Bundel) -> bool:
     return _move(b, status.PARAF) if b.status == status.DRAF else False
 
 
-def tandai_ditandatangani(session: Session, b: Bundel, pejabat: Pejabat, *,
-                          sha: str | None = None, alasan: str = "",
-                          flow_run_id: str | None = None) -> bool:
+def tandai_ditandatangani(
+    session: Session,
+    b: Bundel,
+    pejabat: Pejabat,
+    *,
+    sha: str | None = None,
+    alasan: str = "",
+    flow_run_id: str | None = None,
+) -> bool:
     """The signature on a bundle: only the official printed in its signature block (fixed at
     drafting) may sign, against the manifest hash. Audited. ``False`` if it already was."""
     _check_manifest(b, sha)
     if b.penandatangan_id is None:
         raise VersiError(f"bundel {b.jenis} tidak ditandatangani menurut SOP")
     if pejabat.id != b.penandatangan_id:
-        raise VersiError(f"bundel {b.jenis} v{b.versi} ditandatangani pejabat yang tercetak "
-                         f"pada naskah (id {b.penandatangan_id}), bukan pejabat id {pejabat.id}")
+        raise VersiError(
+            f"bundel {b.jenis} v{b.versi} ditandatangani pejabat yang tercetak "
+            f"pada naskah (id {b.penandatangan_id}), bukan pejabat id {pejabat.id}"
+        )
     if b.status in status.DIPUTUSKAN:
         return False
     _move(b, status.DITANDATANGANI)
-    session.add(AuditPersetujuan(bundel_id=b.id, nip=pejabat.nip, peran="penandatangan",
-                                 hasil="diterima", alasan=alasan or None,
-                                 flow_run_id=flow_run_id))
+    session.add(
+        AuditPersetujuan(
+            bundel_id=b.id,
+            nip=pejabat.nip,
+            peran="penandatangan",
+            hasil="diterima",
+            alasan=alasan or None,
+            flow_run_id=flow_run_id,
+        )
+    )
     session.flush()
     return True
 
@@ -536,14 +684,17 @@ def tolak(session: Session, b: Bundel, alasan: str) -> bool:
     return True
 
 
-def beri_nomor(session: Session, b: Bundel, tanggal: dt.date | None = None,
-               settings: Settings | None = None) -> int:
+def beri_nomor(
+    session: Session, b: Bundel, tanggal: dt.date | None = None, settings: Settings | None = None
+) -> int:
     """Number a signed bundle in the register (one transaction for all members); a type
     that carries no number gets only its date. Returns how many numbers were given now."""
     s = settings or get_settings()
     if b.status not in (status.DITANDATANGANI, status.TERDAFTAR):
-        raise VersiError(f"bundel {b.jenis} v{b.versi} berstatus {b.status}: hanya bundel yang "
-                         "sudah ditandatangani yang diberi nomor")
+        raise VersiError(
+            f"bundel {b.jenis} v{b.versi} berstatus {b.status}: hanya bundel yang "
+            "sudah ditandatangani yang diberi nomor"
+        )
     k = session.get(Kegiatan, b.kegiatan_id)
     assert k is not None
     tgl = tanggal or tanggal_naskah(b.jenis, k, today(s), s)
@@ -589,8 +740,15 @@ def buat_final(draft: bytes, n: Naskah, settings: Settings | None = None) -> byt
     return out
 
 
-def terbitkan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf: bool = True,
-              settings: Settings | None = None) -> HasilBundel:
+def terbitkan(
+    engine: Engine,
+    kode: str,
+    bundel_id: int,
+    out_dir: Path,
+    *,
+    pdf: bool = True,
+    settings: Settings | None = None,
+) -> HasilBundel:
     """Make the finals of a decided bundle (once): each is its approved draft with number and
     date filled in (:func:`buat_final`), after checking that the template, the settings, the
     stored contexts and the drafts are the ones decided on (:func:`diklat.naskah.ikatan.periksa`);
@@ -604,11 +762,18 @@ def terbitkan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf: 
         members = _members(b)
         ready = [n for n in members if n.status in status.SIAP_FINAL]
         if len(ready) != len(members) and b.status not in status.SIAP_FINAL:
-            raise VersiError(f"bundel {b.jenis} v{b.versi} berstatus {b.status}: belum dapat "
-                             "diterbitkan")
-        have = {r.naskah_id for r in ses.execute(select(NaskahBerkas).where(
-            NaskahBerkas.naskah_id.in_([n.id for n in ready]),
-            NaskahBerkas.peran == "final_docx")).scalars()}
+            raise VersiError(
+                f"bundel {b.jenis} v{b.versi} berstatus {b.status}: belum dapat diterbitkan"
+            )
+        have = {
+            r.naskah_id
+            for r in ses.execute(
+                select(NaskahBerkas).where(
+                    NaskahBerkas.naskah_id.in_([n.id for n in ready]),
+                    NaskahBerkas.peran == "final_docx",
+                )
+            ).scalars()
+        }
         todo = [n for n in ready if n.id not in have]
         if todo:
             ikatan.periksa(ses, b, s)
@@ -625,14 +790,21 @@ def terbitkan(engine: Engine, kode: str, bundel_id: int, out_dir: Path, *, pdf: 
                 tmp.replace(target)
                 made.append((n, target))
             catat_berkas_banyak(ses, made, "final_docx")
-        hasil = HasilBundel(b.id, b.jenis, b.versi, b.status, b.jumlah, b.manifest_sha256,
-                            dibuat=len(todo))
+        hasil = HasilBundel(
+            b.id, b.jenis, b.versi, b.status, b.jumlah, b.manifest_sha256, dibuat=len(todo)
+        )
     if pdf:
         with session_scope(engine) as ses:
             b = ses.get(Bundel, bundel_id)
             assert b is not None
-            hasil.pdf = _convert(ses, _members(b), "final_docx", "final_pdf",
-                                 _folder(out_dir, kode, b, "pdf"), periksa=_sama_dengan_draf)
+            hasil.pdf = _convert(
+                ses,
+                _members(b),
+                "final_docx",
+                "final_pdf",
+                _folder(out_dir, kode, b, "pdf"),
+                periksa=_sama_dengan_draf,
+            )
     return hasil
 
 
@@ -651,13 +823,22 @@ def _sama_dengan_draf(ses: Session, n: Naskah, final_pdf: Path) -> None:
 
 def naskah_dict(session: Session, n: Naskah) -> dict[str, Any]:
     """A version as ``kegiatan show`` lists it."""
-    return {"id": n.id, "jenis": n.jenis, "kunci": n.kunci, "versi": n.versi,
-            "status": n.status, "sha256": n.sha256, "nomor": n.nomor,
-            "tanggal": n.tanggal.isoformat() if n.tanggal else None,
-            "bundel_id": n.bundel_id}
+    return {
+        "id": n.id,
+        "jenis": n.jenis,
+        "kunci": n.kunci,
+        "versi": n.versi,
+        "status": n.status,
+        "sha256": n.sha256,
+        "nomor": n.nomor,
+        "tanggal": n.tanggal.isoformat() if n.tanggal else None,
+        "bundel_id": n.bundel_id,
+    }
 
 
 def daftar_naskah(session: Session, kegiatan_id: int) -> list[Naskah]:
-    return list(session.execute(
-        select(Naskah).where(Naskah.kegiatan_id == kegiatan_id)
-        .order_by(Naskah.id)).scalars())
+    return list(
+        session.execute(
+            select(Naskah).where(Naskah.kegiatan_id == kegiatan_id).order_by(Naskah.id)
+        ).scalars()
+    )

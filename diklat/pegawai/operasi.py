@@ -44,9 +44,11 @@ def riwayat(engine: Engine, jumlah: int = 20) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         item: dict[str, Any] = {
-            "id": r.id, "jenis": JENIS.get(r.sumber, r.sumber),
+            "id": r.id,
+            "jenis": JENIS.get(r.sumber, r.sumber),
             "sumber": _SUMBER_NAMA.get(r.sumber, r.sumber),
-            "mode": MODE_LABEL.get(r.mode, r.mode), "mulai": _iso(r.started_at),
+            "mode": MODE_LABEL.get(r.mode, r.mode),
+            "mulai": _iso(r.started_at),
             "selesai": _iso(r.finished_at),
             "detik": round(r.seconds, 3) if r.seconds is not None else None,
             "status": STATUS_LABEL.get(r.status, r.status),
@@ -57,36 +59,60 @@ def riwayat(engine: Engine, jumlah: int = 20) -> list[dict[str, Any]]:
     return out
 
 
-def karantina(engine: Engine, sumber: str | None = None, *,
-              terbuka_saja: bool = False) -> list[dict[str, Any]]:
+def karantina(
+    engine: Engine, sumber: str | None = None, *, terbuka_saja: bool = False
+) -> list[dict[str, Any]]:
     """Quarantined records, one per record and reason, the most recently seen first:
     source, key (the NIP as received), reason, line, first and last seen (``pertama``,
     ``terakhir``), how many times (``kali``), resolved (``selesai``: the source later
     delivered the record clean) and when, and the last run that saw it."""
     k = Karantina
-    stmt = select(k.id, k.sumber, k.kunci, k.alasan, k.baris, k.created_at, k.terakhir,
-                  k.kali, k.selesai_pada, k.sync_run_id)
+    stmt = select(
+        k.id,
+        k.sumber,
+        k.kunci,
+        k.alasan,
+        k.baris,
+        k.created_at,
+        k.terakhir,
+        k.kali,
+        k.selesai_pada,
+        k.sync_run_id,
+    )
     if sumber:
         stmt = stmt.where(k.sumber == SUMBER.get(sumber, sumber))
     if terbuka_saja:
         stmt = stmt.where(k.selesai_pada.is_(None))
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(k.terakhir.desc(), k.id.desc())).all()
-    return [{
-        "id": r.id, "sumber": _SUMBER_NAMA.get(r.sumber, r.sumber), "kunci": r.kunci,
-        "alasan": r.alasan, "baris": r.baris, "pertama": _iso(r.created_at),
-        "terakhir": _iso(r.terakhir), "kali": r.kali, "selesai": r.selesai_pada is not None,
-        "selesai_pada": _iso(r.selesai_pada), "run": r.sync_run_id,
-    } for r in rows]
+    return [
+        {
+            "id": r.id,
+            "sumber": _SUMBER_NAMA.get(r.sumber, r.sumber),
+            "kunci": r.kunci,
+            "alasan": r.alasan,
+            "baris": r.baris,
+            "pertama": _iso(r.created_at),
+            "terakhir": _iso(r.terakhir),
+            "kali": r.kali,
+            "selesai": r.selesai_pada is not None,
+            "selesai_pada": _iso(r.selesai_pada),
+            "run": r.sync_run_id,
+        }
+        for r in rows
+    ]
 
 
 #: Columns of ``diklat karantina list --out F.xlsx``.
 KOLOM_KARANTINA: Sequence[Kolom] = (
-    Kolom("Sumber", "sumber", 9), Kolom("NIP / kunci", "kunci", 22),
-    Kolom("Alasan", "alasan", 60), Kolom("Baris", "baris", 8, "angka"),
+    Kolom("Sumber", "sumber", 9),
+    Kolom("NIP / kunci", "kunci", 22),
+    Kolom("Alasan", "alasan", 60),
+    Kolom("Baris", "baris", 8, "angka"),
     Kolom("Pertama terlihat", "pertama_waktu", 18, "waktu"),
     Kolom("Terakhir terlihat", "terakhir_waktu", 18, "waktu"),
-    Kolom("Kali", "kali", 7, "angka"), Kolom("Selesai", "status", 10),
+    Kolom("Kali", "kali", 7, "angka"),
+    Kolom("Selesai", "status", 10),
     Kolom("Run terakhir", "run", 12, "angka"),
 )
 
@@ -96,9 +122,12 @@ def karantina_excel(path: Any, rows: list[dict[str, Any]]) -> int:  # noqa: ANN4
     from diklat.excel import tulis
 
     def row(r: dict[str, Any]) -> dict[str, Any]:
-        return {**r, "pertama_waktu": _parse(r["pertama"]),
-                "terakhir_waktu": _parse(r["terakhir"]),
-                "status": "selesai" if r["selesai"] else "terbuka"}
+        return {
+            **r,
+            "pertama_waktu": _parse(r["pertama"]),
+            "terakhir_waktu": _parse(r["terakhir"]),
+            "status": "selesai" if r["selesai"] else "terbuka",
+        }
 
     return tulis(path, "Karantina", KOLOM_KARANTINA, (row(r) for r in rows))
 

@@ -28,8 +28,10 @@ class PejabatTidakAda(LookupError):
 
     def __init__(self, peran: str) -> None:
         self.peran = peran
-        super().__init__(f"tidak ada pejabat aktif untuk peran {peran!r}; tambahkan dengan "
-                         f"`diklat pejabat tambah --peran {peran} ...`")
+        super().__init__(
+            f"tidak ada pejabat aktif untuk peran {peran!r}; tambahkan dengan "
+            f"`diklat pejabat tambah --peran {peran} ...`"
+        )
 
 
 class PejabatTidakValid(ValueError):
@@ -40,9 +42,15 @@ class PejabatTidakValid(ValueError):
 
 def pemegang(session: Session, peran: str) -> Pejabat:
     """The active official holding ``peran`` (Plh. before Plt. before the definitive)."""
-    rows = session.execute(
-        select(Pejabat).where(Pejabat.peran == peran, Pejabat.aktif.is_(True))
-        .order_by(Pejabat.id)).scalars().all()
+    rows = (
+        session.execute(
+            select(Pejabat)
+            .where(Pejabat.peran == peran, Pejabat.aktif.is_(True))
+            .order_by(Pejabat.id)
+        )
+        .scalars()
+        .all()
+    )
     if not rows:
         raise PejabatTidakAda(peran)
     return sorted(rows, key=lambda p: (_URUTAN.get(p.kedudukan, 9), p.id))[0]
@@ -57,10 +65,19 @@ def kantor(p: Pejabat) -> str:
     return "setda" if p.peran in PERAN_SETDA else "instansi"
 
 
-def simpan_pejabat(session: Session, *, nip: str, nama: str, peran: str, jabatan: str,
-                   pangkat: str | None = None, email: str | None = None,
-                   kedudukan: str = "definitif", an_jabatan: str | None = None,
-                   aktif: bool = True) -> Pejabat:
+def simpan_pejabat(
+    session: Session,
+    *,
+    nip: str,
+    nama: str,
+    peran: str,
+    jabatan: str,
+    pangkat: str | None = None,
+    email: str | None = None,
+    kedudukan: str = "definitif",
+    an_jabatan: str | None = None,
+    aktif: bool = True,
+) -> Pejabat:
     """Create or update the official with (nip, peran). Refuses an invalid NIP, an empty
     name or position, an unknown ``kedudukan``."""
     info = nip_rules.parse(nip)
@@ -74,11 +91,18 @@ def simpan_pejabat(session: Session, *, nip: str, nama: str, peran: str, jabatan
         raise PejabatTidakValid("peran", "wajib diisi")
     if kedudukan not in KEDUDUKAN:
         raise PejabatTidakValid("kedudukan", f"harus salah satu dari {', '.join(KEDUDUKAN)}")
-    p = session.execute(select(Pejabat).where(Pejabat.nip == info.nip, Pejabat.peran == peran)
-                        ).scalar_one_or_none()
-    values: dict[str, Any] = {"nama": nama.strip(), "jabatan": jabatan.strip(),
-                              "pangkat": pangkat, "email": email, "kedudukan": kedudukan,
-                              "an_jabatan": an_jabatan or None, "aktif": aktif}
+    p = session.execute(
+        select(Pejabat).where(Pejabat.nip == info.nip, Pejabat.peran == peran)
+    ).scalar_one_or_none()
+    values: dict[str, Any] = {
+        "nama": nama.strip(),
+        "jabatan": jabatan.strip(),
+        "pangkat": pangkat,
+        "email": email,
+        "kedudukan": kedudukan,
+        "an_jabatan": an_jabatan or None,
+        "aktif": aktif,
+    }
     if p is None:
         p = Pejabat(nip=info.nip, peran=peran, **values)
         session.add(p)
@@ -89,18 +113,36 @@ def simpan_pejabat(session: Session, *, nip: str, nama: str, peran: str, jabatan
     return p
 
 
-def ensure_pejabat(session: Session, *, nip: str, nama: str, peran: str, jabatan: str,
-                   pangkat: str | None = None, email: str | None = None,
-                   kedudukan: str = "definitif", an_jabatan: str | None = None) -> Pejabat:
+def ensure_pejabat(
+    session: Session,
+    *,
+    nip: str,
+    nama: str,
+    peran: str,
+    jabatan: str,
+    pangkat: str | None = None,
+    email: str | None = None,
+    kedudukan: str = "definitif",
+    an_jabatan: str | None = None,
+) -> Pejabat:
     """The official with (nip, peran); created the first time, left as it is afterwards (a
     demo or a resumed flow must not overwrite what an operator changed)."""
-    p = session.execute(select(Pejabat).where(Pejabat.nip == nip, Pejabat.peran == peran)
-                        ).scalar_one_or_none()
+    p = session.execute(
+        select(Pejabat).where(Pejabat.nip == nip, Pejabat.peran == peran)
+    ).scalar_one_or_none()
     if p is not None:
         return p
-    return simpan_pejabat(session, nip=nip, nama=nama, peran=peran, jabatan=jabatan,
-                          pangkat=pangkat, email=email, kedudukan=kedudukan,
-                          an_jabatan=an_jabatan)
+    return simpan_pejabat(
+        session,
+        nip=nip,
+        nama=nama,
+        peran=peran,
+        jabatan=jabatan,
+        pangkat=pangkat,
+        email=email,
+        kedudukan=kedudukan,
+        an_jabatan=an_jabatan,
+    )
 
 
 def daftar_pejabat(session: Session, *, semua: bool = False) -> list[Pejabat]:
@@ -112,6 +154,14 @@ def daftar_pejabat(session: Session, *, semua: bool = False) -> list[Pejabat]:
 
 def pejabat_dict(p: Pejabat) -> dict[str, Any]:
     """An official as plain data (no e-mail: it is personal contact data)."""
-    return {"id": p.id, "peran": p.peran, "nama": p.nama, "nip": p.nip, "jabatan": p.jabatan,
-            "pangkat": p.pangkat, "kedudukan": p.kedudukan, "an_jabatan": p.an_jabatan,
-            "aktif": p.aktif}
+    return {
+        "id": p.id,
+        "peran": p.peran,
+        "nama": p.nama,
+        "nip": p.nip,
+        "jabatan": p.jabatan,
+        "pangkat": p.pangkat,
+        "kedudukan": p.kedudukan,
+        "an_jabatan": p.an_jabatan,
+        "aktif": p.aktif,
+    }

@@ -46,6 +46,7 @@ from diklat.rules.tanggal import parse_dmy
 PRIVATE_FIELDS = PERSONAL_FIELDS
 UNIT_FIELDS: tuple[str, ...] = ("nama", "singkatan", "induk_kode", "email", "alamat", "tempat")
 
+
 def _t(model: Any) -> Table:
     """The Core table of a model (typed for mypy)."""
     table: Table = model.__table__
@@ -73,8 +74,10 @@ class Totals:
             setattr(self, k, getattr(self, k) + getattr(other, k))
 
     def as_dict(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in
-                ("seen", "inserted", "updated", "unchanged", "quarantined", "deactivated")}
+        return {
+            k: getattr(self, k)
+            for k in ("seen", "inserted", "updated", "unchanged", "quarantined", "deactivated")
+        }
 
 
 # --------------------------------------------------------------------------- validation
@@ -139,6 +142,8 @@ def _max_lengths() -> dict[str, int]:
         if length:
             out[name] = int(length)
     return out
+
+
 _DATE_FIELDS_ORDERED: tuple[str, ...] = tuple(f for f in FIELDS if f in DATE_FIELDS)
 
 
@@ -213,8 +218,9 @@ def source_hash(raw: Mapping[str, Any]) -> str:
 
 def safe_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
     """A record for the quarantine table: personal fields removed, values as text."""
-    return {k: v.isoformat() if isinstance(v, dt.date) else v
-            for k, v in public_payload(raw).items()}
+    return {
+        k: v.isoformat() if isinstance(v, dt.date) else v for k, v in public_payload(raw).items()
+    }
 
 
 # --------------------------------------------------------------------------- runs
@@ -223,10 +229,18 @@ def safe_payload(raw: Mapping[str, Any]) -> dict[str, Any]:
 #: two of them at once against one database are refused (see :mod:`diklat.runs`).
 LOCK = "pegawai"
 
-_SUMBER_LABEL = {"simpeg": "sinkronisasi SIMPEG", "siasn": "pembaruan dari SIASN",
-                 "siasn-export": "impor Export Data ASN"}
-MODE_LABEL = {"full": "penuh", "incremental": "inkremental", "nips": "per NIP",
-              "file": "berkas", "file-full": "berkas, penuh"}
+_SUMBER_LABEL = {
+    "simpeg": "sinkronisasi SIMPEG",
+    "siasn": "pembaruan dari SIASN",
+    "siasn-export": "impor Export Data ASN",
+}
+MODE_LABEL = {
+    "full": "penuh",
+    "incremental": "inkremental",
+    "nips": "per NIP",
+    "file": "berkas",
+    "file-full": "berkas, penuh",
+}
 
 
 def describe_run(row: Any) -> str:
@@ -235,12 +249,24 @@ def describe_run(row: Any) -> str:
     return f"{what} {row.file_name}" if row.file_name else what
 
 
-def start_run(engine: Engine, sumber: str, mode: str, *, lock: str | None = LOCK,
-              flow_run_id: str | None = None, **values: Any) -> runs.Run:
+def start_run(
+    engine: Engine,
+    sumber: str,
+    mode: str,
+    *,
+    lock: str | None = LOCK,
+    flow_run_id: str | None = None,
+    **values: Any,
+) -> runs.Run:
     """A ``sync_run`` row for one sync or import, holding :data:`LOCK` (``RunBusy`` when
     another one runs); ``values``: ``since``, ``file_name``, ``resumed_from_id``..."""
-    return runs.start(engine, {"sumber": sumber, "mode": mode, **values}, lock=lock,
-                      describe=describe_run, flow_run_id=flow_run_id)
+    return runs.start(
+        engine,
+        {"sumber": sumber, "mode": mode, **values},
+        lock=lock,
+        describe=describe_run,
+        flow_run_id=flow_run_id,
+    )
 
 
 def finish_run(run: runs.Run, totals: Totals, **values: Any) -> dict[str, object]:
@@ -316,11 +342,13 @@ class PersonnelWriter:
         self._upsert = self._build_upsert()
         pt = _t(Pegawai)
         self._set_source_hash = self._compile(
-            update(pt).where(pt.c.nip == bindparam("b_nip"))  # not a change: keep updated_at
-            .values(sumber_hash=bindparam("b_sumber_hash"), updated_at=pt.c.updated_at))
+            update(pt)
+            .where(pt.c.nip == bindparam("b_nip"))  # not a change: keep updated_at
+            .values(sumber_hash=bindparam("b_sumber_hash"), updated_at=pt.c.updated_at)
+        )
         self._insert_seen = self._compile(
-            _t(SyncSeen).insert().values(sync_run_id=bindparam("sync_run_id"),
-                                         nip=bindparam("nip")))
+            _t(SyncSeen).insert().values(sync_run_id=bindparam("sync_run_id"), nip=bindparam("nip"))
+        )
         self._open_karantina: set[str] = set()
         #: Stored NIP -> (content hash, active, source hash), read once for a run that sees
         #: the whole source (default: full runs) instead of once per batch.
@@ -346,8 +374,15 @@ class PersonnelWriter:
     def _build_upsert(self) -> tuple[str, tuple[str, ...] | None]:
         t = _t(Pegawai)
         cols = [c for c in FIELDS if c != "unit_kode"] + [
-            "unit_id", "aktif", "sumber", "content_hash", "sumber_hash", "last_sync_id",
-            "created_at", "updated_at"]
+            "unit_id",
+            "aktif",
+            "sumber",
+            "content_hash",
+            "sumber_hash",
+            "last_sync_id",
+            "created_at",
+            "updated_at",
+        ]
         ins = self._insert(t).values({c: bindparam(c) for c in cols})
         set_ = {c: ins.excluded[c] for c in cols if c not in ("nip", "created_at")}
         return self._compile(ins.on_conflict_do_update(index_elements=[t.c.nip], set_=set_))
@@ -359,8 +394,9 @@ class PersonnelWriter:
         order = tuple(compiled.positiontup or ()) if compiled.positional else None
         return str(compiled), order
 
-    def _executemany(self, conn: Connection, stmt: tuple[str, tuple[str, ...] | None],
-                     rows: list[dict[str, Any]]) -> None:
+    def _executemany(
+        self, conn: Connection, stmt: tuple[str, tuple[str, ...] | None], rows: list[dict[str, Any]]
+    ) -> None:
         """One cached statement, many parameter sets, straight to the driver: SQLAlchemy's
         per-row parameter processing costs more than SQLite's own work at 50,000 rows. The
         values are converted here the way SQLAlchemy stores them (SQLite: ISO dates,
@@ -377,7 +413,8 @@ class PersonnelWriter:
                 if out is None:
                     if isinstance(v, dt.datetime):
                         out = (v.astimezone(dt.UTC) if v.tzinfo else v).strftime(
-                            "%Y-%m-%d %H:%M:%S.%f")
+                            "%Y-%m-%d %H:%M:%S.%f"
+                        )
                     elif isinstance(v, dt.date):
                         out = v.isoformat()
                     elif isinstance(v, bool):
@@ -428,8 +465,10 @@ class PersonnelWriter:
     def _write_units(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         t = _t(UnitKerja)
         now = utcnow()
-        params = [{**r, "sumber": self.sumber, "aktif": True, "created_at": now,
-                   "updated_at": now} for r in rows]
+        params = [
+            {**r, "sumber": self.sumber, "aktif": True, "created_at": now, "updated_at": now}
+            for r in rows
+        ]
         cols = ["kode", *UNIT_FIELDS, "sumber", "aktif", "created_at", "updated_at"]
         ins = self._insert(t).values({c: bindparam(c) for c in cols})
         ins = ins.on_conflict_do_update(
@@ -445,7 +484,10 @@ class PersonnelWriter:
 
     # -- employees
     def write(
-        self, records: Iterable[Mapping[str, Any]], *, checkpoint: Mapping[str, Any] | None = None,
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        checkpoint: Mapping[str, Any] | None = None,
         rejected: Iterable[Rejected] = (),
     ) -> Totals:
         """Validate and store one batch (one transaction with an Engine). ``rejected`` adds
@@ -471,15 +513,22 @@ class PersonnelWriter:
                 seen_now.append(info.nip)
         inline_units: dict[str, str] = {}
         with self._conn() as conn:
-            existing = self._existing(conn, [
-                n for r in raws if (n := r.get("nip")).__class__ is str and len(n) == 18])
+            existing = self._existing(
+                conn, [n for r in raws if (n := r.get("nip")).__class__ is str and len(n) == 18]
+            )
             for raw in raws:
                 batch.seen += 1
                 rh = source_hash(raw)
                 key = raw.get("nip")
                 prev = existing.get(key) if isinstance(key, str) else None
-                if (prev is not None and isinstance(key, str) and prev[2] == rh and prev[1]
-                        and key not in self._seen and self._unit_unchanged(raw)):
+                if (
+                    prev is not None
+                    and isinstance(key, str)
+                    and prev[2] == rh
+                    and prev[1]
+                    and key not in self._seen
+                    and self._unit_unchanged(raw)
+                ):
                     self._seen.add(key)
                     seen_now.append(key)
                     clean_arrivals.append(key)
@@ -499,20 +548,31 @@ class PersonnelWriter:
                     continue
                 n = rec["nip"]
                 if n in self._seen:
-                    bad.append(Rejected("NIP ganda: sudah ada pada rekaman sebelumnya dalam "
-                                        "sumber yang sama", n, baris, safe_payload(raw)))
+                    bad.append(
+                        Rejected(
+                            "NIP ganda: sudah ada pada rekaman sebelumnya dalam sumber yang sama",
+                            n,
+                            baris,
+                            safe_payload(raw),
+                        )
+                    )
                     continue
                 self._seen.add(n)
                 seen_now.append(n)
                 unit_nama = _text(raw.get("unit_nama"))
                 kode = rec["unit_kode"]
-                if unit_nama and (kode not in self._units or (
+                if unit_nama and (
+                    kode not in self._units
+                    or (
                         kode not in self._units_named_this_run
-                        and self._units[kode][1][0] != unit_nama)):
+                        and self._units[kode][1][0] != unit_nama
+                    )
+                ):
                     inline_units[kode] = unit_nama
                 elif kode not in self._units and kode not in inline_units:
-                    bad.append(Rejected(f"unit kerja {kode!r} tidak dikenal", n, baris,
-                                        safe_payload(raw)))
+                    bad.append(
+                        Rejected(f"unit kerja {kode!r} tidak dikenal", n, baris, safe_payload(raw))
+                    )
                     continue
                 good[n] = rec
                 good_hash[n] = rh
@@ -544,9 +604,16 @@ class PersonnelWriter:
                 else:
                     batch.updated += 1
                 p = {c: rec[c] for c in FIELDS if c != "unit_kode"}
-                p.update(unit_id=self._units[rec["unit_kode"]][0], aktif=True, sumber=self.sumber,
-                         content_hash=h, sumber_hash=good_hash[n], last_sync_id=self.run_id,
-                         created_at=now, updated_at=now)
+                p.update(
+                    unit_id=self._units[rec["unit_kode"]][0],
+                    aktif=True,
+                    sumber=self.sumber,
+                    content_hash=h,
+                    sumber_hash=good_hash[n],
+                    last_sync_id=self.run_id,
+                    created_at=now,
+                    updated_at=now,
+                )
                 params.append(p)
             if params:
                 self._executemany(conn, self._upsert, params)
@@ -558,28 +625,39 @@ class PersonnelWriter:
                 batch.quarantined += len(bad)
                 self._quarantine(conn, bad, now)
             if self.track_seen and seen_now and self.run_id is not None:
-                self._executemany(conn, self._insert_seen,
-                                  [{"sync_run_id": self.run_id, "nip": n} for n in seen_now])
+                self._executemany(
+                    conn,
+                    self._insert_seen,
+                    [{"sync_run_id": self.run_id, "nip": n} for n in seen_now],
+                )
             self.totals.add(batch)
             if self.run_id is not None:
                 runs.save_progress(conn, self.run_id, checkpoint, self.totals.as_dict())
         return batch
 
-    def _existing(self, conn: Connection, nips: list[str]
-                  ) -> dict[str, tuple[str, bool, str | None]]:
+    def _existing(
+        self, conn: Connection, nips: list[str]
+    ) -> dict[str, tuple[str, bool, str | None]]:
         """NIP -> (content hash, active, source hash) of the stored rows among ``nips``."""
         if self._preload:
             if self._known is None:  # one plain read of the table beats 25 IN-lists
-                self._known = {r[0]: (r[1], bool(r[2]), r[3]) for r in conn.exec_driver_sql(
-                    "SELECT nip, content_hash, aktif, sumber_hash FROM pegawai")}
+                self._known = {
+                    r[0]: (r[1], bool(r[2]), r[3])
+                    for r in conn.exec_driver_sql(
+                        "SELECT nip, content_hash, aktif, sumber_hash FROM pegawai"
+                    )
+                }
             known = self._known
             return {n: known[n] for n in nips if n in known}
         t = _t(Pegawai)
         out: dict[str, tuple[str, bool, str | None]] = {}
         for i in range(0, len(nips), 5000):
-            chunk = nips[i:i + 5000]
-            for row in conn.execute(select(t.c.nip, t.c.content_hash, t.c.aktif,
-                                           t.c.sumber_hash).where(t.c.nip.in_(chunk))):
+            chunk = nips[i : i + 5000]
+            for row in conn.execute(
+                select(t.c.nip, t.c.content_hash, t.c.aktif, t.c.sumber_hash).where(
+                    t.c.nip.in_(chunk)
+                )
+            ):
                 out[row.nip] = (row.content_hash, bool(row.aktif), row.sumber_hash)
         return out
 
@@ -591,7 +669,7 @@ class PersonnelWriter:
         if known is None:
             return False
         nama = raw.get("unit_nama")
-        return (not nama or kode in self._units_named_this_run or known[1][0] == nama)
+        return not nama or kode in self._units_named_this_run or known[1][0] == nama
 
     def save_checkpoint(self, checkpoint: Mapping[str, Any]) -> None:
         if self.run_id is None:
@@ -617,10 +695,15 @@ class PersonnelWriter:
     # -- quarantine
     def _load_open_karantina(self, conn: Connection) -> None:
         k = _t(Karantina)
-        self._open_karantina = set(conn.execute(
-            select(k.c.kunci).distinct().where(k.c.sumber == self.sumber,
-                                               k.c.selesai_pada.is_(None),
-                                               k.c.kunci.is_not(None))).scalars())
+        self._open_karantina = set(
+            conn.execute(
+                select(k.c.kunci)
+                .distinct()
+                .where(
+                    k.c.sumber == self.sumber, k.c.selesai_pada.is_(None), k.c.kunci.is_not(None)
+                )
+            ).scalars()
+        )
 
     def _resolve(self, conn: Connection, nips: list[str], now: dt.datetime) -> None:
         """The source delivered these records clean: their open quarantine rows resolve."""
@@ -628,9 +711,15 @@ class PersonnelWriter:
             return
         k = _t(Karantina)
         for i in range(0, len(nips), 500):
-            conn.execute(update(k).where(k.c.sumber == self.sumber,
-                                         k.c.kunci.in_(nips[i:i + 500]),
-                                         k.c.selesai_pada.is_(None)).values(selesai_pada=now))
+            conn.execute(
+                update(k)
+                .where(
+                    k.c.sumber == self.sumber,
+                    k.c.kunci.in_(nips[i : i + 500]),
+                    k.c.selesai_pada.is_(None),
+                )
+                .values(selesai_pada=now)
+            )
         self._open_karantina.difference_update(nips)
 
     def _quarantine(self, conn: Connection, bad: list[Rejected], now: dt.datetime) -> None:
@@ -644,17 +733,33 @@ class PersonnelWriter:
                 row["kali"] += 1
                 continue
             rows[sidik] = {
-                "sidik": sidik, "sync_run_id": self.run_id, "sumber": self.sumber,
-                "kunci": r.kunci, "baris": r.baris, "alasan": r.alasan,
+                "sidik": sidik,
+                "sync_run_id": self.run_id,
+                "sumber": self.sumber,
+                "kunci": r.kunci,
+                "baris": r.baris,
+                "alasan": r.alasan,
                 "payload": json.dumps(r.payload, ensure_ascii=False, default=str)
-                if r.payload is not None else None,
-                "created_at": now, "terakhir": now, "kali": 1, "selesai_pada": None}
+                if r.payload is not None
+                else None,
+                "created_at": now,
+                "terakhir": now,
+                "kali": 1,
+                "selesai_pada": None,
+            }
         k = _t(Karantina)
         ins = self._insert(k)
-        stmt = ins.on_conflict_do_update(index_elements=[k.c.sidik], set_={
-            "sync_run_id": ins.excluded.sync_run_id, "baris": ins.excluded.baris,
-            "payload": ins.excluded.payload, "terakhir": ins.excluded.terakhir,
-            "kali": k.c.kali + ins.excluded.kali, "selesai_pada": None})
+        stmt = ins.on_conflict_do_update(
+            index_elements=[k.c.sidik],
+            set_={
+                "sync_run_id": ins.excluded.sync_run_id,
+                "baris": ins.excluded.baris,
+                "payload": ins.excluded.payload,
+                "terakhir": ins.excluded.terakhir,
+                "kali": k.c.kali + ins.excluded.kali,
+                "selesai_pada": None,
+            },
+        )
         conn.execute(stmt, list(rows.values()))
         self._open_karantina.update(r["kunci"] for r in rows.values() if r["kunci"])
 

@@ -93,18 +93,39 @@ COLUMN_MAP: tuple[tuple[str, str], ...] = (
 #: Date columns of the export (``dd-mm-yyyy``); the export has no ``tmt_pensiun``.
 DATE_FIELDS = RECORD_DATE_FIELDS & {target for target, _ in COLUMN_MAP}
 #: Identifier-like fields: a leading apostrophe is always the spreadsheet guard, never data.
-ID_FIELDS = frozenset({"nip", "nip_lama", "pns_orang_id", "unit_kode", "nomor_hp",
-                       "tanggal_lahir", "tmt_cpns", "golongan"})
+ID_FIELDS = frozenset(
+    {
+        "nip",
+        "nip_lama",
+        "pns_orang_id",
+        "unit_kode",
+        "nomor_hp",
+        "tanggal_lahir",
+        "tmt_cpns",
+        "golongan",
+    }
+)
 #: Fields left out of a quarantine payload (contact data: stored, never logged or copied).
 _NOT_IN_PAYLOAD = CONTACT_FIELDS
 
 #: Pangkat (rank) by PNS golongan; the export carries only the golongan.
 PANGKAT: dict[str, str] = {
-    "I/a": "Juru Muda", "I/b": "Juru Muda Tingkat I", "I/c": "Juru", "I/d": "Juru Tingkat I",
-    "II/a": "Pengatur Muda", "II/b": "Pengatur Muda Tingkat I", "II/c": "Pengatur",
-    "II/d": "Pengatur Tingkat I", "III/a": "Penata Muda", "III/b": "Penata Muda Tingkat I",
-    "III/c": "Penata", "III/d": "Penata Tingkat I", "IV/a": "Pembina",
-    "IV/b": "Pembina Tingkat I", "IV/c": "Pembina Utama Muda", "IV/d": "Pembina Utama Madya",
+    "I/a": "Juru Muda",
+    "I/b": "Juru Muda Tingkat I",
+    "I/c": "Juru",
+    "I/d": "Juru Tingkat I",
+    "II/a": "Pengatur Muda",
+    "II/b": "Pengatur Muda Tingkat I",
+    "II/c": "Pengatur",
+    "II/d": "Pengatur Tingkat I",
+    "III/a": "Penata Muda",
+    "III/b": "Penata Muda Tingkat I",
+    "III/c": "Penata",
+    "III/d": "Penata Tingkat I",
+    "IV/a": "Pembina",
+    "IV/b": "Pembina Tingkat I",
+    "IV/c": "Pembina Utama Muda",
+    "IV/d": "Pembina Utama Madya",
     "IV/e": "Pembina Utama",
 }
 #: A NIP that went through a float: ``1.97805E+17``, ``1,97805E+17``, ``197805022005021000.0``.
@@ -155,8 +176,10 @@ class ExportFile:
         """Things the operator should know that do not stop the import."""
         out = []
         if self.unknown_columns:
-            out.append("kolom tidak dikenal diabaikan / unknown columns ignored: "
-                       + ", ".join(self.unknown_columns))
+            out.append(
+                "kolom tidak dikenal diabaikan / unknown columns ignored: "
+                + ", ".join(self.unknown_columns)
+            )
         return out
 
 
@@ -196,7 +219,8 @@ def _detect_delimiter(header_line: str) -> str:
         raise ExportRefused(
             "baris pertama bukan header ekspor SIASN (tidak ada kolom seperti nip_baru, nama, "
             "unor_id dengan pemisah koma, titik koma, pipa atau tab) / the first line is not a "
-            "SIASN export header")
+            "SIASN export header"
+        )
     return best
 
 
@@ -221,11 +245,13 @@ def inspect_export(path: str | Path) -> ExportFile:
             if head.startswith(magic):
                 raise ExportRefused(
                     f"{p.name} bukan file teks CSV melainkan {what}; unduh ulang 'Export Data "
-                    "ASN' sebagai CSV / not a text CSV file")
+                    "ASN' sebagai CSV / not a text CSV file"
+                )
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise ExportRefused(
                 f"{p.name} berpengodean UTF-16; simpan ulang sebagai 'CSV UTF-8' / the file is "
-                "UTF-16, save it again as CSV UTF-8")
+                "UTF-16, save it again as CSV UTF-8"
+            )
         block = head
         while block:
             sha.update(block)
@@ -233,7 +259,8 @@ def inspect_export(path: str | Path) -> ExportFile:
             if nul >= 0:
                 raise ExportRefused(
                     f"{p.name} bukan file teks (berisi byte NUL pada byte {offset + nul}) / "
-                    "not a text file (binary content)")
+                    "not a text file (binary content)"
+                )
             try:
                 decoder.decode(block, final=False)
             except UnicodeDecodeError as e:
@@ -241,15 +268,18 @@ def inspect_export(path: str | Path) -> ExportFile:
                 line_no = lines + 1 + block.count(b"\n", 0, e.start)
                 raise ExportRefused(
                     f"{p.name} bukan teks UTF-8 (byte {at}, baris {line_no}); simpan ulang "
-                    "sebagai 'CSV UTF-8' / the file is not UTF-8 text") from None
+                    "sebagai 'CSV UTF-8' / the file is not UTF-8 text"
+                ) from None
             lines += block.count(b"\n")
             offset += len(block)
             block = f.read(_READ_BLOCK)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise ExportRefused(f"{p.name} terpotong di tengah karakter UTF-8 / the file ends "
-                                "inside a UTF-8 character") from None
+            raise ExportRefused(
+                f"{p.name} terpotong di tengah karakter UTF-8 / the file ends "
+                "inside a UTF-8 character"
+            ) from None
         if not head.endswith(b"\n"):
             lines += 1  # a last line without a line end
 
@@ -270,7 +300,8 @@ def inspect_export(path: str | Path) -> ExportFile:
             if len(line) >= _MAX_HEADER and not line.endswith("\n"):
                 raise ExportRefused(
                     f"baris pertama {p.name} lebih dari {_MAX_HEADER} karakter: bukan header "
-                    "ekspor SIASN / the first line is too long for a SIASN export header")
+                    "ekspor SIASN / the first line is too long for a SIASN export header"
+                )
             header_line = line.rstrip("\r\n")
     if not header_line:
         raise ExportRefused(f"file kosong (hanya baris kosong) / the file is empty: {p.name}")
@@ -281,20 +312,31 @@ def inspect_export(path: str | Path) -> ExportFile:
     if missing:
         raise ExportRefused(
             f"kolom wajib tidak ada / required columns missing ({len(missing)}): "
-            + ", ".join(missing))
+            + ", ".join(missing)
+        )
     dupes = sorted({c for c in columns if c in KNOWN_COLUMNS and columns.count(c) > 1})
     if dupes:
         raise ExportRefused("kolom ganda / duplicate columns: " + ", ".join(dupes))
     if not has_data:
-        raise ExportRefused(f"file hanya berisi header, tanpa data pegawai / the file has a "
-                            f"header but no rows: {p.name}")
+        raise ExportRefused(
+            f"file hanya berisi header, tanpa data pegawai / the file has a "
+            f"header but no rows: {p.name}"
+        )
     index = {c: i for i, c in enumerate(columns) if c in KNOWN_COLUMNS}
-    unknown = tuple(c or f"(kolom {i + 1} tanpa nama)" for i, c in enumerate(columns)
-                    if c not in KNOWN_COLUMNS)
+    unknown = tuple(
+        c or f"(kolom {i + 1} tanpa nama)" for i, c in enumerate(columns) if c not in KNOWN_COLUMNS
+    )
     return ExportFile(
-        path=p, size=size, sha256=sha.hexdigest(), encoding=encoding, bom=bom,
-        delimiter=delimiter, columns=columns, unknown_columns=unknown,
-        optional_present=tuple(c for c in OPTIONAL_COLUMNS if c in index), lines=lines,
+        path=p,
+        size=size,
+        sha256=sha.hexdigest(),
+        encoding=encoding,
+        bom=bom,
+        delimiter=delimiter,
+        columns=columns,
+        unknown_columns=unknown,
+        optional_present=tuple(c for c in OPTIONAL_COLUMNS if c in index),
+        lines=lines,
         index=index,
     )
 
@@ -349,8 +391,9 @@ def _date(v: str) -> dt.date | str:
         return v  # unparseable: left as text, the writer refuses it naming the field
 
 
-def map_row(values: list[str], index: dict[str, int], baris: int,
-            plan: ColumnPlan | None = None) -> dict[str, Any]:
+def map_row(
+    values: list[str], index: dict[str, int], baris: int, plan: ColumnPlan | None = None
+) -> dict[str, Any]:
     """One data row (already split into cells) -> canonical employee dict with ``_baris``.
 
     Unparseable values are passed on as text so the writer quarantines them with its usual
@@ -422,8 +465,9 @@ def read_batches(info: ExportFile, batch_size: int = 5000) -> Iterator[Batch]:
             except csv.Error as e:
                 start = prev_line + 1
                 prev_line = reader.line_num
-                rejected.append(Rejected(f"baris tidak dapat dibaca sebagai CSV: {e}", None,
-                                         start, None))
+                rejected.append(
+                    Rejected(f"baris tidak dapat dibaca sebagai CSV: {e}", None, start, None)
+                )
                 rows += 1
                 continue
             start = prev_line + 1
@@ -439,22 +483,38 @@ def read_batches(info: ExportFile, batch_size: int = 5000) -> Iterator[Batch]:
                 if n == ncols + 1 and not values[-1].strip():
                     values = values[:-1]  # a trailing delimiter on the line
                 else:
-                    kind = ("terpotong / truncated" if n < ncols
-                            else "kolom berlebih / too many fields (pemisah di dalam nilai "
-                                 "tanpa tanda kutip?)")
-                    rejected.append(Rejected(
-                        f"baris {kind}: {n} kolom, seharusnya {ncols}",
-                        _kunci(values, index), start, _payload(values, index)))
+                    kind = (
+                        "terpotong / truncated"
+                        if n < ncols
+                        else "kolom berlebih / too many fields (pemisah di dalam nilai "
+                        "tanpa tanda kutip?)"
+                    )
+                    rejected.append(
+                        Rejected(
+                            f"baris {kind}: {n} kolom, seharusnya {ncols}",
+                            _kunci(values, index),
+                            start,
+                            _payload(values, index),
+                        )
+                    )
                     values = []
             if values:
                 rec = map_row(values, index, start, plan)
                 if rec["nip"] is not None and _FLOAT_MANGLED.match(rec["nip"]):
-                    rejected.append(Rejected(
-                        f"NIP {rec['nip']!r} sudah dirusak spreadsheet menjadi angka (digit "
-                        "hilang); unduh ulang dari SIASN dan jangan simpan lewat Excel / NIP "
-                        "mangled into a number by a spreadsheet", rec["nip"], start,
-                        {k: v for k, v in rec.items() if k not in _NOT_IN_PAYLOAD
-                         and not k.startswith("_")}))
+                    rejected.append(
+                        Rejected(
+                            f"NIP {rec['nip']!r} sudah dirusak spreadsheet menjadi angka (digit "
+                            "hilang); unduh ulang dari SIASN dan jangan simpan lewat Excel / NIP "
+                            "mangled into a number by a spreadsheet",
+                            rec["nip"],
+                            start,
+                            {
+                                k: v
+                                for k, v in rec.items()
+                                if k not in _NOT_IN_PAYLOAD and not k.startswith("_")
+                            },
+                        )
+                    )
                 else:
                     records.append(rec)
             if rows % batch_size == 0:
@@ -491,8 +551,12 @@ class UnitTranslation:
         self.ours = ours
         self.active = any(not GUID.match(k) for k in ours)
         t = SiasnUnor.__table__
-        self.map = {r.id_siasn.upper(): r.unit_kode for r in conn.execute(
-            select(t.c.id_siasn, t.c.unit_kode).where(t.c.unit_kode.is_not(None)))}
+        self.map = {
+            r.id_siasn.upper(): r.unit_kode
+            for r in conn.execute(
+                select(t.c.id_siasn, t.c.unit_kode).where(t.c.unit_kode.is_not(None))
+            )
+        }
         self.conn = conn
         self.unmatched: dict[str, str] = {}  # GUID -> the export's name of the unit
         self._current: dict[str, str] | None = None
@@ -500,8 +564,9 @@ class UnitTranslation:
     def _current_unit(self, nip: str) -> str | None:
         if self._current is None:  # read once, only when an unmapped unit turns up
             p, u = Pegawai.__table__, UnitKerja.__table__
-            self._current = dict(self.conn.execute(
-                select(p.c.nip, u.c.kode).join(u, u.c.id == p.c.unit_id)).all())
+            self._current = dict(
+                self.conn.execute(select(p.c.nip, u.c.kode).join(u, u.c.id == p.c.unit_id)).all()
+            )
         return self._current.get(nip)
 
     def apply(self, batch: Batch) -> None:
@@ -528,12 +593,19 @@ class UnitTranslation:
                 r.pop("unit_nama", None)
                 keep.append(r)
             else:
-                batch.rejected.append(Rejected(
-                    f"unit SIASN {r.get('unit_nama') or kode} belum dipetakan ke unit kerja; "
-                    "petakan dengan `diklat siasn unor`, lalu impor ulang",
-                    _nip_of(r) or None, r.get("_baris"),
-                    {k: v for k, v in r.items() if k not in _NOT_IN_PAYLOAD
-                     and not k.startswith("_")}))
+                batch.rejected.append(
+                    Rejected(
+                        f"unit SIASN {r.get('unit_nama') or kode} belum dipetakan ke unit kerja; "
+                        "petakan dengan `diklat siasn unor`, lalu impor ulang",
+                        _nip_of(r) or None,
+                        r.get("_baris"),
+                        {
+                            k: v
+                            for k, v in r.items()
+                            if k not in _NOT_IN_PAYLOAD and not k.startswith("_")
+                        },
+                    )
+                )
         batch.records = keep
 
     def notices(self) -> list[str]:
@@ -541,9 +613,11 @@ class UnitTranslation:
             return []
         names = ", ".join(sorted(n or g for g, n in self.unmatched.items())[:5])
         more = len(self.unmatched) - 5
-        return [f"{len(self.unmatched)} unit SIASN belum dipetakan ke unit kerja ({names}"
-                f"{f', dan {more} lainnya' if more > 0 else ''}): pegawai yang sudah ada tetap "
-                "di unit lamanya, pegawai baru dikarantina; petakan dengan `diklat siasn unor`"]
+        return [
+            f"{len(self.unmatched)} unit SIASN belum dipetakan ke unit kerja ({names}"
+            f"{f', dan {more} lainnya' if more > 0 else ''}): pegawai yang sudah ada tetap "
+            "di unit lamanya, pegawai baru dikarantina; petakan dengan `diklat siasn unor`"
+        ]
 
 
 def _nip_of(r: dict[str, Any]) -> str:
@@ -586,9 +660,13 @@ def newest_data(engine: Engine) -> tuple[dt.datetime, str] | None:
 
     with engine.connect() as conn:
         row = conn.execute(
-            select(SyncRun).where(SyncRun.status == "success",
-                                  or_(SyncRun.data_per.is_not(None), SyncRun.sumber != SUMBER))
-            .order_by(func.coalesce(SyncRun.data_per, SyncRun.started_at).desc()).limit(1)
+            select(SyncRun)
+            .where(
+                SyncRun.status == "success",
+                or_(SyncRun.data_per.is_not(None), SyncRun.sumber != SUMBER),
+            )
+            .order_by(func.coalesce(SyncRun.data_per, SyncRun.started_at).desc())
+            .limit(1)
         ).first()
     if row is None:
         return None
@@ -607,12 +685,16 @@ def check_freshness(engine: Engine, info: ExportFile, full: bool, paksa: bool) -
     if newest is None or taken >= newest[0]:
         return []
     lokal = "%Y-%m-%d %H:%M"
-    text = (f"berkas {info.path.name} ({taken.astimezone():{lokal}}) lebih lama dari data "
-            f"yang sudah tersimpan ({newest[0].astimezone():{lokal}}, {newest[1]}): nilai "
-            "yang lebih baru akan ditimpa nilai lama")
+    text = (
+        f"berkas {info.path.name} ({taken.astimezone():{lokal}}) lebih lama dari data "
+        f"yang sudah tersimpan ({newest[0].astimezone():{lokal}}, {newest[1]}): nilai "
+        "yang lebih baru akan ditimpa nilai lama"
+    )
     if full and not paksa:
-        raise ExportRefused(f"{text}; impor --full dari berkas lama ditolak (tambahkan "
-                            "--paksa bila memang dimaksud)")
+        raise ExportRefused(
+            f"{text}; impor --full dari berkas lama ditolak (tambahkan "
+            "--paksa bila memang dimaksud)"
+        )
     return [text]
 
 
@@ -645,12 +727,20 @@ class ImportResult:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
-            "deactivated": self.deactivated, "quarantined": self.quarantined,
-            "seconds": round(self.seconds, 3), "status": self.status,
-            "sync_run_id": self.sync_run_id, "file_name": self.file_name,
-            "file_sha256": self.file_sha256, "mode": self.mode, "rows": self.rows,
-            "delimiter": self.delimiter_name, "notices": self.notices,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deactivated": self.deactivated,
+            "quarantined": self.quarantined,
+            "seconds": round(self.seconds, 3),
+            "status": self.status,
+            "sync_run_id": self.sync_run_id,
+            "file_name": self.file_name,
+            "file_sha256": self.file_sha256,
+            "mode": self.mode,
+            "rows": self.rows,
+            "delimiter": self.delimiter_name,
+            "notices": self.notices,
         }
 
     @property
@@ -667,8 +757,9 @@ def stored_fields_not_in_export(conn: Connection) -> dict[str, tuple[Any, ...]]:
     return {row[0]: tuple(row[1:]) for row in conn.execute(stmt)}
 
 
-def keep_fields_not_in_export(records: list[dict[str, Any]],
-                              stored: dict[str, tuple[Any, ...]]) -> None:
+def keep_fields_not_in_export(
+    records: list[dict[str, Any]], stored: dict[str, tuple[Any, ...]]
+) -> None:
     """Fill the fields the export lacks with the stored values, so that an import neither
     erases them (e.g. ``tmt_pensiun`` from SIMPEG) nor counts an otherwise identical
     employee as changed."""
@@ -723,8 +814,15 @@ def import_export(
     notices = [*info.notices(), *check_freshness(engine, info, full, paksa)]
     mode = "file-full" if full else "file"
     started = time.perf_counter()
-    run = start_run(engine, SUMBER, mode, file_name=info.path.name[:300],
-                    file_sha256=info.sha256, data_per=file_time(info), flow_run_id=flow_run_id)
+    run = start_run(
+        engine,
+        SUMBER,
+        mode,
+        file_name=info.path.name[:300],
+        file_sha256=info.sha256,
+        data_per=file_time(info),
+        flow_run_id=flow_run_id,
+    )
     estimate = max(info.lines - 1, 0)
     rows = 0
     try:
@@ -743,8 +841,9 @@ def import_export(
                 writer.deactivate_missing()
     except BaseException as e:  # also Ctrl-C / SIGTERM: the run must not stay "running"
         if runs.is_interrupt(e):
-            run.interrupted(f"{runs.INTERRUPTED_MESSAGE}; impor dibatalkan, basis data tidak "
-                            "berubah")
+            run.interrupted(
+                f"{runs.INTERRUPTED_MESSAGE}; impor dibatalkan, basis data tidak berubah"
+            )
             raise
         message = f"impor dibatalkan, basis data tidak berubah: {runs.safe_error(e)}"
         run.fail(message)
@@ -754,10 +853,18 @@ def import_export(
     notices += units.notices()
     counts = finish_run(run, writer.totals)
     return ImportResult(
-        sync_run_id=run.id, file_name=info.path.name, file_sha256=info.sha256, mode=mode,
-        rows=rows, inserted=writer.totals.inserted, updated=writer.totals.updated,
-        unchanged=writer.totals.unchanged, deactivated=writer.totals.deactivated,
+        sync_run_id=run.id,
+        file_name=info.path.name,
+        file_sha256=info.sha256,
+        mode=mode,
+        rows=rows,
+        inserted=writer.totals.inserted,
+        updated=writer.totals.updated,
+        unchanged=writer.totals.unchanged,
+        deactivated=writer.totals.deactivated,
         quarantined=writer.totals.quarantined,
         seconds=time.perf_counter() - started,
-        status=str(counts["status"]), delimiter=info.delimiter, notices=notices,
+        status=str(counts["status"]),
+        delimiter=info.delimiter,
+        notices=notices,
     )

@@ -59,8 +59,13 @@ class SyncFailed(RuntimeError):
     NIPs that could not be fetched (for the CLI to print; never in the message, which
     reaches Prefect)."""
 
-    def __init__(self, message: str, run_id: int | None, counts: dict[str, object] | None,
-                 nips: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        message: str,
+        run_id: int | None,
+        counts: dict[str, object] | None,
+        nips: tuple[str, ...] = (),
+    ):
         super().__init__(message)
         self.run_id = run_id
         self.counts = counts
@@ -153,7 +158,8 @@ def plan_simpeg(engine: Engine, full: bool) -> Plan:
         ok = conn.execute(
             select(SyncRun.high_watermark, SyncRun.started_at)
             .where(kinds, SyncRun.status == runs.SUCCESS)
-            .order_by(SyncRun.id.desc()).limit(1)
+            .order_by(SyncRun.id.desc())
+            .limit(1)
         ).first()
     if last is not None:
         cp = runs.checkpoint_of(last)
@@ -166,9 +172,12 @@ def plan_simpeg(engine: Engine, full: bool) -> Plan:
                 resume_from=last.id,
                 after=str(cp["after"]),
                 high_watermark=_aware(dt.datetime.fromisoformat(hw)) if hw else None,
-                carried={k: int(getattr(last, k) or 0) for k in
-                         ("seen", "inserted", "updated", "unchanged", "quarantined")},
-                chain_started=_aware(dt.datetime.fromisoformat(cs)) if cs
+                carried={
+                    k: int(getattr(last, k) or 0)
+                    for k in ("seen", "inserted", "updated", "unchanged", "quarantined")
+                },
+                chain_started=_aware(dt.datetime.fromisoformat(cs))
+                if cs
                 else _aware(last.started_at),
             )
     if full or ok is None:
@@ -204,8 +213,9 @@ def sync_simpeg(
     against this database, :class:`SyncFailed` when the run failed (marked failed with the
     message; its checkpoint lets the next run continue), and lets an interrupt through
     (Ctrl-C, SIGTERM, :class:`diklat.runs.RunStopped`) after marking the run interrupted."""
-    run = start_run(engine, SUMBER_SIMPEG, "full" if full else "incremental",
-                    flow_run_id=flow_run_id)
+    run = start_run(
+        engine, SUMBER_SIMPEG, "full" if full else "incremental", flow_run_id=flow_run_id
+    )
     own_client = client is None
     simpeg: SimpegClient | None = client
     writer: PersonnelWriter | None = None
@@ -213,56 +223,78 @@ def sync_simpeg(
     try:
         plan = plan_simpeg(engine, full)
         chain_started = plan.chain_started or dt.datetime.now(dt.UTC)
-        run.update(mode=plan.mode, since=plan.since, resumed_from_id=plan.resume_from,
-                   data_per=chain_started)
+        run.update(
+            mode=plan.mode,
+            since=plan.since,
+            resumed_from_id=plan.resume_from,
+            data_per=chain_started,
+        )
         simpeg = simpeg or simpeg_client()
-        writer = PersonnelWriter(engine, run.id, sumber=SUMBER_SIMPEG,
-                                 track_seen=plan.mode == "full")
+        writer = PersonnelWriter(
+            engine, run.id, sumber=SUMBER_SIMPEG, track_seen=plan.mode == "full"
+        )
         if plan.resume_from is not None:
             carried = writer.carry_over_seen(plan.resume_from)
             # Keep the resume point on this run at once: if it fails before its first page,
             # the run after it still continues from here (and still owes the deactivation).
-            writer.save_checkpoint({"after": plan.after, "mode": plan.mode,
-                                    "high_watermark": plan.high_watermark.isoformat()
-                                    if plan.high_watermark else None,
-                                    "chain_started": chain_started.isoformat()})
+            writer.save_checkpoint(
+                {
+                    "after": plan.after,
+                    "mode": plan.mode,
+                    "high_watermark": plan.high_watermark.isoformat()
+                    if plan.high_watermark
+                    else None,
+                    "chain_started": chain_started.isoformat(),
+                }
+            )
             for k, v in plan.carried.items():
                 setattr(writer.totals, k, getattr(writer.totals, k) + v)
-            log.info("run %s continues run %s (%d NIPs carried over)", run.id,
-                     plan.resume_from, carried)
+            log.info(
+                "run %s continues run %s (%d NIPs carried over)", run.id, plan.resume_from, carried
+            )
         _notify(Progress(run.id, "units", 0, None), progress)
         runs.check_stop()
         writer.upsert_units(simpeg.units())
         high = plan.high_watermark
         done = 0
         after = plan.after
-        for page in simpeg.iter_pegawai(updated_since=plan.since, after=after,
-                                        limit=page_size):
+        for page in simpeg.iter_pegawai(updated_since=plan.since, after=after, limit=page_size):
             if page.max_updated_at is not None and (high is None or page.max_updated_at > high):
                 high = page.max_updated_at
             after = page.next or page.last_nip or after
-            checkpoint = {"after": after, "mode": plan.mode,
-                          "high_watermark": high.isoformat() if high else None,
-                          "chain_started": chain_started.isoformat()}
-            writer.write(page.records, rejected=page.rejected,
-                         checkpoint=checkpoint)
+            checkpoint = {
+                "after": after,
+                "mode": plan.mode,
+                "high_watermark": high.isoformat() if high else None,
+                "chain_started": chain_started.isoformat(),
+            }
+            writer.write(page.records, rejected=page.rejected, checkpoint=checkpoint)
             done += page.raw_count
-            _notify(Progress(run.id, "pegawai", done, page.total, writer.totals.as_dict()),
-                    progress)
+            _notify(
+                Progress(run.id, "pegawai", done, page.total, writer.totals.as_dict()), progress
+            )
         if plan.mode == "full":
-            _notify(Progress(run.id, "deactivate", done, done, writer.totals.as_dict()),
-                    progress)
+            _notify(Progress(run.id, "deactivate", done, done, writer.totals.as_dict()), progress)
             if writer.totals.seen == 0:
-                raise EmptySource("SIMPEG mengembalikan daftar pegawai kosong: penonaktifan "
-                                  "massal ditolak, data lama dipertahankan")
+                raise EmptySource(
+                    "SIMPEG mengembalikan daftar pegawai kosong: penonaktifan "
+                    "massal ditolak, data lama dipertahankan"
+                )
             writer.deactivate_missing()
-        counts = finish_run(run, writer.totals,
-                            high_watermark=_next_since(high or plan.since, chain_started))
+        counts = finish_run(
+            run, writer.totals, high_watermark=_next_since(high or plan.since, chain_started)
+        )
         _notify(Progress(run.id, "done", done, done, writer.totals.as_dict()), progress)
-        log.info("simpeg sync run %s %s in %.2fs: %s", run.id, plan.mode,
-                 time.monotonic() - t0, {k: counts[k] for k in
-                                         ("inserted", "updated", "unchanged", "deactivated",
-                                          "quarantined")})
+        log.info(
+            "simpeg sync run %s %s in %.2fs: %s",
+            run.id,
+            plan.mode,
+            time.monotonic() - t0,
+            {
+                k: counts[k]
+                for k in ("inserted", "updated", "unchanged", "deactivated", "quarantined")
+            },
+        )
         return counts
     except BaseException as e:
         raise _closed(run, e, writer.totals if writer else None, "SIMPEG") from e
@@ -271,8 +303,9 @@ def sync_simpeg(
             simpeg.close()
 
 
-def _closed(run: runs.Run, e: BaseException, totals: Totals | None, system: str,
-            nips: tuple[str, ...] = ()) -> BaseException:
+def _closed(
+    run: runs.Run, e: BaseException, totals: Totals | None, system: str, nips: tuple[str, ...] = ()
+) -> BaseException:
     """Close ``run`` after ``e``; what to raise: the interrupt itself, or a
     :class:`SyncFailed` with the message stored on the run."""
     message = _failure_message(e, system)
@@ -290,9 +323,11 @@ def _failure_message(e: BaseException, system: str = "SIMPEG") -> str:
     if isinstance(e, SiasnMisconfigured):  # its URL would name a NIP: the message only
         return e.message
     if isinstance(e, ConnectorError):
-        return (f"{system} tidak dapat dihubungi atau menjawab salah setelah percobaan "
-                f"ulang ({e.__class__.__name__}: {e}); data yang sudah tersimpan tetap utuh, "
-                f"jalankan lagi untuk melanjutkan dari checkpoint")
+        return (
+            f"{system} tidak dapat dihubungi atau menjawab salah setelah percobaan "
+            f"ulang ({e.__class__.__name__}: {e}); data yang sudah tersimpan tetap utuh, "
+            f"jalankan lagi untuk melanjutkan dari checkpoint"
+        )
     if runs.is_interrupt(e):  # Ctrl-C, SIGTERM (also Prefect's TerminationSignal), a stop
         return runs.INTERRUPTED_MESSAGE
     # The driver's own first line, never SQLAlchemy's rendering of statement parameters
@@ -310,9 +345,11 @@ def _current_records(engine: Engine, nips: list[str]) -> dict[str, dict[str, Any
     out: dict[str, dict[str, Any]] = {}
     with engine.connect() as conn:
         for i in range(0, len(nips), 500):
-            stmt = (select(*cols, u.c.kode.label("unit_kode"), u.c.nama.label("unit_nama"))
-                    .select_from(p.outerjoin(u, p.c.unit_id == u.c.id))
-                    .where(p.c.nip.in_(nips[i:i + 500])))
+            stmt = (
+                select(*cols, u.c.kode.label("unit_kode"), u.c.nama.label("unit_nama"))
+                .select_from(p.outerjoin(u, p.c.unit_id == u.c.id))
+                .where(p.c.nip.in_(nips[i : i + 500]))
+            )
             for row in conn.execute(stmt):
                 out[row.nip] = dict(row._mapping)
     return out
@@ -427,8 +464,7 @@ class UnitMapper:
             #: our unit codes, there is nothing to duplicate.
             self.siasn_only = c.execute(select(UnitKerja.id).limit(1)).first() is None
 
-    def apply(self, fresh: dict[str, Any], current: Mapping[str, Any] | None
-              ) -> Rejected | None:
+    def apply(self, fresh: dict[str, Any], current: Mapping[str, Any] | None) -> Rejected | None:
         """Replace SIASN's unit keys in ``fresh`` by our ``unit_kode``; an unmatched unit
         keeps the employee where we have them (or refuses a new employee, with the reason)."""
         gid = fresh.pop("unor_id", None)
@@ -453,8 +489,11 @@ class UnitMapper:
             return None
         self.unmatched[gid] = str(nama or "")
         if current is None or not current.get("unit_kode"):
-            return Rejected(alasan=f"unit SIASN {nama or gid} belum dipetakan ke unit kerja; "
-                                   "petakan dengan `diklat siasn unor`", kunci=fresh.get("nip"))
+            return Rejected(
+                alasan=f"unit SIASN {nama or gid} belum dipetakan ke unit kerja; "
+                "petakan dengan `diklat siasn unor`",
+                kunci=fresh.get("nip"),
+            )
         return None
 
 
@@ -496,25 +535,33 @@ def refresh_from_siasn(
         units = UnitMapper(engine, siasn)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="siasn") as pool:
             for i in range(0, len(wanted), batch_size):
-                chunk = wanted[i:i + batch_size]
+                chunk = wanted[i : i + batch_size]
                 current = _current_records(engine, chunk)
                 records: list[dict[str, Any]] = []
-                rejected = [Rejected(alasan=f"NIP tidak valid: {bad_nips[n]}", kunci=n)
-                            for n in chunk if n in bad_nips]
+                rejected = [
+                    Rejected(alasan=f"NIP tidak valid: {bad_nips[n]}", kunci=n)
+                    for n in chunk
+                    if n in bad_nips
+                ]
                 answers: dict[str, JawabanSiasn] = {
-                    n: JawabanSiasn("nip_tidak_valid") for n in chunk if n in bad_nips}
+                    n: JawabanSiasn("nip_tidak_valid") for n in chunk if n in bad_nips
+                }
                 valid = [n for n in chunk if n not in bad_nips]
                 for got in pool.map(lambda n: _fetch(api, breaker, n), valid):
                     if isinstance(got.error, BadPayload):
-                        rejected.append(Rejected(
-                            alasan=f"jawaban SIASN tidak terbaca: {got.error}", kunci=got.nip))
+                        rejected.append(
+                            Rejected(
+                                alasan=f"jawaban SIASN tidak terbaca: {got.error}", kunci=got.nip
+                            )
+                        )
                         answers[got.nip] = JawabanSiasn("tidak_terbaca")
                     elif got.error is not None:
                         failed.append(got)
                         answers[got.nip] = JawabanSiasn("gagal")
                     elif got.record is None:
-                        rejected.append(Rejected(alasan="NIP tidak ditemukan di SIASN",
-                                                 kunci=got.nip))
+                        rejected.append(
+                            Rejected(alasan="NIP tidak ditemukan di SIASN", kunci=got.nip)
+                        )
                         answers[got.nip] = JawabanSiasn("tidak_ditemukan")
                     else:
                         mine = current.get(got.record.get("nip") or got.nip)
@@ -529,13 +576,19 @@ def refresh_from_siasn(
                     jawaban.update(answers)
                 writer.write(records, rejected=rejected)
                 done += len(chunk)
-                _notify(Progress(run.id, "siasn", done, len(wanted), writer.totals.as_dict()),
-                        progress)
+                _notify(
+                    Progress(run.id, "siasn", done, len(wanted), writer.totals.as_dict()), progress
+                )
         if failed:
-            real = next((f.error for f in failed if not isinstance(f.error, Skipped)),
-                        failed[0].error)
-            raise SyncFailed(f"{len(failed)} NIP gagal diambil dari SIASN (yang lain "
-                             f"tersimpan): {type(real).__name__}: {real}", run.id, None)
+            real = next(
+                (f.error for f in failed if not isinstance(f.error, Skipped)), failed[0].error
+            )
+            raise SyncFailed(
+                f"{len(failed)} NIP gagal diambil dari SIASN (yang lain "
+                f"tersimpan): {type(real).__name__}: {real}",
+                run.id,
+                None,
+            )
         counts = finish_run(run, writer.totals)
         _notify(Progress(run.id, "done", done, done, writer.totals.as_dict()), progress)
         if units.unmatched:  # the operator maps them (``diklat siasn unor``)
@@ -543,8 +596,9 @@ def refresh_from_siasn(
             log.warning("SIASN refresh: %d unit SIASN belum dipetakan", len(units.unmatched))
         return counts
     except BaseException as e:
-        raise _closed(run, e, writer.totals if writer else None, "SIASN",
-                      tuple(f.nip for f in failed)) from e
+        raise _closed(
+            run, e, writer.totals if writer else None, "SIASN", tuple(f.nip for f in failed)
+        ) from e
     finally:
         if own_client and siasn is not None:
             siasn.close()
@@ -557,8 +611,10 @@ def save_request(engine: Engine, nips: Iterable[str]) -> int:
     """Store the NIPs of a refresh; the flow gets the returned id as its parameter."""
     wanted = list(dict.fromkeys(n.strip() for n in nips if n and n.strip()))
     with engine.begin() as conn:
-        rid = conn.execute(insert(SyncRequest).values(
-            nips=json.dumps(wanted), jumlah=len(wanted), created_at=dt.datetime.now(dt.UTC))
+        rid = conn.execute(
+            insert(SyncRequest).values(
+                nips=json.dumps(wanted), jumlah=len(wanted), created_at=dt.datetime.now(dt.UTC)
+            )
         ).inserted_primary_key
     assert rid is not None
     return int(rid[0])
@@ -566,8 +622,9 @@ def save_request(engine: Engine, nips: Iterable[str]) -> int:
 
 def load_request(engine: Engine, request_id: int) -> list[str]:
     with engine.connect() as conn:
-        raw = conn.execute(select(SyncRequest.nips).where(SyncRequest.id == request_id)
-                           ).scalar_one_or_none()
+        raw = conn.execute(
+            select(SyncRequest.nips).where(SyncRequest.id == request_id)
+        ).scalar_one_or_none()
     if raw is None:
         raise SyncFailed(f"permintaan sinkronisasi #{request_id} tidak ada", None, None)
     return [str(n) for n in json.loads(raw)]

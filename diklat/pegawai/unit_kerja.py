@@ -60,14 +60,23 @@ def atur_tempat(session: Session, kode: str, nilai: str | None) -> UnitKerja:
 
 def daftar_unit(session: Session, *, tanpa_tempat: bool = False) -> list[dict[str, Any]]:
     """Active units with their town and where it comes from, by code."""
-    rows = session.execute(select(UnitKerja).where(UnitKerja.aktif.is_(True))
-                           .order_by(UnitKerja.kode)).scalars()
+    rows = session.execute(
+        select(UnitKerja).where(UnitKerja.aktif.is_(True)).order_by(UnitKerja.kode)
+    ).scalars()
     out = []
     for u in rows:
         t = tempat(u)
         if tanpa_tempat and t:
             continue
-        out.append({"kode": u.kode, "nama": u.nama, "singkatan": u.singkatan,
-                    "tempat": t, "sumber_tempat": "operator" if u.tempat_operator
-                    else (u.sumber if u.tempat else None)})
+        out.append(
+            {
+                "kode": u.kode,
+                "nama": u.nama,
+                "singkatan": u.singkatan,
+                "tempat": t,
+                "sumber_tempat": "operator"
+                if u.tempat_operator
+                else (u.sumber if u.tempat else None),
+            }
+        )
     return out

@@ -56,8 +56,12 @@ class HasilPemetaan:
     belum: list[dict[str, str | None]] = field(default_factory=list)  # id, nama, catatan
 
     def as_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "cocok": self.cocok, "per_cara": dict(self.per_cara),
-                "belum_dipetakan": list(self.belum)}
+        return {
+            "total": self.total,
+            "cocok": self.cocok,
+            "per_cara": dict(self.per_cara),
+            "belum_dipetakan": list(self.belum),
+        }
 
 
 def _text(v: Any) -> str | None:
@@ -105,8 +109,9 @@ def petakan(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> HasilPemetaan:
     return out
 
 
-def _cocokkan(gid: str, ck: str | None, nama: str, units: Mapping[str, str],
-              by_nama: Mapping[str, list[str]]) -> tuple[str | None, str | None, str | None]:
+def _cocokkan(
+    gid: str, ck: str | None, nama: str, units: Mapping[str, str], by_nama: Mapping[str, list[str]]
+) -> tuple[str | None, str | None, str | None]:
     if gid in units:
         return gid, "kode", None
     if ck and ck in units:
@@ -123,8 +128,12 @@ def peta(engine: Engine) -> dict[str, str]:
     """SIASN unit GUID -> our unit code, for the matched units."""
     with engine.connect() as c:
         t = SiasnUnor.__table__
-        return {r.id_siasn: r.unit_kode for r in c.execute(
-            select(t.c.id_siasn, t.c.unit_kode).where(t.c.unit_kode.is_not(None)))}
+        return {
+            r.id_siasn: r.unit_kode
+            for r in c.execute(
+                select(t.c.id_siasn, t.c.unit_kode).where(t.c.unit_kode.is_not(None))
+            )
+        }
 
 
 def tetapkan(engine: Engine, id_siasn: str, unit_kode: str) -> None:
@@ -132,8 +141,10 @@ def tetapkan(engine: Engine, id_siasn: str, unit_kode: str) -> None:
     with session_scope(engine) as s:
         u = s.get(SiasnUnor, id_siasn.strip())
         if u is None:
-            raise UnitTidakDikenal(f"unit SIASN {id_siasn} belum ada di daftar ref-unor; "
-                                   "jalankan `diklat siasn unor` dulu")
+            raise UnitTidakDikenal(
+                f"unit SIASN {id_siasn} belum ada di daftar ref-unor; "
+                "jalankan `diklat siasn unor` dulu"
+            )
         if s.execute(select(UnitKerja.id).where(UnitKerja.kode == unit_kode)).first() is None:
             raise UnitTidakDikenal(f"unit kerja {unit_kode!r} tidak dikenal")
         u.unit_kode, u.cara, u.catatan = unit_kode, "manual", None
@@ -143,8 +154,9 @@ def daftar(engine: Engine, hanya_belum: bool = False) -> list[dict[str, Any]]:
     """The stored SIASN units with their mapping (or only the unmatched ones)."""
     with engine.connect() as c:
         t = SiasnUnor.__table__
-        stmt = select(t.c.id_siasn, t.c.nama, t.c.cepat_kode, t.c.unit_kode, t.c.cara,
-                      t.c.catatan).order_by(t.c.nama)
+        stmt = select(
+            t.c.id_siasn, t.c.nama, t.c.cepat_kode, t.c.unit_kode, t.c.cara, t.c.catatan
+        ).order_by(t.c.nama)
         if hanya_belum:
             stmt = stmt.where(t.c.unit_kode.is_(None))
         return [dict(r._mapping) for r in c.execute(stmt)]

@@ -77,8 +77,9 @@ class KalenderKerja:
         self.hari_menit = int((end - start).total_seconds() // 60)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None,
-                      timezone: str | None = None) -> KalenderKerja:
+    def from_settings(
+        cls, settings: Settings | None = None, timezone: str | None = None
+    ) -> KalenderKerja:
         from diklat.settings import get_settings
 
         s = settings or get_settings()
@@ -199,8 +200,10 @@ class KalenderKerja:
         return self.elapsed(a, b) / dt.timedelta(minutes=self.hari_menit)
 
     def __repr__(self) -> str:
-        return (f"KalenderKerja({self.jam_masuk:%H:%M}-{self.jam_pulang:%H:%M}, "
-                f"hari={sorted(self.hari_kerja)}, tz={self.tz.key})")
+        return (
+            f"KalenderKerja({self.jam_masuk:%H:%M}-{self.jam_pulang:%H:%M}, "
+            f"hari={sorted(self.hari_kerja)}, tz={self.tz.key})"
+        )
 
 
 def kalender(settings: Settings | None = None, timezone: str | None = None) -> KalenderKerja:

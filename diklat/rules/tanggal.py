@@ -5,8 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 BULAN = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
 )
 HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 _BULAN_INDEX = {b.lower(): i + 1 for i, b in enumerate(BULAN)}
@@ -71,8 +81,12 @@ def format_dmy(d: dt.date | None) -> str | None:
 
 
 #: Indonesia's time zones as people write them after a time.
-ZONA = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-        "Asia/Jayapura": "WIT"}
+ZONA = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
 
 
 def label_zona(timezone: str) -> str:

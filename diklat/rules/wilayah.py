@@ -58,12 +58,12 @@ def tempat_lembaga(nama: str) -> str | None:
     X``, the city for ``... Kota X``; None when the name does not say (the caller decides)."""
     low = " ".join(nama.split()).lower()
     if "provinsi " in low:
-        rest = low[low.rindex("provinsi ") + len("provinsi "):].strip(" ,.")
+        rest = low[low.rindex("provinsi ") + len("provinsi ") :].strip(" ,.")
         for prov in sorted(IBU_KOTA_PROVINSI, key=len, reverse=True):
             if rest.startswith(prov):
                 return IBU_KOTA_PROVINSI[prov]
     words = nama.split()
     lower = [w.lower() for w in words]
     if "kota" in lower[:-1]:
-        return " ".join(words[lower.index("kota") + 1:]).strip(" ,.")
+        return " ".join(words[lower.index("kota") + 1 :]).strip(" ,.")
     return None

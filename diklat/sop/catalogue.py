@@ -119,8 +119,12 @@ class Step(_Strict):
     #: of this kind (selesai: done/when/note; balasan: candidates withdrawn by their agency;
     #: kehadiran / pendaftaran: who will come / who came; kit: who received a training kit;
     #: hasil: who did not pass).
-    masukan: Literal["selesai", "balasan", "kehadiran", "pendaftaran", "kit", "hasil",
-                     "penawaran", "usulan"] | None = None
+    masukan: (
+        Literal[
+            "selesai", "balasan", "kehadiran", "pendaftaran", "kit", "hasil", "penawaran", "usulan"
+        ]
+        | None
+    ) = None
     #: A step that happens on the training's own days: it cannot be recorded before the
     #: training's first day (``mulai``: registration, kits, the opening) or its last day
     #: (``selesai``: the training held, its results, the report received).
@@ -179,9 +183,16 @@ class RencanaNaskah(_Strict):
     @property
     def semua_langkah(self) -> list[int]:
         """Every SOP step this document passes."""
-        return sorted({*self.langkah_draf, *(t.langkah for t in self.tingkat),
-                       *([self.langkah_agenda] if self.langkah_agenda else []),
-                       *self.langkah_distribusi, *self.langkah_arsip, *self.langkah_lain})
+        return sorted(
+            {
+                *self.langkah_draf,
+                *(t.langkah for t in self.tingkat),
+                *([self.langkah_agenda] if self.langkah_agenda else []),
+                *self.langkah_distribusi,
+                *self.langkah_arsip,
+                *self.langkah_lain,
+            }
+        )
 
     @property
     def penandatangan(self) -> str | None:
@@ -249,10 +260,19 @@ class Sop(_Strict):
         for step in self.steps_for(kondisi):
             if step.naskah is None:
                 continue
-            p = plans.setdefault(step.naskah, {"jenis": step.naskah, "langkah_draf": [],
-                                               "levels": [], "langkah_agenda": None,
-                                               "langkah_distribusi": [], "langkah_arsip": [],
-                                               "langkah_lain": [], "first": step.no})
+            p = plans.setdefault(
+                step.naskah,
+                {
+                    "jenis": step.naskah,
+                    "langkah_draf": [],
+                    "levels": [],
+                    "langkah_agenda": None,
+                    "langkah_distribusi": [],
+                    "langkah_arsip": [],
+                    "langkah_lain": [],
+                    "first": step.no,
+                },
+            )
             if step.approval is not None and step.approval.kind != "disposisi":
                 kind = step.approval.kind_for(kondisi)
                 level_kind = "tanda_tangan" if kind == "tanda_tangan" else "paraf"
@@ -272,11 +292,20 @@ class Sop(_Strict):
             if not p["langkah_draf"]:  # the step that decides on it also makes it
                 p["langkah_draf"] = [first]
             levels = p.pop("levels")
-            kept = [lv for i, lv in enumerate(levels)
-                    if not (lv[0] == "paraf" and i + 1 < len(levels)
-                            and levels[i + 1][0] == "tanda_tangan" and levels[i + 1][1] == lv[1])]
-            p["tingkat"] = [Tingkat(urutan=i + 1, kind=k, peran=r, langkah=no, return_to=back)
-                            for i, (k, r, no, back) in enumerate(kept)]
+            kept = [
+                lv
+                for i, lv in enumerate(levels)
+                if not (
+                    lv[0] == "paraf"
+                    and i + 1 < len(levels)
+                    and levels[i + 1][0] == "tanda_tangan"
+                    and levels[i + 1][1] == lv[1]
+                )
+            ]
+            p["tingkat"] = [
+                Tingkat(urutan=i + 1, kind=k, peran=r, langkah=no, return_to=back)
+                for i, (k, r, no, back) in enumerate(kept)
+            ]
             out.append(RencanaNaskah(**p))
         return sorted(out, key=lambda r: r.langkah_pertama)
 
@@ -335,8 +364,12 @@ class Sop(_Strict):
 
     def as_json(self) -> dict[str, Any]:
         meta = self.model_dump(exclude={"steps"})
-        return {"code": self.code, "title": self.title, **meta,
-                "steps": [self.step_json(s) for s in self.steps]}
+        return {
+            "code": self.code,
+            "title": self.title,
+            **meta,
+            "steps": [self.step_json(s) for s in self.steps],
+        }
 
 
 # -- loading ------------------------------------------------------------------------------
@@ -394,20 +427,30 @@ def _check_sop(path: Path, sop: Sop) -> None:
         raise CatalogueError(path, None, "steps", "langkah harus urut menurut nomor")
     missing = sorted(set(range(1, max(nos) + 1)) - seen)
     if missing:
-        raise CatalogueError(path, missing[0], "no",
-                             f"langkah {', '.join(map(str, missing))} tidak ada (tambahkan, "
-                             f"bila perlu sebagai reconstructed: true)")
+        raise CatalogueError(
+            path,
+            missing[0],
+            "no",
+            f"langkah {', '.join(map(str, missing))} tidak ada (tambahkan, "
+            f"bila perlu sebagai reconstructed: true)",
+        )
     for s in sop.steps:
         for code in s.pelaksana:
             if code not in sop.pelaksana:
-                raise CatalogueError(path, s.no, "pelaksana",
-                                     f"pelaksana {code!r} tidak ada di daftar pelaksana SOP")
+                raise CatalogueError(
+                    path, s.no, "pelaksana", f"pelaksana {code!r} tidak ada di daftar pelaksana SOP"
+                )
         if s.reconstructed and not (s.reconstructed_reason or "").strip():
-            raise CatalogueError(path, s.no, "reconstructed_reason",
-                                 "langkah rekonstruksi harus menyebut alasannya")
+            raise CatalogueError(
+                path, s.no, "reconstructed_reason", "langkah rekonstruksi harus menyebut alasannya"
+            )
         if not s.reconstructed and s.reconstructed_reason:
-            raise CatalogueError(path, s.no, "reconstructed",
-                                 "reconstructed_reason diisi tetapi reconstructed bukan true")
+            raise CatalogueError(
+                path,
+                s.no,
+                "reconstructed",
+                "reconstructed_reason diisi tetapi reconstructed bukan true",
+            )
         if s.kondisi is not None and s.kondisi not in sop.kondisi:
             raise CatalogueError(path, s.no, "kondisi", f"kondisi {s.kondisi!r} tidak dikenal")
         a = s.approval
@@ -415,15 +458,21 @@ def _check_sop(path: Path, sop: Sop) -> None:
             continue
         for role in a.roles:
             if role not in sop.pelaksana:
-                raise CatalogueError(path, s.no, "approval.roles",
-                                     f"peran {role!r} tidak ada di daftar pelaksana SOP")
+                raise CatalogueError(
+                    path,
+                    s.no,
+                    "approval.roles",
+                    f"peran {role!r} tidak ada di daftar pelaksana SOP",
+                )
         if a.return_to is not None and (a.return_to not in seen or a.return_to >= s.no):
-            raise CatalogueError(path, s.no, "approval.return_to",
-                                 f"langkah {a.return_to} bukan langkah sebelumnya")
+            raise CatalogueError(
+                path, s.no, "approval.return_to", f"langkah {a.return_to} bukan langkah sebelumnya"
+            )
         for cond in a.kind_when:
             if cond not in sop.kondisi:
-                raise CatalogueError(path, s.no, "approval.kind_when",
-                                     f"kondisi {cond!r} tidak dikenal")
+                raise CatalogueError(
+                    path, s.no, "approval.kind_when", f"kondisi {cond!r} tidak dikenal"
+                )
 
 
 def load_sop_file(path: str | Path) -> Sop:

@@ -14,6 +14,7 @@ Revises: 0001
 - ``pegawai.sumber_hash``: the hash of a record as its source last sent it (an identical
   record is unchanged without being validated again).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,43 +44,64 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("pid_token", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("data_per", sa.DateTime(timezone=True), nullable=True))
-    op.create_index("uq_sync_run_kunci_running", "sync_run", ["kunci"], unique=True,
-                    sqlite_where=sa.text("status = 'running'"),
-                    postgresql_where=sa.text("status = 'running'"))
+    op.create_index(
+        "uq_sync_run_kunci_running",
+        "sync_run",
+        ["kunci"],
+        unique=True,
+        sqlite_where=sa.text("status = 'running'"),
+        postgresql_where=sa.text("status = 'running'"),
+    )
 
     with op.batch_alter_table("karantina", schema=None) as batch_op:
         batch_op.add_column(sa.Column("sidik", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("terakhir", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("kali", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("selesai_pada", sa.DateTime(timezone=True),
-                                      nullable=True))
+        batch_op.add_column(sa.Column("selesai_pada", sa.DateTime(timezone=True), nullable=True))
 
     conn = op.get_bind()
-    k = sa.table("karantina", sa.column("id", sa.Integer), sa.column("sumber", sa.String),
-                 sa.column("kunci", sa.String), sa.column("baris", sa.Integer),
-                 sa.column("alasan", sa.Text), sa.column("created_at", sa.DateTime),
-                 sa.column("sidik", sa.String), sa.column("terakhir", sa.DateTime),
-                 sa.column("kali", sa.Integer))
+    k = sa.table(
+        "karantina",
+        sa.column("id", sa.Integer),
+        sa.column("sumber", sa.String),
+        sa.column("kunci", sa.String),
+        sa.column("baris", sa.Integer),
+        sa.column("alasan", sa.Text),
+        sa.column("created_at", sa.DateTime),
+        sa.column("sidik", sa.String),
+        sa.column("terakhir", sa.DateTime),
+        sa.column("kali", sa.Integer),
+    )
     groups: dict[str, list[tuple[int, object]]] = {}
-    for row in conn.execute(sa.select(k.c.id, k.c.sumber, k.c.kunci, k.c.baris, k.c.alasan,
-                                      k.c.created_at).order_by(k.c.id)):
+    for row in conn.execute(
+        sa.select(k.c.id, k.c.sumber, k.c.kunci, k.c.baris, k.c.alasan, k.c.created_at).order_by(
+            k.c.id
+        )
+    ):
         groups.setdefault(_sidik(row.sumber, row.kunci, row.baris, row.alasan), []).append(
-            (row.id, row.created_at))
+            (row.id, row.created_at)
+        )
     for sidik, rows in groups.items():
         keep = rows[-1][0]
         seen = [r[1] for r in rows if r[1] is not None]
-        conn.execute(k.update().where(k.c.id == keep).values(
-            sidik=sidik, kali=len(rows), created_at=min(seen) if seen else None,
-            terakhir=max(seen) if seen else None))
+        conn.execute(
+            k.update()
+            .where(k.c.id == keep)
+            .values(
+                sidik=sidik,
+                kali=len(rows),
+                created_at=min(seen) if seen else None,
+                terakhir=max(seen) if seen else None,
+            )
+        )
         drop = [r[0] for r in rows[:-1]]
         for i in range(0, len(drop), 500):
-            conn.execute(k.delete().where(k.c.id.in_(drop[i:i + 500])))
+            conn.execute(k.delete().where(k.c.id.in_(drop[i : i + 500])))
     conn.execute(k.update().where(k.c.terakhir.is_(None)).values(terakhir=k.c.created_at))
 
     with op.batch_alter_table("karantina", schema=None) as batch_op:
         batch_op.alter_column("sidik", existing_type=sa.String(length=40), nullable=False)
-        batch_op.alter_column("terakhir", existing_type=sa.DateTime(timezone=True),
-                              nullable=False)
+        batch_op.alter_column("terakhir", existing_type=sa.DateTime(timezone=True), nullable=False)
         batch_op.alter_column("kali", existing_type=sa.Integer(), nullable=False)
         batch_op.create_unique_constraint(batch_op.f("uq_karantina_sidik"), ["sidik"])
 
