@@ -110,3 +110,7 @@ def _batalkan(out: HasilRun, ids: list[str], names: list[str], message: str) -> 
                 new = Cancelled(message=message[:500])
             c.set_flow_run_state(r.id, new, force=True)
             out.dibatalkan.append(r.name)
+    from tasks.lanjut import hapus_jawaban
+
+    for r in found.values():  # an answer a cancelled run held stays readable otherwise
+        hapus_jawaban(str(r.id), "")

@@ -204,11 +204,15 @@ def _lupakan(awalan: str) -> None:
         hapus_jawaban(run_id, awalan)
 
 
-def lupakan_semua_jawaban() -> None:
-    """At a run's end: remove every answer still stored for it. An answer can arrive just
-    after its wait moved on (the decision taken elsewhere, seen by the wait's poll): the
-    wait's own clean-up has run by then, and nothing would remove it later."""
-    _lupakan("")
+def lupakan_semua_jawaban(kode: str) -> None:
+    """At a run's end: remove every answer still stored for it, and for the training's
+    earlier runs. An answer can arrive just after its wait moved on (the decision taken
+    elsewhere, seen by the wait's poll), and an earlier run killed or cancelled right after an
+    answer reached it never removed that answer: nothing else would remove them later."""
+    from tasks.lanjut import hapus_jawaban_kegiatan
+
+    _lupakan("")  # this run, also when its tag could not be set
+    hapus_jawaban_kegiatan(kode)
 
 
 def _nomor_list(text: str) -> list[int]:
@@ -472,7 +476,7 @@ def jalankan_sop(
     except Dihentikan as e:
         get_run_logger().warning("kegiatan %s dihentikan: %s", mulai.kode, e)
         hasil = Cancelled(message=f"Kegiatan {mulai.kode} dihentikan: {e}")
-    lupakan_semua_jawaban()
+    lupakan_semua_jawaban(mulai.kode)
     tk.publikasi_langkah_task(mulai.kode)
     return hasil
 

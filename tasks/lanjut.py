@@ -79,6 +79,25 @@ def hapus_jawaban(flow_run_id: str, awalan: str) -> int:
     return n
 
 
+def hapus_jawaban_kegiatan(kode: str, batas: int = 200) -> int:
+    """Delete the stored answers of every run of training ``kode`` (its runs are tagged with
+    the code): this run's, and those of earlier runs that ended without removing theirs (a
+    process killed after an official's answer reached it, a run cancelled while it held one).
+    Returns how many. Best effort."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+    try:
+        with get_client(sync_client=True) as c:
+            runs = c.read_flow_runs(
+                flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[kode])), limit=batas
+            )
+    except Exception as e:  # noqa: BLE001 - cleanup only
+        log.debug("run kegiatan %s tidak terbaca dari Prefect: %s", kode, type(e).__name__)
+        return 0
+    return sum(hapus_jawaban(str(fr.id), "") for fr in runs)
+
+
 def lanjutkan_tanggal(hari_ini: dt.date, batas: int = 200) -> int:
     """Resume every run that waits for a date (key ``t<type>-<YYYY-MM-DD>``) that has come.
     Called by the hourly deadline monitor; returns how many were resumed."""

@@ -39,7 +39,7 @@ from diklat.models import (
 from diklat.naskah.register import today
 from diklat.settings import get_settings, reset_settings_cache
 from simulator.server import SimulatorServer
-from tests.sop_support import add_officials
+from tests.sop_support import OFFICIALS, add_officials, stored_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = ROOT / "tests" / "crash_child.py"
@@ -258,6 +258,13 @@ def test_sigkill_at_every_kind_of_point_then_resume(
     assert {k.split(":")[0] for k in killed} >= {"render", "nomor", "ttd", "kirim", "arsip"}
     _check_consistent(engine, "PD-CRASH")
     _check_consistent(engine, "PK-CRASH")
+    # a run killed after an official's answer reached it never removed that answer; the
+    # run that finished the training removed it for every run of the training
+    for kode in ("PD-CRASH", "PK-CRASH"):
+        stored = stored_inputs(kode)
+        assert "-schema" in stored  # the runs' forms are found (they stay)
+        assert "-response" not in stored, f"an answer to a run of {kode} stayed in Prefect"
+        assert not [role for role, nip in OFFICIALS.items() if nip in stored]
 
 
 def _sop002(unit: str) -> DataKegiatan:

@@ -129,3 +129,38 @@ def test_prefect_keeps_an_answer_after_the_run_has_read_it(prefect_api: str) -> 
     assert (
         len([i for i in kept if i.key.startswith("paused-uji-l")]) == 160
     )  # the forms' schemas and descriptions stay
+
+
+@pytest.mark.slow
+def test_answers_of_every_run_of_a_training_are_removed(prefect_api: str) -> None:
+    """A run killed or cancelled after an answer reached it never removed that answer; the
+    run that finishes the training removes the answers of every run tagged with its code,
+    and nothing of other trainings' runs."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    from tasks.lanjut import hapus_jawaban_kegiatan
+
+    @flow(name="uji-jawaban-kegiatan")
+    def kosong() -> None:
+        return None
+
+    with get_client(sync_client=True) as c:
+        mine = [c.create_flow_run(kosong, tags=["PK-HAPUS-1", "sop:x"]) for _ in range(2)]
+        other = c.create_flow_run(kosong, tags=["PK-LAIN-1"])
+        for fr in (*mine, other):
+            for part in ("schema", "response"):
+                c.create_flow_run_input(fr.id, f"paused-p1-j0-{part}", '"198001012005011001"')
+    assert hapus_jawaban_kegiatan("PK-HAPUS-1") == 2
+    with get_client(sync_client=True) as c:
+        left = {
+            fr.id: sorted(
+                i.key
+                for i in c.filter_flow_run_input(
+                    fr.id, key_prefix="paused-", limit=50, exclude_keys=set()
+                )
+            )
+            for fr in (*mine, other)
+        }
+    assert [left[fr.id] for fr in mine] == [["paused-p1-j0-schema"]] * 2
+    assert left[other.id] == ["paused-p1-j0-response", "paused-p1-j0-schema"]
