@@ -15,6 +15,9 @@ request (stdout is the protocol; LibreOffice's own output goes to stderr)::
     {"done": "/w/m000001.pdf"}        {"failed": "/w/x.docx", "error": "..."}
     {"end": true}
 
+When LibreOffice itself is gone, it says so (``{"fatal": "..."}``) and exits: the project's
+process converts the rest with a ``soffice`` of its own and starts a new bridge next time.
+
 When stdin closes (the project's process ended, however it ended), the bridge stops its
 LibreOffice and exits. Standard library and ``uno`` only: it runs outside the project's
 environment.
@@ -102,6 +105,9 @@ def main(argv: list[str]) -> int:
             if not line.strip():
                 continue
             req = json.loads(line)
+            if office.poll() is not None:  # LibreOffice gone: the caller starts another
+                _say(fatal=f"LibreOffice berhenti (kode {office.poll()})")
+                return 2
             for src in req["inputs"]:
                 stem = os.path.splitext(os.path.basename(src))[0]
                 dst = os.path.join(req["outdir"], stem + ".pdf")
@@ -117,6 +123,10 @@ def main(argv: list[str]) -> int:
                         doc.close(True)
                     _say(done=dst)
                 except Exception as e:  # noqa: BLE001 - reported to the caller, per document
+                    if office.poll() is not None or "Disposed" in type(e).__name__:
+                        # not this document: LibreOffice itself is gone (or its connection)
+                        _say(fatal=f"LibreOffice berhenti: {type(e).__name__}")
+                        return 2
                     _say(failed=src, error=f"{type(e).__name__}: {e}"[:300])
             _say(end=True)
         return 0

@@ -418,12 +418,16 @@ class PdfConverter:
                 with self._stats_lock:
                     self.stats.soffice_calls += 1
                 return
-            except _KantorMati as e:  # LibreOffice died under it: this batch the old way
+            except _KantorMati as e:  # LibreOffice died under it: the rest the old way
                 log.warning(
-                    "LibreOffice yang tetap berjalan berhenti (%s); batch ini dengan "
+                    "LibreOffice yang tetap berjalan berhenti (%s); sisa batch ini dengan "
                     "soffice tersendiri",
                     e,
                 )
+                # what it wrote is the caller's already (a split may be reading it now)
+                inputs = [p for p in inputs if outdir / f"{p.stem}.pdf" not in e.selesai]
+                if not inputs:
+                    return
         cmd = [
             self.soffice,
             f"-env:UserInstallation={profile.resolve().as_uri()}",
@@ -506,7 +510,12 @@ kantor_starts = 0
 
 
 class _KantorMati(RuntimeError):
-    """The kept LibreOffice (or its bridge) ended during a request."""
+    """The kept LibreOffice (or its bridge) ended during a request; ``selesai``: the PDFs
+    it had written by then (already handed to the caller)."""
+
+    def __init__(self, message: str, selesai: frozenset[Path] = frozenset()) -> None:
+        super().__init__(message)
+        self.selesai = selesai
 
 
 def uno_python() -> str | None:
@@ -546,7 +555,8 @@ def _kantor(soffice: str) -> _Kantor | None:
         k = _kantor_now.get(key)
         if k is not None and (not k.hidup() or k.inputs >= KANTOR_MAX_INPUTS):
             k.close()
-            k = _kantor_now.pop(key, None) and None
+            del _kantor_now[key]
+            k = None
         if k is not None or key in _kantor_broken:
             return k
         python = uno_python()
@@ -620,7 +630,7 @@ class _Kantor:
         if first is None or not first.get("ready"):
             tail = log_path.read_text(errors="replace")[-300:] if log_path.exists() else ""
             self.close()
-            raise _KantorMati((first or {}).get("fatal") or f"jembatan berhenti: {tail}")
+            raise _KantorMati(str((first or {}).get("fatal") or f"jembatan berhenti: {tail}"))
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -675,9 +685,12 @@ class _Kantor:
                 except (BrokenPipeError, OSError) as e:
                     raise _KantorMati(type(e).__name__) from e
                 deadline = time.monotonic() + timeout
+                done: set[Path] = set()
                 while True:
                     try:
                         msg = self._next(deadline)
+                    except _KantorMati as e:
+                        raise _KantorMati(str(e), frozenset(done)) from None
                     except TimeoutError:
                         self.close()
                         raise ConversionError(
@@ -685,8 +698,10 @@ class _Kantor:
                         ) from None
                     if msg.get("end"):
                         return
-                    if msg.get("done") and on_ready is not None:
-                        on_ready(Path(str(msg["done"])))
+                    if msg.get("done"):
+                        done.add(Path(str(msg["done"])))
+                        if on_ready is not None:
+                            on_ready(Path(str(msg["done"])))
                     elif msg.get("failed"):
                         log.warning(
                             "LibreOffice gagal mengonversi %s: %s",

@@ -138,3 +138,31 @@ def test_a_killed_process_leaves_no_libreoffice(soffice: str, tmp_path: Path) ->
         for p in office:
             if proses.pid_alive(int(p)):
                 os.kill(int(p), signal.SIGKILL)
+
+
+def test_libreoffice_gone_under_its_bridge(soffice: str, tmp_path: Path) -> None:
+    """LibreOffice killed while its bridge stays: the next batch is still converted (the
+    bridge says LibreOffice is gone and ends; the batch goes to a soffice of its own), and
+    the batch after that has a new kept LibreOffice."""
+    docs = _letters(tmp_path / "docx", 3)
+    with pdfconn.PdfConverter(soffice) as conv:
+        conv.convert(docs, tmp_path / "a")
+    k = pdfconn._kantor(soffice)
+    assert k is not None
+    group = subprocess.run(
+        ["pgrep", "-g", str(k.proc.pid)], capture_output=True, text=True
+    ).stdout.split()
+    office = [int(p) for p in group if int(p) != k.proc.pid]
+    assert office
+    for p in office:
+        os.kill(p, signal.SIGKILL)
+    time.sleep(1)
+    with pdfconn.PdfConverter(soffice) as conv:
+        out = conv.convert(docs, tmp_path / "b")
+    assert all(p.is_file() and _pages_and_dests(p)[0] >= 1 for p in out)
+    k.proc.wait(timeout=30)  # the bridge ended
+    before = pdfconn.kantor_starts
+    with pdfconn.PdfConverter(soffice) as conv:
+        out = conv.convert(docs, tmp_path / "c")
+    assert all(p.is_file() for p in out)
+    assert pdfconn.kantor_starts == before + 1
