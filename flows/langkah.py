@@ -40,7 +40,10 @@ from pydantic import Field
 
 from diklat import masukan as masukan_domain
 from diklat.kegiatan.data import DataKegiatan
+from diklat.kegiatan.ledger import StatusLangkah
 from diklat.mulai import MulaiKegiatan
+from diklat.naskah import status as status_naskah
+from diklat.naskah.langkah import KeadaanNaskah
 from tasks import kegiatan as tk
 from tasks import persetujuan as t
 
@@ -273,14 +276,14 @@ def tunggu_keputusan(
 # --------------------------------------------------------------------------- corrections
 
 
-def tunggu_perbaikan(kode: str, jenis: str, info: dict[str, Any]) -> None:
+def tunggu_perbaikan(kode: str, jenis: str, bundel_id: int) -> None:
     """Wait until the person the SOP names corrects a letter sent back (the form, or
     ``diklat naskah perbaiki``, which resumes this wait)."""
     logger = get_run_logger()
     while True:
         w = t.buka_perbaikan_task(kode, jenis, _flow_run_id())
         if not w.menunggu:
-            _lupakan(f"r{info['bundel_id']}-")
+            _lupakan(f"r{bundel_id}-")
             return
         form = PerbaikanForm.with_initial_data(description=w.deskripsi)
         key = f"r{w.bundel_id}-j{w.ditolak}"
@@ -297,31 +300,29 @@ def tunggu_perbaikan(kode: str, jenis: str, info: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- letters
 
 
-def langkah_naskah(kode: str, jenis: str, *, pdf: bool = True) -> dict[str, Any]:
+def langkah_naskah(kode: str, jenis: str, *, pdf: bool = True) -> KeadaanNaskah:
     """One letter step: the current version drafted, its chain decided level by level, then
     (when signed) numbered, issued, stamped and signed. A revision waits for the person who
     corrects it and goes up the chain again from where the SOP says; a refusal stops the
     training's path (:class:`Dihentikan`). Returns the bundle's state."""
     while True:
         state = t.keadaan_bundel_task(kode, jenis, pdf)
-        if state["status"] == "ditolak":
+        if state.status == status_naskah.DITOLAK:
             raise Dihentikan(
-                state.get("alasan_kegiatan")
-                or f"{jenis.replace('_', ' ')} ditolak: {state['alasan']}"
+                state.alasan_kegiatan or f"{jenis.replace('_', ' ')} ditolak: {state.alasan}"
             )
-        if state["perbaikan"] is not None:
-            tunggu_perbaikan(kode, jenis, state["perbaikan"])
+        if state.perbaikan:
+            tunggu_perbaikan(kode, jenis, state.bundel_id)
             continue
-        if state["selesai"]:
+        if state.selesai:
             return state
-        level = state["tingkat"]
-        if level is None:  # nobody signs (attendance sheet, receipt) or everyone decided
-            out = t.terbitkan_bundel_task(kode, state["bundel_id"], pdf)
-            if out.get("ditolak_ttd"):
-                get_run_logger().warning("tanda tangan %s ditolak: %s", jenis, out["ditolak_ttd"])
+        if state.tingkat is None:  # nobody signs (attendance sheet, receipt) or all decided
+            out = t.terbitkan_bundel_task(kode, state.bundel_id, pdf)
+            if out.ditolak_ttd:
+                get_run_logger().warning("tanda tangan %s ditolak: %s", jenis, out.ditolak_ttd)
                 continue  # sent back: the correction is waited for
             return out
-        tunggu_keputusan(kode, state["bundel_id"], level["urutan"])
+        tunggu_keputusan(kode, state.bundel_id, state.tingkat)
         # loop: the next level, the signature, a correction, or the end after a refusal
 
 
@@ -362,20 +363,21 @@ def surat(
     if jenis not in jalur.terbuka and all(not jalur.perlu(no) for no in plan.semua_langkah):
         return {"jenis": jenis, "dilewati": True}
     if siapkan_saja:
-        return t.keadaan_bundel_task(kode, jenis, pdf)
+        return t.keadaan_bundel_task(kode, jenis, pdf).as_dict()
     tanggal = t.belum_boleh_task(kode, jenis)
     if tanggal is not None:  # a certificate before the training's last day
         tunggu_tanggal(kode, jenis, dt.date.fromisoformat(tanggal))
     st = langkah_naskah(kode, jenis, pdf=pdf)
+    out = st.as_dict()  # the run's result: the letter's state, its sending, its archive
     if plan.langkah_distribusi:
         while True:
-            kirim = tk.kirim_task(kode, st["bundel_id"], plan.langkah_distribusi)
+            kirim = tk.kirim_task(kode, st.bundel_id, plan.langkah_distribusi)
             if not kirim["belum"]:
                 break
-            tunggu_kirim(kode, st["bundel_id"], plan.langkah_distribusi[0], kirim)
-        st["kirim"] = kirim
-    st["arsip"] = tk.arsip_task(kode, st["bundel_id"], plan.langkah_arsip)
-    return st
+            tunggu_kirim(kode, st.bundel_id, plan.langkah_distribusi[0], kirim)
+        out["kirim"] = kirim
+    out["arsip"] = tk.arsip_task(kode, st.bundel_id, plan.langkah_arsip)
+    return out
 
 
 def verifikasi(kode: str, no: int) -> dict[str, Any]:
@@ -429,7 +431,7 @@ def tunggu_operator(kode: str, no: int, jalur: Jalur) -> dict[str, Any]:
     form_cls = _FORMS[jenis]
     while True:
         info = tk.buka_operator_task(kode, no)
-        if info.status == "selesai":
+        if info.status == StatusLangkah.SELESAI:
             return {"no": no, "diterima": True}
         form = form_cls.with_initial_data(description=info.deskripsi)
         key = f"l{no}-r{info.putaran}-j{info.ditolak}"
@@ -449,7 +451,7 @@ def langkah(kode: str, no: int, jalur: Jalur) -> dict[str, Any] | None:
         return None
     step = jalur.sop.step(no)
     out: dict[str, Any] = {}
-    if step.masukan is not None and jalur.state.get(no) != "selesai":
+    if step.masukan is not None and jalur.state.get(no) != StatusLangkah.SELESAI:
         out = tunggu_operator(kode, no, jalur)
     if step.approval is not None and step.approval.kind == "disposisi":
         for i, _role in enumerate(step.approval.roles, start=1):
@@ -527,4 +529,6 @@ class Jalur:
 
     def perlu(self, no: int) -> bool:
         """Whether step ``no`` is on the path and not done yet."""
-        return self.sop.step(no).applies(self.kondisi) and self.state.get(no) != "selesai"
+        return (
+            self.sop.step(no).applies(self.kondisi) and self.state.get(no) != StatusLangkah.SELESAI
+        )

@@ -34,12 +34,12 @@ def naskah_kegiatan(
             st = langkah_naskah(kode, j, pdf=pdf)
             h = {
                 "jenis": j,
-                "versi": st["versi"],
-                "jumlah": st["jumlah"],
-                "status": st["status"],
-                "diberi_nomor": st.get("diberi_nomor", 0),
-                "dibuat": st.get("ditandatangani", st.get("dibuat", 0)),
-                "pdf": st.get("pdf", 0),
+                "versi": st.versi,
+                "jumlah": st.jumlah,
+                "status": st.status,
+                "diberi_nomor": st.terbit.get("diberi_nomor", 0),
+                "dibuat": st.terbit.get("ditandatangani", st.terbit.get("dibuat", 0)),
+                "pdf": st.terbit.get("pdf", 0),
                 "manifest": "",
             }
         else:

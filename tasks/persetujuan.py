@@ -10,6 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from diklat.db import get_engine, session_scope
+from diklat.naskah.langkah import KeadaanNaskah
 from diklat.naskah.perbaikan import TungguPerbaikan
 from diklat.naskah.persetujuan import Hasil, PermintaanTerbuka
 from diklat.settings import get_settings
@@ -151,7 +152,7 @@ def belum_boleh_task(kode: str, jenis: str) -> str | None:
     retries=1,
     retry_delay_seconds=2,
 )
-def keadaan_bundel_task(kode: str, jenis: str, pdf: bool) -> dict[str, Any]:
+def keadaan_bundel_task(kode: str, jenis: str, pdf: bool) -> KeadaanNaskah:
     """The current version drafted; what is left of its chain."""
     from diklat.naskah.langkah import siapkan
 
@@ -159,7 +160,7 @@ def keadaan_bundel_task(kode: str, jenis: str, pdf: bool) -> dict[str, Any]:
 
 
 @task(name="terbitkan-naskah", task_run_name="terbitkan-{kode}-{bundel_id}", cache_policy=NO_CACHE)
-def terbitkan_bundel_task(kode: str, bundel_id: int, pdf: bool) -> dict[str, Any]:
+def terbitkan_bundel_task(kode: str, bundel_id: int, pdf: bool) -> KeadaanNaskah:
     """Number, issue, stamp and sign (or make final) a decided bundle."""
     from diklat.naskah.langkah import selesaikan
 

@@ -434,7 +434,8 @@ def test_changed_content_before_numbering_sends_the_letter_back(
         ).scalar_one()
         Path(f.path).write_bytes(Path(f.path).read_bytes() + b"\0")  # the approved draft
     out = selesaikan(engine, KODE, bid, tmp_path, pdf=False)
-    assert "berubah" in out["ditolak_ttd"]
+    assert out.ditolak_ttd is not None and "berubah" in out.ditolak_ttd
+    assert out.perbaikan and not out.selesai  # waits for its correction
     with session_scope(engine) as s:
         b = s.get(Bundel, bid)
         assert b is not None and b.status == status.DIKEMBALIKAN

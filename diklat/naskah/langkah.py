@@ -12,6 +12,8 @@ idempotent. No Prefect here.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,51 @@ def _tandai_terbit(ses: Any, k: Any, b: Bundel, plan: Any, pdf: bool) -> None:
                 ledger.selesai(ses, k, no, actor=ledger.SISTEM, note=f"{b.jenis} v{b.versi} terbit")
 
 
+@dataclass(frozen=True)
+class KeadaanNaskah:
+    """Where a training's letter of one type stands, as the letter step of a SOP run reads
+    it: the current version, the level that waits for a decision (``tingkat``, its place in
+    the chain; ``None`` when nobody signs it or every level has decided), whether it waits
+    for its correction, whether it is issued (``selesai``). After issuing, ``terbit`` counts
+    what was done (numbered, signed, made final, PDFs) and ``ditolak_ttd`` says why a
+    signature was refused (the content changed after the decision: sent back)."""
+
+    bundel_id: int
+    jenis: str
+    versi: int
+    status: str
+    jumlah: int
+    alasan: str | None
+    tingkat: int | None
+    perbaikan: bool
+    alasan_kegiatan: str | None
+    selesai: bool
+    terbit: dict[str, Any] = field(default_factory=dict)
+    ditolak_ttd: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _keadaan(ses: Session, k: Any, b: Bundel, pdf: bool, **lain: Any) -> KeadaanNaskah:
+    from diklat.naskah.perbaikan import menunggu
+
+    level = tingkat_berikut(ses, b)
+    return KeadaanNaskah(
+        bundel_id=b.id,
+        jenis=b.jenis,
+        versi=b.versi,
+        status=b.status,
+        jumlah=b.jumlah,
+        alasan=b.alasan,
+        tingkat=int(level["urutan"]) if level is not None else None,
+        perbaikan=b.status == status.DIKEMBALIKAN and menunggu(ses, k, b.jenis) is not None,
+        alasan_kegiatan=k.status_alasan if b.status == status.DITOLAK else None,
+        selesai=b.status not in status.BERAKHIR and level is None and _issued(ses, b, pdf),
+        **lain,
+    )
+
+
 def siapkan(
     engine: Engine,
     kode: str,
@@ -73,13 +120,10 @@ def siapkan(
     *,
     pdf: bool = True,
     settings: Settings | None = None,
-) -> dict[str, Any]:
+) -> KeadaanNaskah:
     """Where the training's letter of ``jenis`` stands, drafting its first version if there is
-    none: the next level that waits for a decision, or a version waiting for its correction
-    (``perbaikan``: who corrects, the note, the documents), or ready to issue, issued, or
-    refused."""
-    from diklat.naskah.perbaikan import menunggu
-
+    none: the next level that waits for a decision, or a version waiting for its correction,
+    or ready to issue, issued, or refused."""
     s = settings or get_settings()
     h = naskah_versi.buat_draf(engine, kode, jenis, out_dir, pdf=pdf, settings=s)
     with session_scope(engine) as ses:
@@ -96,22 +140,9 @@ def siapkan(
                     actor=ledger.SISTEM,
                     note=f"konsep {jenis} v{b.versi} disusun dari data kegiatan",
                 )
-        level = tingkat_berikut(ses, b)
-        if level is None and b.status not in status.BERAKHIR:
+        if tingkat_berikut(ses, b) is None and b.status not in status.BERAKHIR:
             _tandai_terbit(ses, k, b, plan, pdf)  # a run that stopped right after issuing
-        m = menunggu(ses, k, jenis) if b.status == status.DIKEMBALIKAN else None
-        return {
-            "bundel_id": b.id,
-            "jenis": jenis,
-            "versi": b.versi,
-            "status": b.status,
-            "jumlah": b.jumlah,
-            "alasan": b.alasan,
-            "tingkat": level,
-            "perbaikan": m.__dict__ if m is not None else None,
-            "alasan_kegiatan": k.status_alasan if b.status == status.DITOLAK else None,
-            "selesai": b.status not in status.BERAKHIR and level is None and _issued(ses, b, pdf),
-        }
+        return _keadaan(ses, k, b, pdf)
 
 
 def tanggal_final(ses: Any, k: Any, jenis: str, s: Settings) -> Any:
@@ -138,7 +169,7 @@ def selesaikan(
     *,
     pdf: bool = True,
     settings: Settings | None = None,
-) -> dict[str, Any]:
+) -> KeadaanNaskah:
     """Issue a bundle whose chain has decided: signed (number, final, PDF, PAdES), or made
     final and dated when nobody signs it. A signature refused because the content changed
     after the decision sends the version back (audited, the operator told): the returned
@@ -153,18 +184,19 @@ def selesaikan(
         if not signed:
             k = kegiatan_by_kode(ses, kode)
             naskah_versi.tetapkan_final(ses, b, tanggal_final(ses, k, b.jenis, s))
-    out: dict[str, Any] = {}
+    terbit: dict[str, Any] = {}
+    ditolak: str | None = None
     if signed:
         try:
-            out = tanda_tangani(engine, kode, bundel_id, out_dir, settings=s).as_dict()
+            terbit = tanda_tangani(engine, kode, bundel_id, out_dir, settings=s).as_dict()
         except IsiBerubah as e:
             from diklat.naskah.surel import kirim_surel
 
             if not tolak_karena_berubah(engine, bundel_id, str(e), kirim=kirim_surel, settings=s):
                 raise  # already numbered: not signed; the run stops with the reason
-            out = {"ditolak_ttd": str(e)}
+            ditolak = str(e)
     else:
-        out = naskah_versi.terbitkan(
+        terbit = naskah_versi.terbitkan(
             engine, kode, bundel_id, out_dir, pdf=pdf, settings=s
         ).as_dict()
     with session_scope(engine) as ses:
@@ -173,19 +205,7 @@ def selesaikan(
         assert b is not None
         plan = naskah_versi.rencana(k, b.jenis)
         _tandai_terbit(ses, k, b, plan, pdf)
-        out.update(
-            {
-                "bundel_id": b.id,
-                "jenis": b.jenis,
-                "versi": b.versi,
-                "status": b.status,
-                "jumlah": b.jumlah,
-                "selesai": _issued(ses, b, pdf),
-                "tingkat": None,
-                "alasan": b.alasan,
-            }
-        )
-    return out
+        return _keadaan(ses, k, b, pdf, terbit=terbit, ditolak_ttd=ditolak)
 
 
 # --------------------------------------------------------------------------- send and archive
