@@ -21,7 +21,10 @@ the Prefect API). Prints one JSON line:
   process and its children doing the training's work (LibreOffice, signing workers);
   ``peak_rss_all_mb`` adds the bench's own helpers (the simulator standing in for SIMPEG and
   SIASN, the temporary Prefect server);
-* ``own_by_task``: the per-part breakdown (seconds inside each task's function, summed).
+* ``own_by_task``: the per-part breakdown (seconds inside each task's function, summed);
+* ``libreoffice_kept``: how many times the run started the LibreOffice it keeps running for
+  its conversions (``null`` with ``DIKLAT_PDF_BRIDGE=0`` or without Debian's ``python3-uno``:
+  every batch then starts its own ``soffice``).
 
 The naive baselines of the parts are the other suites: ``letters`` (docxtpl per letter against
 the compiled template; one LibreOffice call per letter against merged batches) and ``register``
@@ -294,6 +297,7 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
             "floor_letters": floor_docs,
             "vs_floor": round(seconds / floor_s, 2),
             "issuing_vs_floor": round(timer.per_task.get("terbitkan-naskah", 0.0) / floor_s, 2),
+            "libreoffice_kept": pdf_kept_starts(),
             "peak_rss_mb": round(rss.peak_work),
             "peak_rss_all_mb": round(rss.peak_all),
             "own_seconds": round(timer.seconds, 1),
@@ -307,6 +311,17 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
         sim.stop()
         if server is not None:
             server.stop()
+
+
+def pdf_kept_starts() -> int | None:
+    """How many times the run started a LibreOffice kept running for its conversions
+    (``None``: the kept one is off or impossible here, every batch started its own)."""
+    from connectors import pdf
+
+    soffice = pdf.find_soffice()
+    if soffice is None or pdf._kantor(soffice) is None:
+        return None
+    return pdf.kantor_starts
 
 
 def main(argv: list[str]) -> None:
