@@ -375,7 +375,7 @@ class Petugas:
         """Every agency that received a notice with its link proposes its candidates."""
         from diklat.db import session_scope
         from diklat.kegiatan import usulan
-        from diklat.models import Pegawai, Peserta
+        from diklat.models import Pegawai, Peserta, Usulan
 
         done = 0
         for _mtime, msg in sorted(self._surel(), key=lambda x: x[0]):
@@ -409,21 +409,37 @@ class Petugas:
                         ).scalars()
                         if p.unit is not None and p.unit.kode in units
                     ][: max(1, k.kuota or 1)]
+                # an agency does not propose again whom another letter proposed already (a
+                # parent agency's units include its sub-units, which answer for themselves)
+                proposed = set(
+                    s.execute(
+                        select(Pegawai.nip)
+                        .join(Usulan, Usulan.pegawai_id == Pegawai.id)
+                        .where(Usulan.kegiatan_id == k.id)
+                    ).scalars()
+                )
+                planned = [n for n in planned if n not in proposed]
                 if not planned:
                     self._links.add(token)
                     continue
                 from diklat.naskah.register import today
 
-                usulan.catat_usulan(
-                    s,
-                    k,
-                    unit_kode=unit.kode,
-                    nomor_surat=f"800/{len(self._links) + 1:03d}/"
-                    f"{(unit.singkatan or unit.kode)[:12]}",
-                    tanggal_surat=today(),
-                    nips=planned,
-                    sumber="tautan",
-                )
+                try:
+                    with s.begin_nested():  # a refused letter leaves nothing behind
+                        usulan.catat_usulan(
+                            s,
+                            k,
+                            unit_kode=unit.kode,
+                            nomor_surat=f"800/{len(self._links) + 1:03d}/"
+                            f"{(unit.singkatan or unit.kode)[:12]}",
+                            tanggal_surat=today(),
+                            nips=planned,
+                            sumber="tautan",
+                        )
+                except usulan.UsulanDitolak as e:  # refused: this agency is done; the others
+                    log.debug("petugas: usulan %s ditolak: %s", unit.kode, e)  # still answer
+                    self._links.add(token)
+                    continue
             self._links.add(token)
             self.catatan.usulan += 1
             done += 1
