@@ -42,6 +42,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copy
+import functools
 import hashlib
 import json
 import logging
@@ -504,7 +505,6 @@ KANTOR_MAX_INPUTS = 200
 _kantor_lock = threading.Lock()
 _kantor_now: dict[str, _Kantor] = {}
 _kantor_broken: set[str] = set()
-_uno_python: list[str | None] = []
 #: How many times this process started a kept LibreOffice (for tests and benchmarks).
 kantor_starts = 0
 
@@ -518,26 +518,23 @@ class _KantorMati(RuntimeError):
         self.selesai = selesai
 
 
+@functools.cache
 def uno_python() -> str | None:
     """A Python that can ``import uno`` (``$DIKLAT_UNO_PYTHON``, else the system's
     ``/usr/bin/python3`` with Debian's ``python3-uno``, else LibreOffice's own); ``None``
     when there is none. Asked once per process."""
-    if not _uno_python:
-        env = os.environ.get("DIKLAT_UNO_PYTHON")
-        found = None
-        for c in [env] if env else ["/usr/bin/python3", "/usr/lib/libreoffice/program/python"]:
-            if c and os.access(c, os.X_OK):
-                with contextlib.suppress(OSError, subprocess.SubprocessError):
-                    if (
-                        subprocess.run(
-                            [c, "-c", "import uno"], capture_output=True, timeout=30
-                        ).returncode
-                        == 0
-                    ):
-                        found = c
-                        break
-        _uno_python.append(found)
-    return _uno_python[0]
+    env = os.environ.get("DIKLAT_UNO_PYTHON")
+    for c in [env] if env else ["/usr/bin/python3", "/usr/lib/libreoffice/program/python"]:
+        if c and os.access(c, os.X_OK):
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                if (
+                    subprocess.run(
+                        [c, "-c", "import uno"], capture_output=True, timeout=30
+                    ).returncode
+                    == 0
+                ):
+                    return c
+    return None
 
 
 def _kantor(soffice: str) -> _Kantor | None:

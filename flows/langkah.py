@@ -214,8 +214,7 @@ def lupakan_semua_jawaban(kode: str) -> None:
     answer reached it never removed that answer: nothing else would remove them later."""
     from tasks.lanjut import hapus_jawaban_kegiatan
 
-    _lupakan("")  # this run, also when its tag could not be set
-    hapus_jawaban_kegiatan(kode)
+    hapus_jawaban_kegiatan(kode, _flow_run_id())
 
 
 def _nomor_list(text: str) -> list[int]:

@@ -79,11 +79,11 @@ def hapus_jawaban(flow_run_id: str, awalan: str) -> int:
     return n
 
 
-def hapus_jawaban_kegiatan(kode: str, batas: int = 200) -> int:
+def hapus_jawaban_kegiatan(kode: str, run_ini: str | None = None, batas: int = 200) -> int:
     """Delete the stored answers of every run of training ``kode`` (its runs are tagged with
-    the code): this run's, and those of earlier runs that ended without removing theirs (a
-    process killed after an official's answer reached it, a run cancelled while it held one).
-    Returns how many. Best effort."""
+    the code) and of ``run_ini`` (this run, also when its tag could not be set): those of
+    earlier runs that ended without removing theirs too (a process killed after an official's
+    answer reached it, a run cancelled while it held one). Returns how many. Best effort."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
@@ -94,8 +94,9 @@ def hapus_jawaban_kegiatan(kode: str, batas: int = 200) -> int:
             )
     except Exception as e:  # noqa: BLE001 - cleanup only
         log.debug("run kegiatan %s tidak terbaca dari Prefect: %s", kode, type(e).__name__)
-        return 0
-    return sum(hapus_jawaban(str(fr.id), "") for fr in runs)
+        runs = []
+    ids = {str(fr.id) for fr in runs} | ({run_ini} if run_ini else set())
+    return sum(hapus_jawaban(i, "") for i in sorted(ids))
 
 
 def lanjutkan_tanggal(hari_ini: dt.date, batas: int = 200) -> int:

@@ -93,10 +93,12 @@ class KeadaanNaskah:
         return dataclasses.asdict(self)
 
 
-def _keadaan(ses: Session, k: Any, b: Bundel, pdf: bool, **lain: Any) -> KeadaanNaskah:
+def _keadaan(
+    ses: Session, k: Any, b: Bundel, pdf: bool, level: dict[str, Any] | None, **lain: Any
+) -> KeadaanNaskah:
+    """``level``: :func:`tingkat_berikut` of ``b``, read once by the caller."""
     from diklat.naskah.perbaikan import menunggu
 
-    level = tingkat_berikut(ses, b)
     return KeadaanNaskah(
         bundel_id=b.id,
         jenis=b.jenis,
@@ -140,9 +142,10 @@ def siapkan(
                     actor=ledger.SISTEM,
                     note=f"konsep {jenis} v{b.versi} disusun dari data kegiatan",
                 )
-        if tingkat_berikut(ses, b) is None and b.status not in status.BERAKHIR:
+        level = tingkat_berikut(ses, b)
+        if level is None and b.status not in status.BERAKHIR:
             _tandai_terbit(ses, k, b, plan, pdf)  # a run that stopped right after issuing
-        return _keadaan(ses, k, b, pdf)
+        return _keadaan(ses, k, b, pdf, level)
 
 
 def tanggal_final(ses: Any, k: Any, jenis: str, s: Settings) -> Any:
@@ -205,7 +208,7 @@ def selesaikan(
         assert b is not None
         plan = naskah_versi.rencana(k, b.jenis)
         _tandai_terbit(ses, k, b, plan, pdf)
-        return _keadaan(ses, k, b, pdf, terbit=terbit, ditolak_ttd=ditolak)
+        return _keadaan(ses, k, b, pdf, tingkat_berikut(ses, b), terbit=terbit, ditolak_ttd=ditolak)
 
 
 # --------------------------------------------------------------------------- send and archive
