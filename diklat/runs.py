@@ -161,8 +161,17 @@ class RunStopped(Exception):
 
 
 def is_interrupt(e: BaseException) -> bool:
-    """Ctrl-C, SIGTERM (also as Prefect's TerminationSignal), or a requested stop."""
-    return isinstance(e, RunStopped) or not isinstance(e, Exception)
+    """Ctrl-C, SIGTERM (also as Prefect's TerminationSignal), or a requested stop; also an
+    error raised because one arrived inside a library (its cause or context is one, or, where
+    a library keeps only the text, as pydantic's serializer does, it names it)."""
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, RunStopped) or not isinstance(cur, Exception):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return type(e).__name__ == "PydanticSerializationError" and "KeyboardInterrupt" in str(e)
 
 
 # --------------------------------------------------------------------------- stop requests

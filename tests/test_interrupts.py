@@ -444,3 +444,23 @@ def test_ctrl_c_while_the_command_line_is_imported_is_one_line(module: str) -> N
     assert proc.returncode == 130, (proc.returncode, proc.stderr)
     assert [x for x in proc.stderr.splitlines() if x.strip()] == [f"Dihentikan: {LINE}"]
     assert proc.stdout == ""  # the command never ran
+
+
+def test_an_interrupt_wrapped_by_a_library_is_an_interrupt() -> None:
+    """Ctrl-C arriving inside pydantic's serializer surfaced as its error (CI, 1.2 s case)."""
+    from pydantic_core import PydanticSerializationError
+
+    from diklat.runs import is_interrupt
+
+    try:
+        try:
+            raise KeyboardInterrupt("SIGINT")
+        except KeyboardInterrupt as k:
+            raise ValueError("wrapped") from k
+    except ValueError as v:
+        assert is_interrupt(v)
+    wrapped = PydanticSerializationError(
+        "Error calling function `_ser_model`: KeyboardInterrupt: SIGINT"
+    )
+    assert is_interrupt(wrapped)
+    assert not is_interrupt(ValueError("x")) and not is_interrupt(PydanticSerializationError("x"))
