@@ -444,20 +444,28 @@ def test_changed_content_before_numbering_sends_the_letter_back(
         assert m is not None and m.peran == "pengelola"
 
 
-def test_text_changed_beyond_number_and_date_is_refused() -> None:
+@pytest.mark.parametrize("pypdf", [False, True], ids=["poppler", "pypdf"])
+def test_text_changed_beyond_number_and_date_is_refused(tmp_path: Path, pypdf: bool) -> None:
+    from connectors.pdf import teks_pdf
     from diklat.naskah.final import FinalBerbeda, periksa_teks_pdf
 
+    if not pypdf and shutil.which("pdftotext") is None:
+        pytest.skip("poppler (pdftotext) not installed: the pypdf variant runs")
+    files = []
+    for i, text in enumerate(
+        [
+            "Nomor 800/   /BK/2026 Biaya Rp 5.000.000",
+            "Nomor 800/034/BK/2026 Biaya Rp 9.000.000",
+            "Nomor 800/034/BK/2026 Biaya Rp 5.000.000",
+        ]
+    ):
+        files.append(tmp_path / f"{i}.pdf")
+        files[-1].write_bytes(_pdf_with(text))
+    draf, ubah, benar = teks_pdf(files, pypdf=pypdf)
+    assert "Biaya" in draf and "9.000.000" in ubah
     with pytest.raises(FinalBerbeda):
-        periksa_teks_pdf(
-            _pdf_with("Nomor 800/   /BK/2026 Biaya Rp 5.000.000"),
-            _pdf_with("Nomor 800/034/BK/2026 Biaya Rp 9.000.000"),
-            {"800/   /BK/2026": "800/034/BK/2026"},
-        )
-    periksa_teks_pdf(
-        _pdf_with("Nomor 800/   /BK/2026 Biaya Rp 5.000.000"),
-        _pdf_with("Nomor 800/034/BK/2026 Biaya Rp 5.000.000"),
-        {"800/   /BK/2026": "800/034/BK/2026"},
-    )
+        periksa_teks_pdf(draf, ubah, {"800/   /BK/2026": "800/034/BK/2026"})
+    periksa_teks_pdf(draf, benar, {"800/   /BK/2026": "800/034/BK/2026"})
 
 
 def _pdf_with(text: str) -> bytes:

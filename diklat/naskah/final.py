@@ -150,12 +150,12 @@ def isi_penanda(
 
 def teks_docx(docx: bytes | Path) -> str:
     """The text a reader sees: body paragraphs and table cells, then headers and footers."""
-    from diklat.naskah.teks import docx_text
+    from diklat.naskah.teks import body_text
 
     data = docx.read_bytes() if isinstance(docx, Path) else docx
-    body = docx_text(data)
-    extra = []
     with zipfile.ZipFile(io.BytesIO(data)) as z:
+        body = body_text(z)
+        extra = []
         for name in sorted(z.namelist()):
             if re.match(r"^word/(header|footer)\d*\.xml$", name):
                 root = etree.fromstring(z.read(name))
@@ -167,9 +167,10 @@ def teks_docx(docx: bytes | Path) -> str:
     return "\n".join([body, *extra])
 
 
-def ada_penanda(docx: bytes, penanda: Sequence[str]) -> list[str]:
-    """The placeholders a draft prints (a template may print no date or number line)."""
-    text = teks_docx(docx)
+def ada_penanda(docx: bytes, penanda: Sequence[str], *, teks: str | None = None) -> list[str]:
+    """The placeholders a draft prints (a template may print no date or number line);
+    ``teks`` is the draft's :func:`teks_docx` when the caller has it already."""
+    text = teks_docx(docx) if teks is None else teks
     return [p for p in penanda if p and _pola(p).search(text)]
 
 
@@ -192,10 +193,13 @@ def _norm(text: str) -> str:
     return " ".join(text.replace("\u00a0", " ").split())
 
 
-def periksa_teks(draf: bytes, final: bytes, pengganti: Mapping[str, str]) -> None:
+def periksa_teks(
+    draf: bytes, final: bytes, pengganti: Mapping[str, str], *, teks_draf: str | None = None
+) -> None:
     """The final's text equals the approved draft's text with the placeholder lines replaced
-    (whitespace aside); :class:`FinalBerbeda` otherwise."""
-    expected = teks_docx(draf)
+    (whitespace aside); :class:`FinalBerbeda` otherwise. ``teks_draf`` is the draft's
+    :func:`teks_docx` when the caller has it already."""
+    expected = teks_docx(draf) if teks_draf is None else teks_draf
     for old, new in pengganti.items():
         expected = _pola(old).sub(" " + new.replace("\\", "\\\\"), expected)
     a, b = _norm(expected), _norm(teks_docx(final))
@@ -212,11 +216,12 @@ def _first_difference(a: str, b: str) -> str:
     return "panjang teks berbeda"
 
 
-def periksa_teks_pdf(draf_pdf: bytes, final_pdf: bytes, pengganti: Mapping[str, str]) -> None:
-    """The final PDF's text layer against the draft PDF the approvers read: every difference
-    must lie where a number or date line stands in the draft, and consist of characters of
-    the number or the date. :class:`FinalBerbeda` otherwise (a swapped or altered final)."""
-    a, b = _compact(_pdf_text(draf_pdf)), _compact(_pdf_text(final_pdf))
+def periksa_teks_pdf(draf_teks: str, final_teks: str, pengganti: Mapping[str, str]) -> None:
+    """The final PDF's text layer against the draft PDF the approvers read (both read the
+    same way, :func:`connectors.pdf.teks_pdf`): every difference must lie where a number or
+    date line stands in the draft, and consist of characters of the number or the date.
+    :class:`FinalBerbeda` otherwise (a swapped or altered final)."""
+    a, b = _compact(draf_teks), _compact(final_teks)
     if a == b:
         return
     spots: list[tuple[int, int]] = []
@@ -242,13 +247,6 @@ def periksa_teks_pdf(draf_pdf: bytes, final_pdf: bytes, pengganti: Mapping[str, 
 
 def _compact(text: str) -> str:
     return "".join(text.split())
-
-
-def _pdf_text(pdf: bytes) -> str:
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(pdf))
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
 
 
 __all__ = [

@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import zipfile
 from pathlib import Path
 
-from docx import Document
 from docx.oxml.ns import qn
+from docx.oxml.parser import parse_xml
+from lxml import etree
 
 
 def docx_text(source: Path | bytes) -> str:
     """Text of the body in reading order: one line per paragraph; a table row becomes one
     line with its cells joined by `` | `` (merged cells once); line breaks inside a
     paragraph stay ``\\n``. Empty paragraphs are dropped."""
-    doc = Document(io.BytesIO(source) if isinstance(source, bytes) else str(source))
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return body_text(z)
+
+
+def main_part(z: zipfile.ZipFile) -> str:
+    """The name of the package's main document part (``word/document.xml`` as Word writes
+    it; read from the package's relationships as python-docx does)."""
+    with contextlib.suppress(KeyError, etree.XMLSyntaxError):
+        rels = etree.fromstring(z.read("_rels/.rels"))
+        for rel in rels:
+            if (rel.get("Type") or "").endswith("/officeDocument") and rel.get("Target"):
+                return str(rel.get("Target")).lstrip("/")
+    return "word/document.xml"
+
+
+def body_text(z: zipfile.ZipFile) -> str:
+    """:func:`docx_text` of an open package: only the main part is parsed (with
+    python-docx's parser, so the elements are the ones ``Document`` would hold), which is
+    what makes the checks of every final cheap."""
+    root = parse_xml(z.read(main_part(z)))
     lines: list[str] = []
 
     def para_text(p) -> str:  # type: ignore[no-untyped-def]
@@ -45,7 +68,7 @@ def docx_text(source: Path | bytes) -> str:
             elif child.tag == qn("w:sdt"):
                 walk(child.find(qn("w:sdtContent")))
 
-    walk(doc.element.body)
+    walk(root.find(qn("w:body")))
     return "\n".join(lines) + "\n"
 
 

@@ -549,7 +549,7 @@ def _convert(
     ses: Session, members: Sequence[Naskah], src: str, dst: str, out: Path, *, periksa: Any = None
 ) -> int:
     """Convert members' ``src`` files lacking a ``dst`` file to PDF in one LibreOffice batch;
-    ``periksa(session, naskah, pdf)`` checks each before it is recorded."""
+    ``periksa(session, [(naskah, pdf), ...])`` checks them before they are recorded."""
     from diklat.clients import convert_pdf as convert_batch
 
     ids = [n.id for n in members]
@@ -568,10 +568,10 @@ def _convert(
     converted = convert_batch([Path(have[(n.id, src)].path) for n in todo], out)
     if converted is None:
         return 0
+    pairs = list(zip(todo, converted, strict=True))
     if periksa is not None:
-        for n, p in zip(todo, converted, strict=True):
-            periksa(ses, n, p)
-    catat_berkas_banyak(ses, list(zip(todo, converted, strict=True)), dst)
+        periksa(ses, pairs)
+    catat_berkas_banyak(ses, pairs, dst)
     return len(todo)
 
 
@@ -731,12 +731,14 @@ def pengganti_final(n: Naskah, settings: Settings | None = None) -> dict[str, st
 def buat_final(draft: bytes, n: Naskah, settings: Settings | None = None) -> bytes:
     """The final of one version: its approved draft's bytes with the number and date lines
     filled in, checked to differ from the draft in nothing else."""
-    from diklat.naskah.final import ada_penanda, isi_penanda, periksa_teks
+    from diklat.naskah.final import ada_penanda, isi_penanda, periksa_teks, teks_docx
 
     pengganti = pengganti_final(n, settings)
+    teks = teks_docx(draft)
     # a template that prints no date line (an attendance sheet) has nothing to fill there
-    out = isi_penanda(draft, pengganti, wajib=ada_penanda(draft, list(pengganti))).docx
-    periksa_teks(draft, out, pengganti)
+    wajib = ada_penanda(draft, list(pengganti), teks=teks)
+    out = isi_penanda(draft, pengganti, wajib=wajib).docx
+    periksa_teks(draft, out, pengganti, teks_draf=teks)
     return out
 
 
@@ -808,17 +810,33 @@ def terbitkan(
     return hasil
 
 
-def _sama_dengan_draf(ses: Session, n: Naskah, final_pdf: Path) -> None:
-    """A final PDF says what the draft PDF the approvers read says, but number and date."""
+def _sama_dengan_draf(ses: Session, pairs: Sequence[tuple[Naskah, Path]]) -> None:
+    """Each final PDF says what the draft PDF the approvers read says, but number and date.
+    The texts of all drafts and finals are read at once (poppler, both cores)."""
+    from connectors.pdf import teks_pdf
     from diklat.naskah.final import periksa_teks_pdf
 
-    draf = berkas(ses, n.id, "draf_pdf")
-    if draf is None:
-        return
-    path = Path(draf.path)
-    if not path.exists() or sha256_file(path) != draf.sha256:
-        raise VersiError(f"PDF konsep naskah {n.kunci or n.jenis} berubah sesudah disetujui")
-    periksa_teks_pdf(path.read_bytes(), final_pdf.read_bytes(), pengganti_final(n))
+    drafs = {
+        r.naskah_id: r
+        for r in ses.execute(
+            select(NaskahBerkas).where(
+                NaskahBerkas.naskah_id.in_([n.id for n, _ in pairs]),
+                NaskahBerkas.peran == "draf_pdf",
+            )
+        ).scalars()
+    }
+    checked: list[tuple[Naskah, Path, Path]] = []
+    for n, final_pdf in pairs:
+        draf = drafs.get(n.id)
+        if draf is None:
+            continue
+        path = Path(draf.path)
+        if not path.exists() or sha256_file(path) != draf.sha256:
+            raise VersiError(f"PDF konsep naskah {n.kunci or n.jenis} berubah sesudah disetujui")
+        checked.append((n, path, final_pdf))
+    texts = teks_pdf([p for _, d, f in checked for p in (d, f)])
+    for i, (n, _d, _f) in enumerate(checked):
+        periksa_teks_pdf(texts[2 * i], texts[2 * i + 1], pengganti_final(n))
 
 
 def naskah_dict(session: Session, n: Naskah) -> dict[str, Any]:
