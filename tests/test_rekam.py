@@ -468,6 +468,36 @@ def test_text_changed_beyond_number_and_date_is_refused(tmp_path: Path, pypdf: b
     periksa_teks_pdf(draf, benar, {"800/   /BK/2026": "800/034/BK/2026"})
 
 
+@pytest.mark.parametrize(
+    ("final", "ok"),
+    [
+        ("Nomor 800/034/BK/2026 pada 21 Desember 2026. Samarinda, 7 Desember 2026", True),
+        ("Nomor 800/034/BK/2026 pada 21 Desember 2026. Samarinda,      Desember 2026", True),
+        ("Nomor 800/034/BK/2026 pada 27 Desember 2026. Samarinda, 7 Desember 2026", False),
+        ("Nomor 800/034/BK/2026 pada 21 Desember 2026. Samarinda, 7 Desember 2027", False),
+        ("Nomor 800/035/BK/2026 pada 21 Desember 2026. Samarinda, 7 Desember 2026", False),
+        ("Nomor 800/034/BK/2026 pada 21 Desember 2026. Balikpapan, 7 Desember 2026", False),
+        ("Nomor 800/034/BK/2026 pada 21 Desember 2026. Samarinda, 7 Desember 2026 x", False),
+    ],
+)
+def test_final_text_differs_only_where_number_and_date_stand(final: str, ok: bool) -> None:
+    """The walk that accepts a final without the tolerant comparison: only a placeholder's
+    occurrence may differ, and only by its value (a date in the body that ends like the
+    date line is not taken for it)."""
+    from diklat.naskah.final import FinalBerbeda, _compact, _hanya_penanda, periksa_teks_pdf
+
+    draf = "Nomor 800/   /BK/2026 pada 21 Desember 2026. Samarinda,      Desember 2026"
+    pengganti = {"800/   /BK/2026": "800/034/BK/2026", "      Desember 2026": "7 Desember 2026"}
+    strict = _hanya_penanda(_compact(draf), _compact(final), pengganti)
+    assert strict is ok
+    if ok:
+        periksa_teks_pdf(draf, final, pengganti)
+    else:
+        assert not strict
+        with pytest.raises(FinalBerbeda):
+            periksa_teks_pdf(draf, final, pengganti)
+
+
 def _pdf_with(text: str) -> bytes:
     """A one-page PDF whose text layer is ``text`` (written by hand: no extra dependency)."""
     content = f"BT /F1 10 Tf 20 700 Td ({text}) Tj ET".encode()
@@ -790,3 +820,43 @@ def test_operators_work_list(
     assert "SRIKANDI" in by["srikandi"]["keterangan"]
     for nip in OFFICIALS.values():
         assert nip not in r.stdout
+
+
+def test_final_copies_untouched_parts_as_stored(tmp_path: Path) -> None:
+    """Filling the number and date rewrites only the parts where they stand; every other
+    member is copied byte for byte as stored (not decompressed and compressed again), and
+    the result is a sound package whose text is the draft's with the lines replaced."""
+    import zipfile
+
+    from diklat.naskah.final import isi_penanda, periksa_teks, teks_docx
+
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {w}><w:body>'
+        '<w:p><w:r><w:t xml:space="preserve">Nomor 800/   /BK/2026</w:t></w:r></w:p>'
+        '<w:p><w:r><w:t xml:space="preserve">      Desember 2026</w:t></w:r></w:p>'
+        "</w:body></w:document>"
+    )
+    styles = ("<w:styles " + w + ">" + "<w:style/>" * 20000 + "</w:styles>").encode()
+    draft = io.BytesIO()
+    with zipfile.ZipFile(draft, "w") as z:
+        z.writestr("word/document.xml", body, zipfile.ZIP_DEFLATED)
+        z.writestr("word/styles.xml", styles, zipfile.ZIP_DEFLATED)
+        z.writestr("word/media/image1.png", b"\x89PNG" + bytes(range(256)) * 40)
+    pengganti = {"800/   /BK/2026": "800/034/BK/2026", "      Desember 2026": "7 Desember 2026"}
+    hasil = isi_penanda(draft.getvalue(), pengganti, wajib=list(pengganti))
+    assert hasil.jumlah == dict.fromkeys(pengganti, 1)
+    src, out = zipfile.ZipFile(draft), zipfile.ZipFile(io.BytesIO(hasil.docx))
+    assert out.testzip() is None
+    assert [i.filename for i in out.infolist()] == [i.filename for i in src.infolist()]
+    for name in ("word/styles.xml", "word/media/image1.png"):
+        a, b = src.getinfo(name), out.getinfo(name)
+        assert (a.compress_type, a.compress_size, a.CRC) == (
+            b.compress_type,
+            b.compress_size,
+            b.CRC,
+        )
+        assert out.read(name) == src.read(name)
+    assert "800/034/BK/2026" in teks_docx(hasil.docx)
+    assert "7 Desember 2026" in teks_docx(hasil.docx)
+    periksa_teks(draft.getvalue(), hasil.docx, pengganti)

@@ -196,7 +196,7 @@ def apply_page_settings(part: str, xml: str, settings: Settings) -> str:
 
 
 @dataclass(frozen=True)
-class _Member:
+class ZipMember:
     name: bytes
     method: int
     crc: int
@@ -207,7 +207,7 @@ class _Member:
     local: bytes  # local header + compressed data, ready to write
 
 
-def _member(name: str, data: bytes, dostime: int, dosdate: int, level: int = 6) -> _Member:
+def zip_member(name: str, data: bytes, dostime: int, dosdate: int, level: int = 6) -> ZipMember:
     if len(data) < 64:
         method, payload = zipfile.ZIP_STORED, data
     else:
@@ -231,12 +231,62 @@ def _member(name: str, data: bytes, dostime: int, dosdate: int, level: int = 6) 
         len(bname),
         0,
     )
-    return _Member(
+    return ZipMember(
         bname, method, crc, len(payload), len(data), dostime, dosdate, header + bname + payload
     )
 
 
-def _write_zip(members: Iterable[_Member]) -> bytes:
+def raw_member(zin: zipfile.ZipFile, info: zipfile.ZipInfo) -> ZipMember:
+    """A member of an existing package as it is stored there, without decompressing and
+    compressing it again (a template's styles are 800 kB of XML that a final never
+    changes). Encrypted members and other methods are read and compressed anew."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return zip_member(info.filename, zin.read(info), *_dos(info))
+    fp = zin.fp
+    assert fp is not None
+    fp.seek(info.header_offset)
+    head = fp.read(30)
+    if head[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"{info.filename}: kepala lokal rusak")
+    name_len, extra_len = struct.unpack("<HH", head[26:30])
+    fp.seek(info.header_offset + 30 + name_len + extra_len)
+    payload = fp.read(info.compress_size)
+    if len(payload) != info.compress_size:
+        raise zipfile.BadZipFile(f"{info.filename}: isi terpotong")
+    dostime, dosdate = _dos(info)
+    bname = info.filename.encode("utf-8")
+    flags = 0x800 if not info.filename.isascii() else 0
+    header = struct.pack(
+        "<IHHHHHIIIHH",
+        0x04034B50,
+        20,
+        flags,
+        info.compress_type,
+        dostime,
+        dosdate,
+        info.CRC,
+        info.compress_size,
+        info.file_size,
+        len(bname),
+        0,
+    )
+    return ZipMember(
+        bname,
+        info.compress_type,
+        info.CRC,
+        info.compress_size,
+        info.file_size,
+        dostime,
+        dosdate,
+        header + bname + payload,
+    )
+
+
+def _dos(info: zipfile.ZipInfo) -> tuple[int, int]:
+    return dos_datetime(info.date_time)
+
+
+def write_zip(members: Iterable[ZipMember]) -> bytes:
     out = io.BytesIO()
     central = []
     for m in members:
@@ -305,18 +355,18 @@ class CompiledTemplate:
         source = self.path.read_bytes()
         patcher = DocxTemplate(io.BytesIO(source))
         self._order: list[str] = []
-        self._static: dict[str, _Member] = {}  # untemplated members, ready-made
+        self._static: dict[str, ZipMember] = {}  # untemplated members, ready-made
         self._stamp: dict[str, tuple[int, int]] = {}  # DOS time/date per member
         self._parts: dict[str, _Part] = {}  # templated members, compiled
         self._sources: dict[str, str] = {}  # their preprocessed Jinja source
-        unrendered: list[_Member] = []  # the template with page settings, for docxtpl
+        unrendered: list[ZipMember] = []  # the template with page settings, for docxtpl
         lambang = lambang_bytes(self.settings.instansi.lambang)
         self.fast = True
         with zipfile.ZipFile(io.BytesIO(source)) as z:
             for info in z.infolist():
                 n = info.filename
                 data = z.read(n)
-                stamp = _dos_datetime(info.date_time)
+                stamp = dos_datetime(info.date_time)
                 self._order.append(n)
                 self._stamp[n] = stamp
                 text: str | None = None
@@ -327,7 +377,7 @@ class CompiledTemplate:
                         text, data = patched, patched.encode("utf-8")
                 if n.startswith("word/media/") and data == LAMBANG_PLACEHOLDER and lambang:
                     data = lambang  # the configured regional emblem
-                member = _member(n, data, *stamp)
+                member = zip_member(n, data, *stamp)
                 unrendered.append(member)
                 if text is None or not _TAG_RE.search(text):
                     self._static[n] = member
@@ -344,7 +394,7 @@ class CompiledTemplate:
                     ) from e
                 self._parts[n] = _Part(n, prolog, tpl)
                 self._sources[n] = xml
-        self._patched_source = _write_zip(unrendered)
+        self._patched_source = write_zip(unrendered)
 
     # ------------------------------------------------------------------ rendering
 
@@ -370,10 +420,10 @@ class CompiledTemplate:
         members = []
         for n in self._order:
             if n in rendered:
-                members.append(_member(n, rendered[n].encode("utf-8"), *self._stamp[n]))
+                members.append(zip_member(n, rendered[n].encode("utf-8"), *self._stamp[n]))
             else:
                 members.append(self._static[n])
-        return _write_zip(members)
+        return write_zip(members)
 
     def render_to(self, context: Mapping[str, Any], path: Path) -> Path:
         path = Path(path)
@@ -416,7 +466,7 @@ def _split_prolog(xml: str) -> tuple[str, str]:
     return "", xml
 
 
-def _dos_datetime(t: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
+def dos_datetime(t: tuple[int, int, int, int, int, int]) -> tuple[int, int]:
     y, mo, d, h, mi, s = t
     y = max(y, 1980)
     return (h << 11) | (mi << 5) | (s // 2), ((y - 1980) << 9) | (mo << 5) | d

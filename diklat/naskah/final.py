@@ -117,12 +117,15 @@ def isi_penanda(
 ) -> HasilPenanda:
     """Replace each placeholder line (key) with its value in every part where a number or
     date can stand. ``wajib``: placeholders that must be found (else :class:`PenandaHilang`)."""
+    from diklat.naskah.engine import dos_datetime, raw_member, write_zip, zip_member
+
     zin = zipfile.ZipFile(io.BytesIO(docx))
-    parts: dict[str, bytes] = {i.filename: zin.read(i.filename) for i in zin.infolist()}
+    # only the parts where a number or date can stand are read; the rest is copied as stored
+    parts: dict[str, bytes] = {
+        i.filename: zin.read(i.filename) for i in zin.infolist() if _PARTS.match(i.filename)
+    }
     counts = dict.fromkeys(pengganti, 0)
-    for name in parts:
-        if not _PARTS.match(name):
-            continue
+    for name in list(parts):
         data = parts[name]
         xml = data.decode("utf-8")
         for old, new in pengganti.items():
@@ -141,11 +144,13 @@ def isi_penanda(
             "baris nomor/tanggal konsep tidak ditemukan: "
             + "; ".join(repr(m.strip()) for m in missing)
         )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
-        for info in zin.infolist():
-            zout.writestr(info, parts[info.filename])
-    return HasilPenanda(out.getvalue(), counts)
+    members = [
+        zip_member(i.filename, parts[i.filename], *dos_datetime(i.date_time))
+        if i.filename in parts
+        else raw_member(zin, i)
+        for i in zin.infolist()
+    ]
+    return HasilPenanda(write_zip(members), counts)
 
 
 def teks_docx(docx: bytes | Path) -> str:
@@ -218,11 +223,12 @@ def _first_difference(a: str, b: str) -> str:
 
 def periksa_teks_pdf(draf_teks: str, final_teks: str, pengganti: Mapping[str, str]) -> None:
     """The final PDF's text layer against the draft PDF the approvers read (both read the
-    same way, :func:`connectors.pdf.teks_pdf`): every difference must lie where a number or
-    date line stands in the draft, and consist of characters of the number or the date.
-    :class:`FinalBerbeda` otherwise (a swapped or altered final)."""
+    same way, :func:`connectors.pdf.teks_pdf`), whitespace aside: the final must be the
+    draft with occurrences of the number and date lines replaced by what they print, and
+    nothing else. :class:`FinalBerbeda` otherwise (a swapped or altered final), naming the
+    first difference that is not a number or a date."""
     a, b = _compact(draf_teks), _compact(final_teks)
-    if a == b:
+    if a == b or _hanya_penanda(a, b, pengganti):
         return
     spots: list[tuple[int, int]] = []
     for old in pengganti:
@@ -235,14 +241,65 @@ def periksa_teks_pdf(draf_teks: str, final_teks: str, pengganti: Mapping[str, st
     changes = [op for op in sm.get_opcodes() if op[0] != "equal"]
     if len(changes) > 2 * max(len(spots), 1):
         raise FinalBerbeda(f"PDF final berbeda dari konsep yang disetujui di {len(changes)} tempat")
-    for _op, i1, i2, j1, j2 in changes:
-        near = any(s - 2 <= i1 <= e + 2 for s, e in spots)
-        fits = any(a[i1:i2] in o for o in olds) and any(b[j1:j2] in n for n in news)
-        if not (near and fits):
-            raise FinalBerbeda(
-                "PDF final berbeda dari konsep yang disetujui: "
-                f"{a[i1:i2][:40]!r} → {b[j1:j2][:40]!r}"
+    odd = [
+        (i1, i2, j1, j2)
+        for _op, i1, i2, j1, j2 in changes
+        if not (
+            any(s - 2 <= i1 <= e + 2 for s, e in spots)
+            and any(a[i1:i2] in o for o in olds)
+            and any(b[j1:j2] in n for n in news)
+        )
+    ]
+    i1, i2, j1, j2 = (odd or [op[1:] for op in changes])[0]
+    raise FinalBerbeda(
+        f"PDF final berbeda dari konsep yang disetujui: {a[i1:i2][:40]!r} → {b[j1:j2][:40]!r}"
+    )
+
+
+def _sama_sejauh(a: str, i: int, b: str, j: int) -> int:
+    """How many characters ``a[i:]`` and ``b[j:]`` share at their start (compared in
+    blocks: the texts are a few thousand characters and differ in two places)."""
+    n, step = 0, 256
+    end = min(len(a) - i, len(b) - j)
+    while n < end:
+        k = min(step, end - n)
+        if a[i + n : i + n + k] == b[j + n : j + n + k]:
+            n += k
+            step *= 2
+        elif k == 1:
+            break
+        else:
+            step = max(1, k // 2)
+    return n
+
+
+def _hanya_penanda(a: str, b: str, pengganti: Mapping[str, str]) -> bool:
+    """Walking both texts, every difference is an occurrence of a placeholder in the draft
+    standing where the final prints its value (each occurrence once)."""
+    pairs = [(_compact(o), _compact(n)) for o, n in pengganti.items()]
+    where = [(o, n, [m.start() for m in re.finditer(re.escape(o), a)]) for o, n in pairs if o]
+    i = j = 0
+    while True:
+        k = _sama_sejauh(a, i, b, j)
+        i, j = i + k, j + k
+        if i == len(a) and j == len(b):
+            return True
+        for old, new, starts in where:
+            hit = next(
+                (
+                    s
+                    for s in starts
+                    if s <= i <= s + len(old) and i - s <= j and b.startswith(new, j - (i - s))
+                ),
+                None,
             )
+            if hit is not None:
+                starts.remove(hit)  # each occurrence once: the walk always moves on
+                j += len(new) - (i - hit)
+                i = hit + len(old)
+                break
+        else:
+            return False
 
 
 def _compact(text: str) -> str:
