@@ -18,7 +18,9 @@ the Prefect API). Prints one JSON line:
   every resulting PDF; ``vs_floor`` = ``seconds / floor_seconds`` and
   ``issuing_vs_floor`` = the issuing task's own time / ``floor_seconds``;
 * ``peak_rss_mb``: the highest sum, sampled every 0.2 s, of the resident memory of this
-  process and its children doing the training's work (LibreOffice, signing workers);
+  process and its children doing the training's work (LibreOffice, signing workers); a
+  child caught between fork and exec (same command line as its parent) is not counted: it
+  shows its parent's pages, not memory of its own;
   ``peak_rss_all_mb`` adds the bench's own helpers (the simulator standing in for SIMPEG and
   SIASN, the temporary Prefect server);
 * ``own_by_task``: the per-part breakdown (seconds inside each task's function, summed);
@@ -134,17 +136,22 @@ class _RssPoller:
         return rss / 1024.0, cmd
 
     def sample(self) -> None:
-        work, helpers = self._rss_mb(os.getpid())[0], 0.0
-        todo = [(k, False) for k in self._children(os.getpid())]
+        work, me = self._rss_mb(os.getpid())
+        helpers = 0.0
+        todo = [(k, False, me) for k in self._children(os.getpid())]
         while todo:
-            pid, helper = todo.pop()
+            pid, helper, parent_cmd = todo.pop()
             mb, cmd = self._rss_mb(pid)
+            if cmd == parent_cmd:
+                # forked (vfork) and not yet exec'd: it shows its parent's memory as its own
+                # (the same pages) for the instant before it becomes, say, pdftotext
+                continue
             helper = helper or any(h in cmd for h in self.HELPERS)
             if helper:
                 helpers += mb
             else:
                 work += mb
-            todo.extend((k, helper) for k in self._children(pid))
+            todo.extend((k, helper, cmd) for k in self._children(pid))
         self.peak_work = max(self.peak_work, work)
         self.peak_all = max(self.peak_all, work + helpers)
 
