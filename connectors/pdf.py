@@ -1000,3 +1000,30 @@ def teks_pdf(pdfs: Sequence[Path], *, pypdf: bool = False) -> list[str]:
         return [_teks_poppler(exe, pdfs[0])]
     with ThreadPoolExecutor(max_workers=min(len(pdfs), (os.cpu_count() or 1) + 1)) as pool:
         return list(pool.map(lambda p: _teks_poppler(exe, p), pdfs))
+
+
+def gabung_pdf(pdfs: Sequence[Path], target: Path) -> Path:
+    """One PDF of ``pdfs`` in order, written atomically: poppler's ``pdfunite`` (C, about
+    three times faster than pypdf on a bundle of 500 letters with their fonts), pypdf where
+    poppler is not installed."""
+    tmp = Path(str(target) + ".tmp")
+    exe = shutil.which("pdfunite")
+    if exe is not None and len(pdfs) > 1:
+        done = subprocess.run(
+            [exe, *map(str, pdfs), str(tmp)], capture_output=True, timeout=600, check=False
+        )
+        if done.returncode != 0:
+            tmp.unlink(missing_ok=True)
+            raise ConversionError(
+                "pdfunite gagal: " + done.stderr.decode(errors="replace").strip()[:200]
+            )
+    else:
+        from pypdf import PdfWriter
+
+        w = PdfWriter()
+        for p in pdfs:
+            w.append(str(p))
+        with open(tmp, "wb") as fh:
+            w.write(fh)
+    tmp.replace(target)
+    return target

@@ -860,3 +860,26 @@ def test_final_copies_untouched_parts_as_stored(tmp_path: Path) -> None:
     assert "800/034/BK/2026" in teks_docx(hasil.docx)
     assert "7 Desember 2026" in teks_docx(hasil.docx)
     periksa_teks(draft.getvalue(), hasil.docx, pengganti)
+
+
+@pytest.mark.parametrize("poppler", [True, False], ids=["pdfunite", "pypdf"])
+def test_preview_joins_the_drafts_in_order(
+    tmp_path: Path, poppler: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle's preview is its drafts' PDFs in the bundle's order, with pdfunite or with
+    pypdf where poppler is absent."""
+    from connectors import pdf as pdfconn
+
+    if poppler and shutil.which("pdfunite") is None:
+        pytest.skip("poppler (pdfunite) not installed: the pypdf variant runs")
+    if not poppler:
+        real = shutil.which
+        monkeypatch.setattr(pdfconn.shutil, "which", lambda n: None if n == "pdfunite" else real(n))
+    files = []
+    for i, text in enumerate(["Surat satu", "Surat dua", "Surat tiga"]):
+        files.append(tmp_path / f"{i}.pdf")
+        files[-1].write_bytes(_pdf_with(text))
+    out = pdfconn.gabung_pdf(files, tmp_path / "semua.pdf")
+    assert not (tmp_path / "semua.pdf.tmp").exists()
+    pages = pdfconn.teks_pdf([out])[0].split("\f")
+    assert [p.strip() for p in pages if p.strip()] == ["Surat satu", "Surat dua", "Surat tiga"]

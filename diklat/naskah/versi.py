@@ -510,17 +510,10 @@ def pratinjau(ses: Session, b: Bundel, out_dir: Path, kode: str) -> Path | None:
     target = _folder(out_dir, kode, b, "pratinjau") / f"{b.jenis}-v{b.versi}-semua.pdf"
     if target.exists():
         return target
-    from pypdf import PdfWriter
+    from connectors.pdf import gabung_pdf
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    w = PdfWriter()
-    for n in members:
-        w.append(rows[n.id].path)
-    tmp = target.with_suffix(".pdf.tmp")
-    with open(tmp, "wb") as fh:
-        w.write(fh)
-    tmp.replace(target)
-    return target
+    return gabung_pdf([Path(rows[n.id].path) for n in members], target)
 
 
 _font_checked: set[str] = set()
