@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -136,10 +137,14 @@ def test_no_libreoffice_means_docx_only(
     assert docs[0].is_file()
 
 
-def test_split_letters_carry_their_signature_anchor(soffice: str, tmp_path: Path) -> None:
+def test_split_letters_carry_their_signature_anchor(
+    soffice: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each letter split from a merged conversion names its signature anchor (a named
     destination), which gives the place the text search gives, without reading the text;
-    a letter converted on its own has none and the text search still finds it."""
+    a letter converted on its own has none and the text search still finds it. The text
+    search reads only the pages poppler finds the marker on, and finds what reading every
+    page finds."""
     from connectors.tte.stamp import find_anchor, find_anchors
 
     docs = _batch(tmp_path)  # every type: summonses, multi-page notices, decree, certificates
@@ -162,3 +167,11 @@ def test_split_letters_carry_their_signature_anchor(soffice: str, tmp_path: Path
     a, b = find_anchor(alone), find_anchor(merged[0].read_bytes())  # the same letter
     assert a is not None and b is not None and a.page_index == b.page_index
     assert abs(a.x - b.x) < 0.5 and abs(a.y - b.y) < 0.5
+    from connectors.tte import stamp
+
+    if shutil.which("pdftotext") is not None:
+        assert stamp._marker_pages(alone, "#TTE#") is not None
+    found = [find_anchors(p.read_bytes(), "#TTE#") for p in [*merged, *single]]
+    assert all(found)
+    monkeypatch.setattr(stamp, "_marker_pages", lambda pdf, marker: None)  # every page
+    assert [find_anchors(p.read_bytes(), "#TTE#") for p in [*merged, *single]] == found

@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -331,14 +333,43 @@ class _Page(NamedTuple):
 
 
 @functools.lru_cache(maxsize=16)
-def _scan(pdf: bytes) -> tuple[_Page | None, ...]:
-    """The text chunks of every page with their position and operator index, read once per
-    PDF (anchor placement and marker removal both need them); None for an unreadable page."""
+def _marker_pages(pdf: bytes, marker: str) -> frozenset[int] | None:
+    """The pages whose text holds ``marker``, read with poppler's ``pdftotext`` (one C call
+    for the whole file, pages split on form feeds): pypdf's positional scan then reads only
+    those pages, not every page of a 30-page participant list. ``None`` (every page) without
+    poppler or when it cannot read the file."""
+    exe = shutil.which("pdftotext")
+    if exe is None or not marker:
+        return None
+    try:
+        done = subprocess.run(
+            [exe, "-q", "-raw", "-enc", "UTF-8", "fd://0", "-"],
+            input=pdf,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    pages = done.stdout.decode("utf-8", "replace").split("\f")
+    return frozenset(i for i, text in enumerate(pages) if marker in "".join(text.split()))
+
+
+@functools.lru_cache(maxsize=16)
+def _scan(pdf: bytes, only: frozenset[int] | None = None) -> tuple[_Page | None, ...]:
+    """The text chunks of every page (or of the pages in ``only``) with their position and
+    operator index, read once per PDF (anchor placement and marker removal both need them);
+    None for an unreadable page or one not asked for."""
     from pypdf.generic import ContentStream, NameObject
 
     reader = _reader(pdf)
     pages: list[_Page | None] = []
     for index, page in enumerate(reader.pages):
+        if only is not None and index not in only:
+            pages.append(None)
+            continue
         chunks: list[_Chunk] = []
         ops: list[int] = [0]
         parsed: list[Any] = []
@@ -381,7 +412,7 @@ def find_anchors(pdf: bytes, marker: str = "#TTE#") -> list[Anchor]:
     """Every occurrence of ``marker`` in the PDF's text, in page order: the page index and the
     position (points from the lower-left corner) where the marker's text starts."""
     found: list[Anchor] = []
-    for index, scanned in enumerate(_scan(pdf)):
+    for index, scanned in enumerate(_scan(pdf, _marker_pages(pdf, marker))):
         if scanned is None:
             continue
         chunks = scanned.chunks
@@ -627,7 +658,7 @@ def strip_marker(
     markers were removed."""
     from pypdf.generic import ContentStream
 
-    scan = _scan(pdf)
+    scan = _scan(pdf, _marker_pages(pdf, marker))
     reader: Any = None
     removed = 0
     for index, scanned in enumerate(scan):
