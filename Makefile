@@ -5,6 +5,9 @@ PYTHON ?= python3
 PORT     ?= 4200
 WEB_PORT ?= 8000
 SIM_PORT ?= 8765
+# `make test` runs the suite on this many pytest-xdist workers (most of a test's time is
+# spent waiting on servers and subprocesses, so two workers suit a 2-core machine).
+TEST_WORKERS ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -26,7 +29,7 @@ up: setup
 	$(BIN)/diklat up --port $(PORT) --web-port $(WEB_PORT) --sim-port $(SIM_PORT)
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: setup
 	$(BIN)/ruff check .

@@ -20,6 +20,11 @@ from sqlalchemy.orm import Session
 from diklat.db import make_engine, migrate
 from diklat.settings import reset_settings_cache
 
+# pytest-xdist's workers run with COLUMNS=80 and LINES=24 set; the CLI's output, which tests
+# read, must not depend on who runs the suite (a pipe gets the CLI's own width).
+for _var in ("COLUMNS", "LINES"):
+    os.environ.pop(_var, None)
+
 PG_URL = os.environ.get("DIKLAT_TEST_POSTGRES_URL", "")
 REQUIRE_PG = os.environ.get("DIKLAT_REQUIRE_POSTGRES") == "1"
 
@@ -165,3 +170,12 @@ def prefect_api() -> Iterator[str]:
         finally:
             # Bounded: the harness's own drain waits without limit (see prefect_support).
             drain_prefect_workers()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The modules with ``slow`` tests run first, each module's tests together and in their
+    order: with pytest-xdist (``make test``), the long runs (the two-worker pool, the crash
+    test, the demo) start at once on both workers and the short tests fill in around them,
+    instead of one of them starting last and the run waiting for it alone."""
+    slow = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module.__name__ not in slow)  # stable: order kept
