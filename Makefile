@@ -29,7 +29,7 @@ up: setup
 	$(BIN)/diklat up --port $(PORT) --web-port $(WEB_PORT) --sim-port $(SIM_PORT)
 
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load --maxschedchunk 1
 
 lint: setup
 	$(BIN)/ruff check .

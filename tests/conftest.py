@@ -172,10 +172,30 @@ def prefect_api() -> Iterator[str]:
             drain_prefect_workers()
 
 
+#: The longest modules, longest first (see the durations pytest prints at the end of a run).
+LONGEST = (
+    "test_pool",
+    "test_crash",
+    "test_prefect_ui",
+    "test_sop_flows",
+    "test_demo",
+    "test_demo_isolasi",
+    "test_persetujuan_flow",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The modules with ``slow`` tests run first, each module's tests together and in their
-    order: with pytest-xdist (``make test``), the long runs (the two-worker pool, the crash
-    test, the demo) start at once on both workers and the short tests fill in around them,
-    instead of one of them starting last and the run waiting for it alone."""
+    """The longest modules first, then the other modules with ``slow`` tests, then the rest,
+    each module's tests together and in their order. ``make test`` hands the tests out one at
+    a time in this order to whichever pytest-xdist worker is free (``--dist load
+    --maxschedchunk 1``), so the two-worker pool test starts at once and everything else
+    fills in around it, instead of the run waiting for it alone at the end."""
     slow = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.module.__name__ not in slow)  # stable: order kept
+
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        name = item.module.__name__
+        if name.rsplit(".", 1)[-1] in LONGEST:
+            return (0, LONGEST.index(name.rsplit(".", 1)[-1]))
+        return (1 if name in slow else 2, 0)
+
+    items.sort(key=rank)  # stable: each module's order kept
