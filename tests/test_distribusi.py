@@ -146,7 +146,9 @@ def smtp_transport(srv: MailServer) -> SmtpTransport:
 # --------------------------------------------------------------------------- outbox
 
 
-def test_outbox_mode_writes_one_eml_per_message_once(engine: Engine, tmp_path: Path) -> None:
+def test_outbox_mode_writes_one_eml_per_message_once(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     nid = make_naskah(engine, tmp_path)
     people = recipients(3) + [
         Penerima("pegawai:198001012005011009", "Tanpa Surel", None, "peserta"),
@@ -166,8 +168,16 @@ def test_outbox_mode_writes_one_eml_per_message_once(engine: Engine, tmp_path: P
     assert [a.get_payload(decode=True) for a in parsed.iter_attachments()] == [PDF]
     body = parsed.get_body(("plain",))
     assert body is not None and "Bersama ini kami sampaikan Surat Panggilan" in body.get_content()
-    # a re-run (resumed flow) sends nothing and changes nothing
+    # a re-run (resumed flow) sends nothing and changes nothing, nor reads the PDF again
+    read_bytes = Path.read_bytes
+
+    def no_pdf(self: Path) -> bytes:
+        assert self.suffix != ".pdf", f"{self.name} read again for settled deliveries"
+        return read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", no_pdf)
     again = distribusikan(engine, nid, people, transport=transport, retry=FAST)
+    monkeypatch.undo()
     assert [i.status for i in again.items] == [i.status for i in res.items]
     assert not any(i.baru for i in again.items)
     assert len(outbox_files()) == 3

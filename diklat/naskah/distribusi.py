@@ -52,6 +52,7 @@ Personal data: addresses and NIPs live in the table only; logs carry ids and cou
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -281,9 +282,18 @@ class _Klaim:
 class _Dokumen:
     naskah_id: int
     kegiatan_id: int | None
-    lampiran: tuple[Attachment, ...]
+    berkas: tuple[tuple[Path, str | None], ...]  # a file and the name it goes out under
     subjek: str
     naskah: Naskah
+
+    @functools.cached_property
+    def lampiran(self) -> tuple[Attachment, ...]:
+        """The attachments, read when the first message is built: a letter whose deliveries
+        are all settled already (most of a later pass) never reads its PDF again."""
+        return tuple(
+            Attachment(name, f.read_bytes()) if name else Attachment.from_path(f)
+            for f, name in self.berkas
+        )
 
 
 def lease_bawaan(retry: RetryPolicy, timeout: float = 30.0) -> float:
@@ -393,11 +403,8 @@ def _dokumen(
             )
         session.expunge(n)
     # the letter's own file goes out under the letter's name, not the folder's "naskah.pdf"
-    attachments = tuple(
-        Attachment(nama_berkas(n, f.suffix), f.read_bytes()) if named else Attachment.from_path(f)
-        for f in files
-    )
-    return _Dokumen(naskah_id, n.kegiatan_id, attachments, subjek or subjek_bawaan(n), n)
+    berkas = tuple((f, nama_berkas(n, f.suffix) if named else None) for f in files)
+    return _Dokumen(naskah_id, n.kegiatan_id, berkas, subjek or subjek_bawaan(n), n)
 
 
 def nama_berkas(n: Naskah, suffix: str = ".pdf") -> str:
