@@ -37,6 +37,7 @@ class FlowCommand:
         self._fired = False
         self._printed = threading.Lock()
         self._exited = False
+        self._unraisable_before: Any = None
 
     # -- context
     def __enter__(self) -> FlowCommand:
@@ -53,6 +54,9 @@ class FlowCommand:
                 self._previous[sig] = signal.signal(sig, self._on_signal)
             except ValueError:  # not the main thread (an embedding program)
                 break
+        if self._previous:
+            self._unraisable_before = sys.unraisablehook
+            sys.unraisablehook = self._on_unraisable
         from cli.prefect_server import start_prefect_server_if_needed
 
         self.server = start_prefect_server_if_needed()
@@ -83,6 +87,9 @@ class FlowCommand:
             self.server.stop()
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        if self._unraisable_before is not None:
+            sys.unraisablehook = self._unraisable_before
+            self._unraisable_before = None
 
     # -- interrupts
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
@@ -94,6 +101,17 @@ class FlowCommand:
         runs.request_stop(signal.Signals(signum).name)
         threading.Thread(target=self._watchdog, name="diklat-exit", daemon=True).start()
         raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    def _on_unraisable(self, unraisable: Any) -> None:
+        """Our own ``KeyboardInterrupt``, raised while Python ran a finalizer or a weakref
+        callback (a garbage collection inside SQLAlchemy, say), cannot propagate: Python
+        would print it as "Exception ignored in ..." with a traceback. The stop it stands
+        for is already requested and the watchdog ends the command, so it stays silent and
+        the command still prints its one line."""
+        exc_type = getattr(unraisable, "exc_type", None)
+        if self._fired and exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            return
+        (self._unraisable_before or sys.__unraisablehook__)(unraisable)
 
     def _watchdog(self) -> None:
         threading.Event().wait(EXIT_WITHIN)
