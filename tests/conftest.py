@@ -179,7 +179,6 @@ LONGEST = (
     "test_prefect_ui",
     "test_sop_flows",
     "test_demo",
-    "test_demo_isolasi",
     "test_persetujuan_flow",
 )
 
