@@ -819,3 +819,41 @@ def test_simulator_process_is_controlled_over_http() -> None:
         rss = proc.rss_mb()
         assert rss is not None and rss < 300
     assert not proc.running
+
+
+def test_scripted_people_read_each_outbox_message_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scripted officials poll the outbox many times a second; each message (with its
+    PDFs) is parsed when it appears or changes, not on every pass."""
+    from email.message import EmailMessage
+
+    from sqlalchemy import create_engine
+
+    import simulator.petugas as petugas_mod
+
+    def eml(name: str, to: str, body: str) -> None:
+        m = EmailMessage()
+        m["To"], m["From"], m["Subject"] = to, "diklat@bkpsdm.go.id", "Kode"
+        m.set_content(body)
+        m.add_attachment(b"%PDF-1.7 " * 2000, maintype="application", subtype="pdf")
+        (tmp_path / name).write_bytes(bytes(m))
+
+    eml("1.eml", "kaban@bkpsdm.go.id", "Yth. Kepala Badan,\nKode: 111111\n")
+    eml("2.eml", "kabid@bkpsdm.go.id", "Kode: 222222\n")
+    parsed: list[int] = []
+    real = petugas_mod.email.message_from_bytes
+
+    def counting(data: bytes, **kw: Any) -> Any:
+        parsed.append(len(data))
+        return real(data, **kw)
+
+    monkeypatch.setattr(petugas_mod.email, "message_from_bytes", counting)
+    p = petugas_mod.Petugas(create_engine("sqlite://"), tmp_path)
+    assert p.kode_untuk("kaban@bkpsdm.go.id") == "111111"
+    assert p.kode_untuk("kabid@bkpsdm.go.id") == "222222"
+    assert len(parsed) == 2  # two passes, each message parsed once
+    time.sleep(0.01)
+    eml("1.eml", "kaban@bkpsdm.go.id", "Kode: 333333\n")  # written again
+    assert p.kode_untuk("kaban@bkpsdm.go.id") == "333333"
+    assert len(parsed) == 3
