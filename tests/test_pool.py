@@ -3,10 +3,13 @@ workers. The nightly sync and both SOPs run as deployments of the pool (register
 ``python -m flows.deployments --pool``); every suspended wait is resumed and picked up again by
 whichever worker is free, so the work spreads over both. The outcome (register numbers,
 documents, deliveries, archive, ledger, participants) equals the same work run in a single
-process (a local run against the same server) on a database of its own."""
+process (local runs against the same server, ``tests/pool_child.py``) on a database of its
+own; that process runs while the pool works."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import signal
@@ -92,11 +95,14 @@ class World:
         add_officials(engine)
 
 
-def _trainings(units: list[str]) -> list[DataKegiatan]:
+def trainings(units: list[str], akhiran: str) -> list[DataKegiatan]:
+    """Both SOPs' trainings; ``akhiran`` ends their codes (the two worlds share one Prefect
+    server, where a training's runs are found by its code: a finished training removes the
+    stored answers of every run tagged with it)."""
     m2 = m0 = today()  # held on the test's day: nothing recorded ahead
     return [
         DataKegiatan(
-            kode="PD-POOL",
+            kode=f"PD-{akhiran}",
             sop="pengiriman-peserta",
             nama="Diklat Teknis",
             jenis_diklat_id="3",
@@ -110,7 +116,7 @@ def _trainings(units: list[str]) -> list[DataKegiatan]:
             kondisi=["kewenangan_sekda"],
         ),
         DataKegiatan(
-            kode="PK-POOL",
+            kode=f"PK-{akhiran}",
             sop="peningkatan-kapasitas",
             nama="Pelatihan",
             jenis_diklat_id="3",
@@ -127,10 +133,13 @@ def _trainings(units: list[str]) -> list[DataKegiatan]:
 
 
 def _outcome(engine: Engine) -> dict[str, Any]:
-    """What the work produced, independent of ids and times."""
+    """What the work produced, independent of ids, times and the trainings' code endings."""
     with session_scope(engine) as s:
-        naskah = {n.id: (n.jenis, n.kunci, n.versi) for n in s.execute(select(Naskah)).scalars()}
-        kode = {k.id: k.kode for k in s.execute(select(Kegiatan)).scalars()}
+        kode = {k.id: k.kode.split("-")[0] for k in s.execute(select(Kegiatan)).scalars()}
+        naskah = {
+            n.id: (n.jenis, re.sub(r"\b(P[DK])-[A-Z]+", r"\1", n.kunci), n.versi)
+            for n in s.execute(select(Naskah)).scalars()
+        }
         return {
             "nomor": sorted(
                 (*naskah[e.naskah_id], e.nomor) for e in s.execute(select(RegisterEntry)).scalars()
@@ -197,7 +206,6 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
     prefect_on_postgres: str, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from connectors import pdf as pdfconn
-    from diklat.pegawai import sync_service
 
     if not pdfconn.available():
         pytest.skip("LibreOffice needed to sign PDFs")
@@ -206,30 +214,27 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
         using_prefect_api(prefect_on_postgres),
         SimulatorServer(n_pegawai=120, seed=21) as sim_one,
         SimulatorServer(n_pegawai=120, seed=21) as sim_pool,
+        contextlib.ExitStack() as cleanup,
     ):
-        # ---- one process: local runs of the same work on a database of its own
+        # ---- one process: local runs of the same work on a database of its own, started
+        # first and left to run beside the pool (tests/pool_child.py)
         one = World(f"sqlite:///{tmp_path / 'satu.db'}", tmp_path / "satu", sim_one)
-        engine_one = one.activate(monkeypatch)
-        sync_service.sync_simpeg(engine_one, full=True)
-        one.officials(engine_one)
-        with session_scope(engine_one) as s:
-            units = list(
-                s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().all()[:3]
-            )
-        from flows.pengiriman_peserta import pengiriman_peserta
-        from flows.peningkatan_kapasitas import peningkatan_kapasitas
-
-        stop, th = _answering(engine_one, one.var / "outbox", prefect_on_postgres)
-        try:
-            data = _trainings(units)
-            pengiriman_peserta(kegiatan=data[0])
-            peningkatan_kapasitas(kegiatan=data[1])
-        finally:
-            stop.set()
-            th.join(timeout=10)
-        expected = _outcome(engine_one)
-        assert expected["nomor"] and expected["email"] and expected["arsip"]
-
+        one_out = cleanup.enter_context((tmp_path / "satu.out").open("w"))
+        one_log = cleanup.enter_context((tmp_path / "satu.log").open("w"))
+        child = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "pool_child.py")],
+            cwd=ROOT,
+            env={
+                **{k: v for k, v in os.environ.items() if not k.startswith("DIKLAT_")},
+                **one.env,
+                "PREFECT_API_URL": prefect_on_postgres,
+                "PREFECT_LOGGING_LEVEL": "WARNING",
+            },
+            start_new_session=True,
+            stdout=one_out,
+            stderr=one_log,
+        )
+        cleanup.callback(lambda: child.poll() is None and os.killpg(child.pid, signal.SIGKILL))
         # ---- the pool: deployments registered, two workers, runs through the API
         pool = World(pg_url, tmp_path / "pool", sim_pool)
         engine_pool = pool.activate(monkeypatch)
@@ -286,6 +291,11 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
         try:
             fr = run_deployment("sync-pegawai/nightly", parameters={"full": True}, timeout=0)
             assert _wait_final(fr.id, 600).is_completed()
+            with session_scope(engine_pool) as s:
+                units = list(
+                    s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().all()[:3]
+                )
+            data = trainings(units, "POOL")
             for d, dep in zip(
                 data,
                 ("sop-pengiriman-peserta/operator", "sop-peningkatan-kapasitas/operator"),
@@ -306,6 +316,12 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
                     w.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     os.killpg(w.pid, signal.SIGKILL)
+        child.wait(timeout=1500)
+        assert child.returncode == 0, (tmp_path / "satu.log").read_text()[-3000:]
+        printed = (tmp_path / "satu.out").read_text().strip().splitlines()
+        assert json.loads(printed[-1]) == units  # the same trainings
+        expected = _outcome(make_engine(one.db_url))
+        assert expected["nomor"] and expected["email"] and expected["arsip"]
         # the work spread over both workers
         picked = {
             name: len(re.findall(r"submitting flow run", (tmp_path / f"{name}.log").read_text()))
