@@ -646,3 +646,23 @@ def test_rekonsiliasi_settles_stale_claims_of_any_run(
     assert rekonsiliasi(engine, outbox, lease_seconds=0) == []
     res = distribusikan(engine, nid, people[:1], transport=outbox, retry=FAST)
     assert res.items[0].status == "terkirim" and len(outbox_files()) == 2
+
+
+def test_claim_token_names_its_own_process_also_in_a_forked_child() -> None:
+    """The owner part of a claim token is read once per process, and a forked child (a
+    worker) names itself, not its parent: its claims are reconciled when it is gone."""
+    from diklat.naskah.distribusi import _pemilik_mati, _token
+
+    mine = _token()
+    assert mine[6:14] == f"{os.getpid():08x}" and _token()[:20] == mine[:20]
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.write(w, _token().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(r, 64).decode()
+    os.close(r)
+    os.close(w)
+    assert child[6:14] == f"{pid:08x}"
+    assert _pemilik_mati(child) and not _pemilik_mati(mine)
