@@ -111,6 +111,7 @@ class Petugas:
         self._answered: set[tuple[str, str]] = set()
         self._links: set[str] = set()
         self._dibaca: dict[str, tuple[tuple[int, int], Surel]] = {}
+        self._client: Any = None  # the Prefect client of ``jalan``'s passes
         self._wrong_done = False
         self._revised = False
         self._refused = False
@@ -150,19 +151,20 @@ class Petugas:
                 found = (surel.mtime, m.group(1))
         return found[1] if found else None
 
-    @staticmethod
-    def _paused(flow_run_id: str) -> str | None:
-        from tasks.lanjut import kunci_tunggu
+    def _waits(self, flow_run_ids: list[str]) -> dict[str, str | None]:
+        from tasks.lanjut import kunci_tunggu_semua
 
-        return kunci_tunggu(flow_run_id)
+        return kunci_tunggu_semua(flow_run_ids, self._client)
 
     # ------------------------------------------------------------------ answering
 
     def langkah(self) -> int:
         """One pass: agencies propose, then every wait found is answered. Returns how many."""
         done = self._agencies()
-        for flow_run_id in self._runs():
-            key = self._paused(flow_run_id)
+        runs = self._runs()
+        waits = self._waits(runs)  # one request a pass, not one client per run
+        for flow_run_id in runs:
+            key = waits.get(flow_run_id)
             if key is None or (flow_run_id, key) in self._answered:
                 continue
             handler = {
@@ -461,13 +463,21 @@ class Petugas:
         return done
 
     def jalan(self, berhenti: threading.Event, interval: float = 0.5) -> None:
-        """Answer waits until ``berhenti`` is set (for a thread)."""
-        while not berhenti.is_set():
+        """Answer waits until ``berhenti`` is set (for a thread), with one Prefect client
+        for all its passes."""
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            self._client = client
             try:
-                self.langkah()
-            except Exception as e:  # a run that just moved on: try again next pass
-                log.debug("petugas: %s: %s", type(e).__name__, e)
-            berhenti.wait(interval)
+                while not berhenti.is_set():
+                    try:
+                        self.langkah()
+                    except Exception as e:  # a run that just moved on: try again next pass
+                        log.debug("petugas: %s: %s", type(e).__name__, e)
+                    berhenti.wait(interval)
+            finally:
+                self._client = None
 
 
 def _under(session: Any, kode: str) -> set[str]:
