@@ -885,7 +885,8 @@ def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
     """Split a merged PDF by its ``DIKLATDOC<n>`` destinations into ``targets``.
     False (nothing written) when the destinations do not account for every document.
     A document's signature anchor (``DIKLATTTE<n>``) goes along as the named destination
-    :data:`ANCHOR_DEST` of its own PDF."""
+    :data:`ANCHOR_DEST` of its own PDF. With poppler, the merged PDF's text layer is read
+    once and each document's pages are kept for :func:`teks_pdf` (:func:`_ingat_teks`)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import Destination, Fit
 
@@ -933,7 +934,54 @@ def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
         with open(tmp, "wb") as fh:
             w.write(fh)
         tmp.replace(target)
+    _ingat_teks(pdf, bounds, targets)
     return True
+
+
+#: Text layers of split PDFs, read from their merged PDF with one ``pdftotext`` when they
+#: were split: path -> (size, mtime in ns, text). :func:`teks_pdf` uses an entry only while
+#: the file still has that size and time (a file written again is read again).
+_TEKS: dict[str, tuple[int, int, str]] = {}
+_TEKS_LOCK = threading.Lock()
+_TEKS_MAX = 20_000
+
+
+def _ingat_teks(pdf: Path, bounds: Sequence[int], targets: Sequence[Path]) -> None:
+    """Read ``pdf``'s text once and keep each target's pages (bounds as :func:`split_pdf`
+    found them). Nothing is kept where poppler is absent or the pages do not add up."""
+    exe = _pdftotext()
+    if exe is None:
+        return
+    try:
+        pages = _teks_poppler(exe, pdf).split("\f")
+    except (ConversionError, OSError, subprocess.SubprocessError):
+        return
+    if len(pages) != bounds[-1] + 1 or pages[-1] != "":
+        return  # pdftotext ends every page with a form feed; anything else is not trusted
+    kept = {}
+    for n, target in enumerate(targets):
+        try:
+            st = target.stat()
+        except OSError:
+            continue
+        text = "".join(page + "\f" for page in pages[bounds[n] : bounds[n + 1]])
+        kept[str(target)] = (st.st_size, st.st_mtime_ns, text)
+    with _TEKS_LOCK:
+        while _TEKS and len(_TEKS) + len(kept) > _TEKS_MAX:
+            del _TEKS[next(iter(_TEKS))]
+        _TEKS.update(kept)
+
+
+def _teks_diingat(pdf: Path) -> str | None:
+    with _TEKS_LOCK:
+        hit = _TEKS.get(str(pdf))
+    if hit is None:
+        return None
+    try:
+        st = pdf.stat()
+    except OSError:
+        return None
+    return hit[2] if (st.st_size, st.st_mtime_ns) == hit[:2] else None
 
 
 def page_count(pdf: Path) -> int:
@@ -986,7 +1034,9 @@ def teks_pdf(pdfs: Sequence[Path], *, pypdf: bool = False) -> list[str]:
     """The text layer of each PDF, pages separated by form feeds, in the order given.
 
     Read with poppler's ``pdftotext -raw`` (C, far faster than pypdf's text extraction on
-    these letters), one process per file and as many at once as there are cores; with pypdf
+    these letters): a PDF this process split from a merged conversion has its pages' text
+    from the one read of the merged PDF (while its size and time are unchanged); any other
+    one process per file, as many at once as there are cores; with pypdf
     where poppler is not installed or ``pypdf`` is asked for. Both keep the content stream's
     order, so a line that only grows (a date filled into its blank) stays where it was; the
     default, physical order of ``pdftotext`` moves a right-aligned date line elsewhere. Compare
@@ -996,10 +1046,17 @@ def teks_pdf(pdfs: Sequence[Path], *, pypdf: bool = False) -> list[str]:
         return []
     if exe is None:
         return [_teks_pypdf(p) for p in pdfs]
-    if len(pdfs) == 1:
-        return [_teks_poppler(exe, pdfs[0])]
-    with ThreadPoolExecutor(max_workers=min(len(pdfs), (os.cpu_count() or 1) + 1)) as pool:
-        return list(pool.map(lambda p: _teks_poppler(exe, p), pdfs))
+    out: list[str | None] = [_teks_diingat(p) for p in pdfs]
+    todo = [i for i, t in enumerate(out) if t is None]
+    if len(todo) == 1:
+        out[todo[0]] = _teks_poppler(exe, pdfs[todo[0]])
+    elif todo:
+        with ThreadPoolExecutor(max_workers=min(len(todo), (os.cpu_count() or 1) + 1)) as pool:
+            for i, t in zip(
+                todo, pool.map(lambda i: _teks_poppler(exe, pdfs[i]), todo), strict=True
+            ):
+                out[i] = t
+    return [t or "" for t in out]
 
 
 def gabung_pdf(pdfs: Sequence[Path], target: Path) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -175,3 +176,34 @@ def test_split_letters_carry_their_signature_anchor(
     assert all(found)
     monkeypatch.setattr(stamp, "_marker_pages", lambda pdf, marker: None)  # every page
     assert [find_anchors(p.read_bytes(), "#TTE#") for p in [*merged, *single]] == found
+
+
+def test_text_of_split_letters_is_read_once_from_the_merged_pdf(
+    soffice: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's letters (one and several pages, portrait and landscape) have their text from
+    one ``pdftotext`` of the merged PDF, equal to reading each letter's own file; a letter
+    written again afterwards is read again."""
+    if pdfconn._pdftotext() is None:
+        pytest.skip("poppler-utils (pdftotext) not installed")
+    docs = _batch(tmp_path)
+    with pdfconn.PdfConverter(soffice) as conv:
+        out = conv.convert(docs, tmp_path / "pdf")
+    exe = pdfconn._pdftotext()
+    assert exe is not None
+    own = [pdfconn._teks_poppler(exe, p) for p in out]  # each file read by itself
+    calls: list[Path] = []
+    real = pdfconn._teks_poppler
+
+    def counting(exe: str, pdf: Path) -> str:
+        calls.append(pdf)
+        return real(exe, pdf)
+
+    monkeypatch.setattr(pdfconn, "_teks_poppler", counting)
+    assert pdfconn.teks_pdf(out) == own
+    assert calls == []  # none read again: all kept from the merged PDF
+    assert any(t.count("\f") >= 2 for t in own)  # a letter of several pages among them
+    time.sleep(0.01)
+    out[0].write_bytes(out[1].read_bytes())  # replaced by another letter's bytes
+    assert pdfconn.teks_pdf(out[:2]) == [own[1], own[1]]
+    assert calls == [out[0]]
