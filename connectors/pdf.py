@@ -1008,6 +1008,12 @@ def _pdftotext() -> str | None:
     return shutil.which("pdftotext")
 
 
+def pembaca_teks() -> str:
+    """Which reader :func:`teks_pdf` uses here: ``"poppler"`` or ``"pypdf"`` (texts are
+    comparable only when read by the same one)."""
+    return "poppler" if _pdftotext() is not None else "pypdf"
+
+
 def _teks_pypdf(pdf: Path) -> str:
     from pypdf import PdfReader
 

@@ -883,3 +883,63 @@ def test_preview_joins_the_drafts_in_order(
     assert not (tmp_path / "semua.pdf.tmp").exists()
     pages = pdfconn.teks_pdf([out])[0].split("\f")
     assert [p.strip() for p in pages if p.strip()] == ["Surat satu", "Surat dua", "Surat tiga"]
+
+
+@pytest.mark.parametrize("kept", ["kept", "tampered"])
+def test_final_check_reads_the_draft_text_kept_at_drafting(
+    world: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: str
+) -> None:
+    """The draft PDF's text is kept beside it when it is converted (with its hash), and the
+    check of the final, in a later process, reads that instead of the PDF; a kept text that
+    no longer has its hash is not used (the PDF is read) and the final is still checked."""
+    from connectors import pdf as pdfconn
+
+    if not pdfconn.available() or pdfconn.pembaca_teks() != "poppler":
+        pytest.skip("LibreOffice and poppler-utils needed")
+    engine = world
+    jenis = "surat_permohonan_narasumber"
+    bid = v.buat_draf(engine, KODE, jenis, tmp_path, pdf=True).bundel_id
+    with session_scope(engine) as s:
+        k = kegiatan_by_kode(s, KODE)
+        for no in v.rencana(k, jenis).langkah_draf:
+            ledger.selesai(s, k, no, actor=ledger.SISTEM)
+    setujui_semua(engine, bid)
+    with session_scope(engine) as s:
+        rows = {
+            r.peran: (Path(r.path), r.sha256)
+            for r in s.execute(
+                select(NaskahBerkas)
+                .join(Naskah, Naskah.id == NaskahBerkas.naskah_id)
+                .where(Naskah.bundel_id == bid)
+            ).scalars()
+        }
+        b = s.get(Bundel, bid)
+        assert b is not None
+        v.beri_nomor(s, b)
+    teks, draf_pdf = rows[v.TEKS_DRAF][0], rows["draf_pdf"][0]
+    exe = pdfconn._pdftotext()
+    assert exe is not None
+    assert teks.read_text(encoding="utf-8") == pdfconn._teks_poppler(exe, draf_pdf)
+    if kept == "tampered":
+        teks.write_text("Isi lain\f", encoding="utf-8")
+    pdfconn._TEKS.clear()  # issuing in another process: a deployed run resumed elsewhere
+    calls: list[Path] = []
+    real = pdfconn._teks_poppler
+
+    def counting(exe: str, pdf: Path) -> str:
+        calls.append(Path(pdf))
+        return real(exe, pdf)
+
+    monkeypatch.setattr(pdfconn, "_teks_poppler", counting)
+    v.terbitkan(engine, KODE, bid, tmp_path, pdf=True)
+    assert (draf_pdf in calls) == (kept == "tampered")
+    assert any(p.parent.name == "pdf" for p in calls)  # the final itself was read
+    with session_scope(engine) as s:
+        assert (
+            s.execute(
+                select(NaskahBerkas)
+                .join(Naskah, Naskah.id == NaskahBerkas.naskah_id)
+                .where(Naskah.bundel_id == bid, NaskahBerkas.peran == "final_pdf")
+            ).scalar_one()
+            is not None
+        )

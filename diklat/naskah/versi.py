@@ -21,6 +21,7 @@ through :mod:`diklat.naskah.status`. No Prefect here.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -484,10 +485,66 @@ def _render_drafts(
             pdfs = _convert(
                 ses, members, "draf_docx", "draf_pdf", _folder(out_dir, kode, b, "draf-pdf")
             )
+            simpan_teks_draf(ses, members)
             pratinjau(ses, b, out_dir, kode)
         return HasilBundel(
             b.id, b.jenis, b.versi, b.status, b.jumlah, b.manifest_sha256, dibuat=made, pdf=pdfs
         )
+
+
+#: The role of a draft PDF's text layer, kept beside it (``<draft>.txt``).
+TEKS_DRAF = "draf_teks"
+
+
+def simpan_teks_draf(ses: Session, members: Sequence[Naskah]) -> int:
+    """Keep the text layer of each draft PDF the approvers read (poppler's, as the check of
+    a final reads it) in a file beside it, recorded with its hash as :data:`TEKS_DRAF`: the
+    check of the final against its draft, usually in a later process (a deployed run resumes
+    elsewhere), reads that instead of the PDF. Just after a conversion the texts come from
+    the merged PDFs (:func:`connectors.pdf.teks_pdf`). Nothing is kept without poppler.
+    Returns how many were kept."""
+    from connectors.pdf import pembaca_teks, teks_pdf
+
+    if pembaca_teks() != "poppler":
+        return 0
+    rows = ses.execute(
+        select(NaskahBerkas).where(
+            NaskahBerkas.naskah_id.in_([n.id for n in members]),
+            NaskahBerkas.peran.in_(["draf_pdf", TEKS_DRAF]),
+        )
+    ).scalars()
+    by = {(r.naskah_id, r.peran): r for r in rows}
+    todo = [
+        (n, Path(by[(n.id, "draf_pdf")].path))
+        for n in members
+        if (n.id, "draf_pdf") in by and (n.id, TEKS_DRAF) not in by
+    ]
+    if not todo:
+        return 0
+    texts = teks_pdf([p for _n, p in todo])
+    kept: list[tuple[Naskah, Path]] = []
+    for (n, pdf), text in zip(todo, texts, strict=True):
+        target = pdf.with_suffix(".txt")
+        tmp = target.with_suffix(".txt.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+        kept.append((n, target))
+    catat_berkas_banyak(ses, kept, TEKS_DRAF)
+    return len(kept)
+
+
+def _teks_draf_tersimpan(row: NaskahBerkas | None) -> str | None:
+    """A kept draft text, if its file still has the recorded hash."""
+    if row is None:
+        return None
+    try:
+        data = Path(row.path).read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        log.warning("teks konsep %s tidak cocok dengan hash tercatat; PDF-nya dibaca", row.path)
+        return None
+    return data.decode("utf-8")
 
 
 def pratinjau(ses: Session, b: Bundel, out_dir: Path, kode: str) -> Path | None:
@@ -805,31 +862,35 @@ def terbitkan(
 
 def _sama_dengan_draf(ses: Session, pairs: Sequence[tuple[Naskah, Path]]) -> None:
     """Each final PDF says what the draft PDF the approvers read says, but number and date.
-    The texts of all drafts and finals are read at once (poppler, both cores)."""
-    from connectors.pdf import teks_pdf
+    A draft's text is the one kept when it was converted (:func:`simpan_teks_draf`, its
+    file checked against its hash) or read now; the finals' texts come from their merged
+    conversion, or are read now (poppler, both cores)."""
+    from connectors.pdf import pembaca_teks, teks_pdf
     from diklat.naskah.final import periksa_teks_pdf
 
-    drafs = {
-        r.naskah_id: r
-        for r in ses.execute(
-            select(NaskahBerkas).where(
-                NaskahBerkas.naskah_id.in_([n.id for n, _ in pairs]),
-                NaskahBerkas.peran == "draf_pdf",
-            )
-        ).scalars()
-    }
-    checked: list[tuple[Naskah, Path, Path]] = []
+    rows = ses.execute(
+        select(NaskahBerkas).where(
+            NaskahBerkas.naskah_id.in_([n.id for n, _ in pairs]),
+            NaskahBerkas.peran.in_(["draf_pdf", TEKS_DRAF]),
+        )
+    ).scalars()
+    by = {(r.naskah_id, r.peran): r for r in rows}
+    kept_ok = pembaca_teks() == "poppler"  # kept texts are poppler's
+    checked: list[tuple[Naskah, str | None, Path, Path]] = []
     for n, final_pdf in pairs:
-        draf = drafs.get(n.id)
+        draf = by.get((n.id, "draf_pdf"))
         if draf is None:
             continue
         path = Path(draf.path)
         if not path.exists() or sha256_file(path) != draf.sha256:
             raise VersiError(f"PDF konsep naskah {n.kunci or n.jenis} berubah sesudah disetujui")
-        checked.append((n, path, final_pdf))
-    texts = teks_pdf([p for _, d, f in checked for p in (d, f)])
-    for i, (n, _d, _f) in enumerate(checked):
-        periksa_teks_pdf(texts[2 * i], texts[2 * i + 1], pengganti_final(n))
+        kept = _teks_draf_tersimpan(by.get((n.id, TEKS_DRAF))) if kept_ok else None
+        checked.append((n, kept, path, final_pdf))
+    to_read = [p for _n, kept, d, f in checked for p in ([f] if kept is not None else [d, f])]
+    texts = iter(teks_pdf(to_read))
+    for n, kept, _d, _f in checked:
+        draf_teks = kept if kept is not None else next(texts)
+        periksa_teks_pdf(draf_teks, next(texts), pengganti_final(n))
 
 
 def naskah_dict(session: Session, n: Naskah) -> dict[str, Any]:
