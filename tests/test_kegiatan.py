@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,9 +22,9 @@ from diklat.kegiatan.data import (
 from diklat.laporan.posisi import posisi_kegiatan
 from diklat.mulai import simpan_kegiatan
 from diklat.pegawai.personnel import PersonnelWriter
+from tests.cli_support import Hasil, diklat
 from tests.sop_support import siap
 
-DIKLAT = str(Path(sys.executable).parent / "diklat")
 BASE = {
     "kode": "PK-2026-003",
     "sop": "peningkatan-kapasitas",
@@ -132,12 +129,8 @@ def test_predikat() -> None:
     ]
 
 
-def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
-    env["DIKLAT_VAR_DIR"] = str(cwd / "var")
-    return subprocess.run(
-        [DIKLAT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
+def _cli(args: list[str], cwd: Path) -> Hasil:
+    return diklat(cwd, *args, env={"DIKLAT_VAR_DIR": str(cwd / "var")})
 
 
 def test_cli_create_show_and_refuse(tmp_path: Path) -> None:

@@ -1,31 +1,25 @@
-"""``--out`` of every command that writes a file (issue 23, item 4), through the installed
-``diklat`` command: a name without the right suffix is refused, a file the product did not
+"""``--out`` of every command that writes a file (issue 23, item 4), through the ``diklat``
+command line (in this process, :mod:`tests.cli_support`): a name without the right suffix is refused, a file the product did not
 write (or that was edited since) is never replaced without ``--timpa``, a missing folder is
 refused with one line and never created, and files arrive by rename (a new inode, no
 temporary file left beside them)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-DIKLAT = str(Path(sys.executable).parent / "diklat")
+from tests.cli_support import Hasil, diklat
+
 FOREIGN = b"[database]\npassword = rahasia\n"
 
 
-def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
-    env["DIKLAT_VAR_DIR"] = str(tmp_path / "var")
-    return subprocess.run(
-        [DIKLAT, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
-    )
+def _cli(tmp_path: Path, *args: str) -> Hasil:
+    return diklat(tmp_path, *args, env={"DIKLAT_VAR_DIR": str(tmp_path / "var")})
 
 
-def _refused(res: subprocess.CompletedProcess[str], *fragments: str) -> str:
+def _refused(res: Hasil, *fragments: str) -> str:
     assert "Traceback" not in res.stderr + res.stdout, res.stderr
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert res.returncode == 2 and len(lines) == 1, (res.returncode, res.stderr)
@@ -34,7 +28,7 @@ def _refused(res: subprocess.CompletedProcess[str], *fragments: str) -> str:
     return lines[0]
 
 
-def _ok(res: subprocess.CompletedProcess[str]) -> None:
+def _ok(res: Hasil) -> None:
     assert res.returncode == 0, res.stderr
 
 

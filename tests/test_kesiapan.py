@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +34,9 @@ from diklat.naskah.persetujuan import Surat, buka, kirim_kode, putuskan, tingkat
 from diklat.naskah.register import today
 from diklat.pegawai.pejabat import simpan_pejabat
 from diklat.perubahan import PerubahanDitolak, batalkan_kegiatan, ubah_kegiatan
+from tests.cli_support import Hasil, diklat
 from tests.sop_support import LENGKAP, OFFICIALS, siap
 
-DIKLAT = str(Path(sys.executable).parent / "diklat")
 PD = {
     "kode": "PD-2026-010",
     "sop": "pengiriman-peserta",
@@ -306,13 +303,8 @@ def test_cancel_closes_ledger_requests_and_codes(engine: Engine, tmp_path: Path)
 # --------------------------------------------------------------------------- CLI
 
 
-def _cli(args: list[str], cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
-    env["DIKLAT_VAR_DIR"] = str(cwd / "var")
-    env.update(extra)
-    return subprocess.run(
-        [DIKLAT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=180
-    )
+def _cli(args: list[str], cwd: Path, **extra: str) -> Hasil:
+    return diklat(cwd, *args, env={"DIKLAT_VAR_DIR": str(cwd / "var"), **extra})
 
 
 BUAT = [

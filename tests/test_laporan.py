@@ -8,9 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +30,7 @@ from diklat.laporan.rekap import (
 from diklat.models import Arsip, Pegawai, Peserta, RiwayatDiklat
 from diklat.mulai import simpan_kegiatan
 from diklat.pegawai.personnel import PersonnelWriter
+from tests.cli_support import Hasil, diklat
 from tests.sop_support import LENGKAP, siap
 
 WITA = dt.timezone(dt.timedelta(hours=8))
@@ -43,7 +41,6 @@ NIP = {
     4: "199104042016031004",
 }
 NOW = dt.datetime(2026, 3, 13, 12, 0, tzinfo=WITA)
-DIKLAT = str(Path(sys.executable).parent / "diklat")
 
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -299,20 +296,16 @@ def test_participant_report_per_agency_and_attendance(engine: Engine, tmp_path: 
     assert data["Langkah SOP selesai"] == "3 dari 23"
 
 
-def _cli(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
-    env.update({"DIKLAT_VAR_DIR": str(tmp_path / "var"), "DIKLAT_DATABASE_URL": url})
-    return subprocess.run(
-        [DIKLAT, "laporan", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+def _cli(tmp_path: Path, url: str, *args: str) -> Hasil:
+    return diklat(
+        tmp_path,
+        "laporan",
+        *args,
+        env={"DIKLAT_VAR_DIR": str(tmp_path / "var"), "DIKLAT_DATABASE_URL": url},
     )
 
 
-def _one_line(res: subprocess.CompletedProcess[str]) -> str:
+def _one_line(res: Hasil) -> str:
     assert "Traceback" not in res.stderr + res.stdout, res.stderr
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1, res.stderr

@@ -32,6 +32,7 @@ from diklat.mulai import simpan_kegiatan
 from diklat.naskah import register
 from diklat.naskah.versi import catat_berkas
 from diklat.pegawai.pejabat import simpan_pejabat
+from tests.cli_support import Hasil, diklat
 from tests.sop_support import LENGKAP, siap
 from tests.tte_support import simple_pdf
 
@@ -333,20 +334,17 @@ def test_date_filter_and_an_altered_pdf(engine: Engine, tmp_path: Path, signed: 
     assert not (tmp_path / "paket" / "PK-2026-009" / str(n.nomor).replace("/", "-")).exists()
 
 
-def _cli(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIKLAT_", "PREFECT_"))}
-    env.update({"DIKLAT_VAR_DIR": str(tmp_path / "var"), "DIKLAT_DATABASE_URL": url})
-    return subprocess.run(
-        [DIKLAT, "srikandi", "paket", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+def _cli(tmp_path: Path, url: str, *args: str) -> Hasil:
+    return diklat(
+        tmp_path,
+        "srikandi",
+        "paket",
+        *args,
+        env={"DIKLAT_VAR_DIR": str(tmp_path / "var"), "DIKLAT_DATABASE_URL": url},
     )
 
 
-def _one_line(res: subprocess.CompletedProcess[str]) -> str:
+def _one_line(res: Hasil) -> str:
     assert "Traceback" not in res.stderr + res.stdout, res.stderr
     lines = [x for x in res.stderr.splitlines() if x.strip()]
     assert len(lines) == 1, res.stderr
