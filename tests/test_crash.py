@@ -75,7 +75,7 @@ def _world(
     with SimulatorServer(n_pegawai=120, seed=11) as sim:
         for k, v in sim.env().items():
             monkeypatch.setenv(k, v)
-        monkeypatch.setenv("DIKLAT_APPROVAL__POLL_SECONDS", "0.5")
+        monkeypatch.setenv("DIKLAT_APPROVAL__POLL_SECONDS", "0.25")
         monkeypatch.setenv("PREFECT_API_URL", prefect_api)
         reset_settings_cache()
         migrate()
@@ -118,7 +118,7 @@ def _run_to_end(
         engine, Path(get_settings().outbox_dir or ""), Skenario(kode_salah_oleh=None, revisi=None)
     )
     stop = threading.Event()
-    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True)
+    th = threading.Thread(target=petugas.jalan, args=(stop, 0.2), daemon=True)
     th.start()
     lives: list[tuple[str, int]] = []
     try:

@@ -49,7 +49,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> 
 
     if not pdfconn.available():
         pytest.skip("LibreOffice needed to sign PDFs")
-    monkeypatch.setenv("DIKLAT_APPROVAL__POLL_SECONDS", "1")
+    monkeypatch.setenv("DIKLAT_APPROVAL__POLL_SECONDS", "0.25")
     reset_settings_cache()
     migrate()
     engine = get_engine()

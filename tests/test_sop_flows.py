@@ -49,7 +49,7 @@ def world(
     with SimulatorServer(n_pegawai=120, seed=5) as sim:
         for k, v in sim.env().items():
             monkeypatch.setenv(k, v)
-        monkeypatch.setenv("DIKLAT_APPROVAL__POLL_SECONDS", "1")
+        monkeypatch.setenv("DIKLAT_APPROVAL__POLL_SECONDS", "0.25")
         reset_settings_cache()
         migrate()
         engine = get_engine()
@@ -63,7 +63,7 @@ def _run(fn: Any, data: DataKegiatan, engine: Engine, **kw: Any) -> tuple[dict[s
 
     petugas = Petugas(engine, Path(get_settings().outbox_dir or ""), kw.pop("skenario", Skenario()))
     stop = threading.Event()
-    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True)
+    th = threading.Thread(target=petugas.jalan, args=(stop, 0.2), daemon=True)
     th.start()
     try:
         out = fn(kegiatan=data)
@@ -312,7 +312,7 @@ def test_sop_002_refusal_stops_until_started_again(world: tuple[Engine, Simulato
         Skenario(kode_salah_oleh=None, revisi=None, tolak=("surat_tugas", "kepala")),
     )
     stop = threading.Event()
-    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True)
+    th = threading.Thread(target=petugas.jalan, args=(stop, 0.2), daemon=True)
     th.start()
     try:
         state = pengiriman_peserta(kegiatan=data, return_state=True)
