@@ -648,21 +648,27 @@ def test_rekonsiliasi_settles_stale_claims_of_any_run(
     assert res.items[0].status == "terkirim" and len(outbox_files()) == 2
 
 
-def test_claim_token_names_its_own_process_also_in_a_forked_child() -> None:
-    """The owner part of a claim token is read once per process, and a forked child (a
-    worker) names itself, not its parent: its claims are reconciled when it is gone."""
-    from diklat.naskah.distribusi import _pemilik_mati, _token
+def test_claim_token_names_its_own_process_when_the_pid_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The owner part of a claim token is read once per process id: a process with another
+    id (a forked worker) names itself, not the process it came from, so its claims are
+    reconciled once it is gone."""
+    import subprocess
 
-    mine = _token()
-    assert mine[6:14] == f"{os.getpid():08x}" and _token()[:20] == mine[:20]
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child
-        os.write(w, _token().encode())
-        os._exit(0)
-    os.waitpid(pid, 0)
-    child = os.read(r, 64).decode()
-    os.close(r)
-    os.close(w)
-    assert child[6:14] == f"{pid:08x}"
-    assert _pemilik_mati(child) and not _pemilik_mati(mine)
+    from diklat.naskah import distribusi as dist
+
+    mine = dist._token()
+    assert mine[6:14] == f"{os.getpid():08x}" and dist._token()[:20] == mine[:20]
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        monkeypatch.setattr(dist.os, "getpid", lambda: other.pid)  # as in that process
+        theirs = dist._token()
+        monkeypatch.undo()
+        assert theirs[6:14] == f"{other.pid:08x}" and theirs[14:20] != mine[14:20]
+        assert not dist._pemilik_mati(theirs)  # alive
+    finally:
+        other.kill()
+        other.wait()
+    assert dist._pemilik_mati(theirs) and not dist._pemilik_mati(mine)
+    assert dist._token()[:20] == mine[:20]  # this process again
