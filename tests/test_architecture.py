@@ -60,6 +60,22 @@ def test_the_command_line_starts_light() -> None:
     assert out == ""
 
 
+def test_a_sop_flow_starts_without_pandas() -> None:
+    """A deployed SOP run starts a new process at every resume; pandas (about 0.3 s of
+    imports) is loaded only by the steps that make a DataFrame."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, flows.peningkatan_kapasitas, flows.pengiriman_peserta; "
+        "print('pandas' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout.strip()
+    assert out == "False"
+
+
 def test_tasks_hold_no_sql() -> None:
     """Tasks are thin (issue 24): they call the domain, which owns every query. No task
     module imports SQLAlchemy or executes a statement itself."""
