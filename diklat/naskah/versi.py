@@ -526,7 +526,7 @@ def simpan_teks_draf(ses: Session, members: Sequence[Naskah]) -> int:
     for (n, pdf), text in zip(todo, texts, strict=True):
         target = pdf.with_suffix(".txt")
         tmp = target.with_suffix(".txt.tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(text.encode("utf-8"))  # the bytes whose hash is recorded, as read
         tmp.replace(target)
         kept.append((n, target))
     catat_berkas_banyak(ses, kept, TEKS_DRAF)
