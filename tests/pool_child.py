@@ -43,7 +43,7 @@ def main() -> None:
         Skenario(kode_salah_oleh=None, revisi=None),
     )
     stop = threading.Event()
-    th = threading.Thread(target=petugas.jalan, args=(stop, 0.3), daemon=True)
+    th = threading.Thread(target=petugas.jalan, args=(stop, 0.2), daemon=True)
     th.start()
     try:
         data = trainings(units, "SATU")

@@ -79,7 +79,7 @@ class World:
             **sim.env(),
             "DIKLAT_DATABASE_URL": db_url,
             "DIKLAT_VAR_DIR": str(var),
-            "DIKLAT_APPROVAL__POLL_SECONDS": "0.5",
+            "DIKLAT_APPROVAL__POLL_SECONDS": "0.25",
         }
         self.var = var
         self.db_url = db_url
@@ -180,7 +180,7 @@ def _answering(engine: Engine, outbox: Path, api: str) -> tuple[threading.Event,
 
     def jalan() -> None:
         with temporary_settings({PREFECT_API_URL: api}):
-            petugas.jalan(stop, 0.3)
+            petugas.jalan(stop, 0.2)
 
     th = threading.Thread(target=jalan, daemon=True)
     th.start()
@@ -253,7 +253,7 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
             **os.environ,
             **pool.env,
             "PREFECT_API_URL": prefect_on_postgres,
-            "PREFECT_WORKER_QUERY_SECONDS": "1",
+            "PREFECT_WORKER_QUERY_SECONDS": "0.5",
             "PREFECT_LOGGING_LEVEL": "INFO",
             "PYTHONPATH": str(ROOT),
         }
