@@ -26,7 +26,11 @@ def kunci_tunggu(flow_run_id: str) -> str | None:
 
     with get_client(sync_client=True) as c:
         fr = c.read_flow_run(UUID(flow_run_id))
-    st = fr.state
+    return _kunci(fr.state)
+
+
+def _kunci(st: Any) -> str | None:
+    """The pause key of a run's state; ``None`` when the run does not wait."""
     if st is None or not st.is_paused():
         return None
     return str(st.state_details.pause_key or "")
@@ -48,13 +52,7 @@ def kunci_tunggu_semua(flow_run_ids: list[str], client: Any = None) -> dict[str,
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(i) for i in flow_run_ids])),
             limit=len(flow_run_ids),
         )
-    out: dict[str, str | None] = {}
-    for fr in runs:
-        st = fr.state
-        out[str(fr.id)] = (
-            str(st.state_details.pause_key or "") if st is not None and st.is_paused() else None
-        )
-    return out
+    return {str(fr.id): _kunci(fr.state) for fr in runs}
 
 
 def lanjutkan(flow_run_id: str | None, awalan: str, jawaban: dict[str, Any]) -> bool:

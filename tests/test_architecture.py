@@ -47,33 +47,31 @@ def test_checker_sees_imports(tmp_path: Path) -> None:
 def test_the_command_line_starts_light() -> None:
     """Importing the CLI loads no database layer, orchestrator or PDF signer: quick commands
     and an early Ctrl-C stay cheap (each command imports what it needs)."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, cli.main; heavy = [m for m in ('sqlalchemy', 'prefect', 'pyhanko', "
         "'pandas', 'docx') if m in sys.modules]; print(','.join(heavy))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    ).stdout.strip()
-    assert out == ""
+    assert _in_a_new_process(code) == ""
 
 
 def test_a_sop_flow_starts_without_pandas() -> None:
     """A deployed SOP run starts a new process at every resume; pandas (about 0.3 s of
     imports) is loaded only by the steps that make a DataFrame."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, flows.peningkatan_kapasitas, flows.pengiriman_peserta; "
         "print('pandas' in sys.modules)"
     )
-    out = subprocess.run(
+    assert _in_a_new_process(code) == "False"
+
+
+def _in_a_new_process(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter started in the project folder."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     ).stdout.strip()
-    assert out == "False"
 
 
 def test_tasks_hold_no_sql() -> None:

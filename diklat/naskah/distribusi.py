@@ -605,20 +605,15 @@ def _token() -> str:
     """A claim token that also names its owner: this host (a hash), the process id and its
     start, then randomness (32 characters). A claim whose owner process is gone from this
     host is reconciled at once instead of after the lease (a killed run restarted)."""
-    return f"{_pemilik_ini()}{uuid.uuid4().hex[:12]}"
+    return f"{_pemilik(os.getpid())}{uuid.uuid4().hex[:12]}"
 
 
-def _pemilik_ini() -> str:
-    """The owner part of this process's tokens (host, pid, start), read from ``/proc`` once
-    per process (a forked child has its own pid and reads its own)."""
-    pid = os.getpid()
-    if _PEMILIK[0] != pid:
-        start = hashlib.sha256((runs.pid_token(pid) or "").encode()).hexdigest()[:6]
-        _PEMILIK[:] = [pid, f"{_HOST6}{pid & 0xFFFFFFFF:08x}{start}"]
-    return str(_PEMILIK[1])
-
-
-_PEMILIK: list[int | str] = [-1, ""]
+@functools.lru_cache(maxsize=4)
+def _pemilik(pid: int) -> str:
+    """The owner part of process ``pid``'s tokens (host, pid, start), read from ``/proc``
+    once per process id (a forked child has its own id and reads its own)."""
+    start = hashlib.sha256((runs.pid_token(pid) or "").encode()).hexdigest()[:6]
+    return f"{_HOST6}{pid & 0xFFFFFFFF:08x}{start}"
 
 
 _HOST6 = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
