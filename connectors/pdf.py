@@ -74,12 +74,18 @@ WORK_PREFIX = "diklat-pdf-"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{W}}}"
 MARK = "DIKLATDOC"
-#: The signature anchor: the template's marker (``#TTE#``, tiny and white in the signature
-#: block) gets a bookmark ``DIKLATTTE<n>`` when merged, which LibreOffice exports as a named
-#: destination at the marker's place; each split letter keeps it as ``ANCHOR_DEST`` so the
-#: signer finds its box without extracting the page's text.
-ANCHOR_MARK = "DIKLATTTE"
-ANCHOR_DEST = "DIKLATTTE"
+#: The signature anchors: each run of the template's marker (``#TTE#``, tiny and white in the
+#: signature block) is emptied when merged and bookmarked ``DIKLATTANDA<n><k>`` (document n,
+#: its k-th anchor), which LibreOffice exports as a named destination at the marker's place;
+#: each split letter keeps them as ``ANCHOR_DEST + <k>`` (``DIKLATTANDA000``, ...). The signer
+#: then finds every box without reading the page's text, and there is no marker text to take
+#: out of the signed letter's text layer. A document whose marker shares its run with other
+#: text keeps its marker text and gets the older single bookmark ``DIKLATTTE<n>``
+#: (:data:`ANCHOR_DEST_TEKS`), found with the text as before.
+ANCHOR_MARK = "DIKLATTANDA"
+ANCHOR_DEST = "DIKLATTANDA"
+ANCHOR_MARK_TEKS = "DIKLATTTE"
+ANCHOR_DEST_TEKS = "DIKLATTTE"
 ANCHOR_TEXT = "#TTE#"
 DOCUMENT_XML = "word/document.xml"
 # Parts that may differ between documents of one template without stopping a merge.
@@ -864,49 +870,71 @@ def _bookmark(p: etree._Element, n: int) -> None:
 
 
 def _anchor_bookmark(content: list[etree._Element], n: int) -> None:
-    """Bookmark ``DIKLATTTE<n>`` around the first run holding the signature marker."""
+    """The signature anchors of document ``n``: every run whose whole text is the marker is
+    emptied and bookmarked ``DIKLATTANDA<n><k>``; if a marker shares its run with other text,
+    the first marker run is bookmarked ``DIKLATTTE<n>`` instead and the text left as it is."""
+    runs: list[etree._Element] = []
     for c in content:
         for t in c.iter(f"{_W}t"):
-            if t.text and ANCHOR_TEXT in t.text:
-                run = t.getparent()
-                if run is None or run.tag != f"{_W}r" or run.getparent() is None:
-                    return
-                start = etree.Element(f"{_W}bookmarkStart")
-                start.set(f"{_W}id", str(800000 + n))
-                start.set(f"{_W}name", f"{ANCHOR_MARK}{n:06d}")
-                end = etree.Element(f"{_W}bookmarkEnd")
-                end.set(f"{_W}id", str(800000 + n))
-                run.addprevious(start)
-                run.addnext(end)
+            if not (t.text and ANCHOR_TEXT in t.text):
+                continue
+            run = t.getparent()
+            if run is None or run.tag != f"{_W}r" or run.getparent() is None:
                 return
+            if t.text.strip() != ANCHOR_TEXT or len(run.findall(f"{_W}t")) != 1:
+                _wrap_bookmark(runs[0] if runs else run, 800000 + n, f"{ANCHOR_MARK_TEKS}{n:06d}")
+                return
+            runs.append(run)
+    for k, run in enumerate(runs):
+        t = run.find(f"{_W}t")
+        if t is not None:
+            t.text = ""
+        _wrap_bookmark(run, 700000 + n * 100 + k, f"{ANCHOR_MARK}{n:06d}{k:03d}")
+
+
+def _wrap_bookmark(run: etree._Element, ident: int, name: str) -> None:
+    start = etree.Element(f"{_W}bookmarkStart")
+    start.set(f"{_W}id", str(ident))
+    start.set(f"{_W}name", name)
+    end = etree.Element(f"{_W}bookmarkEnd")
+    end.set(f"{_W}id", str(ident))
+    run.addprevious(start)
+    run.addnext(end)
 
 
 def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
     """Split a merged PDF by its ``DIKLATDOC<n>`` destinations into ``targets``.
     False (nothing written) when the destinations do not account for every document.
-    A document's signature anchor (``DIKLATTTE<n>``) goes along as the named destination
-    :data:`ANCHOR_DEST` of its own PDF. With poppler, the merged PDF's text layer is read
-    once and each document's pages are kept for :func:`teks_pdf` (:func:`_ingat_teks`)."""
+    A document's signature anchors (``DIKLATTANDA<n><k>``, or the older ``DIKLATTTE<n>``) go
+    along as named destinations of its own PDF (:data:`ANCHOR_DEST` ``+ <k>``, or
+    :data:`ANCHOR_DEST_TEKS`). With poppler, the merged PDF's text layer is read once and each
+    document's pages are kept for :func:`teks_pdf` (:func:`_ingat_teks`)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import Destination, Fit
 
     reader = PdfReader(str(pdf))
     starts: dict[int, int] = {}
-    anchors: dict[int, tuple[int, float, float]] = {}
+    # document -> its anchors: (name in its own PDF, page, left, top)
+    anchors: dict[int, list[tuple[str, int, float, float]]] = {}
     for name, dest in reader.named_destinations.items():
         key = str(name).lstrip("/")
-        for mark in (MARK, ANCHOR_MARK):
+        for mark in (MARK, ANCHOR_MARK, ANCHOR_MARK_TEKS):
             if not key.startswith(mark):
                 continue
             try:
                 page = reader.get_destination_page_number(dest)
                 if page is None:
                     continue
-                n = int(key[len(mark) :])
+                rest = key[len(mark) :]
                 if mark == MARK:
-                    starts[n] = page
+                    starts[int(rest)] = page
+                    continue
+                if mark == ANCHOR_MARK:
+                    n, own = int(rest[:6]), f"{ANCHOR_DEST}{int(rest[6:]):03d}"
                 else:
-                    anchors[n] = (page, float(dest.left or 0), float(dest.top or 0))
+                    n, own = int(rest), ANCHOR_DEST_TEKS
+                at = (own, page, float(dest.left or 0), float(dest.top or 0))
+                anchors.setdefault(n, []).append(at)
             except (ValueError, TypeError, AttributeError):
                 continue
     order = [starts.get(n) for n in range(len(targets))]
@@ -920,15 +948,12 @@ def split_pdf(pdf: Path, targets: Sequence[Path]) -> bool:
         w = PdfWriter()
         for k in range(bounds[n], bounds[n + 1]):
             w.add_page(reader.pages[k])
-        anchor = anchors.get(n)
-        if anchor is not None and bounds[n] <= anchor[0] < bounds[n + 1]:
-            on = w.pages[anchor[0] - bounds[n]]
+        for own, page, left, top in sorted(anchors.get(n, [])):
+            if not bounds[n] <= page < bounds[n + 1]:
+                continue
+            on = w.pages[page - bounds[n]]
             w.add_named_destination_object(
-                Destination(
-                    ANCHOR_DEST,
-                    on.indirect_reference,  # type: ignore[arg-type]
-                    Fit.xyz(anchor[1], anchor[2]),
-                )
+                Destination(own, on.indirect_reference, Fit.xyz(left, top))  # type: ignore[arg-type]
             )
         tmp = Path(str(target) + ".tmp")
         with open(tmp, "wb") as fh:

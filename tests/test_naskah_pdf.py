@@ -119,7 +119,8 @@ def test_merge_docx_structure(tmp_path: Path) -> None:
     with zipfile.ZipFile(target) as z:
         xml = z.read("word/document.xml").decode()
     assert xml.count('w:name="DIKLATDOC') == 3  # where each document starts
-    assert xml.count('w:name="DIKLATTTE') == 3  # each one's signature anchor
+    # each one's signature anchor, its marker text taken out (the summonses have one)
+    assert xml.count('w:name="DIKLATTANDA') == 3 and "#TTE#" not in xml
     assert xml.count("<w:sectPr") == 3  # one section per document
     assert xml.count('w:start="1"') == 3  # page numbers restart per document
 
@@ -141,41 +142,41 @@ def test_no_libreoffice_means_docx_only(
 def test_split_letters_carry_their_signature_anchor(
     soffice: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each letter split from a merged conversion names its signature anchor (a named
-    destination), which gives the place the text search gives, without reading the text;
-    a letter converted on its own has none and the text search still finds it. The text
-    search reads only the pages poppler finds the marker on, and finds what reading every
-    page finds."""
+    """Each letter split from a merged conversion names its signature anchors (named
+    destinations, every signature block: a notice's attachment has its own) in place of the
+    marker text, which is no longer in its text layer. They give the places the text search
+    gives in the same letter converted on its own (which keeps its marker text): the same
+    page and line, and the box centred on the signature column instead of 1.4 pt left of it
+    (where the 1 pt marker text began). The text search reads only the pages poppler finds
+    the marker on, and finds what reading every page finds."""
+    from connectors.tte import stamp
     from connectors.tte.stamp import find_anchor, find_anchors
 
     docs = _batch(tmp_path)  # every type: summonses, multi-page notices, decree, certificates
     with pdfconn.PdfConverter(soffice) as conv:
         merged = conv.convert(docs, tmp_path / "merged")
     with pdfconn.PdfConverter(soffice, merge=False) as conv:
-        single = conv.convert(docs[:1], tmp_path / "single")
-    for p in merged:
-        data = p.read_bytes()
-        reader = PdfReader(str(p))
-        assert pdfconn.ANCHOR_DEST in {str(k).lstrip("/") for k in reader.named_destinations}
-        by_dest = find_anchor(data)
-        by_text = find_anchors(data, "#TTE#")[0]
-        assert by_dest is not None and by_dest.page_index == by_text.page_index
-        assert abs(by_dest.x - by_text.x) < 0.5 and abs(by_dest.y - by_text.y) < 0.5
-    alone = single[0].read_bytes()
-    assert pdfconn.ANCHOR_DEST not in {
-        str(k).lstrip("/") for k in PdfReader(str(single[0])).named_destinations
-    }
-    a, b = find_anchor(alone), find_anchor(merged[0].read_bytes())  # the same letter
-    assert a is not None and b is not None and a.page_index == b.page_index
-    assert abs(a.x - b.x) < 0.5 and abs(a.y - b.y) < 0.5
-    from connectors.tte import stamp
-
+        single = conv.convert(docs, tmp_path / "single")
+    for m, s in zip(merged, single, strict=True):
+        data, alone = m.read_bytes(), s.read_bytes()
+        names = {str(k).lstrip("/") for k in PdfReader(str(m)).named_destinations}
+        assert pdfconn.ANCHOR_DEST + "000" in names
+        assert "#TTE#" not in pdfconn.teks_pdf([m], pypdf=True)[0]
+        assert "#TTE#" in pdfconn.teks_pdf([s], pypdf=True)[0]
+        assert not {str(k) for k in PdfReader(str(s)).named_destinations}
+        by_dest, by_text = find_anchors(data), find_anchors(alone)
+        assert len(by_dest) == len(by_text) >= 1
+        for d, t in zip(by_dest, by_text, strict=True):
+            assert d.page_index == t.page_index and abs(d.y - t.y) < 0.5
+            assert 0.5 < d.x - t.x < 2.0
+        assert find_anchor(data) == by_dest[0]
+    assert max(len(find_anchors(p.read_bytes())) for p in merged) == 2  # attachments too
     if shutil.which("pdftotext") is not None:
-        assert stamp._marker_pages(alone, "#TTE#") is not None
-    found = [find_anchors(p.read_bytes(), "#TTE#") for p in [*merged, *single]]
+        assert stamp._marker_pages(single[0].read_bytes(), "#TTE#") is not None
+    found = [find_anchors(p.read_bytes(), "#TTE#") for p in single]
     assert all(found)
     monkeypatch.setattr(stamp, "_marker_pages", lambda pdf, marker: None)  # every page
-    assert [find_anchors(p.read_bytes(), "#TTE#") for p in [*merged, *single]] == found
+    assert [find_anchors(p.read_bytes(), "#TTE#") for p in single] == found
 
 
 def test_text_of_split_letters_is_read_once_from_the_merged_pdf(

@@ -127,6 +127,32 @@ def test_anchor_found_in_real_letter(letters: list[bytes]) -> None:
     assert abs((box.x1 + box.x2) / 2 - anchor.x) < 1  # centred on the marker
 
 
+def test_a_converted_letter_is_signed_without_reading_its_text(
+    ca: Path, letters: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our conversion leaves the signature anchor as a named destination in place of the
+    marker text, so signing reads no page text (the scan cost about 35 ms a letter) and
+    removes nothing: the stamp sits on the destination, and the signed text has no marker."""
+    from pypdf import PdfReader
+
+    from connectors.tte import stamp
+
+    def no_text(*_a: object, **_k: object) -> None:
+        raise AssertionError("page text read")
+
+    monkeypatch.setattr(stamp, "_scan", no_text)
+    monkeypatch.setattr(stamp, "_marker_pages", no_text)
+    anchor = find_anchor(letters[2])
+    assert anchor is not None
+    result = LocalSigner(ca).sign(letters[2], request=request(), passphrase=PASS)
+    assert result.signed and result.pdf
+    page = PdfReader(io.BytesIO(result.pdf)).pages[anchor.page_index]
+    rect = [float(v) for v in page["/Annots"][0].get_object()["/Rect"]]
+    assert abs((rect[0] + rect[2]) / 2 - anchor.x) < 1  # centred on the anchor
+    assert abs(rect[3] - (anchor.y + Placement().top_offset)) < 1
+    assert "#TTE#" not in page.extract_text() and "SUTRISNO" in page.extract_text()
+
+
 def test_fallback_box_and_required_anchor() -> None:
     pdf = simple_pdf(["Tanpa penanda"], marker=None, pages=2)
     assert find_anchor(pdf) is None

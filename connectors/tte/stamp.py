@@ -1,7 +1,10 @@
 """The visible part of an electronic signature: finding the anchor, placing the box, drawing it.
 
-* :func:`find_anchor` finds the marker text (``#TTE#``, tiny and white in the templates' signature
-  block) with pypdf's text extraction and a visitor, and gives its page and position;
+* :func:`find_anchor` finds the signature anchor: in a letter of our conversion, the named
+  destinations it left where it took out the marker text (``#TTE#``, tiny and white in the
+  templates' signature block), read without any page text; in any other PDF, the marker text
+  with pypdf's text extraction and a visitor (then removed from the signed text layer). It
+  gives the page and position;
   :func:`place_box` turns a :class:`~connectors.tte.model.Placement` into a rectangle (on the
   anchor, else the configured fallback on the last page), clamped to the page.
 * :class:`TteStampStyle` / :class:`TteStamp` draw the box with pyHanko's stamp API: a white
@@ -408,9 +411,21 @@ def _scan(pdf: bytes, only: frozenset[int] | None = None) -> tuple[_Page | None,
     return tuple(pages)
 
 
-def find_anchors(pdf: bytes, marker: str = "#TTE#") -> list[Anchor]:
-    """Every occurrence of ``marker`` in the PDF's text, in page order: the page index and the
-    position (points from the lower-left corner) where the marker's text starts."""
+def find_anchors(pdf: bytes, marker: str = "#TTE#", *, reader: Any = None) -> list[Anchor]:
+    """Every signature anchor in the PDF, in page order: the page index and the position
+    (points from the lower-left corner) where the marker's text starts. For the default
+    marker, the named destinations our conversion leaves in place of the marker text answer
+    (:func:`_tanda_anchors`); otherwise every occurrence of ``marker`` in the text."""
+    if marker == MARKER:
+        tanda = _tanda_anchors(reader if reader is not None else _reader(pdf))
+        if tanda:
+            return tanda
+    return _text_anchors(pdf, marker)
+
+
+def _text_anchors(pdf: bytes, marker: str) -> list[Anchor]:
+    """Every occurrence of ``marker`` in the PDF's text (pypdf's positional scan of the pages
+    poppler finds it on)."""
     found: list[Anchor] = []
     for index, scanned in enumerate(_scan(pdf, _marker_pages(pdf, marker))):
         if scanned is None:
@@ -429,41 +444,72 @@ def find_anchors(pdf: bytes, marker: str = "#TTE#") -> list[Anchor]:
     return found
 
 
-#: The named destination our PDF conversion leaves at the template's marker
-#: (:data:`connectors.pdf.ANCHOR_DEST`; connectors do not import each other's internals).
+#: The named destinations our PDF conversion leaves where it took the template's marker text
+#: out (:data:`connectors.pdf.ANCHOR_DEST`: ``DIKLATTANDA000``, ``DIKLATTANDA001``... in the
+#: order of the letter; connectors do not import each other's internals). Such a letter has
+#: no marker text to find or to remove.
+TANDA_DEST = "DIKLATTANDA"
+#: The older single destination at the first marker, whose text is still in the letter
+#: (:data:`connectors.pdf.ANCHOR_DEST_TEKS`).
 ANCHOR_DEST = "DIKLATTTE"
 #: LibreOffice puts a bookmark's destination at the top of its line; the marker's baseline
 #: (what the text search gives) is this much lower in the templates' marker paragraph (1 pt
-#: text on an exact 2 pt line). Measured: 162.89 against 161.29, and the same left edge.
+#: text on an exact 2 pt line). Measured: 162.89 against 161.29, and the same left edge. An
+#: emptied marker run's destination is at the same height.
 DEST_BASELINE_DROP = 1.6
 
 
-def _dest_anchor(reader: Any) -> Anchor | None:
-    """The anchor from the :data:`ANCHOR_DEST` named destination, without reading text."""
+def _named(reader: Any) -> dict[str, Any]:
     try:
-        dest = reader.named_destinations.get(ANCHOR_DEST) or reader.named_destinations.get(
-            "/" + ANCHOR_DEST
-        )
+        return {str(k).lstrip("/"): v for k, v in reader.named_destinations.items()}
+    except Exception:  # a damaged name tree: the text search decides
+        return {}
+
+
+def _dest_at(reader: Any, dest: Any) -> Anchor | None:
+    try:
         if dest is None or dest.left is None or dest.top is None:
             return None
         page = reader.get_destination_page_number(dest)
-    except Exception:  # a damaged name tree: the text search decides
+    except Exception:
         return None
     if page is None or page < 0:
         return None
     return Anchor(page, round(float(dest.left), 2), round(float(dest.top) - DEST_BASELINE_DROP, 2))
 
 
+def _tanda_anchors(reader: Any) -> list[Anchor]:
+    """The anchors of a letter whose marker text the conversion replaced by destinations
+    (:data:`TANDA_DEST` plus three digits), in their order; empty for any other PDF."""
+    named = _named(reader)
+    found = []
+    for name in sorted(named):
+        rest = name[len(TANDA_DEST) :]
+        if name.startswith(TANDA_DEST) and len(rest) == 3 and rest.isdigit():
+            anchor = _dest_at(reader, named[name])
+            if anchor is not None:
+                found.append(anchor)
+    return found
+
+
+def _dest_anchor(reader: Any) -> Anchor | None:
+    """The first anchor from the named destinations, without reading text."""
+    tanda = _tanda_anchors(reader)
+    if tanda:
+        return tanda[0]
+    return _dest_at(reader, _named(reader).get(ANCHOR_DEST))
+
+
 def find_anchor(
     pdf: bytes, marker: str = "#TTE#", *, last: bool = False, reader: Any = None
 ) -> Anchor | None:
     """The first (or ``last``) occurrence of ``marker``: ``(page_index, x, y)``; None if absent.
-    For the default marker, the conversion's named destination answers first."""
+    For the default marker, the conversion's named destinations answer first."""
     if marker == MARKER and not last:
         anchor = _dest_anchor(reader if reader is not None else _reader(pdf))
         if anchor is not None:
             return anchor
-    anchors = find_anchors(pdf, marker)
+    anchors = find_anchors(pdf, marker, reader=reader)
     if not anchors:
         return None
     return anchors[-1] if last else anchors[0]
@@ -491,11 +537,11 @@ def place_box(pdf: bytes, placement: Placement) -> Box:
     return place_boxes(pdf, placement)[0]
 
 
-def place_boxes(pdf: bytes, placement: Placement) -> list[Box]:
+def place_boxes(pdf: bytes, placement: Placement, *, reader: Any = None) -> list[Box]:
     """A stamp rectangle at every anchor (the letter's signature block and an attachment's),
     in page order; without an anchor the one fallback box."""
-    reader = _reader(pdf)
-    anchors = find_anchors(pdf, placement.marker) if placement.marker else []
+    reader = reader if reader is not None else _reader(pdf)
+    anchors = find_anchors(pdf, placement.marker, reader=reader) if placement.marker else []
     if not anchors:
         return [_box(reader, placement, None)]
     return [_box(reader, placement, a) for a in anchors]
@@ -780,9 +826,12 @@ def prepare_pdf(
     removed from the text layer, the stamp at every anchor after the first (an attachment's
     signature block; the first is the caller's: a signature field or :func:`stamp_pdf`), the
     footer on every page. Returns every box, the first one first."""
-    boxes = place_boxes(pdf, appearance.placement)
-    if appearance.placement.marker and any(b.anchored for b in boxes):
-        strip_marker(writer, pdf, appearance.placement.marker, {b.page_index for b in boxes})
+    reader = _reader(pdf)
+    boxes = place_boxes(pdf, appearance.placement, reader=reader)
+    marker = appearance.placement.marker
+    # a letter anchored by the conversion's destinations has no marker text left to remove
+    if marker and any(b.anchored for b in boxes) and not _tanda_anchors(reader):
+        strip_marker(writer, pdf, marker, {b.page_index for b in boxes})
     draw_stamps(writer, boxes[1:], identity, appearance)
     add_footers(writer, appearance.footer)
     return boxes

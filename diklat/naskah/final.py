@@ -303,7 +303,9 @@ def _hanya_penanda(a: str, b: str, pengganti: Mapping[str, str]) -> bool:
 
 
 def _compact(text: str) -> str:
-    return "".join(text.split())
+    """Text without whitespace and without the signature anchor (white, 1 pt: no reader sees
+    it; a conversion takes it out of the text layer, an older draft may still hold it)."""
+    return "".join(text.split()).replace(ANCHOR, "")
 
 
 __all__ = [
