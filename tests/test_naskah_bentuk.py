@@ -95,6 +95,8 @@ def test_page_numbers_and_signature_block_on_one_page(soffice: str, tmp_path: Pa
     docs += render_batch(
         "sertifikat", [contoh("sertifikat")], tmp_path / "docx", names=["sertifikat"]
     )
+    from connectors.tte.stamp import find_anchors
+
     pdfs = pdfconn.convert_batch(docs, tmp_path / "pdf")
     assert pdfs is not None
     for pdf in pdfs:
@@ -102,8 +104,9 @@ def test_page_numbers_and_signature_block_on_one_page(soffice: str, tmp_path: Pa
         assert "- 1 -" not in pages[0]  # the first page carries no number
         for i, text in enumerate(pages[1:], start=2):
             assert re.search(rf"-\s*{i}\s*-", text), (pdf.name, i, text[:80])
-        # the signature block: position, anchor, name and NIP on one page
-        signed = [t for t in pages if TTE_ANCHOR in t]
+        # the signature block: position, anchor, name and NIP on one page (the anchor: the
+        # conversion's destination in a merged letter, the marker text in a letter alone)
+        signed = [pages[a.page_index] for a in find_anchors(pdf.read_bytes())]
         # the notices' attachment has its own signature block (and stamp)
         assert len(signed) == (2 if pdf.stem in ("panjang", "pendek") else 1), pdf.name
         page = signed[0]
