@@ -1,4 +1,5 @@
-"""``python -m bench {sync,letters,register,training,issuing} [options]``: one JSON object per scenario on stdout."""
+"""``python -m bench {sync,letters,register,training,issuing} [options]``: one JSON object per scenario on stdout
+(``training --pool``: the training on the two-worker pool, :mod:`bench.pool`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ def main(argv: list[str]) -> int:
         print(f"usage: python -m bench {{{','.join(SUITES)}}} [options]", file=sys.stderr)
         return 2
     suite, rest = argv[0], argv[1:]
+    if suite == "training" and "--pool" in rest:  # the same training on the two-worker pool
+        importlib.import_module("bench.pool").main(rest)
+        return 0
     for name in SUITES[suite]:
         importlib.import_module(name).main(rest)
     return 0

@@ -188,6 +188,72 @@ def floor(engine: Any) -> tuple[float, int]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def hitung(engine: Any) -> dict[str, int]:
+    """What the training produced: participants, numbers, signed letters, e-mails sent."""
+    from sqlalchemy import func, select
+
+    from diklat.db import session_scope
+    from diklat.models import Distribusi, NaskahBerkas, Peserta, RegisterEntry
+
+    with session_scope(engine) as s:
+        return {
+            "peserta": int(s.scalar(select(func.count()).select_from(Peserta)) or 0),
+            "nomor": int(s.scalar(select(func.count()).select_from(RegisterEntry)) or 0),
+            "ditandatangani": int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(NaskahBerkas)
+                    .where(NaskahBerkas.peran == "ttd_pdf")
+                )
+                or 0
+            ),
+            "email": int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(Distribusi)
+                    .where(Distribusi.status == "terkirim")
+                )
+                or 0
+            ),
+        }
+
+
+def siapkan(engine: Any, peserta: int, opd: int, kode: str) -> tuple[list[str], Any]:
+    """The officials, an e-mail address for every agency, and the SOP 000 training of
+    ``peserta`` participants from the ``opd`` agencies with the most employees in group III
+    (after the employees' sync)."""
+    from sqlalchemy import select
+
+    from cli.demo import PEJABAT_DEMO, _units
+    from diklat.db import session_scope
+    from diklat.kegiatan.data import DataKegiatan
+    from diklat.models import UnitKerja
+    from diklat.naskah.register import today
+    from diklat.pegawai.pejabat import ensure_pejabat
+
+    with session_scope(engine) as s:
+        for p in PEJABAT_DEMO:
+            ensure_pejabat(s, **p)
+        for u in s.execute(select(UnitKerja).where(UnitKerja.email.is_(None))).scalars():
+            u.email = f"{(u.singkatan or u.kode).lower()}@bench.go.id"
+    units = _units(engine, opd)
+    mulai = today()  # held on the bench's day: nothing is recorded ahead of its date
+    return units, DataKegiatan(
+        kode=kode,
+        sop="peningkatan-kapasitas",
+        nama="Pelatihan Benchmark",
+        jenis_diklat_id="3",
+        mulai=mulai,
+        selesai=mulai,
+        tempat="Aula",
+        jp=24,
+        kuota=peserta,
+        lembaga_narasumber="BPSDM Provinsi",
+        materi=["Anjab", "ABK"],
+        kriteria={"unit": units},  # type: ignore[arg-type]
+    )
+
+
 def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-training-"))
     os.environ["DIKLAT_VAR_DIR"] = str(work / "var")
@@ -205,42 +271,15 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
     os.environ.update(sim.env())
     reset_settings_cache()
     try:
-        from sqlalchemy import select
-
-        from cli.demo import PEJABAT_DEMO, _units
-        from diklat.db import get_engine, migrate, session_scope
-        from diklat.kegiatan.data import DataKegiatan
-        from diklat.models import UnitKerja
-        from diklat.naskah.register import today
+        from diklat.db import get_engine, migrate
         from diklat.pegawai import sync_service
-        from diklat.pegawai.pejabat import ensure_pejabat
 
         migrate()
         engine = get_engine()
         sync_service.sync_simpeg(engine, full=True)
-        with session_scope(engine) as s:
-            for p in PEJABAT_DEMO:
-                ensure_pejabat(s, **p)
-            for u in s.execute(select(UnitKerja).where(UnitKerja.email.is_(None))).scalars():
-                u.email = f"{(u.singkatan or u.kode).lower()}@bench.go.id"
         if server is not None:
             server.wait_ready()
-        units = _units(engine, opd)
-        mulai = today()  # held on the bench's day: nothing is recorded ahead of its date
-        data = DataKegiatan(
-            kode="BENCH-PK-1",
-            sop="peningkatan-kapasitas",
-            nama="Pelatihan Benchmark",
-            jenis_diklat_id="3",
-            mulai=mulai,
-            selesai=mulai,
-            tempat="Aula",
-            jp=24,
-            kuota=peserta,
-            lembaga_narasumber="BPSDM Provinsi",
-            materi=["Anjab", "ABK"],
-            kriteria={"unit": units},  # type: ignore[arg-type]
-        )
+        units, data = siapkan(engine, peserta, opd, "BENCH-PK-1")
         import tasks.kegiatan
         import tasks.naskah
         import tasks.persetujuan
@@ -268,31 +307,7 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
                 th.join(timeout=10)
             seconds = time.perf_counter() - t0
         floor_s, floor_docs = floor(engine)
-        with session_scope(engine) as s:
-            from sqlalchemy import func
-
-            from diklat.models import Distribusi, NaskahBerkas, Peserta, RegisterEntry
-
-            n = {
-                "peserta": int(s.scalar(select(func.count()).select_from(Peserta)) or 0),
-                "nomor": int(s.scalar(select(func.count()).select_from(RegisterEntry)) or 0),
-                "ditandatangani": int(
-                    s.scalar(
-                        select(func.count())
-                        .select_from(NaskahBerkas)
-                        .where(NaskahBerkas.peran == "ttd_pdf")
-                    )
-                    or 0
-                ),
-                "email": int(
-                    s.scalar(
-                        select(func.count())
-                        .select_from(Distribusi)
-                        .where(Distribusi.status == "terkirim")
-                    )
-                    or 0
-                ),
-            }
+        n = hitung(engine)
         del out
         return {
             "scenario": "training",
