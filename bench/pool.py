@@ -75,6 +75,15 @@ def _databases() -> Any:
         admin.dispose()
 
 
+class _Rss(_RssPoller):
+    """Memory of the work: the workers and their flow runs (``prefect worker``,
+    ``prefect.engine``) are the training's, unlike :class:`bench.training._RssPoller`'s
+    in-process run, where any Prefect process is a helper; the server and the simulator are
+    helpers."""
+
+    HELPERS = ("simulator", "server start", "uvicorn")
+
+
 def _worker(name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL]
@@ -180,7 +189,7 @@ def _run(work: Path, peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
             from prefect.client.schemas.objects import FlowRun
             from prefect.deployments import run_deployment
 
-            with _RssPoller() as rss:
+            with _Rss() as rss:
                 th.start()
                 t0 = time.perf_counter()
                 try:
