@@ -195,26 +195,15 @@ def hitung(engine: Any) -> dict[str, int]:
     from diklat.db import session_scope
     from diklat.models import Distribusi, NaskahBerkas, Peserta, RegisterEntry
 
+    def count(model: Any, *where: Any) -> int:
+        return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
     with session_scope(engine) as s:
         return {
-            "peserta": int(s.scalar(select(func.count()).select_from(Peserta)) or 0),
-            "nomor": int(s.scalar(select(func.count()).select_from(RegisterEntry)) or 0),
-            "ditandatangani": int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(NaskahBerkas)
-                    .where(NaskahBerkas.peran == "ttd_pdf")
-                )
-                or 0
-            ),
-            "email": int(
-                s.scalar(
-                    select(func.count())
-                    .select_from(Distribusi)
-                    .where(Distribusi.status == "terkirim")
-                )
-                or 0
-            ),
+            "peserta": count(Peserta),
+            "nomor": count(RegisterEntry),
+            "ditandatangani": count(NaskahBerkas, NaskahBerkas.peran == "ttd_pdf"),
+            "email": count(Distribusi, Distribusi.status == "terkirim"),
         }
 
 
