@@ -11,6 +11,11 @@ Both databases are made fresh on the PostgreSQL server of ``DIKLAT_BENCH_POSTGRE
 and dropped afterwards. Setup (the employees' sync, ``--pegawai`` of them, by default eight per
 participant; the officials) is done before the clock starts.
 
+Afterwards (``--referensi N``, default 500; 0 skips it) the same training of N participants
+runs in one process (``python -m bench training``), so the line also carries
+``reference_seconds``, ``vs_reference`` and the bound ``bound_vs_reference`` (1.2 times the
+ratio of participants: 12 for 5,000 against 500).
+
 Prints one JSON line, ``scenario: training_pool``, with ``seconds`` (the training, from the
 deployment's run created to its end), ``seconds_per_peserta``, the counts of
 :func:`bench.training.hitung`, ``peak_rss_mb`` (this process and every child: the workers,
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -241,14 +247,49 @@ def _run(work: Path, peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
             stop(server)
 
 
+def reference(peserta: int, opd: int, env: dict[str, str]) -> float:
+    """The same training of ``peserta`` participants in one process
+    (``python -m bench training``, a process of its own, in ``env``): its ``seconds``."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "training", "--peserta", str(peserta), "--opd", str(opd)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return float(rows[-1]["seconds"])
+
+
 def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench training --pool")
     ap.add_argument("--pool", action="store_true", required=True)
     ap.add_argument("--peserta", type=int, default=5000)
     ap.add_argument("--opd", type=int, default=20)
     ap.add_argument("--pegawai", type=int, default=0, help="default: 8 per participant")
+    ap.add_argument(
+        "--referensi",
+        type=int,
+        default=500,
+        help="participants of the one-process reference run after the pool's (0: none)",
+    )
     a = ap.parse_args(argv)
-    _emit(run(a.peserta, a.opd, a.pegawai or max(4000, 8 * a.peserta)))
+    env = dict(os.environ)  # before the pool's run points this process at its servers
+    row = run(a.peserta, a.opd, a.pegawai or max(4000, 8 * a.peserta))
+    if a.referensi > 0:
+        # the bound: the pool's training may take 1.2x the reference per participant (5,000
+        # on the pool within 12x the time of 500 in one process)
+        ref = reference(a.referensi, a.opd, env)
+        row.update(
+            {
+                "reference_peserta": a.referensi,
+                "reference_seconds": round(ref, 1),
+                "vs_reference": round(row["seconds"] / ref, 2),
+                "bound_vs_reference": round(1.2 * a.peserta / a.referensi, 2),
+            }
+        )
+    _emit(row)
 
 
 if __name__ == "__main__":
