@@ -211,21 +211,11 @@ def siapkan(engine: Any, peserta: int, opd: int, kode: str) -> tuple[list[str], 
     """The officials, an e-mail address for every agency, and the SOP 000 training of
     ``peserta`` participants from the ``opd`` agencies with the most employees in group III
     (after the employees' sync)."""
-    from sqlalchemy import select
-
-    from cli.demo import PEJABAT_DEMO, _units
-    from diklat.db import session_scope
+    from cli.demo import siapkan_instansi
     from diklat.kegiatan.data import DataKegiatan
-    from diklat.models import UnitKerja
     from diklat.naskah.register import today
-    from diklat.pegawai.pejabat import ensure_pejabat
 
-    with session_scope(engine) as s:
-        for p in PEJABAT_DEMO:
-            ensure_pejabat(s, **p)
-        for u in s.execute(select(UnitKerja).where(UnitKerja.email.is_(None))).scalars():
-            u.email = f"{(u.singkatan or u.kode).lower()}@bench.go.id"
-    units = _units(engine, opd)
+    units = siapkan_instansi(engine, opd, "bench.go.id")
     mulai = today()  # held on the bench's day: nothing is recorded ahead of its date
     return units, DataKegiatan(
         kode=kode,

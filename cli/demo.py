@@ -237,6 +237,23 @@ def _units(engine: Any, n: int) -> list[str]:
     return list(df["unit_kode"].value_counts().head(n).index)
 
 
+def siapkan_instansi(engine: Any, n_opd: int, domain: str) -> list[str]:
+    """The demo's officials, an e-mail address at ``domain`` for every agency without one,
+    and the ``n_opd`` agencies a training takes its participants from (:func:`_units`)."""
+    from sqlalchemy import select
+
+    from diklat.db import session_scope
+    from diklat.models import UnitKerja
+    from diklat.pegawai.pejabat import ensure_pejabat
+
+    with session_scope(engine) as s:
+        for p in PEJABAT_DEMO:
+            ensure_pejabat(s, **p)
+        for u in s.execute(select(UnitKerja).where(UnitKerja.email.is_(None))).scalars():
+            u.email = f"{(u.singkatan or u.kode).lower()}@{domain}"
+    return _units(engine, n_opd)
+
+
 def _run_with_officials(flow_fn: Any, data: Any, engine: Any, skenario: Any) -> tuple[Any, Any]:
     from diklat.settings import get_settings
     from simulator.petugas import Petugas
@@ -265,10 +282,8 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
         Naskah,
         Persetujuan,
         RegisterEntry,
-        UnitKerja,
     )
     from diklat.naskah import register
-    from diklat.pegawai.pejabat import ensure_pejabat
     from diklat.settings import get_settings
     from flows.pengiriman_peserta import pengiriman_peserta
     from flows.peningkatan_kapasitas import peningkatan_kapasitas
@@ -276,12 +291,7 @@ def _trainings(engine: Any, jumlah: int, n_opd: int) -> dict[str, Any]:
 
     settings = get_settings()
     today = register.today(settings)
-    with session_scope(engine) as s:
-        for p in PEJABAT_DEMO:
-            ensure_pejabat(s, **p)
-        for u in s.execute(select(UnitKerja).where(UnitKerja.email.is_(None))).scalars():
-            u.email = f"{(u.singkatan or u.kode).lower()}@demo.go.id"
-    units = _units(engine, n_opd)
+    units = siapkan_instansi(engine, n_opd, "demo.go.id")
     # Both trainings are held on the demo's day: every step is recorded when it happens,
     # certificates and the activity report after the training, nothing dated ahead.
     pd_ = DataKegiatan(
@@ -523,4 +533,4 @@ def add_commands(app: typer.Typer) -> None:
     app.command("demo")(demo_command)
 
 
-__all__ = ["PEJABAT_DEMO", "demo_command"]
+__all__ = ["PEJABAT_DEMO", "demo_command", "siapkan_instansi"]
