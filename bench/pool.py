@@ -3,7 +3,8 @@
 The same SOP 000 training as :mod:`bench.training`, run the way a province-wide installation
 runs it: a Prefect server on PostgreSQL, the project's database on PostgreSQL, the deployments
 registered in a process work pool (``python -m flows.deployments --pool``) and two workers
-(``prefect worker start``) picking up the run and every resume of it, with the scripted
+(``python -m flows.pekerja``, or ``prefect worker start`` with ``--pekerja prefect``) picking up
+the run and every resume of it, with the scripted
 officials and operators answering each wait through the API (``simulator.petugas``).
 
 Both databases are made fresh on the PostgreSQL server of ``DIKLAT_BENCH_POSTGRES_URL`` or
@@ -90,10 +91,18 @@ class _Rss(_RssPoller):
     HELPERS = ("simulator", "server start", "uvicorn")
 
 
-def _worker(name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+#: The worker commands ``--pekerja`` chooses between: the project's warm worker (each run a
+#: fork of a parent that has imported Prefect and the flows) or Prefect's own process worker.
+PEKERJA = {
+    "hangat": [sys.executable, "-m", "flows.pekerja", "--pool", POOL],
+    "prefect": [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL]
+    + ["--type", "process"],
+}
+
+
+def _worker(name: str, env: dict[str, str], log: Path, kind: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL]
-        + ["--type", "process", "--name", name],
+        [*PEKERJA[kind], "--name", name],
         cwd=ROOT,
         env=env,
         start_new_session=True,
@@ -130,12 +139,12 @@ def _wait_final(flow_run_id: Any) -> Any:
             time.sleep(0.5)
 
 
-def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
+def run(peserta: int, opd: int, pegawai: int, kind: str = "hangat") -> dict[str, Any]:
     """The training on the pool; its work folder (logs, outbox, archive) is removed after a
     run that completed and kept, named on stderr, after one that did not."""
     work = Path(tempfile.mkdtemp(prefix="bench-pool-"))
     try:
-        row = _run(work, peserta, opd, pegawai)
+        row = _run(work, peserta, opd, pegawai, kind)
     except BaseException:
         print(f"bench pool: logs kept in {work}", file=sys.stderr)
         raise
@@ -143,7 +152,7 @@ def run(peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
     return row
 
 
-def _run(work: Path, peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
+def _run(work: Path, peserta: int, opd: int, pegawai: int, kind: str) -> dict[str, Any]:
     with _databases() as (db_url, prefect_db):
         env = {
             **os.environ,
@@ -184,7 +193,7 @@ def _run(work: Path, peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
                 "PREFECT_LOGGING_LEVEL": "INFO",
                 "PYTHONPATH": str(ROOT),
             }
-            workers = [(n, _worker(n, worker_env, work / f"{n}.log")) for n in WORKERS]
+            workers = [(n, _worker(n, worker_env, work / f"{n}.log", kind)) for n in WORKERS]
             petugas = Petugas(
                 engine,
                 Path(get_settings().outbox_dir or ""),
@@ -231,6 +240,7 @@ def _run(work: Path, peserta: int, opd: int, pegawai: int) -> dict[str, Any]:
             engine.dispose()
             return {
                 "scenario": "training_pool",
+                "pekerja": kind,
                 **n,
                 "opd": len(units),
                 "waits": petugas.catatan.keputusan + petugas.catatan.masukan,
@@ -274,9 +284,15 @@ def main(argv: list[str]) -> None:
         default=500,
         help="participants of the one-process reference run after the pool's (0: none)",
     )
+    ap.add_argument(
+        "--pekerja",
+        choices=sorted(PEKERJA),
+        default="hangat",
+        help="hangat: python -m flows.pekerja (the README's worker); prefect: prefect worker start",
+    )
     a = ap.parse_args(argv)
     env = dict(os.environ)  # before the pool's run points this process at its servers
-    row = run(a.peserta, a.opd, a.pegawai or max(4000, 8 * a.peserta))
+    row = run(a.peserta, a.opd, a.pegawai or max(4000, 8 * a.peserta), a.pekerja)
     if a.referensi > 0:
         # the bound: the pool's training may take 1.2x the reference per participant (5,000
         # on the pool within 12x the time of 500 in one process)

@@ -1,0 +1,180 @@
+"""The warm worker (flows/pekerja.py, flows/luncur.py): every flow run of the pool starts as a
+fork of one parent that has imported Prefect and the flows, behaves like ``python -m
+prefect.engine`` (exit codes, streams, cancellation by SIGTERM), and falls back to exactly that
+command when the parent is not there."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows import luncur, pekerja
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _luncur(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flows.luncur", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def induk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc, path = pekerja.mulai_induk(tmp_path_factory.mktemp("induk"))
+    try:
+        yield path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_without_a_parent_the_launcher_is_prefect_engine() -> None:
+    env = {**os.environ, luncur.ENV_SOKET: "/nonexistent/induk.sock"}
+    r = _luncur(env, "bukan-uuid")
+    assert r.returncode == 1
+    assert "Invalid flow run id" in r.stderr
+
+
+def test_through_the_parent_the_same_streams_and_exit(induk: str) -> None:
+    """The forked run writes on the launcher's own stderr and exits with the engine's code."""
+    r = _luncur({**os.environ, luncur.ENV_SOKET: induk}, "bukan-uuid")
+    assert r.returncode == 1
+    assert "Invalid flow run id" in r.stderr
+    assert "Traceback" in r.stderr  # the engine's own logged exception, not ours
+    assert "flows/pekerja.py" not in r.stderr
+
+
+def _wait_final(client: Any, flow_run_id: Any, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        st = client.read_flow_run(flow_run_id).state
+        if st is not None and st.is_final():
+            return st
+        assert time.monotonic() < deadline, st
+        time.sleep(0.2)
+
+
+def _wait_for(path: Path, timeout: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while not path.exists() or not path.read_text():
+        assert time.monotonic() < deadline, f"{path} never written"
+        time.sleep(0.1)
+    return dict(json.loads(path.read_text()))
+
+
+def _launcher_of(flow_run_id: str) -> list[int]:
+    """The ``flows.luncur`` processes of this flow run (other tests may run pools of their own
+    at the same time)."""
+    found = []
+    pids = subprocess.run(["pgrep", "-f", "flows.luncur"], capture_output=True, text=True)
+    for p in pids.stdout.split():
+        try:
+            env = Path(f"/proc/{p}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"PREFECT__FLOW_RUN_ID={flow_run_id}".encode() in env:
+            found.append(int(p))
+    return found
+
+
+def _gone(pid: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_runs_start_warm_cancel_and_die_with_their_launcher(
+    prefect_api: str, tmp_path: Path
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.deployments import run_deployment
+    from prefect.deployments.runner import EntrypointType
+    from prefect.states import Cancelling
+
+    from tests.pekerja_flow import uji_pekerja
+
+    pool = f"uji-pekerja-{uuid.uuid4().hex[:8]}"
+    with get_client(sync_client=True) as c:
+        c.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+    uji_pekerja.to_deployment(name="d", entrypoint_type=EntrypointType.MODULE_PATH).apply(
+        work_pool_name=pool
+    )
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flows.pekerja", "--pool", pool, "--name", "hangat"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PREFECT_API_URL": prefect_api,
+            "PREFECT_WORKER_QUERY_SECONDS": "0.5",
+            "PYTHONPATH": str(ROOT),
+        },
+        start_new_session=True,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        with get_client(sync_client=True) as c:
+            # a run: forked from the warm parent (the SOP flows already imported), in the
+            # worker's working folder, its output in the worker's log
+            note = tmp_path / "satu.json"
+            fr = run_deployment("uji-pekerja/d", parameters={"catatan": str(note)}, timeout=0)
+            assert _wait_final(c, fr.id).is_completed()
+            seen = _wait_for(note)
+            assert seen["sop_dimuat"] is True
+            assert seen["cwd"] != str(ROOT)
+            assert "uji-pekerja jalan" in log.read_text()
+
+            # cancelled from the UI or API: SIGTERM reaches the run through its launcher
+            note = tmp_path / "batal.json"
+            fr = run_deployment(
+                "uji-pekerja/d", parameters={"catatan": str(note), "tidur": 120}, timeout=0
+            )
+            pid = _wait_for(note)["pid"]
+            c.set_flow_run_state(fr.id, Cancelling())
+            assert _wait_final(c, fr.id).name == "Cancelled"
+            assert _gone(pid)
+
+            # the launcher killed outright (SIGKILL): the run goes with it, Prefect says crashed
+            note = tmp_path / "bunuh.json"
+            fr = run_deployment(
+                "uji-pekerja/d", parameters={"catatan": str(note), "tidur": 120}, timeout=0
+            )
+            pid = _wait_for(note)["pid"]
+            launcher = _launcher_of(str(fr.id))
+            assert len(launcher) == 1, launcher
+            os.kill(launcher[0], signal.SIGKILL)
+            assert _gone(pid)
+            st = _wait_final(c, fr.id)
+            assert st.name == "Crashed", st
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+    assert worker.returncode is not None
