@@ -6,8 +6,12 @@ foreground, on the embedded defaults.
    here get it as ``PREFECT_API_AUTH_STRING``);
 2. the bundled SIMPEG/SIASN simulator, unless a real SIMPEG is configured;
 3. ``diklat web``: the verification page behind the QR and the BSrE signing page;
-4. the process that serves every deployment (``python -m flows.deployments``): the two SOPs,
-   the nightly sync, the export import, the deadline monitor, the letters and the write-back.
+4. every deployment (the two SOPs, the nightly sync, the export import, the deadline monitor,
+   the letters, the write-back, the reports, the SRIKANDI hand-over) registered in the local
+   process work pool ``diklat`` (``python -m flows.deployments --pool``), and the warm worker
+   that runs them (``diklat pekerja``, :mod:`flows.pekerja`): a run resumed after an answer
+   starts as a fork of a process that has already imported the flows, in about a second
+   (polling every 2 s unless ``PREFECT_WORKER_QUERY_SECONDS`` says otherwise).
 
 Ports: ``--port``, ``--web-port``, ``--sim-port`` (``make up PORT=... WEB_PORT=...
 SIM_PORT=...``, or the same variables in the environment). Everything started here follows
@@ -35,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli import common
-from flows.deployments import NAMES
+from flows.deployments import NAMES, POOL
 
 if TYPE_CHECKING:
     from diklat.kesiapan import Masalah
@@ -297,13 +301,28 @@ def up_command(
                 ),
             )
         )
+        # every deployment in the local process work pool, and the warm worker that runs them
+        # (flows/pekerja.py: a resume after an answer starts in about a second)
+        with (logs / "deployments.log").open("ab") as fh:
+            daftar = subprocess.run(
+                [sys.executable, "-m", "flows.deployments", "--pool", POOL],
+                env=client_env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        if daftar.returncode != 0:
+            raise common.fail(
+                f"deployment tidak dapat didaftarkan (kode {daftar.returncode}); "
+                f"lihat {logs / 'deployments.log'}"
+            )
         procs.append(
             (
-                "deployments",
+                "pekerja",
                 _spawn(
-                    [sys.executable, "-m", "flows.deployments"],
-                    client_env,
-                    logs / "deployments.log",
+                    [sys.executable, "-m", "flows.pekerja", "--pool", POOL, "--name", "diklat-up"],
+                    {"PREFECT_WORKER_QUERY_SECONDS": "2", **client_env},
+                    logs / "pekerja.log",
                 ),
             )
         )

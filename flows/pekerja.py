@@ -38,6 +38,9 @@ from typing import Any, NoReturn
 
 from flows.luncur import ENV_SOKET, PANJANG
 
+#: Seconds a stopping parent waits for the runs it started.
+TUNGGU_AKHIR = 30.0
+
 #: Modules the parent imports before it forks anything: Prefect's engine and every flow a
 #: deployment runs (``flows.deployments.deployments``'s modules).
 PRAMUAT = (
@@ -178,10 +181,20 @@ def _tunggu(conn: socket.socket) -> None:
         conn.sendall(json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
 
 
+class _Berhenti(Exception):
+    """SIGTERM reached the parent."""
+
+
+def _berhenti(_signum: int, _frame: object) -> None:
+    raise _Berhenti
+
+
 def induk(path: str) -> NoReturn:
-    """The warm parent: import everything, then fork a waiter per launcher that connects."""
+    """The warm parent: import everything, then fork a waiter per launcher that connects.
+    SIGTERM stops it taking runs; it waits (at most :data:`TUNGGU_AKHIR` s) for the runs it
+    started, so their CPU time is counted where the worker is reaped."""
     pramuat()
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGTERM, _berhenti)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the worker, which stops this
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path + ".baru")
@@ -189,31 +202,41 @@ def induk(path: str) -> NoReturn:
     server.listen(64)
     sys.stdout.flush()
     sys.stderr.flush()
-    while True:
-        siap, _, _ = select.select([server], [], [], 1.0)
-        _reap()  # waited for, so the runs' CPU time counts as the worker's (wait4, ps)
-        if not siap:
-            continue
-        conn, _ = server.accept()
-        if os.fork() == 0:
-            server.close()
-            try:
-                _tunggu(conn)
-            except BaseException:
-                traceback.print_exc()
-            os._exit(0)
-        conn.close()
+    try:
+        while True:
+            siap, _, _ = select.select([server], [], [], 1.0)
+            _reap()  # waited for, so the runs' CPU time counts as the worker's (wait4, ps)
+            if not siap:
+                continue
+            conn, _ = server.accept()
+            if os.fork() == 0:
+                server.close()
+                try:
+                    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the run decides, not us
+                    _tunggu(conn)
+                except BaseException:
+                    traceback.print_exc()
+                os._exit(0)
+            conn.close()
+    except _Berhenti:
+        server.close()
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        batas = time.monotonic() + TUNGGU_AKHIR
+        while time.monotonic() < batas and not _reap():
+            time.sleep(0.1)
+        os._exit(0)
 
 
-def _reap() -> None:
-    """Collect every waiter that has ended."""
+def _reap() -> bool:
+    """Collect every waiter that has ended; True when none is left."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return True
         if pid == 0:
-            return
+            return False
 
 
 def mulai_induk(folder: Path, timeout: float = 180.0) -> tuple[subprocess.Popen[bytes], str]:
@@ -283,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - the comma
         if not a.tanpa_induk:
             proc, path = mulai_induk(Path(folder))
             os.environ[ENV_SOKET] = path
+        signal.signal(signal.SIGTERM, _sebagai_ctrl_c)  # stopped like Ctrl-C: the parent too
         try:
             asyncio.run(_jalan(worker(a.pool, a.name, a.limit)))
         except KeyboardInterrupt:
@@ -291,6 +315,10 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - the comma
             if proc is not None:
                 proc.terminate()
                 proc.wait()
+
+
+def _sebagai_ctrl_c(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 async def _jalan(w: Any) -> None:  # pragma: no cover - blocks until stopped
