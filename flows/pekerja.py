@@ -60,12 +60,17 @@ PRAMUAT = (
 )
 
 
-def pramuat() -> None:
-    """Import everything a flow run needs before its first task, and check the process is
-    still safe to fork (one thread, no running event loop)."""
+#: The packages whose code a parent holds for its runs: a change to any of their imported
+#: files (an upgrade) makes the parent load everything again before it takes another run.
+PAKET = ("diklat", "connectors", "tasks", "flows", "prefect")
+
+
+def pramuat(tambahan: tuple[str, ...] = ()) -> None:
+    """Import everything a flow run needs before its first task (and ``tambahan``), and check
+    the process is still safe to fork (one thread, no running event loop)."""
     import importlib
 
-    for name in PRAMUAT:
+    for name in (*PRAMUAT, *tambahan):
         importlib.import_module(name)
     if threading.active_count() != 1:
         names = ", ".join(t.name for t in threading.enumerate())
@@ -189,11 +194,31 @@ def _berhenti(_signum: int, _frame: object) -> None:
     raise _Berhenti
 
 
-def induk(path: str) -> NoReturn:
+def tanda_kode(paket: tuple[str, ...]) -> dict[str, tuple[int, int]]:
+    """Modification time and size of every imported module file of ``paket``."""
+    tanda: dict[str, tuple[int, int]] = {}
+    for name, module in list(sys.modules.items()):
+        berkas = getattr(module, "__file__", None)
+        if not berkas or name.split(".")[0] not in paket:
+            continue
+        try:
+            st = os.stat(berkas)
+            tanda[berkas] = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            tanda[berkas] = (0, 0)
+    return tanda
+
+
+def induk(path: str, tambahan: tuple[str, ...] = ()) -> NoReturn:
     """The warm parent: import everything, then fork a waiter per launcher that connects.
     SIGTERM stops it taking runs; it waits (at most :data:`TUNGGU_AKHIR` s) for the runs it
-    started, so their CPU time is counted where the worker is reaped."""
-    pramuat()
+    started, so their CPU time is counted where the worker is reaped. When the code it holds
+    has changed on disk (an upgrade), it does not take the run (the launcher then runs it with
+    the new code itself) and starts itself again (``exec``: same process, its runs still its
+    children) to import the new code."""
+    pramuat(tambahan)
+    paket = (*PAKET, *(t.split(".")[0] for t in tambahan))
+    tanda = tanda_kode(paket)
     signal.signal(signal.SIGTERM, _berhenti)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the worker, which stops this
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -209,6 +234,13 @@ def induk(path: str) -> NoReturn:
             if not siap:
                 continue
             conn, _ = server.accept()
+            if tanda_kode(paket) != tanda:
+                conn.close()  # not taken: its launcher runs it as python -m prefect.engine
+                server.close()
+                os.unlink(path)  # launchers fall back until the new parent is ready
+                print("diklat pekerja: kode berubah, proses induk dimuat ulang", file=sys.stderr)
+                sys.stderr.flush()
+                os.execv(sys.executable, [sys.executable, "-m", "flows.pekerja", *sys.argv[1:]])
             if os.fork() == 0:
                 server.close()
                 try:
@@ -239,10 +271,14 @@ def _reap() -> bool:
             return False
 
 
-def mulai_induk(folder: Path, timeout: float = 180.0) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the warm parent with this process's environment; its socket once it is ready."""
+def mulai_induk(
+    folder: Path, timeout: float = 180.0, tambahan: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the warm parent with this process's environment; its socket once it is ready.
+    ``tambahan``: more modules for it to import and watch (tests)."""
     path = str(folder / "induk.sock")
-    proc = subprocess.Popen([sys.executable, "-m", "flows.pekerja", "--induk", path])
+    extra = [a for t in tambahan for a in ("--pramuat", t)]
+    proc = subprocess.Popen([sys.executable, "-m", "flows.pekerja", "--induk", path, *extra])
     batas = time.monotonic() + timeout
     while not os.path.exists(path):
         if proc.poll() is not None:
@@ -296,9 +332,10 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - the comma
     ap.add_argument("--limit", type=int, help="jumlah run bersamaan")
     ap.add_argument("--tanpa-induk", action="store_true", help="setiap run memuat semuanya sendiri")
     ap.add_argument("--induk", metavar="SOKET", help=argparse.SUPPRESS)
+    ap.add_argument("--pramuat", action="append", default=[], help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.induk:
-        induk(a.induk)
+        induk(a.induk, tuple(a.pramuat))
     import asyncio
 
     with tempfile.TemporaryDirectory(prefix="diklat-pekerja-") as folder:

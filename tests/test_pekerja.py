@@ -178,3 +178,49 @@ def test_runs_start_warm_cancel_and_die_with_their_launcher(
         except subprocess.TimeoutExpired:
             os.killpg(worker.pid, signal.SIGKILL)
     assert worker.returncode is not None
+
+
+def _lewat_induk(path: str) -> int:
+    """One request to the parent from this process (its handlers put back afterwards)."""
+    saved = {sig: signal.getsignal(sig) for sig in luncur.DITERUSKAN}
+    try:
+        return luncur.lewat_induk(path, ["bukan-uuid"])
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+def test_a_parent_whose_code_changed_loads_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an upgrade the parent takes no run with the old code: the run in hand goes to
+    its launcher (which runs it with the new code), and the parent imports everything again
+    in the same process before it takes the next one."""
+    modul = tmp_path / "kode" / "uji_kode_pekerja.py"
+    versi = tmp_path / "versi.txt"
+    modul.parent.mkdir()
+    isi = "from pathlib import Path\nPath({!r}).write_text({!r})\n"
+    modul.write_text(isi.format(str(versi), "1"))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(modul.parent), os.environ.get("PYTHONPATH", "")])
+    )
+    (tmp_path / "s").mkdir()
+    proc, path = pekerja.mulai_induk(tmp_path / "s", tambahan=("uji_kode_pekerja",))
+    try:
+        assert versi.read_text() == "1"
+        assert _lewat_induk(path) == 1  # taken: the engine's exit code for a bad run id
+        st = modul.stat()
+        modul.write_text(isi.format(str(versi), "2"))
+        os.utime(modul, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
+        with pytest.raises(luncur.TidakTerambil):
+            _lewat_induk(path)
+        deadline = time.monotonic() + 120
+        while not (versi.read_text() == "2" and os.path.exists(path)):
+            assert proc.poll() is None, "the parent stopped instead of loading the code again"
+            assert time.monotonic() < deadline, "the parent never loaded the new code"
+            time.sleep(0.1)
+        assert _lewat_induk(path) == 1  # the same process, the new code, taking runs again
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
