@@ -103,6 +103,7 @@ def _jalankan(req: dict[str, Any], fds: list[int]) -> NoReturn:
             os.dup2(fd, i)
             os.close(fd)
         os.chdir(req["cwd"])
+        sys.path[0] = req["cwd"]  # as ``python -m`` started there would have it
         os.environ.clear()
         os.environ.update(req["env"])
         for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -171,17 +172,21 @@ def _tunggu(conn: socket.socket) -> None:
         return
     os.write(gerbang_w, b"1")
     os.close(gerbang_w)
-    pidfd = os.pidfd_open(pid)
+    try:
+        pidfd: int | None = os.pidfd_open(pid)  # readable once the run has ended
+    except (AttributeError, OSError):  # not Linux 5.3+: look every 0.2 s instead
+        pidfd = None
     while True:
-        siap, _, _ = select.select([conn.fileno(), pidfd], [], [])
-        if pidfd in siap:
+        lihat = [conn.fileno(), *([pidfd] if pidfd is not None else [])]
+        siap, _, _ = select.select(lihat, [], [], None if pidfd is not None else 0.2)
+        selesai, status = os.waitpid(pid, os.WNOHANG)
+        if selesai == pid:
             break
-        if not conn.recv(1):  # the launcher is gone: so is its run
+        if conn.fileno() in siap and not conn.recv(1):  # the launcher is gone: so is its run
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             return
-    _, status = os.waitpid(pid, 0)
     with contextlib.suppress(OSError):
         conn.sendall(json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
 
