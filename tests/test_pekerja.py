@@ -104,16 +104,11 @@ def _gone(pid: int, timeout: float = 10) -> bool:
     return False
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(600)
-def test_runs_start_warm_cancel_and_die_with_their_launcher(
-    prefect_api: str, tmp_path: Path
-) -> None:
+def _pool_with_the_test_flow() -> str:
+    """A process work pool of its own with ``uji-pekerja/d`` (tests/pekerja_flow.py)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.deployments import run_deployment
     from prefect.deployments.runner import EntrypointType
-    from prefect.states import Cancelling
 
     from tests.pekerja_flow import uji_pekerja
 
@@ -123,13 +118,16 @@ def test_runs_start_warm_cancel_and_die_with_their_launcher(
     uji_pekerja.to_deployment(name="d", entrypoint_type=EntrypointType.MODULE_PATH).apply(
         work_pool_name=pool
     )
-    log = tmp_path / "worker.log"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flows.pekerja", "--pool", pool, "--name", "hangat"],
+    return pool
+
+
+def _worker(command: list[str], api: str, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*command, "--name", log.stem],
         cwd=ROOT,
         env={
             **os.environ,
-            "PREFECT_API_URL": prefect_api,
+            "PREFECT_API_URL": api,
             "PREFECT_WORKER_QUERY_SECONDS": "0.5",
             "PYTHONPATH": str(ROOT),
         },
@@ -137,6 +135,50 @@ def test_runs_start_warm_cancel_and_die_with_their_launcher(
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
     )
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_same_deployment_on_prefects_own_worker(prefect_api: str, tmp_path: Path) -> None:
+    """The deployments need nothing of the warm worker: Prefect's own process worker runs
+    them too (in a new interpreter, so nothing of the SOP flows is loaded before the run)."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    pool = _pool_with_the_test_flow()
+    command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool]
+    worker = _worker([*command, "--type", "process"], prefect_api, tmp_path / "polos.log")
+    try:
+        note = tmp_path / "polos.json"
+        fr = run_deployment("uji-pekerja/d", parameters={"catatan": str(note)}, timeout=0)
+        with get_client(sync_client=True) as c:
+            assert _wait_final(c, fr.id).is_completed()
+        assert _wait_for(note)["sop_dimuat"] is False
+    finally:
+        _stop(worker)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_runs_start_warm_cancel_and_die_with_their_launcher(
+    prefect_api: str, tmp_path: Path
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.states import Cancelling
+
+    pool = _pool_with_the_test_flow()
+    log = tmp_path / "worker.log"
+    worker = _worker([sys.executable, "-m", "flows.pekerja", "--pool", pool], prefect_api, log)
     try:
         with get_client(sync_client=True) as c:
             # a run: forked from the warm parent (the SOP flows already imported), in the
@@ -172,11 +214,7 @@ def test_runs_start_warm_cancel_and_die_with_their_launcher(
             st = _wait_final(c, fr.id)
             assert st.name == "Crashed", st
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        _stop(worker)
     assert worker.returncode is not None
 
 

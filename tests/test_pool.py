@@ -4,9 +4,8 @@ workers. The nightly sync and both SOPs run as deployments of the pool (register
 whichever worker is free, so the work spreads over both. The outcome (register numbers,
 documents, deliveries, archive, ledger, participants) equals the same work run in a single
 process (local runs against the same server, ``tests/pool_child.py``) on a database of its
-own; that process runs while the pool works. One worker is the project's warm worker
-(``python -m flows.pekerja``: each run a fork of a parent that has imported the flows), the other
-Prefect's own (``prefect worker start``)."""
+own; that process runs while the pool works. The workers are the project's warm workers
+(``python -m flows.pekerja``: each run a fork of a parent that has imported the flows)."""
 
 from __future__ import annotations
 
@@ -260,14 +259,13 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
             "PYTHONPATH": str(ROOT),
         }
         workers = []
-        # one warm worker (the README's ``python -m flows.pekerja``) and one of Prefect's own:
-        # a resumed run must not care which of them picks it up
+        # two warm workers (the README's ``diklat pekerja``; tests/test_pekerja.py runs the
+        # deployments on Prefect's own worker too). No --limit: Prefect 3.8's worker limiter
+        # crashed the worker when a resumed run came back before its first submission
+        # released its slot.
         commands = {
-            "pekerja-1": [sys.executable, "-m", "flows.pekerja", "--pool", "uji"],
-            # no --limit: Prefect 3.8's worker limiter crashed the worker when a resumed run
-            # came back before its first submission released its slot
-            "pekerja-2": [sys.executable, "-m", "prefect", "worker", "start", "--pool", "uji"]
-            + ["--type", "process"],
+            name: [sys.executable, "-m", "flows.pekerja", "--pool", "uji"]
+            for name in ("pekerja-1", "pekerja-2")
         }
         for name, command in commands.items():
             log = (tmp_path / f"{name}.log").open("w")
