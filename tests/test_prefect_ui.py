@@ -105,8 +105,8 @@ def _seed() -> None:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """``diklat up`` (Prefect server + UI, web page, every deployment served) behind basic
-    authentication, on free ports, with a fresh database and Prefect history."""
+    """``diklat up`` (Prefect server + UI, web page, every deployment on its warm worker)
+    behind basic authentication, on free ports, with a fresh database and Prefect history."""
     from connectors import pdf as pdfconn
 
     if not pdfconn.available():
