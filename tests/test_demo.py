@@ -80,7 +80,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     return Demo(root, prod_url, r)
 
 
-def test_demo_runs_both_sops_end_to_end(demo: Demo) -> None:
+def test_demo_runs_both_sops_and_never_touches_production_or_the_operators_prefect(
+    demo: Demo,
+) -> None:
+    """One test, one demo: pytest-xdist hands a module's tests to whichever worker is free, so
+    two tests on this fixture ran the whole demo on both workers (about 100 s each)."""
     last = demo.last
     assert {
         "kegiatan",
@@ -108,8 +112,7 @@ def test_demo_runs_both_sops_end_to_end(demo: Demo) -> None:
     signed = list((demo.folder / "output").rglob("ttd/*.pdf"))
     assert len(signed) == last["nomor"]
 
-
-def test_demo_never_touches_production_or_the_operators_prefect(demo: Demo) -> None:
+    # ---- and it never touched the configured production database or the operator's Prefect
     r, folder = demo.run, demo.folder
     assert "database is locked" not in r.stderr and "Traceback" not in r.stderr
     out = r.stdout
