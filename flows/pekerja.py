@@ -36,7 +36,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
-from flows.luncur import ENV_SOKET, PANJANG
+from flows.luncur import ENV_SOKET, PANJANG, keluar
 
 #: Seconds a stopping parent waits for the runs it started.
 TUNGGU_AKHIR = 30.0
@@ -134,17 +134,12 @@ def _jalankan(req: dict[str, Any], fds: list[int]) -> NoReturn:
 
 def _akhiri(code: int) -> NoReturn:
     """What the interpreter does at exit: join non-daemon threads, run ``atexit`` (Prefect
-    flushes its logs and events there), flush the streams; then exit with ``code``."""
+    flushes its logs and events there); then exit as the launcher does (:func:`keluar`)."""
     try:
         threading._shutdown()  # type: ignore[attr-defined]
         atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
     finally:
-        if code < 0:
-            signal.signal(-code, signal.SIG_DFL)
-            os.kill(os.getpid(), -code)
-        os._exit(code if 0 <= code < 256 else 1)
+        keluar(code)
 
 
 def _tunggu(conn: socket.socket) -> None:

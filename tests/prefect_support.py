@@ -165,3 +165,17 @@ def prefect_rows(sql: str) -> list[tuple[Any, ...]]:
         return list(con.execute(sql))
     finally:
         con.close()
+
+
+def wait_final(flow_run_id: Any, timeout: float, every: float = 1.0) -> Any:
+    """The flow run's state once it is final (asserting it gets there within ``timeout`` s)."""
+    from prefect.client.orchestration import get_client
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as c:
+        while True:
+            st = c.read_flow_run(flow_run_id).state
+            if st is not None and st.is_final():
+                return st
+            assert time.monotonic() < deadline, f"flow run {flow_run_id} never finished: {st}"
+            time.sleep(every)

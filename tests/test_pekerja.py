@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from flows import luncur, pekerja
+from tests.prefect_support import wait_final
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,16 +59,6 @@ def test_through_the_parent_the_same_streams_and_exit(induk: str) -> None:
     assert "Invalid flow run id" in r.stderr
     assert "Traceback" in r.stderr  # the engine's own logged exception, not ours
     assert "flows/pekerja.py" not in r.stderr
-
-
-def _wait_final(client: Any, flow_run_id: Any, timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        st = client.read_flow_run(flow_run_id).state
-        if st is not None and st.is_final():
-            return st
-        assert time.monotonic() < deadline, st
-        time.sleep(0.2)
 
 
 def _wait_for(path: Path, timeout: float = 120) -> dict[str, Any]:
@@ -151,7 +142,6 @@ def _stop(worker: subprocess.Popen[bytes]) -> None:
 def test_the_same_deployment_on_prefects_own_worker(prefect_api: str, tmp_path: Path) -> None:
     """The deployments need nothing of the warm worker: Prefect's own process worker runs
     them too (in a new interpreter, so nothing of the SOP flows is loaded before the run)."""
-    from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
     pool = _pool_with_the_test_flow()
@@ -160,8 +150,7 @@ def test_the_same_deployment_on_prefects_own_worker(prefect_api: str, tmp_path: 
     try:
         note = tmp_path / "polos.json"
         fr = run_deployment("uji-pekerja/d", parameters={"catatan": str(note)}, timeout=0)
-        with get_client(sync_client=True) as c:
-            assert _wait_final(c, fr.id).is_completed()
+        assert wait_final(fr.id, 120, every=0.2).is_completed()
         assert _wait_for(note)["sop_dimuat"] is False
     finally:
         _stop(worker)
@@ -185,7 +174,7 @@ def test_runs_start_warm_cancel_and_die_with_their_launcher(
             # worker's working folder, its output in the worker's log
             note = tmp_path / "satu.json"
             fr = run_deployment("uji-pekerja/d", parameters={"catatan": str(note)}, timeout=0)
-            assert _wait_final(c, fr.id).is_completed()
+            assert wait_final(fr.id, 120, every=0.2).is_completed()
             seen = _wait_for(note)
             assert seen["sop_dimuat"] is True
             assert seen["cwd"] != str(ROOT)
@@ -198,7 +187,7 @@ def test_runs_start_warm_cancel_and_die_with_their_launcher(
             )
             pid = _wait_for(note)["pid"]
             c.set_flow_run_state(fr.id, Cancelling())
-            assert _wait_final(c, fr.id).name == "Cancelled"
+            assert wait_final(fr.id, 120, every=0.2).name == "Cancelled"
             assert _gone(pid)
 
             # the launcher killed outright (SIGKILL): the run goes with it, Prefect says crashed
@@ -211,7 +200,7 @@ def test_runs_start_warm_cancel_and_die_with_their_launcher(
             assert len(launcher) == 1, launcher
             os.kill(launcher[0], signal.SIGKILL)
             assert _gone(pid)
-            st = _wait_final(c, fr.id)
+            st = wait_final(fr.id, 120, every=0.2)
             assert st.name == "Crashed", st
     finally:
         _stop(worker)
@@ -262,3 +251,17 @@ def test_a_parent_whose_code_changed_loads_it_again(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_parent_preloads_every_deployed_flow() -> None:
+    """``PRAMUAT`` names the modules by hand: each deployment's flow must be among them, or
+    its runs would import their flow after the fork (slow, not wrong)."""
+    from prefect.deployments.runner import EntrypointType
+
+    from flows.deployments import deployments
+
+    modules = {
+        str(d.entrypoint).rsplit(".", 1)[0]
+        for d in deployments(entrypoint_type=EntrypointType.MODULE_PATH)
+    }
+    assert modules and modules <= set(pekerja.PRAMUAT), modules - set(pekerja.PRAMUAT)

@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +41,7 @@ from diklat.models import (
 from diklat.naskah.register import today
 from diklat.settings import reset_settings_cache
 from simulator.server import SimulatorServer
-from tests.prefect_support import prefect_server, using_prefect_api
+from tests.prefect_support import prefect_server, using_prefect_api, wait_final
 from tests.sop_support import add_officials
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,19 +187,6 @@ def _answering(engine: Engine, outbox: Path, api: str) -> tuple[threading.Event,
     return stop, th
 
 
-def _wait_final(flow_run_id: Any, timeout: float) -> Any:
-    from prefect.client.orchestration import get_client
-
-    deadline = time.monotonic() + timeout
-    while True:
-        with get_client(sync_client=True) as c:
-            st = c.read_flow_run(flow_run_id).state
-        if st is not None and st.is_final():
-            return st
-        assert time.monotonic() < deadline, f"flow run {flow_run_id} never finished: {st}"
-        time.sleep(1)
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_two_workers_on_a_postgres_prefect_server_match_one_process(
@@ -285,7 +271,7 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
         stop, th = _answering(engine_pool, pool.var / "outbox", prefect_on_postgres)
         try:
             fr = run_deployment("sync-pegawai/nightly", parameters={"full": True}, timeout=0)
-            assert _wait_final(fr.id, 600).is_completed()
+            assert wait_final(fr.id, 600).is_completed()
             with session_scope(engine_pool) as s:
                 units = list(
                     s.execute(select(UnitKerja.kode).order_by(UnitKerja.kode)).scalars().all()[:3]
@@ -299,7 +285,7 @@ def test_two_workers_on_a_postgres_prefect_server_match_one_process(
                 fr = run_deployment(
                     dep, parameters={"kegiatan": d.model_dump(mode="json")}, timeout=0
                 )
-                st = _wait_final(fr.id, 1500)
+                st = wait_final(fr.id, 1500)
                 assert st.is_completed(), st
         finally:
             stop.set()
